@@ -1,0 +1,41 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Layers (each imports only the one below it):
+//   CSodium (system library) → SodiumKit (the only code touching libsodium pointers)
+//   → VaultCore (format, key slots, storage, the unlocked-vault session) → sourcevault (CLI)
+let package = Package(
+    name: "SourceVault",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "sourcevault", targets: ["sourcevault"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CSodium",
+            pkgConfig: "libsodium",
+            providers: [.apt(["libsodium-dev"]), .brew(["libsodium"])]
+        ),
+        .target(name: "SodiumKit", dependencies: ["CSodium"]),
+        .target(
+            name: "VaultCore",
+            dependencies: ["SodiumKit", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
+        .executableTarget(
+            name: "sourcevault",
+            dependencies: ["VaultCore", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Sources/CLI"
+        ),
+        .testTarget(name: "SodiumKitTests", dependencies: ["SodiumKit"]),
+        .testTarget(
+            name: "VaultCoreTests",
+            dependencies: ["VaultCore", "SodiumKit"],
+            resources: [.copy("Vectors")]
+        ),
+        .testTarget(name: "CLITests", dependencies: []),
+    ]
+)
