@@ -1,0 +1,87 @@
+import CSodium
+
+/// XChaCha20-Poly1305 (IETF construction, `crypto_aead_xchacha20poly1305_ietf_*`) with a random
+/// 192-bit nonce per message. A sealed box is `nonce (24 bytes) || ciphertext || tag (16 bytes)`.
+public enum XChaCha20Poly1305 {
+    public static let keyBytes = Int(crypto_aead_xchacha20poly1305_ietf_KEYBYTES)
+    public static let nonceBytes = Int(crypto_aead_xchacha20poly1305_ietf_NPUBBYTES)
+    public static let tagBytes = Int(crypto_aead_xchacha20poly1305_ietf_ABYTES)
+    /// Bytes a sealed box adds to its plaintext.
+    public static var overhead: Int { nonceBytes + tagBytes }
+
+    /// Seals `plaintext` under `key`, binding `associatedData`. `nonce` is for known-answer tests
+    /// only; production callers leave it nil and get a fresh random nonce.
+    public static func seal(
+        _ plaintext: UnsafeRawBufferPointer,
+        key: borrowing SecureBytes,
+        associatedData: [UInt8],
+        nonce fixedNonce: [UInt8]? = nil
+    ) throws(SodiumError) -> [UInt8] {
+        try Sodium.ensureInitialized()
+        guard key.count == keyBytes else { throw .invalidArgument("AEAD key must be \(keyBytes) bytes") }
+        let nonce: [UInt8]
+        if let fixedNonce { nonce = fixedNonce } else { nonce = try Random.bytes(nonceBytes) }
+        guard nonce.count == nonceBytes else { throw .invalidArgument("AEAD nonce must be \(nonceBytes) bytes") }
+        var out = [UInt8](repeating: 0, count: nonceBytes + plaintext.count + tagBytes)
+        var clen: UInt64 = 0
+        let rc: Int32 = out.withUnsafeMutableBufferPointer { outBuf in
+            for i in 0..<nonceBytes { outBuf[i] = nonce[i] }
+            return key.withUnsafeBytes { k in
+                associatedData.withUnsafeBufferPointer { ad in
+                    crypto_aead_xchacha20poly1305_ietf_encrypt(
+                        outBuf.baseAddress! + nonceBytes, &clen,
+                        plaintext.baseAddress?.assumingMemoryBound(to: UInt8.self), UInt64(plaintext.count),
+                        ad.baseAddress, UInt64(ad.count),
+                        nil, nonce, k.baseAddress!.assumingMemoryBound(to: UInt8.self))
+                }
+            }
+        }
+        guard rc == 0, Int(clen) == plaintext.count + tagBytes else { throw .invalidArgument("encryption failed") }
+        return out
+    }
+
+    /// Seals the contents of a secure buffer (a wrapped key, padded plaintext).
+    public static func seal(
+        _ plaintext: borrowing SecureBytes,
+        key: borrowing SecureBytes,
+        associatedData: [UInt8],
+        nonce: [UInt8]? = nil
+    ) throws(SodiumError) -> [UInt8] {
+        let result: Result<[UInt8], SodiumError> = plaintext.withUnsafeBytes { p in
+            do throws(SodiumError) {
+                return .success(try seal(p, key: key, associatedData: associatedData, nonce: nonce))
+            } catch { return .failure(error) }
+        }
+        return try result.get()
+    }
+
+    /// Opens a sealed box into secure memory. Any modification of the box, a wrong key or different
+    /// associated data gives ``SodiumError/authenticationFailed`` and releases nothing.
+    public static func open(
+        _ sealed: [UInt8],
+        key: borrowing SecureBytes,
+        associatedData: [UInt8]
+    ) throws(SodiumError) -> SecureBytes {
+        try Sodium.ensureInitialized()
+        guard key.count == keyBytes else { throw .invalidArgument("AEAD key must be \(keyBytes) bytes") }
+        guard sealed.count >= nonceBytes + tagBytes else { throw .authenticationFailed }
+        var plain = try SecureBytes(count: sealed.count - nonceBytes - tagBytes)
+        var mlen: UInt64 = 0
+        let rc: Int32 = plain.withUnsafeMutableBytes { out in
+            sealed.withUnsafeBufferPointer { box in
+                key.withUnsafeBytes { k in
+                    associatedData.withUnsafeBufferPointer { ad in
+                        crypto_aead_xchacha20poly1305_ietf_decrypt(
+                            out.baseAddress!.assumingMemoryBound(to: UInt8.self), &mlen, nil,
+                            box.baseAddress! + nonceBytes, UInt64(box.count - nonceBytes),
+                            ad.baseAddress, UInt64(ad.count),
+                            box.baseAddress!, k.baseAddress!.assumingMemoryBound(to: UInt8.self))
+                    }
+                }
+            }
+        }
+        // On failure libsodium leaves the output zeroed; `plain` is freed (and wiped) on return.
+        guard rc == 0 else { throw .authenticationFailed }
+        return plain
+    }
+}

@@ -1,0 +1,45 @@
+import CSodium
+
+/// BLAKE2b (`crypto_generichash`), unkeyed or keyed.
+public enum GenericHash {
+    public static let bytesMin = Int(crypto_generichash_BYTES_MIN)
+    public static let bytesMax = Int(crypto_generichash_BYTES_MAX)
+
+    /// Unkeyed BLAKE2b of `message` with an output of `length` bytes (16...64).
+    public static func hash(_ message: UnsafeRawBufferPointer, length: Int = 32) throws(SodiumError) -> [UInt8] {
+        try Sodium.ensureInitialized()
+        return try run(message, key: nil, keyLength: 0, length: length)
+    }
+
+    public static func hash(_ message: [UInt8], length: Int = 32) throws(SodiumError) -> [UInt8] {
+        let r: Result<[UInt8], SodiumError> = message.withUnsafeBytes { m in
+            do throws(SodiumError) { return .success(try hash(m, length: length)) } catch { return .failure(error) }
+        }
+        return try r.get()
+    }
+
+    /// Keyed BLAKE2b: a MAC / keyed hash under a secret key (16...64 bytes).
+    public static func keyedHash(_ message: [UInt8], key: borrowing SecureBytes, length: Int = 32) throws(SodiumError) -> [UInt8] {
+        try Sodium.ensureInitialized()
+        guard key.count >= Int(crypto_generichash_KEYBYTES_MIN), key.count <= Int(crypto_generichash_KEYBYTES_MAX) else {
+            throw .invalidArgument("BLAKE2b key length out of range")
+        }
+        let r: Result<[UInt8], SodiumError> = message.withUnsafeBytes { m in
+            key.withUnsafeBytes { k in
+                do throws(SodiumError) {
+                    return .success(try run(m, key: k.baseAddress!.assumingMemoryBound(to: UInt8.self), keyLength: k.count, length: length))
+                } catch { return .failure(error) }
+            }
+        }
+        return try r.get()
+    }
+
+    private static func run(_ message: UnsafeRawBufferPointer, key: UnsafePointer<UInt8>?, keyLength: Int, length: Int) throws(SodiumError) -> [UInt8] {
+        guard length >= bytesMin, length <= bytesMax else { throw .invalidArgument("BLAKE2b output length out of range") }
+        var out = [UInt8](repeating: 0, count: length)
+        let rc = crypto_generichash(&out, length, message.baseAddress?.assumingMemoryBound(to: UInt8.self),
+                                    UInt64(message.count), key, keyLength)
+        guard rc == 0 else { throw .invalidArgument("BLAKE2b failed") }
+        return out
+    }
+}

@@ -1,0 +1,41 @@
+import CSodium
+
+/// ISO/IEC 7816-4 padding (`sodium_pad` / `sodium_unpad`): a 0x80 byte, then zero bytes, up to a
+/// multiple of the block size. At least one byte is always added.
+public enum Padding {
+    /// Pads `bytes` into a fresh secure buffer whose length is the next multiple of `blockSize`
+    /// strictly greater than `bytes.count`.
+    public static func pad(_ bytes: UnsafeRawBufferPointer, blockSize: Int) throws(SodiumError) -> SecureBytes {
+        try Sodium.ensureInitialized()
+        guard blockSize > 0 else { throw .invalidArgument("block size must be positive") }
+        let (q, overflow) = (bytes.count / blockSize + 1).multipliedReportingOverflow(by: blockSize)
+        guard !overflow else { throw .invalidArgument("padded length overflows") }
+        var out = try SecureBytes(count: q)
+        var paddedLen = 0
+        let rc: Int32 = out.withUnsafeMutableBytes { o in
+            if let src = bytes.baseAddress, bytes.count > 0 { o.baseAddress!.copyMemory(from: src, byteCount: bytes.count) }
+            return sodium_pad(&paddedLen, o.baseAddress!.assumingMemoryBound(to: UInt8.self), bytes.count, blockSize, o.count)
+        }
+        guard rc == 0, paddedLen == q else { throw .invalidArgument("padding failed") }
+        return out
+    }
+
+    /// Pads a byte array into secure memory.
+    public static func pad(_ bytes: [UInt8], blockSize: Int) throws(SodiumError) -> SecureBytes {
+        // Array.withUnsafeBytes cannot return a non-copyable value: copy into secure memory first.
+        let staged = try SecureBytes(copying: bytes)
+        return try staged.withUnsafeBytes { (raw) throws(SodiumError) -> SecureBytes in try pad(raw, blockSize: blockSize) }
+    }
+
+    /// The length of the content before padding, for a buffer padded with `blockSize`.
+    public static func unpaddedLength(of padded: borrowing SecureBytes, blockSize: Int) throws(SodiumError) -> Int {
+        try Sodium.ensureInitialized()
+        guard blockSize > 0, padded.count > 0, padded.count % blockSize == 0 else { throw .invalidPadding }
+        var len = 0
+        let rc: Int32 = padded.withUnsafeBytes { p in
+            sodium_unpad(&len, p.baseAddress!.assumingMemoryBound(to: UInt8.self), p.count, blockSize)
+        }
+        guard rc == 0 else { throw .invalidPadding }
+        return len
+    }
+}

@@ -1,0 +1,62 @@
+import Foundation
+
+/// A source: a pseudonymous alias for a person, never their name. Stored encrypted (SECURITY.md §6.3).
+public struct Source: Sendable, Equatable {
+    public var id: String
+    public var alias: String
+    public var note: String?
+    public var created: String
+}
+
+/// The encrypted metadata of one record version (SECURITY.md §6.4). Field names are part of the format.
+public struct RecordMetadata: Codable, Sendable, Equatable {
+    /// Source id (not the alias) this testimony came from.
+    public var source: String
+    public var title: String
+    public var tags: [String]
+    /// Date of the interview, `YYYY-MM-DD`, if given.
+    public var date: String?
+    /// When the record was first added (UTC, ISO 8601).
+    public var created: String
+    /// When this version was written (UTC, ISO 8601).
+    public var versionCreated: String
+}
+
+/// What `list` and `search` show of a record: its latest version's metadata.
+public struct RecordSummary: Sendable, Equatable {
+    public var id: String
+    public var version: Int
+    public var metadata: RecordMetadata
+    /// Alias of the source, or nil if the source entry could not be read.
+    public var sourceAlias: String?
+}
+
+/// One version of a record, decrypted.
+public struct RecordDetail: Sendable {
+    public var summary: RecordSummary
+    public var versionCount: Int
+    public var body: String
+}
+
+/// A record that could not be read while listing or searching; the others still are.
+public struct RecordProblem: Sendable, Equatable, Error {
+    public var recordID: String
+    public var error: VaultError
+}
+
+/// New testimony to add.
+public struct NewRecord: Sendable {
+    public var sourceAlias: String
+    public var title: String
+    public var tags: [String]
+    public var date: String?
+    public var body: String
+
+    public init(sourceAlias: String, title: String, tags: [String] = [], date: String? = nil, body: String) {
+        self.sourceAlias = sourceAlias
+        self.title = title
+        self.tags = tags
+        self.date = date
+        self.body = body
+    }
+}

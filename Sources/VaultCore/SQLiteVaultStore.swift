@@ -1,0 +1,268 @@
+import Foundation
+import GRDB
+
+/// The single-file SQLite store (SECURITY.md §3). Owns its `DatabaseQueue`; the schema is created
+/// by frozen migrations that never use application types.
+public final class SQLiteVaultStore: VaultStore {
+    let dbQueue: DatabaseQueue
+    public let path: String
+
+    /// Opens (`create == false`) or creates the database file at `path`.
+    public init(path: String, create: Bool) throws(VaultError) {
+        self.path = path
+        let exists = FileManager.default.fileExists(atPath: path)
+        if create && exists { throw .vaultAlreadyExists(path: path) }
+        if !create && !exists { throw .vaultNotFound(path: path) }
+        if !create && !FileManager.default.isReadableFile(atPath: path) {
+            throw .storage("cannot read \(path): permission denied")
+        }
+        var config = Configuration()
+        config.busyMode = .timeout(10)
+        config.prepareDatabase { db in
+            // secure_delete: freed pages are zeroed; temp_store: no temporary files;
+            // synchronous FULL: a committed transaction survives power loss.
+            try db.execute(sql: """
+                PRAGMA secure_delete = ON;
+                PRAGMA synchronous = FULL;
+                PRAGMA temp_store = MEMORY;
+                PRAGMA foreign_keys = ON;
+                """)
+        }
+        do {
+            dbQueue = try DatabaseQueue(path: path, configuration: config)
+        } catch let e as DatabaseError where e.resultCode == .SQLITE_NOTADB || e.resultCode == .SQLITE_CORRUPT {
+            throw .notAVault(path: path)
+        } catch {
+            throw .storage("cannot open \(path): \(Self.describe(error))")
+        }
+    }
+
+    static func describe(_ error: Error) -> String {
+        if let e = error as? DatabaseError {
+            return e.message ?? "\(e.resultCode)"
+        }
+        return "\(error)"
+    }
+
+    /// Runs a database operation, mapping SQLite errors to ``VaultError``.
+    func run<T>(_ body: () throws -> T) throws(VaultError) -> T {
+        do {
+            return try body()
+        } catch let e as VaultError {
+            throw e
+        } catch let e as DatabaseError {
+            switch e.resultCode {
+            case .SQLITE_NOTADB, .SQLITE_CORRUPT: throw .notAVault(path: path)
+            case .SQLITE_BUSY, .SQLITE_LOCKED: throw .storage("the vault is busy (another sourcevault process holds it); try again")
+            case .SQLITE_FULL: throw .storage("disk full: nothing was written")
+            case .SQLITE_READONLY: throw .storage("the vault database is read-only")
+            default: throw .storage(Self.describe(e))
+            }
+        } catch {
+            throw .storage(Self.describe(error))
+        }
+    }
+
+    static var migrator: DatabaseMigrator {
+        var m = DatabaseMigrator()
+        // Frozen: format version 1. Never edit; add a new migration instead.
+        m.registerMigration("v1") { db in
+            try db.execute(sql: """
+                CREATE TABLE vault_header (
+                    singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
+                    magic TEXT NOT NULL,
+                    format_version INTEGER NOT NULL,
+                    vault_id BLOB NOT NULL
+                );
+                CREATE TABLE key_slot (
+                    kind INTEGER PRIMARY KEY,
+                    kdf_algorithm INTEGER NOT NULL,
+                    kdf_opslimit INTEGER NOT NULL,
+                    kdf_memlimit INTEGER NOT NULL,
+                    kdf_salt BLOB NOT NULL,
+                    wrapped_master_key BLOB NOT NULL
+                );
+                CREATE TABLE source (
+                    source_id TEXT PRIMARY KEY,
+                    sealed BLOB NOT NULL
+                );
+                CREATE TABLE record (
+                    record_id TEXT PRIMARY KEY,
+                    wrapped_key BLOB NOT NULL
+                );
+                CREATE TABLE record_version (
+                    record_id TEXT NOT NULL REFERENCES record(record_id) ON DELETE CASCADE,
+                    version INTEGER NOT NULL,
+                    meta BLOB NOT NULL,
+                    body BLOB NOT NULL,
+                    PRIMARY KEY (record_id, version)
+                );
+                """)
+        }
+        return m
+    }
+
+    public func initialize(header: VaultHeader, slots: [KeySlotRow]) throws(VaultError) {
+        try run {
+            try Self.migrator.migrate(dbQueue)
+            try dbQueue.write { db in
+                try db.execute(
+                    sql: "INSERT INTO vault_header (singleton, magic, format_version, vault_id) VALUES (1, ?, ?, ?)",
+                    arguments: [VaultFormat.magic, header.formatVersion, Data(header.vaultID)])
+                for s in slots { try insertSlot(db, s) }
+            }
+        }
+    }
+
+    private func insertSlot(_ db: Database, _ s: KeySlotRow) throws {
+        try db.execute(
+            sql: """
+                INSERT INTO key_slot (kind, kdf_algorithm, kdf_opslimit, kdf_memlimit, kdf_salt, wrapped_master_key)
+                VALUES (?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [Int64(s.kind.rawValue), s.kdfAlgorithm, Int64(bitPattern: s.opsLimit),
+                        Int64(bitPattern: s.memLimit), Data(s.salt), Data(s.wrappedMasterKey)])
+    }
+
+    public func readHeader() throws(VaultError) -> VaultHeader {
+        let row: Row? = try run {
+            try dbQueue.read { db in
+                guard try db.tableExists("vault_header") else { return nil }
+                return try Row.fetchOne(db, sql: "SELECT magic, format_version, vault_id FROM vault_header WHERE singleton = 1")
+            }
+        }
+        guard let row, let magic = row["magic"] as String?, magic == VaultFormat.magic else {
+            throw .notAVault(path: path)
+        }
+        guard let version = row["format_version"] as Int64? else { throw .vaultIntegrity("the vault header has no format version") }
+        if version > Int64(VaultFormat.currentVersion) {
+            throw .unsupportedFormatVersion(found: Int(version), supported: VaultFormat.currentVersion)
+        }
+        guard version >= 1 else { throw .vaultIntegrity("the vault header has format version \(version)") }
+        guard let id = row["vault_id"] as Data?, id.count == VaultFormat.vaultIDBytes else {
+            throw .vaultIntegrity("the vault id is malformed")
+        }
+        return VaultHeader(formatVersion: Int(version), vaultID: Array(id))
+    }
+
+    public func keySlot(_ kind: KeySlotKind) throws(VaultError) -> KeySlotRow? {
+        let row: Row? = try run {
+            try dbQueue.read { db in
+                try Row.fetchOne(db, sql: "SELECT * FROM key_slot WHERE kind = ?", arguments: [Int64(kind.rawValue)])
+            }
+        }
+        guard let row else { return nil }
+        guard let alg = row["kdf_algorithm"] as Int64?, let ops = row["kdf_opslimit"] as Int64?,
+              let mem = row["kdf_memlimit"] as Int64?, let salt = row["kdf_salt"] as Data?,
+              let wrapped = row["wrapped_master_key"] as Data?, ops >= 0, mem >= 0
+        else { throw .vaultIntegrity("a key slot row is malformed") }
+        return KeySlotRow(kind: kind, kdfAlgorithm: alg, opsLimit: UInt64(ops), memLimit: UInt64(mem),
+                          salt: Array(salt), wrappedMasterKey: Array(wrapped))
+    }
+
+    public func insertSource(_ row: SealedSourceRow) throws(VaultError) {
+        try run {
+            try dbQueue.write { db in
+                try db.execute(sql: "INSERT INTO source (source_id, sealed) VALUES (?, ?)",
+                               arguments: [row.sourceID, Data(row.sealed)])
+            }
+        }
+    }
+
+    public func allSources() throws(VaultError) -> [SealedSourceRow] {
+        try run {
+            try dbQueue.read { db in
+                try Row.fetchAll(db, sql: "SELECT source_id, sealed FROM source ORDER BY rowid").map {
+                    SealedSourceRow(sourceID: $0["source_id"] ?? "", sealed: Array(($0["sealed"] as Data?) ?? Data()))
+                }
+            }
+        }
+    }
+
+    public func insertRecord(_ row: SealedRecordRow) throws(VaultError) {
+        try run {
+            try dbQueue.write { db in
+                try db.execute(sql: "INSERT INTO record (record_id, wrapped_key) VALUES (?, ?)",
+                               arguments: [row.recordID, Data(row.wrappedKey)])
+                for v in row.versions { try insertVersion(db, row.recordID, v) }
+            }
+        }
+    }
+
+    private func insertVersion(_ db: Database, _ recordID: String, _ v: SealedVersionRow) throws {
+        try db.execute(sql: "INSERT INTO record_version (record_id, version, meta, body) VALUES (?, ?, ?, ?)",
+                       arguments: [recordID, v.version, Data(v.meta), Data(v.body)])
+    }
+
+    public func appendVersion(recordID: String, _ version: SealedVersionRow) throws(VaultError) {
+        try run {
+            try dbQueue.write { db in
+                let latest = try Int.fetchOne(db, sql: "SELECT MAX(version) FROM record_version WHERE record_id = ?",
+                                              arguments: [recordID]) ?? 0
+                // Versions are dense: a concurrent amend that got here first makes this one fail
+                // rather than silently reuse a version number.
+                guard version.version == latest + 1 else {
+                    throw VaultError.storage("record \(recordID) changed while amending; try again")
+                }
+                try insertVersion(db, recordID, version)
+            }
+        }
+    }
+
+    public func recordIDs(withPrefix prefix: String, limit: Int) throws(VaultError) -> [String] {
+        try run {
+            try dbQueue.read { db in
+                // The prefix is validated lowercase hex by the caller, so it has no LIKE wildcards;
+                // a range query uses the primary key index.
+                try String.fetchAll(db, sql: "SELECT record_id FROM record WHERE record_id >= ? AND record_id < ? ORDER BY record_id LIMIT ?",
+                                    arguments: [prefix, prefix + "\u{7F}", limit])
+            }
+        }
+    }
+
+    public func record(_ recordID: String) throws(VaultError) -> SealedRecordRow? {
+        try run {
+            try dbQueue.read { db -> SealedRecordRow? in
+                guard let key = try Data.fetchOne(db, sql: "SELECT wrapped_key FROM record WHERE record_id = ?", arguments: [recordID])
+                else { return nil }
+                let versions = try Row.fetchAll(db, sql: "SELECT version, meta, body FROM record_version WHERE record_id = ? ORDER BY version",
+                                                arguments: [recordID]).map(Self.versionRow)
+                return SealedRecordRow(recordID: recordID, wrappedKey: Array(key), versions: versions)
+            }
+        }
+    }
+
+    static func versionRow(_ r: Row) -> SealedVersionRow {
+        SealedVersionRow(version: r["version"] ?? 0, meta: Array((r["meta"] as Data?) ?? Data()),
+                         body: Array((r["body"] as Data?) ?? Data()))
+    }
+
+    public func forEachLatest(includeBody: Bool, _ body: (SealedRecordRow) throws -> Void) throws {
+        let bodyColumn = includeBody ? "v.body" : "X''"
+        try dbQueue.read { db in
+            let rows = try Row.fetchCursor(db, sql: """
+                SELECT r.record_id, r.wrapped_key, v.version, v.meta, \(bodyColumn) AS body
+                FROM record r JOIN record_version v ON v.record_id = r.record_id
+                WHERE v.version = (SELECT MAX(version) FROM record_version WHERE record_id = r.record_id)
+                ORDER BY r.rowid
+                """)
+            while let r = try rows.next() {
+                try body(SealedRecordRow(recordID: r["record_id"] ?? "", wrappedKey: Array((r["wrapped_key"] as Data?) ?? Data()),
+                                         versions: [Self.versionRow(r)]))
+            }
+        }
+    }
+
+    public func deleteRecord(_ recordID: String) throws(VaultError) {
+        try run {
+            try dbQueue.write { db in
+                try db.execute(sql: "DELETE FROM record_version WHERE record_id = ?", arguments: [recordID])
+                try db.execute(sql: "DELETE FROM record WHERE record_id = ?", arguments: [recordID])
+            }
+        }
+    }
+
+    public func recordCount() throws(VaultError) -> Int {
+        try run { try dbQueue.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM record") ?? 0 } }
+    }
+}

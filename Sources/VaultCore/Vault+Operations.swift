@@ -1,0 +1,246 @@
+import Foundation
+import SodiumKit
+
+/// JSON stored in a sealed source entry (SECURITY.md §6.3).
+struct SourcePayload: Codable {
+    var alias: String
+    var note: String?
+    var created: String
+}
+
+extension Vault {
+    // MARK: - Sources
+
+    /// Adds a source. Aliases are unique, compared case- and accent-insensitively.
+    public func addSource(alias rawAlias: String, note: String? = nil) throws(VaultError) -> Source {
+        let alias = try Validation.singleLine(rawAlias, what: "source alias")
+        let folded = TextFolding.fold(alias)
+        for s in try sources() where TextFolding.fold(s.alias) == folded { throw .duplicateSource }
+        let id = try Self.newObjectID()
+        let payload = SourcePayload(alias: alias, note: note.flatMap { $0.isEmpty ? nil : $0 }, created: Self.timestamp())
+        let sealed = try sealSource(try Self.encodeJSON(payload), sourceID: id)
+        try store.insertSource(SealedSourceRow(sourceID: id, sealed: sealed))
+        return Source(id: id, alias: payload.alias, note: payload.note, created: payload.created)
+    }
+
+    /// Every source, decrypted. A damaged entry throws ``VaultError/sourceIntegrity(sourceID:)``.
+    public func sources() throws(VaultError) -> [Source] {
+        var out: [Source] = []
+        for row in try store.allSources() {
+            let plain = try openSource(row)
+            let p = try Self.decodeJSON(SourcePayload.self, from: plain, integrity: .sourceIntegrity(sourceID: row.sourceID))
+            out.append(Source(id: row.sourceID, alias: p.alias, note: p.note, created: p.created))
+        }
+        return out
+    }
+
+    /// The source with this alias (case- and accent-insensitive).
+    public func source(alias: String) throws(VaultError) -> Source {
+        let folded = TextFolding.fold(alias.trimmingCharacters(in: .whitespacesAndNewlines))
+        guard let s = try sources().first(where: { TextFolding.fold($0.alias) == folded }) else { throw .noSuchSource }
+        return s
+    }
+
+    // MARK: - Records
+
+    /// Adds a record with its first version; returns the new record id.
+    public func addRecord(_ new: NewRecord) throws(VaultError) -> String {
+        let source = try source(alias: new.sourceAlias)
+        let title = try Validation.singleLine(new.title, what: "title")
+        let tags = try new.tags.map { (t) throws(VaultError) -> String in try Validation.singleLine(t, what: "tag") }
+        let date = try new.date.map { (d) throws(VaultError) -> String in try Validation.date(d) }
+        try Validation.body(new.body)
+        let now = Self.timestamp()
+        let meta = RecordMetadata(source: source.id, title: title, tags: tags, date: date, created: now, versionCreated: now)
+        let id = try Self.newObjectID()
+        let key = try Self.sodium { try SecureBytes.random(count: XChaCha20Poly1305.keyBytes) }
+        let row = SealedRecordRow(
+            recordID: id,
+            wrappedKey: try wrapRecordKey(key, recordID: id),
+            versions: [SealedVersionRow(
+                version: 1,
+                meta: try sealField(try Self.encodeJSON(meta), key: key, recordID: id, version: 1, field: .meta),
+                body: try sealField(Array(new.body.utf8), key: key, recordID: id, version: 1, field: .body))])
+        try store.insertRecord(row)
+        return id
+    }
+
+    /// Adds a new version with a new body; earlier versions are kept. Returns the new version number.
+    public func amend(_ idOrPrefix: String, body: String) throws(VaultError) -> (recordID: String, version: Int) {
+        try Validation.body(body)
+        let id = try resolveRecordID(idOrPrefix)
+        guard let row = try store.record(id), let latest = row.versions.last else { throw .noSuchRecord(prefix: idOrPrefix) }
+        let key = try recordKey(row)
+        var meta = try Self.decodeJSON(RecordMetadata.self,
+                                       from: try openField(latest.meta, key: key, recordID: id, version: latest.version, field: .meta),
+                                       integrity: .recordIntegrity(recordID: id))
+        meta.versionCreated = Self.timestamp()
+        let v = latest.version + 1
+        try store.appendVersion(recordID: id, SealedVersionRow(
+            version: v,
+            meta: try sealField(try Self.encodeJSON(meta), key: key, recordID: id, version: v, field: .meta),
+            body: try sealField(Array(body.utf8), key: key, recordID: id, version: v, field: .body)))
+        return (id, v)
+    }
+
+    /// Resolves a full id or a unique prefix of at least 4 hex characters.
+    public func resolveRecordID(_ idOrPrefix: String) throws(VaultError) -> String {
+        let p = idOrPrefix.lowercased()
+        guard p.count >= 4 else { throw .invalidInput("a record id needs at least 4 characters") }
+        guard p.count <= VaultFormat.objectIDBytes * 2, p.allSatisfy(\.isHexDigit) else {
+            throw .noSuchRecord(prefix: idOrPrefix)
+        }
+        let matches = try store.recordIDs(withPrefix: p, limit: 2)
+        switch matches.count {
+        case 0: throw .noSuchRecord(prefix: idOrPrefix)
+        case 1: return matches[0]
+        default:
+            let all = try store.recordIDs(withPrefix: p, limit: Int.max)
+            throw .ambiguousRecordID(prefix: idOrPrefix, matches: all.count)
+        }
+    }
+
+    /// One record, decrypted: the latest version, or `version`.
+    public func record(_ idOrPrefix: String, version: Int? = nil) throws(VaultError) -> RecordDetail {
+        let id = try resolveRecordID(idOrPrefix)
+        guard let row = try store.record(id) else { throw .noSuchRecord(prefix: idOrPrefix) }
+        let wanted: SealedVersionRow?
+        if let version { wanted = row.versions.first { $0.version == version } } else { wanted = row.versions.last }
+        guard let v = wanted else { throw .noSuchVersion(recordID: id, version: version ?? 0) }
+        let key = try recordKey(row)
+        let integrity = VaultError.recordIntegrity(recordID: id)
+        let meta = try Self.decodeJSON(RecordMetadata.self,
+                                       from: try openField(v.meta, key: key, recordID: id, version: v.version, field: .meta),
+                                       integrity: integrity)
+        let body = try Self.string(from: try openField(v.body, key: key, recordID: id, version: v.version, field: .body),
+                                   integrity: integrity)
+        let alias = try? aliasMap()[meta.source]
+        return RecordDetail(summary: RecordSummary(id: id, version: v.version, metadata: meta, sourceAlias: alias ?? nil),
+                            versionCount: row.versions.count, body: body)
+    }
+
+    /// Latest version of every record, optionally filtered by source alias and tag. Records that
+    /// fail authentication are returned as problems; the rest are still listed.
+    public func list(sourceAlias: String? = nil, tag: String? = nil) throws(VaultError) -> (records: [RecordSummary], problems: [RecordProblem]) {
+        let sourceID = try sourceAlias.map { (a) throws(VaultError) -> String in try source(alias: a).id }
+        let tagFolded = tag.map(TextFolding.fold)
+        let aliases = try aliasMap()
+        var out: [RecordSummary] = []
+        var problems: [RecordProblem] = []
+        try iterate(includeBody: false) { row, key in
+            let v = row.versions[0]
+            let meta = try Self.decodeJSON(RecordMetadata.self,
+                                           from: try openField(v.meta, key: key, recordID: row.recordID, version: v.version, field: .meta),
+                                           integrity: .recordIntegrity(recordID: row.recordID))
+            if let sourceID, meta.source != sourceID { return }
+            if let tagFolded, !meta.tags.contains(where: { TextFolding.fold($0) == tagFolded }) { return }
+            out.append(RecordSummary(id: row.recordID, version: v.version, metadata: meta, sourceAlias: aliases[meta.source]))
+        } problem: { problems.append($0) }
+        return (Self.sorted(out), problems)
+    }
+
+    /// Records whose title, tags, source alias or latest testimony contain `query`, compared case-,
+    /// accent- and width-insensitively. Records are decrypted one at a time; only the matching
+    /// summaries are kept.
+    public func search(_ query: String) throws(VaultError) -> (records: [RecordSummary], problems: [RecordProblem]) {
+        let needle = TextFolding.fold(query.trimmingCharacters(in: .whitespacesAndNewlines))
+        guard !needle.isEmpty else { throw .invalidInput("the search query is empty") }
+        let aliases = try aliasMap()
+        var out: [RecordSummary] = []
+        var problems: [RecordProblem] = []
+        try iterate(includeBody: true) { row, key in
+            let v = row.versions[0]
+            let integrity = VaultError.recordIntegrity(recordID: row.recordID)
+            let meta = try Self.decodeJSON(RecordMetadata.self,
+                                           from: try openField(v.meta, key: key, recordID: row.recordID, version: v.version, field: .meta),
+                                           integrity: integrity)
+            let summary = RecordSummary(id: row.recordID, version: v.version, metadata: meta, sourceAlias: aliases[meta.source])
+            let metaText = ([meta.title] + meta.tags + [aliases[meta.source] ?? ""]).joined(separator: "\n")
+            if TextFolding.contains(TextFolding.fold(metaText), needle) { out.append(summary); return }
+            let body = try Self.string(from: try openField(v.body, key: key, recordID: row.recordID, version: v.version, field: .body),
+                                       integrity: integrity)
+            if TextFolding.contains(TextFolding.fold(body), needle) { out.append(summary) }
+        } problem: { problems.append($0) }
+        return (Self.sorted(out), problems)
+    }
+
+    /// Deletes a record: its wrapped key and every version (SQLite `secure_delete` zeroes the
+    /// freed pages). Returns the full id.
+    public func remove(_ idOrPrefix: String) throws(VaultError) -> String {
+        let id = try resolveRecordID(idOrPrefix)
+        try store.deleteRecord(id)
+        return id
+    }
+
+    public func recordCount() throws(VaultError) -> Int { try store.recordCount() }
+
+    // MARK: - Helpers
+
+    private func aliasMap() throws(VaultError) -> [String: String] {
+        Dictionary(try sources().map { ($0.id, $0.alias) }, uniquingKeysWith: { a, _ in a })
+    }
+
+    /// Walks the latest version of every record with its unwrapped key. A record that fails
+    /// authentication goes to `problem` and the walk continues.
+    private func iterate(includeBody: Bool,
+                         _ body: (SealedRecordRow, borrowing SecureBytes) throws -> Void,
+                         problem: (RecordProblem) -> Void) throws(VaultError) {
+        do {
+            try store.forEachLatest(includeBody: includeBody) { row in
+                do {
+                    let key = try recordKey(row)
+                    try body(row, key)
+                } catch let e as VaultError {
+                    switch e {
+                    case .recordIntegrity: problem(RecordProblem(recordID: row.recordID, error: e))
+                    default: throw e
+                    }
+                }
+            }
+        } catch let e as VaultError {
+            throw e
+        } catch {
+            throw .storage(SQLiteVaultStore.describe(error))
+        }
+    }
+
+    static func sorted(_ records: [RecordSummary]) -> [RecordSummary] {
+        records.sorted { ($0.metadata.created, $0.id) < ($1.metadata.created, $1.id) }
+    }
+}
+
+/// Input checks shared by every operation; messages name the field, never its value.
+enum Validation {
+    static func singleLine(_ value: String, what: String) throws(VaultError) -> String {
+        let v = value.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !v.isEmpty else { throw .invalidInput("the \(what) is empty") }
+        guard !v.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+            throw .invalidInput("the \(what) contains a line break or control character")
+        }
+        guard v.utf8.count <= 4096 else { throw .invalidInput("the \(what) is longer than 4096 bytes") }
+        return v
+    }
+
+    static func date(_ value: String) throws(VaultError) -> String {
+        let parts = value.split(separator: "-", omittingEmptySubsequences: false)
+        guard value.utf8.count == 10, parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2,
+              let y = Int(parts[0]), let m = Int(parts[1]), let d = Int(parts[2]),
+              (1...12).contains(m), d >= 1, d <= daysIn(month: m, year: y)
+        else { throw .invalidInput("the date must be a real date written YYYY-MM-DD") }
+        return value
+    }
+
+    static func body(_ body: String) throws(VaultError) {
+        guard !body.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+            throw .invalidInput("the testimony is empty")
+        }
+    }
+
+    private static func daysIn(month: Int, year: Int) -> Int {
+        switch month {
+        case 2: return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
+        case 4, 6, 9, 11: return 30
+        default: return 31
+        }
+    }
+}

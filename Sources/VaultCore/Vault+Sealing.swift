@@ -1,0 +1,99 @@
+import Foundation
+import SodiumKit
+
+/// Padding, sealing and opening of the encrypted fields (SECURITY.md §6, §7).
+extension Vault {
+    /// Pads `plaintext` (SECURITY.md §7) in secure memory and seals it.
+    static func sealPadded(_ plaintext: [UInt8], key: borrowing SecureBytes, ad: [UInt8]) throws(VaultError) -> [UInt8] {
+        try sodium {
+            let block = VaultFormat.paddedLength(forPlaintextCount: plaintext.count)
+            let padded = try Padding.pad(plaintext, blockSize: block)
+            return try XChaCha20Poly1305.seal(padded, key: key, associatedData: ad)
+        }
+    }
+
+    /// Opens and unpads a sealed field. Any failure is reported as `integrity`.
+    static func openPadded(_ sealed: [UInt8], key: borrowing SecureBytes, ad: [UInt8], integrity: VaultError) throws(VaultError) -> SecureBytes {
+        do {
+            let padded = try XChaCha20Poly1305.open(sealed, key: key, associatedData: ad)
+            let n = try Padding.unpaddedLength(of: padded, blockSize: padded.count)
+            return try padded.prefix(n)
+        } catch .outOfMemory {
+            throw .storage("secure memory unavailable")
+        } catch {
+            throw integrity
+        }
+    }
+
+    /// The record's own key, unwrapped with the record-key-wrapping subkey.
+    func recordKey(_ row: SealedRecordRow) throws(VaultError) -> SecureBytes {
+        let ad = VaultFormat.recordKeyAD(vaultID: vaultID, recordID: row.recordID)
+        do {
+            let key = try XChaCha20Poly1305.open(row.wrappedKey, key: recordKEK, associatedData: ad)
+            guard key.count == XChaCha20Poly1305.keyBytes else { throw VaultError.recordIntegrity(recordID: row.recordID) }
+            return key
+        } catch let e as VaultError {
+            throw e
+        } catch SodiumError.outOfMemory {
+            throw .storage("secure memory unavailable")
+        } catch {
+            throw .recordIntegrity(recordID: row.recordID)
+        }
+    }
+
+    func wrapRecordKey(_ key: borrowing SecureBytes, recordID: String) throws(VaultError) -> [UInt8] {
+        let ad = VaultFormat.recordKeyAD(vaultID: vaultID, recordID: recordID)
+        return try Self.sodium { try XChaCha20Poly1305.seal(key, key: recordKEK, associatedData: ad) }
+    }
+
+    func sealField(_ plaintext: [UInt8], key: borrowing SecureBytes, recordID: String, version: Int, field: RecordField) throws(VaultError) -> [UInt8] {
+        try Self.sealPadded(plaintext, key: key,
+                            ad: VaultFormat.fieldAD(vaultID: vaultID, recordID: recordID, version: version, field: field))
+    }
+
+    func openField(_ sealed: [UInt8], key: borrowing SecureBytes, recordID: String, version: Int, field: RecordField) throws(VaultError) -> SecureBytes {
+        try Self.openPadded(sealed, key: key,
+                            ad: VaultFormat.fieldAD(vaultID: vaultID, recordID: recordID, version: version, field: field),
+                            integrity: .recordIntegrity(recordID: recordID))
+    }
+
+    func sealSource(_ plaintext: [UInt8], sourceID: String) throws(VaultError) -> [UInt8] {
+        try Self.sealPadded(plaintext, key: sourceKey, ad: VaultFormat.sourceAD(vaultID: vaultID, sourceID: sourceID))
+    }
+
+    func openSource(_ row: SealedSourceRow) throws(VaultError) -> SecureBytes {
+        try Self.openPadded(row.sealed, key: sourceKey, ad: VaultFormat.sourceAD(vaultID: vaultID, sourceID: row.sourceID),
+                            integrity: .sourceIntegrity(sourceID: row.sourceID))
+    }
+
+    /// Decodes JSON held in secure memory. The decoder needs a `Data` copy; it lives only for
+    /// the duration of this call.
+    static func decodeJSON<T: Decodable>(_ type: T.Type, from bytes: borrowing SecureBytes, integrity: VaultError) throws(VaultError) -> T {
+        let data = bytes.withUnsafeBytes { Data($0) }
+        do { return try JSONDecoder().decode(type, from: data) } catch { throw integrity }
+    }
+
+    static func string(from bytes: borrowing SecureBytes, integrity: VaultError) throws(VaultError) -> String {
+        let s: String? = bytes.withUnsafeBytes { String(validating: $0.bindMemory(to: UInt8.self), as: UTF8.self) }
+        guard let s else { throw integrity }
+        return s
+    }
+
+    static func encodeJSON<T: Encodable>(_ value: T) throws(VaultError) -> [UInt8] {
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        do { return Array(try enc.encode(value)) } catch { throw .storage("cannot encode: \(error)") }
+    }
+
+    static func newObjectID() throws(VaultError) -> String {
+        let bytes = try sodium { try Random.bytes(VaultFormat.objectIDBytes) }
+        return bytes.map { String(format: "%02x", $0) }.joined()
+    }
+
+    static func timestamp(_ date: Date = Date()) -> String {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime]
+        f.timeZone = TimeZone(identifier: "UTC")
+        return f.string(from: date)
+    }
+}

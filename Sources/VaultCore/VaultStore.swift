@@ -1,0 +1,57 @@
+/// Rows as stored: every field here is either public structure (ids, counts, KDF parameters) or
+/// ciphertext. Nothing above this protocol needs to know it is SQLite, so a shared server store
+/// holding only ciphertext can be added later.
+public struct VaultHeader: Sendable, Equatable {
+    public var formatVersion: Int
+    public var vaultID: [UInt8]
+}
+
+public struct KeySlotRow: Sendable, Equatable {
+    public var kind: KeySlotKind
+    public var kdfAlgorithm: Int64
+    public var opsLimit: UInt64
+    public var memLimit: UInt64
+    public var salt: [UInt8]
+    public var wrappedMasterKey: [UInt8]
+}
+
+public struct SealedSourceRow: Sendable, Equatable {
+    public var sourceID: String
+    public var sealed: [UInt8]
+}
+
+public struct SealedVersionRow: Sendable, Equatable {
+    public var version: Int
+    public var meta: [UInt8]
+    public var body: [UInt8]
+}
+
+public struct SealedRecordRow: Sendable, Equatable {
+    public var recordID: String
+    public var wrappedKey: [UInt8]
+    /// The versions asked for (all, or only the latest).
+    public var versions: [SealedVersionRow]
+}
+
+/// The storage behind a vault. Each method is one atomic operation.
+public protocol VaultStore: AnyObject {
+    /// Creates the schema and writes header and key slots in one transaction.
+    func initialize(header: VaultHeader, slots: [KeySlotRow]) throws(VaultError)
+    func readHeader() throws(VaultError) -> VaultHeader
+    func keySlot(_ kind: KeySlotKind) throws(VaultError) -> KeySlotRow?
+
+    func insertSource(_ row: SealedSourceRow) throws(VaultError)
+    func allSources() throws(VaultError) -> [SealedSourceRow]
+
+    func insertRecord(_ row: SealedRecordRow) throws(VaultError)
+    func appendVersion(recordID: String, _ version: SealedVersionRow) throws(VaultError)
+    /// Record ids starting with `prefix` (lowercase hex), at most `limit` of them.
+    func recordIDs(withPrefix prefix: String, limit: Int) throws(VaultError) -> [String]
+    /// One record with all its versions.
+    func record(_ recordID: String) throws(VaultError) -> SealedRecordRow?
+    /// Calls `body` with each record and its latest version, one at a time, so memory stays flat.
+    /// `includeBody` false leaves `body` empty (listing needs only the metadata).
+    func forEachLatest(includeBody: Bool, _ body: (SealedRecordRow) throws -> Void) throws
+    func deleteRecord(_ recordID: String) throws(VaultError)
+    func recordCount() throws(VaultError) -> Int
+}
