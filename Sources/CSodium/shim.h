@@ -1,4 +1,10 @@
 #ifndef SOURCEVAULT_CSODIUM_SHIM_H
 #define SOURCEVAULT_CSODIUM_SHIM_H
 #include <sodium.h>
+#include <sys/resource.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+/* prctl is variadic, which Swift cannot call: a fixed-arity wrapper. */
+static inline int sourcevault_set_not_dumpable(void) { return prctl(PR_SET_DUMPABLE, 0, 0, 0, 0); }
+#endif
 #endif

@@ -1,0 +1,49 @@
+import ArgumentParser
+import Foundation
+import SodiumKit
+import VaultCore
+
+struct InitCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "init",
+        abstract: "Create a new vault with a passphrase and print its recovery key once.")
+
+    @OptionGroup var vault: VaultOptions
+
+    @Option(name: .long, help: ArgumentHelp("Key derivation cost: interactive, moderate, sensitive, or test (insecure, for test suites).", valueName: "PROFILE"))
+    var kdf: String = "moderate"
+
+    @Option(name: .long, help: ArgumentHelp("Read the new passphrase from the first line of this file descriptor.", valueName: "N"))
+    var passphraseFd: Int32?
+
+    func validate() throws {
+        guard KDFProfile(rawValue: kdf) != nil else {
+            throw ValidationError("--kdf must be one of: interactive, moderate, sensitive, test")
+        }
+        if let fd = passphraseFd, fd < 0 { throw ValidationError("file descriptors are not negative") }
+    }
+
+    func run() throws {
+        let profile = KDFProfile(rawValue: kdf)!
+        if profile == .test {
+            Output.info("""
+                WARNING: --kdf test uses libsodium's minimum Argon2id cost (1 pass, 8 KiB). Anyone \
+                with a copy of this vault can try passphrases very fast. Use it only for test suites.
+                """)
+        }
+        let dir = vault.directory
+        let passphrase: SecureBytes
+        if let fd = passphraseFd {
+            passphrase = try SecretInput.readLine(fd: fd, what: "passphrase")
+        } else {
+            let first = try SecretInput.prompt("New passphrase for \(dir): ", what: "passphrase")
+            let again = try SecretInput.prompt("Repeat the passphrase: ", what: "passphrase")
+            guard first.constantTimeEquals(again) else { throw CLIError.usage("the passphrases do not match; nothing was created") }
+            passphrase = first
+        }
+        let (_, recovery) = try Vault.create(directory: dir, passphrase: passphrase, profile: profile)
+        Output.info("Created vault at \(dir) (Argon2id: \(profile.opsLimit) passes, \(profile.memLimit >> 10) KiB).")
+        Output.line("Recovery key: \(recovery)")
+        Output.info("Write the recovery key on paper and keep it away from this device: it is shown only once and opens the vault without the passphrase.")
+    }
+}

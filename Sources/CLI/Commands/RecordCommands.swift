@@ -1,0 +1,207 @@
+import ArgumentParser
+import Foundation
+import VaultCore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Reads testimony from `--file` or standard input; must be UTF-8 text.
+enum TestimonyInput {
+    static func read(file: String?) throws -> String {
+        let bytes: [UInt8]
+        if let file, file != "-" {
+            do { bytes = Array(try Data(contentsOf: URL(fileURLWithPath: file))) } catch {
+                throw CLIError.io("cannot read \(file): \((error as NSError).localizedDescription)")
+            }
+        } else {
+            if isatty(STDIN_FILENO) == 1 { Output.info("Enter the testimony, then press Ctrl-D on an empty line:") }
+            bytes = try SecretInput.readAll(fd: STDIN_FILENO, what: "testimony")
+        }
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            throw VaultError.invalidInput("the testimony is not valid UTF-8 text; nothing was stored")
+        }
+        return text
+    }
+}
+
+struct AddCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "add",
+        abstract: "Add testimony (from --file or standard input); prints the new record id.")
+
+    @OptionGroup var vault: VaultOptions
+    @OptionGroup var unlock: UnlockOptions
+    @Option(name: .long, help: ArgumentHelp("Source alias; - reads it from standard input; omit it to be asked.", valueName: "ALIAS"))
+    var source: String?
+    @Option(name: .long, help: ArgumentHelp("Title; - reads it from standard input; omit it to be asked.", valueName: "TITLE"))
+    var title: String?
+    @Option(name: .long, help: ArgumentHelp("A tag (repeatable).", valueName: "T"))
+    var tag: [String] = []
+    @Option(name: .long, help: ArgumentHelp("Date of the interview.", valueName: "YYYY-MM-DD"))
+    var date: String?
+    @Option(name: .long, help: ArgumentHelp("Read the testimony from this file instead of standard input.", valueName: "PATH"))
+    var file: String?
+
+    func validate() throws {
+        if (source == "-" || title == "-") && (file == nil || file == "-") {
+            throw ValidationError("--source - or --title - read standard input, so the testimony must come from --file PATH")
+        }
+    }
+
+    func run() throws {
+        let v = try unlock.unlock(vault)
+        let alias = try SensitiveArgument.resolve(source, prompt: "Source alias: ", what: "source alias")
+        let title = try SensitiveArgument.resolve(title, prompt: "Title: ", what: "title")
+        let body = try TestimonyInput.read(file: file)
+        let id = try v.addRecord(NewRecord(sourceAlias: alias, title: title, tags: tag, date: date, body: body))
+        Output.line(id)
+    }
+}
+
+struct AmendCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "amend",
+        abstract: "Add a new version of a record's testimony (from --file or standard input); older versions are kept.")
+
+    @OptionGroup var vault: VaultOptions
+    @OptionGroup var unlock: UnlockOptions
+    @Argument(help: "Record id or unique prefix (at least 4 characters).") var id: String
+    @Option(name: .long, help: ArgumentHelp("Read the new testimony from this file.", valueName: "PATH"))
+    var file: String?
+
+    func run() throws {
+        let v = try unlock.unlock(vault)
+        let body = try TestimonyInput.read(file: file)
+        let (rid, version) = try v.amend(id, body: body)
+        Output.line("\(rid) version \(version)")
+    }
+}
+
+struct RemoveCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rm",
+        abstract: "Delete a record, every version of it and its key.")
+
+    @OptionGroup var vault: VaultOptions
+    @OptionGroup var unlock: UnlockOptions
+    @Argument(help: "Record id or unique prefix (at least 4 characters).") var id: String
+
+    func run() throws {
+        let v = try unlock.unlock(vault)
+        let rid = try v.remove(id)
+        Output.info("Deleted record \(rid) and its key.")
+    }
+}
+
+/// The JSON shape of a record in `list`, `search` and `show` output.
+struct RecordJSON: Encodable {
+    var id: String
+    var version: Int
+    var versions: Int?
+    var source: String?
+    var sourceID: String
+    var title: String
+    var tags: [String]
+    var date: String?
+    var created: String
+    var versionCreated: String
+    var body: String?
+
+    init(_ s: RecordSummary, versions: Int? = nil, body: String? = nil) {
+        id = s.id; version = s.version; self.versions = versions; source = s.sourceAlias
+        sourceID = s.metadata.source; title = s.metadata.title; tags = s.metadata.tags; date = s.metadata.date
+        created = s.metadata.created; versionCreated = s.metadata.versionCreated; self.body = body
+    }
+}
+
+enum RecordPrinter {
+    /// One record a line, beginning with its id.
+    static func line(_ s: RecordSummary) -> String {
+        let date = s.metadata.date ?? "----------"
+        let tags = s.metadata.tags.map { "#" + $0 }.joined(separator: " ")
+        let alias = s.sourceAlias ?? "?"
+        var parts = [s.id, date, alias, s.metadata.title]
+        if !tags.isEmpty { parts.append(tags) }
+        return Output.terminalSafe(parts.joined(separator: "  "))
+    }
+
+    /// Prints summaries (text or JSON), then reports damaged records on stderr and fails with the
+    /// integrity exit code if there were any: the readable records are still shown.
+    static func print(_ result: (records: [RecordSummary], problems: [RecordProblem]), json: Bool) throws {
+        if json {
+            try Output.json(result.records.map { RecordJSON($0) })
+        } else {
+            for r in result.records { Output.line(line(r)) }
+        }
+        for p in result.problems { _ = ErrorReporter.report(p.error) }
+        if !result.problems.isEmpty { throw CLIError.alreadyReported(ExitStatus.integrity) }
+    }
+}
+
+struct ListCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "List records, one a line, beginning with the id.")
+    @OptionGroup var vault: VaultOptions
+    @OptionGroup var unlock: UnlockOptions
+    @Option(name: .long, help: ArgumentHelp("Only this source's records.", valueName: "ALIAS")) var source: String?
+    @Option(name: .long, help: ArgumentHelp("Only records with this tag.", valueName: "T")) var tag: String?
+    @Flag(name: .long, help: "JSON output.") var json = false
+
+    func run() throws {
+        let v = try unlock.unlock(vault)
+        let alias = try source.map { try SensitiveArgument.resolve($0, prompt: "Source alias: ", what: "source alias") }
+        try RecordPrinter.print(try v.list(sourceAlias: alias, tag: tag), json: json)
+    }
+}
+
+struct SearchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "search",
+        abstract: "Search titles, tags, aliases and testimony (ignoring case and accents), decrypting one record at a time.")
+    @OptionGroup var vault: VaultOptions
+    @OptionGroup var unlock: UnlockOptions
+    @Argument(help: ArgumentHelp("The query; - reads it from standard input; omit it to be asked.", valueName: "QUERY"))
+    var query: String?
+    @Flag(name: .long, help: "JSON output.") var json = false
+
+    func run() throws {
+        let v = try unlock.unlock(vault)
+        let q = try SensitiveArgument.resolve(query, prompt: "Search for: ", what: "search query")
+        try RecordPrinter.print(try v.search(q), json: json)
+    }
+}
+
+struct ShowCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "show", abstract: "Show one record (decrypted in memory only).")
+    @OptionGroup var vault: VaultOptions
+    @OptionGroup var unlock: UnlockOptions
+    @Argument(help: "Record id or unique prefix (at least 4 characters).") var id: String
+    @Option(name: .long, help: "Show this version instead of the latest.") var version: Int?
+    @Flag(name: .long, help: "JSON output.") var json = false
+
+    func validate() throws {
+        if let version, version < 1 { throw ValidationError("--version starts at 1") }
+    }
+
+    func run() throws {
+        let v = try unlock.unlock(vault)
+        let r = try v.record(id, version: version)
+        if json {
+            try Output.json(RecordJSON(r.summary, versions: r.versionCount, body: r.body))
+            return
+        }
+        let m = r.summary.metadata
+        var lines = [
+            "id:       \(r.summary.id)",
+            "version:  \(r.summary.version) of \(r.versionCount)",
+            "source:   \(r.summary.sourceAlias ?? "?")",
+            "title:    \(m.title)",
+            "date:     \(m.date ?? "-")",
+            "tags:     \(m.tags.joined(separator: ", "))",
+            "created:  \(m.created)",
+        ]
+        if r.summary.version > 1 { lines.append("amended:  \(m.versionCreated)") }
+        for l in lines { Output.line(Output.terminalSafe(l)) }
+        Output.line("")
+        Output.line(Output.terminalSafe(r.body, multiline: true))
+    }
+}

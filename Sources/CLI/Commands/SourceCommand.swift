@@ -1,0 +1,46 @@
+import ArgumentParser
+import VaultCore
+
+struct SourceCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "source",
+        abstract: "Manage sources (pseudonymous aliases, never real names).",
+        subcommands: [Add.self, List.self])
+
+    struct Add: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "add", abstract: "Add a source alias.")
+        @OptionGroup var vault: VaultOptions
+        @OptionGroup var unlock: UnlockOptions
+        @Argument(help: ArgumentHelp("The alias; - reads it from standard input; omit it to be asked.", valueName: "ALIAS"))
+        var alias: String?
+        @Flag(name: .long, help: "Also ask for a private note about the source (read like the alias).")
+        var withNote = false
+
+        func run() throws {
+            let v = try unlock.unlock(vault)
+            let alias = try SensitiveArgument.resolve(alias, prompt: "Source alias: ", what: "source alias")
+            let note = withNote ? try SensitiveArgument.resolve(self.alias == "-" ? "-" : nil, prompt: "Private note: ", what: "note") : nil
+            let s = try v.addSource(alias: alias, note: note)
+            Output.line(s.id)
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List source aliases.")
+        @OptionGroup var vault: VaultOptions
+        @OptionGroup var unlock: UnlockOptions
+        @Flag(name: .long, help: "JSON output.") var json = false
+
+        struct Item: Encodable { var id: String; var alias: String; var note: String?; var created: String }
+
+        func run() throws {
+            let v = try unlock.unlock(vault)
+            let sources = try v.sources()
+            if json {
+                try Output.json(sources.map { Item(id: $0.id, alias: $0.alias, note: $0.note, created: $0.created) })
+            } else {
+                for s in sources { Output.line("\(s.id)  \(Output.terminalSafe(s.alias))") }
+            }
+        }
+    }
+}

@@ -1,0 +1,24 @@
+import ArgumentParser
+import VaultCore
+
+struct StatusCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status",
+        abstract: "Say whether the vault exists and can be opened, without unlocking it.")
+
+    @OptionGroup var vault: VaultOptions
+
+    func run() throws {
+        let dir = vault.directory
+        let (store, header) = try Vault.openStore(dir)
+        let pass = try store.keySlot(.passphrase) != nil
+        let rec = try store.keySlot(.recovery) != nil
+        var ways: [String] = []
+        if pass { ways.append("passphrase") }
+        if rec { ways.append("recovery key") }
+        Output.line("vault: \(dir)")
+        Output.line("format: \(header.formatVersion)")
+        Output.line("records: \(try store.recordCount())")
+        Output.line(ways.isEmpty ? "can be opened: no (no key slots)" : "can be opened: yes, with \(ways.joined(separator: " or "))")
+    }
+}

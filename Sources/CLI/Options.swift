@@ -1,0 +1,109 @@
+import ArgumentParser
+import Foundation
+import SodiumKit
+import VaultCore
+
+/// `--vault DIR`, else `$SOURCEVAULT_DIR`, else `${XDG_DATA_HOME:-~/.local/share}/sourcevault`.
+struct VaultOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("Vault directory.", valueName: "DIR"))
+    var vault: String?
+
+    var directory: String {
+        if let vault, !vault.isEmpty { return absolute(vault) }
+        let env = ProcessInfo.processInfo.environment
+        if let dir = env["SOURCEVAULT_DIR"], !dir.isEmpty { return absolute(dir) }
+        // XDG: a relative XDG_DATA_HOME is invalid and must be ignored.
+        let base: String
+        if let xdg = env["XDG_DATA_HOME"], xdg.hasPrefix("/") {
+            base = xdg
+        } else {
+            base = (NSHomeDirectory() as NSString).appendingPathComponent(".local/share")
+        }
+        return (base as NSString).appendingPathComponent("sourcevault")
+    }
+
+    private func absolute(_ path: String) -> String {
+        let expanded = (path as NSString).expandingTildeInPath
+        if expanded.hasPrefix("/") { return (expanded as NSString).standardizingPath }
+        return ((FileManager.default.currentDirectoryPath as NSString).appendingPathComponent(expanded) as NSString).standardizingPath
+    }
+}
+
+/// How a command that unlocks gets its secret: terminal prompt by default.
+struct UnlockOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("Read the passphrase from the first line of this file descriptor.", valueName: "N"))
+    var passphraseFd: Int32?
+
+    @Option(name: .long, help: ArgumentHelp("Unlock with the recovery key, read from the first line of this file descriptor.", valueName: "N"))
+    var recoveryKeyFd: Int32?
+
+    func validate() throws {
+        if passphraseFd != nil && recoveryKeyFd != nil {
+            throw ValidationError("give either --passphrase-fd or --recovery-key-fd, not both")
+        }
+        if let fd = passphraseFd ?? recoveryKeyFd, fd < 0 { throw ValidationError("file descriptors are not negative") }
+    }
+
+    /// Unlocks the vault in `vault`. Checks the vault exists before asking for any secret.
+    func unlock(_ vault: VaultOptions) throws -> Vault {
+        let dir = vault.directory
+        _ = try Vault.openStore(dir)
+        if let fd = recoveryKeyFd {
+            let key = try SecretInput.readLine(fd: fd, what: "recovery key")
+            return try Vault.unlock(directory: dir, recoveryKey: key)
+        }
+        let pass = try passphraseFd.map { try SecretInput.readLine(fd: $0, what: "passphrase") }
+            ?? SecretInput.prompt("Passphrase for \(dir): ", what: "passphrase")
+        return try Vault.unlock(directory: dir, passphrase: pass)
+    }
+}
+
+/// A sensitive argument (alias, title, query): given on argv, `-` for one line of standard input,
+/// or left out and asked for on the terminal — so it need never enter shell history.
+enum SensitiveArgument {
+    static func resolve(_ value: String?, prompt: String, what: String) throws -> String {
+        switch value {
+        case "-": return try SecretInput.readTextLine(fd: STDIN_FILENO, what: what)
+        case let v?: return v
+        case nil: return try SecretInput.promptVisible(prompt, what: what)
+        }
+    }
+}
+
+/// Output helpers: stdout for results, terminal-safe rendering of decrypted text.
+enum Output {
+    static func line(_ s: String) {
+        FileHandle.standardOutput.write(Data((s + "\n").utf8))
+    }
+
+    static func info(_ s: String) {
+        FileHandle.standardError.write(Data((s + "\n").utf8))
+    }
+
+    /// Escapes control characters (terminal escape sequences), C1 controls and bidi overrides so
+    /// that decrypted text is shown, never interpreted by the terminal. Newlines and tabs are kept
+    /// when `multiline` is true.
+    static func terminalSafe(_ s: String, multiline: Bool = false) -> String {
+        var out = String.UnicodeScalarView()
+        for u in s.unicodeScalars {
+            let v = u.value
+            let keep = multiline && (v == 0x0A || v == 0x09)
+            let dangerous = v < 0x20 || v == 0x7F || (0x80...0x9F).contains(v)
+                || (0x202A...0x202E).contains(v) || (0x2066...0x2069).contains(v)
+            if dangerous && !keep {
+                out.append(contentsOf: String(format: "\\u{%X}", v).unicodeScalars)
+            } else {
+                out.append(u)
+            }
+        }
+        return String(out)
+    }
+
+    static func json<T: Encodable>(_ value: T) throws {
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        let data = try enc.encode(value)
+        FileHandle.standardOutput.write(data)
+        FileHandle.standardOutput.write(Data("\n".utf8))
+    }
+}

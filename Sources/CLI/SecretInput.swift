@@ -1,0 +1,134 @@
+import Foundation
+import SodiumKit
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Reads secrets (passphrases, recovery keys) straight into secure memory, one byte at a time so
+/// nothing after the secret's line is consumed and no Swift `String` ever holds it.
+enum SecretInput {
+    /// Longest secret line accepted; longer input is refused rather than truncated.
+    static let maxSecretBytes = 4096
+
+    /// Reads one line from `fd` (without its `\n` / `\r\n`). `what` names it in errors.
+    static func readLine(fd: Int32, what: String) throws -> SecureBytes {
+        var buffer = try SecureBytes(count: maxSecretBytes + 1)
+        var count = 0
+        var sawAnything = false
+        let status: Int = buffer.withUnsafeMutableBytes { buf in
+            var byte: UInt8 = 0
+            while true {
+                let n = read(fd, &byte, 1)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    return -1
+                }
+                if n == 0 { break }
+                sawAnything = true
+                if byte == UInt8(ascii: "\n") { break }
+                if count == buf.count { byte = 0; return -2 }
+                buf[count] = byte
+                count += 1
+            }
+            byte = 0
+            if count > 0 && buf[count - 1] == UInt8(ascii: "\r") { count -= 1 }
+            return 0
+        }
+        switch status {
+        case -1: throw CLIError.io("cannot read the \(what) from file descriptor \(fd): \(String(cString: strerror(errno)))")
+        case -2: throw CLIError.usage("the \(what) is longer than \(maxSecretBytes) bytes")
+        default: break
+        }
+        guard sawAnything, count > 0 else { throw CLIError.usage("no \(what) on file descriptor \(fd) (empty line or end of input)") }
+        return try buffer.prefix(count)
+    }
+
+    /// Asks on the controlling terminal with echo off.
+    static func prompt(_ prompt: String, what: String) throws -> SecureBytes {
+        let tty = open("/dev/tty", O_RDWR | O_NOCTTY)
+        guard tty >= 0 else {
+            throw CLIError.usage("no terminal to ask for the \(what) on; pass it with --passphrase-fd N (or --recovery-key-fd N)")
+        }
+        defer { close(tty) }
+        _ = prompt.withCString { write(tty, $0, strlen($0)) }
+        var old = termios()
+        let haveTermios = tcgetattr(tty, &old) == 0
+        if haveTermios {
+            var noEcho = old
+            noEcho.c_lflag &= ~tcflag_t(ECHO)
+            TerminalRestore.save(tty: tty, settings: old)
+            _ = tcsetattr(tty, TCSAFLUSH, &noEcho)
+        }
+        defer {
+            if haveTermios {
+                var o = old
+                _ = tcsetattr(tty, TCSAFLUSH, &o)
+                TerminalRestore.clear()
+            }
+            _ = write(tty, "\n", 1)
+        }
+        return try readLine(fd: tty, what: what)
+    }
+
+    /// Asks on the terminal with echo on, for a non-secret-but-sensitive value (alias, title,
+    /// query) that must stay out of argv and shell history.
+    static func promptVisible(_ prompt: String, what: String) throws -> String {
+        let tty = open("/dev/tty", O_RDWR | O_NOCTTY)
+        guard tty >= 0 else {
+            throw CLIError.usage("no \(what) given and no terminal to ask on; pass it as an argument or as - to read it from standard input")
+        }
+        defer { close(tty) }
+        _ = prompt.withCString { write(tty, $0, strlen($0)) }
+        return try readTextLine(fd: tty, what: what)
+    }
+
+    /// One UTF-8 line from `fd` as a String (for sensitive arguments passed as `-`).
+    static func readTextLine(fd: Int32, what: String) throws -> String {
+        let line = try readLine(fd: fd, what: what)
+        let s: String? = line.withUnsafeBytes { String(validating: $0.bindMemory(to: UInt8.self), as: UTF8.self) }
+        guard let s else { throw CLIError.usage("the \(what) is not valid UTF-8") }
+        return s
+    }
+
+    /// Everything left on `fd` until end of input (testimony on standard input).
+    static func readAll(fd: Int32, what: String) throws -> [UInt8] {
+        var out: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw CLIError.io("cannot read the \(what): \(String(cString: strerror(errno)))")
+            }
+            if n == 0 { break }
+            out.append(contentsOf: chunk[0..<n])
+        }
+        return out
+    }
+}
+
+/// Restores the terminal's echo if we are interrupted while it is off.
+enum TerminalRestore {
+    nonisolated(unsafe) private static var savedTTY: Int32 = -1
+    nonisolated(unsafe) private static var saved = termios()
+
+    static func save(tty: Int32, settings: termios) {
+        saved = settings
+        savedTTY = tty
+        for sig in [SIGINT, SIGTERM, SIGHUP] {
+            signal(sig) { sig in
+                if TerminalRestore.savedTTY >= 0 {
+                    var s = TerminalRestore.saved
+                    _ = tcsetattr(TerminalRestore.savedTTY, TCSAFLUSH, &s)
+                }
+                signal(sig, SIG_DFL)
+                raise(sig)
+            }
+        }
+    }
+
+    static func clear() {
+        savedTTY = -1
+        for sig in [SIGINT, SIGTERM, SIGHUP] { signal(sig, SIG_DFL) }
+    }
+}

@@ -1,0 +1,20 @@
+import ArgumentParser
+
+/// The root command only dispatches.
+struct SourceVaultCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sourcevault",
+        abstract: "An encrypted vault for testimony from sources at risk.",
+        discussion: """
+            Sensitive values (aliases, titles, search queries) may be left out to be asked for on \
+            the terminal, or given as - to be read from standard input, so they stay out of shell history.
+            Exit status: 0 ok, 1 other failure, 2 usage or invalid input, 3 wrong passphrase or \
+            recovery key, 4 not found, 5 integrity failure, 6 no vault / not a vault / newer format.
+            """,
+        version: "0.1.0",
+        subcommands: [
+            InitCommand.self, SourceCommand.self, AddCommand.self, AmendCommand.self, ListCommand.self,
+            ShowCommand.self, SearchCommand.self, RemoveCommand.self, StatusCommand.self,
+        ]
+    )
+}

@@ -1,0 +1,23 @@
+import CSodium
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Process-wide protections for a program that holds keys and plaintext in memory.
+public enum ProcessHardening {
+    /// Turns core dumps off (they would contain keys and plaintext), marks the process not
+    /// dumpable on Linux (which also stops same-user processes without CAP_SYS_PTRACE from
+    /// attaching or reading `/proc/PID/mem`), and sets umask 077 so every file created is 0600.
+    public static func apply() {
+        var zero = rlimit(rlim_cur: 0, rlim_max: 0)
+        #if os(Linux)
+        _ = setrlimit(Int32(RLIMIT_CORE.rawValue), &zero)
+        _ = sourcevault_set_not_dumpable()
+        #else
+        _ = setrlimit(RLIMIT_CORE, &zero)
+        #endif
+        umask(0o077)
+    }
+}
