@@ -33,7 +33,7 @@ let package = Package(
         .testTarget(name: "SodiumKitTests", dependencies: ["SodiumKit"]),
         .testTarget(
             name: "VaultCoreTests",
-            dependencies: ["VaultCore", "SodiumKit"],
+            dependencies: ["VaultCore", "SodiumKit", .product(name: "GRDB", package: "GRDB.swift")],
             resources: [.copy("Vectors")]
         ),
         .testTarget(name: "CLITests", dependencies: []),

@@ -1,0 +1,126 @@
+import Foundation
+import GRDB
+import Testing
+import SodiumKit
+@testable import VaultCore
+
+@Suite struct RecordTests {
+    func vaultWithRecords(_ n: Int = 3) throws -> (TempVault, Vault, [String]) {
+        let t = TempVault()
+        defer { withExtendedLifetime(t) {} }
+        let (v, _) = try t.create()
+        _ = try v.addSource(alias: "Magpie")
+        var ids: [String] = []
+        for i in 0..<n {
+            ids.append(try v.addRecord(NewRecord(sourceAlias: "magpie", title: "Title \(i)", tags: ["t\(i)"],
+                                                 date: "2024-03-0\(i + 1)", body: "Body number \(i) with some words.")))
+        }
+        return (t, v, ids)
+    }
+
+    @Test func addShowListRoundTrip() throws {
+        let (t, v, ids) = try vaultWithRecords()
+        defer { withExtendedLifetime(t) {} }
+        let r = try v.record(ids[1])
+        #expect(r.body == "Body number 1 with some words.")
+        #expect(r.summary.metadata.title == "Title 1")
+        #expect(r.summary.metadata.tags == ["t1"])
+        #expect(r.summary.metadata.date == "2024-03-02")
+        #expect(r.summary.sourceAlias == "Magpie")
+        let all = try v.list()
+        #expect(all.records.count == 3 && all.problems.isEmpty)
+        #expect(try v.list(tag: "T2").records.map(\.id) == [ids[2]])
+        _ = try v.addSource(alias: "Crane")
+        #expect(try v.list(sourceAlias: "crane").records.isEmpty)
+        #expect(throws: VaultError.noSuchSource) { _ = try v.list(sourceAlias: "nobody") }
+    }
+
+    @Test func amendKeepsOldVersions() throws {
+        let (t, v, ids) = try vaultWithRecords(1)
+        defer { withExtendedLifetime(t) {} }
+        let (id, version) = try v.amend(String(ids[0].prefix(6)), body: "Corrected testimony.")
+        #expect(id == ids[0] && version == 2)
+        #expect(try v.record(id).body == "Corrected testimony.")
+        #expect(try v.record(id).versionCount == 2)
+        #expect(try v.record(id, version: 1).body == "Body number 0 with some words.")
+        #expect(throws: VaultError.noSuchVersion(recordID: id, version: 3)) { _ = try v.record(id, version: 3) }
+    }
+
+    @Test func removeDeletesRecordAndKey() throws {
+        let (t, v, ids) = try vaultWithRecords(2)
+        defer { withExtendedLifetime(t) {} }
+        _ = try v.remove(ids[0])
+        #expect(throws: VaultError.noSuchRecord(prefix: ids[0])) { _ = try v.record(ids[0]) }
+        #expect(try v.list().records.map(\.id) == [ids[1]])
+        let left = try t.sql { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM record_version WHERE record_id = ?", arguments: [ids[0]]) }
+        #expect(left == 0)
+    }
+
+    @Test func idPrefixes() throws {
+        let (t, v, ids) = try vaultWithRecords(1)
+        defer { withExtendedLifetime(t) {} }
+        #expect(try v.resolveRecordID(String(ids[0].prefix(4)).uppercased()) == ids[0])
+        #expect(throws: VaultError.self) { _ = try v.resolveRecordID(String(ids[0].prefix(3))) }
+        #expect(throws: VaultError.noSuchRecord(prefix: "zzzzzz")) { _ = try v.resolveRecordID("zzzzzz") }
+        // Force an ambiguity by inserting a row with a chosen id.
+        let store = v.store as! SQLiteVaultStore
+        let twin = String(ids[0].prefix(4)) + "000000000000"
+        try store.dbQueue.write { try $0.execute(sql: "INSERT INTO record (record_id, wrapped_key) VALUES (?, x'00')", arguments: [twin]) }
+        #expect(throws: VaultError.ambiguousRecordID(prefix: String(ids[0].prefix(4)), matches: 2)) {
+            _ = try v.resolveRecordID(String(ids[0].prefix(4)))
+        }
+    }
+
+    @Test func badInputIsRefused() throws {
+        let (t, v, ids) = try vaultWithRecords(1)
+        defer { withExtendedLifetime(t) {} }
+        func invalid(_ body: () throws -> Void) {
+            #expect { try body() } throws: { e in if case VaultError.invalidInput = e { true } else { false } }
+        }
+        invalid { _ = try v.addRecord(NewRecord(sourceAlias: "Magpie", title: "T", body: "  \n ")) }
+        invalid { _ = try v.addRecord(NewRecord(sourceAlias: "Magpie", title: "", body: "x")) }
+        invalid { _ = try v.addRecord(NewRecord(sourceAlias: "Magpie", title: "a\nb", body: "x")) }
+        invalid { _ = try v.addRecord(NewRecord(sourceAlias: "Magpie", title: "T", date: "2024-02-30", body: "x")) }
+        invalid { _ = try v.addRecord(NewRecord(sourceAlias: "Magpie", title: "T", date: "5 March", body: "x")) }
+        invalid { _ = try v.amend(ids[0], body: "") }
+        invalid { _ = try v.addSource(alias: " ") }
+        #expect(throws: VaultError.duplicateSource) { _ = try v.addSource(alias: "MAGPIE") }
+        #expect(throws: VaultError.noSuchSource) { _ = try v.addRecord(NewRecord(sourceAlias: "Crane", title: "T", body: "x")) }
+        #expect(try v.recordCount() == 1)
+    }
+
+    @Test func searchIgnoresCaseAccentsWidthAndNormalization() throws {
+        let t = TempVault()
+        defer { withExtendedLifetime(t) {} }
+        let (v, _) = try t.create()
+        _ = try v.addSource(alias: "까치")
+        let a = try v.addRecord(NewRecord(sourceAlias: "까치", title: "River", body: "We crossed near Hoeryŏng at dawn."))
+        let b = try v.addRecord(NewRecord(sourceAlias: "까치", title: "Family", body: "이종열은 국경을 넘었다. 在图们江边."))
+        let nfd = "이종열".decomposedStringWithCanonicalMapping
+        #expect(try v.search("HOERYONG").records.map(\.id) == [a])
+        #expect(try v.search("hoeryŏng".decomposedStringWithCanonicalMapping).records.map(\.id) == [a])
+        #expect(try v.search("ＨＯＥＲＹＯＮＧ").records.map(\.id) == [a])
+        #expect(try v.search(nfd).records.map(\.id) == [b])
+        #expect(try v.search("图们江").records.map(\.id) == [b])
+        #expect(try v.search("family").records.map(\.id) == [b])
+        #expect(try v.search("까치").records.count == 2)
+        #expect(try v.search("nowhere").records.isEmpty)
+    }
+
+    @Test func paddingHidesExactLengths() throws {
+        #expect(VaultFormat.paddedLength(forPlaintextCount: 0) == 256)
+        #expect(VaultFormat.paddedLength(forPlaintextCount: 255) == 256)
+        #expect(VaultFormat.paddedLength(forPlaintextCount: 256) == 272)
+        #expect(VaultFormat.paddedLength(forPlaintextCount: 4096) == 4352)
+        for n in stride(from: 0, to: 100_000, by: 997) {
+            let p = VaultFormat.paddedLength(forPlaintextCount: n)
+            #expect(p > n && Double(p) <= max(256, Double(n + 1) * 1.12 + 1))
+        }
+        let (t, v, _) = try vaultWithRecords(0)
+        defer { withExtendedLifetime(t) {} }
+        let x = try v.addRecord(NewRecord(sourceAlias: "Magpie", title: "a", body: String(repeating: "x", count: 3000)))
+        let y = try v.addRecord(NewRecord(sourceAlias: "Magpie", title: "b", body: String(repeating: "y", count: 3050)))
+        let sizes = try t.sql { try Int.fetchAll($0, sql: "SELECT length(body) FROM record_version WHERE record_id IN (?, ?)", arguments: [x, y]) }
+        #expect(sizes.count == 2 && sizes[0] == sizes[1])
+    }
+}

@@ -1,0 +1,35 @@
+import Foundation
+import GRDB
+import SodiumKit
+@testable import VaultCore
+
+/// A throwaway vault directory, removed when the value is released.
+final class TempVault {
+    let root: String
+    let dir: String
+    var dbPath: String { Vault.databasePath(in: dir) }
+
+    init() {
+        root = NSTemporaryDirectory() + "sv-test-" + UUID().uuidString
+        dir = root + "/vault"
+    }
+
+    deinit { try? FileManager.default.removeItem(atPath: root) }
+
+    func create(_ passphrase: String = "pass phrase") throws -> (Vault, String) {
+        let r = try Vault.create(directory: dir, passphrase: try SecureBytes(copying: Array(passphrase.utf8)), profile: .test)
+        return (r.vault, r.recoveryKey)
+    }
+
+    func unlock(_ passphrase: String = "pass phrase") throws -> Vault {
+        try Vault.unlock(directory: dir, passphrase: try SecureBytes(copying: Array(passphrase.utf8)))
+    }
+
+    /// Direct SQL on the vault file, as an attacker with the file would do.
+    func sql<T>(_ body: (Database) throws -> T) throws -> T {
+        let q = try DatabaseQueue(path: dbPath)
+        return try q.write(body)
+    }
+}
+
+func secret(_ s: String) throws -> SecureBytes { try SecureBytes(copying: Array(s.utf8)) }

@@ -1,0 +1,117 @@
+import Foundation
+import GRDB
+import Testing
+import SodiumKit
+@testable import VaultCore
+
+/// Every stored ciphertext is authenticated and bound to its place (SECURITY.md §6).
+@Suite struct TamperTests {
+    func setUp() throws -> (TempVault, Vault, [String]) {
+        let t = TempVault()
+        defer { withExtendedLifetime(t) {} }
+        let (v, _) = try t.create()
+        _ = try v.addSource(alias: "Magpie")
+        var ids: [String] = []
+        for i in 0..<3 {
+            ids.append(try v.addRecord(NewRecord(sourceAlias: "Magpie", title: "T\(i)", body: "testimony \(i) canary")))
+        }
+        return (t, v, ids)
+    }
+
+    /// Flip every byte of one record's stored key, metadata and body, one at a time: exactly that
+    /// record fails, with an integrity error naming it, and the others still open.
+    @Test(arguments: ["wrapped_key", "meta", "body"])
+    func flippingAnyByteBreaksExactlyThatRecord(column: String) throws {
+        let (t, v, ids) = try setUp()
+        defer { withExtendedLifetime(t) {} }
+        let victim = ids[1]
+        let table = column == "wrapped_key" ? "record" : "record_version"
+        let original = try t.sql { try Data.fetchOne($0, sql: "SELECT \(column) FROM \(table) WHERE record_id = ?", arguments: [victim]) }!
+        for i in 0..<original.count {
+            var bad = original
+            bad[i] ^= 0x01
+            try t.sql { try $0.execute(sql: "UPDATE \(table) SET \(column) = ? WHERE record_id = ?", arguments: [bad, victim]) }
+            let listed = try (column == "body" ? v.search("canary") : v.list())
+            #expect(listed.records.map(\.id).sorted() == [ids[0], ids[2]].sorted(), "byte \(i)")
+            #expect(listed.problems == [RecordProblem(recordID: victim, error: .recordIntegrity(recordID: victim))], "byte \(i)")
+            #expect(throws: VaultError.recordIntegrity(recordID: victim)) { _ = try v.record(victim) }
+        }
+        try t.sql { try $0.execute(sql: "UPDATE \(table) SET \(column) = ? WHERE record_id = ?", arguments: [original, victim]) }
+        #expect(try v.record(victim).body == "testimony 1 canary")
+    }
+
+    @Test func ciphertextsCannotBeSwappedBetweenRecordsFieldsOrVersions() throws {
+        let (t, v, ids) = try setUp()
+        defer { withExtendedLifetime(t) {} }
+        // Body of record 0 moved into record 1.
+        try t.sql { db in
+            let b0 = try Data.fetchOne(db, sql: "SELECT body FROM record_version WHERE record_id = ?", arguments: [ids[0]])!
+            try db.execute(sql: "UPDATE record_version SET body = ? WHERE record_id = ?", arguments: [b0, ids[1]])
+        }
+        #expect(throws: VaultError.recordIntegrity(recordID: ids[1])) { _ = try v.record(ids[1]) }
+        // Whole key + versions moved under another id.
+        try t.sql { db in
+            let k0 = try Data.fetchOne(db, sql: "SELECT wrapped_key FROM record WHERE record_id = ?", arguments: [ids[0]])!
+            try db.execute(sql: "UPDATE record SET wrapped_key = ? WHERE record_id = ?", arguments: [k0, ids[2]])
+        }
+        #expect(throws: VaultError.recordIntegrity(recordID: ids[2])) { _ = try v.record(ids[2]) }
+        // Meta placed in the body field of the same record and version.
+        try t.sql { try $0.execute(sql: "UPDATE record_version SET body = meta WHERE record_id = ?", arguments: [ids[0]]) }
+        #expect(throws: VaultError.recordIntegrity(recordID: ids[0])) { _ = try v.record(ids[0]) }
+    }
+
+    @Test func versionsCannotBeSwapped() throws {
+        let (t, v, ids) = try setUp()
+        defer { withExtendedLifetime(t) {} }
+        _ = try v.amend(ids[0], body: "second version")
+        try t.sql { db in
+            try db.execute(sql: "UPDATE record_version SET version = 99 WHERE record_id = ? AND version = 1", arguments: [ids[0]])
+            try db.execute(sql: "UPDATE record_version SET version = 1 WHERE record_id = ? AND version = 2", arguments: [ids[0]])
+            try db.execute(sql: "UPDATE record_version SET version = 2 WHERE record_id = ? AND version = 99", arguments: [ids[0]])
+        }
+        #expect(throws: VaultError.recordIntegrity(recordID: ids[0])) { _ = try v.record(ids[0]) }
+        #expect(throws: VaultError.recordIntegrity(recordID: ids[0])) { _ = try v.record(ids[0], version: 1) }
+    }
+
+    @Test func vaultsCannotExchangeCiphertexts() throws {
+        let (t, _, ids) = try setUp()
+        let other = TempVault()
+        defer { withExtendedLifetime(other) {} }
+        let (ov, _) = try other.create()
+        _ = try ov.addSource(alias: "Magpie")
+        let oid = try ov.addRecord(NewRecord(sourceAlias: "Magpie", title: "x", body: "y"))
+        // Copy the other vault's record rows into ours (same passphrase does not help: vault ids differ).
+        let rows = try other.sql { db in
+            (try Data.fetchOne(db, sql: "SELECT wrapped_key FROM record WHERE record_id = ?", arguments: [oid])!,
+             try Row.fetchOne(db, sql: "SELECT meta, body FROM record_version WHERE record_id = ?", arguments: [oid])!)
+        }
+        try t.sql { db in
+            try db.execute(sql: "UPDATE record SET wrapped_key = ? WHERE record_id = ?", arguments: [rows.0, ids[0]])
+            try db.execute(sql: "UPDATE record_version SET meta = ?, body = ? WHERE record_id = ?",
+                           arguments: [rows.1["meta"] as Data, rows.1["body"] as Data, ids[0]])
+        }
+        let v = try t.unlock()
+        #expect(throws: VaultError.recordIntegrity(recordID: ids[0])) { _ = try v.record(ids[0]) }
+    }
+
+    @Test func tamperedSourceIsReportedByID() throws {
+        let (t, v, _) = try setUp()
+        defer { withExtendedLifetime(t) {} }
+        let sid = try v.sources()[0].id
+        try t.sql { try $0.execute(sql: "UPDATE source SET sealed = substr(sealed, 1, 30) || x'00' || substr(sealed, 32)") }
+        #expect(throws: VaultError.sourceIntegrity(sourceID: sid)) { _ = try v.sources() }
+    }
+
+    @Test func tamperedKeySlotFailsUnlock() throws {
+        let t = TempVault()
+        defer { withExtendedLifetime(t) {} }
+        _ = try t.create()
+        let wrapped = try t.sql { try Data.fetchOne($0, sql: "SELECT wrapped_master_key FROM key_slot WHERE kind = 1") }!
+        for i in 0..<wrapped.count {
+            var bad = wrapped
+            bad[i] ^= 0x80
+            try t.sql { try $0.execute(sql: "UPDATE key_slot SET wrapped_master_key = ? WHERE kind = 1", arguments: [bad]) }
+            #expect(throws: VaultError.wrongPassphrase) { _ = try t.unlock() }
+        }
+    }
+}

@@ -1,0 +1,539 @@
+#!/usr/bin/python3
+"""Independent reader of a SourceVault vault, written from SECURITY.md alone.
+
+Usage:
+    /usr/bin/python3 open_vault.py VAULT_DIR (--passphrase-fd N | --recovery-key-fd N)
+
+Reads the secret's first line from file descriptor N, opens every sealed item in the
+vault and prints one JSON object (keys sorted) on stdout:
+
+    {"format_version": 1,
+     "sources": [{"id", "alias", "note"?, "created"}, ...],          # sorted by id
+     "records": [{"id", "versions": [{"version", "meta", "body"}]}]}  # sorted by id, version
+
+Only PyNaCl (libsodium) and the Python standard library are used. Section numbers (§N)
+refer to SECURITY.md.
+
+Exit status (the same convention as the `sourcevault` command):
+    0 ok, 2 usage or invalid input (e.g. a mistyped recovery key), 3 wrong passphrase or
+    recovery key, 5 integrity failure / refused KDF parameters, 6 no vault / not a vault /
+    newer format.
+"""
+
+import argparse
+import json
+import os
+import sqlite3
+import struct
+import sys
+import urllib.parse
+
+import nacl.bindings as sodium
+import nacl.exceptions
+
+EXIT_USAGE = 2
+EXIT_WRONG_SECRET = 3
+EXIT_INTEGRITY = 5
+EXIT_NOT_A_VAULT = 6
+
+KNOWN_FORMAT_VERSION = 1  # §3: version 1 is this document
+MAGIC = "SourceVault"  # §3
+
+KIND_PASSPHRASE = 1  # §3 key_slot.kind, §4.1
+KIND_RECOVERY = 2  # §3 key_slot.kind, §4.2
+
+NONCE_BYTES = 24  # §2 sealed box
+TAG_BYTES = 16  # §2 sealed box
+KEY_BYTES = 32  # §4 master key, §4.1/§4.2 KEK, §5 subkeys, §6.1 record key
+SALT_BYTES = 16  # §3 kdf_salt
+VAULT_ID_BYTES = 16  # §3 vault_id
+ID_HEX_CHARS = 16  # §3 source_id / record_id
+
+MAX_PASSPHRASE_BYTES = 4096  # §4.1
+
+
+class VaultError(Exception):
+    """An error with the exit status it maps to; the message is one line, without secrets."""
+
+    def __init__(self, status, message):
+        super().__init__(message)
+        self.status = status
+
+
+def integrity(message):
+    return VaultError(EXIT_INTEGRITY, "integrity failure: " + message)
+
+
+# ---------------------------------------------------------------------------------------
+# §2 Primitives
+# ---------------------------------------------------------------------------------------
+
+def u32le(n):
+    """§2: integers in associated data are little-endian."""
+    return struct.pack("<I", n)
+
+
+def u64le(n):
+    """§2: integers in associated data are little-endian."""
+    return struct.pack("<Q", n)
+
+
+def label(text):
+    """§6: every associated data starts with an ASCII label and a 0x00 byte."""
+    return text.encode("ascii") + b"\x00"
+
+
+def open_sealed_box(key, box, ad):
+    """§2: a sealed box is nonce (24) || ciphertext || tag (16); open it with
+    crypto_aead_xchacha20poly1305_ietf_decrypt. Returns None if authentication fails."""
+    if not isinstance(box, bytes) or len(box) < NONCE_BYTES + TAG_BYTES:
+        return None
+    nonce, combined = box[:NONCE_BYTES], box[NONCE_BYTES:]
+    try:
+        return sodium.crypto_aead_xchacha20poly1305_ietf_decrypt(combined, ad, nonce, key)
+    except nacl.exceptions.CryptoError:
+        return None
+
+
+def blake2b(message, outlen=32, key=b""):
+    """§2: BLAKE2b (`crypto_generichash`), optionally keyed."""
+    return sodium.crypto_generichash_blake2b_salt_personal(message, digest_size=outlen, key=key)
+
+
+# ---------------------------------------------------------------------------------------
+# §3 Files, database schema and versioning
+# ---------------------------------------------------------------------------------------
+
+def open_database(vault_dir):
+    """§3: a vault is a directory holding vault.sqlite3. Opened read-only."""
+    path = os.path.join(vault_dir, "vault.sqlite3")
+    if not os.path.isfile(path):
+        raise VaultError(EXIT_NOT_A_VAULT, "no vault at this path (vault.sqlite3 not found)")
+    uri = "file:" + urllib.parse.quote(os.path.abspath(path)) + "?mode=ro"
+    try:
+        db = sqlite3.connect(uri, uri=True)
+        db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlite3.DatabaseError as error:
+        raise VaultError(EXIT_NOT_A_VAULT, "not a vault (cannot read the database: %s)" % error)
+    return db
+
+
+def read_header(db):
+    """§3 Versioning: check magic, then refuse a format_version above the one we know.
+    Returns (format_version, vault_id)."""
+    try:
+        rows = db.execute(
+            "SELECT magic, format_version, vault_id FROM vault_header WHERE singleton = 1"
+        ).fetchall()
+    except sqlite3.DatabaseError:
+        raise VaultError(EXIT_NOT_A_VAULT, "not a vault (no vault_header table)")
+    if len(rows) != 1:
+        raise VaultError(EXIT_NOT_A_VAULT, "not a vault (no vault header row)")
+    magic, format_version, vault_id = rows[0]
+    if magic != MAGIC:
+        raise VaultError(EXIT_NOT_A_VAULT, "not a vault (wrong magic)")
+    if not isinstance(format_version, int):
+        raise integrity("format_version is not an integer")
+    if format_version > KNOWN_FORMAT_VERSION:
+        raise VaultError(
+            EXIT_NOT_A_VAULT,
+            "this vault uses format version %d; this reader knows only version %d: "
+            "upgrade sourcevault" % (format_version, KNOWN_FORMAT_VERSION),
+        )
+    if format_version < 1:
+        raise integrity("invalid format_version %d" % format_version)
+    if not isinstance(vault_id, bytes) or len(vault_id) != VAULT_ID_BYTES:
+        raise integrity("vault_id is not %d bytes" % VAULT_ID_BYTES)
+    return format_version, vault_id
+
+
+def check_id(kind, value):
+    """§3: source_id / record_id are 16 lowercase hex characters."""
+    if (not isinstance(value, str) or len(value) != ID_HEX_CHARS
+            or any(c not in "0123456789abcdef" for c in value)):
+        raise integrity("malformed %s id %r" % (kind, value))
+    return value
+
+
+# ---------------------------------------------------------------------------------------
+# Reading the secret (§4.1 passphrase line rules; also used for the recovery key line)
+# ---------------------------------------------------------------------------------------
+
+def read_first_line(fd):
+    """§4.1: the raw bytes of the first line without its line ending (\\n or \\r\\n)."""
+    chunks = []
+    total = 0
+    while True:
+        byte = os.read(fd, 1)  # byte by byte: never read past the first line
+        if not byte or byte == b"\n":
+            break
+        chunks.append(byte)
+        total += 1
+        if total > MAX_PASSPHRASE_BYTES + 1:  # enough to know it is too long
+            break
+    line = b"".join(chunks)
+    if line.endswith(b"\r"):
+        line = line[:-1]
+    return line
+
+
+def check_passphrase(passphrase):
+    """§4.1: at most 4096 bytes; empty passphrases are refused."""
+    if not passphrase:
+        raise VaultError(EXIT_USAGE, "empty passphrase")
+    if len(passphrase) > MAX_PASSPHRASE_BYTES:
+        raise VaultError(EXIT_USAGE, "passphrase longer than %d bytes" % MAX_PASSPHRASE_BYTES)
+    return passphrase
+
+
+# ---------------------------------------------------------------------------------------
+# §4 Key slots and the master key
+# ---------------------------------------------------------------------------------------
+
+def read_slot(db, kind):
+    try:
+        row = db.execute(
+            "SELECT kdf_algorithm, kdf_opslimit, kdf_memlimit, kdf_salt, wrapped_master_key "
+            "FROM key_slot WHERE kind = ?", (kind,)
+        ).fetchone()
+    except sqlite3.DatabaseError:
+        raise VaultError(EXIT_NOT_A_VAULT, "not a vault (no key_slot table)")
+    if row is None:
+        name = "passphrase" if kind == KIND_PASSPHRASE else "recovery key"
+        raise integrity("the vault has no %s slot" % name)
+    return row
+
+
+def slot_ad(vault_id, kind, opslimit, memlimit, salt):
+    """§4: "sourcevault.v1.key-slot" || 0x00 || vault_id || kind (1) || u64le(ops)
+    || u64le(mem) || kdf_salt (16)."""
+    return (label("sourcevault.v1.key-slot") + vault_id + bytes([kind])
+            + u64le(opslimit) + u64le(memlimit) + salt)
+
+
+def check_passphrase_slot_bounds(algorithm, opslimit, memlimit, salt):
+    """§4.1 Bounds, checked before running Argon2id."""
+    ok = (
+        algorithm == 2
+        and isinstance(opslimit, int) and 1 <= opslimit <= 32
+        and isinstance(memlimit, int) and 8192 <= memlimit <= 4294967296
+        and isinstance(salt, bytes) and len(salt) == SALT_BYTES
+    )
+    if not ok:
+        raise VaultError(
+            EXIT_INTEGRITY,
+            "refusing to unlock: the key derivation parameters are out of bounds; "
+            "the vault may have been tampered with",
+        )
+
+
+def check_recovery_slot_fields(algorithm, opslimit, memlimit, salt):
+    """§4.2: kdf_algorithm, kdf_opslimit and kdf_memlimit are 0; §3: salt is 16 bytes."""
+    if not (algorithm == 0 and opslimit == 0 and memlimit == 0
+            and isinstance(salt, bytes) and len(salt) == SALT_BYTES):
+        raise VaultError(
+            EXIT_INTEGRITY,
+            "refusing to unlock: the recovery slot parameters are invalid; "
+            "the vault may have been tampered with",
+        )
+
+
+def passphrase_kek(passphrase, salt, opslimit, memlimit):
+    """§4.1: KEK = crypto_pwhash(32, passphrase, salt, ops, mem, ALG_ARGON2ID13)."""
+    return sodium.crypto_pwhash_alg(
+        KEY_BYTES, passphrase, salt, opslimit, memlimit, sodium.crypto_pwhash_ALG_ARGON2ID13
+    )
+
+
+def recovery_kek(recovery_key, salt):
+    """§4.2: KEK = BLAKE2b-256(key = recovery_key,
+    message = "sourcevault.v1.recovery-slot" || 0x00 || kdf_salt)."""
+    return blake2b(label("sourcevault.v1.recovery-slot") + salt, 32, key=recovery_key)
+
+
+CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # §4.2
+RECOVERY_CHARS = 56  # §4.2: 35 bytes = 280 bits = 56 five-bit characters
+RECOVERY_KEY_BYTES = 32
+RECOVERY_CHECK_BYTES = 3
+
+
+def parse_recovery_key(text):
+    """§4.2 Printed form: ignore '-', spaces and tabs; any case; I/L -> 1, O -> 0; 56
+    Crockford base32 characters, big-endian, 5 bits each = recovery_key (32) || first 3
+    bytes of BLAKE2b-256(recovery_key). Any problem is a typo, reported before any slot
+    is tried."""
+    typo = VaultError(EXIT_USAGE, "the recovery key has a typo (wrong length, character "
+                                  "or checksum); check it and try again")
+    try:
+        text = text.decode("ascii")
+    except UnicodeDecodeError:
+        raise typo
+    chars = [c for c in text.upper() if c not in "- \t"]
+    chars = ["1" if c in "IL" else "0" if c == "O" else c for c in chars]
+    if len(chars) != RECOVERY_CHARS or any(c not in CROCKFORD for c in chars):
+        raise typo
+    value = 0
+    for c in chars:
+        value = (value << 5) | CROCKFORD.index(c)
+    payload = value.to_bytes(RECOVERY_KEY_BYTES + RECOVERY_CHECK_BYTES, "big")
+    key, check = payload[:RECOVERY_KEY_BYTES], payload[RECOVERY_KEY_BYTES:]
+    if blake2b(key, 32)[:RECOVERY_CHECK_BYTES] != check:
+        raise typo
+    return key
+
+
+def unlock(db, vault_id, passphrase=None, recovery_key=None):
+    """§8 Unlock: read the slot, bounds-check (§4.1), derive KEK, open the master key (§4)."""
+    kind = KIND_PASSPHRASE if passphrase is not None else KIND_RECOVERY
+    algorithm, opslimit, memlimit, salt, wrapped = read_slot(db, kind)
+    if kind == KIND_PASSPHRASE:
+        check_passphrase_slot_bounds(algorithm, opslimit, memlimit, salt)
+        kek = passphrase_kek(passphrase, salt, opslimit, memlimit)
+    else:
+        check_recovery_slot_fields(algorithm, opslimit, memlimit, salt)
+        kek = recovery_kek(recovery_key, salt)
+    ad = slot_ad(vault_id, kind, opslimit, memlimit, salt)
+    master_key = open_sealed_box(kek, wrapped, ad)
+    if master_key is None:
+        # §4: a wrong passphrase or recovery key makes the AEAD fail.
+        what = "passphrase" if kind == KIND_PASSPHRASE else "recovery key"
+        raise VaultError(EXIT_WRONG_SECRET, "wrong %s" % what)
+    if len(master_key) != KEY_BYTES:
+        raise integrity("the master key is not %d bytes" % KEY_BYTES)
+    return master_key
+
+
+# ---------------------------------------------------------------------------------------
+# §5 Subkeys
+# ---------------------------------------------------------------------------------------
+
+SUBKEY_RECORD_KEK = (1, b"SVrecKEK")  # §5
+SUBKEY_SOURCE = (2, b"SVsource")  # §5
+
+
+def derive_subkey(master_key, subkey):
+    """§5: crypto_kdf_derive_from_key(32, subkey_id, context, master_key), which libsodium
+    defines as BLAKE2b(key = master_key, message = empty, outlen = 32,
+    salt = u64le(subkey_id) || 8 zero bytes, personal = context (8) || 8 zero bytes)."""
+    subkey_id, context = subkey
+    assert len(context) == 8
+    return sodium.crypto_generichash_blake2b_salt_personal(
+        b"", digest_size=KEY_BYTES, key=master_key,
+        salt=u64le(subkey_id) + bytes(8), person=context + bytes(8),
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# §7 Padding
+# ---------------------------------------------------------------------------------------
+
+def padme(length):
+    """§7 PADMÉ(L): E = floor(log2 L), S = floor(log2 E) + 1, z = E - S; if z <= 0 the
+    result is L, else (L + 2^z - 1) rounded down to a multiple of 2^z."""
+    exponent = length.bit_length() - 1
+    if exponent < 1:  # L = 1: log2(0) is undefined; the result is L (z would be <= 0)
+        return length
+    s = exponent.bit_length()  # floor(log2 E) + 1
+    z = exponent - s
+    if z <= 0:
+        return length
+    mask = (1 << z) - 1
+    return (length + mask) & ~mask
+
+
+def padded_length(n):
+    """§7: P(n) = max(256, PADMÉ(n + 1))."""
+    return max(256, padme(n + 1))
+
+
+def unpad(padded, what):
+    """§7: strip trailing 0x00 bytes and the one 0x80 before them (missing 0x80 is an
+    integrity error); also check the padded length is exactly P(n)."""
+    end = len(padded)
+    while end > 0 and padded[end - 1] == 0x00:
+        end -= 1
+    if end == 0 or padded[end - 1] != 0x80:
+        raise integrity("%s: padding has no 0x80 marker" % what)
+    plaintext = padded[:end - 1]
+    if len(padded) != padded_length(len(plaintext)):
+        raise integrity("%s: padded length %d is not P(%d) = %d"
+                        % (what, len(padded), len(plaintext), padded_length(len(plaintext))))
+    return plaintext
+
+
+def decode_utf8(data, what):
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise integrity("%s is not valid UTF-8" % what)
+
+
+def decode_json_object(data, what):
+    text = decode_utf8(data, what)
+    try:
+        value = json.loads(text)
+    except ValueError:
+        raise integrity("%s is not valid JSON" % what)
+    if not isinstance(value, dict):
+        raise integrity("%s is not a JSON object" % what)
+    return value
+
+
+# ---------------------------------------------------------------------------------------
+# §6.3 Source entries
+# ---------------------------------------------------------------------------------------
+
+def source_ad(vault_id, source_id):
+    """§6.3: "sourcevault.v1.source" || 0x00 || vault_id || source_id (16 ASCII)."""
+    return label("sourcevault.v1.source") + vault_id + source_id.encode("ascii")
+
+
+def read_sources(db, vault_id, source_key):
+    sources = []
+    for source_id, sealed in db.execute("SELECT source_id, sealed FROM source ORDER BY source_id"):
+        check_id("source", source_id)
+        what = "source %s" % source_id
+        padded = open_sealed_box(source_key, sealed, source_ad(vault_id, source_id))
+        if padded is None:
+            raise integrity("%s: ciphertext failed authentication" % what)
+        entry = decode_json_object(unpad(padded, what), what)
+        # §6.3: {"alias": string, "created": string, "note": string (optional)}
+        if not isinstance(entry.get("alias"), str) or not isinstance(entry.get("created"), str):
+            raise integrity("%s: source JSON lacks alias or created" % what)
+        if "note" in entry and not isinstance(entry["note"], str):
+            raise integrity("%s: note is not a string" % what)
+        source = {"id": source_id, "alias": entry["alias"], "created": entry["created"]}
+        if "note" in entry:
+            source["note"] = entry["note"]
+        sources.append(source)
+    return sources
+
+
+# ---------------------------------------------------------------------------------------
+# §6.1 Record keys, §6.2 record fields, §6.4 metadata, §6.5 testimony
+# ---------------------------------------------------------------------------------------
+
+def record_key_ad(vault_id, record_id):
+    """§6.1: "sourcevault.v1.record-key" || 0x00 || vault_id || record_id (16 ASCII)."""
+    return label("sourcevault.v1.record-key") + vault_id + record_id.encode("ascii")
+
+
+def field_ad(vault_id, record_id, version, field):
+    """§6.2: "sourcevault.v1.record-field" || 0x00 || vault_id || record_id (16 ASCII)
+    || u32le(version) || field (1 byte: 1 = meta, 2 = body)."""
+    return (label("sourcevault.v1.record-field") + vault_id + record_id.encode("ascii")
+            + u32le(version) + bytes([field]))
+
+
+FIELD_META = 1  # §6.2
+FIELD_BODY = 2  # §6.2
+
+
+def open_record_key(vault_id, record_kek, record_id, wrapped_key):
+    """§6.1: the record's own 32-byte key, wrapped under subkey 1."""
+    record_key = open_sealed_box(record_kek, wrapped_key, record_key_ad(vault_id, record_id))
+    if record_key is None:
+        raise integrity("record %s: record key failed authentication" % record_id)
+    if len(record_key) != KEY_BYTES:
+        raise integrity("record %s: record key is not %d bytes" % (record_id, KEY_BYTES))
+    return record_key
+
+
+def open_field(vault_id, record_key, record_id, version, field, sealed):
+    """§6.2 + §7: open one field of one version and unpad it."""
+    name = "meta" if field == FIELD_META else "body"
+    what = "record %s version %d %s" % (record_id, version, name)
+    padded = open_sealed_box(record_key, sealed, field_ad(vault_id, record_id, version, field))
+    if padded is None:
+        raise integrity("%s: ciphertext failed authentication" % what)
+    return unpad(padded, what), what
+
+
+def read_records(db, vault_id, record_kek):
+    records = []
+    rows = db.execute("SELECT record_id, wrapped_key FROM record ORDER BY record_id").fetchall()
+    for record_id, wrapped_key in rows:
+        check_id("record", record_id)
+        record_key = open_record_key(vault_id, record_kek, record_id, wrapped_key)
+        versions = []
+        version_rows = db.execute(
+            "SELECT version, meta, body FROM record_version WHERE record_id = ? ORDER BY version",
+            (record_id,),
+        ).fetchall()
+        for version, meta_box, body_box in version_rows:
+            if not isinstance(version, int) or not 1 <= version <= 0xFFFFFFFF:
+                raise integrity("record %s: invalid version number %r" % (record_id, version))
+            meta_bytes, meta_what = open_field(
+                vault_id, record_key, record_id, version, FIELD_META, meta_box)
+            body_bytes, body_what = open_field(
+                vault_id, record_key, record_id, version, FIELD_BODY, body_box)
+            # §6.4: UTF-8 JSON object; unknown keys are kept as-is (readers ignore them).
+            meta = decode_json_object(meta_bytes, meta_what)
+            # §6.5: the testimony as UTF-8, exactly as entered (no normalization).
+            body = decode_utf8(body_bytes, body_what)
+            versions.append({"version": version, "meta": meta, "body": body})
+        # §3: versions are 1, 2, 3, … with no gaps.
+        numbers = [v["version"] for v in versions]
+        if numbers != list(range(1, len(numbers) + 1)):
+            raise integrity("record %s: versions %s are not 1..n without gaps"
+                            % (record_id, numbers))
+        records.append({"id": record_id, "versions": versions})
+    return records
+
+
+# ---------------------------------------------------------------------------------------
+# Command line
+# ---------------------------------------------------------------------------------------
+
+def parse_arguments(argv):
+    parser = argparse.ArgumentParser(description="Independent SourceVault reader (SECURITY.md).")
+    parser.add_argument("vault", metavar="VAULT_DIR")
+    secret = parser.add_mutually_exclusive_group(required=True)
+    secret.add_argument("--passphrase-fd", type=int, metavar="N")
+    secret.add_argument("--recovery-key-fd", type=int, metavar="N")
+    return parser.parse_args(argv)
+
+
+def open_vault(args):
+    # Read and check the secret first: §4.2 says a mistyped recovery key is reported
+    # before any slot is tried.
+    fd = args.passphrase_fd if args.passphrase_fd is not None else args.recovery_key_fd
+    try:
+        line = read_first_line(fd)
+    except OSError as error:
+        raise VaultError(EXIT_USAGE, "cannot read file descriptor %d: %s" % (fd, error.strerror))
+    passphrase = recovery_key = None
+    if args.passphrase_fd is not None:
+        passphrase = check_passphrase(line)
+    else:
+        recovery_key = parse_recovery_key(line)
+
+    db = open_database(args.vault)
+    try:
+        format_version, vault_id = read_header(db)  # §3
+        master_key = unlock(db, vault_id, passphrase, recovery_key)  # §4, §8
+        record_kek = derive_subkey(master_key, SUBKEY_RECORD_KEK)  # §5
+        source_key = derive_subkey(master_key, SUBKEY_SOURCE)  # §5
+        try:
+            sources = read_sources(db, vault_id, source_key)  # §6.3
+            records = read_records(db, vault_id, record_kek)  # §6.1, §6.2
+        except sqlite3.DatabaseError as error:
+            raise VaultError(EXIT_NOT_A_VAULT, "not a vault (cannot read its tables: %s)" % error)
+    finally:
+        db.close()
+    return {"format_version": format_version, "sources": sources, "records": records}
+
+
+def main(argv):
+    args = parse_arguments(argv)
+    try:
+        result = open_vault(args)
+    except VaultError as error:
+        print("open_vault.py: %s" % error, file=sys.stderr)
+        return error.status
+    sys.stdout.write(json.dumps(result, sort_keys=True, ensure_ascii=False) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
