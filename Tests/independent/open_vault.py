@@ -15,9 +15,10 @@ Only PyNaCl (libsodium) and the Python standard library are used. Section number
 refer to SECURITY.md.
 
 Exit status (the same convention as the `sourcevault` command):
-    0 ok, 2 usage or invalid input (e.g. a mistyped recovery key), 3 wrong passphrase or
-    recovery key, 5 integrity failure / refused KDF parameters, 6 no vault / not a vault /
-    newer format.
+    0 ok, 2 usage or invalid input (empty or over-long passphrase), 3 wrong passphrase or
+    recovery key (including a mistyped recovery key, §4.2, and a missing slot), 5 integrity
+    failure / refused KDF parameters (§4.1), 6 no vault / not a vault / newer format (§3).
+SECURITY.md itself only fixes exit 5 for §4.1; the other values follow `sourcevault --help`.
 """
 
 import argparse
@@ -125,8 +126,8 @@ def read_header(db):
         rows = db.execute(
             "SELECT magic, format_version, vault_id FROM vault_header WHERE singleton = 1"
         ).fetchall()
-    except sqlite3.DatabaseError:
-        raise VaultError(EXIT_NOT_A_VAULT, "not a vault (no vault_header table)")
+    except sqlite3.DatabaseError as error:
+        raise VaultError(EXIT_NOT_A_VAULT, "not a vault (cannot read vault_header: %s)" % error)
     if len(rows) != 1:
         raise VaultError(EXIT_NOT_A_VAULT, "not a vault (no vault header row)")
     magic, format_version, vault_id = rows[0]
@@ -196,11 +197,11 @@ def read_slot(db, kind):
             "SELECT kdf_algorithm, kdf_opslimit, kdf_memlimit, kdf_salt, wrapped_master_key "
             "FROM key_slot WHERE kind = ?", (kind,)
         ).fetchone()
-    except sqlite3.DatabaseError:
-        raise VaultError(EXIT_NOT_A_VAULT, "not a vault (no key_slot table)")
-    if row is None:
+    except sqlite3.DatabaseError as error:
+        raise VaultError(EXIT_NOT_A_VAULT, "not a vault (cannot read key_slot: %s)" % error)
+    if row is None:  # SECURITY.md does not say; reported like a secret that does not open it
         name = "passphrase" if kind == KIND_PASSPHRASE else "recovery key"
-        raise integrity("the vault has no %s slot" % name)
+        raise VaultError(EXIT_WRONG_SECRET, "this vault has no %s slot" % name)
     return row
 
 
@@ -228,7 +229,9 @@ def check_passphrase_slot_bounds(algorithm, opslimit, memlimit, salt):
 
 
 def check_recovery_slot_fields(algorithm, opslimit, memlimit, salt):
-    """§4.2: kdf_algorithm, kdf_opslimit and kdf_memlimit are 0; §3: salt is 16 bytes."""
+    """§4.2: kdf_algorithm, kdf_opslimit and kdf_memlimit are 0; §3: salt is 16 bytes.
+    (SECURITY.md gives no rule for other values; they are in slot_ad, so the AEAD would fail
+    anyway. This reader refuses them like §4.1 out-of-bounds values.)"""
     if not (algorithm == 0 and opslimit == 0 and memlimit == 0
             and isinstance(salt, bytes) and len(salt) == SALT_BYTES):
         raise VaultError(
@@ -262,7 +265,7 @@ def parse_recovery_key(text):
     Crockford base32 characters, big-endian, 5 bits each = recovery_key (32) || first 3
     bytes of BLAKE2b-256(recovery_key). Any problem is a typo, reported before any slot
     is tried."""
-    typo = VaultError(EXIT_USAGE, "the recovery key has a typo (wrong length, character "
+    typo = VaultError(EXIT_WRONG_SECRET, "the recovery key has a typo (wrong length, character "
                                   "or checksum); check it and try again")
     try:
         text = text.decode("ascii")
@@ -472,7 +475,8 @@ def read_records(db, vault_id, record_kek):
             # §6.5: the testimony as UTF-8, exactly as entered (no normalization).
             body = decode_utf8(body_bytes, body_what)
             versions.append({"version": version, "meta": meta, "body": body})
-        # §3: versions are 1, 2, 3, … with no gaps.
+        # §3: versions are 1, 2, 3, … with no gaps. (A missing latest version cannot be
+        # detected, §1.2; a gap can, and is reported.)
         numbers = [v["version"] for v in versions]
         if numbers != list(range(1, len(numbers) + 1)):
             raise integrity("record %s: versions %s are not 1..n without gaps"

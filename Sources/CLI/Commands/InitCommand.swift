@@ -25,12 +25,6 @@ struct InitCommand: ParsableCommand {
 
     func run() throws {
         let profile = KDFProfile(rawValue: kdf)!
-        if profile == .test {
-            Output.info("""
-                WARNING: --kdf test uses libsodium's minimum Argon2id cost (1 pass, 8 KiB). Anyone \
-                with a copy of this vault can try passphrases very fast. Use it only for test suites.
-                """)
-        }
         let dir = vault.directory
         let passphrase: SecureBytes
         if let fd = passphraseFd {
@@ -42,6 +36,12 @@ struct InitCommand: ParsableCommand {
             passphrase = first
         }
         let (_, recovery) = try Vault.create(directory: dir, passphrase: passphrase, profile: profile)
+        if profile == .test {
+            Output.info("""
+                WARNING: --kdf test uses libsodium's minimum Argon2id cost (1 pass, 8 KiB). Anyone \
+                with a copy of this vault can try passphrases very fast. Use it only for test suites.
+                """)
+        }
         Output.info("Created vault at \(dir) (Argon2id: \(profile.opsLimit) passes, \(profile.memLimit >> 10) KiB).")
         Output.line("Recovery key: \(recovery)")
         Output.info("Write the recovery key on paper and keep it away from this device: it is shown only once and opens the vault without the passphrase.")

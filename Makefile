@@ -1,0 +1,33 @@
+# SourceVault. `make demo` and `make test` work on a fresh Debian machine: they install what is
+# missing (libsodium-dev, sqlite3, python3-nacl) with apt-get.
+SWIFT ?= swift
+BIN := .build/debug/sourcevault
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: all deps build test demo clean
+
+all: build
+
+deps:
+	@need=""; \
+	pkg-config --exists libsodium 2>/dev/null || need="$$need libsodium-dev pkg-config"; \
+	command -v sqlite3 >/dev/null 2>&1 || need="$$need sqlite3"; \
+	/usr/bin/python3 -c 'import nacl.bindings' >/dev/null 2>&1 || need="$$need python3-nacl"; \
+	if [ -n "$$need" ]; then \
+	  echo "installing:$$need"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$need >/dev/null; \
+	fi
+
+build: deps
+	$(SWIFT) build
+
+test: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+	/usr/bin/python3 Tests/independent/check_independent.py $(BIN)
+
+demo: build
+	BIN=$(BIN) bash scripts/demo.sh
+
+clean:
+	rm -rf .build
