@@ -34,7 +34,7 @@ let package = Package(
         .testTarget(
             name: "VaultCoreTests",
             dependencies: ["VaultCore", "SodiumKit", .product(name: "GRDB", package: "GRDB.swift")],
-            resources: [.copy("Vectors")]
+            exclude: ["Vectors"]
         ),
         .testTarget(name: "CLITests", dependencies: []),
     ]

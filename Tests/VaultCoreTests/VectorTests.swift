@@ -1,0 +1,67 @@
+import Foundation
+import Testing
+import SodiumKit
+@testable import VaultCore
+
+/// The committed format-v1 vault (Vectors/v1, made once by Vectors/make_v1.py) must open with
+/// every future version and decrypt to exactly the recorded contents.
+@Suite struct VectorTests {
+    struct Expected: Decodable {
+        struct SourceJSON: Decodable { var id: String; var alias: String; var note: String? }
+        struct VersionJSON: Decodable {
+            var id: String; var version: Int; var title: String; var tags: [String]; var date: String?
+            var sourceID: String; var created: String; var versionCreated: String; var body: String
+        }
+        struct RecordJSON: Decodable { var id: String; var versions: [VersionJSON] }
+        var passphrase: String
+        var recoveryKey: String
+        var sources: [SourceJSON]
+        var records: [RecordJSON]
+    }
+
+    static let dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Vectors/v1")
+
+    func load() throws -> (TempVault, Expected) {
+        let expected = try JSONDecoder().decode(Expected.self, from: Data(contentsOf: Self.dir.appendingPathComponent("expected.json")))
+        let t = TempVault()
+        try FileManager.default.createDirectory(atPath: t.dir, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: Self.dir.appendingPathComponent("vault.sqlite3").path, toPath: t.dbPath)
+        return (t, expected)
+    }
+
+    func check(_ v: Vault, _ e: Expected) throws {
+        let sources = try v.sources()
+        #expect(sources.map(\.id) == e.sources.map(\.id))
+        #expect(sources.map(\.alias) == e.sources.map(\.alias))
+        #expect(sources.map(\.note) == e.sources.map(\.note))
+        #expect(try v.list().records.map(\.id).sorted() == e.records.map(\.id))
+        for r in e.records {
+            for ev in r.versions {
+                let got = try v.record(r.id, version: ev.version)
+                let m = got.summary.metadata
+                #expect(got.body == ev.body)
+                #expect(m.title == ev.title && m.tags == ev.tags && m.date == ev.date && m.source == ev.sourceID)
+                #expect(m.created == ev.created && m.versionCreated == ev.versionCreated)
+            }
+        }
+    }
+
+    @Test func opensWithPassphrase() throws {
+        let (t, e) = try load()
+        defer { withExtendedLifetime(t) {} }
+        #expect(try t.unlock(e.passphrase).store.readHeader().formatVersion == 1)
+        try check(try t.unlock(e.passphrase), e)
+    }
+
+    @Test func opensWithRecoveryKey() throws {
+        let (t, e) = try load()
+        defer { withExtendedLifetime(t) {} }
+        try check(try Vault.unlock(directory: t.dir, recoveryKey: try secret(e.recoveryKey)), e)
+    }
+
+    @Test func refusesWrongPassphrase() throws {
+        let (t, e) = try load()
+        defer { withExtendedLifetime(t) {} }
+        #expect(throws: VaultError.wrongPassphrase) { _ = try t.unlock(e.passphrase + " ") }
+    }
+}
