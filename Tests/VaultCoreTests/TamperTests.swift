@@ -115,3 +115,66 @@ import SodiumKit
         }
     }
 }
+
+@Suite struct DiskTests {
+    /// The rollback journal SQLite writes during a transaction holds only ciphertext pages.
+    @Test func journalHoldsNoPlaintext() throws {
+        let t = TempVault()
+        defer { withExtendedLifetime(t) {} }
+        let (v, _) = try t.create()
+        _ = try v.addSource(alias: "JournalAliasCanary")
+        for i in 0..<20 {
+            _ = try v.addRecord(NewRecord(sourceAlias: "JournalAliasCanary", title: "JournalTitleCanary \(i)",
+                                          tags: ["journaltagcanary"], body: "JournalBodyCanary \(i) " + String(repeating: "z", count: 500)))
+        }
+        let store = v.store as! SQLiteVaultStore
+        struct Rollback: Error {}
+        var journal = Data()
+        _ = try? store.dbQueue.write { db in
+            try db.execute(sql: "UPDATE record_version SET meta = meta || x'', body = body || x''")
+            try db.execute(sql: "UPDATE source SET sealed = sealed || x''")
+            journal = FileManager.default.contents(atPath: t.dbPath + "-journal") ?? Data()
+            throw Rollback()
+        }
+        #expect(journal.count > 4096)
+        for canary in ["JournalAliasCanary", "JournalTitleCanary", "journaltagcanary", "JournalBodyCanary"] {
+            #expect(journal.range(of: Data(canary.utf8)) == nil)
+        }
+    }
+
+    /// `rm` leaves no trace of the record's ciphertext or wrapped key in the file (secure_delete).
+    @Test func removedRecordBytesAreOverwritten() throws {
+        let t = TempVault()
+        defer { withExtendedLifetime(t) {} }
+        let (v, _) = try t.create()
+        _ = try v.addSource(alias: "A")
+        let keep = try v.addRecord(NewRecord(sourceAlias: "A", title: "keep", body: "kept"))
+        let gone = try v.addRecord(NewRecord(sourceAlias: "A", title: "gone", body: String(repeating: "secret ", count: 300)))
+        let blobs = try t.sql { db in
+            [try Data.fetchOne(db, sql: "SELECT wrapped_key FROM record WHERE record_id = ?", arguments: [gone])!,
+             try Data.fetchOne(db, sql: "SELECT body FROM record_version WHERE record_id = ?", arguments: [gone])!,
+             try Data.fetchOne(db, sql: "SELECT meta FROM record_version WHERE record_id = ?", arguments: [gone])!]
+        }
+        let before = try Data(contentsOf: URL(fileURLWithPath: t.dbPath))
+        for b in blobs { #expect(before.range(of: b.prefix(32)) != nil) }
+        _ = try v.remove(gone)
+        let after = try Data(contentsOf: URL(fileURLWithPath: t.dbPath))
+        for b in blobs { #expect(after.range(of: b.prefix(32)) == nil) }
+        #expect(after.range(of: Data(gone.utf8)) == nil)
+        #expect(try v.record(keep).body == "kept")
+    }
+
+    @Test func flippingAnyByteOfASourceEntryIsDetected() throws {
+        let t = TempVault()
+        defer { withExtendedLifetime(t) {} }
+        let (v, _) = try t.create()
+        let s = try v.addSource(alias: "Magpie", note: "note")
+        let sealed = try t.sql { try Data.fetchOne($0, sql: "SELECT sealed FROM source") }!
+        for i in 0..<sealed.count {
+            var bad = sealed
+            bad[i] ^= 0x04
+            try t.sql { try $0.execute(sql: "UPDATE source SET sealed = ?", arguments: [bad]) }
+            #expect(throws: VaultError.sourceIntegrity(sourceID: s.id)) { _ = try v.sources() }
+        }
+    }
+}
