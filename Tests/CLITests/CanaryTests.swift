@@ -16,7 +16,7 @@ import Testing
             "body2": "CanaryAmendPp4",
             "date": "1987-06-29",
         ]
-        let add = c.run(["source", "add", "-", "--with-note"] + pw, input: canaries["alias"]! + "\n" + canaries["note"]! + "\n")
+        let add = c.run(["source", "add", "-", "--note", "-"] + pw, input: canaries["alias"]! + "\n" + canaries["note"]! + "\n")
         #expect(add.status == 0, "\(add.stderr)")
         let id = try c.add(source: canaries["alias"]!, title: canaries["title"]!, body: canaries["body"]!,
                            extra: ["--tag", canaries["tag"]!, "--date", canaries["date"]!])

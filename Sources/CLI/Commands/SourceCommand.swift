@@ -13,13 +13,13 @@ struct SourceCommand: ParsableCommand {
         @OptionGroup var unlock: UnlockOptions
         @Argument(help: ArgumentHelp("The alias; - reads it from standard input; omit it to be asked.", valueName: "ALIAS"))
         var alias: String?
-        @Flag(name: .long, help: "Also ask for a private note about the source (read like the alias).")
-        var withNote = false
+        @Option(name: .long, help: ArgumentHelp("A private note about the source (stored encrypted); - reads it from standard input, after the alias if that is read too.", valueName: "TEXT"))
+        var note: String?
 
         func run() throws {
             let v = try unlock.unlock(vault)
             let alias = try SensitiveArgument.resolve(alias, prompt: "Source alias: ", what: "source alias")
-            let note = withNote ? try SensitiveArgument.resolve(self.alias == "-" ? "-" : nil, prompt: "Private note: ", what: "note") : nil
+            let note = try note.map { try SensitiveArgument.resolve($0, prompt: "Private note: ", what: "note") }
             let s = try v.addSource(alias: alias, note: note)
             Output.line(s.id)
         }

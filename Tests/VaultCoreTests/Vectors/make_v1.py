@@ -21,7 +21,7 @@ def sv(*args, stdin=b""):
 
 out = sv("init", "--kdf", "test")
 recovery = [l for l in out.splitlines() if l.startswith("Recovery key: ")][0][len("Recovery key: "):]
-sv("source", "add", "-", "--with-note", stdin="Magpie\nmet through the church in Yanji\n".encode())
+sv("source", "add", "-", "--note", "-", stdin="Magpie\nmet through the church in Yanji\n".encode())
 sv("source", "add", "까치")
 r1 = sv("add", "--source", "Magpie", "--title", "Crossing at the bend", "--tag", "river", "--tag", "2019",
         "--date", "2019-02-27", stdin="We crossed below Hoeryŏng at night.\n".encode()).strip()
