@@ -12,6 +12,7 @@ enum SecretInput {
 
     /// Reads one line from `fd` (without its `\n` / `\r\n`). `what` names it in errors.
     static func readLine(fd: Int32, what: String) throws -> SecureBytes {
+        // Room for the limit plus a trailing "\r" that is stripped below.
         var buffer = try SecureBytes(count: maxSecretBytes + 1)
         var count = 0
         var sawAnything = false
@@ -32,7 +33,7 @@ enum SecretInput {
             }
             byte = 0
             if count > 0 && buf[count - 1] == UInt8(ascii: "\r") { count -= 1 }
-            return 0
+            return count > maxSecretBytes ? -2 : 0
         }
         switch status {
         case -1: throw CLIError.io("cannot read the \(what) from file descriptor \(fd): \(String(cString: strerror(errno)))")

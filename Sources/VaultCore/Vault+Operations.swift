@@ -104,6 +104,10 @@ extension Vault {
     public func record(_ idOrPrefix: String, version: Int? = nil) throws(VaultError) -> RecordDetail {
         let id = try resolveRecordID(idOrPrefix)
         guard let row = try store.record(id) else { throw .noSuchRecord(prefix: idOrPrefix) }
+        // SECURITY.md §3: versions are 1...N without gaps; a missing one means rows were deleted.
+        guard row.versions.map(\.version) == Array(1...max(row.versions.count, 1)) else {
+            throw .recordIntegrity(recordID: id)
+        }
         let wanted: SealedVersionRow?
         if let version { wanted = row.versions.first { $0.version == version } } else { wanted = row.versions.last }
         guard let v = wanted else { throw .noSuchVersion(recordID: id, version: version ?? 0) }

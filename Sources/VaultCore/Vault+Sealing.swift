@@ -17,8 +17,10 @@ extension Vault {
         do {
             let padded = try XChaCha20Poly1305.open(sealed, key: key, associatedData: ad)
             let n = try Padding.unpaddedLength(of: padded, blockSize: padded.count)
+            // SECURITY.md §7: the padded length is a function of n; anything else was not written by us.
+            guard padded.count == VaultFormat.paddedLength(forPlaintextCount: n) else { throw integrity }
             return try padded.prefix(n)
-        } catch .outOfMemory {
+        } catch SodiumError.outOfMemory {
             throw .storage("secure memory unavailable")
         } catch {
             throw integrity

@@ -98,7 +98,7 @@ public final class Vault {
         let key = try RecoveryKey.decode(typedKey)
         let (store, header) = try openStore(directory)
         guard let slot = try store.keySlot(.recovery) else { throw .noSuchKeySlot("this vault has no recovery key slot") }
-        guard slot.kdfAlgorithm == 0, slot.salt.count == PasswordHash.saltBytes else {
+        guard slot.kdfAlgorithm == 0, slot.opsLimit == 0, slot.memLimit == 0, slot.salt.count == PasswordHash.saltBytes else {
             throw .vaultIntegrity("the recovery key slot is malformed")
         }
         let kek = try recoveryKEK(key, salt: slot.salt)

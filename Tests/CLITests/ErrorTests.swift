@@ -118,3 +118,20 @@ import Testing
         #expect(obj["body"] as? String == "Body \u{1B}[2J cleared?\nnext\u{202E}line")
     }
 }
+
+@Suite struct PassphraseLengthTests {
+    @Test func limitIs4096BytesExactly() throws {
+        let long = String(repeating: "p", count: 4096)
+        let c = CLI(passphrase: long)
+        try c.initVault()
+        #expect(c.run(["list"] + pw).status == 0)
+        let tooLong = c.writeFile("long", Data((long + "q\n").utf8))
+        let r = c.run(["list", "--passphrase-fd", "3"], fd3: tooLong)
+        #expect(r.status == 2 && r.stderr.contains("longer than 4096 bytes"))
+        let crlf = c.writeFile("crlf", Data((long + "\r\n").utf8))
+        #expect(c.run(["list", "--passphrase-fd", "3"], fd3: crlf).status == 0)
+        let huge = c.writeFile("huge", Data(repeating: 0x61, count: 10 << 20))
+        let h = c.run(["list", "--passphrase-fd", "3"], fd3: huge)
+        #expect(h.status == 2 && h.stderrLines.count == 1)
+    }
+}

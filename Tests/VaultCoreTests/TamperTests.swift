@@ -178,3 +178,48 @@ import SodiumKit
         }
     }
 }
+
+@Suite struct StrictReadingTests {
+    /// A body re-sealed with the right key but a padded length other than P(n) is refused.
+    @Test func wrongPaddedLengthIsAnIntegrityError() throws {
+        let t = TempVault()
+        defer { withExtendedLifetime(t) {} }
+        let (v, _) = try t.create()
+        _ = try v.addSource(alias: "A")
+        let id = try v.addRecord(NewRecord(sourceAlias: "A", title: "t", body: "hello"))
+        let row = try v.store.record(id)!
+        let key = try v.recordKey(row)
+        let padded = try Padding.pad(Array("hello".utf8), blockSize: 512)
+        let ad = VaultFormat.fieldAD(vaultID: v.vaultID, recordID: id, version: 1, field: .body)
+        let forged = try XChaCha20Poly1305.seal(padded, key: key, associatedData: ad)
+        try t.sql { try $0.execute(sql: "UPDATE record_version SET body = ? WHERE record_id = ?", arguments: [Data(forged), id]) }
+        #expect(throws: VaultError.recordIntegrity(recordID: id)) { _ = try v.record(id) }
+        // The same plaintext padded correctly opens, so the test isolates the length rule.
+        let good = try XChaCha20Poly1305.seal(try Padding.pad(Array("hello".utf8), blockSize: 256), key: key, associatedData: ad)
+        try t.sql { try $0.execute(sql: "UPDATE record_version SET body = ? WHERE record_id = ?", arguments: [Data(good), id]) }
+        #expect(try v.record(id).body == "hello")
+    }
+
+    @Test func aMissingMiddleVersionIsDetected() throws {
+        let t = TempVault()
+        defer { withExtendedLifetime(t) {} }
+        let (v, _) = try t.create()
+        _ = try v.addSource(alias: "A")
+        let id = try v.addRecord(NewRecord(sourceAlias: "A", title: "t", body: "v1"))
+        _ = try v.amend(id, body: "v2")
+        _ = try v.amend(id, body: "v3")
+        try t.sql { try $0.execute(sql: "DELETE FROM record_version WHERE record_id = ? AND version = 2", arguments: [id]) }
+        #expect(throws: VaultError.recordIntegrity(recordID: id)) { _ = try v.record(id) }
+        #expect(throws: VaultError.recordIntegrity(recordID: id)) { _ = try v.record(id, version: 1) }
+    }
+
+    @Test func recoverySlotWithKDFFieldsIsDamaged() throws {
+        let t = TempVault()
+        defer { withExtendedLifetime(t) {} }
+        let (_, rk) = try t.create()
+        try t.sql { try $0.execute(sql: "UPDATE key_slot SET kdf_opslimit = 3 WHERE kind = 2") }
+        #expect { _ = try Vault.unlock(directory: t.dir, recoveryKey: try secret(rk)) } throws: { e in
+            if case VaultError.vaultIntegrity = e { true } else { false }
+        }
+    }
+}
