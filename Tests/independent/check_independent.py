@@ -55,8 +55,8 @@ try:
         if p.returncode == 0:
             got = json.loads(p.stdout)
             check("vector records match", normalized(got["records"]) == want)
-            check("vector sources match", [(s["id"], s["alias"]) for s in got["sources"]] ==
-                  [(s["id"], s["alias"]) for s in exp["sources"]])
+            key = lambda s: (s["id"], s["alias"], s.get("note"), s["created"])
+            check("vector sources match", sorted(map(key, got["sources"])) == sorted(map(key, exp["sources"])))
     check("vector wrong passphrase exits 3", reader(vdir, "nope").returncode == 3)
 
     # 2. A fresh vault written by the current binary, with text that exercises padding sizes.
