@@ -21,6 +21,8 @@ let package = Package(
             providers: [.apt(["libsodium-dev"]), .brew(["libsodium"])]
         ),
         .target(name: "SodiumKit", dependencies: ["CSodium"]),
+        // Pure text in, text and findings out: no crypto, no storage.
+        .target(name: "Redaction"),
         .target(
             name: "VaultCore",
             dependencies: ["SodiumKit", .product(name: "GRDB", package: "GRDB.swift")]
@@ -30,7 +32,10 @@ let package = Package(
             dependencies: ["VaultCore", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/CLI"
         ),
+        // `make bench`: throughput figures (brief section 5), built in release.
+        .executableTarget(name: "sourcevault-bench", dependencies: ["Redaction"], path: "Sources/Bench"),
         .testTarget(name: "SodiumKitTests", dependencies: ["SodiumKit"]),
+        .testTarget(name: "RedactionTests", dependencies: ["Redaction"]),
         .testTarget(
             name: "VaultCoreTests",
             dependencies: ["VaultCore", "SodiumKit", .product(name: "GRDB", package: "GRDB.swift")],

@@ -1,0 +1,144 @@
+import Foundation
+
+/// An `NSRegularExpression` that may be shared between threads. Sendable by assertion:
+/// `NSRegularExpression` is immutable after creation and documented as thread-safe.
+final class SharedRegex: @unchecked Sendable {
+    let regex: NSRegularExpression
+    /// Extra check on a candidate the pattern alone cannot express (IPv6 groups, coordinate ranges).
+    let validate: (@Sendable (Substring) -> Bool)?
+
+    init(_ regex: NSRegularExpression, validate: (@Sendable (Substring) -> Bool)? = nil) {
+        self.regex = regex
+        self.validate = validate
+    }
+
+    /// Compiles a built-in pattern; the patterns are constants covered by tests, so a failure is a
+    /// programming error we surface as "no detector" rather than a crash.
+    static func builtIn(_ pattern: String, options: NSRegularExpression.Options = [],
+                        validate: (@Sendable (Substring) -> Bool)? = nil) -> SharedRegex? {
+        guard let r = try? NSRegularExpression(pattern: pattern, options: options) else { return nil }
+        return SharedRegex(r, validate: validate)
+    }
+
+    /// UTF-8 byte ranges of all matches in `text`.
+    func matches(in text: String) -> [Range<Int>] {
+        let ns = NSRange(text.startIndex..<text.endIndex, in: text)
+        var out: [Range<Int>] = []
+        for m in regex.matches(in: text, options: [], range: ns) where m.range.length > 0 {
+            guard let r = Range(m.range, in: text) else { continue }
+            if let validate, !validate(text[r]) { continue }
+            let lo = text.utf8.distance(from: text.utf8.startIndex, to: r.lowerBound)
+            let hi = text.utf8.distance(from: text.utf8.startIndex, to: r.upperBound)
+            if hi > lo { out.append(lo..<hi) }
+        }
+        return out
+    }
+}
+
+extension Detector {
+    /// The compiled patterns of this detector. Each runs over the original text.
+    var patterns: [SharedRegex] { DetectorPatterns.table[self] ?? [] }
+}
+
+/// Pattern sources for the built-in detectors. ICU `\d` also matches full-width digits.
+enum DetectorPatterns {
+    static let months = #"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?"#
+    static let sep = #"[ .\-\u00A0]"#
+
+    static let table: [Detector: [SharedRegex]] = {
+        func make(_ list: [(String, NSRegularExpression.Options, (@Sendable (Substring) -> Bool)?)]) -> [SharedRegex] {
+            list.compactMap { SharedRegex.builtIn($0.0, options: $0.1, validate: $0.2) }
+        }
+        var t: [Detector: [SharedRegex]] = [:]
+        t[.phone] = make([
+            // +82 10-1234-5678, +86 138 0013 8000, +1 (555) 123-4567
+            (#"(?<![\dA-Za-z+])\+\d{1,3}(?:\#(sep)?\(?\d{1,5}\)?){2,5}(?![\dA-Za-z])"#, [], { digitCount($0) >= 8 && digitCount($0) <= 15 }),
+            // (555) 123-4567, (02) 1234-5678
+            (#"(?<![\dA-Za-z])\(\d{2,4}\)\#(sep)?\d{3,4}\#(sep)\d{4}(?![\dA-Za-z])"#, [], nil),
+            // 010-1234-5678, 02-123-4567, 555-123-4567
+            (#"(?<![\dA-Za-z.+\-])\d{2,4}\#(sep)\d{3,4}\#(sep)\d{4}(?![\dA-Za-z\-])"#, [], nil),
+            // 01012345678 (Korean mobile), 13800138000 (Chinese mobile)
+            (#"(?<!\d)(?:01[016789]\d{7,8}|1[3-9]\d{9})(?!\d)"#, [], nil),
+        ])
+        t[.email] = make([
+            (#"(?<![\p{L}\p{N}._%+\-])[\p{L}\p{N}._%+\-]+@[\p{L}\p{N}\-]+(?:\.[\p{L}\p{N}\-]+)*\.\p{L}{2,}"#, [], nil),
+        ])
+        t[.url] = make([
+            (#"\b(?:https?|ftp)://[^\s<>"'\u3000]*[^\s<>"'.,;:!?)\]\u3000。，]"#, [.caseInsensitive], nil),
+            (#"\bwww\.[^\s<>"'\u3000]*[^\s<>"'.,;:!?)\]\u3000。，]"#, [.caseInsensitive], nil),
+            (#"(?<![@\w.\-])(?:[\w\-]+\.)+(?:com|org|net|info|io|kr|cn|jp|ru|gov|edu|co|me|tv|ly)(?:/[^\s<>"'\u3000]*[^\s<>"'.,;:!?)\]\u3000。，])?(?![\w@])"#, [.caseInsensitive], nil),
+        ])
+        t[.ip] = make([
+            (#"(?<![\d.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?!\d|\.\d)"#, [], nil),
+            (#"(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:(?:\d{1,3}\.){3}\d{1,3}|[0-9A-Fa-f]{1,4})?(?![\w:])"#, [], { isIPv6($0) }),
+        ])
+        let dms = #"\d{1,3}\s?°\s?\d{1,2}\s?['′’]\s?(?:\d{1,2}(?:\.\d+)?\s?(?:"|″|''|’’)\s?)?[NSEW]"#
+        t[.coordinates] = make([
+            // 42.4°N 129.9°E, 42.4 N, 129.9 E
+            (#"(?<![\w.])\d{1,2}(?:\.\d+)?\s?°?\s?[NS](?![a-zA-Z])[,;\s]*\d{1,3}(?:\.\d+)?\s?°?\s?[EW](?![a-zA-Z])"#, [], nil),
+            // 42°25'48"N 129°45'E
+            (#"(?<!\d)\#(dms)(?:[,;\s]*\#(dms))?"#, [], nil),
+            // 42.43, 129.75 (checked to be a valid latitude/longitude)
+            (#"(?<![\w.])-?\d{1,2}\.\d{2,}\s*,\s*-?\d{1,3}\.\d{2,}(?![\w.])"#, [], { isLatLon($0) }),
+            // 42.43°, 129.75°
+            (#"(?<![\w.])-?\d{1,2}(?:\.\d+)?°\s*,?\s*-?\d{1,3}(?:\.\d+)?°"#, [], nil),
+        ])
+        t[.date] = make([
+            (#"(?<!\d)(?:19|20)\d{2}[\-/.](?:0?[1-9]|1[0-2])[\-/.](?:0?[1-9]|[12]\d|3[01])(?!\d)"#, [], nil),
+            (#"(?<![\d.])(?:0?[1-9]|[12]\d|3[01])[/.](?:0?[1-9]|[12]\d|3[01])[/.](?:19|20)?\d{2}(?![\d.]|\.\d)"#, [], nil),
+            (#"\b\d{1,2}(?:st|nd|rd|th)?\s+(?:of\s+)?\#(months)(?:,?\s+\d{4})?\b"#, [], nil),
+            (#"\b\#(months)\s+\d{1,2}(?:st|nd|rd|th)?(?:,?\s+\d{4})?\b"#, [], nil),
+            (#"\b\#(months)\s+\d{4}\b"#, [], nil),
+            (#"(?<!\d)\d{2,4}\s*년\s*\d{1,2}\s*월(?:\s*\d{1,2}\s*일)?"#, [], nil),
+            (#"(?<!\d)\d{1,2}\s*월\s*\d{1,2}\s*일"#, [], nil),
+            (#"(?<!\d)\d{2,4}\s*年\s*\d{1,2}\s*月(?:\s*\d{1,2}\s*[日号號])?"#, [], nil),
+            (#"(?<!\d)\d{1,2}\s*月\s*\d{1,2}\s*[日号號]"#, [], nil),
+            (#"[〇零一二三四五六七八九]{2,4}年[一二三四五六七八九十]{1,2}月(?:[一二三四五六七八九十]{1,3}[日号號])?"#, [], nil),
+        ])
+        t[.age] = make([
+            (#"\b\d{1,3}[\-\s\u00A0]?(?:year|yr)s?[\-\s\u00A0]?old\b"#, [.caseInsensitive], nil),
+            (#"\baged?\s+\d{1,3}\b"#, [.caseInsensitive], nil),
+            (#"\b(?:in\s+(?:his|her|their|my|our|your)\s+)?(?:early|mid|late)[\-\s]?(?:\d0s|'\d0s|teens|twenties|thirties|forties|fifties|sixties|seventies|eighties)\b"#, [.caseInsensitive], nil),
+            (#"\bin\s+(?:his|her|their|my|our|your)\s+(?:\d0s|'\d0s|teens|twenties|thirties|forties|fifties|sixties|seventies|eighties|nineties)\b"#, [.caseInsensitive], nil),
+            (#"(?<!\d)\d{1,3}\s*(?:세|살)"#, [], nil),
+            (#"(?<!\d)\d0\s*대(?:\s*(?:초반|중반|후반))?"#, [], nil),
+            (#"(?<!\d)\d{1,3}\s*(?:周岁|岁|歲)"#, [], nil),
+            (#"(?<!\d)\d0\s*多岁"#, [], nil),
+            (#"[一二三四五六七八九十]{1,3}(?:多)?岁"#, [], nil),
+        ])
+        return t
+    }()
+
+    static func digitCount(_ s: Substring) -> Int {
+        s.unicodeScalars.reduce(0) { $0 + ($1.properties.numericType == .decimal ? 1 : 0) }
+    }
+
+    /// Accepts only real IPv6 addresses, so times like 12:30:45 are not hit.
+    static func isIPv6(_ s: Substring) -> Bool {
+        let text = String(s)
+        let halves = text.components(separatedBy: "::")
+        guard halves.count <= 2 else { return false }
+        var groups = 0
+        for (index, half) in halves.enumerated() where !half.isEmpty {
+            let parts = half.split(separator: ":", omittingEmptySubsequences: false)
+            for (k, part) in parts.enumerated() {
+                if part.contains(".") {
+                    // Embedded IPv4 only as the very last group.
+                    guard index == halves.count - 1, k == parts.count - 1,
+                          part.split(separator: ".").count == 4 else { return false }
+                    groups += 2
+                } else {
+                    guard (1...4).contains(part.count), part.allSatisfy(\.isHexDigit) else { return false }
+                    groups += 1
+                }
+            }
+        }
+        return halves.count == 2 ? groups < 8 : groups == 8
+    }
+
+    static func isLatLon(_ s: Substring) -> Bool {
+        let parts = s.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        guard parts.count == 2, let lat = Double(parts[0]), let lon = Double(parts[1]) else { return false }
+        return abs(lat) <= 90 && abs(lon) <= 180
+    }
+}

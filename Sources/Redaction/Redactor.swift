@@ -1,0 +1,208 @@
+import Foundation
+
+/// One redacted span.
+public struct Finding: Sendable, Hashable {
+    /// The rule that won the span (the longest match when several rules overlap).
+    public var ruleID: String
+    public var label: String
+    /// 1-based line in the original text where the span starts.
+    public var line: Int
+    /// UTF-8 byte offsets in the original text, widened to whole grapheme clusters.
+    public var originalRange: Range<Int>
+    /// What replaced the span.
+    public var replacement: String
+}
+
+/// Redacted text and what was hidden (by rule id and position, never the hidden text).
+public struct RedactionResult: Sendable {
+    public var text: String
+    public var findings: [Finding]
+}
+
+/// A raw match in original-text coordinates, before merging.
+struct Span {
+    var lo: Int
+    var hi: Int
+    var rule: Int
+    /// Numbering key: the rule for terms (every variant is one entity); rule plus matched text
+    /// for regex and detector rules (each distinct phone number is its own entity).
+    var entity: String
+}
+
+/// Compiled rules. Create once per rule set; `redact` is safe to call from any thread.
+///
+/// Guarantees of ``redact(_:)``:
+/// - every byte outside the redacted spans is copied unchanged, and spans cover whole grapheme
+///   clusters (a combining accent or jamo is never left behind or split);
+/// - the output is NFC. Replacements are NFC and never start with a combining character, and spans
+///   end on cluster boundaries, so nothing in a replacement can compose with its neighbours: for NFC
+///   input the output is therefore NFC with no further change (checked, and tested). For input that
+///   is not NFC the whole output is normalized to NFC as a last step — the unredacted parts are then
+///   canonically equivalent to, not byte-identical with, the original; `originalRange` still refers
+///   to the original bytes. The vault stores NFC text, so this path is for foreign input.
+/// - a replacement never depends on the length of what it hides.
+public struct Redactor: Sendable {
+    let rules: [RedactionRule]
+    let terms: TermIndex
+    let regexRules: [(rule: Int, regex: SharedRegex)]
+    /// NFC replacement per rule (nil = numbered label).
+    let fixedReplacements: [String?]
+
+    /// Compiles `rules`: folds every term and variant, builds one automaton for all of them,
+    /// compiles regexes. Throws on the first bad rule, naming its id only.
+    public init(rules: [RedactionRule]) throws(RedactionError) {
+        var ids = Set<String>()
+        var fixed: [String?] = []
+        var regexRules: [(Int, SharedRegex)] = []
+        for (index, rule) in rules.enumerated() {
+            guard !rule.id.isEmpty else { throw .emptyRuleID }
+            guard ids.insert(rule.id).inserted else { throw .duplicateRuleID(rule.id) }
+            guard RuleLabel.isValid(rule.label) else { throw .invalidLabel(ruleID: rule.id) }
+            if let r = rule.replacement {
+                let normalized = TextSupport.nfc(r)
+                guard let first = normalized.unicodeScalars.first,
+                      !normalized.allSatisfy(\.isWhitespace) else { throw .invalidReplacement(ruleID: rule.id) }
+                switch first.properties.generalCategory {
+                case .nonspacingMark, .spacingMark, .enclosingMark: throw .invalidReplacement(ruleID: rule.id)
+                default: if first.value == 0x200D { throw .invalidReplacement(ruleID: rule.id) }
+                }
+                fixed.append(normalized)
+            } else {
+                fixed.append(nil)
+            }
+            switch rule.pattern {
+            case .term:
+                break // compiled below, all together
+            case .regex(let pattern):
+                guard !pattern.isEmpty,
+                      let compiled = try? NSRegularExpression(pattern: pattern, options: []) else {
+                    throw .invalidRegex(ruleID: rule.id)
+                }
+                // A pattern that matches the empty string would redact nothing yet hide errors.
+                if compiled.firstMatch(in: "", options: [], range: NSRange(location: 0, length: 0)) != nil {
+                    throw .invalidRegex(ruleID: rule.id)
+                }
+                regexRules.append((index, SharedRegex(compiled)))
+            case .detector(let d):
+                for r in d.patterns { regexRules.append((index, r)) }
+            }
+        }
+        self.rules = rules
+        self.fixedReplacements = fixed
+        self.regexRules = regexRules
+        self.terms = try TermIndex(rules: rules, mode: .standard)
+    }
+
+    /// Redacts `text`: every span hit by a rule becomes the rule's replacement, or `[LABEL-N]`
+    /// where N numbers entities per label in order of first appearance within this call.
+    public func redact(_ text: String) -> RedactionResult {
+        let bytes = Array(text.utf8)
+        let clusters = mergedSpans(text: text, bytes: bytes)
+
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count)
+        var findings: [Finding] = []
+        var numbers: [String: Int] = [:]      // entity → N
+        var nextNumber: [String: Int] = [:]   // label → last N used
+        var lines = TextSupport.LineCounter(bytes)
+        var copied = 0
+        for c in clusters {
+            out.append(contentsOf: bytes[copied..<c.lo])
+            let rule = rules[c.rule]
+            let replacement: String
+            if let fixed = fixedReplacements[c.rule] {
+                replacement = fixed
+            } else {
+                let n: Int
+                if let known = numbers[c.entity] {
+                    n = known
+                } else {
+                    n = (nextNumber[rule.label] ?? 0) + 1
+                    nextNumber[rule.label] = n
+                    numbers[c.entity] = n
+                }
+                replacement = "[\(rule.label)-\(n)]"
+            }
+            out.append(contentsOf: replacement.utf8)
+            findings.append(Finding(ruleID: rule.id, label: rule.label, line: lines.line(at: c.lo),
+                                    originalRange: c.lo..<c.hi, replacement: replacement))
+            copied = c.hi
+        }
+        out.append(contentsOf: bytes[copied...])
+        var result = String(decoding: out, as: UTF8.self)
+        if !TextSupport.isNFC(out) { result = TextSupport.nfc(result) }
+        return RedactionResult(text: result, findings: findings)
+    }
+
+    /// All raw matches of all rules, in original byte offsets (not merged, not snapped).
+    func rawSpans(text: String, bytes: [UInt8]) -> [Span] {
+        var spans: [Span] = []
+        if !terms.isEmpty {
+            var folder = Folder(mode: .standard)
+            let folded = bytes.withUnsafeBufferPointer { folder.fold($0) }
+            for hit in terms.hits(in: folded) {
+                spans.append(Span(lo: Int(folded.origStart[hit.start]), hi: Int(folded.origEnd[hit.end - 1]),
+                                  rule: hit.rule, entity: "t\(hit.rule)"))
+            }
+        }
+        for (rule, regex) in regexRules {
+            for r in regex.matches(in: text) {
+                // Fold the matched text for the entity key so "010-1234-5678" and "010 1234 5678"
+                // may still differ, but case and width variants of one address do not.
+                var folder = Folder(mode: .standard)
+                let key = folder.fold(String(decoding: bytes[r], as: UTF8.self)).bytes
+                spans.append(Span(lo: r.lowerBound, hi: r.upperBound, rule: rule,
+                                  entity: "r\(rule):" + String(decoding: key, as: UTF8.self)))
+            }
+        }
+        return spans
+    }
+
+    /// Merges overlapping matches into one span each (so nothing any rule matched stays visible),
+    /// won by the longest match (then the earlier rule), widened to grapheme clusters.
+    func mergedSpans(text: String, bytes: [UInt8]) -> [Span] {
+        var spans = rawSpans(text: text, bytes: bytes)
+        guard !spans.isEmpty else { return [] }
+        spans.sort { $0.lo != $1.lo ? $0.lo < $1.lo : ($0.hi != $1.hi ? $0.hi > $1.hi : $0.rule < $1.rule) }
+
+        var merged: [(span: Span, winnerLength: Int)] = []
+        for s in spans {
+            if let last = merged.last, s.lo < last.span.hi {
+                var m = last
+                m.span.hi = max(m.span.hi, s.hi)
+                let length = s.hi - s.lo
+                if length > m.winnerLength || (length == m.winnerLength && s.rule < m.span.rule) {
+                    m.span.rule = s.rule
+                    m.span.entity = s.entity
+                    m.winnerLength = length
+                }
+                merged[merged.count - 1] = m
+            } else {
+                merged.append((s, s.hi - s.lo))
+            }
+        }
+
+        var snapped: [Span] = []
+        var floor = 0
+        for (s, _) in merged {
+            var span = s
+            if let last = snapped.last, span.lo < last.hi {
+                // Widening the previous span swallowed the start of this one: join them.
+                let r = TextSupport.snapToGraphemes(bytes, last.hi, max(span.hi, last.hi), floor: last.hi)
+                snapped[snapped.count - 1].hi = max(last.hi, r.upperBound)
+                floor = snapped[snapped.count - 1].hi
+                continue
+            }
+            let r = TextSupport.snapToGraphemes(bytes, span.lo, span.hi, floor: floor)
+            span.lo = r.lowerBound
+            span.hi = r.upperBound
+            if let last = snapped.last, span.lo < last.hi {
+                snapped[snapped.count - 1].hi = max(last.hi, span.hi)
+            } else {
+                snapped.append(span)
+            }
+            floor = snapped[snapped.count - 1].hi
+        }
+        return snapped
+    }
+}

@@ -1,0 +1,183 @@
+import Foundation
+
+/// A candidate the rules do not cover yet, to help the reporter write rules. Advisory only:
+/// redaction never acts on suggestions. `text` is the candidate itself, so treat a suggestion
+/// as sensitively as the testimony (show it, never log it).
+public struct Suggestion: Sendable, Hashable {
+    public enum Kind: String, Sendable, Hashable {
+        /// Two or more capitalized words ("Kim Jong Yol", "Musan County") or a hyphenated one ("Jong-yol").
+        case namePhrase
+        /// A 2–4 syllable Hangul word starting with a common surname, particles stripped (이종열은 → 이종열).
+        case hangulName
+        /// 2–3 Han characters starting with a common surname.
+        case chineseName
+        /// A number with a unit ("12 km", "3 people", "30명", "5公里").
+        case numberWithUnit
+        /// A built-in detector hit (`detector` says which).
+        case detector
+    }
+
+    public var text: String
+    public var kind: Kind
+    public var detector: Detector?
+    /// The label a rule for it would most likely carry.
+    public var suggestedLabel: String
+    /// 1-based line in the text.
+    public var line: Int
+    /// UTF-8 byte offsets in the text.
+    public var originalRange: Range<Int>
+}
+
+/// Candidates in `text` that no rule in `rules` covers, in text order. Rules that do not compile
+/// are ignored here (suggestions are advisory; ``Redactor/init(rules:)`` reports them).
+public func suggest(_ text: String, rules: [RedactionRule]) -> [Suggestion] {
+    Suggester.run(text, rules: rules)
+}
+
+enum Suggester {
+    static func run(_ text: String, rules: [RedactionRule]) -> [Suggestion] {
+        let valid = rules.filter { (try? Redactor(rules: [$0])) != nil }
+        let redactor = (try? Redactor(rules: valid)) ?? (try? Redactor(rules: []))
+        let bytes = Array(text.utf8)
+        let covered = redactor?.rawSpans(text: text, bytes: bytes).map { $0.lo..<$0.hi } ?? []
+
+        var raw: [(range: Range<Int>, kind: Suggestion.Kind, detector: Detector?, label: String)] = []
+        for r in namePhrases(text, bytes: bytes) { raw.append((r, .namePhrase, nil, RuleLabel.person.rawValue)) }
+        for r in hangulNames(text, bytes: bytes) { raw.append((r, .hangulName, nil, RuleLabel.person.rawValue)) }
+        for r in chineseNames(text, bytes: bytes) { raw.append((r, .chineseName, nil, RuleLabel.person.rawValue)) }
+        for regex in Patterns.numberWithUnit {
+            for r in regex.matches(in: text) { raw.append((r, .numberWithUnit, nil, "ID")) }
+        }
+        for d in Detector.allCases {
+            for regex in d.patterns {
+                for r in regex.matches(in: text) { raw.append((r, .detector, d, d.defaultLabel.rawValue)) }
+            }
+        }
+
+        raw.sort { $0.range.lowerBound != $1.range.lowerBound ? $0.range.lowerBound < $1.range.lowerBound
+                                                               : $0.range.upperBound > $1.range.upperBound }
+        var lines = TextSupport.LineCounter(bytes)
+        var seen = Set<Range<Int>>()
+        var out: [Suggestion] = []
+        for s in raw {
+            if covered.contains(where: { $0.overlaps(s.range) }) { continue }
+            guard seen.insert(s.range).inserted else { continue }
+            // A detector hit inside a longer one of the same kind ("10-1234-5678" in "+82 10-1234-5678").
+            if let last = out.last, last.kind == s.kind, last.originalRange.contains(s.range.lowerBound),
+               s.range.upperBound <= last.originalRange.upperBound { continue }
+            out.append(Suggestion(text: String(decoding: bytes[s.range], as: UTF8.self), kind: s.kind, detector: s.detector,
+                                  suggestedLabel: s.label, line: lines.line(at: s.range.lowerBound),
+                                  originalRange: s.range))
+        }
+        return out
+    }
+
+    // MARK: Latin name phrases
+
+    /// Words that start sentences or headings capitalized without being names.
+    static let commonCapitalized: Set<String> = [
+        "the", "a", "an", "in", "on", "at", "of", "for", "from", "to", "by", "with", "and", "but", "or", "so",
+        "when", "after", "before", "then", "she", "he", "we", "they", "i", "it", "my", "our", "her", "his",
+        "their", "this", "that", "these", "those", "there", "here", "if", "as", "once", "later", "yes", "no",
+        "mr", "mrs", "ms", "dr", "north", "south", "east", "west", "korea", "korean", "china", "chinese",
+        "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
+    ]
+
+    static func namePhrases(_ text: String, bytes: [UInt8]) -> [Range<Int>] {
+        var out: [Range<Int>] = []
+        for regex in Patterns.capitalized {
+            for r in regex.matches(in: text) {
+                let phrase = String(decoding: bytes[r], as: UTF8.self)
+                // Drop leading common words ("The", "In", "When"): "In Musan County" → "Musan County".
+                var words = phrase.split(whereSeparator: { $0 == " " || $0 == "\u{A0}" }).map(String.init)
+                var dropped = 0
+                while let first = words.first, commonCapitalized.contains(first.lowercased()) {
+                    dropped += first.utf8.count
+                    words.removeFirst()
+                    // Account for the separator after the dropped word.
+                    dropped += phrase.utf8.dropFirst(dropped).prefix { $0 == 0x20 || $0 == 0xC2 || $0 == 0xA0 }.count
+                }
+                let hyphenated = words.count == 1 && words[0].contains(where: { $0 == "-" || $0 == "'" || $0 == "’" })
+                guard words.count >= 2 || hyphenated else { continue }
+                out.append((r.lowerBound + dropped)..<r.upperBound)
+            }
+        }
+        return out
+    }
+
+    // MARK: Hangul
+
+    static let hangulSurnames: Set<Character> = Set("김이박최정강조윤장임한오서신권황안송류유홍전고문양손배백허남심노하곽성차주우구민진나지엄채원천방공현변염여추도소석선설마길연위표기반왕금옥육인맹제모탁국")
+    /// Particles and the honorific 씨/님, longest first, stripped from the end of a word.
+    static let particles: [String] = ["에게서", "으로부터", "씨에게", "씨와", "씨는", "씨가", "씨를", "씨의", "씨도",
+                                      "에게", "한테", "에서", "으로", "까지", "부터", "께서", "씨", "님", "은", "는",
+                                      "이", "가", "을", "를", "의", "에", "와", "과", "도", "로", "만"]
+    static let hangulCommon: Set<String> = [
+        "이것", "이런", "이렇게", "이번", "이제", "이미", "이후", "이상", "이야기", "이름", "이유", "정말", "정도", "정부",
+        "한국", "한번", "한편", "조금", "조사", "장소", "안에", "안녕", "오늘", "오후", "오전", "서울", "신고", "고향",
+        "고민", "전화", "문제", "주민", "주변", "지금", "지역", "지난", "우리", "모두", "도착", "시간", "나라", "나중",
+        "남편", "아내", "가족", "함께", "하나", "모든", "주로", "정확히", "이미", "오래", "신분", "안전", "하루", "하지만", "그리고", "국경", "강을", "강", "여기", "거기", "저기", "기자", "사람",
+    ]
+
+    static func hangulNames(_ text: String, bytes: [UInt8]) -> [Range<Int>] {
+        var out: [Range<Int>] = []
+        for r in Patterns.hangulRun?.matches(in: text) ?? [] {
+            var word = String(decoding: bytes[r], as: UTF8.self)
+            for p in particles where word.count > p.count + 1 && word.hasSuffix(p) {
+                word = String(word.dropLast(p.count))
+                break
+            }
+            guard (2...4).contains(word.count), let first = word.first, hangulSurnames.contains(first),
+                  !hangulCommon.contains(word) else { continue }
+            out.append(r.lowerBound..<(r.lowerBound + word.utf8.count))
+        }
+        return out
+    }
+
+    // MARK: Chinese
+
+    static let chineseSurnames: Set<Character> = Set("王李张刘陈杨黄赵吴周徐孙朱胡郭何林罗郑梁谢宋唐许韩冯邓曹彭曾肖董袁潘蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金廖贾夏韦邹孟熊秦邱尹薛闫段雷侯陶黎贺顾郝龚邵钱严覃戴莫孔汤朴張劉陳楊黃趙吳孫許韓鄭謝馮鄧蕭")
+    /// Characters that rarely belong to a given name (particles, pronouns, common verbs).
+    static let chineseFunction: Set<Character> = Set("的了是在和有我你他她它们這这那不也就都说說到要会會人个個上下中里裡来來去过過从從被把给給对對吗嗎呢吧啊")
+
+    static func chineseNames(_ text: String, bytes: [UInt8]) -> [Range<Int>] {
+        var out: [Range<Int>] = []
+        for r in Patterns.hanRun?.matches(in: text) ?? [] {
+            let run = Array(String(decoding: bytes[r], as: UTF8.self))
+            var offset = r.lowerBound
+            var i = 0
+            while i < run.count {
+                let c = run[i]
+                if chineseSurnames.contains(c) {
+                    var j = i + 1
+                    while j < run.count && j - i < 3 && !chineseFunction.contains(run[j]) { j += 1 }
+                    if j - i >= 2 {
+                        let length = run[i..<j].reduce(0) { (sum: Int, ch: Character) in sum + ch.utf8.count }
+                        out.append(offset..<(offset + length))
+                        offset += length
+                        i = j
+                        continue
+                    }
+                }
+                offset += c.utf8.count
+                i += 1
+            }
+        }
+        return out
+    }
+
+    enum Patterns {
+        static let word = #"\p{Lu}[\p{Ll}\p{M}]*(?:[\-'’]\p{L}[\p{Ll}\p{M}]*)?"#
+        static let capitalized: [SharedRegex] = [
+            SharedRegex.builtIn(#"(?<![\p{L}\p{M}])\#(word)(?:[ \u00A0]+\#(word))+(?![\p{L}\p{M}])"#),
+            SharedRegex.builtIn(#"(?<![\p{L}\p{M}][ \u00A0]?)\p{Lu}\p{Ll}+[\-'’]\p{L}\p{Ll}+(?![\p{L}\p{M}]|[ \u00A0]+\p{Lu})"#),
+        ].compactMap { $0 }
+        static let hangulRun = SharedRegex.builtIn(#"[\uAC00-\uD7A3]{2,8}"#)
+        static let hanRun = SharedRegex.builtIn(#"[\u4E00-\u9FFF]{2,}"#)
+        static let numberWithUnit: [SharedRegex] = [
+            SharedRegex.builtIn(#"(?<![\w.])\d+(?:[.,]\d+)?\s?(?:km|kilomet(?:er|re)s?|miles?|met(?:er|re)s?|m|kg|kilograms?|lbs?|pounds?|years?|months?|weeks?|days?|hours?|won|yuan|dollars?|usd|krw|cny|rmb|%|percent|people|persons?|children|men|women)\b"#, options: [.caseInsensitive]),
+            SharedRegex.builtIn(#"(?<![\d.])\d+(?:[.,]\d+)?\s?(?:킬로미터|킬로|미터|명|개월|시간|원|위안|달러|리|km)"#),
+            SharedRegex.builtIn(#"(?<![\d.])\d+(?:[.,]\d+)?\s?(?:公里|米|个人|人|个月|天|小时|元|块|美元|里)"#),
+        ].compactMap { $0 }
+    }
+}

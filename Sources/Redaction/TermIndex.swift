@@ -1,0 +1,121 @@
+/// One term or variant, folded, as the automaton sees it.
+struct TermPattern: Sendable {
+    /// Index of the rule in the rule list.
+    let rule: Int
+    /// Byte offsets inside the folded pattern where the written term had a separator
+    /// ("Jong-yol" → 4): the text may have any separator there, or none.
+    let partBoundaries: [Int]
+    let substring: Bool
+}
+
+/// A term occurrence in folded text, already checked for word boundaries and extended over a
+/// possessive or plural ending.
+struct TermHit {
+    let rule: Int
+    let pattern: Int
+    /// Folded byte range.
+    let start: Int
+    let end: Int
+}
+
+/// All term rules compiled into one Aho–Corasick automaton over folded text.
+struct TermIndex: Sendable {
+    let mode: FoldMode
+    let automaton: AhoCorasick
+    let patterns: [TermPattern]
+    /// Folded bytes of each pattern (the leak check's edit-distance net reuses them).
+    let foldedPatterns: [[UInt8]]
+
+    init(rules: [RedactionRule], mode: FoldMode) throws(RedactionError) {
+        var folder = Folder(mode: mode)
+        var patterns: [TermPattern] = []
+        var folded: [[UInt8]] = []
+        var seen = Set<[UInt8]>()
+        for (index, rule) in rules.enumerated() {
+            guard case .term(let term, let variants, let substring) = rule.pattern else { continue }
+            seen.removeAll(keepingCapacity: true)
+            for form in [term] + variants {
+                let f = folder.fold(form)
+                guard !f.bytes.isEmpty else { throw .emptyTerm(ruleID: rule.id) }
+                guard seen.insert(f.bytes).inserted else { continue }
+                var boundaries: [Int] = []
+                for k in 1..<max(f.count, 1) where f.bytes[k] & 0xC0 != 0x80 && f.gap(k) != .none {
+                    boundaries.append(k)
+                }
+                patterns.append(TermPattern(rule: index, partBoundaries: boundaries, substring: substring))
+                folded.append(f.bytes)
+            }
+        }
+        self.mode = mode
+        self.patterns = patterns
+        self.foldedPatterns = folded
+        self.automaton = AhoCorasick(patterns: folded)
+    }
+
+    var isEmpty: Bool { patterns.isEmpty }
+
+    /// Finds every term occurrence in `text`.
+    /// - Parameter anyInteriorGap: the leak check's "separators removed" net: accept separators
+    ///   anywhere inside a term ("J o n g y o l", "Jong.yol" for a rule "Jongyol").
+    func hits(in text: FoldedText, anyInteriorGap: Bool = false) -> [TermHit] {
+        guard !patterns.isEmpty else { return [] }
+        var hits: [TermHit] = []
+        let n = text.count
+        text.bytes.withUnsafeBufferPointer { bytes in
+            text.flags.withUnsafeBufferPointer { flags in
+                @inline(__always) func cls(_ i: Int) -> UInt8 { flags[i] & 3 }
+                @inline(__always) func gap(_ i: Int) -> UInt8 { (flags[i] >> 2) & 3 }
+                let noBoundary = UnitClass.noBoundary.rawValue
+                /// Is there a word boundary between the unit ending at `i` and the one starting at `i`?
+                @inline(__always) func boundary(_ i: Int) -> Bool {
+                    if i <= 0 || i >= n { return true }
+                    let a = cls(i - 1), b = cls(i)
+                    return gap(i) != GapKind.none.rawValue || a != b || a == noBoundary
+                }
+                let s = UInt8(ascii: "s"), e = UInt8(ascii: "e")
+
+                automaton.forEachMatch(in: text.bytes) { p, end in
+                    let pattern = patterns[p]
+                    let start = end - automaton.patternLengths[p]
+                    // Separators inside the match: only where the term had one, between CJK units,
+                    // or invisible ones (zero-width, soft hyphen, hyphenated line break).
+                    if !anyInteriorGap {
+                        var k = start + 1
+                        while k < end {
+                            let g = gap(k)
+                            if bytes[k] & 0xC0 != 0x80, g == GapKind.apostrophe.rawValue || g == GapKind.separator.rawValue {
+                                let cjk = cls(k - 1) == noBoundary && cls(k) == noBoundary
+                                if !cjk && !pattern.partBoundaries.contains(k - start) { return }
+                            }
+                            k += 1
+                        }
+                    }
+                    var stop = end
+                    if !pattern.substring {
+                        guard boundary(start) else { return }
+                        let lastIsLetter = cls(end - 1) == UnitClass.letter.rawValue
+                        if !boundary(end) {
+                            // "the Ris", "the Kimes": a plural ending glued to the term.
+                            guard lastIsLetter else { return }
+                            if bytes[end] == s, gap(end) == GapKind.none.rawValue, boundary(end + 1) {
+                                stop = end + 1
+                            } else if end + 1 < n, bytes[end] == e, bytes[end + 1] == s,
+                                      gap(end) == GapKind.none.rawValue, gap(end + 1) == GapKind.none.rawValue,
+                                      boundary(end + 2) {
+                                stop = end + 2
+                            } else {
+                                return
+                            }
+                        } else if lastIsLetter, end < n, bytes[end] == s, gap(end) == GapKind.apostrophe.rawValue,
+                                  boundary(end + 1) {
+                            // "Ri's", "Ri’s": take the possessive with the name.
+                            stop = end + 1
+                        }
+                    }
+                    hits.append(TermHit(rule: pattern.rule, pattern: p, start: start, end: stop))
+                }
+            }
+        }
+        return hits
+    }
+}

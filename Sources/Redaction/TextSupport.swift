@@ -1,0 +1,113 @@
+import Foundation
+
+/// Helpers on raw UTF-8: line numbers, grapheme-cluster snapping, NFC checks.
+enum TextSupport {
+    /// 1-based line numbers for ascending byte offsets, in one pass (lines end at `\n`).
+    struct LineCounter {
+        private let bytes: [UInt8]
+        private var position = 0
+        private var line = 1
+
+        init(_ bytes: [UInt8]) { self.bytes = bytes }
+
+        /// Line of `offset`; offsets must not decrease between calls (else it restarts).
+        mutating func line(at offset: Int) -> Int {
+            if offset < position { position = 0; line = 1 }
+            let end = min(offset, bytes.count)
+            guard position < end else { return line }
+            var added = 0
+            bytes.withUnsafeBufferPointer { b in
+                for k in position..<end where b[k] == 0x0A { added += 1 }
+            }
+            line += added
+            position = end
+            return line
+        }
+    }
+
+    /// Start of the scalar that ends at `p` (p > 0).
+    @inline(__always) static func previousScalarStart(_ bytes: [UInt8], _ p: Int) -> Int {
+        var k = p - 1
+        while k > 0 && bytes[k] & 0xC0 == 0x80 { k -= 1 }
+        return k
+    }
+
+    @inline(__always) static func nextScalarEnd(_ bytes: [UInt8], _ p: Int) -> Int {
+        var k = p + 1
+        while k < bytes.count && bytes[k] & 0xC0 == 0x80 { k += 1 }
+        return k
+    }
+
+    static func scalar(_ bytes: [UInt8], at i: Int) -> UInt32 {
+        let b0 = bytes[i]
+        if b0 < 0x80 { return UInt32(b0) }
+        if b0 < 0xE0 { return (UInt32(b0 & 0x1F) << 6) | UInt32(bytes[i + 1] & 0x3F) }
+        if b0 < 0xF0 {
+            return (UInt32(b0 & 0x0F) << 12) | (UInt32(bytes[i + 1] & 0x3F) << 6) | UInt32(bytes[i + 2] & 0x3F)
+        }
+        return (UInt32(b0 & 0x07) << 18) | (UInt32(bytes[i + 1] & 0x3F) << 12)
+            | (UInt32(bytes[i + 2] & 0x3F) << 6) | UInt32(bytes[i + 3] & 0x3F)
+    }
+
+    /// Scalars no grapheme rule (UAX #29) ever joins to a neighbour of the same set: printable
+    /// ASCII and controls other than CR, Han ideographs, precomposed Hangul syllables. Between
+    /// two of them there is always a cluster boundary (syllable+syllable breaks; only a trailing
+    /// jamo would join, and jamo are not in the set).
+    @inline(__always) static func isSimple(_ s: UInt32) -> Bool {
+        (s < 0x80 && s != 0x0D) || (0x4E00...0x9FFF).contains(s) || (0xAC00...0xD7A3).contains(s)
+    }
+
+    /// True when `p` is certainly a grapheme-cluster boundary without looking further.
+    static func isCertainBoundary(_ bytes: [UInt8], _ p: Int) -> Bool {
+        if p <= 0 || p >= bytes.count { return true }
+        if bytes[p - 1] == 0x0A { return true } // GB4: always break after LF
+        let before = scalar(bytes, at: previousScalarStart(bytes, p))
+        return isSimple(before) && isSimple(scalar(bytes, at: p))
+    }
+
+    /// Widens `[lo, hi)` to whole grapheme clusters. `floor` is a known boundary ≤ lo (the end of
+    /// the previous redaction) that bounds the backward scan, so snapping all spans is linear.
+    static func snapToGraphemes(_ bytes: [UInt8], _ lo: Int, _ hi: Int, floor: Int) -> Range<Int> {
+        var p = lo
+        while p > floor && !isCertainBoundary(bytes, p) { p = previousScalarStart(bytes, p) }
+        var q = hi
+        while q < bytes.count && !isCertainBoundary(bytes, q) { q = nextScalarEnd(bytes, q) }
+        // p and q are true boundaries, so Swift's segmentation of the window equals its
+        // segmentation of the whole text there.
+        let window = String(decoding: bytes[p..<q], as: UTF8.self)
+        var start = p, end = q
+        var offset = p
+        for c in window {
+            let next = offset + c.utf8.count
+            if offset <= lo { start = offset }
+            if next >= hi && end == q { end = next; break }
+            offset = next
+        }
+        return start..<max(end, start)
+    }
+
+    /// Is the text in Normalization Form C? A fast pass accepts text made only of scalars that are
+    /// NFC-stable with combining class 0 (below U+0300, Han, Hangul syllables); anything else is
+    /// checked by normalizing and comparing bytes.
+    static func isNFC(_ bytes: [UInt8]) -> Bool {
+        let fast = bytes.withUnsafeBufferPointer { b -> Bool in
+            var i = 0
+            let n = b.count
+            while i < n {
+                let b0 = b[i]
+                if b0 < 0x80 { i += 1; continue }
+                if b0 < 0xCC { i += 2; continue } // U+0080..U+02FF
+                guard b0 >= 0xE0 && b0 < 0xF0, i + 2 < n else { return false }
+                let s = (UInt32(b0 & 0x0F) << 12) | (UInt32(b[i + 1] & 0x3F) << 6) | UInt32(b[i + 2] & 0x3F)
+                guard (0x4E00...0x9FFF).contains(s) || (0xAC00...0xD7A3).contains(s) else { return false }
+                i += 3
+            }
+            return true
+        }
+        if fast { return true }
+        let text = String(decoding: bytes, as: UTF8.self)
+        return text.precomposedStringWithCanonicalMapping.utf8.elementsEqual(bytes)
+    }
+
+    static func nfc(_ text: String) -> String { text.precomposedStringWithCanonicalMapping }
+}

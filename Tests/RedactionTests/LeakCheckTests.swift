@@ -1,0 +1,84 @@
+import Foundation
+import Testing
+@testable import Redaction
+
+@Suite struct LeakCheckTests {
+    static let rules: [RedactionRule] = [
+        .term("p1", "Jong-yol", variants: ["이종열", "李钟烈"]),
+        .term("p2", "Kim"),
+        .term("pl", "Hoeryong", variants: ["회령"], label: .place),
+        .term("p5", "Jongsu"),
+    ]
+
+    @Test func redactedOutputOfEveryCaughtFormHasNoLeak() throws {
+        let redactor = try Redactor(rules: TermMatchingTests.rules)
+        let checker = try LeakChecker(rules: TermMatchingTests.rules)
+        for c in TermMatchingTests.caught {
+            let out = redactor.redact(c.input).text
+            #expect(checker.check(out).isEmpty, "\(c.input.debugDescription)")
+        }
+    }
+
+    @Test(arguments: ["Jong Yol said", "이종열은", "我见到李钟烈", "KIM", "Hoeryŏng"])
+    func unredactedTermIsAnExactLeak(_ text: String) throws {
+        let leaks = try leakCheck(text, rules: Self.rules)
+        #expect(leaks.count == 1)
+        #expect(leaks.first?.kind == .exact)
+        #expect(leaks.first?.line == 1)
+    }
+
+    @Test(arguments: ["J o n g s u", "Jong.su", "Jong su", "J-o-n-g-s-u!"])
+    func separatorsAnywhereAreCaught(_ text: String) throws {
+        let leaks = try leakCheck("line one\n" + text, rules: Self.rules)
+        #expect(leaks == [Leak(ruleID: "p5", line: 2, kind: .separatorsRemoved)])
+    }
+
+    @Test(arguments: ["Кim", "KІM", "K1m", "Hоeryong", "H0eryong"])
+    func confusableSkeletonsAreCaught(_ text: String) throws {
+        let leaks = try leakCheck(text, rules: Self.rules)
+        #expect(!leaks.isEmpty)
+        #expect(leaks.allSatisfy { $0.kind == .confusableSkeleton || $0.kind == .editDistance1 })
+        #expect(leaks.contains { $0.kind == .confusableSkeleton })
+    }
+
+    @Test func rnLooksLikeM() throws {
+        let leaks = try leakCheck("Kirn said", rules: [.term("k", "Kim")])
+        #expect(leaks == [Leak(ruleID: "k", line: 1, kind: .confusableSkeleton)])
+    }
+
+    @Test(arguments: ["Hoeryang", "Hoeryongg", "Hoeyrong", "Hoerong", "Jongso"])
+    func editDistanceOneForLatinTermsOfFiveLetters(_ text: String) throws {
+        let leaks = try leakCheck("x \(text) y", rules: Self.rules)
+        #expect(leaks.map(\.kind) == [.editDistance1])
+    }
+
+    @Test func shortTermsAndDistantWordsAreNotFuzzyMatched() throws {
+        #expect(try leakCheck("Kam and Kimo and Hoeryangg and Jongsuuu", rules: Self.rules).isEmpty)
+    }
+
+    @Test func regexAndDetectorRulesAreRecheckedToo() throws {
+        let rules: [RedactionRule] = [.detector("ph", .phone), RedactionRule(id: "rx", pattern: .regex("Unit \\d+"), label: "ORG")]
+        let leaks = try leakCheck("a\nb 010-1234-5678\nUnit 731", rules: rules)
+        #expect(leaks == [Leak(ruleID: "ph", line: 2, kind: .exact), Leak(ruleID: "rx", line: 3, kind: .exact)])
+        let redacted = try redact("a\nb 010-1234-5678\nUnit 731", rules)
+        #expect(try leakCheck(redacted, rules: rules).isEmpty)
+    }
+
+    @Test func reportNamesRuleAndLineNeverTheTerm() throws {
+        let leaks = try leakCheck("one\ntwo\nthree Hoeryong", rules: Self.rules)
+        #expect(leaks == [Leak(ruleID: "pl", line: 3, kind: .exact)])
+        #expect(leaks[0].description == "rule pl line 3: exact")
+        #expect(!leaks[0].description.lowercased().contains("hoeryong"))
+    }
+
+    @Test func oneLeakPerRuleAndLineWithTheMostCertainKind() throws {
+        let leaks = try leakCheck("Kim Кim K1m", rules: [.term("k", "Kim")])
+        #expect(leaks == [Leak(ruleID: "k", line: 1, kind: .exact)])
+    }
+
+    @Test func failsClosedOnBadRules() {
+        #expect(throws: RedactionError.emptyTerm(ruleID: "bad")) {
+            try leakCheck("anything", rules: [.term("bad", "")])
+        }
+    }
+}
