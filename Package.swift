@@ -27,9 +27,11 @@ let package = Package(
             name: "VaultCore",
             dependencies: ["SodiumKit", .product(name: "GRDB", package: "GRDB.swift")]
         ),
+        // Redaction applied to vault records: selection, leak check, export files, provenance.
+        .target(name: "Publishing", dependencies: ["VaultCore", "Redaction"]),
         .executableTarget(
             name: "sourcevault",
-            dependencies: ["VaultCore", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["VaultCore", "Publishing", "Redaction", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/CLI"
         ),
         // `make bench`: throughput figures (brief section 5), built in release.
@@ -41,6 +43,7 @@ let package = Package(
             dependencies: ["VaultCore", "SodiumKit", .product(name: "GRDB", package: "GRDB.swift")],
             exclude: ["Vectors"]
         ),
+        .testTarget(name: "PublishingTests", dependencies: ["Publishing", "VaultCore", "Redaction", "SodiumKit"]),
         .testTarget(name: "CLITests", dependencies: []),
     ]
 )

@@ -1,5 +1,7 @@
 import ArgumentParser
 import Foundation
+import Publishing
+import Redaction
 import VaultCore
 
 /// Errors raised by the CLI layer itself.
@@ -8,6 +10,8 @@ enum CLIError: Error {
     case usage(String)
     /// Reading or writing a file or descriptor failed; exit 1.
     case io(String)
+    /// Something asked for does not exist; exit 4.
+    case notFound(String)
     /// Exits with this code after the command already reported on stderr (e.g. `list` that found
     /// damaged records but printed the others).
     case alreadyReported(Int32)
@@ -22,6 +26,7 @@ enum ExitStatus {
     static let notFound: Int32 = 4
     static let integrity: Int32 = 5
     static let vault: Int32 = 6
+    static let leak: Int32 = 7
 }
 
 /// Turns any error into one line on stderr and an exit code. Never prints sensitive values: the
@@ -40,10 +45,12 @@ enum ErrorReporter {
     static func describe(_ error: Error) -> (Int32, String?) {
         switch error {
         case let e as VaultError: return describe(e)
+        case let e as PublishingError: return describe(e)
         case let e as CLIError:
             switch e {
             case .usage(let m): return (ExitStatus.usage, m)
             case .io(let m): return (ExitStatus.failure, m)
+            case .notFound(let m): return (ExitStatus.notFound, m)
             case .alreadyReported(let c): return (c, nil)
             }
         default:
@@ -58,6 +65,22 @@ enum ErrorReporter {
             let msg = SourceVaultCommand.message(for: error)
                 .split(separator: "\n").first.map(String.init) ?? "invalid arguments"
             return (ExitStatus.usage, "\(msg) (see 'sourcevault --help')")
+        }
+    }
+
+    static func describe(_ e: PublishingError) -> (Int32, String) {
+        switch e {
+        case .lineRange(let m): return (ExitStatus.usage, m)
+        case .quoteNotFound: return (ExitStatus.notFound, "the quote does not occur in the record; nothing was written")
+        case .quoteAmbiguous(let n): return (ExitStatus.usage, "the quote occurs \(n) times in the record; quote more of it so it occurs once")
+        case .badRule(let r): return (ExitStatus.usage, "\(r)")
+        case .leaksFound(let leaks):
+            // The details (rule ids and lines only) go to stderr first; this is the one summary line.
+            LeakReport.print(leaks)
+            return (ExitStatus.leak, "export refused: the leak check found \(leaks.count) possible leak\(leaks.count == 1 ? "" : "s") (above); nothing was written")
+        case .invalidAccept(let m): return (ExitStatus.usage, m)
+        case .outputExists(let p): return (ExitStatus.usage, "\(p) exists; choose another name or add --overwrite")
+        case .outputFailed(let m): return (ExitStatus.failure, m)
         }
     }
 
@@ -83,6 +106,10 @@ enum ErrorReporter {
             return (ExitStatus.integrity, "record \(id) failed its integrity check: its key or ciphertext was modified or corrupted")
         case .sourceIntegrity(let id):
             return (ExitStatus.integrity, "source entry \(id) failed its integrity check: it was modified or corrupted")
+        case .noSuchRule(let p): return (ExitStatus.notFound, "no rule id starts with '\(p)' (see 'sourcevault rule list')")
+        case .ambiguousRuleID(let p, let n): return (ExitStatus.notFound, "'\(p)' matches \(n) rules; give more characters of the id")
+        case .itemIntegrity(let kind, let id):
+            return (ExitStatus.integrity, "\(kind) \(id) failed its integrity check: it was modified or corrupted")
         case .vaultIntegrity(let m): return (ExitStatus.integrity, "the vault is damaged: \(m)")
         case .invalidInput(let m): return (ExitStatus.usage, m)
         case .storage(let m): return (ExitStatus.failure, m)

@@ -9,12 +9,14 @@ struct SourceVaultCommand: ParsableCommand {
             Sensitive values (aliases, titles, search queries) may be left out to be asked for on \
             the terminal, or given as - to be read from standard input, so they stay out of shell history.
             Exit status: 0 ok, 1 other failure, 2 usage or invalid input, 3 wrong passphrase or \
-            recovery key, 4 not found, 5 integrity failure, 6 no vault / not a vault / newer format.
+            recovery key, 4 not found, 5 integrity failure, 6 no vault / not a vault / newer format, \
+            7 export refused by the leak check.
             """,
         version: "0.1.0",
         subcommands: [
             InitCommand.self, SourceCommand.self, AddCommand.self, AmendCommand.self, ListCommand.self,
-            ShowCommand.self, SearchCommand.self, RemoveCommand.self, StatusCommand.self,
+            ShowCommand.self, SearchCommand.self, RemoveCommand.self, RuleCommand.self, RedactCommand.self,
+            ExportCommand.self, SuggestCommand.self, ProvenanceCommand.self, StatusCommand.self,
         ]
     )
 }

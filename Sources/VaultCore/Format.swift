@@ -16,6 +16,8 @@ public enum VaultFormat {
     // SECURITY.md §5: subkeys of the master key (crypto_kdf_derive_from_key).
     static let recordKeyWrapSubkey = (id: UInt64(1), context: "SVrecKEK")
     static let sourceSubkey = (id: UInt64(2), context: "SVsource")
+    static let ruleSubkey = (id: UInt64(3), context: "SVrules_")
+    static let exportSubkey = (id: UInt64(4), context: "SVexport")
 
     // SECURITY.md §6: associated data prefixes (ASCII, NUL-terminated).
     static func slotAD(vaultID: [UInt8], kind: KeySlotKind, opsLimit: UInt64, memLimit: UInt64, salt: [UInt8]) -> [UInt8] {
@@ -37,6 +39,14 @@ public enum VaultFormat {
 
     static func sourceAD(vaultID: [UInt8], sourceID: String) -> [UInt8] {
         Array("sourcevault.v1.source\0".utf8) + vaultID + Array(sourceID.utf8)
+    }
+
+    static func ruleAD(vaultID: [UInt8], ruleID: String) -> [UInt8] {
+        Array("sourcevault.v1.rule\0".utf8) + vaultID + Array(ruleID.utf8)
+    }
+
+    static func exportAD(vaultID: [UInt8], exportID: String) -> [UInt8] {
+        Array("sourcevault.v1.export\0".utf8) + vaultID + Array(exportID.utf8)
     }
 
     /// SECURITY.md §5: the recovery slot's key-encryption key is BLAKE2b-256 keyed with the

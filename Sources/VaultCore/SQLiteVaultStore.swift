@@ -99,7 +99,30 @@ public final class SQLiteVaultStore: VaultStore {
                 );
                 """)
         }
+        // Frozen: rules and export provenance (SECURITY.md §3), added before any release.
+        m.registerMigration("v1-rules-exports") { db in
+            try db.execute(sql: """
+                CREATE TABLE rule (
+                    id TEXT PRIMARY KEY,
+                    sealed BLOB NOT NULL
+                );
+                CREATE TABLE export_record (
+                    id TEXT PRIMARY KEY,
+                    sealed BLOB NOT NULL
+                );
+                """)
+        }
         return m
+    }
+
+    /// Applies migrations a vault written by an earlier build lacks. Called after the header
+    /// check, so a vault from a newer format is never touched.
+    public func migrateIfNeeded() throws(VaultError) {
+        try run {
+            let m = Self.migrator
+            if try dbQueue.read({ try m.hasCompletedMigrations($0) }) { return }
+            try m.migrate(dbQueue)
+        }
     }
 
     public func initialize(header: VaultHeader, slots: [KeySlotRow]) throws(VaultError) {
@@ -258,6 +281,33 @@ public final class SQLiteVaultStore: VaultStore {
             try dbQueue.write { db in
                 try db.execute(sql: "DELETE FROM record_version WHERE record_id = ?", arguments: [recordID])
                 try db.execute(sql: "DELETE FROM record WHERE record_id = ?", arguments: [recordID])
+            }
+        }
+    }
+
+    public func insertItem(_ kind: SealedItemKind, _ row: SealedItemRow) throws(VaultError) {
+        try run {
+            try dbQueue.write { db in
+                try db.execute(sql: "INSERT INTO \(kind.rawValue) (id, sealed) VALUES (?, ?)", arguments: [row.id, Data(row.sealed)])
+            }
+        }
+    }
+
+    public func allItems(_ kind: SealedItemKind) throws(VaultError) -> [SealedItemRow] {
+        try run {
+            try dbQueue.read { db in
+                try Row.fetchAll(db, sql: "SELECT id, sealed FROM \(kind.rawValue) ORDER BY rowid").map {
+                    SealedItemRow(id: $0["id"] ?? "", sealed: Array(($0["sealed"] as Data?) ?? Data()))
+                }
+            }
+        }
+    }
+
+    public func deleteItem(_ kind: SealedItemKind, id: String) throws(VaultError) -> Bool {
+        try run {
+            try dbQueue.write { db in
+                try db.execute(sql: "DELETE FROM \(kind.rawValue) WHERE id = ?", arguments: [id])
+                return db.changesCount > 0
             }
         }
     }

@@ -99,3 +99,11 @@ extension Vault {
         return f.string(from: date)
     }
 }
+
+/// Public content hashes (export provenance, audit later).
+public enum ContentHash {
+    /// Unkeyed BLAKE2b-256 of `bytes`, lowercase hex.
+    public static func blake2b256Hex(_ bytes: [UInt8]) throws -> String {
+        try GenericHash.hash(bytes, length: 32).map { String(format: "%02x", $0) }.joined()
+    }
+}

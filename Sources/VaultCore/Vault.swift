@@ -11,6 +11,8 @@ public final class Vault {
     let masterKey: SecureBytes
     let recordKEK: SecureBytes
     let sourceKey: SecureBytes
+    let ruleKey: SecureBytes
+    let exportKey: SecureBytes
 
     private init(store: any VaultStore, directory: String, vaultID: [UInt8], masterKey: consuming SecureBytes) throws(VaultError) {
         self.store = store
@@ -23,6 +25,14 @@ public final class Vault {
         self.sourceKey = try Self.sodium {
             try KeyDerivation.deriveSubkey(from: masterKey, subkeyID: VaultFormat.sourceSubkey.id,
                                            context: VaultFormat.sourceSubkey.context)
+        }
+        self.ruleKey = try Self.sodium {
+            try KeyDerivation.deriveSubkey(from: masterKey, subkeyID: VaultFormat.ruleSubkey.id,
+                                           context: VaultFormat.ruleSubkey.context)
+        }
+        self.exportKey = try Self.sodium {
+            try KeyDerivation.deriveSubkey(from: masterKey, subkeyID: VaultFormat.exportSubkey.id,
+                                           context: VaultFormat.exportSubkey.context)
         }
         self.masterKey = masterKey
     }
@@ -115,6 +125,7 @@ public final class Vault {
         guard isDir.boolValue else { throw .notAVault(path: directory) }
         let store = try SQLiteVaultStore(path: databasePath(in: directory), create: false)
         let header = try store.readHeader()
+        try store.migrateIfNeeded()
         return (store, header)
     }
 

@@ -33,6 +33,12 @@ public enum VaultError: Error, Equatable, Sendable {
     case recordIntegrity(recordID: String)
     /// A source entry failed authentication.
     case sourceIntegrity(sourceID: String)
+    /// No rule id starts with this prefix.
+    case noSuchRule(prefix: String)
+    /// More than one rule id starts with this prefix.
+    case ambiguousRuleID(prefix: String, matches: Int)
+    /// A rule or export provenance entry failed authentication.
+    case itemIntegrity(kind: String, id: String)
     /// The vault's structure is damaged (header or key slot rows malformed).
     case vaultIntegrity(String)
     /// Bad user input (empty testimony, not UTF-8, bad date, …); the message says which.

@@ -33,11 +33,25 @@ public struct SealedRecordRow: Sendable, Equatable {
     public var versions: [SealedVersionRow]
 }
 
+/// A sealed item addressed only by its id (rules, export provenance entries).
+public struct SealedItemRow: Sendable, Equatable {
+    public var id: String
+    public var sealed: [UInt8]
+}
+
+/// Tables of sealed items other than records and sources.
+public enum SealedItemKind: String, Sendable {
+    case rule
+    case export = "export_record"
+}
+
 /// The storage behind a vault. Each method is one atomic operation.
 public protocol VaultStore: AnyObject {
     /// Creates the schema and writes header and key slots in one transaction.
     func initialize(header: VaultHeader, slots: [KeySlotRow]) throws(VaultError)
     func readHeader() throws(VaultError) -> VaultHeader
+    /// Brings an older vault's schema up to date (after the header's format version was checked).
+    func migrateIfNeeded() throws(VaultError)
     func keySlot(_ kind: KeySlotKind) throws(VaultError) -> KeySlotRow?
 
     func insertSource(_ row: SealedSourceRow) throws(VaultError)
@@ -54,4 +68,9 @@ public protocol VaultStore: AnyObject {
     func forEachLatest(includeBody: Bool, _ body: (SealedRecordRow) throws -> Void) throws
     func deleteRecord(_ recordID: String) throws(VaultError)
     func recordCount() throws(VaultError) -> Int
+
+    func insertItem(_ kind: SealedItemKind, _ row: SealedItemRow) throws(VaultError)
+    func allItems(_ kind: SealedItemKind) throws(VaultError) -> [SealedItemRow]
+    /// Deletes one item; false if there was none with that id.
+    func deleteItem(_ kind: SealedItemKind, id: String) throws(VaultError) -> Bool
 }

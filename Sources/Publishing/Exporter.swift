@@ -1,0 +1,120 @@
+import Foundation
+import Redaction
+import VaultCore
+
+/// Output formats of `export`.
+public enum ExportFormat: String, CaseIterable, Sendable {
+    case text, markdown, json
+}
+
+/// A redacted excerpt ready for review (`redact`) or publication (`export`).
+public struct PreparedExcerpt: Sendable {
+    public var recordID: String
+    public var version: Int
+    public var firstLine: Int
+    public var lastLine: Int
+    /// The redacted text.
+    public var text: String
+    /// What was hidden, by rule (line numbers are record lines).
+    public var findings: [Finding]
+    /// Leak-check hits not accepted by the reporter (line numbers are record lines). Export refuses
+    /// while this is not empty.
+    public var leaks: [Leak]
+    /// Near-miss hits the reporter accepted, as `RULE_ID:LINE`.
+    public var accepted: [String]
+
+    /// Redactions by label.
+    public var counts: [String: Int] {
+        findings.reduce(into: [:]) { $0[$1.label, default: 0] += 1 }
+    }
+}
+
+/// Selection, redaction and the fail-closed leak check, over one record of an unlocked vault.
+public enum Exporter {
+    /// Decrypts the record in memory, selects the passage, applies every rule in scope and runs
+    /// the leak check. Writes nothing.
+    public static func prepare(vault: Vault, id: String, version: Int? = nil, selection: ExcerptSelection,
+                               accept: [String] = []) throws -> PreparedExcerpt {
+        let record = try vault.record(id, version: version)
+        let rid = record.summary.id
+        let rules = try RuleCompiler.compile(try vault.rules(forRecord: rid, sourceID: record.summary.metadata.source))
+        let excerpt = try Excerpt.select(selection, from: record.body)
+        let redactor: Redactor
+        let checker: LeakChecker
+        do {
+            redactor = try Redactor(rules: rules)
+            checker = try LeakChecker(rules: rules)
+        } catch { throw PublishingError.badRule(error) }
+        let result = redactor.redact(excerpt.text)
+        let shift = excerpt.firstLine - 1
+        var findings = result.findings
+        for i in findings.indices { findings[i].line += shift }
+        var leaks = checker.check(result.text)
+        for i in leaks.indices { leaks[i].line += shift }
+
+        var accepted: [String] = []
+        for a in accept {
+            let parts = a.split(separator: ":")
+            guard parts.count == 2, parts[0].count >= 4, let line = Int(parts[1]) else {
+                throw PublishingError.invalidAccept("--accept takes RULE_ID:LINE as printed by the leak check (got '\(a)')")
+            }
+            let matching = leaks.filter { $0.ruleID.hasPrefix(parts[0].lowercased()) && $0.line == line }
+            guard !matching.isEmpty else {
+                throw PublishingError.invalidAccept("--accept \(a): the leak check reports nothing there for this export")
+            }
+            guard matching.allSatisfy({ $0.kind == .confusableSkeleton || $0.kind == .editDistance1 }) else {
+                throw PublishingError.invalidAccept("--accept \(a): that is a real occurrence of a rule term, not a near miss; add or fix a rule instead")
+            }
+            leaks.removeAll { $0.ruleID.hasPrefix(parts[0].lowercased()) && $0.line == line }
+            accepted.append(matching.map { "\($0.ruleID):\($0.line)" }.first!)
+        }
+        return PreparedExcerpt(recordID: rid, version: record.summary.version, firstLine: excerpt.firstLine,
+                               lastLine: excerpt.lastLine, text: result.text, findings: findings, leaks: leaks,
+                               accepted: accepted)
+    }
+
+    /// The bytes of an export in `format`. Never contains hidden terms: only the redacted text,
+    /// ids, line numbers, counts and a hash.
+    public static func render(_ p: PreparedExcerpt, format: ExportFormat) throws -> [UInt8] {
+        switch format {
+        case .text:
+            return Array((p.text.hasSuffix("\n") || p.text.isEmpty ? p.text : p.text + "\n").utf8)
+        case .markdown:
+            var lines = p.text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+            if lines.last == "" { lines.removeLast() }
+            return Array((lines.map { $0.isEmpty ? ">" : "> " + $0 }.joined(separator: "\n") + "\n").utf8)
+        case .json:
+            struct Doc: Encodable {
+                struct Lines: Encodable { var first: Int; var last: Int }
+                var excerpt: String; var record: String; var version: Int; var lines: Lines
+                var redactions: [String: Int]; var blake2b256: String
+            }
+            let doc = Doc(excerpt: p.text, record: p.recordID, version: p.version,
+                          lines: .init(first: p.firstLine, last: p.lastLine), redactions: p.counts,
+                          blake2b256: try ContentHash.blake2b256Hex(Array(p.text.utf8)))
+            let enc = JSONEncoder()
+            enc.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            return Array(try enc.encode(doc)) + [0x0A]
+        }
+    }
+
+    /// Records the export (encrypted) so `provenance` can find it later.
+    public static func recordProvenance(vault: Vault, _ p: PreparedExcerpt, format: ExportFormat, output: [UInt8]) throws {
+        try vault.recordExport(ExportEntry(
+            recordID: p.recordID, version: p.version, firstLine: p.firstLine, lastLine: p.lastLine,
+            format: format.rawValue, excerptHash: try ContentHash.blake2b256Hex(Array(p.text.utf8)),
+            outputHash: try ContentHash.blake2b256Hex(output), redactions: p.counts, accepted: p.accepted))
+    }
+
+    /// Export entries whose output or excerpt matches `fileBytes` (the file as published, the
+    /// excerpt inside a JSON export, or the text without its final newline).
+    public static func provenance(vault: Vault, fileBytes: [UInt8]) throws -> [ExportEntry] {
+        var candidates: Set<String> = [try ContentHash.blake2b256Hex(fileBytes)]
+        if fileBytes.last == 0x0A { candidates.insert(try ContentHash.blake2b256Hex(Array(fileBytes.dropLast()))) }
+        if let obj = try? JSONSerialization.jsonObject(with: Data(fileBytes)) as? [String: Any],
+           let excerpt = obj["excerpt"] as? String {
+            candidates.insert(try ContentHash.blake2b256Hex(Array(excerpt.utf8)))
+        }
+        return try vault.exports().filter { candidates.contains($0.outputHash) || candidates.contains($0.excerptHash) }
+    }
+}

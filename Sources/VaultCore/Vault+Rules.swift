@@ -1,0 +1,161 @@
+import Foundation
+import SodiumKit
+
+/// Where a rule applies (SECURITY.md §6.6).
+public enum RuleScope: Codable, Sendable, Equatable {
+    case vault
+    case source(id: String)
+    case record(id: String)
+}
+
+/// A redaction rule as stored, encrypted (SECURITY.md §6.6). The vault stores and scopes rules;
+/// what they match is the redaction layer's business, so this type knows nothing about matching.
+public struct StoredRule: Codable, Sendable, Equatable {
+    public enum Kind: String, Codable, Sendable { case term, regex, detector }
+    public var kind: Kind
+    /// The term (kind `term`), the pattern (kind `regex`) or the detector name (kind `detector`).
+    public var value: String
+    public var variants: [String]
+    /// Match inside longer words too (kind `term`).
+    public var substring: Bool
+    public var label: String
+    public var replacement: String?
+    public var scope: RuleScope
+    public var created: String
+
+    public init(kind: Kind, value: String, variants: [String] = [], substring: Bool = false, label: String,
+                replacement: String? = nil, scope: RuleScope = .vault, created: String = "") {
+        self.kind = kind; self.value = value; self.variants = variants; self.substring = substring
+        self.label = label; self.replacement = replacement; self.scope = scope; self.created = created
+    }
+
+    /// True if `self` applies to a record of `sourceID`.
+    public func applies(toRecord recordID: String, sourceID: String) -> Bool {
+        switch scope {
+        case .vault: true
+        case .source(let id): id == sourceID
+        case .record(let id): id == recordID
+        }
+    }
+}
+
+/// One export, kept encrypted so `provenance` can trace a published excerpt (SECURITY.md §6.7).
+public struct ExportEntry: Codable, Sendable, Equatable {
+    public var recordID: String
+    public var version: Int
+    public var firstLine: Int
+    public var lastLine: Int
+    public var format: String
+    /// BLAKE2b-256 (hex) of the redacted excerpt text.
+    public var excerptHash: String
+    /// BLAKE2b-256 (hex) of the exact bytes written.
+    public var outputHash: String
+    /// Redactions by label.
+    public var redactions: [String: Int]
+    /// Near-miss leak-check hits the reporter accepted for this export (`RULE_ID:LINE`).
+    public var accepted: [String]
+    public var created: String
+
+    public init(recordID: String, version: Int, firstLine: Int, lastLine: Int, format: String, excerptHash: String,
+                outputHash: String, redactions: [String: Int], accepted: [String], created: String = "") {
+        self.recordID = recordID; self.version = version; self.firstLine = firstLine; self.lastLine = lastLine
+        self.format = format; self.excerptHash = excerptHash; self.outputHash = outputHash
+        self.redactions = redactions; self.accepted = accepted; self.created = created
+    }
+}
+
+extension Vault {
+    // MARK: - Rules
+
+    /// Stores a rule; returns its id. Refuses an empty value and an identical rule (same kind,
+    /// value and variants after folding, same scope).
+    public func addRule(_ rule: StoredRule) throws(VaultError) -> String {
+        var rule = rule
+        rule.value = rule.value.trimmingCharacters(in: .whitespacesAndNewlines)
+        rule.variants = rule.variants.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+        guard !rule.value.isEmpty else { throw .invalidInput("the rule's term is empty") }
+        guard !rule.variants.contains(where: \.isEmpty) else { throw .invalidInput("a --variant is empty") }
+        switch rule.scope {
+        case .vault: break
+        case .source(let id): guard try sources().contains(where: { $0.id == id }) else { throw .noSuchSource }
+        case .record(let id): _ = try resolveRecordID(id)
+        }
+        let key = Self.identity(rule)
+        if let existing = try rules().first(where: { Self.identity($0.rule) == key }) {
+            throw .invalidInput("an identical rule already exists (\(existing.id))")
+        }
+        rule.created = Self.timestamp()
+        let id = try Self.newObjectID()
+        try store.insertItem(.rule, SealedItemRow(id: id, sealed: try sealItem(try Self.encodeJSON(rule), kind: .rule, id: id)))
+        return id
+    }
+
+    /// Every rule with its id, decrypted. A damaged rule is an integrity error: exporting without
+    /// all rules would fail open.
+    public func rules() throws(VaultError) -> [(id: String, rule: StoredRule)] {
+        var out: [(id: String, rule: StoredRule)] = []
+        for row in try store.allItems(.rule) {
+            let integrity = VaultError.itemIntegrity(kind: "rule", id: row.id)
+            let plain = try openItem(row, kind: .rule, integrity: integrity)
+            out.append((row.id, try Self.decodeJSON(StoredRule.self, from: plain, integrity: integrity)))
+        }
+        return out
+    }
+
+    /// The rules that apply to one record (vault-wide, its source's, its own).
+    public func rules(forRecord recordID: String, sourceID: String) throws(VaultError) -> [(id: String, rule: StoredRule)] {
+        try rules().filter { $0.rule.applies(toRecord: recordID, sourceID: sourceID) }
+    }
+
+    /// Deletes a rule by id or unique prefix (4+ characters); returns the full id.
+    public func removeRule(_ idOrPrefix: String) throws(VaultError) -> String {
+        let p = idOrPrefix.lowercased()
+        guard p.count >= 4 else { throw .invalidInput("a rule id needs at least 4 characters") }
+        let matches = try store.allItems(.rule).map(\.id).filter { $0.hasPrefix(p) }
+        guard let id = matches.first else { throw .noSuchRule(prefix: idOrPrefix) }
+        guard matches.count == 1 else { throw .ambiguousRuleID(prefix: idOrPrefix, matches: matches.count) }
+        _ = try store.deleteItem(.rule, id: id)
+        return id
+    }
+
+    // MARK: - Export provenance
+
+    public func recordExport(_ entry: ExportEntry) throws(VaultError) {
+        var entry = entry
+        entry.created = Self.timestamp()
+        let id = try Self.newObjectID()
+        try store.insertItem(.export, SealedItemRow(id: id, sealed: try sealItem(try Self.encodeJSON(entry), kind: .export, id: id)))
+    }
+
+    public func exports() throws(VaultError) -> [ExportEntry] {
+        var out: [ExportEntry] = []
+        for row in try store.allItems(.export) {
+            let integrity = VaultError.itemIntegrity(kind: "export record", id: row.id)
+            out.append(try Self.decodeJSON(ExportEntry.self, from: try openItem(row, kind: .export, integrity: integrity), integrity: integrity))
+        }
+        return out
+    }
+
+    // MARK: - Helpers
+
+    private static func identity(_ r: StoredRule) -> String {
+        let fold: (String) -> String = { String(decoding: TextFolding.fold($0), as: UTF8.self) }
+        let value = r.kind == .term ? fold(r.value) : r.value
+        return [r.kind.rawValue, value, r.variants.map(fold).sorted().joined(separator: "\u{1F}"), "\(r.scope)"]
+            .joined(separator: "\u{1E}")
+    }
+
+    private func sealItem(_ plaintext: [UInt8], kind: SealedItemKind, id: String) throws(VaultError) -> [UInt8] {
+        switch kind {
+        case .rule: try Self.sealPadded(plaintext, key: ruleKey, ad: VaultFormat.ruleAD(vaultID: vaultID, ruleID: id))
+        case .export: try Self.sealPadded(plaintext, key: exportKey, ad: VaultFormat.exportAD(vaultID: vaultID, exportID: id))
+        }
+    }
+
+    private func openItem(_ row: SealedItemRow, kind: SealedItemKind, integrity: VaultError) throws(VaultError) -> SecureBytes {
+        switch kind {
+        case .rule: try Self.openPadded(row.sealed, key: ruleKey, ad: VaultFormat.ruleAD(vaultID: vaultID, ruleID: row.id), integrity: integrity)
+        case .export: try Self.openPadded(row.sealed, key: exportKey, ad: VaultFormat.exportAD(vaultID: vaultID, exportID: row.id), integrity: integrity)
+        }
+    }
+}
