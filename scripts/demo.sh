@@ -38,8 +38,35 @@ show "amend ${M:0:6} (new text on stdin)"
 printf 'Corrected: we crossed in the first week of March.\n' | sv amend "${M:0:6}"
 show "show ${M:0:6} --version 1 --json | head -5"; sv show "${M:0:6}" --version 1 --json | head -5
 
+step "Redaction rules (stored encrypted: they are the very names to hide)"
+show "rule add 'Ri Jong-yol' --variant 이종열 --variant Jong-yol"; sv rule add "Ri Jong-yol" --variant 이종열 --variant Jong-yol >/dev/null
+show "rule add Hoeryŏng --label PLACE";                        sv rule add Hoeryŏng --label PLACE >/dev/null
+show "rule add 'Musan County' --label PLACE --replace 'a border county'"; sv rule add "Musan County" --label PLACE --replace "a border county" >/dev/null
+show "rule add Sanhe --label PLACE --source Magpie";            sv rule add Sanhe --label PLACE --source Magpie >/dev/null
+show "rule add 'Old Kim'";                                      sv rule add "Old Kim" >/dev/null
+show "rule add --detector phone";                               sv rule add --detector phone >/dev/null
+show rule list; sv rule list
+
+step "Preview the redaction of version 1 (nothing is written)"
+show "redact ${M:0:6} --version 1"; sv redact "${M:0:6}" --version 1
+
+step "Export a passage around a quote, as JSON, to a 0600 file; then trace it back"
+OUT="$DEMO/excerpt.json"
+show "export ${M:0:6} --version 1 --quote 'walked on the ice' --format json --out excerpt.json"
+sv export "${M:0:6}" --version 1 --quote "walked on the ice" --format json --out "$OUT"
+cat "$OUT"
+show "provenance excerpt.json"; sv provenance "$OUT"
+
+step "The leak check fails closed: a person's name one letter away from a word in the text"
+show "rule add Chongjon   (a person Crane mentioned elsewhere)"; R=$(sv rule add Chongjon); echo "$R"
+set +e
+show "export ${C:0:6}"; sv export "${C:0:6}" >/dev/null; echo "exit status $?"
+set -e
+show "export ${C:0:6} --accept $R:3   (reviewed: line 3 says Chongjin, the city, not the person)"
+sv export "${C:0:6}" --accept "$R:3" | head -4
+
 step "Nothing readable is on disk: grep the vault for names from the testimony"
-for word in Magpie Hoery Jong-yol 이종열 "Old Kim" Sanhe Chongjin "Crossing in February"; do
+for word in Magpie Hoery Jong-yol 이종열 "Old Kim" Sanhe Chongjin "Crossing in February" "Musan" "Chongjon"; do
   if grep -rqa -- "$word" "$SOURCEVAULT_DIR"; then echo "FOUND $word  <-- leak"; exit 1; else echo "not found: $word"; fi
 done
 

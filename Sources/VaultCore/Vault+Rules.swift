@@ -139,7 +139,9 @@ extension Vault {
     // MARK: - Helpers
 
     private static func identity(_ r: StoredRule) -> String {
-        let fold: (String) -> String = { String(decoding: TextFolding.fold($0), as: UTF8.self) }
+        let fold: (String) -> String = {
+            String(decoding: TextFolding.fold($0), as: UTF8.self).split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        }
         let value = r.kind == .term ? fold(r.value) : r.value
         return [r.kind.rawValue, value, r.variants.map(fold).sorted().joined(separator: "\u{1F}"), "\(r.scope)"]
             .joined(separator: "\u{1E}")

@@ -1,0 +1,102 @@
+import Foundation
+import Testing
+
+@Suite struct ExportCLITests {
+    func setUp() throws -> (CLI, String) {
+        let c = CLI()
+        try c.initVault()
+        try c.addSource("Magpie")
+        let id = try c.add(source: "Magpie", title: "T", body: "Ri Jong-yol crossed near Hoeryŏng.\n\n이종열은 도착했다.\nThe end.\n")
+        return (c, id)
+    }
+
+    func expectOneLine(_ r: CLI.Result, status: Int32, _ fragment: String, sourceLocation: SourceLocation = #_sourceLocation) {
+        #expect(r.status == status, "stderr: \(r.stderr)", sourceLocation: sourceLocation)
+        #expect(r.stderrLines.count == 1, "stderr: \(r.stderr)", sourceLocation: sourceLocation)
+        #expect(r.stderr.contains(fragment), "stderr: \(r.stderr)", sourceLocation: sourceLocation)
+    }
+
+    @Test func ruleRedactExportProvenance() throws {
+        let (c, id) = try setUp()
+        let rule = c.run(["rule", "add", "-", "--variant", "-", "--label", "person"] + pw, input: "Ri Jong-yol\n이종열\n")
+        #expect(rule.status == 0)
+        let ruleID = rule.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(c.run(["rule", "add", "Hoeryŏng", "--label", "PLACE", "--replace", "a border town"] + pw).status == 0)
+        let list = c.run(["rule", "list"] + pw)
+        #expect(list.stdout.contains(ruleID) && list.stdout.contains("이종열") && list.stdout.contains("a border town"))
+
+        let preview = c.run(["redact", id] + pw)
+        #expect(preview.status == 0)
+        #expect(preview.stdout.contains("[PERSON-1] crossed near a border town."))
+        #expect(preview.stdout.contains("[PERSON-1]은 도착했다."))
+        #expect(preview.stdout.contains("rule \(ruleID)  PERSON  2 hits"))
+        #expect(preview.stdout.contains("leak check: clean"))
+
+        let out = c.root + "/excerpt.json"
+        let export = c.run(["export", id, "--lines", "1-3", "--format", "json", "--out", out] + pw)
+        #expect(export.status == 0, "\(export.stderr)")
+        let data = try Data(contentsOf: URL(fileURLWithPath: out))
+        #expect(!data.contains("Jong") && !data.contains("이종열") && !data.contains("Hoery"))
+        #expect(try FileManager.default.attributesOfItem(atPath: out)[.posixPermissions] as? Int == 0o600)
+        let again = c.run(["export", id, "--out", out] + pw)
+        expectOneLine(again, status: 2, "--overwrite")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: out)) == data)
+
+        let prov = c.run(["provenance", out] + pw)
+        #expect(prov.status == 0 && prov.stdout.contains("record \(id) version 1 lines 1-3"))
+        let stranger = c.writeFile("stranger.txt", Data("not ours\n".utf8))
+        expectOneLine(c.run(["provenance", stranger] + pw), status: 4, "matches no export")
+
+        let stdout = c.run(["export", id, "--quote", "-"] + pw, input: "the END\n")
+        #expect(stdout.status == 0 && stdout.stdout == "[PERSON-1]은 도착했다.\nThe end.\n")
+
+        #expect(c.run(["rule", "rm", String(ruleID.prefix(6))] + pw).status == 0)
+        #expect(c.run(["export", id] + pw).stdout.contains("Ri Jong-yol"))
+    }
+
+    @Test func leakCheckRefusesAndAcceptanceIsNarrow() throws {
+        let (c, id) = try setUp()
+        // A rule one letter off the text: redaction misses it, the leak check catches it.
+        let r = c.run(["rule", "add", "Hoeryang", "--label", "PLACE"] + pw)
+        let ruleID = r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let out = c.root + "/x.txt"
+        let refused = c.run(["export", id, "--out", out] + pw)
+        #expect(refused.status == 7)
+        #expect(refused.stderr.contains("rule \(ruleID) line 1") && refused.stderr.contains("export refused"))
+        #expect(!refused.stderr.contains("Hoery"))
+        #expect(!FileManager.default.fileExists(atPath: out))
+        #expect(c.run(["export", id] + pw).stdout.isEmpty)
+        expectOneLine(c.run(["export", id, "--accept", "\(ruleID):3"] + pw), status: 2, "nothing there")
+        let ok = c.run(["export", id, "--accept", "\(ruleID):1", "--out", out] + pw)
+        #expect(ok.status == 0, "\(ok.stderr)")
+        #expect(c.run(["provenance", out] + pw).stdout.contains("accepted near misses: \(ruleID):1"))
+    }
+
+    @Test func badRuleAndExportInputs() throws {
+        let (c, id) = try setUp()
+        expectOneLine(c.run(["rule", "add", "--regex", "([a-z"] + pw), status: 2, "does not compile")
+        expectOneLine(c.run(["rule", "add", "   "] + pw), status: 2, "empty")
+        expectOneLine(c.run(["rule", "add", "--detector", "dna"] + pw), status: 2, "unknown detector")
+        #expect(c.run(["rule", "add", "Old Kim"] + pw).status == 0)
+        let dup = c.run(["rule", "add", "old kim"] + pw)
+        expectOneLine(dup, status: 2, "identical rule")
+        #expect(!dup.stderr.lowercased().contains("kim"))
+        expectOneLine(c.run(["rule", "add", "X", "--label", "no spaces"] + pw), status: 2, "--label")
+        expectOneLine(c.run(["rule", "add", "X", "--source", "Nobody"] + pw), status: 4, "no source")
+        expectOneLine(c.run(["rule", "rm", "ffffffff"] + pw), status: 4, "no rule id")
+        expectOneLine(c.run(["export", id, "--lines", "2-99"] + pw), status: 2, "out of range")
+        expectOneLine(c.run(["export", id, "--lines", "x"] + pw), status: 2, "A-B")
+        expectOneLine(c.run(["export", id, "--quote", "never said"] + pw), status: 4, "does not occur")
+        let twice = c.add2(c, id)
+        expectOneLine(c.run(["export", twice, "--quote", "same words"] + pw), status: 2, "occurs 2 times")
+        expectOneLine(c.run(["export", id, "--out", c.root + "/missing/x.txt"] + pw), status: 1, "does not exist")
+        expectOneLine(c.run(["export", id, "--format", "pdf"] + pw), status: 2, "--format")
+        #expect(c.run(["rule", "list"] + pw).stdout.split(separator: "\n").count == 1)
+    }
+}
+
+extension CLI {
+    func add2(_ c: CLI, _ id: String) -> String {
+        (try? c.add(source: "Magpie", title: "T2", body: "same words here\n\nand same words there\n")) ?? ""
+    }
+}

@@ -1,0 +1,139 @@
+import Foundation
+import Testing
+@testable import Publishing
+import Redaction
+import SodiumKit
+import VaultCore
+
+final class Fixture {
+    let root = NSTemporaryDirectory() + "sv-pub-" + UUID().uuidString
+    let vault: Vault
+    let recordID: String
+    static let body = """
+        Ri Jong-yol crossed near Hoeryŏng.
+        He met Old Kim at the pumping station.
+
+        이종열은 무산군에서 왔다.
+        Call +86 138 0013 8000 if needed.
+        The river was frozen.
+        """
+
+    init(rules: [StoredRule] = []) throws {
+        vault = try Vault.create(directory: root + "/v", passphrase: try SecureBytes(copying: Array("pw".utf8)), profile: .test).vault
+        _ = try vault.addSource(alias: "Magpie")
+        recordID = try vault.addRecord(NewRecord(sourceAlias: "Magpie", title: "T", body: Self.body))
+        for r in rules { _ = try vault.addRule(r) }
+    }
+    deinit { try? FileManager.default.removeItem(atPath: root) }
+}
+
+@Suite struct SelectionTests {
+    @Test func linesAndQuotes() throws {
+        let body = "one\ntwo\nthree\n\nfive Quote here\nsix\n"
+        #expect(try Excerpt.select(.lines(2, 3), from: body) == Excerpt(text: "two\nthree\n", firstLine: 2, lastLine: 3))
+        #expect(try Excerpt.select(.whole, from: body).lastLine == 6)
+        #expect(throws: PublishingError.self) { _ = try Excerpt.select(.lines(5, 7), from: body) }
+        // A quote with different case and a line break instead of a space selects its paragraph.
+        #expect(try Excerpt.select(.quote("QUOTE\nhere"), from: body) == Excerpt(text: "five Quote here\nsix\n", firstLine: 5, lastLine: 6))
+        #expect(throws: PublishingError.quoteNotFound) { _ = try Excerpt.select(.quote("absent words"), from: body) }
+        #expect(throws: PublishingError.quoteAmbiguous(count: 2)) { _ = try Excerpt.select(.quote("t"), from: "t x\n\nt y") }
+        #expect(throws: PublishingError.self) { _ = try ExcerptSelection.parseLines("3-1") }
+        #expect(try ExcerptSelection.parseLines("4") == .lines(4, 4))
+    }
+}
+
+@Suite struct ExportTests {
+    static let rules = [
+        StoredRule(kind: .term, value: "Ri Jong-yol", variants: ["이종열", "Jong-yol"], label: "PERSON"),
+        StoredRule(kind: .term, value: "Hoeryŏng", label: "PLACE"),
+        StoredRule(kind: .term, value: "Musan", variants: ["무산군"], label: "PLACE", replacement: "a border county"),
+        StoredRule(kind: .detector, value: "phone", label: "PHONE"),
+        StoredRule(kind: .term, value: "Old Kim", label: "PERSON"),
+    ]
+
+    @Test func wholeRecordIsRedactedAndClean() throws {
+        let f = try Fixture(rules: Self.rules)
+        let p = try Exporter.prepare(vault: f.vault, id: f.recordID, selection: .whole)
+        #expect(p.leaks.isEmpty)
+        for secret in ["Jong", "이종열", "Hoery", "무산", "138", "Old Kim"] { #expect(!p.text.contains(secret), "\(secret)") }
+        #expect(p.text.contains("[PERSON-1] crossed near [PLACE-1]."))
+        #expect(p.text.contains("[PERSON-1]은 a border county에서 왔다."))
+        #expect(p.text.contains("The river was frozen."))
+        #expect(p.counts["PERSON"] == 3 && p.counts["PHONE"] == 1)
+        let json = try JSONSerialization.jsonObject(with: Data(try Exporter.render(p, format: .json))) as! [String: Any]
+        #expect(json["record"] as? String == f.recordID)
+        #expect((json["excerpt"] as? String) == p.text)
+        let hash = try ContentHash.blake2b256Hex(Array(p.text.utf8))
+        #expect(json["blake2b256"] as? String == hash)
+        #expect(!String(decoding: try Exporter.render(p, format: .json), as: UTF8.self).contains("Jong"))
+    }
+
+    @Test func scopesApplyOnlyWhereTheySay() throws {
+        let f = try Fixture()
+        let other = try f.vault.addSource(alias: "Crane")
+        _ = try f.vault.addRule(StoredRule(kind: .term, value: "Hoeryŏng", label: "PLACE", scope: .source(id: other.id)))
+        #expect(try Exporter.prepare(vault: f.vault, id: f.recordID, selection: .whole).text.contains("Hoeryŏng"))
+        _ = try f.vault.addRule(StoredRule(kind: .term, value: "Hoeryŏng", label: "PLACE", scope: .record(id: f.recordID)))
+        #expect(!(try Exporter.prepare(vault: f.vault, id: f.recordID, selection: .whole).text.contains("Hoeryŏng")))
+    }
+
+    @Test func lineNumbersAreRecordLines() throws {
+        let f = try Fixture(rules: Self.rules)
+        let p = try Exporter.prepare(vault: f.vault, id: f.recordID, selection: .lines(4, 5))
+        #expect(p.firstLine == 4 && p.lastLine == 5)
+        #expect(Set(p.findings.map(\.line)) == [4, 5])
+    }
+
+    /// A near miss (one letter off) refuses the export until accepted by rule id and line; an exact
+    /// hit can never be accepted.
+    @Test func nearMissNeedsExplicitAcceptance() throws {
+        let f = try Fixture()
+        let id = try f.vault.addRule(StoredRule(kind: .term, value: "Hoeryang", label: "PLACE"))
+        // The record says "Hoeryŏng": edit distance 1 from "Hoeryang" after folding.
+        let p = try Exporter.prepare(vault: f.vault, id: f.recordID, selection: .whole)
+        #expect(p.leaks.map(\.ruleID) == [id] && p.leaks.first?.line == 1)
+        let ok = try Exporter.prepare(vault: f.vault, id: f.recordID, selection: .whole, accept: ["\(id):1"])
+        #expect(ok.leaks.isEmpty && ok.accepted == ["\(id):1"])
+        #expect(throws: PublishingError.self) { _ = try Exporter.prepare(vault: f.vault, id: f.recordID, selection: .whole, accept: ["\(id):2"]) }
+    }
+
+    @Test func provenanceFindsTheExport() throws {
+        let f = try Fixture(rules: Self.rules)
+        let p = try Exporter.prepare(vault: f.vault, id: f.recordID, selection: .lines(1, 2))
+        for format in ExportFormat.allCases {
+            let bytes = try Exporter.render(p, format: format)
+            try Exporter.recordProvenance(vault: f.vault, p, format: format, output: bytes)
+            let found = try Exporter.provenance(vault: f.vault, fileBytes: bytes)
+            #expect(found.contains { $0.recordID == f.recordID && $0.format == format.rawValue && $0.firstLine == 1 })
+        }
+        #expect(try Exporter.provenance(vault: f.vault, fileBytes: Array("unrelated text\n".utf8)).isEmpty)
+    }
+
+    @Test func badRulesAreRefusedBeforeStorage() throws {
+        #expect(throws: PublishingError.self) { try RuleCompiler.validate(StoredRule(kind: .regex, value: "([a-z", label: "PERSON")) }
+        #expect(throws: PublishingError.self) { try RuleCompiler.validate(StoredRule(kind: .term, value: "---", label: "PERSON")) }
+        #expect(throws: PublishingError.self) { try RuleCompiler.validate(StoredRule(kind: .detector, value: "dna", label: "ID")) }
+        let f = try Fixture()
+        _ = try f.vault.addRule(StoredRule(kind: .term, value: "Old Kim", label: "PERSON"))
+        #expect(throws: VaultError.self) { _ = try f.vault.addRule(StoredRule(kind: .term, value: "OLD  KIM ", label: "PERSON")) }
+        #expect(throws: VaultError.self) { _ = try f.vault.addRule(StoredRule(kind: .term, value: "  ", label: "PERSON")) }
+    }
+}
+
+@Suite struct OutputFileTests {
+    @Test func createsPrivateFileAndRefusesToOverwrite() throws {
+        let dir = NSTemporaryDirectory() + "sv-out-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let path = dir + "/x.txt"
+        try OutputFile.write(Array("a".utf8), to: path, overwrite: false)
+        #expect(try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int == 0o600)
+        #expect(throws: PublishingError.outputExists(path)) { try OutputFile.write(Array("b".utf8), to: path, overwrite: false) }
+        #expect(FileManager.default.contents(atPath: path) == Data("a".utf8))
+        try OutputFile.write(Array("b".utf8), to: path, overwrite: true)
+        #expect(FileManager.default.contents(atPath: path) == Data("b".utf8))
+        #expect(throws: PublishingError.self) { try OutputFile.write(Array("c".utf8), to: dir + "/missing/x.txt", overwrite: false) }
+        // No temporary files are left behind.
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir) == ["x.txt"])
+    }
+}
