@@ -11,10 +11,13 @@ all: build
 deps:
 	@need=""; \
 	pkg-config --exists libsodium 2>/dev/null || need="$$need libsodium-dev pkg-config"; \
+	pkg-config --exists sqlite3 2>/dev/null || need="$$need libsqlite3-dev"; \
 	command -v sqlite3 >/dev/null 2>&1 || need="$$need sqlite3"; \
 	/usr/bin/python3 -c 'import nacl.bindings' >/dev/null 2>&1 || need="$$need python3-nacl"; \
 	if [ -n "$$need" ]; then \
 	  echo "installing:$$need"; \
+	  if [ "$$(id -u)" != 0 ] && ! command -v sudo >/dev/null; then \
+	    echo "missing:$$need — install them as root (apt-get install$$need)"; exit 1; fi; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$need >/dev/null; \
 	fi
 

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Publishing
 import Redaction
+import SodiumKit
 import VaultCore
 
 /// Errors raised by the CLI layer itself.
@@ -53,19 +54,28 @@ enum ErrorReporter {
             case .notFound(let m): return (ExitStatus.notFound, m)
             case .alreadyReported(let c): return (c, nil)
             }
+        case let e as SodiumError:
+            return (ExitStatus.failure, e == .outOfMemory ? "secure memory unavailable (mlock limit reached?)" : "cryptography failed")
+        case let e as ExitCode:
+            return (e.rawValue, nil)
         default:
-            // ArgumentParser: help and --version go to stdout with status 0; parse errors are
-            // usage errors, shown as one line with a pointer to --help.
-            let code = SourceVaultCommand.exitCode(for: error)
-            if code == .success {
-                print(SourceVaultCommand.fullMessage(for: error))
-                return (ExitStatus.success, nil)
-            }
-            if let e = error as? ExitCode { return (e.rawValue, nil) }
-            let msg = SourceVaultCommand.message(for: error)
-                .split(separator: "\n").first.map(String.init) ?? "invalid arguments"
-            return (ExitStatus.usage, "\(msg) (see 'sourcevault --help')")
+            // ArgumentParser's own errors (help requests from a command group, validation) can
+            // also surface from run(); they get the same value-free handling as parse errors.
+            return (reportParse(error), nil)
         }
+    }
+
+    /// Errors from parsing the command line: help goes to stdout with status 0; anything else is
+    /// a usage error in one line that never repeats the values given (they may be sensitive).
+    static func reportParse(_ error: Error) -> Int32 {
+        let code = SourceVaultCommand.exitCode(for: error)
+        if code == .success {
+            print(SourceVaultCommand.fullMessage(for: error))
+            return ExitStatus.success
+        }
+        let msg = SourceVaultCommand.message(for: error).split(separator: "\n").first.map(String.init) ?? "invalid arguments"
+        printError("\(SafeText.withoutValues(msg)) (see 'sourcevault --help')")
+        return ExitStatus.usage
     }
 
     static func describe(_ e: PublishingError) -> (Int32, String) {
@@ -97,22 +107,54 @@ enum ErrorReporter {
         case .wrongRecoveryKey: return (ExitStatus.authentication, "that recovery key does not open this vault (nothing was decrypted)")
         case .recoveryKeyMalformed(let m): return (ExitStatus.authentication, "that is not a valid recovery key: \(m)")
         case .noSuchKeySlot(let m): return (ExitStatus.authentication, m)
-        case .noSuchRecord(let p): return (ExitStatus.notFound, "no record id starts with '\(p)' (see 'sourcevault list')")
-        case .ambiguousRecordID(let p, let n): return (ExitStatus.notFound, "'\(p)' matches \(n) records; give more characters of the id")
-        case .noSuchVersion(let id, let v): return (ExitStatus.notFound, "record \(id) has no version \(v)")
+        case .noSuchRecord(let p): return (ExitStatus.notFound, "no record id starts with \(SafeText.prefix(p)) (see 'sourcevault list')")
+        case .ambiguousRecordID(let p, let n): return (ExitStatus.notFound, "\(SafeText.prefix(p)) matches \(n) records; give more characters of the id")
+        case .noSuchVersion(let id, let v): return (ExitStatus.notFound, "record \(SafeText.id(id)) has no version \(v)")
         case .noSuchSource: return (ExitStatus.notFound, "no source has that alias (see 'sourcevault source list')")
         case .duplicateSource: return (ExitStatus.usage, "a source with that alias already exists (aliases are compared ignoring case and accents)")
         case .recordIntegrity(let id):
-            return (ExitStatus.integrity, "record \(id) failed its integrity check: its key or ciphertext was modified or corrupted")
+            return (ExitStatus.integrity, "record \(SafeText.id(id)) failed its integrity check: its key or ciphertext was modified or corrupted")
         case .sourceIntegrity(let id):
-            return (ExitStatus.integrity, "source entry \(id) failed its integrity check: it was modified or corrupted")
-        case .noSuchRule(let p): return (ExitStatus.notFound, "no rule id starts with '\(p)' (see 'sourcevault rule list')")
-        case .ambiguousRuleID(let p, let n): return (ExitStatus.notFound, "'\(p)' matches \(n) rules; give more characters of the id")
+            return (ExitStatus.integrity, "source entry \(SafeText.id(id)) failed its integrity check: it was modified or corrupted")
+        case .noSuchRule(let p): return (ExitStatus.notFound, "no rule id starts with \(SafeText.prefix(p)) (see 'sourcevault rule list')")
+        case .ambiguousRuleID(let p, let n): return (ExitStatus.notFound, "\(SafeText.prefix(p)) matches \(n) rules; give more characters of the id")
         case .itemIntegrity(let kind, let id):
-            return (ExitStatus.integrity, "\(kind) \(id) failed its integrity check: it was modified or corrupted")
+            return (ExitStatus.integrity, "\(kind) \(SafeText.id(id)) failed its integrity check: it was modified or corrupted")
         case .vaultIntegrity(let m): return (ExitStatus.integrity, "the vault is damaged: \(m)")
         case .invalidInput(let m): return (ExitStatus.usage, m)
         case .storage(let m): return (ExitStatus.failure, m)
         }
+    }
+}
+
+/// Rendering of values in error messages: ids only if they look like ids, never user values.
+enum SafeText {
+    /// A stored id, if it is one; malformed ids from a hostile file are already replaced by the store.
+    static func id(_ s: String) -> String {
+        ObjectID.isValid(s) || s == ObjectID.malformed ? s : "(malformed-id)"
+    }
+
+    /// An id prefix typed by the user: shown only if it is hex (anything else may be a name typed
+    /// in the wrong place).
+    static func prefix(_ s: String) -> String {
+        ObjectID.isPlausiblePrefix(s) ? "'\(s)'" : "that value (not shown: ids are hex)"
+    }
+
+    /// ArgumentParser quotes the offending value ('Kim Jong-il'); keep quoted option and argument
+    /// names (--flag, <id>), replace everything else quoted.
+    static func withoutValues(_ message: String) -> String {
+        var out = ""
+        var rest = Substring(message)
+        while let open = rest.firstIndex(of: "'") {
+            out += rest[..<open]
+            let after = rest[rest.index(after: open)...]
+            guard let close = after.firstIndex(of: "'") else { out += rest[open...]; return out }
+            let quoted = after[..<close]
+            let isName = quoted.hasPrefix("-") || quoted.hasPrefix("<") || quoted.allSatisfy { $0.isLetter && $0.isLowercase || $0 == "-" }
+                && SourceVaultCommand.knownWords.contains(String(quoted))
+            out += isName ? "'\(quoted)'" : "(value not shown)"
+            rest = after[after.index(after: close)...]
+        }
+        return out + rest
     }
 }

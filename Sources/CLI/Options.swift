@@ -2,6 +2,9 @@ import ArgumentParser
 import Foundation
 import SodiumKit
 import VaultCore
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// `--vault DIR`, else `$SOURCEVAULT_DIR`, else `${XDG_DATA_HOME:-~/.local/share}/sourcevault`.
 struct VaultOptions: ParsableArguments {
@@ -23,9 +26,12 @@ struct VaultOptions: ParsableArguments {
     }
 
     private func absolute(_ path: String) -> String {
-        let expanded = (path as NSString).expandingTildeInPath
-        if expanded.hasPrefix("/") { return (expanded as NSString).standardizingPath }
-        return ((FileManager.default.currentDirectoryPath as NSString).appendingPathComponent(expanded) as NSString).standardizingPath
+        // Not standardizingPath: it resolves symbolic links, and a symlinked vault path must be
+        // seen (and refused by init) as what it is.
+        var expanded = (path as NSString).expandingTildeInPath
+        while expanded.count > 1 && expanded.hasSuffix("/") { expanded.removeLast() }
+        if expanded.hasPrefix("/") { return expanded }
+        return (FileManager.default.currentDirectoryPath as NSString).appendingPathComponent(expanded)
     }
 }
 
@@ -49,10 +55,10 @@ struct UnlockOptions: ParsableArguments {
         let dir = vault.directory
         _ = try Vault.openStore(dir)
         if let fd = recoveryKeyFd {
-            let key = try SecretInput.readLine(fd: fd, what: "recovery key")
+            let key = try SecretInput.readSecretLine(fd: fd, what: "recovery key")
             return try Vault.unlock(directory: dir, recoveryKey: key)
         }
-        let pass = try passphraseFd.map { try SecretInput.readLine(fd: $0, what: "passphrase") }
+        let pass = try passphraseFd.map { try SecretInput.readSecretLine(fd: $0, what: "passphrase") }
             ?? SecretInput.prompt("Passphrase for \(dir): ", what: "passphrase")
         return try Vault.unlock(directory: dir, passphrase: pass)
     }
@@ -74,6 +80,23 @@ enum SensitiveArgument {
 enum Output {
     static func line(_ s: String) {
         FileHandle.standardOutput.write(Data((s + "\n").utf8))
+    }
+
+    /// Writes a line to stdout and fails if it could not be written (closed stdout, full disk),
+    /// instead of dying on SIGPIPE: used where losing the line must abort the operation.
+    static func lineOrThrow(_ s: String) throws {
+        let old = signal(SIGPIPE, SIG_IGN)
+        defer { signal(SIGPIPE, old) }
+        let bytes = Array((s + "\n").utf8)
+        var off = 0
+        while off < bytes.count {
+            let n = bytes[off...].withUnsafeBytes { write(STDOUT_FILENO, $0.baseAddress, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw CLIError.io("cannot write to standard output: \(String(cString: strerror(errno)))")
+            }
+            off += n
+        }
     }
 
     static func info(_ s: String) {

@@ -44,6 +44,24 @@ enum SecretInput {
         return try buffer.prefix(count)
     }
 
+    /// A secret line from a file descriptor given on the command line (`--passphrase-fd`). If that
+    /// descriptor is a terminal (`--passphrase-fd 0` typed by hand), echo is turned off first.
+    static func readSecretLine(fd: Int32, what: String) throws -> SecureBytes {
+        guard isatty(fd) == 1 else { return try readLine(fd: fd, what: what) }
+        var old = termios()
+        guard tcgetattr(fd, &old) == 0 else { return try readLine(fd: fd, what: what) }
+        var noEcho = old
+        noEcho.c_lflag &= ~tcflag_t(ECHO)
+        TerminalRestore.save(tty: fd, settings: old)
+        _ = tcsetattr(fd, TCSAFLUSH, &noEcho)
+        defer {
+            var o = old
+            _ = tcsetattr(fd, TCSAFLUSH, &o)
+            TerminalRestore.clear()
+        }
+        return try readLine(fd: fd, what: what)
+    }
+
     /// Asks on the controlling terminal with echo off.
     static func prompt(_ prompt: String, what: String) throws -> SecureBytes {
         let tty = open("/dev/tty", O_RDWR | O_NOCTTY)

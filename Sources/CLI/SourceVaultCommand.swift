@@ -2,6 +2,12 @@ import ArgumentParser
 
 /// The root command only dispatches.
 struct SourceVaultCommand: ParsableCommand {
+    /// Subcommand names, which parse errors may quote (anything else quoted is a user value).
+    static let knownWords: Set<String> = [
+        "init", "source", "add", "amend", "list", "show", "search", "rm", "rule", "redact", "export",
+        "suggest", "provenance", "status", "text", "markdown", "json",
+    ]
+
     static let configuration = CommandConfiguration(
         commandName: "sourcevault",
         abstract: "An encrypted vault for testimony from sources at risk.",

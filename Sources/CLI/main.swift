@@ -1,16 +1,23 @@
 import ArgumentParser
-import SodiumKit
 import Foundation
+import SodiumKit
 #if canImport(Glibc)
 import Glibc
 #endif
 
-// Before anything else: no core dumps, not ptrace-attachable by other users, files 0600/dirs 0700.
+// Before anything else: no core dumps, not ptrace-attachable, files 0600/dirs 0700, and a crash
+// prints one fixed line instead of the runtime's register and memory dump.
 ProcessHardening.apply()
 
+let command: ParsableCommand
 do {
-    var command = try SourceVaultCommand.parseAsRoot()
-    try command.run()
+    command = try SourceVaultCommand.parseAsRoot()
+} catch {
+    exit(ErrorReporter.reportParse(error))
+}
+do {
+    var c = command
+    try c.run()
     exit(0)
 } catch {
     exit(ErrorReporter.report(error))

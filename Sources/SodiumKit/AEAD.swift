@@ -9,13 +9,23 @@ public enum XChaCha20Poly1305 {
     /// Bytes a sealed box adds to its plaintext.
     public static var overhead: Int { nonceBytes + tagBytes }
 
-    /// Seals `plaintext` under `key`, binding `associatedData`. `nonce` is for known-answer tests
-    /// only; production callers leave it nil and get a fresh random nonce.
+    /// Seals `plaintext` under `key`, binding `associatedData`, with a fresh random nonce.
+    public static func seal(
+        _ plaintext: UnsafeRawBufferPointer,
+        key: borrowing SecureBytes,
+        associatedData: [UInt8]
+    ) throws(SodiumError) -> [UInt8] {
+        try seal(plaintext, key: key, associatedData: associatedData, nonce: nil)
+    }
+
+    /// Seals with a caller-chosen nonce: for known-answer tests only (a repeated nonce under one
+    /// key breaks confidentiality), hence SPI.
+    @_spi(KnownAnswerTests)
     public static func seal(
         _ plaintext: UnsafeRawBufferPointer,
         key: borrowing SecureBytes,
         associatedData: [UInt8],
-        nonce fixedNonce: [UInt8]? = nil
+        nonce fixedNonce: [UInt8]?
     ) throws(SodiumError) -> [UInt8] {
         try Sodium.ensureInitialized()
         guard key.count == keyBytes else { throw .invalidArgument("AEAD key must be \(keyBytes) bytes") }
@@ -44,15 +54,11 @@ public enum XChaCha20Poly1305 {
     public static func seal(
         _ plaintext: borrowing SecureBytes,
         key: borrowing SecureBytes,
-        associatedData: [UInt8],
-        nonce: [UInt8]? = nil
+        associatedData: [UInt8]
     ) throws(SodiumError) -> [UInt8] {
-        let result: Result<[UInt8], SodiumError> = plaintext.withUnsafeBytes { p in
-            do throws(SodiumError) {
-                return .success(try seal(p, key: key, associatedData: associatedData, nonce: nonce))
-            } catch { return .failure(error) }
+        try plaintext.withUnsafeBytes { (p) throws(SodiumError) -> [UInt8] in
+            try seal(p, key: key, associatedData: associatedData, nonce: nil)
         }
-        return try result.get()
     }
 
     /// Opens a sealed box into secure memory. Any modification of the box, a wrong key or different

@@ -43,3 +43,25 @@ public enum GenericHash {
         return out
     }
 }
+
+extension GenericHash {
+    /// Keyed BLAKE2b whose output is itself a key: written straight into secure memory.
+    public static func keyedHashIntoSecureMemory(_ message: [UInt8], key: borrowing SecureBytes, length: Int = 32) throws(SodiumError) -> SecureBytes {
+        try Sodium.ensureInitialized()
+        guard length >= bytesMin, length <= bytesMax else { throw .invalidArgument("BLAKE2b output length out of range") }
+        guard key.count >= Int(crypto_generichash_KEYBYTES_MIN), key.count <= Int(crypto_generichash_KEYBYTES_MAX) else {
+            throw .invalidArgument("BLAKE2b key length out of range")
+        }
+        var out = try SecureBytes(count: length)
+        let rc: Int32 = out.withUnsafeMutableBytes { o in
+            key.withUnsafeBytes { k in
+                message.withUnsafeBufferPointer { m in
+                    crypto_generichash(o.baseAddress!.assumingMemoryBound(to: UInt8.self), length, m.baseAddress, UInt64(m.count),
+                                       k.baseAddress!.assumingMemoryBound(to: UInt8.self), k.count)
+                }
+            }
+        }
+        guard rc == 0 else { throw .invalidArgument("BLAKE2b failed") }
+        return out
+    }
+}

@@ -19,5 +19,30 @@ public enum ProcessHardening {
         _ = setrlimit(RLIMIT_CORE, &zero)
         #endif
         umask(0o077)
+        installCrashHandlers()
+    }
+
+    /// Replaces the runtime's crash reporter, which prints registers and the memory they point at
+    /// (possibly keys or plaintext) to stderr, with one fixed line and exit status 1.
+    static func installCrashHandlers() {
+        for sig in [SIGILL, SIGTRAP, SIGSEGV, SIGBUS, SIGFPE, SIGABRT] {
+            var action = sigaction()
+            #if os(Linux)
+            action.__sigaction_handler.sa_handler = { _ in
+                let msg = "sourcevault: internal error: the program stopped itself; nothing more was written\n"
+                _ = msg.withCString { write(2, $0, strlen($0)) }
+                _exit(1)
+            }
+            #else
+            action.__sigaction_u.__sa_handler = { _ in
+                let msg = "sourcevault: internal error: the program stopped itself; nothing more was written\n"
+                _ = msg.withCString { write(2, $0, strlen($0)) }
+                _exit(1)
+            }
+            #endif
+            sigemptyset(&action.sa_mask)
+            action.sa_flags = 0
+            _ = sigaction(sig, &action, nil)
+        }
     }
 }

@@ -20,9 +20,11 @@ public enum VaultFormat {
     static let exportSubkey = (id: UInt64(4), context: "SVexport")
 
     // SECURITY.md §6: associated data prefixes (ASCII, NUL-terminated).
-    static func slotAD(vaultID: [UInt8], kind: KeySlotKind, opsLimit: UInt64, memLimit: UInt64, salt: [UInt8]) -> [UInt8] {
+    static func slotAD(vaultID: [UInt8], formatVersion: Int, kind: KeySlotKind, opsLimit: UInt64, memLimit: UInt64, salt: [UInt8]) -> [UInt8] {
         var ad = Array("sourcevault.v1.key-slot\0".utf8)
         ad += vaultID
+        // The format version is authenticated here, so editing it (a downgrade) breaks every unlock.
+        ad += le32(UInt32(truncatingIfNeeded: formatVersion))
         ad.append(kind.rawValue)
         ad += le64(opsLimit) + le64(memLimit) + salt
         return ad
@@ -34,7 +36,7 @@ public enum VaultFormat {
 
     static func fieldAD(vaultID: [UInt8], recordID: String, version: Int, field: RecordField) -> [UInt8] {
         Array("sourcevault.v1.record-field\0".utf8) + vaultID + Array(recordID.utf8)
-            + le32(UInt32(version)) + [field.rawValue]
+            + le32(UInt32(truncatingIfNeeded: version)) + [field.rawValue]
     }
 
     static func sourceAD(vaultID: [UInt8], sourceID: String) -> [UInt8] {
@@ -112,8 +114,10 @@ public enum KDFProfile: String, CaseIterable, Sendable {
 /// SECURITY.md §4: bounds applied to KDF parameters read from disk *before* they are used, so a
 /// hostile vault file cannot make us allocate a terabyte or spin for a day.
 public enum KDFBounds {
-    public static let opsLimit: ClosedRange<UInt64> = PasswordHash.opsLimitMin...32
-    public static let memLimit: ClosedRange<UInt64> = PasswordHash.memLimitMin...(4 << 30)
+    // Upper bounds: the `sensitive` profile's memory (1 GiB) and 4x its passes, so a hostile file
+    // cannot get an unlock OOM-killed on an ordinary laptop or make it spin for minutes.
+    public static let opsLimit: ClosedRange<UInt64> = PasswordHash.opsLimitMin...16
+    public static let memLimit: ClosedRange<UInt64> = PasswordHash.memLimitMin...(1 << 30)
 
     static func check(algorithm: Int64, opsLimit: UInt64, memLimit: UInt64, saltCount: Int) throws(VaultError) {
         guard algorithm == Int64(PasswordHash.algorithmArgon2id13) else {
@@ -127,6 +131,24 @@ public enum KDFBounds {
         }
         guard saltCount == PasswordHash.saltBytes else {
             throw .kdfParametersOutOfBounds("the passphrase key slot has a \(saltCount)-byte salt; expected \(PasswordHash.saltBytes)")
+        }
+    }
+}
+
+/// Ids of records, sources, rules and exports: 16 lowercase hex characters (SECURITY.md §3).
+public enum ObjectID {
+    /// What a malformed id read from the file is shown as.
+    public static let malformed = "(malformed-id)"
+
+    public static func isValid(_ s: String) -> Bool {
+        s.utf8.count == VaultFormat.objectIDBytes * 2
+            && s.utf8.allSatisfy { (48...57).contains($0) || (97...102).contains($0) }
+    }
+
+    /// True if `s` could be (a prefix of) an id: 1 to 16 ASCII hex characters, any case.
+    public static func isPlausiblePrefix(_ s: String) -> Bool {
+        !s.isEmpty && s.utf8.count <= VaultFormat.objectIDBytes * 2 && s.utf8.allSatisfy {
+            (48...57).contains($0) || (97...102).contains($0) || (65...70).contains($0)
         }
     }
 }

@@ -36,12 +36,8 @@ public struct RecordDetail: Sendable {
     public var summary: RecordSummary
     public var versionCount: Int
     public var body: String
-}
-
-/// A record that could not be read while listing or searching; the others still are.
-public struct RecordProblem: Sendable, Equatable, Error {
-    public var recordID: String
-    public var error: VaultError
+    /// Damaged source entries that kept the source alias from being shown.
+    public var problems: [VaultError] = []
 }
 
 /// New testimony to add.

@@ -52,7 +52,8 @@ public final class SQLiteVaultStore: VaultStore {
             throw e
         } catch let e as DatabaseError {
             switch e.resultCode {
-            case .SQLITE_NOTADB, .SQLITE_CORRUPT: throw .notAVault(path: path)
+            case .SQLITE_NOTADB: throw .notAVault(path: path)
+            case .SQLITE_CORRUPT: throw .vaultIntegrity("the database file is corrupted (SQLite: \(Self.describe(e)))")
             case .SQLITE_BUSY, .SQLITE_LOCKED: throw .storage("the vault is busy (another sourcevault process holds it); try again")
             case .SQLITE_FULL: throw .storage("disk full: nothing was written")
             case .SQLITE_READONLY: throw .storage("the vault database is read-only")
@@ -147,6 +148,11 @@ public final class SQLiteVaultStore: VaultStore {
                         Int64(bitPattern: s.memLimit), Data(s.salt), Data(s.wrappedMasterKey)])
     }
 
+    /// Closes the connection (used before the file is renamed into place).
+    public func close() throws(VaultError) {
+        try run { try dbQueue.close() }
+    }
+
     public func readHeader() throws(VaultError) -> VaultHeader {
         let row: Row? = try run {
             try dbQueue.read { db in
@@ -154,18 +160,18 @@ public final class SQLiteVaultStore: VaultStore {
                 return try Row.fetchOne(db, sql: "SELECT magic, format_version, vault_id FROM vault_header WHERE singleton = 1")
             }
         }
-        guard let row, let magic = row["magic"] as String?, magic == VaultFormat.magic else {
+        guard let row, let magic = Column.text(row, "magic"), magic == VaultFormat.magic else {
             throw .notAVault(path: path)
         }
-        guard let version = row["format_version"] as Int64? else { throw .vaultIntegrity("the vault header has no format version") }
+        guard let version = Column.int(row, "format_version") else { throw .vaultIntegrity("the vault header has no format version") }
         if version > Int64(VaultFormat.currentVersion) {
             throw .unsupportedFormatVersion(found: Int(version), supported: VaultFormat.currentVersion)
         }
         guard version >= 1 else { throw .vaultIntegrity("the vault header has format version \(version)") }
-        guard let id = row["vault_id"] as Data?, id.count == VaultFormat.vaultIDBytes else {
+        guard let id = Column.blob(row, "vault_id"), id.count == VaultFormat.vaultIDBytes else {
             throw .vaultIntegrity("the vault id is malformed")
         }
-        return VaultHeader(formatVersion: Int(version), vaultID: Array(id))
+        return VaultHeader(formatVersion: Int(version), vaultID: id)
     }
 
     public func keySlot(_ kind: KeySlotKind) throws(VaultError) -> KeySlotRow? {
@@ -175,12 +181,12 @@ public final class SQLiteVaultStore: VaultStore {
             }
         }
         guard let row else { return nil }
-        guard let alg = row["kdf_algorithm"] as Int64?, let ops = row["kdf_opslimit"] as Int64?,
-              let mem = row["kdf_memlimit"] as Int64?, let salt = row["kdf_salt"] as Data?,
-              let wrapped = row["wrapped_master_key"] as Data?, ops >= 0, mem >= 0
+        guard let alg = Column.int(row, "kdf_algorithm"), let ops = Column.int(row, "kdf_opslimit"),
+              let mem = Column.int(row, "kdf_memlimit"), let salt = Column.blob(row, "kdf_salt"),
+              let wrapped = Column.blob(row, "wrapped_master_key"), ops >= 0, mem >= 0
         else { throw .vaultIntegrity("a key slot row is malformed") }
         return KeySlotRow(kind: kind, kdfAlgorithm: alg, opsLimit: UInt64(ops), memLimit: UInt64(mem),
-                          salt: Array(salt), wrappedMasterKey: Array(wrapped))
+                          salt: salt, wrappedMasterKey: wrapped)
     }
 
     public func insertSource(_ row: SealedSourceRow) throws(VaultError) {
@@ -196,7 +202,7 @@ public final class SQLiteVaultStore: VaultStore {
         try run {
             try dbQueue.read { db in
                 try Row.fetchAll(db, sql: "SELECT source_id, sealed FROM source ORDER BY rowid").map {
-                    SealedSourceRow(sourceID: $0["source_id"] ?? "", sealed: Array(($0["sealed"] as Data?) ?? Data()))
+                    SealedSourceRow(sourceID: Column.id($0, "source_id"), sealed: Column.blob($0, "sealed") ?? [])
                 }
             }
         }
@@ -220,11 +226,12 @@ public final class SQLiteVaultStore: VaultStore {
     public func appendVersion(recordID: String, _ version: SealedVersionRow) throws(VaultError) {
         try run {
             try dbQueue.write { db in
-                let latest = try Int.fetchOne(db, sql: "SELECT MAX(version) FROM record_version WHERE record_id = ?",
-                                              arguments: [recordID]) ?? 0
+                let latestValue = try DatabaseValue.fetchOne(db, sql: "SELECT MAX(version) FROM record_version WHERE record_id = ?",
+                                                             arguments: [recordID]) ?? .null
+                let latest: Int64 = latestValue.isNull ? 0 : (Column.int(latestValue) ?? -1)
                 // Versions are dense: a concurrent amend that got here first makes this one fail
                 // rather than silently reuse a version number.
-                guard version.version == latest + 1 else {
+                guard Int64(version.version) == latest + 1 else {
                     throw VaultError.storage("record \(recordID) changed while amending; try again")
                 }
                 try insertVersion(db, recordID, version)
@@ -237,8 +244,8 @@ public final class SQLiteVaultStore: VaultStore {
             try dbQueue.read { db in
                 // The prefix is validated lowercase hex by the caller, so it has no LIKE wildcards;
                 // a range query uses the primary key index.
-                try String.fetchAll(db, sql: "SELECT record_id FROM record WHERE record_id >= ? AND record_id < ? ORDER BY record_id LIMIT ?",
-                                    arguments: [prefix, prefix + "\u{7F}", limit])
+                try Row.fetchAll(db, sql: "SELECT record_id FROM record WHERE record_id >= ? AND record_id < ? ORDER BY record_id LIMIT ?",
+                                 arguments: [prefix, prefix + "\u{7F}", limit]).map { Column.id($0, "record_id") }
             }
         }
     }
@@ -246,8 +253,9 @@ public final class SQLiteVaultStore: VaultStore {
     public func record(_ recordID: String) throws(VaultError) -> SealedRecordRow? {
         try run {
             try dbQueue.read { db -> SealedRecordRow? in
-                guard let key = try Data.fetchOne(db, sql: "SELECT wrapped_key FROM record WHERE record_id = ?", arguments: [recordID])
+                guard let keyRow = try Row.fetchOne(db, sql: "SELECT wrapped_key FROM record WHERE record_id = ?", arguments: [recordID])
                 else { return nil }
+                let key = Column.blob(keyRow, "wrapped_key") ?? []
                 let versions = try Row.fetchAll(db, sql: "SELECT version, meta, body FROM record_version WHERE record_id = ? ORDER BY version",
                                                 arguments: [recordID]).map(Self.versionRow)
                 return SealedRecordRow(recordID: recordID, wrappedKey: Array(key), versions: versions)
@@ -256,22 +264,26 @@ public final class SQLiteVaultStore: VaultStore {
     }
 
     static func versionRow(_ r: Row) -> SealedVersionRow {
-        SealedVersionRow(version: r["version"] ?? 0, meta: Array((r["meta"] as Data?) ?? Data()),
-                         body: Array((r["body"] as Data?) ?? Data()))
+        // A version outside 1...UInt32.max cannot have been written by us; -1 makes it fail later.
+        let v = Column.int(r, "version").flatMap { (1...Int64(UInt32.max)).contains($0) ? Int($0) : nil } ?? -1
+        return SealedVersionRow(version: v, meta: Column.blob(r, "meta") ?? [], body: Column.blob(r, "body") ?? [])
     }
 
     public func forEachLatest(includeBody: Bool, _ body: (SealedRecordRow) throws -> Void) throws {
         let bodyColumn = includeBody ? "v.body" : "X''"
         try dbQueue.read { db in
+            // LEFT JOIN: a record whose versions were all deleted still shows up (with no
+            // versions) so the caller can report it instead of silently skipping it.
             let rows = try Row.fetchCursor(db, sql: """
                 SELECT r.record_id, r.wrapped_key, v.version, v.meta, \(bodyColumn) AS body
-                FROM record r JOIN record_version v ON v.record_id = r.record_id
-                WHERE v.version = (SELECT MAX(version) FROM record_version WHERE record_id = r.record_id)
+                FROM record r LEFT JOIN record_version v ON v.record_id = r.record_id
+                    AND v.version = (SELECT MAX(version) FROM record_version WHERE record_id = r.record_id)
                 ORDER BY r.rowid
                 """)
             while let r = try rows.next() {
-                try body(SealedRecordRow(recordID: r["record_id"] ?? "", wrappedKey: Array((r["wrapped_key"] as Data?) ?? Data()),
-                                         versions: [Self.versionRow(r)]))
+                let hasVersion = !(r["version"] as DatabaseValue).isNull
+                try body(SealedRecordRow(recordID: Column.id(r, "record_id"), wrappedKey: Column.blob(r, "wrapped_key") ?? [],
+                                         versions: hasVersion ? [Self.versionRow(r)] : []))
             }
         }
     }
@@ -297,7 +309,7 @@ public final class SQLiteVaultStore: VaultStore {
         try run {
             try dbQueue.read { db in
                 try Row.fetchAll(db, sql: "SELECT id, sealed FROM \(kind.rawValue) ORDER BY rowid").map {
-                    SealedItemRow(id: $0["id"] ?? "", sealed: Array(($0["sealed"] as Data?) ?? Data()))
+                    SealedItemRow(id: Column.id($0, "id"), sealed: Column.blob($0, "sealed") ?? [])
                 }
             }
         }
@@ -314,5 +326,35 @@ public final class SQLiteVaultStore: VaultStore {
 
     public func recordCount() throws(VaultError) -> Int {
         try run { try dbQueue.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM record") ?? 0 } }
+    }
+}
+
+/// Type-checked column access. GRDB's typed subscripts stop the process on a value of the wrong
+/// type; a hostile file must give an integrity error instead, so every value is read as a
+/// `DatabaseValue` and converted here.
+enum Column {
+    static func int(_ v: DatabaseValue) -> Int64? {
+        if case .int64(let i) = v.storage { return i }
+        return nil
+    }
+
+    static func int(_ row: Row, _ name: String) -> Int64? { int(row[name] as DatabaseValue) }
+
+    static func blob(_ row: Row, _ name: String) -> [UInt8]? {
+        if case .blob(let d) = (row[name] as DatabaseValue).storage { return Array(d) }
+        return nil
+    }
+
+    static func text(_ row: Row, _ name: String) -> String? {
+        if case .string(let s) = (row[name] as DatabaseValue).storage { return s }
+        return nil
+    }
+
+    /// An object id as stored, or a printable stand-in for a malformed one. Ids end up in error
+    /// messages and associated data; a hostile file must not be able to put terminal escapes or
+    /// line breaks there. A stand-in never authenticates, so the item reports an integrity error.
+    static func id(_ row: Row, _ name: String) -> String {
+        if let s = text(row, name), ObjectID.isValid(s) { return s }
+        return ObjectID.malformed
     }
 }

@@ -15,7 +15,10 @@ extension Vault {
     public func addSource(alias rawAlias: String, note: String? = nil) throws(VaultError) -> Source {
         let alias = try Validation.singleLine(rawAlias, what: "source alias")
         let folded = TextFolding.fold(alias)
-        for s in try sources() where TextFolding.fold(s.alias) == folded { throw .duplicateSource }
+        let known = sourcesChecked()
+        // Uniqueness cannot be checked against a source entry we cannot read.
+        if let damaged = known.problems.first { throw damaged }
+        for s in known.sources where TextFolding.fold(s.alias) == folded { throw .duplicateSource }
         let id = try Self.newObjectID()
         let payload = SourcePayload(alias: alias, note: note.flatMap { $0.isEmpty ? nil : $0 }, created: Self.timestamp())
         let sealed = try sealSource(try Self.encodeJSON(payload), sourceID: id)
@@ -25,20 +28,37 @@ extension Vault {
 
     /// Every source, decrypted. A damaged entry throws ``VaultError/sourceIntegrity(sourceID:)``.
     public func sources() throws(VaultError) -> [Source] {
-        var out: [Source] = []
-        for row in try store.allSources() {
-            let plain = try openSource(row)
-            let p = try Self.decodeJSON(SourcePayload.self, from: plain, integrity: .sourceIntegrity(sourceID: row.sourceID))
-            out.append(Source(id: row.sourceID, alias: p.alias, note: p.note, created: p.created))
-        }
-        return out
+        let r = sourcesChecked()
+        if let damaged = r.problems.first { throw damaged }
+        return r.sources
     }
 
-    /// The source with this alias (case- and accent-insensitive).
+    /// Every readable source, and an integrity error for each damaged one.
+    public func sourcesChecked() -> (sources: [Source], problems: [VaultError]) {
+        var out: [Source] = []
+        var problems: [VaultError] = []
+        let rows: [SealedSourceRow]
+        do { rows = try store.allSources() } catch { return ([], [error]) }
+        for row in rows {
+            do {
+                let plain = try openSource(row)
+                let p = try Self.decodeJSON(SourcePayload.self, from: plain, integrity: .sourceIntegrity(sourceID: row.sourceID))
+                out.append(Source(id: row.sourceID, alias: p.alias, note: p.note, created: p.created))
+            } catch {
+                problems.append(error)
+            }
+        }
+        return (out, problems)
+    }
+
+    /// The source with this alias (case- and accent-insensitive). If it is not among the readable
+    /// sources and some are damaged, the damage is reported rather than "no such source".
     public func source(alias: String) throws(VaultError) -> Source {
         let folded = TextFolding.fold(alias.trimmingCharacters(in: .whitespacesAndNewlines))
-        guard let s = try sources().first(where: { TextFolding.fold($0.alias) == folded }) else { throw .noSuchSource }
-        return s
+        let known = sourcesChecked()
+        if let s = known.sources.first(where: { TextFolding.fold($0.alias) == folded }) { return s }
+        if let damaged = known.problems.first { throw damaged }
+        throw .noSuchSource
     }
 
     // MARK: - Records
@@ -69,7 +89,10 @@ extension Vault {
     public func amend(_ idOrPrefix: String, body: String) throws(VaultError) -> (recordID: String, version: Int) {
         try Validation.body(body)
         let id = try resolveRecordID(idOrPrefix)
-        guard let row = try store.record(id), let latest = row.versions.last else { throw .noSuchRecord(prefix: idOrPrefix) }
+        guard let row = try store.record(id) else { throw .noSuchRecord(prefix: idOrPrefix) }
+        guard let latest = row.versions.last, row.versions.map(\.version) == Array(1...row.versions.count) else {
+            throw .recordIntegrity(recordID: id)
+        }
         let key = try recordKey(row)
         var meta = try Self.decodeJSON(RecordMetadata.self,
                                        from: try openField(latest.meta, key: key, recordID: id, version: latest.version, field: .meta),
@@ -118,19 +141,21 @@ extension Vault {
                                        integrity: integrity)
         let body = try Self.string(from: try openField(v.body, key: key, recordID: id, version: v.version, field: .body),
                                    integrity: integrity)
-        let alias = try? aliasMap()[meta.source]
-        return RecordDetail(summary: RecordSummary(id: id, version: v.version, metadata: meta, sourceAlias: alias ?? nil),
-                            versionCount: row.versions.count, body: body)
+        let sources = sourcesChecked()
+        let alias = sources.sources.first { $0.id == meta.source }?.alias
+        return RecordDetail(summary: RecordSummary(id: id, version: v.version, metadata: meta, sourceAlias: alias),
+                            versionCount: row.versions.count, body: body,
+                            problems: alias == nil ? sources.problems : [])
     }
 
     /// Latest version of every record, optionally filtered by source alias and tag. Records that
     /// fail authentication are returned as problems; the rest are still listed.
-    public func list(sourceAlias: String? = nil, tag: String? = nil) throws(VaultError) -> (records: [RecordSummary], problems: [RecordProblem]) {
+    public func list(sourceAlias: String? = nil, tag: String? = nil) throws(VaultError) -> (records: [RecordSummary], problems: [VaultError]) {
         let sourceID = try sourceAlias.map { (a) throws(VaultError) -> String in try source(alias: a).id }
         let tagFolded = tag.map(TextFolding.fold)
-        let aliases = try aliasMap()
+        let (aliases, sourceProblems) = aliasMap()
         var out: [RecordSummary] = []
-        var problems: [RecordProblem] = []
+        var problems: [VaultError] = []
         try iterate(includeBody: false) { row, key in
             let v = row.versions[0]
             let meta = try Self.decodeJSON(RecordMetadata.self,
@@ -140,18 +165,18 @@ extension Vault {
             if let tagFolded, !meta.tags.contains(where: { TextFolding.fold($0) == tagFolded }) { return }
             out.append(RecordSummary(id: row.recordID, version: v.version, metadata: meta, sourceAlias: aliases[meta.source]))
         } problem: { problems.append($0) }
-        return (Self.sorted(out), problems)
+        return (Self.sorted(out), sourceProblems + problems)
     }
 
     /// Records whose title, tags, source alias or latest testimony contain `query`, compared case-,
     /// accent- and width-insensitively. Records are decrypted one at a time; only the matching
     /// summaries are kept.
-    public func search(_ query: String) throws(VaultError) -> (records: [RecordSummary], problems: [RecordProblem]) {
+    public func search(_ query: String) throws(VaultError) -> (records: [RecordSummary], problems: [VaultError]) {
         let needle = TextFolding.fold(query.trimmingCharacters(in: .whitespacesAndNewlines))
         guard !needle.isEmpty else { throw .invalidInput("the search query is empty") }
-        let aliases = try aliasMap()
+        let (aliases, sourceProblems) = aliasMap()
         var out: [RecordSummary] = []
-        var problems: [RecordProblem] = []
+        var problems: [VaultError] = []
         try iterate(includeBody: true) { row, key in
             let v = row.versions[0]
             let integrity = VaultError.recordIntegrity(recordID: row.recordID)
@@ -159,13 +184,15 @@ extension Vault {
                                            from: try openField(v.meta, key: key, recordID: row.recordID, version: v.version, field: .meta),
                                            integrity: integrity)
             let summary = RecordSummary(id: row.recordID, version: v.version, metadata: meta, sourceAlias: aliases[meta.source])
-            let metaText = ([meta.title] + meta.tags + [aliases[meta.source] ?? ""]).joined(separator: "\n")
-            if TextFolding.contains(TextFolding.fold(metaText), needle) { out.append(summary); return }
+            // The body is always opened, so a damaged body is reported even when the title matches.
             let body = try Self.string(from: try openField(v.body, key: key, recordID: row.recordID, version: v.version, field: .body),
                                        integrity: integrity)
-            if TextFolding.contains(TextFolding.fold(body), needle) { out.append(summary) }
+            let metaText = ([meta.title] + meta.tags + [aliases[meta.source] ?? ""]).joined(separator: "\n")
+            if TextFolding.contains(TextFolding.fold(metaText), needle) || TextFolding.contains(TextFolding.fold(body), needle) {
+                out.append(summary)
+            }
         } problem: { problems.append($0) }
-        return (Self.sorted(out), problems)
+        return (Self.sorted(out), sourceProblems + problems)
     }
 
     /// Deletes a record: its wrapped key and every version (SQLite `secure_delete` zeroes the
@@ -180,23 +207,25 @@ extension Vault {
 
     // MARK: - Helpers
 
-    private func aliasMap() throws(VaultError) -> [String: String] {
-        Dictionary(try sources().map { ($0.id, $0.alias) }, uniquingKeysWith: { a, _ in a })
+    private func aliasMap() -> ([String: String], [VaultError]) {
+        let r = sourcesChecked()
+        return (Dictionary(r.sources.map { ($0.id, $0.alias) }, uniquingKeysWith: { a, _ in a }), r.problems)
     }
 
     /// Walks the latest version of every record with its unwrapped key. A record that fails
     /// authentication goes to `problem` and the walk continues.
     private func iterate(includeBody: Bool,
                          _ body: (SealedRecordRow, borrowing SecureBytes) throws -> Void,
-                         problem: (RecordProblem) -> Void) throws(VaultError) {
+                         problem: (VaultError) -> Void) throws(VaultError) {
         do {
             try store.forEachLatest(includeBody: includeBody) { row in
                 do {
+                    guard !row.versions.isEmpty else { throw VaultError.recordIntegrity(recordID: row.recordID) }
                     let key = try recordKey(row)
                     try body(row, key)
                 } catch let e as VaultError {
                     switch e {
-                    case .recordIntegrity: problem(RecordProblem(recordID: row.recordID, error: e))
+                    case .recordIntegrity: problem(e)
                     default: throw e
                     }
                 }

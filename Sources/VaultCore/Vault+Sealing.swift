@@ -54,7 +54,9 @@ extension Vault {
     }
 
     func openField(_ sealed: [UInt8], key: borrowing SecureBytes, recordID: String, version: Int, field: RecordField) throws(VaultError) -> SecureBytes {
-        try Self.openPadded(sealed, key: key,
+        // A version we could not have written (the store maps bad values to -1).
+        guard (1...Int(UInt32.max)).contains(version) else { throw .recordIntegrity(recordID: recordID) }
+        return try Self.openPadded(sealed, key: key,
                             ad: VaultFormat.fieldAD(vaultID: vaultID, recordID: recordID, version: version, field: field),
                             integrity: .recordIntegrity(recordID: recordID))
     }

@@ -44,44 +44,74 @@ public final class Vault {
 
     // MARK: - Creating and unlocking
 
-    /// Creates a new vault in `directory` (which must not exist or be empty), with a passphrase slot
-    /// and a recovery slot. Returns the unlocked vault and the printable recovery key.
+    /// Creates a new vault in `directory` (which must not exist, or be an empty directory owned by
+    /// us), with a passphrase slot and a recovery slot.
+    ///
+    /// The database is built under a temporary name and linked into place only after
+    /// `showRecoveryKey` returned: a vault never exists whose recovery key nobody saw, and a kill at
+    /// any point leaves either no vault or a complete one.
     public static func create(
-        directory: String, passphrase: borrowing SecureBytes, profile: KDFProfile
-    ) throws(VaultError) -> (vault: Vault, recoveryKey: String) {
+        directory: String, passphrase: borrowing SecureBytes, profile: KDFProfile,
+        showRecoveryKey: (String) throws -> Void
+    ) throws(VaultError) -> Vault {
         guard passphrase.count > 0 else { throw .invalidInput("the passphrase is empty") }
         try prepareDirectory(directory)
         let vaultID = try sodium { try Random.bytes(VaultFormat.vaultIDBytes) }
         let masterKey = try sodium { try SecureBytes.random(count: VaultFormat.masterKeyBytes) }
         let recoveryKey = try sodium { try SecureBytes.random(count: RecoveryKey.keyBytes) }
+        let version = VaultFormat.currentVersion
 
         let passSalt = try sodium { try Random.bytes(PasswordHash.saltBytes) }
         let passKEK = try sodium {
             try PasswordHash.deriveKey(length: 32, passphrase: passphrase, salt: passSalt,
                                        opsLimit: profile.opsLimit, memLimit: profile.memLimit)
         }
-        let passSlot = try wrapMasterKey(masterKey, kek: passKEK, vaultID: vaultID, kind: .passphrase,
+        let passSlot = try wrapMasterKey(masterKey, kek: passKEK, vaultID: vaultID, formatVersion: version, kind: .passphrase,
                                          algorithm: Int64(PasswordHash.algorithmArgon2id13),
                                          opsLimit: profile.opsLimit, memLimit: profile.memLimit, salt: passSalt)
         let recSalt = try sodium { try Random.bytes(PasswordHash.saltBytes) }
         let recKEK = try recoveryKEK(recoveryKey, salt: recSalt)
-        let recSlot = try wrapMasterKey(masterKey, kek: recKEK, vaultID: vaultID, kind: .recovery,
+        let recSlot = try wrapMasterKey(masterKey, kek: recKEK, vaultID: vaultID, formatVersion: version, kind: .recovery,
                                         algorithm: 0, opsLimit: 0, memLimit: 0, salt: recSalt)
         let printable = try sodium { try RecoveryKey.encode(recoveryKey) }
 
         let path = databasePath(in: directory)
-        let store = try SQLiteVaultStore(path: path, create: true)
+        let suffix = try sodium { try Random.bytes(6) }.map { String(format: "%02x", $0) }.joined()
+        let temp = (directory as NSString).appendingPathComponent(creatingPrefix + suffix)
         do {
-            try store.initialize(header: VaultHeader(formatVersion: VaultFormat.currentVersion, vaultID: vaultID),
-                                 slots: [passSlot, recSlot])
+            let staging = try SQLiteVaultStore(path: temp, create: true)
+            try staging.initialize(header: VaultHeader(formatVersion: version, vaultID: vaultID),
+                                   slots: [passSlot, recSlot])
+            try staging.close()
+            chmod(temp, 0o600)
+            do { try showRecoveryKey(printable) } catch {
+                throw VaultError.storage("could not show the recovery key (\(error)); no vault was created")
+            }
+            // link() refuses to replace an existing file, so a concurrent init cannot be clobbered.
+            guard link(temp, path) == 0 else {
+                let e = errno
+                if e == EEXIST { throw VaultError.vaultAlreadyExists(path: directory) }
+                throw VaultError.storage("cannot create \(path): \(String(cString: strerror(e)))")
+            }
+            unlink(temp)
+            syncDirectory(directory)
+        } catch let e as VaultError {
+            unlink(temp)
+            throw e
         } catch {
-            // Nothing of value is in a half-initialised file yet; remove it so init can be retried.
-            try? FileManager.default.removeItem(atPath: path)
-            throw error
+            unlink(temp)
+            throw .storage("\(error)")
         }
-        chmod(path, 0o600)
-        let vault = try Vault(store: store, directory: directory, vaultID: vaultID, masterKey: masterKey)
-        return (vault, printable)
+        let store = try SQLiteVaultStore(path: path, create: false)
+        return try Vault(store: store, directory: directory, vaultID: vaultID, masterKey: masterKey)
+    }
+
+    /// Name prefix of a database being created; a leftover one (killed `init`) is removed by the next `init`.
+    static let creatingPrefix = ".vault.sqlite3.creating-"
+
+    static func syncDirectory(_ directory: String) {
+        let fd = open(directory, O_RDONLY | O_DIRECTORY)
+        if fd >= 0 { _ = fsync(fd); close(fd) }
     }
 
     /// Unlocks with the passphrase slot.
@@ -99,7 +129,7 @@ public final class Vault {
         } catch {
             throw .kdfParametersOutOfBounds("libsodium refused the key slot's parameters")
         }
-        let master = try unwrapMasterKey(slot, kek: kek, vaultID: header.vaultID, failure: .wrongPassphrase)
+        let master = try unwrapMasterKey(slot, kek: kek, header: header, failure: .wrongPassphrase)
         return try Vault(store: store, directory: directory, vaultID: header.vaultID, masterKey: master)
     }
 
@@ -112,7 +142,7 @@ public final class Vault {
             throw .vaultIntegrity("the recovery key slot is malformed")
         }
         let kek = try recoveryKEK(key, salt: slot.salt)
-        let master = try unwrapMasterKey(slot, kek: kek, vaultID: header.vaultID, failure: .wrongRecoveryKey)
+        let master = try unwrapMasterKey(slot, kek: kek, header: header, failure: .wrongRecoveryKey)
         return try Vault(store: store, directory: directory, vaultID: header.vaultID, masterKey: master)
     }
 
@@ -129,49 +159,59 @@ public final class Vault {
         return (store, header)
     }
 
+    /// Makes sure `directory` is a real directory we own and that holds nothing, creating it
+    /// (mode 0700) if needed. Refuses symlinks, other users' directories and anything unlistable.
     private static func prepareDirectory(_ directory: String) throws(VaultError) {
-        let fm = FileManager.default
-        var isDir: ObjCBool = false
-        if fm.fileExists(atPath: directory, isDirectory: &isDir) {
-            guard isDir.boolValue else { throw .invalidInput("\(directory) exists and is not a directory") }
-            if fm.fileExists(atPath: databasePath(in: directory)) { throw .vaultAlreadyExists(path: directory) }
-            let contents = (try? fm.contentsOfDirectory(atPath: directory)) ?? []
-            guard contents.isEmpty else {
+        var st = stat()
+        if lstat(directory, &st) == 0 {
+            guard (st.st_mode & S_IFMT) != S_IFLNK else {
+                throw .invalidInput("\(directory) is a symbolic link; give the real path of the vault directory")
+            }
+            guard (st.st_mode & S_IFMT) == S_IFDIR else { throw .invalidInput("\(directory) exists and is not a directory") }
+            guard st.st_uid == geteuid() else { throw .invalidInput("\(directory) belongs to another user; choose a directory of your own") }
+            if FileManager.default.fileExists(atPath: databasePath(in: directory)) { throw .vaultAlreadyExists(path: directory) }
+            let contents: [String]
+            do { contents = try FileManager.default.contentsOfDirectory(atPath: directory) } catch {
+                throw .storage("cannot list \(directory): permission denied")
+            }
+            for leftover in contents where leftover.hasPrefix(creatingPrefix) || leftover.hasPrefix(creatingPrefix.dropFirst()) {
+                unlink((directory as NSString).appendingPathComponent(leftover))
+            }
+            let rest = contents.filter { !$0.hasPrefix(creatingPrefix) }
+            guard rest.isEmpty else {
                 throw .invalidInput("\(directory) is not empty; choose a new or empty directory for the vault")
             }
         } else {
             do {
-                try fm.createDirectory(atPath: directory, withIntermediateDirectories: true,
-                                       attributes: [.posixPermissions: 0o700])
+                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
+                                                        attributes: [.posixPermissions: 0o700])
             } catch {
-                throw .storage("cannot create \(directory): \(error.localizedDescription)")
+                throw .storage("cannot create \(directory): \((error as NSError).localizedDescription)")
             }
         }
-        // The directory is new or empty, so it is ours to lock down.
+        // The directory is new, or empty and ours, so it is ours to lock down.
         guard chmod(directory, 0o700) == 0 else { throw .storage("cannot set permissions on \(directory)") }
     }
 
     private static func recoveryKEK(_ key: borrowing SecureBytes, salt: [UInt8]) throws(VaultError) -> SecureBytes {
-        try sodium {
-            let mac = try GenericHash.keyedHash(VaultFormat.recoveryKEKLabel + salt, key: key, length: 32)
-            return try SecureBytes(copying: mac)
-        }
+        try sodium { try GenericHash.keyedHashIntoSecureMemory(VaultFormat.recoveryKEKLabel + salt, key: key, length: 32) }
     }
 
     private static func wrapMasterKey(
-        _ master: borrowing SecureBytes, kek: borrowing SecureBytes, vaultID: [UInt8], kind: KeySlotKind,
+        _ master: borrowing SecureBytes, kek: borrowing SecureBytes, vaultID: [UInt8], formatVersion: Int, kind: KeySlotKind,
         algorithm: Int64, opsLimit: UInt64, memLimit: UInt64, salt: [UInt8]
     ) throws(VaultError) -> KeySlotRow {
-        let ad = VaultFormat.slotAD(vaultID: vaultID, kind: kind, opsLimit: opsLimit, memLimit: memLimit, salt: salt)
+        let ad = VaultFormat.slotAD(vaultID: vaultID, formatVersion: formatVersion, kind: kind, opsLimit: opsLimit,
+                                    memLimit: memLimit, salt: salt)
         let wrapped = try sodium { try XChaCha20Poly1305.seal(master, key: kek, associatedData: ad) }
         return KeySlotRow(kind: kind, kdfAlgorithm: algorithm, opsLimit: opsLimit, memLimit: memLimit,
                           salt: salt, wrappedMasterKey: wrapped)
     }
 
     private static func unwrapMasterKey(
-        _ slot: KeySlotRow, kek: borrowing SecureBytes, vaultID: [UInt8], failure: VaultError
+        _ slot: KeySlotRow, kek: borrowing SecureBytes, header: VaultHeader, failure: VaultError
     ) throws(VaultError) -> SecureBytes {
-        let ad = VaultFormat.slotAD(vaultID: vaultID, kind: slot.kind, opsLimit: slot.opsLimit,
+        let ad = VaultFormat.slotAD(vaultID: header.vaultID, formatVersion: header.formatVersion, kind: slot.kind, opsLimit: slot.opsLimit,
                                     memLimit: slot.memLimit, salt: slot.salt)
         let master: SecureBytes
         do {

@@ -36,13 +36,13 @@ final class CLI {
     /// on fd 3 (when `fd3` is nil). `environment` replaces HOME/XDG variables when given.
     @discardableResult
     func run(_ args: [String], stdin: Data = Data(), fd3: String? = nil, vaultFlag: Bool = true,
-             environment: [String: String]? = nil) -> Result {
+             environment: [String: String]? = nil, closeStdout: Bool = false) -> Result {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/bin/sh")
         var full = args
         if vaultFlag { full += ["--vault", vault] }
         // sh opens fd 3 for the child; arguments are passed positionally, never interpolated.
-        p.arguments = ["-c", "exec \"$0\" \"$@\" 3<\"$SV_FD3\"", CLI.binary] + full
+        p.arguments = ["-c", "exec \"$0\" \"$@\" 3<\"$SV_FD3\"" + (closeStdout ? " >&-" : ""), CLI.binary] + full
         var env = environment ?? ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("SOURCEVAULT") }
         env["SV_FD3"] = fd3 ?? passFile
         p.environment = env
@@ -102,6 +102,17 @@ final class CLI {
             let path = vault + "/" + (item as! String)
             return fm.contents(atPath: path).map { (path, $0) }
         }
+    }
+}
+
+extension CLI {
+    /// Runs SQL on the vault file with the sqlite3 shell, as someone holding the file would.
+    func sql(_ statement: String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["sqlite3", vault + "/vault.sqlite3", statement]
+        try? p.run()
+        p.waitUntilExit()
     }
 }
 

@@ -19,7 +19,7 @@ final class Fixture {
         """
 
     init(rules: [StoredRule] = []) throws {
-        vault = try Vault.create(directory: root + "/v", passphrase: try SecureBytes(copying: Array("pw".utf8)), profile: .test).vault
+        vault = try Vault.create(directory: root + "/v", passphrase: try SecureBytes(copying: Array("pw".utf8)), profile: .test) { _ in }
         _ = try vault.addSource(alias: "Magpie")
         recordID = try vault.addRecord(NewRecord(sourceAlias: "Magpie", title: "T", body: Self.body))
         for r in rules { _ = try vault.addRule(r) }

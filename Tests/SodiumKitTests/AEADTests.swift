@@ -1,5 +1,5 @@
 import Testing
-import SodiumKit
+@_spi(KnownAnswerTests) import SodiumKit
 
 @Suite struct AEADTests {
     // draft-irtf-cfrg-xchacha-03, appendix A.3.1 (also checked against PyNaCl).

@@ -17,8 +17,9 @@ final class TempVault {
     deinit { try? FileManager.default.removeItem(atPath: root) }
 
     func create(_ passphrase: String = "pass phrase") throws -> (Vault, String) {
-        let r = try Vault.create(directory: dir, passphrase: try SecureBytes(copying: Array(passphrase.utf8)), profile: .test)
-        return (r.vault, r.recoveryKey)
+        var shown = ""
+        let v = try Vault.create(directory: dir, passphrase: try SecureBytes(copying: Array(passphrase.utf8)), profile: .test) { shown = $0 }
+        return (v, shown)
     }
 
     func unlock(_ passphrase: String = "pass phrase") throws -> Vault {

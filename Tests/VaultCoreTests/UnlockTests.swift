@@ -40,7 +40,7 @@ import SodiumKit
     @Test func emptyPassphraseIsRefusedAtInit() throws {
         let t = TempVault()
         defer { withExtendedLifetime(t) {} }
-        #expect(throws: VaultError.self) { _ = try Vault.create(directory: t.dir, passphrase: try SecureBytes(count: 0), profile: .test) }
+        #expect(throws: VaultError.self) { _ = try Vault.create(directory: t.dir, passphrase: try SecureBytes(count: 0), profile: .test) { _ in } }
     }
 
     @Test func recoveryKeyTyposAreCaughtBeforeAnySlotIsTried() throws {

@@ -17,6 +17,10 @@ import SodiumKit
         var recoveryKey: String
         var sources: [SourceJSON]
         var records: [RecordJSON]
+        struct RuleJSON: Decodable { var id: String; var kind: String; var value: String; var variants: [String]; var label: String; var replacement: String? }
+        var rules: [RuleJSON]
+        struct ExportJSON: Decodable { var record: String; var version: Int; var blake2b256: String }
+        var export: ExportJSON
     }
 
     static let dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Vectors/v1")
@@ -35,6 +39,13 @@ import SodiumKit
         #expect(sources.map(\.alias) == e.sources.map(\.alias))
         #expect(sources.map(\.note) == e.sources.map(\.note))
         #expect(try v.list().records.map(\.id).sorted() == e.records.map(\.id))
+        let rules = try v.rules()
+        #expect(rules.map(\.id) == e.rules.map(\.id))
+        #expect(rules.map(\.rule.value) == e.rules.map(\.value))
+        #expect(rules.map(\.rule.variants) == e.rules.map(\.variants))
+        #expect(rules.map(\.rule.replacement) == e.rules.map(\.replacement))
+        let exports = try v.exports()
+        #expect(exports.count == 1 && exports[0].recordID == e.export.record && exports[0].excerptHash == e.export.blake2b256)
         for r in e.records {
             for ev in r.versions {
                 let got = try v.record(r.id, version: ev.version)

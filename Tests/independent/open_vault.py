@@ -205,10 +205,10 @@ def read_slot(db, kind):
     return row
 
 
-def slot_ad(vault_id, kind, opslimit, memlimit, salt):
-    """§4: "sourcevault.v1.key-slot" || 0x00 || vault_id || kind (1) || u64le(ops)
-    || u64le(mem) || kdf_salt (16)."""
-    return (label("sourcevault.v1.key-slot") + vault_id + bytes([kind])
+def slot_ad(vault_id, format_version, kind, opslimit, memlimit, salt):
+    """§4: "sourcevault.v1.key-slot" || 0x00 || vault_id || u32le(format_version) || kind (1)
+    || u64le(ops) || u64le(mem) || kdf_salt (16)."""
+    return (label("sourcevault.v1.key-slot") + vault_id + format_version.to_bytes(4, "little") + bytes([kind])
             + u64le(opslimit) + u64le(memlimit) + salt)
 
 
@@ -216,8 +216,8 @@ def check_passphrase_slot_bounds(algorithm, opslimit, memlimit, salt):
     """§4.1 Bounds, checked before running Argon2id."""
     ok = (
         algorithm == 2
-        and isinstance(opslimit, int) and 1 <= opslimit <= 32
-        and isinstance(memlimit, int) and 8192 <= memlimit <= 4294967296
+        and isinstance(opslimit, int) and 1 <= opslimit <= 16
+        and isinstance(memlimit, int) and 8192 <= memlimit <= 1073741824
         and isinstance(salt, bytes) and len(salt) == SALT_BYTES
     )
     if not ok:
@@ -285,7 +285,7 @@ def parse_recovery_key(text):
     return key
 
 
-def unlock(db, vault_id, passphrase=None, recovery_key=None):
+def unlock(db, vault_id, format_version, passphrase=None, recovery_key=None):
     """§8 Unlock: read the slot, bounds-check (§4.1), derive KEK, open the master key (§4)."""
     kind = KIND_PASSPHRASE if passphrase is not None else KIND_RECOVERY
     algorithm, opslimit, memlimit, salt, wrapped = read_slot(db, kind)
@@ -295,7 +295,7 @@ def unlock(db, vault_id, passphrase=None, recovery_key=None):
     else:
         check_recovery_slot_fields(algorithm, opslimit, memlimit, salt)
         kek = recovery_kek(recovery_key, salt)
-    ad = slot_ad(vault_id, kind, opslimit, memlimit, salt)
+    ad = slot_ad(vault_id, format_version, kind, opslimit, memlimit, salt)
     master_key = open_sealed_box(kek, wrapped, ad)
     if master_key is None:
         # §4: a wrong passphrase or recovery key makes the AEAD fail.
@@ -515,7 +515,7 @@ def open_vault(args):
     db = open_database(args.vault)
     try:
         format_version, vault_id = read_header(db)  # §3
-        master_key = unlock(db, vault_id, passphrase, recovery_key)  # §4, §8
+        master_key = unlock(db, vault_id, format_version, passphrase, recovery_key)  # §4, §8
         record_kek = derive_subkey(master_key, SUBKEY_RECORD_KEK)  # §5
         source_key = derive_subkey(master_key, SUBKEY_SOURCE)  # §5
         try:

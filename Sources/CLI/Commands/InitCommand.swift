@@ -28,14 +28,16 @@ struct InitCommand: ParsableCommand {
         let dir = vault.directory
         let passphrase: SecureBytes
         if let fd = passphraseFd {
-            passphrase = try SecretInput.readLine(fd: fd, what: "passphrase")
+            passphrase = try SecretInput.readSecretLine(fd: fd, what: "passphrase")
         } else {
             let first = try SecretInput.prompt("New passphrase for \(dir): ", what: "passphrase")
             let again = try SecretInput.prompt("Repeat the passphrase: ", what: "passphrase")
             guard first.constantTimeEquals(again) else { throw CLIError.usage("the passphrases do not match; nothing was created") }
             passphrase = first
         }
-        let (_, recovery) = try Vault.create(directory: dir, passphrase: passphrase, profile: profile)
+        _ = try Vault.create(directory: dir, passphrase: passphrase, profile: profile) { recovery in
+            try Output.lineOrThrow("Recovery key: \(recovery)")
+        }
         if profile == .test {
             Output.info("""
                 WARNING: --kdf test uses libsodium's minimum Argon2id cost (1 pass, 8 KiB). Anyone \
@@ -43,7 +45,6 @@ struct InitCommand: ParsableCommand {
                 """)
         }
         Output.info("Created vault at \(dir) (Argon2id: \(profile.opsLimit) passes, \(profile.memLimit >> 10) KiB).")
-        Output.line("Recovery key: \(recovery)")
         Output.info("Write the recovery key on paper and keep it away from this device: it is shown only once and opens the vault without the passphrase.")
     }
 }

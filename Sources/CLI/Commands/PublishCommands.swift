@@ -140,9 +140,9 @@ struct ProvenanceCommand: ParsableCommand {
 
     func run() throws {
         let v = try unlock.unlock(vault)
-        guard let data = FileManager.default.contents(atPath: file) else { throw CLIError.io("cannot read \(file)") }
+        guard let data = FileManager.default.contents(atPath: file) else { throw CLIError.io("cannot read that file") }
         let matches = try Exporter.provenance(vault: v, fileBytes: Array(data))
-        guard !matches.isEmpty else { throw CLIError.notFound("\(file) matches no export from this vault") }
+        guard !matches.isEmpty else { throw CLIError.notFound("that file matches no export from this vault") }
         for m in matches {
             Output.line("record \(m.recordID) version \(m.version) lines \(m.firstLine)-\(m.lastLine), exported \(m.created) as \(m.format)"
                         + (m.accepted.isEmpty ? "" : ", accepted near misses: \(m.accepted.joined(separator: " "))"))

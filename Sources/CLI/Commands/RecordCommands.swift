@@ -10,9 +10,11 @@ enum TestimonyInput {
     static func read(file: String?) throws -> String {
         let bytes: [UInt8]
         if let file, file != "-" {
-            do { bytes = Array(try Data(contentsOf: URL(fileURLWithPath: file))) } catch {
-                throw CLIError.io("cannot read \(file): \((error as NSError).localizedDescription)")
+            // The path is not repeated: file names are often named after the source.
+            guard let data = FileManager.default.contents(atPath: file) else {
+                throw CLIError.io("cannot read the --file (missing, unreadable or a directory); nothing was stored")
             }
+            bytes = Array(data)
         } else {
             if isatty(STDIN_FILENO) == 1 { Output.info("Enter the testimony, then press Ctrl-D on an empty line:") }
             bytes = try SecretInput.readAll(fd: STDIN_FILENO, what: "testimony")
@@ -89,7 +91,7 @@ struct RemoveCommand: ParsableCommand {
     func run() throws {
         let v = try unlock.unlock(vault)
         let rid = try v.remove(id)
-        Output.info("Deleted record \(rid) and its key.")
+        Output.info("Deleted record \(rid), its versions and its wrapped key from the vault file (copies it cannot reach: SECURITY.md §1.2).")
     }
 }
 
@@ -127,13 +129,13 @@ enum RecordPrinter {
 
     /// Prints summaries (text or JSON), then reports damaged records on stderr and fails with the
     /// integrity exit code if there were any: the readable records are still shown.
-    static func print(_ result: (records: [RecordSummary], problems: [RecordProblem]), json: Bool) throws {
+    static func print(_ result: (records: [RecordSummary], problems: [VaultError]), json: Bool) throws {
         if json {
             try Output.json(result.records.map { RecordJSON($0) })
         } else {
             for r in result.records { Output.line(line(r)) }
         }
-        for p in result.problems { _ = ErrorReporter.report(p.error) }
+        for p in result.problems { _ = ErrorReporter.report(p) }
         if !result.problems.isEmpty { throw CLIError.alreadyReported(ExitStatus.integrity) }
     }
 }
@@ -187,6 +189,8 @@ struct ShowCommand: ParsableCommand {
         let r = try v.record(id, version: version)
         if json {
             try Output.json(RecordJSON(r.summary, versions: r.versionCount, body: r.body))
+            for p in r.problems { _ = ErrorReporter.report(p) }
+            if !r.problems.isEmpty { throw CLIError.alreadyReported(ExitStatus.integrity) }
             return
         }
         let m = r.summary.metadata
@@ -203,5 +207,7 @@ struct ShowCommand: ParsableCommand {
         for l in lines { Output.line(Output.terminalSafe(l)) }
         Output.line("")
         Output.line(Output.terminalSafe(r.body, multiline: true))
+        for p in r.problems { _ = ErrorReporter.report(p) }
+        if !r.problems.isEmpty { throw CLIError.alreadyReported(ExitStatus.integrity) }
     }
 }

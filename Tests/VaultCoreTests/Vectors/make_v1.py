@@ -27,7 +27,11 @@ r1 = sv("add", "--source", "Magpie", "--title", "Crossing at the bend", "--tag",
         "--date", "2019-02-27", stdin="We crossed below Hoeryŏng at night.\n".encode()).strip()
 sv("amend", r1, stdin="We crossed below Hoeryŏng at night, in the first week of March.\n".encode())
 r2 = sv("add", "--source", "까치", "--title", "이종열의 증언", stdin=("이종열은 국경을 넘었다. 在图们江边等了三天。\n" * 300).encode()).strip()
+sv("rule", "add", "Hoeryŏng", "--variant", "회령", "--label", "PLACE", "--replace", "a border town")
+sv("rule", "add", "--detector", "phone", "--record", r1)
+export_out = sv("export", r1, "--version", "1", "--format", "json")
 sources = json.loads(sv("source", "list", "--json"))
+rules = json.loads(sv("rule", "list", "--json"))
 records = []
 for rid in sorted([r1, r2]):
     first = json.loads(sv("show", rid, "--json"))
@@ -35,7 +39,8 @@ for rid in sorted([r1, r2]):
     records.append({"id": rid, "versions": versions})
 shutil.copy(os.path.join(vault, "vault.sqlite3"), os.path.join(HERE, "v1", "vault.sqlite3"))
 with open(os.path.join(HERE, "v1", "expected.json"), "w") as f:
-    json.dump({"passphrase": PASS, "recoveryKey": recovery, "sources": sources, "records": records},
+    json.dump({"passphrase": PASS, "recoveryKey": recovery, "sources": sources, "records": records,
+               "rules": rules, "export": json.loads(export_out)},
               f, ensure_ascii=False, indent=1, sort_keys=True)
 shutil.rmtree(tmp)
 print("wrote v1/vault.sqlite3 and v1/expected.json")

@@ -1,0 +1,118 @@
+import Foundation
+import Testing
+
+/// A vault file edited by someone without the key: every change gives an integrity error in one
+/// line, never a crash, a register dump or terminal escapes on stderr.
+@Suite struct HostileFileTests {
+    func setUp() throws -> (CLI, String) {
+        let c = CLI()
+        try c.initVault()
+        try c.addSource("Magpie")
+        let id = try c.add(source: "Magpie", title: "Title", body: "body text")
+        return (c, id)
+    }
+
+    func expectIntegrity(_ r: CLI.Result, _ what: String, sourceLocation: SourceLocation = #_sourceLocation) {
+        #expect(r.status == 5, "\(what): status \(r.status) stderr \(r.stderr)", sourceLocation: sourceLocation)
+        #expect(!r.stderr.contains("Fatal error") && !r.stderr.contains("internal error"), "\(what)", sourceLocation: sourceLocation)
+        #expect(!r.stderr.contains("\u{1B}") && !r.stderr.contains("\u{07}"), "\(what)", sourceLocation: sourceLocation)
+    }
+
+    @Test(arguments: [
+        "UPDATE key_slot SET kdf_opslimit = 'abc' WHERE kind = 1",
+        "UPDATE key_slot SET kdf_salt = 12 WHERE kind = 1",
+        "UPDATE key_slot SET wrapped_master_key = 'text' WHERE kind = 1",
+        "UPDATE vault_header SET vault_id = 'sixteen chars!!!'",
+        "UPDATE vault_header SET format_version = 0",
+    ])
+    func wrongTypesInHeaderAndSlots(statement: String) throws {
+        let (c, _) = try setUp()
+        c.sql(statement)
+        let r = c.run(["list"] + pw)
+        expectIntegrity(r, statement)
+        #expect(r.stderrLines.count == 1, "\(r.stderr)")
+    }
+
+    @Test func formatVersionOfWrongTypeIsNotAVault() throws {
+        let (c, _) = try setUp()
+        c.sql("UPDATE vault_header SET format_version = 'x'")
+        let r = c.run(["list"] + pw)
+        #expect(r.status == 5 && r.stderrLines.count == 1 && !r.stderr.contains("Fatal"), "\(r.stderr)")
+    }
+
+    @Test(arguments: [
+        "UPDATE record_version SET version = 4294967297",
+        "UPDATE record_version SET version = -1",
+        "UPDATE record_version SET version = 'one'",
+        "UPDATE record_version SET meta = 'not a blob'",
+        "UPDATE record SET wrapped_key = 42",
+        "DELETE FROM record_version",
+    ])
+    func damagedRecordRowsAreIntegrityErrors(statement: String) throws {
+        let (c, id) = try setUp()
+        let good = try c.add(source: "Magpie", title: "Other", body: "fine")
+        c.sql(statement.contains("DELETE") || statement.contains("wrapped_key") ? statement + " WHERE record_id = '\(id)'" : statement + " WHERE record_id = '\(id)'")
+        for cmd in [["list"], ["search", "Title"], ["show", id], ["amend", id]] {
+            let r = c.run(cmd + pw, input: "new text")
+            expectIntegrity(r, "\(statement) / \(cmd[0])")
+        }
+        #expect(c.run(["list"] + pw).stdout.contains(good))
+    }
+
+    @Test func idsFromTheFileAreNeverPrintedRaw() throws {
+        let (c, id) = try setUp()
+        c.sql("PRAGMA foreign_keys=OFF; UPDATE record SET record_id = char(27) || ']0;pwned' || char(7) WHERE record_id = '\(id)'")
+        c.sql("UPDATE source SET source_id = 'a' || char(10) || 'sourcevault: fake line'")
+        let r = c.run(["list"] + pw)
+        expectIntegrity(r, "escape ids")
+        #expect(r.stderrLines.allSatisfy { $0.hasPrefix("sourcevault: ") && !$0.contains("fake line") }, "\(r.stderr)")
+    }
+
+    @Test func damagedSourceStillListsRecords() throws {
+        let (c, id) = try setUp()
+        c.sql("UPDATE source SET sealed = substr(sealed, 1, 30) || (CASE WHEN substr(sealed, 31, 1) = x'00' THEN x'01' ELSE x'00' END) || substr(sealed, 32)")
+        let list = c.run(["list"] + pw)
+        #expect(list.status == 5 && list.stdout.hasPrefix(id) && list.stderr.contains("source entry"), "\(list.stderr)")
+        let show = c.run(["show", id] + pw)
+        #expect(show.status == 5 && show.stdout.contains("body text"), "\(show.stderr)")
+        // Adding to a source cannot check uniqueness against a damaged entry: refused, not guessed.
+        #expect(c.run(["source", "add", "Crane"] + pw).status == 5)
+    }
+}
+
+/// Values typed on the command line (possibly names) never come back on stderr.
+@Suite struct NoEchoTests {
+    @Test func parseErrorsAndUnknownIDsDoNotRepeatValues() throws {
+        let c = CLI()
+        try c.initVault()
+        for args in [["search", "Kim", "Jong-il"], ["show", "--version", "Hoeryong", "abcd"], ["show", "Hoeryong"],
+                     ["rule", "rm", "Hoeryong"], ["add", "--title", "Secret", "Stray Village"]] {
+            let r = c.run(args + pw)
+            #expect(r.status != 0 && r.stderrLines.count == 1, "\(args) \(r.stderr)")
+            for word in ["Jong-il", "Hoeryong", "Stray Village"] { #expect(!r.stderr.contains(word), "\(args): \(r.stderr)") }
+        }
+        let missing = c.run(["add", "--source", "x", "--title", "t", "--file", c.root + "/SourceNamedFile.txt"] + pw)
+        #expect(!missing.stderr.contains("SourceNamedFile"))
+    }
+}
+
+@Suite struct InitSafetyTests {
+    @Test func symlinkedOrUnlistableDirectoriesAreRefused() throws {
+        let c = CLI()
+        let real = c.root + "/real"
+        try FileManager.default.createDirectory(atPath: real, withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: c.vault, withDestinationPath: real)
+        let r = c.run(["init", "--kdf", "test"] + pw)
+        #expect(r.status == 2 && r.stderr.contains("symbolic link"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: real).isEmpty)
+    }
+
+    @Test func noVaultIfTheRecoveryKeyCannotBeShown() throws {
+        let c = CLI()
+        let r = c.run(["init", "--kdf", "test"] + pw, closeStdout: true)
+        #expect(r.status == 1, "\(r.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: c.vault + "/vault.sqlite3"))
+        // The leftover staging file does not block a later init.
+        #expect(c.run(["init", "--kdf", "test"] + pw).status == 0)
+    }
+}
