@@ -27,11 +27,13 @@ let package = Package(
             name: "VaultCore",
             dependencies: ["SodiumKit", .product(name: "GRDB", package: "GRDB.swift")]
         ),
+        // The tamper-evident audit log; implements VaultCore's AuditSink.
+        .target(name: "Audit", dependencies: ["VaultCore", "SodiumKit"]),
         // Redaction applied to vault records: selection, leak check, export files, provenance.
         .target(name: "Publishing", dependencies: ["VaultCore", "Redaction"]),
         .executableTarget(
             name: "sourcevault",
-            dependencies: ["VaultCore", "Publishing", "Redaction", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["VaultCore", "Publishing", "Redaction", "Audit", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/CLI"
         ),
         // `make bench`: throughput figures (brief section 5), built in release.
@@ -44,6 +46,7 @@ let package = Package(
             exclude: ["Vectors"]
         ),
         .testTarget(name: "PublishingTests", dependencies: ["Publishing", "VaultCore", "Redaction", "SodiumKit"]),
+        .testTarget(name: "AuditTests", dependencies: ["Audit", "VaultCore", "SodiumKit"]),
         .testTarget(name: "CLITests", dependencies: []),
     ]
 )

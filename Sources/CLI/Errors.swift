@@ -13,6 +13,8 @@ enum CLIError: Error {
     case io(String)
     /// Something asked for does not exist; exit 4.
     case notFound(String)
+    /// `audit verify` found a problem; exit 5.
+    case auditFailed(String)
     /// Exits with this code after the command already reported on stderr (e.g. `list` that found
     /// damaged records but printed the others).
     case alreadyReported(Int32)
@@ -28,6 +30,7 @@ enum ExitStatus {
     static let integrity: Int32 = 5
     static let vault: Int32 = 6
     static let leak: Int32 = 7
+    static let audit: Int32 = 8
 }
 
 /// Turns any error into one line on stderr and an exit code. Never prints sensitive values: the
@@ -52,6 +55,7 @@ enum ErrorReporter {
             case .usage(let m): return (ExitStatus.usage, m)
             case .io(let m): return (ExitStatus.failure, m)
             case .notFound(let m): return (ExitStatus.notFound, m)
+            case .auditFailed(let m): return (ExitStatus.integrity, m)
             case .alreadyReported(let c): return (c, nil)
             }
         case let e as SodiumError:
@@ -120,6 +124,8 @@ enum ErrorReporter {
         case .ambiguousRuleID(let p, let n): return (ExitStatus.notFound, "\(SafeText.prefix(p)) matches \(n) rules; give more characters of the id")
         case .itemIntegrity(let kind, let id):
             return (ExitStatus.integrity, "\(kind) \(SafeText.id(id)) failed its integrity check: it was modified or corrupted")
+        case .auditUnavailable(let m): return (ExitStatus.audit, "refused: \(m)")
+        case .auditTampered(let m): return (ExitStatus.integrity, "audit log: \(m)")
         case .vaultIntegrity(let m): return (ExitStatus.integrity, "the vault is damaged: \(m)")
         case .invalidInput(let m): return (ExitStatus.usage, m)
         case .storage(let m): return (ExitStatus.failure, m)

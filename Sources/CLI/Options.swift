@@ -1,4 +1,5 @@
 import ArgumentParser
+import Audit
 import Foundation
 import SodiumKit
 import VaultCore
@@ -12,9 +13,9 @@ struct VaultOptions: ParsableArguments {
     var vault: String?
 
     var directory: String {
-        if let vault, !vault.isEmpty { return absolute(vault) }
+        if let vault, !vault.isEmpty { return Self.absolute(vault) }
         let env = ProcessInfo.processInfo.environment
-        if let dir = env["SOURCEVAULT_DIR"], !dir.isEmpty { return absolute(dir) }
+        if let dir = env["SOURCEVAULT_DIR"], !dir.isEmpty { return Self.absolute(dir) }
         // XDG: a relative XDG_DATA_HOME is invalid and must be ignored.
         let base: String
         if let xdg = env["XDG_DATA_HOME"], xdg.hasPrefix("/") {
@@ -25,7 +26,7 @@ struct VaultOptions: ParsableArguments {
         return (base as NSString).appendingPathComponent("sourcevault")
     }
 
-    private func absolute(_ path: String) -> String {
+    static func absolute(_ path: String) -> String {
         // Not standardizingPath: it resolves symbolic links, and a symlinked vault path must be
         // seen (and refused by init) as what it is.
         var expanded = (path as NSString).expandingTildeInPath
@@ -50,17 +51,26 @@ struct UnlockOptions: ParsableArguments {
         if let fd = passphraseFd ?? recoveryKeyFd, fd < 0 { throw ValidationError("file descriptors are not negative") }
     }
 
-    /// Unlocks the vault in `vault`. Checks the vault exists before asking for any secret.
-    func unlock(_ vault: VaultOptions) throws -> Vault {
+    /// Unlocks the vault in `vault` with the audit log attached. Checks that the vault exists and
+    /// that its audit log can be written before asking for any secret (fail closed).
+    func unlock(_ vault: VaultOptions, requireAuditLog: Bool = true) throws -> Vault {
         let dir = vault.directory
-        _ = try Vault.openStore(dir)
+        let (store, _) = try Vault.openStore(dir)
+        if requireAuditLog { try AuditLog.precheck(store) }
+        let audit = AuditLog()
+        let v: Vault
         if let fd = recoveryKeyFd {
             let key = try SecretInput.readSecretLine(fd: fd, what: "recovery key")
-            return try Vault.unlock(directory: dir, recoveryKey: key)
+            v = try Vault.unlock(directory: dir, recoveryKey: key, audit: requireAuditLog ? audit : nil)
+        } else {
+            let pass = try passphraseFd.map { try SecretInput.readSecretLine(fd: $0, what: "passphrase") }
+                ?? SecretInput.prompt("Passphrase for \(dir): ", what: "passphrase")
+            v = try Vault.unlock(directory: dir, passphrase: pass, audit: requireAuditLog ? audit : nil)
         }
-        let pass = try passphraseFd.map { try SecretInput.readSecretLine(fd: $0, what: "passphrase") }
-            ?? SecretInput.prompt("Passphrase for \(dir): ", what: "passphrase")
-        return try Vault.unlock(directory: dir, passphrase: pass)
+        if v.failedAttemptsSinceLastSession > 0 {
+            Output.info("sourcevault: warning: \(v.failedAttemptsSinceLastSession) failed unlock attempt\(v.failedAttemptsSinceLastSession == 1 ? "" : "s") since your last session (see 'sourcevault audit show')")
+        }
+        return v
     }
 }
 

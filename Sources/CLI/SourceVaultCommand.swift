@@ -5,7 +5,8 @@ struct SourceVaultCommand: ParsableCommand {
     /// Subcommand names, which parse errors may quote (anything else quoted is a user value).
     static let knownWords: Set<String> = [
         "init", "source", "add", "amend", "list", "show", "search", "rm", "rule", "redact", "export",
-        "suggest", "provenance", "status", "text", "markdown", "json",
+        "suggest", "provenance", "status", "text", "markdown", "json", "audit", "verify", "checkpoint", "pubkey",
+        "check-value", "recover",
     ]
 
     static let configuration = CommandConfiguration(
@@ -16,13 +17,13 @@ struct SourceVaultCommand: ParsableCommand {
             the terminal, or given as - to be read from standard input, so they stay out of shell history.
             Exit status: 0 ok, 1 other failure, 2 usage or invalid input, 3 wrong passphrase or \
             recovery key, 4 not found, 5 integrity failure, 6 no vault / not a vault / newer format, \
-            7 export refused by the leak check.
+            7 export refused by the leak check, 8 refused because the audit log cannot be written.
             """,
         version: "0.1.0",
         subcommands: [
             InitCommand.self, SourceCommand.self, AddCommand.self, AmendCommand.self, ListCommand.self,
             ShowCommand.self, SearchCommand.self, RemoveCommand.self, RuleCommand.self, RedactCommand.self,
-            ExportCommand.self, SuggestCommand.self, ProvenanceCommand.self, StatusCommand.self,
+            ExportCommand.self, SuggestCommand.self, ProvenanceCommand.self, AuditCommand.self, StatusCommand.self,
         ]
     )
 }

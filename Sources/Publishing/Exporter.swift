@@ -35,7 +35,7 @@ public enum Exporter {
     /// the leak check. Writes nothing.
     public static func prepare(vault: Vault, id: String, version: Int? = nil, selection: ExcerptSelection,
                                accept: [String] = []) throws -> PreparedExcerpt {
-        let record = try vault.record(id, version: version)
+        let record = try vault.record(id, version: version, purpose: .publishing)
         let rid = record.summary.id
         let rules = try RuleCompiler.compile(try vault.rules(forRecord: rid, sourceID: record.summary.metadata.source))
         let excerpt = try Excerpt.select(selection, from: record.body)
@@ -62,7 +62,7 @@ public enum Exporter {
             guard !matching.isEmpty else {
                 throw PublishingError.invalidAccept("--accept \(a): the leak check reports nothing there for this export")
             }
-            guard matching.allSatisfy({ $0.kind == .confusableSkeleton || $0.kind == .editDistance1 }) else {
+            guard matching.allSatisfy({ $0.kind == .confusableSkeleton || $0.kind == .editDistance1 || $0.kind == .insideToken }) else {
                 throw PublishingError.invalidAccept("--accept \(a): that is a real occurrence of a rule term, not a near miss; add or fix a rule instead")
             }
             leaks.removeAll { $0.ruleID.hasPrefix(parts[0].lowercased()) && $0.line == line }
@@ -98,6 +98,45 @@ public enum Exporter {
         }
     }
 
+    /// `redact`: the preview, audited before it is returned for display.
+    public static func preview(vault: Vault, id: String, version: Int? = nil, selection: ExcerptSelection) throws -> PreparedExcerpt {
+        let p = try prepare(vault: vault, id: id, version: version, selection: selection)
+        try vault.audit(AuditEvent("redact", ids: ["record": p.recordID, "version": String(p.version),
+                                                  "lines": "\(p.firstLine)-\(p.lastLine)", "leaks": String(p.leaks.count)]))
+        return p
+    }
+
+    /// `export`: selects, redacts and leak-checks, refuses if anything leaks, audits, then writes to
+    /// `out` (or returns the bytes for standard output) and records provenance.
+    public static func export(vault: Vault, id: String, version: Int? = nil, selection: ExcerptSelection, accept: [String],
+                              format: ExportFormat, out: String?, overwrite: Bool) throws -> (excerpt: PreparedExcerpt, bytes: [UInt8]) {
+        let p = try prepare(vault: vault, id: id, version: version, selection: selection, accept: accept)
+        var ids = ["record": p.recordID, "version": String(p.version), "lines": "\(p.firstLine)-\(p.lastLine)",
+                   "format": format.rawValue, "accepted": String(p.accepted.count)]
+        guard p.leaks.isEmpty else {
+            ids["leaks"] = String(p.leaks.count)
+            try? vault.audit(AuditEvent("export", outcome: .failed("leak"), ids: ids))
+            throw PublishingError.leaksFound(p.leaks)
+        }
+        let bytes = try render(p, format: format)
+        var values: [String: [UInt8]] = ["excerpt": Array(p.text.utf8)]
+        if let out { values["path"] = Array(out.utf8) }
+        // Audited before a byte is written: if the entry cannot be made durable, nothing is exported.
+        try vault.audit(AuditEvent("export", ids: ids, values: values))
+        if let out { try OutputFile.write(bytes, to: out, overwrite: overwrite) }
+        try recordProvenance(vault: vault, p, format: format, output: bytes)
+        return (p, bytes)
+    }
+
+    /// `suggest`: candidates for new rules, audited.
+    public static func suggestions(vault: Vault, id: String) throws -> [Suggestion] {
+        let r = try vault.record(id, purpose: .publishing)
+        let rules = try RuleCompiler.compile(try vault.rules(forRecord: r.summary.id, sourceID: r.summary.metadata.source))
+        let found = suggest(r.body, rules: rules)
+        try vault.audit(AuditEvent("suggest", ids: ["record": r.summary.id, "count": String(found.count)]))
+        return found
+    }
+
     /// Records the export (encrypted) so `provenance` can find it later.
     public static func recordProvenance(vault: Vault, _ p: PreparedExcerpt, format: ExportFormat, output: [UInt8]) throws {
         try vault.recordExport(ExportEntry(
@@ -109,6 +148,12 @@ public enum Exporter {
     /// Export entries whose output or excerpt matches `fileBytes` (the file as published, the
     /// excerpt inside a JSON export, or the text without its final newline).
     public static func provenance(vault: Vault, fileBytes: [UInt8]) throws -> [ExportEntry] {
+        let found = try findProvenance(vault: vault, fileBytes: fileBytes)
+        try vault.audit(AuditEvent("provenance", ids: ["count": String(found.count)], values: ["file": fileBytes]))
+        return found
+    }
+
+    static func findProvenance(vault: Vault, fileBytes: [UInt8]) throws -> [ExportEntry] {
         var candidates: Set<String> = [try ContentHash.blake2b256Hex(fileBytes)]
         if fileBytes.last == 0x0A { candidates.insert(try ContentHash.blake2b256Hex(Array(fileBytes.dropLast()))) }
         if let obj = try? JSONSerialization.jsonObject(with: Data(fileBytes)) as? [String: Any],

@@ -43,7 +43,9 @@ extension Detector {
 /// Pattern sources for the built-in detectors. ICU `\d` also matches full-width digits.
 enum DetectorPatterns {
     static let months = #"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?"#
-    static let sep = #"[ .\-\u00A0]"#
+    /// Any dash a word processor may substitute for "-" (en dash, non-breaking hyphen, minus…).
+    static let dash = #"\-\u2010-\u2015\u2212\uFE58\uFE63\uFF0D"#
+    static let sep = #"[ .\u00A0"# + dash + "]"
 
     static let table: [Detector: [SharedRegex]] = {
         func make(_ list: [(String, NSRegularExpression.Options, (@Sendable (Substring) -> Bool)?)]) -> [SharedRegex] {
@@ -56,12 +58,12 @@ enum DetectorPatterns {
             // (555) 123-4567, (02) 1234-5678
             (#"(?<![\dA-Za-z])\(\d{2,4}\)\#(sep)?\d{3,4}\#(sep)\d{4}(?![\dA-Za-z])"#, [], nil),
             // 010-1234-5678, 02-123-4567, 555-123-4567
-            (#"(?<![\dA-Za-z.+\-])\d{2,4}\#(sep)\d{3,4}\#(sep)\d{4}(?![\dA-Za-z\-])"#, [], nil),
+            (#"(?<![\dA-Za-z.+\#(dash)])\d{2,4}\#(sep)\d{3,4}\#(sep)\d{4}(?![\dA-Za-z\#(dash)])"#, [], nil),
             // 01012345678 (Korean mobile), 13800138000 (Chinese mobile)
             (#"(?<!\d)(?:01[016789]\d{7,8}|1[3-9]\d{9})(?!\d)"#, [], nil),
         ])
         t[.email] = make([
-            (#"(?<![\p{L}\p{N}._%+\-])[\p{L}\p{N}._%+\-]+@[\p{L}\p{N}\-]+(?:\.[\p{L}\p{N}\-]+)*\.\p{L}{2,}"#, [], nil),
+            (#"(?<![\p{L}\p{N}._%+\-\p{Cf}])[\p{L}\p{N}._%+\-\p{Cf}]+[@＠][\p{L}\p{N}\-\p{Cf}]+(?:[.．][\p{L}\p{N}\-]+)*[.．]\p{L}{2,}"#, [], nil),
         ])
         t[.url] = make([
             (#"\b(?:https?|ftp)://[^\s<>"'\u3000]*[^\s<>"'.,;:!?)\]\u3000。，]"#, [.caseInsensitive], nil),
@@ -84,11 +86,11 @@ enum DetectorPatterns {
             (#"(?<![\w.])-?\d{1,2}(?:\.\d+)?°\s*,?\s*-?\d{1,3}(?:\.\d+)?°"#, [], nil),
         ])
         t[.date] = make([
-            (#"(?<!\d)(?:19|20)\d{2}[\-/.](?:0?[1-9]|1[0-2])[\-/.](?:0?[1-9]|[12]\d|3[01])(?!\d)"#, [], nil),
+            (#"(?<!\d)(?:19|20)\d{2}[\#(dash)/.](?:0?[1-9]|1[0-2])[\#(dash)/.](?:0?[1-9]|[12]\d|3[01])(?!\d)"#, [], nil),
             (#"(?<![\d.])(?:0?[1-9]|[12]\d|3[01])[/.](?:0?[1-9]|[12]\d|3[01])[/.](?:19|20)?\d{2}(?![\d.]|\.\d)"#, [], nil),
-            (#"\b\d{1,2}(?:st|nd|rd|th)?\s+(?:of\s+)?\#(months)(?:,?\s+\d{4})?\b"#, [], nil),
-            (#"\b\#(months)\s+\d{1,2}(?:st|nd|rd|th)?(?:,?\s+\d{4})?\b"#, [], nil),
-            (#"\b\#(months)\s+\d{4}\b"#, [], nil),
+            (#"\b\d{1,2}(?:st|nd|rd|th)?\s+(?:of\s+)?\#(months)(?:,?\s+\d{4})?\b"#, [.caseInsensitive], nil),
+            (#"\b\#(months)\s+\d{1,2}(?:st|nd|rd|th)?(?:,?\s+\d{4})?\b"#, [.caseInsensitive], nil),
+            (#"\b\#(months)\s+\d{4}\b"#, [.caseInsensitive], nil),
             (#"(?<!\d)\d{2,4}\s*년\s*\d{1,2}\s*월(?:\s*\d{1,2}\s*일)?"#, [], nil),
             (#"(?<!\d)\d{1,2}\s*월\s*\d{1,2}\s*일"#, [], nil),
             (#"(?<!\d)\d{2,4}\s*年\s*\d{1,2}\s*月(?:\s*\d{1,2}\s*[日号號])?"#, [], nil),
@@ -96,9 +98,9 @@ enum DetectorPatterns {
             (#"[〇零一二三四五六七八九]{2,4}年[一二三四五六七八九十]{1,2}月(?:[一二三四五六七八九十]{1,3}[日号號])?"#, [], nil),
         ])
         t[.age] = make([
-            (#"\b\d{1,3}[\-\s\u00A0]?(?:year|yr)s?[\-\s\u00A0]?old\b"#, [.caseInsensitive], nil),
+            (#"\b\d{1,3}[\s\u00A0\#(dash)]?(?:year|yr)s?[\s\u00A0\#(dash)]?old\b"#, [.caseInsensitive], nil),
             (#"\baged?\s+\d{1,3}\b"#, [.caseInsensitive], nil),
-            (#"\b(?:in\s+(?:his|her|their|my|our|your)\s+)?(?:early|mid|late)[\-\s]?(?:\d0s|'\d0s|teens|twenties|thirties|forties|fifties|sixties|seventies|eighties)\b"#, [.caseInsensitive], nil),
+            (#"\b(?:in\s+(?:his|her|their|my|our|your)\s+)?(?:early|mid|late)[\s\#(dash)]?(?:\d0s|'\d0s|teens|twenties|thirties|forties|fifties|sixties|seventies|eighties)\b"#, [.caseInsensitive], nil),
             (#"\bin\s+(?:his|her|their|my|our|your)\s+(?:\d0s|'\d0s|teens|twenties|thirties|forties|fifties|sixties|seventies|eighties|nineties)\b"#, [.caseInsensitive], nil),
             (#"(?<!\d)\d{1,3}\s*(?:세|살)"#, [], nil),
             (#"(?<!\d)\d0\s*대(?:\s*(?:초반|중반|후반))?"#, [], nil),

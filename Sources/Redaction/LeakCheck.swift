@@ -9,6 +9,9 @@ public struct Leak: Sendable, Hashable, CustomStringConvertible {
         case separatorsRemoved
         /// Found after mapping lookalike characters (TR39-style skeleton: Cyrillic "К", 0→o, 1→l).
         case confusableSkeleton
+        /// A term of 4+ letters inside a longer word of an e-mail address, URL, handle or hashtag
+        /// ("kimjongyol@…", "facebook.com/jongyolkim"): such tokens glue words together.
+        case insideToken
         /// A Latin term of 5+ letters within one edit (insert, delete, substitute, swap neighbours).
         case editDistance1
 
@@ -17,7 +20,8 @@ public struct Leak: Sendable, Hashable, CustomStringConvertible {
             case .exact: 0
             case .separatorsRemoved: 1
             case .confusableSkeleton: 2
-            case .editDistance1: 3
+            case .insideToken: 3
+            case .editDistance1: 4
             }
         }
 
@@ -45,11 +49,13 @@ public struct LeakChecker: Sendable {
     private let redactor: Redactor
     private let skeleton: TermIndex
     private let fuzzy: FuzzyIndex
+    private let anywhere: TermIndex
 
     public init(rules: [RedactionRule]) throws(RedactionError) {
         redactor = try Redactor(rules: rules)
         skeleton = try TermIndex(rules: rules, mode: .skeleton)
         fuzzy = FuzzyIndex(terms: redactor.terms)
+        anywhere = try TermIndex(rules: rules, mode: .standard, forceSubstring: true)
     }
 
     /// Leaks in `text`, one per rule and line (the most certain kind), ordered by line.
@@ -65,14 +71,52 @@ public struct LeakChecker: Sendable {
                 .contains { $0.rule == hit.rule }
             found.append((Int(folded.origStart[hit.start]), hit.rule, strict ? .exact : .separatorsRemoved))
         }
+        // Markup inside a term ("K<b>i</b>m") renders as the term: fold again without tags.
+        if bytes.contains(UInt8(ascii: "<")) {
+            var markupFolder = Folder(mode: .standard, stripMarkup: true)
+            let stripped = bytes.withUnsafeBufferPointer { markupFolder.fold($0) }
+            for hit in redactor.terms.hits(in: stripped, anyInteriorGap: true) {
+                found.append((Int(stripped.origStart[hit.start]), hit.rule, .separatorsRemoved))
+            }
+        }
         for (rule, regex) in redactor.regexRules {
             for r in regex.matches(in: text) { found.append((r.lowerBound, rule, .exact)) }
+        }
+        // Regex and detector rules again over a cleaned copy (NFKC, no default-ignorables), so
+        // "010\u{200B}-1234-5678" or a full-width "＠" is still found. Lines are unchanged.
+        if !redactor.regexRules.isEmpty {
+            let cleaned = LeakChecker.cleaned(text)
+            if cleaned != text {
+                // Report at the start of the same line of the original text.
+                var cleanedLines = TextSupport.LineCounter(Array(cleaned.utf8))
+                let starts = LeakChecker.lineStarts(bytes)
+                var hits: [(offset: Int, rule: Int)] = []
+                for (rule, regex) in redactor.regexRules {
+                    for r in regex.matches(in: cleaned) { hits.append((r.lowerBound, rule)) }
+                }
+                for h in hits.sorted(by: { $0.offset < $1.offset }) {
+                    let line = cleanedLines.line(at: h.offset)
+                    found.append((starts[min(line, starts.count) - 1], h.rule, .exact))
+                }
+            }
         }
 
         var skeletonFolder = Folder(mode: .skeleton)
         let skeletal = bytes.withUnsafeBufferPointer { skeletonFolder.fold($0) }
         for hit in skeleton.hits(in: skeletal, anyInteriorGap: true) {
+            // Digits alone are not a lookalike of a name ("11" is not "Li", "10" is not "Lo"), nor
+            // is an English contraction ending ("I'll", "we'll").
+            if LeakChecker.isDigitsOnly(bytes, skeletal, hit) || LeakChecker.isContraction(bytes, skeletal, hit) { continue }
             found.append((Int(skeletal.origStart[hit.start]), hit.rule, .confusableSkeleton))
+        }
+
+        // Terms glued into addresses, URLs, handles and hashtags.
+        let tokens = LeakChecker.addressTokens(bytes)
+        if !tokens.isEmpty {
+            for hit in anywhere.hits(in: folded, anyInteriorGap: true) where hit.end - hit.start >= 4 {
+                let offset = Int(folded.origStart[hit.start])
+                if tokens.contains(where: { $0.contains(offset) }) { found.append((offset, hit.rule, .insideToken)) }
+            }
         }
 
         for hit in fuzzy.hits(in: folded) {
@@ -95,6 +139,77 @@ public struct LeakChecker: Sendable {
             }
         }
         return order.compactMap { best[$0] }
+    }
+}
+
+extension LeakChecker {
+    /// NFKC without default-ignorable characters (line breaks kept).
+    static func cleaned(_ text: String) -> String {
+        var scalars = String.UnicodeScalarView()
+        for s in text.precomposedStringWithCompatibilityMapping.unicodeScalars
+        where !s.properties.isDefaultIgnorableCodePoint || s.value == 0x0A {
+            scalars.append(s)
+        }
+        return String(scalars)
+    }
+
+    /// Byte offset where each line (1-based index + 1) starts.
+    static func lineStarts(_ bytes: [UInt8]) -> [Int] {
+        var starts = [0]
+        for (i, b) in bytes.enumerated() where b == 0x0A { starts.append(i + 1) }
+        return starts
+    }
+
+    static func original(_ bytes: [UInt8], _ t: FoldedText, _ hit: TermHit) -> ArraySlice<UInt8> {
+        bytes[Int(t.origStart[hit.start])..<Int(t.origEnd[hit.end - 1])]
+    }
+
+    static func isDigitsOnly(_ bytes: [UInt8], _ t: FoldedText, _ hit: TermHit) -> Bool {
+        let o = original(bytes, t, hit)
+        return o.contains { $0 &- 0x30 < 10 } && !o.contains { ($0 | 0x20) &- 0x61 < 26 || $0 >= 0x80 }
+    }
+
+    static func isContraction(_ bytes: [UInt8], _ t: FoldedText, _ hit: TermHit) -> Bool {
+        guard hit.start > 0, t.gap(hit.start) == .apostrophe, t.unitClass(hit.start - 1) == .letter else { return false }
+        let o = String(decoding: original(bytes, t, hit), as: UTF8.self).lowercased()
+        return ["ll", "re", "ve", "s", "d", "t", "m"].contains(o)
+    }
+
+    /// Whitespace-delimited tokens that are addresses, URLs, handles or hashtags.
+    static func addressTokens(_ bytes: [UInt8]) -> [Range<Int>] {
+        var out: [Range<Int>] = []
+        var start = 0
+        var marked = false
+        var slash = false, dot = false
+        func close(_ end: Int) {
+            if end > start && (marked || (slash && dot)) { out.append(start..<end) }
+            marked = false; slash = false; dot = false
+        }
+        for (i, b) in bytes.enumerated() {
+            switch b {
+            case 0x20, 0x09, 0x0A, 0x0D, 0x0B, 0x0C:
+                close(i); start = i + 1
+            case UInt8(ascii: "@"), UInt8(ascii: "#"): marked = true
+            case UInt8(ascii: "/"): slash = true
+            case UInt8(ascii: "."): dot = true
+            default: break
+            }
+        }
+        close(bytes.count)
+        if bytes.contains(0xEF) { // full-width ＠ ＃ (EF BC A0, EF BC 83)
+            var i = 0
+            while i + 2 < bytes.count {
+                if bytes[i] == 0xEF, bytes[i + 1] == 0xBC, bytes[i + 2] == 0xA0 || bytes[i + 2] == 0x83 {
+                    var lo = i, hi = i
+                    while lo > 0, ![0x20, 0x09, 0x0A, 0x0D].contains(bytes[lo - 1]) { lo -= 1 }
+                    while hi < bytes.count, ![0x20, 0x09, 0x0A, 0x0D].contains(bytes[hi]) { hi += 1 }
+                    out.append(lo..<hi)
+                    i = hi
+                } else { i += 1 }
+            }
+            out.sort { $0.lowerBound < $1.lowerBound }
+        }
+        return out
     }
 }
 

@@ -40,6 +40,9 @@ struct FoldedText {
 
     var count: Int { bytes.count }
 
+    /// Flag bit: the separator gap before this unit is one dash alone.
+    static let dashOnlyFlag: UInt8 = 0x10
+
     @inline(__always) func unitClass(_ i: Int) -> UnitClass { UnitClass(rawValue: flags[i] & 3) ?? .letter }
     @inline(__always) func gap(_ i: Int) -> GapKind { GapKind(rawValue: (flags[i] >> 2) & 3) ?? .separator }
 }
@@ -53,7 +56,7 @@ private struct FoldEntry {
     var classes: [UnitClass] = []
 }
 
-private enum SeparatorKind { case apostrophe, dash, newline, space, ignorable, other }
+private enum SeparatorKind { case apostrophe, dash, newline, space, ignorable, softHyphen, other }
 
 /// Folds text for matching: compatibility decomposition (NFKD), no combining marks, no
 /// default-ignorable characters, case-folded, Hangul recomposed into syllables (so jamo input
@@ -62,9 +65,12 @@ private enum SeparatorKind { case apostrophe, dash, newline, space, ignorable, o
 /// One `Folder` is used by one call at a time: it keeps a cache of non-ASCII scalars.
 struct Folder {
     let mode: FoldMode
+    /// Leak-check net only: HTML tags (`K<b>i</b>m`) are skipped as invisible. Never used to
+    /// redact, because text between `<` and `>` that is not a tag would be hidden from matching.
+    let stripMarkup: Bool
     private var cache: [UInt32: FoldEntry] = [:]
 
-    init(mode: FoldMode) { self.mode = mode }
+    init(mode: FoldMode, stripMarkup: Bool = false) { self.mode = mode; self.stripMarkup = stripMarkup }
 
     /// ASCII fast path: folded byte (0 = separator) and kind.
     private static let asciiTables: (standard: [UInt8], skeleton: [UInt8], kind: [UInt8]) = {
@@ -137,6 +143,7 @@ struct Folder {
         let skeleton = mode == .skeleton
         var gap = GapTracker()
         var lastUnitScalar: UInt32 = 0 // for Hangul composition; 0 after a gap or an ASCII unit
+        var prevLower = false // last unit was an ASCII lower-case letter (camelCase word boundary)
 
         return tables.kind.withUnsafeBufferPointer { kinds in
             (skeleton ? tables.skeleton : tables.standard).withUnsafeBufferPointer { foldTable in
@@ -149,10 +156,22 @@ struct Folder {
                             var digit = kinds[Int(b0)] == 1
                             if folded & 0x80 != 0 { folded &= 0x7F; digit = false }
                             guard out.count < out.capacity else { return false }
-                            let flag = (digit ? UnitClass.digit.rawValue : UnitClass.letter.rawValue) | (gap.resolve().rawValue << 2)
+                            // "#SaveJongyol", "KimJongyol": lower→upper case inside a word is a
+                            // word boundary that a term may also straddle ("JongYol").
+                            if prevLower && b0 &- 0x41 < 26 && gap.isEmpty { gap.add(.ignorable) }
+                            let flag = (digit ? UnitClass.digit.rawValue : UnitClass.letter.rawValue) | gap.flags()
                             out.append(folded, UInt32(i), UInt32(i + 1), flag)
                             gap.reset()
+                            prevLower = b0 &- 0x61 < 26
                         } else {
+                            prevLower = false
+                            // Percent-encoded UTF-8 (`%EC%9D%B4` in a URL) and HTML character
+                            // references (`J&#111;ng`) are read as the characters they stand for.
+                            if b0 == 0x25 || b0 == 0x26 || (b0 == 0x3C && stripMarkup) {
+                                let r = foldEscape(input, i, &out, &gap, &lastUnitScalar)
+                                if r < 0 { return false }
+                                if r > i { i = r; continue }
+                            }
                             switch kinds[Int(b0)] {
                             case 4: gap.add(.apostrophe)
                             case 5: gap.add(.dash)
@@ -178,11 +197,12 @@ struct Folder {
                     }
                     let start = UInt32(i), end = UInt32(i + len)
                     i += len
+                    prevLower = false
 
                     // Fast paths: precomposed Hangul and common Han ideographs fold to themselves.
                     if (0xAC00...0xD7A3).contains(scalar) || (0x4E00...0x9FFF).contains(scalar) {
                         guard out.count + 3 <= out.capacity else { return false }
-                        let flag = UnitClass.noBoundary.rawValue | (gap.resolve().rawValue << 2)
+                        let flag = UnitClass.noBoundary.rawValue | gap.flags()
                         out.append3(b0, input[i - 2], input[i - 1], start, end, flag)
                         gap.reset()
                         lastUnitScalar = scalar
@@ -229,10 +249,165 @@ struct Folder {
                 return
             }
         }
-        let flag = cls.rawValue | (gap.resolve().rawValue << 2)
+        let flag = cls.rawValue | gap.flags()
         Folder.utf8(scalar) { _, byte in out.append(byte, start, end, flag) }
         gap.reset()
         lastUnitScalar = scalar
+    }
+
+    /// At `i` (a `%`, `&` or `<`): folds a percent-encoded UTF-8 run, an HTML character reference
+    /// or (with `stripMarkup`) an HTML tag. Returns the index after what it consumed, `i` if there
+    /// is nothing to decode there, or -1 if the sink ran out of room.
+    private mutating func foldEscape(_ input: UnsafeBufferPointer<UInt8>, _ i: Int, _ out: inout FoldSink,
+                                     _ gap: inout GapTracker, _ lastUnitScalar: inout UInt32) -> Int {
+        let n = input.count
+        @inline(__always) func hex(_ b: UInt8) -> UInt32? {
+            switch b {
+            case 0x30...0x39: return UInt32(b - 0x30)
+            case 0x41...0x46: return UInt32(b - 0x41 + 10)
+            case 0x61...0x66: return UInt32(b - 0x61 + 10)
+            default: return nil
+            }
+        }
+        switch input[i] {
+        case 0x25: // %XX%XX…
+            var raw: [UInt8] = []
+            var j = i
+            while j + 2 < n, input[j] == 0x25, let h = hex(input[j + 1]), let l = hex(input[j + 2]) {
+                raw.append(UInt8(h << 4 | l))
+                j += 3
+            }
+            var k = 0
+            var consumed = i
+            while k < raw.count, let (scalar, len) = Folder.decodeUTF8(raw, k) {
+                let start = UInt32(i + 3 * k), end = UInt32(i + 3 * (k + len))
+                guard foldScalar(scalar, start, end, &out, &gap, &lastUnitScalar) else { return -1 }
+                k += len
+                consumed = Int(end)
+            }
+            return consumed
+        case 0x26: // &#111; &#x6F; &oacute; &shy;
+            var j = i + 1
+            var name: [UInt8] = []
+            while j < n, j - i <= 32, input[j] != 0x3B, input[j] < 0x80,
+                  (input[j] == 0x23 && j == i + 1) || (input[j] | 0x20) &- 0x61 < 26 || input[j] &- 0x30 < 10 {
+                name.append(input[j]); j += 1
+            }
+            guard j < n, input[j] == 0x3B, !name.isEmpty, let scalar = Folder.entity(name) else { return i }
+            guard foldScalar(scalar, UInt32(i), UInt32(j + 1), &out, &gap, &lastUnitScalar) else { return -1 }
+            return j + 1
+        default: // <tag …>, </tag>, <!-- … -->
+            var j = i + 1
+            if j < n, input[j] == 0x2F || input[j] == 0x21 { j += 1 }
+            guard j < n, (input[j] | 0x20) &- 0x61 < 26 || input[j] == 0x2D else { return i }
+            while j < n, j - i < 256, input[j] != 0x3E, input[j] != 0x3C, input[j] != 0x0A { j += 1 }
+            guard j < n, input[j] == 0x3E else { return i }
+            gap.add(.ignorable)
+            lastUnitScalar = 0
+            return j + 1
+        }
+    }
+
+    /// Folds one decoded scalar standing for the original bytes `[start, end)`.
+    private mutating func foldScalar(_ scalar: UInt32, _ start: UInt32, _ end: UInt32, _ out: inout FoldSink,
+                                     _ gap: inout GapTracker, _ lastUnitScalar: inout UInt32) -> Bool {
+        if scalar < 0x80 {
+            let table = mode == .skeleton ? Folder.asciiTables.skeleton : Folder.asciiTables.standard
+            var folded = table[Int(scalar)]
+            if folded != 0 {
+                var digit = Folder.asciiTables.kind[Int(scalar)] == 1
+                if folded & 0x80 != 0 { folded &= 0x7F; digit = false }
+                guard out.count < out.capacity else { return false }
+                out.append(folded, start, end, (digit ? UnitClass.digit.rawValue : UnitClass.letter.rawValue) | gap.flags())
+                gap.reset()
+            } else {
+                switch Folder.asciiTables.kind[Int(scalar)] {
+                case 4: gap.add(.apostrophe)
+                case 5: gap.add(.dash)
+                case 6: gap.add(.newline)
+                case 7: gap.add(.space)
+                default: gap.add(.other)
+                }
+            }
+            lastUnitScalar = 0
+            return true
+        }
+        let entry = lookup(scalar)
+        switch entry.kind {
+        case .drop:
+            if gap.isEmpty { out.stretchLastUnit(to: end) }
+        case .separator:
+            gap.add(entry.separator)
+            lastUnitScalar = 0
+        case .units:
+            for (u, c) in zip(entry.units, entry.classes) {
+                guard out.count + 4 <= out.capacity else { return false }
+                emit(u, c, start, end, &out, &gap, &lastUnitScalar)
+            }
+        }
+        return true
+    }
+
+    /// One well-formed UTF-8 scalar at `k`, or nil.
+    static func decodeUTF8(_ b: [UInt8], _ k: Int) -> (UInt32, Int)? {
+        let b0 = b[k]
+        if b0 < 0x80 { return (UInt32(b0), 1) }
+        var v: UInt32
+        let len: Int
+        if b0 >= 0xC2 && b0 < 0xE0 { len = 2; v = UInt32(b0 & 0x1F) }
+        else if b0 >= 0xE0 && b0 < 0xF0 { len = 3; v = UInt32(b0 & 0x0F) }
+        else if b0 >= 0xF0 && b0 <= 0xF4 { len = 4; v = UInt32(b0 & 0x07) }
+        else { return nil }
+        guard k + len <= b.count else { return nil }
+        for t in 1..<len {
+            guard b[k + t] & 0xC0 == 0x80 else { return nil }
+            v = v << 6 | UInt32(b[k + t] & 0x3F)
+        }
+        if (len == 3 && v < 0x800) || (len == 4 && (v < 0x10000 || v > 0x10FFFF)) || (0xD800...0xDFFF).contains(v) {
+            return nil
+        }
+        return (v, len)
+    }
+
+    private static let namedEntities: [String: UInt32] = [
+        "amp": 0x26, "lt": 0x3C, "gt": 0x3E, "quot": 0x22, "apos": 0x27, "nbsp": 0xA0, "shy": 0xAD,
+        "zwj": 0x200D, "zwnj": 0x200C, "lrm": 0x200E, "rlm": 0x200F, "ndash": 0x2013, "mdash": 0x2014,
+        "hyphen": 0x2010, "dash": 0x2010, "minus": 0x2212, "rsquo": 0x2019, "lsquo": 0x2018, "prime": 0x2032,
+        "middot": 0xB7, "szlig": 0xDF, "aelig": 0xE6, "AElig": 0xC6, "oelig": 0x153, "OElig": 0x152,
+        "thorn": 0xFE, "THORN": 0xDE, "eth": 0xF0, "ETH": 0xD0, "oslash": 0xF8, "Oslash": 0xD8,
+        "ensp": 0x2002, "emsp": 0x2003, "thinsp": 0x2009, "NewLine": 0x0A, "Tab": 0x09,
+    ]
+    private static let accentSuffixes: Set<String> = ["acute", "grave", "uml", "circ", "tilde", "ring", "cedil",
+                                                       "caron", "breve", "macr", "ogon", "dot", "dblac"]
+
+    /// The scalar an HTML character reference (without `&` and `;`) stands for.
+    static func entity(_ name: [UInt8]) -> UInt32? {
+        if name.first == 0x23 { // #
+            var v: UInt32 = 0
+            var digits = name.dropFirst()
+            var radix: UInt32 = 10
+            if let x = digits.first, x | 0x20 == 0x78 { radix = 16; digits = digits.dropFirst() }
+            guard !digits.isEmpty, digits.count <= 7 else { return nil }
+            for d in digits {
+                let value: UInt32
+                switch d {
+                case 0x30...0x39: value = UInt32(d - 0x30)
+                case 0x61...0x66 where radix == 16: value = UInt32(d - 0x61 + 10)
+                case 0x41...0x46 where radix == 16: value = UInt32(d - 0x41 + 10)
+                default: return nil
+                }
+                v = v * radix + value
+            }
+            guard v <= 0x10FFFF, !(0xD800...0xDFFF).contains(v) else { return nil }
+            return v
+        }
+        let text = String(decoding: name, as: UTF8.self)
+        if let v = namedEntities[text] { return v }
+        // &oacute; &Uuml; &ocirc; …: the base letter (accents are folded away anyway).
+        if name.count > 1, (name[0] | 0x20) &- 0x61 < 26, accentSuffixes.contains(String(text.dropFirst())) {
+            return UInt32(name[0])
+        }
+        return nil
     }
 
     @inline(__always)
@@ -265,8 +440,19 @@ struct Folder {
         if mode == .skeleton, let ascii = Confusables.map[value] {
             return FoldEntry(kind: .units, units: [ascii], classes: [.letter])
         }
+        if let letter = symbolLetter(value) {
+            let v = mode == .skeleton ? UInt32(asciiTables.skeleton[Int(letter)] & 0x7F) : letter
+            return FoldEntry(kind: .units, units: [v], classes: [.letter])
+        }
         let props = scalar.properties
         if apostrophes.contains(value) { return FoldEntry(kind: .separator, separator: .apostrophe) }
+        if value == 0x00AD { return FoldEntry(kind: .separator, separator: .softHyphen) }
+        // Modifier letters and click letters that look like punctuation (ː ˈ ʺ ǃ ǀ): a separator,
+        // not a letter glued to the word ("Kimː" reads "Kim:").
+        if (0x02B9...0x02FF).contains(value) || (0x01C0...0x01C3).contains(value) || (0xA788...0xA78A).contains(value),
+           String(scalar).decomposedStringWithCompatibilityMapping.unicodeScalars.elementsEqual([scalar]) {
+            return FoldEntry(kind: .separator, separator: .other)
+        }
         if lineBreaks.contains(value) { return FoldEntry(kind: .separator, separator: .newline) }
         if props.isWhitespace { return FoldEntry(kind: .separator, separator: .space) }
         if props.generalCategory == .dashPunctuation || value == 0x2212 || value == 0x2043 {
@@ -284,6 +470,15 @@ struct Folder {
             // lower(upper(x)) approximates full case folding: ß→ss, ς→σ, ı→i.
             let folded = String(d).uppercased().lowercased().decomposedStringWithCompatibilityMapping
             for f in folded.unicodeScalars where !isMarkOrIgnorable(f) {
+                if let extra = latinExtras[f.value] {
+                    for e in extra.unicodeScalars {
+                        var v = e.value
+                        if mode == .skeleton { let s = asciiTables.skeleton[Int(v)] & 0x7F; if s != 0 { v = UInt32(s) } }
+                        units.append(v)
+                        classes.append(.letter)
+                    }
+                    continue
+                }
                 let p = f.properties
                 guard p.isAlphabetic || p.numericType != nil else { continue }
                 var v = f.value
@@ -301,6 +496,38 @@ struct Folder {
         }
         if units.isEmpty { return FoldEntry(kind: .separator, separator: .other) }
         return FoldEntry(kind: .units, units: units, classes: classes)
+    }
+
+    /// Latin letters with no decomposition that readers take for a plain letter: small capitals
+    /// (fancy-text generators: ᴊᴏɴɢ), stroked letters (ø ł đ), ligatures and ß (also from ẞ).
+    /// Applied after case folding, so only lower-case forms are listed.
+    private static let latinExtras: [UInt32: String] = {
+        var m: [UInt32: String] = [:]
+        let smallCaps: [(UInt32, String)] = [
+            (0x1D00, "a"), (0x0299, "b"), (0x1D04, "c"), (0x1D05, "d"), (0x1D07, "e"), (0xA730, "f"), (0x0262, "g"),
+            (0x029C, "h"), (0x026A, "i"), (0x1D0A, "j"), (0x1D0B, "k"), (0x029F, "l"), (0x1D0D, "m"), (0x0274, "n"),
+            (0x1D0F, "o"), (0x1D18, "p"), (0xA7AF, "q"), (0x0280, "r"), (0xA731, "s"), (0x1D1B, "t"), (0x1D1C, "u"),
+            (0x1D20, "v"), (0x1D21, "w"), (0x028F, "y"), (0x1D22, "z"), (0x1D01, "ae"), (0x0276, "oe"),
+        ]
+        let stroked: [(UInt32, String)] = [
+            (0x00F8, "o"), (0x0111, "d"), (0x00F0, "d"), (0x0142, "l"), (0x0127, "h"), (0x0167, "t"), (0x0180, "b"),
+            (0x0268, "i"), (0x0289, "u"), (0x01B6, "z"), (0x01E5, "g"), (0x023C, "c"), (0x0247, "e"), (0x0249, "j"),
+            (0x024D, "r"), (0x024F, "y"), (0x0275, "o"), (0x00E6, "ae"), (0x0153, "oe"), (0x00FE, "th"),
+            (0x00DF, "ss"), (0x0138, "k"), (0x019A, "l"), (0x0253, "b"), (0x0257, "d"),
+        ]
+        for (k, v) in smallCaps + stroked { m[k] = v }
+        return m
+    }()
+
+    /// Letter-like symbols with no compatibility decomposition: negative circled and negative
+    /// squared Latin capitals (🅚 🅺) and regional indicators (🇰), used to spell names "fancily".
+    private static func symbolLetter(_ v: UInt32) -> UInt32? {
+        switch v {
+        case 0x1F150...0x1F169: return 0x61 + v - 0x1F150
+        case 0x1F170...0x1F189: return 0x61 + v - 0x1F170
+        case 0x1F1E6...0x1F1FF: return 0x61 + v - 0x1F1E6
+        default: return nil
+        }
     }
 
     private static func isMarkOrIgnorable(_ s: Unicode.Scalar) -> Bool {
@@ -416,6 +643,7 @@ private struct GapTracker {
     private var seen: UInt8 = 0
     private var dashes: UInt8 = 0
     private var firstVisibleIsDash = false
+    private var softHyphen = false
 
     private static let apostropheBit: UInt8 = 1, dashBit: UInt8 = 2, newlineBit: UInt8 = 4, spaceBit: UInt8 = 8,
                        otherBit: UInt8 = 16, ignorableBit: UInt8 = 32
@@ -435,8 +663,9 @@ private struct GapTracker {
         case .space: bit = Self.spaceBit
         case .other: bit = Self.otherBit
         case .ignorable: bit = Self.ignorableBit
+        case .softHyphen: bit = Self.ignorableBit; softHyphen = true
         }
-        if kind != .ignorable && seen & ~Self.ignorableBit == 0 { firstVisibleIsDash = kind == .dash }
+        if kind != .ignorable && kind != .softHyphen && seen & ~Self.ignorableBit == 0 { firstVisibleIsDash = kind == .dash }
         seen |= bit
     }
 
@@ -448,6 +677,19 @@ private struct GapTracker {
         // "Jong-\nyol": a dash, then only whitespace containing a line break.
         if firstVisibleIsDash && dashes == 1 && visible & Self.newlineBit != 0
             && visible & (Self.apostropheBit | Self.otherBit) == 0 { return .optional }
+        // "Jong\u{AD}\nsu": a soft hyphen where a word processor broke the line.
+        if softHyphen && visible & Self.newlineBit != 0 && visible & ~(Self.newlineBit | Self.spaceBit) == 0 {
+            return .optional
+        }
         return .separator
+    }
+
+    /// Flag bits for the unit after this gap: the `GapKind` in bits 2–3, and bit 4 when the gap
+    /// is a single dash and nothing else visible ("Jong-su"), which may join parts of a term.
+    @inline(__always) func flags() -> UInt8 {
+        if seen == 0 { return 0 }
+        let kind = resolve()
+        let dashOnly = seen & ~Self.ignorableBit == Self.dashBit && dashes == 1
+        return kind.rawValue << 2 | (kind == .separator && dashOnly ? FoldedText.dashOnlyFlag : 0)
     }
 }

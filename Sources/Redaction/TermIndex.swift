@@ -26,7 +26,9 @@ struct TermIndex: Sendable {
     /// Folded bytes of each pattern (the leak check's edit-distance net reuses them).
     let foldedPatterns: [[UInt8]]
 
-    init(rules: [RedactionRule], mode: FoldMode) throws(RedactionError) {
+    /// - Parameter forceSubstring: match every term inside longer words too (the leak check's net
+    ///   for addresses, URLs and hashtags).
+    init(rules: [RedactionRule], mode: FoldMode, forceSubstring: Bool = false) throws(RedactionError) {
         var folder = Folder(mode: mode)
         var patterns: [TermPattern] = []
         var folded: [[UInt8]] = []
@@ -42,7 +44,7 @@ struct TermIndex: Sendable {
                 for k in 1..<max(f.count, 1) where f.bytes[k] & 0xC0 != 0x80 && f.gap(k) != .none {
                     boundaries.append(k)
                 }
-                patterns.append(TermPattern(rule: index, partBoundaries: boundaries, substring: substring))
+                patterns.append(TermPattern(rule: index, partBoundaries: boundaries, substring: substring || forceSubstring))
                 folded.append(f.bytes)
             }
         }
@@ -66,6 +68,7 @@ struct TermIndex: Sendable {
                 @inline(__always) func cls(_ i: Int) -> UInt8 { flags[i] & 3 }
                 @inline(__always) func gap(_ i: Int) -> UInt8 { (flags[i] >> 2) & 3 }
                 let noBoundary = UnitClass.noBoundary.rawValue
+                let letter = UnitClass.letter.rawValue
                 /// Is there a word boundary between the unit ending at `i` and the one starting at `i`?
                 @inline(__always) func boundary(_ i: Int) -> Bool {
                     if i <= 0 || i >= n { return true }
@@ -80,12 +83,22 @@ struct TermIndex: Sendable {
                     // Separators inside the match: only where the term had one, between CJK units,
                     // or invisible ones (zero-width, soft hyphen, hyphenated line break).
                     if !anyInteriorGap {
+                        // A lone apostrophe or dash between two letters joins the parts of a term
+                        // of 4+ letters written without it, once ("Ch'ŏngjin", "Jong-su" for
+                        // "Chongjin", "Jongsu"); shorter terms keep to their own separators ("I'm" ≠ "Im").
+                        var joinable = end - start >= 4
                         var k = start + 1
                         while k < end {
                             let g = gap(k)
                             if bytes[k] & 0xC0 != 0x80, g == GapKind.apostrophe.rawValue || g == GapKind.separator.rawValue {
                                 let cjk = cls(k - 1) == noBoundary && cls(k) == noBoundary
-                                if !cjk && !pattern.partBoundaries.contains(k - start) { return }
+                                let joined = joinable && (g == GapKind.apostrophe.rawValue || flags[k] & FoldedText.dashOnlyFlag != 0)
+                                    && cls(k - 1) == letter && cls(k) == letter
+                                if !cjk && !pattern.partBoundaries.contains(k - start) {
+                                    // At most one such joint: "J-o-n-g-s-u" is left to the leak check.
+                                    guard joined else { return }
+                                    joinable = false
+                                }
                             }
                             k += 1
                         }

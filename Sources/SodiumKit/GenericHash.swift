@@ -65,3 +65,19 @@ extension GenericHash {
         return out
     }
 }
+
+extension GenericHash {
+    /// Keyed BLAKE2b with a key that is not secret-managed (it is stored in the clear, like the
+    /// audit log's pending-chain seed).
+    public static func keyedHash(_ message: [UInt8], publicKey key: [UInt8], length: Int = 32) throws(SodiumError) -> [UInt8] {
+        try Sodium.ensureInitialized()
+        guard key.count >= Int(crypto_generichash_KEYBYTES_MIN), key.count <= Int(crypto_generichash_KEYBYTES_MAX) else {
+            throw .invalidArgument("BLAKE2b key length out of range")
+        }
+        guard length >= bytesMin, length <= bytesMax else { throw .invalidArgument("BLAKE2b output length out of range") }
+        var out = [UInt8](repeating: 0, count: length)
+        let rc = crypto_generichash(&out, length, message, UInt64(message.count), key, key.count)
+        guard rc == 0 else { throw .invalidArgument("BLAKE2b failed") }
+        return out
+    }
+}

@@ -19,6 +19,8 @@ public enum ProcessHardening {
         _ = setrlimit(RLIMIT_CORE, &zero)
         #endif
         umask(0o077)
+        // A file-size limit makes writes fail with EFBIG (reported, refused) instead of killing us.
+        signal(SIGXFSZ, SIG_IGN)
         installCrashHandlers()
     }
 

@@ -18,6 +18,9 @@ public enum VaultFormat {
     static let sourceSubkey = (id: UInt64(2), context: "SVsource")
     static let ruleSubkey = (id: UInt64(3), context: "SVrules_")
     static let exportSubkey = (id: UInt64(4), context: "SVexport")
+    static let auditMACSubkey = (id: UInt64(5), context: "SVauditM")
+    static let auditSigningSubkey = (id: UInt64(6), context: "SVauditS")
+    static let auditValueSubkey = (id: UInt64(7), context: "SVauditV")
 
     // SECURITY.md §6: associated data prefixes (ASCII, NUL-terminated).
     static func slotAD(vaultID: [UInt8], formatVersion: Int, kind: KeySlotKind, opsLimit: UInt64, memLimit: UInt64, salt: [UInt8]) -> [UInt8] {

@@ -113,6 +113,23 @@ public final class SQLiteVaultStore: VaultStore {
                 );
                 """)
         }
+        // Frozen: the audit log's state (SECURITY.md §13.5).
+        m.registerMigration("v1-audit") { db in
+            try db.execute(sql: """
+                CREATE TABLE audit_state (
+                    singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
+                    log_path TEXT NOT NULL,
+                    public_key BLOB NOT NULL,
+                    head_seq INTEGER NOT NULL,
+                    head_hash BLOB NOT NULL,
+                    auth_seq INTEGER NOT NULL,
+                    auth_hash BLOB NOT NULL,
+                    auth_mac BLOB NOT NULL,
+                    pending_seed BLOB NOT NULL,
+                    pending_count INTEGER NOT NULL
+                );
+                """)
+        }
         return m
     }
 
@@ -293,6 +310,30 @@ public final class SQLiteVaultStore: VaultStore {
             try dbQueue.write { db in
                 try db.execute(sql: "DELETE FROM record_version WHERE record_id = ?", arguments: [recordID])
                 try db.execute(sql: "DELETE FROM record WHERE record_id = ?", arguments: [recordID])
+            }
+        }
+    }
+
+    public func auditState() throws(VaultError) -> AuditState? {
+        let row: Row? = try run { try dbQueue.read { db in try Row.fetchOne(db, sql: "SELECT * FROM audit_state WHERE singleton = 1") } }
+        guard let row else { return nil }
+        guard let path = Column.text(row, "log_path"), let pk = Column.blob(row, "public_key"),
+              let hs = Column.int(row, "head_seq"), let hh = Column.blob(row, "head_hash"),
+              let aseq = Column.int(row, "auth_seq"), let ah = Column.blob(row, "auth_hash"), let am = Column.blob(row, "auth_mac"),
+              let ps = Column.blob(row, "pending_seed"), let pc = Column.int(row, "pending_count")
+        else { throw .vaultIntegrity("the audit state row is malformed") }
+        return AuditState(logPath: path, publicKey: pk, headSeq: hs, headHash: hh, authSeq: aseq, authHash: ah,
+                          authMAC: am, pendingSeed: ps, pendingCount: pc)
+    }
+
+    public func saveAuditState(_ s: AuditState) throws(VaultError) {
+        try run {
+            try dbQueue.write { db in
+                try db.execute(sql: """
+                    INSERT OR REPLACE INTO audit_state (singleton, log_path, public_key, head_seq, head_hash, auth_seq,
+                        auth_hash, auth_mac, pending_seed, pending_count) VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """, arguments: [s.logPath, Data(s.publicKey), s.headSeq, Data(s.headHash), s.authSeq, Data(s.authHash),
+                                     Data(s.authMAC), Data(s.pendingSeed), s.pendingCount])
             }
         }
     }

@@ -13,6 +13,19 @@ extension Vault {
 
     /// Adds a source. Aliases are unique, compared case- and accent-insensitively.
     public func addSource(alias rawAlias: String, note: String? = nil) throws(VaultError) -> Source {
+        try audited("source-add", values: ["alias": Array(rawAlias.utf8)], after: { ["source": $0.id] }) { () throws(VaultError) -> Source in
+            try self.insertSource(alias: rawAlias, note: note)
+        }
+    }
+
+    /// `source list`: every source, audited.
+    public func listSources() throws(VaultError) -> (sources: [Source], problems: [VaultError]) {
+        try audited("source-list", after: { ["count": String($0.sources.count)] }) { () throws(VaultError) -> ([Source], [VaultError]) in
+            self.sourcesChecked()
+        }
+    }
+
+    private func insertSource(alias rawAlias: String, note: String?) throws(VaultError) -> Source {
         let alias = try Validation.singleLine(rawAlias, what: "source alias")
         let folded = TextFolding.fold(alias)
         let known = sourcesChecked()
@@ -65,6 +78,12 @@ extension Vault {
 
     /// Adds a record with its first version; returns the new record id.
     public func addRecord(_ new: NewRecord) throws(VaultError) -> String {
+        try audited("add", values: ["title": Array(new.title.utf8)], after: { ["record": $0] }) { () throws(VaultError) -> String in
+            try self.insertRecord(new)
+        }
+    }
+
+    private func insertRecord(_ new: NewRecord) throws(VaultError) -> String {
         let source = try source(alias: new.sourceAlias)
         let title = try Validation.singleLine(new.title, what: "title")
         let tags = try new.tags.map { (t) throws(VaultError) -> String in try Validation.singleLine(t, what: "tag") }
@@ -87,6 +106,12 @@ extension Vault {
 
     /// Adds a new version with a new body; earlier versions are kept. Returns the new version number.
     public func amend(_ idOrPrefix: String, body: String) throws(VaultError) -> (recordID: String, version: Int) {
+        try audited("amend", after: { ["record": $0.recordID, "version": String($0.version)] }) { () throws(VaultError) -> (recordID: String, version: Int) in
+            try self.appendVersion(idOrPrefix, body: body)
+        }
+    }
+
+    private func appendVersion(_ idOrPrefix: String, body: String) throws(VaultError) -> (recordID: String, version: Int) {
         try Validation.body(body)
         let id = try resolveRecordID(idOrPrefix)
         guard let row = try store.record(id) else { throw .noSuchRecord(prefix: idOrPrefix) }
@@ -123,8 +148,20 @@ extension Vault {
         }
     }
 
+    /// Why a record is decrypted: `.display` is audited as `show`; `.publishing` is for layers that
+    /// audit their own operation (redact, export, suggest) before releasing anything.
+    public enum ReadPurpose: Sendable { case display, publishing }
+
     /// One record, decrypted: the latest version, or `version`.
-    public func record(_ idOrPrefix: String, version: Int? = nil) throws(VaultError) -> RecordDetail {
+    public func record(_ idOrPrefix: String, version: Int? = nil, purpose: ReadPurpose = .display) throws(VaultError) -> RecordDetail {
+        guard purpose == .display else { return try readRecord(idOrPrefix, version: version) }
+        return try audited("show", ids: version.map { ["version": String($0)] } ?? [:],
+                           after: { ["record": $0.summary.id, "version": String($0.summary.version)] }) { () throws(VaultError) -> RecordDetail in
+            try self.readRecord(idOrPrefix, version: version)
+        }
+    }
+
+    private func readRecord(_ idOrPrefix: String, version: Int?) throws(VaultError) -> RecordDetail {
         let id = try resolveRecordID(idOrPrefix)
         guard let row = try store.record(id) else { throw .noSuchRecord(prefix: idOrPrefix) }
         // SECURITY.md §3: versions are 1...N without gaps; a missing one means rows were deleted.
@@ -151,6 +188,16 @@ extension Vault {
     /// Latest version of every record, optionally filtered by source alias and tag. Records that
     /// fail authentication are returned as problems; the rest are still listed.
     public func list(sourceAlias: String? = nil, tag: String? = nil) throws(VaultError) -> (records: [RecordSummary], problems: [VaultError]) {
+        var values: [String: [UInt8]] = [:]
+        if let sourceAlias { values["alias"] = Array(sourceAlias.utf8) }
+        if let tag { values["tag"] = Array(tag.utf8) }
+        return try audited("list", values: values, after: { ["count": String($0.records.count), "damaged": String($0.problems.count)] }) {
+            () throws(VaultError) -> (records: [RecordSummary], problems: [VaultError]) in
+            try self.listRecords(sourceAlias: sourceAlias, tag: tag)
+        }
+    }
+
+    private func listRecords(sourceAlias: String?, tag: String?) throws(VaultError) -> (records: [RecordSummary], problems: [VaultError]) {
         let sourceID = try sourceAlias.map { (a) throws(VaultError) -> String in try source(alias: a).id }
         let tagFolded = tag.map(TextFolding.fold)
         let (aliases, sourceProblems) = aliasMap()
@@ -172,6 +219,14 @@ extension Vault {
     /// accent- and width-insensitively. Records are decrypted one at a time; only the matching
     /// summaries are kept.
     public func search(_ query: String) throws(VaultError) -> (records: [RecordSummary], problems: [VaultError]) {
+        try audited("search", values: ["query": Array(query.utf8)],
+                    after: { ["count": String($0.records.count), "damaged": String($0.problems.count)] }) {
+            () throws(VaultError) -> (records: [RecordSummary], problems: [VaultError]) in
+            try self.searchRecords(query)
+        }
+    }
+
+    private func searchRecords(_ query: String) throws(VaultError) -> (records: [RecordSummary], problems: [VaultError]) {
         let needle = TextFolding.fold(query.trimmingCharacters(in: .whitespacesAndNewlines))
         guard !needle.isEmpty else { throw .invalidInput("the search query is empty") }
         let (aliases, sourceProblems) = aliasMap()
@@ -198,9 +253,11 @@ extension Vault {
     /// Deletes a record: its wrapped key and every version (SQLite `secure_delete` zeroes the
     /// freed pages). Returns the full id.
     public func remove(_ idOrPrefix: String) throws(VaultError) -> String {
-        let id = try resolveRecordID(idOrPrefix)
-        try store.deleteRecord(id)
-        return id
+        try audited("rm", after: { ["record": $0] }) { () throws(VaultError) -> String in
+            let id = try self.resolveRecordID(idOrPrefix)
+            try self.store.deleteRecord(id)
+            return id
+        }
     }
 
     public func recordCount() throws(VaultError) -> Int { try store.recordCount() }

@@ -70,6 +70,19 @@ extension Vault {
     /// Stores a rule; returns its id. Refuses an empty value and an identical rule (same kind,
     /// value and variants after folding, same scope).
     public func addRule(_ rule: StoredRule) throws(VaultError) -> String {
+        try audited("rule-add", values: ["term": Array(rule.value.utf8)], after: { ["rule": $0] }) { () throws(VaultError) -> String in
+            try self.insertRule(rule)
+        }
+    }
+
+    /// `rule list`: every rule, audited.
+    public func listRules() throws(VaultError) -> [(id: String, rule: StoredRule)] {
+        try audited("rule-list", after: { ["count": String($0.count)] }) { () throws(VaultError) -> [(id: String, rule: StoredRule)] in
+            try self.rules()
+        }
+    }
+
+    private func insertRule(_ rule: StoredRule) throws(VaultError) -> String {
         var rule = rule
         rule.value = rule.value.trimmingCharacters(in: .whitespacesAndNewlines)
         rule.variants = rule.variants.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
@@ -109,6 +122,12 @@ extension Vault {
 
     /// Deletes a rule by id or unique prefix (4+ characters); returns the full id.
     public func removeRule(_ idOrPrefix: String) throws(VaultError) -> String {
+        try audited("rule-rm", after: { ["rule": $0] }) { () throws(VaultError) -> String in
+            try self.deleteRule(idOrPrefix)
+        }
+    }
+
+    private func deleteRule(_ idOrPrefix: String) throws(VaultError) -> String {
         let p = idOrPrefix.lowercased()
         guard p.count >= 4 else { throw .invalidInput("a rule id needs at least 4 characters") }
         let matches = try store.allItems(.rule).map(\.id).filter { $0.hasPrefix(p) }

@@ -13,6 +13,13 @@ public final class Vault {
     let sourceKey: SecureBytes
     let ruleKey: SecureBytes
     let exportKey: SecureBytes
+    let auditMACKey: SecureBytes
+    let auditValueKey: SecureBytes
+    let auditSigningKey: Ed25519.SigningKey
+    /// Where audited events go (SECURITY.md §13); nil only for library use without an audit log.
+    public internal(set) var auditSink: AuditSink?
+    /// Failed unlock attempts logged since the previous successful unlock.
+    public internal(set) var failedAttemptsSinceLastSession = 0
 
     private init(store: any VaultStore, directory: String, vaultID: [UInt8], masterKey: consuming SecureBytes) throws(VaultError) {
         self.store = store
@@ -34,6 +41,19 @@ public final class Vault {
             try KeyDerivation.deriveSubkey(from: masterKey, subkeyID: VaultFormat.exportSubkey.id,
                                            context: VaultFormat.exportSubkey.context)
         }
+        self.auditMACKey = try Self.sodium {
+            try KeyDerivation.deriveSubkey(from: masterKey, subkeyID: VaultFormat.auditMACSubkey.id,
+                                           context: VaultFormat.auditMACSubkey.context)
+        }
+        self.auditValueKey = try Self.sodium {
+            try KeyDerivation.deriveSubkey(from: masterKey, subkeyID: VaultFormat.auditValueSubkey.id,
+                                           context: VaultFormat.auditValueSubkey.context)
+        }
+        let seed = try Self.sodium {
+            try KeyDerivation.deriveSubkey(from: masterKey, subkeyID: VaultFormat.auditSigningSubkey.id,
+                                           context: VaultFormat.auditSigningSubkey.context)
+        }
+        self.auditSigningKey = try Self.sodium { try Ed25519.SigningKey(seed: seed) }
         self.masterKey = masterKey
     }
 
@@ -52,6 +72,7 @@ public final class Vault {
     /// any point leaves either no vault or a complete one.
     public static func create(
         directory: String, passphrase: borrowing SecureBytes, profile: KDFProfile,
+        audit: AuditSink? = nil, auditLogPath: String? = nil,
         showRecoveryKey: (String) throws -> Void
     ) throws(VaultError) -> Vault {
         guard passphrase.count > 0 else { throw .invalidInput("the passphrase is empty") }
@@ -82,6 +103,13 @@ public final class Vault {
             let staging = try SQLiteVaultStore(path: temp, create: true)
             try staging.initialize(header: VaultHeader(formatVersion: version, vaultID: vaultID),
                                    slots: [passSlot, recSlot])
+            if let audit {
+                // The audit log starts before the vault exists under its real name: a vault is
+                // never usable without one. Its state goes into the staging database.
+                let staged = try Vault(store: staging, directory: directory, vaultID: vaultID, masterKey: try sodium { try masterKey.duplicate() })
+                staged.auditSink = audit
+                try staged.audit(AuditEvent("init", ids: ["kdf": profile.rawValue]))
+            }
             try staging.close()
             chmod(temp, 0o600)
             do { try showRecoveryKey(printable) } catch {
@@ -103,7 +131,9 @@ public final class Vault {
             throw .storage("\(error)")
         }
         let store = try SQLiteVaultStore(path: path, create: false)
-        return try Vault(store: store, directory: directory, vaultID: vaultID, masterKey: masterKey)
+        let vault = try Vault(store: store, directory: directory, vaultID: vaultID, masterKey: masterKey)
+        vault.auditSink = audit
+        return vault
     }
 
     /// Name prefix of a database being created; a leftover one (killed `init`) is removed by the next `init`.
@@ -114,8 +144,9 @@ public final class Vault {
         if fd >= 0 { _ = fsync(fd); close(fd) }
     }
 
-    /// Unlocks with the passphrase slot.
-    public static func unlock(directory: String, passphrase: borrowing SecureBytes) throws(VaultError) -> Vault {
+    /// Unlocks with the passphrase slot. With an audit sink, a failed attempt is logged and a
+    /// successful one is logged before the vault is returned.
+    public static func unlock(directory: String, passphrase: borrowing SecureBytes, audit: AuditSink? = nil) throws(VaultError) -> Vault {
         let (store, header) = try openStore(directory)
         guard let slot = try store.keySlot(.passphrase) else { throw .noSuchKeySlot("this vault has no passphrase slot") }
         try KDFBounds.check(algorithm: slot.kdfAlgorithm, opsLimit: slot.opsLimit, memLimit: slot.memLimit,
@@ -129,12 +160,16 @@ public final class Vault {
         } catch {
             throw .kdfParametersOutOfBounds("libsodium refused the key slot's parameters")
         }
-        let master = try unwrapMasterKey(slot, kek: kek, header: header, failure: .wrongPassphrase)
-        return try Vault(store: store, directory: directory, vaultID: header.vaultID, masterKey: master)
+        let master: SecureBytes
+        do { master = try unwrapMasterKey(slot, kek: kek, header: header, failure: .wrongPassphrase) } catch {
+            if error == .wrongPassphrase { audit?.failedUnlock(store: store, vaultID: header.vaultID, method: "passphrase") }
+            throw error
+        }
+        return try attach(try Vault(store: store, directory: directory, vaultID: header.vaultID, masterKey: master), audit, "passphrase")
     }
 
     /// Unlocks with the recovery slot; `typedKey` is the recovery key as the person typed it.
-    public static func unlock(directory: String, recoveryKey typedKey: borrowing SecureBytes) throws(VaultError) -> Vault {
+    public static func unlock(directory: String, recoveryKey typedKey: borrowing SecureBytes, audit: AuditSink? = nil) throws(VaultError) -> Vault {
         let key = try RecoveryKey.decode(typedKey)
         let (store, header) = try openStore(directory)
         guard let slot = try store.keySlot(.recovery) else { throw .noSuchKeySlot("this vault has no recovery key slot") }
@@ -142,8 +177,23 @@ public final class Vault {
             throw .vaultIntegrity("the recovery key slot is malformed")
         }
         let kek = try recoveryKEK(key, salt: slot.salt)
-        let master = try unwrapMasterKey(slot, kek: kek, header: header, failure: .wrongRecoveryKey)
-        return try Vault(store: store, directory: directory, vaultID: header.vaultID, masterKey: master)
+        let master: SecureBytes
+        do { master = try unwrapMasterKey(slot, kek: kek, header: header, failure: .wrongRecoveryKey) } catch {
+            if error == .wrongRecoveryKey { audit?.failedUnlock(store: store, vaultID: header.vaultID, method: "recovery") }
+            throw error
+        }
+        return try attach(try Vault(store: store, directory: directory, vaultID: header.vaultID, masterKey: master), audit, "recovery")
+    }
+
+    private static func attach(_ vault: Vault, _ audit: AuditSink?, _ method: String) throws(VaultError) -> Vault {
+        guard let audit else { return vault }
+        vault.auditSink = audit
+        do { vault.failedAttemptsSinceLastSession = try audit.unlocked(vault, method: method) } catch let e as VaultError {
+            throw e
+        } catch {
+            throw .auditUnavailable("\(error)")
+        }
+        return vault
     }
 
     /// Opens the store and validates the header without unlocking (also used by `status`).

@@ -39,6 +39,10 @@ public enum VaultError: Error, Equatable, Sendable {
     case ambiguousRuleID(prefix: String, matches: Int)
     /// A rule or export provenance entry failed authentication.
     case itemIntegrity(kind: String, id: String)
+    /// The audit log cannot be written or does not match the vault: the operation is refused.
+    case auditUnavailable(String)
+    /// The audit log was modified, truncated or rolled back (found at unlock or by verify).
+    case auditTampered(String)
     /// The vault's structure is damaged (header or key slot rows malformed).
     case vaultIntegrity(String)
     /// Bad user input (empty testimony, not UTF-8, bad date, …); the message says which.

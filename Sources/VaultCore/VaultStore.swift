@@ -69,6 +69,10 @@ public protocol VaultStore: AnyObject {
     func deleteRecord(_ recordID: String) throws(VaultError)
     func recordCount() throws(VaultError) -> Int
 
+    /// The audit log's state (SECURITY.md §13.5); nil for a vault that has none yet.
+    func auditState() throws(VaultError) -> AuditState?
+    func saveAuditState(_ state: AuditState) throws(VaultError)
+
     func insertItem(_ kind: SealedItemKind, _ row: SealedItemRow) throws(VaultError)
     func allItems(_ kind: SealedItemKind) throws(VaultError) -> [SealedItemRow]
     /// Deletes one item; false if there was none with that id.

@@ -2,7 +2,7 @@ import Foundation
 
 /// Runs the built `sourcevault` binary against a throwaway vault. The passphrase is passed on
 /// file descriptor 3 from a file in the test's own temporary directory, as `--passphrase-fd 3`.
-final class CLI {
+final class CLI: @unchecked Sendable {
     struct Failure: Error, CustomStringConvertible { var message: String; var description: String { message } }
 
     struct Result {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Audit
 import Foundation
 import SodiumKit
 import VaultCore
@@ -15,6 +16,9 @@ struct InitCommand: ParsableCommand {
 
     @Option(name: .long, help: ArgumentHelp("Read the new passphrase from the first line of this file descriptor.", valueName: "N"))
     var passphraseFd: Int32?
+
+    @Option(name: .long, help: ArgumentHelp("Keep the audit log here (for example on another device) instead of DIR/audit.log.", valueName: "PATH"))
+    var auditLog: String?
 
     func validate() throws {
         guard KDFProfile(rawValue: kdf) != nil else {
@@ -35,8 +39,16 @@ struct InitCommand: ParsableCommand {
             guard first.constantTimeEquals(again) else { throw CLIError.usage("the passphrases do not match; nothing was created") }
             passphrase = first
         }
-        _ = try Vault.create(directory: dir, passphrase: passphrase, profile: profile) { recovery in
-            try Output.lineOrThrow("Recovery key: \(recovery)")
+        let logPath = auditLog.map { VaultOptions.absolute($0) } ?? (dir as NSString).appendingPathComponent(AuditLog.defaultFileName)
+        let audit = AuditLog(newLogPath: logPath)
+        do {
+            _ = try Vault.create(directory: dir, passphrase: passphrase, profile: profile, audit: audit) { recovery in
+                try Output.lineOrThrow("Recovery key: \(recovery)")
+            }
+        } catch {
+            // No vault came of it: the log we started belongs to nothing.
+            if audit.createdLog && !FileManager.default.fileExists(atPath: Vault.databasePath(in: dir)) { unlink(logPath) }
+            throw error
         }
         if profile == .test {
             Output.info("""
@@ -44,7 +56,7 @@ struct InitCommand: ParsableCommand {
                 with a copy of this vault can try passphrases very fast. Use it only for test suites.
                 """)
         }
-        Output.info("Created vault at \(dir) (Argon2id: \(profile.opsLimit) passes, \(profile.memLimit >> 10) KiB).")
+        Output.info("Created vault at \(dir) (Argon2id: \(profile.opsLimit) passes, \(profile.memLimit >> 10) KiB); audit log at \(logPath).")
         Output.info("Write the recovery key on paper and keep it away from this device: it is shown only once and opens the vault without the passphrase.")
     }
 }

@@ -29,7 +29,7 @@ enum LeakReport {
     /// One line per leak on stderr: rule id, record line and kind, never the term.
     static func print(_ leaks: [Leak]) {
         for l in leaks.sorted(by: { ($0.line, $0.ruleID) < ($1.line, $1.ruleID) }) {
-            let hint = (l.kind == .confusableSkeleton || l.kind == .editDistance1)
+            let hint = (l.kind == .confusableSkeleton || l.kind == .editDistance1 || l.kind == .insideToken)
                 ? " (a near miss: if it is a different word, accept it with --accept \(l.ruleID):\(l.line))" : ""
             Output.info("  rule \(l.ruleID) line \(l.line): \(l.kind.rawValue)\(hint)")
         }
@@ -47,7 +47,7 @@ struct RedactCommand: ParsableCommand {
 
     func run() throws {
         let v = try unlock.unlock(vault)
-        let p = try Exporter.prepare(vault: v, id: id, version: select.version, selection: try select.selection())
+        let p = try Exporter.preview(vault: v, id: id, version: select.version, selection: try select.selection())
         Output.line(Output.terminalSafe(p.text, multiline: true))
         Output.line("--- record \(p.recordID) version \(p.version), lines \(p.firstLine)-\(p.lastLine): \(p.findings.count) redactions")
         var byRule: [String: (label: String, count: Int, lines: [Int])] = [:]
@@ -95,17 +95,9 @@ struct ExportCommand: ParsableCommand {
     func run() throws {
         let v = try unlock.unlock(vault)
         let fmt = ExportFormat(rawValue: format)!
-        let p = try Exporter.prepare(vault: v, id: id, version: select.version, selection: try select.selection(), accept: accept)
-        guard p.leaks.isEmpty else {
-            throw PublishingError.leaksFound(p.leaks)
-        }
-        let bytes = try Exporter.render(p, format: fmt)
-        if let out {
-            try OutputFile.write(bytes, to: out, overwrite: overwrite)
-        } else {
-            FileHandle.standardOutput.write(Data(bytes))
-        }
-        try Exporter.recordProvenance(vault: v, p, format: fmt, output: bytes)
+        let (p, bytes) = try Exporter.export(vault: v, id: id, version: select.version, selection: try select.selection(),
+                                             accept: accept, format: fmt, out: out, overwrite: overwrite)
+        if out == nil { FileHandle.standardOutput.write(Data(bytes)) }
         if out != nil {
             Output.info("Exported record \(p.recordID) version \(p.version), lines \(p.firstLine)-\(p.lastLine): \(p.findings.count) redactions.")
         }
@@ -122,9 +114,7 @@ struct SuggestCommand: ParsableCommand {
 
     func run() throws {
         let v = try unlock.unlock(vault)
-        let r = try v.record(id)
-        let rules = try RuleCompiler.compile(try v.rules(forRecord: r.summary.id, sourceID: r.summary.metadata.source))
-        for s in suggest(r.body, rules: rules) {
+        for s in try Exporter.suggestions(vault: v, id: id) {
             Output.line(Output.terminalSafe("line \(s.line)  \(s.kind.rawValue)  \(s.suggestedLabel)  \(s.text)"))
         }
     }

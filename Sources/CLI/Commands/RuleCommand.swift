@@ -99,7 +99,7 @@ struct RuleCommand: ParsableCommand {
 
         func run() throws {
             let v = try unlock.unlock(vault)
-            let aliases = Dictionary(try v.sources().map { ($0.id, $0.alias) }, uniquingKeysWith: { a, _ in a })
+            let aliases = Dictionary(v.sourcesChecked().sources.map { ($0.id, $0.alias) }, uniquingKeysWith: { a, _ in a })
             func scope(_ s: RuleScope) -> String {
                 switch s {
                 case .vault: "all records"
@@ -107,7 +107,7 @@ struct RuleCommand: ParsableCommand {
                 case .record(let id): "record " + id
                 }
             }
-            let rules = try v.rules()
+            let rules = try v.listRules()
             if json {
                 try Output.json(rules.map { r in
                     Item(id: r.id, kind: r.rule.kind.rawValue, value: r.rule.value, variants: r.rule.variants,

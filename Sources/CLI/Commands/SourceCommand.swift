@@ -35,12 +35,14 @@ struct SourceCommand: ParsableCommand {
 
         func run() throws {
             let v = try unlock.unlock(vault)
-            let sources = try v.sources()
+            let (sources, problems) = try v.listSources()
             if json {
                 try Output.json(sources.map { Item(id: $0.id, alias: $0.alias, note: $0.note, created: $0.created) })
             } else {
                 for s in sources { Output.line("\(s.id)  \(Output.terminalSafe(s.alias))") }
             }
+            for p in problems { _ = ErrorReporter.report(p) }
+            if !problems.isEmpty { throw CLIError.alreadyReported(ExitStatus.integrity) }
         }
     }
 }

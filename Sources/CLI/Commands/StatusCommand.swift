@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import VaultCore
 
 struct StatusCommand: ParsableCommand {
@@ -20,5 +21,11 @@ struct StatusCommand: ParsableCommand {
         Output.line("format: \(header.formatVersion)")
         Output.line("records: \(try store.recordCount())")
         Output.line(ways.isEmpty ? "can be opened: no (no key slots)" : "can be opened: yes, with \(ways.joined(separator: " or "))")
+        if let audit = try store.auditState() {
+            let present = FileManager.default.fileExists(atPath: audit.logPath)
+            Output.line("audit log: \(audit.logPath) (\(audit.headSeq) entries recorded\(present ? "" : "; MISSING — commands are refused until 'audit recover'"))")
+        } else {
+            Output.line("audit log: none (start one with 'sourcevault audit recover')")
+        }
     }
 }

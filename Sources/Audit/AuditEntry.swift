@@ -1,0 +1,151 @@
+import Foundation
+import SodiumKit
+
+/// One line of the audit log (SECURITY.md §13.2):
+/// `SVA1 TAB seq TAB time TAB action TAB outcome TAB attrs TAB prev TAB auth [TAB sig] LF`.
+/// Only the characters `[0-9a-z:=,.TZ-]` occur in fields, so no value can break a line or forge a field.
+public struct AuditEntry: Sendable, Equatable {
+    public enum Auth: Sendable, Equatable {
+        /// Written by an unlocked process: keyed BLAKE2b under the audit MAC key.
+        case mac([UInt8])
+        /// Written before unlock (a failed attempt): keyed with the pending-chain seed.
+        case pending([UInt8])
+    }
+
+    public var seq: Int64
+    public var time: String
+    public var action: String
+    public var outcome: String
+    /// Sorted `key=value` pairs.
+    public var attrs: [(key: String, value: String)]
+    public var prev: [UInt8]
+    public var auth: Auth
+    public var signature: [UInt8]?
+
+    public static let magic = "SVA1"
+
+    public init(seq: Int64, time: String, action: String, outcome: String, attrs: [(key: String, value: String)],
+                prev: [UInt8], auth: Auth, signature: [UInt8]? = nil) {
+        self.seq = seq; self.time = time; self.action = action; self.outcome = outcome
+        self.attrs = attrs.sorted { $0.key < $1.key }; self.prev = prev; self.auth = auth; self.signature = signature
+    }
+
+    public static func == (a: AuditEntry, b: AuditEntry) -> Bool {
+        a.body == b.body && a.auth == b.auth && a.signature == b.signature
+    }
+
+    /// The authenticated part: everything up to and including `prev`.
+    public var body: [UInt8] {
+        let attrText = attrs.isEmpty ? "-" : attrs.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
+        return Array([Self.magic, String(seq), time, action, outcome, attrText, Hex.encode(prev)].joined(separator: "\t").utf8)
+    }
+
+    /// BLAKE2b-256 of `body` TAB `auth`: what the next entry's `prev` and signatures refer to.
+    /// It covers the MAC too, so a changed MAC breaks the chain even for a public-key verifier.
+    public var hash: [UInt8] { (try? GenericHash.hash(chained, length: 32)) ?? [] }
+
+    /// `body`, a TAB and the auth field.
+    public var chained: [UInt8] {
+        var out = body
+        out.append(0x09)
+        switch auth {
+        case .mac(let m): out += Array("m:".utf8) + Array(Hex.encode(m).utf8)
+        case .pending(let m): out += Array("p:".utf8) + Array(Hex.encode(m).utf8)
+        }
+        return out
+    }
+
+    /// The full line, with its newline.
+    public var line: [UInt8] {
+        var out = chained
+        if let signature { out.append(0x09); out += Array("s:".utf8) + Array(Hex.encode(signature).utf8) }
+        out.append(0x0A)
+        return out
+    }
+
+    /// Parses one line (without its newline). Nil if it is not a well-formed entry.
+    public static func parse(_ line: ArraySlice<UInt8>) -> AuditEntry? {
+        let fields = line.split(separator: 0x09, omittingEmptySubsequences: false)
+        guard fields.count == 8 || fields.count == 9, String(decoding: fields[0], as: UTF8.self) == magic else { return nil }
+        for (i, f) in fields.enumerated().dropFirst() where !f.allSatisfy(i == 2 ? allowedInTime : allowed) { return nil }
+        guard let seq = Int64(String(decoding: fields[1], as: UTF8.self)), seq >= 1,
+              let prev = Hex.decode(fields[6]), prev.count == 32 else { return nil }
+        let time = String(decoding: fields[2], as: UTF8.self)
+        let action = String(decoding: fields[3], as: UTF8.self)
+        let outcome = String(decoding: fields[4], as: UTF8.self)
+        guard !action.isEmpty, !outcome.isEmpty else { return nil }
+        var attrs: [(key: String, value: String)] = []
+        let attrText = String(decoding: fields[5], as: UTF8.self)
+        if attrText != "-" {
+            for pair in attrText.split(separator: ",", omittingEmptySubsequences: false) {
+                let kv = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+                guard kv.count == 2, !kv[0].isEmpty, !kv[1].isEmpty else { return nil }
+                attrs.append((String(kv[0]), String(kv[1])))
+            }
+            guard attrs.map(\.key) == attrs.map(\.key).sorted() else { return nil }
+        }
+        let authField = fields[7]
+        guard authField.count == 66, let mac = Hex.decode(authField.dropFirst(2)), mac.count == 32 else { return nil }
+        let auth: Auth
+        switch (authField.first, authField.dropFirst().first) {
+        case (UInt8(ascii: "m")?, UInt8(ascii: ":")?): auth = .mac(mac)
+        case (UInt8(ascii: "p")?, UInt8(ascii: ":")?): auth = .pending(mac)
+        default: return nil
+        }
+        var signature: [UInt8]?
+        if fields.count == 9 {
+            let s = fields[8]
+            guard s.count == 130, s.prefix(2).elementsEqual("s:".utf8), let sig = Hex.decode(s.dropFirst(2)) else { return nil }
+            signature = sig
+        }
+        let entry = AuditEntry(seq: seq, time: time, action: action, outcome: outcome, attrs: attrs, prev: prev,
+                               auth: auth, signature: signature)
+        // Reject anything that would not re-encode to the same bytes (e.g. "007" as a sequence number).
+        guard entry.line.dropLast().elementsEqual(line) else { return nil }
+        return entry
+    }
+
+    /// Fields other than the time: lowercase letters, digits and `:=,.-`.
+    private static func allowed(_ b: UInt8) -> Bool {
+        (48...57).contains(b) || (97...122).contains(b) || b == UInt8(ascii: ":") || b == UInt8(ascii: "=")
+            || b == UInt8(ascii: ",") || b == UInt8(ascii: ".") || b == UInt8(ascii: "-")
+    }
+
+    /// The time field: `YYYY-MM-DDTHH:MM:SSZ`.
+    private static func allowedInTime(_ b: UInt8) -> Bool {
+        (48...57).contains(b) || b == UInt8(ascii: "-") || b == UInt8(ascii: ":") || b == UInt8(ascii: "T") || b == UInt8(ascii: "Z")
+    }
+
+    public func attr(_ key: String) -> String? { attrs.first { $0.key == key }?.value }
+}
+
+/// Lowercase hex.
+public enum Hex {
+    public static func encode(_ bytes: [UInt8]) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var out = [UInt8]()
+        out.reserveCapacity(bytes.count * 2)
+        for b in bytes { out.append(digits[Int(b >> 4)]); out.append(digits[Int(b & 15)]) }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    public static func decode<S: Collection>(_ s: S) -> [UInt8]? where S.Element == UInt8 {
+        guard s.count % 2 == 0 else { return nil }
+        var out = [UInt8]()
+        out.reserveCapacity(s.count / 2)
+        var hi: UInt8 = 0, odd = false
+        for c in s {
+            let v: UInt8
+            switch c {
+            case 48...57: v = c - 48
+            case 97...102: v = c - 87
+            default: return nil
+            }
+            if odd { out.append(hi << 4 | v) } else { hi = v }
+            odd.toggle()
+        }
+        return out
+    }
+
+    public static func decode(_ s: String) -> [UInt8]? { decode(Array(s.utf8)) }
+}

@@ -1,0 +1,213 @@
+import ArgumentParser
+import Audit
+import Foundation
+import VaultCore
+
+struct AuditCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "audit",
+        abstract: "The tamper-evident audit log of every access (it holds no names, titles or search terms).",
+        subcommands: [Verify.self, Show.self, Checkpoint.self, PublicKey.self, CheckValue.self, Recover.self])
+
+    /// Reads the log and the vault's record of it, without unlocking.
+    static func load(_ vault: VaultOptions) throws -> (store: any VaultStore, header: VaultHeader, state: AuditState, log: [UInt8]) {
+        let (store, header) = try Vault.openStore(vault.directory)
+        guard let state = try store.auditState() else {
+            throw VaultError.auditUnavailable("this vault has no audit log yet; start one with 'sourcevault audit recover'")
+        }
+        guard let data = FileManager.default.contents(atPath: state.logPath) else {
+            throw VaultError.auditUnavailable("the audit log \(state.logPath) is missing or unreadable")
+        }
+        return (store, header, state, Array(data))
+    }
+
+    static func unlockRequested(_ u: UnlockOptions) -> Bool { u.passphraseFd != nil || u.recoveryKeyFd != nil }
+
+    struct Verify: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "verify",
+            abstract: "Check the log's chain, signatures and length against the vault (and a checkpoint). With --passphrase-fd or --full, also every MAC.")
+        @OptionGroup var vault: VaultOptions
+        @OptionGroup var unlock: UnlockOptions
+        @Option(name: .long, help: ArgumentHelp("Verify signatures with this public key (hex) instead of the one stored in the vault.", valueName: "KEY"))
+        var publicKey: String?
+        @Option(name: .long, help: ArgumentHelp("A checkpoint from 'audit checkpoint': the log must extend it.", valueName: "FILE"))
+        var checkpoint: String?
+        @Flag(name: .long, help: "Unlock (passphrase prompt) to check every MAC and the failed-attempt chain too.")
+        var full = false
+
+        func run() throws {
+            let (store, header, state, log) = try AuditCommand.load(vault)
+            var key = state.publicKey
+            if let publicKey {
+                guard let k = Hex.decode(publicKey.lowercased()), k.count == 32 else {
+                    throw CLIError.usage("--public-key takes the 64 hex characters printed by 'audit pubkey'")
+                }
+                key = k
+            }
+            var cp: AuditCheckpoint?
+            if let checkpoint {
+                guard let text = FileManager.default.contents(atPath: checkpoint).map({ String(decoding: $0, as: UTF8.self) }),
+                      let parsed = AuditCheckpoint.parse(text) else {
+                    throw CLIError.usage("that checkpoint file is unreadable or not a SourceVault audit checkpoint")
+                }
+                cp = parsed
+            }
+            var unlocked: Vault?
+            if full || AuditCommand.unlockRequested(unlock) {
+                // Unlock without appending first: the verdict is about the log as found.
+                unlocked = try unlock.unlock(vault, requireAuditLog: false)
+            }
+            let t0 = Date()
+            let report = AuditVerifier.verify(log: log, vaultID: header.vaultID, publicKey: key, state: state,
+                                              vault: unlocked, checkpoint: cp)
+            let seconds = Date().timeIntervalSince(t0)
+            let attrs: [String: String] = ["entries": String(report.entries.count), "checkpoint": cp == nil ? "no" : "yes"]
+            // The verification is logged, but a log that failed it is left exactly as found: it is evidence.
+            if report.ok {
+                if let v = unlocked {
+                    v.attachAudit(AuditLog())
+                    try v.audit(AuditEvent("audit-verify", ids: attrs))
+                } else {
+                    try? AuditLog.recordUnauthenticated(store: store, vaultID: header.vaultID, action: "audit-verify",
+                                                         outcome: "ok", attrs: attrs.map { ($0.key, $0.value) })
+                }
+            }
+            for n in report.notes { Output.info("note: \(n)") }
+            if let p = report.problem {
+                throw CLIError.auditFailed("audit log verification FAILED\(p.seq.map { " at entry \($0)" } ?? ""): \(p.failure.rawValue) — \(p.detail)")
+            }
+            let rate = seconds > 0 ? Int(Double(report.entries.count) / seconds) : 0
+            Output.line("OK: \(report.entries.count) entries verified (chain\(report.macsChecked ? ", MACs" : "")\(report.signedThrough > 0 ? ", signatures through entry \(report.signedThrough)" : "")\(cp != nil ? ", extends the checkpoint" : "")) in \(String(format: "%.3f", seconds)) s (\(rate) entries/s)")
+        }
+    }
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "show",
+            abstract: "List log entries. With --passphrase-fd (or --resolve), record ids are shown with their titles.")
+        @OptionGroup var vault: VaultOptions
+        @OptionGroup var unlock: UnlockOptions
+        @Flag(name: .long, help: "JSON output.") var json = false
+        @Option(name: .long, help: ArgumentHelp("Only entries on or after this day.", valueName: "YYYY-MM-DD")) var since: String?
+        @Flag(name: .long, help: "Unlock (passphrase prompt) to show titles beside record ids.") var resolve = false
+
+        struct Item: Encodable {
+            var seq: Int64; var time: String; var action: String; var outcome: String
+            var attributes: [String: String]; var signed: Bool; var beforeUnlock: Bool; var title: String?
+        }
+
+        func validate() throws {
+            if let since, since.count != 10 || Int(since.prefix(4)) == nil { throw ValidationError("--since takes YYYY-MM-DD") }
+        }
+
+        func run() throws {
+            let (_, _, _, log) = try AuditCommand.load(vault)
+            var titles: [String: String] = [:]
+            if resolve || AuditCommand.unlockRequested(unlock) {
+                let v = try unlock.unlock(vault)
+                for r in try v.list().records { titles[r.id] = r.metadata.title }
+                try v.audit(AuditEvent("audit-show", ids: ["resolved": "yes"]))
+            }
+            var items: [Item] = []
+            for line in log.split(separator: 0x0A) {
+                guard let e = AuditEntry.parse(line) else { continue }
+                if let since, e.time < since { continue }
+                var attrs: [String: String] = [:]
+                for a in e.attrs { attrs[a.key] = a.value }
+                let beforeUnlock: Bool
+                if case .pending = e.auth { beforeUnlock = true } else { beforeUnlock = false }
+                items.append(Item(seq: e.seq, time: e.time, action: e.action, outcome: e.outcome, attributes: attrs,
+                                  signed: e.signature != nil, beforeUnlock: beforeUnlock, title: attrs["record"].flatMap { titles[$0] }))
+            }
+            if json { try Output.json(items); return }
+            for i in items {
+                let attrs = i.attributes.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+                var line = "\(i.seq)  \(i.time)  \(i.action)  \(i.outcome)  \(attrs)"
+                if let t = i.title { line += "  \"\(t)\"" }
+                if i.beforeUnlock { line += "  (before unlock)" }
+                Output.line(Output.terminalSafe(line))
+            }
+        }
+    }
+
+    struct Checkpoint: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "checkpoint",
+            abstract: "Print a signed statement of the log's size and head to keep elsewhere (paper, an editor's phone).")
+        @OptionGroup var vault: VaultOptions
+        @OptionGroup var unlock: UnlockOptions
+
+        func run() throws {
+            let v = try unlock.unlock(vault)
+            try v.audit(AuditEvent("audit-checkpoint"))
+            guard let state = try v.store.auditState() else { throw AuditLog.noLogError }
+            let cp = AuditCheckpoint(vaultID: v.vaultID, size: state.headSeq, head: state.headHash, time: AuditLogClock.now(),
+                                     signature: try v.auditSign(AuditChain.checkpointMessage(vaultID: v.vaultID, size: state.headSeq, head: state.headHash)))
+            FileHandle.standardOutput.write(Data(cp.text.utf8))
+        }
+    }
+
+    struct PublicKey: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "pubkey", abstract: "Print the log's Ed25519 public key (hex), to verify it without the passphrase.")
+        @OptionGroup var vault: VaultOptions
+
+        func run() throws {
+            let (store, _) = try Vault.openStore(vault.directory)
+            guard let state = try store.auditState() else { throw AuditLog.noLogError }
+            Output.line(Hex.encode(state.publicKey))
+        }
+    }
+
+    struct CheckValue: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "check-value",
+            abstract: "Was this value (a query, title, alias, term, export path) ever used? Reads it from standard input, never argv.")
+        @OptionGroup var vault: VaultOptions
+        @OptionGroup var unlock: UnlockOptions
+
+        func run() throws {
+            let v = try unlock.unlock(vault)
+            let value = try SensitiveArgument.resolve("-", prompt: "", what: "value")
+            let needle = "h:" + Hex.encode(try v.auditValueHash(Array(value.utf8)))
+            let (_, _, _, log) = try AuditCommand.load(vault)
+            var hits = 0
+            for line in log.split(separator: 0x0A) {
+                guard let e = AuditEntry.parse(line) else { continue }
+                for a in e.attrs where a.value == needle {
+                    hits += 1
+                    Output.line("\(e.seq)  \(e.time)  \(e.action)  \(e.outcome)  as \(a.key)")
+                }
+            }
+            try v.audit(AuditEvent("audit-check-value", ids: ["count": String(hits)]))
+            if hits == 0 { Output.line("not found: that value appears in no entry of this log") }
+        }
+    }
+
+    struct Recover: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "recover",
+            abstract: "Start a new audit log when the old one is missing (or, with --replace, damaged). Logged as the new log's first entry.")
+        @OptionGroup var vault: VaultOptions
+        @OptionGroup var unlock: UnlockOptions
+        @Option(name: .long, help: ArgumentHelp("Start the new log here instead of where the old one was.", valueName: "PATH"))
+        var auditLog: String?
+        @Flag(name: .long, help: "Move an existing (damaged) log aside instead of refusing.") var replace = false
+
+        func run() throws {
+            let v = try unlock.unlock(vault, requireAuditLog: false)
+            let (path, anchor) = try AuditLog().recover(vault: v, path: auditLog.map { VaultOptions.absolute($0) }, replace: replace)
+            Output.info("Started a new audit log at \(path)\(anchor > 0 ? "; it continues from entry \(anchor) of the lost log, whose entries are not in it" : "").")
+        }
+    }
+}
+
+enum AuditLogClock {
+    static func now() -> String {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime]
+        f.timeZone = TimeZone(identifier: "UTC")
+        return f.string(from: Date())
+    }
+}

@@ -1,0 +1,135 @@
+import Foundation
+import SodiumKit
+
+/// How an audited operation ended (SECURITY.md §13).
+public enum AuditOutcome: Sendable, Equatable {
+    case ok
+    /// A wrong passphrase or recovery key.
+    case denied
+    /// Failed with this class: `notfound`, `integrity`, `invalid`, `storage`, `leak`.
+    case failed(String)
+
+    public var text: String {
+        switch self {
+        case .ok: "ok"
+        case .denied: "denied"
+        case .failed(let c): "failed:" + c
+        }
+    }
+
+    static func failure(_ e: Error) -> AuditOutcome {
+        switch e as? VaultError {
+        case .noSuchRecord?, .ambiguousRecordID?, .noSuchVersion?, .noSuchSource?, .noSuchRule?, .ambiguousRuleID?:
+            return .failed("notfound")
+        case .recordIntegrity?, .sourceIntegrity?, .itemIntegrity?, .vaultIntegrity?, .kdfParametersOutOfBounds?:
+            return .failed("integrity")
+        case .invalidInput?, .duplicateSource?:
+            return .failed("invalid")
+        default:
+            return .failed("error")
+        }
+    }
+}
+
+/// One audited operation. `ids` are opaque (record, rule, source ids, counts, versions); `values`
+/// are sensitive (queries, titles, aliases, terms, paths, excerpts) and are written to the log only
+/// as keyed hashes.
+public struct AuditEvent: Sendable {
+    public var action: String
+    public var outcome: AuditOutcome
+    public var ids: [String: String]
+    public var values: [String: [UInt8]]
+
+    public init(_ action: String, outcome: AuditOutcome = .ok, ids: [String: String] = [:], values: [String: [UInt8]] = [:]) {
+        self.action = action; self.outcome = outcome; self.ids = ids; self.values = values
+    }
+}
+
+/// Where audited events go. Implemented by the audit layer (`Sources/Audit`); the vault calls it
+/// at every operation so no command can forget to. `record` must make the entry durable before it
+/// returns; if it throws, the vault refuses the operation before releasing any plaintext.
+public protocol AuditSink: AnyObject {
+    /// A failed unlock: no key exists, so the entry is chained with the pending seed (§13.4).
+    func failedUnlock(store: any VaultStore, vaultID: [UInt8], method: String)
+    /// Unlock succeeded. Checks the failed attempts logged since the last session, writes the
+    /// unlock entry and returns how many failed attempts there were. Throws on tampering.
+    func unlocked(_ vault: Vault, method: String) throws -> Int
+    /// Appends an entry for `event`; `sign` asks for a signed head (the command's last entry).
+    func record(_ event: AuditEvent, vault: Vault, sign: Bool) throws
+}
+
+/// The audit log's state kept inside the vault database (SECURITY.md §13.5).
+public struct AuditState: Sendable, Equatable {
+    public var logPath: String
+    public var publicKey: [UInt8]
+    /// Last entry appended, by anyone.
+    public var headSeq: Int64
+    public var headHash: [UInt8]
+    /// Last entry appended by an unlocked process, and a MAC over the pair.
+    public var authSeq: Int64
+    public var authHash: [UInt8]
+    public var authMAC: [UInt8]
+    /// Pending (pre-unlock) chain: current seed and number of entries since `authSeq`.
+    public var pendingSeed: [UInt8]
+    public var pendingCount: Int64
+
+    public init(logPath: String, publicKey: [UInt8], headSeq: Int64, headHash: [UInt8], authSeq: Int64, authHash: [UInt8],
+                authMAC: [UInt8], pendingSeed: [UInt8], pendingCount: Int64) {
+        self.logPath = logPath; self.publicKey = publicKey; self.headSeq = headSeq; self.headHash = headHash
+        self.authSeq = authSeq; self.authHash = authHash; self.authMAC = authMAC
+        self.pendingSeed = pendingSeed; self.pendingCount = pendingCount
+    }
+}
+
+/// Audit keys live in the vault and never leave it: the audit layer asks for MACs, signatures
+/// and value hashes (SECURITY.md §5, §13).
+extension Vault {
+    /// Keyed BLAKE2b-256 under subkey 5 (`SVauditM`): the MAC of an entry, or of the audit state.
+    public func auditMAC(_ message: [UInt8]) throws(VaultError) -> [UInt8] {
+        try Self.sodium { try GenericHash.keyedHash(message, key: auditMACKey, length: 32) }
+    }
+
+    /// Ed25519 signature with the key whose seed is subkey 6 (`SVauditS`).
+    public func auditSign(_ message: [UInt8]) throws(VaultError) -> [UInt8] {
+        try Self.sodium { try auditSigningKey.sign(message) }
+    }
+
+    public var auditPublicKey: [UInt8] { auditSigningKey.publicKey }
+
+    /// Attaches a sink to a vault unlocked without one (`audit verify --full`, `audit recover`:
+    /// the log is checked or restarted first, then the operation is logged).
+    public func attachAudit(_ sink: AuditSink) { auditSink = sink }
+
+    /// Keyed BLAKE2b-256 under subkey 7 (`SVauditV`) of a sensitive value: equal values give equal
+    /// hashes, so `audit check-value` can find them, but the log alone reveals nothing.
+    public func auditValueHash(_ value: [UInt8]) throws(VaultError) -> [UInt8] {
+        try Self.sodium { try GenericHash.keyedHash(value, key: auditValueKey, length: 32) }
+    }
+
+    /// Records an event through the attached sink (no-op without one). Used by layers above the
+    /// vault for operations the vault cannot see (export, redact, audit commands).
+    public func audit(_ event: AuditEvent, sign: Bool = true) throws(VaultError) {
+        guard let auditSink else { return }
+        do { try auditSink.record(event, vault: self, sign: sign) } catch let e as VaultError {
+            throw e
+        } catch {
+            throw .auditUnavailable("\(error)")
+        }
+    }
+
+    /// Runs `body`, then records its outcome. A successful operation whose entry cannot be written
+    /// fails (nothing is returned, so nothing is released); a failed one is recorded best-effort.
+    func audited<T>(_ action: String, ids: [String: String] = [:], values: [String: [UInt8]] = [:],
+                    after: (T) -> [String: String] = { _ in [:] },
+                    _ body: () throws(VaultError) -> T) throws(VaultError) -> T {
+        let result: T
+        do {
+            result = try body()
+        } catch {
+            try? audit(AuditEvent(action, outcome: .failure(error), ids: ids, values: values))
+            throw error
+        }
+        try audit(AuditEvent(action, outcome: .ok, ids: ids.merging(after(result)) { $1 }, values: values))
+        return result
+    }
+}
