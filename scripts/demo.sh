@@ -70,12 +70,32 @@ for word in Magpie Hoery Jong-yol 이종열 "Old Kim" Sanhe Chongjin "Crossing i
   if grep -rqa -- "$word" "$SOURCEVAULT_DIR"; then echo "FOUND $word  <-- leak"; exit 1; else echo "not found: $word"; fi
 done
 
+step "The audit log: every access leaves a trace, and the trace holds no names"
+show "list   (someone tries a guess)"; "$BIN" list --passphrase-fd 3 3< <(printf 'a guess\n') || true
+show "audit show | tail -5   (no passphrase needed: the log holds no secrets)"; "$BIN" audit show | tail -5
+show "list   (the next unlock reports the failed attempt)"; sv list >/dev/null
+show audit verify; "$BIN" audit verify
+show "audit checkpoint > checkpoint.txt"; sv audit checkpoint > "$DEMO/checkpoint.txt"; cat "$DEMO/checkpoint.txt"
+for word in Magpie Hoery 이종열 "Old Kim" hoeryong "Crossing"; do
+  if grep -qa -- "$word" "$SOURCEVAULT_DIR/audit.log"; then echo "FOUND $word in the audit log <-- leak"; exit 1; fi
+done
+echo "grep of audit.log for names, titles and queries: nothing found"
+
 step "A wrong passphrase is refused (exit 3), a tampered record is named (exit 5)"
 set +e
 "$BIN" list --passphrase-fd 3 3< <(printf 'wrong\n'); echo "exit status $?"
 sqlite3 "$SOURCEVAULT_DIR/vault.sqlite3" "UPDATE record_version SET meta = substr(meta,1,50) || (CASE WHEN substr(meta,51,1) = x'00' THEN x'01' ELSE x'00' END) || substr(meta,52) WHERE record_id = '$C'"
 sv list; echo "exit status $?"
 set -e
+
+step "Cutting even one entry from the log is detected"
+echo "(removing the last line of audit.log, then: sourcevault list; sourcevault audit verify)"
+sed -i '$ d' "$SOURCEVAULT_DIR/audit.log"
+set +e
+sv list >/dev/null; echo "exit status $?"
+"$BIN" audit verify; echo "exit status $?"
+set -e
+
 
 step "Status without unlocking"
 show status; "$BIN" status

@@ -1,7 +1,7 @@
 import Foundation
 import SodiumKit
 
-/// One line of the audit log (SECURITY.md §13.2):
+/// One line of the audit log (SECURITY.md §11.2):
 /// `SVA1 TAB seq TAB time TAB action TAB outcome TAB attrs TAB prev TAB auth [TAB sig] LF`.
 /// Only the characters `[0-9a-z:=,.TZ-]` occur in fields, so no value can break a line or forge a field.
 public struct AuditEntry: Sendable, Equatable {

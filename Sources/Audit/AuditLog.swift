@@ -2,7 +2,7 @@ import Foundation
 import SodiumKit
 import VaultCore
 
-/// The audit sink the CLI attaches to every vault it opens (SECURITY.md §13). Each append runs
+/// The audit sink the CLI attaches to every vault it opens (SECURITY.md §11). Each append runs
 /// under the log's exclusive lock: read the tail, check it against the vault's recorded head,
 /// append and fsync the entry, then record the new head in the vault database.
 public final class AuditLog: AuditSink {
@@ -42,7 +42,7 @@ public final class AuditLog: AuditSink {
     }
 
     /// An entry written without the vault's key (a failed unlock, a public `audit verify`), keyed
-    /// with the pending chain's current seed, which then moves on (SECURITY.md §13.4).
+    /// with the pending chain's current seed, which then moves on (SECURITY.md §11.4).
     public static func recordUnauthenticated(store: any VaultStore, vaultID: [UInt8], action: String, outcome: String,
                                              attrs: [(key: String, value: String)]) throws {
         guard let state = try store.auditState() else { throw noLog }
@@ -181,7 +181,7 @@ public final class AuditLog: AuditSink {
 
     /// At unlock: the entries after the last authenticated one must be exactly the failed attempts
     /// the vault counted, each keyed with the next seed of the pending chain, ending at the seed the
-    /// vault holds. Deleting, editing or reordering them is caught here (SECURITY.md §13.4).
+    /// vault holds. Deleting, editing or reordering them is caught here (SECURITY.md §11.4).
     /// Returns the number of failed unlocks among them.
     func checkPendingTail(_ file: AuditFile, state: AuditState, vault: Vault) throws -> Int {
         let expectedMAC = try vault.auditMAC(AuditChain.stateMessage(vaultID: vault.vaultID, authSeq: state.authSeq, authHash: state.authHash))

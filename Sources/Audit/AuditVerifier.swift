@@ -2,7 +2,7 @@ import Foundation
 import SodiumKit
 import VaultCore
 
-/// The classes of failure `audit verify` reports (SECURITY.md §13.6).
+/// The classes of failure `audit verify` reports (SECURITY.md §11.6).
 public enum AuditFailure: String, Sendable {
     case modified, reordered, missing, truncated
     case rolledBack = "rolled back"
@@ -27,7 +27,7 @@ public struct AuditReport: Sendable {
     public var ok: Bool { problem == nil }
 }
 
-/// A signed statement of the log's size and head, kept away from the device (SECURITY.md §13.7).
+/// A signed statement of the log's size and head, kept away from the device (SECURITY.md §11.7).
 public struct AuditCheckpoint: Sendable, Equatable {
     public var vaultID: [UInt8]
     public var size: Int64

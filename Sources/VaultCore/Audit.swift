@@ -1,7 +1,7 @@
 import Foundation
 import SodiumKit
 
-/// How an audited operation ended (SECURITY.md §13).
+/// How an audited operation ended (SECURITY.md §11).
 public enum AuditOutcome: Sendable, Equatable {
     case ok
     /// A wrong passphrase or recovery key.
@@ -58,7 +58,7 @@ public protocol AuditSink: AnyObject {
     func record(_ event: AuditEvent, vault: Vault, sign: Bool) throws
 }
 
-/// The audit log's state kept inside the vault database (SECURITY.md §13.5).
+/// The audit log's state kept inside the vault database (SECURITY.md §11.5).
 public struct AuditState: Sendable, Equatable {
     public var logPath: String
     public var publicKey: [UInt8]

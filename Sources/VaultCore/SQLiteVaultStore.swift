@@ -113,7 +113,7 @@ public final class SQLiteVaultStore: VaultStore {
                 );
                 """)
         }
-        // Frozen: the audit log's state (SECURITY.md §13.5).
+        // Frozen: the audit log's state (SECURITY.md §11.5).
         m.registerMigration("v1-audit") { db in
             try db.execute(sql: """
                 CREATE TABLE audit_state (

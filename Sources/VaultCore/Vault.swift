@@ -16,7 +16,7 @@ public final class Vault {
     let auditMACKey: SecureBytes
     let auditValueKey: SecureBytes
     let auditSigningKey: Ed25519.SigningKey
-    /// Where audited events go (SECURITY.md §13); nil only for library use without an audit log.
+    /// Where audited events go (SECURITY.md §11); nil only for library use without an audit log.
     public internal(set) var auditSink: AuditSink?
     /// Failed unlock attempts logged since the previous successful unlock.
     public internal(set) var failedAttemptsSinceLastSession = 0

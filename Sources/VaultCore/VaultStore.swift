@@ -69,7 +69,7 @@ public protocol VaultStore: AnyObject {
     func deleteRecord(_ recordID: String) throws(VaultError)
     func recordCount() throws(VaultError) -> Int
 
-    /// The audit log's state (SECURITY.md §13.5); nil for a vault that has none yet.
+    /// The audit log's state (SECURITY.md §11.5); nil for a vault that has none yet.
     func auditState() throws(VaultError) -> AuditState?
     func saveAuditState(_ state: AuditState) throws(VaultError)
 
