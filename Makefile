@@ -4,7 +4,7 @@ SWIFT ?= swift
 BIN := .build/debug/sourcevault
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps build test demo clean
+.PHONY: all deps build test demo bench clean
 
 all: build
 
@@ -31,6 +31,11 @@ test: deps
 
 demo: build
 	BIN=$(BIN) bash scripts/demo.sh
+
+# Figures for the brief's targets (section 5), release build. Flags: BENCH_ARGS="--redaction-mb 20 --rules 1000 --audit-entries 100000"
+bench: deps
+	$(SWIFT) build -c release --product sourcevault-bench
+	.build/release/sourcevault-bench $(BENCH_ARGS)
 
 clean:
 	rm -rf .build

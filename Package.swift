@@ -37,7 +37,7 @@ let package = Package(
             path: "Sources/CLI"
         ),
         // `make bench`: throughput figures (brief section 5), built in release.
-        .executableTarget(name: "sourcevault-bench", dependencies: ["Redaction"], path: "Sources/Bench"),
+        .executableTarget(name: "sourcevault-bench", dependencies: ["Redaction", "Audit", "VaultCore", "SodiumKit"], path: "Sources/Bench"),
         .testTarget(name: "SodiumKitTests", dependencies: ["SodiumKit"]),
         .testTarget(name: "RedactionTests", dependencies: ["Redaction"]),
         .testTarget(

@@ -114,7 +114,7 @@ public final class AuditLog: AuditSink {
         "this vault has no audit log yet (made by an older version); start one with 'sourcevault audit recover'")
 
     /// Builds an entry for `event`: ids verbatim, sensitive values as keyed hashes.
-    func makeEntry(_ event: AuditEvent, seq: Int64, prev: [UInt8], vault: Vault, sign: Bool) throws -> AuditEntry {
+    public func makeEntry(_ event: AuditEvent, seq: Int64, prev: [UInt8], vault: Vault, sign: Bool) throws -> AuditEntry {
         var attrs: [(key: String, value: String)] = []
         for (k, v) in event.ids { attrs.append((Self.clean(k), Self.clean(v))) }
         for (k, v) in event.values { attrs.append((Self.clean(k), "h:" + Hex.encode(try vault.auditValueHash(v)))) }

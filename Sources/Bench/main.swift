@@ -1,71 +1,66 @@
-// Throughput benchmark for the redaction engine (brief section 5: ≥ 50 MB/s with
-// 1,000 term rules × 3 variants). Run: swift run -c release redaction-bench [MB]
+// `make bench`: figures for the targets in the brief (section 5), each beside a baseline measured
+// in the same run on the same machine. Prints a table and writes bench.json.
+// Usage: sourcevault-bench [--redaction-mb N] [--rules N] [--audit-entries N] [--out FILE]
 import Foundation
-import Redaction
 
-struct Generator: RandomNumberGenerator {
-    var state: UInt64 = 0x1234_5678
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
+struct Figure: Encodable {
+    var name: String
+    var detail: String
+    var value: Double
+    var unit: String
+    var target: String
+    var met: Bool?
+    var baseline: Double?
+    var baselineName: String?
+    var ratio: Double? { baseline.map { value / $0 } }
+
+    enum CodingKeys: String, CodingKey { case name, detail, value, unit, target, met, baseline, baselineName, ratio }
+    func encode(to e: Encoder) throws {
+        var c = e.container(keyedBy: CodingKeys.self)
+        try c.encode(name, forKey: .name); try c.encode(detail, forKey: .detail); try c.encode(value, forKey: .value)
+        try c.encode(unit, forKey: .unit); try c.encode(target, forKey: .target); try c.encodeIfPresent(met, forKey: .met)
+        try c.encodeIfPresent(baseline, forKey: .baseline); try c.encodeIfPresent(baselineName, forKey: .baselineName)
+        try c.encodeIfPresent(ratio, forKey: .ratio)
     }
 }
 
-let megabytes = CommandLine.arguments.dropFirst().first.flatMap(Int.init) ?? 10
-var rng = Generator()
-let syllables = Array("가나다라마바사아자차카타파하종열수명철영호민준서연지우현")
-let latin = Array("abcdefghijklmnoprstuy")
-
-func latinName(_ rng: inout Generator) -> String {
-    let n = Int.random(in: 3...5, using: &rng)
-    return String((0..<n).map { _ in latin.randomElement(using: &rng)! }).capitalized
-}
-func hangulName(_ rng: inout Generator) -> String {
-    String((0..<3).map { _ in syllables.randomElement(using: &rng)! })
-}
-
-// 1,000 rules, each a two-part Latin name, its unhyphenated spelling and a Hangul form.
-var rules: [RedactionRule] = []
-var names: [String] = []
-for i in 0..<1000 {
-    let a = latinName(&rng), b = latinName(&rng).lowercased()
-    let term = "\(a)-\(b)"
-    names.append(term)
-    rules.append(.term("r\(i)", term, variants: ["\(a) \(b)".uppercased(), hangulName(&rng) + "\(i % 10)"]))
-}
-
-let english = ["the", "river", "was", "cold", "and", "we", "crossed", "at", "night", "border", "guards", "were",
-               "waiting", "near", "town", "she", "said", "her", "brother", "had", "already", "left", "for", "China"]
-let korean = ["강을", "건넜다", "그날", "밤에", "국경", "경비대가", "기다리고", "있었다", "그녀는", "말했다", "오빠는", "이미", "떠났다"]
-var text = ""
-text.reserveCapacity(megabytes << 20)
-while text.utf8.count < megabytes << 20 {
-    var line: [String] = []
-    for _ in 0..<14 {
-        let r = Int.random(in: 0..<100, using: &rng)
-        if r < 2 { line.append(names.randomElement(using: &rng)!) }
-        else if r < 45 { line.append(korean.randomElement(using: &rng)!) }
-        else { line.append(english.randomElement(using: &rng)!) }
+/// Best wall time of `n` runs, in seconds.
+func bestOf(_ n: Int, _ body: () -> Void) -> Double {
+    var best = Double.infinity
+    for _ in 0..<n {
+        let t = DispatchTime.now().uptimeNanoseconds
+        body()
+        best = min(best, Double(DispatchTime.now().uptimeNanoseconds - t) / 1e9)
     }
-    text += line.joined(separator: " ") + ".\n"
+    return best
 }
-let size = Double(text.utf8.count) / 1_048_576
 
-let t0 = Date()
-let redactor: Redactor
-do { redactor = try Redactor(rules: rules) } catch { print("rules do not compile: \(error)"); exit(1) }
-let compile = Date().timeIntervalSince(t0)
-
-var best = Double.infinity
-var findings = 0
-for _ in 0..<3 {
-    let t = Date()
-    let result = redactor.redact(text)
-    best = min(best, Date().timeIntervalSince(t))
-    findings = result.findings.count
+let args = Array(CommandLine.arguments.dropFirst())
+func option(_ name: String, _ fallback: Int) -> Int {
+    guard let i = args.firstIndex(of: name), i + 1 < args.count, let v = Int(args[i + 1]) else { return fallback }
+    return v
 }
-print(String(format: "text %.1f MiB (mixed English/Korean), %d rules x 3 variants, compile %.0f ms", size, rules.count, compile * 1000))
-print(String(format: "redact: best of 3 %.3f s = %.1f MiB/s, %d findings", best, size / best, findings))
+let out = args.firstIndex(of: "--out").flatMap { $0 + 1 < args.count ? args[$0 + 1] : nil } ?? "bench.json"
+
+var figures: [Figure] = []
+figures += redactionBench(megabytes: option("--redaction-mb", 10), ruleCount: option("--rules", 1000))
+figures += auditBench(entries: option("--audit-entries", 100_000))
+
+func fmt(_ v: Double) -> String { v >= 100 ? String(format: "%.0f", v) : String(format: "%.2f", v) }
+print("")
+print("figure                              value            target          baseline (same run)                      ratio  met")
+for f in figures {
+    let base = f.baseline.map { "\(fmt($0)) \(f.baselineName ?? "")" } ?? "-"
+    let ratio = f.ratio.map { String(format: "%.2f", $0) } ?? "-"
+    let met = f.met.map { $0 ? "yes" : "NO" } ?? "-"
+    print("\(f.name.padding(toLength: 35, withPad: " ", startingAt: 0)) \((fmt(f.value) + " " + f.unit).padding(toLength: 16, withPad: " ", startingAt: 0)) \(f.target.padding(toLength: 15, withPad: " ", startingAt: 0)) \(base.padding(toLength: 40, withPad: " ", startingAt: 0)) \(ratio.padding(toLength: 6, withPad: " ", startingAt: 0)) \(met)")
+    print("    \(f.detail)")
+}
+struct Report: Encodable { var date: String; var machine: String; var figures: [Figure] }
+let machine = "\(ProcessInfo.processInfo.activeProcessorCount) cores, \(ProcessInfo.processInfo.physicalMemory >> 30) GiB"
+let enc = JSONEncoder()
+enc.outputFormatting = [.prettyPrinted, .sortedKeys]
+if let data = try? enc.encode(Report(date: ISO8601DateFormatter().string(from: Date()), machine: machine, figures: figures)) {
+    FileManager.default.createFile(atPath: out, contents: data)
+    print("\nwrote \(out)")
+}
