@@ -21,6 +21,13 @@ public enum VaultFormat {
     static let auditMACSubkey = (id: UInt64(5), context: "SVauditM")
     static let auditSigningSubkey = (id: UInt64(6), context: "SVauditS")
     static let auditValueSubkey = (id: UInt64(7), context: "SVauditV")
+    /// Of the master key: seals the audit root key, from which subkeys 5-7 derive (so a rekey
+    /// keeps the log's keys and public key).
+    static let auditRootSealSubkey = (id: UInt64(8), context: "SVauditK")
+
+    static func auditRootAD(vaultID: [UInt8]) -> [UInt8] {
+        Array("sourcevault.v1.audit-root-key\0".utf8) + vaultID
+    }
 
     // SECURITY.md §6: associated data prefixes (ASCII, NUL-terminated).
     static func slotAD(vaultID: [UInt8], formatVersion: Int, kind: KeySlotKind, opsLimit: UInt64, memLimit: UInt64, salt: [UInt8]) -> [UInt8] {

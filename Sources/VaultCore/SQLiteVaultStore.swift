@@ -130,6 +130,15 @@ public final class SQLiteVaultStore: VaultStore {
                 );
                 """)
         }
+        // Frozen: the audit root key, sealed under the master key (SECURITY.md §5).
+        m.registerMigration("v1-audit-key") { db in
+            try db.execute(sql: """
+                CREATE TABLE audit_key (
+                    singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
+                    sealed BLOB NOT NULL
+                );
+                """)
+        }
         return m
     }
 
@@ -310,6 +319,21 @@ public final class SQLiteVaultStore: VaultStore {
             try dbQueue.write { db in
                 try db.execute(sql: "DELETE FROM record_version WHERE record_id = ?", arguments: [recordID])
                 try db.execute(sql: "DELETE FROM record WHERE record_id = ?", arguments: [recordID])
+            }
+        }
+    }
+
+    public func sealedAuditRootKey() throws(VaultError) -> [UInt8]? {
+        let row: Row? = try run { try dbQueue.read { db in try Row.fetchOne(db, sql: "SELECT sealed FROM audit_key WHERE singleton = 1") } }
+        guard let row else { return nil }
+        guard let b = Column.blob(row, "sealed") else { throw .vaultIntegrity("the audit key row is malformed") }
+        return b
+    }
+
+    public func saveSealedAuditRootKey(_ sealed: [UInt8]) throws(VaultError) {
+        try run {
+            try dbQueue.write { db in
+                try db.execute(sql: "INSERT OR REPLACE INTO audit_key (singleton, sealed) VALUES (1, ?)", arguments: [Data(sealed)])
             }
         }
     }

@@ -41,20 +41,45 @@ public final class Vault {
             try KeyDerivation.deriveSubkey(from: masterKey, subkeyID: VaultFormat.exportSubkey.id,
                                            context: VaultFormat.exportSubkey.context)
         }
+        let auditRoot = try Self.loadOrCreateAuditRootKey(store: store, vaultID: vaultID, masterKey: masterKey)
         self.auditMACKey = try Self.sodium {
-            try KeyDerivation.deriveSubkey(from: masterKey, subkeyID: VaultFormat.auditMACSubkey.id,
+            try KeyDerivation.deriveSubkey(from: auditRoot, subkeyID: VaultFormat.auditMACSubkey.id,
                                            context: VaultFormat.auditMACSubkey.context)
         }
         self.auditValueKey = try Self.sodium {
-            try KeyDerivation.deriveSubkey(from: masterKey, subkeyID: VaultFormat.auditValueSubkey.id,
+            try KeyDerivation.deriveSubkey(from: auditRoot, subkeyID: VaultFormat.auditValueSubkey.id,
                                            context: VaultFormat.auditValueSubkey.context)
         }
         let seed = try Self.sodium {
-            try KeyDerivation.deriveSubkey(from: masterKey, subkeyID: VaultFormat.auditSigningSubkey.id,
+            try KeyDerivation.deriveSubkey(from: auditRoot, subkeyID: VaultFormat.auditSigningSubkey.id,
                                            context: VaultFormat.auditSigningSubkey.context)
         }
         self.auditSigningKey = try Self.sodium { try Ed25519.SigningKey(seed: seed) }
         self.masterKey = masterKey
+    }
+
+    /// The audit root key: opened from the vault, or (first unlock of a vault made before it
+    /// existed, or a new vault) created and stored.
+    static func loadOrCreateAuditRootKey(store: any VaultStore, vaultID: [UInt8], masterKey: borrowing SecureBytes) throws(VaultError) -> SecureBytes {
+        let sealKey = try sodium {
+            try KeyDerivation.deriveSubkey(from: masterKey, subkeyID: VaultFormat.auditRootSealSubkey.id,
+                                           context: VaultFormat.auditRootSealSubkey.context)
+        }
+        let ad = VaultFormat.auditRootAD(vaultID: vaultID)
+        if let sealed = try store.sealedAuditRootKey() {
+            let root = try openPadded(sealed, key: sealKey, ad: ad, integrity: .vaultIntegrity("the audit key failed its integrity check"))
+            guard root.count == 32 else { throw .vaultIntegrity("the audit key has the wrong length") }
+            return root
+        }
+        let root = try sodium { try SecureBytes.random(count: 32) }
+        let sealed = try sodium { () throws -> [UInt8] in
+            let padded = try root.withUnsafeBytes { (r) throws(SodiumError) -> SecureBytes in
+                try Padding.pad(r, blockSize: VaultFormat.paddedLength(forPlaintextCount: 32))
+            }
+            return try XChaCha20Poly1305.seal(padded, key: sealKey, associatedData: ad)
+        }
+        try store.saveSealedAuditRootKey(sealed)
+        return root
     }
 
     /// The database path inside a vault directory.

@@ -69,6 +69,10 @@ public protocol VaultStore: AnyObject {
     func deleteRecord(_ recordID: String) throws(VaultError)
     func recordCount() throws(VaultError) -> Int
 
+    /// The sealed audit root key (SECURITY.md §5); nil for a vault that has none yet.
+    func sealedAuditRootKey() throws(VaultError) -> [UInt8]?
+    func saveSealedAuditRootKey(_ sealed: [UInt8]) throws(VaultError)
+
     /// The audit log's state (SECURITY.md §11.5); nil for a vault that has none yet.
     func auditState() throws(VaultError) -> AuditState?
     func saveAuditState(_ state: AuditState) throws(VaultError)
