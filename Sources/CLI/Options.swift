@@ -51,6 +51,28 @@ struct UnlockOptions: ParsableArguments {
         if let fd = passphraseFd ?? recoveryKeyFd, fd < 0 { throw ValidationError("file descriptors are not negative") }
     }
 
+    /// Unlocks with the passphrase and keeps it (for `rekey`, which rewraps the passphrase slot).
+    func withPassphraseUnlock(_ vault: VaultOptions, _ body: (Vault, borrowing SecureBytes) throws -> Void) throws {
+        guard recoveryKeyFd == nil else { throw CLIError.usage("this command needs the passphrase, not the recovery key (use 'passwd' first if you lost it)") }
+        let dir = vault.directory
+        let (store, _) = try Vault.openStore(dir)
+        try AuditLog.precheck(store)
+        let pass = try passphraseFd.map { try SecretInput.readSecretLine(fd: $0, what: "passphrase") }
+            ?? SecretInput.prompt("Passphrase for \(dir): ", what: "passphrase")
+        let v = try Vault.unlock(directory: dir, passphrase: pass, audit: AuditLog())
+        try body(v, pass)
+    }
+
+    /// A new secret: the next line of `--passphrase-fd` (no confirmation line), or asked twice on
+    /// the terminal.
+    func newSecret(_ what: String) throws -> SecureBytes {
+        if let fd = passphraseFd ?? recoveryKeyFd { return try SecretInput.readSecretLine(fd: fd, what: what) }
+        let first = try SecretInput.prompt("New \(what): ", what: what)
+        let again = try SecretInput.prompt("Repeat the new \(what): ", what: what)
+        guard first.constantTimeEquals(again) else { throw CLIError.usage("the two entries do not match; nothing was changed") }
+        return first
+    }
+
     /// Unlocks the vault in `vault` with the audit log attached. Checks that the vault exists and
     /// that its audit log can be written before asking for any secret (fail closed).
     func unlock(_ vault: VaultOptions, requireAuditLog: Bool = true) throws -> Vault {

@@ -6,7 +6,8 @@ struct SourceVaultCommand: ParsableCommand {
     static let knownWords: Set<String> = [
         "init", "source", "add", "amend", "list", "show", "search", "rm", "rule", "redact", "export",
         "suggest", "provenance", "status", "text", "markdown", "json", "audit", "verify", "checkpoint", "pubkey",
-        "check-value", "recover",
+        "check-value", "recover", "passwd", "recovery", "rotate", "remove", "rekey", "check", "backup", "restore",
+        "travel", "out", "in", "retention", "apply",
     ]
 
     static let configuration = CommandConfiguration(
@@ -23,7 +24,8 @@ struct SourceVaultCommand: ParsableCommand {
         subcommands: [
             InitCommand.self, SourceCommand.self, AddCommand.self, AmendCommand.self, ListCommand.self,
             ShowCommand.self, SearchCommand.self, RemoveCommand.self, RuleCommand.self, RedactCommand.self,
-            ExportCommand.self, SuggestCommand.self, ProvenanceCommand.self, AuditCommand.self, StatusCommand.self,
+            ExportCommand.self, SuggestCommand.self, ProvenanceCommand.self, AuditCommand.self, PasswdCommand.self, RecoveryCommand.self,
+            RekeyCommand.self, CheckCommand.self, StatusCommand.self,
         ]
     )
 }

@@ -362,6 +362,85 @@ public final class SQLiteVaultStore: VaultStore {
         }
     }
 
+    public func replaceKeySlot(_ slot: KeySlotRow) throws(VaultError) {
+        try run {
+            try dbQueue.write { db in
+                try db.execute(sql: "DELETE FROM key_slot WHERE kind = ?", arguments: [Int64(slot.kind.rawValue)])
+                try insertSlot(db, slot)
+            }
+        }
+    }
+
+    public func deleteKeySlots(_ kinds: [KeySlotKind]) throws(VaultError) {
+        try run {
+            try dbQueue.write { db in
+                for k in kinds { try db.execute(sql: "DELETE FROM key_slot WHERE kind = ?", arguments: [Int64(k.rawValue)]) }
+            }
+        }
+    }
+
+    public func insertKeySlots(_ slots: [KeySlotRow]) throws(VaultError) {
+        try run {
+            try dbQueue.write { db in
+                for s in slots { try insertSlot(db, s) }
+            }
+        }
+    }
+
+    public func allRecordIDs() throws(VaultError) -> [String] {
+        try run { try dbQueue.read { db in try Row.fetchAll(db, sql: "SELECT record_id FROM record ORDER BY rowid").map { Column.id($0, "record_id") } } }
+    }
+
+    public func rewriteEverything(_ plan: RewritePlan) throws {
+        try dbQueue.write { db in
+            let ids = try Row.fetchAll(db, sql: "SELECT record_id FROM record ORDER BY rowid").map { Column.id($0, "record_id") }
+            for (i, id) in ids.enumerated() {
+                guard let keyRow = try Row.fetchOne(db, sql: "SELECT wrapped_key FROM record WHERE record_id = ?", arguments: [id]) else { continue }
+                let versions = try Row.fetchAll(db, sql: "SELECT version, meta, body FROM record_version WHERE record_id = ? ORDER BY version",
+                                                arguments: [id]).map(Self.versionRow)
+                let old = SealedRecordRow(recordID: id, wrappedKey: Column.blob(keyRow, "wrapped_key") ?? [], versions: versions)
+                let new = try plan.record(old)
+                try db.execute(sql: "UPDATE record SET wrapped_key = ? WHERE record_id = ?", arguments: [Data(new.wrappedKey), id])
+                for v in new.versions {
+                    try db.execute(sql: "UPDATE record_version SET meta = ?, body = ? WHERE record_id = ? AND version = ?",
+                                   arguments: [Data(v.meta), Data(v.body), id, v.version])
+                }
+                plan.progress(i + 1, ids.count)
+            }
+            for r in try Row.fetchAll(db, sql: "SELECT source_id, sealed FROM source") {
+                let new = try plan.source(SealedSourceRow(sourceID: Column.id(r, "source_id"), sealed: Column.blob(r, "sealed") ?? []))
+                try db.execute(sql: "UPDATE source SET sealed = ? WHERE source_id = ?", arguments: [Data(new.sealed), new.sourceID])
+            }
+            for kind in [SealedItemKind.rule, .export] {
+                for r in try Row.fetchAll(db, sql: "SELECT id, sealed FROM \(kind.rawValue)") {
+                    let new = try plan.item(kind, SealedItemRow(id: Column.id(r, "id"), sealed: Column.blob(r, "sealed") ?? []))
+                    try db.execute(sql: "UPDATE \(kind.rawValue) SET sealed = ? WHERE id = ?", arguments: [Data(new.sealed), new.id])
+                }
+            }
+            if let root = plan.auditRootKey {
+                try db.execute(sql: "INSERT OR REPLACE INTO audit_key (singleton, sealed) VALUES (1, ?)", arguments: [Data(root)])
+            }
+            try db.execute(sql: "DELETE FROM key_slot")
+            for s in plan.slots { try insertSlot(db, s) }
+        }
+    }
+
+    public func integrityCheck() throws(VaultError) -> [String] {
+        try run {
+            try dbQueue.read { db in
+                try Row.fetchAll(db, sql: "PRAGMA integrity_check").compactMap { Column.text($0, "integrity_check") }.filter { $0 != "ok" }
+            }
+        }
+    }
+
+    public func backup(to path: String) throws(VaultError) {
+        try run {
+            let target = try DatabaseQueue(path: path)
+            try dbQueue.backup(to: target)
+            try target.close()
+        }
+    }
+
     public func insertItem(_ kind: SealedItemKind, _ row: SealedItemRow) throws(VaultError) {
         try run {
             try dbQueue.write { db in

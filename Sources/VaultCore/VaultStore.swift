@@ -77,8 +77,33 @@ public protocol VaultStore: AnyObject {
     func auditState() throws(VaultError) -> AuditState?
     func saveAuditState(_ state: AuditState) throws(VaultError)
 
+    /// Replaces (or adds) one key slot atomically.
+    func replaceKeySlot(_ slot: KeySlotRow) throws(VaultError)
+    /// Deletes key slots of these kinds in one transaction.
+    func deleteKeySlots(_ kinds: [KeySlotKind]) throws(VaultError)
+    /// Inserts key slots (travel in) in one transaction; refuses if one of that kind exists.
+    func insertKeySlots(_ slots: [KeySlotRow]) throws(VaultError)
+    /// Every record id, in insertion order.
+    func allRecordIDs() throws(VaultError) -> [String]
+    /// `rekey`: rewrites every sealed value and the key slots in ONE transaction, one record at a time.
+    func rewriteEverything(_ plan: RewritePlan) throws
+    /// SQLite's own consistency check; empty if fine.
+    func integrityCheck() throws(VaultError) -> [String]
+    /// A consistent copy of the database (SQLite online backup) at `path`.
+    func backup(to path: String) throws(VaultError)
+
     func insertItem(_ kind: SealedItemKind, _ row: SealedItemRow) throws(VaultError)
     func allItems(_ kind: SealedItemKind) throws(VaultError) -> [SealedItemRow]
     /// Deletes one item; false if there was none with that id.
     func deleteItem(_ kind: SealedItemKind, id: String) throws(VaultError) -> Bool
+}
+
+/// What `rekey` replaces, as functions from old rows to new ones (SECURITY.md §8).
+public struct RewritePlan {
+    public var slots: [KeySlotRow]
+    public var auditRootKey: [UInt8]?
+    public var record: (SealedRecordRow) throws -> SealedRecordRow
+    public var source: (SealedSourceRow) throws -> SealedSourceRow
+    public var item: (SealedItemKind, SealedItemRow) throws -> SealedItemRow
+    public var progress: (Int, Int) -> Void
 }

@@ -21,6 +21,15 @@ struct AuditCommand: ParsableCommand {
         return (store, header, state, Array(data))
     }
 
+    /// Full verification for `check`: throws a one-line error if the log fails.
+    static func verifyForCheck(vault: VaultOptions, unlocked: Vault) throws {
+        let (_, header, state, log) = try load(vault)
+        let report = AuditVerifier.verify(log: log, vaultID: header.vaultID, publicKey: state.publicKey, state: state, vault: unlocked)
+        if let p = report.problem {
+            throw CLIError.auditFailed("audit log verification FAILED\(p.seq.map { " at entry \($0)" } ?? ""): \(p.failure.rawValue) — \(p.detail)")
+        }
+    }
+
     static func unlockRequested(_ u: UnlockOptions) -> Bool { u.passphraseFd != nil || u.recoveryKeyFd != nil }
 
     struct Verify: ParsableCommand {

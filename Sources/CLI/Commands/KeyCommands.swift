@@ -1,0 +1,110 @@
+import ArgumentParser
+import Foundation
+import VaultCore
+
+struct PasswdCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "passwd",
+        abstract: "Change the passphrase (optionally the KDF cost). With --passphrase-fd N: current, then new, one line each.",
+        discussion: "Unlocking with --recovery-key-fd N instead sets a new passphrase after a forgotten one (recovery key, then new passphrase).")
+    @OptionGroup var vault: VaultOptions
+    @OptionGroup var unlock: UnlockOptions
+    @Option(name: .long, help: ArgumentHelp("New key derivation cost: interactive, moderate, sensitive or test.", valueName: "PROFILE"))
+    var kdf: String?
+
+    func validate() throws {
+        if let kdf, KDFProfile(rawValue: kdf) == nil { throw ValidationError("--kdf must be one of: interactive, moderate, sensitive, test") }
+    }
+
+    func run() throws {
+        let v = try unlock.unlock(vault)
+        let new = try unlock.newSecret("passphrase")
+        try v.changePassphrase(to: new, profile: kdf.flatMap(KDFProfile.init(rawValue:)))
+        Output.info("Passphrase changed; the old one no longer opens the vault.")
+    }
+}
+
+struct RecoveryCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "recovery", abstract: "Replace or remove the recovery key.", subcommands: [Rotate.self, Remove.self])
+
+    struct Rotate: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "rotate", abstract: "Make a new recovery key; the old one stops working. Printed once.")
+        @OptionGroup var vault: VaultOptions
+        @OptionGroup var unlock: UnlockOptions
+
+        func run() throws {
+            let v = try unlock.unlock(vault)
+            let key = try v.rotateRecoveryKey()
+            try Output.lineOrThrow("Recovery key: \(key)")
+            Output.info("Write the new recovery key on paper; the old one no longer opens the vault.")
+        }
+    }
+
+    struct Remove: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "remove", abstract: "Delete the recovery key slot (only the passphrase will open the vault).")
+        @OptionGroup var vault: VaultOptions
+        @OptionGroup var unlock: UnlockOptions
+
+        func run() throws {
+            let v = try unlock.unlock(vault)
+            try v.removeRecoveryKey()
+            Output.info("Recovery key removed: only the passphrase opens the vault now.")
+        }
+    }
+}
+
+struct RekeyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rekey",
+        abstract: "New master key and record keys; every record re-encrypted in one transaction. A recovery key, if any, is replaced and printed.")
+    @OptionGroup var vault: VaultOptions
+    @OptionGroup var unlock: UnlockOptions
+    @Option(name: .long, help: ArgumentHelp("Also change the key derivation cost.", valueName: "PROFILE")) var kdf: String?
+
+    func validate() throws {
+        if let kdf, KDFProfile(rawValue: kdf) == nil { throw ValidationError("--kdf must be one of: interactive, moderate, sensitive, test") }
+    }
+
+    func run() throws {
+        var recovery: String?
+        let profile = kdf.flatMap(KDFProfile.init(rawValue:))
+        try unlock.withPassphraseUnlock(vault) { v, pass in
+            let onTerminal = isatty(STDERR_FILENO) == 1
+            recovery = try v.rekey(passphrase: pass, profile: profile) { done, total in
+                if onTerminal && (done == total || done % 100 == 0) {
+                    FileHandle.standardError.write(Data("\rre-encrypting records: \(done)/\(total)".utf8))
+                    if done == total { FileHandle.standardError.write(Data("\n".utf8)) }
+                }
+            }
+        }
+        if let recovery {
+            try Output.lineOrThrow("Recovery key: \(recovery)")
+            Output.info("The recovery key was replaced too: write the new one on paper; the old one no longer opens the vault.")
+        }
+        Output.info("Rekeyed: a copy of the old master key opens nothing written from now on.")
+    }
+}
+
+struct CheckCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check",
+        abstract: "Verify every record (all versions), source, rule, export entry, the database and the audit log; report every problem.")
+    @OptionGroup var vault: VaultOptions
+    @OptionGroup var unlock: UnlockOptions
+
+    func run() throws {
+        let v = try unlock.unlock(vault)
+        let (records, problems) = try v.check()
+        var failures = problems.count
+        for p in problems { _ = ErrorReporter.report(p) }
+        do {
+            try AuditCommand.verifyForCheck(vault: self.vault, unlocked: v)
+        } catch {
+            failures += 1
+            _ = ErrorReporter.report(error)
+        }
+        if failures > 0 { throw CLIError.alreadyReported(ExitStatus.integrity) }
+        Output.line("OK: \(records) records (every version), sources, rules, export entries, the database and the audit log verified")
+    }
+}
