@@ -60,6 +60,10 @@ public final class AuditLog: AuditSink {
         try store.saveAuditState(next)
     }
 
+    public func unauthenticated(store: any VaultStore, vaultID: [UInt8], action: String) {
+        _ = try? Self.recordUnauthenticated(store: store, vaultID: vaultID, action: action, outcome: "ok", attrs: [])
+    }
+
     public func unlocked(_ vault: Vault, method: String) throws -> Int {
         guard let state = try vault.store.auditState() else { throw Self.noLog }
         let file = try AuditFile(openExisting: state.logPath)

@@ -89,6 +89,10 @@ struct UnlockOptions: ParsableArguments {
                 ?? SecretInput.prompt("Passphrase for \(dir): ", what: "passphrase")
             v = try Vault.unlock(directory: dir, passphrase: pass, audit: requireAuditLog ? audit : nil)
         }
+        if requireAuditLog {
+            let shredded = try v.applyRetention()
+            if !shredded.isEmpty { Output.info("sourcevault: retention: shredded \(shredded.count) record\(shredded.count == 1 ? "" : "s") past their retention date") }
+        }
         if v.failedAttemptsSinceLastSession > 0 {
             Output.info("sourcevault: warning: \(v.failedAttemptsSinceLastSession) failed unlock attempt\(v.failedAttemptsSinceLastSession == 1 ? "" : "s") since your last session (see 'sourcevault audit show')")
         }

@@ -25,7 +25,8 @@ struct SourceVaultCommand: ParsableCommand {
             InitCommand.self, SourceCommand.self, AddCommand.self, AmendCommand.self, ListCommand.self,
             ShowCommand.self, SearchCommand.self, RemoveCommand.self, RuleCommand.self, RedactCommand.self,
             ExportCommand.self, SuggestCommand.self, ProvenanceCommand.self, AuditCommand.self, PasswdCommand.self, RecoveryCommand.self,
-            RekeyCommand.self, CheckCommand.self, StatusCommand.self,
+            RekeyCommand.self, CheckCommand.self, TravelCommand.self, BackupCommand.self, RestoreCommand.self,
+            RetentionCommand.self, StatusCommand.self,
         ]
     )
 }

@@ -51,6 +51,9 @@ public struct AuditEvent: Sendable {
 public protocol AuditSink: AnyObject {
     /// A failed unlock: no key exists, so the entry is chained with the pending seed (§13.4).
     func failedUnlock(store: any VaultStore, vaultID: [UInt8], method: String)
+    /// An event that happens without the vault unlocked (travel in, restore): keyed with the
+    /// pending seed like a failed unlock. Best effort.
+    func unauthenticated(store: any VaultStore, vaultID: [UInt8], action: String)
     /// Unlock succeeded. Checks the failed attempts logged since the last session, writes the
     /// unlock entry and returns how many failed attempts there were. Throws on tampering.
     func unlocked(_ vault: Vault, method: String) throws -> Int

@@ -20,6 +20,8 @@ public struct RecordMetadata: Codable, Sendable, Equatable {
     public var created: String
     /// When this version was written (UTC, ISO 8601).
     public var versionCreated: String
+    /// `add --retain-until`: the record is shredded on the first unlock after this day.
+    public var retainUntil: String?
 }
 
 /// What `list` and `search` show of a record: its latest version's metadata.
@@ -47,8 +49,10 @@ public struct NewRecord: Sendable {
     public var tags: [String]
     public var date: String?
     public var body: String
+    public var retainUntil: String?
 
-    public init(sourceAlias: String, title: String, tags: [String] = [], date: String? = nil, body: String) {
+    public init(sourceAlias: String, title: String, tags: [String] = [], date: String? = nil, body: String, retainUntil: String? = nil) {
+        self.retainUntil = retainUntil
         self.sourceAlias = sourceAlias
         self.title = title
         self.tags = tags

@@ -502,3 +502,51 @@ enum Column {
         return ObjectID.malformed
     }
 }
+
+/// Backup files (SECURITY.md §8.2): an SQLite online-backup copy of the vault database with one
+/// extra table holding the audit log as it was at that moment.
+extension SQLiteVaultStore {
+    /// Adds the audit log to a backup copy made with ``backup(to:)``.
+    public static func embedAuditLog(inBackup path: String, logPath: String, content: [UInt8]) throws(VaultError) {
+        do {
+            let q = try DatabaseQueue(path: path)
+            try q.write { db in
+                try db.execute(sql: "CREATE TABLE backup_audit_log (singleton INTEGER PRIMARY KEY CHECK (singleton = 1), path TEXT NOT NULL, content BLOB NOT NULL)")
+                try db.execute(sql: "INSERT INTO backup_audit_log (singleton, path, content) VALUES (1, ?, ?)", arguments: [logPath, Data(content)])
+            }
+            try q.close()
+        } catch {
+            throw .storage("cannot write the backup: \(describe(error))")
+        }
+    }
+
+    /// Copies a backup file into a staging database at `stagingPath` (online backup), takes the
+    /// audit log out of it, points the vault at `newLogPath`, and returns the log's bytes.
+    public static func unpackBackup(_ backupPath: String, into stagingPath: String, newLogPath: String) throws(VaultError) -> [UInt8] {
+        do {
+            var config = Configuration()
+            config.readonly = true
+            let source = try DatabaseQueue(path: backupPath, configuration: config)
+            let hasLog = try source.read { db in try db.tableExists("backup_audit_log") && db.tableExists("vault_header") }
+            guard hasLog else { throw VaultError.invalidInput("that file is not a SourceVault backup") }
+            let target = try DatabaseQueue(path: stagingPath)
+            try source.backup(to: target)
+            try source.close()
+            let content: [UInt8] = try target.write { db in
+                guard let row = try Row.fetchOne(db, sql: "SELECT content FROM backup_audit_log WHERE singleton = 1"),
+                      let bytes = Column.blob(row, "content") else { throw VaultError.invalidInput("the backup's audit log is missing") }
+                try db.execute(sql: "DROP TABLE backup_audit_log")
+                try db.execute(sql: "UPDATE audit_state SET log_path = ?", arguments: [newLogPath])
+                return bytes
+            }
+            try target.close()
+            return content
+        } catch let e as VaultError {
+            throw e
+        } catch let e as DatabaseError where e.resultCode == .SQLITE_NOTADB {
+            throw .invalidInput("that file is not a SourceVault backup")
+        } catch {
+            throw .storage("cannot read the backup: \(describe(error))")
+        }
+    }
+}

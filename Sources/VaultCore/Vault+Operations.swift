@@ -90,7 +90,9 @@ extension Vault {
         let date = try new.date.map { (d) throws(VaultError) -> String in try Validation.date(d) }
         try Validation.body(new.body)
         let now = Self.timestamp()
-        let meta = RecordMetadata(source: source.id, title: title, tags: tags, date: date, created: now, versionCreated: now)
+        let retain = try new.retainUntil.map { (d) throws(VaultError) -> String in try Validation.date(d) }
+        let meta = RecordMetadata(source: source.id, title: title, tags: tags, date: date, created: now, versionCreated: now,
+                                  retainUntil: retain)
         let id = try Self.newObjectID()
         let key = try Self.sodium { try SecureBytes.random(count: XChaCha20Poly1305.keyBytes) }
         let row = SealedRecordRow(
@@ -261,6 +263,24 @@ extension Vault {
     }
 
     public func recordCount() throws(VaultError) -> Int { try store.recordCount() }
+
+    /// Retention (SECURITY.md §8.3): shreds every record whose `retainUntil` day has passed (UTC).
+    /// Run by `retention apply` and on every unlock through the CLI. Returns the shredded ids.
+    public func applyRetention(today: String? = nil) throws(VaultError) -> [String] {
+        let today = today ?? String(Self.timestamp().prefix(10))
+        var expired: [String] = []
+        try iterate(includeBody: false) { row, key in
+            let v = row.versions[0]
+            let meta = try Self.decodeJSON(RecordMetadata.self,
+                                           from: try openField(v.meta, key: key, recordID: row.recordID, version: v.version, field: .meta),
+                                           integrity: .recordIntegrity(recordID: row.recordID))
+            if let until = meta.retainUntil, until < today { expired.append(row.recordID) }
+        } problem: { _ in }
+        for id in expired {
+            try audited("retention-shred", ids: ["record": id]) { () throws(VaultError) -> Void in try self.store.deleteRecord(id) }
+        }
+        return expired
+    }
 
     // MARK: - Helpers
 

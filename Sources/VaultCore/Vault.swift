@@ -173,7 +173,7 @@ public final class Vault {
     /// successful one is logged before the vault is returned.
     public static func unlock(directory: String, passphrase: borrowing SecureBytes, audit: AuditSink? = nil) throws(VaultError) -> Vault {
         let (store, header) = try openStore(directory)
-        guard let slot = try store.keySlot(.passphrase) else { throw .noSuchKeySlot("this vault has no passphrase slot") }
+        guard let slot = try store.keySlot(.passphrase) else { throw .noSuchKeySlot("this vault has no passphrase slot (if its key slots are away in a travel bundle, see 'sourcevault status')") }
         try KDFBounds.check(algorithm: slot.kdfAlgorithm, opsLimit: slot.opsLimit, memLimit: slot.memLimit,
                             saltCount: slot.salt.count)
         let kek: SecureBytes

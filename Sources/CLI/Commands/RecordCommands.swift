@@ -43,6 +43,8 @@ struct AddCommand: ParsableCommand {
     var date: String?
     @Option(name: .long, help: ArgumentHelp("Read the testimony from this file instead of standard input.", valueName: "PATH"))
     var file: String?
+    @Option(name: .long, help: ArgumentHelp("Shred the record automatically on the first unlock after this day.", valueName: "YYYY-MM-DD"))
+    var retainUntil: String?
 
     func validate() throws {
         if (source == "-" || title == "-") && (file == nil || file == "-") {
@@ -55,7 +57,7 @@ struct AddCommand: ParsableCommand {
         let alias = try SensitiveArgument.resolve(source, prompt: "Source alias: ", what: "source alias")
         let title = try SensitiveArgument.resolve(title, prompt: "Title: ", what: "title")
         let body = try TestimonyInput.read(file: file)
-        let id = try v.addRecord(NewRecord(sourceAlias: alias, title: title, tags: tag, date: date, body: body))
+        let id = try v.addRecord(NewRecord(sourceAlias: alias, title: title, tags: tag, date: date, body: body, retainUntil: retainUntil))
         Output.line(id)
     }
 }

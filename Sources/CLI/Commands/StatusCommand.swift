@@ -20,7 +20,8 @@ struct StatusCommand: ParsableCommand {
         Output.line("vault: \(dir)")
         Output.line("format: \(header.formatVersion)")
         Output.line("records: \(try store.recordCount())")
-        Output.line(ways.isEmpty ? "can be opened: no (no key slots)" : "can be opened: yes, with \(ways.joined(separator: " or "))")
+        Output.line(ways.isEmpty ? "can be opened: NO — no key slots are on this device (travel mode: bring them back with 'sourcevault travel in FILE')"
+                                 : "can be opened: yes, with \(ways.joined(separator: " or "))")
         if let audit = try store.auditState() {
             let present = FileManager.default.fileExists(atPath: audit.logPath)
             Output.line("audit log: \(audit.logPath) (\(audit.headSeq) entries recorded\(present ? "" : "; MISSING — commands are refused until 'audit recover'"))")

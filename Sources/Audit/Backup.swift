@@ -1,0 +1,84 @@
+import Foundation
+import VaultCore
+
+/// `backup` and `restore` (SECURITY.md §8.2): a consistent, still-encrypted copy of the vault and
+/// its audit log, and bringing one back with a verification.
+public enum VaultBackup {
+    /// Writes a backup of an unlocked vault to `path`. The log stays locked while the database is
+    /// copied, so the copy's record of the log and the log's bytes match.
+    public static func write(vault: Vault, to path: String, overwrite: Bool) throws {
+        guard overwrite || !FileManager.default.fileExists(atPath: path) else {
+            throw VaultError.invalidInput("\(path) exists; choose another name or add --overwrite")
+        }
+        try vault.audit(AuditEvent("backup", values: ["path": Array(path.utf8)]))
+        guard let state = try vault.store.auditState() else { throw AuditLog.noLogError }
+        let file = try AuditFile(openExisting: state.logPath)     // holds the lock until released
+        let log = file.readAll()
+        let dir = (path as NSString).deletingLastPathComponent
+        let temp = (dir.isEmpty ? "." : dir) + "/.\((path as NSString).lastPathComponent).sourcevault-backup-\(UInt32.random(in: 0...UInt32.max))"
+        do {
+            try vault.store.backup(to: temp)
+            try SQLiteVaultStore.embedAuditLog(inBackup: temp, logPath: state.logPath, content: log)
+            chmod(temp, 0o600)
+            let fd = open(temp, O_RDONLY)
+            if fd >= 0 { fsync(fd); close(fd) }
+            if overwrite {
+                guard rename(temp, path) == 0 else { throw VaultError.storage("cannot write \(path): \(String(cString: strerror(errno)))") }
+            } else {
+                guard link(temp, path) == 0 else { throw VaultError.storage("cannot write \(path): \(String(cString: strerror(errno)))") }
+                unlink(temp)
+            }
+        } catch {
+            unlink(temp)
+            throw error
+        }
+        withExtendedLifetime(file) {}
+    }
+
+    public struct Restored: Sendable { public var records: Int; public var logEntries: Int; public var notes: [String] }
+
+    /// Restores `backupPath` into `directory` (new or empty, or holding a vault only with
+    /// `overwrite`), then verifies the database and the audit log against each other.
+    public static func restore(_ backupPath: String, to directory: String, overwrite: Bool) throws -> Restored {
+        let fm = FileManager.default
+        let dbPath = Vault.databasePath(in: directory)
+        let logPath = (directory as NSString).appendingPathComponent(AuditLog.defaultFileName)
+        if fm.fileExists(atPath: dbPath) && !overwrite {
+            throw VaultError.vaultAlreadyExists(path: directory)
+        }
+        if !fm.fileExists(atPath: directory) {
+            do { try fm.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700]) } catch {
+                throw VaultError.storage("cannot create \(directory)")
+            }
+        }
+        chmod(directory, 0o700)
+        let tag = String(UInt32.random(in: 0...UInt32.max), radix: 16)
+        let stagingDB = (directory as NSString).appendingPathComponent(".vault.sqlite3.restoring-" + tag)
+        let stagingLog = (directory as NSString).appendingPathComponent(".audit.log.restoring-" + tag)
+        defer { unlink(stagingDB); unlink(stagingLog) }
+        let log = try SQLiteVaultStore.unpackBackup(backupPath, into: stagingDB, newLogPath: logPath)
+        chmod(stagingDB, 0o600)
+        guard fm.createFile(atPath: stagingLog, contents: Data(log), attributes: [.posixPermissions: 0o600]) else {
+            throw VaultError.storage("cannot write the restored audit log")
+        }
+        // Verify before anything replaces what is there.
+        let staging = try SQLiteVaultStore(path: stagingDB, create: false)
+        let header = try staging.readHeader()
+        let problems = try staging.integrityCheck()
+        guard problems.isEmpty else { throw VaultError.vaultIntegrity("the backup's database is damaged: \(problems[0])") }
+        guard let state = try staging.auditState() else { throw AuditLog.noLogError }
+        let report = AuditVerifier.verify(log: log, vaultID: header.vaultID, publicKey: state.publicKey, state: state)
+        if let p = report.problem {
+            throw VaultError.auditTampered("the backup's audit log fails verification: \(p.failure.rawValue) — \(p.detail)")
+        }
+        let records = try staging.recordCount()
+        try staging.close()
+        guard rename(stagingLog, logPath) == 0, rename(stagingDB, dbPath) == 0 else {
+            throw VaultError.storage("cannot move the restored vault into place: \(String(cString: strerror(errno)))")
+        }
+        unlink(dbPath + "-journal")
+        let store = try SQLiteVaultStore(path: dbPath, create: false)
+        AuditLog().unauthenticated(store: store, vaultID: header.vaultID, action: "restore")
+        return Restored(records: records, logEntries: report.entries.count, notes: report.notes)
+    }
+}
