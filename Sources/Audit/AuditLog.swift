@@ -13,11 +13,26 @@ public final class AuditLog: AuditSink {
 
     /// For `init`: the log to create (its path is then stored in the vault).
     let newLogPath: String?
+    /// Log only failed unlocks (for `audit verify --full` and `audit recover`, which look at or
+    /// restart the log before writing the entry for their own access).
+    let failuresOnly: Bool
     /// True once this sink created a log file (so a failed `init` can remove it again).
     public private(set) var createdLog = false
 
-    public init(newLogPath: String? = nil) {
+    public init(newLogPath: String? = nil, failuresOnly: Bool = false) {
         self.newLogPath = newLogPath
+        self.failuresOnly = failuresOnly
+    }
+
+    /// Locks the log, then reads the vault's record of it *under the lock*, so no other writer can
+    /// slip in between reading the state and saving the next one.
+    static func lockedState(_ store: any VaultStore) throws -> (AuditFile, AuditState) {
+        guard let first = try store.auditState() else { throw noLog }
+        let file = try AuditFile(openExisting: first.logPath)
+        guard let state = try store.auditState(), state.logPath == first.logPath else {
+            throw VaultError.auditUnavailable("the audit log changed while it was being opened; try again")
+        }
+        return (file, state)
     }
 
     // MARK: AuditSink
@@ -27,12 +42,13 @@ public final class AuditLog: AuditSink {
             try start(vault: vault, path: newLogPath, event: event, anchor: nil)
             return
         }
-        guard let state = try vault.store.auditState() else { throw Self.noLog }
-        let file = try AuditFile(openExisting: state.logPath)
+        if failuresOnly { return }
+        let (file, state) = try Self.lockedState(vault.store)
         let (tailSeq, tailHash) = try checkedTail(file, state: state, vaultID: vault.vaultID)
         let entry = try makeEntry(event, seq: tailSeq + 1, prev: tailHash, vault: vault, sign: sign)
         try file.append(entry.line)
         try vault.store.saveAuditState(try authenticatedState(state, after: entry, vault: vault))
+        withExtendedLifetime(file) {}
     }
 
     public func failedUnlock(store: any VaultStore, vaultID: [UInt8], method: String) {
@@ -45,8 +61,7 @@ public final class AuditLog: AuditSink {
     /// with the pending chain's current seed, which then moves on (SECURITY.md §11.4).
     public static func recordUnauthenticated(store: any VaultStore, vaultID: [UInt8], action: String, outcome: String,
                                              attrs: [(key: String, value: String)]) throws {
-        guard let state = try store.auditState() else { throw noLog }
-        let file = try AuditFile(openExisting: state.logPath)
+        let (file, state) = try lockedState(store)
         let (tailSeq, tailHash) = try AuditLog().checkedTail(file, state: state, vaultID: vaultID)
         var entry = AuditEntry(seq: tailSeq + 1, time: AuditChain.timestamp(), action: action, outcome: outcome,
                                attrs: attrs, prev: tailHash, auth: .pending([]))
@@ -58,6 +73,7 @@ public final class AuditLog: AuditSink {
         next.pendingSeed = AuditChain.evolve(state.pendingSeed)
         next.pendingCount += 1
         try store.saveAuditState(next)
+        withExtendedLifetime(file) {}
     }
 
     public func unauthenticated(store: any VaultStore, vaultID: [UInt8], action: String) {
@@ -65,8 +81,14 @@ public final class AuditLog: AuditSink {
     }
 
     public func unlocked(_ vault: Vault, method: String) throws -> Int {
-        guard let state = try vault.store.auditState() else { throw Self.noLog }
-        let file = try AuditFile(openExisting: state.logPath)
+        if failuresOnly { return 0 }
+        let (file, state) = try Self.lockedState(vault.store)
+        defer { withExtendedLifetime(file) {} }
+        // The key stored for verifiers must be this vault's own: a replaced key would let a
+        // rewritten log pass a public verification.
+        guard state.publicKey == vault.auditPublicKey else {
+            throw VaultError.auditTampered("the audit log's public key stored in the vault was replaced; run 'sourcevault audit verify --full'")
+        }
         let (tailSeq, tailHash) = try checkedTail(file, state: state, vaultID: vault.vaultID)
         let failed = try checkPendingTail(file, state: state, vault: vault)
         let entry = try makeEntry(AuditEvent("unlock", ids: ["method": method, "failed": String(failed)]),
@@ -83,6 +105,9 @@ public final class AuditLog: AuditSink {
     public func recover(vault: Vault, path: String?, replace: Bool) throws -> (path: String, anchor: Int64) {
         let state = try vault.store.auditState()
         let target = path ?? state?.logPath ?? (vault.directory as NSString).appendingPathComponent(Self.defaultFileName)
+        if let current = state?.logPath, current != target, FileManager.default.fileExists(atPath: current), !replace {
+            throw VaultError.invalidInput("the audit log \(current) still exists; 'audit recover' starts a new log only when it is lost (add --replace to abandon it)")
+        }
         if FileManager.default.fileExists(atPath: target) {
             guard replace else {
                 throw VaultError.invalidInput("the audit log \(target) exists; 'audit recover' only starts a log that is missing (add --replace to move a damaged one aside)")
@@ -193,7 +218,7 @@ public final class AuditLog: AuditSink {
             throw VaultError.auditTampered("the vault's record of its audit log was altered; run 'sourcevault audit verify'")
         }
         let n = state.headSeq - state.authSeq
-        guard n >= 0, n == state.pendingCount else {
+        guard n >= 0, state.pendingCount >= 0, state.pendingCount <= n else {
             throw VaultError.auditTampered("the count of failed unlock attempts recorded in the vault was altered")
         }
         let lines = file.lastLines(Int(n + Self.maxUnrecordedTail) + 1).lines.compactMap(AuditEntry.parse)
@@ -202,16 +227,33 @@ public final class AuditLog: AuditSink {
         }
         var seed = try vault.auditMAC(AuditChain.pendingSeedMessage(vaultID: vault.vaultID, afterSeq: state.authSeq))
         var prev = state.authHash
-        let pending = lines[(authIndex + 1)...].filter { $0.seq <= state.headSeq }
-        guard pending.count == Int(n) else {
+        let after = lines[(authIndex + 1)...].filter { $0.seq <= state.headSeq }
+        guard after.count == Int(n) else {
             throw VaultError.auditTampered("failed unlock attempts logged since the last session were deleted")
         }
-        for e in pending {
-            guard case .pending(let mac) = e.auth, e.prev == prev, mac == AuditChain.pendingMAC(seed: seed, body: e.body) else {
+        var pending: [AuditEntry] = []
+        for e in after {
+            guard e.prev == prev else {
                 throw VaultError.auditTampered("a failed unlock attempt logged since the last session was altered")
             }
-            seed = AuditChain.evolve(seed)
+            switch e.auth {
+            case .mac(let m):
+                // An authenticated entry the vault did not record (a command killed between its
+                // two writes): it carries the key's MAC, so it is checked, not counted.
+                guard m == (try vault.auditMAC(e.body)) else {
+                    throw VaultError.auditTampered("an entry after the last recorded session was altered")
+                }
+            case .pending(let m):
+                guard m == AuditChain.pendingMAC(seed: seed, body: e.body) else {
+                    throw VaultError.auditTampered("a failed unlock attempt logged since the last session was altered")
+                }
+                seed = AuditChain.evolve(seed)
+                pending.append(e)
+            }
             prev = e.hash
+        }
+        guard pending.count == Int(state.pendingCount) else {
+            throw VaultError.auditTampered("failed unlock attempts logged since the last session were deleted")
         }
         guard seed == state.pendingSeed else {
             throw VaultError.auditTampered("failed unlock attempts logged since the last session were deleted or replaced")

@@ -87,6 +87,10 @@ public enum AuditVerifier {
         }
         var previous: AuditEntry?
         var pendingSeed: [UInt8]?
+        // Seeds from the latest run of authenticated entries, newest first: the pending chain
+        // starts from the last one the vault recorded, which a killed command may leave up to 8
+        // entries before the first pending entry.
+        var seedCandidates: [[UInt8]] = []
         func fail(_ seq: Int64?, _ f: AuditFailure, _ d: String) -> AuditReport {
             var r = report
             r.problem = AuditProblem(seq: seq, failure: f, detail: d)
@@ -126,8 +130,23 @@ public enum AuditVerifier {
                     guard let expected = try? vault.auditMAC(e.body), expected == m else {
                         return fail(e.seq, .modified, "the MAC of entry \(e.seq) does not verify (altered, or from another vault)")
                     }
-                    pendingSeed = try? vault.auditMAC(AuditChain.pendingSeedMessage(vaultID: vaultID, afterSeq: e.seq))
+                    if let s = try? vault.auditMAC(AuditChain.pendingSeedMessage(vaultID: vaultID, afterSeq: e.seq)) {
+                        var afterMAC = false
+                        if let p = previous, case .mac = p.auth { afterMAC = true }
+                        if !afterMAC { seedCandidates = [] }
+                        seedCandidates.insert(s, at: 0)
+                        if seedCandidates.count > Int(AuditLog.maxUnrecordedTail) + 1 { seedCandidates.removeLast() }
+                        pendingSeed = s
+                    }
                 case .pending(let m):
+                    if !seedCandidates.isEmpty {
+                        // First pending entry after authenticated ones: find the recorded starting seed.
+                        guard let start = seedCandidates.first(where: { m == AuditChain.pendingMAC(seed: $0, body: e.body) }) else {
+                            return fail(e.seq, .modified, "entry \(e.seq), written before an unlock, does not verify")
+                        }
+                        pendingSeed = start
+                        seedCandidates = []
+                    }
                     guard let seed = pendingSeed, m == AuditChain.pendingMAC(seed: seed, body: e.body) else {
                         return fail(e.seq, .modified, "entry \(e.seq), written before an unlock, does not verify")
                     }

@@ -93,7 +93,7 @@ enum ErrorReporter {
             LeakReport.print(leaks)
             return (ExitStatus.leak, "export refused: the leak check found \(leaks.count) possible leak\(leaks.count == 1 ? "" : "s") (above); nothing was written")
         case .invalidAccept(let m): return (ExitStatus.usage, m)
-        case .outputExists(let p): return (ExitStatus.usage, "\(p) exists; choose another name or add --overwrite")
+        case .outputExists: return (ExitStatus.usage, "the --out file exists; choose another name or add --overwrite")
         case .outputFailed(let m): return (ExitStatus.failure, m)
         }
     }

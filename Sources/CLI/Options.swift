@@ -79,15 +79,16 @@ struct UnlockOptions: ParsableArguments {
         let dir = vault.directory
         let (store, _) = try Vault.openStore(dir)
         if requireAuditLog { try AuditLog.precheck(store) }
-        let audit = AuditLog()
+        // Even when the access itself is logged later (verify, recover), a wrong passphrase is logged now.
+        let audit = requireAuditLog ? AuditLog() : AuditLog(failuresOnly: true)
         let v: Vault
         if let fd = recoveryKeyFd {
             let key = try SecretInput.readSecretLine(fd: fd, what: "recovery key")
-            v = try Vault.unlock(directory: dir, recoveryKey: key, audit: requireAuditLog ? audit : nil)
+            v = try Vault.unlock(directory: dir, recoveryKey: key, audit: audit)
         } else {
             let pass = try passphraseFd.map { try SecretInput.readSecretLine(fd: $0, what: "passphrase") }
                 ?? SecretInput.prompt("Passphrase for \(dir): ", what: "passphrase")
-            v = try Vault.unlock(directory: dir, passphrase: pass, audit: requireAuditLog ? audit : nil)
+            v = try Vault.unlock(directory: dir, passphrase: pass, audit: audit)
         }
         if requireAuditLog {
             let shredded = try v.applyRetention()

@@ -62,8 +62,10 @@ public enum Exporter {
             guard !matching.isEmpty else {
                 throw PublishingError.invalidAccept("--accept \(a): the leak check reports nothing there for this export")
             }
-            guard matching.allSatisfy({ $0.kind == .confusableSkeleton || $0.kind == .editDistance1 || $0.kind == .insideToken }) else {
-                throw PublishingError.invalidAccept("--accept \(a): that is a real occurrence of a rule term, not a near miss; add or fix a rule instead")
+            // Only a single near miss can be accepted: never an exact or separator-free hit, never
+            // a term glued into an address, and never several hits at once (one could hide another).
+            guard matching.allSatisfy({ ($0.kind == .confusableSkeleton || $0.kind == .editDistance1) && $0.occurrences == 1 }) else {
+                throw PublishingError.invalidAccept("--accept \(a): that is a real occurrence of a rule term (or several hits on one line), not a single near miss; rephrase the line or fix the rules")
             }
             leaks.removeAll { $0.ruleID.hasPrefix(parts[0].lowercased()) && $0.line == line }
             accepted.append(matching.map { "\($0.ruleID):\($0.line)" }.first!)
@@ -120,10 +122,18 @@ public enum Exporter {
         }
         let bytes = try render(p, format: format)
         var values: [String: [UInt8]] = ["excerpt": Array(p.text.utf8)]
-        if let out { values["path"] = Array(out.utf8) }
+        if let out {
+            values["path"] = Array(out.utf8)
+            try OutputFile.checkTarget(out, overwrite: overwrite, protecting: [vault.directory] + [try vault.store.auditState()?.logPath].compactMap { $0 })
+        }
         // Audited before a byte is written: if the entry cannot be made durable, nothing is exported.
         try vault.audit(AuditEvent("export", ids: ids, values: values))
-        if let out { try OutputFile.write(bytes, to: out, overwrite: overwrite) }
+        if let out {
+            do { try OutputFile.write(bytes, to: out, overwrite: overwrite) } catch {
+                try? vault.audit(AuditEvent("export", outcome: .failed("io"), ids: ids, values: values))
+                throw error
+            }
+        }
         try recordProvenance(vault: vault, p, format: format, output: bytes)
         return (p, bytes)
     }

@@ -31,7 +31,18 @@ public struct Leak: Sendable, Hashable, CustomStringConvertible {
     public var ruleID: String
     /// 1-based line in the checked text.
     public var line: Int
+    /// The most certain kind among the hits of this rule on this line.
     public var kind: Kind
+    /// How many distinct places on this line the rule was found at (by any net).
+    public var occurrences: Int = 1
+
+    public init(ruleID: String, line: Int, kind: Kind, occurrences: Int = 1) {
+        self.ruleID = ruleID; self.line = line; self.kind = kind; self.occurrences = occurrences
+    }
+
+    /// Equality is about what leaks where (rule, line, kind); the occurrence count is detail.
+    public static func == (a: Leak, b: Leak) -> Bool { a.ruleID == b.ruleID && a.line == b.line && a.kind == b.kind }
+    public func hash(into h: inout Hasher) { h.combine(ruleID); h.combine(line); h.combine(kind) }
 
     /// `rule r12 line 4: exact` — safe to print to stderr.
     public var description: String { "rule \(ruleID) line \(line): \(kind.rawValue)" }
@@ -126,13 +137,16 @@ public struct LeakChecker: Sendable {
         found.sort { $0.offset < $1.offset }
         var lines = TextSupport.LineCounter(bytes)
         var best: [String: Leak] = [:]
+        var offsets: [String: Set<Int>] = [:]
         var order: [String] = []
         for f in found {
             let line = lines.line(at: f.offset)
             let id = redactor.rules[f.rule].id
             let key = "\(line)\u{0}\(id)"
+            offsets[key, default: []].insert(f.offset)
             if let existing = best[key] {
                 if f.kind < existing.kind { best[key]?.kind = f.kind }
+                best[key]?.occurrences = offsets[key]!.count
             } else {
                 best[key] = Leak(ruleID: id, line: line, kind: f.kind)
                 order.append(key)

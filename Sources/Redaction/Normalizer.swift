@@ -103,6 +103,30 @@ struct Folder {
         return (standard, skeleton, kind)
     }()
 
+    /// ASCII units for the hot loop, one lookup per byte: 0 = not a unit (separator or escape),
+    /// else the folded byte in bits 0–6 and bit 7 set for a digit. Derived from `asciiTables`
+    /// (same folding, same classes), so the two cannot disagree.
+    private static let unitTables: (standard: [UInt8], skeleton: [UInt8]) = {
+        func table(_ fold: [UInt8]) -> [UInt8] {
+            (0..<128).map { b in
+                var folded = fold[b]
+                guard folded != 0 else { return 0 }
+                var digit = asciiTables.kind[b] == 1
+                if folded & 0x80 != 0 { folded &= 0x7F; digit = false }
+                return folded | (digit ? 0x80 : 0)
+            }
+        }
+        return (table(asciiTables.standard), table(asciiTables.skeleton))
+    }()
+
+    /// Flags of a unit after a gap holding only an ignorable (what `GapTracker.add(.ignorable)`
+    /// then `flags()` yields), used for the camelCase boundary without touching the tracker.
+    private static let camelCaseGapFlags: UInt8 = {
+        var gap = GapTracker()
+        gap.add(.ignorable)
+        return gap.flags()
+    }()
+
     /// Folds UTF-8 text (must be valid UTF-8, as every Swift `String` is).
     mutating func fold(_ input: UnsafeBufferPointer<UInt8>) -> FoldedText {
         // Write through raw buffers sized for the common case (folded ≤ original + slack); text
@@ -146,22 +170,27 @@ struct Folder {
         var prevLower = false // last unit was an ASCII lower-case letter (camelCase word boundary)
 
         return tables.kind.withUnsafeBufferPointer { kinds in
-            (skeleton ? tables.skeleton : tables.standard).withUnsafeBufferPointer { foldTable in
+            (skeleton ? Folder.unitTables.skeleton : Folder.unitTables.standard).withUnsafeBufferPointer { unitTable in
                 var i = 0
                 while i < n {
                     let b0 = input[i]
                     if b0 < 0x80 {
-                        var folded = foldTable[Int(b0)]
-                        if folded != 0 {
-                            var digit = kinds[Int(b0)] == 1
-                            if folded & 0x80 != 0 { folded &= 0x7F; digit = false }
+                        let unit = unitTable[Int(b0)]
+                        if unit != 0 {
                             guard out.count < out.capacity else { return false }
-                            // "#SaveJongyol", "KimJongyol": lower→upper case inside a word is a
-                            // word boundary that a term may also straddle ("JongYol").
-                            if prevLower && b0 &- 0x41 < 26 && gap.isEmpty { gap.add(.ignorable) }
-                            let flag = (digit ? UnitClass.digit.rawValue : UnitClass.letter.rawValue) | gap.flags()
-                            out.append(folded, UInt32(i), UInt32(i + 1), flag)
-                            gap.reset()
+                            // Hot path (most bytes): no separator before this unit, so its flags
+                            // are just the class — no GapTracker work.
+                            var flag = unit >> 7 // UnitClass.letter (0) or .digit (1)
+                            if gap.isEmpty {
+                                // "#SaveJongyol", "KimJongyol": lower→upper case inside a word is a
+                                // word boundary that a term may also straddle ("JongYol"): the flags
+                                // of a gap holding only an ignorable, precomputed.
+                                if prevLower && b0 &- 0x41 < 26 { flag |= Folder.camelCaseGapFlags }
+                            } else {
+                                flag |= gap.flags()
+                                gap.reset()
+                            }
+                            out.append(unit & 0x7F, UInt32(i), UInt32(i + 1), flag)
                             prevLower = b0 &- 0x61 < 26
                         } else {
                             prevLower = false
@@ -612,7 +641,10 @@ private struct FoldSink {
 
     @inline(__always) mutating func append3(_ b0: UInt8, _ b1: UInt8, _ b2: UInt8, _ start: UInt32, _ end: UInt32, _ flag: UInt8) {
         bytes[count] = b0; bytes[count + 1] = b1; bytes[count + 2] = b2
-        for k in count..<(count + 3) { starts[k] = start; ends[k] = end; flags[k] = flag }
+        // Unrolled: this runs for every Hangul syllable and Han ideograph.
+        starts[count] = start; starts[count + 1] = start; starts[count + 2] = start
+        ends[count] = end; ends[count + 1] = end; ends[count + 2] = end
+        flags[count] = flag; flags[count + 1] = flag; flags[count + 2] = flag
         count += 3
     }
 
@@ -654,7 +686,7 @@ private struct GapTracker {
         if seen != 0 { self = GapTracker() }
     }
 
-    mutating func add(_ kind: SeparatorKind) {
+    @inline(__always) mutating func add(_ kind: SeparatorKind) {
         let bit: UInt8
         switch kind {
         case .apostrophe: bit = Self.apostropheBit

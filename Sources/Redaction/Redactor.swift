@@ -47,6 +47,8 @@ public struct Redactor: Sendable {
     let regexRules: [(rule: Int, regex: SharedRegex)]
     /// NFC replacement per rule (nil = numbered label).
     let fixedReplacements: [String?]
+    /// Numbering key of each rule's term matches ("t<index>"), formatted once here, not per hit.
+    let termEntities: [String]
 
     /// Compiles `rules`: folds every term and variant, builds one automaton for all of them,
     /// compiles regexes. Throws on the first bad rule, naming its id only.
@@ -89,6 +91,7 @@ public struct Redactor: Sendable {
         }
         self.rules = rules
         self.fixedReplacements = fixed
+        self.termEntities = rules.indices.map { "t\($0)" }
         self.regexRules = regexRules
         self.terms = try TermIndex(rules: rules, mode: .standard)
     }
@@ -96,41 +99,50 @@ public struct Redactor: Sendable {
     /// Redacts `text`: every span hit by a rule becomes the rule's replacement, or `[LABEL-N]`
     /// where N numbers entities per label in order of first appearance within this call.
     public func redact(_ text: String) -> RedactionResult {
+        // Native UTF-8 storage makes the UTF-8 offset → String.Index conversions below O(1)
+        // (a no-op for native strings; bridged ones are copied once).
+        var text = text
+        text.makeContiguousUTF8()
         let bytes = Array(text.utf8)
         let clusters = mergedSpans(text: text, bytes: bytes)
 
-        var out: [UInt8] = []
-        out.reserveCapacity(bytes.count)
+        // The output is assembled from slices of `text` (already valid UTF-8, cut at cluster
+        // boundaries) and replacement strings, so appending them copies bytes without the
+        // re-validation that `String(decoding:)` of a byte buffer would do.
+        var result = ""
+        result.reserveCapacity(bytes.count + 16 * clusters.count)
+        let utf8 = text.utf8
+        @inline(__always) func index(_ offset: Int) -> String.Index { utf8.index(utf8.startIndex, offsetBy: offset) }
         var findings: [Finding] = []
-        var numbers: [String: Int] = [:]      // entity → N
+        // entity → its "[LABEL-N]": an entity recurs often, so format its replacement once.
+        var numbered: [String: String] = [:]
         var nextNumber: [String: Int] = [:]   // label → last N used
         var lines = TextSupport.LineCounter(bytes)
         var copied = 0
         for c in clusters {
-            out.append(contentsOf: bytes[copied..<c.lo])
+            if c.lo > copied { result.append(contentsOf: text[index(copied)..<index(c.lo)]) }
             let rule = rules[c.rule]
             let replacement: String
             if let fixed = fixedReplacements[c.rule] {
                 replacement = fixed
             } else {
-                let n: Int
-                if let known = numbers[c.entity] {
-                    n = known
+                if let known = numbered[c.entity] {
+                    replacement = known
                 } else {
-                    n = (nextNumber[rule.label] ?? 0) + 1
+                    let n = (nextNumber[rule.label] ?? 0) + 1
                     nextNumber[rule.label] = n
-                    numbers[c.entity] = n
+                    replacement = "[\(rule.label)-\(n)]"
+                    numbered[c.entity] = replacement
                 }
-                replacement = "[\(rule.label)-\(n)]"
             }
-            out.append(contentsOf: replacement.utf8)
+            result.append(replacement)
             findings.append(Finding(ruleID: rule.id, label: rule.label, line: lines.line(at: c.lo),
                                     originalRange: c.lo..<c.hi, replacement: replacement))
             copied = c.hi
         }
-        out.append(contentsOf: bytes[copied...])
-        var result = String(decoding: out, as: UTF8.self)
-        if !TextSupport.isNFC(out) { result = TextSupport.nfc(result) }
+        if copied < bytes.count { result.append(contentsOf: text[index(copied)...]) }
+        let nfc = result.utf8.withContiguousStorageIfAvailable(TextSupport.isNFC) ?? TextSupport.isNFC(Array(result.utf8))
+        if !nfc { result = TextSupport.nfc(result) }
         return RedactionResult(text: result, findings: findings)
     }
 
@@ -142,7 +154,7 @@ public struct Redactor: Sendable {
             let folded = bytes.withUnsafeBufferPointer { folder.fold($0) }
             for hit in terms.hits(in: folded) {
                 spans.append(Span(lo: Int(folded.origStart[hit.start]), hi: Int(folded.origEnd[hit.end - 1]),
-                                  rule: hit.rule, entity: "t\(hit.rule)"))
+                                  rule: hit.rule, entity: termEntities[hit.rule]))
             }
         }
         for (rule, regex) in regexRules {

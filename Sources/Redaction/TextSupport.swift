@@ -17,7 +17,14 @@ enum TextSupport {
             guard position < end else { return line }
             var added = 0
             bytes.withUnsafeBufferPointer { b in
-                for k in position..<end where b[k] == 0x0A { added += 1 }
+                // memchr is vectorized; a byte loop costs several instructions per byte.
+                guard let base = b.baseAddress else { return }
+                var p = base + position
+                let stop = base + end
+                while p < stop, let hit = memchr(p, 0x0A, stop - p) {
+                    added += 1
+                    p = UnsafePointer(hit.assumingMemoryBound(to: UInt8.self)) + 1
+                }
             }
             line += added
             position = end
@@ -68,6 +75,10 @@ enum TextSupport {
     /// Widens `[lo, hi)` to whole grapheme clusters. `floor` is a known boundary ≤ lo (the end of
     /// the previous redaction) that bounds the backward scan, so snapping all spans is linear.
     static func snapToGraphemes(_ bytes: [UInt8], _ lo: Int, _ hi: Int, floor: Int) -> Range<Int> {
+        // Common case: both ends are already certain boundaries. The scans below would then stop
+        // at once (p = lo, q = hi) and the window's clusters would give back exactly lo..<hi, so
+        // skip building the window String and segmenting it.
+        if lo <= hi && isCertainBoundary(bytes, lo) && isCertainBoundary(bytes, hi) { return lo..<hi }
         var p = lo
         while p > floor && !isCertainBoundary(bytes, p) { p = previousScalarStart(bytes, p) }
         var q = hi
@@ -90,20 +101,26 @@ enum TextSupport {
     /// NFC-stable with combining class 0 (below U+0300, Han, Hangul syllables); anything else is
     /// checked by normalizing and comparing bytes.
     static func isNFC(_ bytes: [UInt8]) -> Bool {
-        let fast = bytes.withUnsafeBufferPointer { b -> Bool in
+        bytes.withUnsafeBufferPointer { isNFC($0) }
+    }
+
+    static func isNFC(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        let fast = { (b: UnsafeBufferPointer<UInt8>) -> Bool in
             var i = 0
             let n = b.count
+            // Wrapping arithmetic: i < n bounds every index, and trap checks cost per byte.
             while i < n {
                 let b0 = b[i]
-                if b0 < 0x80 { i += 1; continue }
-                if b0 < 0xCC { i += 2; continue } // U+0080..U+02FF
-                guard b0 >= 0xE0 && b0 < 0xF0, i + 2 < n else { return false }
-                let s = (UInt32(b0 & 0x0F) << 12) | (UInt32(b[i + 1] & 0x3F) << 6) | UInt32(b[i + 2] & 0x3F)
-                guard (0x4E00...0x9FFF).contains(s) || (0xAC00...0xD7A3).contains(s) else { return false }
-                i += 3
+                if b0 < 0x80 { i &+= 1; continue }
+                if b0 < 0xCC { i &+= 2; continue } // U+0080..U+02FF
+                guard b0 >= 0xE0 && b0 < 0xF0, i &+ 2 < n else { return false }
+                let s = (UInt32(b0 & 0x0F) << 12) | (UInt32(b[i &+ 1] & 0x3F) << 6) | UInt32(b[i &+ 2] & 0x3F)
+                // Hangul syllables first: the common non-ASCII case in the vault's text.
+                guard s &- 0xAC00 <= 0xD7A3 - 0xAC00 || s &- 0x4E00 <= 0x9FFF - 0x4E00 else { return false }
+                i &+= 3
             }
             return true
-        }
+        }(bytes)
         if fast { return true }
         let text = String(decoding: bytes, as: UTF8.self)
         return text.precomposedStringWithCanonicalMapping.utf8.elementsEqual(bytes)

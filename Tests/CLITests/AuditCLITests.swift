@@ -11,7 +11,6 @@ import Testing
         return c
     }
 
-    var log: String { "" }
     func logPath(_ c: CLI) -> String { c.vault + "/audit.log" }
     func lines(_ c: CLI) throws -> [String] {
         try String(contentsOfFile: logPath(c), encoding: .utf8).split(separator: "\n").map(String.init)
@@ -95,6 +94,7 @@ import Testing
         let cp = c.run(["audit", "checkpoint"] + pw)
         #expect(cp.status == 0 && cp.stdout.contains("signature: "))
         let cpFile = c.writeFile("checkpoint.txt", Data(cp.stdout.utf8))
+        try fm.copyItem(atPath: c.vault + "/vault.sqlite3", toPath: c.root + "/current.sqlite3")
         // Only the log rolled back: the vault's record catches it.
         let current = try Data(contentsOf: URL(fileURLWithPath: logPath(c)))
         try fm.removeItem(atPath: logPath(c)); try fm.copyItem(atPath: oldLog, toPath: logPath(c))
@@ -104,9 +104,12 @@ import Testing
         #expect(verify(c).status == 0)
         let withCP = verify(c, ["--checkpoint", cpFile])
         #expect(withCP.status == 5 && withCP.stderr.contains("rolled back"), "\(withCP.stderr)")
-        // The current log extends the checkpoint.
+        // Put the current vault and log back: they extend the checkpoint, so it verifies.
         try current.write(to: URL(fileURLWithPath: logPath(c)))
         try fm.removeItem(atPath: c.vault + "/vault.sqlite3")
+        try fm.copyItem(atPath: c.root + "/current.sqlite3", toPath: c.vault + "/vault.sqlite3")
+        let good = verify(c, ["--checkpoint", cpFile])
+        #expect(good.status == 0 && good.stdout.contains("extends the checkpoint"), "\(good.stderr)")
     }
 
     /// BLAKE2b-256 of an entry's chained part (all but the signature), as an attacker can compute it.
@@ -254,5 +257,59 @@ import Testing
         // check-value finds the title by its keyed hash.
         let cv = c.run(["audit", "check-value"] + pw, input: "CanaryTitleE3\n")
         #expect(cv.status == 0 && cv.stdout.contains("add  ok  as title"), "\(cv.stdout) \(cv.stderr)")
+    }
+
+    /// Wrong passphrases through the commands that look at the log before logging their own access.
+    @Test func failedUnlocksThroughVerifyAndRecoverAreLogged() throws {
+        let c = try setUp(commands: 1)
+        let bad = c.writeFile("bad", Data("wrong\n".utf8))
+        #expect(c.run(["audit", "verify", "--full", "--passphrase-fd", "3"], fd3: bad).status == 3)
+        #expect(c.run(["audit", "recover", "--passphrase-fd", "3"], fd3: bad).status == 3)
+        let ok = c.run(["list"] + pw)
+        #expect(ok.stderr.contains("2 failed unlock attempts"), "\(ok.stderr)")
+    }
+
+    /// Keyless writers (failed unlocks, public verify) racing unlocked ones never corrupt the record.
+    @Test func keylessAndUnlockedWritersRace() throws {
+        let c = try setUp(commands: 1)
+        let bad = c.writeFile("bad", Data("wrong\n".utf8))
+        let group = DispatchGroup()
+        for round in 0..<4 {
+            for kind in 0..<3 {
+                group.enter()
+                DispatchQueue.global().async {
+                    switch kind {
+                    case 0: _ = c.run(["list"] + pw)
+                    case 1: _ = c.run(["list", "--passphrase-fd", "3"], fd3: bad)
+                    default: _ = c.run(["audit", "verify"])
+                    }
+                    group.leave()
+                }
+            }
+            group.wait()
+            let r = c.run(["list"] + pw)
+            #expect(r.status == 0, "round \(round): \(r.stderr)")
+        }
+        #expect(verify(c, ["--passphrase-fd", "3"]).status == 0)
+    }
+
+    /// Someone without the passphrase rewrites the log and stores their own public key in the vault.
+    @Test func replacedPublicKeyIsCaught() throws {
+        let c = CLI()
+        let initOut = c.run(["init", "--kdf", "test"] + pw)
+        let key = String(initOut.stdout.split(separator: "\n").first { $0.hasPrefix("Audit public key: ") }!.dropFirst(18))
+        #expect(key.count == 64)
+        c.sql("UPDATE audit_state SET public_key = x'\(String(repeating: "ab", count: 32))'")
+        let unlock = c.run(["list"] + pw)
+        #expect(unlock.status == 5 && unlock.stderr.contains("public key"), "\(unlock.stderr)")
+        #expect(verify(c, ["--public-key", key]).status == 0)
+        #expect(verify(c).status == 5)
+    }
+
+    @Test func recoverRefusesToAbandonAHealthyLog() throws {
+        let c = try setUp(commands: 1)
+        let r = c.run(["audit", "recover", "--audit-log", c.root + "/elsewhere.log"] + pw)
+        #expect(r.status == 2 && r.stderr.contains("still exists"), "\(r.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: c.root + "/elsewhere.log"))
     }
 }

@@ -95,6 +95,40 @@ import Testing
     }
 }
 
+@Suite struct ExportSafetyTests {
+    @Test func exportNeverWritesIntoTheVault() throws {
+        let c = CLI()
+        try c.initVault()
+        try c.addSource("Magpie")
+        let id = try c.add(source: "Magpie", title: "T", body: "text")
+        let before = try Data(contentsOf: URL(fileURLWithPath: c.vault + "/vault.sqlite3"))
+        for target in [c.vault + "/vault.sqlite3", c.vault + "/audit.log", c.vault + "/new.txt"] {
+            let r = c.run(["export", id, "--out", target, "--overwrite"] + pw)
+            #expect(r.status == 1 && r.stderr.contains("inside the vault"), "\(target): \(r.stderr)")
+        }
+        #expect(c.run(["list"] + pw).status == 0)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: c.vault + "/vault.sqlite3")).count >= before.count)
+    }
+
+    /// `--accept` covers one near miss, never a term glued into an address, never several hits.
+    @Test func acceptanceIsNarrow() throws {
+        let c = CLI()
+        try c.initVault()
+        try c.addSource("Magpie")
+        let id = try c.add(source: "Magpie", title: "T", body: "Write to jongyolkim@example.com\nJongyul met J\u{043E}ngyol at the gate\nJongyul alone\n")
+        let rule = c.run(["rule", "add", "Jongyol"] + pw).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let refused = c.run(["export", id] + pw)
+        #expect(refused.status == 7)
+        let token = c.run(["export", id, "--accept", "\(rule):1"] + pw)
+        #expect(token.status == 2 && token.stdout.isEmpty, "\(token.stderr)")
+        let several = c.run(["export", id, "--accept", "\(rule):2"] + pw)
+        #expect(several.status == 2 && several.stdout.isEmpty, "\(several.stderr)")
+        // A single edit-distance near miss on its own line can be accepted, with the others still refused.
+        let partial = c.run(["export", id, "--accept", "\(rule):3"] + pw)
+        #expect(partial.status == 7 && partial.stdout.isEmpty)
+    }
+}
+
 extension CLI {
     func add2(_ c: CLI, _ id: String) -> String {
         (try? c.add(source: "Magpie", title: "T2", body: "same words here\n\nand same words there\n")) ?? ""

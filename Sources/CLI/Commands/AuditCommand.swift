@@ -83,6 +83,9 @@ struct AuditCommand: ParsableCommand {
                 }
             }
             for n in report.notes { Output.info("note: \(n)") }
+            if publicKey == nil {
+                Output.info("note: signatures were checked against the public key stored in the vault; to rule out a replaced key, pass --public-key with the key printed by init")
+            }
             if let p = report.problem {
                 throw CLIError.auditFailed("audit log verification FAILED\(p.seq.map { " at entry \($0)" } ?? ""): \(p.failure.rawValue) — \(p.detail)")
             }
@@ -182,16 +185,17 @@ struct AuditCommand: ParsableCommand {
             let value = try SensitiveArgument.resolve("-", prompt: "", what: "value")
             let needle = "h:" + Hex.encode(try v.auditValueHash(Array(value.utf8)))
             let (_, _, _, log) = try AuditCommand.load(vault)
-            var hits = 0
+            var hits: [String] = []
             for line in log.split(separator: 0x0A) {
                 guard let e = AuditEntry.parse(line) else { continue }
                 for a in e.attrs where a.value == needle {
-                    hits += 1
-                    Output.line("\(e.seq)  \(e.time)  \(e.action)  \(e.outcome)  as \(a.key)")
+                    hits.append("\(e.seq)  \(e.time)  \(e.action)  \(e.outcome)  as \(a.key)")
                 }
             }
-            try v.audit(AuditEvent("audit-check-value", ids: ["count": String(hits)]))
-            if hits == 0 { Output.line("not found: that value appears in no entry of this log") }
+            // Logged before the answer is shown.
+            try v.audit(AuditEvent("audit-check-value", ids: ["count": String(hits.count)]))
+            for h in hits { Output.line(h) }
+            if hits.isEmpty { Output.line("not found: that value appears in no entry of this log") }
         }
     }
 

@@ -42,9 +42,12 @@ struct InitCommand: ParsableCommand {
         let logPath = auditLog.map { VaultOptions.absolute($0) } ?? (dir as NSString).appendingPathComponent(AuditLog.defaultFileName)
         let audit = AuditLog(newLogPath: logPath)
         do {
-            _ = try Vault.create(directory: dir, passphrase: passphrase, profile: profile, audit: audit) { recovery in
+            let v = try Vault.create(directory: dir, passphrase: passphrase, profile: profile, audit: audit) { recovery in
                 try Output.lineOrThrow("Recovery key: \(recovery)")
             }
+            // Kept away from the device, it lets 'audit verify --public-key' catch a log rewritten
+            // by someone who also replaced the key stored in the vault.
+            Output.line("Audit public key: \(v.auditPublicKey.map { String(format: "%02x", $0) }.joined())")
         } catch {
             // No vault came of it: the log we started belongs to nothing.
             if audit.createdLog && !FileManager.default.fileExists(atPath: Vault.databasePath(in: dir)) { unlink(logPath) }

@@ -29,7 +29,7 @@ enum LeakReport {
     /// One line per leak on stderr: rule id, record line and kind, never the term.
     static func print(_ leaks: [Leak]) {
         for l in leaks.sorted(by: { ($0.line, $0.ruleID) < ($1.line, $1.ruleID) }) {
-            let hint = (l.kind == .confusableSkeleton || l.kind == .editDistance1 || l.kind == .insideToken)
+            let hint = (l.kind == .confusableSkeleton || l.kind == .editDistance1) && l.occurrences == 1
                 ? " (a near miss: if it is a different word, accept it with --accept \(l.ruleID):\(l.line))" : ""
             Output.info("  rule \(l.ruleID) line \(l.line): \(l.kind.rawValue)\(hint)")
         }
