@@ -81,6 +81,19 @@ for word in Magpie Hoery 이종열 "Old Kim" hoeryong "Crossing"; do
 done
 echo "grep of audit.log for names, titles and queries: nothing found"
 
+step "Keys and devices: passphrase change, backup, travel mode"
+show "passwd   (fd: current, then new passphrase)"
+"$BIN" passwd --passphrase-fd 3 3< <(printf '%s\n%s\n' "$PASS" "$PASS 2") && PASS="$PASS 2"
+show "backup --to vault.svb"; sv backup --to "$DEMO/vault.svb"
+show "restore vault.svb --vault restored"; "$BIN" restore "$DEMO/vault.svb" --vault "$DEMO/restored"
+show "check --vault restored"; "$BIN" check --vault "$DEMO/restored" --passphrase-fd 3 3< <(printf '%s\n' "$PASS")
+show "travel out --to slots.svt   (fd: vault passphrase, then a travel passphrase)"
+"$BIN" travel out --to "$DEMO/slots.svt" --passphrase-fd 3 3< <(printf '%s\n%s\n' "$PASS" "travel words")
+show status; "$BIN" status | grep "can be opened"
+set +e; sv list; echo "exit status $?"; set -e
+show "travel in slots.svt"; "$BIN" travel in "$DEMO/slots.svt" --passphrase-fd 3 3< <(printf 'travel words\n')
+show "status"; "$BIN" status | grep "can be opened"
+
 step "A wrong passphrase is refused (exit 3), a tampered record is named (exit 5)"
 set +e
 "$BIN" list --passphrase-fd 3 3< <(printf 'wrong\n'); echo "exit status $?"
