@@ -32,9 +32,11 @@ test: deps
 demo: build
 	BIN=$(BIN) bash scripts/demo.sh
 
-# Figures for the brief's targets (section 5), release build. Flags: BENCH_ARGS="--redaction-mb 20 --rules 1000 --audit-entries 100000"
+# Figures for the brief's targets (section 5), release build. Flags: BENCH_ARGS="--redaction-mb 20 --rules 1000 --audit-entries 100000 --records 10000"
 bench: deps
+	@[ -x /usr/bin/time ] || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq time >/dev/null; }
 	$(SWIFT) build -c release --product sourcevault-bench
+	$(SWIFT) build -c release --product sourcevault
 	.build/release/sourcevault-bench $(BENCH_ARGS)
 
 clean:

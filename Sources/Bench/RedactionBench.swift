@@ -52,7 +52,7 @@ while text.utf8.count < megabytes << 20 {
     }
     text += line.joined(separator: " ") + ".\n"
 }
-let size = Double(text.utf8.count) / 1_048_576
+
 
 let t0 = Date()
 let redactor: Redactor

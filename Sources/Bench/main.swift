@@ -1,6 +1,6 @@
 // `make bench`: figures for the targets in the brief (section 5), each beside a baseline measured
 // in the same run on the same machine. Prints a table and writes bench.json.
-// Usage: sourcevault-bench [--redaction-mb N] [--rules N] [--audit-entries N] [--out FILE]
+// Usage: sourcevault-bench [--redaction-mb N] [--rules N] [--audit-entries N] [--records N] [--out FILE]
 import Foundation
 
 struct Figure: Encodable {
@@ -45,6 +45,12 @@ let out = args.firstIndex(of: "--out").flatMap { $0 + 1 < args.count ? args[$0 +
 var figures: [Figure] = []
 figures += redactionBench(megabytes: option("--redaction-mb", 10), ruleCount: option("--rules", 1000))
 figures += auditBench(entries: option("--audit-entries", 100_000))
+let cli = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("sourcevault").path
+if FileManager.default.isExecutableFile(atPath: cli) {
+    figures += vaultBench(records: option("--records", 10_000), cli: cli)
+} else {
+    print("(no release sourcevault beside the bench: vault figures skipped)")
+}
 
 func fmt(_ v: Double) -> String { v >= 100 ? String(format: "%.0f", v) : String(format: "%.2f", v) }
 print("")
@@ -61,6 +67,6 @@ let machine = "\(ProcessInfo.processInfo.activeProcessorCount) cores, \(ProcessI
 let enc = JSONEncoder()
 enc.outputFormatting = [.prettyPrinted, .sortedKeys]
 if let data = try? enc.encode(Report(date: ISO8601DateFormatter().string(from: Date()), machine: machine, figures: figures)) {
-    FileManager.default.createFile(atPath: out, contents: data)
+    _ = FileManager.default.createFile(atPath: out, contents: data)
     print("\nwrote \(out)")
 }

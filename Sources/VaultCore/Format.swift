@@ -24,6 +24,13 @@ public enum VaultFormat {
     /// Of the master key: seals the audit root key, from which subkeys 5-7 derive (so a rekey
     /// keeps the log's keys and public key).
     static let auditRootSealSubkey = (id: UInt64(8), context: "SVauditK")
+    /// Seals the retention index (record id → retain-until day), so an unlock can apply retention
+    /// without decrypting every record's metadata.
+    static let retentionSubkey = (id: UInt64(9), context: "SVretain")
+
+    static func retentionAD(vaultID: [UInt8]) -> [UInt8] {
+        Array("sourcevault.v1.retention-index\0".utf8) + vaultID
+    }
 
     static func auditRootAD(vaultID: [UInt8]) -> [UInt8] {
         Array("sourcevault.v1.audit-root-key\0".utf8) + vaultID

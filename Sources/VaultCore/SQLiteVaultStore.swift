@@ -139,6 +139,10 @@ public final class SQLiteVaultStore: VaultStore {
                 );
                 """)
         }
+        // Frozen: the sealed retention index (SECURITY.md §8.3).
+        m.registerMigration("v1-retention") { db in
+            try db.execute(sql: "CREATE TABLE retention_index (singleton INTEGER PRIMARY KEY CHECK (singleton = 1), sealed BLOB NOT NULL)")
+        }
         return m
     }
 
@@ -323,6 +327,21 @@ public final class SQLiteVaultStore: VaultStore {
         }
     }
 
+    public func sealedRetentionIndex() throws(VaultError) -> [UInt8]? {
+        let row: Row? = try run { try dbQueue.read { db in try Row.fetchOne(db, sql: "SELECT sealed FROM retention_index WHERE singleton = 1") } }
+        guard let row else { return nil }
+        guard let b = Column.blob(row, "sealed") else { throw .vaultIntegrity("the retention index row is malformed") }
+        return b
+    }
+
+    public func saveSealedRetentionIndex(_ sealed: [UInt8]) throws(VaultError) {
+        try run {
+            try dbQueue.write { db in
+                try db.execute(sql: "INSERT OR REPLACE INTO retention_index (singleton, sealed) VALUES (1, ?)", arguments: [Data(sealed)])
+            }
+        }
+    }
+
     public func sealedAuditRootKey() throws(VaultError) -> [UInt8]? {
         let row: Row? = try run { try dbQueue.read { db in try Row.fetchOne(db, sql: "SELECT sealed FROM audit_key WHERE singleton = 1") } }
         guard let row else { return nil }
@@ -416,6 +435,9 @@ public final class SQLiteVaultStore: VaultStore {
                     let new = try plan.item(kind, SealedItemRow(id: Column.id(r, "id"), sealed: Column.blob(r, "sealed") ?? []))
                     try db.execute(sql: "UPDATE \(kind.rawValue) SET sealed = ? WHERE id = ?", arguments: [Data(new.sealed), new.id])
                 }
+            }
+            if let index = plan.retentionIndex {
+                try db.execute(sql: "INSERT OR REPLACE INTO retention_index (singleton, sealed) VALUES (1, ?)", arguments: [Data(index)])
             }
             if let root = plan.auditRootKey {
                 try db.execute(sql: "INSERT OR REPLACE INTO audit_key (singleton, sealed) VALUES (1, ?)", arguments: [Data(root)])

@@ -81,6 +81,9 @@ extension Vault {
         let newRuleKey = try derive(newMaster, VaultFormat.ruleSubkey)
         let newExportKey = try derive(newMaster, VaultFormat.exportSubkey)
         let newAuditSeal = try derive(newMaster, VaultFormat.auditRootSealSubkey)
+        let newRetentionKey = try derive(newMaster, VaultFormat.retentionSubkey)
+        let retentionPlain = try Self.encodeJSON(try retentionIndex())
+        let sealedRetention = try Self.sealPadded(retentionPlain, key: newRetentionKey, ad: VaultFormat.retentionAD(vaultID: vaultID))
 
         let oldSlot = try store.keySlot(.passphrase)
         var slots = [try passphraseSlot(for: newMaster, passphrase: passphrase,
@@ -102,7 +105,7 @@ extension Vault {
         }
         let vid = vaultID
         let plan = RewritePlan(
-            slots: slots, auditRootKey: sealedRoot,
+            slots: slots, auditRootKey: sealedRoot, retentionIndex: sealedRetention,
             record: { [self] row in
                 let oldKey = try self.recordKey(row)
                 let newKey = try Self.sodium { try SecureBytes.random(count: XChaCha20Poly1305.keyBytes) }

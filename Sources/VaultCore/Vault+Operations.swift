@@ -103,6 +103,13 @@ extension Vault {
                 meta: try sealField(try Self.encodeJSON(meta), key: key, recordID: id, version: 1, field: .meta),
                 body: try sealField(Array(new.body.utf8), key: key, recordID: id, version: 1, field: .body))])
         try store.insertRecord(row)
+        if let retain {
+            // A crash between these two writes leaves the record unindexed; `retention apply`
+            // (a full scan) rebuilds the index.
+            var index = try retentionIndex()
+            index[id] = retain
+            try saveRetentionIndex(index)
+        }
         return id
     }
 
@@ -265,21 +272,47 @@ extension Vault {
     public func recordCount() throws(VaultError) -> Int { try store.recordCount() }
 
     /// Retention (SECURITY.md §8.3): shreds every record whose `retainUntil` day has passed (UTC).
-    /// Run by `retention apply` and on every unlock through the CLI. Returns the shredded ids.
-    public func applyRetention(today: String? = nil) throws(VaultError) -> [String] {
+    /// With `fullScan`, every record's metadata is read and the index rebuilt (`retention apply`);
+    /// otherwise only the small sealed index is read (every unlock). Returns the shredded ids.
+    public func applyRetention(today: String? = nil, fullScan: Bool = false) throws(VaultError) -> [String] {
         let today = today ?? String(Self.timestamp().prefix(10))
-        var expired: [String] = []
-        try iterate(includeBody: false) { row, key in
-            let v = row.versions[0]
-            let meta = try Self.decodeJSON(RecordMetadata.self,
-                                           from: try openField(v.meta, key: key, recordID: row.recordID, version: v.version, field: .meta),
-                                           integrity: .recordIntegrity(recordID: row.recordID))
-            if let until = meta.retainUntil, until < today { expired.append(row.recordID) }
-        } problem: { _ in }
-        for id in expired {
-            try audited("retention-shred", ids: ["record": id]) { () throws(VaultError) -> Void in try self.store.deleteRecord(id) }
+        var index: [String: String]
+        if fullScan {
+            index = [:]
+            try iterate(includeBody: false) { row, key in
+                let v = row.versions[0]
+                let meta = try Self.decodeJSON(RecordMetadata.self,
+                                               from: try openField(v.meta, key: key, recordID: row.recordID, version: v.version, field: .meta),
+                                               integrity: .recordIntegrity(recordID: row.recordID))
+                if let until = meta.retainUntil { index[row.recordID] = until }
+            } problem: { _ in }
+        } else {
+            index = try retentionIndex()
         }
+        let due = index.filter { $0.value < today }.map(\.key).sorted()
+        var expired: [String] = []
+        for id in due {
+            // A record removed by `rm` may still be listed: drop it from the index silently.
+            guard try store.recordIDs(withPrefix: id, limit: 1) == [id] else { index[id] = nil; continue }
+            expired.append(id)
+            try audited("retention-shred", ids: ["record": id]) { () throws(VaultError) -> Void in try self.store.deleteRecord(id) }
+            index[id] = nil
+        }
+        if fullScan || !due.isEmpty { try saveRetentionIndex(index) }
         return expired
+    }
+
+    /// The sealed map of record id → retain-until day (empty if none).
+    func retentionIndex() throws(VaultError) -> [String: String] {
+        guard let sealed = try store.sealedRetentionIndex() else { return [:] }
+        let integrity = VaultError.vaultIntegrity("the retention index failed its integrity check")
+        let plain = try Self.openPadded(sealed, key: retentionKey, ad: VaultFormat.retentionAD(vaultID: vaultID), integrity: integrity)
+        return try Self.decodeJSON([String: String].self, from: plain, integrity: integrity)
+    }
+
+    func saveRetentionIndex(_ index: [String: String]) throws(VaultError) {
+        try store.saveSealedRetentionIndex(try Self.sealPadded(try Self.encodeJSON(index), key: retentionKey,
+                                                               ad: VaultFormat.retentionAD(vaultID: vaultID)))
     }
 
     // MARK: - Helpers

@@ -13,6 +13,7 @@ public final class Vault {
     let sourceKey: SecureBytes
     let ruleKey: SecureBytes
     let exportKey: SecureBytes
+    let retentionKey: SecureBytes
     let auditMACKey: SecureBytes
     let auditValueKey: SecureBytes
     let auditSigningKey: Ed25519.SigningKey
@@ -40,6 +41,10 @@ public final class Vault {
         self.exportKey = try Self.sodium {
             try KeyDerivation.deriveSubkey(from: masterKey, subkeyID: VaultFormat.exportSubkey.id,
                                            context: VaultFormat.exportSubkey.context)
+        }
+        self.retentionKey = try Self.sodium {
+            try KeyDerivation.deriveSubkey(from: masterKey, subkeyID: VaultFormat.retentionSubkey.id,
+                                           context: VaultFormat.retentionSubkey.context)
         }
         let auditRoot = try Self.loadOrCreateAuditRootKey(store: store, vaultID: vaultID, masterKey: masterKey)
         self.auditMACKey = try Self.sodium {

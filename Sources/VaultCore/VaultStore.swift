@@ -69,6 +69,10 @@ public protocol VaultStore: AnyObject {
     func deleteRecord(_ recordID: String) throws(VaultError)
     func recordCount() throws(VaultError) -> Int
 
+    /// The sealed retention index (SECURITY.md §8.3); nil if none was written yet.
+    func sealedRetentionIndex() throws(VaultError) -> [UInt8]?
+    func saveSealedRetentionIndex(_ sealed: [UInt8]) throws(VaultError)
+
     /// The sealed audit root key (SECURITY.md §5); nil for a vault that has none yet.
     func sealedAuditRootKey() throws(VaultError) -> [UInt8]?
     func saveSealedAuditRootKey(_ sealed: [UInt8]) throws(VaultError)
@@ -102,6 +106,7 @@ public protocol VaultStore: AnyObject {
 public struct RewritePlan {
     public var slots: [KeySlotRow]
     public var auditRootKey: [UInt8]?
+    public var retentionIndex: [UInt8]?
     public var record: (SealedRecordRow) throws -> SealedRecordRow
     public var source: (SealedSourceRow) throws -> SealedSourceRow
     public var item: (SealedItemKind, SealedItemRow) throws -> SealedItemRow

@@ -84,7 +84,7 @@ struct RetentionCommand: ParsableCommand {
 
         func run() throws {
             let v = try unlock.unlock(vault)
-            let shredded = try v.applyRetention()
+            let shredded = try v.applyRetention(fullScan: true)
             Output.info(shredded.isEmpty ? "No record is past its retention date." : "Shredded \(shredded.count) expired record\(shredded.count == 1 ? "" : "s").")
         }
     }

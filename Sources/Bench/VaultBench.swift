@@ -1,0 +1,128 @@
+// Vault figures on 1,000 and 10,000 records of ~4 KiB: in-process times after unlock beside raw
+// XChaCha20-Poly1305 decryption of the same bytes, and whole-process wall time and peak RSS of the
+// release CLI (start-up included), measured with wait4.
+import Audit
+import Foundation
+import SodiumKit
+import VaultCore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+struct ChildRun { var seconds: Double; var maxRSSKiB: Int; var status: Int32 }
+
+/// Runs `args` under /usr/bin/time with `secret` on fd 3 (a pipe); returns wall time, peak RSS and
+/// exit status. /usr/bin/time forks from its own small process, so the child's peak RSS is its own
+/// (a child spawned straight from this large process would be charged for our pages).
+func runChild(_ command: [String], secret: String) -> ChildRun {
+    let errPath = NSTemporaryDirectory() + "sv-bench-time-" + UUID().uuidString
+    defer { unlink(errPath) }
+    let args = ["/usr/bin/time", "-f", "%M"] + command
+    var fds: [Int32] = [0, 0]
+    _ = pipe(&fds)
+    _ = secret.withCString { write(fds[1], $0, strlen($0)) }
+    _ = write(fds[1], "\n", 1)
+    close(fds[1])
+    var actions: posix_spawn_file_actions_t = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    posix_spawn_file_actions_adddup2(&actions, fds[0], 3)
+    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+    posix_spawn_file_actions_addopen(&actions, 2, errPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+    var pid: pid_t = 0
+    let argv = args.map { strdup($0) } + [nil]
+    let t = DispatchTime.now().uptimeNanoseconds
+    let rc = posix_spawn(&pid, args[0], &actions, nil, argv, environ)
+    argv.forEach { free($0) }
+    close(fds[0])
+    posix_spawn_file_actions_destroy(&actions)
+    guard rc == 0 else { return ChildRun(seconds: 0, maxRSSKiB: 0, status: -1) }
+    var status: Int32 = 0
+    var usage = rusage()
+    _ = wait4(pid, &status, 0, &usage)
+    let seconds = Double(DispatchTime.now().uptimeNanoseconds - t) / 1e9
+    let err = (FileManager.default.contents(atPath: errPath)).map { String(decoding: $0, as: UTF8.self) } ?? ""
+    let rss = err.split(separator: "\n").last.flatMap { Int($0.trimmingCharacters(in: .whitespaces)) } ?? 0
+    return ChildRun(seconds: seconds, maxRSSKiB: rss, status: status)
+}
+
+func testimony(_ i: Int, bytes: Int) -> String {
+    let words = ["the", "river", "was", "cold", "we", "crossed", "at", "night", "broker", "paid", "guards", "waited",
+                 "강을", "건넜다", "밤에", "국경", "图们江", "边境", "Hoeryŏng", "train", "market", "sister", "letter"]
+    var s = "Testimony \(i).\n"
+    var k = i
+    while s.utf8.count < bytes {
+        k = (k &* 1103515245 &+ 12345) & 0x7fffffff
+        s += words[k % words.count] + ((k >> 8) % 13 == 0 ? ".\n" : " ")
+    }
+    return s
+}
+
+func buildVault(_ dir: String, records: Int, pass: String) -> (Double, [String])? {
+    guard let p = try? SecureBytes(copying: Array(pass.utf8)),
+          (try? Vault.create(directory: dir, passphrase: p, profile: .test, audit: AuditLog(newLogPath: dir + "/audit.log"),
+                             showRecoveryKey: { _ in })) != nil,
+          let v = try? Vault.unlock(directory: dir, passphrase: p),
+          (try? v.addSource(alias: "Bench")) != nil else { return nil }
+    var ids: [String] = []
+    let t0 = Date()
+    for i in 0..<records {
+        guard let id = try? v.addRecord(NewRecord(sourceAlias: "Bench", title: "Record \(i)", tags: ["bench"], body: testimony(i, bytes: 4096))) else { return nil }
+        ids.append(id)
+    }
+    return (Date().timeIntervalSince(t0), ids)
+}
+
+func vaultBench(records: Int, cli: String) -> [Figure] {
+    let root = NSTemporaryDirectory() + "sv-vbench-" + UUID().uuidString
+    defer { try? FileManager.default.removeItem(atPath: root) }
+    let pass = "bench passphrase"
+    let small = max(records / 10, 10)
+    guard let (addTime, ids) = buildVault(root + "/big", records: records, pass: pass),
+          buildVault(root + "/small", records: small, pass: pass) != nil,
+          let p = try? SecureBytes(copying: Array(pass.utf8)),
+          let v = try? Vault.unlock(directory: root + "/big", passphrase: p) else {
+        print("vault bench: could not build the vaults"); return []
+    }
+    // Raw libsodium baseline over the same number of 4 KiB messages.
+    guard let key = try? SecureBytes.random(count: 32) else { return [] }
+    let sample = Array(testimony(1, bytes: 4096).utf8)
+    let boxes = (0..<records).compactMap { _ in try? sample.withUnsafeBytes { try XChaCha20Poly1305.seal($0, key: key, associatedData: [1]) } }
+    let rawDecrypt = bestOf(3) { for b in boxes { _ = try? XChaCha20Poly1305.open(b, key: key, associatedData: [1]) } }
+    let rawEncrypt = bestOf(1) { for _ in 0..<records { _ = try? sample.withUnsafeBytes { try XChaCha20Poly1305.seal($0, key: key, associatedData: [1]) } } }
+
+    let listTime = bestOf(3) { _ = try? v.list() }
+    let showTime = bestOf(3) { _ = try? v.record(ids[records / 2]) }
+    let searchTime = bestOf(3) { _ = try? v.search("hoeryong") }
+
+    let big = ["--vault", root + "/big", "--passphrase-fd", "3"]
+    let cliList = runChild([cli, "list"] + big, secret: pass)
+    let cliShow = runChild([cli, "show", ids[0]] + big, secret: pass)
+    let cliSearchBig = runChild([cli, "search", "hoeryong"] + big, secret: pass)
+    let cliSearchSmall = runChild([cli, "search", "hoeryong", "--vault", root + "/small", "--passphrase-fd", "3"], secret: pass)
+    let rekey = runChild([cli, "rekey"] + big, secret: pass)
+    let mb = Double(records * 4096) / 1e6
+    let n = "\(records) records of 4 KiB"
+    return [
+        Figure(name: "search after unlock", detail: "\(n), in-process, decrypting every record", value: searchTime * 1000, unit: "ms",
+               target: "≤ 3x raw decrypt", met: searchTime <= 3 * rawDecrypt, baseline: rawDecrypt * 1000,
+               baselineName: "raw XChaCha20 decrypt of the same bytes (ms)"),
+        Figure(name: "list after unlock", detail: "\(n), in-process (metadata only)", value: listTime * 1000, unit: "ms",
+               target: "< 100 ms", met: listTime < 0.1, baseline: rawDecrypt * 1000, baselineName: "raw decrypt of all bodies (ms)"),
+        Figure(name: "show after unlock", detail: "one record of \(records)", value: showTime * 1000, unit: "ms",
+               target: "< 100 ms", met: showTime < 0.1, baseline: nil, baselineName: nil),
+        Figure(name: "add (bulk, one commit each)", detail: "\(n), fsync per record (synchronous=FULL)", value: Double(records) / addTime, unit: "records/s",
+               target: "-", met: nil, baseline: Double(records) / rawEncrypt, baselineName: "raw encryption (records/s)"),
+        Figure(name: "sourcevault list (whole process)", detail: "\(n), release binary, --kdf test, start-up and audit writes included; peak RSS \(cliList.maxRSSKiB) KiB",
+               value: cliList.seconds * 1000, unit: "ms", target: "< 100 ms", met: cliList.seconds < 0.1 && cliList.status == 0, baseline: nil, baselineName: nil),
+        Figure(name: "sourcevault show (whole process)", detail: "peak RSS \(cliShow.maxRSSKiB) KiB", value: cliShow.seconds * 1000, unit: "ms",
+               target: "< 100 ms", met: cliShow.seconds < 0.1 && cliShow.status == 0, baseline: nil, baselineName: nil),
+        Figure(name: "sourcevault search (whole process)", detail: "\(n) (\(String(format: "%.0f", mb)) MB); peak RSS \(cliSearchBig.maxRSSKiB) KiB",
+               value: cliSearchBig.seconds * 1000, unit: "ms", target: "-", met: nil, baseline: nil, baselineName: nil),
+        Figure(name: "search peak RSS, 10x records", detail: "\(cliSearchSmall.maxRSSKiB) KiB at \(small) records, \(cliSearchBig.maxRSSKiB) KiB at \(records)",
+               value: Double(cliSearchBig.maxRSSKiB) / Double(max(cliSearchSmall.maxRSSKiB, 1)), unit: "x", target: "flat (~1x)",
+               met: Double(cliSearchBig.maxRSSKiB) < 1.5 * Double(cliSearchSmall.maxRSSKiB), baseline: nil, baselineName: nil),
+        Figure(name: "rekey (whole process)", detail: "\(n) re-encrypted in one transaction; peak RSS \(rekey.maxRSSKiB) KiB; exit \(rekey.status)",
+               value: rekey.seconds, unit: "s", target: "flat memory", met: rekey.status == 0 && Double(rekey.maxRSSKiB) < 1.5 * Double(cliSearchBig.maxRSSKiB),
+               baseline: nil, baselineName: nil),
+    ]
+}
