@@ -208,15 +208,13 @@ extension Vault {
 
     private func listRecords(sourceAlias: String?, tag: String?) throws(VaultError) -> (records: [RecordSummary], problems: [VaultError]) {
         let sourceID = try sourceAlias.map { (a) throws(VaultError) -> String in try source(alias: a).id }
-        let tagFolded = tag.map(TextFolding.fold)
+        let tagFolded = tag.map { TextFolding.fold($0) }
         let (aliases, sourceProblems) = aliasMap()
         var out: [RecordSummary] = []
         var problems: [VaultError] = []
         try iterate(includeBody: false) { row, key in
             let v = row.versions[0]
-            let meta = try Self.decodeJSON(RecordMetadata.self,
-                                           from: try openField(v.meta, key: key, recordID: row.recordID, version: v.version, field: .meta),
-                                           integrity: .recordIntegrity(recordID: row.recordID))
+            let meta = try self.metadata(v, key: key, recordID: row.recordID)
             if let sourceID, meta.source != sourceID { return }
             if let tagFolded, !meta.tags.contains(where: { TextFolding.fold($0) == tagFolded }) { return }
             out.append(RecordSummary(id: row.recordID, version: v.version, metadata: meta, sourceAlias: aliases[meta.source]))
@@ -236,6 +234,7 @@ extension Vault {
     }
 
     private func searchRecords(_ query: String) throws(VaultError) -> (records: [RecordSummary], problems: [VaultError]) {
+        let foldCache = TextFolding.Cache()
         let needle = TextFolding.fold(query.trimmingCharacters(in: .whitespacesAndNewlines))
         guard !needle.isEmpty else { throw .invalidInput("the search query is empty") }
         let (aliases, sourceProblems) = aliasMap()
@@ -244,15 +243,16 @@ extension Vault {
         try iterate(includeBody: true) { row, key in
             let v = row.versions[0]
             let integrity = VaultError.recordIntegrity(recordID: row.recordID)
-            let meta = try Self.decodeJSON(RecordMetadata.self,
-                                           from: try openField(v.meta, key: key, recordID: row.recordID, version: v.version, field: .meta),
-                                           integrity: integrity)
+            let meta = try self.metadata(v, key: key, recordID: row.recordID)
             let summary = RecordSummary(id: row.recordID, version: v.version, metadata: meta, sourceAlias: aliases[meta.source])
-            // The body is always opened, so a damaged body is reported even when the title matches.
-            let body = try Self.string(from: try openField(v.body, key: key, recordID: row.recordID, version: v.version, field: .body),
-                                       integrity: integrity)
+            // The body is always opened (and checked to be UTF-8), so a damaged body is reported
+            // even when the title matches. It is folded straight from the locked buffer.
+            let bodyMatches = try self.withOpenedField(v.body, key: key, recordID: row.recordID, version: v.version, field: .body) { bytes in
+                guard let folded = TextFolding.fold(utf8: bytes, cache: foldCache) else { throw integrity }
+                return TextFolding.contains(folded, needle)
+            }
             let metaText = ([meta.title] + meta.tags + [aliases[meta.source] ?? ""]).joined(separator: "\n")
-            if TextFolding.contains(TextFolding.fold(metaText), needle) || TextFolding.contains(TextFolding.fold(body), needle) {
+            if bodyMatches || TextFolding.contains(TextFolding.fold(metaText), needle) {
                 out.append(summary)
             }
         } problem: { problems.append($0) }
@@ -280,10 +280,7 @@ extension Vault {
         if fullScan {
             index = [:]
             try iterate(includeBody: false) { row, key in
-                let v = row.versions[0]
-                let meta = try Self.decodeJSON(RecordMetadata.self,
-                                               from: try openField(v.meta, key: key, recordID: row.recordID, version: v.version, field: .meta),
-                                               integrity: .recordIntegrity(recordID: row.recordID))
+                let meta = try self.metadata(row.versions[0], key: key, recordID: row.recordID)
                 if let until = meta.retainUntil { index[row.recordID] = until }
             } problem: { _ in }
         } else {
@@ -300,6 +297,15 @@ extension Vault {
         }
         if fullScan || !due.isEmpty { try saveRetentionIndex(index) }
         return expired
+    }
+
+    /// A version's metadata, decoded from the reused secure buffer.
+    func metadata(_ v: SealedVersionRow, key: borrowing SecureBytes, recordID: String) throws -> RecordMetadata {
+        try withOpenedField(v.meta, key: key, recordID: recordID, version: v.version, field: .meta) { bytes in
+            do { return try JSONDecoder().decode(RecordMetadata.self, from: Data(bytes)) } catch {
+                throw VaultError.recordIntegrity(recordID: recordID)
+            }
+        }
     }
 
     /// The sealed map of record id → retain-until day (empty if none).
@@ -331,8 +337,7 @@ extension Vault {
             try store.forEachLatest(includeBody: includeBody) { row in
                 do {
                     guard !row.versions.isEmpty else { throw VaultError.recordIntegrity(recordID: row.recordID) }
-                    let key = try recordKey(row)
-                    try body(row, key)
+                    try withRecordKey(row) { key in try body(row, key) }
                 } catch let e as VaultError {
                     switch e {
                     case .recordIntegrity: problem(e)

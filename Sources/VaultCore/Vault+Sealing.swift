@@ -43,6 +43,43 @@ extension Vault {
         }
     }
 
+    /// Opens the record's key into the reused key buffer and runs `body` with it.
+    func withRecordKey<T>(_ row: SealedRecordRow, _ body: (borrowing SecureBytes) throws -> T) throws -> T {
+        let integrity = VaultError.recordIntegrity(recordID: row.recordID)
+        guard row.wrappedKey.count == XChaCha20Poly1305.keyBytes + XChaCha20Poly1305.overhead else { throw integrity }
+        let ad = VaultFormat.recordKeyAD(vaultID: vaultID, recordID: row.recordID)
+        do {
+            _ = try XChaCha20Poly1305.open(row.wrappedKey, key: recordKEK, associatedData: ad, into: keyScratch)
+        } catch SodiumError.outOfMemory {
+            throw VaultError.storage("secure memory unavailable")
+        } catch {
+            throw integrity
+        }
+        defer { keyScratch.wipe() }
+        return try keyScratch.withSecureBytes { try body($0) }
+    }
+
+    /// Opens a field into the reused data buffer, checks its padding, and runs `body` with the
+    /// plaintext bytes. The buffer is wiped afterwards.
+    func withOpenedField<T>(_ sealed: [UInt8], key: borrowing SecureBytes, recordID: String, version: Int, field: RecordField,
+                            _ body: (UnsafeRawBufferPointer) throws -> T) throws -> T {
+        let integrity = VaultError.recordIntegrity(recordID: recordID)
+        guard (1...Int(UInt32.max)).contains(version) else { throw integrity }
+        let ad = VaultFormat.fieldAD(vaultID: vaultID, recordID: recordID, version: version, field: field)
+        let padded: Int
+        do { padded = try XChaCha20Poly1305.open(sealed, key: key, associatedData: ad, into: dataScratch) } catch SodiumError.outOfMemory {
+            throw VaultError.storage("secure memory unavailable")
+        } catch {
+            throw integrity
+        }
+        defer { dataScratch.wipe() }
+        return try dataScratch.withBytes(count: padded) { (p) throws -> T in
+            guard let n = try? Padding.unpaddedLength(p, blockSize: p.count),
+                  padded == VaultFormat.paddedLength(forPlaintextCount: n) else { throw integrity }
+            return try body(UnsafeRawBufferPointer(rebasing: p[0..<n]))
+        }
+    }
+
     func wrapRecordKey(_ key: borrowing SecureBytes, recordID: String) throws(VaultError) -> [UInt8] {
         let ad = VaultFormat.recordKeyAD(vaultID: vaultID, recordID: recordID)
         return try Self.sodium { try XChaCha20Poly1305.seal(key, key: recordKEK, associatedData: ad) }

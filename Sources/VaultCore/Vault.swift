@@ -14,6 +14,9 @@ public final class Vault {
     let ruleKey: SecureBytes
     let exportKey: SecureBytes
     let retentionKey: SecureBytes
+    /// Reused secure buffers for walking many records (SECURITY.md §1.1: plaintext in locked memory).
+    let keyScratch: SecureScratch
+    let dataScratch: SecureScratch
     let auditMACKey: SecureBytes
     let auditValueKey: SecureBytes
     let auditSigningKey: Ed25519.SigningKey
@@ -42,6 +45,8 @@ public final class Vault {
             try KeyDerivation.deriveSubkey(from: masterKey, subkeyID: VaultFormat.exportSubkey.id,
                                            context: VaultFormat.exportSubkey.context)
         }
+        self.keyScratch = try Self.sodium { try SecureScratch(capacity: XChaCha20Poly1305.keyBytes) }
+        self.dataScratch = try Self.sodium { try SecureScratch(capacity: 8192) }
         self.retentionKey = try Self.sodium {
             try KeyDerivation.deriveSubkey(from: masterKey, subkeyID: VaultFormat.retentionSubkey.id,
                                            context: VaultFormat.retentionSubkey.context)

@@ -124,3 +124,30 @@ import SodiumKit
         #expect(sizes.count == 2 && sizes[0] == sizes[1])
     }
 }
+
+@Suite struct FoldingTests {
+    /// The fast path must give exactly what the reference folding gives, on mixed random text.
+    @Test func fastPathAgreesWithTheReference() {
+        let pieces = ["a", "Z", " ", "-", "Hoeryŏng", "o\u{0306}", "\u{0301}", "이종열", "이종열".decomposedStringWithCanonicalMapping,
+                      "\u{1100}\u{1161}", "가\u{11A8}", "图们江", "ＡＢＣ", "ß", "Ǆ", "\u{200B}", "\u{FE0F}", "ﬁ", "İ", "é",
+                      "e\u{0301}", "\n", "\u{3000}", "ｶ", "1", "Ⅻ", "\u{00A0}", "ŏ\u{0301}", "Ω"]
+        var seed: UInt64 = 0x2545F4914F6CDD1D
+        let cache = TextFolding.Cache()
+        for _ in 0..<2000 {
+            var s = ""
+            for _ in 0..<12 {
+                seed ^= seed << 13; seed ^= seed >> 7; seed ^= seed << 17
+                s += pieces[Int(seed % UInt64(pieces.count))]
+            }
+            #expect(TextFolding.fold(s) == TextFolding.general(s), "\(s.unicodeScalars.map { String($0.value, radix: 16) })")
+            #expect(TextFolding.fold(s, cache: cache) == TextFolding.general(s), "cached: \(s.unicodeScalars.map { String($0.value, radix: 16) })")
+        }
+    }
+
+    @Test func invalidUTF8IsRefused() {
+        let bad: [UInt8] = [0x61, 0xFF, 0x62]
+        #expect(bad.withUnsafeBytes { TextFolding.fold(utf8: $0) } == nil)
+        let overlong: [UInt8] = [0xC0, 0xAF]
+        #expect(overlong.withUnsafeBytes { TextFolding.fold(utf8: $0) } == nil)
+    }
+}
