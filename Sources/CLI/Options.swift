@@ -77,6 +77,8 @@ struct UnlockOptions: ParsableArguments {
     /// that its audit log can be written before asking for any secret (fail closed).
     func unlock(_ vault: VaultOptions, requireAuditLog: Bool = true) throws -> Vault {
         let dir = vault.directory
+        // Inside `open`, commands share the session's unlocked vault.
+        if let v = SessionContext.vault, SessionContext.directory == dir { return v }
         let (store, _) = try Vault.openStore(dir)
         if requireAuditLog { try AuditLog.precheck(store) }
         // Even when the access itself is logged later (verify, recover), a wrong passphrase is logged now.
@@ -134,6 +136,11 @@ enum Output {
             }
             off += n
         }
+    }
+
+    /// Writes without a newline (prompts).
+    static func raw(_ s: String) {
+        FileHandle.standardOutput.write(Data(s.utf8))
     }
 
     static func info(_ s: String) {

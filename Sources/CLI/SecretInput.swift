@@ -109,6 +109,25 @@ enum SecretInput {
         return s
     }
 
+    /// Lines from `fd` up to (not including) a line holding only ".", read byte by byte.
+    static func readUntilDotLine(fd: Int32) throws -> [UInt8] {
+        var out: [UInt8] = []
+        var line: [UInt8] = []
+        var b: UInt8 = 0
+        while true {
+            let n = read(fd, &b, 1)
+            if n < 0 { if errno == EINTR { continue }; throw CLIError.io("cannot read the testimony") }
+            if n == 0 { throw CLIError.usage("the testimony ended without a line holding only '.'; nothing was stored") }
+            if b == 0x0A {
+                if line == [UInt8(ascii: ".")] || line == [UInt8(ascii: "."), 0x0D] { return out }
+                out += line + [0x0A]
+                line.removeAll(keepingCapacity: true)
+            } else {
+                line.append(b)
+            }
+        }
+    }
+
     /// Everything left on `fd` until end of input (testimony on standard input).
     static func readAll(fd: Int32, what: String) throws -> [UInt8] {
         var out: [UInt8] = []

@@ -7,7 +7,7 @@ struct SourceVaultCommand: ParsableCommand {
         "init", "source", "add", "amend", "list", "show", "search", "rm", "rule", "redact", "export",
         "suggest", "provenance", "status", "text", "markdown", "json", "audit", "verify", "checkpoint", "pubkey",
         "check-value", "recover", "passwd", "recovery", "rotate", "remove", "rekey", "check", "backup", "restore",
-        "travel", "out", "in", "retention", "apply",
+        "travel", "out", "in", "retention", "apply", "open", "lock", "quit", "help", "hardening",
     ]
 
     static let configuration = CommandConfiguration(
@@ -26,7 +26,7 @@ struct SourceVaultCommand: ParsableCommand {
             ShowCommand.self, SearchCommand.self, RemoveCommand.self, RuleCommand.self, RedactCommand.self,
             ExportCommand.self, SuggestCommand.self, ProvenanceCommand.self, AuditCommand.self, PasswdCommand.self, RecoveryCommand.self,
             RekeyCommand.self, CheckCommand.self, TravelCommand.self, BackupCommand.self, RestoreCommand.self,
-            RetentionCommand.self, StatusCommand.self,
+            RetentionCommand.self, OpenCommand.self, StatusCommand.self,
         ]
     )
 }

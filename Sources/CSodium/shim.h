@@ -6,5 +6,6 @@
 #include <sys/prctl.h>
 /* prctl is variadic, which Swift cannot call: a fixed-arity wrapper. */
 static inline int sourcevault_set_not_dumpable(void) { return prctl(PR_SET_DUMPABLE, 0, 0, 0, 0); }
+static inline int sourcevault_get_dumpable(void) { return prctl(PR_GET_DUMPABLE, 0, 0, 0, 0); }
 #endif
 #endif

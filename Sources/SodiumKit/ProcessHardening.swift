@@ -48,3 +48,12 @@ public enum ProcessHardening {
         }
     }
 }
+
+/// Whether the process may be dumped or ptrace-attached by same-user processes (Linux; false elsewhere).
+public func prctlDumpable() -> Bool {
+    #if os(Linux)
+    return sourcevault_get_dumpable() != 0
+    #else
+    return false
+    #endif
+}

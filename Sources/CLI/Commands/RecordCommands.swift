@@ -15,6 +15,10 @@ enum TestimonyInput {
                 throw CLIError.io("cannot read the --file (missing, unreadable or a directory); nothing was stored")
             }
             bytes = Array(data)
+        } else if SessionContext.active {
+            // In a session standard input carries the commands: testimony ends at a line holding only ".".
+            if isatty(STDIN_FILENO) == 1 { Output.info("Paste the testimony; end with a line holding only a period (.):") }
+            bytes = try SecretInput.readUntilDotLine(fd: STDIN_FILENO)
         } else {
             if isatty(STDIN_FILENO) == 1 { Output.info("Enter the testimony, then press Ctrl-D on an empty line:") }
             bytes = try SecretInput.readAll(fd: STDIN_FILENO, what: "testimony")

@@ -1,0 +1,239 @@
+import ArgumentParser
+import Foundation
+import SodiumKit
+import VaultCore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// State of an interactive session (`sourcevault open`), shared with the commands it runs.
+enum SessionContext {
+    /// The unlocked vault while the session is unlocked; commands reuse it instead of unlocking.
+    nonisolated(unsafe) static var vault: Vault?
+    nonisolated(unsafe) static var directory: String?
+    /// True inside a session: testimony is read until a line holding only "." instead of until EOF.
+    nonisolated(unsafe) static var active = false
+
+    /// Signals seen by the session loop (set by async-signal-safe handlers, read by the loop).
+    nonisolated(unsafe) static var interrupted: sig_atomic_t = 0
+    nonisolated(unsafe) static var terminated: sig_atomic_t = 0
+}
+
+/// The session loop: one unlock, many commands, lock on request, idle timeout, SIGINT, and wipe.
+///
+/// Locking releases the keys (wiped by `sodium_free`) and then re-executes this program in the
+/// locked state: the whole address space, including every copy of decrypted text Swift made on
+/// the heap (strings are not wipeable), is replaced. This is what makes "wiped after lock" true.
+struct Session {
+    let vault: VaultOptions
+    let unlock: UnlockOptions
+    let idleSeconds: Int
+    let startLocked: Bool
+
+    static let verbs: Set<String> = ["list", "show", "search", "source", "add", "amend", "rule", "redact", "export",
+                                     "suggest", "provenance", "audit", "status", "check"]
+
+    func run() throws -> Never {
+        SessionContext.active = true
+        SessionContext.directory = vault.directory
+        installSignalHandlers()
+        let interactive = isatty(STDIN_FILENO) == 1
+        if startLocked {
+            Output.info("sourcevault: session locked; the next command asks for the passphrase again")
+        } else {
+            try open()
+            if interactive { Output.info("sourcevault: session open. Type help for commands, lock to lock, quit to leave.") }
+        }
+        while true {
+            if interactive { Output.raw(SessionContext.vault == nil ? "sourcevault (locked)> " : "sourcevault> ") }
+            let input = readCommandLine(timeout: idleSeconds)
+            if SessionContext.terminated != 0 { finish(status: 0, reason: "terminated") }
+            switch input {
+            case .eof:
+                finish(status: 0, reason: "end of input")
+            case .timeout:
+                if SessionContext.vault != nil { lockAndRestart(reason: "idle for \(idleSeconds) s") }
+                continue
+            case .interrupted:
+                if SessionContext.vault != nil { lockAndRestart(reason: "interrupted") }
+                continue
+            case .line(let text):
+                let words: [String]
+                do { words = try ShellWords.split(text) } catch {
+                    ErrorReporter.printError("\(error)")
+                    continue
+                }
+                guard let verb = words.first else { continue }
+                switch verb {
+                case "quit", "exit": finish(status: 0, reason: "quit")
+                case "lock": lockAndRestart(reason: "lock")
+                case "help": help()
+                case "hardening": hardening()
+                default:
+                    guard Self.verbs.contains(verb) else {
+                        ErrorReporter.printError("unknown session command '\(verb.count < 20 && verb.allSatisfy(\.isLetter) ? verb : "…")'; type help")
+                        continue
+                    }
+                    if SessionContext.vault == nil {
+                        do { try open() } catch { _ = ErrorReporter.report(error); continue }
+                    }
+                    runCommand(words)
+                }
+            }
+        }
+    }
+
+    private func open() throws {
+        let v = try unlock.unlock(vault)
+        SessionContext.vault = v
+        try v.audit(AuditEvent("session-open", ids: ["idle": String(idleSeconds)]))
+    }
+
+    private func runCommand(_ words: [String]) {
+        var args = words
+        if !args.contains("--vault") { args += ["--vault", vault.directory] }
+        do {
+            var command = try SourceVaultCommand.parseAsRoot(args)
+            try command.run()
+        } catch {
+            _ = ErrorReporter.report(error)
+        }
+    }
+
+    private func help() {
+        Output.line("""
+            Commands (as on the command line, without 'sourcevault'):
+              list [--source ALIAS] [--tag T]      search QUERY             show ID [--version N]
+              add --source ALIAS --title TITLE     (testimony: paste it, end with a line holding only .)
+              amend ID    source add|list    rule add|list|rm    redact ID    export ID ...    suggest ID
+              audit show|verify|check-value       status    check
+            Session: lock (wipe keys and decrypted text; ask again next time), hardening, help, quit.
+            Auto-lock after \(idleSeconds) s without input and on Ctrl-C. History is kept only in memory.
+            """)
+    }
+
+    /// Prints what protects this process right now.
+    private func hardening() {
+        let dumpable = prctlDumpable()
+        let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
+        let locked = status.split(separator: "\n").first { $0.hasPrefix("VmLck:") }.map { $0.dropFirst(6).trimmingCharacters(in: .whitespaces) } ?? "?"
+        var core = rlimit()
+        getrlimit(Int32(RLIMIT_CORE.rawValue), &core)
+        Output.line("locked memory: \(locked); dumpable: \(dumpable ? "yes" : "no"); core dumps: \(core.rlim_cur == 0 ? "off" : "on"); vault: \(SessionContext.vault == nil ? "locked" : "unlocked")")
+    }
+
+    /// Keys are wiped, then the program replaces itself (see the type's comment).
+    private func lockAndRestart(reason: String) -> Never {
+        if let v = SessionContext.vault { try? v.audit(AuditEvent("session-lock", ids: ["reason": reason == "lock" ? "command" : (reason == "interrupted" ? "signal" : "idle")])) }
+        SessionContext.vault = nil
+        Output.info("sourcevault: locked (\(reason)); keys and decrypted text wiped")
+        var args = CommandLine.arguments
+        if !args.contains("--resume-locked") { args.append("--resume-locked") }
+        let argv = args.map { strdup($0) } + [nil]
+        execv("/proc/self/exe", argv)
+        ErrorReporter.printError("could not restart the locked session (\(String(cString: strerror(errno)))); exiting")
+        exit(1)
+    }
+
+    private func finish(status: Int32, reason: String) -> Never {
+        if let v = SessionContext.vault { try? v.audit(AuditEvent("session-close", ids: ["reason": reason == "quit" ? "quit" : (reason == "terminated" ? "signal" : "eof")])) }
+        SessionContext.vault = nil     // sodium_free wipes the keys
+        exit(status)
+    }
+
+    enum Input { case line(String), eof, timeout, interrupted }
+
+    /// Reads one line from standard input byte by byte (nothing past the newline is consumed, so a
+    /// restart loses no input), waiting at most `timeout` seconds for the first byte.
+    private func readCommandLine(timeout: Int) -> Input {
+        var bytes: [UInt8] = []
+        var first = true
+        while true {
+            var pfd = pollfd(fd: STDIN_FILENO, events: Int16(POLLIN), revents: 0)
+            let rc = poll(&pfd, 1, first ? Int32(clamping: timeout * 1000) : -1)
+            if rc < 0 {
+                if errno == EINTR {
+                    if SessionContext.terminated != 0 { return .eof }
+                    if SessionContext.interrupted != 0 { SessionContext.interrupted = 0; return .interrupted }
+                    continue
+                }
+                return .eof
+            }
+            if rc == 0 { return .timeout }
+            var b: UInt8 = 0
+            let n = read(STDIN_FILENO, &b, 1)
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { return bytes.isEmpty ? .eof : .line(String(decoding: bytes, as: UTF8.self)) }
+            first = false
+            if b == 0x0A { return .line(String(decoding: bytes, as: UTF8.self)) }
+            bytes.append(b)
+        }
+    }
+
+    private func installSignalHandlers() {
+        signal(SIGINT) { _ in SessionContext.interrupted = 1 }
+        signal(SIGTERM) { _ in SessionContext.terminated = 1 }
+        signal(SIGHUP) { _ in SessionContext.terminated = 1 }
+        // Handlers without SA_RESTART, so poll() returns EINTR and the loop sees the flag.
+        for sig in [SIGINT, SIGTERM, SIGHUP] {
+            var act = sigaction()
+            sigaction(sig, nil, &act)
+            act.sa_flags &= ~Int32(SA_RESTART)
+            sigaction(sig, &act, nil)
+        }
+    }
+}
+
+/// Splits a session line into words: whitespace separates, '…' and "…" quote, \ escapes.
+enum ShellWords {
+    struct Unbalanced: Error, CustomStringConvertible { var description: String { "unbalanced quote in the command" } }
+
+    static func split(_ line: String) throws -> [String] {
+        var words: [String] = []
+        var current = ""
+        var inWord = false
+        var quote: Character?
+        var escape = false
+        for c in line {
+            if escape { current.append(c); escape = false; inWord = true; continue }
+            if c == "\\" && quote != "'" { escape = true; continue }
+            if let q = quote {
+                if c == q { quote = nil } else { current.append(c) }
+                continue
+            }
+            if c == "'" || c == "\"" { quote = c; inWord = true; continue }
+            if c.isWhitespace {
+                if inWord { words.append(current); current = ""; inWord = false }
+                continue
+            }
+            current.append(c)
+            inWord = true
+        }
+        if quote != nil || escape { throw Unbalanced() }
+        if inWord { words.append(current) }
+        return words
+    }
+}
+
+struct OpenCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "open",
+        abstract: "Interactive review session: one unlock, many commands, auto-lock; plaintext stays in this process's memory.",
+        discussion: """
+            Commands can also be piped on standard input (with --passphrase-fd N; after 'lock' the next \
+            line of N unlocks again). Sensitive values typed here never reach shell history.
+            """)
+    @OptionGroup var vault: VaultOptions
+    @OptionGroup var unlock: UnlockOptions
+    @Option(name: .long, help: ArgumentHelp("Lock after this many seconds without input.", valueName: "SECONDS"))
+    var idleTimeout: Int = 300
+    @Flag(name: .long, help: .hidden) var resumeLocked = false
+
+    func validate() throws {
+        if idleTimeout < 1 { throw ValidationError("--idle-timeout must be at least 1 second") }
+    }
+
+    func run() throws {
+        try Session(vault: vault, unlock: unlock, idleSeconds: idleTimeout, startLocked: resumeLocked).run()
+    }
+}
