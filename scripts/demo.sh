@@ -81,6 +81,11 @@ for word in Magpie Hoery 이종열 "Old Kim" hoeryong "Crossing"; do
 done
 echo "grep of audit.log for names, titles and queries: nothing found"
 
+step "Review in memory: an interactive session (commands piped here; on a terminal you type them)"
+show "open   (then: search march / hardening / lock / list / quit)"
+printf 'search march\nhardening\nlock\nlist\nquit\n' | "$BIN" open --passphrase-fd 3 3< <(printf '%s\n%s\n' "$PASS" "$PASS")
+echo "(after 'lock' the process restarted itself: nothing it decrypted is left in memory; the next command unlocked again)"
+
 step "Keys and devices: passphrase change, backup, travel mode"
 show "passwd   (fd: current, then new passphrase)"
 "$BIN" passwd --passphrase-fd 3 3< <(printf '%s\n%s\n' "$PASS" "$PASS 2") && PASS="$PASS 2"

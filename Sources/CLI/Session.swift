@@ -13,6 +13,8 @@ enum SessionContext {
     nonisolated(unsafe) static var directory: String?
     /// True inside a session: testimony is read until a line holding only "." instead of until EOF.
     nonisolated(unsafe) static var active = false
+    /// This session's commands, in memory only (gone at lock, like everything else).
+    nonisolated(unsafe) static var history: [String] = []
 
     /// Signals seen by the session loop (set by async-signal-safe handlers, read by the loop).
     nonisolated(unsafe) static var interrupted: sig_atomic_t = 0
@@ -64,7 +66,10 @@ struct Session {
                     continue
                 }
                 guard let verb = words.first else { continue }
+                if verb != "history" { SessionContext.history.append(text) }
                 switch verb {
+                case "history":
+                    for (i, h) in SessionContext.history.enumerated() { Output.line(Output.terminalSafe("\(i + 1)  \(h)")) }
                 case "quit", "exit": finish(status: 0, reason: "quit")
                 case "lock": lockAndRestart(reason: "lock")
                 case "help": help()
@@ -107,7 +112,7 @@ struct Session {
               add --source ALIAS --title TITLE     (testimony: paste it, end with a line holding only .)
               amend ID    source add|list    rule add|list|rm    redact ID    export ID ...    suggest ID
               audit show|verify|check-value       status    check
-            Session: lock (wipe keys and decrypted text; ask again next time), hardening, help, quit.
+            Session: lock (wipe keys and decrypted text; ask again next time), history, hardening, help, quit.
             Auto-lock after \(idleSeconds) s without input and on Ctrl-C. History is kept only in memory.
             """)
     }

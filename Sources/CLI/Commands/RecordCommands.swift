@@ -212,7 +212,7 @@ struct ShowCommand: ParsableCommand {
         if r.summary.version > 1 { lines.append("amended:  \(m.versionCreated)") }
         for l in lines { Output.line(Output.terminalSafe(l)) }
         Output.line("")
-        Output.line(Output.terminalSafe(r.body, multiline: true))
+        Output.page(Output.terminalSafe(r.body, multiline: true))
         for p in r.problems { _ = ErrorReporter.report(p) }
         if !r.problems.isEmpty { throw CLIError.alreadyReported(ExitStatus.integrity) }
     }
