@@ -1,5 +1,5 @@
 # SourceVault. `make demo` and `make test` work on a fresh Debian machine: they install what is
-# missing (libsodium-dev, sqlite3, python3-nacl) with apt-get.
+# missing (libsodium-dev, libsqlite3-dev, sqlite3, strace, python3-nacl) with apt-get.
 SWIFT ?= swift
 BIN := .build/debug/sourcevault
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -13,6 +13,7 @@ deps:
 	pkg-config --exists libsodium 2>/dev/null || need="$$need libsodium-dev pkg-config"; \
 	pkg-config --exists sqlite3 2>/dev/null || need="$$need libsqlite3-dev"; \
 	command -v sqlite3 >/dev/null 2>&1 || need="$$need sqlite3"; \
+	[ -x /usr/bin/strace ] || need="$$need strace"; \
 	/usr/bin/python3 -c 'import nacl.bindings' >/dev/null 2>&1 || need="$$need python3-nacl"; \
 	if [ -n "$$need" ]; then \
 	  echo "installing:$$need"; \
