@@ -43,6 +43,7 @@ func option(_ name: String, _ fallback: Int) -> Int {
 let out = args.firstIndex(of: "--out").flatMap { $0 + 1 < args.count ? args[$0 + 1] : nil } ?? "bench.json"
 
 var figures: [Figure] = []
+if !args.contains("--no-kdf") { figures += kdfBench() }
 figures += redactionBench(megabytes: option("--redaction-mb", 10), ruleCount: option("--rules", 1000))
 figures += auditBench(entries: option("--audit-entries", 100_000))
 let cli = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("sourcevault").path

@@ -4,7 +4,7 @@ import ArgumentParser
 struct SourceVaultCommand: ParsableCommand {
     /// Subcommand names, which parse errors may quote (anything else quoted is a user value).
     static let knownWords: Set<String> = [
-        "init", "source", "add", "amend", "list", "show", "search", "rm", "rule", "redact", "export",
+        "init", "source", "add", "import", "amend", "list", "show", "search", "rm", "rule", "redact", "export",
         "suggest", "provenance", "status", "text", "markdown", "json", "audit", "verify", "checkpoint", "pubkey",
         "check-value", "recover", "passwd", "recovery", "rotate", "remove", "rekey", "check", "backup", "restore",
         "travel", "out", "in", "retention", "apply", "open", "lock", "quit", "help", "hardening",
@@ -23,7 +23,7 @@ struct SourceVaultCommand: ParsableCommand {
         version: "0.1.0",
         subcommands: [
             InitCommand.self, SourceCommand.self, AddCommand.self, AmendCommand.self, ListCommand.self,
-            ShowCommand.self, SearchCommand.self, RemoveCommand.self, RuleCommand.self, RedactCommand.self,
+            ShowCommand.self, SearchCommand.self, ImportCommand.self, RemoveCommand.self, RuleCommand.self, RedactCommand.self,
             ExportCommand.self, SuggestCommand.self, ProvenanceCommand.self, AuditCommand.self, PasswdCommand.self, RecoveryCommand.self,
             RekeyCommand.self, CheckCommand.self, TravelCommand.self, BackupCommand.self, RestoreCommand.self,
             RetentionCommand.self, OpenCommand.self, StatusCommand.self,

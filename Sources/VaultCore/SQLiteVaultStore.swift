@@ -248,6 +248,16 @@ public final class SQLiteVaultStore: VaultStore {
         }
     }
 
+    public func insertRecords(_ produce: (_ insert: (SealedRecordRow) throws -> Void) throws -> Void) throws {
+        try dbQueue.write { db in
+            try produce { row in
+                try db.execute(sql: "INSERT INTO record (record_id, wrapped_key) VALUES (?, ?)",
+                               arguments: [row.recordID, Data(row.wrappedKey)])
+                for v in row.versions { try self.insertVersion(db, row.recordID, v) }
+            }
+        }
+    }
+
     private func insertVersion(_ db: Database, _ recordID: String, _ v: SealedVersionRow) throws {
         try db.execute(sql: "INSERT INTO record_version (record_id, version, meta, body) VALUES (?, ?, ?, ?)",
                        arguments: [recordID, v.version, Data(v.meta), Data(v.body)])

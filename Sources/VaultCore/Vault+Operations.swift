@@ -83,8 +83,42 @@ extension Vault {
         }
     }
 
-    private func insertRecord(_ new: NewRecord) throws(VaultError) -> String {
-        let source = try source(alias: new.sourceAlias)
+    /// `import`: many records in one transaction (all or nothing). `next` returns the records one
+    /// at a time (nil at the end); `progress` is told after each. Returns the new ids.
+    public func importRecords(_ next: () throws -> NewRecord?, progress: (Int) -> Void = { _ in }) throws(VaultError) -> [String] {
+        try audited("import", after: { ["count": String($0.count)] }) { () throws(VaultError) -> [String] in
+            var ids: [String] = []
+            var retained: [String: String] = [:]
+            // Sources are read before the write transaction (the store is not reentrant).
+            let known = self.sourcesChecked()
+            do {
+                try self.store.insertRecords { insert in
+                    while let new = try next() {
+                        let folded = TextFolding.fold(new.sourceAlias.trimmingCharacters(in: .whitespacesAndNewlines))
+                        guard let source = known.sources.first(where: { TextFolding.fold($0.alias) == folded }) else {
+                            throw known.problems.first ?? VaultError.noSuchSource
+                        }
+                        let (row, retain) = try self.sealNewRecord(new, source: source)
+                        try insert(row)
+                        ids.append(row.recordID)
+                        if let retain { retained[row.recordID] = retain }
+                        progress(ids.count)
+                    }
+                }
+            } catch let e as VaultError { throw e } catch { throw .storage(SQLiteVaultStore.describe(error)) }
+            if !retained.isEmpty {
+                var index = try self.retentionIndex()
+                index.merge(retained) { $1 }
+                try self.saveRetentionIndex(index)
+            }
+            return ids
+        }
+    }
+
+    /// Validates and seals a new record (first version); nothing is stored.
+    func sealNewRecord(_ new: NewRecord, source known: Source? = nil) throws(VaultError) -> (SealedRecordRow, String?) {
+        let source: Source
+        if let known { source = known } else { source = try self.source(alias: new.sourceAlias) }
         let title = try Validation.singleLine(new.title, what: "title")
         let tags = try new.tags.map { (t) throws(VaultError) -> String in try Validation.singleLine(t, what: "tag") }
         let date = try new.date.map { (d) throws(VaultError) -> String in try Validation.date(d) }
@@ -102,6 +136,12 @@ extension Vault {
                 version: 1,
                 meta: try sealField(try Self.encodeJSON(meta), key: key, recordID: id, version: 1, field: .meta),
                 body: try sealField(Array(new.body.utf8), key: key, recordID: id, version: 1, field: .body))])
+        return (row, retain)
+    }
+
+    private func insertRecord(_ new: NewRecord) throws(VaultError) -> String {
+        let (row, retain) = try sealNewRecord(new)
+        let id = row.recordID
         try store.insertRecord(row)
         if let retain {
             // A crash between these two writes leaves the record unindexed; `retention apply`

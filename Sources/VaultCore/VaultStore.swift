@@ -58,6 +58,9 @@ public protocol VaultStore: AnyObject {
     func allSources() throws(VaultError) -> [SealedSourceRow]
 
     func insertRecord(_ row: SealedRecordRow) throws(VaultError)
+    /// Inserts many records in ONE transaction; `produce` calls `insert` once per record, so only
+    /// one record needs to be in memory at a time. Nothing is kept if anything fails.
+    func insertRecords(_ produce: (_ insert: (SealedRecordRow) throws -> Void) throws -> Void) throws
     func appendVersion(recordID: String, _ version: SealedVersionRow) throws(VaultError)
     /// Record ids starting with `prefix` (lowercase hex), at most `limit` of them.
     func recordIDs(withPrefix prefix: String, limit: Int) throws(VaultError) -> [String]

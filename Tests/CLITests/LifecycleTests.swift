@@ -205,3 +205,25 @@ import Testing
         }
     }
 }
+
+@Suite struct ImportTests {
+    @Test func importsAFolderAllOrNothing() throws {
+        let c = CLI()
+        try c.initVault()
+        try c.addSource("Magpie")
+        let dir = c.root + "/incoming"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        for i in 1...3 { try Data("Title \(i)\nbody \(i)\n".utf8).write(to: URL(fileURLWithPath: dir + "/t\(i).txt")) }
+        try Data([0xFF, 0xFE, 0x00]).write(to: URL(fileURLWithPath: dir + "/SourceNamedBinary.bin"))
+        let r = c.run(["import", dir, "--source", "Magpie", "--tag", "batch"] + pw)
+        #expect(r.status == 0 && r.stderr.contains("Imported 3 records; skipped 1 file"), "\(r.stderr)")
+        #expect(!r.stderr.contains("SourceNamedBinary"))
+        let list = c.run(["list", "--tag", "batch"] + pw).stdout
+        #expect(list.contains("Title 1") && list.contains("Title 3") && list.split(separator: "\n").count == 3)
+        // A failure (unknown alias) imports nothing.
+        let bad = c.run(["import", dir, "--source", "Nobody"] + pw)
+        #expect(bad.status == 4)
+        #expect(c.run(["list"] + pw).stdout.split(separator: "\n").count == 3)
+        #expect(c.run(["audit", "show"]).stdout.contains("import  ok  count=3"))
+    }
+}

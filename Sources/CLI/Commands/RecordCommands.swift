@@ -217,3 +217,54 @@ struct ShowCommand: ParsableCommand {
         if !r.problems.isEmpty { throw CLIError.alreadyReported(ExitStatus.integrity) }
     }
 }
+
+struct ImportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import",
+        abstract: "Add every text file in a folder as a record (title: its first line, else the file name), in one transaction.",
+        discussion: "Files that are not valid UTF-8 text are reported and skipped; if anything else fails, nothing is imported.")
+    @OptionGroup var vault: VaultOptions
+    @OptionGroup var unlock: UnlockOptions
+    @Argument(help: "The folder (not searched recursively; hidden files are skipped).", completion: .directory) var dir: String
+    @Option(name: .long, help: ArgumentHelp("Source alias for every record; - reads it from standard input; omit it to be asked.", valueName: "ALIAS"))
+    var source: String?
+    @Option(name: .long, help: ArgumentHelp("A tag for every record (repeatable).", valueName: "T")) var tag: [String] = []
+
+    func run() throws {
+        let fm = FileManager.default
+        var isDir: ObjCBool = false
+        guard fm.fileExists(atPath: dir, isDirectory: &isDir), isDir.boolValue,
+              let names = try? fm.contentsOfDirectory(atPath: dir) else { throw CLIError.usage("that folder does not exist or cannot be read") }
+        let files = names.filter { !$0.hasPrefix(".") }.sorted().map { (dir as NSString).appendingPathComponent($0) }
+            .filter { var d: ObjCBool = false; return fm.fileExists(atPath: $0, isDirectory: &d) && !d.boolValue }
+        let v = try unlock.unlock(vault)
+        let alias = try SensitiveArgument.resolve(source, prompt: "Source alias: ", what: "source alias")
+        var i = 0
+        var skipped: [String] = []
+        let onTerminal = isatty(STDERR_FILENO) == 1
+        let ids = try v.importRecords({ () throws -> NewRecord? in
+            while i < files.count {
+                let path = files[i]
+                i += 1
+                guard let data = fm.contents(atPath: path), let text = String(validating: Array(data), as: UTF8.self),
+                      !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+                    skipped.append((path as NSString).lastPathComponent)
+                    continue
+                }
+                let firstLine = text.split(separator: "\n", maxSplits: 1).first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+                let title = firstLine.isEmpty || firstLine.utf8.count > 200 || firstLine.unicodeScalars.contains { $0.properties.generalCategory == .control }
+                    ? ((path as NSString).lastPathComponent as NSString).deletingPathExtension : firstLine
+                return NewRecord(sourceAlias: alias, title: title, tags: tag, body: text)
+            }
+            return nil
+        }, progress: { n in
+            if onTerminal && (n % 100 == 0 || n == files.count) {
+                let width = 30, filled = files.isEmpty ? width : width * n / files.count
+                FileHandle.standardError.write(Data("\r[\(String(repeating: "#", count: filled))\(String(repeating: " ", count: width - filled))] \(n)/\(files.count)".utf8))
+            }
+        })
+        if onTerminal { FileHandle.standardError.write(Data("\n".utf8)) }
+        // Skipped files are counted, not named: file names are often named after the source.
+        Output.info("Imported \(ids.count) record\(ids.count == 1 ? "" : "s")\(skipped.isEmpty ? "" : "; skipped \(skipped.count) file\(skipped.count == 1 ? "" : "s") that are not UTF-8 text (or empty)").")
+    }
+}
