@@ -43,8 +43,16 @@ enum TextFolding {
             guard let (s, len) = decode(bytes, i) else { return nil }
             if isFast(s) && !attachesToPrevious(bytes, i + len) {
                 if len == 1 {
-                    let b = bytes[i]
-                    out.append(b >= 65 && b <= 90 ? b + 32 : b)
+                    // A run of ASCII at once (the commonest case), lowercased.
+                    var j = i
+                    while j < n && bytes[j] < 0x80 && !(j + 1 < n && bytes[j + 1] >= 0x80 && attachesToPrevious(bytes, j + 1)) {
+                        let b = bytes[j]
+                        out.append(b &- 65 < 26 ? b | 0x20 : b)
+                        j += 1
+                    }
+                    // The entry condition holds for byte i, so the loop took at least that byte.
+                    i = j
+                    continue
                 } else {
                     out.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[i..<(i + len)]))
                 }
@@ -87,7 +95,11 @@ enum TextFolding {
     /// variation selector or other default-ignorable), so the two must be folded together.
     @inline(__always)
     static func attachesToPrevious(_ bytes: UnsafeRawBufferPointer, _ i: Int) -> Bool {
-        guard i < bytes.count, bytes[i] >= 0x80, let (s, _) = decode(bytes, i), let scalar = Unicode.Scalar(s) else { return false }
+        guard i < bytes.count, bytes[i] >= 0x80, let (s, _) = decode(bytes, i) else { return false }
+        // Hangul syllables and CJK ideographs never combine with what precedes them: skip the
+        // (comparatively slow) property lookup for the common case of Korean or Chinese text.
+        if isFast(s) { return false }
+        guard let scalar = Unicode.Scalar(s) else { return false }
         if (0x1100...0x11FF).contains(s) || (0xD7B0...0xD7FF).contains(s) { return true }
         let p = scalar.properties
         switch p.generalCategory {

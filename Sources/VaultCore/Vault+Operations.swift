@@ -342,7 +342,7 @@ extension Vault {
     /// A version's metadata, decoded from the reused secure buffer.
     func metadata(_ v: SealedVersionRow, key: borrowing SecureBytes, recordID: String) throws -> RecordMetadata {
         try withOpenedField(v.meta, key: key, recordID: recordID, version: v.version, field: .meta) { bytes in
-            do { return try JSONDecoder().decode(RecordMetadata.self, from: Data(bytes)) } catch {
+            do { return try self.metadataDecoder.decode(RecordMetadata.self, from: Data(bytes)) } catch {
                 throw VaultError.recordIntegrity(recordID: recordID)
             }
         }
