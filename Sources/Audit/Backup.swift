@@ -43,9 +43,11 @@ public enum VaultBackup {
         let fm = FileManager.default
         let dbPath = Vault.databasePath(in: directory)
         let logPath = (directory as NSString).appendingPathComponent(AuditLog.defaultFileName)
-        if fm.fileExists(atPath: dbPath) && !overwrite {
+        if (fm.fileExists(atPath: dbPath) || fm.fileExists(atPath: logPath)) && !overwrite {
             throw VaultError.vaultAlreadyExists(path: directory)
         }
+        // Replacing a live vault: hold its log's lock so no other process appends meanwhile.
+        let liveLock = fm.fileExists(atPath: logPath) ? try? AuditFile(openExisting: logPath) : nil
         if !fm.fileExists(atPath: directory) {
             do { try fm.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700]) } catch {
                 throw VaultError.storage("cannot create \(directory)")
@@ -77,6 +79,7 @@ public enum VaultBackup {
             throw VaultError.storage("cannot move the restored vault into place: \(String(cString: strerror(errno)))")
         }
         unlink(dbPath + "-journal")
+        withExtendedLifetime(liveLock) {}
         let store = try SQLiteVaultStore(path: dbPath, create: false)
         AuditLog().unauthenticated(store: store, vaultID: header.vaultID, action: "restore")
         return Restored(records: records, logEntries: report.entries.count, notes: report.notes)

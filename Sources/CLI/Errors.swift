@@ -156,8 +156,11 @@ enum SafeText {
             let after = rest[rest.index(after: open)...]
             guard let close = after.firstIndex(of: "'") else { out += rest[open...]; return out }
             let quoted = after[..<close]
-            let isName = quoted.hasPrefix("-") || quoted.hasPrefix("<") || quoted.allSatisfy { $0.isLetter && $0.isLowercase || $0 == "-" }
-                && SourceVaultCommand.knownWords.contains(String(quoted))
+            // Kept: <placeholders>, option-looking words of lowercase letters (a value typed where an
+            // option was expected, e.g. "--Ri-Jong-yol", is not kept), and our command names.
+            let plainOption = quoted.hasPrefix("-") && quoted.count <= 24
+                && quoted.allSatisfy { ($0.isLetter && $0.isLowercase && $0.isASCII) || $0 == "-" }
+            let isName = plainOption || quoted.hasPrefix("<") || SourceVaultCommand.knownWords.contains(String(quoted))
             out += isName ? "'\(quoted)'" : "(value not shown)"
             rest = after[after.index(after: close)...]
         }

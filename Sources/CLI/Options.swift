@@ -175,6 +175,8 @@ enum Output {
         rawMode.c_lflag &= ~tcflag_t(ICANON | ECHO)
         _ = tcsetattr(tty, TCSANOW, &rawMode)
         defer { var o = old; _ = tcsetattr(tty, TCSANOW, &o) }
+        // The idle timeout and Ctrl-C apply while the pager waits, too.
+        guard SessionContext.waitReadable(tty) else { return 0 }
         var b: UInt8 = 0
         return read(tty, &b, 1) == 1 ? b : 0
     }

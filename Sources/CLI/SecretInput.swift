@@ -98,6 +98,7 @@ enum SecretInput {
         }
         defer { close(tty) }
         _ = prompt.withCString { write(tty, $0, strlen($0)) }
+        guard SessionContext.waitReadable(tty) else { throw CLIError.usage("no answer in time; nothing was done") }
         return try readTextLine(fd: tty, what: what)
     }
 
@@ -115,6 +116,9 @@ enum SecretInput {
         var line: [UInt8] = []
         var b: UInt8 = 0
         while true {
+            guard SessionContext.waitReadable(fd) else {
+                throw CLIError.usage("the session is locking (idle or interrupted); nothing was stored")
+            }
             let n = read(fd, &b, 1)
             if n < 0 { if errno == EINTR { continue }; throw CLIError.io("cannot read the testimony") }
             if n == 0 { throw CLIError.usage("the testimony ended without a line holding only '.'; nothing was stored") }
@@ -149,11 +153,18 @@ enum SecretInput {
 enum TerminalRestore {
     nonisolated(unsafe) private static var savedTTY: Int32 = -1
     nonisolated(unsafe) private static var saved = termios()
+    nonisolated(unsafe) private static var previous: [Int32: sigaction] = [:]
 
+    /// While echo is off, a signal first restores the terminal. Outside a session it then takes
+    /// its default action; inside one, the session's own handlers (which lock) stay in charge.
     static func save(tty: Int32, settings: termios) {
         saved = settings
         savedTTY = tty
+        if SessionContext.active { return }
         for sig in [SIGINT, SIGTERM, SIGHUP] {
+            var old = sigaction()
+            sigaction(sig, nil, &old)
+            previous[sig] = old
             signal(sig) { sig in
                 if TerminalRestore.savedTTY >= 0 {
                     var s = TerminalRestore.saved
@@ -167,6 +178,10 @@ enum TerminalRestore {
 
     static func clear() {
         savedTTY = -1
-        for sig in [SIGINT, SIGTERM, SIGHUP] { signal(sig, SIG_DFL) }
+        for (sig, old) in previous {
+            var o = old
+            sigaction(sig, &o, nil)
+        }
+        previous = [:]
     }
 }

@@ -19,6 +19,28 @@ enum SessionContext {
     /// Signals seen by the session loop (set by async-signal-safe handlers, read by the loop).
     nonisolated(unsafe) static var interrupted: sig_atomic_t = 0
     nonisolated(unsafe) static var terminated: sig_atomic_t = 0
+    /// Seconds without input before the session locks.
+    nonisolated(unsafe) static var idleSeconds = 300
+    /// Set when a wait inside a command ran out of time: the loop locks after the command.
+    nonisolated(unsafe) static var commandTimedOut = false
+
+    /// Inside a session, waits until `fd` is readable, but gives up (false) after the idle time or
+    /// on a signal, so no prompt, paste or pager can keep an unlocked session waiting forever.
+    /// Outside a session it returns true at once (a plain blocking read follows).
+    static func waitReadable(_ fd: Int32) -> Bool {
+        guard active else { return true }
+        let deadline = DispatchTime.now().uptimeNanoseconds + UInt64(idleSeconds) * 1_000_000_000
+        while true {
+            if interrupted != 0 || terminated != 0 { return false }
+            let now = DispatchTime.now().uptimeNanoseconds
+            guard now < deadline else { return false }
+            var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            let rc = poll(&pfd, 1, Int32(clamping: (deadline - now) / 1_000_000))
+            if rc > 0 { return true }
+            if rc == 0 { commandTimedOut = true; return false }
+            if errno != EINTR { return true }
+        }
+    }
 }
 
 /// The session loop: one unlock, many commands, lock on request, idle timeout, SIGINT, and wipe.
@@ -46,7 +68,10 @@ struct Session {
             try open()
             if interactive { Output.info("sourcevault: session open. Type help for commands, lock to lock, quit to leave.") }
         }
+        SessionContext.idleSeconds = idleSeconds
         while true {
+            // A signal that arrived during the last command is acted on before anything else.
+            checkSignals()
             if interactive { Output.raw(SessionContext.vault == nil ? "sourcevault (locked)> " : "sourcevault> ") }
             let input = readCommandLine(timeout: idleSeconds)
             if SessionContext.terminated != 0 { finish(status: 0, reason: "terminated") }
@@ -79,12 +104,26 @@ struct Session {
                         ErrorReporter.printError("unknown session command '\(verb.count < 20 && verb.allSatisfy(\.isLetter) ? verb : "…")'; type help")
                         continue
                     }
+                    if let v = SessionContext.vault, !v.keysAreCurrent() {
+                        // Another process rekeyed the vault: these keys must not write anything.
+                        lockAndRestart(reason: "the vault was rekeyed elsewhere")
+                    }
                     if SessionContext.vault == nil {
                         do { try open() } catch { _ = ErrorReporter.report(error); continue }
                     }
                     runCommand(words)
+                    // A wait inside the command (pager, paste, prompt) that ran out also locks.
+                    if SessionContext.commandTimedOut { SessionContext.commandTimedOut = false; lockAndRestart(reason: "idle for \(idleSeconds) s") }
                 }
             }
+        }
+    }
+
+    private func checkSignals() {
+        if SessionContext.terminated != 0 { finish(status: 0, reason: "terminated") }
+        if SessionContext.interrupted != 0 {
+            SessionContext.interrupted = 0
+            if SessionContext.vault != nil { lockAndRestart(reason: "interrupted") }
         }
     }
 
@@ -95,8 +134,8 @@ struct Session {
     }
 
     private func runCommand(_ words: [String]) {
-        var args = words
-        if !args.contains("--vault") { args += ["--vault", vault.directory] }
+        // Always appended: the last --vault wins, so a word in the line cannot redirect the command.
+        let args = words + ["--vault", vault.directory]
         do {
             var command = try SourceVaultCommand.parseAsRoot(args)
             try command.run()
@@ -176,6 +215,12 @@ struct Session {
     }
 
     private func installSignalHandlers() {
+        // A parent (or a runtime) may have started us with signals blocked, and a restarted
+        // session inherits the mask: unblock the ones that lock or end the session.
+        var set = sigset_t()
+        sigemptyset(&set)
+        for sig in [SIGINT, SIGTERM, SIGHUP] { sigaddset(&set, sig) }
+        pthread_sigmask(SIG_UNBLOCK, &set, nil)
         signal(SIGINT) { _ in SessionContext.interrupted = 1 }
         signal(SIGTERM) { _ in SessionContext.terminated = 1 }
         signal(SIGHUP) { _ in SessionContext.terminated = 1 }
@@ -235,7 +280,7 @@ struct OpenCommand: ParsableCommand {
     @Flag(name: .long, help: .hidden) var resumeLocked = false
 
     func validate() throws {
-        if idleTimeout < 1 { throw ValidationError("--idle-timeout must be at least 1 second") }
+        if idleTimeout < 1 || idleTimeout > 86_400 { throw ValidationError("--idle-timeout takes 1 to 86400 seconds") }
     }
 
     func run() throws {

@@ -28,6 +28,14 @@ public enum VaultFormat {
     /// without decrypting every record's metadata.
     static let retentionSubkey = (id: UInt64(9), context: "SVretain")
 
+    /// A value only the current master key produces: a session compares it before each command,
+    /// so a `rekey` in another process is noticed instead of writing under stale keys.
+    static let masterCheckSubkey = (id: UInt64(10), context: "SVmcheck")
+
+    static func masterCheckMessage(vaultID: [UInt8]) -> [UInt8] {
+        Array("sourcevault.v1.master-check\0".utf8) + vaultID
+    }
+
     static func retentionAD(vaultID: [UInt8]) -> [UInt8] {
         Array("sourcevault.v1.retention-index\0".utf8) + vaultID
     }

@@ -143,6 +143,13 @@ public final class SQLiteVaultStore: VaultStore {
         m.registerMigration("v1-retention") { db in
             try db.execute(sql: "CREATE TABLE retention_index (singleton INTEGER PRIMARY KEY CHECK (singleton = 1), sealed BLOB NOT NULL)")
         }
+        // Frozen: the master-key check value and travel mode's pending bundle (SECURITY.md §5, §8.4).
+        m.registerMigration("v1-master-check-travel") { db in
+            try db.execute(sql: """
+                CREATE TABLE master_check (singleton INTEGER PRIMARY KEY CHECK (singleton = 1), value BLOB NOT NULL);
+                CREATE TABLE travel_pending (singleton INTEGER PRIMARY KEY CHECK (singleton = 1), bundle_id BLOB NOT NULL);
+                """)
+        }
         return m
     }
 
@@ -337,6 +344,38 @@ public final class SQLiteVaultStore: VaultStore {
         }
     }
 
+    public func masterCheck() throws(VaultError) -> [UInt8]? {
+        let row: Row? = try run { try dbQueue.read { db in try Row.fetchOne(db, sql: "SELECT value FROM master_check WHERE singleton = 1") } }
+        return row.flatMap { Column.blob($0, "value") }
+    }
+
+    public func saveMasterCheck(_ value: [UInt8]) throws(VaultError) {
+        try run { try dbQueue.write { db in try db.execute(sql: "INSERT OR REPLACE INTO master_check (singleton, value) VALUES (1, ?)", arguments: [Data(value)]) } }
+    }
+
+    public func pendingTravelBundle() throws(VaultError) -> [UInt8]? {
+        let row: Row? = try run { try dbQueue.read { db in try Row.fetchOne(db, sql: "SELECT bundle_id FROM travel_pending WHERE singleton = 1") } }
+        return row.flatMap { Column.blob($0, "bundle_id") }
+    }
+
+    public func sendSlotsAway(bundleID: [UInt8]) throws(VaultError) {
+        try run {
+            try dbQueue.write { db in
+                try db.execute(sql: "DELETE FROM key_slot")
+                try db.execute(sql: "INSERT OR REPLACE INTO travel_pending (singleton, bundle_id) VALUES (1, ?)", arguments: [Data(bundleID)])
+            }
+        }
+    }
+
+    public func bringSlotsHome(_ slots: [KeySlotRow]) throws(VaultError) {
+        try run {
+            try dbQueue.write { db in
+                for s in slots { try insertSlot(db, s) }
+                try db.execute(sql: "DELETE FROM travel_pending")
+            }
+        }
+    }
+
     public func sealedRetentionIndex() throws(VaultError) -> [UInt8]? {
         let row: Row? = try run { try dbQueue.read { db in try Row.fetchOne(db, sql: "SELECT sealed FROM retention_index WHERE singleton = 1") } }
         guard let row else { return nil }
@@ -445,6 +484,9 @@ public final class SQLiteVaultStore: VaultStore {
                     let new = try plan.item(kind, SealedItemRow(id: Column.id(r, "id"), sealed: Column.blob(r, "sealed") ?? []))
                     try db.execute(sql: "UPDATE \(kind.rawValue) SET sealed = ? WHERE id = ?", arguments: [Data(new.sealed), new.id])
                 }
+            }
+            if let check = plan.masterCheck {
+                try db.execute(sql: "INSERT OR REPLACE INTO master_check (singleton, value) VALUES (1, ?)", arguments: [Data(check)])
             }
             if let index = plan.retentionIndex {
                 try db.execute(sql: "INSERT OR REPLACE INTO retention_index (singleton, sealed) VALUES (1, ?)", arguments: [Data(index)])

@@ -20,11 +20,12 @@ extension Vault {
 
     /// `recovery rotate`: a new recovery key replaces the old one, which stops working. Returns
     /// the printable new key (show it once).
-    public func rotateRecoveryKey() throws(VaultError) -> String {
-        try audited("recovery-rotate") { () throws(VaultError) -> String in
+    public func rotateRecoveryKey(show: (String) throws -> Void) throws(VaultError) {
+        try audited("recovery-rotate") { () throws(VaultError) -> Void in
             let (slot, printable) = try self.recoverySlot(for: self.masterKey)
+            // Shown before it replaces the old one: a key nobody saw must never be the only one.
+            do { try show(printable) } catch { throw VaultError.storage("could not show the new recovery key (\(error)); nothing was changed") }
             try self.store.replaceKeySlot(slot)
-            return printable
         }
     }
 
@@ -70,8 +71,8 @@ extension Vault {
     /// leaves the old or the new keys, never a mix). The passphrase slot keeps `passphrase`; a
     /// recovery slot, if there was one, gets a new recovery key (returned; the old one stops
     /// working). Memory stays flat: one record is in memory at a time.
-    public func rekey(passphrase: borrowing SecureBytes, profile: KDFProfile?, progress: @escaping (Int, Int) -> Void = { _, _ in })
-        throws(VaultError) -> String? {
+    public func rekey(passphrase: borrowing SecureBytes, profile: KDFProfile?, showRecoveryKey: (String) throws -> Void = { _ in },
+                      progress: @escaping (Int, Int) -> Void = { _, _ in }) throws(VaultError) -> String? {
         let newMaster = try Self.sodium { try SecureBytes.random(count: VaultFormat.masterKeyBytes) }
         let derive = { (master: borrowing SecureBytes, sub: (id: UInt64, context: String)) throws(VaultError) -> SecureBytes in
             try Self.sodium { try KeyDerivation.deriveSubkey(from: master, subkeyID: sub.id, context: sub.context) }
@@ -106,6 +107,7 @@ extension Vault {
         let vid = vaultID
         let plan = RewritePlan(
             slots: slots, auditRootKey: sealedRoot, retentionIndex: sealedRetention,
+            masterCheck: try Self.masterCheck(newMaster, vaultID: vaultID),
             record: { [self] row in
                 let oldKey = try self.recordKey(row)
                 let newKey = try Self.sodium { try SecureBytes.random(count: XChaCha20Poly1305.keyBytes) }
@@ -141,6 +143,11 @@ extension Vault {
                 return SealedItemRow(id: row.id, sealed: try Self.sealPadded(secure: plain, key: newExportKey, ad: ad))
             },
             progress: progress)
+        if let newRecovery {
+            do { try showRecoveryKey(newRecovery) } catch {
+                throw VaultError.storage("could not show the new recovery key (\(error)); nothing was changed")
+            }
+        }
         try audit(AuditEvent("rekey", ids: ["records": String(try store.recordCount())]), sign: false)
         do { try store.rewriteEverything(plan) } catch let e as VaultError {
             try? audit(AuditEvent("rekey", outcome: .failure(e)))
@@ -169,6 +176,9 @@ extension Vault {
         var problems: [VaultError] = []
         for message in try store.integrityCheck() { problems.append(.vaultIntegrity("SQLite: \(message)")) }
         let ids = try store.allRecordIDs()
+        let today = String(Self.timestamp().prefix(10))
+        var index: [String: String] = [:]
+        do { index = try retentionIndex() } catch { problems.append(error) }
         for id in ids {
             do {
                 guard let row = try store.record(id) else { continue }
@@ -177,8 +187,13 @@ extension Vault {
                 }
                 let key = try recordKey(row)
                 for v in row.versions {
-                    _ = try Self.decodeJSON(RecordMetadata.self, from: try openField(v.meta, key: key, recordID: id, version: v.version, field: .meta),
-                                            integrity: .recordIntegrity(recordID: id))
+                    let meta = try Self.decodeJSON(RecordMetadata.self, from: try openField(v.meta, key: key, recordID: id, version: v.version, field: .meta),
+                                                   integrity: .recordIntegrity(recordID: id))
+                    // Retention that was switched off by editing the index is found here.
+                    if v.version == row.versions.count, let until = meta.retainUntil {
+                        if index[id] != until { problems.append(.vaultIntegrity("record \(id) has a retention date the retention index does not list (run 'retention apply')")) }
+                        if until < today { problems.append(.vaultIntegrity("record \(id) is past its retention date but still here (run 'retention apply')")) }
+                    }
                     _ = try Self.string(from: try openField(v.body, key: key, recordID: id, version: v.version, field: .body),
                                         integrity: .recordIntegrity(recordID: id))
                 }

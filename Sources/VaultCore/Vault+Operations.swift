@@ -125,6 +125,10 @@ extension Vault {
         try Validation.body(new.body)
         let now = Self.timestamp()
         let retain = try new.retainUntil.map { (d) throws(VaultError) -> String in try Validation.date(d) }
+        // A day already past would shred the record at the next unlock: most likely a typo.
+        if let retain, retain < String(now.prefix(10)) {
+            throw .invalidInput("--retain-until is in the past; the record would be shredded at the next unlock")
+        }
         let meta = RecordMetadata(source: source.id, title: title, tags: tags, date: date, created: now, versionCreated: now,
                                   retainUntil: retain)
         let id = try Self.newObjectID()
@@ -324,7 +328,10 @@ extension Vault {
                 if let until = meta.retainUntil { index[row.recordID] = until }
             } problem: { _ in }
         } else {
-            index = try retentionIndex()
+            do { index = try retentionIndex() } catch {
+                // A damaged index must not lock the reporter out: rebuild it from the records.
+                return try applyRetention(today: today, fullScan: true)
+            }
         }
         let due = index.filter { $0.value < today }.map(\.key).sorted()
         var expired: [String] = []

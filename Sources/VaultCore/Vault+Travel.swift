@@ -1,7 +1,7 @@
 import Foundation
 import SodiumKit
 
-/// Travel mode (SECURITY.md §8.1): the key slots leave the device in a bundle sealed to a separate
+/// Travel mode (SECURITY.md §8.4): the key slots leave the device in a bundle sealed to a separate
 /// travel passphrase; what stays behind cannot be opened by anyone, the reporter included.
 extension Vault {
     static let travelMagic = Array("SVTRAVEL1\0".utf8)
@@ -25,12 +25,15 @@ extension Vault {
         let ops = try store.keySlot(.passphrase)?.opsLimit ?? KDFProfile.moderate.opsLimit
         let mem = try store.keySlot(.passphrase)?.memLimit ?? KDFProfile.moderate.memLimit
         let salt = try Self.sodium { try Random.bytes(PasswordHash.saltBytes) }
+        // The vault remembers which bundle holds its slots; only that one is taken back (an older
+        // bundle would undo a passwd or rekey made since).
+        let bundleID = try Self.sodium { try Random.bytes(16) }
         let key = try Self.sodium { try PasswordHash.deriveKey(length: 32, passphrase: travelPassphrase, salt: salt, opsLimit: ops, memLimit: mem) }
-        let header = Self.travelMagic + vaultID + VaultFormat.le64(ops) + VaultFormat.le64(mem) + salt
+        let header = Self.travelMagic + vaultID + bundleID + VaultFormat.le64(ops) + VaultFormat.le64(mem) + salt
         let sealed = try Self.sealPadded(try Self.encodeJSON(slots), key: key, ad: Self.travelAD(header))
         try audited("travel-out", ids: ["slots": String(slots.count)]) { () throws(VaultError) -> Void in
             try Self.writeNewFile(path, header + sealed)
-            try self.store.deleteKeySlots([.passphrase, .recovery])
+            try self.store.sendSlotsAway(bundleID: bundleID)
         }
     }
 
@@ -40,13 +43,20 @@ extension Vault {
         let (store, header) = try openStore(directory)
         guard let data = FileManager.default.contents(atPath: path) else { throw .invalidInput("cannot read that travel bundle") }
         let bytes = Array(data)
-        let fixed = travelMagic.count + 16 + 8 + 8 + PasswordHash.saltBytes
+        let fixed = travelMagic.count + 16 + 16 + 8 + 8 + PasswordHash.saltBytes
         guard bytes.count > fixed, Array(bytes.prefix(travelMagic.count)) == travelMagic else {
             throw .invalidInput("that file is not a SourceVault travel bundle")
         }
         var i = travelMagic.count
         let vid = Array(bytes[i..<i + 16]); i += 16
         guard vid == header.vaultID else { throw .invalidInput("that travel bundle belongs to another vault") }
+        let bundleID = Array(bytes[i..<i + 16]); i += 16
+        guard let pending = try store.pendingTravelBundle() else {
+            throw .invalidInput("the vault's key slots are not away in a travel bundle; nothing to bring back")
+        }
+        guard pending == bundleID else {
+            throw .invalidInput("that is an older travel bundle of this vault, not the one its slots are in now (it would undo later changes)")
+        }
         let ops = bytes[i..<i + 8].enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }; i += 8
         let mem = bytes[i..<i + 8].enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }; i += 8
         let salt = Array(bytes[i..<i + PasswordHash.saltBytes]); i += PasswordHash.saltBytes
@@ -64,7 +74,7 @@ extension Vault {
         for r in rows where try store.keySlot(r.kind) != nil {
             throw .invalidInput("the vault already has its key slots; nothing to bring back")
         }
-        try store.insertKeySlots(rows)
+        try store.bringSlotsHome(rows)
         audit?.unauthenticated(store: store, vaultID: header.vaultID, action: "travel-in")
         return rows.count
     }

@@ -14,6 +14,8 @@ public final class Vault {
     let ruleKey: SecureBytes
     let exportKey: SecureBytes
     let retentionKey: SecureBytes
+    /// This vault object's master-key check value (SECURITY.md §5).
+    let masterCheckValue: [UInt8]
     /// Reused secure buffers for walking many records (SECURITY.md §1.1: plaintext in locked memory).
     let keyScratch: SecureScratch
     /// One decoder for every record's metadata (making one per record was a third of `list`).
@@ -67,7 +69,20 @@ public final class Vault {
                                            context: VaultFormat.auditSigningSubkey.context)
         }
         self.auditSigningKey = try Self.sodium { try Ed25519.SigningKey(seed: seed) }
+        self.masterCheckValue = try Self.masterCheck(masterKey, vaultID: vaultID)
+        if try store.masterCheck() == nil { try store.saveMasterCheck(masterCheckValue) }
         self.masterKey = masterKey
+    }
+
+    static func masterCheck(_ master: borrowing SecureBytes, vaultID: [UInt8]) throws(VaultError) -> [UInt8] {
+        let sub = try sodium { try KeyDerivation.deriveSubkey(from: master, subkeyID: VaultFormat.masterCheckSubkey.id, context: VaultFormat.masterCheckSubkey.context) }
+        return try sodium { try GenericHash.keyedHash(VaultFormat.masterCheckMessage(vaultID: vaultID), key: sub, length: 32) }
+    }
+
+    /// False once another process has rekeyed the vault: this object's keys are stale and must not
+    /// write (a session unlocks again).
+    public func keysAreCurrent() -> Bool {
+        (try? store.masterCheck()) == masterCheckValue
     }
 
     /// The audit root key: opened from the vault, or (first unlock of a vault made before it

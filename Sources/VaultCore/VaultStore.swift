@@ -72,6 +72,16 @@ public protocol VaultStore: AnyObject {
     func deleteRecord(_ recordID: String) throws(VaultError)
     func recordCount() throws(VaultError) -> Int
 
+    /// The master-key check value (SECURITY.md §5); nil if none was written yet.
+    func masterCheck() throws(VaultError) -> [UInt8]?
+    func saveMasterCheck(_ value: [UInt8]) throws(VaultError)
+    /// Travel mode: the id of the bundle the slots are in (nil when they are home).
+    func pendingTravelBundle() throws(VaultError) -> [UInt8]?
+    /// Deletes every key slot and records the bundle id, in one transaction.
+    func sendSlotsAway(bundleID: [UInt8]) throws(VaultError)
+    /// Inserts the slots and clears the bundle id, in one transaction.
+    func bringSlotsHome(_ slots: [KeySlotRow]) throws(VaultError)
+
     /// The sealed retention index (SECURITY.md §8.3); nil if none was written yet.
     func sealedRetentionIndex() throws(VaultError) -> [UInt8]?
     func saveSealedRetentionIndex(_ sealed: [UInt8]) throws(VaultError)
@@ -110,6 +120,7 @@ public struct RewritePlan {
     public var slots: [KeySlotRow]
     public var auditRootKey: [UInt8]?
     public var retentionIndex: [UInt8]?
+    public var masterCheck: [UInt8]?
     public var record: (SealedRecordRow) throws -> SealedRecordRow
     public var source: (SealedSourceRow) throws -> SealedSourceRow
     public var item: (SealedItemKind, SealedItemRow) throws -> SealedItemRow

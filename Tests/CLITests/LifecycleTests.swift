@@ -45,6 +45,10 @@ import Testing
         var typo = Array(newKey); typo[0] = typo[0] == "A" ? "B" : "A"
         let t = c.run(["list", "--recovery-key-fd", "3"], fd3: file(c, "typo", String(typo)))
         #expect(t.status == 3 && t.stderr.contains("checksum"))
+        // A new key nobody saw is never installed: stdout closed, nothing changes.
+        let blind = c.run(["recovery", "rotate"] + pw, closeStdout: true)
+        #expect(blind.status == 1)
+        #expect(c.run(["list", "--recovery-key-fd", "3"], fd3: file(c, "still", newKey)).status == 0)
         #expect(c.run(["recovery", "remove"] + pw).status == 0)
         #expect(c.run(["list", "--recovery-key-fd", "3"], fd3: file(c, "new2", newKey)).status == 3)
         #expect(c.run(["status"]).stdout.contains("with passphrase\n"))
@@ -54,15 +58,17 @@ import Testing
         let (c, ids, oldRecovery) = try setUp()
         #expect(c.run(["rule", "add", "number"] + pw).status == 0)
         #expect(c.run(["export", ids[0]] + pw).status == 0)
-        let db = c.vault + "/vault.sqlite3"
-        func blobs() throws -> Data { try Data(contentsOf: URL(fileURLWithPath: db)) }
-        let before = try blobs()
-        let oldKeyRow = try String(contentsOfFile: db, encoding: .isoLatin1)
-        _ = oldKeyRow
+        // The old record key rows: after a rekey none of them may remain.
+        c.sql("CREATE TABLE old_keys AS SELECT record_id, wrapped_key FROM record")
         let r = c.run(["rekey"] + pw)
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stdout.hasPrefix("Recovery key: "))
-        #expect(try blobs() != before)
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["sqlite3", c.vault + "/vault.sqlite3", "SELECT COUNT(*) FROM record r JOIN old_keys o USING (record_id) WHERE r.wrapped_key = o.wrapped_key"]
+        let pipe = Pipe(); p.standardOutput = pipe
+        try p.run(); p.waitUntilExit()
+        #expect(String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) == "0")
         for (i, id) in ids.enumerated() { #expect(c.run(["show", id] + pw).stdout.contains("testimony number \(i)")) }
         #expect(c.run(["rule", "list"] + pw).stdout.contains("number"))
         #expect(c.run(["check"] + pw).status == 0)
@@ -99,7 +105,16 @@ import Testing
         #expect(foreign.status == 2 && foreign.stderr.contains("another vault"))
         #expect(c.run(["travel", "in", bundle, "--passphrase-fd", "3"], fd3: file(c, "ok", "travel pass")).status == 0)
         #expect(c.run(["show", ids[0]] + pw).stdout.contains("testimony number 0"))
-        #expect(c.run(["audit", "verify", "--full"] + pw).status == 0)
+        // An older bundle cannot undo a passphrase change made since.
+        #expect(c.run(["passwd", "--passphrase-fd", "3"], fd3: file(c, "pw2", "correct horse battery staple", "second pass")).status == 0)
+        let second = c.root + "/bundle2"
+        #expect(c.run(["travel", "out", "--to", second, "--passphrase-fd", "3"], fd3: file(c, "t2", "second pass", "travel pass")).status == 0)
+        let stale = c.run(["travel", "in", bundle, "--passphrase-fd", "3"], fd3: file(c, "ok2", "travel pass"))
+        #expect(stale.status == 2 && stale.stderr.contains("older travel bundle"), "\(stale.stderr)")
+        #expect(c.run(["travel", "in", second, "--passphrase-fd", "3"], fd3: file(c, "ok3", "travel pass")).status == 0)
+        #expect(c.run(["list"] + pw).status == 3)
+        #expect(c.run(["list", "--passphrase-fd", "3"], fd3: file(c, "sp", "second pass")).status == 0)
+        #expect(c.run(["audit", "verify", "--full", "--passphrase-fd", "3"], fd3: file(c, "sp2", "second pass")).status == 0)
     }
 
     @Test func backupAndRestore() throws {
@@ -114,6 +129,12 @@ import Testing
         #expect(r.status == 0, "\(r.stderr)")
         #expect(c.run(["check", "--vault", target] + pw, vaultFlag: false).status == 0)
         #expect(c.run(["show", ids[2], "--vault", target] + pw, vaultFlag: false).stdout.contains("testimony number 2"))
+        // A directory that holds only someone's audit log is not silently taken over.
+        let logOnly = c.root + "/logonly"
+        try FileManager.default.createDirectory(atPath: logOnly, withIntermediateDirectories: true)
+        try Data("EVIDENCE".utf8).write(to: URL(fileURLWithPath: logOnly + "/audit.log"))
+        #expect(c.run(["restore", backup, "--vault", logOnly], vaultFlag: false).status == 6)
+        #expect(try String(contentsOfFile: logOnly + "/audit.log", encoding: .utf8) == "EVIDENCE")
         // Over an existing vault only with --overwrite.
         #expect(c.run(["restore", backup, "--vault", target], vaultFlag: false).status == 6)
         #expect(c.run(["restore", backup, "--vault", target, "--overwrite"], vaultFlag: false).status == 0)
@@ -125,13 +146,16 @@ import Testing
 
     @Test func retentionShredsExpiredRecordsOnUnlock() throws {
         let (c, ids, _) = try setUp(records: 1)
-        let expired = try c.add(source: "Magpie", title: "old", body: "to be shredded", extra: ["--retain-until", "2001-01-01"])
+        // A day already past is refused (a typo would shred testimony at the next unlock).
+        let past = c.run(["add", "--source", "Magpie", "--title", "t", "--retain-until", "2001-01-01"] + pw, input: "x")
+        #expect(past.status == 2 && past.stderr.contains("in the past"))
+        let expired = try c.add(source: "Magpie", title: "old", body: "to be shredded", extra: ["--retain-until", "2030-01-01"])
         let kept = try c.add(source: "Magpie", title: "new", body: "kept", extra: ["--retain-until", "2999-01-01"])
-        // Adding `kept` unlocked the vault, which already shredded `expired`.
+        #expect(c.run(["retention", "apply"] + pw).stderr.contains("No record is past"))
+        let apply = c.run(["retention", "apply", "--as-of", "2031-06-01"] + pw)
+        #expect(apply.status == 0 && apply.stderr.contains("Shredded 1 expired record"), "\(apply.stderr)")
         let list = c.run(["list"] + pw)
         #expect(!list.stdout.contains(expired) && list.stdout.contains(kept) && list.stdout.contains(ids[0]))
-        let apply = c.run(["retention", "apply"] + pw)
-        #expect(apply.status == 0 && apply.stderr.contains("No record is past"))
         #expect(c.run(["audit", "show"]).stdout.contains("retention-shred  ok  record=\(expired)"))
     }
 }

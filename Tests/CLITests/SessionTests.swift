@@ -59,8 +59,16 @@ final class LiveSession {
     }
 
     func finish() {
-        send("quit")
-        try? input.fileHandleForWriting.close()
+        if process.isRunning {
+            send("quit")
+            try? input.fileHandleForWriting.close()
+        }
+        // Never hang the suite: a session that does not leave in 10 s is killed (and the test fails).
+        for _ in 0..<200 where process.isRunning { usleep(50_000) }
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            Issue.record("the session did not exit")
+        }
         process.waitUntilExit()
     }
 }
@@ -141,6 +149,11 @@ final class LiveSession {
     static let canaries = ["CanaryTestimonyWq3", "CanaryTitleEr4", "CanaryAliasTy5", "canarytagyu6"]
 
     struct Write { var pid: Int; var fd: Int; var data: [UInt8] }
+    nonisolated(unsafe) static var lastStderrStorage = ""
+    var lastStderr: String {
+        get { Self.lastStderrStorage }
+        nonmutating set { Self.lastStderrStorage = newValue }
+    }
 
     /// Runs one command under strace and returns the parsed writes and created paths.
     func traced(_ c: CLI, _ args: [String], stdin: String = "", fd3: String? = nil) throws -> (status: Int32, writes: [(String, [UInt8])], created: [String]) {
@@ -156,10 +169,13 @@ final class LiveSession {
         let inPath = c.root + "/.trace-in"
         FileManager.default.createFile(atPath: inPath, contents: Data(stdin.utf8))
         p.standardInput = FileHandle(forReadingAtPath: inPath)
+        let errPath = c.root + "/.trace-err"
+        FileManager.default.createFile(atPath: errPath, contents: nil)
         p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle.nullDevice
+        p.standardError = FileHandle(forWritingAtPath: errPath)
         try p.run()
         p.waitUntilExit()
+        lastStderr = (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""
         let text = try String(contentsOfFile: trace, encoding: .utf8)
         var fdPath: [String: String] = [:]      // "pid:fd" → path
         var writes: [(String, [UInt8])] = []
@@ -167,7 +183,8 @@ final class LiveSession {
         for line in text.split(separator: "\n") {
             let parts = line.split(separator: " ", maxSplits: 1)
             guard parts.count == 2 else { continue }
-            let pid = String(parts[0]), call = parts[1]
+            // strace pads the pid column ("8866  write(...)"): drop the padding.
+            let pid = String(parts[0]), call = parts[1].drop { $0 == " " }
             if call.hasPrefix("openat(") || call.hasPrefix("creat(") {
                 guard let path = Self.firstString(call).map({ String(decoding: $0, as: UTF8.self) }),
                       let ret = call.split(separator: "=").last.flatMap({ Int($0.trimmingCharacters(in: .whitespaces).split(separator: " ").first ?? "") }), ret >= 0 else { continue }
@@ -234,7 +251,7 @@ final class LiveSession {
             if let i = a.firstIndex(of: "-"), ["show", "redact", "export"].contains(a[0]) { a[i] = recordID }
             let input = stdin.replacingOccurrences(of: "show -", with: "show \(recordID)")
             let r = try traced(c, a, stdin: input, fd3: fd3)
-            #expect(r.status == 0, "\(a[0]) failed under strace")
+            #expect(r.status == 0, "\(a[0]) failed under strace: \(lastStderr)")
             all += r.writes
             created += r.created
             if a[0] == "add" { recordID = String(decoding: r.writes.first { $0.0 == "<stdout>" }?.1 ?? [], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) }
@@ -273,5 +290,39 @@ final class LiveSession {
                 for canary in Self.canaries { #expect(!data.contains(canary), "\(canary) in \(path)") }
             }
         }
+    }
+}
+
+@Suite(.serialized) struct SessionSignalTests {
+    @Test func interruptLocksAndTerminateWipesAndExits() throws {
+        let (c, id) = try SessionTests().setUp()
+        let s = try LiveSession(c, fd3: c.passFile)
+        s.send("show \(id)")
+        #expect(s.wait("show") { s.stdout.contains(SessionTests.canary) })
+        kill(s.process.processIdentifier, SIGINT)
+        #expect(s.wait("lock on SIGINT") { s.stderr.contains("locked (interrupted)") && s.stderr.contains("session locked") })
+        #expect(s.countInMemory(SessionTests.canary).count == 0)
+        kill(s.process.processIdentifier, SIGTERM)
+        #expect(s.wait("exit on SIGTERM") { !s.process.isRunning })
+        s.finish()
+        #expect(s.process.terminationStatus == 0)
+        #expect(c.run(["audit", "show"]).stdout.contains("session-lock  ok  reason=signal"))
+    }
+
+    /// A session left open while another process rekeys must not write under the old keys.
+    @Test func staleSessionAfterRekeyLocks() throws {
+        let (c, _) = try SessionTests().setUp()
+        let s = try LiveSession(c, fd3: c.writeFile("p3", Data("correct horse battery staple\ncorrect horse battery staple\n".utf8)))
+        defer { s.finish() }
+        s.send("list")
+        #expect(s.wait("list") { s.stdout.contains("Title") })
+        #expect(c.run(["rekey"] + pw).status == 0)
+        s.send("rule add StaleSecretName")
+        #expect(s.wait("stale lock") { s.stderr.contains("rekeyed elsewhere") && s.stderr.contains("session locked") })
+        // The command was not run with the stale keys; typed again, it unlocks with the new ones.
+        #expect(!c.run(["rule", "list"] + pw).stdout.contains("StaleSecretName"))
+        s.send("rule add StaleSecretName")
+        #expect(s.wait("rule") { c.run(["rule", "list"] + pw).stdout.contains("StaleSecretName") })
+        #expect(c.run(["check"] + pw).status == 0)
     }
 }

@@ -151,3 +151,30 @@ import SodiumKit
         #expect(overlong.withUnsafeBytes { TextFolding.fold(utf8: $0) } == nil)
     }
 }
+
+@Suite struct RetentionTests {
+    @Test func unlockPathShredsFromTheIndexAndSurvivesADamagedOne() throws {
+        let t = TempVault()
+        defer { withExtendedLifetime(t) {} }
+        let (v, _) = try t.create()
+        _ = try v.addSource(alias: "A")
+        let due = try v.addRecord(NewRecord(sourceAlias: "A", title: "due", body: "x", retainUntil: "2030-01-01"))
+        let kept = try v.addRecord(NewRecord(sourceAlias: "A", title: "kept", body: "y", retainUntil: "2999-01-01"))
+        #expect(try v.applyRetention(today: "2029-12-31").isEmpty)
+        // A damaged index does not lock anyone out: it is rebuilt from the records.
+        try t.sql { try $0.execute(sql: "UPDATE retention_index SET sealed = substr(sealed, 1, 40) || (CASE WHEN substr(sealed, 41, 1) = x'00' THEN x'01' ELSE x'00' END) || substr(sealed, 42)") }
+        #expect(try v.applyRetention(today: "2031-01-01") == [due])
+        #expect(try v.list().records.map(\.id) == [kept])
+        #expect(try v.check().problems.isEmpty)
+    }
+
+    @Test func checkNoticesRetentionSwitchedOff() throws {
+        let t = TempVault()
+        defer { withExtendedLifetime(t) {} }
+        let (v, _) = try t.create()
+        _ = try v.addSource(alias: "A")
+        _ = try v.addRecord(NewRecord(sourceAlias: "A", title: "due", body: "x", retainUntil: "2030-01-01"))
+        try t.sql { try $0.execute(sql: "DELETE FROM retention_index") }
+        #expect(!(try v.check().problems.isEmpty))
+    }
+}

@@ -81,10 +81,18 @@ struct RetentionCommand: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "apply", abstract: "Shred expired records now.")
         @OptionGroup var vault: VaultOptions
         @OptionGroup var unlock: UnlockOptions
+        @Option(name: .long, help: ArgumentHelp("Also shred what is due by this later day (for example before travelling).", valueName: "YYYY-MM-DD"))
+        var asOf: String?
+
+        func validate() throws {
+            if let asOf, asOf.count != 10 || asOf.split(separator: "-").count != 3 { throw ValidationError("--as-of takes YYYY-MM-DD") }
+        }
 
         func run() throws {
             let v = try unlock.unlock(vault)
-            let shredded = try v.applyRetention(fullScan: true)
+            // Only forward in time: an earlier day would shred less, never more, than today's rule.
+            let today = String(ISO8601DateFormatter().string(from: Date()).prefix(10))
+            let shredded = try v.applyRetention(today: max(asOf ?? today, today), fullScan: true)
             Output.info(shredded.isEmpty ? "No record is past its retention date." : "Shredded \(shredded.count) expired record\(shredded.count == 1 ? "" : "s").")
         }
     }

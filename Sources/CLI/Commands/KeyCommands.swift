@@ -35,8 +35,7 @@ struct RecoveryCommand: ParsableCommand {
 
         func run() throws {
             let v = try unlock.unlock(vault)
-            let key = try v.rotateRecoveryKey()
-            try Output.lineOrThrow("Recovery key: \(key)")
+            try v.rotateRecoveryKey { key in try Output.lineOrThrow("Recovery key: \(key)") }
             Output.info("Write the new recovery key on paper; the old one no longer opens the vault.")
         }
     }
@@ -71,15 +70,16 @@ struct RekeyCommand: ParsableCommand {
         let profile = kdf.flatMap(KDFProfile.init(rawValue:))
         try unlock.withPassphraseUnlock(vault) { v, pass in
             let onTerminal = isatty(STDERR_FILENO) == 1
-            recovery = try v.rekey(passphrase: pass, profile: profile) { done, total in
+            recovery = try v.rekey(passphrase: pass, profile: profile, showRecoveryKey: { key in
+                try Output.lineOrThrow("Recovery key: \(key)")
+            }) { done, total in
                 if onTerminal && (done == total || done % 100 == 0) {
                     FileHandle.standardError.write(Data("\rre-encrypting records: \(done)/\(total)".utf8))
                     if done == total { FileHandle.standardError.write(Data("\n".utf8)) }
                 }
             }
         }
-        if let recovery {
-            try Output.lineOrThrow("Recovery key: \(recovery)")
+        if recovery != nil {
             Output.info("The recovery key was replaced too: write the new one on paper; the old one no longer opens the vault.")
         }
         Output.info("Rekeyed: a copy of the old master key opens nothing written from now on.")
