@@ -72,8 +72,8 @@ struct Session {
         while true {
             // A signal that arrived during the last command is acted on before anything else.
             checkSignals()
-            if interactive { Output.raw(SessionContext.vault == nil ? "sourcevault (locked)> " : "sourcevault> ") }
-            let input = readCommandLine(timeout: idleSeconds)
+            let prompt = SessionContext.vault == nil ? "sourcevault (locked)> " : "sourcevault> "
+            let input = interactive ? LineEditor.read(prompt: prompt, timeout: idleSeconds) : readCommandLine(timeout: idleSeconds)
             if SessionContext.terminated != 0 { finish(status: 0, reason: "terminated") }
             switch input {
             case .eof:
@@ -285,5 +285,76 @@ struct OpenCommand: ParsableCommand {
 
     func run() throws {
         try Session(vault: vault, unlock: unlock, idleSeconds: idleTimeout, startLocked: resumeLocked).run()
+    }
+}
+
+/// A small line editor for the session on a terminal: typing, backspace (by character, so Hangul
+/// and Chinese erase correctly), Ctrl-U, up/down through this session's history, Ctrl-C (locks),
+/// Ctrl-D on an empty line (leaves). The history is the session's own, in memory only.
+enum LineEditor {
+    static func read(prompt: String, timeout: Int) -> Session.Input {
+        var old = termios()
+        guard tcgetattr(STDIN_FILENO, &old) == 0 else { Output.raw(prompt); return fallback(timeout) }
+        var raw = old
+        raw.c_lflag &= ~tcflag_t(ICANON | ECHO | ISIG)
+        _ = tcsetattr(STDIN_FILENO, TCSANOW, &raw)
+        defer { var o = old; _ = tcsetattr(STDIN_FILENO, TCSANOW, &o) }
+        var line = ""
+        var pending: [UInt8] = []
+        var historyIndex = SessionContext.history.count
+        func redraw() { Output.raw("\r" + prompt + Output.terminalSafe(line) + "\u{1B}[K") }
+        redraw()
+        while true {
+            guard SessionContext.waitReadable(STDIN_FILENO) || !SessionContext.active else {
+                Output.raw("\r\n")
+                if SessionContext.commandTimedOut { SessionContext.commandTimedOut = false; return .timeout }
+                return SessionContext.terminated != 0 ? .eof : .interrupted
+            }
+            var b: UInt8 = 0
+            let n = Glibc.read(STDIN_FILENO, &b, 1)
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { Output.raw("\r\n"); return .eof }
+            switch b {
+            case 0x0D, 0x0A:
+                Output.raw("\r\n")
+                return .line(line)
+            case 0x03:                                  // Ctrl-C
+                Output.raw("^C\r\n")
+                return .interrupted
+            case 0x04:                                  // Ctrl-D
+                if line.isEmpty { Output.raw("\r\n"); return .eof }
+            case 0x7F, 0x08:                            // backspace
+                if !line.isEmpty { line.removeLast() }
+            case 0x15:                                  // Ctrl-U
+                line = ""
+            case 0x1B:                                  // arrows: ESC [ A / ESC [ B
+                var seq: [UInt8] = [0, 0]
+                guard Glibc.read(STDIN_FILENO, &seq[0], 1) == 1, Glibc.read(STDIN_FILENO, &seq[1], 1) == 1, seq[0] == UInt8(ascii: "[") else { break }
+                if seq[1] == UInt8(ascii: "A"), historyIndex > 0 {
+                    historyIndex -= 1
+                    line = SessionContext.history[historyIndex]
+                } else if seq[1] == UInt8(ascii: "B"), historyIndex < SessionContext.history.count {
+                    historyIndex += 1
+                    line = historyIndex == SessionContext.history.count ? "" : SessionContext.history[historyIndex]
+                }
+            default:
+                guard b >= 0x20 else { break }
+                pending.append(b)
+                if let s = String(validating: pending, as: UTF8.self) { line += s; pending = [] }
+                else if pending.count >= 4 { pending = [] }
+            }
+            redraw()
+        }
+    }
+
+    private static func fallback(_ timeout: Int) -> Session.Input {
+        // Not a real terminal after all: plain line reading.
+        var bytes: [UInt8] = []
+        var b: UInt8 = 0
+        while Glibc.read(STDIN_FILENO, &b, 1) == 1 {
+            if b == 0x0A { return .line(String(decoding: bytes, as: UTF8.self)) }
+            bytes.append(b)
+        }
+        return bytes.isEmpty ? .eof : .line(String(decoding: bytes, as: UTF8.self))
     }
 }
