@@ -72,22 +72,27 @@ public enum XChaCha20Poly1305 {
         guard key.count == keyBytes else { throw .invalidArgument("AEAD key must be \(keyBytes) bytes") }
         guard sealed.count >= nonceBytes + tagBytes else { throw .authenticationFailed }
         var plain = try SecureBytes(count: sealed.count - nonceBytes - tagBytes)
-        var mlen: UInt64 = 0
-        let rc: Int32 = plain.withUnsafeMutableBytes { out in
-            sealed.withUnsafeBufferPointer { box in
-                key.withUnsafeBytes { k in
-                    associatedData.withUnsafeBufferPointer { ad in
-                        crypto_aead_xchacha20poly1305_ietf_decrypt(
-                            out.baseAddress!.assumingMemoryBound(to: UInt8.self), &mlen, nil,
-                            box.baseAddress! + nonceBytes, UInt64(box.count - nonceBytes),
-                            ad.baseAddress, UInt64(ad.count),
-                            box.baseAddress!, k.baseAddress!.assumingMemoryBound(to: UInt8.self))
-                    }
-                }
-            }
-        }
+        let rc: Int32 = plain.withUnsafeMutableBytes { out in decrypt(sealed, key: key, associatedData: associatedData, into: out) }
         // On failure libsodium leaves the output zeroed; `plain` is freed (and wiped) on return.
         guard rc == 0 else { throw .authenticationFailed }
         return plain
+    }
+
+    /// The one call to `crypto_aead_xchacha20poly1305_ietf_decrypt`: `out` must hold the plaintext
+    /// length (box minus nonce and tag). Returns libsodium's result code.
+    static func decrypt(_ sealed: [UInt8], key: borrowing SecureBytes, associatedData: [UInt8],
+                        into out: UnsafeMutableRawBufferPointer) -> Int32 {
+        var mlen: UInt64 = 0
+        return sealed.withUnsafeBufferPointer { box in
+            key.withUnsafeBytes { k in
+                associatedData.withUnsafeBufferPointer { ad in
+                    crypto_aead_xchacha20poly1305_ietf_decrypt(
+                        out.baseAddress!.assumingMemoryBound(to: UInt8.self), &mlen, nil,
+                        box.baseAddress! + nonceBytes, UInt64(box.count - nonceBytes),
+                        ad.baseAddress, UInt64(ad.count),
+                        box.baseAddress!, k.baseAddress!.assumingMemoryBound(to: UInt8.self))
+                }
+            }
+        }
     }
 }

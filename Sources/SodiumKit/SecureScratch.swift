@@ -38,22 +38,12 @@ extension XChaCha20Poly1305 {
         guard key.count == keyBytes else { throw .invalidArgument("AEAD key must be \(keyBytes) bytes") }
         guard sealed.count >= nonceBytes + tagBytes else { throw .authenticationFailed }
         try scratch.reserve(sealed.count - nonceBytes - tagBytes)
-        var mlen: UInt64 = 0
+        let length = sealed.count - nonceBytes - tagBytes
         let rc: Int32 = scratch.storage.withUnsafeMutableBytes { out in
-            sealed.withUnsafeBufferPointer { box in
-                key.withUnsafeBytes { k in
-                    associatedData.withUnsafeBufferPointer { ad in
-                        crypto_aead_xchacha20poly1305_ietf_decrypt(
-                            out.baseAddress!.assumingMemoryBound(to: UInt8.self), &mlen, nil,
-                            box.baseAddress! + nonceBytes, UInt64(box.count - nonceBytes),
-                            ad.baseAddress, UInt64(ad.count),
-                            box.baseAddress!, k.baseAddress!.assumingMemoryBound(to: UInt8.self))
-                    }
-                }
-            }
+            decrypt(sealed, key: key, associatedData: associatedData, into: UnsafeMutableRawBufferPointer(rebasing: out[0..<length]))
         }
         guard rc == 0 else { throw .authenticationFailed }
-        return Int(mlen)
+        return length
     }
 }
 

@@ -74,15 +74,12 @@ extension Vault {
     public func rekey(passphrase: borrowing SecureBytes, profile: KDFProfile?, showRecoveryKey: (String) throws -> Void = { _ in },
                       progress: @escaping (Int, Int) -> Void = { _, _ in }) throws(VaultError) -> String? {
         let newMaster = try Self.sodium { try SecureBytes.random(count: VaultFormat.masterKeyBytes) }
-        let derive = { (master: borrowing SecureBytes, sub: (id: UInt64, context: String)) throws(VaultError) -> SecureBytes in
-            try Self.sodium { try KeyDerivation.deriveSubkey(from: master, subkeyID: sub.id, context: sub.context) }
-        }
-        let newRecordKEK = try derive(newMaster, VaultFormat.recordKeyWrapSubkey)
-        let newSourceKey = try derive(newMaster, VaultFormat.sourceSubkey)
-        let newRuleKey = try derive(newMaster, VaultFormat.ruleSubkey)
-        let newExportKey = try derive(newMaster, VaultFormat.exportSubkey)
-        let newAuditSeal = try derive(newMaster, VaultFormat.auditRootSealSubkey)
-        let newRetentionKey = try derive(newMaster, VaultFormat.retentionSubkey)
+        let newRecordKEK = try Self.subkey(of: newMaster, VaultFormat.recordKeyWrapSubkey)
+        let newSourceKey = try Self.subkey(of: newMaster, VaultFormat.sourceSubkey)
+        let newRuleKey = try Self.subkey(of: newMaster, VaultFormat.ruleSubkey)
+        let newExportKey = try Self.subkey(of: newMaster, VaultFormat.exportSubkey)
+        let newAuditSeal = try Self.subkey(of: newMaster, VaultFormat.auditRootSealSubkey)
+        let newRetentionKey = try Self.subkey(of: newMaster, VaultFormat.retentionSubkey)
         let retentionPlain = try Self.encodeJSON(try retentionIndex())
         let sealedRetention = try Self.sealPadded(retentionPlain, key: newRetentionKey, ad: VaultFormat.retentionAD(vaultID: vaultID))
 

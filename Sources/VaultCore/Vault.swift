@@ -33,41 +33,17 @@ public final class Vault {
         self.store = store
         self.directory = directory
         self.vaultID = vaultID
-        self.recordKEK = try Self.sodium {
-            try KeyDerivation.deriveSubkey(from: masterKey, subkeyID: VaultFormat.recordKeyWrapSubkey.id,
-                                           context: VaultFormat.recordKeyWrapSubkey.context)
-        }
-        self.sourceKey = try Self.sodium {
-            try KeyDerivation.deriveSubkey(from: masterKey, subkeyID: VaultFormat.sourceSubkey.id,
-                                           context: VaultFormat.sourceSubkey.context)
-        }
-        self.ruleKey = try Self.sodium {
-            try KeyDerivation.deriveSubkey(from: masterKey, subkeyID: VaultFormat.ruleSubkey.id,
-                                           context: VaultFormat.ruleSubkey.context)
-        }
-        self.exportKey = try Self.sodium {
-            try KeyDerivation.deriveSubkey(from: masterKey, subkeyID: VaultFormat.exportSubkey.id,
-                                           context: VaultFormat.exportSubkey.context)
-        }
+        self.recordKEK = try Self.subkey(of: masterKey, VaultFormat.recordKeyWrapSubkey)
+        self.sourceKey = try Self.subkey(of: masterKey, VaultFormat.sourceSubkey)
+        self.ruleKey = try Self.subkey(of: masterKey, VaultFormat.ruleSubkey)
+        self.exportKey = try Self.subkey(of: masterKey, VaultFormat.exportSubkey)
         self.keyScratch = try Self.sodium { try SecureScratch(capacity: XChaCha20Poly1305.keyBytes) }
         self.dataScratch = try Self.sodium { try SecureScratch(capacity: 8192) }
-        self.retentionKey = try Self.sodium {
-            try KeyDerivation.deriveSubkey(from: masterKey, subkeyID: VaultFormat.retentionSubkey.id,
-                                           context: VaultFormat.retentionSubkey.context)
-        }
+        self.retentionKey = try Self.subkey(of: masterKey, VaultFormat.retentionSubkey)
         let auditRoot = try Self.loadOrCreateAuditRootKey(store: store, vaultID: vaultID, masterKey: masterKey)
-        self.auditMACKey = try Self.sodium {
-            try KeyDerivation.deriveSubkey(from: auditRoot, subkeyID: VaultFormat.auditMACSubkey.id,
-                                           context: VaultFormat.auditMACSubkey.context)
-        }
-        self.auditValueKey = try Self.sodium {
-            try KeyDerivation.deriveSubkey(from: auditRoot, subkeyID: VaultFormat.auditValueSubkey.id,
-                                           context: VaultFormat.auditValueSubkey.context)
-        }
-        let seed = try Self.sodium {
-            try KeyDerivation.deriveSubkey(from: auditRoot, subkeyID: VaultFormat.auditSigningSubkey.id,
-                                           context: VaultFormat.auditSigningSubkey.context)
-        }
+        self.auditMACKey = try Self.subkey(of: auditRoot, VaultFormat.auditMACSubkey)
+        self.auditValueKey = try Self.subkey(of: auditRoot, VaultFormat.auditValueSubkey)
+        let seed = try Self.subkey(of: auditRoot, VaultFormat.auditSigningSubkey)
         self.auditSigningKey = try Self.sodium { try Ed25519.SigningKey(seed: seed) }
         self.masterCheckValue = try Self.masterCheck(masterKey, vaultID: vaultID)
         if try store.masterCheck() == nil { try store.saveMasterCheck(masterCheckValue) }
@@ -75,7 +51,7 @@ public final class Vault {
     }
 
     static func masterCheck(_ master: borrowing SecureBytes, vaultID: [UInt8]) throws(VaultError) -> [UInt8] {
-        let sub = try sodium { try KeyDerivation.deriveSubkey(from: master, subkeyID: VaultFormat.masterCheckSubkey.id, context: VaultFormat.masterCheckSubkey.context) }
+        let sub = try subkey(of: master, VaultFormat.masterCheckSubkey)
         return try sodium { try GenericHash.keyedHash(VaultFormat.masterCheckMessage(vaultID: vaultID), key: sub, length: 32) }
     }
 
@@ -88,10 +64,7 @@ public final class Vault {
     /// The audit root key: opened from the vault, or (first unlock of a vault made before it
     /// existed, or a new vault) created and stored.
     static func loadOrCreateAuditRootKey(store: any VaultStore, vaultID: [UInt8], masterKey: borrowing SecureBytes) throws(VaultError) -> SecureBytes {
-        let sealKey = try sodium {
-            try KeyDerivation.deriveSubkey(from: masterKey, subkeyID: VaultFormat.auditRootSealSubkey.id,
-                                           context: VaultFormat.auditRootSealSubkey.context)
-        }
+        let sealKey = try subkey(of: masterKey, VaultFormat.auditRootSealSubkey)
         let ad = VaultFormat.auditRootAD(vaultID: vaultID)
         if let sealed = try store.sealedAuditRootKey() {
             let root = try openPadded(sealed, key: sealKey, ad: ad, integrity: .vaultIntegrity("the audit key failed its integrity check"))
@@ -107,6 +80,11 @@ public final class Vault {
         }
         try store.saveSealedAuditRootKey(sealed)
         return root
+    }
+
+    /// One subkey (SECURITY.md §5) of `key`.
+    static func subkey(of key: borrowing SecureBytes, _ sub: (id: UInt64, context: String)) throws(VaultError) -> SecureBytes {
+        try sodium { try KeyDerivation.deriveSubkey(from: key, subkeyID: sub.id, context: sub.context) }
     }
 
     /// The database path inside a vault directory.
