@@ -95,6 +95,9 @@ func vaultBench(records: Int, cli: String) -> [Figure] {
     let rawEncrypt = bestOf(1) { for _ in 0..<records { _ = try? sample.withUnsafeBytes { try XChaCha20Poly1305.seal($0, key: key, associatedData: [1]) } } }
 
     let listTime = bestOf(3) { _ = try? v.list() }
+    // Where list and search spend their time: the SQLite walk alone.
+    let walkMeta = bestOf(3) { try? v.store.forEachLatest(includeBody: false) { _ in } }
+    let walkBody = bestOf(3) { try? v.store.forEachLatest(includeBody: true) { _ in } }
     let showTime = bestOf(3) { _ = try? v.record(ids[records / 2]) }
     let searchTime = bestOf(3) { _ = try? v.search("hoeryong") }
 
@@ -112,6 +115,10 @@ func vaultBench(records: Int, cli: String) -> [Figure] {
                baselineName: "raw XChaCha20 decrypt of the same bytes (ms)"),
         Figure(name: "list after unlock", detail: "\(n), in-process (metadata only)", value: listTime * 1000, unit: "ms",
                target: "< 100 ms", met: listTime < 0.1, baseline: rawDecrypt * 1000, baselineName: "raw decrypt of all bodies (ms)"),
+        Figure(name: "  of which: SQLite walk (meta)", detail: "forEachLatest without bodies", value: walkMeta * 1000, unit: "ms",
+               target: "-", met: nil, baseline: nil, baselineName: nil),
+        Figure(name: "  of which: SQLite walk (+bodies)", detail: "forEachLatest with bodies (search)", value: walkBody * 1000, unit: "ms",
+               target: "-", met: nil, baseline: nil, baselineName: nil),
         Figure(name: "show after unlock", detail: "one record of \(records)", value: showTime * 1000, unit: "ms",
                target: "< 100 ms", met: showTime < 0.1, baseline: nil, baselineName: nil),
         Figure(name: "import (one transaction)", detail: "\(n): validation, padding, sealing, SQLite", value: Double(records) / addTime, unit: "records/s",

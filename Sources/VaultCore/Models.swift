@@ -24,6 +24,19 @@ public struct RecordMetadata: Codable, Sendable, Equatable {
     public var retainUntil: String?
 }
 
+extension RecordMetadata {
+    /// From a decoded JSON object (SECURITY.md §6.4); nil if a required key is missing or mistyped.
+    init?(json o: [String: Any]) {
+        guard let source = o["source"] as? String, let title = o["title"] as? String, let tags = o["tags"] as? [String],
+              let created = o["created"] as? String, let versionCreated = o["versionCreated"] as? String else { return nil }
+        let date = o["date"] as? String
+        let retain = o["retainUntil"] as? String
+        if o["date"] != nil && !(o["date"] is NSNull) && date == nil { return nil }
+        if o["retainUntil"] != nil && !(o["retainUntil"] is NSNull) && retain == nil { return nil }
+        self.init(source: source, title: title, tags: tags, date: date, created: created, versionCreated: versionCreated, retainUntil: retain)
+    }
+}
+
 /// What `list` and `search` show of a record: its latest version's metadata.
 public struct RecordSummary: Sendable, Equatable {
     public var id: String

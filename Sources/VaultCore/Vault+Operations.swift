@@ -349,9 +349,12 @@ extension Vault {
     /// A version's metadata, decoded from the reused secure buffer.
     func metadata(_ v: SealedVersionRow, key: borrowing SecureBytes, recordID: String) throws -> RecordMetadata {
         try withOpenedField(v.meta, key: key, recordID: recordID, version: v.version, field: .meta) { bytes in
-            do { return try self.metadataDecoder.decode(RecordMetadata.self, from: Data(bytes)) } catch {
+            // JSONSerialization is several times faster than JSONDecoder here, which dominated `list`.
+            guard let obj = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any],
+                  let meta = RecordMetadata(json: obj) else {
                 throw VaultError.recordIntegrity(recordID: recordID)
             }
+            return meta
         }
     }
 
