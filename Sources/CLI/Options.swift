@@ -51,6 +51,17 @@ struct UnlockOptions: ParsableArguments {
         if let fd = passphraseFd ?? recoveryKeyFd, fd < 0 { throw ValidationError("file descriptors are not negative") }
     }
 
+    /// Files others can read are only ciphertext, but their names, sizes and times are not: warn,
+    /// once per command, if the vault directory or database is open to other users.
+    static func warnAboutPermissions(_ dir: String) {
+        for path in [dir, Vault.databasePath(in: dir)] {
+            var st = stat()
+            if stat(path, &st) == 0 && st.st_mode & 0o077 != 0 {
+                Output.info("sourcevault: warning: \(path) is accessible to other users (mode \(String(st.st_mode & 0o777, radix: 8))); run chmod go= on it")
+            }
+        }
+    }
+
     /// Unlocks with the passphrase and keeps it (for `rekey`, which rewraps the passphrase slot).
     func withPassphraseUnlock(_ vault: VaultOptions, _ body: (Vault, borrowing SecureBytes) throws -> Void) throws {
         guard recoveryKeyFd == nil else { throw CLIError.usage("this command needs the passphrase, not the recovery key (use 'passwd' first if you lost it)") }
@@ -92,6 +103,7 @@ struct UnlockOptions: ParsableArguments {
                 ?? SecretInput.prompt("Passphrase for \(dir): ", what: "passphrase")
             v = try Vault.unlock(directory: dir, passphrase: pass, audit: audit)
         }
+        Self.warnAboutPermissions(dir)
         if requireAuditLog {
             let shredded = try v.applyRetention()
             if !shredded.isEmpty { Output.info("sourcevault: retention: shredded \(shredded.count) record\(shredded.count == 1 ? "" : "s") past their retention date") }

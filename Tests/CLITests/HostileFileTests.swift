@@ -116,3 +116,28 @@ import Testing
         #expect(c.run(["init", "--kdf", "test"] + pw).status == 0)
     }
 }
+
+@Suite struct FileSystemTests {
+    @Test func looseVaultPermissionsAreWarnedAbout() throws {
+        let c = CLI()
+        try c.initVault()
+        #expect(!c.run(["list"] + pw).stderr.contains("accessible to other users"))
+        chmod(c.vault, 0o755)
+        let r = c.run(["list"] + pw)
+        #expect(r.status == 0 && r.stderr.contains("accessible to other users"))
+    }
+
+    /// A symlink put in the audit log's place is never followed: commands are refused.
+    @Test func symlinkedAuditLogIsRefused() throws {
+        let c = CLI()
+        try c.initVault()
+        let log = c.vault + "/audit.log"
+        let elsewhere = c.root + "/elsewhere.log"
+        try FileManager.default.moveItem(atPath: log, toPath: elsewhere)
+        try FileManager.default.createSymbolicLink(atPath: log, withDestinationPath: elsewhere)
+        let before = try Data(contentsOf: URL(fileURLWithPath: elsewhere))
+        let r = c.run(["list"] + pw)
+        #expect(r.status == 8 && r.stdout.isEmpty, "\(r.stderr)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: elsewhere)) == before)
+    }
+}

@@ -193,9 +193,9 @@ import Testing
             let c = CLI()
             try c.initVault()
             try c.addSource("Magpie")
-            _ = try c.add(source: "Magpie", title: "first", body: "first testimony")
+            let firstID = try c.add(source: "Magpie", title: "first", body: "first testimony")
             let fd3 = c.writeFile("secrets", Data((lines.joined(separator: "\n") + "\n").utf8))
-            let status = killed(c, args, fd3: fd3, at: n, stdin: stdin)
+            let status = killed(c, args.map { $0 == "FIRST" ? firstID : $0 }, fd3: fd3, at: n, stdin: stdin)
             completed = status == 0
             try after(c, n)
             n += max(1, n / 8)
@@ -226,6 +226,25 @@ import Testing
             let r = c.run(["show", "--json", String(c.run(["list"] + pw).stdout.prefix(16))] + pw)
             #expect(r.status == 0 && r.stdout.contains("first testimony"), "kill at \(n): \(r.stderr)")
             #expect(c.run(["check"] + pw).status == 0, "kill at \(n)")
+        }
+    }
+}
+
+extension CrashTests {
+    @Test func amendRmRuleAndExportSurviveAKillAnywhere() throws {
+        let first = { (c: CLI) in String(c.run(["list"] + pw).stdout.prefix(16)) }
+        try sweep("amend", args: ["amend", "--passphrase-fd", "3", "FIRST"], lines: ["correct horse battery staple"], stdin: "second version") { c, n in
+            let r = c.run(["show", "--json", first(c)] + pw)
+            #expect(r.status == 0 && (r.stdout.contains("first testimony") || r.stdout.contains("second version")), "amend killed at \(n): \(r.stderr)")
+            #expect(c.run(["check"] + pw).status == 0, "amend killed at \(n)")
+        }
+        try sweep("rule add", args: ["rule", "add", "Tumen", "--passphrase-fd", "3"], lines: ["correct horse battery staple"]) { c, n in
+            #expect(c.run(["rule", "list"] + pw).status == 0, "rule add killed at \(n)")
+            #expect(c.run(["check"] + pw).status == 0, "rule add killed at \(n)")
+        }
+        try sweep("rm", args: ["rm", "--passphrase-fd", "3", "FIRST"], lines: ["correct horse battery staple"]) { c, n in
+            #expect([0, 1].contains(c.run(["list"] + pw).stdout.split(separator: "\n").count), "rm killed at \(n)")
+            #expect(c.run(["check"] + pw).status == 0, "rm killed at \(n)")
         }
     }
 }
