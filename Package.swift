@@ -46,7 +46,7 @@ let package = Package(
             exclude: ["Vectors"]
         ),
         .testTarget(name: "PublishingTests", dependencies: ["Publishing", "VaultCore", "Redaction", "SodiumKit"]),
-        .testTarget(name: "AuditTests", dependencies: ["Audit", "VaultCore", "SodiumKit"]),
+        .testTarget(name: "AuditTests", dependencies: ["Audit", "VaultCore", "SodiumKit", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "CLITests", dependencies: []),
     ]
 )

@@ -102,7 +102,7 @@ show "status"; "$BIN" status | grep "can be opened"
 step "A wrong passphrase is refused (exit 3), a tampered record is named (exit 5)"
 set +e
 "$BIN" list --passphrase-fd 3 3< <(printf 'wrong\n'); echo "exit status $?"
-sqlite3 "$SOURCEVAULT_DIR/vault.sqlite3" "UPDATE record_version SET meta = substr(meta,1,50) || (CASE WHEN substr(meta,51,1) = x'00' THEN x'01' ELSE x'00' END) || substr(meta,52) WHERE record_id = '$C'"
+sqlite3 "$SOURCEVAULT_DIR/vault.sqlite3" "UPDATE record_version SET meta = CAST(substr(meta,1,50) || (CASE WHEN substr(meta,51,1) = x'00' THEN x'01' ELSE x'00' END) || substr(meta,52) AS BLOB) WHERE record_id = '$C'"
 sv list; echo "exit status $?"
 set -e
 

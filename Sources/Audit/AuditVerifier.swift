@@ -103,7 +103,12 @@ public enum AuditVerifier {
             }
             if let p = previous {
                 if e.seq <= p.seq { return fail(e.seq, .reordered, "entry \(e.seq) comes after entry \(p.seq)") }
-                if e.seq > p.seq + 1 { return fail(p.seq + 1, .missing, "entries \(p.seq + 1)-\(e.seq - 1) are missing") }
+                if e.seq > p.seq + 1 {
+                    // The expected entry further down means the order was changed, not an entry lost.
+                    let later = lines.contains { AuditEntry.parse($0)?.seq == p.seq + 1 }
+                    return later ? fail(p.seq + 1, .reordered, "entry \(p.seq + 1) comes after entry \(e.seq)")
+                                 : fail(p.seq + 1, .missing, "entries \(p.seq + 1)-\(e.seq - 1) are missing")
+                }
                 guard e.prev == p.hash else {
                     return fail(e.seq, .modified, "entry \(e.seq) does not chain to entry \(p.seq) (one of them was altered, or it came from another log)")
                 }

@@ -85,7 +85,7 @@ import Testing
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         p.arguments = ["sqlite3", c.vault + "/vault.sqlite3",
-                       "UPDATE record_version SET meta = substr(meta, 1, 40) || (CASE WHEN substr(meta, 41, 1) = x'ff' THEN x'00' ELSE x'ff' END) || substr(meta, 42) WHERE record_id = '\(bad)'"]
+                       "UPDATE record_version SET meta = CAST(substr(meta, 1, 40) || (CASE WHEN substr(meta, 41, 1) = x'ff' THEN x'00' ELSE x'ff' END) || substr(meta, 42) AS BLOB) WHERE record_id = '\(bad)'"]
         try p.run(); p.waitUntilExit()
         let r = c.run(["list"] + pw)
         #expect(r.status == 5)

@@ -70,7 +70,7 @@ import Testing
 
     @Test func damagedSourceStillListsRecords() throws {
         let (c, id) = try setUp()
-        c.sql("UPDATE source SET sealed = substr(sealed, 1, 30) || (CASE WHEN substr(sealed, 31, 1) = x'00' THEN x'01' ELSE x'00' END) || substr(sealed, 32)")
+        c.sql("UPDATE source SET sealed = CAST(substr(sealed, 1, 30) || (CASE WHEN substr(sealed, 31, 1) = x'00' THEN x'01' ELSE x'00' END) || substr(sealed, 32) AS BLOB)")
         let list = c.run(["list"] + pw)
         #expect(list.status == 5 && list.stdout.hasPrefix(id) && list.stderr.contains("source entry"), "\(list.stderr)")
         let show = c.run(["show", id] + pw)

@@ -80,7 +80,7 @@ import Testing
     @Test func checkNamesEveryDamagedRecord() throws {
         let (c, ids, _) = try setUp(records: 4)
         for id in [ids[1], ids[3]] {
-            c.sql("UPDATE record_version SET body = substr(body, 1, 30) || (CASE WHEN substr(body, 31, 1) = x'00' THEN x'01' ELSE x'00' END) || substr(body, 32) WHERE record_id = '\(id)'")
+            c.sql("UPDATE record_version SET body = CAST(substr(body, 1, 30) || (CASE WHEN substr(body, 31, 1) = x'00' THEN x'01' ELSE x'00' END) || substr(body, 32) AS BLOB) WHERE record_id = '\(id)'")
         }
         let r = c.run(["check"] + pw)
         #expect(r.status == 5)

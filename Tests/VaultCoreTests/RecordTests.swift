@@ -162,7 +162,7 @@ import SodiumKit
         let kept = try v.addRecord(NewRecord(sourceAlias: "A", title: "kept", body: "y", retainUntil: "2999-01-01"))
         #expect(try v.applyRetention(today: "2029-12-31").isEmpty)
         // A damaged index does not lock anyone out: it is rebuilt from the records.
-        try t.sql { try $0.execute(sql: "UPDATE retention_index SET sealed = substr(sealed, 1, 40) || (CASE WHEN substr(sealed, 41, 1) = x'00' THEN x'01' ELSE x'00' END) || substr(sealed, 42)") }
+        try t.sql { try $0.execute(sql: "UPDATE retention_index SET sealed = CAST(substr(sealed, 1, 40) || (CASE WHEN substr(sealed, 41, 1) = x'00' THEN x'01' ELSE x'00' END) || substr(sealed, 42) AS BLOB)") }
         #expect(try v.applyRetention(today: "2031-01-01") == [due])
         #expect(try v.list().records.map(\.id) == [kept])
         #expect(try v.check().problems.isEmpty)

@@ -99,7 +99,7 @@ import SodiumKit
         let (t, v, _) = try setUp()
         defer { withExtendedLifetime(t) {} }
         let sid = try v.sources()[0].id
-        try t.sql { try $0.execute(sql: "UPDATE source SET sealed = substr(sealed, 1, 30) || (CASE WHEN substr(sealed, 31, 1) = x'00' THEN x'01' ELSE x'00' END) || substr(sealed, 32)") }
+        try t.sql { try $0.execute(sql: "UPDATE source SET sealed = CAST(substr(sealed, 1, 30) || (CASE WHEN substr(sealed, 31, 1) = x'00' THEN x'01' ELSE x'00' END) || substr(sealed, 32) AS BLOB)") }
         #expect(throws: VaultError.sourceIntegrity(sourceID: sid)) { _ = try v.sources() }
     }
 

@@ -1,0 +1,102 @@
+import Foundation
+import GRDB
+import Testing
+import SodiumKit
+import VaultCore
+@testable import Audit
+
+/// Named failure vectors (Tests/VaultCoreTests/Vectors/failures.json): each case breaks a copy of a
+/// committed vector vault or audit log in one named way and states the outcome every version of
+/// SourceVault must give.
+@Suite struct FailureVectorTests {
+    struct LogEdit: Decodable { var replaceIn: Int?; var from: String?; var to: String?; var delete: Int?; var swap: Int?; var dropLast: Int?; var flipPrev: Int? }
+    struct Case: Decodable, CustomTestStringConvertible {
+        var name: String; var vector: String; var secret: String?; var recovery: String?; var sql: String?; var log: LogEdit?
+        var op: String; var expect: String
+        var testDescription: String { name }
+    }
+
+    static let vectors = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("VaultCoreTests/Vectors")
+
+    static var cases: [Case] {
+        (try? JSONDecoder().decode([Case].self, from: Data(contentsOf: vectors.appendingPathComponent("failures.json")))) ?? []
+    }
+
+    /// The name of a VaultError case ("recordIntegrity" for `.recordIntegrity(recordID:)`).
+    static func caseName(_ e: Error) -> String {
+        String(String(describing: e).prefix { $0 != "(" })
+    }
+
+    @Test func theManifestIsThere() { #expect(Self.cases.count >= 20) }
+
+    @Test(arguments: cases)
+    func failureVector(_ c: Case) throws {
+        let dir = NSTemporaryDirectory() + "sv-vector-" + UUID().uuidString + "/v"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: (dir as NSString).deletingLastPathComponent) }
+        let src = Self.vectors.appendingPathComponent(c.vector)
+        try FileManager.default.copyItem(atPath: src.appendingPathComponent("vault.sqlite3").path, toPath: dir + "/vault.sqlite3")
+        let expected = try JSONSerialization.jsonObject(with: Data(contentsOf: src.appendingPathComponent("expected.json"))) as! [String: Any]
+        let passphrase = expected["passphrase"] as! String
+        // The record with two versions in v1, or the vector's one record.
+        let record = ((expected["records"] as? [[String: Any]])?.first { ($0["versions"] as? [Any])?.count == 2 }?["id"] as? String)
+            ?? (expected["recordID"] as? String) ?? ""
+        let logPath = dir + "/audit.log"
+        let q = try DatabaseQueue(path: dir + "/vault.sqlite3")
+        if FileManager.default.fileExists(atPath: src.appendingPathComponent("audit.log").path) {
+            try FileManager.default.copyItem(atPath: src.appendingPathComponent("audit.log").path, toPath: logPath)
+            try q.write { try $0.execute(sql: "UPDATE audit_state SET log_path = ?", arguments: [logPath]) }
+        }
+        if let sql = c.sql { try q.write { try $0.execute(sql: sql.replacingOccurrences(of: "{record}", with: record)) } }
+        try q.close()
+        if let edit = c.log {
+            var lines = try String(contentsOfFile: logPath, encoding: .utf8).split(separator: "\n").map(String.init)
+            if let i = edit.replaceIn, let from = edit.from, let to = edit.to {
+                let k = i < 0 ? lines.count + i : i
+                #expect(lines[k].contains(from), "the edit must change something")
+                lines[k] = lines[k].replacingOccurrences(of: from, with: to)
+            }
+            if let i = edit.delete { lines.remove(at: i) }
+            if let i = edit.swap { lines.swapAt(i, i + 1) }
+            if let n = edit.dropLast { lines.removeLast(n) }
+            if let i = edit.flipPrev {
+                var fields = lines[i].split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
+                fields[6] = (fields[6].first == "0" ? "1" : "0") + fields[6].dropFirst()
+                lines[i] = fields.joined(separator: "\t")
+            }
+            try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: logPath))
+        }
+
+        var outcome = "ok"
+        do {
+            switch c.op {
+            case "verify":
+                let (store, header) = try Vault.openStore(dir)
+                let state = try #require(try store.auditState())
+                let pub = try #require(Hex.decode(expected["publicKey"] as! String))
+                let report = AuditVerifier.verify(log: Array(try Data(contentsOf: URL(fileURLWithPath: logPath))),
+                                                  vaultID: header.vaultID, publicKey: pub, state: state)
+                outcome = report.problem?.failure.rawValue ?? "ok"
+            default:
+                let v: Vault
+                if let r = c.recovery {
+                    v = try Vault.unlock(directory: dir, recoveryKey: try SecureBytes(copying: Array(r.utf8)))
+                } else {
+                    v = try Vault.unlock(directory: dir, passphrase: try SecureBytes(copying: Array((c.secret ?? passphrase).utf8)))
+                }
+                switch c.op {
+                case "show": _ = try v.record(record)
+                case "show1": _ = try v.record(record, version: 1)
+                case "sources": _ = try v.sources()
+                case "rules": _ = try v.rules()
+                case "check": outcome = try v.check().problems.first.map(Self.caseName) ?? "ok"
+                default: break
+                }
+            }
+        } catch {
+            outcome = Self.caseName(error)
+        }
+        #expect(outcome == c.expect, "\(c.name)")
+    }
+}
