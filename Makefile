@@ -4,7 +4,7 @@ SWIFT ?= swift
 BIN := .build/debug/sourcevault
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps build test demo bench clean
+.PHONY: all deps build test demo bench fuzz clean
 
 all: build
 
@@ -42,3 +42,21 @@ bench: deps
 
 clean:
 	rm -rf .build
+
+# libFuzzer (SECURITY.md §12): each target runs FUZZ_SECONDS on a copy of its committed seed corpus;
+# a crash leaves its input in .build-fuzz/crashes/ and fails the run (add it to the corpus as a regression seed).
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := fuzz-audit-log fuzz-redaction fuzz-recovery-key
+fuzz: deps
+	@for t in $(FUZZ_TARGETS); do \
+	  SOURCEVAULT_FUZZ=1 $(SWIFT) build --product $$t --scratch-path .build-fuzz -Xswiftc -sanitize=fuzzer,address \
+	    -Xswiftc -parse-as-library -Xswiftc -Xclang-linker -Xswiftc -fuse-ld=lld >/dev/null || exit 1; \
+	done
+	@mkdir -p .build-fuzz/crashes
+	@for t in $(FUZZ_TARGETS); do \
+	  c=.build-fuzz/corpus/$${t#fuzz-}; mkdir -p $$c; cp Tests/Fuzz/corpus/$${t#fuzz-}/* $$c/; \
+	  echo "== $$t ($(FUZZ_SECONDS) s)"; \
+	  .build-fuzz/debug/$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 -artifact_prefix=.build-fuzz/crashes/$$t- $$c 2>&1 \
+	    | grep -E "stat::number_of_executed_units|stat::average_exec_per_sec|ERROR|Done" || true; \
+	  ls .build-fuzz/crashes/$$t-* >/dev/null 2>&1 && { echo "$$t: CRASH, see .build-fuzz/crashes"; exit 1; }; \
+	done; echo "fuzz: no crashes"

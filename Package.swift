@@ -1,5 +1,6 @@
 // swift-tools-version:6.0
 import PackageDescription
+import Foundation
 
 // Layers (each imports only the one below it):
 //   CSodium (system library) → SodiumKit (the only code touching libsodium pointers)
@@ -50,3 +51,13 @@ let package = Package(
         .testTarget(name: "CLITests", dependencies: []),
     ]
 )
+
+// libFuzzer targets, only with SOURCEVAULT_FUZZ=1 (`make fuzz`): they have no main of their own and
+// link only with -sanitize=fuzzer.
+if ProcessInfo.processInfo.environment["SOURCEVAULT_FUZZ"] == "1" {
+    package.targets += [
+        .executableTarget(name: "fuzz-audit-log", dependencies: ["Audit"], path: "Sources/Fuzz/AuditLog"),
+        .executableTarget(name: "fuzz-redaction", dependencies: ["Redaction"], path: "Sources/Fuzz/Redaction"),
+        .executableTarget(name: "fuzz-recovery-key", dependencies: ["VaultCore", "SodiumKit"], path: "Sources/Fuzz/RecoveryKey"),
+    ]
+}

@@ -26,7 +26,7 @@ public struct RecordMetadata: Codable, Sendable, Equatable {
 
 extension RecordMetadata {
     /// From a decoded JSON object (SECURITY.md §6.4); nil if a required key is missing or mistyped.
-    init?(json o: [String: Any]) {
+    public init?(json o: [String: Any]) {
         guard let source = o["source"] as? String, let title = o["title"] as? String, let tags = o["tags"] as? [String],
               let created = o["created"] as? String, let versionCreated = o["versionCreated"] as? String else { return nil }
         let date = o["date"] as? String
