@@ -43,7 +43,7 @@ enum ErrorReporter {
     }
 
     static func printError(_ message: String) {
-        FileHandle.standardError.write(Data("sourcevault: \(message)\n".utf8))
+        Output.write(STDERR_FILENO, Array("sourcevault: \(message)\n".utf8))
     }
 
     static func describe(_ error: Error) -> (Int32, String?) {

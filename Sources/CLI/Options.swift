@@ -130,7 +130,26 @@ enum SensitiveArgument {
 /// Output helpers: stdout for results, terminal-safe rendering of decrypted text.
 enum Output {
     static func line(_ s: String) {
-        FileHandle.standardOutput.write(Data((s + "\n").utf8))
+        Output.write(STDOUT_FILENO, Array((s + "\n").utf8))
+    }
+
+    /// Set when standard output could not be written (full disk, closed pipe): the command then
+    /// exits 1 with a message instead of claiming success.
+    nonisolated(unsafe) static var stdoutFailed = false
+
+    /// write(2) until done. Foundation's FileHandle.write stops the process on an I/O error, which a
+    /// full disk or EIO must never do; errors on stdout are remembered, on stderr ignored.
+    static func write(_ fd: Int32, _ bytes: [UInt8]) {
+        var off = 0
+        while off < bytes.count {
+            let n = bytes[off...].withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                if fd == STDOUT_FILENO { stdoutFailed = true }
+                return
+            }
+            off += n
+        }
     }
 
     /// Writes a line to stdout and fails if it could not be written (closed stdout, full disk),
@@ -141,7 +160,7 @@ enum Output {
         let bytes = Array((s + "\n").utf8)
         var off = 0
         while off < bytes.count {
-            let n = bytes[off...].withUnsafeBytes { write(STDOUT_FILENO, $0.baseAddress, $0.count) }
+            let n = bytes[off...].withUnsafeBytes { Glibc.write(STDOUT_FILENO, $0.baseAddress, $0.count) }
             if n < 0 {
                 if errno == EINTR { continue }
                 throw CLIError.io("cannot write to standard output: \(String(cString: strerror(errno)))")
@@ -152,7 +171,7 @@ enum Output {
 
     /// Writes without a newline (prompts).
     static func raw(_ s: String) {
-        FileHandle.standardOutput.write(Data(s.utf8))
+        Output.write(STDOUT_FILENO, Array(s.utf8))
     }
 
     /// Prints long text a screenful at a time inside a session on a terminal (no external pager
@@ -194,7 +213,7 @@ enum Output {
     }
 
     static func info(_ s: String) {
-        FileHandle.standardError.write(Data((s + "\n").utf8))
+        Output.write(STDERR_FILENO, Array((s + "\n").utf8))
     }
 
     /// Escapes control characters (terminal escape sequences), C1 controls and bidi overrides so
@@ -220,7 +239,7 @@ enum Output {
         let enc = JSONEncoder()
         enc.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         let data = try enc.encode(value)
-        FileHandle.standardOutput.write(data)
-        FileHandle.standardOutput.write(Data("\n".utf8))
+        Output.write(STDOUT_FILENO, Array(data))
+        Output.write(STDOUT_FILENO, Array("\n".utf8))
     }
 }

@@ -18,6 +18,10 @@ do {
 do {
     var c = command
     try c.run()
+    if Output.stdoutFailed {
+        ErrorReporter.printError("cannot write to standard output (disk full or closed); the output is incomplete")
+        exit(1)
+    }
     exit(0)
 } catch {
     exit(ErrorReporter.report(error))

@@ -157,7 +157,7 @@ struct AuditCommand: ParsableCommand {
             guard let state = try v.store.auditState() else { throw AuditLog.noLogError }
             let cp = AuditCheckpoint(vaultID: v.vaultID, size: state.headSeq, head: state.headHash, time: AuditLogClock.now(),
                                      signature: try v.auditSign(AuditChain.checkpointMessage(vaultID: v.vaultID, size: state.headSeq, head: state.headHash)))
-            FileHandle.standardOutput.write(Data(cp.text.utf8))
+            Output.write(STDOUT_FILENO, Array(cp.text.utf8))
         }
     }
 

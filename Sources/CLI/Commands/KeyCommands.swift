@@ -74,8 +74,8 @@ struct RekeyCommand: ParsableCommand {
                 try Output.lineOrThrow("Recovery key: \(key)")
             }) { done, total in
                 if onTerminal && (done == total || done % 100 == 0) {
-                    FileHandle.standardError.write(Data("\rre-encrypting records: \(done)/\(total)".utf8))
-                    if done == total { FileHandle.standardError.write(Data("\n".utf8)) }
+                    Output.write(STDERR_FILENO, Array("\rre-encrypting records: \(done)/\(total)".utf8))
+                    if done == total { Output.write(STDERR_FILENO, Array("\n".utf8)) }
                 }
             }
         }

@@ -97,7 +97,7 @@ struct ExportCommand: ParsableCommand {
         let fmt = ExportFormat(rawValue: format)!
         let (p, bytes) = try Exporter.export(vault: v, id: id, version: select.version, selection: try select.selection(),
                                              accept: accept, format: fmt, out: out, overwrite: overwrite)
-        if out == nil { FileHandle.standardOutput.write(Data(bytes)) }
+        if out == nil { Output.write(STDOUT_FILENO, Array(bytes)) }
         if out != nil {
             Output.info("Exported record \(p.recordID) version \(p.version), lines \(p.firstLine)-\(p.lastLine): \(p.findings.count) redactions.")
         }

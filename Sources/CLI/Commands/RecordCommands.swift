@@ -260,10 +260,10 @@ struct ImportCommand: ParsableCommand {
         }, progress: { n in
             if onTerminal && (n % 100 == 0 || n == files.count) {
                 let width = 30, filled = files.isEmpty ? width : width * n / files.count
-                FileHandle.standardError.write(Data("\r[\(String(repeating: "#", count: filled))\(String(repeating: " ", count: width - filled))] \(n)/\(files.count)".utf8))
+                Output.write(STDERR_FILENO, Array("\r[\(String(repeating: "#", count: filled))\(String(repeating: " ", count: width - filled))] \(n)/\(files.count)".utf8))
             }
         })
-        if onTerminal { FileHandle.standardError.write(Data("\n".utf8)) }
+        if onTerminal { Output.write(STDERR_FILENO, Array("\n".utf8)) }
         // Skipped files are counted, not named: file names are often named after the source.
         Output.info("Imported \(ids.count) record\(ids.count == 1 ? "" : "s")\(skipped.isEmpty ? "" : "; skipped \(skipped.count) file\(skipped.count == 1 ? "" : "s") that are not UTF-8 text (or empty)").")
     }
