@@ -313,3 +313,39 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: c.root + "/elsewhere.log"))
     }
 }
+
+@Suite struct MixedConcurrencyTests {
+    /// Several processes adding, searching and exporting at once: no record lost, every command
+    /// either succeeds or says the vault is busy, and the audit log verifies with every entry.
+    @Test func addSearchExportTogether() throws {
+        let c = CLI()
+        try c.initVault()
+        try c.addSource("Magpie")
+        let seed = try c.add(source: "Magpie", title: "seed", body: "seed testimony")
+        let group = DispatchGroup()
+        final class Box: @unchecked Sendable { let lock = NSLock(); var results: [CLI.Result] = [] }
+        let box = Box()
+        for i in 0..<9 {
+            group.enter()
+            DispatchQueue.global().async {
+                let r: CLI.Result
+                switch i % 3 {
+                case 0: r = c.run(["add", "--source", "Magpie", "--title", "c\(i)", "--passphrase-fd", "3"], input: "concurrent \(i)")
+                case 1: r = c.run(["search", "testimony"] + pw)
+                default: r = c.run(["export", seed] + pw)
+                }
+                box.lock.lock(); box.results.append(r); box.lock.unlock()
+                group.leave()
+            }
+        }
+        group.wait()
+        let results = box.results
+        for r in results {
+            #expect(r.status == 0 || r.stderr.contains("busy"), "\(r.stderr)")
+        }
+        let added = results.filter { $0.status == 0 && $0.stdout.count == 17 }.count
+        #expect(c.run(["list"] + pw).stdout.split(separator: "\n").count == 1 + added)
+        #expect(c.run(["audit", "verify", "--full"] + pw).status == 0)
+        #expect(c.run(["check"] + pw).status == 0)
+    }
+}

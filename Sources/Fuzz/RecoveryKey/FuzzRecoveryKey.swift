@@ -1,4 +1,4 @@
-// libFuzzer entry point: recovery-key parsing and record-metadata decoding must never crash.
+// libFuzzer entry point: recovery-key parsing and record, rule and export decoding must never crash.
 import Foundation
 import SodiumKit
 import VaultCore
@@ -8,6 +8,9 @@ public func fuzzRecoveryKey(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let bytes = Array(UnsafeBufferPointer(start: data, count: size))
     if let s = try? SecureBytes(copying: bytes) { _ = try? RecoveryKey.decode(s) }
     if let obj = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any] { _ = RecordMetadata(json: obj) }
+    // Rule and export entries are decoded with JSONDecoder after authentication; fuzz that too.
+    _ = try? JSONDecoder().decode(StoredRule.self, from: Data(bytes))
+    _ = try? JSONDecoder().decode(ExportEntry.self, from: Data(bytes))
     _ = ObjectID.isPlausiblePrefix(String(decoding: bytes, as: UTF8.self))
     return 0
 }
