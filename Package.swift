@@ -47,7 +47,7 @@ let package = Package(
             exclude: ["Vectors"]
         ),
         .testTarget(name: "PublishingTests", dependencies: ["Publishing", "VaultCore", "Redaction", "SodiumKit"]),
-        .testTarget(name: "AuditTests", dependencies: ["Audit", "VaultCore", "SodiumKit", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "AuditTests", dependencies: ["Audit", "VaultCore", "SodiumKit", "Redaction", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "CLITests", dependencies: []),
     ]
 )
@@ -59,5 +59,6 @@ if ProcessInfo.processInfo.environment["SOURCEVAULT_FUZZ"] == "1" {
         .executableTarget(name: "fuzz-audit-log", dependencies: ["Audit"], path: "Sources/Fuzz/AuditLog"),
         .executableTarget(name: "fuzz-redaction", dependencies: ["Redaction"], path: "Sources/Fuzz/Redaction"),
         .executableTarget(name: "fuzz-recovery-key", dependencies: ["VaultCore", "SodiumKit"], path: "Sources/Fuzz/RecoveryKey"),
+        .executableTarget(name: "fuzz-vault-file", dependencies: ["VaultCore", "SodiumKit"], path: "Sources/Fuzz/VaultFile"),
     ]
 }

@@ -55,6 +55,10 @@ struct UnlockOptions: ParsableArguments {
     /// once per command, if the vault directory or database is open to other users.
     static func warnAboutPermissions(_ dir: String) {
         for path in [dir, Vault.databasePath(in: dir)] {
+            var lst = stat()
+            if lstat(path, &lst) == 0 && (lst.st_mode & S_IFMT) == S_IFLNK {
+                Output.info("sourcevault: warning: \(path) is a symbolic link; make sure the vault lives where you think it does")
+            }
             var st = stat()
             if stat(path, &st) == 0 && st.st_mode & 0o077 != 0 {
                 Output.info("sourcevault: warning: \(path) is accessible to other users (mode \(String(st.st_mode & 0o777, radix: 8))); run chmod go= on it")

@@ -141,3 +141,29 @@ import Testing
         #expect(try Data(contentsOf: URL(fileURLWithPath: elsewhere)) == before)
     }
 }
+
+@Suite struct LargeInputTests {
+    /// A 30 MB testimony on standard input is stored and read back whole (memory grows with the
+    /// largest record, not with the vault: `make bench` and SECURITY.md give the figures).
+    @Test func largeTestimonyOnStandardInput() throws {
+        let c = CLI()
+        try c.initVault()
+        try c.addSource("Magpie")
+        let line = "testimony line with some words, 이종열 and more text here.\n"
+        let body = String(repeating: line, count: 30_000_000 / line.utf8.count)
+        let id = try c.add(source: "Magpie", title: "Big", body: body)
+        let shown = c.run(["show", id, "--json"] + pw)
+        #expect(shown.status == 0)
+        let obj = try JSONSerialization.jsonObject(with: Data(shown.stdout.utf8)) as? [String: Any]
+        #expect((obj?["body"] as? String)?.utf8.count == body.utf8.count)
+    }
+
+    @Test func symlinkedVaultIsWarnedAbout() throws {
+        let c = CLI()
+        try c.initVault()
+        let link = c.root + "/link"
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: c.vault)
+        let r = c.run(["list", "--vault", link] + pw, vaultFlag: false)
+        #expect(r.status == 0 && r.stderr.contains("symbolic link"))
+    }
+}
