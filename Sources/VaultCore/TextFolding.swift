@@ -40,25 +40,31 @@ enum TextFolding {
         let n = bytes.count
         var i = 0
         while i < n {
-            guard let (s, len) = decode(bytes, i) else { return nil }
-            if isFast(s) && !attachesToPrevious(bytes, i + len) {
-                if len == 1 {
-                    // A run of ASCII at once (the commonest case), lowercased.
-                    var j = i
-                    while j < n && bytes[j] < 0x80 && !(j + 1 < n && bytes[j + 1] >= 0x80 && attachesToPrevious(bytes, j + 1)) {
-                        let b = bytes[j]
-                        out.append(b &- 65 < 26 ? b | 0x20 : b)
-                        j += 1
-                    }
-                    // The entry condition holds for byte i, so the loop took at least that byte.
-                    i = j
+            // The longest run of scalars already in folded form (ASCII up to case, Hangul, CJK),
+            // none followed by something that combines with it: copied in one go, then ASCII
+            // letters lowercased in place.
+            var j = i
+            while j < n {
+                let b = bytes[j]
+                if b < 0x80 {
+                    if j + 1 < n && bytes[j + 1] >= 0x80 && attachesToPrevious(bytes, j + 1) { break }
+                    j += 1
                     continue
-                } else {
-                    out.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[i..<(i + len)]))
                 }
-                i += len
+                guard let (t, tlen) = decode(bytes, j) else { return nil }
+                if !isFast(t) || attachesToPrevious(bytes, j + tlen) { break }
+                j += tlen
+            }
+            if j > i {
+                let from = out.count
+                out.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[i..<j]))
+                out.withUnsafeMutableBufferPointer { o in
+                    for k in from..<o.count where o[k] &- 65 < 26 { o[k] |= 0x20 }
+                }
+                i = j
                 continue
             }
+            guard let (s, len) = decode(bytes, i) else { return nil }
             // One scalar on its own (nothing combines with it): its folded form is context-free.
             if let cache, !attachesToPrevious(bytes, i + len) {
                 if let f = cache.scalars[s] {
@@ -73,14 +79,14 @@ enum TextFolding {
             }
             // A run that needs the full treatment: up to the next scalar that is fast and not
             // followed by a combining mark or conjoining jamo.
-            var j = i + len
-            while j < n {
-                guard let (t, tlen) = decode(bytes, j) else { return nil }
-                if isFast(t) && !attachesToPrevious(bytes, j + tlen) { break }
-                j += tlen
+            var end = i + len
+            while end < n {
+                guard let (t, tlen) = decode(bytes, end) else { return nil }
+                if isFast(t) && !attachesToPrevious(bytes, end + tlen) { break }
+                end += tlen
             }
-            out.append(contentsOf: general(String(decoding: UnsafeRawBufferPointer(rebasing: bytes[i..<j]), as: UTF8.self)))
-            i = j
+            out.append(contentsOf: general(String(decoding: UnsafeRawBufferPointer(rebasing: bytes[i..<end]), as: UTF8.self)))
+            i = end
         }
         return out
     }
