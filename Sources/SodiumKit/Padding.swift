@@ -27,15 +27,9 @@ public enum Padding {
         return try staged.withUnsafeBytes { (raw) throws(SodiumError) -> SecureBytes in try pad(raw, blockSize: blockSize) }
     }
 
-    /// The length of the content before padding, for a buffer padded with `blockSize`.
+    /// The length of the content before padding, for a buffer padded with `blockSize` (see the
+    /// raw-buffer variant, which this calls).
     public static func unpaddedLength(of padded: borrowing SecureBytes, blockSize: Int) throws(SodiumError) -> Int {
-        try Sodium.ensureInitialized()
-        guard blockSize > 0, padded.count > 0, padded.count % blockSize == 0 else { throw .invalidPadding }
-        var len = 0
-        let rc: Int32 = padded.withUnsafeBytes { p in
-            sodium_unpad(&len, p.baseAddress!.assumingMemoryBound(to: UInt8.self), p.count, blockSize)
-        }
-        guard rc == 0 else { throw .invalidPadding }
-        return len
+        try padded.withUnsafeBytes { (p) throws(SodiumError) -> Int in try unpaddedLength(p, blockSize: blockSize) }
     }
 }

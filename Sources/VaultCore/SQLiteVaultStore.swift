@@ -447,14 +447,6 @@ public final class SQLiteVaultStore: VaultStore {
         }
     }
 
-    public func insertKeySlots(_ slots: [KeySlotRow]) throws(VaultError) {
-        try run {
-            try dbQueue.write { db in
-                for s in slots { try insertSlot(db, s) }
-            }
-        }
-    }
-
     public func allRecordIDs() throws(VaultError) -> [String] {
         try run { try dbQueue.read { db in try Row.fetchAll(db, sql: "SELECT record_id FROM record ORDER BY rowid").map { Column.id($0, "record_id") } } }
     }

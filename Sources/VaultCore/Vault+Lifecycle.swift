@@ -184,8 +184,7 @@ extension Vault {
                 }
                 let key = try recordKey(row)
                 for v in row.versions {
-                    let meta = try Self.decodeJSON(RecordMetadata.self, from: try openField(v.meta, key: key, recordID: id, version: v.version, field: .meta),
-                                                   integrity: .recordIntegrity(recordID: id))
+                    let meta = try metadata(v, key: key, recordID: id)
                     // Retention that was switched off by editing the index is found here.
                     if v.version == row.versions.count, let until = meta.retainUntil {
                         if index[id] != until { problems.append(.vaultIntegrity("record \(id) has a retention date the retention index does not list (run 'retention apply')")) }

@@ -172,9 +172,7 @@ extension Vault {
             throw .recordIntegrity(recordID: id)
         }
         let key = try recordKey(row)
-        var meta = try Self.decodeJSON(RecordMetadata.self,
-                                       from: try openField(latest.meta, key: key, recordID: id, version: latest.version, field: .meta),
-                                       integrity: .recordIntegrity(recordID: id))
+        var meta = try metadata(latest, key: key, recordID: id)
         meta.versionCreated = Self.timestamp()
         let v = latest.version + 1
         try store.appendVersion(recordID: id, SealedVersionRow(
@@ -226,9 +224,7 @@ extension Vault {
         guard let v = wanted else { throw .noSuchVersion(recordID: id, version: version ?? 0) }
         let key = try recordKey(row)
         let integrity = VaultError.recordIntegrity(recordID: id)
-        let meta = try Self.decodeJSON(RecordMetadata.self,
-                                       from: try openField(v.meta, key: key, recordID: id, version: v.version, field: .meta),
-                                       integrity: integrity)
+        let meta = try metadata(v, key: key, recordID: id)
         let body = try Self.string(from: try openField(v.body, key: key, recordID: id, version: v.version, field: .body),
                                    integrity: integrity)
         let sources = sourcesChecked()
@@ -347,15 +343,16 @@ extension Vault {
     }
 
     /// A version's metadata, decoded from the reused secure buffer.
-    func metadata(_ v: SealedVersionRow, key: borrowing SecureBytes, recordID: String) throws -> RecordMetadata {
-        try withOpenedField(v.meta, key: key, recordID: recordID, version: v.version, field: .meta) { bytes in
-            // JSONSerialization is several times faster than JSONDecoder here, which dominated `list`.
-            guard let obj = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any],
-                  let meta = RecordMetadata(json: obj) else {
-                throw VaultError.recordIntegrity(recordID: recordID)
+    func metadata(_ v: SealedVersionRow, key: borrowing SecureBytes, recordID: String) throws(VaultError) -> RecordMetadata {
+        let integrity = VaultError.recordIntegrity(recordID: recordID)
+        do {
+            return try withOpenedField(v.meta, key: key, recordID: recordID, version: v.version, field: .meta) { bytes in
+                // JSONSerialization is several times faster than JSONDecoder here, which dominated `list`.
+                guard let obj = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any],
+                      let meta = RecordMetadata(json: obj) else { throw integrity }
+                return meta
             }
-            return meta
-        }
+        } catch let e as VaultError { throw e } catch { throw integrity }
     }
 
     /// The sealed map of record id → retain-until day (empty if none).

@@ -12,13 +12,19 @@ extension Vault {
         }
     }
 
+    /// SECURITY.md §7: the length before padding, or nil if the padding is malformed or its length
+    /// is not the one the writer produces for that plaintext length.
+    static func plaintextLength(ofPadded p: UnsafeRawBufferPointer) -> Int? {
+        guard let n = try? Padding.unpaddedLength(p, blockSize: p.count),
+              p.count == VaultFormat.paddedLength(forPlaintextCount: n) else { return nil }
+        return n
+    }
+
     /// Opens and unpads a sealed field. Any failure is reported as `integrity`.
     static func openPadded(_ sealed: [UInt8], key: borrowing SecureBytes, ad: [UInt8], integrity: VaultError) throws(VaultError) -> SecureBytes {
         do {
             let padded = try XChaCha20Poly1305.open(sealed, key: key, associatedData: ad)
-            let n = try Padding.unpaddedLength(of: padded, blockSize: padded.count)
-            // SECURITY.md §7: the padded length is a function of n; anything else was not written by us.
-            guard padded.count == VaultFormat.paddedLength(forPlaintextCount: n) else { throw integrity }
+            guard let n = padded.withUnsafeBytes({ plaintextLength(ofPadded: $0) }) else { throw integrity }
             return try padded.prefix(n)
         } catch SodiumError.outOfMemory {
             throw .storage("secure memory unavailable")
@@ -74,8 +80,7 @@ extension Vault {
         }
         defer { dataScratch.wipe() }
         return try dataScratch.withBytes(count: padded) { (p) throws -> T in
-            guard let n = try? Padding.unpaddedLength(p, blockSize: p.count),
-                  padded == VaultFormat.paddedLength(forPlaintextCount: n) else { throw integrity }
+            guard let n = Self.plaintextLength(ofPadded: p) else { throw integrity }
             return try body(UnsafeRawBufferPointer(rebasing: p[0..<n]))
         }
     }

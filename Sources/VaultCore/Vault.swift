@@ -18,8 +18,6 @@ public final class Vault {
     let masterCheckValue: [UInt8]
     /// Reused secure buffers for walking many records (SECURITY.md §1.1: plaintext in locked memory).
     let keyScratch: SecureScratch
-    /// One decoder for every record's metadata (making one per record was a third of `list`).
-    let metadataDecoder = JSONDecoder()
     let dataScratch: SecureScratch
     let auditMACKey: SecureBytes
     let auditValueKey: SecureBytes

@@ -98,8 +98,6 @@ public protocol VaultStore: AnyObject {
     func replaceKeySlot(_ slot: KeySlotRow) throws(VaultError)
     /// Deletes key slots of these kinds in one transaction.
     func deleteKeySlots(_ kinds: [KeySlotKind]) throws(VaultError)
-    /// Inserts key slots (travel in) in one transaction; refuses if one of that kind exists.
-    func insertKeySlots(_ slots: [KeySlotRow]) throws(VaultError)
     /// Every record id, in insertion order.
     func allRecordIDs() throws(VaultError) -> [String]
     /// `rekey`: rewrites every sealed value and the key slots in ONE transaction, one record at a time.
