@@ -74,7 +74,7 @@ func buildVault(_ dir: String, records: Int, pass: String) -> (Double, [String])
     return (Date().timeIntervalSince(t0), ids)
 }
 
-func vaultBench(records: Int, cli: String) -> [Figure] {
+func vaultBench(records: Int, cli: String, repeatSearch: Int = 0) -> [Figure] {
     let root = NSTemporaryDirectory() + "sv-vbench-" + UUID().uuidString
     defer { try? FileManager.default.removeItem(atPath: root) }
     let pass = "bench passphrase"
@@ -100,6 +100,7 @@ func vaultBench(records: Int, cli: String) -> [Figure] {
     let walkBody = bestOf(3) { try? v.store.forEachLatest(includeBody: true) { _ in } }
     let showTime = bestOf(3) { _ = try? v.record(ids[records / 2]) }
     let searchTime = bestOf(3) { _ = try? v.search("hoeryong") }
+    for _ in 0..<repeatSearch { _ = try? v.search("hoeryong") }
 
     let big = ["--vault", root + "/big", "--passphrase-fd", "3"]
     let cliList = runChild([cli, "list"] + big, secret: pass)

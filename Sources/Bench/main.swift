@@ -1,6 +1,9 @@
 // `make bench`: figures for the targets in the brief (section 5), each beside a baseline measured
 // in the same run on the same machine. Prints a table and writes bench.json.
 // Usage: sourcevault-bench [--redaction-mb N] [--rules N] [--audit-entries N] [--records N] [--out FILE]
+//                          [--skip kdf,redaction,audit,vault] [--repeat-search N]
+// --repeat-search runs N extra in-process searches after the vault figures, for a profiler
+// (perf record / valgrind --tool=callgrind) to attribute.
 import Foundation
 
 struct Figure: Encodable {
@@ -42,13 +45,16 @@ func option(_ name: String, _ fallback: Int) -> Int {
 }
 let out = args.firstIndex(of: "--out").flatMap { $0 + 1 < args.count ? args[$0 + 1] : nil } ?? "bench.json"
 
+let skip = Set((args.firstIndex(of: "--skip").flatMap { $0 + 1 < args.count ? args[$0 + 1] : nil } ?? "")
+    .split(separator: ",").map(String.init) + (args.contains("--no-kdf") ? ["kdf"] : []))
 var figures: [Figure] = []
-if !args.contains("--no-kdf") { figures += kdfBench() }
-figures += redactionBench(megabytes: option("--redaction-mb", 10), ruleCount: option("--rules", 1000))
-figures += auditBench(entries: option("--audit-entries", 100_000))
+if !skip.contains("kdf") { figures += kdfBench() }
+if !skip.contains("redaction") { figures += redactionBench(megabytes: option("--redaction-mb", 10), ruleCount: option("--rules", 1000)) }
+if !skip.contains("audit") { figures += auditBench(entries: option("--audit-entries", 100_000)) }
 let cli = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("sourcevault").path
-if FileManager.default.isExecutableFile(atPath: cli) {
-    figures += vaultBench(records: option("--records", 10_000), cli: cli)
+if skip.contains("vault") {
+} else if FileManager.default.isExecutableFile(atPath: cli) {
+    figures += vaultBench(records: option("--records", 10_000), cli: cli, repeatSearch: option("--repeat-search", 0))
 } else {
     print("(no release sourcevault beside the bench: vault figures skipped)")
 }

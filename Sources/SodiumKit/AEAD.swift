@@ -82,16 +82,21 @@ public enum XChaCha20Poly1305 {
     /// length (box minus nonce and tag). Returns libsodium's result code.
     static func decrypt(_ sealed: [UInt8], key: borrowing SecureBytes, associatedData: [UInt8],
                         into out: UnsafeMutableRawBufferPointer) -> Int32 {
+        sealed.withUnsafeBytes { box in decrypt(box, key: key, associatedData: associatedData, into: out) }
+    }
+
+    static func decrypt(_ box: UnsafeRawBufferPointer, key: borrowing SecureBytes, associatedData: [UInt8],
+                        into out: UnsafeMutableRawBufferPointer) -> Int32 {
         var mlen: UInt64 = 0
-        return sealed.withUnsafeBufferPointer { box in
-            key.withUnsafeBytes { k in
-                associatedData.withUnsafeBufferPointer { ad in
-                    crypto_aead_xchacha20poly1305_ietf_decrypt(
-                        out.baseAddress!.assumingMemoryBound(to: UInt8.self), &mlen, nil,
-                        box.baseAddress! + nonceBytes, UInt64(box.count - nonceBytes),
-                        ad.baseAddress, UInt64(ad.count),
-                        box.baseAddress!, k.baseAddress!.assumingMemoryBound(to: UInt8.self))
-                }
+        guard box.count >= nonceBytes + tagBytes, out.count >= box.count - nonceBytes - tagBytes,
+              let b = box.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return -1 }
+        return key.withUnsafeBytes { k in
+            associatedData.withUnsafeBufferPointer { ad in
+                crypto_aead_xchacha20poly1305_ietf_decrypt(
+                    out.baseAddress?.assumingMemoryBound(to: UInt8.self), &mlen, nil,
+                    b + nonceBytes, UInt64(box.count - nonceBytes),
+                    ad.baseAddress, UInt64(ad.count),
+                    b, k.baseAddress!.assumingMemoryBound(to: UInt8.self))
             }
         }
     }

@@ -23,9 +23,17 @@ public final class SecureScratch {
         try storage.withUnsafeBytes { (all) throws(E) -> R in try body(UnsafeRawBufferPointer(rebasing: all[0..<min(count, all.count)])) }
     }
 
-    /// Zeroes the buffer (after the last use of a plaintext).
-    public func wipe() {
-        storage.withUnsafeMutableBytes { b in if let p = b.baseAddress { sodium_memzero(p, b.count) } }
+    /// Write access to the whole buffer, made at least `minimumCapacity` bytes long first. Do not
+    /// let the pointer escape.
+    public func withMutableBytes<R, E: Error>(minimumCapacity: Int, _ body: (UnsafeMutableRawBufferPointer) throws(E) -> R) throws -> R {
+        try reserve(minimumCapacity)
+        return try storage.withUnsafeMutableBytes { (all) throws(E) -> R in try body(all) }
+    }
+
+    /// Zeroes the buffer (after the last use of a plaintext), or its first `count` bytes when
+    /// that is all that was used.
+    public func wipe(count: Int = .max) {
+        storage.withUnsafeMutableBytes { b in if let p = b.baseAddress { sodium_memzero(p, min(max(count, 0), b.count)) } }
     }
 }
 
@@ -33,6 +41,17 @@ extension XChaCha20Poly1305 {
     /// Opens a sealed box into `scratch` and returns the plaintext length. On failure the scratch
     /// holds nothing of it.
     public static func open(_ sealed: [UInt8], key: borrowing SecureBytes, associatedData: [UInt8],
+                            into scratch: SecureScratch) throws(SodiumError) -> Int {
+        // (Array.withUnsafeBytes is not typed-throws; this is the only error `open` throws.)
+        var result: Result<Int, SodiumError> = .failure(.authenticationFailed)
+        sealed.withUnsafeBytes { box in
+            result = Result { () throws(SodiumError) -> Int in try open(box, key: key, associatedData: associatedData, into: scratch) }
+        }
+        return try result.get()
+    }
+
+    /// Same, for a box borrowed from elsewhere (a database row) without copying it.
+    public static func open(_ sealed: UnsafeRawBufferPointer, key: borrowing SecureBytes, associatedData: [UInt8],
                             into scratch: SecureScratch) throws(SodiumError) -> Int {
         try Sodium.ensureInitialized()
         guard key.count == keyBytes else { throw .invalidArgument("AEAD key must be \(keyBytes) bytes") }

@@ -26,6 +26,7 @@ public final class SQLiteVaultStore: VaultStore {
                 PRAGMA synchronous = FULL;
                 PRAGMA temp_store = MEMORY;
                 PRAGMA foreign_keys = ON;
+                PRAGMA mmap_size = 268435456;
                 """)
         }
         do {
@@ -311,12 +312,11 @@ public final class SQLiteVaultStore: VaultStore {
     }
 
     static func versionRow(_ r: Row) -> SealedVersionRow {
-        // A version outside 1...UInt32.max cannot have been written by us; -1 makes it fail later.
-        let v = Column.int(r, "version").flatMap { (1...Int64(UInt32.max)).contains($0) ? Int($0) : nil } ?? -1
+        let v = checkedVersion(Column.int(r, "version"))
         return SealedVersionRow(version: v, meta: Column.blob(r, "meta") ?? [], body: Column.blob(r, "body") ?? [])
     }
 
-    public func forEachLatest(includeBody: Bool, _ body: (SealedRecordRow) throws -> Void) throws {
+    public func forEachLatest(includeBody: Bool, _ body: (LatestRowView) throws -> Void) throws {
         let bodyColumn = includeBody ? "v.body" : "X''"
         try dbQueue.read { db in
             // LEFT JOIN: a record whose versions were all deleted still shows up (with no
@@ -327,11 +327,31 @@ public final class SQLiteVaultStore: VaultStore {
                     AND v.version = (SELECT MAX(version) FROM record_version WHERE record_id = r.record_id)
                 ORDER BY r.rowid
                 """)
+            // Columns by position; blobs as views into SQLite's row buffer (no copies).
             while let r = try rows.next() {
-                let hasVersion = !(r["version"] as DatabaseValue).isNull
-                try body(SealedRecordRow(recordID: Column.id(r, "record_id"), wrappedKey: Column.blob(r, "wrapped_key") ?? [],
-                                         versions: hasVersion ? [Self.versionRow(r)] : []))
+                let id = Column.text(r[0] as DatabaseValue).flatMap { ObjectID.isValid($0) ? $0 : nil } ?? ObjectID.malformed
+                let version: Int? = r.hasNull(atIndex: 2) ? nil : Self.checkedVersion(Column.int(r[2] as DatabaseValue))
+                try Self.withBlob(r, 1) { key in
+                    try Self.withBlob(r, 3) { meta in
+                        try Self.withBlob(r, 4) { sealedBody in
+                            try body(LatestRowView(recordID: id, wrappedKey: key, version: version, meta: meta, body: sealedBody))
+                        }
+                    }
+                }
             }
+        }
+    }
+
+    /// A version outside 1...UInt32.max cannot have been written by us; -1 makes it fail later.
+    static func checkedVersion(_ v: Int64?) -> Int {
+        v.flatMap { (1...Int64(UInt32.max)).contains($0) ? Int($0) : nil } ?? -1
+    }
+
+    /// The bytes of column `index` of the current row, without copying (empty for NULL).
+    static func withBlob<T>(_ row: Row, _ index: Int, _ body: (UnsafeRawBufferPointer) throws -> T) throws -> T {
+        try row.withUnsafeData(atIndex: index) { data in
+            guard let data else { return try body(UnsafeRawBufferPointer(start: nil, count: 0)) }
+            return try data.withUnsafeBytes { try body($0) }
         }
     }
 
@@ -552,6 +572,11 @@ enum Column {
 
     static func blob(_ row: Row, _ name: String) -> [UInt8]? {
         if case .blob(let d) = (row[name] as DatabaseValue).storage { return Array(d) }
+        return nil
+    }
+
+    static func text(_ v: DatabaseValue) -> String? {
+        if case .string(let s) = v.storage { return s }
         return nil
     }
 

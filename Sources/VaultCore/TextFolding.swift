@@ -12,7 +12,60 @@ enum TextFolding {
     /// Folded forms of single scalars outside the fast set ("ŏ" → "o"), so a search over many
     /// records calls Foundation once per distinct character, not once per occurrence.
     final class Cache {
-        var scalars: [UInt32: [UInt8]] = [:]
+        /// Per BMP scalar, 0 until first seen; then bit 0 set, bit 1 set if it combines with the
+        /// scalar before it, bits 4-7 the length of its folded form (up to 7 bytes; 15 if longer,
+        /// kept in `long`), bits 8-63 those bytes. A flat table, not a dictionary: hashing and
+        /// the property lookups cost more than the rest of folding a scalar.
+        private let table: UnsafeMutablePointer<UInt64>
+        /// Folded forms of scalars outside the BMP, and of those longer than 7 bytes.
+        var long: [UInt32: [UInt8]] = [:]
+
+        init() {
+            table = .allocate(capacity: 0x10000)
+            table.initialize(repeating: 0, count: 0x10000)
+        }
+
+        deinit { table.deallocate() }
+
+        /// The table entry of a BMP scalar (`s` < 0x10000, not a surrogate).
+        @inline(__always)
+        func entry(_ s: UInt32) -> UInt64 {
+            let e = table[Int(s)]
+            return e != 0 ? e : fill(s)
+        }
+
+        private func fill(_ s: UInt32) -> UInt64 {
+            guard let scalar = Unicode.Scalar(s) else { return 1 }
+            let f = TextFolding.general(String(scalar))
+            var e: UInt64 = 1 | (TextFolding.attaches(s) ? 2 : 0)
+            if f.count <= 7 {
+                e |= UInt64(f.count) << 4
+                for (k, b) in f.enumerated() { e |= UInt64(b) << (8 + 8 * k) }
+            } else {
+                e |= 15 << 4
+                long[s] = f
+            }
+            table[Int(s)] = e
+            return e
+        }
+
+        func attaches(_ s: UInt32) -> Bool {
+            if TextFolding.isFast(s) { return false }
+            return s < 0x10000 ? entry(s) & 2 != 0 : TextFolding.attaches(s)
+        }
+
+        /// The folded form of one scalar on its own.
+        func folded(_ s: UInt32) -> [UInt8] {
+            if s < 0x10000 {
+                let e = entry(s)
+                let n = Int(e >> 4 & 15)
+                if n < 15 { return (0..<n).map { UInt8(truncatingIfNeeded: e >> (8 + 8 * $0)) } }
+            }
+            if let f = long[s] { return f }
+            let f = Unicode.Scalar(s).map { TextFolding.general(String($0)) } ?? []
+            long[s] = f
+            return f
+        }
     }
 
     static func fold(_ text: String, cache: Cache? = nil) -> [UInt8] {
@@ -35,60 +88,202 @@ enum TextFolding {
 
     /// Folds UTF-8 bytes; nil if they are not valid UTF-8.
     static func fold(utf8 bytes: UnsafeRawBufferPointer, cache: Cache? = nil) -> [UInt8]? {
-        var out: [UInt8] = []
-        out.reserveCapacity(bytes.count)
+        var capacity = bytes.count + 16
+        while true {
+            var result: Outcome = .invalidUTF8
+            let out = [UInt8](unsafeUninitializedCapacity: capacity) { buf, count in
+                result = fold(utf8: bytes, into: UnsafeMutableRawBufferPointer(buf), cache: cache)
+                if case .folded(let n) = result { count = n } else { count = 0 }
+            }
+            switch result {
+            case .folded: return out
+            case .invalidUTF8: return nil
+            case .needsRoom: capacity *= 2
+            }
+        }
+    }
+
+    enum Outcome: Equatable {
+        /// The folded text fills the first `n` bytes of the output.
+        case folded(Int)
+        case invalidUTF8
+        /// The output buffer is too small (compatibility mappings can expand text): retry with a
+        /// larger one. The buffer holds a partial result.
+        case needsRoom
+    }
+
+    /// Folds UTF-8 bytes into `out` without allocating (search folds each record into one locked,
+    /// reused buffer). Same result as `general(_:)` on the whole text.
+    ///
+    /// Runs already in folded form (ASCII up to case; Hangul syllables; CJK ideographs) are copied,
+    /// sixteen bytes at a time where possible (`fastBlock`). Any other scalar is folded on its own (through `cache`) when nothing combines with
+    /// it; otherwise the run from it, or from the fast scalar just copied if it combines with that
+    /// one ("e" then U+0301, a syllable then a trailing jamo), to the next fast scalar that nothing
+    /// combines with goes through `general`. Each scalar is decoded once on the fast path.
+    static func fold(utf8 bytes: UnsafeRawBufferPointer, into out: UnsafeMutableRawBufferPointer, cache: Cache? = nil) -> Outcome {
         let n = bytes.count
-        var i = 0
+        guard n > 0, let src = bytes.baseAddress else { return .folded(0) }
+        guard let dst = out.baseAddress else { return .needsRoom }
+        let capacity = out.count
+        var i = 0, o = 0
+        // Input length of the fast scalar copied last, if it ends at `i` (0 otherwise): it is
+        // taken back when the next scalar combines with it.
+        var lastFast = 0
+        // After a block the vector step refused, scalars are taken one at a time up to here.
+        var scalarUntil = 0
         while i < n {
-            // The longest run of scalars already in folded form (ASCII up to case, Hangul, CJK),
-            // none followed by something that combines with it: copied in one go, then ASCII
-            // letters lowercased in place.
-            var j = i
-            while j < n {
-                let b = bytes[j]
-                if b < 0x80 {
-                    if j + 1 < n && bytes[j + 1] >= 0x80 && attachesToPrevious(bytes, j + 1) { break }
-                    j += 1
-                    continue
+            if i >= scalarUntil {
+                let from = i
+                while i &+ 18 <= n && o &+ 16 <= capacity {
+                    let step = fastBlock(src + i, dst + o)
+                    if step == 0 { scalarUntil = i &+ 16; break }
+                    i &+= step; o &+= step
                 }
-                guard let (t, tlen) = decode(bytes, j) else { return nil }
-                if !isFast(t) || attachesToPrevious(bytes, j + tlen) { break }
-                j += tlen
+                if i != from { lastFast = src.load(fromByteOffset: i &- 3, as: UInt8.self) & 0xF0 == 0xE0 ? 3 : 1 }
             }
-            if j > i {
-                let from = out.count
-                out.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[i..<j]))
-                out.withUnsafeMutableBufferPointer { o in
-                    for k in from..<o.count where o[k] &- 65 < 26 { o[k] |= 0x20 }
-                }
-                i = j
+            guard i < n else { break }
+            let b = src.load(fromByteOffset: i, as: UInt8.self)
+            if b < 0x80 {
+                guard o < capacity else { return .needsRoom }
+                dst.storeBytes(of: b &- 65 < 26 ? b | 0x20 : b, toByteOffset: o, as: UInt8.self)
+                i &+= 1; o &+= 1; lastFast = 1
                 continue
             }
-            guard let (s, len) = decode(bytes, i) else { return nil }
-            // One scalar on its own (nothing combines with it): its folded form is context-free.
-            if let cache, !attachesToPrevious(bytes, i + len) {
-                if let f = cache.scalars[s] {
-                    out.append(contentsOf: f)
-                } else {
-                    let f = general(String(decoding: UnsafeRawBufferPointer(rebasing: bytes[i..<(i + len)]), as: UTF8.self))
-                    cache.scalars[s] = f
-                    out.append(contentsOf: f)
+            // Three-byte scalars (Hangul syllables, CJK ideographs) decoded inline.
+            if b & 0xF0 == 0xE0 && i &+ 2 < n {
+                let c1 = src.load(fromByteOffset: i &+ 1, as: UInt8.self), c2 = src.load(fromByteOffset: i &+ 2, as: UInt8.self)
+                if c1 & 0xC0 == 0x80 && c2 & 0xC0 == 0x80 {
+                    let v = (UInt32(b & 0x0F) << 12) | (UInt32(c1 & 0x3F) << 6) | UInt32(c2 & 0x3F)
+                    // >= 0x800: an overlong encoding of ASCII is not UTF-8 (decode refuses it).
+                    if v >= 0x800 && isFast(v) {
+                        guard o &+ 3 <= capacity else { return .needsRoom }
+                        dst.storeBytes(of: b, toByteOffset: o, as: UInt8.self)
+                        dst.storeBytes(of: c1, toByteOffset: o &+ 1, as: UInt8.self)
+                        dst.storeBytes(of: c2, toByteOffset: o &+ 2, as: UInt8.self)
+                        i &+= 3; o &+= 3; lastFast = 3
+                        continue
+                    }
                 }
-                i += len
+            }
+            guard let (s, len) = decode(bytes, i) else { return .invalidUTF8 }
+            if isFast(s) {
+                guard o &+ len <= capacity else { return .needsRoom }
+                (dst + o).copyMemory(from: src + i, byteCount: len)
+                i &+= len; o &+= len; lastFast = len
                 continue
             }
-            // A run that needs the full treatment: up to the next scalar that is fast and not
-            // followed by a combining mark or conjoining jamo.
+            var start = i
+            if lastFast > 0 && (cache?.attaches(s) ?? attaches(s)) {
+                start = i - lastFast
+                o -= lastFast
+            }
+            lastFast = 0
             var end = i + len
+            if start == i, let cache, !attachesToPrevious(bytes, end, cache: cache) {
+                // One scalar on its own: its folded form is context-free.
+                if s < 0x10000 {
+                    let e = cache.entry(s)
+                    let flen = Int(e >> 4 & 15)
+                    if flen < 15 {
+                        guard o &+ 8 <= capacity else { return .needsRoom }
+                        dst.storeBytes(of: e >> 8, toByteOffset: o, as: UInt64.self)
+                        o &+= flen
+                        i = end
+                        continue
+                    }
+                }
+                let f = cache.folded(s)
+                guard o + f.count <= capacity else { return .needsRoom }
+                f.withUnsafeBytes { if let q = $0.baseAddress { (dst + o).copyMemory(from: q, byteCount: $0.count) } }
+                o += f.count
+                i = end
+                continue
+            }
             while end < n {
-                guard let (t, tlen) = decode(bytes, end) else { return nil }
+                guard let (t, tlen) = decode(bytes, end) else { return .invalidUTF8 }
                 if isFast(t) && !attachesToPrevious(bytes, end + tlen) { break }
                 end += tlen
             }
-            out.append(contentsOf: general(String(decoding: UnsafeRawBufferPointer(rebasing: bytes[i..<end]), as: UTF8.self)))
+            let f = general(String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self))
+            guard o + f.count <= capacity else { return .needsRoom }
+            f.withUnsafeBytes { if let p = $0.baseAddress { (dst + o).copyMemory(from: p, byteCount: $0.count) } }
+            o += f.count
             i = end
         }
-        return out
+        return .folded(o)
+    }
+
+    /// The block step: folds the 16 bytes at `p` into `q` when they hold only ASCII and
+    /// three-byte scalars of the fast set (Hangul syllables, CJK ideographs), all valid UTF-8, and
+    /// returns how many bytes it consumed: 16, or 14 or 15 when a three-byte scalar starts in the
+    /// last two bytes (it is left for the next step). Returns 0 for anything else (what it wrote
+    /// is then overwritten); the scalar path decides, and validates, those bytes.
+    ///
+    /// Works on two 64-bit words, a byte per lane (Swift's SIMD types compiled to per-lane calls,
+    /// 100 times slower). Requires `p` to be at a scalar boundary, 2 readable bytes after the
+    /// block, and 16 writable bytes at `q`.
+    @inline(__always)
+    static func fastBlock(_ p: UnsafeRawPointer, _ q: UnsafeMutableRawPointer) -> Int {
+        let high: UInt64 = 0x8080_8080_8080_8080
+        let w0 = p.loadUnaligned(as: UInt64.self), w1 = p.loadUnaligned(fromByteOffset: 8, as: UInt64.self)
+        q.storeBytes(of: lowercasedASCII(w0), as: UInt64.self)
+        q.storeBytes(of: lowercasedASCII(w1), toByteOffset: 8, as: UInt64.self)
+        if (w0 | w1) & high == 0 { return 16 }
+        // Per lane, high bit set when the byte is a three-byte lead (1110xxxx), a continuation
+        // byte (10xxxxxx), or ASCII; every lane must be one of them.
+        let lead0 = zeroLanes((w0 & 0xF0F0_F0F0_F0F0_F0F0) ^ 0xE0E0_E0E0_E0E0_E0E0)
+        let lead1 = zeroLanes((w1 & 0xF0F0_F0F0_F0F0_F0F0) ^ 0xE0E0_E0E0_E0E0_E0E0)
+        let cont0 = zeroLanes((w0 & 0xC0C0_C0C0_C0C0_C0C0) ^ high)
+        let cont1 = zeroLanes((w1 & 0xC0C0_C0C0_C0C0_C0C0) ^ high)
+        guard (lead0 | cont0 | ~w0) & high == high, (lead1 | cont1 | ~w1) & high == high else { return 0 }
+        // Continuation bytes exactly one and two bytes after each lead (lanes are little-endian;
+        // `p` is at a scalar boundary, so no lead before the block reaches into it).
+        guard cont0 == (lead0 << 8 | lead0 << 16),
+              cont1 == (lead1 << 8 | lead1 << 16 | lead0 >> 56 | lead0 >> 48) else { return 0 }
+        // Each lead starts a scalar of the fast set (which excludes overlong forms and surrogates).
+        // Each lead in the consumed part (up to byte 13) starts a scalar of the fast set.
+        guard leadsAreFast(p, leads: lead0, at: 0), leadsAreFast(p, leads: lead1 & 0x0000_8080_8080_8080, at: 8) else { return 0 }
+        return lead1 >> 63 != 0 ? 15 : (lead1 >> 55) & 1 != 0 ? 14 : 16
+    }
+
+    /// True if every three-byte lead marked in `leads` (high bits of the lanes of the word at
+    /// `p + offset`, already known to be followed by two continuation bytes) starts a scalar of
+    /// the fast set, which also rules out overlong forms and surrogates. By lead byte:
+    /// E5-E9, EB, EC always; E3 from U+3400 (second byte >= 90); E4 except U+4DC0-4DFF (second
+    /// byte B7); EA from U+AC00 (second byte >= B0); ED up to U+D7A3 (ED 9E A3).
+    @inline(__always)
+    static func leadsAreFast(_ p: UnsafeRawPointer, leads: UInt64, at offset: Int) -> Bool {
+        if leads == 0 { return true }
+        let ones: UInt64 = 0x0101_0101_0101_0101, high: UInt64 = 0x8080_8080_8080_8080
+        let n = p.loadUnaligned(fromByteOffset: offset, as: UInt64.self) & 0x0F0F_0F0F_0F0F_0F0F
+        let t1 = p.loadUnaligned(fromByteOffset: offset &+ 1, as: UInt64.self) & 0x3F3F_3F3F_3F3F_3F3F
+        let t2 = p.loadUnaligned(fromByteOffset: offset &+ 2, as: UInt64.self) & 0x3F3F_3F3F_3F3F_3F3F
+        // Lane comparisons of values below 0x80 with a constant: no carries between lanes.
+        func atLeast(_ x: UInt64, _ c: UInt64) -> UInt64 { (x &+ ones &* (0x80 &- c)) & high }
+        func equal(_ x: UInt64, _ c: UInt64) -> UInt64 { zeroLanes(x ^ (ones &* c)) }
+        let always = (atLeast(n, 5) & ~atLeast(n, 10)) | (atLeast(n, 11) & ~atLeast(n, 13))
+        let e3 = equal(n, 3) & atLeast(t1, 0x10)
+        let e4 = equal(n, 4) & ~equal(t1, 0x37)
+        let eA = equal(n, 0xA) & atLeast(t1, 0x30)
+        let eD = equal(n, 0xD) & (~atLeast(t1, 0x1E) | (equal(t1, 0x1E) & ~atLeast(t2, 0x24)))
+        return leads & ~(always | e3 | e4 | eA | eD) & high == 0
+    }
+
+    /// High bit of each byte lane set iff that byte of `x` is zero (exact: no carries between lanes).
+    @inline(__always)
+    static func zeroLanes(_ x: UInt64) -> UInt64 {
+        ~(((x & 0x7F7F_7F7F_7F7F_7F7F) &+ 0x7F7F_7F7F_7F7F_7F7F) | x) & 0x8080_8080_8080_8080
+    }
+
+    /// ASCII letters in the byte lanes of `w` lowercased (bit 5 set on A-Z); other bytes unchanged.
+    @inline(__always)
+    static func lowercasedASCII(_ w: UInt64) -> UInt64 {
+        let low7 = w & 0x7F7F_7F7F_7F7F_7F7F
+        // Per lane, without carries between lanes: high bit set iff >= "A", and iff > "Z".
+        let atLeastA = low7 &+ 0x3F3F_3F3F_3F3F_3F3F
+        let aboveZ = low7 &+ 0x2525_2525_2525_2525
+        let upper = (atLeastA ^ aboveZ) & ~w & 0x8080_8080_8080_8080
+        return w | (upper >> 2)
     }
 
     /// ASCII, Hangul syllables and CJK ideographs: already in folded form (ASCII up to case).
@@ -97,11 +292,16 @@ enum TextFolding {
         s < 0x80 || (0xAC00...0xD7A3).contains(s) || (0x4E00...0x9FFF).contains(s) || (0x3400...0x4DBF).contains(s)
     }
 
-    /// True if the scalar at `i` combines with the one before it (a mark, a conjoining jamo, a
-    /// variation selector or other default-ignorable), so the two must be folded together.
+    /// True if the scalar at `i` combines with the one before it, so the two must be folded together.
     @inline(__always)
-    static func attachesToPrevious(_ bytes: UnsafeRawBufferPointer, _ i: Int) -> Bool {
+    static func attachesToPrevious(_ bytes: UnsafeRawBufferPointer, _ i: Int, cache: Cache? = nil) -> Bool {
         guard i < bytes.count, bytes[i] >= 0x80, let (s, _) = decode(bytes, i) else { return false }
+        return cache?.attaches(s) ?? attaches(s)
+    }
+
+    /// True for a scalar that combines with the one before it: a mark, a conjoining jamo, a
+    /// variation selector or other default-ignorable.
+    static func attaches(_ s: UInt32) -> Bool {
         // Hangul syllables and CJK ideographs never combine with what precedes them: skip the
         // (comparatively slow) property lookup for the common case of Korean or Chinese text.
         if isFast(s) { return false }
@@ -137,21 +337,23 @@ enum TextFolding {
 
     /// True if `needle` occurs in `haystack` (both already folded).
     static func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
+        haystack.withUnsafeBytes { contains($0, needle) }
+    }
+
+    static func contains(_ h: UnsafeRawBufferPointer, _ needle: [UInt8]) -> Bool {
         guard !needle.isEmpty else { return true }
-        guard haystack.count >= needle.count else { return false }
-        return haystack.withUnsafeBytes { h in
-            needle.withUnsafeBytes { nd in
-                // memchr for the first byte, memcmp for the rest (memmem is a GNU extension).
-                guard let hb = h.baseAddress, let nb = nd.baseAddress else { return false }
-                let first = Int32(nd[0])
-                var p = hb
-                let lastStart = hb + (h.count - nd.count)
-                while p <= lastStart, let hit = memchr(p, first, lastStart - p + 1) {
-                    if memcmp(hit, nb, nd.count) == 0 { return true }
-                    p = UnsafeRawPointer(hit) + 1
-                }
-                return false
+        guard h.count >= needle.count else { return false }
+        return needle.withUnsafeBytes { nd in
+            // memchr for the first byte, memcmp for the rest (memmem is a GNU extension).
+            guard let hb = h.baseAddress, let nb = nd.baseAddress else { return false }
+            let first = Int32(nd[0])
+            var p = hb
+            let lastStart = hb + (h.count - nd.count)
+            while p <= lastStart, let hit = memchr(p, first, lastStart - p + 1) {
+                if memcmp(hit, nb, nd.count) == 0 { return true }
+                p = UnsafeRawPointer(hit) + 1
             }
+            return false
         }
     }
 }

@@ -252,12 +252,11 @@ extension Vault {
         let (aliases, sourceProblems) = aliasMap()
         var out: [RecordSummary] = []
         var problems: [VaultError] = []
-        try iterate(includeBody: false) { row, key in
-            let v = row.versions[0]
-            let meta = try self.metadata(v, key: key, recordID: row.recordID)
+        try iterate(includeBody: false) { row, version, key in
+            let meta = try self.metadata(row.meta, version: version, key: key, recordID: row.recordID)
             if let sourceID, meta.source != sourceID { return }
             if let tagFolded, !meta.tags.contains(where: { TextFolding.fold($0) == tagFolded }) { return }
-            out.append(RecordSummary(id: row.recordID, version: v.version, metadata: meta, sourceAlias: aliases[meta.source]))
+            out.append(RecordSummary(id: row.recordID, version: version, metadata: meta, sourceAlias: aliases[meta.source]))
         } problem: { problems.append($0) }
         return (Self.sorted(out), sourceProblems + problems)
     }
@@ -280,16 +279,14 @@ extension Vault {
         let (aliases, sourceProblems) = aliasMap()
         var out: [RecordSummary] = []
         var problems: [VaultError] = []
-        try iterate(includeBody: true) { row, key in
-            let v = row.versions[0]
+        try iterate(includeBody: true) { row, version, key in
             let integrity = VaultError.recordIntegrity(recordID: row.recordID)
-            let meta = try self.metadata(v, key: key, recordID: row.recordID)
-            let summary = RecordSummary(id: row.recordID, version: v.version, metadata: meta, sourceAlias: aliases[meta.source])
+            let meta = try self.metadata(row.meta, version: version, key: key, recordID: row.recordID)
+            let summary = RecordSummary(id: row.recordID, version: version, metadata: meta, sourceAlias: aliases[meta.source])
             // The body is always opened (and checked to be UTF-8), so a damaged body is reported
-            // even when the title matches. It is folded straight from the locked buffer.
-            let bodyMatches = try self.withOpenedField(v.body, key: key, recordID: row.recordID, version: v.version, field: .body) { bytes in
-                guard let folded = TextFolding.fold(utf8: bytes, cache: foldCache) else { throw integrity }
-                return TextFolding.contains(folded, needle)
+            // even when the title matches. It is folded from one locked buffer into another.
+            let bodyMatches = try self.withOpenedField(row.body, key: key, recordID: row.recordID, version: version, field: .body) { bytes in
+                try self.foldedText(bytes, contains: needle, cache: foldCache, integrity: integrity)
             }
             let metaText = ([meta.title] + meta.tags + [aliases[meta.source] ?? ""]).joined(separator: "\n")
             if bodyMatches || TextFolding.contains(TextFolding.fold(metaText), needle) {
@@ -297,6 +294,32 @@ extension Vault {
             }
         } problem: { problems.append($0) }
         return (Self.sorted(out), sourceProblems + problems)
+    }
+
+    /// Folds `bytes` into the locked fold buffer and looks for `needle` there; the buffer is wiped
+    /// before returning. Throws `integrity` if the bytes are not UTF-8.
+    private func foldedText(_ bytes: UnsafeRawBufferPointer, contains needle: [UInt8], cache: TextFolding.Cache,
+                            integrity: VaultError) throws -> Bool {
+        var capacity = bytes.count + 64
+        var used = 0
+        defer { foldScratch.wipe(count: used) }
+        while true {
+            let found: Bool? = try foldScratch.withMutableBytes(minimumCapacity: capacity) { (out) throws -> Bool? in
+                switch TextFolding.fold(utf8: bytes, into: out, cache: cache) {
+                case .folded(let n):
+                    used = n
+                    return TextFolding.contains(UnsafeRawBufferPointer(rebasing: out[0..<n]), needle)
+                case .invalidUTF8:
+                    used = out.count
+                    throw integrity
+                case .needsRoom:
+                    used = out.count
+                    return nil
+                }
+            }
+            if let found { return found }
+            capacity *= 2
+        }
     }
 
     /// Deletes a record: its wrapped key and every version (SQLite `secure_delete` zeroes the
@@ -319,8 +342,8 @@ extension Vault {
         var index: [String: String]
         if fullScan {
             index = [:]
-            try iterate(includeBody: false) { row, key in
-                let meta = try self.metadata(row.versions[0], key: key, recordID: row.recordID)
+            try iterate(includeBody: false) { row, version, key in
+                let meta = try self.metadata(row.meta, version: version, key: key, recordID: row.recordID)
                 if let until = meta.retainUntil { index[row.recordID] = until }
             } problem: { _ in }
         } else {
@@ -344,9 +367,17 @@ extension Vault {
 
     /// A version's metadata, decoded from the reused secure buffer.
     func metadata(_ v: SealedVersionRow, key: borrowing SecureBytes, recordID: String) throws(VaultError) -> RecordMetadata {
+        var result: Result<RecordMetadata, VaultError> = .failure(.recordIntegrity(recordID: recordID))
+        v.meta.withUnsafeBytes { sealed in
+            result = Result { () throws(VaultError) -> RecordMetadata in try metadata(sealed, version: v.version, key: key, recordID: recordID) }
+        }
+        return try result.get()
+    }
+
+    func metadata(_ sealed: UnsafeRawBufferPointer, version: Int, key: borrowing SecureBytes, recordID: String) throws(VaultError) -> RecordMetadata {
         let integrity = VaultError.recordIntegrity(recordID: recordID)
         do {
-            return try withOpenedField(v.meta, key: key, recordID: recordID, version: v.version, field: .meta) { bytes in
+            return try withOpenedField(sealed, key: key, recordID: recordID, version: version, field: .meta) { bytes in
                 // JSONSerialization is several times faster than JSONDecoder here, which dominated `list`.
                 guard let obj = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any],
                       let meta = RecordMetadata(json: obj) else { throw integrity }
@@ -378,13 +409,13 @@ extension Vault {
     /// Walks the latest version of every record with its unwrapped key. A record that fails
     /// authentication goes to `problem` and the walk continues.
     private func iterate(includeBody: Bool,
-                         _ body: (SealedRecordRow, borrowing SecureBytes) throws -> Void,
+                         _ body: (LatestRowView, Int, borrowing SecureBytes) throws -> Void,
                          problem: (VaultError) -> Void) throws(VaultError) {
         do {
             try store.forEachLatest(includeBody: includeBody) { row in
                 do {
-                    guard !row.versions.isEmpty else { throw VaultError.recordIntegrity(recordID: row.recordID) }
-                    try withRecordKey(row) { key in try body(row, key) }
+                    guard let version = row.version else { throw VaultError.recordIntegrity(recordID: row.recordID) }
+                    try withRecordKey(recordID: row.recordID, wrappedKey: row.wrappedKey) { key in try body(row, version, key) }
                 } catch let e as VaultError {
                     switch e {
                     case .recordIntegrity: problem(e)

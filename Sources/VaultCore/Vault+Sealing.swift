@@ -50,12 +50,12 @@ extension Vault {
     }
 
     /// Opens the record's key into the reused key buffer and runs `body` with it.
-    func withRecordKey<T>(_ row: SealedRecordRow, _ body: (borrowing SecureBytes) throws -> T) throws -> T {
-        let integrity = VaultError.recordIntegrity(recordID: row.recordID)
-        guard row.wrappedKey.count == XChaCha20Poly1305.keyBytes + XChaCha20Poly1305.overhead else { throw integrity }
-        let ad = VaultFormat.recordKeyAD(vaultID: vaultID, recordID: row.recordID)
+    func withRecordKey<T>(recordID: String, wrappedKey: UnsafeRawBufferPointer, _ body: (borrowing SecureBytes) throws -> T) throws -> T {
+        let integrity = VaultError.recordIntegrity(recordID: recordID)
+        guard wrappedKey.count == XChaCha20Poly1305.keyBytes + XChaCha20Poly1305.overhead else { throw integrity }
+        let ad = VaultFormat.recordKeyAD(vaultID: vaultID, recordID: recordID)
         do {
-            _ = try XChaCha20Poly1305.open(row.wrappedKey, key: recordKEK, associatedData: ad, into: keyScratch)
+            _ = try XChaCha20Poly1305.open(wrappedKey, key: recordKEK, associatedData: ad, into: keyScratch)
         } catch SodiumError.outOfMemory {
             throw VaultError.storage("secure memory unavailable")
         } catch {
@@ -69,6 +69,11 @@ extension Vault {
     /// plaintext bytes. The buffer is wiped afterwards.
     func withOpenedField<T>(_ sealed: [UInt8], key: borrowing SecureBytes, recordID: String, version: Int, field: RecordField,
                             _ body: (UnsafeRawBufferPointer) throws -> T) throws -> T {
+        try sealed.withUnsafeBytes { try withOpenedField($0, key: key, recordID: recordID, version: version, field: field, body) }
+    }
+
+    func withOpenedField<T>(_ sealed: UnsafeRawBufferPointer, key: borrowing SecureBytes, recordID: String, version: Int, field: RecordField,
+                            _ body: (UnsafeRawBufferPointer) throws -> T) throws -> T {
         let integrity = VaultError.recordIntegrity(recordID: recordID)
         guard (1...Int(UInt32.max)).contains(version) else { throw integrity }
         let ad = VaultFormat.fieldAD(vaultID: vaultID, recordID: recordID, version: version, field: field)
@@ -78,7 +83,7 @@ extension Vault {
         } catch {
             throw integrity
         }
-        defer { dataScratch.wipe() }
+        defer { dataScratch.wipe(count: padded) }
         return try dataScratch.withBytes(count: padded) { (p) throws -> T in
             guard let n = Self.plaintextLength(ofPadded: p) else { throw integrity }
             return try body(UnsafeRawBufferPointer(rebasing: p[0..<n]))

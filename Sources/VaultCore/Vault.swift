@@ -19,6 +19,8 @@ public final class Vault {
     /// Reused secure buffers for walking many records (SECURITY.md §1.1: plaintext in locked memory).
     let keyScratch: SecureScratch
     let dataScratch: SecureScratch
+    /// Search folds each record's testimony here (locked, wiped after each record).
+    let foldScratch: SecureScratch
     let auditMACKey: SecureBytes
     let auditValueKey: SecureBytes
     let auditSigningKey: Ed25519.SigningKey
@@ -37,6 +39,7 @@ public final class Vault {
         self.exportKey = try Self.subkey(of: masterKey, VaultFormat.exportSubkey)
         self.keyScratch = try Self.sodium { try SecureScratch(capacity: XChaCha20Poly1305.keyBytes) }
         self.dataScratch = try Self.sodium { try SecureScratch(capacity: 8192) }
+        self.foldScratch = try Self.sodium { try SecureScratch(capacity: 8192) }
         self.retentionKey = try Self.subkey(of: masterKey, VaultFormat.retentionSubkey)
         let auditRoot = try Self.loadOrCreateAuditRootKey(store: store, vaultID: vaultID, masterKey: masterKey)
         self.auditMACKey = try Self.subkey(of: auditRoot, VaultFormat.auditMACSubkey)

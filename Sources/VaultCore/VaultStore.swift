@@ -33,6 +33,17 @@ public struct SealedRecordRow: Sendable, Equatable {
     public var versions: [SealedVersionRow]
 }
 
+/// The latest version of one record, borrowed from the store for the duration of a callback.
+public struct LatestRowView {
+    public var recordID: String
+    public var wrappedKey: UnsafeRawBufferPointer
+    /// nil when no version row is left (a damaged record); -1 for a version number the writer
+    /// could not have produced.
+    public var version: Int?
+    public var meta: UnsafeRawBufferPointer
+    public var body: UnsafeRawBufferPointer
+}
+
 /// A sealed item addressed only by its id (rules, export provenance entries).
 public struct SealedItemRow: Sendable, Equatable {
     public var id: String
@@ -67,8 +78,10 @@ public protocol VaultStore: AnyObject {
     /// One record with all its versions.
     func record(_ recordID: String) throws(VaultError) -> SealedRecordRow?
     /// Calls `body` with each record and its latest version, one at a time, so memory stays flat.
-    /// `includeBody` false leaves `body` empty (listing needs only the metadata).
-    func forEachLatest(includeBody: Bool, _ body: (SealedRecordRow) throws -> Void) throws
+    /// The row is a view into the database's own buffers, valid only during the call (a search
+    /// reads every sealed byte once, without copying it). `includeBody` false leaves `body` empty
+    /// (listing needs only the metadata).
+    func forEachLatest(includeBody: Bool, _ body: (LatestRowView) throws -> Void) throws
     func deleteRecord(_ recordID: String) throws(VaultError)
     func recordCount() throws(VaultError) -> Int
 

@@ -130,7 +130,10 @@ import SodiumKit
     @Test func fastPathAgreesWithTheReference() {
         let pieces = ["a", "Z", " ", "-", "Hoeryŏng", "o\u{0306}", "\u{0301}", "이종열", "이종열".decomposedStringWithCanonicalMapping,
                       "\u{1100}\u{1161}", "가\u{11A8}", "图们江", "ＡＢＣ", "ß", "Ǆ", "\u{200B}", "\u{FE0F}", "ﬁ", "İ", "é",
-                      "e\u{0301}", "\n", "\u{3000}", "ｶ", "1", "Ⅻ", "\u{00A0}", "ŏ\u{0301}", "Ω"]
+                      "e\u{0301}", "\n", "\u{3000}", "ｶ", "1", "Ⅻ", "\u{00A0}", "ŏ\u{0301}", "Ω",
+                      // Long enough for the 16-byte block path, and what ends or breaks a block.
+                      "The River Was Cold ", "강을 건넜다 밤에 국경 ", "图们江边境图们江边境", "\u{0301}", "\u{11A8}",
+                      "\u{4DC0}", "\u{D7A3}", "\u{D7A4}", "\u{3400}", "\u{33FF}", "\u{AC00}", "\u{ABFF}", "ﷺ", "㍻", "😀"]
         var seed: UInt64 = 0x2545F4914F6CDD1D
         let cache = TextFolding.Cache()
         for _ in 0..<2000 {
@@ -149,6 +152,47 @@ import SodiumKit
         #expect(bad.withUnsafeBytes { TextFolding.fold(utf8: $0) } == nil)
         let overlong: [UInt8] = [0xC0, 0xAF]
         #expect(overlong.withUnsafeBytes { TextFolding.fold(utf8: $0) } == nil)
+        // Inside runs the block and inline paths would take: overlong three-byte "A", a UTF-16
+        // surrogate, a stray continuation byte, a truncated scalar, at every offset of a block.
+        let korean = Array("강을 건넜다 밤에 국경 강을 건넜다".utf8)
+        for poison: [UInt8] in [[0xE0, 0x81, 0x81], [0xED, 0xA0, 0x80], [0x80], [0xEA, 0xB0], [0xF8, 0x80, 0x80, 0x80, 0x80]] {
+            for at in 0...korean.count {
+                let text = Array(korean[..<at]) + poison + Array(korean[at...])
+                #expect(text.withUnsafeBytes { TextFolding.fold(utf8: $0) } == nil, "\(poison) at \(at)")
+            }
+        }
+    }
+
+    /// Random bytes biased towards UTF-8 lead and continuation bytes: refused exactly when they
+    /// are not UTF-8, and otherwise folded as the reference folds them.
+    @Test func randomBytesAgreeWithTheStandardLibrary() {
+        var seed: UInt64 = 0x9E3779B97F4A7C15
+        let alphabet: [UInt8] = [0x41, 0x61, 0x20, 0x80, 0x9E, 0xA3, 0xB0, 0xB7, 0xBF, 0xC5, 0x8F, 0xCC, 0x81,
+                                 0xE0, 0xE3, 0xE4, 0xE5, 0xEA, 0xEC, 0xED, 0xEF, 0xF0, 0x9F, 0x98, 0x80, 0xFF]
+        let cache = TextFolding.Cache()
+        for _ in 0..<20_000 {
+            var bytes: [UInt8] = []
+            for _ in 0..<40 {
+                seed ^= seed << 13; seed ^= seed >> 7; seed ^= seed << 17
+                bytes.append(alphabet[Int(seed % UInt64(alphabet.count))])
+            }
+            let valid = String(validating: bytes, as: UTF8.self)
+            let folded = bytes.withUnsafeBytes { TextFolding.fold(utf8: $0, cache: cache) }
+            #expect(folded == valid.map { TextFolding.general($0) }, "\(bytes)")
+        }
+    }
+
+    /// Compatibility mappings can make the folded text longer than the input: a buffer that is
+    /// too small is reported, never overrun, and a larger one gives the full result.
+    @Test func expansionAsksForRoom() {
+        let text = String(repeating: "ﷺ", count: 8)
+        let expected = TextFolding.general(text)
+        #expect(expected.count > text.utf8.count)
+        var small = [UInt8](repeating: 0, count: text.utf8.count + 64)
+        let outcome = Array(text.utf8).withUnsafeBytes { b in small.withUnsafeMutableBytes { TextFolding.fold(utf8: b, into: $0) } }
+        #expect(outcome == .needsRoom)
+        #expect(TextFolding.fold(text) == expected)
+        #expect(TextFolding.fold(text, cache: TextFolding.Cache()) == expected)
     }
 }
 
