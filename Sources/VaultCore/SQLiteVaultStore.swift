@@ -26,7 +26,6 @@ public final class SQLiteVaultStore: VaultStore {
                 PRAGMA synchronous = FULL;
                 PRAGMA temp_store = MEMORY;
                 PRAGMA foreign_keys = ON;
-                PRAGMA mmap_size = 268435456;
                 """)
         }
         do {
