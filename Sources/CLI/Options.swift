@@ -137,6 +137,18 @@ enum Output {
         Output.write(STDOUT_FILENO, Array((s + "\n").utf8))
     }
 
+    /// Many lines, written in a few large writes instead of one system call each.
+    static func lines(_ all: some Sequence<String>) {
+        var buffer: [UInt8] = []
+        buffer.reserveCapacity(1 << 16)
+        for s in all {
+            buffer.append(contentsOf: s.utf8)
+            buffer.append(0x0A)
+            if buffer.count >= 1 << 16 { Output.write(STDOUT_FILENO, buffer); buffer.removeAll(keepingCapacity: true) }
+        }
+        if !buffer.isEmpty { Output.write(STDOUT_FILENO, buffer) }
+    }
+
     /// Set when standard output could not be written (full disk, closed pipe): the command then
     /// exits 1 with a message instead of claiming success.
     nonisolated(unsafe) static var stdoutFailed = false
@@ -224,6 +236,9 @@ enum Output {
     /// that decrypted text is shown, never interpreted by the terminal. Newlines and tabs are kept
     /// when `multiline` is true.
     static func terminalSafe(_ s: String, multiline: Bool = false) -> String {
+        // Most text has none of these: a byte scan (C0 controls and DEL are bytes below 0x20 and
+        // 0x7F; C1 controls start with C2; the bidi controls with E2) leaves it as it is.
+        if !s.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F || $0 == 0xC2 || $0 == 0xE2 }) { return s }
         var out = String.UnicodeScalarView()
         for u in s.unicodeScalars {
             let v = u.value

@@ -139,7 +139,7 @@ enum RecordPrinter {
         if json {
             try Output.json(result.records.map { RecordJSON($0) })
         } else {
-            for r in result.records { Output.line(line(r)) }
+            Output.lines(result.records.lazy.map(line))
         }
         for p in result.problems { _ = ErrorReporter.report(p) }
         if !result.problems.isEmpty { throw CLIError.alreadyReported(ExitStatus.integrity) }
