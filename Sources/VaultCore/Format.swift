@@ -56,13 +56,27 @@ public enum VaultFormat {
     }
 
     static func recordKeyAD(vaultID: [UInt8], recordID: String) -> [UInt8] {
-        Array("sourcevault.v1.record-key\0".utf8) + vaultID + Array(recordID.utf8)
+        // Built in one allocation: list and search build two of these per record.
+        var ad = recordKeyADPrefix
+        ad.reserveCapacity(ad.count + vaultID.count + recordID.utf8.count)
+        ad += vaultID
+        ad += recordID.utf8
+        return ad
     }
 
     static func fieldAD(vaultID: [UInt8], recordID: String, version: Int, field: RecordField) -> [UInt8] {
-        Array("sourcevault.v1.record-field\0".utf8) + vaultID + Array(recordID.utf8)
-            + le32(UInt32(truncatingIfNeeded: version)) + [field.rawValue]
+        var ad = fieldADPrefix
+        ad.reserveCapacity(ad.count + vaultID.count + recordID.utf8.count + 5)
+        ad += vaultID
+        ad += recordID.utf8
+        let v = UInt32(truncatingIfNeeded: version)
+        for shift: UInt32 in [0, 8, 16, 24] { ad.append(UInt8(truncatingIfNeeded: v >> shift)) }
+        ad.append(field.rawValue)
+        return ad
     }
+
+    private static let recordKeyADPrefix = Array("sourcevault.v1.record-key\0".utf8)
+    private static let fieldADPrefix = Array("sourcevault.v1.record-field\0".utf8)
 
     static func sourceAD(vaultID: [UInt8], sourceID: String) -> [UInt8] {
         Array("sourcevault.v1.source\0".utf8) + vaultID + Array(sourceID.utf8)

@@ -335,6 +335,33 @@ enum TextFolding {
         return nil
     }
 
+    /// Looks for a folded needle in short texts (titles, tags, aliases), folding each into one
+    /// reused buffer instead of a new array.
+    struct Matcher {
+        let needle: [UInt8]
+        let cache: Cache
+        private var buffer = [UInt8](repeating: 0, count: 512)
+
+        init(needle: [UInt8], cache: Cache) {
+            self.needle = needle
+            self.cache = cache
+        }
+
+        mutating func matches(_ text: String) -> Bool {
+            var text = text
+            return text.withUTF8 { src in
+                while true {
+                    let outcome = buffer.withUnsafeMutableBytes { fold(utf8: UnsafeRawBufferPointer(src), into: $0, cache: cache) }
+                    switch outcome {
+                    case .folded(let n): return buffer.withUnsafeBytes { contains(UnsafeRawBufferPointer(rebasing: $0[0..<n]), needle) }
+                    case .invalidUTF8: return false  // a String is valid UTF-8
+                    case .needsRoom: buffer = [UInt8](repeating: 0, count: buffer.count * 2)
+                    }
+                }
+            }
+        }
+    }
+
     /// True if `needle` occurs in `haystack` (both already folded).
     static func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
         haystack.withUnsafeBytes { contains($0, needle) }

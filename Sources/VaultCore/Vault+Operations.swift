@@ -279,6 +279,7 @@ extension Vault {
         let (aliases, sourceProblems) = aliasMap()
         var out: [RecordSummary] = []
         var problems: [VaultError] = []
+        var metaMatcher = TextFolding.Matcher(needle: needle, cache: foldCache)
         try iterate(includeBody: true) { row, version, key in
             let integrity = VaultError.recordIntegrity(recordID: row.recordID)
             let meta = try self.metadata(row.meta, version: version, key: key, recordID: row.recordID)
@@ -288,8 +289,8 @@ extension Vault {
             let bodyMatches = try self.withOpenedField(row.body, key: key, recordID: row.recordID, version: version, field: .body) { bytes in
                 try self.foldedText(bytes, contains: needle, cache: foldCache, integrity: integrity)
             }
-            let metaText = ([meta.title] + meta.tags + [aliases[meta.source] ?? ""]).joined(separator: "\n")
-            if bodyMatches || TextFolding.contains(TextFolding.fold(metaText), needle) {
+            if bodyMatches || metaMatcher.matches(meta.title) || meta.tags.contains(where: { metaMatcher.matches($0) })
+                || metaMatcher.matches(aliases[meta.source] ?? "") {
                 out.append(summary)
             }
         } problem: { problems.append($0) }
@@ -430,8 +431,20 @@ extension Vault {
         }
     }
 
+    /// By creation time, then id. The keys are compared as bytes (String comparison is Unicode-
+    /// aware and was 8 ms of a 10,000-record listing); for the ASCII timestamps and hex ids the
+    /// writer produces the order is the same.
     static func sorted(_ records: [RecordSummary]) -> [RecordSummary] {
-        records.sorted { ($0.metadata.created, $0.id) < ($1.metadata.created, $1.id) }
+        let keys = records.map { Array($0.metadata.created.utf8) + [0] + Array($0.id.utf8) }
+        let order = records.indices.sorted { a, b in
+            keys[a].withUnsafeBytes { x in
+                keys[b].withUnsafeBytes { y in
+                    let c = memcmp(x.baseAddress!, y.baseAddress!, min(x.count, y.count))  // never empty: the 0 separator
+                    return c != 0 ? c < 0 : x.count < y.count
+                }
+            }
+        }
+        return order.map { records[$0] }
     }
 }
 

@@ -105,6 +105,8 @@ import SodiumKit
         #expect(try v.search("family").records.map(\.id) == [b])
         #expect(try v.search("까치").records.count == 2)
         #expect(try v.search("nowhere").records.isEmpty)
+        let c = try v.addRecord(NewRecord(sourceAlias: "까치", title: "Other", tags: ["misc", "ＤＡＷＮ-Raid"], body: "Nothing here."))
+        #expect(try v.search("dawn-raid").records.map(\.id) == [c])
     }
 
     @Test func paddingHidesExactLengths() throws {
@@ -220,5 +222,21 @@ import SodiumKit
         _ = try v.addRecord(NewRecord(sourceAlias: "A", title: "due", body: "x", retainUntil: "2030-01-01"))
         try t.sql { try $0.execute(sql: "DELETE FROM retention_index") }
         #expect(!(try v.check().problems.isEmpty))
+    }
+}
+
+@Suite struct ListingOrderTests {
+    /// Listings are ordered by creation time, then id (the byte comparison must agree with it).
+    @Test func byCreationTimeThenID() {
+        func summary(_ id: String, _ created: String) -> RecordSummary {
+            RecordSummary(id: id, version: 1, metadata: RecordMetadata(source: "s", title: "t", tags: [], date: nil, created: created,
+                                                                       versionCreated: created, retainUntil: nil), sourceAlias: nil)
+        }
+        let input = [summary("ff00000000000000", "2026-01-02T00:00:00Z"), summary("0a00000000000000", "2026-01-02T00:00:00Z"),
+                     summary("1b00000000000000", "2025-12-31T23:59:59Z"), summary("0000000000000001", "2026-01-02T00:00:01Z"),
+                     summary("00000000000000ff", "2026-01-02T00:00:00Z")]
+        let expected = input.sorted { ($0.metadata.created, $0.id) < ($1.metadata.created, $1.id) }
+        #expect(Vault.sorted(input).map(\.id) == expected.map(\.id))
+        #expect(Vault.sorted(input).map(\.id) == ["1b00000000000000", "00000000000000ff", "0a00000000000000", "ff00000000000000", "0000000000000001"])
     }
 }
