@@ -24,9 +24,12 @@ let package = Package(
         .target(name: "SodiumKit", dependencies: ["CSodium"]),
         // Pure text in, text and findings out: no crypto, no storage.
         .target(name: "Redaction"),
+        // SSE2 block scan for search folding (plain C: no libsodium, no secrets of its own; it
+        // reads and writes only the buffers it is given).
+        .target(name: "CTextScan"),
         .target(
             name: "VaultCore",
-            dependencies: ["SodiumKit", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: ["SodiumKit", "CTextScan", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         // The tamper-evident audit log; implements VaultCore's AuditSink.
         .target(name: "Audit", dependencies: ["VaultCore", "SodiumKit"]),

@@ -1,3 +1,4 @@
+import CTextScan
 import Foundation
 
 /// Case-, accent- and width-insensitive folding for search and alias matching. Query and text go
@@ -116,7 +117,7 @@ enum TextFolding {
     /// reused buffer). Same result as `general(_:)` on the whole text.
     ///
     /// Runs already in folded form (ASCII up to case; Hangul syllables; CJK ideographs) are copied,
-    /// sixteen bytes at a time where possible (`fastBlock`). Any other scalar is folded on its own (through `cache`) when nothing combines with
+    /// sixteen bytes at a time where possible (`sourcevault_fold_blocks`, SSE2). Any other scalar is folded on its own (through `cache`) when nothing combines with
     /// it; otherwise the run from it, or from the fast scalar just copied if it combines with that
     /// one ("e" then U+0301, a syllable then a trailing jamo), to the next fast scalar that nothing
     /// combines with goes through `general`. Each scalar is decoded once on the fast path.
@@ -129,17 +130,18 @@ enum TextFolding {
         // Input length of the fast scalar copied last, if it ends at `i` (0 otherwise): it is
         // taken back when the next scalar combines with it.
         var lastFast = 0
-        // After a block the vector step refused, scalars are taken one at a time up to here.
-        var scalarUntil = 0
+        // Where the block step last stopped: the scalar there goes through the paths below first.
+        var stoppedAt = -1
         while i < n {
-            if i >= scalarUntil {
-                let from = i
-                while i &+ 18 <= n && o &+ 16 <= capacity {
-                    let step = fastBlock(src + i, dst + o)
-                    if step == 0 { scalarUntil = i &+ 16; break }
+            if i != stoppedAt && i &+ 18 <= n && o &+ 16 <= capacity {
+                let step = sourcevault_fold_blocks(src.assumingMemoryBound(to: UInt8.self) + i, n - i,
+                                                   dst.assumingMemoryBound(to: UInt8.self) + o, capacity - o)
+                if step > 0 {
                     i &+= step; o &+= step
+                    // The block step ends after an ASCII byte or a three-byte scalar.
+                    lastFast = src.load(fromByteOffset: i &- 3, as: UInt8.self) & 0xF0 == 0xE0 ? 3 : 1
                 }
-                if i != from { lastFast = src.load(fromByteOffset: i &- 3, as: UInt8.self) & 0xF0 == 0xE0 ? 3 : 1 }
+                stoppedAt = i
             }
             guard i < n else { break }
             let b = src.load(fromByteOffset: i, as: UInt8.self)
@@ -211,79 +213,6 @@ enum TextFolding {
             i = end
         }
         return .folded(o)
-    }
-
-    /// The block step: folds the 16 bytes at `p` into `q` when they hold only ASCII and
-    /// three-byte scalars of the fast set (Hangul syllables, CJK ideographs), all valid UTF-8, and
-    /// returns how many bytes it consumed: 16, or 14 or 15 when a three-byte scalar starts in the
-    /// last two bytes (it is left for the next step). Returns 0 for anything else (what it wrote
-    /// is then overwritten); the scalar path decides, and validates, those bytes.
-    ///
-    /// Works on two 64-bit words, a byte per lane (Swift's SIMD types compiled to per-lane calls,
-    /// 100 times slower). Requires `p` to be at a scalar boundary, 2 readable bytes after the
-    /// block, and 16 writable bytes at `q`.
-    @inline(__always)
-    static func fastBlock(_ p: UnsafeRawPointer, _ q: UnsafeMutableRawPointer) -> Int {
-        let high: UInt64 = 0x8080_8080_8080_8080
-        let w0 = p.loadUnaligned(as: UInt64.self), w1 = p.loadUnaligned(fromByteOffset: 8, as: UInt64.self)
-        q.storeBytes(of: lowercasedASCII(w0), as: UInt64.self)
-        q.storeBytes(of: lowercasedASCII(w1), toByteOffset: 8, as: UInt64.self)
-        if (w0 | w1) & high == 0 { return 16 }
-        // Per lane, high bit set when the byte is a three-byte lead (1110xxxx), a continuation
-        // byte (10xxxxxx), or ASCII; every lane must be one of them.
-        let lead0 = zeroLanes((w0 & 0xF0F0_F0F0_F0F0_F0F0) ^ 0xE0E0_E0E0_E0E0_E0E0)
-        let lead1 = zeroLanes((w1 & 0xF0F0_F0F0_F0F0_F0F0) ^ 0xE0E0_E0E0_E0E0_E0E0)
-        let cont0 = zeroLanes((w0 & 0xC0C0_C0C0_C0C0_C0C0) ^ high)
-        let cont1 = zeroLanes((w1 & 0xC0C0_C0C0_C0C0_C0C0) ^ high)
-        guard (lead0 | cont0 | ~w0) & high == high, (lead1 | cont1 | ~w1) & high == high else { return 0 }
-        // Continuation bytes exactly one and two bytes after each lead (lanes are little-endian;
-        // `p` is at a scalar boundary, so no lead before the block reaches into it).
-        guard cont0 == (lead0 << 8 | lead0 << 16),
-              cont1 == (lead1 << 8 | lead1 << 16 | lead0 >> 56 | lead0 >> 48) else { return 0 }
-        // Each lead starts a scalar of the fast set (which excludes overlong forms and surrogates).
-        // Each lead in the consumed part (up to byte 13) starts a scalar of the fast set.
-        guard leadsAreFast(p, leads: lead0, at: 0), leadsAreFast(p, leads: lead1 & 0x0000_8080_8080_8080, at: 8) else { return 0 }
-        return lead1 >> 63 != 0 ? 15 : (lead1 >> 55) & 1 != 0 ? 14 : 16
-    }
-
-    /// True if every three-byte lead marked in `leads` (high bits of the lanes of the word at
-    /// `p + offset`, already known to be followed by two continuation bytes) starts a scalar of
-    /// the fast set, which also rules out overlong forms and surrogates. By lead byte:
-    /// E5-E9, EB, EC always; E3 from U+3400 (second byte >= 90); E4 except U+4DC0-4DFF (second
-    /// byte B7); EA from U+AC00 (second byte >= B0); ED up to U+D7A3 (ED 9E A3).
-    @inline(__always)
-    static func leadsAreFast(_ p: UnsafeRawPointer, leads: UInt64, at offset: Int) -> Bool {
-        if leads == 0 { return true }
-        let ones: UInt64 = 0x0101_0101_0101_0101, high: UInt64 = 0x8080_8080_8080_8080
-        let n = p.loadUnaligned(fromByteOffset: offset, as: UInt64.self) & 0x0F0F_0F0F_0F0F_0F0F
-        let t1 = p.loadUnaligned(fromByteOffset: offset &+ 1, as: UInt64.self) & 0x3F3F_3F3F_3F3F_3F3F
-        let t2 = p.loadUnaligned(fromByteOffset: offset &+ 2, as: UInt64.self) & 0x3F3F_3F3F_3F3F_3F3F
-        // Lane comparisons of values below 0x80 with a constant: no carries between lanes.
-        func atLeast(_ x: UInt64, _ c: UInt64) -> UInt64 { (x &+ ones &* (0x80 &- c)) & high }
-        func equal(_ x: UInt64, _ c: UInt64) -> UInt64 { zeroLanes(x ^ (ones &* c)) }
-        let always = (atLeast(n, 5) & ~atLeast(n, 10)) | (atLeast(n, 11) & ~atLeast(n, 13))
-        let e3 = equal(n, 3) & atLeast(t1, 0x10)
-        let e4 = equal(n, 4) & ~equal(t1, 0x37)
-        let eA = equal(n, 0xA) & atLeast(t1, 0x30)
-        let eD = equal(n, 0xD) & (~atLeast(t1, 0x1E) | (equal(t1, 0x1E) & ~atLeast(t2, 0x24)))
-        return leads & ~(always | e3 | e4 | eA | eD) & high == 0
-    }
-
-    /// High bit of each byte lane set iff that byte of `x` is zero (exact: no carries between lanes).
-    @inline(__always)
-    static func zeroLanes(_ x: UInt64) -> UInt64 {
-        ~(((x & 0x7F7F_7F7F_7F7F_7F7F) &+ 0x7F7F_7F7F_7F7F_7F7F) | x) & 0x8080_8080_8080_8080
-    }
-
-    /// ASCII letters in the byte lanes of `w` lowercased (bit 5 set on A-Z); other bytes unchanged.
-    @inline(__always)
-    static func lowercasedASCII(_ w: UInt64) -> UInt64 {
-        let low7 = w & 0x7F7F_7F7F_7F7F_7F7F
-        // Per lane, without carries between lanes: high bit set iff >= "A", and iff > "Z".
-        let atLeastA = low7 &+ 0x3F3F_3F3F_3F3F_3F3F
-        let aboveZ = low7 &+ 0x2525_2525_2525_2525
-        let upper = (atLeastA ^ aboveZ) & ~w & 0x8080_8080_8080_8080
-        return w | (upper >> 2)
     }
 
     /// ASCII, Hangul syllables and CJK ideographs: already in folded form (ASCII up to case).
