@@ -44,6 +44,7 @@ import VaultCore
         for bytes in Self.inputs("recovery-key") {
             _ = try? RecoveryKey.decode(try SecureBytes(copying: bytes))
             if let obj = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any] { _ = RecordMetadata(json: obj) }
+            _ = bytes.withUnsafeBytes { MetadataJSON.decode($0) }
             _ = try? JSONDecoder().decode(StoredRule.self, from: Data(bytes))
         }
     }
