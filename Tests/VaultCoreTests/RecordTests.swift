@@ -184,6 +184,20 @@ import SodiumKit
         }
     }
 
+    /// The substring search (which scans for the needle's rarest byte) agrees with a naive one,
+    /// including matches at the very start and end and needles as long as the text.
+    @Test func containsAgreesWithANaiveSearch() {
+        var seed: UInt64 = 0xD1B54A32D192ED03
+        func next(_ n: Int) -> Int { seed ^= seed << 13; seed ^= seed >> 7; seed ^= seed << 17; return Int(seed % UInt64(n)) }
+        let alphabet: [UInt8] = Array("ztea ".utf8) + [0xEA, 0xB0, 0x80]
+        for _ in 0..<20_000 {
+            let hay = (0..<next(24)).map { _ in alphabet[next(alphabet.count)] }
+            let needle = (0..<(1 + next(5))).map { _ in alphabet[next(alphabet.count)] }
+            let naive = hay.count >= needle.count && (0...(hay.count - needle.count)).contains { Array(hay[$0..<($0 + needle.count)]) == needle }
+            #expect(TextFolding.contains(hay, needle) == naive, "\(hay) \(needle)")
+        }
+    }
+
     /// Compatibility mappings can make the folded text longer than the input: a buffer that is
     /// too small is reported, never overrun, and a larger one gives the full result.
     @Test func expansionAsksForRoom() {
