@@ -254,3 +254,17 @@ import SodiumKit
         #expect(Vault.sorted(input).map(\.id) == ["1b00000000000000", "00000000000000ff", "0a00000000000000", "ff00000000000000", "0000000000000001"])
     }
 }
+
+@Suite struct BodyValidationTests {
+    /// Testimony of nothing but white space (any kind) is refused; one visible character is enough.
+    @Test func whitespaceOnlyTestimonyIsRefused() {
+        for blank in ["", " ", "\n\t\r", "\u{3000}\u{00A0}\u{2028}\u{2029}\u{85}\u{1680}\u{2009}\u{202F}\u{205F}", " \u{200B} "] {
+            #expect(throws: VaultError.self) { try Validation.body(blank) }
+            #expect(blank.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty)
+        }
+        for text in ["x", "\u{3000}가", "\u{200B}\u{200C}"] {
+            #expect(throws: Never.self) { try Validation.body(text) }
+            #expect(!text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty)
+        }
+    }
+}
