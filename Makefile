@@ -2,6 +2,8 @@
 # missing (libsodium-dev, libsqlite3-dev, sqlite3, strace, python3-nacl) with apt-get.
 SWIFT ?= swift
 BIN := .build/debug/sourcevault
+# The Swift toolchain's clang (it builds the C targets too); any C compiler will do.
+TEST_CC := $(shell command -v clang || command -v cc)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: all deps build test demo bench fuzz clean
@@ -28,6 +30,11 @@ build: deps
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+	@mkdir -p .build/ctextscan
+	$(TEST_CC) -O2 -c Sources/CTextScan/textscan.c -I Sources/CTextScan/include -o .build/ctextscan/sse2.o
+	$(TEST_CC) -O2 -c Sources/CTextScan/textscan.c -I Sources/CTextScan/include -U__SSE2__ -Dsourcevault_fold_blocks=portable_fold_blocks -o .build/ctextscan/portable.o
+	$(TEST_CC) -O2 Tests/CTextScan/compare.c .build/ctextscan/sse2.o .build/ctextscan/portable.o -o .build/ctextscan/compare
+	.build/ctextscan/compare
 	/usr/bin/python3 Tests/independent/check_independent.py $(BIN)
 
 demo: build

@@ -237,14 +237,16 @@ enum Output {
     /// when `multiline` is true.
     static func terminalSafe(_ s: String, multiline: Bool = false) -> String {
         // Most text has none of these: a byte scan (C0 controls and DEL are bytes below 0x20 and
-        // 0x7F; C1 controls start with C2; the bidi controls with E2) leaves it as it is.
-        if !s.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F || $0 == 0xC2 || $0 == 0xE2 }) { return s }
+        // 0x7F; C1 controls start with C2; U+061C with D8; the other bidi controls with E2)
+        // leaves it as it is.
+        if !s.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F || $0 == 0xC2 || $0 == 0xD8 || $0 == 0xE2 }) { return s }
         var out = String.UnicodeScalarView()
         for u in s.unicodeScalars {
             let v = u.value
             let keep = multiline && (v == 0x0A || v == 0x09)
             let dangerous = v < 0x20 || v == 0x7F || (0x80...0x9F).contains(v)
                 || (0x202A...0x202E).contains(v) || (0x2066...0x2069).contains(v)
+                || v == 0x200E || v == 0x200F || v == 0x061C  // bidi marks (they reorder what is shown)
             if dangerous && !keep {
                 out.append(contentsOf: String(format: "\\u{%X}", v).unicodeScalars)
             } else {

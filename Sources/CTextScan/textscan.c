@@ -88,6 +88,12 @@ static size_t block(const uint8_t *p, uint8_t *q, int *stop) {
 size_t sourcevault_fold_blocks(const uint8_t *src, size_t n, uint8_t *dst, size_t cap) {
     size_t i = 0;
     int stop = 0;
-    while (!stop && n - i >= 18 && cap - i >= 16) i += block(src + i, dst + i, &stop);
+    while (!stop && n - i >= 18 && cap - i >= 16) {
+        size_t step = block(src + i, dst + i, &stop);
+        /* A block is stored whole; what it did not consume is zeroed, so no copy of text is left
+         * beyond what the caller counts as written (the caller wipes exactly that). */
+        if (step < 16) memset(dst + i + step, 0, 16 - step);
+        i += step;
+    }
     return i;
 }

@@ -138,8 +138,9 @@ enum TextFolding {
                                                    dst.assumingMemoryBound(to: UInt8.self) + o, capacity - o)
                 if step > 0 {
                     i &+= step; o &+= step
-                    // The block step ends after an ASCII byte or a three-byte scalar.
-                    lastFast = src.load(fromByteOffset: i &- 3, as: UInt8.self) & 0xF0 == 0xE0 ? 3 : 1
+                    // The block step ends after an ASCII byte or a three-byte scalar, so the byte
+                    // before `i` (inside what it consumed) says which.
+                    lastFast = src.load(fromByteOffset: i &- 1, as: UInt8.self) < 0x80 ? 1 : 3
                 }
                 stoppedAt = i
             }
@@ -176,6 +177,8 @@ enum TextFolding {
             }
             var start = i
             if lastFast > 0 && (cache?.attaches(s) ?? attaches(s)) {
+                // Never before the buffers: `lastFast` is the length of a scalar just copied.
+                precondition(lastFast <= i && lastFast <= o)
                 start = i - lastFast
                 o -= lastFast
             }

@@ -303,7 +303,9 @@ extension Vault {
                             integrity: VaultError) throws -> Bool {
         var capacity = bytes.count + 64
         var used = 0
-        defer { foldScratch.wipe(count: used) }
+        // The folded length, and a margin: the block scan zeroes what it touched beyond that, but
+        // a scalar taken back to be folded with a mark may leave up to 3 bytes past the end.
+        defer { foldScratch.wipe(count: used + 16) }
         while true {
             let found: Bool? = try foldScratch.withMutableBytes(minimumCapacity: capacity) { (out) throws -> Bool? in
                 switch TextFolding.fold(utf8: bytes, into: out, cache: cache) {

@@ -33,7 +33,8 @@ public struct SealedRecordRow: Sendable, Equatable {
     public var versions: [SealedVersionRow]
 }
 
-/// The latest version of one record, borrowed from the store for the duration of a callback.
+/// The latest version of one record, borrowed from the store for the duration of a callback: its
+/// buffers point into SQLite's row and are invalid afterwards, so never store one or its buffers.
 public struct LatestRowView {
     public var recordID: String
     public var wrappedKey: UnsafeRawBufferPointer

@@ -117,10 +117,10 @@ import Testing
         let obj = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as! [String: Any]
         #expect(obj["body"] as? String == "Body \u{1B}[2J cleared?\nnext\u{202E}line")
         // Bidi overrides and C1 controls pass the single-line check; listings escape them.
-        _ = try c.add(source: "Magpie", title: "Evil\u{202E}txt.exe \u{2066}x", body: "y", extra: ["--tag", "t\u{202D}ag"])
+        _ = try c.add(source: "Magpie", title: "Evil\u{202E}txt.exe \u{2066}x\u{200F}\u{061C}", body: "y", extra: ["--tag", "t\u{202D}ag"])
         let list = c.run(["list"] + pw)
         #expect(list.status == 0 && list.stdout.contains("Evil\\u{202E}txt.exe"))
-        for bad in ["\u{202E}", "\u{2066}", "\u{202D}"] { #expect(!list.stdout.unicodeScalars.contains(bad.unicodeScalars.first!)) }
+        for bad in ["\u{202E}", "\u{2066}", "\u{202D}", "\u{200F}", "\u{061C}"] { #expect(!list.stdout.unicodeScalars.contains(bad.unicodeScalars.first!)) }
     }
 }
 

@@ -109,6 +109,24 @@ import SodiumKit
         #expect(try v.search("dawn-raid").records.map(\.id) == [c])
     }
 
+    /// After a search, the locked buffers that held each record's testimony and its folded form
+    /// are all zero (including what the 16-byte block scan touched past the folded text).
+    @Test func searchLeavesItsBuffersWiped() throws {
+        let t = TempVault()
+        defer { withExtendedLifetime(t) {} }
+        let (v, _) = try t.create()
+        _ = try v.addSource(alias: "Magpie")
+        // The last record walked folds shorter than the block the scan stored: "x" then six "e"
+        // with a combining acute (19 bytes) fold to 7, and the scan had stored 16.
+        for body in ["E\u{301}mile at the river 图们江 Hoeryŏng " + String(repeating: "ab", count: 40), "x" + String(repeating: "e\u{301}", count: 6)] {
+            _ = try v.addRecord(NewRecord(sourceAlias: "Magpie", title: "T", body: body))
+        }
+        #expect(try v.search("hoeryong").records.count == 1)
+        for scratch in [v.foldScratch, v.dataScratch, v.keyScratch] {
+            #expect(scratch.withBytes(count: scratch.capacity) { $0.allSatisfy { $0 == 0 } })
+        }
+    }
+
     @Test func paddingHidesExactLengths() throws {
         #expect(VaultFormat.paddedLength(forPlaintextCount: 0) == 256)
         #expect(VaultFormat.paddedLength(forPlaintextCount: 255) == 256)
@@ -195,6 +213,26 @@ import SodiumKit
             let needle = (0..<(1 + next(5))).map { _ in alphabet[next(alphabet.count)] }
             let naive = hay.count >= needle.count && (0...(hay.count - needle.count)).contains { Array(hay[$0..<($0 + needle.count)]) == needle }
             #expect(TextFolding.contains(hay, needle) == naive, "\(hay) \(needle)")
+        }
+    }
+
+    /// Text that starts with a letter and a combining mark (decomposed, as macOS writes it) has the
+    /// block scan stop after one or two bytes: folding must not look or write before either buffer
+    /// (0xE5 there once made it take back three bytes that were never copied).
+    @Test func staysInsideItsBuffers() {
+        for text in ["E\u{301}mile walked to the river at dawn", "Le\u{301}on crossed at night, alone.", "가\u{11A8} 국경을 넘었다 at night"] {
+            let input = [UInt8](repeating: 0xE5, count: 8) + Array(text.utf8)
+            var output = [UInt8](repeating: 0xE5, count: 8 + input.count + 64)
+            let outcome = input.withUnsafeBytes { b in
+                output.withUnsafeMutableBytes { o in
+                    TextFolding.fold(utf8: UnsafeRawBufferPointer(rebasing: b[8...]), into: UnsafeMutableRawBufferPointer(rebasing: o[8...]),
+                                     cache: TextFolding.Cache())
+                }
+            }
+            let expected = TextFolding.general(text)
+            #expect(outcome == .folded(expected.count), "\(text)")
+            #expect(Array(output[8..<(8 + expected.count)]) == expected, "\(text)")
+            #expect(output[0..<8].allSatisfy { $0 == 0xE5 }, "wrote before the output: \(text)")
         }
     }
 

@@ -11,8 +11,9 @@
  * holds only ASCII and valid three-byte UTF-8 scalars of the "fast set" (Hangul syllables
  * U+AC00-U+D7A3, CJK ideographs U+3400-U+4DBF and U+4E00-U+9FFF), which are their own folded form.
  * Stops before the first scalar that is anything else, or when fewer than 18 bytes of input or 16
- * of output remain. Returns the number of bytes consumed (equal to the number written), which
- * always ends on a scalar boundary: a three-byte scalar starting in the last two bytes of a block
+ * of output remain. Returns the number of bytes consumed (equal to the number written: the
+ * up to 16 bytes after them that a last block touched are zeroed), which always ends on a scalar
+ * boundary: a three-byte scalar starting in the last two bytes of a block
  * is left for the next. `src` must be at a scalar boundary. Reads nothing outside src[0..n), writes
  * nothing outside dst[0..cap).
  */
