@@ -29,7 +29,8 @@ let package = Package(
         .target(name: "CTextScan"),
         .target(
             name: "VaultCore",
-            dependencies: ["SodiumKit", "CTextScan", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: ["SodiumKit", "CTextScan", .product(name: "GRDB", package: "GRDB.swift"),
+                           .product(name: "GRDBSQLite", package: "GRDB.swift")]
         ),
         // The tamper-evident audit log; implements VaultCore's AuditSink.
         .target(name: "Audit", dependencies: ["VaultCore", "SodiumKit"]),

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 
 /// The single-file SQLite store (SECURITY.md §3). Owns its `DatabaseQueue`; the schema is created
 /// by frozen migrations that never use application types.
@@ -320,23 +321,40 @@ public final class SQLiteVaultStore: VaultStore {
         try dbQueue.read { db in
             // LEFT JOIN: a record whose versions were all deleted still shows up (with no
             // versions) so the caller can report it instead of silently skipping it.
-            let rows = try Row.fetchCursor(db, sql: """
+            let statement = try db.makeStatement(sql: """
                 SELECT r.record_id, r.wrapped_key, v.version, v.meta, \(bodyColumn) AS body
                 FROM record r LEFT JOIN record_version v ON v.record_id = r.record_id
                     AND v.version = (SELECT MAX(version) FROM record_version WHERE record_id = r.record_id)
                 ORDER BY r.rowid
                 """)
-            // Columns by position; blobs as views into SQLite's row buffer (no copies).
-            while let r = try rows.next() {
-                let id = Column.text(r[0] as DatabaseValue).flatMap { ObjectID.isValid($0) ? $0 : nil } ?? ObjectID.malformed
-                let version: Int? = r.hasNull(atIndex: 2) ? nil : Self.checkedVersion(Column.int(r[2] as DatabaseValue))
-                try Self.withBlob(r, 1) { key in
-                    try Self.withBlob(r, 3) { meta in
-                        try Self.withBlob(r, 4) { sealedBody in
-                            try body(LatestRowView(recordID: id, wrappedKey: key, version: version, meta: meta, body: sealedBody))
-                        }
-                    }
+            // Stepped with the C API: the blobs are handed out as views into SQLite's row buffer,
+            // valid until the next step (GRDB's Row and Data wrappers cost 10 ms of a 10,000-record
+            // search).
+            let s = statement.sqliteStatement
+            defer { sqlite3_reset(s) }
+            func blob(_ i: Int32) -> UnsafeRawBufferPointer {
+                let p = sqlite3_column_blob(s, i)  // before sqlite3_column_bytes, as SQLite requires
+                let n = Int(sqlite3_column_bytes(s, i))
+                return UnsafeRawBufferPointer(start: n > 0 ? p : nil, count: p == nil ? 0 : n)
+            }
+            while true {
+                let rc = sqlite3_step(s)
+                if rc == SQLITE_DONE { break }
+                guard rc == SQLITE_ROW else {
+                    throw DatabaseError(resultCode: ResultCode(rawValue: rc), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
                 }
+                var id = ObjectID.malformed
+                if sqlite3_column_type(s, 0) == SQLITE_TEXT, let t = sqlite3_column_text(s, 0) {
+                    let text = String(decoding: UnsafeBufferPointer(start: t, count: Int(sqlite3_column_bytes(s, 0))), as: UTF8.self)
+                    if ObjectID.isValid(text) { id = text }
+                }
+                let version: Int?
+                switch sqlite3_column_type(s, 2) {
+                case SQLITE_NULL: version = nil
+                case SQLITE_INTEGER: version = Self.checkedVersion(sqlite3_column_int64(s, 2))
+                default: version = -1
+                }
+                try body(LatestRowView(recordID: id, wrappedKey: blob(1), version: version, meta: blob(3), body: blob(4)))
             }
         }
     }
@@ -344,14 +362,6 @@ public final class SQLiteVaultStore: VaultStore {
     /// A version outside 1...UInt32.max cannot have been written by us; -1 makes it fail later.
     static func checkedVersion(_ v: Int64?) -> Int {
         v.flatMap { (1...Int64(UInt32.max)).contains($0) ? Int($0) : nil } ?? -1
-    }
-
-    /// The bytes of column `index` of the current row, without copying (empty for NULL).
-    static func withBlob<T>(_ row: Row, _ index: Int, _ body: (UnsafeRawBufferPointer) throws -> T) throws -> T {
-        try row.withUnsafeData(atIndex: index) { data in
-            guard let data else { return try body(UnsafeRawBufferPointer(start: nil, count: 0)) }
-            return try data.withUnsafeBytes { try body($0) }
-        }
     }
 
     public func deleteRecord(_ recordID: String) throws(VaultError) {

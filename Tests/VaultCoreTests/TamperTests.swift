@@ -41,6 +41,29 @@ import SodiumKit
         #expect(try v.record(victim).body == "testimony 1 canary")
     }
 
+    /// The walk behind list and search reads columns with SQLite's C API: a value of the wrong
+    /// type (a hostile or damaged file; SQLite does not enforce column types) makes exactly that
+    /// record fail, never crashes, and leaves the others listed.
+    @Test(arguments: [
+        "UPDATE record_version SET version = 'one' WHERE record_id = ?",
+        "UPDATE record SET wrapped_key = CAST(wrapped_key AS TEXT) || 'x' WHERE record_id = ?",
+        "UPDATE record_version SET meta = 42 WHERE record_id = ?",
+        "UPDATE record_version SET body = x'' WHERE record_id = ?",
+        "UPDATE record_version SET meta = x'' WHERE record_id = ?",
+        "DELETE FROM record_version WHERE record_id = ?",
+    ])
+    func wrongColumnTypesBreakOnlyThatRecord(sql: String) throws {
+        let (t, v, ids) = try setUp()
+        defer { withExtendedLifetime(t) {} }
+        try t.sql { try $0.execute(sql: "PRAGMA foreign_keys = OFF; PRAGMA ignore_check_constraints = ON") }
+        try t.sql { try $0.execute(sql: sql, arguments: [ids[1]]) }
+        // list does not read bodies; search does.
+        for listed in sql.contains("body") ? [try v.search("T")] : [try v.list(), try v.search("T")] {
+            #expect(listed.records.map(\.id).sorted() == [ids[0], ids[2]].sorted())
+            #expect(listed.problems == [VaultError.recordIntegrity(recordID: ids[1])])
+        }
+    }
+
     @Test func ciphertextsCannotBeSwappedBetweenRecordsFieldsOrVersions() throws {
         let (t, v, ids) = try setUp()
         defer { withExtendedLifetime(t) {} }
