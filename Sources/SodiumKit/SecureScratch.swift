@@ -82,7 +82,43 @@ extension Padding {
     }
 }
 
+extension Padding {
+    /// Pads `bytes` (ISO/IEC 7816-4, block size `blockSize`) into `scratch`, grown as needed, and
+    /// returns the padded length: the bulk-import path, with no secure allocation per field.
+    public static func pad(_ bytes: UnsafeRawBufferPointer, blockSize: Int, into scratch: SecureScratch) throws(SodiumError) -> Int {
+        try Sodium.ensureInitialized()
+        guard blockSize > 0 else { throw .invalidArgument("block size must be positive") }
+        let (q, overflow) = (bytes.count / blockSize + 1).multipliedReportingOverflow(by: blockSize)
+        guard !overflow else { throw .invalidArgument("padded length overflows") }
+        try scratch.reserve(q)
+        var paddedLen = 0
+        let rc: Int32 = scratch.storage.withUnsafeMutableBytes { o in
+            if let src = bytes.baseAddress, bytes.count > 0 { o.baseAddress!.copyMemory(from: src, byteCount: bytes.count) }
+            return sodium_pad(&paddedLen, o.baseAddress!.assumingMemoryBound(to: UInt8.self), bytes.count, blockSize, q)
+        }
+        guard rc == 0, paddedLen == q else { scratch.wipe(count: q); throw .invalidArgument("padding failed") }
+        return q
+    }
+}
+
+extension XChaCha20Poly1305 {
+    /// Seals the first `count` bytes of `scratch`.
+    public static func seal(_ scratch: SecureScratch, count: Int, key: borrowing SecureBytes,
+                            associatedData: [UInt8]) throws(SodiumError) -> [UInt8] {
+        guard count <= scratch.capacity else { throw .invalidArgument("more bytes than the buffer holds") }
+        return try scratch.withBytes(count: count) { (p) throws(SodiumError) -> [UInt8] in
+            try seal(p, key: key, associatedData: associatedData)
+        }
+    }
+}
+
 extension SecureScratch {
+    /// Fills the buffer with random bytes (a new key, generated in place).
+    public func fillRandom() throws(SodiumError) {
+        try Sodium.ensureInitialized()
+        storage.withUnsafeMutableBytes { b in if let p = b.baseAddress { randombytes_buf(p, b.count) } }
+    }
+
     /// The whole buffer as a borrowed secret (for a key opened into a scratch of exactly its size).
     public func withSecureBytes<R>(_ body: (borrowing SecureBytes) throws -> R) rethrows -> R {
         try body(storage)

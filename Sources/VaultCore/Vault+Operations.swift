@@ -132,14 +132,16 @@ extension Vault {
         let meta = RecordMetadata(source: source.id, title: title, tags: tags, date: date, created: now, versionCreated: now,
                                   retainUntil: retain)
         let id = try Self.newObjectID()
-        let key = try Self.sodium { try SecureBytes.random(count: XChaCha20Poly1305.keyBytes) }
-        let row = SealedRecordRow(
-            recordID: id,
-            wrappedKey: try wrapRecordKey(key, recordID: id),
-            versions: [SealedVersionRow(
-                version: 1,
-                meta: try sealField(try Self.encodeJSON(meta), key: key, recordID: id, version: 1, field: .meta),
-                body: try sealField(Array(new.body.utf8), key: key, recordID: id, version: 1, field: .body))])
+        let metaJSON = try Self.encodeJSON(meta)
+        let row = try withNewRecordKey { (key) throws(VaultError) -> SealedRecordRow in
+            SealedRecordRow(
+                recordID: id,
+                wrappedKey: try wrapRecordKey(key, recordID: id),
+                versions: [SealedVersionRow(
+                    version: 1,
+                    meta: try sealField(metaJSON, key: key, recordID: id, version: 1, field: .meta),
+                    body: try sealField(Array(new.body.utf8), key: key, recordID: id, version: 1, field: .body))])
+        }
         return (row, retain)
     }
 

@@ -95,9 +95,30 @@ extension Vault {
         return try Self.sodium { try XChaCha20Poly1305.seal(key, key: recordKEK, associatedData: ad) }
     }
 
+    /// Pads (SECURITY.md §7) and seals a record field through the reused seal buffer.
     func sealField(_ plaintext: [UInt8], key: borrowing SecureBytes, recordID: String, version: Int, field: RecordField) throws(VaultError) -> [UInt8] {
-        try Self.sealPadded(plaintext, key: key,
-                            ad: VaultFormat.fieldAD(vaultID: vaultID, recordID: recordID, version: version, field: field))
+        let ad = VaultFormat.fieldAD(vaultID: vaultID, recordID: recordID, version: version, field: field)
+        let block = VaultFormat.paddedLength(forPlaintextCount: plaintext.count)
+        var padded = 0
+        defer { sealScratch.wipe(count: padded) }
+        return try Self.sodium {
+            var result: Result<Int, SodiumError> = .failure(.invalidArgument("padding failed"))
+            plaintext.withUnsafeBytes { p in
+                result = Result { () throws(SodiumError) -> Int in try Padding.pad(p, blockSize: block, into: sealScratch) }
+            }
+            padded = try result.get()
+            return try XChaCha20Poly1305.seal(sealScratch, count: padded, key: key, associatedData: ad)
+        }
+    }
+
+    /// Generates a new record key in the reused key buffer and runs `body` with it; the buffer is
+    /// wiped afterwards.
+    func withNewRecordKey<T>(_ body: (borrowing SecureBytes) throws(VaultError) -> T) throws(VaultError) -> T {
+        try Self.sodium { try newKeyScratch.fillRandom() }
+        defer { newKeyScratch.wipe() }
+        var result: Result<T, VaultError> = .failure(.storage("no key"))
+        newKeyScratch.withSecureBytes { key in result = Result { () throws(VaultError) -> T in try body(key) } }
+        return try result.get()
     }
 
     func openField(_ sealed: [UInt8], key: borrowing SecureBytes, recordID: String, version: Int, field: RecordField) throws(VaultError) -> SecureBytes {

@@ -109,8 +109,8 @@ import SodiumKit
         #expect(try v.search("dawn-raid").records.map(\.id) == [c])
     }
 
-    /// After a search, the locked buffers that held each record's testimony and its folded form
-    /// are all zero (including what the 16-byte block scan touched past the folded text).
+    /// After adding and searching, the locked buffers that held each record's testimony, its
+    /// padded and folded forms and its key are all zero (including what the 16-byte block scan touched past the folded text).
     @Test func searchLeavesItsBuffersWiped() throws {
         let t = TempVault()
         defer { withExtendedLifetime(t) {} }
@@ -122,7 +122,8 @@ import SodiumKit
             _ = try v.addRecord(NewRecord(sourceAlias: "Magpie", title: "T", body: body))
         }
         #expect(try v.search("hoeryong").records.count == 1)
-        for scratch in [v.foldScratch, v.dataScratch, v.keyScratch] {
+        // And the buffers adding them went through (padding, the new record keys).
+        for scratch in [v.foldScratch, v.dataScratch, v.keyScratch, v.sealScratch, v.newKeyScratch] {
             #expect(scratch.withBytes(count: scratch.capacity) { $0.allSatisfy { $0 == 0 } })
         }
     }
