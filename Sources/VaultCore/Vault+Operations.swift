@@ -275,34 +275,61 @@ extension Vault {
     }
 
     private func searchRecords(_ query: String) throws(VaultError) -> (records: [RecordSummary], problems: [VaultError]) {
-        let foldCache = TextFolding.Cache()
+        let threads = min(Self.searchThreads, ProcessInfo.processInfo.activeProcessorCount)
+        guard threads > 1, try store.recordCount() >= Self.parallelSearchThreshold else { return try searchRecords(query, threads: 1) }
+        return try searchRecords(query, threads: threads)
+    }
+
+    /// `threads` 1: on this thread with the vault's own buffers; more: `parallelSearch`. Both give
+    /// the same result (tested).
+    func searchRecords(_ query: String, threads: Int) throws(VaultError) -> (records: [RecordSummary], problems: [VaultError]) {
         let needle = TextFolding.fold(query.trimmingCharacters(in: .whitespacesAndNewlines))
         guard !needle.isEmpty else { throw .invalidInput("the search query is empty") }
         let (aliases, sourceProblems) = aliasMap()
-        var out: [RecordSummary] = []
-        var problems: [VaultError] = []
-        var metaMatcher = TextFolding.Matcher(needle: needle, cache: foldCache)
-        try iterate(includeBody: true) { row, version, key in
-            let integrity = VaultError.recordIntegrity(recordID: row.recordID)
-            let meta = try self.metadata(row.meta, version: version, key: key, recordID: row.recordID)
-            let summary = RecordSummary(id: row.recordID, version: version, metadata: meta, sourceAlias: aliases[meta.source])
+        let found: (records: [RecordSummary], problems: [VaultError])
+        if threads > 1 {
+            found = try parallelSearch(needle: needle, aliases: aliases, threads: threads)
+        } else {
+            let reader = SearchReader(key: keyScratch, data: dataScratch, fold: foldScratch, needle: needle, aliases: aliases)
+            var out: [RecordSummary] = []
+            var problems: [VaultError] = []
+            try walk(includeBody: true) { row in
+                if let summary = try self.searchOne(recordID: row.recordID, wrappedKey: row.wrappedKey, version: row.version,
+                                                    meta: row.meta, body: row.body, reader: reader) {
+                    out.append(summary)
+                }
+            } problem: { problems.append($0) }
+            found = (out, problems)
+        }
+        return (Self.sorted(found.records), sourceProblems + found.problems)
+    }
+
+    /// One record of a search: its summary if its title, tags, source alias or testimony contain
+    /// the needle, nil if not. Throws `recordIntegrity` if it fails authentication.
+    func searchOne(recordID: String, wrappedKey: UnsafeRawBufferPointer, version: Int?, meta sealedMeta: UnsafeRawBufferPointer,
+                   body sealedBody: UnsafeRawBufferPointer, reader: SearchReader) throws -> RecordSummary? {
+        let integrity = VaultError.recordIntegrity(recordID: recordID)
+        guard let version else { throw integrity }
+        return try withRecordKey(recordID: recordID, wrappedKey: wrappedKey, using: reader.key) { key in
+            let meta = try self.metadata(sealedMeta, version: version, key: key, recordID: recordID, using: reader.data)
             // The body is always opened (and checked to be UTF-8), so a damaged body is reported
             // even when the title matches. It is folded from one locked buffer into another.
-            let bodyMatches = try self.withOpenedField(row.body, key: key, recordID: row.recordID, version: version, field: .body) { bytes in
-                try self.foldedText(bytes, contains: needle, cache: foldCache, integrity: integrity)
+            let bodyMatches = try self.withOpenedField(sealedBody, key: key, recordID: recordID, version: version, field: .body,
+                                                       using: reader.data) { bytes in
+                try self.foldedText(bytes, contains: reader.needle, cache: reader.cache, integrity: integrity, using: reader.fold)
             }
-            if bodyMatches || metaMatcher.matches(meta.title) || meta.tags.contains(where: { metaMatcher.matches($0) })
-                || metaMatcher.matches(aliases[meta.source] ?? "") {
-                out.append(summary)
-            }
-        } problem: { problems.append($0) }
-        return (Self.sorted(out), sourceProblems + problems)
+            let alias = reader.aliases[meta.source]
+            guard bodyMatches || reader.matcher.matches(meta.title) || meta.tags.contains(where: { reader.matcher.matches($0) })
+                    || reader.matcher.matches(alias ?? "") else { return nil }
+            return RecordSummary(id: recordID, version: version, metadata: meta, sourceAlias: alias)
+        }
     }
 
     /// Folds `bytes` into the locked fold buffer and looks for `needle` there; the buffer is wiped
     /// before returning. Throws `integrity` if the bytes are not UTF-8.
     private func foldedText(_ bytes: UnsafeRawBufferPointer, contains needle: [UInt8], cache: TextFolding.Cache,
-                            integrity: VaultError) throws -> Bool {
+                            integrity: VaultError, using buffer: SecureScratch) throws -> Bool {
+        let foldScratch = buffer
         var capacity = bytes.count + 64
         var used = 0
         // The folded length, and a margin: the block scan zeroes what it touched beyond that, but
@@ -379,10 +406,11 @@ extension Vault {
         return try result.get()
     }
 
-    func metadata(_ sealed: UnsafeRawBufferPointer, version: Int, key: borrowing SecureBytes, recordID: String) throws(VaultError) -> RecordMetadata {
+    func metadata(_ sealed: UnsafeRawBufferPointer, version: Int, key: borrowing SecureBytes, recordID: String,
+                  using buffer: SecureScratch? = nil) throws(VaultError) -> RecordMetadata {
         let integrity = VaultError.recordIntegrity(recordID: recordID)
         do {
-            return try withOpenedField(sealed, key: key, recordID: recordID, version: version, field: .meta) { bytes in
+            return try withOpenedField(sealed, key: key, recordID: recordID, version: version, field: .meta, using: buffer) { bytes in
                 // A strict decoder of this one shape (MetadataJSON.swift): 0.3 µs a record against
                 // 2.9 µs for JSONSerialization, which was half of `list`. It reads the locked buffer
                 // directly; only the resulting strings are copied out.
@@ -412,21 +440,16 @@ extension Vault {
         return (Dictionary(r.sources.map { ($0.id, $0.alias) }, uniquingKeysWith: { a, _ in a }), r.problems)
     }
 
-    /// Walks the latest version of every record with its unwrapped key. A record that fails
-    /// authentication goes to `problem` and the walk continues.
-    private func iterate(includeBody: Bool,
-                         _ body: (LatestRowView, Int, borrowing SecureBytes) throws -> Void,
-                         problem: (VaultError) -> Void) throws(VaultError) {
+    /// Walks the latest version of every record, unopened. A `recordIntegrity` error thrown for a
+    /// record goes to `problem` and the walk continues; any other error ends it.
+    func walk(includeBody: Bool, _ body: (LatestRowView) throws -> Void, problem: (VaultError) -> Void) throws(VaultError) {
         do {
             try store.forEachLatest(includeBody: includeBody) { row in
                 do {
-                    guard let version = row.version else { throw VaultError.recordIntegrity(recordID: row.recordID) }
-                    try withRecordKey(recordID: row.recordID, wrappedKey: row.wrappedKey) { key in try body(row, version, key) }
+                    try body(row)
                 } catch let e as VaultError {
-                    switch e {
-                    case .recordIntegrity: problem(e)
-                    default: throw e
-                    }
+                    guard case .recordIntegrity = e else { throw e }
+                    problem(e)
                 }
             }
         } catch let e as VaultError {
@@ -434,6 +457,17 @@ extension Vault {
         } catch {
             throw .storage(SQLiteVaultStore.describe(error))
         }
+    }
+
+    /// Walks the latest version of every record with its unwrapped key. A record that fails
+    /// authentication goes to `problem` and the walk continues.
+    private func iterate(includeBody: Bool,
+                         _ body: (LatestRowView, Int, borrowing SecureBytes) throws -> Void,
+                         problem: (VaultError) -> Void) throws(VaultError) {
+        try walk(includeBody: includeBody, { row in
+            guard let version = row.version else { throw VaultError.recordIntegrity(recordID: row.recordID) }
+            try self.withRecordKey(recordID: row.recordID, wrappedKey: row.wrappedKey) { key in try body(row, version, key) }
+        }, problem: problem)
     }
 
     /// By creation time, then id. The keys are compared as bytes (String comparison is Unicode-

@@ -50,7 +50,9 @@ extension Vault {
     }
 
     /// Opens the record's key into the reused key buffer and runs `body` with it.
-    func withRecordKey<T>(recordID: String, wrappedKey: UnsafeRawBufferPointer, _ body: (borrowing SecureBytes) throws -> T) throws -> T {
+    func withRecordKey<T>(recordID: String, wrappedKey: UnsafeRawBufferPointer, using buffer: SecureScratch? = nil,
+                          _ body: (borrowing SecureBytes) throws -> T) throws -> T {
+        let keyScratch = buffer ?? self.keyScratch
         let integrity = VaultError.recordIntegrity(recordID: recordID)
         guard wrappedKey.count == XChaCha20Poly1305.keyBytes + XChaCha20Poly1305.overhead else { throw integrity }
         let ad = VaultFormat.recordKeyAD(vaultID: vaultID, recordID: recordID)
@@ -73,7 +75,8 @@ extension Vault {
     }
 
     func withOpenedField<T>(_ sealed: UnsafeRawBufferPointer, key: borrowing SecureBytes, recordID: String, version: Int, field: RecordField,
-                            _ body: (UnsafeRawBufferPointer) throws -> T) throws -> T {
+                            using buffer: SecureScratch? = nil, _ body: (UnsafeRawBufferPointer) throws -> T) throws -> T {
+        let dataScratch = buffer ?? self.dataScratch
         let integrity = VaultError.recordIntegrity(recordID: recordID)
         guard (1...Int(UInt32.max)).contains(version) else { throw integrity }
         let ad = VaultFormat.fieldAD(vaultID: vaultID, recordID: recordID, version: version, field: field)

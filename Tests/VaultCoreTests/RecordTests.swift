@@ -307,3 +307,41 @@ import SodiumKit
         }
     }
 }
+
+@Suite struct ParallelSearchTests {
+    /// Two workers find exactly what one thread finds, in the same order, with the same damaged
+    /// records reported, across many batches (damage placed in different batches).
+    @Test func workersAgreeWithOneThread() throws {
+        let t = TempVault()
+        defer { withExtendedLifetime(t) {} }
+        let (v, _) = try t.create()
+        _ = try v.addSource(alias: "Magpie")
+        _ = try v.addSource(alias: "Hoeryong Crane")
+        var i = 0
+        let ids = try v.importRecords {
+            guard i < 700 else { return nil }
+            i += 1
+            let body = i % 7 == 0 ? "We crossed near Hoeryŏng at dawn (\(i))." : "강을 건넜다 \(i) 图们江 the river was cold"
+            return NewRecord(sourceAlias: i % 50 == 0 ? "Hoeryong Crane" : "Magpie", title: i % 11 == 0 ? "HOERYONG notes \(i)" : "Record \(i)",
+                             tags: i % 13 == 0 ? ["ｈｏｅｒｙｏｎｇ"] : [], body: body)
+        }
+        try t.sql { db in
+            try db.execute(sql: "UPDATE record_version SET body = substr(body, 1, 60) || x'00' || substr(body, 62) WHERE record_id = ?", arguments: [ids[3]])
+            try db.execute(sql: "UPDATE record_version SET meta = x'00' || substr(meta, 2) WHERE record_id = ?", arguments: [ids[200]])
+            try db.execute(sql: "DELETE FROM record_version WHERE record_id = ?", arguments: [ids[650]])
+        }
+        for query in ["hoeryong", "the river", "nowhere at all"] {
+            let one = try v.searchRecords(query, threads: 1)
+            let two = try v.searchRecords(query, threads: 2)
+            let three = try v.searchRecords(query, threads: 3)
+            #expect(one.records.map(\.id) == two.records.map(\.id) && one.records.map(\.id) == three.records.map(\.id), "\(query)")
+            #expect(one.records == two.records, "\(query)")
+            #expect(one.problems == two.problems && one.problems == three.problems, "\(query)")
+            #expect(one.problems == [ids[3], ids[200], ids[650]].map { VaultError.recordIntegrity(recordID: $0) }, "\(query)")
+        }
+        // And it is the right answer: every record whose body, title, tag or alias says it.
+        let damaged: Set<Int> = [4, 201, 651]
+        let expected = (1...700).filter { !damaged.contains($0) && ($0 % 7 == 0 || $0 % 11 == 0 || $0 % 13 == 0 || $0 % 50 == 0) }
+        #expect(Set(try v.searchRecords("hoeryong", threads: 2).records.map(\.id)) == Set(expected.map { ids[$0 - 1] }))
+    }
+}

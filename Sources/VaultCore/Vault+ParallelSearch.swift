@@ -1,0 +1,220 @@
+import Foundation
+import SodiumKit
+
+/// What one search reader needs: its own locked buffers (record key, opened field, folded field),
+/// fold cache and matcher. The vault's single-threaded path uses the vault's own buffers; each
+/// worker of a parallel search makes its own, so no plaintext buffer is ever shared by two threads.
+final class SearchReader {
+    let key: SecureScratch
+    let data: SecureScratch
+    let fold: SecureScratch
+    let needle: [UInt8]
+    let cache = TextFolding.Cache()
+    var matcher: TextFolding.Matcher
+    let aliases: [String: String]
+
+    init(key: SecureScratch, data: SecureScratch, fold: SecureScratch, needle: [UInt8], aliases: [String: String]) {
+        self.key = key
+        self.data = data
+        self.fold = fold
+        self.needle = needle
+        self.aliases = aliases
+        self.matcher = TextFolding.Matcher(needle: needle, cache: cache)
+    }
+
+    static func fresh(needle: [UInt8], aliases: [String: String]) throws(SodiumError) -> SearchReader {
+        SearchReader(key: try SecureScratch(capacity: XChaCha20Poly1305.keyBytes), data: try SecureScratch(capacity: 8192),
+                     fold: try SecureScratch(capacity: 8192), needle: needle, aliases: aliases)
+    }
+}
+
+/// A record's latest version copied out of the database row (ciphertext only), to be handed to
+/// another thread.
+struct SealedLatest {
+    var recordID: String
+    var wrappedKey: [UInt8]
+    var version: Int?
+    var meta: [UInt8]
+    var body: [UInt8]
+
+    init(_ row: LatestRowView) {
+        recordID = row.recordID
+        wrappedKey = Array(row.wrappedKey)
+        version = row.version
+        meta = Array(row.meta)
+        body = Array(row.body)
+    }
+}
+
+extension Vault {
+    /// Searches of vaults with at least this many records run on up to `searchThreads` threads.
+    static let parallelSearchThreshold = 512
+    static let searchThreads = 4
+
+    /// The calling thread walks the database and copies the sealed rows, in batches, into a small
+    /// bounded queue (memory stays flat); `threads - 1` worker threads each open, fold and match
+    /// them with their own locked buffers, and when the queue is full the calling thread does a
+    /// batch itself (with the vault's buffers), so all `threads` stay busy. Results are merged in
+    /// walk order: the outcome is exactly the single-threaded one. The first error that is not a
+    /// damaged record stops everything.
+    func parallelSearch(needle: [UInt8], aliases: [String: String], threads: Int) throws(VaultError)
+        -> (records: [RecordSummary], problems: [VaultError]) {
+        let own = SearchReader(key: keyScratch, data: dataScratch, fold: foldScratch, needle: needle, aliases: aliases)
+        let job = ParallelSearchJob(vault: self, needle: needle, aliases: aliases, callerReader: own)
+        for _ in 1..<max(threads, 2) { job.startWorker() }
+        var batch: [SealedLatest] = []
+        batch.reserveCapacity(ParallelSearchJob.batchSize)
+        do {
+            try store.forEachLatest(includeBody: true) { row in
+                batch.append(SealedLatest(row))
+                if batch.count == ParallelSearchJob.batchSize {
+                    guard job.send(batch) else { throw ParallelSearchJob.Stopped() }
+                    batch.removeAll(keepingCapacity: true)
+                }
+            }
+            if !batch.isEmpty { _ = job.send(batch) }
+        } catch is ParallelSearchJob.Stopped {
+            // A worker failed: `finish` reports why.
+        } catch {
+            _ = job.finish()
+            throw error as? VaultError ?? .storage(SQLiteVaultStore.describe(error))
+        }
+        return try job.finish().get()
+    }
+}
+
+/// The queue between the walking thread and the workers, and the workers' results.
+final class ParallelSearchJob: @unchecked Sendable {
+    static let batchSize = 64
+    /// Batches waiting at most: with the ones being worked on, a few hundred kilobytes of ciphertext.
+    static let queueLimit = 4
+    struct Stopped: Error {}
+
+    private let vault: Vault
+    private let needle: [UInt8]
+    private let aliases: [String: String]
+    // Everything below is guarded by `condition`.
+    private let condition = NSCondition()
+    private var queue: [(index: Int, rows: [SealedLatest])] = []
+    private var sent = 0
+    private var closed = false
+    private var running = 0
+    private var failure: VaultError?
+    private var results: [Int: (records: [RecordSummary], problems: [VaultError])] = [:]
+
+    /// The calling thread's reader, for the batches it does itself.
+    private let callerReader: SearchReader
+
+    init(vault: Vault, needle: [UInt8], aliases: [String: String], callerReader: SearchReader) {
+        self.vault = vault
+        self.needle = needle
+        self.aliases = aliases
+        self.callerReader = callerReader
+    }
+
+    func startWorker() {
+        condition.lock()
+        running += 1
+        condition.unlock()
+        let thread = Thread { [self] in work() }
+        thread.start()
+    }
+
+    /// Queues a batch, or does it on the calling thread when the queue is full. False if a
+    /// worker (or this batch) failed.
+    func send(_ rows: [SealedLatest]) -> Bool {
+        condition.lock()
+        guard failure == nil else { condition.unlock(); return false }
+        let index = sent
+        sent += 1
+        if queue.count < Self.queueLimit {
+            queue.append((index, rows))
+            condition.broadcast()
+            condition.unlock()
+            return true
+        }
+        condition.unlock()
+        return process(index: index, rows: rows, reader: callerReader)
+    }
+
+    /// No more batches: waits for the workers, then returns the merged results or the failure.
+    func finish() -> Result<(records: [RecordSummary], problems: [VaultError]), VaultError> {
+        condition.lock()
+        closed = true
+        condition.broadcast()
+        while running > 0 { condition.wait() }
+        defer { condition.unlock() }
+        if let failure { return .failure(failure) }
+        var records: [RecordSummary] = []
+        var problems: [VaultError] = []
+        for index in 0..<sent {
+            guard let r = results[index] else { return .failure(.storage("a search worker lost a batch")) }
+            records += r.records
+            problems += r.problems
+        }
+        return .success((records, problems))
+    }
+
+    private func next() -> (index: Int, rows: [SealedLatest])? {
+        condition.lock()
+        defer { condition.unlock() }
+        while queue.isEmpty && !closed && failure == nil { condition.wait() }
+        guard failure == nil, !queue.isEmpty else { return nil }
+        condition.broadcast()
+        return queue.removeFirst()
+    }
+
+    private func fail(_ error: VaultError) {
+        condition.lock()
+        if failure == nil { failure = error }
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    private func work() {
+        defer {
+            condition.lock()
+            running -= 1
+            condition.broadcast()
+            condition.unlock()
+        }
+        let reader: SearchReader
+        do { reader = try SearchReader.fresh(needle: needle, aliases: aliases) } catch {
+            fail(.storage("secure memory unavailable (mlock limit reached?)"))
+            return
+        }
+        while let (index, rows) = next() {
+            guard process(index: index, rows: rows, reader: reader) else { return }
+        }
+    }
+
+    /// Opens, folds and matches one batch; false (after recording the failure) if a record
+    /// failed for a reason other than damage.
+    private func process(index: Int, rows: [SealedLatest], reader: SearchReader) -> Bool {
+        var records: [RecordSummary] = []
+        var problems: [VaultError] = []
+        for row in rows {
+            do {
+                let found = try row.wrappedKey.withUnsafeBytes { key in
+                    try row.meta.withUnsafeBytes { meta in
+                        try row.body.withUnsafeBytes { body in
+                            try vault.searchOne(recordID: row.recordID, wrappedKey: key, version: row.version,
+                                                meta: meta, body: body, reader: reader)
+                        }
+                    }
+                }
+                if let found { records.append(found) }
+            } catch let e as VaultError {
+                guard case .recordIntegrity = e else { fail(e); return false }
+                problems.append(e)
+            } catch {
+                fail(.storage("search failed: \(error)"))
+                return false
+            }
+        }
+        condition.lock()
+        results[index] = (records, problems)
+        condition.unlock()
+        return true
+    }
+}
