@@ -45,6 +45,13 @@ func runChild(_ command: [String], secret: String) -> ChildRun {
     return ChildRun(seconds: seconds, maxRSSKiB: rss, status: status)
 }
 
+/// CPU time of this process so far, all threads (seconds).
+func cpuSeconds() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+}
+
 func testimony(_ i: Int, bytes: Int) -> String {
     let words = ["the", "river", "was", "cold", "we", "crossed", "at", "night", "broker", "paid", "guards", "waited",
                  "강을", "건넜다", "밤에", "국경", "图们江", "边境", "Hoeryŏng", "train", "market", "sister", "letter"]
@@ -100,6 +107,12 @@ func vaultBench(records: Int, cli: String, repeatSearch: Int = 0) -> [Figure] {
     let walkBody = bestOf(3) { try? v.store.forEachLatest(includeBody: true) { _ in } }
     let showTime = bestOf(3) { _ = try? v.record(ids[records / 2]) }
     let searchTime = bestOf(3) { _ = try? v.search("hoeryong") }
+    // Search runs on several threads for large vaults: its CPU time, all threads together, shows
+    // the work itself; a query that matches nothing shows the cost without results to sort.
+    let cpu0 = cpuSeconds()
+    _ = try? v.search("hoeryong")
+    let searchCPU = cpuSeconds() - cpu0
+    let searchNoMatch = bestOf(3) { _ = try? v.search("zzyzx") }
     for _ in 0..<repeatSearch { _ = try? v.search("hoeryong") }
 
     let big = ["--vault", root + "/big", "--passphrase-fd", "3"]
@@ -111,8 +124,14 @@ func vaultBench(records: Int, cli: String, repeatSearch: Int = 0) -> [Figure] {
     let mb = Double(records * 4096) / 1e6
     let n = "\(records) records of 4 KiB"
     return [
-        Figure(name: "search after unlock", detail: "\(n), in-process, decrypting every record", value: searchTime * 1000, unit: "ms",
+        Figure(name: "search after unlock", detail: "\(n), in-process, decrypting every record (all match: 10,000 results sorted)", value: searchTime * 1000, unit: "ms",
                target: "≤ 3x raw decrypt", met: searchTime <= 3 * rawDecrypt, baseline: rawDecrypt * 1000,
+               baselineName: "raw XChaCha20 decrypt of the same bytes (ms)"),
+        Figure(name: "  search CPU time", detail: "the same search, all threads together (\(ProcessInfo.processInfo.activeProcessorCount) cores)",
+               value: searchCPU * 1000, unit: "ms", target: "-", met: nil, baseline: rawDecrypt * 1000,
+               baselineName: "raw XChaCha20 decrypt of the same bytes (ms)"),
+        Figure(name: "  search, no match", detail: "a query no record contains", value: searchNoMatch * 1000, unit: "ms",
+               target: "≤ 3x raw decrypt", met: searchNoMatch <= 3 * rawDecrypt, baseline: rawDecrypt * 1000,
                baselineName: "raw XChaCha20 decrypt of the same bytes (ms)"),
         Figure(name: "list after unlock", detail: "\(n), in-process (metadata only)", value: listTime * 1000, unit: "ms",
                target: "< 100 ms", met: listTime < 0.1, baseline: rawDecrypt * 1000, baselineName: "raw decrypt of all bodies (ms)"),

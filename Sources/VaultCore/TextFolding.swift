@@ -1,5 +1,6 @@
 import CTextScan
 import Foundation
+import SodiumKit
 
 /// Case-, accent- and width-insensitive folding for search and alias matching. Query and text go
 /// through the same function, so NFC and NFD input (and precomposed or jamo Hangul) compare equal.
@@ -26,7 +27,11 @@ enum TextFolding {
             table.initialize(repeating: 0, count: 0x10000)
         }
 
-        deinit { table.deallocate() }
+        deinit {
+            // The table says which characters outside the fast set the testimony used.
+            Sodium.wipe(UnsafeMutableRawBufferPointer(start: table, count: 0x10000 * MemoryLayout<UInt64>.stride))
+            table.deallocate()
+        }
 
         /// The table entry of a BMP scalar (`s` < 0x10000, not a surrogate).
         @inline(__always)
@@ -277,6 +282,11 @@ enum TextFolding {
         init(needle: [UInt8], cache: Cache) {
             self.needle = needle
             self.cache = cache
+        }
+
+        /// Zeroes the buffer (it held folded titles, tags and aliases).
+        mutating func wipe() {
+            buffer.withUnsafeMutableBytes { Sodium.wipe($0) }
         }
 
         mutating func matches(_ text: String) -> Bool {

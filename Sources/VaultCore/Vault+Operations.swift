@@ -306,6 +306,8 @@ extension Vault {
 
     /// One record of a search: its summary if its title, tags, source alias or testimony contain
     /// the needle, nil if not. Throws `recordIntegrity` if it fails authentication.
+    /// Called from several threads at once (`parallelSearch`): it must read only the vault's
+    /// immutable state (ids, subkeys) and use only the buffers in `reader`.
     func searchOne(recordID: String, wrappedKey: UnsafeRawBufferPointer, version: Int?, meta sealedMeta: UnsafeRawBufferPointer,
                    body sealedBody: UnsafeRawBufferPointer, reader: SearchReader) throws -> RecordSummary? {
         let integrity = VaultError.recordIntegrity(recordID: recordID)

@@ -22,6 +22,8 @@ final class SearchReader {
         self.matcher = TextFolding.Matcher(needle: needle, cache: cache)
     }
 
+    deinit { matcher.wipe() }
+
     static func fresh(needle: [UInt8], aliases: [String: String]) throws(SodiumError) -> SearchReader {
         SearchReader(key: try SecureScratch(capacity: XChaCha20Poly1305.keyBytes), data: try SecureScratch(capacity: 8192),
                      fold: try SecureScratch(capacity: 8192), needle: needle, aliases: aliases)
@@ -57,40 +59,53 @@ extension Vault {
     /// batch itself (with the vault's buffers), so all `threads` stay busy. Results are merged in
     /// walk order: the outcome is exactly the single-threaded one. The first error that is not a
     /// damaged record stops everything.
-    func parallelSearch(needle: [UInt8], aliases: [String: String], threads: Int) throws(VaultError)
-        -> (records: [RecordSummary], problems: [VaultError]) {
+    ///
+    /// `batchSize`, `queueLimit` and `makeWorkerReader` are for tests (small batches interleave
+    /// the paths; a failing reader factory leaves everything to the calling thread).
+    func parallelSearch(needle: [UInt8], aliases: [String: String], threads: Int,
+                        batchSize: Int = 64, queueLimit: Int = 4,
+                        makeWorkerReader: @escaping @Sendable ([UInt8], [String: String]) throws -> SearchReader = { n, a in
+                            try SearchReader.fresh(needle: n, aliases: a)
+                        }) throws(VaultError) -> (records: [RecordSummary], problems: [VaultError]) {
         let own = SearchReader(key: keyScratch, data: dataScratch, fold: foldScratch, needle: needle, aliases: aliases)
-        let job = ParallelSearchJob(vault: self, needle: needle, aliases: aliases, callerReader: own)
+        let job = ParallelSearchJob(vault: self, needle: needle, aliases: aliases, callerReader: own, queueLimit: queueLimit,
+                                    makeWorkerReader: makeWorkerReader)
         for _ in 1..<max(threads, 2) { job.startWorker() }
         var batch: [SealedLatest] = []
-        batch.reserveCapacity(ParallelSearchJob.batchSize)
+        batch.reserveCapacity(batchSize)
         do {
             try store.forEachLatest(includeBody: true) { row in
                 batch.append(SealedLatest(row))
-                if batch.count == ParallelSearchJob.batchSize {
+                if batch.count == batchSize {
                     guard job.send(batch) else { throw ParallelSearchJob.Stopped() }
                     batch.removeAll(keepingCapacity: true)
                 }
             }
             if !batch.isEmpty { _ = job.send(batch) }
         } catch is ParallelSearchJob.Stopped {
-            // A worker failed: `finish` reports why.
+            // A record failed for a reason other than damage: `finish` reports it.
         } catch {
+            // The walk itself failed: stop the workers at once, then report the walk's error.
+            let failure = error as? VaultError ?? .storage(SQLiteVaultStore.describe(error))
+            job.fail(failure)
             _ = job.finish()
-            throw error as? VaultError ?? .storage(SQLiteVaultStore.describe(error))
+            throw failure
         }
         return try job.finish().get()
     }
 }
 
 /// The queue between the walking thread and the workers, and the workers' results.
+/// (@unchecked Sendable: all mutable state is guarded by `condition`; `vault` is only used through
+/// `searchOne`, which reads nothing but immutable state.)
 final class ParallelSearchJob: @unchecked Sendable {
-    static let batchSize = 64
-    /// Batches waiting at most: with the ones being worked on, a few hundred kilobytes of ciphertext.
-    static let queueLimit = 4
     struct Stopped: Error {}
 
-    private let vault: Vault
+    /// The caller of `parallelSearch` keeps the vault alive until every worker has stopped.
+    private unowned let vault: Vault
+    /// Batches waiting at most: with the ones being worked on, a few hundred kilobytes of ciphertext.
+    private let queueLimit: Int
+    private let makeWorkerReader: @Sendable ([UInt8], [String: String]) throws -> SearchReader
     private let needle: [UInt8]
     private let aliases: [String: String]
     // Everything below is guarded by `condition`.
@@ -105,19 +120,38 @@ final class ParallelSearchJob: @unchecked Sendable {
     /// The calling thread's reader, for the batches it does itself.
     private let callerReader: SearchReader
 
-    init(vault: Vault, needle: [UInt8], aliases: [String: String], callerReader: SearchReader) {
+    init(vault: Vault, needle: [UInt8], aliases: [String: String], callerReader: SearchReader, queueLimit: Int,
+         makeWorkerReader: @escaping @Sendable ([UInt8], [String: String]) throws -> SearchReader) {
         self.vault = vault
         self.needle = needle
         self.aliases = aliases
         self.callerReader = callerReader
+        self.queueLimit = max(queueLimit, 1)
+        self.makeWorkerReader = makeWorkerReader
     }
 
+    /// Starts a worker thread; if the system refuses one (a thread limit), the search simply has
+    /// one worker fewer (Foundation's Thread would fail silently and leave `finish` waiting).
     func startWorker() {
         condition.lock()
         running += 1
         condition.unlock()
-        let thread = Thread { [self] in work() }
-        thread.start()
+        let retained = Unmanaged.passRetained(self)
+        var thread = pthread_t()
+        let rc = pthread_create(&thread, nil, { arg in
+            guard let arg else { return nil }
+            Unmanaged<ParallelSearchJob>.fromOpaque(arg).takeRetainedValue().work()
+            return nil
+        }, retained.toOpaque())
+        if rc == 0 {
+            pthread_detach(thread)
+        } else {
+            retained.release()
+            condition.lock()
+            running -= 1
+            condition.broadcast()
+            condition.unlock()
+        }
     }
 
     /// Queues a batch, or does it on the calling thread when the queue is full. False if a
@@ -127,7 +161,7 @@ final class ParallelSearchJob: @unchecked Sendable {
         guard failure == nil else { condition.unlock(); return false }
         let index = sent
         sent += 1
-        if queue.count < Self.queueLimit {
+        if queue.count < queueLimit {
             queue.append((index, rows))
             condition.broadcast()
             condition.unlock()
@@ -137,11 +171,17 @@ final class ParallelSearchJob: @unchecked Sendable {
         return process(index: index, rows: rows, reader: callerReader)
     }
 
-    /// No more batches: waits for the workers, then returns the merged results or the failure.
+    /// No more batches: does what is still queued on the calling thread too (all of it, if no
+    /// worker could start), waits for the workers, then returns the merged results or the failure.
     func finish() -> Result<(records: [RecordSummary], problems: [VaultError]), VaultError> {
         condition.lock()
         closed = true
         condition.broadcast()
+        condition.unlock()
+        while let (index, rows) = next() {
+            guard process(index: index, rows: rows, reader: callerReader) else { break }
+        }
+        condition.lock()
         while running > 0 { condition.wait() }
         defer { condition.unlock() }
         if let failure { return .failure(failure) }
@@ -164,7 +204,8 @@ final class ParallelSearchJob: @unchecked Sendable {
         return queue.removeFirst()
     }
 
-    private func fail(_ error: VaultError) {
+    /// Records the first failure; every thread stops taking batches.
+    func fail(_ error: VaultError) {
         condition.lock()
         if failure == nil { failure = error }
         condition.broadcast()
@@ -178,11 +219,9 @@ final class ParallelSearchJob: @unchecked Sendable {
             condition.broadcast()
             condition.unlock()
         }
-        let reader: SearchReader
-        do { reader = try SearchReader.fresh(needle: needle, aliases: aliases) } catch {
-            fail(.storage("secure memory unavailable (mlock limit reached?)"))
-            return
-        }
+        // Without locked buffers of its own (mlock limit) this worker does nothing: the others,
+        // and the calling thread in `finish`, do its share.
+        guard let reader = try? makeWorkerReader(needle, aliases) else { return }
         while let (index, rows) = next() {
             guard process(index: index, rows: rows, reader: reader) else { return }
         }
@@ -208,7 +247,7 @@ final class ParallelSearchJob: @unchecked Sendable {
                 guard case .recordIntegrity = e else { fail(e); return false }
                 problems.append(e)
             } catch {
-                fail(.storage("search failed: \(error)"))
+                fail(.storage(SQLiteVaultStore.describe(error)))
                 return false
             }
         }

@@ -339,6 +339,25 @@ import SodiumKit
             #expect(one.problems == two.problems && one.problems == three.problems, "\(query)")
             #expect(one.problems == [ids[3], ids[200], ids[650]].map { VaultError.recordIntegrity(recordID: $0) }, "\(query)")
         }
+        // Small batches and queues interleave the workers and the calling thread in every way;
+        // with workers that cannot get buffers, the calling thread does it all. Same answer.
+        let reference = try v.searchRecords("hoeryong", threads: 1)
+        let needle = TextFolding.fold("hoeryong")
+        let aliases = ["x": "y"].merging(try v.sources().map { ($0.id, $0.alias) }, uniquingKeysWith: { a, _ in a })
+        for round in 0..<12 {
+            let r = try v.parallelSearch(needle: needle, aliases: aliases, threads: 2 + round % 3, batchSize: 1 + round % 4,
+                                         queueLimit: 1 + round % 2)
+            // (parallelSearch returns walk order; searchRecords sorts. Problems stay in walk order.)
+            #expect(Vault.sorted(r.records) == reference.records && r.problems == reference.problems, "round \(round)")
+        }
+        let alone = try v.parallelSearch(needle: needle, aliases: aliases, threads: 3, batchSize: 5, queueLimit: 1,
+                                         makeWorkerReader: { _, _ in throw SodiumError.outOfMemory })
+        #expect(Vault.sorted(alone.records) == reference.records && alone.problems == reference.problems)
+        // After a parallel search the calling thread's buffers are wiped too.
+        for scratch in [v.foldScratch, v.dataScratch, v.keyScratch] {
+            #expect(scratch.withBytes(count: scratch.capacity) { $0.allSatisfy { $0 == 0 } })
+        }
+
         // And it is the right answer: every record whose body, title, tag or alias says it.
         let damaged: Set<Int> = [4, 201, 651]
         let expected = (1...700).filter { !damaged.contains($0) && ($0 % 7 == 0 || $0 % 11 == 0 || $0 % 13 == 0 || $0 % 50 == 0) }

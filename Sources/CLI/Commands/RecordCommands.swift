@@ -125,12 +125,20 @@ struct RecordJSON: Encodable {
 enum RecordPrinter {
     /// One record a line, beginning with its id.
     static func line(_ s: RecordSummary) -> String {
-        let date = s.metadata.date ?? "----------"
-        let tags = s.metadata.tags.map { "#" + $0 }.joined(separator: " ")
-        let alias = s.sourceAlias ?? "?"
-        var parts = [s.id, date, alias, s.metadata.title]
-        if !tags.isEmpty { parts.append(tags) }
-        return Output.terminalSafe(parts.joined(separator: "  "))
+        // Built in one string (10,000 lines for a large listing).
+        var line = s.id
+        line.reserveCapacity(64 + s.metadata.title.utf8.count)
+        line += "  "
+        line += s.metadata.date ?? "----------"
+        line += "  "
+        line += s.sourceAlias ?? "?"
+        line += "  "
+        line += s.metadata.title
+        for (i, tag) in s.metadata.tags.enumerated() {
+            line += i == 0 ? "  #" : " #"
+            line += tag
+        }
+        return Output.terminalSafe(line)
     }
 
     /// Prints summaries (text or JSON), then reports damaged records on stderr and fails with the
@@ -164,7 +172,7 @@ struct ListCommand: ParsableCommand {
 struct SearchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "search",
-        abstract: "Search titles, tags, aliases and testimony (ignoring case and accents), decrypting one record at a time.")
+        abstract: "Search titles, tags, aliases and testimony (ignoring case and accents), decrypting one record at a time (per core).")
     @OptionGroup var vault: VaultOptions
     @OptionGroup var unlock: UnlockOptions
     @Argument(help: ArgumentHelp("The query; - reads it from standard input; omit it to be asked.", valueName: "QUERY"))
