@@ -35,6 +35,9 @@ test: deps
 	$(TEST_CC) -O2 -c Sources/CTextScan/textscan.c -I Sources/CTextScan/include -U__SSE2__ -Dsourcevault_fold_blocks=portable_fold_blocks -o .build/ctextscan/portable.o
 	$(TEST_CC) -O2 Tests/CTextScan/compare.c .build/ctextscan/sse2.o .build/ctextscan/portable.o -o .build/ctextscan/compare
 	.build/ctextscan/compare
+	# Parallel search under ThreadSanitizer (its own build folder).
+	$(SWIFT) build --build-tests --sanitize=thread --scratch-path .build-tsan
+	$(SWIFT) test --skip-build --sanitize=thread --scratch-path .build-tsan --filter "ParallelSearchTests|searchLeavesItsBuffersWiped"
 	/usr/bin/python3 Tests/independent/check_independent.py $(BIN)
 
 demo: build
