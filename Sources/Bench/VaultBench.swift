@@ -116,10 +116,15 @@ func vaultBench(records: Int, cli: String, repeatSearch: Int = 0) -> [Figure] {
     for _ in 0..<repeatSearch { _ = try? v.search("hoeryong") }
 
     let big = ["--vault", root + "/big", "--passphrase-fd", "3"]
-    let cliList = runChild([cli, "list"] + big, secret: pass)
-    let cliShow = runChild([cli, "show", ids[0]] + big, secret: pass)
-    let cliSearchBig = runChild([cli, "search", "hoeryong"] + big, secret: pass)
-    let cliSearchSmall = runChild([cli, "search", "hoeryong", "--vault", root + "/small", "--passphrase-fd", "3"], secret: pass)
+    // Whole processes: the best of three runs (one run on a shared machine is mostly noise).
+    func bestRun(_ command: [String]) -> ChildRun {
+        (0..<3).map { _ in runChild(command, secret: pass) }.min { $0.seconds < $1.seconds }!
+    }
+    let cliList = bestRun([cli, "list"] + big)
+    let cliShow = bestRun([cli, "show", ids[0]] + big)
+    let cliSearchBig = bestRun([cli, "search", "hoeryong"] + big)
+    let cliSearchNone = bestRun([cli, "search", "zzyzx"] + big)
+    let cliSearchSmall = bestRun([cli, "search", "hoeryong", "--vault", root + "/small", "--passphrase-fd", "3"])
     let rekey = runChild([cli, "rekey"] + big, secret: pass)
     let mb = Double(records * 4096) / 1e6
     let n = "\(records) records of 4 KiB"
@@ -147,8 +152,11 @@ func vaultBench(records: Int, cli: String, repeatSearch: Int = 0) -> [Figure] {
                value: cliList.seconds * 1000, unit: "ms", target: "< 100 ms", met: cliList.seconds < 0.1 && cliList.status == 0, baseline: nil, baselineName: nil),
         Figure(name: "sourcevault show (whole process)", detail: "peak RSS \(cliShow.maxRSSKiB) KiB", value: cliShow.seconds * 1000, unit: "ms",
                target: "< 100 ms", met: cliShow.seconds < 0.1 && cliShow.status == 0, baseline: nil, baselineName: nil),
-        Figure(name: "sourcevault search (whole process)", detail: "\(n) (\(String(format: "%.0f", mb)) MB); peak RSS \(cliSearchBig.maxRSSKiB) KiB",
-               value: cliSearchBig.seconds * 1000, unit: "ms", target: "-", met: nil, baseline: nil, baselineName: nil),
+        Figure(name: "sourcevault search (whole process)", detail: "\(n) (\(String(format: "%.0f", mb)) MB), all \(records) match and are printed; peak RSS \(cliSearchBig.maxRSSKiB) KiB",
+               value: cliSearchBig.seconds * 1000, unit: "ms", target: "< 100 ms", met: cliSearchBig.seconds < 0.1 && cliSearchBig.status == 0,
+               baseline: nil, baselineName: nil),
+        Figure(name: "sourcevault search, no match", detail: "whole process, a query no record contains", value: cliSearchNone.seconds * 1000, unit: "ms",
+               target: "< 100 ms", met: cliSearchNone.seconds < 0.1 && cliSearchNone.status == 0, baseline: nil, baselineName: nil),
         Figure(name: "search peak RSS, 10x records", detail: "\(cliSearchSmall.maxRSSKiB) KiB at \(small) records, \(cliSearchBig.maxRSSKiB) KiB at \(records)",
                value: Double(cliSearchBig.maxRSSKiB) / Double(max(cliSearchSmall.maxRSSKiB, 1)), unit: "x", target: "flat (~1x)",
                met: Double(cliSearchBig.maxRSSKiB) < 1.5 * Double(cliSearchSmall.maxRSSKiB), baseline: nil, baselineName: nil),

@@ -137,18 +137,6 @@ enum Output {
         Output.write(STDOUT_FILENO, Array((s + "\n").utf8))
     }
 
-    /// Many lines, written in a few large writes instead of one system call each.
-    static func lines(_ all: some Sequence<String>) {
-        var buffer: [UInt8] = []
-        buffer.reserveCapacity(1 << 16)
-        for s in all {
-            buffer.append(contentsOf: s.utf8)
-            buffer.append(0x0A)
-            if buffer.count >= 1 << 16 { Output.write(STDOUT_FILENO, buffer); buffer.removeAll(keepingCapacity: true) }
-        }
-        if !buffer.isEmpty { Output.write(STDOUT_FILENO, buffer) }
-    }
-
     /// Set when standard output could not be written (full disk, closed pipe): the command then
     /// exits 1 with a message instead of claiming success.
     nonisolated(unsafe) static var stdoutFailed = false
@@ -235,11 +223,16 @@ enum Output {
     /// Escapes control characters (terminal escape sequences), C1 controls and bidi overrides so
     /// that decrypted text is shown, never interpreted by the terminal. Newlines and tabs are kept
     /// when `multiline` is true.
+    /// True for a byte that starts or is something `terminalSafe` escapes (C0 controls and DEL;
+    /// C2 leads the C1 controls, D8 leads U+061C, E2 the other bidi controls).
+    @inline(__always)
+    static func mayNeedEscaping(_ b: UInt8) -> Bool {
+        b < 0x20 || b == 0x7F || b == 0xC2 || b == 0xD8 || b == 0xE2
+    }
+
     static func terminalSafe(_ s: String, multiline: Bool = false) -> String {
-        // Most text has none of these: a byte scan (C0 controls and DEL are bytes below 0x20 and
-        // 0x7F; C1 controls start with C2; U+061C with D8; the other bidi controls with E2)
-        // leaves it as it is.
-        if !s.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F || $0 == 0xC2 || $0 == 0xD8 || $0 == 0xE2 }) { return s }
+        // Most text has none of these: a byte scan leaves it as it is.
+        if !s.utf8.contains(where: mayNeedEscaping) { return s }
         var out = String.UnicodeScalarView()
         for u in s.unicodeScalars {
             let v = u.value

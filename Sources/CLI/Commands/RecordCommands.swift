@@ -124,21 +124,26 @@ struct RecordJSON: Encodable {
 
 enum RecordPrinter {
     /// One record a line, beginning with its id.
-    static func line(_ s: RecordSummary) -> String {
-        // Built in one string (10,000 lines for a large listing).
-        var line = s.id
-        line.reserveCapacity(64 + s.metadata.title.utf8.count)
-        line += "  "
-        line += s.metadata.date ?? "----------"
-        line += "  "
-        line += s.sourceAlias ?? "?"
-        line += "  "
-        line += s.metadata.title
+    /// Appends one record's line (id first; without its newline) as UTF-8: a listing of 10,000 records is built in
+    /// one buffer, and only a line with a control or bidi character goes through `terminalSafe`.
+    static func append(_ s: RecordSummary, to out: inout [UInt8]) {
+        let start = out.count
+        out += s.id.utf8
+        out += "  ".utf8
+        out += (s.metadata.date ?? "----------").utf8
+        out += "  ".utf8
+        out += (s.sourceAlias ?? "?").utf8
+        out += "  ".utf8
+        out += s.metadata.title.utf8
         for (i, tag) in s.metadata.tags.enumerated() {
-            line += i == 0 ? "  #" : " #"
-            line += tag
+            out += (i == 0 ? "  #" : " #").utf8
+            out += tag.utf8
         }
-        return Output.terminalSafe(line)
+        if out[start...].contains(where: Output.mayNeedEscaping) {
+            let safe = Output.terminalSafe(String(decoding: out[start...], as: UTF8.self))
+            out.removeSubrange(start...)
+            out += safe.utf8
+        }
     }
 
     /// Prints summaries (text or JSON), then reports damaged records on stderr and fails with the
@@ -147,7 +152,14 @@ enum RecordPrinter {
         if json {
             try Output.json(result.records.map { RecordJSON($0) })
         } else {
-            Output.lines(result.records.lazy.map(line))
+            var buffer: [UInt8] = []
+            buffer.reserveCapacity(min(result.records.count, 1 << 14) * 96)
+            for r in result.records {
+                append(r, to: &buffer)
+                buffer.append(0x0A)
+                if buffer.count >= 1 << 16 { Output.write(STDOUT_FILENO, buffer); buffer.removeAll(keepingCapacity: true) }
+            }
+            if !buffer.isEmpty { Output.write(STDOUT_FILENO, buffer) }
         }
         for p in result.problems { _ = ErrorReporter.report(p) }
         if !result.problems.isEmpty { throw CLIError.alreadyReported(ExitStatus.integrity) }
