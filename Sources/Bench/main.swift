@@ -1,6 +1,6 @@
 // `make bench`: figures for the targets in the brief (section 5), each beside a baseline measured
 // in the same run on the same machine. Prints a table and writes bench.json.
-// Usage: sourcevault-bench [--redaction-mb N] [--rules N] [--audit-entries N] [--records N] [--out FILE]
+// Usage: sourcevault-bench [--redaction-mb N] [--rules N] [--audit-entries N] [--records N] [--record-bytes N] [--out FILE]
 //                          [--skip kdf,redaction,audit,vault] [--repeat-search N]
 // --repeat-search runs N extra in-process searches after the vault figures, for a profiler
 // (perf record / valgrind --tool=callgrind) to attribute.
@@ -54,7 +54,8 @@ if !skip.contains("audit") { figures += auditBench(entries: option("--audit-entr
 let cli = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("sourcevault").path
 if skip.contains("vault") {
 } else if FileManager.default.isExecutableFile(atPath: cli) {
-    figures += vaultBench(records: option("--records", 10_000), cli: cli, repeatSearch: option("--repeat-search", 0))
+    figures += vaultBench(records: option("--records", 10_000), recordBytes: max(option("--record-bytes", 4096), 64), cli: cli,
+                          repeatSearch: option("--repeat-search", 0))
 } else {
     print("(no release sourcevault beside the bench: vault figures skipped)")
 }
