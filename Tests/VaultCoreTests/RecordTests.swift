@@ -364,3 +364,17 @@ import SodiumKit
         #expect(Set(try v.searchRecords("hoeryong", threads: 2).records.map(\.id)) == Set(expected.map { ids[$0 - 1] }))
     }
 }
+
+@Suite struct TimestampTests {
+    /// The formatter-free timestamp is exactly what ISO8601DateFormatter writes (the audit log and
+    /// record metadata used both at different times).
+    @Test func matchesISO8601DateFormatter() {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime]
+        f.timeZone = TimeZone(identifier: "UTC")
+        for seconds in [0.0, 951_782_400, 1_795_996_800.5, 4_102_444_799, 253_402_300_799, -2_208_988_800] {
+            let d = Date(timeIntervalSince1970: seconds)
+            #expect(UTCTimestamp.string(d) == f.string(from: d), "\(seconds)")
+        }
+    }
+}

@@ -218,10 +218,5 @@ struct AuditCommand: ParsableCommand {
 }
 
 enum AuditLogClock {
-    static func now() -> String {
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime]
-        f.timeZone = TimeZone(identifier: "UTC")
-        return f.string(from: Date())
-    }
+    static func now() -> String { UTCTimestamp.string() }
 }

@@ -91,7 +91,7 @@ struct RetentionCommand: ParsableCommand {
         func run() throws {
             let v = try unlock.unlock(vault)
             // Only forward in time: an earlier day would shred less, never more, than today's rule.
-            let today = String(ISO8601DateFormatter().string(from: Date()).prefix(10))
+            let today = String(UTCTimestamp.string().prefix(10))
             let shredded = try v.applyRetention(today: max(asOf ?? today, today), fullScan: true)
             Output.info(shredded.isEmpty ? "No record is past its retention date." : "Shredded \(shredded.count) expired record\(shredded.count == 1 ? "" : "s").")
         }
