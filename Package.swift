@@ -5,6 +5,7 @@ import Foundation
 // Layers (each imports only the one below it):
 //   CSodium (system library) → SodiumKit (the only code touching libsodium pointers)
 //   → VaultCore (format, key slots, storage, the unlocked-vault session) → sourcevault (CLI)
+// CTextScan is a leaf C module VaultCore uses for search folding (no libsodium, no state).
 let package = Package(
     name: "SourceVault",
     platforms: [.macOS(.v13)],
