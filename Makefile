@@ -63,10 +63,10 @@ clean:
 # libFuzzer (SECURITY.md §12): each target runs FUZZ_SECONDS on a copy of its committed seed corpus;
 # a crash leaves its input in .build-fuzz/crashes/ and fails the run (add it to the corpus as a regression seed).
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS := fuzz-audit-log fuzz-redaction fuzz-recovery-key fuzz-vault-file
+FUZZ_TARGETS := fuzz-audit-log fuzz-redaction fuzz-recovery-key fuzz-vault-file fuzz-folding
 fuzz: deps
 	@for t in $(FUZZ_TARGETS); do \
-	  SOURCEVAULT_FUZZ=1 $(SWIFT) build --product $$t --scratch-path .build-fuzz -Xswiftc -sanitize=fuzzer,address \
+	  SOURCEVAULT_FUZZ=1 $(SWIFT) build --product $$t --scratch-path .build-fuzz -Xswiftc -sanitize=fuzzer,address -Xcc -fsanitize=address \
 	    -Xswiftc -parse-as-library -Xswiftc -Xclang-linker -Xswiftc -fuse-ld=lld >/dev/null || exit 1; \
 	done
 	@mkdir -p .build-fuzz/crashes

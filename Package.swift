@@ -65,5 +65,6 @@ if ProcessInfo.processInfo.environment["SOURCEVAULT_FUZZ"] == "1" {
         .executableTarget(name: "fuzz-redaction", dependencies: ["Redaction"], path: "Sources/Fuzz/Redaction"),
         .executableTarget(name: "fuzz-recovery-key", dependencies: ["VaultCore", "SodiumKit"], path: "Sources/Fuzz/RecoveryKey"),
         .executableTarget(name: "fuzz-vault-file", dependencies: ["VaultCore", "SodiumKit"], path: "Sources/Fuzz/VaultFile"),
+        .executableTarget(name: "fuzz-folding", dependencies: ["VaultCore"], path: "Sources/Fuzz/Folding"),
     ]
 }

@@ -342,3 +342,15 @@ enum TextFolding {
         return t
     }()
 }
+
+/// For the folding fuzz target only (`make fuzz`): the search folding and the reference folding.
+@_spi(Fuzzing) public enum FoldingProbe {
+    /// Folded bytes, nil if not UTF-8 (through a cache, as search folds).
+    public static func fold(_ bytes: UnsafeRawBufferPointer, cache: Bool) -> [UInt8]? {
+        TextFolding.fold(utf8: bytes, cache: cache ? sharedCache : nil)
+    }
+
+    public static func reference(_ text: String) -> [UInt8] { TextFolding.general(text) }
+
+    nonisolated(unsafe) static let sharedCache = TextFolding.Cache()
+}

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 import Redaction
 import SodiumKit
-import VaultCore
+@_spi(Fuzzing) import VaultCore
 @testable import Audit
 
 /// Every input in the fuzz corpora (Tests/Fuzz/corpus: seeds, and any crash found by `make fuzz`
@@ -46,6 +46,16 @@ import VaultCore
             if let obj = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any] { _ = RecordMetadata(json: obj) }
             _ = bytes.withUnsafeBytes { MetadataJSON.decode($0) }
             _ = try? JSONDecoder().decode(StoredRule.self, from: Data(bytes))
+        }
+    }
+
+    @Test func foldingCorpus() throws {
+        let inputs = Self.inputs("folding")
+        #expect(!inputs.isEmpty)
+        for bytes in inputs {
+            let expected = String(validating: bytes, as: UTF8.self).map { FoldingProbe.reference($0) }
+            #expect(bytes.withUnsafeBytes { FoldingProbe.fold($0, cache: false) } == expected)
+            #expect(bytes.withUnsafeBytes { FoldingProbe.fold($0, cache: true) } == expected)
         }
     }
 
