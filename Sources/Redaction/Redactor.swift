@@ -157,15 +157,39 @@ public struct Redactor: Sendable {
                                   rule: hit.rule, entity: termEntities[hit.rule]))
             }
         }
-        for (rule, regex) in regexRules {
-            for r in regex.matches(in: text) {
-                // Fold the matched text for the entity key so "010-1234-5678" and "010 1234 5678"
-                // may still differ, but case and width variants of one address do not.
-                var folder = Folder(mode: .standard)
-                let key = folder.fold(String(decoding: bytes[r], as: UTF8.self)).bytes
-                spans.append(Span(lo: r.lowerBound, hi: r.upperBound, rule: rule,
-                                  entity: "r\(rule):" + String(decoding: key, as: UTF8.self)))
+        var seen = Set<[Int]>()
+        func addRegexMatches(in view: String) -> Bool {
+            var added = false
+            for (rule, regex) in regexRules {
+                for r in regex.matches(in: view) where seen.insert([r.lowerBound, r.upperBound, rule]).inserted {
+                    // Fold the matched text for the entity key so "010-1234-5678" and "010 1234 5678"
+                    // may still differ, but case and width variants of one address do not.
+                    var folder = Folder(mode: .standard)
+                    let key = folder.fold(String(decoding: bytes[r], as: UTF8.self)).bytes
+                    spans.append(Span(lo: r.lowerBound, hi: r.upperBound, rule: rule,
+                                      entity: "r\(rule):" + String(decoding: key, as: UTF8.self)))
+                    added = true
+                }
             }
+            return added
+        }
+        _ = addRegexMatches(in: text)
+        // Once a span is replaced, its neighbours see a bracket where they saw a letter or digit:
+        // "+86138001Jong-yol" has no phone number until the name is hidden. So the patterns run
+        // again on the text with every span found so far blanked out (same byte offsets, "]"
+        // bytes, which no pattern lets a match extend into), until nothing new turns up. Without
+        // this, redacting the output again would hide more (found by fuzzing).
+        guard !regexRules.isEmpty else { return spans }
+        for _ in 0..<4 where !spans.isEmpty {
+            var shadow = bytes
+            for s in spans {
+                // Whole scalars only, so the blanked text is still UTF-8 with the same offsets.
+                var lo = min(s.lo, shadow.count), hi = min(s.hi, shadow.count)
+                while lo > 0 && lo < bytes.count && bytes[lo] & 0xC0 == 0x80 { lo -= 1 }
+                while hi < bytes.count && bytes[hi] & 0xC0 == 0x80 { hi += 1 }
+                for k in lo..<hi { shadow[k] = 0x5D }
+            }
+            guard addRegexMatches(in: String(decoding: shadow, as: UTF8.self)) else { break }
         }
         return spans
     }
