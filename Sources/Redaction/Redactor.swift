@@ -158,46 +158,64 @@ public struct Redactor: Sendable {
             }
         }
         var seen = Set<[Int]>()
-        func addRegexMatches(in view: String) -> Bool {
-            var added = false
-            for (rule, regex) in regexRules {
-                for r in regex.matches(in: view) where seen.insert([r.lowerBound, r.upperBound, rule]).inserted {
-                    // Fold the matched text for the entity key so "010-1234-5678" and "010 1234 5678"
-                    // may still differ, but case and width variants of one address do not.
-                    var folder = Folder(mode: .standard)
-                    let key = folder.fold(String(decoding: bytes[r], as: UTF8.self)).bytes
-                    spans.append(Span(lo: r.lowerBound, hi: r.upperBound, rule: rule,
-                                      entity: "r\(rule):" + String(decoding: key, as: UTF8.self)))
-                    added = true
-                }
+        spans += regexSpans(in: text, bytes: bytes, seen: &seen)
+        return spans
+    }
+
+    /// Matches of the regex and detector rules in `view` (the text, or the text with spans
+    /// blanked out: same byte offsets), skipping (range, rule) pairs already in `seen`.
+    func regexSpans(in view: String, bytes: [UInt8], seen: inout Set<[Int]>) -> [Span] {
+        var spans: [Span] = []
+        for (rule, regex) in regexRules {
+            for r in regex.matches(in: view) where seen.insert([r.lowerBound, r.upperBound, rule]).inserted {
+                // Fold the matched text for the entity key so "010-1234-5678" and "010 1234 5678"
+                // may still differ, but case and width variants of one address do not.
+                var folder = Folder(mode: .standard)
+                let key = folder.fold(String(decoding: bytes[r], as: UTF8.self)).bytes
+                spans.append(Span(lo: r.lowerBound, hi: r.upperBound, rule: rule,
+                                  entity: "r\(rule):" + String(decoding: key, as: UTF8.self)))
             }
-            return added
-        }
-        _ = addRegexMatches(in: text)
-        // Once a span is replaced, its neighbours see a bracket where they saw a letter or digit:
-        // "+86138001Jong-yol" has no phone number until the name is hidden. So the patterns run
-        // again on the text with every span found so far blanked out (same byte offsets, "]"
-        // bytes, which no pattern lets a match extend into), until nothing new turns up. Without
-        // this, redacting the output again would hide more (found by fuzzing).
-        guard !regexRules.isEmpty else { return spans }
-        for _ in 0..<4 where !spans.isEmpty {
-            var shadow = bytes
-            for s in spans {
-                // Whole scalars only, so the blanked text is still UTF-8 with the same offsets.
-                var lo = min(s.lo, shadow.count), hi = min(s.hi, shadow.count)
-                while lo > 0 && lo < bytes.count && bytes[lo] & 0xC0 == 0x80 { lo -= 1 }
-                while hi < bytes.count && bytes[hi] & 0xC0 == 0x80 { hi += 1 }
-                for k in lo..<hi { shadow[k] = 0x5D }
-            }
-            guard addRegexMatches(in: String(decoding: shadow, as: UTF8.self)) else { break }
         }
         return spans
     }
 
+    /// Merged spans, after the patterns have run again around what is hidden: once a span is
+    /// replaced, its neighbours see a bracket where they saw a letter or digit ("+86138001" glued
+    /// to "Jongyol" is no phone number until the name becomes "[PERSON-1]"). So the patterns run
+    /// again on the text with the merged spans (whole grapheme clusters, as replaced) blanked out
+    /// as "[]]]…" (same byte offsets), until nothing new turns up: redacting the redacted text then
+    /// finds nothing more. Each round adds at least one match, so this ends; past 64 rounds (64
+    /// numbers glued in a chain) the rest is left to the export's leak check, which refuses it.
+    func mergedSpans(text: String, bytes: [UInt8]) -> [Span] {
+        var raw = rawSpans(text: text, bytes: bytes)
+        var merged = merge(raw, bytes: bytes)
+        guard !merged.isEmpty, !regexRules.isEmpty else { return merged }
+        var seen = Set(raw.filter { !$0.entity.hasPrefix("t") }.map { [$0.lo, $0.hi, $0.rule] })
+        func blanked(_ spans: [Span]) -> String {
+            var shadow = bytes
+            for m in spans where m.lo < m.hi && m.hi <= shadow.count {
+                shadow[m.lo] = 0x5B
+                for k in (m.lo + 1)..<m.hi { shadow[k] = 0x5D }
+            }
+            return String(decoding: shadow, as: UTF8.self)
+        }
+        for _ in 0..<64 {
+            // Two views: everything hidden (a number glued to the one before it), and only the
+            // terms hidden, so a pattern may still grow over a shorter match ("5 May 2024" where
+            // "May 2024" alone matched while a name clung to the "5").
+            var found = regexSpans(in: blanked(merged), bytes: bytes, seen: &seen)
+            found += regexSpans(in: blanked(merged.filter { $0.entity.hasPrefix("t") }), bytes: bytes, seen: &seen)
+            guard !found.isEmpty else { break }
+            raw += found
+            merged = merge(raw, bytes: bytes)
+        }
+        return merged
+    }
+
     /// Merges overlapping matches into one span each (so nothing any rule matched stays visible),
     /// won by the longest match (then the earlier rule), widened to grapheme clusters.
-    func mergedSpans(text: String, bytes: [UInt8]) -> [Span] {
-        var spans = rawSpans(text: text, bytes: bytes)
+    func merge(_ raw: [Span], bytes: [UInt8]) -> [Span] {
+        var spans = raw
         guard !spans.isEmpty else { return [] }
         spans.sort { $0.lo != $1.lo ? $0.lo < $1.lo : ($0.hi != $1.hi ? $0.hi > $1.hi : $0.rule < $1.rule) }
 

@@ -22,10 +22,15 @@ import Testing
     @Test func detectorMatchesNextToRedactedTermsAreFoundFirstTime() throws {
         let redactor = try Redactor(rules: Self.rules + [.detector("g", .date), .detector("h", .email)])
         for text in ["+86138001JONGYOL", "call +86138001Jong-yol now", "Kim+8613800138000", "이종열+82 10 1234 5678이종열",
-                     "+86138001JONGYOL and +86 138 0013 8000"] {
+                     "+86138001JONGYOL and +86 138 0013 8000",
+                     // A chain: each number is a phone only once the one before it is hidden.
+                     "JONGYOL" + String(repeating: "+8613800138000", count: 6),
+                     // The span replaced is the whole grapheme cluster (a trailing jamo included).
+                     "이종열\u{11A8}5 May 2024", "이종열\u{11A8}5 May", "Kim\u{301}1998-03-01"] {
             let once = redactor.redact(text)
             #expect(redactor.redact(once.text).text == once.text, "\(text)")
-            #expect(!once.text.contains("138001") && !once.text.contains("1234"), "\(text) -> \(once.text)")
+            #expect(!once.text.contains("138001") && !once.text.contains("1234") && !once.text.contains("May")
+                    && !once.text.contains("1998") && !once.text.contains("5 "), "\(text) -> \(once.text)")
         }
     }
 
