@@ -147,7 +147,8 @@ public struct Redactor: Sendable {
     }
 
     /// All raw matches of all rules, in original byte offsets (not merged, not snapped).
-    func rawSpans(text: String, bytes: [UInt8]) -> [Span] {
+    /// `seen` receives the (range, rule) of every regex and detector match.
+    func rawSpans(text: String, bytes: [UInt8], seen: inout Set<[Int]>) -> [Span] {
         var spans: [Span] = []
         if !terms.isEmpty {
             var folder = Folder(mode: .standard)
@@ -157,7 +158,6 @@ public struct Redactor: Sendable {
                                   rule: hit.rule, entity: termEntities[hit.rule]))
             }
         }
-        var seen = Set<[Int]>()
         spans += regexSpans(in: text, bytes: bytes, seen: &seen)
         return spans
     }
@@ -187,10 +187,10 @@ public struct Redactor: Sendable {
     /// finds nothing more. Each round adds at least one match, so this ends; past 64 rounds (64
     /// numbers glued in a chain) the rest is left to the export's leak check, which refuses it.
     func mergedSpans(text: String, bytes: [UInt8]) -> [Span] {
-        var raw = rawSpans(text: text, bytes: bytes)
+        var seen = Set<[Int]>()
+        var raw = rawSpans(text: text, bytes: bytes, seen: &seen)
         var merged = merge(raw, bytes: bytes)
         guard !merged.isEmpty, !regexRules.isEmpty else { return merged }
-        var seen = Set(raw.filter { !$0.entity.hasPrefix("t") }.map { [$0.lo, $0.hi, $0.rule] })
         func blanked(_ spans: [Span]) -> String {
             var shadow = bytes
             for m in spans where m.lo < m.hi && m.hi <= shadow.count {
@@ -204,7 +204,11 @@ public struct Redactor: Sendable {
             // terms hidden, so a pattern may still grow over a shorter match ("5 May 2024" where
             // "May 2024" alone matched while a name clung to the "5").
             var found = regexSpans(in: blanked(merged), bytes: bytes, seen: &seen)
-            found += regexSpans(in: blanked(merged.filter { $0.entity.hasPrefix("t") }), bytes: bytes, seen: &seen)
+            // (Skipped when it is the same view, or the original text, already searched.)
+            let termsOnly = merged.filter { if case .term = rules[$0.rule].pattern { return true } else { return false } }
+            if !termsOnly.isEmpty && termsOnly.count < merged.count {
+                found += regexSpans(in: blanked(termsOnly), bytes: bytes, seen: &seen)
+            }
             guard !found.isEmpty else { break }
             raw += found
             merged = merge(raw, bytes: bytes)

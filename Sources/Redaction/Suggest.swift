@@ -39,7 +39,8 @@ enum Suggester {
         let valid = rules.filter { (try? Redactor(rules: [$0])) != nil }
         let redactor = (try? Redactor(rules: valid)) ?? (try? Redactor(rules: []))
         let bytes = Array(text.utf8)
-        let covered = redactor?.rawSpans(text: text, bytes: bytes).map { $0.lo..<$0.hi } ?? []
+        var matched = Set<[Int]>()
+        let covered = redactor?.rawSpans(text: text, bytes: bytes, seen: &matched).map { $0.lo..<$0.hi } ?? []
 
         var raw: [(range: Range<Int>, kind: Suggestion.Kind, detector: Detector?, label: String)] = []
         for r in namePhrases(text, bytes: bytes) { raw.append((r, .namePhrase, nil, RuleLabel.person.rawValue)) }

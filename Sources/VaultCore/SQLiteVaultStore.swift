@@ -584,11 +584,6 @@ enum Column {
         return nil
     }
 
-    static func text(_ v: DatabaseValue) -> String? {
-        if case .string(let s) = v.storage { return s }
-        return nil
-    }
-
     static func text(_ row: Row, _ name: String) -> String? {
         if case .string(let s) = (row[name] as DatabaseValue).storage { return s }
         return nil

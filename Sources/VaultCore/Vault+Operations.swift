@@ -290,7 +290,7 @@ extension Vault {
         if threads > 1 {
             found = try parallelSearch(needle: needle, aliases: aliases, threads: threads)
         } else {
-            let reader = SearchReader(key: keyScratch, data: dataScratch, fold: foldScratch, needle: needle, aliases: aliases)
+            let reader = ownSearchReader(needle: needle, aliases: aliases)
             var out: [RecordSummary] = []
             var problems: [VaultError] = []
             try walk(includeBody: true) { row in

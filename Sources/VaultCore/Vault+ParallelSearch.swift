@@ -49,6 +49,11 @@ struct SealedLatest {
 }
 
 extension Vault {
+    /// A reader over the vault's own buffers, for searching on the calling thread.
+    func ownSearchReader(needle: [UInt8], aliases: [String: String]) -> SearchReader {
+        SearchReader(key: keyScratch, data: dataScratch, fold: foldScratch, needle: needle, aliases: aliases)
+    }
+
     /// Searches of vaults with at least this many records run on up to `searchThreads` threads.
     static let parallelSearchThreshold = 512
     static let searchThreads = 4
@@ -67,8 +72,8 @@ extension Vault {
                         makeWorkerReader: @escaping @Sendable ([UInt8], [String: String]) throws -> SearchReader = { n, a in
                             try SearchReader.fresh(needle: n, aliases: a)
                         }) throws(VaultError) -> (records: [RecordSummary], problems: [VaultError]) {
-        let own = SearchReader(key: keyScratch, data: dataScratch, fold: foldScratch, needle: needle, aliases: aliases)
-        let job = ParallelSearchJob(vault: self, needle: needle, aliases: aliases, callerReader: own, queueLimit: queueLimit,
+        let job = ParallelSearchJob(vault: self, needle: needle, aliases: aliases,
+                                    callerReader: ownSearchReader(needle: needle, aliases: aliases), queueLimit: queueLimit,
                                     makeWorkerReader: makeWorkerReader)
         for _ in 1..<max(threads, 2) { job.startWorker() }
         var batch: [SealedLatest] = []

@@ -69,11 +69,6 @@ extension Vault {
 
     /// Opens a field into the reused data buffer, checks its padding, and runs `body` with the
     /// plaintext bytes. The buffer is wiped afterwards.
-    func withOpenedField<T>(_ sealed: [UInt8], key: borrowing SecureBytes, recordID: String, version: Int, field: RecordField,
-                            _ body: (UnsafeRawBufferPointer) throws -> T) throws -> T {
-        try sealed.withUnsafeBytes { try withOpenedField($0, key: key, recordID: recordID, version: version, field: field, body) }
-    }
-
     func withOpenedField<T>(_ sealed: UnsafeRawBufferPointer, key: borrowing SecureBytes, recordID: String, version: Int, field: RecordField,
                             using buffer: SecureScratch? = nil, _ body: (UnsafeRawBufferPointer) throws -> T) throws -> T {
         let dataScratch = buffer ?? self.dataScratch
