@@ -61,10 +61,11 @@ let package = Package(
 // link only with -sanitize=fuzzer.
 if ProcessInfo.processInfo.environment["SOURCEVAULT_FUZZ"] == "1" {
     package.targets += [
-        .executableTarget(name: "fuzz-audit-log", dependencies: ["Audit"], path: "Sources/Fuzz/AuditLog"),
-        .executableTarget(name: "fuzz-redaction", dependencies: ["Redaction"], path: "Sources/Fuzz/Redaction"),
-        .executableTarget(name: "fuzz-recovery-key", dependencies: ["VaultCore", "SodiumKit"], path: "Sources/Fuzz/RecoveryKey"),
-        .executableTarget(name: "fuzz-vault-file", dependencies: ["VaultCore", "SodiumKit"], path: "Sources/Fuzz/VaultFile"),
-        .executableTarget(name: "fuzz-folding", dependencies: ["VaultCore"], path: "Sources/Fuzz/Folding"),
+        .target(name: "FuzzDriver", path: "Sources/Fuzz/Driver"),
+        .executableTarget(name: "fuzz-audit-log", dependencies: ["Audit", "FuzzDriver"], path: "Sources/Fuzz/AuditLog"),
+        .executableTarget(name: "fuzz-redaction", dependencies: ["Redaction", "FuzzDriver"], path: "Sources/Fuzz/Redaction"),
+        .executableTarget(name: "fuzz-recovery-key", dependencies: ["VaultCore", "SodiumKit", "FuzzDriver"], path: "Sources/Fuzz/RecoveryKey"),
+        .executableTarget(name: "fuzz-vault-file", dependencies: ["VaultCore", "SodiumKit", "FuzzDriver"], path: "Sources/Fuzz/VaultFile"),
+        .executableTarget(name: "fuzz-folding", dependencies: ["VaultCore", "FuzzDriver"], path: "Sources/Fuzz/Folding"),
     ]
 }

@@ -3,6 +3,7 @@
 import Foundation
 import SodiumKit
 import VaultCore
+import FuzzDriver
 
 let fuzzVaultDir = NSTemporaryDirectory() + "sv-fuzz-vault-\(getpid())"
 
@@ -23,17 +24,9 @@ public func fuzzVaultFile(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     return 0
 }
 
-// SwiftPM links an executable's entry point as <module>_main; libFuzzer's driver is started from
-// it with LLVMFuzzerRunDriver (so libFuzzer's own main is not needed).
-@_silgen_name("LLVMFuzzerRunDriver")
-func LLVMFuzzerRunDriver(_ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
-                         _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt) -> CInt
-
 @_cdecl("fuzz_vault_file_main")
 public func fuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> CInt {
-    var c = argc
-    var v: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = argv
-    return LLVMFuzzerRunDriver(&c, &v) { data, size in
+    runFuzzer(argc, argv) { data, size in
         guard let data else { return 0 }
         return fuzzVaultFile(data, size)
     }
