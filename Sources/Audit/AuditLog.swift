@@ -5,9 +5,9 @@ import VaultCore
 /// The audit sink the CLI attaches to every vault it opens (SECURITY.md §11). Each append runs
 /// under the log's exclusive lock: read the tail, check it against the vault's recorded head,
 /// append and fsync the entry, then record the new head in the vault database.
-public final class AuditLog: AuditSink {
+package final class AuditLog: AuditSink {
     /// Where a new vault's log goes unless `init --audit-log PATH` says otherwise.
-    public static let defaultFileName = "audit.log"
+    package static let defaultFileName = "audit.log"
     /// Extra entries past the vault's recorded head that an interrupted command may leave.
     static let maxUnrecordedTail: Int64 = 8
 
@@ -17,9 +17,9 @@ public final class AuditLog: AuditSink {
     /// restart the log before writing the entry for their own access).
     let failuresOnly: Bool
     /// True once this sink created a log file (so a failed `init` can remove it again).
-    public private(set) var createdLog = false
+    package private(set) var createdLog = false
 
-    public init(newLogPath: String? = nil, failuresOnly: Bool = false) {
+    package init(newLogPath: String? = nil, failuresOnly: Bool = false) {
         self.newLogPath = newLogPath
         self.failuresOnly = failuresOnly
     }
@@ -37,7 +37,7 @@ public final class AuditLog: AuditSink {
 
     // MARK: AuditSink
 
-    public func record(_ event: AuditEvent, vault: Vault, sign: Bool) throws {
+    package func record(_ event: AuditEvent, vault: Vault, sign: Bool) throws {
         if event.action == "init", let newLogPath {
             try start(vault: vault, path: newLogPath, event: event, anchor: nil)
             return
@@ -51,7 +51,7 @@ public final class AuditLog: AuditSink {
         withExtendedLifetime(file) {}
     }
 
-    public func failedUnlock(store: any VaultStore, vaultID: [UInt8], method: String) {
+    package func failedUnlock(store: any VaultStore, vaultID: [UInt8], method: String) {
         // Best effort: the attempt is refused whatever happens here.
         _ = try? Self.recordUnauthenticated(store: store, vaultID: vaultID, action: "unlock", outcome: "denied",
                                             attrs: [("method", method)])
@@ -59,7 +59,7 @@ public final class AuditLog: AuditSink {
 
     /// An entry written without the vault's key (a failed unlock, a public `audit verify`), keyed
     /// with the pending chain's current seed, which then moves on (SECURITY.md §11.4).
-    public static func recordUnauthenticated(store: any VaultStore, vaultID: [UInt8], action: String, outcome: String,
+    package static func recordUnauthenticated(store: any VaultStore, vaultID: [UInt8], action: String, outcome: String,
                                              attrs: [(key: String, value: String)]) throws {
         let (file, state) = try lockedState(store)
         let (tailSeq, tailHash) = try AuditLog().checkedTail(file, state: state, vaultID: vaultID)
@@ -76,11 +76,11 @@ public final class AuditLog: AuditSink {
         withExtendedLifetime(file) {}
     }
 
-    public func unauthenticated(store: any VaultStore, vaultID: [UInt8], action: String) {
+    package func unauthenticated(store: any VaultStore, vaultID: [UInt8], action: String) {
         _ = try? Self.recordUnauthenticated(store: store, vaultID: vaultID, action: action, outcome: "ok", attrs: [])
     }
 
-    public func unlocked(_ vault: Vault, method: String) throws -> Int {
+    package func unlocked(_ vault: Vault, method: String) throws -> Int {
         if failuresOnly { return 0 }
         let (file, state) = try Self.lockedState(vault.store)
         defer { withExtendedLifetime(file) {} }
@@ -102,7 +102,7 @@ public final class AuditLog: AuditSink {
 
     /// `audit recover`: starts a new log for a vault whose log is missing (or, with `replace`, moves a
     /// damaged one aside). The first entry records the head the old log had, so the gap is visible.
-    public func recover(vault: Vault, path: String?, replace: Bool) throws -> (path: String, anchor: Int64) {
+    package func recover(vault: Vault, path: String?, replace: Bool) throws -> (path: String, anchor: Int64) {
         let state = try vault.store.auditState()
         let target = path ?? state?.logPath ?? (vault.directory as NSString).appendingPathComponent(Self.defaultFileName)
         if let current = state?.logPath, current != target, FileManager.default.fileExists(atPath: current), !replace {
@@ -137,13 +137,13 @@ public final class AuditLog: AuditSink {
 
     // MARK: Helpers
 
-    public static var noLogError: VaultError { noLog }
+    package static var noLogError: VaultError { noLog }
 
     static let noLog = VaultError.auditUnavailable(
         "this vault has no audit log yet (made by an older version); start one with 'sourcevault audit recover'")
 
     /// Builds an entry for `event`: ids verbatim, sensitive values as keyed hashes.
-    public func makeEntry(_ event: AuditEvent, seq: Int64, prev: [UInt8], vault: Vault, sign: Bool) throws -> AuditEntry {
+    package func makeEntry(_ event: AuditEvent, seq: Int64, prev: [UInt8], vault: Vault, sign: Bool) throws -> AuditEntry {
         var attrs: [(key: String, value: String)] = []
         for (k, v) in event.ids { attrs.append((Self.clean(k), Self.clean(v))) }
         for (k, v) in event.values { attrs.append((Self.clean(k), "h:" + Hex.encode(try vault.auditValueHash(v)))) }
@@ -265,7 +265,7 @@ public final class AuditLog: AuditSink {
 extension AuditLog {
     /// Before asking for a passphrase: the vault has an audit log and it can be opened for writing.
     /// Refusing here means no secret is typed and nothing is decrypted (fail closed).
-    public static func precheck(_ store: any VaultStore) throws {
+    package static func precheck(_ store: any VaultStore) throws {
         guard let state = try store.auditState() else { throw noLog }
         _ = try AuditFile(openExisting: state.logPath)
     }

@@ -98,18 +98,19 @@ struct UnlockOptions: ParsableArguments {
         if requireAuditLog { try AuditLog.precheck(store) }
         // Even when the access itself is logged later (verify, recover), a wrong passphrase is logged now.
         let audit = requireAuditLog ? AuditLog() : AuditLog(failuresOnly: true)
+        let policy: UnlockPolicy = requireAuditLog ? .session : .auditMaintenance
         let v: Vault
         if let fd = recoveryKeyFd {
             let key = try SecretInput.readSecretLine(fd: fd, what: "recovery key")
-            v = try Vault.unlock(directory: dir, recoveryKey: key, audit: audit)
+            v = try Vault.unlock(directory: dir, recoveryKey: key, audit: audit, policy: policy)
         } else {
             let pass = try passphraseFd.map { try SecretInput.readSecretLine(fd: $0, what: "passphrase") }
                 ?? SecretInput.prompt("Passphrase for \(dir): ", what: "passphrase")
-            v = try Vault.unlock(directory: dir, passphrase: pass, audit: audit)
+            v = try Vault.unlock(directory: dir, passphrase: pass, audit: audit, policy: policy)
         }
         Self.warnAboutPermissions(dir)
-        if requireAuditLog {
-            let shredded = try v.applyRetention()
+        do {
+            let shredded = v.shreddedAtUnlock
             if !shredded.isEmpty { Output.info("sourcevault: retention: shredded \(shredded.count) record\(shredded.count == 1 ? "" : "s") past their retention date") }
         }
         if v.failedAttemptsSinceLastSession > 0 {

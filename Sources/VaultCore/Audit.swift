@@ -48,7 +48,7 @@ public struct AuditEvent: Sendable {
 /// Where audited events go. Implemented by the audit layer (`Sources/Audit`); the vault calls it
 /// at every operation so no command can forget to. `record` must make the entry durable before it
 /// returns; if it throws, the vault refuses the operation before releasing any plaintext.
-public protocol AuditSink: AnyObject {
+package protocol AuditSink: AnyObject {
     /// A failed unlock: no key exists, so the entry is chained with the pending seed (§13.4).
     func failedUnlock(store: any VaultStore, vaultID: [UInt8], method: String)
     /// An event that happens without the vault unlocked (travel in, restore): keyed with the
@@ -101,7 +101,7 @@ extension Vault {
 
     /// Attaches a sink to a vault unlocked without one (`audit verify --full`, `audit recover`:
     /// the log is checked or restarted first, then the operation is logged).
-    public func attachAudit(_ sink: AuditSink) { auditSink = sink }
+    package func attachAudit(_ sink: AuditSink) { auditSink = sink }
 
     /// Keyed BLAKE2b-256 under subkey 7 (`SVauditV`) of a sensitive value: equal values give equal
     /// hashes, so `audit check-value` can find them, but the log alone reveals nothing.

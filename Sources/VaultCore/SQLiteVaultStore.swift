@@ -4,12 +4,12 @@ import GRDBSQLite
 
 /// The single-file SQLite store (SECURITY.md §3). Owns its `DatabaseQueue`; the schema is created
 /// by frozen migrations that never use application types.
-public final class SQLiteVaultStore: VaultStore {
+package final class SQLiteVaultStore: VaultStore {
     let dbQueue: DatabaseQueue
-    public let path: String
+    package let path: String
 
     /// Opens (`create == false`) or creates the database file at `path`.
-    public init(path: String, create: Bool) throws(VaultError) {
+    package init(path: String, create: Bool) throws(VaultError) {
         self.path = path
         let exists = FileManager.default.fileExists(atPath: path)
         if create && exists { throw .vaultAlreadyExists(path: path) }
@@ -37,6 +37,8 @@ public final class SQLiteVaultStore: VaultStore {
             throw .storage("cannot open \(path): \(Self.describe(error))")
         }
     }
+
+    package func describe(_ error: Error) -> String { Self.describe(error) }
 
     static func describe(_ error: Error) -> String {
         if let e = error as? DatabaseError {
@@ -156,7 +158,7 @@ public final class SQLiteVaultStore: VaultStore {
 
     /// Applies migrations a vault written by an earlier build lacks. Called after the header
     /// check, so a vault from a newer format is never touched.
-    public func migrateIfNeeded() throws(VaultError) {
+    package func migrateIfNeeded() throws(VaultError) {
         try run {
             let m = Self.migrator
             if try dbQueue.read({ try m.hasCompletedMigrations($0) }) { return }
@@ -164,7 +166,7 @@ public final class SQLiteVaultStore: VaultStore {
         }
     }
 
-    public func initialize(header: VaultHeader, slots: [KeySlotRow]) throws(VaultError) {
+    package func initialize(header: VaultHeader, slots: [KeySlotRow]) throws(VaultError) {
         try run {
             try Self.migrator.migrate(dbQueue)
             try dbQueue.write { db in
@@ -187,11 +189,11 @@ public final class SQLiteVaultStore: VaultStore {
     }
 
     /// Closes the connection (used before the file is renamed into place).
-    public func close() throws(VaultError) {
+    package func close() throws(VaultError) {
         try run { try dbQueue.close() }
     }
 
-    public func readHeader() throws(VaultError) -> VaultHeader {
+    package func readHeader() throws(VaultError) -> VaultHeader {
         let row: Row? = try run {
             try dbQueue.read { db in
                 guard try db.tableExists("vault_header") else { return nil }
@@ -212,7 +214,7 @@ public final class SQLiteVaultStore: VaultStore {
         return VaultHeader(formatVersion: Int(version), vaultID: id)
     }
 
-    public func keySlot(_ kind: KeySlotKind) throws(VaultError) -> KeySlotRow? {
+    package func keySlot(_ kind: KeySlotKind) throws(VaultError) -> KeySlotRow? {
         let row: Row? = try run {
             try dbQueue.read { db in
                 try Row.fetchOne(db, sql: "SELECT * FROM key_slot WHERE kind = ?", arguments: [Int64(kind.rawValue)])
@@ -227,26 +229,7 @@ public final class SQLiteVaultStore: VaultStore {
                           salt: salt, wrappedMasterKey: wrapped)
     }
 
-    public func insertSource(_ row: SealedSourceRow) throws(VaultError) {
-        try run {
-            try dbQueue.write { db in
-                try db.execute(sql: "INSERT INTO source (source_id, sealed) VALUES (?, ?)",
-                               arguments: [row.sourceID, Data(row.sealed)])
-            }
-        }
-    }
-
-    public func allSources() throws(VaultError) -> [SealedSourceRow] {
-        try run {
-            try dbQueue.read { db in
-                try Row.fetchAll(db, sql: "SELECT source_id, sealed FROM source ORDER BY rowid").map {
-                    SealedSourceRow(sourceID: Column.id($0, "source_id"), sealed: Column.blob($0, "sealed") ?? [])
-                }
-            }
-        }
-    }
-
-    public func insertRecord(_ row: SealedRecordRow) throws(VaultError) {
+    package func insertRecord(_ row: SealedRecordRow) throws(VaultError) {
         try run {
             try dbQueue.write { db in
                 try db.execute(sql: "INSERT INTO record (record_id, wrapped_key) VALUES (?, ?)",
@@ -256,7 +239,7 @@ public final class SQLiteVaultStore: VaultStore {
         }
     }
 
-    public func insertRecords(_ produce: (_ insert: (SealedRecordRow) throws -> Void) throws -> Void) throws {
+    package func insertRecords(_ produce: (_ insert: (SealedRecordRow) throws -> Void) throws -> Void) throws {
         try dbQueue.write { db in
             try produce { row in
                 try db.execute(sql: "INSERT INTO record (record_id, wrapped_key) VALUES (?, ?)",
@@ -271,7 +254,7 @@ public final class SQLiteVaultStore: VaultStore {
                        arguments: [recordID, v.version, Data(v.meta), Data(v.body)])
     }
 
-    public func appendVersion(recordID: String, _ version: SealedVersionRow) throws(VaultError) {
+    package func appendVersion(recordID: String, _ version: SealedVersionRow) throws(VaultError) {
         try run {
             try dbQueue.write { db in
                 let latestValue = try DatabaseValue.fetchOne(db, sql: "SELECT MAX(version) FROM record_version WHERE record_id = ?",
@@ -287,7 +270,7 @@ public final class SQLiteVaultStore: VaultStore {
         }
     }
 
-    public func recordIDs(withPrefix prefix: String, limit: Int) throws(VaultError) -> [String] {
+    package func recordIDs(withPrefix prefix: String, limit: Int) throws(VaultError) -> [String] {
         try run {
             try dbQueue.read { db in
                 // The prefix is validated lowercase hex by the caller, so it has no LIKE wildcards;
@@ -298,7 +281,7 @@ public final class SQLiteVaultStore: VaultStore {
         }
     }
 
-    public func record(_ recordID: String) throws(VaultError) -> SealedRecordRow? {
+    package func record(_ recordID: String) throws(VaultError) -> SealedRecordRow? {
         try run {
             try dbQueue.read { db -> SealedRecordRow? in
                 guard let keyRow = try Row.fetchOne(db, sql: "SELECT wrapped_key FROM record WHERE record_id = ?", arguments: [recordID])
@@ -316,7 +299,7 @@ public final class SQLiteVaultStore: VaultStore {
         return SealedVersionRow(version: v, meta: Column.blob(r, "meta") ?? [], body: Column.blob(r, "body") ?? [])
     }
 
-    public func forEachLatest(includeBody: Bool, _ body: (LatestRowView) throws -> Void) throws {
+    package func forEachLatest(includeBody: Bool, _ body: (LatestRowView) throws -> Void) throws {
         let bodyColumn = includeBody ? "v.body" : "X''"
         try dbQueue.read { db in
             // LEFT JOIN: a record whose versions were all deleted still shows up (with no
@@ -364,7 +347,7 @@ public final class SQLiteVaultStore: VaultStore {
         v.flatMap { (1...Int64(UInt32.max)).contains($0) ? Int($0) : nil } ?? -1
     }
 
-    public func deleteRecord(_ recordID: String) throws(VaultError) {
+    package func deleteRecord(_ recordID: String) throws(VaultError) {
         try run {
             try dbQueue.write { db in
                 try db.execute(sql: "DELETE FROM record_version WHERE record_id = ?", arguments: [recordID])
@@ -373,21 +356,21 @@ public final class SQLiteVaultStore: VaultStore {
         }
     }
 
-    public func masterCheck() throws(VaultError) -> [UInt8]? {
+    package func masterCheck() throws(VaultError) -> [UInt8]? {
         let row: Row? = try run { try dbQueue.read { db in try Row.fetchOne(db, sql: "SELECT value FROM master_check WHERE singleton = 1") } }
         return row.flatMap { Column.blob($0, "value") }
     }
 
-    public func saveMasterCheck(_ value: [UInt8]) throws(VaultError) {
+    package func saveMasterCheck(_ value: [UInt8]) throws(VaultError) {
         try run { try dbQueue.write { db in try db.execute(sql: "INSERT OR REPLACE INTO master_check (singleton, value) VALUES (1, ?)", arguments: [Data(value)]) } }
     }
 
-    public func pendingTravelBundle() throws(VaultError) -> [UInt8]? {
+    package func pendingTravelBundle() throws(VaultError) -> [UInt8]? {
         let row: Row? = try run { try dbQueue.read { db in try Row.fetchOne(db, sql: "SELECT bundle_id FROM travel_pending WHERE singleton = 1") } }
         return row.flatMap { Column.blob($0, "bundle_id") }
     }
 
-    public func sendSlotsAway(bundleID: [UInt8]) throws(VaultError) {
+    package func sendSlotsAway(bundleID: [UInt8]) throws(VaultError) {
         try run {
             try dbQueue.write { db in
                 try db.execute(sql: "DELETE FROM key_slot")
@@ -396,7 +379,7 @@ public final class SQLiteVaultStore: VaultStore {
         }
     }
 
-    public func bringSlotsHome(_ slots: [KeySlotRow]) throws(VaultError) {
+    package func bringSlotsHome(_ slots: [KeySlotRow]) throws(VaultError) {
         try run {
             try dbQueue.write { db in
                 for s in slots { try insertSlot(db, s) }
@@ -405,14 +388,14 @@ public final class SQLiteVaultStore: VaultStore {
         }
     }
 
-    public func sealedRetentionIndex() throws(VaultError) -> [UInt8]? {
+    package func sealedRetentionIndex() throws(VaultError) -> [UInt8]? {
         let row: Row? = try run { try dbQueue.read { db in try Row.fetchOne(db, sql: "SELECT sealed FROM retention_index WHERE singleton = 1") } }
         guard let row else { return nil }
         guard let b = Column.blob(row, "sealed") else { throw .vaultIntegrity("the retention index row is malformed") }
         return b
     }
 
-    public func saveSealedRetentionIndex(_ sealed: [UInt8]) throws(VaultError) {
+    package func saveSealedRetentionIndex(_ sealed: [UInt8]) throws(VaultError) {
         try run {
             try dbQueue.write { db in
                 try db.execute(sql: "INSERT OR REPLACE INTO retention_index (singleton, sealed) VALUES (1, ?)", arguments: [Data(sealed)])
@@ -420,14 +403,14 @@ public final class SQLiteVaultStore: VaultStore {
         }
     }
 
-    public func sealedAuditRootKey() throws(VaultError) -> [UInt8]? {
+    package func sealedAuditRootKey() throws(VaultError) -> [UInt8]? {
         let row: Row? = try run { try dbQueue.read { db in try Row.fetchOne(db, sql: "SELECT sealed FROM audit_key WHERE singleton = 1") } }
         guard let row else { return nil }
         guard let b = Column.blob(row, "sealed") else { throw .vaultIntegrity("the audit key row is malformed") }
         return b
     }
 
-    public func saveSealedAuditRootKey(_ sealed: [UInt8]) throws(VaultError) {
+    package func saveSealedAuditRootKey(_ sealed: [UInt8]) throws(VaultError) {
         try run {
             try dbQueue.write { db in
                 try db.execute(sql: "INSERT OR REPLACE INTO audit_key (singleton, sealed) VALUES (1, ?)", arguments: [Data(sealed)])
@@ -435,7 +418,7 @@ public final class SQLiteVaultStore: VaultStore {
         }
     }
 
-    public func auditState() throws(VaultError) -> AuditState? {
+    package func auditState() throws(VaultError) -> AuditState? {
         let row: Row? = try run { try dbQueue.read { db in try Row.fetchOne(db, sql: "SELECT * FROM audit_state WHERE singleton = 1") } }
         guard let row else { return nil }
         guard let path = Column.text(row, "log_path"), let pk = Column.blob(row, "public_key"),
@@ -447,7 +430,7 @@ public final class SQLiteVaultStore: VaultStore {
                           authMAC: am, pendingSeed: ps, pendingCount: pc)
     }
 
-    public func saveAuditState(_ s: AuditState) throws(VaultError) {
+    package func saveAuditState(_ s: AuditState) throws(VaultError) {
         try run {
             try dbQueue.write { db in
                 try db.execute(sql: """
@@ -459,7 +442,7 @@ public final class SQLiteVaultStore: VaultStore {
         }
     }
 
-    public func replaceKeySlot(_ slot: KeySlotRow) throws(VaultError) {
+    package func replaceKeySlot(_ slot: KeySlotRow) throws(VaultError) {
         try run {
             try dbQueue.write { db in
                 try db.execute(sql: "DELETE FROM key_slot WHERE kind = ?", arguments: [Int64(slot.kind.rawValue)])
@@ -468,7 +451,7 @@ public final class SQLiteVaultStore: VaultStore {
         }
     }
 
-    public func deleteKeySlots(_ kinds: [KeySlotKind]) throws(VaultError) {
+    package func deleteKeySlots(_ kinds: [KeySlotKind]) throws(VaultError) {
         try run {
             try dbQueue.write { db in
                 for k in kinds { try db.execute(sql: "DELETE FROM key_slot WHERE kind = ?", arguments: [Int64(k.rawValue)]) }
@@ -476,11 +459,11 @@ public final class SQLiteVaultStore: VaultStore {
         }
     }
 
-    public func allRecordIDs() throws(VaultError) -> [String] {
+    package func allRecordIDs() throws(VaultError) -> [String] {
         try run { try dbQueue.read { db in try Row.fetchAll(db, sql: "SELECT record_id FROM record ORDER BY rowid").map { Column.id($0, "record_id") } } }
     }
 
-    public func rewriteEverything(_ plan: RewritePlan) throws {
+    package func rewriteEverything(_ plan: RewritePlan) throws {
         try dbQueue.write { db in
             let ids = try Row.fetchAll(db, sql: "SELECT record_id FROM record ORDER BY rowid").map { Column.id($0, "record_id") }
             for (i, id) in ids.enumerated() {
@@ -496,14 +479,11 @@ public final class SQLiteVaultStore: VaultStore {
                 }
                 plan.progress(i + 1, ids.count)
             }
-            for r in try Row.fetchAll(db, sql: "SELECT source_id, sealed FROM source") {
-                let new = try plan.source(SealedSourceRow(sourceID: Column.id(r, "source_id"), sealed: Column.blob(r, "sealed") ?? []))
-                try db.execute(sql: "UPDATE source SET sealed = ? WHERE source_id = ?", arguments: [Data(new.sealed), new.sourceID])
-            }
-            for kind in [SealedItemKind.rule, .export] {
-                for r in try Row.fetchAll(db, sql: "SELECT id, sealed FROM \(kind.rawValue)") {
-                    let new = try plan.item(kind, SealedItemRow(id: Column.id(r, "id"), sealed: Column.blob(r, "sealed") ?? []))
-                    try db.execute(sql: "UPDATE \(kind.rawValue) SET sealed = ? WHERE id = ?", arguments: [Data(new.sealed), new.id])
+            for kind in SealedItemKind.allCases {
+                let (table, idc) = (kind.rawValue, kind.idColumn)
+                for r in try Row.fetchAll(db, sql: "SELECT \(idc), sealed FROM \(table)") {
+                    let new = try plan.item(kind, SealedItemRow(id: Column.id(r, idc), sealed: Column.blob(r, "sealed") ?? []))
+                    try db.execute(sql: "UPDATE \(table) SET sealed = ? WHERE \(idc) = ?", arguments: [Data(new.sealed), new.id])
                 }
             }
             if let check = plan.masterCheck {
@@ -520,7 +500,7 @@ public final class SQLiteVaultStore: VaultStore {
         }
     }
 
-    public func integrityCheck() throws(VaultError) -> [String] {
+    package func integrityCheck() throws(VaultError) -> [String] {
         try run {
             try dbQueue.read { db in
                 try Row.fetchAll(db, sql: "PRAGMA integrity_check").compactMap { Column.text($0, "integrity_check") }.filter { $0 != "ok" }
@@ -528,7 +508,7 @@ public final class SQLiteVaultStore: VaultStore {
         }
     }
 
-    public func backup(to path: String) throws(VaultError) {
+    package func backup(to path: String) throws(VaultError) {
         try run {
             let target = try DatabaseQueue(path: path)
             try dbQueue.backup(to: target)
@@ -536,34 +516,35 @@ public final class SQLiteVaultStore: VaultStore {
         }
     }
 
-    public func insertItem(_ kind: SealedItemKind, _ row: SealedItemRow) throws(VaultError) {
+    package func insertItem(_ kind: SealedItemKind, _ row: SealedItemRow) throws(VaultError) {
         try run {
             try dbQueue.write { db in
-                try db.execute(sql: "INSERT INTO \(kind.rawValue) (id, sealed) VALUES (?, ?)", arguments: [row.id, Data(row.sealed)])
+                try db.execute(sql: "INSERT INTO \(kind.rawValue) (\(kind.idColumn), sealed) VALUES (?, ?)",
+                               arguments: [row.id, Data(row.sealed)])
             }
         }
     }
 
-    public func allItems(_ kind: SealedItemKind) throws(VaultError) -> [SealedItemRow] {
+    package func allItems(_ kind: SealedItemKind) throws(VaultError) -> [SealedItemRow] {
         try run {
             try dbQueue.read { db in
-                try Row.fetchAll(db, sql: "SELECT id, sealed FROM \(kind.rawValue) ORDER BY rowid").map {
-                    SealedItemRow(id: Column.id($0, "id"), sealed: Column.blob($0, "sealed") ?? [])
+                try Row.fetchAll(db, sql: "SELECT \(kind.idColumn), sealed FROM \(kind.rawValue) ORDER BY rowid").map {
+                    SealedItemRow(id: Column.id($0, kind.idColumn), sealed: Column.blob($0, "sealed") ?? [])
                 }
             }
         }
     }
 
-    public func deleteItem(_ kind: SealedItemKind, id: String) throws(VaultError) -> Bool {
+    package func deleteItem(_ kind: SealedItemKind, id: String) throws(VaultError) -> Bool {
         try run {
             try dbQueue.write { db in
-                try db.execute(sql: "DELETE FROM \(kind.rawValue) WHERE id = ?", arguments: [id])
+                try db.execute(sql: "DELETE FROM \(kind.rawValue) WHERE \(kind.idColumn) = ?", arguments: [id])
                 return db.changesCount > 0
             }
         }
     }
 
-    public func recordCount() throws(VaultError) -> Int {
+    package func recordCount() throws(VaultError) -> Int {
         try run { try dbQueue.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM record") ?? 0 } }
     }
 }
@@ -602,7 +583,7 @@ enum Column {
 /// extra table holding the audit log as it was at that moment.
 extension SQLiteVaultStore {
     /// Adds the audit log to a backup copy made with ``backup(to:)``.
-    public static func embedAuditLog(inBackup path: String, logPath: String, content: [UInt8]) throws(VaultError) {
+    package static func embedAuditLog(inBackup path: String, logPath: String, content: [UInt8]) throws(VaultError) {
         do {
             let q = try DatabaseQueue(path: path)
             try q.write { db in
@@ -617,7 +598,7 @@ extension SQLiteVaultStore {
 
     /// Copies a backup file into a staging database at `stagingPath` (online backup), takes the
     /// audit log out of it, points the vault at `newLogPath`, and returns the log's bytes.
-    public static func unpackBackup(_ backupPath: String, into stagingPath: String, newLogPath: String) throws(VaultError) -> [UInt8] {
+    package static func unpackBackup(_ backupPath: String, into stagingPath: String, newLogPath: String) throws(VaultError) -> [UInt8] {
         do {
             var config = Configuration()
             config.readonly = true

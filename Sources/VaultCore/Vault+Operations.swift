@@ -32,41 +32,27 @@ extension Vault {
         // Uniqueness cannot be checked against a source entry we cannot read.
         if let damaged = known.problems.first { throw damaged }
         for s in known.sources where TextFolding.fold(s.alias) == folded { throw .duplicateSource }
-        let id = try Self.newObjectID()
         let payload = SourcePayload(alias: alias, note: note.flatMap { $0.isEmpty ? nil : $0 }, created: Self.timestamp())
-        let sealed = try sealSource(try Self.encodeJSON(payload), sourceID: id)
-        try store.insertSource(SealedSourceRow(sourceID: id, sealed: sealed))
+        let id = try insertItem(.source, payload)
         return Source(id: id, alias: payload.alias, note: payload.note, created: payload.created)
     }
 
     /// Every source, decrypted. A damaged entry throws ``VaultError/sourceIntegrity(sourceID:)``.
-    public func sources() throws(VaultError) -> [Source] {
+    package func sources() throws(VaultError) -> [Source] {
         let r = sourcesChecked()
         if let damaged = r.problems.first { throw damaged }
         return r.sources
     }
 
     /// Every readable source, and an integrity error for each damaged one.
-    public func sourcesChecked() -> (sources: [Source], problems: [VaultError]) {
-        var out: [Source] = []
-        var problems: [VaultError] = []
-        let rows: [SealedSourceRow]
-        do { rows = try store.allSources() } catch { return ([], [error]) }
-        for row in rows {
-            do {
-                let plain = try openSource(row)
-                let p = try Self.decodeJSON(SourcePayload.self, from: plain, integrity: .sourceIntegrity(sourceID: row.sourceID))
-                out.append(Source(id: row.sourceID, alias: p.alias, note: p.note, created: p.created))
-            } catch {
-                problems.append(error)
-            }
-        }
-        return (out, problems)
+    package func sourcesChecked() -> (sources: [Source], problems: [VaultError]) {
+        let r = itemsChecked(.source, as: SourcePayload.self)
+        return (r.items.map { Source(id: $0.id, alias: $0.value.alias, note: $0.value.note, created: $0.value.created) }, r.problems)
     }
 
     /// The source with this alias (case- and accent-insensitive). If it is not among the readable
     /// sources and some are damaged, the damage is reported rather than "no such source".
-    public func source(alias: String) throws(VaultError) -> Source {
+    package func source(alias: String) throws(VaultError) -> Source {
         let folded = TextFolding.fold(alias.trimmingCharacters(in: .whitespacesAndNewlines))
         let known = sourcesChecked()
         if let s = known.sources.first(where: { TextFolding.fold($0.alias) == folded }) { return s }
@@ -105,7 +91,7 @@ extension Vault {
                         progress(ids.count)
                     }
                 }
-            } catch let e as VaultError { throw e } catch { throw .storage(SQLiteVaultStore.describe(error)) }
+            } catch let e as VaultError { throw e } catch { throw .storage(self.store.describe(error)) }
             if !retained.isEmpty {
                 var index = try self.retentionIndex()
                 index.merge(retained) { $1 }
@@ -139,8 +125,8 @@ extension Vault {
                 wrappedKey: try wrapRecordKey(key, recordID: id),
                 versions: [SealedVersionRow(
                     version: 1,
-                    meta: try sealField(metaJSON, key: key, recordID: id, version: 1, field: .meta),
-                    body: try sealField(Array(new.body.utf8), key: key, recordID: id, version: 1, field: .body))])
+                    meta: try sealField(metaJSON, key: key, recordID: id, version: 1, field: .recordMeta),
+                    body: try sealField(Array(new.body.utf8), key: key, recordID: id, version: 1, field: .recordBody))])
         }
         return (row, retain)
     }
@@ -179,8 +165,8 @@ extension Vault {
         let v = latest.version + 1
         try store.appendVersion(recordID: id, SealedVersionRow(
             version: v,
-            meta: try sealField(try Self.encodeJSON(meta), key: key, recordID: id, version: v, field: .meta),
-            body: try sealField(Array(body.utf8), key: key, recordID: id, version: v, field: .body)))
+            meta: try sealField(try Self.encodeJSON(meta), key: key, recordID: id, version: v, field: .recordMeta),
+            body: try sealField(Array(body.utf8), key: key, recordID: id, version: v, field: .recordBody)))
         return (id, v)
     }
 
@@ -227,7 +213,7 @@ extension Vault {
         let key = try recordKey(row)
         let integrity = VaultError.recordIntegrity(recordID: id)
         let meta = try metadata(v, key: key, recordID: id)
-        let body = try Self.string(from: try openField(v.body, key: key, recordID: id, version: v.version, field: .body),
+        let body = try Self.string(from: try openField(v.body, key: key, recordID: id, version: v.version, field: .recordBody),
                                    integrity: integrity)
         let sources = sourcesChecked()
         let alias = sources.sources.first { $0.id == meta.source }?.alias
@@ -316,7 +302,7 @@ extension Vault {
             let meta = try self.metadata(sealedMeta, version: version, key: key, recordID: recordID, using: reader.data)
             // The body is always opened (and checked to be UTF-8), so a damaged body is reported
             // even when the title matches. It is folded from one locked buffer into another.
-            let bodyMatches = try self.withOpenedField(sealedBody, key: key, recordID: recordID, version: version, field: .body,
+            let bodyMatches = try self.withOpenedField(sealedBody, key: key, recordID: recordID, version: version, field: .recordBody,
                                                        using: reader.data) { bytes in
                 try self.foldedText(bytes, contains: reader.needle, cache: reader.cache, integrity: integrity, using: reader.fold)
             }
@@ -412,7 +398,7 @@ extension Vault {
                   using buffer: SecureScratch? = nil) throws(VaultError) -> RecordMetadata {
         let integrity = VaultError.recordIntegrity(recordID: recordID)
         do {
-            return try withOpenedField(sealed, key: key, recordID: recordID, version: version, field: .meta, using: buffer) { bytes in
+            return try withOpenedField(sealed, key: key, recordID: recordID, version: version, field: .recordMeta, using: buffer) { bytes in
                 // A strict decoder of this one shape (MetadataJSON.swift): 0.3 µs a record against
                 // 2.9 µs for JSONSerialization, which was half of `list`. It reads the locked buffer
                 // directly; only the resulting strings are copied out.
@@ -425,14 +411,12 @@ extension Vault {
     /// The sealed map of record id → retain-until day (empty if none).
     func retentionIndex() throws(VaultError) -> [String: String] {
         guard let sealed = try store.sealedRetentionIndex() else { return [:] }
-        let integrity = VaultError.vaultIntegrity("the retention index failed its integrity check")
-        let plain = try Self.openPadded(sealed, key: retentionKey, ad: VaultFormat.retentionAD(vaultID: vaultID), integrity: integrity)
-        return try Self.decodeJSON([String: String].self, from: plain, integrity: integrity)
+        let plain = try keyring.open(.retentionIndex, sealed)
+        return try Self.decodeJSON([String: String].self, from: plain, integrity: SealedKind.retentionIndex.integrityError(id: ""))
     }
 
     func saveRetentionIndex(_ index: [String: String]) throws(VaultError) {
-        try store.saveSealedRetentionIndex(try Self.sealPadded(try Self.encodeJSON(index), key: retentionKey,
-                                                               ad: VaultFormat.retentionAD(vaultID: vaultID)))
+        try store.saveSealedRetentionIndex(try keyring.seal(.retentionIndex, try Self.encodeJSON(index)))
     }
 
     // MARK: - Helpers
@@ -457,7 +441,7 @@ extension Vault {
         } catch let e as VaultError {
             throw e
         } catch {
-            throw .storage(SQLiteVaultStore.describe(error))
+            throw .storage(self.store.describe(error))
         }
     }
 

@@ -91,7 +91,7 @@ extension Vault {
             // A record failed for a reason other than damage: `finish` reports it.
         } catch {
             // The walk itself failed: stop the workers at once, then report the walk's error.
-            let failure = error as? VaultError ?? .storage(SQLiteVaultStore.describe(error))
+            let failure = error as? VaultError ?? .storage(store.describe(error))
             job.fail(failure)
             _ = job.finish()
             throw failure
@@ -252,7 +252,7 @@ final class ParallelSearchJob: @unchecked Sendable {
                 guard case .recordIntegrity = e else { fail(e); return false }
                 problems.append(e)
             } catch {
-                fail(.storage(SQLiteVaultStore.describe(error)))
+                fail(.storage(vault.store.describe(error)))
                 return false
             }
         }

@@ -98,25 +98,17 @@ extension Vault {
             throw .invalidInput("an identical rule already exists (\(existing.id))")
         }
         rule.created = Self.timestamp()
-        let id = try Self.newObjectID()
-        try store.insertItem(.rule, SealedItemRow(id: id, sealed: try sealItem(try Self.encodeJSON(rule), kind: .rule, id: id)))
-        return id
+        return try insertItem(.rule, rule)
     }
 
     /// Every rule with its id, decrypted. A damaged rule is an integrity error: exporting without
     /// all rules would fail open.
-    public func rules() throws(VaultError) -> [(id: String, rule: StoredRule)] {
-        var out: [(id: String, rule: StoredRule)] = []
-        for row in try store.allItems(.rule) {
-            let integrity = VaultError.itemIntegrity(kind: "rule", id: row.id)
-            let plain = try openItem(row, kind: .rule, integrity: integrity)
-            out.append((row.id, try Self.decodeJSON(StoredRule.self, from: plain, integrity: integrity)))
-        }
-        return out
+    package func rules() throws(VaultError) -> [(id: String, rule: StoredRule)] {
+        try items(.rule, as: StoredRule.self).map { ($0.id, $0.value) }
     }
 
     /// The rules that apply to one record (vault-wide, its source's, its own).
-    public func rules(forRecord recordID: String, sourceID: String) throws(VaultError) -> [(id: String, rule: StoredRule)] {
+    package func rules(forRecord recordID: String, sourceID: String) throws(VaultError) -> [(id: String, rule: StoredRule)] {
         try rules().filter { $0.rule.applies(toRecord: recordID, sourceID: sourceID) }
     }
 
@@ -128,31 +120,24 @@ extension Vault {
     }
 
     private func deleteRule(_ idOrPrefix: String) throws(VaultError) -> String {
-        let p = idOrPrefix.lowercased()
-        guard p.count >= 4 else { throw .invalidInput("a rule id needs at least 4 characters") }
-        let matches = try store.allItems(.rule).map(\.id).filter { $0.hasPrefix(p) }
-        guard let id = matches.first else { throw .noSuchRule(prefix: idOrPrefix) }
-        guard matches.count == 1 else { throw .ambiguousRuleID(prefix: idOrPrefix, matches: matches.count) }
+        let id = try resolveItemID(.rule, idOrPrefix, what: "rule", notFound: .noSuchRule(prefix: idOrPrefix),
+                                   ambiguous: { .ambiguousRuleID(prefix: idOrPrefix, matches: $0) })
         _ = try store.deleteItem(.rule, id: id)
         return id
     }
 
     // MARK: - Export provenance
 
-    public func recordExport(_ entry: ExportEntry) throws(VaultError) {
+    /// Seals an export's provenance entry. Called by Publishing after the export was audited.
+    package func recordExport(_ entry: ExportEntry) throws(VaultError) {
         var entry = entry
         entry.created = Self.timestamp()
-        let id = try Self.newObjectID()
-        try store.insertItem(.export, SealedItemRow(id: id, sealed: try sealItem(try Self.encodeJSON(entry), kind: .export, id: id)))
+        _ = try insertItem(.export, entry)
     }
 
-    public func exports() throws(VaultError) -> [ExportEntry] {
-        var out: [ExportEntry] = []
-        for row in try store.allItems(.export) {
-            let integrity = VaultError.itemIntegrity(kind: "export record", id: row.id)
-            out.append(try Self.decodeJSON(ExportEntry.self, from: try openItem(row, kind: .export, integrity: integrity), integrity: integrity))
-        }
-        return out
+    /// Every export entry (Publishing's `provenance` audits the lookup).
+    package func exports() throws(VaultError) -> [ExportEntry] {
+        try items(.export, as: ExportEntry.self).map(\.value)
     }
 
     // MARK: - Helpers
@@ -164,19 +149,5 @@ extension Vault {
         let value = r.kind == .term ? fold(r.value) : r.value
         return [r.kind.rawValue, value, r.variants.map(fold).sorted().joined(separator: "\u{1F}"), "\(r.scope)"]
             .joined(separator: "\u{1E}")
-    }
-
-    private func sealItem(_ plaintext: [UInt8], kind: SealedItemKind, id: String) throws(VaultError) -> [UInt8] {
-        switch kind {
-        case .rule: try Self.sealPadded(plaintext, key: ruleKey, ad: VaultFormat.ruleAD(vaultID: vaultID, ruleID: id))
-        case .export: try Self.sealPadded(plaintext, key: exportKey, ad: VaultFormat.exportAD(vaultID: vaultID, exportID: id))
-        }
-    }
-
-    private func openItem(_ row: SealedItemRow, kind: SealedItemKind, integrity: VaultError) throws(VaultError) -> SecureBytes {
-        switch kind {
-        case .rule: try Self.openPadded(row.sealed, key: ruleKey, ad: VaultFormat.ruleAD(vaultID: vaultID, ruleID: row.id), integrity: integrity)
-        case .export: try Self.openPadded(row.sealed, key: exportKey, ad: VaultFormat.exportAD(vaultID: vaultID, exportID: row.id), integrity: integrity)
-        }
     }
 }

@@ -35,18 +35,9 @@ extension Vault {
 
     /// The record's own key, unwrapped with the record-key-wrapping subkey.
     func recordKey(_ row: SealedRecordRow) throws(VaultError) -> SecureBytes {
-        let ad = VaultFormat.recordKeyAD(vaultID: vaultID, recordID: row.recordID)
-        do {
-            let key = try XChaCha20Poly1305.open(row.wrappedKey, key: recordKEK, associatedData: ad)
-            guard key.count == XChaCha20Poly1305.keyBytes else { throw VaultError.recordIntegrity(recordID: row.recordID) }
-            return key
-        } catch let e as VaultError {
-            throw e
-        } catch SodiumError.outOfMemory {
-            throw .storage("secure memory unavailable")
-        } catch {
-            throw .recordIntegrity(recordID: row.recordID)
-        }
+        let key = try keyring.open(.recordKey, row.wrappedKey, id: row.recordID)
+        guard key.count == XChaCha20Poly1305.keyBytes else { throw VaultError.recordIntegrity(recordID: row.recordID) }
+        return key
     }
 
     /// Opens the record's key into the reused key buffer and runs `body` with it.
@@ -55,26 +46,28 @@ extension Vault {
         let keyScratch = buffer ?? self.keyScratch
         let integrity = VaultError.recordIntegrity(recordID: recordID)
         guard wrappedKey.count == XChaCha20Poly1305.keyBytes + XChaCha20Poly1305.overhead else { throw integrity }
-        let ad = VaultFormat.recordKeyAD(vaultID: vaultID, recordID: recordID)
-        do {
-            _ = try XChaCha20Poly1305.open(wrappedKey, key: recordKEK, associatedData: ad, into: keyScratch)
-        } catch SodiumError.outOfMemory {
-            throw VaultError.storage("secure memory unavailable")
-        } catch {
-            throw integrity
+        let ad = SealedKind.recordKey.ad(vaultID: vaultID, id: recordID)
+        let opened = try keyring.withKey(for: .recordKey) { (kek) throws(VaultError) -> Bool in
+            do { _ = try XChaCha20Poly1305.open(wrappedKey, key: kek, associatedData: ad, into: keyScratch) } catch SodiumError.outOfMemory {
+                throw .storage("secure memory unavailable")
+            } catch {
+                return false
+            }
+            return true
         }
+        guard opened else { throw integrity }
         defer { keyScratch.wipe() }
         return try keyScratch.withSecureBytes { try body($0) }
     }
 
     /// Opens a field into the reused data buffer, checks its padding, and runs `body` with the
     /// plaintext bytes. The buffer is wiped afterwards.
-    func withOpenedField<T>(_ sealed: UnsafeRawBufferPointer, key: borrowing SecureBytes, recordID: String, version: Int, field: RecordField,
+    func withOpenedField<T>(_ sealed: UnsafeRawBufferPointer, key: borrowing SecureBytes, recordID: String, version: Int, field: SealedKind,
                             using buffer: SecureScratch? = nil, _ body: (UnsafeRawBufferPointer) throws -> T) throws -> T {
         let dataScratch = buffer ?? self.dataScratch
         let integrity = VaultError.recordIntegrity(recordID: recordID)
         guard (1...Int(UInt32.max)).contains(version) else { throw integrity }
-        let ad = VaultFormat.fieldAD(vaultID: vaultID, recordID: recordID, version: version, field: field)
+        let ad = field.ad(vaultID: vaultID, id: recordID, version: version)
         let padded: Int
         do { padded = try XChaCha20Poly1305.open(sealed, key: key, associatedData: ad, into: dataScratch) } catch SodiumError.outOfMemory {
             throw VaultError.storage("secure memory unavailable")
@@ -89,13 +82,12 @@ extension Vault {
     }
 
     func wrapRecordKey(_ key: borrowing SecureBytes, recordID: String) throws(VaultError) -> [UInt8] {
-        let ad = VaultFormat.recordKeyAD(vaultID: vaultID, recordID: recordID)
-        return try Self.sodium { try XChaCha20Poly1305.seal(key, key: recordKEK, associatedData: ad) }
+        try keyring.seal(.recordKey, secure: key, id: recordID)
     }
 
     /// Pads (SECURITY.md §7) and seals a record field through the reused seal buffer.
-    func sealField(_ plaintext: [UInt8], key: borrowing SecureBytes, recordID: String, version: Int, field: RecordField) throws(VaultError) -> [UInt8] {
-        let ad = VaultFormat.fieldAD(vaultID: vaultID, recordID: recordID, version: version, field: field)
+    func sealField(_ plaintext: [UInt8], key: borrowing SecureBytes, recordID: String, version: Int, field: SealedKind) throws(VaultError) -> [UInt8] {
+        let ad = field.ad(vaultID: vaultID, id: recordID, version: version)
         let block = VaultFormat.paddedLength(forPlaintextCount: plaintext.count)
         var padded = 0
         defer { sealScratch.wipe(count: padded) }
@@ -119,21 +111,12 @@ extension Vault {
         return try result.get()
     }
 
-    func openField(_ sealed: [UInt8], key: borrowing SecureBytes, recordID: String, version: Int, field: RecordField) throws(VaultError) -> SecureBytes {
+    func openField(_ sealed: [UInt8], key: borrowing SecureBytes, recordID: String, version: Int, field: SealedKind) throws(VaultError) -> SecureBytes {
         // A version we could not have written (the store maps bad values to -1).
         guard (1...Int(UInt32.max)).contains(version) else { throw .recordIntegrity(recordID: recordID) }
         return try Self.openPadded(sealed, key: key,
-                            ad: VaultFormat.fieldAD(vaultID: vaultID, recordID: recordID, version: version, field: field),
+                            ad: field.ad(vaultID: vaultID, id: recordID, version: version),
                             integrity: .recordIntegrity(recordID: recordID))
-    }
-
-    func sealSource(_ plaintext: [UInt8], sourceID: String) throws(VaultError) -> [UInt8] {
-        try Self.sealPadded(plaintext, key: sourceKey, ad: VaultFormat.sourceAD(vaultID: vaultID, sourceID: sourceID))
-    }
-
-    func openSource(_ row: SealedSourceRow) throws(VaultError) -> SecureBytes {
-        try Self.openPadded(row.sealed, key: sourceKey, ad: VaultFormat.sourceAD(vaultID: vaultID, sourceID: row.sourceID),
-                            integrity: .sourceIntegrity(sourceID: row.sourceID))
     }
 
     /// Decodes JSON held in secure memory. The decoder needs a `Data` copy; it lives only for
@@ -156,9 +139,7 @@ extension Vault {
     }
 
     static func newObjectID() throws(VaultError) -> String {
-        let bytes = try sodium { try Random.bytes(VaultFormat.objectIDBytes) }
-        let digits = Array("0123456789abcdef".utf8)
-        return String(decoding: bytes.flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 15)]] }, as: UTF8.self)
+        Hex.encode(try sodium { try Random.bytes(VaultFormat.objectIDBytes) })
     }
 
     static func timestamp(_ date: Date = Date()) -> String { UTCTimestamp.string(date) }
@@ -183,6 +164,6 @@ public enum UTCTimestamp {
 public enum ContentHash {
     /// Unkeyed BLAKE2b-256 of `bytes`, lowercase hex.
     public static func blake2b256Hex(_ bytes: [UInt8]) throws -> String {
-        try GenericHash.hash(bytes, length: 32).map { String(format: "%02x", $0) }.joined()
+        Hex.encode(try GenericHash.hash(bytes, length: 32))
     }
 }

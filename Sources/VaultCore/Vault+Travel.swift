@@ -18,7 +18,7 @@ extension Vault {
         for kind in [KeySlotKind.passphrase, .recovery] {
             if let s = try store.keySlot(kind) {
                 slots.append(TravelSlot(kind: kind.rawValue, algorithm: s.kdfAlgorithm, opsLimit: s.opsLimit, memLimit: s.memLimit,
-                                        salt: Self.hex(s.salt), wrapped: Self.hex(s.wrappedMasterKey)))
+                                        salt: Hex.encode(s.salt), wrapped: Hex.encode(s.wrappedMasterKey)))
             }
         }
         // The travel passphrase gets the same Argon2id cost as the vault's own.
@@ -38,7 +38,7 @@ extension Vault {
     }
 
     /// `travel in`: restores the slots from a bundle made for this vault.
-    public static func travelIn(directory: String, bundle path: String, travelPassphrase: borrowing SecureBytes,
+    package static func travelIn(directory: String, bundle path: String, travelPassphrase: borrowing SecureBytes,
                                 audit: AuditSink?) throws(VaultError) -> Int {
         let (store, header) = try openStore(directory)
         guard let data = FileManager.default.contents(atPath: path) else { throw .invalidInput("cannot read that travel bundle") }
@@ -66,7 +66,7 @@ extension Vault {
         let slots = try decodeJSON([TravelSlot].self, from: plain, integrity: .invalidInput("the travel bundle is damaged"))
         var rows: [KeySlotRow] = []
         for s in slots {
-            guard let kind = KeySlotKind(rawValue: s.kind), let salt = hexDecode(s.salt), let wrapped = hexDecode(s.wrapped) else {
+            guard let kind = KeySlotKind(rawValue: s.kind), let salt = Hex.decode(s.salt), let wrapped = Hex.decode(s.wrapped) else {
                 throw .invalidInput("the travel bundle is damaged")
             }
             rows.append(KeySlotRow(kind: kind, kdfAlgorithm: s.algorithm, opsLimit: s.opsLimit, memLimit: s.memLimit, salt: salt, wrappedMasterKey: wrapped))
@@ -81,36 +81,13 @@ extension Vault {
 
     static func travelAD(_ header: [UInt8]) -> [UInt8] { Array("sourcevault.v1.travel\0".utf8) + header }
 
-    static func hex(_ b: [UInt8]) -> String { b.map { String(format: "%02x", $0) }.joined() }
-
-    static func hexDecode(_ s: String) -> [UInt8]? {
-        var out: [UInt8] = []
-        var chars = Array(s.utf8)
-        guard chars.count % 2 == 0 else { return nil }
-        while !chars.isEmpty {
-            guard let b = UInt8(String(decoding: chars.prefix(2), as: UTF8.self), radix: 16) else { return nil }
-            out.append(b)
-            chars.removeFirst(2)
-        }
-        return out
-    }
-
     /// Creates `path` (0600) with `bytes`, never replacing an existing file, synced before return.
     static func writeNewFile(_ path: String, _ bytes: [UInt8]) throws(VaultError) {
-        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
-        guard fd >= 0 else {
-            throw errno == EEXIST ? .invalidInput("\(path) exists; choose another name") : .storage("cannot create \(path): \(String(cString: strerror(errno)))")
+        do { try AtomicFile.write(bytes, to: path, replace: false) } catch {
+            switch error {
+            case .exists: throw .invalidInput("\(path) exists; choose another name")
+            case .failed(let why): throw .storage("cannot write \(path): \(why); nothing was changed")
+            }
         }
-        var off = 0
-        var ok = true
-        while off < bytes.count {
-            let n = bytes[off...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-            if n < 0 { if errno == EINTR { continue }; ok = false; break }
-            off += n
-        }
-        ok = ok && fsync(fd) == 0
-        close(fd)
-        guard ok else { unlink(path); throw .storage("cannot write \(path); nothing was changed") }
-        syncDirectory((path as NSString).deletingLastPathComponent)
     }
 }

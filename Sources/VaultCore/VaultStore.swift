@@ -1,74 +1,87 @@
 /// Rows as stored: every field here is either public structure (ids, counts, KDF parameters) or
 /// ciphertext. Nothing above this protocol needs to know it is SQLite, so a shared server store
 /// holding only ciphertext can be added later.
-public struct VaultHeader: Sendable, Equatable {
-    public var formatVersion: Int
-    public var vaultID: [UInt8]
+package struct VaultHeader: Sendable, Equatable {
+    package var formatVersion: Int
+    package var vaultID: [UInt8]
 }
 
-public struct KeySlotRow: Sendable, Equatable {
-    public var kind: KeySlotKind
-    public var kdfAlgorithm: Int64
-    public var opsLimit: UInt64
-    public var memLimit: UInt64
-    public var salt: [UInt8]
-    public var wrappedMasterKey: [UInt8]
+package struct KeySlotRow: Sendable, Equatable {
+    package var kind: KeySlotKind
+    package var kdfAlgorithm: Int64
+    package var opsLimit: UInt64
+    package var memLimit: UInt64
+    package var salt: [UInt8]
+    package var wrappedMasterKey: [UInt8]
 }
 
-public struct SealedSourceRow: Sendable, Equatable {
-    public var sourceID: String
-    public var sealed: [UInt8]
+package struct SealedVersionRow: Sendable, Equatable {
+    package var version: Int
+    package var meta: [UInt8]
+    package var body: [UInt8]
 }
 
-public struct SealedVersionRow: Sendable, Equatable {
-    public var version: Int
-    public var meta: [UInt8]
-    public var body: [UInt8]
-}
-
-public struct SealedRecordRow: Sendable, Equatable {
-    public var recordID: String
-    public var wrappedKey: [UInt8]
+package struct SealedRecordRow: Sendable, Equatable {
+    package var recordID: String
+    package var wrappedKey: [UInt8]
     /// The versions asked for (all, or only the latest).
-    public var versions: [SealedVersionRow]
+    package var versions: [SealedVersionRow]
 }
 
 /// The latest version of one record, borrowed from the store for the duration of a callback: its
 /// buffers point into SQLite's row and are invalid afterwards, so never store one or its buffers.
-public struct LatestRowView {
-    public var recordID: String
-    public var wrappedKey: UnsafeRawBufferPointer
+package struct LatestRowView {
+    package var recordID: String
+    package var wrappedKey: UnsafeRawBufferPointer
     /// nil when no version row is left (a damaged record); -1 for a version number the writer
     /// could not have produced.
-    public var version: Int?
-    public var meta: UnsafeRawBufferPointer
-    public var body: UnsafeRawBufferPointer
+    package var version: Int?
+    package var meta: UnsafeRawBufferPointer
+    package var body: UnsafeRawBufferPointer
 }
 
-/// A sealed item addressed only by its id (rules, export provenance entries).
-public struct SealedItemRow: Sendable, Equatable {
-    public var id: String
-    public var sealed: [UInt8]
+/// A sealed item addressed only by its id (sources, rules, export provenance entries).
+package struct SealedItemRow: Sendable, Equatable {
+    package var id: String
+    package var sealed: [UInt8]
 }
 
-/// Tables of sealed items other than records and sources.
-public enum SealedItemKind: String, Sendable {
+/// Tables of sealed items (SECURITY.md §3), named by their SQL table.
+package enum SealedItemKind: String, Sendable, CaseIterable {
+    case source
     case rule
     case export = "export_record"
+
+    /// The id column (`source` predates the others' shorter name).
+    package var idColumn: String { self == .source ? "source_id" : "id" }
 }
 
-/// The storage behind a vault. Each method is one atomic operation.
-public protocol VaultStore: AnyObject {
+/// The storage behind a vault, split by aggregate. Each method is one atomic operation. Only
+/// VaultCore sees these (`package`): everything above goes through ``Vault``'s audited operations.
+package protocol KeySlotStore: AnyObject {
     /// Creates the schema and writes header and key slots in one transaction.
     func initialize(header: VaultHeader, slots: [KeySlotRow]) throws(VaultError)
     func readHeader() throws(VaultError) -> VaultHeader
     /// Brings an older vault's schema up to date (after the header's format version was checked).
     func migrateIfNeeded() throws(VaultError)
     func keySlot(_ kind: KeySlotKind) throws(VaultError) -> KeySlotRow?
+    /// Replaces (or adds) one key slot atomically.
+    func replaceKeySlot(_ slot: KeySlotRow) throws(VaultError)
+    /// Deletes key slots of these kinds in one transaction.
+    func deleteKeySlots(_ kinds: [KeySlotKind]) throws(VaultError)
+    /// Travel mode: the id of the bundle the slots are in (nil when they are home).
+    func pendingTravelBundle() throws(VaultError) -> [UInt8]?
+    /// Deletes every key slot and records the bundle id, in one transaction.
+    func sendSlotsAway(bundleID: [UInt8]) throws(VaultError)
+    /// Inserts the slots and clears the bundle id, in one transaction.
+    func bringSlotsHome(_ slots: [KeySlotRow]) throws(VaultError)
+    /// The master-key check value (SECURITY.md §5); nil if none was written yet.
+    func masterCheck() throws(VaultError) -> [UInt8]?
+    func saveMasterCheck(_ value: [UInt8]) throws(VaultError)
+}
 
-    func insertSource(_ row: SealedSourceRow) throws(VaultError)
-    func allSources() throws(VaultError) -> [SealedSourceRow]
-
+/// Records and their versions (SECURITY.md §6.1-6.5).
+package protocol RecordStore: AnyObject {
     func insertRecord(_ row: SealedRecordRow) throws(VaultError)
     /// Inserts many records in ONE transaction; `produce` calls `insert` once per record, so only
     /// one record needs to be in memory at a time. Nothing is kept if anything fails.
@@ -85,56 +98,52 @@ public protocol VaultStore: AnyObject {
     func forEachLatest(includeBody: Bool, _ body: (LatestRowView) throws -> Void) throws
     func deleteRecord(_ recordID: String) throws(VaultError)
     func recordCount() throws(VaultError) -> Int
-
-    /// The master-key check value (SECURITY.md §5); nil if none was written yet.
-    func masterCheck() throws(VaultError) -> [UInt8]?
-    func saveMasterCheck(_ value: [UInt8]) throws(VaultError)
-    /// Travel mode: the id of the bundle the slots are in (nil when they are home).
-    func pendingTravelBundle() throws(VaultError) -> [UInt8]?
-    /// Deletes every key slot and records the bundle id, in one transaction.
-    func sendSlotsAway(bundleID: [UInt8]) throws(VaultError)
-    /// Inserts the slots and clears the bundle id, in one transaction.
-    func bringSlotsHome(_ slots: [KeySlotRow]) throws(VaultError)
-
-    /// The sealed retention index (SECURITY.md §8.3); nil if none was written yet.
-    func sealedRetentionIndex() throws(VaultError) -> [UInt8]?
-    func saveSealedRetentionIndex(_ sealed: [UInt8]) throws(VaultError)
-
-    /// The sealed audit root key (SECURITY.md §5); nil for a vault that has none yet.
-    func sealedAuditRootKey() throws(VaultError) -> [UInt8]?
-    func saveSealedAuditRootKey(_ sealed: [UInt8]) throws(VaultError)
-
-    /// The audit log's state (SECURITY.md §11.5); nil for a vault that has none yet.
-    func auditState() throws(VaultError) -> AuditState?
-    func saveAuditState(_ state: AuditState) throws(VaultError)
-
-    /// Replaces (or adds) one key slot atomically.
-    func replaceKeySlot(_ slot: KeySlotRow) throws(VaultError)
-    /// Deletes key slots of these kinds in one transaction.
-    func deleteKeySlots(_ kinds: [KeySlotKind]) throws(VaultError)
     /// Every record id, in insertion order.
     func allRecordIDs() throws(VaultError) -> [String]
-    /// `rekey`: rewrites every sealed value and the key slots in ONE transaction, one record at a time.
-    func rewriteEverything(_ plan: RewritePlan) throws
-    /// SQLite's own consistency check; empty if fine.
-    func integrityCheck() throws(VaultError) -> [String]
-    /// A consistent copy of the database (SQLite online backup) at `path`.
-    func backup(to path: String) throws(VaultError)
+}
 
+/// Sources, rules and export entries: sealed items addressed by id (SECURITY.md §6.3, §6.6, §6.7).
+package protocol SealedItemStore: AnyObject {
     func insertItem(_ kind: SealedItemKind, _ row: SealedItemRow) throws(VaultError)
+    /// Every item of `kind`, in insertion order.
     func allItems(_ kind: SealedItemKind) throws(VaultError) -> [SealedItemRow]
     /// Deletes one item; false if there was none with that id.
     func deleteItem(_ kind: SealedItemKind, id: String) throws(VaultError) -> Bool
 }
 
+/// The vault's singletons: retention index, audit key and audit state (SECURITY.md §8.3, §11.5).
+package protocol VaultStateStore: AnyObject {
+    /// The sealed retention index (SECURITY.md §8.3); nil if none was written yet.
+    func sealedRetentionIndex() throws(VaultError) -> [UInt8]?
+    func saveSealedRetentionIndex(_ sealed: [UInt8]) throws(VaultError)
+    /// The sealed audit root key (SECURITY.md §5); nil for a vault that has none yet.
+    func sealedAuditRootKey() throws(VaultError) -> [UInt8]?
+    func saveSealedAuditRootKey(_ sealed: [UInt8]) throws(VaultError)
+    /// The audit log's state (SECURITY.md §11.5); nil for a vault that has none yet.
+    func auditState() throws(VaultError) -> AuditState?
+    func saveAuditState(_ state: AuditState) throws(VaultError)
+}
+
+/// The whole storage protocol: what a backend (SQLite today, a ciphertext-only server store later)
+/// implements.
+package protocol VaultStore: KeySlotStore, RecordStore, SealedItemStore, VaultStateStore {
+    /// `rekey`: rewrites every sealed value and the key slots in ONE transaction, one record at a time.
+    func rewriteEverything(_ plan: RewritePlan) throws
+    /// The backend's own consistency check; empty if fine.
+    func integrityCheck() throws(VaultError) -> [String]
+    /// A consistent copy of the database at `path`.
+    func backup(to path: String) throws(VaultError)
+    /// A storage error from a call that is not typed-throws, in words.
+    func describe(_ error: Error) -> String
+}
+
 /// What `rekey` replaces, as functions from old rows to new ones (SECURITY.md §8).
-public struct RewritePlan {
-    public var slots: [KeySlotRow]
-    public var auditRootKey: [UInt8]?
-    public var retentionIndex: [UInt8]?
-    public var masterCheck: [UInt8]?
-    public var record: (SealedRecordRow) throws -> SealedRecordRow
-    public var source: (SealedSourceRow) throws -> SealedSourceRow
-    public var item: (SealedItemKind, SealedItemRow) throws -> SealedItemRow
-    public var progress: (Int, Int) -> Void
+package struct RewritePlan {
+    package var slots: [KeySlotRow]
+    package var auditRootKey: [UInt8]?
+    package var retentionIndex: [UInt8]?
+    package var masterCheck: [UInt8]?
+    package var record: (SealedRecordRow) throws -> SealedRecordRow
+    package var item: (SealedItemKind, SealedItemRow) throws -> SealedItemRow
+    package var progress: (Int, Int) -> Void
 }

@@ -214,7 +214,7 @@ import SodiumKit
         let row = try v.store.record(id)!
         let key = try v.recordKey(row)
         let padded = try Padding.pad(Array("hello".utf8), blockSize: 512)
-        let ad = VaultFormat.fieldAD(vaultID: v.vaultID, recordID: id, version: 1, field: .body)
+        let ad = SealedKind.recordBody.ad(vaultID: v.vaultID, id: id, version: 1)
         let forged = try XChaCha20Poly1305.seal(padded, key: key, associatedData: ad)
         try t.sql { try $0.execute(sql: "UPDATE record_version SET body = ? WHERE record_id = ?", arguments: [Data(forged), id]) }
         #expect(throws: VaultError.recordIntegrity(recordID: id)) { _ = try v.record(id) }

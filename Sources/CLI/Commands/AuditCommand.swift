@@ -1,6 +1,7 @@
 import ArgumentParser
 import Audit
 import Foundation
+import SodiumKit
 import VaultCore
 
 struct AuditCommand: ParsableCommand {

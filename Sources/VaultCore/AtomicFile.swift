@@ -1,0 +1,80 @@
+import Foundation
+import SodiumKit
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Files written whole or not at all: the bytes go to a hidden temporary name in the target's
+/// directory (0600, `O_EXCL|O_NOFOLLOW`), are synced, then `link()`ed into place (which refuses an
+/// existing target atomically) or, when replacing is allowed, `rename()`d over it; the directory is
+/// synced last. A crash leaves the old state or the new one, and at worst a hidden temporary file.
+/// The one routine behind new vaults, exports, backups and travel bundles.
+public enum AtomicFile {
+    public enum Failure: Error, Equatable {
+        /// The target exists and replacing it was not allowed.
+        case exists
+        /// A system call failed; the reason in words.
+        case failed(String)
+    }
+
+    /// A hidden temporary path beside `path`, unique enough for `O_EXCL`.
+    public static func temporaryPath(beside path: String, tag: String = "sourcevault") -> String {
+        let dir = (path as NSString).deletingLastPathComponent
+        let name = (path as NSString).lastPathComponent
+        let suffix = Hex.encode((0..<6).map { _ in UInt8.random(in: 0...255) })
+        return ((dir.isEmpty ? "." : dir) as NSString).appendingPathComponent(".\(name).\(tag)-\(suffix)")
+    }
+
+    /// Writes `bytes` to `path` atomically.
+    public static func write(_ bytes: [UInt8], to path: String, replace: Bool) throws(Failure) {
+        let temp = temporaryPath(beside: path)
+        let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o600)
+        guard fd >= 0 else { throw .failed(String(cString: strerror(errno))) }
+        var ok = bytes.withUnsafeBytes { buf -> Bool in
+            var off = 0
+            while off < buf.count {
+                let n = Glibc.write(fd, buf.baseAddress! + off, buf.count - off)
+                if n < 0 { if errno == EINTR { continue }; return false }
+                off += n
+            }
+            return true
+        }
+        ok = ok && fsync(fd) == 0
+        let why = ok ? "" : String(cString: strerror(errno))
+        let closed = close(fd) == 0
+        guard ok && closed else {
+            unlink(temp)
+            throw .failed(ok ? "close failed" : why)
+        }
+        try commit(temp, to: path, replace: replace)
+    }
+
+    /// Moves the complete `temp` (synced here first) to `path`; `temp` is gone afterwards, whatever
+    /// happens.
+    public static func commit(_ temp: String, to path: String, replace: Bool) throws(Failure) {
+        chmod(temp, 0o600)
+        let fd = open(temp, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+        if fd >= 0 { _ = fsync(fd); close(fd) }
+        if replace {
+            guard rename(temp, path) == 0 else {
+                let why = String(cString: strerror(errno))
+                unlink(temp)
+                throw .failed(why)
+            }
+        } else {
+            guard link(temp, path) == 0 else {
+                let e = errno
+                unlink(temp)
+                throw e == EEXIST ? .exists : .failed(String(cString: strerror(e)))
+            }
+            unlink(temp)
+        }
+        syncDirectory((path as NSString).deletingLastPathComponent)
+    }
+
+    /// fsync of a directory, so a new name in it survives a power loss.
+    public static func syncDirectory(_ directory: String) {
+        let fd = open(directory.isEmpty ? "." : directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if fd >= 0 { _ = fsync(fd); close(fd) }
+    }
+}
