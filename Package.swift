@@ -2,10 +2,15 @@
 import PackageDescription
 import Foundation
 
-// Layers (each imports only the one below it):
-//   CSodium (system library) → SodiumKit (the only code touching libsodium pointers)
-//   → VaultCore (format, key slots, storage, the unlocked-vault session) → sourcevault (CLI)
-// CTextScan is a leaf C module VaultCore uses for search folding (no libsodium, no state).
+// Layers, and what each target may import (declared below; nothing else):
+//   CSodium (system library)  ← SodiumKit: the only code touching libsodium pointers (`internal import CSodium`)
+//   Redaction: pure text, imports Foundation only (no crypto, no storage)
+//   CTextScan: a leaf C module for search folding (no libsodium, no state)
+//   VaultCore ← SodiumKit, CTextScan, GRDB (internal imports): format, keyring, storage, the audited facade `Vault`
+//   Audit ← VaultCore, SodiumKit: the tamper-evident log (implements VaultCore's AuditSink)
+//   Publishing ← VaultCore, Redaction: selection, redaction, leak check, export files
+//   sourcevault (CLI, Sources/CLI) ← VaultCore, Audit, Publishing, Redaction, SodiumKit (secrets read into
+//     SecureBytes), ArgumentParser: parses, prompts, calls one facade method, prints
 let package = Package(
     name: "SourceVault",
     platforms: [.macOS(.v13)],
@@ -39,7 +44,8 @@ let package = Package(
         .target(name: "Publishing", dependencies: ["VaultCore", "Redaction"]),
         .executableTarget(
             name: "sourcevault",
-            dependencies: ["VaultCore", "Publishing", "Redaction", "Audit", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["VaultCore", "Publishing", "Redaction", "Audit", "SodiumKit",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/CLI"
         ),
         // `make bench`: throughput figures (brief section 5), built in release.

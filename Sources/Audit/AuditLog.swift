@@ -265,8 +265,8 @@ package final class AuditLog: AuditSink {
 extension AuditLog {
     /// Before asking for a passphrase: the vault has an audit log and it can be opened for writing.
     /// Refusing here means no secret is typed and nothing is decrypted (fail closed).
-    package static func precheck(_ store: any VaultStore) throws {
-        guard let state = try store.auditState() else { throw noLog }
+    package static func precheck(directory: String) throws {
+        guard let state = try Vault.openStore(directory).0.auditState() else { throw noLog }
         _ = try AuditFile(openExisting: state.logPath)
     }
 }

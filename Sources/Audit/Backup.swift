@@ -14,23 +14,18 @@ public enum VaultBackup {
         guard let state = try vault.store.auditState() else { throw AuditLog.noLogError }
         let file = try AuditFile(openExisting: state.logPath)     // holds the lock until released
         let log = file.readAll()
-        let dir = (path as NSString).deletingLastPathComponent
-        let temp = (dir.isEmpty ? "." : dir) + "/.\((path as NSString).lastPathComponent).sourcevault-backup-\(UInt32.random(in: 0...UInt32.max))"
+        let temp = AtomicFile.temporaryPath(beside: path, tag: "sourcevault-backup")
         do {
-            try vault.store.backup(to: temp)
-            try SQLiteVaultStore.embedAuditLog(inBackup: temp, logPath: state.logPath, content: log)
-            chmod(temp, 0o600)
-            let fd = open(temp, O_RDONLY)
-            if fd >= 0 { fsync(fd); close(fd) }
-            if overwrite {
-                guard rename(temp, path) == 0 else { throw VaultError.storage("cannot write \(path): \(String(cString: strerror(errno)))") }
-            } else {
-                guard link(temp, path) == 0 else { throw VaultError.storage("cannot write \(path): \(String(cString: strerror(errno)))") }
-                unlink(temp)
-            }
+            try VaultFiles.writeBackup(of: vault.store, to: temp, logPath: state.logPath, log: log)
         } catch {
             unlink(temp)
             throw error
+        }
+        do { try AtomicFile.commit(temp, to: path, replace: overwrite) } catch {
+            switch error {
+            case .exists: throw VaultError.invalidInput("\(path) exists; choose another name or add --overwrite")
+            case .failed(let why): throw VaultError.storage("cannot write \(path): \(why)")
+            }
         }
         withExtendedLifetime(file) {}
     }
@@ -58,13 +53,13 @@ public enum VaultBackup {
         let stagingDB = (directory as NSString).appendingPathComponent(".vault.sqlite3.restoring-" + tag)
         let stagingLog = (directory as NSString).appendingPathComponent(".audit.log.restoring-" + tag)
         defer { unlink(stagingDB); unlink(stagingLog) }
-        let log = try SQLiteVaultStore.unpackBackup(backupPath, into: stagingDB, newLogPath: logPath)
+        let log = try VaultFiles.unpackBackup(backupPath, into: stagingDB, newLogPath: logPath)
         chmod(stagingDB, 0o600)
         guard fm.createFile(atPath: stagingLog, contents: Data(log), attributes: [.posixPermissions: 0o600]) else {
             throw VaultError.storage("cannot write the restored audit log")
         }
         // Verify before anything replaces what is there.
-        let staging = try SQLiteVaultStore(path: stagingDB, create: false)
+        let staging = try VaultFiles.openStore(path: stagingDB)
         let header = try staging.readHeader()
         let problems = try staging.integrityCheck()
         guard problems.isEmpty else { throw VaultError.vaultIntegrity("the backup's database is damaged: \(problems[0])") }
@@ -80,7 +75,7 @@ public enum VaultBackup {
         }
         unlink(dbPath + "-journal")
         withExtendedLifetime(liveLock) {}
-        let store = try SQLiteVaultStore(path: dbPath, create: false)
+        let store = try VaultFiles.openStore(path: dbPath)
         AuditLog().unauthenticated(store: store, vaultID: header.vaultID, action: "restore")
         return Restored(records: records, logEntries: report.entries.count, notes: report.notes)
     }

@@ -70,8 +70,7 @@ struct UnlockOptions: ParsableArguments {
     func withPassphraseUnlock(_ vault: VaultOptions, _ body: (Vault, borrowing SecureBytes) throws -> Void) throws {
         guard recoveryKeyFd == nil else { throw CLIError.usage("this command needs the passphrase, not the recovery key (use 'passwd' first if you lost it)") }
         let dir = vault.directory
-        let (store, _) = try Vault.openStore(dir)
-        try AuditLog.precheck(store)
+        try AuditLog.precheck(directory: dir)
         let pass = try passphraseFd.map { try SecretInput.readSecretLine(fd: $0, what: "passphrase") }
             ?? SecretInput.prompt("Passphrase for \(dir): ", what: "passphrase")
         let v = try Vault.unlock(directory: dir, passphrase: pass, audit: AuditLog())
@@ -94,8 +93,7 @@ struct UnlockOptions: ParsableArguments {
         let dir = vault.directory
         // Inside `open`, commands share the session's unlocked vault.
         if let v = SessionContext.vault, SessionContext.directory == dir { return v }
-        let (store, _) = try Vault.openStore(dir)
-        if requireAuditLog { try AuditLog.precheck(store) }
+        if requireAuditLog { try AuditLog.precheck(directory: dir) } else { _ = try Vault.status(directory: dir) }
         // Even when the access itself is logged later (verify, recover), a wrong passphrase is logged now.
         let audit = requireAuditLog ? AuditLog() : AuditLog(failuresOnly: true)
         let policy: UnlockPolicy = requireAuditLog ? .session : .auditMaintenance

@@ -1,4 +1,4 @@
-import CSodium
+internal import CSodium
 
 /// XChaCha20-Poly1305 (IETF construction, `crypto_aead_xchacha20poly1305_ietf_*`) with a random
 /// 192-bit nonce per message. A sealed box is `nonce (24 bytes) || ciphertext || tag (16 bytes)`.

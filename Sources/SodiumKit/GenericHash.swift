@@ -1,4 +1,4 @@
-import CSodium
+internal import CSodium
 
 /// BLAKE2b (`crypto_generichash`), unkeyed or keyed.
 public enum GenericHash {

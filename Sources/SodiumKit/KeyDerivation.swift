@@ -1,4 +1,4 @@
-import CSodium
+internal import CSodium
 
 /// Subkey derivation with `crypto_kdf_derive_from_key` (BLAKE2b keyed with the master key,
 /// the subkey id as salt and an 8-byte context as personalisation).

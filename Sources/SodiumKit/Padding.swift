@@ -1,4 +1,4 @@
-import CSodium
+internal import CSodium
 
 /// ISO/IEC 7816-4 padding (`sodium_pad` / `sodium_unpad`): a 0x80 byte, then zero bytes, up to a
 /// multiple of the block size. At least one byte is always added.

@@ -1,4 +1,4 @@
-import CSodium
+internal import CSodium
 
 /// Argon2id v1.3 (`crypto_pwhash` with `crypto_pwhash_ALG_ARGON2ID13`).
 public enum PasswordHash {

@@ -1,4 +1,4 @@
-import CSodium
+internal import CSodium
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)

@@ -1,4 +1,4 @@
-import CSodium
+internal import CSodium
 
 /// Public (non-secret) random values: nonces, salts, identifiers.
 public enum Random {

@@ -1,4 +1,4 @@
-import CSodium
+internal import CSodium
 
 /// A buffer of secret bytes in `sodium_malloc` memory: guard pages, `mlock`ed where the
 /// system allows, zeroed and freed exactly once on release.

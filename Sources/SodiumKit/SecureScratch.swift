@@ -1,4 +1,4 @@
-import CSodium
+internal import CSodium
 
 /// A reusable secure buffer for transient plaintext (one record at a time while listing or
 /// searching): `sodium_malloc` costs several system calls, too many to pay per record, so one

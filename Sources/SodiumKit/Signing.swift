@@ -1,4 +1,4 @@
-import CSodium
+internal import CSodium
 
 /// Ed25519 (`crypto_sign_*`): a key pair from a 32-byte seed, detached signatures.
 public enum Ed25519 {

@@ -1,4 +1,4 @@
-import CSodium
+internal import CSodium
 
 /// Errors from the libsodium wrapper. Authentication failure is deliberately one opaque case:
 /// callers learn that a ciphertext did not verify, never why.

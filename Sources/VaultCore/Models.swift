@@ -73,3 +73,17 @@ public struct NewRecord: Sendable {
         self.body = body
     }
 }
+
+extension NewRecord {
+    /// `import`: a record from one text file. Its title is the file's first line, or the file name
+    /// without its extension when that line is empty, longer than 200 bytes or holds a control
+    /// character. Nil for text that is empty or only white space (the file is skipped).
+    public static func imported(text: String, fileName: String, sourceAlias: String, tags: [String]) -> NewRecord? {
+        guard !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { return nil }
+        let firstLine = text.split(separator: "\n", maxSplits: 1).first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+        let unusable = firstLine.isEmpty || firstLine.utf8.count > 200
+            || firstLine.unicodeScalars.contains { $0.properties.generalCategory == .control }
+        let title = unusable ? (fileName as NSString).deletingPathExtension : firstLine
+        return NewRecord(sourceAlias: sourceAlias, title: title, tags: tags, body: text)
+    }
+}

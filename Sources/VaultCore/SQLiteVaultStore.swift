@@ -1,6 +1,6 @@
 import Foundation
-import GRDB
-import GRDBSQLite
+internal import GRDB
+internal import GRDBSQLite
 
 /// The single-file SQLite store (SECURITY.md §3). Owns its `DatabaseQueue`; the schema is created
 /// by frozen migrations that never use application types.
@@ -583,7 +583,7 @@ enum Column {
 /// extra table holding the audit log as it was at that moment.
 extension SQLiteVaultStore {
     /// Adds the audit log to a backup copy made with ``backup(to:)``.
-    package static func embedAuditLog(inBackup path: String, logPath: String, content: [UInt8]) throws(VaultError) {
+    static func embedAuditLog(inBackup path: String, logPath: String, content: [UInt8]) throws(VaultError) {
         do {
             let q = try DatabaseQueue(path: path)
             try q.write { db in
@@ -598,7 +598,7 @@ extension SQLiteVaultStore {
 
     /// Copies a backup file into a staging database at `stagingPath` (online backup), takes the
     /// audit log out of it, points the vault at `newLogPath`, and returns the log's bytes.
-    package static func unpackBackup(_ backupPath: String, into stagingPath: String, newLogPath: String) throws(VaultError) -> [UInt8] {
+    static func unpackBackup(_ backupPath: String, into stagingPath: String, newLogPath: String) throws(VaultError) -> [UInt8] {
         do {
             var config = Configuration()
             config.readonly = true
@@ -624,5 +624,30 @@ extension SQLiteVaultStore {
         } catch {
             throw .storage("cannot read the backup: \(describe(error))")
         }
+    }
+}
+
+/// The vault's files as a whole, for the layers above that must not name the backend: backup
+/// copies and opening a staged database during `restore`.
+package enum VaultFiles {
+    /// Opens an existing vault database file (no header check, no migration).
+    package static func openStore(path: String) throws(VaultError) -> any VaultStore {
+        try SQLiteVaultStore(path: path, create: false)
+    }
+
+    /// Creates a new, empty vault database file (the schema comes with `initialize`).
+    package static func createStore(path: String) throws(VaultError) -> any VaultStore {
+        try SQLiteVaultStore(path: path, create: true)
+    }
+
+    /// A consistent copy of `store` at `path` with the audit log's bytes embedded (SECURITY.md §8.2).
+    package static func writeBackup(of store: any VaultStore, to path: String, logPath: String, log: [UInt8]) throws(VaultError) {
+        try store.backup(to: path)
+        try SQLiteVaultStore.embedAuditLog(inBackup: path, logPath: logPath, content: log)
+    }
+
+    /// Copies a backup into a staging database and returns the audit log it held.
+    package static func unpackBackup(_ backupPath: String, into stagingPath: String, newLogPath: String) throws(VaultError) -> [UInt8] {
+        try SQLiteVaultStore.unpackBackup(backupPath, into: stagingPath, newLogPath: newLogPath)
     }
 }

@@ -1,4 +1,4 @@
-import CTextScan
+internal import CTextScan
 import Foundation
 import SodiumKit
 

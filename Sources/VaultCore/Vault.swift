@@ -109,7 +109,7 @@ public final class Vault {
         let path = databasePath(in: directory)
         let temp = (directory as NSString).appendingPathComponent(creatingPrefix + Hex.encode(try sodium { try Random.bytes(6) }))
         do {
-            let staging = try SQLiteVaultStore(path: temp, create: true)
+            let staging = try VaultFiles.createStore(path: temp)
             try staging.initialize(header: VaultHeader(formatVersion: version, vaultID: vaultID),
                                    slots: [passSlot, recSlot])
             if let audit {
@@ -139,7 +139,7 @@ public final class Vault {
             unlink(temp)
             throw .storage("\(error)")
         }
-        let store = try SQLiteVaultStore(path: path, create: false)
+        let store = try VaultFiles.openStore(path: path)
         let vault = try Vault(store: store, directory: directory, vaultID: vaultID, keyring: keyring)
         vault.auditSink = audit
         return vault
@@ -200,7 +200,7 @@ public final class Vault {
             throw .vaultNotFound(path: directory)
         }
         guard isDir.boolValue else { throw .notAVault(path: directory) }
-        let store = try SQLiteVaultStore(path: databasePath(in: directory), create: false)
+        let store = try VaultFiles.openStore(path: databasePath(in: directory))
         let header = try store.readHeader()
         try store.migrateIfNeeded()
         return (store, header)
@@ -249,5 +249,25 @@ public final class Vault {
         } catch {
             throw .storage("cryptography failed: \(error)")
         }
+    }
+}
+
+/// What `status` shows without unlocking: only public structure (SECURITY.md §1.2).
+public struct VaultStatus: Sendable {
+    public var formatVersion: Int
+    public var records: Int
+    public var slots: [KeySlotKind]
+    /// The audit log's path and the number of entries the vault recorded; nil without a log.
+    public var auditLog: (path: String, entries: Int64)?
+}
+
+extension Vault {
+    /// Reads the vault's public structure without any key.
+    public static func status(directory: String) throws(VaultError) -> VaultStatus {
+        let (store, header) = try openStore(directory)
+        var slots: [KeySlotKind] = []
+        for kind in [KeySlotKind.passphrase, .recovery] where try store.keySlot(kind) != nil { slots.append(kind) }
+        let audit = try store.auditState().map { (path: $0.logPath, entries: $0.headSeq) }
+        return VaultStatus(formatVersion: header.formatVersion, records: try store.recordCount(), slots: slots, auditLog: audit)
     }
 }

@@ -133,6 +133,8 @@ package protocol VaultStore: KeySlotStore, RecordStore, SealedItemStore, VaultSt
     func integrityCheck() throws(VaultError) -> [String]
     /// A consistent copy of the database at `path`.
     func backup(to path: String) throws(VaultError)
+    /// Closes the connection (before the file is renamed into place).
+    func close() throws(VaultError)
     /// A storage error from a call that is not typed-throws, in words.
     func describe(_ error: Error) -> String
 }

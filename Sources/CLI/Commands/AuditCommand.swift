@@ -10,22 +10,11 @@ struct AuditCommand: ParsableCommand {
         abstract: "The tamper-evident audit log of every access (it holds no names, titles or search terms).",
         subcommands: [Verify.self, Show.self, Checkpoint.self, PublicKey.self, CheckValue.self, Recover.self])
 
-    /// Reads the log and the vault's record of it, without unlocking.
-    static func load(_ vault: VaultOptions) throws -> (store: any VaultStore, header: VaultHeader, state: AuditState, log: [UInt8]) {
-        let (store, header) = try Vault.openStore(vault.directory)
-        guard let state = try store.auditState() else {
-            throw VaultError.auditUnavailable("this vault has no audit log yet; start one with 'sourcevault audit recover'")
-        }
-        guard let data = FileManager.default.contents(atPath: state.logPath) else {
-            throw VaultError.auditUnavailable("the audit log \(state.logPath) is missing or unreadable")
-        }
-        return (store, header, state, Array(data))
-    }
-
     /// Full verification for `check`: throws a one-line error if the log fails.
     static func verifyForCheck(vault: VaultOptions, unlocked: Vault) throws {
-        let (_, header, state, log) = try load(vault)
-        let report = AuditVerifier.verify(log: log, vaultID: header.vaultID, publicKey: state.publicKey, state: state, vault: unlocked)
+        let l = try AuditLog.load(directory: vault.directory)
+        let report = AuditVerifier.verify(log: l.log, vaultID: l.header.vaultID, publicKey: l.state.publicKey, state: l.state,
+                                          vault: unlocked)
         if let p = report.problem {
             throw CLIError.auditFailed("audit log verification FAILED\(p.seq.map { " at entry \($0)" } ?? ""): \(p.failure.rawValue) — \(p.detail)")
         }
@@ -47,8 +36,8 @@ struct AuditCommand: ParsableCommand {
         var full = false
 
         func run() throws {
-            let (store, header, state, log) = try AuditCommand.load(vault)
-            var key = state.publicKey
+            _ = try AuditLog.load(directory: vault.directory)     // no log: say so before any prompt
+            var key: [UInt8]?
             if let publicKey {
                 guard let k = Hex.decode(publicKey.lowercased()), k.count == 32 else {
                     throw CLIError.usage("--public-key takes the 64 hex characters printed by 'audit pubkey'")
@@ -68,21 +57,7 @@ struct AuditCommand: ParsableCommand {
                 // Unlock without appending first: the verdict is about the log as found.
                 unlocked = try unlock.unlock(vault, requireAuditLog: false)
             }
-            let t0 = Date()
-            let report = AuditVerifier.verify(log: log, vaultID: header.vaultID, publicKey: key, state: state,
-                                              vault: unlocked, checkpoint: cp)
-            let seconds = Date().timeIntervalSince(t0)
-            let attrs: [String: String] = ["entries": String(report.entries.count), "checkpoint": cp == nil ? "no" : "yes"]
-            // The verification is logged, but a log that failed it is left exactly as found: it is evidence.
-            if report.ok {
-                if let v = unlocked {
-                    v.attachAudit(AuditLog())
-                    try v.audit(AuditEvent("audit-verify", ids: attrs))
-                } else {
-                    try? AuditLog.recordUnauthenticated(store: store, vaultID: header.vaultID, action: "audit-verify",
-                                                         outcome: "ok", attrs: attrs.map { ($0.key, $0.value) })
-                }
-            }
+            let (report, seconds) = try AuditLog.verify(directory: vault.directory, publicKey: key, checkpoint: cp, vault: unlocked)
             for n in report.notes { Output.info("note: \(n)") }
             if publicKey == nil {
                 Output.info("note: signatures were checked against the public key stored in the vault; to rule out a replaced key, pass --public-key with the key printed by init")
@@ -116,7 +91,7 @@ struct AuditCommand: ParsableCommand {
         }
 
         func run() throws {
-            let (_, _, _, log) = try AuditCommand.load(vault)
+            let log = try AuditLog.load(directory: vault.directory).log
             var titles: [String: String] = [:]
             if resolve || AuditCommand.unlockRequested(unlock) {
                 let v = try unlock.unlock(vault)
@@ -153,11 +128,7 @@ struct AuditCommand: ParsableCommand {
         @OptionGroup var unlock: UnlockOptions
 
         func run() throws {
-            let v = try unlock.unlock(vault)
-            try v.audit(AuditEvent("audit-checkpoint"))
-            guard let state = try v.store.auditState() else { throw AuditLog.noLogError }
-            let cp = AuditCheckpoint(vaultID: v.vaultID, size: state.headSeq, head: state.headHash, time: AuditLogClock.now(),
-                                     signature: try v.auditSign(AuditChain.checkpointMessage(vaultID: v.vaultID, size: state.headSeq, head: state.headHash)))
+            let cp = try AuditLog.checkpoint(vault: try unlock.unlock(vault))
             Output.write(STDOUT_FILENO, Array(cp.text.utf8))
         }
     }
@@ -168,9 +139,8 @@ struct AuditCommand: ParsableCommand {
         @OptionGroup var vault: VaultOptions
 
         func run() throws {
-            let (store, _) = try Vault.openStore(vault.directory)
-            guard let state = try store.auditState() else { throw AuditLog.noLogError }
-            Output.line(Hex.encode(state.publicKey))
+            guard let key = try AuditLog.publicKey(directory: vault.directory) else { throw AuditLog.noLogError }
+            Output.line(Hex.encode(key))
         }
     }
 
@@ -184,17 +154,7 @@ struct AuditCommand: ParsableCommand {
         func run() throws {
             let v = try unlock.unlock(vault)
             let value = try SensitiveArgument.resolve("-", prompt: "", what: "value")
-            let needle = "h:" + Hex.encode(try v.auditValueHash(Array(value.utf8)))
-            let (_, _, _, log) = try AuditCommand.load(vault)
-            var hits: [String] = []
-            for line in log.split(separator: 0x0A) {
-                guard let e = AuditEntry.parse(line) else { continue }
-                for a in e.attrs where a.value == needle {
-                    hits.append("\(e.seq)  \(e.time)  \(e.action)  \(e.outcome)  as \(a.key)")
-                }
-            }
-            // Logged before the answer is shown.
-            try v.audit(AuditEvent("audit-check-value", ids: ["count": String(hits.count)]))
+            let hits = try AuditLog.entries(mentioning: Array(value.utf8), vault: v)
             for h in hits { Output.line(h) }
             if hits.isEmpty { Output.line("not found: that value appears in no entry of this log") }
         }
@@ -216,8 +176,4 @@ struct AuditCommand: ParsableCommand {
             Output.info("Started a new audit log at \(path)\(anchor > 0 ? "; it continues from entry \(anchor) of the lost log, whose entries are not in it" : "").")
         }
     }
-}
-
-enum AuditLogClock {
-    static func now() -> String { UTCTimestamp.string() }
 }

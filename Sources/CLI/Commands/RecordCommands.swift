@@ -266,15 +266,13 @@ struct ImportCommand: ParsableCommand {
             while i < files.count {
                 let path = files[i]
                 i += 1
+                let name = (path as NSString).lastPathComponent
                 guard let data = fm.contents(atPath: path), let text = String(validating: Array(data), as: UTF8.self),
-                      !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
-                    skipped.append((path as NSString).lastPathComponent)
+                      let record = NewRecord.imported(text: text, fileName: name, sourceAlias: alias, tags: tag) else {
+                    skipped.append(name)
                     continue
                 }
-                let firstLine = text.split(separator: "\n", maxSplits: 1).first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
-                let title = firstLine.isEmpty || firstLine.utf8.count > 200 || firstLine.unicodeScalars.contains { $0.properties.generalCategory == .control }
-                    ? ((path as NSString).lastPathComponent as NSString).deletingPathExtension : firstLine
-                return NewRecord(sourceAlias: alias, title: title, tags: tag, body: text)
+                return record
             }
             return nil
         }, progress: { n in

@@ -11,20 +11,16 @@ struct StatusCommand: ParsableCommand {
 
     func run() throws {
         let dir = vault.directory
-        let (store, header) = try Vault.openStore(dir)
-        let pass = try store.keySlot(.passphrase) != nil
-        let rec = try store.keySlot(.recovery) != nil
-        var ways: [String] = []
-        if pass { ways.append("passphrase") }
-        if rec { ways.append("recovery key") }
+        let status = try Vault.status(directory: dir)
+        let ways = status.slots.map { $0 == .passphrase ? "passphrase" : "recovery key" }
         Output.line("vault: \(dir)")
-        Output.line("format: \(header.formatVersion)")
-        Output.line("records: \(try store.recordCount())")
+        Output.line("format: \(status.formatVersion)")
+        Output.line("records: \(status.records)")
         Output.line(ways.isEmpty ? "can be opened: NO — no key slots are on this device (travel mode: bring them back with 'sourcevault travel in FILE')"
                                  : "can be opened: yes, with \(ways.joined(separator: " or "))")
-        if let audit = try store.auditState() {
-            let present = FileManager.default.fileExists(atPath: audit.logPath)
-            Output.line("audit log: \(audit.logPath) (\(audit.headSeq) entries recorded\(present ? "" : "; MISSING — commands are refused until 'audit recover'"))")
+        if let audit = status.auditLog {
+            let present = FileManager.default.fileExists(atPath: audit.path)
+            Output.line("audit log: \(audit.path) (\(audit.entries) entries recorded\(present ? "" : "; MISSING — commands are refused until 'audit recover'"))")
         } else {
             Output.line("audit log: none (start one with 'sourcevault audit recover')")
         }
