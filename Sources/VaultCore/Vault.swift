@@ -151,8 +151,14 @@ public final class Vault {
     /// Unlocks with the passphrase slot. With an audit sink, a failed attempt is logged and a
     /// successful one is logged before the vault is returned.
     package static func unlock(directory: String, passphrase: borrowing SecureBytes, audit: AuditSink? = nil,
-                              policy: UnlockPolicy = .session) throws(VaultError) -> Vault {
+                               policy: UnlockPolicy = .session) throws(VaultError) -> Vault {
         let (store, header) = try openStore(directory)
+        return try unlock(store: store, header: header, directory: directory, passphrase: passphrase, audit: audit, policy: policy)
+    }
+
+    /// Unlocks a vault held by any store (the in-memory test double uses this directly).
+    package static func unlock(store: any VaultStore, header: VaultHeader, directory: String, passphrase: borrowing SecureBytes,
+                               audit: AuditSink? = nil, policy: UnlockPolicy = .session) throws(VaultError) -> Vault {
         guard let slot = try store.keySlot(.passphrase) else { throw .noSuchKeySlot("this vault has no passphrase slot (if its key slots are away in a travel bundle, see 'sourcevault status')") }
         let master: SecureBytes
         do { master = try KeySlot.unwrap(slot, passphrase: passphrase, header: header) } catch {
@@ -161,6 +167,19 @@ public final class Vault {
         }
         return try attach(try Vault(store: store, directory: directory, vaultID: header.vaultID,
                                      keyring: try Keyring(master: master, vaultID: header.vaultID)), audit, "passphrase", policy)
+    }
+
+    /// A new vault in an empty `store` (no files: the in-memory test double). Returns the vault and
+    /// its printable recovery key.
+    package static func create(in store: any VaultStore, directory: String, passphrase: borrowing SecureBytes,
+                               profile: KDFProfile) throws(VaultError) -> (Vault, String) {
+        let vaultID = try sodium { try Random.bytes(VaultFormat.vaultIDBytes) }
+        let keyring = try Keyring.random(vaultID: vaultID)
+        let passSlot = try KeySlot.passphrase(keyring.master, passphrase: passphrase, vaultID: vaultID,
+                                              opsLimit: profile.opsLimit, memLimit: profile.memLimit)
+        let (recSlot, printable) = try KeySlot.recovery(keyring.master, vaultID: vaultID)
+        try store.initialize(header: VaultHeader(formatVersion: VaultFormat.currentVersion, vaultID: vaultID), slots: [passSlot, recSlot])
+        return (try Vault(store: store, directory: directory, vaultID: vaultID, keyring: keyring), printable)
     }
 
     /// Unlocks with the recovery slot; `typedKey` is the recovery key as the person typed it.
