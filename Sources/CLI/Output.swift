@@ -55,9 +55,6 @@ enum Output {
         Output.write(STDERR_FILENO, Array((s + "\n").utf8))
     }
 
-    /// Escapes control characters (terminal escape sequences), C1 controls and bidi overrides so
-    /// that decrypted text is shown, never interpreted by the terminal. Newlines and tabs are kept
-    /// when `multiline` is true.
     /// True for a byte that starts or is something `terminalSafe` escapes (C0 controls and DEL;
     /// C2 leads the C1 controls, D8 leads U+061C, E2 the other bidi controls).
     @inline(__always)
@@ -65,6 +62,9 @@ enum Output {
         b < 0x20 || b == 0x7F || b == 0xC2 || b == 0xD8 || b == 0xE2
     }
 
+    /// Escapes control characters (terminal escape sequences), C1 controls and bidi overrides so
+    /// that decrypted text is shown, never interpreted by the terminal. Newlines and tabs are kept
+    /// when `multiline` is true.
     static func terminalSafe(_ s: String, multiline: Bool = false) -> String {
         // Most text has none of these: a byte scan leaves it as it is.
         if !s.utf8.contains(where: mayNeedEscaping) { return s }
