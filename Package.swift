@@ -59,7 +59,7 @@ let package = Package(
         ),
         .testTarget(name: "PublishingTests", dependencies: ["Publishing", "VaultCore", "Redaction", "SodiumKit"]),
         .testTarget(name: "AuditTests", dependencies: ["Audit", "VaultCore", "SodiumKit", "Redaction", .product(name: "GRDB", package: "GRDB.swift")]),
-        .testTarget(name: "CLITests", dependencies: []),
+        .testTarget(name: "CLITests", dependencies: ["sourcevault"]),
     ]
 )
 

@@ -77,7 +77,10 @@ enum ErrorReporter {
             print(SourceVaultCommand.fullMessage(for: error))
             return ExitStatus.success
         }
-        let msg = SourceVaultCommand.message(for: error).split(separator: "\n").first.map(String.init) ?? "invalid arguments"
+        var msg = SourceVaultCommand.message(for: error).split(separator: "\n").first.map(String.init)
+            ?? "invalid arguments"
+        // A value outside an option's fixed words: that option's own line, without the value.
+        if let choice = ChoiceArguments.message(forParseError: msg) { msg = choice }
         printError("\(SafeText.withoutValues(msg)) (see 'sourcevault --help')")
         return ExitStatus.usage
     }

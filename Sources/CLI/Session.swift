@@ -54,8 +54,10 @@ struct Session {
     let idleSeconds: Int
     let startLocked: Bool
 
-    static let verbs: Set<String> = ["list", "show", "search", "source", "add", "amend", "rule", "redact", "export",
-                                     "suggest", "provenance", "audit", "status", "check"]
+    /// The commands a session runs (``CommandRegistry``).
+    static let verbs: Set<String> = CommandRegistry.sessionVerbs
+    /// The session's own commands, handled by the loop below.
+    static let builtins: Set<String> = ["history", "quit", "exit", "lock", "help", "hardening"]
 
     func run() throws -> Never {
         SessionContext.active = true
@@ -97,7 +99,7 @@ struct Session {
                     for (i, h) in SessionContext.history.enumerated() { Output.line(Output.terminalSafe("\(i + 1)  \(h)")) }
                 case "quit", "exit": finish(status: 0, reason: "quit")
                 case "lock": lockAndRestart(reason: "lock")
-                case "help": help()
+                case "help": Output.line(Self.helpText(idleSeconds: idleSeconds))
                 case "hardening": hardening()
                 default:
                     guard Self.verbs.contains(verb) else {
@@ -144,16 +146,12 @@ struct Session {
         }
     }
 
-    private func help() {
-        Output.line("""
-            Commands (as on the command line, without 'sourcevault'):
-              list [--source ALIAS] [--tag T]      search QUERY             show ID [--version N]
-              add --source ALIAS --title TITLE     (testimony: paste it, end with a line holding only .)
-              amend ID    source add|list    rule add|list|rm    redact ID    export ID ...    suggest ID
-              audit show|verify|check-value       status    check
-            Session: lock (wipe keys and decrypted text; ask again next time), history, hardening, help, quit.
-            Auto-lock after \(idleSeconds) s without input and on Ctrl-C. History is kept only in memory.
-            """)
+    /// What `help` prints: the session commands of ``CommandRegistry``, then the session's own.
+    static func helpText(idleSeconds: Int) -> String {
+        (["Commands (as on the command line, without 'sourcevault'):"] + CommandRegistry.sessionHelpLines() + [
+            "Session: lock (wipe keys and decrypted text; ask again next time), history, hardening, help, quit.",
+            "Auto-lock after \(idleSeconds) s without input and on Ctrl-C. History is kept only in memory.",
+        ]).joined(separator: "\n")
     }
 
     /// Prints what protects this process right now.

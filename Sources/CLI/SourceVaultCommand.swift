@@ -2,13 +2,8 @@ import ArgumentParser
 
 /// The root command only dispatches.
 struct SourceVaultCommand: ParsableCommand {
-    /// Subcommand names, which parse errors may quote (anything else quoted is a user value).
-    static let knownWords: Set<String> = [
-        "init", "source", "add", "import", "amend", "list", "show", "search", "rm", "rule", "redact", "export",
-        "suggest", "provenance", "status", "text", "markdown", "json", "audit", "verify", "checkpoint", "pubkey",
-        "check-value", "recover", "passwd", "recovery", "rotate", "remove", "rekey", "check", "backup", "restore",
-        "travel", "out", "in", "retention", "apply", "open", "lock", "quit", "help", "hardening",
-    ]
+    /// Command and option words, which parse errors may quote (anything else quoted is a user value).
+    static let knownWords: Set<String> = CommandRegistry.knownWords
 
     static let configuration = CommandConfiguration(
         commandName: "sourcevault",
@@ -21,12 +16,6 @@ struct SourceVaultCommand: ParsableCommand {
             7 export refused by the leak check, 8 refused because the audit log cannot be written.
             """,
         version: "0.1.0",
-        subcommands: [
-            InitCommand.self, SourceCommand.self, AddCommand.self, AmendCommand.self, ListCommand.self,
-            ShowCommand.self, SearchCommand.self, ImportCommand.self, RemoveCommand.self, RuleCommand.self, RedactCommand.self,
-            ExportCommand.self, SuggestCommand.self, ProvenanceCommand.self, AuditCommand.self, PasswdCommand.self, RecoveryCommand.self,
-            RekeyCommand.self, CheckCommand.self, TravelCommand.self, BackupCommand.self, RestoreCommand.self,
-            RetentionCommand.self, OpenCommand.self, StatusCommand.self,
-        ]
+        subcommands: CommandRegistry.commands
     )
 }

@@ -12,7 +12,7 @@ struct InitCommand: ParsableCommand {
     @OptionGroup var vault: VaultOptions
 
     @Option(name: .long, help: ArgumentHelp("Key derivation cost: interactive, moderate, sensitive, or test (insecure, for test suites).", valueName: "PROFILE"))
-    var kdf: String = "moderate"
+    var kdf: KDFProfile = .moderate
 
     @Option(name: .long, help: ArgumentHelp("Read the new passphrase from the first line of this file descriptor.", valueName: "N"))
     var passphraseFd: Int32?
@@ -21,14 +21,11 @@ struct InitCommand: ParsableCommand {
     var auditLog: String?
 
     func validate() throws {
-        guard KDFProfile(rawValue: kdf) != nil else {
-            throw ValidationError("--kdf must be one of: interactive, moderate, sensitive, test")
-        }
         if let fd = passphraseFd, fd < 0 { throw ValidationError("file descriptors are not negative") }
     }
 
     func run() throws {
-        let profile = KDFProfile(rawValue: kdf)!
+        let profile = kdf
         let dir = vault.directory
         let passphrase: SecureBytes
         if let fd = passphraseFd {

@@ -10,16 +10,12 @@ struct PasswdCommand: ParsableCommand {
     @OptionGroup var vault: VaultOptions
     @OptionGroup var unlock: UnlockOptions
     @Option(name: .long, help: ArgumentHelp("New key derivation cost: interactive, moderate, sensitive or test.", valueName: "PROFILE"))
-    var kdf: String?
-
-    func validate() throws {
-        if let kdf, KDFProfile(rawValue: kdf) == nil { throw ValidationError("--kdf must be one of: interactive, moderate, sensitive, test") }
-    }
+    var kdf: KDFProfile?
 
     func run() throws {
         let v = try unlock.unlock(vault)
         let new = try unlock.newSecret("passphrase")
-        try v.changePassphrase(to: new, profile: kdf.flatMap(KDFProfile.init(rawValue:)))
+        try v.changePassphrase(to: new, profile: kdf)
         Output.info("Passphrase changed; the old one no longer opens the vault.")
     }
 }
@@ -59,18 +55,14 @@ struct RekeyCommand: ParsableCommand {
         abstract: "New master key and record keys; every record re-encrypted in one transaction. A recovery key, if any, is replaced and printed.")
     @OptionGroup var vault: VaultOptions
     @OptionGroup var unlock: UnlockOptions
-    @Option(name: .long, help: ArgumentHelp("Also change the key derivation cost.", valueName: "PROFILE")) var kdf: String?
-
-    func validate() throws {
-        if let kdf, KDFProfile(rawValue: kdf) == nil { throw ValidationError("--kdf must be one of: interactive, moderate, sensitive, test") }
-    }
+    @Option(name: .long, help: ArgumentHelp("Also change the key derivation cost.", valueName: "PROFILE"))
+    var kdf: KDFProfile?
 
     func run() throws {
         var recovery: String?
-        let profile = kdf.flatMap(KDFProfile.init(rawValue:))
         try unlock.withPassphraseUnlock(vault) { v, pass in
             let onTerminal = isatty(STDERR_FILENO) == 1
-            recovery = try v.rekey(passphrase: pass, profile: profile, showRecoveryKey: { key in
+            recovery = try v.rekey(passphrase: pass, profile: kdf, showRecoveryKey: { key in
                 try Output.lineOrThrow("Recovery key: \(key)")
             }) { done, total in
                 if onTerminal && (done == total || done % 100 == 0) {

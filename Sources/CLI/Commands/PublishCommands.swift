@@ -81,22 +81,20 @@ struct ExportCommand: ParsableCommand {
     @OptionGroup var unlock: UnlockOptions
     @Argument(help: "Record id or unique prefix (at least 4 characters).") var id: String
     @OptionGroup var select: SelectionOptions
-    @Option(name: .long, help: "text, markdown or json.") var format: String = "text"
+    @Option(name: .long, help: "text, markdown or json.") var format: ExportFormat = .text
     @Option(name: .long, help: ArgumentHelp("Write to this file (created 0600, atomically).", valueName: "FILE")) var out: String?
     @Flag(name: .long, help: "Replace --out if it exists.") var overwrite = false
     @Option(name: .long, help: ArgumentHelp("Accept one reviewed near miss of the leak check for this export only (repeatable).", valueName: "RULE_ID:LINE"))
     var accept: [String] = []
 
     func validate() throws {
-        guard ExportFormat(rawValue: format) != nil else { throw ValidationError("--format must be text, markdown or json") }
         if overwrite && out == nil { throw ValidationError("--overwrite goes with --out FILE") }
     }
 
     func run() throws {
         let v = try unlock.unlock(vault)
-        let fmt = ExportFormat(rawValue: format)!
         let (p, bytes) = try Exporter.export(vault: v, id: id, version: select.version, selection: try select.selection(),
-                                             accept: accept, format: fmt, out: out, overwrite: overwrite)
+                                             accept: accept, format: format, out: out, overwrite: overwrite)
         if out == nil { Output.write(STDOUT_FILENO, Array(bytes)) }
         if out != nil {
             Output.info("Exported record \(p.recordID) version \(p.version), lines \(p.firstLine)-\(p.lastLine): \(p.findings.count) redactions.")

@@ -1,0 +1,94 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Output helpers: stdout for results, terminal-safe rendering of decrypted text (the session's
+/// pager is in Pager.swift).
+enum Output {
+    static func line(_ s: String) {
+        Output.write(STDOUT_FILENO, Array((s + "\n").utf8))
+    }
+
+    /// Set when standard output could not be written (full disk, closed pipe): the command then
+    /// exits 1 with a message instead of claiming success.
+    nonisolated(unsafe) static var stdoutFailed = false
+
+    /// write(2) until done. Foundation's FileHandle.write stops the process on an I/O error, which a
+    /// full disk or EIO must never do; errors on stdout are remembered, on stderr ignored.
+    static func write(_ fd: Int32, _ bytes: [UInt8]) {
+        var off = 0
+        while off < bytes.count {
+            let n = bytes[off...].withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                if fd == STDOUT_FILENO { stdoutFailed = true }
+                return
+            }
+            off += n
+        }
+    }
+
+    /// Writes a line to stdout and fails if it could not be written (closed stdout, full disk),
+    /// instead of dying on SIGPIPE: used where losing the line must abort the operation.
+    static func lineOrThrow(_ s: String) throws {
+        let old = signal(SIGPIPE, SIG_IGN)
+        defer { signal(SIGPIPE, old) }
+        let bytes = Array((s + "\n").utf8)
+        var off = 0
+        while off < bytes.count {
+            let n = bytes[off...].withUnsafeBytes { Glibc.write(STDOUT_FILENO, $0.baseAddress, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw CLIError.io("cannot write to standard output: \(String(cString: strerror(errno)))")
+            }
+            off += n
+        }
+    }
+
+    /// Writes without a newline (prompts).
+    static func raw(_ s: String) {
+        Output.write(STDOUT_FILENO, Array(s.utf8))
+    }
+
+    static func info(_ s: String) {
+        Output.write(STDERR_FILENO, Array((s + "\n").utf8))
+    }
+
+    /// True for a byte that starts or is something `terminalSafe` escapes (C0 controls and DEL;
+    /// C2 leads the C1 controls, D8 leads U+061C, E2 the other bidi controls).
+    @inline(__always)
+    static func mayNeedEscaping(_ b: UInt8) -> Bool {
+        b < 0x20 || b == 0x7F || b == 0xC2 || b == 0xD8 || b == 0xE2
+    }
+
+    /// Escapes control characters (terminal escape sequences), C1 controls and bidi overrides so
+    /// that decrypted text is shown, never interpreted by the terminal. Newlines and tabs are kept
+    /// when `multiline` is true.
+    static func terminalSafe(_ s: String, multiline: Bool = false) -> String {
+        // Most text has none of these: a byte scan leaves it as it is.
+        if !s.utf8.contains(where: mayNeedEscaping) { return s }
+        var out = String.UnicodeScalarView()
+        for u in s.unicodeScalars {
+            let v = u.value
+            let keep = multiline && (v == 0x0A || v == 0x09)
+            let dangerous = v < 0x20 || v == 0x7F || (0x80...0x9F).contains(v)
+                || (0x202A...0x202E).contains(v) || (0x2066...0x2069).contains(v)
+                || v == 0x200E || v == 0x200F || v == 0x061C  // bidi marks (they reorder what is shown)
+            if dangerous && !keep {
+                out.append(contentsOf: String(format: "\\u{%X}", v).unicodeScalars)
+            } else {
+                out.append(u)
+            }
+        }
+        return String(out)
+    }
+
+    static func json<T: Encodable>(_ value: T) throws {
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        let data = try enc.encode(value)
+        Output.write(STDOUT_FILENO, Array(data))
+        Output.write(STDOUT_FILENO, Array("\n".utf8))
+    }
+}
