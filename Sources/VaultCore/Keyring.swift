@@ -9,29 +9,27 @@ import SodiumKit
 struct Keyring: ~Copyable {
     let vaultID: [UInt8]
     let master: SecureBytes
-    private let recordKeyWrap: SecureBytes
-    private let source: SecureBytes
-    private let rule: SecureBytes
-    private let export: SecureBytes
-    private let auditRootSeal: SecureBytes
-    private let retention: SecureBytes
+    private let keys: SealingKeys
+
+    /// The master subkeys that seal something (``Subkey/sealing``), one field each.
+    private struct SealingKeys: ~Copyable {
+        let recordKeyWrap: SecureBytes
+        let source: SecureBytes
+        let rule: SecureBytes
+        let export: SecureBytes
+        let auditRootSeal: SecureBytes
+        let retention: SecureBytes
+    }
 
     /// `master` must be 32 bytes (``KeySlot`` checks what it unwraps).
     init(master: consuming SecureBytes, vaultID: [UInt8]) throws(VaultError) {
-        // Derived into locals first: a noncopyable value must not be left half-initialized by a throw.
-        let recordKeyWrap = try Subkey.recordKeyWrap.derive(from: master)
-        let source = try Subkey.source.derive(from: master)
-        let rule = try Subkey.rule.derive(from: master)
-        let export = try Subkey.export.derive(from: master)
-        let auditRootSeal = try Subkey.auditRootSeal.derive(from: master)
-        let retention = try Subkey.retention.derive(from: master)
+        // Derived before anything is stored: a noncopyable value must not be left half-initialized.
+        let keys = SealingKeys(
+            recordKeyWrap: try Subkey.recordKeyWrap.derive(from: master), source: try Subkey.source.derive(from: master),
+            rule: try Subkey.rule.derive(from: master), export: try Subkey.export.derive(from: master),
+            auditRootSeal: try Subkey.auditRootSeal.derive(from: master), retention: try Subkey.retention.derive(from: master))
         self.vaultID = vaultID
-        self.recordKeyWrap = recordKeyWrap
-        self.source = source
-        self.rule = rule
-        self.export = export
-        self.auditRootSeal = auditRootSeal
-        self.retention = retention
+        self.keys = keys
         self.master = master
     }
 
@@ -43,12 +41,12 @@ struct Keyring: ~Copyable {
     /// Runs `body` with the master subkey that seals `kind`.
     func withKey<R>(for kind: SealedKind, _ body: (borrowing SecureBytes) throws(VaultError) -> R) throws(VaultError) -> R {
         switch kind.subkey {
-        case .recordKeyWrap?: try body(recordKeyWrap)
-        case .source?: try body(source)
-        case .rule?: try body(rule)
-        case .export?: try body(export)
-        case .auditRootSeal?: try body(auditRootSeal)
-        case .retention?: try body(retention)
+        case .recordKeyWrap?: try body(keys.recordKeyWrap)
+        case .source?: try body(keys.source)
+        case .rule?: try body(keys.rule)
+        case .export?: try body(keys.export)
+        case .auditRootSeal?: try body(keys.auditRootSeal)
+        case .retention?: try body(keys.retention)
         default: throw .storage("internal error: \(kind) is not sealed under a master subkey")
         }
     }
@@ -76,12 +74,12 @@ struct Keyring: ~Copyable {
         let ad = kind.ad(vaultID: vaultID, id: id)
         let integrity = kind.integrityError(id: id)
         switch kind.subkey {
-        case .recordKeyWrap?: return try Self.open(sealed, key: recordKeyWrap, ad: ad, padded: kind.isPadded, integrity: integrity)
-        case .source?: return try Self.open(sealed, key: source, ad: ad, padded: kind.isPadded, integrity: integrity)
-        case .rule?: return try Self.open(sealed, key: rule, ad: ad, padded: kind.isPadded, integrity: integrity)
-        case .export?: return try Self.open(sealed, key: export, ad: ad, padded: kind.isPadded, integrity: integrity)
-        case .auditRootSeal?: return try Self.open(sealed, key: auditRootSeal, ad: ad, padded: kind.isPadded, integrity: integrity)
-        case .retention?: return try Self.open(sealed, key: retention, ad: ad, padded: kind.isPadded, integrity: integrity)
+        case .recordKeyWrap?: return try Self.open(sealed, key: keys.recordKeyWrap, ad: ad, padded: kind.isPadded, integrity: integrity)
+        case .source?: return try Self.open(sealed, key: keys.source, ad: ad, padded: kind.isPadded, integrity: integrity)
+        case .rule?: return try Self.open(sealed, key: keys.rule, ad: ad, padded: kind.isPadded, integrity: integrity)
+        case .export?: return try Self.open(sealed, key: keys.export, ad: ad, padded: kind.isPadded, integrity: integrity)
+        case .auditRootSeal?: return try Self.open(sealed, key: keys.auditRootSeal, ad: ad, padded: kind.isPadded, integrity: integrity)
+        case .retention?: return try Self.open(sealed, key: keys.retention, ad: ad, padded: kind.isPadded, integrity: integrity)
         default: throw .storage("internal error: \(kind) is not sealed under a master subkey")
         }
     }

@@ -362,7 +362,7 @@ package final class SQLiteVaultStore: VaultStore {
     }
 
     package func saveMasterCheck(_ value: [UInt8]) throws(VaultError) {
-        try run { try dbQueue.write { db in try db.execute(sql: "INSERT OR REPLACE INTO master_check (singleton, value) VALUES (1, ?)", arguments: [Data(value)]) } }
+        try saveSingleton("master_check", column: "value", value)
     }
 
     package func pendingTravelBundle() throws(VaultError) -> [UInt8]? {
@@ -389,33 +389,37 @@ package final class SQLiteVaultStore: VaultStore {
     }
 
     package func sealedRetentionIndex() throws(VaultError) -> [UInt8]? {
-        let row: Row? = try run { try dbQueue.read { db in try Row.fetchOne(db, sql: "SELECT sealed FROM retention_index WHERE singleton = 1") } }
-        guard let row else { return nil }
-        guard let b = Column.blob(row, "sealed") else { throw .vaultIntegrity("the retention index row is malformed") }
-        return b
+        try singleton("retention_index", column: "sealed", what: "the retention index row")
     }
 
     package func saveSealedRetentionIndex(_ sealed: [UInt8]) throws(VaultError) {
-        try run {
-            try dbQueue.write { db in
-                try db.execute(sql: "INSERT OR REPLACE INTO retention_index (singleton, sealed) VALUES (1, ?)", arguments: [Data(sealed)])
-            }
-        }
+        try saveSingleton("retention_index", column: "sealed", sealed)
     }
 
     package func sealedAuditRootKey() throws(VaultError) -> [UInt8]? {
-        let row: Row? = try run { try dbQueue.read { db in try Row.fetchOne(db, sql: "SELECT sealed FROM audit_key WHERE singleton = 1") } }
-        guard let row else { return nil }
-        guard let b = Column.blob(row, "sealed") else { throw .vaultIntegrity("the audit key row is malformed") }
-        return b
+        try singleton("audit_key", column: "sealed", what: "the audit key row")
     }
 
     package func saveSealedAuditRootKey(_ sealed: [UInt8]) throws(VaultError) {
-        try run {
-            try dbQueue.write { db in
-                try db.execute(sql: "INSERT OR REPLACE INTO audit_key (singleton, sealed) VALUES (1, ?)", arguments: [Data(sealed)])
-            }
+        try saveSingleton("audit_key", column: "sealed", sealed)
+    }
+
+    /// The one blob of a single-row table (`singleton = 1`); nil when the row is absent.
+    private func singleton(_ table: String, column: String, what: String) throws(VaultError) -> [UInt8]? {
+        let row: Row? = try run {
+            try dbQueue.read { db in try Row.fetchOne(db, sql: "SELECT \(column) FROM \(table) WHERE singleton = 1") }
         }
+        guard let row else { return nil }
+        guard let b = Column.blob(row, column) else { throw .vaultIntegrity("\(what) is malformed") }
+        return b
+    }
+
+    private func saveSingleton(_ table: String, column: String, _ value: [UInt8]) throws(VaultError) {
+        try run { try dbQueue.write { db in try Self.writeSingleton(db, table, column: column, value) } }
+    }
+
+    private static func writeSingleton(_ db: Database, _ table: String, column: String, _ value: [UInt8]) throws {
+        try db.execute(sql: "INSERT OR REPLACE INTO \(table) (singleton, \(column)) VALUES (1, ?)", arguments: [Data(value)])
     }
 
     package func auditState() throws(VaultError) -> AuditState? {
@@ -486,15 +490,9 @@ package final class SQLiteVaultStore: VaultStore {
                     try db.execute(sql: "UPDATE \(table) SET sealed = ? WHERE \(idc) = ?", arguments: [Data(new.sealed), new.id])
                 }
             }
-            if let check = plan.masterCheck {
-                try db.execute(sql: "INSERT OR REPLACE INTO master_check (singleton, value) VALUES (1, ?)", arguments: [Data(check)])
-            }
-            if let index = plan.retentionIndex {
-                try db.execute(sql: "INSERT OR REPLACE INTO retention_index (singleton, sealed) VALUES (1, ?)", arguments: [Data(index)])
-            }
-            if let root = plan.auditRootKey {
-                try db.execute(sql: "INSERT OR REPLACE INTO audit_key (singleton, sealed) VALUES (1, ?)", arguments: [Data(root)])
-            }
+            if let check = plan.masterCheck { try Self.writeSingleton(db, "master_check", column: "value", check) }
+            if let index = plan.retentionIndex { try Self.writeSingleton(db, "retention_index", column: "sealed", index) }
+            if let root = plan.auditRootKey { try Self.writeSingleton(db, "audit_key", column: "sealed", root) }
             try db.execute(sql: "DELETE FROM key_slot")
             for s in plan.slots { try insertSlot(db, s) }
         }

@@ -159,14 +159,12 @@ public final class Vault {
     /// Unlocks a vault held by any store (the in-memory test double uses this directly).
     package static func unlock(store: any VaultStore, header: VaultHeader, directory: String, passphrase: borrowing SecureBytes,
                                audit: AuditSink? = nil, policy: UnlockPolicy = .session) throws(VaultError) -> Vault {
-        guard let slot = try store.keySlot(.passphrase) else { throw .noSuchKeySlot("this vault has no passphrase slot (if its key slots are away in a travel bundle, see 'sourcevault status')") }
-        let master: SecureBytes
-        do { master = try KeySlot.unwrap(slot, passphrase: passphrase, header: header) } catch {
-            if error == .wrongPassphrase { audit?.failedUnlock(store: store, vaultID: header.vaultID, method: "passphrase") }
-            throw error
+        guard let slot = try store.keySlot(.passphrase) else {
+            throw .noSuchKeySlot("this vault has no passphrase slot (if its key slots are away in a travel bundle, see 'sourcevault status')")
         }
-        return try attach(try Vault(store: store, directory: directory, vaultID: header.vaultID,
-                                     keyring: try Keyring(master: master, vaultID: header.vaultID)), audit, "passphrase", policy)
+        return try open(store: store, header: header, directory: directory, audit: audit, policy: policy, method: "passphrase") {
+            () throws(VaultError) -> SecureBytes in try KeySlot.unwrap(slot, passphrase: passphrase, header: header)
+        }
     }
 
     /// A new vault in an empty `store` (no files: the in-memory test double). Returns the vault and
@@ -188,13 +186,25 @@ public final class Vault {
         let key = try RecoveryKey.decode(typedKey)
         let (store, header) = try openStore(directory)
         guard let slot = try store.keySlot(.recovery) else { throw .noSuchKeySlot("this vault has no recovery key slot") }
+        return try open(store: store, header: header, directory: directory, audit: audit, policy: policy, method: "recovery") {
+            () throws(VaultError) -> SecureBytes in try KeySlot.unwrap(slot, recoveryKey: key, header: header)
+        }
+    }
+
+    /// Unwraps the master key with `unwrap`; a wrong secret is logged as a failed unlock.
+    private static func open(store: any VaultStore, header: VaultHeader, directory: String, audit: AuditSink?,
+                             policy: UnlockPolicy, method: String,
+                             unwrap: () throws(VaultError) -> SecureBytes) throws(VaultError) -> Vault {
         let master: SecureBytes
-        do { master = try KeySlot.unwrap(slot, recoveryKey: key, header: header) } catch {
-            if error == .wrongRecoveryKey { audit?.failedUnlock(store: store, vaultID: header.vaultID, method: "recovery") }
+        do { master = try unwrap() } catch {
+            if error == .wrongPassphrase || error == .wrongRecoveryKey {
+                audit?.failedUnlock(store: store, vaultID: header.vaultID, method: method)
+            }
             throw error
         }
-        return try attach(try Vault(store: store, directory: directory, vaultID: header.vaultID,
-                                     keyring: try Keyring(master: master, vaultID: header.vaultID)), audit, "recovery", policy)
+        let vault = try Vault(store: store, directory: directory, vaultID: header.vaultID,
+                              keyring: try Keyring(master: master, vaultID: header.vaultID))
+        return try attach(vault, audit, method, policy)
     }
 
     /// The unlock policy: the unlock is logged (and failed attempts since the last session
