@@ -60,7 +60,7 @@ let package = Package(
         ),
         .testTarget(
             name: "AuditTests",
-            dependencies: ["Audit", "VaultCore", "SodiumKit", "Redaction", "TestSupport",
+            dependencies: ["Audit", "VaultCore", "SodiumKit", "TestSupport",
                            .product(name: "GRDB", package: "GRDB.swift")]
         ),
         .testTarget(name: "CLITests", dependencies: ["TestSupport"]),
