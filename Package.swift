@@ -50,16 +50,26 @@ let package = Package(
         ),
         // `make bench`: throughput figures (brief section 5), built in release.
         .executableTarget(name: "sourcevault-bench", dependencies: ["Redaction", "Audit", "VaultCore", "SodiumKit"], path: "Sources/Bench"),
+        // What the test targets share (temporary directories, the sqlite3 shell, the fuzz corpora):
+        // Foundation only, none of the product's modules.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "SodiumKitTests", dependencies: ["SodiumKit"]),
-        .testTarget(name: "RedactionTests", dependencies: ["Redaction"]),
+        .testTarget(name: "RedactionTests", dependencies: ["Redaction", "TestSupport"]),
         .testTarget(
             name: "VaultCoreTests",
-            dependencies: ["VaultCore", "SodiumKit", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["VaultCore", "SodiumKit", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")],
             exclude: ["Vectors"]
         ),
-        .testTarget(name: "PublishingTests", dependencies: ["Publishing", "VaultCore", "Redaction", "SodiumKit"]),
-        .testTarget(name: "AuditTests", dependencies: ["Audit", "VaultCore", "SodiumKit", "Redaction", .product(name: "GRDB", package: "GRDB.swift")]),
-        .testTarget(name: "CLITests", dependencies: ["sourcevault"]),
+        .testTarget(
+            name: "PublishingTests",
+            dependencies: ["Publishing", "VaultCore", "Redaction", "SodiumKit", "TestSupport"]
+        ),
+        .testTarget(
+            name: "AuditTests",
+            dependencies: ["Audit", "VaultCore", "SodiumKit", "TestSupport",
+                           .product(name: "GRDB", package: "GRDB.swift")]
+        ),
+        .testTarget(name: "CLITests", dependencies: ["sourcevault", "TestSupport"]),
     ]
 )
 

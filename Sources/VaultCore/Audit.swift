@@ -88,12 +88,12 @@ public struct AuditState: Sendable, Equatable {
 /// and value hashes (SECURITY.md §5, §13).
 extension Vault {
     /// Keyed BLAKE2b-256 under subkey 5 (`SVauditM`): the MAC of an entry, or of the audit state.
-    public func auditMAC(_ message: [UInt8]) throws(VaultError) -> [UInt8] {
+    package func auditMAC(_ message: [UInt8]) throws(VaultError) -> [UInt8] {
         try Self.sodium { try GenericHash.keyedHash(message, key: auditMACKey, length: 32) }
     }
 
     /// Ed25519 signature with the key whose seed is subkey 6 (`SVauditS`).
-    public func auditSign(_ message: [UInt8]) throws(VaultError) -> [UInt8] {
+    package func auditSign(_ message: [UInt8]) throws(VaultError) -> [UInt8] {
         try Self.sodium { try auditSigningKey.sign(message) }
     }
 
@@ -105,13 +105,13 @@ extension Vault {
 
     /// Keyed BLAKE2b-256 under subkey 7 (`SVauditV`) of a sensitive value: equal values give equal
     /// hashes, so `audit check-value` can find them, but the log alone reveals nothing.
-    public func auditValueHash(_ value: [UInt8]) throws(VaultError) -> [UInt8] {
+    package func auditValueHash(_ value: [UInt8]) throws(VaultError) -> [UInt8] {
         try Self.sodium { try GenericHash.keyedHash(value, key: auditValueKey, length: 32) }
     }
 
     /// Records an event through the attached sink (no-op without one). Used by layers above the
     /// vault for operations the vault cannot see (export, redact, audit commands).
-    public func audit(_ event: AuditEvent, sign: Bool = true) throws(VaultError) {
+    package func audit(_ event: AuditEvent, sign: Bool = true) throws(VaultError) {
         guard let auditSink else { return }
         do { try auditSink.record(event, vault: self, sign: sign) } catch let e as VaultError {
             throw e

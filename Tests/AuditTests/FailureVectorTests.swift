@@ -3,6 +3,7 @@ import GRDB
 import Testing
 import SodiumKit
 import VaultCore
+import TestSupport
 @testable import Audit
 
 /// Named failure vectors (Tests/VaultCoreTests/Vectors/failures.json): each case breaks a copy of a
@@ -32,9 +33,10 @@ import VaultCore
 
     @Test(arguments: cases)
     func failureVector(_ c: Case) throws {
-        let dir = NSTemporaryDirectory() + "sv-vector-" + UUID().uuidString + "/v"
+        let tmp = TempDirectory("vector")
+        defer { withExtendedLifetime(tmp) {} }
+        let dir = tmp.vault
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: (dir as NSString).deletingLastPathComponent) }
         let src = Self.vectors.appendingPathComponent(c.vector)
         try FileManager.default.copyItem(atPath: src.appendingPathComponent("vault.sqlite3").path, toPath: dir + "/vault.sqlite3")
         let expected = try JSONSerialization.jsonObject(with: Data(contentsOf: src.appendingPathComponent("expected.json"))) as! [String: Any]

@@ -140,7 +140,8 @@ import Testing
         // A careful attacker also rewrites the vault's unauthenticated head to match: the pending
         // chain's seed (one-way) still gives it away.
         let lastSeq = kept.last!.split(separator: "\t")[1]
-        c.sql("UPDATE audit_state SET head_seq = \(lastSeq), head_hash = x'\(try entryHash(kept.last!))', pending_count = 1")
+        try c.sql("UPDATE audit_state SET head_seq = \(lastSeq), head_hash = x'\(try entryHash(kept.last!))', "
+                  + "pending_count = 1")
         let careful = c.run(["list"] + pw)
         #expect(careful.status == 5 && careful.stdout.isEmpty && careful.stderr.contains("failed unlock attempts"), "\(careful.stderr)")
         // Untouched, the next unlock says how many there were.
@@ -158,7 +159,7 @@ import Testing
         var ls = try lines(c)
         ls[ls.count - 1] = ls[ls.count - 1].replacingOccurrences(of: "method=passphrase", with: "method=recovery")
         try writeLines(c, ls)
-        c.sql("UPDATE audit_state SET head_hash = x'\(try entryHash(ls.last!))'")
+        try c.sql("UPDATE audit_state SET head_hash = x'\(try entryHash(ls.last!))'")
         let r = c.run(["list"] + pw)
         #expect(r.status == 5 && r.stderr.contains("altered"), "\(r.stderr)")
     }
@@ -299,7 +300,7 @@ import Testing
         let initOut = c.run(["init", "--kdf", "test"] + pw)
         let key = String(initOut.stdout.split(separator: "\n").first { $0.hasPrefix("Audit public key: ") }!.dropFirst(18))
         #expect(key.count == 64)
-        c.sql("UPDATE audit_state SET public_key = x'\(String(repeating: "ab", count: 32))'")
+        try c.sql("UPDATE audit_state SET public_key = x'\(String(repeating: "ab", count: 32))'")
         let unlock = c.run(["list"] + pw)
         #expect(unlock.status == 5 && unlock.stderr.contains("public key"), "\(unlock.stderr)")
         #expect(verify(c, ["--public-key", key]).status == 0)

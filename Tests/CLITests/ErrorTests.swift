@@ -37,16 +37,9 @@ import Testing
     @Test func newerFormatAndHostileKDF() throws {
         let c = CLI()
         try c.initVault()
-        let db = c.vault + "/vault.sqlite3"
-        func sql(_ s: String) throws {
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            p.arguments = ["sqlite3", db, s]
-            try p.run(); p.waitUntilExit()
-        }
-        try sql("UPDATE key_slot SET kdf_memlimit = 1099511627776 WHERE kind = 1")
+        try c.sql("UPDATE key_slot SET kdf_memlimit = 1099511627776 WHERE kind = 1")
         expectOneLine(c.run(["list"] + pw), status: 5, "refusing to unlock")
-        try sql("UPDATE vault_header SET format_version = 7")
+        try c.sql("UPDATE vault_header SET format_version = 7")
         expectOneLine(c.run(["list"] + pw), status: 6, "format version 7")
     }
 
@@ -82,11 +75,9 @@ import Testing
         try c.addSource("Magpie")
         let good = try c.add(source: "Magpie", title: "Good", body: "fine")
         let bad = try c.add(source: "Magpie", title: "Bad", body: "to be damaged")
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["sqlite3", c.vault + "/vault.sqlite3",
-                       "UPDATE record_version SET meta = CAST(substr(meta, 1, 40) || (CASE WHEN substr(meta, 41, 1) = x'ff' THEN x'00' ELSE x'ff' END) || substr(meta, 42) AS BLOB) WHERE record_id = '\(bad)'"]
-        try p.run(); p.waitUntilExit()
+        try c.sql("UPDATE record_version SET meta = CAST(substr(meta, 1, 40) || "
+                  + "(CASE WHEN substr(meta, 41, 1) = x'ff' THEN x'00' ELSE x'ff' END) || substr(meta, 42) AS BLOB) "
+                  + "WHERE record_id = '\(bad)'")
         let r = c.run(["list"] + pw)
         #expect(r.status == 5)
         #expect(r.stdout.hasPrefix(good) && !r.stdout.contains(bad))

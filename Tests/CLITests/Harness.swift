@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 
 /// Runs the built `sourcevault` binary against a throwaway vault. The passphrase is passed on
 /// file descriptor 3 from a file in the test's own temporary directory, as `--passphrase-fd 3`.
@@ -19,18 +20,16 @@ final class CLI: @unchecked Sendable {
         return root.appendingPathComponent(".build/debug/sourcevault").path
     }()
 
-    let root: String
-    var vault: String { root + "/vault" }
+    /// The test's own directory (removed with the CLI value): the vault, the passphrase file, outputs.
+    let tmp = TempDirectory("cli")
+    var root: String { tmp.path }
+    var vault: String { tmp.vault }
     let passFile: String
 
     init(passphrase: String = "correct horse battery staple") {
-        root = NSTemporaryDirectory() + "sv-cli-" + UUID().uuidString
-        try! FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
-        passFile = root + "/pass"
+        passFile = tmp.file("pass")
         try! Data((passphrase + "\n").utf8).write(to: URL(fileURLWithPath: passFile))
     }
-
-    deinit { try? FileManager.default.removeItem(atPath: root) }
 
     /// Runs `sourcevault ARGS --vault VAULT` with `stdin` as standard input and the passphrase file
     /// on fd 3 (when `fd3` is nil). `environment` replaces HOME/XDG variables when given.
@@ -106,13 +105,11 @@ final class CLI: @unchecked Sendable {
 }
 
 extension CLI {
-    /// Runs SQL on the vault file with the sqlite3 shell, as someone holding the file would.
-    func sql(_ statement: String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["sqlite3", vault + "/vault.sqlite3", statement]
-        try? p.run()
-        p.waitUntilExit()
+    /// Runs SQL on the vault file with the sqlite3 shell, as someone holding the file would, and
+    /// returns what it printed; throws (failing the test, with sqlite3's stderr) if sqlite3 fails.
+    @discardableResult
+    func sql(_ statement: String) throws -> String {
+        try SQLiteShell.run(statement, on: tmp.vaultDatabase)
     }
 }
 

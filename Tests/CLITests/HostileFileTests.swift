@@ -27,7 +27,7 @@ import Testing
     ])
     func wrongTypesInHeaderAndSlots(statement: String) throws {
         let (c, _) = try setUp()
-        c.sql(statement)
+        try c.sql(statement)
         let r = c.run(["list"] + pw)
         expectIntegrity(r, statement)
         #expect(r.stderrLines.count == 1, "\(r.stderr)")
@@ -35,7 +35,7 @@ import Testing
 
     @Test func formatVersionOfWrongTypeIsNotAVault() throws {
         let (c, _) = try setUp()
-        c.sql("UPDATE vault_header SET format_version = 'x'")
+        try c.sql("UPDATE vault_header SET format_version = 'x'")
         let r = c.run(["list"] + pw)
         #expect(r.status == 5 && r.stderrLines.count == 1 && !r.stderr.contains("Fatal"), "\(r.stderr)")
     }
@@ -51,7 +51,7 @@ import Testing
     func damagedRecordRowsAreIntegrityErrors(statement: String) throws {
         let (c, id) = try setUp()
         let good = try c.add(source: "Magpie", title: "Other", body: "fine")
-        c.sql(statement.contains("DELETE") || statement.contains("wrapped_key") ? statement + " WHERE record_id = '\(id)'" : statement + " WHERE record_id = '\(id)'")
+        try c.sql(statement + " WHERE record_id = '\(id)'")
         for cmd in [["list"], ["search", "Title"], ["show", id], ["amend", id]] {
             let r = c.run(cmd + pw, input: "new text")
             expectIntegrity(r, "\(statement) / \(cmd[0])")
@@ -61,8 +61,9 @@ import Testing
 
     @Test func idsFromTheFileAreNeverPrintedRaw() throws {
         let (c, id) = try setUp()
-        c.sql("PRAGMA foreign_keys=OFF; UPDATE record SET record_id = char(27) || ']0;pwned' || char(7) WHERE record_id = '\(id)'")
-        c.sql("UPDATE source SET source_id = 'a' || char(10) || 'sourcevault: fake line'")
+        try c.sql("PRAGMA foreign_keys=OFF; "
+                  + "UPDATE record SET record_id = char(27) || ']0;pwned' || char(7) WHERE record_id = '\(id)'")
+        try c.sql("UPDATE source SET source_id = 'a' || char(10) || 'sourcevault: fake line'")
         let r = c.run(["list"] + pw)
         expectIntegrity(r, "escape ids")
         #expect(r.stderrLines.allSatisfy { $0.hasPrefix("sourcevault: ") && !$0.contains("fake line") }, "\(r.stderr)")
@@ -70,7 +71,9 @@ import Testing
 
     @Test func damagedSourceStillListsRecords() throws {
         let (c, id) = try setUp()
-        c.sql("UPDATE source SET sealed = CAST(substr(sealed, 1, 30) || (CASE WHEN substr(sealed, 31, 1) = x'00' THEN x'01' ELSE x'00' END) || substr(sealed, 32) AS BLOB)")
+        try c.sql("UPDATE source SET sealed = CAST(substr(sealed, 1, 30) || "
+                  + "(CASE WHEN substr(sealed, 31, 1) = x'00' THEN x'01' ELSE x'00' END) || "
+                  + "substr(sealed, 32) AS BLOB)")
         let list = c.run(["list"] + pw)
         #expect(list.status == 5 && list.stdout.hasPrefix(id) && list.stderr.contains("source entry"), "\(list.stderr)")
         let show = c.run(["show", id] + pw)

@@ -4,9 +4,10 @@ import Testing
 import Redaction
 import SodiumKit
 import VaultCore
+import TestSupport
 
 final class Fixture {
-    let root = NSTemporaryDirectory() + "sv-pub-" + UUID().uuidString
+    let tmp = TempDirectory("pub")
     let vault: Vault
     let recordID: String
     static let body = """
@@ -19,12 +20,12 @@ final class Fixture {
         """
 
     init(rules: [StoredRule] = []) throws {
-        vault = try Vault.create(directory: root + "/v", passphrase: try SecureBytes(copying: Array("pw".utf8)), profile: .test) { _ in }
+        vault = try Vault.create(directory: tmp.vault, passphrase: try SecureBytes(copying: Array("pw".utf8)),
+                                 profile: .test) { _ in }
         _ = try vault.addSource(alias: "Magpie")
         recordID = try vault.addRecord(NewRecord(sourceAlias: "Magpie", title: "T", body: Self.body))
         for r in rules { _ = try vault.addRule(r) }
     }
-    deinit { try? FileManager.default.removeItem(atPath: root) }
 }
 
 @Suite struct SelectionTests {
@@ -122,9 +123,9 @@ final class Fixture {
 
 @Suite struct OutputFileTests {
     @Test func createsPrivateFileAndRefusesToOverwrite() throws {
-        let dir = NSTemporaryDirectory() + "sv-out-" + UUID().uuidString
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let tmp = TempDirectory("out")
+        defer { withExtendedLifetime(tmp) {} }
+        let dir = tmp.path
         let path = dir + "/x.txt"
         try OutputFile.write(Array("a".utf8), to: path, overwrite: false)
         #expect(try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int == 0o600)

@@ -1,20 +1,14 @@
 import Foundation
 import GRDB
 import SodiumKit
+import TestSupport
 @testable import VaultCore
 
-/// A throwaway vault directory, removed when the value is released.
+/// A throwaway vault directory (not created until `create`), removed when the value is released.
 final class TempVault {
-    let root: String
-    let dir: String
+    let tmp = TempDirectory("vaultcore")
+    var dir: String { tmp.vault }
     var dbPath: String { Vault.databasePath(in: dir) }
-
-    init() {
-        root = NSTemporaryDirectory() + "sv-test-" + UUID().uuidString
-        dir = root + "/vault"
-    }
-
-    deinit { try? FileManager.default.removeItem(atPath: root) }
 
     func create(_ passphrase: String = "pass phrase") throws -> (Vault, String) {
         var shown = ""

@@ -17,7 +17,7 @@ public func fuzzVaultFile(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         _ = try? store.keySlot(.passphrase)
         _ = try? store.keySlot(.recovery)
         _ = try? store.auditState()
-        _ = try? store.allSources()
+        _ = try? store.allItems(.source)
         _ = try? store.record(String(repeating: "0", count: 16))
         if let pass = try? SecureBytes(copying: Array("pw".utf8)) { _ = try? Vault.unlock(directory: fuzzVaultDir, passphrase: pass) }
     }
