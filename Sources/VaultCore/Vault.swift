@@ -38,6 +38,9 @@ public final class Vault {
     package internal(set) var auditSink: AuditSink?
     /// Failed unlock attempts logged since the previous successful unlock.
     public internal(set) var failedAttemptsSinceLastSession = 0
+    /// The manifest's generation (SECURITY.md §6.8): incremented by every write transaction; the
+    /// audit log records it with each write so a vault file older than its log is noticed.
+    package internal(set) var generation: UInt64 = 0
     /// Records shredded by the retention policy when this vault was unlocked (SECURITY.md §8.3).
     public internal(set) var shreddedAtUnlock: [String] = []
 
