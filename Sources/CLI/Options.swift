@@ -89,14 +89,14 @@ struct UnlockOptions: ParsableArguments {
 
     /// Unlocks the vault in `vault` with the audit log attached. Checks that the vault exists and
     /// that its audit log can be written before asking for any secret (fail closed).
-    func unlock(_ vault: VaultOptions, requireAuditLog: Bool = true) throws -> Vault {
+    func unlock(_ vault: VaultOptions, requireAuditLog: Bool = true, inspecting: Bool = false) throws -> Vault {
         let dir = vault.directory
         // Inside `open`, commands share the session's unlocked vault.
         if let v = SessionContext.vault, SessionContext.directory == dir { return v }
         if requireAuditLog { try AuditLog.precheck(directory: dir) } else { _ = try Vault.status(directory: dir) }
         // Even when the access itself is logged later (verify, recover), a wrong passphrase is logged now.
         let audit = requireAuditLog ? AuditLog() : AuditLog(failuresOnly: true)
-        let policy: UnlockPolicy = requireAuditLog ? .session : .auditMaintenance
+        let policy: UnlockPolicy = requireAuditLog ? (inspecting ? .inspection : .session) : .auditMaintenance
         let v: Vault
         if let fd = recoveryKeyFd {
             let key = try SecretInput.readSecretLine(fd: fd, what: "recovery key")

@@ -58,9 +58,12 @@ public enum KDFBounds {
 
 /// SECURITY.md §4: wrapping the master key into a slot, and unwrapping it.
 enum KeySlot {
-    /// §4: `"sourcevault.v1.key-slot\0" || vault_id || format_version (u32 LE) || kind ||
-    /// opslimit (u64 LE) || memlimit (u64 LE) || salt`. The format version is authenticated here,
-    /// so editing it (a downgrade) breaks every unlock.
+    /// §4: `"sourcevault.v1.key-slot\0" || vault_id || u32le(1) || kind || opslimit (u64 LE) ||
+    /// memlimit (u64 LE) || salt`. The `1` is the slot format, which format 2 keeps: a recovery
+    /// slot written by format 1 cannot be rewrapped without its key. (Format 2's header version is
+    /// protected by the schema pin and the manifest instead, §3 and §6.8.)
+    static let adVersion = 1
+
     static func ad(vaultID: [UInt8], formatVersion: Int, kind: KeySlotKind, opsLimit: UInt64, memLimit: UInt64,
                    salt: [UInt8]) -> [UInt8] {
         var ad = Array("sourcevault.v1.key-slot\0".utf8)
@@ -128,7 +131,7 @@ enum KeySlot {
 
     private static func wrap(_ master: borrowing SecureBytes, kek: borrowing SecureBytes, vaultID: [UInt8], kind: KeySlotKind,
                              algorithm: Int64, opsLimit: UInt64, memLimit: UInt64, salt: [UInt8]) throws(VaultError) -> KeySlotRow {
-        let ad = ad(vaultID: vaultID, formatVersion: VaultFormat.currentVersion, kind: kind, opsLimit: opsLimit,
+        let ad = ad(vaultID: vaultID, formatVersion: adVersion, kind: kind, opsLimit: opsLimit,
                     memLimit: memLimit, salt: salt)
         let wrapped = try Vault.sodium { try XChaCha20Poly1305.seal(master, key: kek, associatedData: ad) }
         return KeySlotRow(kind: kind, kdfAlgorithm: algorithm, opsLimit: opsLimit, memLimit: memLimit, salt: salt,
@@ -137,7 +140,7 @@ enum KeySlot {
 
     private static func unwrap(_ slot: KeySlotRow, kek: borrowing SecureBytes, header: VaultHeader,
                                failure: VaultError) throws(VaultError) -> SecureBytes {
-        let ad = ad(vaultID: header.vaultID, formatVersion: header.formatVersion, kind: slot.kind, opsLimit: slot.opsLimit,
+        let ad = ad(vaultID: header.vaultID, formatVersion: adVersion, kind: slot.kind, opsLimit: slot.opsLimit,
                     memLimit: slot.memLimit, salt: slot.salt)
         let master: SecureBytes
         do {

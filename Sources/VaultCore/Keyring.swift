@@ -19,6 +19,7 @@ struct Keyring: ~Copyable {
         let export: SecureBytes
         let auditRootSeal: SecureBytes
         let retention: SecureBytes
+        let manifest: SecureBytes
     }
 
     /// `master` must be 32 bytes (``KeySlot`` checks what it unwraps).
@@ -27,7 +28,8 @@ struct Keyring: ~Copyable {
         let keys = SealingKeys(
             recordKeyWrap: try Subkey.recordKeyWrap.derive(from: master), source: try Subkey.source.derive(from: master),
             rule: try Subkey.rule.derive(from: master), export: try Subkey.export.derive(from: master),
-            auditRootSeal: try Subkey.auditRootSeal.derive(from: master), retention: try Subkey.retention.derive(from: master))
+            auditRootSeal: try Subkey.auditRootSeal.derive(from: master), retention: try Subkey.retention.derive(from: master),
+            manifest: try Subkey.manifest.derive(from: master))
         self.vaultID = vaultID
         self.keys = keys
         self.master = master
@@ -47,6 +49,7 @@ struct Keyring: ~Copyable {
         case .export?: try body(keys.export)
         case .auditRootSeal?: try body(keys.auditRootSeal)
         case .retention?: try body(keys.retention)
+        case .manifest?: try body(keys.manifest)
         default: throw .storage("internal error: \(kind) is not sealed under a master subkey")
         }
     }
@@ -80,6 +83,7 @@ struct Keyring: ~Copyable {
         case .export?: return try Self.open(sealed, key: keys.export, ad: ad, padded: kind.isPadded, integrity: integrity)
         case .auditRootSeal?: return try Self.open(sealed, key: keys.auditRootSeal, ad: ad, padded: kind.isPadded, integrity: integrity)
         case .retention?: return try Self.open(sealed, key: keys.retention, ad: ad, padded: kind.isPadded, integrity: integrity)
+        case .manifest?: return try Self.open(sealed, key: keys.manifest, ad: ad, padded: kind.isPadded, integrity: integrity)
         default: throw .storage("internal error: \(kind) is not sealed under a master subkey")
         }
     }

@@ -153,16 +153,26 @@ package final class SQLiteVaultStore: VaultStore {
                 CREATE TABLE travel_pending (singleton INTEGER PRIMARY KEY CHECK (singleton = 1), bundle_id BLOB NOT NULL);
                 """)
         }
+        // Frozen: format 2, the manifest (SECURITY.md §6.8). New vaults get it here; a format-1
+        // vault gets it in `upgradeToFormat2`, at its first unlock, with its first manifest.
+        m.registerMigration(manifestMigration) { db in try db.execute(sql: manifestTableSQL) }
         return m
     }
 
+    static let lastFormat1Migration = "v1-master-check-travel"
+    static let manifestMigration = "v2-manifest"
+    static let manifestTableSQL = "CREATE TABLE manifest (singleton INTEGER PRIMARY KEY CHECK (singleton = 1), sealed BLOB NOT NULL)"
+
     /// Applies migrations a vault written by an earlier build lacks. Called after the header
     /// check, so a vault from a newer format is never touched.
-    package func migrateIfNeeded() throws(VaultError) {
+    package func migrateIfNeeded(formatVersion: Int) throws(VaultError) {
         try run {
             let m = Self.migrator
-            if try dbQueue.read({ try m.hasCompletedMigrations($0) }) { return }
-            try m.migrate(dbQueue)
+            // A format-1 vault gets only format 1's migrations here; format 2's comes with its
+            // first manifest, at the first unlock (`upgradeToFormat2`).
+            let last = formatVersion < 2 ? Self.lastFormat1Migration : Self.manifestMigration
+            if try dbQueue.read({ try m.completedMigrations($0).contains(last) }) { return }
+            try m.migrate(dbQueue, upTo: last)
         }
     }
 
@@ -229,23 +239,26 @@ package final class SQLiteVaultStore: VaultStore {
                           salt: salt, wrappedMasterKey: wrapped)
     }
 
-    package func insertRecord(_ row: SealedRecordRow) throws(VaultError) {
+    package func insertRecord(_ row: SealedRecordRow, manifest: ManifestSeal?) throws(VaultError) {
         try run {
             try dbQueue.write { db in
                 try db.execute(sql: "INSERT INTO record (record_id, wrapped_key) VALUES (?, ?)",
                                arguments: [row.recordID, Data(row.wrappedKey)])
                 for v in row.versions { try insertVersion(db, row.recordID, v) }
+                try Self.writeManifest(db, manifest)
             }
         }
     }
 
-    package func insertRecords(_ produce: (_ insert: (SealedRecordRow) throws -> Void) throws -> Void) throws {
+    package func insertRecords(_ produce: (_ insert: (SealedRecordRow) throws -> Void) throws -> Void,
+                               manifest: ManifestSeal?) throws {
         try dbQueue.write { db in
             try produce { row in
                 try db.execute(sql: "INSERT INTO record (record_id, wrapped_key) VALUES (?, ?)",
                                arguments: [row.recordID, Data(row.wrappedKey)])
                 for v in row.versions { try self.insertVersion(db, row.recordID, v) }
             }
+            try Self.writeManifest(db, manifest)
         }
     }
 
@@ -254,7 +267,7 @@ package final class SQLiteVaultStore: VaultStore {
                        arguments: [recordID, v.version, Data(v.meta), Data(v.body)])
     }
 
-    package func appendVersion(recordID: String, _ version: SealedVersionRow) throws(VaultError) {
+    package func appendVersion(recordID: String, _ version: SealedVersionRow, manifest: ManifestSeal?) throws(VaultError) {
         try run {
             try dbQueue.write { db in
                 let latestValue = try DatabaseValue.fetchOne(db, sql: "SELECT MAX(version) FROM record_version WHERE record_id = ?",
@@ -266,6 +279,7 @@ package final class SQLiteVaultStore: VaultStore {
                     throw VaultError.storage("record \(recordID) changed while amending; try again")
                 }
                 try insertVersion(db, recordID, version)
+                try Self.writeManifest(db, manifest)
             }
         }
     }
@@ -347,11 +361,12 @@ package final class SQLiteVaultStore: VaultStore {
         v.flatMap { (1...Int64(UInt32.max)).contains($0) ? Int($0) : nil } ?? -1
     }
 
-    package func deleteRecord(_ recordID: String) throws(VaultError) {
+    package func deleteRecord(_ recordID: String, manifest: ManifestSeal?) throws(VaultError) {
         try run {
             try dbQueue.write { db in
                 try db.execute(sql: "DELETE FROM record_version WHERE record_id = ?", arguments: [recordID])
                 try db.execute(sql: "DELETE FROM record WHERE record_id = ?", arguments: [recordID])
+                try Self.writeManifest(db, manifest)
             }
         }
     }
@@ -361,8 +376,8 @@ package final class SQLiteVaultStore: VaultStore {
         return row.flatMap { Column.blob($0, "value") }
     }
 
-    package func saveMasterCheck(_ value: [UInt8]) throws(VaultError) {
-        try saveSingleton("master_check", column: "value", value)
+    package func saveMasterCheck(_ value: [UInt8], manifest: ManifestSeal?) throws(VaultError) {
+        try saveSingleton("master_check", column: "value", value, manifest: manifest)
     }
 
     package func pendingTravelBundle() throws(VaultError) -> [UInt8]? {
@@ -370,11 +385,12 @@ package final class SQLiteVaultStore: VaultStore {
         return row.flatMap { Column.blob($0, "bundle_id") }
     }
 
-    package func sendSlotsAway(bundleID: [UInt8]) throws(VaultError) {
+    package func sendSlotsAway(bundleID: [UInt8], manifest: ManifestSeal?) throws(VaultError) {
         try run {
             try dbQueue.write { db in
                 try db.execute(sql: "DELETE FROM key_slot")
-                try db.execute(sql: "INSERT OR REPLACE INTO travel_pending (singleton, bundle_id) VALUES (1, ?)", arguments: [Data(bundleID)])
+                try Self.writeSingleton(db, "travel_pending", column: "bundle_id", bundleID)
+                try Self.writeManifest(db, manifest)
             }
         }
     }
@@ -392,16 +408,16 @@ package final class SQLiteVaultStore: VaultStore {
         try singleton("retention_index", column: "sealed", what: "the retention index row")
     }
 
-    package func saveSealedRetentionIndex(_ sealed: [UInt8]) throws(VaultError) {
-        try saveSingleton("retention_index", column: "sealed", sealed)
+    package func saveSealedRetentionIndex(_ sealed: [UInt8], manifest: ManifestSeal?) throws(VaultError) {
+        try saveSingleton("retention_index", column: "sealed", sealed, manifest: manifest)
     }
 
     package func sealedAuditRootKey() throws(VaultError) -> [UInt8]? {
         try singleton("audit_key", column: "sealed", what: "the audit key row")
     }
 
-    package func saveSealedAuditRootKey(_ sealed: [UInt8]) throws(VaultError) {
-        try saveSingleton("audit_key", column: "sealed", sealed)
+    package func saveSealedAuditRootKey(_ sealed: [UInt8], manifest: ManifestSeal?) throws(VaultError) {
+        try saveSingleton("audit_key", column: "sealed", sealed, manifest: manifest)
     }
 
     /// The one blob of a single-row table (`singleton = 1`); nil when the row is absent.
@@ -414,8 +430,110 @@ package final class SQLiteVaultStore: VaultStore {
         return b
     }
 
-    private func saveSingleton(_ table: String, column: String, _ value: [UInt8]) throws(VaultError) {
-        try run { try dbQueue.write { db in try Self.writeSingleton(db, table, column: column, value) } }
+    private func saveSingleton(_ table: String, column: String, _ value: [UInt8], manifest: ManifestSeal?) throws(VaultError) {
+        try run {
+            try dbQueue.write { db in
+                try Self.writeSingleton(db, table, column: column, value)
+                try Self.writeManifest(db, manifest)
+            }
+        }
+    }
+
+    /// The sealed manifest (SECURITY.md §6.8); nil in a format-1 vault.
+    package func sealedManifest() throws(VaultError) -> [UInt8]? {
+        let exists = try run { try dbQueue.read { db in try db.tableExists("manifest") } }
+        return exists ? try singleton("manifest", column: "sealed", what: "the manifest row") : nil
+    }
+
+    /// Writes the new manifest as the last statement of a write transaction.
+    private static func writeManifest(_ db: Database, _ manifest: ManifestSeal?) throws {
+        guard let manifest else { return }
+        let current = try Row.fetchOne(db, sql: "SELECT sealed FROM manifest WHERE singleton = 1").flatMap { Column.blob($0, "sealed") }
+        try writeSingleton(db, "manifest", column: "sealed", try manifest(current))
+    }
+
+    package func writeManifest(_ manifest: @escaping ManifestSeal) throws(VaultError) {
+        try run { try dbQueue.write { db in try Self.writeManifest(db, manifest) } }
+    }
+
+    /// One row of `sqlite_master`.
+    struct SchemaObject: Equatable {
+        var type: String, name: String, table: String, sql: String
+    }
+
+    static func schemaObjects(_ db: Database) throws -> [SchemaObject] {
+        try Row.fetchAll(db, sql: "SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY type, name").map {
+            SchemaObject(type: Column.text($0, "type") ?? "?", name: Column.text($0, "name") ?? "?",
+                         table: Column.text($0, "tbl_name") ?? "?", sql: Column.text($0, "sql") ?? "")
+        }
+    }
+
+    /// What the migrations of `formatVersion` create, built once per process in memory.
+    static func expectedSchema(_ formatVersion: Int) throws -> [SchemaObject] {
+        expectedLock.lock()
+        defer { expectedLock.unlock() }
+        if let cached = expectedCache[formatVersion] { return cached }
+        let q = try DatabaseQueue()
+        try migrator.migrate(q, upTo: formatVersion < 2 ? lastFormat1Migration : manifestMigration)
+        let objects = try q.read { try schemaObjects($0) }
+        expectedCache[formatVersion] = objects
+        return objects
+    }
+
+    nonisolated(unsafe) private static var expectedCache: [Int: [SchemaObject]] = [:]
+    private static let expectedLock = NSLock()
+
+    /// SECURITY.md §3, the schema pin: a trigger, view, index or table that the format's migrations
+    /// do not create, or one whose SQL differs, refuses the vault before anything is written to it.
+    package func verifySchema(formatVersion: Int, complete: Bool) throws(VaultError) {
+        let (actual, expected): ([SchemaObject], [SchemaObject]) = try run {
+            (try dbQueue.read { try Self.schemaObjects($0) }, try Self.expectedSchema(formatVersion))
+        }
+        if actual == expected { return }
+        let known = Dictionary(expected.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        for o in actual {
+            let what = "\(Self.printable(o.type)) '\(Self.printable(o.name))'"
+            guard let e = known[o.name] else {
+                throw .vaultIntegrity("the database holds a \(what) that SourceVault never creates (planted by someone with the file?); refusing to open it")
+            }
+            guard e == o else { throw .vaultIntegrity("the database's \(what) was altered; refusing to open it") }
+        }
+        if complete, let missing = expected.first(where: { !actual.contains($0) }) {
+            throw .vaultIntegrity("the database lacks its \(missing.type) '\(missing.name)'")
+        }
+    }
+
+    /// A name read from a hostile file, safe to print: letters, digits and `_` only.
+    static func printable(_ s: String) -> String {
+        let ok = !s.isEmpty && s.utf8.count <= 64 && s.utf8.allSatisfy { (48...57).contains($0) || (65...90).contains($0) || (97...122).contains($0) || $0 == 95 }
+        return ok ? s : "(unprintable name)"
+    }
+
+    package func rowCounts() throws(VaultError) -> RowCounts {
+        try run {
+            try dbQueue.read { db in
+                let row = try Row.fetchOne(db, sql: """
+                    SELECT (SELECT COUNT(*) FROM record) AS r, (SELECT COUNT(*) FROM record_version) AS v,
+                           (SELECT COUNT(*) FROM source) AS s, (SELECT COUNT(*) FROM rule) AS u,
+                           (SELECT COUNT(*) FROM export_record) AS e
+                    """)
+                func n(_ k: String) -> Int { row.flatMap { Column.int($0, k) }.map(Int.init) ?? -1 }
+                return RowCounts(records: n("r"), versions: n("v"), items: [.source: n("s"), .rule: n("u"), .export: n("e")])
+            }
+        }
+    }
+
+    /// Format 1 → 2 (SECURITY.md §3): the manifest table, its first manifest and the header's new
+    /// version, in one transaction.
+    package func upgradeToFormat2(manifest: @escaping ManifestSeal) throws(VaultError) {
+        try run {
+            try dbQueue.write { db in
+                try db.execute(sql: Self.manifestTableSQL)
+                try db.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES (?)", arguments: [Self.manifestMigration])
+                try Self.writeManifest(db, manifest)
+                try db.execute(sql: "UPDATE vault_header SET format_version = 2 WHERE singleton = 1")
+            }
+        }
     }
 
     private static func writeSingleton(_ db: Database, _ table: String, column: String, _ value: [UInt8]) throws {
@@ -446,19 +564,21 @@ package final class SQLiteVaultStore: VaultStore {
         }
     }
 
-    package func replaceKeySlot(_ slot: KeySlotRow) throws(VaultError) {
+    package func replaceKeySlot(_ slot: KeySlotRow, manifest: ManifestSeal?) throws(VaultError) {
         try run {
             try dbQueue.write { db in
                 try db.execute(sql: "DELETE FROM key_slot WHERE kind = ?", arguments: [Int64(slot.kind.rawValue)])
                 try insertSlot(db, slot)
+                try Self.writeManifest(db, manifest)
             }
         }
     }
 
-    package func deleteKeySlots(_ kinds: [KeySlotKind]) throws(VaultError) {
+    package func deleteKeySlots(_ kinds: [KeySlotKind], manifest: ManifestSeal?) throws(VaultError) {
         try run {
             try dbQueue.write { db in
                 for k in kinds { try db.execute(sql: "DELETE FROM key_slot WHERE kind = ?", arguments: [Int64(k.rawValue)]) }
+                try Self.writeManifest(db, manifest)
             }
         }
     }
@@ -493,6 +613,7 @@ package final class SQLiteVaultStore: VaultStore {
             if let check = plan.masterCheck { try Self.writeSingleton(db, "master_check", column: "value", check) }
             if let index = plan.retentionIndex { try Self.writeSingleton(db, "retention_index", column: "sealed", index) }
             if let root = plan.auditRootKey { try Self.writeSingleton(db, "audit_key", column: "sealed", root) }
+            try Self.writeManifest(db, plan.manifest)
             try db.execute(sql: "DELETE FROM key_slot")
             for s in plan.slots { try insertSlot(db, s) }
         }
@@ -514,11 +635,12 @@ package final class SQLiteVaultStore: VaultStore {
         }
     }
 
-    package func insertItem(_ kind: SealedItemKind, _ row: SealedItemRow) throws(VaultError) {
+    package func insertItem(_ kind: SealedItemKind, _ row: SealedItemRow, manifest: ManifestSeal?) throws(VaultError) {
         try run {
             try dbQueue.write { db in
                 try db.execute(sql: "INSERT INTO \(kind.rawValue) (\(kind.idColumn), sealed) VALUES (?, ?)",
                                arguments: [row.id, Data(row.sealed)])
+                try Self.writeManifest(db, manifest)
             }
         }
     }
@@ -533,11 +655,13 @@ package final class SQLiteVaultStore: VaultStore {
         }
     }
 
-    package func deleteItem(_ kind: SealedItemKind, id: String) throws(VaultError) -> Bool {
+    package func deleteItem(_ kind: SealedItemKind, id: String, manifest: ManifestSeal?) throws(VaultError) -> Bool {
         try run {
             try dbQueue.write { db in
                 try db.execute(sql: "DELETE FROM \(kind.rawValue) WHERE \(kind.idColumn) = ?", arguments: [id])
-                return db.changesCount > 0
+                guard db.changesCount > 0 else { return false }
+                try Self.writeManifest(db, manifest)
+                return true
             }
         }
     }

@@ -19,6 +19,8 @@ enum Subkey: UInt64, CaseIterable {
     case retention = 9
     /// A value only the current master key produces (SECURITY.md §5, master check).
     case masterCheck = 10
+    /// Seals the manifest of the vault's whole state (SECURITY.md §6.8).
+    case manifest = 11
 
     /// The 8-byte `crypto_kdf` context.
     var context: String {
@@ -33,12 +35,13 @@ enum Subkey: UInt64, CaseIterable {
         case .auditRootSeal: "SVauditK"
         case .retention: "SVretain"
         case .masterCheck: "SVmcheck"
+        case .manifest: "SVmanife"
         }
     }
 
     /// The subkeys of the master key that seal something (the rest are audit subkeys of the audit
     /// root key, or the master check).
-    static let sealing: [Subkey] = [.recordKeyWrap, .source, .rule, .export, .auditRootSeal, .retention]
+    static let sealing: [Subkey] = [.recordKeyWrap, .source, .rule, .export, .auditRootSeal, .retention, .manifest]
 
     /// Derives this subkey of `parent`.
     func derive(from parent: borrowing SecureBytes) throws(VaultError) -> SecureBytes {
@@ -69,6 +72,8 @@ enum SealedKind: CaseIterable, Sendable {
     case retentionIndex
     /// The audit root key (§5), one per vault.
     case auditRootKey
+    /// The manifest of the vault's whole state (§6.8), one per vault (format 2).
+    case manifest
 
     /// The master-key subkey this kind is sealed with; nil for record fields, which are sealed with
     /// the record's own key.
@@ -81,6 +86,7 @@ enum SealedKind: CaseIterable, Sendable {
         case .export: .export
         case .retentionIndex: .retention
         case .auditRootKey: .auditRootSeal
+        case .manifest: .manifest
         }
     }
 
@@ -94,6 +100,7 @@ enum SealedKind: CaseIterable, Sendable {
         case .export: "sourcevault.v1.export"
         case .retentionIndex: "sourcevault.v1.retention-index"
         case .auditRootKey: "sourcevault.v1.audit-root-key"
+        case .manifest: "sourcevault.v2.manifest"
         }
     }
 
@@ -131,6 +138,7 @@ enum SealedKind: CaseIterable, Sendable {
         case .export: .itemIntegrity(kind: "export record", id: id)
         case .retentionIndex: .vaultIntegrity("the retention index failed its integrity check")
         case .auditRootKey: .vaultIntegrity("the audit key failed its integrity check")
+        case .manifest: .vaultIntegrity("the manifest failed its integrity check")
         }
     }
 

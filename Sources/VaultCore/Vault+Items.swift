@@ -47,7 +47,10 @@ extension Vault {
     func insertItem<P: Encodable>(_ kind: SealedKind, _ value: P) throws(VaultError) -> String {
         guard let table = kind.itemTable else { throw .storage("internal error: \(kind) is not stored as items") }
         let id = try Self.newObjectID()
-        try store.insertItem(table, SealedItemRow(id: id, sealed: try keyring.seal(kind, try Self.encodeJSON(value), id: id)))
+        let row = SealedItemRow(id: id, sealed: try keyring.seal(kind, try Self.encodeJSON(value), id: id))
+        try writing({ $0.items[table, default: []].insert(id) }) { (m) throws(VaultError) -> Void in
+            try store.insertItem(table, row, manifest: m)
+        }
         return id
     }
 

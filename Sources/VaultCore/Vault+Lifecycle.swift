@@ -15,7 +15,14 @@ extension Vault {
         try audited("passwd", ids: ["kdf": profile?.rawValue ?? "unchanged"]) { () throws(VaultError) -> Void in
             let slot = try KeySlot.passphrase(self.keyring.master, passphrase: newPassphrase, vaultID: self.vaultID,
                                               opsLimit: ops, memLimit: mem)
-            try self.store.replaceKeySlot(slot)
+            try self.replaceSlot(slot)
+        }
+    }
+
+    private func replaceSlot(_ slot: KeySlotRow) throws(VaultError) {
+        let digest = try Manifest.slotDigest(slot)
+        try writing({ $0.slots[slot.kind.rawValue] = digest }) { (m) throws(VaultError) -> Void in
+            try store.replaceKeySlot(slot, manifest: m)
         }
     }
 
@@ -26,7 +33,7 @@ extension Vault {
             let (slot, printable) = try KeySlot.recovery(self.keyring.master, vaultID: self.vaultID)
             // Shown before it replaces the old one: a key nobody saw must never be the only one.
             do { try show(printable) } catch { throw VaultError.storage("could not show the new recovery key (\(error)); nothing was changed") }
-            try self.store.replaceKeySlot(slot)
+            try self.replaceSlot(slot)
         }
     }
 
@@ -37,7 +44,9 @@ extension Vault {
                 throw .invalidInput("refusing to remove the recovery key: the vault has no passphrase slot, so nothing would open it")
             }
             guard try self.store.keySlot(.recovery) != nil else { throw .noSuchKeySlot("this vault has no recovery key slot") }
-            try self.store.deleteKeySlots([.recovery])
+            try self.writing({ $0.slots[KeySlotKind.recovery.rawValue] = nil }) { (m) throws(VaultError) -> Void in
+                try self.store.deleteKeySlots([.recovery], manifest: m)
+            }
         }
     }
 
@@ -64,8 +73,26 @@ extension Vault {
         // The singletons: the retention index, and the audit root key (kept, so the log's keys survive).
         let sealedRetention = try new.seal(.retentionIndex, try Self.encodeJSON(try retentionIndex()))
         let sealedRoot = try new.seal(.auditRootKey, secure: try Self.loadOrCreateAuditRootKey(store: store, keyring: keyring))
+        let newCheck = try new.masterCheck()
+        // The manifest: the same rows, the new slots and singletons, sealed under the new key.
+        var manifestSeal: ManifestSeal?
+        if formatVersion >= 2 {
+            let before = try store.sealedManifest()
+            var m = try Self.openManifest(before, keyring: keyring)
+            m.slots = [:]
+            for s in slots { m.slots[s.kind.rawValue] = try Manifest.slotDigest(s) }
+            (m.retentionDigest, m.auditKeyDigest, m.masterCheck) = (try Manifest.digest(sealedRetention), try Manifest.digest(sealedRoot), newCheck)
+            m.generation += 1
+            let sealed = try new.seal(.manifest, m.encode())
+            let next = m.generation
+            manifestSeal = { [self] current in
+                guard current == before else { throw VaultError.storage("the vault changed while rekeying; nothing was changed, try again") }
+                self.pendingGeneration = next
+                return sealed
+            }
+        }
         let plan = RewritePlan(
-            slots: slots, auditRootKey: sealedRoot, retentionIndex: sealedRetention, masterCheck: try new.masterCheck(),
+            slots: slots, auditRootKey: sealedRoot, retentionIndex: sealedRetention, masterCheck: newCheck, manifest: manifestSeal,
             record: { [self] row in try self.resealRecord(row, under: new) },
             item: { [self] table, row in
                 guard let kind = SealedKind.items.first(where: { $0.itemTable == table }) else {
@@ -80,7 +107,11 @@ extension Vault {
             }
         }
         try audit(AuditEvent("rekey", ids: ["records": String(try store.recordCount())]), sign: false)
-        do { try store.rewriteEverything(plan) } catch let e as VaultError {
+        pendingGeneration = nil
+        do {
+            try store.rewriteEverything(plan)
+            if let g = pendingGeneration { generation = g }
+        } catch let e as VaultError {
             try? audit(AuditEvent("rekey", outcome: .failure(e)))
             throw e
         } catch {
@@ -152,6 +183,7 @@ extension Vault {
             }
         }
         problems += checkItems()
+        problems += manifestProblems()
         try audit(AuditEvent("check", outcome: problems.isEmpty ? .ok : .failed("integrity"),
                              ids: ["records": String(ids.count), "problems": String(problems.count)]))
         return (ids.count, problems)

@@ -78,7 +78,7 @@ extension Vault {
             // Sources are read before the write transaction (the store is not reentrant).
             let known = self.sourcesChecked()
             do {
-                try self.store.insertRecords { insert in
+                try self.insertRecordsWithManifest { insert in
                     while let new = try next() {
                         let folded = TextFolding.fold(new.sourceAlias.trimmingCharacters(in: .whitespacesAndNewlines))
                         guard let source = known.sources.first(where: { TextFolding.fold($0.alias) == folded }) else {
@@ -134,7 +134,9 @@ extension Vault {
     private func insertRecord(_ new: NewRecord) throws(VaultError) -> String {
         let (row, retain) = try sealNewRecord(new)
         let id = row.recordID
-        try store.insertRecord(row)
+        try writing({ $0.records[id] = row.versions.count }) { (m) throws(VaultError) -> Void in
+            try store.insertRecord(row, manifest: m)
+        }
         if let retain {
             // A crash between these two writes leaves the record unindexed; `retention apply`
             // (a full scan) rebuilds the index.
@@ -163,10 +165,12 @@ extension Vault {
         var meta = try metadata(latest, key: key, recordID: id)
         meta.versionCreated = Self.timestamp()
         let v = latest.version + 1
-        try store.appendVersion(recordID: id, SealedVersionRow(
+        try writing({ $0.records[id] = v }) { (m) throws(VaultError) -> Void in
+            try store.appendVersion(recordID: id, SealedVersionRow(
             version: v,
             meta: try sealField(try Self.encodeJSON(meta), key: key, recordID: id, version: v, field: .recordMeta),
-            body: try sealField(Array(body.utf8), key: key, recordID: id, version: v, field: .recordBody)))
+            body: try sealField(Array(body.utf8), key: key, recordID: id, version: v, field: .recordBody)), manifest: m)
+        }
         return (id, v)
     }
 
@@ -207,6 +211,8 @@ extension Vault {
         guard row.versions.map(\.version) == Array(1...max(row.versions.count, 1)) else {
             throw .recordIntegrity(recordID: id)
         }
+        // And as many as the manifest lists: a deleted latest version is noticed too (§6.8).
+        try verifyVersionChain(recordID: id, versions: row.versions.count)
         let wanted: SealedVersionRow?
         if let version { wanted = row.versions.first { $0.version == version } } else { wanted = row.versions.last }
         guard let v = wanted else { throw .noSuchVersion(recordID: id, version: version ?? 0) }
@@ -347,7 +353,7 @@ extension Vault {
     public func remove(_ idOrPrefix: String) throws(VaultError) -> String {
         try audited("rm", after: { ["record": $0] }) { () throws(VaultError) -> String in
             let id = try self.resolveRecordID(idOrPrefix)
-            try self.store.deleteRecord(id)
+            try self.deleteRecord(id)
             return id
         }
     }
@@ -378,7 +384,7 @@ extension Vault {
             // A record removed by `rm` may still be listed: drop it from the index silently.
             guard try store.recordIDs(withPrefix: id, limit: 1) == [id] else { index[id] = nil; continue }
             expired.append(id)
-            try audited("retention-shred", ids: ["record": id]) { () throws(VaultError) -> Void in try self.store.deleteRecord(id) }
+            try audited("retention-shred", ids: ["record": id]) { () throws(VaultError) -> Void in try self.deleteRecord(id) }
             index[id] = nil
         }
         if fullScan || !due.isEmpty { try saveRetentionIndex(index) }
@@ -416,7 +422,31 @@ extension Vault {
     }
 
     func saveRetentionIndex(_ index: [String: String]) throws(VaultError) {
-        try store.saveSealedRetentionIndex(try keyring.seal(.retentionIndex, try Self.encodeJSON(index)))
+        let sealed = try keyring.seal(.retentionIndex, try Self.encodeJSON(index))
+        let digest = try Manifest.digest(sealed)
+        try writing({ $0.retentionDigest = digest }) { (m) throws(VaultError) -> Void in
+            try store.saveSealedRetentionIndex(sealed, manifest: m)
+        }
+    }
+
+    /// Deletes a record's rows (`rm`, retention) with the manifest update.
+    func deleteRecord(_ id: String) throws(VaultError) {
+        try writing({ $0.records[id] = nil }) { (m) throws(VaultError) -> Void in try store.deleteRecord(id, manifest: m) }
+    }
+
+    /// `import`'s one transaction: the manifest lists every record `produce` inserted.
+    private func insertRecordsWithManifest(_ produce: (_ insert: (SealedRecordRow) throws -> Void) throws -> Void) throws {
+        var inserted: [String: Int] = [:]
+        pendingGeneration = nil
+        try store.insertRecords({ insert in
+            try withoutActuallyEscaping(insert) { insert in
+                try produce { row in
+                    try insert(row)
+                    inserted[row.recordID] = row.versions.count
+                }
+            }
+        }, manifest: manifestUpdate { m in m.records.merge(inserted) { $1 } })
+        if let g = pendingGeneration { generation = g }
     }
 
     // MARK: - Helpers

@@ -103,8 +103,12 @@ extension Vault {
 
     /// Every rule with its id, decrypted. A damaged rule is an integrity error: exporting without
     /// all rules would fail open.
+    /// Every rule, after checking that the rule rows are exactly the ones the manifest lists
+    /// (SECURITY.md §6.8): a rule deleted from the file without the key must not let a name through.
     package func rules() throws(VaultError) -> [(id: String, rule: StoredRule)] {
-        try items(.rule, as: StoredRule.self).map { ($0.id, $0.value) }
+        let all = try items(.rule, as: StoredRule.self).map { ($0.id, $0.value) }
+        try verifyRuleSet(all.map(\.0))
+        return all
     }
 
     /// The rules that apply to one record (vault-wide, its source's, its own).
@@ -122,7 +126,9 @@ extension Vault {
     private func deleteRule(_ idOrPrefix: String) throws(VaultError) -> String {
         let id = try resolveItemID(.rule, idOrPrefix, what: "rule", notFound: .noSuchRule(prefix: idOrPrefix),
                                    ambiguous: { .ambiguousRuleID(prefix: idOrPrefix, matches: $0) })
-        _ = try store.deleteItem(.rule, id: id)
+        _ = try writing({ _ = $0.items[.rule]?.remove(id) }) { (m) throws(VaultError) -> Bool in
+            try store.deleteItem(.rule, id: id, manifest: m)
+        }
         return id
     }
 

@@ -33,7 +33,10 @@ extension Vault {
         let sealed = try Self.sealPadded(try Self.encodeJSON(slots), key: key, ad: Self.travelAD(header))
         try audited("travel-out", ids: ["slots": String(slots.count)]) { () throws(VaultError) -> Void in
             try Self.writeNewFile(path, header + sealed)
-            try self.store.sendSlotsAway(bundleID: bundleID)
+            try self.writing({ m in
+                m.slots = [:]
+                m.travelBundle = bundleID
+            }) { (m) throws(VaultError) -> Void in try self.store.sendSlotsAway(bundleID: bundleID, manifest: m) }
         }
     }
 

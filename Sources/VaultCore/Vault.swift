@@ -8,6 +8,9 @@ public enum UnlockPolicy: Sendable {
     /// `audit verify --full`, `audit recover`: the log itself is in question, so only failed
     /// attempts are logged and nothing is shredded.
     case auditMaintenance
+    /// `check`: logged like a session, but a vault whose rows differ from its manifest still opens,
+    /// read-only, so every difference can be listed; nothing is shredded.
+    case inspection
 }
 
 /// An unlocked vault: the one type through which every operation on vault contents goes, so that
@@ -41,13 +44,36 @@ public final class Vault {
     /// The manifest's generation (SECURITY.md §6.8): incremented by every write transaction; the
     /// audit log records it with each write so a vault file older than its log is noticed.
     package internal(set) var generation: UInt64 = 0
+    /// Set by a manifest update inside a write transaction; becomes `generation` on commit.
+    var pendingGeneration: UInt64?
+    /// The vault's format (SECURITY.md §3): 1 until its first unlock by this version, then 2.
+    package internal(set) var formatVersion: Int
+    /// The key slots came back from a travel bundle since the last unlock (confirmed after it).
+    var travelReturned = false
+    /// Opened by `check` although its rows differ from its manifest: nothing may be written.
+    package internal(set) var manifestDamaged = false
     /// Records shredded by the retention policy when this vault was unlocked (SECURITY.md §8.3).
     public internal(set) var shreddedAtUnlock: [String] = []
 
-    init(store: any VaultStore, directory: String, vaultID: [UInt8], keyring: consuming Keyring) throws(VaultError) {
+    /// `creating`: a new vault, whose first manifest is written after this (no manifest check).
+    /// `inspecting`: a manifest mismatch leaves the vault open read-only instead of refusing it.
+    init(store: any VaultStore, directory: String, vaultID: [UInt8], formatVersion: Int, keyring: consuming Keyring,
+         creating: Bool = false, inspecting: Bool = false) throws(VaultError) {
         self.store = store
         self.directory = directory
         self.vaultID = vaultID
+        self.formatVersion = formatVersion
+        // The manifest first (SECURITY.md §6.8): nothing is written to a vault whose rows are not
+        // the ones it lists (the audit key and master check below are only ever written by init
+        // and by the first unlock of a format-1 vault).
+        if formatVersion >= 2 && !creating {
+            do {
+                (self.generation, self.travelReturned) = try Self.verifyManifestAtUnlock(store: store, keyring: keyring)
+            } catch {
+                guard inspecting, case .vaultIntegrity = error else { throw error }
+                self.manifestDamaged = true
+            }
+        }
         self.keyScratch = try Self.sodium { try SecureScratch(capacity: XChaCha20Poly1305.keyBytes) }
         self.dataScratch = try Self.sodium { try SecureScratch(capacity: 8192) }
         self.foldScratch = try Self.sodium { try SecureScratch(capacity: 8192) }
@@ -59,7 +85,7 @@ public final class Vault {
         let seed = try Subkey.auditSigning.derive(from: auditRoot)
         self.auditSigningKey = try Self.sodium { try Ed25519.SigningKey(seed: seed) }
         self.masterCheckValue = try keyring.masterCheck()
-        if try store.masterCheck() == nil { try store.saveMasterCheck(masterCheckValue) }
+        if try store.masterCheck() == nil { try store.saveMasterCheck(masterCheckValue, manifest: nil) }
         self.keyring = keyring
     }
 
@@ -78,7 +104,7 @@ public final class Vault {
             return root
         }
         let root = try sodium { try SecureBytes.random(count: 32) }
-        try store.saveSealedAuditRootKey(try keyring.seal(.auditRootKey, secure: root))
+        try store.saveSealedAuditRootKey(try keyring.seal(.auditRootKey, secure: root), manifest: nil)
         return root
     }
 
@@ -115,11 +141,19 @@ public final class Vault {
             let staging = try VaultFiles.createStore(path: temp)
             try staging.initialize(header: VaultHeader(formatVersion: version, vaultID: vaultID),
                                    slots: [passSlot, recSlot])
+            if audit == nil {
+                let staged = try Vault(store: staging, directory: directory, vaultID: vaultID, formatVersion: version,
+                                       keyring: try Keyring(master: try sodium { try keyring.master.duplicate() }, vaultID: vaultID),
+                                       creating: true)
+                try staged.writeFirstManifest()
+            }
             if let audit {
                 // The audit log starts before the vault exists under its real name: a vault is
                 // never usable without one. Its state goes into the staging database.
                 let copy = try Keyring(master: try sodium { try keyring.master.duplicate() }, vaultID: vaultID)
-                let staged = try Vault(store: staging, directory: directory, vaultID: vaultID, keyring: copy)
+                let staged = try Vault(store: staging, directory: directory, vaultID: vaultID, formatVersion: version,
+                                       keyring: copy, creating: true)
+                try staged.writeFirstManifest()
                 staged.auditSink = audit
                 try staged.audit(AuditEvent("init", ids: ["kdf": profile.rawValue]))
             }
@@ -143,7 +177,7 @@ public final class Vault {
             throw .storage("\(error)")
         }
         let store = try VaultFiles.openStore(path: path)
-        let vault = try Vault(store: store, directory: directory, vaultID: vaultID, keyring: keyring)
+        let vault = try Vault(store: store, directory: directory, vaultID: vaultID, formatVersion: version, keyring: keyring)
         vault.auditSink = audit
         return vault
     }
@@ -180,7 +214,10 @@ public final class Vault {
                                               opsLimit: profile.opsLimit, memLimit: profile.memLimit)
         let (recSlot, printable) = try KeySlot.recovery(keyring.master, vaultID: vaultID)
         try store.initialize(header: VaultHeader(formatVersion: VaultFormat.currentVersion, vaultID: vaultID), slots: [passSlot, recSlot])
-        return (try Vault(store: store, directory: directory, vaultID: vaultID, keyring: keyring), printable)
+        let vault = try Vault(store: store, directory: directory, vaultID: vaultID, formatVersion: VaultFormat.currentVersion,
+                              keyring: keyring, creating: true)
+        try vault.writeFirstManifest()
+        return (vault, printable)
     }
 
     /// Unlocks with the recovery slot; `typedKey` is the recovery key as the person typed it.
@@ -205,8 +242,8 @@ public final class Vault {
             }
             throw error
         }
-        let vault = try Vault(store: store, directory: directory, vaultID: header.vaultID,
-                              keyring: try Keyring(master: master, vaultID: header.vaultID))
+        let vault = try Vault(store: store, directory: directory, vaultID: header.vaultID, formatVersion: header.formatVersion,
+                              keyring: try Keyring(master: master, vaultID: header.vaultID), inspecting: policy == .inspection)
         return try attach(vault, audit, method, policy)
     }
 
@@ -214,14 +251,24 @@ public final class Vault {
     /// counted), then retention shreds what is due (SECURITY.md §8.3), before the vault is returned.
     private static func attach(_ vault: Vault, _ audit: AuditSink?, _ method: String,
                                _ policy: UnlockPolicy) throws(VaultError) -> Vault {
-        guard let audit else { return vault }
         vault.auditSink = audit
-        do { vault.failedAttemptsSinceLastSession = try audit.unlocked(vault, method: method) } catch let e as VaultError {
-            throw e
-        } catch {
-            throw .auditUnavailable("\(error)")
+        if let audit {
+            do { vault.failedAttemptsSinceLastSession = try audit.unlocked(vault, method: method) } catch let e as VaultError {
+                throw e
+            } catch {
+                throw .auditUnavailable("\(error)")
+            }
         }
-        if policy == .session { vault.shreddedAtUnlock = try vault.applyRetention() }
+        if vault.formatVersion < 2 {
+            try vault.audited("format-upgrade", ids: ["from": String(vault.formatVersion), "to": "2"]) { () throws(VaultError) -> Void in
+                try vault.upgradeToFormat2()
+            }
+        }
+        if vault.travelReturned && !vault.manifestDamaged {
+            try vault.audited("travel-in-confirm") { () throws(VaultError) -> Void in try vault.confirmTravelReturn() }
+            vault.travelReturned = false
+        }
+        if policy == .session && audit != nil { vault.shreddedAtUnlock = try vault.applyRetention() }
         return vault
     }
 
@@ -234,7 +281,9 @@ public final class Vault {
         guard isDir.boolValue else { throw .notAVault(path: directory) }
         let store = try VaultFiles.openStore(path: databasePath(in: directory))
         let header = try store.readHeader()
-        try store.migrateIfNeeded()
+        try store.verifySchema(formatVersion: header.formatVersion, complete: false)
+        try store.migrateIfNeeded(formatVersion: header.formatVersion)
+        try store.verifySchema(formatVersion: header.formatVersion, complete: true)
         return (store, header)
     }
 

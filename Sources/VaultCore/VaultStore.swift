@@ -40,6 +40,16 @@ package struct LatestRowView {
     package var body: UnsafeRawBufferPointer
 }
 
+/// Row counts of the tables the manifest lists (SECURITY.md §6.8).
+package struct RowCounts: Sendable, Equatable {
+    package var records: Int
+    package var versions: Int
+    package var items: [SealedItemKind: Int]
+    package init(records: Int, versions: Int, items: [SealedItemKind: Int]) {
+        self.records = records; self.versions = versions; self.items = items
+    }
+}
+
 /// A sealed item addressed only by its id (sources, rules, export provenance entries).
 package struct SealedItemRow: Sendable, Equatable {
     package var id: String
@@ -63,30 +73,30 @@ package protocol KeySlotStore: AnyObject {
     func initialize(header: VaultHeader, slots: [KeySlotRow]) throws(VaultError)
     func readHeader() throws(VaultError) -> VaultHeader
     /// Brings an older vault's schema up to date (after the header's format version was checked).
-    func migrateIfNeeded() throws(VaultError)
+    func migrateIfNeeded(formatVersion: Int) throws(VaultError)
     func keySlot(_ kind: KeySlotKind) throws(VaultError) -> KeySlotRow?
     /// Replaces (or adds) one key slot atomically.
-    func replaceKeySlot(_ slot: KeySlotRow) throws(VaultError)
+    func replaceKeySlot(_ slot: KeySlotRow, manifest: ManifestSeal?) throws(VaultError)
     /// Deletes key slots of these kinds in one transaction.
-    func deleteKeySlots(_ kinds: [KeySlotKind]) throws(VaultError)
+    func deleteKeySlots(_ kinds: [KeySlotKind], manifest: ManifestSeal?) throws(VaultError)
     /// Travel mode: the id of the bundle the slots are in (nil when they are home).
     func pendingTravelBundle() throws(VaultError) -> [UInt8]?
     /// Deletes every key slot and records the bundle id, in one transaction.
-    func sendSlotsAway(bundleID: [UInt8]) throws(VaultError)
+    func sendSlotsAway(bundleID: [UInt8], manifest: ManifestSeal?) throws(VaultError)
     /// Inserts the slots and clears the bundle id, in one transaction.
     func bringSlotsHome(_ slots: [KeySlotRow]) throws(VaultError)
     /// The master-key check value (SECURITY.md §5); nil if none was written yet.
     func masterCheck() throws(VaultError) -> [UInt8]?
-    func saveMasterCheck(_ value: [UInt8]) throws(VaultError)
+    func saveMasterCheck(_ value: [UInt8], manifest: ManifestSeal?) throws(VaultError)
 }
 
 /// Records and their versions (SECURITY.md §6.1-6.5).
 package protocol RecordStore: AnyObject {
-    func insertRecord(_ row: SealedRecordRow) throws(VaultError)
+    func insertRecord(_ row: SealedRecordRow, manifest: ManifestSeal?) throws(VaultError)
     /// Inserts many records in ONE transaction; `produce` calls `insert` once per record, so only
     /// one record needs to be in memory at a time. Nothing is kept if anything fails.
-    func insertRecords(_ produce: (_ insert: (SealedRecordRow) throws -> Void) throws -> Void) throws
-    func appendVersion(recordID: String, _ version: SealedVersionRow) throws(VaultError)
+    func insertRecords(_ produce: (_ insert: (SealedRecordRow) throws -> Void) throws -> Void, manifest: ManifestSeal?) throws
+    func appendVersion(recordID: String, _ version: SealedVersionRow, manifest: ManifestSeal?) throws(VaultError)
     /// Record ids starting with `prefix` (lowercase hex), at most `limit` of them.
     func recordIDs(withPrefix prefix: String, limit: Int) throws(VaultError) -> [String]
     /// One record with all its versions.
@@ -96,7 +106,7 @@ package protocol RecordStore: AnyObject {
     /// reads every sealed byte once, without copying it). `includeBody` false leaves `body` empty
     /// (listing needs only the metadata).
     func forEachLatest(includeBody: Bool, _ body: (LatestRowView) throws -> Void) throws
-    func deleteRecord(_ recordID: String) throws(VaultError)
+    func deleteRecord(_ recordID: String, manifest: ManifestSeal?) throws(VaultError)
     func recordCount() throws(VaultError) -> Int
     /// Every record id, in insertion order.
     func allRecordIDs() throws(VaultError) -> [String]
@@ -104,21 +114,40 @@ package protocol RecordStore: AnyObject {
 
 /// Sources, rules and export entries: sealed items addressed by id (SECURITY.md §6.3, §6.6, §6.7).
 package protocol SealedItemStore: AnyObject {
-    func insertItem(_ kind: SealedItemKind, _ row: SealedItemRow) throws(VaultError)
+    func insertItem(_ kind: SealedItemKind, _ row: SealedItemRow, manifest: ManifestSeal?) throws(VaultError)
     /// Every item of `kind`, in insertion order.
     func allItems(_ kind: SealedItemKind) throws(VaultError) -> [SealedItemRow]
     /// Deletes one item; false if there was none with that id.
-    func deleteItem(_ kind: SealedItemKind, id: String) throws(VaultError) -> Bool
+    func deleteItem(_ kind: SealedItemKind, id: String, manifest: ManifestSeal?) throws(VaultError) -> Bool
 }
 
-/// The vault's singletons: retention index, audit key and audit state (SECURITY.md §8.3, §11.5).
+/// The new sealed manifest (SECURITY.md §6.8), computed inside a write transaction from the sealed
+/// manifest as it is in that transaction (nil if none yet), after the row changes, and written as
+/// the transaction's last statement. Nil only for writes that have no key (travel in, the audit
+/// state) and for a format-1 vault before its upgrade. It must not call the store.
+package typealias ManifestSeal = (_ current: [UInt8]?) throws -> [UInt8]
+
+/// The vault's singletons: retention index, audit key, manifest and audit state (SECURITY.md §8.3, §6.8, §11.5).
 package protocol VaultStateStore: AnyObject {
+    /// The sealed manifest; nil in a format-1 vault.
+    func sealedManifest() throws(VaultError) -> [UInt8]?
+    /// Format 1 → 2: creates the manifest table, writes the first manifest and sets the header's
+    /// version to 2, in one transaction.
+    func upgradeToFormat2(manifest: @escaping ManifestSeal) throws(VaultError)
+    /// A write transaction that only replaces the manifest (the first one of a new vault; travel in
+    /// confirmed at the next unlock).
+    func writeManifest(_ manifest: @escaping ManifestSeal) throws(VaultError)
+    /// Row counts of the tables the manifest describes, in one read (the unlock check).
+    func rowCounts() throws(VaultError) -> RowCounts
+    /// The schema (SECURITY.md §3): every object in the database must be one the format's
+    /// migrations create, with the same SQL; with `complete`, every one of them must be there.
+    func verifySchema(formatVersion: Int, complete: Bool) throws(VaultError)
     /// The sealed retention index (SECURITY.md §8.3); nil if none was written yet.
     func sealedRetentionIndex() throws(VaultError) -> [UInt8]?
-    func saveSealedRetentionIndex(_ sealed: [UInt8]) throws(VaultError)
+    func saveSealedRetentionIndex(_ sealed: [UInt8], manifest: ManifestSeal?) throws(VaultError)
     /// The sealed audit root key (SECURITY.md §5); nil for a vault that has none yet.
     func sealedAuditRootKey() throws(VaultError) -> [UInt8]?
-    func saveSealedAuditRootKey(_ sealed: [UInt8]) throws(VaultError)
+    func saveSealedAuditRootKey(_ sealed: [UInt8], manifest: ManifestSeal?) throws(VaultError)
     /// The audit log's state (SECURITY.md §11.5); nil for a vault that has none yet.
     func auditState() throws(VaultError) -> AuditState?
     func saveAuditState(_ state: AuditState) throws(VaultError)
@@ -145,6 +174,7 @@ package struct RewritePlan {
     package var auditRootKey: [UInt8]?
     package var retentionIndex: [UInt8]?
     package var masterCheck: [UInt8]?
+    package var manifest: ManifestSeal?
     package var record: (SealedRecordRow) throws -> SealedRecordRow
     package var item: (SealedItemKind, SealedItemRow) throws -> SealedItemRow
     package var progress: (Int, Int) -> Void

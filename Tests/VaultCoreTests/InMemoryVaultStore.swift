@@ -15,6 +15,14 @@ final class InMemoryVaultStore: VaultStore {
     var retention: [UInt8]?
     var auditRoot: [UInt8]?
     var audit: AuditState?
+    var manifest: [UInt8]?
+    var formatVersion = VaultFormat.currentVersion
+
+    /// Runs the manifest update of a write (after its row changes, as the SQLite store does).
+    private func commit(_ seal: ManifestSeal?) throws(VaultError) {
+        guard let seal else { return }
+        do { manifest = try seal(manifest) } catch let e as VaultError { throw e } catch { throw .storage("\(error)") }
+    }
 
     func initialize(header: VaultHeader, slots: [KeySlotRow]) throws(VaultError) {
         guard self.header == nil else { throw .vaultAlreadyExists(path: "(memory)") }
@@ -27,15 +35,24 @@ final class InMemoryVaultStore: VaultStore {
         return header
     }
 
-    func migrateIfNeeded() throws(VaultError) {}
+    func migrateIfNeeded(formatVersion: Int) throws(VaultError) {}
+    func verifySchema(formatVersion: Int, complete: Bool) throws(VaultError) {}
     func keySlot(_ kind: KeySlotKind) throws(VaultError) -> KeySlotRow? { slots[kind] }
-    func replaceKeySlot(_ slot: KeySlotRow) throws(VaultError) { slots[slot.kind] = slot }
-    func deleteKeySlots(_ kinds: [KeySlotKind]) throws(VaultError) { for k in kinds { slots[k] = nil } }
+    func replaceKeySlot(_ slot: KeySlotRow, manifest: ManifestSeal?) throws(VaultError) {
+        slots[slot.kind] = slot
+        try commit(manifest)
+    }
+
+    func deleteKeySlots(_ kinds: [KeySlotKind], manifest: ManifestSeal?) throws(VaultError) {
+        for k in kinds { slots[k] = nil }
+        try commit(manifest)
+    }
     func pendingTravelBundle() throws(VaultError) -> [UInt8]? { travelBundle }
 
-    func sendSlotsAway(bundleID: [UInt8]) throws(VaultError) {
+    func sendSlotsAway(bundleID: [UInt8], manifest: ManifestSeal?) throws(VaultError) {
         slots = [:]
         travelBundle = bundleID
+        try commit(manifest)
     }
 
     func bringSlotsHome(_ slots: [KeySlotRow]) throws(VaultError) {
@@ -44,25 +61,33 @@ final class InMemoryVaultStore: VaultStore {
     }
 
     func masterCheck() throws(VaultError) -> [UInt8]? { check }
-    func saveMasterCheck(_ value: [UInt8]) throws(VaultError) { check = value }
+    func saveMasterCheck(_ value: [UInt8], manifest: ManifestSeal?) throws(VaultError) {
+        check = value
+        try commit(manifest)
+    }
 
-    func insertRecord(_ row: SealedRecordRow) throws(VaultError) {
+    func insertRecord(_ row: SealedRecordRow, manifest: ManifestSeal?) throws(VaultError) {
         guard versions[row.recordID] == nil else { throw .storage("duplicate record id") }
         records.append((row.recordID, row.wrappedKey))
         versions[row.recordID] = row.versions
+        try commit(manifest)
     }
 
-    func insertRecords(_ produce: (_ insert: (SealedRecordRow) throws -> Void) throws -> Void) throws {
+    func insertRecords(_ produce: (_ insert: (SealedRecordRow) throws -> Void) throws -> Void, manifest: ManifestSeal?) throws {
         let (savedRecords, savedVersions) = (records, versions)
-        do { try produce { try self.insertRecord($0) } } catch {
+        do {
+            try produce { try self.insertRecord($0, manifest: nil) }
+            try commit(manifest)
+        } catch {
             (records, versions) = (savedRecords, savedVersions)      // all or nothing
             throw error
         }
     }
 
-    func appendVersion(recordID: String, _ version: SealedVersionRow) throws(VaultError) {
+    func appendVersion(recordID: String, _ version: SealedVersionRow, manifest: ManifestSeal?) throws(VaultError) {
         guard versions[recordID] != nil else { throw .noSuchRecord(prefix: recordID) }
         versions[recordID]!.append(version)
+        try commit(manifest)
     }
 
     func recordIDs(withPrefix prefix: String, limit: Int) throws(VaultError) -> [String] {
@@ -88,31 +113,55 @@ final class InMemoryVaultStore: VaultStore {
         }
     }
 
-    func deleteRecord(_ recordID: String) throws(VaultError) {
+    func deleteRecord(_ recordID: String, manifest: ManifestSeal?) throws(VaultError) {
         records.removeAll { $0.id == recordID }
         versions[recordID] = nil
+        try commit(manifest)
     }
 
     func recordCount() throws(VaultError) -> Int { records.count }
     func allRecordIDs() throws(VaultError) -> [String] { records.map(\.id) }
 
-    func insertItem(_ kind: SealedItemKind, _ row: SealedItemRow) throws(VaultError) {
+    func insertItem(_ kind: SealedItemKind, _ row: SealedItemRow, manifest: ManifestSeal?) throws(VaultError) {
         guard !(items[kind] ?? []).contains(where: { $0.id == row.id }) else { throw .storage("duplicate item id") }
         items[kind, default: []].append(row)
+        try commit(manifest)
     }
 
     func allItems(_ kind: SealedItemKind) throws(VaultError) -> [SealedItemRow] { items[kind] ?? [] }
 
-    func deleteItem(_ kind: SealedItemKind, id: String) throws(VaultError) -> Bool {
+    func deleteItem(_ kind: SealedItemKind, id: String, manifest: ManifestSeal?) throws(VaultError) -> Bool {
         let before = items[kind]?.count ?? 0
         items[kind]?.removeAll { $0.id == id }
-        return (items[kind]?.count ?? 0) < before
+        guard (items[kind]?.count ?? 0) < before else { return false }
+        try commit(manifest)
+        return true
     }
 
     func sealedRetentionIndex() throws(VaultError) -> [UInt8]? { retention }
-    func saveSealedRetentionIndex(_ sealed: [UInt8]) throws(VaultError) { retention = sealed }
+    func saveSealedRetentionIndex(_ sealed: [UInt8], manifest: ManifestSeal?) throws(VaultError) {
+        retention = sealed
+        try commit(manifest)
+    }
     func sealedAuditRootKey() throws(VaultError) -> [UInt8]? { auditRoot }
-    func saveSealedAuditRootKey(_ sealed: [UInt8]) throws(VaultError) { auditRoot = sealed }
+    func saveSealedAuditRootKey(_ sealed: [UInt8], manifest: ManifestSeal?) throws(VaultError) {
+        auditRoot = sealed
+        try commit(manifest)
+    }
+
+    func sealedManifest() throws(VaultError) -> [UInt8]? { manifest }
+
+    func upgradeToFormat2(manifest seal: @escaping ManifestSeal) throws(VaultError) {
+        try commit(seal)
+        formatVersion = 2
+    }
+
+    func writeManifest(_ seal: @escaping ManifestSeal) throws(VaultError) { try commit(seal) }
+
+    func rowCounts() throws(VaultError) -> RowCounts {
+        RowCounts(records: records.count, versions: versions.values.map(\.count).reduce(0, +),
+                  items: Dictionary(uniqueKeysWithValues: SealedItemKind.allCases.map { ($0, items[$0]?.count ?? 0) }))
+    }
     func auditState() throws(VaultError) -> AuditState? { audit }
     func saveAuditState(_ state: AuditState) throws(VaultError) { audit = state }
 
@@ -128,6 +177,7 @@ final class InMemoryVaultStore: VaultStore {
         for kind in SealedItemKind.allCases {
             newItems[kind] = try (items[kind] ?? []).map { try plan.item(kind, $0) }
         }
+        if let seal = plan.manifest { manifest = try seal(manifest) }
         (records, versions, items) = (newRecords, newVersions, newItems)
         check = plan.masterCheck ?? check
         retention = plan.retentionIndex ?? retention

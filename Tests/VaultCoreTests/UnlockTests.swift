@@ -114,8 +114,8 @@ import SodiumKit
         let t = TempVault()
         defer { withExtendedLifetime(t) {} }
         _ = try t.create()
-        try t.sql { try $0.execute(sql: "UPDATE vault_header SET format_version = 2") }
-        #expect(throws: VaultError.unsupportedFormatVersion(found: 2, supported: 1)) { _ = try t.unlock() }
+        try t.sql { try $0.execute(sql: "UPDATE vault_header SET format_version = 3") }
+        #expect(throws: VaultError.unsupportedFormatVersion(found: 3, supported: 2)) { _ = try t.unlock() }
     }
 
     @Test func missingVaultAndNonVaultFiles() throws {

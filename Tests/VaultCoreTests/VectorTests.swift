@@ -60,7 +60,11 @@ import SodiumKit
     @Test func opensWithPassphrase() throws {
         let (t, e) = try load()
         defer { withExtendedLifetime(t) {} }
-        #expect(try t.unlock(e.passphrase).store.readHeader().formatVersion == 1)
+        // A format-1 vault opens as 1 and is upgraded to 2 (its manifest written) by its first unlock.
+        #expect(try Vault.openStore(t.dir).1.formatVersion == 1)
+        let v = try t.unlock(e.passphrase)
+        #expect(try v.store.readHeader().formatVersion == 2 && v.formatVersion == 2 && v.generation == 1)
+        #expect(try v.currentManifest() == Manifest.describing(v.store, generation: 1))
         try check(try t.unlock(e.passphrase), e)
     }
 

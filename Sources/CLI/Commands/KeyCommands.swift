@@ -86,7 +86,7 @@ struct CheckCommand: ParsableCommand {
     @OptionGroup var unlock: UnlockOptions
 
     func run() throws {
-        let v = try unlock.unlock(vault)
+        let v = try unlock.unlock(vault, inspecting: true)
         let (records, problems) = try v.check()
         var failures = problems.count
         for p in problems { _ = ErrorReporter.report(p) }

@@ -1,0 +1,190 @@
+import SodiumKit
+
+/// SECURITY.md §6.8: the sealed manifest of the vault's whole logical state. Every ciphertext is
+/// authenticated on its own; the manifest authenticates the *set* of rows: which records exist and
+/// their latest version, which sources, rules and export entries, the key slots, the singletons,
+/// and a generation that every write transaction increments. It is written in the same
+/// transaction as the rows it describes, so deleting, duplicating or restoring an older copy of
+/// any row, without the key, no longer goes unnoticed.
+struct Manifest: Equatable {
+    var generation: UInt64 = 0
+    /// Record id → latest version (versions are 1...N without gaps).
+    var records: [String: Int] = [:]
+    /// Ids of sources, rules and export entries, per table.
+    var items: [SealedItemKind: Set<String>] = [:]
+    /// Key slot kind → digest of the slot row (§6.8).
+    var slots: [UInt8: [UInt8]] = [:]
+    /// BLAKE2b-256 of the sealed retention index and the sealed audit root key; nil if absent.
+    var retentionDigest: [UInt8]?
+    var auditKeyDigest: [UInt8]?
+    /// The master check value (§5); nil if absent.
+    var masterCheck: [UInt8]?
+    /// Travel mode: the pending bundle id (§8.4); nil when the slots are home.
+    var travelBundle: [UInt8]?
+
+    static let magic = Array("SVMANIFEST2\0".utf8)
+
+    /// The number of `record_version` rows this manifest implies.
+    var versionRows: Int { records.values.reduce(0, +) }
+
+    /// §6.8: the byte encoding (little-endian integers; lists sorted by id, ids as 16 ASCII bytes).
+    func encode() -> [UInt8] {
+        var out = Self.magic
+        out += VaultFormat.le64(generation)
+        let ids = records.keys.sorted()
+        out += VaultFormat.le32(UInt32(ids.count))
+        for id in ids {
+            out += id.utf8
+            out += VaultFormat.le32(UInt32(truncatingIfNeeded: records[id]!))
+        }
+        for table in SealedItemKind.allCases {
+            let list = (items[table] ?? []).sorted()
+            out += VaultFormat.le32(UInt32(list.count))
+            for id in list { out += id.utf8 }
+        }
+        let kinds = slots.keys.sorted()
+        out += VaultFormat.le32(UInt32(kinds.count))
+        for k in kinds { out.append(k); out += slots[k]! }
+        for optional in [retentionDigest, auditKeyDigest, masterCheck] { out += Self.optional32(optional) }
+        out.append(travelBundle == nil ? 0 : 1)
+        out += travelBundle ?? [UInt8](repeating: 0, count: 16)
+        return out
+    }
+
+    private static func optional32(_ v: [UInt8]?) -> [UInt8] {
+        guard let v, v.count == 32 else { return [0] + [UInt8](repeating: 0, count: 32) }
+        return [1] + v
+    }
+
+    /// Parses ``encode()``'s output; nil for anything else (the AEAD already authenticated it, so
+    /// this only guards against our own bugs and future formats).
+    static func decode(_ b: UnsafeRawBufferPointer) -> Manifest? {
+        var r = Reader(bytes: b)
+        guard r.take(magic.count).map(Array.init) == magic, let generation = r.u64() else { return nil }
+        var m = Manifest(generation: generation)
+        guard let nRecords = r.u32() else { return nil }
+        for _ in 0..<nRecords {
+            guard let id = r.id(), let v = r.u32(), v >= 1 else { return nil }
+            m.records[id] = Int(v)
+        }
+        for table in SealedItemKind.allCases {
+            guard let n = r.u32() else { return nil }
+            var set = Set<String>()
+            for _ in 0..<n {
+                guard let id = r.id() else { return nil }
+                set.insert(id)
+            }
+            m.items[table] = set
+        }
+        guard let nSlots = r.u32(), nSlots <= 255 else { return nil }
+        for _ in 0..<nSlots {
+            guard let k = r.take(1)?.first, let d = r.take(32) else { return nil }
+            m.slots[k] = Array(d)
+        }
+        var singles: [[UInt8]?] = []
+        for _ in 0..<3 {
+            guard let flag = r.take(1)?.first, let v = r.take(32) else { return nil }
+            singles.append(flag == 1 ? Array(v) : nil)
+        }
+        (m.retentionDigest, m.auditKeyDigest, m.masterCheck) = (singles[0], singles[1], singles[2])
+        guard let flag = r.take(1)?.first, let bundle = r.take(16), r.atEnd else { return nil }
+        m.travelBundle = flag == 1 ? Array(bundle) : nil
+        return m
+    }
+
+    private struct Reader {
+        let bytes: UnsafeRawBufferPointer
+        var at = 0
+        var atEnd: Bool { at == bytes.count }
+
+        mutating func take(_ n: Int) -> UnsafeRawBufferPointer.SubSequence? {
+            guard n >= 0, bytes.count - at >= n else { return nil }
+            defer { at += n }
+            return bytes[at..<at + n]
+        }
+
+        mutating func u32() -> UInt32? {
+            take(4).map { $0.reversed().reduce(UInt32(0)) { $0 << 8 | UInt32($1) } }
+        }
+
+        mutating func u64() -> UInt64? {
+            take(8).map { $0.reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) } }
+        }
+
+        mutating func id() -> String? {
+            guard let raw = take(16) else { return nil }
+            let s = String(decoding: raw, as: UTF8.self)
+            return ObjectID.isValid(s) ? s : nil
+        }
+    }
+
+    /// §6.8: the digest of a key slot row: BLAKE2b-256 over kind || u64le(algorithm) ||
+    /// u64le(opslimit) || u64le(memlimit) || salt || wrapped master key.
+    static func slotDigest(_ s: KeySlotRow) throws(VaultError) -> [UInt8] {
+        var m: [UInt8] = [s.kind.rawValue]
+        m += VaultFormat.le64(UInt64(bitPattern: s.kdfAlgorithm)) + VaultFormat.le64(s.opsLimit) + VaultFormat.le64(s.memLimit)
+        m += s.salt + s.wrappedMasterKey
+        return try digest(m)
+    }
+
+    static func digest(_ bytes: [UInt8]) throws(VaultError) -> [UInt8] {
+        try Vault.sodium { try GenericHash.hash(bytes, length: 32) }
+    }
+
+    /// The manifest the rows in `store` describe now (`init`, the upgrade from format 1, `check`).
+    static func describing(_ store: any VaultStore, generation: UInt64) throws(VaultError) -> Manifest {
+        var m = Manifest(generation: generation)
+        for id in try store.allRecordIDs() {
+            m.records[id] = try store.record(id)?.versions.count ?? 0
+        }
+        for table in SealedItemKind.allCases { m.items[table] = Set(try store.allItems(table).map(\.id)) }
+        for kind in [KeySlotKind.passphrase, .recovery] {
+            if let s = try store.keySlot(kind) { m.slots[kind.rawValue] = try slotDigest(s) }
+        }
+        m.retentionDigest = try store.sealedRetentionIndex().map { (b) throws(VaultError) -> [UInt8] in try digest(b) }
+        m.auditKeyDigest = try store.sealedAuditRootKey().map { (b) throws(VaultError) -> [UInt8] in try digest(b) }
+        m.masterCheck = try store.masterCheck()
+        m.travelBundle = try store.pendingTravelBundle()
+        return m
+    }
+
+    /// Every difference between what this manifest says and `actual`, one sentence each, naming
+    /// the object (`check` lists them all; export refuses on the first about a rule or its record).
+    func differences(from actual: Manifest) -> [String] {
+        var out: [String] = []
+        for id in Set(records.keys).union(actual.records.keys).sorted() {
+            switch (records[id], actual.records[id]) {
+            case (let want?, nil): out.append("record \(id) is missing (\(want) version\(want == 1 ? "" : "s") expected)")
+            case (nil, _?): out.append("record \(id) is not in the manifest (added to the file without the key?)")
+            case (let want?, let got?) where want != got:
+                out.append("record \(id) has \(got) version\(got == 1 ? "" : "s") where the manifest says \(want)")
+            default: break
+            }
+        }
+        for table in SealedItemKind.allCases {
+            let want = items[table] ?? [], got = actual.items[table] ?? []
+            for id in want.subtracting(got).sorted() { out.append("\(table.noun) \(id) is missing (deleted from the file?)") }
+            for id in got.subtracting(want).sorted() { out.append("\(table.noun) \(id) is not in the manifest (added to the file without the key?)") }
+        }
+        for k in Set(slots.keys).union(actual.slots.keys).sorted() where slots[k] != actual.slots[k] {
+            let name = KeySlotKind(rawValue: k).map { $0 == .passphrase ? "passphrase" : "recovery" } ?? "kind \(k)"
+            out.append("the \(name) key slot \(actual.slots[k] == nil ? "is missing" : slots[k] == nil ? "is not in the manifest" : "is not the one the manifest lists")")
+        }
+        if retentionDigest != actual.retentionDigest { out.append("the retention index is not the one the manifest lists (an older copy?)") }
+        if auditKeyDigest != actual.auditKeyDigest { out.append("the audit key is not the one the manifest lists") }
+        if masterCheck != actual.masterCheck { out.append("the master check value is not the one the manifest lists") }
+        if travelBundle != actual.travelBundle { out.append("the travel-mode state is not the one the manifest lists") }
+        return out
+    }
+}
+
+extension SealedItemKind {
+    /// How an item of this table is named in messages.
+    package var noun: String {
+        switch self {
+        case .source: "source"
+        case .rule: "rule"
+        case .export: "export entry"
+        }
+    }
+}

@@ -1,0 +1,162 @@
+import SodiumKit
+
+/// The manifest (SECURITY.md §6.8) as the vault uses it: checked at every unlock, updated inside
+/// every write transaction, checked in full before anything is redacted for publication and by
+/// `check`.
+extension Vault {
+    /// Opens a sealed manifest; nil bytes (no manifest in a format-2 vault) is an integrity error.
+    static func openManifest(_ sealed: [UInt8]?, keyring: borrowing Keyring) throws(VaultError) -> Manifest {
+        guard let sealed else { throw .vaultIntegrity("the manifest is missing (deleted from the file?)") }
+        let plain = try keyring.open(.manifest, sealed)
+        guard let m = plain.withUnsafeBytes({ Manifest.decode($0) }) else { throw SealedKind.manifest.integrityError(id: "") }
+        return m
+    }
+
+    /// The manifest as it is in the file now.
+    func currentManifest() throws(VaultError) -> Manifest {
+        try Self.openManifest(try store.sealedManifest(), keyring: keyring)
+    }
+
+    /// The unlock check: the manifest opens, and the row counts, key slots and singletons are the
+    /// ones it lists. Returns the generation, and whether the key slots came back from a travel
+    /// bundle since (`travel in` has no key to update the manifest; the unlock confirms it).
+    static func verifyManifestAtUnlock(store: any VaultStore, keyring: borrowing Keyring) throws(VaultError)
+        -> (generation: UInt64, travelReturned: Bool)
+    {
+        let m = try openManifest(try store.sealedManifest(), keyring: keyring)
+        let counts = try store.rowCounts()
+        var actual = Manifest()
+        for kind in [KeySlotKind.passphrase, .recovery] {
+            if let s = try store.keySlot(kind) { actual.slots[kind.rawValue] = try Manifest.slotDigest(s) }
+        }
+        actual.travelBundle = try store.pendingTravelBundle()
+        let travelReturned = m.travelBundle != nil && m.slots.isEmpty && actual.travelBundle == nil && !actual.slots.isEmpty
+        var problems: [String] = []
+        if counts.records != m.records.count || counts.versions != m.versionRows { problems += try recordDifferences(m, store) }
+        for table in SealedItemKind.allCases where counts.items[table] != m.items[table]?.count ?? 0 {
+            var got = m
+            got.items[table] = Set(try store.allItems(table).map(\.id))
+            problems += m.differences(from: got).filter { $0.hasPrefix(table.noun + " ") }
+        }
+        if !travelReturned {
+            if actual.slots != m.slots || actual.travelBundle != m.travelBundle {
+                var got = m
+                (got.slots, got.travelBundle) = (actual.slots, actual.travelBundle)
+                problems += m.differences(from: got)
+            }
+        }
+        var singles = m
+        singles.retentionDigest = try store.sealedRetentionIndex().map { (b) throws(VaultError) -> [UInt8] in try Manifest.digest(b) }
+        singles.auditKeyDigest = try store.sealedAuditRootKey().map { (b) throws(VaultError) -> [UInt8] in try Manifest.digest(b) }
+        singles.masterCheck = try store.masterCheck()
+        problems += m.differences(from: singles)
+        if let first = problems.first {
+            throw .vaultIntegrity(first + (problems.count > 1 ? " (and \(problems.count - 1) more; run 'sourcevault check')" : ""))
+        }
+        return (m.generation, travelReturned)
+    }
+
+    /// The record differences between `m` and the file (only when the counts disagree).
+    private static func recordDifferences(_ m: Manifest, _ store: any VaultStore) throws(VaultError) -> [String] {
+        var got = m
+        got.records = [:]
+        for id in try store.allRecordIDs() { got.records[id] = try store.record(id)?.versions.count ?? 0 }
+        let found = m.differences(from: got).filter { $0.hasPrefix("record ") }
+        return found.isEmpty ? ["the vault file holds a different number of record versions than its manifest lists"] : found
+    }
+
+    /// A `ManifestSeal` for a write: opens the manifest as it is in the write transaction, applies
+    /// `change`, increments the generation and seals it. Nil in a format-1 vault (before its upgrade).
+    func manifestUpdate(_ change: @escaping (inout Manifest) throws -> Void) -> ManifestSeal? {
+        guard formatVersion >= 2 else { return nil }
+        return { [self] current in
+            var m = try Self.openManifest(current, keyring: self.keyring)
+            try change(&m)
+            m.generation += 1
+            self.pendingGeneration = m.generation
+            return try self.keyring.seal(.manifest, m.encode())
+        }
+    }
+
+    /// Runs a store write with the manifest update; the vault's generation follows on success.
+    func writing<T>(_ change: @escaping (inout Manifest) throws -> Void,
+                    _ body: (ManifestSeal?) throws(VaultError) -> T) throws(VaultError) -> T {
+        guard !manifestDamaged else {
+            throw .vaultIntegrity("the vault's rows differ from its manifest; nothing is written until that is resolved (see 'sourcevault check')")
+        }
+        pendingGeneration = nil
+        let result = try body(manifestUpdate(change))
+        if let g = pendingGeneration { generation = g }
+        return result
+    }
+
+    /// A new vault's first manifest, describing what `init` wrote.
+    func writeFirstManifest() throws(VaultError) {
+        var m = try Manifest.describing(store, generation: 1)
+        m.generation = 1
+        let sealed = try keyring.seal(.manifest, m.encode())
+        try store.writeManifest { current in
+            guard current == nil else { throw VaultError.vaultIntegrity("a new vault already has a manifest") }
+            return sealed
+        }
+        generation = 1
+    }
+
+    /// Format 1 → 2 at the first unlock: the rows as they are become the first manifest, in one
+    /// transaction with the header's new version (logged by the caller).
+    func upgradeToFormat2() throws(VaultError) {
+        let m = try Manifest.describing(store, generation: 1)
+        let sealed = try keyring.seal(.manifest, m.encode())
+        try store.upgradeToFormat2 { _ in sealed }
+        formatVersion = 2
+        generation = 1
+    }
+
+    /// After `travel in`: the slots now in the file become the manifest's (the unlock that just
+    /// succeeded used one of them).
+    func confirmTravelReturn() throws(VaultError) {
+        var slots: [UInt8: [UInt8]] = [:]
+        for kind in [KeySlotKind.passphrase, .recovery] {
+            if let s = try store.keySlot(kind) { slots[kind.rawValue] = try Manifest.slotDigest(s) }
+        }
+        try writing({ m in
+            m.slots = slots
+            m.travelBundle = nil
+        }) { (seal) throws(VaultError) -> Void in
+            guard let seal else { return }
+            try store.writeManifest(seal)
+        }
+    }
+
+    /// Before redacting for publication (`export`, `redact`, `suggest`): the rules in the file are
+    /// exactly the manifest's, and the record has the versions the manifest lists. A deleted rule
+    /// would otherwise publish the name it hides.
+    func verifyRuleSet(_ ruleIDs: [String]) throws(VaultError) {
+        guard formatVersion >= 2 else { return }
+        let m = try currentManifest()
+        var got = m
+        got.items[.rule] = Set(ruleIDs)
+        if let first = m.differences(from: got).first { throw .vaultIntegrity(first) }
+    }
+
+    /// A record's versions against the manifest (every read of a record).
+    func verifyVersionChain(recordID: String, versions: Int) throws(VaultError) {
+        guard formatVersion >= 2 else { return }
+        let m = try currentManifest()
+        var got = m
+        got.records[recordID] = versions
+        if let first = m.differences(from: got).first { throw .vaultIntegrity(first) }
+    }
+
+    /// `check`: the file against the manifest, every difference by name.
+    func manifestProblems() -> [VaultError] {
+        guard formatVersion >= 2 else { return [] }
+        do {
+            let m = try currentManifest()
+            let actual = try Manifest.describing(store, generation: m.generation)
+            return m.differences(from: actual).map { .vaultIntegrity($0) }
+        } catch {
+            return [error]
+        }
+    }
+}

@@ -1,0 +1,173 @@
+import Foundation
+import GRDB
+import SodiumKit
+import Testing
+@testable import VaultCore
+
+/// SECURITY.md §6.8 and §3: the manifest and the schema pin, against someone who can write the
+/// vault file but holds no key. Each case must be refused with an integrity error naming the object.
+@Suite struct IntegrityTests {
+    /// A vault with one source, one record of two versions, two rules and an export entry.
+    func populated() throws -> (TempVault, ids: [String: String]) {
+        let t = TempVault()
+        let (v, _) = try t.create()
+        let source = try v.addSource(alias: "Magpie").id
+        let record = try v.addRecord(NewRecord(sourceAlias: "Magpie", title: "t", body: "Ri Jong-yol crossed."))
+        _ = try v.amend(record, body: "Ri Jong-yol crossed at Musan.")
+        let rule = try v.addRule(StoredRule(kind: .term, value: "Ri Jong-yol", label: "PERSON"))
+        let rule2 = try v.addRule(StoredRule(kind: .term, value: "Musan", label: "PLACE"))
+        try v.recordExport(ExportEntry(recordID: record, version: 2, firstLine: 1, lastLine: 1, format: "text",
+                                       excerptHash: "x", outputHash: "y", redactions: [:], accepted: []))
+        let export = try t.sql { try String.fetchOne($0, sql: "SELECT id FROM export_record")! }
+        return (t, ["source": source, "record": record, "rule": rule, "rule2": rule2, "export": export])
+    }
+
+    func expectRefused(_ t: TempVault, naming needle: String, sourceLocation: SourceLocation = #_sourceLocation) {
+        #expect(sourceLocation: sourceLocation) { _ = try t.unlock() } throws: { e in
+            guard case .vaultIntegrity(let m) = e as? VaultError else { return false }
+            return m.contains(needle)
+        }
+    }
+
+    @Test func aDeletedRowOfEveryTableIsNamed() throws {
+        for (table, idColumn, key) in [("rule", "id", "rule"), ("source", "source_id", "source"), ("export_record", "id", "export"),
+                                       ("record", "record_id", "record")] {
+            let (t, ids) = try populated()
+            try t.sql { db in
+                if table == "record" { try db.execute(sql: "DELETE FROM record_version WHERE record_id = ?", arguments: [ids[key]!]) }
+                try db.execute(sql: "DELETE FROM \(table) WHERE \(idColumn) = ?", arguments: [ids[key]!])
+            }
+            expectRefused(t, naming: "\(ids[key]!) is missing")
+        }
+    }
+
+    @Test func aDeletedLatestOrMiddleVersionIsNamed() throws {
+        for version in [1, 2] {
+            let (t, ids) = try populated()
+            try t.sql { try $0.execute(sql: "DELETE FROM record_version WHERE version = ?", arguments: [version]) }
+            expectRefused(t, naming: "record \(ids["record"]!) has 1 version where the manifest says 2")
+        }
+    }
+
+    @Test func aRowCopiedUnderANewIdIsNamed() throws {
+        let (t, _) = try populated()
+        try t.sql { try $0.execute(sql: "INSERT INTO rule (id, sealed) SELECT '00000000000000aa', sealed FROM rule LIMIT 1") }
+        expectRefused(t, naming: "rule 00000000000000aa is not in the manifest")
+    }
+
+    @Test func anOlderCopyOfASingletonOrSlotIsNoticed() throws {
+        let (t, ids) = try populated()
+        let oldSlot = try t.sql { try Row.fetchOne($0, sql: "SELECT * FROM key_slot WHERE kind = 1")! }
+        try t.unlock().changePassphrase(to: try secret("pass phrase"), profile: nil)   // same passphrase, new slot
+        try t.sql { db in
+            try db.execute(sql: "UPDATE key_slot SET kdf_salt = ?, wrapped_master_key = ? WHERE kind = 1",
+                           arguments: [oldSlot["kdf_salt"] as Data, oldSlot["wrapped_master_key"] as Data])
+        }
+        expectRefused(t, naming: "the passphrase key slot is not the one the manifest lists")
+        _ = ids
+    }
+
+    @Test func theManifestItselfCannotBeDeletedOrSwapped() throws {
+        let (t, _) = try populated()
+        try t.sql { try $0.execute(sql: "DELETE FROM manifest") }
+        expectRefused(t, naming: "manifest is missing")
+        let (u, _) = try populated()
+        try u.sql { try $0.execute(sql: "UPDATE manifest SET sealed = X'00'") }
+        expectRefused(u, naming: "manifest failed its integrity check")
+    }
+
+    @Test func exportTimeRuleCheckNamesARuleDeletedWhileUnlocked() throws {
+        let (t, ids) = try populated()
+        let v = try t.unlock()
+        try t.sql { try $0.execute(sql: "DELETE FROM rule WHERE id = ?", arguments: [ids["rule"]!]) }
+        #expect { _ = try v.rules(forRecord: ids["record"]!, sourceID: ids["source"]!) } throws: { e in
+            (e as? VaultError) == .vaultIntegrity("rule \(ids["rule"]!) is missing (deleted from the file?)")
+        }
+        try t.sql { try $0.execute(sql: "DELETE FROM record_version WHERE version = 2") }
+        #expect { _ = try v.record(ids["record"]!, purpose: .publishing) } throws: { e in
+            (e as? VaultError) == .vaultIntegrity("record \(ids["record"]!) has 1 version where the manifest says 2")
+        }
+    }
+
+    @Test func plantedSchemaObjectsAreRefusedBeforeAnyWrite() throws {
+        let plants = [
+            ("trigger 't'", "CREATE TRIGGER t AFTER INSERT ON rule BEGIN DELETE FROM rule WHERE id = NEW.id; END"),
+            ("view 'v'", "CREATE VIEW v AS SELECT * FROM rule"),
+            ("index 'i'", "CREATE INDEX i ON record_version(meta)"),
+            ("table 'shadow'", "CREATE TABLE shadow (x BLOB)"),
+        ]
+        for (name, sql) in plants {
+            let (t, _) = try populated()
+            try t.sql { try $0.execute(sql: sql) }
+            let before = try Data(contentsOf: URL(fileURLWithPath: t.dbPath))
+            expectRefused(t, naming: name)
+            #expect(try Data(contentsOf: URL(fileURLWithPath: t.dbPath)) == before, "\(name): the file was written")
+        }
+    }
+
+    @Test func anAlteredTableIsRefused() throws {
+        let (t, _) = try populated()
+        try t.sql { try $0.execute(sql: "ALTER TABLE rule ADD COLUMN note TEXT") }
+        expectRefused(t, naming: "table 'rule' was altered")
+    }
+
+    @Test func aFormat2HeaderEditedBackTo1IsRefused() throws {
+        let (t, _) = try populated()
+        try t.sql { try $0.execute(sql: "UPDATE vault_header SET format_version = 1") }
+        expectRefused(t, naming: "table 'manifest'")
+    }
+
+    @Test func checkListsEveryDifference() throws {
+        let (t, ids) = try populated()
+        try t.sql { db in
+            try db.execute(sql: "DELETE FROM rule WHERE id = ?", arguments: [ids["rule"]!])
+            try db.execute(sql: "DELETE FROM source")
+            try db.execute(sql: "DELETE FROM export_record")
+        }
+        let v = try Vault.unlock(directory: t.dir, passphrase: try secret("pass phrase"), audit: nil, policy: .inspection)
+        #expect(v.manifestDamaged)
+        let messages = try v.check().problems.map { "\($0)" }
+        for key in ["rule", "source", "export"] {
+            #expect(messages.contains { $0.contains("\(ids[key]!) is missing") }, "\(key) not listed: \(messages)")
+        }
+        #expect(throws: VaultError.self) { _ = try v.addSource(alias: "other") }     // read-only
+    }
+
+    @Test func everyWriteAdvancesTheGenerationAndKeepsTheManifestTrue() throws {
+        let (t, ids) = try populated()
+        let v = try t.unlock()
+        var last = v.generation
+        let steps: [(String, () throws -> Void)] = [
+            ("rule-rm", { _ = try v.removeRule(ids["rule2"]!) }),
+            ("amend", { _ = try v.amend(ids["record"]!, body: "x") }),
+            ("rm", { _ = try v.remove(ids["record"]!) }),
+            ("passwd", { try v.changePassphrase(to: try secret("pass phrase"), profile: nil) }),
+            ("recovery-remove", { try v.removeRecoveryKey() }),
+        ]
+        for (name, step) in steps {
+            try step()
+            #expect(v.generation == last + 1, "\(name)")
+            last = v.generation
+            #expect(try v.currentManifest() == Manifest.describing(v.store, generation: last), "\(name)")
+        }
+        _ = try v.rekey(passphrase: try secret("pass phrase"), profile: nil)
+        let after = try t.unlock()
+        #expect(after.generation == last + 1)
+    }
+
+    @Test func theManifestEncodingRoundTrips() throws {
+        var m = Manifest()
+        m.generation = 7
+        m.records = ["0123456789abcdef": 3]
+        m.items = [.rule: ["fedcba9876543210"]]
+        m.slots[1] = [UInt8](repeating: 9, count: 32)
+        m.travelBundle = [UInt8](repeating: 1, count: 16)
+        let bytes = m.encode()
+        let back = bytes.withUnsafeBytes { Manifest.decode($0) }
+        var expected = m
+        for table in SealedItemKind.allCases where expected.items[table] == nil { expected.items[table] = [] }
+        #expect(back == expected)
+        #expect((bytes + [0]).withUnsafeBytes { Manifest.decode($0) } == nil)
+        #expect(Array(bytes.dropLast()).withUnsafeBytes { Manifest.decode($0) } == nil)
+    }
+}
