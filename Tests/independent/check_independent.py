@@ -83,6 +83,32 @@ try:
                 s = json.loads(sv("show", rid, "--json", "--version", str(ver)).stdout)
                 check(f"record {rid} v{ver}", got.get((rid, ver)) == (s["title"], s["tags"], s.get("date"),
                       s["sourceID"], s["created"], s["versionCreated"], s["body"]))
+
+    # 3. The manifest (SECURITY.md §6.8): the reader checks it on the fresh vault, on the vector after
+    #    the binary upgraded it from format 1, and refuses (like the binary) a vault with a rule deleted.
+    sv("rule", "add", "Heron", "--variant", "heron")
+    p = reader(v, pw)
+    got = json.loads(p.stdout) if p.returncode == 0 else {}
+    check("fresh vault is format 2 with a manifest", got.get("format_version") == 2 and got.get("generation", 0) > 1,
+          p.stderr.decode())
+    up = lambda *a: run([BIN, *a, "--vault", vdir, "--passphrase-fd", "{fd}"], exp["passphrase"])
+    p = up("audit", "recover")
+    check("vector: audit recover", p.returncode == 0, p.stderr.decode())
+    p = up("list")
+    check("vector: list upgrades it", p.returncode == 0, p.stderr.decode())
+    p = reader(vdir, exp["passphrase"])
+    got = json.loads(p.stdout) if p.returncode == 0 else {}
+    check("upgraded vector opens with its manifest", got.get("format_version") == 2 and got.get("generation") == 1,
+          p.stderr.decode())
+    check("upgraded vector records still match", normalized(got.get("records", [])) == want)
+    import sqlite3
+    db = sqlite3.connect(os.path.join(v, "vault.sqlite3"))
+    db.execute("DELETE FROM rule")
+    db.commit(); db.close()
+    p = reader(v, pw)
+    check("reader refuses a deleted rule (exit 5)", p.returncode == 5, p.stderr.decode())
+    p = sv("list")
+    check("binary refuses a deleted rule (exit 5)", p.returncode == 5 and b"rule" in p.stderr, p.stderr.decode())
 finally:
     shutil.rmtree(tmp)
 

@@ -7,7 +7,7 @@ Usage:
 Reads the secret's first line from file descriptor N, opens every sealed item in the
 vault and prints one JSON object (keys sorted) on stdout:
 
-    {"format_version": 1,
+    {"format_version": 2, "generation": N (format 2, §6.8),
      "sources": [{"id", "alias", "note"?, "created"}, ...],          # sorted by id
      "records": [{"id", "versions": [{"version", "meta", "body"}]}]}  # sorted by id, version
 
@@ -37,7 +37,7 @@ EXIT_WRONG_SECRET = 3
 EXIT_INTEGRITY = 5
 EXIT_NOT_A_VAULT = 6
 
-KNOWN_FORMAT_VERSION = 1  # §3: version 1 is this document
+KNOWN_FORMAT_VERSION = 2  # §3: version 2 is this document (1 is read too: a vault not yet upgraded)
 MAGIC = "SourceVault"  # §3
 
 KIND_PASSPHRASE = 1  # §3 key_slot.kind, §4.1
@@ -206,9 +206,10 @@ def read_slot(db, kind):
 
 
 def slot_ad(vault_id, format_version, kind, opslimit, memlimit, salt):
-    """§4: "sourcevault.v1.key-slot" || 0x00 || vault_id || u32le(format_version) || kind (1)
-    || u64le(ops) || u64le(mem) || kdf_salt (16)."""
-    return (label("sourcevault.v1.key-slot") + vault_id + format_version.to_bytes(4, "little") + bytes([kind])
+    """§4: "sourcevault.v1.key-slot" || 0x00 || vault_id || u32le(1) || kind (1)
+    || u64le(ops) || u64le(mem) || kdf_salt (16). The 1 is the slot format, the same in
+    formats 1 and 2 (so format_version is not used here)."""
+    return (label("sourcevault.v1.key-slot") + vault_id + u32le(1) + bytes([kind])
             + u64le(opslimit) + u64le(memlimit) + salt)
 
 
@@ -312,6 +313,7 @@ def unlock(db, vault_id, format_version, passphrase=None, recovery_key=None):
 
 SUBKEY_RECORD_KEK = (1, b"SVrecKEK")  # §5
 SUBKEY_SOURCE = (2, b"SVsource")  # §5
+SUBKEY_MANIFEST = (11, b"SVmanife")  # §5, §6.8
 
 
 def derive_subkey(master_key, subkey):
@@ -486,6 +488,101 @@ def read_records(db, vault_id, record_kek):
 
 
 # ---------------------------------------------------------------------------------------
+# §6.8 The manifest (format 2)
+# ---------------------------------------------------------------------------------------
+
+MANIFEST_MAGIC = b"SVMANIFEST2\x00"  # §6.8
+MANIFEST_ITEM_TABLES = [("source", "source_id"), ("rule", "id"), ("export_record", "id")]  # §6.8 order
+
+
+def parse_manifest(m):
+    """§6.8: M, after unpadding. Returns a dict with every list and digest."""
+    at = 0
+
+    def take(n):
+        nonlocal at
+        if len(m) - at < n:
+            raise integrity("the manifest is truncated")
+        at += n
+        return m[at - n:at]
+
+    def u32():
+        return struct.unpack("<I", take(4))[0]
+
+    def ident():
+        raw = take(ID_HEX_CHARS)
+        try:
+            text = raw.decode("ascii")
+        except UnicodeDecodeError:
+            raise integrity("the manifest holds a malformed id")
+        check_id("manifest", text)
+        return text
+
+    if take(len(MANIFEST_MAGIC)) != MANIFEST_MAGIC:
+        raise integrity("the manifest has the wrong magic")
+    out = {"generation": struct.unpack("<Q", take(8))[0], "records": {}, "items": {}, "slots": {}}
+    for _ in range(u32()):
+        record_id = ident()
+        out["records"][record_id] = u32()
+    for table, _ in MANIFEST_ITEM_TABLES:
+        out["items"][table] = {ident() for _ in range(u32())}
+    for _ in range(u32()):
+        kind = take(1)[0]
+        out["slots"][kind] = take(32)
+    for name in ("retention", "audit_key", "master_check"):
+        flag, value = take(1)[0], take(32)
+        out[name] = value if flag == 1 else None
+    flag, bundle = take(1)[0], take(16)
+    out["travel"] = bundle if flag == 1 else None
+    if at != len(m):
+        raise integrity("the manifest has trailing bytes")
+    return out
+
+
+def singleton(db, table, column):
+    row = db.execute("SELECT %s FROM %s WHERE singleton = 1" % (column, table)).fetchone()
+    return None if row is None else bytes(row[0])
+
+
+def check_manifest(db, vault_id, master_key):
+    """§6.8: open the manifest and compare every list and digest with the rows."""
+    sealed = singleton(db, "manifest", "sealed")
+    if sealed is None:
+        raise integrity("the manifest is missing")
+    key = derive_subkey(master_key, SUBKEY_MANIFEST)
+    padded = open_sealed_box(key, sealed, label("sourcevault.v2.manifest") + vault_id)
+    if padded is None:
+        raise integrity("the manifest failed authentication")
+    m = parse_manifest(unpad(padded, "the manifest"))
+    counts = {rid: n for rid, n in db.execute(
+        "SELECT r.record_id, COUNT(v.version) FROM record r LEFT JOIN record_version v ON v.record_id = r.record_id "
+        "GROUP BY r.record_id")}
+    if counts != m["records"]:
+        raise integrity("the records and their version counts differ from the manifest")
+    for table, column in MANIFEST_ITEM_TABLES:
+        ids = {row[0] for row in db.execute("SELECT %s FROM %s" % (column, table))}
+        if ids != m["items"][table]:
+            raise integrity("the %s rows differ from the manifest" % table)
+    slots = {}
+    for kind, alg, ops, mem, salt, wrapped in db.execute(
+            "SELECT kind, kdf_algorithm, kdf_opslimit, kdf_memlimit, kdf_salt, wrapped_master_key FROM key_slot"):
+        slots[kind] = blake2b(bytes([kind]) + u64le(alg) + u64le(ops) + u64le(mem) + bytes(salt) + bytes(wrapped))
+    if slots != m["slots"]:
+        raise integrity("the key slots differ from the manifest")
+    for name, table, column, digest in (("retention", "retention_index", "sealed", True),
+                                        ("audit_key", "audit_key", "sealed", True),
+                                        ("master_check", "master_check", "value", False)):
+        value = singleton(db, table, column)
+        if value is not None and digest:
+            value = blake2b(value)
+        if value != m[name]:
+            raise integrity("the %s differs from the manifest" % name)
+    if singleton(db, "travel_pending", "bundle_id") != m["travel"]:
+        raise integrity("the travel state differs from the manifest")
+    return m["generation"]
+
+
+# ---------------------------------------------------------------------------------------
 # Command line
 # ---------------------------------------------------------------------------------------
 
@@ -519,13 +616,17 @@ def open_vault(args):
         record_kek = derive_subkey(master_key, SUBKEY_RECORD_KEK)  # §5
         source_key = derive_subkey(master_key, SUBKEY_SOURCE)  # §5
         try:
+            generation = check_manifest(db, vault_id, master_key) if format_version >= 2 else None  # §6.8
             sources = read_sources(db, vault_id, source_key)  # §6.3
             records = read_records(db, vault_id, record_kek)  # §6.1, §6.2
         except sqlite3.DatabaseError as error:
             raise VaultError(EXIT_NOT_A_VAULT, "not a vault (cannot read its tables: %s)" % error)
     finally:
         db.close()
-    return {"format_version": format_version, "sources": sources, "records": records}
+    result = {"format_version": format_version, "sources": sources, "records": records}
+    if generation is not None:
+        result["generation"] = generation
+    return result
 
 
 def main(argv):
