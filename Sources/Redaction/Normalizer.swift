@@ -315,15 +315,19 @@ struct Folder {
                 consumed = Int(end)
             }
             return consumed
-        case 0x26: // &#111; &#x6F; &oacute; &shy;
+        case 0x26: // &#111; &#x6F; &#0000111; &oacute; &ocy; &shy; (every HTML named reference)
             var j = i + 1
             var name: [UInt8] = []
-            while j < n, j - i <= 32, input[j] != 0x3B, input[j] < 0x80,
+            let numeric = j < n && input[j] == 0x23
+            // A numeric reference may have any number of digits (leading zeros); names are short.
+            while j < n, numeric || j - i <= HTMLEntityData.longestName, input[j] != 0x3B, input[j] < 0x80,
                   (input[j] == 0x23 && j == i + 1) || (input[j] | 0x20) &- 0x61 < 26 || input[j] &- 0x30 < 10 {
                 name.append(input[j]); j += 1
             }
-            guard j < n, input[j] == 0x3B, !name.isEmpty, let scalar = Folder.entity(name) else { return i }
-            guard foldScalar(scalar, UInt32(i), UInt32(j + 1), &out, &gap, &lastUnitScalar) else { return -1 }
+            guard j < n, input[j] == 0x3B, !name.isEmpty, let scalars = HTMLEntities.terminated(name) else { return i }
+            for scalar in scalars {
+                guard foldScalar(scalar, UInt32(i), UInt32(j + 1), &out, &gap, &lastUnitScalar) else { return -1 }
+            }
             return j + 1
         default: // <tag …>, </tag>, <!-- … -->
             var j = i + 1
@@ -396,47 +400,6 @@ struct Folder {
             return nil
         }
         return (v, len)
-    }
-
-    private static let namedEntities: [String: UInt32] = [
-        "amp": 0x26, "lt": 0x3C, "gt": 0x3E, "quot": 0x22, "apos": 0x27, "nbsp": 0xA0, "shy": 0xAD,
-        "zwj": 0x200D, "zwnj": 0x200C, "lrm": 0x200E, "rlm": 0x200F, "ndash": 0x2013, "mdash": 0x2014,
-        "hyphen": 0x2010, "dash": 0x2010, "minus": 0x2212, "rsquo": 0x2019, "lsquo": 0x2018, "prime": 0x2032,
-        "middot": 0xB7, "szlig": 0xDF, "aelig": 0xE6, "AElig": 0xC6, "oelig": 0x153, "OElig": 0x152,
-        "thorn": 0xFE, "THORN": 0xDE, "eth": 0xF0, "ETH": 0xD0, "oslash": 0xF8, "Oslash": 0xD8,
-        "ensp": 0x2002, "emsp": 0x2003, "thinsp": 0x2009, "NewLine": 0x0A, "Tab": 0x09,
-    ]
-    private static let accentSuffixes: Set<String> = ["acute", "grave", "uml", "circ", "tilde", "ring", "cedil",
-                                                       "caron", "breve", "macr", "ogon", "dot", "dblac"]
-
-    /// The scalar an HTML character reference (without `&` and `;`) stands for.
-    static func entity(_ name: [UInt8]) -> UInt32? {
-        if name.first == 0x23 { // #
-            var v: UInt32 = 0
-            var digits = name.dropFirst()
-            var radix: UInt32 = 10
-            if let x = digits.first, x | 0x20 == 0x78 { radix = 16; digits = digits.dropFirst() }
-            guard !digits.isEmpty, digits.count <= 7 else { return nil }
-            for d in digits {
-                let value: UInt32
-                switch d {
-                case 0x30...0x39: value = UInt32(d - 0x30)
-                case 0x61...0x66 where radix == 16: value = UInt32(d - 0x61 + 10)
-                case 0x41...0x46 where radix == 16: value = UInt32(d - 0x41 + 10)
-                default: return nil
-                }
-                v = v * radix + value
-            }
-            guard v <= 0x10FFFF, !(0xD800...0xDFFF).contains(v) else { return nil }
-            return v
-        }
-        let text = String(decoding: name, as: UTF8.self)
-        if let v = namedEntities[text] { return v }
-        // &oacute; &Uuml; &ocirc; …: the base letter (accents are folded away anyway).
-        if name.count > 1, (name[0] | 0x20) &- 0x61 < 26, accentSuffixes.contains(String(text.dropFirst())) {
-            return UInt32(name[0])
-        }
-        return nil
     }
 
     @inline(__always)
