@@ -65,12 +65,9 @@ private enum SeparatorKind { case apostrophe, dash, newline, space, ignorable, s
 /// One `Folder` is used by one call at a time: it keeps a cache of non-ASCII scalars.
 struct Folder {
     let mode: FoldMode
-    /// Leak-check net only: HTML tags (`K<b>i</b>m`) are skipped as invisible. Never used to
-    /// redact, because text between `<` and `>` that is not a tag would be hidden from matching.
-    let stripMarkup: Bool
     private var cache: [UInt32: FoldEntry] = [:]
 
-    init(mode: FoldMode, stripMarkup: Bool = false) { self.mode = mode; self.stripMarkup = stripMarkup }
+    init(mode: FoldMode) { self.mode = mode }
 
     /// ASCII fast path: folded byte (0 = separator) and kind.
     private static let asciiTables: (standard: [UInt8], skeleton: [UInt8], kind: [UInt8]) = {
@@ -196,7 +193,7 @@ struct Folder {
                             prevLower = false
                             // Percent-encoded UTF-8 (`%EC%9D%B4` in a URL) and HTML character
                             // references (`J&#111;ng`) are read as the characters they stand for.
-                            if b0 == 0x25 || b0 == 0x26 || (b0 == 0x3C && stripMarkup) {
+                            if b0 == 0x25 || b0 == 0x26 {
                                 let r = foldEscape(input, i, &out, &gap, &lastUnitScalar)
                                 if r < 0 { return false }
                                 if r > i { i = r; continue }
@@ -284,9 +281,10 @@ struct Folder {
         lastUnitScalar = scalar
     }
 
-    /// At `i` (a `%`, `&` or `<`): folds a percent-encoded UTF-8 run, an HTML character reference
-    /// or (with `stripMarkup`) an HTML tag. Returns the index after what it consumed, `i` if there
-    /// is nothing to decode there, or -1 if the sink ran out of room.
+    /// At `i` (a `%` or `&`): folds a percent-encoded UTF-8 run or an HTML character reference.
+    /// Returns the index after what it consumed, `i` if there is nothing to decode there, or -1 if
+    /// the sink ran out of room. (Tags are not skipped here: text between `<` and `>` that is not a
+    /// tag would be hidden from redaction. The leak check reads tags in its rendered view.)
     private mutating func foldEscape(_ input: UnsafeBufferPointer<UInt8>, _ i: Int, _ out: inout FoldSink,
                                      _ gap: inout GapTracker, _ lastUnitScalar: inout UInt32) -> Int {
         let n = input.count
@@ -329,15 +327,8 @@ struct Folder {
                 guard foldScalar(scalar, UInt32(i), UInt32(j + 1), &out, &gap, &lastUnitScalar) else { return -1 }
             }
             return j + 1
-        default: // <tag …>, </tag>, <!-- … -->
-            var j = i + 1
-            if j < n, input[j] == 0x2F || input[j] == 0x21 { j += 1 }
-            guard j < n, (input[j] | 0x20) &- 0x61 < 26 || input[j] == 0x2D else { return i }
-            while j < n, j - i < 256, input[j] != 0x3E, input[j] != 0x3C, input[j] != 0x0A { j += 1 }
-            guard j < n, input[j] == 0x3E else { return i }
-            gap.add(.ignorable)
-            lastUnitScalar = 0
-            return j + 1
+        default:
+            return i
         }
     }
 
