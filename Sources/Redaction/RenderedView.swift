@@ -46,7 +46,7 @@ enum RenderedView {
 
     /// Elements whose text a browser never shows: raw text up to their end tag.
     static let hiddenRawText: Set<[UInt8]> = Set(["script", "style", "title", "xmp", "iframe", "noembed",
-                                                  "noframes", "noscript", "textarea"].map { Array($0.utf8) })
+                                                  "noframes", "noscript"].map { Array($0.utf8) })
     static let voidElements: Set<[UInt8]> = Set(["area", "base", "br", "col", "embed", "hr", "img", "input",
                                                  "keygen", "link", "meta", "param", "source", "track", "wbr"]
         .map { Array($0.utf8) })
