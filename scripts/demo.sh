@@ -43,6 +43,7 @@ show "rule add 'Ri Jong-yol' --variant 이종열 --variant Jong-yol"; sv rule ad
 show "rule add Hoeryŏng --label PLACE";                        sv rule add Hoeryŏng --label PLACE >/dev/null
 show "rule add 'Musan County' --label PLACE --replace 'a border county'"; sv rule add "Musan County" --label PLACE --replace "a border county" >/dev/null
 show "rule add Sanhe --label PLACE --source Magpie";            sv rule add Sanhe --label PLACE --source Magpie >/dev/null
+show "rule add Yanji --label PLACE --source Crane";             sv rule add Yanji --label PLACE --source Crane >/dev/null
 show "rule add 'Old Kim'";                                      sv rule add "Old Kim" >/dev/null
 show "rule add --detector phone";                               sv rule add --detector phone >/dev/null
 show rule list; sv rule list
@@ -50,7 +51,7 @@ show rule list; sv rule list
 step "Preview the redaction of version 1 (nothing is written)"
 show "redact ${M:0:6} --version 1"; sv redact "${M:0:6}" --version 1
 
-step "Export a passage around a quote, as JSON, to a 0600 file; then trace it back"
+step "Export the sentence around a quote, as JSON, to a 0600 file; then trace it back"
 OUT="$DEMO/excerpt.json"
 show "export ${M:0:6} --version 1 --quote 'walked on the ice' --format json --out excerpt.json"
 sv export "${M:0:6}" --version 1 --quote "walked on the ice" --format json --out "$OUT"
@@ -65,8 +66,16 @@ set -e
 show "export ${C:0:6} --accept $R:3   (reviewed: line 3 says Chongjin, the city, not the person)"
 sv export "${C:0:6}" --accept "$R:3" | head -4
 
+step "A record no rule applies to is refused until rules are added (or --no-rules says it names nobody)"
+N=$(printf 'Notes from the drive north. The broker Pak Chol waited at the bridge.\n' | sv add --source Crane --title "Notes")
+set +e
+show "export ${N:0:6}"; sv export "${N:0:6}" >/dev/null; echo "exit status $?"
+set -e
+show "rule add 'Pak Chol' --record ${N:0:6}"; sv rule add "Pak Chol" --record "${N:0:6}" >/dev/null
+show "export ${N:0:6}"; sv export "${N:0:6}"
+
 step "Nothing readable is on disk: grep the vault for names from the testimony"
-for word in Magpie Hoery Jong-yol 이종열 "Old Kim" Sanhe Chongjin "Crossing in February" "Musan" "Chongjon"; do
+for word in Magpie Hoery Jong-yol 이종열 "Old Kim" Sanhe Chongjin "Crossing in February" "Musan" "Chongjon" "Pak Chol"; do
   if grep -rqa -- "$word" "$SOURCEVAULT_DIR"; then echo "FOUND $word  <-- leak"; exit 1; else echo "not found: $word"; fi
 done
 

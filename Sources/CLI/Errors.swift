@@ -95,6 +95,7 @@ enum ErrorReporter {
             // The details (rule ids and lines only) go to stderr first; this is the one summary line.
             LeakReport.print(leaks)
             return (ExitStatus.leak, "export refused: the leak check found \(leaks.count) possible leak\(leaks.count == 1 ? "" : "s") (above); nothing was written")
+        case .noRuleApplies: return (ExitStatus.leak, LeakReport.noRulesMessage)
         case .invalidAccept(let m): return (ExitStatus.usage, m)
         case .outputExists: return (ExitStatus.usage, "the --out file exists; choose another name or add --overwrite")
         case .outputFailed(let m): return (ExitStatus.failure, m)

@@ -22,20 +22,37 @@ public struct PreparedExcerpt: Sendable {
     public var leaks: [Leak]
     /// Near-miss hits the reporter accepted, as `RULE_ID:LINE`.
     public var accepted: [String]
+    /// Whether any rule in scope hides anything in the record (this version, anywhere in it, not
+    /// only in the excerpt). If none does, the review guard refuses the export.
+    public var rulesApply = false
+    /// `--no-rules`: the reporter states that the record names nobody (overrides the review guard).
+    public var noRules = false
+    /// Record lines of the phrases `suggest` lists in the excerpt that no rule covers (one entry
+    /// per phrase).
+    public var uncoveredLines: [Int] = []
+    /// Invisible formatting characters (bidi controls, zero-width characters…) removed from `text`.
+    public var invisibleRemoved = 0
 
     /// Redactions by label.
     public var counts: [String: Int] {
         findings.reduce(into: [:]) { $0[$1.label, default: 0] += 1 }
     }
+
+    /// The review guard: no rule applies to the record and `--no-rules` was not given.
+    public var unreviewed: Bool { !rulesApply && !noRules }
+
+    /// Whether `export` would write this excerpt.
+    public var exportable: Bool { leaks.isEmpty && !unreviewed }
 }
 
 /// Selection, redaction and the fail-closed leak check, over one record of an unlocked vault.
 public enum Exporter {
-    /// Decrypts the record in memory, selects the passage, applies every rule in scope and runs
-    /// the leak check. Writes nothing.
+    /// Decrypts the record in memory, selects the passage, applies every rule in scope, removes
+    /// invisible formatting characters and runs the leak check (on the text as written, as an HTML
+    /// renderer shows it and with right-to-left runs in display order). Writes nothing.
     public static func prepare(vault: Vault, id: String, version: Int? = nil, selection: ExcerptSelection,
-                               accept: [String] = []) throws -> PreparedExcerpt {
-        let record = try vault.record(id, version: version, purpose: .publishing)
+                               accept: [String] = [], noRules: Bool = false) throws -> PreparedExcerpt {
+        let record = try vault.recordForPublishing(id, version: version)
         let rid = record.summary.id
         let rules = try RuleCompiler.compile(try vault.rules(forRecord: rid, sourceID: record.summary.metadata.source))
         let excerpt = try Excerpt.select(selection, from: record.body)
@@ -49,8 +66,16 @@ public enum Exporter {
         let shift = excerpt.firstLine - 1
         var findings = result.findings
         for i in findings.indices { findings[i].line += shift }
-        var leaks = checker.check(result.text)
+        // Review guard: does any rule hide anything anywhere in the record?
+        let rulesApply = !findings.isEmpty
+            || (selection != .whole && !rules.isEmpty && !redactor.redact(record.body).findings.isEmpty)
+        // What is published has no invisible formatting; the leak check reads both texts (the
+        // right-to-left runs are only visible in the one that still has its controls).
+        let display = DisplaySafety.removingInvisibleFormatting(result.text)
+        var leaks = checker.check(display.text)
+        if display.removed > 0 { leaks = Leak.merged(leaks, checker.check(result.text)) }
         for i in leaks.indices { leaks[i].line += shift }
+        let uncovered = suggest(excerpt.text, rules: rules).map { $0.line + shift }
 
         var accepted: [String] = []
         for a in accept {
@@ -64,27 +89,27 @@ public enum Exporter {
             }
             // Only a single near miss can be accepted: never an exact or separator-free hit, never
             // a term glued into an address, and never several hits at once (one could hide another).
-            guard matching.allSatisfy({ ($0.kind == .confusableSkeleton || $0.kind == .editDistance1) && $0.occurrences == 1 }) else {
+            guard matching.allSatisfy({ $0.kind.isNearMiss && $0.occurrences == 1 }) else {
                 throw PublishingError.invalidAccept("--accept \(a): that is a real occurrence of a rule term (or several hits on one line), not a single near miss; rephrase the line or fix the rules")
             }
             leaks.removeAll { $0.ruleID.hasPrefix(parts[0].lowercased()) && $0.line == line }
             accepted.append(matching.map { "\($0.ruleID):\($0.line)" }.first!)
         }
         return PreparedExcerpt(recordID: rid, version: record.summary.version, firstLine: excerpt.firstLine,
-                               lastLine: excerpt.lastLine, text: result.text, findings: findings, leaks: leaks,
-                               accepted: accepted)
+                               lastLine: excerpt.lastLine, text: display.text, findings: findings, leaks: leaks,
+                               accepted: accepted, rulesApply: rulesApply, noRules: noRules,
+                               uncoveredLines: uncovered, invisibleRemoved: display.removed)
     }
 
     /// The bytes of an export in `format`. Never contains hidden terms: only the redacted text,
-    /// ids, line numbers, counts and a hash.
+    /// ids, line numbers, counts and a hash. Markdown and JSON are escaped so that what a renderer
+    /// shows is the checked text (``SafeMarkup``).
     public static func render(_ p: PreparedExcerpt, format: ExportFormat) throws -> [UInt8] {
         switch format {
         case .text:
             return Array((p.text.hasSuffix("\n") || p.text.isEmpty ? p.text : p.text + "\n").utf8)
         case .markdown:
-            var lines = p.text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-            if lines.last == "" { lines.removeLast() }
-            return Array((lines.map { $0.isEmpty ? ">" : "> " + $0 }.joined(separator: "\n") + "\n").utf8)
+            return Array(SafeMarkup.markdown(p.text).utf8)
         case .json:
             struct Doc: Encodable {
                 struct Lines: Encodable { var first: Int; var last: Int }
@@ -96,25 +121,38 @@ public enum Exporter {
                           blake2b256: try ContentHash.blake2b256Hex(Array(p.text.utf8)))
             let enc = JSONEncoder()
             enc.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            return Array(try enc.encode(doc)) + [0x0A]
+            return SafeMarkup.jsonEscapingHTML(Array(try enc.encode(doc))) + [0x0A]
         }
     }
 
     /// `redact`: the preview, audited before it is returned for display.
-    public static func preview(vault: Vault, id: String, version: Int? = nil, selection: ExcerptSelection) throws -> PreparedExcerpt {
-        let p = try prepare(vault: vault, id: id, version: version, selection: selection)
-        try vault.audit(AuditEvent("redact", ids: ["record": p.recordID, "version": String(p.version),
-                                                  "lines": "\(p.firstLine)-\(p.lastLine)", "leaks": String(p.leaks.count)]))
+    public static func preview(vault: Vault, id: String, version: Int? = nil, selection: ExcerptSelection,
+                               accept: [String] = [], noRules: Bool = false) throws -> PreparedExcerpt {
+        let p = try prepare(vault: vault, id: id, version: version, selection: selection, accept: accept,
+                            noRules: noRules)
+        var ids = ["record": p.recordID, "version": String(p.version), "lines": "\(p.firstLine)-\(p.lastLine)",
+                   "leaks": String(p.leaks.count), "rules-apply": p.rulesApply ? "yes" : "no"]
+        if noRules { ids["no-rules"] = "yes" }
+        try vault.audit(AuditEvent("redact", ids: ids))
         return p
     }
 
-    /// `export`: selects, redacts and leak-checks, refuses if anything leaks, audits, then writes to
-    /// `out` (or returns the bytes for standard output) and records provenance.
+    /// `export`: selects, redacts and leak-checks, refuses a record no rule applies to (unless
+    /// `noRules`) and anything that leaks, audits, then writes to `out` (or returns the bytes for
+    /// standard output) and records provenance.
     public static func export(vault: Vault, id: String, version: Int? = nil, selection: ExcerptSelection, accept: [String],
-                              format: ExportFormat, out: String?, overwrite: Bool) throws -> (excerpt: PreparedExcerpt, bytes: [UInt8]) {
-        let p = try prepare(vault: vault, id: id, version: version, selection: selection, accept: accept)
+                              noRules: Bool = false, format: ExportFormat, out: String?,
+                              overwrite: Bool) throws -> (excerpt: PreparedExcerpt, bytes: [UInt8]) {
+        let p = try prepare(vault: vault, id: id, version: version, selection: selection, accept: accept,
+                            noRules: noRules)
         var ids = ["record": p.recordID, "version": String(p.version), "lines": "\(p.firstLine)-\(p.lastLine)",
-                   "format": format.rawValue, "accepted": String(p.accepted.count)]
+                   "format": format.rawValue, "accepted": String(p.accepted.count),
+                   "uncovered": String(p.uncoveredLines.count)]
+        if noRules { ids["no-rules"] = "yes" }
+        guard !p.unreviewed else {
+            try? vault.audit(AuditEvent("export", outcome: .failed("norules"), ids: ids))
+            throw PublishingError.noRuleApplies
+        }
         guard p.leaks.isEmpty else {
             ids["leaks"] = String(p.leaks.count)
             try? vault.audit(AuditEvent("export", outcome: .failed("leak"), ids: ids))
@@ -124,7 +162,7 @@ public enum Exporter {
         var values: [String: [UInt8]] = ["excerpt": Array(p.text.utf8)]
         if let out {
             values["path"] = Array(out.utf8)
-            try OutputFile.checkTarget(out, overwrite: overwrite, protecting: [vault.directory] + [try vault.store.auditState()?.logPath].compactMap { $0 })
+            try OutputFile.checkTarget(out, overwrite: overwrite, protecting: [vault.directory] + [try vault.auditLogPath()].compactMap { $0 })
         }
         // Audited before a byte is written: if the entry cannot be made durable, nothing is exported.
         try vault.audit(AuditEvent("export", ids: ids, values: values))
@@ -140,7 +178,7 @@ public enum Exporter {
 
     /// `suggest`: candidates for new rules, audited.
     public static func suggestions(vault: Vault, id: String) throws -> [Suggestion] {
-        let r = try vault.record(id, purpose: .publishing)
+        let r = try vault.recordForPublishing(id)
         let rules = try RuleCompiler.compile(try vault.rules(forRecord: r.summary.id, sourceID: r.summary.metadata.source))
         let found = suggest(r.body, rules: rules)
         try vault.audit(AuditEvent("suggest", ids: ["record": r.summary.id, "count": String(found.count)]))

@@ -13,6 +13,9 @@ public enum PublishingError: Error, Equatable, Sendable {
     case badRule(RedactionError)
     /// The leak check found rule terms in the redacted output: the export is refused.
     case leaksFound([Leak])
+    /// No rule hides anything in the record and `--no-rules` was not given: the export is refused
+    /// (an unreviewed record may name anyone).
+    case noRuleApplies
     /// `--accept` names something that is not a near-miss of this export, or a leak that cannot be
     /// accepted (an exact or separator-free hit).
     case invalidAccept(String)

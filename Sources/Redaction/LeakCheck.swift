@@ -7,6 +7,11 @@ public struct Leak: Sendable, Hashable, CustomStringConvertible {
         case exact
         /// Found once separators anywhere inside the term are ignored ("J o n g y o l", "Jong.yol").
         case separatorsRemoved
+        /// Found in the text as an HTML renderer shows it: tags and comments removed (also across
+        /// lines), character references decoded ("Jo<!-- x -->ngyol", "J&ocy;ngyol").
+        case rendered
+        /// Found in a right-to-left run read in the order it is displayed ("U+202E loy-gnoJ").
+        case reversed
         /// Found after mapping lookalike characters (TR39-style skeleton: Cyrillic "К", 0→o, 1→l).
         case confusableSkeleton
         /// A term of 4+ letters inside a longer word of an e-mail address, URL, handle or hashtag
@@ -19,13 +24,35 @@ public struct Leak: Sendable, Hashable, CustomStringConvertible {
             switch self {
             case .exact: 0
             case .separatorsRemoved: 1
-            case .confusableSkeleton: 2
-            case .insideToken: 3
-            case .editDistance1: 4
+            case .rendered: 2
+            case .reversed: 3
+            case .confusableSkeleton: 4
+            case .insideToken: 5
+            case .editDistance1: 6
             }
         }
 
         public static func < (a: Kind, b: Kind) -> Bool { a.rank < b.rank }
+
+        /// What was found, in plain words for the reporter (never the term itself).
+        public var explanation: String {
+            switch self {
+            case .exact: "a protected name or number, as written"
+            case .separatorsRemoved:
+                "the letters of a protected name with the spaces removed (or spaces, dots or dashes put between them)"
+            case .rendered:
+                "a protected name that appears once the text is shown as a web page"
+                    + " (HTML tags, comments or character codes in between)"
+            case .reversed:
+                "a protected name written backwards after a right-to-left control, which displays it forwards"
+            case .confusableSkeleton: "a look-alike spelling (letters from another alphabet, 0 for o, 1 for l)"
+            case .insideToken: "a protected name glued into an e-mail address, link, handle or hashtag"
+            case .editDistance1: "a spelling one letter away from a protected name"
+            }
+        }
+
+        /// Whether a reviewed hit of this kind may be accepted (`--accept`): only near misses.
+        public var isNearMiss: Bool { self == .confusableSkeleton || self == .editDistance1 }
     }
 
     public var ruleID: String
@@ -44,8 +71,23 @@ public struct Leak: Sendable, Hashable, CustomStringConvertible {
     public static func == (a: Leak, b: Leak) -> Bool { a.ruleID == b.ruleID && a.line == b.line && a.kind == b.kind }
     public func hash(into h: inout Hasher) { h.combine(ruleID); h.combine(line); h.combine(kind) }
 
-    /// `rule r12 line 4: exact` — safe to print to stderr.
-    public var description: String { "rule \(ruleID) line \(line): \(kind.rawValue)" }
+    /// `rule r12 line 4: a protected name or number, as written` — safe to print to stderr.
+    public var description: String { "rule \(ruleID) line \(line): \(kind.explanation)" }
+
+    /// Two reports of one text merged: one leak per rule and line, the most certain kind, the
+    /// larger occurrence count.
+    public static func merged(_ a: [Leak], _ b: [Leak]) -> [Leak] {
+        var out = a
+        for l in b {
+            if let k = out.firstIndex(where: { $0.ruleID == l.ruleID && $0.line == l.line }) {
+                out[k].kind = min(out[k].kind, l.kind)
+                out[k].occurrences = max(out[k].occurrences, l.occurrences)
+            } else {
+                out.append(l)
+            }
+        }
+        return out.sorted { ($0.line, $0.ruleID) < ($1.line, $1.ruleID) }
+    }
 }
 
 /// The export gate: scans already-redacted text for every rule again with a stricter net than
@@ -70,10 +112,58 @@ public struct LeakChecker: Sendable {
     }
 
     /// Leaks in `text`, one per rule and line (the most certain kind), ordered by line.
+    ///
+    /// The text is scanned as written and in every other way a reader may see it: as an HTML
+    /// renderer shows it (``RenderedView``) and with right-to-left runs in display order
+    /// (``DisplaySafety``). Hits in those views are reported on the line of the original they come from.
     public func check(_ text: String) -> [Leak] {
         let bytes = Array(text.utf8)
-        var found: [(offset: Int, rule: Int, kind: Leak.Kind)] = []
+        var found = collect(text, bytes)
+        var views = RenderedView.views(of: bytes)
+        if let reversed = DisplaySafety.reversedRuns(bytes) { views.append(reversed) }
+        if !views.isEmpty {
+            // A hit a view shares with the text as written (same place, no more certain) is that
+            // hit; any other is hidden by markup or display order, and never a near miss to accept.
+            struct Place: Hashable { var offset: Int; var rule: Int }
+            var asWritten: [Place: Leak.Kind] = [:]
+            for f in found {
+                let place = Place(offset: f.offset, rule: f.rule)
+                asWritten[place] = min(f.kind, asWritten[place] ?? f.kind)
+            }
+            for view in views {
+                let viewText = String(decoding: view.bytes, as: UTF8.self)
+                for f in collect(viewText, view.bytes) {
+                    let offset = Int(view.origin[min(f.offset, view.origin.count - 1)])
+                    if let k = asWritten[Place(offset: offset, rule: f.rule)], k <= f.kind { continue }
+                    found.append((offset, f.rule, view.kind == .rendered ? .rendered : .reversed))
+                }
+            }
+        }
+        found.sort { $0.offset < $1.offset }
+        var lines = TextSupport.LineCounter(bytes)
+        var best: [String: Leak] = [:]
+        var offsets: [String: Set<Int>] = [:]
+        var order: [String] = []
+        for f in found {
+            let line = lines.line(at: f.offset)
+            let id = redactor.rules[f.rule].id
+            let key = "\(line)\u{0}\(id)"
+            offsets[key, default: []].insert(f.offset)
+            if let existing = best[key] {
+                if f.kind < existing.kind { best[key]?.kind = f.kind }
+                best[key]?.occurrences = offsets[key]!.count
+            } else {
+                best[key] = Leak(ruleID: id, line: line, kind: f.kind)
+                order.append(key)
+            }
+        }
+        return order.compactMap { best[$0] }
+    }
 
+    /// Every hit of every net in `text` (`bytes` is its UTF-8), by byte offset in `text`.
+    private func collect(_ text: String, _ bytes: [UInt8]) -> [(offset: Int, rule: Int, kind: Leak.Kind)] {
+        var found: [(offset: Int, rule: Int, kind: Leak.Kind)] = []
+        guard !bytes.isEmpty else { return found }
         var folder = Folder(mode: .standard)
         let folded = bytes.withUnsafeBufferPointer { folder.fold($0) }
         for hit in redactor.terms.hits(in: folded, anyInteriorGap: true) {
@@ -81,14 +171,6 @@ public struct LeakChecker: Sendable {
             let strict = redactor.terms.hits(in: FoldedSlice.slice(folded, hit.start, hit.end))
                 .contains { $0.rule == hit.rule }
             found.append((Int(folded.origStart[hit.start]), hit.rule, strict ? .exact : .separatorsRemoved))
-        }
-        // Markup inside a term ("K<b>i</b>m") renders as the term: fold again without tags.
-        if bytes.contains(UInt8(ascii: "<")) {
-            var markupFolder = Folder(mode: .standard, stripMarkup: true)
-            let stripped = bytes.withUnsafeBufferPointer { markupFolder.fold($0) }
-            for hit in redactor.terms.hits(in: stripped, anyInteriorGap: true) {
-                found.append((Int(stripped.origStart[hit.start]), hit.rule, .separatorsRemoved))
-            }
         }
         for (rule, regex) in redactor.regexRules {
             for r in regex.matches(in: text) { found.append((r.lowerBound, rule, .exact)) }
@@ -118,7 +200,8 @@ public struct LeakChecker: Sendable {
             // Digits alone are not a lookalike of a name ("11" is not "Li", "10" is not "Lo"), nor
             // is an English contraction ending ("I'll", "we'll").
             if LeakChecker.isDigitsOnly(bytes, skeletal, hit) || LeakChecker.isContraction(bytes, skeletal, hit) { continue }
-            found.append((Int(skeletal.origStart[hit.start]), hit.rule, .confusableSkeleton))
+            let kind: Leak.Kind = LeakChecker.isEncoded(bytes, skeletal, hit) ? .rendered : .confusableSkeleton
+            found.append((Int(skeletal.origStart[hit.start]), hit.rule, kind))
         }
 
         // Terms glued into addresses, URLs, handles and hashtags.
@@ -131,28 +214,11 @@ public struct LeakChecker: Sendable {
         }
 
         for hit in fuzzy.hits(in: folded) {
-            found.append((Int(folded.origStart[hit.start]), hit.rule, .editDistance1))
+            let kind: Leak.Kind = LeakChecker.isEncoded(bytes, folded, hit) ? .rendered : .editDistance1
+            found.append((Int(folded.origStart[hit.start]), hit.rule, kind))
         }
 
-        found.sort { $0.offset < $1.offset }
-        var lines = TextSupport.LineCounter(bytes)
-        var best: [String: Leak] = [:]
-        var offsets: [String: Set<Int>] = [:]
-        var order: [String] = []
-        for f in found {
-            let line = lines.line(at: f.offset)
-            let id = redactor.rules[f.rule].id
-            let key = "\(line)\u{0}\(id)"
-            offsets[key, default: []].insert(f.offset)
-            if let existing = best[key] {
-                if f.kind < existing.kind { best[key]?.kind = f.kind }
-                best[key]?.occurrences = offsets[key]!.count
-            } else {
-                best[key] = Leak(ruleID: id, line: line, kind: f.kind)
-                order.append(key)
-            }
-        }
-        return order.compactMap { best[$0] }
+        return found
     }
 }
 
@@ -176,6 +242,12 @@ extension LeakChecker {
 
     static func original(_ bytes: [UInt8], _ t: FoldedText, _ hit: TermHit) -> ArraySlice<UInt8> {
         bytes[Int(t.origStart[hit.start])..<Int(t.origEnd[hit.end - 1])]
+    }
+
+    /// The hit's letters were written as character references or percent escapes (`J&ocy;ngyol`):
+    /// deliberate, so never a near miss to accept.
+    static func isEncoded(_ bytes: [UInt8], _ t: FoldedText, _ hit: TermHit) -> Bool {
+        original(bytes, t, hit).contains { $0 == 0x26 || $0 == 0x25 }
     }
 
     static func isDigitsOnly(_ bytes: [UInt8], _ t: FoldedText, _ hit: TermHit) -> Bool {

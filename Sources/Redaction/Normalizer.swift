@@ -65,12 +65,9 @@ private enum SeparatorKind { case apostrophe, dash, newline, space, ignorable, s
 /// One `Folder` is used by one call at a time: it keeps a cache of non-ASCII scalars.
 struct Folder {
     let mode: FoldMode
-    /// Leak-check net only: HTML tags (`K<b>i</b>m`) are skipped as invisible. Never used to
-    /// redact, because text between `<` and `>` that is not a tag would be hidden from matching.
-    let stripMarkup: Bool
     private var cache: [UInt32: FoldEntry] = [:]
 
-    init(mode: FoldMode, stripMarkup: Bool = false) { self.mode = mode; self.stripMarkup = stripMarkup }
+    init(mode: FoldMode) { self.mode = mode }
 
     /// ASCII fast path: folded byte (0 = separator) and kind.
     private static let asciiTables: (standard: [UInt8], skeleton: [UInt8], kind: [UInt8]) = {
@@ -196,7 +193,7 @@ struct Folder {
                             prevLower = false
                             // Percent-encoded UTF-8 (`%EC%9D%B4` in a URL) and HTML character
                             // references (`J&#111;ng`) are read as the characters they stand for.
-                            if b0 == 0x25 || b0 == 0x26 || (b0 == 0x3C && stripMarkup) {
+                            if b0 == 0x25 || b0 == 0x26 {
                                 let r = foldEscape(input, i, &out, &gap, &lastUnitScalar)
                                 if r < 0 { return false }
                                 if r > i { i = r; continue }
@@ -284,9 +281,10 @@ struct Folder {
         lastUnitScalar = scalar
     }
 
-    /// At `i` (a `%`, `&` or `<`): folds a percent-encoded UTF-8 run, an HTML character reference
-    /// or (with `stripMarkup`) an HTML tag. Returns the index after what it consumed, `i` if there
-    /// is nothing to decode there, or -1 if the sink ran out of room.
+    /// At `i` (a `%` or `&`): folds a percent-encoded UTF-8 run or an HTML character reference.
+    /// Returns the index after what it consumed, `i` if there is nothing to decode there, or -1 if
+    /// the sink ran out of room. (Tags are not skipped here: text between `<` and `>` that is not a
+    /// tag would be hidden from redaction. The leak check reads tags in its rendered view.)
     private mutating func foldEscape(_ input: UnsafeBufferPointer<UInt8>, _ i: Int, _ out: inout FoldSink,
                                      _ gap: inout GapTracker, _ lastUnitScalar: inout UInt32) -> Int {
         let n = input.count
@@ -315,25 +313,22 @@ struct Folder {
                 consumed = Int(end)
             }
             return consumed
-        case 0x26: // &#111; &#x6F; &oacute; &shy;
+        case 0x26: // &#111; &#x6F; &#0000111; &oacute; &ocy; &shy; (every HTML named reference)
             var j = i + 1
             var name: [UInt8] = []
-            while j < n, j - i <= 32, input[j] != 0x3B, input[j] < 0x80,
+            let numeric = j < n && input[j] == 0x23
+            // A numeric reference may have any number of digits (leading zeros); names are short.
+            while j < n, numeric || j - i <= HTMLEntityData.longestName, input[j] != 0x3B, input[j] < 0x80,
                   (input[j] == 0x23 && j == i + 1) || (input[j] | 0x20) &- 0x61 < 26 || input[j] &- 0x30 < 10 {
                 name.append(input[j]); j += 1
             }
-            guard j < n, input[j] == 0x3B, !name.isEmpty, let scalar = Folder.entity(name) else { return i }
-            guard foldScalar(scalar, UInt32(i), UInt32(j + 1), &out, &gap, &lastUnitScalar) else { return -1 }
+            guard j < n, input[j] == 0x3B, !name.isEmpty, let scalars = HTMLEntities.terminated(name) else { return i }
+            for scalar in scalars {
+                guard foldScalar(scalar, UInt32(i), UInt32(j + 1), &out, &gap, &lastUnitScalar) else { return -1 }
+            }
             return j + 1
-        default: // <tag …>, </tag>, <!-- … -->
-            var j = i + 1
-            if j < n, input[j] == 0x2F || input[j] == 0x21 { j += 1 }
-            guard j < n, (input[j] | 0x20) &- 0x61 < 26 || input[j] == 0x2D else { return i }
-            while j < n, j - i < 256, input[j] != 0x3E, input[j] != 0x3C, input[j] != 0x0A { j += 1 }
-            guard j < n, input[j] == 0x3E else { return i }
-            gap.add(.ignorable)
-            lastUnitScalar = 0
-            return j + 1
+        default:
+            return i
         }
     }
 
@@ -396,47 +391,6 @@ struct Folder {
             return nil
         }
         return (v, len)
-    }
-
-    private static let namedEntities: [String: UInt32] = [
-        "amp": 0x26, "lt": 0x3C, "gt": 0x3E, "quot": 0x22, "apos": 0x27, "nbsp": 0xA0, "shy": 0xAD,
-        "zwj": 0x200D, "zwnj": 0x200C, "lrm": 0x200E, "rlm": 0x200F, "ndash": 0x2013, "mdash": 0x2014,
-        "hyphen": 0x2010, "dash": 0x2010, "minus": 0x2212, "rsquo": 0x2019, "lsquo": 0x2018, "prime": 0x2032,
-        "middot": 0xB7, "szlig": 0xDF, "aelig": 0xE6, "AElig": 0xC6, "oelig": 0x153, "OElig": 0x152,
-        "thorn": 0xFE, "THORN": 0xDE, "eth": 0xF0, "ETH": 0xD0, "oslash": 0xF8, "Oslash": 0xD8,
-        "ensp": 0x2002, "emsp": 0x2003, "thinsp": 0x2009, "NewLine": 0x0A, "Tab": 0x09,
-    ]
-    private static let accentSuffixes: Set<String> = ["acute", "grave", "uml", "circ", "tilde", "ring", "cedil",
-                                                       "caron", "breve", "macr", "ogon", "dot", "dblac"]
-
-    /// The scalar an HTML character reference (without `&` and `;`) stands for.
-    static func entity(_ name: [UInt8]) -> UInt32? {
-        if name.first == 0x23 { // #
-            var v: UInt32 = 0
-            var digits = name.dropFirst()
-            var radix: UInt32 = 10
-            if let x = digits.first, x | 0x20 == 0x78 { radix = 16; digits = digits.dropFirst() }
-            guard !digits.isEmpty, digits.count <= 7 else { return nil }
-            for d in digits {
-                let value: UInt32
-                switch d {
-                case 0x30...0x39: value = UInt32(d - 0x30)
-                case 0x61...0x66 where radix == 16: value = UInt32(d - 0x61 + 10)
-                case 0x41...0x46 where radix == 16: value = UInt32(d - 0x41 + 10)
-                default: return nil
-                }
-                v = v * radix + value
-            }
-            guard v <= 0x10FFFF, !(0xD800...0xDFFF).contains(v) else { return nil }
-            return v
-        }
-        let text = String(decoding: name, as: UTF8.self)
-        if let v = namedEntities[text] { return v }
-        // &oacute; &Uuml; &ocirc; …: the base letter (accents are folded away anyway).
-        if name.count > 1, (name[0] | 0x20) &- 0x61 < 26, accentSuffixes.contains(String(text.dropFirst())) {
-            return UInt32(name[0])
-        }
-        return nil
     }
 
     @inline(__always)

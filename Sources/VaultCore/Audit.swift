@@ -99,6 +99,9 @@ extension Vault {
 
     public var auditPublicKey: [UInt8] { auditSigningKey.publicKey }
 
+    /// Where the audit log is (exports must never be written over it); nil without a log.
+    package func auditLogPath() throws(VaultError) -> String? { try store.auditState()?.logPath }
+
     /// Attaches a sink to a vault unlocked without one (`audit verify --full`, `audit recover`:
     /// the log is checked or restarted first, then the operation is logged).
     package func attachAudit(_ sink: AuditSink) { auditSink = sink }

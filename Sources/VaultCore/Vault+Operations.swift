@@ -191,14 +191,15 @@ extension Vault {
         }
     }
 
-    /// Why a record is decrypted: `.display` is audited as `show`; `.publishing` is for layers that
-    /// audit their own operation (redact, export, suggest) before releasing anything.
-    public enum ReadPurpose: Sendable { case display, publishing }
+    /// One record for a layer that audits its own operation (redact, export, suggest) before it
+    /// releases anything: not audited here, so not public.
+    package func recordForPublishing(_ idOrPrefix: String, version: Int? = nil) throws(VaultError) -> RecordDetail {
+        try readRecord(idOrPrefix, version: version)
+    }
 
-    /// One record, decrypted: the latest version, or `version`.
-    public func record(_ idOrPrefix: String, version: Int? = nil, purpose: ReadPurpose = .display) throws(VaultError) -> RecordDetail {
-        guard purpose == .display else { return try readRecord(idOrPrefix, version: version) }
-        return try audited("show", ids: version.map { ["version": String($0)] } ?? [:],
+    /// `show`: one record, decrypted (the latest version, or `version`), audited.
+    public func record(_ idOrPrefix: String, version: Int? = nil) throws(VaultError) -> RecordDetail {
+        try audited("show", ids: version.map { ["version": String($0)] } ?? [:],
                            after: { ["record": $0.summary.id, "version": String($0.summary.version)] }) { () throws(VaultError) -> RecordDetail in
             try self.readRecord(idOrPrefix, version: version)
         }

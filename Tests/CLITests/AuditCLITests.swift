@@ -238,7 +238,7 @@ import Testing
         #expect(c.run(["search", "CanaryQueryY6"] + pw).status == 0)
         #expect(c.run(["rule", "add", "CanaryTermU7"] + pw).status == 0)
         let out = c.root + "/CanaryPathI8.txt"
-        #expect(c.run(["export", id, "--out", out] + pw).status == 0)
+        #expect(c.run(["export", id, "--out", out, "--no-rules"] + pw).status == 0)
         let bad = c.writeFile("bad", Data("CanaryWrongO9\n".utf8))
         _ = c.run(["list", "--passphrase-fd", "3"], fd3: bad)
         #expect(c.run(["audit", "show"] + pw).status == 0)
@@ -333,7 +333,7 @@ import Testing
                 switch i % 3 {
                 case 0: r = c.run(["add", "--source", "Magpie", "--title", "c\(i)", "--passphrase-fd", "3"], input: "concurrent \(i)")
                 case 1: r = c.run(["search", "testimony"] + pw)
-                default: r = c.run(["export", seed] + pw)
+                default: r = c.run(["export", seed, "--no-rules"] + pw)
                 }
                 box.lock.lock(); box.results.append(r); box.lock.unlock()
                 group.leave()

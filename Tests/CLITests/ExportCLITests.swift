@@ -47,8 +47,10 @@ import Testing
         let stranger = c.writeFile("stranger.txt", Data("not ours\n".utf8))
         expectOneLine(c.run(["provenance", stranger] + pw), status: 4, "matches no export")
 
-        let stdout = c.run(["export", id, "--quote", "-"] + pw, input: "the END\n")
+        let stdout = c.run(["export", id, "--quote", "-", "--paragraph"] + pw, input: "the END\n")
         #expect(stdout.status == 0 && stdout.stdout == "[PERSON-1]은 도착했다.\nThe end.\n")
+        let sentence = c.run(["export", id, "--quote", "-"] + pw, input: "the END\n")
+        #expect(sentence.status == 0 && sentence.stdout == "The end.\n")
 
         #expect(c.run(["rule", "rm", String(ruleID.prefix(6))] + pw).status == 0)
         #expect(c.run(["export", id] + pw).stdout.contains("Ri Jong-yol"))
@@ -59,6 +61,7 @@ import Testing
         // A rule one letter off the text: redaction misses it, the leak check catches it.
         let r = c.run(["rule", "add", "Hoeryang", "--label", "PLACE"] + pw)
         let ruleID = r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(c.run(["rule", "add", "Ri Jong-yol"] + pw).status == 0) // so the review guard passes
         let out = c.root + "/x.txt"
         let refused = c.run(["export", id, "--out", out] + pw)
         #expect(refused.status == 7)
@@ -89,7 +92,8 @@ import Testing
         expectOneLine(c.run(["export", id, "--quote", "never said"] + pw), status: 4, "does not occur")
         let twice = c.add2(c, id)
         expectOneLine(c.run(["export", twice, "--quote", "same words"] + pw), status: 2, "occurs 2 times")
-        expectOneLine(c.run(["export", id, "--out", c.root + "/missing/x.txt"] + pw), status: 1, "does not exist")
+        expectOneLine(c.run(["export", id, "--out", c.root + "/missing/x.txt", "--no-rules"] + pw), status: 1,
+                      "does not exist")
         expectOneLine(c.run(["export", id, "--format", "pdf"] + pw), status: 2, "--format")
         #expect(c.run(["rule", "list"] + pw).stdout.split(separator: "\n").count == 1)
     }
@@ -103,7 +107,7 @@ import Testing
         let id = try c.add(source: "Magpie", title: "T", body: "text")
         let before = try Data(contentsOf: URL(fileURLWithPath: c.vault + "/vault.sqlite3"))
         for target in [c.vault + "/vault.sqlite3", c.vault + "/audit.log", c.vault + "/new.txt"] {
-            let r = c.run(["export", id, "--out", target, "--overwrite"] + pw)
+            let r = c.run(["export", id, "--out", target, "--overwrite", "--no-rules"] + pw)
             #expect(r.status == 1 && r.stderr.contains("inside the vault"), "\(target): \(r.stderr)")
         }
         #expect(c.run(["list"] + pw).status == 0)
@@ -115,8 +119,11 @@ import Testing
         let c = CLI()
         try c.initVault()
         try c.addSource("Magpie")
-        let id = try c.add(source: "Magpie", title: "T", body: "Write to jongyolkim@example.com\nJongyul met J\u{043E}ngyol at the gate\nJongyul alone\n")
+        let id = try c.add(source: "Magpie", title: "T",
+                           body: "Write to jongyolkim@example.com\nJongyul met J\u{043E}ngyol at the gate\n"
+                               + "Jongyul alone\nOld Kim drove\n")
         let rule = c.run(["rule", "add", "Jongyol"] + pw).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(c.run(["rule", "add", "Old Kim"] + pw).status == 0) // so the review guard passes
         let refused = c.run(["export", id] + pw)
         #expect(refused.status == 7)
         let token = c.run(["export", id, "--accept", "\(rule):1"] + pw)

@@ -34,8 +34,12 @@ final class Fixture {
         #expect(try Excerpt.select(.lines(2, 3), from: body) == Excerpt(text: "two\nthree\n", firstLine: 2, lastLine: 3))
         #expect(try Excerpt.select(.whole, from: body).lastLine == 6)
         #expect(throws: PublishingError.self) { _ = try Excerpt.select(.lines(5, 7), from: body) }
-        // A quote with different case and a line break instead of a space selects its paragraph.
-        #expect(try Excerpt.select(.quote("QUOTE\nhere"), from: body) == Excerpt(text: "five Quote here\nsix\n", firstLine: 5, lastLine: 6))
+        // A quote with different case and a line break instead of a space selects its paragraph
+        // (--paragraph), or its sentence (here: everything up to the end, no sentence ends before).
+        #expect(try Excerpt.select(.paragraph("QUOTE\nhere"), from: body)
+                == Excerpt(text: "five Quote here\nsix\n", firstLine: 5, lastLine: 6))
+        #expect(try Excerpt.select(.quote("QUOTE\nhere"), from: body)
+                == Excerpt(text: "five Quote here\nsix", firstLine: 5, lastLine: 6))
         #expect(throws: PublishingError.quoteNotFound) { _ = try Excerpt.select(.quote("absent words"), from: body) }
         #expect(throws: PublishingError.quoteAmbiguous(count: 2)) { _ = try Excerpt.select(.quote("t"), from: "t x\n\nt y") }
         #expect(throws: PublishingError.self) { _ = try ExcerptSelection.parseLines("3-1") }

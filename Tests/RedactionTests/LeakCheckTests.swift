@@ -67,7 +67,7 @@ import Testing
     @Test func reportNamesRuleAndLineNeverTheTerm() throws {
         let leaks = try leakCheck("one\ntwo\nthree Hoeryong", rules: Self.rules)
         #expect(leaks == [Leak(ruleID: "pl", line: 3, kind: .exact)])
-        #expect(leaks[0].description == "rule pl line 3: exact")
+        #expect(leaks[0].description == "rule pl line 3: a protected name or number, as written")
         #expect(!leaks[0].description.lowercased().contains("hoeryong"))
     }
 

@@ -84,7 +84,7 @@ import Testing
             (e as? VaultError) == .vaultIntegrity("rule \(ids["rule"]!) is missing (deleted from the file?)")
         }
         try t.sql { try $0.execute(sql: "DELETE FROM record_version WHERE version = 2") }
-        #expect { _ = try v.record(ids["record"]!, purpose: .publishing) } throws: { e in
+        #expect { _ = try v.recordForPublishing(ids["record"]!) } throws: { e in
             (e as? VaultError) == .vaultIntegrity("record \(ids["record"]!) has 1 version where the manifest says 2")
         }
     }

@@ -4,67 +4,123 @@ import Publishing
 import Redaction
 import VaultCore
 
-/// `--lines`, `--quote` and `--version`, shared by `redact` and `export`.
+/// `--lines`, `--quote`, `--paragraph` and `--version`, shared by `redact` and `export`.
 struct SelectionOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Only these record lines (1-based, inclusive).", valueName: "A-B"))
     var lines: String?
-    @Option(name: .long, help: ArgumentHelp("The paragraph(s) around this quote (must occur once); - reads it from standard input.", valueName: "TEXT"))
+    @Option(name: .long, help: ArgumentHelp(
+        "The sentence(s) containing this quote (must occur once); - reads it from standard input.", valueName: "TEXT"))
     var quote: String?
+    @Flag(name: .long, help: "With --quote: the whole paragraph(s) around the quote instead of its sentence(s).")
+    var paragraph = false
     @Option(name: .long, help: "Use this version of the record instead of the latest.")
     var version: Int?
 
     func validate() throws {
         if lines != nil && quote != nil { throw ValidationError("give --lines or --quote, not both") }
+        if paragraph && quote == nil { throw ValidationError("--paragraph goes with --quote TEXT") }
         if let version, version < 1 { throw ValidationError("--version starts at 1") }
     }
 
     func selection() throws -> ExcerptSelection {
         if let lines { return try ExcerptSelection.parseLines(lines) }
-        if let quote { return .quote(try SensitiveArgument.resolve(quote, prompt: "Quote: ", what: "quote")) }
+        if let quote {
+            let text = try SensitiveArgument.resolve(quote, prompt: "Quote: ", what: "quote")
+            return paragraph ? .paragraph(text) : .quote(text)
+        }
         return .whole
     }
 }
 
+/// `--accept` and `--no-rules`, shared by `redact` and `export` (so `redact` answers for the same
+/// command line that `export` would get).
+struct ReviewOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp(
+        "Accept one reviewed near miss of the leak check for this export only (repeatable).",
+        valueName: "RULE_ID:LINE"))
+    var accept: [String] = []
+    @Flag(name: .customLong("no-rules"),
+          help: "Export a record that no redaction rule applies to (it truly names nobody); recorded in the audit log.")
+    var noRules = false
+}
+
 enum LeakReport {
-    /// One line per leak on stderr: rule id, record line and kind, never the term.
+    /// One line per leak on stderr: rule id, record line and what was found in plain words, never the term.
     static func print(_ leaks: [Leak]) {
         for l in leaks.sorted(by: { ($0.line, $0.ruleID) < ($1.line, $1.ruleID) }) {
-            let hint = (l.kind == .confusableSkeleton || l.kind == .editDistance1) && l.occurrences == 1
+            let hint = l.kind.isNearMiss && l.occurrences == 1
                 ? " (a near miss: if it is a different word, accept it with --accept \(l.ruleID):\(l.line))" : ""
-            Output.info("  rule \(l.ruleID) line \(l.line): \(l.kind.rawValue)\(hint)")
+            Output.info("  rule \(l.ruleID) line \(l.line): \(l.kind.explanation)\(hint)")
         }
+    }
+
+    static let noRulesMessage =
+        "no redaction rule applies to this record; add rules or pass --no-rules if it truly names nobody"
+
+    /// What `suggest` would still list in the excerpt: a count and the record lines.
+    static func uncovered(_ p: PreparedExcerpt) -> String {
+        let n = p.uncoveredLines.count
+        guard n > 0 else { return "suggest: 0 phrases no rule covers" }
+        var lines = Array(Set(p.uncoveredLines)).sorted().map(String.init)
+        if lines.count > 20 { lines = Array(lines.prefix(20)) + ["…"] }
+        return "suggest: \(n) phrase\(n == 1 ? "" : "s") no rule covers, on line\(lines.count == 1 ? "" : "s") "
+            + "\(lines.joined(separator: ", ")) ('sourcevault suggest \(p.recordID)' lists them)"
+    }
+
+    static func invisible(_ p: PreparedExcerpt) -> String? {
+        guard p.invisibleRemoved > 0 else { return nil }
+        let n = p.invisibleRemoved
+        return "removed \(n) invisible formatting character\(n == 1 ? "" : "s") (bidi controls, zero-width characters)"
     }
 }
 
 struct RedactCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "redact",
-        abstract: "Preview in the terminal what export would produce, with what each rule hit. Writes nothing.")
+        abstract: "Preview in the terminal what export would produce, with what each rule hit. Writes nothing.",
+        discussion: "Exits 7 if export with the same options would be refused, so scripts can check first.")
     @OptionGroup var vault: VaultOptions
     @OptionGroup var unlock: UnlockOptions
     @Argument(help: "Record id or unique prefix (at least 4 characters).") var id: String
     @OptionGroup var select: SelectionOptions
+    @OptionGroup var review: ReviewOptions
 
     func run() throws {
         let v = try unlock.unlock(vault)
-        let p = try Exporter.preview(vault: v, id: id, version: select.version, selection: try select.selection())
+        let p = try Exporter.preview(vault: v, id: id, version: select.version, selection: try select.selection(),
+                                     accept: review.accept, noRules: review.noRules)
         Output.line(Output.terminalSafe(p.text, multiline: true))
         Output.line("--- record \(p.recordID) version \(p.version), lines \(p.firstLine)-\(p.lastLine): \(p.findings.count) redactions")
         var byRule: [String: (label: String, count: Int, lines: [Int])] = [:]
         for f in p.findings {
             var e = byRule[f.ruleID] ?? (f.label, 0, [])
             e.count += 1
-            if !e.lines.contains(f.line) { e.lines.append(f.line) }
+            if e.lines.last != f.line { e.lines.append(f.line) } // findings come in text order
             byRule[f.ruleID] = e
         }
         for (rule, e) in byRule.sorted(by: { $0.key < $1.key }) {
             Output.line("rule \(rule)  \(e.label)  \(e.count) hit\(e.count == 1 ? "" : "s")  lines \(e.lines.map(String.init).joined(separator: ","))")
         }
+        if let note = LeakReport.invisible(p) { Output.line(note) }
+        Output.line(LeakReport.uncovered(p))
+        if p.unreviewed {
+            Output.line("review guard: no rule applies to this record — export would be refused")
+        }
         if p.leaks.isEmpty {
-            Output.line("leak check: clean — export would proceed")
+            Output.line("leak check: clean\(p.unreviewed ? "" : " — export would proceed")")
         } else {
             Output.line("leak check: \(p.leaks.count) problem\(p.leaks.count == 1 ? "" : "s") — export would be refused (details on stderr)")
             LeakReport.print(p.leaks)
+        }
+        if p.unreviewed {
+            ErrorReporter.printError("export would be refused: \(LeakReport.noRulesMessage)")
+            throw CLIError.alreadyReported(ExitStatus.leak)
+        }
+        if !p.leaks.isEmpty {
+            let n = p.leaks.count
+            ErrorReporter.printError(
+                "export would be refused: the leak check found \(n) possible leak\(n == 1 ? "" : "s") (above)")
+            throw CLIError.alreadyReported(ExitStatus.leak)
         }
     }
 }
@@ -75,7 +131,11 @@ struct ExportCommand: ParsableCommand {
         abstract: "Write a redacted excerpt (the whole record, --lines or --quote) to stdout or --out FILE.",
         discussion: """
             Before a byte is written the redacted output is checked again for every rule term with a \
-            stricter net; any hit refuses the export (exit 7). There is no --force.
+            stricter net, also as a web page would show it and with right-to-left text in display \
+            order; any hit refuses the export (exit 7). There is no --force. A record that no rule \
+            applies to is refused too (exit 7) unless --no-rules. Invisible formatting characters \
+            (bidi controls, zero-width characters) are removed; markdown and JSON are escaped so they \
+            render as the checked text; on a terminal, control characters are shown escaped.
             """)
     @OptionGroup var vault: VaultOptions
     @OptionGroup var unlock: UnlockOptions
@@ -84,8 +144,7 @@ struct ExportCommand: ParsableCommand {
     @Option(name: .long, help: "text, markdown or json.") var format: ExportFormat = .text
     @Option(name: .long, help: ArgumentHelp("Write to this file (created 0600, atomically).", valueName: "FILE")) var out: String?
     @Flag(name: .long, help: "Replace --out if it exists.") var overwrite = false
-    @Option(name: .long, help: ArgumentHelp("Accept one reviewed near miss of the leak check for this export only (repeatable).", valueName: "RULE_ID:LINE"))
-    var accept: [String] = []
+    @OptionGroup var review: ReviewOptions
 
     func validate() throws {
         if overwrite && out == nil { throw ValidationError("--overwrite goes with --out FILE") }
@@ -94,11 +153,22 @@ struct ExportCommand: ParsableCommand {
     func run() throws {
         let v = try unlock.unlock(vault)
         let (p, bytes) = try Exporter.export(vault: v, id: id, version: select.version, selection: try select.selection(),
-                                             accept: accept, format: format, out: out, overwrite: overwrite)
-        if out == nil { Output.write(STDOUT_FILENO, Array(bytes)) }
-        if out != nil {
+                                             accept: review.accept, noRules: review.noRules, format: format, out: out,
+                                             overwrite: overwrite)
+        if out == nil {
+            // A terminal would act on escape sequences in the testimony (OSC 52 sets the clipboard):
+            // show them escaped, as `show` does. A pipe or a file gets the bytes.
+            if isatty(STDOUT_FILENO) == 1 {
+                let shown = Output.terminalSafe(String(decoding: bytes, as: UTF8.self), multiline: true)
+                Output.write(STDOUT_FILENO, Array(shown.utf8))
+            } else {
+                Output.write(STDOUT_FILENO, bytes)
+            }
+        } else {
             Output.info("Exported record \(p.recordID) version \(p.version), lines \(p.firstLine)-\(p.lastLine): \(p.findings.count) redactions.")
         }
+        if let note = LeakReport.invisible(p) { Output.info(note) }
+        Output.info(LeakReport.uncovered(p))
     }
 }
 

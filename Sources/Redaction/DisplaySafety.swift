@@ -1,0 +1,143 @@
+/// What a text looks like on screen, as opposed to its characters: invisible formatting
+/// characters, and right-to-left controls that make a terminal or browser show characters in an
+/// order other than the one they are stored in.
+public enum DisplaySafety {
+    /// `text` without bidirectional controls (embeddings, overrides, isolates, the LRM/RLM/ALM
+    /// marks) and the other invisible format characters (zero-width space, joiners and
+    /// non-joiners, word joiner, BOM, soft hyphen, invisible operators, tag characters, variation
+    /// selectors, Hangul fillers: Unicode's format characters and default-ignorable code points),
+    /// and how many were removed. Kept: a zero-width joiner between two emoji and the text/emoji
+    /// presentation selectors (U+FE0E, U+FE0F) after an emoji, so emoji sequences still show.
+    public static func removingInvisibleFormatting(_ text: String) -> (text: String, removed: Int) {
+        let b = Array(text.utf8)
+        var out: [UInt8] = []
+        var copied = 0
+        var removed = 0
+        var i = 0
+        while i < b.count {
+            let lead = b[i]
+            if lead < 0x80 { i += 1; continue }
+            let len = lead < 0xE0 ? 2 : lead < 0xF0 ? 3 : 4
+            // Every such character has one of these lead bytes; most text has none of them.
+            if leadBytes[Int(lead)], let s = Unicode.Scalar(TextSupport.scalar(b, at: i)), isInvisibleFormat(s) {
+                var keep = false
+                if s.value == 0xFE0E || s.value == 0xFE0F || s.value == 0x200D, i > 0,
+                   let before = Unicode.Scalar(TextSupport.scalar(b, at: TextSupport.previousScalarStart(b, i))),
+                   isEmoji(before) {
+                    let next = i + len < b.count ? Unicode.Scalar(TextSupport.scalar(b, at: i + len)) : nil
+                    keep = s.value != 0x200D || next.map(isEmoji) == true
+                }
+                if !keep {
+                    if out.isEmpty { out.reserveCapacity(b.count) }
+                    out.append(contentsOf: b[copied..<i])
+                    copied = i + len
+                    removed += 1
+                }
+            }
+            i += len
+        }
+        guard removed > 0 else { return (text, 0) }
+        out.append(contentsOf: b[copied...])
+        return (String(decoding: out, as: UTF8.self), removed)
+    }
+
+    /// Lead bytes of the UTF-8 forms of every format and default-ignorable character.
+    private static let leadBytes: [Bool] = (0..<256).map {
+        [0xC2, 0xCD, 0xD8, 0xDB, 0xDC, 0xE0, 0xE1, 0xE2, 0xE3, 0xEF, 0xF0, 0xF3].contains($0)
+    }
+
+    /// A format character (general category Cf) or default-ignorable code point: nothing a reader
+    /// sees, but it can reorder, join or hide what they do see.
+    public static func isInvisibleFormat(_ s: Unicode.Scalar) -> Bool {
+        let v = s.value
+        // General punctuation (quotes, dashes: common) decided without a property lookup.
+        if v >= 0x2000 && v <= 0x206F {
+            return (0x200B...0x200F).contains(v) || (0x202A...0x202E).contains(v) || v >= 0x2060
+        }
+        let p = s.properties
+        return p.generalCategory == .format || p.isDefaultIgnorableCodePoint
+    }
+
+    static func isEmoji(_ s: Unicode.Scalar) -> Bool {
+        s.value > 0x7F && (s.properties.isEmoji || s.value == 0xFE0F)
+    }
+
+    /// Bidirectional controls that start a right-to-left run: RLE, RLO, RLI.
+    static func opensRightToLeft(_ v: UInt32) -> Bool { v == 0x202B || v == 0x202E || v == 0x2067 }
+
+    /// The text with each right-to-left run (from RLE, RLO or RLI to the control that closes it,
+    /// or the end of the line) reversed by grapheme clusters, as it is displayed: `U+202E
+    /// loy-gnoJ iR` shows "Ri Jong-yol". Bidi controls themselves are left out. Nil if there is no
+    /// such run.
+    static func reversedRuns(_ b: [UInt8]) -> TextView? {
+        // RLE E2 80 AB, RLO E2 80 AE, RLI E2 81 A7.
+        var found = false
+        var k = 0
+        while k + 2 < b.count, !found {
+            if b[k] == 0xE2 {
+                let (b1, b2) = (b[k + 1], b[k + 2])
+                found = (b1 == 0x80 && (b2 == 0xAB || b2 == 0xAE)) || (b1 == 0x81 && b2 == 0xA7)
+            }
+            k += 1
+        }
+        guard found else { return nil }
+
+        var view = TextView(kind: .reversed)
+        view.bytes.reserveCapacity(b.count)
+        view.origin.reserveCapacity(b.count)
+        var stack: [UInt32] = []
+        var rtlDepth: Int? = nil       // stack depth at which the outermost right-to-left run opened
+        var run: [UInt8] = []          // that run's bytes, controls left out
+        var runOrigin: [UInt32] = []
+
+        func flush() {
+            guard !run.isEmpty else { return }
+            let text = String(decoding: run, as: UTF8.self)
+            var clusters: [Range<Int>] = []
+            var start = 0
+            for c in text {
+                let len = c.utf8.count
+                clusters.append(start..<(start + len))
+                start += len
+            }
+            for r in clusters.reversed() {
+                for j in r { view.bytes.append(run[j]); view.origin.append(runOrigin[j]) }
+            }
+            run.removeAll(keepingCapacity: true)
+            runOrigin.removeAll(keepingCapacity: true)
+        }
+
+        var i = 0
+        while i < b.count {
+            let len = b[i] < 0x80 ? 1 : b[i] < 0xE0 ? 2 : b[i] < 0xF0 ? 3 : 4
+            let v = TextSupport.scalar(b, at: i)
+            switch v {
+            case 0x0A, 0x0D, 0x85, 0x2029: // a paragraph ends every embedding
+                flush(); rtlDepth = nil; stack.removeAll()
+                view.append(b[i], from: i)
+                if len > 1 { for j in 1..<len { view.append(b[i + j], from: i) } }
+            case 0x202A, 0x202B, 0x202D, 0x202E, 0x2066, 0x2067, 0x2068:
+                if rtlDepth == nil, opensRightToLeft(v) { rtlDepth = stack.count }
+                stack.append(v)
+            case 0x202C: // PDF closes the innermost embedding or override
+                if let top = stack.last, !(0x2066...0x2068).contains(top) { stack.removeLast() }
+            case 0x2069: // PDI closes the innermost isolate and everything opened inside it
+                if let isolate = stack.lastIndex(where: { (0x2066...0x2068).contains($0) }) {
+                    stack.removeSubrange(isolate...)
+                }
+            case 0x200E, 0x200F, 0x061C:
+                break
+            default:
+                if rtlDepth != nil {
+                    for j in 0..<len { run.append(b[i + j]); runOrigin.append(UInt32(i)) }
+                } else {
+                    for j in 0..<len { view.append(b[i + j], from: i) }
+                }
+            }
+            if let d = rtlDepth, stack.count <= d { flush(); rtlDepth = nil }
+            i += len
+        }
+        flush()
+        return view
+    }
+}
