@@ -106,6 +106,11 @@ func vaultBench(records: Int, recordBytes: Int = 4096, cli: String, repeatSearch
     let walkMeta = bestOf(3) { try? v.store.forEachLatest(includeBody: false) { _ in } }
     let walkBody = bestOf(3) { try? v.store.forEachLatest(includeBody: true) { _ in } }
     let showTime = bestOf(3) { _ = try? v.record(ids[records / 2]) }
+    // The integrity checks of format 2 (SECURITY.md §3, §6.8): what each unlock, and each rule or
+    // record read, adds.
+    let manifestUnlock = bestOf(5) { try? v.verifyManifestNow() }
+    let manifestRead = bestOf(5) { try? v.verifyRuleSet([]) }
+    let openStore = bestOf(5) { _ = try? Vault.openStore(root + "/big") }
     let searchTime = bestOf(3) { _ = try? v.search("hoeryong") }
     // Search runs on several threads for large vaults: its CPU time, all threads together, shows
     // the work itself; a query that matches nothing shows the cost without results to sort.
@@ -146,6 +151,12 @@ func vaultBench(records: Int, recordBytes: Int = 4096, cli: String, repeatSearch
                target: "-", met: nil, baseline: nil, baselineName: nil),
         Figure(name: "show after unlock", detail: "one record of \(records)", value: showTime * 1000, unit: "ms",
                target: "< 100 ms", met: showTime < 0.1, baseline: nil, baselineName: nil),
+        Figure(name: "  manifest check at unlock", detail: "counts, slots and singletons against the sealed manifest (\(records) records)",
+               value: manifestUnlock * 1000, unit: "ms", target: "≤ 5 ms", met: manifestUnlock < 0.005, baseline: nil, baselineName: nil),
+        Figure(name: "  manifest read per rule/record read", detail: "open and parse the manifest (export, redact, show, rule list)",
+               value: manifestRead * 1000, unit: "ms", target: "-", met: nil, baseline: nil, baselineName: nil),
+        Figure(name: "  open: header, schema pin, migrations", detail: "before any key (every command)",
+               value: openStore * 1000, unit: "ms", target: "-", met: nil, baseline: nil, baselineName: nil),
         Figure(name: "import (one transaction)", detail: "\(n): validation, padding, sealing, SQLite", value: Double(records) / addTime, unit: "records/s",
                target: "-", met: nil, baseline: Double(records) / rawEncrypt, baselineName: "raw encryption (records/s)"),
         Figure(name: "sourcevault list (whole process)", detail: "\(n), release binary, --kdf test, start-up and audit writes included; peak RSS \(cliList.maxRSSKiB) KiB",

@@ -56,12 +56,14 @@ public enum Exporter {
         let rid = record.summary.id
         let rules = try RuleCompiler.compile(try vault.rules(forRecord: rid, sourceID: record.summary.metadata.source))
         let excerpt = try Excerpt.select(selection, from: record.body)
-        let redactor: Redactor
+        var redactor: Redactor
         let checker: LeakChecker
         do {
             redactor = try Redactor(rules: rules)
             checker = try LeakChecker(rules: rules)
         } catch { throw PublishingError.badRule(error) }
+        // Detector and regex matches: the same value is the same placeholder in every excerpt.
+        redactor.entityName = try vault.placeholderNamer()
         let result = redactor.redact(excerpt.text)
         let shift = excerpt.firstLine - 1
         var findings = result.findings

@@ -13,7 +13,7 @@ public enum RuleCompiler {
             guard let d = Detector(rawValue: r.value) else { throw .badRule(.invalidRegex(ruleID: id)) }
             pattern = .detector(d)
         }
-        return RedactionRule(id: id, pattern: pattern, label: r.label, replacement: r.replacement)
+        return RedactionRule(id: id, pattern: pattern, label: r.label, replacement: r.replacement, number: r.number)
     }
 
     public static func compile(_ rules: [(id: String, rule: StoredRule)]) throws(PublishingError) -> [RedactionRule] {

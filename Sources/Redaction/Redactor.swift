@@ -49,6 +49,11 @@ public struct Redactor: Sendable {
     let fixedReplacements: [String?]
     /// Numbering key of each rule's term matches ("t<index>"), formatted once here, not per hit.
     let termEntities: [String]
+    /// A stable name for what a regex or detector rule matched (SECURITY.md §10: the vault derives
+    /// it from a keyed hash of the label and the folded match), so the same phone number is the
+    /// same placeholder in every excerpt. It gets `"LABEL\0folded match"` and returns the part
+    /// after `LABEL-`. Nil numbers such matches per redaction.
+    public var entityName: (@Sendable (String) -> String)?
 
     /// Compiles `rules`: folds every term and variant, builds one automaton for all of them,
     /// compiles regexes. Throws on the first bad rule, naming its id only.
@@ -116,7 +121,9 @@ public struct Redactor: Sendable {
         var findings: [Finding] = []
         // entity → its "[LABEL-N]": an entity recurs often, so format its replacement once.
         var numbered: [String: String] = [:]
-        var nextNumber: [String: Int] = [:]   // label → last N used
+        // label → last N used; per-redaction numbers start after the numbers rules hold.
+        var nextNumber: [String: Int] = [:]
+        for r in rules { if let n = r.number { nextNumber[r.label] = max(nextNumber[r.label] ?? 0, n) } }
         var lines = TextSupport.LineCounter(bytes)
         var copied = 0
         for c in clusters {
@@ -129,9 +136,7 @@ public struct Redactor: Sendable {
                 if let known = numbered[c.entity] {
                     replacement = known
                 } else {
-                    let n = (nextNumber[rule.label] ?? 0) + 1
-                    nextNumber[rule.label] = n
-                    replacement = "[\(rule.label)-\(n)]"
+                    replacement = placeholder(rule, entity: c.entity, next: &nextNumber)
                     numbered[c.entity] = replacement
                 }
             }
@@ -147,6 +152,18 @@ public struct Redactor: Sendable {
     }
 
     /// All raw matches of all rules, in original byte offsets (not merged, not snapped).
+    /// `[LABEL-N]` for one entity: the rule's own number for its terms; a stable name for a regex or
+    /// detector match when the caller gave `entityName`; else the next number of the label.
+    func placeholder(_ rule: RedactionRule, entity: String, next: inout [String: Int]) -> String {
+        if case .term = rule.pattern, let n = rule.number { return "[\(rule.label)-\(n)]" }
+        if case .term = rule.pattern {} else if let entityName, let colon = entity.firstIndex(of: ":") {
+            return "[\(rule.label)-\(entityName(rule.label + "\0" + entity[entity.index(after: colon)...]))]"
+        }
+        let n = (next[rule.label] ?? 0) + 1
+        next[rule.label] = n
+        return "[\(rule.label)-\(n)]"
+    }
+
     /// `seen` receives the (range, rule) of every regex and detector match.
     func rawSpans(text: String, bytes: [UInt8], seen: inout Set<[Int]>) -> [Span] {
         var spans: [Span] = []

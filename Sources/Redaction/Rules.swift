@@ -76,12 +76,18 @@ public struct RedactionRule: Sendable, Hashable, Codable {
     public var label: String
     /// Fixed replacement text ("a border county"); when nil the replacement is `[LABEL-N]`.
     public var replacement: String?
+    /// The rule's own placeholder number (`[LABEL-number]`), assigned once by the vault so the
+    /// same rule is the same placeholder in every excerpt; nil numbers per redaction, after the
+    /// numbers rules hold.
+    public var number: Int?
 
-    public init(id: String, pattern: Pattern, label: String = RuleLabel.person.rawValue, replacement: String? = nil) {
+    public init(id: String, pattern: Pattern, label: String = RuleLabel.person.rawValue, replacement: String? = nil,
+                number: Int? = nil) {
         self.id = id
         self.pattern = pattern
         self.label = label
         self.replacement = replacement
+        self.number = number
     }
 
     /// Convenience for the common case: a term rule.

@@ -21,6 +21,9 @@ struct Manifest: Equatable {
     var masterCheck: [UInt8]?
     /// Travel mode: the pending bundle id (§8.4); nil when the slots are home.
     var travelBundle: [UInt8]?
+    /// Rule label → the highest placeholder number ever given to a rule of that label (§6.6), so a
+    /// deleted rule's number is never given to another.
+    var placeholderNumbers: [String: Int] = [:]
 
     static let magic = Array("SVMANIFEST2\0".utf8)
 
@@ -48,6 +51,13 @@ struct Manifest: Equatable {
         for optional in [retentionDigest, auditKeyDigest, masterCheck] { out += Self.optional32(optional) }
         out.append(travelBundle == nil ? 0 : 1)
         out += travelBundle ?? [UInt8](repeating: 0, count: 16)
+        let labels = placeholderNumbers.keys.sorted()
+        out += VaultFormat.le32(UInt32(labels.count))
+        for label in labels {
+            out.append(UInt8(truncatingIfNeeded: label.utf8.count))
+            out += label.utf8
+            out += VaultFormat.le32(UInt32(truncatingIfNeeded: placeholderNumbers[label]!))
+        }
         return out
     }
 
@@ -87,8 +97,13 @@ struct Manifest: Equatable {
             singles.append(flag == 1 ? Array(v) : nil)
         }
         (m.retentionDigest, m.auditKeyDigest, m.masterCheck) = (singles[0], singles[1], singles[2])
-        guard let flag = r.take(1)?.first, let bundle = r.take(16), r.atEnd else { return nil }
+        guard let flag = r.take(1)?.first, let bundle = r.take(16), let nLabels = r.u32() else { return nil }
         m.travelBundle = flag == 1 ? Array(bundle) : nil
+        for _ in 0..<nLabels {
+            guard let len = r.take(1)?.first, let raw = r.take(Int(len)), let n = r.u32() else { return nil }
+            m.placeholderNumbers[String(decoding: raw, as: UTF8.self)] = Int(n)
+        }
+        guard r.atEnd else { return nil }
         return m
     }
 

@@ -525,10 +525,11 @@ package final class SQLiteVaultStore: VaultStore {
 
     /// Format 1 → 2 (SECURITY.md §3): the manifest table, its first manifest and the header's new
     /// version, in one transaction.
-    package func upgradeToFormat2(manifest: @escaping ManifestSeal) throws(VaultError) {
+    package func upgradeToFormat2(rules: [SealedItemRow], manifest: @escaping ManifestSeal) throws(VaultError) {
         try run {
             try dbQueue.write { db in
                 try db.execute(sql: Self.manifestTableSQL)
+                for r in rules { try db.execute(sql: "UPDATE rule SET sealed = ? WHERE id = ?", arguments: [Data(r.sealed), r.id]) }
                 try db.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES (?)", arguments: [Self.manifestMigration])
                 try Self.writeManifest(db, manifest)
                 try db.execute(sql: "UPDATE vault_header SET format_version = 2 WHERE singleton = 1")

@@ -21,6 +21,8 @@ enum Subkey: UInt64, CaseIterable {
     case masterCheck = 10
     /// Seals the manifest of the vault's whole state (SECURITY.md §6.8).
     case manifest = 11
+    /// Keys the stable placeholder names of detector and regex matches (SECURITY.md §10).
+    case placeholder = 12
 
     /// The 8-byte `crypto_kdf` context.
     var context: String {
@@ -36,6 +38,7 @@ enum Subkey: UInt64, CaseIterable {
         case .retention: "SVretain"
         case .masterCheck: "SVmcheck"
         case .manifest: "SVmanife"
+        case .placeholder: "SVplaceh"
         }
     }
 

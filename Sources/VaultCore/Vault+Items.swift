@@ -44,11 +44,15 @@ extension Vault {
     }
 
     /// Seals and stores a new item; returns its new id.
-    func insertItem<P: Encodable>(_ kind: SealedKind, _ value: P) throws(VaultError) -> String {
+    func insertItem<P: Encodable>(_ kind: SealedKind, _ value: P,
+                                  alsoChange: @escaping (inout Manifest) -> Void = { _ in }) throws(VaultError) -> String {
         guard let table = kind.itemTable else { throw .storage("internal error: \(kind) is not stored as items") }
         let id = try Self.newObjectID()
         let row = SealedItemRow(id: id, sealed: try keyring.seal(kind, try Self.encodeJSON(value), id: id))
-        try writing({ $0.items[table, default: []].insert(id) }) { (m) throws(VaultError) -> Void in
+        try writing({ m in
+            m.items[table, default: []].insert(id)
+            alsoChange(&m)
+        }) { (m) throws(VaultError) -> Void in
             try store.insertItem(table, row, manifest: m)
         }
         return id

@@ -12,6 +12,11 @@ extension Vault {
         return m
     }
 
+    /// The unlock check again, on the open vault (`make bench` times it).
+    package func verifyManifestNow() throws(VaultError) {
+        _ = try Self.verifyManifestAtUnlock(store: store, keyring: keyring)
+    }
+
     /// The manifest as it is in the file now.
     func currentManifest() throws(VaultError) -> Manifest {
         try Self.openManifest(try store.sealedManifest(), keyring: keyring)
@@ -105,9 +110,21 @@ extension Vault {
     /// Format 1 → 2 at the first unlock: the rows as they are become the first manifest, in one
     /// transaction with the header's new version (logged by the caller).
     func upgradeToFormat2() throws(VaultError) {
-        let m = try Manifest.describing(store, generation: 1)
+        // Format 1's rules have no placeholder number: numbered per label in creation order (§6.6).
+        var numbered: [SealedItemRow] = []
+        var next: [String: Int] = [:]
+        let rules = try items(.rule, as: StoredRule.self).sorted { ($0.value.created, $0.id) < ($1.value.created, $1.id) }
+        for r in rules where r.value.number == nil {
+            var rule = r.value
+            let n = (next[rule.label] ?? rules.filter { $0.value.label == rule.label }.compactMap(\.value.number).max() ?? 0) + 1
+            next[rule.label] = n
+            rule.number = n
+            numbered.append(SealedItemRow(id: r.id, sealed: try keyring.seal(.rule, try Self.encodeJSON(rule), id: r.id)))
+        }
+        var m = try Manifest.describing(store, generation: 1)
+        m.placeholderNumbers = next
         let sealed = try keyring.seal(.manifest, m.encode())
-        try store.upgradeToFormat2 { _ in sealed }
+        try store.upgradeToFormat2(rules: numbered) { _ in sealed }
         formatVersion = 2
         generation = 1
     }
@@ -131,7 +148,7 @@ extension Vault {
     /// Before redacting for publication (`export`, `redact`, `suggest`): the rules in the file are
     /// exactly the manifest's, and the record has the versions the manifest lists. A deleted rule
     /// would otherwise publish the name it hides.
-    func verifyRuleSet(_ ruleIDs: [String]) throws(VaultError) {
+    package func verifyRuleSet(_ ruleIDs: [String]) throws(VaultError) {
         guard formatVersion >= 2 else { return }
         let m = try currentManifest()
         var got = m

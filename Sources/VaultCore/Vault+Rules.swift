@@ -22,6 +22,9 @@ public struct StoredRule: Codable, Sendable, Equatable {
     public var replacement: String?
     public var scope: RuleScope
     public var created: String
+    /// Its placeholder number (`[LABEL-number]`), assigned once per label when the rule is added
+    /// (SECURITY.md §6.6); nil only for a rule of a format-1 vault not yet upgraded.
+    public var number: Int?
 
     public init(kind: Kind, value: String, variants: [String] = [], substring: Bool = false, label: String,
                 replacement: String? = nil, scope: RuleScope = .vault, created: String = "") {
@@ -98,7 +101,13 @@ extension Vault {
             throw .invalidInput("an identical rule already exists (\(existing.id))")
         }
         rule.created = Self.timestamp()
-        return try insertItem(.rule, rule)
+        // Its placeholder number: one above any number the label ever had (deleted rules' too).
+        let highest = max(try rules().filter { $0.rule.label == rule.label }.compactMap(\.rule.number).max() ?? 0,
+                          formatVersion >= 2 ? try currentManifest().placeholderNumbers[rule.label] ?? 0 : 0)
+        rule.number = highest + 1
+        return try insertItem(.rule, rule) { [label = rule.label, number = highest + 1] (m: inout Manifest) in
+            m.placeholderNumbers[label] = max(m.placeholderNumbers[label] ?? 0, number)
+        }
     }
 
     /// Every rule with its id, decrypted. A damaged rule is an integrity error: exporting without
@@ -155,5 +164,32 @@ extension Vault {
         let value = r.kind == .term ? fold(r.value) : r.value
         return [r.kind.rawValue, value, r.variants.map(fold).sorted().joined(separator: "\u{1F}"), "\(r.scope)"]
             .joined(separator: "\u{1E}")
+    }
+}
+
+/// A key for placeholder names, held in secure memory by the closure `placeholderNamer` returns.
+private final class PlaceholderKey: @unchecked Sendable {
+    let key: SecureBytes
+    init(_ key: consuming SecureBytes) { self.key = key }
+}
+
+extension Vault {
+    /// SECURITY.md §10: names for what detector and regex rules match, stable across excerpts and
+    /// records: six letters from 20 consonants (no vowels: no word can be spelled), taken from
+    /// BLAKE2b-256 keyed with subkey 12 over `LABEL || 0x00 || the folded match`. Without the key the
+    /// name says nothing about the value; with it, equal values give equal names.
+    package func placeholderNamer() throws(VaultError) -> @Sendable (String) -> String {
+        let box = PlaceholderKey(try Subkey.placeholder.derive(from: keyring.master))
+        return { input in
+            guard let mac = try? GenericHash.keyedHash(Array(input.utf8), key: box.key, length: 32) else { return "X" }
+            let letters = Array("BCDFGHJKLMNPQRSTVWXZ")
+            var value = mac.prefix(8).reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+            var out = ""
+            for _ in 0..<6 {
+                out.append(letters[Int(value % 20)])
+                value /= 20
+            }
+            return out
+        }
     }
 }

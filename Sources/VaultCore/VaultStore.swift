@@ -131,9 +131,9 @@ package typealias ManifestSeal = (_ current: [UInt8]?) throws -> [UInt8]
 package protocol VaultStateStore: AnyObject {
     /// The sealed manifest; nil in a format-1 vault.
     func sealedManifest() throws(VaultError) -> [UInt8]?
-    /// Format 1 → 2: creates the manifest table, writes the first manifest and sets the header's
-    /// version to 2, in one transaction.
-    func upgradeToFormat2(manifest: @escaping ManifestSeal) throws(VaultError)
+    /// Format 1 → 2: creates the manifest table, replaces the rule rows given (numbered), writes
+    /// the first manifest and sets the header's version to 2, in one transaction.
+    func upgradeToFormat2(rules: [SealedItemRow], manifest: @escaping ManifestSeal) throws(VaultError)
     /// A write transaction that only replaces the manifest (the first one of a new vault; travel in
     /// confirmed at the next unlock).
     func writeManifest(_ manifest: @escaping ManifestSeal) throws(VaultError)

@@ -151,7 +151,8 @@ final class InMemoryVaultStore: VaultStore {
 
     func sealedManifest() throws(VaultError) -> [UInt8]? { manifest }
 
-    func upgradeToFormat2(manifest seal: @escaping ManifestSeal) throws(VaultError) {
+    func upgradeToFormat2(rules: [SealedItemRow], manifest seal: @escaping ManifestSeal) throws(VaultError) {
+        for r in rules { if let i = items[.rule]?.firstIndex(where: { $0.id == r.id }) { items[.rule]![i] = r } }
         try commit(seal)
         formatVersion = 2
     }

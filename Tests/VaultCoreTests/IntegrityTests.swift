@@ -148,7 +148,7 @@ import Testing
             try step()
             #expect(v.generation == last + 1, "\(name)")
             last = v.generation
-            #expect(try v.currentManifest() == Manifest.describing(v.store, generation: last), "\(name)")
+            #expect(try manifestDescribesTheRows(v, generation: last), "\(name)")
         }
         _ = try v.rekey(passphrase: try secret("pass phrase"), profile: nil)
         let after = try t.unlock()

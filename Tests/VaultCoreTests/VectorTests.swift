@@ -64,7 +64,13 @@ import SodiumKit
         #expect(try Vault.openStore(t.dir).1.formatVersion == 1)
         let v = try t.unlock(e.passphrase)
         #expect(try v.store.readHeader().formatVersion == 2 && v.formatVersion == 2 && v.generation == 1)
-        #expect(try v.currentManifest() == Manifest.describing(v.store, generation: 1))
+        #expect(try manifestDescribesTheRows(v, generation: 1))
+        // Its rules got placeholder numbers, per label in creation order, kept in the manifest.
+        let numbers = try v.rules().map { ($0.rule.label, $0.rule.number) }
+        #expect(!numbers.isEmpty && numbers.allSatisfy { $0.1 != nil })
+        for label in Set(numbers.map(\.0)) {
+            #expect(try v.currentManifest().placeholderNumbers[label] == numbers.filter { $0.0 == label }.count)
+        }
         try check(try t.unlock(e.passphrase), e)
     }
 

@@ -534,6 +534,10 @@ def parse_manifest(m):
         out[name] = value if flag == 1 else None
     flag, bundle = take(1)[0], take(16)
     out["travel"] = bundle if flag == 1 else None
+    out["placeholder_numbers"] = {}
+    for _ in range(u32()):
+        name = take(take(1)[0]).decode("ascii", "replace")
+        out["placeholder_numbers"][name] = u32()
     if at != len(m):
         raise integrity("the manifest has trailing bytes")
     return out

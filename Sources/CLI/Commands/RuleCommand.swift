@@ -95,6 +95,16 @@ struct RuleCommand: ParsableCommand {
         struct Item: Encodable {
             var id: String; var kind: String; var value: String; var variants: [String]; var substring: Bool
             var label: String; var replacement: String?; var scope: String; var created: String
+            /// What the rule's matches become in every excerpt (SECURITY.md §10).
+            var placeholder: String
+        }
+
+        /// `[LABEL-N]` for a term rule (its own number), `[LABEL-…]` for a detector or regex (each
+        /// distinct match gets its own stable name), or the fixed replacement.
+        func placeholder(_ r: StoredRule) -> String {
+            if let rep = r.replacement { return rep }
+            if r.kind == .term, let n = r.number { return "[\(r.label)-\(n)]" }
+            return "[\(r.label)-…]"
         }
 
         func run() throws {
@@ -112,7 +122,7 @@ struct RuleCommand: ParsableCommand {
                 try Output.json(rules.map { r in
                     Item(id: r.id, kind: r.rule.kind.rawValue, value: r.rule.value, variants: r.rule.variants,
                          substring: r.rule.substring, label: r.rule.label, replacement: r.rule.replacement,
-                         scope: scope(r.rule.scope), created: r.rule.created)
+                         scope: scope(r.rule.scope), created: r.rule.created, placeholder: placeholder(r.rule))
                 })
                 return
             }
@@ -125,7 +135,7 @@ struct RuleCommand: ParsableCommand {
                 }
                 if r.substring { what += " (substring)" }
                 if let rep = r.replacement { what += " → \"\(rep)\"" }
-                Output.line(Output.terminalSafe("\(id)  \(r.label)  [\(scope(r.scope))]  \(what)"))
+                Output.line(Output.terminalSafe("\(id)  \(placeholder(r))  [\(scope(r.scope))]  \(what)"))
             }
         }
     }
