@@ -16,6 +16,29 @@ import Testing
         #expect(r.stderr.contains(fragment), "stderr: \(r.stderr)", sourceLocation: sourceLocation)
     }
 
+    /// Issue 14 item 4, through the binary: Broker Pak is the same placeholder in the whole record, in
+    /// lines 3-3 and in another record; the same phone number is the same placeholder in two
+    /// records; `rule list` shows each rule's placeholder.
+    @Test func placeholdersAreStableAcrossExcerptsAndRecords() throws {
+        let (c, id) = try setUp()
+        #expect(c.run(["rule", "add", "Ri Jong-yol", "--variant", "이종열"] + pw).status == 0)
+        #expect(c.run(["rule", "add", "Broker Pak"] + pw).status == 0)
+        #expect(c.run(["rule", "add", "--detector", "phone", "--label", "PHONE"] + pw).status == 0)
+        let other = try c.add(source: "Magpie", title: "U", body: "Broker Pak called from +86 159 2271 0634.\n")
+        let third = try c.add(source: "Magpie", title: "V",
+                              body: "Ri Jong-yol met Broker Pak.\nPak's phone: +86 159 2271 0634.\n")
+        let a = c.run(["export", other, "--no-rules"] + pw).stdout
+        let b = c.run(["export", third] + pw).stdout
+        let line2 = c.run(["export", third, "--lines", "2-2"] + pw).stdout
+        #expect(a.hasPrefix("[PERSON-2] called from [PHONE-"), "\(a)")
+        #expect(b.hasPrefix("[PERSON-1] met [PERSON-2]."), "\(b)")
+        let phone = try #require(a.firstMatch(of: /\[PHONE-[A-Z]{6}\]/)).output
+        #expect(b.contains(String(phone)) && line2.contains(String(phone)), "\(b) \(line2)")
+        #expect(c.run(["export", id] + pw).stdout.hasPrefix("[PERSON-1] crossed"))
+        let list = c.run(["rule", "list"] + pw).stdout
+        #expect(list.contains("[PERSON-1]") && list.contains("[PERSON-2]") && list.contains("[PHONE-…]"), "\(list)")
+    }
+
     @Test func ruleRedactExportProvenance() throws {
         let (c, id) = try setUp()
         let rule = c.run(["rule", "add", "-", "--variant", "-", "--label", "person"] + pw, input: "Ri Jong-yol\n이종열\n")
