@@ -44,7 +44,7 @@ struct InitCommand: ParsableCommand {
             }
             // Kept away from the device, it lets 'audit verify --public-key' catch a log rewritten
             // by someone who also replaced the key stored in the vault.
-            Output.line("Audit public key: \(v.auditPublicKey.map { String(format: "%02x", $0) }.joined())")
+            Output.line("Audit public key: \(Hex.encode(v.auditPublicKey))")
         } catch {
             // No vault came of it: the log we started belongs to nothing.
             if audit.createdLog && !FileManager.default.fileExists(atPath: Vault.databasePath(in: dir)) { unlink(logPath) }
