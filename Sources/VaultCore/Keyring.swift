@@ -13,13 +13,7 @@ struct Keyring: ~Copyable {
 
     /// The master subkeys that seal something (``Subkey/sealing``), one field each.
     private struct SealingKeys: ~Copyable {
-        let recordKeyWrap: SecureBytes
-        let source: SecureBytes
-        let rule: SecureBytes
-        let export: SecureBytes
-        let auditRootSeal: SecureBytes
-        let retention: SecureBytes
-        let manifest: SecureBytes
+        let recordKeyWrap, source, rule, export, auditRootSeal, retention, manifest: SecureBytes
     }
 
     /// `master` must be 32 bytes (``KeySlot`` checks what it unwraps).

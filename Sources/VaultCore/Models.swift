@@ -65,12 +65,8 @@ public struct NewRecord: Sendable {
     public var retainUntil: String?
 
     public init(sourceAlias: String, title: String, tags: [String] = [], date: String? = nil, body: String, retainUntil: String? = nil) {
+        (self.sourceAlias, self.title, self.tags, self.date, self.body) = (sourceAlias, title, tags, date, body)
         self.retainUntil = retainUntil
-        self.sourceAlias = sourceAlias
-        self.title = title
-        self.tags = tags
-        self.date = date
-        self.body = body
     }
 }
 

@@ -3,10 +3,8 @@ import SodiumKit
 /// SECURITY.md §5: the subkeys, each `crypto_kdf_derive_from_key(id, context)` of its parent key
 /// (the master key, or the audit root key for the three audit subkeys).
 enum Subkey: UInt64, CaseIterable {
-    case recordKeyWrap = 1
-    case source = 2
-    case rule = 3
-    case export = 4
+    /// Wrap each record's key, seal sources, rules and export entries.
+    case recordKeyWrap = 1, source = 2, rule = 3, export = 4
     /// Of the audit root key: the MAC of log entries and of the audit state.
     case auditMAC = 5
     /// Of the audit root key: the Ed25519 seed of the log's signing key.
@@ -24,23 +22,10 @@ enum Subkey: UInt64, CaseIterable {
     /// Keys the stable placeholder names of detector and regex matches (SECURITY.md §10).
     case placeholder = 12
 
-    /// The 8-byte `crypto_kdf` context.
-    var context: String {
-        switch self {
-        case .recordKeyWrap: "SVrecKEK"
-        case .source: "SVsource"
-        case .rule: "SVrules_"
-        case .export: "SVexport"
-        case .auditMAC: "SVauditM"
-        case .auditSigning: "SVauditS"
-        case .auditValue: "SVauditV"
-        case .auditRootSeal: "SVauditK"
-        case .retention: "SVretain"
-        case .masterCheck: "SVmcheck"
-        case .manifest: "SVmanife"
-        case .placeholder: "SVplaceh"
-        }
-    }
+    /// The 8-byte `crypto_kdf` context, in subkey id order (SECURITY.md §5's table).
+    var context: String { Self.contexts[Int(rawValue) - 1] }
+    private static let contexts = ["SVrecKEK", "SVsource", "SVrules_", "SVexport", "SVauditM", "SVauditS", "SVauditV",
+                                   "SVauditK", "SVretain", "SVmcheck", "SVmanife", "SVplaceh"]
 
     /// The subkeys of the master key that seal something (the rest are audit subkeys of the audit
     /// root key, or the master check).
