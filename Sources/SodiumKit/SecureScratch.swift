@@ -10,6 +10,11 @@ public final class SecureScratch {
         storage = try SecureBytes(count: capacity)
     }
 
+    /// Holds exactly `bytes` (a key kept in a table of keys; ``withSecureBytes(_:)`` lends it).
+    public init(holding bytes: consuming SecureBytes) {
+        storage = bytes
+    }
+
     public var capacity: Int { storage.count }
 
     /// Makes room for `count` bytes (the old buffer is wiped and freed).

@@ -9,21 +9,14 @@ import SodiumKit
 struct Keyring: ~Copyable {
     let vaultID: [UInt8]
     let master: SecureBytes
-    private let keys: SealingKeys
-
-    /// The master subkeys that seal something (``Subkey/sealing``), one field each.
-    private struct SealingKeys: ~Copyable {
-        let recordKeyWrap, source, rule, export, auditRootSeal, retention, manifest: SecureBytes
-    }
+    /// The master subkeys that seal something (``Subkey/sealing``), each in its own locked buffer,
+    /// derived in one loop: a new sealed kind needs no change here.
+    private let keys: [Subkey: SecureScratch]
 
     /// `master` must be 32 bytes (``KeySlot`` checks what it unwraps).
     init(master: consuming SecureBytes, vaultID: [UInt8]) throws(VaultError) {
-        // Derived before anything is stored: a noncopyable value must not be left half-initialized.
-        let keys = SealingKeys(
-            recordKeyWrap: try Subkey.recordKeyWrap.derive(from: master), source: try Subkey.source.derive(from: master),
-            rule: try Subkey.rule.derive(from: master), export: try Subkey.export.derive(from: master),
-            auditRootSeal: try Subkey.auditRootSeal.derive(from: master), retention: try Subkey.retention.derive(from: master),
-            manifest: try Subkey.manifest.derive(from: master))
+        var keys: [Subkey: SecureScratch] = [:]
+        for sub in Subkey.sealing { keys[sub] = SecureScratch(holding: try sub.derive(from: master)) }
         self.vaultID = vaultID
         self.keys = keys
         self.master = master
@@ -35,17 +28,18 @@ struct Keyring: ~Copyable {
     }
 
     /// Runs `body` with the master subkey that seals `kind`.
-    func withKey<R>(for kind: SealedKind, _ body: (borrowing SecureBytes) throws(VaultError) -> R) throws(VaultError) -> R {
-        switch kind.subkey {
-        case .recordKeyWrap?: try body(keys.recordKeyWrap)
-        case .source?: try body(keys.source)
-        case .rule?: try body(keys.rule)
-        case .export?: try body(keys.export)
-        case .auditRootSeal?: try body(keys.auditRootSeal)
-        case .retention?: try body(keys.retention)
-        case .manifest?: try body(keys.manifest)
-        default: throw .storage("internal error: \(kind) is not sealed under a master subkey")
+    func withKey<R: ~Copyable>(for kind: SealedKind, _ body: (borrowing SecureBytes) throws(VaultError) -> R) throws(VaultError) -> R {
+        guard let sub = kind.subkey, let key = keys[sub] else {
+            throw .storage("internal error: \(kind) is not sealed under a master subkey")
         }
+        var out: R?
+        var failure: VaultError?
+        key.withSecureBytes { k in
+            do throws(VaultError) { out = try body(k) } catch { failure = error }
+        }
+        if let failure { throw failure }
+        guard let result = out.take() else { throw .storage("internal error: no result") }
+        return result
     }
 
     /// Seals `plaintext` as `kind` (padded first if the kind is).
@@ -70,15 +64,8 @@ struct Keyring: ~Copyable {
     func open(_ kind: SealedKind, _ sealed: [UInt8], id: String = "") throws(VaultError) -> SecureBytes {
         let ad = kind.ad(vaultID: vaultID, id: id)
         let integrity = kind.integrityError(id: id)
-        switch kind.subkey {
-        case .recordKeyWrap?: return try Self.open(sealed, key: keys.recordKeyWrap, ad: ad, padded: kind.isPadded, integrity: integrity)
-        case .source?: return try Self.open(sealed, key: keys.source, ad: ad, padded: kind.isPadded, integrity: integrity)
-        case .rule?: return try Self.open(sealed, key: keys.rule, ad: ad, padded: kind.isPadded, integrity: integrity)
-        case .export?: return try Self.open(sealed, key: keys.export, ad: ad, padded: kind.isPadded, integrity: integrity)
-        case .auditRootSeal?: return try Self.open(sealed, key: keys.auditRootSeal, ad: ad, padded: kind.isPadded, integrity: integrity)
-        case .retention?: return try Self.open(sealed, key: keys.retention, ad: ad, padded: kind.isPadded, integrity: integrity)
-        case .manifest?: return try Self.open(sealed, key: keys.manifest, ad: ad, padded: kind.isPadded, integrity: integrity)
-        default: throw .storage("internal error: \(kind) is not sealed under a master subkey")
+        return try withKey(for: kind) { (key) throws(VaultError) -> SecureBytes in
+            try Self.open(sealed, key: key, ad: ad, padded: kind.isPadded, integrity: integrity)
         }
     }
 
