@@ -6,7 +6,8 @@ import Foundation
 //   CSodium (system library)  ← SodiumKit: the only code touching libsodium pointers (`internal import CSodium`)
 //   Redaction: pure text, imports Foundation only (no crypto, no storage)
 //   CTextScan: a leaf C module for search folding (no libsodium, no state)
-//   VaultCore ← SodiumKit, CTextScan, GRDB (internal imports): format, keyring, storage, the audited facade `Vault`
+//   CSQLiteHarden: a leaf C module that hardens each SQLite connection (SECURITY.md §3)
+//   VaultCore ← SodiumKit, CTextScan, CSQLiteHarden, GRDB (internal imports): format, keyring, storage, the audited facade `Vault`
 //   Audit ← VaultCore, SodiumKit: the tamper-evident log (implements VaultCore's AuditSink)
 //   Publishing ← VaultCore, Redaction: selection, redaction, leak check, export files
 //   sourcevault (CLI, Sources/CLI) ← VaultCore, Audit, Publishing, Redaction, SodiumKit (secrets read into
@@ -33,9 +34,12 @@ let package = Package(
         // SSE2 block scan for search folding (plain C: no libsodium, no secrets of its own; it
         // reads and writes only the buffers it is given).
         .target(name: "CTextScan"),
+        // Hardens each SQLite connection (triggers and views off, defensive mode): plain C because
+        // sqlite3_db_config is variadic. The system SQLite, as GRDB uses it.
+        .target(name: "CSQLiteHarden", linkerSettings: [.linkedLibrary("sqlite3")]),
         .target(
             name: "VaultCore",
-            dependencies: ["SodiumKit", "CTextScan", .product(name: "GRDB", package: "GRDB.swift"),
+            dependencies: ["SodiumKit", "CTextScan", "CSQLiteHarden", .product(name: "GRDB", package: "GRDB.swift"),
                            .product(name: "GRDBSQLite", package: "GRDB.swift")]
         ),
         // The tamper-evident audit log; implements VaultCore's AuditSink.

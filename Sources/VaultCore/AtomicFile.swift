@@ -62,12 +62,23 @@ public enum AtomicFile {
                 throw .failed(why)
             }
         } else {
-            guard link(temp, path) == 0 else {
+            if link(temp, path) != 0 {
                 let e = errno
+                // FAT and exFAT (USB sticks, where travel bundles go) have no hard links: there, an
+                // existence check then rename (a concurrent writer of the same name could slip in
+                // between; nothing else is lost).
+                guard [EPERM, EOPNOTSUPP, ENOSYS, EXDEV].contains(e), access(path, F_OK) != 0, errno == ENOENT else {
+                    unlink(temp)
+                    throw e == EEXIST || access(path, F_OK) == 0 ? .exists : .failed(String(cString: strerror(e)))
+                }
+                guard rename(temp, path) == 0 else {
+                    let why = String(cString: strerror(errno))
+                    unlink(temp)
+                    throw .failed(why)
+                }
+            } else {
                 unlink(temp)
-                throw e == EEXIST ? .exists : .failed(String(cString: strerror(e)))
             }
-            unlink(temp)
         }
         syncDirectory((path as NSString).deletingLastPathComponent)
     }

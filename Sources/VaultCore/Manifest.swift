@@ -27,6 +27,17 @@ struct Manifest: Equatable {
 
     static let magic = Array("SVMANIFEST2\0".utf8)
 
+    /// The record list as ``encode()`` writes it (the unlock compares it with the rows' bytes).
+    func encodedRecords() -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(records.count * 20)
+        for id in records.keys.sorted() {
+            out += id.utf8
+            out += VaultFormat.le32(UInt32(truncatingIfNeeded: records[id]!))
+        }
+        return out
+    }
+
     /// The number of `record_version` rows this manifest implies.
     var versionRows: Int { records.values.reduce(0, +) }
 

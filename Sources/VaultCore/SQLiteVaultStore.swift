@@ -1,6 +1,7 @@
 import Foundation
 internal import GRDB
 internal import GRDBSQLite
+internal import CSQLiteHarden
 
 /// The single-file SQLite store (SECURITY.md §3). Owns its `DatabaseQueue`; the schema is created
 /// by frozen migrations that never use application types.
@@ -20,14 +21,21 @@ package final class SQLiteVaultStore: VaultStore {
         var config = Configuration()
         config.busyMode = .timeout(10)
         config.prepareDatabase { db in
+            // Triggers and views never run, the schema cannot be written directly (§3): a trigger
+            // planted while this process has the vault open must not fire on its writes.
+            let rc = sourcevault_sqlite_harden(UnsafeMutableRawPointer(db.sqliteConnection))
+            guard rc == 0 else { throw DatabaseError(resultCode: ResultCode(rawValue: rc), message: "cannot harden the connection") }
             // secure_delete: freed pages are zeroed; temp_store: no temporary files;
-            // synchronous FULL: a committed transaction survives power loss.
+            // synchronous FULL: a committed transaction survives power loss; journal_mode DELETE:
+            // the rollback journal §3 describes, whatever mode someone set on the file.
             try db.execute(sql: """
                 PRAGMA secure_delete = ON;
                 PRAGMA synchronous = FULL;
                 PRAGMA temp_store = MEMORY;
                 PRAGMA foreign_keys = ON;
+                PRAGMA trusted_schema = OFF;
                 """)
+            _ = try? db.execute(sql: "PRAGMA journal_mode = DELETE")   // a read-only file keeps its mode: it cannot be written
         }
         do {
             dbQueue = try DatabaseQueue(path: path, configuration: config)
@@ -186,6 +194,7 @@ package final class SQLiteVaultStore: VaultStore {
                 for s in slots { try insertSlot(db, s) }
             }
         }
+        pinnedFormat = header.formatVersion
     }
 
     private func insertSlot(_ db: Database, _ s: KeySlotRow) throws {
@@ -241,7 +250,7 @@ package final class SQLiteVaultStore: VaultStore {
 
     package func insertRecord(_ row: SealedRecordRow, manifest: ManifestSeal?) throws(VaultError) {
         try run {
-            try dbQueue.write { db in
+            try checkedWrite { db in
                 try db.execute(sql: "INSERT INTO record (record_id, wrapped_key) VALUES (?, ?)",
                                arguments: [row.recordID, Data(row.wrappedKey)])
                 for v in row.versions { try insertVersion(db, row.recordID, v) }
@@ -252,7 +261,7 @@ package final class SQLiteVaultStore: VaultStore {
 
     package func insertRecords(_ produce: (_ insert: (SealedRecordRow) throws -> Void) throws -> Void,
                                manifest: ManifestSeal?) throws {
-        try dbQueue.write { db in
+        try checkedWrite { db in
             try produce { row in
                 try db.execute(sql: "INSERT INTO record (record_id, wrapped_key) VALUES (?, ?)",
                                arguments: [row.recordID, Data(row.wrappedKey)])
@@ -269,7 +278,7 @@ package final class SQLiteVaultStore: VaultStore {
 
     package func appendVersion(recordID: String, _ version: SealedVersionRow, manifest: ManifestSeal?) throws(VaultError) {
         try run {
-            try dbQueue.write { db in
+            try checkedWrite { db in
                 let latestValue = try DatabaseValue.fetchOne(db, sql: "SELECT MAX(version) FROM record_version WHERE record_id = ?",
                                                              arguments: [recordID]) ?? .null
                 let latest: Int64 = latestValue.isNull ? 0 : (Column.int(latestValue) ?? -1)
@@ -296,16 +305,30 @@ package final class SQLiteVaultStore: VaultStore {
     }
 
     package func record(_ recordID: String) throws(VaultError) -> SealedRecordRow? {
-        try run {
-            try dbQueue.read { db -> SealedRecordRow? in
-                guard let keyRow = try Row.fetchOne(db, sql: "SELECT wrapped_key FROM record WHERE record_id = ?", arguments: [recordID])
-                else { return nil }
-                let key = Column.blob(keyRow, "wrapped_key") ?? []
-                let versions = try Row.fetchAll(db, sql: "SELECT version, meta, body FROM record_version WHERE record_id = ? ORDER BY version",
-                                                arguments: [recordID]).map(Self.versionRow)
-                return SealedRecordRow(recordID: recordID, wrappedKey: Array(key), versions: versions)
-            }
-        }
+        try run { try dbQueue.read { db in try Self.record(db, recordID) } }
+    }
+
+    package func recordWithManifest(_ recordID: String) throws(VaultError) -> (SealedRecordRow?, [UInt8]?) {
+        try run { try dbQueue.read { db in (try Self.record(db, recordID), try Self.manifest(db)) } }
+    }
+
+    private static func record(_ db: Database, _ recordID: String) throws -> SealedRecordRow? {
+        guard let keyRow = try Row.fetchOne(db, sql: "SELECT wrapped_key FROM record WHERE record_id = ?", arguments: [recordID])
+        else { return nil }
+        let key = Column.blob(keyRow, "wrapped_key") ?? []
+        let versions = try Row.fetchAll(db, sql: "SELECT version, meta, body FROM record_version WHERE record_id = ? ORDER BY version",
+                                        arguments: [recordID]).map(versionRow)
+        return SealedRecordRow(recordID: recordID, wrappedKey: Array(key), versions: versions)
+    }
+
+    /// The sealed manifest in `db`'s transaction; nil without the table or the row.
+    private static func manifest(_ db: Database) throws -> [UInt8]? {
+        guard try db.tableExists("manifest") else { return nil }
+        return try Row.fetchOne(db, sql: "SELECT sealed FROM manifest WHERE singleton = 1").flatMap { Column.blob($0, "sealed") }
+    }
+
+    package func allItemsWithManifest(_ kind: SealedItemKind) throws(VaultError) -> ([SealedItemRow], [UInt8]?) {
+        try run { try dbQueue.read { db in (try Self.items(db, kind), try Self.manifest(db)) } }
     }
 
     static func versionRow(_ r: Row) -> SealedVersionRow {
@@ -363,7 +386,7 @@ package final class SQLiteVaultStore: VaultStore {
 
     package func deleteRecord(_ recordID: String, manifest: ManifestSeal?) throws(VaultError) {
         try run {
-            try dbQueue.write { db in
+            try checkedWrite { db in
                 try db.execute(sql: "DELETE FROM record_version WHERE record_id = ?", arguments: [recordID])
                 try db.execute(sql: "DELETE FROM record WHERE record_id = ?", arguments: [recordID])
                 try Self.writeManifest(db, manifest)
@@ -387,7 +410,7 @@ package final class SQLiteVaultStore: VaultStore {
 
     package func sendSlotsAway(bundleID: [UInt8], manifest: ManifestSeal?) throws(VaultError) {
         try run {
-            try dbQueue.write { db in
+            try checkedWrite { db in
                 try db.execute(sql: "DELETE FROM key_slot")
                 try Self.writeSingleton(db, "travel_pending", column: "bundle_id", bundleID)
                 try Self.writeManifest(db, manifest)
@@ -397,7 +420,7 @@ package final class SQLiteVaultStore: VaultStore {
 
     package func bringSlotsHome(_ slots: [KeySlotRow]) throws(VaultError) {
         try run {
-            try dbQueue.write { db in
+            try checkedWrite { db in
                 for s in slots { try insertSlot(db, s) }
                 try db.execute(sql: "DELETE FROM travel_pending")
             }
@@ -432,7 +455,7 @@ package final class SQLiteVaultStore: VaultStore {
 
     private func saveSingleton(_ table: String, column: String, _ value: [UInt8], manifest: ManifestSeal?) throws(VaultError) {
         try run {
-            try dbQueue.write { db in
+            try checkedWrite { db in
                 try Self.writeSingleton(db, table, column: column, value)
                 try Self.writeManifest(db, manifest)
             }
@@ -453,7 +476,7 @@ package final class SQLiteVaultStore: VaultStore {
     }
 
     package func writeManifest(_ manifest: @escaping ManifestSeal) throws(VaultError) {
-        try run { try dbQueue.write { db in try Self.writeManifest(db, manifest) } }
+        try run { try checkedWrite { db in try Self.writeManifest(db, manifest) } }
     }
 
     /// One row of `sqlite_master`.
@@ -483,13 +506,31 @@ package final class SQLiteVaultStore: VaultStore {
     nonisolated(unsafe) private static var expectedCache: [Int: [SchemaObject]] = [:]
     private static let expectedLock = NSLock()
 
+    /// The format whose schema this connection verified complete (set by `verifySchema`).
+    private var pinnedFormat: Int?
+
+    /// A write transaction that first checks the schema is still the pinned one (§3): an object
+    /// planted after this process opened the file refuses the write before anything is written.
+    /// (Triggers cannot fire on this connection anyway; this is the second line.)
+    private func checkedWrite<T>(_ body: (Database) throws -> T) throws -> T {
+        try dbQueue.write { db in
+            if let format = pinnedFormat, try Self.schemaObjects(db) != Self.expectedSchema(format) {
+                throw VaultError.vaultIntegrity("the database's schema was changed while the vault was open (a trigger, view, index or table planted?); nothing was written")
+            }
+            return try body(db)
+        }
+    }
+
     /// SECURITY.md §3, the schema pin: a trigger, view, index or table that the format's migrations
     /// do not create, or one whose SQL differs, refuses the vault before anything is written to it.
     package func verifySchema(formatVersion: Int, complete: Bool) throws(VaultError) {
         let (actual, expected): ([SchemaObject], [SchemaObject]) = try run {
             (try dbQueue.read { try Self.schemaObjects($0) }, try Self.expectedSchema(formatVersion))
         }
-        if actual == expected { return }
+        if actual == expected {
+            if complete { pinnedFormat = formatVersion }
+            return
+        }
         let known = Dictionary(expected.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         for o in actual {
             let what = "\(Self.printable(o.type)) '\(Self.printable(o.name))'"
@@ -501,12 +542,44 @@ package final class SQLiteVaultStore: VaultStore {
         if complete, let missing = expected.first(where: { !actual.contains($0) }) {
             throw .vaultIntegrity("the database lacks its \(missing.type) '\(missing.name)'")
         }
+        if complete { pinnedFormat = formatVersion }
     }
 
     /// A name read from a hostile file, safe to print: letters, digits and `_` only.
     static func printable(_ s: String) -> String {
         let ok = !s.isEmpty && s.utf8.count <= 64 && s.utf8.allSatisfy { (48...57).contains($0) || (65...90).contains($0) || (97...122).contains($0) || $0 == 95 }
         return ok ? s : "(unprintable name)"
+    }
+
+    package func encodedRecordVersionCounts() throws(VaultError) -> [UInt8] {
+        try run {
+            try dbQueue.read { db in
+                // Stepped with the C API into one buffer: no String per record (10,000 at unlock).
+                let statement = try db.makeStatement(sql: """
+                    SELECT r.record_id, COUNT(v.version) FROM record r
+                    LEFT JOIN record_version v ON v.record_id = r.record_id
+                    GROUP BY r.record_id ORDER BY r.record_id
+                    """)
+                let s = statement.sqliteStatement
+                defer { sqlite3_reset(s) }
+                var out: [UInt8] = []
+                while true {
+                    let rc = sqlite3_step(s)
+                    if rc == SQLITE_DONE { break }
+                    guard rc == SQLITE_ROW else {
+                        throw DatabaseError(resultCode: ResultCode(rawValue: rc), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
+                    }
+                    let n = Int(sqlite3_column_bytes(s, 0))
+                    if sqlite3_column_type(s, 0) == SQLITE_TEXT, n == 16, let t = sqlite3_column_text(s, 0) {
+                        out.append(contentsOf: UnsafeBufferPointer(start: t, count: 16))
+                    } else {
+                        out += Array("(malformed-id)..".utf8)    // 16 bytes no manifest holds
+                    }
+                    out += VaultFormat.le32(UInt32(truncatingIfNeeded: sqlite3_column_int64(s, 1)))
+                }
+                return out
+            }
+        }
     }
 
     package func rowCounts() throws(VaultError) -> RowCounts {
@@ -527,7 +600,7 @@ package final class SQLiteVaultStore: VaultStore {
     /// version, in one transaction.
     package func upgradeToFormat2(rules: [SealedItemRow], manifest: @escaping ManifestSeal) throws(VaultError) {
         try run {
-            try dbQueue.write { db in
+            try checkedWrite { db in
                 try db.execute(sql: Self.manifestTableSQL)
                 for r in rules { try db.execute(sql: "UPDATE rule SET sealed = ? WHERE id = ?", arguments: [Data(r.sealed), r.id]) }
                 try db.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES (?)", arguments: [Self.manifestMigration])
@@ -535,6 +608,7 @@ package final class SQLiteVaultStore: VaultStore {
                 try db.execute(sql: "UPDATE vault_header SET format_version = 2 WHERE singleton = 1")
             }
         }
+        pinnedFormat = 2
     }
 
     private static func writeSingleton(_ db: Database, _ table: String, column: String, _ value: [UInt8]) throws {
@@ -555,7 +629,7 @@ package final class SQLiteVaultStore: VaultStore {
 
     package func saveAuditState(_ s: AuditState) throws(VaultError) {
         try run {
-            try dbQueue.write { db in
+            try checkedWrite { db in
                 try db.execute(sql: """
                     INSERT OR REPLACE INTO audit_state (singleton, log_path, public_key, head_seq, head_hash, auth_seq,
                         auth_hash, auth_mac, pending_seed, pending_count) VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -567,7 +641,7 @@ package final class SQLiteVaultStore: VaultStore {
 
     package func replaceKeySlot(_ slot: KeySlotRow, manifest: ManifestSeal?) throws(VaultError) {
         try run {
-            try dbQueue.write { db in
+            try checkedWrite { db in
                 try db.execute(sql: "DELETE FROM key_slot WHERE kind = ?", arguments: [Int64(slot.kind.rawValue)])
                 try insertSlot(db, slot)
                 try Self.writeManifest(db, manifest)
@@ -577,7 +651,7 @@ package final class SQLiteVaultStore: VaultStore {
 
     package func deleteKeySlots(_ kinds: [KeySlotKind], manifest: ManifestSeal?) throws(VaultError) {
         try run {
-            try dbQueue.write { db in
+            try checkedWrite { db in
                 for k in kinds { try db.execute(sql: "DELETE FROM key_slot WHERE kind = ?", arguments: [Int64(k.rawValue)]) }
                 try Self.writeManifest(db, manifest)
             }
@@ -589,7 +663,7 @@ package final class SQLiteVaultStore: VaultStore {
     }
 
     package func rewriteEverything(_ plan: RewritePlan) throws {
-        try dbQueue.write { db in
+        try checkedWrite { db in
             let ids = try Row.fetchAll(db, sql: "SELECT record_id FROM record ORDER BY rowid").map { Column.id($0, "record_id") }
             for (i, id) in ids.enumerated() {
                 guard let keyRow = try Row.fetchOne(db, sql: "SELECT wrapped_key FROM record WHERE record_id = ?", arguments: [id]) else { continue }
@@ -638,7 +712,7 @@ package final class SQLiteVaultStore: VaultStore {
 
     package func insertItem(_ kind: SealedItemKind, _ row: SealedItemRow, manifest: ManifestSeal?) throws(VaultError) {
         try run {
-            try dbQueue.write { db in
+            try checkedWrite { db in
                 try db.execute(sql: "INSERT INTO \(kind.rawValue) (\(kind.idColumn), sealed) VALUES (?, ?)",
                                arguments: [row.id, Data(row.sealed)])
                 try Self.writeManifest(db, manifest)
@@ -647,18 +721,18 @@ package final class SQLiteVaultStore: VaultStore {
     }
 
     package func allItems(_ kind: SealedItemKind) throws(VaultError) -> [SealedItemRow] {
-        try run {
-            try dbQueue.read { db in
-                try Row.fetchAll(db, sql: "SELECT \(kind.idColumn), sealed FROM \(kind.rawValue) ORDER BY rowid").map {
-                    SealedItemRow(id: Column.id($0, kind.idColumn), sealed: Column.blob($0, "sealed") ?? [])
-                }
-            }
+        try run { try dbQueue.read { db in try Self.items(db, kind) } }
+    }
+
+    private static func items(_ db: Database, _ kind: SealedItemKind) throws -> [SealedItemRow] {
+        try Row.fetchAll(db, sql: "SELECT \(kind.idColumn), sealed FROM \(kind.rawValue) ORDER BY rowid").map {
+            SealedItemRow(id: Column.id($0, kind.idColumn), sealed: Column.blob($0, "sealed") ?? [])
         }
     }
 
     package func deleteItem(_ kind: SealedItemKind, id: String, manifest: ManifestSeal?) throws(VaultError) -> Bool {
         try run {
-            try dbQueue.write { db in
+            try checkedWrite { db in
                 try db.execute(sql: "DELETE FROM \(kind.rawValue) WHERE \(kind.idColumn) = ?", arguments: [id])
                 guard db.changesCount > 0 else { return false }
                 try Self.writeManifest(db, manifest)

@@ -23,6 +23,12 @@ extension Vault {
         guard let table = kind.itemTable else { return ([], [.storage("internal error: \(kind) is not stored as items")]) }
         let rows: [SealedItemRow]
         do { rows = try store.allItems(table) } catch { return ([], [error]) }
+        return decodeItems(rows, kind, as: type)
+    }
+
+    /// Opens and decodes rows of `kind`: the readable ones, and an integrity error per damaged one.
+    func decodeItems<P: Decodable>(_ rows: [SealedItemRow], _ kind: SealedKind,
+                                   as type: P.Type) -> (items: [(id: String, value: P)], problems: [VaultError]) {
         var out: [(id: String, value: P)] = []
         var problems: [VaultError] = []
         for row in rows {
@@ -45,13 +51,13 @@ extension Vault {
 
     /// Seals and stores a new item; returns its new id.
     func insertItem<P: Encodable>(_ kind: SealedKind, _ value: P,
-                                  alsoChange: @escaping (inout Manifest) -> Void = { _ in }) throws(VaultError) -> String {
+                                  alsoChange: @escaping (inout Manifest) throws -> Void = { _ in }) throws(VaultError) -> String {
         guard let table = kind.itemTable else { throw .storage("internal error: \(kind) is not stored as items") }
         let id = try Self.newObjectID()
         let row = SealedItemRow(id: id, sealed: try keyring.seal(kind, try Self.encodeJSON(value), id: id))
         try writing({ m in
             m.items[table, default: []].insert(id)
-            alsoChange(&m)
+            try alsoChange(&m)
         }) { (m) throws(VaultError) -> Void in
             try store.insertItem(table, row, manifest: m)
         }

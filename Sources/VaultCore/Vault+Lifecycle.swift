@@ -72,7 +72,7 @@ extension Vault {
         }
         // The singletons: the retention index, and the audit root key (kept, so the log's keys survive).
         let sealedRetention = try new.seal(.retentionIndex, try Self.encodeJSON(try retentionIndex()))
-        let sealedRoot = try new.seal(.auditRootKey, secure: try Self.loadOrCreateAuditRootKey(store: store, keyring: keyring))
+        let sealedRoot = try new.seal(.auditRootKey, secure: try Self.loadOrCreateAuditRootKey(store: store, keyring: keyring, mayCreate: formatVersion < 2))
         let newCheck = try new.masterCheck()
         // The manifest: the same rows, the new slots and singletons, sealed under the new key.
         var manifestSeal: ManifestSeal?

@@ -35,9 +35,16 @@ extension Vault {
             if let s = try store.keySlot(kind) { actual.slots[kind.rawValue] = try Manifest.slotDigest(s) }
         }
         actual.travelBundle = try store.pendingTravelBundle()
-        let travelReturned = m.travelBundle != nil && m.slots.isEmpty && actual.travelBundle == nil && !actual.slots.isEmpty
+        // `travel in` has no key: the slots that left (their digests are still listed) are back and
+        // the pending bundle is gone. Any other slot is a mismatch.
+        let travelReturned = m.travelBundle != nil && actual.travelBundle == nil && actual.slots == m.slots && !m.slots.isEmpty
         var problems: [String] = []
-        if counts.records != m.records.count || counts.versions != m.versionRows { problems += try recordDifferences(m, store) }
+        // Every record id and its version count (a record swapped for one deleted earlier, an orphan
+        // version row), compared as bytes with the manifest's list; the total catches orphans.
+        let rowsEncoded = try store.encodedRecordVersionCounts()
+        if counts.versions != m.versionRows || rowsEncoded != m.encodedRecords() {
+            problems += try recordDifferences(m, store)
+        }
         for table in SealedItemKind.allCases where counts.items[table] != m.items[table]?.count ?? 0 {
             var got = m
             got.items[table] = Set(try store.allItems(table).map(\.id))
@@ -122,6 +129,8 @@ extension Vault {
             numbered.append(SealedItemRow(id: r.id, sealed: try keyring.seal(.rule, try Self.encodeJSON(rule), id: r.id)))
         }
         var m = try Manifest.describing(store, generation: 1)
+        // The high-water marks count every rule, numbered before or now.
+        for r in rules { if let n = r.value.number { next[r.value.label] = max(next[r.value.label] ?? 0, n) } }
         m.placeholderNumbers = next
         let sealed = try keyring.seal(.manifest, m.encode())
         try store.upgradeToFormat2(rules: numbered) { _ in sealed }
@@ -129,17 +138,10 @@ extension Vault {
         generation = 1
     }
 
-    /// After `travel in`: the slots now in the file become the manifest's (the unlock that just
-    /// succeeded used one of them).
+    /// After `travel in`: the slots that left are back (checked at unlock); the manifest no longer
+    /// lists a pending bundle.
     func confirmTravelReturn() throws(VaultError) {
-        var slots: [UInt8: [UInt8]] = [:]
-        for kind in [KeySlotKind.passphrase, .recovery] {
-            if let s = try store.keySlot(kind) { slots[kind.rawValue] = try Manifest.slotDigest(s) }
-        }
-        try writing({ m in
-            m.slots = slots
-            m.travelBundle = nil
-        }) { (seal) throws(VaultError) -> Void in
+        try writing({ m in m.travelBundle = nil }) { (seal) throws(VaultError) -> Void in
             guard let seal else { return }
             try store.writeManifest(seal)
         }
@@ -153,15 +155,6 @@ extension Vault {
         let m = try currentManifest()
         var got = m
         got.items[.rule] = Set(ruleIDs)
-        if let first = m.differences(from: got).first { throw .vaultIntegrity(first) }
-    }
-
-    /// A record's versions against the manifest (every read of a record).
-    func verifyVersionChain(recordID: String, versions: Int) throws(VaultError) {
-        guard formatVersion >= 2 else { return }
-        let m = try currentManifest()
-        var got = m
-        got.records[recordID] = versions
         if let first = m.differences(from: got).first { throw .vaultIntegrity(first) }
     }
 

@@ -183,7 +183,12 @@ extension Vault {
         }
         let matches = try store.recordIDs(withPrefix: p, limit: 2)
         switch matches.count {
-        case 0: throw .noSuchRecord(prefix: idOrPrefix)
+        case 0:
+            // Not in the file but in the manifest: deleted without the key, not a typo (§6.8).
+            if formatVersion >= 2, let m = try? currentManifest(), let gone = m.records.keys.sorted().first(where: { $0.hasPrefix(p) }) {
+                throw .vaultIntegrity("record \(gone) is missing (deleted from the file?)")
+            }
+            throw .noSuchRecord(prefix: idOrPrefix)
         case 1: return matches[0]
         default:
             let all = try store.recordIDs(withPrefix: p, limit: Int.max)
@@ -207,13 +212,19 @@ extension Vault {
 
     private func readRecord(_ idOrPrefix: String, version: Int?) throws(VaultError) -> RecordDetail {
         let id = try resolveRecordID(idOrPrefix)
-        guard let row = try store.record(id) else { throw .noSuchRecord(prefix: idOrPrefix) }
+        let (found, sealedManifest) = try store.recordWithManifest(id)
+        guard let row = found else { throw .noSuchRecord(prefix: idOrPrefix) }
         // SECURITY.md §3: versions are 1...N without gaps; a missing one means rows were deleted.
         guard row.versions.map(\.version) == Array(1...max(row.versions.count, 1)) else {
             throw .recordIntegrity(recordID: id)
         }
         // And as many as the manifest lists: a deleted latest version is noticed too (§6.8).
-        try verifyVersionChain(recordID: id, versions: row.versions.count)
+        if formatVersion >= 2 {
+            let m = try Self.openManifest(sealedManifest, keyring: keyring)
+            var got = m
+            got.records[id] = row.versions.count
+            if let first = m.differences(from: got).first { throw .vaultIntegrity(first) }
+        }
         let wanted: SealedVersionRow?
         if let version { wanted = row.versions.first { $0.version == version } } else { wanted = row.versions.last }
         guard let v = wanted else { throw .noSuchVersion(recordID: id, version: version ?? 0) }

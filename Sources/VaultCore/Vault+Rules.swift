@@ -90,6 +90,12 @@ extension Vault {
         rule.value = rule.value.trimmingCharacters(in: .whitespacesAndNewlines)
         rule.variants = rule.variants.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
         guard !rule.value.isEmpty else { throw .invalidInput("the rule's term is empty") }
+        // SECURITY.md §6.6: a label is [A-Z][A-Z0-9_]*, at most 32 bytes (it goes into placeholders
+        // and, with its length in one byte, into the manifest).
+        guard let first = rule.label.utf8.first, (65...90).contains(first), rule.label.utf8.count <= 32,
+              rule.label.utf8.allSatisfy({ (65...90).contains($0) || (48...57).contains($0) || $0 == 95 }) else {
+            throw .invalidInput("a rule label is A-Z, digits and _, starting with a letter, at most 32 characters")
+        }
         guard !rule.variants.contains(where: \.isEmpty) else { throw .invalidInput("a --variant is empty") }
         switch rule.scope {
         case .vault: break
@@ -105,8 +111,13 @@ extension Vault {
         let highest = max(try rules().filter { $0.rule.label == rule.label }.compactMap(\.rule.number).max() ?? 0,
                           formatVersion >= 2 ? try currentManifest().placeholderNumbers[rule.label] ?? 0 : 0)
         rule.number = highest + 1
-        return try insertItem(.rule, rule) { [label = rule.label, number = highest + 1] (m: inout Manifest) in
-            m.placeholderNumbers[label] = max(m.placeholderNumbers[label] ?? 0, number)
+        return try insertItem(.rule, rule) { [label = rule.label, number = highest + 1] (m: inout Manifest) throws in
+            // Checked inside the write transaction: another process may have given this number to
+            // a rule added since it was chosen (two people must never share a placeholder).
+            guard (m.placeholderNumbers[label] ?? 0) < number else {
+                throw VaultError.storage("another process added a rule at the same time; nothing was changed, try again")
+            }
+            m.placeholderNumbers[label] = number
         }
     }
 
@@ -115,9 +126,20 @@ extension Vault {
     /// Every rule, after checking that the rule rows are exactly the ones the manifest lists
     /// (SECURITY.md §6.8): a rule deleted from the file without the key must not let a name through.
     package func rules() throws(VaultError) -> [(id: String, rule: StoredRule)] {
-        let all = try items(.rule, as: StoredRule.self).map { ($0.id, $0.value) }
-        try verifyRuleSet(all.map(\.0))
-        return all
+        let (rows, sealedManifest) = try store.allItemsWithManifest(.rule)
+        if formatVersion >= 2 {
+            let m = try Self.openManifest(sealedManifest, keyring: keyring)
+            var got = m
+            got.items[.rule] = Set(rows.map(\.id))
+            if let first = m.differences(from: got).first { throw .vaultIntegrity(first) }
+        }
+        let decoded = decodeItems(rows, .rule, as: StoredRule.self)
+        if let damaged = decoded.problems.first { throw damaged }
+        // Format 2 numbers every rule (§6.6): one without is an older copy put back.
+        if formatVersion >= 2, let old = decoded.items.first(where: { $0.value.number == nil }) {
+            throw .vaultIntegrity("rule \(old.id) has no placeholder number: an older copy of it was put back")
+        }
+        return decoded.items.map { ($0.id, $0.value) }
     }
 
     /// The rules that apply to one record (vault-wide, its source's, its own).
@@ -174,8 +196,8 @@ private final class PlaceholderKey: @unchecked Sendable {
 }
 
 extension Vault {
-    /// SECURITY.md §10: names for what detector and regex rules match, stable across excerpts and
-    /// records: six letters from 20 consonants (no vowels: no word can be spelled), taken from
+    /// SECURITY.md §6.6: names for what detector and regex rules match, stable across excerpts and
+    /// records: eight letters from 20 consonants (no vowels: no word can be spelled), taken from
     /// BLAKE2b-256 keyed with subkey 12 over `LABEL || 0x00 || the folded match`. Without the key the
     /// name says nothing about the value; with it, equal values give equal names.
     package func placeholderNamer() throws(VaultError) -> @Sendable (String) -> String {
@@ -185,7 +207,7 @@ extension Vault {
             let letters = Array("BCDFGHJKLMNPQRSTVWXZ")
             var value = mac.prefix(8).reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
             var out = ""
-            for _ in 0..<6 {
+            for _ in 0..<8 {
                 out.append(letters[Int(value % 20)])
                 value /= 20
             }

@@ -33,10 +33,8 @@ extension Vault {
         let sealed = try Self.sealPadded(try Self.encodeJSON(slots), key: key, ad: Self.travelAD(header))
         try audited("travel-out", ids: ["slots": String(slots.count)]) { () throws(VaultError) -> Void in
             try Self.writeNewFile(path, header + sealed)
-            try self.writing({ m in
-                m.slots = [:]
-                m.travelBundle = bundleID
-            }) { (m) throws(VaultError) -> Void in try self.store.sendSlotsAway(bundleID: bundleID, manifest: m) }
+            // The manifest keeps the digests of the slots that leave: only those slots can come back.
+            try self.writing({ m in m.travelBundle = bundleID }) { (m) throws(VaultError) -> Void in try self.store.sendSlotsAway(bundleID: bundleID, manifest: m) }
         }
     }
 

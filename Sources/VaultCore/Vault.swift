@@ -79,13 +79,18 @@ public final class Vault {
         self.foldScratch = try Self.sodium { try SecureScratch(capacity: 8192) }
         self.sealScratch = try Self.sodium { try SecureScratch(capacity: 8192) }
         self.newKeyScratch = try Self.sodium { try SecureScratch(capacity: XChaCha20Poly1305.keyBytes) }
-        let auditRoot = try Self.loadOrCreateAuditRootKey(store: store, keyring: keyring)
+        // Created only by init and by the first unlock of a format-1 vault made before it existed.
+        let mayCreate = creating || formatVersion < 2
+        let auditRoot = try Self.loadOrCreateAuditRootKey(store: store, keyring: keyring, mayCreate: mayCreate)
         self.auditMACKey = try Subkey.auditMAC.derive(from: auditRoot)
         self.auditValueKey = try Subkey.auditValue.derive(from: auditRoot)
         let seed = try Subkey.auditSigning.derive(from: auditRoot)
         self.auditSigningKey = try Self.sodium { try Ed25519.SigningKey(seed: seed) }
         self.masterCheckValue = try keyring.masterCheck()
-        if try store.masterCheck() == nil { try store.saveMasterCheck(masterCheckValue, manifest: nil) }
+        if try store.masterCheck() == nil {
+            guard mayCreate else { throw .vaultIntegrity("the master check value is missing (deleted from the file?)") }
+            try store.saveMasterCheck(masterCheckValue, manifest: nil)
+        }
         self.keyring = keyring
     }
 
@@ -97,12 +102,15 @@ public final class Vault {
 
     /// The audit root key: opened from the vault, or (first unlock of a vault made before it
     /// existed, or a new vault) created and stored.
-    static func loadOrCreateAuditRootKey(store: any VaultStore, keyring: borrowing Keyring) throws(VaultError) -> SecureBytes {
+    static func loadOrCreateAuditRootKey(store: any VaultStore, keyring: borrowing Keyring,
+                                         mayCreate: Bool = true) throws(VaultError) -> SecureBytes {
         if let sealed = try store.sealedAuditRootKey() {
             let root = try keyring.open(.auditRootKey, sealed)
             guard root.count == 32 else { throw .vaultIntegrity("the audit key has the wrong length") }
             return root
         }
+        // A format-2 vault always has one (its manifest lists it): never make a new one there.
+        guard mayCreate else { throw .vaultIntegrity("the audit key is missing (deleted from the file?)") }
         let root = try sodium { try SecureBytes.random(count: 32) }
         try store.saveSealedAuditRootKey(try keyring.seal(.auditRootKey, secure: root), manifest: nil)
         return root
@@ -176,7 +184,7 @@ public final class Vault {
             unlink(temp)
             throw .storage("\(error)")
         }
-        let store = try VaultFiles.openStore(path: path)
+        let (store, _) = try openStore(directory)     // the header and the schema pin, like every open
         let vault = try Vault(store: store, directory: directory, vaultID: vaultID, formatVersion: version, keyring: keyring)
         vault.auditSink = audit
         return vault

@@ -101,6 +101,8 @@ package protocol RecordStore: AnyObject {
     func recordIDs(withPrefix prefix: String, limit: Int) throws(VaultError) -> [String]
     /// One record with all its versions.
     func record(_ recordID: String) throws(VaultError) -> SealedRecordRow?
+    /// One record and the sealed manifest, read in one transaction.
+    func recordWithManifest(_ recordID: String) throws(VaultError) -> (SealedRecordRow?, [UInt8]?)
     /// Calls `body` with each record and its latest version, one at a time, so memory stays flat.
     /// The row is a view into the database's own buffers, valid only during the call (a search
     /// reads every sealed byte once, without copying it). `includeBody` false leaves `body` empty
@@ -117,6 +119,9 @@ package protocol SealedItemStore: AnyObject {
     func insertItem(_ kind: SealedItemKind, _ row: SealedItemRow, manifest: ManifestSeal?) throws(VaultError)
     /// Every item of `kind`, in insertion order.
     func allItems(_ kind: SealedItemKind) throws(VaultError) -> [SealedItemRow]
+    /// Every item of `kind` and the sealed manifest, read in one transaction (so a write between
+    /// them cannot raise a false alarm).
+    func allItemsWithManifest(_ kind: SealedItemKind) throws(VaultError) -> ([SealedItemRow], [UInt8]?)
     /// Deletes one item; false if there was none with that id.
     func deleteItem(_ kind: SealedItemKind, id: String, manifest: ManifestSeal?) throws(VaultError) -> Bool
 }
@@ -139,6 +144,9 @@ package protocol VaultStateStore: AnyObject {
     func writeManifest(_ manifest: @escaping ManifestSeal) throws(VaultError)
     /// Row counts of the tables the manifest describes, in one read (the unlock check).
     func rowCounts() throws(VaultError) -> RowCounts
+    /// Every record id with its number of version rows, sorted by id, encoded as the manifest's
+    /// record list is (§6.8: 16 ASCII bytes and a u32le each), in one read.
+    func encodedRecordVersionCounts() throws(VaultError) -> [UInt8]
     /// The schema (SECURITY.md §3): every object in the database must be one the format's
     /// migrations create, with the same SQL; with `complete`, every one of them must be there.
     func verifySchema(formatVersion: Int, complete: Bool) throws(VaultError)

@@ -32,7 +32,7 @@ import Testing
         let line2 = c.run(["export", third, "--lines", "2-2"] + pw).stdout
         #expect(a.hasPrefix("[PERSON-2] called from [PHONE-"), "\(a)")
         #expect(b.hasPrefix("[PERSON-1] met [PERSON-2]."), "\(b)")
-        let phone = try #require(a.firstMatch(of: /\[PHONE-[A-Z]{6}\]/)).output
+        let phone = try #require(a.firstMatch(of: /\[PHONE-[A-Z]{8}\]/)).output
         #expect(b.contains(String(phone)) && line2.contains(String(phone)), "\(b) \(line2)")
         #expect(c.run(["export", id] + pw).stdout.hasPrefix("[PERSON-1] crossed"))
         let list = c.run(["rule", "list"] + pw).stdout

@@ -20,7 +20,7 @@ import VaultCore
         #expect(whole.hasPrefix("[PERSON-2] crossed"), "\(whole)")
         #expect(whole.contains("met [PERSON-1] at"))
         #expect(tail.contains("[PERSON-2]은"), "\(tail)")
-        let phone = try #require(whole.firstMatch(of: /\[PHONE-[A-Z]{6}\]/)).output
+        let phone = try #require(whole.firstMatch(of: /\[PHONE-[A-Z]{8}\]/)).output
         #expect(tail.contains(phone))
         // Another record: the same rules and the same number give the same placeholders.
         let other = try f.vault.addRecord(NewRecord(sourceAlias: "Magpie", title: "U",

@@ -129,6 +129,8 @@ final class InMemoryVaultStore: VaultStore {
     }
 
     func allItems(_ kind: SealedItemKind) throws(VaultError) -> [SealedItemRow] { items[kind] ?? [] }
+    func allItemsWithManifest(_ kind: SealedItemKind) throws(VaultError) -> ([SealedItemRow], [UInt8]?) { (items[kind] ?? [], manifest) }
+    func recordWithManifest(_ recordID: String) throws(VaultError) -> (SealedRecordRow?, [UInt8]?) { (try record(recordID), manifest) }
 
     func deleteItem(_ kind: SealedItemKind, id: String, manifest: ManifestSeal?) throws(VaultError) -> Bool {
         let before = items[kind]?.count ?? 0
@@ -158,6 +160,15 @@ final class InMemoryVaultStore: VaultStore {
     }
 
     func writeManifest(_ seal: @escaping ManifestSeal) throws(VaultError) { try commit(seal) }
+
+    func encodedRecordVersionCounts() throws(VaultError) -> [UInt8] {
+        var out: [UInt8] = []
+        for r in records.sorted(by: { $0.id < $1.id }) {
+            out += r.id.utf8
+            out += VaultFormat.le32(UInt32(versions[r.id]?.count ?? 0))
+        }
+        return out
+    }
 
     func rowCounts() throws(VaultError) -> RowCounts {
         RowCounts(records: records.count, versions: versions.values.map(\.count).reduce(0, +),

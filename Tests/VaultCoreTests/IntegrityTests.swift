@@ -171,3 +171,124 @@ import Testing
         #expect(Array(bytes.dropLast()).withUnsafeBytes { Manifest.decode($0) } == nil)
     }
 }
+
+/// The review's findings, each a test that failed before its fix.
+@Suite struct IntegrityReviewTests {
+    func populated() throws -> (TempVault, Vault, record: String) {
+        let t = TempVault()
+        let (v, _) = try t.create()
+        _ = try v.addSource(alias: "Magpie")
+        let record = try v.addRecord(NewRecord(sourceAlias: "Magpie", title: "t", body: "Jongyol crossed."))
+        _ = try v.addRule(StoredRule(kind: .term, value: "Jongyol", label: "PERSON"))
+        return (t, v, record)
+    }
+
+    func refusal(_ body: () throws -> Void) -> String? {
+        do { try body() } catch let VaultError.vaultIntegrity(m) { return m } catch { return "other: \(error)" }
+        return nil
+    }
+
+    @Test func aTriggerPlantedWhileOpenNeverFiresAndRefusesTheNextWrite() throws {
+        let (t, v, _) = try populated()
+        try t.sql { db in
+            try db.execute(sql: "CREATE TRIGGER t1 AFTER INSERT ON rule BEGIN DELETE FROM rule WHERE id = NEW.id; END")
+        }
+        let m = refusal { _ = try v.addRule(StoredRule(kind: .term, value: "Minsu", label: "PERSON")) }
+        #expect(m?.contains("schema was changed") == true, "\(m ?? "no error")")
+        // And on a hardened connection a trigger does not fire even when it is there.
+        let store = try #require(v.store as? SQLiteVaultStore)
+        let survived = try store.dbQueue.write { db -> Int in
+            try db.execute(sql: "INSERT INTO rule (id, sealed) VALUES ('00000000000000ff', x'00')")
+            return try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM rule WHERE id = '00000000000000ff'") ?? 0
+        }
+        #expect(survived == 1)
+    }
+
+    @Test func aRecordSwappedForAnEarlierOneOrAnOrphanVersionIsRefused() throws {
+        let (t, v, record) = try populated()
+        let gone = try v.addRecord(NewRecord(sourceAlias: "Magpie", title: "old", body: "removed earlier"))
+        let saved = try t.sql { db in
+            (try Row.fetchOne(db, sql: "SELECT wrapped_key FROM record WHERE record_id = ?", arguments: [gone])!["wrapped_key"] as Data,
+             try Row.fetchOne(db, sql: "SELECT meta, body FROM record_version WHERE record_id = ?", arguments: [gone])!)
+        }
+        _ = try v.remove(gone)
+        try t.sql { db in
+            try db.execute(sql: "DELETE FROM record_version WHERE record_id = ?", arguments: [record])
+            try db.execute(sql: "DELETE FROM record WHERE record_id = ?", arguments: [record])
+            try db.execute(sql: "INSERT INTO record (record_id, wrapped_key) VALUES (?, ?)", arguments: [gone, saved.0])
+            try db.execute(sql: "INSERT INTO record_version (record_id, version, meta, body) VALUES (?, 1, ?, ?)",
+                           arguments: [gone, saved.1["meta"] as Data, saved.1["body"] as Data])
+        }
+        let swapped = refusal { _ = try t.unlock() }
+        // The first of the two differences in id order is named, the other counted.
+        let named = [min(record, gone), max(record, gone)].first!
+        let expected = named == record ? "record \(record) is missing" : "record \(gone) is not in the manifest"
+        #expect(swapped?.contains(expected) == true && swapped?.contains("1 more") == true, "\(swapped ?? "")")
+        // An orphan version row beside a deleted latest version keeps the total but not the list.
+        let (u, w, r2) = try populated()
+        _ = try w.amend(r2, body: "Jongyol crossed again.")
+        try u.sqlOutsideTransaction { db in
+            try db.execute(sql: "PRAGMA foreign_keys = OFF")
+            try db.execute(sql: "DELETE FROM record_version WHERE record_id = ? AND version = 2", arguments: [r2])
+            try db.execute(sql: "INSERT INTO record_version (record_id, version, meta, body) VALUES ('00000000000000aa', 1, x'00', x'00')")
+        }
+        #expect(refusal { _ = try u.unlock() }?.contains("record \(r2) has 1 version where the manifest says 2") == true)
+    }
+
+    @Test func showOfARecordDeletedWhileOpenIsAnIntegrityErrorNotNotFound() throws {
+        let (t, v, record) = try populated()
+        try t.sql { db in
+            try db.execute(sql: "DELETE FROM record_version WHERE record_id = ?", arguments: [record])
+            try db.execute(sql: "DELETE FROM record WHERE record_id = ?", arguments: [record])
+        }
+        #expect(refusal { _ = try v.record(String(record.prefix(6))) } == "record \(record) is missing (deleted from the file?)")
+    }
+
+    @Test func checkWritesNothingToAVaultMissingItsAuditKey() throws {
+        let (t, _, _) = try populated()
+        try t.sql { db in
+            try db.execute(sql: "DELETE FROM audit_key")
+            try db.execute(sql: "DELETE FROM master_check")
+        }
+        let before = try Data(contentsOf: URL(fileURLWithPath: t.dbPath))
+        #expect(refusal {
+            _ = try Vault.unlock(directory: t.dir, passphrase: try secret("pass phrase"), audit: nil, policy: .inspection)
+        }?.contains("missing") == true)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: t.dbPath)) == before)
+    }
+
+    @Test func aWALModeSetOnTheFileIsUndone() throws {
+        let (t, _, _) = try populated()
+        try t.sqlOutsideTransaction { db in _ = try String.fetchOne(db, sql: "PRAGMA journal_mode = WAL") }
+        let v = try t.unlock()
+        let store = try #require(v.store as? SQLiteVaultStore)
+        #expect(try store.dbQueue.read { try String.fetchOne($0, sql: "PRAGMA journal_mode") } == "delete")
+    }
+
+    @Test func aRuleWithoutItsNumberIsAnOlderCopy() throws {
+        let (t, v, _) = try populated()
+        let (id, rule) = try #require(try v.rules().first)
+        var old = rule
+        old.number = nil
+        let sealed = try v.keyring.seal(.rule, try Vault.encodeJSON(old), id: id)
+        try t.sql { try $0.execute(sql: "UPDATE rule SET sealed = ? WHERE id = ?", arguments: [Data(sealed), id]) }
+        #expect(refusal { _ = try v.rules() } == "rule \(id) has no placeholder number: an older copy of it was put back")
+    }
+
+    @Test func onlyTheSlotsThatLeftMayComeBackFromTravel() throws {
+        let (t, v, _) = try populated()
+        let oldSlot = try t.sql { try Row.fetchOne($0, sql: "SELECT * FROM key_slot WHERE kind = 1")! }
+        try v.changePassphrase(to: try secret("pass phrase"), profile: nil)
+        try v.travelOut(to: t.tmp.file("bundle"), travelPassphrase: try secret("travel"))
+        // Someone puts back the *old* passphrase slot and clears the pending bundle.
+        try t.sql { db in
+            try db.execute(sql: "DELETE FROM travel_pending")
+            try db.execute(sql: """
+                INSERT INTO key_slot (kind, kdf_algorithm, kdf_opslimit, kdf_memlimit, kdf_salt, wrapped_master_key)
+                VALUES (1, ?, ?, ?, ?, ?)
+                """, arguments: [oldSlot["kdf_algorithm"] as Int64, oldSlot["kdf_opslimit"] as Int64,
+                                 oldSlot["kdf_memlimit"] as Int64, oldSlot["kdf_salt"] as Data, oldSlot["wrapped_master_key"] as Data])
+        }
+        #expect(refusal { _ = try t.unlock() }?.contains("passphrase key slot") == true)
+    }
+}

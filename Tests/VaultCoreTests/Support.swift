@@ -20,6 +20,12 @@ final class TempVault {
         try Vault.unlock(directory: dir, passphrase: try SecureBytes(copying: Array(passphrase.utf8)))
     }
 
+    /// Direct SQL outside a transaction (pragmas such as `foreign_keys` and `journal_mode`).
+    func sqlOutsideTransaction<T>(_ body: (Database) throws -> T) throws -> T {
+        let q = try DatabaseQueue(path: dbPath)
+        return try q.writeWithoutTransaction(body)
+    }
+
     /// Direct SQL on the vault file, as an attacker with the file would do.
     func sql<T>(_ body: (Database) throws -> T) throws -> T {
         let q = try DatabaseQueue(path: dbPath)
