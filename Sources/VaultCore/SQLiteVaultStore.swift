@@ -234,16 +234,16 @@ package final class SQLiteVaultStore: VaultStore {
     }
 
     package func keySlot(_ kind: KeySlotKind) throws(VaultError) -> KeySlotRow? {
-        let row: Row? = try run {
-            try dbQueue.read { db in
-                try Row.fetchOne(db, sql: "SELECT * FROM key_slot WHERE kind = ?", arguments: [Int64(kind.rawValue)])
-            }
-        }
-        guard let row else { return nil }
+        try run { try dbQueue.read { db in try Self.slot(db, kind) } }
+    }
+
+    private static func slot(_ db: Database, _ kind: KeySlotKind) throws -> KeySlotRow? {
+        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM key_slot WHERE kind = ?", arguments: [Int64(kind.rawValue)])
+        else { return nil }
         guard let alg = Column.int(row, "kdf_algorithm"), let ops = Column.int(row, "kdf_opslimit"),
               let mem = Column.int(row, "kdf_memlimit"), let salt = Column.blob(row, "kdf_salt"),
               let wrapped = Column.blob(row, "wrapped_master_key"), ops >= 0, mem >= 0
-        else { throw .vaultIntegrity("a key slot row is malformed") }
+        else { throw VaultError.vaultIntegrity("a key slot row is malformed") }
         return KeySlotRow(kind: kind, kdfAlgorithm: alg, opsLimit: UInt64(ops), memLimit: UInt64(mem),
                           salt: salt, wrappedMasterKey: wrapped)
     }
@@ -552,8 +552,11 @@ package final class SQLiteVaultStore: VaultStore {
     }
 
     package func encodedRecordVersionCounts() throws(VaultError) -> [UInt8] {
-        try run {
-            try dbQueue.read { db in
+        try run { try dbQueue.read { db in try Self.encodedRecords(db) } }
+    }
+
+    private static func encodedRecords(_ db: Database) throws -> [UInt8] {
+        do {
                 // Stepped with the C API into one buffer: no String per record (10,000 at unlock).
                 let statement = try db.makeStatement(sql: """
                     SELECT r.record_id, COUNT(v.version) FROM record r
@@ -578,20 +581,36 @@ package final class SQLiteVaultStore: VaultStore {
                     out += VaultFormat.le32(UInt32(truncatingIfNeeded: sqlite3_column_int64(s, 1)))
                 }
                 return out
-            }
         }
     }
 
     package func rowCounts() throws(VaultError) -> RowCounts {
+        try run { try dbQueue.read { db in try Self.rowCounts(db) } }
+    }
+
+    private static func rowCounts(_ db: Database) throws -> RowCounts {
+        let row = try Row.fetchOne(db, sql: """
+            SELECT (SELECT COUNT(*) FROM record) AS r, (SELECT COUNT(*) FROM record_version) AS v,
+                   (SELECT COUNT(*) FROM source) AS s, (SELECT COUNT(*) FROM rule) AS u,
+                   (SELECT COUNT(*) FROM export_record) AS e
+            """)
+        func n(_ k: String) -> Int { row.flatMap { Column.int($0, k) }.map(Int.init) ?? -1 }
+        return RowCounts(records: n("r"), versions: n("v"), items: [.source: n("s"), .rule: n("u"), .export: n("e")])
+    }
+
+    package func manifestSnapshot() throws(VaultError) -> ManifestSnapshot {
         try run {
             try dbQueue.read { db in
-                let row = try Row.fetchOne(db, sql: """
-                    SELECT (SELECT COUNT(*) FROM record) AS r, (SELECT COUNT(*) FROM record_version) AS v,
-                           (SELECT COUNT(*) FROM source) AS s, (SELECT COUNT(*) FROM rule) AS u,
-                           (SELECT COUNT(*) FROM export_record) AS e
-                    """)
-                func n(_ k: String) -> Int { row.flatMap { Column.int($0, k) }.map(Int.init) ?? -1 }
-                return RowCounts(records: n("r"), versions: n("v"), items: [.source: n("s"), .rule: n("u"), .export: n("e")])
+                func blob(_ table: String, _ column: String) throws -> [UInt8]? {
+                    try Row.fetchOne(db, sql: "SELECT \(column) FROM \(table) WHERE singleton = 1").flatMap { Column.blob($0, column) }
+                }
+                var slots: [KeySlotRow] = []
+                for kind in [KeySlotKind.passphrase, .recovery] { if let s = try Self.slot(db, kind) { slots.append(s) } }
+                return ManifestSnapshot(
+                    manifest: try Self.manifest(db), counts: try Self.rowCounts(db), encodedRecords: try Self.encodedRecords(db),
+                    slots: slots, travelBundle: try blob("travel_pending", "bundle_id"),
+                    retentionIndex: try blob("retention_index", "sealed"), auditKey: try blob("audit_key", "sealed"),
+                    masterCheck: try blob("master_check", "value"))
             }
         }
     }

@@ -28,40 +28,31 @@ extension Vault {
     static func verifyManifestAtUnlock(store: any VaultStore, keyring: borrowing Keyring) throws(VaultError)
         -> (generation: UInt64, travelReturned: Bool)
     {
-        let m = try openManifest(try store.sealedManifest(), keyring: keyring)
-        let counts = try store.rowCounts()
-        var actual = Manifest()
-        for kind in [KeySlotKind.passphrase, .recovery] {
-            if let s = try store.keySlot(kind) { actual.slots[kind.rawValue] = try Manifest.slotDigest(s) }
-        }
-        actual.travelBundle = try store.pendingTravelBundle()
+        // One read transaction: a write another process commits meanwhile is either all in it or not.
+        let snap = try store.manifestSnapshot()
+        let m = try openManifest(snap.manifest, keyring: keyring)
+        var actual = m
+        actual.slots = [:]
+        for s in snap.slots { actual.slots[s.kind.rawValue] = try Manifest.slotDigest(s) }
+        actual.travelBundle = snap.travelBundle
+        actual.retentionDigest = try snap.retentionIndex.map { (b) throws(VaultError) -> [UInt8] in try Manifest.digest(b) }
+        actual.auditKeyDigest = try snap.auditKey.map { (b) throws(VaultError) -> [UInt8] in try Manifest.digest(b) }
+        actual.masterCheck = snap.masterCheck
         // `travel in` has no key: the slots that left (their digests are still listed) are back and
         // the pending bundle is gone. Any other slot is a mismatch.
         let travelReturned = m.travelBundle != nil && actual.travelBundle == nil && actual.slots == m.slots && !m.slots.isEmpty
-        var problems: [String] = []
+        if travelReturned { actual.travelBundle = m.travelBundle }
+        var problems = m.differences(from: actual)
         // Every record id and its version count (a record swapped for one deleted earlier, an orphan
         // version row), compared as bytes with the manifest's list; the total catches orphans.
-        let rowsEncoded = try store.encodedRecordVersionCounts()
-        if counts.versions != m.versionRows || rowsEncoded != m.encodedRecords() {
+        if snap.counts.versions != m.versionRows || snap.encodedRecords != m.encodedRecords() {
             problems += try recordDifferences(m, store)
         }
-        for table in SealedItemKind.allCases where counts.items[table] != m.items[table]?.count ?? 0 {
+        for table in SealedItemKind.allCases where snap.counts.items[table] != m.items[table]?.count ?? 0 {
             var got = m
             got.items[table] = Set(try store.allItems(table).map(\.id))
             problems += m.differences(from: got).filter { $0.hasPrefix(table.noun + " ") }
         }
-        if !travelReturned {
-            if actual.slots != m.slots || actual.travelBundle != m.travelBundle {
-                var got = m
-                (got.slots, got.travelBundle) = (actual.slots, actual.travelBundle)
-                problems += m.differences(from: got)
-            }
-        }
-        var singles = m
-        singles.retentionDigest = try store.sealedRetentionIndex().map { (b) throws(VaultError) -> [UInt8] in try Manifest.digest(b) }
-        singles.auditKeyDigest = try store.sealedAuditRootKey().map { (b) throws(VaultError) -> [UInt8] in try Manifest.digest(b) }
-        singles.masterCheck = try store.masterCheck()
-        problems += m.differences(from: singles)
         if let first = problems.first {
             throw .vaultIntegrity(first + (problems.count > 1 ? " (and \(problems.count - 1) more; run 'sourcevault check')" : ""))
         }

@@ -50,6 +50,24 @@ package struct RowCounts: Sendable, Equatable {
     }
 }
 
+/// Everything the unlock compares with the manifest, read in ONE transaction: a write committed
+/// by another process between two reads must not look like tampering (SECURITY.md §6.8).
+package struct ManifestSnapshot {
+    package var manifest: [UInt8]?
+    package var counts: RowCounts
+    package var encodedRecords: [UInt8]
+    package var slots: [KeySlotRow]
+    package var travelBundle: [UInt8]?
+    package var retentionIndex: [UInt8]?
+    package var auditKey: [UInt8]?
+    package var masterCheck: [UInt8]?
+    package init(manifest: [UInt8]?, counts: RowCounts, encodedRecords: [UInt8], slots: [KeySlotRow], travelBundle: [UInt8]?,
+                 retentionIndex: [UInt8]?, auditKey: [UInt8]?, masterCheck: [UInt8]?) {
+        self.manifest = manifest; self.counts = counts; self.encodedRecords = encodedRecords; self.slots = slots
+        self.travelBundle = travelBundle; self.retentionIndex = retentionIndex; self.auditKey = auditKey; self.masterCheck = masterCheck
+    }
+}
+
 /// A sealed item addressed only by its id (sources, rules, export provenance entries).
 package struct SealedItemRow: Sendable, Equatable {
     package var id: String
@@ -144,6 +162,8 @@ package protocol VaultStateStore: AnyObject {
     func writeManifest(_ manifest: @escaping ManifestSeal) throws(VaultError)
     /// Row counts of the tables the manifest describes, in one read (the unlock check).
     func rowCounts() throws(VaultError) -> RowCounts
+    /// What the unlock check needs, in one read transaction.
+    func manifestSnapshot() throws(VaultError) -> ManifestSnapshot
     /// Every record id with its number of version rows, sorted by id, encoded as the manifest's
     /// record list is (§6.8: 16 ASCII bytes and a u32le each), in one read.
     func encodedRecordVersionCounts() throws(VaultError) -> [UInt8]

@@ -170,6 +170,12 @@ final class InMemoryVaultStore: VaultStore {
         return out
     }
 
+    func manifestSnapshot() throws(VaultError) -> ManifestSnapshot {
+        ManifestSnapshot(manifest: manifest, counts: try rowCounts(), encodedRecords: try encodedRecordVersionCounts(),
+                         slots: [KeySlotKind.passphrase, .recovery].compactMap { slots[$0] }, travelBundle: travelBundle,
+                         retentionIndex: retention, auditKey: auditRoot, masterCheck: check)
+    }
+
     func rowCounts() throws(VaultError) -> RowCounts {
         RowCounts(records: records.count, versions: versions.values.map(\.count).reduce(0, +),
                   items: Dictionary(uniqueKeysWithValues: SealedItemKind.allCases.map { ($0, items[$0]?.count ?? 0) }))
