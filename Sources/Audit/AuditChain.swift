@@ -2,7 +2,7 @@ import Foundation
 import SodiumKit
 import VaultCore
 
-/// The byte strings the chain is built from (SECURITY.md §11.3).
+/// The byte strings the chain is built from (SECURITY.md §11).
 public enum AuditChain {
     /// `prev` of entry 1: BLAKE2b-256("sourcevault.v1.audit-genesis" 0x00 || vault_id). Binds the log
     /// to its vault, so a whole log (or a spliced entry) from another vault is caught.

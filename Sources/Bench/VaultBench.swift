@@ -11,7 +11,7 @@ import Glibc
 
 struct ChildRun { var seconds: Double; var maxRSSKiB: Int; var status: Int32 }
 
-/// Runs `args` under /usr/bin/time with `secret` on fd 3 (a pipe); returns wall time, peak RSS and
+/// Runs `command` under /usr/bin/time with `secret` on fd 3 (a pipe); returns wall time, peak RSS and
 /// exit status. /usr/bin/time forks from its own small process, so the child's peak RSS is its own
 /// (a child spawned straight from this large process would be charged for our pages).
 func runChild(_ command: [String], secret: String) -> ChildRun {

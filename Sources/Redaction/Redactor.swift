@@ -49,7 +49,7 @@ public struct Redactor: Sendable {
     let fixedReplacements: [String?]
     /// Numbering key of each rule's term matches ("t<index>"), formatted once here, not per hit.
     let termEntities: [String]
-    /// A stable name for what a regex or detector rule matched (SECURITY.md §10: the vault derives
+    /// A stable name for what a regex or detector rule matched (SECURITY.md §6.6: the vault derives
     /// it from a keyed hash of the label and the folded match), so the same phone number is the
     /// same placeholder in every excerpt. It gets `"LABEL\0folded match"` and returns the part
     /// after `LABEL-`. Nil numbers such matches per redaction.
@@ -151,7 +151,6 @@ public struct Redactor: Sendable {
         return RedactionResult(text: result, findings: findings)
     }
 
-    /// All raw matches of all rules, in original byte offsets (not merged, not snapped).
     /// `[LABEL-N]` for one entity: the rule's own number for its terms; a stable name for a regex or
     /// detector match when the caller gave `entityName`; else the next number of the label.
     func placeholder(_ rule: RedactionRule, entity: String, next: inout [String: Int]) -> String {
@@ -164,6 +163,7 @@ public struct Redactor: Sendable {
         return "[\(rule.label)-\(n)]"
     }
 
+    /// All raw matches of all rules, in original byte offsets (not merged, not snapped).
     /// `seen` receives the (range, rule) of every regex and detector match.
     func rawSpans(text: String, bytes: [UInt8], seen: inout Set<[Int]>) -> [Span] {
         var spans: [Span] = []

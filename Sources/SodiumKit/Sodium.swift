@@ -19,13 +19,13 @@ public enum SodiumError: Error, Equatable, Sendable {
 public enum Sodium {
     private static let initResult: Int32 = sodium_init()
 
-    /// Initialises libsodium if needed. Every public entry point of this module calls it.
     /// Zeroes memory in a way the compiler may not remove (`sodium_memzero`), for ordinary
     /// buffers that held traces of plaintext just before they are freed.
     public static func wipe(_ bytes: UnsafeMutableRawBufferPointer) {
         if let p = bytes.baseAddress, bytes.count > 0 { sodium_memzero(p, bytes.count) }
     }
 
+    /// Initialises libsodium if needed. Every public entry point of this module calls it.
     public static func ensureInitialized() throws(SodiumError) {
         // sodium_init returns 0 on first success, 1 if already initialised, -1 on failure.
         if initResult < 0 { throw .initializationFailed }

@@ -49,7 +49,7 @@ public struct AuditEvent: Sendable {
 /// at every operation so no command can forget to. `record` must make the entry durable before it
 /// returns; if it throws, the vault refuses the operation before releasing any plaintext.
 package protocol AuditSink: AnyObject {
-    /// A failed unlock: no key exists, so the entry is chained with the pending seed (§13.4).
+    /// A failed unlock: no key exists, so the entry is chained with the pending seed (SECURITY.md §11.4).
     func failedUnlock(store: any VaultStore, vaultID: [UInt8], method: String)
     /// An event that happens without the vault unlocked (travel in, restore): keyed with the
     /// pending seed like a failed unlock. Best effort.
@@ -85,7 +85,7 @@ public struct AuditState: Sendable, Equatable {
 }
 
 /// Audit keys live in the vault and never leave it: the audit layer asks for MACs, signatures
-/// and value hashes (SECURITY.md §5, §13).
+/// and value hashes (SECURITY.md §5, §11).
 extension Vault {
     /// Keyed BLAKE2b-256 under subkey 5 (`SVauditM`): the MAC of an entry, or of the audit state.
     package func auditMAC(_ message: [UInt8]) throws(VaultError) -> [UInt8] {

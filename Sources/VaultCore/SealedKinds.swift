@@ -19,7 +19,7 @@ enum Subkey: UInt64, CaseIterable {
     case masterCheck = 10
     /// Seals the manifest of the vault's whole state (SECURITY.md §6.8).
     case manifest = 11
-    /// Keys the stable placeholder names of detector and regex matches (SECURITY.md §10).
+    /// Keys the stable placeholder names of detector and regex matches (SECURITY.md §6.6).
     case placeholder = 12
 
     /// The 8-byte `crypto_kdf` context, in subkey id order (SECURITY.md §5's table).

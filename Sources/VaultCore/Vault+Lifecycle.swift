@@ -26,8 +26,8 @@ extension Vault {
         }
     }
 
-    /// `recovery rotate`: a new recovery key replaces the old one, which stops working. Returns
-    /// the printable new key (show it once).
+    /// `recovery rotate`: a new recovery key replaces the old one, which stops working. Passes the
+    /// printable new key to `show` (show it once).
     public func rotateRecoveryKey(show: (String) throws -> Void) throws(VaultError) {
         try audited("recovery-rotate") { () throws(VaultError) -> Void in
             let (slot, printable) = try KeySlot.recovery(self.keyring.master, vaultID: self.vaultID)

@@ -121,10 +121,9 @@ extension Vault {
         }
     }
 
-    /// Every rule with its id, decrypted. A damaged rule is an integrity error: exporting without
-    /// all rules would fail open.
-    /// Every rule, after checking that the rule rows are exactly the ones the manifest lists
-    /// (SECURITY.md §6.8): a rule deleted from the file without the key must not let a name through.
+    /// Every rule with its id, decrypted, after checking that the rule rows are exactly the ones the manifest lists
+    /// (SECURITY.md §6.8): a rule deleted from the file without the key must not let a name through. A
+    /// damaged rule is an integrity error too: exporting without all rules would fail open.
     package func rules() throws(VaultError) -> [(id: String, rule: StoredRule)] {
         let (rows, sealedManifest) = try store.allItemsWithManifest(.rule)
         if formatVersion >= 2 {

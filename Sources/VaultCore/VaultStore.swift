@@ -85,7 +85,7 @@ package enum SealedItemKind: String, Sendable, CaseIterable {
 }
 
 /// The storage behind a vault, split by aggregate. Each method is one atomic operation. Only
-/// VaultCore sees these (`package`): everything above goes through ``Vault``'s audited operations.
+/// this package's modules see these (`package`): everything above goes through ``Vault``'s audited operations.
 package protocol KeySlotStore: AnyObject {
     /// Creates the schema and writes header and key slots in one transaction.
     func initialize(header: VaultHeader, slots: [KeySlotRow]) throws(VaultError)

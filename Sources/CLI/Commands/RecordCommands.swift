@@ -122,8 +122,8 @@ struct RecordJSON: Encodable {
     }
 }
 
+/// Prints records one a line, each beginning with its id.
 enum RecordPrinter {
-    /// One record a line, beginning with its id.
     /// Appends one record's line (id first; without its newline) as UTF-8: a listing of 10,000 records is built in
     /// one buffer, and only a line with a control or bidi character goes through `terminalSafe`.
     static func append(_ s: RecordSummary, to out: inout [UInt8]) {

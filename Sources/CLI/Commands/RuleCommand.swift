@@ -95,7 +95,7 @@ struct RuleCommand: ParsableCommand {
         struct Item: Encodable {
             var id: String; var kind: String; var value: String; var variants: [String]; var substring: Bool
             var label: String; var replacement: String?; var scope: String; var created: String
-            /// What the rule's matches become in every excerpt (SECURITY.md §10).
+            /// What the rule's matches become in every excerpt (SECURITY.md §6.6).
             var placeholder: String
         }
 
