@@ -45,22 +45,33 @@ enum DetectorPatterns {
     static let months = #"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?"#
     /// Any dash a word processor may substitute for "-" (en dash, non-breaking hyphen, minus…).
     static let dash = #"\-\u2010-\u2015\u2212\uFE58\uFE63\uFF0D"#
-    static let sep = #"[ .\u00A0"# + dash + "]"
+    /// One to three separators between the digit groups of a phone number (`PhoneRules.isSeparator`
+    /// less parentheses, which the patterns place themselves).
+    static let phoneSeparator = #"(?:[\s\u00A0\u00AD\u00B7\u2000-\u200F\u2028\u2029\u202F\u205F\u2060\u3000\u30FB"#
+        + #"\uFEFF\uFF0E\uFF65./\uFF0F"# + dash + "]{1,3})"
 
     static let table: [Detector: [SharedRegex]] = {
         func make(_ list: [(String, NSRegularExpression.Options, (@Sendable (Substring) -> Bool)?)]) -> [SharedRegex] {
             list.compactMap { SharedRegex.builtIn($0.0, options: $0.1, validate: $0.2) }
         }
         var t: [Detector: [SharedRegex]] = [:]
+        // Phone numbers, grouped any way a chat log or an OCR'd note groups them (the separators of
+        // phone rules: spaces of every width, line breaks, dashes, dots, slashes, invisible characters),
+        // with "+CC", "00CC" or "(+CC)" (a calling code from libphonenumber's metadata), in ASCII or
+        // full-width digits, never inside a longer run of digits.
+        let ps = phoneSeparator
         t[.phone] = make([
-            // +82 10-1234-5678, +86 138 0013 8000, +1 (555) 123-4567
-            (#"(?<![\dA-Za-z+])\+\d{1,3}(?:\#(sep)?\(?\d{1,5}\)?){2,5}(?![\dA-Za-z])"#, [], { digitCount($0) >= 8 && digitCount($0) <= 15 }),
+            // +82 10-1234-5678, +86 138 0013 8000, +1 (555) 123-4567, 0086 159 2271 0634, (+86) 159…
+            (#"(?<![\dA-Za-z+\uFF0B])(?:\(\s?[+\uFF0B]\d{1,3}\s?\)|[+\uFF0B]\d{1,3}|00\d{1,3})"#
+                + #"(?:\#(ps)?\(?\d{1,5}\)?){2,7}(?!\d)"#, [], { isInternationalNumber($0) }),
             // (555) 123-4567, (02) 1234-5678
-            (#"(?<![\dA-Za-z])\(\d{2,4}\)\#(sep)?\d{3,4}\#(sep)\d{4}(?![\dA-Za-z])"#, [], nil),
-            // 010-1234-5678, 02-123-4567, 555-123-4567
-            (#"(?<![\dA-Za-z.+\#(dash)])\d{2,4}\#(sep)\d{3,4}\#(sep)\d{4}(?![\dA-Za-z\#(dash)])"#, [], nil),
-            // 01012345678 (Korean mobile), 13800138000 (Chinese mobile)
-            (#"(?<!\d)(?:01[016789]\d{7,8}|1[3-9]\d{9})(?!\d)"#, [], nil),
+            (#"(?<![\dA-Za-z])\(\d{2,4}\)\#(ps)?\d{3,4}\#(ps)\d{4}(?![\dA-Za-z])"#, [], nil),
+            // 010-1234-5678, 02-123-4567, 555-123-4567, 159.2271.0634
+            (#"(?<![\dA-Za-z.+\uFF0B\#(dash)])\d{2,4}\#(ps)\d{3,4}\#(ps)\d{4}(?![\dA-Za-z\#(dash)])"#, [], nil),
+            // Korean and Chinese mobile numbers in any grouping: 01012345678, 010 1234 5678,
+            // 1380 013 8000, 1 3 8 0 0 1 3 8 0 0 0
+            (#"(?<![\d+\uFF0B])0\#(ps)?1\#(ps)?[016789](?:\#(ps)?\d){7,8}(?!\d)"#, [], nil),
+            (#"(?<![\d+\uFF0B])1\#(ps)?[3-9](?:\#(ps)?\d){9}(?!\d)"#, [], nil),
         ])
         t[.email] = make([
             (#"(?<![\p{L}\p{N}._%+\-\p{Cf}])[\p{L}\p{N}._%+\-\p{Cf}]+[@＠][\p{L}\p{N}\-\p{Cf}]+(?:[.．][\p{L}\p{N}\-]+)*[.．]\p{L}{2,}"#, [], nil),
@@ -110,6 +121,19 @@ enum DetectorPatterns {
         ])
         return t
     }()
+
+    /// "+CC …", "00CC …": a calling code libphonenumber knows, and 8–15 digits after any "00".
+    static func isInternationalNumber(_ s: Substring) -> Bool {
+        var digits: [UInt8] = []
+        var plus = false
+        for u in s.unicodeScalars {
+            if let d = PhoneRules.digit(u.value) { digits.append(d) } else if PhoneRules.isPlus(u.value) { plus = true }
+        }
+        var rest = digits[...]
+        if !plus { rest = rest.dropFirst(2) } // "00"
+        guard (8...15).contains(rest.count), PhoneCountries.split(rest) != nil else { return false }
+        return true
+    }
 
     static func digitCount(_ s: Substring) -> Int {
         s.unicodeScalars.reduce(0) { $0 + ($1.properties.numericType == .decimal ? 1 : 0) }

@@ -140,7 +140,13 @@ import Testing
     func detectorLeakCheckSeesThroughInvisibleAndWideForms(_ text: String) throws {
         let rules: [RedactionRule] = [.detector("ph", .phone), .detector("d", .date)]
         let out = try redact(text, rules)
-        #expect(!(try leakCheck(out, rules: rules)).isEmpty)
+        if text.hasPrefix("call") {
+            // The phone detector separates digit groups by invisible characters too (issue 15).
+            #expect(out == "call [PHONE-1] now")
+        } else {
+            #expect(!(try leakCheck(out, rules: rules)).isEmpty)
+        }
+        #expect(!(try leakCheck(text, rules: rules)).isEmpty)
     }
 
     // MARK: false positives of the leak check
