@@ -149,6 +149,9 @@ import Testing
         ("tel 010\u{200B}-1234-5678.", "tel [PHONE-1]."),
         ("tel 010 1234\n5678.", "tel [PHONE-1]."),
         ("tel +82 (0)10-1234-5678.", "tel [PHONE-1]."),
+        // Digits after the number are not swallowed into it (nor do they hide it).
+        ("tel +82 10-1234-5678 2024년", "tel [PHONE-1] 2024년"),
+        ("tel +86 138 0013 8000\n2024 report", "tel [PHONE-1]\n2024 report"),
     ])
     func detectorGroupings(_ input: String, _ expected: String) throws {
         let rules: [RedactionRule] = [.detector("d", .phone)]
