@@ -83,6 +83,9 @@ public struct LeakChecker: Sendable {
             found.append((Int(folded.origStart[hit.start]), hit.rule, strict ? .exact : .separatorsRemoved))
         }
         for hit in redactor.phones.hits(in: folded, bytes: bytes) { found.append((hit.lo, hit.rule, .exact)) }
+        for hit in redactor.phones.hits(in: folded, bytes: bytes, loose: true) {
+            found.append((hit.lo, hit.rule, .separatorsRemoved))
+        }
         // Markup inside a term ("K<b>i</b>m") renders as the term: fold again without tags.
         if bytes.contains(UInt8(ascii: "<")) {
             var markupFolder = Folder(mode: .standard, stripMarkup: true)

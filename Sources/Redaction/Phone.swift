@@ -55,10 +55,10 @@ struct PhoneForm: Sendable, Hashable {
 /// Phone numbers in rules: which terms are phone numbers, and their forms.
 enum PhoneRules {
     /// Separators between digit groups: spaces of every width (NBSP, thin, figure, ideographic), line
-    /// breaks, dashes and hyphens, dots, slashes, parentheses, and invisible characters.
+    /// breaks, dashes and hyphens, dots, slashes, parentheses, underscores, and invisible characters.
     static func isSeparator(_ v: UInt32) -> Bool {
         switch v {
-        case 0x20, 0x09, 0x0A, 0x0B, 0x0C, 0x0D, 0x2D, 0x2E, 0x2F, 0x28, 0x29, 0xA0, 0xAD, 0xB7, 0x85,
+        case 0x20, 0x09, 0x0A, 0x0B, 0x0C, 0x0D, 0x2D, 0x2E, 0x2F, 0x28, 0x29, 0x5F, 0xA0, 0xAD, 0xB7, 0x85,
              0x2000...0x200F, 0x2010...0x2015, 0x2028, 0x2029, 0x202F, 0x205F, 0x2060, 0x2212, 0x2043, 0x2E31,
              0x3000, 0x30FB, 0xFE58, 0xFE63, 0xFEFF, 0xFF08, 0xFF09, 0xFF0D, 0xFF0E, 0xFF0F, 0xFF65:
             return true
@@ -150,7 +150,9 @@ struct DigitRun {
     /// `maxMarks` other than whitespace.
     static let maxGap = 8, maxMarks = 3
 
-    init(_ folded: FoldedText, bytes: [UInt8]) {
+    /// - Parameter loose: the leak check's net: any short gap without letters or digits separates the
+    ///   groups of a number ("159_2271~0634", "159, 2271, 0634").
+    init(_ folded: FoldedText, bytes: [UInt8], loose: Bool = false) {
         var previous = -1
         bytes.withUnsafeBufferPointer { b in
             for i in 0..<folded.count where folded.flags[i] & 3 == UnitClass.digit.rawValue {
@@ -161,8 +163,9 @@ struct DigitRun {
                     if previous == i - 1 && folded.gap(i) == .none {
                         l = .glued
                     } else if previous == i - 1 {
-                        l = DigitRun.onlySeparators(b, Int(folded.origEnd[previous]), Int(folded.origStart[i]))
-                            ? .separated : .broken
+                        let lo = Int(folded.origEnd[previous]), hi = Int(folded.origStart[i])
+                        let joined = loose ? hi - lo <= 4 * DigitRun.maxGap : DigitRun.onlySeparators(b, lo, hi)
+                        l = joined ? .separated : .broken
                     }
                 }
                 digits.append(d)
@@ -228,9 +231,10 @@ struct PhoneIndex: Sendable {
     /// Occurrences of the rules' numbers in `folded` (the folding of `bytes`): the subscriber digits in
     /// any grouping, never inside a longer run of glued digits, extended over what is written before them
     /// when it is a prefix of the same number ("+86 ", "0086 ", "(+86) ", the trunk "0", "+82 (0)").
-    func hits(in folded: FoldedText, bytes: [UInt8]) -> [Hit] {
+    /// - Parameter loose: see `DigitRun`.
+    func hits(in folded: FoldedText, bytes: [UInt8], loose: Bool = false) -> [Hit] {
         guard !patterns.isEmpty else { return [] }
-        let run = DigitRun(folded, bytes: bytes)
+        let run = DigitRun(folded, bytes: bytes, loose: loose)
         guard run.count > 0 else { return [] }
         var hits: [Hit] = []
         automaton.forEachMatch(in: run.digits) { p, end in

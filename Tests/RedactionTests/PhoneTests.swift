@@ -86,6 +86,18 @@ import Testing
         #expect(try redact("room 12 010 7720 3158", Self.korean) == "room 12 [PERSON-1]")
     }
 
+    @Test func leakCheckSeesThroughOtherSeparators() throws {
+        // A comma list or a tilde is not a grouping the redactor reads as one number; the export refuses.
+        for text in ["call 159, 2271, 0634", "call 159~2271~0634", "call 159 * 2271 * 0634"] {
+            let out = try redact(text, Self.chinese)
+            #expect(out == text)
+            #expect(try LeakChecker(rules: Self.chinese).check(out).map(\.kind) == [.separatorsRemoved], "\(text)")
+        }
+        #expect(try redact("handle tel_159_2271_0634", Self.chinese) == "handle tel_[PHONE-1]")
+        // Letters between the groups are no separators, for either.
+        #expect(try LeakChecker(rules: Self.chinese).check("ref 159a2271b0634").isEmpty)
+    }
+
     @Test func anotherCountrysCodeIsNotSwallowed() throws {
         // "+1" is not the rule's "+86": the subscriber digits still go, the foreign code stays.
         #expect(try redact("call +1 159 2271 0634", Self.chinese) == "call +1 [PHONE-1]")
