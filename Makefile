@@ -6,7 +6,7 @@ BIN := .build/debug/sourcevault
 TEST_CC := $(shell command -v clang || command -v cc)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps build release test demo bench fuzz clean
+.PHONY: all deps build release test demo bench fuzz clean redaction-report redaction-tables
 
 all: build
 
@@ -57,6 +57,27 @@ bench: deps
 	$(SWIFT) build $(RELEASE_FLAGS) --product sourcevault-bench
 	$(SWIFT) build $(RELEASE_FLAGS) --product sourcevault
 	.build/release/sourcevault-bench $(BENCH_ARGS)
+
+# The redaction corpus (Tests/RedactionTests/Corpus) scored per language and class: cases, must-hide and
+# must-keep strings, leaks, over-redactions, leak-check refusals. Fails when any of the last three is not zero.
+redaction-report: deps
+	$(SWIFT) build --build-tests
+	@mkdir -p .build
+	@REDACTION_REPORT=.build/redaction-report.txt $(SWIFT) test --skip-build --filter CorpusTests \
+	  >.build/redaction-report.log 2>&1; status=$$?; \
+	  cat .build/redaction-report.txt 2>/dev/null || tail -20 .build/redaction-report.log; \
+	  [ $$status = 0 ] || { grep -E "Expectation failed" .build/redaction-report.log | head -20; exit $$status; }
+
+# Regenerates the redaction data tables from their maintained sources: TR39 confusables from ICU's uspoof
+# (Debian libicu-dev) and phone calling codes/trunk prefixes from libphonenumber's metadata (PyPI phonenumbers).
+redaction-tables:
+	@[ -e /usr/lib/x86_64-linux-gnu/libicui18n.so ] || ls /usr/lib/*/libicui18n.so >/dev/null 2>&1 || \
+	  { $(SUDO) apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq libicu-dev >/dev/null; }
+	@/usr/bin/env python3 -c 'import phonenumbers' 2>/dev/null || /usr/bin/env python3 -m pip install -q phonenumbers
+	python3 scripts/gen_confusables.py --icu-version $$(pkg-config --modversion icu-i18n | cut -d. -f1) \
+	  > Sources/Redaction/ConfusablesTable.swift
+	python3 scripts/gen_phone_metadata.py > Sources/Redaction/PhoneMetadata.swift
 
 clean:
 	rm -rf .build

@@ -6,18 +6,24 @@ final class SharedRegex: @unchecked Sendable {
     let regex: NSRegularExpression
     /// Extra check on a candidate the pattern alone cannot express (IPv6 groups, coordinate ranges).
     let validate: (@Sendable (Substring) -> Bool)?
+    /// A check that may also shorten a candidate the pattern took too far: the part of it to keep, or
+    /// nil to drop it ("+82 10-1234-5678 2024": the year is not part of the number).
+    let refine: (@Sendable (Substring) -> Substring?)?
 
-    init(_ regex: NSRegularExpression, validate: (@Sendable (Substring) -> Bool)? = nil) {
+    init(_ regex: NSRegularExpression, validate: (@Sendable (Substring) -> Bool)? = nil,
+         refine: (@Sendable (Substring) -> Substring?)? = nil) {
         self.regex = regex
         self.validate = validate
+        self.refine = refine
     }
 
     /// Compiles a built-in pattern; the patterns are constants covered by tests, so a failure is a
     /// programming error we surface as "no detector" rather than a crash.
     static func builtIn(_ pattern: String, options: NSRegularExpression.Options = [],
-                        validate: (@Sendable (Substring) -> Bool)? = nil) -> SharedRegex? {
+                        validate: (@Sendable (Substring) -> Bool)? = nil,
+                        refine: (@Sendable (Substring) -> Substring?)? = nil) -> SharedRegex? {
         guard let r = try? NSRegularExpression(pattern: pattern, options: options) else { return nil }
-        return SharedRegex(r, validate: validate)
+        return SharedRegex(r, validate: validate, refine: refine)
     }
 
     /// UTF-8 byte ranges of all matches in `text`.
@@ -25,8 +31,12 @@ final class SharedRegex: @unchecked Sendable {
         let ns = NSRange(text.startIndex..<text.endIndex, in: text)
         var out: [Range<Int>] = []
         for m in regex.matches(in: text, options: [], range: ns) where m.range.length > 0 {
-            guard let r = Range(m.range, in: text) else { continue }
+            guard var r = Range(m.range, in: text) else { continue }
             if let validate, !validate(text[r]) { continue }
+            if let refine {
+                guard let kept = refine(text[r]) else { continue }
+                r = kept.startIndex..<kept.endIndex
+            }
             let lo = text.utf8.distance(from: text.utf8.startIndex, to: r.lowerBound)
             let hi = text.utf8.distance(from: text.utf8.startIndex, to: r.upperBound)
             if hi > lo { out.append(lo..<hi) }
@@ -45,23 +55,40 @@ enum DetectorPatterns {
     static let months = #"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?"#
     /// Any dash a word processor may substitute for "-" (en dash, non-breaking hyphen, minus…).
     static let dash = #"\-\u2010-\u2015\u2212\uFE58\uFE63\uFF0D"#
-    static let sep = #"[ .\u00A0"# + dash + "]"
+    /// One to three separators between the digit groups of a phone number (`PhoneRules.isSeparator`
+    /// less parentheses, which the patterns place themselves).
+    static let phoneSeparator = #"(?:[\s\u00A0\u00AD\u00B7\u2000-\u200F\u2028\u2029\u202F\u205F\u2060\u3000\u30FB"#
+        + #"\uFEFF\uFF0E\uFF65./\uFF0F"# + dash + "]{1,3})"
 
     static let table: [Detector: [SharedRegex]] = {
         func make(_ list: [(String, NSRegularExpression.Options, (@Sendable (Substring) -> Bool)?)]) -> [SharedRegex] {
             list.compactMap { SharedRegex.builtIn($0.0, options: $0.1, validate: $0.2) }
         }
+        func makeRefined(_ list: [(String, NSRegularExpression.Options, (@Sendable (Substring) -> Bool)?,
+                                   (@Sendable (Substring) -> Substring?)?)]) -> [SharedRegex] {
+            list.compactMap { SharedRegex.builtIn($0.0, options: $0.1, validate: $0.2, refine: $0.3) }
+        }
         var t: [Detector: [SharedRegex]] = [:]
-        t[.phone] = make([
-            // +82 10-1234-5678, +86 138 0013 8000, +1 (555) 123-4567
-            (#"(?<![\dA-Za-z+])\+\d{1,3}(?:\#(sep)?\(?\d{1,5}\)?){2,5}(?![\dA-Za-z])"#, [], { digitCount($0) >= 8 && digitCount($0) <= 15 }),
+        // Phone numbers, grouped any way a chat log or an OCR'd note groups them (the separators of
+        // phone rules: spaces of every width, line breaks, dashes, dots, slashes, invisible characters),
+        // with "+CC", "00CC" or "(+CC)" (a calling code from libphonenumber's metadata), in ASCII or
+        // full-width digits, never inside a longer run of digits.
+        let ps = phoneSeparator
+        let phone: [(String, NSRegularExpression.Options, (@Sendable (Substring) -> Bool)?,
+                     (@Sendable (Substring) -> Substring?)?)] = [
+            // +82 10-1234-5678, +86 138 0013 8000, +1 (555) 123-4567, 0086 159 2271 0634, (+86) 159…
+            (#"(?<![\dA-Za-z+\uFF0B])(?:\(\s?[+\uFF0B]\d{1,3}\s?\)|[+\uFF0B]\d{1,3}|00\d{1,3})"#
+                + #"(?:\#(ps)?\(?\d{1,5}\)?){2,7}(?!\d)"#, [], nil, { internationalNumber($0) }),
             // (555) 123-4567, (02) 1234-5678
-            (#"(?<![\dA-Za-z])\(\d{2,4}\)\#(sep)?\d{3,4}\#(sep)\d{4}(?![\dA-Za-z])"#, [], nil),
-            // 010-1234-5678, 02-123-4567, 555-123-4567
-            (#"(?<![\dA-Za-z.+\#(dash)])\d{2,4}\#(sep)\d{3,4}\#(sep)\d{4}(?![\dA-Za-z\#(dash)])"#, [], nil),
-            // 01012345678 (Korean mobile), 13800138000 (Chinese mobile)
-            (#"(?<!\d)(?:01[016789]\d{7,8}|1[3-9]\d{9})(?!\d)"#, [], nil),
-        ])
+            (#"(?<![\dA-Za-z])\(\d{2,4}\)\#(ps)?\d{3,4}\#(ps)\d{4}(?![\dA-Za-z])"#, [], nil, nil),
+            // 010-1234-5678, 02-123-4567, 555-123-4567, 159.2271.0634
+            (#"(?<![\dA-Za-z.+\uFF0B\#(dash)])\d{2,4}\#(ps)\d{3,4}\#(ps)\d{4}(?![\dA-Za-z\#(dash)])"#, [], nil, nil),
+            // Korean and Chinese mobile numbers in any grouping: 01012345678, 010 1234 5678,
+            // 1380 013 8000, 1 3 8 0 0 1 3 8 0 0 0
+            (#"(?<![\d+\uFF0B])0\#(ps)?1\#(ps)?[016789](?:\#(ps)?\d){7,8}(?!\d)"#, [], nil, nil),
+            (#"(?<![\d+\uFF0B])1\#(ps)?[3-9](?:\#(ps)?\d){9}(?!\d)"#, [], nil, nil),
+        ]
+        t[.phone] = makeRefined(phone)
         t[.email] = make([
             (#"(?<![\p{L}\p{N}._%+\-\p{Cf}])[\p{L}\p{N}._%+\-\p{Cf}]+[@＠][\p{L}\p{N}\-\p{Cf}]+(?:[.．][\p{L}\p{N}\-]+)*[.．]\p{L}{2,}"#, [], nil),
         ])
@@ -110,6 +137,32 @@ enum DetectorPatterns {
         ])
         return t
     }()
+
+    /// "+CC …", "00CC …": the longest part of the candidate, ending with a group of digits, that has
+    /// a calling code libphonenumber knows and 8–15 digits after any "00"; nil if none has.
+    static func internationalNumber(_ s: Substring) -> Substring? {
+        var digits: [UInt8] = []
+        var plus = false
+        var ends: [(end: Substring.Index, digits: Int)] = [] // after each run of digits
+        var i = s.startIndex
+        while i < s.endIndex {
+            let u = s.unicodeScalars[i].value
+            let next = s.unicodeScalars.index(after: i)
+            if let d = PhoneRules.digit(u) {
+                digits.append(d)
+                if next == s.endIndex || PhoneRules.digit(s.unicodeScalars[next].value) == nil {
+                    ends.append((next, digits.count))
+                }
+            } else if PhoneRules.isPlus(u) {
+                plus = true
+            }
+            i = next
+        }
+        let skip = plus ? 0 : 2 // "00"
+        guard digits.count > skip, PhoneCountries.split(digits.dropFirst(skip)) != nil else { return nil }
+        guard let end = ends.last(where: { (8...15).contains($0.digits - skip) }) else { return nil }
+        return s[s.startIndex..<end.end]
+    }
 
     static func digitCount(_ s: Substring) -> Int {
         s.unicodeScalars.reduce(0) { $0 + ($1.properties.numericType == .decimal ? 1 : 0) }

@@ -172,6 +172,10 @@ public struct LeakChecker: Sendable {
                 .contains { $0.rule == hit.rule }
             found.append((Int(folded.origStart[hit.start]), hit.rule, strict ? .exact : .separatorsRemoved))
         }
+        for hit in redactor.phones.hits(in: folded, bytes: bytes) { found.append((hit.lo, hit.rule, .exact)) }
+        for hit in redactor.phones.hits(in: folded, bytes: bytes, loose: true) {
+            found.append((hit.lo, hit.rule, .separatorsRemoved))
+        }
         for (rule, regex) in redactor.regexRules {
             for r in regex.matches(in: text) { found.append((r.lowerBound, rule, .exact)) }
         }

@@ -2,8 +2,11 @@ import Foundation
 
 /// How a folded unit relates to word boundaries. CJK-like scripts (Han, Hangul, Kana, Thai…)
 /// have no word boundaries, so a term in them matches anywhere (Korean particles follow names).
+/// `symbol`: a letter or digit drawn from an emoji or symbol (regional indicators 🇰, negative
+/// squared 🅺, circled ⓚ, ™, ℹ️): it spells a term like a letter, and it is a word boundary against
+/// letters and digits, so a flag glued to a name ("Sambong🇨🇳", "🇰🇵Sambong") does not hide the name.
 enum UnitClass: UInt8 {
-    case letter = 0, digit = 1, noBoundary = 2
+    case letter = 0, digit = 1, noBoundary = 2, symbol = 3
 }
 
 /// What separated a unit from the one before it in the original text.
@@ -20,8 +23,8 @@ enum GapKind: UInt8 {
     case separator = 3
 }
 
-/// Folding variants: `.standard` for redaction, `.skeleton` adds TR39-style confusable mapping
-/// for the leak check (Cyrillic/Greek lookalikes, 0/o, 1/l/I, rn/m).
+/// Folding variants: `.standard` for redaction (with the TR39 lookalikes of Latin letters), `.skeleton`
+/// for the leak check: every TR39 skeleton, plus 0/o, 1/l/I, rn/m and a few hand-picked lookalikes.
 enum FoldMode: Sendable {
     case standard, skeleton
 }
@@ -54,6 +57,9 @@ private struct FoldEntry {
     var separator: SeparatorKind = .other
     var units: [UInt32] = []
     var classes: [UnitClass] = []
+    /// A Hangul compatibility or half-width jamo (ㅇ, ﾡ): its one unit is the conjoining jamo it
+    /// stands for, and the folder decides whether a consonant is an initial or a final.
+    var compatJamo = false
 }
 
 private enum SeparatorKind { case apostrophe, dash, newline, space, ignorable, softHyphen, other }
@@ -66,6 +72,8 @@ private enum SeparatorKind { case apostrophe, dash, newline, space, ignorable, s
 struct Folder {
     let mode: FoldMode
     private var cache: [UInt32: FoldEntry] = [:]
+    /// Composition of Hangul spelled out in compatibility jamo; see `emitCompatJamo`.
+    private var jamo = JamoState()
 
     init(mode: FoldMode) { self.mode = mode }
 
@@ -164,6 +172,7 @@ struct Folder {
         let skeleton = mode == .skeleton
         var gap = GapTracker()
         var lastUnitScalar: UInt32 = 0 // for Hangul composition; 0 after a gap or an ASCII unit
+        jamo = JamoState()
         var prevLower = false // last unit was an ASCII lower-case letter (camelCase word boundary)
 
         return tables.kind.withUnsafeBufferPointer { kinds in
@@ -234,25 +243,38 @@ struct Folder {
                         lastUnitScalar = scalar
                         continue
                     }
-                    let entry = lookup(scalar)
-                    switch entry.kind {
-                    case .drop:
-                        // A combining mark belongs to the unit before it: stretch that unit's source
-                        // range so the mark is redacted with its base letter.
-                        if gap.isEmpty { out.stretchLastUnit(to: end) }
-                    case .separator:
-                        gap.add(entry.separator)
-                        lastUnitScalar = 0
-                    case .units:
-                        for (u, c) in zip(entry.units, entry.classes) {
-                            guard out.count + 4 <= out.capacity else { return false }
-                            emit(u, c, start, end, &out, &gap, &lastUnitScalar)
-                        }
-                    }
+                    guard foldEntry(lookup(scalar), start, end, &out, &gap, &lastUnitScalar) else { return false }
                 }
                 return true
             }
         }
+    }
+
+    /// Folds one non-ASCII scalar's cached entry standing for the original bytes `[start, end)`.
+    /// Returns false if the sink ran out of room.
+    @inline(__always)
+    private mutating func foldEntry(_ entry: FoldEntry, _ start: UInt32, _ end: UInt32, _ out: inout FoldSink,
+                                    _ gap: inout GapTracker, _ lastUnitScalar: inout UInt32) -> Bool {
+        switch entry.kind {
+        case .drop:
+            // A combining mark belongs to the unit before it: stretch that unit's source
+            // range so the mark is redacted with its base letter.
+            if gap.isEmpty { out.stretchLastUnit(to: end) }
+        case .separator:
+            gap.add(entry.separator)
+            lastUnitScalar = 0
+        case .units:
+            if entry.compatJamo {
+                guard out.count + 6 <= out.capacity else { return false }
+                emitCompatJamo(entry.units[0], start, end, &out, &gap, &lastUnitScalar)
+                return true
+            }
+            for (u, c) in zip(entry.units, entry.classes) {
+                guard out.count + 4 <= out.capacity else { return false }
+                emit(u, c, start, end, &out, &gap, &lastUnitScalar)
+            }
+        }
+        return true
     }
 
     /// Appends one non-ASCII unit, composing conjoining Hangul jamo (L+V, LV+T) into a syllable so
@@ -279,6 +301,94 @@ struct Folder {
         Folder.utf8(scalar) { _, byte in out.append(byte, start, end, flag) }
         gap.reset()
         lastUnitScalar = scalar
+    }
+
+    /// Hangul spelled out in compatibility (or half-width) jamo, "ㅇㅣㅈㅗㅇㅇㅕㄹ", composed into the
+    /// syllables it spells, "이종열", as a keyboard's input method would: a vowel joins the consonant
+    /// before it, a consonant after a vowel becomes the final, and gives it back (a second final
+    /// consonant, its last one) when a vowel follows. Compound vowels (ㅗ+ㅏ) and finals (ㄹ+ㄱ) typed
+    /// as two jamo combine. Every syllable maps back to the jamo it was made of. Only jamo with no gap
+    /// between them compose, and never with a precomposed syllable of the text.
+    private mutating func emitCompatJamo(_ j: UInt32, _ start: UInt32, _ end: UInt32, _ out: inout FoldSink,
+                                         _ gap: inout GapTracker, _ lastUnitScalar: inout UInt32) {
+        // Invisible characters between jamo do not keep them apart ("ㅇ\u{200B}ㅣ" is 이).
+        let attached = (gap.isEmpty || gap.isOnlyIgnorable) && jamo.position == out.count && out.count >= 3
+        let last = attached ? jamo.unit : 0
+        @inline(__always) func syllable(_ l: UInt32, _ v: UInt32, _ t: UInt32) -> UInt32 {
+            0xAC00 + (l * 21 + v) * 28 + t
+        }
+        @inline(__always) func rewrite(_ scalar: UInt32, end: UInt32, _ kind: JamoState.Kind) {
+            gap.reset()
+            out.replaceLast3(with: scalar, end: end)
+            lastUnitScalar = scalar
+            jamo.kind = kind
+            jamo.unit = scalar
+            jamo.position = out.count
+        }
+        @inline(__always) func append(_ scalar: UInt32, _ start: UInt32, _ end: UInt32, _ flag: UInt8,
+                                      _ kind: JamoState.Kind) {
+            Folder.utf8(scalar) { _, byte in out.append(byte, start, end, flag) }
+            gap.reset()
+            lastUnitScalar = scalar
+            jamo.kind = kind
+            jamo.unit = scalar
+            jamo.position = out.count
+        }
+        let isSyllable = (0xAC00...0xD7A3).contains(last)
+        let t = isSyllable ? (last - 0xAC00) % 28 : 0
+        switch j {
+        case 0x1100...0x1112: // a consonant: the final of the syllable before, or the next initial
+            let l = j - 0x1100
+            if attached && isSyllable {
+                if jamo.kind == .open, let final = Hangul.finalIndex(ofInitial: l) {
+                    let previousEnd = out.lastEnd
+                    rewrite(last + final, end: end, .final1)
+                    jamo.finalStart = start; jamo.finalInitial = l; jamo.openEnd = previousEnd
+                    return
+                }
+                if jamo.kind == .final1, let double = Hangul.doubleFinal(t, l) {
+                    let firstEnd = out.lastEnd
+                    rewrite(last - t + double, end: end, .final2)
+                    jamo.firstFinal = t; jamo.secondStart = start; jamo.secondInitial = l; jamo.firstEnd = firstEnd
+                    return
+                }
+            }
+            append(j, start, end, UnitClass.noBoundary.rawValue | gap.flags(), .lone)
+        case 0x1161...0x1175: // a vowel: joins a lone initial, takes back a final, or compounds
+            let v = j - 0x1161
+            if attached {
+                switch jamo.kind {
+                case .lone where (0x1100...0x1112).contains(last):
+                    rewrite(syllable(last - 0x1100, v, 0), end: end, .open)
+                    return
+                case .open where isSyllable:
+                    let current = (last - 0xAC00) / 28 % 21
+                    if let compound = Hangul.compoundVowel(current, v) {
+                        rewrite(last + (compound - current) * 28, end: end, .open)
+                        return
+                    }
+                case .final1 where isSyllable:
+                    let (initial, finalStart) = (jamo.finalInitial, jamo.finalStart)
+                    out.replaceLast3(with: last - t, end: jamo.openEnd)
+                    append(syllable(initial, v, 0), finalStart, end, UnitClass.noBoundary.rawValue, .open)
+                    return
+                case .final2 where isSyllable:
+                    let (initial, secondStart) = (jamo.secondInitial, jamo.secondStart)
+                    out.replaceLast3(with: last - t + jamo.firstFinal, end: jamo.firstEnd)
+                    append(syllable(initial, v, 0), secondStart, end, UnitClass.noBoundary.rawValue, .open)
+                    return
+                default:
+                    break
+                }
+            }
+            append(j, start, end, UnitClass.noBoundary.rawValue | gap.flags(), .none)
+        default: // a final-only cluster (ㄳ, ㄺ…): the final of an open syllable, else alone
+            if attached && isSyllable && jamo.kind == .open && t == 0, (0x11A8...0x11C2).contains(j) {
+                rewrite(last + (j - 0x11A7), end: end, .none)
+                return
+            }
+            append(j, start, end, UnitClass.noBoundary.rawValue | gap.flags(), .none)
+        }
     }
 
     /// At `i` (a `%` or `&`): folds a percent-encoded UTF-8 run or an HTML character reference.
@@ -356,20 +466,7 @@ struct Folder {
             lastUnitScalar = 0
             return true
         }
-        let entry = lookup(scalar)
-        switch entry.kind {
-        case .drop:
-            if gap.isEmpty { out.stretchLastUnit(to: end) }
-        case .separator:
-            gap.add(entry.separator)
-            lastUnitScalar = 0
-        case .units:
-            for (u, c) in zip(entry.units, entry.classes) {
-                guard out.count + 4 <= out.capacity else { return false }
-                emit(u, c, start, end, &out, &gap, &lastUnitScalar)
-            }
-        }
-        return true
+        return foldEntry(lookup(scalar), start, end, &out, &gap, &lastUnitScalar)
     }
 
     /// One well-formed UTF-8 scalar at `k`, or nil.
@@ -414,26 +511,41 @@ struct Folder {
         return entry
     }
 
+    /// Apostrophes and their typographic and transliteration stand-ins (McCune–Reischauer's ʼ, ʻ, ʾ ʿ, `,
+    /// primes, full-width forms).
     private static let apostrophes: Set<UInt32> = [0x2018, 0x2019, 0x201B, 0x02BC, 0x02B9, 0x02BB, 0x02BD, 0x2032,
-                                                   0x2035, 0xFF07, 0x00B4, 0x02CA, 0x02CB, 0xA78C, 0x055A, 0x05F3]
+                                                   0x2035, 0xFF07, 0x00B4, 0x02CA, 0x02CB, 0xA78C, 0x055A, 0x05F3,
+                                                   0x02BE, 0x02BF, 0x02EE, 0x02C8, 0xFF40, 0xA78B]
     private static let lineBreaks: Set<UInt32> = [0x2028, 0x2029, 0x0085]
+    /// Stretchers and joiners drawn inside a word that are not default-ignorable: the Arabic tatweel
+    /// (kashida, "Jongـyol"), the N'Ko lajanyalan and the Mongolian nirugu. Ignorable like ZWJ.
+    private static let stretchers: Set<UInt32> = [0x0640, 0x07FA, 0x180A]
+    /// Spacing diacritics with no decomposition to a space (ˇ ˆ ˉ ˍ): typed after a vowel in place of a
+    /// combining mark ("Kŭmch'ŏn" as "Ku˘mch'o˘n", "Kǔm" as "Kuˇm"); they belong to the letter before.
+    /// The spacing clones of combining marks (˘ ¨ ¯ ¸ ˙ ˚ ˛ ˜ ˝, U+0020 + a mark under NFKD) are found
+    /// by their decomposition.
+    private static let spacingDiacritics: Set<UInt32> = [0x02C6, 0x02C7, 0x02C9, 0x02CD, 0x02CE, 0x02CF]
 
     private static func compute(_ value: UInt32, mode: FoldMode) -> FoldEntry {
         guard let scalar = Unicode.Scalar(value) else { return FoldEntry(kind: .separator) }
-        if mode == .skeleton, let ascii = Confusables.map[value] {
-            return FoldEntry(kind: .units, units: [ascii], classes: [.letter])
-        }
         if let letter = symbolLetter(value) {
             let v = mode == .skeleton ? UInt32(asciiTables.skeleton[Int(letter)] & 0x7F) : letter
-            return FoldEntry(kind: .units, units: [v], classes: [.letter])
+            return FoldEntry(kind: .units, units: [v], classes: [.symbol])
         }
         let props = scalar.properties
         if apostrophes.contains(value) { return FoldEntry(kind: .separator, separator: .apostrophe) }
-        if value == 0x00AD { return FoldEntry(kind: .separator, separator: .softHyphen) }
-        // Modifier letters and click letters that look like punctuation (ː ˈ ʺ ǃ ǀ): a separator,
+        if value == 0x00AD || value == 0x1806 { return FoldEntry(kind: .separator, separator: .softHyphen) }
+        if stretchers.contains(value) { return FoldEntry(kind: .separator, separator: .ignorable) }
+        if spacingDiacritics.contains(value) { return FoldEntry(kind: .drop) }
+        if let letter = combiningLatinLetter(scalar) {
+            let v = mode == .skeleton ? UInt32(asciiTables.skeleton[Int(letter)] & 0x7F) : letter
+            return FoldEntry(kind: .units, units: [v], classes: [.letter])
+        }
+        let decomposed = String(scalar).decomposedStringWithCompatibilityMapping.unicodeScalars
+        // Modifier letters and click letters that look like punctuation (ː ʺ ǃ ǀ): a separator,
         // not a letter glued to the word ("Kimː" reads "Kim:").
         if (0x02B9...0x02FF).contains(value) || (0x01C0...0x01C3).contains(value) || (0xA788...0xA78A).contains(value),
-           String(scalar).decomposedStringWithCompatibilityMapping.unicodeScalars.elementsEqual([scalar]) {
+           decomposed.elementsEqual([scalar]) {
             return FoldEntry(kind: .separator, separator: .other)
         }
         if lineBreaks.contains(value) { return FoldEntry(kind: .separator, separator: .newline) }
@@ -444,41 +556,86 @@ struct Folder {
         if props.isDefaultIgnorableCodePoint { return FoldEntry(kind: .separator, separator: .ignorable) }
         switch props.generalCategory {
         case .nonspacingMark, .spacingMark, .enclosingMark: return FoldEntry(kind: .drop)
+        case .modifierSymbol:
+            // ˘ ¨ ¯ …: a space and a combining mark under NFKD.
+            var rest = decomposed.makeIterator()
+            if rest.next()?.value == 0x20, let mark = rest.next(), isMarkOrIgnorable(mark) {
+                return FoldEntry(kind: .drop)
+            }
         default: break
         }
+        // Letters and digits drawn from emoji and symbols (™ → tm, ℹ️ → i, ⓚ → k) keep their own class.
+        let symbol = props.isEmoji
+            || [.otherSymbol, .mathSymbol, .currencySymbol, .modifierSymbol].contains(props.generalCategory)
         var units: [UInt32] = []
         var classes: [UnitClass] = []
-        for d in String(scalar).decomposedStringWithCompatibilityMapping.unicodeScalars {
-            if isMarkOrIgnorable(d) { continue }
+        func append(_ f: Unicode.Scalar) {
+            if let extra = latinExtras[f.value] {
+                for e in extra.unicodeScalars {
+                    var v = e.value
+                    if mode == .skeleton { let s = asciiTables.skeleton[Int(v)] & 0x7F; if s != 0 { v = UInt32(s) } }
+                    units.append(v)
+                    classes.append(symbol ? .symbol : .letter)
+                }
+                return
+            }
+            let p = f.properties
+            guard p.isAlphabetic || p.numericType != nil else { return }
+            var v = f.value
+            if mode == .skeleton {
+                if v < 0x80 {
+                    let s = asciiTables.skeleton[Int(v)] & 0x7F
+                    if s != 0 { v = UInt32(s) }
+                } else if let ascii = Confusables.stricter[v] {
+                    v = ascii
+                }
+            }
+            units.append(v)
+            classes.append(symbol ? .symbol : classify(v, p))
+        }
+        /// Case-folds and decomposes `s` and appends what is left of it; `confusable`: look the parts up
+        /// in the TR39 table (once: its targets are prototypes already).
+        /// Maps `s` through the confusables, case-folds and decomposes it and appends what is left. The
+        /// scalar as written is looked up first (a capital's lookalike differs from its small letter's:
+        /// Greek "Η" looks like H, "η" like n), then its case-folded form, and each target again (a
+        /// prototype may case-fold to a letter with an entry of its own), `depth` levels deep.
+        func fold(_ s: Unicode.Scalar, depth: Int) {
+            if let direct = lookalike(s.value, depth: depth) {
+                for t in direct { if let u = Unicode.Scalar(t) { fold(u, depth: depth + 1) } }
+                return
+            }
             // lower(upper(x)) approximates full case folding: ß→ss, ς→σ, ı→i.
-            let folded = String(d).uppercased().lowercased().decomposedStringWithCompatibilityMapping
+            let folded = String(s).uppercased().lowercased().decomposedStringWithCompatibilityMapping
             for f in folded.unicodeScalars where !isMarkOrIgnorable(f) {
-                if let extra = latinExtras[f.value] {
-                    for e in extra.unicodeScalars {
-                        var v = e.value
-                        if mode == .skeleton { let s = asciiTables.skeleton[Int(v)] & 0x7F; if s != 0 { v = UInt32(s) } }
-                        units.append(v)
-                        classes.append(.letter)
-                    }
-                    continue
+                if f != s, let target = lookalike(f.value, depth: depth) {
+                    for t in target { if let u = Unicode.Scalar(t) { fold(u, depth: depth + 1) } }
+                } else {
+                    append(f)
                 }
-                let p = f.properties
-                guard p.isAlphabetic || p.numericType != nil else { continue }
-                var v = f.value
-                if mode == .skeleton {
-                    if v < 0x80 {
-                        let s = asciiTables.skeleton[Int(v)] & 0x7F
-                        if s != 0 { v = UInt32(s) }
-                    } else if let ascii = Confusables.map[v] {
-                        v = ascii
-                    }
-                }
-                units.append(v)
-                classes.append(classify(v, p))
             }
         }
+        /// The lookalike target of `v`: the hand-read Latin letters first (small capitals, stroked letters),
+        /// then the leak check's extras, then TR39's skeleton.
+        func lookalike(_ v: UInt32, depth: Int) -> [UInt32]? {
+            guard v >= 0x80, depth < 3, latinExtras[v] == nil else { return nil }
+            if mode == .skeleton, let ascii = Confusables.stricter[v] { return [ascii] }
+            return Confusables.target(v, mode: mode)
+        }
+        for d in decomposed where !isMarkOrIgnorable(d) { fold(d, depth: 0) }
         if units.isEmpty { return FoldEntry(kind: .separator, separator: .other) }
-        return FoldEntry(kind: .units, units: units, classes: classes)
+        let compatJamo = ((0x3131...0x318E).contains(value) || (0xFFA0...0xFFDC).contains(value))
+            && units.count == 1 && (0x1100...0x11C2).contains(units[0])
+        return FoldEntry(kind: .units, units: units, classes: classes, compatJamo: compatJamo)
+    }
+
+    /// The combining Latin small letters (U+0363…U+036F, U+1DD3…): a letter written above another
+    /// ("Kͥm"), which readers read as a letter; nil for any other scalar.
+    private static func combiningLatinLetter(_ s: Unicode.Scalar) -> UInt32? {
+        guard (0x0363...0x036F).contains(s.value) || (0x1DD3...0x1DF4).contains(s.value),
+              let name = s.properties.name, name.hasPrefix("COMBINING LATIN SMALL LETTER ") else { return nil }
+        let word = name.dropFirst("COMBINING LATIN SMALL LETTER ".count).prefix { $0 != " " }
+        guard word.count == 1, let c = word.unicodeScalars.first, (0x41...0x5A).contains(c.value) else { return nil }
+        return c.value + 0x20
     }
 
     /// Latin letters with no decomposition that readers take for a plain letter: small capitals
@@ -602,6 +759,9 @@ private struct FoldSink {
         count += 3
     }
 
+    /// Source end of the last unit.
+    var lastEnd: UInt32 { ends[count - 1] }
+
     /// Extends the source range of every byte of the last unit to `end`.
     mutating func stretchLastUnit(to end: UInt32) {
         guard count > 0 else { return }
@@ -623,6 +783,39 @@ private struct FoldSink {
     }
 }
 
+/// What the folder remembers about the last unit when it came from compatibility jamo: whether a
+/// consonant may still join it as a final, or a vowel take its final back.
+private struct JamoState {
+    enum Kind {
+        /// Not from compatibility jamo (or nothing may join it).
+        case none
+        /// A lone initial consonant: a vowel joins it.
+        case lone
+        /// A syllable with no final: a consonant may become its final, a vowel may compound.
+        case open
+        /// A syllable whose final is one consonant that a following vowel takes back.
+        case final1
+        /// A syllable whose final is two consonants (ㄹ+ㄱ): a following vowel takes the second.
+        case final2
+    }
+    var kind = Kind.none
+    /// The unit (a jamo or a syllable) and `out.count` right after it; any other unit in between voids
+    /// the state (invisible characters do not).
+    var unit: UInt32 = 0
+    var position = -1
+    /// final1: where the final consonant starts, its initial-consonant index, and where the
+    /// syllable ended before it.
+    var finalStart: UInt32 = 0
+    var finalInitial: UInt32 = 0
+    var openEnd: UInt32 = 0
+    /// final2: the final index of the first consonant alone, where the syllable ended after it,
+    /// and where the second consonant starts and its initial-consonant index.
+    var firstFinal: UInt32 = 0
+    var firstEnd: UInt32 = 0
+    var secondStart: UInt32 = 0
+    var secondInitial: UInt32 = 0
+}
+
 /// Collects the separators between two units and decides what kind of gap they make.
 private struct GapTracker {
     // Bit per separator kind seen since the last unit; 0 = no gap (the hot path).
@@ -635,6 +828,8 @@ private struct GapTracker {
                        otherBit: UInt8 = 16, ignorableBit: UInt8 = 32
 
     @inline(__always) var isEmpty: Bool { seen == 0 }
+    /// Only invisible characters (zero-width, joiners, soft hyphens without a line break).
+    @inline(__always) var isOnlyIgnorable: Bool { seen == Self.ignorableBit }
 
     @inline(__always) mutating func reset() {
         if seen != 0 { self = GapTracker() }

@@ -44,6 +44,8 @@ struct Span {
 public struct Redactor: Sendable {
     let rules: [RedactionRule]
     let terms: TermIndex
+    /// Term rules that are phone numbers, matched in any grouping (`PhoneIndex`).
+    let phones: PhoneIndex
     let regexRules: [(rule: Int, regex: SharedRegex)]
     /// NFC replacement per rule (nil = numbered label).
     let fixedReplacements: [String?]
@@ -99,6 +101,7 @@ public struct Redactor: Sendable {
         self.termEntities = rules.indices.map { "t\($0)" }
         self.regexRules = regexRules
         self.terms = try TermIndex(rules: rules, mode: .standard)
+        self.phones = PhoneIndex(rules: rules)
     }
 
     /// Redacts `text`: every span hit by a rule becomes the rule's replacement, or `[LABEL-N]`
@@ -173,6 +176,10 @@ public struct Redactor: Sendable {
             for hit in terms.hits(in: folded) {
                 spans.append(Span(lo: Int(folded.origStart[hit.start]), hi: Int(folded.origEnd[hit.end - 1]),
                                   rule: hit.rule, entity: termEntities[hit.rule]))
+            }
+            // A phone number is one entity however it is grouped: "[PHONE-1]" for every form.
+            for hit in phones.hits(in: folded, bytes: bytes) {
+                spans.append(Span(lo: hit.lo, hi: hit.hi, rule: hit.rule, entity: termEntities[hit.rule]))
             }
         }
         spans += regexSpans(in: text, bytes: bytes, seen: &seen)

@@ -15,6 +15,10 @@ public struct Suggestion: Sendable, Hashable {
         case numberWithUnit
         /// A built-in detector hit (`detector` says which).
         case detector
+        /// The other spelling of a Hangul name a rule lists in one spelling only: North Korean 리종열
+        /// for South Korean 이종열 and back (the initial-sound rule, 두음 법칙). The rule already hides
+        /// both; listing the other as a `--variant` records it. Placed where the rule first hits.
+        case otherSpelling
     }
 
     public var text: String
@@ -40,7 +44,8 @@ enum Suggester {
         let redactor = (try? Redactor(rules: valid)) ?? (try? Redactor(rules: []))
         let bytes = Array(text.utf8)
         var matched = Set<[Int]>()
-        let covered = redactor?.rawSpans(text: text, bytes: bytes, seen: &matched).map { $0.lo..<$0.hi } ?? []
+        let hits = redactor?.rawSpans(text: text, bytes: bytes, seen: &matched) ?? []
+        let covered = hits.map { $0.lo..<$0.hi }
 
         var raw: [(range: Range<Int>, kind: Suggestion.Kind, detector: Detector?, label: String)] = []
         for r in namePhrases(text, bytes: bytes) { raw.append((r, .namePhrase, nil, RuleLabel.person.rawValue)) }
@@ -88,6 +93,64 @@ enum Suggester {
             out.append(Suggestion(text: String(decoding: bytes[s.range], as: UTF8.self), kind: s.kind, detector: s.detector,
                                   suggestedLabel: s.label, line: lines.line(at: s.range.lowerBound),
                                   originalRange: s.range))
+        }
+        // In text order, after the candidates that start at the same place.
+        for extra in redactor.map({ otherSpellings(hits, bytes: bytes, redactor: $0) }) ?? [] {
+            let at = out.firstIndex { $0.originalRange.lowerBound > extra.originalRange.lowerBound } ?? out.endIndex
+            out.insert(extra, at: at)
+        }
+        return out
+    }
+
+    // MARK: North/South Korean spellings
+
+    /// For each term rule that hits the text and lists a Hangul name in one spelling only (no other
+    /// listed form has the same South Korean spelling), that name's other spelling: the South Korean one
+    /// for a North Korean form, the North Korean one (initial ㄹ, and ㄴ where a single syllable changes)
+    /// for a South Korean form. At most two per rule, at the rule's first hit.
+    static func otherSpellings(_ hits: [Span], bytes: [UInt8], redactor: Redactor) -> [Suggestion] {
+        var firstHit: [Int: Range<Int>] = [:]
+        for span in hits where (firstHit[span.rule].map { span.lo < $0.lowerBound } ?? true) {
+            firstHit[span.rule] = span.lo..<span.hi
+        }
+        var lines = TextSupport.LineCounter(bytes)
+        var out: [Suggestion] = []
+        for (index, rule) in redactor.rules.enumerated() {
+            guard case .term(let term, let variants, _) = rule.pattern, let range = firstHit[index] else { continue }
+            let person = rule.label == RuleLabel.person.rawValue
+            let listed = ([term] + variants).map { $0.precomposedStringWithCanonicalMapping }
+            var proposals: [String] = []
+            for form in listed {
+                let all = Hangul.initialSoundVariants(form, person: person)
+                guard all.count > 1, !listed.contains(where: { $0 != form && all.contains($0) }) else { continue }
+                let starts = Hangul.nameStarts(form, person: person)
+                var scalars = Array(form.unicodeScalars)
+                let south = starts.reduce(into: scalars) { s, k in
+                    s[k] = Unicode.Scalar(Hangul.southern(s[k].value)) ?? s[k]
+                }
+                if south != scalars {
+                    proposals.append(String(String.UnicodeScalarView(south)))
+                    continue
+                }
+                // South Korean as listed: the North Korean spelling with ㄹ, and with ㄴ too when only one
+                // syllable changes in a name that is not a person's (녀성 or 려성 for 여성: it depends on the
+                // character's reading; North Korean surnames are 리, 류, 림, 로…, never 니, 뉴).
+                let changing = starts.filter { Hangul.initialSoundForms(scalars[$0].value).count > 1 }
+                for k in changing {
+                    scalars[k] = Unicode.Scalar(Hangul.initialSoundForms(scalars[k].value)[1]) ?? scalars[k]
+                }
+                proposals.append(String(String.UnicodeScalarView(scalars)))
+                if !person, changing.count == 1, let k = changing.first,
+                   let n = Hangul.initialSoundForms(Array(form.unicodeScalars)[k].value).dropFirst(2).first,
+                   let scalar = Unicode.Scalar(n) {
+                    scalars[k] = scalar
+                    proposals.append(String(String.UnicodeScalarView(scalars)))
+                }
+            }
+            for p in proposals.prefix(2) where !listed.contains(p) {
+                out.append(Suggestion(text: p, kind: .otherSpelling, detector: nil, suggestedLabel: rule.label,
+                                      line: lines.line(at: range.lowerBound), originalRange: range))
+            }
         }
         return out
     }

@@ -3,8 +3,9 @@ struct TermPattern: Sendable {
     /// Index of the rule in the rule list.
     let rule: Int
     /// Byte offsets inside the folded pattern where the written term had a separator
-    /// ("Jong-yol" → 4): the text may have any separator there, or none.
-    let partBoundaries: [Int]
+    /// ("Jong-yol" → 4): the text may have any separator there, or none. The union over every
+    /// form of the rule that folds to the same bytes.
+    var partBoundaries: [Int]
     let substring: Bool
 }
 
@@ -26,26 +27,39 @@ struct TermIndex: Sendable {
     /// Folded bytes of each pattern (the leak check's edit-distance net reuses them).
     let foldedPatterns: [[UInt8]]
 
+    /// A rule's term and variants are a set: forms that fold alike become one pattern that keeps every
+    /// form's separator positions ("Hyejin", "Hye-jin", "Hye jin" in any order). Hangul forms also
+    /// stand for their other spellings under the initial-sound rule (리종열 ↔ 이종열; `Hangul`).
     /// - Parameter forceSubstring: match every term inside longer words too (the leak check's net
     ///   for addresses, URLs and hashtags).
     init(rules: [RedactionRule], mode: FoldMode, forceSubstring: Bool = false) throws(RedactionError) {
         var folder = Folder(mode: mode)
         var patterns: [TermPattern] = []
         var folded: [[UInt8]] = []
-        var seen = Set<[UInt8]>()
+        var byForm: [[UInt8]: Int] = [:] // this rule's folded forms → pattern index
         for (index, rule) in rules.enumerated() {
             guard case .term(let term, let variants, let substring) = rule.pattern else { continue }
-            seen.removeAll(keepingCapacity: true)
+            byForm.removeAll(keepingCapacity: true)
+            let person = rule.label == RuleLabel.person.rawValue
             for form in [term] + variants {
-                let f = folder.fold(form)
-                guard !f.bytes.isEmpty else { throw .emptyTerm(ruleID: rule.id) }
-                guard seen.insert(f.bytes).inserted else { continue }
-                var boundaries: [Int] = []
-                for k in 1..<max(f.count, 1) where f.bytes[k] & 0xC0 != 0x80 && f.gap(k) != .none {
-                    boundaries.append(k)
+                let written = folder.fold(form)
+                guard !written.bytes.isEmpty else { throw .emptyTerm(ruleID: rule.id) }
+                for spelling in Hangul.initialSoundVariants(form, person: person) {
+                    let f = spelling == form ? written : folder.fold(spelling)
+                    var boundaries: [Int] = []
+                    for k in 1..<max(f.count, 1) where f.bytes[k] & 0xC0 != 0x80 && f.gap(k) != .none {
+                        boundaries.append(k)
+                    }
+                    if let known = byForm[f.bytes] {
+                        let merged = Set(patterns[known].partBoundaries).union(boundaries)
+                        patterns[known].partBoundaries = merged.sorted()
+                        continue
+                    }
+                    byForm[f.bytes] = patterns.count
+                    patterns.append(TermPattern(rule: index, partBoundaries: boundaries,
+                                                substring: substring || forceSubstring))
+                    folded.append(f.bytes)
                 }
-                patterns.append(TermPattern(rule: index, partBoundaries: boundaries, substring: substring || forceSubstring))
-                folded.append(f.bytes)
             }
         }
         self.mode = mode

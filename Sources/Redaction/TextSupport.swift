@@ -56,6 +56,18 @@ enum TextSupport {
             | (UInt32(bytes[i + 2] & 0x3F) << 6) | UInt32(bytes[i + 3] & 0x3F)
     }
 
+    /// The scalar starting at `i` of valid UTF-8, and its length in bytes.
+    @inline(__always) static func decode(_ b: UnsafeBufferPointer<UInt8>, _ i: Int) -> (UInt32, Int) {
+        let b0 = b[i]
+        if b0 < 0x80 { return (UInt32(b0), 1) }
+        if b0 < 0xE0 { return ((UInt32(b0 & 0x1F) << 6) | UInt32(b[i + 1] & 0x3F), 2) }
+        if b0 < 0xF0 {
+            return ((UInt32(b0 & 0x0F) << 12) | (UInt32(b[i + 1] & 0x3F) << 6) | UInt32(b[i + 2] & 0x3F), 3)
+        }
+        return ((UInt32(b0 & 0x07) << 18) | (UInt32(b[i + 1] & 0x3F) << 12) | (UInt32(b[i + 2] & 0x3F) << 6)
+                | UInt32(b[i + 3] & 0x3F), 4)
+    }
+
     /// Scalars no grapheme rule (UAX #29) ever joins to a neighbour of the same set: printable
     /// ASCII and controls other than CR, Han ideographs, precomposed Hangul syllables. Between
     /// two of them there is always a cluster boundary (syllable+syllable breaks; only a trailing

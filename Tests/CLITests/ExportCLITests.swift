@@ -138,12 +138,14 @@ import Testing
     }
 
     /// `--accept` covers one near miss, never a term glued into an address, never several hits.
+    /// (Line 2 holds two near misses: an edit and a digit for a letter. A Cyrillic "о" would not do any
+    /// more: the redactor folds look-alike letters itself since issue 15.)
     @Test func acceptanceIsNarrow() throws {
         let c = CLI()
         try c.initVault()
         try c.addSource("Magpie")
         let id = try c.add(source: "Magpie", title: "T",
-                           body: "Write to jongyolkim@example.com\nJongyul met J\u{043E}ngyol at the gate\n"
+                           body: "Write to jongyolkim@example.com\nJongyul met J0ngyol at the gate\n"
                                + "Jongyul alone\nOld Kim drove\n")
         let rule = c.run(["rule", "add", "Jongyol"] + pw).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(c.run(["rule", "add", "Old Kim"] + pw).status == 0) // so the review guard passes

@@ -140,7 +140,13 @@ import Testing
     func detectorLeakCheckSeesThroughInvisibleAndWideForms(_ text: String) throws {
         let rules: [RedactionRule] = [.detector("ph", .phone), .detector("d", .date)]
         let out = try redact(text, rules)
-        #expect(!(try leakCheck(out, rules: rules)).isEmpty)
+        if text.hasPrefix("call") {
+            // The phone detector separates digit groups by invisible characters too (issue 15).
+            #expect(out == "call [PHONE-1] now")
+        } else {
+            #expect(!(try leakCheck(out, rules: rules)).isEmpty)
+        }
+        #expect(!(try leakCheck(text, rules: rules)).isEmpty)
     }
 
     // MARK: false positives of the leak check
@@ -158,21 +164,19 @@ import Testing
         #expect(try leakCheck("K1m said", rules: [.term("x", "Kim")]).map(\.kind) == [.confusableSkeleton])
     }
 
-    // MARK: known remaining gaps (documented, not fixed here)
+    // MARK: former known gaps (issue 15), and the one that remains
+
+    @Test func formerKnownGaps() throws {
+        // Hangul spelled in compatibility / half-width jamo is recomposed.
+        #expect(try redact("ㅇㅣㅈㅗㅇㅇㅕㄹ은", Self.rules) == "[PERSON-1]은")
+        // Combining Latin small letters (U+0363…) read as the letters they are.
+        #expect(try redact("Kͥm said", Self.rules) == "[PERSON-1] said")
+        // Greek yot is in Unicode's confusables: caught by the leak check, and now redacted.
+        #expect(!(try leakCheck("Ϳongyol said", rules: Self.rules)).isEmpty)
+        #expect(try redact("Ϳongyol said", Self.rules) == "[PERSON-1] said")
+    }
 
     @Test func knownGaps() throws {
-        let jamo = try redact("ㅇㅣㅈㅗㅇㅇㅕㄹ은", Self.rules)
-        withKnownIssue("Hangul spelled in compatibility / half-width jamo is not recomposed") {
-            #expect(jamo != "ㅇㅣㅈㅗㅇㅇㅕㄹ은")
-        }
-        let combiningLetter = try redact("Kͥm said", Self.rules)
-        withKnownIssue("combining Latin small letters (U+0363…) are dropped like accents") {
-            #expect(combiningLetter == "[PERSON-1] said")
-        }
-        let yot = try leakCheck("Ϳongyol said", rules: Self.rules)
-        withKnownIssue("Greek yot is not in the confusables subset") {
-            #expect(!yot.isEmpty)
-        }
         let traditional = try redact("會寧", Self.rules)
         withKnownIssue("traditional Han forms are unlisted variants (會寧 for 会宁)") {
             #expect(traditional == "[PLACE-1]")

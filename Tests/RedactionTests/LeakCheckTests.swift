@@ -33,12 +33,19 @@ import Testing
         #expect(leaks == [Leak(ruleID: "p5", line: 2, kind: .separatorsRemoved)])
     }
 
-    @Test(arguments: ["Кim", "KІM", "K1m", "Hоeryong", "H0eryong"])
+    @Test(arguments: ["K1m", "H0eryong"])
     func confusableSkeletonsAreCaught(_ text: String) throws {
         let leaks = try leakCheck(text, rules: Self.rules)
         #expect(!leaks.isEmpty)
         #expect(leaks.allSatisfy { $0.kind == .confusableSkeleton || $0.kind == .editDistance1 })
         #expect(leaks.contains { $0.kind == .confusableSkeleton })
+    }
+
+    /// Letters of other scripts that imitate Latin ones fold like them for the redactor too (TR39
+    /// data, issue 15): the leak check sees them as the redactor's own match.
+    @Test(arguments: ["Кim", "KІM", "Hоeryong"])
+    func lookalikeLettersAreExact(_ text: String) throws {
+        #expect(try leakCheck(text, rules: Self.rules).map(\.kind) == [.exact])
     }
 
     @Test func rnLooksLikeM() throws {

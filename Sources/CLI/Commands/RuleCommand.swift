@@ -19,6 +19,9 @@ struct RuleCommand: ParsableCommand {
                 in full-width forms, across hyphens, spaces, line breaks and invisible characters, with \
                 possessives and plurals, and Hangul followed by particles. A transliteration you do not \
                 list is NOT implied: add each spelling as a --variant ('sourcevault suggest ID' helps). \
+                Implied: look-alike letters of other scripts, Hangul spelled in jamo, the North/South \
+                Korean spelling of a Hangul name (리종열/이종열), and for a phone number (--label PHONE, or \
+                a term that is one) every grouping, with or without +CC, 00CC or the trunk 0. \
                 TERM, --variant and --regex may be given as - to read them, one line each and in that \
                 order, from standard input; leave TERM out to be asked on the terminal.
                 Detectors: \(Detector.allCases.map(\.rawValue).joined(separator: ", ")).
