@@ -77,7 +77,9 @@ public enum Exporter {
         var leaks = checker.check(display.text)
         if display.removed > 0 { leaks = Leak.merged(leaks, checker.check(result.text)) }
         for i in leaks.indices { leaks[i].line += shift }
-        let uncovered = suggest(excerpt.text, rules: rules).map { $0.line + shift }
+        // Phrases no rule covers; a rule's other Korean spelling is already hidden (issue 15), so
+        // suggesting it as a variant is advice, not an uncovered phrase.
+        let uncovered = suggest(excerpt.text, rules: rules).filter { $0.kind != .otherSpelling }.map { $0.line + shift }
 
         var accepted: [String] = []
         for a in accept {

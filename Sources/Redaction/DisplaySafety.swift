@@ -7,7 +7,8 @@ public enum DisplaySafety {
     /// non-joiners, word joiner, BOM, soft hyphen, invisible operators, tag characters, variation
     /// selectors, Hangul fillers: Unicode's format characters and default-ignorable code points),
     /// and how many were removed. Kept: a zero-width joiner between two emoji and the text/emoji
-    /// presentation selectors (U+FE0E, U+FE0F) after an emoji, so emoji sequences still show.
+    /// presentation selectors (U+FE0E, U+FE0F) after an emoji or in a keycap, so emoji sequences
+    /// still show.
     public static func removingInvisibleFormatting(_ text: String) -> (text: String, removed: Int) {
         let b = Array(text.utf8)
         var out: [UInt8] = []
@@ -22,10 +23,14 @@ public enum DisplaySafety {
             if leadBytes[Int(lead)], let s = Unicode.Scalar(TextSupport.scalar(b, at: i)), isInvisibleFormat(s) {
                 var keep = false
                 if s.value == 0xFE0E || s.value == 0xFE0F || s.value == 0x200D, i > 0,
-                   let before = Unicode.Scalar(TextSupport.scalar(b, at: TextSupport.previousScalarStart(b, i))),
-                   isEmoji(before) {
+                   let before = Unicode.Scalar(TextSupport.scalar(b, at: TextSupport.previousScalarStart(b, i))) {
                     let next = i + len < b.count ? Unicode.Scalar(TextSupport.scalar(b, at: i + len)) : nil
-                    keep = s.value != 0x200D || next.map(isEmoji) == true
+                    if isEmoji(before) {
+                        keep = s.value != 0x200D || next.map(isEmoji) == true
+                    } else {
+                        // A keycap: 0-9, # or * with a presentation selector before U+20E3 ("1️⃣").
+                        keep = s.value != 0x200D && next?.value == 0x20E3 && "0123456789#*".unicodeScalars.contains(before)
+                    }
                 }
                 if !keep {
                     if out.isEmpty { out.reserveCapacity(b.count) }

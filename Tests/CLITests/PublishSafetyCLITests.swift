@@ -196,7 +196,9 @@ import Glibc
         let id = try c.add(source: "Magpie", title: "T",
                            body: "Ri Jong-yol crossed.\nThen Broker Pak called +86 138 0013 8000.\nNothing here.\n"
                                + "Old Kim waited.\n")
-        let suggestions = c.run(["suggest", id] + pw).stdout.split(separator: "\n")
+        // `suggest` also proposes a rule's other Korean spelling; that form is already hidden, so the
+        // export's count leaves it out.
+        let suggestions = c.run(["suggest", id] + pw).stdout.split(separator: "\n").filter { !$0.contains("otherSpelling") }
         let lines = Set(suggestions.map { $0.split(separator: " ")[1] }).sorted().joined(separator: ", ")
         #expect(suggestions.count >= 3 && lines == "2, 4", "\(suggestions)")
         let r = c.run(["export", id] + pw)
