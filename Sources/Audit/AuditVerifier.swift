@@ -10,7 +10,9 @@ public enum AuditFailure: String, Sendable {
 }
 
 public struct AuditProblem: Sendable, Equatable {
+    /// The entry blamed (§11.6), and the line of the log it is on (1-based) when known.
     public var seq: Int64?
+    public var line: Int?
     public var failure: AuditFailure
     public var detail: String
 }
@@ -73,8 +75,9 @@ public struct AuditCheckpoint: Sendable, Equatable {
 }
 
 public enum AuditVerifier {
-    /// Verifies a whole log. Without `vault`, only what a public key can check: the hash chain,
-    /// the signatures and the vault's recorded head. With it, also every MAC and the pending chain.
+    /// Verifies a whole log. Without `vault`, only what a public key can check: the hash chain, the
+    /// signatures and the vault's recorded head. With it, also every MAC and the pending chain, and
+    /// the vault's generation.
     public static func verify(log: [UInt8], vaultID: [UInt8], publicKey: [UInt8], state: AuditState?,
                               vault: Vault? = nil, checkpoint: AuditCheckpoint? = nil) -> AuditReport {
         var report = AuditReport()
@@ -85,110 +88,196 @@ public enum AuditVerifier {
             lines.removeLast()
             report.notes.append("the last line is incomplete (a write was interrupted); it is ignored")
         }
-        var previous: AuditEntry?
-        var pendingSeed: [UInt8]?
-        // Seeds from the latest run of authenticated entries, newest first: the pending chain
-        // starts from the last one the vault recorded, which a killed command may leave up to 8
-        // entries before the first pending entry.
-        var seedCandidates: [[UInt8]] = []
-        func fail(_ seq: Int64?, _ f: AuditFailure, _ d: String) -> AuditReport {
+        let parsed = lines.map(AuditEntry.parse)
+        func fail(_ seq: Int64?, _ line: Int?, _ f: AuditFailure, _ d: String) -> AuditReport {
             var r = report
-            r.problem = AuditProblem(seq: seq, failure: f, detail: d)
+            r.problem = AuditProblem(seq: seq, line: line, failure: f, detail: d)
             return r
         }
-        for line in lines {
+
+        // Pass 1: what a public key can check.
+        var previous: AuditEntry?
+        var lastGeneration: (gen: UInt64, seq: Int64)?
+        var sawFormatTwo = false
+        var restoredAt: Int64?
+        for i in lines.indices {
+            let lineNo = i + 1
             let expectedSeq = (previous?.seq ?? 0) + 1
-            guard let e = AuditEntry.parse(line) else {
-                return fail(expectedSeq, .modified, "entry \(expectedSeq) is not a well-formed entry")
+            guard let e = parsed[i] else {
+                return fail(expectedSeq, lineNo, .modified, "line \(lineNo), where entry \(expectedSeq) belongs, is "
+                                                          + "not a well-formed entry")
             }
             if let p = previous {
-                if e.seq <= p.seq { return fail(e.seq, .reordered, "entry \(e.seq) comes after entry \(p.seq)") }
+                if e.seq == p.seq && e.prev == p.prev {
+                    // Two entries numbered alike after the same entry: the one the log goes on from
+                    // is the original, the other was inserted.
+                    let next = i + 1 < parsed.count ? parsed[i + 1] : nil
+                    let inserted = next?.prev == e.hash ? lineNo - 1 : lineNo
+                    return fail(e.seq, inserted, .modified, "entry \(e.seq) appears twice (lines \(lineNo - 1) and "
+                                                          + "\(lineNo)); the one on line \(inserted) was inserted or "
+                                                          + "duplicated")
+                }
+                if e.seq <= p.seq { return fail(e.seq, lineNo, .reordered, "entry \(e.seq) comes after entry "
+                                                                         + "\(p.seq)") }
                 if e.seq > p.seq + 1 {
                     // The expected entry further down means the order was changed, not an entry lost.
-                    let later = lines.contains { AuditEntry.parse($0)?.seq == p.seq + 1 }
-                    return later ? fail(p.seq + 1, .reordered, "entry \(p.seq + 1) comes after entry \(e.seq)")
-                                 : fail(p.seq + 1, .missing, "entries \(p.seq + 1)-\(e.seq - 1) are missing")
+                    let later = parsed.contains { $0?.seq == p.seq + 1 }
+                    return later ? fail(p.seq + 1, lineNo, .reordered, "entry \(p.seq + 1) comes after entry \(e.seq)")
+                                 : fail(p.seq + 1, lineNo, .missing, "entries \(p.seq + 1)-\(e.seq - 1) are missing")
                 }
                 guard e.prev == p.hash else {
-                    return fail(e.seq, .modified, "entry \(e.seq) does not chain to entry \(p.seq) (one of them was altered, or it came from another log)")
+                    return fail(e.seq, lineNo, .modified, "entry \(e.seq) does not chain to entry \(p.seq) (one of "
+                                                        + "them was altered, or it came from another log)")
+                }
+                if e.format == 2 && e.time < p.time {
+                    return fail(e.seq, lineNo, .modified, "entry \(e.seq) is dated before entry \(p.seq) (forged or "
+                                                        + "backdated)")
                 }
             } else if e.seq == 1 {
                 guard e.prev == AuditChain.genesis(vaultID: vaultID) else {
-                    return fail(1, .foreign, "the first entry belongs to another vault's log")
+                    return fail(1, lineNo, .foreign, "the first entry belongs to another vault's log")
                 }
             } else {
                 guard e.action == "audit-recover" else {
-                    return fail(1, .missing, "the log starts at entry \(e.seq); entries 1-\(e.seq - 1) are missing")
+                    return fail(1, lineNo, .missing, "the log starts at entry \(e.seq); entries 1-\(e.seq - 1) are "
+                                                   + "missing")
                 }
                 report.notes.append("this log was restarted by 'audit recover' at entry \(e.seq); earlier entries are not in it")
             }
+            if e.format == 1 && sawFormatTwo {
+                return fail(e.seq, lineNo, .modified, "entry \(e.seq) is in the old format after format-2 entries "
+                                                    + "(forged or inserted)")
+            }
+            sawFormatTwo = sawFormatTwo || e.format == 2
+            if e.format == 2 && e.isAuthenticated {
+                guard let g = e.generation else {
+                    return fail(e.seq, lineNo, .modified, "entry \(e.seq) records no generation")
+                }
+                if let last = lastGeneration, g < last.gen {
+                    return fail(e.seq, lineNo, .rolledBack, "entry \(e.seq) records generation \(g), older than entry "
+                                                          + "\(last.seq)'s \(last.gen): it was written by an older "
+                                                          + "copy of the vault")
+                }
+                lastGeneration = (g, e.seq)
+            }
+            if e.action == "restore" { restoredAt = e.seq }
             if let sig = e.signature {
-                guard Ed25519.verify(signature: sig, message: AuditChain.headMessage(vaultID: vaultID, seq: e.seq, hash: e.hash),
-                                     publicKey: publicKey) else {
-                    return fail(e.seq, .modified, "the signature of entry \(e.seq) does not verify")
+                let message = AuditChain.headMessage(vaultID: vaultID, seq: e.seq, hash: e.hash)
+                guard Ed25519.verify(signature: sig, message: message, publicKey: publicKey) else {
+                    return fail(e.seq, lineNo, .modified, "the signature of entry \(e.seq) does not verify")
                 }
                 report.signedThrough = e.seq
             }
-            if let vault {
+            report.entries.append(e)
+            previous = e
+        }
+        guard let last = previous else { return fail(1, nil, .truncated, "the log is empty") }
+
+        // The vault's record of the log.
+        if let state {
+            if last.seq < state.headSeq {
+                return fail(last.seq + 1, nil, .truncated, "the log ends at entry \(last.seq) but the vault recorded "
+                                                         + "\(state.headSeq) entries")
+            }
+            if let recorded = report.entries.first(where: { $0.seq == state.headSeq }),
+               recorded.hash != state.headHash {
+                return fail(state.headSeq, nil, .rolledBack, "entry \(state.headSeq) is not the one the vault "
+                                                           + "recorded (the log was replaced or rolled back)")
+            }
+            let beyond = report.entries.filter { $0.seq > state.headSeq }
+            let allowed = beyond.contains { $0.format == 2 } ? 1 : AuditLog.formatOneUnrecordedTail
+            if beyond.count > allowed {
+                return fail(state.headSeq + 1, nil, .rolledBack, "\(beyond.count) entries follow entry "
+                                                               + "\(state.headSeq), the last one the vault recorded, "
+                                                               + "where an interrupted command leaves at most "
+                                                               + "\(allowed): \(AuditLog.rolledBack), or another copy "
+                                                               + "wrote to the log")
+            }
+            if !beyond.isEmpty {
+                report.notes.append("\(beyond.count) entr\(beyond.count == 1 ? "y" : "ies") after the vault's record "
+                                  + "(a command was interrupted)"
+                                    + (vault == nil ? "; only --full can check that it is authentic" : ""))
+            }
+        }
+
+        // Pass 2: MACs and the pending chain.
+        if let vault {
+            var pendingSeed: [UInt8]?
+            // Seeds from the latest run of authenticated entries, newest first: the pending chain
+            // starts from the last one the vault recorded, which is the run's last entry or, if a
+            // writer was killed before recording it, the one before (format 1: up to 8 before).
+            var seedCandidates: [[UInt8]] = []
+            var afterMAC = false
+            for (i, e) in report.entries.enumerated() {
+                let lineNo = i + 1      // every line is an entry once pass 1 passed
                 switch e.auth {
                 case .mac(let m):
                     guard let expected = try? vault.auditMAC(e.body), expected == m else {
-                        return fail(e.seq, .modified, "the MAC of entry \(e.seq) does not verify (altered, or from another vault)")
+                        return fail(e.seq, lineNo, .modified, "the MAC of entry \(e.seq) does not verify (forged, "
+                                                            + "altered, or from another vault)")
                     }
                     if let s = try? vault.auditMAC(AuditChain.pendingSeedMessage(vaultID: vaultID, afterSeq: e.seq)) {
-                        var afterMAC = false
-                        if let p = previous, case .mac = p.auth { afterMAC = true }
                         if !afterMAC { seedCandidates = [] }
                         seedCandidates.insert(s, at: 0)
-                        if seedCandidates.count > Int(AuditLog.maxUnrecordedTail) + 1 { seedCandidates.removeLast() }
+                        if seedCandidates.count > Int(AuditLog.formatOneUnrecordedTail) + 1 {
+                            seedCandidates.removeLast()
+                        }
                         pendingSeed = s
                     }
+                    afterMAC = true
                 case .pending(let m):
+                    afterMAC = false
                     if !seedCandidates.isEmpty {
                         // First pending entry after authenticated ones: find the recorded starting seed.
-                        guard let start = seedCandidates.first(where: { m == AuditChain.pendingMAC(seed: $0, body: e.body) }) else {
-                            return fail(e.seq, .modified, "entry \(e.seq), written before an unlock, does not verify")
+                        let allowed = e.format == 2 ? 2 : seedCandidates.count
+                        let start = seedCandidates.prefix(allowed).first {
+                            m == AuditChain.pendingMAC(seed: $0, body: e.body)
+                        }
+                        guard let start else {
+                            return fail(e.seq, lineNo, .modified, "entry \(e.seq), written before an unlock, does not "
+                                                                + "verify")
                         }
                         pendingSeed = start
                         seedCandidates = []
                     }
                     guard let seed = pendingSeed, m == AuditChain.pendingMAC(seed: seed, body: e.body) else {
-                        return fail(e.seq, .modified, "entry \(e.seq), written before an unlock, does not verify")
+                        return fail(e.seq, lineNo, .modified, "entry \(e.seq), written before an unlock, does not "
+                                                            + "verify")
                     }
                     pendingSeed = AuditChain.evolve(seed)
                 }
             }
-            report.entries.append(e)
-            previous = e
-        }
-        guard let last = previous else { return fail(1, .truncated, "the log is empty") }
-        if let state {
-            if last.seq < state.headSeq {
-                return fail(last.seq + 1, .truncated, "the log ends at entry \(last.seq) but the vault recorded \(state.headSeq) entries")
+            if let state {
+                if let authEntry = report.entries.first(where: { $0.seq == state.authSeq }),
+                   authEntry.hash != state.authHash {
+                    return fail(state.authSeq, nil, .rolledBack, "entry \(state.authSeq) is not the last one the "
+                                                               + "vault authenticated")
+                }
+                if let seed = pendingSeed, last.seq == state.headSeq, seed != state.pendingSeed {
+                    return fail(state.headSeq, nil, .missing, "entries written before the next unlock were removed")
+                }
             }
-            if let recorded = report.entries.first(where: { $0.seq == state.headSeq }), recorded.hash != state.headHash {
-                return fail(state.headSeq, .rolledBack, "entry \(state.headSeq) is not the one the vault recorded (the log was replaced or rolled back)")
-            }
-            if last.seq > state.headSeq {
-                report.notes.append("\(last.seq - state.headSeq) entr\(last.seq - state.headSeq == 1 ? "y" : "ies") after the vault's record (a command was interrupted)")
-            }
-            if vault != nil, let authEntry = report.entries.first(where: { $0.seq == state.authSeq }), authEntry.hash != state.authHash {
-                return fail(state.authSeq, .rolledBack, "entry \(state.authSeq) is not the last one the vault authenticated")
-            }
-            if let vault, let seed = pendingSeed, last.seq == state.headSeq, seed != state.pendingSeed {
-                _ = vault
-                return fail(state.headSeq, .missing, "entries written before the next unlock were removed")
+            if let logged = lastGeneration, let now = try? vault.currentGeneration(), now < logged.gen {
+                return fail(logged.seq, nil, .rolledBack, "\(AuditLog.rolledBack) (the vault is at generation \(now); "
+                                                        + "entry \(logged.seq) records generation \(logged.gen))")
             }
         }
         if let checkpoint {
             guard checkpoint.vaultID == vaultID, checkpoint.verify(publicKey: publicKey) else {
-                return fail(nil, .foreign, "the checkpoint is not signed by this vault's key")
+                return fail(nil, nil, .foreign, "the checkpoint is not signed by this vault's key")
             }
+            let restore = restoredAt.map {
+                "; the log records a 'restore' of a backup at entry \($0): if you restored it, this is why"
+            } ?? ""
             guard let at = report.entries.first(where: { $0.seq == checkpoint.size }) else {
-                return fail(checkpoint.size, .rolledBack, "the log is older than the checkpoint (it has \(last.seq) entries, the checkpoint \(checkpoint.size)): vault and log were rolled back")
+                return fail(checkpoint.size, nil, .rolledBack, "the log is older than the checkpoint (it has "
+                                                             + "\(last.seq) entries, the checkpoint "
+                                                             + "\(checkpoint.size)): vault and log were rolled "
+                                                             + "back\(restore)")
             }
             guard at.hash == checkpoint.head else {
-                return fail(checkpoint.size, .rolledBack, "entry \(checkpoint.size) differs from the checkpoint's head: the log was replaced")
+                return fail(checkpoint.size, nil, .rolledBack, "entry \(checkpoint.size) differs from the "
+                                                             + "checkpoint's head: the log was replaced\(restore)")
             }
         }
         if report.signedThrough < last.seq {

@@ -49,7 +49,7 @@ public struct AuditEvent: Sendable {
 /// at every operation so no command can forget to. `record` must make the entry durable before it
 /// returns; if it throws, the vault refuses the operation before releasing any plaintext.
 package protocol AuditSink: AnyObject {
-    /// A failed unlock: no key exists, so the entry is chained with the pending seed (§13.4).
+    /// A failed unlock: no key exists, so the entry is chained with the pending seed (§11.4).
     func failedUnlock(store: any VaultStore, vaultID: [UInt8], method: String)
     /// An event that happens without the vault unlocked (travel in, restore): keyed with the
     /// pending seed like a failed unlock. Best effort.
@@ -61,8 +61,20 @@ package protocol AuditSink: AnyObject {
     func record(_ event: AuditEvent, vault: Vault, sign: Bool) throws
 }
 
+/// What makes an audit entry's MAC, signature and value hashes: the unlocked vault's own audit keys.
+package protocol AuditSigner: AnyObject {
+    var auditPublicKey: [UInt8] { get }
+    func auditMAC(_ message: [UInt8]) throws(VaultError) -> [UInt8]
+    func auditSign(_ message: [UInt8]) throws(VaultError) -> [UInt8]
+    /// The keyed hash of a sensitive value of `kind` (the attribute it is logged as: `query`,
+    /// `alias`, `title`, `term`, …); `kind` nil gives the format-1 hash, which has no domain.
+    func auditValueHash(_ value: [UInt8], kind: String?) throws(VaultError) -> [UInt8]
+}
+
 /// The audit log's state kept inside the vault database (SECURITY.md §11.5).
 public struct AuditState: Sendable, Equatable {
+    /// The log file, as an absolute path (the store resolves a relative `log_path` against the
+    /// database's directory, §3).
     public var logPath: String
     public var publicKey: [UInt8]
     /// Last entry appended, by anyone.
@@ -84,9 +96,35 @@ public struct AuditState: Sendable, Equatable {
     }
 }
 
+/// What a value's keyed hash covers (SECURITY.md §11.2): in format 2 a label and the value's kind
+/// come first, so equal text logged as a query and as an alias hashes differently.
+func auditValueMessage(_ value: [UInt8], kind: String?) -> [UInt8] {
+    guard let kind else { return value }
+    return Array("sourcevault.v2.audit-value\0".utf8) + Array(kind.utf8) + [0] + value
+}
+
+extension AuditState {
+    /// `log_path` as stored (SECURITY.md §3): the file name alone when the log sits in the same
+    /// directory as the database, so a copied vault directory (`cp -a`) finds its own copy of the
+    /// log and never writes into the original's; otherwise the absolute path.
+    package static func storedLogPath(_ path: String, databaseDirectory: String) -> String {
+        let logDir = (path as NSString).deletingLastPathComponent
+        guard path.hasPrefix("/"), !logDir.isEmpty,
+              URL(fileURLWithPath: logDir).resolvingSymlinksInPath().path
+                == URL(fileURLWithPath: databaseDirectory).resolvingSymlinksInPath().path
+        else { return path }
+        return (path as NSString).lastPathComponent
+    }
+
+    /// The absolute path of a stored `log_path`: a relative one is in the database's directory.
+    package static func resolvedLogPath(_ stored: String, databaseDirectory: String) -> String {
+        stored.hasPrefix("/") ? stored : (databaseDirectory as NSString).appendingPathComponent(stored)
+    }
+}
+
 /// Audit keys live in the vault and never leave it: the audit layer asks for MACs, signatures
-/// and value hashes (SECURITY.md §5, §13).
-extension Vault {
+/// and value hashes (SECURITY.md §5, §11).
+extension Vault: AuditSigner {
     /// Keyed BLAKE2b-256 under subkey 5 (`SVauditM`): the MAC of an entry, or of the audit state.
     package func auditMAC(_ message: [UInt8]) throws(VaultError) -> [UInt8] {
         try Self.sodium { try GenericHash.keyedHash(message, key: auditMACKey, length: 32) }
@@ -103,11 +141,19 @@ extension Vault {
     /// the log is checked or restarted first, then the operation is logged).
     package func attachAudit(_ sink: AuditSink) { auditSink = sink }
 
-    /// Keyed BLAKE2b-256 under subkey 7 (`SVauditV`) of a sensitive value: equal values give equal
-    /// hashes, so `audit check-value` can find them, but the log alone reveals nothing.
-    package func auditValueHash(_ value: [UInt8]) throws(VaultError) -> [UInt8] {
-        try Self.sodium { try GenericHash.keyedHash(value, key: auditValueKey, length: 32) }
+    /// Keyed BLAKE2b-256 under subkey 7 (`SVauditV`) of a sensitive value of `kind` (§11.2): equal
+    /// values of one kind give equal hashes, so `audit check-value` can find them, but the log alone
+    /// reveals nothing, and a query never matches an alias. `kind` nil: the format-1 hash.
+    package func auditValueHash(_ value: [UInt8], kind: String?) throws(VaultError) -> [UInt8] {
+        let message = auditValueMessage(value, kind: kind)
+        return try Self.sodium { try GenericHash.keyedHash(message, key: auditValueKey, length: 32) }
     }
+
+    /// The manifest generation as the vault file holds it now, read while the audit log is locked
+    /// (SECURITY.md §11.3): a command that unlocked earlier may hold an older `generation` while
+    /// another process committed and logged a newer one. Until the manifest work reads the stored
+    /// manifest here, this is the value from unlock.
+    package func currentGeneration() throws(VaultError) -> UInt64 { generation }
 
     /// Records an event through the attached sink (no-op without one). Used by layers above the
     /// vault for operations the vault cannot see (export, redact, audit commands).
