@@ -138,6 +138,19 @@ public struct AuditEntry: Sendable, Equatable {
     /// `gen`: the manifest generation the writer knew (§11.3); every format-2 `m:` entry has one.
     public var generation: UInt64? { attr("gen").flatMap { UInt64($0) } }
 
+    /// The action of a hand-over entry (§11.8).
+    public static let handoverAction = "audit-rekey"
+
+    /// A format-2 hand-over entry's keys and the new key's countersignature (§11.8); nil for any
+    /// other entry, or one whose attributes are not well formed.
+    public var handover: (from: [UInt8], to: [UInt8], cosig: [UInt8])? {
+        guard format == 2, action == Self.handoverAction, outcome == "ok",
+              let from = attr("from").flatMap(Hex.decode), from.count == 32,
+              let to = attr("key").flatMap(Hex.decode), to.count == 32,
+              let cosig = attr("cosig").flatMap(Hex.decode), cosig.count == Ed25519.signatureBytes else { return nil }
+        return (from, to, cosig)
+    }
+
     /// Whether `bytes` (a last line without its newline) can be the beginning of an entry cut
     /// short by a crash: a prefix of the magic, then only the log's own characters and at most
     /// eight more TABs. Anything else left there is garbage, reported rather than cut (§11.3).

@@ -157,6 +157,55 @@ package final class AuditLog: AuditSink {
         return tail.failedUnlocks
     }
 
+    /// `rekey` (§11.8): the hand-over entry, MACed and signed with the old keys and countersigned
+    /// by the new one; the commit, which stores the new keys with the log's state under them; then
+    /// the rekey's last entry, signed with the new key. If the commit fails, its failure is logged
+    /// and signed with the old key, which voids the hand-over. The log stays locked throughout.
+    package func rotate(_ event: AuditEvent, vault: Vault, to next: AuditKeys,
+                        commit: (AuditState?) throws -> Void) throws {
+        if failuresOnly {
+            try commit(nil)
+            return
+        }
+        let (file, state) = try Self.lockedState(vault.store)
+        defer { withExtendedLifetime(file) {} }
+        try Self.checkKey(state, vault)
+        var tail = try verifiedTail(file, state: state, vault: vault)
+        try prepare(&tail, file: file, vault: vault)
+        let from = vault.auditPublicKey, to = next.auditPublicKey
+        let cosig = try next.auditSign(AuditChain.handoverMessage(vaultID: vault.vaultID, seq: tail.last.seq + 1,
+                                                                 prev: tail.last.hash, from: from, to: to))
+        let handover = AuditEvent(AuditEntry.handoverAction,
+                                  ids: ["from": Hex.encode(from), "key": Hex.encode(to), "cosig": Hex.encode(cosig)])
+        let h = try makeEntry(handover, after: &tail, signer: vault, vault: vault, sign: true)
+        try file.append(h.line)
+        let underOld = try Self.authenticatedState(tail.state, after: h, signer: vault, vaultID: vault.vaultID)
+        try Self.save(vault.store, underOld)
+        tail.last = h
+        tail.state = underOld
+        let underNew = try Self.authenticatedState(tail.state, after: h, signer: next, vaultID: vault.vaultID)
+        do { try commit(underNew) } catch {
+            var failure = event
+            failure.outcome = .failure(error)
+            if let void = try? makeEntry(failure, after: &tail, signer: vault, vault: vault, sign: true),
+               (try? file.append(void.line)) != nil {
+                try? vault.store.saveAuditState(try Self.authenticatedState(underOld, after: void, signer: vault,
+                                                                         vaultID: vault.vaultID))
+            }
+            throw error
+        }
+        tail.state = underNew
+        do {
+            let closing = try makeEntry(event, after: &tail, signer: next, vault: vault, sign: true)
+            try file.append(closing.line)
+            try Self.save(vault.store, try Self.authenticatedState(underNew, after: closing, signer: next,
+                                                                      vaultID: vault.vaultID))
+        } catch {
+            throw VaultError.auditUnavailable("the vault was rekeyed, but the rekey's last audit entry could not be "
+                                            + "written (\(error)); the next unlock completes the hand-over")
+        }
+    }
+
     /// `audit rebind`: a vault whose log is outside its directory was moved on purpose; its
     /// entries from now on carry its new place (§11.5). Logged and signed.
     package func rebind(vault: Vault) throws {
@@ -242,8 +291,12 @@ package final class AuditLog: AuditSink {
         /// The highest `gen` among the entries read, and the entry that records it.
         var generation: UInt64?
         var generationEntry: Int64 = 0
-        /// `loc` of the last entry that has one.
+        /// `loc` of the last entry (not a hand-over) that has one.
         var location: String?
+        /// A hand-over entry no signed entry follows yet.
+        var handover: AuditEntry?
+        /// The next entry must be signed (it confirms a hand-over to this vault's key).
+        var signNext = false
     }
 
     /// Reads the log back to the last entry this vault wrote (`auth_seq`, whose record the state
@@ -283,7 +336,9 @@ package final class AuditLog: AuditSink {
                 checked.generation = g
                 checked.generationEntry = e.seq
             }
-            if let loc = e.attr("loc") { checked.location = loc }
+            if e.handover == nil, let loc = e.attr("loc") { checked.location = loc }
+            if e.signature != nil { checked.handover = nil }
+            if e.handover != nil { checked.handover = e }
         }
         note(auth)
         var prev = auth
@@ -292,6 +347,7 @@ package final class AuditLog: AuditSink {
         var recordedPending: Int64 = 0
         var unrecorded: [AuditEntry] = []
         var authentic = 0
+        var handedOver: AuditEntry?
         for line in tail.after {
             guard let e = AuditEntry.parse(line) else {
                 throw VaultError.auditTampered("the line after entry \(prev.seq) in the audit log is not an entry: "
@@ -315,14 +371,20 @@ package final class AuditLog: AuditSink {
             switch e.auth {
             case .mac(let m):
                 guard m == (try vault.auditMAC(e.body)) else {
+                    if let h = handedOver {
+                        throw VaultError.auditTampered("\(Self.rolledBack) (the log was handed over to another audit "
+                                                     + "key at entry \(h.seq) by a rekey this vault file does not "
+                                                     + "have)")
+                    }
                     throw VaultError.auditTampered("entry \(e.seq) is not authentic: its MAC does not verify (a "
                                                  + "forged or altered entry); nothing was appended")
                 }
                 authentic += 1
-                guard authentic == 1 else {
+                guard authentic == 1, handedOver == nil else {
                     throw VaultError.auditTampered("\(Self.rolledBack) (entries after entry \(state.authSeq), the "
                                                  + "last one it recorded, were written with its key)")
                 }
+                if let h = e.handover, h.from == vault.auditPublicKey { handedOver = e }
             case .pending(let m):
                 guard m == AuditChain.pendingMAC(seed: seed, body: e.body) else {
                     throw VaultError.auditTampered("entry \(e.seq), written without the key (a failed unlock "
@@ -386,7 +448,9 @@ package final class AuditLog: AuditSink {
     }
 
     /// Before the next entry: record the entry the vault did not record yet (so at most one is
-    /// ever unrecorded), and cut a torn line (noted in the next entry).
+    /// ever unrecorded), cut a torn line (noted in the next entry), and settle a hand-over no
+    /// signature follows yet: to this vault's key, the next entry is signed and confirms it; from
+    /// this vault's key, the rekey never committed, and its failure, signed, voids it (§11.8).
     func prepare(_ tail: inout CheckedTail, file: AuditFile, vault: Vault) throws {
         if tail.adopt {
             try Self.save(vault.store, tail.state)
@@ -397,16 +461,32 @@ package final class AuditLog: AuditSink {
             tail.notes["torn"] = String(tail.torn)
             tail.torn = 0
         }
+        guard let h = tail.handover, let keys = h.handover else { return }
+        if keys.to == vault.auditPublicKey {
+            tail.signNext = true
+        } else if keys.from == vault.auditPublicKey {
+            let void = try makeEntry(AuditEvent("rekey", outcome: .failed("interrupted")), after: &tail, signer: vault,
+                                     vault: vault, sign: true)
+            try file.append(void.line)
+            tail.state = try Self.authenticatedState(tail.state, after: void, signer: vault, vaultID: vault.vaultID)
+            try Self.save(vault.store, tail.state)
+            tail.last = void
+        } else {
+            throw VaultError.auditTampered("entry \(h.seq) hands the audit log over between keys that are not this "
+                                         + "vault's")
+        }
+        tail.handover = nil
     }
 
     /// Appends `event` after a checked tail and records it as the vault's new head.
     func append(_ event: AuditEvent, after tail: inout CheckedTail, file: AuditFile, vault: Vault, sign: Bool) throws {
         try prepare(&tail, file: file, vault: vault)
-        let entry = try makeEntry(event, after: &tail, signer: vault, vault: vault, sign: sign)
+        let entry = try makeEntry(event, after: &tail, signer: vault, vault: vault, sign: sign || tail.signNext)
         try file.append(entry.line)
         tail.state = try Self.authenticatedState(tail.state, after: entry, signer: vault, vaultID: vault.vaultID)
         try Self.save(vault.store, tail.state)
         tail.last = entry
+        tail.signNext = false
     }
 
     // MARK: Binding a log to its vault

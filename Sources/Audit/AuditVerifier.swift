@@ -26,6 +26,9 @@ public struct AuditReport: Sendable {
     /// Whether entry MACs and the pending chain were checked (needs the vault unlocked).
     public var macsChecked = false
     public var notes: [String] = []
+    /// The keys that signed the log, oldest first, each with the first entry it applies to: one,
+    /// unless `rekey` handed the log over to new keys (§11.8).
+    public var keys: [(from: Int64, key: [UInt8])] = []
     public var ok: Bool { problem == nil }
 }
 
@@ -76,8 +79,10 @@ public struct AuditCheckpoint: Sendable, Equatable {
 
 public enum AuditVerifier {
     /// Verifies a whole log. Without `vault`, only what a public key can check: the hash chain, the
-    /// signatures and the vault's recorded head. With it, also every MAC and the pending chain, and
-    /// the vault's generation.
+    /// signatures (following key hand-overs, §11.8) and the vault's recorded head. With it, also
+    /// every MAC and the pending chain made with the vault's current audit key, and the vault's
+    /// generation. `publicKey` is the key the verifier trusts: the current one, or any earlier one
+    /// (the hand-overs lead from it to the current key).
     public static func verify(log: [UInt8], vaultID: [UInt8], publicKey: [UInt8], state: AuditState?,
                               vault: Vault? = nil, checkpoint: AuditCheckpoint? = nil) -> AuditReport {
         var report = AuditReport()
@@ -96,6 +101,16 @@ public enum AuditVerifier {
         }
 
         // Pass 1: what a public key can check.
+        // The key in use starts as the trusted one, or, if the log was handed over to new keys, as
+        // the key the first hand-over names as its origin; then a signature by the trusted key (or
+        // its countersignature of a hand-over) vouches for everything before it.
+        let firstHandover = parsed.lazy.compactMap { $0?.handover }.first
+        var current = firstHandover?.from ?? publicKey
+        var anchored = current == publicKey
+        report.keys = [(1, current)]
+        var pendingHandover: (seq: Int64, to: [UInt8])?
+        var declaredSignedThrough: Int64 = 0
+        var firstSigned: (seq: Int64, line: Int)?
         var previous: AuditEntry?
         var lastGeneration: (gen: UInt64, seq: Int64)?
         var sawFormatTwo = false
@@ -163,15 +178,66 @@ public enum AuditVerifier {
             if e.action == "restore" { restoredAt = e.seq }
             if let sig = e.signature {
                 let message = AuditChain.headMessage(vaultID: vaultID, seq: e.seq, hash: e.hash)
-                guard Ed25519.verify(signature: sig, message: message, publicKey: publicKey) else {
+                if let h = pendingHandover {
+                    if Ed25519.verify(signature: sig, message: message, publicKey: h.to) {
+                        current = h.to
+                        report.keys.append((h.seq + 1, h.to))
+                        pendingHandover = nil
+                    } else if e.action == "rekey", e.outcome.hasPrefix("failed"),
+                              Ed25519.verify(signature: sig, message: message, publicKey: current) {
+                        report.notes.append("the rekey that handed the log over at entry \(h.seq) did not complete "
+                                          + "(entry \(e.seq)); the key did not change")
+                        pendingHandover = nil
+                    } else {
+                        return fail(e.seq, lineNo, .modified, "the signature of entry \(e.seq) does not verify with "
+                                                            + "the key entry \(h.seq) handed the log over to")
+                    }
+                } else if !Ed25519.verify(signature: sig, message: message, publicKey: current) {
                     return fail(e.seq, lineNo, .modified, "the signature of entry \(e.seq) does not verify")
                 }
-                report.signedThrough = e.seq
+                if firstSigned == nil { firstSigned = (e.seq, lineNo) }
+                if anchored { report.signedThrough = e.seq } else { declaredSignedThrough = e.seq }
+            }
+            if e.action == AuditEntry.handoverAction {
+                guard let h = e.handover, e.signature != nil, pendingHandover == nil, h.from == current else {
+                    return fail(e.seq, lineNo, .modified, "entry \(e.seq) hands the log over, but not from the key in "
+                                                        + "use, or unsigned")
+                }
+                let countersigned = AuditChain.handoverMessage(vaultID: vaultID, seq: e.seq, prev: e.prev,
+                                                               from: h.from, to: h.to)
+                guard Ed25519.verify(signature: h.cosig, message: countersigned, publicKey: h.to) else {
+                    return fail(e.seq, lineNo, .modified, "the hand-over in entry \(e.seq) is not countersigned by "
+                                                        + "the key it names")
+                }
+                if !anchored && h.to == publicKey {
+                    // The trusted key countersigned the chain up to here and the key before it.
+                    anchored = true
+                    report.signedThrough = max(declaredSignedThrough, e.seq)
+                }
+                pendingHandover = (e.seq, h.to)
             }
             report.entries.append(e)
             previous = e
         }
         guard let last = previous else { return fail(1, nil, .truncated, "the log is empty") }
+        if !anchored {
+            return fail(firstSigned?.seq, firstSigned?.line, .modified,
+                        "no signature in the log verifies with the given key or a key it handed over to")
+        }
+        if let h = pendingHandover {
+            // Settled by the vault when it is unlocked: its key is the new one once the rekey committed.
+            if let vault, vault.auditPublicKey == h.to {
+                report.keys.append((h.seq + 1, h.to))
+            } else if vault == nil {
+                report.notes.append("entry \(h.seq) hands the log over to a new key; no entry signed with it follows "
+                                  + "yet")
+            }
+        }
+        if report.keys.count > 1 {
+            let hops = report.keys.dropFirst().map { "entry \($0.from - 1) (to \(Hex.encode($0.key).prefix(16))…)" }
+            report.notes.append("rekey handed the log over to new audit keys at \(hops.joined(separator: ", ")); the "
+                              + "key now in use is \(Hex.encode(report.keys.last!.key)): keep it with the one you had")
+        }
 
         // The vault's record of the log.
         if let state {
@@ -194,27 +260,43 @@ public enum AuditVerifier {
                                                                + "wrote to the log")
             }
             if !beyond.isEmpty {
+                let check = vault == nil ? "; only --full can check that it is authentic" : ""
                 report.notes.append("\(beyond.count) entr\(beyond.count == 1 ? "y" : "ies") after the vault's record "
-                                  + "(a command was interrupted)"
-                                    + (vault == nil ? "; only --full can check that it is authentic" : ""))
+                                    + "(a command was interrupted)" + check)
             }
         }
 
-        // Pass 2: MACs and the pending chain.
+        // Pass 2: MACs and the pending chain, under the vault's own audit key, from the entry where
+        // that key took over (entries before a hand-over were MACed with keys since destroyed).
         if let vault {
+            guard let epoch = report.keys.last(where: { $0.key == vault.auditPublicKey }) else {
+                return fail(nil, nil, .foreign, "the vault's audit key never signed this log")
+            }
+            guard epoch.key == report.keys.last!.key else {
+                return fail(report.keys.last!.from - 1, nil, .rolledBack, "\(AuditLog.rolledBack) (the log was handed "
+                                                                        + "over to a newer audit key at entry "
+                                                                        + "\(report.keys.last!.from - 1))")
+            }
+            if epoch.from > 1 {
+                report.notes.append("MACs of entries before \(epoch.from) were made with an earlier audit key "
+                                  + "(destroyed by rekey); the signatures cover them")
+            }
             var pendingSeed: [UInt8]?
             // Seeds from the latest run of authenticated entries, newest first: the pending chain
             // starts from the last one the vault recorded, which is the run's last entry or, if a
             // writer was killed before recording it, the one before (format 1: up to 8 before).
             var seedCandidates: [[UInt8]] = []
             var afterMAC = false
-            for (i, e) in report.entries.enumerated() {
+            for (i, e) in report.entries.enumerated() where e.seq >= epoch.from - 1 {
                 let lineNo = i + 1      // every line is an entry once pass 1 passed
+                let inEpoch = e.seq >= epoch.from
                 switch e.auth {
                 case .mac(let m):
-                    guard let expected = try? vault.auditMAC(e.body), expected == m else {
-                        return fail(e.seq, lineNo, .modified, "the MAC of entry \(e.seq) does not verify (forged, "
-                                                            + "altered, or from another vault)")
+                    if inEpoch {
+                        guard let expected = try? vault.auditMAC(e.body), expected == m else {
+                            return fail(e.seq, lineNo, .modified, "the MAC of entry \(e.seq) does not verify (forged, "
+                                                                + "altered, or from another vault)")
+                        }
                     }
                     if let s = try? vault.auditMAC(AuditChain.pendingSeedMessage(vaultID: vaultID, afterSeq: e.seq)) {
                         if !afterMAC { seedCandidates = [] }
@@ -227,6 +309,7 @@ public enum AuditVerifier {
                     afterMAC = true
                 case .pending(let m):
                     afterMAC = false
+                    guard inEpoch else { continue }
                     if !seedCandidates.isEmpty {
                         // First pending entry after authenticated ones: find the recorded starting seed.
                         let allowed = e.format == 2 ? 2 : seedCandidates.count
@@ -263,7 +346,10 @@ public enum AuditVerifier {
             }
         }
         if let checkpoint {
-            guard checkpoint.vaultID == vaultID, checkpoint.verify(publicKey: publicKey) else {
+            // The checkpoint was signed with the key in use at its entry.
+            let key = report.keys.last(where: { $0.from <= checkpoint.size })?.key ?? publicKey
+            guard checkpoint.vaultID == vaultID,
+                  checkpoint.verify(publicKey: key) || checkpoint.verify(publicKey: publicKey) else {
                 return fail(nil, nil, .foreign, "the checkpoint is not signed by this vault's key")
             }
             let restore = restoredAt.map {

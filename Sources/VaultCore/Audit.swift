@@ -17,7 +17,7 @@ public enum AuditOutcome: Sendable, Equatable {
         }
     }
 
-    static func failure(_ e: Error) -> AuditOutcome {
+    package static func failure(_ e: Error) -> AuditOutcome {
         switch e as? VaultError {
         case .noSuchRecord?, .ambiguousRecordID?, .noSuchVersion?, .noSuchSource?, .noSuchRule?, .ambiguousRuleID?:
             return .failed("notfound")
@@ -59,9 +59,24 @@ package protocol AuditSink: AnyObject {
     func unlocked(_ vault: Vault, method: String) throws -> Int
     /// Appends an entry for `event`; `sign` asks for a signed head (the command's last entry).
     func record(_ event: AuditEvent, vault: Vault, sign: Bool) throws
+    /// `rekey` (SECURITY.md §11.8): hands the log over from the vault's audit keys to `next`. Calls
+    /// `commit` once, with the audit state to store in the same transaction as the new keys, and
+    /// logs `event` as the rekey's last entry, signed with the new key (or its failure, signed
+    /// with the old one, if `commit` throws).
+    func rotate(_ event: AuditEvent, vault: Vault, to next: AuditKeys, commit: (AuditState?) throws -> Void) throws
 }
 
-/// What makes an audit entry's MAC, signature and value hashes: the unlocked vault's own audit keys.
+extension AuditSink {
+    /// A sink that does not chain entries (a test double): commit, then record the event.
+    package func rotate(_ event: AuditEvent, vault: Vault, to next: AuditKeys,
+                        commit: (AuditState?) throws -> Void) throws {
+        try commit(nil)
+        try record(event, vault: vault, sign: true)
+    }
+}
+
+/// What makes an audit entry's MAC, signature and value hashes: the unlocked vault's own audit
+/// keys, or, during `rekey`, the keys the log is handed over to.
 package protocol AuditSigner: AnyObject {
     var auditPublicKey: [UInt8] { get }
     func auditMAC(_ message: [UInt8]) throws(VaultError) -> [UInt8]
@@ -69,6 +84,36 @@ package protocol AuditSigner: AnyObject {
     /// The keyed hash of a sensitive value of `kind` (the attribute it is logged as: `query`,
     /// `alias`, `title`, `term`, …); `kind` nil gives the format-1 hash, which has no domain.
     func auditValueHash(_ value: [UInt8], kind: String?) throws(VaultError) -> [UInt8]
+}
+
+/// The audit log's keys derived from one audit root key (SECURITY.md §5): the keys `rekey` hands
+/// the log over to. Held in secure memory and wiped with the object.
+package final class AuditKeys: AuditSigner {
+    private let macKey: SecureBytes
+    private let valueKey: SecureBytes
+    private let signingKey: Ed25519.SigningKey
+
+    package init(root: borrowing SecureBytes) throws(VaultError) {
+        macKey = try Subkey.auditMAC.derive(from: root)
+        valueKey = try Subkey.auditValue.derive(from: root)
+        let seed = try Subkey.auditSigning.derive(from: root)
+        signingKey = try Vault.sodium { try Ed25519.SigningKey(seed: seed) }
+    }
+
+    package var auditPublicKey: [UInt8] { signingKey.publicKey }
+
+    package func auditMAC(_ message: [UInt8]) throws(VaultError) -> [UInt8] {
+        try Vault.sodium { try GenericHash.keyedHash(message, key: macKey, length: 32) }
+    }
+
+    package func auditSign(_ message: [UInt8]) throws(VaultError) -> [UInt8] {
+        try Vault.sodium { try signingKey.sign(message) }
+    }
+
+    package func auditValueHash(_ value: [UInt8], kind: String?) throws(VaultError) -> [UInt8] {
+        let message = auditValueMessage(value, kind: kind)
+        return try Vault.sodium { try GenericHash.keyedHash(message, key: valueKey, length: 32) }
+    }
 }
 
 /// The audit log's state kept inside the vault database (SECURITY.md §11.5).
@@ -154,6 +199,24 @@ extension Vault: AuditSigner {
     /// another process committed and logged a newer one. Until the manifest work reads the stored
     /// manifest here, this is the value from unlock.
     package func currentGeneration() throws(VaultError) -> UInt64 { generation }
+
+    /// `rekey`'s audit part (SECURITY.md §11.8): the log is handed over to the keys derived from
+    /// `newRoot`; `commit` stores the new keys and the audit state it is given in one transaction.
+    func rotateAuditKeys(to newRoot: borrowing SecureBytes, event: AuditEvent,
+                         commit: (AuditState?) throws -> Void) throws(VaultError) {
+        let next = try AuditKeys(root: newRoot)
+        do {
+            if let auditSink {
+                try auditSink.rotate(event, vault: self, to: next, commit: commit)
+            } else {
+                try commit(nil)
+            }
+        } catch let e as VaultError {
+            throw e
+        } catch {
+            throw .storage("\(error)")
+        }
+    }
 
     /// Records an event through the attached sink (no-op without one). Used by layers above the
     /// vault for operations the vault cannot see (export, redact, audit commands).

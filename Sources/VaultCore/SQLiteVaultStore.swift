@@ -498,6 +498,7 @@ package final class SQLiteVaultStore: VaultStore {
             if let check = plan.masterCheck { try Self.writeSingleton(db, "master_check", column: "value", check) }
             if let index = plan.retentionIndex { try Self.writeSingleton(db, "retention_index", column: "sealed", index) }
             if let root = plan.auditRootKey { try Self.writeSingleton(db, "audit_key", column: "sealed", root) }
+            if let audit = plan.auditState { try writeAuditState(db, audit) }
             try db.execute(sql: "DELETE FROM key_slot")
             for s in plan.slots { try insertSlot(db, s) }
         }

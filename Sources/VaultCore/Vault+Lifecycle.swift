@@ -61,9 +61,11 @@ extension Vault {
             slots.append(slot)
             newRecovery = printable
         }
-        // The singletons: the retention index, and the audit root key (kept, so the log's keys survive).
+        // The singletons: the retention index, and a new audit root key: the log is handed over to
+        // new audit keys, so whoever held the old ones cannot add entries (SECURITY.md §11.8).
         let sealedRetention = try new.seal(.retentionIndex, try Self.encodeJSON(try retentionIndex()))
-        let sealedRoot = try new.seal(.auditRootKey, secure: try Self.loadOrCreateAuditRootKey(store: store, keyring: keyring))
+        let newAuditRoot = try Self.sodium { try SecureBytes.random(count: 32) }
+        let sealedRoot = try new.seal(.auditRootKey, secure: newAuditRoot)
         let plan = RewritePlan(
             slots: slots, auditRootKey: sealedRoot, retentionIndex: sealedRetention, masterCheck: try new.masterCheck(),
             record: { [self] row in try self.resealRecord(row, under: new) },
@@ -79,12 +81,13 @@ extension Vault {
                 throw VaultError.storage("could not show the new recovery key (\(error)); nothing was changed")
             }
         }
-        try audit(AuditEvent("rekey", ids: ["records": String(try store.recordCount())]), sign: false)
-        do { try store.rewriteEverything(plan) } catch let e as VaultError {
-            try? audit(AuditEvent("rekey", outcome: .failure(e)))
-            throw e
-        } catch {
-            throw .storage("\(error)")
+        // The hand-over entry (old keys), the commit with the log's state under the new keys, then
+        // the rekey's last entry, signed with the new key (or its failure, with the old one).
+        let event = AuditEvent("rekey", ids: ["records": String(try store.recordCount())])
+        try rotateAuditKeys(to: newAuditRoot, event: event) {
+            var plan = plan
+            plan.auditState = $0
+            try self.store.rewriteEverything(plan)
         }
         return newRecovery
     }

@@ -288,6 +288,90 @@ final class AuditFixture {
         #expect(f.tampered { _ = try f.unlock() }?.hasPrefix(AuditLog.rolledBack) == true)
     }
 
+    @Test func rekeyHandsTheLogOverAndSignsItsLastEntry() throws {
+        let f = try AuditFixture()
+        let v = try f.unlock()
+        _ = try v.addSource(alias: "Magpie")
+        let oldKey = v.auditPublicKey
+        _ = try v.rekey(passphrase: try AuditFixture.secret(), profile: nil)
+        let last = try #require(f.entries.last)
+        let handover = try #require(f.entries.dropLast().last)
+        #expect(last.action == "rekey" && last.outcome == "ok" && last.signature != nil)
+        #expect(handover.action == AuditEntry.handoverAction && handover.handover?.from == oldKey)
+        let after = try f.unlock()
+        let newKey = after.auditPublicKey
+        #expect(newKey != oldKey && handover.handover?.to == newKey)
+        // End to end: from the key init printed, from the new one, and with every MAC.
+        for key in [oldKey, newKey] {
+            let r = try f.verify(key: key)
+            #expect(r.ok && r.signedThrough == last.seq, "\(r.problem as Any)")
+            #expect(r.keys.map({ $0.key }) == [oldKey, newKey])
+        }
+        #expect(try f.verify(after).ok)
+        // The old keys can no longer add an entry: a process still holding them is refused, and
+        // an entry signed with the old key after the hand-over fails verification.
+        #expect(throws: VaultError.self) { try v.audit(AuditEvent("list")) }
+        let forged = try f.authentic(v, after: f.entries.last!, sign: true)
+        try f.appendRaw(String(decoding: forged.line, as: UTF8.self))
+        var s = try f.state()
+        s.headSeq = forged.seq
+        s.headHash = forged.hash
+        try f.save(s)
+        for key in [oldKey, newKey] {
+            #expect(try f.verify(key: key).problem?.seq == forged.seq)
+        }
+        // A key that never signed the log verifies nothing.
+        #expect(try f.verify(key: [UInt8](repeating: 1, count: 32)).ok == false)
+    }
+
+    /// A rekey that did not commit: its failure, signed with the old key, voids the hand-over. A
+    /// process killed before writing it leaves the hand-over alone: the next unlock voids it.
+    @Test func aRekeyThatDidNotCommitVoidsItsHandover() throws {
+        struct Crash: Error {}
+        let f = try AuditFixture()
+        let v = try f.unlock()
+        let next = try AuditKeys(root: try SecureBytes.random(count: 32))
+        #expect(throws: Crash.self) {
+            try AuditLog().rotate(AuditEvent("rekey"), vault: v, to: next, commit: { _ in throw Crash() })
+        }
+        let void = try #require(f.entries.last)
+        #expect(void.action == "rekey" && void.outcome.hasPrefix("failed") && void.signature != nil)
+        let r = try f.verify(key: v.auditPublicKey)
+        #expect(r.ok && r.keys.count == 1, "\(r.problem as Any)")
+        #expect(r.notes.contains { $0.contains("did not complete") })
+        // Killed after the hand-over was recorded: no void entry yet.
+        var ls = f.lines
+        ls.removeLast()
+        try f.write(ls)
+        let handover = try #require(f.entries.last)
+        try f.save(try AuditLog.authenticatedState(try f.state(), after: handover, signer: v, vaultID: v.vaultID))
+        let again = try f.unlock()
+        let voided = f.entries.suffix(2)
+        #expect(voided.first?.outcome == "failed:interrupted" && voided.first?.signature != nil)
+        #expect(voided.last?.action == "unlock")
+        #expect(try f.verify(again).ok)
+    }
+
+    /// Killed after the commit, before the rekey's last entry: the vault has the new keys and its
+    /// record names the hand-over; the next unlock's entry is signed with the new key.
+    @Test func aRekeyKilledAfterItsCommitIsCompletedByTheNextUnlock() throws {
+        let f = try AuditFixture()
+        let v = try f.unlock()
+        let oldKey = v.auditPublicKey
+        _ = try v.rekey(passphrase: try AuditFixture.secret(), profile: nil)
+        var ls = f.lines
+        ls.removeLast()
+        try f.write(ls)
+        let plain = try Vault.unlock(directory: f.dir, passphrase: try AuditFixture.secret())
+        try f.save(try AuditLog.authenticatedState(try f.state(), after: f.entries.last!, signer: plain,
+                                                   vaultID: plain.vaultID))
+        _ = try f.unlock()
+        let unlock = try #require(f.entries.last)
+        #expect(unlock.action == "unlock" && unlock.signature != nil)
+        for key in [oldKey, plain.auditPublicKey] { #expect(try f.verify(key: key).ok) }
+        #expect(try f.verify(plain).ok)
+    }
+
     /// Entries of a format-1 log (the committed vector) still verify, and a new version appends
     /// format-2 entries after them.
     @Test func aFormatOneLogContinuesInFormatTwo() throws {

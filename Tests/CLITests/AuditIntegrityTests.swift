@@ -207,6 +207,28 @@ import TestSupport
         #expect(try log(c) == before)
     }
 
+    @Test func rekeySignsItsLastEntryAndTheChainVerifiesAcrossTheRotation() throws {
+        let c = try setUp()
+        let oldKey = c.run(["audit", "pubkey"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let rekey = c.run(["rekey"] + pw)
+        #expect(rekey.status == 0, "\(rekey.stderr)")
+        let newKey = c.run(["audit", "pubkey"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(newKey.count == 64 && newKey != oldKey)
+        let ls = try lines(c)
+        let last = fields(ls.last!), handover = fields(ls[ls.count - 2])
+        #expect(last[3] == "rekey" && last[4] == "ok" && last.count == 9 && last[8].hasPrefix("s:"))
+        #expect(handover[3] == "audit-rekey")
+        #expect(handover[5].contains("from=\(oldKey)") && handover[5].contains("key=\(newKey)"))
+        // A verifier holding the old key follows the hand-over and is told the new key.
+        let withOld = c.run(["audit", "verify", "--public-key", oldKey])
+        #expect(withOld.status == 0, "\(withOld.stderr)")
+        #expect(withOld.stdout.contains("signatures through entry \(last[1])"), "\(withOld.stdout)")
+        #expect(withOld.stderr.contains(newKey), "\(withOld.stderr)")
+        #expect(c.run(["audit", "verify", "--public-key", newKey]).status == 0)
+        #expect(c.run(["audit", "verify", "--full"] + pw).status == 0)
+        #expect(c.run(["check"] + pw).status == 0)
+    }
+
     @Test func aRestoreIsRecordedAndTheReplacedLogKept() throws {
         let c = try setUp()
         let backup = c.root + "/backup.svb"
