@@ -282,6 +282,21 @@ final class AuditFixture {
         let after = try f.unlock()
         #expect(after.failedAttemptsSinceLastSession == 1)
         #expect(try f.verify(after).ok)
+        // Two entries written without the key that the vault never recorded (each correctly keyed
+        // with the pending chain): more than a killed writer leaves.
+        let before = f.lines
+        let state = try f.state()
+        var p1 = AuditEntry(seq: state.headSeq + 1, time: f.entries.last!.time, action: "unlock", outcome: "denied",
+                            attrs: [("method", "passphrase")], prev: state.headHash, auth: .pending([]))
+        p1.auth = .pending(AuditChain.pendingMAC(seed: state.pendingSeed, body: p1.body))
+        var p2 = AuditEntry(seq: p1.seq + 1, time: p1.time, action: "unlock", outcome: "denied",
+                            attrs: [("method", "passphrase")], prev: p1.hash, auth: .pending([]))
+        p2.auth = .pending(AuditChain.pendingMAC(seed: AuditChain.evolve(state.pendingSeed), body: p2.body))
+        try f.appendRaw(String(decoding: p1.line + p2.line, as: UTF8.self))
+        let m = f.tampered { _ = try f.unlock() }
+        #expect(m?.contains("holds 2 entries after entry \(state.headSeq)") == true, "\(m ?? "accepted")")
+        // Two authentic entries written with the key after the last one it recorded: a rollback.
+        try f.write(before)
         let a = try f.authentic(after, after: f.entries.last!)
         let b = try f.authentic(after, after: a)
         try f.appendRaw(String(decoding: a.line + b.line, as: UTF8.self))
@@ -322,6 +337,25 @@ final class AuditFixture {
         }
         // A key that never signed the log verifies nothing.
         #expect(try f.verify(key: [UInt8](repeating: 1, count: 32)).ok == false)
+    }
+
+    /// A hand-over the key it names did not countersign (someone with the old keys naming a key of
+    /// their choosing) is refused.
+    @Test func aHandoverWithoutTheNewKeysCountersignatureIsRefused() throws {
+        let f = try AuditFixture()
+        let v = try f.unlock()
+        let other = try AuditKeys(root: try SecureBytes.random(count: 32))
+        let last = try #require(f.entries.last)
+        let event = AuditEvent(AuditEntry.handoverAction, ids: ["from": Hex.encode(v.auditPublicKey),
+                                                                "key": Hex.encode(other.auditPublicKey),
+                                                                "cosig": String(repeating: "ab", count: 64)])
+        let h = try AuditLog.entry(event, seq: last.seq + 1, prev: last.hash, time: last.time, signer: v,
+                                   vaultID: v.vaultID, generation: 0, location: "0000000000000000", sign: true)
+        try f.appendRaw(String(decoding: h.line, as: UTF8.self))
+        try f.save(try AuditLog.authenticatedState(try f.state(), after: h, signer: v, vaultID: v.vaultID))
+        let r = try f.verify(key: v.auditPublicKey)
+        #expect(r.problem?.seq == h.seq, "\(r.problem as Any)")
+        #expect(r.problem?.detail.contains("not countersigned") == true, "\(r.problem as Any)")
     }
 
     /// A rekey that did not commit: its failure, signed with the old key, voids the hand-over. A
