@@ -112,6 +112,8 @@ public enum AuditVerifier {
         var declaredSignedThrough: Int64 = 0
         var firstSigned: (seq: Int64, line: Int)?
         var previous: AuditEntry?
+        // Each entry's hash, computed once: the next entry's `prev` and a signature both need it.
+        var previousHash: [UInt8] = []
         var lastGeneration: (gen: UInt64, seq: Int64)?
         var sawFormatTwo = false
         var restoredAt: Int64?
@@ -122,12 +124,13 @@ public enum AuditVerifier {
                 return fail(expectedSeq, lineNo, .modified, "line \(lineNo), where entry \(expectedSeq) belongs, is "
                                                           + "not a well-formed entry")
             }
+            let hash = e.hash
             if let p = previous {
                 if e.seq == p.seq && e.prev == p.prev {
                     // Two entries numbered alike after the same entry: the one the log goes on from
                     // is the original, the other was inserted.
                     let next = i + 1 < parsed.count ? parsed[i + 1] : nil
-                    let inserted = next?.prev == e.hash ? lineNo - 1 : lineNo
+                    let inserted = next?.prev == hash ? lineNo - 1 : lineNo
                     return fail(e.seq, inserted, .modified, "entry \(e.seq) appears twice (lines \(lineNo - 1) and "
                                                           + "\(lineNo)); the one on line \(inserted) was inserted or "
                                                           + "duplicated")
@@ -140,7 +143,7 @@ public enum AuditVerifier {
                     return later ? fail(p.seq + 1, lineNo, .reordered, "entry \(p.seq + 1) comes after entry \(e.seq)")
                                  : fail(p.seq + 1, lineNo, .missing, "entries \(p.seq + 1)-\(e.seq - 1) are missing")
                 }
-                guard e.prev == p.hash else {
+                guard e.prev == previousHash else {
                     return fail(e.seq, lineNo, .modified, "entry \(e.seq) does not chain to entry \(p.seq) (one of "
                                                         + "them was altered, or it came from another log)")
                 }
@@ -177,7 +180,7 @@ public enum AuditVerifier {
             }
             if e.action == "restore" { restoredAt = e.seq }
             if let sig = e.signature {
-                let message = AuditChain.headMessage(vaultID: vaultID, seq: e.seq, hash: e.hash)
+                let message = AuditChain.headMessage(vaultID: vaultID, seq: e.seq, hash: hash)
                 if let h = pendingHandover {
                     if Ed25519.verify(signature: sig, message: message, publicKey: h.to) {
                         current = h.to
@@ -218,6 +221,7 @@ public enum AuditVerifier {
             }
             report.entries.append(e)
             previous = e
+            previousHash = hash
         }
         guard let last = previous else { return fail(1, nil, .truncated, "the log is empty") }
         if !anchored {
@@ -282,11 +286,15 @@ public enum AuditVerifier {
                                   + "(destroyed by rekey); the signatures cover them")
             }
             var pendingSeed: [UInt8]?
-            // Seeds from the latest run of authenticated entries, newest first: the pending chain
-            // starts from the last one the vault recorded, which is the run's last entry or, if a
-            // writer was killed before recording it, the one before (format 1: up to 8 before).
-            var seedCandidates: [[UInt8]] = []
+            // The latest run of authenticated entries, newest first: the pending chain starts from
+            // the seed after the last one the vault recorded, which is the run's last entry or, if
+            // a writer was killed before recording it, the one before (format 1: up to 8 before).
+            // Seeds are computed only when a pending entry needs them.
+            var run: [Int64] = []
             var afterMAC = false
+            func seed(after seq: Int64) -> [UInt8]? {
+                try? vault.auditMAC(AuditChain.pendingSeedMessage(vaultID: vaultID, afterSeq: seq))
+            }
             for (i, e) in report.entries.enumerated() where e.seq >= epoch.from - 1 {
                 let lineNo = i + 1      // every line is an entry once pass 1 passed
                 let inEpoch = e.seq >= epoch.from
@@ -298,22 +306,18 @@ public enum AuditVerifier {
                                                                 + "altered, or from another vault)")
                         }
                     }
-                    if let s = try? vault.auditMAC(AuditChain.pendingSeedMessage(vaultID: vaultID, afterSeq: e.seq)) {
-                        if !afterMAC { seedCandidates = [] }
-                        seedCandidates.insert(s, at: 0)
-                        if seedCandidates.count > Int(AuditLog.formatOneUnrecordedTail) + 1 {
-                            seedCandidates.removeLast()
-                        }
-                        pendingSeed = s
-                    }
+                    if !afterMAC { run = [] }
+                    run.insert(e.seq, at: 0)
+                    if run.count > Int(AuditLog.formatOneUnrecordedTail) + 1 { run.removeLast() }
+                    pendingSeed = nil
                     afterMAC = true
                 case .pending(let m):
                     afterMAC = false
                     guard inEpoch else { continue }
-                    if !seedCandidates.isEmpty {
+                    if !run.isEmpty {
                         // First pending entry after authenticated ones: find the recorded starting seed.
-                        let allowed = e.format == 2 ? 2 : seedCandidates.count
-                        let start = seedCandidates.prefix(allowed).first {
+                        let allowed = e.format == 2 ? 2 : run.count
+                        let start = run.prefix(allowed).lazy.compactMap { seed(after: $0) }.first {
                             m == AuditChain.pendingMAC(seed: $0, body: e.body)
                         }
                         guard let start else {
@@ -321,7 +325,7 @@ public enum AuditVerifier {
                                                                 + "verify")
                         }
                         pendingSeed = start
-                        seedCandidates = []
+                        run = []
                     }
                     guard let seed = pendingSeed, m == AuditChain.pendingMAC(seed: seed, body: e.body) else {
                         return fail(e.seq, lineNo, .modified, "entry \(e.seq), written before an unlock, does not "
@@ -330,6 +334,8 @@ public enum AuditVerifier {
                     pendingSeed = AuditChain.evolve(seed)
                 }
             }
+            // A log ending in authenticated entries: the seed is the one after the last of them.
+            if pendingSeed == nil, let newest = run.first { pendingSeed = seed(after: newest) }
             if let state {
                 if let authEntry = report.entries.first(where: { $0.seq == state.authSeq }),
                    authEntry.hash != state.authHash {
