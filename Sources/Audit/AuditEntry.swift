@@ -14,17 +14,20 @@ public struct AuditEntry: Sendable, Equatable {
         case pending([UInt8])
     }
 
-    public var seq: Int64
-    public var time: String
-    public var action: String
-    public var outcome: String
+    public var seq: Int64 { didSet { parsed = nil } }
+    public var time: String { didSet { parsed = nil } }
+    public var action: String { didSet { parsed = nil } }
+    public var outcome: String { didSet { parsed = nil } }
     /// Sorted `key=value` pairs.
-    public var attrs: [(key: String, value: String)]
-    public var prev: [UInt8]
-    public var auth: Auth
+    public var attrs: [(key: String, value: String)] { didSet { parsed = nil } }
+    public var prev: [UInt8] { didSet { parsed = nil } }
+    public var auth: Auth { didSet { parsed = nil } }
     public var signature: [UInt8]?
     /// 1 (`SVA1`) or 2 (`SVA2`).
-    public var format: Int
+    public var format: Int { didSet { parsed = nil } }
+    /// For a parsed entry, the bytes of `chained` as read (they re-encode exactly, so they are the
+    /// encoding): verification hashes them without building the text again. Cleared by any change.
+    private var parsed: [UInt8]?
 
     /// The magic this version writes.
     public static let magic = "SVA2"
@@ -43,6 +46,7 @@ public struct AuditEntry: Sendable, Equatable {
 
     /// The authenticated part: everything up to and including `prev`.
     public var body: [UInt8] {
+        if let parsed, let tab = parsed.lastIndex(of: 0x09) { return Array(parsed[..<tab]) }
         let attrText = attrs.isEmpty ? "-" : attrs.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
         let fields = [Self.magic(format), String(seq), time, action, outcome, attrText, Hex.encode(prev)]
         return Array(fields.joined(separator: "\t").utf8)
@@ -54,6 +58,7 @@ public struct AuditEntry: Sendable, Equatable {
 
     /// `body`, a TAB and the auth field.
     public var chained: [UInt8] {
+        if let parsed { return parsed }
         var out = body
         out.append(0x09)
         switch auth {
@@ -112,10 +117,11 @@ public struct AuditEntry: Sendable, Equatable {
             guard s.count == 130, s.prefix(2).elementsEqual("s:".utf8), let sig = Hex.decode(s.dropFirst(2)) else { return nil }
             signature = sig
         }
-        let entry = AuditEntry(seq: seq, time: time, action: action, outcome: outcome, attrs: attrs, prev: prev,
+        var entry = AuditEntry(seq: seq, time: time, action: action, outcome: outcome, attrs: attrs, prev: prev,
                                auth: auth, signature: signature, format: format)
         // Reject anything that would not re-encode to the same bytes (e.g. "007" as a sequence number).
         guard entry.line.dropLast().elementsEqual(line) else { return nil }
+        entry.parsed = Array(line[..<fields[7].endIndex])
         return entry
     }
 
