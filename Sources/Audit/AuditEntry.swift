@@ -2,8 +2,10 @@ import Foundation
 import SodiumKit
 
 /// One line of the audit log (SECURITY.md §11.2):
-/// `SVA1 TAB seq TAB time TAB action TAB outcome TAB attrs TAB prev TAB auth [TAB sig] LF`.
+/// `SVA2 TAB seq TAB time TAB action TAB outcome TAB attrs TAB prev TAB auth [TAB sig] LF`.
 /// Only the characters `[0-9a-z:=,.TZ-]` occur in fields, so no value can break a line or forge a field.
+/// The magic is the entry's format: `SVA1` entries were written before format 2's rules (§11.2)
+/// existed and are verified by the old rules; this version writes `SVA2`.
 public struct AuditEntry: Sendable, Equatable {
     public enum Auth: Sendable, Equatable {
         /// Written by an unlocked process: keyed BLAKE2b under the audit MAC key.
@@ -12,22 +14,30 @@ public struct AuditEntry: Sendable, Equatable {
         case pending([UInt8])
     }
 
-    public var seq: Int64
-    public var time: String
-    public var action: String
-    public var outcome: String
+    public var seq: Int64 { didSet { parsed = nil } }
+    public var time: String { didSet { parsed = nil } }
+    public var action: String { didSet { parsed = nil } }
+    public var outcome: String { didSet { parsed = nil } }
     /// Sorted `key=value` pairs.
-    public var attrs: [(key: String, value: String)]
-    public var prev: [UInt8]
-    public var auth: Auth
+    public var attrs: [(key: String, value: String)] { didSet { parsed = nil } }
+    public var prev: [UInt8] { didSet { parsed = nil } }
+    public var auth: Auth { didSet { parsed = nil } }
     public var signature: [UInt8]?
+    /// 1 (`SVA1`) or 2 (`SVA2`).
+    public var format: Int { didSet { parsed = nil } }
+    /// For a parsed entry, the bytes of `chained` as read (they re-encode exactly, so they are the
+    /// encoding): verification hashes them without building the text again. Cleared by any change.
+    private var parsed: [UInt8]?
 
-    public static let magic = "SVA1"
+    /// The magic this version writes.
+    public static let magic = "SVA2"
+    static func magic(_ format: Int) -> String { format == 1 ? "SVA1" : "SVA2" }
 
     public init(seq: Int64, time: String, action: String, outcome: String, attrs: [(key: String, value: String)],
-                prev: [UInt8], auth: Auth, signature: [UInt8]? = nil) {
+                prev: [UInt8], auth: Auth, signature: [UInt8]? = nil, format: Int = 2) {
         self.seq = seq; self.time = time; self.action = action; self.outcome = outcome
         self.attrs = attrs.sorted { $0.key < $1.key }; self.prev = prev; self.auth = auth; self.signature = signature
+        self.format = format
     }
 
     public static func == (a: AuditEntry, b: AuditEntry) -> Bool {
@@ -36,8 +46,10 @@ public struct AuditEntry: Sendable, Equatable {
 
     /// The authenticated part: everything up to and including `prev`.
     public var body: [UInt8] {
+        if let parsed, let tab = parsed.lastIndex(of: 0x09) { return Array(parsed[..<tab]) }
         let attrText = attrs.isEmpty ? "-" : attrs.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
-        return Array([Self.magic, String(seq), time, action, outcome, attrText, Hex.encode(prev)].joined(separator: "\t").utf8)
+        let fields = [Self.magic(format), String(seq), time, action, outcome, attrText, Hex.encode(prev)]
+        return Array(fields.joined(separator: "\t").utf8)
     }
 
     /// BLAKE2b-256 of `body` TAB `auth`: what the next entry's `prev` and signatures refer to.
@@ -46,6 +58,7 @@ public struct AuditEntry: Sendable, Equatable {
 
     /// `body`, a TAB and the auth field.
     public var chained: [UInt8] {
+        if let parsed { return parsed }
         var out = body
         out.append(0x09)
         switch auth {
@@ -66,7 +79,13 @@ public struct AuditEntry: Sendable, Equatable {
     /// Parses one line (without its newline). Nil if it is not a well-formed entry.
     public static func parse(_ line: ArraySlice<UInt8>) -> AuditEntry? {
         let fields = line.split(separator: 0x09, omittingEmptySubsequences: false)
-        guard fields.count == 8 || fields.count == 9, String(decoding: fields[0], as: UTF8.self) == magic else { return nil }
+        guard fields.count == 8 || fields.count == 9 else { return nil }
+        let format: Int
+        switch String(decoding: fields[0], as: UTF8.self) {
+        case "SVA1": format = 1
+        case "SVA2": format = 2
+        default: return nil
+        }
         for (i, f) in fields.enumerated().dropFirst() where !f.allSatisfy(i == 2 ? allowedInTime : allowed) { return nil }
         guard let seq = Int64(String(decoding: fields[1], as: UTF8.self)), seq >= 1,
               let prev = Hex.decode(fields[6]), prev.count == 32 else { return nil }
@@ -98,10 +117,11 @@ public struct AuditEntry: Sendable, Equatable {
             guard s.count == 130, s.prefix(2).elementsEqual("s:".utf8), let sig = Hex.decode(s.dropFirst(2)) else { return nil }
             signature = sig
         }
-        let entry = AuditEntry(seq: seq, time: time, action: action, outcome: outcome, attrs: attrs, prev: prev,
-                               auth: auth, signature: signature)
+        var entry = AuditEntry(seq: seq, time: time, action: action, outcome: outcome, attrs: attrs, prev: prev,
+                               auth: auth, signature: signature, format: format)
         // Reject anything that would not re-encode to the same bytes (e.g. "007" as a sequence number).
         guard entry.line.dropLast().elementsEqual(line) else { return nil }
+        entry.parsed = Array(line[..<fields[7].endIndex])
         return entry
     }
 
@@ -117,6 +137,39 @@ public struct AuditEntry: Sendable, Equatable {
     }
 
     public func attr(_ key: String) -> String? { attrs.first { $0.key == key }?.value }
+
+    /// Written by an unlocked process (`m:`).
+    public var isAuthenticated: Bool { if case .mac = auth { true } else { false } }
+
+    /// `gen`: the manifest generation the writer knew (§11.3); every format-2 `m:` entry has one.
+    public var generation: UInt64? { attr("gen").flatMap { UInt64($0) } }
+
+    /// The action of a hand-over entry (§11.8).
+    public static let handoverAction = "audit-rekey"
+
+    /// A format-2 hand-over entry's keys and the new key's countersignature (§11.8); nil for any
+    /// other entry, or one whose attributes are not well formed.
+    public var handover: (from: [UInt8], to: [UInt8], cosig: [UInt8])? {
+        guard format == 2, action == Self.handoverAction, outcome == "ok",
+              let from = attr("from").flatMap(Hex.decode), from.count == 32,
+              let to = attr("key").flatMap(Hex.decode), to.count == 32,
+              let cosig = attr("cosig").flatMap(Hex.decode), cosig.count == Ed25519.signatureBytes else { return nil }
+        return (from, to, cosig)
+    }
+
+    /// Whether `bytes` (a last line without its newline) can be the beginning of an entry cut
+    /// short by a crash: a prefix of the magic, then only the log's own characters and at most
+    /// eight more TABs. Anything else left there is garbage, reported rather than cut (§11.3).
+    static func couldBeTornEntry(_ bytes: some Collection<UInt8>) -> Bool {
+        let magic = Array("SVA".utf8)
+        var tabs = 0
+        for (i, b) in bytes.enumerated() {
+            if i < magic.count { guard b == magic[i] else { return false }; continue }
+            if b == 0x09 { tabs += 1; continue }
+            guard allowed(b) || allowedInTime(b) || Array("SVA".utf8).contains(b) else { return false }
+        }
+        return !bytes.isEmpty && tabs <= 8 && bytes.count < 4096
+    }
 }
 
 

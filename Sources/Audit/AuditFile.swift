@@ -25,6 +25,19 @@ final class AuditFile {
         try lock()
     }
 
+    /// Opens an existing log for reading under a shared lock: a verifier sees the log and the
+    /// vault's record of it as one writer left them, never half-way through an append.
+    init(openForReading path: String) throws(VaultError) {
+        self.path = path
+        let fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+        guard fd >= 0 else {
+            throw .auditUnavailable("the audit log \(path) is missing or unreadable: "
+                                  + "\(String(cString: strerror(errno)))")
+        }
+        self.fd = fd
+        try lock(LOCK_SH)
+    }
+
     /// Creates a new, empty log (mode 0600); fails if one exists.
     init(create path: String) throws(VaultError) {
         self.path = path
@@ -41,8 +54,8 @@ final class AuditFile {
         close(fd)
     }
 
-    private func lock() throws(VaultError) {
-        while flock(fd, LOCK_EX) != 0 {
+    private func lock(_ mode: Int32 = LOCK_EX) throws(VaultError) {
+        while flock(fd, mode) != 0 {
             if errno == EINTR { continue }
             throw .auditUnavailable("cannot lock the audit log: \(String(cString: strerror(errno)))")
         }
@@ -69,35 +82,59 @@ final class AuditFile {
     /// The whole file.
     func readAll() -> [UInt8] { read(at: 0, length: Int(size)) }
 
-    /// The last `count` complete lines (fewer if the file has fewer), oldest first, and whether the
-    /// file ends in a partial line (a torn append from a crash).
-    func lastLines(_ count: Int) -> (lines: [ArraySlice<UInt8>], torn: Bool) {
+    /// The end of the log, read backwards from the last line until the entry `seq` whose hash is
+    /// `hash` (the vault's record of it).
+    struct Tail {
+        /// That entry, if the log holds it.
+        var anchor: AuditEntry?
+        /// The complete lines after it, oldest first (all lines read, if it was not found).
+        var after: [ArraySlice<UInt8>]
+        /// Bytes after the last newline: a line cut short by a crash, or garbage.
+        var partial: [UInt8]
+        /// The last complete line that is an entry, and whether any line numbered `seq` was seen.
+        var lastEntry: AuditEntry?
+        var sawSeq = false
+    }
+
+    func tail(anchoredAt seq: Int64, hash: [UInt8]) -> Tail {
         let total = size
-        guard total > 0, count > 0 else { return ([], false) }
         var chunk = 4096
+        let key = Array("\t\(seq)\t".utf8)
         while true {
             let start = max(0, total - Int64(chunk))
             let bytes = read(at: start, length: Int(total - start))
-            let torn = bytes.last != 0x0A
             var lines = bytes.split(separator: 0x0A, omittingEmptySubsequences: false)
-            if lines.last?.isEmpty == true { lines.removeLast() }
-            if torn { lines.removeLast() }
+            let partial = bytes.last == 0x0A || bytes.isEmpty ? [] : Array(lines.last ?? [])
+            lines.removeLast()
             // The first piece may be cut unless we read from the start of the file.
-            if start > 0 { lines.removeFirst() }
-            if lines.count >= count || start == 0 { return (Array(lines.suffix(count)), torn) }
+            if start > 0 && !lines.isEmpty { lines.removeFirst() }
+            var result = Tail(anchor: nil, after: [], partial: partial, lastEntry: nil)
+            result.lastEntry = lines.reversed().lazy.compactMap { AuditEntry.parse($0) }.first
+            for i in lines.indices.reversed() {
+                let line = lines[i]
+                // Cheap test first: only a line numbered `seq` can be the anchor.
+                guard line.count > 6, line.dropFirst(4).starts(with: key) else { continue }
+                result.sawSeq = true
+                if let e = AuditEntry.parse(line), e.hash == hash {
+                    result.anchor = e
+                    result.after = Array(lines[(i + 1)...])
+                    return result
+                }
+            }
+            if start == 0 {
+                result.after = lines
+                return result
+            }
             chunk *= 4
         }
     }
 
-    /// Cuts a torn final line left by a crash mid-append (it was never counted by the vault).
-    func dropTornTail() throws(VaultError) {
-        let bytes = read(at: max(0, size - 65536), length: Int(min(size, 65536)))
-        guard let lastNL = bytes.lastIndex(of: 0x0A) else {
-            if size < 65536 { guard ftruncate(fd, 0) == 0 else { throw .auditUnavailable("cannot repair the audit log") } }
-            return
+    /// Cuts the last `count` bytes (a line torn by a crash mid-append, §11.3).
+    func cut(_ count: Int) throws(VaultError) {
+        guard count > 0 else { return }
+        guard ftruncate(fd, off_t(size - Int64(count))) == 0 else {
+            throw .auditUnavailable("cannot cut the audit log's torn last line: \(String(cString: strerror(errno)))")
         }
-        let keep = size - Int64(bytes.count - lastNL - 1)
-        guard ftruncate(fd, off_t(keep)) == 0 else { throw .auditUnavailable("cannot repair the audit log's torn last line") }
     }
 
     /// Appends one line and waits until it is on disk.

@@ -13,15 +13,20 @@ extension AuditLog {
         package var log: [UInt8]
     }
 
+    /// The log and the vault's record of it, read together under the log's (shared) lock, so
+    /// neither is caught half-way through another process's append.
     package static func load(directory: String) throws -> Loaded {
         let (store, header) = try Vault.openStore(directory)
-        guard let state = try store.auditState() else {
+        guard let first = try store.auditState() else {
             throw VaultError.auditUnavailable("this vault has no audit log yet; start one with 'sourcevault audit recover'")
         }
-        guard let data = FileManager.default.contents(atPath: state.logPath) else {
-            throw VaultError.auditUnavailable("the audit log \(state.logPath) is missing or unreadable")
+        let file = try AuditFile(openForReading: first.logPath)
+        guard let state = try store.auditState(), state.logPath == first.logPath else {
+            throw VaultError.auditUnavailable("the audit log changed while it was being read; try again")
         }
-        return Loaded(store: store, header: header, state: state, log: Array(data))
+        let log = file.readAll()
+        withExtendedLifetime(file) {}
+        return Loaded(store: store, header: header, state: state, log: log)
     }
 
     /// The log's public key as the vault records it (no unlock, the log file itself not read).
@@ -61,16 +66,28 @@ extension AuditLog {
     }
 
     /// `audit check-value`: the entries whose attributes hold the keyed hash of `value`, as
-    /// `SEQ  TIME  ACTION  OUTCOME  as KEY` lines. The lookup is logged (with the count only)
-    /// before the answer is returned.
+    /// `SEQ  TIME  ACTION  OUTCOME  as KEY` lines, whatever kind of value it was logged as (format-2
+    /// hashes are domain-separated by kind, §11.2, so each attribute is tested with its own kind;
+    /// entries written before a `rekey` used audit keys since destroyed and cannot be matched).
+    /// The lookup is logged (with the count only) before the answer is returned.
     package static func entries(mentioning value: [UInt8], vault: Vault) throws -> [String] {
-        let needle = "h:" + Hex.encode(try vault.auditValueHash(value))
+        let formatOne = "h:" + Hex.encode(try vault.auditValueHash(value, kind: nil))
+        var byKind: [String: String] = [:]
         let log = try load(directory: vault.directory).log
         var hits: [String] = []
         for line in log.split(separator: 0x0A) {
             guard let e = AuditEntry.parse(line) else { continue }
-            for a in e.attrs where a.value == needle {
-                hits.append("\(e.seq)  \(e.time)  \(e.action)  \(e.outcome)  as \(a.key)")
+            for a in e.attrs where a.value.hasPrefix("h:") {
+                let needle: String
+                if e.format == 1 {
+                    needle = formatOne
+                } else if let known = byKind[a.key] {
+                    needle = known
+                } else {
+                    needle = "h:" + Hex.encode(try vault.auditValueHash(value, kind: a.key))
+                    byKind[a.key] = needle
+                }
+                if a.value == needle { hits.append("\(e.seq)  \(e.time)  \(e.action)  \(e.outcome)  as \(a.key)") }
             }
         }
         try vault.audit(AuditEvent("audit-check-value", ids: ["count": String(hits.count)]))

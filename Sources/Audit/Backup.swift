@@ -70,13 +70,27 @@ public enum VaultBackup {
         }
         let records = try staging.recordCount()
         try staging.close()
+        // A log being replaced is the record of every access since the backup: it is kept beside
+        // the restored one, and the restore entry names the head it had (§8.2).
+        var attrs: [(key: String, value: String)] = [("backup-head", String(state.headSeq))]
+        if liveLock != nil {
+            let replacedHead = (try? Vault.openStore(directory).0.auditState())??.headSeq
+            attrs.append(("replaced", replacedHead.map(String.init) ?? "unknown"))
+            let aside = logPath + ".replaced-" + AuditChain.timestamp().replacingOccurrences(of: ":", with: "")
+            guard rename(logPath, aside) == 0 else {
+                throw VaultError.storage("cannot keep the audit log being replaced: "
+                                       + "\(String(cString: strerror(errno)))")
+            }
+        }
         guard rename(stagingLog, logPath) == 0, rename(stagingDB, dbPath) == 0 else {
             throw VaultError.storage("cannot move the restored vault into place: \(String(cString: strerror(errno)))")
         }
         unlink(dbPath + "-journal")
         withExtendedLifetime(liveLock) {}
         let store = try VaultFiles.openStore(path: dbPath)
-        AuditLog().unauthenticated(store: store, vaultID: header.vaultID, action: "restore")
+        // Logged so that a vault and log older than a checkpoint are seen to be a deliberate restore.
+        try? AuditLog.recordUnauthenticated(store: store, vaultID: header.vaultID, action: "restore", outcome: "ok",
+                                            attrs: attrs)
         return Restored(records: records, logEntries: report.entries.count, notes: report.notes)
     }
 }

@@ -17,7 +17,7 @@ public enum AuditOutcome: Sendable, Equatable {
         }
     }
 
-    static func failure(_ e: Error) -> AuditOutcome {
+    package static func failure(_ e: Error) -> AuditOutcome {
         switch e as? VaultError {
         case .noSuchRecord?, .ambiguousRecordID?, .noSuchVersion?, .noSuchSource?, .noSuchRule?, .ambiguousRuleID?:
             return .failed("notfound")
@@ -59,10 +59,67 @@ package protocol AuditSink: AnyObject {
     func unlocked(_ vault: Vault, method: String) throws -> Int
     /// Appends an entry for `event`; `sign` asks for a signed head (the command's last entry).
     func record(_ event: AuditEvent, vault: Vault, sign: Bool) throws
+    /// `rekey` (SECURITY.md §11.8): hands the log over from the vault's audit keys to `next`. Calls
+    /// `commit` once, with the audit state to store in the same transaction as the new keys, and
+    /// logs `event` as the rekey's last entry, signed with the new key (or its failure, signed
+    /// with the old one, if `commit` throws).
+    func rotate(_ event: AuditEvent, vault: Vault, to next: AuditKeys, commit: (AuditState?) throws -> Void) throws
+}
+
+extension AuditSink {
+    /// A sink that does not chain entries (a test double): commit, then record the event.
+    package func rotate(_ event: AuditEvent, vault: Vault, to next: AuditKeys,
+                        commit: (AuditState?) throws -> Void) throws {
+        try commit(nil)
+        try record(event, vault: vault, sign: true)
+    }
+}
+
+/// What makes an audit entry's MAC, signature and value hashes: the unlocked vault's own audit
+/// keys, or, during `rekey`, the keys the log is handed over to.
+package protocol AuditSigner: AnyObject {
+    var auditPublicKey: [UInt8] { get }
+    func auditMAC(_ message: [UInt8]) throws(VaultError) -> [UInt8]
+    func auditSign(_ message: [UInt8]) throws(VaultError) -> [UInt8]
+    /// The keyed hash of a sensitive value of `kind` (the attribute it is logged as: `query`,
+    /// `alias`, `title`, `term`, …); `kind` nil gives the format-1 hash, which has no domain.
+    func auditValueHash(_ value: [UInt8], kind: String?) throws(VaultError) -> [UInt8]
+}
+
+/// The audit log's keys derived from one audit root key (SECURITY.md §5): the keys `rekey` hands
+/// the log over to. Held in secure memory and wiped with the object.
+package final class AuditKeys: AuditSigner {
+    private let macKey: SecureBytes
+    private let valueKey: SecureBytes
+    private let signingKey: Ed25519.SigningKey
+
+    package init(root: borrowing SecureBytes) throws(VaultError) {
+        macKey = try Subkey.auditMAC.derive(from: root)
+        valueKey = try Subkey.auditValue.derive(from: root)
+        let seed = try Subkey.auditSigning.derive(from: root)
+        signingKey = try Vault.sodium { try Ed25519.SigningKey(seed: seed) }
+    }
+
+    package var auditPublicKey: [UInt8] { signingKey.publicKey }
+
+    package func auditMAC(_ message: [UInt8]) throws(VaultError) -> [UInt8] {
+        try Vault.sodium { try GenericHash.keyedHash(message, key: macKey, length: 32) }
+    }
+
+    package func auditSign(_ message: [UInt8]) throws(VaultError) -> [UInt8] {
+        try Vault.sodium { try signingKey.sign(message) }
+    }
+
+    package func auditValueHash(_ value: [UInt8], kind: String?) throws(VaultError) -> [UInt8] {
+        let message = auditValueMessage(value, kind: kind)
+        return try Vault.sodium { try GenericHash.keyedHash(message, key: valueKey, length: 32) }
+    }
 }
 
 /// The audit log's state kept inside the vault database (SECURITY.md §11.5).
 public struct AuditState: Sendable, Equatable {
+    /// The log file, as an absolute path (the store resolves a relative `log_path` against the
+    /// database's directory, §3).
     public var logPath: String
     public var publicKey: [UInt8]
     /// Last entry appended, by anyone.
@@ -84,9 +141,35 @@ public struct AuditState: Sendable, Equatable {
     }
 }
 
+/// What a value's keyed hash covers (SECURITY.md §11.2): in format 2 a label and the value's kind
+/// come first, so equal text logged as a query and as an alias hashes differently.
+func auditValueMessage(_ value: [UInt8], kind: String?) -> [UInt8] {
+    guard let kind else { return value }
+    return Array("sourcevault.v2.audit-value\0".utf8) + Array(kind.utf8) + [0] + value
+}
+
+extension AuditState {
+    /// `log_path` as stored (SECURITY.md §3): the file name alone when the log sits in the same
+    /// directory as the database, so a copied vault directory (`cp -a`) finds its own copy of the
+    /// log and never writes into the original's; otherwise the absolute path.
+    package static func storedLogPath(_ path: String, databaseDirectory: String) -> String {
+        let logDir = (path as NSString).deletingLastPathComponent
+        guard path.hasPrefix("/"), !logDir.isEmpty,
+              URL(fileURLWithPath: logDir).resolvingSymlinksInPath().path
+                == URL(fileURLWithPath: databaseDirectory).resolvingSymlinksInPath().path
+        else { return path }
+        return (path as NSString).lastPathComponent
+    }
+
+    /// The absolute path of a stored `log_path`: a relative one is in the database's directory.
+    package static func resolvedLogPath(_ stored: String, databaseDirectory: String) -> String {
+        stored.hasPrefix("/") ? stored : (databaseDirectory as NSString).appendingPathComponent(stored)
+    }
+}
+
 /// Audit keys live in the vault and never leave it: the audit layer asks for MACs, signatures
 /// and value hashes (SECURITY.md §5, §11).
-extension Vault {
+extension Vault: AuditSigner {
     /// Keyed BLAKE2b-256 under subkey 5 (`SVauditM`): the MAC of an entry, or of the audit state.
     package func auditMAC(_ message: [UInt8]) throws(VaultError) -> [UInt8] {
         try Self.sodium { try GenericHash.keyedHash(message, key: auditMACKey, length: 32) }
@@ -106,10 +189,46 @@ extension Vault {
     /// the log is checked or restarted first, then the operation is logged).
     package func attachAudit(_ sink: AuditSink) { auditSink = sink }
 
-    /// Keyed BLAKE2b-256 under subkey 7 (`SVauditV`) of a sensitive value: equal values give equal
-    /// hashes, so `audit check-value` can find them, but the log alone reveals nothing.
-    package func auditValueHash(_ value: [UInt8]) throws(VaultError) -> [UInt8] {
-        try Self.sodium { try GenericHash.keyedHash(value, key: auditValueKey, length: 32) }
+    /// Keyed BLAKE2b-256 under subkey 7 (`SVauditV`) of a sensitive value of `kind` (§11.2): equal
+    /// values of one kind give equal hashes, so `audit check-value` can find them, but the log alone
+    /// reveals nothing, and a query never matches an alias. `kind` nil: the format-1 hash.
+    package func auditValueHash(_ value: [UInt8], kind: String?) throws(VaultError) -> [UInt8] {
+        let message = auditValueMessage(value, kind: kind)
+        return try Self.sodium { try GenericHash.keyedHash(message, key: auditValueKey, length: 32) }
+    }
+
+    /// The manifest generation as the vault file holds it now, read while the audit log is locked
+    /// (SECURITY.md §11.3): a command that unlocked earlier may hold an older `generation` while
+    /// another process committed and logged a newer one. Opened from the stored manifest (only its
+    /// fixed header is parsed: SECURITY.md §6.8).
+    package func currentGeneration() throws(VaultError) -> UInt64 {
+        guard formatVersion >= 2, let sealed = try store.sealedManifest() else { return generation }
+        let plain = try keyring.open(.manifest, sealed)
+        let g: UInt64? = plain.withUnsafeBytes { b in
+            let head = Manifest.magic.count
+            guard b.count >= head + 8, Array(b[0..<head]) == Manifest.magic else { return nil }
+            return b[head..<head + 8].reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+        }
+        guard let g else { throw SealedKind.manifest.integrityError(id: "") }
+        return g
+    }
+
+    /// `rekey`'s audit part (SECURITY.md §11.8): the log is handed over to the keys derived from
+    /// `newRoot`; `commit` stores the new keys and the audit state it is given in one transaction.
+    func rotateAuditKeys(to newRoot: borrowing SecureBytes, event: AuditEvent,
+                         commit: (AuditState?) throws -> Void) throws(VaultError) {
+        let next = try AuditKeys(root: newRoot)
+        do {
+            if let auditSink {
+                try auditSink.rotate(event, vault: self, to: next, commit: commit)
+            } else {
+                try commit(nil)
+            }
+        } catch let e as VaultError {
+            throw e
+        } catch {
+            throw .storage("\(error)")
+        }
     }
 
     /// Records an event through the attached sink (no-op without one). Used by layers above the

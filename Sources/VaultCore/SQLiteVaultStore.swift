@@ -642,20 +642,25 @@ package final class SQLiteVaultStore: VaultStore {
               let aseq = Column.int(row, "auth_seq"), let ah = Column.blob(row, "auth_hash"), let am = Column.blob(row, "auth_mac"),
               let ps = Column.blob(row, "pending_seed"), let pc = Column.int(row, "pending_count")
         else { throw .vaultIntegrity("the audit state row is malformed") }
-        return AuditState(logPath: path, publicKey: pk, headSeq: hs, headHash: hh, authSeq: aseq, authHash: ah,
+        let logPath = AuditState.resolvedLogPath(path, databaseDirectory: directory)
+        return AuditState(logPath: logPath, publicKey: pk, headSeq: hs, headHash: hh, authSeq: aseq, authHash: ah,
                           authMAC: am, pendingSeed: ps, pendingCount: pc)
     }
 
     package func saveAuditState(_ s: AuditState) throws(VaultError) {
-        try run {
-            try checkedWrite { db in
-                try db.execute(sql: """
-                    INSERT OR REPLACE INTO audit_state (singleton, log_path, public_key, head_seq, head_hash, auth_seq,
-                        auth_hash, auth_mac, pending_seed, pending_count) VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """, arguments: [s.logPath, Data(s.publicKey), s.headSeq, Data(s.headHash), s.authSeq, Data(s.authHash),
-                                     Data(s.authMAC), Data(s.pendingSeed), s.pendingCount])
-            }
-        }
+        try run { try checkedWrite { db in try writeAuditState(db, s) } }
+    }
+
+    /// The database's directory: a relative `log_path` is resolved against it (§3).
+    private var directory: String { (path as NSString).deletingLastPathComponent }
+
+    private func writeAuditState(_ db: Database, _ s: AuditState) throws {
+        try db.execute(sql: """
+            INSERT OR REPLACE INTO audit_state (singleton, log_path, public_key, head_seq, head_hash, auth_seq,
+                auth_hash, auth_mac, pending_seed, pending_count) VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [AuditState.storedLogPath(s.logPath, databaseDirectory: directory), Data(s.publicKey),
+                             s.headSeq, Data(s.headHash), s.authSeq, Data(s.authHash), Data(s.authMAC),
+                             Data(s.pendingSeed), s.pendingCount])
     }
 
     package func replaceKeySlot(_ slot: KeySlotRow, manifest: ManifestSeal?) throws(VaultError) {
@@ -708,6 +713,7 @@ package final class SQLiteVaultStore: VaultStore {
             if let index = plan.retentionIndex { try Self.writeSingleton(db, "retention_index", column: "sealed", index) }
             if let root = plan.auditRootKey { try Self.writeSingleton(db, "audit_key", column: "sealed", root) }
             try Self.writeManifest(db, plan.manifest)
+            if let audit = plan.auditState { try writeAuditState(db, audit) }
             try db.execute(sql: "DELETE FROM key_slot")
             for s in plan.slots { try insertSlot(db, s) }
         }

@@ -70,9 +70,11 @@ extension Vault {
             slots.append(slot)
             newRecovery = printable
         }
-        // The singletons: the retention index, and the audit root key (kept, so the log's keys survive).
+        // The singletons: the retention index, and a new audit root key: the log is handed over to
+        // new audit keys, so whoever held the old ones cannot add entries (SECURITY.md §11.8).
         let sealedRetention = try new.seal(.retentionIndex, try Self.encodeJSON(try retentionIndex()))
-        let sealedRoot = try new.seal(.auditRootKey, secure: try Self.loadOrCreateAuditRootKey(store: store, keyring: keyring, mayCreate: formatVersion < 2))
+        let newAuditRoot = try Self.sodium { try SecureBytes.random(count: 32) }
+        let sealedRoot = try new.seal(.auditRootKey, secure: newAuditRoot)
         let newCheck = try new.masterCheck()
         // The manifest: the same rows, the new slots and singletons, sealed under the new key.
         var manifestSeal: ManifestSeal?
@@ -106,16 +108,16 @@ extension Vault {
                 throw VaultError.storage("could not show the new recovery key (\(error)); nothing was changed")
             }
         }
-        try audit(AuditEvent("rekey", ids: ["records": String(try store.recordCount())]), sign: false)
+        // The hand-over entry (old keys), the commit with the log's state under the new keys, then
+        // the rekey's last entry, signed with the new key (or its failure, with the old one).
+        let event = AuditEvent("rekey", ids: ["records": String(try store.recordCount())])
         pendingGeneration = nil
-        do {
-            try store.rewriteEverything(plan)
-            if let g = pendingGeneration { generation = g }
-        } catch let e as VaultError {
-            try? audit(AuditEvent("rekey", outcome: .failure(e)))
-            throw e
-        } catch {
-            throw .storage("\(error)")
+        try rotateAuditKeys(to: newAuditRoot, event: event) {
+            var plan = plan
+            plan.auditState = $0
+            try self.store.rewriteEverything(plan)
+            // Before the last entry is written, so it carries the generation the rekey produced.
+            if let g = self.pendingGeneration { self.generation = g }
         }
         return newRecovery
     }

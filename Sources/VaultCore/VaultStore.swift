@@ -206,4 +206,6 @@ package struct RewritePlan {
     package var record: (SealedRecordRow) throws -> SealedRecordRow
     package var item: (SealedItemKind, SealedItemRow) throws -> SealedItemRow
     package var progress: (Int, Int) -> Void
+    /// The audit log's state under the new audit keys, written in the same transaction (§11.8).
+    package var auditState: AuditState? = nil
 }

@@ -18,6 +18,16 @@ import Testing
         #expect(parsed?.hash == e.hash && e.hash.count == 32)
     }
 
+    /// A parsed entry hashes the bytes it was read from; any change to it is encoded afresh.
+    @Test func aParsedEntryChangedIsEncodedAfresh() throws {
+        var parsed = try #require(AuditEntry.parse(sample().line.dropLast()))
+        #expect(parsed.hash == sample().hash && parsed.body == sample().body)
+        parsed.seq = 8
+        #expect(parsed.hash == sample(8).hash && parsed.line == sample(8).line)
+        parsed.auth = .pending([UInt8](repeating: 3, count: 32))
+        #expect(String(decoding: parsed.chained, as: UTF8.self).hasSuffix("\tp:" + String(repeating: "03", count: 32)))
+    }
+
     @Test func rejectsAnythingNotCanonical() {
         let good = Array(sample().line.dropLast())
         let text = String(decoding: good, as: UTF8.self)

@@ -10,10 +10,17 @@ import TestSupport
 /// committed vector vault or audit log in one named way and states the outcome every version of
 /// SourceVault must give.
 @Suite struct FailureVectorTests {
-    struct LogEdit: Decodable { var replaceIn: Int?; var from: String?; var to: String?; var delete: Int?; var swap: Int?; var dropLast: Int?; var flipPrev: Int? }
+    /// `forgeAfter`: a forged entry (chained, with a MAC nobody made) numbered after line N (0-based),
+    /// inserted after it; `appendText`: bytes added at the end as they are.
+    struct LogEdit: Decodable {
+        var replaceIn: Int?; var from: String?; var to: String?; var delete: Int?; var swap: Int?; var dropLast: Int?
+        var flipPrev: Int?; var forgeAfter: Int?; var appendText: String?
+    }
+    /// `message`: what the error (or the verification's blamed entry and detail) must say, so the
+    /// object at fault is named; `writes`: for `rollback`, the audited writes made after the copy.
     struct Case: Decodable, CustomTestStringConvertible {
         var name: String; var vector: String; var secret: String?; var recovery: String?; var sql: String?; var log: LogEdit?
-        var op: String; var expect: String
+        var op: String; var expect: String; var message: String?; var writes: Int?
         var testDescription: String { name }
     }
 
@@ -62,30 +69,78 @@ import TestSupport
             if let i = edit.delete { lines.remove(at: i) }
             if let i = edit.swap { lines.swapAt(i, i + 1) }
             if let n = edit.dropLast { lines.removeLast(n) }
+            if let i = edit.forgeAfter {
+                let after = try #require(AuditEntry.parse(ArraySlice(Array(lines[i].utf8))))
+                let forged = AuditEntry(seq: after.seq + 1, time: after.time, action: "export", outcome: "ok",
+                                        attrs: [("record", record)], prev: after.hash,
+                                        auth: .mac([UInt8](repeating: 0x5a, count: 32)), format: after.format)
+                lines.insert(String(decoding: forged.line.dropLast(), as: UTF8.self), at: i + 1)
+            }
             if let i = edit.flipPrev {
                 var fields = lines[i].split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
                 fields[6] = (fields[6].first == "0" ? "1" : "0") + fields[6].dropFirst()
                 lines[i] = fields.joined(separator: "\t")
             }
-            try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: logPath))
+            let text = lines.joined(separator: "\n") + "\n" + (edit.appendText ?? "")
+            try Data(text.utf8).write(to: URL(fileURLWithPath: logPath))
+        }
+        func secret(_ s: String? = nil) throws -> SecureBytes {
+            try SecureBytes(copying: Array((s ?? c.secret ?? passphrase).utf8))
         }
 
         var outcome = "ok"
+        var message = ""
         do {
             switch c.op {
-            case "verify":
+            case "verify", "verify-full":
                 let (store, header) = try Vault.openStore(dir)
                 let state = try #require(try store.auditState())
                 let pub = try #require(Hex.decode(expected["publicKey"] as! String))
+                let vault = c.op == "verify-full" ? try Vault.unlock(directory: dir, passphrase: try secret()) : nil
                 let report = AuditVerifier.verify(log: Array(try Data(contentsOf: URL(fileURLWithPath: logPath))),
-                                                  vaultID: header.vaultID, publicKey: pub, state: state)
+                                                  vaultID: header.vaultID, publicKey: pub, state: state, vault: vault)
                 outcome = report.problem?.failure.rawValue ?? "ok"
+                message = report.problem.map { "at entry \($0.seq ?? 0) (line \($0.line ?? 0)): \($0.detail)" } ?? ""
+            case "audited-unlock":
+                // Unlocked as a command does, with the audit log attached.
+                _ = try Vault.unlock(directory: dir, passphrase: try secret(), audit: AuditLog()).list()
+            case "wrong-then-unlock":
+                // A wrong passphrase is refused and logged, whatever state the log is in; then the right one.
+                #expect(throws: VaultError.wrongPassphrase) {
+                    _ = try Vault.unlock(directory: dir, passphrase: try secret("not the passphrase"),
+                                         audit: AuditLog())
+                }
+                let last = String(decoding: try Data(contentsOf: URL(fileURLWithPath: logPath)), as: UTF8.self)
+                    .split(separator: "\n").last.flatMap { AuditEntry.parse(ArraySlice(Array($0.utf8))) }
+                #expect(last?.action == "unlock" && last?.outcome == "denied", "\(c.name): not logged")
+                _ = try Vault.unlock(directory: dir, passphrase: try secret(), audit: AuditLog())
+            case "rollback":
+                // The database replaced by a copy taken `writes` audited writes earlier.
+                let db = URL(fileURLWithPath: dir + "/vault.sqlite3")
+                let copy = try Data(contentsOf: db)
+                for i in 0..<(c.writes ?? 1) {
+                    let v = try Vault.unlock(directory: dir, passphrase: try secret(), audit: AuditLog())
+                    _ = try v.addSource(alias: "later \(i)")
+                }
+                try copy.write(to: db)
+                _ = try Vault.unlock(directory: dir, passphrase: try secret(), audit: AuditLog())
+            case "copy-into-original":
+                // A copy of the vault whose record points at the log in the original's directory.
+                let copyDir = tmp.file("copy")
+                try FileManager.default.createDirectory(atPath: copyDir, withIntermediateDirectories: true)
+                try FileManager.default.copyItem(atPath: dir + "/vault.sqlite3", toPath: copyDir + "/vault.sqlite3")
+                let before = try Data(contentsOf: URL(fileURLWithPath: logPath))
+                defer {
+                    let after = try? Data(contentsOf: URL(fileURLWithPath: logPath))
+                    #expect(after == before, "\(c.name): the copy wrote")
+                }
+                _ = try Vault.unlock(directory: copyDir, passphrase: try secret(), audit: AuditLog())
             default:
                 let v: Vault
                 if let r = c.recovery {
                     v = try Vault.unlock(directory: dir, recoveryKey: try SecureBytes(copying: Array(r.utf8)))
                 } else {
-                    v = try Vault.unlock(directory: dir, passphrase: try SecureBytes(copying: Array((c.secret ?? passphrase).utf8)))
+                    v = try Vault.unlock(directory: dir, passphrase: try secret())
                 }
                 switch c.op {
                 case "show": _ = try v.record(record)
@@ -98,7 +153,9 @@ import TestSupport
             }
         } catch {
             outcome = Self.caseName(error)
+            message = "\(error)"
         }
+        if let m = c.message { #expect(message.contains(m), "\(c.name): \(message)") }
         #expect(outcome == c.expect, "\(c.name)")
     }
 }

@@ -77,7 +77,7 @@ import Testing
         let after = try unlock()
         #expect(try after.record(id).body == "Ri Jong-yol")
         #expect(try after.rules().count == 1 && after.exports().count == 1 && after.sources().count == 1)
-        #expect(after.auditPublicKey == v.auditPublicKey)     // the audit root key is kept
+        #expect(after.auditPublicKey != v.auditPublicKey)     // rekey rotates the audit keys (SECURITY.md §11.8)
     }
 
     @Test func checkNamesEveryDamagedItemOfEveryKind() throws {

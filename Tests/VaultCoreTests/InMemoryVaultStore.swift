@@ -200,6 +200,7 @@ final class InMemoryVaultStore: VaultStore {
         check = plan.masterCheck ?? check
         retention = plan.retentionIndex ?? retention
         auditRoot = plan.auditRootKey ?? auditRoot
+        audit = plan.auditState ?? audit
         slots = [:]
         for s in plan.slots { slots[s.kind] = s }
     }

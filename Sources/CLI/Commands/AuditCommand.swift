@@ -8,16 +8,21 @@ struct AuditCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "audit",
         abstract: "The tamper-evident audit log of every access (it holds no names, titles or search terms).",
-        subcommands: [Verify.self, Show.self, Checkpoint.self, PublicKey.self, CheckValue.self, Recover.self])
+        subcommands: [Verify.self, Show.self, Checkpoint.self, PublicKey.self, CheckValue.self, Recover.self,
+                      Rebind.self])
+
+    /// The one line a failed verification prints: the class and the entry (and line) it blames.
+    static func failure(_ p: AuditProblem) -> String {
+        let at = p.seq.map { " at entry \($0)" + (p.line.map { " (line \($0))" } ?? "") } ?? ""
+        return "audit log verification FAILED\(at): \(p.failure.rawValue) — \(p.detail)"
+    }
 
     /// Full verification for `check`: throws a one-line error if the log fails.
     static func verifyForCheck(vault: VaultOptions, unlocked: Vault) throws {
         let l = try AuditLog.load(directory: vault.directory)
         let report = AuditVerifier.verify(log: l.log, vaultID: l.header.vaultID, publicKey: l.state.publicKey, state: l.state,
                                           vault: unlocked)
-        if let p = report.problem {
-            throw CLIError.auditFailed("audit log verification FAILED\(p.seq.map { " at entry \($0)" } ?? ""): \(p.failure.rawValue) — \(p.detail)")
-        }
+        if let p = report.problem { throw CLIError.auditFailed(failure(p)) }
     }
 
     static func unlockRequested(_ u: UnlockOptions) -> Bool { u.passphraseFd != nil || u.recoveryKeyFd != nil }
@@ -62,9 +67,7 @@ struct AuditCommand: ParsableCommand {
             if publicKey == nil {
                 Output.info("note: signatures were checked against the public key stored in the vault; to rule out a replaced key, pass --public-key with the key printed by init")
             }
-            if let p = report.problem {
-                throw CLIError.auditFailed("audit log verification FAILED\(p.seq.map { " at entry \($0)" } ?? ""): \(p.failure.rawValue) — \(p.detail)")
-            }
+            if let p = report.problem { throw CLIError.auditFailed(AuditCommand.failure(p)) }
             // A rate over a few dozen entries measures start-up, not verification: only shown for big logs.
             let rate = seconds > 0 && report.entries.count >= 1000 ? ", \(Int(Double(report.entries.count) / seconds)) entries/s" : ""
             Output.line("OK: \(report.entries.count) entries verified (chain\(report.macsChecked ? ", MACs" : "")\(report.signedThrough > 0 ? ", signatures through entry \(report.signedThrough)" : "")\(cp != nil ? ", extends the checkpoint" : "")) in \(String(format: "%.3f", seconds)) s\(rate)")
@@ -111,7 +114,11 @@ struct AuditCommand: ParsableCommand {
             }
             if json { try Output.json(items); return }
             for i in items {
-                let attrs = i.attributes.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+                // The entry's own attributes first, the log's bookkeeping (generation, place) after.
+                let bookkeeping: Set<String> = ["gen", "loc"]
+                func order(_ key: String) -> (Int, String) { (bookkeeping.contains(key) ? 1 : 0, key) }
+                let attrs = i.attributes.sorted { order($0.key) < order($1.key) }
+                    .map { "\($0.key)=\($0.value)" }.joined(separator: " ")
                 var line = "\(i.seq)  \(i.time)  \(i.action)  \(i.outcome)  \(attrs)"
                 if let t = i.title { line += "  \"\(t)\"" }
                 if i.beforeUnlock { line += "  (before unlock)" }
@@ -174,6 +181,22 @@ struct AuditCommand: ParsableCommand {
             let v = try unlock.unlock(vault, requireAuditLog: false)
             let (path, anchor) = try AuditLog().recover(vault: v, path: auditLog.map { VaultOptions.absolute($0) }, replace: replace)
             Output.info("Started a new audit log at \(path)\(anchor > 0 ? "; it continues from entry \(anchor) of the lost log, whose entries are not in it" : "").")
+        }
+    }
+
+    struct Rebind: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "rebind",
+            abstract: "After moving a vault whose audit log is outside its directory: bind the log to the vault's new "
+                    + "place (logged).")
+        @OptionGroup var vault: VaultOptions
+        @OptionGroup var unlock: UnlockOptions
+
+        func run() throws {
+            // The normal unlock refuses a log last written from another place: unlock without it.
+            let v = try unlock.unlock(vault, requireAuditLog: false)
+            try AuditLog().rebind(vault: v)
+            Output.info("The audit log is bound to this vault at \(vault.directory).")
         }
     }
 }
