@@ -58,16 +58,17 @@ final class AuditFixture {
     /// made with a key nobody holds.
     func forged(after last: AuditEntry, action: String = "export", time: String? = nil) -> AuditEntry {
         AuditEntry(seq: last.seq + 1, time: time ?? last.time, action: action, outcome: "ok",
-                   attrs: [("gen", "0"), ("record", "0123456789abcdef")], prev: last.hash,
+                   attrs: [("gen", String(last.generation ?? 0)), ("record", "0123456789abcdef")], prev: last.hash,
                    auth: .mac([UInt8](repeating: 0x5a, count: 32)))
     }
 
     /// An authentic entry after `last`, MACed by `vault` at `time`, not recorded in the vault.
+    /// (Its generation is the last entry's unless given: real writes carry the manifest's.)
     func authentic(_ vault: Vault, after last: AuditEntry, action: String = "show", time: String? = nil,
-                   generation: UInt64 = 0, sign: Bool = false) throws -> AuditEntry {
+                   generation: UInt64? = nil, sign: Bool = false) throws -> AuditEntry {
         try AuditLog.entry(AuditEvent(action), seq: last.seq + 1, prev: last.hash, time: time ?? last.time,
-                           signer: vault, vaultID: vault.vaultID, generation: generation, location: "0000000000000000",
-                           sign: sign)
+                           signer: vault, vaultID: vault.vaultID, generation: generation ?? last.generation ?? 0,
+                           location: "0000000000000000", sign: sign)
     }
 }
 
@@ -173,16 +174,17 @@ final class AuditFixture {
         let f = try AuditFixture()
         _ = try f.unlock()
         let v = try Vault.unlock(directory: f.dir, passphrase: try AuditFixture.secret())
-        v.generation = 1
+        let ahead = (f.entries.compactMap(\.generation).max() ?? 0) + 1
+        v.generation = ahead
         _ = try AuditLog().unlocked(v, method: "passphrase")
         let last = try #require(f.entries.last)
-        #expect(last.action == "unlock" && last.attr("unlogged") == "1" && last.generation == 1)
+        #expect(last.action == "unlock" && last.attr("unlogged") == "1" && last.generation == ahead)
         // Every later entry carries at least the highest generation logged, even from a process
         // that read an older one (a session unlocked before another process wrote).
         let stale = try Vault.unlock(directory: f.dir, passphrase: try AuditFixture.secret())
         stale.attachAudit(AuditLog())
         try stale.audit(AuditEvent("list"))
-        #expect(f.entries.last?.generation == 1)
+        #expect(f.entries.last?.generation == ahead)
     }
 
     /// The database replaced by a copy from one write earlier, and from ten: the log holds
@@ -350,7 +352,8 @@ final class AuditFixture {
                                                                 "key": Hex.encode(other.auditPublicKey),
                                                                 "cosig": String(repeating: "ab", count: 64)])
         let h = try AuditLog.entry(event, seq: last.seq + 1, prev: last.hash, time: last.time, signer: v,
-                                   vaultID: v.vaultID, generation: 0, location: "0000000000000000", sign: true)
+                                   vaultID: v.vaultID, generation: last.generation ?? 0, location: "0000000000000000",
+                                   sign: true)
         try f.appendRaw(String(decoding: h.line, as: UTF8.self))
         try f.save(try AuditLog.authenticatedState(try f.state(), after: h, signer: v, vaultID: v.vaultID))
         let r = try f.verify(key: v.auditPublicKey)
@@ -428,7 +431,8 @@ final class AuditFixture {
         #expect(text.hasPrefix("SVA1\t1\t") && text.contains("\nSVA1\t12\t") && text.contains("\nSVA2\t13\t"))
         let report = AuditVerifier.verify(log: l.log, vaultID: l.header.vaultID, publicKey: l.state.publicKey,
                                           state: l.state, vault: v)
-        #expect(report.ok && report.entries.count == 14, "\(report.problem as Any)")
+        // 12 old entries, then the unlock, the upgrade to format 2 (issue 13) and the list.
+        #expect(report.ok && report.entries.count == 15, "\(report.problem as Any)")
         let stored = try SQLiteShell.run("SELECT log_path FROM audit_state", on: dir + "/vault.sqlite3")
         #expect(stored.trimmingCharacters(in: .whitespacesAndNewlines) == "audit.log")
     }

@@ -53,7 +53,9 @@ import TestSupport
     func forged(after line: String, time: String? = nil) throws -> (seq: Int, line: String) {
         let f = fields(line)
         let seq = Int(f[1])! + 1
-        let entry = ["SVA2", String(seq), time ?? f[2], "export", "ok", "format=text,gen=0,record=0123456789abcdef",
+        // It claims the generation of the entry before it (a forger would not give itself away by that).
+        let gen = f[5].split(separator: ",").first { $0.hasPrefix("gen=") }.map { String($0.dropFirst(4)) } ?? "0"
+        let entry = ["SVA2", String(seq), time ?? f[2], "export", "ok", "format=text,gen=\(gen),record=0123456789abcdef",
                      try entryHash(line), "m:" + String(repeating: "5a", count: 32)].joined(separator: "\t")
         return (seq, entry)
     }

@@ -227,6 +227,9 @@ final class LiveSession {
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/strace") else {
             Issue.record("strace is missing: make test installs it"); return
         }
+        // Files older than this test are someone else's (a log another session left in /tmp that
+        // quotes these canaries): only what was written while the test ran is scanned.
+        let started = Date().addingTimeInterval(-2)
         let c = CLI()
         try c.initVault()
         let out = c.root + "/export.txt"
@@ -286,6 +289,7 @@ final class LiveSession {
                 var isDir: ObjCBool = false
                 guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir), !isDir.boolValue,
                       let attrs = try? FileManager.default.attributesOfItem(atPath: path), (attrs[.size] as? Int ?? 0) < 50_000_000,
+                      (attrs[.modificationDate] as? Date ?? .distantFuture) >= started,
                       let data = FileManager.default.contents(atPath: path) else { continue }
                 for canary in Self.canaries { #expect(!data.contains(canary), "\(canary) in \(path)") }
             }
