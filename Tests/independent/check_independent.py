@@ -101,6 +101,20 @@ try:
     check("upgraded vector opens with its manifest", got.get("format_version") == 2 and got.get("generation") == 1,
           p.stderr.decode())
     check("upgraded vector records still match", normalized(got.get("records", [])) == want)
+    # The committed format-2 vector opens with its manifest checked, by passphrase and recovery key.
+    V2 = os.path.join(HERE, "..", "VaultCoreTests", "Vectors", "v2")
+    exp2 = json.load(open(os.path.join(V2, "expected.json")))
+    v2dir = os.path.join(tmp, "vector2")
+    os.mkdir(v2dir)
+    shutil.copy(os.path.join(V2, "vault.sqlite3"), v2dir)
+    want2 = {(r["id"], v["version"]): (v["title"], v["tags"], v.get("date"), v["sourceID"], v["created"],
+                                       v["versionCreated"], v["body"]) for r in exp2["records"] for v in r["versions"]}
+    for recovery, secret in ((False, exp2["passphrase"]), (True, exp2["recoveryKey"])):
+        p = reader(v2dir, secret, recovery)
+        got = json.loads(p.stdout) if p.returncode == 0 else {}
+        check(f"v2 vector opens with its manifest (recovery={recovery})",
+              got.get("format_version") == 2 and got.get("generation", 0) > 1, p.stderr.decode())
+        check(f"v2 vector records match (recovery={recovery})", normalized(got.get("records", [])) == want2)
     import sqlite3
     db = sqlite3.connect(os.path.join(v, "vault.sqlite3"))
     db.execute("DELETE FROM rule")
