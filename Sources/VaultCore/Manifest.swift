@@ -214,3 +214,83 @@ extension SealedItemKind {
         }
     }
 }
+
+/// The parts of an opened manifest that the hot paths need (every unlock, every rule or record
+/// read), read straight from its bytes: no dictionary of 10,000 ids is built. Anything it finds
+/// wrong goes to the full `Manifest` for a message that names the object.
+struct ManifestView {
+    let generation: UInt64
+    /// The record list exactly as encoded (sorted `id || u32le(versions)` entries).
+    let recordBytes: ArraySlice<UInt8>
+    let versionRows: Int
+    /// Each item table's id list as encoded (sorted 16-byte ids).
+    let itemBytes: [SealedItemKind: ArraySlice<UInt8>]
+    /// Everything after the item lists (slots, singletons, travel, labels), decoded.
+    let tail: Manifest
+
+    init?(_ b: [UInt8]) {
+        var at = Manifest.magic.count
+        func u32() -> Int? {
+            guard b.count - at >= 4 else { return nil }
+            defer { at += 4 }
+            return Int(b[at]) | Int(b[at + 1]) << 8 | Int(b[at + 2]) << 16 | Int(b[at + 3]) << 24
+        }
+        guard b.count >= at + 8, Array(b[0..<at]) == Manifest.magic else { return nil }
+        generation = b[at..<at + 8].reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+        at += 8
+        guard let n = u32(), n >= 0, b.count - at >= n * 20 else { return nil }
+        recordBytes = b[at..<at + n * 20]
+        var sum = 0
+        var p = at + 16
+        for _ in 0..<n {
+            sum += Int(b[p]) | Int(b[p + 1]) << 8 | Int(b[p + 2]) << 16 | Int(b[p + 3]) << 24
+            p += 20
+        }
+        versionRows = sum
+        at += n * 20
+        var items: [SealedItemKind: ArraySlice<UInt8>] = [:]
+        for table in SealedItemKind.allCases {
+            guard let k = u32(), b.count - at >= k * 16 else { return nil }
+            items[table] = b[at..<at + k * 16]
+            at += k * 16
+        }
+        itemBytes = items
+        // The tail is small: decode it with the full decoder on a manifest with empty lists.
+        var rest = Manifest.magic + VaultFormat.le64(generation) + VaultFormat.le32(0)
+        for _ in SealedItemKind.allCases { rest += VaultFormat.le32(0) }
+        rest += b[at...]
+        guard let tail = rest.withUnsafeBytes({ Manifest.decode($0) }) else { return nil }
+        self.tail = tail
+    }
+
+    func count(_ table: SealedItemKind) -> Int { (itemBytes[table]?.count ?? 0) / 16 }
+
+    /// The listed version count of one record, by binary search over the sorted entries; nil if the
+    /// manifest does not list it.
+    func versions(of id: String) -> Int? {
+        let key = Array(id.utf8)
+        guard key.count == 16 else { return nil }
+        var lo = 0, hi = recordBytes.count / 20
+        let base = recordBytes.startIndex
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            let start = base + mid * 20
+            let entry = recordBytes[start..<start + 16]
+            if entry.elementsEqual(key) {
+                let c = recordBytes[start + 16..<start + 20]
+                return c.reversed().reduce(0) { $0 << 8 | Int($1) }
+            }
+            if entry.lexicographicallyPrecedes(key) { lo = mid + 1 } else { hi = mid }
+        }
+        return nil
+    }
+
+    /// True if `ids` (any order) are exactly the table's listed ids.
+    func lists(_ ids: [String], in table: SealedItemKind) -> Bool {
+        guard ids.count == count(table) else { return false }
+        var encoded: [UInt8] = []
+        encoded.reserveCapacity(ids.count * 16)
+        for id in ids.sorted() { encoded += id.utf8 }
+        return encoded.elementsEqual(itemBytes[table] ?? [])
+    }
+}

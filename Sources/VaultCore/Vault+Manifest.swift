@@ -17,6 +17,14 @@ extension Vault {
         _ = try Self.verifyManifestAtUnlock(store: store, keyring: keyring)
     }
 
+    /// The hot-path view of a sealed manifest (every unlock, rule read and record read).
+    static func openManifestView(_ sealed: [UInt8]?, keyring: borrowing Keyring) throws(VaultError) -> ManifestView {
+        guard let sealed else { throw .vaultIntegrity("the manifest is missing (deleted from the file?)") }
+        let plain = try keyring.open(.manifest, sealed)
+        guard let view = plain.withUnsafeBytes({ ManifestView(Array($0)) }) else { throw SealedKind.manifest.integrityError(id: "") }
+        return view
+    }
+
     /// The manifest as it is in the file now.
     func currentManifest() throws(VaultError) -> Manifest {
         try Self.openManifest(try store.sealedManifest(), keyring: keyring)
@@ -30,8 +38,9 @@ extension Vault {
     {
         // One read transaction: a write another process commits meanwhile is either all in it or not.
         let snap = try store.manifestSnapshot()
-        let m = try openManifest(snap.manifest, keyring: keyring)
-        var actual = m
+        let view = try openManifestView(snap.manifest, keyring: keyring)
+        // The fast path: every list compared as bytes, the small tail field by field.
+        var actual = view.tail
         actual.slots = [:]
         for s in snap.slots { actual.slots[s.kind.rawValue] = try Manifest.slotDigest(s) }
         actual.travelBundle = snap.travelBundle
@@ -40,15 +49,19 @@ extension Vault {
         actual.masterCheck = snap.masterCheck
         // `travel in` has no key: the slots that left (their digests are still listed) are back and
         // the pending bundle is gone. Any other slot is a mismatch.
-        let travelReturned = m.travelBundle != nil && actual.travelBundle == nil && actual.slots == m.slots && !m.slots.isEmpty
-        if travelReturned { actual.travelBundle = m.travelBundle }
-        var problems = m.differences(from: actual)
-        // Every record id and its version count (a record swapped for one deleted earlier, an orphan
-        // version row), compared as bytes with the manifest's list; the total catches orphans.
-        if snap.counts.versions != m.versionRows || snap.encodedRecords != m.encodedRecords() {
+        let tail = view.tail
+        let travelReturned = tail.travelBundle != nil && actual.travelBundle == nil && actual.slots == tail.slots && !tail.slots.isEmpty
+        if travelReturned { actual.travelBundle = tail.travelBundle }
+        let listsAgree = snap.counts.versions == view.versionRows && snap.encodedRecords.elementsEqual(view.recordBytes)
+            && SealedItemKind.allCases.allSatisfy { snap.counts.items[$0] == view.count($0) }
+        if listsAgree && actual == tail { return (view.generation, travelReturned) }
+        // Something differs: the full manifest, to name every object.
+        let m = try openManifest(snap.manifest, keyring: keyring)
+        var problems = tail.differences(from: actual)
+        if !(snap.counts.versions == view.versionRows && snap.encodedRecords.elementsEqual(view.recordBytes)) {
             problems += try recordDifferences(m, store)
         }
-        for table in SealedItemKind.allCases where snap.counts.items[table] != m.items[table]?.count ?? 0 {
+        for table in SealedItemKind.allCases where snap.counts.items[table] != view.count(table) {
             var got = m
             got.items[table] = Set(try store.allItems(table).map(\.id))
             problems += m.differences(from: got).filter { $0.hasPrefix(table.noun + " ") }
@@ -142,6 +155,7 @@ extension Vault {
     /// read in one transaction with the manifest; `make bench` times this one).
     package func verifyRuleSet(_ ruleIDs: [String]) throws(VaultError) {
         guard formatVersion >= 2 else { return }
+        if try Self.openManifestView(try store.sealedManifest(), keyring: keyring).lists(ruleIDs, in: .rule) { return }
         let m = try currentManifest()
         var got = m
         got.items[.rule] = Set(ruleIDs)

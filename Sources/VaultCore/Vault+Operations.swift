@@ -219,11 +219,11 @@ extension Vault {
             throw .recordIntegrity(recordID: id)
         }
         // And as many as the manifest lists: a deleted latest version is noticed too (§6.8).
-        if formatVersion >= 2 {
+        if formatVersion >= 2, try Self.openManifestView(sealedManifest, keyring: keyring).versions(of: id) != row.versions.count {
             let m = try Self.openManifest(sealedManifest, keyring: keyring)
             var got = m
             got.records[id] = row.versions.count
-            if let first = m.differences(from: got).first { throw .vaultIntegrity(first) }
+            throw .vaultIntegrity(m.differences(from: got).first ?? "record \(id) differs from the manifest")
         }
         let wanted: SealedVersionRow?
         if let version { wanted = row.versions.first { $0.version == version } } else { wanted = row.versions.last }

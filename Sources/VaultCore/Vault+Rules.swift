@@ -126,11 +126,11 @@ extension Vault {
     /// damaged rule is an integrity error too: exporting without all rules would fail open.
     package func rules() throws(VaultError) -> [(id: String, rule: StoredRule)] {
         let (rows, sealedManifest) = try store.allItemsWithManifest(.rule)
-        if formatVersion >= 2 {
+        if formatVersion >= 2, !(try Self.openManifestView(sealedManifest, keyring: keyring).lists(rows.map(\.id), in: .rule)) {
             let m = try Self.openManifest(sealedManifest, keyring: keyring)
             var got = m
             got.items[.rule] = Set(rows.map(\.id))
-            if let first = m.differences(from: got).first { throw .vaultIntegrity(first) }
+            throw .vaultIntegrity(m.differences(from: got).first ?? "the rules differ from the manifest")
         }
         let decoded = decodeItems(rows, .rule, as: StoredRule.self)
         if let damaged = decoded.problems.first { throw damaged }

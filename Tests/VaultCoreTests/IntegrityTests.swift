@@ -168,6 +168,19 @@ import Testing
         for table in SealedItemKind.allCases where expected.items[table] == nil { expected.items[table] = [] }
         #expect(back == expected)
         #expect((bytes + [0]).withUnsafeBytes { Manifest.decode($0) } == nil)
+        // The hot-path view reads the same bytes the same way.
+        var big = Manifest()
+        big.generation = 9
+        for i in 0..<500 { big.records[String(format: "%016x", i * 7919)] = i % 5 + 1 }
+        big.items = [.rule: ["00000000000000aa", "00000000000000bb"], .source: ["0000000000000001"], .export: []]
+        big.placeholderNumbers = ["PERSON": 4]
+        let view = try #require(ManifestView(big.encode()))
+        #expect(view.generation == 9 && view.versionRows == big.versionRows && view.tail.placeholderNumbers == ["PERSON": 4])
+        for (id, n) in big.records { #expect(view.versions(of: id) == n) }
+        #expect(view.versions(of: "ffffffffffffffff") == nil)
+        #expect(view.lists(["00000000000000bb", "00000000000000aa"], in: .rule))
+        #expect(!view.lists(["00000000000000aa"], in: .rule) && view.lists([], in: .export))
+        #expect(ManifestView(Array(big.encode().dropLast())) == nil)
         #expect(Array(bytes.dropLast()).withUnsafeBytes { Manifest.decode($0) } == nil)
     }
 }
