@@ -555,33 +555,46 @@ package final class SQLiteVaultStore: VaultStore {
         try run { try dbQueue.read { db in try Self.encodedRecords(db) } }
     }
 
+    /// Two index-only scans merged (a join with a lookup per record cost 3 ms more at 10,000):
+    /// the record ids in order, and the version count per record id in order. A version row whose
+    /// record is gone adds an entry no manifest holds.
     private static func encodedRecords(_ db: Database) throws -> [UInt8] {
-        do {
-                // Stepped with the C API into one buffer: no String per record (10,000 at unlock).
-                let statement = try db.makeStatement(sql: """
-                    SELECT r.record_id, COUNT(v.version) FROM record r
-                    LEFT JOIN record_version v ON v.record_id = r.record_id
-                    GROUP BY r.record_id ORDER BY r.record_id
-                    """)
-                let s = statement.sqliteStatement
-                defer { sqlite3_reset(s) }
-                var out: [UInt8] = []
-                while true {
-                    let rc = sqlite3_step(s)
-                    if rc == SQLITE_DONE { break }
-                    guard rc == SQLITE_ROW else {
-                        throw DatabaseError(resultCode: ResultCode(rawValue: rc), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
-                    }
-                    let n = Int(sqlite3_column_bytes(s, 0))
-                    if sqlite3_column_type(s, 0) == SQLITE_TEXT, n == 16, let t = sqlite3_column_text(s, 0) {
-                        out.append(contentsOf: UnsafeBufferPointer(start: t, count: 16))
-                    } else {
-                        out += Array("(malformed-id)..".utf8)    // 16 bytes no manifest holds
-                    }
-                    out += VaultFormat.le32(UInt32(truncatingIfNeeded: sqlite3_column_int64(s, 1)))
+        func scan(_ sql: String, counted: Bool) throws -> [(id: [UInt8], n: Int)] {
+            let statement = try db.makeStatement(sql: sql)
+            let s = statement.sqliteStatement
+            defer { sqlite3_reset(s) }
+            var out: [(id: [UInt8], n: Int)] = []
+            while true {
+                let rc = sqlite3_step(s)
+                if rc == SQLITE_DONE { break }
+                guard rc == SQLITE_ROW else {
+                    throw DatabaseError(resultCode: ResultCode(rawValue: rc), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
                 }
-                return out
+                var id = Array("(malformed-id)..".utf8)    // 16 bytes no manifest holds
+                if sqlite3_column_type(s, 0) == SQLITE_TEXT, sqlite3_column_bytes(s, 0) == 16, let t = sqlite3_column_text(s, 0) {
+                    id = Array(UnsafeBufferPointer(start: t, count: 16))
+                }
+                out.append((id, counted ? Int(sqlite3_column_int64(s, 1)) : 0))
+            }
+            return out
         }
+        let records = try scan("SELECT record_id FROM record ORDER BY record_id", counted: false)
+        let versions = try scan("SELECT record_id, COUNT(*) FROM record_version GROUP BY record_id ORDER BY record_id", counted: true)
+        var out: [UInt8] = []
+        out.reserveCapacity(records.count * 20)
+        var j = 0
+        for r in records {
+            while j < versions.count && versions[j].id.lexicographicallyPrecedes(r.id) {
+                out += Array("(orphan-version)".utf8) + VaultFormat.le32(UInt32(truncatingIfNeeded: versions[j].n))
+                j += 1
+            }
+            var n = 0
+            if j < versions.count && versions[j].id == r.id { n = versions[j].n; j += 1 }
+            out += r.id
+            out += VaultFormat.le32(UInt32(truncatingIfNeeded: n))
+        }
+        for v in versions[j...] { out += Array("(orphan-version)".utf8) + VaultFormat.le32(UInt32(truncatingIfNeeded: v.n)) }
+        return out
     }
 
     package func rowCounts() throws(VaultError) -> RowCounts {
