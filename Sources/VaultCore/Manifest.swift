@@ -235,7 +235,7 @@ struct ManifestView {
             defer { at += 4 }
             return Int(b[at]) | Int(b[at + 1]) << 8 | Int(b[at + 2]) << 16 | Int(b[at + 3]) << 24
         }
-        guard b.count >= at + 8, Array(b[0..<at]) == Manifest.magic else { return nil }
+        guard b.count >= at + 8, b[0..<at].elementsEqual(Manifest.magic) else { return nil }
         generation = b[at..<at + 8].reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
         at += 8
         guard let n = u32(), n >= 0, b.count - at >= n * 20 else { return nil }

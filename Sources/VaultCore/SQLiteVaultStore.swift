@@ -559,41 +559,58 @@ package final class SQLiteVaultStore: VaultStore {
     /// the record ids in order, and the version count per record id in order. A version row whose
     /// record is gone adds an entry no manifest holds.
     private static func encodedRecords(_ db: Database) throws -> [UInt8] {
-        func scan(_ sql: String, counted: Bool) throws -> [(id: [UInt8], n: Int)] {
+        /// Ids into one flat buffer (16 bytes each) and counts beside them: no allocation per row.
+        func scan(_ sql: String, counted: Bool) throws -> (ids: [UInt8], counts: [Int]) {
             let statement = try db.makeStatement(sql: sql)
             let s = statement.sqliteStatement
             defer { sqlite3_reset(s) }
-            var out: [(id: [UInt8], n: Int)] = []
+            var ids: [UInt8] = []
+            var counts: [Int] = []
+            let malformed = Array("(malformed-id)..".utf8)    // 16 bytes no manifest holds
             while true {
                 let rc = sqlite3_step(s)
                 if rc == SQLITE_DONE { break }
                 guard rc == SQLITE_ROW else {
                     throw DatabaseError(resultCode: ResultCode(rawValue: rc), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
                 }
-                var id = Array("(malformed-id)..".utf8)    // 16 bytes no manifest holds
                 if sqlite3_column_type(s, 0) == SQLITE_TEXT, sqlite3_column_bytes(s, 0) == 16, let t = sqlite3_column_text(s, 0) {
-                    id = Array(UnsafeBufferPointer(start: t, count: 16))
+                    ids.append(contentsOf: UnsafeBufferPointer(start: t, count: 16))
+                } else {
+                    ids += malformed
                 }
-                out.append((id, counted ? Int(sqlite3_column_int64(s, 1)) : 0))
+                counts.append(counted ? Int(sqlite3_column_int64(s, 1)) : 0)
             }
-            return out
+            return (ids, counts)
         }
         let records = try scan("SELECT record_id FROM record ORDER BY record_id", counted: false)
         let versions = try scan("SELECT record_id, COUNT(*) FROM record_version GROUP BY record_id ORDER BY record_id", counted: true)
         var out: [UInt8] = []
-        out.reserveCapacity(records.count * 20)
+        out.reserveCapacity(records.counts.count * 20)
+        let orphan = Array("(orphan-version)".utf8)
         var j = 0
-        for r in records {
-            while j < versions.count && versions[j].id.lexicographicallyPrecedes(r.id) {
-                out += Array("(orphan-version)".utf8) + VaultFormat.le32(UInt32(truncatingIfNeeded: versions[j].n))
+        @inline(__always) func versionID(_ k: Int) -> ArraySlice<UInt8> { versions.ids[k * 16..<k * 16 + 16] }
+        @inline(__always) func le32(_ n: Int) {
+            let v = UInt32(truncatingIfNeeded: n)
+            out.append(UInt8(truncatingIfNeeded: v)); out.append(UInt8(truncatingIfNeeded: v >> 8))
+            out.append(UInt8(truncatingIfNeeded: v >> 16)); out.append(UInt8(truncatingIfNeeded: v >> 24))
+        }
+        for i in records.counts.indices {
+            let id = records.ids[i * 16..<i * 16 + 16]
+            while j < versions.counts.count && versionID(j).lexicographicallyPrecedes(id) {
+                out += orphan
+                le32(versions.counts[j])
                 j += 1
             }
             var n = 0
-            if j < versions.count && versions[j].id == r.id { n = versions[j].n; j += 1 }
-            out += r.id
-            out += VaultFormat.le32(UInt32(truncatingIfNeeded: n))
+            if j < versions.counts.count && versionID(j).elementsEqual(id) { n = versions.counts[j]; j += 1 }
+            out += id
+            le32(n)
         }
-        for v in versions[j...] { out += Array("(orphan-version)".utf8) + VaultFormat.le32(UInt32(truncatingIfNeeded: v.n)) }
+        while j < versions.counts.count {
+            out += orphan
+            le32(versions.counts[j])
+            j += 1
+        }
         return out
     }
 
