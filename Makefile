@@ -36,6 +36,8 @@ release: deps
 	@echo "built .build/release/sourcevault"
 
 test: deps
+	# Formatting (.swift-format): the tree as swift-format leaves it, or the run fails.
+	$(SWIFT) format lint --strict -r Sources Tests Package.swift
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 	@mkdir -p .build/ctextscan

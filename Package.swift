@@ -1,6 +1,6 @@
+import Foundation
 // swift-tools-version:6.0
 import PackageDescription
-import Foundation
 
 // Layers, and what each target may import (declared below; nothing else):
 //   CSodium (system library)  ← SodiumKit: the only code touching libsodium pointers (`internal import CSodium`)
@@ -16,11 +16,11 @@ let package = Package(
     name: "SourceVault",
     platforms: [.macOS(.v13)],
     products: [
-        .executable(name: "sourcevault", targets: ["sourcevault"]),
+        .executable(name: "sourcevault", targets: ["sourcevault"])
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
-        .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0")
     ],
     targets: [
         .systemLibrary(
@@ -39,8 +39,10 @@ let package = Package(
         .target(name: "CSQLiteHarden", linkerSettings: [.linkedLibrary("sqlite3")]),
         .target(
             name: "VaultCore",
-            dependencies: ["SodiumKit", "CTextScan", "CSQLiteHarden", .product(name: "GRDB", package: "GRDB.swift"),
-                           .product(name: "GRDBSQLite", package: "GRDB.swift")]
+            dependencies: [
+                "SodiumKit", "CTextScan", "CSQLiteHarden", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift")
+            ]
         ),
         // The tamper-evident audit log; implements VaultCore's AuditSink.
         .target(name: "Audit", dependencies: ["VaultCore", "SodiumKit"]),
@@ -48,12 +50,15 @@ let package = Package(
         .target(name: "Publishing", dependencies: ["VaultCore", "Redaction"]),
         .executableTarget(
             name: "sourcevault",
-            dependencies: ["VaultCore", "Publishing", "Redaction", "Audit", "SodiumKit",
-                           .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: [
+                "VaultCore", "Publishing", "Redaction", "Audit", "SodiumKit",
+                .product(name: "ArgumentParser", package: "swift-argument-parser")
+            ],
             path: "Sources/CLI"
         ),
         // `make bench`: throughput figures (brief section 5), built in release.
-        .executableTarget(name: "sourcevault-bench", dependencies: ["Redaction", "Audit", "VaultCore", "SodiumKit"], path: "Sources/Bench"),
+        .executableTarget(
+            name: "sourcevault-bench", dependencies: ["Redaction", "Audit", "VaultCore", "SodiumKit"], path: "Sources/Bench"),
         // What the test targets share (temporary directories, the sqlite3 shell, the fuzz corpora):
         // Foundation only, none of the product's modules.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
@@ -71,10 +76,12 @@ let package = Package(
         ),
         .testTarget(
             name: "AuditTests",
-            dependencies: ["Audit", "VaultCore", "SodiumKit", "TestSupport",
-                           .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: [
+                "Audit", "VaultCore", "SodiumKit", "TestSupport",
+                .product(name: "GRDB", package: "GRDB.swift")
+            ]
         ),
-        .testTarget(name: "CLITests", dependencies: ["sourcevault", "TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["sourcevault", "TestSupport"])
     ]
 )
 
@@ -85,8 +92,10 @@ if ProcessInfo.processInfo.environment["SOURCEVAULT_FUZZ"] == "1" {
         .target(name: "FuzzDriver", path: "Sources/Fuzz/Driver"),
         .executableTarget(name: "fuzz-audit-log", dependencies: ["Audit", "FuzzDriver"], path: "Sources/Fuzz/AuditLog"),
         .executableTarget(name: "fuzz-redaction", dependencies: ["Redaction", "FuzzDriver"], path: "Sources/Fuzz/Redaction"),
-        .executableTarget(name: "fuzz-recovery-key", dependencies: ["VaultCore", "SodiumKit", "FuzzDriver"], path: "Sources/Fuzz/RecoveryKey"),
-        .executableTarget(name: "fuzz-vault-file", dependencies: ["VaultCore", "SodiumKit", "FuzzDriver"], path: "Sources/Fuzz/VaultFile"),
-        .executableTarget(name: "fuzz-folding", dependencies: ["VaultCore", "FuzzDriver"], path: "Sources/Fuzz/Folding"),
+        .executableTarget(
+            name: "fuzz-recovery-key", dependencies: ["VaultCore", "SodiumKit", "FuzzDriver"], path: "Sources/Fuzz/RecoveryKey"),
+        .executableTarget(
+            name: "fuzz-vault-file", dependencies: ["VaultCore", "SodiumKit", "FuzzDriver"], path: "Sources/Fuzz/VaultFile"),
+        .executableTarget(name: "fuzz-folding", dependencies: ["VaultCore", "FuzzDriver"], path: "Sources/Fuzz/Folding")
     ]
 }

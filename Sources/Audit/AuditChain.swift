@@ -27,8 +27,10 @@ public enum AuditChain {
 
     /// What the new key countersigns in a hand-over entry (§11.8): the entry's position and the
     /// chain before it (`prev`), and both keys, so the new key vouches for the old one.
-    public static func handoverMessage(vaultID: [UInt8], seq: Int64, prev: [UInt8], from: [UInt8],
-                                       to: [UInt8]) -> [UInt8] {
+    public static func handoverMessage(
+        vaultID: [UInt8], seq: Int64, prev: [UInt8], from: [UInt8],
+        to: [UInt8]
+    ) -> [UInt8] {
         Array("sourcevault.v2.audit-handover\0".utf8) + vaultID + le64(UInt64(seq)) + prev + from + to
     }
 

@@ -33,8 +33,10 @@ public struct AuditEntry: Sendable, Equatable {
     public static let magic = "SVA2"
     static func magic(_ format: Int) -> String { format == 1 ? "SVA1" : "SVA2" }
 
-    public init(seq: Int64, time: String, action: String, outcome: String, attrs: [(key: String, value: String)],
-                prev: [UInt8], auth: Auth, signature: [UInt8]? = nil, format: Int = 2) {
+    public init(
+        seq: Int64, time: String, action: String, outcome: String, attrs: [(key: String, value: String)],
+        prev: [UInt8], auth: Auth, signature: [UInt8]? = nil, format: Int = 2
+    ) {
         self.seq = seq; self.time = time; self.action = action; self.outcome = outcome
         self.attrs = attrs.sorted { $0.key < $1.key }; self.prev = prev; self.auth = auth; self.signature = signature
         self.format = format
@@ -88,7 +90,8 @@ public struct AuditEntry: Sendable, Equatable {
         }
         for (i, f) in fields.enumerated().dropFirst() where !f.allSatisfy(i == 2 ? allowedInTime : allowed) { return nil }
         guard let seq = Int64(String(decoding: fields[1], as: UTF8.self)), seq >= 1,
-              let prev = Hex.decode(fields[6]), prev.count == 32 else { return nil }
+            let prev = Hex.decode(fields[6]), prev.count == 32
+        else { return nil }
         let time = String(decoding: fields[2], as: UTF8.self)
         let action = String(decoding: fields[3], as: UTF8.self)
         let outcome = String(decoding: fields[4], as: UTF8.self)
@@ -117,8 +120,9 @@ public struct AuditEntry: Sendable, Equatable {
             guard s.count == 130, s.prefix(2).elementsEqual("s:".utf8), let sig = Hex.decode(s.dropFirst(2)) else { return nil }
             signature = sig
         }
-        var entry = AuditEntry(seq: seq, time: time, action: action, outcome: outcome, attrs: attrs, prev: prev,
-                               auth: auth, signature: signature, format: format)
+        var entry = AuditEntry(
+            seq: seq, time: time, action: action, outcome: outcome, attrs: attrs, prev: prev,
+            auth: auth, signature: signature, format: format)
         // Reject anything that would not re-encode to the same bytes (e.g. "007" as a sequence number).
         guard entry.line.dropLast().elementsEqual(line) else { return nil }
         entry.parsed = Array(line[..<fields[7].endIndex])
@@ -133,7 +137,8 @@ public struct AuditEntry: Sendable, Equatable {
 
     /// The time field: `YYYY-MM-DDTHH:MM:SSZ`.
     private static func allowedInTime(_ b: UInt8) -> Bool {
-        (48...57).contains(b) || b == UInt8(ascii: "-") || b == UInt8(ascii: ":") || b == UInt8(ascii: "T") || b == UInt8(ascii: "Z")
+        (48...57).contains(b) || b == UInt8(ascii: "-") || b == UInt8(ascii: ":") || b == UInt8(ascii: "T")
+            || b == UInt8(ascii: "Z")
     }
 
     public func attr(_ key: String) -> String? { attrs.first { $0.key == key }?.value }
@@ -151,9 +156,10 @@ public struct AuditEntry: Sendable, Equatable {
     /// other entry, or one whose attributes are not well formed.
     public var handover: (from: [UInt8], to: [UInt8], cosig: [UInt8])? {
         guard format == 2, action == Self.handoverAction, outcome == "ok",
-              let from = attr("from").flatMap(Hex.decode), from.count == 32,
-              let to = attr("key").flatMap(Hex.decode), to.count == 32,
-              let cosig = attr("cosig").flatMap(Hex.decode), cosig.count == Ed25519.signatureBytes else { return nil }
+            let from = attr("from").flatMap(Hex.decode), from.count == 32,
+            let to = attr("key").flatMap(Hex.decode), to.count == 32,
+            let cosig = attr("cosig").flatMap(Hex.decode), cosig.count == Ed25519.signatureBytes
+        else { return nil }
         return (from, to, cosig)
     }
 
@@ -171,5 +177,3 @@ public struct AuditEntry: Sendable, Equatable {
         return !bytes.isEmpty && tabs <= 8 && bytes.count < 4096
     }
 }
-
-

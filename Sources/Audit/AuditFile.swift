@@ -1,8 +1,9 @@
 import Foundation
+import VaultCore
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import VaultCore
 
 /// The log file, opened for append under an exclusive `flock` so concurrent processes never
 /// interleave or lose an entry. Never created implicitly: only `init` and `audit recover` create it.
@@ -17,7 +18,9 @@ final class AuditFile {
         guard fd >= 0 else {
             let e = errno
             if e == ENOENT {
-                throw .auditUnavailable("the audit log \(path) is missing; it is never recreated silently — if you know why, start a new one with 'sourcevault audit recover' (which is itself logged)")
+                throw .auditUnavailable(
+                    "the audit log \(path) is missing; it is never recreated silently — if you know why, start a new one with 'sourcevault audit recover' (which is itself logged)"
+                )
             }
             throw .auditUnavailable("cannot open the audit log \(path): \(String(cString: strerror(e)))")
         }
@@ -31,8 +34,9 @@ final class AuditFile {
         self.path = path
         let fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
         guard fd >= 0 else {
-            throw .auditUnavailable("the audit log \(path) is missing or unreadable: "
-                                  + "\(String(cString: strerror(errno)))")
+            throw .auditUnavailable(
+                "the audit log \(path) is missing or unreadable: "
+                    + "\(String(cString: strerror(errno)))")
         }
         self.fd = fd
         try lock(LOCK_SH)
@@ -144,7 +148,8 @@ final class AuditFile {
             let n = line[off...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
             if n < 0 {
                 if errno == EINTR { continue }
-                throw .auditUnavailable("cannot write the audit log: \(String(cString: strerror(errno))); the operation was refused")
+                throw .auditUnavailable(
+                    "cannot write the audit log: \(String(cString: strerror(errno))); the operation was refused")
             }
             off += n
         }

@@ -59,8 +59,9 @@ package final class AuditLog: AuditSink {
 
     package func failedUnlock(store: any VaultStore, vaultID: [UInt8], method: String) {
         // Best effort: the attempt is refused whatever happens here.
-        _ = try? Self.recordUnauthenticated(store: store, vaultID: vaultID, action: "unlock", outcome: "denied",
-                                            attrs: [("method", method)])
+        _ = try? Self.recordUnauthenticated(
+            store: store, vaultID: vaultID, action: "unlock", outcome: "denied",
+            attrs: [("method", method)])
     }
 
     /// An entry written without the vault's key (a failed unlock, a public `audit verify`, a
@@ -69,8 +70,10 @@ package final class AuditLog: AuditSink {
     /// vault recorded (garbage, a forged or unreadable entry, a cut), the entry chains to that
     /// recorded head, is marked `log=damaged`, and the damage stays in the log for the next unlock
     /// to report.
-    package static func recordUnauthenticated(store: any VaultStore, vaultID: [UInt8], action: String, outcome: String,
-                                             attrs: [(key: String, value: String)]) throws {
+    package static func recordUnauthenticated(
+        store: any VaultStore, vaultID: [UInt8], action: String, outcome: String,
+        attrs: [(key: String, value: String)]
+    ) throws {
         let (file, state) = try lockedState(store)
         defer { withExtendedLifetime(file) {} }
         let tail = file.tail(anchoredAt: state.headSeq, hash: state.headHash)
@@ -80,7 +83,8 @@ package final class AuditLog: AuditSink {
         if let head = tail.anchor {
             chainTo = (head.seq, head.hash, head.time)
             if tail.after.count == 1, let e = AuditEntry.parse(tail.after[0]),
-               e.seq == head.seq + 1, e.prev == head.hash, e.format == 1 || e.time >= head.time {
+                e.seq == head.seq + 1, e.prev == head.hash, e.format == 1 || e.time >= head.time
+            {
                 // One entry the vault did not record (a writer killed between appending and
                 // recording it): recorded now, before this one, so at most one is ever unrecorded.
                 switch e.auth {
@@ -92,7 +96,7 @@ package final class AuditLog: AuditSink {
                         damaged = true
                     }
                 case .mac:
-                    break       // its MAC is checked by the next unlock, which has the key
+                    break  // its MAC is checked by the next unlock, which has the key
                 }
                 if !damaged {
                     next.headSeq = e.seq
@@ -111,7 +115,7 @@ package final class AuditLog: AuditSink {
                 try file.cut(tail.partial.count)
                 extra.append(("torn", String(tail.partial.count)))
             } else {
-                prefix = [0x0A]     // garbage stays, as evidence, on a line of its own
+                prefix = [0x0A]  // garbage stays, as evidence, on a line of its own
                 extra.append(("log", "damaged"))
             }
         }
@@ -119,8 +123,9 @@ package final class AuditLog: AuditSink {
             chainTo = (state.headSeq, state.headHash, nil)
             if !extra.contains(where: { $0.key == "log" }) { extra.append(("log", "damaged")) }
         }
-        var entry = AuditEntry(seq: chainTo.seq + 1, time: timestamp(after: chainTo.time), action: action,
-                               outcome: outcome, attrs: extra, prev: chainTo.hash, auth: .pending([]))
+        var entry = AuditEntry(
+            seq: chainTo.seq + 1, time: timestamp(after: chainTo.time), action: action,
+            outcome: outcome, attrs: extra, prev: chainTo.hash, auth: .pending([]))
         entry.auth = .pending(AuditChain.pendingMAC(seed: next.pendingSeed, body: entry.body))
         try file.append(prefix + entry.line)
         next.headSeq = entry.seq
@@ -146,8 +151,9 @@ package final class AuditLog: AuditSink {
             var generation = vault.generation
             if generation < logged { generation = try vault.currentGeneration() }
             guard generation >= logged else {
-                throw VaultError.auditTampered("\(Self.rolledBack) (the vault is at generation \(generation); entry "
-                                             + "\(tail.generationEntry) of the log records generation \(logged))")
+                throw VaultError.auditTampered(
+                    "\(Self.rolledBack) (the vault is at generation \(generation); entry "
+                        + "\(tail.generationEntry) of the log records generation \(logged))")
             }
             // Writes committed that no entry records yet: a command killed between its commit and
             // its entry, or one still running.
@@ -161,8 +167,10 @@ package final class AuditLog: AuditSink {
     /// by the new one; the commit, which stores the new keys with the log's state under them; then
     /// the rekey's last entry, signed with the new key. If the commit fails, its failure is logged
     /// and signed with the old key, which voids the hand-over. The log stays locked throughout.
-    package func rotate(_ event: AuditEvent, vault: Vault, to next: AuditKeys,
-                        commit: (AuditState?) throws -> Void) throws {
+    package func rotate(
+        _ event: AuditEvent, vault: Vault, to next: AuditKeys,
+        commit: (AuditState?) throws -> Void
+    ) throws {
         if failuresOnly {
             try commit(nil)
             return
@@ -173,10 +181,13 @@ package final class AuditLog: AuditSink {
         var tail = try verifiedTail(file, state: state, vault: vault)
         try prepare(&tail, file: file, vault: vault)
         let from = vault.auditPublicKey, to = next.auditPublicKey
-        let cosig = try next.auditSign(AuditChain.handoverMessage(vaultID: vault.vaultID, seq: tail.last.seq + 1,
-                                                                 prev: tail.last.hash, from: from, to: to))
-        let handover = AuditEvent(AuditEntry.handoverAction,
-                                  ids: ["from": Hex.encode(from), "key": Hex.encode(to), "cosig": Hex.encode(cosig)])
+        let cosig = try next.auditSign(
+            AuditChain.handoverMessage(
+                vaultID: vault.vaultID, seq: tail.last.seq + 1,
+                prev: tail.last.hash, from: from, to: to))
+        let handover = AuditEvent(
+            AuditEntry.handoverAction,
+            ids: ["from": Hex.encode(from), "key": Hex.encode(to), "cosig": Hex.encode(cosig)])
         let h = try makeEntry(handover, after: &tail, signer: vault, vault: vault, sign: true)
         try file.append(h.line)
         let underOld = try Self.authenticatedState(tail.state, after: h, signer: vault, vaultID: vault.vaultID)
@@ -188,9 +199,12 @@ package final class AuditLog: AuditSink {
             var failure = event
             failure.outcome = .failure(error)
             if let void = try? makeEntry(failure, after: &tail, signer: vault, vault: vault, sign: true),
-               (try? file.append(void.line)) != nil {
-                try? vault.store.saveAuditState(try Self.authenticatedState(underOld, after: void, signer: vault,
-                                                                         vaultID: vault.vaultID))
+                (try? file.append(void.line)) != nil
+            {
+                try? vault.store.saveAuditState(
+                    try Self.authenticatedState(
+                        underOld, after: void, signer: vault,
+                        vaultID: vault.vaultID))
             }
             throw error
         }
@@ -198,11 +212,15 @@ package final class AuditLog: AuditSink {
         do {
             let closing = try makeEntry(event, after: &tail, signer: next, vault: vault, sign: true)
             try file.append(closing.line)
-            try Self.save(vault.store, try Self.authenticatedState(underNew, after: closing, signer: next,
-                                                                      vaultID: vault.vaultID))
+            try Self.save(
+                vault.store,
+                try Self.authenticatedState(
+                    underNew, after: closing, signer: next,
+                    vaultID: vault.vaultID))
         } catch {
-            throw VaultError.auditUnavailable("the vault was rekeyed, but the rekey's last audit entry could not be "
-                                            + "written (\(error)); the next unlock completes the hand-over")
+            throw VaultError.auditUnavailable(
+                "the vault was rekeyed, but the rekey's last audit entry could not be "
+                    + "written (\(error)); the next unlock completes the hand-over")
         }
     }
 
@@ -213,9 +231,10 @@ package final class AuditLog: AuditSink {
         defer { withExtendedLifetime(file) {} }
         try Self.checkKey(state, vault)
         if let owner = Self.vaultBeside(file.path, vault: vault) {
-            throw VaultError.auditTampered("the audit log \(file.path) belongs to the vault in \(owner), not to this "
-                                         + "one; give this vault a log of its own with 'sourcevault audit recover "
-                                         + "--replace --audit-log PATH'")
+            throw VaultError.auditTampered(
+                "the audit log \(file.path) belongs to the vault in \(owner), not to this "
+                    + "one; give this vault a log of its own with 'sourcevault audit recover "
+                    + "--replace --audit-log PATH'")
         }
         var tail = try verifiedTail(file, state: state, vault: vault)
         try append(AuditEvent("audit-rebind"), after: &tail, file: file, vault: vault, sign: true)
@@ -227,21 +246,25 @@ package final class AuditLog: AuditSink {
     /// damaged one aside). The first entry records the head the old log had, so the gap is visible.
     package func recover(vault: Vault, path: String?, replace: Bool) throws -> (path: String, anchor: Int64) {
         let state = try vault.store.auditState()
-        let target = path ?? state?.logPath
+        let target =
+            path ?? state?.logPath
             ?? (vault.directory as NSString).appendingPathComponent(Self.defaultFileName)
         if let current = state?.logPath, current != target, FileManager.default.fileExists(atPath: current), !replace {
-            throw VaultError.invalidInput("the audit log \(current) still exists; 'audit recover' starts a new log "
-                                        + "only when it is lost (add --replace to abandon it)")
+            throw VaultError.invalidInput(
+                "the audit log \(current) still exists; 'audit recover' starts a new log "
+                    + "only when it is lost (add --replace to abandon it)")
         }
         if FileManager.default.fileExists(atPath: target) {
             guard replace else {
-                throw VaultError.invalidInput("the audit log \(target) exists; 'audit recover' only starts a log that "
-                                            + "is missing (add --replace to move a damaged one aside)")
+                throw VaultError.invalidInput(
+                    "the audit log \(target) exists; 'audit recover' only starts a log that "
+                        + "is missing (add --replace to move a damaged one aside)")
             }
             // A copied vault must not move the original vault's log out of its way.
             if let owner = Self.vaultBeside(target, vault: vault) {
-                throw VaultError.invalidInput("the audit log \(target) belongs to the vault in \(owner), not to this "
-                                            + "one; start this vault's own log elsewhere with --audit-log PATH")
+                throw VaultError.invalidInput(
+                    "the audit log \(target) belongs to the vault in \(owner), not to this "
+                        + "one; start this vault's own log elsewhere with --audit-log PATH")
             }
             let aside = target + ".damaged-" + AuditChain.timestamp().replacingOccurrences(of: ":", with: "")
             guard rename(target, aside) == 0 else {
@@ -249,8 +272,9 @@ package final class AuditLog: AuditSink {
             }
         }
         let anchor = state.map { (seq: $0.headSeq, hash: $0.headHash) }
-        try start(vault: vault, path: target,
-                  event: AuditEvent("audit-recover", ids: ["lost": String(state?.headSeq ?? 0)]), anchor: anchor)
+        try start(
+            vault: vault, path: target,
+            event: AuditEvent("audit-recover", ids: ["lost": String(state?.headSeq ?? 0)]), anchor: anchor)
         return (target, anchor?.seq ?? 0)
     }
 
@@ -260,17 +284,22 @@ package final class AuditLog: AuditSink {
         let file = try AuditFile(create: path)
         createdLog = true
         let prev = anchor?.hash ?? AuditChain.genesis(vaultID: vault.vaultID)
-        let entry = try Self.entry(event, seq: (anchor?.seq ?? 0) + 1, prev: prev, time: AuditChain.timestamp(),
-                                   signer: vault, vaultID: vault.vaultID, generation: vault.generation,
-                                   location: try location(of: vault, signer: vault), sign: true)
+        let entry = try Self.entry(
+            event, seq: (anchor?.seq ?? 0) + 1, prev: prev, time: AuditChain.timestamp(),
+            signer: vault, vaultID: vault.vaultID, generation: vault.generation,
+            location: try location(of: vault, signer: vault), sign: true)
         do { try file.append(entry.line) } catch {
             unlink(path)
             throw error
         }
-        let base = AuditState(logPath: path, publicKey: vault.auditPublicKey, headSeq: 0, headHash: [], authSeq: 0,
-                              authHash: [], authMAC: [], pendingSeed: [], pendingCount: 0)
-        try Self.save(vault.store, try Self.authenticatedState(base, after: entry, signer: vault,
-                                                                vaultID: vault.vaultID))
+        let base = AuditState(
+            logPath: path, publicKey: vault.auditPublicKey, headSeq: 0, headHash: [], authSeq: 0,
+            authHash: [], authMAC: [], pendingSeed: [], pendingCount: 0)
+        try Self.save(
+            vault.store,
+            try Self.authenticatedState(
+                base, after: entry, signer: vault,
+                vaultID: vault.vaultID))
     }
 
     // MARK: The end of the log
@@ -308,26 +337,32 @@ package final class AuditLog: AuditSink {
     /// its log. Nothing is appended after anything that fails: a forged entry is refused, never
     /// signed over.
     func verifiedTail(_ file: AuditFile, state: AuditState, vault: Vault) throws -> CheckedTail {
-        let expectedMAC = try vault.auditMAC(AuditChain.stateMessage(vaultID: vault.vaultID, authSeq: state.authSeq,
-                                                                     authHash: state.authHash))
+        let expectedMAC = try vault.auditMAC(
+            AuditChain.stateMessage(
+                vaultID: vault.vaultID, authSeq: state.authSeq,
+                authHash: state.authHash))
         guard expectedMAC == state.authMAC else {
-            throw VaultError.auditTampered("the vault's record of its audit log was altered; run 'sourcevault audit "
-                                         + "verify'")
+            throw VaultError.auditTampered(
+                "the vault's record of its audit log was altered; run 'sourcevault audit "
+                    + "verify'")
         }
         guard state.headSeq >= state.authSeq, state.pendingCount >= 0,
-              state.pendingCount <= state.headSeq - state.authSeq else {
+            state.pendingCount <= state.headSeq - state.authSeq
+        else {
             throw VaultError.auditTampered("the count of failed unlock attempts recorded in the vault was altered")
         }
         let tail = file.tail(anchoredAt: state.authSeq, hash: state.authHash)
         guard let auth = tail.anchor else {
             if let last = tail.lastEntry, last.seq < state.authSeq, !tail.sawSeq {
-                throw VaultError.auditTampered("the audit log ends at entry \(last.seq) but the vault recorded "
-                                             + "\(state.headSeq): it was truncated or rolled back; run 'sourcevault "
-                                             + "audit verify'")
+                throw VaultError.auditTampered(
+                    "the audit log ends at entry \(last.seq) but the vault recorded "
+                        + "\(state.headSeq): it was truncated or rolled back; run 'sourcevault "
+                        + "audit verify'")
             }
-            throw VaultError.auditTampered("entry \(state.authSeq), the last one this vault wrote, is missing from "
-                                         + "the audit log or is not the one it recorded: the log was replaced, cut or "
-                                         + "rolled back; run 'sourcevault audit verify'")
+            throw VaultError.auditTampered(
+                "entry \(state.authSeq), the last one this vault wrote, is missing from "
+                    + "the audit log or is not the one it recorded: the log was replaced, cut or "
+                    + "rolled back; run 'sourcevault audit verify'")
         }
         var checked = CheckedTail(last: auth, state: state)
         func note(_ e: AuditEntry) {
@@ -350,45 +385,53 @@ package final class AuditLog: AuditSink {
         var handedOver: AuditEntry?
         for line in tail.after {
             guard let e = AuditEntry.parse(line) else {
-                throw VaultError.auditTampered("the line after entry \(prev.seq) in the audit log is not an entry: "
-                                             + "something other than SourceVault wrote there; nothing was appended "
-                                             + "(run 'sourcevault audit verify')")
+                throw VaultError.auditTampered(
+                    "the line after entry \(prev.seq) in the audit log is not an entry: "
+                        + "something other than SourceVault wrote there; nothing was appended "
+                        + "(run 'sourcevault audit verify')")
             }
             guard e.seq == prev.seq + 1, e.prev == prev.hash else {
-                throw VaultError.auditTampered("entry \(e.seq) does not continue the audit log after entry "
-                                             + "\(prev.seq): an entry was inserted, removed or altered; nothing was "
-                                             + "appended")
+                throw VaultError.auditTampered(
+                    "entry \(e.seq) does not continue the audit log after entry "
+                        + "\(prev.seq): an entry was inserted, removed or altered; nothing was "
+                        + "appended")
             }
             if e.format == 1 && prev.format == 2 {
-                throw VaultError.auditTampered("entry \(e.seq) is in the old format after a format-2 entry: it was "
-                                             + "forged or inserted")
+                throw VaultError.auditTampered(
+                    "entry \(e.seq) is in the old format after a format-2 entry: it was "
+                        + "forged or inserted")
             }
             if e.format == 2 && e.time < prev.time {
-                throw VaultError.auditTampered("entry \(e.seq) is dated before entry \(prev.seq): it was forged or "
-                                             + "backdated; nothing was appended")
+                throw VaultError.auditTampered(
+                    "entry \(e.seq) is dated before entry \(prev.seq): it was forged or "
+                        + "backdated; nothing was appended")
             }
             let pastHead = seedAtHead != nil
             switch e.auth {
             case .mac(let m):
                 guard m == (try vault.auditMAC(e.body)) else {
                     if let h = handedOver {
-                        throw VaultError.auditTampered("\(Self.rolledBack) (the log was handed over to another audit "
-                                                     + "key at entry \(h.seq) by a rekey this vault file does not "
-                                                     + "have)")
+                        throw VaultError.auditTampered(
+                            "\(Self.rolledBack) (the log was handed over to another audit "
+                                + "key at entry \(h.seq) by a rekey this vault file does not "
+                                + "have)")
                     }
-                    throw VaultError.auditTampered("entry \(e.seq) is not authentic: its MAC does not verify (a "
-                                                 + "forged or altered entry); nothing was appended")
+                    throw VaultError.auditTampered(
+                        "entry \(e.seq) is not authentic: its MAC does not verify (a "
+                            + "forged or altered entry); nothing was appended")
                 }
                 authentic += 1
                 guard authentic == 1, handedOver == nil else {
-                    throw VaultError.auditTampered("\(Self.rolledBack) (entries after entry \(state.authSeq), the "
-                                                 + "last one it recorded, were written with its key)")
+                    throw VaultError.auditTampered(
+                        "\(Self.rolledBack) (entries after entry \(state.authSeq), the "
+                            + "last one it recorded, were written with its key)")
                 }
                 if let h = e.handover, h.from == vault.auditPublicKey { handedOver = e }
             case .pending(let m):
                 guard m == AuditChain.pendingMAC(seed: seed, body: e.body) else {
-                    throw VaultError.auditTampered("entry \(e.seq), written without the key (a failed unlock "
-                                                 + "attempt), was altered or forged; run 'sourcevault audit verify'")
+                    throw VaultError.auditTampered(
+                        "entry \(e.seq), written without the key (a failed unlock "
+                            + "attempt), was altered or forged; run 'sourcevault audit verify'")
                 }
                 seed = AuditChain.evolve(seed)
                 if !pastHead { recordedPending += 1 }
@@ -398,37 +441,42 @@ package final class AuditLog: AuditSink {
             if pastHead { unrecorded.append(e) }
             if e.seq == state.headSeq {
                 guard e.hash == state.headHash else {
-                    throw VaultError.auditTampered("entry \(e.seq) is not the one the vault recorded as the log's "
-                                                 + "last: the log was replaced or rolled back; run 'sourcevault audit "
-                                                 + "verify'")
+                    throw VaultError.auditTampered(
+                        "entry \(e.seq) is not the one the vault recorded as the log's "
+                            + "last: the log was replaced or rolled back; run 'sourcevault audit "
+                            + "verify'")
                 }
                 seedAtHead = seed
             }
             prev = e
         }
         guard let headSeed = seedAtHead else {
-            throw VaultError.auditTampered("the audit log ends at entry \(prev.seq) but the vault recorded "
-                                         + "\(state.headSeq): it was truncated or rolled back; run 'sourcevault audit "
-                                         + "verify'")
+            throw VaultError.auditTampered(
+                "the audit log ends at entry \(prev.seq) but the vault recorded "
+                    + "\(state.headSeq): it was truncated or rolled back; run 'sourcevault audit "
+                    + "verify'")
         }
         guard recordedPending == state.pendingCount else {
             throw VaultError.auditTampered("failed unlock attempts logged since the last session were deleted")
         }
         guard headSeed == state.pendingSeed else {
-            throw VaultError.auditTampered("failed unlock attempts logged since the last session were deleted or "
-                                         + "replaced")
+            throw VaultError.auditTampered(
+                "failed unlock attempts logged since the last session were deleted or "
+                    + "replaced")
         }
         guard unrecorded.count <= 1 else {
-            throw VaultError.auditTampered("the audit log holds \(unrecorded.count) entries after entry "
-                                         + "\(state.headSeq), the last one the vault recorded, and an interrupted "
-                                         + "command leaves at most one: another copy of this vault wrote to it, or "
-                                         + "the vault's record was rolled back")
+            throw VaultError.auditTampered(
+                "the audit log holds \(unrecorded.count) entries after entry "
+                    + "\(state.headSeq), the last one the vault recorded, and an interrupted "
+                    + "command leaves at most one: another copy of this vault wrote to it, or "
+                    + "the vault's record was rolled back")
         }
         if !tail.partial.isEmpty {
             guard AuditEntry.couldBeTornEntry(tail.partial) else {
-                throw VaultError.auditTampered("the audit log's last line (after entry \(prev.seq)) is not an entry: "
-                                             + "something other than SourceVault wrote there; nothing was appended "
-                                             + "(run 'sourcevault audit verify')")
+                throw VaultError.auditTampered(
+                    "the audit log's last line (after entry \(prev.seq)) is not an entry: "
+                        + "something other than SourceVault wrote there; nothing was appended "
+                        + "(run 'sourcevault audit verify')")
             }
             checked.torn = tail.partial.count
         }
@@ -465,15 +513,17 @@ package final class AuditLog: AuditSink {
         if keys.to == vault.auditPublicKey {
             tail.signNext = true
         } else if keys.from == vault.auditPublicKey {
-            let void = try makeEntry(AuditEvent("rekey", outcome: .failed("interrupted")), after: &tail, signer: vault,
-                                     vault: vault, sign: true)
+            let void = try makeEntry(
+                AuditEvent("rekey", outcome: .failed("interrupted")), after: &tail, signer: vault,
+                vault: vault, sign: true)
             try file.append(void.line)
             tail.state = try Self.authenticatedState(tail.state, after: void, signer: vault, vaultID: vault.vaultID)
             try Self.save(vault.store, tail.state)
             tail.last = void
         } else {
-            throw VaultError.auditTampered("entry \(h.seq) hands the audit log over between keys that are not this "
-                                         + "vault's")
+            throw VaultError.auditTampered(
+                "entry \(h.seq) hands the audit log over between keys that are not this "
+                    + "vault's")
         }
         tail.handover = nil
     }
@@ -497,15 +547,17 @@ package final class AuditLog: AuditSink {
     func checkBinding(_ logPath: String, vault: Vault, lastLocation: String?) throws {
         guard Self.real((logPath as NSString).deletingLastPathComponent) != Self.real(vault.directory) else { return }
         if let owner = Self.vaultBeside(logPath, vault: vault) {
-            throw VaultError.auditTampered("the audit log \(logPath) belongs to the vault in \(owner), not to this "
-                                         + "one: this vault is a copy of it; give the copy a log of its own with "
-                                         + "'sourcevault audit recover --replace --audit-log PATH'")
+            throw VaultError.auditTampered(
+                "the audit log \(logPath) belongs to the vault in \(owner), not to this "
+                    + "one: this vault is a copy of it; give the copy a log of its own with "
+                    + "'sourcevault audit recover --replace --audit-log PATH'")
         }
         if let lastLocation, lastLocation != (try location(of: vault, signer: vault)) {
-            throw VaultError.auditTampered("the audit log \(logPath) was last written from another vault directory: "
-                                         + "this vault is a copy (cp -a), or was moved; a copy needs a log of its own "
-                                         + "('sourcevault audit recover --replace --audit-log PATH'), a moved vault "
-                                         + "is confirmed with 'sourcevault audit rebind'")
+            throw VaultError.auditTampered(
+                "the audit log \(logPath) was last written from another vault directory: "
+                    + "this vault is a copy (cp -a), or was moved; a copy needs a log of its own "
+                    + "('sourcevault audit recover --replace --audit-log PATH'), a moved vault "
+                    + "is confirmed with 'sourcevault audit rebind'")
         }
     }
 
@@ -513,7 +565,8 @@ package final class AuditLog: AuditSink {
     static func vaultBeside(_ logPath: String, vault: Vault) -> String? {
         let logDir = real((logPath as NSString).deletingLastPathComponent)
         guard logDir != real(vault.directory),
-              FileManager.default.fileExists(atPath: Vault.databasePath(in: logDir)) else { return nil }
+            FileManager.default.fileExists(atPath: Vault.databasePath(in: logDir))
+        else { return nil }
         return logDir
     }
 
@@ -542,8 +595,9 @@ package final class AuditLog: AuditSink {
         do { try store.saveAuditState(state) } catch {
             var why = "\(error)"
             if case .storage(let m) = error { why = m }
-            throw VaultError.auditUnavailable("cannot record the audit log's new head in the vault (\(why)); the "
-                                            + "operation was refused")
+            throw VaultError.auditUnavailable(
+                "cannot record the audit log's new head in the vault (\(why)); the "
+                    + "operation was refused")
         }
     }
 
@@ -556,47 +610,58 @@ package final class AuditLog: AuditSink {
     static func checkKey(_ state: AuditState, _ vault: Vault) throws {
         guard state.publicKey != vault.auditPublicKey else { return }
         if !vault.keysAreCurrent() {
-            throw VaultError.auditUnavailable("the vault was rekeyed by another process since it was unlocked; unlock "
-                                            + "it again")
+            throw VaultError.auditUnavailable(
+                "the vault was rekeyed by another process since it was unlocked; unlock "
+                    + "it again")
         }
-        throw VaultError.auditTampered("the audit log's public key stored in the vault was replaced; run 'sourcevault "
-                                     + "audit verify --full'")
+        throw VaultError.auditTampered(
+            "the audit log's public key stored in the vault was replaced; run 'sourcevault "
+                + "audit verify --full'")
     }
 
     /// Builds an entry for `event` numbered `seq` after `prev` (the benchmark's door): the
     /// vault's generation and place, ids verbatim, sensitive values as keyed hashes.
-    package func makeEntry(_ event: AuditEvent, seq: Int64, prev: [UInt8], vault: Vault,
-                           sign: Bool) throws -> AuditEntry {
-        try Self.entry(event, seq: seq, prev: prev, time: AuditChain.timestamp(), signer: vault, vaultID: vault.vaultID,
-                       generation: vault.generation, location: try location(of: vault, signer: vault), sign: sign)
+    package func makeEntry(
+        _ event: AuditEvent, seq: Int64, prev: [UInt8], vault: Vault,
+        sign: Bool
+    ) throws -> AuditEntry {
+        try Self.entry(
+            event, seq: seq, prev: prev, time: AuditChain.timestamp(), signer: vault, vaultID: vault.vaultID,
+            generation: vault.generation, location: try location(of: vault, signer: vault), sign: sign)
     }
 
     /// The next entry after a checked tail: never dated before the entry it follows; `gen` is
     /// the highest generation known, the vault's or one already logged (§11.3); the tail's notes
     /// (a cut torn line) go in once.
-    func makeEntry(_ event: AuditEvent, after tail: inout CheckedTail, signer: AuditSigner, vault: Vault,
-                   sign: Bool) throws -> AuditEntry {
+    func makeEntry(
+        _ event: AuditEvent, after tail: inout CheckedTail, signer: AuditSigner, vault: Vault,
+        sign: Bool
+    ) throws -> AuditEntry {
         var event = event
         for (k, v) in tail.notes { event.ids[k] = v }
         tail.notes = [:]
         let generation = max(vault.generation, tail.generation ?? 0)
-        let entry = try Self.entry(event, seq: tail.last.seq + 1, prev: tail.last.hash,
-                                   time: Self.timestamp(after: tail.last.time), signer: signer, vaultID: vault.vaultID,
-                                   generation: generation, location: try location(of: vault, signer: signer),
-                                   sign: sign)
+        let entry = try Self.entry(
+            event, seq: tail.last.seq + 1, prev: tail.last.hash,
+            time: Self.timestamp(after: tail.last.time), signer: signer, vaultID: vault.vaultID,
+            generation: generation, location: try location(of: vault, signer: signer),
+            sign: sign)
         tail.generation = generation
         return entry
     }
 
-    static func entry(_ event: AuditEvent, seq: Int64, prev: [UInt8], time: String, signer: AuditSigner,
-                      vaultID: [UInt8], generation: UInt64, location: String, sign: Bool) throws -> AuditEntry {
+    static func entry(
+        _ event: AuditEvent, seq: Int64, prev: [UInt8], time: String, signer: AuditSigner,
+        vaultID: [UInt8], generation: UInt64, location: String, sign: Bool
+    ) throws -> AuditEntry {
         var attrs: [(key: String, value: String)] = [("gen", String(generation)), ("loc", location)]
         for (k, v) in event.ids where k != "gen" && k != "loc" { attrs.append((clean(k), clean(v))) }
         for (k, v) in event.values {
             attrs.append((clean(k), "h:" + Hex.encode(try signer.auditValueHash(v, kind: clean(k)))))
         }
-        var entry = AuditEntry(seq: seq, time: time, action: clean(event.action), outcome: clean(event.outcome.text),
-                               attrs: attrs, prev: prev, auth: .mac([]))
+        var entry = AuditEntry(
+            seq: seq, time: time, action: clean(event.action), outcome: clean(event.outcome.text),
+            attrs: attrs, prev: prev, auth: .mac([]))
         entry.auth = .mac(try signer.auditMAC(entry.body))
         if sign {
             entry.signature = try signer.auditSign(AuditChain.headMessage(vaultID: vaultID, seq: seq, hash: entry.hash))
@@ -621,15 +686,19 @@ package final class AuditLog: AuditSink {
 
     /// The vault's record after an authenticated entry: head and last authenticated entry are
     /// `entry`, the state MAC covers them, the pending chain starts afresh from it.
-    static func authenticatedState(_ state: AuditState, after entry: AuditEntry, signer: AuditSigner,
-                                   vaultID: [UInt8]) throws -> AuditState {
+    static func authenticatedState(
+        _ state: AuditState, after entry: AuditEntry, signer: AuditSigner,
+        vaultID: [UInt8]
+    ) throws -> AuditState {
         var next = state
         next.headSeq = entry.seq
         next.headHash = entry.hash
         next.authSeq = entry.seq
         next.authHash = entry.hash
-        next.authMAC = try signer.auditMAC(AuditChain.stateMessage(vaultID: vaultID, authSeq: entry.seq,
-                                                                   authHash: entry.hash))
+        next.authMAC = try signer.auditMAC(
+            AuditChain.stateMessage(
+                vaultID: vaultID, authSeq: entry.seq,
+                authHash: entry.hash))
         next.pendingSeed = try signer.auditMAC(AuditChain.pendingSeedMessage(vaultID: vaultID, afterSeq: entry.seq))
         next.pendingCount = 0
         next.publicKey = signer.auditPublicKey

@@ -36,12 +36,15 @@ extension AuditLog {
 
     /// Verifies the log (with every MAC when `vault` is unlocked) and, if it passes, logs the
     /// verification; a log that fails is left exactly as found: it is evidence.
-    package static func verify(directory: String, publicKey: [UInt8]?, checkpoint: AuditCheckpoint?,
-                               vault: Vault?) throws -> (report: AuditReport, seconds: Double) {
+    package static func verify(
+        directory: String, publicKey: [UInt8]?, checkpoint: AuditCheckpoint?,
+        vault: Vault?
+    ) throws -> (report: AuditReport, seconds: Double) {
         let loaded = try load(directory: directory)
         let t0 = Date()
-        let report = AuditVerifier.verify(log: loaded.log, vaultID: loaded.header.vaultID, publicKey: publicKey ?? loaded.state.publicKey,
-                                          state: loaded.state, vault: vault, checkpoint: checkpoint)
+        let report = AuditVerifier.verify(
+            log: loaded.log, vaultID: loaded.header.vaultID, publicKey: publicKey ?? loaded.state.publicKey,
+            state: loaded.state, vault: vault, checkpoint: checkpoint)
         let seconds = Date().timeIntervalSince(t0)
         let attrs: [String: String] = ["entries": String(report.entries.count), "checkpoint": checkpoint == nil ? "no" : "yes"]
         if report.ok {
@@ -49,8 +52,9 @@ extension AuditLog {
                 vault.attachAudit(AuditLog())
                 try vault.audit(AuditEvent("audit-verify", ids: attrs))
             } else {
-                try? recordUnauthenticated(store: loaded.store, vaultID: loaded.header.vaultID, action: "audit-verify",
-                                           outcome: "ok", attrs: attrs.map { ($0.key, $0.value) })
+                try? recordUnauthenticated(
+                    store: loaded.store, vaultID: loaded.header.vaultID, action: "audit-verify",
+                    outcome: "ok", attrs: attrs.map { ($0.key, $0.value) })
             }
         }
         return (report, seconds)
@@ -61,8 +65,9 @@ extension AuditLog {
         try vault.audit(AuditEvent("audit-checkpoint"))
         guard let state = try vault.store.auditState() else { throw noLogError }
         let message = AuditChain.checkpointMessage(vaultID: vault.vaultID, size: state.headSeq, head: state.headHash)
-        return AuditCheckpoint(vaultID: vault.vaultID, size: state.headSeq, head: state.headHash, time: UTCTimestamp.string(),
-                               signature: try vault.auditSign(message))
+        return AuditCheckpoint(
+            vaultID: vault.vaultID, size: state.headSeq, head: state.headHash, time: UTCTimestamp.string(),
+            signature: try vault.auditSign(message))
     }
 
     /// `audit check-value`: the entries whose attributes hold the keyed hash of `value`, as

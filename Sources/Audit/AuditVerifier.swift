@@ -65,15 +65,16 @@ public struct AuditCheckpoint: Sendable, Equatable {
             fields[String(l[..<c])] = l[l.index(after: c)...].trimmingCharacters(in: .whitespaces)
         }
         guard let v = fields["vault"].flatMap(Hex.decode), v.count == 16, let size = fields["size"].flatMap({ Int64($0) }),
-              let head = fields["head"].flatMap(Hex.decode), head.count == 32,
-              let sig = fields["signature"].flatMap(Hex.decode), sig.count == Ed25519.signatureBytes
+            let head = fields["head"].flatMap(Hex.decode), head.count == 32,
+            let sig = fields["signature"].flatMap(Hex.decode), sig.count == Ed25519.signatureBytes
         else { return nil }
         return AuditCheckpoint(vaultID: v, size: size, head: head, time: fields["time"] ?? "", signature: sig)
     }
 
     public func verify(publicKey: [UInt8]) -> Bool {
-        Ed25519.verify(signature: signature, message: AuditChain.checkpointMessage(vaultID: vaultID, size: size, head: head),
-                       publicKey: publicKey)
+        Ed25519.verify(
+            signature: signature, message: AuditChain.checkpointMessage(vaultID: vaultID, size: size, head: head),
+            publicKey: publicKey)
     }
 }
 
@@ -83,8 +84,10 @@ public enum AuditVerifier {
     /// every MAC and the pending chain made with the vault's current audit key, and the vault's
     /// generation. `publicKey` is the key the verifier trusts: the current one, or any earlier one
     /// (the hand-overs lead from it to the current key).
-    public static func verify(log: [UInt8], vaultID: [UInt8], publicKey: [UInt8], state: AuditState?,
-                              vault: Vault? = nil, checkpoint: AuditCheckpoint? = nil) -> AuditReport {
+    public static func verify(
+        log: [UInt8], vaultID: [UInt8], publicKey: [UInt8], state: AuditState?,
+        vault: Vault? = nil, checkpoint: AuditCheckpoint? = nil
+    ) -> AuditReport {
         var report = AuditReport()
         report.macsChecked = vault != nil
         var lines = log.split(separator: 0x0A, omittingEmptySubsequences: false)
@@ -121,8 +124,10 @@ public enum AuditVerifier {
             let lineNo = i + 1
             let expectedSeq = (previous?.seq ?? 0) + 1
             guard let e = parsed[i] else {
-                return fail(expectedSeq, lineNo, .modified, "line \(lineNo), where entry \(expectedSeq) belongs, is "
-                                                          + "not a well-formed entry")
+                return fail(
+                    expectedSeq, lineNo, .modified,
+                    "line \(lineNo), where entry \(expectedSeq) belongs, is "
+                        + "not a well-formed entry")
             }
             let hash = e.hash
             if let p = previous {
@@ -131,25 +136,36 @@ public enum AuditVerifier {
                     // is the original, the other was inserted.
                     let next = i + 1 < parsed.count ? parsed[i + 1] : nil
                     let inserted = next?.prev == hash ? lineNo - 1 : lineNo
-                    return fail(e.seq, inserted, .modified, "entry \(e.seq) appears twice (lines \(lineNo - 1) and "
-                                                          + "\(lineNo)); the one on line \(inserted) was inserted or "
-                                                          + "duplicated")
+                    return fail(
+                        e.seq, inserted, .modified,
+                        "entry \(e.seq) appears twice (lines \(lineNo - 1) and "
+                            + "\(lineNo)); the one on line \(inserted) was inserted or "
+                            + "duplicated")
                 }
-                if e.seq <= p.seq { return fail(e.seq, lineNo, .reordered, "entry \(e.seq) comes after entry "
-                                                                         + "\(p.seq)") }
+                if e.seq <= p.seq {
+                    return fail(
+                        e.seq, lineNo, .reordered,
+                        "entry \(e.seq) comes after entry "
+                            + "\(p.seq)")
+                }
                 if e.seq > p.seq + 1 {
                     // The expected entry further down means the order was changed, not an entry lost.
                     let later = parsed.contains { $0?.seq == p.seq + 1 }
-                    return later ? fail(p.seq + 1, lineNo, .reordered, "entry \(p.seq + 1) comes after entry \(e.seq)")
-                                 : fail(p.seq + 1, lineNo, .missing, "entries \(p.seq + 1)-\(e.seq - 1) are missing")
+                    return later
+                        ? fail(p.seq + 1, lineNo, .reordered, "entry \(p.seq + 1) comes after entry \(e.seq)")
+                        : fail(p.seq + 1, lineNo, .missing, "entries \(p.seq + 1)-\(e.seq - 1) are missing")
                 }
                 guard e.prev == previousHash else {
-                    return fail(e.seq, lineNo, .modified, "entry \(e.seq) does not chain to entry \(p.seq) (one of "
-                                                        + "them was altered, or it came from another log)")
+                    return fail(
+                        e.seq, lineNo, .modified,
+                        "entry \(e.seq) does not chain to entry \(p.seq) (one of "
+                            + "them was altered, or it came from another log)")
                 }
                 if e.format == 2 && e.time < p.time {
-                    return fail(e.seq, lineNo, .modified, "entry \(e.seq) is dated before entry \(p.seq) (forged or "
-                                                        + "backdated)")
+                    return fail(
+                        e.seq, lineNo, .modified,
+                        "entry \(e.seq) is dated before entry \(p.seq) (forged or "
+                            + "backdated)")
                 }
             } else if e.seq == 1 {
                 guard e.prev == AuditChain.genesis(vaultID: vaultID) else {
@@ -157,14 +173,18 @@ public enum AuditVerifier {
                 }
             } else {
                 guard e.action == "audit-recover" else {
-                    return fail(1, lineNo, .missing, "the log starts at entry \(e.seq); entries 1-\(e.seq - 1) are "
-                                                   + "missing")
+                    return fail(
+                        1, lineNo, .missing,
+                        "the log starts at entry \(e.seq); entries 1-\(e.seq - 1) are "
+                            + "missing")
                 }
                 report.notes.append("this log was restarted by 'audit recover' at entry \(e.seq); earlier entries are not in it")
             }
             if e.format == 1 && sawFormatTwo {
-                return fail(e.seq, lineNo, .modified, "entry \(e.seq) is in the old format after format-2 entries "
-                                                    + "(forged or inserted)")
+                return fail(
+                    e.seq, lineNo, .modified,
+                    "entry \(e.seq) is in the old format after format-2 entries "
+                        + "(forged or inserted)")
             }
             sawFormatTwo = sawFormatTwo || e.format == 2
             if e.format == 2 && e.isAuthenticated {
@@ -172,9 +192,11 @@ public enum AuditVerifier {
                     return fail(e.seq, lineNo, .modified, "entry \(e.seq) records no generation")
                 }
                 if let last = lastGeneration, g < last.gen {
-                    return fail(e.seq, lineNo, .rolledBack, "entry \(e.seq) records generation \(g), older than entry "
-                                                          + "\(last.seq)'s \(last.gen): it was written by an older "
-                                                          + "copy of the vault")
+                    return fail(
+                        e.seq, lineNo, .rolledBack,
+                        "entry \(e.seq) records generation \(g), older than entry "
+                            + "\(last.seq)'s \(last.gen): it was written by an older "
+                            + "copy of the vault")
                 }
                 lastGeneration = (g, e.seq)
             }
@@ -187,13 +209,17 @@ public enum AuditVerifier {
                         report.keys.append((h.seq + 1, h.to))
                         pendingHandover = nil
                     } else if e.action == "rekey", e.outcome.hasPrefix("failed"),
-                              Ed25519.verify(signature: sig, message: message, publicKey: current) {
-                        report.notes.append("the rekey that handed the log over at entry \(h.seq) did not complete "
-                                          + "(entry \(e.seq)); the key did not change")
+                        Ed25519.verify(signature: sig, message: message, publicKey: current)
+                    {
+                        report.notes.append(
+                            "the rekey that handed the log over at entry \(h.seq) did not complete "
+                                + "(entry \(e.seq)); the key did not change")
                         pendingHandover = nil
                     } else {
-                        return fail(e.seq, lineNo, .modified, "the signature of entry \(e.seq) does not verify with "
-                                                            + "the key entry \(h.seq) handed the log over to")
+                        return fail(
+                            e.seq, lineNo, .modified,
+                            "the signature of entry \(e.seq) does not verify with "
+                                + "the key entry \(h.seq) handed the log over to")
                     }
                 } else if !Ed25519.verify(signature: sig, message: message, publicKey: current) {
                     return fail(e.seq, lineNo, .modified, "the signature of entry \(e.seq) does not verify")
@@ -203,14 +229,19 @@ public enum AuditVerifier {
             }
             if e.action == AuditEntry.handoverAction {
                 guard let h = e.handover, e.signature != nil, pendingHandover == nil, h.from == current else {
-                    return fail(e.seq, lineNo, .modified, "entry \(e.seq) hands the log over, but not from the key in "
-                                                        + "use, or unsigned")
+                    return fail(
+                        e.seq, lineNo, .modified,
+                        "entry \(e.seq) hands the log over, but not from the key in "
+                            + "use, or unsigned")
                 }
-                let countersigned = AuditChain.handoverMessage(vaultID: vaultID, seq: e.seq, prev: e.prev,
-                                                               from: h.from, to: h.to)
+                let countersigned = AuditChain.handoverMessage(
+                    vaultID: vaultID, seq: e.seq, prev: e.prev,
+                    from: h.from, to: h.to)
                 guard Ed25519.verify(signature: h.cosig, message: countersigned, publicKey: h.to) else {
-                    return fail(e.seq, lineNo, .modified, "the hand-over in entry \(e.seq) is not countersigned by "
-                                                        + "the key it names")
+                    return fail(
+                        e.seq, lineNo, .modified,
+                        "the hand-over in entry \(e.seq) is not countersigned by "
+                            + "the key it names")
                 }
                 if !anchored && h.to == publicKey {
                     // The trusted key countersigned the chain up to here and the key before it.
@@ -225,48 +256,59 @@ public enum AuditVerifier {
         }
         guard let last = previous else { return fail(1, nil, .truncated, "the log is empty") }
         if !anchored {
-            return fail(firstSigned?.seq, firstSigned?.line, .modified,
-                        "no signature in the log verifies with the given key or a key it handed over to")
+            return fail(
+                firstSigned?.seq, firstSigned?.line, .modified,
+                "no signature in the log verifies with the given key or a key it handed over to")
         }
         if let h = pendingHandover {
             // Settled by the vault when it is unlocked: its key is the new one once the rekey committed.
             if let vault, vault.auditPublicKey == h.to {
                 report.keys.append((h.seq + 1, h.to))
             } else if vault == nil {
-                report.notes.append("entry \(h.seq) hands the log over to a new key; no entry signed with it follows "
-                                  + "yet")
+                report.notes.append(
+                    "entry \(h.seq) hands the log over to a new key; no entry signed with it follows "
+                        + "yet")
             }
         }
         if report.keys.count > 1 {
             let hops = report.keys.dropFirst().map { "entry \($0.from - 1) (to \(Hex.encode($0.key).prefix(16))…)" }
-            report.notes.append("rekey handed the log over to new audit keys at \(hops.joined(separator: ", ")); the "
-                              + "key now in use is \(Hex.encode(report.keys.last!.key)): keep it with the one you had")
+            report.notes.append(
+                "rekey handed the log over to new audit keys at \(hops.joined(separator: ", ")); the "
+                    + "key now in use is \(Hex.encode(report.keys.last!.key)): keep it with the one you had")
         }
 
         // The vault's record of the log.
         if let state {
             if last.seq < state.headSeq {
-                return fail(last.seq + 1, nil, .truncated, "the log ends at entry \(last.seq) but the vault recorded "
-                                                         + "\(state.headSeq) entries")
+                return fail(
+                    last.seq + 1, nil, .truncated,
+                    "the log ends at entry \(last.seq) but the vault recorded "
+                        + "\(state.headSeq) entries")
             }
             if let recorded = report.entries.first(where: { $0.seq == state.headSeq }),
-               recorded.hash != state.headHash {
-                return fail(state.headSeq, nil, .rolledBack, "entry \(state.headSeq) is not the one the vault "
-                                                           + "recorded (the log was replaced or rolled back)")
+                recorded.hash != state.headHash
+            {
+                return fail(
+                    state.headSeq, nil, .rolledBack,
+                    "entry \(state.headSeq) is not the one the vault "
+                        + "recorded (the log was replaced or rolled back)")
             }
             let beyond = report.entries.filter { $0.seq > state.headSeq }
             let allowed = beyond.contains { $0.format == 2 } ? 1 : AuditLog.formatOneUnrecordedTail
             if beyond.count > allowed {
-                return fail(state.headSeq + 1, nil, .rolledBack, "\(beyond.count) entries follow entry "
-                                                               + "\(state.headSeq), the last one the vault recorded, "
-                                                               + "where an interrupted command leaves at most "
-                                                               + "\(allowed): \(AuditLog.rolledBack), or another copy "
-                                                               + "wrote to the log")
+                return fail(
+                    state.headSeq + 1, nil, .rolledBack,
+                    "\(beyond.count) entries follow entry "
+                        + "\(state.headSeq), the last one the vault recorded, "
+                        + "where an interrupted command leaves at most "
+                        + "\(allowed): \(AuditLog.rolledBack), or another copy "
+                        + "wrote to the log")
             }
             if !beyond.isEmpty {
                 let check = vault == nil ? "; only --full can check that it is authentic" : ""
-                report.notes.append("\(beyond.count) entr\(beyond.count == 1 ? "y" : "ies") after the vault's record "
-                                    + "(a command was interrupted)" + check)
+                report.notes.append(
+                    "\(beyond.count) entr\(beyond.count == 1 ? "y" : "ies") after the vault's record "
+                        + "(a command was interrupted)" + check)
             }
         }
 
@@ -277,13 +319,16 @@ public enum AuditVerifier {
                 return fail(nil, nil, .foreign, "the vault's audit key never signed this log")
             }
             guard epoch.key == report.keys.last!.key else {
-                return fail(report.keys.last!.from - 1, nil, .rolledBack, "\(AuditLog.rolledBack) (the log was handed "
-                                                                        + "over to a newer audit key at entry "
-                                                                        + "\(report.keys.last!.from - 1))")
+                return fail(
+                    report.keys.last!.from - 1, nil, .rolledBack,
+                    "\(AuditLog.rolledBack) (the log was handed "
+                        + "over to a newer audit key at entry "
+                        + "\(report.keys.last!.from - 1))")
             }
             if epoch.from > 1 {
-                report.notes.append("MACs of entries before \(epoch.from) were made with an earlier audit key "
-                                  + "(destroyed by rekey); the signatures cover them")
+                report.notes.append(
+                    "MACs of entries before \(epoch.from) were made with an earlier audit key "
+                        + "(destroyed by rekey); the signatures cover them")
             }
             var pendingSeed: [UInt8]?
             // The latest run of authenticated entries, newest first: the pending chain starts from
@@ -296,14 +341,16 @@ public enum AuditVerifier {
                 try? vault.auditMAC(AuditChain.pendingSeedMessage(vaultID: vaultID, afterSeq: seq))
             }
             for (i, e) in report.entries.enumerated() where e.seq >= epoch.from - 1 {
-                let lineNo = i + 1      // every line is an entry once pass 1 passed
+                let lineNo = i + 1  // every line is an entry once pass 1 passed
                 let inEpoch = e.seq >= epoch.from
                 switch e.auth {
                 case .mac(let m):
                     if inEpoch {
                         guard let expected = try? vault.auditMAC(e.body), expected == m else {
-                            return fail(e.seq, lineNo, .modified, "the MAC of entry \(e.seq) does not verify (forged, "
-                                                                + "altered, or from another vault)")
+                            return fail(
+                                e.seq, lineNo, .modified,
+                                "the MAC of entry \(e.seq) does not verify (forged, "
+                                    + "altered, or from another vault)")
                         }
                     }
                     if !afterMAC { run = [] }
@@ -321,15 +368,19 @@ public enum AuditVerifier {
                             m == AuditChain.pendingMAC(seed: $0, body: e.body)
                         }
                         guard let start else {
-                            return fail(e.seq, lineNo, .modified, "entry \(e.seq), written before an unlock, does not "
-                                                                + "verify")
+                            return fail(
+                                e.seq, lineNo, .modified,
+                                "entry \(e.seq), written before an unlock, does not "
+                                    + "verify")
                         }
                         pendingSeed = start
                         run = []
                     }
                     guard let seed = pendingSeed, m == AuditChain.pendingMAC(seed: seed, body: e.body) else {
-                        return fail(e.seq, lineNo, .modified, "entry \(e.seq), written before an unlock, does not "
-                                                            + "verify")
+                        return fail(
+                            e.seq, lineNo, .modified,
+                            "entry \(e.seq), written before an unlock, does not "
+                                + "verify")
                     }
                     pendingSeed = AuditChain.evolve(seed)
                 }
@@ -338,42 +389,55 @@ public enum AuditVerifier {
             if pendingSeed == nil, let newest = run.first { pendingSeed = seed(after: newest) }
             if let state {
                 if let authEntry = report.entries.first(where: { $0.seq == state.authSeq }),
-                   authEntry.hash != state.authHash {
-                    return fail(state.authSeq, nil, .rolledBack, "entry \(state.authSeq) is not the last one the "
-                                                               + "vault authenticated")
+                    authEntry.hash != state.authHash
+                {
+                    return fail(
+                        state.authSeq, nil, .rolledBack,
+                        "entry \(state.authSeq) is not the last one the "
+                            + "vault authenticated")
                 }
                 if let seed = pendingSeed, last.seq == state.headSeq, seed != state.pendingSeed {
                     return fail(state.headSeq, nil, .missing, "entries written before the next unlock were removed")
                 }
             }
             if let logged = lastGeneration, let now = try? vault.currentGeneration(), now < logged.gen {
-                return fail(logged.seq, nil, .rolledBack, "\(AuditLog.rolledBack) (the vault is at generation \(now); "
-                                                        + "entry \(logged.seq) records generation \(logged.gen))")
+                return fail(
+                    logged.seq, nil, .rolledBack,
+                    "\(AuditLog.rolledBack) (the vault is at generation \(now); "
+                        + "entry \(logged.seq) records generation \(logged.gen))")
             }
         }
         if let checkpoint {
             // The checkpoint was signed with the key in use at its entry.
             let key = report.keys.last(where: { $0.from <= checkpoint.size })?.key ?? publicKey
             guard checkpoint.vaultID == vaultID,
-                  checkpoint.verify(publicKey: key) || checkpoint.verify(publicKey: publicKey) else {
+                checkpoint.verify(publicKey: key) || checkpoint.verify(publicKey: publicKey)
+            else {
                 return fail(nil, nil, .foreign, "the checkpoint is not signed by this vault's key")
             }
-            let restore = restoredAt.map {
-                "; the log records a 'restore' of a backup at entry \($0): if you restored it, this is why"
-            } ?? ""
+            let restore =
+                restoredAt.map {
+                    "; the log records a 'restore' of a backup at entry \($0): if you restored it, this is why"
+                } ?? ""
             guard let at = report.entries.first(where: { $0.seq == checkpoint.size }) else {
-                return fail(checkpoint.size, nil, .rolledBack, "the log is older than the checkpoint (it has "
-                                                             + "\(last.seq) entries, the checkpoint "
-                                                             + "\(checkpoint.size)): vault and log were rolled "
-                                                             + "back\(restore)")
+                return fail(
+                    checkpoint.size, nil, .rolledBack,
+                    "the log is older than the checkpoint (it has "
+                        + "\(last.seq) entries, the checkpoint "
+                        + "\(checkpoint.size)): vault and log were rolled "
+                        + "back\(restore)")
             }
             guard at.hash == checkpoint.head else {
-                return fail(checkpoint.size, nil, .rolledBack, "entry \(checkpoint.size) differs from the "
-                                                             + "checkpoint's head: the log was replaced\(restore)")
+                return fail(
+                    checkpoint.size, nil, .rolledBack,
+                    "entry \(checkpoint.size) differs from the "
+                        + "checkpoint's head: the log was replaced\(restore)")
             }
         }
         if report.signedThrough < last.seq {
-            report.notes.append("\(last.seq - report.signedThrough) entr\(last.seq - report.signedThrough == 1 ? "y" : "ies") after the last signed head \(report.macsChecked ? "(checked by MAC)" : "are covered only by the hash chain (failed unlocks, or an interrupted command)")")
+            report.notes.append(
+                "\(last.seq - report.signedThrough) entr\(last.seq - report.signedThrough == 1 ? "y" : "ies") after the last signed head \(report.macsChecked ? "(checked by MAC)" : "are covered only by the hash chain (failed unlocks, or an interrupted command)")"
+            )
         }
         return report
     }

@@ -12,7 +12,7 @@ public enum VaultBackup {
         }
         try vault.audit(AuditEvent("backup", values: ["path": Array(path.utf8)]))
         guard let state = try vault.store.auditState() else { throw AuditLog.noLogError }
-        let file = try AuditFile(openExisting: state.logPath)     // holds the lock until released
+        let file = try AuditFile(openExisting: state.logPath)  // holds the lock until released
         let log = file.readAll()
         let temp = AtomicFile.temporaryPath(beside: path, tag: "sourcevault-backup")
         do {
@@ -44,7 +44,10 @@ public enum VaultBackup {
         // Replacing a live vault: hold its log's lock so no other process appends meanwhile.
         let liveLock = fm.fileExists(atPath: logPath) ? try? AuditFile(openExisting: logPath) : nil
         if !fm.fileExists(atPath: directory) {
-            do { try fm.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700]) } catch {
+            do {
+                try fm.createDirectory(
+                    atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            } catch {
                 throw VaultError.storage("cannot create \(directory)")
             }
         }
@@ -78,8 +81,9 @@ public enum VaultBackup {
             attrs.append(("replaced", replacedHead.map(String.init) ?? "unknown"))
             let aside = logPath + ".replaced-" + AuditChain.timestamp().replacingOccurrences(of: ":", with: "")
             guard rename(logPath, aside) == 0 else {
-                throw VaultError.storage("cannot keep the audit log being replaced: "
-                                       + "\(String(cString: strerror(errno)))")
+                throw VaultError.storage(
+                    "cannot keep the audit log being replaced: "
+                        + "\(String(cString: strerror(errno)))")
             }
         }
         guard rename(stagingLog, logPath) == 0, rename(stagingDB, dbPath) == 0 else {
@@ -89,8 +93,9 @@ public enum VaultBackup {
         withExtendedLifetime(liveLock) {}
         let store = try VaultFiles.openStore(path: dbPath)
         // Logged so that a vault and log older than a checkpoint are seen to be a deliberate restore.
-        try? AuditLog.recordUnauthenticated(store: store, vaultID: header.vaultID, action: "restore", outcome: "ok",
-                                            attrs: attrs)
+        try? AuditLog.recordUnauthenticated(
+            store: store, vaultID: header.vaultID, action: "restore", outcome: "ok",
+            attrs: attrs)
         return Restored(records: records, logEntries: report.entries.count, notes: report.notes)
     }
 }

@@ -15,78 +15,87 @@ struct Generator: RandomNumberGenerator {
 }
 
 func redactionBench(megabytes: Int, ruleCount: Int) -> [Figure] {
-var rng = Generator()
-let syllables = Array("가나다라마바사아자차카타파하종열수명철영호민준서연지우현")
-let latin = Array("abcdefghijklmnoprstuy")
+    var rng = Generator()
+    let syllables = Array("가나다라마바사아자차카타파하종열수명철영호민준서연지우현")
+    let latin = Array("abcdefghijklmnoprstuy")
 
-func latinName(_ rng: inout Generator) -> String {
-    let n = Int.random(in: 3...5, using: &rng)
-    return String((0..<n).map { _ in latin.randomElement(using: &rng)! }).capitalized
-}
-func hangulName(_ rng: inout Generator) -> String {
-    String((0..<3).map { _ in syllables.randomElement(using: &rng)! })
-}
-
-// 1,000 rules, each a two-part Latin name, its unhyphenated spelling and a Hangul form.
-var rules: [RedactionRule] = []
-var names: [String] = []
-for i in 0..<ruleCount {
-    let a = latinName(&rng), b = latinName(&rng).lowercased()
-    let term = "\(a)-\(b)"
-    names.append(term)
-    rules.append(.term("r\(i)", term, variants: ["\(a) \(b)".uppercased(), hangulName(&rng) + "\(i % 10)"]))
-}
-
-let english = ["the", "river", "was", "cold", "and", "we", "crossed", "at", "night", "border", "guards", "were",
-               "waiting", "near", "town", "she", "said", "her", "brother", "had", "already", "left", "for", "China"]
-let korean = ["강을", "건넜다", "그날", "밤에", "국경", "경비대가", "기다리고", "있었다", "그녀는", "말했다", "오빠는", "이미", "떠났다"]
-var text = ""
-text.reserveCapacity(megabytes << 20)
-while text.utf8.count < megabytes << 20 {
-    var line: [String] = []
-    for _ in 0..<14 {
-        let r = Int.random(in: 0..<100, using: &rng)
-        if r < 2 { line.append(names.randomElement(using: &rng)!) }
-        else if r < 45 { line.append(korean.randomElement(using: &rng)!) }
-        else { line.append(english.randomElement(using: &rng)!) }
+    func latinName(_ rng: inout Generator) -> String {
+        let n = Int.random(in: 3...5, using: &rng)
+        return String((0..<n).map { _ in latin.randomElement(using: &rng)! }).capitalized
     }
-    text += line.joined(separator: " ") + ".\n"
-}
+    func hangulName(_ rng: inout Generator) -> String {
+        String((0..<3).map { _ in syllables.randomElement(using: &rng)! })
+    }
 
+    // 1,000 rules, each a two-part Latin name, its unhyphenated spelling and a Hangul form.
+    var rules: [RedactionRule] = []
+    var names: [String] = []
+    for i in 0..<ruleCount {
+        let a = latinName(&rng), b = latinName(&rng).lowercased()
+        let term = "\(a)-\(b)"
+        names.append(term)
+        rules.append(.term("r\(i)", term, variants: ["\(a) \(b)".uppercased(), hangulName(&rng) + "\(i % 10)"]))
+    }
 
-let t0 = Date()
-let redactor: Redactor
-do { redactor = try Redactor(rules: rules) } catch { print("rules do not compile: \(error)"); return [] }
-let compile = Date().timeIntervalSince(t0)
-
-var best = Double.infinity
-var findings = 0
-for _ in 0..<3 {
-    let t = Date()
-    let result = redactor.redact(text)
-    best = min(best, Date().timeIntervalSince(t))
-    findings = result.findings.count
-}
-let bytes = Array(text.utf8)
-// Count newlines with memchr: the result is used, so the scan cannot be optimized away.
-var lines = 0
-let scan = bestOf(5) {
-    lines = bytes.withUnsafeBytes { raw -> Int in
-        guard var p = raw.baseAddress else { return 0 }
-        let end = p + raw.count
-        var n = 0
-        while p < end, let hit = memchr(p, 0x0A, end - p) {
-            n += 1
-            p = UnsafeRawPointer(hit) + 1
+    let english = [
+        "the", "river", "was", "cold", "and", "we", "crossed", "at", "night", "border", "guards", "were",
+        "waiting", "near", "town", "she", "said", "her", "brother", "had", "already", "left", "for", "China"
+    ]
+    let korean = ["강을", "건넜다", "그날", "밤에", "국경", "경비대가", "기다리고", "있었다", "그녀는", "말했다", "오빠는", "이미", "떠났다"]
+    var text = ""
+    text.reserveCapacity(megabytes << 20)
+    while text.utf8.count < megabytes << 20 {
+        var line: [String] = []
+        for _ in 0..<14 {
+            let r = Int.random(in: 0..<100, using: &rng)
+            if r < 2 {
+                line.append(names.randomElement(using: &rng)!)
+            } else if r < 45 {
+                line.append(korean.randomElement(using: &rng)!)
+            } else {
+                line.append(english.randomElement(using: &rng)!)
+            }
         }
-        return n
+        text += line.joined(separator: " ") + ".\n"
     }
-}
-if lines == 0 { print("no lines?") }
-let mb = Double(bytes.count) / 1_000_000
-return [
-    Figure(name: "redaction throughput", detail: String(format: "%.1f MB mixed English/Korean, %d rules x 3 variants, %d findings, compile %.0f ms", mb, rules.count, findings, compile * 1000),
-           value: mb / best, unit: "MB/s", target: "≥ 50 MB/s", met: mb / best >= 50,
-           baseline: mb / scan, baselineName: "memchr scan of the same bytes (MB/s)"),
-]
+
+    let t0 = Date()
+    let redactor: Redactor
+    do { redactor = try Redactor(rules: rules) } catch { print("rules do not compile: \(error)"); return [] }
+    let compile = Date().timeIntervalSince(t0)
+
+    var best = Double.infinity
+    var findings = 0
+    for _ in 0..<3 {
+        let t = Date()
+        let result = redactor.redact(text)
+        best = min(best, Date().timeIntervalSince(t))
+        findings = result.findings.count
+    }
+    let bytes = Array(text.utf8)
+    // Count newlines with memchr: the result is used, so the scan cannot be optimized away.
+    var lines = 0
+    let scan = bestOf(5) {
+        lines = bytes.withUnsafeBytes { raw -> Int in
+            guard var p = raw.baseAddress else { return 0 }
+            let end = p + raw.count
+            var n = 0
+            while p < end, let hit = memchr(p, 0x0A, end - p) {
+                n += 1
+                p = UnsafeRawPointer(hit) + 1
+            }
+            return n
+        }
+    }
+    if lines == 0 { print("no lines?") }
+    let mb = Double(bytes.count) / 1_000_000
+    return [
+        Figure(
+            name: "redaction throughput",
+            detail: String(
+                format: "%.1f MB mixed English/Korean, %d rules x 3 variants, %d findings, compile %.0f ms", mb, rules.count,
+                findings, compile * 1000),
+            value: mb / best, unit: "MB/s", target: "≥ 50 MB/s", met: mb / best >= 50,
+            baseline: mb / scan, baselineName: "memchr scan of the same bytes (MB/s)")
+    ]
 }

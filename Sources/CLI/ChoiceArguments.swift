@@ -45,7 +45,8 @@ enum ChoiceArguments {
     /// value); for one of these options the option's own line replaces it. Nil for anything else.
     static func message(forParseError message: String) -> String? {
         guard message.hasPrefix("The value '"),
-              let invalid = message.range(of: "' is invalid for '", options: .backwards) else { return nil }
+            let invalid = message.range(of: "' is invalid for '", options: .backwards)
+        else { return nil }
         let option = message[invalid.upperBound...].prefix { $0 != " " && $0 != "'" }
         return all.first { $0.option == option }?.invalidValueMessage
     }

@@ -34,8 +34,9 @@ enum CommandRegistry {
     static let entries: [CommandEntry] = [
         .commandLine(InitCommand.self),
         .session(SourceCommand.self, "source aliases"),
-        .session(AddCommand.self, usage: "--source ALIAS --title TITLE",
-                 "new record: paste the testimony, then a line holding only ."),
+        .session(
+            AddCommand.self, usage: "--source ALIAS --title TITLE",
+            "new record: paste the testimony, then a line holding only ."),
         .session(AmendCommand.self, usage: "ID", "new version of a record (pasted like add)"),
         .session(ListCommand.self, usage: "[--source ALIAS] [--tag T]", "records, one a line"),
         .session(ShowCommand.self, usage: "ID [--version N]", "one record, a screenful at a time"),
@@ -57,7 +58,7 @@ enum CommandRegistry {
         .commandLine(RestoreCommand.self),
         .commandLine(RetentionCommand.self),
         .commandLine(OpenCommand.self),
-        .session(StatusCommand.self, "whether the vault exists and can be opened"),
+        .session(StatusCommand.self, "whether the vault exists and can be opened")
     ]
 
     /// The name a command is typed by.
@@ -88,7 +89,8 @@ enum CommandRegistry {
         entries.compactMap { entry in
             guard let help = entry.session else { return nil }
             let subcommands = entry.command.configuration.subcommands.map(name(of:))
-            let synopsis = ([entry.name] + (subcommands.isEmpty ? [] : [subcommands.joined(separator: "|")])
+            let synopsis =
+                ([entry.name] + (subcommands.isEmpty ? [] : [subcommands.joined(separator: "|")])
                 + (help.usage.isEmpty ? [] : [help.usage])).joined(separator: " ")
             let padding = String(repeating: " ", count: max(2, 38 - synopsis.count))
             return "  " + synopsis + padding + help.summary

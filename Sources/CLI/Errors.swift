@@ -59,7 +59,9 @@ enum ErrorReporter {
             case .alreadyReported(let c): return (c, nil)
             }
         case let e as SodiumError:
-            return (ExitStatus.failure, e == .outOfMemory ? "secure memory unavailable (mlock limit reached?)" : "cryptography failed")
+            return (
+                ExitStatus.failure, e == .outOfMemory ? "secure memory unavailable (mlock limit reached?)" : "cryptography failed"
+            )
         case let e as ExitCode:
             return (e.rawValue, nil)
         default:
@@ -77,7 +79,8 @@ enum ErrorReporter {
             print(SourceVaultCommand.fullMessage(for: error))
             return ExitStatus.success
         }
-        var msg = SourceVaultCommand.message(for: error).split(separator: "\n").first.map(String.init)
+        var msg =
+            SourceVaultCommand.message(for: error).split(separator: "\n").first.map(String.init)
             ?? "invalid arguments"
         // A value outside an option's fixed words: that option's own line, without the value.
         if let choice = ChoiceArguments.message(forParseError: msg) { msg = choice }
@@ -89,12 +92,16 @@ enum ErrorReporter {
         switch e {
         case .lineRange(let m): return (ExitStatus.usage, m)
         case .quoteNotFound: return (ExitStatus.notFound, "the quote does not occur in the record; nothing was written")
-        case .quoteAmbiguous(let n): return (ExitStatus.usage, "the quote occurs \(n) times in the record; quote more of it so it occurs once")
+        case .quoteAmbiguous(let n):
+            return (ExitStatus.usage, "the quote occurs \(n) times in the record; quote more of it so it occurs once")
         case .badRule(let r): return (ExitStatus.usage, "\(r)")
         case .leaksFound(let leaks):
             // The details (rule ids and lines only) go to stderr first; this is the one summary line.
             LeakReport.print(leaks)
-            return (ExitStatus.leak, "export refused: the leak check found \(leaks.count) possible leak\(leaks.count == 1 ? "" : "s") (above); nothing was written")
+            return (
+                ExitStatus.leak,
+                "export refused: the leak check found \(leaks.count) possible leak\(leaks.count == 1 ? "" : "s") (above); nothing was written"
+            )
         case .noRuleApplies: return (ExitStatus.leak, LeakReport.noRulesMessage)
         case .invalidAccept(let m): return (ExitStatus.usage, m)
         case .outputExists: return (ExitStatus.usage, "the --out file exists; choose another name or add --overwrite")
@@ -104,28 +111,43 @@ enum ErrorReporter {
 
     static func describe(_ e: VaultError) -> (Int32, String) {
         switch e {
-        case .vaultNotFound(let p): return (ExitStatus.vault, "no vault at \(p) (create one with 'sourcevault init', or pass --vault DIR)")
+        case .vaultNotFound(let p):
+            return (ExitStatus.vault, "no vault at \(p) (create one with 'sourcevault init', or pass --vault DIR)")
         case .vaultAlreadyExists(let p): return (ExitStatus.vault, "a vault already exists at \(p); nothing was changed")
         case .notAVault(let p): return (ExitStatus.vault, "\(p) is not a SourceVault vault")
         case .unsupportedFormatVersion(let found, let supported):
-            return (ExitStatus.vault, "this vault has format version \(found); this sourcevault reads up to version \(supported): upgrade sourcevault")
+            return (
+                ExitStatus.vault,
+                "this vault has format version \(found); this sourcevault reads up to version \(supported): upgrade sourcevault"
+            )
         case .kdfParametersOutOfBounds(let m):
             return (ExitStatus.integrity, "refusing to unlock: \(m) (the vault file may have been tampered with)")
         case .wrongPassphrase: return (ExitStatus.authentication, "wrong passphrase (nothing was decrypted)")
-        case .wrongRecoveryKey: return (ExitStatus.authentication, "that recovery key does not open this vault (nothing was decrypted)")
+        case .wrongRecoveryKey:
+            return (ExitStatus.authentication, "that recovery key does not open this vault (nothing was decrypted)")
         case .recoveryKeyMalformed(let m): return (ExitStatus.authentication, "that is not a valid recovery key: \(m)")
         case .noSuchKeySlot(let m): return (ExitStatus.authentication, m)
-        case .noSuchRecord(let p): return (ExitStatus.notFound, "no record id starts with \(SafeText.prefix(p)) (see 'sourcevault list')")
-        case .ambiguousRecordID(let p, let n): return (ExitStatus.notFound, "\(SafeText.prefix(p)) matches \(n) records; give more characters of the id")
+        case .noSuchRecord(let p):
+            return (ExitStatus.notFound, "no record id starts with \(SafeText.prefix(p)) (see 'sourcevault list')")
+        case .ambiguousRecordID(let p, let n):
+            return (ExitStatus.notFound, "\(SafeText.prefix(p)) matches \(n) records; give more characters of the id")
         case .noSuchVersion(let id, let v): return (ExitStatus.notFound, "record \(SafeText.id(id)) has no version \(v)")
         case .noSuchSource: return (ExitStatus.notFound, "no source has that alias (see 'sourcevault source list')")
-        case .duplicateSource: return (ExitStatus.usage, "a source with that alias already exists (aliases are compared ignoring case and accents)")
+        case .duplicateSource:
+            return (ExitStatus.usage, "a source with that alias already exists (aliases are compared ignoring case and accents)")
         case .recordIntegrity(let id):
-            return (ExitStatus.integrity, "record \(SafeText.id(id)) failed its integrity check: its key or ciphertext was modified or corrupted")
+            return (
+                ExitStatus.integrity,
+                "record \(SafeText.id(id)) failed its integrity check: its key or ciphertext was modified or corrupted"
+            )
         case .sourceIntegrity(let id):
-            return (ExitStatus.integrity, "source entry \(SafeText.id(id)) failed its integrity check: it was modified or corrupted")
-        case .noSuchRule(let p): return (ExitStatus.notFound, "no rule id starts with \(SafeText.prefix(p)) (see 'sourcevault rule list')")
-        case .ambiguousRuleID(let p, let n): return (ExitStatus.notFound, "\(SafeText.prefix(p)) matches \(n) rules; give more characters of the id")
+            return (
+                ExitStatus.integrity, "source entry \(SafeText.id(id)) failed its integrity check: it was modified or corrupted"
+            )
+        case .noSuchRule(let p):
+            return (ExitStatus.notFound, "no rule id starts with \(SafeText.prefix(p)) (see 'sourcevault rule list')")
+        case .ambiguousRuleID(let p, let n):
+            return (ExitStatus.notFound, "\(SafeText.prefix(p)) matches \(n) rules; give more characters of the id")
         case .itemIntegrity(let kind, let id):
             return (ExitStatus.integrity, "\(kind) \(SafeText.id(id)) failed its integrity check: it was modified or corrupted")
         case .auditUnavailable(let m): return (ExitStatus.audit, "refused: \(m)")
@@ -162,7 +184,8 @@ enum SafeText {
             let quoted = after[..<close]
             // Kept: <placeholders>, option-looking words of lowercase letters (a value typed where an
             // option was expected, e.g. "--Ri-Jong-yol", is not kept), and our command names.
-            let plainOption = quoted.hasPrefix("-") && quoted.count <= 24
+            let plainOption =
+                quoted.hasPrefix("-") && quoted.count <= 24
                 && quoted.allSatisfy { ($0.isLetter && $0.isLowercase && $0.isASCII) || $0 == "-" }
             let isName = plainOption || quoted.hasPrefix("<") || SourceVaultCommand.knownWords.contains(String(quoted))
             out += isName ? "'\(quoted)'" : "(value not shown)"

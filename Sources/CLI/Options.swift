@@ -3,6 +3,7 @@ import Audit
 import Foundation
 import SodiumKit
 import VaultCore
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -41,7 +42,9 @@ struct UnlockOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Read the passphrase from the first line of this file descriptor.", valueName: "N"))
     var passphraseFd: Int32?
 
-    @Option(name: .long, help: ArgumentHelp("Unlock with the recovery key, read from the first line of this file descriptor.", valueName: "N"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp("Unlock with the recovery key, read from the first line of this file descriptor.", valueName: "N"))
     var recoveryKeyFd: Int32?
 
     func validate() throws {
@@ -61,17 +64,22 @@ struct UnlockOptions: ParsableArguments {
             }
             var st = stat()
             if stat(path, &st) == 0 && st.st_mode & 0o077 != 0 {
-                Output.info("sourcevault: warning: \(path) is accessible to other users (mode \(String(st.st_mode & 0o777, radix: 8))); run chmod go= on it")
+                Output.info(
+                    "sourcevault: warning: \(path) is accessible to other users (mode \(String(st.st_mode & 0o777, radix: 8))); run chmod go= on it"
+                )
             }
         }
     }
 
     /// Unlocks with the passphrase and keeps it (for `rekey`, which rewraps the passphrase slot).
     func withPassphraseUnlock(_ vault: VaultOptions, _ body: (Vault, borrowing SecureBytes) throws -> Void) throws {
-        guard recoveryKeyFd == nil else { throw CLIError.usage("this command needs the passphrase, not the recovery key (use 'passwd' first if you lost it)") }
+        guard recoveryKeyFd == nil else {
+            throw CLIError.usage("this command needs the passphrase, not the recovery key (use 'passwd' first if you lost it)")
+        }
         let dir = vault.directory
         try AuditLog.precheck(directory: dir)
-        let pass = try passphraseFd.map { try SecretInput.readSecretLine(fd: $0, what: "passphrase") }
+        let pass =
+            try passphraseFd.map { try SecretInput.readSecretLine(fd: $0, what: "passphrase") }
             ?? SecretInput.prompt("Passphrase for \(dir): ", what: "passphrase")
         let v = try Vault.unlock(directory: dir, passphrase: pass, audit: AuditLog())
         try body(v, pass)
@@ -102,17 +110,24 @@ struct UnlockOptions: ParsableArguments {
             let key = try SecretInput.readSecretLine(fd: fd, what: "recovery key")
             v = try Vault.unlock(directory: dir, recoveryKey: key, audit: audit, policy: policy)
         } else {
-            let pass = try passphraseFd.map { try SecretInput.readSecretLine(fd: $0, what: "passphrase") }
+            let pass =
+                try passphraseFd.map { try SecretInput.readSecretLine(fd: $0, what: "passphrase") }
                 ?? SecretInput.prompt("Passphrase for \(dir): ", what: "passphrase")
             v = try Vault.unlock(directory: dir, passphrase: pass, audit: audit, policy: policy)
         }
         Self.warnAboutPermissions(dir)
         do {
             let shredded = v.shreddedAtUnlock
-            if !shredded.isEmpty { Output.info("sourcevault: retention: shredded \(shredded.count) record\(shredded.count == 1 ? "" : "s") past their retention date") }
+            if !shredded.isEmpty {
+                Output.info(
+                    "sourcevault: retention: shredded \(shredded.count) record\(shredded.count == 1 ? "" : "s") past their retention date"
+                )
+            }
         }
         if v.failedAttemptsSinceLastSession > 0 {
-            Output.info("sourcevault: warning: \(v.failedAttemptsSinceLastSession) failed unlock attempt\(v.failedAttemptsSinceLastSession == 1 ? "" : "s") since your last session (see 'sourcevault audit show')")
+            Output.info(
+                "sourcevault: warning: \(v.failedAttemptsSinceLastSession) failed unlock attempt\(v.failedAttemptsSinceLastSession == 1 ? "" : "s") since your last session (see 'sourcevault audit show')"
+            )
         }
         return v
     }

@@ -1,4 +1,5 @@
 import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -72,7 +73,8 @@ enum Output {
         for u in s.unicodeScalars {
             let v = u.value
             let keep = multiline && (v == 0x0A || v == 0x09)
-            let dangerous = v < 0x20 || v == 0x7F || (0x80...0x9F).contains(v)
+            let dangerous =
+                v < 0x20 || v == 0x7F || (0x80...0x9F).contains(v)
                 || (0x202A...0x202E).contains(v) || (0x2066...0x2069).contains(v)
                 || v == 0x200E || v == 0x200F || v == 0x061C  // bidi marks (they reorder what is shown)
             if dangerous && !keep {

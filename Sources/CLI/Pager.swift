@@ -10,7 +10,8 @@ extension Output {
     static func page(_ text: String) {
         var size = winsize()
         guard SessionContext.active, isatty(STDOUT_FILENO) == 1,
-              ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &size) == 0, size.ws_row > 3 else {
+            ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &size) == 0, size.ws_row > 3
+        else {
             line(text); return
         }
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false)

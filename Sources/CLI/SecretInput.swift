@@ -1,5 +1,6 @@
 import Foundation
 import SodiumKit
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -40,7 +41,9 @@ enum SecretInput {
         case -2: throw CLIError.usage("the \(what) is longer than \(maxSecretBytes) bytes")
         default: break
         }
-        guard sawAnything, count > 0 else { throw CLIError.usage("no \(what) on file descriptor \(fd) (empty line or end of input)") }
+        guard sawAnything, count > 0 else {
+            throw CLIError.usage("no \(what) on file descriptor \(fd) (empty line or end of input)")
+        }
         return try buffer.prefix(count)
     }
 
@@ -94,7 +97,8 @@ enum SecretInput {
     static func promptVisible(_ prompt: String, what: String) throws -> String {
         let tty = open("/dev/tty", O_RDWR | O_NOCTTY)
         guard tty >= 0 else {
-            throw CLIError.usage("no \(what) given and no terminal to ask on; pass it as an argument or as - to read it from standard input")
+            throw CLIError.usage(
+                "no \(what) given and no terminal to ask on; pass it as an argument or as - to read it from standard input")
         }
         defer { close(tty) }
         _ = prompt.withCString { write(tty, $0, strlen($0)) }

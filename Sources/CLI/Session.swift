@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import SodiumKit
 import VaultCore
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -75,7 +76,8 @@ struct Session {
             // A signal that arrived during the last command is acted on before anything else.
             checkSignals()
             let prompt = SessionContext.vault == nil ? "sourcevault (locked)> " : "sourcevault> "
-            let input = interactive ? LineEditor.read(prompt: prompt, timeout: idleSeconds) : readCommandLine(timeout: idleSeconds)
+            let input =
+                interactive ? LineEditor.read(prompt: prompt, timeout: idleSeconds) : readCommandLine(timeout: idleSeconds)
             if SessionContext.terminated != 0 { finish(status: 0, reason: "terminated") }
             switch input {
             case .eof:
@@ -103,7 +105,8 @@ struct Session {
                 case "hardening": hardening()
                 default:
                     guard Self.verbs.contains(verb) else {
-                        ErrorReporter.printError("unknown session command '\(verb.count < 20 && verb.allSatisfy(\.isLetter) ? verb : "…")'; type help")
+                        ErrorReporter.printError(
+                            "unknown session command '\(verb.count < 20 && verb.allSatisfy(\.isLetter) ? verb : "…")'; type help")
                         continue
                     }
                     if let v = SessionContext.vault, !v.keysAreCurrent() {
@@ -115,7 +118,9 @@ struct Session {
                     }
                     runCommand(words)
                     // A wait inside the command (pager, paste, prompt) that ran out also locks.
-                    if SessionContext.commandTimedOut { SessionContext.commandTimedOut = false; lockAndRestart(reason: "idle for \(idleSeconds) s") }
+                    if SessionContext.commandTimedOut {
+                        SessionContext.commandTimedOut = false; lockAndRestart(reason: "idle for \(idleSeconds) s")
+                    }
                 }
             }
         }
@@ -150,7 +155,7 @@ struct Session {
     static func helpText(idleSeconds: Int) -> String {
         (["Commands (as on the command line, without 'sourcevault'):"] + CommandRegistry.sessionHelpLines() + [
             "Session: lock (wipe keys and decrypted text; ask again next time), history, hardening, help, quit.",
-            "Auto-lock after \(idleSeconds) s without input and on Ctrl-C. History is kept only in memory.",
+            "Auto-lock after \(idleSeconds) s without input and on Ctrl-C. History is kept only in memory."
         ]).joined(separator: "\n")
     }
 
@@ -158,15 +163,25 @@ struct Session {
     private func hardening() {
         let dumpable = prctlDumpable()
         let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
-        let locked = status.split(separator: "\n").first { $0.hasPrefix("VmLck:") }.map { $0.dropFirst(6).trimmingCharacters(in: .whitespaces) } ?? "?"
+        let locked =
+            status.split(separator: "\n").first { $0.hasPrefix("VmLck:") }.map {
+                $0.dropFirst(6).trimmingCharacters(in: .whitespaces)
+            } ?? "?"
         var core = rlimit()
         getrlimit(Int32(RLIMIT_CORE.rawValue), &core)
-        Output.line("locked memory: \(locked); dumpable: \(dumpable ? "yes" : "no"); core dumps: \(core.rlim_cur == 0 ? "off" : "on"); vault: \(SessionContext.vault == nil ? "locked" : "unlocked")")
+        Output.line(
+            "locked memory: \(locked); dumpable: \(dumpable ? "yes" : "no"); core dumps: \(core.rlim_cur == 0 ? "off" : "on"); vault: \(SessionContext.vault == nil ? "locked" : "unlocked")"
+        )
     }
 
     /// Keys are wiped, then the program replaces itself (see the type's comment).
     private func lockAndRestart(reason: String) -> Never {
-        if let v = SessionContext.vault { try? v.audit(AuditEvent("session-lock", ids: ["reason": reason == "lock" ? "command" : (reason == "interrupted" ? "signal" : "idle")])) }
+        if let v = SessionContext.vault {
+            try? v.audit(
+                AuditEvent(
+                    "session-lock", ids: ["reason": reason == "lock" ? "command" : (reason == "interrupted" ? "signal" : "idle")])
+            )
+        }
         SessionContext.vault = nil
         Output.info("sourcevault: locked (\(reason)); keys and decrypted text wiped")
         var args = CommandLine.arguments
@@ -178,8 +193,12 @@ struct Session {
     }
 
     private func finish(status: Int32, reason: String) -> Never {
-        if let v = SessionContext.vault { try? v.audit(AuditEvent("session-close", ids: ["reason": reason == "quit" ? "quit" : (reason == "terminated" ? "signal" : "eof")])) }
-        SessionContext.vault = nil     // sodium_free wipes the keys
+        if let v = SessionContext.vault {
+            try? v.audit(
+                AuditEvent(
+                    "session-close", ids: ["reason": reason == "quit" ? "quit" : (reason == "terminated" ? "signal" : "eof")]))
+        }
+        SessionContext.vault = nil  // sodium_free wipes the keys
         exit(status)
     }
 
@@ -316,18 +335,20 @@ enum LineEditor {
             case 0x0D, 0x0A:
                 Output.raw("\r\n")
                 return .line(line)
-            case 0x03:                                  // Ctrl-C
+            case 0x03:  // Ctrl-C
                 Output.raw("^C\r\n")
                 return .interrupted
-            case 0x04:                                  // Ctrl-D
+            case 0x04:  // Ctrl-D
                 if line.isEmpty { Output.raw("\r\n"); return .eof }
-            case 0x7F, 0x08:                            // backspace
+            case 0x7F, 0x08:  // backspace
                 if !line.isEmpty { line.removeLast() }
-            case 0x15:                                  // Ctrl-U
+            case 0x15:  // Ctrl-U
                 line = ""
-            case 0x1B:                                  // arrows: ESC [ A / ESC [ B
+            case 0x1B:  // arrows: ESC [ A / ESC [ B
                 var seq: [UInt8] = [0, 0]
-                guard Glibc.read(STDIN_FILENO, &seq[0], 1) == 1, Glibc.read(STDIN_FILENO, &seq[1], 1) == 1, seq[0] == UInt8(ascii: "[") else { break }
+                guard Glibc.read(STDIN_FILENO, &seq[0], 1) == 1, Glibc.read(STDIN_FILENO, &seq[1], 1) == 1,
+                    seq[0] == UInt8(ascii: "[")
+                else { break }
                 if seq[1] == UInt8(ascii: "A"), historyIndex > 0 {
                     historyIndex -= 1
                     line = SessionContext.history[historyIndex]
@@ -338,8 +359,11 @@ enum LineEditor {
             default:
                 guard b >= 0x20 else { break }
                 pending.append(b)
-                if let s = String(validating: pending, as: UTF8.self) { line += s; pending = [] }
-                else if pending.count >= 4 { pending = [] }
+                if let s = String(validating: pending, as: UTF8.self) {
+                    line += s; pending = []
+                } else if pending.count >= 4 {
+                    pending = []
+                }
             }
             redraw()
         }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SodiumKit
+
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -53,8 +53,9 @@ public struct Excerpt: Sendable, Equatable {
             let lineOf = { (offset: Int) -> Int in (starts.lastIndex { $0 <= offset } ?? 0) + 1 }
             guard case .paragraph = selection else {
                 let r = Sentences.enclosing(hit, in: bytes)
-                return Excerpt(text: String(decoding: bytes[r], as: UTF8.self), firstLine: lineOf(r.lowerBound),
-                               lastLine: lineOf(max(r.upperBound - 1, r.lowerBound)))
+                return Excerpt(
+                    text: String(decoding: bytes[r], as: UTF8.self), firstLine: lineOf(r.lowerBound),
+                    lastLine: lineOf(max(r.upperBound - 1, r.lowerBound)))
             }
             var first = lineOf(hit.lowerBound)
             var last = lineOf(max(hit.upperBound - 1, hit.lowerBound))
@@ -102,7 +103,7 @@ enum Sentences {
     static func ends(_ b: [UInt8]) -> [Int] {
         var out: [Int] = []
         var i = 0
-        var before: UInt32 = 0 // the scalar before the current one
+        var before: UInt32 = 0  // the scalar before the current one
         while i < b.count {
             let v = scalar(b, i)
             if isTerminal(v) {
@@ -131,7 +132,7 @@ enum Sentences {
                 i = j
                 continue
             }
-            if v == 0x0A { // a blank line ends a paragraph, and so its last sentence
+            if v == 0x0A {  // a blank line ends a paragraph, and so its last sentence
                 var k = i + 1
                 while k < b.count, b[k] == 0x20 || b[k] == 0x09 || b[k] == 0x0D { k += 1 }
                 if k < b.count, b[k] == 0x0A { out.append(i) }
@@ -144,7 +145,7 @@ enum Sentences {
 
     static let abbreviations: Set<String> = [
         "mr", "mrs", "ms", "dr", "prof", "st", "mt", "jr", "sr", "gen", "col", "lt", "sgt", "capt", "rev", "vs",
-        "e.g", "i.e", "cf", "approx", "ca", "dept", "fig", "u.s", "u.n",
+        "e.g", "i.e", "cf", "approx", "ca", "dept", "fig", "u.s", "u.n"
     ]
 
     /// The word before the period at `i` is a title, a common abbreviation or a capital initial.
@@ -153,7 +154,7 @@ enum Sentences {
         while k > 0, (b[k - 1] | 0x20) &- 0x61 < 26 || b[k - 1] == 0x2E { k -= 1 }
         guard k < i, k == 0 || !((b[k - 1] | 0x20) &- 0x61 < 26 || b[k - 1] >= 0x80) else { return false }
         let word = String(decoding: b[k..<i], as: UTF8.self)
-        if word.count == 1 { return b[k] &- 0x41 < 26 && word != "I" } // "J. Kim", not "… and I."
+        if word.count == 1 { return b[k] &- 0x41 < 26 && word != "I" }  // "J. Kim", not "… and I."
         return abbreviations.contains(word.lowercased())
     }
 

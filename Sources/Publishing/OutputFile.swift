@@ -1,5 +1,6 @@
 import Foundation
 import VaultCore
+
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -21,7 +21,7 @@ enum HTMLEntities {
         0x80: 0x20AC, 0x82: 0x201A, 0x83: 0x0192, 0x84: 0x201E, 0x85: 0x2026, 0x86: 0x2020, 0x87: 0x2021,
         0x88: 0x02C6, 0x89: 0x2030, 0x8A: 0x0160, 0x8B: 0x2039, 0x8C: 0x0152, 0x8E: 0x017D, 0x91: 0x2018,
         0x92: 0x2019, 0x93: 0x201C, 0x94: 0x201D, 0x95: 0x2022, 0x96: 0x2013, 0x97: 0x2014, 0x98: 0x02DC,
-        0x99: 0x2122, 0x9A: 0x0161, 0x9B: 0x203A, 0x9C: 0x0153, 0x9E: 0x017E, 0x9F: 0x0178,
+        0x99: 0x2122, 0x9A: 0x0161, 0x9B: 0x203A, 0x9C: 0x0153, 0x9E: 0x017E, 0x9F: 0x0178
     ]
 
     @inline(__always) static func digitValue(_ d: UInt8, hex: Bool) -> UInt32? {
@@ -55,7 +55,7 @@ enum HTMLEntities {
     /// A reference written with its ';' (`name` is what lies between '&' and ';'): `#111`, `#x6F`
     /// or a named one. Nil if it is not one.
     static func terminated(_ name: [UInt8]) -> [UInt32]? {
-        if name.first == 0x23 { // #
+        if name.first == 0x23 {  // #
             let rest = name.dropFirst()
             if let x = rest.first, x | 0x20 == 0x78 { return numeric(rest.dropFirst(), hex: true).map { [$0] } }
             return numeric(rest, hex: false).map { [$0] }
@@ -69,7 +69,7 @@ enum HTMLEntities {
     static func reference(_ b: [UInt8], at i: Int) -> (scalars: [UInt32], end: Int)? {
         let n = b.count
         guard i + 1 < n else { return nil }
-        if b[i + 1] == 0x23 { // &#
+        if b[i + 1] == 0x23 {  // &#
             var j = i + 2
             var hex = false
             if j < n, b[j] | 0x20 == 0x78 { hex = true; j += 1 }

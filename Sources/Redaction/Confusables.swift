@@ -46,7 +46,7 @@ enum Confusables {
     static let stricter: [UInt32: UInt32] = {
         let pairs: [(String, Character)] = [
             ("β", "b"), ("Ԁ", "d"), ("εɛꞓꞒ", "e"), ("Ғ", "f"), ("Һ", "h"), ("μм", "m"), ("Пп", "n"), ("Ҏք", "p"),
-            ("Ԛ", "q"), ("Г", "r"), ("Цц", "u"), ("ҳχ", "x"), ("ζ", "z"),
+            ("Ԛ", "q"), ("Г", "r"), ("Цц", "u"), ("ҳχ", "x"), ("ζ", "z")
         ]
         var map: [UInt32: UInt32] = [:]
         for (chars, letter) in pairs {

@@ -10,8 +10,10 @@ final class SharedRegex: @unchecked Sendable {
     /// nil to drop it ("+82 10-1234-5678 2024": the year is not part of the number).
     let refine: (@Sendable (Substring) -> Substring?)?
 
-    init(_ regex: NSRegularExpression, validate: (@Sendable (Substring) -> Bool)? = nil,
-         refine: (@Sendable (Substring) -> Substring?)? = nil) {
+    init(
+        _ regex: NSRegularExpression, validate: (@Sendable (Substring) -> Bool)? = nil,
+        refine: (@Sendable (Substring) -> Substring?)? = nil
+    ) {
         self.regex = regex
         self.validate = validate
         self.refine = refine
@@ -19,9 +21,11 @@ final class SharedRegex: @unchecked Sendable {
 
     /// Compiles a built-in pattern; the patterns are constants covered by tests, so a failure is a
     /// programming error we surface as "no detector" rather than a crash.
-    static func builtIn(_ pattern: String, options: NSRegularExpression.Options = [],
-                        validate: (@Sendable (Substring) -> Bool)? = nil,
-                        refine: (@Sendable (Substring) -> Substring?)? = nil) -> SharedRegex? {
+    static func builtIn(
+        _ pattern: String, options: NSRegularExpression.Options = [],
+        validate: (@Sendable (Substring) -> Bool)? = nil,
+        refine: (@Sendable (Substring) -> Substring?)? = nil
+    ) -> SharedRegex? {
         guard let r = try? NSRegularExpression(pattern: pattern, options: options) else { return nil }
         return SharedRegex(r, validate: validate, refine: refine)
     }
@@ -52,20 +56,26 @@ extension Detector {
 
 /// Pattern sources for the built-in detectors. ICU `\d` also matches full-width digits.
 enum DetectorPatterns {
-    static let months = #"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?"#
+    static let months =
+        #"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?"#
     /// Any dash a word processor may substitute for "-" (en dash, non-breaking hyphen, minus…).
     static let dash = #"\-\u2010-\u2015\u2212\uFE58\uFE63\uFF0D"#
     /// One to three separators between the digit groups of a phone number (`PhoneRules.isSeparator`
     /// less parentheses, which the patterns place themselves).
-    static let phoneSeparator = #"(?:[\s\u00A0\u00AD\u00B7\u2000-\u200F\u2028\u2029\u202F\u205F\u2060\u3000\u30FB"#
+    static let phoneSeparator =
+        #"(?:[\s\u00A0\u00AD\u00B7\u2000-\u200F\u2028\u2029\u202F\u205F\u2060\u3000\u30FB"#
         + #"\uFEFF\uFF0E\uFF65./\uFF0F"# + dash + "]{1,3})"
 
     static let table: [Detector: [SharedRegex]] = {
         func make(_ list: [(String, NSRegularExpression.Options, (@Sendable (Substring) -> Bool)?)]) -> [SharedRegex] {
             list.compactMap { SharedRegex.builtIn($0.0, options: $0.1, validate: $0.2) }
         }
-        func makeRefined(_ list: [(String, NSRegularExpression.Options, (@Sendable (Substring) -> Bool)?,
-                                   (@Sendable (Substring) -> Substring?)?)]) -> [SharedRegex] {
+        func makeRefined(
+            _ list: [(
+                String, NSRegularExpression.Options, (@Sendable (Substring) -> Bool)?,
+                (@Sendable (Substring) -> Substring?)?
+            )]
+        ) -> [SharedRegex] {
             list.compactMap { SharedRegex.builtIn($0.0, options: $0.1, validate: $0.2, refine: $0.3) }
         }
         var t: [Detector: [SharedRegex]] = [:]
@@ -74,32 +84,43 @@ enum DetectorPatterns {
         // with "+CC", "00CC" or "(+CC)" (a calling code from libphonenumber's metadata), in ASCII or
         // full-width digits, never inside a longer run of digits.
         let ps = phoneSeparator
-        let phone: [(String, NSRegularExpression.Options, (@Sendable (Substring) -> Bool)?,
-                     (@Sendable (Substring) -> Substring?)?)] = [
-            // +82 10-1234-5678, +86 138 0013 8000, +1 (555) 123-4567, 0086 159 2271 0634, (+86) 159…
-            (#"(?<![\dA-Za-z+\uFF0B])(?:\(\s?[+\uFF0B]\d{1,3}\s?\)|[+\uFF0B]\d{1,3}|00\d{1,3})"#
-                + #"(?:\#(ps)?\(?\d{1,5}\)?){2,7}(?!\d)"#, [], nil, { internationalNumber($0) }),
-            // (555) 123-4567, (02) 1234-5678
-            (#"(?<![\dA-Za-z])\(\d{2,4}\)\#(ps)?\d{3,4}\#(ps)\d{4}(?![\dA-Za-z])"#, [], nil, nil),
-            // 010-1234-5678, 02-123-4567, 555-123-4567, 159.2271.0634
-            (#"(?<![\dA-Za-z.+\uFF0B\#(dash)])\d{2,4}\#(ps)\d{3,4}\#(ps)\d{4}(?![\dA-Za-z\#(dash)])"#, [], nil, nil),
-            // Korean and Chinese mobile numbers in any grouping: 01012345678, 010 1234 5678,
-            // 1380 013 8000, 1 3 8 0 0 1 3 8 0 0 0
-            (#"(?<![\d+\uFF0B])0\#(ps)?1\#(ps)?[016789](?:\#(ps)?\d){7,8}(?!\d)"#, [], nil, nil),
-            (#"(?<![\d+\uFF0B])1\#(ps)?[3-9](?:\#(ps)?\d){9}(?!\d)"#, [], nil, nil),
-        ]
+        let phone:
+            [(
+                String, NSRegularExpression.Options, (@Sendable (Substring) -> Bool)?,
+                (@Sendable (Substring) -> Substring?)?
+            )] = [
+                // +82 10-1234-5678, +86 138 0013 8000, +1 (555) 123-4567, 0086 159 2271 0634, (+86) 159…
+                (
+                    #"(?<![\dA-Za-z+\uFF0B])(?:\(\s?[+\uFF0B]\d{1,3}\s?\)|[+\uFF0B]\d{1,3}|00\d{1,3})"#
+                        + #"(?:\#(ps)?\(?\d{1,5}\)?){2,7}(?!\d)"#, [], nil, { internationalNumber($0) }
+                ),
+                // (555) 123-4567, (02) 1234-5678
+                (#"(?<![\dA-Za-z])\(\d{2,4}\)\#(ps)?\d{3,4}\#(ps)\d{4}(?![\dA-Za-z])"#, [], nil, nil),
+                // 010-1234-5678, 02-123-4567, 555-123-4567, 159.2271.0634
+                (#"(?<![\dA-Za-z.+\uFF0B\#(dash)])\d{2,4}\#(ps)\d{3,4}\#(ps)\d{4}(?![\dA-Za-z\#(dash)])"#, [], nil, nil),
+                // Korean and Chinese mobile numbers in any grouping: 01012345678, 010 1234 5678,
+                // 1380 013 8000, 1 3 8 0 0 1 3 8 0 0 0
+                (#"(?<![\d+\uFF0B])0\#(ps)?1\#(ps)?[016789](?:\#(ps)?\d){7,8}(?!\d)"#, [], nil, nil),
+                (#"(?<![\d+\uFF0B])1\#(ps)?[3-9](?:\#(ps)?\d){9}(?!\d)"#, [], nil, nil)
+            ]
         t[.phone] = makeRefined(phone)
         t[.email] = make([
-            (#"(?<![\p{L}\p{N}._%+\-\p{Cf}])[\p{L}\p{N}._%+\-\p{Cf}]+[@＠][\p{L}\p{N}\-\p{Cf}]+(?:[.．][\p{L}\p{N}\-]+)*[.．]\p{L}{2,}"#, [], nil),
+            (
+                #"(?<![\p{L}\p{N}._%+\-\p{Cf}])[\p{L}\p{N}._%+\-\p{Cf}]+[@＠][\p{L}\p{N}\-\p{Cf}]+(?:[.．][\p{L}\p{N}\-]+)*[.．]\p{L}{2,}"#,
+                [], nil
+            )
         ])
         t[.url] = make([
             (#"\b(?:https?|ftp)://[^\s<>"'\u3000]*[^\s<>"'.,;:!?)\]\u3000。，]"#, [.caseInsensitive], nil),
             (#"\bwww\.[^\s<>"'\u3000]*[^\s<>"'.,;:!?)\]\u3000。，]"#, [.caseInsensitive], nil),
-            (#"(?<![@\w.\-])(?:[\w\-]+\.)+(?:com|org|net|info|io|kr|cn|jp|ru|gov|edu|co|me|tv|ly)(?:/[^\s<>"'\u3000]*[^\s<>"'.,;:!?)\]\u3000。，])?(?![\w@])"#, [.caseInsensitive], nil),
+            (
+                #"(?<![@\w.\-])(?:[\w\-]+\.)+(?:com|org|net|info|io|kr|cn|jp|ru|gov|edu|co|me|tv|ly)(?:/[^\s<>"'\u3000]*[^\s<>"'.,;:!?)\]\u3000。，])?(?![\w@])"#,
+                [.caseInsensitive], nil
+            )
         ])
         t[.ip] = make([
             (#"(?<![\d.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?!\d|\.\d)"#, [], nil),
-            (#"(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:(?:\d{1,3}\.){3}\d{1,3}|[0-9A-Fa-f]{1,4})?(?![\w:])"#, [], { isIPv6($0) }),
+            (#"(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:(?:\d{1,3}\.){3}\d{1,3}|[0-9A-Fa-f]{1,4})?(?![\w:])"#, [], { isIPv6($0) })
         ])
         let dms = #"\d{1,3}\s?°\s?\d{1,2}\s?['′’]\s?(?:\d{1,2}(?:\.\d+)?\s?(?:"|″|''|’’)\s?)?[NSEW]"#
         t[.coordinates] = make([
@@ -110,7 +131,7 @@ enum DetectorPatterns {
             // 42.43, 129.75 (checked to be a valid latitude/longitude)
             (#"(?<![\w.])-?\d{1,2}\.\d{2,}\s*,\s*-?\d{1,3}\.\d{2,}(?![\w.])"#, [], { isLatLon($0) }),
             // 42.43°, 129.75°
-            (#"(?<![\w.])-?\d{1,2}(?:\.\d+)?°\s*,?\s*-?\d{1,3}(?:\.\d+)?°"#, [], nil),
+            (#"(?<![\w.])-?\d{1,2}(?:\.\d+)?°\s*,?\s*-?\d{1,3}(?:\.\d+)?°"#, [], nil)
         ])
         t[.date] = make([
             (#"(?<!\d)(?:19|20)\d{2}[\#(dash)/.](?:0?[1-9]|1[0-2])[\#(dash)/.](?:0?[1-9]|[12]\d|3[01])(?!\d)"#, [], nil),
@@ -122,18 +143,24 @@ enum DetectorPatterns {
             (#"(?<!\d)\d{1,2}\s*월\s*\d{1,2}\s*일"#, [], nil),
             (#"(?<!\d)\d{2,4}\s*年\s*\d{1,2}\s*月(?:\s*\d{1,2}\s*[日号號])?"#, [], nil),
             (#"(?<!\d)\d{1,2}\s*月\s*\d{1,2}\s*[日号號]"#, [], nil),
-            (#"[〇零一二三四五六七八九]{2,4}年[一二三四五六七八九十]{1,2}月(?:[一二三四五六七八九十]{1,3}[日号號])?"#, [], nil),
+            (#"[〇零一二三四五六七八九]{2,4}年[一二三四五六七八九十]{1,2}月(?:[一二三四五六七八九十]{1,3}[日号號])?"#, [], nil)
         ])
         t[.age] = make([
             (#"\b\d{1,3}[\s\u00A0\#(dash)]?(?:year|yr)s?[\s\u00A0\#(dash)]?old\b"#, [.caseInsensitive], nil),
             (#"\baged?\s+\d{1,3}\b"#, [.caseInsensitive], nil),
-            (#"\b(?:in\s+(?:his|her|their|my|our|your)\s+)?(?:early|mid|late)[\s\#(dash)]?(?:\d0s|'\d0s|teens|twenties|thirties|forties|fifties|sixties|seventies|eighties)\b"#, [.caseInsensitive], nil),
-            (#"\bin\s+(?:his|her|their|my|our|your)\s+(?:\d0s|'\d0s|teens|twenties|thirties|forties|fifties|sixties|seventies|eighties|nineties)\b"#, [.caseInsensitive], nil),
+            (
+                #"\b(?:in\s+(?:his|her|their|my|our|your)\s+)?(?:early|mid|late)[\s\#(dash)]?(?:\d0s|'\d0s|teens|twenties|thirties|forties|fifties|sixties|seventies|eighties)\b"#,
+                [.caseInsensitive], nil
+            ),
+            (
+                #"\bin\s+(?:his|her|their|my|our|your)\s+(?:\d0s|'\d0s|teens|twenties|thirties|forties|fifties|sixties|seventies|eighties|nineties)\b"#,
+                [.caseInsensitive], nil
+            ),
             (#"(?<!\d)\d{1,3}\s*(?:세|살)"#, [], nil),
             (#"(?<!\d)\d0\s*대(?:\s*(?:초반|중반|후반))?"#, [], nil),
             (#"(?<!\d)\d{1,3}\s*(?:周岁|岁|歲)"#, [], nil),
             (#"(?<!\d)\d0\s*多岁"#, [], nil),
-            (#"[一二三四五六七八九十]{1,3}(?:多)?岁"#, [], nil),
+            (#"[一二三四五六七八九十]{1,3}(?:多)?岁"#, [], nil)
         ])
         return t
     }()
@@ -143,7 +170,7 @@ enum DetectorPatterns {
     static func internationalNumber(_ s: Substring) -> Substring? {
         var digits: [UInt8] = []
         var plus = false
-        var ends: [(end: Substring.Index, digits: Int)] = [] // after each run of digits
+        var ends: [(end: Substring.Index, digits: Int)] = []  // after each run of digits
         var i = s.startIndex
         while i < s.endIndex {
             let u = s.unicodeScalars[i].value
@@ -158,7 +185,7 @@ enum DetectorPatterns {
             }
             i = next
         }
-        let skip = plus ? 0 : 2 // "00"
+        let skip = plus ? 0 : 2  // "00"
         guard digits.count > skip, PhoneCountries.split(digits.dropFirst(skip)) != nil else { return nil }
         guard let end = ends.last(where: { (8...15).contains($0.digits - skip) }) else { return nil }
         return s[s.startIndex..<end.end]
@@ -180,7 +207,8 @@ enum DetectorPatterns {
                 if part.contains(".") {
                     // Embedded IPv4 only as the very last group.
                     guard index == halves.count - 1, k == parts.count - 1,
-                          part.split(separator: ".").count == 4 else { return false }
+                        part.split(separator: ".").count == 4
+                    else { return false }
                     groups += 2
                 } else {
                     guard (1...4).contains(part.count), part.allSatisfy(\.isHexDigit) else { return false }

@@ -23,7 +23,8 @@ public enum DisplaySafety {
             if leadBytes[Int(lead)], let s = Unicode.Scalar(TextSupport.scalar(b, at: i)), isInvisibleFormat(s) {
                 var keep = false
                 if s.value == 0xFE0E || s.value == 0xFE0F || s.value == 0x200D, i > 0,
-                   let before = Unicode.Scalar(TextSupport.scalar(b, at: TextSupport.previousScalarStart(b, i))) {
+                    let before = Unicode.Scalar(TextSupport.scalar(b, at: TextSupport.previousScalarStart(b, i)))
+                {
                     let next = i + len < b.count ? Unicode.Scalar(TextSupport.scalar(b, at: i + len)) : nil
                     if isEmoji(before) {
                         keep = s.value != 0x200D || next.map(isEmoji) == true
@@ -91,8 +92,8 @@ public enum DisplaySafety {
         view.bytes.reserveCapacity(b.count)
         view.origin.reserveCapacity(b.count)
         var stack: [UInt32] = []
-        var rtlDepth: Int? = nil       // stack depth at which the outermost right-to-left run opened
-        var run: [UInt8] = []          // that run's bytes, controls left out
+        var rtlDepth: Int? = nil  // stack depth at which the outermost right-to-left run opened
+        var run: [UInt8] = []  // that run's bytes, controls left out
         var runOrigin: [UInt32] = []
 
         func flush() {
@@ -117,16 +118,16 @@ public enum DisplaySafety {
             let len = b[i] < 0x80 ? 1 : b[i] < 0xE0 ? 2 : b[i] < 0xF0 ? 3 : 4
             let v = TextSupport.scalar(b, at: i)
             switch v {
-            case 0x0A, 0x0D, 0x85, 0x2029: // a paragraph ends every embedding
+            case 0x0A, 0x0D, 0x85, 0x2029:  // a paragraph ends every embedding
                 flush(); rtlDepth = nil; stack.removeAll()
                 view.append(b[i], from: i)
                 if len > 1 { for j in 1..<len { view.append(b[i + j], from: i) } }
             case 0x202A, 0x202B, 0x202D, 0x202E, 0x2066, 0x2067, 0x2068:
                 if rtlDepth == nil, opensRightToLeft(v) { rtlDepth = stack.count }
                 stack.append(v)
-            case 0x202C: // PDF closes the innermost embedding or override
+            case 0x202C:  // PDF closes the innermost embedding or override
                 if let top = stack.last, !(0x2066...0x2068).contains(top) { stack.removeLast() }
-            case 0x2069: // PDI closes the innermost isolate and everything opened inside it
+            case 0x2069:  // PDI closes the innermost isolate and everything opened inside it
                 if let isolate = stack.lastIndex(where: { (0x2066...0x2068).contains($0) }) {
                     stack.removeSubrange(isolate...)
                 }

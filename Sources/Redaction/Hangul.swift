@@ -11,7 +11,7 @@ enum Hangul {
 
     /// Final index of an initial consonant, nil for ㄸ ㅃ ㅉ (never finals).
     private static let initialToFinal: [UInt32?] = [
-        1, 2, 4, 7, nil, 8, 16, 17, nil, 19, 20, 21, 22, nil, 23, 24, 25, 26, 27,
+        1, 2, 4, 7, nil, 8, 16, 17, nil, 19, 20, 21, 22, nil, 23, 24, 25, 26, 27
     ]
 
     static func finalIndex(ofInitial l: UInt32) -> UInt32? {
@@ -21,17 +21,17 @@ enum Hangul {
     /// Two-consonant finals typed as two jamo: (final, next initial) → final.
     static func doubleFinal(_ t: UInt32, _ l: UInt32) -> UInt32? {
         switch (t, l) {
-        case (1, 9): 3      // ㄱㅅ ㄳ
-        case (4, 12): 5     // ㄴㅈ ㄵ
-        case (4, 18): 6     // ㄴㅎ ㄶ
-        case (8, 0): 9      // ㄹㄱ ㄺ
-        case (8, 6): 10     // ㄹㅁ ㄻ
-        case (8, 7): 11     // ㄹㅂ ㄼ
-        case (8, 9): 12     // ㄹㅅ ㄽ
-        case (8, 16): 13    // ㄹㅌ ㄾ
-        case (8, 17): 14    // ㄹㅍ ㄿ
-        case (8, 18): 15    // ㄹㅎ ㅀ
-        case (17, 9): 18    // ㅂㅅ ㅄ
+        case (1, 9): 3  // ㄱㅅ ㄳ
+        case (4, 12): 5  // ㄴㅈ ㄵ
+        case (4, 18): 6  // ㄴㅎ ㄶ
+        case (8, 0): 9  // ㄹㄱ ㄺ
+        case (8, 6): 10  // ㄹㅁ ㄻ
+        case (8, 7): 11  // ㄹㅂ ㄼ
+        case (8, 9): 12  // ㄹㅅ ㄽ
+        case (8, 16): 13  // ㄹㅌ ㄾ
+        case (8, 17): 14  // ㄹㅍ ㄿ
+        case (8, 18): 15  // ㄹㅎ ㅀ
+        case (17, 9): 18  // ㅂㅅ ㅄ
         default: nil
         }
     }
@@ -39,13 +39,13 @@ enum Hangul {
     /// Compound vowels typed as two jamo: (vowel, next vowel) → vowel.
     static func compoundVowel(_ a: UInt32, _ b: UInt32) -> UInt32? {
         switch (a, b) {
-        case (8, 0): 9      // ㅗㅏ ㅘ
-        case (8, 1): 10     // ㅗㅐ ㅙ
-        case (8, 20): 11    // ㅗㅣ ㅚ
-        case (13, 4): 14    // ㅜㅓ ㅝ
-        case (13, 5): 15    // ㅜㅔ ㅞ
-        case (13, 20): 16   // ㅜㅣ ㅟ
-        case (18, 20): 19   // ㅡㅣ ㅢ
+        case (8, 0): 9  // ㅗㅏ ㅘ
+        case (8, 1): 10  // ㅗㅐ ㅙ
+        case (8, 20): 11  // ㅗㅣ ㅚ
+        case (13, 4): 14  // ㅜㅓ ㅝ
+        case (13, 5): 15  // ㅜㅔ ㅞ
+        case (13, 20): 16  // ㅜㅣ ㅟ
+        case (18, 20): 19  // ㅡㅣ ㅢ
         default: nil
         }
     }
@@ -77,8 +77,8 @@ enum Hangul {
         let l = index / 588, v = index / 28 % 21, t = index % 28
         let to: UInt32
         switch l {
-        case rieul: to = isYOrI(v) ? ieung : nieun        // 제11항, 제12항
-        case nieun where isYOrI(v): to = ieung            // 제10항
+        case rieul: to = isYOrI(v) ? ieung : nieun  // 제11항, 제12항
+        case nieun where isYOrI(v): to = ieung  // 제10항
         default: return syllable
         }
         return 0xAC00 + (to * 21 + v) * 28 + t
@@ -117,8 +117,11 @@ enum Hangul {
             starts.append(k)
             if person && (2...4).contains(run) {
                 let firstTwo = String(String.UnicodeScalarView(scalars[k..<k + 2]))
-                if run == 4 && twoSyllableSurnames.contains(firstTwo) { starts.append(k + 2) }
-                else if run <= 3 { starts.append(k + 1) }
+                if run == 4 && twoSyllableSurnames.contains(firstTwo) {
+                    starts.append(k + 2)
+                } else if run <= 3 {
+                    starts.append(k + 1)
+                }
             }
             k = end
         }

@@ -286,7 +286,7 @@ extension LeakChecker {
             }
         }
         close(bytes.count)
-        if bytes.contains(0xEF) { // full-width ＠ ＃ (EF BC A0, EF BC 83)
+        if bytes.contains(0xEF) {  // full-width ＠ ＃ (EF BC A0, EF BC 83)
             var i = 0
             while i + 2 < bytes.count {
                 if bytes[i] == 0xEF, bytes[i + 1] == 0xBC, bytes[i + 2] == 0xA0 || bytes[i + 2] == 0x83 {
@@ -295,7 +295,9 @@ extension LeakChecker {
                     while hi < bytes.count, ![0x20, 0x09, 0x0A, 0x0D].contains(bytes[hi]) { hi += 1 }
                     out.append(lo..<hi)
                     i = hi
-                } else { i += 1 }
+                } else {
+                    i += 1
+                }
             }
             out.sort { $0.lowerBound < $1.lowerBound }
         }
@@ -317,7 +319,7 @@ enum FoldedSlice {
         s.origStart = Array(t.origStart[lo..<hi])
         s.origEnd = Array(t.origEnd[lo..<hi])
         s.flags = Array(t.flags[lo..<hi])
-        if !s.flags.isEmpty { s.flags[0] &= 3 } // the slice starts a text: no gap before it
+        if !s.flags.isEmpty { s.flags[0] &= 3 }  // the slice starts a text: no gap before it
         return s
     }
 }
@@ -325,7 +327,7 @@ enum FoldedSlice {
 /// Edit-distance-1 lookup for Latin terms of 5+ letters, by the symmetric-deletion method:
 /// two strings within one edit share a one-deletion form (or one is the other's).
 struct FuzzyIndex: Sendable {
-    private let exact: [[UInt8]: [Int]]      // folded term → rules
+    private let exact: [[UInt8]: [Int]]  // folded term → rules
     private let deletions: [[UInt8]: [Int]]  // one-deletion form → pattern indices
     private let patterns: [[UInt8]]
     private let patternRules: [Int]

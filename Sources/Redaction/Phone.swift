@@ -20,8 +20,9 @@ enum PhoneCountries {
             let lengths = parts[2].split(separator: "-").compactMap { Int($0) }
             guard lengths.count == 2, lengths[0] <= lengths[1] else { continue }
             let code = Array(parts[0].utf8)
-            map[code] = Country(code: code, trunks: parts[1].split(separator: ",").map { Array($0.utf8) },
-                                lengths: lengths[0]...lengths[1])
+            map[code] = Country(
+                code: code, trunks: parts[1].split(separator: ",").map { Array($0.utf8) },
+                lengths: lengths[0]...lengths[1])
         }
         return map
     }()
@@ -59,8 +60,8 @@ enum PhoneRules {
     static func isSeparator(_ v: UInt32) -> Bool {
         switch v {
         case 0x20, 0x09, 0x0A, 0x0B, 0x0C, 0x0D, 0x2D, 0x2E, 0x2F, 0x28, 0x29, 0x5F, 0xA0, 0xAD, 0xB7, 0x85,
-             0x2000...0x200F, 0x2010...0x2015, 0x2028, 0x2029, 0x202F, 0x205F, 0x2060, 0x2212, 0x2043, 0x2E31,
-             0x3000, 0x30FB, 0xFE58, 0xFE63, 0xFEFF, 0xFF08, 0xFF09, 0xFF0D, 0xFF0E, 0xFF0F, 0xFF65:
+            0x2000...0x200F, 0x2010...0x2015, 0x2028, 0x2029, 0x202F, 0x205F, 0x2060, 0x2212, 0x2043, 0x2E31,
+            0x3000, 0x30FB, 0xFE58, 0xFE63, 0xFEFF, 0xFF08, 0xFF09, 0xFF0D, 0xFF0E, 0xFF0F, 0xFF65:
             return true
         default:
             return false
@@ -187,7 +188,10 @@ struct DigitRun {
             guard PhoneRules.isSeparator(v) else { return false }
             scalars += 1
             if !(v == 0x20 || v == 0x0A || v == 0x0D || v == 0x09 || v == 0xA0 || (0x2000...0x200F).contains(v)
-                 || v == 0x202F || v == 0x3000 || v == 0xFEFF || v == 0x2060) { marks += 1 }
+                || v == 0x202F || v == 0x3000 || v == 0xFEFF || v == 0x2060)
+            {
+                marks += 1
+            }
             guard scalars <= maxGap, marks <= maxMarks else { return false }
             i += len
         }
@@ -247,7 +251,8 @@ struct PhoneIndex: Sendable {
             // "(010) 7720-3158": the opening parenthesis of a group the number closes goes with it.
             let fullWidthOpen: [UInt8] = [0xEF, 0xBC, 0x88], fullWidthClose: [UInt8] = [0xEF, 0xBC, 0x89]
             if lo > 0, bytes[lo - 1] == 0x28 || (lo >= 3 && bytes[(lo - 3)..<lo].elementsEqual(fullWidthOpen)),
-               bytes[lo..<hi].contains(0x29) || bytes[lo..<hi].firstRange(of: fullWidthClose) != nil {
+                bytes[lo..<hi].contains(0x29) || bytes[lo..<hi].firstRange(of: fullWidthClose) != nil
+            {
                 lo -= bytes[lo - 1] == 0x28 ? 1 : 3
             }
             hits.append(Hit(lo: lo, hi: hi, rule: pattern.rule))
@@ -304,8 +309,9 @@ struct PhoneIndex: Sendable {
     private func accepts(_ prefix: ArraySlice<UInt8>, plus: Bool, _ form: PhoneForm) -> Bool {
         if !plus {
             // The trunk prefix alone: "0 10 7720 3158", "015922710634".
-            if let t = form.trunk { if prefix.elementsEqual(t) { return true } }
-            else if let c = form.country {
+            if let t = form.trunk {
+                if prefix.elementsEqual(t) { return true }
+            } else if let c = form.country {
                 let trunks = PhoneCountries.byCode[c]?.trunks ?? []
                 if trunks.contains(where: { prefix.elementsEqual($0) }) { return true }
             } else if PhoneCountries.allTrunks.contains(where: { prefix.elementsEqual($0) }) {

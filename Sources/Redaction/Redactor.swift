@@ -70,7 +70,8 @@ public struct Redactor: Sendable {
             if let r = rule.replacement {
                 let normalized = TextSupport.nfc(r)
                 guard let first = normalized.unicodeScalars.first,
-                      !normalized.allSatisfy(\.isWhitespace) else { throw .invalidReplacement(ruleID: rule.id) }
+                    !normalized.allSatisfy(\.isWhitespace)
+                else { throw .invalidReplacement(ruleID: rule.id) }
                 switch first.properties.generalCategory {
                 case .nonspacingMark, .spacingMark, .enclosingMark: throw .invalidReplacement(ruleID: rule.id)
                 default: if first.value == 0x200D { throw .invalidReplacement(ruleID: rule.id) }
@@ -81,10 +82,11 @@ public struct Redactor: Sendable {
             }
             switch rule.pattern {
             case .term:
-                break // compiled below, all together
+                break  // compiled below, all together
             case .regex(let pattern):
                 guard !pattern.isEmpty,
-                      let compiled = try? NSRegularExpression(pattern: pattern, options: []) else {
+                    let compiled = try? NSRegularExpression(pattern: pattern, options: [])
+                else {
                     throw .invalidRegex(ruleID: rule.id)
                 }
                 // A pattern that matches the empty string would redact nothing yet hide errors.
@@ -144,8 +146,10 @@ public struct Redactor: Sendable {
                 }
             }
             result.append(replacement)
-            findings.append(Finding(ruleID: rule.id, label: rule.label, line: lines.line(at: c.lo),
-                                    originalRange: c.lo..<c.hi, replacement: replacement))
+            findings.append(
+                Finding(
+                    ruleID: rule.id, label: rule.label, line: lines.line(at: c.lo),
+                    originalRange: c.lo..<c.hi, replacement: replacement))
             copied = c.hi
         }
         if copied < bytes.count { result.append(contentsOf: text[index(copied)...]) }
@@ -158,7 +162,8 @@ public struct Redactor: Sendable {
     /// detector match when the caller gave `entityName`; else the next number of the label.
     func placeholder(_ rule: RedactionRule, entity: String, next: inout [String: Int]) -> String {
         if case .term = rule.pattern, let n = rule.number { return "[\(rule.label)-\(n)]" }
-        if case .term = rule.pattern {} else if let entityName, let colon = entity.firstIndex(of: ":") {
+        if case .term = rule.pattern {
+        } else if let entityName, let colon = entity.firstIndex(of: ":") {
             return "[\(rule.label)-\(entityName(rule.label + "\0" + entity[entity.index(after: colon)...]))]"
         }
         let n = (next[rule.label] ?? 0) + 1
@@ -174,8 +179,10 @@ public struct Redactor: Sendable {
             var folder = Folder(mode: .standard)
             let folded = bytes.withUnsafeBufferPointer { folder.fold($0) }
             for hit in terms.hits(in: folded) {
-                spans.append(Span(lo: Int(folded.origStart[hit.start]), hi: Int(folded.origEnd[hit.end - 1]),
-                                  rule: hit.rule, entity: termEntities[hit.rule]))
+                spans.append(
+                    Span(
+                        lo: Int(folded.origStart[hit.start]), hi: Int(folded.origEnd[hit.end - 1]),
+                        rule: hit.rule, entity: termEntities[hit.rule]))
             }
             // A phone number is one entity however it is grouped: "[PHONE-1]" for every form.
             for hit in phones.hits(in: folded, bytes: bytes) {
@@ -196,8 +203,10 @@ public struct Redactor: Sendable {
                 // may still differ, but case and width variants of one address do not.
                 var folder = Folder(mode: .standard)
                 let key = folder.fold(String(decoding: bytes[r], as: UTF8.self)).bytes
-                spans.append(Span(lo: r.lowerBound, hi: r.upperBound, rule: rule,
-                                  entity: "r\(rule):" + String(decoding: key, as: UTF8.self)))
+                spans.append(
+                    Span(
+                        lo: r.lowerBound, hi: r.upperBound, rule: rule,
+                        entity: "r\(rule):" + String(decoding: key, as: UTF8.self)))
             }
         }
         return spans

@@ -45,10 +45,16 @@ enum RenderedView {
     }
 
     /// Elements whose text a browser never shows: raw text up to their end tag.
-    static let hiddenRawText: Set<[UInt8]> = Set(["script", "style", "title", "xmp", "iframe", "noembed",
-                                                  "noframes", "noscript"].map { Array($0.utf8) })
-    static let voidElements: Set<[UInt8]> = Set(["area", "base", "br", "col", "embed", "hr", "img", "input",
-                                                 "keygen", "link", "meta", "param", "source", "track", "wbr"]
+    static let hiddenRawText: Set<[UInt8]> = Set(
+        [
+            "script", "style", "title", "xmp", "iframe", "noembed",
+            "noframes", "noscript"
+        ].map { Array($0.utf8) })
+    static let voidElements: Set<[UInt8]> = Set(
+        [
+            "area", "base", "br", "col", "embed", "hr", "img", "input",
+            "keygen", "link", "meta", "param", "source", "track", "wbr"
+        ]
         .map { Array($0.utf8) })
 
     /// For each `(` that directly follows `]`, the index of its matching `)`, found in one pass.
@@ -56,10 +62,12 @@ enum RenderedView {
         var out: [Int: Int] = [:]
         var open: [Int] = []
         for (i, c) in b.enumerated() {
-            if c == 0x28 { open.append(i) } else if c == 0x29, let o = open.popLast(), o > 0, b[o - 1] == 0x5D {
+            if c == 0x28 {
+                open.append(i)
+            } else if c == 0x29, let o = open.popLast(), o > 0, b[o - 1] == 0x5D {
                 out[o] = i
             } else if c == 0x0A, i + 1 < b.count, b[i + 1] == 0x0A {
-                open.removeAll() // a blank line ends any link
+                open.removeAll()  // a blank line ends any link
             }
         }
         return out
@@ -90,11 +98,11 @@ enum RenderedView {
             return min(k + 1, n)
         }
         switch b[j] {
-        case 0x21: // <!
+        case 0x21:  // <!
             guard j + 2 < n, b[j + 1] == 0x2D, b[j + 2] == 0x2D else { return Tag(end: until(0x3E, from: j)) }
             var k = j + 3
-            if k < n, b[k] == 0x3E { return Tag(end: k + 1) }                 // <!-->
-            if k + 1 < n, b[k] == 0x2D, b[k + 1] == 0x3E { return Tag(end: k + 2) } // <!--->
+            if k < n, b[k] == 0x3E { return Tag(end: k + 1) }  // <!-->
+            if k + 1 < n, b[k] == 0x2D, b[k + 1] == 0x3E { return Tag(end: k + 2) }  // <!--->
             while k + 2 < n {
                 if b[k] == 0x2D, b[k + 1] == 0x2D {
                     if b[k + 2] == 0x3E { return Tag(end: k + 3) }
@@ -102,10 +110,10 @@ enum RenderedView {
                 }
                 k += 1
             }
-            return Tag(end: n) // an unclosed comment runs to the end
-        case 0x3F: // <?
+            return Tag(end: n)  // an unclosed comment runs to the end
+        case 0x3F:  // <?
             return Tag(end: until(0x3E, from: j))
-        case 0x2F: // </
+        case 0x2F:  // </
             j += 1
             guard j < n else { return nil }
             if b[j] == 0x3E { return Tag(end: j + 1) }
@@ -159,7 +167,11 @@ enum RenderedView {
                 }
             case .afterName:
                 if c == 0x3E { return finish(k) }
-                if c == 0x3D { state = .beforeValue } else if c == 0x2F { state = .beforeName } else if !isSpace(c) {
+                if c == 0x3D {
+                    state = .beforeValue
+                } else if c == 0x2F {
+                    state = .beforeName
+                } else if !isSpace(c) {
                     attr = [lower(c)]; state = .name
                 }
             case .beforeValue:
@@ -179,7 +191,7 @@ enum RenderedView {
             k += 1
         }
         if case .name = state { endAttr() }
-        return t // an unclosed tag runs to the end
+        return t  // an unclosed tag runs to the end
     }
 
     struct Renderer {
@@ -257,7 +269,8 @@ enum RenderedView {
                     while m < name.count, RenderedView.lower(b[k + 2 + m]) == name[m] { m += 1 }
                     let after = k + 2 + name.count
                     if m == name.count,
-                       after >= n || RenderedView.isSpace(b[after]) || b[after] == 0x2F || b[after] == 0x3E {
+                        after >= n || RenderedView.isSpace(b[after]) || b[after] == 0x2F || b[after] == 0x3E
+                    {
                         return k
                     }
                 }

@@ -13,7 +13,8 @@ public struct RuleLabel: RawRepresentable, Hashable, Sendable, Codable, CustomSt
 
     static func isValid(_ raw: String) -> Bool {
         guard let first = raw.utf8.first, (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(first),
-              raw.utf8.count <= 32 else { return false }
+            raw.utf8.count <= 32
+        else { return false }
         return raw.utf8.allSatisfy { b in
             (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(b) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(b)
                 || b == UInt8(ascii: "_")
@@ -81,8 +82,10 @@ public struct RedactionRule: Sendable, Hashable, Codable {
     /// numbers rules hold.
     public var number: Int?
 
-    public init(id: String, pattern: Pattern, label: String = RuleLabel.person.rawValue, replacement: String? = nil,
-                number: Int? = nil) {
+    public init(
+        id: String, pattern: Pattern, label: String = RuleLabel.person.rawValue, replacement: String? = nil,
+        number: Int? = nil
+    ) {
         self.id = id
         self.pattern = pattern
         self.label = label
@@ -91,10 +94,13 @@ public struct RedactionRule: Sendable, Hashable, Codable {
     }
 
     /// Convenience for the common case: a term rule.
-    public static func term(_ id: String, _ term: String, variants: [String] = [], label: RuleLabel = .person,
-                            replacement: String? = nil, substring: Bool = false) -> RedactionRule {
-        RedactionRule(id: id, pattern: .term(term, variants: variants, substring: substring),
-                      label: label.rawValue, replacement: replacement)
+    public static func term(
+        _ id: String, _ term: String, variants: [String] = [], label: RuleLabel = .person,
+        replacement: String? = nil, substring: Bool = false
+    ) -> RedactionRule {
+        RedactionRule(
+            id: id, pattern: .term(term, variants: variants, substring: substring),
+            label: label.rawValue, replacement: replacement)
     }
 
     /// Convenience: a detector rule labelled with the detector's default label.

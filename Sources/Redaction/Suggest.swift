@@ -60,8 +60,11 @@ enum Suggester {
             }
         }
 
-        raw.sort { $0.range.lowerBound != $1.range.lowerBound ? $0.range.lowerBound < $1.range.lowerBound
-                                                               : $0.range.upperBound > $1.range.upperBound }
+        raw.sort {
+            $0.range.lowerBound != $1.range.lowerBound
+                ? $0.range.lowerBound < $1.range.lowerBound
+                : $0.range.upperBound > $1.range.upperBound
+        }
         var lines = TextSupport.LineCounter(bytes)
         var seen = Set<Range<Int>>()
         var out: [Suggestion] = []
@@ -89,10 +92,15 @@ enum Suggester {
             guard seen.insert(s.range).inserted else { continue }
             // A detector hit inside a longer one of the same kind ("10-1234-5678" in "+82 10-1234-5678").
             if let last = out.last, last.kind == s.kind, last.originalRange.contains(s.range.lowerBound),
-               s.range.upperBound <= last.originalRange.upperBound { continue }
-            out.append(Suggestion(text: String(decoding: bytes[s.range], as: UTF8.self), kind: s.kind, detector: s.detector,
-                                  suggestedLabel: s.label, line: lines.line(at: s.range.lowerBound),
-                                  originalRange: s.range))
+                s.range.upperBound <= last.originalRange.upperBound
+            {
+                continue
+            }
+            out.append(
+                Suggestion(
+                    text: String(decoding: bytes[s.range], as: UTF8.self), kind: s.kind, detector: s.detector,
+                    suggestedLabel: s.label, line: lines.line(at: s.range.lowerBound),
+                    originalRange: s.range))
         }
         // In text order, after the candidates that start at the same place.
         for extra in redactor.map({ otherSpellings(hits, bytes: bytes, redactor: $0) }) ?? [] {
@@ -141,15 +149,18 @@ enum Suggester {
                 }
                 proposals.append(String(String.UnicodeScalarView(scalars)))
                 if !person, changing.count == 1, let k = changing.first,
-                   let n = Hangul.initialSoundForms(Array(form.unicodeScalars)[k].value).dropFirst(2).first,
-                   let scalar = Unicode.Scalar(n) {
+                    let n = Hangul.initialSoundForms(Array(form.unicodeScalars)[k].value).dropFirst(2).first,
+                    let scalar = Unicode.Scalar(n)
+                {
                     scalars[k] = scalar
                     proposals.append(String(String.UnicodeScalarView(scalars)))
                 }
             }
             for p in proposals.prefix(2) where !listed.contains(p) {
-                out.append(Suggestion(text: p, kind: .otherSpelling, detector: nil, suggestedLabel: rule.label,
-                                      line: lines.line(at: range.lowerBound), originalRange: range))
+                out.append(
+                    Suggestion(
+                        text: p, kind: .otherSpelling, detector: nil, suggestedLabel: rule.label,
+                        line: lines.line(at: range.lowerBound), originalRange: range))
             }
         }
         return out
@@ -163,7 +174,7 @@ enum Suggester {
         "when", "after", "before", "then", "she", "he", "we", "they", "i", "it", "my", "our", "her", "his",
         "their", "this", "that", "these", "those", "there", "here", "if", "as", "once", "later", "yes", "no",
         "mr", "mrs", "ms", "dr", "north", "south", "east", "west", "korea", "korean", "china", "chinese",
-        "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
+        "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"
     ]
 
     static func namePhrases(_ text: String, bytes: [UInt8]) -> [Range<Int>] {
@@ -190,16 +201,20 @@ enum Suggester {
 
     // MARK: Hangul
 
-    static let hangulSurnames: Set<Character> = Set("김이박최정강조윤장임한오서신권황안송류유홍전고문양손배백허남심노하곽성차주우구민진나지엄채원천방공현변염여추도소석선설마길연위표기반왕금옥육인맹제모탁국")
+    static let hangulSurnames: Set<Character> = Set(
+        "김이박최정강조윤장임한오서신권황안송류유홍전고문양손배백허남심노하곽성차주우구민진나지엄채원천방공현변염여추도소석선설마길연위표기반왕금옥육인맹제모탁국")
     /// Particles and the honorific 씨/님, longest first, stripped from the end of a word.
-    static let particles: [String] = ["에게서", "으로부터", "씨에게", "씨와", "씨는", "씨가", "씨를", "씨의", "씨도",
-                                      "에게", "한테", "에서", "으로", "까지", "부터", "께서", "씨", "님", "은", "는",
-                                      "이", "가", "을", "를", "의", "에", "와", "과", "도", "로", "만"]
+    static let particles: [String] = [
+        "에게서", "으로부터", "씨에게", "씨와", "씨는", "씨가", "씨를", "씨의", "씨도",
+        "에게", "한테", "에서", "으로", "까지", "부터", "께서", "씨", "님", "은", "는",
+        "이", "가", "을", "를", "의", "에", "와", "과", "도", "로", "만"
+    ]
     static let hangulCommon: Set<String> = [
         "이것", "이런", "이렇게", "이번", "이제", "이미", "이후", "이상", "이야기", "이름", "이유", "정말", "정도", "정부",
         "한국", "한번", "한편", "조금", "조사", "장소", "안에", "안녕", "오늘", "오후", "오전", "서울", "신고", "고향",
         "고민", "전화", "문제", "주민", "주변", "지금", "지역", "지난", "우리", "모두", "도착", "시간", "나라", "나중",
-        "남편", "아내", "가족", "함께", "하나", "모든", "주로", "정확히", "이미", "오래", "신분", "안전", "하루", "하지만", "그리고", "국경", "강을", "강", "여기", "거기", "저기", "기자", "사람",
+        "남편", "아내", "가족", "함께", "하나", "모든", "주로", "정확히", "이미", "오래", "신분", "안전", "하루", "하지만", "그리고", "국경", "강을", "강", "여기", "거기",
+        "저기", "기자", "사람"
     ]
 
     static func hangulNames(_ text: String, bytes: [UInt8]) -> [Range<Int>] {
@@ -211,7 +226,8 @@ enum Suggester {
                 break
             }
             guard (2...4).contains(word.count), let first = word.first, hangulSurnames.contains(first),
-                  !hangulCommon.contains(word) else { continue }
+                !hangulCommon.contains(word)
+            else { continue }
             out.append(r.lowerBound..<(r.lowerBound + word.utf8.count))
         }
         return out
@@ -219,7 +235,8 @@ enum Suggester {
 
     // MARK: Chinese
 
-    static let chineseSurnames: Set<Character> = Set("王李张刘陈杨黄赵吴周徐孙朱胡郭何林罗郑梁谢宋唐许韩冯邓曹彭曾肖董袁潘蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金廖贾夏韦邹孟熊秦邱尹薛闫段雷侯陶黎贺顾郝龚邵钱严覃戴莫孔汤朴張劉陳楊黃趙吳孫許韓鄭謝馮鄧蕭")
+    static let chineseSurnames: Set<Character> = Set(
+        "王李张刘陈杨黄赵吴周徐孙朱胡郭何林罗郑梁谢宋唐许韩冯邓曹彭曾肖董袁潘蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金廖贾夏韦邹孟熊秦邱尹薛闫段雷侯陶黎贺顾郝龚邵钱严覃戴莫孔汤朴張劉陳楊黃趙吳孫許韓鄭謝馮鄧蕭")
     /// Characters that rarely belong to a given name (particles, pronouns, common verbs).
     static let chineseFunction: Set<Character> = Set("的了是在和有我你他她它们這这那不也就都说說到要会會人个個上下中里裡来來去过過从從被把给給对對吗嗎呢吧啊")
 
@@ -253,14 +270,16 @@ enum Suggester {
         static let word = #"\p{Lu}[\p{Ll}\p{M}]*(?:[\-'’]\p{L}[\p{Ll}\p{M}]*)?"#
         static let capitalized: [SharedRegex] = [
             SharedRegex.builtIn(#"(?<![\p{L}\p{M}])\#(word)(?:[ \u00A0]+\#(word))+(?![\p{L}\p{M}])"#),
-            SharedRegex.builtIn(#"(?<![\p{L}\p{M}][ \u00A0]?)\p{Lu}\p{Ll}+[\-'’]\p{L}\p{Ll}+(?![\p{L}\p{M}]|[ \u00A0]+\p{Lu})"#),
+            SharedRegex.builtIn(#"(?<![\p{L}\p{M}][ \u00A0]?)\p{Lu}\p{Ll}+[\-'’]\p{L}\p{Ll}+(?![\p{L}\p{M}]|[ \u00A0]+\p{Lu})"#)
         ].compactMap { $0 }
         static let hangulRun = SharedRegex.builtIn(#"[\uAC00-\uD7A3]{2,8}"#)
         static let hanRun = SharedRegex.builtIn(#"[\u4E00-\u9FFF]{2,}"#)
         static let numberWithUnit: [SharedRegex] = [
-            SharedRegex.builtIn(#"(?<![\w.])\d+(?:[.,]\d+)?\s?(?:km|kilomet(?:er|re)s?|miles?|met(?:er|re)s?|m|kg|kilograms?|lbs?|pounds?|years?|months?|weeks?|days?|hours?|won|yuan|dollars?|usd|krw|cny|rmb|%|percent|people|persons?|children|men|women)\b"#, options: [.caseInsensitive]),
+            SharedRegex.builtIn(
+                #"(?<![\w.])\d+(?:[.,]\d+)?\s?(?:km|kilomet(?:er|re)s?|miles?|met(?:er|re)s?|m|kg|kilograms?|lbs?|pounds?|years?|months?|weeks?|days?|hours?|won|yuan|dollars?|usd|krw|cny|rmb|%|percent|people|persons?|children|men|women)\b"#,
+                options: [.caseInsensitive]),
             SharedRegex.builtIn(#"(?<![\d.])\d+(?:[.,]\d+)?\s?(?:킬로미터|킬로|미터|명|개월|시간|원|위안|달러|리|km)"#),
-            SharedRegex.builtIn(#"(?<![\d.])\d+(?:[.,]\d+)?\s?(?:公里|米|个人|人|个月|天|小时|元|块|美元|里)"#),
+            SharedRegex.builtIn(#"(?<![\d.])\d+(?:[.,]\d+)?\s?(?:公里|米|个人|人|个月|天|小时|元|块|美元|里)"#)
         ].compactMap { $0 }
     }
 }

@@ -36,7 +36,7 @@ struct TermIndex: Sendable {
         var folder = Folder(mode: mode)
         var patterns: [TermPattern] = []
         var folded: [[UInt8]] = []
-        var byForm: [[UInt8]: Int] = [:] // this rule's folded forms → pattern index
+        var byForm: [[UInt8]: Int] = [:]  // this rule's folded forms → pattern index
         for (index, rule) in rules.enumerated() {
             guard case .term(let term, let variants, let substring) = rule.pattern else { continue }
             byForm.removeAll(keepingCapacity: true)
@@ -56,8 +56,10 @@ struct TermIndex: Sendable {
                         continue
                     }
                     byForm[f.bytes] = patterns.count
-                    patterns.append(TermPattern(rule: index, partBoundaries: boundaries,
-                                                substring: substring || forceSubstring))
+                    patterns.append(
+                        TermPattern(
+                            rule: index, partBoundaries: boundaries,
+                            substring: substring || forceSubstring))
                     folded.append(f.bytes)
                 }
             }
@@ -106,7 +108,8 @@ struct TermIndex: Sendable {
                             let g = gap(k)
                             if bytes[k] & 0xC0 != 0x80, g == GapKind.apostrophe.rawValue || g == GapKind.separator.rawValue {
                                 let cjk = cls(k - 1) == noBoundary && cls(k) == noBoundary
-                                let joined = joinable && (g == GapKind.apostrophe.rawValue || flags[k] & FoldedText.dashOnlyFlag != 0)
+                                let joined =
+                                    joinable && (g == GapKind.apostrophe.rawValue || flags[k] & FoldedText.dashOnlyFlag != 0)
                                     && cls(k - 1) == letter && cls(k) == letter
                                 if !cjk && !pattern.partBoundaries.contains(k - start) {
                                     // At most one such joint: "J-o-n-g-s-u" is left to the leak check.
@@ -127,14 +130,16 @@ struct TermIndex: Sendable {
                             if bytes[end] == s, gap(end) == GapKind.none.rawValue, boundary(end + 1) {
                                 stop = end + 1
                             } else if end + 1 < n, bytes[end] == e, bytes[end + 1] == s,
-                                      gap(end) == GapKind.none.rawValue, gap(end + 1) == GapKind.none.rawValue,
-                                      boundary(end + 2) {
+                                gap(end) == GapKind.none.rawValue, gap(end + 1) == GapKind.none.rawValue,
+                                boundary(end + 2)
+                            {
                                 stop = end + 2
                             } else {
                                 return
                             }
                         } else if lastIsLetter, end < n, bytes[end] == s, gap(end) == GapKind.apostrophe.rawValue,
-                                  boundary(end + 1) {
+                            boundary(end + 1)
+                        {
                             // "Ri's", "Ri’s": take the possessive with the name.
                             stop = end + 1
                         }

@@ -64,8 +64,10 @@ enum TextSupport {
         if b0 < 0xF0 {
             return ((UInt32(b0 & 0x0F) << 12) | (UInt32(b[i + 1] & 0x3F) << 6) | UInt32(b[i + 2] & 0x3F), 3)
         }
-        return ((UInt32(b0 & 0x07) << 18) | (UInt32(b[i + 1] & 0x3F) << 12) | (UInt32(b[i + 2] & 0x3F) << 6)
-                | UInt32(b[i + 3] & 0x3F), 4)
+        return (
+            (UInt32(b0 & 0x07) << 18) | (UInt32(b[i + 1] & 0x3F) << 12) | (UInt32(b[i + 2] & 0x3F) << 6)
+                | UInt32(b[i + 3] & 0x3F), 4
+        )
     }
 
     /// Scalars no grapheme rule (UAX #29) ever joins to a neighbour of the same set: printable
@@ -79,7 +81,7 @@ enum TextSupport {
     /// True when `p` is certainly a grapheme-cluster boundary without looking further.
     static func isCertainBoundary(_ bytes: [UInt8], _ p: Int) -> Bool {
         if p <= 0 || p >= bytes.count { return true }
-        if bytes[p - 1] == 0x0A { return true } // GB4: always break after LF
+        if bytes[p - 1] == 0x0A { return true }  // GB4: always break after LF
         let before = scalar(bytes, at: previousScalarStart(bytes, p))
         return isSimple(before) && isSimple(scalar(bytes, at: p))
     }
@@ -124,7 +126,7 @@ enum TextSupport {
             while i < n {
                 let b0 = b[i]
                 if b0 < 0x80 { i &+= 1; continue }
-                if b0 < 0xCC { i &+= 2; continue } // U+0080..U+02FF
+                if b0 < 0xCC { i &+= 2; continue }  // U+0080..U+02FF
                 guard b0 >= 0xE0 && b0 < 0xF0, i &+ 2 < n else { return false }
                 let s = (UInt32(b0 & 0x0F) << 12) | (UInt32(b[i &+ 1] & 0x3F) << 6) | UInt32(b[i &+ 2] & 0x3F)
                 // Hangul syllables first: the common non-ASCII case in the vault's text.

@@ -72,7 +72,8 @@ public enum XChaCha20Poly1305 {
         guard key.count == keyBytes else { throw .invalidArgument("AEAD key must be \(keyBytes) bytes") }
         guard sealed.count >= nonceBytes + tagBytes else { throw .authenticationFailed }
         var plain = try SecureBytes(count: sealed.count - nonceBytes - tagBytes)
-        let rc: Int32 = plain.withUnsafeMutableBytes { out in decrypt(sealed, key: key, associatedData: associatedData, into: out) }
+        let rc: Int32 = plain.withUnsafeMutableBytes { out in decrypt(sealed, key: key, associatedData: associatedData, into: out)
+        }
         // On failure libsodium leaves the output zeroed; `plain` is freed (and wiped) on return.
         guard rc == 0 else { throw .authenticationFailed }
         return plain
@@ -80,16 +81,21 @@ public enum XChaCha20Poly1305 {
 
     /// The one call to `crypto_aead_xchacha20poly1305_ietf_decrypt`: `out` must hold the plaintext
     /// length (box minus nonce and tag). Returns libsodium's result code.
-    static func decrypt(_ sealed: [UInt8], key: borrowing SecureBytes, associatedData: [UInt8],
-                        into out: UnsafeMutableRawBufferPointer) -> Int32 {
+    static func decrypt(
+        _ sealed: [UInt8], key: borrowing SecureBytes, associatedData: [UInt8],
+        into out: UnsafeMutableRawBufferPointer
+    ) -> Int32 {
         sealed.withUnsafeBytes { box in decrypt(box, key: key, associatedData: associatedData, into: out) }
     }
 
-    static func decrypt(_ box: UnsafeRawBufferPointer, key: borrowing SecureBytes, associatedData: [UInt8],
-                        into out: UnsafeMutableRawBufferPointer) -> Int32 {
+    static func decrypt(
+        _ box: UnsafeRawBufferPointer, key: borrowing SecureBytes, associatedData: [UInt8],
+        into out: UnsafeMutableRawBufferPointer
+    ) -> Int32 {
         var mlen: UInt64 = 0
         guard box.count >= nonceBytes + tagBytes, out.count >= box.count - nonceBytes - tagBytes,
-              let b = box.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return -1 }
+            let b = box.baseAddress?.assumingMemoryBound(to: UInt8.self)
+        else { return -1 }
         return key.withUnsafeBytes { k in
             associatedData.withUnsafeBufferPointer { ad in
                 crypto_aead_xchacha20poly1305_ietf_decrypt(

@@ -19,7 +19,8 @@ public enum GenericHash {
     }
 
     /// Keyed BLAKE2b: a MAC / keyed hash under a secret key (16...64 bytes).
-    public static func keyedHash(_ message: [UInt8], key: borrowing SecureBytes, length: Int = 32) throws(SodiumError) -> [UInt8] {
+    public static func keyedHash(_ message: [UInt8], key: borrowing SecureBytes, length: Int = 32) throws(SodiumError) -> [UInt8]
+    {
         try Sodium.ensureInitialized()
         guard key.count >= Int(crypto_generichash_KEYBYTES_MIN), key.count <= Int(crypto_generichash_KEYBYTES_MAX) else {
             throw .invalidArgument("BLAKE2b key length out of range")
@@ -27,18 +28,22 @@ public enum GenericHash {
         let r: Result<[UInt8], SodiumError> = message.withUnsafeBytes { m in
             key.withUnsafeBytes { k in
                 do throws(SodiumError) {
-                    return .success(try run(m, key: k.baseAddress!.assumingMemoryBound(to: UInt8.self), keyLength: k.count, length: length))
+                    return .success(
+                        try run(m, key: k.baseAddress!.assumingMemoryBound(to: UInt8.self), keyLength: k.count, length: length))
                 } catch { return .failure(error) }
             }
         }
         return try r.get()
     }
 
-    private static func run(_ message: UnsafeRawBufferPointer, key: UnsafePointer<UInt8>?, keyLength: Int, length: Int) throws(SodiumError) -> [UInt8] {
+    private static func run(_ message: UnsafeRawBufferPointer, key: UnsafePointer<UInt8>?, keyLength: Int, length: Int)
+        throws(SodiumError) -> [UInt8]
+    {
         guard length >= bytesMin, length <= bytesMax else { throw .invalidArgument("BLAKE2b output length out of range") }
         var out = [UInt8](repeating: 0, count: length)
-        let rc = crypto_generichash(&out, length, message.baseAddress?.assumingMemoryBound(to: UInt8.self),
-                                    UInt64(message.count), key, keyLength)
+        let rc = crypto_generichash(
+            &out, length, message.baseAddress?.assumingMemoryBound(to: UInt8.self),
+            UInt64(message.count), key, keyLength)
         guard rc == 0 else { throw .invalidArgument("BLAKE2b failed") }
         return out
     }
@@ -46,7 +51,9 @@ public enum GenericHash {
 
 extension GenericHash {
     /// Keyed BLAKE2b whose output is itself a key: written straight into secure memory.
-    public static func keyedHashIntoSecureMemory(_ message: [UInt8], key: borrowing SecureBytes, length: Int = 32) throws(SodiumError) -> SecureBytes {
+    public static func keyedHashIntoSecureMemory(_ message: [UInt8], key: borrowing SecureBytes, length: Int = 32)
+        throws(SodiumError) -> SecureBytes
+    {
         try Sodium.ensureInitialized()
         guard length >= bytesMin, length <= bytesMax else { throw .invalidArgument("BLAKE2b output length out of range") }
         guard key.count >= Int(crypto_generichash_KEYBYTES_MIN), key.count <= Int(crypto_generichash_KEYBYTES_MAX) else {
@@ -56,8 +63,9 @@ extension GenericHash {
         let rc: Int32 = out.withUnsafeMutableBytes { o in
             key.withUnsafeBytes { k in
                 message.withUnsafeBufferPointer { m in
-                    crypto_generichash(o.baseAddress!.assumingMemoryBound(to: UInt8.self), length, m.baseAddress, UInt64(m.count),
-                                       k.baseAddress!.assumingMemoryBound(to: UInt8.self), k.count)
+                    crypto_generichash(
+                        o.baseAddress!.assumingMemoryBound(to: UInt8.self), length, m.baseAddress, UInt64(m.count),
+                        k.baseAddress!.assumingMemoryBound(to: UInt8.self), k.count)
                 }
             }
         }

@@ -25,7 +25,7 @@ public enum PasswordHash {
         try Sodium.ensureInitialized()
         guard salt.count == saltBytes else { throw .invalidArgument("salt must be \(saltBytes) bytes") }
         guard opsLimit >= opsLimitMin, memLimit >= memLimitMin,
-              memLimit <= UInt64(crypto_pwhash_memlimit_max()), length >= Int(crypto_pwhash_BYTES_MIN)
+            memLimit <= UInt64(crypto_pwhash_memlimit_max()), length >= Int(crypto_pwhash_BYTES_MIN)
         else { throw .invalidArgument("Argon2id parameters out of range") }
         var key = try SecureBytes(count: length)
         let rc: Int32 = key.withUnsafeMutableBytes { out in

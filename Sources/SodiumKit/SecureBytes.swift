@@ -57,7 +57,9 @@ public struct SecureBytes: ~Copyable {
     }
 
     /// Write access to the secret. Do not let the pointer escape the closure.
-    public mutating func withUnsafeMutableBytes<R: ~Copyable, E: Error>(_ body: (UnsafeMutableRawBufferPointer) throws(E) -> R) throws(E) -> R {
+    public mutating func withUnsafeMutableBytes<R: ~Copyable, E: Error>(_ body: (UnsafeMutableRawBufferPointer) throws(E) -> R)
+        throws(E) -> R
+    {
         try body(UnsafeMutableRawBufferPointer(start: base, count: count))
     }
 

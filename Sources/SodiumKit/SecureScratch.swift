@@ -25,12 +25,16 @@ public final class SecureScratch {
 
     /// Read access to the first `count` bytes. Do not let the pointer escape.
     public func withBytes<R, E: Error>(count: Int, _ body: (UnsafeRawBufferPointer) throws(E) -> R) throws(E) -> R {
-        try storage.withUnsafeBytes { (all) throws(E) -> R in try body(UnsafeRawBufferPointer(rebasing: all[0..<min(count, all.count)])) }
+        try storage.withUnsafeBytes { (all) throws(E) -> R in
+            try body(UnsafeRawBufferPointer(rebasing: all[0..<min(count, all.count)]))
+        }
     }
 
     /// Write access to the whole buffer, made at least `minimumCapacity` bytes long first. Do not
     /// let the pointer escape.
-    public func withMutableBytes<R, E: Error>(minimumCapacity: Int, _ body: (UnsafeMutableRawBufferPointer) throws(E) -> R) throws -> R {
+    public func withMutableBytes<R, E: Error>(minimumCapacity: Int, _ body: (UnsafeMutableRawBufferPointer) throws(E) -> R) throws
+        -> R
+    {
         try reserve(minimumCapacity)
         return try storage.withUnsafeMutableBytes { (all) throws(E) -> R in try body(all) }
     }
@@ -45,26 +49,33 @@ public final class SecureScratch {
 extension XChaCha20Poly1305 {
     /// Opens a sealed box into `scratch` and returns the plaintext length. On failure the scratch
     /// holds nothing of it.
-    public static func open(_ sealed: [UInt8], key: borrowing SecureBytes, associatedData: [UInt8],
-                            into scratch: SecureScratch) throws(SodiumError) -> Int {
+    public static func open(
+        _ sealed: [UInt8], key: borrowing SecureBytes, associatedData: [UInt8],
+        into scratch: SecureScratch
+    ) throws(SodiumError) -> Int {
         // (Array.withUnsafeBytes is not typed-throws; this is the only error `open` throws.)
         var result: Result<Int, SodiumError> = .failure(.authenticationFailed)
         sealed.withUnsafeBytes { box in
-            result = Result { () throws(SodiumError) -> Int in try open(box, key: key, associatedData: associatedData, into: scratch) }
+            result = Result { () throws(SodiumError) -> Int in
+                try open(box, key: key, associatedData: associatedData, into: scratch)
+            }
         }
         return try result.get()
     }
 
     /// Same, for a box borrowed from elsewhere (a database row) without copying it.
-    public static func open(_ sealed: UnsafeRawBufferPointer, key: borrowing SecureBytes, associatedData: [UInt8],
-                            into scratch: SecureScratch) throws(SodiumError) -> Int {
+    public static func open(
+        _ sealed: UnsafeRawBufferPointer, key: borrowing SecureBytes, associatedData: [UInt8],
+        into scratch: SecureScratch
+    ) throws(SodiumError) -> Int {
         try Sodium.ensureInitialized()
         guard key.count == keyBytes else { throw .invalidArgument("AEAD key must be \(keyBytes) bytes") }
         guard sealed.count >= nonceBytes + tagBytes else { throw .authenticationFailed }
         try scratch.reserve(sealed.count - nonceBytes - tagBytes)
         let length = sealed.count - nonceBytes - tagBytes
         let rc: Int32 = scratch.storage.withUnsafeMutableBytes { out in
-            decrypt(sealed, key: key, associatedData: associatedData, into: UnsafeMutableRawBufferPointer(rebasing: out[0..<length]))
+            decrypt(
+                sealed, key: key, associatedData: associatedData, into: UnsafeMutableRawBufferPointer(rebasing: out[0..<length]))
         }
         guard rc == 0 else { throw .authenticationFailed }
         return length
@@ -90,7 +101,9 @@ extension Padding {
 extension Padding {
     /// Pads `bytes` (ISO/IEC 7816-4, block size `blockSize`) into `scratch`, grown as needed, and
     /// returns the padded length: the bulk-import path, with no secure allocation per field.
-    public static func pad(_ bytes: UnsafeRawBufferPointer, blockSize: Int, into scratch: SecureScratch) throws(SodiumError) -> Int {
+    public static func pad(_ bytes: UnsafeRawBufferPointer, blockSize: Int, into scratch: SecureScratch) throws(SodiumError)
+        -> Int
+    {
         try Sodium.ensureInitialized()
         guard blockSize > 0 else { throw .invalidArgument("block size must be positive") }
         let (q, overflow) = (bytes.count / blockSize + 1).multipliedReportingOverflow(by: blockSize)
@@ -108,8 +121,10 @@ extension Padding {
 
 extension XChaCha20Poly1305 {
     /// Seals the first `count` bytes of `scratch`.
-    public static func seal(_ scratch: SecureScratch, count: Int, key: borrowing SecureBytes,
-                            associatedData: [UInt8]) throws(SodiumError) -> [UInt8] {
+    public static func seal(
+        _ scratch: SecureScratch, count: Int, key: borrowing SecureBytes,
+        associatedData: [UInt8]
+    ) throws(SodiumError) -> [UInt8] {
         guard count <= scratch.capacity else { throw .invalidArgument("more bytes than the buffer holds") }
         return try scratch.withBytes(count: count) { (p) throws(SodiumError) -> [UInt8] in
             try seal(p, key: key, associatedData: associatedData)

@@ -19,8 +19,9 @@ public enum Ed25519 {
             var pk = [UInt8](repeating: 0, count: publicKeyBytes)
             let rc: Int32 = sk.withUnsafeMutableBytes { s in
                 seed.withUnsafeBytes { sd in
-                    crypto_sign_seed_keypair(&pk, s.baseAddress!.assumingMemoryBound(to: UInt8.self),
-                                             sd.baseAddress!.assumingMemoryBound(to: UInt8.self))
+                    crypto_sign_seed_keypair(
+                        &pk, s.baseAddress!.assumingMemoryBound(to: UInt8.self),
+                        sd.baseAddress!.assumingMemoryBound(to: UInt8.self))
                 }
             }
             guard rc == 0 else { throw .invalidArgument("Ed25519 key generation failed") }
@@ -32,7 +33,8 @@ public enum Ed25519 {
         public func sign(_ message: [UInt8]) throws(SodiumError) -> [UInt8] {
             var sig = [UInt8](repeating: 0, count: signatureBytes)
             let rc: Int32 = secretKey.withUnsafeBytes { s in
-                crypto_sign_detached(&sig, nil, message, UInt64(message.count), s.baseAddress!.assumingMemoryBound(to: UInt8.self))
+                crypto_sign_detached(
+                    &sig, nil, message, UInt64(message.count), s.baseAddress!.assumingMemoryBound(to: UInt8.self))
             }
             guard rc == 0 else { throw .invalidArgument("Ed25519 signing failed") }
             return sig
@@ -42,7 +44,8 @@ public enum Ed25519 {
     /// True if `signature` is `publicKey`'s signature over `message`.
     public static func verify(signature: [UInt8], message: [UInt8], publicKey: [UInt8]) -> Bool {
         guard (try? Sodium.ensureInitialized()) != nil, signature.count == signatureBytes,
-              publicKey.count == publicKeyBytes else { return false }
+            publicKey.count == publicKeyBytes
+        else { return false }
         return crypto_sign_verify_detached(signature, message, UInt64(message.count), publicKey) == 0
     }
 }

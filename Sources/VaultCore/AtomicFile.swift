@@ -1,5 +1,6 @@
 import Foundation
 import SodiumKit
+
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -68,8 +68,10 @@ package protocol AuditSink: AnyObject {
 
 extension AuditSink {
     /// A sink that does not chain entries (a test double): commit, then record the event.
-    package func rotate(_ event: AuditEvent, vault: Vault, to next: AuditKeys,
-                        commit: (AuditState?) throws -> Void) throws {
+    package func rotate(
+        _ event: AuditEvent, vault: Vault, to next: AuditKeys,
+        commit: (AuditState?) throws -> Void
+    ) throws {
         try commit(nil)
         try record(event, vault: vault, sign: true)
     }
@@ -133,8 +135,10 @@ public struct AuditState: Sendable, Equatable {
     public var pendingSeed: [UInt8]
     public var pendingCount: Int64
 
-    public init(logPath: String, publicKey: [UInt8], headSeq: Int64, headHash: [UInt8], authSeq: Int64, authHash: [UInt8],
-                authMAC: [UInt8], pendingSeed: [UInt8], pendingCount: Int64) {
+    public init(
+        logPath: String, publicKey: [UInt8], headSeq: Int64, headHash: [UInt8], authSeq: Int64, authHash: [UInt8],
+        authMAC: [UInt8], pendingSeed: [UInt8], pendingCount: Int64
+    ) {
         self.logPath = logPath; self.publicKey = publicKey; self.headSeq = headSeq; self.headHash = headHash
         self.authSeq = authSeq; self.authHash = authHash; self.authMAC = authMAC
         self.pendingSeed = pendingSeed; self.pendingCount = pendingCount
@@ -155,7 +159,7 @@ extension AuditState {
     package static func storedLogPath(_ path: String, databaseDirectory: String) -> String {
         let logDir = (path as NSString).deletingLastPathComponent
         guard path.hasPrefix("/"), !logDir.isEmpty,
-              URL(fileURLWithPath: logDir).resolvingSymlinksInPath().path
+            URL(fileURLWithPath: logDir).resolvingSymlinksInPath().path
                 == URL(fileURLWithPath: databaseDirectory).resolvingSymlinksInPath().path
         else { return path }
         return (path as NSString).lastPathComponent
@@ -215,8 +219,10 @@ extension Vault: AuditSigner {
 
     /// `rekey`'s audit part (SECURITY.md §11.8): the log is handed over to the keys derived from
     /// `newRoot`; `commit` stores the new keys and the audit state it is given in one transaction.
-    func rotateAuditKeys(to newRoot: borrowing SecureBytes, event: AuditEvent,
-                         commit: (AuditState?) throws -> Void) throws(VaultError) {
+    func rotateAuditKeys(
+        to newRoot: borrowing SecureBytes, event: AuditEvent,
+        commit: (AuditState?) throws -> Void
+    ) throws(VaultError) {
         let next = try AuditKeys(root: newRoot)
         do {
             if let auditSink {
@@ -244,9 +250,11 @@ extension Vault: AuditSigner {
 
     /// Runs `body`, then records its outcome. A successful operation whose entry cannot be written
     /// fails (nothing is returned, so nothing is released); a failed one is recorded best-effort.
-    func audited<T>(_ action: String, ids: [String: String] = [:], values: [String: [UInt8]] = [:],
-                    after: (T) -> [String: String] = { _ in [:] },
-                    _ body: () throws(VaultError) -> T) throws(VaultError) -> T {
+    func audited<T>(
+        _ action: String, ids: [String: String] = [:], values: [String: [UInt8]] = [:],
+        after: (T) -> [String: String] = { _ in [:] },
+        _ body: () throws(VaultError) -> T
+    ) throws(VaultError) -> T {
         let result: T
         do {
             result = try body()

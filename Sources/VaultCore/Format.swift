@@ -27,8 +27,8 @@ public enum VaultFormat {
     /// so that at most O(log log L) bits of the length leak, with at most 12% overhead.
     static func padme(_ length: Int) -> Int {
         guard length > 1 else { return max(length, 1) }
-        let e = Int.bitWidth - 1 - length.leadingZeroBitCount          // floor(log2 L)
-        let s = Int.bitWidth - 1 - e.leadingZeroBitCount + 1           // floor(log2 E) + 1
+        let e = Int.bitWidth - 1 - length.leadingZeroBitCount  // floor(log2 L)
+        let s = Int.bitWidth - 1 - e.leadingZeroBitCount + 1  // floor(log2 E) + 1
         let lastBits = e - s
         guard lastBits > 0 else { return length }
         let mask = (1 << lastBits) - 1
@@ -51,8 +51,9 @@ public enum ObjectID {
 
     /// True if `s` could be (a prefix of) an id: 1 to 16 ASCII hex characters, any case.
     public static func isPlausiblePrefix(_ s: String) -> Bool {
-        !s.isEmpty && s.utf8.count <= VaultFormat.objectIDBytes * 2 && s.utf8.allSatisfy {
-            (48...57).contains($0) || (97...102).contains($0) || (65...70).contains($0)
-        }
+        !s.isEmpty && s.utf8.count <= VaultFormat.objectIDBytes * 2
+            && s.utf8.allSatisfy {
+                (48...57).contains($0) || (97...102).contains($0) || (65...70).contains($0)
+            }
     }
 }

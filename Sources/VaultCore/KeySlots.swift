@@ -45,13 +45,18 @@ public enum KDFBounds {
             throw .kdfParametersOutOfBounds("the passphrase key slot names an unknown key derivation algorithm (\(algorithm))")
         }
         guard Self.opsLimit.contains(opsLimit) else {
-            throw .kdfParametersOutOfBounds("the passphrase key slot asks for \(opsLimit) Argon2id passes; accepted: \(Self.opsLimit.lowerBound)-\(Self.opsLimit.upperBound)")
+            throw .kdfParametersOutOfBounds(
+                "the passphrase key slot asks for \(opsLimit) Argon2id passes; accepted: \(Self.opsLimit.lowerBound)-\(Self.opsLimit.upperBound)"
+            )
         }
         guard Self.memLimit.contains(memLimit) else {
-            throw .kdfParametersOutOfBounds("the passphrase key slot asks for \(memLimit) bytes of Argon2id memory; accepted: \(Self.memLimit.lowerBound)-\(Self.memLimit.upperBound)")
+            throw .kdfParametersOutOfBounds(
+                "the passphrase key slot asks for \(memLimit) bytes of Argon2id memory; accepted: \(Self.memLimit.lowerBound)-\(Self.memLimit.upperBound)"
+            )
         }
         guard saltCount == PasswordHash.saltBytes else {
-            throw .kdfParametersOutOfBounds("the passphrase key slot has a \(saltCount)-byte salt; expected \(PasswordHash.saltBytes)")
+            throw .kdfParametersOutOfBounds(
+                "the passphrase key slot has a \(saltCount)-byte salt; expected \(PasswordHash.saltBytes)")
         }
     }
 }
@@ -64,8 +69,10 @@ enum KeySlot {
     /// protected by the schema pin and the manifest instead, §3 and §6.8.)
     static let adVersion = 1
 
-    static func ad(vaultID: [UInt8], formatVersion: Int, kind: KeySlotKind, opsLimit: UInt64, memLimit: UInt64,
-                   salt: [UInt8]) -> [UInt8] {
+    static func ad(
+        vaultID: [UInt8], formatVersion: Int, kind: KeySlotKind, opsLimit: UInt64, memLimit: UInt64,
+        salt: [UInt8]
+    ) -> [UInt8] {
         var ad = Array("sourcevault.v1.key-slot\0".utf8)
         ad += vaultID
         ad += VaultFormat.le32(UInt32(truncatingIfNeeded: formatVersion))
@@ -79,13 +86,16 @@ enum KeySlot {
     static let recoveryKEKLabel = Array("sourcevault.v1.recovery-slot\0".utf8)
 
     /// A passphrase slot for `master` with a fresh salt.
-    static func passphrase(_ master: borrowing SecureBytes, passphrase: borrowing SecureBytes, vaultID: [UInt8],
-                           opsLimit: UInt64, memLimit: UInt64) throws(VaultError) -> KeySlotRow {
+    static func passphrase(
+        _ master: borrowing SecureBytes, passphrase: borrowing SecureBytes, vaultID: [UInt8],
+        opsLimit: UInt64, memLimit: UInt64
+    ) throws(VaultError) -> KeySlotRow {
         guard passphrase.count > 0 else { throw .invalidInput("the passphrase is empty") }
         let salt = try Vault.sodium { try Random.bytes(PasswordHash.saltBytes) }
         let kek = try passphraseKEK(passphrase, salt: salt, opsLimit: opsLimit, memLimit: memLimit)
-        return try wrap(master, kek: kek, vaultID: vaultID, kind: .passphrase,
-                        algorithm: Int64(PasswordHash.algorithmArgon2id13), opsLimit: opsLimit, memLimit: memLimit, salt: salt)
+        return try wrap(
+            master, kek: kek, vaultID: vaultID, kind: .passphrase,
+            algorithm: Int64(PasswordHash.algorithmArgon2id13), opsLimit: opsLimit, memLimit: memLimit, salt: salt)
     }
 
     /// A recovery slot for `master` under a new random recovery key; returns the slot and the key
@@ -93,31 +103,40 @@ enum KeySlot {
     static func recovery(_ master: borrowing SecureBytes, vaultID: [UInt8]) throws(VaultError) -> (KeySlotRow, String) {
         let key = try Vault.sodium { try SecureBytes.random(count: RecoveryKey.keyBytes) }
         let salt = try Vault.sodium { try Random.bytes(PasswordHash.saltBytes) }
-        let slot = try wrap(master, kek: try recoveryKEK(key, salt: salt), vaultID: vaultID, kind: .recovery,
-                            algorithm: 0, opsLimit: 0, memLimit: 0, salt: salt)
+        let slot = try wrap(
+            master, kek: try recoveryKEK(key, salt: salt), vaultID: vaultID, kind: .recovery,
+            algorithm: 0, opsLimit: 0, memLimit: 0, salt: salt)
         return (slot, try Vault.sodium { try RecoveryKey.encode(key) })
     }
 
     /// The master key from a passphrase slot whose parameters passed ``KDFBounds``.
-    static func unwrap(_ slot: KeySlotRow, passphrase: borrowing SecureBytes, header: VaultHeader) throws(VaultError) -> SecureBytes {
-        try KDFBounds.check(algorithm: slot.kdfAlgorithm, opsLimit: slot.opsLimit, memLimit: slot.memLimit,
-                            saltCount: slot.salt.count)
+    static func unwrap(_ slot: KeySlotRow, passphrase: borrowing SecureBytes, header: VaultHeader) throws(VaultError)
+        -> SecureBytes
+    {
+        try KDFBounds.check(
+            algorithm: slot.kdfAlgorithm, opsLimit: slot.opsLimit, memLimit: slot.memLimit,
+            saltCount: slot.salt.count)
         let kek = try passphraseKEK(passphrase, salt: slot.salt, opsLimit: slot.opsLimit, memLimit: slot.memLimit)
         return try unwrap(slot, kek: kek, header: header, failure: .wrongPassphrase)
     }
 
     /// The master key from the recovery slot.
-    static func unwrap(_ slot: KeySlotRow, recoveryKey key: borrowing SecureBytes, header: VaultHeader) throws(VaultError) -> SecureBytes {
+    static func unwrap(_ slot: KeySlotRow, recoveryKey key: borrowing SecureBytes, header: VaultHeader) throws(VaultError)
+        -> SecureBytes
+    {
         guard slot.kdfAlgorithm == 0, slot.opsLimit == 0, slot.memLimit == 0, slot.salt.count == PasswordHash.saltBytes else {
             throw .vaultIntegrity("the recovery key slot is malformed")
         }
         return try unwrap(slot, kek: try recoveryKEK(key, salt: slot.salt), header: header, failure: .wrongRecoveryKey)
     }
 
-    private static func passphraseKEK(_ passphrase: borrowing SecureBytes, salt: [UInt8], opsLimit: UInt64,
-                                      memLimit: UInt64) throws(VaultError) -> SecureBytes {
+    private static func passphraseKEK(
+        _ passphrase: borrowing SecureBytes, salt: [UInt8], opsLimit: UInt64,
+        memLimit: UInt64
+    ) throws(VaultError) -> SecureBytes {
         do {
-            return try PasswordHash.deriveKey(length: 32, passphrase: passphrase, salt: salt, opsLimit: opsLimit, memLimit: memLimit)
+            return try PasswordHash.deriveKey(
+                length: 32, passphrase: passphrase, salt: salt, opsLimit: opsLimit, memLimit: memLimit)
         } catch .outOfMemory {
             throw .storage("not enough memory for the key derivation (\(memLimit >> 20) MiB)")
         } catch {
@@ -129,19 +148,26 @@ enum KeySlot {
         try Vault.sodium { try GenericHash.keyedHashIntoSecureMemory(recoveryKEKLabel + salt, key: key, length: 32) }
     }
 
-    private static func wrap(_ master: borrowing SecureBytes, kek: borrowing SecureBytes, vaultID: [UInt8], kind: KeySlotKind,
-                             algorithm: Int64, opsLimit: UInt64, memLimit: UInt64, salt: [UInt8]) throws(VaultError) -> KeySlotRow {
-        let ad = ad(vaultID: vaultID, formatVersion: adVersion, kind: kind, opsLimit: opsLimit,
-                    memLimit: memLimit, salt: salt)
+    private static func wrap(
+        _ master: borrowing SecureBytes, kek: borrowing SecureBytes, vaultID: [UInt8], kind: KeySlotKind,
+        algorithm: Int64, opsLimit: UInt64, memLimit: UInt64, salt: [UInt8]
+    ) throws(VaultError) -> KeySlotRow {
+        let ad = ad(
+            vaultID: vaultID, formatVersion: adVersion, kind: kind, opsLimit: opsLimit,
+            memLimit: memLimit, salt: salt)
         let wrapped = try Vault.sodium { try XChaCha20Poly1305.seal(master, key: kek, associatedData: ad) }
-        return KeySlotRow(kind: kind, kdfAlgorithm: algorithm, opsLimit: opsLimit, memLimit: memLimit, salt: salt,
-                          wrappedMasterKey: wrapped)
+        return KeySlotRow(
+            kind: kind, kdfAlgorithm: algorithm, opsLimit: opsLimit, memLimit: memLimit, salt: salt,
+            wrappedMasterKey: wrapped)
     }
 
-    private static func unwrap(_ slot: KeySlotRow, kek: borrowing SecureBytes, header: VaultHeader,
-                               failure: VaultError) throws(VaultError) -> SecureBytes {
-        let ad = ad(vaultID: header.vaultID, formatVersion: adVersion, kind: slot.kind, opsLimit: slot.opsLimit,
-                    memLimit: slot.memLimit, salt: slot.salt)
+    private static func unwrap(
+        _ slot: KeySlotRow, kek: borrowing SecureBytes, header: VaultHeader,
+        failure: VaultError
+    ) throws(VaultError) -> SecureBytes {
+        let ad = ad(
+            vaultID: header.vaultID, formatVersion: adVersion, kind: slot.kind, opsLimit: slot.opsLimit,
+            memLimit: slot.memLimit, salt: slot.salt)
         let master: SecureBytes
         do {
             master = try XChaCha20Poly1305.open(slot.wrappedMasterKey, key: kek, associatedData: ad)

@@ -28,7 +28,9 @@ struct Keyring: ~Copyable {
     }
 
     /// Runs `body` with the master subkey that seals `kind`.
-    func withKey<R: ~Copyable>(for kind: SealedKind, _ body: (borrowing SecureBytes) throws(VaultError) -> R) throws(VaultError) -> R {
+    func withKey<R: ~Copyable>(for kind: SealedKind, _ body: (borrowing SecureBytes) throws(VaultError) -> R) throws(VaultError)
+        -> R
+    {
         guard let sub = kind.subkey, let key = keys[sub] else {
             throw .storage("internal error: \(kind) is not sealed under a master subkey")
         }
@@ -55,7 +57,9 @@ struct Keyring: ~Copyable {
     func seal(_ kind: SealedKind, secure plaintext: borrowing SecureBytes, id: String = "") throws(VaultError) -> [UInt8] {
         let ad = kind.ad(vaultID: vaultID, id: id)
         return try withKey(for: kind) { (key) throws(VaultError) -> [UInt8] in
-            guard kind.isPadded else { return try Vault.sodium { try XChaCha20Poly1305.seal(plaintext, key: key, associatedData: ad) } }
+            guard kind.isPadded else {
+                return try Vault.sodium { try XChaCha20Poly1305.seal(plaintext, key: key, associatedData: ad) }
+            }
             return try Vault.sealPadded(secure: plaintext, key: key, ad: ad)
         }
     }
@@ -69,8 +73,10 @@ struct Keyring: ~Copyable {
         }
     }
 
-    private static func open(_ sealed: [UInt8], key: borrowing SecureBytes, ad: [UInt8], padded: Bool,
-                             integrity: VaultError) throws(VaultError) -> SecureBytes {
+    private static func open(
+        _ sealed: [UInt8], key: borrowing SecureBytes, ad: [UInt8], padded: Bool,
+        integrity: VaultError
+    ) throws(VaultError) -> SecureBytes {
         if padded { return try Vault.openPadded(sealed, key: key, ad: ad, integrity: integrity) }
         do { return try XChaCha20Poly1305.open(sealed, key: key, associatedData: ad) } catch .outOfMemory {
             throw .storage("secure memory unavailable")
@@ -80,7 +86,9 @@ struct Keyring: ~Copyable {
     }
 
     /// Opens a `kind` sealed under `self` and seals it again under `other` (`rekey`).
-    func reseal(_ kind: SealedKind, _ sealed: [UInt8], id: String = "", under other: borrowing Keyring) throws(VaultError) -> [UInt8] {
+    func reseal(_ kind: SealedKind, _ sealed: [UInt8], id: String = "", under other: borrowing Keyring) throws(VaultError)
+        -> [UInt8]
+    {
         try other.seal(kind, secure: try open(kind, sealed, id: id), id: id)
     }
 

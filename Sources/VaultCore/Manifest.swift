@@ -190,13 +190,19 @@ struct Manifest: Equatable {
         for table in SealedItemKind.allCases {
             let want = items[table] ?? [], got = actual.items[table] ?? []
             for id in want.subtracting(got).sorted() { out.append("\(table.noun) \(id) is missing (deleted from the file?)") }
-            for id in got.subtracting(want).sorted() { out.append("\(table.noun) \(id) is not in the manifest (added to the file without the key?)") }
+            for id in got.subtracting(want).sorted() {
+                out.append("\(table.noun) \(id) is not in the manifest (added to the file without the key?)")
+            }
         }
         for k in Set(slots.keys).union(actual.slots.keys).sorted() where slots[k] != actual.slots[k] {
             let name = KeySlotKind(rawValue: k).map { $0 == .passphrase ? "passphrase" : "recovery" } ?? "kind \(k)"
-            out.append("the \(name) key slot \(actual.slots[k] == nil ? "is missing" : slots[k] == nil ? "is not in the manifest" : "is not the one the manifest lists")")
+            out.append(
+                "the \(name) key slot \(actual.slots[k] == nil ? "is missing" : slots[k] == nil ? "is not in the manifest" : "is not the one the manifest lists")"
+            )
         }
-        if retentionDigest != actual.retentionDigest { out.append("the retention index is not the one the manifest lists (an older copy?)") }
+        if retentionDigest != actual.retentionDigest {
+            out.append("the retention index is not the one the manifest lists (an older copy?)")
+        }
         if auditKeyDigest != actual.auditKeyDigest { out.append("the audit key is not the one the manifest lists") }
         if masterCheck != actual.masterCheck { out.append("the master check value is not the one the manifest lists") }
         if travelBundle != actual.travelBundle { out.append("the travel-mode state is not the one the manifest lists") }

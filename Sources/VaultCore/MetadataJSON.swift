@@ -44,7 +44,10 @@ public enum MetadataJSON {
 
         mutating func skipWhitespace() {
             while true {
-                switch at(i) { case 0x20, 0x0A, 0x0D, 0x09: i += 1; default: return }
+                switch at(i) {
+                case 0x20, 0x0A, 0x0D, 0x09: i += 1;
+                default: return
+                }
             }
         }
 
@@ -59,10 +62,10 @@ public enum MetadataJSON {
         mutating func metadata() -> RecordMetadata? {
             var source, title, created, versionCreated, date, retainUntil: String?
             var tags: [String]?
-            var seenKnown: UInt8 = 0                            // bit k: Key(rawValue: k) was present
+            var seenKnown: UInt8 = 0  // bit k: Key(rawValue: k) was present
             var seenUnknown = Set<String>()
             guard consume("{") else { return nil }
-            repeat {                                            // `{}` fails here, lacking required keys
+            repeat {  // `{}` fails here, lacking required keys
                 skipWhitespace()
                 guard let name = scanString(), consume(":") else { return nil }
                 skipWhitespace()
@@ -76,10 +79,13 @@ public enum MetadataJSON {
                 case .tags:
                     guard let t = stringArray() else { return nil }
                     tags = t
-                case .date, .retainUntil:                       // string or null
+                case .date, .retainUntil:  // string or null
                     var value: String? = nil
-                    if at(i) == UInt8(ascii: "n") { guard literal("null") else { return nil } }
-                    else { guard let t = scanString() else { return nil }; value = string(t) }
+                    if at(i) == UInt8(ascii: "n") {
+                        guard literal("null") else { return nil }
+                    } else {
+                        guard let t = scanString() else { return nil }; value = string(t)
+                    }
                     if key == .date { date = value } else { retainUntil = value }
                 case .source, .title, .created, .versionCreated:
                     guard let t = scanString() else { return nil }
@@ -95,8 +101,9 @@ public enum MetadataJSON {
             guard consume("}") else { return nil }
             skipWhitespace()
             guard i == count, let source, let title, let created, let versionCreated, let tags else { return nil }
-            return RecordMetadata(source: source, title: title, tags: tags, date: date, created: created,
-                                  versionCreated: versionCreated, retainUntil: retainUntil)
+            return RecordMetadata(
+                source: source, title: title, tags: tags, date: date, created: created,
+                versionCreated: versionCreated, retainUntil: retainUntil)
         }
 
         /// `[ ]` or `[ string (, string)* ]`.
@@ -117,7 +124,7 @@ public enum MetadataJSON {
         typealias Token = (start: Int, end: Int, escaped: Bool)
 
         func knownKey(_ t: Token) -> Key? {
-            if t.escaped {                                      // rare: compare the unescaped key
+            if t.escaped {  // rare: compare the unescaped key
                 var s = string(t)
                 return s.withUTF8 { Self.knownKey($0) }
             }
@@ -130,7 +137,7 @@ public enum MetadataJSON {
                 for k in 0..<name.count where name[k] != key.utf8Start[k] { return false }
                 return true
             }
-            switch name.count {                                 // (a switch is much faster than a loop)
+            switch name.count {  // (a switch is much faster than a loop)
             case 4: return equals("tags") ? .tags : equals("date") ? .date : nil
             case 5: return equals("title") ? .title : nil
             case 6: return equals("source") ? .source : nil
@@ -150,14 +157,14 @@ public enum MetadataJSON {
             while true {
                 let c = at(i)
                 if c >= 0x20 && c < 0x80 && c != UInt8(ascii: "\"") && c != UInt8(ascii: "\\") {
-                    i += 1                                      // the common case: plain ASCII
+                    i += 1  // the common case: plain ASCII
                 } else if c == UInt8(ascii: "\"") {
                     i += 1
                     return (start, i - 1, escaped)
                 } else if c == UInt8(ascii: "\\") {
                     guard escape() else { return nil }
                     escaped = true
-                } else if c < 0x20 {                            // control character, NUL or end of input
+                } else if c < 0x20 {  // control character, NUL or end of input
                     return nil
                 } else {
                     guard utf8Sequence(lead: c) else { return nil }
@@ -177,17 +184,17 @@ public enum MetadataJSON {
                 i += 2
             case 0xE0...0xEF:
                 guard isContinuation(second), isContinuation(at(i + 2)),
-                      lead != 0xE0 || second >= 0xA0,           // overlong
-                      lead != 0xED || second <= 0x9F            // surrogate
+                    lead != 0xE0 || second >= 0xA0,  // overlong
+                    lead != 0xED || second <= 0x9F  // surrogate
                 else { return false }
                 i += 3
             case 0xF0...0xF4:
                 guard isContinuation(second), isContinuation(at(i + 2)), isContinuation(at(i + 3)),
-                      lead != 0xF0 || second >= 0x90,           // overlong
-                      lead != 0xF4 || second <= 0x8F            // above U+10FFFF
+                    lead != 0xF0 || second >= 0x90,  // overlong
+                    lead != 0xF4 || second <= 0x8F  // above U+10FFFF
                 else { return false }
                 i += 4
-            default:                                            // continuation, C0, C1, F5...FF
+            default:  // continuation, C0, C1, F5...FF
                 return false
             }
             return true
@@ -198,7 +205,7 @@ public enum MetadataJSON {
         mutating func escape() -> Bool {
             switch at(i + 1) {
             case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"),
-                 UInt8(ascii: "f"), UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
+                UInt8(ascii: "f"), UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
                 i += 2
                 return true
             case UInt8(ascii: "u"):
@@ -206,7 +213,8 @@ public enum MetadataJSON {
                 i += 6
                 guard (0xD800...0xDBFF).contains(u) else { return true }
                 guard at(i) == UInt8(ascii: "\\"), at(i + 1) == UInt8(ascii: "u"),
-                      let low = hex4(i + 2), (0xDC00...0xDFFF).contains(low) else { return false }
+                    let low = hex4(i + 2), (0xDC00...0xDFFF).contains(low)
+                else { return false }
                 i += 6
                 return true
             default:
@@ -252,12 +260,12 @@ public enum MetadataJSON {
                     case UInt8(ascii: "u"):
                         var u = hex4(r) ?? 0xFFFD
                         r += 4
-                        if (0xD800...0xDBFF).contains(u) {      // validated: a `\u` low surrogate follows
+                        if (0xD800...0xDBFF).contains(u) {  // validated: a `\u` low surrogate follows
                             u = 0x10000 + ((u - 0xD800) << 10) + ((hex4(r + 2) ?? 0xDC00) & 0x3FF)
                             r += 6
                         }
                         UTF8.encode(Unicode.Scalar(u) ?? "\u{FFFD}", into: put)
-                    default: put(e)                             // \" \\ \/
+                    default: put(e)  // \" \\ \/
                     }
                 }
                 return w
@@ -275,12 +283,18 @@ public enum MetadataJSON {
         /// `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`, whose value must be a finite Double:
         /// JSONSerialization rejects numbers that overflow (`1e400`), and we must not accept more than it.
         mutating func number() -> Bool {
-            func digits() -> Int { let s = i; while (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(at(i)) { i += 1 }; return i - s }
+            func digits() -> Int {
+                let s = i; while (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(at(i)) { i += 1 }; return i - s
+            }
             let start = i
             if at(i) == UInt8(ascii: "-") { i += 1 }
             let integerDigits: Int
-            if at(i) == UInt8(ascii: "0") { i += 1; integerDigits = 1 }  // no leading zeros: `01` stops after `0`
-            else { integerDigits = digits(); guard integerDigits > 0 else { return false } }
+            if at(i) == UInt8(ascii: "0") {
+                i += 1; integerDigits = 1
+            }  // no leading zeros: `01` stops after `0`
+            else {
+                integerDigits = digits(); guard integerDigits > 0 else { return false }
+            }
             if at(i) == UInt8(ascii: ".") { i += 1; guard digits() > 0 else { return false } }
             let hasExponent = at(i) | 0x20 == UInt8(ascii: "e")
             if hasExponent {

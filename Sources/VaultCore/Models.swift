@@ -28,12 +28,15 @@ extension RecordMetadata {
     /// From a decoded JSON object (SECURITY.md §6.4); nil if a required key is missing or mistyped.
     public init?(json o: [String: Any]) {
         guard let source = o["source"] as? String, let title = o["title"] as? String, let tags = o["tags"] as? [String],
-              let created = o["created"] as? String, let versionCreated = o["versionCreated"] as? String else { return nil }
+            let created = o["created"] as? String, let versionCreated = o["versionCreated"] as? String
+        else { return nil }
         let date = o["date"] as? String
         let retain = o["retainUntil"] as? String
         if o["date"] != nil && !(o["date"] is NSNull) && date == nil { return nil }
         if o["retainUntil"] != nil && !(o["retainUntil"] is NSNull) && retain == nil { return nil }
-        self.init(source: source, title: title, tags: tags, date: date, created: created, versionCreated: versionCreated, retainUntil: retain)
+        self.init(
+            source: source, title: title, tags: tags, date: date, created: created, versionCreated: versionCreated,
+            retainUntil: retain)
     }
 }
 
@@ -64,7 +67,9 @@ public struct NewRecord: Sendable {
     public var body: String
     public var retainUntil: String?
 
-    public init(sourceAlias: String, title: String, tags: [String] = [], date: String? = nil, body: String, retainUntil: String? = nil) {
+    public init(
+        sourceAlias: String, title: String, tags: [String] = [], date: String? = nil, body: String, retainUntil: String? = nil
+    ) {
         (self.sourceAlias, self.title, self.tags, self.date, self.body) = (sourceAlias, title, tags, date, body)
         self.retainUntil = retainUntil
     }
@@ -77,7 +82,8 @@ extension NewRecord {
     public static func imported(text: String, fileName: String, sourceAlias: String, tags: [String]) -> NewRecord? {
         guard !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { return nil }
         let firstLine = text.split(separator: "\n", maxSplits: 1).first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
-        let unusable = firstLine.isEmpty || firstLine.utf8.count > 200
+        let unusable =
+            firstLine.isEmpty || firstLine.utf8.count > 200
             || firstLine.unicodeScalars.contains { $0.properties.generalCategory == .control }
         let title = unusable ? (fileName as NSString).deletingPathExtension : firstLine
         return NewRecord(sourceAlias: sourceAlias, title: title, tags: tags, body: text)

@@ -1,7 +1,7 @@
+internal import CSQLiteHarden
 import Foundation
 internal import GRDB
 internal import GRDBSQLite
-internal import CSQLiteHarden
 
 /// The single-file SQLite store (SECURITY.md §3). Owns its `DatabaseQueue`; the schema is created
 /// by frozen migrations that never use application types.
@@ -24,18 +24,21 @@ package final class SQLiteVaultStore: VaultStore {
             // Triggers and views never run, the schema cannot be written directly (§3): a trigger
             // planted while this process has the vault open must not fire on its writes.
             let rc = sourcevault_sqlite_harden(UnsafeMutableRawPointer(db.sqliteConnection))
-            guard rc == 0 else { throw DatabaseError(resultCode: ResultCode(rawValue: rc), message: "cannot harden the connection") }
+            guard rc == 0 else {
+                throw DatabaseError(resultCode: ResultCode(rawValue: rc), message: "cannot harden the connection")
+            }
             // secure_delete: freed pages are zeroed; temp_store: no temporary files;
             // synchronous FULL: a committed transaction survives power loss; journal_mode DELETE:
             // the rollback journal §3 describes, whatever mode someone set on the file.
-            try db.execute(sql: """
-                PRAGMA secure_delete = ON;
-                PRAGMA synchronous = FULL;
-                PRAGMA temp_store = MEMORY;
-                PRAGMA foreign_keys = ON;
-                PRAGMA trusted_schema = OFF;
-                """)
-            _ = try? db.execute(sql: "PRAGMA journal_mode = DELETE")   // a read-only file keeps its mode: it cannot be written
+            try db.execute(
+                sql: """
+                    PRAGMA secure_delete = ON;
+                    PRAGMA synchronous = FULL;
+                    PRAGMA temp_store = MEMORY;
+                    PRAGMA foreign_keys = ON;
+                    PRAGMA trusted_schema = OFF;
+                    """)
+            _ = try? db.execute(sql: "PRAGMA journal_mode = DELETE")  // a read-only file keeps its mode: it cannot be written
         }
         do {
             dbQueue = try DatabaseQueue(path: path, configuration: config)
@@ -65,7 +68,8 @@ package final class SQLiteVaultStore: VaultStore {
             switch e.resultCode {
             case .SQLITE_NOTADB: throw .notAVault(path: path)
             case .SQLITE_CORRUPT: throw .vaultIntegrity("the database file is corrupted (SQLite: \(Self.describe(e)))")
-            case .SQLITE_BUSY, .SQLITE_LOCKED: throw .storage("the vault is busy (another sourcevault process holds it); try again")
+            case .SQLITE_BUSY, .SQLITE_LOCKED:
+                throw .storage("the vault is busy (another sourcevault process holds it); try again")
             case .SQLITE_FULL: throw .storage("disk full: nothing was written")
             case .SQLITE_READONLY: throw .storage("the vault database is read-only")
             default: throw .storage(Self.describe(e))
@@ -79,87 +83,93 @@ package final class SQLiteVaultStore: VaultStore {
         var m = DatabaseMigrator()
         // Frozen: format version 1. Never edit; add a new migration instead.
         m.registerMigration("v1") { db in
-            try db.execute(sql: """
-                CREATE TABLE vault_header (
-                    singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
-                    magic TEXT NOT NULL,
-                    format_version INTEGER NOT NULL,
-                    vault_id BLOB NOT NULL
-                );
-                CREATE TABLE key_slot (
-                    kind INTEGER PRIMARY KEY,
-                    kdf_algorithm INTEGER NOT NULL,
-                    kdf_opslimit INTEGER NOT NULL,
-                    kdf_memlimit INTEGER NOT NULL,
-                    kdf_salt BLOB NOT NULL,
-                    wrapped_master_key BLOB NOT NULL
-                );
-                CREATE TABLE source (
-                    source_id TEXT PRIMARY KEY,
-                    sealed BLOB NOT NULL
-                );
-                CREATE TABLE record (
-                    record_id TEXT PRIMARY KEY,
-                    wrapped_key BLOB NOT NULL
-                );
-                CREATE TABLE record_version (
-                    record_id TEXT NOT NULL REFERENCES record(record_id) ON DELETE CASCADE,
-                    version INTEGER NOT NULL,
-                    meta BLOB NOT NULL,
-                    body BLOB NOT NULL,
-                    PRIMARY KEY (record_id, version)
-                );
-                """)
+            try db.execute(
+                sql: """
+                    CREATE TABLE vault_header (
+                        singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
+                        magic TEXT NOT NULL,
+                        format_version INTEGER NOT NULL,
+                        vault_id BLOB NOT NULL
+                    );
+                    CREATE TABLE key_slot (
+                        kind INTEGER PRIMARY KEY,
+                        kdf_algorithm INTEGER NOT NULL,
+                        kdf_opslimit INTEGER NOT NULL,
+                        kdf_memlimit INTEGER NOT NULL,
+                        kdf_salt BLOB NOT NULL,
+                        wrapped_master_key BLOB NOT NULL
+                    );
+                    CREATE TABLE source (
+                        source_id TEXT PRIMARY KEY,
+                        sealed BLOB NOT NULL
+                    );
+                    CREATE TABLE record (
+                        record_id TEXT PRIMARY KEY,
+                        wrapped_key BLOB NOT NULL
+                    );
+                    CREATE TABLE record_version (
+                        record_id TEXT NOT NULL REFERENCES record(record_id) ON DELETE CASCADE,
+                        version INTEGER NOT NULL,
+                        meta BLOB NOT NULL,
+                        body BLOB NOT NULL,
+                        PRIMARY KEY (record_id, version)
+                    );
+                    """)
         }
         // Frozen: rules and export provenance (SECURITY.md §3), added before any release.
         m.registerMigration("v1-rules-exports") { db in
-            try db.execute(sql: """
-                CREATE TABLE rule (
-                    id TEXT PRIMARY KEY,
-                    sealed BLOB NOT NULL
-                );
-                CREATE TABLE export_record (
-                    id TEXT PRIMARY KEY,
-                    sealed BLOB NOT NULL
-                );
-                """)
+            try db.execute(
+                sql: """
+                    CREATE TABLE rule (
+                        id TEXT PRIMARY KEY,
+                        sealed BLOB NOT NULL
+                    );
+                    CREATE TABLE export_record (
+                        id TEXT PRIMARY KEY,
+                        sealed BLOB NOT NULL
+                    );
+                    """)
         }
         // Frozen: the audit log's state (SECURITY.md §11.5).
         m.registerMigration("v1-audit") { db in
-            try db.execute(sql: """
-                CREATE TABLE audit_state (
-                    singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
-                    log_path TEXT NOT NULL,
-                    public_key BLOB NOT NULL,
-                    head_seq INTEGER NOT NULL,
-                    head_hash BLOB NOT NULL,
-                    auth_seq INTEGER NOT NULL,
-                    auth_hash BLOB NOT NULL,
-                    auth_mac BLOB NOT NULL,
-                    pending_seed BLOB NOT NULL,
-                    pending_count INTEGER NOT NULL
-                );
-                """)
+            try db.execute(
+                sql: """
+                    CREATE TABLE audit_state (
+                        singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
+                        log_path TEXT NOT NULL,
+                        public_key BLOB NOT NULL,
+                        head_seq INTEGER NOT NULL,
+                        head_hash BLOB NOT NULL,
+                        auth_seq INTEGER NOT NULL,
+                        auth_hash BLOB NOT NULL,
+                        auth_mac BLOB NOT NULL,
+                        pending_seed BLOB NOT NULL,
+                        pending_count INTEGER NOT NULL
+                    );
+                    """)
         }
         // Frozen: the audit root key, sealed under the master key (SECURITY.md §5).
         m.registerMigration("v1-audit-key") { db in
-            try db.execute(sql: """
-                CREATE TABLE audit_key (
-                    singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
-                    sealed BLOB NOT NULL
-                );
-                """)
+            try db.execute(
+                sql: """
+                    CREATE TABLE audit_key (
+                        singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
+                        sealed BLOB NOT NULL
+                    );
+                    """)
         }
         // Frozen: the sealed retention index (SECURITY.md §8.3).
         m.registerMigration("v1-retention") { db in
-            try db.execute(sql: "CREATE TABLE retention_index (singleton INTEGER PRIMARY KEY CHECK (singleton = 1), sealed BLOB NOT NULL)")
+            try db.execute(
+                sql: "CREATE TABLE retention_index (singleton INTEGER PRIMARY KEY CHECK (singleton = 1), sealed BLOB NOT NULL)")
         }
         // Frozen: the master-key check value and travel mode's pending bundle (SECURITY.md §5, §8.4).
         m.registerMigration("v1-master-check-travel") { db in
-            try db.execute(sql: """
-                CREATE TABLE master_check (singleton INTEGER PRIMARY KEY CHECK (singleton = 1), value BLOB NOT NULL);
-                CREATE TABLE travel_pending (singleton INTEGER PRIMARY KEY CHECK (singleton = 1), bundle_id BLOB NOT NULL);
-                """)
+            try db.execute(
+                sql: """
+                    CREATE TABLE master_check (singleton INTEGER PRIMARY KEY CHECK (singleton = 1), value BLOB NOT NULL);
+                    CREATE TABLE travel_pending (singleton INTEGER PRIMARY KEY CHECK (singleton = 1), bundle_id BLOB NOT NULL);
+                    """)
         }
         // Frozen: format 2, the manifest (SECURITY.md §6.8). New vaults get it here; a format-1
         // vault gets it in `upgradeToFormat2`, at its first unlock, with its first manifest.
@@ -169,7 +179,8 @@ package final class SQLiteVaultStore: VaultStore {
 
     static let lastFormat1Migration = "v1-master-check-travel"
     static let manifestMigration = "v2-manifest"
-    static let manifestTableSQL = "CREATE TABLE manifest (singleton INTEGER PRIMARY KEY CHECK (singleton = 1), sealed BLOB NOT NULL)"
+    static let manifestTableSQL =
+        "CREATE TABLE manifest (singleton INTEGER PRIMARY KEY CHECK (singleton = 1), sealed BLOB NOT NULL)"
 
     /// Applies migrations a vault written by an earlier build lacks. Called after the header
     /// check, so a vault from a newer format is never touched.
@@ -203,8 +214,10 @@ package final class SQLiteVaultStore: VaultStore {
                 INSERT INTO key_slot (kind, kdf_algorithm, kdf_opslimit, kdf_memlimit, kdf_salt, wrapped_master_key)
                 VALUES (?, ?, ?, ?, ?, ?)
                 """,
-            arguments: [Int64(s.kind.rawValue), s.kdfAlgorithm, Int64(bitPattern: s.opsLimit),
-                        Int64(bitPattern: s.memLimit), Data(s.salt), Data(s.wrappedMasterKey)])
+            arguments: [
+                Int64(s.kind.rawValue), s.kdfAlgorithm, Int64(bitPattern: s.opsLimit),
+                Int64(bitPattern: s.memLimit), Data(s.salt), Data(s.wrappedMasterKey)
+            ])
     }
 
     /// Closes the connection (used before the file is renamed into place).
@@ -222,7 +235,9 @@ package final class SQLiteVaultStore: VaultStore {
         guard let row, let magic = Column.text(row, "magic"), magic == VaultFormat.magic else {
             throw .notAVault(path: path)
         }
-        guard let version = Column.int(row, "format_version") else { throw .vaultIntegrity("the vault header has no format version") }
+        guard let version = Column.int(row, "format_version") else {
+            throw .vaultIntegrity("the vault header has no format version")
+        }
         if version > Int64(VaultFormat.currentVersion) {
             throw .unsupportedFormatVersion(found: Int(version), supported: VaultFormat.currentVersion)
         }
@@ -241,30 +256,35 @@ package final class SQLiteVaultStore: VaultStore {
         guard let row = try Row.fetchOne(db, sql: "SELECT * FROM key_slot WHERE kind = ?", arguments: [Int64(kind.rawValue)])
         else { return nil }
         guard let alg = Column.int(row, "kdf_algorithm"), let ops = Column.int(row, "kdf_opslimit"),
-              let mem = Column.int(row, "kdf_memlimit"), let salt = Column.blob(row, "kdf_salt"),
-              let wrapped = Column.blob(row, "wrapped_master_key"), ops >= 0, mem >= 0
+            let mem = Column.int(row, "kdf_memlimit"), let salt = Column.blob(row, "kdf_salt"),
+            let wrapped = Column.blob(row, "wrapped_master_key"), ops >= 0, mem >= 0
         else { throw VaultError.vaultIntegrity("a key slot row is malformed") }
-        return KeySlotRow(kind: kind, kdfAlgorithm: alg, opsLimit: UInt64(ops), memLimit: UInt64(mem),
-                          salt: salt, wrappedMasterKey: wrapped)
+        return KeySlotRow(
+            kind: kind, kdfAlgorithm: alg, opsLimit: UInt64(ops), memLimit: UInt64(mem),
+            salt: salt, wrappedMasterKey: wrapped)
     }
 
     package func insertRecord(_ row: SealedRecordRow, manifest: ManifestSeal?) throws(VaultError) {
         try run {
             try checkedWrite { db in
-                try db.execute(sql: "INSERT INTO record (record_id, wrapped_key) VALUES (?, ?)",
-                               arguments: [row.recordID, Data(row.wrappedKey)])
+                try db.execute(
+                    sql: "INSERT INTO record (record_id, wrapped_key) VALUES (?, ?)",
+                    arguments: [row.recordID, Data(row.wrappedKey)])
                 for v in row.versions { try insertVersion(db, row.recordID, v) }
                 try Self.writeManifest(db, manifest)
             }
         }
     }
 
-    package func insertRecords(_ produce: (_ insert: (SealedRecordRow) throws -> Void) throws -> Void,
-                               manifest: ManifestSeal?) throws {
+    package func insertRecords(
+        _ produce: (_ insert: (SealedRecordRow) throws -> Void) throws -> Void,
+        manifest: ManifestSeal?
+    ) throws {
         try checkedWrite { db in
             try produce { row in
-                try db.execute(sql: "INSERT INTO record (record_id, wrapped_key) VALUES (?, ?)",
-                               arguments: [row.recordID, Data(row.wrappedKey)])
+                try db.execute(
+                    sql: "INSERT INTO record (record_id, wrapped_key) VALUES (?, ?)",
+                    arguments: [row.recordID, Data(row.wrappedKey)])
                 for v in row.versions { try self.insertVersion(db, row.recordID, v) }
             }
             try Self.writeManifest(db, manifest)
@@ -272,15 +292,18 @@ package final class SQLiteVaultStore: VaultStore {
     }
 
     private func insertVersion(_ db: Database, _ recordID: String, _ v: SealedVersionRow) throws {
-        try db.execute(sql: "INSERT INTO record_version (record_id, version, meta, body) VALUES (?, ?, ?, ?)",
-                       arguments: [recordID, v.version, Data(v.meta), Data(v.body)])
+        try db.execute(
+            sql: "INSERT INTO record_version (record_id, version, meta, body) VALUES (?, ?, ?, ?)",
+            arguments: [recordID, v.version, Data(v.meta), Data(v.body)])
     }
 
     package func appendVersion(recordID: String, _ version: SealedVersionRow, manifest: ManifestSeal?) throws(VaultError) {
         try run {
             try checkedWrite { db in
-                let latestValue = try DatabaseValue.fetchOne(db, sql: "SELECT MAX(version) FROM record_version WHERE record_id = ?",
-                                                             arguments: [recordID]) ?? .null
+                let latestValue =
+                    try DatabaseValue.fetchOne(
+                        db, sql: "SELECT MAX(version) FROM record_version WHERE record_id = ?",
+                        arguments: [recordID]) ?? .null
                 let latest: Int64 = latestValue.isNull ? 0 : (Column.int(latestValue) ?? -1)
                 // Versions are dense: a concurrent amend that got here first makes this one fail
                 // rather than silently reuse a version number.
@@ -298,8 +321,10 @@ package final class SQLiteVaultStore: VaultStore {
             try dbQueue.read { db in
                 // The prefix is validated lowercase hex by the caller, so it has no LIKE wildcards;
                 // a range query uses the primary key index.
-                try Row.fetchAll(db, sql: "SELECT record_id FROM record WHERE record_id >= ? AND record_id < ? ORDER BY record_id LIMIT ?",
-                                 arguments: [prefix, prefix + "\u{7F}", limit]).map { Column.id($0, "record_id") }
+                try Row.fetchAll(
+                    db, sql: "SELECT record_id FROM record WHERE record_id >= ? AND record_id < ? ORDER BY record_id LIMIT ?",
+                    arguments: [prefix, prefix + "\u{7F}", limit]
+                ).map { Column.id($0, "record_id") }
             }
         }
     }
@@ -316,8 +341,10 @@ package final class SQLiteVaultStore: VaultStore {
         guard let keyRow = try Row.fetchOne(db, sql: "SELECT wrapped_key FROM record WHERE record_id = ?", arguments: [recordID])
         else { return nil }
         let key = Column.blob(keyRow, "wrapped_key") ?? []
-        let versions = try Row.fetchAll(db, sql: "SELECT version, meta, body FROM record_version WHERE record_id = ? ORDER BY version",
-                                        arguments: [recordID]).map(versionRow)
+        let versions = try Row.fetchAll(
+            db, sql: "SELECT version, meta, body FROM record_version WHERE record_id = ? ORDER BY version",
+            arguments: [recordID]
+        ).map(versionRow)
         return SealedRecordRow(recordID: recordID, wrappedKey: Array(key), versions: versions)
     }
 
@@ -341,12 +368,13 @@ package final class SQLiteVaultStore: VaultStore {
         try dbQueue.read { db in
             // LEFT JOIN: a record whose versions were all deleted still shows up (with no
             // versions) so the caller can report it instead of silently skipping it.
-            let statement = try db.makeStatement(sql: """
-                SELECT r.record_id, r.wrapped_key, v.version, v.meta, \(bodyColumn) AS body
-                FROM record r LEFT JOIN record_version v ON v.record_id = r.record_id
-                    AND v.version = (SELECT MAX(version) FROM record_version WHERE record_id = r.record_id)
-                ORDER BY r.rowid
-                """)
+            let statement = try db.makeStatement(
+                sql: """
+                    SELECT r.record_id, r.wrapped_key, v.version, v.meta, \(bodyColumn) AS body
+                    FROM record r LEFT JOIN record_version v ON v.record_id = r.record_id
+                        AND v.version = (SELECT MAX(version) FROM record_version WHERE record_id = r.record_id)
+                    ORDER BY r.rowid
+                    """)
             // Stepped with the C API: the blobs are handed out as views into SQLite's row buffer,
             // valid until the next step (GRDB's Row and Data wrappers cost 10 ms of a 10,000-record
             // search).
@@ -361,11 +389,13 @@ package final class SQLiteVaultStore: VaultStore {
                 let rc = sqlite3_step(s)
                 if rc == SQLITE_DONE { break }
                 guard rc == SQLITE_ROW else {
-                    throw DatabaseError(resultCode: ResultCode(rawValue: rc), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
+                    throw DatabaseError(
+                        resultCode: ResultCode(rawValue: rc), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
                 }
                 var id = ObjectID.malformed
                 if sqlite3_column_type(s, 0) == SQLITE_TEXT, let t = sqlite3_column_text(s, 0) {
-                    let text = String(decoding: UnsafeBufferPointer(start: t, count: Int(sqlite3_column_bytes(s, 0))), as: UTF8.self)
+                    let text = String(
+                        decoding: UnsafeBufferPointer(start: t, count: Int(sqlite3_column_bytes(s, 0))), as: UTF8.self)
                     if ObjectID.isValid(text) { id = text }
                 }
                 let version: Int?
@@ -395,7 +425,9 @@ package final class SQLiteVaultStore: VaultStore {
     }
 
     package func masterCheck() throws(VaultError) -> [UInt8]? {
-        let row: Row? = try run { try dbQueue.read { db in try Row.fetchOne(db, sql: "SELECT value FROM master_check WHERE singleton = 1") } }
+        let row: Row? = try run {
+            try dbQueue.read { db in try Row.fetchOne(db, sql: "SELECT value FROM master_check WHERE singleton = 1") }
+        }
         return row.flatMap { Column.blob($0, "value") }
     }
 
@@ -404,7 +436,9 @@ package final class SQLiteVaultStore: VaultStore {
     }
 
     package func pendingTravelBundle() throws(VaultError) -> [UInt8]? {
-        let row: Row? = try run { try dbQueue.read { db in try Row.fetchOne(db, sql: "SELECT bundle_id FROM travel_pending WHERE singleton = 1") } }
+        let row: Row? = try run {
+            try dbQueue.read { db in try Row.fetchOne(db, sql: "SELECT bundle_id FROM travel_pending WHERE singleton = 1") }
+        }
         return row.flatMap { Column.blob($0, "bundle_id") }
     }
 
@@ -471,7 +505,9 @@ package final class SQLiteVaultStore: VaultStore {
     /// Writes the new manifest as the last statement of a write transaction.
     private static func writeManifest(_ db: Database, _ manifest: ManifestSeal?) throws {
         guard let manifest else { return }
-        let current = try Row.fetchOne(db, sql: "SELECT sealed FROM manifest WHERE singleton = 1").flatMap { Column.blob($0, "sealed") }
+        let current = try Row.fetchOne(db, sql: "SELECT sealed FROM manifest WHERE singleton = 1").flatMap {
+            Column.blob($0, "sealed")
+        }
         try writeSingleton(db, "manifest", column: "sealed", try manifest(current))
     }
 
@@ -486,8 +522,9 @@ package final class SQLiteVaultStore: VaultStore {
 
     static func schemaObjects(_ db: Database) throws -> [SchemaObject] {
         try Row.fetchAll(db, sql: "SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY type, name").map {
-            SchemaObject(type: Column.text($0, "type") ?? "?", name: Column.text($0, "name") ?? "?",
-                         table: Column.text($0, "tbl_name") ?? "?", sql: Column.text($0, "sql") ?? "")
+            SchemaObject(
+                type: Column.text($0, "type") ?? "?", name: Column.text($0, "name") ?? "?",
+                table: Column.text($0, "tbl_name") ?? "?", sql: Column.text($0, "sql") ?? "")
         }
     }
 
@@ -515,7 +552,9 @@ package final class SQLiteVaultStore: VaultStore {
     private func checkedWrite<T>(_ body: (Database) throws -> T) throws -> T {
         try dbQueue.write { db in
             if let format = pinnedFormat, try Self.schemaObjects(db) != Self.expectedSchema(format) {
-                throw VaultError.vaultIntegrity("the database's schema was changed while the vault was open (a trigger, view, index or table planted?); nothing was written")
+                throw VaultError.vaultIntegrity(
+                    "the database's schema was changed while the vault was open (a trigger, view, index or table planted?); nothing was written"
+                )
             }
             return try body(db)
         }
@@ -535,7 +574,9 @@ package final class SQLiteVaultStore: VaultStore {
         for o in actual {
             let what = "\(Self.printable(o.type)) '\(Self.printable(o.name))'"
             guard let e = known[o.name] else {
-                throw .vaultIntegrity("the database holds a \(what) that SourceVault never creates (planted by someone with the file?); refusing to open it")
+                throw .vaultIntegrity(
+                    "the database holds a \(what) that SourceVault never creates (planted by someone with the file?); refusing to open it"
+                )
             }
             guard e == o else { throw .vaultIntegrity("the database's \(what) was altered; refusing to open it") }
         }
@@ -547,7 +588,9 @@ package final class SQLiteVaultStore: VaultStore {
 
     /// A name read from a hostile file, safe to print: letters, digits and `_` only.
     static func printable(_ s: String) -> String {
-        let ok = !s.isEmpty && s.utf8.count <= 64 && s.utf8.allSatisfy { (48...57).contains($0) || (65...90).contains($0) || (97...122).contains($0) || $0 == 95 }
+        let ok =
+            !s.isEmpty && s.utf8.count <= 64
+            && s.utf8.allSatisfy { (48...57).contains($0) || (65...90).contains($0) || (97...122).contains($0) || $0 == 95 }
         return ok ? s : "(unprintable name)"
     }
 
@@ -566,12 +609,13 @@ package final class SQLiteVaultStore: VaultStore {
             defer { sqlite3_reset(s) }
             var ids: [UInt8] = []
             var counts: [Int] = []
-            let malformed = Array("(malformed-id)..".utf8)    // 16 bytes no manifest holds
+            let malformed = Array("(malformed-id)..".utf8)  // 16 bytes no manifest holds
             while true {
                 let rc = sqlite3_step(s)
                 if rc == SQLITE_DONE { break }
                 guard rc == SQLITE_ROW else {
-                    throw DatabaseError(resultCode: ResultCode(rawValue: rc), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
+                    throw DatabaseError(
+                        resultCode: ResultCode(rawValue: rc), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
                 }
                 if sqlite3_column_type(s, 0) == SQLITE_TEXT, sqlite3_column_bytes(s, 0) == 16, let t = sqlite3_column_text(s, 0) {
                     ids.append(contentsOf: UnsafeBufferPointer(start: t, count: 16))
@@ -583,7 +627,8 @@ package final class SQLiteVaultStore: VaultStore {
             return (ids, counts)
         }
         let records = try scan("SELECT record_id FROM record ORDER BY record_id", counted: false)
-        let versions = try scan("SELECT record_id, COUNT(*) FROM record_version GROUP BY record_id ORDER BY record_id", counted: true)
+        let versions = try scan(
+            "SELECT record_id, COUNT(*) FROM record_version GROUP BY record_id ORDER BY record_id", counted: true)
         var out: [UInt8] = []
         out.reserveCapacity(records.counts.count * 20)
         let orphan = Array("(orphan-version)".utf8)
@@ -619,11 +664,13 @@ package final class SQLiteVaultStore: VaultStore {
     }
 
     private static func rowCounts(_ db: Database) throws -> RowCounts {
-        let row = try Row.fetchOne(db, sql: """
-            SELECT (SELECT COUNT(*) FROM record) AS r, (SELECT COUNT(*) FROM record_version) AS v,
-                   (SELECT COUNT(*) FROM source) AS s, (SELECT COUNT(*) FROM rule) AS u,
-                   (SELECT COUNT(*) FROM export_record) AS e
-            """)
+        let row = try Row.fetchOne(
+            db,
+            sql: """
+                SELECT (SELECT COUNT(*) FROM record) AS r, (SELECT COUNT(*) FROM record_version) AS v,
+                       (SELECT COUNT(*) FROM source) AS s, (SELECT COUNT(*) FROM rule) AS u,
+                       (SELECT COUNT(*) FROM export_record) AS e
+                """)
         func n(_ k: String) -> Int { row.flatMap { Column.int($0, k) }.map(Int.init) ?? -1 }
         return RowCounts(records: n("r"), versions: n("v"), items: [.source: n("s"), .rule: n("u"), .export: n("e")])
     }
@@ -632,7 +679,9 @@ package final class SQLiteVaultStore: VaultStore {
         try run {
             try dbQueue.read { db in
                 func blob(_ table: String, _ column: String) throws -> [UInt8]? {
-                    try Row.fetchOne(db, sql: "SELECT \(column) FROM \(table) WHERE singleton = 1").flatMap { Column.blob($0, column) }
+                    try Row.fetchOne(db, sql: "SELECT \(column) FROM \(table) WHERE singleton = 1").flatMap {
+                        Column.blob($0, column)
+                    }
                 }
                 var slots: [KeySlotRow] = []
                 for kind in [KeySlotKind.passphrase, .recovery] { if let s = try Self.slot(db, kind) { slots.append(s) } }
@@ -651,7 +700,9 @@ package final class SQLiteVaultStore: VaultStore {
         try run {
             try checkedWrite { db in
                 try db.execute(sql: Self.manifestTableSQL)
-                for r in rules { try db.execute(sql: "UPDATE rule SET sealed = ? WHERE id = ?", arguments: [Data(r.sealed), r.id]) }
+                for r in rules {
+                    try db.execute(sql: "UPDATE rule SET sealed = ? WHERE id = ?", arguments: [Data(r.sealed), r.id])
+                }
                 try db.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES (?)", arguments: [Self.manifestMigration])
                 try Self.writeManifest(db, manifest)
                 try db.execute(sql: "UPDATE vault_header SET format_version = 2 WHERE singleton = 1")
@@ -665,16 +716,19 @@ package final class SQLiteVaultStore: VaultStore {
     }
 
     package func auditState() throws(VaultError) -> AuditState? {
-        let row: Row? = try run { try dbQueue.read { db in try Row.fetchOne(db, sql: "SELECT * FROM audit_state WHERE singleton = 1") } }
+        let row: Row? = try run {
+            try dbQueue.read { db in try Row.fetchOne(db, sql: "SELECT * FROM audit_state WHERE singleton = 1") }
+        }
         guard let row else { return nil }
         guard let path = Column.text(row, "log_path"), let pk = Column.blob(row, "public_key"),
-              let hs = Column.int(row, "head_seq"), let hh = Column.blob(row, "head_hash"),
-              let aseq = Column.int(row, "auth_seq"), let ah = Column.blob(row, "auth_hash"), let am = Column.blob(row, "auth_mac"),
-              let ps = Column.blob(row, "pending_seed"), let pc = Column.int(row, "pending_count")
+            let hs = Column.int(row, "head_seq"), let hh = Column.blob(row, "head_hash"),
+            let aseq = Column.int(row, "auth_seq"), let ah = Column.blob(row, "auth_hash"), let am = Column.blob(row, "auth_mac"),
+            let ps = Column.blob(row, "pending_seed"), let pc = Column.int(row, "pending_count")
         else { throw .vaultIntegrity("the audit state row is malformed") }
         let logPath = AuditState.resolvedLogPath(path, databaseDirectory: directory)
-        return AuditState(logPath: logPath, publicKey: pk, headSeq: hs, headHash: hh, authSeq: aseq, authHash: ah,
-                          authMAC: am, pendingSeed: ps, pendingCount: pc)
+        return AuditState(
+            logPath: logPath, publicKey: pk, headSeq: hs, headHash: hh, authSeq: aseq, authHash: ah,
+            authMAC: am, pendingSeed: ps, pendingCount: pc)
     }
 
     package func saveAuditState(_ s: AuditState) throws(VaultError) {
@@ -685,12 +739,16 @@ package final class SQLiteVaultStore: VaultStore {
     private var directory: String { (path as NSString).deletingLastPathComponent }
 
     private func writeAuditState(_ db: Database, _ s: AuditState) throws {
-        try db.execute(sql: """
-            INSERT OR REPLACE INTO audit_state (singleton, log_path, public_key, head_seq, head_hash, auth_seq,
-                auth_hash, auth_mac, pending_seed, pending_count) VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """, arguments: [AuditState.storedLogPath(s.logPath, databaseDirectory: directory), Data(s.publicKey),
-                             s.headSeq, Data(s.headHash), s.authSeq, Data(s.authHash), Data(s.authMAC),
-                             Data(s.pendingSeed), s.pendingCount])
+        try db.execute(
+            sql: """
+                INSERT OR REPLACE INTO audit_state (singleton, log_path, public_key, head_seq, head_hash, auth_seq,
+                    auth_hash, auth_mac, pending_seed, pending_count) VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                AuditState.storedLogPath(s.logPath, databaseDirectory: directory), Data(s.publicKey),
+                s.headSeq, Data(s.headHash), s.authSeq, Data(s.authHash), Data(s.authMAC),
+                Data(s.pendingSeed), s.pendingCount
+            ])
     }
 
     package func replaceKeySlot(_ slot: KeySlotRow, manifest: ManifestSeal?) throws(VaultError) {
@@ -713,22 +771,32 @@ package final class SQLiteVaultStore: VaultStore {
     }
 
     package func allRecordIDs() throws(VaultError) -> [String] {
-        try run { try dbQueue.read { db in try Row.fetchAll(db, sql: "SELECT record_id FROM record ORDER BY rowid").map { Column.id($0, "record_id") } } }
+        try run {
+            try dbQueue.read { db in
+                try Row.fetchAll(db, sql: "SELECT record_id FROM record ORDER BY rowid").map { Column.id($0, "record_id") }
+            }
+        }
     }
 
     package func rewriteEverything(_ plan: RewritePlan) throws {
         try checkedWrite { db in
             let ids = try Row.fetchAll(db, sql: "SELECT record_id FROM record ORDER BY rowid").map { Column.id($0, "record_id") }
             for (i, id) in ids.enumerated() {
-                guard let keyRow = try Row.fetchOne(db, sql: "SELECT wrapped_key FROM record WHERE record_id = ?", arguments: [id]) else { continue }
-                let versions = try Row.fetchAll(db, sql: "SELECT version, meta, body FROM record_version WHERE record_id = ? ORDER BY version",
-                                                arguments: [id]).map(Self.versionRow)
+                guard
+                    let keyRow = try Row.fetchOne(db, sql: "SELECT wrapped_key FROM record WHERE record_id = ?", arguments: [id])
+                else { continue }
+                let versions = try Row.fetchAll(
+                    db, sql: "SELECT version, meta, body FROM record_version WHERE record_id = ? ORDER BY version",
+                    arguments: [id]
+                ).map(Self.versionRow)
                 let old = SealedRecordRow(recordID: id, wrappedKey: Column.blob(keyRow, "wrapped_key") ?? [], versions: versions)
                 let new = try plan.record(old)
-                try db.execute(sql: "UPDATE record SET wrapped_key = ? WHERE record_id = ?", arguments: [Data(new.wrappedKey), id])
+                try db.execute(
+                    sql: "UPDATE record SET wrapped_key = ? WHERE record_id = ?", arguments: [Data(new.wrappedKey), id])
                 for v in new.versions {
-                    try db.execute(sql: "UPDATE record_version SET meta = ?, body = ? WHERE record_id = ? AND version = ?",
-                                   arguments: [Data(v.meta), Data(v.body), id, v.version])
+                    try db.execute(
+                        sql: "UPDATE record_version SET meta = ?, body = ? WHERE record_id = ? AND version = ?",
+                        arguments: [Data(v.meta), Data(v.body), id, v.version])
                 }
                 plan.progress(i + 1, ids.count)
             }
@@ -752,7 +820,9 @@ package final class SQLiteVaultStore: VaultStore {
     package func integrityCheck() throws(VaultError) -> [String] {
         try run {
             try dbQueue.read { db in
-                try Row.fetchAll(db, sql: "PRAGMA integrity_check").compactMap { Column.text($0, "integrity_check") }.filter { $0 != "ok" }
+                try Row.fetchAll(db, sql: "PRAGMA integrity_check").compactMap { Column.text($0, "integrity_check") }.filter {
+                    $0 != "ok"
+                }
             }
         }
     }
@@ -768,8 +838,9 @@ package final class SQLiteVaultStore: VaultStore {
     package func insertItem(_ kind: SealedItemKind, _ row: SealedItemRow, manifest: ManifestSeal?) throws(VaultError) {
         try run {
             try checkedWrite { db in
-                try db.execute(sql: "INSERT INTO \(kind.rawValue) (\(kind.idColumn), sealed) VALUES (?, ?)",
-                               arguments: [row.id, Data(row.sealed)])
+                try db.execute(
+                    sql: "INSERT INTO \(kind.rawValue) (\(kind.idColumn), sealed) VALUES (?, ?)",
+                    arguments: [row.id, Data(row.sealed)])
                 try Self.writeManifest(db, manifest)
             }
         }
@@ -839,8 +910,13 @@ extension SQLiteVaultStore {
         do {
             let q = try DatabaseQueue(path: path)
             try q.write { db in
-                try db.execute(sql: "CREATE TABLE backup_audit_log (singleton INTEGER PRIMARY KEY CHECK (singleton = 1), path TEXT NOT NULL, content BLOB NOT NULL)")
-                try db.execute(sql: "INSERT INTO backup_audit_log (singleton, path, content) VALUES (1, ?, ?)", arguments: [logPath, Data(content)])
+                try db.execute(
+                    sql:
+                        "CREATE TABLE backup_audit_log (singleton INTEGER PRIMARY KEY CHECK (singleton = 1), path TEXT NOT NULL, content BLOB NOT NULL)"
+                )
+                try db.execute(
+                    sql: "INSERT INTO backup_audit_log (singleton, path, content) VALUES (1, ?, ?)",
+                    arguments: [logPath, Data(content)])
             }
             try q.close()
         } catch {
@@ -862,7 +938,8 @@ extension SQLiteVaultStore {
             try source.close()
             let content: [UInt8] = try target.write { db in
                 guard let row = try Row.fetchOne(db, sql: "SELECT content FROM backup_audit_log WHERE singleton = 1"),
-                      let bytes = Column.blob(row, "content") else { throw VaultError.invalidInput("the backup's audit log is missing") }
+                    let bytes = Column.blob(row, "content")
+                else { throw VaultError.invalidInput("the backup's audit log is missing") }
                 try db.execute(sql: "DROP TABLE backup_audit_log")
                 try db.execute(sql: "UPDATE audit_state SET log_path = ?", arguments: [newLogPath])
                 return bytes
@@ -899,7 +976,9 @@ package enum VaultFiles {
     }
 
     /// Copies a backup into a staging database and returns the audit log it held.
-    package static func unpackBackup(_ backupPath: String, into stagingPath: String, newLogPath: String) throws(VaultError) -> [UInt8] {
+    package static func unpackBackup(_ backupPath: String, into stagingPath: String, newLogPath: String) throws(VaultError)
+        -> [UInt8]
+    {
         try SQLiteVaultStore.unpackBackup(backupPath, into: stagingPath, newLogPath: newLogPath)
     }
 }

@@ -24,8 +24,10 @@ enum Subkey: UInt64, CaseIterable {
 
     /// The 8-byte `crypto_kdf` context, in subkey id order (SECURITY.md §5's table).
     var context: String { Self.contexts[Int(rawValue) - 1] }
-    private static let contexts = ["SVrecKEK", "SVsource", "SVrules_", "SVexport", "SVauditM", "SVauditS", "SVauditV",
-                                   "SVauditK", "SVretain", "SVmcheck", "SVmanife", "SVplaceh"]
+    private static let contexts = [
+        "SVrecKEK", "SVsource", "SVrules_", "SVexport", "SVauditM", "SVauditS", "SVauditV",
+        "SVauditK", "SVretain", "SVmcheck", "SVmanife", "SVplaceh"
+    ]
 
     /// The subkeys of the master key that seal something (the rest are audit subkeys of the audit
     /// root key, or the master check).

@@ -85,8 +85,10 @@ enum TextFolding {
             .folding(options: [.caseInsensitive, .diacriticInsensitive, .widthInsensitive], locale: nil)
             .decomposedStringWithCompatibilityMapping
         var scalars = String.UnicodeScalarView()
-        for s in folded.unicodeScalars where s.properties.generalCategory != .nonspacingMark
-            && s.properties.generalCategory != .spacingMark && s.properties.generalCategory != .enclosingMark {
+        for s in folded.unicodeScalars
+        where s.properties.generalCategory != .nonspacingMark
+            && s.properties.generalCategory != .spacingMark && s.properties.generalCategory != .enclosingMark
+        {
             scalars.append(s)
         }
         return Array(String(scalars).precomposedStringWithCanonicalMapping.utf8)
@@ -126,7 +128,8 @@ enum TextFolding {
     /// it; otherwise the run from it, or from the fast scalar just copied if it combines with that
     /// one ("e" then U+0301, a syllable then a trailing jamo), to the next fast scalar that nothing
     /// combines with goes through `general`. Each scalar is decoded once on the fast path.
-    static func fold(utf8 bytes: UnsafeRawBufferPointer, into out: UnsafeMutableRawBufferPointer, cache: Cache? = nil) -> Outcome {
+    static func fold(utf8 bytes: UnsafeRawBufferPointer, into out: UnsafeMutableRawBufferPointer, cache: Cache? = nil) -> Outcome
+    {
         let n = bytes.count
         guard n > 0, let src = bytes.baseAddress else { return .folded(0) }
         guard let dst = out.baseAddress else { return .needsRoom }
@@ -139,8 +142,9 @@ enum TextFolding {
         var stoppedAt = -1
         while i < n {
             if i != stoppedAt && i &+ 18 <= n && o &+ 16 <= capacity {
-                let step = sourcevault_fold_blocks(src.assumingMemoryBound(to: UInt8.self) + i, n - i,
-                                                   dst.assumingMemoryBound(to: UInt8.self) + o, capacity - o)
+                let step = sourcevault_fold_blocks(
+                    src.assumingMemoryBound(to: UInt8.self) + i, n - i,
+                    dst.assumingMemoryBound(to: UInt8.self) + o, capacity - o)
                 if step > 0 {
                     i &+= step; o &+= step
                     // The block step ends after an ASCII byte or a three-byte scalar, so the byte
@@ -293,9 +297,12 @@ enum TextFolding {
             var text = text
             return text.withUTF8 { src in
                 while true {
-                    let outcome = buffer.withUnsafeMutableBytes { fold(utf8: UnsafeRawBufferPointer(src), into: $0, cache: cache) }
+                    let outcome = buffer.withUnsafeMutableBytes {
+                        fold(utf8: UnsafeRawBufferPointer(src), into: $0, cache: cache)
+                    }
                     switch outcome {
-                    case .folded(let n): return buffer.withUnsafeBytes { contains(UnsafeRawBufferPointer(rebasing: $0[0..<n]), needle) }
+                    case .folded(let n):
+                        return buffer.withUnsafeBytes { contains(UnsafeRawBufferPointer(rebasing: $0[0..<n]), needle) }
                     case .invalidUTF8: return false  // a String is valid UTF-8
                     case .needsRoom: buffer = [UInt8](repeating: 0, count: buffer.count * 2)
                     }

@@ -19,7 +19,9 @@ extension SealedKind {
 /// §6.7). Every read opens and authenticates each item; a damaged item is reported by id.
 extension Vault {
     /// Every item of `kind` that opens and decodes, and an integrity error for each that does not.
-    func itemsChecked<P: Decodable>(_ kind: SealedKind, as type: P.Type) -> (items: [(id: String, value: P)], problems: [VaultError]) {
+    func itemsChecked<P: Decodable>(_ kind: SealedKind, as type: P.Type) -> (
+        items: [(id: String, value: P)], problems: [VaultError]
+    ) {
         guard let table = kind.itemTable else { return ([], [.storage("internal error: \(kind) is not stored as items")]) }
         let rows: [SealedItemRow]
         do { rows = try store.allItems(table) } catch { return ([], [error]) }
@@ -27,8 +29,10 @@ extension Vault {
     }
 
     /// Opens and decodes rows of `kind`: the readable ones, and an integrity error per damaged one.
-    func decodeItems<P: Decodable>(_ rows: [SealedItemRow], _ kind: SealedKind,
-                                   as type: P.Type) -> (items: [(id: String, value: P)], problems: [VaultError]) {
+    func decodeItems<P: Decodable>(
+        _ rows: [SealedItemRow], _ kind: SealedKind,
+        as type: P.Type
+    ) -> (items: [(id: String, value: P)], problems: [VaultError]) {
         var out: [(id: String, value: P)] = []
         var problems: [VaultError] = []
         for row in rows {
@@ -50,8 +54,10 @@ extension Vault {
     }
 
     /// Seals and stores a new item; returns its new id.
-    func insertItem<P: Encodable>(_ kind: SealedKind, _ value: P,
-                                  alsoChange: @escaping (inout Manifest) throws -> Void = { _ in }) throws(VaultError) -> String {
+    func insertItem<P: Encodable>(
+        _ kind: SealedKind, _ value: P,
+        alsoChange: @escaping (inout Manifest) throws -> Void = { _ in }
+    ) throws(VaultError) -> String {
         guard let table = kind.itemTable else { throw .storage("internal error: \(kind) is not stored as items") }
         let id = try Self.newObjectID()
         let row = SealedItemRow(id: id, sealed: try keyring.seal(kind, try Self.encodeJSON(value), id: id))
@@ -65,8 +71,10 @@ extension Vault {
     }
 
     /// The full id of the one item of `kind` whose id starts with `idOrPrefix` (4+ characters).
-    func resolveItemID(_ kind: SealedKind, _ idOrPrefix: String, what: String, notFound: VaultError,
-                       ambiguous: (Int) -> VaultError) throws(VaultError) -> String {
+    func resolveItemID(
+        _ kind: SealedKind, _ idOrPrefix: String, what: String, notFound: VaultError,
+        ambiguous: (Int) -> VaultError
+    ) throws(VaultError) -> String {
         guard let table = kind.itemTable else { throw .storage("internal error: \(kind) is not stored as items") }
         let p = idOrPrefix.lowercased()
         guard p.count >= 4 else { throw .invalidInput("a \(what) id needs at least 4 characters") }
@@ -84,7 +92,9 @@ extension Vault {
             let rows: [SealedItemRow]
             do { rows = try store.allItems(table) } catch { problems.append(error); continue }
             for row in rows {
-                do { try kind.decodeCheck(try keyring.open(kind, row.sealed, id: row.id), id: row.id) } catch { problems.append(error) }
+                do { try kind.decodeCheck(try keyring.open(kind, row.sealed, id: row.id), id: row.id) } catch {
+                    problems.append(error)
+                }
             }
         }
         return problems

@@ -13,8 +13,9 @@ extension Vault {
         let ops = profile?.opsLimit ?? old?.opsLimit ?? KDFProfile.moderate.opsLimit
         let mem = profile?.memLimit ?? old?.memLimit ?? KDFProfile.moderate.memLimit
         try audited("passwd", ids: ["kdf": profile?.rawValue ?? "unchanged"]) { () throws(VaultError) -> Void in
-            let slot = try KeySlot.passphrase(self.keyring.master, passphrase: newPassphrase, vaultID: self.vaultID,
-                                              opsLimit: ops, memLimit: mem)
+            let slot = try KeySlot.passphrase(
+                self.keyring.master, passphrase: newPassphrase, vaultID: self.vaultID,
+                opsLimit: ops, memLimit: mem)
             try self.replaceSlot(slot)
         }
     }
@@ -32,7 +33,9 @@ extension Vault {
         try audited("recovery-rotate") { () throws(VaultError) -> Void in
             let (slot, printable) = try KeySlot.recovery(self.keyring.master, vaultID: self.vaultID)
             // Shown before it replaces the old one: a key nobody saw must never be the only one.
-            do { try show(printable) } catch { throw VaultError.storage("could not show the new recovery key (\(error)); nothing was changed") }
+            do { try show(printable) } catch {
+                throw VaultError.storage("could not show the new recovery key (\(error)); nothing was changed")
+            }
             try self.replaceSlot(slot)
         }
     }
@@ -41,7 +44,8 @@ extension Vault {
     public func removeRecoveryKey() throws(VaultError) {
         try audited("recovery-remove") { () throws(VaultError) -> Void in
             guard try self.store.keySlot(.passphrase) != nil else {
-                throw .invalidInput("refusing to remove the recovery key: the vault has no passphrase slot, so nothing would open it")
+                throw .invalidInput(
+                    "refusing to remove the recovery key: the vault has no passphrase slot, so nothing would open it")
             }
             guard try self.store.keySlot(.recovery) != nil else { throw .noSuchKeySlot("this vault has no recovery key slot") }
             try self.writing({ $0.slots[KeySlotKind.recovery.rawValue] = nil }) { (m) throws(VaultError) -> Void in
@@ -57,13 +61,18 @@ extension Vault {
     /// leaves the old or the new keys, never a mix). The passphrase slot keeps `passphrase`; a
     /// recovery slot, if there was one, gets a new recovery key (returned; the old one stops
     /// working). Memory stays flat: one record is in memory at a time.
-    public func rekey(passphrase: borrowing SecureBytes, profile: KDFProfile?, showRecoveryKey: (String) throws -> Void = { _ in },
-                      progress: @escaping (Int, Int) -> Void = { _, _ in }) throws(VaultError) -> String? {
+    public func rekey(
+        passphrase: borrowing SecureBytes, profile: KDFProfile?, showRecoveryKey: (String) throws -> Void = { _ in },
+        progress: @escaping (Int, Int) -> Void = { _, _ in }
+    ) throws(VaultError) -> String? {
         let new = try Keyring.random(vaultID: vaultID)
         let oldSlot = try store.keySlot(.passphrase)
-        var slots = [try KeySlot.passphrase(new.master, passphrase: passphrase, vaultID: vaultID,
-                                            opsLimit: profile?.opsLimit ?? oldSlot?.opsLimit ?? KDFProfile.moderate.opsLimit,
-                                            memLimit: profile?.memLimit ?? oldSlot?.memLimit ?? KDFProfile.moderate.memLimit)]
+        var slots = [
+            try KeySlot.passphrase(
+                new.master, passphrase: passphrase, vaultID: vaultID,
+                opsLimit: profile?.opsLimit ?? oldSlot?.opsLimit ?? KDFProfile.moderate.opsLimit,
+                memLimit: profile?.memLimit ?? oldSlot?.memLimit ?? KDFProfile.moderate.memLimit)
+        ]
         var newRecovery: String?
         if try store.keySlot(.recovery) != nil {
             let (slot, printable) = try KeySlot.recovery(new.master, vaultID: vaultID)
@@ -83,18 +92,23 @@ extension Vault {
             var m = try Self.openManifest(before, keyring: keyring)
             m.slots = [:]
             for s in slots { m.slots[s.kind.rawValue] = try Manifest.slotDigest(s) }
-            (m.retentionDigest, m.auditKeyDigest, m.masterCheck) = (try Manifest.digest(sealedRetention), try Manifest.digest(sealedRoot), newCheck)
+            (m.retentionDigest, m.auditKeyDigest, m.masterCheck) = (
+                try Manifest.digest(sealedRetention), try Manifest.digest(sealedRoot), newCheck
+            )
             m.generation += 1
             let sealed = try new.seal(.manifest, m.encode())
             let next = m.generation
             manifestSeal = { [self] current in
-                guard current == before else { throw VaultError.storage("the vault changed while rekeying; nothing was changed, try again") }
+                guard current == before else {
+                    throw VaultError.storage("the vault changed while rekeying; nothing was changed, try again")
+                }
                 self.pendingGeneration = next
                 return sealed
             }
         }
         let plan = RewritePlan(
-            slots: slots, auditRootKey: sealedRoot, retentionIndex: sealedRetention, masterCheck: newCheck, manifest: manifestSeal,
+            slots: slots, auditRootKey: sealedRoot, retentionIndex: sealedRetention, masterCheck: newCheck,
+            manifest: manifestSeal,
             record: { [self] row in try self.resealRecord(row, under: new) },
             item: { [self] table, row in
                 guard let kind = SealedKind.items.first(where: { $0.itemTable == table }) else {
@@ -131,9 +145,11 @@ extension Vault {
         for i in out.versions.indices {
             let v = out.versions[i]
             for field in [SealedKind.recordMeta, .recordBody] {
-                let plain = try openField(field == .recordMeta ? v.meta : v.body, key: oldKey, recordID: row.recordID,
-                                          version: v.version, field: field)
-                let sealed = try Self.sealPadded(secure: plain, key: newKey, ad: field.ad(vaultID: vaultID, id: row.recordID, version: v.version))
+                let plain = try openField(
+                    field == .recordMeta ? v.meta : v.body, key: oldKey, recordID: row.recordID,
+                    version: v.version, field: field)
+                let sealed = try Self.sealPadded(
+                    secure: plain, key: newKey, ad: field.ad(vaultID: vaultID, id: row.recordID, version: v.version))
                 if field == .recordMeta { out.versions[i].meta = sealed } else { out.versions[i].body = sealed }
             }
         }
@@ -141,7 +157,9 @@ extension Vault {
     }
 
     /// Pads a secure buffer and seals it (no copy of the plaintext outside secure memory).
-    static func sealPadded(secure plaintext: borrowing SecureBytes, key: borrowing SecureBytes, ad: [UInt8]) throws(VaultError) -> [UInt8] {
+    static func sealPadded(secure plaintext: borrowing SecureBytes, key: borrowing SecureBytes, ad: [UInt8]) throws(VaultError)
+        -> [UInt8]
+    {
         try sodium { () throws -> [UInt8] in
             let padded = try plaintext.withUnsafeBytes { (p) throws(SodiumError) -> SecureBytes in
                 try Padding.pad(p, blockSize: VaultFormat.paddedLength(forPlaintextCount: p.count))
@@ -172,11 +190,20 @@ extension Vault {
                     let meta = try metadata(v, key: key, recordID: id)
                     // Retention that was switched off by editing the index is found here.
                     if v.version == row.versions.count, let until = meta.retainUntil {
-                        if index[id] != until { problems.append(.vaultIntegrity("record \(id) has a retention date the retention index does not list (run 'retention apply')")) }
-                        if until < today { problems.append(.vaultIntegrity("record \(id) is past its retention date but still here (run 'retention apply')")) }
+                        if index[id] != until {
+                            problems.append(
+                                .vaultIntegrity(
+                                    "record \(id) has a retention date the retention index does not list (run 'retention apply')")
+                            )
+                        }
+                        if until < today {
+                            problems.append(
+                                .vaultIntegrity("record \(id) is past its retention date but still here (run 'retention apply')"))
+                        }
                     }
-                    _ = try Self.string(from: try openField(v.body, key: key, recordID: id, version: v.version, field: .recordBody),
-                                        integrity: .recordIntegrity(recordID: id))
+                    _ = try Self.string(
+                        from: try openField(v.body, key: key, recordID: id, version: v.version, field: .recordBody),
+                        integrity: .recordIntegrity(recordID: id))
                 }
             } catch let e as VaultError {
                 problems.append(e)
@@ -186,8 +213,10 @@ extension Vault {
         }
         problems += checkItems()
         problems += manifestProblems()
-        try audit(AuditEvent("check", outcome: problems.isEmpty ? .ok : .failed("integrity"),
-                             ids: ["records": String(ids.count), "problems": String(problems.count)]))
+        try audit(
+            AuditEvent(
+                "check", outcome: problems.isEmpty ? .ok : .failed("integrity"),
+                ids: ["records": String(ids.count), "problems": String(problems.count)]))
         return (ids.count, problems)
     }
 }

@@ -21,7 +21,9 @@ extension Vault {
     static func openManifestView(_ sealed: [UInt8]?, keyring: borrowing Keyring) throws(VaultError) -> ManifestView {
         guard let sealed else { throw .vaultIntegrity("the manifest is missing (deleted from the file?)") }
         let plain = try keyring.open(.manifest, sealed)
-        guard let view = plain.withUnsafeBytes({ ManifestView(Array($0)) }) else { throw SealedKind.manifest.integrityError(id: "") }
+        guard let view = plain.withUnsafeBytes({ ManifestView(Array($0)) }) else {
+            throw SealedKind.manifest.integrityError(id: "")
+        }
         return view
     }
 
@@ -50,9 +52,11 @@ extension Vault {
         // `travel in` has no key: the slots that left (their digests are still listed) are back and
         // the pending bundle is gone. Any other slot is a mismatch.
         let tail = view.tail
-        let travelReturned = tail.travelBundle != nil && actual.travelBundle == nil && actual.slots == tail.slots && !tail.slots.isEmpty
+        let travelReturned =
+            tail.travelBundle != nil && actual.travelBundle == nil && actual.slots == tail.slots && !tail.slots.isEmpty
         if travelReturned { actual.travelBundle = tail.travelBundle }
-        let listsAgree = snap.counts.versions == view.versionRows && snap.encodedRecords.elementsEqual(view.recordBytes)
+        let listsAgree =
+            snap.counts.versions == view.versionRows && snap.encodedRecords.elementsEqual(view.recordBytes)
             && SealedItemKind.allCases.allSatisfy { snap.counts.items[$0] == view.count($0) }
         if listsAgree && actual == tail { return (view.generation, travelReturned) }
         // Something differs: the full manifest, to name every object.
@@ -67,7 +71,8 @@ extension Vault {
             problems += m.differences(from: got).filter { $0.hasPrefix(table.noun + " ") }
         }
         if let first = problems.first {
-            throw .vaultIntegrity(first + (problems.count > 1 ? " (and \(problems.count - 1) more; run 'sourcevault check')" : ""))
+            throw .vaultIntegrity(
+                first + (problems.count > 1 ? " (and \(problems.count - 1) more; run 'sourcevault check')" : ""))
         }
         return (m.generation, travelReturned)
     }
@@ -95,10 +100,13 @@ extension Vault {
     }
 
     /// Runs a store write with the manifest update; the vault's generation follows on success.
-    func writing<T>(_ change: @escaping (inout Manifest) throws -> Void,
-                    _ body: (ManifestSeal?) throws(VaultError) -> T) throws(VaultError) -> T {
+    func writing<T>(
+        _ change: @escaping (inout Manifest) throws -> Void,
+        _ body: (ManifestSeal?) throws(VaultError) -> T
+    ) throws(VaultError) -> T {
         guard !manifestDamaged else {
-            throw .vaultIntegrity("the vault's rows differ from its manifest; nothing is written until that is resolved (see 'sourcevault check')")
+            throw .vaultIntegrity(
+                "the vault's rows differ from its manifest; nothing is written until that is resolved (see 'sourcevault check')")
         }
         pendingGeneration = nil
         let result = try body(manifestUpdate(change))

@@ -13,14 +13,16 @@ extension Vault {
 
     /// Adds a source. Aliases are unique, compared case- and accent-insensitively.
     public func addSource(alias rawAlias: String, note: String? = nil) throws(VaultError) -> Source {
-        try audited("source-add", values: ["alias": Array(rawAlias.utf8)], after: { ["source": $0.id] }) { () throws(VaultError) -> Source in
+        try audited("source-add", values: ["alias": Array(rawAlias.utf8)], after: { ["source": $0.id] }) {
+            () throws(VaultError) -> Source in
             try self.insertSource(alias: rawAlias, note: note)
         }
     }
 
     /// `source list`: every source, audited.
     public func listSources() throws(VaultError) -> (sources: [Source], problems: [VaultError]) {
-        try audited("source-list", after: { ["count": String($0.sources.count)] }) { () throws(VaultError) -> ([Source], [VaultError]) in
+        try audited("source-list", after: { ["count": String($0.sources.count)] }) {
+            () throws(VaultError) -> ([Source], [VaultError]) in
             self.sourcesChecked()
         }
     }
@@ -47,7 +49,9 @@ extension Vault {
     /// Every readable source, and an integrity error for each damaged one.
     package func sourcesChecked() -> (sources: [Source], problems: [VaultError]) {
         let r = itemsChecked(.source, as: SourcePayload.self)
-        return (r.items.map { Source(id: $0.id, alias: $0.value.alias, note: $0.value.note, created: $0.value.created) }, r.problems)
+        return (
+            r.items.map { Source(id: $0.id, alias: $0.value.alias, note: $0.value.note, created: $0.value.created) }, r.problems
+        )
     }
 
     /// The source with this alias (case- and accent-insensitive). If it is not among the readable
@@ -64,14 +68,16 @@ extension Vault {
 
     /// Adds a record with its first version; returns the new record id.
     public func addRecord(_ new: NewRecord) throws(VaultError) -> String {
-        try audited("add", values: ["title": Array(new.title.utf8)], after: { ["record": $0] }) { () throws(VaultError) -> String in
+        try audited("add", values: ["title": Array(new.title.utf8)], after: { ["record": $0] }) {
+            () throws(VaultError) -> String in
             try self.insertRecord(new)
         }
     }
 
     /// `import`: many records in one transaction (all or nothing). `next` returns the records one
     /// at a time (nil at the end); `progress` is told after each. Returns the new ids.
-    public func importRecords(_ next: () throws -> NewRecord?, progress: (Int) -> Void = { _ in }) throws(VaultError) -> [String] {
+    public func importRecords(_ next: () throws -> NewRecord?, progress: (Int) -> Void = { _ in }) throws(VaultError) -> [String]
+    {
         try audited("import", after: { ["count": String($0.count)] }) { () throws(VaultError) -> [String] in
             var ids: [String] = []
             var retained: [String: String] = [:]
@@ -115,18 +121,21 @@ extension Vault {
         if let retain, retain < String(now.prefix(10)) {
             throw .invalidInput("--retain-until is in the past; the record would be shredded at the next unlock")
         }
-        let meta = RecordMetadata(source: source.id, title: title, tags: tags, date: date, created: now, versionCreated: now,
-                                  retainUntil: retain)
+        let meta = RecordMetadata(
+            source: source.id, title: title, tags: tags, date: date, created: now, versionCreated: now,
+            retainUntil: retain)
         let id = try Self.newObjectID()
         let metaJSON = try Self.encodeJSON(meta)
         let row = try withNewRecordKey { (key) throws(VaultError) -> SealedRecordRow in
             SealedRecordRow(
                 recordID: id,
                 wrappedKey: try wrapRecordKey(key, recordID: id),
-                versions: [SealedVersionRow(
-                    version: 1,
-                    meta: try sealField(metaJSON, key: key, recordID: id, version: 1, field: .recordMeta),
-                    body: try sealField(Array(new.body.utf8), key: key, recordID: id, version: 1, field: .recordBody))])
+                versions: [
+                    SealedVersionRow(
+                        version: 1,
+                        meta: try sealField(metaJSON, key: key, recordID: id, version: 1, field: .recordMeta),
+                        body: try sealField(Array(new.body.utf8), key: key, recordID: id, version: 1, field: .recordBody))
+                ])
         }
         return (row, retain)
     }
@@ -149,7 +158,8 @@ extension Vault {
 
     /// Adds a new version with a new body; earlier versions are kept. Returns the new version number.
     public func amend(_ idOrPrefix: String, body: String) throws(VaultError) -> (recordID: String, version: Int) {
-        try audited("amend", after: { ["record": $0.recordID, "version": String($0.version)] }) { () throws(VaultError) -> (recordID: String, version: Int) in
+        try audited("amend", after: { ["record": $0.recordID, "version": String($0.version)] }) {
+            () throws(VaultError) -> (recordID: String, version: Int) in
             try self.appendVersion(idOrPrefix, body: body)
         }
     }
@@ -166,10 +176,12 @@ extension Vault {
         meta.versionCreated = Self.timestamp()
         let v = latest.version + 1
         try writing({ $0.records[id] = v }) { (m) throws(VaultError) -> Void in
-            try store.appendVersion(recordID: id, SealedVersionRow(
-            version: v,
-            meta: try sealField(try Self.encodeJSON(meta), key: key, recordID: id, version: v, field: .recordMeta),
-            body: try sealField(Array(body.utf8), key: key, recordID: id, version: v, field: .recordBody)), manifest: m)
+            try store.appendVersion(
+                recordID: id,
+                SealedVersionRow(
+                    version: v,
+                    meta: try sealField(try Self.encodeJSON(meta), key: key, recordID: id, version: v, field: .recordMeta),
+                    body: try sealField(Array(body.utf8), key: key, recordID: id, version: v, field: .recordBody)), manifest: m)
         }
         return (id, v)
     }
@@ -185,7 +197,9 @@ extension Vault {
         switch matches.count {
         case 0:
             // Not in the file but in the manifest: deleted without the key, not a typo (§6.8).
-            if formatVersion >= 2, let m = try? currentManifest(), let gone = m.records.keys.sorted().first(where: { $0.hasPrefix(p) }) {
+            if formatVersion >= 2, let m = try? currentManifest(),
+                let gone = m.records.keys.sorted().first(where: { $0.hasPrefix(p) })
+            {
                 throw .vaultIntegrity("record \(gone) is missing (deleted from the file?)")
             }
             throw .noSuchRecord(prefix: idOrPrefix)
@@ -204,8 +218,10 @@ extension Vault {
 
     /// `show`: one record, decrypted (the latest version, or `version`), audited.
     public func record(_ idOrPrefix: String, version: Int? = nil) throws(VaultError) -> RecordDetail {
-        try audited("show", ids: version.map { ["version": String($0)] } ?? [:],
-                           after: { ["record": $0.summary.id, "version": String($0.summary.version)] }) { () throws(VaultError) -> RecordDetail in
+        try audited(
+            "show", ids: version.map { ["version": String($0)] } ?? [:],
+            after: { ["record": $0.summary.id, "version": String($0.summary.version)] }
+        ) { () throws(VaultError) -> RecordDetail in
             try self.readRecord(idOrPrefix, version: version)
         }
     }
@@ -219,7 +235,8 @@ extension Vault {
             throw .recordIntegrity(recordID: id)
         }
         // And as many as the manifest lists: a deleted latest version is noticed too (§6.8).
-        if formatVersion >= 2, try Self.openManifestView(sealedManifest, keyring: keyring).versions(of: id) != row.versions.count {
+        if formatVersion >= 2, try Self.openManifestView(sealedManifest, keyring: keyring).versions(of: id) != row.versions.count
+        {
             let m = try Self.openManifest(sealedManifest, keyring: keyring)
             var got = m
             got.records[id] = row.versions.count
@@ -231,28 +248,36 @@ extension Vault {
         let key = try recordKey(row)
         let integrity = VaultError.recordIntegrity(recordID: id)
         let meta = try metadata(v, key: key, recordID: id)
-        let body = try Self.string(from: try openField(v.body, key: key, recordID: id, version: v.version, field: .recordBody),
-                                   integrity: integrity)
+        let body = try Self.string(
+            from: try openField(v.body, key: key, recordID: id, version: v.version, field: .recordBody),
+            integrity: integrity)
         let sources = sourcesChecked()
         let alias = sources.sources.first { $0.id == meta.source }?.alias
-        return RecordDetail(summary: RecordSummary(id: id, version: v.version, metadata: meta, sourceAlias: alias),
-                            versionCount: row.versions.count, body: body,
-                            problems: alias == nil ? sources.problems : [])
+        return RecordDetail(
+            summary: RecordSummary(id: id, version: v.version, metadata: meta, sourceAlias: alias),
+            versionCount: row.versions.count, body: body,
+            problems: alias == nil ? sources.problems : [])
     }
 
     /// Latest version of every record, optionally filtered by source alias and tag. Records that
     /// fail authentication are returned as problems; the rest are still listed.
-    public func list(sourceAlias: String? = nil, tag: String? = nil) throws(VaultError) -> (records: [RecordSummary], problems: [VaultError]) {
+    public func list(sourceAlias: String? = nil, tag: String? = nil) throws(VaultError) -> (
+        records: [RecordSummary], problems: [VaultError]
+    ) {
         var values: [String: [UInt8]] = [:]
         if let sourceAlias { values["alias"] = Array(sourceAlias.utf8) }
         if let tag { values["tag"] = Array(tag.utf8) }
-        return try audited("list", values: values, after: { ["count": String($0.records.count), "damaged": String($0.problems.count)] }) {
+        return try audited(
+            "list", values: values, after: { ["count": String($0.records.count), "damaged": String($0.problems.count)] }
+        ) {
             () throws(VaultError) -> (records: [RecordSummary], problems: [VaultError]) in
             try self.listRecords(sourceAlias: sourceAlias, tag: tag)
         }
     }
 
-    private func listRecords(sourceAlias: String?, tag: String?) throws(VaultError) -> (records: [RecordSummary], problems: [VaultError]) {
+    private func listRecords(sourceAlias: String?, tag: String?) throws(VaultError) -> (
+        records: [RecordSummary], problems: [VaultError]
+    ) {
         let sourceID = try sourceAlias.map { (a) throws(VaultError) -> String in try source(alias: a).id }
         let tagFolded = tag.map { TextFolding.fold($0) }
         let (aliases, sourceProblems) = aliasMap()
@@ -263,7 +288,9 @@ extension Vault {
             if let sourceID, meta.source != sourceID { return }
             if let tagFolded, !meta.tags.contains(where: { TextFolding.fold($0) == tagFolded }) { return }
             out.append(RecordSummary(id: row.recordID, version: version, metadata: meta, sourceAlias: aliases[meta.source]))
-        } problem: { problems.append($0) }
+        } problem: {
+            problems.append($0)
+        }
         return (Self.sorted(out), sourceProblems + problems)
     }
 
@@ -271,8 +298,10 @@ extension Vault {
     /// accent- and width-insensitively. Records are decrypted one at a time; only the matching
     /// summaries are kept.
     public func search(_ query: String) throws(VaultError) -> (records: [RecordSummary], problems: [VaultError]) {
-        try audited("search", values: ["query": Array(query.utf8)],
-                    after: { ["count": String($0.records.count), "damaged": String($0.problems.count)] }) {
+        try audited(
+            "search", values: ["query": Array(query.utf8)],
+            after: { ["count": String($0.records.count), "damaged": String($0.problems.count)] }
+        ) {
             () throws(VaultError) -> (records: [RecordSummary], problems: [VaultError]) in
             try self.searchRecords(query)
         }
@@ -280,7 +309,9 @@ extension Vault {
 
     private func searchRecords(_ query: String) throws(VaultError) -> (records: [RecordSummary], problems: [VaultError]) {
         let threads = min(Self.searchThreads, ProcessInfo.processInfo.activeProcessorCount)
-        guard threads > 1, try store.recordCount() >= Self.parallelSearchThreshold else { return try searchRecords(query, threads: 1) }
+        guard threads > 1, try store.recordCount() >= Self.parallelSearchThreshold else {
+            return try searchRecords(query, threads: 1)
+        }
         return try searchRecords(query, threads: threads)
     }
 
@@ -298,11 +329,15 @@ extension Vault {
             var out: [RecordSummary] = []
             var problems: [VaultError] = []
             try walk(includeBody: true) { row in
-                if let summary = try self.searchOne(recordID: row.recordID, wrappedKey: row.wrappedKey, version: row.version,
-                                                    meta: row.meta, body: row.body, reader: reader) {
+                if let summary = try self.searchOne(
+                    recordID: row.recordID, wrappedKey: row.wrappedKey, version: row.version,
+                    meta: row.meta, body: row.body, reader: reader)
+                {
                     out.append(summary)
                 }
-            } problem: { problems.append($0) }
+            } problem: {
+                problems.append($0)
+            }
             found = (out, problems)
         }
         return (Self.sorted(found.records), sourceProblems + found.problems)
@@ -312,29 +347,37 @@ extension Vault {
     /// the needle, nil if not. Throws `recordIntegrity` if it fails authentication.
     /// Called from several threads at once (`parallelSearch`): it must read only the vault's
     /// immutable state (ids, subkeys) and use only the buffers in `reader`.
-    func searchOne(recordID: String, wrappedKey: UnsafeRawBufferPointer, version: Int?, meta sealedMeta: UnsafeRawBufferPointer,
-                   body sealedBody: UnsafeRawBufferPointer, reader: SearchReader) throws -> RecordSummary? {
+    func searchOne(
+        recordID: String, wrappedKey: UnsafeRawBufferPointer, version: Int?, meta sealedMeta: UnsafeRawBufferPointer,
+        body sealedBody: UnsafeRawBufferPointer, reader: SearchReader
+    ) throws -> RecordSummary? {
         let integrity = VaultError.recordIntegrity(recordID: recordID)
         guard let version else { throw integrity }
         return try withRecordKey(recordID: recordID, wrappedKey: wrappedKey, using: reader.key) { key in
             let meta = try self.metadata(sealedMeta, version: version, key: key, recordID: recordID, using: reader.data)
             // The body is always opened (and checked to be UTF-8), so a damaged body is reported
             // even when the title matches. It is folded from one locked buffer into another.
-            let bodyMatches = try self.withOpenedField(sealedBody, key: key, recordID: recordID, version: version, field: .recordBody,
-                                                       using: reader.data) { bytes in
+            let bodyMatches = try self.withOpenedField(
+                sealedBody, key: key, recordID: recordID, version: version, field: .recordBody,
+                using: reader.data
+            ) { bytes in
                 try self.foldedText(bytes, contains: reader.needle, cache: reader.cache, integrity: integrity, using: reader.fold)
             }
             let alias = reader.aliases[meta.source]
-            guard bodyMatches || reader.matcher.matches(meta.title) || meta.tags.contains(where: { reader.matcher.matches($0) })
-                    || reader.matcher.matches(alias ?? "") else { return nil }
+            guard
+                bodyMatches || reader.matcher.matches(meta.title) || meta.tags.contains(where: { reader.matcher.matches($0) })
+                    || reader.matcher.matches(alias ?? "")
+            else { return nil }
             return RecordSummary(id: recordID, version: version, metadata: meta, sourceAlias: alias)
         }
     }
 
     /// Folds `bytes` into the locked fold buffer and looks for `needle` there; the buffer is wiped
     /// before returning. Throws `integrity` if the bytes are not UTF-8.
-    private func foldedText(_ bytes: UnsafeRawBufferPointer, contains needle: [UInt8], cache: TextFolding.Cache,
-                            integrity: VaultError, using buffer: SecureScratch) throws -> Bool {
+    private func foldedText(
+        _ bytes: UnsafeRawBufferPointer, contains needle: [UInt8], cache: TextFolding.Cache,
+        integrity: VaultError, using buffer: SecureScratch
+    ) throws -> Bool {
         let foldScratch = buffer
         var capacity = bytes.count + 64
         var used = 0
@@ -383,7 +426,8 @@ extension Vault {
             try iterate(includeBody: false) { row, version, key in
                 let meta = try self.metadata(row.meta, version: version, key: key, recordID: row.recordID)
                 if let until = meta.retainUntil { index[row.recordID] = until }
-            } problem: { _ in }
+            } problem: { _ in
+            }
         } else {
             do { index = try retentionIndex() } catch {
                 // A damaged index must not lock the reporter out: rebuild it from the records.
@@ -407,16 +451,21 @@ extension Vault {
     func metadata(_ v: SealedVersionRow, key: borrowing SecureBytes, recordID: String) throws(VaultError) -> RecordMetadata {
         var result: Result<RecordMetadata, VaultError> = .failure(.recordIntegrity(recordID: recordID))
         v.meta.withUnsafeBytes { sealed in
-            result = Result { () throws(VaultError) -> RecordMetadata in try metadata(sealed, version: v.version, key: key, recordID: recordID) }
+            result = Result { () throws(VaultError) -> RecordMetadata in
+                try metadata(sealed, version: v.version, key: key, recordID: recordID)
+            }
         }
         return try result.get()
     }
 
-    func metadata(_ sealed: UnsafeRawBufferPointer, version: Int, key: borrowing SecureBytes, recordID: String,
-                  using buffer: SecureScratch? = nil) throws(VaultError) -> RecordMetadata {
+    func metadata(
+        _ sealed: UnsafeRawBufferPointer, version: Int, key: borrowing SecureBytes, recordID: String,
+        using buffer: SecureScratch? = nil
+    ) throws(VaultError) -> RecordMetadata {
         let integrity = VaultError.recordIntegrity(recordID: recordID)
         do {
-            return try withOpenedField(sealed, key: key, recordID: recordID, version: version, field: .recordMeta, using: buffer) { bytes in
+            return try withOpenedField(sealed, key: key, recordID: recordID, version: version, field: .recordMeta, using: buffer)
+            { bytes in
                 // A strict decoder of this one shape (MetadataJSON.swift): 0.3 µs a record against
                 // 2.9 µs for JSONSerialization, which was half of `list`. It reads the locked buffer
                 // directly; only the resulting strings are copied out.
@@ -430,7 +479,8 @@ extension Vault {
     func retentionIndex() throws(VaultError) -> [String: String] {
         guard let sealed = try store.sealedRetentionIndex() else { return [:] }
         let plain = try keyring.open(.retentionIndex, sealed)
-        return try Self.decodeJSON([String: String].self, from: plain, integrity: SealedKind.retentionIndex.integrityError(id: ""))
+        return try Self.decodeJSON(
+            [String: String].self, from: plain, integrity: SealedKind.retentionIndex.integrityError(id: ""))
     }
 
     func saveRetentionIndex(_ index: [String: String]) throws(VaultError) {
@@ -450,14 +500,15 @@ extension Vault {
     private func insertRecordsWithManifest(_ produce: (_ insert: (SealedRecordRow) throws -> Void) throws -> Void) throws {
         var inserted: [String: Int] = [:]
         pendingGeneration = nil
-        try store.insertRecords({ insert in
-            try withoutActuallyEscaping(insert) { insert in
-                try produce { row in
-                    try insert(row)
-                    inserted[row.recordID] = row.versions.count
+        try store.insertRecords(
+            { insert in
+                try withoutActuallyEscaping(insert) { insert in
+                    try produce { row in
+                        try insert(row)
+                        inserted[row.recordID] = row.versions.count
+                    }
                 }
-            }
-        }, manifest: manifestUpdate { m in m.records.merge(inserted) { $1 } })
+            }, manifest: manifestUpdate { m in m.records.merge(inserted) { $1 } })
         if let g = pendingGeneration { generation = g }
     }
 
@@ -489,13 +540,17 @@ extension Vault {
 
     /// Walks the latest version of every record with its unwrapped key. A record that fails
     /// authentication goes to `problem` and the walk continues.
-    private func iterate(includeBody: Bool,
-                         _ body: (LatestRowView, Int, borrowing SecureBytes) throws -> Void,
-                         problem: (VaultError) -> Void) throws(VaultError) {
-        try walk(includeBody: includeBody, { row in
-            guard let version = row.version else { throw VaultError.recordIntegrity(recordID: row.recordID) }
-            try self.withRecordKey(recordID: row.recordID, wrappedKey: row.wrappedKey) { key in try body(row, version, key) }
-        }, problem: problem)
+    private func iterate(
+        includeBody: Bool,
+        _ body: (LatestRowView, Int, borrowing SecureBytes) throws -> Void,
+        problem: (VaultError) -> Void
+    ) throws(VaultError) {
+        try walk(
+            includeBody: includeBody,
+            { row in
+                guard let version = row.version else { throw VaultError.recordIntegrity(recordID: row.recordID) }
+                try self.withRecordKey(recordID: row.recordID, wrappedKey: row.wrappedKey) { key in try body(row, version, key) }
+            }, problem: problem)
     }
 
     /// By creation time, then id. The keys are compared as bytes (String comparison is Unicode-
@@ -530,8 +585,8 @@ enum Validation {
     static func date(_ value: String) throws(VaultError) -> String {
         let parts = value.split(separator: "-", omittingEmptySubsequences: false)
         guard value.utf8.count == 10, parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2,
-              let y = Int(parts[0]), let m = Int(parts[1]), let d = Int(parts[2]),
-              (1...12).contains(m), d >= 1, d <= daysIn(month: m, year: y)
+            let y = Int(parts[0]), let m = Int(parts[1]), let d = Int(parts[2]),
+            (1...12).contains(m), d >= 1, d <= daysIn(month: m, year: y)
         else { throw .invalidInput("the date must be a real date written YYYY-MM-DD") }
         return value
     }

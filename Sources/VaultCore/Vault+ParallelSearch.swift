@@ -25,8 +25,9 @@ final class SearchReader {
     deinit { matcher.wipe() }
 
     static func fresh(needle: [UInt8], aliases: [String: String]) throws(SodiumError) -> SearchReader {
-        SearchReader(key: try SecureScratch(capacity: XChaCha20Poly1305.keyBytes), data: try SecureScratch(capacity: 8192),
-                     fold: try SecureScratch(capacity: 8192), needle: needle, aliases: aliases)
+        SearchReader(
+            key: try SecureScratch(capacity: XChaCha20Poly1305.keyBytes), data: try SecureScratch(capacity: 8192),
+            fold: try SecureScratch(capacity: 8192), needle: needle, aliases: aliases)
     }
 }
 
@@ -67,14 +68,17 @@ extension Vault {
     ///
     /// `batchSize`, `queueLimit` and `makeWorkerReader` are for tests (small batches interleave
     /// the paths; a failing reader factory leaves everything to the calling thread).
-    func parallelSearch(needle: [UInt8], aliases: [String: String], threads: Int,
-                        batchSize: Int = 64, queueLimit: Int = 4,
-                        makeWorkerReader: @escaping @Sendable ([UInt8], [String: String]) throws -> SearchReader = { n, a in
-                            try SearchReader.fresh(needle: n, aliases: a)
-                        }) throws(VaultError) -> (records: [RecordSummary], problems: [VaultError]) {
-        let job = ParallelSearchJob(vault: self, needle: needle, aliases: aliases,
-                                    callerReader: ownSearchReader(needle: needle, aliases: aliases), queueLimit: queueLimit,
-                                    makeWorkerReader: makeWorkerReader)
+    func parallelSearch(
+        needle: [UInt8], aliases: [String: String], threads: Int,
+        batchSize: Int = 64, queueLimit: Int = 4,
+        makeWorkerReader: @escaping @Sendable ([UInt8], [String: String]) throws -> SearchReader = { n, a in
+            try SearchReader.fresh(needle: n, aliases: a)
+        }
+    ) throws(VaultError) -> (records: [RecordSummary], problems: [VaultError]) {
+        let job = ParallelSearchJob(
+            vault: self, needle: needle, aliases: aliases,
+            callerReader: ownSearchReader(needle: needle, aliases: aliases), queueLimit: queueLimit,
+            makeWorkerReader: makeWorkerReader)
         for _ in 1..<max(threads, 2) { job.startWorker() }
         var batch: [SealedLatest] = []
         batch.reserveCapacity(batchSize)
@@ -125,8 +129,10 @@ final class ParallelSearchJob: @unchecked Sendable {
     /// The calling thread's reader, for the batches it does itself.
     private let callerReader: SearchReader
 
-    init(vault: Vault, needle: [UInt8], aliases: [String: String], callerReader: SearchReader, queueLimit: Int,
-         makeWorkerReader: @escaping @Sendable ([UInt8], [String: String]) throws -> SearchReader) {
+    init(
+        vault: Vault, needle: [UInt8], aliases: [String: String], callerReader: SearchReader, queueLimit: Int,
+        makeWorkerReader: @escaping @Sendable ([UInt8], [String: String]) throws -> SearchReader
+    ) {
         self.vault = vault
         self.needle = needle
         self.aliases = aliases
@@ -143,11 +149,13 @@ final class ParallelSearchJob: @unchecked Sendable {
         condition.unlock()
         let retained = Unmanaged.passRetained(self)
         var thread = pthread_t()
-        let rc = pthread_create(&thread, nil, { arg in
-            guard let arg else { return nil }
-            Unmanaged<ParallelSearchJob>.fromOpaque(arg).takeRetainedValue().work()
-            return nil
-        }, retained.toOpaque())
+        let rc = pthread_create(
+            &thread, nil,
+            { arg in
+                guard let arg else { return nil }
+                Unmanaged<ParallelSearchJob>.fromOpaque(arg).takeRetainedValue().work()
+                return nil
+            }, retained.toOpaque())
         if rc == 0 {
             pthread_detach(thread)
         } else {
@@ -242,8 +250,9 @@ final class ParallelSearchJob: @unchecked Sendable {
                 let found = try row.wrappedKey.withUnsafeBytes { key in
                     try row.meta.withUnsafeBytes { meta in
                         try row.body.withUnsafeBytes { body in
-                            try vault.searchOne(recordID: row.recordID, wrappedKey: key, version: row.version,
-                                                meta: meta, body: body, reader: reader)
+                            try vault.searchOne(
+                                recordID: row.recordID, wrappedKey: key, version: row.version,
+                                meta: meta, body: body, reader: reader)
                         }
                     }
                 }

@@ -26,8 +26,10 @@ public struct StoredRule: Codable, Sendable, Equatable {
     /// (SECURITY.md §6.6); nil only for a rule of a format-1 vault not yet upgraded.
     public var number: Int?
 
-    public init(kind: Kind, value: String, variants: [String] = [], substring: Bool = false, label: String,
-                replacement: String? = nil, scope: RuleScope = .vault, created: String = "") {
+    public init(
+        kind: Kind, value: String, variants: [String] = [], substring: Bool = false, label: String,
+        replacement: String? = nil, scope: RuleScope = .vault, created: String = ""
+    ) {
         self.kind = kind; self.value = value; self.variants = variants; self.substring = substring
         self.label = label; self.replacement = replacement; self.scope = scope; self.created = created
     }
@@ -59,8 +61,10 @@ public struct ExportEntry: Codable, Sendable, Equatable {
     public var accepted: [String]
     public var created: String
 
-    public init(recordID: String, version: Int, firstLine: Int, lastLine: Int, format: String, excerptHash: String,
-                outputHash: String, redactions: [String: Int], accepted: [String], created: String = "") {
+    public init(
+        recordID: String, version: Int, firstLine: Int, lastLine: Int, format: String, excerptHash: String,
+        outputHash: String, redactions: [String: Int], accepted: [String], created: String = ""
+    ) {
         self.recordID = recordID; self.version = version; self.firstLine = firstLine; self.lastLine = lastLine
         self.format = format; self.excerptHash = excerptHash; self.outputHash = outputHash
         self.redactions = redactions; self.accepted = accepted; self.created = created
@@ -73,14 +77,16 @@ extension Vault {
     /// Stores a rule; returns its id. Refuses an empty value and an identical rule (same kind,
     /// value and variants after folding, same scope).
     public func addRule(_ rule: StoredRule) throws(VaultError) -> String {
-        try audited("rule-add", values: ["term": Array(rule.value.utf8)], after: { ["rule": $0] }) { () throws(VaultError) -> String in
+        try audited("rule-add", values: ["term": Array(rule.value.utf8)], after: { ["rule": $0] }) {
+            () throws(VaultError) -> String in
             try self.insertRule(rule)
         }
     }
 
     /// `rule list`: every rule, audited.
     public func listRules() throws(VaultError) -> [(id: String, rule: StoredRule)] {
-        try audited("rule-list", after: { ["count": String($0.count)] }) { () throws(VaultError) -> [(id: String, rule: StoredRule)] in
+        try audited("rule-list", after: { ["count": String($0.count)] }) {
+            () throws(VaultError) -> [(id: String, rule: StoredRule)] in
             try self.rules()
         }
     }
@@ -93,7 +99,8 @@ extension Vault {
         // SECURITY.md §6.6: a label is [A-Z][A-Z0-9_]*, at most 32 bytes (it goes into placeholders
         // and, with its length in one byte, into the manifest).
         guard let first = rule.label.utf8.first, (65...90).contains(first), rule.label.utf8.count <= 32,
-              rule.label.utf8.allSatisfy({ (65...90).contains($0) || (48...57).contains($0) || $0 == 95 }) else {
+            rule.label.utf8.allSatisfy({ (65...90).contains($0) || (48...57).contains($0) || $0 == 95 })
+        else {
             throw .invalidInput("a rule label is A-Z, digits and _, starting with a letter, at most 32 characters")
         }
         guard !rule.variants.contains(where: \.isEmpty) else { throw .invalidInput("a --variant is empty") }
@@ -108,8 +115,9 @@ extension Vault {
         }
         rule.created = Self.timestamp()
         // Its placeholder number: one above any number the label ever had (deleted rules' too).
-        let highest = max(try rules().filter { $0.rule.label == rule.label }.compactMap(\.rule.number).max() ?? 0,
-                          formatVersion >= 2 ? try currentManifest().placeholderNumbers[rule.label] ?? 0 : 0)
+        let highest = max(
+            try rules().filter { $0.rule.label == rule.label }.compactMap(\.rule.number).max() ?? 0,
+            formatVersion >= 2 ? try currentManifest().placeholderNumbers[rule.label] ?? 0 : 0)
         rule.number = highest + 1
         return try insertItem(.rule, rule) { [label = rule.label, number = highest + 1] (m: inout Manifest) throws in
             // Checked inside the write transaction: another process may have given this number to
@@ -154,8 +162,9 @@ extension Vault {
     }
 
     private func deleteRule(_ idOrPrefix: String) throws(VaultError) -> String {
-        let id = try resolveItemID(.rule, idOrPrefix, what: "rule", notFound: .noSuchRule(prefix: idOrPrefix),
-                                   ambiguous: { .ambiguousRuleID(prefix: idOrPrefix, matches: $0) })
+        let id = try resolveItemID(
+            .rule, idOrPrefix, what: "rule", notFound: .noSuchRule(prefix: idOrPrefix),
+            ambiguous: { .ambiguousRuleID(prefix: idOrPrefix, matches: $0) })
         _ = try writing({ _ = $0.items[.rule]?.remove(id) }) { (m) throws(VaultError) -> Bool in
             try store.deleteItem(.rule, id: id, manifest: m)
         }

@@ -16,12 +16,15 @@ extension Vault {
     /// is not the one the writer produces for that plaintext length.
     static func plaintextLength(ofPadded p: UnsafeRawBufferPointer) -> Int? {
         guard let n = try? Padding.unpaddedLength(p, blockSize: p.count),
-              p.count == VaultFormat.paddedLength(forPlaintextCount: n) else { return nil }
+            p.count == VaultFormat.paddedLength(forPlaintextCount: n)
+        else { return nil }
         return n
     }
 
     /// Opens and unpads a sealed field. Any failure is reported as `integrity`.
-    static func openPadded(_ sealed: [UInt8], key: borrowing SecureBytes, ad: [UInt8], integrity: VaultError) throws(VaultError) -> SecureBytes {
+    static func openPadded(_ sealed: [UInt8], key: borrowing SecureBytes, ad: [UInt8], integrity: VaultError) throws(VaultError)
+        -> SecureBytes
+    {
         do {
             let padded = try XChaCha20Poly1305.open(sealed, key: key, associatedData: ad)
             guard let n = padded.withUnsafeBytes({ plaintextLength(ofPadded: $0) }) else { throw integrity }
@@ -41,14 +44,18 @@ extension Vault {
     }
 
     /// Opens the record's key into the reused key buffer and runs `body` with it.
-    func withRecordKey<T>(recordID: String, wrappedKey: UnsafeRawBufferPointer, using buffer: SecureScratch? = nil,
-                          _ body: (borrowing SecureBytes) throws -> T) throws -> T {
+    func withRecordKey<T>(
+        recordID: String, wrappedKey: UnsafeRawBufferPointer, using buffer: SecureScratch? = nil,
+        _ body: (borrowing SecureBytes) throws -> T
+    ) throws -> T {
         let keyScratch = buffer ?? self.keyScratch
         let integrity = VaultError.recordIntegrity(recordID: recordID)
         guard wrappedKey.count == XChaCha20Poly1305.keyBytes + XChaCha20Poly1305.overhead else { throw integrity }
         let ad = SealedKind.recordKey.ad(vaultID: vaultID, id: recordID)
         let opened = try keyring.withKey(for: .recordKey) { (kek) throws(VaultError) -> Bool in
-            do { _ = try XChaCha20Poly1305.open(wrappedKey, key: kek, associatedData: ad, into: keyScratch) } catch SodiumError.outOfMemory {
+            do { _ = try XChaCha20Poly1305.open(wrappedKey, key: kek, associatedData: ad, into: keyScratch) } catch SodiumError
+                .outOfMemory
+            {
                 throw .storage("secure memory unavailable")
             } catch {
                 return false
@@ -62,14 +69,18 @@ extension Vault {
 
     /// Opens a field into the reused data buffer, checks its padding, and runs `body` with the
     /// plaintext bytes. The buffer is wiped afterwards.
-    func withOpenedField<T>(_ sealed: UnsafeRawBufferPointer, key: borrowing SecureBytes, recordID: String, version: Int, field: SealedKind,
-                            using buffer: SecureScratch? = nil, _ body: (UnsafeRawBufferPointer) throws -> T) throws -> T {
+    func withOpenedField<T>(
+        _ sealed: UnsafeRawBufferPointer, key: borrowing SecureBytes, recordID: String, version: Int, field: SealedKind,
+        using buffer: SecureScratch? = nil, _ body: (UnsafeRawBufferPointer) throws -> T
+    ) throws -> T {
         let dataScratch = buffer ?? self.dataScratch
         let integrity = VaultError.recordIntegrity(recordID: recordID)
         guard (1...Int(UInt32.max)).contains(version) else { throw integrity }
         let ad = field.ad(vaultID: vaultID, id: recordID, version: version)
         let padded: Int
-        do { padded = try XChaCha20Poly1305.open(sealed, key: key, associatedData: ad, into: dataScratch) } catch SodiumError.outOfMemory {
+        do { padded = try XChaCha20Poly1305.open(sealed, key: key, associatedData: ad, into: dataScratch) } catch SodiumError
+            .outOfMemory
+        {
             throw VaultError.storage("secure memory unavailable")
         } catch {
             throw integrity
@@ -86,7 +97,9 @@ extension Vault {
     }
 
     /// Pads (SECURITY.md §7) and seals a record field through the reused seal buffer.
-    func sealField(_ plaintext: [UInt8], key: borrowing SecureBytes, recordID: String, version: Int, field: SealedKind) throws(VaultError) -> [UInt8] {
+    func sealField(_ plaintext: [UInt8], key: borrowing SecureBytes, recordID: String, version: Int, field: SealedKind)
+        throws(VaultError) -> [UInt8]
+    {
         let ad = field.ad(vaultID: vaultID, id: recordID, version: version)
         let block = VaultFormat.paddedLength(forPlaintextCount: plaintext.count)
         var padded = 0
@@ -111,17 +124,22 @@ extension Vault {
         return try result.get()
     }
 
-    func openField(_ sealed: [UInt8], key: borrowing SecureBytes, recordID: String, version: Int, field: SealedKind) throws(VaultError) -> SecureBytes {
+    func openField(_ sealed: [UInt8], key: borrowing SecureBytes, recordID: String, version: Int, field: SealedKind)
+        throws(VaultError) -> SecureBytes
+    {
         // A version we could not have written (the store maps bad values to -1).
         guard (1...Int(UInt32.max)).contains(version) else { throw .recordIntegrity(recordID: recordID) }
-        return try Self.openPadded(sealed, key: key,
-                            ad: field.ad(vaultID: vaultID, id: recordID, version: version),
-                            integrity: .recordIntegrity(recordID: recordID))
+        return try Self.openPadded(
+            sealed, key: key,
+            ad: field.ad(vaultID: vaultID, id: recordID, version: version),
+            integrity: .recordIntegrity(recordID: recordID))
     }
 
     /// Decodes JSON held in secure memory. The decoder needs a `Data` copy; it lives only for
     /// the duration of this call.
-    static func decodeJSON<T: Decodable>(_ type: T.Type, from bytes: borrowing SecureBytes, integrity: VaultError) throws(VaultError) -> T {
+    static func decodeJSON<T: Decodable>(_ type: T.Type, from bytes: borrowing SecureBytes, integrity: VaultError)
+        throws(VaultError) -> T
+    {
         let data = bytes.withUnsafeBytes { Data($0) }
         do { return try JSONDecoder().decode(type, from: data) } catch { throw integrity }
     }
@@ -156,7 +174,8 @@ public enum UTCTimestamp {
             let s = String(v)
             return String(repeating: "0", count: max(width - s.count, 0)) + s
         }
-        return "\(pad(tm.tm_year + 1900, 4))-\(pad(tm.tm_mon + 1, 2))-\(pad(tm.tm_mday, 2))T\(pad(tm.tm_hour, 2)):\(pad(tm.tm_min, 2)):\(pad(tm.tm_sec, 2))Z"
+        return
+            "\(pad(tm.tm_year + 1900, 4))-\(pad(tm.tm_mon + 1, 2))-\(pad(tm.tm_mday, 2))T\(pad(tm.tm_hour, 2)):\(pad(tm.tm_min, 2)):\(pad(tm.tm_sec, 2))Z"
     }
 }
 

@@ -17,8 +17,10 @@ extension Vault {
         var slots: [TravelSlot] = []
         for kind in [KeySlotKind.passphrase, .recovery] {
             if let s = try store.keySlot(kind) {
-                slots.append(TravelSlot(kind: kind.rawValue, algorithm: s.kdfAlgorithm, opsLimit: s.opsLimit, memLimit: s.memLimit,
-                                        salt: Hex.encode(s.salt), wrapped: Hex.encode(s.wrappedMasterKey)))
+                slots.append(
+                    TravelSlot(
+                        kind: kind.rawValue, algorithm: s.kdfAlgorithm, opsLimit: s.opsLimit, memLimit: s.memLimit,
+                        salt: Hex.encode(s.salt), wrapped: Hex.encode(s.wrappedMasterKey)))
             }
         }
         // The travel passphrase gets the same Argon2id cost as the vault's own.
@@ -28,19 +30,25 @@ extension Vault {
         // The vault remembers which bundle holds its slots; only that one is taken back (an older
         // bundle would undo a passwd or rekey made since).
         let bundleID = try Self.sodium { try Random.bytes(16) }
-        let key = try Self.sodium { try PasswordHash.deriveKey(length: 32, passphrase: travelPassphrase, salt: salt, opsLimit: ops, memLimit: mem) }
+        let key = try Self.sodium {
+            try PasswordHash.deriveKey(length: 32, passphrase: travelPassphrase, salt: salt, opsLimit: ops, memLimit: mem)
+        }
         let header = Self.travelMagic + vaultID + bundleID + VaultFormat.le64(ops) + VaultFormat.le64(mem) + salt
         let sealed = try Self.sealPadded(try Self.encodeJSON(slots), key: key, ad: Self.travelAD(header))
         try audited("travel-out", ids: ["slots": String(slots.count)]) { () throws(VaultError) -> Void in
             try Self.writeNewFile(path, header + sealed)
             // The manifest keeps the digests of the slots that leave: only those slots can come back.
-            try self.writing({ m in m.travelBundle = bundleID }) { (m) throws(VaultError) -> Void in try self.store.sendSlotsAway(bundleID: bundleID, manifest: m) }
+            try self.writing({ m in m.travelBundle = bundleID }) { (m) throws(VaultError) -> Void in
+                try self.store.sendSlotsAway(bundleID: bundleID, manifest: m)
+            }
         }
     }
 
     /// `travel in`: restores the slots from a bundle made for this vault.
-    package static func travelIn(directory: String, bundle path: String, travelPassphrase: borrowing SecureBytes,
-                                audit: AuditSink?) throws(VaultError) -> Int {
+    package static func travelIn(
+        directory: String, bundle path: String, travelPassphrase: borrowing SecureBytes,
+        audit: AuditSink?
+    ) throws(VaultError) -> Int {
         let (store, header) = try openStore(directory)
         guard let data = FileManager.default.contents(atPath: path) else { throw .invalidInput("cannot read that travel bundle") }
         let bytes = Array(data)
@@ -56,21 +64,30 @@ extension Vault {
             throw .invalidInput("the vault's key slots are not away in a travel bundle; nothing to bring back")
         }
         guard pending == bundleID else {
-            throw .invalidInput("that is an older travel bundle of this vault, not the one its slots are in now (it would undo later changes)")
+            throw .invalidInput(
+                "that is an older travel bundle of this vault, not the one its slots are in now (it would undo later changes)")
         }
         let ops = bytes[i..<i + 8].enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }; i += 8
         let mem = bytes[i..<i + 8].enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }; i += 8
         let salt = Array(bytes[i..<i + PasswordHash.saltBytes]); i += PasswordHash.saltBytes
-        try KDFBounds.check(algorithm: Int64(PasswordHash.algorithmArgon2id13), opsLimit: ops, memLimit: mem, saltCount: salt.count)
-        let key = try sodium { try PasswordHash.deriveKey(length: 32, passphrase: travelPassphrase, salt: salt, opsLimit: ops, memLimit: mem) }
-        let plain = try openPadded(Array(bytes[i...]), key: key, ad: travelAD(Array(bytes.prefix(fixed))), integrity: .wrongPassphrase)
+        try KDFBounds.check(
+            algorithm: Int64(PasswordHash.algorithmArgon2id13), opsLimit: ops, memLimit: mem, saltCount: salt.count)
+        let key = try sodium {
+            try PasswordHash.deriveKey(length: 32, passphrase: travelPassphrase, salt: salt, opsLimit: ops, memLimit: mem)
+        }
+        let plain = try openPadded(
+            Array(bytes[i...]), key: key, ad: travelAD(Array(bytes.prefix(fixed))), integrity: .wrongPassphrase)
         let slots = try decodeJSON([TravelSlot].self, from: plain, integrity: .invalidInput("the travel bundle is damaged"))
         var rows: [KeySlotRow] = []
         for s in slots {
-            guard let kind = KeySlotKind(rawValue: s.kind), let salt = Hex.decode(s.salt), let wrapped = Hex.decode(s.wrapped) else {
+            guard let kind = KeySlotKind(rawValue: s.kind), let salt = Hex.decode(s.salt), let wrapped = Hex.decode(s.wrapped)
+            else {
                 throw .invalidInput("the travel bundle is damaged")
             }
-            rows.append(KeySlotRow(kind: kind, kdfAlgorithm: s.algorithm, opsLimit: s.opsLimit, memLimit: s.memLimit, salt: salt, wrappedMasterKey: wrapped))
+            rows.append(
+                KeySlotRow(
+                    kind: kind, kdfAlgorithm: s.algorithm, opsLimit: s.opsLimit, memLimit: s.memLimit, salt: salt,
+                    wrappedMasterKey: wrapped))
         }
         for r in rows where try store.keySlot(r.kind) != nil {
             throw .invalidInput("the vault already has its key slots; nothing to bring back")

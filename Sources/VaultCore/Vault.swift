@@ -57,8 +57,10 @@ public final class Vault {
 
     /// `creating`: a new vault, whose first manifest is written after this (no manifest check).
     /// `inspecting`: a manifest mismatch leaves the vault open read-only instead of refusing it.
-    init(store: any VaultStore, directory: String, vaultID: [UInt8], formatVersion: Int, keyring: consuming Keyring,
-         creating: Bool = false, inspecting: Bool = false) throws(VaultError) {
+    init(
+        store: any VaultStore, directory: String, vaultID: [UInt8], formatVersion: Int, keyring: consuming Keyring,
+        creating: Bool = false, inspecting: Bool = false
+    ) throws(VaultError) {
         self.store = store
         self.directory = directory
         self.vaultID = vaultID
@@ -102,8 +104,10 @@ public final class Vault {
 
     /// The audit root key: opened from the vault, or (first unlock of a vault made before it
     /// existed, or a new vault) created and stored.
-    static func loadOrCreateAuditRootKey(store: any VaultStore, keyring: borrowing Keyring,
-                                         mayCreate: Bool = true) throws(VaultError) -> SecureBytes {
+    static func loadOrCreateAuditRootKey(
+        store: any VaultStore, keyring: borrowing Keyring,
+        mayCreate: Bool = true
+    ) throws(VaultError) -> SecureBytes {
         if let sealed = try store.sealedAuditRootKey() {
             let root = try keyring.open(.auditRootKey, sealed)
             guard root.count == 32 else { throw .vaultIntegrity("the audit key has the wrong length") }
@@ -139,28 +143,32 @@ public final class Vault {
         let vaultID = try sodium { try Random.bytes(VaultFormat.vaultIDBytes) }
         let keyring = try Keyring.random(vaultID: vaultID)
         let version = VaultFormat.currentVersion
-        let passSlot = try KeySlot.passphrase(keyring.master, passphrase: passphrase, vaultID: vaultID,
-                                              opsLimit: profile.opsLimit, memLimit: profile.memLimit)
+        let passSlot = try KeySlot.passphrase(
+            keyring.master, passphrase: passphrase, vaultID: vaultID,
+            opsLimit: profile.opsLimit, memLimit: profile.memLimit)
         let (recSlot, printable) = try KeySlot.recovery(keyring.master, vaultID: vaultID)
 
         let path = databasePath(in: directory)
         let temp = (directory as NSString).appendingPathComponent(creatingPrefix + Hex.encode(try sodium { try Random.bytes(6) }))
         do {
             let staging = try VaultFiles.createStore(path: temp)
-            try staging.initialize(header: VaultHeader(formatVersion: version, vaultID: vaultID),
-                                   slots: [passSlot, recSlot])
+            try staging.initialize(
+                header: VaultHeader(formatVersion: version, vaultID: vaultID),
+                slots: [passSlot, recSlot])
             if audit == nil {
-                let staged = try Vault(store: staging, directory: directory, vaultID: vaultID, formatVersion: version,
-                                       keyring: try Keyring(master: try sodium { try keyring.master.duplicate() }, vaultID: vaultID),
-                                       creating: true)
+                let staged = try Vault(
+                    store: staging, directory: directory, vaultID: vaultID, formatVersion: version,
+                    keyring: try Keyring(master: try sodium { try keyring.master.duplicate() }, vaultID: vaultID),
+                    creating: true)
                 try staged.writeFirstManifest()
             }
             if let audit {
                 // The audit log starts before the vault exists under its real name: a vault is
                 // never usable without one. Its state goes into the staging database.
                 let copy = try Keyring(master: try sodium { try keyring.master.duplicate() }, vaultID: vaultID)
-                let staged = try Vault(store: staging, directory: directory, vaultID: vaultID, formatVersion: version,
-                                       keyring: copy, creating: true)
+                let staged = try Vault(
+                    store: staging, directory: directory, vaultID: vaultID, formatVersion: version,
+                    keyring: copy, creating: true)
                 try staged.writeFirstManifest()
                 staged.auditSink = audit
                 try staged.audit(AuditEvent("init", ids: ["kdf": profile.rawValue]))
@@ -184,7 +192,7 @@ public final class Vault {
             unlink(temp)
             throw .storage("\(error)")
         }
-        let (store, _) = try openStore(directory)     // the header and the schema pin, like every open
+        let (store, _) = try openStore(directory)  // the header and the schema pin, like every open
         let vault = try Vault(store: store, directory: directory, vaultID: vaultID, formatVersion: version, keyring: keyring)
         vault.auditSink = audit
         return vault
@@ -195,17 +203,23 @@ public final class Vault {
 
     /// Unlocks with the passphrase slot. With an audit sink, a failed attempt is logged and a
     /// successful one is logged before the vault is returned.
-    package static func unlock(directory: String, passphrase: borrowing SecureBytes, audit: AuditSink? = nil,
-                               policy: UnlockPolicy = .session) throws(VaultError) -> Vault {
+    package static func unlock(
+        directory: String, passphrase: borrowing SecureBytes, audit: AuditSink? = nil,
+        policy: UnlockPolicy = .session
+    ) throws(VaultError) -> Vault {
         let (store, header) = try openStore(directory)
-        return try unlock(store: store, header: header, directory: directory, passphrase: passphrase, audit: audit, policy: policy)
+        return try unlock(
+            store: store, header: header, directory: directory, passphrase: passphrase, audit: audit, policy: policy)
     }
 
     /// Unlocks a vault held by any store (the in-memory test double uses this directly).
-    package static func unlock(store: any VaultStore, header: VaultHeader, directory: String, passphrase: borrowing SecureBytes,
-                               audit: AuditSink? = nil, policy: UnlockPolicy = .session) throws(VaultError) -> Vault {
+    package static func unlock(
+        store: any VaultStore, header: VaultHeader, directory: String, passphrase: borrowing SecureBytes,
+        audit: AuditSink? = nil, policy: UnlockPolicy = .session
+    ) throws(VaultError) -> Vault {
         guard let slot = try store.keySlot(.passphrase) else {
-            throw .noSuchKeySlot("this vault has no passphrase slot (if its key slots are away in a travel bundle, see 'sourcevault status')")
+            throw .noSuchKeySlot(
+                "this vault has no passphrase slot (if its key slots are away in a travel bundle, see 'sourcevault status')")
         }
         return try open(store: store, header: header, directory: directory, audit: audit, policy: policy, method: "passphrase") {
             () throws(VaultError) -> SecureBytes in try KeySlot.unwrap(slot, passphrase: passphrase, header: header)
@@ -214,23 +228,30 @@ public final class Vault {
 
     /// A new vault in an empty `store` (no files: the in-memory test double). Returns the vault and
     /// its printable recovery key.
-    package static func create(in store: any VaultStore, directory: String, passphrase: borrowing SecureBytes,
-                               profile: KDFProfile) throws(VaultError) -> (Vault, String) {
+    package static func create(
+        in store: any VaultStore, directory: String, passphrase: borrowing SecureBytes,
+        profile: KDFProfile
+    ) throws(VaultError) -> (Vault, String) {
         let vaultID = try sodium { try Random.bytes(VaultFormat.vaultIDBytes) }
         let keyring = try Keyring.random(vaultID: vaultID)
-        let passSlot = try KeySlot.passphrase(keyring.master, passphrase: passphrase, vaultID: vaultID,
-                                              opsLimit: profile.opsLimit, memLimit: profile.memLimit)
+        let passSlot = try KeySlot.passphrase(
+            keyring.master, passphrase: passphrase, vaultID: vaultID,
+            opsLimit: profile.opsLimit, memLimit: profile.memLimit)
         let (recSlot, printable) = try KeySlot.recovery(keyring.master, vaultID: vaultID)
-        try store.initialize(header: VaultHeader(formatVersion: VaultFormat.currentVersion, vaultID: vaultID), slots: [passSlot, recSlot])
-        let vault = try Vault(store: store, directory: directory, vaultID: vaultID, formatVersion: VaultFormat.currentVersion,
-                              keyring: keyring, creating: true)
+        try store.initialize(
+            header: VaultHeader(formatVersion: VaultFormat.currentVersion, vaultID: vaultID), slots: [passSlot, recSlot])
+        let vault = try Vault(
+            store: store, directory: directory, vaultID: vaultID, formatVersion: VaultFormat.currentVersion,
+            keyring: keyring, creating: true)
         try vault.writeFirstManifest()
         return (vault, printable)
     }
 
     /// Unlocks with the recovery slot; `typedKey` is the recovery key as the person typed it.
-    package static func unlock(directory: String, recoveryKey typedKey: borrowing SecureBytes, audit: AuditSink? = nil,
-                              policy: UnlockPolicy = .session) throws(VaultError) -> Vault {
+    package static func unlock(
+        directory: String, recoveryKey typedKey: borrowing SecureBytes, audit: AuditSink? = nil,
+        policy: UnlockPolicy = .session
+    ) throws(VaultError) -> Vault {
         let key = try RecoveryKey.decode(typedKey)
         let (store, header) = try openStore(directory)
         guard let slot = try store.keySlot(.recovery) else { throw .noSuchKeySlot("this vault has no recovery key slot") }
@@ -240,9 +261,11 @@ public final class Vault {
     }
 
     /// Unwraps the master key with `unwrap`; a wrong secret is logged as a failed unlock.
-    private static func open(store: any VaultStore, header: VaultHeader, directory: String, audit: AuditSink?,
-                             policy: UnlockPolicy, method: String,
-                             unwrap: () throws(VaultError) -> SecureBytes) throws(VaultError) -> Vault {
+    private static func open(
+        store: any VaultStore, header: VaultHeader, directory: String, audit: AuditSink?,
+        policy: UnlockPolicy, method: String,
+        unwrap: () throws(VaultError) -> SecureBytes
+    ) throws(VaultError) -> Vault {
         let master: SecureBytes
         do { master = try unwrap() } catch {
             if error == .wrongPassphrase || error == .wrongRecoveryKey {
@@ -250,15 +273,18 @@ public final class Vault {
             }
             throw error
         }
-        let vault = try Vault(store: store, directory: directory, vaultID: header.vaultID, formatVersion: header.formatVersion,
-                              keyring: try Keyring(master: master, vaultID: header.vaultID), inspecting: policy == .inspection)
+        let vault = try Vault(
+            store: store, directory: directory, vaultID: header.vaultID, formatVersion: header.formatVersion,
+            keyring: try Keyring(master: master, vaultID: header.vaultID), inspecting: policy == .inspection)
         return try attach(vault, audit, method, policy)
     }
 
     /// The unlock policy: the unlock is logged (and failed attempts since the last session
     /// counted), then retention shreds what is due (SECURITY.md §8.3), before the vault is returned.
-    private static func attach(_ vault: Vault, _ audit: AuditSink?, _ method: String,
-                               _ policy: UnlockPolicy) throws(VaultError) -> Vault {
+    private static func attach(
+        _ vault: Vault, _ audit: AuditSink?, _ method: String,
+        _ policy: UnlockPolicy
+    ) throws(VaultError) -> Vault {
         vault.auditSink = audit
         if let audit {
             do { vault.failedAttemptsSinceLastSession = try audit.unlocked(vault, method: method) } catch let e as VaultError {
@@ -268,7 +294,8 @@ public final class Vault {
             }
         }
         if vault.formatVersion < 2 {
-            try vault.audited("format-upgrade", ids: ["from": String(vault.formatVersion), "to": "2"]) { () throws(VaultError) -> Void in
+            try vault.audited("format-upgrade", ids: ["from": String(vault.formatVersion), "to": "2"]) {
+                () throws(VaultError) -> Void in
                 try vault.upgradeToFormat2()
             }
         }
@@ -304,7 +331,9 @@ public final class Vault {
                 throw .invalidInput("\(directory) is a symbolic link; give the real path of the vault directory")
             }
             guard (st.st_mode & S_IFMT) == S_IFDIR else { throw .invalidInput("\(directory) exists and is not a directory") }
-            guard st.st_uid == geteuid() else { throw .invalidInput("\(directory) belongs to another user; choose a directory of your own") }
+            guard st.st_uid == geteuid() else {
+                throw .invalidInput("\(directory) belongs to another user; choose a directory of your own")
+            }
             if FileManager.default.fileExists(atPath: databasePath(in: directory)) { throw .vaultAlreadyExists(path: directory) }
             let contents: [String]
             do { contents = try FileManager.default.contentsOfDirectory(atPath: directory) } catch {
@@ -319,8 +348,9 @@ public final class Vault {
             }
         } else {
             do {
-                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
-                                                        attributes: [.posixPermissions: 0o700])
+                try FileManager.default.createDirectory(
+                    atPath: directory, withIntermediateDirectories: true,
+                    attributes: [.posixPermissions: 0o700])
             } catch {
                 throw .storage("cannot create \(directory): \((error as NSError).localizedDescription)")
             }

@@ -61,10 +61,13 @@ package struct ManifestSnapshot {
     package var retentionIndex: [UInt8]?
     package var auditKey: [UInt8]?
     package var masterCheck: [UInt8]?
-    package init(manifest: [UInt8]?, counts: RowCounts, encodedRecords: [UInt8], slots: [KeySlotRow], travelBundle: [UInt8]?,
-                 retentionIndex: [UInt8]?, auditKey: [UInt8]?, masterCheck: [UInt8]?) {
+    package init(
+        manifest: [UInt8]?, counts: RowCounts, encodedRecords: [UInt8], slots: [KeySlotRow], travelBundle: [UInt8]?,
+        retentionIndex: [UInt8]?, auditKey: [UInt8]?, masterCheck: [UInt8]?
+    ) {
         self.manifest = manifest; self.counts = counts; self.encodedRecords = encodedRecords; self.slots = slots
-        self.travelBundle = travelBundle; self.retentionIndex = retentionIndex; self.auditKey = auditKey; self.masterCheck = masterCheck
+        self.travelBundle = travelBundle; self.retentionIndex = retentionIndex; self.auditKey = auditKey;
+        self.masterCheck = masterCheck
     }
 }
 

@@ -1,11 +1,13 @@
 import Testing
+
 @testable import Audit
 
 @Suite struct AuditEntryTests {
     func sample(_ seq: Int64 = 7) -> AuditEntry {
-        AuditEntry(seq: seq, time: "2026-11-29T14:00:00Z", action: "show", outcome: "ok",
-                   attrs: [("version", "2"), ("record", "0123456789abcdef")], prev: [UInt8](repeating: 9, count: 32),
-                   auth: .mac([UInt8](repeating: 1, count: 32)), signature: [UInt8](repeating: 2, count: 64))
+        AuditEntry(
+            seq: seq, time: "2026-11-29T14:00:00Z", action: "show", outcome: "ok",
+            attrs: [("version", "2"), ("record", "0123456789abcdef")], prev: [UInt8](repeating: 9, count: 32),
+            auth: .mac([UInt8](repeating: 1, count: 32)), signature: [UInt8](repeating: 2, count: 64))
     }
 
     @Test func roundTripsAndSortsAttributes() {
@@ -32,13 +34,13 @@ import Testing
         let good = Array(sample().line.dropLast())
         let text = String(decoding: good, as: UTF8.self)
         for bad in [
-            text.replacingOccurrences(of: "\t7\t", with: "\t07\t"),           // non-canonical number
-            text.replacingOccurrences(of: "show", with: "Show"),              // outside the alphabet
-            text.replacingOccurrences(of: "record=", with: "record ="),       // space
-            text.replacingOccurrences(of: "\tm:", with: "\tx:"),              // unknown auth kind
-            text + "\textra",                                                 // too many fields
-            String(text.dropLast(2)),                                         // short signature
-            text.replacingOccurrences(of: "record=0123456789abcdef,version=2", with: "version=2,record=0123456789abcdef"),
+            text.replacingOccurrences(of: "\t7\t", with: "\t07\t"),  // non-canonical number
+            text.replacingOccurrences(of: "show", with: "Show"),  // outside the alphabet
+            text.replacingOccurrences(of: "record=", with: "record ="),  // space
+            text.replacingOccurrences(of: "\tm:", with: "\tx:"),  // unknown auth kind
+            text + "\textra",  // too many fields
+            String(text.dropLast(2)),  // short signature
+            text.replacingOccurrences(of: "record=0123456789abcdef,version=2", with: "version=2,record=0123456789abcdef")
         ] {
             #expect(AuditEntry.parse(ArraySlice(Array(bad.utf8))) == nil, "\(bad)")
         }
@@ -51,12 +53,15 @@ import Testing
         #expect(s1.count == 32 && s1 != s0 && AuditChain.evolve(s1) != s1)
         let body = sample().body
         #expect(AuditChain.pendingMAC(seed: s0, body: body) != AuditChain.pendingMAC(seed: s1, body: body))
-        #expect(AuditChain.genesis(vaultID: [UInt8](repeating: 1, count: 16)) != AuditChain.genesis(vaultID: [UInt8](repeating: 2, count: 16)))
+        #expect(
+            AuditChain.genesis(vaultID: [UInt8](repeating: 1, count: 16))
+                != AuditChain.genesis(vaultID: [UInt8](repeating: 2, count: 16)))
     }
 
     @Test func checkpointTextRoundTrips() {
-        let cp = AuditCheckpoint(vaultID: [UInt8](repeating: 3, count: 16), size: 42, head: [UInt8](repeating: 4, count: 32),
-                                 time: "2026-11-29T14:00:00Z", signature: [UInt8](repeating: 6, count: 64))
+        let cp = AuditCheckpoint(
+            vaultID: [UInt8](repeating: 3, count: 16), size: 42, head: [UInt8](repeating: 4, count: 32),
+            time: "2026-11-29T14:00:00Z", signature: [UInt8](repeating: 6, count: 64))
         #expect(AuditCheckpoint.parse(cp.text) == cp)
         #expect(AuditCheckpoint.parse(cp.text.replacingOccurrences(of: "size: 42", with: "size: x")) == nil)
     }

@@ -1,8 +1,9 @@
 import Foundation
 import GRDB
 import SodiumKit
-import Testing
 import TestSupport
+import Testing
+
 @testable import Audit
 @testable import VaultCore
 
@@ -15,8 +16,9 @@ final class AuditFixture {
     static let passphrase = "correct horse battery staple"
 
     init() throws {
-        _ = try Vault.create(directory: dir, passphrase: try Self.secret(), profile: .test,
-                             audit: AuditLog(newLogPath: logPath), showRecoveryKey: { _ in })
+        _ = try Vault.create(
+            directory: dir, passphrase: try Self.secret(), profile: .test,
+            audit: AuditLog(newLogPath: logPath), showRecoveryKey: { _ in })
     }
 
     static func secret(_ s: String = passphrase) throws -> SecureBytes { try SecureBytes(copying: Array(s.utf8)) }
@@ -50,25 +52,30 @@ final class AuditFixture {
     /// Public verification (with `vault`: also every MAC and the pending chain).
     func verify(_ vault: Vault? = nil, key: [UInt8]? = nil) throws -> AuditReport {
         let l = try AuditLog.load(directory: dir)
-        return AuditVerifier.verify(log: l.log, vaultID: l.header.vaultID, publicKey: key ?? l.state.publicKey,
-                                    state: l.state, vault: vault)
+        return AuditVerifier.verify(
+            log: l.log, vaultID: l.header.vaultID, publicKey: key ?? l.state.publicKey,
+            state: l.state, vault: vault)
     }
 
     /// An entry after the log's last one that no SourceVault wrote: chains correctly, with a MAC
     /// made with a key nobody holds.
     func forged(after last: AuditEntry, action: String = "export", time: String? = nil) -> AuditEntry {
-        AuditEntry(seq: last.seq + 1, time: time ?? last.time, action: action, outcome: "ok",
-                   attrs: [("gen", String(last.generation ?? 0)), ("record", "0123456789abcdef")], prev: last.hash,
-                   auth: .mac([UInt8](repeating: 0x5a, count: 32)))
+        AuditEntry(
+            seq: last.seq + 1, time: time ?? last.time, action: action, outcome: "ok",
+            attrs: [("gen", String(last.generation ?? 0)), ("record", "0123456789abcdef")], prev: last.hash,
+            auth: .mac([UInt8](repeating: 0x5a, count: 32)))
     }
 
     /// An authentic entry after `last`, MACed by `vault` at `time`, not recorded in the vault.
     /// (Its generation is the last entry's unless given: real writes carry the manifest's.)
-    func authentic(_ vault: Vault, after last: AuditEntry, action: String = "show", time: String? = nil,
-                   generation: UInt64? = nil, sign: Bool = false) throws -> AuditEntry {
-        try AuditLog.entry(AuditEvent(action), seq: last.seq + 1, prev: last.hash, time: time ?? last.time,
-                           signer: vault, vaultID: vault.vaultID, generation: generation ?? last.generation ?? 0,
-                           location: "0000000000000000", sign: sign)
+    func authentic(
+        _ vault: Vault, after last: AuditEntry, action: String = "show", time: String? = nil,
+        generation: UInt64? = nil, sign: Bool = false
+    ) throws -> AuditEntry {
+        try AuditLog.entry(
+            AuditEvent(action), seq: last.seq + 1, prev: last.hash, time: time ?? last.time,
+            signer: vault, vaultID: vault.vaultID, generation: generation ?? last.generation ?? 0,
+            location: "0000000000000000", sign: sign)
     }
 }
 
@@ -98,8 +105,9 @@ final class AuditFixture {
         let forged = f.forged(after: f.entries.last!, time: "2020-01-01T00:00:00Z")
         try f.appendRaw(String(decoding: forged.line, as: UTF8.self))
         let report = try f.verify()
-        #expect(report.problem?.seq == forged.seq && report.problem?.detail.contains("dated before") == true,
-                "\(report.problem as Any)")
+        #expect(
+            report.problem?.seq == forged.seq && report.problem?.detail.contains("dated before") == true,
+            "\(report.problem as Any)")
         #expect(f.tampered { _ = try f.unlock() }?.contains("entry \(forged.seq) is dated before") == true)
         // An old-format (SVA1) forgery, which has no time rule, is refused as a downgrade.
         var old = f.forged(after: f.entries[f.entries.count - 2], time: "2020-01-01T00:00:00Z")
@@ -132,9 +140,10 @@ final class AuditFixture {
         #expect(throws: VaultError.wrongPassphrase) { _ = try f.unlock("wrong again") }
         var tail = f.lines
         let denied = try #require(AuditEntry.parse(ArraySlice(Array(tail[tail.count - 2].utf8))))
-        let inserted = AuditEntry(seq: denied.seq + 1, time: denied.time, action: "unlock", outcome: "denied",
-                                  attrs: [("method", "passphrase")], prev: denied.hash,
-                                  auth: .pending([UInt8](repeating: 7, count: 32)))
+        let inserted = AuditEntry(
+            seq: denied.seq + 1, time: denied.time, action: "unlock", outcome: "denied",
+            attrs: [("method", "passphrase")], prev: denied.hash,
+            auth: .pending([UInt8](repeating: 7, count: 32)))
         tail.insert(String(decoding: inserted.line.dropLast(), as: UTF8.self), at: tail.count - 1)
         try f.write(tail)
         let m = f.tampered { _ = try f.unlock() }
@@ -156,7 +165,8 @@ final class AuditFixture {
         try copy.write(to: URL(fileURLWithPath: f.tmp.vaultDatabase))
         let m = f.tampered { _ = try f.unlock() }
         #expect(m?.hasPrefix(AuditLog.rolledBack) == true && m?.contains("generation 7") == true, "\(m ?? "accepted")")
-        #expect(AuditLog.rolledBack
+        #expect(
+            AuditLog.rolledBack
                 == "the vault file is older than its audit log: rolled back or restored from a copy")
         // The older file with the current record of the log spliced in (no key needed): the
         // record matches the log, the generation still gives the file away.
@@ -288,11 +298,13 @@ final class AuditFixture {
         // with the pending chain): more than a killed writer leaves.
         let before = f.lines
         let state = try f.state()
-        var p1 = AuditEntry(seq: state.headSeq + 1, time: f.entries.last!.time, action: "unlock", outcome: "denied",
-                            attrs: [("method", "passphrase")], prev: state.headHash, auth: .pending([]))
+        var p1 = AuditEntry(
+            seq: state.headSeq + 1, time: f.entries.last!.time, action: "unlock", outcome: "denied",
+            attrs: [("method", "passphrase")], prev: state.headHash, auth: .pending([]))
         p1.auth = .pending(AuditChain.pendingMAC(seed: state.pendingSeed, body: p1.body))
-        var p2 = AuditEntry(seq: p1.seq + 1, time: p1.time, action: "unlock", outcome: "denied",
-                            attrs: [("method", "passphrase")], prev: p1.hash, auth: .pending([]))
+        var p2 = AuditEntry(
+            seq: p1.seq + 1, time: p1.time, action: "unlock", outcome: "denied",
+            attrs: [("method", "passphrase")], prev: p1.hash, auth: .pending([]))
         p2.auth = .pending(AuditChain.pendingMAC(seed: AuditChain.evolve(state.pendingSeed), body: p2.body))
         try f.appendRaw(String(decoding: p1.line + p2.line, as: UTF8.self))
         let m = f.tampered { _ = try f.unlock() }
@@ -348,12 +360,17 @@ final class AuditFixture {
         let v = try f.unlock()
         let other = try AuditKeys(root: try SecureBytes.random(count: 32))
         let last = try #require(f.entries.last)
-        let event = AuditEvent(AuditEntry.handoverAction, ids: ["from": Hex.encode(v.auditPublicKey),
-                                                                "key": Hex.encode(other.auditPublicKey),
-                                                                "cosig": String(repeating: "ab", count: 64)])
-        let h = try AuditLog.entry(event, seq: last.seq + 1, prev: last.hash, time: last.time, signer: v,
-                                   vaultID: v.vaultID, generation: last.generation ?? 0, location: "0000000000000000",
-                                   sign: true)
+        let event = AuditEvent(
+            AuditEntry.handoverAction,
+            ids: [
+                "from": Hex.encode(v.auditPublicKey),
+                "key": Hex.encode(other.auditPublicKey),
+                "cosig": String(repeating: "ab", count: 64)
+            ])
+        let h = try AuditLog.entry(
+            event, seq: last.seq + 1, prev: last.hash, time: last.time, signer: v,
+            vaultID: v.vaultID, generation: last.generation ?? 0, location: "0000000000000000",
+            sign: true)
         try f.appendRaw(String(decoding: h.line, as: UTF8.self))
         try f.save(try AuditLog.authenticatedState(try f.state(), after: h, signer: v, vaultID: v.vaultID))
         let r = try f.verify(key: v.auditPublicKey)
@@ -400,8 +417,10 @@ final class AuditFixture {
         ls.removeLast()
         try f.write(ls)
         let plain = try Vault.unlock(directory: f.dir, passphrase: try AuditFixture.secret())
-        try f.save(try AuditLog.authenticatedState(try f.state(), after: f.entries.last!, signer: plain,
-                                                   vaultID: plain.vaultID))
+        try f.save(
+            try AuditLog.authenticatedState(
+                try f.state(), after: f.entries.last!, signer: plain,
+                vaultID: plain.vaultID))
         _ = try f.unlock()
         let unlock = try #require(f.entries.last)
         #expect(unlock.action == "unlock" && unlock.signature != nil)
@@ -422,15 +441,17 @@ final class AuditFixture {
         let q = try DatabaseQueue(path: dir + "/vault.sqlite3")
         try q.write { try $0.execute(sql: "UPDATE audit_state SET log_path = ?", arguments: [dir + "/audit.log"]) }
         try q.close()
-        let v = try Vault.unlock(directory: dir, passphrase: try AuditFixture.secret("sourcevault audit vector v1"),
-                                 audit: AuditLog())
+        let v = try Vault.unlock(
+            directory: dir, passphrase: try AuditFixture.secret("sourcevault audit vector v1"),
+            audit: AuditLog())
         _ = try v.list()
         let l = try AuditLog.load(directory: dir)
         #expect(l.state.logPath == dir + "/audit.log")
         let text = String(decoding: l.log, as: UTF8.self)
         #expect(text.hasPrefix("SVA1\t1\t") && text.contains("\nSVA1\t12\t") && text.contains("\nSVA2\t13\t"))
-        let report = AuditVerifier.verify(log: l.log, vaultID: l.header.vaultID, publicKey: l.state.publicKey,
-                                          state: l.state, vault: v)
+        let report = AuditVerifier.verify(
+            log: l.log, vaultID: l.header.vaultID, publicKey: l.state.publicKey,
+            state: l.state, vault: v)
         // 12 old entries, then the unlock, the upgrade to format 2 (issue 13) and the list.
         #expect(report.ok && report.entries.count == 15, "\(report.problem as Any)")
         let stored = try SQLiteShell.run("SELECT log_path FROM audit_state", on: dir + "/vault.sqlite3")

@@ -1,9 +1,10 @@
 import Foundation
 import GRDB
-import Testing
 import SodiumKit
-import VaultCore
 import TestSupport
+import Testing
+import VaultCore
+
 @testable import Audit
 
 /// Named failure vectors (Tests/VaultCoreTests/Vectors/failures.json): each case breaks a copy of a
@@ -46,10 +47,13 @@ import TestSupport
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         let src = Self.vectors.appendingPathComponent(c.vector)
         try FileManager.default.copyItem(atPath: src.appendingPathComponent("vault.sqlite3").path, toPath: dir + "/vault.sqlite3")
-        let expected = try JSONSerialization.jsonObject(with: Data(contentsOf: src.appendingPathComponent("expected.json"))) as! [String: Any]
+        let expected =
+            try JSONSerialization.jsonObject(with: Data(contentsOf: src.appendingPathComponent("expected.json")))
+            as! [String: Any]
         let passphrase = expected["passphrase"] as! String
         // The record with two versions in v1, or the vector's one record.
-        let record = ((expected["records"] as? [[String: Any]])?.first { ($0["versions"] as? [Any])?.count == 2 }?["id"] as? String)
+        let record =
+            ((expected["records"] as? [[String: Any]])?.first { ($0["versions"] as? [Any])?.count == 2 }?["id"] as? String)
             ?? (expected["recordID"] as? String) ?? ""
         let logPath = dir + "/audit.log"
         let q = try DatabaseQueue(path: dir + "/vault.sqlite3")
@@ -71,9 +75,10 @@ import TestSupport
             if let n = edit.dropLast { lines.removeLast(n) }
             if let i = edit.forgeAfter {
                 let after = try #require(AuditEntry.parse(ArraySlice(Array(lines[i].utf8))))
-                let forged = AuditEntry(seq: after.seq + 1, time: after.time, action: "export", outcome: "ok",
-                                        attrs: [("record", record)], prev: after.hash,
-                                        auth: .mac([UInt8](repeating: 0x5a, count: 32)), format: after.format)
+                let forged = AuditEntry(
+                    seq: after.seq + 1, time: after.time, action: "export", outcome: "ok",
+                    attrs: [("record", record)], prev: after.hash,
+                    auth: .mac([UInt8](repeating: 0x5a, count: 32)), format: after.format)
                 lines.insert(String(decoding: forged.line.dropLast(), as: UTF8.self), at: i + 1)
             }
             if let i = edit.flipPrev {
@@ -97,8 +102,9 @@ import TestSupport
                 let state = try #require(try store.auditState())
                 let pub = try #require(Hex.decode(expected["publicKey"] as! String))
                 let vault = c.op == "verify-full" ? try Vault.unlock(directory: dir, passphrase: try secret()) : nil
-                let report = AuditVerifier.verify(log: Array(try Data(contentsOf: URL(fileURLWithPath: logPath))),
-                                                  vaultID: header.vaultID, publicKey: pub, state: state, vault: vault)
+                let report = AuditVerifier.verify(
+                    log: Array(try Data(contentsOf: URL(fileURLWithPath: logPath))),
+                    vaultID: header.vaultID, publicKey: pub, state: state, vault: vault)
                 outcome = report.problem?.failure.rawValue ?? "ok"
                 message = report.problem.map { "at entry \($0.seq ?? 0) (line \($0.line ?? 0)): \($0.detail)" } ?? ""
             case "audited-unlock":
@@ -107,8 +113,9 @@ import TestSupport
             case "wrong-then-unlock":
                 // A wrong passphrase is refused and logged, whatever state the log is in; then the right one.
                 #expect(throws: VaultError.wrongPassphrase) {
-                    _ = try Vault.unlock(directory: dir, passphrase: try secret("not the passphrase"),
-                                         audit: AuditLog())
+                    _ = try Vault.unlock(
+                        directory: dir, passphrase: try secret("not the passphrase"),
+                        audit: AuditLog())
                 }
                 let last = String(decoding: try Data(contentsOf: URL(fileURLWithPath: logPath)), as: UTF8.self)
                     .split(separator: "\n").last.flatMap { AuditEntry.parse(ArraySlice(Array($0.utf8))) }

@@ -1,6 +1,7 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
+
 @testable import Audit
 
 /// The audit-log fuzz corpus (Tests/Fuzz/corpus/audit-log, the inputs of Sources/Fuzz/AuditLog) as

@@ -121,7 +121,8 @@ import Testing
         let out = Pipe()
         p.standardOutput = out
         try p.run(); p.waitUntilExit()
-        return String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        return String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).trimmingCharacters(
+            in: .whitespacesAndNewlines)
     }
 
     @Test func failedAttemptsAreReportedAndTheirDeletionIsCaught() throws {
@@ -140,10 +141,13 @@ import Testing
         // A careful attacker also rewrites the vault's unauthenticated head to match: the pending
         // chain's seed (one-way) still gives it away.
         let lastSeq = kept.last!.split(separator: "\t")[1]
-        try c.sql("UPDATE audit_state SET head_seq = \(lastSeq), head_hash = x'\(try entryHash(kept.last!))', "
-                  + "pending_count = 1")
+        try c.sql(
+            "UPDATE audit_state SET head_seq = \(lastSeq), head_hash = x'\(try entryHash(kept.last!))', "
+                + "pending_count = 1")
         let careful = c.run(["list"] + pw)
-        #expect(careful.status == 5 && careful.stdout.isEmpty && careful.stderr.contains("failed unlock attempts"), "\(careful.stderr)")
+        #expect(
+            careful.status == 5 && careful.stdout.isEmpty && careful.stderr.contains("failed unlock attempts"),
+            "\(careful.stderr)")
         // Untouched, the next unlock says how many there were.
         try dbBefore.write(to: URL(fileURLWithPath: dbPath))
         try writeLines(c, before)
@@ -203,11 +207,14 @@ import Testing
         let blocks = (saved.count + 511) / 512
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/bin/sh")
-        p.arguments = ["-c", "ulimit -f \(blocks); exec \"$0\" show --vault \"$1\" --passphrase-fd 3 \"$2\" 3<\"$3\" >\"$4\" 2>/dev/null",
-                       CLI.binary, c.vault, String(try c.run(["list"] + pw).stdout.prefix(16)), c.passFile, c.root + "/full.out"]
+        p.arguments = [
+            "-c", "ulimit -f \(blocks); exec \"$0\" show --vault \"$1\" --passphrase-fd 3 \"$2\" 3<\"$3\" >\"$4\" 2>/dev/null",
+            CLI.binary, c.vault, String(try c.run(["list"] + pw).stdout.prefix(16)), c.passFile, c.root + "/full.out"
+        ]
         // (the list above appended entries; recompute the limit from the file as it is now)
         let now = try Data(contentsOf: URL(fileURLWithPath: logPath(c))).count
-        p.arguments![1] = "ulimit -f \((now + 511) / 512); exec \"$0\" show --vault \"$1\" --passphrase-fd 3 \"$2\" 3<\"$3\" >\"$4\" 2>/dev/null"
+        p.arguments![1] =
+            "ulimit -f \((now + 511) / 512); exec \"$0\" show --vault \"$1\" --passphrase-fd 3 \"$2\" 3<\"$3\" >\"$4\" 2>/dev/null"
         try p.run(); p.waitUntilExit()
         #expect(p.terminationStatus == 8)
         #expect(try Data(contentsOf: URL(fileURLWithPath: c.root + "/full.out")).isEmpty)
@@ -234,7 +241,8 @@ import Testing
         let c = CLI(passphrase: passphrase)
         try c.initVault()
         #expect(c.run(["source", "add", "CanaryAliasW2"] + pw).status == 0)
-        let id = try c.add(source: "CanaryAliasW2", title: "CanaryTitleE3", body: "CanaryBodyR4 text", extra: ["--tag", "canarytagt5"])
+        let id = try c.add(
+            source: "CanaryAliasW2", title: "CanaryTitleE3", body: "CanaryBodyR4 text", extra: ["--tag", "canarytagt5"])
         #expect(c.run(["search", "CanaryQueryY6"] + pw).status == 0)
         #expect(c.run(["rule", "add", "CanaryTermU7"] + pw).status == 0)
         let out = c.root + "/CanaryPathI8.txt"
@@ -244,8 +252,10 @@ import Testing
         #expect(c.run(["audit", "show"] + pw).status == 0)
         let log = try Data(contentsOf: URL(fileURLWithPath: logPath(c)))
         #expect(log.count > 500)
-        for canary in [passphrase, "CanaryAliasW2", "CanaryTitleE3", "CanaryBodyR4", "canarytagt5", "CanaryQueryY6",
-                       "CanaryTermU7", "CanaryPathI8", "CanaryWrongO9"] {
+        for canary in [
+            passphrase, "CanaryAliasW2", "CanaryTitleE3", "CanaryBodyR4", "canarytagt5", "CanaryQueryY6",
+            "CanaryTermU7", "CanaryPathI8", "CanaryWrongO9"
+        ] {
             for form in [canary, canary.lowercased(), canary.uppercased()] {
                 #expect(!log.contains(form), "\(form) in the audit log")
                 #expect(log.range(of: form.data(using: .utf16LittleEndian)!) == nil)
@@ -331,7 +341,8 @@ import Testing
             DispatchQueue.global().async {
                 let r: CLI.Result
                 switch i % 3 {
-                case 0: r = c.run(["add", "--source", "Magpie", "--title", "c\(i)", "--passphrase-fd", "3"], input: "concurrent \(i)")
+                case 0:
+                    r = c.run(["add", "--source", "Magpie", "--title", "c\(i)", "--passphrase-fd", "3"], input: "concurrent \(i)")
                 case 1: r = c.run(["search", "testimony"] + pw)
                 default: r = c.run(["export", seed, "--no-rules"] + pw)
                 }

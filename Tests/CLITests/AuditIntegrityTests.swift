@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// Issue 13, the audit log's part: forged entries refused, failed unlocks logged whatever state
 /// the log is in, rollback of the vault file detected, a copied vault kept out of the original's
@@ -55,8 +55,10 @@ import TestSupport
         let seq = Int(f[1])! + 1
         // It claims the generation of the entry before it (a forger would not give itself away by that).
         let gen = f[5].split(separator: ",").first { $0.hasPrefix("gen=") }.map { String($0.dropFirst(4)) } ?? "0"
-        let entry = ["SVA2", String(seq), time ?? f[2], "export", "ok", "format=text,gen=\(gen),record=0123456789abcdef",
-                     try entryHash(line), "m:" + String(repeating: "5a", count: 32)].joined(separator: "\t")
+        let entry = [
+            "SVA2", String(seq), time ?? f[2], "export", "ok", "format=text,gen=\(gen),record=0123456789abcdef",
+            try entryHash(line), "m:" + String(repeating: "5a", count: 32)
+        ].joined(separator: "\t")
         return (seq, entry)
     }
 
@@ -134,8 +136,9 @@ import TestSupport
         try old.write(to: URL(fileURLWithPath: c.tmp.vaultDatabase))
         let r = c.run(["list"] + pw)
         #expect(r.status == 5 && r.stdout.isEmpty, "\(r.stderr)")
-        #expect(r.stderr.contains("the vault file is older than its audit log: rolled back or restored from a copy"),
-                "\(r.stderr)")
+        #expect(
+            r.stderr.contains("the vault file is older than its audit log: rolled back or restored from a copy"),
+            "\(r.stderr)")
         let v = c.run(["audit", "verify"])
         #expect(v.status == 5 && v.stderr.contains("rolled back"), "\(v.stderr)")
     }
@@ -157,8 +160,9 @@ import TestSupport
         let copyDir = c.root + "/copy"
         try copy(c.vault, to: copyDir)
         let original = try log(c)
-        let added = c.run(["add", "--source", "Magpie", "--title", "in the copy", "--vault", copyDir] + pw,
-                          stdin: Data("x".utf8), vaultFlag: false)
+        let added = c.run(
+            ["add", "--source", "Magpie", "--title", "in the copy", "--vault", copyDir] + pw,
+            stdin: Data("x".utf8), vaultFlag: false)
         #expect(added.status == 0, "\(added.stderr)")
         #expect(try log(c) == original, "the copy wrote into the original's log")
         #expect(try log(c, copyDir + "/audit.log").count > original.count)

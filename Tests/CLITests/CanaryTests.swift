@@ -14,12 +14,13 @@ import Testing
             "tag": "canarytagjm2",
             "body": "CanaryBodyRt9 Hoeryŏng 이종열",
             "body2": "CanaryAmendPp4",
-            "date": "1987-06-29",
+            "date": "1987-06-29"
         ]
         let add = c.run(["source", "add", "-", "--note", "-"] + pw, input: canaries["alias"]! + "\n" + canaries["note"]! + "\n")
         #expect(add.status == 0, "\(add.stderr)")
-        let id = try c.add(source: canaries["alias"]!, title: canaries["title"]!, body: canaries["body"]!,
-                           extra: ["--tag", canaries["tag"]!, "--date", canaries["date"]!])
+        let id = try c.add(
+            source: canaries["alias"]!, title: canaries["title"]!, body: canaries["body"]!,
+            extra: ["--tag", canaries["tag"]!, "--date", canaries["date"]!])
         let f = c.writeFile("amend.txt", Data(canaries["body2"]!.utf8))
         #expect(c.run(["amend", id, "--file", f] + pw).status == 0)
         let other = try c.add(source: canaries["alias"]!, title: "x", body: "CanaryDeletedLm8")

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import sourcevault
 
 /// `--kdf` and `--format` parse into the library's enums; a bad value is one line, exit 2.
@@ -15,7 +16,8 @@ import Testing
 
     @Test func badValueIsOneLineThatNamesTheWordsNotTheValue() throws {
         let c = CLI()
-        let kdf = "sourcevault: --kdf must be one of: interactive, moderate, sensitive, test"
+        let kdf =
+            "sourcevault: --kdf must be one of: interactive, moderate, sensitive, test"
             + " (see 'sourcevault --help')\n"
         for command in [["init"], ["passwd"], ["rekey"]] {
             let r = c.run(command + ["--kdf", "KimCanary"] + pw)

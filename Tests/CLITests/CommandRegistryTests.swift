@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import sourcevault
 
 /// The root's subcommands, the words parse errors may quote, the session's verbs and its help all
@@ -11,14 +12,14 @@ import Testing
         "init": [], "source": ["add", "list"], "add": [], "list": [], "show": [], "search": [],
         "rule": ["add", "list", "rm"], "redact": [], "export": [], "audit": ["verify", "show", "checkpoint", "pubkey"],
         "open": [], "passwd": [], "recovery": ["rotate", "remove"], "rekey": [], "rm": [], "check": [],
-        "backup": [], "restore": [], "travel": ["out", "in"], "status": [],
+        "backup": [], "restore": [], "travel": ["out", "in"], "status": []
     ]
 
     /// The commands `open` runs with the session's unlocked keys. Pinned on purpose: what runs
     /// inside an unlocked session is a security decision, not a side effect of a new command.
     static let sessionVerbs: Set<String> = [
         "list", "show", "search", "source", "add", "amend", "rule", "redact", "export", "suggest", "provenance",
-        "audit", "status", "check",
+        "audit", "status", "check"
     ]
 
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
@@ -76,7 +77,7 @@ import Testing
             "init", "source", "add", "import", "amend", "list", "show", "search", "rm", "rule", "redact", "export",
             "suggest", "provenance", "status", "text", "markdown", "json", "audit", "verify", "checkpoint", "pubkey",
             "check-value", "recover", "passwd", "recovery", "rotate", "remove", "rekey", "check", "backup", "restore",
-            "travel", "out", "in", "retention", "apply", "open", "lock", "quit", "help", "hardening",
+            "travel", "out", "in", "retention", "apply", "open", "lock", "quit", "help", "hardening"
         ]
         #expect(known.isSuperset(of: before), "lost: \(before.subtracting(known).sorted())")
     }

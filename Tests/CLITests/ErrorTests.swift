@@ -57,12 +57,15 @@ import Testing
         #expect(!unknown.stderr.contains("SecretAliasCanary"))
         expectOneLine(c.run(["source", "add", "MAGPIE"] + pw), status: 2, "already exists")
         expectOneLine(c.run(["add", "--source", "Magpie", "--title", "T"] + pw, input: "  \n"), status: 2, "testimony is empty")
-        expectOneLine(c.run(["add", "--source", "Magpie", "--title", "T"] + pw, stdin: Data([0x66, 0xFF, 0xFE, 0x0A])),
-                      status: 2, "not valid UTF-8")
-        expectOneLine(c.run(["add", "--source", "Magpie", "--title", "T", "--date", "2024-13-01"] + pw, input: "x"),
-                      status: 2, "YYYY-MM-DD")
-        expectOneLine(c.run(["add", "--source", "Magpie", "--title", "T", "--file", c.root + "/missing.txt"] + pw),
-                      status: 1, "cannot read")
+        expectOneLine(
+            c.run(["add", "--source", "Magpie", "--title", "T"] + pw, stdin: Data([0x66, 0xFF, 0xFE, 0x0A])),
+            status: 2, "not valid UTF-8")
+        expectOneLine(
+            c.run(["add", "--source", "Magpie", "--title", "T", "--date", "2024-13-01"] + pw, input: "x"),
+            status: 2, "YYYY-MM-DD")
+        expectOneLine(
+            c.run(["add", "--source", "Magpie", "--title", "T", "--file", c.root + "/missing.txt"] + pw),
+            status: 1, "cannot read")
         expectOneLine(c.run(["frobnicate"]), status: 2, "see 'sourcevault --help'")
         expectOneLine(c.run(["list", "--bogus-flag"] + pw), status: 2, "bogus")
         // Nothing partial was stored by any of the failures.
@@ -75,9 +78,10 @@ import Testing
         try c.addSource("Magpie")
         let good = try c.add(source: "Magpie", title: "Good", body: "fine")
         let bad = try c.add(source: "Magpie", title: "Bad", body: "to be damaged")
-        try c.sql("UPDATE record_version SET meta = CAST(substr(meta, 1, 40) || "
-                  + "(CASE WHEN substr(meta, 41, 1) = x'ff' THEN x'00' ELSE x'ff' END) || substr(meta, 42) AS BLOB) "
-                  + "WHERE record_id = '\(bad)'")
+        try c.sql(
+            "UPDATE record_version SET meta = CAST(substr(meta, 1, 40) || "
+                + "(CASE WHEN substr(meta, 41, 1) = x'ff' THEN x'00' ELSE x'ff' END) || substr(meta, 42) AS BLOB) "
+                + "WHERE record_id = '\(bad)'")
         let r = c.run(["list"] + pw)
         #expect(r.status == 5)
         #expect(r.stdout.hasPrefix(good) && !r.stdout.contains(bad))
@@ -108,10 +112,13 @@ import Testing
         let obj = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as! [String: Any]
         #expect(obj["body"] as? String == "Body \u{1B}[2J cleared?\nnext\u{202E}line")
         // Bidi overrides and C1 controls pass the single-line check; listings escape them.
-        _ = try c.add(source: "Magpie", title: "Evil\u{202E}txt.exe \u{2066}x\u{200F}\u{061C}", body: "y", extra: ["--tag", "t\u{202D}ag"])
+        _ = try c.add(
+            source: "Magpie", title: "Evil\u{202E}txt.exe \u{2066}x\u{200F}\u{061C}", body: "y", extra: ["--tag", "t\u{202D}ag"])
         let list = c.run(["list"] + pw)
         #expect(list.status == 0 && list.stdout.contains("Evil\\u{202E}txt.exe"))
-        for bad in ["\u{202E}", "\u{2066}", "\u{202D}", "\u{200F}", "\u{061C}"] { #expect(!list.stdout.unicodeScalars.contains(bad.unicodeScalars.first!)) }
+        for bad in ["\u{202E}", "\u{2066}", "\u{202D}", "\u{200F}", "\u{061C}"] {
+            #expect(!list.stdout.unicodeScalars.contains(bad.unicodeScalars.first!))
+        }
     }
 }
 

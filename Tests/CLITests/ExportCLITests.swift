@@ -25,8 +25,9 @@ import Testing
         #expect(c.run(["rule", "add", "Broker Pak"] + pw).status == 0)
         #expect(c.run(["rule", "add", "--detector", "phone", "--label", "PHONE"] + pw).status == 0)
         let other = try c.add(source: "Magpie", title: "U", body: "Broker Pak called from +86 159 2271 0634.\n")
-        let third = try c.add(source: "Magpie", title: "V",
-                              body: "Ri Jong-yol met Broker Pak.\nPak's phone: +86 159 2271 0634.\n")
+        let third = try c.add(
+            source: "Magpie", title: "V",
+            body: "Ri Jong-yol met Broker Pak.\nPak's phone: +86 159 2271 0634.\n")
         let a = c.run(["export", other, "--no-rules"] + pw).stdout
         let b = c.run(["export", third] + pw).stdout
         let line2 = c.run(["export", third, "--lines", "2-2"] + pw).stdout
@@ -84,7 +85,7 @@ import Testing
         // A rule one letter off the text: redaction misses it, the leak check catches it.
         let r = c.run(["rule", "add", "Hoeryang", "--label", "PLACE"] + pw)
         let ruleID = r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-        #expect(c.run(["rule", "add", "Ri Jong-yol"] + pw).status == 0) // so the review guard passes
+        #expect(c.run(["rule", "add", "Ri Jong-yol"] + pw).status == 0)  // so the review guard passes
         let out = c.root + "/x.txt"
         let refused = c.run(["export", id, "--out", out] + pw)
         #expect(refused.status == 7)
@@ -115,8 +116,9 @@ import Testing
         expectOneLine(c.run(["export", id, "--quote", "never said"] + pw), status: 4, "does not occur")
         let twice = c.add2(c, id)
         expectOneLine(c.run(["export", twice, "--quote", "same words"] + pw), status: 2, "occurs 2 times")
-        expectOneLine(c.run(["export", id, "--out", c.root + "/missing/x.txt", "--no-rules"] + pw), status: 1,
-                      "does not exist")
+        expectOneLine(
+            c.run(["export", id, "--out", c.root + "/missing/x.txt", "--no-rules"] + pw), status: 1,
+            "does not exist")
         expectOneLine(c.run(["export", id, "--format", "pdf"] + pw), status: 2, "--format")
         #expect(c.run(["rule", "list"] + pw).stdout.split(separator: "\n").count == 1)
     }
@@ -144,11 +146,12 @@ import Testing
         let c = CLI()
         try c.initVault()
         try c.addSource("Magpie")
-        let id = try c.add(source: "Magpie", title: "T",
-                           body: "Write to jongyolkim@example.com\nJongyul met J0ngyol at the gate\n"
-                               + "Jongyul alone\nOld Kim drove\n")
+        let id = try c.add(
+            source: "Magpie", title: "T",
+            body: "Write to jongyolkim@example.com\nJongyul met J0ngyol at the gate\n"
+                + "Jongyul alone\nOld Kim drove\n")
         let rule = c.run(["rule", "add", "Jongyol"] + pw).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-        #expect(c.run(["rule", "add", "Old Kim"] + pw).status == 0) // so the review guard passes
+        #expect(c.run(["rule", "add", "Old Kim"] + pw).status == 0)  // so the review guard passes
         let refused = c.run(["export", id] + pw)
         #expect(refused.status == 7)
         let token = c.run(["export", id, "--accept", "\(rule):1"] + pw)

@@ -16,7 +16,8 @@ final class CLI: @unchecked Sendable {
     static let binary: String = {
         if let b = ProcessInfo.processInfo.environment["SOURCEVAULT_BIN"], !b.isEmpty { return b }
         // Tests/CLITests/Harness.swift → package root.
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
         return root.appendingPathComponent(".build/debug/sourcevault").path
     }()
 
@@ -34,8 +35,10 @@ final class CLI: @unchecked Sendable {
     /// Runs `sourcevault ARGS --vault VAULT` with `stdin` as standard input and the passphrase file
     /// on fd 3 (when `fd3` is nil). `environment` replaces HOME/XDG variables when given.
     @discardableResult
-    func run(_ args: [String], stdin: Data = Data(), fd3: String? = nil, vaultFlag: Bool = true,
-             environment: [String: String]? = nil, closeStdout: Bool = false) -> Result {
+    func run(
+        _ args: [String], stdin: Data = Data(), fd3: String? = nil, vaultFlag: Bool = true,
+        environment: [String: String]? = nil, closeStdout: Bool = false
+    ) -> Result {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/bin/sh")
         var full = args
@@ -59,8 +62,9 @@ final class CLI: @unchecked Sendable {
         p.waitUntilExit()
         let out = FileManager.default.contents(atPath: outPath) ?? Data()
         let err = FileManager.default.contents(atPath: errPath) ?? Data()
-        return Result(status: p.terminationStatus, stdout: String(decoding: out, as: UTF8.self),
-                      stderr: String(decoding: err, as: UTF8.self))
+        return Result(
+            status: p.terminationStatus, stdout: String(decoding: out, as: UTF8.self),
+            stderr: String(decoding: err, as: UTF8.self))
     }
 
     func run(_ args: [String], input: String) -> Result { run(args, stdin: Data(input.utf8)) }

@@ -14,7 +14,8 @@ import Testing
 
     func expectIntegrity(_ r: CLI.Result, _ what: String, sourceLocation: SourceLocation = #_sourceLocation) {
         #expect(r.status == 5, "\(what): status \(r.status) stderr \(r.stderr)", sourceLocation: sourceLocation)
-        #expect(!r.stderr.contains("Fatal error") && !r.stderr.contains("internal error"), "\(what)", sourceLocation: sourceLocation)
+        #expect(
+            !r.stderr.contains("Fatal error") && !r.stderr.contains("internal error"), "\(what)", sourceLocation: sourceLocation)
         #expect(!r.stderr.contains("\u{1B}") && !r.stderr.contains("\u{07}"), "\(what)", sourceLocation: sourceLocation)
     }
 
@@ -23,7 +24,7 @@ import Testing
         "UPDATE key_slot SET kdf_salt = 12 WHERE kind = 1",
         "UPDATE key_slot SET wrapped_master_key = 'text' WHERE kind = 1",
         "UPDATE vault_header SET vault_id = 'sixteen chars!!!'",
-        "UPDATE vault_header SET format_version = 0",
+        "UPDATE vault_header SET format_version = 0"
     ])
     func wrongTypesInHeaderAndSlots(statement: String) throws {
         let (c, _) = try setUp()
@@ -46,7 +47,7 @@ import Testing
         "UPDATE record_version SET version = 'one'",
         "UPDATE record_version SET meta = 'not a blob'",
         "UPDATE record SET wrapped_key = 42",
-        "DELETE FROM record_version",
+        "DELETE FROM record_version"
     ])
     func damagedRecordRowsAreIntegrityErrors(statement: String) throws {
         let (c, id) = try setUp()
@@ -68,8 +69,9 @@ import Testing
 
     @Test func idsFromTheFileAreNeverPrintedRaw() throws {
         let (c, id) = try setUp()
-        try c.sql("PRAGMA foreign_keys=OFF; "
-                  + "UPDATE record SET record_id = char(27) || ']0;pwned' || char(7) WHERE record_id = '\(id)'")
+        try c.sql(
+            "PRAGMA foreign_keys=OFF; "
+                + "UPDATE record SET record_id = char(27) || ']0;pwned' || char(7) WHERE record_id = '\(id)'")
         try c.sql("UPDATE source SET source_id = 'a' || char(10) || 'sourcevault: fake line'")
         let r = c.run(["list"] + pw)
         expectIntegrity(r, "escape ids")
@@ -78,9 +80,10 @@ import Testing
 
     @Test func damagedSourceStillListsRecords() throws {
         let (c, id) = try setUp()
-        try c.sql("UPDATE source SET sealed = CAST(substr(sealed, 1, 30) || "
-                  + "(CASE WHEN substr(sealed, 31, 1) = x'00' THEN x'01' ELSE x'00' END) || "
-                  + "substr(sealed, 32) AS BLOB)")
+        try c.sql(
+            "UPDATE source SET sealed = CAST(substr(sealed, 1, 30) || "
+                + "(CASE WHEN substr(sealed, 31, 1) = x'00' THEN x'01' ELSE x'00' END) || "
+                + "substr(sealed, 32) AS BLOB)")
         let list = c.run(["list"] + pw)
         #expect(list.status == 5 && list.stdout.hasPrefix(id) && list.stderr.contains("source entry"), "\(list.stderr)")
         let show = c.run(["show", id] + pw)
@@ -95,8 +98,10 @@ import Testing
     @Test func parseErrorsAndUnknownIDsDoNotRepeatValues() throws {
         let c = CLI()
         try c.initVault()
-        for args in [["search", "Kim", "Jong-il"], ["show", "--version", "Hoeryong", "abcd"], ["show", "Hoeryong"],
-                     ["rule", "rm", "Hoeryong"], ["add", "--title", "Secret", "Stray Village"]] {
+        for args in [
+            ["search", "Kim", "Jong-il"], ["show", "--version", "Hoeryong", "abcd"], ["show", "Hoeryong"],
+            ["rule", "rm", "Hoeryong"], ["add", "--title", "Secret", "Stray Village"]
+        ] {
             let r = c.run(args + pw)
             #expect(r.status != 0 && r.stderrLines.count == 1, "\(args) \(r.stderr)")
             for word in ["Jong-il", "Hoeryong", "Stray Village"] { #expect(!r.stderr.contains(word), "\(args): \(r.stderr)") }

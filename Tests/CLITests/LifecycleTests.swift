@@ -79,9 +79,10 @@ import Testing
     @Test func checkNamesEveryDamagedRecord() throws {
         let (c, ids, _) = try setUp(records: 4)
         for id in [ids[1], ids[3]] {
-            try c.sql("UPDATE record_version SET body = CAST(substr(body, 1, 30) || "
-                      + "(CASE WHEN substr(body, 31, 1) = x'00' THEN x'01' ELSE x'00' END) || "
-                      + "substr(body, 32) AS BLOB) WHERE record_id = '\(id)'")
+            try c.sql(
+                "UPDATE record_version SET body = CAST(substr(body, 1, 30) || "
+                    + "(CASE WHEN substr(body, 31, 1) = x'00' THEN x'01' ELSE x'00' END) || "
+                    + "substr(body, 32) AS BLOB) WHERE record_id = '\(id)'")
         }
         let r = c.run(["check"] + pw)
         #expect(r.status == 5)
@@ -91,7 +92,9 @@ import Testing
     @Test func travelOutLeavesAVaultNobodyCanOpen() throws {
         let (c, ids, recovery) = try setUp(records: 1)
         let bundle = c.root + "/bundle"
-        let out = c.run(["travel", "out", "--to", bundle, "--passphrase-fd", "3"], fd3: file(c, "t", "correct horse battery staple", "travel pass"))
+        let out = c.run(
+            ["travel", "out", "--to", bundle, "--passphrase-fd", "3"],
+            fd3: file(c, "t", "correct horse battery staple", "travel pass"))
         #expect(out.status == 0, "\(out.stderr)")
         #expect(try FileManager.default.attributesOfItem(atPath: bundle)[.posixPermissions] as? Int == 0o600)
         #expect(c.run(["status"]).stdout.contains("can be opened: NO"))
@@ -101,15 +104,23 @@ import Testing
         // A bundle from another vault is refused.
         let (other, _, _) = try setUp(records: 0)
         let otherBundle = other.root + "/bundle"
-        #expect(other.run(["travel", "out", "--to", otherBundle, "--passphrase-fd", "3"], fd3: file(other, "t", "correct horse battery staple", "x")).status == 0)
+        #expect(
+            other.run(
+                ["travel", "out", "--to", otherBundle, "--passphrase-fd", "3"],
+                fd3: file(other, "t", "correct horse battery staple", "x")
+            ).status == 0)
         let foreign = c.run(["travel", "in", otherBundle, "--passphrase-fd", "3"], fd3: file(c, "x", "x"))
         #expect(foreign.status == 2 && foreign.stderr.contains("another vault"))
         #expect(c.run(["travel", "in", bundle, "--passphrase-fd", "3"], fd3: file(c, "ok", "travel pass")).status == 0)
         #expect(c.run(["show", ids[0]] + pw).stdout.contains("testimony number 0"))
         // An older bundle cannot undo a passphrase change made since.
-        #expect(c.run(["passwd", "--passphrase-fd", "3"], fd3: file(c, "pw2", "correct horse battery staple", "second pass")).status == 0)
+        #expect(
+            c.run(["passwd", "--passphrase-fd", "3"], fd3: file(c, "pw2", "correct horse battery staple", "second pass")).status
+                == 0)
         let second = c.root + "/bundle2"
-        #expect(c.run(["travel", "out", "--to", second, "--passphrase-fd", "3"], fd3: file(c, "t2", "second pass", "travel pass")).status == 0)
+        #expect(
+            c.run(["travel", "out", "--to", second, "--passphrase-fd", "3"], fd3: file(c, "t2", "second pass", "travel pass"))
+                .status == 0)
         let stale = c.run(["travel", "in", bundle, "--passphrase-fd", "3"], fd3: file(c, "ok2", "travel pass"))
         #expect(stale.status == 2 && stale.stderr.contains("older travel bundle"), "\(stale.stderr)")
         #expect(c.run(["travel", "in", second, "--passphrase-fd", "3"], fd3: file(c, "ok3", "travel pass")).status == 0)
@@ -170,8 +181,12 @@ import Testing
     func killed(_ c: CLI, _ args: [String], fd3: String, at n: Int, stdin: String = "") -> Int32 {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/bin/sh")
-        p.arguments = ["-c", "exec /usr/bin/strace -f -qq -o /dev/null -e trace=write,pwrite64,fsync,fdatasync,rename,link,unlink -e inject=write,pwrite64,fsync,fdatasync,rename,link,unlink:signal=KILL:when=\(n) \"$0\" \"$@\" 3<\"$SV_FD3\"",
-                       CLI.binary] + args + ["--vault", c.vault]
+        p.arguments =
+            [
+                "-c",
+                "exec /usr/bin/strace -f -qq -o /dev/null -e trace=write,pwrite64,fsync,fdatasync,rename,link,unlink -e inject=write,pwrite64,fsync,fdatasync,rename,link,unlink:signal=KILL:when=\(n) \"$0\" \"$@\" 3<\"$SV_FD3\"",
+                CLI.binary
+            ] + args + ["--vault", c.vault]
         var env = ProcessInfo.processInfo.environment
         env["SV_FD3"] = fd3
         p.environment = env
@@ -185,8 +200,10 @@ import Testing
         return p.terminationStatus
     }
 
-    func sweep(_ name: String, args: [String], lines: [String], stdin: String = "",
-               after: (CLI, Int) throws -> Void) throws {
+    func sweep(
+        _ name: String, args: [String], lines: [String], stdin: String = "",
+        after: (CLI, Int) throws -> Void
+    ) throws {
         guard Self.haveStrace else { Issue.record("strace is missing: make test installs it"); return }
         var n = 1
         var completed = false
@@ -196,7 +213,8 @@ import Testing
             try c.addSource("Magpie")
             let firstID = try c.add(source: "Magpie", title: "first", body: "first testimony")
             let fd3 = c.writeFile("secrets", Data((lines.joined(separator: "\n") + "\n").utf8))
-            let status = killed(c, args.map { $0 == "FIRST" ? firstID : $0 == "OUT" ? c.root + "/out.txt" : $0 }, fd3: fd3, at: n, stdin: stdin)
+            let status = killed(
+                c, args.map { $0 == "FIRST" ? firstID : $0 == "OUT" ? c.root + "/out.txt" : $0 }, fd3: fd3, at: n, stdin: stdin)
             completed = status == 0
             try after(c, n)
             n += max(1, n / 8)
@@ -205,8 +223,10 @@ import Testing
     }
 
     @Test func addSurvivesAKillAnywhere() throws {
-        try sweep("add", args: ["add", "--source", "Magpie", "--title", "second", "--passphrase-fd", "3"],
-                  lines: ["correct horse battery staple"], stdin: "second testimony") { c, n in
+        try sweep(
+            "add", args: ["add", "--source", "Magpie", "--title", "second", "--passphrase-fd", "3"],
+            lines: ["correct horse battery staple"], stdin: "second testimony"
+        ) { c, n in
             let list = c.run(["list"] + pw)
             #expect(list.status == 0, "kill at \(n): \(list.stderr)")
             #expect([1, 2].contains(list.stdout.split(separator: "\n").count), "kill at \(n)")
@@ -215,7 +235,8 @@ import Testing
     }
 
     @Test func passwdSurvivesAKillAnywhere() throws {
-        try sweep("passwd", args: ["passwd", "--passphrase-fd", "3"], lines: ["correct horse battery staple", "new pass"]) { c, n in
+        try sweep("passwd", args: ["passwd", "--passphrase-fd", "3"], lines: ["correct horse battery staple", "new pass"]) {
+            c, n in
             let old = c.run(["list"] + pw).status
             let new = c.run(["list", "--passphrase-fd", "3"], fd3: c.writeFile("np", Data("new pass\n".utf8))).status
             #expect(old == 0 || new == 0, "kill at \(n): neither passphrase opens the vault")
@@ -234,12 +255,18 @@ import Testing
 extension CrashTests {
     @Test func amendRmRuleAndExportSurviveAKillAnywhere() throws {
         let first = { (c: CLI) in String(c.run(["list"] + pw).stdout.prefix(16)) }
-        try sweep("amend", args: ["amend", "--passphrase-fd", "3", "FIRST"], lines: ["correct horse battery staple"], stdin: "second version") { c, n in
+        try sweep(
+            "amend", args: ["amend", "--passphrase-fd", "3", "FIRST"], lines: ["correct horse battery staple"],
+            stdin: "second version"
+        ) { c, n in
             let r = c.run(["show", "--json", first(c)] + pw)
-            #expect(r.status == 0 && (r.stdout.contains("first testimony") || r.stdout.contains("second version")), "amend killed at \(n): \(r.stderr)")
+            #expect(
+                r.status == 0 && (r.stdout.contains("first testimony") || r.stdout.contains("second version")),
+                "amend killed at \(n): \(r.stderr)")
             #expect(c.run(["check"] + pw).status == 0, "amend killed at \(n)")
         }
-        try sweep("rule add", args: ["rule", "add", "Tumen", "--passphrase-fd", "3"], lines: ["correct horse battery staple"]) { c, n in
+        try sweep("rule add", args: ["rule", "add", "Tumen", "--passphrase-fd", "3"], lines: ["correct horse battery staple"]) {
+            c, n in
             #expect(c.run(["rule", "list"] + pw).status == 0, "rule add killed at \(n)")
             #expect(c.run(["check"] + pw).status == 0, "rule add killed at \(n)")
         }
@@ -252,8 +279,10 @@ extension CrashTests {
 
 extension CrashTests {
     @Test func exportSurvivesAKillAnywhere() throws {
-        try sweep("export", args: ["export", "FIRST", "--out", "OUT", "--no-rules", "--passphrase-fd", "3"],
-                  lines: ["correct horse battery staple"]) { c, n in
+        try sweep(
+            "export", args: ["export", "FIRST", "--out", "OUT", "--no-rules", "--passphrase-fd", "3"],
+            lines: ["correct horse battery staple"]
+        ) { c, n in
             #expect(c.run(["check"] + pw).status == 0, "export killed at \(n)")
             // The export file is either absent or complete, never torn.
             let out = c.root + "/out.txt"
@@ -277,8 +306,11 @@ extension CrashTests {
             _ = try c.add(source: "Magpie", title: "first", body: "first testimony")
             let p = Process()
             p.executableURL = URL(fileURLWithPath: "/bin/sh")
-            p.arguments = ["-c", "exec /usr/bin/strace -f -qq -o /dev/null -e trace=write,pwrite64,fsync,fdatasync -e inject=write,pwrite64,fsync,fdatasync:error=\(error):when=\(n) \"$0\" \"$@\" 3<\"$SV_FD3\"",
-                           CLI.binary, "add", "--source", "Magpie", "--title", "second", "--passphrase-fd", "3", "--vault", c.vault]
+            p.arguments = [
+                "-c",
+                "exec /usr/bin/strace -f -qq -o /dev/null -e trace=write,pwrite64,fsync,fdatasync -e inject=write,pwrite64,fsync,fdatasync:error=\(error):when=\(n) \"$0\" \"$@\" 3<\"$SV_FD3\"",
+                CLI.binary, "add", "--source", "Magpie", "--title", "second", "--passphrase-fd", "3", "--vault", c.vault
+            ]
             var env = ProcessInfo.processInfo.environment
             env["SV_FD3"] = c.passFile
             p.environment = env
@@ -297,7 +329,8 @@ extension CrashTests {
                 #expect(!stderr.contains("Fatal error") && !stderr.contains("internal error"), "\(error) at \(n): \(stderr)")
             }
             let list = c.run(["list"] + pw)
-            #expect(list.status == 0 && [1, 2].contains(list.stdout.split(separator: "\n").count), "\(error) at \(n): \(list.stderr)")
+            #expect(
+                list.status == 0 && [1, 2].contains(list.stdout.split(separator: "\n").count), "\(error) at \(n): \(list.stderr)")
             #expect(c.run(["check"] + pw).status == 0, "\(error) at \(n)")
             n += max(1, n / 6)
         }

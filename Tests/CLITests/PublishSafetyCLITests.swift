@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -20,10 +21,13 @@ import Glibc
     /// The name folded as a reader would recognise it: compatibility forms (𝕁 → J), case, Cyrillic
     /// and Greek look-alikes, and everything but letters removed.
     static func folded(_ s: String) -> String {
-        let lookalikes: [Character: Character] = ["о": "o", "а": "a", "е": "e", "і": "i", "ј": "j", "ο": "o", "υ": "y",
-                                                  "у": "y", "ӏ": "l", "ɡ": "g", "ո": "n", "п": "n"]
-        return String(s.precomposedStringWithCompatibilityMapping.lowercased()
-            .map { lookalikes[$0] ?? $0 }.filter { $0.isLetter })
+        let lookalikes: [Character: Character] = [
+            "о": "o", "а": "a", "е": "e", "і": "i", "ј": "j", "ο": "o", "υ": "y",
+            "у": "y", "ӏ": "l", "ɡ": "g", "ո": "n", "п": "n"
+        ]
+        return String(
+            s.precomposedStringWithCompatibilityMapping.lowercased()
+                .map { lookalikes[$0] ?? $0 }.filter { $0.isLetter })
     }
 
     static let tricks: [String] = [
@@ -41,7 +45,7 @@ import Glibc
         "Jo[](https://example.com)ngyol",
         "&#51060;&#51333;<i></i>&#50676;",
         "\u{202E}loy-gnoJ iR\u{202C}",
-        "\u{202E}열종이",
+        "\u{202E}열종이"
     ]
 
     /// Each trick, exported as markdown and rendered by cmark (with and without raw HTML), shows no
@@ -63,8 +67,9 @@ import Glibc
         let markdown = try String(contentsOfFile: out, encoding: .utf8)
         for unsafe in [false, true] {
             let shown = Self.folded(Markup.text(ofHTML: try Markup.cmark(markdown, unsafe: unsafe)))
-            #expect(!shown.contains("jongyol") && !shown.contains("이종열") && !shown.contains("loygnoj"),
-                    "trick \(index): \(shown)")
+            #expect(
+                !shown.contains("jongyol") && !shown.contains("이종열") && !shown.contains("loygnoj"),
+                "trick \(index): \(shown)")
             #expect(shown.contains("person"))
         }
     }
@@ -130,8 +135,9 @@ import Glibc
     /// Bidi controls and other invisible format characters never reach the export; the reporter is told.
     @Test func invisibleFormattingIsRemoved() throws {
         let c = try setUp()
-        let id = try c.add(source: "Magpie", title: "T",
-                           body: "Ri Jong-yol said \u{202E}olleh\u{202C} and\u{200B} left\u{2066}.\u{2069}\n")
+        let id = try c.add(
+            source: "Magpie", title: "T",
+            body: "Ri Jong-yol said \u{202E}olleh\u{202C} and\u{200B} left\u{2066}.\u{2069}\n")
         let out = c.root + "/x.txt"
         let r = c.run(["export", id, "--out", out] + pw)
         #expect(r.status == 0, "\(r.stderr)")
@@ -172,7 +178,7 @@ import Glibc
         #expect(!FileManager.default.fileExists(atPath: out))
         let preview = c.run(["redact", id] + pw)
         #expect(preview.status == 7 && preview.stderr.contains(message))
-        #expect(preview.stdout.contains("Ri Jong-yol")) // the preview is still shown, on the terminal
+        #expect(preview.stdout.contains("Ri Jong-yol"))  // the preview is still shown, on the terminal
         // A rule that hides nothing in this record does not count.
         #expect(c.run(["rule", "add", "Somebody Else"] + pw).status == 0)
         #expect(c.run(["export", id] + pw).status == 7)
@@ -193,9 +199,10 @@ import Glibc
     /// Every export says on stderr how many `suggest` phrases no rule covers, and where.
     @Test func exportSummarisesUncoveredPhrases() throws {
         let c = try setUp()
-        let id = try c.add(source: "Magpie", title: "T",
-                           body: "Ri Jong-yol crossed.\nThen Broker Pak called +86 138 0013 8000.\nNothing here.\n"
-                               + "Old Kim waited.\n")
+        let id = try c.add(
+            source: "Magpie", title: "T",
+            body: "Ri Jong-yol crossed.\nThen Broker Pak called +86 138 0013 8000.\nNothing here.\n"
+                + "Old Kim waited.\n")
         // `suggest` also proposes a rule's other Korean spelling; that form is already hidden, so the
         // export's count leaves it out.
         let suggestions = c.run(["suggest", id] + pw).stdout.split(separator: "\n").filter { !$0.contains("otherSpelling") }
@@ -203,8 +210,10 @@ import Glibc
         #expect(suggestions.count >= 3 && lines == "2, 4", "\(suggestions)")
         let r = c.run(["export", id] + pw)
         #expect(r.status == 0)
-        #expect(r.stderr.contains("suggest: \(suggestions.count) phrases no rule covers, on lines \(lines) "
-                                  + "('sourcevault suggest \(id)' lists them)"), "\(r.stderr)")
+        #expect(
+            r.stderr.contains(
+                "suggest: \(suggestions.count) phrases no rule covers, on lines \(lines) "
+                    + "('sourcevault suggest \(id)' lists them)"), "\(r.stderr)")
         #expect(!r.stderr.contains("Pak") && !r.stderr.contains("Kim"))
         let out = c.run(["export", id, "--lines", "3-3", "--out", c.root + "/x.txt"] + pw)
         #expect(out.stderr.contains("suggest: 0 phrases no rule covers"), "\(out.stderr)")
@@ -221,9 +230,11 @@ import Glibc
 
             """
         let id = try c.add(source: "Magpie", title: "T", body: body)
-        for (quote, sentence) in [("took me across the Tumen", "[PERSON-1] took me across the Tumen at night.\n"),
-                                  ("두만강 건너로", "브로커가 나를 두만강 건너로 데려갔어요.\n"),
-                                  ("带我过了", "向导带我过了图们江。\n")] {
+        for (quote, sentence) in [
+            ("took me across the Tumen", "[PERSON-1] took me across the Tumen at night.\n"),
+            ("두만강 건너로", "브로커가 나를 두만강 건너로 데려갔어요.\n"),
+            ("带我过了", "向导带我过了图们江。\n")
+        ] {
             let r = c.run(["export", id, "--quote", "-"] + pw, input: quote + "\n")
             #expect(r.status == 0 && r.stdout == sentence, "\(quote): \(r.stdout) \(r.stderr)")
         }
@@ -293,7 +304,8 @@ enum Terminal {
         var unlock: Int32 = 0
         var number: UInt32 = 0
         guard master >= 0, ioctl(master, UInt(0x4004_5431), &unlock) == 0,
-              ioctl(master, UInt(0x8004_5430), &number) == 0 else {
+            ioctl(master, UInt(0x8004_5430), &number) == 0
+        else {
             throw CLI.Failure(message: "no pseudo-terminal")
         }
         defer { close(master) }

@@ -14,7 +14,8 @@ final class LiveSession {
         FileManager.default.createFile(atPath: outPath, contents: nil)
         FileManager.default.createFile(atPath: errPath, contents: nil)
         process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", "exec \"$0\" \"$@\" 3<\"$SV_FD3\"", CLI.binary, "open", "--vault", c.vault, "--passphrase-fd", "3"] + extra
+        process.arguments =
+            ["-c", "exec \"$0\" \"$@\" 3<\"$SV_FD3\"", CLI.binary, "open", "--vault", c.vault, "--passphrase-fd", "3"] + extra
         var env = ProcessInfo.processInfo.environment
         env["SV_FD3"] = fd3
         process.environment = env
@@ -38,13 +39,16 @@ final class LiveSession {
     func countInMemory(_ needle: String) -> (count: Int, regions: Int) {
         let pid = process.processIdentifier
         guard let maps = try? String(contentsOfFile: "/proc/\(pid)/maps", encoding: .utf8),
-              let mem = FileHandle(forReadingAtPath: "/proc/\(pid)/mem") else { return (-1, 0) }
+            let mem = FileHandle(forReadingAtPath: "/proc/\(pid)/mem")
+        else { return (-1, 0) }
         defer { try? mem.close() }
         let pattern = Data(needle.utf8)
         var count = 0, regions = 0
         for line in maps.split(separator: "\n") {
             let parts = line.split(separator: " ", omittingEmptySubsequences: true)
-            guard parts.count >= 2, parts[1].hasPrefix("r"), !line.contains("[vvar]"), !line.contains("[vsyscall]") else { continue }
+            guard parts.count >= 2, parts[1].hasPrefix("r"), !line.contains("[vvar]"), !line.contains("[vsyscall]") else {
+                continue
+            }
             let range = parts[0].split(separator: "-")
             guard range.count == 2, let a = UInt64(range[0], radix: 16), let b = UInt64(range[1], radix: 16) else { continue }
             do {
@@ -117,7 +121,10 @@ final class LiveSession {
         s.send("show \(id)")
         #expect(s.wait("show") { s.stdout.contains(Self.canary) })
         let status = try String(contentsOfFile: "/proc/\(s.process.processIdentifier)/status", encoding: .utf8)
-        let vmLck = status.split(separator: "\n").first { $0.hasPrefix("VmLck:") }.flatMap { Int($0.split(separator: " ", omittingEmptySubsequences: true)[1]) } ?? 0
+        let vmLck =
+            status.split(separator: "\n").first { $0.hasPrefix("VmLck:") }.flatMap {
+                Int($0.split(separator: " ", omittingEmptySubsequences: true)[1])
+            } ?? 0
         #expect(vmLck > 0, "VmLck: \(vmLck)")
         s.send("hardening")
         #expect(s.wait("hardening") { s.stdout.contains("dumpable: no") && s.stdout.contains("core dumps: off") })
@@ -156,12 +163,18 @@ final class LiveSession {
     }
 
     /// Runs one command under strace and returns the parsed writes and created paths.
-    func traced(_ c: CLI, _ args: [String], stdin: String = "", fd3: String? = nil) throws -> (status: Int32, writes: [(String, [UInt8])], created: [String]) {
+    func traced(_ c: CLI, _ args: [String], stdin: String = "", fd3: String? = nil) throws -> (
+        status: Int32, writes: [(String, [UInt8])], created: [String]
+    ) {
         let trace = c.root + "/trace-\(UUID().uuidString)"
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/bin/sh")
-        p.arguments = ["-c", "exec /usr/bin/strace -f -qq -xx -s 1000000 -o \"$SV_TRACE\" -e trace=openat,creat,write,pwrite64,writev,pwritev,rename,unlink,close,dup2,dup3,fcntl \"$0\" \"$@\" 3<\"$SV_FD3\"",
-                       CLI.binary] + args + ["--vault", c.vault]
+        p.arguments =
+            [
+                "-c",
+                "exec /usr/bin/strace -f -qq -xx -s 1000000 -o \"$SV_TRACE\" -e trace=openat,creat,write,pwrite64,writev,pwritev,rename,unlink,close,dup2,dup3,fcntl \"$0\" \"$@\" 3<\"$SV_FD3\"",
+                CLI.binary
+            ] + args + ["--vault", c.vault]
         var env = ProcessInfo.processInfo.environment
         env["SV_FD3"] = fd3 ?? c.passFile
         env["SV_TRACE"] = trace
@@ -177,7 +190,7 @@ final class LiveSession {
         p.waitUntilExit()
         lastStderr = (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""
         let text = try String(contentsOfFile: trace, encoding: .utf8)
-        var fdPath: [String: String] = [:]      // "pid:fd" → path
+        var fdPath: [String: String] = [:]  // "pid:fd" → path
         var writes: [(String, [UInt8])] = []
         var created: [String] = []
         for line in text.split(separator: "\n") {
@@ -187,12 +200,17 @@ final class LiveSession {
             let pid = String(parts[0]), call = parts[1].drop { $0 == " " }
             if call.hasPrefix("openat(") || call.hasPrefix("creat(") {
                 guard let path = Self.firstString(call).map({ String(decoding: $0, as: UTF8.self) }),
-                      let ret = call.split(separator: "=").last.flatMap({ Int($0.trimmingCharacters(in: .whitespaces).split(separator: " ").first ?? "") }), ret >= 0 else { continue }
+                    let ret = call.split(separator: "=").last.flatMap({
+                        Int($0.trimmingCharacters(in: .whitespaces).split(separator: " ").first ?? "")
+                    }), ret >= 0
+                else { continue }
                 fdPath["\(pid):\(ret)"] = path
                 if call.contains("O_CREAT") { created.append(path) }
             } else if call.hasPrefix("close(") {
                 if let fd = Int(call.dropFirst(6).prefix { $0.isNumber }) { fdPath["\(pid):\(fd)"] = nil }
-            } else if call.hasPrefix("write(") || call.hasPrefix("pwrite64(") || call.hasPrefix("writev(") || call.hasPrefix("pwritev(") {
+            } else if call.hasPrefix("write(") || call.hasPrefix("pwrite64(") || call.hasPrefix("writev(")
+                || call.hasPrefix("pwritev(")
+            {
                 let open = call.firstIndex(of: "(")!
                 guard let fd = Int(call[call.index(after: open)...].prefix { $0.isNumber }) else { continue }
                 let target = fd == 1 ? "<stdout>" : fd == 2 ? "<stderr>" : (fdPath["\(pid):\(fd)"] ?? "<fd \(fd)>")
@@ -211,9 +229,12 @@ final class LiveSession {
             var i = q + 1
             while i < chars.endIndex && chars[i] != UInt8(ascii: "\"") {
                 if chars[i] == UInt8(ascii: "\\"), i + 3 < chars.endIndex, chars[i + 1] == UInt8(ascii: "x"),
-                   let v = UInt8(String(decoding: chars[(i + 2)...(i + 3)], as: UTF8.self), radix: 16) {
+                    let v = UInt8(String(decoding: chars[(i + 2)...(i + 3)], as: UTF8.self), radix: 16)
+                {
                     bytes.append(v); i += 4
-                } else { bytes.append(chars[i]); i += 1 }
+                } else {
+                    bytes.append(chars[i]); i += 1
+                }
             }
             out.append(bytes)
             chars = chars[min(i + 1, chars.endIndex)...]
@@ -238,15 +259,20 @@ final class LiveSession {
         let twice = c.writeFile("twice", Data("correct horse battery staple\ncorrect horse battery staple\n".utf8))
         let steps: [([String], String, String?)] = [
             (["source", "add", "-"] + pw, "\(Self.canaries[2])\n", nil),
-            (["add", "--source", Self.canaries[2], "--title", "-", "--tag", Self.canaries[3], "--file", c.writeFile("t.txt", Data("Testimony naming \(Self.canaries[0]) at the river.\n".utf8))] + pw,
-             "\(Self.canaries[1])\n", nil),
+            (
+                [
+                    "add", "--source", Self.canaries[2], "--title", "-", "--tag", Self.canaries[3], "--file",
+                    c.writeFile("t.txt", Data("Testimony naming \(Self.canaries[0]) at the river.\n".utf8))
+                ] + pw,
+                "\(Self.canaries[1])\n", nil
+            ),
             (["list"] + pw, "", nil),
             (["search", "-"] + pw, "\(Self.canaries[0].lowercased())\n", nil),
             (["rule", "add", "-"] + pw, "\(Self.canaries[0])\n", nil),
             (["show", "--json", "-"] + pw, "", nil),
             (["redact", "-"] + pw, "", nil),
             (["export", "-", "--out", out] + pw, "", nil),
-            (["open", "--passphrase-fd", "3"], "show -\nsearch \(Self.canaries[0])\nlock\nlist\nquit\n", twice),
+            (["open", "--passphrase-fd", "3"], "show -\nsearch \(Self.canaries[0])\nlock\nlist\nquit\n", twice)
         ]
         var recordID = ""
         for (args, stdin, fd3) in steps {
@@ -257,7 +283,10 @@ final class LiveSession {
             #expect(r.status == 0, "\(a[0]) failed under strace: \(lastStderr)")
             all += r.writes
             created += r.created
-            if a[0] == "add" { recordID = String(decoding: r.writes.first { $0.0 == "<stdout>" }?.1 ?? [], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) }
+            if a[0] == "add" {
+                recordID = String(decoding: r.writes.first { $0.0 == "<stdout>" }?.1 ?? [], as: UTF8.self).trimmingCharacters(
+                    in: .whitespacesAndNewlines)
+            }
         }
         #expect(recordID.count == 16)
         // The trace was parsed: writes to the database, the log and the export were seen.
@@ -279,7 +308,8 @@ final class LiveSession {
         #expect(!exported.contains(Self.canaries[0]) && exported.contains("[PERSON-1]"))
         let allowed = [c.vault + "/", out, c.root + "/.export.txt.sourcevault-"]
         for path in created {
-            #expect(allowed.contains { path.hasPrefix($0) } || path == out, "file created outside the vault and export path: \(path)")
+            #expect(
+                allowed.contains { path.hasPrefix($0) } || path == out, "file created outside the vault and export path: \(path)")
         }
         // Nothing in the usual places for stray files.
         for dir in [NSTemporaryDirectory(), "/dev/shm", FileManager.default.currentDirectoryPath] {
@@ -288,9 +318,10 @@ final class LiveSession {
                 let path = (dir as NSString).appendingPathComponent(name)
                 var isDir: ObjCBool = false
                 guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir), !isDir.boolValue,
-                      let attrs = try? FileManager.default.attributesOfItem(atPath: path), (attrs[.size] as? Int ?? 0) < 50_000_000,
-                      (attrs[.modificationDate] as? Date ?? .distantFuture) >= started,
-                      let data = FileManager.default.contents(atPath: path) else { continue }
+                    let attrs = try? FileManager.default.attributesOfItem(atPath: path), (attrs[.size] as? Int ?? 0) < 50_000_000,
+                    (attrs[.modificationDate] as? Date ?? .distantFuture) >= started,
+                    let data = FileManager.default.contents(atPath: path)
+                else { continue }
                 for canary in Self.canaries { #expect(!data.contains(canary), "\(canary) in \(path)") }
             }
         }
@@ -316,7 +347,8 @@ final class LiveSession {
     /// A session left open while another process rekeys must not write under the old keys.
     @Test func staleSessionAfterRekeyLocks() throws {
         let (c, _) = try SessionTests().setUp()
-        let s = try LiveSession(c, fd3: c.writeFile("p3", Data("correct horse battery staple\ncorrect horse battery staple\n".utf8)))
+        let s = try LiveSession(
+            c, fd3: c.writeFile("p3", Data("correct horse battery staple\ncorrect horse battery staple\n".utf8)))
         defer { s.finish() }
         s.send("list")
         #expect(s.wait("list") { s.stdout.contains("Title") })

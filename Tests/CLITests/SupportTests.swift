@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// The shared test helpers themselves: a failing sqlite3 fails the test, temporary directories go away.
 @Suite struct SupportTests {

@@ -9,8 +9,9 @@ let pw = ["--passphrase-fd", "3"]
         let recovery = try c.initVault()
         #expect(recovery.count == 69)
         try c.addSource("Magpie")
-        let id = try c.add(source: "Magpie", title: "Crossing at night", body: "We crossed the Tumen near Hoeryŏng.\n",
-                           extra: ["--tag", "river", "--date", "2024-03-05"])
+        let id = try c.add(
+            source: "Magpie", title: "Crossing at night", body: "We crossed the Tumen near Hoeryŏng.\n",
+            extra: ["--tag", "river", "--date", "2024-03-05"])
         #expect(id.count == 16 && id.allSatisfy(\.isHexDigit))
 
         let list = c.run(["list"] + pw)
@@ -77,8 +78,9 @@ let pw = ["--passphrase-fd", "3"]
         let c = CLI()
         try c.initVault()
         try c.addSource("Heron")
-        let r = c.run(["add", "--source", "Heron", "--title", "T", "--passphrase-fd", "0"],
-                      input: "correct horse battery staple\nLine one\nLine two\n")
+        let r = c.run(
+            ["add", "--source", "Heron", "--title", "T", "--passphrase-fd", "0"],
+            input: "correct horse battery staple\nLine one\nLine two\n")
         #expect(r.status == 0)
         let id = r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         let show = c.run(["show", id, "--json"] + pw)

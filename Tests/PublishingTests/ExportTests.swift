@@ -1,10 +1,11 @@
 import Foundation
-import Testing
-@testable import Publishing
 import Redaction
 import SodiumKit
-import VaultCore
 import TestSupport
+import Testing
+import VaultCore
+
+@testable import Publishing
 
 final class Fixture {
     let tmp = TempDirectory("pub")
@@ -20,8 +21,10 @@ final class Fixture {
         """
 
     init(rules: [StoredRule] = []) throws {
-        vault = try Vault.create(directory: tmp.vault, passphrase: try SecureBytes(copying: Array("pw".utf8)),
-                                 profile: .test) { _ in }
+        vault = try Vault.create(
+            directory: tmp.vault, passphrase: try SecureBytes(copying: Array("pw".utf8)),
+            profile: .test
+        ) { _ in }
         _ = try vault.addSource(alias: "Magpie")
         recordID = try vault.addRecord(NewRecord(sourceAlias: "Magpie", title: "T", body: Self.body))
         for r in rules { _ = try vault.addRule(r) }
@@ -36,9 +39,11 @@ final class Fixture {
         #expect(throws: PublishingError.self) { _ = try Excerpt.select(.lines(5, 7), from: body) }
         // A quote with different case and a line break instead of a space selects its paragraph
         // (--paragraph), or its sentence (here: everything up to the end, no sentence ends before).
-        #expect(try Excerpt.select(.paragraph("QUOTE\nhere"), from: body)
+        #expect(
+            try Excerpt.select(.paragraph("QUOTE\nhere"), from: body)
                 == Excerpt(text: "five Quote here\nsix\n", firstLine: 5, lastLine: 6))
-        #expect(try Excerpt.select(.quote("QUOTE\nhere"), from: body)
+        #expect(
+            try Excerpt.select(.quote("QUOTE\nhere"), from: body)
                 == Excerpt(text: "five Quote here\nsix", firstLine: 5, lastLine: 6))
         #expect(throws: PublishingError.quoteNotFound) { _ = try Excerpt.select(.quote("absent words"), from: body) }
         #expect(throws: PublishingError.quoteAmbiguous(count: 2)) { _ = try Excerpt.select(.quote("t"), from: "t x\n\nt y") }
@@ -53,7 +58,7 @@ final class Fixture {
         StoredRule(kind: .term, value: "Hoeryŏng", label: "PLACE"),
         StoredRule(kind: .term, value: "Musan", variants: ["무산군"], label: "PLACE", replacement: "a border county"),
         StoredRule(kind: .detector, value: "phone", label: "PHONE"),
-        StoredRule(kind: .term, value: "Old Kim", label: "PERSON"),
+        StoredRule(kind: .term, value: "Old Kim", label: "PERSON")
     ]
 
     @Test func wholeRecordIsRedactedAndClean() throws {
@@ -99,7 +104,9 @@ final class Fixture {
         #expect(p.leaks.map(\.ruleID) == [id] && p.leaks.first?.line == 1)
         let ok = try Exporter.prepare(vault: f.vault, id: f.recordID, selection: .whole, accept: ["\(id):1"])
         #expect(ok.leaks.isEmpty && ok.accepted == ["\(id):1"])
-        #expect(throws: PublishingError.self) { _ = try Exporter.prepare(vault: f.vault, id: f.recordID, selection: .whole, accept: ["\(id):2"]) }
+        #expect(throws: PublishingError.self) {
+            _ = try Exporter.prepare(vault: f.vault, id: f.recordID, selection: .whole, accept: ["\(id):2"])
+        }
     }
 
     @Test func provenanceFindsTheExport() throws {
@@ -115,9 +122,15 @@ final class Fixture {
     }
 
     @Test func badRulesAreRefusedBeforeStorage() throws {
-        #expect(throws: PublishingError.self) { try RuleCompiler.validate(StoredRule(kind: .regex, value: "([a-z", label: "PERSON")) }
-        #expect(throws: PublishingError.self) { try RuleCompiler.validate(StoredRule(kind: .term, value: "---", label: "PERSON")) }
-        #expect(throws: PublishingError.self) { try RuleCompiler.validate(StoredRule(kind: .detector, value: "dna", label: "ID")) }
+        #expect(throws: PublishingError.self) {
+            try RuleCompiler.validate(StoredRule(kind: .regex, value: "([a-z", label: "PERSON"))
+        }
+        #expect(throws: PublishingError.self) {
+            try RuleCompiler.validate(StoredRule(kind: .term, value: "---", label: "PERSON"))
+        }
+        #expect(throws: PublishingError.self) {
+            try RuleCompiler.validate(StoredRule(kind: .detector, value: "dna", label: "ID"))
+        }
         let f = try Fixture()
         _ = try f.vault.addRule(StoredRule(kind: .term, value: "Old Kim", label: "PERSON"))
         #expect(throws: VaultError.self) { _ = try f.vault.addRule(StoredRule(kind: .term, value: "OLD  KIM ", label: "PERSON")) }
@@ -137,7 +150,9 @@ final class Fixture {
         #expect(FileManager.default.contents(atPath: path) == Data("a".utf8))
         try OutputFile.write(Array("b".utf8), to: path, overwrite: true)
         #expect(FileManager.default.contents(atPath: path) == Data("b".utf8))
-        #expect(throws: PublishingError.self) { try OutputFile.write(Array("c".utf8), to: dir + "/missing/x.txt", overwrite: false) }
+        #expect(throws: PublishingError.self) {
+            try OutputFile.write(Array("c".utf8), to: dir + "/missing/x.txt", overwrite: false)
+        }
         // No temporary files are left behind.
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir) == ["x.txt"])
     }

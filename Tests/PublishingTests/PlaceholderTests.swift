@@ -1,18 +1,19 @@
 import Foundation
-import Testing
-@testable import Publishing
 import Redaction
 import SodiumKit
+import Testing
 import VaultCore
+
+@testable import Publishing
 
 /// Issue 14 item 4: the same rule is the same placeholder in every excerpt of every record, and
 /// the same detected value is the same placeholder too.
 @Suite struct PlaceholderTests {
     @Test func aRuleKeepsItsNumberAcrossExcerptsAndRecords() throws {
         let f = try Fixture(rules: [
-            StoredRule(kind: .term, value: "Old Kim", label: "PERSON"),       // PERSON-1, added first
+            StoredRule(kind: .term, value: "Old Kim", label: "PERSON"),  // PERSON-1, added first
             StoredRule(kind: .term, value: "Ri Jong-yol", variants: ["이종열"], label: "PERSON"),
-            StoredRule(kind: .detector, value: "phone", label: "PHONE"),
+            StoredRule(kind: .detector, value: "phone", label: "PHONE")
         ])
         let whole = try Exporter.prepare(vault: f.vault, id: f.recordID, selection: .whole).text
         let tail = try Exporter.prepare(vault: f.vault, id: f.recordID, selection: .lines(4, 5)).text
@@ -23,8 +24,10 @@ import VaultCore
         let phone = try #require(whole.firstMatch(of: /\[PHONE-[A-Z]{8}\]/)).output
         #expect(tail.contains(phone))
         // Another record: the same rules and the same number give the same placeholders.
-        let other = try f.vault.addRecord(NewRecord(sourceAlias: "Magpie", title: "U",
-                                                    body: "Call +86 138 0013 8000. Old Kim waited."))
+        let other = try f.vault.addRecord(
+            NewRecord(
+                sourceAlias: "Magpie", title: "U",
+                body: "Call +86 138 0013 8000. Old Kim waited."))
         let text = try Exporter.prepare(vault: f.vault, id: other, selection: .whole).text
         #expect(text == "Call \(phone). [PERSON-1] waited.", "\(text)")
         // A different number gets a different name.

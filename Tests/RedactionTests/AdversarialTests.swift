@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Redaction
 
 /// Red-team cases: inputs where a protected term used to survive `redact()` *and* pass the leak
@@ -13,7 +14,7 @@ import Testing
         .term("p4", "Jongsu"),
         .term("pl", "Hoeryŏng", variants: ["회령", "会宁"], label: .place),
         .term("pl2", "Chongjin", label: .place),
-        .term("p5", "Strasse"),
+        .term("p5", "Strasse")
     ]
 
     struct Case: CustomTestStringConvertible, Sendable {
@@ -25,10 +26,16 @@ import Testing
     /// Each of these survived redaction and was not flagged by the leak check before the fix.
     static let formerLeaks: [Case] = [
         // Percent-encoded names in URLs (Korean / Chinese Wikipedia, search links, profiles).
-        Case(input: "https://ko.wikipedia.org/wiki/%EC%9D%B4%EC%A2%85%EC%97%B4", expected: "https://ko.wikipedia.org/wiki/[PERSON-1]"),
-        Case(input: "https://zh.wikipedia.org/wiki/%E6%9D%8E%E9%92%9F%E7%83%88", expected: "https://zh.wikipedia.org/wiki/[PERSON-1]"),
+        Case(
+            input: "https://ko.wikipedia.org/wiki/%EC%9D%B4%EC%A2%85%EC%97%B4",
+            expected: "https://ko.wikipedia.org/wiki/[PERSON-1]"),
+        Case(
+            input: "https://zh.wikipedia.org/wiki/%E6%9D%8E%E9%92%9F%E7%83%88",
+            expected: "https://zh.wikipedia.org/wiki/[PERSON-1]"),
         Case(input: "https://example.com/?q=Jong%20yol&x=1", expected: "https://example.com/?q=[PERSON-1]&x=1"),
-        Case(input: "https://example.com/%ED%9A%8C%EB%A0%B9%EC%97%90%EC%84%9C", expected: "https://example.com/[PLACE-1]%EC%97%90%EC%84%9C"),
+        Case(
+            input: "https://example.com/%ED%9A%8C%EB%A0%B9%EC%97%90%EC%84%9C",
+            expected: "https://example.com/[PLACE-1]%EC%97%90%EC%84%9C"),
         // HTML character references.
         Case(input: "J&#111;ng-yol said", expected: "[PERSON-1] said"),
         Case(input: "J&#x6F;ng&#8203;yol said", expected: "[PERSON-1] said"),
@@ -52,7 +59,7 @@ import Testing
         // Modifier / click letters that look like punctuation glued to the term.
         Case(input: "Kimː said", expected: "[PERSON-1]ː said"),
         Case(input: "ʺKimʺ said", expected: "ʺ[PERSON-1]ʺ said"),
-        Case(input: "ǀKimǃ said", expected: "ǀ[PERSON-1]ǃ said"),
+        Case(input: "ǀKimǃ said", expected: "ǀ[PERSON-1]ǃ said")
     ]
 
     @Test(arguments: formerLeaks)
@@ -76,7 +83,7 @@ import Testing
         Case(input: "Jong\u{00AD}\nsu said", expected: "[PERSON-1] said"),
         Case(input: "Jong\u{00AD}\r\n  su said", expected: "[PERSON-1] said"),
         Case(input: "Jong\u{00AD}\u{2028}su said", expected: "[PERSON-1] said"),
-        Case(input: "Hoe-ryong", expected: "[PLACE-1]"),
+        Case(input: "Hoe-ryong", expected: "[PLACE-1]")
     ]
 
     @Test(arguments: formerRefusals)
@@ -89,7 +96,7 @@ import Testing
     /// Not redacted, but the export gate must refuse.
     @Test(arguments: [
         "K<b>i</b>m said", "<b>K</b>im said", "R<i>i</i> said", "jongyolkim@gmail.com",
-        "facebook.com/jongyolkim", "**K**im said", "J o n g y o l", "J-o-n-g-s-u",
+        "facebook.com/jongyolkim", "**K**im said", "J o n g y o l", "J-o-n-g-s-u"
     ])
     func failsClosed(_ text: String) throws {
         let out = try redact(text, Self.rules)
@@ -115,9 +122,9 @@ import Testing
     // MARK: detectors
 
     @Test(arguments: [
-        ("call 010–1234–5678 now", "call [PHONE-1] now"),        // en dashes from a word processor
+        ("call 010–1234–5678 now", "call [PHONE-1] now"),  // en dashes from a word processor
         ("write jong＠example.com", "write [EMAIL-1]"),
-        ("write jong\u{200B}yol@example.com", "write [EMAIL-1]"),
+        ("write jong\u{200B}yol@example.com", "write [EMAIL-1]")
     ])
     func detectorVariants(_ input: String, _ expected: String) throws {
         let rules: [RedactionRule] = [.detector("ph", .phone), .detector("em", .email)]
@@ -129,7 +136,7 @@ import Testing
     @Test(arguments: [
         ("on 2019\u{2011}03\u{2011}11 we", "on [DATE-1] we"),
         ("on MARCH 11 we", "on [DATE-1] we"),
-        ("a 34\u{2011}year\u{2011}old woman", "a [AGE-1] woman"),
+        ("a 34\u{2011}year\u{2011}old woman", "a [AGE-1] woman")
     ])
     func dateAndAgeVariants(_ input: String, _ expected: String) throws {
         let rules: [RedactionRule] = [.detector("d", .date), .detector("a", .age)]
@@ -153,7 +160,7 @@ import Testing
 
     @Test(arguments: [
         ("Li", "I'll go and we'll see, you'll"), ("Li", "we crossed at 11 pm on March 11"),
-        ("Lo", "we waited 10 days"), ("Jongsu", "Jong-yol"),
+        ("Lo", "we waited 10 days"), ("Jongsu", "Jong-yol")
     ])
     func noFalseLeak(_ term: String, _ text: String) throws {
         #expect(try leakCheck(text, rules: [.term("x", term)]).isEmpty)

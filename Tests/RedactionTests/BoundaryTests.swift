@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Redaction
 
 /// Emoji and symbols are word boundaries for Latin forms (issue 15, item 2): flags (regional-indicator
@@ -8,11 +9,11 @@ import Testing
     static let rules: [RedactionRule] = [.term("s", "Sambong", label: .place), .term("k", "Kim")]
 
     static let edges: [String] = [
-        "🇨🇳", "🇰🇵", "🏴󠁧󠁢󠁳󠁣󠁴󠁿", // flags: regional indicators, a tag sequence
-        "1️⃣", "#️⃣", "🔟", // keycaps
-        "👨‍👩‍👧", "🏳️‍🌈", "👩🏽‍🚀", // ZWJ sequences, a skin tone
-        "‼️", "❤️", "✔︎", "☎️", // variation selectors 16 and 15
-        "🔥", "👍🏻", "™", "©", "®", "ℹ️", "Ⓜ️", "🅿️", "🆗", "℡", "№", "℃", "✈",
+        "🇨🇳", "🇰🇵", "🏴󠁧󠁢󠁳󠁣󠁴󠁿",  // flags: regional indicators, a tag sequence
+        "1️⃣", "#️⃣", "🔟",  // keycaps
+        "👨‍👩‍👧", "🏳️‍🌈", "👩🏽‍🚀",  // ZWJ sequences, a skin tone
+        "‼️", "❤️", "✔︎", "☎️",  // variation selectors 16 and 15
+        "🔥", "👍🏻", "™", "©", "®", "ℹ️", "Ⓜ️", "🅿️", "🆗", "℡", "№", "℃", "✈"
     ]
 
     @Test(arguments: edges)
@@ -47,7 +48,7 @@ import Testing
         var folder = Folder(mode: .standard)
         let f = folder.fold("a🇰™ⓚ1")
         #expect(f.unitClass(0) == .letter)
-        #expect((1..<f.count).filter { f.unitClass($0) == .symbol }.count == 4) // k, t, m, k
+        #expect((1..<f.count).filter { f.unitClass($0) == .symbol }.count == 4)  // k, t, m, k
         #expect(f.unitClass(f.count - 1) == .digit)
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Redaction
 
 /// HTML character references, read as a browser reads them (issue 14, item 1): the complete
@@ -13,10 +14,10 @@ import Testing
         }
         #expect(decode("&ocy;") == "о")
         #expect(decode("&NotEqualTilde;") == "\u{2242}\u{338}")
-        #expect(decode("&notit;") == "¬")           // legacy name without ';', longest match
+        #expect(decode("&notit;") == "¬")  // legacy name without ';', longest match
         #expect(decode("&notin;") == "∉")
         #expect(decode("&#0000000000000000000111;") == "o")
-        #expect(decode("&#99999999999999999999999;") == "\u{FFFD}") // overlong: the replacement
+        #expect(decode("&#99999999999999999999999;") == "\u{FFFD}")  // overlong: the replacement
         #expect(decode("&#0;") == "\u{FFFD}")
         #expect(decode("&#xD800;") == "\u{FFFD}")
         #expect(decode("&#x80;") == "€")
@@ -29,8 +30,10 @@ import Testing
         #expect(HTMLEntityData.count >= 2231)
         let python = Process()
         python.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        python.arguments = ["python3", "-c",
-                            "import html.entities, json, sys; json.dump(html.entities.html5, sys.stdout)"]
+        python.arguments = [
+            "python3", "-c",
+            "import html.entities, json, sys; json.dump(html.entities.html5, sys.stdout)"
+        ]
         let pipe = Pipe()
         python.standardOutput = pipe
         do { try python.run() } catch { Issue.record("python3 is needed to compare the table: \(error)"); return }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Redaction
 
 /// The redaction corpus (Tests/RedactionTests/Corpus/*.json, issue 15 item 7): cases in English, Korean,
@@ -59,8 +60,9 @@ import Testing
             }
             if let regex = r.regex { return RedactionRule(id: id, pattern: .regex(regex), label: r.label ?? "PERSON") }
             let term = try #require(r.term, "a rule needs a term, detector or regex")
-            return RedactionRule(id: id, pattern: .term(term, variants: r.variants ?? [], substring: false),
-                                 label: r.label ?? "PERSON")
+            return RedactionRule(
+                id: id, pattern: .term(term, variants: r.variants ?? [], substring: false),
+                label: r.label ?? "PERSON")
         }
     }
 
@@ -110,7 +112,7 @@ import Testing
     @Test func corpusHasNoLeaksNoOverRedactionsNoRefusals() throws {
         let files = try Self.load()
         try #require(Set(files.map(\.language)).isSuperset(of: ["en", "ko", "zh", "mixed"]))
-        var table: [String: [String: Score]] = [:] // language → class → score
+        var table: [String: [String: Score]] = [:]  // language → class → score
         for file in files {
             try #require(!file.cases.isEmpty, "\(file.language): empty corpus")
             for (index, c) in file.cases.enumerated() {
@@ -123,9 +125,11 @@ import Testing
         }
         // Every class of issue 15 is covered, and the classes handled before.
         let classes = Set(table.values.flatMap(\.keys))
-        for required in ["phone", "phone-detector", "emoji-boundary", "confusable", "mccune-reischauer", "jamo",
-                         "stretcher", "variant-order", "initial-sound", "over-redaction", "case", "spacing", "hyphen",
-                         "line-break", "nfd", "zero-width", "full-width", "possessive", "particle", "han"] {
+        for required in [
+            "phone", "phone-detector", "emoji-boundary", "confusable", "mccune-reischauer", "jamo",
+            "stretcher", "variant-order", "initial-sound", "over-redaction", "case", "spacing", "hyphen",
+            "line-break", "nfd", "zero-width", "full-width", "possessive", "particle", "han"
+        ] {
             #expect(classes.contains(required), "no case of class \(required)")
         }
         if let path = ProcessInfo.processInfo.environment["REDACTION_REPORT"], !path.isEmpty {
@@ -144,9 +148,11 @@ import Testing
             return pad(a, 9) + pad(b, 20) + num(s.cases) + num(s.hide) + num(s.keep) + num(s.leaks)
                 + num(s.overRedactions) + num(s.refusals)
         }
-        var lines = ["Redaction corpus (Tests/RedactionTests/Corpus): must-hide strings left (leaks),",
-                     "must-keep strings lost (over-redactions), leak-check findings on the output (refusals).", "",
-                     "language class                cases  hide  keep leaks  over  refs"]
+        var lines = [
+            "Redaction corpus (Tests/RedactionTests/Corpus): must-hide strings left (leaks),",
+            "must-keep strings lost (over-redactions), leak-check findings on the output (refusals).", "",
+            "language class                cases  hide  keep leaks  over  refs"
+        ]
         var total = Score()
         var byClass: [String: Score] = [:]
         for language in table.keys.sorted() {

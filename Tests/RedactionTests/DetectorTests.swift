@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Redaction
 
 @Suite struct DetectorTests {
@@ -37,7 +38,7 @@ import Testing
         Case(detector: .age, input: "a woman in her 30s from", expected: "a woman [AGE-1] from"),
         Case(detector: .age, input: "34세 여성", expected: "[AGE-1] 여성"),
         Case(detector: .age, input: "30대 여성", expected: "[AGE-1] 여성"),
-        Case(detector: .age, input: "一名34岁的女子", expected: "一名[AGE-1]的女子"),
+        Case(detector: .age, input: "一名34岁的女子", expected: "一名[AGE-1]的女子")
     ]
 
     @Test(arguments: cases)
@@ -48,7 +49,7 @@ import Testing
     static let negatives: [(Detector, String)] = [
         (.phone, "in 2024-03-05 we met"), (.phone, "room 12"), (.ip, "at 12:30:45 we left"), (.ip, "version 1.2.3"),
         (.coordinates, "it cost 12.50, 300.99"), (.date, "chapter 3, page 5"), (.age, "34 people crossed"),
-        (.email, "@handle and a@b"), (.url, "e.g. this"),
+        (.email, "@handle and a@b"), (.url, "e.g. this")
     ]
 
     @Test(arguments: negatives.indices)
@@ -68,8 +69,10 @@ import Testing
     }
 
     @Test func regexRulesRunOnTheOriginalText() throws {
-        let rules: [RedactionRule] = [RedactionRule(id: "x", pattern: .regex("Unit \\d+|부대 \\d+"), label: "ORG"),
-                                      .term("k", "Kim")]
+        let rules: [RedactionRule] = [
+            RedactionRule(id: "x", pattern: .regex("Unit \\d+|부대 \\d+"), label: "ORG"),
+            .term("k", "Kim")
+        ]
         #expect(try redact("Kim of Unit 731 (부대 25)", rules) == "[PERSON-1] of [ORG-1] ([ORG-2])")
     }
 

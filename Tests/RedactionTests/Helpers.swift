@@ -1,4 +1,6 @@
+import Foundation
 import Testing
+
 @testable import Redaction
 
 /// Redacts `text` with `rules` (compiled fresh) and returns the output text.
@@ -37,5 +39,3 @@ struct SeededGenerator: RandomNumberGenerator {
         return z ^ (z >> 31)
     }
 }
-
-import Foundation

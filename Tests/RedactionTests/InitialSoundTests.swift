@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Redaction
 
 /// North and South Korean spellings of one name (issue 15, item 6): the initial-sound rule (두음 법칙,
@@ -15,7 +16,7 @@ import Testing
         // 제10항: ㄴ before ㅣ and the y-vowels → ㅇ
         ("녀", "여"), ("뇨", "요"), ("뉴", "유"), ("니", "이"), ("년", "연"), ("녕", "영"),
         // unchanged
-        ("나", "나"), ("노", "노"), ("이", "이"), ("김", "김"), ("종", "종"),
+        ("나", "나"), ("노", "노"), ("이", "이"), ("김", "김"), ("종", "종")
     ])
     func southernSpelling(_ north: String, _ south: String) {
         let n = north.unicodeScalars.first!.value, s = south.unicodeScalars.first!.value
@@ -26,7 +27,8 @@ import Testing
 
     @Test func variantsAtEachNamePart() {
         #expect(Set(Hangul.initialSoundVariants("리종열", person: true)) == ["리종열", "이종열", "니종열"])
-        #expect(Set(Hangul.initialSoundVariants("리룡남", person: true))
+        #expect(
+            Set(Hangul.initialSoundVariants("리룡남", person: true))
                 == ["리룡남", "이룡남", "니룡남", "리용남", "이용남", "니용남", "리뇽남", "이뇽남", "니뇽남"])
         // Not a person: one word, the rule applies at its start only.
         #expect(Set(Hangul.initialSoundVariants("로동신문", person: false)) == ["로동신문", "노동신문"])
@@ -47,11 +49,14 @@ import Testing
         ("여성동맹", "ORG", "녀성동맹 위원장", "[ORG-1] 위원장"),
         ("리룡남", "PERSON", "이용남 씨가", "[PERSON-1] 씨가"),
         ("량강도", "PLACE", "양강도 혜산", "[PLACE-1] 혜산"),
-        ("라선", "PLACE", "나선 경제특구", "[PLACE-1] 경제특구"),
+        ("라선", "PLACE", "나선 경제특구", "[PLACE-1] 경제특구")
     ])
     func northAndSouthSpellingsAreOneName(_ term: String, _ label: String, _ text: String, _ expected: String) throws {
-        let rules: [RedactionRule] = [RedactionRule(id: "r", pattern: .term(term, variants: [], substring: false),
-                                                    label: label)]
+        let rules: [RedactionRule] = [
+            RedactionRule(
+                id: "r", pattern: .term(term, variants: [], substring: false),
+                label: label)
+        ]
         let out = try redact(text, rules)
         #expect(out == expected)
         #expect(try LeakChecker(rules: rules).check(out).isEmpty)
@@ -63,7 +68,8 @@ import Testing
         // A one-syllable term is not widened (it would hit every 이 and 니 in Korean text).
         #expect(try redact("니가 말했다", [.term("r", "리")]) == "니가 말했다")
         // Over-redaction: different names stay.
-        #expect(try redact("이종석, 유경진, 노동자", [.term("r", "리종열"), .term("p", "류경호", label: .place)])
+        #expect(
+            try redact("이종석, 유경진, 노동자", [.term("r", "리종열"), .term("p", "류경호", label: .place)])
                 == "이종석, 유경진, 노동자")
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Redaction
 
 @Suite struct LeakCheckTests {
@@ -7,7 +8,7 @@ import Testing
         .term("p1", "Jong-yol", variants: ["이종열", "李钟烈"]),
         .term("p2", "Kim"),
         .term("pl", "Hoeryong", variants: ["회령"], label: .place),
-        .term("p5", "Jongsu"),
+        .term("p5", "Jongsu")
     ]
 
     @Test func redactedOutputOfEveryCaughtFormHasNoLeak() throws {
@@ -64,7 +65,9 @@ import Testing
     }
 
     @Test func regexAndDetectorRulesAreRecheckedToo() throws {
-        let rules: [RedactionRule] = [.detector("ph", .phone), RedactionRule(id: "rx", pattern: .regex("Unit \\d+"), label: "ORG")]
+        let rules: [RedactionRule] = [
+            .detector("ph", .phone), RedactionRule(id: "rx", pattern: .regex("Unit \\d+"), label: "ORG")
+        ]
         let leaks = try leakCheck("a\nb 010-1234-5678\nUnit 731", rules: rules)
         #expect(leaks == [Leak(ruleID: "ph", line: 2, kind: .exact), Leak(ruleID: "rx", line: 3, kind: .exact)])
         let redacted = try redact("a\nb 010-1234-5678\nUnit 731", rules)

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Redaction
 
 /// Phone rules (issue 15, item 1): a rule labelled PHONE, or a term that parses as a phone number,
@@ -7,7 +8,7 @@ import Testing
 /// full-width digits, and never inside a longer run of digits.
 @Suite struct PhoneTests {
     static let chinese: [RedactionRule] = [.term("p", "+86 159 2271 0634", label: .phone)]
-    static let korean: [RedactionRule] = [.term("k", "010-7720-3158")] // no label: parses as a number
+    static let korean: [RedactionRule] = [.term("k", "010-7720-3158")]  // no label: parses as a number
 
     struct Case: CustomTestStringConvertible, Sendable {
         let input: String
@@ -37,7 +38,7 @@ import Testing
         Case(input: "call 159\u{200B}2271\u{200B}0634 now", expected: "call [PHONE-1] now"),
         Case(input: "电话：159 2271 0634。", expected: "电话：[PHONE-1]。"),
         Case(input: "手机15922710634，", expected: "手机[PHONE-1]，"),
-        Case(input: "call 159 2271 0634 or 159-2271-0634", expected: "call [PHONE-1] or [PHONE-1]"),
+        Case(input: "call 159 2271 0634 or 159-2271-0634", expected: "call [PHONE-1] or [PHONE-1]")
     ]
 
     @Test(arguments: chineseForms)
@@ -57,7 +58,7 @@ import Testing
         Case(input: "연락처 (010) 7720-3158 입니다", expected: "연락처 [PERSON-1] 입니다"),
         Case(input: "연락처 0082 10 7720 3158 입니다", expected: "연락처 [PERSON-1] 입니다"),
         Case(input: "연락처 ０１０－７７２０－３１５８ 입니다", expected: "연락처 [PERSON-1] 입니다"),
-        Case(input: "연락처 010 7720\n3158 입니다", expected: "연락처 [PERSON-1] 입니다"),
+        Case(input: "연락처 010 7720\n3158 입니다", expected: "연락처 [PERSON-1] 입니다")
     ]
 
     @Test(arguments: koreanForms)
@@ -69,7 +70,7 @@ import Testing
 
     @Test(arguments: [
         "order 215922710634", "order 159227106345", "code 8615922710634999", "ref 2015922710634",
-        "ref 1592271063", "the years 2034 and 1592",
+        "ref 1592271063", "the years 2034 and 1592"
     ])
     func neverInsideALongerDigitRun(_ text: String) throws {
         #expect(try redact(text, Self.chinese) == text)
@@ -163,7 +164,7 @@ import Testing
         ("tel +82 (0)10-1234-5678.", "tel [PHONE-1]."),
         // Digits after the number are not swallowed into it (nor do they hide it).
         ("tel +82 10-1234-5678 2024년", "tel [PHONE-1] 2024년"),
-        ("tel +86 138 0013 8000\n2024 report", "tel [PHONE-1]\n2024 report"),
+        ("tel +86 138 0013 8000\n2024 report", "tel [PHONE-1]\n2024 report")
     ])
     func detectorGroupings(_ input: String, _ expected: String) throws {
         let rules: [RedactionRule] = [.detector("d", .phone)]
@@ -172,8 +173,10 @@ import Testing
         #expect(try leakCheck(out, rules: rules).isEmpty)
     }
 
-    @Test(arguments: ["order 215922710634", "on 2024-03-05", "room 12", "+89 1234 5678 9",
-                      "pages 13 14 15 16 17"])
+    @Test(arguments: [
+        "order 215922710634", "on 2024-03-05", "room 12", "+89 1234 5678 9",
+        "pages 13 14 15 16 17"
+    ])
     func detectorNegatives(_ text: String) throws {
         #expect(try redact(text, [.detector("d", .phone)]) == text)
     }

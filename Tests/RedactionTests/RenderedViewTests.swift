@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Redaction
 
 /// The leak check reads the text as an HTML renderer shows it (issue 14, item 1).
@@ -7,7 +8,7 @@ import Testing
     static let rules: [RedactionRule] = [
         .term("p1", "Jong-yol", variants: ["이종열"]),
         .term("pl", "Hoeryang", label: .place),
-        .detector("ph", .phone),
+        .detector("ph", .phone)
     ]
 
     struct Trick: CustomTestStringConvertible, Sendable {
@@ -21,8 +22,9 @@ import Testing
         Trick(text: "Jo<!-- " + String(repeating: "x ", count: 500) + "-->ngyol", why: "a 1000-character comment"),
         Trick(text: "Jo<!-- a --!>ngyol", why: "comment closed by --!>"),
         Trick(text: "Jo<span\nclass=\"x\">ngyol</span>", why: "tag with a line break"),
-        Trick(text: "Jo<span title=\"" + String(repeating: "x", count: 300) + "\">ngyol</span>",
-              why: "tag over 256 characters"),
+        Trick(
+            text: "Jo<span title=\"" + String(repeating: "x", count: 300) + "\">ngyol</span>",
+            why: "tag over 256 characters"),
         Trick(text: "Jo<span title=\"a>b\">ngyol</span>", why: "'>' inside a quoted attribute"),
         Trick(text: "Jo<script>x</script>ngyol", why: "script contents are not shown"),
         Trick(text: "Jo<style>p{}</style>ngyol", why: "style contents are not shown"),
@@ -39,7 +41,7 @@ import Testing
         Trick(text: "J&oacute;ngyol", why: "accented letter by name"),
         Trick(text: "Jo[](https://example.com)ngyol", why: "markdown link with empty text"),
         Trick(text: "&#51060;&#51333;<b></b>&#50676;", why: "Hangul references around a tag"),
-        Trick(text: "call 010&#45;1234&#45;5678", why: "a phone number's dashes as references"),
+        Trick(text: "call 010&#45;1234&#45;5678", why: "a phone number's dashes as references")
     ]
 
     /// The checker alone, on the trick as written: found, on its line, and never a near miss.
@@ -65,8 +67,10 @@ import Testing
 
     @Test func ordinaryMarkupAndAmpersandsAreNotLeaks() throws {
         let checker = try LeakChecker(rules: Self.rules)
-        for text in ["Q&A: 3 < 4 && 5 > 2, <3", "<b>bold</b> &amp; &copy; 2024 &#65;", "a [note](url) here",
-                     "<!-- never closed\nJong"] {
+        for text in [
+            "Q&A: 3 < 4 && 5 > 2, <3", "<b>bold</b> &amp; &copy; 2024 &#65;", "a [note](url) here",
+            "<!-- never closed\nJong"
+        ] {
             #expect(checker.check(text).isEmpty, "\(text)")
         }
         // A near miss as written stays a near miss (acceptable) when the text also has markup.
@@ -91,7 +95,7 @@ import Testing
 
     @Test(arguments: [
         "\u{202E}loy-gnoJ iR\u{202C}", "\u{202E}열종이", "Ri \u{202E}loy-gnoJ", "say \u{2067}loy-gnoJ\u{2069} now",
-        "\u{202B}loy-gnoJ\u{202C}",
+        "\u{202B}loy-gnoJ\u{202C}"
     ])
     func rightToLeftRunsAreReadInDisplayOrder(_ text: String) throws {
         let leaks = try LeakChecker(rules: Self.rules).check("first line\n" + text)
@@ -107,7 +111,8 @@ import Testing
     }
 
     @Test func invisibleFormattingIsRemoved() {
-        let controls = "\u{202A}\u{202B}\u{202C}\u{202D}\u{202E}\u{2066}\u{2067}\u{2068}\u{2069}"
+        let controls =
+            "\u{202A}\u{202B}\u{202C}\u{202D}\u{202E}\u{2066}\u{2067}\u{2068}\u{2069}"
             + "\u{200E}\u{200F}\u{061C}"
         let invisible = "\u{200B}\u{200C}\u{2060}\u{FEFF}\u{00AD}\u{2062}\u{E0041}\u{3164}\u{180E}\u{FE00}"
         let (text, removed) = DisplaySafety.removingInvisibleFormatting("a" + controls + "b" + invisible + "c")
@@ -125,8 +130,10 @@ import Testing
 /// Leak-check reasons are plain words, never internal names (issue 14, item 3).
 @Suite struct LeakReasonTests {
     @Test func everyKindExplainsItselfInPlainWords() {
-        let kinds: [Leak.Kind] = [.exact, .separatorsRemoved, .rendered, .reversed, .confusableSkeleton, .insideToken,
-                                  .editDistance1]
+        let kinds: [Leak.Kind] = [
+            .exact, .separatorsRemoved, .rendered, .reversed, .confusableSkeleton, .insideToken,
+            .editDistance1
+        ]
         for k in kinds {
             for code in kinds.map(\.rawValue) where code.count > 5 { #expect(!k.explanation.contains(code), "\(k)") }
             #expect(k.explanation.hasPrefix("a ") || k.explanation.hasPrefix("the "), "\(k)")

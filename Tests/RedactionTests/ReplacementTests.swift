@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Redaction
 
 @Suite struct ReplacementTests {
@@ -8,11 +9,13 @@ import Testing
             .term("a", "Jong-yol", variants: ["이종열", "李钟烈"]),
             .term("b", "Ri Sol-ju"),
             .term("c", "Musan", label: .place),
-            .term("d", "회령", label: .place),
+            .term("d", "회령", label: .place)
         ]
         let text = "李钟烈 met Ri Sol-ju in 회령. Later Jong Yol (이종열) left Musan; Ri Sol-ju stayed."
         let result = try Redactor(rules: rules).redact(text)
-        #expect(result.text == "[PERSON-1] met [PERSON-2] in [PLACE-1]. Later [PERSON-1] ([PERSON-1]) left [PLACE-2]; [PERSON-2] stayed.")
+        #expect(
+            result.text
+                == "[PERSON-1] met [PERSON-2] in [PLACE-1]. Later [PERSON-1] ([PERSON-1]) left [PLACE-2]; [PERSON-2] stayed.")
     }
 
     @Test func numberingRestartsForEveryCall() throws {
@@ -24,10 +27,11 @@ import Testing
     @Test func fixedReplacementWins() throws {
         let rules: [RedactionRule] = [
             .term("a", "Musan County", variants: ["무산군", "茂山郡"], label: .place, replacement: "a border county"),
-            .term("b", "Kim"),
+            .term("b", "Kim")
         ]
-        #expect(try redact("Kim fled Musan County; 무산군 and 茂山郡.", rules)
-            == "[PERSON-1] fled a border county; a border county and a border county.")
+        #expect(
+            try redact("Kim fled Musan County; 무산군 and 茂山郡.", rules)
+                == "[PERSON-1] fled a border county; a border county and a border county.")
     }
 
     @Test func replacementDoesNotRevealLength() throws {
@@ -65,7 +69,7 @@ import Testing
         #expect(try redact("Ri\u{0301} left", rules) == "[PERSON-1] left")
         #expect(try redact("Ri\u{0301}\u{0327}\u{0308} left", rules) == "[PERSON-1] left")
         #expect(try redact("이종열👍🏽", rules) == "[PERSON-1]👍🏽")
-        #expect(try redact("e\u{301}Ri", rules) == "e\u{301}Ri") // inside a word: not a hit
+        #expect(try redact("e\u{301}Ri", rules) == "e\u{301}Ri")  // inside a word: not a hit
         // Jamo after a precomposed syllable belongs to its cluster.
         let t = "이종열\u{11AB} x"
         let out = try Redactor(rules: rules).redact(t)
@@ -104,7 +108,7 @@ import Testing
         let rules: [RedactionRule] = [
             .term("r1", "Jong-yol", variants: ["이종열", "李钟烈"]),
             .term("r2", "Musan County", variants: ["무산군"], label: .place, replacement: "a border county"),
-            .detector("r3", .phone),
+            .detector("r3", .phone)
         ]
         let result = try Redactor(rules: rules).redact("JONG YOL’s sister left Musan County. 이종열은 010-1234-5678로 연락했다.")
         #expect(result.text == "[PERSON-1] sister left a border county. [PERSON-1]은 [PHONE-1]로 연락했다.")

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Redaction
 
 @Suite struct RuleErrorTests {
@@ -26,8 +27,10 @@ import Testing
     }
 
     @Test func messagesNeverContainTheTermOrPattern() {
-        let errors: [RedactionError] = [.emptyTerm(ruleID: "r1"), .invalidRegex(ruleID: "r2"), .invalidLabel(ruleID: "r3"),
-                                         .invalidReplacement(ruleID: "r4"), .duplicateRuleID("r5"), .emptyRuleID]
+        let errors: [RedactionError] = [
+            .emptyTerm(ruleID: "r1"), .invalidRegex(ruleID: "r2"), .invalidLabel(ruleID: "r3"),
+            .invalidReplacement(ruleID: "r4"), .duplicateRuleID("r5"), .emptyRuleID
+        ]
         for e in errors {
             #expect(!e.description.contains(Self.secret))
             #expect(!e.description.isEmpty)
@@ -64,8 +67,10 @@ import Testing
     @Test func labelsAndRulesRoundTripThroughCodable() throws {
         #expect(RuleLabel(rawValue: "PLACE") == .place)
         #expect(RuleLabel(rawValue: "place") == nil)
-        let rules: [RedactionRule] = [.term("a", "Kim", variants: ["김"], replacement: "x"),
-                                      RedactionRule(id: "b", pattern: .regex("\\d+"), label: "ID"), .detector("c", .phone)]
+        let rules: [RedactionRule] = [
+            .term("a", "Kim", variants: ["김"], replacement: "x"),
+            RedactionRule(id: "b", pattern: .regex("\\d+"), label: "ID"), .detector("c", .phone)
+        ]
         let data = try JSONEncoder().encode(rules)
         #expect(try JSONDecoder().decode([RedactionRule].self, from: data) == rules)
     }

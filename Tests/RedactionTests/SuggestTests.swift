@@ -1,15 +1,16 @@
 import Foundation
 import Testing
+
 @testable import Redaction
 
 @Suite struct SuggestTests {
     static let text = """
-    In Musan County we met Kim Jong-yol and his wife.
-    The broker Pak Chol-min took 3 people across, 12 km at night.
-    이종열은 박명수씨와 함께 왔다. 30명이 강을 건넜다.
-    王小明说李钟烈走了5公里。
-    Call +82 10-1234-5678 on 2024-03-05.
-    """
+        In Musan County we met Kim Jong-yol and his wife.
+        The broker Pak Chol-min took 3 people across, 12 km at night.
+        이종열은 박명수씨와 함께 왔다. 30명이 강을 건넜다.
+        王小明说李钟烈走了5公里。
+        Call +82 10-1234-5678 on 2024-03-05.
+        """
 
     @Test func findsNameLikePhrasesInAllScripts() {
         let s = suggest(Self.text, rules: [])
@@ -40,8 +41,10 @@ import Testing
     }
 
     @Test func leavesOutWhatRulesAlreadyCover() {
-        let rules: [RedactionRule] = [.term("a", "Kim Jong-yol", variants: ["이종열", "李钟烈"]),
-                                      .term("b", "Musan County", label: .place), .detector("p", .phone)]
+        let rules: [RedactionRule] = [
+            .term("a", "Kim Jong-yol", variants: ["이종열", "李钟烈"]),
+            .term("b", "Musan County", label: .place), .detector("p", .phone)
+        ]
         let texts = suggest(Self.text, rules: rules).map(\.text)
         #expect(!texts.contains("Kim Jong-yol"))
         #expect(!texts.contains("Musan County"))

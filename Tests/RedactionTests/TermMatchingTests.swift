@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Redaction
 
 /// Every "a rule for a term must catch" bullet of issue 3, in English, Korean and Chinese.
@@ -12,7 +13,7 @@ import Testing
         .term("p4", "Kim"),
         .term("p5", "Jongsu"),
         .term("p6", "박명수"),
-        .term("p7", "王小明"),
+        .term("p7", "王小明")
     ]
 
     struct Case: CustomTestStringConvertible, Sendable {
@@ -86,7 +87,7 @@ import Testing
         Case(input: "write to jong.yol@example.com", expected: "write to [PERSON-1]@example.com"),
         Case(input: "mail kim2@example.org", expected: "mail [PERSON-1]2@example.org"),
         Case(input: "https://example.com/jong-yol/story", expected: "https://example.com/[PERSON-1]/story"),
-        Case(input: "#JongYol #이종열 #李钟烈", expected: "#[PERSON-1] #[PERSON-1] #[PERSON-1]"),
+        Case(input: "#JongYol #이종열 #李钟烈", expected: "#[PERSON-1] #[PERSON-1] #[PERSON-1]")
     ]
 
     @Test(arguments: caught)
@@ -104,7 +105,7 @@ import Testing
     @Test func ruleWrittenInNFDOrJamoCatchesNFCText() throws {
         let rules: [RedactionRule] = [
             .term("a", "Hoeryŏng".decomposedStringWithCanonicalMapping, label: .place),
-            .term("b", "박명수".decomposedStringWithCanonicalMapping),
+            .term("b", "박명수".decomposedStringWithCanonicalMapping)
         ]
         #expect(try redact("Hoeryŏng 박명수는", rules) == "[PLACE-1] [PERSON-1]는")
     }
@@ -118,7 +119,7 @@ import Testing
 
     static let notHit: [String] = [
         "The River was cold.", "Kimchi for dinner.", "a rift", "Akim and Rim", "Kimberly", "Joyol",
-        "Chong-yol", "Jong-yeol", "Hoeryang", "Brien", "이종연은", "李钟兴", "王小", "박명",
+        "Chong-yol", "Jong-yeol", "Hoeryang", "Brien", "이종연은", "李钟兴", "王小", "박명"
     ]
 
     @Test(arguments: notHit)
@@ -139,7 +140,9 @@ import Testing
     }
 
     @Test func overlappingRulesTakeTheLongestMatch() throws {
-        let rules: [RedactionRule] = [.term("short", "Kim"), .term("long", "Kim Jong-yol"), .term("place", "Jong-yol Street", label: .place)]
+        let rules: [RedactionRule] = [
+            .term("short", "Kim"), .term("long", "Kim Jong-yol"), .term("place", "Jong-yol Street", label: .place)
+        ]
         let result = try Redactor(rules: rules).redact("Kim Jong-yol said. Kim left.")
         #expect(result.text == "[PERSON-1] said. [PERSON-2] left.")
         #expect(result.findings.map(\.ruleID) == ["long", "short"])

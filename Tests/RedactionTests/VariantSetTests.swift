@@ -1,14 +1,15 @@
 import Foundation
 import Testing
+
 @testable import Redaction
 
 /// A rule's term and variants are a set (issue 15, item 5): every variant keeps its own separator
 /// positions whatever the order, so permuting them never changes the output.
 @Suite struct VariantSetTests {
     static let text = """
-    Kim Hye-jin, Hye jin, Hyejin, Hye-jin, HYE JIN and 김혜진 met Hye\u{2011}jin and Hye_jin.
-    Kim Hyejin came; Hye\njin left. Hyej in stayed.
-    """
+        Kim Hye-jin, Hye jin, Hyejin, Hye-jin, HYE JIN and 김혜진 met Hye\u{2011}jin and Hye_jin.
+        Kim Hyejin came; Hye\njin left. Hyej in stayed.
+        """
 
     static func permutations<T>(_ a: [T]) -> [[T]] {
         guard a.count > 1 else { return [a] }

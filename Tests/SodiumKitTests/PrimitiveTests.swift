@@ -1,5 +1,5 @@
-import Testing
 import SodiumKit
+import Testing
 
 @Suite struct PrimitiveTests {
     /// Argon2id value computed independently with PyNaCl (nacl.pwhash.argon2id.kdf); pins the
@@ -12,9 +12,15 @@ import SodiumKit
 
     @Test func argon2idRejectsOutOfRangeParameters() throws {
         let pw = try secure([1, 2, 3])
-        #expect(throws: SodiumError.self) { _ = try PasswordHash.deriveKey(length: 32, passphrase: pw, salt: Array(0..<16), opsLimit: 0, memLimit: 65536) }
-        #expect(throws: SodiumError.self) { _ = try PasswordHash.deriveKey(length: 32, passphrase: pw, salt: Array(0..<16), opsLimit: 1, memLimit: 100) }
-        #expect(throws: SodiumError.self) { _ = try PasswordHash.deriveKey(length: 32, passphrase: pw, salt: Array(0..<15), opsLimit: 1, memLimit: 8192) }
+        #expect(throws: SodiumError.self) {
+            _ = try PasswordHash.deriveKey(length: 32, passphrase: pw, salt: Array(0..<16), opsLimit: 0, memLimit: 65536)
+        }
+        #expect(throws: SodiumError.self) {
+            _ = try PasswordHash.deriveKey(length: 32, passphrase: pw, salt: Array(0..<16), opsLimit: 1, memLimit: 100)
+        }
+        #expect(throws: SodiumError.self) {
+            _ = try PasswordHash.deriveKey(length: 32, passphrase: pw, salt: Array(0..<15), opsLimit: 1, memLimit: 8192)
+        }
     }
 
     /// crypto_kdf_derive_from_key = BLAKE2b(key = master, salt = id‖0⁸, personal = ctx‖0⁸);
@@ -31,9 +37,13 @@ import SodiumKit
 
     /// BLAKE2b values from Python's hashlib.
     @Test func genericHashKnownAnswers() throws {
-        #expect(hexString(try GenericHash.hash(Array("abc".utf8))) == "bddd813c634239723171ef3fee98579b94964e3bb1cb3e427262c8c068d52319")
+        #expect(
+            hexString(try GenericHash.hash(Array("abc".utf8)))
+                == "bddd813c634239723171ef3fee98579b94964e3bb1cb3e427262c8c068d52319")
         let k = try secure(Array(0..<32))
-        #expect(hexString(try GenericHash.keyedHash(Array("message".utf8), key: k)) == "2615bcafac3ebcd31940a8f15d876916435d805823d2db78c201a8e94624a0ae")
+        #expect(
+            hexString(try GenericHash.keyedHash(Array("message".utf8), key: k))
+                == "2615bcafac3ebcd31940a8f15d876916435d805823d2db78c201a8e94624a0ae")
     }
 
     @Test func paddingRoundTripsAndAlwaysAddsAByte() throws {

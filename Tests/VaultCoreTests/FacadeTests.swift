@@ -1,6 +1,7 @@
 import Foundation
 import SodiumKit
 import Testing
+
 @testable import VaultCore
 
 /// The audited facade over the in-memory store double: every operation passes the audit sink, the
@@ -16,8 +17,9 @@ import Testing
     }
 
     func unlock(_ passphrase: String = "pw", policy: UnlockPolicy = .session) throws -> Vault {
-        try Vault.unlock(store: store, header: try store.readHeader(), directory: "/nonexistent",
-                         passphrase: try secret(passphrase), audit: sink, policy: policy)
+        try Vault.unlock(
+            store: store, header: try store.readHeader(), directory: "/nonexistent",
+            passphrase: try secret(passphrase), audit: sink, policy: policy)
     }
 
     @Test func everyPublicOperationIsAudited() throws {
@@ -34,8 +36,11 @@ import Testing
         _ = try v.removeRule(rule)
         _ = try v.check()
         _ = try v.remove(id)
-        #expect(sink.actions == ["source-add", "add", "list", "search", "show", "rule-add", "rule-list", "source-list",
-                                 "amend", "rule-rm", "check", "rm"])
+        #expect(
+            sink.actions == [
+                "source-add", "add", "list", "search", "show", "rule-add", "rule-list", "source-list",
+                "amend", "rule-rm", "check", "rm"
+            ])
     }
 
     @Test func aFailedOperationIsAuditedToo() throws {
@@ -48,7 +53,7 @@ import Testing
         let v = try makeVault()
         _ = try v.addSource(alias: "Magpie")
         let id = try v.addRecord(NewRecord(sourceAlias: "Magpie", title: "t", body: "text"))
-        try v.saveRetentionIndex([id: "2001-01-01"])     // as if its day had passed
+        try v.saveRetentionIndex([id: "2001-01-01"])  // as if its day had passed
         let maintenance = try unlock(policy: .auditMaintenance)
         #expect(maintenance.shreddedAtUnlock.isEmpty)
         #expect(try store.recordCount() == 1)
@@ -63,8 +68,10 @@ import Testing
         _ = try v.addSource(alias: "Magpie")
         let id = try v.addRecord(NewRecord(sourceAlias: "Magpie", title: "t", body: "Ri Jong-yol"))
         _ = try v.addRule(StoredRule(kind: .term, value: "Ri Jong-yol", label: "PERSON"))
-        try v.recordExport(ExportEntry(recordID: id, version: 1, firstLine: 1, lastLine: 1, format: "text", excerptHash: "x",
-                                       outputHash: "y", redactions: [:], accepted: []))
+        try v.recordExport(
+            ExportEntry(
+                recordID: id, version: 1, firstLine: 1, lastLine: 1, format: "text", excerptHash: "x",
+                outputHash: "y", redactions: [:], accepted: []))
         let before = (store.items, store.records.map(\.wrappedKey), store.auditRoot)
         _ = try v.rekey(passphrase: try secret("pw"), profile: nil)
         for kind in SealedItemKind.allCases {
@@ -77,7 +84,7 @@ import Testing
         let after = try unlock()
         #expect(try after.record(id).body == "Ri Jong-yol")
         #expect(try after.rules().count == 1 && after.exports().count == 1 && after.sources().count == 1)
-        #expect(after.auditPublicKey != v.auditPublicKey)     // rekey rotates the audit keys (SECURITY.md §11.8)
+        #expect(after.auditPublicKey != v.auditPublicKey)  // rekey rotates the audit keys (SECURITY.md §11.8)
     }
 
     @Test func checkNamesEveryDamagedItemOfEveryKind() throws {
@@ -85,8 +92,10 @@ import Testing
         _ = try v.addSource(alias: "Magpie")
         let id = try v.addRecord(NewRecord(sourceAlias: "Magpie", title: "t", body: "text"))
         _ = try v.addRule(StoredRule(kind: .term, value: "Kim", label: "PERSON"))
-        try v.recordExport(ExportEntry(recordID: id, version: 1, firstLine: 1, lastLine: 1, format: "text", excerptHash: "x",
-                                       outputHash: "y", redactions: [:], accepted: []))
+        try v.recordExport(
+            ExportEntry(
+                recordID: id, version: 1, firstLine: 1, lastLine: 1, format: "text", excerptHash: "x",
+                outputHash: "y", redactions: [:], accepted: []))
         for kind in SealedItemKind.allCases { store.items[kind]![0].sealed[30] ^= 1 }
         let problems = try v.check().problems
         let ids = SealedItemKind.allCases.map { store.items[$0]![0].id }

@@ -1,7 +1,8 @@
 import Foundation
-import Testing
 import SodiumKit
 import TestSupport
+import Testing
+
 @_spi(Fuzzing) @testable import VaultCore
 
 /// VaultCore's fuzz corpora (Tests/Fuzz/corpus/{recovery-key,folding,vault-file}, the inputs of
@@ -35,7 +36,8 @@ import TestSupport
                 .flatMap { RecordMetadata(json: $0) }
             // (swift-corelibs' JSONSerialization drops U+FEFF in places, so those inputs are not compared.)
             if let ours = bytes.withUnsafeBytes({ MetadataJSON.decode($0) }),
-               !String(decoding: bytes, as: UTF8.self).unicodeScalars.contains("\u{FEFF}") {
+                !String(decoding: bytes, as: UTF8.self).unicodeScalars.contains("\u{FEFF}")
+            {
                 #expect(ours == reference, "\(name): MetadataJSON accepted what the reference decodes differently")
                 metadata += 1
             }
@@ -55,8 +57,9 @@ import TestSupport
         for (name, bytes) in inputs {
             let expected = String(validating: bytes, as: UTF8.self).map { FoldingProbe.reference($0) }
             for cached in [false, true] {
-                #expect(bytes.withUnsafeBytes { FoldingProbe.fold($0, cache: cached) } == expected,
-                        "\(name): folding disagrees with the reference (cache: \(cached))")
+                #expect(
+                    bytes.withUnsafeBytes { FoldingProbe.fold($0, cache: cached) } == expected,
+                    "\(name): folding disagrees with the reference (cache: \(cached))")
             }
         }
     }

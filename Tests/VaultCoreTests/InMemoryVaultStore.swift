@@ -1,5 +1,6 @@
 import Foundation
 import SodiumKit
+
 @testable import VaultCore
 
 /// A test double of the storage protocol: every row in dictionaries, nothing on disk. It lets the
@@ -79,7 +80,7 @@ final class InMemoryVaultStore: VaultStore {
             try produce { try self.insertRecord($0, manifest: nil) }
             try commit(manifest)
         } catch {
-            (records, versions) = (savedRecords, savedVersions)      // all or nothing
+            (records, versions) = (savedRecords, savedVersions)  // all or nothing
             throw error
         }
     }
@@ -129,8 +130,12 @@ final class InMemoryVaultStore: VaultStore {
     }
 
     func allItems(_ kind: SealedItemKind) throws(VaultError) -> [SealedItemRow] { items[kind] ?? [] }
-    func allItemsWithManifest(_ kind: SealedItemKind) throws(VaultError) -> ([SealedItemRow], [UInt8]?) { (items[kind] ?? [], manifest) }
-    func recordWithManifest(_ recordID: String) throws(VaultError) -> (SealedRecordRow?, [UInt8]?) { (try record(recordID), manifest) }
+    func allItemsWithManifest(_ kind: SealedItemKind) throws(VaultError) -> ([SealedItemRow], [UInt8]?) {
+        (items[kind] ?? [], manifest)
+    }
+    func recordWithManifest(_ recordID: String) throws(VaultError) -> (SealedRecordRow?, [UInt8]?) {
+        (try record(recordID), manifest)
+    }
 
     func deleteItem(_ kind: SealedItemKind, id: String, manifest: ManifestSeal?) throws(VaultError) -> Bool {
         let before = items[kind]?.count ?? 0
@@ -171,14 +176,16 @@ final class InMemoryVaultStore: VaultStore {
     }
 
     func manifestSnapshot() throws(VaultError) -> ManifestSnapshot {
-        ManifestSnapshot(manifest: manifest, counts: try rowCounts(), encodedRecords: try encodedRecordVersionCounts(),
-                         slots: [KeySlotKind.passphrase, .recovery].compactMap { slots[$0] }, travelBundle: travelBundle,
-                         retentionIndex: retention, auditKey: auditRoot, masterCheck: check)
+        ManifestSnapshot(
+            manifest: manifest, counts: try rowCounts(), encodedRecords: try encodedRecordVersionCounts(),
+            slots: [KeySlotKind.passphrase, .recovery].compactMap { slots[$0] }, travelBundle: travelBundle,
+            retentionIndex: retention, auditKey: auditRoot, masterCheck: check)
     }
 
     func rowCounts() throws(VaultError) -> RowCounts {
-        RowCounts(records: records.count, versions: versions.values.map(\.count).reduce(0, +),
-                  items: Dictionary(uniqueKeysWithValues: SealedItemKind.allCases.map { ($0, items[$0]?.count ?? 0) }))
+        RowCounts(
+            records: records.count, versions: versions.values.map(\.count).reduce(0, +),
+            items: Dictionary(uniqueKeysWithValues: SealedItemKind.allCases.map { ($0, items[$0]?.count ?? 0) }))
     }
     func auditState() throws(VaultError) -> AuditState? { audit }
     func saveAuditState(_ state: AuditState) throws(VaultError) { audit = state }

@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import SodiumKit
 import Testing
+
 @testable import VaultCore
 
 /// SECURITY.md §6.8 and §3: the manifest and the schema pin, against someone who can write the
@@ -16,8 +17,10 @@ import Testing
         _ = try v.amend(record, body: "Ri Jong-yol crossed at Musan.")
         let rule = try v.addRule(StoredRule(kind: .term, value: "Ri Jong-yol", label: "PERSON"))
         let rule2 = try v.addRule(StoredRule(kind: .term, value: "Musan", label: "PLACE"))
-        try v.recordExport(ExportEntry(recordID: record, version: 2, firstLine: 1, lastLine: 1, format: "text",
-                                       excerptHash: "x", outputHash: "y", redactions: [:], accepted: []))
+        try v.recordExport(
+            ExportEntry(
+                recordID: record, version: 2, firstLine: 1, lastLine: 1, format: "text",
+                excerptHash: "x", outputHash: "y", redactions: [:], accepted: []))
         let export = try t.sql { try String.fetchOne($0, sql: "SELECT id FROM export_record")! }
         return (t, ["source": source, "record": record, "rule": rule, "rule2": rule2, "export": export])
     }
@@ -30,11 +33,15 @@ import Testing
     }
 
     @Test func aDeletedRowOfEveryTableIsNamed() throws {
-        for (table, idColumn, key) in [("rule", "id", "rule"), ("source", "source_id", "source"), ("export_record", "id", "export"),
-                                       ("record", "record_id", "record")] {
+        for (table, idColumn, key) in [
+            ("rule", "id", "rule"), ("source", "source_id", "source"), ("export_record", "id", "export"),
+            ("record", "record_id", "record")
+        ] {
             let (t, ids) = try populated()
             try t.sql { db in
-                if table == "record" { try db.execute(sql: "DELETE FROM record_version WHERE record_id = ?", arguments: [ids[key]!]) }
+                if table == "record" {
+                    try db.execute(sql: "DELETE FROM record_version WHERE record_id = ?", arguments: [ids[key]!])
+                }
                 try db.execute(sql: "DELETE FROM \(table) WHERE \(idColumn) = ?", arguments: [ids[key]!])
             }
             expectRefused(t, naming: "\(ids[key]!) is missing")
@@ -58,10 +65,11 @@ import Testing
     @Test func anOlderCopyOfASingletonOrSlotIsNoticed() throws {
         let (t, ids) = try populated()
         let oldSlot = try t.sql { try Row.fetchOne($0, sql: "SELECT * FROM key_slot WHERE kind = 1")! }
-        try t.unlock().changePassphrase(to: try secret("pass phrase"), profile: nil)   // same passphrase, new slot
+        try t.unlock().changePassphrase(to: try secret("pass phrase"), profile: nil)  // same passphrase, new slot
         try t.sql { db in
-            try db.execute(sql: "UPDATE key_slot SET kdf_salt = ?, wrapped_master_key = ? WHERE kind = 1",
-                           arguments: [oldSlot["kdf_salt"] as Data, oldSlot["wrapped_master_key"] as Data])
+            try db.execute(
+                sql: "UPDATE key_slot SET kdf_salt = ?, wrapped_master_key = ? WHERE kind = 1",
+                arguments: [oldSlot["kdf_salt"] as Data, oldSlot["wrapped_master_key"] as Data])
         }
         expectRefused(t, naming: "the passphrase key slot is not the one the manifest lists")
         _ = ids
@@ -94,7 +102,7 @@ import Testing
             ("trigger 't'", "CREATE TRIGGER t AFTER INSERT ON rule BEGIN DELETE FROM rule WHERE id = NEW.id; END"),
             ("view 'v'", "CREATE VIEW v AS SELECT * FROM rule"),
             ("index 'i'", "CREATE INDEX i ON record_version(meta)"),
-            ("table 'shadow'", "CREATE TABLE shadow (x BLOB)"),
+            ("table 'shadow'", "CREATE TABLE shadow (x BLOB)")
         ]
         for (name, sql) in plants {
             let (t, _) = try populated()
@@ -130,7 +138,7 @@ import Testing
         for key in ["rule", "source", "export"] {
             #expect(messages.contains { $0.contains("\(ids[key]!) is missing") }, "\(key) not listed: \(messages)")
         }
-        #expect(throws: VaultError.self) { _ = try v.addSource(alias: "other") }     // read-only
+        #expect(throws: VaultError.self) { _ = try v.addSource(alias: "other") }  // read-only
     }
 
     @Test func everyWriteAdvancesTheGenerationAndKeepsTheManifestTrue() throws {
@@ -142,7 +150,7 @@ import Testing
             ("amend", { _ = try v.amend(ids["record"]!, body: "x") }),
             ("rm", { _ = try v.remove(ids["record"]!) }),
             ("passwd", { try v.changePassphrase(to: try secret("pass phrase"), profile: nil) }),
-            ("recovery-remove", { try v.removeRecoveryKey() }),
+            ("recovery-remove", { try v.removeRecoveryKey() })
         ]
         for (name, step) in steps {
             try step()
@@ -221,16 +229,20 @@ import Testing
         let (t, v, record) = try populated()
         let gone = try v.addRecord(NewRecord(sourceAlias: "Magpie", title: "old", body: "removed earlier"))
         let saved = try t.sql { db in
-            (try Row.fetchOne(db, sql: "SELECT wrapped_key FROM record WHERE record_id = ?", arguments: [gone])!["wrapped_key"] as Data,
-             try Row.fetchOne(db, sql: "SELECT meta, body FROM record_version WHERE record_id = ?", arguments: [gone])!)
+            (
+                try Row.fetchOne(db, sql: "SELECT wrapped_key FROM record WHERE record_id = ?", arguments: [gone])!["wrapped_key"]
+                    as Data,
+                try Row.fetchOne(db, sql: "SELECT meta, body FROM record_version WHERE record_id = ?", arguments: [gone])!
+            )
         }
         _ = try v.remove(gone)
         try t.sql { db in
             try db.execute(sql: "DELETE FROM record_version WHERE record_id = ?", arguments: [record])
             try db.execute(sql: "DELETE FROM record WHERE record_id = ?", arguments: [record])
             try db.execute(sql: "INSERT INTO record (record_id, wrapped_key) VALUES (?, ?)", arguments: [gone, saved.0])
-            try db.execute(sql: "INSERT INTO record_version (record_id, version, meta, body) VALUES (?, 1, ?, ?)",
-                           arguments: [gone, saved.1["meta"] as Data, saved.1["body"] as Data])
+            try db.execute(
+                sql: "INSERT INTO record_version (record_id, version, meta, body) VALUES (?, 1, ?, ?)",
+                arguments: [gone, saved.1["meta"] as Data, saved.1["body"] as Data])
         }
         let swapped = refusal { _ = try t.unlock() }
         // The first of the two differences in id order is named, the other counted.
@@ -243,7 +255,8 @@ import Testing
         try u.sqlOutsideTransaction { db in
             try db.execute(sql: "PRAGMA foreign_keys = OFF")
             try db.execute(sql: "DELETE FROM record_version WHERE record_id = ? AND version = 2", arguments: [r2])
-            try db.execute(sql: "INSERT INTO record_version (record_id, version, meta, body) VALUES ('00000000000000aa', 1, x'00', x'00')")
+            try db.execute(
+                sql: "INSERT INTO record_version (record_id, version, meta, body) VALUES ('00000000000000aa', 1, x'00', x'00')")
         }
         #expect(refusal { _ = try u.unlock() }?.contains("record \(r2) has 1 version where the manifest says 2") == true)
     }
@@ -264,9 +277,10 @@ import Testing
             try db.execute(sql: "DELETE FROM master_check")
         }
         let before = try Data(contentsOf: URL(fileURLWithPath: t.dbPath))
-        #expect(refusal {
-            _ = try Vault.unlock(directory: t.dir, passphrase: try secret("pass phrase"), audit: nil, policy: .inspection)
-        }?.contains("missing") == true)
+        #expect(
+            refusal {
+                _ = try Vault.unlock(directory: t.dir, passphrase: try secret("pass phrase"), audit: nil, policy: .inspection)
+            }?.contains("missing") == true)
         #expect(try Data(contentsOf: URL(fileURLWithPath: t.dbPath)) == before)
     }
 
@@ -296,11 +310,15 @@ import Testing
         // Someone puts back the *old* passphrase slot and clears the pending bundle.
         try t.sql { db in
             try db.execute(sql: "DELETE FROM travel_pending")
-            try db.execute(sql: """
-                INSERT INTO key_slot (kind, kdf_algorithm, kdf_opslimit, kdf_memlimit, kdf_salt, wrapped_master_key)
-                VALUES (1, ?, ?, ?, ?, ?)
-                """, arguments: [oldSlot["kdf_algorithm"] as Int64, oldSlot["kdf_opslimit"] as Int64,
-                                 oldSlot["kdf_memlimit"] as Int64, oldSlot["kdf_salt"] as Data, oldSlot["wrapped_master_key"] as Data])
+            try db.execute(
+                sql: """
+                    INSERT INTO key_slot (kind, kdf_algorithm, kdf_opslimit, kdf_memlimit, kdf_salt, wrapped_master_key)
+                    VALUES (1, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    oldSlot["kdf_algorithm"] as Int64, oldSlot["kdf_opslimit"] as Int64,
+                    oldSlot["kdf_memlimit"] as Int64, oldSlot["kdf_salt"] as Data, oldSlot["wrapped_master_key"] as Data
+                ])
         }
         #expect(refusal { _ = try t.unlock() }?.contains("passphrase key slot") == true)
     }

@@ -1,12 +1,15 @@
 import Foundation
 import Testing
+
 @testable import VaultCore
 
 /// MetadataJSON.decode: the strict record-metadata decoder (SECURITY.md §6.4) used by `list`/`search`.
 @Suite struct MetadataJSONTests {
-    static let valid = #"{"created":"2026-11-29T10:00:00Z","source":"0123456789abcdef","tags":["a"],"title":"t","versionCreated":"2026-11-29T10:00:00Z"}"#
-    static let expected = RecordMetadata(source: "0123456789abcdef", title: "t", tags: ["a"], date: nil,
-                                         created: "2026-11-29T10:00:00Z", versionCreated: "2026-11-29T10:00:00Z", retainUntil: nil)
+    static let valid =
+        #"{"created":"2026-11-29T10:00:00Z","source":"0123456789abcdef","tags":["a"],"title":"t","versionCreated":"2026-11-29T10:00:00Z"}"#
+    static let expected = RecordMetadata(
+        source: "0123456789abcdef", title: "t", tags: ["a"], date: nil,
+        created: "2026-11-29T10:00:00Z", versionCreated: "2026-11-29T10:00:00Z", retainUntil: nil)
 
     static func decode(_ bytes: [UInt8]) -> RecordMetadata? { bytes.withUnsafeBytes { MetadataJSON.decode($0) } }
     static func decode(_ text: String) -> RecordMetadata? { decode(Array(text.utf8)) }
@@ -26,17 +29,20 @@ import Testing
 
     @Test func decodesMinimalObject() {
         #expect(Self.decode(Self.valid) == Self.expected)
-        #expect(Self.decode(" \t\r\n" + Self.valid + "\n ") == Self.expected)   // JSON whitespace around it
+        #expect(Self.decode(" \t\r\n" + Self.valid + "\n ") == Self.expected)  // JSON whitespace around it
     }
 
     @Test func roundTripsEncoderOutput() throws {
-        let titles = ["", "Record 17", "한국어 증언 기록", "😀 🇰🇷 e\u{301} é 𝄞", "quote \" backslash \\ slash / end",
-                      "\u{0}\u{1}\u{1f}\u{7f}\u{80}", "\u{8}\u{c}\n\r\t", "\u{2028}\u{2029}", "\u{feff}lead", "\u{10FFFF}\u{FFFD}\u{FFFF}",
-                      String(repeating: "한국어 ", count: 40)]
+        let titles = [
+            "", "Record 17", "한국어 증언 기록", "😀 🇰🇷 e\u{301} é 𝄞", "quote \" backslash \\ slash / end",
+            "\u{0}\u{1}\u{1f}\u{7f}\u{80}", "\u{8}\u{c}\n\r\t", "\u{2028}\u{2029}", "\u{feff}lead", "\u{10FFFF}\u{FFFD}\u{FFFF}",
+            String(repeating: "한국어 ", count: 40)
+        ]
         for (n, text) in titles.enumerated() {
-            let m = RecordMetadata(source: "0123456789abcdef", title: text, tags: n % 2 == 0 ? [] : [text, "b"],
-                                   date: n % 3 == 0 ? nil : "2026-01-02", created: "2026-11-29T10:00:00Z",
-                                   versionCreated: "2026-11-30T10:00:00Z", retainUntil: n % 4 == 0 ? "2027-01-01" : nil)
+            let m = RecordMetadata(
+                source: "0123456789abcdef", title: text, tags: n % 2 == 0 ? [] : [text, "b"],
+                date: n % 3 == 0 ? nil : "2026-01-02", created: "2026-11-29T10:00:00Z",
+                versionCreated: "2026-11-30T10:00:00Z", retainUntil: n % 4 == 0 ? "2027-01-01" : nil)
             for formatting: JSONEncoder.OutputFormatting in [[.sortedKeys, .withoutEscapingSlashes], [], [.prettyPrinted]] {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = formatting
@@ -48,13 +54,13 @@ import Testing
     @Test func decodesEscapes() {
         let json = #""\" \\ \/ \b \f \n \r \t \u00e9 \u00E9 \ud83d\ude00 \uDBFF\uDFFF \u0000 \u2028 \u0041""#
         #expect(Self.decode(Self.title(json))?.title == "\" \\ / \u{8} \u{c} \n \r \t é é 😀 \u{10FFFF} \u{0} \u{2028} A")
-        #expect(Self.decode(Self.title(#""\u00e9\u00e9\u00e9x""#))?.title == "éééx")   // output grows per escape
+        #expect(Self.decode(Self.title(#""\u00e9\u00e9\u00e9x""#))?.title == "éééx")  // output grows per escape
     }
 
     @Test func keepsByteOrderMarkInsideStrings() {
         // JSONSerialization (swift-corelibs) drops U+FEFF at the start of a string or after an escape; we keep it.
         #expect(Self.decode(Self.title([0x22, 0xEF, 0xBB, 0xBF, 0x61, 0x22]))?.title == "\u{feff}a")
-        #expect(Self.decode(Self.with("\"\u{feff}title\":\"x\""))?.title == "t")   // "\u{feff}title" is not "title"
+        #expect(Self.decode(Self.with("\"\u{feff}title\":\"x\""))?.title == "t")  // "\u{feff}title" is not "title"
     }
 
     @Test func optionalFields() {
@@ -71,7 +77,7 @@ import Testing
     @Test func requiredFields() {
         let members = [#""created":"c""#, #""source":"s""#, #""tags":[]"#, #""title":"t""#, #""versionCreated":"v""#]
         #expect(Self.decode("{" + members.joined(separator: ",") + "}") != nil)
-        for k in members.indices {                                    // each one missing
+        for k in members.indices {  // each one missing
             var m = members
             m.remove(at: k)
             #expect(Self.decode("{" + m.joined(separator: ",") + "}") == nil, "without \(members[k])")
@@ -89,9 +95,11 @@ import Testing
     }
 
     @Test func skipsUnknownKeys() {
-        for value in ["0", "-0", "1.5e-3", "1E+2", "-12.34", "1e-400", "123456789012345678901234567890", "1.7976931348623157e308",
-                      "true", "false", "null", #""s""#, #""\u00e9\n""#, "[]", "{}", "[ ]", "{ }",
-                      #"[[1,{"a":[null,true]}],{"b":{"c":"d"}}, -1]"#, #"{"title":5,"tags":"x"}"#] {
+        for value in [
+            "0", "-0", "1.5e-3", "1E+2", "-12.34", "1e-400", "123456789012345678901234567890", "1.7976931348623157e308",
+            "true", "false", "null", #""s""#, #""\u00e9\n""#, "[]", "{}", "[ ]", "{ }",
+            #"[[1,{"a":[null,true]}],{"b":{"c":"d"}}, -1]"#, #"{"title":5,"tags":"x"}"#
+        ] {
             #expect(Self.decode(Self.with(#""x" : "# + value)) == Self.expected, "value \(value)")
         }
         #expect(Self.decode(Self.with(#""x":1,"y":[],"z\u00e9":{}"#)) == Self.expected)
@@ -100,32 +108,42 @@ import Testing
 
     @Test func escapedKnownKeysAreKnownKeys() {
         let m = Self.decode(#"{"\u0063reated":"c","source":"s","t\u0061gs":[],"title":"t","\u0076ersionCreated":"v"}"#)
-        #expect(m == RecordMetadata(source: "s", title: "t", tags: [], date: nil, created: "c", versionCreated: "v", retainUntil: nil))
+        #expect(
+            m == RecordMetadata(source: "s", title: "t", tags: [], date: nil, created: "c", versionCreated: "v", retainUntil: nil)
+        )
     }
 
     @Test func rejectsDuplicateKeys() {
         for member in [#""title":"u""#, #""tags":[]"#, #""source":"0123456789abcdef""#, #""\u0074itle":"u""#] {
             #expect(Self.decode(Self.with(member)) == nil, "\(member)")
         }
-        for pair in [#""date":null,"date":null"#, #""retainUntil":"a","retainUntil":"a""#, #""x":1,"x":1"#,
-                     #""x":1,"\u0078":2"#, "\"é\":1,\"e\u{301}\":2"] {   // the last: canonically equivalent keys
+        for pair in [
+            #""date":null,"date":null"#, #""retainUntil":"a","retainUntil":"a""#, #""x":1,"x":1"#,
+            #""x":1,"\u0078":2"#, "\"é\":1,\"e\u{301}\":2"
+        ] {  // the last: canonically equivalent keys
             #expect(Self.decode(Self.with(pair)) == nil, "\(pair)")
         }
-        #expect(Self.decode(Self.with(#""x":{"a":1,"a":2}"#)) == Self.expected)   // nested: not checked (discarded)
+        #expect(Self.decode(Self.with(#""x":{"a":1,"a":2}"#)) == Self.expected)  // nested: not checked (discarded)
     }
 
     @Test func rejectsInvalidUTF8() {
-        let bad: [[UInt8]] = [[0x80], [0xBF], [0xC0, 0xAF], [0xC1, 0xBF], [0xE0, 0x80, 0xAF], [0xE0, 0x9F, 0xBF],
-                              [0xF0, 0x80, 0x80, 0xAF], [0xF0, 0x8F, 0xBF, 0xBF], [0xED, 0xA0, 0x80], [0xED, 0xBF, 0xBF],
-                              [0xF4, 0x90, 0x80, 0x80], [0xF5, 0x80, 0x80, 0x80], [0xF8, 0x88, 0x80, 0x80, 0x80], [0xFE], [0xFF],
-                              [0xC3], [0xE2, 0x82], [0xF0, 0x9F, 0x98], [0xC3, 0x41], [0xE2, 0x28, 0xA1]]
+        let bad: [[UInt8]] = [
+            [0x80], [0xBF], [0xC0, 0xAF], [0xC1, 0xBF], [0xE0, 0x80, 0xAF], [0xE0, 0x9F, 0xBF],
+            [0xF0, 0x80, 0x80, 0xAF], [0xF0, 0x8F, 0xBF, 0xBF], [0xED, 0xA0, 0x80], [0xED, 0xBF, 0xBF],
+            [0xF4, 0x90, 0x80, 0x80], [0xF5, 0x80, 0x80, 0x80], [0xF8, 0x88, 0x80, 0x80, 0x80], [0xFE], [0xFF],
+            [0xC3], [0xE2, 0x82], [0xF0, 0x9F, 0x98], [0xC3, 0x41], [0xE2, 0x28, 0xA1]
+        ]
         for b in bad {
             #expect(Self.decode(Self.title([0x22] + b + [0x22])) == nil, "in a string: \(b)")
-            #expect(Self.decode(Array(Self.with("\"x\":1").utf8).prefix(2) + b + Array(Self.with("\"x\":1").utf8).dropFirst(2)) == nil, "in a key: \(b)")
+            #expect(
+                Self.decode(Array(Self.with("\"x\":1").utf8).prefix(2) + b + Array(Self.with("\"x\":1").utf8).dropFirst(2))
+                    == nil, "in a key: \(b)")
             #expect(Self.decode(Array(Self.valid.utf8) + b) == nil, "after the object: \(b)")
         }
-        let good: [[UInt8]] = [[0xC2, 0x80], [0xDF, 0xBF], [0xE0, 0xA0, 0x80], [0xED, 0x9F, 0xBF], [0xEE, 0x80, 0x80],
-                               [0xEF, 0xBF, 0xBF], [0xF0, 0x90, 0x80, 0x80], [0xF4, 0x8F, 0xBF, 0xBF]]
+        let good: [[UInt8]] = [
+            [0xC2, 0x80], [0xDF, 0xBF], [0xE0, 0xA0, 0x80], [0xED, 0x9F, 0xBF], [0xEE, 0x80, 0x80],
+            [0xEF, 0xBF, 0xBF], [0xF0, 0x90, 0x80, 0x80], [0xF4, 0x8F, 0xBF, 0xBF]
+        ]
         for b in good {
             #expect(Self.decode(Self.title([0x22] + b + [0x22]))?.title == String(decoding: b, as: UTF8.self), "\(b)")
         }
@@ -140,8 +158,8 @@ import Testing
         for c in UInt8(0)..<0x20 {
             #expect(Self.decode(Self.title([0x22, 0x61, c, 0x62, 0x22])) == nil, "byte \(c)")
         }
-        #expect(Self.decode(Self.title([0x22, 0x7F, 0x22]))?.title == "\u{7F}")   // DEL is not a control character in JSON
-        for ws in ["\u{0B}", "\u{0C}", "\u{A0}", "\u{0}"] {                         // not JSON whitespace
+        #expect(Self.decode(Self.title([0x22, 0x7F, 0x22]))?.title == "\u{7F}")  // DEL is not a control character in JSON
+        for ws in ["\u{0B}", "\u{0C}", "\u{A0}", "\u{0}"] {  // not JSON whitespace
             #expect(Self.decode(ws + Self.valid) == nil)
             #expect(Self.decode(Self.valid + ws) == nil)
         }
@@ -154,32 +172,38 @@ import Testing
     }
 
     @Test func rejectsLoneSurrogateEscapes() {
-        for e in [#"\ud800"#, #"\udc00"#, #"\uDFFF"#, #"\ud800x"#, #"\ud800\u0041"#, #"\ud800\ud800"#, #"\udc00\ud800"#,
-                  #"\uDBFF\n"#, #"\ud83d\\ude00"#, #"\ud83d\ude0"#] {
+        for e in [
+            #"\ud800"#, #"\udc00"#, #"\uDFFF"#, #"\ud800x"#, #"\ud800\u0041"#, #"\ud800\ud800"#, #"\udc00\ud800"#,
+            #"\uDBFF\n"#, #"\ud83d\\ude00"#, #"\ud83d\ude0"#
+        ] {
             #expect(Self.decode(Self.title("\"" + e + "\"")) == nil, "\(e)")
             #expect(Self.decode(Self.with("\"x\":\"" + e + "\"")) == nil, "skipped \(e)")
         }
     }
 
     @Test func rejectsBadNumbers() {
-        for n in ["01", "-01", "00", "1.", "-1.", ".5", "+1", "-", "--1", "1e", "1e+", "1E-", "1.e5", "1.5.5", "0x10", "1 2",
-                  "NaN", "Infinity", "-Infinity", "1e400", "-1e400", "1.7976931348623159e308", String(repeating: "9", count: 309), "١"] {
+        for n in [
+            "01", "-01", "00", "1.", "-1.", ".5", "+1", "-", "--1", "1e", "1e+", "1E-", "1.e5", "1.5.5", "0x10", "1 2",
+            "NaN", "Infinity", "-Infinity", "1e400", "-1e400", "1.7976931348623159e308", String(repeating: "9", count: 309), "١"
+        ] {
             #expect(Self.decode(Self.with(#""x":"# + n)) == nil, "\(n)")
             #expect(Self.decode(Self.with(#""x":["# + n + "]")) == nil, "[\(n)]")
         }
     }
 
     @Test func rejectsStructuralErrors() {
-        for text in ["", " ", "[]", "null", #""x""#, "1", "{", "}", #"{"title"}"#,
-                     Self.valid + "x", Self.valid + Self.valid, Self.valid + ",", "x" + Self.valid, "[" + Self.valid + "]",
-                     Self.with(#""x"1"#), Self.with(#""x":"#), Self.with("x:1"), Self.with("'x':1"), Self.with(#""x":[1,]"#),
-                     Self.with(#""x":{"a":1,}"#), Self.with(#""x":[1 2]"#), Self.with(#""x":{"a"}"#), Self.with(#""x":{"a":}"#),
-                     Self.with(#""x":{1:2}"#), Self.with(#""x":tru"#), Self.with(#""x":True"#), Self.with(#""x":[}"#),
-                     Self.with(#""x":{]"#), Self.with(#""x"://c"#), String(Self.valid.dropLast()) + ",}", "{," + Self.valid.dropFirst()] {
+        for text in [
+            "", " ", "[]", "null", #""x""#, "1", "{", "}", #"{"title"}"#,
+            Self.valid + "x", Self.valid + Self.valid, Self.valid + ",", "x" + Self.valid, "[" + Self.valid + "]",
+            Self.with(#""x"1"#), Self.with(#""x":"#), Self.with("x:1"), Self.with("'x':1"), Self.with(#""x":[1,]"#),
+            Self.with(#""x":{"a":1,}"#), Self.with(#""x":[1 2]"#), Self.with(#""x":{"a"}"#), Self.with(#""x":{"a":}"#),
+            Self.with(#""x":{1:2}"#), Self.with(#""x":tru"#), Self.with(#""x":True"#), Self.with(#""x":[}"#),
+            Self.with(#""x":{]"#), Self.with(#""x"://c"#), String(Self.valid.dropLast()) + ",}", "{," + Self.valid.dropFirst()
+        ] {
             #expect(Self.decode(text) == nil, "\(text)")
         }
         let bytes = Array(Self.with(#""x":[{"a":"\u00e9\n"},-1.5e3,true,false,null]"#).utf8)
-        for n in 0..<bytes.count {                                    // every truncation
+        for n in 0..<bytes.count {  // every truncation
             #expect(Self.decode(Array(bytes.prefix(n))) == nil, "prefix \(n)")
         }
         #expect(Self.decode(bytes) == Self.expected)
@@ -196,7 +220,7 @@ import Testing
         #expect(Self.decode(nested(#"{"a":"#, "1", "}", 64)) == Self.expected)
         #expect(Self.decode(nested(#"{"a":"#, "1", "}", 65)) == nil)
         #expect(Self.decode(nested(#"[{"a":"#, "1", "}]", 32)) == Self.expected)
-        #expect(Self.decode(nested(#"[{"a":"#, "[]", "}]", 32)) == nil)   // 65 levels, the innermost empty
+        #expect(Self.decode(nested(#"[{"a":"#, "[]", "}]", 32)) == nil)  // 65 levels, the innermost empty
         #expect(Self.decode(nested("[", "", "]", 100_000)) == nil)
         #expect(Self.decode(#"{"x":"# + String(repeating: "[", count: 1 << 20)) == nil)
         #expect(Self.decode(#"{"x":"# + String(repeating: #"{"a":"#, count: 200_000)) == nil)
@@ -206,7 +230,7 @@ import Testing
     /// (Inputs containing a raw U+FEFF are excluded: JSONSerialization drops some of those characters.)
     @Test func acceptsNothingTheReferenceRejects() throws {
         var state: UInt64 = 0x5EED
-        func random(_ n: Int) -> Int {                                // SplitMix64
+        func random(_ n: Int) -> Int {  // SplitMix64
             state &+= 0x9E37_79B9_7F4A_7C15
             var z = state
             z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
@@ -215,13 +239,22 @@ import Testing
         }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        var seeds = [Array(Self.valid.utf8), Array(Self.with(#""date":null,"x":[{"a":"\u00e9\n"},-1.5e3,true,false,null]"#).utf8),
-                     Array(Self.title(#""\ud83d\ude00 \"\\\/\b\f\n\r\t""#))]
-        seeds.append(Array(try encoder.encode(RecordMetadata(source: "0123456789abcdef", title: "한국어 증언 😀 \"q\"", tags: ["a", "인터뷰"],
-                                                             date: "2026-01-02", created: "c", versionCreated: "v", retainUntil: "2027-01-01"))))
-        let tokens: [[UInt8]] = ["\"", "\\", "\\u", "\\ud800", "{", "}", "[", "]", ",", ":", " ", "null", "0", "-", ".", "e", "01",
-                                 "\"x\":", "\"date\":1,", "\"tags\":[],"].map { Array($0.utf8) }
-                              + [[0x00], [0x1F], [0x80], [0xC0, 0xAF], [0xED, 0xA0, 0x80], [0xF4, 0x90, 0x80, 0x80], [0xFF]]
+        var seeds = [
+            Array(Self.valid.utf8), Array(Self.with(#""date":null,"x":[{"a":"\u00e9\n"},-1.5e3,true,false,null]"#).utf8),
+            Array(Self.title(#""\ud83d\ude00 \"\\\/\b\f\n\r\t""#))
+        ]
+        seeds.append(
+            Array(
+                try encoder.encode(
+                    RecordMetadata(
+                        source: "0123456789abcdef", title: "한국어 증언 😀 \"q\"", tags: ["a", "인터뷰"],
+                        date: "2026-01-02", created: "c", versionCreated: "v", retainUntil: "2027-01-01"))))
+        let tokens: [[UInt8]] =
+            [
+                "\"", "\\", "\\u", "\\ud800", "{", "}", "[", "]", ",", ":", " ", "null", "0", "-", ".", "e", "01",
+                "\"x\":", "\"date\":1,", "\"tags\":[],"
+            ].map { Array($0.utf8) }
+            + [[0x00], [0x1F], [0x80], [0xC0, 0xAF], [0xED, 0xA0, 0x80], [0xF4, 0x90, 0x80, 0x80], [0xFF]]
         var accepted = 0
         for _ in 0..<20_000 {
             var b = seeds[random(seeds.count)]
@@ -233,7 +266,8 @@ import Testing
                 case 2: b.insert(contentsOf: tokens[random(tokens.count)], at: random(n + 1))
                 case 3 where n > 0: let a = random(n); b.removeSubrange(a..<min(n, a + 1 + random(4)))
                 case 4 where n > 0: b.removeSubrange(random(n)...)
-                case 5 where n > 1: let a = random(n), l = 1 + random(min(20, n - a)); b.insert(contentsOf: b[a..<a + l], at: random(n + 1))
+                case 5 where n > 1:
+                    let a = random(n), l = 1 + random(min(20, n - a)); b.insert(contentsOf: b[a..<a + l], at: random(n + 1))
                 default: break
                 }
             }
@@ -242,6 +276,6 @@ import Testing
             let hasBOM = b.indices.contains { b[$0...].starts(with: [0xEF, 0xBB, 0xBF]) }
             if !hasBOM { #expect(Self.reference(b) == ours, "\(String(decoding: b, as: UTF8.self).debugDescription)") }
         }
-        #expect(accepted > 1000)                                      // the loop does exercise acceptance
+        #expect(accepted > 1000)  // the loop does exercise acceptance
     }
 }

@@ -1,7 +1,8 @@
 import Foundation
 import GRDB
-import Testing
 import SodiumKit
+import Testing
+
 @testable import VaultCore
 
 @Suite struct RecordTests {
@@ -12,8 +13,11 @@ import SodiumKit
         _ = try v.addSource(alias: "Magpie")
         var ids: [String] = []
         for i in 0..<n {
-            ids.append(try v.addRecord(NewRecord(sourceAlias: "magpie", title: "Title \(i)", tags: ["t\(i)"],
-                                                 date: "2024-03-0\(i + 1)", body: "Body number \(i) with some words.")))
+            ids.append(
+                try v.addRecord(
+                    NewRecord(
+                        sourceAlias: "magpie", title: "Title \(i)", tags: ["t\(i)"],
+                        date: "2024-03-0\(i + 1)", body: "Body number \(i) with some words.")))
         }
         return (t, v, ids)
     }
@@ -52,7 +56,9 @@ import SodiumKit
         _ = try v.remove(ids[0])
         #expect(throws: VaultError.noSuchRecord(prefix: ids[0])) { _ = try v.record(ids[0]) }
         #expect(try v.list().records.map(\.id) == [ids[1]])
-        let left = try t.sql { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM record_version WHERE record_id = ?", arguments: [ids[0]]) }
+        let left = try t.sql {
+            try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM record_version WHERE record_id = ?", arguments: [ids[0]])
+        }
         #expect(left == 0)
     }
 
@@ -65,7 +71,9 @@ import SodiumKit
         // Force an ambiguity by inserting a row with a chosen id.
         let store = v.store as! SQLiteVaultStore
         let twin = String(ids[0].prefix(4)) + "000000000000"
-        try store.dbQueue.write { try $0.execute(sql: "INSERT INTO record (record_id, wrapped_key) VALUES (?, x'00')", arguments: [twin]) }
+        try store.dbQueue.write {
+            try $0.execute(sql: "INSERT INTO record (record_id, wrapped_key) VALUES (?, x'00')", arguments: [twin])
+        }
         #expect(throws: VaultError.ambiguousRecordID(prefix: String(ids[0].prefix(4)), matches: 2)) {
             _ = try v.resolveRecordID(String(ids[0].prefix(4)))
         }
@@ -118,7 +126,10 @@ import SodiumKit
         _ = try v.addSource(alias: "Magpie")
         // The last record walked folds shorter than the block the scan stored: "x" then six "e"
         // with a combining acute (19 bytes) fold to 7, and the scan had stored 16.
-        for body in ["E\u{301}mile at the river 图们江 Hoeryŏng " + String(repeating: "ab", count: 40), "x" + String(repeating: "e\u{301}", count: 6)] {
+        for body in [
+            "E\u{301}mile at the river 图们江 Hoeryŏng " + String(repeating: "ab", count: 40),
+            "x" + String(repeating: "e\u{301}", count: 6)
+        ] {
             _ = try v.addRecord(NewRecord(sourceAlias: "Magpie", title: "T", body: body))
         }
         #expect(try v.search("hoeryong").records.count == 1)
@@ -141,7 +152,9 @@ import SodiumKit
         defer { withExtendedLifetime(t) {} }
         let x = try v.addRecord(NewRecord(sourceAlias: "Magpie", title: "a", body: String(repeating: "x", count: 3000)))
         let y = try v.addRecord(NewRecord(sourceAlias: "Magpie", title: "b", body: String(repeating: "y", count: 3050)))
-        let sizes = try t.sql { try Int.fetchAll($0, sql: "SELECT length(body) FROM record_version WHERE record_id IN (?, ?)", arguments: [x, y]) }
+        let sizes = try t.sql {
+            try Int.fetchAll($0, sql: "SELECT length(body) FROM record_version WHERE record_id IN (?, ?)", arguments: [x, y])
+        }
         #expect(sizes.count == 2 && sizes[0] == sizes[1])
     }
 }
@@ -149,12 +162,14 @@ import SodiumKit
 @Suite struct FoldingTests {
     /// The fast path must give exactly what the reference folding gives, on mixed random text.
     @Test func fastPathAgreesWithTheReference() {
-        let pieces = ["a", "Z", " ", "-", "Hoeryŏng", "o\u{0306}", "\u{0301}", "이종열", "이종열".decomposedStringWithCanonicalMapping,
-                      "\u{1100}\u{1161}", "가\u{11A8}", "图们江", "ＡＢＣ", "ß", "Ǆ", "\u{200B}", "\u{FE0F}", "ﬁ", "İ", "é",
-                      "e\u{0301}", "\n", "\u{3000}", "ｶ", "1", "Ⅻ", "\u{00A0}", "ŏ\u{0301}", "Ω",
-                      // Long enough for the 16-byte block path, and what ends or breaks a block.
-                      "The River Was Cold ", "강을 건넜다 밤에 국경 ", "图们江边境图们江边境", "\u{0301}", "\u{11A8}",
-                      "\u{4DC0}", "\u{D7A3}", "\u{D7A4}", "\u{3400}", "\u{33FF}", "\u{AC00}", "\u{ABFF}", "ﷺ", "㍻", "😀"]
+        let pieces = [
+            "a", "Z", " ", "-", "Hoeryŏng", "o\u{0306}", "\u{0301}", "이종열", "이종열".decomposedStringWithCanonicalMapping,
+            "\u{1100}\u{1161}", "가\u{11A8}", "图们江", "ＡＢＣ", "ß", "Ǆ", "\u{200B}", "\u{FE0F}", "ﬁ", "İ", "é",
+            "e\u{0301}", "\n", "\u{3000}", "ｶ", "1", "Ⅻ", "\u{00A0}", "ŏ\u{0301}", "Ω",
+            // Long enough for the 16-byte block path, and what ends or breaks a block.
+            "The River Was Cold ", "강을 건넜다 밤에 국경 ", "图们江边境图们江边境", "\u{0301}", "\u{11A8}",
+            "\u{4DC0}", "\u{D7A3}", "\u{D7A4}", "\u{3400}", "\u{33FF}", "\u{AC00}", "\u{ABFF}", "ﷺ", "㍻", "😀"
+        ]
         var seed: UInt64 = 0x2545F4914F6CDD1D
         let cache = TextFolding.Cache()
         for _ in 0..<2000 {
@@ -164,7 +179,9 @@ import SodiumKit
                 s += pieces[Int(seed % UInt64(pieces.count))]
             }
             #expect(TextFolding.fold(s) == TextFolding.general(s), "\(s.unicodeScalars.map { String($0.value, radix: 16) })")
-            #expect(TextFolding.fold(s, cache: cache) == TextFolding.general(s), "cached: \(s.unicodeScalars.map { String($0.value, radix: 16) })")
+            #expect(
+                TextFolding.fold(s, cache: cache) == TextFolding.general(s),
+                "cached: \(s.unicodeScalars.map { String($0.value, radix: 16) })")
         }
     }
 
@@ -188,8 +205,10 @@ import SodiumKit
     /// are not UTF-8, and otherwise folded as the reference folds them.
     @Test func randomBytesAgreeWithTheStandardLibrary() {
         var seed: UInt64 = 0x9E3779B97F4A7C15
-        let alphabet: [UInt8] = [0x41, 0x61, 0x20, 0x80, 0x9E, 0xA3, 0xB0, 0xB7, 0xBF, 0xC5, 0x8F, 0xCC, 0x81,
-                                 0xE0, 0xE3, 0xE4, 0xE5, 0xEA, 0xEC, 0xED, 0xEF, 0xF0, 0x9F, 0x98, 0x80, 0xFF]
+        let alphabet: [UInt8] = [
+            0x41, 0x61, 0x20, 0x80, 0x9E, 0xA3, 0xB0, 0xB7, 0xBF, 0xC5, 0x8F, 0xCC, 0x81,
+            0xE0, 0xE3, 0xE4, 0xE5, 0xEA, 0xEC, 0xED, 0xEF, 0xF0, 0x9F, 0x98, 0x80, 0xFF
+        ]
         let cache = TextFolding.Cache()
         for _ in 0..<20_000 {
             var bytes: [UInt8] = []
@@ -212,7 +231,9 @@ import SodiumKit
         for _ in 0..<20_000 {
             let hay = (0..<next(24)).map { _ in alphabet[next(alphabet.count)] }
             let needle = (0..<(1 + next(5))).map { _ in alphabet[next(alphabet.count)] }
-            let naive = hay.count >= needle.count && (0...(hay.count - needle.count)).contains { Array(hay[$0..<($0 + needle.count)]) == needle }
+            let naive =
+                hay.count >= needle.count
+                && (0...(hay.count - needle.count)).contains { Array(hay[$0..<($0 + needle.count)]) == needle }
             #expect(TextFolding.contains(hay, needle) == naive, "\(hay) \(needle)")
         }
     }
@@ -221,13 +242,16 @@ import SodiumKit
     /// block scan stop after one or two bytes: folding must not look or write before either buffer
     /// (0xE5 there once made it take back three bytes that were never copied).
     @Test func staysInsideItsBuffers() {
-        for text in ["E\u{301}mile walked to the river at dawn", "Le\u{301}on crossed at night, alone.", "가\u{11A8} 국경을 넘었다 at night"] {
+        for text in [
+            "E\u{301}mile walked to the river at dawn", "Le\u{301}on crossed at night, alone.", "가\u{11A8} 국경을 넘었다 at night"
+        ] {
             let input = [UInt8](repeating: 0xE5, count: 8) + Array(text.utf8)
             var output = [UInt8](repeating: 0xE5, count: 8 + input.count + 64)
             let outcome = input.withUnsafeBytes { b in
                 output.withUnsafeMutableBytes { o in
-                    TextFolding.fold(utf8: UnsafeRawBufferPointer(rebasing: b[8...]), into: UnsafeMutableRawBufferPointer(rebasing: o[8...]),
-                                     cache: TextFolding.Cache())
+                    TextFolding.fold(
+                        utf8: UnsafeRawBufferPointer(rebasing: b[8...]), into: UnsafeMutableRawBufferPointer(rebasing: o[8...]),
+                        cache: TextFolding.Cache())
                 }
             }
             let expected = TextFolding.general(text)
@@ -244,7 +268,8 @@ import SodiumKit
         let expected = TextFolding.general(text)
         #expect(expected.count > text.utf8.count)
         var small = [UInt8](repeating: 0, count: text.utf8.count + 64)
-        let outcome = Array(text.utf8).withUnsafeBytes { b in small.withUnsafeMutableBytes { TextFolding.fold(utf8: b, into: $0) } }
+        let outcome = Array(text.utf8).withUnsafeBytes { b in small.withUnsafeMutableBytes { TextFolding.fold(utf8: b, into: $0) }
+        }
         #expect(outcome == .needsRoom)
         #expect(TextFolding.fold(text) == expected)
         #expect(TextFolding.fold(text, cache: TextFolding.Cache()) == expected)
@@ -261,7 +286,12 @@ import SodiumKit
         let kept = try v.addRecord(NewRecord(sourceAlias: "A", title: "kept", body: "y", retainUntil: "2999-01-01"))
         #expect(try v.applyRetention(today: "2029-12-31").isEmpty)
         // A damaged index does not lock anyone out: it is rebuilt from the records.
-        try t.sql { try $0.execute(sql: "UPDATE retention_index SET sealed = CAST(substr(sealed, 1, 40) || (CASE WHEN substr(sealed, 41, 1) = x'00' THEN x'01' ELSE x'00' END) || substr(sealed, 42) AS BLOB)") }
+        try t.sql {
+            try $0.execute(
+                sql:
+                    "UPDATE retention_index SET sealed = CAST(substr(sealed, 1, 40) || (CASE WHEN substr(sealed, 41, 1) = x'00' THEN x'01' ELSE x'00' END) || substr(sealed, 42) AS BLOB)"
+            )
+        }
         #expect(try v.applyRetention(today: "2031-01-01") == [due])
         #expect(try v.list().records.map(\.id) == [kept])
         #expect(try v.check().problems.isEmpty)
@@ -282,15 +312,23 @@ import SodiumKit
     /// Listings are ordered by creation time, then id (the byte comparison must agree with it).
     @Test func byCreationTimeThenID() {
         func summary(_ id: String, _ created: String) -> RecordSummary {
-            RecordSummary(id: id, version: 1, metadata: RecordMetadata(source: "s", title: "t", tags: [], date: nil, created: created,
-                                                                       versionCreated: created, retainUntil: nil), sourceAlias: nil)
+            RecordSummary(
+                id: id, version: 1,
+                metadata: RecordMetadata(
+                    source: "s", title: "t", tags: [], date: nil, created: created,
+                    versionCreated: created, retainUntil: nil), sourceAlias: nil)
         }
-        let input = [summary("ff00000000000000", "2026-01-02T00:00:00Z"), summary("0a00000000000000", "2026-01-02T00:00:00Z"),
-                     summary("1b00000000000000", "2025-12-31T23:59:59Z"), summary("0000000000000001", "2026-01-02T00:00:01Z"),
-                     summary("00000000000000ff", "2026-01-02T00:00:00Z")]
+        let input = [
+            summary("ff00000000000000", "2026-01-02T00:00:00Z"), summary("0a00000000000000", "2026-01-02T00:00:00Z"),
+            summary("1b00000000000000", "2025-12-31T23:59:59Z"), summary("0000000000000001", "2026-01-02T00:00:01Z"),
+            summary("00000000000000ff", "2026-01-02T00:00:00Z")
+        ]
         let expected = input.sorted { ($0.metadata.created, $0.id) < ($1.metadata.created, $1.id) }
         #expect(Vault.sorted(input).map(\.id) == expected.map(\.id))
-        #expect(Vault.sorted(input).map(\.id) == ["1b00000000000000", "00000000000000ff", "0a00000000000000", "ff00000000000000", "0000000000000001"])
+        #expect(
+            Vault.sorted(input).map(\.id) == [
+                "1b00000000000000", "00000000000000ff", "0a00000000000000", "ff00000000000000", "0000000000000001"
+            ])
     }
 }
 
@@ -322,19 +360,25 @@ import SodiumKit
             guard i < 700 else { return nil }
             i += 1
             let body = i % 7 == 0 ? "We crossed near Hoeryŏng at dawn (\(i))." : "강을 건넜다 \(i) 图们江 the river was cold"
-            return NewRecord(sourceAlias: i % 50 == 0 ? "Hoeryong Crane" : "Magpie", title: i % 11 == 0 ? "HOERYONG notes \(i)" : "Record \(i)",
-                             tags: i % 13 == 0 ? ["ｈｏｅｒｙｏｎｇ"] : [], body: body)
+            return NewRecord(
+                sourceAlias: i % 50 == 0 ? "Hoeryong Crane" : "Magpie",
+                title: i % 11 == 0 ? "HOERYONG notes \(i)" : "Record \(i)",
+                tags: i % 13 == 0 ? ["ｈｏｅｒｙｏｎｇ"] : [], body: body)
         }
         try t.sql { db in
-            try db.execute(sql: "UPDATE record_version SET body = substr(body, 1, 60) || x'00' || substr(body, 62) WHERE record_id = ?", arguments: [ids[3]])
-            try db.execute(sql: "UPDATE record_version SET meta = x'00' || substr(meta, 2) WHERE record_id = ?", arguments: [ids[200]])
+            try db.execute(
+                sql: "UPDATE record_version SET body = substr(body, 1, 60) || x'00' || substr(body, 62) WHERE record_id = ?",
+                arguments: [ids[3]])
+            try db.execute(
+                sql: "UPDATE record_version SET meta = x'00' || substr(meta, 2) WHERE record_id = ?", arguments: [ids[200]])
             try db.execute(sql: "DELETE FROM record_version WHERE record_id = ?", arguments: [ids[650]])
         }
         for query in ["hoeryong", "the river", "nowhere at all"] {
             let one = try v.searchRecords(query, threads: 1)
             let two = try v.searchRecords(query, threads: 2)
             let three = try v.searchRecords(query, threads: 3)
-            #expect(one.records.map(\.id) == two.records.map(\.id) && one.records.map(\.id) == three.records.map(\.id), "\(query)")
+            #expect(
+                one.records.map(\.id) == two.records.map(\.id) && one.records.map(\.id) == three.records.map(\.id), "\(query)")
             #expect(one.records == two.records, "\(query)")
             #expect(one.problems == two.problems && one.problems == three.problems, "\(query)")
             #expect(one.problems == [ids[3], ids[200], ids[650]].map { VaultError.recordIntegrity(recordID: $0) }, "\(query)")
@@ -345,13 +389,15 @@ import SodiumKit
         let needle = TextFolding.fold("hoeryong")
         let aliases = ["x": "y"].merging(try v.sources().map { ($0.id, $0.alias) }, uniquingKeysWith: { a, _ in a })
         for round in 0..<12 {
-            let r = try v.parallelSearch(needle: needle, aliases: aliases, threads: 2 + round % 3, batchSize: 1 + round % 4,
-                                         queueLimit: 1 + round % 2)
+            let r = try v.parallelSearch(
+                needle: needle, aliases: aliases, threads: 2 + round % 3, batchSize: 1 + round % 4,
+                queueLimit: 1 + round % 2)
             // (parallelSearch returns walk order; searchRecords sorts. Problems stay in walk order.)
             #expect(Vault.sorted(r.records) == reference.records && r.problems == reference.problems, "round \(round)")
         }
-        let alone = try v.parallelSearch(needle: needle, aliases: aliases, threads: 3, batchSize: 5, queueLimit: 1,
-                                         makeWorkerReader: { _, _ in throw SodiumError.outOfMemory })
+        let alone = try v.parallelSearch(
+            needle: needle, aliases: aliases, threads: 3, batchSize: 5, queueLimit: 1,
+            makeWorkerReader: { _, _ in throw SodiumError.outOfMemory })
         #expect(Vault.sorted(alone.records) == reference.records && alone.problems == reference.problems)
         // After a parallel search the calling thread's buffers are wiped too.
         for scratch in [v.foldScratch, v.dataScratch, v.keyScratch] {

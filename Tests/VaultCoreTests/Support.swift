@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import SodiumKit
 import TestSupport
+
 @testable import VaultCore
 
 /// A throwaway vault directory (not created until `create`), removed when the value is released.
@@ -12,7 +13,9 @@ final class TempVault {
 
     func create(_ passphrase: String = "pass phrase") throws -> (Vault, String) {
         var shown = ""
-        let v = try Vault.create(directory: dir, passphrase: try SecureBytes(copying: Array(passphrase.utf8)), profile: .test) { shown = $0 }
+        let v = try Vault.create(directory: dir, passphrase: try SecureBytes(copying: Array(passphrase.utf8)), profile: .test) {
+            shown = $0
+        }
         return (v, shown)
     }
 

@@ -1,7 +1,8 @@
 import Foundation
 import GRDB
-import Testing
 import SodiumKit
+import Testing
+
 @testable import VaultCore
 
 /// Every stored ciphertext is authenticated and bound to its place (SECURITY.md §6).
@@ -26,7 +27,9 @@ import SodiumKit
         defer { withExtendedLifetime(t) {} }
         let victim = ids[1]
         let table = column == "wrapped_key" ? "record" : "record_version"
-        let original = try t.sql { try Data.fetchOne($0, sql: "SELECT \(column) FROM \(table) WHERE record_id = ?", arguments: [victim]) }!
+        let original = try t.sql {
+            try Data.fetchOne($0, sql: "SELECT \(column) FROM \(table) WHERE record_id = ?", arguments: [victim])
+        }!
         for i in 0..<original.count {
             var bad = original
             bad[i] ^= 0x01
@@ -50,7 +53,7 @@ import SodiumKit
         "UPDATE record_version SET meta = 42 WHERE record_id = ?",
         "UPDATE record_version SET body = x'' WHERE record_id = ?",
         "UPDATE record_version SET meta = x'' WHERE record_id = ?",
-        "DELETE FROM record_version WHERE record_id = ?",
+        "DELETE FROM record_version WHERE record_id = ?"
     ])
     func wrongColumnTypesBreakOnlyThatRecord(sql: String) throws {
         let (t, v, ids) = try setUp()
@@ -106,13 +109,16 @@ import SodiumKit
         let oid = try ov.addRecord(NewRecord(sourceAlias: "Magpie", title: "x", body: "y"))
         // Copy the other vault's record rows into ours (same passphrase does not help: vault ids differ).
         let rows = try other.sql { db in
-            (try Data.fetchOne(db, sql: "SELECT wrapped_key FROM record WHERE record_id = ?", arguments: [oid])!,
-             try Row.fetchOne(db, sql: "SELECT meta, body FROM record_version WHERE record_id = ?", arguments: [oid])!)
+            (
+                try Data.fetchOne(db, sql: "SELECT wrapped_key FROM record WHERE record_id = ?", arguments: [oid])!,
+                try Row.fetchOne(db, sql: "SELECT meta, body FROM record_version WHERE record_id = ?", arguments: [oid])!
+            )
         }
         try t.sql { db in
             try db.execute(sql: "UPDATE record SET wrapped_key = ? WHERE record_id = ?", arguments: [rows.0, ids[0]])
-            try db.execute(sql: "UPDATE record_version SET meta = ?, body = ? WHERE record_id = ?",
-                           arguments: [rows.1["meta"] as Data, rows.1["body"] as Data, ids[0]])
+            try db.execute(
+                sql: "UPDATE record_version SET meta = ?, body = ? WHERE record_id = ?",
+                arguments: [rows.1["meta"] as Data, rows.1["body"] as Data, ids[0]])
         }
         let v = try t.unlock()
         #expect(throws: VaultError.recordIntegrity(recordID: ids[0])) { _ = try v.record(ids[0]) }
@@ -122,7 +128,12 @@ import SodiumKit
         let (t, v, _) = try setUp()
         defer { withExtendedLifetime(t) {} }
         let sid = try v.sources()[0].id
-        try t.sql { try $0.execute(sql: "UPDATE source SET sealed = CAST(substr(sealed, 1, 30) || (CASE WHEN substr(sealed, 31, 1) = x'00' THEN x'01' ELSE x'00' END) || substr(sealed, 32) AS BLOB)") }
+        try t.sql {
+            try $0.execute(
+                sql:
+                    "UPDATE source SET sealed = CAST(substr(sealed, 1, 30) || (CASE WHEN substr(sealed, 31, 1) = x'00' THEN x'01' ELSE x'00' END) || substr(sealed, 32) AS BLOB)"
+            )
+        }
         #expect(throws: VaultError.sourceIntegrity(sourceID: sid)) { _ = try v.sources() }
     }
 
@@ -148,8 +159,10 @@ import SodiumKit
         let (v, _) = try t.create()
         _ = try v.addSource(alias: "JournalAliasCanary")
         for i in 0..<20 {
-            _ = try v.addRecord(NewRecord(sourceAlias: "JournalAliasCanary", title: "JournalTitleCanary \(i)",
-                                          tags: ["journaltagcanary"], body: "JournalBodyCanary \(i) " + String(repeating: "z", count: 500)))
+            _ = try v.addRecord(
+                NewRecord(
+                    sourceAlias: "JournalAliasCanary", title: "JournalTitleCanary \(i)",
+                    tags: ["journaltagcanary"], body: "JournalBodyCanary \(i) " + String(repeating: "z", count: 500)))
         }
         let store = v.store as! SQLiteVaultStore
         struct Rollback: Error {}
@@ -175,9 +188,11 @@ import SodiumKit
         let keep = try v.addRecord(NewRecord(sourceAlias: "A", title: "keep", body: "kept"))
         let gone = try v.addRecord(NewRecord(sourceAlias: "A", title: "gone", body: String(repeating: "secret ", count: 300)))
         let blobs = try t.sql { db in
-            [try Data.fetchOne(db, sql: "SELECT wrapped_key FROM record WHERE record_id = ?", arguments: [gone])!,
-             try Data.fetchOne(db, sql: "SELECT body FROM record_version WHERE record_id = ?", arguments: [gone])!,
-             try Data.fetchOne(db, sql: "SELECT meta FROM record_version WHERE record_id = ?", arguments: [gone])!]
+            [
+                try Data.fetchOne(db, sql: "SELECT wrapped_key FROM record WHERE record_id = ?", arguments: [gone])!,
+                try Data.fetchOne(db, sql: "SELECT body FROM record_version WHERE record_id = ?", arguments: [gone])!,
+                try Data.fetchOne(db, sql: "SELECT meta FROM record_version WHERE record_id = ?", arguments: [gone])!
+            ]
         }
         let before = try Data(contentsOf: URL(fileURLWithPath: t.dbPath))
         for b in blobs { #expect(before.range(of: b.prefix(32)) != nil) }

@@ -1,7 +1,8 @@
 import Foundation
 import GRDB
-import Testing
 import SodiumKit
+import Testing
+
 @testable import VaultCore
 
 @Suite struct UnlockTests {
@@ -40,7 +41,9 @@ import SodiumKit
     @Test func emptyPassphraseIsRefusedAtInit() throws {
         let t = TempVault()
         defer { withExtendedLifetime(t) {} }
-        #expect(throws: VaultError.self) { _ = try Vault.create(directory: t.dir, passphrase: try SecureBytes(count: 0), profile: .test) { _ in } }
+        #expect(throws: VaultError.self) {
+            _ = try Vault.create(directory: t.dir, passphrase: try SecureBytes(count: 0), profile: .test) { _ in }
+        }
     }
 
     @Test func recoveryKeyTyposAreCaughtBeforeAnySlotIsTried() throws {
@@ -89,7 +92,7 @@ import SodiumKit
         ("kdf_memlimit", Int64(100)),
         ("kdf_opslimit", Int64(1_000_000)),
         ("kdf_opslimit", Int64(0)),
-        ("kdf_algorithm", Int64(1)),
+        ("kdf_algorithm", Int64(1))
     ])
     func hostileKDFParametersAreRefused(column: String, value: Int64) throws {
         let t = TempVault()

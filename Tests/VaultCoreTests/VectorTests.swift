@@ -1,6 +1,7 @@
 import Foundation
-import Testing
 import SodiumKit
+import Testing
+
 @testable import VaultCore
 
 /// The committed format-v1 vault (Vectors/v1, made once by Vectors/make_v1.py) must open with
@@ -17,7 +18,10 @@ import SodiumKit
         var recoveryKey: String
         var sources: [SourceJSON]
         var records: [RecordJSON]
-        struct RuleJSON: Decodable { var id: String; var kind: String; var value: String; var variants: [String]; var label: String; var replacement: String? }
+        struct RuleJSON: Decodable {
+            var id: String; var kind: String; var value: String; var variants: [String]; var label: String;
+            var replacement: String?
+        }
         var rules: [RuleJSON]
         struct ExportJSON: Decodable { var record: String; var version: Int; var blake2b256: String }
         var export: ExportJSON
@@ -28,7 +32,8 @@ import SodiumKit
 
     func load(_ name: String = "v1") throws -> (TempVault, Expected) {
         let dir = Self.vectors.appendingPathComponent(name)
-        let expected = try JSONDecoder().decode(Expected.self, from: Data(contentsOf: dir.appendingPathComponent("expected.json")))
+        let expected = try JSONDecoder().decode(
+            Expected.self, from: Data(contentsOf: dir.appendingPathComponent("expected.json")))
         let t = TempVault()
         try FileManager.default.createDirectory(atPath: t.dir, withIntermediateDirectories: true)
         try FileManager.default.copyItem(atPath: dir.appendingPathComponent("vault.sqlite3").path, toPath: t.dbPath)

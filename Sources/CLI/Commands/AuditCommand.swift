@@ -8,8 +8,10 @@ struct AuditCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "audit",
         abstract: "The tamper-evident audit log of every access (it holds no names, titles or search terms).",
-        subcommands: [Verify.self, Show.self, Checkpoint.self, PublicKey.self, CheckValue.self, Recover.self,
-                      Rebind.self])
+        subcommands: [
+            Verify.self, Show.self, Checkpoint.self, PublicKey.self, CheckValue.self, Recover.self,
+            Rebind.self
+        ])
 
     /// The one line a failed verification prints: the class and the entry (and line) it blames.
     static func failure(_ p: AuditProblem) -> String {
@@ -20,8 +22,9 @@ struct AuditCommand: ParsableCommand {
     /// Full verification for `check`: throws a one-line error if the log fails.
     static func verifyForCheck(vault: VaultOptions, unlocked: Vault) throws {
         let l = try AuditLog.load(directory: vault.directory)
-        let report = AuditVerifier.verify(log: l.log, vaultID: l.header.vaultID, publicKey: l.state.publicKey, state: l.state,
-                                          vault: unlocked)
+        let report = AuditVerifier.verify(
+            log: l.log, vaultID: l.header.vaultID, publicKey: l.state.publicKey, state: l.state,
+            vault: unlocked)
         if let p = report.problem { throw CLIError.auditFailed(failure(p)) }
     }
 
@@ -30,18 +33,24 @@ struct AuditCommand: ParsableCommand {
     struct Verify: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "verify",
-            abstract: "Check the log's chain, signatures and length against the vault (and a checkpoint). With --passphrase-fd or --full, also every MAC.")
+            abstract:
+                "Check the log's chain, signatures and length against the vault (and a checkpoint). With --passphrase-fd or --full, also every MAC."
+        )
         @OptionGroup var vault: VaultOptions
         @OptionGroup var unlock: UnlockOptions
-        @Option(name: .long, help: ArgumentHelp("Verify signatures with this public key (hex) instead of the one stored in the vault.", valueName: "KEY"))
+        @Option(
+            name: .long,
+            help: ArgumentHelp(
+                "Verify signatures with this public key (hex) instead of the one stored in the vault.", valueName: "KEY"))
         var publicKey: String?
-        @Option(name: .long, help: ArgumentHelp("A checkpoint from 'audit checkpoint': the log must extend it.", valueName: "FILE"))
+        @Option(
+            name: .long, help: ArgumentHelp("A checkpoint from 'audit checkpoint': the log must extend it.", valueName: "FILE"))
         var checkpoint: String?
         @Flag(name: .long, help: "Unlock (passphrase prompt) to check every MAC and the failed-attempt chain too.")
         var full = false
 
         func run() throws {
-            _ = try AuditLog.load(directory: vault.directory)     // no log: say so before any prompt
+            _ = try AuditLog.load(directory: vault.directory)  // no log: say so before any prompt
             var key: [UInt8]?
             if let publicKey {
                 guard let k = Hex.decode(publicKey.lowercased()), k.count == 32 else {
@@ -52,7 +61,8 @@ struct AuditCommand: ParsableCommand {
             var cp: AuditCheckpoint?
             if let checkpoint {
                 guard let text = FileManager.default.contents(atPath: checkpoint).map({ String(decoding: $0, as: UTF8.self) }),
-                      let parsed = AuditCheckpoint.parse(text) else {
+                    let parsed = AuditCheckpoint.parse(text)
+                else {
                     throw CLIError.usage("that checkpoint file is unreadable or not a SourceVault audit checkpoint")
                 }
                 cp = parsed
@@ -62,15 +72,21 @@ struct AuditCommand: ParsableCommand {
                 // Unlock without appending first: the verdict is about the log as found.
                 unlocked = try unlock.unlock(vault, requireAuditLog: false)
             }
-            let (report, seconds) = try AuditLog.verify(directory: vault.directory, publicKey: key, checkpoint: cp, vault: unlocked)
+            let (report, seconds) = try AuditLog.verify(
+                directory: vault.directory, publicKey: key, checkpoint: cp, vault: unlocked)
             for n in report.notes { Output.info("note: \(n)") }
             if publicKey == nil {
-                Output.info("note: signatures were checked against the public key stored in the vault; to rule out a replaced key, pass --public-key with the key printed by init")
+                Output.info(
+                    "note: signatures were checked against the public key stored in the vault; to rule out a replaced key, pass --public-key with the key printed by init"
+                )
             }
             if let p = report.problem { throw CLIError.auditFailed(AuditCommand.failure(p)) }
             // A rate over a few dozen entries measures start-up, not verification: only shown for big logs.
-            let rate = seconds > 0 && report.entries.count >= 1000 ? ", \(Int(Double(report.entries.count) / seconds)) entries/s" : ""
-            Output.line("OK: \(report.entries.count) entries verified (chain\(report.macsChecked ? ", MACs" : "")\(report.signedThrough > 0 ? ", signatures through entry \(report.signedThrough)" : "")\(cp != nil ? ", extends the checkpoint" : "")) in \(String(format: "%.3f", seconds)) s\(rate)")
+            let rate =
+                seconds > 0 && report.entries.count >= 1000 ? ", \(Int(Double(report.entries.count) / seconds)) entries/s" : ""
+            Output.line(
+                "OK: \(report.entries.count) entries verified (chain\(report.macsChecked ? ", MACs" : "")\(report.signedThrough > 0 ? ", signatures through entry \(report.signedThrough)" : "")\(cp != nil ? ", extends the checkpoint" : "")) in \(String(format: "%.3f", seconds)) s\(rate)"
+            )
         }
     }
 
@@ -109,8 +125,10 @@ struct AuditCommand: ParsableCommand {
                 for a in e.attrs { attrs[a.key] = a.value }
                 let beforeUnlock: Bool
                 if case .pending = e.auth { beforeUnlock = true } else { beforeUnlock = false }
-                items.append(Item(seq: e.seq, time: e.time, action: e.action, outcome: e.outcome, attributes: attrs,
-                                  signed: e.signature != nil, beforeUnlock: beforeUnlock, title: attrs["record"].flatMap { titles[$0] }))
+                items.append(
+                    Item(
+                        seq: e.seq, time: e.time, action: e.action, outcome: e.outcome, attributes: attrs,
+                        signed: e.signature != nil, beforeUnlock: beforeUnlock, title: attrs["record"].flatMap { titles[$0] }))
             }
             if json { try Output.json(items); return }
             for i in items {
@@ -154,7 +172,8 @@ struct AuditCommand: ParsableCommand {
     struct CheckValue: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "check-value",
-            abstract: "Was this value (a query, title, alias, term, export path) ever used? Reads it from standard input, never argv.")
+            abstract:
+                "Was this value (a query, title, alias, term, export path) ever used? Reads it from standard input, never argv.")
         @OptionGroup var vault: VaultOptions
         @OptionGroup var unlock: UnlockOptions
 
@@ -170,7 +189,9 @@ struct AuditCommand: ParsableCommand {
     struct Recover: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "recover",
-            abstract: "Start a new audit log when the old one is missing (or, with --replace, damaged). Logged as the new log's first entry.")
+            abstract:
+                "Start a new audit log when the old one is missing (or, with --replace, damaged). Logged as the new log's first entry."
+        )
         @OptionGroup var vault: VaultOptions
         @OptionGroup var unlock: UnlockOptions
         @Option(name: .long, help: ArgumentHelp("Start the new log here instead of where the old one was.", valueName: "PATH"))
@@ -179,8 +200,11 @@ struct AuditCommand: ParsableCommand {
 
         func run() throws {
             let v = try unlock.unlock(vault, requireAuditLog: false)
-            let (path, anchor) = try AuditLog().recover(vault: v, path: auditLog.map { VaultOptions.absolute($0) }, replace: replace)
-            Output.info("Started a new audit log at \(path)\(anchor > 0 ? "; it continues from entry \(anchor) of the lost log, whose entries are not in it" : "").")
+            let (path, anchor) = try AuditLog().recover(
+                vault: v, path: auditLog.map { VaultOptions.absolute($0) }, replace: replace)
+            Output.info(
+                "Started a new audit log at \(path)\(anchor > 0 ? "; it continues from entry \(anchor) of the lost log, whose entries are not in it" : "")."
+            )
         }
     }
 
@@ -188,7 +212,7 @@ struct AuditCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "rebind",
             abstract: "After moving a vault whose audit log is outside its directory: bind the log to the vault's new "
-                    + "place (logged).")
+                + "place (logged).")
         @OptionGroup var vault: VaultOptions
         @OptionGroup var unlock: UnlockOptions
 

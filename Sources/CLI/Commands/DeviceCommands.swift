@@ -13,29 +13,37 @@ struct TravelCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "out",
             abstract: "Seal every key slot into FILE under a separate travel passphrase, then delete them from the vault.",
-            discussion: "With --passphrase-fd N: the vault passphrase, then the travel passphrase. Send FILE ahead or leave it with an editor: without it nobody, you included, can open the vault.")
+            discussion:
+                "With --passphrase-fd N: the vault passphrase, then the travel passphrase. Send FILE ahead or leave it with an editor: without it nobody, you included, can open the vault."
+        )
         @OptionGroup var vault: VaultOptions
         @OptionGroup var unlock: UnlockOptions
-        @Option(name: .long, help: ArgumentHelp("Where to write the travel bundle (must not exist).", valueName: "FILE")) var to: String
+        @Option(name: .long, help: ArgumentHelp("Where to write the travel bundle (must not exist).", valueName: "FILE")) var to:
+            String
 
         func run() throws {
             let v = try unlock.unlock(vault)
             let travel = try unlock.newSecret("travel passphrase")
             try v.travelOut(to: VaultOptions.absolute(to), travelPassphrase: travel)
-            Output.info("The key slots are in \(to) and gone from the vault: it cannot be opened until 'sourcevault travel in \(to)'.")
+            Output.info(
+                "The key slots are in \(to) and gone from the vault: it cannot be opened until 'sourcevault travel in \(to)'.")
         }
     }
 
     struct In: ParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "in", abstract: "Restore the key slots from a travel bundle (travel passphrase: first line of --passphrase-fd, or asked).")
+            commandName: "in",
+            abstract: "Restore the key slots from a travel bundle (travel passphrase: first line of --passphrase-fd, or asked).")
         @OptionGroup var vault: VaultOptions
-        @Option(name: .long, help: ArgumentHelp("Read the travel passphrase from the first line of this file descriptor.", valueName: "N"))
+        @Option(
+            name: .long,
+            help: ArgumentHelp("Read the travel passphrase from the first line of this file descriptor.", valueName: "N"))
         var passphraseFd: Int32?
         @Argument(help: "The travel bundle.", completion: .file()) var file: String
 
         func run() throws {
-            let pass = try passphraseFd.map { try SecretInput.readSecretLine(fd: $0, what: "travel passphrase") }
+            let pass =
+                try passphraseFd.map { try SecretInput.readSecretLine(fd: $0, what: "travel passphrase") }
                 ?? SecretInput.prompt("Travel passphrase: ", what: "travel passphrase")
             let n = try Vault.travelIn(directory: vault.directory, bundle: file, travelPassphrase: pass, audit: AuditLog())
             Output.info("Restored \(n) key slot\(n == 1 ? "" : "s"): the vault opens again. You may now delete the bundle.")
@@ -45,7 +53,8 @@ struct TravelCommand: ParsableCommand {
 
 struct BackupCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "backup", abstract: "Write a consistent, still-encrypted copy of the vault and its audit log (SQLite online backup).")
+        commandName: "backup",
+        abstract: "Write a consistent, still-encrypted copy of the vault and its audit log (SQLite online backup).")
     @OptionGroup var vault: VaultOptions
     @OptionGroup var unlock: UnlockOptions
     @Option(name: .long, help: ArgumentHelp("The backup file.", valueName: "FILE")) var to: String
@@ -54,7 +63,9 @@ struct BackupCommand: ParsableCommand {
     func run() throws {
         let v = try unlock.unlock(vault)
         try VaultBackup.write(vault: v, to: VaultOptions.absolute(to), overwrite: overwrite)
-        Output.info("Backed up \(try v.recordCount()) records and the audit log to \(to) (still encrypted; the passphrase or recovery key opens it).")
+        Output.info(
+            "Backed up \(try v.recordCount()) records and the audit log to \(to) (still encrypted; the passphrase or recovery key opens it)."
+        )
     }
 }
 
@@ -68,7 +79,9 @@ struct RestoreCommand: ParsableCommand {
     func run() throws {
         let r = try VaultBackup.restore(VaultOptions.absolute(file), to: vault.directory, overwrite: overwrite)
         for n in r.notes { Output.info("note: \(n)") }
-        Output.info("Restored \(r.records) records to \(vault.directory); the database and its audit log (\(r.logEntries) entries) verify. Run 'sourcevault check' to verify every record with the passphrase.")
+        Output.info(
+            "Restored \(r.records) records to \(vault.directory); the database and its audit log (\(r.logEntries) entries) verify. Run 'sourcevault check' to verify every record with the passphrase."
+        )
     }
 }
 
@@ -81,11 +94,16 @@ struct RetentionCommand: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "apply", abstract: "Shred expired records now.")
         @OptionGroup var vault: VaultOptions
         @OptionGroup var unlock: UnlockOptions
-        @Option(name: .long, help: ArgumentHelp("Also shred what is due by this later day (for example before travelling).", valueName: "YYYY-MM-DD"))
+        @Option(
+            name: .long,
+            help: ArgumentHelp(
+                "Also shred what is due by this later day (for example before travelling).", valueName: "YYYY-MM-DD"))
         var asOf: String?
 
         func validate() throws {
-            if let asOf, asOf.count != 10 || asOf.split(separator: "-").count != 3 { throw ValidationError("--as-of takes YYYY-MM-DD") }
+            if let asOf, asOf.count != 10 || asOf.split(separator: "-").count != 3 {
+                throw ValidationError("--as-of takes YYYY-MM-DD")
+            }
         }
 
         func run() throws {
@@ -93,7 +111,10 @@ struct RetentionCommand: ParsableCommand {
             // Only forward in time: an earlier day would shred less, never more, than today's rule.
             let today = String(UTCTimestamp.string().prefix(10))
             let shredded = try v.applyRetention(today: max(asOf ?? today, today), fullScan: true)
-            Output.info(shredded.isEmpty ? "No record is past its retention date." : "Shredded \(shredded.count) expired record\(shredded.count == 1 ? "" : "s").")
+            Output.info(
+                shredded.isEmpty
+                    ? "No record is past its retention date."
+                    : "Shredded \(shredded.count) expired record\(shredded.count == 1 ? "" : "s").")
         }
     }
 }

@@ -11,13 +11,20 @@ struct InitCommand: ParsableCommand {
 
     @OptionGroup var vault: VaultOptions
 
-    @Option(name: .long, help: ArgumentHelp("Key derivation cost: interactive, moderate, sensitive, or test (insecure, for test suites).", valueName: "PROFILE"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Key derivation cost: interactive, moderate, sensitive, or test (insecure, for test suites).", valueName: "PROFILE"))
     var kdf: KDFProfile = .moderate
 
-    @Option(name: .long, help: ArgumentHelp("Read the new passphrase from the first line of this file descriptor.", valueName: "N"))
+    @Option(
+        name: .long, help: ArgumentHelp("Read the new passphrase from the first line of this file descriptor.", valueName: "N"))
     var passphraseFd: Int32?
 
-    @Option(name: .long, help: ArgumentHelp("Keep the audit log here (for example on another device) instead of DIR/audit.log.", valueName: "PATH"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp("Keep the audit log here (for example on another device) instead of DIR/audit.log.", valueName: "PATH")
+    )
     var auditLog: String?
 
     func validate() throws {
@@ -33,10 +40,13 @@ struct InitCommand: ParsableCommand {
         } else {
             let first = try SecretInput.prompt("New passphrase for \(dir): ", what: "passphrase")
             let again = try SecretInput.prompt("Repeat the passphrase: ", what: "passphrase")
-            guard first.constantTimeEquals(again) else { throw CLIError.usage("the passphrases do not match; nothing was created") }
+            guard first.constantTimeEquals(again) else {
+                throw CLIError.usage("the passphrases do not match; nothing was created")
+            }
             passphrase = first
         }
-        let logPath = auditLog.map { VaultOptions.absolute($0) } ?? (dir as NSString).appendingPathComponent(AuditLog.defaultFileName)
+        let logPath =
+            auditLog.map { VaultOptions.absolute($0) } ?? (dir as NSString).appendingPathComponent(AuditLog.defaultFileName)
         let audit = AuditLog(newLogPath: logPath)
         do {
             let v = try Vault.create(directory: dir, passphrase: passphrase, profile: profile, audit: audit) { recovery in
@@ -51,12 +61,17 @@ struct InitCommand: ParsableCommand {
             throw error
         }
         if profile == .test {
-            Output.info("""
+            Output.info(
+                """
                 WARNING: --kdf test uses libsodium's minimum Argon2id cost (1 pass, 8 KiB). Anyone \
                 with a copy of this vault can try passphrases very fast. Use it only for test suites.
                 """)
         }
-        Output.info("Created vault at \(dir) (Argon2id: \(profile.opsLimit) passes, \(profile.memLimit >> 10) KiB); audit log at \(logPath).")
-        Output.info("Write the recovery key on paper and keep it away from this device: it is shown only once and opens the vault without the passphrase.")
+        Output.info(
+            "Created vault at \(dir) (Argon2id: \(profile.opsLimit) passes, \(profile.memLimit >> 10) KiB); audit log at \(logPath)."
+        )
+        Output.info(
+            "Write the recovery key on paper and keep it away from this device: it is shown only once and opens the vault without the passphrase."
+        )
     }
 }

@@ -6,10 +6,14 @@ struct PasswdCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "passwd",
         abstract: "Change the passphrase (optionally the KDF cost). With --passphrase-fd N: current, then new, one line each.",
-        discussion: "Unlocking with --recovery-key-fd N instead sets a new passphrase after a forgotten one (recovery key, then new passphrase).")
+        discussion:
+            "Unlocking with --recovery-key-fd N instead sets a new passphrase after a forgotten one (recovery key, then new passphrase)."
+    )
     @OptionGroup var vault: VaultOptions
     @OptionGroup var unlock: UnlockOptions
-    @Option(name: .long, help: ArgumentHelp("New key derivation cost: interactive, moderate, sensitive or test.", valueName: "PROFILE"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp("New key derivation cost: interactive, moderate, sensitive or test.", valueName: "PROFILE"))
     var kdf: KDFProfile?
 
     func run() throws {
@@ -25,7 +29,8 @@ struct RecoveryCommand: ParsableCommand {
         commandName: "recovery", abstract: "Replace or remove the recovery key.", subcommands: [Rotate.self, Remove.self])
 
     struct Rotate: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "rotate", abstract: "Make a new recovery key; the old one stops working. Printed once.")
+        static let configuration = CommandConfiguration(
+            commandName: "rotate", abstract: "Make a new recovery key; the old one stops working. Printed once.")
         @OptionGroup var vault: VaultOptions
         @OptionGroup var unlock: UnlockOptions
 
@@ -37,7 +42,8 @@ struct RecoveryCommand: ParsableCommand {
     }
 
     struct Remove: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "remove", abstract: "Delete the recovery key slot (only the passphrase will open the vault).")
+        static let configuration = CommandConfiguration(
+            commandName: "remove", abstract: "Delete the recovery key slot (only the passphrase will open the vault).")
         @OptionGroup var vault: VaultOptions
         @OptionGroup var unlock: UnlockOptions
 
@@ -52,7 +58,9 @@ struct RecoveryCommand: ParsableCommand {
 struct RekeyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rekey",
-        abstract: "New master key and record keys; every record re-encrypted in one transaction. A recovery key, if any, is replaced and printed.")
+        abstract:
+            "New master key and record keys; every record re-encrypted in one transaction. A recovery key, if any, is replaced and printed."
+    )
     @OptionGroup var vault: VaultOptions
     @OptionGroup var unlock: UnlockOptions
     @Option(name: .long, help: ArgumentHelp("Also change the key derivation cost.", valueName: "PROFILE"))
@@ -62,9 +70,12 @@ struct RekeyCommand: ParsableCommand {
         var recovery: String?
         try unlock.withPassphraseUnlock(vault) { v, pass in
             let onTerminal = isatty(STDERR_FILENO) == 1
-            recovery = try v.rekey(passphrase: pass, profile: kdf, showRecoveryKey: { key in
-                try Output.lineOrThrow("Recovery key: \(key)")
-            }) { done, total in
+            recovery = try v.rekey(
+                passphrase: pass, profile: kdf,
+                showRecoveryKey: { key in
+                    try Output.lineOrThrow("Recovery key: \(key)")
+                }
+            ) { done, total in
                 if onTerminal && (done == total || done % 100 == 0) {
                     Output.write(STDERR_FILENO, Array("\rre-encrypting records: \(done)/\(total)".utf8))
                     if done == total { Output.write(STDERR_FILENO, Array("\n".utf8)) }
@@ -81,7 +92,9 @@ struct RekeyCommand: ParsableCommand {
 struct CheckCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check",
-        abstract: "Verify every record (all versions), source, rule, export entry, the database and the audit log; report every problem.")
+        abstract:
+            "Verify every record (all versions), source, rule, export entry, the database and the audit log; report every problem."
+    )
     @OptionGroup var vault: VaultOptions
     @OptionGroup var unlock: UnlockOptions
 
@@ -97,6 +110,7 @@ struct CheckCommand: ParsableCommand {
             _ = ErrorReporter.report(error)
         }
         if failures > 0 { throw CLIError.alreadyReported(ExitStatus.integrity) }
-        Output.line("OK: \(records) records (every version), sources, rules, export entries, the database and the audit log verified")
+        Output.line(
+            "OK: \(records) records (every version), sources, rules, export entries, the database and the audit log verified")
     }
 }

@@ -8,8 +8,10 @@ import VaultCore
 struct SelectionOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Only these record lines (1-based, inclusive).", valueName: "A-B"))
     var lines: String?
-    @Option(name: .long, help: ArgumentHelp(
-        "The sentence(s) containing this quote (must occur once); - reads it from standard input.", valueName: "TEXT"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "The sentence(s) containing this quote (must occur once); - reads it from standard input.", valueName: "TEXT"))
     var quote: String?
     @Flag(name: .long, help: "With --quote: the whole paragraph(s) around the quote instead of its sentence(s).")
     var paragraph = false
@@ -35,12 +37,15 @@ struct SelectionOptions: ParsableArguments {
 /// `--accept` and `--no-rules`, shared by `redact` and `export` (so `redact` answers for the same
 /// command line that `export` would get).
 struct ReviewOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp(
-        "Accept one reviewed near miss of the leak check for this export only (repeatable).",
-        valueName: "RULE_ID:LINE"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Accept one reviewed near miss of the leak check for this export only (repeatable).",
+            valueName: "RULE_ID:LINE"))
     var accept: [String] = []
-    @Flag(name: .customLong("no-rules"),
-          help: "Export a record that no redaction rule applies to (it truly names nobody); recorded in the audit log.")
+    @Flag(
+        name: .customLong("no-rules"),
+        help: "Export a record that no redaction rule applies to (it truly names nobody); recorded in the audit log.")
     var noRules = false
 }
 
@@ -48,7 +53,8 @@ enum LeakReport {
     /// One line per leak on stderr: rule id, record line and what was found in plain words, never the term.
     static func print(_ leaks: [Leak]) {
         for l in leaks.sorted(by: { ($0.line, $0.ruleID) < ($1.line, $1.ruleID) }) {
-            let hint = l.kind.isNearMiss && l.occurrences == 1
+            let hint =
+                l.kind.isNearMiss && l.occurrences == 1
                 ? " (a near miss: if it is a different word, accept it with --accept \(l.ruleID):\(l.line))" : ""
             Output.info("  rule \(l.ruleID) line \(l.line): \(l.kind.explanation)\(hint)")
         }
@@ -87,19 +93,23 @@ struct RedactCommand: ParsableCommand {
 
     func run() throws {
         let v = try unlock.unlock(vault)
-        let p = try Exporter.preview(vault: v, id: id, version: select.version, selection: try select.selection(),
-                                     accept: review.accept, noRules: review.noRules)
+        let p = try Exporter.preview(
+            vault: v, id: id, version: select.version, selection: try select.selection(),
+            accept: review.accept, noRules: review.noRules)
         Output.line(Output.terminalSafe(p.text, multiline: true))
-        Output.line("--- record \(p.recordID) version \(p.version), lines \(p.firstLine)-\(p.lastLine): \(p.findings.count) redactions")
+        Output.line(
+            "--- record \(p.recordID) version \(p.version), lines \(p.firstLine)-\(p.lastLine): \(p.findings.count) redactions")
         var byRule: [String: (label: String, count: Int, lines: [Int])] = [:]
         for f in p.findings {
             var e = byRule[f.ruleID] ?? (f.label, 0, [])
             e.count += 1
-            if e.lines.last != f.line { e.lines.append(f.line) } // findings come in text order
+            if e.lines.last != f.line { e.lines.append(f.line) }  // findings come in text order
             byRule[f.ruleID] = e
         }
         for (rule, e) in byRule.sorted(by: { $0.key < $1.key }) {
-            Output.line("rule \(rule)  \(e.label)  \(e.count) hit\(e.count == 1 ? "" : "s")  lines \(e.lines.map(String.init).joined(separator: ","))")
+            Output.line(
+                "rule \(rule)  \(e.label)  \(e.count) hit\(e.count == 1 ? "" : "s")  lines \(e.lines.map(String.init).joined(separator: ","))"
+            )
         }
         if let note = LeakReport.invisible(p) { Output.line(note) }
         Output.line(LeakReport.uncovered(p))
@@ -109,7 +119,9 @@ struct RedactCommand: ParsableCommand {
         if p.leaks.isEmpty {
             Output.line("leak check: clean\(p.unreviewed ? "" : " — export would proceed")")
         } else {
-            Output.line("leak check: \(p.leaks.count) problem\(p.leaks.count == 1 ? "" : "s") — export would be refused (details on stderr)")
+            Output.line(
+                "leak check: \(p.leaks.count) problem\(p.leaks.count == 1 ? "" : "s") — export would be refused (details on stderr)"
+            )
             LeakReport.print(p.leaks)
         }
         if p.unreviewed {
@@ -152,9 +164,10 @@ struct ExportCommand: ParsableCommand {
 
     func run() throws {
         let v = try unlock.unlock(vault)
-        let (p, bytes) = try Exporter.export(vault: v, id: id, version: select.version, selection: try select.selection(),
-                                             accept: review.accept, noRules: review.noRules, format: format, out: out,
-                                             overwrite: overwrite)
+        let (p, bytes) = try Exporter.export(
+            vault: v, id: id, version: select.version, selection: try select.selection(),
+            accept: review.accept, noRules: review.noRules, format: format, out: out,
+            overwrite: overwrite)
         if out == nil {
             // A terminal would act on escape sequences in the testimony (OSC 52 sets the clipboard):
             // show them escaped, as `show` does. A pipe or a file gets the bytes.
@@ -165,7 +178,9 @@ struct ExportCommand: ParsableCommand {
                 Output.write(STDOUT_FILENO, bytes)
             }
         } else {
-            Output.info("Exported record \(p.recordID) version \(p.version), lines \(p.firstLine)-\(p.lastLine): \(p.findings.count) redactions.")
+            Output.info(
+                "Exported record \(p.recordID) version \(p.version), lines \(p.firstLine)-\(p.lastLine): \(p.findings.count) redactions."
+            )
         }
         if let note = LeakReport.invisible(p) { Output.info(note) }
         Output.info(LeakReport.uncovered(p))
@@ -202,8 +217,9 @@ struct ProvenanceCommand: ParsableCommand {
         let matches = try Exporter.provenance(vault: v, fileBytes: Array(data))
         guard !matches.isEmpty else { throw CLIError.notFound("that file matches no export from this vault") }
         for m in matches {
-            Output.line("record \(m.recordID) version \(m.version) lines \(m.firstLine)-\(m.lastLine), exported \(m.created) as \(m.format)"
-                        + (m.accepted.isEmpty ? "" : ", accepted near misses: \(m.accepted.joined(separator: " "))"))
+            Output.line(
+                "record \(m.recordID) version \(m.version) lines \(m.firstLine)-\(m.lastLine), exported \(m.created) as \(m.format)"
+                    + (m.accepted.isEmpty ? "" : ", accepted near misses: \(m.accepted.joined(separator: " "))"))
         }
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import VaultCore
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -37,7 +38,8 @@ struct AddCommand: ParsableCommand {
 
     @OptionGroup var vault: VaultOptions
     @OptionGroup var unlock: UnlockOptions
-    @Option(name: .long, help: ArgumentHelp("Source alias; - reads it from standard input; omit it to be asked.", valueName: "ALIAS"))
+    @Option(
+        name: .long, help: ArgumentHelp("Source alias; - reads it from standard input; omit it to be asked.", valueName: "ALIAS"))
     var source: String?
     @Option(name: .long, help: ArgumentHelp("Title; - reads it from standard input; omit it to be asked.", valueName: "TITLE"))
     var title: String?
@@ -47,7 +49,9 @@ struct AddCommand: ParsableCommand {
     var date: String?
     @Option(name: .long, help: ArgumentHelp("Read the testimony from this file instead of standard input.", valueName: "PATH"))
     var file: String?
-    @Option(name: .long, help: ArgumentHelp("Shred the record automatically on the first unlock after this day.", valueName: "YYYY-MM-DD"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp("Shred the record automatically on the first unlock after this day.", valueName: "YYYY-MM-DD"))
     var retainUntil: String?
 
     func validate() throws {
@@ -61,7 +65,8 @@ struct AddCommand: ParsableCommand {
         let alias = try SensitiveArgument.resolve(source, prompt: "Source alias: ", what: "source alias")
         let title = try SensitiveArgument.resolve(title, prompt: "Title: ", what: "title")
         let body = try TestimonyInput.read(file: file)
-        let id = try v.addRecord(NewRecord(sourceAlias: alias, title: title, tags: tag, date: date, body: body, retainUntil: retainUntil))
+        let id = try v.addRecord(
+            NewRecord(sourceAlias: alias, title: title, tags: tag, date: date, body: body, retainUntil: retainUntil))
         Output.line(id)
     }
 }
@@ -97,7 +102,9 @@ struct RemoveCommand: ParsableCommand {
     func run() throws {
         let v = try unlock.unlock(vault)
         let rid = try v.remove(id)
-        Output.info("Deleted record \(rid), its versions and its wrapped key from the vault file (copies it cannot reach: SECURITY.md §1.2).")
+        Output.info(
+            "Deleted record \(rid), its versions and its wrapped key from the vault file (copies it cannot reach: SECURITY.md §1.2)."
+        )
     }
 }
 
@@ -167,7 +174,8 @@ enum RecordPrinter {
 }
 
 struct ListCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "list", abstract: "List records, one a line, beginning with the id.")
+    static let configuration = CommandConfiguration(
+        commandName: "list", abstract: "List records, one a line, beginning with the id.")
     @OptionGroup var vault: VaultOptions
     @OptionGroup var unlock: UnlockOptions
     @Option(name: .long, help: ArgumentHelp("Only this source's records.", valueName: "ALIAS")) var source: String?
@@ -184,7 +192,8 @@ struct ListCommand: ParsableCommand {
 struct SearchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "search",
-        abstract: "Search titles, tags, aliases and testimony (ignoring case and accents), decrypting one record at a time (per core).")
+        abstract:
+            "Search titles, tags, aliases and testimony (ignoring case and accents), decrypting one record at a time (per core).")
     @OptionGroup var vault: VaultOptions
     @OptionGroup var unlock: UnlockOptions
     @Argument(help: ArgumentHelp("The query; - reads it from standard input; omit it to be asked.", valueName: "QUERY"))
@@ -227,7 +236,7 @@ struct ShowCommand: ParsableCommand {
             "title:    \(m.title)",
             "date:     \(m.date ?? "-")",
             "tags:     \(m.tags.joined(separator: ", "))",
-            "created:  \(m.created)",
+            "created:  \(m.created)"
         ]
         if r.summary.version > 1 { lines.append("amended:  \(m.versionCreated)") }
         for l in lines { Output.line(Output.terminalSafe(l)) }
@@ -246,7 +255,10 @@ struct ImportCommand: ParsableCommand {
     @OptionGroup var vault: VaultOptions
     @OptionGroup var unlock: UnlockOptions
     @Argument(help: "The folder (not searched recursively; hidden files are skipped).", completion: .directory) var dir: String
-    @Option(name: .long, help: ArgumentHelp("Source alias for every record; - reads it from standard input; omit it to be asked.", valueName: "ALIAS"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Source alias for every record; - reads it from standard input; omit it to be asked.", valueName: "ALIAS"))
     var source: String?
     @Option(name: .long, help: ArgumentHelp("A tag for every record (repeatable).", valueName: "T")) var tag: [String] = []
 
@@ -254,35 +266,47 @@ struct ImportCommand: ParsableCommand {
         let fm = FileManager.default
         var isDir: ObjCBool = false
         guard fm.fileExists(atPath: dir, isDirectory: &isDir), isDir.boolValue,
-              let names = try? fm.contentsOfDirectory(atPath: dir) else { throw CLIError.usage("that folder does not exist or cannot be read") }
+            let names = try? fm.contentsOfDirectory(atPath: dir)
+        else { throw CLIError.usage("that folder does not exist or cannot be read") }
         let files = names.filter { !$0.hasPrefix(".") }.sorted().map { (dir as NSString).appendingPathComponent($0) }
-            .filter { var d: ObjCBool = false; return fm.fileExists(atPath: $0, isDirectory: &d) && !d.boolValue }
+            .filter {
+                var d: ObjCBool = false; return fm.fileExists(atPath: $0, isDirectory: &d) && !d.boolValue
+            }
         let v = try unlock.unlock(vault)
         let alias = try SensitiveArgument.resolve(source, prompt: "Source alias: ", what: "source alias")
         var i = 0
         var skipped: [String] = []
         let onTerminal = isatty(STDERR_FILENO) == 1
-        let ids = try v.importRecords({ () throws -> NewRecord? in
-            while i < files.count {
-                let path = files[i]
-                i += 1
-                let name = (path as NSString).lastPathComponent
-                guard let data = fm.contents(atPath: path), let text = String(validating: Array(data), as: UTF8.self),
-                      let record = NewRecord.imported(text: text, fileName: name, sourceAlias: alias, tags: tag) else {
-                    skipped.append(name)
-                    continue
+        let ids = try v.importRecords(
+            { () throws -> NewRecord? in
+                while i < files.count {
+                    let path = files[i]
+                    i += 1
+                    let name = (path as NSString).lastPathComponent
+                    guard let data = fm.contents(atPath: path), let text = String(validating: Array(data), as: UTF8.self),
+                        let record = NewRecord.imported(text: text, fileName: name, sourceAlias: alias, tags: tag)
+                    else {
+                        skipped.append(name)
+                        continue
+                    }
+                    return record
                 }
-                return record
-            }
-            return nil
-        }, progress: { n in
-            if onTerminal && (n % 100 == 0 || n == files.count) {
-                let width = 30, filled = files.isEmpty ? width : width * n / files.count
-                Output.write(STDERR_FILENO, Array("\r[\(String(repeating: "#", count: filled))\(String(repeating: " ", count: width - filled))] \(n)/\(files.count)".utf8))
-            }
-        })
+                return nil
+            },
+            progress: { n in
+                if onTerminal && (n % 100 == 0 || n == files.count) {
+                    let width = 30, filled = files.isEmpty ? width : width * n / files.count
+                    Output.write(
+                        STDERR_FILENO,
+                        Array(
+                            "\r[\(String(repeating: "#", count: filled))\(String(repeating: " ", count: width - filled))] \(n)/\(files.count)"
+                                .utf8))
+                }
+            })
         if onTerminal { Output.write(STDERR_FILENO, Array("\n".utf8)) }
         // Skipped files are counted, not named: file names are often named after the source.
-        Output.info("Imported \(ids.count) record\(ids.count == 1 ? "" : "s")\(skipped.isEmpty ? "" : "; skipped \(skipped.count) file\(skipped.count == 1 ? "" : "s") that are not UTF-8 text (or empty)").")
+        Output.info(
+            "Imported \(ids.count) record\(ids.count == 1 ? "" : "s")\(skipped.isEmpty ? "" : "; skipped \(skipped.count) file\(skipped.count == 1 ? "" : "s") that are not UTF-8 text (or empty)")."
+        )
     }
 }

@@ -36,7 +36,8 @@ struct RuleCommand: ParsableCommand {
         var regex: String?
         @Option(name: .long, help: ArgumentHelp("A built-in detector instead of a term.", valueName: "NAME"))
         var detector: String?
-        @Option(name: .long, help: ArgumentHelp("What it hides: PERSON (default), PLACE, ORG, DATE, AGE, ID, …", valueName: "LABEL"))
+        @Option(
+            name: .long, help: ArgumentHelp("What it hides: PERSON (default), PLACE, ORG, DATE, AGE, ID, …", valueName: "LABEL"))
         var label: String?
         @Option(name: .long, help: ArgumentHelp("Fixed replacement text instead of [LABEL-N].", valueName: "TEXT"))
         var replace: String?
@@ -55,7 +56,8 @@ struct RuleCommand: ParsableCommand {
                 throw ValidationError("--variant and --substring go with a TERM only")
             }
             if let detector, Detector(rawValue: detector) == nil {
-                throw ValidationError("unknown detector; choose one of: \(Detector.allCases.map(\.rawValue).joined(separator: ", "))")
+                throw ValidationError(
+                    "unknown detector; choose one of: \(Detector.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             if let label, RuleLabel(rawValue: label.uppercased()) == nil {
                 throw ValidationError("--label must be letters, digits or _ (for example PERSON, PLACE, ORG)")
@@ -67,11 +69,13 @@ struct RuleCommand: ParsableCommand {
             var rule: StoredRule
             let label = label?.uppercased()
             if let detector {
-                rule = StoredRule(kind: .detector, value: detector,
-                                  label: label ?? Detector(rawValue: detector)!.defaultLabel.rawValue)
+                rule = StoredRule(
+                    kind: .detector, value: detector,
+                    label: label ?? Detector(rawValue: detector)!.defaultLabel.rawValue)
             } else if let regex {
-                rule = StoredRule(kind: .regex, value: try SensitiveArgument.resolve(regex, prompt: "Pattern: ", what: "pattern"),
-                                  label: label ?? "PERSON")
+                rule = StoredRule(
+                    kind: .regex, value: try SensitiveArgument.resolve(regex, prompt: "Pattern: ", what: "pattern"),
+                    label: label ?? "PERSON")
             } else {
                 let t = try SensitiveArgument.resolve(term, prompt: "Term to hide: ", what: "term")
                 let variants = try variant.map { try SensitiveArgument.resolve($0, prompt: "", what: "variant") }
@@ -90,7 +94,8 @@ struct RuleCommand: ParsableCommand {
     }
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "list", abstract: "List rules with their terms (decrypted in memory).")
+        static let configuration = CommandConfiguration(
+            commandName: "list", abstract: "List rules with their terms (decrypted in memory).")
         @OptionGroup var vault: VaultOptions
         @OptionGroup var unlock: UnlockOptions
         @Flag(name: .long, help: "JSON output.") var json = false
@@ -122,11 +127,13 @@ struct RuleCommand: ParsableCommand {
             }
             let rules = try v.listRules()
             if json {
-                try Output.json(rules.map { r in
-                    Item(id: r.id, kind: r.rule.kind.rawValue, value: r.rule.value, variants: r.rule.variants,
-                         substring: r.rule.substring, label: r.rule.label, replacement: r.rule.replacement,
-                         scope: scope(r.rule.scope), created: r.rule.created, placeholder: placeholder(r.rule))
-                })
+                try Output.json(
+                    rules.map { r in
+                        Item(
+                            id: r.id, kind: r.rule.kind.rawValue, value: r.rule.value, variants: r.rule.variants,
+                            substring: r.rule.substring, label: r.rule.label, replacement: r.rule.replacement,
+                            scope: scope(r.rule.scope), created: r.rule.created, placeholder: placeholder(r.rule))
+                    })
                 return
             }
             for (id, r) in rules {

@@ -13,7 +13,11 @@ struct SourceCommand: ParsableCommand {
         @OptionGroup var unlock: UnlockOptions
         @Argument(help: ArgumentHelp("The alias; - reads it from standard input; omit it to be asked.", valueName: "ALIAS"))
         var alias: String?
-        @Option(name: .long, help: ArgumentHelp("A private note about the source (stored encrypted); - reads it from standard input, after the alias if that is read too.", valueName: "TEXT"))
+        @Option(
+            name: .long,
+            help: ArgumentHelp(
+                "A private note about the source (stored encrypted); - reads it from standard input, after the alias if that is read too.",
+                valueName: "TEXT"))
         var note: String?
 
         func run() throws {

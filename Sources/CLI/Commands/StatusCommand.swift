@@ -16,11 +16,15 @@ struct StatusCommand: ParsableCommand {
         Output.line("vault: \(dir)")
         Output.line("format: \(status.formatVersion)")
         Output.line("records: \(status.records)")
-        Output.line(ways.isEmpty ? "can be opened: NO — no key slots are on this device (travel mode: bring them back with 'sourcevault travel in FILE')"
-                                 : "can be opened: yes, with \(ways.joined(separator: " or "))")
+        Output.line(
+            ways.isEmpty
+                ? "can be opened: NO — no key slots are on this device (travel mode: bring them back with 'sourcevault travel in FILE')"
+                : "can be opened: yes, with \(ways.joined(separator: " or "))")
         if let audit = status.auditLog {
             let present = FileManager.default.fileExists(atPath: audit.path)
-            Output.line("audit log: \(audit.path) (\(audit.entries) entries recorded\(present ? "" : "; MISSING — commands are refused until 'audit recover'"))")
+            Output.line(
+                "audit log: \(audit.path) (\(audit.entries) entries recorded\(present ? "" : "; MISSING — commands are refused until 'audit recover'"))"
+            )
         } else {
             Output.line("audit log: none (start one with 'sourcevault audit recover')")
         }

@@ -7,7 +7,8 @@ import FuzzDriver
 public func fuzzAuditLog(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let bytes = Array(UnsafeBufferPointer(start: data, count: size))
     for line in bytes.split(separator: 0x0A) { _ = AuditEntry.parse(line) }
-    _ = AuditVerifier.verify(log: bytes, vaultID: [UInt8](repeating: 1, count: 16), publicKey: [UInt8](repeating: 2, count: 32), state: nil)
+    _ = AuditVerifier.verify(
+        log: bytes, vaultID: [UInt8](repeating: 1, count: 16), publicKey: [UInt8](repeating: 2, count: 32), state: nil)
     _ = AuditCheckpoint.parse(String(decoding: bytes, as: UTF8.self))
     return 0
 }

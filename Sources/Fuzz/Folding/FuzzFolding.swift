@@ -1,8 +1,8 @@
 // libFuzzer entry point: search folding (Swift scalar paths + the SSE2 block scan in CTextScan)
 // must refuse exactly what is not UTF-8 and otherwise give what the reference folding gives.
 import Foundation
-@_spi(Fuzzing) import VaultCore
 import FuzzDriver
+@_spi(Fuzzing) import VaultCore
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzFolding(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {

@@ -1,8 +1,8 @@
 // libFuzzer entry point: recovery-key parsing and record, rule and export decoding must never crash.
 import Foundation
+import FuzzDriver
 import SodiumKit
 import VaultCore
-import FuzzDriver
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzRecoveryKey(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
@@ -12,7 +12,8 @@ public func fuzzRecoveryKey(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     // The strict decoder list and search use accepts nothing the reference refuses, with the same
     // value (except around U+FEFF, which swift-corelibs' JSONSerialization drops in places).
     if let ours = bytes.withUnsafeBytes({ MetadataJSON.decode($0) }),
-       !String(decoding: bytes, as: UTF8.self).unicodeScalars.contains("\u{FEFF}") {
+        !String(decoding: bytes, as: UTF8.self).unicodeScalars.contains("\u{FEFF}")
+    {
         precondition(reference == ours, "MetadataJSON accepted what the reference decodes differently")
     }
     // Rule and export entries are decoded with JSONDecoder after authentication; fuzz that too.

@@ -1,12 +1,12 @@
 // libFuzzer entry point: the redaction normalizer, matcher, leak check and suggestions must never
 // crash, and redacting must be idempotent, on any text.
 import Foundation
-import Redaction
 import FuzzDriver
+import Redaction
 
 let fuzzRules: [RedactionRule] = [
     .term("r1", "Jong-yol", variants: ["이종열", "李钟烈"]), .term("r2", "Hoeryŏng", label: .place),
-    .term("r3", "Kim"), .detector("r4", .phone), .detector("r5", .date), .detector("r6", .email),
+    .term("r3", "Kim"), .detector("r4", .phone), .detector("r5", .date), .detector("r6", .email)
 ]
 let fuzzRedactor = try? Redactor(rules: fuzzRules)
 let fuzzChecker = try? LeakChecker(rules: fuzzRules)

@@ -1,9 +1,9 @@
 // libFuzzer entry point: opening any file as a vault (SQLite header, vault header, key slots, KDF
 // bounds, audit state) must give an error, never a crash.
 import Foundation
+import FuzzDriver
 import SodiumKit
 import VaultCore
-import FuzzDriver
 
 let fuzzVaultDir = NSTemporaryDirectory() + "sv-fuzz-vault-\(getpid())"
 
@@ -19,7 +19,9 @@ public func fuzzVaultFile(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         _ = try? store.auditState()
         _ = try? store.allItems(.source)
         _ = try? store.record(String(repeating: "0", count: 16))
-        if let pass = try? SecureBytes(copying: Array("pw".utf8)) { _ = try? Vault.unlock(directory: fuzzVaultDir, passphrase: pass) }
+        if let pass = try? SecureBytes(copying: Array("pw".utf8)) {
+            _ = try? Vault.unlock(directory: fuzzVaultDir, passphrase: pass)
+        }
     }
     return 0
 }
