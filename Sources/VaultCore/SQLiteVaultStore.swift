@@ -633,7 +633,12 @@ package final class SQLiteVaultStore: VaultStore {
         out.reserveCapacity(records.counts.count * 20)
         let orphan = Array("(orphan-version)".utf8)
         var j = 0
-        @inline(__always) func versionID(_ k: Int) -> ArraySlice<UInt8> { versions.ids[k * 16..<k * 16 + 16] }
+        // Ids compared with memcmp (a generic slice comparison per record was most of this merge).
+        @inline(__always) func compare(_ k: Int, _ i: Int) -> Int32 {
+            versions.ids.withUnsafeBytes { v in
+                records.ids.withUnsafeBytes { r in memcmp(v.baseAddress! + k * 16, r.baseAddress! + i * 16, 16) }
+            }
+        }
         @inline(__always) func le32(_ n: Int) {
             let v = UInt32(truncatingIfNeeded: n)
             out.append(UInt8(truncatingIfNeeded: v)); out.append(UInt8(truncatingIfNeeded: v >> 8))
@@ -641,13 +646,13 @@ package final class SQLiteVaultStore: VaultStore {
         }
         for i in records.counts.indices {
             let id = records.ids[i * 16..<i * 16 + 16]
-            while j < versions.counts.count && versionID(j).lexicographicallyPrecedes(id) {
+            while j < versions.counts.count && compare(j, i) < 0 {
                 out += orphan
                 le32(versions.counts[j])
                 j += 1
             }
             var n = 0
-            if j < versions.counts.count && versionID(j).elementsEqual(id) { n = versions.counts[j]; j += 1 }
+            if j < versions.counts.count && compare(j, i) == 0 { n = versions.counts[j]; j += 1 }
             out += id
             le32(n)
         }
