@@ -102,6 +102,10 @@ public enum AuditVerifier {
             r.problem = AuditProblem(seq: seq, line: line, failure: f, detail: d)
             return r
         }
+        /// The entry `seq` of the log, if its hash is not `hash` (the vault's record of it).
+        func differs(_ seq: Int64, _ hash: [UInt8]) -> Bool {
+            report.entries.first(where: { $0.seq == seq }).map { $0.hash != hash } ?? false
+        }
 
         // Pass 1: what a public key can check.
         // The key in use starts as the trusted one, or, if the log was handed over to new keys, as
@@ -285,9 +289,7 @@ public enum AuditVerifier {
                     "the log ends at entry \(last.seq) but the vault recorded "
                         + "\(state.headSeq) entries")
             }
-            if let recorded = report.entries.first(where: { $0.seq == state.headSeq }),
-                recorded.hash != state.headHash
-            {
+            if differs(state.headSeq, state.headHash) {
                 return fail(
                     state.headSeq, nil, .rolledBack,
                     "entry \(state.headSeq) is not the one the vault "
@@ -388,9 +390,7 @@ public enum AuditVerifier {
             // A log ending in authenticated entries: the seed is the one after the last of them.
             if pendingSeed == nil, let newest = run.first { pendingSeed = seed(after: newest) }
             if let state {
-                if let authEntry = report.entries.first(where: { $0.seq == state.authSeq }),
-                    authEntry.hash != state.authHash
-                {
+                if differs(state.authSeq, state.authHash) {
                     return fail(
                         state.authSeq, nil, .rolledBack,
                         "entry \(state.authSeq) is not the last one the "
