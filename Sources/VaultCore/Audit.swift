@@ -208,12 +208,9 @@ extension Vault: AuditSigner {
     package func currentGeneration() throws(VaultError) -> UInt64 {
         guard formatVersion >= 2, let sealed = try store.sealedManifest() else { return generation }
         let plain = try keyring.open(.manifest, sealed)
-        let g: UInt64? = plain.withUnsafeBytes { b in
-            let head = Manifest.magic.count
-            guard b.count >= head + 8, Array(b[0..<head]) == Manifest.magic else { return nil }
-            return b[head..<head + 8].reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+        guard let g = plain.withUnsafeBytes({ Manifest.generation(of: $0) }) else {
+            throw SealedKind.manifest.integrityError(id: "")
         }
-        guard let g else { throw SealedKind.manifest.integrityError(id: "") }
         return g
     }
 

@@ -38,6 +38,13 @@ struct Manifest: Equatable {
         return out
     }
 
+    /// The generation from an opened manifest's fixed header alone (§6.8); nil if it is not one.
+    static func generation(of b: UnsafeRawBufferPointer) -> UInt64? {
+        let head = magic.count
+        guard b.count >= head + 8, b[0..<head].elementsEqual(magic) else { return nil }
+        return b[head..<head + 8].reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+    }
+
     /// The number of `record_version` rows this manifest implies.
     var versionRows: Int { records.values.reduce(0, +) }
 
@@ -157,12 +164,17 @@ struct Manifest: Equatable {
         try Vault.sodium { try GenericHash.hash(bytes, length: 32) }
     }
 
+    /// Every record id in `store` with its number of version rows.
+    static func recordCounts(_ store: any VaultStore) throws(VaultError) -> [String: Int] {
+        var out: [String: Int] = [:]
+        for id in try store.allRecordIDs() { out[id] = try store.record(id)?.versions.count ?? 0 }
+        return out
+    }
+
     /// The manifest the rows in `store` describe now (`init`, the upgrade from format 1, `check`).
     static func describing(_ store: any VaultStore, generation: UInt64) throws(VaultError) -> Manifest {
         var m = Manifest(generation: generation)
-        for id in try store.allRecordIDs() {
-            m.records[id] = try store.record(id)?.versions.count ?? 0
-        }
+        m.records = try recordCounts(store)
         for table in SealedItemKind.allCases { m.items[table] = Set(try store.allItems(table).map(\.id)) }
         for kind in [KeySlotKind.passphrase, .recovery] {
             if let s = try store.keySlot(kind) { m.slots[kind.rawValue] = try slotDigest(s) }
@@ -241,8 +253,8 @@ struct ManifestView {
             defer { at += 4 }
             return Int(b[at]) | Int(b[at + 1]) << 8 | Int(b[at + 2]) << 16 | Int(b[at + 3]) << 24
         }
-        guard b.count >= at + 8, b[0..<at].elementsEqual(Manifest.magic) else { return nil }
-        generation = b[at..<at + 8].reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+        guard let g = b.withUnsafeBytes({ Manifest.generation(of: $0) }) else { return nil }
+        generation = g
         at += 8
         guard let n = u32(), n >= 0, b.count - at >= n * 20 else { return nil }
         recordBytes = b[at..<at + n * 20]

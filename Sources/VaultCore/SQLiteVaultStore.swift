@@ -498,8 +498,7 @@ package final class SQLiteVaultStore: VaultStore {
 
     /// The sealed manifest (SECURITY.md §6.8); nil in a format-1 vault.
     package func sealedManifest() throws(VaultError) -> [UInt8]? {
-        let exists = try run { try dbQueue.read { db in try db.tableExists("manifest") } }
-        return exists ? try singleton("manifest", column: "sealed", what: "the manifest row") : nil
+        try run { try dbQueue.read { db in try Self.manifest(db) } }
     }
 
     /// Writes the new manifest as the last statement of a write transaction.
@@ -594,10 +593,6 @@ package final class SQLiteVaultStore: VaultStore {
         return ok ? s : "(unprintable name)"
     }
 
-    package func encodedRecordVersionCounts() throws(VaultError) -> [UInt8] {
-        try run { try dbQueue.read { db in try Self.encodedRecords(db) } }
-    }
-
     /// Two index-only scans merged (a join with a lookup per record cost 3 ms more at 10,000):
     /// the record ids in order, and the version count per record id in order. A version row whose
     /// record is gone adds an entry no manifest holds.
@@ -662,10 +657,6 @@ package final class SQLiteVaultStore: VaultStore {
             j += 1
         }
         return out
-    }
-
-    package func rowCounts() throws(VaultError) -> RowCounts {
-        try run { try dbQueue.read { db in try Self.rowCounts(db) } }
     }
 
     private static func rowCounts(_ db: Database) throws -> RowCounts {

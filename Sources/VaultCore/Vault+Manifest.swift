@@ -81,8 +81,7 @@ extension Vault {
     /// The record differences between `m` and the file (only when the counts disagree).
     private static func recordDifferences(_ m: Manifest, _ store: any VaultStore) throws(VaultError) -> [String] {
         var got = m
-        got.records = [:]
-        for id in try store.allRecordIDs() { got.records[id] = try store.record(id)?.versions.count ?? 0 }
+        got.records = try Manifest.recordCounts(store)
         let found = m.differences(from: got).filter { $0.hasPrefix("record ") }
         return found.isEmpty ? ["the vault file holds a different number of record versions than its manifest lists"] : found
     }
@@ -163,12 +162,17 @@ extension Vault {
     /// The rule ids given are exactly the manifest's (`rules()` does the same check on the rows it
     /// read in one transaction with the manifest; `make bench` times this one).
     package func verifyRuleSet(_ ruleIDs: [String]) throws(VaultError) {
+        try verifyRuleSet(ruleIDs, against: try store.sealedManifest())
+    }
+
+    /// The rule ids are exactly those `sealedManifest` lists; otherwise the first difference, named.
+    func verifyRuleSet(_ ruleIDs: [String], against sealedManifest: [UInt8]?) throws(VaultError) {
         guard formatVersion >= 2 else { return }
-        if try Self.openManifestView(try store.sealedManifest(), keyring: keyring).lists(ruleIDs, in: .rule) { return }
-        let m = try currentManifest()
+        if try Self.openManifestView(sealedManifest, keyring: keyring).lists(ruleIDs, in: .rule) { return }
+        let m = try Self.openManifest(sealedManifest, keyring: keyring)
         var got = m
         got.items[.rule] = Set(ruleIDs)
-        if let first = m.differences(from: got).first { throw .vaultIntegrity(first) }
+        throw .vaultIntegrity(m.differences(from: got).first ?? "the rules differ from the manifest")
     }
 
     /// `check`: the file against the manifest, every difference by name.

@@ -83,21 +83,19 @@ extension Vault {
             var retained: [String: String] = [:]
             // Sources are read before the write transaction (the store is not reentrant).
             let known = self.sourcesChecked()
-            do {
-                try self.insertRecordsWithManifest { insert in
-                    while let new = try next() {
-                        let folded = TextFolding.fold(new.sourceAlias.trimmingCharacters(in: .whitespacesAndNewlines))
-                        guard let source = known.sources.first(where: { TextFolding.fold($0.alias) == folded }) else {
-                            throw known.problems.first ?? VaultError.noSuchSource
-                        }
-                        let (row, retain) = try self.sealNewRecord(new, source: source)
-                        try insert(row)
-                        ids.append(row.recordID)
-                        if let retain { retained[row.recordID] = retain }
-                        progress(ids.count)
+            try self.insertRecordsWithManifest { insert in
+                while let new = try next() {
+                    let folded = TextFolding.fold(new.sourceAlias.trimmingCharacters(in: .whitespacesAndNewlines))
+                    guard let source = known.sources.first(where: { TextFolding.fold($0.alias) == folded }) else {
+                        throw known.problems.first ?? VaultError.noSuchSource
                     }
+                    let (row, retain) = try self.sealNewRecord(new, source: source)
+                    try insert(row)
+                    ids.append(row.recordID)
+                    if let retain { retained[row.recordID] = retain }
+                    progress(ids.count)
                 }
-            } catch let e as VaultError { throw e } catch { throw .storage(self.store.describe(error)) }
+            }
             if !retained.isEmpty {
                 var index = try self.retentionIndex()
                 index.merge(retained) { $1 }
@@ -497,19 +495,23 @@ extension Vault {
     }
 
     /// `import`'s one transaction: the manifest lists every record `produce` inserted.
-    private func insertRecordsWithManifest(_ produce: (_ insert: (SealedRecordRow) throws -> Void) throws -> Void) throws {
+    private func insertRecordsWithManifest(
+        _ produce: (_ insert: (SealedRecordRow) throws -> Void) throws -> Void
+    ) throws(VaultError) {
         var inserted: [String: Int] = [:]
-        pendingGeneration = nil
-        try store.insertRecords(
-            { insert in
-                try withoutActuallyEscaping(insert) { insert in
-                    try produce { row in
-                        try insert(row)
-                        inserted[row.recordID] = row.versions.count
-                    }
-                }
-            }, manifest: manifestUpdate { m in m.records.merge(inserted) { $1 } })
-        if let g = pendingGeneration { generation = g }
+        try writing({ m in m.records.merge(inserted) { $1 } }) { (seal) throws(VaultError) -> Void in
+            do {
+                try store.insertRecords(
+                    { insert in
+                        try withoutActuallyEscaping(insert) { insert in
+                            try produce { row in
+                                try insert(row)
+                                inserted[row.recordID] = row.versions.count
+                            }
+                        }
+                    }, manifest: seal)
+            } catch let e as VaultError { throw e } catch { throw .storage(store.describe(error)) }
+        }
     }
 
     // MARK: - Helpers

@@ -134,12 +134,7 @@ extension Vault {
     /// damaged rule is an integrity error too: exporting without all rules would fail open.
     package func rules() throws(VaultError) -> [(id: String, rule: StoredRule)] {
         let (rows, sealedManifest) = try store.allItemsWithManifest(.rule)
-        if formatVersion >= 2, !(try Self.openManifestView(sealedManifest, keyring: keyring).lists(rows.map(\.id), in: .rule)) {
-            let m = try Self.openManifest(sealedManifest, keyring: keyring)
-            var got = m
-            got.items[.rule] = Set(rows.map(\.id))
-            throw .vaultIntegrity(m.differences(from: got).first ?? "the rules differ from the manifest")
-        }
+        try verifyRuleSet(rows.map(\.id), against: sealedManifest)
         let decoded = decodeItems(rows, .rule, as: StoredRule.self)
         if let damaged = decoded.problems.first { throw damaged }
         // Format 2 numbers every rule (§6.6): one without is an older copy put back.

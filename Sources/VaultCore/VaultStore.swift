@@ -163,13 +163,9 @@ package protocol VaultStateStore: AnyObject {
     /// A write transaction that only replaces the manifest (the first one of a new vault; travel in
     /// confirmed at the next unlock).
     func writeManifest(_ manifest: @escaping ManifestSeal) throws(VaultError)
-    /// Row counts of the tables the manifest describes, in one read (the unlock check).
-    func rowCounts() throws(VaultError) -> RowCounts
-    /// What the unlock check needs, in one read transaction.
+    /// What the unlock check needs, in one read transaction: among it every record id with its
+    /// number of version rows, sorted by id, encoded as the manifest's record list is (§6.8).
     func manifestSnapshot() throws(VaultError) -> ManifestSnapshot
-    /// Every record id with its number of version rows, sorted by id, encoded as the manifest's
-    /// record list is (§6.8: 16 ASCII bytes and a u32le each), in one read.
-    func encodedRecordVersionCounts() throws(VaultError) -> [UInt8]
     /// The schema (SECURITY.md §3): every object in the database must be one the format's
     /// migrations create, with the same SQL; with `complete`, every one of them must be there.
     func verifySchema(formatVersion: Int, complete: Bool) throws(VaultError)

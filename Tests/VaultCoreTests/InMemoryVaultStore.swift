@@ -166,7 +166,7 @@ final class InMemoryVaultStore: VaultStore {
 
     func writeManifest(_ seal: @escaping ManifestSeal) throws(VaultError) { try commit(seal) }
 
-    func encodedRecordVersionCounts() throws(VaultError) -> [UInt8] {
+    private func encodedRecordVersionCounts() -> [UInt8] {
         var out: [UInt8] = []
         for r in records.sorted(by: { $0.id < $1.id }) {
             out += r.id.utf8
@@ -177,12 +177,12 @@ final class InMemoryVaultStore: VaultStore {
 
     func manifestSnapshot() throws(VaultError) -> ManifestSnapshot {
         ManifestSnapshot(
-            manifest: manifest, counts: try rowCounts(), encodedRecords: try encodedRecordVersionCounts(),
+            manifest: manifest, counts: rowCounts(), encodedRecords: encodedRecordVersionCounts(),
             slots: [KeySlotKind.passphrase, .recovery].compactMap { slots[$0] }, travelBundle: travelBundle,
             retentionIndex: retention, auditKey: auditRoot, masterCheck: check)
     }
 
-    func rowCounts() throws(VaultError) -> RowCounts {
+    private func rowCounts() -> RowCounts {
         RowCounts(
             records: records.count, versions: versions.values.map(\.count).reduce(0, +),
             items: Dictionary(uniqueKeysWithValues: SealedItemKind.allCases.map { ($0, items[$0]?.count ?? 0) }))
