@@ -1,3 +1,4 @@
+import Foundation
 import SodiumKit
 
 /// SECURITY.md §6.8: the sealed manifest of the vault's whole logical state. Every ciphertext is
@@ -26,17 +27,6 @@ struct Manifest: Equatable {
     var placeholderNumbers: [String: Int] = [:]
 
     static let magic = Array("SVMANIFEST2\0".utf8)
-
-    /// The record list as ``encode()`` writes it (the unlock compares it with the rows' bytes).
-    func encodedRecords() -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(records.count * 20)
-        for id in records.keys.sorted() {
-            out += id.utf8
-            out += VaultFormat.le32(UInt32(truncatingIfNeeded: records[id]!))
-        }
-        return out
-    }
 
     /// The generation from an opened manifest's fixed header alone (§6.8); nil if it is not one.
     static func generation(of b: UnsafeRawBufferPointer) -> UInt64? {
@@ -238,26 +228,27 @@ extension SealedItemKind {
 /// wrong goes to the full `Manifest` for a message that names the object.
 struct ManifestView {
     let generation: UInt64
-    /// The record list exactly as encoded (sorted `id || u32le(versions)` entries).
-    let recordBytes: ArraySlice<UInt8>
+    /// The record list exactly as encoded (sorted `id || u32le(versions)` entries), in the opened
+    /// manifest's own buffer: a view is valid only inside `Vault.withManifestView`.
+    let recordBytes: UnsafeRawBufferPointer
     let versionRows: Int
-    /// Each item table's id list as encoded (sorted 16-byte ids).
-    let itemBytes: [SealedItemKind: ArraySlice<UInt8>]
+    /// Each item table's id list as encoded (sorted 16-byte ids), in the same buffer.
+    let itemBytes: [SealedItemKind: UnsafeRawBufferPointer]
     /// Everything after the item lists (slots, singletons, travel, labels), decoded.
     let tail: Manifest
 
-    init?(_ b: [UInt8]) {
+    init?(_ b: UnsafeRawBufferPointer) {
         var at = Manifest.magic.count
         func u32() -> Int? {
             guard b.count - at >= 4 else { return nil }
             defer { at += 4 }
             return Int(b[at]) | Int(b[at + 1]) << 8 | Int(b[at + 2]) << 16 | Int(b[at + 3]) << 24
         }
-        guard let g = b.withUnsafeBytes({ Manifest.generation(of: $0) }) else { return nil }
+        guard let g = Manifest.generation(of: b) else { return nil }
         generation = g
         at += 8
-        guard let n = u32(), n >= 0, b.count - at >= n * 20 else { return nil }
-        recordBytes = b[at..<at + n * 20]
+        guard let n = u32(), n >= 0, (b.count - at) / 20 >= n else { return nil }
+        recordBytes = UnsafeRawBufferPointer(rebasing: b[at..<at + n * 20])
         var sum = 0
         var p = at + 16
         for _ in 0..<n {
@@ -266,10 +257,10 @@ struct ManifestView {
         }
         versionRows = sum
         at += n * 20
-        var items: [SealedItemKind: ArraySlice<UInt8>] = [:]
+        var items: [SealedItemKind: UnsafeRawBufferPointer] = [:]
         for table in SealedItemKind.allCases {
-            guard let k = u32(), b.count - at >= k * 16 else { return nil }
-            items[table] = b[at..<at + k * 16]
+            guard let k = u32(), (b.count - at) / 16 >= k else { return nil }
+            items[table] = UnsafeRawBufferPointer(rebasing: b[at..<at + k * 16])
             at += k * 16
         }
         itemBytes = items
@@ -283,22 +274,28 @@ struct ManifestView {
 
     func count(_ table: SealedItemKind) -> Int { (itemBytes[table]?.count ?? 0) / 16 }
 
+    var recordCount: Int { recordBytes.count / 20 }
+
     /// The listed version count of one record, by binary search over the sorted entries; nil if the
     /// manifest does not list it.
     func versions(of id: String) -> Int? {
         let key = Array(id.utf8)
         guard key.count == 16 else { return nil }
+        return key.withUnsafeBytes { versions(ofID: $0.baseAddress!) }
+    }
+
+    /// The same for a 16-byte id in memory (memcmp per step: a list or search checks every record).
+    func versions(ofID key: UnsafeRawPointer) -> Int? {
+        guard let base = recordBytes.baseAddress else { return nil }
         var lo = 0, hi = recordBytes.count / 20
-        let base = recordBytes.startIndex
         while lo < hi {
             let mid = (lo + hi) / 2
-            let start = base + mid * 20
-            let entry = recordBytes[start..<start + 16]
-            if entry.elementsEqual(key) {
-                let c = recordBytes[start + 16..<start + 20]
-                return c.reversed().reduce(0) { $0 << 8 | Int($1) }
+            let c = memcmp(base + mid * 20, key, 16)
+            if c == 0 {
+                let n = base + mid * 20 + 16
+                return (0..<4).reduce(0) { $0 | Int(n.load(fromByteOffset: $1, as: UInt8.self)) << (8 * $1) }
             }
-            if entry.lexicographicallyPrecedes(key) { lo = mid + 1 } else { hi = mid }
+            if c < 0 { lo = mid + 1 } else { hi = mid }
         }
         return nil
     }
@@ -309,6 +306,6 @@ struct ManifestView {
         var encoded: [UInt8] = []
         encoded.reserveCapacity(ids.count * 16)
         for id in ids.sorted() { encoded += id.utf8 }
-        return encoded.elementsEqual(itemBytes[table] ?? [])
+        return encoded.elementsEqual(itemBytes[table] ?? UnsafeRawBufferPointer(start: nil, count: 0))
     }
 }

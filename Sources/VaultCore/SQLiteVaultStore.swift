@@ -2,6 +2,7 @@ internal import CSQLiteHarden
 import Foundation
 internal import GRDB
 internal import GRDBSQLite
+import SodiumKit
 
 /// The single-file SQLite store (SECURITY.md §3). Owns its `DatabaseQueue`; the schema is created
 /// by frozen migrations that never use application types.
@@ -349,9 +350,24 @@ package final class SQLiteVaultStore: VaultStore {
     }
 
     /// The sealed manifest in `db`'s transaction; nil without the table or the row.
+    /// The sealed manifest, copied once out of SQLite's row (through GRDB's Row and Data it was
+    /// copied three times: 200 KB each at 10,000 records, at every unlock and record read).
     private static func manifest(_ db: Database) throws -> [UInt8]? {
         guard try db.tableExists("manifest") else { return nil }
-        return try Row.fetchOne(db, sql: "SELECT sealed FROM manifest WHERE singleton = 1").flatMap { Column.blob($0, "sealed") }
+        let statement = try db.cachedStatement(sql: "SELECT sealed FROM manifest WHERE singleton = 1")
+        let s = statement.sqliteStatement
+        defer { sqlite3_reset(s) }
+        let rc = sqlite3_step(s)
+        if rc == SQLITE_DONE { return nil }
+        guard rc == SQLITE_ROW else {
+            throw DatabaseError(
+                resultCode: ResultCode(rawValue: rc), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
+        }
+        guard sqlite3_column_type(s, 0) == SQLITE_BLOB else { return nil }
+        let p = sqlite3_column_blob(s, 0)  // before sqlite3_column_bytes, as SQLite requires
+        let n = Int(sqlite3_column_bytes(s, 0))
+        guard let p, n > 0 else { return [] }
+        return Array(UnsafeRawBufferPointer(start: p, count: n))
     }
 
     package func allItemsWithManifest(_ kind: SealedItemKind) throws(VaultError) -> ([SealedItemRow], [UInt8]?) {
@@ -363,16 +379,20 @@ package final class SQLiteVaultStore: VaultStore {
         return SealedVersionRow(version: v, meta: Column.blob(r, "meta") ?? [], body: Column.blob(r, "body") ?? [])
     }
 
-    package func forEachLatest(includeBody: Bool, _ body: (LatestRowView) throws -> Void) throws {
+    @discardableResult
+    package func forEachLatest(includeBody: Bool, _ body: (LatestRowView) throws -> Void) throws -> [UInt8]? {
         let bodyColumn = includeBody ? "v.body" : "X''"
-        try dbQueue.read { db in
+        return try dbQueue.read { db in
             // LEFT JOIN: a record whose versions were all deleted still shows up (with no
-            // versions) so the caller can report it instead of silently skipping it.
+            // versions) so the caller can report it instead of silently skipping it. The latest
+            // version is the one numbered like the record's count of version rows (the same index
+            // probe as MAX): the caller compares that number with the manifest's count, so every
+            // record's rows are counted and, with the total checked at unlock, no orphan is left.
             let statement = try db.makeStatement(
                 sql: """
                     SELECT r.record_id, r.wrapped_key, v.version, v.meta, \(bodyColumn) AS body
                     FROM record r LEFT JOIN record_version v ON v.record_id = r.record_id
-                        AND v.version = (SELECT MAX(version) FROM record_version WHERE record_id = r.record_id)
+                        AND v.version = (SELECT COUNT(*) FROM record_version WHERE record_id = r.record_id)
                     ORDER BY r.rowid
                     """)
             // Stepped with the C API: the blobs are handed out as views into SQLite's row buffer,
@@ -406,6 +426,7 @@ package final class SQLiteVaultStore: VaultStore {
                 }
                 try body(LatestRowView(recordID: id, wrappedKey: blob(1), version: version, meta: blob(3), body: blob(4)))
             }
+            return try Self.manifest(db)
         }
     }
 
@@ -542,6 +563,27 @@ package final class SQLiteVaultStore: VaultStore {
     nonisolated(unsafe) private static var expectedCache: [Int: [SchemaObject]] = [:]
     private static let expectedLock = NSLock()
 
+    /// BLAKE2b-256 of each format's complete schema (`schemaDigest` of what its migrations
+    /// create; a test recomputes them). An open compares the file's schema with this instead of
+    /// running the migrations in memory (0.5 ms of every command); only a mismatch runs them, to
+    /// name the object that differs.
+    static let schemaDigests: [Int: String] = [
+        1: "9fbb9841c013648e5fcccf6b1c439daa38c21cddfca5bebba660ab6a5b3aa2f1",
+        2: "62a192b4b6dabe000e4cdeebc395042345d5fbe8e51546e46191e720431fedb4"
+    ]
+
+    /// The objects' fields joined with unit separators, the objects with record separators.
+    static func schemaDigest(_ objects: [SchemaObject]) throws -> String {
+        let text = objects.map { [$0.type, $0.name, $0.table, $0.sql].joined(separator: "\u{1F}") }.joined(separator: "\u{1E}")
+        return Hex.encode(try GenericHash.hash(Array(text.utf8)))
+    }
+
+    /// True if `objects` are exactly the complete schema of `formatVersion`.
+    static func isSchema(_ objects: [SchemaObject], of formatVersion: Int) throws -> Bool {
+        guard let pinned = schemaDigests[formatVersion] else { return try objects == expectedSchema(formatVersion) }
+        return try schemaDigest(objects) == pinned
+    }
+
     /// The format whose schema this connection verified complete (set by `verifySchema`).
     private var pinnedFormat: Int?
 
@@ -550,7 +592,7 @@ package final class SQLiteVaultStore: VaultStore {
     /// (Triggers cannot fire on this connection anyway; this is the second line.)
     private func checkedWrite<T>(_ body: (Database) throws -> T) throws -> T {
         try dbQueue.write { db in
-            if let format = pinnedFormat, try Self.schemaObjects(db) != Self.expectedSchema(format) {
+            if let format = pinnedFormat, try !Self.isSchema(Self.schemaObjects(db), of: format) {
                 throw VaultError.vaultIntegrity(
                     "the database's schema was changed while the vault was open (a trigger, view, index or table planted?); nothing was written"
                 )
@@ -562,13 +604,12 @@ package final class SQLiteVaultStore: VaultStore {
     /// SECURITY.md §3, the schema pin: a trigger, view, index or table that the format's migrations
     /// do not create, or one whose SQL differs, refuses the vault before anything is written to it.
     package func verifySchema(formatVersion: Int, complete: Bool) throws(VaultError) {
-        let (actual, expected): ([SchemaObject], [SchemaObject]) = try run {
-            (try dbQueue.read { try Self.schemaObjects($0) }, try Self.expectedSchema(formatVersion))
-        }
-        if actual == expected {
+        let actual = try run { try dbQueue.read { try Self.schemaObjects($0) } }
+        if try run({ try Self.isSchema(actual, of: formatVersion) }) {
             if complete { pinnedFormat = formatVersion }
             return
         }
+        let expected = try run { try Self.expectedSchema(formatVersion) }
         let known = Dictionary(expected.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         for o in actual {
             let what = "\(Self.printable(o.type)) '\(Self.printable(o.name))'"
@@ -591,72 +632,6 @@ package final class SQLiteVaultStore: VaultStore {
             !s.isEmpty && s.utf8.count <= 64
             && s.utf8.allSatisfy { (48...57).contains($0) || (65...90).contains($0) || (97...122).contains($0) || $0 == 95 }
         return ok ? s : "(unprintable name)"
-    }
-
-    /// Two index-only scans merged (a join with a lookup per record cost 3 ms more at 10,000):
-    /// the record ids in order, and the version count per record id in order. A version row whose
-    /// record is gone adds an entry no manifest holds.
-    private static func encodedRecords(_ db: Database) throws -> [UInt8] {
-        /// Ids into one flat buffer (16 bytes each) and counts beside them: no allocation per row.
-        func scan(_ sql: String, counted: Bool) throws -> (ids: [UInt8], counts: [Int]) {
-            let statement = try db.makeStatement(sql: sql)
-            let s = statement.sqliteStatement
-            defer { sqlite3_reset(s) }
-            var ids: [UInt8] = []
-            var counts: [Int] = []
-            let malformed = Array("(malformed-id)..".utf8)  // 16 bytes no manifest holds
-            while true {
-                let rc = sqlite3_step(s)
-                if rc == SQLITE_DONE { break }
-                guard rc == SQLITE_ROW else {
-                    throw DatabaseError(
-                        resultCode: ResultCode(rawValue: rc), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
-                }
-                if sqlite3_column_type(s, 0) == SQLITE_TEXT, sqlite3_column_bytes(s, 0) == 16, let t = sqlite3_column_text(s, 0) {
-                    ids.append(contentsOf: UnsafeBufferPointer(start: t, count: 16))
-                } else {
-                    ids += malformed
-                }
-                counts.append(counted ? Int(sqlite3_column_int64(s, 1)) : 0)
-            }
-            return (ids, counts)
-        }
-        let records = try scan("SELECT record_id FROM record ORDER BY record_id", counted: false)
-        let versions = try scan(
-            "SELECT record_id, COUNT(*) FROM record_version GROUP BY record_id ORDER BY record_id", counted: true)
-        var out: [UInt8] = []
-        out.reserveCapacity(records.counts.count * 20)
-        let orphan = Array("(orphan-version)".utf8)
-        var j = 0
-        // Ids compared with memcmp (a generic slice comparison per record was most of this merge).
-        @inline(__always) func compare(_ k: Int, _ i: Int) -> Int32 {
-            versions.ids.withUnsafeBytes { v in
-                records.ids.withUnsafeBytes { r in memcmp(v.baseAddress! + k * 16, r.baseAddress! + i * 16, 16) }
-            }
-        }
-        @inline(__always) func le32(_ n: Int) {
-            let v = UInt32(truncatingIfNeeded: n)
-            out.append(UInt8(truncatingIfNeeded: v)); out.append(UInt8(truncatingIfNeeded: v >> 8))
-            out.append(UInt8(truncatingIfNeeded: v >> 16)); out.append(UInt8(truncatingIfNeeded: v >> 24))
-        }
-        for i in records.counts.indices {
-            let id = records.ids[i * 16..<i * 16 + 16]
-            while j < versions.counts.count && compare(j, i) < 0 {
-                out += orphan
-                le32(versions.counts[j])
-                j += 1
-            }
-            var n = 0
-            if j < versions.counts.count && compare(j, i) == 0 { n = versions.counts[j]; j += 1 }
-            out += id
-            le32(n)
-        }
-        while j < versions.counts.count {
-            out += orphan
-            le32(versions.counts[j])
-            j += 1
-        }
-        return out
     }
 
     private static func rowCounts(_ db: Database) throws -> RowCounts {
@@ -682,7 +657,7 @@ package final class SQLiteVaultStore: VaultStore {
                 var slots: [KeySlotRow] = []
                 for kind in [KeySlotKind.passphrase, .recovery] { if let s = try Self.slot(db, kind) { slots.append(s) } }
                 return ManifestSnapshot(
-                    manifest: try Self.manifest(db), counts: try Self.rowCounts(db), encodedRecords: try Self.encodedRecords(db),
+                    manifest: try Self.manifest(db), counts: try Self.rowCounts(db),
                     slots: slots, travelBundle: try blob("travel_pending", "bundle_id"),
                     retentionIndex: try blob("retention_index", "sealed"), auditKey: try blob("audit_key", "sealed"),
                     masterCheck: try blob("master_check", "value"))

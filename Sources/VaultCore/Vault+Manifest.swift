@@ -18,14 +18,16 @@ extension Vault {
         _ = try Self.verifyManifestAtUnlock(store: store, keyring: keyring)
     }
 
-    /// The hot-path view of a sealed manifest (every unlock, rule read and record read).
-    static func openManifestView(_ sealed: [UInt8]?, keyring: borrowing Keyring) throws(VaultError) -> ManifestView {
+    /// The hot-path view of a sealed manifest (every unlock, rule read and record read), read in
+    /// the buffer it was decrypted into; the view must not leave `body`.
+    static func withManifestView<R>(
+        _ sealed: [UInt8]?, keyring: borrowing Keyring, _ body: (ManifestView) throws(VaultError) -> R
+    ) throws(VaultError) -> R {
         guard let sealed else { throw .vaultIntegrity("the manifest is missing (deleted from the file?)") }
-        let plain = try keyring.open(.manifest, sealed)
-        guard let view = plain.withUnsafeBytes({ ManifestView(Array($0)) }) else {
-            throw SealedKind.manifest.integrityError(id: "")
+        return try keyring.withOpened(.manifest, sealed) { (plain) throws(VaultError) -> R in
+            guard let view = ManifestView(plain) else { throw SealedKind.manifest.integrityError(id: "") }
+            return try body(view)
         }
-        return view
     }
 
     /// The manifest as it is in the file now.
@@ -41,9 +43,18 @@ extension Vault {
     {
         // One read transaction: a write another process commits meanwhile is either all in it or not.
         let snap = try store.manifestSnapshot()
-        let view = try openManifestView(snap.manifest, keyring: keyring)
-        // The fast path: every list compared as bytes, the small tail field by field.
-        var actual = view.tail
+        let (view, recordCount, tail) = try withManifestView(snap.manifest, keyring: keyring) {
+            (v) throws(VaultError) -> ((generation: UInt64, versionRows: Int, items: [SealedItemKind: Int]), Int, Manifest) in
+            (
+                (
+                    v.generation, v.versionRows,
+                    Dictionary(uniqueKeysWithValues: SealedItemKind.allCases.map { ($0, v.count($0)) })
+                ),
+                v.recordCount, v.tail
+            )
+        }
+        // The fast path: the counts, and the small tail field by field.
+        var actual = tail
         actual.slots = [:]
         for s in snap.slots { actual.slots[s.kind.rawValue] = try Manifest.slotDigest(s) }
         actual.travelBundle = snap.travelBundle
@@ -52,38 +63,72 @@ extension Vault {
         actual.masterCheck = snap.masterCheck
         // `travel in` has no key: the slots that left (their digests are still listed) are back and
         // the pending bundle is gone. Any other slot is a mismatch.
-        let tail = view.tail
         let travelReturned =
             tail.travelBundle != nil && actual.travelBundle == nil && actual.slots == tail.slots && !tail.slots.isEmpty
         if travelReturned { actual.travelBundle = tail.travelBundle }
-        let listsAgree =
-            snap.counts.versions == view.versionRows && Self.sameBytes(snap.encodedRecords, view.recordBytes)
-            && SealedItemKind.allCases.allSatisfy { snap.counts.items[$0] == view.count($0) }
-        if listsAgree && actual == tail { return (view.generation, travelReturned) }
+        // Counts only: which records (and items) a count hides is checked where they are read
+        // (a listing or search walk, a record read, the rule set before publishing, `check`).
+        let recordsAgree = snap.counts.records == recordCount && snap.counts.versions == view.versionRows
+        let countsAgree = recordsAgree && SealedItemKind.allCases.allSatisfy { snap.counts.items[$0] == view.items[$0] }
+        if countsAgree && actual == tail { return (view.generation, travelReturned) }
         // Something differs: the full manifest, to name every object.
         let m = try openManifest(snap.manifest, keyring: keyring)
         var problems = tail.differences(from: actual)
-        if !(snap.counts.versions == view.versionRows && Self.sameBytes(snap.encodedRecords, view.recordBytes)) {
-            problems += try recordDifferences(m, store)
+        if !recordsAgree {
+            let named = try recordDifferences(m, store)
+            problems +=
+                named.isEmpty ? ["the vault file holds a different number of record versions than its manifest lists"] : named
         }
-        for table in SealedItemKind.allCases where snap.counts.items[table] != view.count(table) {
+        for table in SealedItemKind.allCases where snap.counts.items[table] != view.items[table] {
             var got = m
             got.items[table] = Set(try store.allItems(table).map(\.id))
             problems += m.differences(from: got).filter { $0.hasPrefix(table.noun + " ") }
         }
-        if let first = problems.first {
-            throw .vaultIntegrity(
-                first + (problems.count > 1 ? " (and \(problems.count - 1) more; run 'sourcevault check')" : ""))
-        }
+        if let failure = integrityFailure(problems) { throw failure }
         return (m.generation, travelReturned)
     }
 
-    /// The record differences between `m` and the file (only when the counts disagree).
+    /// The first problem named, the others counted.
+    private static func integrityFailure(_ problems: [String]) -> VaultError? {
+        guard let first = problems.first else { return nil }
+        return .vaultIntegrity(first + (problems.count > 1 ? " (and \(problems.count - 1) more; run 'sourcevault check')" : ""))
+    }
+
+    /// A walk over every record (`list`, `search`) checked against the manifest read in the same
+    /// transaction: every record it read is listed there with its count of version rows, and it
+    /// lists no other (SECURITY.md §6.8). With the total checked at unlock this covers the whole
+    /// record list, at the cost of one binary search per record the walk reads anyway. Each
+    /// difference becomes a named problem (`list` and `search` still show the other records, and
+    /// exit 5); a record it names is left out of `found`.
+    func verifyWalk(_ walked: WalkTally, _ found: inout (records: [RecordSummary], problems: [VaultError])) throws(VaultError) {
+        guard formatVersion >= 2 else { return }
+        let bad = try Self.withManifestView(walked.sealedManifest, keyring: keyring) {
+            (view) throws(VaultError) -> Set<String> in
+            let bad = walked.mismatches(view)
+            // A count that differs with no walked record to blame: a listed record the walk lacks.
+            return walked.count == view.recordCount || !bad.isEmpty ? bad : [""]
+        }
+        if bad.isEmpty { return }
+        let named = try Self.recordDifferences(try Self.openManifest(walked.sealedManifest, keyring: keyring), store)
+        found.records.removeAll { bad.contains($0.id) }
+        // A named difference replaces the failed authentication the walk reported for that record.
+        found.problems.removeAll {
+            if case .recordIntegrity(let id) = $0 { return bad.contains(id) && named.contains { $0.contains(id) } }
+            return false
+        }
+        found.problems += named.map { .vaultIntegrity($0) }
+        for id in bad.sorted()
+        where !named.contains(where: { $0.contains(id) }) && !found.problems.contains(.recordIntegrity(recordID: id)) {
+            found.problems.append(.recordIntegrity(recordID: id))
+        }
+    }
+
+    /// The record differences between `m` and the file, by name (reads every record: only once a
+    /// count or a walk disagrees).
     private static func recordDifferences(_ m: Manifest, _ store: any VaultStore) throws(VaultError) -> [String] {
         var got = m
         got.records = try Manifest.recordCounts(store)
-        let found = m.differences(from: got).filter { $0.hasPrefix("record ") }
-        return found.isEmpty ? ["the vault file holds a different number of record versions than its manifest lists"] : found
+        return m.differences(from: got).filter { $0.hasPrefix("record ") }
     }
 
     /// A `ManifestSeal` for a write: opens the manifest as it is in the write transaction, applies
@@ -168,7 +213,7 @@ extension Vault {
     /// The rule ids are exactly those `sealedManifest` lists; otherwise the first difference, named.
     func verifyRuleSet(_ ruleIDs: [String], against sealedManifest: [UInt8]?) throws(VaultError) {
         guard formatVersion >= 2 else { return }
-        if try Self.openManifestView(sealedManifest, keyring: keyring).lists(ruleIDs, in: .rule) { return }
+        if try Self.withManifestView(sealedManifest, keyring: keyring, { $0.lists(ruleIDs, in: .rule) }) { return }
         let m = try Self.openManifest(sealedManifest, keyring: keyring)
         var got = m
         got.items[.rule] = Set(ruleIDs)
@@ -192,5 +237,37 @@ extension Vault {
         guard a.count == b.count else { return false }
         guard !a.isEmpty else { return true }
         return a.withUnsafeBytes { x in b.withUnsafeBytes { y in memcmp(x.baseAddress!, y.baseAddress!, a.count) == 0 } }
+    }
+}
+
+/// The records a walk read: 16-byte ids and version numbers, flat (no allocation per record).
+struct WalkTally {
+    /// The sealed manifest, read in the walk's transaction.
+    var sealedManifest: [UInt8]?
+    private var ids: [UInt8] = []
+    private var versions: [Int] = []
+
+    mutating func add(recordID: String, version: Int?) {
+        var id = recordID
+        id.withUTF8 { u in
+            if u.count == 16 { ids.append(contentsOf: u) } else { ids += Self.unlisted }
+        }
+        versions.append(version ?? 0)
+    }
+
+    /// 16 bytes no manifest lists (ids are 16 hex digits).
+    private static let unlisted = Array("(not-a-record-id)".utf8.prefix(16))
+
+    var count: Int { versions.count }
+
+    /// The walked records the manifest does not list with that count of versions.
+    func mismatches(_ view: ManifestView) -> Set<String> {
+        var bad: Set<String> = []
+        ids.withUnsafeBytes { p in
+            for i in versions.indices where view.versions(ofID: p.baseAddress! + i * 16) != versions[i] {
+                bad.insert(String(decoding: p[i * 16..<i * 16 + 16], as: UTF8.self))
+            }
+        }
+        return bad
     }
 }

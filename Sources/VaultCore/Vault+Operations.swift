@@ -233,7 +233,8 @@ extension Vault {
             throw .recordIntegrity(recordID: id)
         }
         // And as many as the manifest lists: a deleted latest version is noticed too (§6.8).
-        if formatVersion >= 2, try Self.openManifestView(sealedManifest, keyring: keyring).versions(of: id) != row.versions.count
+        if formatVersion >= 2,
+            try Self.withManifestView(sealedManifest, keyring: keyring, { $0.versions(of: id) }) != row.versions.count
         {
             let m = try Self.openManifest(sealedManifest, keyring: keyring)
             var got = m
@@ -281,7 +282,7 @@ extension Vault {
         let (aliases, sourceProblems) = aliasMap()
         var out: [RecordSummary] = []
         var problems: [VaultError] = []
-        try iterate(includeBody: false) { row, version, key in
+        let walked = try iterate(includeBody: false) { row, version, key in
             let meta = try self.metadata(row.meta, version: version, key: key, recordID: row.recordID)
             if let sourceID, meta.source != sourceID { return }
             if let tagFolded, !meta.tags.contains(where: { TextFolding.fold($0) == tagFolded }) { return }
@@ -289,7 +290,9 @@ extension Vault {
         } problem: {
             problems.append($0)
         }
-        return (Self.sorted(out), sourceProblems + problems)
+        var found = (records: out, problems: problems)
+        try verifyWalk(walked, &found)
+        return (Self.sorted(found.records), sourceProblems + found.problems)
     }
 
     /// Records whose title, tags, source alias or latest testimony contain `query`, compared case-,
@@ -326,7 +329,7 @@ extension Vault {
             let reader = ownSearchReader(needle: needle, aliases: aliases)
             var out: [RecordSummary] = []
             var problems: [VaultError] = []
-            try walk(includeBody: true) { row in
+            let walked = try walk(includeBody: true) { row in
                 if let summary = try self.searchOne(
                     recordID: row.recordID, wrappedKey: row.wrappedKey, version: row.version,
                     meta: row.meta, body: row.body, reader: reader)
@@ -336,7 +339,9 @@ extension Vault {
             } problem: {
                 problems.append($0)
             }
-            found = (out, problems)
+            var result = (records: out, problems: problems)
+            try verifyWalk(walked, &result)
+            found = result
         }
         return (Self.sorted(found.records), sourceProblems + found.problems)
     }
@@ -522,10 +527,16 @@ extension Vault {
     }
 
     /// Walks the latest version of every record, unopened. A `recordIntegrity` error thrown for a
-    /// record goes to `problem` and the walk continues; any other error ends it.
-    func walk(includeBody: Bool, _ body: (LatestRowView) throws -> Void, problem: (VaultError) -> Void) throws(VaultError) {
+    /// record goes to `problem` and the walk continues; any other error ends it. At the end the
+    /// records walked are checked against the manifest (`verifyWalk`).
+    @discardableResult
+    func walk(includeBody: Bool, _ body: (LatestRowView) throws -> Void, problem: (VaultError) -> Void) throws(VaultError)
+        -> WalkTally
+    {
+        var tally = WalkTally()
         do {
-            try store.forEachLatest(includeBody: includeBody) { row in
+            tally.sealedManifest = try store.forEachLatest(includeBody: includeBody) { row in
+                tally.add(recordID: row.recordID, version: row.version)
                 do {
                     try body(row)
                 } catch let e as VaultError {
@@ -538,15 +549,17 @@ extension Vault {
         } catch {
             throw .storage(self.store.describe(error))
         }
+        return tally
     }
 
     /// Walks the latest version of every record with its unwrapped key. A record that fails
     /// authentication goes to `problem` and the walk continues.
+    @discardableResult
     private func iterate(
         includeBody: Bool,
         _ body: (LatestRowView, Int, borrowing SecureBytes) throws -> Void,
         problem: (VaultError) -> Void
-    ) throws(VaultError) {
+    ) throws(VaultError) -> WalkTally {
         try walk(
             includeBody: includeBody,
             { row in

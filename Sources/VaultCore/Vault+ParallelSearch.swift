@@ -82,8 +82,10 @@ extension Vault {
         for _ in 1..<max(threads, 2) { job.startWorker() }
         var batch: [SealedLatest] = []
         batch.reserveCapacity(batchSize)
+        var tally = WalkTally()
         do {
-            try store.forEachLatest(includeBody: true) { row in
+            tally.sealedManifest = try store.forEachLatest(includeBody: true) { row in
+                tally.add(recordID: row.recordID, version: row.version)
                 batch.append(SealedLatest(row))
                 if batch.count == batchSize {
                     guard job.send(batch) else { throw ParallelSearchJob.Stopped() }
@@ -100,7 +102,9 @@ extension Vault {
             _ = job.finish()
             throw failure
         }
-        return try job.finish().get()
+        var found = try job.finish().get()
+        try verifyWalk(tally, &found)
+        return found
     }
 }
 

@@ -55,17 +55,16 @@ package struct RowCounts: Sendable, Equatable {
 package struct ManifestSnapshot {
     package var manifest: [UInt8]?
     package var counts: RowCounts
-    package var encodedRecords: [UInt8]
     package var slots: [KeySlotRow]
     package var travelBundle: [UInt8]?
     package var retentionIndex: [UInt8]?
     package var auditKey: [UInt8]?
     package var masterCheck: [UInt8]?
     package init(
-        manifest: [UInt8]?, counts: RowCounts, encodedRecords: [UInt8], slots: [KeySlotRow], travelBundle: [UInt8]?,
+        manifest: [UInt8]?, counts: RowCounts, slots: [KeySlotRow], travelBundle: [UInt8]?,
         retentionIndex: [UInt8]?, auditKey: [UInt8]?, masterCheck: [UInt8]?
     ) {
-        self.manifest = manifest; self.counts = counts; self.encodedRecords = encodedRecords; self.slots = slots
+        self.manifest = manifest; self.counts = counts; self.slots = slots
         self.travelBundle = travelBundle; self.retentionIndex = retentionIndex; self.auditKey = auditKey;
         self.masterCheck = masterCheck
     }
@@ -127,8 +126,11 @@ package protocol RecordStore: AnyObject {
     /// Calls `body` with each record and its latest version, one at a time, so memory stays flat.
     /// The row is a view into the database's own buffers, valid only during the call (a search
     /// reads every sealed byte once, without copying it). `includeBody` false leaves `body` empty
-    /// (listing needs only the metadata).
-    func forEachLatest(includeBody: Bool, _ body: (LatestRowView) throws -> Void) throws
+    /// (listing needs only the metadata). A record's latest version is its version number equal to
+    /// its number of version rows (nil when there is no such row: versions deleted or renumbered).
+    /// Returns the sealed manifest, read in the same transaction as the rows (SECURITY.md §6.8).
+    @discardableResult
+    func forEachLatest(includeBody: Bool, _ body: (LatestRowView) throws -> Void) throws -> [UInt8]?
     func deleteRecord(_ recordID: String, manifest: ManifestSeal?) throws(VaultError)
     func recordCount() throws(VaultError) -> Int
     /// Every record id, in insertion order.

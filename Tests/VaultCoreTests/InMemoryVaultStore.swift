@@ -100,9 +100,10 @@ final class InMemoryVaultStore: VaultStore {
         return SealedRecordRow(recordID: r.id, wrappedKey: r.wrappedKey, versions: versions[recordID] ?? [])
     }
 
-    func forEachLatest(includeBody: Bool, _ body: (LatestRowView) throws -> Void) throws {
+    func forEachLatest(includeBody: Bool, _ body: (LatestRowView) throws -> Void) throws -> [UInt8]? {
         for r in records {
-            let latest = versions[r.id]?.last
+            let all = versions[r.id] ?? []
+            let latest = all.first { $0.version == all.count }
             let meta = latest?.meta ?? [], text = includeBody ? (latest?.body ?? []) : []
             try r.wrappedKey.withUnsafeBytes { k in
                 try meta.withUnsafeBytes { m in
@@ -112,6 +113,7 @@ final class InMemoryVaultStore: VaultStore {
                 }
             }
         }
+        return manifest
     }
 
     func deleteRecord(_ recordID: String, manifest: ManifestSeal?) throws(VaultError) {
@@ -166,18 +168,9 @@ final class InMemoryVaultStore: VaultStore {
 
     func writeManifest(_ seal: @escaping ManifestSeal) throws(VaultError) { try commit(seal) }
 
-    private func encodedRecordVersionCounts() -> [UInt8] {
-        var out: [UInt8] = []
-        for r in records.sorted(by: { $0.id < $1.id }) {
-            out += r.id.utf8
-            out += VaultFormat.le32(UInt32(versions[r.id]?.count ?? 0))
-        }
-        return out
-    }
-
     func manifestSnapshot() throws(VaultError) -> ManifestSnapshot {
         ManifestSnapshot(
-            manifest: manifest, counts: rowCounts(), encodedRecords: encodedRecordVersionCounts(),
+            manifest: manifest, counts: rowCounts(),
             slots: [KeySlotKind.passphrase, .recovery].compactMap { slots[$0] }, travelBundle: travelBundle,
             retentionIndex: retention, auditKey: auditRoot, masterCheck: check)
     }
