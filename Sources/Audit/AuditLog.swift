@@ -709,8 +709,8 @@ package final class AuditLog: AuditSink {
 extension AuditLog {
     /// Before asking for a passphrase: the vault has an audit log and it can be opened for writing.
     /// Refusing here means no secret is typed and nothing is decrypted (fail closed).
-    package static func precheck(directory: String) throws {
-        guard let state = try Vault.openStore(directory).0.auditState() else { throw noLog }
+    package static func precheck(_ vault: LockedVault) throws {
+        guard let state = try vault.auditState() else { throw noLog }
         _ = try AuditFile(openExisting: state.logPath)
     }
 }

@@ -10,12 +10,12 @@ import VaultCore
 import Glibc
 #endif
 
-struct ChildRun { var seconds: Double; var maxRSSKiB: Int; var status: Int32 }
+struct ChildRun { var seconds: Double; var maxRSSKiB: Int; var status: Int32; var cpuSeconds: Double = 0 }
 
 /// Runs `command` under /usr/bin/time with `secret` on fd 3 (a pipe); returns wall time, peak RSS and
 /// exit status. /usr/bin/time forks from its own small process, so the child's peak RSS is its own
 /// (a child spawned straight from this large process would be charged for our pages).
-func runChild(_ command: [String], secret: String) -> ChildRun {
+func runChild(_ command: [String], secret: String, stdout: String = "/dev/null") -> ChildRun {
     let errPath = NSTemporaryDirectory() + "sv-bench-time-" + UUID().uuidString
     defer { unlink(errPath) }
     let args = ["/usr/bin/time", "-f", "%M"] + command
@@ -27,7 +27,7 @@ func runChild(_ command: [String], secret: String) -> ChildRun {
     var actions: posix_spawn_file_actions_t = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
     posix_spawn_file_actions_adddup2(&actions, fds[0], 3)
-    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+    posix_spawn_file_actions_addopen(&actions, 1, stdout, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
     posix_spawn_file_actions_addopen(&actions, 2, errPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
     var pid: pid_t = 0
     let argv = args.map { strdup($0) } + [nil]
@@ -43,7 +43,10 @@ func runChild(_ command: [String], secret: String) -> ChildRun {
     let seconds = Double(DispatchTime.now().uptimeNanoseconds - t) / 1e9
     let err = (FileManager.default.contents(atPath: errPath)).map { String(decoding: $0, as: UTF8.self) } ?? ""
     let rss = err.split(separator: "\n").last.flatMap { Int($0.trimmingCharacters(in: .whitespaces)) } ?? 0
-    return ChildRun(seconds: seconds, maxRSSKiB: rss, status: status)
+    // wait4's usage of /usr/bin/time includes the child it waited for: the command's CPU time.
+    let cpu =
+        Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+    return ChildRun(seconds: seconds, maxRSSKiB: rss, status: status, cpuSeconds: cpu)
 }
 
 /// CPU time of this process so far, all threads (seconds).

@@ -1,7 +1,7 @@
 // `make bench`: figures for the targets in the brief (section 5), each beside a baseline measured
 // in the same run on the same machine. Prints a table and writes bench.json.
 // Usage: sourcevault-bench [--redaction-mb N] [--rules N] [--audit-entries N] [--records N] [--record-bytes N] [--out FILE]
-//                          [--skip kdf,redaction,audit,vault] [--repeat-search N]
+//                          [--skip kdf,redaction,audit,vault] [--repeat-search N] [--baseline-cli PATH]
 // --repeat-search runs N extra in-process searches after the vault figures, for a profiler
 // (perf record / valgrind --tool=callgrind) to attribute.
 import Foundation
@@ -62,6 +62,11 @@ if skip.contains("vault") {
         repeatSearch: option("--repeat-search", 0))
 } else {
     print("(no release sourcevault beside the bench: vault figures skipped)")
+}
+if let i = args.firstIndex(of: "--baseline-cli"), i + 1 < args.count, FileManager.default.isExecutableFile(atPath: cli) {
+    figures += baselineBench(
+        records: option("--records", 10_000), recordBytes: max(option("--record-bytes", 4096), 64), cli: cli,
+        baseline: args[i + 1])
 }
 
 func fmt(_ v: Double) -> String { v >= 100 ? String(format: "%.0f", v) : String(format: "%.2f", v) }

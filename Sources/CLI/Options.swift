@@ -77,11 +77,12 @@ struct UnlockOptions: ParsableArguments {
             throw CLIError.usage("this command needs the passphrase, not the recovery key (use 'passwd' first if you lost it)")
         }
         let dir = vault.directory
-        try AuditLog.precheck(directory: dir)
+        let locked = try Vault.locked(directory: dir)
+        try AuditLog.precheck(locked)
         let pass =
             try passphraseFd.map { try SecretInput.readSecretLine(fd: $0, what: "passphrase") }
             ?? SecretInput.prompt("Passphrase for \(dir): ", what: "passphrase")
-        let v = try Vault.unlock(directory: dir, passphrase: pass, audit: AuditLog())
+        let v = try locked.unlock(passphrase: pass, audit: AuditLog())
         try body(v, pass)
     }
 
@@ -101,19 +102,21 @@ struct UnlockOptions: ParsableArguments {
         let dir = vault.directory
         // Inside `open`, commands share the session's unlocked vault.
         if let v = SessionContext.vault, SessionContext.directory == dir { return v }
-        if requireAuditLog { try AuditLog.precheck(directory: dir) } else { _ = try Vault.status(directory: dir) }
+        // Opened and checked once, before any secret is asked for.
+        let locked = try Vault.locked(directory: dir)
+        if requireAuditLog { try AuditLog.precheck(locked) }
         // Even when the access itself is logged later (verify, recover), a wrong passphrase is logged now.
         let audit = requireAuditLog ? AuditLog() : AuditLog(failuresOnly: true)
         let policy: UnlockPolicy = requireAuditLog ? (inspecting ? .inspection : .session) : .auditMaintenance
         let v: Vault
         if let fd = recoveryKeyFd {
             let key = try SecretInput.readSecretLine(fd: fd, what: "recovery key")
-            v = try Vault.unlock(directory: dir, recoveryKey: key, audit: audit, policy: policy)
+            v = try locked.unlock(recoveryKey: key, audit: audit, policy: policy)
         } else {
             let pass =
                 try passphraseFd.map { try SecretInput.readSecretLine(fd: $0, what: "passphrase") }
                 ?? SecretInput.prompt("Passphrase for \(dir): ", what: "passphrase")
-            v = try Vault.unlock(directory: dir, passphrase: pass, audit: audit, policy: policy)
+            v = try locked.unlock(passphrase: pass, audit: audit, policy: policy)
         }
         Self.warnAboutPermissions(dir)
         do {

@@ -285,17 +285,23 @@ struct ManifestView {
     }
 
     /// The same for a 16-byte id in memory (memcmp per step: a list or search checks every record).
+    /// (The 16 bytes compared as two big-endian words: the same order as memcmp, without a call
+    /// per step; a walk looks up every record.)
     func versions(ofID key: UnsafeRawPointer) -> Int? {
         guard let base = recordBytes.baseAddress else { return nil }
+        @inline(__always) func word(_ p: UnsafeRawPointer, _ at: Int) -> UInt64 {
+            UInt64(bigEndian: p.loadUnaligned(fromByteOffset: at, as: UInt64.self))
+        }
+        let k0 = word(key, 0), k1 = word(key, 8)
         var lo = 0, hi = recordBytes.count / 20
         while lo < hi {
             let mid = (lo + hi) / 2
-            let c = memcmp(base + mid * 20, key, 16)
-            if c == 0 {
-                let n = base + mid * 20 + 16
-                return (0..<4).reduce(0) { $0 | Int(n.load(fromByteOffset: $1, as: UInt8.self)) << (8 * $1) }
+            let e = base + mid * 20
+            let e0 = word(e, 0), e1 = word(e, 8)
+            if e0 == k0 && e1 == k1 {
+                return Int(UInt32(littleEndian: e.loadUnaligned(fromByteOffset: 16, as: UInt32.self)))
             }
-            if c < 0 { lo = mid + 1 } else { hi = mid }
+            if e0 < k0 || (e0 == k0 && e1 < k1) { lo = mid + 1 } else { hi = mid }
         }
         return nil
     }

@@ -252,8 +252,23 @@ public final class Vault {
         directory: String, recoveryKey typedKey: borrowing SecureBytes, audit: AuditSink? = nil,
         policy: UnlockPolicy = .session
     ) throws(VaultError) -> Vault {
-        let key = try RecoveryKey.decode(typedKey)
         let (store, header) = try openStore(directory)
+        return try unlock(
+            store: store, header: header, directory: directory, recoveryKey: typedKey, audit: audit, policy: policy)
+    }
+
+    /// The vault in `directory` opened and checked (header, schema pin) without any key, to be
+    /// unlocked once the secret is in hand: the CLI checks the audit log on it before asking.
+    package static func locked(directory: String) throws(VaultError) -> LockedVault {
+        let (store, header) = try openStore(directory)
+        return LockedVault(directory: directory, store: store, header: header)
+    }
+
+    static func unlock(
+        store: any VaultStore, header: VaultHeader, directory: String, recoveryKey typedKey: borrowing SecureBytes,
+        audit: AuditSink?, policy: UnlockPolicy
+    ) throws(VaultError) -> Vault {
+        let key = try RecoveryKey.decode(typedKey)
         guard let slot = try store.keySlot(.recovery) else { throw .noSuchKeySlot("this vault has no recovery key slot") }
         return try open(store: store, header: header, directory: directory, audit: audit, policy: policy, method: "recovery") {
             () throws(VaultError) -> SecureBytes in try KeySlot.unwrap(slot, recoveryKey: key, header: header)
@@ -393,5 +408,30 @@ extension Vault {
         for kind in [KeySlotKind.passphrase, .recovery] where try store.keySlot(kind) != nil { slots.append(kind) }
         let audit = try store.auditState().map { (path: $0.logPath, entries: $0.headSeq) }
         return VaultStatus(formatVersion: header.formatVersion, records: try store.recordCount(), slots: slots, auditLog: audit)
+    }
+}
+
+/// A vault opened and checked before any secret is asked for (`Vault.locked`): the header and the
+/// schema pin are done once, and `unlock` needs only the secret. (Opened once to check the audit log
+/// and again to unlock, every command paid for two opens.)
+package struct LockedVault {
+    package let directory: String
+    let store: any VaultStore
+    let header: VaultHeader
+
+    /// The audit log this vault records (nil: none), read without a key.
+    package func auditState() throws(VaultError) -> AuditState? { try store.auditState() }
+
+    package func unlock(passphrase: borrowing SecureBytes, audit: AuditSink?, policy: UnlockPolicy = .session) throws(VaultError)
+        -> Vault
+    {
+        try Vault.unlock(store: store, header: header, directory: directory, passphrase: passphrase, audit: audit, policy: policy)
+    }
+
+    package func unlock(recoveryKey: borrowing SecureBytes, audit: AuditSink?, policy: UnlockPolicy = .session) throws(VaultError)
+        -> Vault
+    {
+        try Vault.unlock(
+            store: store, header: header, directory: directory, recoveryKey: recoveryKey, audit: audit, policy: policy)
     }
 }
