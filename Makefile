@@ -54,6 +54,7 @@ demo: build
 	BIN=$(BIN) bash scripts/demo.sh
 
 # Figures for the brief's targets (section 5), release build. Flags: BENCH_ARGS="--redaction-mb 20 --rules 1000 --audit-entries 100000 --records 10000 --record-bytes 4096 --skip kdf,redaction,audit,vault"
+# --baseline-cli PATH: whole-process show, list and rule list beside another build (e.g. an earlier commit's release binary).
 bench: deps
 	@[ -x /usr/bin/time ] || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq time >/dev/null; }
 	$(SWIFT) build $(RELEASE_FLAGS) --product sourcevault-bench
