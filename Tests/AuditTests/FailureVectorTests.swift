@@ -61,7 +61,16 @@ import VaultCore
             try FileManager.default.copyItem(atPath: src.appendingPathComponent("audit.log").path, toPath: logPath)
             try q.write { try $0.execute(sql: "UPDATE audit_state SET log_path = ?", arguments: [logPath]) }
         }
-        if let sql = c.sql { try q.write { try $0.execute(sql: sql.replacingOccurrences(of: "{record}", with: record)) } }
+        // As the sqlite3 shell runs it: foreign keys off (an attacker's orphan rows go in).
+        if let sql = c.sql {
+            try q.writeWithoutTransaction { db in
+                try db.execute(sql: "PRAGMA foreign_keys = OFF")
+                try db.inTransaction {
+                    try db.execute(sql: sql.replacingOccurrences(of: "{record}", with: record))
+                    return .commit
+                }
+            }
+        }
         try q.close()
         if let edit = c.log {
             var lines = try String(contentsOfFile: logPath, encoding: .utf8).split(separator: "\n").map(String.init)
@@ -155,6 +164,10 @@ import VaultCore
                 case "sources": _ = try v.sources()
                 case "rules": _ = try v.rules()
                 case "check": outcome = try v.check().problems.first.map(Self.caseName) ?? "ok"
+                case "list":
+                    let problems = try v.list().problems
+                    outcome = problems.first.map(Self.caseName) ?? "ok"
+                    message = "\(problems)"
                 default: break
                 }
             }
