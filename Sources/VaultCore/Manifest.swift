@@ -158,6 +158,8 @@ struct Manifest: Equatable {
     static func recordCounts(_ store: any VaultStore) throws(VaultError) -> [String: Int] {
         var out: [String: Int] = [:]
         for id in try store.allRecordIDs() { out[id] = try store.record(id)?.versions.count ?? 0 }
+        // Version rows without their record row count as a record the manifest does not list.
+        for (id, n) in try store.orphanVersionCounts() where out[id] == nil { out[id] = n }
         return out
     }
 
@@ -178,6 +180,15 @@ struct Manifest: Equatable {
 
     /// Every difference between what this manifest says and `actual`, one sentence each, naming
     /// the object (`check` lists them all; export refuses on the first about a rule or its record).
+    /// A write's compare-and-swap (§6.8): the record has `versions` rows in the file (nil: none),
+    /// as the manifest in the write transaction says; otherwise the difference, named.
+    func requireRecord(_ id: String, versions: Int?) throws(VaultError) {
+        var actual = self
+        actual.records[id] = versions
+        let differs = differences(from: actual).filter { $0.hasPrefix("record \(id) ") }
+        if let first = differs.first { throw .vaultIntegrity(first + "; nothing was written") }
+    }
+
     func differences(from actual: Manifest) -> [String] {
         var out: [String] = []
         for id in Set(records.keys).union(actual.records.keys).sorted() {
@@ -284,26 +295,31 @@ struct ManifestView {
         return key.withUnsafeBytes { versions(ofID: $0.baseAddress!) }
     }
 
-    /// The same for a 16-byte id in memory (memcmp per step: a list or search checks every record).
-    /// (The 16 bytes compared as two big-endian words: the same order as memcmp, without a call
-    /// per step; a walk looks up every record.)
-    func versions(ofID key: UnsafeRawPointer) -> Int? {
+    /// The same for a 16-byte id in memory.
+    func versions(ofID key: UnsafeRawPointer) -> Int? { index(ofID: key).map(versions(at:)) }
+
+    /// The entry listing a 16-byte id, by binary search (the 16 bytes compared as two big-endian
+    /// words: memcmp's order without a call per step; a walk looks up every record).
+    func index(ofID key: UnsafeRawPointer) -> Int? {
         guard let base = recordBytes.baseAddress else { return nil }
         @inline(__always) func word(_ p: UnsafeRawPointer, _ at: Int) -> UInt64 {
             UInt64(bigEndian: p.loadUnaligned(fromByteOffset: at, as: UInt64.self))
         }
         let k0 = word(key, 0), k1 = word(key, 8)
-        var lo = 0, hi = recordBytes.count / 20
+        var lo = 0, hi = recordCount
         while lo < hi {
             let mid = (lo + hi) / 2
             let e = base + mid * 20
             let e0 = word(e, 0), e1 = word(e, 8)
-            if e0 == k0 && e1 == k1 {
-                return Int(UInt32(littleEndian: e.loadUnaligned(fromByteOffset: 16, as: UInt32.self)))
-            }
+            if e0 == k0 && e1 == k1 { return mid }
             if e0 < k0 || (e0 == k0 && e1 < k1) { lo = mid + 1 } else { hi = mid }
         }
         return nil
+    }
+
+    /// The version count of entry `i`.
+    func versions(at i: Int) -> Int {
+        Int(UInt32(littleEndian: recordBytes.baseAddress!.loadUnaligned(fromByteOffset: i * 20 + 16, as: UInt32.self)))
     }
 
     /// True if `ids` (any order) are exactly the table's listed ids.

@@ -10,6 +10,15 @@ package final class SQLiteVaultStore: VaultStore {
     let dbQueue: DatabaseQueue
     package let path: String
 
+    /// Device and inode of the file opened (`confirmUnchanged`).
+    private var identity: (dev: UInt64, ino: UInt64)?
+
+    static func fileIdentity(_ path: String) -> (dev: UInt64, ino: UInt64)? {
+        var st = stat()
+        guard stat(path, &st) == 0 else { return nil }
+        return (UInt64(st.st_dev), UInt64(st.st_ino))
+    }
+
     /// Opens (`create == false`) or creates the database file at `path`.
     package init(path: String, create: Bool) throws(VaultError) {
         self.path = path
@@ -43,6 +52,7 @@ package final class SQLiteVaultStore: VaultStore {
         }
         do {
             dbQueue = try DatabaseQueue(path: path, configuration: config)
+            identity = Self.fileIdentity(path)
         } catch let e as DatabaseError where e.resultCode == .SQLITE_NOTADB || e.resultCode == .SQLITE_CORRUPT {
             throw .notAVault(path: path)
         } catch {
@@ -385,14 +395,17 @@ package final class SQLiteVaultStore: VaultStore {
         return try dbQueue.read { db in
             // LEFT JOIN: a record whose versions were all deleted still shows up (with no
             // versions) so the caller can report it instead of silently skipping it. The latest
-            // version is the one numbered like the record's count of version rows (the same index
-            // probe as MAX): the caller compares that number with the manifest's count, so every
-            // record's rows are counted and, with the total checked at unlock, no orphan is left.
+            // version is the one numbered like the record's count of version rows, and only if
+            // they are numbered 1...count (one index probe, as MAX alone was): the caller compares
+            // that number with the manifest's count, so every record's rows are counted and, with
+            // the total checked at unlock, no orphan is left.
             let statement = try db.makeStatement(
                 sql: """
                     SELECT r.record_id, r.wrapped_key, v.version, v.meta, \(bodyColumn) AS body
                     FROM record r LEFT JOIN record_version v ON v.record_id = r.record_id
-                        AND v.version = (SELECT COUNT(*) FROM record_version WHERE record_id = r.record_id)
+                        AND v.version = (
+                            SELECT CASE WHEN MIN(version) = 1 AND MAX(version) = COUNT(*) THEN COUNT(*) END
+                            FROM record_version WHERE record_id = r.record_id)
                     ORDER BY r.rowid
                     """)
             // Stepped with the C API: the blobs are handed out as views into SQLite's row buffer,
@@ -537,14 +550,14 @@ package final class SQLiteVaultStore: VaultStore {
 
     /// One row of `sqlite_master`.
     struct SchemaObject: Equatable {
-        var type: String, name: String, table: String, sql: String
+        var type: String, name: String, table: String, sql: String?
     }
 
     static func schemaObjects(_ db: Database) throws -> [SchemaObject] {
         try Row.fetchAll(db, sql: "SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY type, name").map {
             SchemaObject(
                 type: Column.text($0, "type") ?? "?", name: Column.text($0, "name") ?? "?",
-                table: Column.text($0, "tbl_name") ?? "?", sql: Column.text($0, "sql") ?? "")
+                table: Column.text($0, "tbl_name") ?? "?", sql: Column.text($0, "sql"))
         }
     }
 
@@ -568,14 +581,23 @@ package final class SQLiteVaultStore: VaultStore {
     /// running the migrations in memory (0.5 ms of every command); only a mismatch runs them, to
     /// name the object that differs.
     static let schemaDigests: [Int: String] = [
-        1: "9fbb9841c013648e5fcccf6b1c439daa38c21cddfca5bebba660ab6a5b3aa2f1",
-        2: "62a192b4b6dabe000e4cdeebc395042345d5fbe8e51546e46191e720431fedb4"
+        1: "246ff491cebe09b17b9ab7fbd0bb93471a6d2c9fac94b506c8d5b83da8c04871",
+        2: "da70c9737f468bdd776a365434c8097ee5ac19179ecbe6612ac9c8c7ec7963b9"
     ]
 
-    /// The objects' fields joined with unit separators, the objects with record separators.
+    /// u32le(number of objects), then per object its type, name, table and SQL, each as
+    /// u32le(length) || UTF-8 bytes, the SQL as u32le(0xFFFFFFFF) when NULL (an index SQLite made
+    /// itself): an encoding no choice of names can make ambiguous.
     static func schemaDigest(_ objects: [SchemaObject]) throws -> String {
-        let text = objects.map { [$0.type, $0.name, $0.table, $0.sql].joined(separator: "\u{1F}") }.joined(separator: "\u{1E}")
-        return Hex.encode(try GenericHash.hash(Array(text.utf8)))
+        var b = VaultFormat.le32(UInt32(objects.count))
+        for o in objects {
+            for field in [o.type, o.name, o.table, o.sql] as [String?] {
+                guard let field else { b += VaultFormat.le32(UInt32.max); continue }
+                b += VaultFormat.le32(UInt32(field.utf8.count))
+                b += field.utf8
+            }
+        }
+        return Hex.encode(try GenericHash.hash(b))
     }
 
     /// True if `objects` are exactly the complete schema of `formatVersion`.
@@ -624,6 +646,18 @@ package final class SQLiteVaultStore: VaultStore {
             throw .vaultIntegrity("the database lacks its \(missing.type) '\(missing.name)'")
         }
         if complete { pinnedFormat = formatVersion }
+    }
+
+    package func confirmUnchanged(since header: VaultHeader) throws(VaultError) {
+        if let identity, let now = Self.fileIdentity(path), now != identity {
+            throw .vaultIntegrity(
+                "the vault file was replaced while the passphrase was asked for; nothing was read or written, run the command again"
+            )
+        }
+        guard try readHeader() == header else {
+            throw .vaultIntegrity("the vault's header changed while the passphrase was asked for; nothing was read or written")
+        }
+        try verifySchema(formatVersion: header.formatVersion, complete: true)
     }
 
     /// A name read from a hostile file, safe to print: letters, digits and `_` only.
@@ -737,6 +771,24 @@ package final class SQLiteVaultStore: VaultStore {
             try checkedWrite { db in
                 for k in kinds { try db.execute(sql: "DELETE FROM key_slot WHERE kind = ?", arguments: [Int64(k.rawValue)]) }
                 try Self.writeManifest(db, manifest)
+            }
+        }
+    }
+
+    package func orphanVersionCounts() throws(VaultError) -> [String: Int] {
+        try run {
+            try dbQueue.read { db in
+                var out: [String: Int] = [:]
+                for row in try Row.fetchAll(
+                    db,
+                    sql: """
+                        SELECT record_id, COUNT(*) AS n FROM record_version
+                        WHERE record_id NOT IN (SELECT record_id FROM record) GROUP BY record_id
+                        """)
+                {
+                    out[Column.id(row, "record_id")] = Int(Column.int(row, "n") ?? 0)
+                }
+                return out
             }
         }
     }

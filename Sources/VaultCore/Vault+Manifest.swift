@@ -102,13 +102,10 @@ extension Vault {
     /// exit 5); a record it names is left out of `found`.
     func verifyWalk(_ walked: WalkTally, _ found: inout (records: [RecordSummary], problems: [VaultError])) throws(VaultError) {
         guard formatVersion >= 2 else { return }
-        let bad = try Self.withManifestView(walked.sealedManifest, keyring: keyring) {
-            (view) throws(VaultError) -> Set<String> in
-            let bad = walked.mismatches(view)
-            // A count that differs with no walked record to blame: a listed record the walk lacks.
-            return walked.count == view.recordCount || !bad.isEmpty ? bad : [""]
+        let (bad, complete) = try Self.withManifestView(walked.sealedManifest, keyring: keyring) {
+            (view) throws(VaultError) -> (Set<String>, Bool) in walked.mismatches(view)
         }
-        if bad.isEmpty { return }
+        if bad.isEmpty && complete { return }
         let named = try Self.recordDifferences(try Self.openManifest(walked.sealedManifest, keyring: keyring), store)
         found.records.removeAll { bad.contains($0.id) }
         // A named difference replaces the failed authentication the walk reported for that record.
@@ -255,19 +252,27 @@ struct WalkTally {
         versions.append(version ?? 0)
     }
 
-    /// 16 bytes no manifest lists (ids are 16 hex digits).
-    private static let unlisted = Array("(not-a-record-id)".utf8.prefix(16))
+    /// 16 bytes no manifest lists (ids are 16 hex digits), reported as `ObjectID.malformed`.
+    private static let unlisted = Array("(malformed-id)..".utf8)
 
-    var count: Int { versions.count }
-
-    /// The walked records the manifest does not list with that count of versions.
-    func mismatches(_ view: ManifestView) -> Set<String> {
+    /// The walked records the manifest does not list with that count of versions, or lists once
+    /// and the walk met twice; `complete` is false if the manifest lists a record the walk never
+    /// met (matched entry by entry, not by counting: duplicate rows cannot stand in for a
+    /// missing one).
+    func mismatches(_ view: ManifestView) -> (bad: Set<String>, complete: Bool) {
         var bad: Set<String> = []
+        var seen = [Bool](repeating: false, count: view.recordCount)
         ids.withUnsafeBytes { p in
-            for i in versions.indices where view.versions(ofID: p.baseAddress! + i * 16) != versions[i] {
-                bad.insert(String(decoding: p[i * 16..<i * 16 + 16], as: UTF8.self))
+            for i in versions.indices {
+                let key = p.baseAddress! + i * 16
+                guard let at = view.index(ofID: key), !seen[at], view.versions(at: at) == versions[i] else {
+                    let id = p[i * 16..<i * 16 + 16]
+                    bad.insert(id.elementsEqual(Self.unlisted) ? ObjectID.malformed : String(decoding: id, as: UTF8.self))
+                    continue
+                }
+                seen[at] = true
             }
         }
-        return bad
+        return (bad, !seen.contains(false))
     }
 }

@@ -173,7 +173,11 @@ extension Vault {
         var meta = try metadata(latest, key: key, recordID: id)
         meta.versionCreated = Self.timestamp()
         let v = latest.version + 1
-        try writing({ $0.records[id] = v }) { (m) throws(VaultError) -> Void in
+        // The rows read above must be the ones the manifest lists (an unlock checks counts only).
+        try writing({
+            try $0.requireRecord(id, versions: latest.version); $0.records[id] = v
+        }) {
+            (m) throws(VaultError) -> Void in
             try store.appendVersion(
                 recordID: id,
                 SealedVersionRow(
@@ -426,11 +430,19 @@ extension Vault {
         var index: [String: String]
         if fullScan {
             index = [:]
-            try iterate(includeBody: false) { row, version, key in
+            var problems: [VaultError] = []
+            let walked = try iterate(includeBody: false) { row, version, key in
                 let meta = try self.metadata(row.meta, version: version, key: key, recordID: row.recordID)
                 if let until = meta.retainUntil { index[row.recordID] = until }
-            } problem: { _ in
+            } problem: {
+                problems.append($0)
             }
+            // An index rebuilt from rows that differ from the manifest could leave out a record
+            // that is due: refuse, naming the difference, and keep the old index. (A record whose
+            // ciphertext is damaged stays out, as before: `list` and `check` name it.)
+            var found = (records: [RecordSummary](), problems: problems)
+            try verifyWalk(walked, &found)
+            for p in found.problems { if case .vaultIntegrity = p { throw p } }
         } else {
             do { index = try retentionIndex() } catch {
                 // A damaged index must not lock the reporter out: rebuild it from the records.
@@ -440,8 +452,18 @@ extension Vault {
         let due = index.filter { $0.value < today }.map(\.key).sorted()
         var expired: [String] = []
         for id in due {
-            // A record removed by `rm` may still be listed: drop it from the index silently.
-            guard try store.recordIDs(withPrefix: id, limit: 1) == [id] else { index[id] = nil; continue }
+            // A record removed by `rm` may still be listed: drop it from the index silently. One
+            // the manifest still lists was taken out of the file (or renamed) without the key:
+            // refuse, so it is not dropped from the index and kept past its date (§8.3).
+            guard try store.recordIDs(withPrefix: id, limit: 1) == [id] else {
+                if formatVersion >= 2, try currentManifest().records[id] != nil {
+                    throw .vaultIntegrity(
+                        "record \(id) is past its retention date and listed in the manifest, but missing from the file; nothing was shredded (see 'sourcevault check')"
+                    )
+                }
+                index[id] = nil
+                continue
+            }
             expired.append(id)
             try audited("retention-shred", ids: ["record": id]) { () throws(VaultError) -> Void in try self.deleteRecord(id) }
             index[id] = nil
@@ -495,8 +517,15 @@ extension Vault {
     }
 
     /// Deletes a record's rows (`rm`, retention) with the manifest update.
+    /// Deletes a record the manifest lists with the versions the file holds (§6.8: a record put
+    /// back or cut short without the key is named, not deleted over).
     func deleteRecord(_ id: String) throws(VaultError) {
-        try writing({ $0.records[id] = nil }) { (m) throws(VaultError) -> Void in try store.deleteRecord(id, manifest: m) }
+        let versions = try store.record(id).map(\.versions.count)
+        try writing({
+            try $0.requireRecord(id, versions: versions); $0.records[id] = nil
+        }) { (m) throws(VaultError) -> Void in
+            try store.deleteRecord(id, manifest: m)
+        }
     }
 
     /// `import`'s one transaction: the manifest lists every record `produce` inserted.

@@ -288,6 +288,9 @@ public final class Vault {
             }
             throw error
         }
+        // The header and schema were checked before the secret was asked for; the file may have
+        // been replaced or changed while the prompt waited.
+        try store.confirmUnchanged(since: header)
         let vault = try Vault(
             store: store, directory: directory, vaultID: header.vaultID, formatVersion: header.formatVersion,
             keyring: try Keyring(master: master, vaultID: header.vaultID), inspecting: policy == .inspection)

@@ -135,6 +135,9 @@ package protocol RecordStore: AnyObject {
     func recordCount() throws(VaultError) -> Int
     /// Every record id, in insertion order.
     func allRecordIDs() throws(VaultError) -> [String]
+    /// Version rows whose record row is gone (left by an edit without the key), counted per
+    /// record id.
+    func orphanVersionCounts() throws(VaultError) -> [String: Int]
 }
 
 /// Sources, rules and export entries: sealed items addressed by id (SECURITY.md §6.3, §6.6, §6.7).
@@ -165,9 +168,12 @@ package protocol VaultStateStore: AnyObject {
     /// A write transaction that only replaces the manifest (the first one of a new vault; travel in
     /// confirmed at the next unlock).
     func writeManifest(_ manifest: @escaping ManifestSeal) throws(VaultError)
-    /// What the unlock check needs, in one read transaction: among it every record id with its
-    /// number of version rows, sorted by id, encoded as the manifest's record list is (§6.8).
+    /// What the unlock check needs, in one read transaction: the manifest, the row counts, the
+    /// key slots and the singletons (§6.8).
     func manifestSnapshot() throws(VaultError) -> ManifestSnapshot
+    /// At unlock, after the secret was asked for: the file is still the one opened (same device
+    /// and inode at its path), with the same header and the complete pinned schema (§3).
+    func confirmUnchanged(since header: VaultHeader) throws(VaultError)
     /// The schema (SECURITY.md §3): every object in the database must be one the format's
     /// migrations create, with the same SQL; with `complete`, every one of them must be there.
     func verifySchema(formatVersion: Int, complete: Bool) throws(VaultError)

@@ -103,7 +103,7 @@ final class InMemoryVaultStore: VaultStore {
     func forEachLatest(includeBody: Bool, _ body: (LatestRowView) throws -> Void) throws -> [UInt8]? {
         for r in records {
             let all = versions[r.id] ?? []
-            let latest = all.first { $0.version == all.count }
+            let latest = all.map(\.version).sorted() == Array(1...max(all.count, 1)) ? all.first { $0.version == all.count } : nil
             let meta = latest?.meta ?? [], text = includeBody ? (latest?.body ?? []) : []
             try r.wrappedKey.withUnsafeBytes { k in
                 try meta.withUnsafeBytes { m in
@@ -124,6 +124,10 @@ final class InMemoryVaultStore: VaultStore {
 
     func recordCount() throws(VaultError) -> Int { records.count }
     func allRecordIDs() throws(VaultError) -> [String] { records.map(\.id) }
+    func orphanVersionCounts() throws(VaultError) -> [String: Int] {
+        versions.filter { v in !records.contains { $0.id == v.key } && !v.value.isEmpty }.mapValues(\.count)
+    }
+    func confirmUnchanged(since header: VaultHeader) throws(VaultError) {}
 
     func insertItem(_ kind: SealedItemKind, _ row: SealedItemRow, manifest: ManifestSeal?) throws(VaultError) {
         guard !(items[kind] ?? []).contains(where: { $0.id == row.id }) else { throw .storage("duplicate item id") }

@@ -212,6 +212,97 @@ import Testing
         return nil
     }
 
+    /// Review of the count-only unlock (§6.8): a write that follows rows the unlock no longer
+    /// compares id by id checks them against the manifest inside its transaction.
+    @Test func amendAndRmRefuseRowsTheManifestDoesNotList() throws {
+        let (t, v, record) = try populated()
+        _ = try v.amend(record, body: "Jongyol crossed again.")
+        // The correction (version 2) deleted and an orphan row planted: the totals still agree.
+        try t.sqlOutsideTransaction { db in
+            try db.execute(sql: "PRAGMA foreign_keys = OFF")
+            try db.execute(sql: "DELETE FROM record_version WHERE record_id = ? AND version = 2", arguments: [record])
+            try db.execute(
+                sql: "INSERT INTO record_version (record_id, version, meta, body) VALUES ('00000000000000aa', 1, x'00', x'00')")
+        }
+        let w = try t.unlock()
+        #expect(
+            refusal { _ = try w.amend(record, body: "A third telling.") }
+                == "record \(record) has 1 version where the manifest says 2; nothing was written")
+        #expect(
+            refusal { _ = try w.remove(record) }?.hasPrefix("record \(record) has 1 version where the manifest says 2") == true)
+        // Nothing was written: the manifest still says 2, the orphan is named by check.
+        #expect(try w.currentManifest().records[record] == 2)
+        #expect(
+            try w.check().problems.contains(
+                .vaultIntegrity("record 00000000000000aa is not in the manifest (added to the file without the key?)")))
+    }
+
+    @Test func aRecordDueForShreddingCannotBeHiddenFromRetentionByRenamingIt() throws {
+        let (t, v, _) = try populated()
+        let due = try v.addRecord(
+            NewRecord(sourceAlias: "Magpie", title: "due", body: "to be shredded", retainUntil: "2099-01-05"))
+        try t.sqlOutsideTransaction { db in
+            try db.execute(sql: "PRAGMA foreign_keys = OFF")
+            try db.execute(sql: "UPDATE record SET record_id = upper(record_id) WHERE record_id = ?", arguments: [due])
+        }
+        let w = try t.unlock()
+        #expect(
+            refusal { _ = try w.applyRetention(today: "2099-01-10") }?.contains("record \(due) is past its retention date")
+                == true)
+        // The index still holds it: put back, the record is shredded on time.
+        try t.sqlOutsideTransaction { db in
+            try db.execute(sql: "PRAGMA foreign_keys = OFF")
+            try db.execute(
+                sql: "UPDATE record SET record_id = lower(record_id) WHERE record_id = ?", arguments: [due.uppercased()])
+        }
+        #expect(try t.unlock().applyRetention(today: "2099-01-10") == [due])
+    }
+
+    @Test func aWalkMatchesEntryByEntryAndVersionsMustRunFromOne() throws {
+        // Two rows of one record cannot stand in for another record (counts alone would agree).
+        var m = Manifest()
+        m.records = ["00000000000000aa": 1, "00000000000000bb": 1]
+        var walked = WalkTally()
+        walked.add(recordID: "00000000000000aa", version: 1)
+        walked.add(recordID: "00000000000000aa", version: 1)
+        let (bad, complete) = m.encode().withUnsafeBytes { walked.mismatches(ManifestView($0)!) }
+        #expect(bad == ["00000000000000aa"] && !complete)
+        // Version 1 renumbered 7: two rows, as listed, and one numbered 2, but not numbered 1...2.
+        let (t, v, record) = try populated()
+        _ = try v.amend(record, body: "Jongyol crossed again.")
+        try t.sql { db in
+            try db.execute(
+                sql: "UPDATE record_version SET version = 7 WHERE record_id = ? AND version = 1", arguments: [record])
+        }
+        let listed = try v.list()
+        #expect(listed.records.isEmpty && listed.problems == [.recordIntegrity(recordID: record)])
+    }
+
+    @Test func schemaDigestEncodingIsUnambiguous() throws {
+        typealias O = SQLiteVaultStore.SchemaObject
+        let two = [O(type: "index", name: "n1", table: "t1", sql: nil), O(type: "index", name: "n2", table: "t2", sql: nil)]
+        let one = [O(type: "index", name: "n1", table: "t1\u{1F}\u{1E}index\u{1F}n2\u{1F}t2", sql: nil)]
+        #expect(try SQLiteVaultStore.schemaDigest(two) != SQLiteVaultStore.schemaDigest(one))
+        #expect(
+            try SQLiteVaultStore.schemaDigest([O(type: "a", name: "b", table: "c", sql: nil)])
+                != SQLiteVaultStore.schemaDigest([O(type: "a", name: "b", table: "c", sql: "")]))
+    }
+
+    @Test func theFileIsCheckedAgainAfterThePassphrasePrompt() throws {
+        let (t, _, _) = try populated()
+        // Replaced while the prompt waited (same bytes, a new file at the path).
+        let locked = try Vault.locked(directory: t.dir)
+        let copy = t.dbPath + ".copy"
+        try FileManager.default.copyItem(atPath: t.dbPath, toPath: copy)
+        _ = rename(copy, t.dbPath)
+        #expect(
+            refusal { _ = try locked.unlock(passphrase: try secret("pass phrase"), audit: nil) }?.contains("replaced") == true)
+        // A trigger planted while the prompt waited.
+        let again = try Vault.locked(directory: t.dir)
+        try t.sql { try $0.execute(sql: "CREATE TRIGGER t2 AFTER INSERT ON rule BEGIN DELETE FROM rule; END") }
+        #expect(refusal { _ = try again.unlock(passphrase: try secret("pass phrase"), audit: nil) }?.contains("trigger") == true)
+    }
+
     /// The pinned digests are those of what each format's migrations create: a migration edited
     /// without the pin (or the pin without the migration) fails here.
     @Test func pinnedSchemaDigestsAreThoseOfTheMigrations() throws {
@@ -286,9 +377,12 @@ import Testing
                 sql: "INSERT INTO record_version (record_id, version, meta, body) VALUES ('00000000000000aa', 1, x'00', x'00')")
         }
         let w2 = try u.unlock()
-        let lacking = VaultError.vaultIntegrity("record \(r2) has 1 version where the manifest says 2")
-        #expect(try w2.list().problems == [lacking])
-        #expect(try w2.searchRecords("crossed", threads: 2).problems == [lacking])
+        // Both named: the record cut short and the orphan row (sorted by id).
+        let orphan = VaultError.vaultIntegrity(
+            "record 00000000000000aa is not in the manifest (added to the file without the key?)")
+        let lacking = [orphan, .vaultIntegrity("record \(r2) has 1 version where the manifest says 2")]
+        #expect(try w2.list().problems == lacking)
+        #expect(try w2.searchRecords("crossed", threads: 2).problems == lacking)
         // A middle version deleted and an orphan added: the latest still carries the right number,
         // but the record's count of rows does not.
         let (x, y, r3) = try populated()
@@ -300,7 +394,7 @@ import Testing
                 sql: "INSERT INTO record_version (record_id, version, meta, body) VALUES ('00000000000000aa', 1, x'00', x'00')")
         }
         let listed = try x.unlock().list()
-        #expect(listed.problems == [.vaultIntegrity("record \(r3) has 1 version where the manifest says 2")])
+        #expect(listed.problems == [orphan, .vaultIntegrity("record \(r3) has 1 version where the manifest says 2")])
         #expect(listed.records.isEmpty)
     }
 
