@@ -245,10 +245,8 @@ struct WalkTally {
     private var versions: [Int] = []
 
     mutating func add(recordID: String, version: Int?) {
-        var id = recordID
-        id.withUTF8 { u in
-            if u.count == 16 { ids.append(contentsOf: u) } else { ids += Self.unlisted }
-        }
+        let utf8 = recordID.utf8
+        if utf8.count == 16 { ids += utf8 } else { ids += Self.unlisted }
         versions.append(version ?? 0)
     }
 

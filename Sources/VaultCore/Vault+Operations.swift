@@ -600,14 +600,24 @@ extension Vault {
     /// By creation time, then id. The keys are compared as bytes (String comparison is Unicode-
     /// aware and was 8 ms of a 10,000-record listing); for the ASCII timestamps and hex ids the
     /// writer produces the order is the same.
+    /// The keys (`created`, 0, id) sit in one flat buffer: an array per key and a closure per
+    /// comparison to reach its bytes were 4 ms of a 10,000-record listing.
     static func sorted(_ records: [RecordSummary]) -> [RecordSummary] {
-        let keys = records.map { Array($0.metadata.created.utf8) + [0] + Array($0.id.utf8) }
-        let order = records.indices.sorted { a, b in
-            keys[a].withUnsafeBytes { x in
-                keys[b].withUnsafeBytes { y in
-                    let c = memcmp(x.baseAddress!, y.baseAddress!, min(x.count, y.count))  // never empty: the 0 separator
-                    return c != 0 ? c < 0 : x.count < y.count
-                }
+        var flat: [UInt8] = []
+        var start: [Int] = []
+        start.reserveCapacity(records.count + 1)
+        for r in records {
+            start.append(flat.count)
+            flat += r.metadata.created.utf8
+            flat.append(0)
+            flat += r.id.utf8
+        }
+        start.append(flat.count)
+        let order = flat.withUnsafeBytes { p in
+            records.indices.sorted { a, b in
+                let nx = start[a + 1] - start[a], ny = start[b + 1] - start[b]
+                let c = memcmp(p.baseAddress! + start[a], p.baseAddress! + start[b], min(nx, ny))  // never empty: the 0 separator
+                return c != 0 ? c < 0 : nx < ny
             }
         }
         return order.map { records[$0] }
