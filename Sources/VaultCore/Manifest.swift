@@ -158,9 +158,14 @@ struct Manifest: Equatable {
     static func recordCounts(_ store: any VaultStore) throws(VaultError) -> [String: Int] {
         var out: [String: Int] = [:]
         for id in try store.allRecordIDs() { out[id] = try store.record(id)?.versions.count ?? 0 }
-        // Version rows without their record row count as a record the manifest does not list.
-        for (id, n) in try store.orphanVersionCounts() where out[id] == nil { out[id] = n }
         return out
+    }
+
+    /// Version rows whose record row (its key) is gone, one sentence per record id (§6.8).
+    static func orphanProblems(_ store: any VaultStore) throws(VaultError) -> [String] {
+        try store.orphanVersionCounts().sorted { $0.key < $1.key }.map {
+            "record \($0.key) has \($0.value) version row\($0.value == 1 ? "" : "s") but no key row (the record row was deleted from the file, or the rows planted)"
+        }
     }
 
     /// The manifest the rows in `store` describe now (`init`, the upgrade from format 1, `check`).

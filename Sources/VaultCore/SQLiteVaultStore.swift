@@ -404,7 +404,8 @@ package final class SQLiteVaultStore: VaultStore {
                     SELECT r.record_id, r.wrapped_key, v.version, v.meta, \(bodyColumn) AS body
                     FROM record r LEFT JOIN record_version v ON v.record_id = r.record_id
                         AND v.version = (
-                            SELECT CASE WHEN MIN(version) = 1 AND MAX(version) = COUNT(*) THEN COUNT(*) END
+                            SELECT CASE WHEN MIN(version) = 1 AND MAX(version) = COUNT(*)
+                                AND SUM(typeof(version) = 'integer') = COUNT(*) THEN COUNT(*) END
                             FROM record_version WHERE record_id = r.record_id)
                     ORDER BY r.rowid
                     """)
@@ -649,7 +650,7 @@ package final class SQLiteVaultStore: VaultStore {
     }
 
     package func confirmUnchanged(since header: VaultHeader) throws(VaultError) {
-        if let identity, let now = Self.fileIdentity(path), now != identity {
+        if let identity, Self.fileIdentity(path).map({ $0 != identity }) ?? true {
             throw .vaultIntegrity(
                 "the vault file was replaced while the passphrase was asked for; nothing was read or written, run the command again"
             )

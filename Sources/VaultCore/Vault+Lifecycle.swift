@@ -65,6 +65,9 @@ extension Vault {
         passphrase: borrowing SecureBytes, profile: KDFProfile?, showRecoveryKey: (String) throws -> Void = { _ in },
         progress: @escaping (Int, Int) -> Void = { _, _ in }
     ) throws(VaultError) -> String? {
+        // Resealing vouches for every row under the new key: only rows the manifest lists
+        // (a record swapped for an older one with the counts kept would otherwise be adopted).
+        if let differs = manifestProblems().first { throw differs }
         let new = try Keyring.random(vaultID: vaultID)
         let oldSlot = try store.keySlot(.passphrase)
         var slots = [

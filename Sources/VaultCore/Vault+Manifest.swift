@@ -102,10 +102,10 @@ extension Vault {
     /// exit 5); a record it names is left out of `found`.
     func verifyWalk(_ walked: WalkTally, _ found: inout (records: [RecordSummary], problems: [VaultError])) throws(VaultError) {
         guard formatVersion >= 2 else { return }
-        let (bad, complete) = try Self.withManifestView(walked.sealedManifest, keyring: keyring) {
-            (view) throws(VaultError) -> (Set<String>, Bool) in walked.mismatches(view)
+        let (bad, unseen) = try Self.withManifestView(walked.sealedManifest, keyring: keyring) {
+            (view) throws(VaultError) -> (Set<String>, [String]) in walked.mismatches(view)
         }
-        if bad.isEmpty && complete { return }
+        if bad.isEmpty && unseen.isEmpty { return }
         let named = try Self.recordDifferences(try Self.openManifest(walked.sealedManifest, keyring: keyring), store)
         found.records.removeAll { bad.contains($0.id) }
         // A named difference replaces the failed authentication the walk reported for that record.
@@ -118,6 +118,10 @@ extension Vault {
         where !named.contains(where: { $0.contains(id) }) && !found.problems.contains(.recordIntegrity(recordID: id)) {
             found.problems.append(.recordIntegrity(recordID: id))
         }
+        // A listed record the walk never met, whatever the counts say.
+        for id in unseen where !named.contains(where: { $0.contains(id) }) {
+            found.problems.append(.vaultIntegrity("record \(id) is listed in the manifest but was not found in the file"))
+        }
     }
 
     /// The record differences between `m` and the file, by name (reads every record: only once a
@@ -125,7 +129,12 @@ extension Vault {
     private static func recordDifferences(_ m: Manifest, _ store: any VaultStore) throws(VaultError) -> [String] {
         var got = m
         got.records = try Manifest.recordCounts(store)
-        return m.differences(from: got).filter { $0.hasPrefix("record ") }
+        // A listed record whose key row is gone but whose version rows remain: named once, as such.
+        let orphans = try Manifest.orphanProblems(store)
+        let orphanIDs = Set(orphans.map { $0.split(separator: " ")[1] })
+        return m.differences(from: got).filter {
+            $0.hasPrefix("record ") && !($0.contains(" is missing ") && orphanIDs.contains($0.split(separator: " ")[1]))
+        } + orphans
     }
 
     /// A `ManifestSeal` for a write: opens the manifest as it is in the write transaction, applies
@@ -134,6 +143,13 @@ extension Vault {
         guard formatVersion >= 2 else { return nil }
         return { [self] current in
             var m = try Self.openManifest(current, keyring: self.keyring)
+            // A manifest older than one this process already saw (or wrote) was put back while it
+            // ran: writing on top would make the rollback permanent (§6.8).
+            guard m.generation >= self.generation else {
+                throw VaultError.vaultIntegrity(
+                    "the vault file's manifest (generation \(m.generation)) is older than the one this session saw (\(self.generation)): rolled back while open; nothing was written"
+                )
+            }
             try change(&m)
             m.generation += 1
             self.pendingGeneration = m.generation
@@ -175,6 +191,14 @@ extension Vault {
         var numbered: [SealedItemRow] = []
         var next: [String: Int] = [:]
         let rules = try items(.rule, as: StoredRule.self).sorted { ($0.value.created, $0.id) < ($1.value.created, $1.id) }
+        // Only format 2 numbers rules: numbered rules under a format-1 header mean the manifest was
+        // deleted and the header edited back, and a manifest rebuilt from these rows would vouch
+        // for whatever was done to them meanwhile.
+        if let numbered = rules.first(where: { $0.value.number != nil }) {
+            throw .vaultIntegrity(
+                "rule \(numbered.id) was numbered by format 2 but the vault says format 1 and has no manifest (deleted, the header edited back?); refusing to rebuild a manifest from rows nobody vouches for"
+            )
+        }
         for r in rules where r.value.number == nil {
             var rule = r.value
             let n = (next[rule.label] ?? rules.filter { $0.value.label == rule.label }.compactMap(\.value.number).max() ?? 0) + 1
@@ -223,7 +247,7 @@ extension Vault {
         do {
             let m = try currentManifest()
             let actual = try Manifest.describing(store, generation: m.generation)
-            return m.differences(from: actual).map { .vaultIntegrity($0) }
+            return (m.differences(from: actual) + (try Manifest.orphanProblems(store))).map { .vaultIntegrity($0) }
         } catch {
             return [error]
         }
@@ -254,23 +278,27 @@ struct WalkTally {
     private static let unlisted = Array("(malformed-id)..".utf8)
 
     /// The walked records the manifest does not list with that count of versions, or lists once
-    /// and the walk met twice; `complete` is false if the manifest lists a record the walk never
-    /// met (matched entry by entry, not by counting: duplicate rows cannot stand in for a
-    /// missing one).
-    func mismatches(_ view: ManifestView) -> (bad: Set<String>, complete: Bool) {
+    /// and the walk met twice; and the listed records the walk never met (matched entry by entry,
+    /// not by counting: duplicate rows cannot stand in for a missing one).
+    func mismatches(_ view: ManifestView) -> (bad: Set<String>, unseen: [String]) {
         var bad: Set<String> = []
         var seen = [Bool](repeating: false, count: view.recordCount)
         ids.withUnsafeBytes { p in
             for i in versions.indices {
                 let key = p.baseAddress! + i * 16
-                guard let at = view.index(ofID: key), !seen[at], view.versions(at: at) == versions[i] else {
-                    let id = p[i * 16..<i * 16 + 16]
-                    bad.insert(id.elementsEqual(Self.unlisted) ? ObjectID.malformed : String(decoding: id, as: UTF8.self))
+                let at = view.index(ofID: key)
+                if let at, !seen[at], view.versions(at: at) == versions[i] {
+                    seen[at] = true
                     continue
                 }
-                seen[at] = true
+                if let at { seen[at] = true }  // met, with the wrong count or twice: named as bad
+                let id = p[i * 16..<i * 16 + 16]
+                bad.insert(id.elementsEqual(Self.unlisted) ? ObjectID.malformed : String(decoding: id, as: UTF8.self))
             }
         }
-        return (bad, !seen.contains(false))
+        let unseen = seen.indices.filter { !seen[$0] }.map {
+            String(decoding: UnsafeRawBufferPointer(rebasing: view.recordBytes[$0 * 20..<$0 * 20 + 16]), as: UTF8.self)
+        }
+        return (bad, unseen)
     }
 }

@@ -438,11 +438,13 @@ extension Vault {
                 problems.append($0)
             }
             // An index rebuilt from rows that differ from the manifest could leave out a record
-            // that is due: refuse, naming the difference, and keep the old index. (A record whose
-            // ciphertext is damaged stays out, as before: `list` and `check` name it.)
+            // that is due: refuse, naming the difference, and keep the old index.
             var found = (records: [RecordSummary](), problems: problems)
             try verifyWalk(walked, &found)
             for p in found.problems { if case .vaultIntegrity = p { throw p } }
+            // A record whose metadata could not be read keeps the date the old index gave it.
+            let old = (try? retentionIndex()) ?? [:]
+            for case .recordIntegrity(let id) in found.problems { if let until = old[id] { index[id] = until } }
         } else {
             do { index = try retentionIndex() } catch {
                 // A damaged index must not lock the reporter out: rebuild it from the records.
@@ -468,7 +470,7 @@ extension Vault {
             try audited("retention-shred", ids: ["record": id]) { () throws(VaultError) -> Void in try self.deleteRecord(id) }
             index[id] = nil
         }
-        if fullScan || !due.isEmpty { try saveRetentionIndex(index) }
+        if fullScan || !due.isEmpty { try saveRetentionIndex(index, rebuilt: fullScan) }
         return expired
     }
 
@@ -502,16 +504,31 @@ extension Vault {
 
     /// The sealed map of record id → retain-until day (empty if none).
     func retentionIndex() throws(VaultError) -> [String: String] {
-        guard let sealed = try store.sealedRetentionIndex() else { return [:] }
+        guard let sealed = try store.sealedRetentionIndex() else {
+            retentionIndexRead = .some(nil)
+            return [:]
+        }
+        retentionIndexRead = .some(try Manifest.digest(sealed))
         let plain = try keyring.open(.retentionIndex, sealed)
         return try Self.decodeJSON(
             [String: String].self, from: plain, integrity: SealedKind.retentionIndex.integrityError(id: ""))
     }
 
-    func saveRetentionIndex(_ index: [String: String]) throws(VaultError) {
+    /// `rebuilt`: made from a verified walk over every record (the old index may be damaged);
+    /// otherwise a change to the index last read, which must still be the one the manifest lists.
+    func saveRetentionIndex(_ index: [String: String], rebuilt: Bool = false) throws(VaultError) {
         let sealed = try keyring.seal(.retentionIndex, try Self.encodeJSON(index))
         let digest = try Manifest.digest(sealed)
-        try writing({ $0.retentionDigest = digest }) { (m) throws(VaultError) -> Void in
+        // Compare-and-swap: the index this change was made to is still the one the manifest lists
+        // (an older index put back meanwhile would lose a record's date, §8.3).
+        let read = retentionIndexRead
+        try writing({ m in
+            guard rebuilt || read.map({ m.retentionDigest == $0 }) == true else {
+                throw VaultError.vaultIntegrity(
+                    "the retention index is not the one the manifest lists (an older copy put back?); nothing was written")
+            }
+            m.retentionDigest = digest
+        }) { (m) throws(VaultError) -> Void in
             try store.saveSealedRetentionIndex(sealed, manifest: m)
         }
     }

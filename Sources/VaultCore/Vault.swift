@@ -46,6 +46,9 @@ public final class Vault {
     package internal(set) var generation: UInt64 = 0
     /// Set by a manifest update inside a write transaction; becomes `generation` on commit.
     var pendingGeneration: UInt64?
+    /// The digest of the sealed retention index last read (`.some(nil)`: there was none; nil: not
+    /// read by this process), for the compare-and-swap of its next save.
+    var retentionIndexRead: [UInt8]??
     /// The vault's format (SECURITY.md §3): 1 until its first unlock by this version, then 2.
     package internal(set) var formatVersion: Int
     /// The key slots came back from a travel bundle since the last unlock (confirmed after it).
@@ -311,7 +314,10 @@ public final class Vault {
                 throw .auditUnavailable("\(error)")
             }
         }
-        if vault.formatVersion < 2 {
+        // The upgrade vouches for the rows as they are: only in a session whose audit log was
+        // verified (a vault whose manifest and log were both deleted and header edited back must
+        // not be re-vouched by `audit recover`, `rebind` or `verify --full`).
+        if vault.formatVersion < 2 && policy == .session {
             try vault.audited("format-upgrade", ids: ["from": String(vault.formatVersion), "to": "2"]) {
                 () throws(VaultError) -> Void in
                 try vault.upgradeToFormat2()

@@ -53,6 +53,7 @@ import Testing
         let v = try makeVault()
         _ = try v.addSource(alias: "Magpie")
         let id = try v.addRecord(NewRecord(sourceAlias: "Magpie", title: "t", body: "text"))
+        _ = try v.retentionIndex()
         try v.saveRetentionIndex([id: "2001-01-01"])  // as if its day had passed
         let maintenance = try unlock(policy: .auditMaintenance)
         #expect(maintenance.shreddedAtUnlock.isEmpty)

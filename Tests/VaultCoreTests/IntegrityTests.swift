@@ -234,7 +234,9 @@ import Testing
         #expect(try w.currentManifest().records[record] == 2)
         #expect(
             try w.check().problems.contains(
-                .vaultIntegrity("record 00000000000000aa is not in the manifest (added to the file without the key?)")))
+                .vaultIntegrity(
+                    "record 00000000000000aa has 1 version row but no key row (the record row was deleted from the file, or the rows planted)"
+                )))
     }
 
     @Test func aRecordDueForShreddingCannotBeHiddenFromRetentionByRenamingIt() throws {
@@ -265,8 +267,8 @@ import Testing
         var walked = WalkTally()
         walked.add(recordID: "00000000000000aa", version: 1)
         walked.add(recordID: "00000000000000aa", version: 1)
-        let (bad, complete) = m.encode().withUnsafeBytes { walked.mismatches(ManifestView($0)!) }
-        #expect(bad == ["00000000000000aa"] && !complete)
+        let (bad, unseen) = m.encode().withUnsafeBytes { walked.mismatches(ManifestView($0)!) }
+        #expect(bad == ["00000000000000aa"] && unseen == ["00000000000000bb"])
         // Version 1 renumbered 7: two rows, as listed, and one numbered 2, but not numbered 1...2.
         let (t, v, record) = try populated()
         _ = try v.amend(record, body: "Jongyol crossed again.")
@@ -276,6 +278,108 @@ import Testing
         }
         let listed = try v.list()
         #expect(listed.records.isEmpty && listed.problems == [.recordIntegrity(recordID: record)])
+    }
+
+    /// Second review (§6.8): a version numbered 2.5 is not an integer version.
+    @Test func aRealVersionNumberIsNotAVersion() throws {
+        let (t, v, record) = try populated()
+        _ = try v.amend(record, body: "Jongyol crossed again.")
+        _ = try v.amend(record, body: "And again.")
+        try t.sql {
+            try $0.execute(
+                sql: "UPDATE record_version SET version = 2.5 WHERE record_id = ? AND version = 2", arguments: [record])
+        }
+        let listed = try v.list()
+        #expect(listed.records.isEmpty && listed.problems == [.recordIntegrity(recordID: record)])
+    }
+
+    /// A manifest put back while a session is open is not written over (that would make the
+    /// rollback permanent): the write refuses, naming both generations.
+    @Test func aManifestRolledBackWhileOpenIsNotWrittenOver() throws {
+        let (t, v, record) = try populated()
+        let older = try t.sql { try Data.fetchOne($0, sql: "SELECT sealed FROM manifest")! }
+        let keyRow = try t.sql {
+            try Data.fetchOne($0, sql: "SELECT wrapped_key FROM record WHERE record_id = ?", arguments: [record])!
+        }
+        let version = try t.sql {
+            try Row.fetchOne($0, sql: "SELECT meta, body FROM record_version WHERE record_id = ?", arguments: [record])!
+        }
+        _ = try v.remove(record)
+        try t.sql { db in
+            try db.execute(sql: "UPDATE manifest SET sealed = ?", arguments: [older])
+            try db.execute(sql: "INSERT INTO record (record_id, wrapped_key) VALUES (?, ?)", arguments: [record, keyRow])
+            try db.execute(
+                sql: "INSERT INTO record_version (record_id, version, meta, body) VALUES (?, 1, ?, ?)",
+                arguments: [record, version["meta"] as Data, version["body"] as Data])
+        }
+        let m = refusal { _ = try v.addSource(alias: "Heron") }
+        #expect(m?.contains("older than the one this session saw") == true, "\(m ?? "no error")")
+        #expect(try t.sql { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM source") } == 1)
+    }
+
+    /// A format-2 vault with its manifest dropped and its header edited back to 1 is not upgraded
+    /// again (which would vouch for whatever was done to the rows), and only a session upgrades.
+    @Test func aFormat2VaultEditedBackToFormat1IsNotVouchedForAgain() throws {
+        let (t, _, _) = try populated()
+        try t.sqlOutsideTransaction { db in
+            try db.execute(sql: "DROP TABLE manifest")
+            try db.execute(sql: "DELETE FROM grdb_migrations WHERE identifier = 'v2-manifest'")
+            try db.execute(sql: "UPDATE vault_header SET format_version = 1")
+        }
+        #expect(refusal { _ = try t.unlock() }?.contains("was numbered by format 2") == true)
+        let kept = try Vault.unlock(directory: t.dir, passphrase: try secret("pass phrase"), policy: .auditMaintenance)
+        #expect(kept.formatVersion == 1)
+    }
+
+    /// Version rows left without their record row are named (unlock, listing, check), even when
+    /// the manifest still lists that record with as many versions.
+    @Test func versionRowsWithoutTheirRecordAreNamed() throws {
+        let (t, _, record) = try populated()
+        try t.sqlOutsideTransaction { db in
+            try db.execute(sql: "PRAGMA foreign_keys = OFF")
+            try db.execute(sql: "DELETE FROM record WHERE record_id = ?", arguments: [record])
+        }
+        let named = "record \(record) has 1 version row but no key row"
+        #expect(refusal { _ = try t.unlock() }?.contains(named) == true)
+        let inspected = try Vault.unlock(directory: t.dir, passphrase: try secret("pass phrase"), policy: .inspection)
+        #expect(try inspected.check().problems.contains { "\($0)".contains(named) })
+        // A planted record keeps the counts: the listing names both.
+        try t.sql { try $0.execute(sql: "INSERT INTO record (record_id, wrapped_key) VALUES ('00000000000000cc', x'00')") }
+        let problems = try t.unlock().list().problems.map { "\($0)" }
+        #expect(problems.contains { $0.contains(named) } && problems.contains { $0.contains("00000000000000cc") }, "\(problems)")
+    }
+
+    /// The retention index: an older copy put back under an open session is not saved over, and a
+    /// rebuild keeps the date of a record it could not read.
+    @Test func retentionIndexSavesCompareAndRebuildsKeepUnreadDates() throws {
+        let (t, v, _) = try populated()
+        _ = try v.addRecord(NewRecord(sourceAlias: "Magpie", title: "a", body: "x", retainUntil: "2099-01-05"))
+        let older = try t.sql { try Data.fetchOne($0, sql: "SELECT sealed FROM retention_index")! }
+        let due = try v.addRecord(NewRecord(sourceAlias: "Magpie", title: "b", body: "y", retainUntil: "2099-01-06"))
+        let current = try t.sql { try Data.fetchOne($0, sql: "SELECT sealed FROM retention_index")! }
+        try t.sql { try $0.execute(sql: "UPDATE retention_index SET sealed = ?", arguments: [older]) }
+        let m = refusal {
+            _ = try v.addRecord(NewRecord(sourceAlias: "Magpie", title: "c", body: "z", retainUntil: "2099-01-07"))
+        }
+        #expect(m?.contains("retention index is not the one the manifest lists") == true, "\(m ?? "no error")")
+        try t.sql { try $0.execute(sql: "UPDATE retention_index SET sealed = ?", arguments: [current]) }
+        // The due record's metadata damaged: a rebuild cannot read its date and keeps the old one.
+        try t.sql {
+            try $0.execute(
+                sql: "UPDATE record_version SET meta = substr(meta, 1, 30) || x'00' || substr(meta, 32) WHERE record_id = ?",
+                arguments: [due])
+        }
+        let w = try t.unlock()
+        _ = try w.applyRetention(today: "2099-01-01", fullScan: true)
+        #expect(try w.retentionIndex()[due] == "2099-01-06")
+    }
+
+    /// rekey reseals only rows the manifest lists.
+    @Test func rekeyRefusesRowsTheManifestDoesNotList() throws {
+        let (t, v, _) = try populated()
+        try t.sql { try $0.execute(sql: "DELETE FROM rule WHERE id = (SELECT id FROM rule LIMIT 1)") }
+        let m = refusal { _ = try v.rekey(passphrase: try secret("pass phrase"), profile: .test) }
+        #expect(m?.contains("is missing") == true, "\(m ?? "no error")")
     }
 
     @Test func schemaDigestEncodingIsUnambiguous() throws {
@@ -377,10 +481,11 @@ import Testing
                 sql: "INSERT INTO record_version (record_id, version, meta, body) VALUES ('00000000000000aa', 1, x'00', x'00')")
         }
         let w2 = try u.unlock()
-        // Both named: the record cut short and the orphan row (sorted by id).
+        // Both named: the record cut short, then the orphan row.
         let orphan = VaultError.vaultIntegrity(
-            "record 00000000000000aa is not in the manifest (added to the file without the key?)")
-        let lacking = [orphan, .vaultIntegrity("record \(r2) has 1 version where the manifest says 2")]
+            "record 00000000000000aa has 1 version row but no key row (the record row was deleted from the file, or the rows planted)"
+        )
+        let lacking = [.vaultIntegrity("record \(r2) has 1 version where the manifest says 2"), orphan]
         #expect(try w2.list().problems == lacking)
         #expect(try w2.searchRecords("crossed", threads: 2).problems == lacking)
         // A middle version deleted and an orphan added: the latest still carries the right number,
@@ -394,7 +499,7 @@ import Testing
                 sql: "INSERT INTO record_version (record_id, version, meta, body) VALUES ('00000000000000aa', 1, x'00', x'00')")
         }
         let listed = try x.unlock().list()
-        #expect(listed.problems == [orphan, .vaultIntegrity("record \(r3) has 1 version where the manifest says 2")])
+        #expect(listed.problems == [.vaultIntegrity("record \(r3) has 1 version where the manifest says 2"), orphan])
         #expect(listed.records.isEmpty)
     }
 
