@@ -4,6 +4,7 @@ import PackageDescription
 
 // Layers, and what each target may import (declared below; nothing else):
 //   CSodium (system library)  ← SodiumKit: the only code touching libsodium pointers (`internal import CSodium`)
+//   AgeFormat ← SodiumKit: the age v1 file format (SECURITY.md §13), no storage, no vault
 //   Redaction: pure text, imports Foundation only (no crypto, no storage)
 //   CTextScan: a leaf C module for search folding (no libsodium, no state)
 //   CSQLiteHarden: a leaf C module that hardens each SQLite connection (SECURITY.md §3)
@@ -29,6 +30,9 @@ let package = Package(
             providers: [.apt(["libsodium-dev"]), .brew(["libsodium"])]
         ),
         .target(name: "SodiumKit", dependencies: ["CSodium"]),
+        // The age v1 file format (X25519 recipients, header MAC, STREAM, armor): SodiumKit only, so
+        // it is testable alone against the CCTV vectors.
+        .target(name: "AgeFormat", dependencies: ["SodiumKit"]),
         // Pure text in, text and findings out: no crypto, no storage.
         .target(name: "Redaction"),
         // SSE2 block scan for search folding (plain C: no libsodium, no secrets of its own; it
@@ -63,6 +67,8 @@ let package = Package(
         // Foundation only, none of the product's modules.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "SodiumKitTests", dependencies: ["SodiumKit"]),
+        // Vectors/: the C2SP CCTV age vectors this implementation runs (SKIPPED names the others).
+        .testTarget(name: "AgeFormatTests", dependencies: ["AgeFormat", "SodiumKit", "TestSupport"], exclude: ["Vectors"]),
         // Corpus/: the redaction corpus (JSON), read from the source tree by CorpusTests.
         .testTarget(name: "RedactionTests", dependencies: ["Redaction", "TestSupport"], exclude: ["Corpus"]),
         .testTarget(
