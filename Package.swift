@@ -8,9 +8,10 @@ import PackageDescription
 //   Redaction: pure text, imports Foundation only (no crypto, no storage)
 //   CTextScan: a leaf C module for search folding (no libsodium, no state)
 //   CSQLiteHarden: a leaf C module that hardens each SQLite connection (SECURITY.md §3)
-//   VaultCore ← SodiumKit, CTextScan, CSQLiteHarden, GRDB (internal imports): format, keyring, storage, the audited facade `Vault`
+//   VaultCore ← SodiumKit, AgeFormat, CTextScan, CSQLiteHarden, GRDB (internal imports): format, keyring, storage, the
+//     audited facade `Vault` (its age identity and contacts)
 //   Audit ← VaultCore, SodiumKit: the tamper-evident log (implements VaultCore's AuditSink)
-//   Publishing ← VaultCore, Redaction: selection, redaction, leak check, export files
+//   Publishing ← VaultCore, Redaction, AgeFormat: selection, redaction, leak check, export files, age shares
 //   sourcevault (CLI, Sources/CLI) ← VaultCore, Audit, Publishing, Redaction, SodiumKit (secrets read into
 //     SecureBytes), ArgumentParser: parses, prompts, calls one facade method, prints
 let package = Package(
@@ -44,25 +45,26 @@ let package = Package(
         .target(
             name: "VaultCore",
             dependencies: [
-                "SodiumKit", "CTextScan", "CSQLiteHarden", .product(name: "GRDB", package: "GRDB.swift"),
+                "SodiumKit", "AgeFormat", "CTextScan", "CSQLiteHarden", .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift")
             ]
         ),
         // The tamper-evident audit log; implements VaultCore's AuditSink.
         .target(name: "Audit", dependencies: ["VaultCore", "SodiumKit"]),
         // Redaction applied to vault records: selection, leak check, export files, provenance.
-        .target(name: "Publishing", dependencies: ["VaultCore", "Redaction"]),
+        .target(name: "Publishing", dependencies: ["VaultCore", "Redaction", "AgeFormat"]),
         .executableTarget(
             name: "sourcevault",
             dependencies: [
-                "VaultCore", "Publishing", "Redaction", "Audit", "SodiumKit",
+                "VaultCore", "Publishing", "Redaction", "Audit", "SodiumKit", "AgeFormat",
                 .product(name: "ArgumentParser", package: "swift-argument-parser")
             ],
             path: "Sources/CLI"
         ),
         // `make bench`: throughput figures (brief section 5), built in release.
         .executableTarget(
-            name: "sourcevault-bench", dependencies: ["Redaction", "Audit", "VaultCore", "SodiumKit"], path: "Sources/Bench"),
+            name: "sourcevault-bench", dependencies: ["Redaction", "Audit", "VaultCore", "SodiumKit", "Publishing", "AgeFormat"],
+            path: "Sources/Bench"),
         // What the test targets share (temporary directories, the sqlite3 shell, the fuzz corpora):
         // Foundation only, none of the product's modules.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
@@ -73,7 +75,7 @@ let package = Package(
         .testTarget(name: "RedactionTests", dependencies: ["Redaction", "TestSupport"], exclude: ["Corpus"]),
         .testTarget(
             name: "VaultCoreTests",
-            dependencies: ["VaultCore", "SodiumKit", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["VaultCore", "SodiumKit", "AgeFormat", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")],
             exclude: ["Vectors"]
         ),
         .testTarget(

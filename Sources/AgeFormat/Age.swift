@@ -11,14 +11,31 @@ public enum Age {
 
     /// Encrypts `plaintext` to every recipient (one X25519 stanza each, in the order given), armored
     /// if asked. The plaintext is read in place; only ciphertext is returned.
-    public static func encrypt(_ plaintext: UnsafeRawBufferPointer, to recipients: [AgeRecipient], armor: Bool = false)
-        throws(AgeError) -> [UInt8]
-    {
+    ///
+    /// `note`, if given, adds one more stanza of that type (a fully qualified name, which age and
+    /// every other identity ignores) whose body is `ChaCha20-Poly1305(key = HKDF-SHA-256(ikm = file
+    /// key, salt = "", info = type), nonce = 0, note)`: readable only by a recipient, and
+    /// authenticated by the header MAC (SECURITY.md §13.4).
+    public static func encrypt(
+        _ plaintext: UnsafeRawBufferPointer, to recipients: [AgeRecipient], armor: Bool = false,
+        note: (type: String, text: [UInt8])? = nil
+    ) throws(AgeError) -> [UInt8] {
         guard !recipients.isEmpty else { throw .invalidKey("no recipient") }
+        if let note {
+            guard note.type.contains("/"), !note.type.isEmpty, note.type.utf8.allSatisfy({ $0 >= 0x21 && $0 <= 0x7e }) else {
+                throw .invalidKey("a note stanza type must be a fully qualified name")
+            }
+        }
         do {
             let fileKey = try SecureBytes.random(count: 16)
             var stanzas: [AgeStanza] = []
             for r in recipients { stanzas.append(try wrap(fileKey, to: r)) }
+            if let note {
+                let key = try HKDFSHA256.deriveKey(ikm: fileKey, salt: [], info: Array(note.type.utf8))
+                var body: [UInt8] = []
+                try note.text.withUnsafeBytes { try ChaCha20Poly1305.encrypt($0, key: key, nonce: zeroNonce, appendingTo: &body) }
+                stanzas.append(AgeStanza(type: note.type, arguments: [], body: body))
+            }
             var out = AgeHeader.encodeWithoutMAC(stanzas)
             let macKey = try HKDFSHA256.deriveKey(ikm: fileKey, salt: [], info: Array("header".utf8))
             let mac = try HMACSHA256.authenticate(out, key: macKey)
@@ -58,6 +75,24 @@ public enum Age {
     public static func decrypt(_ file: [UInt8], identity: borrowing AgeIdentity, armored: Bool? = nil) throws(AgeError)
         -> SecureBytes
     {
+        var note: [UInt8]? = nil
+        return try open(file, identity: identity, armored: armored, noteType: nil, note: &note)
+    }
+
+    /// ``decrypt(_:identity:armored:)``, and the note of type `noteType` if the file carries one
+    /// that opens (see ``encrypt(_:to:armor:note:)``). A note stanza that does not open is
+    /// ignored, like any stanza not addressed to this identity: it is a claim, not a requirement.
+    public static func decryptWithNote(_ file: [UInt8], identity: borrowing AgeIdentity, armored: Bool? = nil, noteType: String?)
+        throws(AgeError) -> AgeOpened
+    {
+        var note: [UInt8]? = nil
+        let plaintext = try open(file, identity: identity, armored: armored, noteType: noteType, note: &note)
+        return AgeOpened(plaintext: plaintext, note: note)
+    }
+
+    static func open(
+        _ file: [UInt8], identity: borrowing AgeIdentity, armored: Bool?, noteType: String?, note: inout [UInt8]?
+    ) throws(AgeError) -> SecureBytes {
         let binary = (armored ?? AgeArmor.isArmored(file)) ? try AgeArmor.decode(file) : file
         let header = try AgeHeader.parse(binary)
         guard binary.count - header.payloadOffset >= AgeStream.nonceSize else {
@@ -71,7 +106,12 @@ public enum Age {
             let nonceEnd = header.payloadOffset + AgeStream.nonceSize
             let nonce = Array(binary[header.payloadOffset..<nonceEnd])
             let payloadKey = try HKDFSHA256.deriveKey(ikm: fileKey, salt: nonce, info: Array("payload".utf8))
-            return try AgeStream.decrypt(binary[nonceEnd...], key: payloadKey)
+            let plaintext = try AgeStream.decrypt(binary[nonceEnd...], key: payloadKey)
+            if let noteType, let s = header.stanzas.first(where: { $0.type == noteType && $0.arguments.isEmpty }) {
+                let key = try HKDFSHA256.deriveKey(ikm: fileKey, salt: [], info: Array(noteType.utf8))
+                note = (try? ChaCha20Poly1305.open(s.body, key: key, nonce: zeroNonce))?.withUnsafeBytes { Array($0) }
+            }
+            return plaintext
         } catch let e as AgeError { throw e } catch { throw .crypto("libsodium failed") }
     }
 
@@ -97,4 +137,10 @@ public enum Age {
         }
         throw .noMatch
     }
+}
+
+/// A decrypted age file: the plaintext in secure memory and the note stanza's text, if any.
+public struct AgeOpened: ~Copyable {
+    public var plaintext: SecureBytes
+    public var note: [UInt8]?
 }

@@ -47,7 +47,11 @@ import Testing
         defer { withExtendedLifetime(t) {} }
         #expect(try Vault.openStore(t.dir).1.formatVersion == 2)
         let v = try t.unlock(e.passphrase)
-        #expect(v.formatVersion == 2 && v.generation > 1)
+        // Upgraded to format 3 by its first unlock: an age identity, the generation continued.
+        #expect(v.formatVersion == 3 && v.generation > 2)
+        #expect(try Vault.openStore(t.dir).1.formatVersion == 3)
+        #expect(try v.store.allItems(.identity).count == 1 && v.store.allItems(.contact).isEmpty)
+        #expect(try v.identityRecipient().hasPrefix("age1"))
         try check(v, e)
         #expect(try manifestDescribesTheRows(v, generation: v.generation))
         // One PERSON rule was added, then a second, then the first removed: the high-water mark stays.
@@ -83,11 +87,12 @@ import Testing
     @Test func opensWithPassphrase() throws {
         let (t, e) = try load()
         defer { withExtendedLifetime(t) {} }
-        // A format-1 vault opens as 1 and is upgraded to 2 (its manifest written) by its first unlock.
+        // A format-1 vault opens as 1 and is upgraded to 2 (its manifest written, generation 1) and
+        // then to 3 (its age identity, generation 2) by its first unlock.
         #expect(try Vault.openStore(t.dir).1.formatVersion == 1)
         let v = try t.unlock(e.passphrase)
-        #expect(try v.store.readHeader().formatVersion == 2 && v.formatVersion == 2 && v.generation == 1)
-        #expect(try manifestDescribesTheRows(v, generation: 1))
+        #expect(try v.store.readHeader().formatVersion == 3 && v.formatVersion == 3 && v.generation == 2)
+        #expect(try manifestDescribesTheRows(v, generation: 2))
         // Its rules got placeholder numbers, per label in creation order, kept in the manifest.
         let numbers = try v.rules().map { ($0.rule.label, $0.rule.number) }
         #expect(!numbers.isEmpty && numbers.allSatisfy { $0.1 != nil })
