@@ -27,7 +27,7 @@ public enum Sharing {
         overwrite: Bool = false, unredacted: Bool = false
     ) throws -> Shared {
         let recipients = try vault.recipients(forContacts: contacts)
-        var ids = ["to": recipients.map(\.fingerprint).joined(separator: "+"), "recipients": String(recipients.count)]
+        var ids = ["to": recipients.map(\.fingerprint).joined(separator: "."), "recipients": String(recipients.count)]
         if armor { ids["armor"] = "yes" }
         let plaintext: [UInt8]
         var excerpt: PreparedExcerpt? = nil
