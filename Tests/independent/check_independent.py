@@ -136,6 +136,23 @@ try:
     got = json.loads(p.stdout) if p.returncode == 0 else {}
     check("v2 vector upgraded to 3 opens with its manifest", got.get("format_version") == 3 and
           got.get("identity", "").startswith("age1") and normalized(got.get("records", [])) == want2, p.stderr.decode())
+    # The committed format-3 vector (make_v3.py): identity and contacts as recorded.
+    V3 = os.path.join(HERE, "..", "VaultCoreTests", "Vectors", "v3")
+    exp3 = json.load(open(os.path.join(V3, "expected.json")))
+    v3dir = os.path.join(tmp, "vector3")
+    os.mkdir(v3dir)
+    shutil.copy(os.path.join(V3, "vault.sqlite3"), v3dir)
+    for recovery, secret in ((False, exp3["passphrase"]), (True, exp3["recoveryKey"])):
+        p = reader(v3dir, secret, recovery)
+        got = json.loads(p.stdout) if p.returncode == 0 else {}
+        check(f"v3 vector opens (recovery={recovery})", got.get("format_version") == 3 and
+              got.get("identity") == exp3["identity"], p.stderr.decode())
+        check(f"v3 vector contacts match (recovery={recovery})",
+              sorted((c["id"], c["name"], c["recipient"]) for c in got.get("contacts", [])) ==
+              sorted((c["id"], c["name"], c["recipient"]) for c in exp3["contacts"]))
+        bodies = {r["id"]: r["versions"][0]["body"] for r in got.get("records", [])}
+        check(f"v3 vector records match (recovery={recovery})",
+              all(bodies.get(r["id"]) == r["versions"][0]["body"] for r in exp3["records"]))
     import sqlite3
     db = sqlite3.connect(os.path.join(v, "vault.sqlite3"))
     db.execute("DELETE FROM rule")
