@@ -52,7 +52,7 @@ func shareBench(megabytes: Int) -> [Figure] {
             try Exporter.prepare(vault: v, id: id, selection: .whole), format: .text)
     else { return [] }
     let input = dir + "/plain.txt"
-    FileManager.default.createFile(atPath: input, contents: Data(rendered))
+    _ = FileManager.default.createFile(atPath: input, contents: Data(rendered))
     // The export stages alone (what `export` does before writing), to show where the time goes.
     let exportStages = bestOf(3) {
         _ = try? Exporter.render(try Exporter.prepare(vault: v, id: id, selection: .whole), format: .text)

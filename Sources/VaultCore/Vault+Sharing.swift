@@ -83,11 +83,12 @@ extension Vault {
     /// `identity rotate`: a new identity replaces the old one, whose secret is deleted (files
     /// shared to the old recipient can no longer be received). Returns the new recipient.
     public func rotateIdentity() throws(VaultError) -> String {
-        let old = try openIdentity().recipient
+        let old = (try? openIdentity())?.recipient.fingerprint ?? "unreadable"
         let identity = try Self.newIdentity()
         return try audited(
-            "identity-rotate", ids: ["from": old.fingerprint], after: { _ in ["to": identity.recipient.fingerprint] }
+            "identity-rotate", ids: ["from": old], after: { _ in ["to": identity.recipient.fingerprint] }
         ) { () throws(VaultError) -> String in
+            _ = try openIdentity()  // the old one must open: a damaged identity is an integrity error, not replaced silently
             let oldRow = try identityRow()
             let id = try Self.newObjectID()
             let sealed = try keyring.seal(.identity, secure: try Self.sodium { try identity.secretCopy() }, id: id)
@@ -133,7 +134,7 @@ extension Vault {
             }
             if try recipient == openIdentity().recipient { throw .invalidInput("that recipient is this vault's own identity") }
             let payload = ContactPayload(name: name, recipient: recipient.encoded, created: Self.timestamp())
-            let id = try insertItem(.contact, payload) { m in m.items[.contact, default: []].formUnion([]) }
+            let id = try insertItem(.contact, payload)
             return Contact(
                 id: id, name: name, recipient: recipient.encoded, fingerprint: recipient.fingerprint, created: payload.created)
         }
@@ -185,7 +186,9 @@ extension Vault {
     /// as a new record, as `add` would (UTF-8, not empty). `provenance` is what a SourceVault share
     /// said about itself (SECURITY.md §13.4), recorded in the new record's metadata.
     public func receive(file: [UInt8], sourceAlias: String, title: String?, tags: [String] = []) throws(VaultError) -> String {
-        try audited("receive", values: ["alias": Array(sourceAlias.utf8)], after: { ["record": $0] }) {
+        var values = ["alias": Array(sourceAlias.utf8)]
+        if let title { values["title"] = Array(title.utf8) }
+        return try audited("receive", values: values, after: { ["record": $0] }) {
             () throws(VaultError) -> String in
             let identity = try openIdentity()
             let opened: AgeOpened

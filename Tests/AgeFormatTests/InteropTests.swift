@@ -19,7 +19,7 @@ import Testing
         p.executableURL = URL(fileURLWithPath: tool)
         p.arguments = args
         let out = dir.path + "/.out-" + UUID().uuidString
-        FileManager.default.createFile(atPath: out, contents: nil)
+        _ = FileManager.default.createFile(atPath: out, contents: nil)
         p.standardOutput = FileHandle(forWritingAtPath: out)
         p.standardError = FileHandle.nullDevice
         p.standardInput = FileHandle.nullDevice
@@ -54,7 +54,7 @@ import Testing
         for armor in [false, true] {
             let file = try plain.withUnsafeBytes { try Age.encrypt($0, to: recipients, armor: armor) }
             let path = dir.path + "/f-\(armor).age"
-            FileManager.default.createFile(atPath: path, contents: Data(file))
+            _ = FileManager.default.createFile(atPath: path, contents: Data(file))
             for key in keys {
                 let (status, out) = try Self.run(Self.age, ["-d", "-i", key, path], in: dir)
                 #expect(status == 0 && Array(out) == plain, "age -d failed: size \(size) armor \(armor)")
@@ -63,7 +63,7 @@ import Testing
         // The other way: `age -r` and `age -a -r` to our identity.
         let me = try AgeIdentity.generate()
         let input = dir.path + "/plain"
-        FileManager.default.createFile(atPath: input, contents: Data(plain))
+        _ = FileManager.default.createFile(atPath: input, contents: Data(plain))
         for armor in [false, true] {
             let out = dir.path + "/to-me-\(armor).age"
             let args = (armor ? ["-a"] : []) + ["-r", me.recipient.encoded, "-o", out, input]
@@ -84,7 +84,7 @@ import Testing
         let text = Array("excerpt\n".utf8)
         let file = try text.withUnsafeBytes { try Age.encrypt($0, to: [r], note: ("example.org/note", Array("hello".utf8))) }
         let path = dir.path + "/n.age"
-        FileManager.default.createFile(atPath: path, contents: Data(file))
+        _ = FileManager.default.createFile(atPath: path, contents: Data(file))
         let (status, out) = try Self.run(Self.age, ["-d", "-i", key, path], in: dir)
         #expect(status == 0 && Array(out) == text)
     }

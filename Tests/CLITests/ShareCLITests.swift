@@ -33,7 +33,7 @@ import Testing
         deinit { try? FileManager.default.removeItem(atPath: dir) }
         func file(_ data: Data) -> String {
             let path = dir + "/" + UUID().uuidString
-            FileManager.default.createFile(atPath: path, contents: data)
+            _ = FileManager.default.createFile(atPath: path, contents: data)
             return path
         }
     }
@@ -75,7 +75,7 @@ import Testing
         p.waitUntilExit()
         #expect(p.terminationStatus == 0)
         let path = c.root + "/vault.key"
-        FileManager.default.createFile(atPath: path, contents: data, attributes: [.posixPermissions: 0o600])
+        _ = FileManager.default.createFile(atPath: path, contents: data, attributes: [.posixPermissions: 0o600])
         return path
     }
 

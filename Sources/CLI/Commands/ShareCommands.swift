@@ -14,6 +14,9 @@ import Glibc
 enum TypedConfirmation {
     static func ask(_ question: String, word: String) throws -> Bool {
         // Asked on the controlling terminal (/dev/tty); without one, this refuses.
+        let tty = open("/dev/tty", O_RDWR | O_NOCTTY)
+        guard tty >= 0 else { throw CLIError.usage("no terminal to confirm on; nothing was done (scripts: see --yes)") }
+        close(tty)
         let answer = try SecretInput.promptVisible(question + " Type '\(word)' to continue: ", what: "confirmation")
         return answer.trimmingCharacters(in: .whitespaces) == word
     }
