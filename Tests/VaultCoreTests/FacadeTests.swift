@@ -225,6 +225,28 @@ import Testing
         #expect(try v.list().records.count == 3)
     }
 
+    /// A second identity row (never written by SourceVault) is an integrity error, not a choice.
+    @Test func twoIdentitiesAreAnIntegrityError() throws {
+        let v = try makeVault()
+        store.items[.identity]!.append(store.items[.identity]![0])
+        #expect(throws: VaultError.self) { _ = try v.identityRecipient() }
+        #expect(throws: VaultError.self) { _ = try v.rotateIdentity() }
+    }
+
+    /// A format-3 vault whose manifest is put back in its format-2 form (which lists neither the
+    /// identity nor the contacts) is refused at unlock.
+    @Test func aFormatTwoManifestInAFormatThreeVaultIsRefused() throws {
+        let v = try makeVault()
+        var m = try v.currentManifest()
+        m.format = 2
+        m.generation += 1
+        store.manifest = try v.keyring.seal(.manifest, m.encode())
+        #expect(throws: VaultError.vaultIntegrity("the manifest is of format 2, the vault of format 3 (an older copy?)")) {
+            _ = try Vault.unlock(
+                store: store, header: try store.readHeader(), directory: "/nonexistent", passphrase: try secret("pw"))
+        }
+    }
+
     func contains(_ hay: [UInt8], _ needle: [UInt8]) -> Bool {
         guard needle.count <= hay.count else { return false }
         return (0...(hay.count - needle.count)).contains { Array(hay[$0..<$0 + needle.count]) == needle }
