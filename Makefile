@@ -88,7 +88,7 @@ clean:
 # libFuzzer (SECURITY.md §12): each target runs FUZZ_SECONDS on a copy of its committed seed corpus;
 # a crash leaves its input in .build-fuzz/crashes/ and fails the run (add it to the corpus as a regression seed).
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS := fuzz-audit-log fuzz-redaction fuzz-recovery-key fuzz-vault-file fuzz-folding
+FUZZ_TARGETS := fuzz-audit-log fuzz-redaction fuzz-recovery-key fuzz-vault-file fuzz-folding fuzz-age
 fuzz: deps
 	@for t in $(FUZZ_TARGETS); do \
 	  SOURCEVAULT_FUZZ=1 $(SWIFT) build --product $$t --scratch-path .build-fuzz -Xswiftc -sanitize=fuzzer,address -Xcc -fsanitize=address \

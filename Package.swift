@@ -104,6 +104,7 @@ if ProcessInfo.processInfo.environment["SOURCEVAULT_FUZZ"] == "1" {
             name: "fuzz-recovery-key", dependencies: ["VaultCore", "SodiumKit", "FuzzDriver"], path: "Sources/Fuzz/RecoveryKey"),
         .executableTarget(
             name: "fuzz-vault-file", dependencies: ["VaultCore", "SodiumKit", "FuzzDriver"], path: "Sources/Fuzz/VaultFile"),
-        .executableTarget(name: "fuzz-folding", dependencies: ["VaultCore", "FuzzDriver"], path: "Sources/Fuzz/Folding")
+        .executableTarget(name: "fuzz-folding", dependencies: ["VaultCore", "FuzzDriver"], path: "Sources/Fuzz/Folding"),
+        .executableTarget(name: "fuzz-age", dependencies: ["AgeFormat", "SodiumKit", "FuzzDriver"], path: "Sources/Fuzz/Age")
     ]
 }

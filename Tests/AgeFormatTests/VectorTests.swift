@@ -1,6 +1,7 @@
 import AgeFormat
 import Foundation
 import SodiumKit
+import TestSupport
 import Testing
 
 /// One C2SP CCTV age vector (Vectors/README in the shared copy: `expect`, `payload`, `identity`,
@@ -155,5 +156,26 @@ func outcome(_ e: AgeError) -> String {
             checked += 1
         }
         #expect(checked >= 5)
+    }
+}
+
+/// The age fuzz corpus (Tests/Fuzz/corpus/age, the seeds of Sources/Fuzz/Age) as regression tests:
+/// every input is answered (an AgeError or a plaintext), and a header that parses re-encodes to
+/// the same bytes.
+@Suite struct AgeFuzzCorpusTests {
+    @Test func ageCorpus() throws {
+        let inputs = try FuzzCorpus.inputs("age")
+        try #require(!inputs.isEmpty)
+        let identity = try AgeIdentity.parse(
+            Array("AGE-SECRET-KEY-1EGTZVFFV20835NWYV6270LXYVK2VKNX2MMDKWYKLMGR48UAWX40Q2P2LM0".utf8))
+        var opened = 0
+        for (name, bytes) in inputs {
+            if (try? Age.decrypt(bytes, identity: identity)) != nil { opened += 1 }
+            let binary = AgeArmor.isArmored(bytes) ? try? AgeArmor.decode(bytes) : bytes
+            if let binary, let stanzas = try? Age.stanzas(of: binary) {
+                #expect(binary.starts(with: Age.encodeHeaderWithoutMAC(stanzas)), "\(name)")
+            }
+        }
+        #expect(opened > 0, "no seed decrypts: the corpus would not reach the payload")
     }
 }
