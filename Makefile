@@ -1,5 +1,5 @@
 # SourceVault. `make demo` and `make test` work on a fresh Debian machine: they install what is
-# missing (libsodium-dev, libsqlite3-dev, sqlite3, strace, python3-nacl, cmark, age) with apt-get.
+# missing (libsodium-dev, libsqlite3-dev, sqlite3, strace, python3-nacl, cmark, age, openssh-client) with apt-get.
 SWIFT ?= swift
 BIN := .build/debug/sourcevault
 # The Swift toolchain's clang (it builds the C targets too); any C compiler will do.
@@ -19,6 +19,7 @@ deps:
 	/usr/bin/python3 -c 'import nacl.bindings' >/dev/null 2>&1 || need="$$need python3-nacl"; \
 	command -v cmark >/dev/null 2>&1 || need="$$need cmark"; \
 	[ -x /usr/bin/age ] || need="$$need age"; \
+	command -v ssh-keygen >/dev/null 2>&1 || need="$$need openssh-client"; \
 	if [ -n "$$need" ]; then \
 	  echo "installing:$$need"; \
 	  if [ "$$(id -u)" != 0 ] && ! command -v sudo >/dev/null; then \

@@ -48,10 +48,28 @@ public enum Age {
         } catch let e as AgeError { throw e } catch { throw .crypto("libsodium failed: \(error)") }
     }
 
-    /// §X25519 recipient stanza: a fresh ephemeral key per stanza.
+    /// §X25519 recipient stanza: a fresh ephemeral key per stanza. For an `ssh-ed25519` recipient,
+    /// age's agessh construction: the shared secret is multiplied by a tweak derived from the SSH
+    /// key, `HKDF-SHA-256(ikm = "", salt = ssh key, info = "age-encryption.org/v1/ssh-ed25519")`,
+    /// and the stanza is `ssh-ed25519 TAG SHARE` with TAG = base64(SHA-256(ssh key)[:4]).
     static func wrap(_ fileKey: borrowing SecureBytes, to recipient: AgeRecipient) throws -> AgeStanza {
         let ephemeral = try X25519.generateSecret()
         let share = try X25519.publicKey(of: ephemeral)
+        if let sshKey = recipient.sshKey {
+            let info = Array("age-encryption.org/v1/ssh-ed25519".utf8)
+            let tweak = try HKDFSHA256.deriveKey(ikm: try SecureBytes(count: 0), salt: sshKey, info: info)
+            let shared = try X25519.sharedSecret(tweak, securePeer: try X25519.sharedSecret(ephemeral, peer: recipient.publicKey))
+            let wrapKey = try HKDFSHA256.deriveKey(ikm: shared, salt: share + recipient.publicKey, info: info)
+            var body: [UInt8] = []
+            try ChaCha20Poly1305.encrypt(fileKey, key: wrapKey, nonce: zeroNonce, appendingTo: &body)
+            let tag = Array(try SHA256.hash(sshKey).prefix(4))
+            return AgeStanza(
+                type: "ssh-ed25519",
+                arguments: [
+                    String(decoding: Base64.encode(tag), as: UTF8.self), String(decoding: Base64.encode(share), as: UTF8.self)
+                ],
+                body: body)
+        }
         let shared = try X25519.sharedSecret(ephemeral, peer: recipient.publicKey)
         let wrapKey = try HKDFSHA256.deriveKey(ikm: shared, salt: share + recipient.publicKey, info: x25519Info)
         var body: [UInt8] = []

@@ -1,24 +1,50 @@
 import SodiumKit
 
-/// An age X25519 recipient: a 32-byte Curve25519 public key, written `age1…` (Bech32, HRP `age`).
+/// An age recipient: an X25519 public key written `age1…` (Bech32, HRP `age`), or an SSH
+/// Ed25519 public key (`ssh-ed25519 AAAA…`, age's `ssh-ed25519` recipient type, encrypt only).
 public struct AgeRecipient: Hashable, Sendable {
+    /// The X25519 key the file key is wrapped to (for `ssh-ed25519`, the Ed25519 key's Montgomery form).
     public let publicKey: [UInt8]
+    /// For `ssh-ed25519`: the key in SSH wire form (`string "ssh-ed25519" || string key`).
+    public let sshKey: [UInt8]?
 
     public init(publicKey: [UInt8]) throws(AgeError) {
         guard publicKey.count == X25519.keyBytes else { throw .invalidKey("an X25519 recipient is 32 bytes") }
-        self.publicKey = publicKey
+        self.init(x25519: publicKey, sshKey: nil)
     }
 
-    /// Parses `age1…` (surrounding spaces and a line ending are not accepted here: trim first).
+    private init(x25519: [UInt8], sshKey: [UInt8]?) {
+        self.publicKey = x25519
+        self.sshKey = sshKey
+    }
+
+    /// Parses `age1…`, or `ssh-ed25519 BASE64 [comment]` as in an `authorized_keys` line (the
+    /// comment is dropped). Surrounding spaces and a line ending are not accepted: trim first.
     public init(parsing text: String) throws(AgeError) {
+        if text.hasPrefix("ssh-ed25519 ") {
+            let fields = text.split(separator: " ", omittingEmptySubsequences: true)
+            guard fields.count >= 2, let wire = Base64.decodePadded(Array(fields[1].utf8)),
+                wire.count == 4 + 11 + 4 + 32, wire[0..<4].elementsEqual([0, 0, 0, 11]),
+                wire[4..<15].elementsEqual(Array("ssh-ed25519".utf8)), wire[15..<19].elementsEqual([0, 0, 0, 32])
+            else { throw .invalidKey("not an ssh-ed25519 public key (ssh-ed25519 AAAA…)") }
+            let x: [UInt8]
+            do { x = try X25519.publicKey(fromEd25519: Array(wire[19...])) } catch {
+                throw .invalidKey("not a valid Ed25519 public key")
+            }
+            self.init(x25519: x, sshKey: wire)
+            return
+        }
         guard let (hrp, data) = Bech32.decode(Array(text.utf8)), hrp == "age" else {
             throw .invalidKey("not an age X25519 recipient (age1…)")
         }
         try self.init(publicKey: data)
     }
 
-    /// `age1…`
-    public var encoded: String { Bech32.encode(hrp: "age", data: publicKey) }
+    /// `age1…`, or `ssh-ed25519 BASE64` (no comment).
+    public var encoded: String {
+        if let sshKey { return "ssh-ed25519 " + String(decoding: Base64.encodePadded(sshKey), as: UTF8.self) }
+        return Bech32.encode(hrp: "age", data: publicKey)
+    }
 
     /// A short public fingerprint for the audit log and listings: the first 8 bytes, in hex, of
     /// SHA-256 over the `age1…` string. It names no person.

@@ -125,7 +125,8 @@ extension Vault {
             let recipient: AgeRecipient
             do { recipient = try AgeRecipient(parsing: text) } catch {
                 throw .invalidInput(
-                    "that is not an age X25519 recipient (age1…, as 'age-keygen -y' or 'sourcevault identity' prints)")
+                    "that is not an age recipient (age1…, as 'age-keygen -y' or 'sourcevault identity' prints) or an ssh-ed25519 public key"
+                )
             }
             let existing = try contacts()
             let folded = TextFolding.fold(name)

@@ -21,7 +21,10 @@ import Testing
             "age1zvkyg2lqzraa2lnjvqej32nkuu0ues2s82hzrye869xeexvn73equnujwk",  // checksum
             "age2zvkyg2lqzraa2lnjvqej32nkuu0ues2s82hzrye869xeexvn73equnujwj",
             "AGE-SECRET-KEY-1GFPYYSJZGFPYYSJZGFPYYSJZGFPYYSJZGFPYYSJZGFPYYSJZGFPQ4EGAEX",
-            " age1zvkyg2lqzraa2lnjvqej32nkuu0ues2s82hzrye869xeexvn73equnujwj"
+            " age1zvkyg2lqzraa2lnjvqej32nkuu0ues2s82hzrye869xeexvn73equnujwj",
+            "ssh-ed25519", "ssh-ed25519 AAAA", "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQ",
+            // The right length, but an ssh-rsa type inside.
+            "ssh-ed25519 AAAAB3NzaC1yc2EAAAAgj2dfaMJHyP6BMkHflqjPpIQkl7zUAlFw8JpTvda5DQI="
         ] {
             #expect(throws: AgeError.self, "\(bad)") { _ = try AgeRecipient(parsing: bad) }
         }

@@ -89,3 +89,35 @@ import Testing
         #expect(status == 0 && Array(out) == text)
     }
 }
+
+/// `ssh-ed25519` recipients (encrypt only): `age -d -i` with the OpenSSH private key opens the file.
+@Suite struct SSHRecipientInteropTests {
+    @Test func ageOpensFilesToAnSSHEd25519Key() throws {
+        guard AgeInteropTests.available(), FileManager.default.isExecutableFile(atPath: "/usr/bin/ssh-keygen") else {
+            Issue.record("age or ssh-keygen is missing: make test installs them"); return
+        }
+        let dir = AgeInteropTests.Dir()
+        let key = dir.path + "/id_ed25519"
+        #expect(
+            try AgeInteropTests.run(
+                "/usr/bin/ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "ed@example", "-f", key], in: dir
+            ).0 == 0)
+        let pub = try String(contentsOfFile: key + ".pub", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        let r = try AgeRecipient(parsing: pub)
+        #expect(r.sshKey != nil && r.encoded.hasPrefix("ssh-ed25519 AAAA") && !r.encoded.contains("ed@example"))
+        #expect(try AgeRecipient(parsing: r.encoded) == r)
+        let other = try AgeIdentity.generate()
+        for size in [0, 1, 65537] {
+            let plain = (0..<size).map { UInt8(truncatingIfNeeded: $0) }
+            let file = try plain.withUnsafeBytes { try Age.encrypt($0, to: [r, other.recipient], armor: size == 1) }
+            let path = dir.path + "/s\(size).age"
+            _ = FileManager.default.createFile(atPath: path, contents: Data(file))
+            let (status, out) = try AgeInteropTests.run(AgeInteropTests.age, ["-d", "-i", key, path], in: dir)
+            #expect(status == 0 && Array(out) == plain, "size \(size)")
+            // The X25519 recipient beside it still opens it; the ssh stanza is ignored by our reader.
+            #expect(try Age.decrypt(file, identity: other).withUnsafeBytes { Array($0) } == plain)
+            let stanzas = try Age.stanzas(of: file)
+            #expect(stanzas[0].type == "ssh-ed25519" && stanzas[0].arguments.count == 2 && stanzas[0].body.count == 32)
+        }
+    }
+}

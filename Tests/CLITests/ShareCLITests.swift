@@ -120,6 +120,8 @@ import Testing
         #expect(bad.status == 2 && bad.stderrLines.count == 1)
         let ssh = c.run(["contact", "add", "Ssh"] + Self.pw, input: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB x@y\n")
         #expect(ssh.status == 2)
+        let rsa = c.run(["contact", "add", "Rsa"] + Self.pw, input: "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQ x@y\n")
+        #expect(rsa.status == 2 && rsa.stderrLines.count == 1)
         let missing = c.run(["contact", "rm", "Nobody"] + Self.pw)
         #expect(missing.status == 4 && missing.stderrLines.count == 1 && !missing.stderr.contains("Nobody"))
         #expect(c.run(["contact", "rm", "-"] + Self.pw, input: "ContactNameCanary\n").status == 0)
@@ -183,6 +185,30 @@ import Testing
             fingerprints.allSatisfy { $0.count == 16 } && log.contains("to=" + fingerprints.joined(separator: ".")),
             "\(fingerprints)")
         #expect(!log.contains("Editor") && !log.contains("Desk") && !log.contains(ed.recipient))
+    }
+
+    /// An `ssh-ed25519` contact (an editor's OpenSSH key): `age -d -i ~/.ssh/id_ed25519` opens the share.
+    @Test func shareToAnSSHKeyOpensWithAge() throws {
+        guard Self.requireAge(), FileManager.default.isExecutableFile(atPath: "/usr/bin/ssh-keygen") else { return }
+        let c = CLI()
+        try c.initVault()
+        try c.addSource("Magpie")
+        let key = c.root + "/id_ed25519"
+        #expect(
+            try Self.tool("/usr/bin/ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "SshCommentCanary", "-f", key]).status
+                == 0)
+        let pub = try Data(contentsOf: URL(fileURLWithPath: key + ".pub"))
+        let added = c.run(["contact", "add", "Ssh editor"] + Self.pw, stdin: pub)
+        #expect(added.status == 0, "\(added.stderr)")
+        #expect(c.run(["contact", "list"] + Self.pw).stdout.contains("ssh-ed25519 AAAA"))
+        let id = try c.add(source: "Magpie", title: "t", body: "Pak Chol said so.\nSecond line.\n")
+        #expect(c.run(["rule", "add", "Pak Chol"] + Self.pw).status == 0)
+        let out = c.root + "/ssh.age"
+        let r = c.run(["share", id, "--to", "Ssh editor", "--out", out] + Self.pw)
+        #expect(r.status == 0, "\(r.stderr)")
+        let d = try Self.tool(Self.age, ["-d", "-i", key, out])
+        #expect(d.status == 0 && String(decoding: d.out, as: UTF8.self) == "[PERSON-1] said so.\nSecond line.\n", "\(d.err)")
+        for (_, data) in c.vaultFiles() { #expect(!data.contains("SshCommentCanary")) }
     }
 
     /// Sizes around the 64 KiB chunk (and 5 MiB) through `share --unredacted --yes`, whose plaintext

@@ -121,7 +121,8 @@ struct ContactCommand: ParsableCommand {
 
     struct Add: ParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "add", abstract: "Add a contact; the age1… recipient is read from standard input or asked for.")
+            commandName: "add",
+            abstract: "Add a contact; the age1… recipient (or ssh-ed25519 public key) is read from standard input or asked for.")
         @OptionGroup var vault: VaultOptions
         @OptionGroup var unlock: UnlockOptions
         @Argument(
@@ -133,7 +134,7 @@ struct ContactCommand: ParsableCommand {
             let name = try SensitiveArgument.resolve(name, prompt: "Contact name: ", what: "contact name")
             let recipient =
                 isatty(STDIN_FILENO) == 1
-                ? try SecretInput.promptVisible("Their age recipient (age1…): ", what: "recipient")
+                ? try SecretInput.promptVisible("Their age recipient (age1… or ssh-ed25519 …): ", what: "recipient")
                 : try SecretInput.readTextLine(fd: STDIN_FILENO, what: "recipient")
             let c = try v.addContact(name: name, recipient: recipient)
             Output.line("\(c.id)  \(c.fingerprint)")
