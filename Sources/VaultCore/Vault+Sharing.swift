@@ -42,7 +42,7 @@ extension Vault {
         guard formatVersion >= 3 else {
             throw .invalidInput("this vault has no age identity yet (it is upgraded at its next unlock)")
         }
-        let rows = try store.allItems(.identity)
+        let rows = try checkedRows(.identity)
         guard rows.count == 1, let row = rows.first else {
             throw .vaultIntegrity("the vault holds \(rows.count) age identities where it must hold one")
         }
@@ -102,9 +102,24 @@ extension Vault {
 
     // MARK: - Contacts
 
+    /// The rows of `table`, read in one transaction with the manifest and checked against its list
+    /// (SECURITY.md §6.8): an older identity or a removed contact put back into the file while a
+    /// session is open must not be used (`share` would encrypt to a key the reporter removed).
+    private func checkedRows(_ table: SealedItemKind) throws(VaultError) -> [SealedItemRow] {
+        let (rows, sealed) = try store.allItemsWithManifest(table)
+        let ids = rows.map(\.id)
+        if try Self.openManifestView(sealed, keyring: keyring).lists(ids, in: table) { return rows }
+        let m = try Self.openManifest(sealed, keyring: keyring)
+        var got = m
+        got.items[table] = Set(ids)
+        throw .vaultIntegrity(m.differences(from: got).first ?? "the \(table.noun) rows differ from the manifest")
+    }
+
     private func contacts() throws(VaultError) -> [Contact] {
         guard formatVersion >= 3 else { return [] }
-        return try items(.contact, as: ContactPayload.self).map { item in
+        let decoded = decodeItems(try checkedRows(.contact), .contact, as: ContactPayload.self)
+        if let damaged = decoded.problems.first { throw damaged }
+        return decoded.items.map { item in
             let fp = (try? AgeRecipient(parsing: item.value.recipient))?.fingerprint ?? "?"
             return Contact(
                 id: item.id, name: item.value.name, recipient: item.value.recipient, fingerprint: fp, created: item.value.created)

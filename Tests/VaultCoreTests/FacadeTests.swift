@@ -225,6 +225,28 @@ import Testing
         #expect(try v.list().records.count == 3)
     }
 
+    /// Rows put back without the key while the vault is open (a removed contact, the identity from
+    /// before a rotate) are refused by the next read, against the manifest: share would otherwise
+    /// encrypt to a key the reporter removed.
+    @Test func rowsPutBackWhileOpenAreRefused() throws {
+        let v = try makeVault()
+        let key = try AgeIdentity.generate().recipient.encoded
+        _ = try v.addContact(name: "Editor", recipient: key)
+        let removed = store.items[.contact]!
+        try v.removeContact(name: "Editor")
+        _ = try v.addContact(name: "Editor", recipient: try AgeIdentity.generate().recipient.encoded)
+        store.items[.contact]! += removed
+        #expect(throws: VaultError.self) { _ = try v.recipients(forContacts: ["Editor"]) }
+        #expect(throws: VaultError.self) { _ = try v.listContacts() }
+        store.items[.contact]!.removeLast()
+        #expect(try v.recipients(forContacts: ["Editor"]).count == 1)
+        let before = store.items[.identity]!
+        _ = try v.rotateIdentity()
+        store.items[.identity] = before
+        #expect(throws: VaultError.self) { _ = try v.identityRecipient() }
+        #expect(throws: VaultError.self) { _ = try v.openIdentity() }
+    }
+
     /// A second identity row (never written by SourceVault) is an integrity error, not a choice.
     @Test func twoIdentitiesAreAnIntegrityError() throws {
         let v = try makeVault()
