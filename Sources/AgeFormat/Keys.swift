@@ -78,11 +78,11 @@ public struct AgeIdentity: ~Copyable {
     /// Parses `AGE-SECRET-KEY-1…` (test vectors and imported identities). The decoded scalar goes
     /// to secure memory; the caller's string is its own to wipe (Swift strings cannot be).
     public static func parse(_ text: [UInt8]) throws(AgeError) -> AgeIdentity {
-        guard var (hrp, data) = Bech32.decode(text), hrp == "age-secret-key-", data.count == 32 else {
+        guard let decoded = Bech32.decode(text), decoded.hrp == "age-secret-key-", decoded.data.count == 32 else {
             throw .invalidKey("not an age X25519 identity (AGE-SECRET-KEY-1…)")
         }
+        var data = decoded.data
         defer { data.withUnsafeMutableBytes { Sodium.wipe($0) } }
-        hrp = ""
         do { return try AgeIdentity(secret: try SecureBytes(copying: data)) } catch let e as AgeError { throw e } catch {
             throw .crypto("out of secure memory")
         }

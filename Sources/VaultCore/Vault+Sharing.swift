@@ -13,7 +13,7 @@ struct ContactPayload: Codable {
 public struct Contact: Sendable, Equatable {
     public var id: String
     public var name: String
-    /// `age1…`
+    /// `age1…`, or `ssh-ed25519 BASE64`.
     public var recipient: String
     /// The recipient's public fingerprint (what the audit log records, never the name).
     public var fingerprint: String
