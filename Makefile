@@ -1,5 +1,5 @@
 # SourceVault. `make demo` and `make test` work on a fresh Debian machine: they install what is
-# missing (libsodium-dev, libsqlite3-dev, sqlite3, strace, python3-nacl, cmark) with apt-get.
+# missing (libsodium-dev, libsqlite3-dev, sqlite3, strace, python3-nacl, cmark, age, openssh-client) with apt-get.
 SWIFT ?= swift
 BIN := .build/debug/sourcevault
 # The Swift toolchain's clang (it builds the C targets too); any C compiler will do.
@@ -18,6 +18,8 @@ deps:
 	[ -x /usr/bin/strace ] || need="$$need strace"; \
 	/usr/bin/python3 -c 'import nacl.bindings' >/dev/null 2>&1 || need="$$need python3-nacl"; \
 	command -v cmark >/dev/null 2>&1 || need="$$need cmark"; \
+	[ -x /usr/bin/age ] || need="$$need age"; \
+	command -v ssh-keygen >/dev/null 2>&1 || need="$$need openssh-client"; \
 	if [ -n "$$need" ]; then \
 	  echo "installing:$$need"; \
 	  if [ "$$(id -u)" != 0 ] && ! command -v sudo >/dev/null; then \
@@ -88,7 +90,7 @@ clean:
 # libFuzzer (SECURITY.md §12): each target runs FUZZ_SECONDS on a copy of its committed seed corpus;
 # a crash leaves its input in .build-fuzz/crashes/ and fails the run (add it to the corpus as a regression seed).
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS := fuzz-audit-log fuzz-redaction fuzz-recovery-key fuzz-vault-file fuzz-folding
+FUZZ_TARGETS := fuzz-audit-log fuzz-redaction fuzz-recovery-key fuzz-vault-file fuzz-folding fuzz-age
 fuzz: deps
 	@for t in $(FUZZ_TARGETS); do \
 	  SOURCEVAULT_FUZZ=1 $(SWIFT) build --product $$t --scratch-path .build-fuzz -Xswiftc -sanitize=fuzzer,address -Xcc -fsanitize=address \

@@ -4,12 +4,14 @@ import PackageDescription
 
 // Layers, and what each target may import (declared below; nothing else):
 //   CSodium (system library)  ← SodiumKit: the only code touching libsodium pointers (`internal import CSodium`)
+//   AgeFormat ← SodiumKit: the age v1 file format (SECURITY.md §13), no storage, no vault
 //   Redaction: pure text, imports Foundation only (no crypto, no storage)
 //   CTextScan: a leaf C module for search folding (no libsodium, no state)
 //   CSQLiteHarden: a leaf C module that hardens each SQLite connection (SECURITY.md §3)
-//   VaultCore ← SodiumKit, CTextScan, CSQLiteHarden, GRDB (internal imports): format, keyring, storage, the audited facade `Vault`
+//   VaultCore ← SodiumKit, AgeFormat, CTextScan, CSQLiteHarden, GRDB (internal imports): format, keyring, storage, the
+//     audited facade `Vault` (its age identity and contacts)
 //   Audit ← VaultCore, SodiumKit: the tamper-evident log (implements VaultCore's AuditSink)
-//   Publishing ← VaultCore, Redaction: selection, redaction, leak check, export files
+//   Publishing ← VaultCore, Redaction, AgeFormat: selection, redaction, leak check, export files, age shares
 //   sourcevault (CLI, Sources/CLI) ← VaultCore, Audit, Publishing, Redaction, SodiumKit (secrets read into
 //     SecureBytes), ArgumentParser: parses, prompts, calls one facade method, prints
 let package = Package(
@@ -29,6 +31,9 @@ let package = Package(
             providers: [.apt(["libsodium-dev"]), .brew(["libsodium"])]
         ),
         .target(name: "SodiumKit", dependencies: ["CSodium"]),
+        // The age v1 file format (X25519 recipients, header MAC, STREAM, armor): SodiumKit only, so
+        // it is testable alone against the CCTV vectors.
+        .target(name: "AgeFormat", dependencies: ["SodiumKit"]),
         // Pure text in, text and findings out: no crypto, no storage.
         .target(name: "Redaction"),
         // SSE2 block scan for search folding (plain C: no libsodium, no secrets of its own; it
@@ -40,34 +45,37 @@ let package = Package(
         .target(
             name: "VaultCore",
             dependencies: [
-                "SodiumKit", "CTextScan", "CSQLiteHarden", .product(name: "GRDB", package: "GRDB.swift"),
+                "SodiumKit", "AgeFormat", "CTextScan", "CSQLiteHarden", .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift")
             ]
         ),
         // The tamper-evident audit log; implements VaultCore's AuditSink.
         .target(name: "Audit", dependencies: ["VaultCore", "SodiumKit"]),
         // Redaction applied to vault records: selection, leak check, export files, provenance.
-        .target(name: "Publishing", dependencies: ["VaultCore", "Redaction"]),
+        .target(name: "Publishing", dependencies: ["VaultCore", "Redaction", "AgeFormat"]),
         .executableTarget(
             name: "sourcevault",
             dependencies: [
-                "VaultCore", "Publishing", "Redaction", "Audit", "SodiumKit",
+                "VaultCore", "Publishing", "Redaction", "Audit", "SodiumKit", "AgeFormat",
                 .product(name: "ArgumentParser", package: "swift-argument-parser")
             ],
             path: "Sources/CLI"
         ),
         // `make bench`: throughput figures (brief section 5), built in release.
         .executableTarget(
-            name: "sourcevault-bench", dependencies: ["Redaction", "Audit", "VaultCore", "SodiumKit"], path: "Sources/Bench"),
+            name: "sourcevault-bench", dependencies: ["Redaction", "Audit", "VaultCore", "SodiumKit", "Publishing", "AgeFormat"],
+            path: "Sources/Bench"),
         // What the test targets share (temporary directories, the sqlite3 shell, the fuzz corpora):
         // Foundation only, none of the product's modules.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "SodiumKitTests", dependencies: ["SodiumKit"]),
+        // Vectors/: the C2SP CCTV age vectors this implementation runs (SKIPPED names the others).
+        .testTarget(name: "AgeFormatTests", dependencies: ["AgeFormat", "SodiumKit", "TestSupport"], exclude: ["Vectors"]),
         // Corpus/: the redaction corpus (JSON), read from the source tree by CorpusTests.
         .testTarget(name: "RedactionTests", dependencies: ["Redaction", "TestSupport"], exclude: ["Corpus"]),
         .testTarget(
             name: "VaultCoreTests",
-            dependencies: ["VaultCore", "SodiumKit", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["VaultCore", "SodiumKit", "AgeFormat", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")],
             exclude: ["Vectors"]
         ),
         .testTarget(
@@ -96,6 +104,7 @@ if ProcessInfo.processInfo.environment["SOURCEVAULT_FUZZ"] == "1" {
             name: "fuzz-recovery-key", dependencies: ["VaultCore", "SodiumKit", "FuzzDriver"], path: "Sources/Fuzz/RecoveryKey"),
         .executableTarget(
             name: "fuzz-vault-file", dependencies: ["VaultCore", "SodiumKit", "FuzzDriver"], path: "Sources/Fuzz/VaultFile"),
-        .executableTarget(name: "fuzz-folding", dependencies: ["VaultCore", "FuzzDriver"], path: "Sources/Fuzz/Folding")
+        .executableTarget(name: "fuzz-folding", dependencies: ["VaultCore", "FuzzDriver"], path: "Sources/Fuzz/Folding"),
+        .executableTarget(name: "fuzz-age", dependencies: ["AgeFormat", "SodiumKit", "FuzzDriver"], path: "Sources/Fuzz/Age")
     ]
 }

@@ -1,7 +1,7 @@
 // `make bench`: figures for the targets in the brief (section 5), each beside a baseline measured
 // in the same run on the same machine. Prints a table and writes bench.json.
 // Usage: sourcevault-bench [--redaction-mb N] [--rules N] [--audit-entries N] [--records N] [--record-bytes N] [--out FILE]
-//                          [--skip kdf,redaction,audit,vault] [--repeat-search N] [--baseline-cli PATH]
+//                          [--share-mb N] [--skip kdf,redaction,audit,share,vault] [--repeat-search N] [--baseline-cli PATH]
 // --repeat-search runs N extra in-process searches after the vault figures, for a profiler
 // (perf record / valgrind --tool=callgrind) to attribute.
 import Foundation
@@ -54,6 +54,7 @@ if !skip.contains("redaction") {
     figures += redactionBench(megabytes: option("--redaction-mb", 10), ruleCount: option("--rules", 1000))
 }
 if !skip.contains("audit") { figures += auditBench(entries: option("--audit-entries", 100_000)) }
+if !skip.contains("share") { figures += shareBench(megabytes: option("--share-mb", 4)) }
 let cli = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("sourcevault").path
 if skip.contains("vault") {
 } else if FileManager.default.isExecutableFile(atPath: cli) {

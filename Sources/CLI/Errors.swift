@@ -133,6 +133,8 @@ enum ErrorReporter {
             return (ExitStatus.notFound, "\(SafeText.prefix(p)) matches \(n) records; give more characters of the id")
         case .noSuchVersion(let id, let v): return (ExitStatus.notFound, "record \(SafeText.id(id)) has no version \(v)")
         case .noSuchSource: return (ExitStatus.notFound, "no source has that alias (see 'sourcevault source list')")
+        case .ageFileRefused(let m, let damaged): return (damaged ? ExitStatus.integrity : ExitStatus.usage, m)
+        case .noSuchContact: return (ExitStatus.notFound, "no contact has that name (see 'sourcevault contact list')")
         case .duplicateSource:
             return (ExitStatus.usage, "a source with that alias already exists (aliases are compared ignoring case and accents)")
         case .recordIntegrity(let id):

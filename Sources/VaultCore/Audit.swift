@@ -19,7 +19,8 @@ public enum AuditOutcome: Sendable, Equatable {
 
     package static func failure(_ e: Error) -> AuditOutcome {
         switch e as? VaultError {
-        case .noSuchRecord?, .ambiguousRecordID?, .noSuchVersion?, .noSuchSource?, .noSuchRule?, .ambiguousRuleID?:
+        case .noSuchRecord?, .ambiguousRecordID?, .noSuchVersion?, .noSuchSource?, .noSuchContact?, .noSuchRule?,
+            .ambiguousRuleID?:
             return .failed("notfound")
         case .recordIntegrity?, .sourceIntegrity?, .itemIntegrity?, .vaultIntegrity?, .kdfParametersOutOfBounds?:
             return .failed("integrity")

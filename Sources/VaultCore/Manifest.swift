@@ -8,6 +8,8 @@ import SodiumKit
 /// transaction as the rows it describes, so deleting, duplicating or restoring an older copy of
 /// any row, without the key, no longer goes unnoticed.
 struct Manifest: Equatable {
+    /// 2 or 3: format 3 lists the identity and contact tables too (§6.8).
+    var format = VaultFormat.currentVersion
     var generation: UInt64 = 0
     /// Record id → latest version (versions are 1...N without gaps).
     var records: [String: Int] = [:]
@@ -26,12 +28,23 @@ struct Manifest: Equatable {
     /// deleted rule's number is never given to another.
     var placeholderNumbers: [String: Int] = [:]
 
-    static let magic = Array("SVMANIFEST2\0".utf8)
+    static let magic = Array("SVMANIFEST3\0".utf8)
+    static let magic2 = Array("SVMANIFEST2\0".utf8)
+
+    /// The format a manifest's magic names; nil if it is not one.
+    static func format(of b: UnsafeRawBufferPointer) -> Int? {
+        guard b.count >= magic.count else { return nil }
+        if b[0..<magic.count].elementsEqual(magic) { return 3 }
+        if b[0..<magic.count].elementsEqual(magic2) { return 2 }
+        return nil
+    }
+
+    var tables: [SealedItemKind] { SealedItemKind.tables(format: format) }
 
     /// The generation from an opened manifest's fixed header alone (§6.8); nil if it is not one.
     static func generation(of b: UnsafeRawBufferPointer) -> UInt64? {
         let head = magic.count
-        guard b.count >= head + 8, b[0..<head].elementsEqual(magic) else { return nil }
+        guard b.count >= head + 8, format(of: b) != nil else { return nil }
         return b[head..<head + 8].reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
     }
 
@@ -40,7 +53,7 @@ struct Manifest: Equatable {
 
     /// §6.8: the byte encoding (little-endian integers; lists sorted by id, ids as 16 ASCII bytes).
     func encode() -> [UInt8] {
-        var out = Self.magic
+        var out = format >= 3 ? Self.magic : Self.magic2
         out += VaultFormat.le64(generation)
         let ids = records.keys.sorted()
         out += VaultFormat.le32(UInt32(ids.count))
@@ -48,7 +61,7 @@ struct Manifest: Equatable {
             out += id.utf8
             out += VaultFormat.le32(UInt32(truncatingIfNeeded: records[id]!))
         }
-        for table in SealedItemKind.allCases {
+        for table in tables {
             let list = (items[table] ?? []).sorted()
             out += VaultFormat.le32(UInt32(list.count))
             for id in list { out += id.utf8 }
@@ -78,14 +91,16 @@ struct Manifest: Equatable {
     /// this only guards against our own bugs and future formats).
     static func decode(_ b: UnsafeRawBufferPointer) -> Manifest? {
         var r = Reader(bytes: b)
-        guard r.take(magic.count).map(Array.init) == magic, let generation = r.u64() else { return nil }
-        var m = Manifest(generation: generation)
+        guard let format = format(of: b) else { return nil }
+        _ = r.take(magic.count)
+        guard let generation = r.u64() else { return nil }
+        var m = Manifest(format: format, generation: generation)
         guard let nRecords = r.u32() else { return nil }
         for _ in 0..<nRecords {
             guard let id = r.id(), let v = r.u32(), v >= 1 else { return nil }
             m.records[id] = Int(v)
         }
-        for table in SealedItemKind.allCases {
+        for table in m.tables {
             guard let n = r.u32() else { return nil }
             var set = Set<String>()
             for _ in 0..<n {
@@ -169,10 +184,13 @@ struct Manifest: Equatable {
     }
 
     /// The manifest the rows in `store` describe now (`init`, the upgrade from format 1, `check`).
-    static func describing(_ store: any VaultStore, generation: UInt64) throws(VaultError) -> Manifest {
-        var m = Manifest(generation: generation)
+    static func describing(_ store: any VaultStore, generation: UInt64, format: Int = VaultFormat.currentVersion)
+        throws(VaultError)
+        -> Manifest
+    {
+        var m = Manifest(format: format, generation: generation)
         m.records = try recordCounts(store)
-        for table in SealedItemKind.allCases { m.items[table] = Set(try store.allItems(table).map(\.id)) }
+        for table in m.tables { m.items[table] = Set(try store.allItems(table).map(\.id)) }
         for kind in [KeySlotKind.passphrase, .recovery] {
             if let s = try store.keySlot(kind) { m.slots[kind.rawValue] = try slotDigest(s) }
         }
@@ -235,6 +253,8 @@ extension SealedItemKind {
         case .source: "source"
         case .rule: "rule"
         case .export: "export entry"
+        case .identity: "identity"
+        case .contact: "contact"
         }
     }
 }
@@ -252,6 +272,7 @@ struct ManifestView {
     let itemBytes: [SealedItemKind: UnsafeRawBufferPointer]
     /// Everything after the item lists (slots, singletons, travel, labels), decoded.
     let tail: Manifest
+    let format: Int
 
     init?(_ b: UnsafeRawBufferPointer) {
         var at = Manifest.magic.count
@@ -260,8 +281,9 @@ struct ManifestView {
             defer { at += 4 }
             return Int(b[at]) | Int(b[at + 1]) << 8 | Int(b[at + 2]) << 16 | Int(b[at + 3]) << 24
         }
-        guard let g = Manifest.generation(of: b) else { return nil }
+        guard let g = Manifest.generation(of: b), let f = Manifest.format(of: b) else { return nil }
         generation = g
+        format = f
         at += 8
         guard let n = u32(), n >= 0, (b.count - at) / 20 >= n else { return nil }
         recordBytes = UnsafeRawBufferPointer(rebasing: b[at..<at + n * 20])
@@ -274,15 +296,15 @@ struct ManifestView {
         versionRows = sum
         at += n * 20
         var items: [SealedItemKind: UnsafeRawBufferPointer] = [:]
-        for table in SealedItemKind.allCases {
+        for table in SealedItemKind.tables(format: f) {
             guard let k = u32(), (b.count - at) / 16 >= k else { return nil }
             items[table] = UnsafeRawBufferPointer(rebasing: b[at..<at + k * 16])
             at += k * 16
         }
         itemBytes = items
         // The tail is small: decode it with the full decoder on a manifest with empty lists.
-        var rest = Manifest.magic + VaultFormat.le64(generation) + VaultFormat.le32(0)
-        for _ in SealedItemKind.allCases { rest += VaultFormat.le32(0) }
+        var rest = Array(b[0..<Manifest.magic.count]) + VaultFormat.le64(generation) + VaultFormat.le32(0)
+        for _ in SealedItemKind.tables(format: f) { rest += VaultFormat.le32(0) }
         rest += b[at...]
         guard let tail = rest.withUnsafeBytes({ Manifest.decode($0) }) else { return nil }
         self.tail = tail

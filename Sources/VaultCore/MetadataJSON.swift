@@ -30,7 +30,7 @@ public enum MetadataJSON {
     }
 
     /// The keys of SECURITY.md §6.4; the raw value is a bit index for duplicate detection.
-    private enum Key: Int { case source, title, tags, date, created, versionCreated, retainUntil }
+    private enum Key: Int { case source, title, tags, date, created, versionCreated, retainUntil, received }
 
     private struct Parser {
         let base: UnsafePointer<UInt8>
@@ -60,7 +60,7 @@ public enum MetadataJSON {
         }
 
         mutating func metadata() -> RecordMetadata? {
-            var source, title, created, versionCreated, date, retainUntil: String?
+            var source, title, created, versionCreated, date, retainUntil, received: String?
             var tags: [String]?
             var seenKnown: UInt8 = 0  // bit k: Key(rawValue: k) was present
             var seenUnknown = Set<String>()
@@ -79,14 +79,18 @@ public enum MetadataJSON {
                 case .tags:
                     guard let t = stringArray() else { return nil }
                     tags = t
-                case .date, .retainUntil:  // string or null
+                case .date, .retainUntil, .received:  // string or null
                     var value: String? = nil
                     if at(i) == UInt8(ascii: "n") {
                         guard literal("null") else { return nil }
                     } else {
                         guard let t = scanString() else { return nil }; value = string(t)
                     }
-                    if key == .date { date = value } else { retainUntil = value }
+                    switch key {
+                    case .date: date = value
+                    case .retainUntil: retainUntil = value
+                    default: received = value
+                    }
                 case .source, .title, .created, .versionCreated:
                     guard let t = scanString() else { return nil }
                     let value = string(t)
@@ -103,7 +107,7 @@ public enum MetadataJSON {
             guard i == count, let source, let title, let created, let versionCreated, let tags else { return nil }
             return RecordMetadata(
                 source: source, title: title, tags: tags, date: date, created: created,
-                versionCreated: versionCreated, retainUntil: retainUntil)
+                versionCreated: versionCreated, retainUntil: retainUntil, received: received)
         }
 
         /// `[ ]` or `[ string (, string)* ]`.
@@ -142,6 +146,7 @@ public enum MetadataJSON {
             case 5: return equals("title") ? .title : nil
             case 6: return equals("source") ? .source : nil
             case 7: return equals("created") ? .created : nil
+            case 8: return equals("received") ? .received : nil
             case 11: return equals("retainUntil") ? .retainUntil : nil
             case 14: return equals("versionCreated") ? .versionCreated : nil
             default: return nil

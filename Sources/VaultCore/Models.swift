@@ -22,6 +22,10 @@ public struct RecordMetadata: Codable, Sendable, Equatable {
     public var versionCreated: String
     /// `add --retain-until`: the record is shredded on the first unlock after this day.
     public var retainUntil: String?
+    /// `receive`: where the testimony came from (SECURITY.md §6.4, §13.4): `age` for a plain age
+    /// file, or `sourcevault record=ID version=N lines=A-B format=F sender=age1…` for a file made by
+    /// another vault's `share` (the sender's claim, not a signature).
+    public var received: String? = nil
 }
 
 extension RecordMetadata {
@@ -32,11 +36,13 @@ extension RecordMetadata {
         else { return nil }
         let date = o["date"] as? String
         let retain = o["retainUntil"] as? String
+        let received = o["received"] as? String
         if o["date"] != nil && !(o["date"] is NSNull) && date == nil { return nil }
         if o["retainUntil"] != nil && !(o["retainUntil"] is NSNull) && retain == nil { return nil }
+        if o["received"] != nil && !(o["received"] is NSNull) && received == nil { return nil }
         self.init(
             source: source, title: title, tags: tags, date: date, created: created, versionCreated: versionCreated,
-            retainUntil: retain)
+            retainUntil: retain, received: received)
     }
 }
 
@@ -66,6 +72,8 @@ public struct NewRecord: Sendable {
     public var date: String?
     public var body: String
     public var retainUntil: String?
+    /// `receive` sets it (``RecordMetadata/received``).
+    public var received: String? = nil
 
     public init(
         sourceAlias: String, title: String, tags: [String] = [], date: String? = nil, body: String, retainUntil: String? = nil

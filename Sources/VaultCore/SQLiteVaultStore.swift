@@ -185,7 +185,27 @@ package final class SQLiteVaultStore: VaultStore {
         // Frozen: format 2, the manifest (SECURITY.md §6.8). New vaults get it here; a format-1
         // vault gets it in `upgradeToFormat2`, at its first unlock, with its first manifest.
         m.registerMigration(manifestMigration) { db in try db.execute(sql: manifestTableSQL) }
+        // Frozen: format 3, the age identity and contacts (SECURITY.md §3, §6.9, §6.10). New vaults
+        // get them here; a format-2 vault in `upgradeToFormat3`, at its first unlock.
+        m.registerMigration(identityMigration) { db in try db.execute(sql: identityTablesSQL) }
         return m
+    }
+
+    static let identityMigration = "v3-identity-contacts"
+    static let identityTablesSQL = """
+        CREATE TABLE identity (
+            id TEXT PRIMARY KEY,
+            sealed BLOB NOT NULL
+        );
+        CREATE TABLE contact (
+            id TEXT PRIMARY KEY,
+            sealed BLOB NOT NULL
+        );
+        """
+
+    /// The last migration of each format (§3): what a vault of that format has, no more.
+    static func lastMigration(format: Int) -> String {
+        format < 2 ? lastFormat1Migration : format == 2 ? manifestMigration : identityMigration
     }
 
     static let lastFormat1Migration = "v1-master-check-travel"
@@ -200,7 +220,7 @@ package final class SQLiteVaultStore: VaultStore {
             let m = Self.migrator
             // A format-1 vault gets only format 1's migrations here; format 2's comes with its
             // first manifest, at the first unlock (`upgradeToFormat2`).
-            let last = formatVersion < 2 ? Self.lastFormat1Migration : Self.manifestMigration
+            let last = Self.lastMigration(format: formatVersion)
             if try dbQueue.read({ try m.completedMigrations($0).contains(last) }) { return }
             try m.migrate(dbQueue, upTo: last)
         }
@@ -568,7 +588,7 @@ package final class SQLiteVaultStore: VaultStore {
         defer { expectedLock.unlock() }
         if let cached = expectedCache[formatVersion] { return cached }
         let q = try DatabaseQueue()
-        try migrator.migrate(q, upTo: formatVersion < 2 ? lastFormat1Migration : manifestMigration)
+        try migrator.migrate(q, upTo: lastMigration(format: formatVersion))
         let objects = try q.read { try schemaObjects($0) }
         expectedCache[formatVersion] = objects
         return objects
@@ -583,7 +603,8 @@ package final class SQLiteVaultStore: VaultStore {
     /// name the object that differs.
     static let schemaDigests: [Int: String] = [
         1: "246ff491cebe09b17b9ab7fbd0bb93471a6d2c9fac94b506c8d5b83da8c04871",
-        2: "da70c9737f468bdd776a365434c8097ee5ac19179ecbe6612ac9c8c7ec7963b9"
+        2: "da70c9737f468bdd776a365434c8097ee5ac19179ecbe6612ac9c8c7ec7963b9",
+        3: "c5cda7db08ae1acfcca45479fe18bc034773ccb9b3b5c8a99af2d3f4943ef6b7"
     ]
 
     /// u32le(number of objects), then per object its type, name, table and SQL, each as
@@ -678,7 +699,12 @@ package final class SQLiteVaultStore: VaultStore {
                        (SELECT COUNT(*) FROM export_record) AS e
                 """)
         func n(_ k: String) -> Int { row.flatMap { Column.int($0, k) }.map(Int.init) ?? -1 }
-        return RowCounts(records: n("r"), versions: n("v"), items: [.source: n("s"), .rule: n("u"), .export: n("e")])
+        var counts = RowCounts(records: n("r"), versions: n("v"), items: [.source: n("s"), .rule: n("u"), .export: n("e")])
+        // Format 3's tables (a format-2 vault has none until its upgrade).
+        for kind in [SealedItemKind.identity, .contact] where try db.tableExists(kind.rawValue) {
+            counts.items[kind] = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(kind.rawValue)") ?? -1
+        }
+        return counts
     }
 
     package func manifestSnapshot() throws(VaultError) -> ManifestSnapshot {
@@ -715,6 +741,22 @@ package final class SQLiteVaultStore: VaultStore {
             }
         }
         pinnedFormat = 2
+    }
+
+    /// Format 2 → 3 (SECURITY.md §3): the identity and contact tables, the first identity, the
+    /// manifest and the header's new version, in one transaction.
+    package func upgradeToFormat3(identity: SealedItemRow, manifest: @escaping ManifestSeal) throws(VaultError) {
+        try run {
+            try checkedWrite { db in
+                try db.execute(sql: Self.identityTablesSQL)
+                try db.execute(
+                    sql: "INSERT INTO identity (id, sealed) VALUES (?, ?)", arguments: [identity.id, Data(identity.sealed)])
+                try db.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES (?)", arguments: [Self.identityMigration])
+                try Self.writeManifest(db, manifest)
+                try db.execute(sql: "UPDATE vault_header SET format_version = 3 WHERE singleton = 1")
+            }
+        }
+        pinnedFormat = 3
     }
 
     private static func writeSingleton(_ db: Database, _ table: String, column: String, _ value: [UInt8]) throws {
@@ -824,7 +866,7 @@ package final class SQLiteVaultStore: VaultStore {
                 }
                 plan.progress(i + 1, ids.count)
             }
-            for kind in SealedItemKind.allCases {
+            for kind in SealedItemKind.allCases where try db.tableExists(kind.rawValue) {
                 let (table, idc) = (kind.rawValue, kind.idColumn)
                 for r in try Row.fetchAll(db, sql: "SELECT \(idc), sealed FROM \(table)") {
                     let new = try plan.item(kind, SealedItemRow(id: Column.id(r, idc), sealed: Column.blob(r, "sealed") ?? []))
@@ -887,6 +929,22 @@ package final class SQLiteVaultStore: VaultStore {
                 guard db.changesCount > 0 else { return false }
                 try Self.writeManifest(db, manifest)
                 return true
+            }
+        }
+    }
+
+    package func replaceItems(
+        _ kind: SealedItemKind, deleting: [String], inserting row: SealedItemRow, manifest: ManifestSeal?
+    ) throws(VaultError) {
+        try run {
+            try checkedWrite { db in
+                for id in deleting {
+                    try db.execute(sql: "DELETE FROM \(kind.rawValue) WHERE \(kind.idColumn) = ?", arguments: [id])
+                }
+                try db.execute(
+                    sql: "INSERT INTO \(kind.rawValue) (\(kind.idColumn), sealed) VALUES (?, ?)",
+                    arguments: [row.id, Data(row.sealed)])
+                try Self.writeManifest(db, manifest)
             }
         }
     }

@@ -21,17 +21,23 @@ enum Subkey: UInt64, CaseIterable {
     case manifest = 11
     /// Keys the stable placeholder names of detector and regex matches (SECURITY.md §6.6).
     case placeholder = 12
+    /// Seals the vault's age identity (format 3, SECURITY.md §6.9).
+    case identity = 13
+    /// Seals contacts, the age recipients `share` encrypts to (format 3, SECURITY.md §6.10).
+    case contact = 14
 
     /// The 8-byte `crypto_kdf` context, in subkey id order (SECURITY.md §5's table).
     var context: String { Self.contexts[Int(rawValue) - 1] }
     private static let contexts = [
         "SVrecKEK", "SVsource", "SVrules_", "SVexport", "SVauditM", "SVauditS", "SVauditV",
-        "SVauditK", "SVretain", "SVmcheck", "SVmanife", "SVplaceh"
+        "SVauditK", "SVretain", "SVmcheck", "SVmanife", "SVplaceh", "SVidenty", "SVcontct"
     ]
 
     /// The subkeys of the master key that seal something (the rest are audit subkeys of the audit
     /// root key, or the master check).
-    static let sealing: [Subkey] = [.recordKeyWrap, .source, .rule, .export, .auditRootSeal, .retention, .manifest]
+    static let sealing: [Subkey] = [
+        .recordKeyWrap, .source, .rule, .export, .auditRootSeal, .retention, .manifest, .identity, .contact
+    ]
 
     /// Derives this subkey of `parent`.
     func derive(from parent: borrowing SecureBytes) throws(VaultError) -> SecureBytes {
@@ -64,6 +70,10 @@ enum SealedKind: CaseIterable, Sendable {
     case auditRootKey
     /// The manifest of the vault's whole state (§6.8), one per vault (format 2).
     case manifest
+    /// The vault's age X25519 identity: its 32-byte secret scalar (§6.9, format 3).
+    case identity
+    /// A contact: a name and an age recipient (§6.10, format 3).
+    case contact
 
     /// The master-key subkey this kind is sealed with; nil for record fields, which are sealed with
     /// the record's own key.
@@ -77,6 +87,8 @@ enum SealedKind: CaseIterable, Sendable {
         case .retentionIndex: .retention
         case .auditRootKey: .auditRootSeal
         case .manifest: .manifest
+        case .identity: .identity
+        case .contact: .contact
         }
     }
 
@@ -91,6 +103,8 @@ enum SealedKind: CaseIterable, Sendable {
         case .retentionIndex: "sourcevault.v1.retention-index"
         case .auditRootKey: "sourcevault.v1.audit-root-key"
         case .manifest: "sourcevault.v2.manifest"
+        case .identity: "sourcevault.v3.identity"
+        case .contact: "sourcevault.v3.contact"
         }
     }
 
@@ -112,12 +126,14 @@ enum SealedKind: CaseIterable, Sendable {
         case .source: .source
         case .rule: .rule
         case .export: .export
+        case .identity: .identity
+        case .contact: .contact
         default: nil
         }
     }
 
     /// The kinds stored as `(id, sealed)` rows, in the order `check` reports them.
-    static let items: [SealedKind] = [.source, .rule, .export]
+    static let items: [SealedKind] = [.source, .rule, .export, .identity, .contact]
 
     /// How a damaged item of this kind is reported.
     func integrityError(id: String) -> VaultError {
@@ -129,6 +145,8 @@ enum SealedKind: CaseIterable, Sendable {
         case .retentionIndex: .vaultIntegrity("the retention index failed its integrity check")
         case .auditRootKey: .vaultIntegrity("the audit key failed its integrity check")
         case .manifest: .vaultIntegrity("the manifest failed its integrity check")
+        case .identity: .itemIntegrity(kind: "identity", id: id)
+        case .contact: .itemIntegrity(kind: "contact", id: id)
         }
     }
 

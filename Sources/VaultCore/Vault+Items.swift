@@ -1,3 +1,4 @@
+import AgeFormat
 import Foundation
 import SodiumKit
 
@@ -10,6 +11,10 @@ extension SealedKind {
         case .source: _ = try Vault.decodeJSON(SourcePayload.self, from: plain, integrity: integrity)
         case .rule: _ = try Vault.decodeJSON(StoredRule.self, from: plain, integrity: integrity)
         case .export: _ = try Vault.decodeJSON(ExportEntry.self, from: plain, integrity: integrity)
+        case .identity: guard plain.count == 32 else { throw integrity }
+        case .contact:
+            let c = try Vault.decodeJSON(ContactPayload.self, from: plain, integrity: integrity)
+            guard (try? AgeRecipient(parsing: c.recipient)) != nil else { throw integrity }
         default: throw .storage("internal error: \(self) is not stored as items")
         }
     }
@@ -88,7 +93,9 @@ extension Vault {
     func checkItems() -> [VaultError] {
         var problems: [VaultError] = []
         for kind in SealedKind.items {
-            guard let table = kind.itemTable else { continue }
+            // A vault still of format 2 (`check` of one whose rows differ from its manifest) has
+            // no identity or contact table.
+            guard let table = kind.itemTable, SealedItemKind.tables(format: formatVersion).contains(table) else { continue }
             let rows: [SealedItemRow]
             do { rows = try store.allItems(table) } catch { problems.append(error); continue }
             for row in rows {

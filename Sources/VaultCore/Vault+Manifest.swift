@@ -1,3 +1,4 @@
+import AgeFormat
 import Foundation
 import SodiumKit
 
@@ -15,7 +16,7 @@ extension Vault {
 
     /// The unlock check again, on the open vault (`make bench` times it).
     package func verifyManifestNow() throws(VaultError) {
-        _ = try Self.verifyManifestAtUnlock(store: store, keyring: keyring)
+        _ = try Self.verifyManifestAtUnlock(store: store, keyring: keyring, formatVersion: formatVersion)
     }
 
     /// The hot-path view of a sealed manifest (every unlock, rule read and record read), read in
@@ -38,21 +39,28 @@ extension Vault {
     /// The unlock check: the manifest opens, and the row counts, key slots and singletons are the
     /// ones it lists. Returns the generation, and whether the key slots came back from a travel
     /// bundle since (`travel in` has no key to update the manifest; the unlock confirms it).
-    static func verifyManifestAtUnlock(store: any VaultStore, keyring: borrowing Keyring) throws(VaultError)
+    static func verifyManifestAtUnlock(store: any VaultStore, keyring: borrowing Keyring, formatVersion: Int) throws(VaultError)
         -> (generation: UInt64, travelReturned: Bool)
     {
         // One read transaction: a write another process commits meanwhile is either all in it or not.
         let snap = try store.manifestSnapshot()
         let (view, recordCount, tail) = try withManifestView(snap.manifest, keyring: keyring) {
-            (v) throws(VaultError) -> ((generation: UInt64, versionRows: Int, items: [SealedItemKind: Int]), Int, Manifest) in
+            (v) throws(VaultError) -> ((generation: UInt64, versionRows: Int, format: Int, items: [SealedItemKind: Int]), Int, Manifest) in
             (
                 (
-                    v.generation, v.versionRows,
-                    Dictionary(uniqueKeysWithValues: SealedItemKind.allCases.map { ($0, v.count($0)) })
+                    v.generation, v.versionRows, v.format,
+                    Dictionary(uniqueKeysWithValues: SealedItemKind.tables(format: v.format).map { ($0, v.count($0)) })
                 ),
                 v.recordCount, v.tail
             )
         }
+        // A format-3 vault's manifest lists the identity and contacts: an older manifest put back
+        // would leave them unchecked.
+        guard view.format == min(formatVersion, VaultFormat.currentVersion) else {
+            throw .vaultIntegrity(
+                "the manifest is of format \(view.format), the vault of format \(formatVersion) (an older copy?)")
+        }
+        let tables = SealedItemKind.tables(format: view.format)
         // The fast path: the counts, and the small tail field by field.
         var actual = tail
         actual.slots = [:]
@@ -69,7 +77,7 @@ extension Vault {
         // Counts only: which records (and items) a count hides is checked where they are read
         // (a listing or search walk, a record read, the rule set before publishing, `check`).
         let recordsAgree = snap.counts.records == recordCount && snap.counts.versions == view.versionRows
-        let countsAgree = recordsAgree && SealedItemKind.allCases.allSatisfy { snap.counts.items[$0] == view.items[$0] }
+        let countsAgree = recordsAgree && tables.allSatisfy { snap.counts.items[$0] == view.items[$0] }
         if countsAgree && actual == tail { return (view.generation, travelReturned) }
         // Something differs: the full manifest, to name every object.
         let m = try openManifest(snap.manifest, keyring: keyring)
@@ -79,7 +87,7 @@ extension Vault {
             problems +=
                 named.isEmpty ? ["the vault file holds a different number of record versions than its manifest lists"] : named
         }
-        for table in SealedItemKind.allCases where snap.counts.items[table] != view.items[table] {
+        for table in tables where snap.counts.items[table] != view.items[table] {
             var got = m
             got.items[table] = Set(try store.allItems(table).map(\.id))
             problems += m.differences(from: got).filter { $0.hasPrefix(table.noun + " ") }
@@ -206,7 +214,7 @@ extension Vault {
             rule.number = n
             numbered.append(SealedItemRow(id: r.id, sealed: try keyring.seal(.rule, try Self.encodeJSON(rule), id: r.id)))
         }
-        var m = try Manifest.describing(store, generation: 1)
+        var m = try Manifest.describing(store, generation: 1, format: 2)
         // The high-water marks count every rule, numbered before or now.
         for r in rules { if let n = r.value.number { next[r.value.label] = max(next[r.value.label] ?? 0, n) } }
         m.placeholderNumbers = next
@@ -214,6 +222,28 @@ extension Vault {
         try store.upgradeToFormat2(rules: numbered) { _ in sealed }
         formatVersion = 2
         generation = 1
+    }
+
+    /// Format 2 → 3 at the first unlock (SECURITY.md §3): the vault's first age identity, in one
+    /// transaction with the identity and contact tables, the manifest (now listing them, its
+    /// generation continued) and the header's new version. Returns the new recipient.
+    func upgradeToFormat3() throws(VaultError) -> AgeRecipient {
+        let identity = try Self.newIdentity()
+        let id = try Self.newObjectID()
+        let row = SealedItemRow(
+            id: id, sealed: try keyring.seal(.identity, secure: try Self.sodium { try identity.secretCopy() }, id: id))
+        try store.upgradeToFormat3(identity: row) { [self] current in
+            var m = try Self.openManifest(current, keyring: self.keyring)
+            m.format = 3
+            m.items[.identity] = [id]
+            m.items[.contact] = []
+            m.generation += 1
+            self.pendingGeneration = m.generation
+            return try self.keyring.seal(.manifest, m.encode())
+        }
+        formatVersion = 3
+        if let g = pendingGeneration { generation = g }
+        return identity.recipient
     }
 
     /// After `travel in`: the slots that left are back (checked at unlock); the manifest no longer
@@ -246,7 +276,7 @@ extension Vault {
         guard formatVersion >= 2 else { return [] }
         do {
             let m = try currentManifest()
-            let actual = try Manifest.describing(store, generation: m.generation)
+            let actual = try Manifest.describing(store, generation: m.generation, format: m.format)
             return (m.differences(from: actual) + (try Manifest.orphanProblems(store))).map { .vaultIntegrity($0) }
         } catch {
             return [error]

@@ -121,7 +121,7 @@ extension Vault {
         }
         let meta = RecordMetadata(
             source: source.id, title: title, tags: tags, date: date, created: now, versionCreated: now,
-            retainUntil: retain)
+            retainUntil: retain, received: new.received)
         let id = try Self.newObjectID()
         let metaJSON = try Self.encodeJSON(meta)
         let row = try withNewRecordKey { (key) throws(VaultError) -> SealedRecordRow in
@@ -138,7 +138,7 @@ extension Vault {
         return (row, retain)
     }
 
-    private func insertRecord(_ new: NewRecord) throws(VaultError) -> String {
+    func insertRecord(_ new: NewRecord) throws(VaultError) -> String {
         let (row, retain) = try sealNewRecord(new)
         let id = row.recordID
         try writing({ $0.records[id] = row.versions.count }) { (m) throws(VaultError) -> Void in

@@ -1,3 +1,4 @@
+import AgeFormat
 import Foundation
 import SodiumKit
 
@@ -73,7 +74,8 @@ public final class Vault {
         // and by the first unlock of a format-1 vault).
         if formatVersion >= 2 && !creating {
             do {
-                (self.generation, self.travelReturned) = try Self.verifyManifestAtUnlock(store: store, keyring: keyring)
+                (self.generation, self.travelReturned) = try Self.verifyManifestAtUnlock(
+                    store: store, keyring: keyring, formatVersion: formatVersion)
             } catch {
                 guard inspecting, case .vaultIntegrity = error else { throw error }
                 self.manifestDamaged = true
@@ -163,6 +165,7 @@ public final class Vault {
                     store: staging, directory: directory, vaultID: vaultID, formatVersion: version,
                     keyring: try Keyring(master: try sodium { try keyring.master.duplicate() }, vaultID: vaultID),
                     creating: true)
+                _ = try staged.createFirstIdentity()
                 try staged.writeFirstManifest()
             }
             if let audit {
@@ -172,9 +175,11 @@ public final class Vault {
                 let staged = try Vault(
                     store: staging, directory: directory, vaultID: vaultID, formatVersion: version,
                     keyring: copy, creating: true)
+                let recipient = try staged.createFirstIdentity()
                 try staged.writeFirstManifest()
                 staged.auditSink = audit
                 try staged.audit(AuditEvent("init", ids: ["kdf": profile.rawValue]))
+                try staged.audit(AuditEvent("identity-create", ids: ["recipient": recipient.fingerprint]))
             }
             try staging.close()
             chmod(temp, 0o600)
@@ -246,6 +251,7 @@ public final class Vault {
         let vault = try Vault(
             store: store, directory: directory, vaultID: vaultID, formatVersion: VaultFormat.currentVersion,
             keyring: keyring, creating: true)
+        _ = try vault.createFirstIdentity()
         try vault.writeFirstManifest()
         return (vault, printable)
     }
@@ -322,6 +328,15 @@ public final class Vault {
                 () throws(VaultError) -> Void in
                 try vault.upgradeToFormat2()
             }
+        }
+        // Format 3 brings the vault's age identity (SECURITY.md §6.9), in a session only, like
+        // the upgrade to 2; `check` of a vault whose rows differ from its manifest stays read-only,
+        // and format 2.
+        if vault.formatVersion == 2 && policy == .session && !vault.manifestDamaged {
+            let recipient = try vault.audited("format-upgrade", ids: ["from": "2", "to": "3"]) {
+                () throws(VaultError) -> AgeRecipient in try vault.upgradeToFormat3()
+            }
+            try vault.audit(AuditEvent("identity-create", ids: ["recipient": recipient.fingerprint]))
         }
         if vault.travelReturned && !vault.manifestDamaged {
             try vault.audited("travel-in-confirm") { () throws(VaultError) -> Void in try vault.confirmTravelReturn() }

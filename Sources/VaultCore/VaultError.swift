@@ -27,6 +27,11 @@ public enum VaultError: Error, Equatable, Sendable {
     case noSuchVersion(recordID: String, version: Int)
     /// No source has this alias (the alias itself is not repeated).
     case noSuchSource
+    /// No contact has that name (compared as aliases are).
+    case noSuchContact
+    /// `receive` refused an age file: malformed or not for this vault (`damaged` false), or
+    /// modified (`damaged` true: a bad header MAC or payload). Nothing was added.
+    case ageFileRefused(String, damaged: Bool)
     /// A source with this alias (compared case- and accent-insensitively) already exists.
     case duplicateSource
     /// A record's key or ciphertext failed authentication: modified or corrupted.

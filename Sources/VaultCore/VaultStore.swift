@@ -81,9 +81,17 @@ package enum SealedItemKind: String, Sendable, CaseIterable {
     case source
     case rule
     case export = "export_record"
+    /// Format 3 (SECURITY.md §3): the vault's age identity (one row) and its contacts.
+    case identity
+    case contact
 
     /// The id column (`source` predates the others' shorter name).
     package var idColumn: String { self == .source ? "source_id" : "id" }
+
+    /// The tables of a vault of `format`, in the manifest's order (§6.8): format 3 added two.
+    package static func tables(format: Int) -> [SealedItemKind] {
+        format >= 3 ? allCases : [.source, .rule, .export]
+    }
 }
 
 /// The storage behind a vault, split by aggregate. Each method is one atomic operation. Only
@@ -150,6 +158,9 @@ package protocol SealedItemStore: AnyObject {
     func allItemsWithManifest(_ kind: SealedItemKind) throws(VaultError) -> ([SealedItemRow], [UInt8]?)
     /// Deletes one item; false if there was none with that id.
     func deleteItem(_ kind: SealedItemKind, id: String, manifest: ManifestSeal?) throws(VaultError) -> Bool
+    /// Deletes the items `deleting` and inserts `row`, in one transaction (`identity rotate`).
+    func replaceItems(_ kind: SealedItemKind, deleting: [String], inserting row: SealedItemRow, manifest: ManifestSeal?)
+        throws(VaultError)
 }
 
 /// The new sealed manifest (SECURITY.md §6.8), computed inside a write transaction from the sealed
@@ -165,6 +176,9 @@ package protocol VaultStateStore: AnyObject {
     /// Format 1 → 2: creates the manifest table, replaces the rule rows given (numbered), writes
     /// the first manifest and sets the header's version to 2, in one transaction.
     func upgradeToFormat2(rules: [SealedItemRow], manifest: @escaping ManifestSeal) throws(VaultError)
+    /// Format 2 → 3: creates the identity and contact tables, inserts the vault's first identity,
+    /// writes the manifest and sets the header's version to 3, in one transaction.
+    func upgradeToFormat3(identity: SealedItemRow, manifest: @escaping ManifestSeal) throws(VaultError)
     /// A write transaction that only replaces the manifest (the first one of a new vault; travel in
     /// confirmed at the next unlock).
     func writeManifest(_ manifest: @escaping ManifestSeal) throws(VaultError)

@@ -19,7 +19,10 @@ import Testing
     /// inside an unlocked session is a security decision, not a side effect of a new command.
     static let sessionVerbs: Set<String> = [
         "list", "show", "search", "source", "add", "amend", "rule", "redact", "export", "suggest", "provenance",
-        "audit", "status", "check"
+        "audit", "status", "check",
+        // Issue 17: share goes where export goes and receive where add goes; contacts with them. Not
+        // `identity`, whose export shows the secret key and whose rotate replaces it: command line only.
+        "contact", "share", "receive"
     ]
 
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()

@@ -170,6 +170,25 @@ final class InMemoryVaultStore: VaultStore {
         formatVersion = 2
     }
 
+    func upgradeToFormat3(identity: SealedItemRow, manifest seal: @escaping ManifestSeal) throws(VaultError) {
+        items[.identity] = [identity]
+        items[.contact] = []
+        try commit(seal)
+        formatVersion = 3
+    }
+
+    func replaceItems(_ kind: SealedItemKind, deleting: [String], inserting row: SealedItemRow, manifest: ManifestSeal?)
+        throws(VaultError)
+    {
+        let saved = items[kind]
+        items[kind]?.removeAll { deleting.contains($0.id) }
+        items[kind, default: []].append(row)
+        do { try commit(manifest) } catch {
+            items[kind] = saved
+            throw error
+        }
+    }
+
     func writeManifest(_ seal: @escaping ManifestSeal) throws(VaultError) { try commit(seal) }
 
     func manifestSnapshot() throws(VaultError) -> ManifestSnapshot {

@@ -119,10 +119,12 @@ import Testing
         expectRefused(t, naming: "table 'rule' was altered")
     }
 
-    @Test func aFormat2HeaderEditedBackTo1IsRefused() throws {
+    /// Formats 1 and 2 have no identity or contact table: a header edited back is caught by the
+    /// schema pin (the first object named is the contact table's index).
+    @Test(arguments: [1, 2]) func aFormat3HeaderEditedBackIsRefused(to old: Int) throws {
         let (t, _) = try populated()
-        try t.sql { try $0.execute(sql: "UPDATE vault_header SET format_version = 1") }
-        expectRefused(t, naming: "table 'manifest'")
+        try t.sql { try $0.execute(sql: "UPDATE vault_header SET format_version = \(old)") }
+        expectRefused(t, naming: "'sqlite_autoindex_contact_1'")
     }
 
     @Test func checkListsEveryDifference() throws {
@@ -323,7 +325,9 @@ import Testing
         let (t, _, _) = try populated()
         try t.sqlOutsideTransaction { db in
             try db.execute(sql: "DROP TABLE manifest")
-            try db.execute(sql: "DELETE FROM grdb_migrations WHERE identifier = 'v2-manifest'")
+            try db.execute(sql: "DROP TABLE identity")
+            try db.execute(sql: "DROP TABLE contact")
+            try db.execute(sql: "DELETE FROM grdb_migrations WHERE identifier IN ('v2-manifest', 'v3-identity-contacts')")
             try db.execute(sql: "UPDATE vault_header SET format_version = 1")
         }
         #expect(refusal { _ = try t.unlock() }?.contains("was numbered by format 2") == true)
@@ -410,7 +414,7 @@ import Testing
     /// The pinned digests are those of what each format's migrations create: a migration edited
     /// without the pin (or the pin without the migration) fails here.
     @Test func pinnedSchemaDigestsAreThoseOfTheMigrations() throws {
-        for format in [1, 2] {
+        for format in [1, 2, 3] {
             let expected = try SQLiteVaultStore.expectedSchema(format)
             #expect(try SQLiteVaultStore.schemaDigest(expected) == SQLiteVaultStore.schemaDigests[format], "format \(format)")
             #expect(try SQLiteVaultStore.isSchema(expected, of: format))

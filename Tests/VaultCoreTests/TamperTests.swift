@@ -1,3 +1,4 @@
+import AgeFormat
 import Foundation
 import GRDB
 import SodiumKit
@@ -220,6 +221,36 @@ import Testing
             try t.sql { try $0.execute(sql: "UPDATE source SET sealed = ?", arguments: [bad]) }
             #expect(throws: VaultError.sourceIntegrity(sourceID: s.id)) { _ = try v.sources() }
         }
+    }
+
+    /// Format 3 (SECURITY.md §6.9, §6.10): every byte of the sealed identity and of a contact,
+    /// and each moved into the other's table (same id, other kind's associated data).
+    @Test func flippingAnyByteOfTheIdentityOrAContactIsDetected() throws {
+        let t = TempVault()
+        defer { withExtendedLifetime(t) {} }
+        let (v, _) = try t.create()
+        let c = try v.addContact(name: "Editor", recipient: try AgeIdentity.generate().recipient.encoded)
+        let (identityID, identity) = try t.sql { db in
+            let row = try Row.fetchOne(db, sql: "SELECT id, sealed FROM identity")!
+            return (row["id"] as String, row["sealed"] as Data)
+        }
+        let contact = try t.sql { try Data.fetchOne($0, sql: "SELECT sealed FROM contact") }!
+        for i in 0..<identity.count {
+            var bad = identity
+            bad[i] ^= 0x04
+            try t.sql { try $0.execute(sql: "UPDATE identity SET sealed = ?", arguments: [bad]) }
+            #expect(throws: VaultError.itemIntegrity(kind: "identity", id: identityID)) { _ = try v.identityRecipient() }
+        }
+        try t.sql { try $0.execute(sql: "UPDATE identity SET sealed = ?", arguments: [identity]) }
+        for i in 0..<contact.count {
+            var bad = contact
+            bad[i] ^= 0x04
+            try t.sql { try $0.execute(sql: "UPDATE contact SET sealed = ?", arguments: [bad]) }
+            #expect(throws: VaultError.itemIntegrity(kind: "contact", id: c.id)) { _ = try v.listContacts() }
+        }
+        // A contact's ciphertext under the identity's id (and the reverse) does not open.
+        try t.sql { try $0.execute(sql: "UPDATE identity SET sealed = ?", arguments: [contact]) }
+        #expect(throws: VaultError.itemIntegrity(kind: "identity", id: identityID)) { _ = try v.identityRecipient() }
     }
 }
 

@@ -1,3 +1,4 @@
+import AgeFormat
 import Foundation
 import SodiumKit
 import Testing
@@ -47,7 +48,11 @@ import Testing
         defer { withExtendedLifetime(t) {} }
         #expect(try Vault.openStore(t.dir).1.formatVersion == 2)
         let v = try t.unlock(e.passphrase)
-        #expect(v.formatVersion == 2 && v.generation > 1)
+        // Upgraded to format 3 by its first unlock: an age identity, the generation continued.
+        #expect(v.formatVersion == 3 && v.generation > 2)
+        #expect(try Vault.openStore(t.dir).1.formatVersion == 3)
+        #expect(try v.store.allItems(.identity).count == 1 && v.store.allItems(.contact).isEmpty)
+        #expect(try v.identityRecipient().hasPrefix("age1"))
         try check(v, e)
         #expect(try manifestDescribesTheRows(v, generation: v.generation))
         // One PERSON rule was added, then a second, then the first removed: the high-water mark stays.
@@ -83,11 +88,12 @@ import Testing
     @Test func opensWithPassphrase() throws {
         let (t, e) = try load()
         defer { withExtendedLifetime(t) {} }
-        // A format-1 vault opens as 1 and is upgraded to 2 (its manifest written) by its first unlock.
+        // A format-1 vault opens as 1 and is upgraded to 2 (its manifest written, generation 1) and
+        // then to 3 (its age identity, generation 2) by its first unlock.
         #expect(try Vault.openStore(t.dir).1.formatVersion == 1)
         let v = try t.unlock(e.passphrase)
-        #expect(try v.store.readHeader().formatVersion == 2 && v.formatVersion == 2 && v.generation == 1)
-        #expect(try manifestDescribesTheRows(v, generation: 1))
+        #expect(try v.store.readHeader().formatVersion == 3 && v.formatVersion == 3 && v.generation == 2)
+        #expect(try manifestDescribesTheRows(v, generation: 2))
         // Its rules got placeholder numbers, per label in creation order, kept in the manifest.
         let numbers = try v.rules().map { ($0.rule.label, $0.rule.number) }
         #expect(!numbers.isEmpty && numbers.allSatisfy { $0.1 != nil })
@@ -107,5 +113,51 @@ import Testing
         let (t, e) = try load()
         defer { withExtendedLifetime(t) {} }
         #expect(throws: VaultError.wrongPassphrase) { _ = try t.unlock(e.passphrase + " ") }
+    }
+}
+
+/// The committed format-3 vault (Vectors/v3, made once by Vectors/make_v3.py): its age identity,
+/// contacts, a received record and a share's provenance entry must open with every future version,
+/// and the identity must still decrypt the age file committed beside it (to-vault.age).
+@Suite struct FormatThreeVectorTests {
+    struct Expected: Decodable {
+        struct ContactJSON: Decodable { var id: String; var name: String; var recipient: String; var fingerprint: String }
+        struct VersionJSON: Decodable { var id: String; var title: String; var body: String; var received: String? }
+        struct RecordJSON: Decodable { var id: String; var versions: [VersionJSON] }
+        var passphrase: String
+        var recoveryKey: String
+        var identity: String
+        var contacts: [ContactJSON]
+        var records: [RecordJSON]
+        var toVault: String
+    }
+
+    @Test func formatThreeVectorOpens() throws {
+        let dir = VectorTests.vectors.appendingPathComponent("v3")
+        let e = try JSONDecoder().decode(Expected.self, from: Data(contentsOf: dir.appendingPathComponent("expected.json")))
+        let t = TempVault()
+        try FileManager.default.createDirectory(atPath: t.dir, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: dir.appendingPathComponent("vault.sqlite3").path, toPath: t.dbPath)
+        #expect(try Vault.openStore(t.dir).1.formatVersion == 3)
+        for v in [try t.unlock(e.passphrase), try Vault.unlock(directory: t.dir, recoveryKey: try secret(e.recoveryKey))] {
+            #expect(v.formatVersion == 3)
+            #expect(try v.identityRecipient() == e.identity)
+            let contacts = try v.listContacts()
+            #expect(contacts.map(\.id).sorted() == e.contacts.map(\.id).sorted())
+            for c in e.contacts {
+                #expect(contacts.contains { $0.name == c.name && $0.recipient == c.recipient && $0.fingerprint == c.fingerprint })
+            }
+            for r in e.records {
+                let got = try v.record(r.id)
+                #expect(got.body == r.versions[0].body && got.summary.metadata.title == r.versions[0].title)
+                #expect(got.summary.metadata.received == r.versions[0].received)
+            }
+            #expect(e.records.contains { $0.versions[0].received == "age" })
+            #expect(try v.exports().count == 1)
+            #expect(try manifestDescribesTheRows(v, generation: v.generation))
+            let file = Array(try Data(contentsOf: dir.appendingPathComponent("to-vault.age")))
+            let plain = try Age.decrypt(file, identity: try v.openIdentity())
+            #expect(plain.withUnsafeBytes { String(decoding: $0, as: UTF8.self) } == e.toVault)
+        }
     }
 }

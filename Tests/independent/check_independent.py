@@ -89,8 +89,18 @@ try:
     sv("rule", "add", "Heron", "--variant", "heron")
     p = reader(v, pw)
     got = json.loads(p.stdout) if p.returncode == 0 else {}
-    check("fresh vault is format 2 with a manifest", got.get("format_version") == 2 and got.get("generation", 0) > 1,
+    check("fresh vault is format 3 with a manifest", got.get("format_version") == 3 and got.get("generation", 0) > 1,
           p.stderr.decode())
+    # §6.9, §6.10: the identity the reader derives is the one the binary prints; contacts open.
+    recipient = sv("identity").stdout.decode().strip()
+    check("identity: the reader's age1 recipient is the binary's", got.get("identity") == recipient and
+          recipient.startswith("age1"), f"{got.get('identity')} vs {recipient}")
+    p = sv("contact", "add", "Desk", stdin=b"age1zvkyg2lqzraa2lnjvqej32nkuu0ues2s82hzrye869xeexvn73equnujwj\n")
+    check("contact add", p.returncode == 0, p.stderr.decode())
+    p = reader(v, pw)
+    got = json.loads(p.stdout) if p.returncode == 0 else {}
+    check("contacts open with the reader", [(c["name"], c["recipient"]) for c in got.get("contacts", [])] ==
+          [("Desk", "age1zvkyg2lqzraa2lnjvqej32nkuu0ues2s82hzrye869xeexvn73equnujwj")], p.stderr.decode())
     up = lambda *a: run([BIN, *a, "--vault", vdir, "--passphrase-fd", "{fd}"], exp["passphrase"])
     p = up("audit", "recover")
     check("vector: audit recover", p.returncode == 0, p.stderr.decode())
@@ -98,8 +108,9 @@ try:
     check("vector: list upgrades it", p.returncode == 0, p.stderr.decode())
     p = reader(vdir, exp["passphrase"])
     got = json.loads(p.stdout) if p.returncode == 0 else {}
-    check("upgraded vector opens with its manifest", got.get("format_version") == 2 and got.get("generation") == 1,
-          p.stderr.decode())
+    # Upgraded from format 1 to 2 (generation 1) and to 3 (its identity, generation 2) by one unlock.
+    check("upgraded vector opens with its manifest", got.get("format_version") == 3 and got.get("generation") == 2
+          and got.get("identity", "").startswith("age1"), p.stderr.decode())
     check("upgraded vector records still match", normalized(got.get("records", [])) == want)
     # The committed format-2 vector opens with its manifest checked, by passphrase and recovery key.
     V2 = os.path.join(HERE, "..", "VaultCoreTests", "Vectors", "v2")
@@ -115,6 +126,33 @@ try:
         check(f"v2 vector opens with its manifest (recovery={recovery})",
               got.get("format_version") == 2 and got.get("generation", 0) > 1, p.stderr.decode())
         check(f"v2 vector records match (recovery={recovery})", normalized(got.get("records", [])) == want2)
+    # Format 2 → 3 by the binary's first unlock: the reader then checks the format-3 manifest.
+    p = run([BIN, "list", "--vault", v2dir, "--passphrase-fd", "{fd}"], exp2["passphrase"])
+    if p.returncode != 0:
+        p = run([BIN, "audit", "recover", "--vault", v2dir, "--passphrase-fd", "{fd}"], exp2["passphrase"])
+        p = run([BIN, "list", "--vault", v2dir, "--passphrase-fd", "{fd}"], exp2["passphrase"])
+    check("v2 vector: list upgrades it to format 3", p.returncode == 0, p.stderr.decode())
+    p = reader(v2dir, exp2["passphrase"])
+    got = json.loads(p.stdout) if p.returncode == 0 else {}
+    check("v2 vector upgraded to 3 opens with its manifest", got.get("format_version") == 3 and
+          got.get("identity", "").startswith("age1") and normalized(got.get("records", [])) == want2, p.stderr.decode())
+    # The committed format-3 vector (make_v3.py): identity and contacts as recorded.
+    V3 = os.path.join(HERE, "..", "VaultCoreTests", "Vectors", "v3")
+    exp3 = json.load(open(os.path.join(V3, "expected.json")))
+    v3dir = os.path.join(tmp, "vector3")
+    os.mkdir(v3dir)
+    shutil.copy(os.path.join(V3, "vault.sqlite3"), v3dir)
+    for recovery, secret in ((False, exp3["passphrase"]), (True, exp3["recoveryKey"])):
+        p = reader(v3dir, secret, recovery)
+        got = json.loads(p.stdout) if p.returncode == 0 else {}
+        check(f"v3 vector opens (recovery={recovery})", got.get("format_version") == 3 and
+              got.get("identity") == exp3["identity"], p.stderr.decode())
+        check(f"v3 vector contacts match (recovery={recovery})",
+              sorted((c["id"], c["name"], c["recipient"]) for c in got.get("contacts", [])) ==
+              sorted((c["id"], c["name"], c["recipient"]) for c in exp3["contacts"]))
+        bodies = {r["id"]: r["versions"][0]["body"] for r in got.get("records", [])}
+        check(f"v3 vector records match (recovery={recovery})",
+              all(bodies.get(r["id"]) == r["versions"][0]["body"] for r in exp3["records"]))
     import sqlite3
     db = sqlite3.connect(os.path.join(v, "vault.sqlite3"))
     db.execute("DELETE FROM rule")

@@ -7,7 +7,8 @@ Usage:
 Reads the secret's first line from file descriptor N, opens every sealed item in the
 vault and prints one JSON object (keys sorted) on stdout:
 
-    {"format_version": 2, "generation": N (format 2, §6.8),
+    {"format_version": 3, "generation": N (formats 2 and 3, §6.8),
+     "identity": "age1…" (format 3, §6.9), "contacts": [{"id", "name", "recipient", "created"}] (§6.10),
      "sources": [{"id", "alias", "note"?, "created"}, ...],          # sorted by id
      "records": [{"id", "versions": [{"version", "meta", "body"}]}]}  # sorted by id, version
 
@@ -37,7 +38,7 @@ EXIT_WRONG_SECRET = 3
 EXIT_INTEGRITY = 5
 EXIT_NOT_A_VAULT = 6
 
-KNOWN_FORMAT_VERSION = 2  # §3: version 2 is this document (1 is read too: a vault not yet upgraded)
+KNOWN_FORMAT_VERSION = 3  # §3: version 3 is this document (1 and 2 are read too: not yet upgraded)
 MAGIC = "SourceVault"  # §3
 
 KIND_PASSPHRASE = 1  # §3 key_slot.kind, §4.1
@@ -491,11 +492,16 @@ def read_records(db, vault_id, record_kek):
 # §6.8 The manifest (format 2)
 # ---------------------------------------------------------------------------------------
 
-MANIFEST_MAGIC = b"SVMANIFEST2\x00"  # §6.8
-MANIFEST_ITEM_TABLES = [("source", "source_id"), ("rule", "id"), ("export_record", "id")]  # §6.8 order
+MANIFEST_MAGIC = {2: b"SVMANIFEST2\x00", 3: b"SVMANIFEST3\x00"}  # §6.8, by format
+MANIFEST_ITEM_TABLES = [("source", "source_id"), ("rule", "id"), ("export_record", "id"),
+                        ("identity", "id"), ("contact", "id")]  # §6.8 order (format 2: the first three)
 
 
-def parse_manifest(m):
+def manifest_tables(format_version):
+    return MANIFEST_ITEM_TABLES if format_version >= 3 else MANIFEST_ITEM_TABLES[:3]
+
+
+def parse_manifest(m, format_version):
     """§6.8: M, after unpadding. Returns a dict with every list and digest."""
     at = 0
 
@@ -518,13 +524,13 @@ def parse_manifest(m):
         check_id("manifest", text)
         return text
 
-    if take(len(MANIFEST_MAGIC)) != MANIFEST_MAGIC:
-        raise integrity("the manifest has the wrong magic")
+    if take(12) != MANIFEST_MAGIC[min(format_version, 3)]:
+        raise integrity("the manifest's magic is not the one of the vault's format")
     out = {"generation": struct.unpack("<Q", take(8))[0], "records": {}, "items": {}, "slots": {}}
     for _ in range(u32()):
         record_id = ident()
         out["records"][record_id] = u32()
-    for table, _ in MANIFEST_ITEM_TABLES:
+    for table, _ in manifest_tables(format_version):
         out["items"][table] = {ident() for _ in range(u32())}
     for _ in range(u32()):
         kind = take(1)[0]
@@ -543,12 +549,77 @@ def parse_manifest(m):
     return out
 
 
+# ---------------------------------------------------------------------------------------
+# §6.9, §6.10 The age identity and contacts (format 3)
+# ---------------------------------------------------------------------------------------
+
+SUBKEY_IDENTITY = (13, b"SVidenty")  # §5
+SUBKEY_CONTACT = (14, b"SVcontct")  # §5
+BECH32_CHARSET = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"
+
+
+def bech32_encode(hrp, data):
+    """BIP 173, as age writes recipients (§6.9: `age1…`)."""
+    def polymod(values):
+        gen = [0x3b6a57b2, 0x26508e6d, 0x1ea119fa, 0x3d4233dd, 0x2a1462b3]
+        chk = 1
+        for v in values:
+            top = chk >> 25
+            chk = (chk & 0x1ffffff) << 5 ^ v
+            for i in range(5):
+                chk ^= gen[i] if ((top >> i) & 1) else 0
+        return chk
+    acc, bits, groups = 0, 0, []
+    for b in data:
+        acc, bits = (acc << 8) | b, bits + 8
+        while bits >= 5:
+            bits -= 5
+            groups.append((acc >> bits) & 31)
+    if bits:
+        groups.append((acc << (5 - bits)) & 31)
+    expanded = [ord(c) >> 5 for c in hrp] + [0] + [ord(c) & 31 for c in hrp]
+    mod = polymod(expanded + groups + [0] * 6) ^ 1
+    checksum = [(mod >> 5 * (5 - i)) & 31 for i in range(6)]
+    return hrp + "1" + "".join(BECH32_CHARSET[g] for g in groups + checksum)
+
+
+def read_identity(db, vault_id, key):
+    """§6.9: exactly one row; its 32-byte secret's X25519 public key, as `age1…`."""
+    rows = db.execute("SELECT id, sealed FROM identity").fetchall()
+    if len(rows) != 1:
+        raise integrity("the vault holds %d age identities where it must hold one" % len(rows))
+    ident, sealed = rows[0]
+    check_id("identity", ident)
+    padded = open_sealed_box(key, bytes(sealed), label("sourcevault.v3.identity") + vault_id + ident.encode("ascii"))
+    if padded is None:
+        raise integrity("identity %s failed authentication" % ident)
+    secret = unpad(padded, "identity " + ident)
+    if len(secret) != 32:
+        raise integrity("identity %s is not 32 bytes" % ident)
+    return bech32_encode("age", sodium.crypto_scalarmult_base(secret))
+
+
+def read_contacts(db, vault_id, key):
+    """§6.10: every contact's JSON, sorted by id."""
+    out = []
+    for ident, sealed in db.execute("SELECT id, sealed FROM contact ORDER BY id"):
+        check_id("contact", ident)
+        padded = open_sealed_box(key, bytes(sealed), label("sourcevault.v3.contact") + vault_id + ident.encode("ascii"))
+        if padded is None:
+            raise integrity("contact %s failed authentication" % ident)
+        c = json.loads(unpad(padded, "contact " + ident))
+        if sorted(c) != ["created", "name", "recipient"]:
+            raise integrity("contact %s has unexpected keys" % ident)
+        out.append({"id": ident, "name": c["name"], "recipient": c["recipient"], "created": c["created"]})
+    return out
+
+
 def singleton(db, table, column):
     row = db.execute("SELECT %s FROM %s WHERE singleton = 1" % (column, table)).fetchone()
     return None if row is None else bytes(row[0])
 
 
-def check_manifest(db, vault_id, master_key):
+def check_manifest(db, vault_id, master_key, format_version):
     """§6.8: open the manifest and compare every list and digest with the rows."""
     sealed = singleton(db, "manifest", "sealed")
     if sealed is None:
@@ -557,13 +628,13 @@ def check_manifest(db, vault_id, master_key):
     padded = open_sealed_box(key, sealed, label("sourcevault.v2.manifest") + vault_id)
     if padded is None:
         raise integrity("the manifest failed authentication")
-    m = parse_manifest(unpad(padded, "the manifest"))
+    m = parse_manifest(unpad(padded, "the manifest"), format_version)
     counts = {rid: n for rid, n in db.execute(
         "SELECT r.record_id, COUNT(v.version) FROM record r LEFT JOIN record_version v ON v.record_id = r.record_id "
         "GROUP BY r.record_id")}
     if counts != m["records"]:
         raise integrity("the records and their version counts differ from the manifest")
-    for table, column in MANIFEST_ITEM_TABLES:
+    for table, column in manifest_tables(format_version):
         ids = {row[0] for row in db.execute("SELECT %s FROM %s" % (column, table))}
         if ids != m["items"][table]:
             raise integrity("the %s rows differ from the manifest" % table)
@@ -620,9 +691,13 @@ def open_vault(args):
         record_kek = derive_subkey(master_key, SUBKEY_RECORD_KEK)  # §5
         source_key = derive_subkey(master_key, SUBKEY_SOURCE)  # §5
         try:
-            generation = check_manifest(db, vault_id, master_key) if format_version >= 2 else None  # §6.8
+            generation = check_manifest(db, vault_id, master_key, format_version) if format_version >= 2 else None  # §6.8
             sources = read_sources(db, vault_id, source_key)  # §6.3
             records = read_records(db, vault_id, record_kek)  # §6.1, §6.2
+            identity = contacts = None
+            if format_version >= 3:
+                identity = read_identity(db, vault_id, derive_subkey(master_key, SUBKEY_IDENTITY))  # §6.9
+                contacts = read_contacts(db, vault_id, derive_subkey(master_key, SUBKEY_CONTACT))  # §6.10
         except sqlite3.DatabaseError as error:
             raise VaultError(EXIT_NOT_A_VAULT, "not a vault (cannot read its tables: %s)" % error)
     finally:
@@ -630,6 +705,9 @@ def open_vault(args):
     result = {"format_version": format_version, "sources": sources, "records": records}
     if generation is not None:
         result["generation"] = generation
+    if identity is not None:
+        result["identity"] = identity
+        result["contacts"] = contacts
     return result
 
 

@@ -120,12 +120,15 @@ struct RecordJSON: Encodable {
     var date: String?
     var created: String
     var versionCreated: String
+    /// `receive`: `age`, or a SourceVault share's provenance (SECURITY.md §13.4).
+    var received: String?
     var body: String?
 
     init(_ s: RecordSummary, versions: Int? = nil, body: String? = nil) {
         id = s.id; version = s.version; self.versions = versions; source = s.sourceAlias
         sourceID = s.metadata.source; title = s.metadata.title; tags = s.metadata.tags; date = s.metadata.date
         created = s.metadata.created; versionCreated = s.metadata.versionCreated; self.body = body
+        received = s.metadata.received
     }
 }
 
@@ -239,6 +242,7 @@ struct ShowCommand: ParsableCommand {
             "created:  \(m.created)"
         ]
         if r.summary.version > 1 { lines.append("amended:  \(m.versionCreated)") }
+        if let received = m.received { lines.append("received: \(received)") }
         for l in lines { Output.line(Output.terminalSafe(l)) }
         Output.line("")
         Output.page(Output.terminalSafe(r.body, multiline: true))
