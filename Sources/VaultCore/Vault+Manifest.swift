@@ -44,16 +44,13 @@ extension Vault {
     {
         // One read transaction: a write another process commits meanwhile is either all in it or not.
         let snap = try store.manifestSnapshot()
-        let (view, recordCount, tail) = try withManifestView(snap.manifest, keyring: keyring) {
-            (v) throws(VaultError) -> ((generation: UInt64, versionRows: Int, format: Int, items: [SealedItemKind: Int]), Int, Manifest) in
-            (
-                (
-                    v.generation, v.versionRows, v.format,
-                    Dictionary(uniqueKeysWithValues: SealedItemKind.tables(format: v.format).map { ($0, v.count($0)) })
-                ),
-                v.recordCount, v.tail
-            )
+        let view = try withManifestView(snap.manifest, keyring: keyring) { (v) throws(VaultError) -> ManifestCounts in
+            ManifestCounts(
+                generation: v.generation, format: v.format, records: v.recordCount, versionRows: v.versionRows,
+                items: Dictionary(uniqueKeysWithValues: SealedItemKind.tables(format: v.format).map { ($0, v.count($0)) }),
+                tail: v.tail)
         }
+        let (recordCount, tail) = (view.records, view.tail)
         // A format-3 vault's manifest lists the identity and contacts: an older manifest put back
         // would leave them unchecked.
         guard view.format == min(formatVersion, VaultFormat.currentVersion) else {
@@ -331,4 +328,15 @@ struct WalkTally {
         }
         return (bad, unseen)
     }
+}
+
+/// What the unlock check reads from the manifest (copied out of the view, which lives only as
+/// long as its decrypted buffer).
+struct ManifestCounts {
+    var generation: UInt64
+    var format: Int
+    var records: Int
+    var versionRows: Int
+    var items: [SealedItemKind: Int]
+    var tail: Manifest
 }
