@@ -413,11 +413,11 @@ extension Vault {
     /// Deletes a record: its wrapped key and every version (SQLite `secure_delete` zeroes the
     /// freed pages). Returns the full id.
     public func remove(_ idOrPrefix: String) throws(VaultError) -> String {
-        try audited("rm", after: { ["record": $0] }) { () throws(VaultError) -> String in
+        try audited("rm", after: { ["record": $0.id, "unlisted": $0.differed ? "1" : "0"] }) {
+            () throws(VaultError) -> (id: String, differed: Bool) in
             let id = try self.resolveRecordID(idOrPrefix)
-            try self.deleteRecord(id)
-            return id
-        }
+            return (id, try self.deleteRecord(id))
+        }.id
     }
 
     public func recordCount() throws(VaultError) -> Int { try store.recordCount() }
@@ -534,15 +534,21 @@ extension Vault {
     }
 
     /// Deletes a record's rows (`rm`, retention) with the manifest update.
-    /// Deletes a record the manifest lists with the versions the file holds (§6.8: a record put
-    /// back or cut short without the key is named, not deleted over).
-    func deleteRecord(_ id: String) throws(VaultError) {
+    /// Deletes a record's rows, and its entry from the manifest. A record whose rows differ from
+    /// what the manifest lists (put back or cut short without the key) is deleted all the same:
+    /// removing rows publishes nothing, and a reporter must be able to remove a record an attacker
+    /// brought back (§6.8). Returns whether the rows differed (logged as `unlisted=1`).
+    @discardableResult
+    func deleteRecord(_ id: String) throws(VaultError) -> Bool {
         let versions = try store.record(id).map(\.versions.count)
+        var differed = false
         try writing({
-            try $0.requireRecord(id, versions: versions); $0.records[id] = nil
+            differed = (try? $0.requireRecord(id, versions: versions)) == nil
+            $0.records[id] = nil
         }) { (m) throws(VaultError) -> Void in
             try store.deleteRecord(id, manifest: m)
         }
+        return differed
     }
 
     /// `import`'s one transaction: the manifest lists every record `produce` inserted.

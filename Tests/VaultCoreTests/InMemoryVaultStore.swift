@@ -237,6 +237,7 @@ final class InMemoryVaultStore: VaultStore {
 /// An audit sink that remembers the actions it was given, in order.
 final class RecordingAuditSink: AuditSink {
     var actions: [String] = []
+    var events: [AuditEvent] = []
     var failedUnlocks = 0
 
     func failedUnlock(store: any VaultStore, vaultID: [UInt8], method: String) { failedUnlocks += 1 }
@@ -245,5 +246,8 @@ final class RecordingAuditSink: AuditSink {
         actions.append("unlock")
         return 0
     }
-    func record(_ event: AuditEvent, vault: Vault, sign: Bool) throws { actions.append(event.action) }
+    func record(_ event: AuditEvent, vault: Vault, sign: Bool) throws {
+        actions.append(event.action)
+        events.append(event)
+    }
 }
