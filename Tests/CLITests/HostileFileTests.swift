@@ -67,6 +67,35 @@ import Testing
         }
     }
 
+    /// A record swapped for an earlier removed one (the counts agree, so the unlock lets it
+    /// through, SECURITY.md §6.8): `list` and `search` name both records and exit 5, `show` of
+    /// the one brought back refuses, export never sees it, and `rm` removes it.
+    @Test func aRecordSwappedForARemovedOneIsNamedByTheNextListing() throws {
+        let (c, id) = try setUp()
+        let gone = try c.add(source: "Magpie", title: "Removed", body: "what the source asked to remove")
+        let saved = try c.sql(
+            "SELECT hex(r.wrapped_key) || ' ' || hex(v.meta) || ' ' || hex(v.body) FROM record r JOIN record_version v USING (record_id) WHERE record_id = '\(gone)'"
+        ).trimmingCharacters(in: .whitespacesAndNewlines).split(separator: " ")
+        #expect(c.run(["rm", gone] + pw).status == 0)
+        try c.sql(
+            "PRAGMA foreign_keys=OFF; DELETE FROM record_version WHERE record_id = '\(id)'; DELETE FROM record WHERE record_id = '\(id)'; "
+                + "INSERT INTO record VALUES ('\(gone)', x'\(saved[0])'); INSERT INTO record_version VALUES ('\(gone)', 1, x'\(saved[1])', x'\(saved[2])')"
+        )
+        for cmd in [["list"], ["search", "remove"]] {
+            let r = c.run(cmd + pw)
+            expectIntegrity(r, cmd[0])
+            #expect(
+                r.stderr.contains("record \(gone) is not in the manifest") && r.stderr.contains("record \(id) is missing"),
+                "\(r.stderr)")
+            #expect(!r.stdout.contains(gone), "\(cmd[0]) listed the record brought back")
+        }
+        expectIntegrity(c.run(["show", gone] + pw), "show")
+        expectIntegrity(c.run(["export", gone, "--no-rules"] + pw), "export")
+        #expect(c.run(["rm", gone] + pw).status == 0)
+        let after = c.run(["list"] + pw)
+        #expect(after.stderr.contains("record \(id) is missing") && !after.stderr.contains(gone), "\(after.stderr)")
+    }
+
     @Test func idsFromTheFileAreNeverPrintedRaw() throws {
         let (c, id) = try setUp()
         try c.sql(
