@@ -39,27 +39,20 @@ public enum X25519 {
     public static func sharedSecret(_ secret: borrowing SecureBytes, securePeer peer: borrowing SecureBytes) throws(SodiumError)
         -> SecureBytes
     {
-        try Sodium.ensureInitialized()
-        guard secret.count == keyBytes, peer.count == keyBytes else {
-            throw .invalidArgument("X25519 keys must be \(keyBytes) bytes")
-        }
-        var out = try SecureBytes(count: keyBytes)
-        let rc: Int32 = out.withUnsafeMutableBytes { o in
-            secret.withUnsafeBytes { s in
-                peer.withUnsafeBytes { p in
-                    crypto_scalarmult_curve25519(
-                        o.baseAddress!.assumingMemoryBound(to: UInt8.self), s.baseAddress!.assumingMemoryBound(to: UInt8.self),
-                        p.baseAddress!.assumingMemoryBound(to: UInt8.self))
-                }
-            }
-        }
-        guard rc == 0 else { throw .authenticationFailed }
-        return out
+        try peer.withUnsafeBytes { (p) throws(SodiumError) -> SecureBytes in try scalarmult(secret, p) }
     }
 
     /// `X25519(secret, peer)` into secure memory. An all-zero result (a low-order or identity
     /// point) is refused, as RFC 7748 §6.1 and age require: ``SodiumError/authenticationFailed``.
     public static func sharedSecret(_ secret: borrowing SecureBytes, peer: [UInt8]) throws(SodiumError) -> SecureBytes {
+        // A public point: copied into secure memory only so that one routine does the scalar
+        // multiplication (one allocation per recipient of a share).
+        try sharedSecret(secret, securePeer: try SecureBytes(copying: peer))
+    }
+
+    private static func scalarmult(_ secret: borrowing SecureBytes, _ peer: UnsafeRawBufferPointer) throws(SodiumError)
+        -> SecureBytes
+    {
         try Sodium.ensureInitialized()
         guard secret.count == keyBytes, peer.count == keyBytes else {
             throw .invalidArgument("X25519 keys must be \(keyBytes) bytes")
@@ -70,7 +63,7 @@ public enum X25519 {
             secret.withUnsafeBytes { s in
                 crypto_scalarmult_curve25519(
                     o.baseAddress!.assumingMemoryBound(to: UInt8.self), s.baseAddress!.assumingMemoryBound(to: UInt8.self),
-                    peer)
+                    peer.baseAddress!.assumingMemoryBound(to: UInt8.self))
             }
         }
         guard rc == 0 else { throw .authenticationFailed }
