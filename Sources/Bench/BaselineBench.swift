@@ -9,7 +9,7 @@ import Foundation
 import Glibc
 #endif
 
-func baselineBench(records: Int, recordBytes: Int, cli: String, baseline: String, rounds: Int = 15) -> [Figure] {
+func baselineBench(records: Int, recordBytes: Int, cli: String, baseline: String, rounds: Int = 25) -> [Figure] {
     let root = NSTemporaryDirectory() + "sv-abbench-" + UUID().uuidString
     defer { try? FileManager.default.removeItem(atPath: root) }
     let pass = "bench passphrase"

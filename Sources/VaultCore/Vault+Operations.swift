@@ -295,8 +295,10 @@ extension Vault {
             problems.append($0)
         }
         var found = (records: out, problems: problems)
+        out = []
         try verifyWalk(walked, &found)
-        return (Self.sorted(found.records), sourceProblems + found.problems)
+        Self.sort(&found.records)
+        return (found.records, sourceProblems + found.problems)
     }
 
     /// Records whose title, tags, source alias or latest testimony contain `query`, compared case-,
@@ -326,7 +328,7 @@ extension Vault {
         let needle = TextFolding.fold(query.trimmingCharacters(in: .whitespacesAndNewlines))
         guard !needle.isEmpty else { throw .invalidInput("the search query is empty") }
         let (aliases, sourceProblems) = aliasMap()
-        let found: (records: [RecordSummary], problems: [VaultError])
+        var found: (records: [RecordSummary], problems: [VaultError])
         if threads > 1 {
             found = try parallelSearch(needle: needle, aliases: aliases, threads: threads)
         } else {
@@ -343,11 +345,12 @@ extension Vault {
             } problem: {
                 problems.append($0)
             }
-            var result = (records: out, problems: problems)
-            try verifyWalk(walked, &result)
-            found = result
+            found = (records: out, problems: problems)
+            out = []
+            try verifyWalk(walked, &found)
         }
-        return (Self.sorted(found.records), sourceProblems + found.problems)
+        Self.sort(&found.records)
+        return (found.records, sourceProblems + found.problems)
     }
 
     /// One record of a search: its summary if its title, tags, source alias or testimony contain
@@ -625,7 +628,7 @@ extension Vault {
     /// writer produces the order is the same.
     /// The keys (`created`, 0, id) sit in one flat buffer: an array per key and a closure per
     /// comparison to reach its bytes were 4 ms of a 10,000-record listing.
-    static func sorted(_ records: [RecordSummary]) -> [RecordSummary] {
+    static func sort(_ records: inout [RecordSummary]) {
         var flat: [UInt8] = []
         var start: [Int] = []
         start.reserveCapacity(records.count + 1)
@@ -643,7 +646,24 @@ extension Vault {
                 return c != 0 ? c < 0 : nx < ny
             }
         }
-        return order.map { records[$0] }
+        // Applied in place, cycle by cycle (swaps move the summaries; a map would copy each one,
+        // retaining its strings, and release the originals).
+        var placed = [Bool](repeating: false, count: records.count)
+        for start in records.indices where !placed[start] {
+            var i = start
+            while order[i] != start {
+                records.swapAt(i, order[i])
+                placed[i] = true
+                i = order[i]
+            }
+            placed[i] = true
+        }
+    }
+
+    static func sorted(_ records: [RecordSummary]) -> [RecordSummary] {
+        var out = records
+        sort(&out)
+        return out
     }
 }
 

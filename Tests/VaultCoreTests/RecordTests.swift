@@ -329,6 +329,17 @@ import Testing
             Vault.sorted(input).map(\.id) == [
                 "1b00000000000000", "00000000000000ff", "0a00000000000000", "ff00000000000000", "0000000000000001"
             ])
+        // The in-place permutation on many orders (cycles of every length), against a plain sort.
+        var rng = SystemRandomNumberGenerator()
+        for n in [0, 1, 2, 3, 17, 500] {
+            let many = (0..<n).map { _ in
+                summary(
+                    String(format: "%016llx", UInt64.random(in: 0...UInt64.max, using: &rng)),
+                    "2026-01-0\(Int.random(in: 1...3, using: &rng))T00:00:00Z")
+            }
+            let plain = many.sorted { ($0.metadata.created, $0.id) < ($1.metadata.created, $1.id) }
+            #expect(Vault.sorted(many) == plain, "n = \(n)")
+        }
     }
 }
 
