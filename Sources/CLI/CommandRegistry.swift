@@ -39,7 +39,7 @@ enum CommandRegistry {
             "new record: paste the testimony, then a line holding only ."),
         .session(AmendCommand.self, usage: "ID", "new version of a record (pasted like add)"),
         .session(ListCommand.self, usage: "[--source ALIAS] [--tag T]", "records, one a line"),
-        .session(ShowCommand.self, usage: "ID [--version N]", "one record, a screenful at a time"),
+        .session(ShowCommand.self, usage: "ID [--rev N] [-n]", "one record, a screenful at a time"),
         .session(SearchCommand.self, usage: "QUERY", "titles, tags, aliases and testimony"),
         .commandLine(ImportCommand.self),
         .commandLine(RemoveCommand.self),

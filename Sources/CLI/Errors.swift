@@ -43,7 +43,8 @@ enum ErrorReporter {
     }
 
     static func printError(_ message: String) {
-        Output.write(STDERR_FILENO, Array("sourcevault: \(message)\n".utf8))
+        // Paths in messages may come from the vault file (the audit log's): escaped like any text from it.
+        Output.write(STDERR_FILENO, Array("sourcevault: \(Output.terminalSafe(message))\n".utf8))
     }
 
     static func describe(_ error: Error) -> (Int32, String?) {
@@ -73,11 +74,15 @@ enum ErrorReporter {
 
     /// Errors from parsing the command line: help goes to stdout with status 0; anything else is
     /// a usage error in one line that never repeats the values given (they may be sensitive).
-    static func reportParse(_ error: Error) -> Int32 {
+    static func reportParse(_ error: Error, arguments: [String] = Array(CommandLine.arguments.dropFirst())) -> Int32 {
         let code = SourceVaultCommand.exitCode(for: error)
         if code == .success {
             print(SourceVaultCommand.fullMessage(for: error))
             return ExitStatus.success
+        }
+        if let hint = ArgumentHints.message(for: error, arguments: arguments) {
+            printError(hint)
+            return ExitStatus.usage
         }
         var msg =
             SourceVaultCommand.message(for: error).split(separator: "\n").first.map(String.init)
@@ -187,7 +192,13 @@ enum SafeText {
             let plainOption =
                 quoted.hasPrefix("-") && quoted.count <= 24
                 && quoted.allSatisfy { ($0.isLetter && $0.isLowercase && $0.isASCII) || $0 == "-" }
-            let isName = plainOption || quoted.hasPrefix("<") || SourceVaultCommand.knownWords.contains(String(quoted))
+            // "--out <FILE>": an option and its placeholder.
+            let optionWithValue =
+                quoted.split(separator: " ").count == 2 && quoted.hasPrefix("--") && quoted.hasSuffix(">")
+                && quoted.split(separator: " ")[1].hasPrefix("<")
+                && quoted.split(separator: " ")[0].allSatisfy { ($0.isLetter && $0.isLowercase && $0.isASCII) || $0 == "-" }
+            let isName =
+                plainOption || optionWithValue || quoted.hasPrefix("<") || SourceVaultCommand.knownWords.contains(String(quoted))
             out += isName ? "'\(quoted)'" : "(value not shown)"
             rest = after[after.index(after: close)...]
         }

@@ -144,7 +144,14 @@ struct Session {
         // Always appended: the last --vault wins, so a word in the line cannot redirect the command.
         let args = words + ["--vault", vault.directory]
         do {
-            var command = try SourceVaultCommand.parseAsRoot(args)
+            var command: ParsableCommand
+            do {
+                command = try SourceVaultCommand.parseAsRoot(ArgumentHints.rewritingLegacy(args))
+            } catch {
+                // The hint comes from the words typed in the session, not the process's argv.
+                _ = ErrorReporter.reportParse(error, arguments: words)
+                return
+            }
             try command.run()
         } catch {
             _ = ErrorReporter.report(error)

@@ -47,6 +47,9 @@ public struct RecordSummary: Sendable, Equatable {
     public var metadata: RecordMetadata
     /// Alias of the source, or nil if the source entry could not be read.
     public var sourceAlias: String?
+    /// `search` only: the testimony line of the first hit, cut around it (nil for a hit in the
+    /// title, tags or alias, or one across a line break).
+    public var snippet: String? = nil
 }
 
 /// One version of a record, decrypted.

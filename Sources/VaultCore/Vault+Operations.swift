@@ -360,18 +360,22 @@ extension Vault {
             let meta = try self.metadata(sealedMeta, version: version, key: key, recordID: recordID, using: reader.data)
             // The body is always opened (and checked to be UTF-8), so a damaged body is reported
             // even when the title matches. It is folded from one locked buffer into another.
+            var snippet: String?
             let bodyMatches = try self.withOpenedField(
                 sealedBody, key: key, recordID: recordID, version: version, field: .recordBody,
                 using: reader.data
             ) { bytes in
-                try self.foldedText(bytes, contains: reader.needle, cache: reader.cache, integrity: integrity, using: reader.fold)
+                let found = try self.foldedText(
+                    bytes, contains: reader.needle, cache: reader.cache, integrity: integrity, using: reader.fold)
+                if found { snippet = SearchSnippet.snippet(in: bytes, needle: reader.needle, cache: reader.cache) }
+                return found
             }
             let alias = reader.aliases[meta.source]
             guard
                 bodyMatches || reader.matcher.matches(meta.title) || meta.tags.contains(where: { reader.matcher.matches($0) })
                     || reader.matcher.matches(alias ?? "")
             else { return nil }
-            return RecordSummary(id: recordID, version: version, metadata: meta, sourceAlias: alias)
+            return RecordSummary(id: recordID, version: version, metadata: meta, sourceAlias: alias, snippet: snippet)
         }
     }
 

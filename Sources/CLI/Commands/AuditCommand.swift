@@ -85,7 +85,7 @@ struct AuditCommand: ParsableCommand {
             let rate =
                 seconds > 0 && report.entries.count >= 1000 ? ", \(Int(Double(report.entries.count) / seconds)) entries/s" : ""
             Output.line(
-                "OK: \(report.entries.count) entries verified (chain\(report.macsChecked ? ", MACs" : "")\(report.signedThrough > 0 ? ", signatures through entry \(report.signedThrough)" : "")\(cp != nil ? ", extends the checkpoint" : "")) in \(String(format: "%.3f", seconds)) s\(rate)"
+                "OK: \(Output.count(report.entries.count, "entry", "entries")) verified (chain\(report.macsChecked ? ", MACs" : "")\(report.signedThrough > 0 ? ", signatures through entry \(report.signedThrough)" : "")\(cp != nil ? ", extends the checkpoint" : "")) in \(String(format: "%.3f", seconds)) s\(rate)"
             )
         }
     }

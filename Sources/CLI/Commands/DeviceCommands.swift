@@ -64,7 +64,7 @@ struct BackupCommand: ParsableCommand {
         let v = try unlock.unlock(vault)
         try VaultBackup.write(vault: v, to: VaultOptions.absolute(to), overwrite: overwrite)
         Output.info(
-            "Backed up \(try v.recordCount()) records and the audit log to \(to) (still encrypted; the passphrase or recovery key opens it)."
+            "Backed up \(Output.count(try v.recordCount(), "record")) and the audit log to \(to) (still encrypted; the passphrase or recovery key opens it)."
         )
     }
 }
@@ -80,7 +80,7 @@ struct RestoreCommand: ParsableCommand {
         let r = try VaultBackup.restore(VaultOptions.absolute(file), to: vault.directory, overwrite: overwrite)
         for n in r.notes { Output.info("note: \(n)") }
         Output.info(
-            "Restored \(r.records) records to \(vault.directory); the database and its audit log (\(r.logEntries) entries) verify. Run 'sourcevault check' to verify every record with the passphrase."
+            "Restored \(Output.count(r.records, "record")) to \(vault.directory); the database and its audit log (\(Output.count(r.logEntries, "entry", "entries"))) verify. Run 'sourcevault check' to verify every record with the passphrase."
         )
     }
 }

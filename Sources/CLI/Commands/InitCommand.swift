@@ -68,7 +68,7 @@ struct InitCommand: ParsableCommand {
                 """)
         }
         Output.info(
-            "Created vault at \(dir) (Argon2id: \(profile.opsLimit) passes, \(profile.memLimit >> 10) KiB); audit log at \(logPath)."
+            "Created vault at \(dir) (Argon2id: \(Output.count(Int(profile.opsLimit), "pass", "passes")), \(profile.memLimit >> 10) KiB); audit log at \(logPath)."
         )
         Output.info(
             "Write the recovery key on paper and keep it away from this device: it is shown only once and opens the vault without the passphrase."

@@ -111,6 +111,7 @@ struct CheckCommand: ParsableCommand {
         }
         if failures > 0 { throw CLIError.alreadyReported(ExitStatus.integrity) }
         Output.line(
-            "OK: \(records) records (every version), sources, rules, export entries, the database and the audit log verified")
+            "OK: \(Output.count(records, "record")) (every version), sources, rules, export entries, the database and the audit log verified"
+        )
     }
 }

@@ -6,7 +6,8 @@ import VaultCore
 import Glibc
 #endif
 
-/// Reads testimony from `--file` or standard input; must be UTF-8 text.
+/// Reads testimony from `--file` or standard input; must be UTF-8 text (`TestimonyText`: CRLF
+/// becomes LF, UTF-16 and NUL bytes are refused).
 enum TestimonyInput {
     static func read(file: String?) throws -> String {
         let bytes: [UInt8]
@@ -24,10 +25,7 @@ enum TestimonyInput {
             if isatty(STDIN_FILENO) == 1 { Output.info("Enter the testimony, then press Ctrl-D on an empty line:") }
             bytes = try SecretInput.readAll(fd: STDIN_FILENO, what: "testimony")
         }
-        guard let text = String(validating: bytes, as: UTF8.self) else {
-            throw VaultError.invalidInput("the testimony is not valid UTF-8 text; nothing was stored")
-        }
-        return text
+        return try TestimonyText.decode(bytes)
     }
 }
 
@@ -83,6 +81,7 @@ struct AmendCommand: ParsableCommand {
     var file: String?
 
     func run() throws {
+        try ObjectID.checkRecordPrefix(id)
         let v = try unlock.unlock(vault)
         let body = try TestimonyInput.read(file: file)
         let (rid, version) = try v.amend(id, body: body)
@@ -121,11 +120,13 @@ struct RecordJSON: Encodable {
     var created: String
     var versionCreated: String
     var body: String?
+    var snippet: String?
 
     init(_ s: RecordSummary, versions: Int? = nil, body: String? = nil) {
         id = s.id; version = s.version; self.versions = versions; source = s.sourceAlias
         sourceID = s.metadata.source; title = s.metadata.title; tags = s.metadata.tags; date = s.metadata.date
         created = s.metadata.created; versionCreated = s.metadata.versionCreated; self.body = body
+        snippet = s.snippet
     }
 }
 
@@ -145,6 +146,10 @@ enum RecordPrinter {
         for (i, tag) in s.metadata.tags.enumerated() {
             out += (i == 0 ? "  #" : " #").utf8
             out += tag.utf8
+        }
+        if let snippet = s.snippet {
+            out += "  | ".utf8
+            out += snippet.utf8
         }
         if out[start...].contains(where: Output.mayNeedEscaping) {
             let safe = Output.terminalSafe(String(decoding: out[start...], as: UTF8.self))
@@ -193,7 +198,12 @@ struct SearchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "search",
         abstract:
-            "Search titles, tags, aliases and testimony (ignoring case and accents), decrypting one record at a time (per core).")
+            "Search titles, tags, aliases and testimony (ignoring case and accents), decrypting one record at a time (per core).",
+        discussion: """
+            Each result is one line, id first, ending with '| ' and the testimony line of the first hit \
+            (cut around it). A query with spaces or hyphens also finds the words joined by other \
+            separators or none: 'hye jin' finds Hye-jin and Hyejin. Exit status 1 when nothing matches.
+            """)
     @OptionGroup var vault: VaultOptions
     @OptionGroup var unlock: UnlockOptions
     @Argument(help: ArgumentHelp("The query; - reads it from standard input; omit it to be asked.", valueName: "QUERY"))
@@ -203,7 +213,13 @@ struct SearchCommand: ParsableCommand {
     func run() throws {
         let v = try unlock.unlock(vault)
         let q = try SensitiveArgument.resolve(query, prompt: "Search for: ", what: "search query")
-        try RecordPrinter.print(try v.search(q), json: json)
+        let found = try v.search(q)
+        try RecordPrinter.print(found, json: json)
+        // Like grep: exit 1 when nothing matches, so a script can tell.
+        if found.records.isEmpty {
+            ErrorReporter.printError("no record matches")
+            throw CLIError.alreadyReported(ExitStatus.failure)
+        }
     }
 }
 
@@ -212,14 +228,23 @@ struct ShowCommand: ParsableCommand {
     @OptionGroup var vault: VaultOptions
     @OptionGroup var unlock: UnlockOptions
     @Argument(help: "Record id or unique prefix (at least 4 characters).") var id: String
-    @Option(name: .long, help: "Show this version instead of the latest.") var version: Int?
+    // `--version N` after the id still works: rewritten to `--rev N` before parsing (ArgumentHints).
+    @Option(
+        name: .customLong("rev"), help: ArgumentHelp("Show this version of the record instead of the latest.", valueName: "N"))
+    var version: Int?
+    @Flag(
+        name: [.customShort("n"), .customLong("line-numbers")],
+        help: "Number the lines of the testimony (as --lines counts them).")
+    var lineNumbers = false
     @Flag(name: .long, help: "JSON output.") var json = false
 
     func validate() throws {
-        if let version, version < 1 { throw ValidationError("--version starts at 1") }
+        if let version, version < 1 { throw ValidationError("--rev starts at 1") }
+        if lineNumbers && json { throw ValidationError("-n numbers the text output; --json has the body as one string") }
     }
 
     func run() throws {
+        try ObjectID.checkRecordPrefix(id)
         let v = try unlock.unlock(vault)
         let r = try v.record(id, version: version)
         if json {
@@ -241,9 +266,22 @@ struct ShowCommand: ParsableCommand {
         if r.summary.version > 1 { lines.append("amended:  \(m.versionCreated)") }
         for l in lines { Output.line(Output.terminalSafe(l)) }
         Output.line("")
-        Output.page(Output.terminalSafe(r.body, multiline: true))
+        Output.page(Output.terminalSafe(lineNumbers ? Self.numbered(r.body) : r.body, multiline: true))
         for p in r.problems { _ = ErrorReporter.report(p) }
         if !r.problems.isEmpty { throw CLIError.alreadyReported(ExitStatus.integrity) }
+    }
+}
+
+extension ShowCommand {
+    /// Each line prefixed with its number, right-aligned, as `export --lines` counts them (from 1).
+    static func numbered(_ body: String) -> String {
+        var lines = body.split(separator: "\n", omittingEmptySubsequences: false)
+        if lines.last == "" { lines.removeLast() }
+        let width = String(lines.count).count
+        return lines.enumerated().map { i, line in
+            let n = String(i + 1)
+            return String(repeating: " ", count: width - n.count) + n + "  " + line
+        }.joined(separator: "\n") + "\n"
     }
 }
 
@@ -283,7 +321,7 @@ struct ImportCommand: ParsableCommand {
                     let path = files[i]
                     i += 1
                     let name = (path as NSString).lastPathComponent
-                    guard let data = fm.contents(atPath: path), let text = String(validating: Array(data), as: UTF8.self),
+                    guard let data = fm.contents(atPath: path), let text = try? TestimonyText.decode(Array(data)),
                         let record = NewRecord.imported(text: text, fileName: name, sourceAlias: alias, tags: tag)
                     else {
                         skipped.append(name)
