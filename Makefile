@@ -1,5 +1,5 @@
 # SourceVault. `make demo` and `make test` work on a fresh Debian machine: they install what is
-# missing (libsodium-dev, libsqlite3-dev, sqlite3, strace, python3-nacl, cmark) with apt-get.
+# missing (libsodium-dev, libsqlite3-dev, sqlite3, strace, python3-nacl, cmark, libpwquality-dev) with apt-get.
 SWIFT ?= swift
 BIN := .build/debug/sourcevault
 # The Swift toolchain's clang (it builds the C targets too); any C compiler will do.
@@ -18,6 +18,7 @@ deps:
 	[ -x /usr/bin/strace ] || need="$$need strace"; \
 	/usr/bin/python3 -c 'import nacl.bindings' >/dev/null 2>&1 || need="$$need python3-nacl"; \
 	command -v cmark >/dev/null 2>&1 || need="$$need cmark"; \
+	pkg-config --exists pwquality 2>/dev/null || need="$$need libpwquality-dev"; \
 	if [ -n "$$need" ]; then \
 	  echo "installing:$$need"; \
 	  if [ "$$(id -u)" != 0 ] && ! command -v sudo >/dev/null; then \

@@ -10,7 +10,8 @@ import PackageDescription
 //   VaultCore ← SodiumKit, CTextScan, CSQLiteHarden, GRDB (internal imports): format, keyring, storage, the audited facade `Vault`
 //   Audit ← VaultCore, SodiumKit: the tamper-evident log (implements VaultCore's AuditSink)
 //   Publishing ← VaultCore, Redaction: selection, redaction, leak check, export files
-//   sourcevault (CLI, Sources/CLI) ← VaultCore, Audit, Publishing, Redaction, SodiumKit (secrets read into
+//   CPWQuality (system library, Debian libpwquality-dev) ← PassphraseQuality: the weak-passphrase estimate
+//   sourcevault (CLI, Sources/CLI) ← VaultCore, Audit, Publishing, Redaction, SodiumKit, PassphraseQuality (secrets read into
 //     SecureBytes), ArgumentParser: parses, prompts, calls one facade method, prints
 let package = Package(
     name: "SourceVault",
@@ -29,6 +30,10 @@ let package = Package(
             providers: [.apt(["libsodium-dev"]), .brew(["libsodium"])]
         ),
         .target(name: "SodiumKit", dependencies: ["CSodium"]),
+        // Passphrase strength (issue 16): libpwquality through a system-library module; only
+        // PassphraseQuality imports it.
+        .systemLibrary(name: "CPWQuality", pkgConfig: "pwquality", providers: [.apt(["libpwquality-dev"])]),
+        .target(name: "PassphraseQuality", dependencies: ["CPWQuality", "SodiumKit"]),
         // Pure text in, text and findings out: no crypto, no storage.
         .target(name: "Redaction"),
         // SSE2 block scan for search folding (plain C: no libsodium, no secrets of its own; it
@@ -51,7 +56,7 @@ let package = Package(
         .executableTarget(
             name: "sourcevault",
             dependencies: [
-                "VaultCore", "Publishing", "Redaction", "Audit", "SodiumKit",
+                "VaultCore", "Publishing", "Redaction", "Audit", "SodiumKit", "PassphraseQuality",
                 .product(name: "ArgumentParser", package: "swift-argument-parser")
             ],
             path: "Sources/CLI"

@@ -15,6 +15,8 @@ enum CLIError: Error {
     case notFound(String)
     /// `audit verify` found a problem; exit 5.
     case auditFailed(String)
+    /// The user answered no (or nothing) at a confirmation prompt; exit 1, nothing was changed.
+    case declined
     /// Exits with this code after the command already reported on stderr (e.g. `list` that found
     /// damaged records but printed the others).
     case alreadyReported(Int32)
@@ -58,6 +60,7 @@ enum ErrorReporter {
             case .notFound(let m): return (ExitStatus.notFound, m)
             case .auditFailed(let m): return (ExitStatus.integrity, m)
             case .alreadyReported(let c): return (c, nil)
+            case .declined: return (ExitStatus.failure, "not confirmed; nothing was changed")
             }
         case let e as SodiumError:
             return (

@@ -72,7 +72,7 @@ enum SecretInput {
             throw CLIError.usage("no terminal to ask for the \(what) on; pass it with --passphrase-fd N (or --recovery-key-fd N)")
         }
         defer { close(tty) }
-        _ = prompt.withCString { write(tty, $0, strlen($0)) }
+        // Echo off before the prompt is shown: whatever is typed once it appears is never echoed.
         var old = termios()
         let haveTermios = tcgetattr(tty, &old) == 0
         if haveTermios {
@@ -81,6 +81,7 @@ enum SecretInput {
             TerminalRestore.save(tty: tty, settings: old)
             _ = tcsetattr(tty, TCSAFLUSH, &noEcho)
         }
+        _ = prompt.withCString { write(tty, $0, strlen($0)) }
         defer {
             if haveTermios {
                 var o = old

@@ -36,6 +36,20 @@ extension Vault {
         let header = Self.travelMagic + vaultID + bundleID + VaultFormat.le64(ops) + VaultFormat.le64(mem) + salt
         let sealed = try Self.sealPadded(try Self.encodeJSON(slots), key: key, ad: Self.travelAD(header))
         try audited("travel-out", ids: ["slots": String(slots.count)]) { () throws(VaultError) -> Void in
+            // Whoever learns the vault passphrase (a compelled unlock at the border) must not
+            // thereby hold the bundle's too: the travel passphrase is tried on the passphrase slot.
+            if let slot = try self.store.keySlot(.passphrase) {
+                let same: Bool
+                do {
+                    _ = try KeySlot.unwrap(
+                        slot, passphrase: travelPassphrase,
+                        header: VaultHeader(formatVersion: self.formatVersion, vaultID: self.vaultID))
+                    same = true
+                } catch {
+                    same = false
+                }
+                if same { throw .invalidInput("the travel passphrase must not be the vault passphrase; nothing was changed") }
+            }
             try Self.writeNewFile(path, header + sealed)
             // The manifest keeps the digests of the slots that leave: only those slots can come back.
             try self.writing({ m in m.travelBundle = bundleID }) { (m) throws(VaultError) -> Void in

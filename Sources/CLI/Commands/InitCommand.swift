@@ -34,6 +34,9 @@ struct InitCommand: ParsableCommand {
     func run() throws {
         let profile = kdf
         let dir = vault.directory
+        // Before the passphrase is asked for twice: a vault that is already there (Vault.create
+        // checks again, under its lock).
+        if FileManager.default.fileExists(atPath: Vault.databasePath(in: dir)) { throw VaultError.vaultAlreadyExists(path: dir) }
         let passphrase: SecureBytes
         if let fd = passphraseFd {
             passphrase = try SecretInput.readSecretLine(fd: fd, what: "passphrase")
@@ -45,6 +48,7 @@ struct InitCommand: ParsableCommand {
             }
             passphrase = first
         }
+        try PassphraseWarning.check(passphrase, what: "passphrase")
         let logPath =
             auditLog.map { VaultOptions.absolute($0) } ?? (dir as NSString).appendingPathComponent(AuditLog.defaultFileName)
         let audit = AuditLog(newLogPath: logPath)

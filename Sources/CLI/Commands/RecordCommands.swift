@@ -92,14 +92,28 @@ struct AmendCommand: ParsableCommand {
 struct RemoveCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rm",
-        abstract: "Delete a record, every version of it and its key.")
+        abstract: "Delete a record, every version of it and its key.",
+        discussion: "On a terminal, shows the record and asks y/N first (--yes skips the question).")
 
     @OptionGroup var vault: VaultOptions
     @OptionGroup var unlock: UnlockOptions
     @Argument(help: "Record id or unique prefix (at least 4 characters).") var id: String
+    @OptionGroup var confirm: ConfirmOptions
 
     func run() throws {
+        try ObjectID.checkRecordPrefix(id)
         let v = try unlock.unlock(vault)
+        if Confirmation.canAsk && !confirm.yes {
+            // What would go: read (and logged as a show) only when someone is there to see it.
+            let r = try v.record(id)
+            let m = r.summary.metadata
+            try confirm.confirm(
+                v, action: "rm", ids: ["record": r.summary.id],
+                [
+                    "record \(r.summary.id)  \(m.date ?? "----------")  \(r.summary.sourceAlias ?? "?")  \(m.title)",
+                    "\(Output.count(r.versionCount, "version")), created \(m.created); its key is destroyed: this cannot be undone."
+                ], "Delete it?")
+        }
         let rid = try v.remove(id)
         Output.info(
             "Deleted record \(rid), its versions and its wrapped key from the vault file (copies it cannot reach: SECURITY.md §1.2)."
