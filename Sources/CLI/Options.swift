@@ -79,6 +79,7 @@ struct UnlockOptions: ParsableArguments {
         let dir = vault.directory
         let locked = try Vault.locked(directory: dir)
         try AuditLog.precheck(locked)
+        try locked.checkSlot(recovery: false)
         let pass =
             try passphraseFd.map { try SecretInput.readSecretLine(fd: $0, what: "passphrase") }
             ?? SecretInput.prompt("Passphrase for \(dir): ", what: "passphrase")
@@ -105,6 +106,7 @@ struct UnlockOptions: ParsableArguments {
         // Opened and checked once, before any secret is asked for.
         let locked = try Vault.locked(directory: dir)
         if requireAuditLog { try AuditLog.precheck(locked) }
+        try locked.checkSlot(recovery: recoveryKeyFd != nil)
         // Even when the access itself is logged later (verify, recover), a wrong passphrase is logged now.
         let audit = requireAuditLog ? AuditLog() : AuditLog(failuresOnly: true)
         let policy: UnlockPolicy = requireAuditLog ? (inspecting ? .inspection : .session) : .auditMaintenance
@@ -133,6 +135,21 @@ struct UnlockOptions: ParsableArguments {
             )
         }
         return v
+    }
+}
+
+/// Output files (`export --out`, `backup --to`, `travel out --to`) checked before any passphrase is
+/// asked for (`OutputTarget`; the write checks again).
+enum OutputPaths {
+    static func check(
+        _ path: String, flag: String, overwrite: Bool, offersOverwrite: Bool = true, vault: VaultOptions
+    ) throws {
+        let dir = vault.directory
+        // The audit log's path is in the vault file, readable without a key; no vault: no log to protect.
+        let log = (try? Vault.status(directory: dir))?.auditLog?.path
+        try OutputTarget.check(
+            VaultOptions.absolute(path), flag: flag, overwrite: overwrite, offersOverwrite: offersOverwrite,
+            protecting: [dir] + [log].compactMap { $0 })
     }
 }
 

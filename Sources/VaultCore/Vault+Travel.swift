@@ -14,6 +14,9 @@ extension Vault {
     /// slot in one transaction. The bundle is on disk and synced before any slot is deleted.
     public func travelOut(to path: String, travelPassphrase: borrowing SecureBytes) throws(VaultError) {
         guard travelPassphrase.count > 0 else { throw .invalidInput("the travel passphrase is empty") }
+        try OutputTarget.check(
+            path, flag: "--to", overwrite: false, offersOverwrite: false,
+            protecting: [directory] + [try auditLogPath()].compactMap { $0 })
         var slots: [TravelSlot] = []
         for kind in [KeySlotKind.passphrase, .recovery] {
             if let s = try store.keySlot(kind) {
@@ -117,7 +120,7 @@ extension Vault {
     static func writeNewFile(_ path: String, _ bytes: [UInt8]) throws(VaultError) {
         do { try AtomicFile.write(bytes, to: path, replace: false) } catch {
             switch error {
-            case .exists: throw .invalidInput("\(path) exists; choose another name")
+            case .exists: throw .invalidInput("the --to file exists; choose another name; nothing was changed")
             case .failed(let why): throw .storage("cannot write \(path): \(why); nothing was changed")
             }
         }

@@ -23,6 +23,7 @@ struct TravelCommand: ParsableCommand {
         @OptionGroup var confirm: ConfirmOptions
 
         func run() throws {
+            try OutputPaths.check(to, flag: "--to", overwrite: false, offersOverwrite: false, vault: vault)
             let v = try unlock.unlock(vault)
             let status = try Vault.status(directory: vault.directory)
             try confirm.confirm(
@@ -70,6 +71,7 @@ struct BackupCommand: ParsableCommand {
     @Flag(name: .long, help: "Replace FILE if it exists.") var overwrite = false
 
     func run() throws {
+        try OutputPaths.check(to, flag: "--to", overwrite: overwrite, vault: vault)
         let v = try unlock.unlock(vault)
         try VaultBackup.write(vault: v, to: VaultOptions.absolute(to), overwrite: overwrite)
         Output.info(

@@ -165,6 +165,8 @@ struct ExportCommand: ParsableCommand {
     }
 
     func run() throws {
+        try ObjectID.checkRecordPrefix(id)
+        if let out { try OutputPaths.check(out, flag: "--out", overwrite: overwrite, vault: vault) }
         let v = try unlock.unlock(vault)
         let (p, bytes) = try Exporter.export(
             vault: v, id: id, version: select.version, selection: try select.selection(),
