@@ -97,6 +97,32 @@ struct UnlockOptions: ParsableArguments {
         return first
     }
 
+    /// Passphrase tries on a terminal before a command gives up (exit 3).
+    static let terminalTries = 3
+
+    /// Asks on the terminal and unlocks, up to `terminalTries` times; each failure is logged by
+    /// the unlock itself.
+    static func promptedUnlock(_ dir: String, _ unlock: (borrowing SecureBytes) throws(VaultError) -> Vault) throws -> Vault {
+        var attempt = 1
+        while true {
+            let pass = try SecretInput.prompt("Passphrase for \(dir): ", what: "passphrase")
+            let outcome: Result<Vault, VaultError>
+            do {
+                outcome = .success(try UnlockNotice.during { () throws(VaultError) -> Vault in try unlock(pass) })
+            } catch {
+                outcome = .failure(error)
+            }
+            switch outcome {
+            case .success(let v): return v
+            case .failure(let error):
+                // (A `catch … where` here crashed the 6.3 optimizer: an ownership error in SIL.)
+                guard error == .wrongPassphrase, attempt < terminalTries else { throw error }
+                Output.info("sourcevault: wrong passphrase (\(attempt) of \(terminalTries) tries); try again")
+                attempt += 1
+            }
+        }
+    }
+
     /// Unlocks the vault in `vault` with the audit log attached. Checks that the vault exists and
     /// that its audit log can be written before asking for any secret (fail closed).
     func unlock(_ vault: VaultOptions, requireAuditLog: Bool = true, inspecting: Bool = false) throws -> Vault {
@@ -114,11 +140,15 @@ struct UnlockOptions: ParsableArguments {
         if let fd = recoveryKeyFd {
             let key = try SecretInput.readSecretLine(fd: fd, what: "recovery key")
             v = try locked.unlock(recoveryKey: key, audit: audit, policy: policy)
+        } else if let fd = passphraseFd {
+            let pass = try SecretInput.readSecretLine(fd: fd, what: "passphrase")
+            v = try UnlockNotice.during { () throws(VaultError) -> Vault in
+                try locked.unlock(passphrase: pass, audit: audit, policy: policy)
+            }
         } else {
-            let pass =
-                try passphraseFd.map { try SecretInput.readSecretLine(fd: $0, what: "passphrase") }
-                ?? SecretInput.prompt("Passphrase for \(dir): ", what: "passphrase")
-            v = try locked.unlock(passphrase: pass, audit: audit, policy: policy)
+            v = try Self.promptedUnlock(dir) { (pass) throws(VaultError) -> Vault in
+                try locked.unlock(passphrase: pass, audit: audit, policy: policy)
+            }
         }
         Self.warnAboutPermissions(dir)
         do {
@@ -135,6 +165,38 @@ struct UnlockOptions: ParsableArguments {
             )
         }
         return v
+    }
+}
+
+/// "unlocking…" on a terminal while a key derivation runs longer than 0.3 s (moderate takes about
+/// 0.5 s, sensitive several), erased when it is done.
+enum UnlockNotice {
+    static let delay = 0.3
+
+    private final class State: @unchecked Sendable {
+        let lock = NSLock()
+        var done = false
+        var shown = false
+    }
+
+    static func during<T, E: Error>(_ body: () throws(E) -> T) throws(E) -> T {
+        guard isatty(STDERR_FILENO) == 1 else { return try body() }
+        let state = State()
+        DispatchQueue.global().asyncAfter(deadline: .now() + delay) {
+            state.lock.lock()
+            defer { state.lock.unlock() }
+            if !state.done {
+                Output.write(STDERR_FILENO, Array("unlocking…".utf8))
+                state.shown = true
+            }
+        }
+        defer {
+            state.lock.lock()
+            state.done = true
+            if state.shown { Output.write(STDERR_FILENO, Array("\r\u{1B}[K".utf8)) }
+            state.lock.unlock()
+        }
+        return try body()
     }
 }
 

@@ -82,6 +82,10 @@ extension NewRecord {
     /// `import`: a record from one text file. Its title is the file's first line, or the file name
     /// without its extension when that line is empty, longer than 200 bytes or holds a control
     /// character. Nil for text that is empty or only white space (the file is skipped).
+    /// Checks a `--date` or `--retain-until` value before anything is unlocked (the same check
+    /// `addRecord` makes).
+    public static func checkDate(_ value: String) throws(VaultError) { _ = try Validation.date(value) }
+
     public static func imported(text: String, fileName: String, sourceAlias: String, tags: [String]) -> NewRecord? {
         guard !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { return nil }
         let firstLine = text.split(separator: "\n", maxSplits: 1).first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""

@@ -64,6 +64,17 @@ extension Vault {
         throw .noSuchSource
     }
 
+    /// `add` checks the alias right after the unlock, before the testimony is pasted: a miss is
+    /// logged as the failed `add` it would have been.
+    public func checkSourceForAdd(alias: String) throws(VaultError) {
+        do {
+            _ = try source(alias: alias)
+        } catch {
+            try? audit(AuditEvent("add", outcome: .failure(error)))
+            throw error
+        }
+    }
+
     // MARK: - Records
 
     /// Adds a record with its first version; returns the new record id.

@@ -82,3 +82,57 @@ import Glibc
         #expect(tty.status == 3 && !tty.screen.contains("Passphrase for"), "\(tty.screen)")
     }
 }
+
+/// Issue 16, item 1: the alias before the paste, three tries on a terminal, "unlocking…" when the
+/// key derivation is slow.
+@Suite struct UnlockOnATerminalTests {
+    @Test func anUnknownAliasIsReportedBeforeTheTitleAndTheTestimony() throws {
+        let c = CLI()
+        try c.initVault()
+        try c.addSource("Magpie")
+        let r = try PTY.run(c, ["add"] + pw, [("expect", "Source alias: "), ("send", "Nobody\n")])
+        #expect(r.status == 4 && r.screen.contains("no source has that alias"), "\(r.screen)")
+        #expect(!r.screen.contains("Title:") && !r.screen.contains("testimony"), "\(r.screen)")
+        let log = c.run(["audit", "show"]).stdout
+        #expect(log.contains("add  failed:notfound"), "\(log)")
+        // A bad date is refused before the passphrase is read (a wrong one would be exit 3).
+        let wrong = OutputPathTests.wrong(c)
+        let date = c.run(["add", "--source", "Magpie", "--title", "T", "--date", "2024-02-30"] + pw, fd3: wrong)
+        #expect(date.status == 2 && date.stderr.contains("YYYY-MM-DD"))
+    }
+
+    @Test func threeTriesOnATerminalEachLogged() throws {
+        let c = CLI()
+        try c.initVault()
+        let before = c.run(["audit", "show"]).stdout.split(separator: "\n").count
+        let failed = try PTY.run(
+            c, ["list"],
+            [
+                ("expect", "Passphrase for"), ("send", "bad one\n"), ("expect", "1 of 3 tries"),
+                ("expect", "Passphrase for"), ("send", "bad two\n"), ("expect", "2 of 3 tries"),
+                ("expect", "Passphrase for"), ("send", "bad three\n")
+            ])
+        #expect(
+            failed.unmet == nil && failed.status == 3 && failed.screen.contains("wrong passphrase (nothing"), "\(failed.screen)")
+        #expect(!failed.screen.contains("bad"), "no echo: \(failed.screen)")
+        let log = c.run(["audit", "show"]).stdout
+        #expect(
+            log.split(separator: "\n").count == before + 3 && log.components(separatedBy: "unlock  denied").count == 4, "\(log)")
+        let second = try PTY.run(
+            c, ["list"],
+            [
+                ("expect", "Passphrase for"), ("send", "bad one\n"), ("expect", "Passphrase for"),
+                ("send", "correct horse battery staple\n")
+            ])
+        #expect(second.status == 0, "\(second.screen)")
+        // Not on a terminal: one try, as before.
+        #expect(c.run(["list"] + pw, fd3: OutputPathTests.wrong(c)).status == 3)
+    }
+
+    @Test func slowKeyDerivationSaysUnlocking() throws {
+        let c = CLI()
+        #expect(c.run(["init", "--kdf", "moderate", "--passphrase-fd", "3"]).status == 0)
+        let r = try PTY.run(c, ["list"], [("expect", "Passphrase for"), ("send", "correct horse battery staple\n")])
+        #expect(r.status == 0 && r.screen.contains("unlocking…") && r.screen.contains("\r\u{1B}[K"), "\(r.screen)")
+    }
+}

@@ -2,7 +2,8 @@
 """Runs the sourcevault binary on a pseudo-terminal, as a person at a terminal would.
 
 usage: pty_run.py STEPS_JSON FD3_FILE BINARY ARGS...
-STEPS_JSON: [["expect", "text"], ["send", "text"], ...]: wait for text on the screen, then type.
+STEPS_JSON: [["expect", "text"], ["send", "text"], ...]: wait for text on the screen (after what the
+previous expectation matched), then type.
 The child gets the pty as its controlling terminal and stdin/stdout/stderr, and FD3_FILE on fd 3
 (for --passphrase-fd 3). Prints JSON {"status": exit status, "screen": everything shown,
 "unmet": the first expectation not seen (or null)} on stdout.
@@ -37,15 +38,18 @@ def read_some(timeout):
     return True
 
 unmet = None
+pos = 0  # each expectation is looked for after the previous one's match
 for kind, text in steps:
     if kind == "expect":
         deadline = time.time() + 20
-        while text.encode() not in screen and time.time() < deadline:
+        while screen.find(text.encode(), pos) < 0 and time.time() < deadline:
             if read_some(0.2) is None:
                 break
-        if text.encode() not in screen:
+        at = screen.find(text.encode(), pos)
+        if at < 0:
             unmet = text
             break
+        pos = at + len(text.encode())
     elif kind == "send":
         os.write(master, text.encode())
 status = None

@@ -59,8 +59,12 @@ struct AddCommand: ParsableCommand {
     }
 
     func run() throws {
+        // Checked before the passphrase: the dates; after it, before the paste: the alias.
+        try date.map { try NewRecord.checkDate($0) }
+        try retainUntil.map { try NewRecord.checkDate($0) }
         let v = try unlock.unlock(vault)
         let alias = try SensitiveArgument.resolve(source, prompt: "Source alias: ", what: "source alias")
+        try v.checkSourceForAdd(alias: alias)
         let title = try SensitiveArgument.resolve(title, prompt: "Title: ", what: "title")
         let body = try TestimonyInput.read(file: file)
         let id = try v.addRecord(
