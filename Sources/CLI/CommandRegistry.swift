@@ -38,6 +38,8 @@ enum CommandRegistry {
             AddCommand.self, usage: "--source ALIAS --title TITLE",
             "new record: paste the testimony, then a line holding only ."),
         .session(AmendCommand.self, usage: "ID", "new version of a record (pasted like add)"),
+        .session(EditCommand.self, usage: "ID [--title T] [--tag T]... [--date D]", "new version with other title, tags or date"),
+        .session(DiffCommand.self, usage: "ID V1 V2", "what changed between two versions"),
         .session(ListCommand.self, usage: "[--source ALIAS] [--tag T]", "records, one a line"),
         .session(ShowCommand.self, usage: "ID [--rev N] [-n]", "one record, a screenful at a time"),
         .session(SearchCommand.self, usage: "QUERY", "titles, tags, aliases and testimony"),

@@ -147,6 +147,8 @@ package protocol SealedItemStore: AnyObject {
     func allItemsWithManifest(_ kind: SealedItemKind) throws(VaultError) -> ([SealedItemRow], [UInt8]?)
     /// Deletes one item; false if there was none with that id.
     func deleteItem(_ kind: SealedItemKind, id: String, manifest: ManifestSeal?) throws(VaultError) -> Bool
+    /// Replaces the sealed bytes of one item, keeping its id (`source rename`); false if there was none.
+    func replaceItem(_ kind: SealedItemKind, _ row: SealedItemRow, manifest: ManifestSeal?) throws(VaultError) -> Bool
 }
 
 /// The new sealed manifest (SECURITY.md §6.8), computed inside a write transaction from the sealed

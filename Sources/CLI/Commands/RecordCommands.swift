@@ -93,6 +93,87 @@ struct AmendCommand: ParsableCommand {
     }
 }
 
+struct EditCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "edit",
+        abstract: "Change a record's title, tags or date: a new version with the same testimony; older versions are kept.")
+
+    @OptionGroup var vault: VaultOptions
+    @OptionGroup var unlock: UnlockOptions
+    @Argument(help: "Record id or unique prefix (at least 4 characters).") var id: String
+    @Option(name: .long, help: ArgumentHelp("New title; - reads it from standard input.", valueName: "TITLE"))
+    var title: String?
+    @Option(name: .long, help: ArgumentHelp("The tags from now on (repeatable; replaces the old ones).", valueName: "T"))
+    var tag: [String] = []
+    @Flag(name: .long, help: "Remove every tag.") var noTags = false
+    @Option(name: .long, help: ArgumentHelp("New interview date.", valueName: "YYYY-MM-DD")) var date: String?
+    @Flag(name: .long, help: "Remove the interview date.") var noDate = false
+
+    func validate() throws {
+        if noTags && !tag.isEmpty { throw ValidationError("give --tag or --no-tags, not both") }
+        if noDate && date != nil { throw ValidationError("give --date or --no-date, not both") }
+        if title == nil && tag.isEmpty && !noTags && date == nil && !noDate {
+            throw ValidationError("nothing to change: give --title, --tag, --no-tags, --date or --no-date")
+        }
+    }
+
+    func run() throws {
+        try ObjectID.checkRecordPrefix(id)
+        try date.map { try NewRecord.checkDate($0) }
+        let v = try unlock.unlock(vault)
+        let title = try title.map { try SensitiveArgument.resolve($0, prompt: "Title: ", what: "title") }
+        var edit = Vault.MetadataEdit(title: title)
+        if noTags { edit.tags = [] } else if !tag.isEmpty { edit.tags = tag }
+        if noDate { edit.date = .some(nil) } else if let date { edit.date = .some(date) }
+        let (rid, version) = try v.editMetadata(id, edit)
+        Output.line("\(rid) version \(version)")
+    }
+}
+
+struct DiffCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "diff",
+        abstract: "Show what changed between two versions of a record (title, tags, date and testimony), decrypted in memory.")
+
+    @OptionGroup var vault: VaultOptions
+    @OptionGroup var unlock: UnlockOptions
+    @Argument(help: "Record id or unique prefix (at least 4 characters).") var id: String
+    @Argument(help: "The older version.") var from: Int
+    @Argument(help: "The newer version.") var to: Int
+
+    func validate() throws {
+        if from < 1 || to < 1 { throw ValidationError("versions start at 1") }
+    }
+
+    func run() throws {
+        try ObjectID.checkRecordPrefix(id)
+        let v = try unlock.unlock(vault)
+        let (a, b) = try v.versions(id, from, to)
+        var out = ["--- \(a.summary.id) version \(from)", "+++ \(b.summary.id) version \(to)"]
+        let ma = a.summary.metadata, mb = b.summary.metadata
+        func field(_ name: String, _ x: String, _ y: String) {
+            if x != y { out += ["- \(name): \(x)", "+ \(name): \(y)"] }
+        }
+        field("title", ma.title, mb.title)
+        field("tags", ma.tags.joined(separator: ", "), mb.tags.joined(separator: ", "))
+        field("date", ma.date ?? "-", mb.date ?? "-")
+        let lines = LineDiff.diff(a.body, b.body)
+        if lines.allSatisfy({ if case .same = $0 { return true } else { return false } }) {
+            out.append("(testimony unchanged)")
+        } else {
+            out.append("@@ testimony")
+            for l in lines {
+                switch l {
+                case .same(let s): out.append("  " + s)
+                case .removed(let s): out.append("- " + s)
+                case .added(let s): out.append("+ " + s)
+                }
+            }
+        }
+        Output.page(Output.terminalSafe(out.joined(separator: "\n") + "\n", multiline: true))
+    }
+}
+
 struct RemoveCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rm",
