@@ -115,11 +115,23 @@ enum SecretInput {
         return s
     }
 
-    /// Lines from `fd` up to (not including) a line holding only ".", read byte by byte.
+    /// Lines from `fd` up to (not including) a line holding only ".", read byte by byte. Pasted
+    /// text is data: inside a bracketed paste a "." line does not end the testimony (the markers
+    /// are dropped), and whatever was typed or pasted after the end is discarded, so it cannot run
+    /// as session commands.
     static func readUntilDotLine(fd: Int32) throws -> [UInt8] {
         var out: [UInt8] = []
         var line: [UInt8] = []
         var b: UInt8 = 0
+        var inPaste = false
+        defer {
+            let discarded = TerminalControl.discardTypeAhead(fd)
+            if discarded > 0 {
+                Output.info(
+                    "sourcevault: discarded \(Output.count(discarded, "byte")) typed or pasted after the end of the testimony; none of it ran"
+                )
+            }
+        }
         while true {
             guard SessionContext.waitReadable(fd) else {
                 throw CLIError.usage("the session is locking (idle or interrupted); nothing was stored")
@@ -128,11 +140,16 @@ enum SecretInput {
             if n < 0 { if errno == EINTR { continue }; throw CLIError.io("cannot read the testimony") }
             if n == 0 { throw CLIError.usage("the testimony ended without a line holding only '.'; nothing was stored") }
             if b == 0x0A {
-                if line == [UInt8(ascii: ".")] || line == [UInt8(ascii: "."), 0x0D] { return out }
+                if !inPaste && (line == [UInt8(ascii: ".")] || line == [UInt8(ascii: "."), 0x0D]) { return out }
                 out += line + [0x0A]
                 line.removeAll(keepingCapacity: true)
             } else {
                 line.append(b)
+                for (marker, pasting) in [(TerminalControl.pasteStart, true), (TerminalControl.pasteEnd, false)]
+                where line.count >= marker.count && line.suffix(marker.count).elementsEqual(marker) {
+                    line.removeLast(marker.count)
+                    inPaste = pasting
+                }
             }
         }
     }
