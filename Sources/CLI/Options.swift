@@ -218,11 +218,24 @@ enum OutputPaths {
 /// A sensitive argument (alias, title, query): given on argv, `-` for one line of standard input,
 /// or left out and asked for on the terminal — so it need never enter shell history.
 enum SensitiveArgument {
+    /// `-` on a terminal is asked for with `prompt` (naming the value), like a value left out; from
+    /// a pipe or file it is the next line, without a prompt.
     static func resolve(_ value: String?, prompt: String, what: String) throws -> String {
         switch value {
-        case "-": return try SecretInput.readTextLine(fd: STDIN_FILENO, what: what)
+        case "-":
+            if isatty(STDIN_FILENO) == 1 { return try SecretInput.promptVisible(prompt, what: what) }
+            return try SecretInput.readTextLine(fd: STDIN_FILENO, what: what)
         case let v?: return v
         case nil: return try SecretInput.promptVisible(prompt, what: what)
         }
+    }
+
+    /// Values a list may hold more of (variants): asked one by one on the terminal until an empty
+    /// line; nothing is asked without a terminal.
+    static func askList(_ prompt: String, what: String) throws -> [String] {
+        guard isatty(STDIN_FILENO) == 1 else { return [] }
+        var out: [String] = []
+        while let v = try SecretInput.promptVisibleOptional(prompt, what: what) { out.append(v) }
+        return out
     }
 }

@@ -107,6 +107,33 @@ enum SecretInput {
         return try readTextLine(fd: tty, what: what)
     }
 
+    /// Like `promptVisible`, but an empty line is an answer: nil (the end of a list).
+    static func promptVisibleOptional(_ prompt: String, what: String) throws -> String? {
+        let tty = open("/dev/tty", O_RDWR | O_NOCTTY)
+        guard tty >= 0 else { return nil }
+        defer { close(tty) }
+        _ = prompt.withCString { write(tty, $0, strlen($0)) }
+        guard SessionContext.waitReadable(tty) else { throw CLIError.usage("no answer in time; nothing was done") }
+        var bytes: [UInt8] = []
+        var b: UInt8 = 0
+        while read(tty, &b, 1) == 1 && b != 0x0A { bytes.append(b) }
+        defer { for i in bytes.indices { bytes[i] = 0 } }
+        if bytes.last == 0x0D { bytes.removeLast() }
+        guard !bytes.isEmpty else { return nil }
+        guard let s = String(validating: bytes, as: UTF8.self) else { throw CLIError.usage("the \(what) is not valid UTF-8") }
+        return s
+    }
+
+    /// A value looked for but not shown (`audit check-value`): asked with echo off on the terminal,
+    /// else one line of standard input.
+    static func hiddenTextLine(prompt: String, what: String) throws -> String {
+        guard isatty(STDIN_FILENO) == 1 else { return try readTextLine(fd: STDIN_FILENO, what: what) }
+        let secret = try SecretInput.prompt(prompt, what: what)
+        let s: String? = secret.withUnsafeBytes { String(validating: $0.bindMemory(to: UInt8.self), as: UTF8.self) }
+        guard let s else { throw CLIError.usage("the \(what) is not valid UTF-8") }
+        return s
+    }
+
     /// One UTF-8 line from `fd` as a String (for sensitive arguments passed as `-`).
     static func readTextLine(fd: Int32, what: String) throws -> String {
         let line = try readLine(fd: fd, what: what)

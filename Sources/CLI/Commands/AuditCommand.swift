@@ -179,7 +179,8 @@ struct AuditCommand: ParsableCommand {
 
         func run() throws {
             let v = try unlock.unlock(vault)
-            let value = try SensitiveArgument.resolve("-", prompt: "", what: "value")
+            // Not echoed: the value is the very name being looked for.
+            let value = try SecretInput.hiddenTextLine(prompt: "Value to look for (not shown): ", what: "value")
             let hits = try AuditLog.entries(mentioning: Array(value.utf8), vault: v)
             for h in hits { Output.line(h) }
             if hits.isEmpty { Output.line("not found: that value appears in no entry of this log") }

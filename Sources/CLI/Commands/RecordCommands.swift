@@ -17,12 +17,13 @@ enum TestimonyInput {
                 throw CLIError.io("cannot read the --file (missing, unreadable or a directory); nothing was stored")
             }
             bytes = Array(data)
-        } else if SessionContext.active {
-            // In a session standard input carries the commands: testimony ends at a line holding only ".".
+        } else if SessionContext.active || isatty(STDIN_FILENO) == 1 {
+            // Typed or pasted by a person (and in a session, where standard input carries the
+            // commands): it ends the same way everywhere, at a line holding only ".".
             if isatty(STDIN_FILENO) == 1 { Output.info("Paste the testimony; end with a line holding only a period (.):") }
             bytes = try SecretInput.readUntilDotLine(fd: STDIN_FILENO)
         } else {
-            if isatty(STDIN_FILENO) == 1 { Output.info("Enter the testimony, then press Ctrl-D on an empty line:") }
+            // A pipe or a file: everything to the end.
             bytes = try SecretInput.readAll(fd: STDIN_FILENO, what: "testimony")
         }
         return try TestimonyText.decode(bytes)
@@ -41,9 +42,9 @@ struct AddCommand: ParsableCommand {
     var source: String?
     @Option(name: .long, help: ArgumentHelp("Title; - reads it from standard input; omit it to be asked.", valueName: "TITLE"))
     var title: String?
-    @Option(name: .long, help: ArgumentHelp("A tag (repeatable).", valueName: "T"))
+    @Option(name: .long, help: ArgumentHelp("A tag (repeatable); - reads it from standard input.", valueName: "T"))
     var tag: [String] = []
-    @Option(name: .long, help: ArgumentHelp("Date of the interview.", valueName: "YYYY-MM-DD"))
+    @Option(name: .long, help: ArgumentHelp("Date of the interview; - reads it from standard input.", valueName: "YYYY-MM-DD"))
     var date: String?
     @Option(name: .long, help: ArgumentHelp("Read the testimony from this file instead of standard input.", valueName: "PATH"))
     var file: String?
@@ -53,19 +54,24 @@ struct AddCommand: ParsableCommand {
     var retainUntil: String?
 
     func validate() throws {
-        if (source == "-" || title == "-") && (file == nil || file == "-") {
-            throw ValidationError("--source - or --title - read standard input, so the testimony must come from --file PATH")
+        if (source == "-" || title == "-" || tag.contains("-") || date == "-") && (file == nil || file == "-")
+            && isatty(STDIN_FILENO) != 1
+        {
+            throw ValidationError("a value given as - is read from standard input, so the testimony must come from --file PATH")
         }
     }
 
     func run() throws {
         // Checked before the passphrase: the dates; after it, before the paste: the alias.
-        try date.map { try NewRecord.checkDate($0) }
+        if let date, date != "-" { try NewRecord.checkDate(date) }
         try retainUntil.map { try NewRecord.checkDate($0) }
         let v = try unlock.unlock(vault)
         let alias = try SensitiveArgument.resolve(source, prompt: "Source alias: ", what: "source alias")
         try v.checkSourceForAdd(alias: alias)
+        // Standard input's lines, for values given as -: alias, title, each tag, date.
         let title = try SensitiveArgument.resolve(title, prompt: "Title: ", what: "title")
+        let tag = try tag.map { try SensitiveArgument.resolve($0, prompt: "Tag: ", what: "tag") }
+        let date = try date.map { try SensitiveArgument.resolve($0, prompt: "Interview date (YYYY-MM-DD): ", what: "date") }
         let body = try TestimonyInput.read(file: file)
         let id = try v.addRecord(
             NewRecord(sourceAlias: alias, title: title, tags: tag, date: date, body: body, retainUntil: retainUntil))
@@ -119,9 +125,12 @@ struct EditCommand: ParsableCommand {
 
     func run() throws {
         try ObjectID.checkRecordPrefix(id)
-        try date.map { try NewRecord.checkDate($0) }
+        if let date, date != "-" { try NewRecord.checkDate(date) }
         let v = try unlock.unlock(vault)
+        // Standard input's lines, for values given as -: title, each tag, date.
         let title = try title.map { try SensitiveArgument.resolve($0, prompt: "Title: ", what: "title") }
+        let tag = try tag.map { try SensitiveArgument.resolve($0, prompt: "Tag: ", what: "tag") }
+        let date = try date.map { try SensitiveArgument.resolve($0, prompt: "Interview date (YYYY-MM-DD): ", what: "date") }
         var edit = Vault.MetadataEdit(title: title)
         if noTags { edit.tags = [] } else if !tag.isEmpty { edit.tags = tag }
         if noDate { edit.date = .some(nil) } else if let date { edit.date = .some(date) }
