@@ -58,21 +58,42 @@ extension Vault {
         return n
     }
 
-    /// `source rm`: deletes a source no record names (refused with the count otherwise).
-    public func removeSource(alias: String) throws(VaultError) -> String {
-        try audited("source-rm", values: ["alias": Array(alias.utf8)], after: { ["source": $0] }) {
-            () throws(VaultError) -> String in
+    /// `source rm`: deletes a source no record names (refused with the count otherwise), or, with
+    /// `reassignTo`, first gives each record naming it a new version naming that other source (one
+    /// write per record: after a crash, running it again finishes the job).
+    public func removeSource(alias: String, reassignTo: String? = nil) throws(VaultError) -> (source: String, reassigned: Int) {
+        try audited(
+            "source-rm", values: ["alias": Array(alias.utf8)],
+            after: { ["source": $0.source, "reassigned": String($0.reassigned)] }
+        ) { () throws(VaultError) -> (source: String, reassigned: Int) in
             let source = try self.source(alias: alias)
+            var moved = 0
+            if let reassignTo {
+                let target = try self.source(alias: reassignTo)
+                guard target.id != source.id else { throw .invalidInput("--reassign names the source being removed") }
+                var ids: [String] = []
+                var problems: [VaultError] = []
+                _ = try self.iterate(includeBody: false) { row, version, key in
+                    if try self.metadata(row.meta, version: version, key: key, recordID: row.recordID).source == source.id {
+                        ids.append(row.recordID)
+                    }
+                } problem: {
+                    problems.append($0)
+                }
+                if let damaged = problems.first { throw damaged }
+                for id in ids { _ = try self.appendVersion(id, body: nil) { $0.source = target.id } }
+                moved = ids.count
+            }
             let used = try self.recordCount(sourceAlias: alias)
             guard used == 0 else {
                 throw .invalidInput(
-                    "\(used) record\(used == 1 ? " names" : "s name") this source; delete them first, or rename the source instead"
+                    "\(used) record\(used == 1 ? " names" : "s name") this source; delete them, move them with --reassign ALIAS, or rename the source instead"
                 )
             }
             _ = try self.writing({ _ = $0.items[.source]?.remove(source.id) }) { (m) throws(VaultError) -> Bool in
                 try self.store.deleteItem(.source, id: source.id, manifest: m)
             }
-            return source.id
+            return (source.id, moved)
         }
     }
 

@@ -29,6 +29,13 @@ import Testing
         let id = try c.add(source: "Magpie", title: "T", body: "text\n")
         let refused = c.run(["source", "rm", "Magpie"] + pw)
         #expect(refused.status == 2 && refused.stderrLines.count == 1 && refused.stderr.contains("1 record names this source"))
+        // --reassign: the record gets a new version naming the other source, then the source goes.
+        try c.addSource("Heron")
+        let reassigned = c.run(["source", "rm", "Magpie", "--reassign", "Heron"] + pw)
+        #expect(reassigned.status == 0 && reassigned.stderr.contains("1 record moved"), "\(reassigned.stderr)")
+        #expect(c.run(["list"] + pw).stdout.contains("\(id)  ----------  Heron  T"))
+        #expect(c.run(["show", id, "--rev", "1"] + pw).stdout.contains("source:   ?"), "the old version names the deleted source")
+        #expect(c.run(["source", "rename", "Heron", "Magpie"] + pw).status == 0)
         #expect(c.run(["source", "rm", "Unused"] + pw).status == 0)
         #expect(!c.run(["source", "list"] + pw).stdout.contains("Unused"))
         #expect(c.run(["rm", id] + pw).status == 0)

@@ -75,24 +75,41 @@ struct SourceCommand: ParsableCommand {
     struct Remove: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "rm",
-            abstract: "Delete a source that no record names (asks y/N on a terminal; --yes skips it).")
+            abstract:
+                "Delete a source that no record names, or move its records to another with --reassign (asks y/N on a terminal; --yes skips it)."
+        )
         @OptionGroup var vault: VaultOptions
         @OptionGroup var unlock: UnlockOptions
         @Argument(help: ArgumentHelp("The alias; - reads it from standard input; omit it to be asked.", valueName: "ALIAS"))
         var alias: String?
+        @Option(
+            name: .long,
+            help: ArgumentHelp(
+                "Move its records to this source first (a new version each); - reads it from standard input.", valueName: "ALIAS")
+        )
+        var reassign: String?
         @OptionGroup var confirm: ConfirmOptions
 
         func run() throws {
             let v = try unlock.unlock(vault)
             let alias = try SensitiveArgument.resolve(alias, prompt: "Source alias: ", what: "source alias")
+            let target = try reassign.map {
+                try SensitiveArgument.resolve($0, prompt: "Move its records to: ", what: "source alias")
+            }
             if Confirmation.canAsk && !confirm.yes {
                 let used = try v.recordCount(sourceAlias: alias)
-                if used == 0 {
-                    try confirm.confirm(v, action: "source-rm", ["A source no record names."], "Delete it?")
+                if used == 0 || target != nil {
+                    try confirm.confirm(
+                        v, action: "source-rm",
+                        [
+                            used == 0
+                                ? "A source no record names."
+                                : "\(Output.count(used, "record")) get a new version naming the other source; then this one is deleted."
+                        ], "Delete it?")
                 }
             }
-            let id = try v.removeSource(alias: alias)
-            Output.info("Deleted source \(id).")
+            let (id, moved) = try v.removeSource(alias: alias, reassignTo: target)
+            Output.info("Deleted source \(id)\(moved > 0 ? "; \(Output.count(moved, "record")) moved to the other source" : "").")
         }
     }
 }
