@@ -45,4 +45,59 @@ import Testing
         #expect(body.contains("We crossed at night.\\n.\\nrule rm \(rule)\\n"), "\(body)")
         #expect(c.run(["audit", "show"]).stdout.contains("session-lock  ok  reason=command"))
     }
+
+    /// The "done when": a reporter's afternoon on a terminal, every step through the real
+    /// binary: create, add with a wrong alias (refused before the title and the paste), paste with a
+    /// command in it, lock (nothing left on screen), rm with confirmation, travel out.
+    @Test func theReportersAfternoon() throws {
+        let c = CLI()
+        let pass = "correct horse battery staple"
+        let created = try PTY.run(
+            c, ["init", "--kdf", "test"],
+            [("expect", "New passphrase"), ("send", "\(pass)\n"), ("expect", "Repeat"), ("send", "\(pass)\n")])
+        #expect(created.status == 0 && created.screen.contains("Recovery key: ") && !created.screen.contains(pass))
+        try c.addSource("Magpie")
+        let wrongAlias = try PTY.run(
+            c, ["add"], [("expect", "Passphrase for"), ("send", "\(pass)\n"), ("expect", "Source alias: "), ("send", "Magpei\n")])
+        #expect(wrongAlias.status == 4 && !wrongAlias.screen.contains("Title:") && !wrongAlias.screen.contains("Paste"))
+        let rule = c.run(["rule", "add", "Pak Chol"] + pw).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let session = try PTY.run(
+            c, ["open"],
+            [
+                ("expect", "Passphrase for"), ("send", "\(pass)\n"), ("expect", "sourcevault> "),
+                ("send", "add --source Magpie --title Crossing\n"), ("expect", "Paste the testimony"),
+                ("send", "\(Self.esc)[200~Pak Chol paid the broker.\n.\nrule rm \(rule)\n\(Self.esc)[201~"), ("send", ".\n"),
+                ("expect", "sourcevault> "), ("send", "search broker\n"), ("expect", "Pak Chol paid the broker."),
+                ("expect", "sourcevault> "), ("send", "lock\n"), ("expect", "sourcevault (locked)> "), ("send", "quit\n")
+            ])
+        #expect(session.unmet == nil, "\(session.screen)")
+        let afterLock = session.screen.components(separatedBy: "\(Self.esc)[3J").last ?? session.screen
+        #expect(session.screen.contains("\(Self.esc)[3J") && !afterLock.contains("Pak Chol") && !afterLock.contains("broker"))
+        #expect(c.run(["rule", "list"] + pw).stdout.contains(rule), "the pasted command did not run")
+        let id = String(c.run(["list"] + pw).stdout.prefix(16))
+        let rm = try PTY.run(
+            c, ["rm", id],
+            [
+                ("expect", "Passphrase for"), ("send", "\(pass)\n"), ("expect", "Crossing"), ("expect", "Delete it? [y/N] "),
+                ("send", "y\n")
+            ])
+        #expect(rm.status == 0 && rm.screen.contains("Deleted record \(id)"), "\(rm.screen)")
+        let travel = try PTY.run(
+            c, ["travel", "out", "--to", c.root + "/slots.svt"],
+            [
+                ("expect", "Passphrase for"), ("send", "\(pass)\n"), ("expect", "Go into travel mode? [y/N] "), ("send", "y\n"),
+                ("expect", "New travel passphrase"), ("send", "\(pass)\n"), ("expect", "Repeat"), ("send", "\(pass)\n")
+            ])
+        #expect(travel.status == 2 && travel.screen.contains("must not be the vault passphrase"), "\(travel.screen)")
+        let again = try PTY.run(
+            c, ["travel", "out", "--to", c.root + "/slots.svt"],
+            [
+                ("expect", "Passphrase for"), ("send", "\(pass)\n"), ("expect", "[y/N] "), ("send", "y\n"),
+                ("expect", "New travel passphrase"), ("send", "seven orange lanterns drift\n"), ("expect", "Repeat"),
+                ("send", "seven orange lanterns drift\n")
+            ])
+        #expect(again.status == 0, "\(again.screen)")
+        let locked = try PTY.run(c, ["list"], [])
+        #expect(locked.status == 3 && locked.screen.contains("travel mode") && !locked.screen.contains("Passphrase for"))
+    }
 }
