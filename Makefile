@@ -1,12 +1,13 @@
 # SourceVault. `make demo` and `make test` work on a fresh Debian machine: they install what is
-# missing (libsodium-dev, libsqlite3-dev, sqlite3, strace, python3-nacl, cmark, age, openssh-client) with apt-get.
+# missing (libsodium-dev, libsqlite3-dev, sqlite3, strace, python3-nacl, cmark, age, openssh-client, libpwquality-dev,
+# man-db) with apt-get.
 SWIFT ?= swift
 BIN := .build/debug/sourcevault
 # The Swift toolchain's clang (it builds the C targets too); any C compiler will do.
 TEST_CC := $(shell command -v clang || command -v cc)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps build release test demo bench fuzz clean redaction-report redaction-tables
+.PHONY: all deps build release test demo bench fuzz clean redaction-report redaction-tables man install
 
 all: build
 
@@ -20,6 +21,8 @@ deps:
 	command -v cmark >/dev/null 2>&1 || need="$$need cmark"; \
 	[ -x /usr/bin/age ] || need="$$need age"; \
 	command -v ssh-keygen >/dev/null 2>&1 || need="$$need openssh-client"; \
+	pkg-config --exists pwquality 2>/dev/null || need="$$need libpwquality-dev"; \
+	command -v man >/dev/null 2>&1 || need="$$need man-db"; \
 	if [ -n "$$need" ]; then \
 	  echo "installing:$$need"; \
 	  if [ "$$(id -u)" != 0 ] && ! command -v sudo >/dev/null; then \
@@ -37,6 +40,18 @@ release: deps
 	$(SWIFT) build $(RELEASE_FLAGS) --product sourcevault
 	@echo "built .build/release/sourcevault"
 
+# `make install PREFIX=DIR` (default /usr/local; DESTDIR is honoured): the release binary, a man page
+# per command (sourcevault-export(1), ...) from swift-argument-parser's generate-manual plugin, and
+# bash, zsh and fish completions (scripts/install.sh). The pages are generated from the debug build:
+# the same help text as the release binary.
+PREFIX ?= /usr/local
+MAN_SRC := .build/plugins/GenerateManual/outputs/sourcevault
+man: deps
+	$(SWIFT) package generate-manual --multi-page --configuration debug
+
+install: release man
+	scripts/install.sh .build/release/sourcevault $(MAN_SRC) $(DESTDIR)$(PREFIX)
+
 test: deps
 	# Formatting (.swift-format): the tree as swift-format leaves it, or the run fails.
 	$(SWIFT) format lint --strict -r Sources Tests Package.swift
@@ -51,6 +66,11 @@ test: deps
 	$(SWIFT) build --build-tests --sanitize=thread --scratch-path .build-tsan
 	$(SWIFT) test --skip-build --sanitize=thread --scratch-path .build-tsan --filter "ParallelSearchTests|searchLeavesItsBuffersWiped"
 	/usr/bin/python3 Tests/independent/check_independent.py $(BIN)
+	# make install into a throwaway PREFIX (debug binary), then man and the completions read back.
+	$(SWIFT) package generate-manual --multi-page --configuration debug
+	rm -rf .build/install-test
+	scripts/install.sh $(BIN) $(MAN_SRC) $(CURDIR)/.build/install-test
+	scripts/check_install.sh $(CURDIR)/.build/install-test
 
 demo: build
 	BIN=$(BIN) bash scripts/demo.sh

@@ -12,7 +12,8 @@ import PackageDescription
 //     audited facade `Vault` (its age identity and contacts)
 //   Audit ← VaultCore, SodiumKit: the tamper-evident log (implements VaultCore's AuditSink)
 //   Publishing ← VaultCore, Redaction, AgeFormat: selection, redaction, leak check, export files, age shares
-//   sourcevault (CLI, Sources/CLI) ← VaultCore, Audit, Publishing, Redaction, SodiumKit (secrets read into
+//   CPWQuality (system library, Debian libpwquality-dev) ← PassphraseQuality: the weak-passphrase estimate
+//   sourcevault (CLI, Sources/CLI) ← VaultCore, Audit, Publishing, Redaction, SodiumKit, PassphraseQuality (secrets read into
 //     SecureBytes), ArgumentParser: parses, prompts, calls one facade method, prints
 let package = Package(
     name: "SourceVault",
@@ -34,6 +35,10 @@ let package = Package(
         // The age v1 file format (X25519 recipients, header MAC, STREAM, armor): SodiumKit only, so
         // it is testable alone against the CCTV vectors.
         .target(name: "AgeFormat", dependencies: ["SodiumKit"]),
+        // Passphrase strength (issue 16): libpwquality through a system-library module; only
+        // PassphraseQuality imports it.
+        .systemLibrary(name: "CPWQuality", pkgConfig: "pwquality", providers: [.apt(["libpwquality-dev"])]),
+        .target(name: "PassphraseQuality", dependencies: ["CPWQuality", "SodiumKit"]),
         // Pure text in, text and findings out: no crypto, no storage.
         .target(name: "Redaction"),
         // SSE2 block scan for search folding (plain C: no libsodium, no secrets of its own; it
@@ -56,7 +61,7 @@ let package = Package(
         .executableTarget(
             name: "sourcevault",
             dependencies: [
-                "VaultCore", "Publishing", "Redaction", "Audit", "SodiumKit", "AgeFormat",
+                "VaultCore", "Publishing", "Redaction", "Audit", "SodiumKit", "AgeFormat", "PassphraseQuality",
                 .product(name: "ArgumentParser", package: "swift-argument-parser")
             ],
             path: "Sources/CLI"

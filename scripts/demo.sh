@@ -36,7 +36,7 @@ show show "${M:0:6}"; sv show "${M:0:6}" | head -12
 step "Amend keeps the old version"
 show "amend ${M:0:6} (new text on stdin)"
 printf 'Corrected: we crossed in the first week of March.\n' | sv amend "${M:0:6}"
-show "show ${M:0:6} --version 1 --json | head -5"; sv show "${M:0:6}" --version 1 --json | head -5
+show "show ${M:0:6} --rev 1 --json | head -5"; sv show "${M:0:6}" --rev 1 --json | head -5
 
 step "Redaction rules (stored encrypted: they are the very names to hide)"
 show "rule add 'Ri Jong-yol' --variant 이종열 --variant Jong-yol"; sv rule add "Ri Jong-yol" --variant 이종열 --variant Jong-yol >/dev/null
@@ -49,12 +49,12 @@ show "rule add --detector phone";                               sv rule add --de
 show rule list; sv rule list
 
 step "Preview the redaction of version 1 (nothing is written)"
-show "redact ${M:0:6} --version 1"; sv redact "${M:0:6}" --version 1
+show "redact ${M:0:6} --rev 1"; sv redact "${M:0:6}" --rev 1
 
 step "Export the sentence around a quote, as JSON, to a 0600 file; then trace it back"
 OUT="$DEMO/excerpt.json"
-show "export ${M:0:6} --version 1 --quote 'walked on the ice' --format json --out excerpt.json"
-sv export "${M:0:6}" --version 1 --quote "walked on the ice" --format json --out "$OUT"
+show "export ${M:0:6} --rev 1 --quote 'walked on the ice' --format json --out excerpt.json"
+sv export "${M:0:6}" --rev 1 --quote "walked on the ice" --format json --out "$OUT"
 cat "$OUT"
 show "provenance excerpt.json"; sv provenance "$OUT"
 

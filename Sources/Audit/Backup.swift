@@ -7,9 +7,9 @@ public enum VaultBackup {
     /// Writes a backup of an unlocked vault to `path`. The log stays locked while the database is
     /// copied, so the copy's record of the log and the log's bytes match.
     public static func write(vault: Vault, to path: String, overwrite: Bool) throws {
-        guard overwrite || !FileManager.default.fileExists(atPath: path) else {
-            throw VaultError.invalidInput("\(path) exists; choose another name or add --overwrite")
-        }
+        try OutputTarget.check(
+            path, flag: "--to", overwrite: overwrite, protecting: [vault.directory] + [try vault.auditLogPath()].compactMap { $0 }
+        )
         try vault.audit(AuditEvent("backup", values: ["path": Array(path.utf8)]))
         guard let state = try vault.store.auditState() else { throw AuditLog.noLogError }
         let file = try AuditFile(openExisting: state.logPath)  // holds the lock until released
@@ -23,7 +23,7 @@ public enum VaultBackup {
         }
         do { try AtomicFile.commit(temp, to: path, replace: overwrite) } catch {
             switch error {
-            case .exists: throw VaultError.invalidInput("\(path) exists; choose another name or add --overwrite")
+            case .exists: throw VaultError.invalidInput("the --to file exists; choose another name or add --overwrite")
             case .failed(let why): throw VaultError.storage("cannot write \(path): \(why)")
             }
         }

@@ -15,6 +15,8 @@ enum CLIError: Error {
     case notFound(String)
     /// `audit verify` found a problem; exit 5.
     case auditFailed(String)
+    /// The user answered no (or nothing) at a confirmation prompt; exit 1, nothing was changed.
+    case declined
     /// Exits with this code after the command already reported on stderr (e.g. `list` that found
     /// damaged records but printed the others).
     case alreadyReported(Int32)
@@ -43,7 +45,8 @@ enum ErrorReporter {
     }
 
     static func printError(_ message: String) {
-        Output.write(STDERR_FILENO, Array("sourcevault: \(message)\n".utf8))
+        // Paths in messages may come from the vault file (the audit log's): escaped like any text from it.
+        Output.write(STDERR_FILENO, Array("sourcevault: \(Output.terminalSafe(message))\n".utf8))
     }
 
     static func describe(_ error: Error) -> (Int32, String?) {
@@ -57,6 +60,7 @@ enum ErrorReporter {
             case .notFound(let m): return (ExitStatus.notFound, m)
             case .auditFailed(let m): return (ExitStatus.integrity, m)
             case .alreadyReported(let c): return (c, nil)
+            case .declined: return (ExitStatus.failure, "not confirmed; nothing was changed")
             }
         case let e as SodiumError:
             return (
@@ -73,11 +77,15 @@ enum ErrorReporter {
 
     /// Errors from parsing the command line: help goes to stdout with status 0; anything else is
     /// a usage error in one line that never repeats the values given (they may be sensitive).
-    static func reportParse(_ error: Error) -> Int32 {
+    static func reportParse(_ error: Error, arguments: [String] = Array(CommandLine.arguments.dropFirst())) -> Int32 {
         let code = SourceVaultCommand.exitCode(for: error)
         if code == .success {
             print(SourceVaultCommand.fullMessage(for: error))
             return ExitStatus.success
+        }
+        if let hint = ArgumentHints.message(for: error, arguments: arguments) {
+            printError(hint)
+            return ExitStatus.usage
         }
         var msg =
             SourceVaultCommand.message(for: error).split(separator: "\n").first.map(String.init)
@@ -189,7 +197,13 @@ enum SafeText {
             let plainOption =
                 quoted.hasPrefix("-") && quoted.count <= 24
                 && quoted.allSatisfy { ($0.isLetter && $0.isLowercase && $0.isASCII) || $0 == "-" }
-            let isName = plainOption || quoted.hasPrefix("<") || SourceVaultCommand.knownWords.contains(String(quoted))
+            // "--out <FILE>": an option and its placeholder.
+            let optionWithValue =
+                quoted.split(separator: " ").count == 2 && quoted.hasPrefix("--") && quoted.hasSuffix(">")
+                && quoted.split(separator: " ")[1].hasPrefix("<")
+                && quoted.split(separator: " ")[0].allSatisfy { ($0.isLetter && $0.isLowercase && $0.isASCII) || $0 == "-" }
+            let isName =
+                plainOption || optionWithValue || quoted.hasPrefix("<") || SourceVaultCommand.knownWords.contains(String(quoted))
             out += isName ? "'\(quoted)'" : "(value not shown)"
             rest = after[after.index(after: close)...]
         }

@@ -79,6 +79,7 @@ struct UnlockOptions: ParsableArguments {
         let dir = vault.directory
         let locked = try Vault.locked(directory: dir)
         try AuditLog.precheck(locked)
+        try locked.checkSlot(recovery: false)
         let pass =
             try passphraseFd.map { try SecretInput.readSecretLine(fd: $0, what: "passphrase") }
             ?? SecretInput.prompt("Passphrase for \(dir): ", what: "passphrase")
@@ -96,6 +97,32 @@ struct UnlockOptions: ParsableArguments {
         return first
     }
 
+    /// Passphrase tries on a terminal before a command gives up (exit 3).
+    static let terminalTries = 3
+
+    /// Asks on the terminal and unlocks, up to `terminalTries` times; each failure is logged by
+    /// the unlock itself.
+    static func promptedUnlock(_ dir: String, _ unlock: (borrowing SecureBytes) throws(VaultError) -> Vault) throws -> Vault {
+        var attempt = 1
+        while true {
+            let pass = try SecretInput.prompt("Passphrase for \(dir): ", what: "passphrase")
+            let outcome: Result<Vault, VaultError>
+            do {
+                outcome = .success(try UnlockNotice.during { () throws(VaultError) -> Vault in try unlock(pass) })
+            } catch {
+                outcome = .failure(error)
+            }
+            switch outcome {
+            case .success(let v): return v
+            case .failure(let error):
+                // (A `catch … where` here crashed the 6.3 optimizer: an ownership error in SIL.)
+                guard error == .wrongPassphrase, attempt < terminalTries else { throw error }
+                Output.info("sourcevault: wrong passphrase (\(attempt) of \(terminalTries) tries); try again")
+                attempt += 1
+            }
+        }
+    }
+
     /// Unlocks the vault in `vault` with the audit log attached. Checks that the vault exists and
     /// that its audit log can be written before asking for any secret (fail closed).
     func unlock(_ vault: VaultOptions, requireAuditLog: Bool = true, inspecting: Bool = false) throws -> Vault {
@@ -105,6 +132,7 @@ struct UnlockOptions: ParsableArguments {
         // Opened and checked once, before any secret is asked for.
         let locked = try Vault.locked(directory: dir)
         if requireAuditLog { try AuditLog.precheck(locked) }
+        try locked.checkSlot(recovery: recoveryKeyFd != nil)
         // Even when the access itself is logged later (verify, recover), a wrong passphrase is logged now.
         let audit = requireAuditLog ? AuditLog() : AuditLog(failuresOnly: true)
         let policy: UnlockPolicy = requireAuditLog ? (inspecting ? .inspection : .session) : .auditMaintenance
@@ -112,11 +140,15 @@ struct UnlockOptions: ParsableArguments {
         if let fd = recoveryKeyFd {
             let key = try SecretInput.readSecretLine(fd: fd, what: "recovery key")
             v = try locked.unlock(recoveryKey: key, audit: audit, policy: policy)
+        } else if let fd = passphraseFd {
+            let pass = try SecretInput.readSecretLine(fd: fd, what: "passphrase")
+            v = try UnlockNotice.during { () throws(VaultError) -> Vault in
+                try locked.unlock(passphrase: pass, audit: audit, policy: policy)
+            }
         } else {
-            let pass =
-                try passphraseFd.map { try SecretInput.readSecretLine(fd: $0, what: "passphrase") }
-                ?? SecretInput.prompt("Passphrase for \(dir): ", what: "passphrase")
-            v = try locked.unlock(passphrase: pass, audit: audit, policy: policy)
+            v = try Self.promptedUnlock(dir) { (pass) throws(VaultError) -> Vault in
+                try locked.unlock(passphrase: pass, audit: audit, policy: policy)
+            }
         }
         Self.warnAboutPermissions(dir)
         do {
@@ -136,14 +168,74 @@ struct UnlockOptions: ParsableArguments {
     }
 }
 
+/// "unlocking…" on a terminal while a key derivation runs longer than 0.3 s (moderate takes about
+/// 0.5 s, sensitive several), erased when it is done.
+enum UnlockNotice {
+    static let delay = 0.3
+
+    private final class State: @unchecked Sendable {
+        let lock = NSLock()
+        var done = false
+        var shown = false
+    }
+
+    static func during<T, E: Error>(_ body: () throws(E) -> T) throws(E) -> T {
+        guard isatty(STDERR_FILENO) == 1 else { return try body() }
+        let state = State()
+        DispatchQueue.global().asyncAfter(deadline: .now() + delay) {
+            state.lock.lock()
+            defer { state.lock.unlock() }
+            if !state.done {
+                Output.write(STDERR_FILENO, Array("unlocking…".utf8))
+                state.shown = true
+            }
+        }
+        defer {
+            state.lock.lock()
+            state.done = true
+            if state.shown { Output.write(STDERR_FILENO, Array("\r\u{1B}[K".utf8)) }
+            state.lock.unlock()
+        }
+        return try body()
+    }
+}
+
+/// Output files (`export --out`, `backup --to`, `travel out --to`) checked before any passphrase is
+/// asked for (`OutputTarget`; the write checks again).
+enum OutputPaths {
+    static func check(
+        _ path: String, flag: String, overwrite: Bool, offersOverwrite: Bool = true, vault: VaultOptions
+    ) throws {
+        let dir = vault.directory
+        // The audit log's path is in the vault file, readable without a key; no vault: no log to protect.
+        let log = (try? Vault.status(directory: dir))?.auditLog?.path
+        try OutputTarget.check(
+            VaultOptions.absolute(path), flag: flag, overwrite: overwrite, offersOverwrite: offersOverwrite,
+            protecting: [dir] + [log].compactMap { $0 })
+    }
+}
+
 /// A sensitive argument (alias, title, query): given on argv, `-` for one line of standard input,
 /// or left out and asked for on the terminal — so it need never enter shell history.
 enum SensitiveArgument {
+    /// `-` on a terminal is asked for with `prompt` (naming the value), like a value left out; from
+    /// a pipe or file it is the next line, without a prompt.
     static func resolve(_ value: String?, prompt: String, what: String) throws -> String {
         switch value {
-        case "-": return try SecretInput.readTextLine(fd: STDIN_FILENO, what: what)
+        case "-":
+            if isatty(STDIN_FILENO) == 1 { return try SecretInput.promptVisible(prompt, what: what) }
+            return try SecretInput.readTextLine(fd: STDIN_FILENO, what: what)
         case let v?: return v
         case nil: return try SecretInput.promptVisible(prompt, what: what)
         }
+    }
+
+    /// Values a list may hold more of (variants): asked one by one on the terminal until an empty
+    /// line; nothing is asked without a terminal.
+    static func askList(_ prompt: String, what: String) throws -> [String] {
+        guard isatty(STDIN_FILENO) == 1 else { return [] }
+        var out: [String] = []
+        while let v = try SecretInput.promptVisibleOptional(prompt, what: what) { out.append(v) }
+        return out
     }
 }

@@ -52,6 +52,12 @@ enum Output {
         Output.write(STDOUT_FILENO, Array(s.utf8))
     }
 
+    /// "1 entry", "2 entries": a count with its noun in the right number (English plurals in `-s`
+    /// unless `plural` is given).
+    static func count(_ n: Int, _ singular: String, _ plural: String? = nil) -> String {
+        "\(n) \(n == 1 ? singular : plural ?? singular + "s")"
+    }
+
     static func info(_ s: String) {
         Output.write(STDERR_FILENO, Array((s + "\n").utf8))
     }

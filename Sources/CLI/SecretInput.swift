@@ -72,7 +72,7 @@ enum SecretInput {
             throw CLIError.usage("no terminal to ask for the \(what) on; pass it with --passphrase-fd N (or --recovery-key-fd N)")
         }
         defer { close(tty) }
-        _ = prompt.withCString { write(tty, $0, strlen($0)) }
+        // Echo off before the prompt is shown: whatever is typed once it appears is never echoed.
         var old = termios()
         let haveTermios = tcgetattr(tty, &old) == 0
         if haveTermios {
@@ -81,6 +81,7 @@ enum SecretInput {
             TerminalRestore.save(tty: tty, settings: old)
             _ = tcsetattr(tty, TCSAFLUSH, &noEcho)
         }
+        _ = prompt.withCString { write(tty, $0, strlen($0)) }
         defer {
             if haveTermios {
                 var o = old
@@ -106,6 +107,33 @@ enum SecretInput {
         return try readTextLine(fd: tty, what: what)
     }
 
+    /// Like `promptVisible`, but an empty line is an answer: nil (the end of a list).
+    static func promptVisibleOptional(_ prompt: String, what: String) throws -> String? {
+        let tty = open("/dev/tty", O_RDWR | O_NOCTTY)
+        guard tty >= 0 else { return nil }
+        defer { close(tty) }
+        _ = prompt.withCString { write(tty, $0, strlen($0)) }
+        guard SessionContext.waitReadable(tty) else { throw CLIError.usage("no answer in time; nothing was done") }
+        var bytes: [UInt8] = []
+        var b: UInt8 = 0
+        while read(tty, &b, 1) == 1 && b != 0x0A { bytes.append(b) }
+        defer { for i in bytes.indices { bytes[i] = 0 } }
+        if bytes.last == 0x0D { bytes.removeLast() }
+        guard !bytes.isEmpty else { return nil }
+        guard let s = String(validating: bytes, as: UTF8.self) else { throw CLIError.usage("the \(what) is not valid UTF-8") }
+        return s
+    }
+
+    /// A value looked for but not shown (`audit check-value`): asked with echo off on the terminal,
+    /// else one line of standard input.
+    static func hiddenTextLine(prompt: String, what: String) throws -> String {
+        guard isatty(STDIN_FILENO) == 1 else { return try readTextLine(fd: STDIN_FILENO, what: what) }
+        let secret = try SecretInput.prompt(prompt, what: what)
+        let s: String? = secret.withUnsafeBytes { String(validating: $0.bindMemory(to: UInt8.self), as: UTF8.self) }
+        guard let s else { throw CLIError.usage("the \(what) is not valid UTF-8") }
+        return s
+    }
+
     /// One UTF-8 line from `fd` as a String (for sensitive arguments passed as `-`).
     static func readTextLine(fd: Int32, what: String) throws -> String {
         let line = try readLine(fd: fd, what: what)
@@ -114,11 +142,23 @@ enum SecretInput {
         return s
     }
 
-    /// Lines from `fd` up to (not including) a line holding only ".", read byte by byte.
+    /// Lines from `fd` up to (not including) a line holding only ".", read byte by byte. Pasted
+    /// text is data: inside a bracketed paste a "." line does not end the testimony (the markers
+    /// are dropped), and whatever was typed or pasted after the end is discarded, so it cannot run
+    /// as session commands.
     static func readUntilDotLine(fd: Int32) throws -> [UInt8] {
         var out: [UInt8] = []
         var line: [UInt8] = []
         var b: UInt8 = 0
+        var inPaste = false
+        defer {
+            let discarded = TerminalControl.discardTypeAhead(fd)
+            if discarded > 0 {
+                Output.info(
+                    "sourcevault: discarded \(Output.count(discarded, "byte")) typed or pasted after the end of the testimony; none of it ran"
+                )
+            }
+        }
         while true {
             guard SessionContext.waitReadable(fd) else {
                 throw CLIError.usage("the session is locking (idle or interrupted); nothing was stored")
@@ -127,11 +167,16 @@ enum SecretInput {
             if n < 0 { if errno == EINTR { continue }; throw CLIError.io("cannot read the testimony") }
             if n == 0 { throw CLIError.usage("the testimony ended without a line holding only '.'; nothing was stored") }
             if b == 0x0A {
-                if line == [UInt8(ascii: ".")] || line == [UInt8(ascii: "."), 0x0D] { return out }
+                if !inPaste && (line == [UInt8(ascii: ".")] || line == [UInt8(ascii: "."), 0x0D]) { return out }
                 out += line + [0x0A]
                 line.removeAll(keepingCapacity: true)
             } else {
                 line.append(b)
+                for (marker, pasting) in [(TerminalControl.pasteStart, true), (TerminalControl.pasteEnd, false)]
+                where line.count >= marker.count && line.suffix(marker.count).elementsEqual(marker) {
+                    line.removeLast(marker.count)
+                    inPaste = pasting
+                }
             }
         }
     }

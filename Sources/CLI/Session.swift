@@ -65,6 +65,9 @@ struct Session {
         SessionContext.directory = vault.directory
         installSignalHandlers()
         let interactive = isatty(STDIN_FILENO) == 1
+        // Bracketed paste: the terminal marks pasted text, so a pasted line break is data, never
+        // Enter (LineEditor, SecretInput.readUntilDotLine).
+        if interactive { Output.raw(TerminalControl.bracketedPasteOn) }
         if startLocked {
             Output.info("sourcevault: session locked; the next command asks for the passphrase again")
         } else {
@@ -105,8 +108,10 @@ struct Session {
                 case "hardening": hardening()
                 default:
                     guard Self.verbs.contains(verb) else {
+                        let hint = ArgumentHints.suggestion(for: verb, among: Array(Self.verbs.union(Self.builtins)).sorted())
                         ErrorReporter.printError(
-                            "unknown session command '\(verb.count < 20 && verb.allSatisfy(\.isLetter) ? verb : "…")'; type help")
+                            "unknown session command '\(verb.count < 20 && verb.allSatisfy(\.isLetter) ? verb : "…")'"
+                                + (hint.isEmpty ? "; type help" : hint))
                         continue
                     }
                     if let v = SessionContext.vault, !v.keysAreCurrent() {
@@ -144,7 +149,14 @@ struct Session {
         // Always appended: the last --vault wins, so a word in the line cannot redirect the command.
         let args = words + ["--vault", vault.directory]
         do {
-            var command = try SourceVaultCommand.parseAsRoot(args)
+            var command: ParsableCommand
+            do {
+                command = try SourceVaultCommand.parseAsRoot(ArgumentHints.rewritingLegacy(args))
+            } catch {
+                // The hint comes from the words typed in the session, not the process's argv.
+                _ = ErrorReporter.reportParse(error, arguments: words)
+                return
+            }
             try command.run()
         } catch {
             _ = ErrorReporter.report(error)
@@ -183,7 +195,9 @@ struct Session {
             )
         }
         SessionContext.vault = nil
-        Output.info("sourcevault: locked (\(reason)); keys and decrypted text wiped")
+        // What was shown goes with the keys: the screen and the terminal's scrollback are cleared.
+        if isatty(STDOUT_FILENO) == 1 { Output.raw(TerminalControl.bracketedPasteOff + TerminalControl.clearScreenAndScrollback) }
+        Output.info("sourcevault: locked (\(reason)); keys and decrypted text wiped, screen and scrollback cleared")
         var args = CommandLine.arguments
         if !args.contains("--resume-locked") { args.append("--resume-locked") }
         let argv = args.map { strdup($0) } + [nil]
@@ -199,6 +213,7 @@ struct Session {
                     "session-close", ids: ["reason": reason == "quit" ? "quit" : (reason == "terminated" ? "signal" : "eof")]))
         }
         SessionContext.vault = nil  // sodium_free wipes the keys
+        if isatty(STDOUT_FILENO) == 1 { Output.raw(TerminalControl.bracketedPasteOff) }
         exit(status)
     }
 
@@ -308,6 +323,27 @@ struct OpenCommand: ParsableCommand {
 /// A small line editor for the session on a terminal: typing, backspace (by character, so Hangul
 /// and Chinese erase correctly), Ctrl-U, up/down through this session's history, Ctrl-C (locks),
 /// Ctrl-D on an empty line (leaves). The history is the session's own, in memory only.
+/// Terminal control sequences the session uses (xterm; understood by the common terminals).
+enum TerminalControl {
+    static let bracketedPasteOn = "\u{1B}[?2004h"
+    static let bracketedPasteOff = "\u{1B}[?2004l"
+    /// Home, erase the screen, erase the scrollback (`CSI 3 J`).
+    static let clearScreenAndScrollback = "\u{1B}[H\u{1B}[2J\u{1B}[3J"
+    /// What the terminal sends around pasted text when bracketed paste is on.
+    static let pasteStart: [UInt8] = Array("\u{1B}[200~".utf8)
+    static let pasteEnd: [UInt8] = Array("\u{1B}[201~".utf8)
+
+    /// Discards what was typed or pasted but not read yet (the tail of a paste after the end of
+    /// testimony must not run as commands); returns how many bytes went.
+    static func discardTypeAhead(_ fd: Int32) -> Int {
+        guard isatty(fd) == 1 else { return 0 }
+        var pending: Int32 = 0
+        _ = ioctl(fd, UInt(FIONREAD), &pending)
+        _ = tcflush(fd, TCIFLUSH)
+        return Int(pending)
+    }
+}
+
 enum LineEditor {
     static func read(prompt: String, timeout: Int) -> Session.Input {
         var old = termios()
@@ -319,6 +355,7 @@ enum LineEditor {
         var line = ""
         var pending: [UInt8] = []
         var historyIndex = SessionContext.history.count
+        var inPaste = false
         func redraw() { Output.raw("\r" + prompt + Output.terminalSafe(line) + "\u{1B}[K") }
         redraw()
         while true {
@@ -333,6 +370,8 @@ enum LineEditor {
             if n <= 0 { Output.raw("\r\n"); return .eof }
             switch b {
             case 0x0D, 0x0A:
+                // A line break inside a paste is text, not Enter: nothing pasted runs by itself.
+                if inPaste { line += " "; break }
                 Output.raw("\r\n")
                 return .line(line)
             case 0x03:  // Ctrl-C
@@ -349,7 +388,12 @@ enum LineEditor {
                 guard Glibc.read(STDIN_FILENO, &seq[0], 1) == 1, Glibc.read(STDIN_FILENO, &seq[1], 1) == 1,
                     seq[0] == UInt8(ascii: "[")
                 else { break }
-                if seq[1] == UInt8(ascii: "A"), historyIndex > 0 {
+                if seq[1] == UInt8(ascii: "2") {
+                    // ESC [ 200 ~ / ESC [ 201 ~: bracketed paste starts / ends.
+                    var rest: [UInt8] = [0, 0, 0]
+                    guard Glibc.read(STDIN_FILENO, &rest, 3) == 3 else { break }
+                    if rest == Array("00~".utf8) { inPaste = true } else if rest == Array("01~".utf8) { inPaste = false }
+                } else if seq[1] == UInt8(ascii: "A"), historyIndex > 0 {
                     historyIndex -= 1
                     line = SessionContext.history[historyIndex]
                 } else if seq[1] == UInt8(ascii: "B"), historyIndex < SessionContext.history.count {

@@ -12,7 +12,7 @@ ProcessHardening.apply()
 
 let command: ParsableCommand
 do {
-    command = try SourceVaultCommand.parseAsRoot()
+    command = try SourceVaultCommand.parseAsRoot(ArgumentHints.rewritingLegacy(Array(CommandLine.arguments.dropFirst())))
 } catch {
     exit(ErrorReporter.reportParse(error))
 }

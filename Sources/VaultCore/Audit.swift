@@ -237,6 +237,12 @@ extension Vault: AuditSigner {
 
     /// Records an event through the attached sink (no-op without one). Used by layers above the
     /// vault for operations the vault cannot see (export, redact, audit commands).
+    /// A destructive command that was not confirmed at its y/N prompt: logged as `failed:declined`,
+    /// so the log shows it was asked for and not done.
+    public func auditDeclined(_ action: String, ids: [String: String] = [:]) throws(VaultError) {
+        try audit(AuditEvent(action, outcome: .failed("declined"), ids: ids))
+    }
+
     package func audit(_ event: AuditEvent, sign: Bool = true) throws(VaultError) {
         guard let auditSink else { return }
         do { try auditSink.record(event, vault: self, sign: sign) } catch let e as VaultError {

@@ -49,6 +49,14 @@ public enum ObjectID {
             && s.utf8.allSatisfy { (48...57).contains($0) || (97...102).contains($0) }
     }
 
+    /// Checks a record id or prefix typed by the user before anything is unlocked: the same errors
+    /// `resolveRecordID` would give for it after the key derivation (too short; not hex, so no
+    /// record can have it).
+    public static func checkRecordPrefix(_ s: String) throws(VaultError) {
+        guard s.count >= 4 else { throw .invalidInput("a record id needs at least 4 characters") }
+        guard isPlausiblePrefix(s) else { throw .noSuchRecord(prefix: s) }
+    }
+
     /// True if `s` could be (a prefix of) an id: 1 to 16 ASCII hex characters, any case.
     public static func isPlausiblePrefix(_ s: String) -> Bool {
         !s.isEmpty && s.utf8.count <= VaultFormat.objectIDBytes * 2

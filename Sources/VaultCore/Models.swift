@@ -53,6 +53,9 @@ public struct RecordSummary: Sendable, Equatable {
     public var metadata: RecordMetadata
     /// Alias of the source, or nil if the source entry could not be read.
     public var sourceAlias: String?
+    /// `search` only: the testimony line of the first hit, cut around it (nil for a hit in the
+    /// title, tags or alias, or one across a line break).
+    public var snippet: String? = nil
 }
 
 /// One version of a record, decrypted.
@@ -87,6 +90,10 @@ extension NewRecord {
     /// `import`: a record from one text file. Its title is the file's first line, or the file name
     /// without its extension when that line is empty, longer than 200 bytes or holds a control
     /// character. Nil for text that is empty or only white space (the file is skipped).
+    /// Checks a `--date` or `--retain-until` value before anything is unlocked (the same check
+    /// `addRecord` makes).
+    public static func checkDate(_ value: String) throws(VaultError) { _ = try Validation.date(value) }
+
     public static func imported(text: String, fileName: String, sourceAlias: String, tags: [String]) -> NewRecord? {
         guard !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { return nil }
         let firstLine = text.split(separator: "\n", maxSplits: 1).first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""

@@ -949,6 +949,19 @@ package final class SQLiteVaultStore: VaultStore {
         }
     }
 
+    package func replaceItem(_ kind: SealedItemKind, _ row: SealedItemRow, manifest: ManifestSeal?) throws(VaultError) -> Bool {
+        try run {
+            try checkedWrite { db in
+                try db.execute(
+                    sql: "UPDATE \(kind.rawValue) SET sealed = ? WHERE \(kind.idColumn) = ?",
+                    arguments: [Data(row.sealed), row.id])
+                guard db.changesCount > 0 else { return false }
+                try Self.writeManifest(db, manifest)
+                return true
+            }
+        }
+    }
+
     package func recordCount() throws(VaultError) -> Int {
         try run { try dbQueue.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM record") ?? 0 } }
     }

@@ -316,8 +316,17 @@ enum TextFolding {
         haystack.withUnsafeBytes { contains($0, needle) }
     }
 
+    /// Bytes a query's words may be separated by (after folding): space, hyphen, underscore, tab,
+    /// line breaks. A query holding one matches text with any run of them, or none, in its place
+    /// and around its letters, as redaction rules do: `hye jin` finds "Hye-jin" and "Hyejin".
+    @inline(__always)
+    static func isSeparator(_ b: UInt8) -> Bool {
+        b == 0x20 || b == 0x2D || b == 0x5F || b == 0x09 || b == 0x0A || b == 0x0D
+    }
+
     static func contains(_ h: UnsafeRawBufferPointer, _ needle: [UInt8]) -> Bool {
         guard !needle.isEmpty else { return true }
+        if needle.contains(where: isSeparator) { return containsIgnoringSeparators(h, needle.filter { !isSeparator($0) }) }
         guard h.count >= needle.count else { return false }
         return needle.withUnsafeBytes { nd in
             // memchr for the needle's least common byte, memcmp for the whole needle at each hit
@@ -335,6 +344,31 @@ enum TextFolding {
             }
             return false
         }
+    }
+
+    /// True if `letters` (no separators) occur in `h` when separators in `h` are skipped. Only
+    /// for queries that hold a separator: a byte walk from each occurrence of the first byte.
+    static func containsIgnoringSeparators(_ h: UnsafeRawBufferPointer, _ letters: [UInt8]) -> Bool {
+        guard let first = letters.first else { return true }
+        guard let hb = h.baseAddress else { return false }
+        var p = 0
+        while p < h.count, let hit = memchr(hb + p, Int32(first), h.count - p) {
+            let start = UnsafeRawPointer(hit) - hb
+            var i = start + 1
+            var j = 1
+            while j < letters.count && i < h.count {
+                let b = h[i]
+                if b == letters[j] {
+                    j += 1
+                } else if !isSeparator(b) {
+                    break
+                }
+                i += 1
+            }
+            if j == letters.count { return true }
+            p = start + 1
+        }
+        return false
     }
 
     /// How common a byte is in folded testimony (higher: more common), to pick what to scan for:

@@ -19,6 +19,84 @@ extension Vault {
         }
     }
 
+    /// `source rename`: the same source (its id, so its records keep it) under a new alias, sealed
+    /// again in place. The old alias is gone from the file, up to the copies SECURITY.md §1.2 lists.
+    public func renameSource(alias rawAlias: String, to rawNew: String) throws(VaultError) -> Source {
+        try audited(
+            "source-rename", values: ["alias": Array(rawAlias.utf8), "new-alias": Array(rawNew.utf8)],
+            after: { ["source": $0.id] }
+        ) { () throws(VaultError) -> Source in
+            let old = try self.source(alias: rawAlias)
+            let alias = try Validation.singleLine(rawNew, what: "source alias")
+            let folded = TextFolding.fold(alias)
+            for s in self.sourcesChecked().sources where s.id != old.id && TextFolding.fold(s.alias) == folded {
+                throw .duplicateSource
+            }
+            let payload = SourcePayload(alias: alias, note: old.note, created: old.created)
+            let row = SealedItemRow(id: old.id, sealed: try self.keyring.seal(.source, try Self.encodeJSON(payload), id: old.id))
+            let replaced = try self.writing({ _ in }) { (m) throws(VaultError) -> Bool in
+                try self.store.replaceItem(.source, row, manifest: m)
+            }
+            guard replaced else { throw .noSuchSource }
+            return Source(id: old.id, alias: alias, note: old.note, created: old.created)
+        }
+    }
+
+    /// How many records name this source (latest versions), for `source rm`'s refusal and question.
+    /// Not audited on its own: `source rm` logs the removal or its refusal.
+    package func recordCount(sourceAlias alias: String) throws(VaultError) -> Int {
+        let id = try source(alias: alias).id
+        var n = 0
+        var problems: [VaultError] = []
+        _ = try iterate(includeBody: false) { row, version, key in
+            if try self.metadata(row.meta, version: version, key: key, recordID: row.recordID).source == id { n += 1 }
+        } problem: {
+            problems.append($0)
+        }
+        // A record we cannot read might name it: refuse rather than orphan it.
+        if let damaged = problems.first { throw damaged }
+        return n
+    }
+
+    /// `source rm`: deletes a source no record names (refused with the count otherwise), or, with
+    /// `reassignTo`, first gives each record naming it a new version naming that other source (one
+    /// write per record: after a crash, running it again finishes the job).
+    public func removeSource(alias: String, reassignTo: String? = nil) throws(VaultError) -> (source: String, reassigned: Int) {
+        try audited(
+            "source-rm", values: ["alias": Array(alias.utf8)],
+            after: { ["source": $0.source, "reassigned": String($0.reassigned)] }
+        ) { () throws(VaultError) -> (source: String, reassigned: Int) in
+            let source = try self.source(alias: alias)
+            var moved = 0
+            if let reassignTo {
+                let target = try self.source(alias: reassignTo)
+                guard target.id != source.id else { throw .invalidInput("--reassign names the source being removed") }
+                var ids: [String] = []
+                var problems: [VaultError] = []
+                _ = try self.iterate(includeBody: false) { row, version, key in
+                    if try self.metadata(row.meta, version: version, key: key, recordID: row.recordID).source == source.id {
+                        ids.append(row.recordID)
+                    }
+                } problem: {
+                    problems.append($0)
+                }
+                if let damaged = problems.first { throw damaged }
+                for id in ids { _ = try self.appendVersion(id, body: nil) { $0.source = target.id } }
+                moved = ids.count
+            }
+            let used = try self.recordCount(sourceAlias: alias)
+            guard used == 0 else {
+                throw .invalidInput(
+                    "\(used) record\(used == 1 ? " names" : "s name") this source; delete them, move them with --reassign ALIAS, or rename the source instead"
+                )
+            }
+            _ = try self.writing({ _ = $0.items[.source]?.remove(source.id) }) { (m) throws(VaultError) -> Bool in
+                try self.store.deleteItem(.source, id: source.id, manifest: m)
+            }
+            return (source.id, moved)
+        }
+    }
+
     /// `source list`: every source, audited.
     public func listSources() throws(VaultError) -> (sources: [Source], problems: [VaultError]) {
         try audited("source-list", after: { ["count": String($0.sources.count)] }) {
@@ -62,6 +140,17 @@ extension Vault {
         if let s = known.sources.first(where: { TextFolding.fold($0.alias) == folded }) { return s }
         if let damaged = known.problems.first { throw damaged }
         throw .noSuchSource
+    }
+
+    /// `add` checks the alias right after the unlock, before the testimony is pasted: a miss is
+    /// logged as the failed `add` it would have been.
+    public func checkSourceForAdd(alias: String) throws(VaultError) {
+        do {
+            _ = try source(alias: alias)
+        } catch {
+            try? audit(AuditEvent("add", outcome: .failure(error)))
+            throw error
+        }
     }
 
     // MARK: - Records
@@ -162,8 +251,56 @@ extension Vault {
         }
     }
 
-    private func appendVersion(_ idOrPrefix: String, body: String) throws(VaultError) -> (recordID: String, version: Int) {
-        try Validation.body(body)
+    /// What `edit` changes: nil leaves a field as it is.
+    public struct MetadataEdit: Sendable {
+        public var title: String?
+        public var tags: [String]?
+        /// `.some(nil)` removes the date.
+        public var date: String??
+
+        public init(title: String? = nil, tags: [String]? = nil, date: String?? = nil) {
+            self.title = title; self.tags = tags; self.date = date
+        }
+    }
+
+    /// `edit`: a new version with the latest testimony and changed title, tags or date; earlier
+    /// versions are kept, as with `amend` (SECURITY.md §6.4). Returns the new version number.
+    public func editMetadata(_ idOrPrefix: String, _ edit: MetadataEdit) throws(VaultError) -> (recordID: String, version: Int) {
+        try audited(
+            "edit", values: edit.title.map { ["title": Array($0.utf8)] } ?? [:],
+            after: { ["record": $0.recordID, "version": String($0.version)] }
+        ) { () throws(VaultError) -> (recordID: String, version: Int) in
+            let title = try edit.title.map { (t) throws(VaultError) -> String in try Validation.singleLine(t, what: "title") }
+            let tags = try edit.tags.map { (list) throws(VaultError) -> [String] in
+                try list.map { (t) throws(VaultError) -> String in try Validation.singleLine(t, what: "tag") }
+            }
+            let date = try edit.date.map { (d) throws(VaultError) -> String? in
+                try d.map { (x) throws(VaultError) -> String in try Validation.date(x) }
+            }
+            guard title != nil || tags != nil || date != nil else {
+                throw .invalidInput("nothing to change: give --title, --tag, --no-tags, --date or --no-date")
+            }
+            return try self.appendVersion(idOrPrefix, body: nil) { meta in
+                if let title { meta.title = title }
+                if let tags { meta.tags = tags }
+                if let date { meta.date = date }
+            }
+        }
+    }
+
+    /// `diff ID V1 V2`: the two versions' testimony and metadata, decrypted in memory.
+    public func versions(_ idOrPrefix: String, _ a: Int, _ b: Int) throws(VaultError) -> (RecordDetail, RecordDetail) {
+        try audited(
+            "diff", ids: ["from": String(a), "to": String(b)], after: { ["record": $0.0.summary.id] }
+        ) { () throws(VaultError) -> (RecordDetail, RecordDetail) in
+            (try self.readRecord(idOrPrefix, version: a), try self.readRecord(idOrPrefix, version: b))
+        }
+    }
+
+    private func appendVersion(
+        _ idOrPrefix: String, body newBody: String?, change: (inout RecordMetadata) -> Void = { _ in }
+    ) throws(VaultError) -> (recordID: String, version: Int) {
+        if let newBody { try Validation.body(newBody) }
         let id = try resolveRecordID(idOrPrefix)
         guard let row = try store.record(id) else { throw .noSuchRecord(prefix: idOrPrefix) }
         guard let latest = row.versions.last, row.versions.map(\.version) == Array(1...row.versions.count) else {
@@ -172,6 +309,16 @@ extension Vault {
         let key = try recordKey(row)
         var meta = try metadata(latest, key: key, recordID: id)
         meta.versionCreated = Self.timestamp()
+        change(&meta)
+        // `edit` keeps the latest testimony: opened and sealed again under the new version's
+        // associated data (SecureBytes, never a String).
+        let bodyBytes: [UInt8]
+        if let newBody {
+            bodyBytes = Array(newBody.utf8)
+        } else {
+            let opened = try openField(latest.body, key: key, recordID: id, version: latest.version, field: .recordBody)
+            bodyBytes = opened.withUnsafeBytes { Array($0) }
+        }
         let v = latest.version + 1
         // The rows read above must be the ones the manifest lists (an unlock checks counts only).
         try writing({
@@ -183,7 +330,7 @@ extension Vault {
                 SealedVersionRow(
                     version: v,
                     meta: try sealField(try Self.encodeJSON(meta), key: key, recordID: id, version: v, field: .recordMeta),
-                    body: try sealField(Array(body.utf8), key: key, recordID: id, version: v, field: .recordBody)), manifest: m)
+                    body: try sealField(bodyBytes, key: key, recordID: id, version: v, field: .recordBody)), manifest: m)
         }
         return (id, v)
     }
@@ -367,18 +514,22 @@ extension Vault {
             let meta = try self.metadata(sealedMeta, version: version, key: key, recordID: recordID, using: reader.data)
             // The body is always opened (and checked to be UTF-8), so a damaged body is reported
             // even when the title matches. It is folded from one locked buffer into another.
+            var snippet: String?
             let bodyMatches = try self.withOpenedField(
                 sealedBody, key: key, recordID: recordID, version: version, field: .recordBody,
                 using: reader.data
             ) { bytes in
-                try self.foldedText(bytes, contains: reader.needle, cache: reader.cache, integrity: integrity, using: reader.fold)
+                let found = try self.foldedText(
+                    bytes, contains: reader.needle, cache: reader.cache, integrity: integrity, using: reader.fold)
+                if found { snippet = SearchSnippet.snippet(in: bytes, needle: reader.needle, cache: reader.cache) }
+                return found
             }
             let alias = reader.aliases[meta.source]
             guard
                 bodyMatches || reader.matcher.matches(meta.title) || meta.tags.contains(where: { reader.matcher.matches($0) })
                     || reader.matcher.matches(alias ?? "")
             else { return nil }
-            return RecordSummary(id: recordID, version: version, metadata: meta, sourceAlias: alias)
+            return RecordSummary(id: recordID, version: version, metadata: meta, sourceAlias: alias, snippet: snippet)
         }
     }
 

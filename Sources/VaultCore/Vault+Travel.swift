@@ -14,6 +14,9 @@ extension Vault {
     /// slot in one transaction. The bundle is on disk and synced before any slot is deleted.
     public func travelOut(to path: String, travelPassphrase: borrowing SecureBytes) throws(VaultError) {
         guard travelPassphrase.count > 0 else { throw .invalidInput("the travel passphrase is empty") }
+        try OutputTarget.check(
+            path, flag: "--to", overwrite: false, offersOverwrite: false,
+            protecting: [directory] + [try auditLogPath()].compactMap { $0 })
         var slots: [TravelSlot] = []
         for kind in [KeySlotKind.passphrase, .recovery] {
             if let s = try store.keySlot(kind) {
@@ -36,6 +39,20 @@ extension Vault {
         let header = Self.travelMagic + vaultID + bundleID + VaultFormat.le64(ops) + VaultFormat.le64(mem) + salt
         let sealed = try Self.sealPadded(try Self.encodeJSON(slots), key: key, ad: Self.travelAD(header))
         try audited("travel-out", ids: ["slots": String(slots.count)]) { () throws(VaultError) -> Void in
+            // Whoever learns the vault passphrase (a compelled unlock at the border) must not
+            // thereby hold the bundle's too: the travel passphrase is tried on the passphrase slot.
+            if let slot = try self.store.keySlot(.passphrase) {
+                let same: Bool
+                do {
+                    _ = try KeySlot.unwrap(
+                        slot, passphrase: travelPassphrase,
+                        header: VaultHeader(formatVersion: self.formatVersion, vaultID: self.vaultID))
+                    same = true
+                } catch {
+                    same = false
+                }
+                if same { throw .invalidInput("the travel passphrase must not be the vault passphrase; nothing was changed") }
+            }
             try Self.writeNewFile(path, header + sealed)
             // The manifest keeps the digests of the slots that leave: only those slots can come back.
             try self.writing({ m in m.travelBundle = bundleID }) { (m) throws(VaultError) -> Void in
@@ -103,7 +120,7 @@ extension Vault {
     static func writeNewFile(_ path: String, _ bytes: [UInt8]) throws(VaultError) {
         do { try AtomicFile.write(bytes, to: path, replace: false) } catch {
             switch error {
-            case .exists: throw .invalidInput("\(path) exists; choose another name")
+            case .exists: throw .invalidInput("the --to file exists; choose another name; nothing was changed")
             case .failed(let why): throw .storage("cannot write \(path): \(why); nothing was changed")
             }
         }

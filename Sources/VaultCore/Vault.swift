@@ -446,6 +446,19 @@ package struct LockedVault {
     /// The audit log this vault records (nil: none), read without a key.
     package func auditState() throws(VaultError) -> AuditState? { try store.auditState() }
 
+    /// The error `unlock` would give for a missing key slot (travel mode, a removed recovery key),
+    /// before any secret is asked for.
+    package func checkSlot(recovery: Bool) throws(VaultError) {
+        if recovery {
+            guard try store.keySlot(.recovery) != nil else { throw .noSuchKeySlot("this vault has no recovery key slot") }
+        } else if try store.keySlot(.passphrase) == nil {
+            throw .noSuchKeySlot(
+                try store.keySlot(.recovery) == nil
+                    ? "this vault is in travel mode: its key slots are away in a travel bundle ('sourcevault travel in FILE' brings them back)"
+                    : "this vault has no passphrase slot (unlock with --recovery-key-fd N)")
+        }
+    }
+
     package func unlock(passphrase: borrowing SecureBytes, audit: AuditSink?, policy: UnlockPolicy = .session) throws(VaultError)
         -> Vault
     {

@@ -161,6 +161,8 @@ package protocol SealedItemStore: AnyObject {
     /// Deletes the items `deleting` and inserts `row`, in one transaction (`identity rotate`).
     func replaceItems(_ kind: SealedItemKind, deleting: [String], inserting row: SealedItemRow, manifest: ManifestSeal?)
         throws(VaultError)
+    /// Replaces the sealed bytes of one item, keeping its id (`source rename`); false if there was none.
+    func replaceItem(_ kind: SealedItemKind, _ row: SealedItemRow, manifest: ManifestSeal?) throws(VaultError) -> Bool
 }
 
 /// The new sealed manifest (SECURITY.md §6.8), computed inside a write transaction from the sealed

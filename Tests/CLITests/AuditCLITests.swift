@@ -243,7 +243,7 @@ import Testing
         #expect(c.run(["source", "add", "CanaryAliasW2"] + pw).status == 0)
         let id = try c.add(
             source: "CanaryAliasW2", title: "CanaryTitleE3", body: "CanaryBodyR4 text", extra: ["--tag", "canarytagt5"])
-        #expect(c.run(["search", "CanaryQueryY6"] + pw).status == 0)
+        #expect(c.run(["search", "CanaryQueryY6"] + pw).status == 1, "no match (exit 1), still logged")
         #expect(c.run(["rule", "add", "CanaryTermU7"] + pw).status == 0)
         let out = c.root + "/CanaryPathI8.txt"
         #expect(c.run(["export", id, "--out", out, "--no-rules"] + pw).status == 0)

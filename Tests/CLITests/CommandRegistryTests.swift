@@ -18,7 +18,7 @@ import Testing
     /// The commands `open` runs with the session's unlocked keys. Pinned on purpose: what runs
     /// inside an unlocked session is a security decision, not a side effect of a new command.
     static let sessionVerbs: Set<String> = [
-        "list", "show", "search", "source", "add", "amend", "rule", "redact", "export", "suggest", "provenance",
+        "list", "show", "search", "source", "add", "amend", "edit", "diff", "rule", "redact", "export", "suggest", "provenance",
         "audit", "status", "check",
         // Issue 17: share goes where export goes and receive where add goes; contacts with them. Not
         // `identity`, whose export shows the secret key and whose rotate replaces it: command line only.

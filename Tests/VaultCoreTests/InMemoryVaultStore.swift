@@ -136,6 +136,12 @@ final class InMemoryVaultStore: VaultStore {
     }
 
     func allItems(_ kind: SealedItemKind) throws(VaultError) -> [SealedItemRow] { items[kind] ?? [] }
+    func replaceItem(_ kind: SealedItemKind, _ row: SealedItemRow, manifest: ManifestSeal?) throws(VaultError) -> Bool {
+        guard let i = items[kind]?.firstIndex(where: { $0.id == row.id }) else { return false }
+        items[kind]?[i] = row
+        try commit(manifest)
+        return true
+    }
     func allItemsWithManifest(_ kind: SealedItemKind) throws(VaultError) -> ([SealedItemRow], [UInt8]?) {
         (items[kind] ?? [], manifest)
     }

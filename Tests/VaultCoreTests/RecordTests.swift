@@ -222,8 +222,20 @@ import Testing
         }
     }
 
+    /// A query with a separator finds the words joined by any separators or none; one without
+    /// finds only what it spells.
+    @Test func separatorsInAQueryMatchAnySeparators() {
+        let needle = TextFolding.fold("Hye jin")
+        for text in ["met Hye-jin there", "HYEJIN", "hye_jin", "hye \n jin", "hye - jin"] {
+            #expect(TextFolding.contains(TextFolding.fold(text), needle), "\(text)")
+        }
+        for text in ["hye ji", "hyeojin", "jin hye"] { #expect(!TextFolding.contains(TextFolding.fold(text), needle), "\(text)") }
+        #expect(!TextFolding.contains(TextFolding.fold("hye-jin"), TextFolding.fold("hyejin")))
+    }
+
     /// The substring search (which scans for the needle's rarest byte) agrees with a naive one,
-    /// including matches at the very start and end and needles as long as the text.
+    /// including matches at the very start and end and needles as long as the text. A needle
+    /// holding a separator (the space here) is compared with every separator removed from both.
     @Test func containsAgreesWithANaiveSearch() {
         var seed: UInt64 = 0xD1B54A32D192ED03
         func next(_ n: Int) -> Int { seed ^= seed << 13; seed ^= seed >> 7; seed ^= seed << 17; return Int(seed % UInt64(n)) }
@@ -231,9 +243,11 @@ import Testing
         for _ in 0..<20_000 {
             let hay = (0..<next(24)).map { _ in alphabet[next(alphabet.count)] }
             let needle = (0..<(1 + next(5))).map { _ in alphabet[next(alphabet.count)] }
+            let loose = needle.contains(0x20)
+            let h = loose ? hay.filter { $0 != 0x20 } : hay
+            let n = loose ? needle.filter { $0 != 0x20 } : needle
             let naive =
-                hay.count >= needle.count
-                && (0...(hay.count - needle.count)).contains { Array(hay[$0..<($0 + needle.count)]) == needle }
+                h.count >= n.count && (0...(h.count - n.count)).contains { Array(h[$0..<($0 + n.count)]) == n }
             #expect(TextFolding.contains(hay, needle) == naive, "\(hay) \(needle)")
         }
     }

@@ -85,7 +85,7 @@ struct AuditCommand: ParsableCommand {
             let rate =
                 seconds > 0 && report.entries.count >= 1000 ? ", \(Int(Double(report.entries.count) / seconds)) entries/s" : ""
             Output.line(
-                "OK: \(report.entries.count) entries verified (chain\(report.macsChecked ? ", MACs" : "")\(report.signedThrough > 0 ? ", signatures through entry \(report.signedThrough)" : "")\(cp != nil ? ", extends the checkpoint" : "")) in \(String(format: "%.3f", seconds)) s\(rate)"
+                "OK: \(Output.count(report.entries.count, "entry", "entries")) verified (chain\(report.macsChecked ? ", MACs" : "")\(report.signedThrough > 0 ? ", signatures through entry \(report.signedThrough)" : "")\(cp != nil ? ", extends the checkpoint" : "")) in \(String(format: "%.3f", seconds)) s\(rate)"
             )
         }
     }
@@ -179,7 +179,8 @@ struct AuditCommand: ParsableCommand {
 
         func run() throws {
             let v = try unlock.unlock(vault)
-            let value = try SensitiveArgument.resolve("-", prompt: "", what: "value")
+            // Not echoed: the value is the very name being looked for.
+            let value = try SecretInput.hiddenTextLine(prompt: "Value to look for (not shown): ", what: "value")
             let hits = try AuditLog.entries(mentioning: Array(value.utf8), vault: v)
             for h in hits { Output.line(h) }
             if hits.isEmpty { Output.line("not found: that value appears in no entry of this log") }

@@ -14,16 +14,26 @@ struct TravelCommand: ParsableCommand {
             commandName: "out",
             abstract: "Seal every key slot into FILE under a separate travel passphrase, then delete them from the vault.",
             discussion:
-                "With --passphrase-fd N: the vault passphrase, then the travel passphrase. Send FILE ahead or leave it with an editor: without it nobody, you included, can open the vault."
+                "On a terminal, says what leaves and asks y/N first (--yes skips the question). The travel passphrase must differ from the vault passphrase. With --passphrase-fd N: the vault passphrase, then the travel passphrase. Send FILE ahead or leave it with an editor: without it nobody, you included, can open the vault."
         )
         @OptionGroup var vault: VaultOptions
         @OptionGroup var unlock: UnlockOptions
         @Option(name: .long, help: ArgumentHelp("Where to write the travel bundle (must not exist).", valueName: "FILE")) var to:
             String
+        @OptionGroup var confirm: ConfirmOptions
 
         func run() throws {
+            try OutputPaths.check(to, flag: "--to", overwrite: false, offersOverwrite: false, vault: vault)
             let v = try unlock.unlock(vault)
+            let status = try Vault.status(directory: vault.directory)
+            try confirm.confirm(
+                v, action: "travel-out",
+                [
+                    "The \(Output.count(status.slots.count, "key slot")) (\(status.slots.map { $0 == .passphrase ? "passphrase" : "recovery key" }.joined(separator: ", "))) leave for the bundle and are deleted here:",
+                    "nobody, you included, can open this vault (\(Output.count(status.records, "record"))) until 'sourcevault travel in' with that bundle."
+                ], "Go into travel mode?")
             let travel = try unlock.newSecret("travel passphrase")
+            try PassphraseWarning.check(travel, what: "travel passphrase", yes: confirm.yes)
             try v.travelOut(to: VaultOptions.absolute(to), travelPassphrase: travel)
             Output.info(
                 "The key slots are in \(to) and gone from the vault: it cannot be opened until 'sourcevault travel in \(to)'.")
@@ -61,10 +71,11 @@ struct BackupCommand: ParsableCommand {
     @Flag(name: .long, help: "Replace FILE if it exists.") var overwrite = false
 
     func run() throws {
+        try OutputPaths.check(to, flag: "--to", overwrite: overwrite, vault: vault)
         let v = try unlock.unlock(vault)
         try VaultBackup.write(vault: v, to: VaultOptions.absolute(to), overwrite: overwrite)
         Output.info(
-            "Backed up \(try v.recordCount()) records and the audit log to \(to) (still encrypted; the passphrase or recovery key opens it)."
+            "Backed up \(Output.count(try v.recordCount(), "record")) and the audit log to \(to) (still encrypted; the passphrase or recovery key opens it)."
         )
     }
 }
@@ -80,7 +91,7 @@ struct RestoreCommand: ParsableCommand {
         let r = try VaultBackup.restore(VaultOptions.absolute(file), to: vault.directory, overwrite: overwrite)
         for n in r.notes { Output.info("note: \(n)") }
         Output.info(
-            "Restored \(r.records) records to \(vault.directory); the database and its audit log (\(r.logEntries) entries) verify. Run 'sourcevault check' to verify every record with the passphrase."
+            "Restored \(Output.count(r.records, "record")) to \(vault.directory); the database and its audit log (\(Output.count(r.logEntries, "entry", "entries"))) verify. Run 'sourcevault check' to verify every record with the passphrase."
         )
     }
 }

@@ -34,6 +34,9 @@ struct InitCommand: ParsableCommand {
     func run() throws {
         let profile = kdf
         let dir = vault.directory
+        // Before the passphrase is asked for twice: a vault that is already there (Vault.create
+        // checks again, under its lock).
+        if FileManager.default.fileExists(atPath: Vault.databasePath(in: dir)) { throw VaultError.vaultAlreadyExists(path: dir) }
         let passphrase: SecureBytes
         if let fd = passphraseFd {
             passphrase = try SecretInput.readSecretLine(fd: fd, what: "passphrase")
@@ -45,6 +48,7 @@ struct InitCommand: ParsableCommand {
             }
             passphrase = first
         }
+        try PassphraseWarning.check(passphrase, what: "passphrase")
         let logPath =
             auditLog.map { VaultOptions.absolute($0) } ?? (dir as NSString).appendingPathComponent(AuditLog.defaultFileName)
         let audit = AuditLog(newLogPath: logPath)
@@ -68,7 +72,7 @@ struct InitCommand: ParsableCommand {
                 """)
         }
         Output.info(
-            "Created vault at \(dir) (Argon2id: \(profile.opsLimit) passes, \(profile.memLimit >> 10) KiB); audit log at \(logPath)."
+            "Created vault at \(dir) (Argon2id: \(Output.count(Int(profile.opsLimit), "pass", "passes")), \(profile.memLimit >> 10) KiB); audit log at \(logPath)."
         )
         Output.info(
             "Write the recovery key on paper and keep it away from this device: it is shown only once and opens the vault without the passphrase."

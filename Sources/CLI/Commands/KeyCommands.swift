@@ -19,6 +19,7 @@ struct PasswdCommand: ParsableCommand {
     func run() throws {
         let v = try unlock.unlock(vault)
         let new = try unlock.newSecret("passphrase")
+        try PassphraseWarning.check(new, what: "passphrase")
         try v.changePassphrase(to: new, profile: kdf)
         Output.info("Passphrase changed; the old one no longer opens the vault.")
     }
@@ -46,9 +47,15 @@ struct RecoveryCommand: ParsableCommand {
             commandName: "remove", abstract: "Delete the recovery key slot (only the passphrase will open the vault).")
         @OptionGroup var vault: VaultOptions
         @OptionGroup var unlock: UnlockOptions
+        @OptionGroup var confirm: ConfirmOptions
 
         func run() throws {
             let v = try unlock.unlock(vault)
+            try confirm.confirm(
+                v, action: "recovery-remove",
+                [
+                    "Only the passphrase will open this vault (\(Output.count(try v.recordCount(), "record"))): if it is forgotten, they are lost for good."
+                ], "Remove the recovery key?")
             try v.removeRecoveryKey()
             Output.info("Recovery key removed: only the passphrase opens the vault now.")
         }
@@ -65,10 +72,19 @@ struct RekeyCommand: ParsableCommand {
     @OptionGroup var unlock: UnlockOptions
     @Option(name: .long, help: ArgumentHelp("Also change the key derivation cost.", valueName: "PROFILE"))
     var kdf: KDFProfile?
+    @OptionGroup var confirm: ConfirmOptions
 
     func run() throws {
         var recovery: String?
         try unlock.withPassphraseUnlock(vault) { v, pass in
+            let status = try Vault.status(directory: vault.directory)
+            try confirm.confirm(
+                v, action: "rekey",
+                [
+                    "Re-encrypts \(Output.count(status.records, "record")) under new keys, in one transaction."
+                        + (status.slots.contains(.recovery)
+                            ? " The recovery key is replaced: the old one stops working and the new one is printed once." : "")
+                ], "Rekey the vault?")
             let onTerminal = isatty(STDERR_FILENO) == 1
             recovery = try v.rekey(
                 passphrase: pass, profile: kdf,
@@ -111,6 +127,7 @@ struct CheckCommand: ParsableCommand {
         }
         if failures > 0 { throw CLIError.alreadyReported(ExitStatus.integrity) }
         Output.line(
-            "OK: \(records) records (every version), sources, rules, export entries, the database and the audit log verified")
+            "OK: \(Output.count(records, "record")) (every version), sources, rules, export entries, the database and the audit log verified"
+        )
     }
 }

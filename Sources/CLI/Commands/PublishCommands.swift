@@ -4,7 +4,8 @@ import Publishing
 import Redaction
 import VaultCore
 
-/// `--lines`, `--quote`, `--paragraph` and `--version`, shared by `redact` and `export`.
+/// `--lines`, `--quote`, `--paragraph` and `--rev`, shared by `redact` and `export` (`--version N`
+/// after the record id still works: `ArgumentHints.rewritingLegacy`).
 struct SelectionOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Only these record lines (1-based, inclusive).", valueName: "A-B"))
     var lines: String?
@@ -15,13 +16,13 @@ struct SelectionOptions: ParsableArguments {
     var quote: String?
     @Flag(name: .long, help: "With --quote: the whole paragraph(s) around the quote instead of its sentence(s).")
     var paragraph = false
-    @Option(name: .long, help: "Use this version of the record instead of the latest.")
+    @Option(name: .customLong("rev"), help: ArgumentHelp("Use this version of the record instead of the latest.", valueName: "N"))
     var version: Int?
 
     func validate() throws {
         if lines != nil && quote != nil { throw ValidationError("give --lines or --quote, not both") }
         if paragraph && quote == nil { throw ValidationError("--paragraph goes with --quote TEXT") }
-        if let version, version < 1 { throw ValidationError("--version starts at 1") }
+        if let version, version < 1 { throw ValidationError("--rev starts at 1") }
     }
 
     func selection() throws -> ExcerptSelection {
@@ -98,7 +99,8 @@ struct RedactCommand: ParsableCommand {
             accept: review.accept, noRules: review.noRules)
         Output.line(Output.terminalSafe(p.text, multiline: true))
         Output.line(
-            "--- record \(p.recordID) version \(p.version), lines \(p.firstLine)-\(p.lastLine): \(p.findings.count) redactions")
+            "--- record \(p.recordID) version \(p.version), lines \(p.firstLine)-\(p.lastLine): \(Output.count(p.findings.count, "redaction"))"
+        )
         var byRule: [String: (label: String, count: Int, lines: [Int])] = [:]
         for f in p.findings {
             var e = byRule[f.ruleID] ?? (f.label, 0, [])
@@ -163,6 +165,8 @@ struct ExportCommand: ParsableCommand {
     }
 
     func run() throws {
+        try ObjectID.checkRecordPrefix(id)
+        if let out { try OutputPaths.check(out, flag: "--out", overwrite: overwrite, vault: vault) }
         let v = try unlock.unlock(vault)
         let (p, bytes) = try Exporter.export(
             vault: v, id: id, version: select.version, selection: try select.selection(),
@@ -179,7 +183,7 @@ struct ExportCommand: ParsableCommand {
             }
         } else {
             Output.info(
-                "Exported record \(p.recordID) version \(p.version), lines \(p.firstLine)-\(p.lastLine): \(p.findings.count) redactions."
+                "Exported record \(p.recordID) version \(p.version), lines \(p.firstLine)-\(p.lastLine): \(Output.count(p.findings.count, "redaction"))."
             )
         }
         if let note = LeakReport.invisible(p) { Output.info(note) }

@@ -6,7 +6,8 @@ import VaultCore
 import Glibc
 #endif
 
-/// Reads testimony from `--file` or standard input; must be UTF-8 text.
+/// Reads testimony from `--file` or standard input; must be UTF-8 text (`TestimonyText`: CRLF
+/// becomes LF, UTF-16 and NUL bytes are refused).
 enum TestimonyInput {
     static func read(file: String?) throws -> String {
         let bytes: [UInt8]
@@ -16,18 +17,16 @@ enum TestimonyInput {
                 throw CLIError.io("cannot read the --file (missing, unreadable or a directory); nothing was stored")
             }
             bytes = Array(data)
-        } else if SessionContext.active {
-            // In a session standard input carries the commands: testimony ends at a line holding only ".".
+        } else if SessionContext.active || isatty(STDIN_FILENO) == 1 {
+            // Typed or pasted by a person (and in a session, where standard input carries the
+            // commands): it ends the same way everywhere, at a line holding only ".".
             if isatty(STDIN_FILENO) == 1 { Output.info("Paste the testimony; end with a line holding only a period (.):") }
             bytes = try SecretInput.readUntilDotLine(fd: STDIN_FILENO)
         } else {
-            if isatty(STDIN_FILENO) == 1 { Output.info("Enter the testimony, then press Ctrl-D on an empty line:") }
+            // A pipe or a file: everything to the end.
             bytes = try SecretInput.readAll(fd: STDIN_FILENO, what: "testimony")
         }
-        guard let text = String(validating: bytes, as: UTF8.self) else {
-            throw VaultError.invalidInput("the testimony is not valid UTF-8 text; nothing was stored")
-        }
-        return text
+        return try TestimonyText.decode(bytes)
     }
 }
 
@@ -43,9 +42,9 @@ struct AddCommand: ParsableCommand {
     var source: String?
     @Option(name: .long, help: ArgumentHelp("Title; - reads it from standard input; omit it to be asked.", valueName: "TITLE"))
     var title: String?
-    @Option(name: .long, help: ArgumentHelp("A tag (repeatable).", valueName: "T"))
+    @Option(name: .long, help: ArgumentHelp("A tag (repeatable); - reads it from standard input.", valueName: "T"))
     var tag: [String] = []
-    @Option(name: .long, help: ArgumentHelp("Date of the interview.", valueName: "YYYY-MM-DD"))
+    @Option(name: .long, help: ArgumentHelp("Date of the interview; - reads it from standard input.", valueName: "YYYY-MM-DD"))
     var date: String?
     @Option(name: .long, help: ArgumentHelp("Read the testimony from this file instead of standard input.", valueName: "PATH"))
     var file: String?
@@ -55,15 +54,24 @@ struct AddCommand: ParsableCommand {
     var retainUntil: String?
 
     func validate() throws {
-        if (source == "-" || title == "-") && (file == nil || file == "-") {
-            throw ValidationError("--source - or --title - read standard input, so the testimony must come from --file PATH")
+        if (source == "-" || title == "-" || tag.contains("-") || date == "-") && (file == nil || file == "-")
+            && isatty(STDIN_FILENO) != 1
+        {
+            throw ValidationError("a value given as - is read from standard input, so the testimony must come from --file PATH")
         }
     }
 
     func run() throws {
+        // Checked before the passphrase: the dates; after it, before the paste: the alias.
+        if let date, date != "-" { try NewRecord.checkDate(date) }
+        try retainUntil.map { try NewRecord.checkDate($0) }
         let v = try unlock.unlock(vault)
         let alias = try SensitiveArgument.resolve(source, prompt: "Source alias: ", what: "source alias")
+        try v.checkSourceForAdd(alias: alias)
+        // Standard input's lines, for values given as -: alias, title, each tag, date.
         let title = try SensitiveArgument.resolve(title, prompt: "Title: ", what: "title")
+        let tag = try tag.map { try SensitiveArgument.resolve($0, prompt: "Tag: ", what: "tag") }
+        let date = try date.map { try SensitiveArgument.resolve($0, prompt: "Interview date (YYYY-MM-DD): ", what: "date") }
         let body = try TestimonyInput.read(file: file)
         let id = try v.addRecord(
             NewRecord(sourceAlias: alias, title: title, tags: tag, date: date, body: body, retainUntil: retainUntil))
@@ -83,6 +91,7 @@ struct AmendCommand: ParsableCommand {
     var file: String?
 
     func run() throws {
+        try ObjectID.checkRecordPrefix(id)
         let v = try unlock.unlock(vault)
         let body = try TestimonyInput.read(file: file)
         let (rid, version) = try v.amend(id, body: body)
@@ -90,17 +99,115 @@ struct AmendCommand: ParsableCommand {
     }
 }
 
-struct RemoveCommand: ParsableCommand {
+struct EditCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "rm",
-        abstract: "Delete a record, every version of it and its key.")
+        commandName: "edit",
+        abstract: "Change a record's title, tags or date: a new version with the same testimony; older versions are kept.")
 
     @OptionGroup var vault: VaultOptions
     @OptionGroup var unlock: UnlockOptions
     @Argument(help: "Record id or unique prefix (at least 4 characters).") var id: String
+    @Option(name: .long, help: ArgumentHelp("New title; - reads it from standard input.", valueName: "TITLE"))
+    var title: String?
+    @Option(name: .long, help: ArgumentHelp("The tags from now on (repeatable; replaces the old ones).", valueName: "T"))
+    var tag: [String] = []
+    @Flag(name: .long, help: "Remove every tag.") var noTags = false
+    @Option(name: .long, help: ArgumentHelp("New interview date.", valueName: "YYYY-MM-DD")) var date: String?
+    @Flag(name: .long, help: "Remove the interview date.") var noDate = false
+
+    func validate() throws {
+        if noTags && !tag.isEmpty { throw ValidationError("give --tag or --no-tags, not both") }
+        if noDate && date != nil { throw ValidationError("give --date or --no-date, not both") }
+        if title == nil && tag.isEmpty && !noTags && date == nil && !noDate {
+            throw ValidationError("nothing to change: give --title, --tag, --no-tags, --date or --no-date")
+        }
+    }
 
     func run() throws {
+        try ObjectID.checkRecordPrefix(id)
+        if let date, date != "-" { try NewRecord.checkDate(date) }
         let v = try unlock.unlock(vault)
+        // Standard input's lines, for values given as -: title, each tag, date.
+        let title = try title.map { try SensitiveArgument.resolve($0, prompt: "Title: ", what: "title") }
+        let tag = try tag.map { try SensitiveArgument.resolve($0, prompt: "Tag: ", what: "tag") }
+        let date = try date.map { try SensitiveArgument.resolve($0, prompt: "Interview date (YYYY-MM-DD): ", what: "date") }
+        var edit = Vault.MetadataEdit(title: title)
+        if noTags { edit.tags = [] } else if !tag.isEmpty { edit.tags = tag }
+        if noDate { edit.date = .some(nil) } else if let date { edit.date = .some(date) }
+        let (rid, version) = try v.editMetadata(id, edit)
+        Output.line("\(rid) version \(version)")
+    }
+}
+
+struct DiffCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "diff",
+        abstract: "Show what changed between two versions of a record (title, tags, date and testimony), decrypted in memory.")
+
+    @OptionGroup var vault: VaultOptions
+    @OptionGroup var unlock: UnlockOptions
+    @Argument(help: "Record id or unique prefix (at least 4 characters).") var id: String
+    @Argument(help: "The older version.") var from: Int
+    @Argument(help: "The newer version.") var to: Int
+
+    func validate() throws {
+        if from < 1 || to < 1 { throw ValidationError("versions start at 1") }
+    }
+
+    func run() throws {
+        try ObjectID.checkRecordPrefix(id)
+        let v = try unlock.unlock(vault)
+        let (a, b) = try v.versions(id, from, to)
+        var out = ["--- \(a.summary.id) version \(from)", "+++ \(b.summary.id) version \(to)"]
+        let ma = a.summary.metadata, mb = b.summary.metadata
+        func field(_ name: String, _ x: String, _ y: String) {
+            if x != y { out += ["- \(name): \(x)", "+ \(name): \(y)"] }
+        }
+        field("title", ma.title, mb.title)
+        field("tags", ma.tags.joined(separator: ", "), mb.tags.joined(separator: ", "))
+        field("date", ma.date ?? "-", mb.date ?? "-")
+        let lines = LineDiff.diff(a.body, b.body)
+        if lines.allSatisfy({ if case .same = $0 { return true } else { return false } }) {
+            out.append("(testimony unchanged)")
+        } else {
+            out.append("@@ testimony")
+            for l in lines {
+                switch l {
+                case .same(let s): out.append("  " + s)
+                case .removed(let s): out.append("- " + s)
+                case .added(let s): out.append("+ " + s)
+                }
+            }
+        }
+        Output.page(Output.terminalSafe(out.joined(separator: "\n") + "\n", multiline: true))
+    }
+}
+
+struct RemoveCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rm",
+        abstract: "Delete a record, every version of it and its key.",
+        discussion: "On a terminal, shows the record and asks y/N first (--yes skips the question).")
+
+    @OptionGroup var vault: VaultOptions
+    @OptionGroup var unlock: UnlockOptions
+    @Argument(help: "Record id or unique prefix (at least 4 characters).") var id: String
+    @OptionGroup var confirm: ConfirmOptions
+
+    func run() throws {
+        try ObjectID.checkRecordPrefix(id)
+        let v = try unlock.unlock(vault)
+        if Confirmation.canAsk && !confirm.yes {
+            // What would go: read (and logged as a show) only when someone is there to see it.
+            let r = try v.record(id)
+            let m = r.summary.metadata
+            try confirm.confirm(
+                v, action: "rm", ids: ["record": r.summary.id],
+                [
+                    "record \(r.summary.id)  \(m.date ?? "----------")  \(r.summary.sourceAlias ?? "?")  \(m.title)",
+                    "\(Output.count(r.versionCount, "version")), created \(m.created); its key is destroyed: this cannot be undone."
+                ], "Delete it?")
+        }
         let rid = try v.remove(id)
         Output.info(
             "Deleted record \(rid), its versions and its wrapped key from the vault file (copies it cannot reach: SECURITY.md §1.2)."
@@ -123,12 +230,14 @@ struct RecordJSON: Encodable {
     /// `receive`: `age`, or a SourceVault share's provenance (SECURITY.md §13.4).
     var received: String?
     var body: String?
+    var snippet: String?
 
     init(_ s: RecordSummary, versions: Int? = nil, body: String? = nil) {
         id = s.id; version = s.version; self.versions = versions; source = s.sourceAlias
         sourceID = s.metadata.source; title = s.metadata.title; tags = s.metadata.tags; date = s.metadata.date
         created = s.metadata.created; versionCreated = s.metadata.versionCreated; self.body = body
         received = s.metadata.received
+        snippet = s.snippet
     }
 }
 
@@ -148,6 +257,10 @@ enum RecordPrinter {
         for (i, tag) in s.metadata.tags.enumerated() {
             out += (i == 0 ? "  #" : " #").utf8
             out += tag.utf8
+        }
+        if let snippet = s.snippet {
+            out += "  | ".utf8
+            out += snippet.utf8
         }
         if out[start...].contains(where: Output.mayNeedEscaping) {
             let safe = Output.terminalSafe(String(decoding: out[start...], as: UTF8.self))
@@ -196,7 +309,12 @@ struct SearchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "search",
         abstract:
-            "Search titles, tags, aliases and testimony (ignoring case and accents), decrypting one record at a time (per core).")
+            "Search titles, tags, aliases and testimony (ignoring case and accents), decrypting one record at a time (per core).",
+        discussion: """
+            Each result is one line, id first, ending with '| ' and the testimony line of the first hit \
+            (cut around it). A query with spaces or hyphens also finds the words joined by other \
+            separators or none: 'hye jin' finds Hye-jin and Hyejin. Exit status 1 when nothing matches.
+            """)
     @OptionGroup var vault: VaultOptions
     @OptionGroup var unlock: UnlockOptions
     @Argument(help: ArgumentHelp("The query; - reads it from standard input; omit it to be asked.", valueName: "QUERY"))
@@ -206,7 +324,13 @@ struct SearchCommand: ParsableCommand {
     func run() throws {
         let v = try unlock.unlock(vault)
         let q = try SensitiveArgument.resolve(query, prompt: "Search for: ", what: "search query")
-        try RecordPrinter.print(try v.search(q), json: json)
+        let found = try v.search(q)
+        try RecordPrinter.print(found, json: json)
+        // Like grep: exit 1 when nothing matches, so a script can tell.
+        if found.records.isEmpty {
+            ErrorReporter.printError("no record matches")
+            throw CLIError.alreadyReported(ExitStatus.failure)
+        }
     }
 }
 
@@ -215,14 +339,23 @@ struct ShowCommand: ParsableCommand {
     @OptionGroup var vault: VaultOptions
     @OptionGroup var unlock: UnlockOptions
     @Argument(help: "Record id or unique prefix (at least 4 characters).") var id: String
-    @Option(name: .long, help: "Show this version instead of the latest.") var version: Int?
+    // `--version N` after the id still works: rewritten to `--rev N` before parsing (ArgumentHints).
+    @Option(
+        name: .customLong("rev"), help: ArgumentHelp("Show this version of the record instead of the latest.", valueName: "N"))
+    var version: Int?
+    @Flag(
+        name: [.customShort("n"), .customLong("line-numbers")],
+        help: "Number the lines of the testimony (as --lines counts them).")
+    var lineNumbers = false
     @Flag(name: .long, help: "JSON output.") var json = false
 
     func validate() throws {
-        if let version, version < 1 { throw ValidationError("--version starts at 1") }
+        if let version, version < 1 { throw ValidationError("--rev starts at 1") }
+        if lineNumbers && json { throw ValidationError("-n numbers the text output; --json has the body as one string") }
     }
 
     func run() throws {
+        try ObjectID.checkRecordPrefix(id)
         let v = try unlock.unlock(vault)
         let r = try v.record(id, version: version)
         if json {
@@ -245,9 +378,22 @@ struct ShowCommand: ParsableCommand {
         if let received = m.received { lines.append("received: \(received)") }
         for l in lines { Output.line(Output.terminalSafe(l)) }
         Output.line("")
-        Output.page(Output.terminalSafe(r.body, multiline: true))
+        Output.page(Output.terminalSafe(lineNumbers ? Self.numbered(r.body) : r.body, multiline: true))
         for p in r.problems { _ = ErrorReporter.report(p) }
         if !r.problems.isEmpty { throw CLIError.alreadyReported(ExitStatus.integrity) }
+    }
+}
+
+extension ShowCommand {
+    /// Each line prefixed with its number, right-aligned, as `export --lines` counts them (from 1).
+    static func numbered(_ body: String) -> String {
+        var lines = body.split(separator: "\n", omittingEmptySubsequences: false)
+        if lines.last == "" { lines.removeLast() }
+        let width = String(lines.count).count
+        return lines.enumerated().map { i, line in
+            let n = String(i + 1)
+            return String(repeating: " ", count: width - n.count) + n + "  " + line
+        }.joined(separator: "\n") + "\n"
     }
 }
 
@@ -287,7 +433,7 @@ struct ImportCommand: ParsableCommand {
                     let path = files[i]
                     i += 1
                     let name = (path as NSString).lastPathComponent
-                    guard let data = fm.contents(atPath: path), let text = String(validating: Array(data), as: UTF8.self),
+                    guard let data = fm.contents(atPath: path), let text = try? TestimonyText.decode(Array(data)),
                         let record = NewRecord.imported(text: text, fileName: name, sourceAlias: alias, tags: tag)
                     else {
                         skipped.append(name)

@@ -74,14 +74,21 @@ struct RuleCommand: ParsableCommand {
                     label: label ?? Detector(rawValue: detector)!.defaultLabel.rawValue)
             } else if let regex {
                 rule = StoredRule(
-                    kind: .regex, value: try SensitiveArgument.resolve(regex, prompt: "Pattern: ", what: "pattern"),
+                    kind: .regex,
+                    value: try SensitiveArgument.resolve(regex, prompt: "Pattern (regular expression): ", what: "pattern"),
                     label: label ?? "PERSON")
             } else {
-                let t = try SensitiveArgument.resolve(term, prompt: "Term to hide: ", what: "term")
-                let variants = try variant.map { try SensitiveArgument.resolve($0, prompt: "", what: "variant") }
+                let t = try SensitiveArgument.resolve(term, prompt: "Term: ", what: "term")
+                var variants = try variant.map { try SensitiveArgument.resolve($0, prompt: "Variant: ", what: "variant") }
+                // A term asked for on the terminal: its variants too, so no spelling reaches argv.
+                if term == nil && variant.isEmpty {
+                    variants = try SensitiveArgument.askList("Variant (empty line to finish): ", what: "variant")
+                }
                 rule = StoredRule(kind: .term, value: t, variants: variants, substring: substring, label: label ?? "PERSON")
             }
-            rule.replacement = try replace.map { try SensitiveArgument.resolve($0, prompt: "", what: "replacement") }
+            rule.replacement = try replace.map {
+                try SensitiveArgument.resolve($0, prompt: "Replacement text: ", what: "replacement")
+            }
             if let source {
                 let alias = try SensitiveArgument.resolve(source, prompt: "Source alias: ", what: "source alias")
                 rule.scope = .source(id: try v.source(alias: alias).id)
