@@ -69,13 +69,20 @@ public enum Exporter {
         // Review guard: does any rule hide anything anywhere in the record?
         let rulesApply = !findings.isEmpty
             || (selection != .whole && !rules.isEmpty && !redactor.redact(record.body).findings.isEmpty)
-        // What is published has no invisible formatting; the leak check reads both texts (the
-        // right-to-left runs are only visible in the one that still has its controls).
-        let display = DisplaySafety.removingInvisibleFormatting(result.text)
-        var leaks = checker.check(display.text)
-        if display.removed > 0 { leaks = Leak.merged(leaks, checker.check(result.text)) }
+        // `suggest`'s summary (on another thread: it reads only the excerpt and what was redacted)
+        // while the leak check runs. What is published has no invisible formatting; the leak check
+        // reads both texts (the right-to-left runs are only visible in the one that still has its
+        // controls).
+        let (text, redacted) = (excerpt.text, result.findings)
+        let ((display, checked), suggestions) = Parallel.both({ suggest(text, redactedAs: redacted) }) {
+            let display = DisplaySafety.removingInvisibleFormatting(result.text)
+            var leaks = checker.check(display.text)
+            if display.removed > 0 { leaks = Leak.merged(leaks, checker.check(result.text)) }
+            return (display, leaks)
+        }
+        var leaks = checked
         for i in leaks.indices { leaks[i].line += shift }
-        let uncovered = suggest(excerpt.text, rules: rules).map { $0.line + shift }
+        let uncovered = suggestions.map { $0.line + shift }
 
         var accepted: [String] = []
         for a in accept {
@@ -109,7 +116,7 @@ public enum Exporter {
         case .text:
             return Array((p.text.hasSuffix("\n") || p.text.isEmpty ? p.text : p.text + "\n").utf8)
         case .markdown:
-            return Array(SafeMarkup.markdown(p.text).utf8)
+            return SafeMarkup.markdownBytes(p.text)
         case .json:
             struct Doc: Encodable {
                 struct Lines: Encodable { var first: Int; var last: Int }
