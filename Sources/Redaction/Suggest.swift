@@ -49,15 +49,21 @@ public func suggest(_ text: String, redactedAs findings: [Finding]) -> [Suggesti
 enum Suggester {
     static func run(_ text: String, bytes: [UInt8], covered: [Range<Int>]) -> [Suggestion] {
         var raw: [(range: Range<Int>, kind: Suggestion.Kind, detector: Detector?, label: String)] = []
-        for r in namePhrases(text, bytes: bytes) { raw.append((r, .namePhrase, nil, RuleLabel.person.rawValue)) }
+        // The patterns run only where they can match (SuggestWindows), with the same matches.
+        var scan = SuggestWindows.Scan(bytes)
+        for r in namePhrases(text, bytes: bytes, scan: &scan) { raw.append((r, .namePhrase, nil, RuleLabel.person.rawValue)) }
         for r in hangulNames(bytes) { raw.append((r, .hangulName, nil, RuleLabel.person.rawValue)) }
         for r in chineseNames(bytes) { raw.append((r, .chineseName, nil, RuleLabel.person.rawValue)) }
         for regex in Patterns.numberWithUnit {
-            for r in regex.matches(in: text) { raw.append((r, .numberWithUnit, nil, "ID")) }
+            for r in SuggestWindows.matches(regex, in: text, bytes: bytes, scan: &scan) {
+                raw.append((r, .numberWithUnit, nil, "ID"))
+            }
         }
         for d in Detector.allCases {
             for regex in d.patterns {
-                for r in regex.matches(in: text) { raw.append((r, .detector, d, d.defaultLabel.rawValue)) }
+                for r in SuggestWindows.matches(regex, in: text, bytes: bytes, scan: &scan) {
+                    raw.append((r, .detector, d, d.defaultLabel.rawValue))
+                }
             }
         }
 
@@ -94,10 +100,10 @@ enum Suggester {
         "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
     ]
 
-    static func namePhrases(_ text: String, bytes: [UInt8]) -> [Range<Int>] {
+    static func namePhrases(_ text: String, bytes: [UInt8], scan: inout SuggestWindows.Scan) -> [Range<Int>] {
         var out: [Range<Int>] = []
         for regex in Patterns.capitalized {
-            for r in regex.matches(in: text) {
+            for r in SuggestWindows.matches(regex, in: text, bytes: bytes, scan: &scan) {
                 let phrase = String(decoding: bytes[r], as: UTF8.self)
                 // Drop leading common words ("The", "In", "When"): "In Musan County" → "Musan County".
                 var words = phrase.split(whereSeparator: { $0 == " " || $0 == "\u{A0}" }).map(String.init)
