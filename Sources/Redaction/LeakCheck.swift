@@ -112,12 +112,25 @@ public struct LeakChecker: Sendable {
     private let skeleton: TermIndex
     private let fuzzy: FuzzyIndex
     private let anywhere: TermIndex
+    /// Folded bytes a chunk's fold reaches past its stretch (``ChunkedFold``): more than the
+    /// longest hit of any net, its plural ending and the boundary checks after it.
+    private let margin: Int
+    /// Input bytes per chunk (tests make it small, to cut texts everywhere).
+    var chunkSize = ChunkedFold.defaultSize
 
     public init(rules: [RedactionRule]) throws(RedactionError) {
-        redactor = try Redactor(rules: rules)
-        skeleton = try TermIndex(rules: rules, mode: .skeleton)
+        try self.init(redactor: Redactor(rules: rules))
+    }
+
+    /// A checker for the rules `redactor` was compiled from (which it reuses).
+    public init(redactor: Redactor) throws(RedactionError) {
+        self.redactor = redactor
+        skeleton = try TermIndex(rules: redactor.rules, mode: .skeleton)
         fuzzy = FuzzyIndex(terms: redactor.terms)
-        anywhere = try TermIndex(rules: rules, mode: .standard, forceSubstring: true)
+        anywhere = try TermIndex(rules: redactor.rules, mode: .standard, forceSubstring: true)
+        let longest = (redactor.terms.foldedPatterns + skeleton.foldedPatterns + anywhere.foldedPatterns)
+            .map(\.count).max() ?? 0
+        margin = longest + 40
     }
 
     /// Leaks in `text`, one per rule and line (the most certain kind), ordered by line.
@@ -127,7 +140,7 @@ public struct LeakChecker: Sendable {
     /// (``DisplaySafety``). Hits in those views are reported on the line of the original they come from.
     public func check(_ text: String) -> [Leak] {
         let bytes = Array(text.utf8)
-        var found = collect(text, bytes)
+        var found: [Hit] = collect(text, bytes)
         var views = RenderedView.views(of: bytes)
         if let reversed = DisplaySafety.reversedRuns(bytes) { views.append(reversed) }
         if !views.isEmpty {
@@ -148,7 +161,7 @@ public struct LeakChecker: Sendable {
                 }
             }
         }
-        found.sort { $0.offset < $1.offset }
+        found.sort { ($0.offset, $0.rule, $0.kind) < ($1.offset, $1.rule, $1.kind) }
         var lines = TextSupport.LineCounter(bytes)
         var best: [String: Leak] = [:]
         var offsets: [String: Set<Int>] = [:]
@@ -169,18 +182,12 @@ public struct LeakChecker: Sendable {
         return order.compactMap { best[$0] }
     }
 
+    typealias Hit = (offset: Int, rule: Int, kind: Leak.Kind)
+
     /// Every hit of every net in `text` (`bytes` is its UTF-8), by byte offset in `text`.
-    private func collect(_ text: String, _ bytes: [UInt8]) -> [(offset: Int, rule: Int, kind: Leak.Kind)] {
-        var found: [(offset: Int, rule: Int, kind: Leak.Kind)] = []
-        guard !bytes.isEmpty else { return found }
-        var folder = Folder(mode: .standard)
-        let folded = bytes.withUnsafeBufferPointer { folder.fold($0) }
-        for hit in redactor.terms.hits(in: folded, anyInteriorGap: true) {
-            // Re-run the strict interior check to tell exact hits from separator-only ones.
-            let strict = redactor.terms.hits(in: FoldedSlice.slice(folded, hit.start, hit.end))
-                .contains { $0.rule == hit.rule }
-            found.append((Int(folded.origStart[hit.start]), hit.rule, strict ? .exact : .separatorsRemoved))
-        }
+    func collect(_ text: String, _ bytes: [UInt8]) -> [Hit] {
+        guard !bytes.isEmpty else { return [] }
+        var found = termHits(bytes)
         for (rule, regex) in redactor.regexRules {
             for r in regex.matches(in: text) { found.append((r.lowerBound, rule, .exact)) }
         }
@@ -203,30 +210,56 @@ public struct LeakChecker: Sendable {
             }
         }
 
-        var skeletonFolder = Folder(mode: .skeleton)
-        let skeletal = bytes.withUnsafeBufferPointer { skeletonFolder.fold($0) }
-        for hit in skeleton.hits(in: skeletal, anyInteriorGap: true) {
-            // Digits alone are not a lookalike of a name ("11" is not "Li", "10" is not "Lo"), nor
-            // is an English contraction ending ("I'll", "we'll").
-            if LeakChecker.isDigitsOnly(bytes, skeletal, hit) || LeakChecker.isContraction(bytes, skeletal, hit) { continue }
-            let kind: Leak.Kind = LeakChecker.isEncoded(bytes, skeletal, hit) ? .rendered : .confusableSkeleton
-            found.append((Int(skeletal.origStart[hit.start]), hit.rule, kind))
+        return found
+    }
+
+    /// The hits of the term nets (as written, separators removed, skeletons, inside tokens, one
+    /// edit away), found chunk by chunk (``ChunkedFold``): the same hits as on a fold of the whole
+    /// text, in memory bounded by a chunk, on several cores.
+    private func termHits(_ bytes: [UInt8]) -> [Hit] {
+        guard !redactor.terms.isEmpty || !skeleton.isEmpty else { return [] }
+        let tokens = LeakChecker.addressTokens(bytes)
+        let checker = self
+        return ChunkedFold.map(bytes, size: chunkSize, margin: margin, skeleton: !skeleton.isEmpty) { chunk in
+            checker.termHits(chunk, tokens: tokens)
+        }
+    }
+
+    private func termHits(_ chunk: ChunkedFold.Chunk, tokens: RangeSet) -> [Hit] {
+        var found: [Hit] = []
+        let bytes = chunk.bytes, folded = chunk.standard, base = chunk.base
+        for hit in redactor.terms.hits(in: folded, anyInteriorGap: true) where chunk.owns(folded, hit.start) {
+            // Re-run the strict interior check to tell exact hits from separator-only ones.
+            let strict = redactor.terms.hits(in: FoldedSlice.slice(folded, hit.start, hit.end))
+                .contains { $0.rule == hit.rule }
+            found.append((base + Int(folded.origStart[hit.start]), hit.rule, strict ? .exact : .separatorsRemoved))
+        }
+
+        if let skeletal = chunk.skeleton {
+            for hit in skeleton.hits(in: skeletal, anyInteriorGap: true) where chunk.owns(skeletal, hit.start) {
+                // Digits alone are not a lookalike of a name ("11" is not "Li", "10" is not "Lo"), nor
+                // is an English contraction ending ("I'll", "we'll").
+                if LeakChecker.isDigitsOnly(bytes, skeletal, hit) || LeakChecker.isContraction(bytes, skeletal, hit) {
+                    continue
+                }
+                let kind: Leak.Kind = LeakChecker.isEncoded(bytes, skeletal, hit) ? .rendered : .confusableSkeleton
+                found.append((base + Int(skeletal.origStart[hit.start]), hit.rule, kind))
+            }
         }
 
         // Terms glued into addresses, URLs, handles and hashtags.
-        let tokens = LeakChecker.addressTokens(bytes)
         if !tokens.isEmpty {
-            for hit in anywhere.hits(in: folded, anyInteriorGap: true) where hit.end - hit.start >= 4 {
-                let offset = Int(folded.origStart[hit.start])
+            for hit in anywhere.hits(in: folded, anyInteriorGap: true)
+            where hit.end - hit.start >= 4 && chunk.owns(folded, hit.start) {
+                let offset = base + Int(folded.origStart[hit.start])
                 if tokens.contains(offset) { found.append((offset, hit.rule, .insideToken)) }
             }
         }
 
-        for hit in fuzzy.hits(in: folded) {
+        for hit in fuzzy.hits(in: folded) where chunk.owns(folded, hit.start) {
             let kind: Leak.Kind = LeakChecker.isEncoded(bytes, folded, hit) ? .rendered : .editDistance1
-            found.append((Int(folded.origStart[hit.start]), hit.rule, kind))
+            found.append((base + Int(folded.origStart[hit.start]), hit.rule, kind))
         }
-
         return found
     }
 }
@@ -321,7 +354,7 @@ public func leakCheck(_ redacted: String, rules: [RedactionRule]) throws(Redacti
 /// Sorted, disjoint byte ranges (overlapping or touching ones merged), searched by bisection: a
 /// membership test is O(log n), so testing every hit of a text against every token stays
 /// O(n log n) however many tokens and hits there are.
-struct RangeSet {
+struct RangeSet: Sendable {
     private(set) var ranges: [Range<Int>] = []
 
     init<S: Sequence>(_ unsorted: S) where S.Element == Range<Int> {

@@ -150,13 +150,9 @@ public struct Redactor: Sendable {
     /// `seen` receives the (range, rule) of every regex and detector match.
     func rawSpans(text: String, bytes: [UInt8], seen: inout Set<[Int]>) -> [Span] {
         var spans: [Span] = []
-        if !terms.isEmpty {
-            var folder = Folder(mode: .standard)
-            let folded = bytes.withUnsafeBufferPointer { folder.fold($0) }
-            for hit in terms.hits(in: folded) {
-                spans.append(Span(lo: Int(folded.origStart[hit.start]), hi: Int(folded.origEnd[hit.end - 1]),
-                                  rule: hit.rule, entity: termEntities[hit.rule]))
-            }
+        // Folded chunk by chunk (ChunkedFold): the same hits, in memory bounded by a chunk.
+        for hit in terms.spans(in: bytes) {
+            spans.append(Span(lo: hit.lo, hi: hit.hi, rule: hit.rule, entity: termEntities[hit.rule]))
         }
         spans += regexSpans(in: text, bytes: bytes, seen: &seen)
         return spans
