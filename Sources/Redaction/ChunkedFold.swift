@@ -15,8 +15,9 @@ import Foundation
 /// bytes past it (more than the longest hit, its plural ending and the boundary checks after it);
 /// both are checked on the fold and widened until they hold. A stretch with no unit is skipped.
 enum ChunkedFold {
-    /// Input bytes per chunk: an adversarial fold of 64 KiB takes about 6 MB.
-    static let defaultSize = 64 << 10
+    /// Input bytes per chunk: the fold of 16 KiB takes 160 KB, or 1.6 MB for text that folds to 10
+    /// times its size (U+FDFA).
+    static let defaultSize = 16 << 10
 
     /// Whether folding may stop or start at `p`.
     @inline(__always) static func isCut(_ b: UnsafeBufferPointer<UInt8>, _ p: Int) -> Bool {
@@ -83,14 +84,15 @@ enum ChunkedFold {
 
     /// Folds chunk `k` of `plan` with enough context; nil when its stretch has no unit.
     static func fold(_ b: UnsafeBufferPointer<UInt8>, plan: [Range<Int>], _ k: Int, margin: Int, skeleton: Bool,
-                     _ folders: inout Folders) -> Chunk? {
+                     _ folders: inout Folders, meter: WorkMeter? = nil) -> Chunk? {
         let own = plan[k]
-        var left = 256, right = 1024, back = 1
+        var left = 128, right = 256, back = 1
         while true {
             let floor = plan[max(0, k - back)].lowerBound
             let q = own.lowerBound == 0 ? 0 : cut(atOrBefore: own.lowerBound - left, floor: floor, b)
             let f = own.upperBound >= b.count ? b.count : cut(atOrAfter: own.upperBound + right, b)
             let piece = UnsafeBufferPointer(rebasing: b[q..<f])
+            meter?.add(piece.count * (skeleton ? 2 : 1))
             let standard = folders.standard.fold(piece)
             let skeletal = skeleton ? folders.skeleton.fold(piece) : nil
             let s = own.lowerBound - q, e = own.upperBound - q
@@ -117,7 +119,7 @@ enum ChunkedFold {
     /// `body`'s results for every chunk of `bytes` that has a unit, in text order; up to `workers`
     /// chunks are folded and searched at once.
     static func map<T: Sendable>(_ bytes: [UInt8], size: Int = defaultSize, margin: Int, skeleton: Bool,
-                                 workers: Int = ChunkedFold.workers,
+                                 workers: Int = ChunkedFold.workers, meter: WorkMeter? = nil,
                                  _ body: @escaping @Sendable (Chunk) -> [T]) -> [T] {
         let plan: [Range<Int>] = bytes.withUnsafeBufferPointer { ChunkedFold.plan($0, size: size) }
         guard !plan.isEmpty else { return [] }
@@ -127,7 +129,7 @@ enum ChunkedFold {
             var folders = Folders()
             bytes.withUnsafeBufferPointer { b in
                 for k in stride(from: worker, to: plan.count, by: threads) {
-                    if let chunk = fold(b, plan: plan, k, margin: margin, skeleton: skeleton, &folders) {
+                    if let chunk = fold(b, plan: plan, k, margin: margin, skeleton: skeleton, &folders, meter: meter) {
                         results.set(k, body(chunk))
                     }
                 }
@@ -139,6 +141,26 @@ enum ChunkedFold {
 
     /// Cores to use (at most 4: the export also runs `suggest` beside the leak check).
     static let workers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, 4))
+}
+
+/// Counts work (bytes folded, table probes, stack entries scanned…) so that tests can bound it by
+/// the input's size, whatever the input: linear work, checked without timing anything. Nil (no
+/// counting) outside tests.
+final class WorkMeter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = 0
+
+    func add(_ n: Int) {
+        lock.lock()
+        count += n
+        lock.unlock()
+    }
+
+    var total: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return count
+    }
 }
 
 /// One result slot per chunk, each written by exactly one worker before `concurrentPerform`
@@ -168,11 +190,12 @@ private final class ResultSlots<T>: @unchecked Sendable {
 extension TermIndex {
     /// The hits of ``hits(in:anyInteriorGap:)`` on a fold of all of `bytes`, found chunk by chunk
     /// (``ChunkedFold``), as source byte ranges (first unit's start to last unit's end).
-    func spans(in bytes: [UInt8], chunkSize: Int = ChunkedFold.defaultSize) -> [(lo: Int, hi: Int, rule: Int)] {
+    func spans(in bytes: [UInt8], chunkSize: Int = ChunkedFold.defaultSize,
+               meter: WorkMeter? = nil) -> [(lo: Int, hi: Int, rule: Int)] {
         guard !isEmpty else { return [] }
         let margin = (foldedPatterns.map(\.count).max() ?? 0) + 40
         let index = self
-        return ChunkedFold.map(bytes, size: chunkSize, margin: margin, skeleton: false) { chunk in
+        return ChunkedFold.map(bytes, size: chunkSize, margin: margin, skeleton: false, meter: meter) { chunk in
             let t = chunk.standard
             return index.hits(in: t).filter { chunk.owns(t, $0.start) }.map {
                 (chunk.base + Int(t.origStart[$0.start]), chunk.base + Int(t.origEnd[$0.end - 1]), $0.rule)

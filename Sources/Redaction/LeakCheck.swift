@@ -117,6 +117,8 @@ public struct LeakChecker: Sendable {
     private let margin: Int
     /// Input bytes per chunk (tests make it small, to cut texts everywhere).
     var chunkSize = ChunkedFold.defaultSize
+    /// Counts bytes folded and table probes (tests bound them by the text's size).
+    var meter: WorkMeter?
 
     public init(rules: [RedactionRule]) throws(RedactionError) {
         try self.init(redactor: Redactor(rules: rules))
@@ -220,7 +222,8 @@ public struct LeakChecker: Sendable {
         guard !redactor.terms.isEmpty || !skeleton.isEmpty else { return [] }
         let tokens = LeakChecker.addressTokens(bytes)
         let checker = self
-        return ChunkedFold.map(bytes, size: chunkSize, margin: margin, skeleton: !skeleton.isEmpty) { chunk in
+        return ChunkedFold.map(bytes, size: chunkSize, margin: margin, skeleton: !skeleton.isEmpty,
+                               meter: meter) { chunk in
             checker.termHits(chunk, tokens: tokens)
         }
     }
@@ -256,7 +259,7 @@ public struct LeakChecker: Sendable {
             }
         }
 
-        for hit in fuzzy.hits(in: folded) where chunk.owns(folded, hit.start) {
+        for hit in fuzzy.hits(in: folded, meter: meter) where chunk.owns(folded, hit.start) {
             let kind: Leak.Kind = LeakChecker.isEncoded(bytes, folded, hit) ? .rendered : .editDistance1
             found.append((base + Int(folded.origStart[hit.start]), hit.rule, kind))
         }
@@ -470,8 +473,10 @@ struct FuzzyIndex: Sendable {
     }
 
     /// Word-aligned stretches of folded ASCII letters within one edit of a term (not equal to it).
-    func hits(in text: FoldedText) -> [TermHit] {
+    func hits(in text: FoldedText, meter: WorkMeter? = nil) -> [TermHit] {
         guard !patterns.isEmpty else { return [] }
+        var probes = 0
+        defer { meter?.add(probes) }
         var hits: [TermHit] = []
         let n = text.count
         let noBoundary = UnitClass.noBoundary.rawValue
@@ -495,6 +500,7 @@ struct FuzzyIndex: Sendable {
                     let candidate = UnsafeBufferPointer(rebasing: bytes[start..<end])
                     let whole = prefix[length]
                     found.removeAll(keepingCapacity: true)
+                    probes += 1 + length
                     if need & 1 != 0 {
                         var equal = false
                         table.forEach(whole) { e in

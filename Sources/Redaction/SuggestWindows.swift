@@ -115,18 +115,22 @@ enum SuggestWindows {
     /// (For tests: `alwaysWindows` scans windows even when they cover most of the text, and
     /// `gap: 0` merges only windows that overlap.)
     static func matches(_ regex: SharedRegex, in text: String, bytes: [UInt8], scan: inout Scan,
-                        alwaysWindows: Bool = false, gap: Int = 64) -> [Range<Int>] {
-        guard let spec = specs[fingerprint(regex.regex)], let windows = scan.windows(for: spec, gap: gap) else {
+                        alwaysWindows: Bool = false, gap: Int = 64, meter: WorkMeter? = nil) -> [Range<Int>] {
+        guard let spec = specs[fingerprint(regex.regex)],
+              let windows = scan.windows(for: spec, gap: gap, meter: meter) else {
+            meter?.add(bytes.count)
             return regex.matches(in: text)
         }
         // Windows covering most of the text: one scan of the whole of it is cheaper.
         guard alwaysWindows || windows.reduce(0, { $0 + $1.count }) * 2 < bytes.count else {
+            meter?.add(bytes.count)
             return regex.matches(in: text)
         }
         var out: [Range<Int>] = []
         for w in windows {
             let lo = scan.back(from: w.lowerBound, scalars: 8)
             let hi = scan.forward(from: scan.skipSeparators(from: w.upperBound, commas: false), scalars: 8)
+            meter?.add(hi - lo)
             let piece = String(decoding: bytes[lo..<hi], as: UTF8.self)
             let region = NSRange(location: scan.utf16Count(lo..<w.lowerBound), length: scan.utf16Count(w))
             for m in regex.regex.matches(in: piece, options: [.withTransparentBounds, .withoutAnchoringBounds],
@@ -245,7 +249,7 @@ enum SuggestWindows {
         /// Sorted, merged windows where a pattern with `spec` can match (windows less than `gap`
         /// bytes apart are merged: fewer, larger scans).
         /// Nil for an anchor this scan does not look for (then the whole text is scanned).
-        mutating func windows(for spec: Spec, gap: Int = 64) -> [Range<Int>]? {
+        mutating func windows(for spec: Spec, gap: Int = 64, meter: WorkMeter? = nil) -> [Range<Int>]? {
             var raw: [Range<Int>] = []
             for anchor in spec.anchors {
                 if anchor == .capitalizedTokens {
@@ -253,14 +257,15 @@ enum SuggestWindows {
                     continue
                 }
                 guard let found = positions(anchor) else { return nil }
-                var lastToken = -1
-                for x in found {
+                var last = 0..<0
+                for x in found where !last.contains(x) { // one window per token (a long one is read once)
                     let t = token(at: x, commas: spec.commas)
-                    if t.lowerBound == lastToken { continue } // one window per token
-                    lastToken = t.lowerBound
+                    last = t
                     if anchor == .twoColons, b[t].lazy.filter({ $0 == 0x3A }).count < 2 { continue }
-                    raw.append(tokensBack(from: t.lowerBound, spec.tokens - 1, commas: spec.commas)
-                               ..< tokensForward(from: t.upperBound, spec.tokens - 1, commas: spec.commas))
+                    let w = tokensBack(from: t.lowerBound, spec.tokens - 1, commas: spec.commas)
+                        ..< tokensForward(from: t.upperBound, spec.tokens - 1, commas: spec.commas)
+                    meter?.add(w.count)
+                    raw.append(w)
                 }
             }
             raw.sort { $0.lowerBound < $1.lowerBound }
