@@ -20,7 +20,25 @@ enum SafeMarkup {
     static func appendMarkdownLine(_ line: ArraySlice<UInt8>, to out: inout [UInt8]) {
         var atStart = true
         var leadingDigits = 0
-        for c in line {
+        var k = line.startIndex
+        while k < line.endIndex {
+            // Past the line's start only the characters escaped everywhere matter: copy the runs
+            // between them whole.
+            if !atStart && leadingDigits < 0 {
+                var run = k
+                while k < line.endIndex {
+                    if escapedEverywhere[Int(line[k])] {
+                        out.append(contentsOf: line[run..<k])
+                        appendEscaped(line[k], to: &out)
+                        run = k + 1
+                    }
+                    k += 1
+                }
+                out.append(contentsOf: line[run..<k])
+                return
+            }
+            let c = line[k]
+            k += 1
             if atStart && (c == 0x20 || c == 0x09) { continue }
             defer { atStart = false }
             if atStart, c == 0x23 || c == 0x2B || c == 0x2D || c == 0x3D { // # + - =
@@ -36,14 +54,23 @@ enum SafeMarkup {
                     leadingDigits = -1
                 }
             }
-            switch c {
-            case 0x26: out.append(contentsOf: [0x26, 0x61, 0x6D, 0x70, 0x3B]) // &amp;
-            case 0x3C: out.append(contentsOf: [0x26, 0x6C, 0x74, 0x3B])       // &lt;
-            case 0x3E: out.append(contentsOf: [0x26, 0x67, 0x74, 0x3B])       // &gt;
-            case 0x5C, 0x60, 0x2A, 0x5F, 0x5B, 0x5D, 0x7E, 0x7C:             // \ ` * _ [ ] ~ |
-                out.append(0x5C); out.append(c)
-            default: out.append(c)
-            }
+            appendEscaped(c, to: &out)
+        }
+    }
+
+    /// `&`, `<`, `>`, `\`, `` ` ``, `*`, `_`, `[`, `]`, `~`, `|`.
+    private static let escapedEverywhere: [Bool] = (0..<256).map {
+        [0x26, 0x3C, 0x3E, 0x5C, 0x60, 0x2A, 0x5F, 0x5B, 0x5D, 0x7E, 0x7C].contains($0)
+    }
+
+    @inline(__always) private static func appendEscaped(_ c: UInt8, to out: inout [UInt8]) {
+        switch c {
+        case 0x26: out.append(contentsOf: [0x26, 0x61, 0x6D, 0x70, 0x3B]) // &amp;
+        case 0x3C: out.append(contentsOf: [0x26, 0x6C, 0x74, 0x3B])       // &lt;
+        case 0x3E: out.append(contentsOf: [0x26, 0x67, 0x74, 0x3B])       // &gt;
+        case 0x5C, 0x60, 0x2A, 0x5F, 0x5B, 0x5D, 0x7E, 0x7C:             // \ ` * _ [ ] ~ |
+            out.append(0x5C); out.append(c)
+        default: out.append(c)
         }
     }
 

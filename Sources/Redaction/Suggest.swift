@@ -149,31 +149,38 @@ enum Suggester {
 
     /// Runs of at least 2 scalars in `range` (all of which are 3 bytes long in UTF-8), split into
     /// pieces of at most `longest` scalars from the start of the run, as a greedy regex finds them.
-    private static func runs(_ b: [UInt8], of range: ClosedRange<UInt32>, longest: Int) -> [Range<Int>] {
+    private static func runs(_ bytes: [UInt8], of range: ClosedRange<UInt32>, longest: Int) -> [Range<Int>] {
         var out: [Range<Int>] = []
-        let n = b.count
-        var i = 0
-        var start = -1, count = 0
-        func close(_ end: Int) {
-            if count >= 2 { out.append(start..<end) }
-            start = -1; count = 0
-        }
-        while i < n {
-            let b0 = b[i]
-            if b0 &- 0xE0 < 0x10, i + 2 < n {
-                let v = (UInt32(b0 & 0x0F) << 12) | (UInt32(b[i + 1] & 0x3F) << 6) | UInt32(b[i + 2] & 0x3F)
-                if range.contains(v) {
-                    if start < 0 { start = i }
-                    count += 1
-                    i += 3
-                    if count == longest { close(i) }
+        bytes.withUnsafeBufferPointer { b in
+            let n = b.count
+            var i = 0
+            var start = -1, count = 0
+            @inline(__always) func close(_ end: Int) {
+                if count >= 2 { out.append(start..<end) }
+                start = -1; count = 0
+            }
+            while i < n {
+                let b0 = b[i]
+                if b0 < 0x80 {
+                    if start >= 0 { close(i) }
+                    i += 1
                     continue
                 }
+                if b0 &- 0xE0 < 0x10, i + 2 < n {
+                    let v = (UInt32(b0 & 0x0F) << 12) | (UInt32(b[i + 1] & 0x3F) << 6) | UInt32(b[i + 2] & 0x3F)
+                    if range.contains(v) {
+                        if start < 0 { start = i }
+                        count += 1
+                        i += 3
+                        if count == longest { close(i) }
+                        continue
+                    }
+                }
+                if start >= 0 { close(i) }
+                i += b0 < 0xE0 ? 2 : b0 < 0xF0 ? 3 : 4
             }
-            close(i)
-            i += b0 < 0x80 ? 1 : b0 < 0xE0 ? 2 : b0 < 0xF0 ? 3 : 4
+            if start >= 0 { close(n) }
         }
-        close(n)
         return out
     }
 
