@@ -60,7 +60,7 @@ public enum Exporter {
         let checker: LeakChecker
         do {
             redactor = try Redactor(rules: rules)
-            checker = try LeakChecker(rules: rules)
+            checker = try LeakChecker(redactor: redactor)
         } catch { throw PublishingError.badRule(error) }
         let result = redactor.redact(excerpt.text)
         let shift = excerpt.firstLine - 1
@@ -74,7 +74,8 @@ public enum Exporter {
         // reads both texts (the right-to-left runs are only visible in the one that still has its
         // controls).
         let (text, redacted) = (excerpt.text, result.findings)
-        let ((display, checked), suggestions) = Parallel.both({ suggest(text, redactedAs: redacted) }) {
+        let summary: @Sendable () -> [Suggestion] = { suggest(text, redactedAs: redacted, rules: rules) }
+        let ((display, checked), suggestions) = Parallel.both(summary) {
             let display = DisplaySafety.removingInvisibleFormatting(result.text)
             var leaks = checker.check(display.text)
             if display.removed > 0 { leaks = Leak.merged(leaks, checker.check(result.text)) }

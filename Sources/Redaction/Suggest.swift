@@ -37,17 +37,25 @@ public func suggest(_ text: String, rules: [RedactionRule]) -> [Suggestion] {
         ?? (try? Redactor(rules: []))
     guard let redactor else { return [] }
     let bytes = Array(text.utf8)
-    return Suggester.run(text, bytes: bytes, covered: redactor.mergedSpans(text: text, bytes: bytes).map { $0.lo..<$0.hi })
+    return Suggester.run(text, bytes: bytes, covered: redactor.mergedSpans(text: text, bytes: bytes).map { $0.lo..<$0.hi },
+                         redacting: Suggester.detectors(redactor.rules))
 }
 
-/// ``suggest(_:rules:)`` for a text already redacted with `findings` (the export's own redaction,
-/// so the rules are not compiled and run a second time): the same suggestions.
-public func suggest(_ text: String, redactedAs findings: [Finding]) -> [Suggestion] {
-    Suggester.run(text, bytes: Array(text.utf8), covered: findings.map(\.originalRange))
+/// ``suggest(_:rules:)`` for a text already redacted with `rules` (the export's own redaction, so
+/// the rules are not compiled and run a second time), which gave `findings`: the same suggestions.
+public func suggest(_ text: String, redactedAs findings: [Finding], rules: [RedactionRule]) -> [Suggestion] {
+    Suggester.run(text, bytes: Array(text.utf8), covered: findings.map(\.originalRange), redacting: Suggester.detectors(rules))
 }
 
 enum Suggester {
-    static func run(_ text: String, bytes: [UInt8], covered: [Range<Int>]) -> [Suggestion] {
+    /// The detectors some rule turns on.
+    static func detectors(_ rules: [RedactionRule]) -> Set<Detector> {
+        Set(rules.compactMap { if case .detector(let d) = $0.pattern { d } else { nil } })
+    }
+
+    /// `redacting`: detectors the rules turned on. Every match of theirs was redacted, so it is
+    /// covered and never suggested: their patterns are not run again.
+    static func run(_ text: String, bytes: [UInt8], covered: [Range<Int>], redacting: Set<Detector> = []) -> [Suggestion] {
         var raw: [(range: Range<Int>, kind: Suggestion.Kind, detector: Detector?, label: String)] = []
         // The patterns run only where they can match (SuggestWindows), with the same matches.
         var scan = SuggestWindows.Scan(bytes)
@@ -59,7 +67,7 @@ enum Suggester {
                 raw.append((r, .numberWithUnit, nil, "ID"))
             }
         }
-        for d in Detector.allCases {
+        for d in Detector.allCases where !redacting.contains(d) {
             for regex in d.patterns {
                 for r in SuggestWindows.matches(regex, in: text, bytes: bytes, scan: &scan) {
                     raw.append((r, .detector, d, d.defaultLabel.rawValue))
@@ -245,9 +253,11 @@ enum Suggester {
             SharedRegex.builtIn(#"(?<![\p{L}\p{M}][ \u00A0]?)\p{Lu}\p{Ll}+[\-'’]\p{L}\p{Ll}+(?![\p{L}\p{M}]|[ \u00A0]+\p{Lu})"#),
         ].compactMap { $0 }
         static let numberWithUnit: [SharedRegex] = [
-            SharedRegex.builtIn(#"(?<![\w.])\d+(?:[.,]\d+)?\s?(?:km|kilomet(?:er|re)s?|miles?|met(?:er|re)s?|m|kg|kilograms?|lbs?|pounds?|years?|months?|weeks?|days?|hours?|won|yuan|dollars?|usd|krw|cny|rmb|%|percent|people|persons?|children|men|women)\b"#, options: [.caseInsensitive]),
-            SharedRegex.builtIn(#"(?<![\d.])\d+(?:[.,]\d+)?\s?(?:킬로미터|킬로|미터|명|개월|시간|원|위안|달러|리|km)"#),
-            SharedRegex.builtIn(#"(?<![\d.])\d+(?:[.,]\d+)?\s?(?:公里|米|个人|人|个月|天|小时|元|块|美元|里)"#),
+            // `\d++`: no unit and no separator starts with a digit, so giving digits back never
+            // finds a match (and costs a retry of every unit per digit).
+            SharedRegex.builtIn(#"(?<![\w.])\d++(?:[.,]\d++)?\s?(?:km|kilomet(?:er|re)s?|miles?|met(?:er|re)s?|m|kg|kilograms?|lbs?|pounds?|years?|months?|weeks?|days?|hours?|won|yuan|dollars?|usd|krw|cny|rmb|%|percent|people|persons?|children|men|women)\b"#, options: [.caseInsensitive]),
+            SharedRegex.builtIn(#"(?<![\d.])\d++(?:[.,]\d++)?\s?(?:킬로미터|킬로|미터|명|개월|시간|원|위안|달러|리|km)"#),
+            SharedRegex.builtIn(#"(?<![\d.])\d++(?:[.,]\d++)?\s?(?:公里|米|个人|人|个月|天|小时|元|块|美元|里)"#),
         ].compactMap { $0 }
     }
 }

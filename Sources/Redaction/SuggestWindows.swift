@@ -100,9 +100,9 @@ enum SuggestWindows {
             (0xBBD2_AB79_E503_E81E, Spec(anchors: [digit], tokens: 2)),
             (0x9D4D_2930_279D_D3B3, Spec(anchors: [.scalars([0x5C81])], tokens: 1)),
             // numbers with units: "12 km", "30 명", "5 公里"
-            (0x37BE_35AA_0750_EB66, Spec(anchors: [digit], tokens: 2)),
-            (0x4570_84DF_CDBF_35AC, Spec(anchors: [digit], tokens: 2)),
-            (0x35B1_3E60_C42D_3CBF, Spec(anchors: [digit], tokens: 2)),
+            (0xE390_0467_8BD0_29C8, Spec(anchors: [digit], tokens: 2)),
+            (0xF336_8962_47E7_C7CA, Spec(anchors: [digit], tokens: 2)),
+            (0x3664_0DB8_B260_D925, Spec(anchors: [digit], tokens: 2)),
             // name phrases: capitalized words; a hyphenated or apostrophized one
             (0x6620_DF36_3288_04A5, Spec(anchors: [.capitalizedTokens], tokens: 1)),
             (0x9837_4D9F_6372_89D2, Spec(anchors: [.scalars([0x2D, 0x27, 0x2019])], tokens: 1)),

@@ -94,3 +94,24 @@ extension SuggestWindowTests {
         }
     }
 }
+
+extension SuggestWindowTests {
+    /// The number-with-unit patterns take their digits possessively (`\d++`): the same matches as
+    /// the patterns that could give digits back.
+    @Test func possessiveDigitsMatchTheSame() throws {
+        let before = [
+            #"(?<![\w.])\d+(?:[.,]\d+)?\s?(?:km|kilomet(?:er|re)s?|miles?|met(?:er|re)s?|m|kg|kilograms?|lbs?|pounds?|"#
+                + #"years?|months?|weeks?|days?|hours?|won|yuan|dollars?|usd|krw|cny|rmb|%|percent|people|persons?|"#
+                + #"children|men|women)\b"#,
+            #"(?<![\d.])\d+(?:[.,]\d+)?\s?(?:킬로미터|킬로|미터|명|개월|시간|원|위안|달러|리|km)"#,
+            #"(?<![\d.])\d+(?:[.,]\d+)?\s?(?:公里|米|个人|人|个月|天|小时|元|块|美元|里)"#,
+        ]
+        for (old, new) in zip(before, Suggester.Patterns.numberWithUnit) {
+            let reference = SharedRegex(try NSRegularExpression(pattern: old, options: new.regex.options))
+            for seed in 0..<300 {
+                let text = Self.text(seed) + " 12.5km 1,000,000 won 3 People 30명 5公里 12 12m 100%"
+                #expect(new.matches(in: text) == reference.matches(in: text), "\(text.debugDescription)")
+            }
+        }
+    }
+}
