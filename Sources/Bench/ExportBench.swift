@@ -126,7 +126,7 @@ func exportStages(_ v: Vault, id: String) -> [(String, Double)] {
             if display.removed > 0 { leaks += checker.check(result.text) }
             return leaks.count
         }
-        _ = time("suggest") { suggest(record.body, redactedAs: result.findings).count }
+        _ = time("suggest") { suggest(record.body, redactedAs: result.findings, rules: rules).count }
         let p = try Exporter.prepare(vault: v, id: id, selection: .whole, noRules: true)
         let bytes = try time("render") { try Exporter.render(p, format: .markdown) }
         _ = try time("hash") {
@@ -204,33 +204,55 @@ func exportBench(megabytes: Int, ruleCount: Int, runs: Int, wideKiB: Int = 4096,
         ("markup-half", AdversarialText.markup(bytes: markupBytes / 2)),
     ]
     let setup = Date()
-    guard let p = try? SecureBytes(copying: Array(pass.utf8)),
-          (try? Vault.create(directory: dir, passphrase: p, profile: .test,
-                             audit: AuditLog(newLogPath: dir + "/audit.log"), showRecoveryKey: { _ in })) != nil,
-          let v = try? Vault.unlock(directory: dir, passphrase: p, audit: AuditLog()),
-          (try? v.addSource(alias: "Bench")) != nil else {
-        print("export bench: could not create the vault"); return []
-    }
-    var k = 0
-    guard let ids = try? v.importRecords({
-        guard k < bodies.count else { return nil }
-        k += 1
-        return NewRecord(sourceAlias: "Bench", title: bodies[k - 1].0, body: bodies[k - 1].1)
-    }) else { print("export bench: could not import"); return [] }
-    let id = Dictionary(uniqueKeysWithValues: zip(bodies.map(\.0), ids))
-    if keep != nil { for (name, rid) in id.sorted(by: { $0.key < $1.key }) { print("record \(name): \(rid)") } }
-    for r in workload.rules {
-        guard case .term(let term, let variants, let substring) = r.pattern,
-              (try? v.addRule(StoredRule(kind: .term, value: term, variants: variants, substring: substring,
-                                         label: r.label))) != nil else { print("export bench: rule refused"); return [] }
-    }
-    for name in ["dense", "dense-half"] {
-        for (d, label) in [("phone", "PHONE"), ("email", "EMAIL"), ("date", "DATE")] {
-            _ = try? v.addRule(StoredRule(kind: .detector, value: d, label: label, scope: .record(id: id[name]!)))
+    // A vault left by --keep-vault (with the same sizes) is used again: its setup takes a minute.
+    let idsFile = root + "/record-ids"
+    var id: [String: String] = [:]
+    if keep != nil, let saved = FileManager.default.contents(atPath: idsFile) {
+        for line in String(decoding: saved, as: UTF8.self).split(separator: "\n") {
+            let f = line.split(separator: " ")
+            if f.count == 2 { id[String(f[0])] = String(f[1]) }
         }
     }
-    print(String(format: "export bench: vault with %d records and %d rules ready in %.1f s", ids.count,
-                 workload.rules.count + 6, Date().timeIntervalSince(setup)))
+    let v: Vault
+    if id.count == bodies.count, let p = try? SecureBytes(copying: Array(pass.utf8)),
+       let opened = try? Vault.unlock(directory: dir, passphrase: p, audit: AuditLog()) {
+        v = opened
+        print("export bench: using the vault in \(dir)")
+    } else {
+        guard let p = try? SecureBytes(copying: Array(pass.utf8)),
+              (try? Vault.create(directory: dir, passphrase: p, profile: .test,
+                                 audit: AuditLog(newLogPath: dir + "/audit.log"), showRecoveryKey: { _ in })) != nil,
+              let opened = try? Vault.unlock(directory: dir, passphrase: p, audit: AuditLog()),
+              (try? opened.addSource(alias: "Bench")) != nil else {
+            print("export bench: could not create the vault"); return []
+        }
+        v = opened
+        var k = 0
+        guard let ids = try? v.importRecords({
+            guard k < bodies.count else { return nil }
+            k += 1
+            return NewRecord(sourceAlias: "Bench", title: bodies[k - 1].0, body: bodies[k - 1].1)
+        }) else { print("export bench: could not import"); return [] }
+        id = Dictionary(uniqueKeysWithValues: zip(bodies.map(\.0), ids))
+        for r in workload.rules {
+            guard case .term(let term, let variants, let substring) = r.pattern,
+                  (try? v.addRule(StoredRule(kind: .term, value: term, variants: variants, substring: substring,
+                                             label: r.label))) != nil else {
+                print("export bench: rule refused"); return []
+            }
+        }
+        for name in ["dense", "dense-half"] {
+            for (d, label) in [("phone", "PHONE"), ("email", "EMAIL"), ("date", "DATE")] {
+                _ = try? v.addRule(StoredRule(kind: .detector, value: d, label: label, scope: .record(id: id[name]!)))
+            }
+        }
+        if keep != nil {
+            let list = id.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)\n" }.joined()
+            _ = FileManager.default.createFile(atPath: idsFile, contents: Data(list.utf8))
+        }
+        print(String(format: "export bench: vault with %d records and %d rules ready in %.1f s", ids.count,
+                     workload.rules.count + 6, Date().timeIntervalSince(setup)))
+    }
 
     // Same-run baselines on the main workload's bytes.
     let bytes = Array(workload.text.utf8)
