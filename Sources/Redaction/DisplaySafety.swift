@@ -89,7 +89,6 @@ public enum DisplaySafety {
 
         var view = TextView(kind: .reversed)
         view.bytes.reserveCapacity(b.count)
-        view.origin.reserveCapacity(b.count)
         var stack: [UInt32] = []
         var isolates = 0               // isolates on the stack: a PDI with none does not scan it
         var rtlDepth: Int? = nil       // stack depth at which the outermost right-to-left run opened
@@ -107,7 +106,7 @@ public enum DisplaySafety {
                 start += len
             }
             for r in clusters.reversed() {
-                for j in r { view.bytes.append(run[j]); view.origin.append(runOrigin[j]) }
+                for j in r { view.append(run[j], from: Int(runOrigin[j])) }
             }
             run.removeAll(keepingCapacity: true)
             runOrigin.removeAll(keepingCapacity: true)

@@ -143,26 +143,31 @@ public struct LeakChecker: Sendable {
     public func check(_ text: String) -> [Leak] {
         let bytes = Array(text.utf8)
         var found: [Hit] = collect(text, bytes)
-        var views = RenderedView.views(of: bytes)
-        if let reversed = DisplaySafety.reversedRuns(bytes) { views.append(reversed) }
-        if !views.isEmpty {
-            // A hit a view shares with the text as written (same place, no more certain) is that
-            // hit; any other is hidden by markup or display order, and never a near miss to accept.
-            struct Place: Hashable { var offset: Int; var rule: Int }
-            var asWritten: [Place: Leak.Kind] = [:]
-            for f in found {
-                let place = Place(offset: f.offset, rule: f.rule)
-                asWritten[place] = min(f.kind, asWritten[place] ?? f.kind)
-            }
-            for view in views {
-                let viewText = String(decoding: view.bytes, as: UTF8.self)
-                for f in collect(viewText, view.bytes) {
-                    let offset = Int(view.origin[min(f.offset, view.origin.count - 1)])
-                    if let k = asWritten[Place(offset: offset, rule: f.rule)], k <= f.kind { continue }
-                    found.append((offset, f.rule, view.kind == .rendered ? .rendered : .reversed))
+        // A hit a view shares with the text as written (same place, no more certain) is that hit;
+        // any other is hidden by markup or display order, and never a near miss to accept. Views
+        // are made and checked one at a time.
+        struct Place: Hashable { var offset: Int; var rule: Int }
+        var asWritten: [Place: Leak.Kind]?
+        func check(_ view: TextView) {
+            if asWritten == nil {
+                var places: [Place: Leak.Kind] = [:]
+                for f in found {
+                    let place = Place(offset: f.offset, rule: f.rule)
+                    places[place] = min(f.kind, places[place] ?? f.kind)
                 }
+                asWritten = places
             }
+            let viewText = String(decoding: view.bytes, as: UTF8.self)
+            var hidden: [Hit] = []
+            for f in collect(viewText, view.bytes) {
+                let offset = view.origin(min(f.offset, view.bytes.count - 1))
+                if let k = asWritten?[Place(offset: offset, rule: f.rule)], k <= f.kind { continue }
+                hidden.append((offset, f.rule, view.kind == .rendered ? .rendered : .reversed))
+            }
+            found += hidden
         }
+        RenderedView.forEachView(of: bytes, check)
+        if let reversed = DisplaySafety.reversedRuns(bytes) { check(reversed) }
         found.sort { ($0.offset, $0.rule, $0.kind) < ($1.offset, $1.rule, $1.kind) }
         var lines = TextSupport.LineCounter(bytes)
         var best: [String: Leak] = [:]

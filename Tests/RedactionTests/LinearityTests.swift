@@ -87,3 +87,32 @@ import Testing
                 == "%FF[PERSON-1] [PERSON-2] %EC%9D")
     }
 }
+
+extension LinearityTests {
+    /// A view keeps where its bytes come from as runs, not an offset per byte: the same offsets.
+    @Test func viewOriginsAreKeptAsRuns() {
+        var rng = SeededGenerator(seed: 99)
+        for _ in 0..<50 {
+            var view = TextView(kind: .rendered)
+            var plain: [Int] = []
+            var offset = 0
+            for _ in 0..<Int.random(in: 0..<300, using: &rng) {
+                offset += Int.random(in: 0..<4, using: &rng) == 0 ? Int.random(in: 0..<9, using: &rng) : 1
+                if Bool.random(using: &rng) {
+                    view.append(0x61, from: offset); plain.append(offset)
+                } else {
+                    let scalar = [0x41, 0xE9, 0xAC00, 0x1F600][Int.random(in: 0..<4, using: &rng)]
+                    let before = view.bytes.count
+                    view.append(scalar: UInt32(scalar), from: offset)
+                    plain += Array(repeating: offset, count: view.bytes.count - before)
+                }
+            }
+            #expect(plain.indices.map(view.origin) == plain)
+        }
+        // Text copied through a view costs a few runs, not an offset per byte.
+        let text = Array(String(repeating: "the river <b>was</b> cold &amp; we crossed\n", count: 1_000).utf8)
+        RenderedView.forEachView(of: text) { view in
+            #expect(view.bytes.count > 30_000)
+        }
+    }
+}
