@@ -49,7 +49,8 @@ let package = Package(
             path: "Sources/CLI"
         ),
         // `make bench`: throughput figures (brief section 5), built in release.
-        .executableTarget(name: "sourcevault-bench", dependencies: ["Redaction", "Publishing", "Audit", "VaultCore", "SodiumKit"], path: "Sources/Bench"),
+        .executableTarget(name: "sourcevault-bench", dependencies: ["Redaction", "Publishing", "Audit", "VaultCore",
+                                                                    "SodiumKit"], path: "Sources/Bench"),
         // What the test targets share (temporary directories, the sqlite3 shell, the fuzz corpora):
         // Foundation only, none of the product's modules.
         .target(name: "TestSupport", path: "Tests/TestSupport"),

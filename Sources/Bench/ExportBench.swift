@@ -59,7 +59,9 @@ func exportStagesOnly(dir: String, id: String) -> Never {
     var c: UInt8 = 0
     while read(3, &c, 1) == 1, c != 0x0A { line.append(c) }
     guard let pass = try? SecureBytes(copying: line),
-          let v = try? Vault.unlock(directory: dir, passphrase: pass, audit: AuditLog()) else { print("no vault"); exit(1) }
+          let v = try? Vault.unlock(directory: dir, passphrase: pass, audit: AuditLog()) else {
+        print("no vault"); exit(1)
+    }
     for _ in 0..<3 { print(describe(exportStages(v, id: id))) }
     exit(0)
 }
@@ -116,7 +118,8 @@ func exportStages(_ v: Vault, id: String) -> [(String, Double)] {
     do {
         let record = try time("decrypt") { try v.recordForPublishing(id) }
         let rules = try time("rules") {
-            try RuleCompiler.compile(try v.rules(forRecord: record.summary.id, sourceID: record.summary.metadata.source))
+            let stored = try v.rules(forRecord: record.summary.id, sourceID: record.summary.metadata.source)
+            return try RuleCompiler.compile(stored)
         }
         let (redactor, checker) = try time("compile") { (try Redactor(rules: rules), try LeakChecker(rules: rules)) }
         let result = time("redact") { redactor.redact(record.body) }
@@ -156,7 +159,9 @@ enum AdversarialText {
 
     static func dense(bytes: Int) -> String {
         var rng = Generator(state: 0xD1CE)
-        func digits(_ n: Int) -> String { String((0..<n).map { _ in Character(String(Int.random(in: 0...9, using: &rng))) }) }
+        func digits(_ n: Int) -> String {
+            String((0..<n).map { _ in Character(String(Int.random(in: 0...9, using: &rng))) })
+        }
         let months = ["January", "March", "May", "June", "Sept.", "December"]
         let users = ["kim.min", "lee", "park_j", "choi", "jung.h", "kang", "ri.s", "pak"]
         let hosts = ["example.com", "mail.example.org", "naver.com", "163.com", "yahoo.co.kr"]
@@ -303,11 +308,14 @@ func exportBench(megabytes: Int, ruleCount: Int, runs: Int, wideKiB: Int = 4096,
     }
 
     let adversarial: [(String, String, String, Int, Bool)] = [
-        ("\(sizeName(fdfaBytes)) of U+FDFA", "wide", "one repeated wide character (folds to 18), no rule applies (--no-rules)",
+        ("\(sizeName(fdfaBytes)) of U+FDFA", "wide",
+         "one repeated wide character (folds to 18), no rule applies (--no-rules)",
          fdfaBytes, true),
-        ("\(sizeName(denseBytes)) phones/dates/mail", "dense", "phone, date and e-mail detectors on, with the \(workload.rules.count) rules",
+        ("\(sizeName(denseBytes)) phones/dates/mail", "dense",
+         "phone, date and e-mail detectors on, with the \(workload.rules.count) rules",
          denseBytes, false),
-        ("\(sizeName(markupBytes)) markup/bidi", "markup", "tags, references, link targets, RLO/RLI, hidden elements, ZWSP "
+        ("\(sizeName(markupBytes)) markup/bidi", "markup",
+         "tags, references, link targets, RLO/RLI, hidden elements, ZWSP "
          + "on every line (every view of the leak check)", markupBytes, true),
     ]
     for (title, key, what, size, noRules) in adversarial where rows?.contains(key) ?? true {

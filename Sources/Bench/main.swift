@@ -68,7 +68,9 @@ if !skip.contains("export") {
     figures += exportBench(megabytes: option("--redaction-mb", 10), ruleCount: option("--rules", 1000),
                            runs: option("--export-runs", 3), wideKiB: option("--wide-kb", 4096),
                            denseKiB: option("--dense-kb", 2048),
-                           keep: args.firstIndex(of: "--keep-vault").flatMap { $0 + 1 < args.count ? args[$0 + 1] : nil },
+                           keep: args.firstIndex(of: "--keep-vault").flatMap {
+                               $0 + 1 < args.count ? args[$0 + 1] : nil
+                           },
                            rows: args.firstIndex(of: "--export-rows").flatMap {
                                $0 + 1 < args.count ? Set(args[$0 + 1].split(separator: ",").map(String.init)) : nil
                            },

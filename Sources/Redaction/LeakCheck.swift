@@ -565,7 +565,8 @@ struct FuzzyIndex: Sendable {
     }
 
     /// `long` is `short` with one letter inserted.
-    private static func oneInsertion<A: RandomAccessCollection, B: RandomAccessCollection>(_ short: A, _ long: B) -> Bool
+    private static func oneInsertion<A: RandomAccessCollection, B: RandomAccessCollection>(_ short: A,
+                                                                                           _ long: B) -> Bool
     where A.Element == UInt8, B.Element == UInt8, A.Index == Int, B.Index == Int {
         guard long.count == short.count + 1 else { return false }
         var i = 0

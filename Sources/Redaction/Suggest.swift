@@ -37,14 +37,15 @@ public func suggest(_ text: String, rules: [RedactionRule]) -> [Suggestion] {
         ?? (try? Redactor(rules: []))
     guard let redactor else { return [] }
     let bytes = Array(text.utf8)
-    return Suggester.run(text, bytes: bytes, covered: redactor.mergedSpans(text: text, bytes: bytes).map { $0.lo..<$0.hi },
-                         redacting: Suggester.detectors(redactor.rules))
+    let covered = redactor.mergedSpans(text: text, bytes: bytes).map { $0.lo..<$0.hi }
+    return Suggester.run(text, bytes: bytes, covered: covered, redacting: Suggester.detectors(redactor.rules))
 }
 
 /// ``suggest(_:rules:)`` for a text already redacted with `rules` (the export's own redaction, so
 /// the rules are not compiled and run a second time), which gave `findings`: the same suggestions.
 public func suggest(_ text: String, redactedAs findings: [Finding], rules: [RedactionRule]) -> [Suggestion] {
-    Suggester.run(text, bytes: Array(text.utf8), covered: findings.map(\.originalRange), redacting: Suggester.detectors(rules))
+    Suggester.run(text, bytes: Array(text.utf8), covered: findings.map(\.originalRange),
+                  redacting: Suggester.detectors(rules))
 }
 
 enum Suggester {
@@ -55,11 +56,14 @@ enum Suggester {
 
     /// `redacting`: detectors the rules turned on. Every match of theirs was redacted, so it is
     /// covered and never suggested: their patterns are not run again.
-    static func run(_ text: String, bytes: [UInt8], covered: [Range<Int>], redacting: Set<Detector> = []) -> [Suggestion] {
+    static func run(_ text: String, bytes: [UInt8], covered: [Range<Int>],
+                    redacting: Set<Detector> = []) -> [Suggestion] {
         var raw: [(range: Range<Int>, kind: Suggestion.Kind, detector: Detector?, label: String)] = []
         // The patterns run only where they can match (SuggestWindows), with the same matches.
         var scan = SuggestWindows.Scan(bytes)
-        for r in namePhrases(text, bytes: bytes, scan: &scan) { raw.append((r, .namePhrase, nil, RuleLabel.person.rawValue)) }
+        for r in namePhrases(text, bytes: bytes, scan: &scan) {
+            raw.append((r, .namePhrase, nil, RuleLabel.person.rawValue))
+        }
         for r in hangulNames(bytes) { raw.append((r, .hangulName, nil, RuleLabel.person.rawValue)) }
         for r in chineseNames(bytes) { raw.append((r, .chineseName, nil, RuleLabel.person.rawValue)) }
         for regex in Patterns.numberWithUnit {
@@ -201,7 +205,8 @@ enum Suggester {
             // Every syllable is one character of 3 bytes, so characters and suffixes are counted
             // in bytes.
             var length = r.count
-            for p in particleBytes where length > p.count + 3 && bytes[(r.upperBound - p.count)..<r.upperBound].elementsEqual(p) {
+            for p in particleBytes
+            where length > p.count + 3 && bytes[(r.upperBound - p.count)..<r.upperBound].elementsEqual(p) {
                 length -= p.count
                 break
             }
@@ -255,7 +260,10 @@ enum Suggester {
         static let numberWithUnit: [SharedRegex] = [
             // `\d++`: no unit and no separator starts with a digit, so giving digits back never
             // finds a match (and costs a retry of every unit per digit).
-            SharedRegex.builtIn(#"(?<![\w.])\d++(?:[.,]\d++)?\s?(?:km|kilomet(?:er|re)s?|miles?|met(?:er|re)s?|m|kg|kilograms?|lbs?|pounds?|years?|months?|weeks?|days?|hours?|won|yuan|dollars?|usd|krw|cny|rmb|%|percent|people|persons?|children|men|women)\b"#, options: [.caseInsensitive]),
+            SharedRegex.builtIn(#"(?<![\w.])\d++(?:[.,]\d++)?\s?(?:km|kilomet(?:er|re)s?|miles?|met(?:er|re)s?|m|kg"#
+                                + #"|kilograms?|lbs?|pounds?|years?|months?|weeks?|days?|hours?|won|yuan|dollars?|usd"#
+                                + #"|krw|cny|rmb|%|percent|people|persons?|children|men|women)\b"#,
+                                options: [.caseInsensitive]),
             SharedRegex.builtIn(#"(?<![\d.])\d++(?:[.,]\d++)?\s?(?:킬로미터|킬로|미터|명|개월|시간|원|위안|달러|리|km)"#),
             SharedRegex.builtIn(#"(?<![\d.])\d++(?:[.,]\d++)?\s?(?:公里|米|个人|人|个月|天|小时|元|块|美元|里)"#),
         ].compactMap { $0 }

@@ -31,7 +31,8 @@ import Testing
             ("names", String(repeating: "Kim-Jong O'Brien ", count: n / 17)),
             ("jamo", String(repeating: "\u{1100}\u{1161}\u{11A8}", count: n / 9)),
             ("rtl", String(repeating: "\u{202B}", count: n / 6) + String(repeating: "\u{2069}", count: n / 6)),
-            ("isolates", "\u{2067}" + String(repeating: "\u{202B}a", count: n / 4) + String(repeating: "\u{2069}", count: n / 6)),
+            ("isolates", "\u{2067}" + String(repeating: "\u{202B}a", count: n / 4)
+                + String(repeating: "\u{2069}", count: n / 6)),
         ]
     }
 

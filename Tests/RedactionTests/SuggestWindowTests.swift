@@ -76,7 +76,8 @@ extension SuggestWindowTests {
             for (name, regex) in Self.patterns {
                 let want = regex.matches(in: text)
                 // Windows merged only where they overlap: each must hold its matches alone.
-                let got = SuggestWindows.matches(regex, in: text, bytes: bytes, scan: &scan, alwaysWindows: true, gap: 0)
+                let got = SuggestWindows.matches(regex, in: text, bytes: bytes, scan: &scan,
+                                                 alwaysWindows: true, gap: 0)
                 #expect(got == want, "\(name) in \(text.debugDescription)")
                 windowed += want.count
             }
