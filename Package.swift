@@ -1,6 +1,6 @@
+import Foundation
 // swift-tools-version:6.0
 import PackageDescription
-import Foundation
 
 // Layers, and what each target may import (declared below; nothing else):
 //   CSodium (system library)  ← SodiumKit: the only code touching libsodium pointers (`internal import CSodium`)
@@ -15,11 +15,11 @@ let package = Package(
     name: "SourceVault",
     platforms: [.macOS(.v13)],
     products: [
-        .executable(name: "sourcevault", targets: ["sourcevault"]),
+        .executable(name: "sourcevault", targets: ["sourcevault"])
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
-        .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0")
     ],
     targets: [
         .systemLibrary(
@@ -35,8 +35,10 @@ let package = Package(
         .target(name: "CTextScan"),
         .target(
             name: "VaultCore",
-            dependencies: ["SodiumKit", "CTextScan", .product(name: "GRDB", package: "GRDB.swift"),
-                           .product(name: "GRDBSQLite", package: "GRDB.swift")]
+            dependencies: [
+                "SodiumKit", "CTextScan", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift")
+            ]
         ),
         // The tamper-evident audit log; implements VaultCore's AuditSink.
         .target(name: "Audit", dependencies: ["VaultCore", "SodiumKit"]),
@@ -44,13 +46,19 @@ let package = Package(
         .target(name: "Publishing", dependencies: ["VaultCore", "Redaction"]),
         .executableTarget(
             name: "sourcevault",
-            dependencies: ["VaultCore", "Publishing", "Redaction", "Audit", "SodiumKit",
-                           .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: [
+                "VaultCore", "Publishing", "Redaction", "Audit", "SodiumKit",
+                .product(name: "ArgumentParser", package: "swift-argument-parser")
+            ],
             path: "Sources/CLI"
         ),
         // `make bench`: throughput figures (brief section 5), built in release.
-        .executableTarget(name: "sourcevault-bench", dependencies: ["Redaction", "Publishing", "Audit", "VaultCore",
-                                                                    "SodiumKit"], path: "Sources/Bench"),
+        .executableTarget(
+            name: "sourcevault-bench",
+            dependencies: [
+                "Redaction", "Publishing", "Audit", "VaultCore",
+                "SodiumKit"
+            ], path: "Sources/Bench"),
         // What the test targets share (temporary directories, the sqlite3 shell, the fuzz corpora):
         // Foundation only, none of the product's modules.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
@@ -67,10 +75,12 @@ let package = Package(
         ),
         .testTarget(
             name: "AuditTests",
-            dependencies: ["Audit", "VaultCore", "SodiumKit", "TestSupport",
-                           .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: [
+                "Audit", "VaultCore", "SodiumKit", "TestSupport",
+                .product(name: "GRDB", package: "GRDB.swift")
+            ]
         ),
-        .testTarget(name: "CLITests", dependencies: ["sourcevault", "TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["sourcevault", "TestSupport"])
     ]
 )
 
@@ -81,8 +91,10 @@ if ProcessInfo.processInfo.environment["SOURCEVAULT_FUZZ"] == "1" {
         .target(name: "FuzzDriver", path: "Sources/Fuzz/Driver"),
         .executableTarget(name: "fuzz-audit-log", dependencies: ["Audit", "FuzzDriver"], path: "Sources/Fuzz/AuditLog"),
         .executableTarget(name: "fuzz-redaction", dependencies: ["Redaction", "FuzzDriver"], path: "Sources/Fuzz/Redaction"),
-        .executableTarget(name: "fuzz-recovery-key", dependencies: ["VaultCore", "SodiumKit", "FuzzDriver"], path: "Sources/Fuzz/RecoveryKey"),
-        .executableTarget(name: "fuzz-vault-file", dependencies: ["VaultCore", "SodiumKit", "FuzzDriver"], path: "Sources/Fuzz/VaultFile"),
-        .executableTarget(name: "fuzz-folding", dependencies: ["VaultCore", "FuzzDriver"], path: "Sources/Fuzz/Folding"),
+        .executableTarget(
+            name: "fuzz-recovery-key", dependencies: ["VaultCore", "SodiumKit", "FuzzDriver"], path: "Sources/Fuzz/RecoveryKey"),
+        .executableTarget(
+            name: "fuzz-vault-file", dependencies: ["VaultCore", "SodiumKit", "FuzzDriver"], path: "Sources/Fuzz/VaultFile"),
+        .executableTarget(name: "fuzz-folding", dependencies: ["VaultCore", "FuzzDriver"], path: "Sources/Fuzz/Folding")
     ]
 }

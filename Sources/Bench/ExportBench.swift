@@ -12,6 +12,7 @@ import Publishing
 import Redaction
 import SodiumKit
 import VaultCore
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -39,9 +40,11 @@ func exportChild(_ a: [String]) -> Never {
         var outcome = "ok"
         var written = 0
         do {
-            written = try Exporter.export(vault: v, id: a[1], selection: .whole, accept: [],
-                                          noRules: a.contains("--no-rules"), format: .markdown, out: a[2],
-                                          overwrite: true).bytes.count
+            written = try Exporter.export(
+                vault: v, id: a[1], selection: .whole, accept: [],
+                noRules: a.contains("--no-rules"), format: .markdown, out: a[2],
+                overwrite: true
+            ).bytes.count
         } catch {
             outcome = "refused(\(String(describing: error).prefix(80)))"
         }
@@ -59,7 +62,8 @@ func exportStagesOnly(dir: String, id: String) -> Never {
     var c: UInt8 = 0
     while read(3, &c, 1) == 1, c != 0x0A { line.append(c) }
     guard let pass = try? SecureBytes(copying: line),
-          let v = try? Vault.unlock(directory: dir, passphrase: pass, audit: AuditLog()) else {
+        let v = try? Vault.unlock(directory: dir, passphrase: pass, audit: AuditLog())
+    else {
         print("no vault"); exit(1)
     }
     for _ in 0..<3 { print(describe(exportStages(v, id: id))) }
@@ -86,8 +90,9 @@ func childExport(dir: String, id: String, out: String, noRules: Bool, secret: St
     for _ in 0..<max(runs, 1) {
         let report = NSTemporaryDirectory() + "sv-bench-child-" + UUID().uuidString
         defer { unlink(report) }
-        let run = runChild([exe, "--export-child", dir, id, out] + (noRules ? ["--no-rules"] : []), secret: secret,
-                           stdoutPath: report)
+        let run = runChild(
+            [exe, "--export-child", dir, id, out] + (noRules ? ["--no-rules"] : []), secret: secret,
+            stdoutPath: report)
         let text = (FileManager.default.contents(atPath: report)).map { String(decoding: $0, as: UTF8.self) } ?? ""
         let f = text.split(separator: " ", maxSplits: 4).map(String.init)
         var r = ChildExport(process: run)
@@ -183,15 +188,18 @@ enum AdversarialText {
     /// Markup, references, link targets, right-to-left overrides, hidden elements and invisible
     /// characters on every line: every extra view of the leak check is made.
     static func markup(bytes: Int) -> String {
-        let line = "the <b>river</b> &amp; the [town](https://example.com/a?b=c) was &#x63;old, "
+        let line =
+            "the <b>river</b> &amp; the [town](https://example.com/a?b=c) was &#x63;old, "
             + "\u{202E}thgin\u{202C} we\u{200B}crossed <span style=\"x\">at</span> <!-- a note --> the "
             + "<i\nclass=\"z\">border</i> &notin; &Jopf;ust \u{2067}keew\u{2069} later.\n"
         return String(repeating: line, count: max(bytes / line.utf8.count, 1))
     }
 }
 
-func exportBench(megabytes: Int, ruleCount: Int, runs: Int, wideKiB: Int = 4096, denseKiB: Int = 2048,
-                 keep: String? = nil, rows: Set<String>? = nil, cli cliPath: String) -> [Figure] {
+func exportBench(
+    megabytes: Int, ruleCount: Int, runs: Int, wideKiB: Int = 4096, denseKiB: Int = 2048,
+    keep: String? = nil, rows: Set<String>? = nil, cli cliPath: String
+) -> [Figure] {
     // --keep-vault DIR: build the vault there and leave it (for a profiler: perf record the CLI).
     let root = keep ?? (NSTemporaryDirectory() + "sv-ebench-" + UUID().uuidString)
     defer { if keep == nil { try? FileManager.default.removeItem(atPath: root) } }
@@ -206,7 +214,7 @@ func exportBench(megabytes: Int, ruleCount: Int, runs: Int, wideKiB: Int = 4096,
         ("dense", AdversarialText.dense(bytes: denseBytes)),
         ("dense-half", AdversarialText.dense(bytes: denseBytes / 2)),
         ("markup", AdversarialText.markup(bytes: markupBytes)),
-        ("markup-half", AdversarialText.markup(bytes: markupBytes / 2)),
+        ("markup-half", AdversarialText.markup(bytes: markupBytes / 2))
     ]
     let setup = Date()
     // A vault left by --keep-vault (with the same sizes) is used again: its setup takes a minute.
@@ -220,29 +228,37 @@ func exportBench(megabytes: Int, ruleCount: Int, runs: Int, wideKiB: Int = 4096,
     }
     let v: Vault
     if id.count == bodies.count, let p = try? SecureBytes(copying: Array(pass.utf8)),
-       let opened = try? Vault.unlock(directory: dir, passphrase: p, audit: AuditLog()) {
+        let opened = try? Vault.unlock(directory: dir, passphrase: p, audit: AuditLog())
+    {
         v = opened
         print("export bench: using the vault in \(dir)")
     } else {
         guard let p = try? SecureBytes(copying: Array(pass.utf8)),
-              (try? Vault.create(directory: dir, passphrase: p, profile: .test,
-                                 audit: AuditLog(newLogPath: dir + "/audit.log"), showRecoveryKey: { _ in })) != nil,
-              let opened = try? Vault.unlock(directory: dir, passphrase: p, audit: AuditLog()),
-              (try? opened.addSource(alias: "Bench")) != nil else {
+            (try? Vault.create(
+                directory: dir, passphrase: p, profile: .test,
+                audit: AuditLog(newLogPath: dir + "/audit.log"), showRecoveryKey: { _ in })) != nil,
+            let opened = try? Vault.unlock(directory: dir, passphrase: p, audit: AuditLog()),
+            (try? opened.addSource(alias: "Bench")) != nil
+        else {
             print("export bench: could not create the vault"); return []
         }
         v = opened
         var k = 0
-        guard let ids = try? v.importRecords({
-            guard k < bodies.count else { return nil }
-            k += 1
-            return NewRecord(sourceAlias: "Bench", title: bodies[k - 1].0, body: bodies[k - 1].1)
-        }) else { print("export bench: could not import"); return [] }
+        guard
+            let ids = try? v.importRecords({
+                guard k < bodies.count else { return nil }
+                k += 1
+                return NewRecord(sourceAlias: "Bench", title: bodies[k - 1].0, body: bodies[k - 1].1)
+            })
+        else { print("export bench: could not import"); return [] }
         id = Dictionary(uniqueKeysWithValues: zip(bodies.map(\.0), ids))
         for r in workload.rules {
             guard case .term(let term, let variants, let substring) = r.pattern,
-                  (try? v.addRule(StoredRule(kind: .term, value: term, variants: variants, substring: substring,
-                                             label: r.label))) != nil else {
+                (try? v.addRule(
+                    StoredRule(
+                        kind: .term, value: term, variants: variants, substring: substring,
+                        label: r.label))) != nil
+            else {
                 print("export bench: rule refused"); return []
             }
         }
@@ -255,8 +271,10 @@ func exportBench(megabytes: Int, ruleCount: Int, runs: Int, wideKiB: Int = 4096,
             let list = id.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)\n" }.joined()
             _ = FileManager.default.createFile(atPath: idsFile, contents: Data(list.utf8))
         }
-        print(String(format: "export bench: vault with %d records and %d rules ready in %.1f s", ids.count,
-                     workload.rules.count + 6, Date().timeIntervalSince(setup)))
+        print(
+            String(
+                format: "export bench: vault with %d records and %d rules ready in %.1f s", ids.count,
+                workload.rules.count + 6, Date().timeIntervalSince(setup)))
     }
 
     // Same-run baselines on the main workload's bytes.
@@ -279,44 +297,55 @@ func exportBench(megabytes: Int, ruleCount: Int, runs: Int, wideKiB: Int = 4096,
     let out = root + "/out.md"
     let main = childExport(dir: dir, id: id["main"]!, out: out, noRules: false, secret: pass, runs: runs)
     let stages = exportStages(v, id: id["main"]!)
-    figures.append(Figure(
-        name: "export throughput",
-        detail: String(format: "whole export (unlock aside), %.1f MB, %d rules x 3 forms, markdown, %@, child process; "
-                       + "peak RSS %d KiB (+%d KiB while exporting); memchr scan %.0f MB/s; stages in-process: %@",
-                       mb, workload.rules.count, main.outcome, main.peakKiB, main.workKiB, mb / scan,
-                       describe(stages)),
-        value: main.outcome == "ok" ? mb / main.seconds : 0, unit: "MB/s", target: "≥ 50 MB/s",
-        met: main.outcome == "ok" && mb / main.seconds >= 50,
-        baseline: mb / decrypt, baselineName: "raw XChaCha20 decrypt, same bytes (MB/s)"))
+    figures.append(
+        Figure(
+            name: "export throughput",
+            detail: String(
+                format: "whole export (unlock aside), %.1f MB, %d rules x 3 forms, markdown, %@, child process; "
+                    + "peak RSS %d KiB (+%d KiB while exporting); memchr scan %.0f MB/s; stages in-process: %@",
+                mb, workload.rules.count, main.outcome, main.peakKiB, main.workKiB, mb / scan,
+                describe(stages)),
+            value: main.outcome == "ok" ? mb / main.seconds : 0, unit: "MB/s", target: "≥ 50 MB/s",
+            met: main.outcome == "ok" && mb / main.seconds >= 50,
+            baseline: mb / decrypt, baselineName: "raw XChaCha20 decrypt, same bytes (MB/s)"))
 
     // The CLI itself, start-up and unlock included, beside a command that only starts and unlocks.
     if FileManager.default.isExecutableFile(atPath: cliPath) {
         let common = ["--vault", dir, "--passphrase-fd", "3"]
         let cli = (0..<max(runs, 1)).map { _ in
-            runChild([cliPath, "export", id["main"]!, "--format", "markdown", "--out", out, "--overwrite"] + common,
-                     secret: pass)
+            runChild(
+                [cliPath, "export", id["main"]!, "--format", "markdown", "--out", out, "--overwrite"] + common,
+                secret: pass)
         }.min { $0.seconds < $1.seconds }!
         let list = (0..<max(runs, 1)).map { _ in runChild([cliPath, "list"] + common, secret: pass) }
             .min { $0.seconds < $1.seconds }!
-        figures.append(Figure(
-            name: "  sourcevault export (process)",
-            detail: String(format: "release CLI, whole process (start-up, --kdf test unlock, audit); exit %d; "
-                           + "peak RSS %d KiB; 'list' on the same vault %.0f ms",
-                           cli.status, cli.maxRSSKiB, list.seconds * 1000),
-            value: cli.status == 0 ? mb / cli.seconds : 0, unit: "MB/s", target: "-", met: nil,
-            baseline: mb / decrypt, baselineName: "raw XChaCha20 decrypt, same bytes (MB/s)"))
+        figures.append(
+            Figure(
+                name: "  sourcevault export (process)",
+                detail: String(
+                    format: "release CLI, whole process (start-up, --kdf test unlock, audit); exit %d; "
+                        + "peak RSS %d KiB; 'list' on the same vault %.0f ms",
+                    cli.status, cli.maxRSSKiB, list.seconds * 1000),
+                value: cli.status == 0 ? mb / cli.seconds : 0, unit: "MB/s", target: "-", met: nil,
+                baseline: mb / decrypt, baselineName: "raw XChaCha20 decrypt, same bytes (MB/s)"))
     }
 
     let adversarial: [(String, String, String, Int, Bool)] = [
-        ("\(sizeName(fdfaBytes)) of U+FDFA", "wide",
-         "one repeated wide character (folds to 18), no rule applies (--no-rules)",
-         fdfaBytes, true),
-        ("\(sizeName(denseBytes)) phones/dates/mail", "dense",
-         "phone, date and e-mail detectors on, with the \(workload.rules.count) rules",
-         denseBytes, false),
-        ("\(sizeName(markupBytes)) markup/bidi", "markup",
-         "tags, references, link targets, RLO/RLI, hidden elements, ZWSP "
-         + "on every line (every view of the leak check)", markupBytes, true),
+        (
+            "\(sizeName(fdfaBytes)) of U+FDFA", "wide",
+            "one repeated wide character (folds to 18), no rule applies (--no-rules)",
+            fdfaBytes, true
+        ),
+        (
+            "\(sizeName(denseBytes)) phones/dates/mail", "dense",
+            "phone, date and e-mail detectors on, with the \(workload.rules.count) rules",
+            denseBytes, false
+        ),
+        (
+            "\(sizeName(markupBytes)) markup/bidi", "markup",
+            "tags, references, link targets, RLO/RLI, hidden elements, ZWSP "
+                + "on every line (every view of the leak check)", markupBytes, true
+        )
     ]
     for (title, key, what, size, noRules) in adversarial where rows?.contains(key) ?? true {
         let name = "export: " + title
@@ -324,15 +353,17 @@ func exportBench(megabytes: Int, ruleCount: Int, runs: Int, wideKiB: Int = 4096,
         let half = childExport(dir: dir, id: id[key + "-half"]!, out: out, noRules: noRules, secret: pass, runs: runs)
         let stages = exportStages(v, id: id[key]!)
         let memory = Double(full.workKiB * 1024) / Double(size)
-        figures.append(Figure(
-            name: name,
-            detail: String(format: "%@; %@; peak RSS %d KiB, +%d KiB while exporting (%.1fx the input); "
-                           + "half the input: %.3f s (x%.2f for twice the input); stages in-process: %@",
-                           what, full.outcome, full.peakKiB, full.workKiB, memory, half.seconds,
-                           half.seconds > 0 ? full.seconds / half.seconds : 0, describe(stages)),
-            value: full.seconds, unit: "s", target: "≤ 1 s, ≤ 10x mem",
-            met: full.outcome == "ok" && full.seconds <= 1 && memory <= 10,
-            baseline: mb / decrypt, baselineName: "raw XChaCha20 decrypt (MB/s)"))
+        figures.append(
+            Figure(
+                name: name,
+                detail: String(
+                    format: "%@; %@; peak RSS %d KiB, +%d KiB while exporting (%.1fx the input); "
+                        + "half the input: %.3f s (x%.2f for twice the input); stages in-process: %@",
+                    what, full.outcome, full.peakKiB, full.workKiB, memory, half.seconds,
+                    half.seconds > 0 ? full.seconds / half.seconds : 0, describe(stages)),
+                value: full.seconds, unit: "s", target: "≤ 1 s, ≤ 10x mem",
+                met: full.outcome == "ok" && full.seconds <= 1 && memory <= 10,
+                baseline: mb / decrypt, baselineName: "raw XChaCha20 decrypt (MB/s)"))
     }
     return figures
 }

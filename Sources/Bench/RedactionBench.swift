@@ -39,19 +39,27 @@ struct RedactionWorkload {
             names.append(term)
             rules.append(.term("r\(i)", term, variants: ["\(a) \(b)".uppercased(), hangulName(&rng) + "\(i % 10)"]))
         }
-        let english = ["the", "river", "was", "cold", "and", "we", "crossed", "at", "night", "border", "guards",
-                       "were", "waiting", "near", "town", "she", "said", "her", "brother", "had", "already", "left",
-                       "for", "China"]
-        let korean = ["강을", "건넜다", "그날", "밤에", "국경", "경비대가", "기다리고", "있었다", "그녀는", "말했다", "오빠는",
-                      "이미", "떠났다"]
+        let english = [
+            "the", "river", "was", "cold", "and", "we", "crossed", "at", "night", "border", "guards",
+            "were", "waiting", "near", "town", "she", "said", "her", "brother", "had", "already", "left",
+            "for", "China"
+        ]
+        let korean = [
+            "강을", "건넜다", "그날", "밤에", "국경", "경비대가", "기다리고", "있었다", "그녀는", "말했다", "오빠는",
+            "이미", "떠났다"
+        ]
         text.reserveCapacity(megabytes << 20)
         while text.utf8.count < megabytes << 20 {
             var line: [String] = []
             for _ in 0..<14 {
                 let r = Int.random(in: 0..<100, using: &rng)
-                if r < 2 { line.append(names.randomElement(using: &rng)!) }
-                else if r < 45 { line.append(korean.randomElement(using: &rng)!) }
-                else { line.append(english.randomElement(using: &rng)!) }
+                if r < 2 {
+                    line.append(names.randomElement(using: &rng)!)
+                } else if r < 45 {
+                    line.append(korean.randomElement(using: &rng)!)
+                } else {
+                    line.append(english.randomElement(using: &rng)!)
+                }
             }
             text += line.joined(separator: " ") + ".\n"
         }
@@ -79,29 +87,33 @@ func memchrScan(_ bytes: [UInt8], runs: Int = 5) -> Double {
 }
 
 func redactionBench(megabytes: Int, ruleCount: Int) -> [Figure] {
-let workload = RedactionWorkload(megabytes: megabytes, ruleCount: ruleCount)
-let rules = workload.rules
-let text = workload.text
+    let workload = RedactionWorkload(megabytes: megabytes, ruleCount: ruleCount)
+    let rules = workload.rules
+    let text = workload.text
 
-let t0 = Date()
-let redactor: Redactor
-do { redactor = try Redactor(rules: rules) } catch { print("rules do not compile: \(error)"); return [] }
-let compile = Date().timeIntervalSince(t0)
+    let t0 = Date()
+    let redactor: Redactor
+    do { redactor = try Redactor(rules: rules) } catch { print("rules do not compile: \(error)"); return [] }
+    let compile = Date().timeIntervalSince(t0)
 
-var best = Double.infinity
-var findings = 0
-for _ in 0..<3 {
-    let t = Date()
-    let result = redactor.redact(text)
-    best = min(best, Date().timeIntervalSince(t))
-    findings = result.findings.count
-}
-let bytes = Array(text.utf8)
-let scan = memchrScan(bytes)
-let mb = Double(bytes.count) / 1_000_000
-return [
-    Figure(name: "redaction throughput", detail: String(format: "%.1f MB mixed English/Korean, %d rules x 3 variants, %d findings, compile %.0f ms", mb, rules.count, findings, compile * 1000),
-           value: mb / best, unit: "MB/s", target: "≥ 50 MB/s", met: mb / best >= 50,
-           baseline: mb / scan, baselineName: "memchr scan of the same bytes (MB/s)"),
-]
+    var best = Double.infinity
+    var findings = 0
+    for _ in 0..<3 {
+        let t = Date()
+        let result = redactor.redact(text)
+        best = min(best, Date().timeIntervalSince(t))
+        findings = result.findings.count
+    }
+    let bytes = Array(text.utf8)
+    let scan = memchrScan(bytes)
+    let mb = Double(bytes.count) / 1_000_000
+    return [
+        Figure(
+            name: "redaction throughput",
+            detail: String(
+                format: "%.1f MB mixed English/Korean, %d rules x 3 variants, %d findings, compile %.0f ms", mb, rules.count,
+                findings, compile * 1000),
+            value: mb / best, unit: "MB/s", target: "≥ 50 MB/s", met: mb / best >= 50,
+            baseline: mb / scan, baselineName: "memchr scan of the same bytes (MB/s)")
+    ]
 }

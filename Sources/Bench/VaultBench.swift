@@ -5,6 +5,7 @@ import Audit
 import Foundation
 import SodiumKit
 import VaultCore
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -54,8 +55,10 @@ func cpuSeconds() -> Double {
 }
 
 func testimony(_ i: Int, bytes: Int) -> String {
-    let words = ["the", "river", "was", "cold", "we", "crossed", "at", "night", "broker", "paid", "guards", "waited",
-                 "강을", "건넜다", "밤에", "국경", "图们江", "边境", "Hoeryŏng", "train", "market", "sister", "letter"]
+    let words = [
+        "the", "river", "was", "cold", "we", "crossed", "at", "night", "broker", "paid", "guards", "waited",
+        "강을", "건넜다", "밤에", "국경", "图们江", "边境", "Hoeryŏng", "train", "market", "sister", "letter"
+    ]
     var s = "Testimony \(i).\n"
     var k = i
     while s.utf8.count < bytes {
@@ -67,18 +70,22 @@ func testimony(_ i: Int, bytes: Int) -> String {
 
 func buildVault(_ dir: String, records: Int, recordBytes: Int, pass: String) -> (Double, [String])? {
     guard let p = try? SecureBytes(copying: Array(pass.utf8)),
-          (try? Vault.create(directory: dir, passphrase: p, profile: .test, audit: AuditLog(newLogPath: dir + "/audit.log"),
-                             showRecoveryKey: { _ in })) != nil,
-          let v = try? Vault.unlock(directory: dir, passphrase: p),
-          (try? v.addSource(alias: "Bench")) != nil else { return nil }
+        (try? Vault.create(
+            directory: dir, passphrase: p, profile: .test, audit: AuditLog(newLogPath: dir + "/audit.log"),
+            showRecoveryKey: { _ in })) != nil,
+        let v = try? Vault.unlock(directory: dir, passphrase: p),
+        (try? v.addSource(alias: "Bench")) != nil
+    else { return nil }
     // The bulk path `import` uses: one transaction, one record in memory at a time.
     var i = 0
     let t0 = Date()
-    guard let ids = try? v.importRecords({
-        guard i < records else { return nil }
-        i += 1
-        return NewRecord(sourceAlias: "Bench", title: "Record \(i)", tags: ["bench"], body: testimony(i, bytes: recordBytes))
-    }) else { return nil }
+    guard
+        let ids = try? v.importRecords({
+            guard i < records else { return nil }
+            i += 1
+            return NewRecord(sourceAlias: "Bench", title: "Record \(i)", tags: ["bench"], body: testimony(i, bytes: recordBytes))
+        })
+    else { return nil }
     return (Date().timeIntervalSince(t0), ids)
 }
 
@@ -88,19 +95,26 @@ func vaultBench(records: Int, recordBytes: Int = 4096, cli: String, repeatSearch
     let pass = "bench passphrase"
     let small = max(records / 10, 10)
     guard let (addTime, ids) = buildVault(root + "/big", records: records, recordBytes: recordBytes, pass: pass),
-          buildVault(root + "/small", records: small, recordBytes: recordBytes, pass: pass) != nil,
-          let p = try? SecureBytes(copying: Array(pass.utf8)),
-          let v = try? Vault.unlock(directory: root + "/big", passphrase: p) else {
+        buildVault(root + "/small", records: small, recordBytes: recordBytes, pass: pass) != nil,
+        let p = try? SecureBytes(copying: Array(pass.utf8)),
+        let v = try? Vault.unlock(directory: root + "/big", passphrase: p)
+    else {
         print("vault bench: could not build the vaults"); return []
     }
     // Raw libsodium baseline over the same number of messages of the same size.
     guard let key = try? SecureBytes.random(count: 32) else { return [] }
     let sample = Array(testimony(1, bytes: recordBytes).utf8)
-    let boxes = (0..<records).compactMap { _ in try? sample.withUnsafeBytes { try XChaCha20Poly1305.seal($0, key: key, associatedData: [1]) } }
+    let boxes = (0..<records).compactMap { _ in
+        try? sample.withUnsafeBytes { try XChaCha20Poly1305.seal($0, key: key, associatedData: [1]) }
+    }
     // Into one preallocated buffer: the cost of the cipher itself, no allocation.
     guard let scratch = try? SecureScratch(capacity: 8192) else { return [] }
-    let rawDecrypt = bestOf(3) { for b in boxes { _ = try? XChaCha20Poly1305.open(b, key: key, associatedData: [1], into: scratch) } }
-    let rawEncrypt = bestOf(1) { for _ in 0..<records { _ = try? sample.withUnsafeBytes { try XChaCha20Poly1305.seal($0, key: key, associatedData: [1]) } } }
+    let rawDecrypt = bestOf(3) {
+        for b in boxes { _ = try? XChaCha20Poly1305.open(b, key: key, associatedData: [1], into: scratch) }
+    }
+    let rawEncrypt = bestOf(1) {
+        for _ in 0..<records { _ = try? sample.withUnsafeBytes { try XChaCha20Poly1305.seal($0, key: key, associatedData: [1]) } }
+    }
 
     let listTime = bestOf(3) { _ = try? v.list() }
     // Where list and search spend their time: the SQLite walk alone.
@@ -130,40 +144,69 @@ func vaultBench(records: Int, recordBytes: Int = 4096, cli: String, repeatSearch
     let mb = Double(records * recordBytes) / 1e6
     let n = "\(records) records of \(recordBytes) bytes"
     return [
-        Figure(name: "search after unlock", detail: "\(n), in-process, decrypting every record (all match: \(records) results sorted)", value: searchTime * 1000, unit: "ms",
-               target: "≤ 3x raw decrypt", met: searchTime <= 3 * rawDecrypt, baseline: rawDecrypt * 1000,
-               baselineName: "raw XChaCha20 decrypt of the same bytes (ms)"),
-        Figure(name: "  search CPU time", detail: "the same search, all threads together (\(ProcessInfo.processInfo.activeProcessorCount) cores)",
-               value: searchCPU * 1000, unit: "ms", target: "-", met: nil, baseline: rawDecrypt * 1000,
-               baselineName: "raw XChaCha20 decrypt of the same bytes (ms)"),
-        Figure(name: "  search, no match", detail: "a query no record contains", value: searchNoMatch * 1000, unit: "ms",
-               target: "≤ 3x raw decrypt", met: searchNoMatch <= 3 * rawDecrypt, baseline: rawDecrypt * 1000,
-               baselineName: "raw XChaCha20 decrypt of the same bytes (ms)"),
-        Figure(name: "list after unlock", detail: "\(n), in-process (metadata only)", value: listTime * 1000, unit: "ms",
-               target: "< 100 ms", met: listTime < 0.1, baseline: rawDecrypt * 1000, baselineName: "raw decrypt of all bodies (ms)"),
-        Figure(name: "  of which: SQLite walk (meta)", detail: "forEachLatest without bodies", value: walkMeta * 1000, unit: "ms",
-               target: "-", met: nil, baseline: nil, baselineName: nil),
-        Figure(name: "  of which: SQLite walk (+bodies)", detail: "forEachLatest with bodies (search)", value: walkBody * 1000, unit: "ms",
-               target: "-", met: nil, baseline: nil, baselineName: nil),
-        Figure(name: "show after unlock", detail: "one record of \(records)", value: showTime * 1000, unit: "ms",
-               target: "< 100 ms", met: showTime < 0.1, baseline: nil, baselineName: nil),
-        Figure(name: "import (one transaction)", detail: "\(n): validation, padding, sealing, SQLite", value: Double(records) / addTime, unit: "records/s",
-               target: "-", met: nil, baseline: Double(records) / rawEncrypt, baselineName: "raw encryption (records/s)"),
-        Figure(name: "sourcevault list (whole process)", detail: "\(n), release binary, --kdf test, start-up and audit writes included; peak RSS \(cliList.maxRSSKiB) KiB",
-               value: cliList.seconds * 1000, unit: "ms", target: "< 100 ms", met: cliList.seconds < 0.1 && cliList.status == 0, baseline: nil, baselineName: nil),
-        Figure(name: "sourcevault show (whole process)", detail: "peak RSS \(cliShow.maxRSSKiB) KiB", value: cliShow.seconds * 1000, unit: "ms",
-               target: "< 100 ms", met: cliShow.seconds < 0.1 && cliShow.status == 0, baseline: nil, baselineName: nil),
-        Figure(name: "sourcevault search (whole process)", detail: "\(n) (\(String(format: "%.0f", mb)) MB), all \(records) match and are printed; peak RSS \(cliSearchBig.maxRSSKiB) KiB",
-               value: cliSearchBig.seconds * 1000, unit: "ms", target: "< 100 ms", met: cliSearchBig.seconds < 0.1 && cliSearchBig.status == 0,
-               baseline: nil, baselineName: nil),
-        Figure(name: "sourcevault search, no match", detail: "whole process, a query no record contains", value: cliSearchNone.seconds * 1000, unit: "ms",
-               target: "< 100 ms", met: cliSearchNone.seconds < 0.1 && cliSearchNone.status == 0, baseline: nil, baselineName: nil),
-        Figure(name: "search peak RSS, 10x records", detail: "\(cliSearchSmall.maxRSSKiB) KiB at \(small) records, \(cliSearchBig.maxRSSKiB) KiB at \(records)",
-               value: Double(cliSearchBig.maxRSSKiB) / Double(max(cliSearchSmall.maxRSSKiB, 1)), unit: "x", target: "flat (~1x)",
-               met: Double(cliSearchBig.maxRSSKiB) < 1.5 * Double(cliSearchSmall.maxRSSKiB), baseline: nil, baselineName: nil),
-        Figure(name: "rekey (whole process)", detail: "\(n) re-encrypted in one transaction; peak RSS \(rekey.maxRSSKiB) KiB; exit \(rekey.status)",
-               value: rekey.seconds, unit: "s", target: "flat memory", met: rekey.status == 0 && Double(rekey.maxRSSKiB) < 1.5 * Double(cliSearchBig.maxRSSKiB),
-               baseline: nil, baselineName: nil),
+        Figure(
+            name: "search after unlock",
+            detail: "\(n), in-process, decrypting every record (all match: \(records) results sorted)", value: searchTime * 1000,
+            unit: "ms",
+            target: "≤ 3x raw decrypt", met: searchTime <= 3 * rawDecrypt, baseline: rawDecrypt * 1000,
+            baselineName: "raw XChaCha20 decrypt of the same bytes (ms)"),
+        Figure(
+            name: "  search CPU time",
+            detail: "the same search, all threads together (\(ProcessInfo.processInfo.activeProcessorCount) cores)",
+            value: searchCPU * 1000, unit: "ms", target: "-", met: nil, baseline: rawDecrypt * 1000,
+            baselineName: "raw XChaCha20 decrypt of the same bytes (ms)"),
+        Figure(
+            name: "  search, no match", detail: "a query no record contains", value: searchNoMatch * 1000, unit: "ms",
+            target: "≤ 3x raw decrypt", met: searchNoMatch <= 3 * rawDecrypt, baseline: rawDecrypt * 1000,
+            baselineName: "raw XChaCha20 decrypt of the same bytes (ms)"),
+        Figure(
+            name: "list after unlock", detail: "\(n), in-process (metadata only)", value: listTime * 1000, unit: "ms",
+            target: "< 100 ms", met: listTime < 0.1, baseline: rawDecrypt * 1000, baselineName: "raw decrypt of all bodies (ms)"),
+        Figure(
+            name: "  of which: SQLite walk (meta)", detail: "forEachLatest without bodies", value: walkMeta * 1000, unit: "ms",
+            target: "-", met: nil, baseline: nil, baselineName: nil),
+        Figure(
+            name: "  of which: SQLite walk (+bodies)", detail: "forEachLatest with bodies (search)", value: walkBody * 1000,
+            unit: "ms",
+            target: "-", met: nil, baseline: nil, baselineName: nil),
+        Figure(
+            name: "show after unlock", detail: "one record of \(records)", value: showTime * 1000, unit: "ms",
+            target: "< 100 ms", met: showTime < 0.1, baseline: nil, baselineName: nil),
+        Figure(
+            name: "import (one transaction)", detail: "\(n): validation, padding, sealing, SQLite",
+            value: Double(records) / addTime, unit: "records/s",
+            target: "-", met: nil, baseline: Double(records) / rawEncrypt, baselineName: "raw encryption (records/s)"),
+        Figure(
+            name: "sourcevault list (whole process)",
+            detail: "\(n), release binary, --kdf test, start-up and audit writes included; peak RSS \(cliList.maxRSSKiB) KiB",
+            value: cliList.seconds * 1000, unit: "ms", target: "< 100 ms", met: cliList.seconds < 0.1 && cliList.status == 0,
+            baseline: nil, baselineName: nil),
+        Figure(
+            name: "sourcevault show (whole process)", detail: "peak RSS \(cliShow.maxRSSKiB) KiB", value: cliShow.seconds * 1000,
+            unit: "ms",
+            target: "< 100 ms", met: cliShow.seconds < 0.1 && cliShow.status == 0, baseline: nil, baselineName: nil),
+        Figure(
+            name: "sourcevault search (whole process)",
+            detail:
+                "\(n) (\(String(format: "%.0f", mb)) MB), all \(records) match and are printed; peak RSS \(cliSearchBig.maxRSSKiB) KiB",
+            value: cliSearchBig.seconds * 1000, unit: "ms", target: "< 100 ms",
+            met: cliSearchBig.seconds < 0.1 && cliSearchBig.status == 0,
+            baseline: nil, baselineName: nil),
+        Figure(
+            name: "sourcevault search, no match", detail: "whole process, a query no record contains",
+            value: cliSearchNone.seconds * 1000, unit: "ms",
+            target: "< 100 ms", met: cliSearchNone.seconds < 0.1 && cliSearchNone.status == 0, baseline: nil, baselineName: nil),
+        Figure(
+            name: "search peak RSS, 10x records",
+            detail: "\(cliSearchSmall.maxRSSKiB) KiB at \(small) records, \(cliSearchBig.maxRSSKiB) KiB at \(records)",
+            value: Double(cliSearchBig.maxRSSKiB) / Double(max(cliSearchSmall.maxRSSKiB, 1)), unit: "x", target: "flat (~1x)",
+            met: Double(cliSearchBig.maxRSSKiB) < 1.5 * Double(cliSearchSmall.maxRSSKiB), baseline: nil, baselineName: nil),
+        Figure(
+            name: "rekey (whole process)",
+            detail: "\(n) re-encrypted in one transaction; peak RSS \(rekey.maxRSSKiB) KiB; exit \(rekey.status)",
+            value: rekey.seconds, unit: "s", target: "flat memory",
+            met: rekey.status == 0 && Double(rekey.maxRSSKiB) < 1.5 * Double(cliSearchBig.maxRSSKiB),
+            baseline: nil, baselineName: nil)
     ]
 }
 
@@ -173,9 +216,15 @@ func kdfBench() -> [Figure] {
     let salt = [UInt8](repeating: 7, count: PasswordHash.saltBytes)
     var out: [Figure] = []
     for profile in [KDFProfile.interactive, .moderate, .sensitive] {
-        let t = bestOf(1) { _ = try? PasswordHash.deriveKey(length: 32, passphrase: pass, salt: salt, opsLimit: profile.opsLimit, memLimit: profile.memLimit) }
-        out.append(Figure(name: "unlock KDF: \(profile.rawValue)", detail: "Argon2id \(profile.opsLimit) passes, \(profile.memLimit >> 20) MiB",
-                          value: t, unit: "s", target: "-", met: nil, baseline: nil, baselineName: nil))
+        let t = bestOf(1) {
+            _ = try? PasswordHash.deriveKey(
+                length: 32, passphrase: pass, salt: salt, opsLimit: profile.opsLimit, memLimit: profile.memLimit)
+        }
+        out.append(
+            Figure(
+                name: "unlock KDF: \(profile.rawValue)",
+                detail: "Argon2id \(profile.opsLimit) passes, \(profile.memLimit >> 20) MiB",
+                value: t, unit: "s", target: "-", met: nil, baseline: nil, baselineName: nil))
     }
     return out
 }

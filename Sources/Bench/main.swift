@@ -58,29 +58,34 @@ func option(_ name: String, _ fallback: Int) -> Int {
 }
 let out = args.firstIndex(of: "--out").flatMap { $0 + 1 < args.count ? args[$0 + 1] : nil } ?? "bench.json"
 
-let skip = Set((args.firstIndex(of: "--skip").flatMap { $0 + 1 < args.count ? args[$0 + 1] : nil } ?? "")
-    .split(separator: ",").map(String.init) + (args.contains("--no-kdf") ? ["kdf"] : []))
+let skip = Set(
+    (args.firstIndex(of: "--skip").flatMap { $0 + 1 < args.count ? args[$0 + 1] : nil } ?? "")
+        .split(separator: ",").map(String.init) + (args.contains("--no-kdf") ? ["kdf"] : []))
 var figures: [Figure] = []
 if !skip.contains("kdf") { figures += kdfBench() }
-if !skip.contains("redaction") { figures += redactionBench(megabytes: option("--redaction-mb", 10), ruleCount: option("--rules", 1000)) }
+if !skip.contains("redaction") {
+    figures += redactionBench(megabytes: option("--redaction-mb", 10), ruleCount: option("--rules", 1000))
+}
 let cli = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("sourcevault").path
 if !skip.contains("export") {
-    figures += exportBench(megabytes: option("--redaction-mb", 10), ruleCount: option("--rules", 1000),
-                           runs: option("--export-runs", 3), wideKiB: option("--wide-kb", 4096),
-                           denseKiB: option("--dense-kb", 2048),
-                           keep: args.firstIndex(of: "--keep-vault").flatMap {
-                               $0 + 1 < args.count ? args[$0 + 1] : nil
-                           },
-                           rows: args.firstIndex(of: "--export-rows").flatMap {
-                               $0 + 1 < args.count ? Set(args[$0 + 1].split(separator: ",").map(String.init)) : nil
-                           },
-                           cli: cli)
+    figures += exportBench(
+        megabytes: option("--redaction-mb", 10), ruleCount: option("--rules", 1000),
+        runs: option("--export-runs", 3), wideKiB: option("--wide-kb", 4096),
+        denseKiB: option("--dense-kb", 2048),
+        keep: args.firstIndex(of: "--keep-vault").flatMap {
+            $0 + 1 < args.count ? args[$0 + 1] : nil
+        },
+        rows: args.firstIndex(of: "--export-rows").flatMap {
+            $0 + 1 < args.count ? Set(args[$0 + 1].split(separator: ",").map(String.init)) : nil
+        },
+        cli: cli)
 }
 if !skip.contains("audit") { figures += auditBench(entries: option("--audit-entries", 100_000)) }
 if skip.contains("vault") {
 } else if FileManager.default.isExecutableFile(atPath: cli) {
-    figures += vaultBench(records: option("--records", 10_000), recordBytes: max(option("--record-bytes", 4096), 64), cli: cli,
-                          repeatSearch: option("--repeat-search", 0))
+    figures += vaultBench(
+        records: option("--records", 10_000), recordBytes: max(option("--record-bytes", 4096), 64), cli: cli,
+        repeatSearch: option("--repeat-search", 0))
 } else {
     print("(no release sourcevault beside the bench: vault figures skipped)")
 }
@@ -92,7 +97,9 @@ for f in figures {
     let base = f.baseline.map { "\(fmt($0)) \(f.baselineName ?? "")" } ?? "-"
     let ratio = f.ratio.map { String(format: "%.2f", $0) } ?? "-"
     let met = f.met.map { $0 ? "yes" : "NO" } ?? "-"
-    print("\(f.name.padding(toLength: 35, withPad: " ", startingAt: 0)) \((fmt(f.value) + " " + f.unit).padding(toLength: 16, withPad: " ", startingAt: 0)) \(f.target.padding(toLength: 15, withPad: " ", startingAt: 0)) \(base.padding(toLength: 40, withPad: " ", startingAt: 0)) \(ratio.padding(toLength: 6, withPad: " ", startingAt: 0)) \(met)")
+    print(
+        "\(f.name.padding(toLength: 35, withPad: " ", startingAt: 0)) \((fmt(f.value) + " " + f.unit).padding(toLength: 16, withPad: " ", startingAt: 0)) \(f.target.padding(toLength: 15, withPad: " ", startingAt: 0)) \(base.padding(toLength: 40, withPad: " ", startingAt: 0)) \(ratio.padding(toLength: 6, withPad: " ", startingAt: 0)) \(met)"
+    )
     print("    \(f.detail)")
 }
 struct Report: Encodable { var date: String; var machine: String; var figures: [Figure] }

@@ -50,8 +50,10 @@ public enum Exporter {
     /// Decrypts the record in memory, selects the passage, applies every rule in scope, removes
     /// invisible formatting characters and runs the leak check (on the text as written, as an HTML
     /// renderer shows it and with right-to-left runs in display order). Writes nothing.
-    public static func prepare(vault: Vault, id: String, version: Int? = nil, selection: ExcerptSelection,
-                               accept: [String] = [], noRules: Bool = false) throws -> PreparedExcerpt {
+    public static func prepare(
+        vault: Vault, id: String, version: Int? = nil, selection: ExcerptSelection,
+        accept: [String] = [], noRules: Bool = false
+    ) throws -> PreparedExcerpt {
         let record = try vault.recordForPublishing(id, version: version)
         let rid = record.summary.id
         let rules = try RuleCompiler.compile(try vault.rules(forRecord: rid, sourceID: record.summary.metadata.source))
@@ -67,7 +69,8 @@ public enum Exporter {
         var findings = result.findings
         for i in findings.indices { findings[i].line += shift }
         // Review guard: does any rule hide anything anywhere in the record?
-        let rulesApply = !findings.isEmpty
+        let rulesApply =
+            !findings.isEmpty
             || (selection != .whole && !rules.isEmpty && !redactor.redact(record.body).findings.isEmpty)
         // `suggest`'s summary (on another thread: it reads only the excerpt and what was redacted)
         // while the leak check runs. What is published has no invisible formatting; the leak check
@@ -98,15 +101,18 @@ public enum Exporter {
             // Only a single near miss can be accepted: never an exact or separator-free hit, never
             // a term glued into an address, and never several hits at once (one could hide another).
             guard matching.allSatisfy({ $0.kind.isNearMiss && $0.occurrences == 1 }) else {
-                throw PublishingError.invalidAccept("--accept \(a): that is a real occurrence of a rule term (or several hits on one line), not a single near miss; rephrase the line or fix the rules")
+                throw PublishingError.invalidAccept(
+                    "--accept \(a): that is a real occurrence of a rule term (or several hits on one line), not a single near miss; rephrase the line or fix the rules"
+                )
             }
             leaks.removeAll { $0.ruleID.hasPrefix(parts[0].lowercased()) && $0.line == line }
             accepted.append(matching.map { "\($0.ruleID):\($0.line)" }.first!)
         }
-        return PreparedExcerpt(recordID: rid, version: record.summary.version, firstLine: excerpt.firstLine,
-                               lastLine: excerpt.lastLine, text: display.text, findings: findings, leaks: leaks,
-                               accepted: accepted, rulesApply: rulesApply, noRules: noRules,
-                               uncoveredLines: uncovered, invisibleRemoved: display.removed)
+        return PreparedExcerpt(
+            recordID: rid, version: record.summary.version, firstLine: excerpt.firstLine,
+            lastLine: excerpt.lastLine, text: display.text, findings: findings, leaks: leaks,
+            accepted: accepted, rulesApply: rulesApply, noRules: noRules,
+            uncoveredLines: uncovered, invisibleRemoved: display.removed)
     }
 
     /// The bytes of an export in `format`. Never contains hidden terms: only the redacted text,
@@ -124,9 +130,10 @@ public enum Exporter {
                 var excerpt: String; var record: String; var version: Int; var lines: Lines
                 var redactions: [String: Int]; var blake2b256: String
             }
-            let doc = Doc(excerpt: p.text, record: p.recordID, version: p.version,
-                          lines: .init(first: p.firstLine, last: p.lastLine), redactions: p.counts,
-                          blake2b256: try ContentHash.blake2b256Hex(Array(p.text.utf8)))
+            let doc = Doc(
+                excerpt: p.text, record: p.recordID, version: p.version,
+                lines: .init(first: p.firstLine, last: p.lastLine), redactions: p.counts,
+                blake2b256: try ContentHash.blake2b256Hex(Array(p.text.utf8)))
             let enc = JSONEncoder()
             enc.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
             return SafeMarkup.jsonEscapingHTML(Array(try enc.encode(doc))) + [0x0A]
@@ -134,12 +141,17 @@ public enum Exporter {
     }
 
     /// `redact`: the preview, audited before it is returned for display.
-    public static func preview(vault: Vault, id: String, version: Int? = nil, selection: ExcerptSelection,
-                               accept: [String] = [], noRules: Bool = false) throws -> PreparedExcerpt {
-        let p = try prepare(vault: vault, id: id, version: version, selection: selection, accept: accept,
-                            noRules: noRules)
-        var ids = ["record": p.recordID, "version": String(p.version), "lines": "\(p.firstLine)-\(p.lastLine)",
-                   "leaks": String(p.leaks.count), "rules-apply": p.rulesApply ? "yes" : "no"]
+    public static func preview(
+        vault: Vault, id: String, version: Int? = nil, selection: ExcerptSelection,
+        accept: [String] = [], noRules: Bool = false
+    ) throws -> PreparedExcerpt {
+        let p = try prepare(
+            vault: vault, id: id, version: version, selection: selection, accept: accept,
+            noRules: noRules)
+        var ids = [
+            "record": p.recordID, "version": String(p.version), "lines": "\(p.firstLine)-\(p.lastLine)",
+            "leaks": String(p.leaks.count), "rules-apply": p.rulesApply ? "yes" : "no"
+        ]
         if noRules { ids["no-rules"] = "yes" }
         try vault.audit(AuditEvent("redact", ids: ids))
         return p
@@ -148,14 +160,19 @@ public enum Exporter {
     /// `export`: selects, redacts and leak-checks, refuses a record no rule applies to (unless
     /// `noRules`) and anything that leaks, audits, then writes to `out` (or returns the bytes for
     /// standard output) and records provenance.
-    public static func export(vault: Vault, id: String, version: Int? = nil, selection: ExcerptSelection, accept: [String],
-                              noRules: Bool = false, format: ExportFormat, out: String?,
-                              overwrite: Bool) throws -> (excerpt: PreparedExcerpt, bytes: [UInt8]) {
-        let p = try prepare(vault: vault, id: id, version: version, selection: selection, accept: accept,
-                            noRules: noRules)
-        var ids = ["record": p.recordID, "version": String(p.version), "lines": "\(p.firstLine)-\(p.lastLine)",
-                   "format": format.rawValue, "accepted": String(p.accepted.count),
-                   "uncovered": String(p.uncoveredLines.count)]
+    public static func export(
+        vault: Vault, id: String, version: Int? = nil, selection: ExcerptSelection, accept: [String],
+        noRules: Bool = false, format: ExportFormat, out: String?,
+        overwrite: Bool
+    ) throws -> (excerpt: PreparedExcerpt, bytes: [UInt8]) {
+        let p = try prepare(
+            vault: vault, id: id, version: version, selection: selection, accept: accept,
+            noRules: noRules)
+        var ids = [
+            "record": p.recordID, "version": String(p.version), "lines": "\(p.firstLine)-\(p.lastLine)",
+            "format": format.rawValue, "accepted": String(p.accepted.count),
+            "uncovered": String(p.uncoveredLines.count)
+        ]
         if noRules { ids["no-rules"] = "yes" }
         guard !p.unreviewed else {
             try? vault.audit(AuditEvent("export", outcome: .failed("norules"), ids: ids))
@@ -170,7 +187,8 @@ public enum Exporter {
         var values: [String: [UInt8]] = ["excerpt": Array(p.text.utf8)]
         if let out {
             values["path"] = Array(out.utf8)
-            try OutputFile.checkTarget(out, overwrite: overwrite, protecting: [vault.directory] + [try vault.auditLogPath()].compactMap { $0 })
+            try OutputFile.checkTarget(
+                out, overwrite: overwrite, protecting: [vault.directory] + [try vault.auditLogPath()].compactMap { $0 })
         }
         // Audited before a byte is written: if the entry cannot be made durable, nothing is exported.
         try vault.audit(AuditEvent("export", ids: ids, values: values))
@@ -195,10 +213,11 @@ public enum Exporter {
 
     /// Records the export (encrypted) so `provenance` can find it later.
     public static func recordProvenance(vault: Vault, _ p: PreparedExcerpt, format: ExportFormat, output: [UInt8]) throws {
-        try vault.recordExport(ExportEntry(
-            recordID: p.recordID, version: p.version, firstLine: p.firstLine, lastLine: p.lastLine,
-            format: format.rawValue, excerptHash: try ContentHash.blake2b256Hex(Array(p.text.utf8)),
-            outputHash: try ContentHash.blake2b256Hex(output), redactions: p.counts, accepted: p.accepted))
+        try vault.recordExport(
+            ExportEntry(
+                recordID: p.recordID, version: p.version, firstLine: p.firstLine, lastLine: p.lastLine,
+                format: format.rawValue, excerptHash: try ContentHash.blake2b256Hex(Array(p.text.utf8)),
+                outputHash: try ContentHash.blake2b256Hex(output), redactions: p.counts, accepted: p.accepted))
     }
 
     /// Export entries whose output or excerpt matches `fileBytes` (the file as published, the
@@ -213,7 +232,8 @@ public enum Exporter {
         var candidates: Set<String> = [try ContentHash.blake2b256Hex(fileBytes)]
         if fileBytes.last == 0x0A { candidates.insert(try ContentHash.blake2b256Hex(Array(fileBytes.dropLast()))) }
         if let obj = try? JSONSerialization.jsonObject(with: Data(fileBytes)) as? [String: Any],
-           let excerpt = obj["excerpt"] as? String {
+            let excerpt = obj["excerpt"] as? String
+        {
             candidates.insert(try ContentHash.blake2b256Hex(Array(excerpt.utf8)))
         }
         return try vault.exports().filter { candidates.contains($0.outputHash) || candidates.contains($0.excerptHash) }

@@ -41,14 +41,14 @@ enum SafeMarkup {
             k += 1
             if atStart && (c == 0x20 || c == 0x09) { continue }
             defer { atStart = false }
-            if atStart, c == 0x23 || c == 0x2B || c == 0x2D || c == 0x3D { // # + - =
+            if atStart, c == 0x23 || c == 0x2B || c == 0x2D || c == 0x3D {  // # + - =
                 out.append(0x5C); out.append(c); continue
             }
             if leadingDigits >= 0 {
                 if c &- 0x30 < 10, leadingDigits < 9, atStart || leadingDigits > 0 {
                     leadingDigits += 1
                 } else {
-                    if leadingDigits > 0, c == 0x2E || c == 0x29 { // . )
+                    if leadingDigits > 0, c == 0x2E || c == 0x29 {  // . )
                         out.append(0x5C); out.append(c); leadingDigits = -1; continue
                     }
                     leadingDigits = -1
@@ -65,10 +65,10 @@ enum SafeMarkup {
 
     @inline(__always) private static func appendEscaped(_ c: UInt8, to out: inout [UInt8]) {
         switch c {
-        case 0x26: out.append(contentsOf: [0x26, 0x61, 0x6D, 0x70, 0x3B]) // &amp;
-        case 0x3C: out.append(contentsOf: [0x26, 0x6C, 0x74, 0x3B])       // &lt;
-        case 0x3E: out.append(contentsOf: [0x26, 0x67, 0x74, 0x3B])       // &gt;
-        case 0x5C, 0x60, 0x2A, 0x5F, 0x5B, 0x5D, 0x7E, 0x7C:             // \ ` * _ [ ] ~ |
+        case 0x26: out.append(contentsOf: [0x26, 0x61, 0x6D, 0x70, 0x3B])  // &amp;
+        case 0x3C: out.append(contentsOf: [0x26, 0x6C, 0x74, 0x3B])  // &lt;
+        case 0x3E: out.append(contentsOf: [0x26, 0x67, 0x74, 0x3B])  // &gt;
+        case 0x5C, 0x60, 0x2A, 0x5F, 0x5B, 0x5D, 0x7E, 0x7C:  // \ ` * _ [ ] ~ |
             out.append(0x5C); out.append(c)
         default: out.append(c)
         }
@@ -95,11 +95,11 @@ enum SafeMarkup {
         if lines.last!.isEmpty { lines.removeLast() }
         for (k, line) in lines.enumerated() {
             if k > 0 { out.append(0x0A) }
-            out.append(0x3E) // >
+            out.append(0x3E)  // >
             out.append(0x20)
             let before = out.count
             appendMarkdownLine(b[line], to: &out)
-            if out.count == before { out.removeLast() } // an empty line is ">"
+            if out.count == before { out.removeLast() }  // an empty line is ">"
         }
         out.append(0x0A)
         return out

@@ -83,8 +83,10 @@ enum ChunkedFold {
     }
 
     /// Folds chunk `k` of `plan` with enough context; nil when its stretch has no unit.
-    static func fold(_ b: UnsafeBufferPointer<UInt8>, plan: [Range<Int>], _ k: Int, margin: Int, skeleton: Bool,
-                     _ folders: inout Folders, meter: WorkMeter? = nil) -> Chunk? {
+    static func fold(
+        _ b: UnsafeBufferPointer<UInt8>, plan: [Range<Int>], _ k: Int, margin: Int, skeleton: Bool,
+        _ folders: inout Folders, meter: WorkMeter? = nil
+    ) -> Chunk? {
         let own = plan[k]
         var left = 128, right = 256, back = 1
         while true {
@@ -99,14 +101,15 @@ enum ChunkedFold {
             let stdBefore = unitsBefore(standard, s), stdOwnEnd = unitsBefore(standard, e)
             let skBefore = skeletal.map { unitsBefore($0, s) } ?? 0
             let skOwnEnd = skeletal.map { unitsBefore($0, e) } ?? 0
-            if stdOwnEnd == stdBefore && skOwnEnd == skBefore { return nil } // nothing starts here
+            if stdOwnEnd == stdBefore && skOwnEnd == skBefore { return nil }  // nothing starts here
             var widen = false
             if q > 0 && (stdBefore < 2 || (skeletal != nil && skBefore < 1)) {
                 widen = true
                 if q > floor { left *= 4 } else { back *= 2 }
             }
             if f < b.count
-                && (standard.count - stdOwnEnd < margin || (skeletal.map { $0.count - skOwnEnd < margin } ?? false)) {
+                && (standard.count - stdOwnEnd < margin || (skeletal.map { $0.count - skOwnEnd < margin } ?? false))
+            {
                 widen = true
                 right *= 4
             }
@@ -118,9 +121,11 @@ enum ChunkedFold {
 
     /// `body`'s results for every chunk of `bytes` that has a unit, in text order; up to `workers`
     /// chunks are folded and searched at once.
-    static func map<T: Sendable>(_ bytes: [UInt8], size: Int = defaultSize, margin: Int, skeleton: Bool,
-                                 workers: Int = ChunkedFold.workers, meter: WorkMeter? = nil,
-                                 _ body: @escaping @Sendable (Chunk) -> [T]) -> [T] {
+    static func map<T: Sendable>(
+        _ bytes: [UInt8], size: Int = defaultSize, margin: Int, skeleton: Bool,
+        workers: Int = ChunkedFold.workers, meter: WorkMeter? = nil,
+        _ body: @escaping @Sendable (Chunk) -> [T]
+    ) -> [T] {
         let plan: [Range<Int>] = bytes.withUnsafeBufferPointer { ChunkedFold.plan($0, size: size) }
         guard !plan.isEmpty else { return [] }
         let results = ResultSlots<[T]>(count: plan.count)
@@ -190,8 +195,10 @@ private final class ResultSlots<T>: @unchecked Sendable {
 extension TermIndex {
     /// The hits of ``hits(in:anyInteriorGap:)`` on a fold of all of `bytes`, found chunk by chunk
     /// (``ChunkedFold``), as source byte ranges (first unit's start to last unit's end).
-    func spans(in bytes: [UInt8], chunkSize: Int = ChunkedFold.defaultSize,
-               meter: WorkMeter? = nil) -> [(lo: Int, hi: Int, rule: Int)] {
+    func spans(
+        in bytes: [UInt8], chunkSize: Int = ChunkedFold.defaultSize,
+        meter: WorkMeter? = nil
+    ) -> [(lo: Int, hi: Int, rule: Int)] {
         guard !isEmpty else { return [] }
         let margin = (foldedPatterns.map(\.count).max() ?? 0) + 40
         let index = self

@@ -27,8 +27,9 @@ public enum DisplaySafety {
             if last.invisible, let s = Unicode.Scalar(v) {
                 var keep = false
                 if s.value == 0xFE0E || s.value == 0xFE0F || s.value == 0x200D, i > 0,
-                   let before = Unicode.Scalar(TextSupport.scalar(b, at: TextSupport.previousScalarStart(b, i))),
-                   isEmoji(before) {
+                    let before = Unicode.Scalar(TextSupport.scalar(b, at: TextSupport.previousScalarStart(b, i))),
+                    isEmoji(before)
+                {
                     let next = i + len < b.count ? Unicode.Scalar(TextSupport.scalar(b, at: i + len)) : nil
                     keep = s.value != 0x200D || next.map(isEmoji) == true
                 }
@@ -90,9 +91,9 @@ public enum DisplaySafety {
         var view = TextView(kind: .reversed)
         view.bytes.reserveCapacity(b.count)
         var stack: [UInt32] = []
-        var isolates = 0               // isolates on the stack: a PDI with none does not scan it
-        var rtlDepth: Int? = nil       // stack depth at which the outermost right-to-left run opened
-        var run: [UInt8] = []          // that run's bytes, controls left out
+        var isolates = 0  // isolates on the stack: a PDI with none does not scan it
+        var rtlDepth: Int? = nil  // stack depth at which the outermost right-to-left run opened
+        var run: [UInt8] = []  // that run's bytes, controls left out
         var runOrigin: [UInt32] = []
 
         func flush() {
@@ -117,7 +118,7 @@ public enum DisplaySafety {
             let len = b[i] < 0x80 ? 1 : b[i] < 0xE0 ? 2 : b[i] < 0xF0 ? 3 : 4
             let v = TextSupport.scalar(b, at: i)
             switch v {
-            case 0x0A, 0x0D, 0x85, 0x2029: // a paragraph ends every embedding
+            case 0x0A, 0x0D, 0x85, 0x2029:  // a paragraph ends every embedding
                 flush(); rtlDepth = nil; stack.removeAll(); isolates = 0
                 view.append(b[i], from: i)
                 if len > 1 { for j in 1..<len { view.append(b[i + j], from: i) } }
@@ -125,9 +126,9 @@ public enum DisplaySafety {
                 if rtlDepth == nil, opensRightToLeft(v) { rtlDepth = stack.count }
                 stack.append(v)
                 if v >= 0x2066 { isolates += 1 }
-            case 0x202C: // PDF closes the innermost embedding or override
+            case 0x202C:  // PDF closes the innermost embedding or override
                 if let top = stack.last, !(0x2066...0x2068).contains(top) { stack.removeLast() }
-            case 0x2069: // PDI closes the innermost isolate and everything opened inside it
+            case 0x2069:  // PDI closes the innermost isolate and everything opened inside it
                 // Only when there is one, and what the scan passes over is removed: each control
                 // is scanned once.
                 if isolates > 0 {

@@ -130,7 +130,8 @@ public struct LeakChecker: Sendable {
         skeleton = try TermIndex(rules: redactor.rules, mode: .skeleton)
         fuzzy = FuzzyIndex(terms: redactor.terms)
         anywhere = try TermIndex(rules: redactor.rules, mode: .standard, forceSubstring: true)
-        let longest = (redactor.terms.foldedPatterns + skeleton.foldedPatterns + anywhere.foldedPatterns)
+        let longest =
+            (redactor.terms.foldedPatterns + skeleton.foldedPatterns + anywhere.foldedPatterns)
             .map(\.count).max() ?? 0
         margin = longest + 40
     }
@@ -227,8 +228,10 @@ public struct LeakChecker: Sendable {
         guard !redactor.terms.isEmpty || !skeleton.isEmpty else { return [] }
         let tokens = LeakChecker.addressTokens(bytes)
         let checker = self
-        return ChunkedFold.map(bytes, size: chunkSize, margin: margin, skeleton: !skeleton.isEmpty,
-                               meter: meter) { chunk in
+        return ChunkedFold.map(
+            bytes, size: chunkSize, margin: margin, skeleton: !skeleton.isEmpty,
+            meter: meter
+        ) { chunk in
             checker.termHits(chunk, tokens: tokens)
         }
     }
@@ -336,7 +339,7 @@ extension LeakChecker {
             }
         }
         close(bytes.count)
-        if bytes.contains(0xEF) { // full-width ＠ ＃ (EF BC A0, EF BC 83)
+        if bytes.contains(0xEF) {  // full-width ＠ ＃ (EF BC A0, EF BC 83)
             var i = 0
             while i + 2 < bytes.count {
                 if bytes[i] == 0xEF, bytes[i + 1] == 0xBC, bytes[i + 2] == 0xA0 || bytes[i + 2] == 0x83 {
@@ -345,7 +348,9 @@ extension LeakChecker {
                     while hi < bytes.count, ![0x20, 0x09, 0x0A, 0x0D].contains(bytes[hi]) { hi += 1 }
                     out.append(lo..<hi)
                     i = hi
-                } else { i += 1 }
+                } else {
+                    i += 1
+                }
             }
             out.sort { $0.lowerBound < $1.lowerBound }
         }
@@ -408,7 +413,7 @@ enum FoldedSlice {
         s.origStart = Array(t.origStart[lo..<hi])
         s.origEnd = Array(t.origEnd[lo..<hi])
         s.flags = Array(t.flags[lo..<hi])
-        if !s.flags.isEmpty { s.flags[0] &= 3 } // the slice starts a text: no gap before it
+        if !s.flags.isEmpty { s.flags[0] &= 3 }  // the slice starts a text: no gap before it
         return s
     }
 }
@@ -434,7 +439,7 @@ struct FuzzyIndex: Sendable {
     /// `powers[k]` = base^k.
     private let powers: [UInt64]
 
-    static let base: UInt64 = 0x100_0000_01B3 // odd: the FNV prime
+    static let base: UInt64 = 0x100_0000_01B3  // odd: the FNV prime
 
     @inline(__always) static func hash<C: Collection>(_ bytes: C) -> UInt64 where C.Element == UInt8 {
         bytes.reduce(0) { $0 &* base &+ UInt64($1) }
@@ -515,7 +520,7 @@ struct FuzzyIndex: Sendable {
                                 equal = true
                             }
                         }
-                        if equal { return } // the term itself: the exact nets report it
+                        if equal { return }  // the term itself: the exact nets report it
                     }
                     if need & 2 != 0 {
                         for i in 0..<length {
@@ -555,7 +560,7 @@ struct FuzzyIndex: Sendable {
             for k in 0..<a.count where a[a.startIndex + k] != b[b.startIndex + k] {
                 if first < 0 { first = k } else if second < 0 { second = k } else { return false }
             }
-            if first < 0 { return false } // equal
+            if first < 0 { return false }  // equal
             if second < 0 { return true }
             return second == first + 1 && a[a.startIndex + first] == b[b.startIndex + second]
                 && a[a.startIndex + second] == b[b.startIndex + first]
@@ -565,8 +570,10 @@ struct FuzzyIndex: Sendable {
     }
 
     /// `long` is `short` with one letter inserted.
-    private static func oneInsertion<A: RandomAccessCollection, B: RandomAccessCollection>(_ short: A,
-                                                                                           _ long: B) -> Bool
+    private static func oneInsertion<A: RandomAccessCollection, B: RandomAccessCollection>(
+        _ short: A,
+        _ long: B
+    ) -> Bool
     where A.Element == UInt8, B.Element == UInt8, A.Index == Int, B.Index == Int {
         guard long.count == short.count + 1 else { return false }
         var i = 0

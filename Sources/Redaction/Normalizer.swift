@@ -72,7 +72,7 @@ struct Folder {
     /// ASCII fast path: folded byte (0 = separator) and kind.
     private static let asciiTables: (standard: [UInt8], skeleton: [UInt8], kind: [UInt8]) = {
         var standard = [UInt8](repeating: 0, count: 128)
-        var kind = [UInt8](repeating: 8, count: 128) // 8 = other separator
+        var kind = [UInt8](repeating: 8, count: 128)  // 8 = other separator
         for b in 0..<128 {
             let c = UInt8(b)
             switch c {
@@ -137,8 +137,9 @@ struct Folder {
                 out.origStart = [UInt32](unsafeUninitializedCapacity: capacity) { starts, c2 in
                     out.origEnd = [UInt32](unsafeUninitializedCapacity: capacity) { ends, c3 in
                         out.flags = [UInt8](unsafeUninitializedCapacity: capacity) { flags, c4 in
-                            var sink = FoldSink(bytes: bytes.baseAddress!, starts: starts.baseAddress!, ends: ends.baseAddress!,
-                                                flags: flags.baseAddress!, capacity: capacity)
+                            var sink = FoldSink(
+                                bytes: bytes.baseAddress!, starts: starts.baseAddress!, ends: ends.baseAddress!,
+                                flags: flags.baseAddress!, capacity: capacity)
                             ok = foldCore(input, &sink)
                             units = ok ? sink.count : 0
                             c4 = units
@@ -163,8 +164,8 @@ struct Folder {
         let tables = Folder.asciiTables
         let skeleton = mode == .skeleton
         var gap = GapTracker()
-        var lastUnitScalar: UInt32 = 0 // for Hangul composition; 0 after a gap or an ASCII unit
-        var prevLower = false // last unit was an ASCII lower-case letter (camelCase word boundary)
+        var lastUnitScalar: UInt32 = 0  // for Hangul composition; 0 after a gap or an ASCII unit
+        var prevLower = false  // last unit was an ASCII lower-case letter (camelCase word boundary)
 
         return tables.kind.withUnsafeBufferPointer { kinds in
             (skeleton ? Folder.unitTables.skeleton : Folder.unitTables.standard).withUnsafeBufferPointer { unitTable in
@@ -177,7 +178,7 @@ struct Folder {
                             guard out.count < out.capacity else { return false }
                             // Hot path (most bytes): no separator before this unit, so its flags
                             // are just the class — no GapTracker work.
-                            var flag = unit >> 7 // UnitClass.letter (0) or .digit (1)
+                            var flag = unit >> 7  // UnitClass.letter (0) or .digit (1)
                             if gap.isEmpty {
                                 // "#SaveJongyol", "KimJongyol": lower→upper case inside a word is a
                                 // word boundary that a term may also straddle ("JongYol"): the flags
@@ -216,10 +217,13 @@ struct Folder {
                     if b0 < 0xE0 {
                         scalar = (UInt32(b0 & 0x1F) << 6) | UInt32(input[i + 1] & 0x3F); len = 2
                     } else if b0 < 0xF0 {
-                        scalar = (UInt32(b0 & 0x0F) << 12) | (UInt32(input[i + 1] & 0x3F) << 6) | UInt32(input[i + 2] & 0x3F); len = 3
+                        scalar = (UInt32(b0 & 0x0F) << 12) | (UInt32(input[i + 1] & 0x3F) << 6) | UInt32(input[i + 2] & 0x3F);
+                        len = 3
                     } else {
-                        scalar = (UInt32(b0 & 0x07) << 18) | (UInt32(input[i + 1] & 0x3F) << 12)
-                            | (UInt32(input[i + 2] & 0x3F) << 6) | UInt32(input[i + 3] & 0x3F); len = 4
+                        scalar =
+                            (UInt32(b0 & 0x07) << 18) | (UInt32(input[i + 1] & 0x3F) << 12)
+                            | (UInt32(input[i + 2] & 0x3F) << 6) | UInt32(input[i + 3] & 0x3F);
+                        len = 4
                     }
                     let start = UInt32(i), end = UInt32(i + len)
                     i += len
@@ -258,14 +262,17 @@ struct Folder {
     /// Appends one non-ASCII unit, composing conjoining Hangul jamo (L+V, LV+T) into a syllable so
     /// that NFD Hangul folds exactly like NFC Hangul.
     @inline(__always)
-    private func emit(_ scalar: UInt32, _ cls: UnitClass, _ start: UInt32, _ end: UInt32, _ out: inout FoldSink,
-                      _ gap: inout GapTracker, _ lastUnitScalar: inout UInt32) {
+    private func emit(
+        _ scalar: UInt32, _ cls: UnitClass, _ start: UInt32, _ end: UInt32, _ out: inout FoldSink,
+        _ gap: inout GapTracker, _ lastUnitScalar: inout UInt32
+    ) {
         if gap.isEmpty, lastUnitScalar != 0 {
             var composed: UInt32 = 0
             if (0x1161...0x1175).contains(scalar), (0x1100...0x1112).contains(lastUnitScalar) {
                 composed = 0xAC00 + ((lastUnitScalar - 0x1100) * 21 + (scalar - 0x1161)) * 28
             } else if (0x11A8...0x11C2).contains(scalar), (0xAC00...0xD7A3).contains(lastUnitScalar),
-                      (lastUnitScalar - 0xAC00) % 28 == 0 {
+                (lastUnitScalar - 0xAC00) % 28 == 0
+            {
                 composed = lastUnitScalar + (scalar - 0x11A7)
             }
             if composed != 0 {
@@ -285,8 +292,10 @@ struct Folder {
     /// Returns the index after what it consumed, `i` if there is nothing to decode there, or -1 if
     /// the sink ran out of room. (Tags are not skipped here: text between `<` and `>` that is not a
     /// tag would be hidden from redaction. The leak check reads tags in its rendered view.)
-    private mutating func foldEscape(_ input: UnsafeBufferPointer<UInt8>, _ i: Int, _ out: inout FoldSink,
-                                     _ gap: inout GapTracker, _ lastUnitScalar: inout UInt32) -> Int {
+    private mutating func foldEscape(
+        _ input: UnsafeBufferPointer<UInt8>, _ i: Int, _ out: inout FoldSink,
+        _ gap: inout GapTracker, _ lastUnitScalar: inout UInt32
+    ) -> Int {
         let n = input.count
         @inline(__always) func hex(_ b: UInt8) -> UInt32? {
             switch b {
@@ -297,7 +306,7 @@ struct Folder {
             }
         }
         switch input[i] {
-        case 0x25: // %XX%XX…
+        case 0x25:  // %XX%XX…
             // One character at a time: reading the whole run first, then decoding, read it again
             // from every '%' after an undecodable one ("%FF%FF…" was quadratic).
             @inline(__always) func escaped(_ j: Int) -> UInt8? {
@@ -317,13 +326,14 @@ struct Folder {
                 consumed = Int(end)
             }
             return consumed
-        case 0x26: // &#111; &#x6F; &#0000111; &oacute; &ocy; &shy; (every HTML named reference)
+        case 0x26:  // &#111; &#x6F; &#0000111; &oacute; &ocy; &shy; (every HTML named reference)
             var j = i + 1
             var name: [UInt8] = []
             let numeric = j < n && input[j] == 0x23
             // A numeric reference may have any number of digits (leading zeros); names are short.
             while j < n, numeric || j - i <= HTMLEntityData.longestName, input[j] != 0x3B, input[j] < 0x80,
-                  (input[j] == 0x23 && j == i + 1) || (input[j] | 0x20) &- 0x61 < 26 || input[j] &- 0x30 < 10 {
+                (input[j] == 0x23 && j == i + 1) || (input[j] | 0x20) &- 0x61 < 26 || input[j] &- 0x30 < 10
+            {
                 name.append(input[j]); j += 1
             }
             guard j < n, input[j] == 0x3B, !name.isEmpty, let scalars = HTMLEntities.terminated(name) else { return i }
@@ -337,8 +347,10 @@ struct Folder {
     }
 
     /// Folds one decoded scalar standing for the original bytes `[start, end)`.
-    private mutating func foldScalar(_ scalar: UInt32, _ start: UInt32, _ end: UInt32, _ out: inout FoldSink,
-                                     _ gap: inout GapTracker, _ lastUnitScalar: inout UInt32) -> Bool {
+    private mutating func foldScalar(
+        _ scalar: UInt32, _ start: UInt32, _ end: UInt32, _ out: inout FoldSink,
+        _ gap: inout GapTracker, _ lastUnitScalar: inout UInt32
+    ) -> Bool {
         if scalar < 0x80 {
             let table = mode == .skeleton ? Folder.asciiTables.skeleton : Folder.asciiTables.standard
             var folded = table[Int(scalar)]
@@ -382,10 +394,15 @@ struct Folder {
         if b0 < 0x80 { return (UInt32(b0), 1) }
         var v: UInt32
         let len: Int
-        if b0 >= 0xC2 && b0 < 0xE0 { len = 2; v = UInt32(b0 & 0x1F) }
-        else if b0 >= 0xE0 && b0 < 0xF0 { len = 3; v = UInt32(b0 & 0x0F) }
-        else if b0 >= 0xF0 && b0 <= 0xF4 { len = 4; v = UInt32(b0 & 0x07) }
-        else { return nil }
+        if b0 >= 0xC2 && b0 < 0xE0 {
+            len = 2; v = UInt32(b0 & 0x1F)
+        } else if b0 >= 0xE0 && b0 < 0xF0 {
+            len = 3; v = UInt32(b0 & 0x0F)
+        } else if b0 >= 0xF0 && b0 <= 0xF4 {
+            len = 4; v = UInt32(b0 & 0x07)
+        } else {
+            return nil
+        }
         guard k + len <= b.count else { return nil }
         for t in 1..<len {
             guard b[k + t] & 0xC0 == 0x80 else { return nil }
@@ -418,8 +435,10 @@ struct Folder {
         return entry
     }
 
-    private static let apostrophes: Set<UInt32> = [0x2018, 0x2019, 0x201B, 0x02BC, 0x02B9, 0x02BB, 0x02BD, 0x2032,
-                                                   0x2035, 0xFF07, 0x00B4, 0x02CA, 0x02CB, 0xA78C, 0x055A, 0x05F3]
+    private static let apostrophes: Set<UInt32> = [
+        0x2018, 0x2019, 0x201B, 0x02BC, 0x02B9, 0x02BB, 0x02BD, 0x2032,
+        0x2035, 0xFF07, 0x00B4, 0x02CA, 0x02CB, 0xA78C, 0x055A, 0x05F3
+    ]
     private static let lineBreaks: Set<UInt32> = [0x2028, 0x2029, 0x0085]
 
     private static func compute(_ value: UInt32, mode: FoldMode) -> FoldEntry {
@@ -437,7 +456,8 @@ struct Folder {
         // Modifier letters and click letters that look like punctuation (ː ˈ ʺ ǃ ǀ): a separator,
         // not a letter glued to the word ("Kimː" reads "Kim:").
         if (0x02B9...0x02FF).contains(value) || (0x01C0...0x01C3).contains(value) || (0xA788...0xA78A).contains(value),
-           String(scalar).decomposedStringWithCompatibilityMapping.unicodeScalars.elementsEqual([scalar]) {
+            String(scalar).decomposedStringWithCompatibilityMapping.unicodeScalars.elementsEqual([scalar])
+        {
             return FoldEntry(kind: .separator, separator: .other)
         }
         if lineBreaks.contains(value) { return FoldEntry(kind: .separator, separator: .newline) }
@@ -494,13 +514,13 @@ struct Folder {
             (0x1D00, "a"), (0x0299, "b"), (0x1D04, "c"), (0x1D05, "d"), (0x1D07, "e"), (0xA730, "f"), (0x0262, "g"),
             (0x029C, "h"), (0x026A, "i"), (0x1D0A, "j"), (0x1D0B, "k"), (0x029F, "l"), (0x1D0D, "m"), (0x0274, "n"),
             (0x1D0F, "o"), (0x1D18, "p"), (0xA7AF, "q"), (0x0280, "r"), (0xA731, "s"), (0x1D1B, "t"), (0x1D1C, "u"),
-            (0x1D20, "v"), (0x1D21, "w"), (0x028F, "y"), (0x1D22, "z"), (0x1D01, "ae"), (0x0276, "oe"),
+            (0x1D20, "v"), (0x1D21, "w"), (0x028F, "y"), (0x1D22, "z"), (0x1D01, "ae"), (0x0276, "oe")
         ]
         let stroked: [(UInt32, String)] = [
             (0x00F8, "o"), (0x0111, "d"), (0x00F0, "d"), (0x0142, "l"), (0x0127, "h"), (0x0167, "t"), (0x0180, "b"),
             (0x0268, "i"), (0x0289, "u"), (0x01B6, "z"), (0x01E5, "g"), (0x023C, "c"), (0x0247, "e"), (0x0249, "j"),
             (0x024D, "r"), (0x024F, "y"), (0x0275, "o"), (0x00E6, "ae"), (0x0153, "oe"), (0x00FE, "th"),
-            (0x00DF, "ss"), (0x0138, "k"), (0x019A, "l"), (0x0253, "b"), (0x0257, "d"),
+            (0x00DF, "ss"), (0x0138, "k"), (0x019A, "l"), (0x0253, "b"), (0x0257, "d")
         ]
         for (k, v) in smallCaps + stroked { m[k] = v }
         return m
@@ -536,8 +556,8 @@ struct Folder {
     static func isNoBoundaryScript(_ v: UInt32) -> Bool {
         switch v {
         case 0x0E00...0x0EFF, 0x1000...0x109F, 0x1100...0x11FF, 0x1780...0x17FF, 0x2E80...0x2FDF,
-             0x3040...0x31FF, 0x3400...0x4DBF, 0x4E00...0x9FFF, 0xA960...0xA97F, 0xAC00...0xD7FF,
-             0xF900...0xFAFF, 0xFF66...0xFFDC, 0x20000...0x3FFFF:
+            0x3040...0x31FF, 0x3400...0x4DBF, 0x4E00...0x9FFF, 0xA960...0xA97F, 0xAC00...0xD7FF,
+            0xF900...0xFAFF, 0xFF66...0xFFDC, 0x20000...0x3FFFF:
             return true
         default:
             return false
@@ -597,7 +617,8 @@ private struct FoldSink {
         count += 1
     }
 
-    @inline(__always) mutating func append3(_ b0: UInt8, _ b1: UInt8, _ b2: UInt8, _ start: UInt32, _ end: UInt32, _ flag: UInt8) {
+    @inline(__always) mutating func append3(_ b0: UInt8, _ b1: UInt8, _ b2: UInt8, _ start: UInt32, _ end: UInt32, _ flag: UInt8)
+    {
         bytes[count] = b0; bytes[count + 1] = b1; bytes[count + 2] = b2
         // Unrolled: this runs for every Hangul syllable and Han ideograph.
         starts[count] = start; starts[count + 1] = start; starts[count + 2] = start
@@ -636,7 +657,7 @@ private struct GapTracker {
     private var softHyphen = false
 
     private static let apostropheBit: UInt8 = 1, dashBit: UInt8 = 2, newlineBit: UInt8 = 4, spaceBit: UInt8 = 8,
-                       otherBit: UInt8 = 16, ignorableBit: UInt8 = 32
+        otherBit: UInt8 = 16, ignorableBit: UInt8 = 32
 
     @inline(__always) var isEmpty: Bool { seen == 0 }
 
@@ -666,7 +687,10 @@ private struct GapTracker {
         if visible == Self.apostropheBit { return .apostrophe }
         // "Jong-\nyol": a dash, then only whitespace containing a line break.
         if firstVisibleIsDash && dashes == 1 && visible & Self.newlineBit != 0
-            && visible & (Self.apostropheBit | Self.otherBit) == 0 { return .optional }
+            && visible & (Self.apostropheBit | Self.otherBit) == 0
+        {
+            return .optional
+        }
         // "Jong\u{AD}\nsu": a soft hyphen where a word processor broke the line.
         if softHyphen && visible & Self.newlineBit != 0 && visible & ~(Self.newlineBit | Self.spaceBit) == 0 {
             return .optional

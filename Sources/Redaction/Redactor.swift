@@ -63,7 +63,8 @@ public struct Redactor: Sendable {
             if let r = rule.replacement {
                 let normalized = TextSupport.nfc(r)
                 guard let first = normalized.unicodeScalars.first,
-                      !normalized.allSatisfy(\.isWhitespace) else { throw .invalidReplacement(ruleID: rule.id) }
+                    !normalized.allSatisfy(\.isWhitespace)
+                else { throw .invalidReplacement(ruleID: rule.id) }
                 switch first.properties.generalCategory {
                 case .nonspacingMark, .spacingMark, .enclosingMark: throw .invalidReplacement(ruleID: rule.id)
                 default: if first.value == 0x200D { throw .invalidReplacement(ruleID: rule.id) }
@@ -74,10 +75,11 @@ public struct Redactor: Sendable {
             }
             switch rule.pattern {
             case .term:
-                break // compiled below, all together
+                break  // compiled below, all together
             case .regex(let pattern):
                 guard !pattern.isEmpty,
-                      let compiled = try? NSRegularExpression(pattern: pattern, options: []) else {
+                    let compiled = try? NSRegularExpression(pattern: pattern, options: [])
+                else {
                     throw .invalidRegex(ruleID: rule.id)
                 }
                 // A pattern that matches the empty string would redact nothing yet hide errors.
@@ -116,7 +118,7 @@ public struct Redactor: Sendable {
         var findings: [Finding] = []
         // entity → its "[LABEL-N]": an entity recurs often, so format its replacement once.
         var numbered: [String: String] = [:]
-        var nextNumber: [String: Int] = [:]   // label → last N used
+        var nextNumber: [String: Int] = [:]  // label → last N used
         var lines = TextSupport.LineCounter(bytes)
         var copied = 0
         for c in clusters {
@@ -136,8 +138,10 @@ public struct Redactor: Sendable {
                 }
             }
             result.append(replacement)
-            findings.append(Finding(ruleID: rule.id, label: rule.label, line: lines.line(at: c.lo),
-                                    originalRange: c.lo..<c.hi, replacement: replacement))
+            findings.append(
+                Finding(
+                    ruleID: rule.id, label: rule.label, line: lines.line(at: c.lo),
+                    originalRange: c.lo..<c.hi, replacement: replacement))
             copied = c.hi
         }
         if copied < bytes.count { result.append(contentsOf: text[index(copied)...]) }
@@ -168,8 +172,10 @@ public struct Redactor: Sendable {
                 // may still differ, but case and width variants of one address do not.
                 var folder = Folder(mode: .standard)
                 let key = folder.fold(String(decoding: bytes[r], as: UTF8.self)).bytes
-                spans.append(Span(lo: r.lowerBound, hi: r.upperBound, rule: rule,
-                                  entity: "r\(rule):" + String(decoding: key, as: UTF8.self)))
+                spans.append(
+                    Span(
+                        lo: r.lowerBound, hi: r.upperBound, rule: rule,
+                        entity: "r\(rule):" + String(decoding: key, as: UTF8.self)))
             }
         }
         return spans

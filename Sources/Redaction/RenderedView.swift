@@ -7,7 +7,7 @@ struct TextView {
     /// Where the bytes come from, compressed: bytes copied from consecutive bytes of the original
     /// are one run (its first byte in the view, and in the original). A view is mostly such runs,
     /// so this takes a fraction of an offset per byte.
-    private var runs: [UInt64] = [] // view offset << 32 | original offset
+    private var runs: [UInt64] = []  // view offset << 32 | original offset
     private var last = -2
 
     init(kind: Kind) { self.kind = kind }
@@ -20,7 +20,7 @@ struct TextView {
 
     mutating func append(scalar: UInt32, from offset: Int) {
         Folder.utf8(scalar) { _, byte in
-            runs.append(UInt64(bytes.count) << 32 | UInt64(offset)) // every byte stands for the reference
+            runs.append(UInt64(bytes.count) << 32 | UInt64(offset))  // every byte stands for the reference
             last = -2
             bytes.append(byte)
         }
@@ -28,7 +28,7 @@ struct TextView {
 
     /// Offset in the original of view byte `i`.
     func origin(_ i: Int) -> Int {
-        var lo = 0, hi = runs.count // the last run starting at or before i
+        var lo = 0, hi = runs.count  // the last run starting at or before i
         while hi - lo > 1 {
             let mid = (lo + hi) / 2
             if Int(runs[mid] >> 32) <= i { lo = mid } else { hi = mid }
@@ -80,10 +80,16 @@ enum RenderedView {
     }
 
     /// Elements whose text a browser never shows: raw text up to their end tag.
-    static let hiddenRawText: Set<[UInt8]> = Set(["script", "style", "title", "xmp", "iframe", "noembed",
-                                                  "noframes", "noscript"].map { Array($0.utf8) })
-    static let voidElements: Set<[UInt8]> = Set(["area", "base", "br", "col", "embed", "hr", "img", "input",
-                                                 "keygen", "link", "meta", "param", "source", "track", "wbr"]
+    static let hiddenRawText: Set<[UInt8]> = Set(
+        [
+            "script", "style", "title", "xmp", "iframe", "noembed",
+            "noframes", "noscript"
+        ].map { Array($0.utf8) })
+    static let voidElements: Set<[UInt8]> = Set(
+        [
+            "area", "base", "br", "col", "embed", "hr", "img", "input",
+            "keygen", "link", "meta", "param", "source", "track", "wbr"
+        ]
         .map { Array($0.utf8) })
 
     /// For each `(` that directly follows `]`, the index of its matching `)`, found in one pass.
@@ -91,10 +97,12 @@ enum RenderedView {
         var out: [Int: Int] = [:]
         var open: [Int] = []
         for (i, c) in b.enumerated() {
-            if c == 0x28 { open.append(i) } else if c == 0x29, let o = open.popLast(), o > 0, b[o - 1] == 0x5D {
+            if c == 0x28 {
+                open.append(i)
+            } else if c == 0x29, let o = open.popLast(), o > 0, b[o - 1] == 0x5D {
                 out[o] = i
             } else if c == 0x0A, i + 1 < b.count, b[i + 1] == 0x0A {
-                open.removeAll() // a blank line ends any link
+                open.removeAll()  // a blank line ends any link
             }
         }
         return out
@@ -125,11 +133,11 @@ enum RenderedView {
             return min(k + 1, n)
         }
         switch b[j] {
-        case 0x21: // <!
+        case 0x21:  // <!
             guard j + 2 < n, b[j + 1] == 0x2D, b[j + 2] == 0x2D else { return Tag(end: until(0x3E, from: j)) }
             var k = j + 3
-            if k < n, b[k] == 0x3E { return Tag(end: k + 1) }                 // <!-->
-            if k + 1 < n, b[k] == 0x2D, b[k + 1] == 0x3E { return Tag(end: k + 2) } // <!--->
+            if k < n, b[k] == 0x3E { return Tag(end: k + 1) }  // <!-->
+            if k + 1 < n, b[k] == 0x2D, b[k + 1] == 0x3E { return Tag(end: k + 2) }  // <!--->
             while k + 2 < n {
                 if b[k] == 0x2D, b[k + 1] == 0x2D {
                     if b[k + 2] == 0x3E { return Tag(end: k + 3) }
@@ -137,10 +145,10 @@ enum RenderedView {
                 }
                 k += 1
             }
-            return Tag(end: n) // an unclosed comment runs to the end
-        case 0x3F: // <?
+            return Tag(end: n)  // an unclosed comment runs to the end
+        case 0x3F:  // <?
             return Tag(end: until(0x3E, from: j))
-        case 0x2F: // </
+        case 0x2F:  // </
             j += 1
             guard j < n else { return nil }
             if b[j] == 0x3E { return Tag(end: j + 1) }
@@ -194,7 +202,11 @@ enum RenderedView {
                 }
             case .afterName:
                 if c == 0x3E { return finish(k) }
-                if c == 0x3D { state = .beforeValue } else if c == 0x2F { state = .beforeName } else if !isSpace(c) {
+                if c == 0x3D {
+                    state = .beforeValue
+                } else if c == 0x2F {
+                    state = .beforeName
+                } else if !isSpace(c) {
                     attr = [lower(c)]; state = .name
                 }
             case .beforeValue:
@@ -214,7 +226,7 @@ enum RenderedView {
             k += 1
         }
         if case .name = state { endAttr() }
-        return t // an unclosed tag runs to the end
+        return t  // an unclosed tag runs to the end
     }
 
     struct Renderer {
@@ -291,7 +303,8 @@ enum RenderedView {
                     while m < name.count, RenderedView.lower(b[k + 2 + m]) == name[m] { m += 1 }
                     let after = k + 2 + name.count
                     if m == name.count,
-                       after >= n || RenderedView.isSpace(b[after]) || b[after] == 0x2F || b[after] == 0x3E {
+                        after >= n || RenderedView.isSpace(b[after]) || b[after] == 0x2F || b[after] == 0x3E
+                    {
                         return k
                     }
                 }

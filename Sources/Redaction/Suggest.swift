@@ -32,7 +32,8 @@ public struct Suggestion: Sendable, Hashable {
 /// are ignored here (suggestions are advisory; ``Redactor/init(rules:)`` reports them). A candidate
 /// is covered when it overlaps what the rules redact (``Redactor/redact(_:)``'s findings).
 public func suggest(_ text: String, rules: [RedactionRule]) -> [Suggestion] {
-    let redactor = (try? Redactor(rules: rules))
+    let redactor =
+        (try? Redactor(rules: rules))
         ?? (try? Redactor(rules: rules.filter { (try? Redactor(rules: [$0])) != nil }))
         ?? (try? Redactor(rules: []))
     guard let redactor else { return [] }
@@ -44,8 +45,9 @@ public func suggest(_ text: String, rules: [RedactionRule]) -> [Suggestion] {
 /// ``suggest(_:rules:)`` for a text already redacted with `rules` (the export's own redaction, so
 /// the rules are not compiled and run a second time), which gave `findings`: the same suggestions.
 public func suggest(_ text: String, redactedAs findings: [Finding], rules: [RedactionRule]) -> [Suggestion] {
-    Suggester.run(text, bytes: Array(text.utf8), covered: findings.map(\.originalRange),
-                  redacting: Suggester.detectors(rules))
+    Suggester.run(
+        text, bytes: Array(text.utf8), covered: findings.map(\.originalRange),
+        redacting: Suggester.detectors(rules))
 }
 
 enum Suggester {
@@ -56,8 +58,10 @@ enum Suggester {
 
     /// `redacting`: detectors the rules turned on. Every match of theirs was redacted, so it is
     /// covered and never suggested: their patterns are not run again.
-    static func run(_ text: String, bytes: [UInt8], covered: [Range<Int>],
-                    redacting: Set<Detector> = []) -> [Suggestion] {
+    static func run(
+        _ text: String, bytes: [UInt8], covered: [Range<Int>],
+        redacting: Set<Detector> = []
+    ) -> [Suggestion] {
         var raw: [(range: Range<Int>, kind: Suggestion.Kind, detector: Detector?, label: String)] = []
         // The patterns run only where they can match (SuggestWindows), with the same matches.
         var scan = SuggestWindows.Scan(bytes)
@@ -79,8 +83,11 @@ enum Suggester {
             }
         }
 
-        raw.sort { $0.range.lowerBound != $1.range.lowerBound ? $0.range.lowerBound < $1.range.lowerBound
-                                                               : $0.range.upperBound > $1.range.upperBound }
+        raw.sort {
+            $0.range.lowerBound != $1.range.lowerBound
+                ? $0.range.lowerBound < $1.range.lowerBound
+                : $0.range.upperBound > $1.range.upperBound
+        }
         var lines = TextSupport.LineCounter(bytes)
         var seen = Set<Range<Int>>()
         var out: [Suggestion] = []
@@ -93,10 +100,15 @@ enum Suggester {
             guard seen.insert(s.range).inserted else { continue }
             // A detector hit inside a longer one of the same kind ("10-1234-5678" in "+82 10-1234-5678").
             if let last = out.last, last.kind == s.kind, last.originalRange.contains(s.range.lowerBound),
-               s.range.upperBound <= last.originalRange.upperBound { continue }
-            out.append(Suggestion(text: String(decoding: bytes[s.range], as: UTF8.self), kind: s.kind, detector: s.detector,
-                                  suggestedLabel: s.label, line: lines.line(at: s.range.lowerBound),
-                                  originalRange: s.range))
+                s.range.upperBound <= last.originalRange.upperBound
+            {
+                continue
+            }
+            out.append(
+                Suggestion(
+                    text: String(decoding: bytes[s.range], as: UTF8.self), kind: s.kind, detector: s.detector,
+                    suggestedLabel: s.label, line: lines.line(at: s.range.lowerBound),
+                    originalRange: s.range))
         }
         return out
     }
@@ -109,7 +121,7 @@ enum Suggester {
         "when", "after", "before", "then", "she", "he", "we", "they", "i", "it", "my", "our", "her", "his",
         "their", "this", "that", "these", "those", "there", "here", "if", "as", "once", "later", "yes", "no",
         "mr", "mrs", "ms", "dr", "north", "south", "east", "west", "korea", "korean", "china", "chinese",
-        "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
+        "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"
     ]
 
     static func namePhrases(_ text: String, bytes: [UInt8], scan: inout SuggestWindows.Scan) -> [Range<Int>] {
@@ -136,16 +148,20 @@ enum Suggester {
 
     // MARK: Hangul
 
-    static let hangulSurnames: Set<Character> = Set("김이박최정강조윤장임한오서신권황안송류유홍전고문양손배백허남심노하곽성차주우구민진나지엄채원천방공현변염여추도소석선설마길연위표기반왕금옥육인맹제모탁국")
+    static let hangulSurnames: Set<Character> = Set(
+        "김이박최정강조윤장임한오서신권황안송류유홍전고문양손배백허남심노하곽성차주우구민진나지엄채원천방공현변염여추도소석선설마길연위표기반왕금옥육인맹제모탁국")
     /// Particles and the honorific 씨/님, longest first, stripped from the end of a word.
-    static let particles: [String] = ["에게서", "으로부터", "씨에게", "씨와", "씨는", "씨가", "씨를", "씨의", "씨도",
-                                      "에게", "한테", "에서", "으로", "까지", "부터", "께서", "씨", "님", "은", "는",
-                                      "이", "가", "을", "를", "의", "에", "와", "과", "도", "로", "만"]
+    static let particles: [String] = [
+        "에게서", "으로부터", "씨에게", "씨와", "씨는", "씨가", "씨를", "씨의", "씨도",
+        "에게", "한테", "에서", "으로", "까지", "부터", "께서", "씨", "님", "은", "는",
+        "이", "가", "을", "를", "의", "에", "와", "과", "도", "로", "만"
+    ]
     static let hangulCommon: Set<String> = [
         "이것", "이런", "이렇게", "이번", "이제", "이미", "이후", "이상", "이야기", "이름", "이유", "정말", "정도", "정부",
         "한국", "한번", "한편", "조금", "조사", "장소", "안에", "안녕", "오늘", "오후", "오전", "서울", "신고", "고향",
         "고민", "전화", "문제", "주민", "주변", "지금", "지역", "지난", "우리", "모두", "도착", "시간", "나라", "나중",
-        "남편", "아내", "가족", "함께", "하나", "모든", "주로", "정확히", "이미", "오래", "신분", "안전", "하루", "하지만", "그리고", "국경", "강을", "강", "여기", "거기", "저기", "기자", "사람",
+        "남편", "아내", "가족", "함께", "하나", "모든", "주로", "정확히", "이미", "오래", "신분", "안전", "하루", "하지만", "그리고", "국경", "강을", "강", "여기", "거기",
+        "저기", "기자", "사람"
     ]
 
     /// Runs of 2–8 precomposed Hangul syllables (U+AC00–U+D7A3), a longer run cut into pieces of
@@ -212,7 +228,7 @@ enum Suggester {
             }
             let first = TextSupport.scalar(bytes, at: r.lowerBound)
             guard (6...12).contains(length), hangulSurnameScalars.contains(first),
-                  !hangulCommon.contains(String(decoding: bytes[r.lowerBound..<(r.lowerBound + length)], as: UTF8.self))
+                !hangulCommon.contains(String(decoding: bytes[r.lowerBound..<(r.lowerBound + length)], as: UTF8.self))
             else { continue }
             out.append(r.lowerBound..<(r.lowerBound + length))
         }
@@ -221,7 +237,8 @@ enum Suggester {
 
     // MARK: Chinese
 
-    static let chineseSurnames: Set<Character> = Set("王李张刘陈杨黄赵吴周徐孙朱胡郭何林罗郑梁谢宋唐许韩冯邓曹彭曾肖董袁潘蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金廖贾夏韦邹孟熊秦邱尹薛闫段雷侯陶黎贺顾郝龚邵钱严覃戴莫孔汤朴張劉陳楊黃趙吳孫許韓鄭謝馮鄧蕭")
+    static let chineseSurnames: Set<Character> = Set(
+        "王李张刘陈杨黄赵吴周徐孙朱胡郭何林罗郑梁谢宋唐许韩冯邓曹彭曾肖董袁潘蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金廖贾夏韦邹孟熊秦邱尹薛闫段雷侯陶黎贺顾郝龚邵钱严覃戴莫孔汤朴張劉陳楊黃趙吳孫許韓鄭謝馮鄧蕭")
     /// Characters that rarely belong to a given name (particles, pronouns, common verbs).
     static let chineseFunction: Set<Character> = Set("的了是在和有我你他她它们這这那不也就都说說到要会會人个個上下中里裡来來去过過从從被把给給对對吗嗎呢吧啊")
 
@@ -255,17 +272,18 @@ enum Suggester {
         static let word = #"\p{Lu}[\p{Ll}\p{M}]*(?:[\-'’]\p{L}[\p{Ll}\p{M}]*)?"#
         static let capitalized: [SharedRegex] = [
             SharedRegex.builtIn(#"(?<![\p{L}\p{M}])\#(word)(?:[ \u00A0]+\#(word))+(?![\p{L}\p{M}])"#),
-            SharedRegex.builtIn(#"(?<![\p{L}\p{M}][ \u00A0]?)\p{Lu}\p{Ll}+[\-'’]\p{L}\p{Ll}+(?![\p{L}\p{M}]|[ \u00A0]+\p{Lu})"#),
+            SharedRegex.builtIn(#"(?<![\p{L}\p{M}][ \u00A0]?)\p{Lu}\p{Ll}+[\-'’]\p{L}\p{Ll}+(?![\p{L}\p{M}]|[ \u00A0]+\p{Lu})"#)
         ].compactMap { $0 }
         static let numberWithUnit: [SharedRegex] = [
             // `\d++`: no unit and no separator starts with a digit, so giving digits back never
             // finds a match (and costs a retry of every unit per digit).
-            SharedRegex.builtIn(#"(?<![\w.])\d++(?:[.,]\d++)?\s?(?:km|kilomet(?:er|re)s?|miles?|met(?:er|re)s?|m|kg"#
-                                + #"|kilograms?|lbs?|pounds?|years?|months?|weeks?|days?|hours?|won|yuan|dollars?|usd"#
-                                + #"|krw|cny|rmb|%|percent|people|persons?|children|men|women)\b"#,
-                                options: [.caseInsensitive]),
+            SharedRegex.builtIn(
+                #"(?<![\w.])\d++(?:[.,]\d++)?\s?(?:km|kilomet(?:er|re)s?|miles?|met(?:er|re)s?|m|kg"#
+                    + #"|kilograms?|lbs?|pounds?|years?|months?|weeks?|days?|hours?|won|yuan|dollars?|usd"#
+                    + #"|krw|cny|rmb|%|percent|people|persons?|children|men|women)\b"#,
+                options: [.caseInsensitive]),
             SharedRegex.builtIn(#"(?<![\d.])\d++(?:[.,]\d++)?\s?(?:킬로미터|킬로|미터|명|개월|시간|원|위안|달러|리|km)"#),
-            SharedRegex.builtIn(#"(?<![\d.])\d++(?:[.,]\d++)?\s?(?:公里|米|个人|人|个月|天|小时|元|块|美元|里)"#),
+            SharedRegex.builtIn(#"(?<![\d.])\d++(?:[.,]\d++)?\s?(?:公里|米|个人|人|个月|天|小时|元|块|美元|里)"#)
         ].compactMap { $0 }
     }
 }

@@ -105,7 +105,7 @@ enum SuggestWindows {
             (0x3664_0DB8_B260_D925, Spec(anchors: [digit], tokens: 2)),
             // name phrases: capitalized words; a hyphenated or apostrophized one
             (0x6620_DF36_3288_04A5, Spec(anchors: [.capitalizedTokens], tokens: 1)),
-            (0x9837_4D9F_6372_89D2, Spec(anchors: [.scalars([0x2D, 0x27, 0x2019])], tokens: 1)),
+            (0x9837_4D9F_6372_89D2, Spec(anchors: [.scalars([0x2D, 0x27, 0x2019])], tokens: 1))
         ]
         return Dictionary(list, uniquingKeysWith: { a, _ in a })
     }()
@@ -114,10 +114,13 @@ enum SuggestWindows {
     /// `regex.matches(in: text)`, found in the windows its spec allows (or in the whole text).
     /// (For tests: `alwaysWindows` scans windows even when they cover most of the text, and
     /// `gap: 0` merges only windows that overlap.)
-    static func matches(_ regex: SharedRegex, in text: String, bytes: [UInt8], scan: inout Scan,
-                        alwaysWindows: Bool = false, gap: Int = 64, meter: WorkMeter? = nil) -> [Range<Int>] {
+    static func matches(
+        _ regex: SharedRegex, in text: String, bytes: [UInt8], scan: inout Scan,
+        alwaysWindows: Bool = false, gap: Int = 64, meter: WorkMeter? = nil
+    ) -> [Range<Int>] {
         guard let spec = specs[fingerprint(regex.regex)],
-              let windows = scan.windows(for: spec, gap: gap, meter: meter) else {
+            let windows = scan.windows(for: spec, gap: gap, meter: meter)
+        else {
             meter?.add(bytes.count)
             return regex.matches(in: text)
         }
@@ -133,8 +136,10 @@ enum SuggestWindows {
             meter?.add(hi - lo)
             let piece = String(decoding: bytes[lo..<hi], as: UTF8.self)
             let region = NSRange(location: scan.utf16Count(lo..<w.lowerBound), length: scan.utf16Count(w))
-            for m in regex.regex.matches(in: piece, options: [.withTransparentBounds, .withoutAnchoringBounds],
-                                         range: region) where m.range.length > 0 {
+            for m in regex.regex.matches(
+                in: piece, options: [.withTransparentBounds, .withoutAnchoringBounds],
+                range: region) where m.range.length > 0
+            {
                 guard let r = Range(m.range, in: piece) else { continue }
                 if let validate = regex.validate, !validate(piece[r]) { continue }
                 let a = piece.utf8.distance(from: piece.startIndex, to: r.lowerBound)
@@ -162,13 +167,13 @@ enum SuggestWindows {
                     || (commas && (c == 0x2C || c == 0x3B)) ? 1 : 0
             }
             switch c {
-            case 0xC2: return b[i + 1] == 0xA0 ? 2 : 0                                    // U+00A0
-            case 0xE1: return b[i + 1] == 0x9A && b[i + 2] == 0x80 ? 3 : 0                // U+1680
+            case 0xC2: return b[i + 1] == 0xA0 ? 2 : 0  // U+00A0
+            case 0xE1: return b[i + 1] == 0x9A && b[i + 2] == 0x80 ? 3 : 0  // U+1680
             case 0xE2:
                 let (c1, c2) = (b[i + 1], b[i + 2])
                 if c1 == 0x80 { return c2 <= 0x8A || c2 == 0xA8 || c2 == 0xA9 || c2 == 0xAF ? 3 : 0 }
-                return c1 == 0x81 && c2 == 0x9F ? 3 : 0                                  // U+205F
-            case 0xE3: return b[i + 1] == 0x80 && b[i + 2] == 0x80 ? 3 : 0                // U+3000
+                return c1 == 0x81 && c2 == 0x9F ? 3 : 0  // U+205F
+            case 0xE3: return b[i + 1] == 0x80 && b[i + 2] == 0x80 ? 3 : 0  // U+3000
             default: return 0
             }
         }
@@ -258,12 +263,14 @@ enum SuggestWindows {
                 }
                 guard let found = positions(anchor) else { return nil }
                 var last = 0..<0
-                for x in found where !last.contains(x) { // one window per token (a long one is read once)
+                for x in found where !last.contains(x) {  // one window per token (a long one is read once)
                     let t = token(at: x, commas: spec.commas)
                     last = t
                     if anchor == .twoColons, b[t].lazy.filter({ $0 == 0x3A }).count < 2 { continue }
-                    let w = tokensBack(from: t.lowerBound, spec.tokens - 1, commas: spec.commas)
-                        ..< tokensForward(from: t.upperBound, spec.tokens - 1, commas: spec.commas)
+                    let w =
+                        tokensBack(
+                            from: t.lowerBound, spec.tokens - 1, commas: spec.commas)..<tokensForward(
+                            from: t.upperBound, spec.tokens - 1, commas: spec.commas)
                     meter?.add(w.count)
                     raw.append(w)
                 }
@@ -298,7 +305,8 @@ enum SuggestWindows {
                     } else if c >= 0xC0 && !upper {
                         let v = TextSupport.scalar(b, at: end)
                         if !(0xAC00...0xD7A3).contains(v) && !(0x4E00...0x9FFF).contains(v),
-                           let u = Unicode.Scalar(v), u.properties.generalCategory == .uppercaseLetter {
+                            let u = Unicode.Scalar(v), u.properties.generalCategory == .uppercaseLetter
+                        {
                             upper = true
                         }
                     }
@@ -332,7 +340,7 @@ enum SuggestWindows {
             var digits: [Int] = [], plus: [Int] = [], paren: [Int] = [], at: [Int] = [], schemes: [Int] = []
             var www: [Int] = [], domains: [Int] = [], dotted: [Int] = [], colons: [Int] = [], years: [Int] = []
             var ages: [Int] = [], teens: [Int] = [], ties: [Int] = [], joiners: [Int] = []
-            var lastDigitEnd = -1 // end of the last decimal digit seen (a "." right there follows a digit)
+            var lastDigitEnd = -1  // end of the last decimal digit seen (a "." right there follows a digit)
             var cached: (scalar: UInt32, digit: Bool) = (0, false)
             bytes.withUnsafeBufferPointer { b in
                 let n = b.count
@@ -376,7 +384,8 @@ enum SuggestWindows {
                         v = (UInt32(c & 0x0F) << 12) | (UInt32(b[i + 1] & 0x3F) << 6) | UInt32(b[i + 2] & 0x3F)
                     } else {
                         len = 4
-                        v = (UInt32(c & 0x07) << 18) | (UInt32(b[i + 1] & 0x3F) << 12) | (UInt32(b[i + 2] & 0x3F) << 6)
+                        v =
+                            (UInt32(c & 0x07) << 18) | (UInt32(b[i + 1] & 0x3F) << 12) | (UInt32(b[i + 2] & 0x3F) << 6)
                             | UInt32(b[i + 3] & 0x3F)
                     }
                     // Hangul syllables and CJK ideographs (most non-ASCII text) are none of these,
@@ -397,10 +406,12 @@ enum SuggestWindows {
                     i += len
                 }
             }
-            return [.digit: digits, .scalars([0x2B]): plus, .scalars([0x28]): paren, .scalars([0x40, 0xFF20]): at,
-                    .text("://"): schemes, .text("www."): www, .dotDomain: domains, .dotAfterDigit: dotted,
-                    .twoColons: colons, .scalars([0x5E74]): years, .scalars([0x5C81]): ages, .text("teen"): teens,
-                    .text("tie"): ties, .scalars([0x2D, 0x27, 0x2019]): joiners]
+            return [
+                .digit: digits, .scalars([0x2B]): plus, .scalars([0x28]): paren, .scalars([0x40, 0xFF20]): at,
+                .text("://"): schemes, .text("www."): www, .dotDomain: domains, .dotAfterDigit: dotted,
+                .twoColons: colons, .scalars([0x5E74]): years, .scalars([0x5C81]): ages, .text("teen"): teens,
+                .text("tie"): ties, .scalars([0x2D, 0x27, 0x2019]): joiners
+            ]
         }
     }
 }

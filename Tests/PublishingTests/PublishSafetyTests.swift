@@ -1,9 +1,10 @@
 import Foundation
-import Testing
-@testable import Publishing
 import Redaction
 import SodiumKit
+import Testing
 import VaultCore
+
+@testable import Publishing
 
 /// `--quote` selects sentences (issue 14, item 5).
 @Suite struct SentenceQuoteTests {
@@ -11,19 +12,23 @@ import VaultCore
 
     @Test func english() throws {
         // No blank lines: a paragraph would be all four lines.
-        let body = "I left in February. Mr. Kim met us at the station.\nRi paid him. He took me across the Tumen\n"
+        let body =
+            "I left in February. Mr. Kim met us at the station.\nRi paid him. He took me across the Tumen\n"
             + "at night. We walked for hours!\nThen we rested \"near the bend.\" Later we slept.\n"
-        #expect(try quote("took me across the Tumen", in: body)
+        #expect(
+            try quote("took me across the Tumen", in: body)
                 == Excerpt(text: "He took me across the Tumen\nat night.", firstLine: 2, lastLine: 3))
         // "Mr." and an initial do not end a sentence; a closing quote stays with its sentence.
         #expect(try quote("Kim met us", in: body).text == "Mr. Kim met us at the station.")
         #expect(try quote("near the bend", in: body).text == "Then we rested \"near the bend.\"")
         #expect(try quote("we slept", in: body) == Excerpt(text: "Later we slept.", firstLine: 4, lastLine: 4))
-        #expect(try quote("asked J. Kim", in: "Then I asked J. Kim to wait. He did.").text
+        #expect(
+            try quote("asked J. Kim", in: "Then I asked J. Kim to wait. He did.").text
                 == "Then I asked J. Kim to wait.")
         // A quote across a boundary takes both sentences; 3.5 and "..." do not end one.
         #expect(try quote("hours! Then", in: body).text == "We walked for hours!\nThen we rested \"near the bend.\"")
-        #expect(try quote("3.5 km", in: "We ran 3.5 km... then stopped. Done.").text
+        #expect(
+            try quote("3.5 km", in: "We ran 3.5 km... then stopped. Done.").text
                 == "We ran 3.5 km... then stopped.")
     }
 
@@ -43,7 +48,8 @@ import VaultCore
 
     @Test func paragraphKeepsTheOldBehaviour() throws {
         let body = "One. Two here.\nThree.\n\nFour.\n"
-        #expect(try Excerpt.select(.paragraph("two here"), from: body)
+        #expect(
+            try Excerpt.select(.paragraph("two here"), from: body)
                 == Excerpt(text: "One. Two here.\nThree.\n", firstLine: 1, lastLine: 2))
         #expect(try quote("two here", in: body) == Excerpt(text: "Two here.", firstLine: 1, lastLine: 1))
         // A blank line ends a sentence even without a full stop.
@@ -59,7 +65,7 @@ import VaultCore
         "&amp; &copy; &#65; &ocy; <b>tag</b> <!-- comment --> Jo<span\nclass=\"x\">ngyol</span>",
         "# heading", "1984. We crossed", "2) second", "- dash", "+ plus", "* star", "---", "===", "***",
         "    indented", "> quote", "  ## spaced", "Tom & Jerry < 3 > 2 \"q\" 'q' $5 100%", "[ref]: http://example.com",
-        "trailing \\", "| a | b |", "<div>", "</p>", "<?php x ?>", "~~~", "```", "\t\ttabbed",
+        "trailing \\", "| a | b |", "<div>", "</p>", "<?php x ?>", "~~~", "```", "\t\ttabbed"
     ]
 
     /// cmark renders the markdown export to HTML; the HTML's text is the excerpt's text.
@@ -90,8 +96,9 @@ import VaultCore
         #expect(!p.rulesApply && p.unreviewed && !p.exportable)
         #expect(try Exporter.prepare(vault: f.vault, id: f.recordID, selection: .whole, noRules: true).exportable)
         #expect(throws: PublishingError.noRuleApplies) {
-            _ = try Exporter.export(vault: f.vault, id: f.recordID, selection: .whole, accept: [], format: .text,
-                                    out: nil, overwrite: false)
+            _ = try Exporter.export(
+                vault: f.vault, id: f.recordID, selection: .whole, accept: [], format: .text,
+                out: nil, overwrite: false)
         }
         // A rule that hides nothing in the record does not count.
         _ = try f.vault.addRule(StoredRule(kind: .term, value: "Nobody Here", label: "PERSON"))
@@ -112,11 +119,15 @@ import VaultCore
     @Test func invisibleFormattingIsRemovedFromTheExport() throws {
         let root = NSTemporaryDirectory() + "sv-pub-" + UUID().uuidString
         defer { try? FileManager.default.removeItem(atPath: root) }
-        let vault = try Vault.create(directory: root + "/v", passphrase: try .init(copying: Array("pw".utf8)),
-                                     profile: .test) { _ in }
+        let vault = try Vault.create(
+            directory: root + "/v", passphrase: try .init(copying: Array("pw".utf8)),
+            profile: .test
+        ) { _ in }
         _ = try vault.addSource(alias: "Magpie")
-        let id = try vault.addRecord(NewRecord(sourceAlias: "Magpie", title: "T",
-                                               body: "Old Kim said \u{202E}olleh\u{202C} and\u{200B} left\u{FEFF}.\n"))
+        let id = try vault.addRecord(
+            NewRecord(
+                sourceAlias: "Magpie", title: "T",
+                body: "Old Kim said \u{202E}olleh\u{202C} and\u{200B} left\u{FEFF}.\n"))
         _ = try vault.addRule(StoredRule(kind: .term, value: "Old Kim", label: "PERSON"))
         let p = try Exporter.prepare(vault: vault, id: id, selection: .whole)
         #expect(p.text == "[PERSON-1] said olleh and left.\n" && p.invisibleRemoved == 4 && p.exportable)
@@ -137,7 +148,7 @@ enum Renderer {
         try input.fileHandleForWriting.close()
         let data = output.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
-        guard p.terminationStatus == 0 else { throw CocoaError(.executableLoad) } // cmark missing: make deps
+        guard p.terminationStatus == 0 else { throw CocoaError(.executableLoad) }  // cmark missing: make deps
         return String(decoding: data, as: UTF8.self)
     }
 
@@ -213,12 +224,17 @@ enum Renderer {
     }
 
     @Test func sameBytesAsEscapingLineByLine() {
-        let pieces = SafeMarkupTests.samples + ["\n", "\n", "\r\n", "\r", " ", "\t", "12", "3.", "4)", "이종열", "é",
-                                                "👍🏽", "&", "<", "\n\n", "#", "-", "123456789012.", ""]
+        let pieces =
+            SafeMarkupTests.samples + [
+                "\n", "\n", "\r\n", "\r", " ", "\t", "12", "3.", "4)", "이종열", "é",
+                "👍🏽", "&", "<", "\n\n", "#", "-", "123456789012.", ""
+            ]
         var rng = SplitMix(state: 14)
-        for text in ["", "\n", "\n\n", "a", "a\n", "\r\n", "a\r\nb\n", " \n  \n"] + (0..<300).map({ _ in
-            (0..<Int.random(in: 0..<12, using: &rng)).map { _ in pieces.randomElement(using: &rng)! }.joined()
-        }) {
+        for text in ["", "\n", "\n\n", "a", "a\n", "\r\n", "a\r\nb\n", " \n  \n"]
+            + (0..<300).map({ _ in
+                (0..<Int.random(in: 0..<12, using: &rng)).map { _ in pieces.randomElement(using: &rng)! }.joined()
+            })
+        {
             #expect(SafeMarkup.markdown(text) == Self.reference(text), "\(text.debugDescription)")
         }
     }

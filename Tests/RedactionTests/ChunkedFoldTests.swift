@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Redaction
 
 /// Folding chunk by chunk (``ChunkedFold``) finds exactly the hits a fold of the whole text finds,
@@ -11,7 +12,7 @@ import Testing
         .term("a", "Jong-yol", variants: ["이종열", "李钟烈"]), .term("b", "Hoeryŏng", label: .place),
         .term("c", "Kim"), .term("d", "Musan County"), .term("e", "Ri Sol-ju", variants: ["리설주"]),
         .term("f", "Kimchi", substring: true), .term("g", "صلى الله"), .term("h", "mnop"),
-        .term("i", "Lll"), .term("j", "o1o1"), .detector("p", .phone),
+        .term("i", "Lll"), .term("j", "o1o1"), .detector("p", .phone)
     ]
     static let pieces = [
         "Jong", "yol", "Jong-yol", "Jongyol", "Jong-\nyol", "Jong\u{AD}\nyol", "J o n g y o l", "Jong\u{200B}yol",
@@ -21,7 +22,7 @@ import Testing
         "&#0000000106;", "&amp;", "&ocy;", "%EC%9D%B4", "%4B%69%6D", "%FF", "&", "%", "rn", "r", "n", "|", "||",
         "mnop", "rnnop", "Lll", "l1l", "o1o1", "0l0l", "'", "’", "-", "—", " ", " ", "  ", "\n", "\t", "\r\n", ".",
         "\u{301}", "\u{308}", "\u{200D}", "\u{2060}", "é", "Musan", "County", "Ri", "Sol-ju", "리설주", "a", "b",
-        "\u{202E}", "12", "010-1234-5678", "I'll", "we're", "Jongsuu", "Jonyol",
+        "\u{202E}", "12", "010-1234-5678", "I'll", "we're", "Jongsuu", "Jonyol"
     ]
 
     static func text(_ seed: Int) -> String {
@@ -60,7 +61,7 @@ import Testing
             func sorted(_ h: [LeakChecker.Hit]) -> [String] {
                 h.map { "\($0.offset) \($0.rule) \($0.kind.rawValue)" }.sorted()
             }
-            let want = sorted(whole.collect(text, bytes)) // one chunk: the whole text
+            let want = sorted(whole.collect(text, bytes))  // one chunk: the whole text
             for size in [1, 5, 13] {
                 small.chunkSize = size
                 #expect(sorted(small.collect(text, bytes)) == want, "size \(size): \(text.debugDescription)")

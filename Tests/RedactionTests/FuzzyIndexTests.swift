@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Redaction
 
 /// The leak check's edit-distance net (hashed one-deletion forms, no arrays per candidate) finds
@@ -9,7 +10,7 @@ import Testing
     static let rules: [RedactionRule] = [
         .term("a", "Jong-yol", variants: ["Jongyol Kim"]), .term("b", "Hoeryong", label: .place),
         .term("c", "Musan County", variants: ["Musan"]), .term("d", "Ri Sol-ju"), .term("e", "Kim"),
-        .term("f", "Chongjin"), .term("g", "aaaaa"), .term("h", "abcde", variants: ["abdce", "xbcde"]),
+        .term("f", "Chongjin"), .term("g", "aaaaa"), .term("h", "abcde", variants: ["abdce", "xbcde"])
     ]
 
     /// The symmetric-deletion method as first written: every candidate stretch and its deletions
@@ -68,11 +69,13 @@ import Testing
         return hits
     }
 
-    static let pieces = ["Jongyol", "Jongyal", "Jongyoll", "Jonygol", "Jngyol", "Hoeryang", "Hoeyrong", "Hoerong",
-                         "Musan", "Musam", "Chongjin", "Chongjim", "aaaaa", "aaaa", "aaaaaa", "abcde", "abdce",
-                         "bacde", "xbcdf", "Kim", "Kimo", "River", "the", "a", "b", "c", "d", "e", "x", "y",
-                         " ", " ", "  ", "-", "\n", ".", "'", "’s", "0", "12", "종열", "李", "é", "\u{200B}",
-                         "KimJongyol", "aaaaaaaaaaaa", "jong yol", "J o n g y o l", "MUSAN", "Sol-ju"]
+    static let pieces = [
+        "Jongyol", "Jongyal", "Jongyoll", "Jonygol", "Jngyol", "Hoeryang", "Hoeyrong", "Hoerong",
+        "Musan", "Musam", "Chongjin", "Chongjim", "aaaaa", "aaaa", "aaaaaa", "abcde", "abdce",
+        "bacde", "xbcdf", "Kim", "Kimo", "River", "the", "a", "b", "c", "d", "e", "x", "y",
+        " ", " ", "  ", "-", "\n", ".", "'", "’s", "0", "12", "종열", "李", "é", "\u{200B}",
+        "KimJongyol", "aaaaaaaaaaaa", "jong yol", "J o n g y o l", "MUSAN", "Sol-ju"
+    ]
 
     @Test func findsWhatTheReferenceFinds() throws {
         let terms = try TermIndex(rules: Self.rules, mode: .standard)
@@ -89,7 +92,7 @@ import Testing
             #expect(got == want, "\(text.debugDescription)")
             found += want.count
         }
-        #expect(found > 300) // the texts are full of near misses: the comparison means something
+        #expect(found > 300)  // the texts are full of near misses: the comparison means something
     }
 
     @Test func withinOneEditIsOptimalStringAlignmentOne() {
@@ -97,7 +100,7 @@ import Testing
             ("jongyol", "jongyol", false), ("jongyol", "jongyal", true), ("jongyol", "jonygol", true),
             ("jongyol", "jongyo", true), ("jongyol", "jongyoll", true), ("jongyol", "ojngyol", true),
             ("jongyol", "jongoly", false), ("jongyol", "jngyl", false), ("abcde", "abced", true),
-            ("abcde", "badce", false), ("abcde", "xabcde", true), ("abcde", "abcdex", true),
+            ("abcde", "badce", false), ("abcde", "xabcde", true), ("abcde", "abcdex", true)
         ]
         for (a, b, want) in cases {
             #expect(FuzzyIndex.withinOneEdit(Array(a.utf8), Array(b.utf8)) == want, "\(a) \(b)")

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Redaction
 
 /// Every stage of the export is linear in its input, whatever the input (issue 14, item 6). Checked
@@ -9,7 +10,7 @@ import Testing
 @Suite struct LinearityTests {
     static let rules: [RedactionRule] = [
         .term("a", "Jong-yol", variants: ["이종열", "李钟烈"]), .term("b", "Hoeryong", label: .place),
-        .term("c", "Kim"), .term("d", "Musan County"), .term("e", "abcdefghij"), .detector("p", .phone),
+        .term("c", "Kim"), .term("d", "Musan County"), .term("e", "abcdefghij"), .detector("p", .phone)
     ]
 
     /// Inputs that once made some stage superlinear, or could: one wide character repeated, long
@@ -31,8 +32,11 @@ import Testing
             ("names", String(repeating: "Kim-Jong O'Brien ", count: n / 17)),
             ("jamo", String(repeating: "\u{1100}\u{1161}\u{11A8}", count: n / 9)),
             ("rtl", String(repeating: "\u{202B}", count: n / 6) + String(repeating: "\u{2069}", count: n / 6)),
-            ("isolates", "\u{2067}" + String(repeating: "\u{202B}a", count: n / 4)
-                + String(repeating: "\u{2069}", count: n / 6)),
+            (
+                "isolates",
+                "\u{2067}" + String(repeating: "\u{202B}a", count: n / 4)
+                    + String(repeating: "\u{2069}", count: n / 6)
+            )
         ]
     }
 
@@ -40,7 +44,7 @@ import Testing
         let n = 60_000
         for (name, text) in Self.adversarial(n) {
             var checker = try LeakChecker(rules: Self.rules)
-            checker.chunkSize = 512 // many chunks: every cut and every widening is exercised
+            checker.chunkSize = 512  // many chunks: every cut and every widening is exercised
             let meter = WorkMeter()
             checker.meter = meter
             _ = checker.check(text)
@@ -84,7 +88,8 @@ import Testing
     /// Percent escapes are read one character at a time: a run that does not decode is read once.
     @Test func percentEscapesFoldAsBefore() throws {
         let rules: [RedactionRule] = [.term("a", "이종열"), .term("b", "Kim")]
-        #expect(try redact("%FF%EC%9D%B4%EC%A2%85%EC%97%B4 %4B%69%6D %EC%9D", rules)
+        #expect(
+            try redact("%FF%EC%9D%B4%EC%A2%85%EC%97%B4 %4B%69%6D %EC%9D", rules)
                 == "%FF[PERSON-1] [PERSON-2] %EC%9D")
     }
 }

@@ -1,15 +1,16 @@
 import Foundation
 import Testing
+
 @testable import Redaction
 
 @Suite struct SuggestTests {
     static let text = """
-    In Musan County we met Kim Jong-yol and his wife.
-    The broker Pak Chol-min took 3 people across, 12 km at night.
-    이종열은 박명수씨와 함께 왔다. 30명이 강을 건넜다.
-    王小明说李钟烈走了5公里。
-    Call +82 10-1234-5678 on 2024-03-05.
-    """
+        In Musan County we met Kim Jong-yol and his wife.
+        The broker Pak Chol-min took 3 people across, 12 km at night.
+        이종열은 박명수씨와 함께 왔다. 30명이 강을 건넜다.
+        王小明说李钟烈走了5公里。
+        Call +82 10-1234-5678 on 2024-03-05.
+        """
 
     @Test func findsNameLikePhrasesInAllScripts() {
         let s = suggest(Self.text, rules: [])
@@ -40,8 +41,10 @@ import Testing
     }
 
     @Test func leavesOutWhatRulesAlreadyCover() {
-        let rules: [RedactionRule] = [.term("a", "Kim Jong-yol", variants: ["이종열", "李钟烈"]),
-                                      .term("b", "Musan County", label: .place), .detector("p", .phone)]
+        let rules: [RedactionRule] = [
+            .term("a", "Kim Jong-yol", variants: ["이종열", "李钟烈"]),
+            .term("b", "Musan County", label: .place), .detector("p", .phone)
+        ]
         let texts = suggest(Self.text, rules: rules).map(\.text)
         #expect(!texts.contains("Kim Jong-yol"))
         #expect(!texts.contains("Musan County"))
@@ -63,12 +66,14 @@ import Testing
 @Suite struct SuggestSharingTests {
     static let rules: [RedactionRule] = [
         .term("a", "Kim Jong-yol", variants: ["이종열", "李钟烈"]), .term("b", "Musan County", label: .place),
-        .detector("p", .phone), .detector("d", .date), .term("c", "Pak", substring: true),
+        .detector("p", .phone), .detector("d", .date), .term("c", "Pak", substring: true)
     ]
-    static let pieces = ["Kim Jong-yol", "Musan County", "Pak Chol-min", "이종열은", "박명수씨와", "함께", "왔다.",
-                         "王小明说", "李钟烈", "走了5公里。", "+82 10-1234-5678", "2024-03-05", "12 km", "30명",
-                         " ", " ", "\n", "The", "river", "가나다라마바사아자차카", "一二三四", "김", "李", "é", "Ri",
-                         "Kimchi", "5 May 2024", "010-9999-8888", "Jong\u{200B}yol"]
+    static let pieces = [
+        "Kim Jong-yol", "Musan County", "Pak Chol-min", "이종열은", "박명수씨와", "함께", "왔다.",
+        "王小明说", "李钟烈", "走了5公里。", "+82 10-1234-5678", "2024-03-05", "12 km", "30명",
+        " ", " ", "\n", "The", "river", "가나다라마바사아자차카", "一二三四", "김", "李", "é", "Ri",
+        "Kimchi", "5 May 2024", "010-9999-8888", "Jong\u{200B}yol"
+    ]
 
     static func text(_ seed: Int) -> String {
         var rng = SeededGenerator(seed: UInt64(seed) &* 31)
@@ -95,8 +100,8 @@ import Testing
         func matches(_ r: NSRegularExpression, _ s: String) -> [Range<Int>] {
             r.matches(in: s, range: NSRange(s.startIndex..., in: s)).map {
                 let range = Range($0.range, in: s)!
-                return s.utf8.distance(from: s.startIndex, to: range.lowerBound)
-                    ..< s.utf8.distance(from: s.startIndex, to: range.upperBound)
+                return s.utf8.distance(
+                    from: s.startIndex, to: range.lowerBound)..<s.utf8.distance(from: s.startIndex, to: range.upperBound)
             }
         }
         for seed in 0..<150 {

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Redaction
 
 /// `suggest` runs its built-in patterns only where they can match (``SuggestWindows``): the same
@@ -45,19 +46,25 @@ extension SuggestWindowTests {
         "late teens", "in his twenties", "in my '80s", "In Their\u{3000}Sixties", "12세", "20대 초반", "20 대 후반",
         "12岁", "20多岁", "十二岁", "12 km", "3 people", "5.5kg", "30명", "5公里", "100 %", "1,000 won",
         "Kim Jong-yol", "Musan County", "O'Brien", "Ri’s", "Jong-yol", "The River Of", "Émile Zola", "ÉMILE ZOLA",
-        "Kim\u{A0}Jong\u{A0}Yol", "١٢٣-٤٥٦-٧٨٩٠", "１２ km", "0", "1.", ".5", "°", "年", "岁", ":", "::",
+        "Kim\u{A0}Jong\u{A0}Yol", "١٢٣-٤٥٦-٧٨٩٠", "１２ km", "0", "1.", ".5", "°", "年", "岁", ":", "::"
     ]
-    static let filler = ["the", "river", "was", "cold", "강을", "건넜다", "我们", "a", ".", "-", "'", "(", ")", "+", "Kim",
-                         "Tie", "teen", "mid", "x"]
-    static let separators = [" ", " ", " ", "  ", "\n", "\t", "\u{A0}", "\u{3000}", ", ", "; ", "\u{2028}", "\u{0B}",
-                             "\u{85}", "", "\r\n", " \u{A0} "]
+    static let filler = [
+        "the", "river", "was", "cold", "강을", "건넜다", "我们", "a", ".", "-", "'", "(", ")", "+", "Kim",
+        "Tie", "teen", "mid", "x"
+    ]
+    static let separators = [
+        " ", " ", " ", "  ", "\n", "\t", "\u{A0}", "\u{3000}", ", ", "; ", "\u{2028}", "\u{0B}",
+        "\u{85}", "", "\r\n", " \u{A0} "
+    ]
 
     static func text(_ seed: Int) -> String {
         var rng = SeededGenerator(seed: UInt64(seed) &* 7_777)
         var out = ""
         for _ in 0..<Int.random(in: 1..<60, using: &rng) {
-            var piece = Int.random(in: 0..<3, using: &rng) == 0 ? Self.found.randomElement(using: &rng)!
-                                                                : Self.filler.randomElement(using: &rng)!
+            var piece =
+                Int.random(in: 0..<3, using: &rng) == 0
+                ? Self.found.randomElement(using: &rng)!
+                : Self.filler.randomElement(using: &rng)!
             // Stretch the white space inside a piece: runs of any length count as one separator.
             if Bool.random(using: &rng) {
                 piece = piece.replacingOccurrences(of: " ", with: Self.separators.randomElement(using: &rng)!)
@@ -76,13 +83,14 @@ extension SuggestWindowTests {
             for (name, regex) in Self.patterns {
                 let want = regex.matches(in: text)
                 // Windows merged only where they overlap: each must hold its matches alone.
-                let got = SuggestWindows.matches(regex, in: text, bytes: bytes, scan: &scan,
-                                                 alwaysWindows: true, gap: 0)
+                let got = SuggestWindows.matches(
+                    regex, in: text, bytes: bytes, scan: &scan,
+                    alwaysWindows: true, gap: 0)
                 #expect(got == want, "\(name) in \(text.debugDescription)")
                 windowed += want.count
             }
         }
-        #expect(windowed > 2_000) // the texts are full of matches: the comparison means something
+        #expect(windowed > 2_000)  // the texts are full of matches: the comparison means something
     }
 
     /// Text with none of the anchors: no window, so no regular expression runs at all.
@@ -105,7 +113,7 @@ extension SuggestWindowTests {
                 + #"years?|months?|weeks?|days?|hours?|won|yuan|dollars?|usd|krw|cny|rmb|%|percent|people|persons?|"#
                 + #"children|men|women)\b"#,
             #"(?<![\d.])\d+(?:[.,]\d+)?\s?(?:킬로미터|킬로|미터|명|개월|시간|원|위안|달러|리|km)"#,
-            #"(?<![\d.])\d+(?:[.,]\d+)?\s?(?:公里|米|个人|人|个月|天|小时|元|块|美元|里)"#,
+            #"(?<![\d.])\d+(?:[.,]\d+)?\s?(?:公里|米|个人|人|个月|天|小时|元|块|美元|里)"#
         ]
         for (old, new) in zip(before, Suggester.Patterns.numberWithUnit) {
             let reference = SharedRegex(try NSRegularExpression(pattern: old, options: new.regex.options))
