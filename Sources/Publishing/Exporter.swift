@@ -62,7 +62,7 @@ public enum Exporter {
         let checker: LeakChecker
         do {
             redactor = try Redactor(rules: rules)
-            checker = try LeakChecker(rules: rules)
+            checker = try LeakChecker(redactor: redactor)
         } catch { throw PublishingError.badRule(error) }
         // Detector and regex matches: the same value is the same placeholder in every excerpt.
         redactor.entityName = try vault.placeholderNamer()
@@ -74,15 +74,23 @@ public enum Exporter {
         let rulesApply =
             !findings.isEmpty
             || (selection != .whole && !rules.isEmpty && !redactor.redact(record.body).findings.isEmpty)
-        // What is published has no invisible formatting; the leak check reads both texts (the
-        // right-to-left runs are only visible in the one that still has its controls).
-        let display = DisplaySafety.removingInvisibleFormatting(result.text)
-        var leaks = checker.check(display.text)
-        if display.removed > 0 { leaks = Leak.merged(leaks, checker.check(result.text)) }
+        // `suggest`'s summary (on another thread: it reads only the excerpt and what was redacted)
+        // while the leak check runs. What is published has no invisible formatting; the leak check
+        // reads both texts (the right-to-left runs are only visible in the one that still has its
+        // controls).
+        let (text, redacted) = (excerpt.text, result.findings)
+        let summary: @Sendable () -> [Suggestion] = { suggest(text, redactedAs: redacted, rules: rules) }
+        let ((display, checked), suggestions) = Parallel.both(summary) {
+            let display = DisplaySafety.removingInvisibleFormatting(result.text)
+            var leaks = checker.check(display.text)
+            if display.removed > 0 { leaks = Leak.merged(leaks, checker.check(result.text)) }
+            return (display, leaks)
+        }
+        var leaks = checked
         for i in leaks.indices { leaks[i].line += shift }
         // Phrases no rule covers; a rule's other Korean spelling is already hidden (issue 15), so
         // suggesting it as a variant is advice, not an uncovered phrase.
-        let uncovered = suggest(excerpt.text, rules: rules).filter { $0.kind != .otherSpelling }.map { $0.line + shift }
+        let uncovered = suggestions.filter { $0.kind != .otherSpelling }.map { $0.line + shift }
 
         var accepted: [String] = []
         for a in accept {
@@ -119,7 +127,7 @@ public enum Exporter {
         case .text:
             return Array((p.text.hasSuffix("\n") || p.text.isEmpty ? p.text : p.text + "\n").utf8)
         case .markdown:
-            return Array(SafeMarkup.markdown(p.text).utf8)
+            return SafeMarkup.markdownBytes(p.text)
         case .json:
             struct Doc: Encodable {
                 struct Lines: Encodable { var first: Int; var last: Int }

@@ -423,18 +423,22 @@ struct Folder {
         }
         switch input[i] {
         case 0x25:  // %XX%XX…
-            var raw: [UInt8] = []
-            var j = i
-            while j + 2 < n, input[j] == 0x25, let h = hex(input[j + 1]), let l = hex(input[j + 2]) {
-                raw.append(UInt8(h << 4 | l))
-                j += 3
+            // One character at a time: reading the whole run first, then decoding, read it again
+            // from every '%' after an undecodable one ("%FF%FF…" was quadratic).
+            @inline(__always) func escaped(_ j: Int) -> UInt8? {
+                guard j + 2 < n, input[j] == 0x25, let h = hex(input[j + 1]), let l = hex(input[j + 2]) else {
+                    return nil
+                }
+                return UInt8(h << 4 | l)
             }
-            var k = 0
             var consumed = i
-            while k < raw.count, let (scalar, len) = Folder.decodeUTF8(raw, k) {
-                let start = UInt32(i + 3 * k), end = UInt32(i + 3 * (k + len))
+            while let lead = escaped(consumed) {
+                var raw = [lead]
+                let len = lead < 0x80 ? 1 : lead < 0xE0 ? 2 : lead < 0xF0 ? 3 : 4
+                while raw.count < len, let next = escaped(consumed + 3 * raw.count) { raw.append(next) }
+                guard let (scalar, used) = Folder.decodeUTF8(raw, 0) else { break }
+                let start = UInt32(consumed), end = UInt32(consumed + 3 * used)
                 guard foldScalar(scalar, start, end, &out, &gap, &lastUnitScalar) else { return -1 }
-                k += len
                 consumed = Int(end)
             }
             return consumed

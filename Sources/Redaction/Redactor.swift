@@ -175,19 +175,14 @@ public struct Redactor: Sendable {
     /// `seen` receives the (range, rule) of every regex and detector match.
     func rawSpans(text: String, bytes: [UInt8], seen: inout Set<[Int]>) -> [Span] {
         var spans: [Span] = []
-        if !terms.isEmpty {
-            var folder = Folder(mode: .standard)
-            let folded = bytes.withUnsafeBufferPointer { folder.fold($0) }
-            for hit in terms.hits(in: folded) {
-                spans.append(
-                    Span(
-                        lo: Int(folded.origStart[hit.start]), hi: Int(folded.origEnd[hit.end - 1]),
-                        rule: hit.rule, entity: termEntities[hit.rule]))
-            }
-            // A phone number is one entity however it is grouped: "[PHONE-1]" for every form.
-            for hit in phones.hits(in: folded, bytes: bytes) {
-                spans.append(Span(lo: hit.lo, hi: hit.hi, rule: hit.rule, entity: termEntities[hit.rule]))
-            }
+        // Folded chunk by chunk (ChunkedFold): the same hits, in memory bounded by a chunk.
+        let found = terms.spans(in: bytes, phones: phones)
+        for hit in found.terms {
+            spans.append(Span(lo: hit.lo, hi: hit.hi, rule: hit.rule, entity: termEntities[hit.rule]))
+        }
+        // A phone number is one entity however it is grouped: "[PHONE-1]" for every form.
+        for hit in found.phones {
+            spans.append(Span(lo: hit.lo, hi: hit.hi, rule: hit.rule, entity: termEntities[hit.rule]))
         }
         spans += regexSpans(in: text, bytes: bytes, seen: &seen)
         return spans
@@ -220,10 +215,16 @@ public struct Redactor: Sendable {
     /// finds nothing more. Each round adds at least one match, so this ends; past 64 rounds (64
     /// numbers glued in a chain) the rest is left to the export's leak check, which refuses it.
     func mergedSpans(text: String, bytes: [UInt8]) -> [Span] {
+        spans(text: text, bytes: bytes).merged
+    }
+
+    /// ``mergedSpans(text:bytes:)`` and the raw matches of the first round (``rawSpans(text:bytes:seen:)``).
+    func spans(text: String, bytes: [UInt8]) -> (firstPass: [Span], merged: [Span]) {
         var seen = Set<[Int]>()
         var raw = rawSpans(text: text, bytes: bytes, seen: &seen)
+        let firstPass = raw
         var merged = merge(raw, bytes: bytes)
-        guard !merged.isEmpty, !regexRules.isEmpty else { return merged }
+        guard !merged.isEmpty, !regexRules.isEmpty else { return (firstPass, merged) }
         func blanked(_ spans: [Span]) -> String {
             var shadow = bytes
             for m in spans where m.lo < m.hi && m.hi <= shadow.count {
@@ -246,7 +247,7 @@ public struct Redactor: Sendable {
             raw += found
             merged = merge(raw, bytes: bytes)
         }
-        return merged
+        return (firstPass, merged)
     }
 
     /// Merges overlapping matches into one span each (so nothing any rule matched stays visible),
