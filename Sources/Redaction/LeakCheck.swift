@@ -501,72 +501,117 @@ struct FuzzyIndex: Sendable {
     }
 
     /// Word-aligned stretches of folded ASCII letters within one edit of a term (not equal to it).
+    ///
+    /// One loop over raw pointers with no closure that captures mutable state (those cost a
+    /// runtime exclusivity check per access): this is the leak check's hottest loop.
     func hits(in text: FoldedText, meter: WorkMeter? = nil) -> [TermHit] {
-        guard !patterns.isEmpty else { return [] }
-        var probes = 0
-        defer { meter?.add(probes) }
+        guard !patterns.isEmpty, text.count > 0 else { return [] }
         var hits: [TermHit] = []
+        var probes = 0
         let n = text.count
         let noBoundary = UnitClass.noBoundary.rawValue
+        let noGap = GapKind.none.rawValue
+        let minLength = self.minLength, maxLength = self.maxLength
         var prefix = [UInt64](repeating: 0, count: maxLength + 3)
-        var found: [UInt32] = []
-        text.bytes.withUnsafeBufferPointer { bytes in
-            text.flags.withUnsafeBufferPointer { flags in
-                @inline(__always) func isLetter(_ i: Int) -> Bool { bytes[i] &- UInt8(ascii: "a") < 26 }
-                /// A word boundary at `i`: where a term may start or end.
-                @inline(__always) func boundary(_ i: Int) -> Bool {
-                    if i == 0 || i == n { return true }
-                    if bytes[i] & 0xC0 == 0x80 { return false }
-                    let a = flags[i - 1] & 3, b = flags[i] & 3
-                    return (flags[i] >> 2) & 3 != GapKind.none.rawValue || a != b || a == noBoundary
-                }
-                /// The patterns within one edit of `bytes[start..<end]`, appended to `hits`.
-                func evaluate(_ start: Int, _ end: Int) {
-                    let length = end - start
-                    let need = lengths[length]
-                    guard need != 0 else { return }
-                    let candidate = UnsafeBufferPointer(rebasing: bytes[start..<end])
-                    let whole = prefix[length]
-                    found.removeAll(keepingCapacity: true)
-                    probes += 1 + length
-                    if need & 1 != 0 {
-                        var equal = false
-                        table.forEach(whole) { e in
-                            if e & 1 == 1 {
-                                found.append(e >> 1)
-                            } else if patterns[Int(e >> 1)].elementsEqual(candidate) {
-                                equal = true
+        var found = [UInt32](repeating: 0, count: 64)
+        text.bytes.withUnsafeBufferPointer { bytesBuffer in
+            text.flags.withUnsafeBufferPointer { flagsBuffer in
+                lengths.withUnsafeBufferPointer { lengthsBuffer in
+                    powers.withUnsafeBufferPointer { powersBuffer in
+                        prefix.withUnsafeMutableBufferPointer { prefixBuffer in
+                            found.withUnsafeMutableBufferPointer { foundBuffer in
+                                table.withLookup { lookup in
+                                    let bytes = bytesBuffer.baseAddress!, flags = flagsBuffer.baseAddress!
+                                    let lengths = lengthsBuffer.baseAddress!, powers = powersBuffer.baseAddress!
+                                    let prefix = prefixBuffer.baseAddress!
+                                    var foundCount = 0
+                                    @inline(__always) func isLetter(_ i: Int) -> Bool { bytes[i] &- 0x61 < 26 }
+                                    /// A word boundary at `i`: where a term may start or end.
+                                    @inline(__always) func boundary(_ i: Int) -> Bool {
+                                        if i == 0 || i == n { return true }
+                                        if bytes[i] & 0xC0 == 0x80 { return false }
+                                        let a = flags[i - 1] & 3, b = flags[i] & 3
+                                        return (flags[i] >> 2) & 3 != noGap || a != b || a == noBoundary
+                                    }
+                                    var start = 0
+                                    while start < n {
+                                        guard isLetter(start), boundary(start) else {
+                                            start += 1
+                                            continue
+                                        }
+                                        var end = start
+                                        while end < n, end - start <= maxLength, isLetter(end) {
+                                            let length = end - start + 1
+                                            prefix[length] = prefix[length - 1] &* FuzzyIndex.base &+ UInt64(bytes[end])
+                                            end += 1
+                                            guard length >= minLength - 1, boundary(end) else { continue }
+                                            let need = lengths[length]
+                                            if need == 0 { continue }
+                                            // The patterns within one edit of bytes[start..<end].
+                                            let whole = prefix[length]
+                                            foundCount = 0
+                                            probes += 1 + length
+                                            var equal = false
+                                            if need & 1 != 0 {
+                                                lookup.forEach(whole) { e in
+                                                    if e & 1 == 1 {
+                                                        if foundCount < foundBuffer.count {
+                                                            foundBuffer[foundCount] = e >> 1
+                                                        }
+                                                        foundCount += 1
+                                                    } else if patterns[Int(e >> 1)].elementsEqual(
+                                                        UnsafeBufferPointer(start: bytes + start, count: length))
+                                                    {
+                                                        equal = true
+                                                    }
+                                                }
+                                            }
+                                            if equal { continue }  // the term itself: the exact nets report it
+                                            if need & 2 != 0 {
+                                                for i in 0..<length {
+                                                    // Hash of the candidate without its letter i.
+                                                    let h = whole &+ powers[length - 1 - i] &* (prefix[i] &- prefix[i + 1])
+                                                    lookup.forEach(h) { e in
+                                                        if foundCount < foundBuffer.count {
+                                                            foundBuffer[foundCount] = e >> 1
+                                                        }
+                                                        foundCount += 1
+                                                    }
+                                                }
+                                            }
+                                            if foundCount == 0 { continue }
+                                            // More than fit: the rest are looked up again into an array.
+                                            var list = Array(foundBuffer[0..<min(foundCount, foundBuffer.count)])
+                                            if foundCount > foundBuffer.count {
+                                                list.removeAll()
+                                                lookup.forEach(whole) { e in if e & 1 == 1 { list.append(e >> 1) } }
+                                                for i in 0..<length where need & 2 != 0 {
+                                                    let h = whole &+ powers[length - 1 - i] &* (prefix[i] &- prefix[i + 1])
+                                                    lookup.forEach(h) { list.append($0 >> 1) }
+                                                }
+                                            }
+                                            list.sort()
+                                            let candidate = UnsafeBufferPointer(start: bytes + start, count: length)
+                                            var last = UInt32.max
+                                            for p in list where p != last {
+                                                last = p
+                                                if FuzzyIndex.withinOneEdit(patterns[Int(p)], candidate) {
+                                                    hits.append(
+                                                        TermHit(
+                                                            rule: patternRules[Int(p)], pattern: Int(p), start: start, end: end))
+                                                }
+                                            }
+                                        }
+                                        start += 1
+                                    }
+                                }
                             }
                         }
-                        if equal { return }  // the term itself: the exact nets report it
-                    }
-                    if need & 2 != 0 {
-                        for i in 0..<length {
-                            // Hash of the candidate without its letter i.
-                            let h = whole &+ powers[length - 1 - i] &* (prefix[i] &- prefix[i + 1])
-                            table.forEach(h) { found.append($0 >> 1) }
-                        }
-                    }
-                    guard !found.isEmpty else { return }
-                    found.sort()
-                    var last = UInt32.max
-                    for p in found where p != last {
-                        last = p
-                        if FuzzyIndex.withinOneEdit(patterns[Int(p)], candidate) {
-                            hits.append(TermHit(rule: patternRules[Int(p)], pattern: Int(p), start: start, end: end))
-                        }
-                    }
-                }
-                for start in 0..<n where isLetter(start) && boundary(start) {
-                    var end = start
-                    while end < n, end - start <= maxLength, isLetter(end) {
-                        prefix[end - start + 1] = prefix[end - start] &* FuzzyIndex.base &+ UInt64(bytes[end])
-                        end += 1
-                        if end - start >= minLength - 1 && boundary(end) { evaluate(start, end) }
                     }
                 }
             }
         }
+        meter?.add(probes)
         return hits
     }
 
@@ -633,6 +678,40 @@ struct HashBuckets: Sendable {
         self.keys = keys
         self.slots = slots
         self.values = values
+    }
+
+    /// The table's arrays as raw pointers for the duration of `body` (no bounds or exclusivity checks
+    /// per probe).
+    @inline(__always) func withLookup<R>(_ body: (Lookup) -> R) -> R {
+        keys.withUnsafeBufferPointer { k in
+            slots.withUnsafeBufferPointer { s in
+                values.withUnsafeBufferPointer { v in
+                    body(Lookup(keys: k.baseAddress!, slots: s.baseAddress!, values: v.baseAddress, shift: shift, mask: mask))
+                }
+            }
+        }
+    }
+
+    struct Lookup {
+        let keys: UnsafePointer<UInt64>
+        let slots: UnsafePointer<UInt64>
+        let values: UnsafePointer<UInt32>?
+        let shift: UInt64
+        let mask: Int
+
+        @inline(__always) func forEach(_ key: UInt64, _ body: (UInt32) -> Void) {
+            var i = Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> shift)
+            while true {
+                let slot = slots[i]
+                if slot == 0 { return }
+                if keys[i] == key {
+                    let start = Int(slot >> 32)
+                    for k in start..<(start + Int(slot & 0xFFFF_FFFF)) { body(values![k]) }
+                    return
+                }
+                i = (i + 1) & mask
+            }
+        }
     }
 
     @inline(__always) func forEach(_ key: UInt64, _ body: (UInt32) -> Void) {

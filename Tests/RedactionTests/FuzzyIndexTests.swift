@@ -95,6 +95,21 @@ import Testing
         #expect(found > 300)  // the texts are full of near misses: the comparison means something
     }
 
+    /// A candidate near more patterns than the scan's fixed list holds (78 here, one edit from
+    /// "kimjong" each): every one of them is still found.
+    @Test func manyPatternsNearOneCandidate() throws {
+        let letters = "abcdefghijklmnopqrstuvwxyz".map(String.init)
+        let forms = letters.map { $0 + "kimjong" } + letters.map { "kimjong" + $0 } + letters.map { "ki" + $0 + "mjong" }
+        let rules = forms.enumerated().map { RedactionRule.term("r\($0.offset)", $0.element) }
+        let terms = try TermIndex(rules: rules, mode: .standard)
+        var folder = Folder(mode: .standard)
+        let folded = folder.fold("he said kimjong twice")
+        let got = FuzzyIndex(terms: terms).hits(in: folded).map { [$0.rule, $0.pattern, $0.start, $0.end] }
+        let want = Self.referenceHits(terms, folded).map { [$0.rule, $0.pattern, $0.start, $0.end] }
+        #expect(want.count > 64)
+        #expect(got == want)
+    }
+
     @Test func withinOneEditIsOptimalStringAlignmentOne() {
         let cases: [(String, String, Bool)] = [
             ("jongyol", "jongyol", false), ("jongyol", "jongyal", true), ("jongyol", "jonygol", true),
