@@ -58,15 +58,37 @@ public enum Exporter {
         let rid = record.summary.id
         let rules = try RuleCompiler.compile(try vault.rules(forRecord: rid, sourceID: record.summary.metadata.source))
         let excerpt = try Excerpt.select(selection, from: record.body)
-        var redactor: Redactor
-        let checker: LeakChecker
-        do {
-            redactor = try Redactor(rules: rules)
-            checker = try LeakChecker(redactor: redactor)
-        } catch { throw PublishingError.badRule(error) }
-        // Detector and regex matches: the same value is the same placeholder in every excerpt.
-        redactor.entityName = try vault.placeholderNamer()
-        let result = redactor.redact(excerpt.text)
+        // `suggest`'s summary reads only the excerpt and, at the end, what was redacted: its
+        // candidates are found on another thread from the start, beside the whole check.
+        let pending = rules
+        let ((result, redactor, display, checked), candidates) = try Parallel.both({
+            PendingSuggestions(excerpt.text, rules: pending)
+        }) { () throws -> (RedactionResult, Redactor, (text: String, removed: Int), [Leak]) in
+            var redactor: Redactor
+            do throws(RedactionError) { redactor = try Redactor(rules: rules) } catch { throw PublishingError.badRule(error) }
+            // Detector and regex matches: the same value is the same placeholder in every excerpt.
+            redactor.entityName = try vault.placeholderNamer()
+            // The leak check's own indexes (skeletons, edit distance) are built while redacting.
+            let compiled = redactor
+            let (result, built) = Parallel.both({ () -> Result<LeakChecker, RedactionError> in
+                do throws(RedactionError) { return .success(try LeakChecker(redactor: compiled)) } catch {
+                    return .failure(error)
+                }
+            }) {
+                redactor.redact(excerpt.text)
+            }
+            let checker: LeakChecker
+            switch built {
+            case .success(let c): checker = c
+            case .failure(let error): throw PublishingError.badRule(error)
+            }
+            // What is published has no invisible formatting; the leak check reads both texts (the
+            // right-to-left runs are only visible in the one that still has its controls).
+            let display = DisplaySafety.removingInvisibleFormatting(result.text)
+            var leaks = checker.check(display.text)
+            if display.removed > 0 { leaks = Leak.merged(leaks, checker.check(result.text)) }
+            return (result, redactor, display, leaks)
+        }
         let shift = excerpt.firstLine - 1
         var findings = result.findings
         for i in findings.indices { findings[i].line += shift }
@@ -74,18 +96,7 @@ public enum Exporter {
         let rulesApply =
             !findings.isEmpty
             || (selection != .whole && !rules.isEmpty && !redactor.redact(record.body).findings.isEmpty)
-        // `suggest`'s summary (on another thread: it reads only the excerpt and what was redacted)
-        // while the leak check runs. What is published has no invisible formatting; the leak check
-        // reads both texts (the right-to-left runs are only visible in the one that still has its
-        // controls).
-        let (text, redacted) = (excerpt.text, result.findings)
-        let summary: @Sendable () -> [Suggestion] = { suggest(text, redactedAs: redacted, rules: rules) }
-        let ((display, checked), suggestions) = Parallel.both(summary) {
-            let display = DisplaySafety.removingInvisibleFormatting(result.text)
-            var leaks = checker.check(display.text)
-            if display.removed > 0 { leaks = Leak.merged(leaks, checker.check(result.text)) }
-            return (display, leaks)
-        }
+        let suggestions = candidates.covered(by: result.findings)
         var leaks = checked
         for i in leaks.indices { leaks[i].line += shift }
         // Phrases no rule covers; a rule's other Korean spelling is already hidden (issue 15), so

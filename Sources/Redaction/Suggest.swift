@@ -58,6 +58,24 @@ public func suggest(_ text: String, redactedAs findings: [Finding], rules: [Reda
         redacting: Suggester.detectors(rules))
 }
 
+/// `suggest`'s candidates in a text, found before the text is redacted (on another thread, while
+/// it is): ``covered(by:)`` then gives exactly ``suggest(_:redactedAs:rules:)``'s result.
+public struct PendingSuggestions: Sendable {
+    let bytes: [UInt8]
+    let candidates: [Suggester.Candidate]
+
+    /// Candidates in `text` for a redaction with `rules` (the detectors they turn on are not run).
+    public init(_ text: String, rules: [RedactionRule]) {
+        bytes = Array(text.utf8)
+        candidates = Suggester.candidates(text, bytes: bytes, redacting: Suggester.detectors(rules))
+    }
+
+    /// The suggestions once the text was redacted with `findings`.
+    public func covered(by findings: [Finding]) -> [Suggestion] {
+        Suggester.filter(candidates, bytes: bytes, covered: findings.map(\.originalRange))
+    }
+}
+
 enum Suggester {
     /// The detectors some rule turns on.
     static func detectors(_ rules: [RedactionRule]) -> Set<Detector> {
@@ -70,7 +88,15 @@ enum Suggester {
         _ text: String, bytes: [UInt8], covered: [Range<Int>],
         redacting: Set<Detector> = []
     ) -> [Suggestion] {
-        var raw: [(range: Range<Int>, kind: Suggestion.Kind, detector: Detector?, label: String)] = []
+        filter(candidates(text, bytes: bytes, redacting: redacting), bytes: bytes, covered: covered)
+    }
+
+    typealias Candidate = (range: Range<Int>, kind: Suggestion.Kind, detector: Detector?, label: String)
+
+    /// Every candidate of the built-in patterns, sorted by start (longest first), before the covered
+    /// ones are left out: it does not depend on what the rules redact.
+    static func candidates(_ text: String, bytes: [UInt8], redacting: Set<Detector>) -> [Candidate] {
+        var raw: [Candidate] = []
         // The patterns run only where they can match (SuggestWindows), with the same matches.
         var scan = SuggestWindows.Scan(bytes)
         for r in namePhrases(text, bytes: bytes, scan: &scan) {
@@ -96,6 +122,11 @@ enum Suggester {
                 ? $0.range.lowerBound < $1.range.lowerBound
                 : $0.range.upperBound > $1.range.upperBound
         }
+        return raw
+    }
+
+    /// The candidates no covered range overlaps, one per range, in text order.
+    static func filter(_ raw: [Candidate], bytes: [UInt8], covered: [Range<Int>]) -> [Suggestion] {
         var lines = TextSupport.LineCounter(bytes)
         var seen = Set<Range<Int>>()
         var out: [Suggestion] = []

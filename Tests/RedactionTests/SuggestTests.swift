@@ -87,6 +87,8 @@ import Testing
             let text = Self.text(seed)
             let findings = redactor.redact(text).findings
             let shared = suggest(text, redactedAs: findings, rules: Self.rules)
+            // Found before the redaction (the export's order): the same.
+            #expect(PendingSuggestions(text, rules: Self.rules).covered(by: findings) == shared)
             // All but the other Korean spelling of a rule's name (advice about a form already hidden).
             let withRules = suggest(text, rules: Self.rules)
             #expect(shared == withRules.filter { $0.kind != .otherSpelling }, "\(text.debugDescription)")
