@@ -159,7 +159,7 @@ struct Folder {
                 c1 = units
             }
             if ok {
-                if mode == .skeleton { out = Folder.mergeMultiLetterConfusables(out) }
+                if mode == .skeleton { Folder.mergeMultiLetterConfusables(&out) }
                 return out
             }
             capacity = capacity * 4 + 64
@@ -731,33 +731,46 @@ struct Folder {
     }
 
     /// TR39 maps some letter pairs to one letter ("rn" looks like "m", "vv" like "w"). Runs only
-    /// in skeleton mode, on ASCII units with no gap between them.
-    private static func mergeMultiLetterConfusables(_ t: FoldedText) -> FoldedText {
-        var out = FoldedText()
-        out.bytes.reserveCapacity(t.count)
-        out.origStart.reserveCapacity(t.count)
-        out.origEnd.reserveCapacity(t.count)
-        out.flags.reserveCapacity(t.count)
-        var i = 0
-        while i < t.count {
-            let b = t.bytes[i]
-            if i + 1 < t.count, t.gap(i + 1) == .none {
-                let c = t.bytes[i + 1]
-                var merged: UInt8 = 0
-                if b == UInt8(ascii: "r") && c == UInt8(ascii: "n") { merged = UInt8(ascii: "m") }
-                if b == UInt8(ascii: "v") && c == UInt8(ascii: "v") { merged = UInt8(ascii: "w") }
-                if merged != 0 {
-                    out.bytes.append(merged); out.origStart.append(t.origStart[i])
-                    out.origEnd.append(t.origEnd[i + 1]); out.flags.append(t.flags[i])
-                    i += 2
-                    continue
+    /// in skeleton mode, on ASCII units with no gap between them. In place (the merged text is
+    /// never longer), without a copy of the text.
+    private static func mergeMultiLetterConfusables(_ t: inout FoldedText) {
+        let n = t.count
+        guard n > 1 else { return }
+        let r = UInt8(ascii: "r"), letterN = UInt8(ascii: "n"), v = UInt8(ascii: "v")
+        let noGap = GapKind.none.rawValue
+        let kept = t.bytes.withUnsafeMutableBufferPointer { bytes in
+            t.flags.withUnsafeMutableBufferPointer { flags in
+                t.origStart.withUnsafeMutableBufferPointer { starts in
+                    t.origEnd.withUnsafeMutableBufferPointer { ends in
+                        var w = 0, i = 0
+                        while i < n {
+                            let b = bytes[i]
+                            if i + 1 < n, (flags[i + 1] >> 2) & 3 == noGap {
+                                let c = bytes[i + 1]
+                                let merged: UInt8 =
+                                    b == r && c == letterN ? UInt8(ascii: "m") : b == v && c == v ? UInt8(ascii: "w") : 0
+                                if merged != 0 {
+                                    bytes[w] = merged; starts[w] = starts[i]; ends[w] = ends[i + 1]; flags[w] = flags[i]
+                                    w += 1
+                                    i += 2
+                                    continue
+                                }
+                            }
+                            if w != i { bytes[w] = b; starts[w] = starts[i]; ends[w] = ends[i]; flags[w] = flags[i] }
+                            w += 1
+                            i += 1
+                        }
+                        return w
+                    }
                 }
             }
-            out.bytes.append(b); out.origStart.append(t.origStart[i])
-            out.origEnd.append(t.origEnd[i]); out.flags.append(t.flags[i])
-            i += 1
         }
-        return out
+        if kept < n {
+            t.bytes.removeLast(n - kept)
+            t.flags.removeLast(n - kept)
+            t.origStart.removeLast(n - kept)
+            t.origEnd.removeLast(n - kept)
+        }
     }
 }
 

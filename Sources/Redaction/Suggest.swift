@@ -320,22 +320,49 @@ enum Suggester {
     static let particleBytes: [[UInt8]] = particles.map { Array($0.utf8) }
     static let hangulSurnameScalars: Set<UInt32> = Set(hangulSurnames.compactMap { $0.unicodeScalars.first?.value })
 
+    /// Particles by their last syllable, each list in `particles` order (longest first).
+    static let particlesByLastSyllable: [UInt32: [[UInt8]]] = {
+        var out: [UInt32: [[UInt8]]] = [:]
+        for p in particleBytes { out[TextSupport.scalar(p, at: p.count - 3), default: []].append(p) }
+        return out
+    }()
+
+    /// A word of 1–4 precomposed syllables as one number: 14 bits per syllable, and the count.
+    @inline(__always) static func syllableKey(_ bytes: [UInt8], _ r: Range<Int>) -> UInt64? {
+        guard r.count % 3 == 0, (1...4).contains(r.count / 3) else { return nil }
+        var key = UInt64(r.count / 3)
+        for i in stride(from: r.lowerBound, to: r.upperBound, by: 3) {
+            let v = TextSupport.scalar(bytes, at: i)
+            guard (0xAC00...0xD7A3).contains(v) else { return nil }
+            key = key << 14 | UInt64(v - 0xAC00)
+        }
+        return key
+    }
+
+    static let hangulCommonKeys: Set<UInt64> = Set(
+        hangulCommon.compactMap { word in
+            let b = Array(word.utf8)
+            return syllableKey(b, 0..<b.count)
+        })
+
     static func hangulNames(_ bytes: [UInt8]) -> [Range<Int>] {
         var out: [Range<Int>] = []
         for r in hangulRuns(bytes) {
             // Every syllable is one character of 3 bytes, so characters and suffixes are counted
-            // in bytes.
+            // in bytes. (The surname first: most words start with none.)
+            let first = TextSupport.scalar(bytes, at: r.lowerBound)
+            guard hangulSurnameScalars.contains(first) else { continue }
             var length = r.count
-            for p in particleBytes
+            for p in particlesByLastSyllable[TextSupport.scalar(bytes, at: r.upperBound - 3)] ?? []
             where length > p.count + 3 && bytes[(r.upperBound - p.count)..<r.upperBound].elementsEqual(p) {
                 length -= p.count
                 break
             }
-            let first = TextSupport.scalar(bytes, at: r.lowerBound)
-            guard (6...12).contains(length), hangulSurnameScalars.contains(first),
-                !hangulCommon.contains(String(decoding: bytes[r.lowerBound..<(r.lowerBound + length)], as: UTF8.self))
-            else { continue }
-            out.append(r.lowerBound..<(r.lowerBound + length))
+            let word = r.lowerBound..<(r.lowerBound + length)
+            guard (6...12).contains(length), let key = syllableKey(bytes, word), !hangulCommonKeys.contains(key) else {
+                continue
+            }
+            out.append(word)
         }
         return out
     }

@@ -98,6 +98,42 @@ import Testing
         }
     }
 
+    /// Hangul name-like words by bytes (particles looked up by their last syllable, common words by
+    /// a number): what the first byte-scan version found with strings.
+    @Test func hangulNamesAreWhatStringsFind() {
+        func reference(_ bytes: [UInt8]) -> [Range<Int>] {
+            var out: [Range<Int>] = []
+            for r in Suggester.hangulRuns(bytes) {
+                var length = r.count
+                for p in Suggester.particleBytes
+                where length > p.count + 3 && bytes[(r.upperBound - p.count)..<r.upperBound].elementsEqual(p) {
+                    length -= p.count
+                    break
+                }
+                let word = String(decoding: bytes[r.lowerBound..<(r.lowerBound + length)], as: UTF8.self)
+                guard (6...12).contains(length),
+                    Suggester.hangulSurnameScalars.contains(TextSupport.scalar(bytes, at: r.lowerBound)),
+                    !Suggester.hangulCommon.contains(word)
+                else { continue }
+                out.append(r.lowerBound..<(r.lowerBound + length))
+            }
+            return out
+        }
+        let words = Array(Suggester.hangulCommon) + Suggester.particles + ["이종열", "박명수", "김", "강", "오빠", "가나다라"]
+        var found = 0
+        for seed in 0..<300 {
+            var rng = SeededGenerator(seed: UInt64(seed) &* 97)
+            let text = (0..<Int.random(in: 0..<40, using: &rng)).map { _ in
+                words.randomElement(using: &rng)! + (Bool.random(using: &rng) ? words.randomElement(using: &rng)! : "")
+            }.joined(separator: Bool.random(using: &rng) ? " " : ".")
+            let bytes = Array(text.utf8)
+            let want = reference(bytes)
+            #expect(Suggester.hangulNames(bytes) == want, "\(text)")
+            found += want.count
+        }
+        #expect(found > 300)
+    }
+
     @Test func runsAreWhatTheRegularExpressionsFind() throws {
         let hangul = try NSRegularExpression(pattern: #"[\uAC00-\uD7A3]{2,8}"#)
         let han = try NSRegularExpression(pattern: #"[\u4E00-\u9FFF]{2,}"#)
