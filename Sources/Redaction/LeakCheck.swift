@@ -337,26 +337,38 @@ extension LeakChecker {
         RangeSet(addressTokenRanges(bytes))
     }
 
+    /// Per byte: 1 white space, 2 `@` or `#`, 3 `/`, 4 `.`, else 0.
+    private static let addressByteClass: [UInt8] = (0..<256).map { b in
+        switch b {
+        case 0x20, 0x09, 0x0A, 0x0D, 0x0B, 0x0C: 1
+        case 0x40, 0x23: 2
+        case 0x2F: 3
+        case 0x2E: 4
+        default: 0
+        }
+    }
+
     static func addressTokenRanges(_ bytes: [UInt8]) -> [Range<Int>] {
         var out: [Range<Int>] = []
+        // One pass over the bytes; `seen`: bit 0 an "@" or "#", bit 1 a "/", bit 2 a ".".
         var start = 0
-        var marked = false
-        var slash = false, dot = false
-        func close(_ end: Int) {
-            if end > start && (marked || (slash && dot)) { out.append(start..<end) }
-            marked = false; slash = false; dot = false
-        }
-        for (i, b) in bytes.enumerated() {
-            switch b {
-            case 0x20, 0x09, 0x0A, 0x0D, 0x0B, 0x0C:
-                close(i); start = i + 1
-            case UInt8(ascii: "@"), UInt8(ascii: "#"): marked = true
-            case UInt8(ascii: "/"): slash = true
-            case UInt8(ascii: "."): dot = true
-            default: break
+        var seen: UInt8 = 0
+        addressByteClass.withUnsafeBufferPointer { cls in
+            bytes.withUnsafeBufferPointer { b in
+                for i in 0..<b.count {
+                    let c = cls[Int(b[i])]
+                    if c == 0 { continue }
+                    if c == 1 {
+                        if i > start && (seen & 1 != 0 || seen & 6 == 6) { out.append(start..<i) }
+                        seen = 0
+                        start = i + 1
+                    } else {
+                        seen |= c == 2 ? 1 : c == 3 ? 2 : 4
+                    }
+                }
             }
         }
-        close(bytes.count)
+        if bytes.count > start && (seen & 1 != 0 || seen & 6 == 6) { out.append(start..<bytes.count) }
         if bytes.contains(0xEF) {  // full-width ＠ ＃ (EF BC A0, EF BC 83)
             var i = 0
             while i + 2 < bytes.count {
