@@ -168,90 +168,121 @@ struct Folder {
 
     /// The folding loop proper. Returns false if the sink ran out of room.
     private mutating func foldCore(_ input: UnsafeBufferPointer<UInt8>, _ out: inout FoldSink) -> Bool {
-        let n = input.count
-        let tables = Folder.asciiTables
-        let skeleton = mode == .skeleton
-        var gap = GapTracker()
-        var lastUnitScalar: UInt32 = 0  // for Hangul composition; 0 after a gap or an ASCII unit
         jamo = JamoState()
-        var prevLower = false  // last unit was an ASCII lower-case letter (camelCase word boundary)
-
-        return tables.kind.withUnsafeBufferPointer { kinds in
-            (skeleton ? Folder.unitTables.skeleton : Folder.unitTables.standard).withUnsafeBufferPointer { unitTable in
-                var i = 0
-                while i < n {
-                    let b0 = input[i]
-                    if b0 < 0x80 {
-                        let unit = unitTable[Int(b0)]
-                        if unit != 0 {
-                            guard out.count < out.capacity else { return false }
-                            // Hot path (most bytes): no separator before this unit, so its flags
-                            // are just the class — no GapTracker work.
-                            var flag = unit >> 7  // UnitClass.letter (0) or .digit (1)
-                            if gap.isEmpty {
-                                // "#SaveJongyol", "KimJongyol": lower→upper case inside a word is a
-                                // word boundary that a term may also straddle ("JongYol"): the flags
-                                // of a gap holding only an ignorable, precomputed.
-                                if prevLower && b0 &- 0x41 < 26 { flag |= Folder.camelCaseGapFlags }
-                            } else {
-                                flag |= gap.flags()
-                                gap.reset()
-                            }
-                            out.append(unit & 0x7F, UInt32(i), UInt32(i + 1), flag)
-                            prevLower = b0 &- 0x61 < 26
-                        } else {
-                            prevLower = false
-                            // Percent-encoded UTF-8 (`%EC%9D%B4` in a URL) and HTML character
-                            // references (`J&#111;ng`) are read as the characters they stand for.
-                            if b0 == 0x25 || b0 == 0x26 {
-                                let r = foldEscape(input, i, &out, &gap, &lastUnitScalar)
-                                if r < 0 { return false }
-                                if r > i { i = r; continue }
-                            }
-                            switch kinds[Int(b0)] {
-                            case 4: gap.add(.apostrophe)
-                            case 5: gap.add(.dash)
-                            case 6: gap.add(.newline)
-                            case 7: gap.add(.space)
-                            default: gap.add(.other)
-                            }
-                        }
-                        lastUnitScalar = 0
-                        i += 1
-                        continue
-                    }
-                    // Decode one scalar (input is valid UTF-8).
-                    let scalar: UInt32
-                    let len: Int
-                    if b0 < 0xE0 {
-                        scalar = (UInt32(b0 & 0x1F) << 6) | UInt32(input[i + 1] & 0x3F); len = 2
-                    } else if b0 < 0xF0 {
-                        scalar = (UInt32(b0 & 0x0F) << 12) | (UInt32(input[i + 1] & 0x3F) << 6) | UInt32(input[i + 2] & 0x3F);
-                        len = 3
-                    } else {
-                        scalar =
-                            (UInt32(b0 & 0x07) << 18) | (UInt32(input[i + 1] & 0x3F) << 12)
-                            | (UInt32(input[i + 2] & 0x3F) << 6) | UInt32(input[i + 3] & 0x3F);
-                        len = 4
-                    }
-                    let start = UInt32(i), end = UInt32(i + len)
-                    i += len
-                    prevLower = false
-
-                    // Fast paths: precomposed Hangul and common Han ideographs fold to themselves.
-                    if (0xAC00...0xD7A3).contains(scalar) || (0x4E00...0x9FFF).contains(scalar) {
-                        guard out.count + 3 <= out.capacity else { return false }
-                        let flag = UnitClass.noBoundary.rawValue | gap.flags()
-                        out.append3(b0, input[i - 2], input[i - 1], start, end, flag)
-                        gap.reset()
-                        lastUnitScalar = scalar
-                        continue
-                    }
-                    guard foldEntry(lookup(scalar), start, end, &out, &gap, &lastUnitScalar) else { return false }
-                }
-                return true
+        let units = mode == .skeleton ? Folder.unitTables.skeleton : Folder.unitTables.standard
+        return Folder.asciiTables.kind.withUnsafeBufferPointer { kinds in
+            units.withUnsafeBufferPointer { unitTable in
+                foldLoop(input, kinds.baseAddress!, unitTable.baseAddress!, &out)
             }
         }
+    }
+
+    /// `foldCore`'s loop. Its state lives in locals declared here (not captured by a closure) and
+    /// the hot paths write through local copies of the sink's pointers and count, so that a byte
+    /// stored into the output cannot be taken to change them (every such store made the compiler
+    /// reload the whole state: 40 instructions per byte folded).
+    private mutating func foldLoop(
+        _ input: UnsafeBufferPointer<UInt8>, _ kinds: UnsafePointer<UInt8>, _ unitTable: UnsafePointer<UInt8>,
+        _ out: inout FoldSink
+    ) -> Bool {
+        let n = input.count
+        guard n > 0 else { return true }
+        let source = input.baseAddress!
+        var gap = GapTracker()
+        var lastUnitScalar: UInt32 = 0  // for Hangul composition; 0 after a gap or an ASCII unit
+        var prevLower = false  // last unit was an ASCII lower-case letter (camelCase word boundary)
+        let capacity = out.capacity
+        let outBytes = out.bytes, outStarts = out.starts, outEnds = out.ends, outFlags = out.flags
+        var count = out.count
+        defer { out.count = count }
+        var i = 0
+        while i < n {
+            let b0 = source[i]
+            if b0 < 0x80 {
+                let unit = unitTable[Int(b0)]
+                if unit != 0 {
+                    guard count < capacity else { return false }
+                    // Hot path (most bytes): no separator before this unit, so its flags
+                    // are just the class — no GapTracker work.
+                    var flag = unit >> 7  // UnitClass.letter (0) or .digit (1)
+                    if gap.isEmpty {
+                        // "#SaveJongyol", "KimJongyol": lower→upper case inside a word is a
+                        // word boundary that a term may also straddle ("JongYol"): the flags
+                        // of a gap holding only an ignorable, precomputed.
+                        if prevLower && b0 &- 0x41 < 26 { flag |= Folder.camelCaseGapFlags }
+                    } else {
+                        flag |= gap.flags()
+                        gap.reset()
+                    }
+                    outBytes[count] = unit & 0x7F
+                    outStarts[count] = UInt32(i)
+                    outEnds[count] = UInt32(i + 1)
+                    outFlags[count] = flag
+                    count += 1
+                    prevLower = b0 &- 0x61 < 26
+                } else {
+                    prevLower = false
+                    // Percent-encoded UTF-8 (`%EC%9D%B4` in a URL) and HTML character
+                    // references (`J&#111;ng`) are read as the characters they stand for.
+                    if b0 == 0x25 || b0 == 0x26 {
+                        out.count = count
+                        let r = foldEscape(input, i, &out, &gap, &lastUnitScalar)
+                        count = out.count
+                        if r < 0 { return false }
+                        if r > i { i = r; continue }
+                    }
+                    switch kinds[Int(b0)] {
+                    case 4: gap.add(.apostrophe)
+                    case 5: gap.add(.dash)
+                    case 6: gap.add(.newline)
+                    case 7: gap.add(.space)
+                    default: gap.add(.other)
+                    }
+                }
+                lastUnitScalar = 0
+                i += 1
+                continue
+            }
+            // Decode one scalar (input is valid UTF-8).
+            let scalar: UInt32
+            let len: Int
+            if b0 < 0xE0 {
+                scalar = (UInt32(b0 & 0x1F) << 6) | UInt32(source[i + 1] & 0x3F); len = 2
+            } else if b0 < 0xF0 {
+                scalar = (UInt32(b0 & 0x0F) << 12) | (UInt32(source[i + 1] & 0x3F) << 6) | UInt32(source[i + 2] & 0x3F);
+                len = 3
+            } else {
+                scalar =
+                    (UInt32(b0 & 0x07) << 18) | (UInt32(source[i + 1] & 0x3F) << 12)
+                    | (UInt32(source[i + 2] & 0x3F) << 6) | UInt32(source[i + 3] & 0x3F);
+                len = 4
+            }
+            let start = UInt32(i), end = UInt32(i + len)
+            i += len
+            prevLower = false
+
+            // Fast paths: precomposed Hangul and common Han ideographs fold to themselves.
+            if (0xAC00...0xD7A3).contains(scalar) || (0x4E00...0x9FFF).contains(scalar) {
+                guard count + 3 <= capacity else { return false }
+                let flag = UnitClass.noBoundary.rawValue | gap.flags()
+                outBytes[count] = b0
+                outBytes[count + 1] = source[i - 2]
+                outBytes[count + 2] = source[i - 1]
+                outStarts[count] = start; outStarts[count + 1] = start; outStarts[count + 2] = start
+                outEnds[count] = end; outEnds[count + 1] = end; outEnds[count + 2] = end
+                outFlags[count] = flag; outFlags[count + 1] = flag; outFlags[count + 2] = flag
+                count += 3
+                gap.reset()
+                lastUnitScalar = scalar
+                continue
+            }
+            out.count = count
+            let entry = lookup(scalar)
+            let ok = foldEntry(entry, start, end, &out, &gap, &lastUnitScalar)
+            count = out.count
+            guard ok else { return false }
+        }
+        return true
     }
 
     /// Folds one non-ASCII scalar's cached entry standing for the original bytes `[start, end)`.
