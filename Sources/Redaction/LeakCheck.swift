@@ -349,26 +349,28 @@ extension LeakChecker {
     }
 
     static func addressTokenRanges(_ bytes: [UInt8]) -> [Range<Int>] {
-        var out: [Range<Int>] = []
-        // One pass over the bytes; `seen`: bit 0 an "@" or "#", bit 1 a "/", bit 2 a ".".
-        var start = 0
-        var seen: UInt8 = 0
-        addressByteClass.withUnsafeBufferPointer { cls in
-            bytes.withUnsafeBufferPointer { b in
+        // One pass over the bytes; `seen`: bit 0 an "@" or "#", bit 1 a "/", bit 2 a ".". (The scan's
+        // state is local to the closure: captured, it would live in memory.)
+        var out = addressByteClass.withUnsafeBufferPointer { cls in
+            bytes.withUnsafeBufferPointer { b -> [Range<Int>] in
+                var found: [Range<Int>] = []
+                var start = 0
+                var seen: UInt8 = 0
                 for i in 0..<b.count {
                     let c = cls[Int(b[i])]
                     if c == 0 { continue }
                     if c == 1 {
-                        if i > start && (seen & 1 != 0 || seen & 6 == 6) { out.append(start..<i) }
+                        if i > start && (seen & 1 != 0 || seen & 6 == 6) { found.append(start..<i) }
                         seen = 0
                         start = i + 1
                     } else {
                         seen |= c == 2 ? 1 : c == 3 ? 2 : 4
                     }
                 }
+                if b.count > start && (seen & 1 != 0 || seen & 6 == 6) { found.append(start..<b.count) }
+                return found
             }
         }
-        if bytes.count > start && (seen & 1 != 0 || seen & 6 == 6) { out.append(start..<bytes.count) }
         if bytes.contains(0xEF) {  // full-width ＠ ＃ (EF BC A0, EF BC 83)
             var i = 0
             while i + 2 < bytes.count {
@@ -552,11 +554,16 @@ struct FuzzyIndex: Sendable {
                                             continue
                                         }
                                         var end = start
+                                        // The first word boundary inside this run of letters: the next
+                                        // place a candidate can start (none before it).
+                                        var next = -1
                                         while end < n, end - start <= maxLength, isLetter(end) {
                                             let length = end - start + 1
                                             prefix[length] = prefix[length - 1] &* FuzzyIndex.base &+ UInt64(bytes[end])
                                             end += 1
-                                            guard length >= minLength - 1, boundary(end) else { continue }
+                                            let atBoundary = boundary(end)
+                                            if atBoundary && next < 0 { next = end }
+                                            guard length >= minLength - 1, atBoundary else { continue }
                                             let need = lengths[length]
                                             if need == 0 { continue }
                                             // The patterns within one edit of bytes[start..<end].
@@ -614,7 +621,8 @@ struct FuzzyIndex: Sendable {
                                                 }
                                             }
                                         }
-                                        start += 1
+                                        // Every position before `next` (or `end`) was found to be no boundary.
+                                        start = next >= 0 ? next : max(end, start + 1)
                                     }
                                 }
                             }
