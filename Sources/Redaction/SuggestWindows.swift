@@ -305,11 +305,17 @@ enum SuggestWindows {
                 if s > 0 { i += s; continue }
                 var end = i
                 var upper = false
-                while end < b.count, separator(at: end, commas: false) == 0 {
+                while end < b.count {
                     let c = b[end]
-                    if c &- 0x41 < 26 {
-                        upper = true
-                    } else if c >= 0xC0 && !upper {
+                    if c < 0x80 {
+                        // ASCII (most bytes): white space as `separator(at:)` reads it ends the token.
+                        if c == 0x20 || c == 0x09 || c == 0x0A || c == 0x0C || c == 0x0D { break }
+                        if c &- 0x41 < 26 { upper = true }
+                        end += 1
+                        continue
+                    }
+                    if separator(at: end, commas: false) != 0 { break }
+                    if c >= 0xC0 && !upper {
                         let v = TextSupport.scalar(b, at: end)
                         if !(0xAC00...0xD7A3).contains(v) && !(0x4E00...0x9FFF).contains(v),
                             let u = Unicode.Scalar(v), u.properties.generalCategory == .uppercaseLetter
@@ -343,6 +349,12 @@ enum SuggestWindows {
         static let domainInitials: [Bool] = (0..<128).map { "conikjrgetmlCONIKJRGETML".utf8.contains(UInt8($0)) }
 
         /// Every anchor the specs use, in one pass.
+        /// The ASCII bytes `findAnchors` looks at: digits, + ( @ : . - ' and the first letters of
+        /// "www.", "teen" and "tie".
+        static let anchorBytes: [Bool] = (0..<128).map { b in
+            (0x30...0x39).contains(b) || "+(@:.-'WwTt".utf8.contains(UInt8(b))
+        }
+
         static func findAnchors(_ bytes: [UInt8]) -> [Anchor: [Int]] {
             var digits: [Int] = [], plus: [Int] = [], paren: [Int] = [], at: [Int] = [], schemes: [Int] = []
             var www: [Int] = [], domains: [Int] = [], dotted: [Int] = [], colons: [Int] = [], years: [Int] = []
@@ -361,6 +373,11 @@ enum SuggestWindows {
                 while i < n {
                     let c = b[i]
                     if c < 0x80 {
+                        // Most ASCII bytes are none of the anchors below.
+                        if !anchorBytes[Int(c)] {
+                            i += 1
+                            continue
+                        }
                         switch c {
                         case 0x30...0x39: digits.append(i); lastDigitEnd = i + 1
                         case 0x2B: plus.append(i)
