@@ -554,16 +554,11 @@ struct FuzzyIndex: Sendable {
                                             continue
                                         }
                                         var end = start
-                                        // The first word boundary inside this run of letters: the next
-                                        // place a candidate can start (none before it).
-                                        var next = -1
                                         while end < n, end - start <= maxLength, isLetter(end) {
                                             let length = end - start + 1
                                             prefix[length] = prefix[length - 1] &* FuzzyIndex.base &+ UInt64(bytes[end])
                                             end += 1
-                                            let atBoundary = boundary(end)
-                                            if atBoundary && next < 0 { next = end }
-                                            guard length >= minLength - 1, atBoundary else { continue }
+                                            guard length >= minLength - 1, boundary(end) else { continue }
                                             let need = lengths[length]
                                             if need == 0 { continue }
                                             // The patterns within one edit of bytes[start..<end].
@@ -621,8 +616,7 @@ struct FuzzyIndex: Sendable {
                                                 }
                                             }
                                         }
-                                        // Every position before `next` (or `end`) was found to be no boundary.
-                                        start = next >= 0 ? next : max(end, start + 1)
+                                        start += 1
                                     }
                                 }
                             }

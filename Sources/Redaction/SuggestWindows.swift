@@ -349,12 +349,6 @@ enum SuggestWindows {
         static let domainInitials: [Bool] = (0..<128).map { "conikjrgetmlCONIKJRGETML".utf8.contains(UInt8($0)) }
 
         /// Every anchor the specs use, in one pass.
-        /// The ASCII bytes `findAnchors` looks at: digits, + ( @ : . - ' and the first letters of
-        /// "www.", "teen" and "tie".
-        static let anchorBytes: [Bool] = (0..<128).map { b in
-            (0x30...0x39).contains(b) || "+(@:.-'WwTt".utf8.contains(UInt8(b))
-        }
-
         static func findAnchors(_ bytes: [UInt8]) -> [Anchor: [Int]] {
             var digits: [Int] = [], plus: [Int] = [], paren: [Int] = [], at: [Int] = [], schemes: [Int] = []
             var www: [Int] = [], domains: [Int] = [], dotted: [Int] = [], colons: [Int] = [], years: [Int] = []
@@ -373,11 +367,6 @@ enum SuggestWindows {
                 while i < n {
                     let c = b[i]
                     if c < 0x80 {
-                        // Most ASCII bytes are none of the anchors below.
-                        if !anchorBytes[Int(c)] {
-                            i += 1
-                            continue
-                        }
                         switch c {
                         case 0x30...0x39: digits.append(i); lastDigitEnd = i + 1
                         case 0x2B: plus.append(i)
