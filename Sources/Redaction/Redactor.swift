@@ -153,7 +153,7 @@ public struct Redactor: Sendable {
             copied = c.hi
         }
         if copied < bytes.count { result.append(contentsOf: text[index(copied)...]) }
-        let nfc = result.utf8.withContiguousStorageIfAvailable(TextSupport.isNFC) ?? TextSupport.isNFC(Array(result.utf8))
+        let nfc = result.utf8.withContiguousStorageIfAvailable { TextSupport.isNFC($0) } ?? TextSupport.isNFC(Array(result.utf8))
         if !nfc { result = TextSupport.nfc(result) }
         return RedactionResult(text: result, findings: findings)
     }
