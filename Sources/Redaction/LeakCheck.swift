@@ -129,7 +129,7 @@ public struct LeakChecker: Sendable {
         self.redactor = redactor
         skeleton = try TermIndex(rules: redactor.rules, mode: .skeleton)
         fuzzy = FuzzyIndex(terms: redactor.terms)
-        anywhere = try TermIndex(rules: redactor.rules, mode: .standard, forceSubstring: true)
+        anywhere = redactor.terms.forcingSubstring()
         let longest =
             (redactor.terms.foldedPatterns + skeleton.foldedPatterns + anywhere.foldedPatterns)
             .map(\.count).max() ?? 0

@@ -64,6 +64,27 @@ import Testing
         #expect(numbers > 30)
     }
 
+    /// The leak check's substring net shares the redactor's automaton: the same index as one built
+    /// with `forceSubstring`.
+    @Test func substringNetIsTheForcedIndex() throws {
+        let built = try TermIndex(rules: Self.rules, mode: .standard, forceSubstring: true)
+        let shared = try TermIndex(rules: Self.rules, mode: .standard).forcingSubstring()
+        #expect(built.foldedPatterns == shared.foldedPatterns)
+        #expect(built.patterns.map(\.rule) == shared.patterns.map(\.rule))
+        #expect(built.patterns.map(\.partBoundaries) == shared.patterns.map(\.partBoundaries))
+        #expect(built.patterns.allSatisfy(\.substring) && shared.patterns.allSatisfy(\.substring))
+        var found = 0
+        for seed in 0..<100 {
+            var folder = Folder(mode: .standard)
+            let folded = folder.fold(Self.text(seed + 5_000))
+            let a = built.hits(in: folded, anyInteriorGap: true).map { [$0.rule, $0.pattern, $0.start, $0.end] }
+            let b = shared.hits(in: folded, anyInteriorGap: true).map { [$0.rule, $0.pattern, $0.start, $0.end] }
+            #expect(a == b)
+            found += a.count
+        }
+        #expect(found > 100)
+    }
+
     @Test func leakCheckHitsAreTheWholeFoldsHits() throws {
         let whole = try LeakChecker(rules: Self.rules)
         var small = whole
