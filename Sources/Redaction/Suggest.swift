@@ -61,18 +61,20 @@ public func suggest(_ text: String, redactedAs findings: [Finding], rules: [Reda
 /// `suggest`'s candidates in a text, found before the text is redacted (on another thread, while
 /// it is): ``covered(by:)`` then gives exactly ``suggest(_:redactedAs:rules:)``'s result.
 public struct PendingSuggestions: Sendable {
-    let bytes: [UInt8]
+    /// The text itself (its storage shared with the caller's), not a copy of its bytes held
+    /// while the export's check runs.
+    let text: String
     let candidates: [Suggester.Candidate]
 
     /// Candidates in `text` for a redaction with `rules` (the detectors they turn on are not run).
     public init(_ text: String, rules: [RedactionRule]) {
-        bytes = Array(text.utf8)
-        candidates = Suggester.candidates(text, bytes: bytes, redacting: Suggester.detectors(rules))
+        self.text = text
+        candidates = Suggester.candidates(text, bytes: Array(text.utf8), redacting: Suggester.detectors(rules))
     }
 
     /// The suggestions once the text was redacted with `findings`.
     public func covered(by findings: [Finding]) -> [Suggestion] {
-        Suggester.filter(candidates, bytes: bytes, covered: findings.map(\.originalRange))
+        Suggester.filter(candidates, bytes: Array(text.utf8), covered: findings.map(\.originalRange))
     }
 }
 
