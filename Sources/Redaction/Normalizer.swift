@@ -74,6 +74,10 @@ struct Folder {
     private var cache: [UInt32: FoldEntry] = [:]
     /// Composition of Hangul spelled out in compatibility jamo; see `emitCompatJamo`.
     private var jamo = JamoState()
+    /// Folded units per input byte of the last text folded, in sixteenths (at least 16): the next
+    /// fold's first guess at its room, so that text that expands (U+FDFA: 12 units a byte) is not
+    /// folded two or three times over into ever larger buffers, chunk after chunk.
+    private var expansion = 16
 
     init(mode: FoldMode) { self.mode = mode }
 
@@ -136,7 +140,7 @@ struct Folder {
     mutating func fold(_ input: UnsafeBufferPointer<UInt8>) -> FoldedText {
         // Write through raw buffers sized for the common case (folded ≤ original + slack); text
         // whose compatibility decompositions expand more is simply folded again with more room.
-        var capacity = input.count + 64
+        var capacity = input.count * expansion / 16 + input.count / 8 + 64
         while true {
             var units = 0
             var ok = false
@@ -159,6 +163,7 @@ struct Folder {
                 c1 = units
             }
             if ok {
+                expansion = max(16, out.count * 16 / max(input.count, 1) + 1)
                 if mode == .skeleton { Folder.mergeMultiLetterConfusables(&out) }
                 return out
             }
