@@ -15,9 +15,11 @@ import Foundation
 /// bytes past it (more than the longest hit, its plural ending and the boundary checks after it);
 /// both are checked on the fold and widened until they hold. A stretch with no unit is skipped.
 enum ChunkedFold {
-    /// Input bytes per chunk: the fold of 16 KiB takes 160 KB, or 1.6 MB for text that folds to 10
-    /// times its size (U+FDFA).
-    static let defaultSize = 16 << 10
+    /// Input bytes per chunk: the fold of 8 KiB takes 90 KB, or 1.1 MB for text that folds to 12
+    /// times its size (U+FDFA); each worker holds two (standard and skeleton) at a time. (16 KiB
+    /// put an export of 4 MiB of U+FDFA over ten times its size in memory; the context read
+    /// around each chunk, 384 bytes, is 5% more folding.)
+    static let defaultSize = 8 << 10
 
     /// Whether folding may stop or start at `p`.
     @inline(__always) static func isCut(_ b: UnsafeBufferPointer<UInt8>, _ p: Int) -> Bool {
