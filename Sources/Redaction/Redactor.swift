@@ -19,6 +19,14 @@ public struct RedactionResult: Sendable {
     public var findings: [Finding]
 }
 
+/// A regex or detector match already found (range and rule): a value, not an array per match
+/// (texts dense with numbers have hundreds of thousands).
+struct RegexMatch: Hashable {
+    let lo: Int
+    let hi: Int
+    let rule: Int
+}
+
 /// A raw match in original-text coordinates, before merging.
 struct Span {
     var lo: Int
@@ -173,7 +181,7 @@ public struct Redactor: Sendable {
 
     /// All raw matches of all rules, in original byte offsets (not merged, not snapped).
     /// `seen` receives the (range, rule) of every regex and detector match.
-    func rawSpans(text: String, bytes: [UInt8], seen: inout Set<[Int]>) -> [Span] {
+    func rawSpans(text: String, bytes: [UInt8], seen: inout Set<RegexMatch>) -> [Span] {
         var spans: [Span] = []
         // Folded chunk by chunk (ChunkedFold): the same hits, in memory bounded by a chunk.
         let found = terms.spans(in: bytes, phones: phones)
@@ -190,14 +198,15 @@ public struct Redactor: Sendable {
 
     /// Matches of the regex and detector rules in `view` (the text, or the text with spans
     /// blanked out: same byte offsets), skipping (range, rule) pairs already in `seen`.
-    func regexSpans(in view: String, bytes: [UInt8], seen: inout Set<[Int]>) -> [Span] {
+    func regexSpans(in view: String, bytes: [UInt8], seen: inout Set<RegexMatch>) -> [Span] {
         var spans: [Span] = []
+        var folder = Folder(mode: .standard)
         for (rule, regex) in regexRules {
-            for r in regex.matches(in: view) where seen.insert([r.lowerBound, r.upperBound, rule]).inserted {
+            for r in regex.matches(in: view)
+            where seen.insert(RegexMatch(lo: r.lowerBound, hi: r.upperBound, rule: rule)).inserted {
                 // Fold the matched text for the entity key so "010-1234-5678" and "010 1234 5678"
                 // may still differ, but case and width variants of one address do not.
-                var folder = Folder(mode: .standard)
-                let key = folder.fold(String(decoding: bytes[r], as: UTF8.self)).bytes
+                let key = bytes.withUnsafeBufferPointer { folder.fold(UnsafeBufferPointer(rebasing: $0[r])) }.bytes
                 spans.append(
                     Span(
                         lo: r.lowerBound, hi: r.upperBound, rule: rule,
@@ -220,7 +229,7 @@ public struct Redactor: Sendable {
 
     /// ``mergedSpans(text:bytes:)`` and the raw matches of the first round (``rawSpans(text:bytes:seen:)``).
     func spans(text: String, bytes: [UInt8]) -> (firstPass: [Span], merged: [Span]) {
-        var seen = Set<[Int]>()
+        var seen = Set<RegexMatch>()
         var raw = rawSpans(text: text, bytes: bytes, seen: &seen)
         let firstPass = raw
         var merged = merge(raw, bytes: bytes)
