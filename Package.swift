@@ -68,8 +68,11 @@ let package = Package(
         ),
         // `make bench`: throughput figures (brief section 5), built in release.
         .executableTarget(
-            name: "sourcevault-bench", dependencies: ["Redaction", "Audit", "VaultCore", "SodiumKit", "Publishing", "AgeFormat"],
-            path: "Sources/Bench"),
+            name: "sourcevault-bench",
+            dependencies: [
+                "Redaction", "Publishing", "Audit", "VaultCore",
+                "SodiumKit", "AgeFormat"
+            ], path: "Sources/Bench"),
         // What the test targets share (temporary directories, the sqlite3 shell, the fuzz corpora):
         // Foundation only, none of the product's modules.
         .target(name: "TestSupport", path: "Tests/TestSupport"),

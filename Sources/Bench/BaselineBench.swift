@@ -31,7 +31,7 @@ func baselineBench(records: Int, recordBytes: Int, cli: String, baseline: String
         guard runChild([binary, "init", "--kdf", "test"] + unlock, secret: pass).status == 0,
             runChild([binary, "source", "add", "Bench"] + unlock, secret: pass).status == 0,
             runChild([binary, "import", texts, "--source", "Bench"] + unlock, secret: pass).status == 0,
-            runChild([binary, "list"] + unlock, secret: pass, stdout: listing).status == 0,
+            runChild([binary, "list"] + unlock, secret: pass, stdoutPath: listing).status == 0,
             let first = (try? String(contentsOfFile: listing, encoding: .utf8))?.split(separator: " ").first
         else {
             print("baseline bench: \(name) build (\(binary)) could not make its vault")

@@ -14,8 +14,9 @@ struct ChildRun { var seconds: Double; var maxRSSKiB: Int; var status: Int32; va
 
 /// Runs `command` under /usr/bin/time with `secret` on fd 3 (a pipe); returns wall time, peak RSS and
 /// exit status. /usr/bin/time forks from its own small process, so the child's peak RSS is its own
-/// (a child spawned straight from this large process would be charged for our pages).
-func runChild(_ command: [String], secret: String, stdout: String = "/dev/null") -> ChildRun {
+/// (a child spawned straight from this large process would be charged for our pages). Its standard
+/// output goes to `stdoutPath` (or nowhere).
+func runChild(_ command: [String], secret: String, stdoutPath: String? = nil) -> ChildRun {
     let errPath = NSTemporaryDirectory() + "sv-bench-time-" + UUID().uuidString
     defer { unlink(errPath) }
     let args = ["/usr/bin/time", "-f", "%M"] + command
@@ -27,7 +28,7 @@ func runChild(_ command: [String], secret: String, stdout: String = "/dev/null")
     var actions: posix_spawn_file_actions_t = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
     posix_spawn_file_actions_adddup2(&actions, fds[0], 3)
-    posix_spawn_file_actions_addopen(&actions, 1, stdout, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+    posix_spawn_file_actions_addopen(&actions, 1, stdoutPath ?? "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0o600)
     posix_spawn_file_actions_addopen(&actions, 2, errPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
     var pid: pid_t = 0
     let argv = args.map { strdup($0) } + [nil]

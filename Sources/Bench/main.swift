@@ -1,10 +1,24 @@
 // `make bench`: figures for the targets in the brief (section 5), each beside a baseline measured
 // in the same run on the same machine. Prints a table and writes bench.json.
 // Usage: sourcevault-bench [--redaction-mb N] [--rules N] [--audit-entries N] [--records N] [--record-bytes N] [--out FILE]
-//                          [--share-mb N] [--skip kdf,redaction,audit,share,vault] [--repeat-search N] [--baseline-cli PATH]
+//                          [--share-mb N] [--skip kdf,redaction,export,audit,share,vault] [--repeat-search N] [--export-runs N]
+//                          [--wide-kb N] [--dense-kb N] (adversarial export inputs: 4096 and 2048 KiB)
+//                          [--keep-vault DIR] (leave the export figures' vault there, for a profiler)
+//                          [--export-rows wide,dense,markup] (only these adversarial rows; "none" for none)
+//                          [--baseline-cli PATH] (whole-process show, list, rule list beside another build)
+// The export figures run this binary again as `--export-child` (one export per process).
 // --repeat-search runs N extra in-process searches after the vault figures, for a profiler
 // (perf record / valgrind --tool=callgrind) to attribute.
 import Foundation
+
+if CommandLine.arguments.count > 1, CommandLine.arguments[1] == "--export-child" {
+    exportChild(Array(CommandLine.arguments.dropFirst(2)))
+}
+// `--export-stages DIR ID`, passphrase on fd 3: the in-process stage times of one export (a
+// vault left by --keep-vault), for profiling.
+if CommandLine.arguments.count > 3, CommandLine.arguments[1] == "--export-stages" {
+    exportStagesOnly(dir: CommandLine.arguments[2], id: CommandLine.arguments[3])
+}
 
 struct Figure: Encodable {
     var name: String
@@ -53,9 +67,22 @@ if !skip.contains("kdf") { figures += kdfBench() }
 if !skip.contains("redaction") {
     figures += redactionBench(megabytes: option("--redaction-mb", 10), ruleCount: option("--rules", 1000))
 }
-if !skip.contains("audit") { figures += auditBench(entries: option("--audit-entries", 100_000)) }
 if !skip.contains("share") { figures += shareBench(megabytes: option("--share-mb", 4)) }
 let cli = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("sourcevault").path
+if !skip.contains("export") {
+    figures += exportBench(
+        megabytes: option("--redaction-mb", 10), ruleCount: option("--rules", 1000),
+        runs: option("--export-runs", 3), wideKiB: option("--wide-kb", 4096),
+        denseKiB: option("--dense-kb", 2048),
+        keep: args.firstIndex(of: "--keep-vault").flatMap {
+            $0 + 1 < args.count ? args[$0 + 1] : nil
+        },
+        rows: args.firstIndex(of: "--export-rows").flatMap {
+            $0 + 1 < args.count ? Set(args[$0 + 1].split(separator: ",").map(String.init)) : nil
+        },
+        cli: cli)
+}
+if !skip.contains("audit") { figures += auditBench(entries: option("--audit-entries", 100_000)) }
 if skip.contains("vault") {
 } else if FileManager.default.isExecutableFile(atPath: cli) {
     figures += vaultBench(

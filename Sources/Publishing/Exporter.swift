@@ -58,15 +58,37 @@ public enum Exporter {
         let rid = record.summary.id
         let rules = try RuleCompiler.compile(try vault.rules(forRecord: rid, sourceID: record.summary.metadata.source))
         let excerpt = try Excerpt.select(selection, from: record.body)
-        var redactor: Redactor
-        let checker: LeakChecker
-        do {
-            redactor = try Redactor(rules: rules)
-            checker = try LeakChecker(rules: rules)
-        } catch { throw PublishingError.badRule(error) }
-        // Detector and regex matches: the same value is the same placeholder in every excerpt.
-        redactor.entityName = try vault.placeholderNamer()
-        let result = redactor.redact(excerpt.text)
+        // `suggest`'s summary reads only the excerpt and, at the end, what was redacted: its
+        // candidates are found on another thread from the start, beside the whole check.
+        let pending = rules
+        let ((result, redactor, display, checked), candidates) = try Parallel.both({
+            PendingSuggestions(excerpt.text, rules: pending)
+        }) { () throws -> (RedactionResult, Redactor, (text: String, removed: Int), [Leak]) in
+            var redactor: Redactor
+            do throws(RedactionError) { redactor = try Redactor(rules: rules) } catch { throw PublishingError.badRule(error) }
+            // Detector and regex matches: the same value is the same placeholder in every excerpt.
+            redactor.entityName = try vault.placeholderNamer()
+            // The leak check's own indexes (skeletons, edit distance) are built while redacting.
+            let compiled = redactor
+            let (result, built) = Parallel.both({ () -> Result<LeakChecker, RedactionError> in
+                do throws(RedactionError) { return .success(try LeakChecker(redactor: compiled)) } catch {
+                    return .failure(error)
+                }
+            }) {
+                redactor.redact(excerpt.text)
+            }
+            let checker: LeakChecker
+            switch built {
+            case .success(let c): checker = c
+            case .failure(let error): throw PublishingError.badRule(error)
+            }
+            // What is published has no invisible formatting; the leak check reads both texts (the
+            // right-to-left runs are only visible in the one that still has its controls).
+            let display = DisplaySafety.removingInvisibleFormatting(result.text)
+            var leaks = checker.check(display.text)
+            if display.removed > 0 { leaks = Leak.merged(leaks, checker.check(result.text)) }
+            return (result, redactor, display, leaks)
+        }
         let shift = excerpt.firstLine - 1
         var findings = result.findings
         for i in findings.indices { findings[i].line += shift }
@@ -74,15 +96,12 @@ public enum Exporter {
         let rulesApply =
             !findings.isEmpty
             || (selection != .whole && !rules.isEmpty && !redactor.redact(record.body).findings.isEmpty)
-        // What is published has no invisible formatting; the leak check reads both texts (the
-        // right-to-left runs are only visible in the one that still has its controls).
-        let display = DisplaySafety.removingInvisibleFormatting(result.text)
-        var leaks = checker.check(display.text)
-        if display.removed > 0 { leaks = Leak.merged(leaks, checker.check(result.text)) }
+        let suggestions = candidates.covered(by: result.findings)
+        var leaks = checked
         for i in leaks.indices { leaks[i].line += shift }
         // Phrases no rule covers; a rule's other Korean spelling is already hidden (issue 15), so
         // suggesting it as a variant is advice, not an uncovered phrase.
-        let uncovered = suggest(excerpt.text, rules: rules).filter { $0.kind != .otherSpelling }.map { $0.line + shift }
+        let uncovered = suggestions.filter { $0.kind != .otherSpelling }.map { $0.line + shift }
 
         var accepted: [String] = []
         for a in accept {
@@ -119,7 +138,7 @@ public enum Exporter {
         case .text:
             return Array((p.text.hasSuffix("\n") || p.text.isEmpty ? p.text : p.text + "\n").utf8)
         case .markdown:
-            return Array(SafeMarkup.markdown(p.text).utf8)
+            return SafeMarkup.markdownBytes(p.text)
         case .json:
             struct Doc: Encodable {
                 struct Lines: Encodable { var first: Int; var last: Int }

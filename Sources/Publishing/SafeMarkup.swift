@@ -9,46 +9,100 @@ enum SafeMarkup {
     /// heading, list, thematic break or setext underline). Leading spaces and tabs are dropped (after
     /// a blank line they would start a code block, which shows references literally).
     static func markdownLine<S: StringProtocol>(_ line: S) -> String {
-        var out = ""
-        out.reserveCapacity(line.utf8.count + 8)
+        var out: [UInt8] = []
+        appendMarkdownLine(Array(line.utf8)[...], to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// ``markdownLine(_:)`` on UTF-8, appended to `out`. Everything it escapes is ASCII, so it works
+    /// byte by byte: the bytes of other characters are copied (and end the line's start, as the
+    /// character does).
+    static func appendMarkdownLine(_ line: ArraySlice<UInt8>, to out: inout [UInt8]) {
         var atStart = true
         var leadingDigits = 0
-        for c in line.unicodeScalars {
-            if atStart && (c == " " || c == "\t") { continue }
+        var k = line.startIndex
+        while k < line.endIndex {
+            // Past the line's start only the characters escaped everywhere matter: copy the runs
+            // between them whole.
+            if !atStart && leadingDigits < 0 {
+                var run = k
+                while k < line.endIndex {
+                    if escapedEverywhere[Int(line[k])] {
+                        out.append(contentsOf: line[run..<k])
+                        appendEscaped(line[k], to: &out)
+                        run = k + 1
+                    }
+                    k += 1
+                }
+                out.append(contentsOf: line[run..<k])
+                return
+            }
+            let c = line[k]
+            k += 1
+            if atStart && (c == 0x20 || c == 0x09) { continue }
             defer { atStart = false }
-            if atStart, c == "#" || c == "+" || c == "-" || c == "=" {
-                out.unicodeScalars.append("\\"); out.unicodeScalars.append(c); continue
+            if atStart, c == 0x23 || c == 0x2B || c == 0x2D || c == 0x3D {  // # + - =
+                out.append(0x5C); out.append(c); continue
             }
             if leadingDigits >= 0 {
-                if c.value &- 0x30 < 10, leadingDigits < 9, atStart || leadingDigits > 0 {
+                if c &- 0x30 < 10, leadingDigits < 9, atStart || leadingDigits > 0 {
                     leadingDigits += 1
                 } else {
-                    if leadingDigits > 0, c == "." || c == ")" {
-                        out.unicodeScalars.append("\\"); out.unicodeScalars.append(c); leadingDigits = -1; continue
+                    if leadingDigits > 0, c == 0x2E || c == 0x29 {  // . )
+                        out.append(0x5C); out.append(c); leadingDigits = -1; continue
                     }
                     leadingDigits = -1
                 }
             }
-            switch c {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\\", "`", "*", "_", "[", "]", "~", "|":
-                out.unicodeScalars.append("\\"); out.unicodeScalars.append(c)
-            default: out.unicodeScalars.append(c)
-            }
+            appendEscaped(c, to: &out)
         }
-        return out
+    }
+
+    /// `&`, `<`, `>`, `\`, `` ` ``, `*`, `_`, `[`, `]`, `~`, `|`.
+    private static let escapedEverywhere: [Bool] = (0..<256).map {
+        [0x26, 0x3C, 0x3E, 0x5C, 0x60, 0x2A, 0x5F, 0x5B, 0x5D, 0x7E, 0x7C].contains($0)
+    }
+
+    @inline(__always) private static func appendEscaped(_ c: UInt8, to out: inout [UInt8]) {
+        switch c {
+        case 0x26: out.append(contentsOf: [0x26, 0x61, 0x6D, 0x70, 0x3B])  // &amp;
+        case 0x3C: out.append(contentsOf: [0x26, 0x6C, 0x74, 0x3B])  // &lt;
+        case 0x3E: out.append(contentsOf: [0x26, 0x67, 0x74, 0x3B])  // &gt;
+        case 0x5C, 0x60, 0x2A, 0x5F, 0x5B, 0x5D, 0x7E, 0x7C:  // \ ` * _ [ ] ~ |
+            out.append(0x5C); out.append(c)
+        default: out.append(c)
+        }
     }
 
     /// The excerpt as a markdown blockquote, each line escaped (``markdownLine(_:)``).
     static func markdown(_ text: String) -> String {
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: false)
-        if lines.last == "" { lines.removeLast() }
-        return lines.map { line -> String in
-            let escaped = markdownLine(line)
-            return escaped.isEmpty ? ">" : "> " + escaped
-        }.joined(separator: "\n") + "\n"
+        String(decoding: markdownBytes(text), as: UTF8.self)
+    }
+
+    /// ``markdown(_:)`` as UTF-8, in one pass over the text's bytes. Lines end at `\n` (a `\r\n`
+    /// pair is one character in Swift and does not split the line, as in `String.split`).
+    static func markdownBytes(_ text: String) -> [UInt8] {
+        let b = Array(text.utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(b.count + b.count / 8 + 16)
+        var lines: [Range<Int>] = []
+        var start = 0
+        for i in b.indices where b[i] == 0x0A && (i == 0 || b[i - 1] != 0x0D) {
+            lines.append(start..<i)
+            start = i + 1
+        }
+        lines.append(start..<b.count)
+        if lines.last!.isEmpty { lines.removeLast() }
+        for (k, line) in lines.enumerated() {
+            if k > 0 { out.append(0x0A) }
+            out.append(0x3E)  // >
+            out.append(0x20)
+            let before = out.count
+            appendMarkdownLine(b[line], to: &out)
+            if out.count == before { out.removeLast() }  // an empty line is ">"
+        }
+        out.append(0x0A)
+        return out
     }
 
     /// Encoded JSON with `<`, `>` and `&` (and U+2028, U+2029) as `\u` escapes, so the document can

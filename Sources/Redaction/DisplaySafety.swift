@@ -15,12 +15,17 @@ public enum DisplaySafety {
         var copied = 0
         var removed = 0
         var i = 0
+        // The last character looked up (a text repeating one character looks it up once).
+        var last: (scalar: UInt32, invisible: Bool) = (0, false)
         while i < b.count {
             let lead = b[i]
             if lead < 0x80 { i += 1; continue }
             let len = lead < 0xE0 ? 2 : lead < 0xF0 ? 3 : 4
             // Every such character has one of these lead bytes; most text has none of them.
-            if leadBytes[Int(lead)], let s = Unicode.Scalar(TextSupport.scalar(b, at: i)), isInvisibleFormat(s) {
+            guard leadBytes[Int(lead)] else { i += len; continue }
+            let v = TextSupport.scalar(b, at: i)
+            if v != last.scalar { last = (v, Unicode.Scalar(v).map(isInvisibleFormat) ?? false) }
+            if last.invisible, let s = Unicode.Scalar(v) {
                 var keep = false
                 if s.value == 0xFE0E || s.value == 0xFE0F || s.value == 0x200D, i > 0,
                     let before = Unicode.Scalar(TextSupport.scalar(b, at: TextSupport.previousScalarStart(b, i)))
@@ -75,7 +80,7 @@ public enum DisplaySafety {
     /// or the end of the line) reversed by grapheme clusters, as it is displayed: `U+202E
     /// loy-gnoJ iR` shows "Ri Jong-yol". Bidi controls themselves are left out. Nil if there is no
     /// such run.
-    static func reversedRuns(_ b: [UInt8]) -> TextView? {
+    static func reversedRuns(_ b: [UInt8], meter: WorkMeter? = nil) -> TextView? {
         // RLE E2 80 AB, RLO E2 80 AE, RLI E2 81 A7.
         var found = false
         var k = 0
@@ -90,8 +95,8 @@ public enum DisplaySafety {
 
         var view = TextView(kind: .reversed)
         view.bytes.reserveCapacity(b.count)
-        view.origin.reserveCapacity(b.count)
         var stack: [UInt32] = []
+        var isolates = 0  // isolates on the stack: a PDI with none does not scan it
         var rtlDepth: Int? = nil  // stack depth at which the outermost right-to-left run opened
         var run: [UInt8] = []  // that run's bytes, controls left out
         var runOrigin: [UInt32] = []
@@ -107,7 +112,7 @@ public enum DisplaySafety {
                 start += len
             }
             for r in clusters.reversed() {
-                for j in r { view.bytes.append(run[j]); view.origin.append(runOrigin[j]) }
+                for j in r { view.append(run[j], from: Int(runOrigin[j])) }
             }
             run.removeAll(keepingCapacity: true)
             runOrigin.removeAll(keepingCapacity: true)
@@ -119,17 +124,26 @@ public enum DisplaySafety {
             let v = TextSupport.scalar(b, at: i)
             switch v {
             case 0x0A, 0x0D, 0x85, 0x2029:  // a paragraph ends every embedding
-                flush(); rtlDepth = nil; stack.removeAll()
+                flush(); rtlDepth = nil; stack.removeAll(); isolates = 0
                 view.append(b[i], from: i)
                 if len > 1 { for j in 1..<len { view.append(b[i + j], from: i) } }
             case 0x202A, 0x202B, 0x202D, 0x202E, 0x2066, 0x2067, 0x2068:
                 if rtlDepth == nil, opensRightToLeft(v) { rtlDepth = stack.count }
                 stack.append(v)
+                if v >= 0x2066 { isolates += 1 }
             case 0x202C:  // PDF closes the innermost embedding or override
                 if let top = stack.last, !(0x2066...0x2068).contains(top) { stack.removeLast() }
             case 0x2069:  // PDI closes the innermost isolate and everything opened inside it
-                if let isolate = stack.lastIndex(where: { (0x2066...0x2068).contains($0) }) {
-                    stack.removeSubrange(isolate...)
+                // Only when there is one, and what the scan passes over is removed: each control
+                // is scanned once.
+                if isolates > 0 {
+                    var k = stack.count - 1
+                    while k >= 0 && !(0x2066...0x2068).contains(stack[k]) { k -= 1 }
+                    meter?.add(stack.count - max(k, 0))
+                    if k >= 0 {
+                        isolates -= 1
+                        stack.removeSubrange(k...)
+                    }
                 }
             case 0x200E, 0x200F, 0x061C:
                 break

@@ -77,12 +77,21 @@ public struct Leak: Sendable, Hashable, CustomStringConvertible {
     /// Two reports of one text merged: one leak per rule and line, the most certain kind, the
     /// larger occurrence count.
     public static func merged(_ a: [Leak], _ b: [Leak]) -> [Leak] {
+        struct Place: Hashable { var line: Int; var rule: String }
         var out = a
+        // By rule and line, not a scan of `out` per leak: a text with a leak on every line has as
+        // many leaks as lines.
+        var index: [Place: Int] = [:]
+        for (k, l) in out.enumerated() where index[Place(line: l.line, rule: l.ruleID)] == nil {
+            index[Place(line: l.line, rule: l.ruleID)] = k
+        }
         for l in b {
-            if let k = out.firstIndex(where: { $0.ruleID == l.ruleID && $0.line == l.line }) {
+            let place = Place(line: l.line, rule: l.ruleID)
+            if let k = index[place] {
                 out[k].kind = min(out[k].kind, l.kind)
                 out[k].occurrences = max(out[k].occurrences, l.occurrences)
             } else {
+                index[place] = out.count
                 out.append(l)
             }
         }
@@ -103,12 +112,28 @@ public struct LeakChecker: Sendable {
     private let skeleton: TermIndex
     private let fuzzy: FuzzyIndex
     private let anywhere: TermIndex
+    /// Folded bytes a chunk's fold reaches past its stretch (``ChunkedFold``): more than the
+    /// longest hit of any net, its plural ending and the boundary checks after it.
+    private let margin: Int
+    /// Input bytes per chunk (tests make it small, to cut texts everywhere).
+    var chunkSize = ChunkedFold.defaultSize
+    /// Counts bytes folded and table probes (tests bound them by the text's size).
+    var meter: WorkMeter?
 
     public init(rules: [RedactionRule]) throws(RedactionError) {
-        redactor = try Redactor(rules: rules)
-        skeleton = try TermIndex(rules: rules, mode: .skeleton)
+        try self.init(redactor: Redactor(rules: rules))
+    }
+
+    /// A checker for the rules `redactor` was compiled from (which it reuses).
+    public init(redactor: Redactor) throws(RedactionError) {
+        self.redactor = redactor
+        skeleton = try TermIndex(rules: redactor.rules, mode: .skeleton)
         fuzzy = FuzzyIndex(terms: redactor.terms)
-        anywhere = try TermIndex(rules: rules, mode: .standard, forceSubstring: true)
+        anywhere = redactor.terms.forcingSubstring()
+        let longest =
+            (redactor.terms.foldedPatterns + skeleton.foldedPatterns + anywhere.foldedPatterns)
+            .map(\.count).max() ?? 0
+        margin = longest + 40
     }
 
     /// Leaks in `text`, one per rule and line (the most certain kind), ordered by line.
@@ -118,28 +143,33 @@ public struct LeakChecker: Sendable {
     /// (``DisplaySafety``). Hits in those views are reported on the line of the original they come from.
     public func check(_ text: String) -> [Leak] {
         let bytes = Array(text.utf8)
-        var found = collect(text, bytes)
-        var views = RenderedView.views(of: bytes)
-        if let reversed = DisplaySafety.reversedRuns(bytes) { views.append(reversed) }
-        if !views.isEmpty {
-            // A hit a view shares with the text as written (same place, no more certain) is that
-            // hit; any other is hidden by markup or display order, and never a near miss to accept.
-            struct Place: Hashable { var offset: Int; var rule: Int }
-            var asWritten: [Place: Leak.Kind] = [:]
-            for f in found {
-                let place = Place(offset: f.offset, rule: f.rule)
-                asWritten[place] = min(f.kind, asWritten[place] ?? f.kind)
-            }
-            for view in views {
-                let viewText = String(decoding: view.bytes, as: UTF8.self)
-                for f in collect(viewText, view.bytes) {
-                    let offset = Int(view.origin[min(f.offset, view.origin.count - 1)])
-                    if let k = asWritten[Place(offset: offset, rule: f.rule)], k <= f.kind { continue }
-                    found.append((offset, f.rule, view.kind == .rendered ? .rendered : .reversed))
+        var found: [Hit] = collect(text, bytes)
+        // A hit a view shares with the text as written (same place, no more certain) is that hit;
+        // any other is hidden by markup or display order, and never a near miss to accept. Views
+        // are made and checked one at a time.
+        struct Place: Hashable { var offset: Int; var rule: Int }
+        var asWritten: [Place: Leak.Kind]?
+        func check(_ view: TextView) {
+            if asWritten == nil {
+                var places: [Place: Leak.Kind] = [:]
+                for f in found {
+                    let place = Place(offset: f.offset, rule: f.rule)
+                    places[place] = min(f.kind, places[place] ?? f.kind)
                 }
+                asWritten = places
             }
+            let viewText = String(decoding: view.bytes, as: UTF8.self)
+            var hidden: [Hit] = []
+            for f in collect(viewText, view.bytes) {
+                let offset = view.origin(min(f.offset, view.bytes.count - 1))
+                if let k = asWritten?[Place(offset: offset, rule: f.rule)], k <= f.kind { continue }
+                hidden.append((offset, f.rule, view.kind == .rendered ? .rendered : .reversed))
+            }
+            found += hidden
         }
-        found.sort { $0.offset < $1.offset }
+        RenderedView.forEachView(of: bytes, check)
+        if let reversed = DisplaySafety.reversedRuns(bytes) { check(reversed) }
+        found.sort { ($0.offset, $0.rule, $0.kind) < ($1.offset, $1.rule, $1.kind) }
         var lines = TextSupport.LineCounter(bytes)
         var best: [String: Leak] = [:]
         var offsets: [String: Set<Int>] = [:]
@@ -160,22 +190,12 @@ public struct LeakChecker: Sendable {
         return order.compactMap { best[$0] }
     }
 
+    typealias Hit = (offset: Int, rule: Int, kind: Leak.Kind)
+
     /// Every hit of every net in `text` (`bytes` is its UTF-8), by byte offset in `text`.
-    private func collect(_ text: String, _ bytes: [UInt8]) -> [(offset: Int, rule: Int, kind: Leak.Kind)] {
-        var found: [(offset: Int, rule: Int, kind: Leak.Kind)] = []
-        guard !bytes.isEmpty else { return found }
-        var folder = Folder(mode: .standard)
-        let folded = bytes.withUnsafeBufferPointer { folder.fold($0) }
-        for hit in redactor.terms.hits(in: folded, anyInteriorGap: true) {
-            // Re-run the strict interior check to tell exact hits from separator-only ones.
-            let strict = redactor.terms.hits(in: FoldedSlice.slice(folded, hit.start, hit.end))
-                .contains { $0.rule == hit.rule }
-            found.append((Int(folded.origStart[hit.start]), hit.rule, strict ? .exact : .separatorsRemoved))
-        }
-        for hit in redactor.phones.hits(in: folded, bytes: bytes) { found.append((hit.lo, hit.rule, .exact)) }
-        for hit in redactor.phones.hits(in: folded, bytes: bytes, loose: true) {
-            found.append((hit.lo, hit.rule, .separatorsRemoved))
-        }
+    func collect(_ text: String, _ bytes: [UInt8]) -> [Hit] {
+        guard !bytes.isEmpty else { return [] }
+        var found = termHits(bytes)
         for (rule, regex) in redactor.regexRules {
             for r in regex.matches(in: text) { found.append((r.lowerBound, rule, .exact)) }
         }
@@ -198,30 +218,77 @@ public struct LeakChecker: Sendable {
             }
         }
 
-        var skeletonFolder = Folder(mode: .skeleton)
-        let skeletal = bytes.withUnsafeBufferPointer { skeletonFolder.fold($0) }
-        for hit in skeleton.hits(in: skeletal, anyInteriorGap: true) {
-            // Digits alone are not a lookalike of a name ("11" is not "Li", "10" is not "Lo"), nor
-            // is an English contraction ending ("I'll", "we'll").
-            if LeakChecker.isDigitsOnly(bytes, skeletal, hit) || LeakChecker.isContraction(bytes, skeletal, hit) { continue }
-            let kind: Leak.Kind = LeakChecker.isEncoded(bytes, skeletal, hit) ? .rendered : .confusableSkeleton
-            found.append((Int(skeletal.origStart[hit.start]), hit.rule, kind))
+        return found
+    }
+
+    /// The hits of the term nets (as written, separators removed, skeletons, inside tokens, one
+    /// edit away), found chunk by chunk (``ChunkedFold``): the same hits as on a fold of the whole
+    /// text, in memory bounded by a chunk, on several cores.
+    private func termHits(_ bytes: [UInt8]) -> [Hit] {
+        guard !redactor.terms.isEmpty || !skeleton.isEmpty else { return [] }
+        let tokens = LeakChecker.addressTokens(bytes)
+        let checker = self
+        let phones = !redactor.phones.isEmpty
+        let pieces = ChunkedFold.each(
+            bytes, size: chunkSize, margin: margin, skeleton: !skeleton.isEmpty,
+            meter: meter
+        ) { chunk -> (hits: [Hit], strict: DigitRun, loose: DigitRun) in
+            var strict = DigitRun(), loose = DigitRun()
+            if phones {
+                let units = chunk.ownedUnits(chunk.standard)
+                strict.append(chunk.standard, chunk.bytes, base: chunk.base, units: units)
+                loose.append(chunk.standard, chunk.bytes, base: chunk.base, units: units, loose: true)
+            }
+            return (checker.termHits(chunk, tokens: tokens), strict, loose)
+        }
+        var found = pieces.flatMap(\.hits)
+        guard phones else { return found }
+        // Phone numbers over the digits of the whole text (a number may span chunks), as the
+        // redactor finds them, and with any short gap between groups.
+        for hit in redactor.phones.hits(in: DigitRun(joining: pieces.map(\.strict)), bytes: bytes) {
+            found.append((hit.lo, hit.rule, .exact))
+        }
+        for hit in redactor.phones.hits(in: DigitRun(joining: pieces.map(\.loose)), bytes: bytes) {
+            found.append((hit.lo, hit.rule, .separatorsRemoved))
+        }
+        return found
+    }
+
+    private func termHits(_ chunk: ChunkedFold.Chunk, tokens: RangeSet) -> [Hit] {
+        var found: [Hit] = []
+        let bytes = chunk.bytes, folded = chunk.standard, base = chunk.base
+        for hit in redactor.terms.hits(in: folded, anyInteriorGap: true) where chunk.owns(folded, hit.start) {
+            // Re-run the strict interior check to tell exact hits from separator-only ones.
+            let strict = redactor.terms.hits(in: FoldedSlice.slice(folded, hit.start, hit.end))
+                .contains { $0.rule == hit.rule }
+            found.append((base + Int(folded.origStart[hit.start]), hit.rule, strict ? .exact : .separatorsRemoved))
         }
 
-        // Terms glued into addresses, URLs, handles and hashtags.
-        let tokens = LeakChecker.addressTokens(bytes)
-        if !tokens.isEmpty {
-            for hit in anywhere.hits(in: folded, anyInteriorGap: true) where hit.end - hit.start >= 4 {
-                let offset = Int(folded.origStart[hit.start])
-                if tokens.contains(where: { $0.contains(offset) }) { found.append((offset, hit.rule, .insideToken)) }
+        if let skeletal = chunk.skeleton {
+            for hit in skeleton.hits(in: skeletal, anyInteriorGap: true) where chunk.owns(skeletal, hit.start) {
+                // Digits alone are not a lookalike of a name ("11" is not "Li", "10" is not "Lo"), nor
+                // is an English contraction ending ("I'll", "we'll").
+                if LeakChecker.isDigitsOnly(bytes, skeletal, hit) || LeakChecker.isContraction(bytes, skeletal, hit) {
+                    continue
+                }
+                let kind: Leak.Kind = LeakChecker.isEncoded(bytes, skeletal, hit) ? .rendered : .confusableSkeleton
+                found.append((base + Int(skeletal.origStart[hit.start]), hit.rule, kind))
             }
         }
 
-        for hit in fuzzy.hits(in: folded) {
-            let kind: Leak.Kind = LeakChecker.isEncoded(bytes, folded, hit) ? .rendered : .editDistance1
-            found.append((Int(folded.origStart[hit.start]), hit.rule, kind))
+        // Terms glued into addresses, URLs, handles and hashtags.
+        if !tokens.isEmpty {
+            for hit in anywhere.hits(in: folded, anyInteriorGap: true)
+            where hit.end - hit.start >= 4 && chunk.owns(folded, hit.start) {
+                let offset = base + Int(folded.origStart[hit.start])
+                if tokens.contains(offset) { found.append((offset, hit.rule, .insideToken)) }
+            }
         }
 
+        for hit in fuzzy.hits(in: folded, meter: meter) where chunk.owns(folded, hit.start) {
+            let kind: Leak.Kind = LeakChecker.isEncoded(bytes, folded, hit) ? .rendered : .editDistance1
+            found.append((base + Int(folded.origStart[hit.start]), hit.rule, kind))
+        }
         return found
     }
 }
@@ -266,26 +333,44 @@ extension LeakChecker {
     }
 
     /// Whitespace-delimited tokens that are addresses, URLs, handles or hashtags.
-    static func addressTokens(_ bytes: [UInt8]) -> [Range<Int>] {
-        var out: [Range<Int>] = []
-        var start = 0
-        var marked = false
-        var slash = false, dot = false
-        func close(_ end: Int) {
-            if end > start && (marked || (slash && dot)) { out.append(start..<end) }
-            marked = false; slash = false; dot = false
+    static func addressTokens(_ bytes: [UInt8]) -> RangeSet {
+        RangeSet(addressTokenRanges(bytes))
+    }
+
+    /// Per byte: 1 white space, 2 `@` or `#`, 3 `/`, 4 `.`, else 0.
+    private static let addressByteClass: [UInt8] = (0..<256).map { b in
+        switch b {
+        case 0x20, 0x09, 0x0A, 0x0D, 0x0B, 0x0C: 1
+        case 0x40, 0x23: 2
+        case 0x2F: 3
+        case 0x2E: 4
+        default: 0
         }
-        for (i, b) in bytes.enumerated() {
-            switch b {
-            case 0x20, 0x09, 0x0A, 0x0D, 0x0B, 0x0C:
-                close(i); start = i + 1
-            case UInt8(ascii: "@"), UInt8(ascii: "#"): marked = true
-            case UInt8(ascii: "/"): slash = true
-            case UInt8(ascii: "."): dot = true
-            default: break
+    }
+
+    static func addressTokenRanges(_ bytes: [UInt8]) -> [Range<Int>] {
+        // One pass over the bytes; `seen`: bit 0 an "@" or "#", bit 1 a "/", bit 2 a ".". (The scan's
+        // state is local to the closure: captured, it would live in memory.)
+        var out = addressByteClass.withUnsafeBufferPointer { cls in
+            bytes.withUnsafeBufferPointer { b -> [Range<Int>] in
+                var found: [Range<Int>] = []
+                var start = 0
+                var seen: UInt8 = 0
+                for i in 0..<b.count {
+                    let c = cls[Int(b[i])]
+                    if c == 0 { continue }
+                    if c == 1 {
+                        if i > start && (seen & 1 != 0 || seen & 6 == 6) { found.append(start..<i) }
+                        seen = 0
+                        start = i + 1
+                    } else {
+                        seen |= c == 2 ? 1 : c == 3 ? 2 : 4
+                    }
+                }
+                if b.count > start && (seen & 1 != 0 || seen & 6 == 6) { found.append(start..<b.count) }
+                return found
             }
         }
-        close(bytes.count)
         if bytes.contains(0xEF) {  // full-width ＠ ＃ (EF BC A0, EF BC 83)
             var i = 0
             while i + 2 < bytes.count {
@@ -311,6 +396,47 @@ public func leakCheck(_ redacted: String, rules: [RedactionRule]) throws(Redacti
     try LeakChecker(rules: rules).check(redacted)
 }
 
+/// Sorted, disjoint byte ranges (overlapping or touching ones merged), searched by bisection: a
+/// membership test is O(log n), so testing every hit of a text against every token stays
+/// O(n log n) however many tokens and hits there are.
+struct RangeSet: Sendable {
+    private(set) var ranges: [Range<Int>] = []
+
+    init<S: Sequence>(_ unsorted: S) where S.Element == Range<Int> {
+        for r in unsorted.sorted(by: { $0.lowerBound < $1.lowerBound }) where !r.isEmpty {
+            if let last = ranges.last, r.lowerBound <= last.upperBound {
+                ranges[ranges.count - 1] = last.lowerBound..<max(last.upperBound, r.upperBound)
+            } else {
+                ranges.append(r)
+            }
+        }
+    }
+
+    var isEmpty: Bool { ranges.isEmpty }
+
+    /// The index of the first range that ends after `offset`.
+    private func firstEnding(after offset: Int) -> Int {
+        var lo = 0, hi = ranges.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if ranges[mid].upperBound <= offset { lo = mid + 1 } else { hi = mid }
+        }
+        return lo
+    }
+
+    func contains(_ offset: Int) -> Bool {
+        let k = firstEnding(after: offset)
+        return k < ranges.count && ranges[k].lowerBound <= offset
+    }
+
+    /// Whether any range overlaps `r` (an empty `r` overlaps nothing).
+    func overlaps(_ r: Range<Int>) -> Bool {
+        guard !r.isEmpty else { return false }
+        let k = firstEnding(after: r.lowerBound)
+        return k < ranges.count && ranges[k].lowerBound < r.upperBound
+    }
+}
+
 /// Cuts a folded range out as its own text, keeping flags, so a hit can be re-checked alone.
 enum FoldedSlice {
     static func slice(_ t: FoldedText, _ lo: Int, _ hi: Int) -> FoldedText {
@@ -326,97 +452,293 @@ enum FoldedSlice {
 
 /// Edit-distance-1 lookup for Latin terms of 5+ letters, by the symmetric-deletion method:
 /// two strings within one edit share a one-deletion form (or one is the other's).
+///
+/// Forms are keyed by a 64-bit polynomial hash in an open-addressing table (``HashBuckets``), and
+/// every pattern a hash turns up is checked letter by letter, so a collision costs a comparison,
+/// never a wrong answer. A candidate's one-deletion hashes come from its prefix hashes, O(1) each,
+/// and no array is built per candidate: the scan is linear in the text (at most `maxLength + 1`
+/// candidate ends per word start, each with at most `maxLength + 2` table probes).
 struct FuzzyIndex: Sendable {
-    private let exact: [[UInt8]: [Int]]  // folded term → rules
-    private let deletions: [[UInt8]: [Int]]  // one-deletion form → pattern indices
     private let patterns: [[UInt8]]
     private let patternRules: [Int]
+    /// Hash of a term → `pattern << 1`; hash of one of its one-deletion forms → `pattern << 1 | 1`.
+    private let table: HashBuckets
     private let minLength: Int
     private let maxLength: Int
+    /// `lengths[L]`: bit 0 when a candidate of length L needs its own hash looked up (a term has
+    /// length L or L + 1), bit 1 when it needs its one-deletion hashes (a term has length L - 1 or L).
+    private let lengths: [UInt8]
+    /// `powers[k]` = base^k.
+    private let powers: [UInt64]
+
+    static let base: UInt64 = 0x100_0000_01B3  // odd: the FNV prime
+
+    @inline(__always) static func hash<C: Collection>(_ bytes: C) -> UInt64 where C.Element == UInt8 {
+        bytes.reduce(0) { $0 &* base &+ UInt64($1) }
+    }
 
     init(terms: TermIndex) {
-        var exact: [[UInt8]: [Int]] = [:]
-        var deletions: [[UInt8]: [Int]] = [:]
+        var lists: [UInt64: [UInt32]] = [:]
         var patterns: [[UInt8]] = []
         var rules: [Int] = []
         var minLength = Int.max, maxLength = 0
         for (p, bytes) in terms.foldedPatterns.enumerated() {
             guard bytes.count >= 5, bytes.allSatisfy({ $0 >= UInt8(ascii: "a") && $0 <= UInt8(ascii: "z") }) else { continue }
-            let index = patterns.count
+            let index = UInt32(patterns.count)
             patterns.append(bytes)
             rules.append(terms.patterns[p].rule)
-            exact[bytes, default: []].append(index)
+            lists[FuzzyIndex.hash(bytes), default: []].append(index << 1)
             for i in 0..<bytes.count {
                 var d = bytes
                 d.remove(at: i)
-                deletions[d, default: []].append(index)
+                lists[FuzzyIndex.hash(d), default: []].append(index << 1 | 1)
             }
             minLength = min(minLength, bytes.count)
             maxLength = max(maxLength, bytes.count)
         }
-        self.exact = exact
-        self.deletions = deletions
+        var lengths = [UInt8](repeating: 0, count: maxLength + 3)
+        for bytes in patterns {
+            let l = bytes.count
+            lengths[l] |= 3
+            lengths[l - 1] |= 1
+            lengths[l + 1] |= 2
+        }
         self.patterns = patterns
         self.patternRules = rules
+        self.table = HashBuckets(lists)
         self.minLength = minLength
         self.maxLength = maxLength
+        self.lengths = lengths
+        var powers: [UInt64] = [1]
+        for _ in 0..<(maxLength + 2) { powers.append(powers[powers.count - 1] &* FuzzyIndex.base) }
+        self.powers = powers
     }
 
     /// Word-aligned stretches of folded ASCII letters within one edit of a term (not equal to it).
-    func hits(in text: FoldedText) -> [TermHit] {
-        guard !patterns.isEmpty else { return [] }
-        let n = text.count
-        var boundaries: [Int] = []
-        for i in 0...n {
-            if i == 0 || i == n {
-                boundaries.append(i)
-                continue
-            }
-            guard text.bytes[i] & 0xC0 != 0x80 else { continue }
-            let a = text.unitClass(i - 1), b = text.unitClass(i)
-            if text.gap(i) != .none || a != b || a == .noBoundary { boundaries.append(i) }
-        }
+    ///
+    /// One loop over raw pointers with no closure that captures mutable state (those cost a
+    /// runtime exclusivity check per access): this is the leak check's hottest loop.
+    func hits(in text: FoldedText, meter: WorkMeter? = nil) -> [TermHit] {
+        guard !patterns.isEmpty, text.count > 0 else { return [] }
         var hits: [TermHit] = []
-        for (k, start) in boundaries.enumerated() where start < n {
-            for end in boundaries[(k + 1)...] {
-                let length = end - start
-                if length > maxLength + 1 { break }
-                guard length >= minLength - 1 else { continue }
-                let candidate = Array(text.bytes[start..<end])
-                guard candidate.allSatisfy({ $0 >= UInt8(ascii: "a") && $0 <= UInt8(ascii: "z") }) else { break }
-                if exact[candidate] != nil { continue }
-                var matched = Set<Int>()
-                if let ps = deletions[candidate] { matched.formUnion(ps) }
-                for i in 0..<candidate.count {
-                    var d = candidate
-                    d.remove(at: i)
-                    if let ps = exact[d] { matched.formUnion(ps) }
-                    if let ps = deletions[d] { matched.formUnion(ps) }
-                }
-                for p in matched.sorted() where FuzzyIndex.withinOneEdit(patterns[p], candidate) {
-                    hits.append(TermHit(rule: patternRules[p], pattern: p, start: start, end: end))
+        var probes = 0
+        let n = text.count
+        let noBoundary = UnitClass.noBoundary.rawValue
+        let noGap = GapKind.none.rawValue
+        let minLength = self.minLength, maxLength = self.maxLength
+        var prefix = [UInt64](repeating: 0, count: maxLength + 3)
+        var found = [UInt32](repeating: 0, count: 64)
+        text.bytes.withUnsafeBufferPointer { bytesBuffer in
+            text.flags.withUnsafeBufferPointer { flagsBuffer in
+                lengths.withUnsafeBufferPointer { lengthsBuffer in
+                    powers.withUnsafeBufferPointer { powersBuffer in
+                        prefix.withUnsafeMutableBufferPointer { prefixBuffer in
+                            found.withUnsafeMutableBufferPointer { foundBuffer in
+                                table.withLookup { lookup in
+                                    let bytes = bytesBuffer.baseAddress!, flags = flagsBuffer.baseAddress!
+                                    let lengths = lengthsBuffer.baseAddress!, powers = powersBuffer.baseAddress!
+                                    let prefix = prefixBuffer.baseAddress!
+                                    var foundCount = 0
+                                    @inline(__always) func isLetter(_ i: Int) -> Bool { bytes[i] &- 0x61 < 26 }
+                                    /// A word boundary at `i`: where a term may start or end.
+                                    @inline(__always) func boundary(_ i: Int) -> Bool {
+                                        if i == 0 || i == n { return true }
+                                        if bytes[i] & 0xC0 == 0x80 { return false }
+                                        let a = flags[i - 1] & 3, b = flags[i] & 3
+                                        return (flags[i] >> 2) & 3 != noGap || a != b || a == noBoundary
+                                    }
+                                    var start = 0
+                                    while start < n {
+                                        guard isLetter(start), boundary(start) else {
+                                            start += 1
+                                            continue
+                                        }
+                                        var end = start
+                                        while end < n, end - start <= maxLength, isLetter(end) {
+                                            let length = end - start + 1
+                                            prefix[length] = prefix[length - 1] &* FuzzyIndex.base &+ UInt64(bytes[end])
+                                            end += 1
+                                            guard length >= minLength - 1, boundary(end) else { continue }
+                                            let need = lengths[length]
+                                            if need == 0 { continue }
+                                            // The patterns within one edit of bytes[start..<end].
+                                            let whole = prefix[length]
+                                            foundCount = 0
+                                            probes += 1 + length
+                                            var equal = false
+                                            if need & 1 != 0 {
+                                                lookup.forEach(whole) { e in
+                                                    if e & 1 == 1 {
+                                                        if foundCount < foundBuffer.count {
+                                                            foundBuffer[foundCount] = e >> 1
+                                                        }
+                                                        foundCount += 1
+                                                    } else if patterns[Int(e >> 1)].elementsEqual(
+                                                        UnsafeBufferPointer(start: bytes + start, count: length))
+                                                    {
+                                                        equal = true
+                                                    }
+                                                }
+                                            }
+                                            if equal { continue }  // the term itself: the exact nets report it
+                                            if need & 2 != 0 {
+                                                for i in 0..<length {
+                                                    // Hash of the candidate without its letter i.
+                                                    let h = whole &+ powers[length - 1 - i] &* (prefix[i] &- prefix[i + 1])
+                                                    lookup.forEach(h) { e in
+                                                        if foundCount < foundBuffer.count {
+                                                            foundBuffer[foundCount] = e >> 1
+                                                        }
+                                                        foundCount += 1
+                                                    }
+                                                }
+                                            }
+                                            if foundCount == 0 { continue }
+                                            // More than fit: the rest are looked up again into an array.
+                                            var list = Array(foundBuffer[0..<min(foundCount, foundBuffer.count)])
+                                            if foundCount > foundBuffer.count {
+                                                list.removeAll()
+                                                lookup.forEach(whole) { e in if e & 1 == 1 { list.append(e >> 1) } }
+                                                for i in 0..<length where need & 2 != 0 {
+                                                    let h = whole &+ powers[length - 1 - i] &* (prefix[i] &- prefix[i + 1])
+                                                    lookup.forEach(h) { list.append($0 >> 1) }
+                                                }
+                                            }
+                                            list.sort()
+                                            let candidate = UnsafeBufferPointer(start: bytes + start, count: length)
+                                            var last = UInt32.max
+                                            for p in list where p != last {
+                                                last = p
+                                                if FuzzyIndex.withinOneEdit(patterns[Int(p)], candidate) {
+                                                    hits.append(
+                                                        TermHit(
+                                                            rule: patternRules[Int(p)], pattern: Int(p), start: start, end: end))
+                                                }
+                                            }
+                                        }
+                                        start += 1
+                                    }
+                                }
+                            }
+                        }
+                    }
                 }
             }
         }
+        meter?.add(probes)
         return hits
     }
 
     /// Optimal-string-alignment distance ≤ 1 (and not 0).
-    static func withinOneEdit(_ a: [UInt8], _ b: [UInt8]) -> Bool {
-        if a == b { return false }
+    static func withinOneEdit<A: RandomAccessCollection, B: RandomAccessCollection>(_ a: A, _ b: B) -> Bool
+    where A.Element == UInt8, B.Element == UInt8, A.Index == Int, B.Index == Int {
         if a.count == b.count {
-            var diffs: [Int] = []
-            for i in 0..<a.count where a[i] != b[i] {
-                diffs.append(i)
-                if diffs.count > 2 { return false }
+            var first = -1, second = -1
+            for k in 0..<a.count where a[a.startIndex + k] != b[b.startIndex + k] {
+                if first < 0 { first = k } else if second < 0 { second = k } else { return false }
             }
-            if diffs.count == 1 { return true }
-            return diffs.count == 2 && diffs[1] == diffs[0] + 1 && a[diffs[0]] == b[diffs[1]] && a[diffs[1]] == b[diffs[0]]
+            if first < 0 { return false }  // equal
+            if second < 0 { return true }
+            return second == first + 1 && a[a.startIndex + first] == b[b.startIndex + second]
+                && a[a.startIndex + second] == b[b.startIndex + first]
         }
-        let (short, long) = a.count < b.count ? (a, b) : (b, a)
+        if a.count < b.count { return oneInsertion(a, b) }
+        return oneInsertion(b, a)
+    }
+
+    /// `long` is `short` with one letter inserted.
+    private static func oneInsertion<A: RandomAccessCollection, B: RandomAccessCollection>(
+        _ short: A,
+        _ long: B
+    ) -> Bool
+    where A.Element == UInt8, B.Element == UInt8, A.Index == Int, B.Index == Int {
         guard long.count == short.count + 1 else { return false }
         var i = 0
-        while i < short.count && short[i] == long[i] { i += 1 }
-        return short[i...].elementsEqual(long[(i + 1)...])
+        while i < short.count && short[short.startIndex + i] == long[long.startIndex + i] { i += 1 }
+        while i < short.count {
+            if short[short.startIndex + i] != long[long.startIndex + i + 1] { return false }
+            i += 1
+        }
+        return true
+    }
+}
+
+/// A read-only open-addressing hash table from 64-bit keys to short lists of `UInt32`, built once:
+/// one multiply and (mostly) one probe per lookup, no hashing of arrays.
+struct HashBuckets: Sendable {
+    private let keys: [UInt64]
+    /// Per slot: `start << 32 | count` into `values`; 0 marks an empty slot (every key has a value).
+    private let slots: [UInt64]
+    private let values: [UInt32]
+    private let shift: UInt64
+    private let mask: Int
+
+    init(_ lists: [UInt64: [UInt32]]) {
+        var bits = 4
+        while (1 << bits) < lists.count * 2 { bits += 1 }
+        let size = 1 << bits
+        var keys = [UInt64](repeating: 0, count: size)
+        var slots = [UInt64](repeating: 0, count: size)
+        var values: [UInt32] = []
+        shift = UInt64(64 - bits)
+        mask = size - 1
+        for (key, list) in lists.sorted(by: { $0.key < $1.key }) {
+            var i = Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> shift)
+            while slots[i] != 0 { i = (i + 1) & mask }
+            keys[i] = key
+            slots[i] = UInt64(values.count) << 32 | UInt64(list.count)
+            values += list
+        }
+        self.keys = keys
+        self.slots = slots
+        self.values = values
+    }
+
+    /// The table's arrays as raw pointers for the duration of `body` (no bounds or exclusivity checks
+    /// per probe).
+    @inline(__always) func withLookup<R>(_ body: (Lookup) -> R) -> R {
+        keys.withUnsafeBufferPointer { k in
+            slots.withUnsafeBufferPointer { s in
+                values.withUnsafeBufferPointer { v in
+                    body(Lookup(keys: k.baseAddress!, slots: s.baseAddress!, values: v.baseAddress, shift: shift, mask: mask))
+                }
+            }
+        }
+    }
+
+    struct Lookup {
+        let keys: UnsafePointer<UInt64>
+        let slots: UnsafePointer<UInt64>
+        let values: UnsafePointer<UInt32>?
+        let shift: UInt64
+        let mask: Int
+
+        @inline(__always) func forEach(_ key: UInt64, _ body: (UInt32) -> Void) {
+            var i = Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> shift)
+            while true {
+                let slot = slots[i]
+                if slot == 0 { return }
+                if keys[i] == key {
+                    let start = Int(slot >> 32)
+                    for k in start..<(start + Int(slot & 0xFFFF_FFFF)) { body(values![k]) }
+                    return
+                }
+                i = (i + 1) & mask
+            }
+        }
+    }
+
+    @inline(__always) func forEach(_ key: UInt64, _ body: (UInt32) -> Void) {
+        var i = Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> shift)
+        while true {
+            let slot = slots[i]
+            if slot == 0 { return }
+            if keys[i] == key {
+                let start = Int(slot >> 32)
+                for k in start..<(start + Int(slot & 0xFFFF_FFFF)) { body(values[k]) }
+                return
+            }
+            i = (i + 1) & mask
+        }
     }
 }

@@ -74,6 +74,10 @@ struct Folder {
     private var cache: [UInt32: FoldEntry] = [:]
     /// Composition of Hangul spelled out in compatibility jamo; see `emitCompatJamo`.
     private var jamo = JamoState()
+    /// Folded units per input byte of the last text folded, in sixteenths (at least 16): the next
+    /// fold's first guess at its room, so that text that expands (U+FDFA: 12 units a byte) is not
+    /// folded two or three times over into ever larger buffers, chunk after chunk.
+    private var expansion = 16
 
     init(mode: FoldMode) { self.mode = mode }
 
@@ -136,7 +140,7 @@ struct Folder {
     mutating func fold(_ input: UnsafeBufferPointer<UInt8>) -> FoldedText {
         // Write through raw buffers sized for the common case (folded ≤ original + slack); text
         // whose compatibility decompositions expand more is simply folded again with more room.
-        var capacity = input.count + 64
+        var capacity = input.count * expansion / 16 + input.count / 8 + 64
         while true {
             var units = 0
             var ok = false
@@ -159,7 +163,8 @@ struct Folder {
                 c1 = units
             }
             if ok {
-                if mode == .skeleton { out = Folder.mergeMultiLetterConfusables(out) }
+                expansion = max(16, out.count * 16 / max(input.count, 1) + 1)
+                if mode == .skeleton { Folder.mergeMultiLetterConfusables(&out) }
                 return out
             }
             capacity = capacity * 4 + 64
@@ -168,90 +173,121 @@ struct Folder {
 
     /// The folding loop proper. Returns false if the sink ran out of room.
     private mutating func foldCore(_ input: UnsafeBufferPointer<UInt8>, _ out: inout FoldSink) -> Bool {
-        let n = input.count
-        let tables = Folder.asciiTables
-        let skeleton = mode == .skeleton
-        var gap = GapTracker()
-        var lastUnitScalar: UInt32 = 0  // for Hangul composition; 0 after a gap or an ASCII unit
         jamo = JamoState()
-        var prevLower = false  // last unit was an ASCII lower-case letter (camelCase word boundary)
-
-        return tables.kind.withUnsafeBufferPointer { kinds in
-            (skeleton ? Folder.unitTables.skeleton : Folder.unitTables.standard).withUnsafeBufferPointer { unitTable in
-                var i = 0
-                while i < n {
-                    let b0 = input[i]
-                    if b0 < 0x80 {
-                        let unit = unitTable[Int(b0)]
-                        if unit != 0 {
-                            guard out.count < out.capacity else { return false }
-                            // Hot path (most bytes): no separator before this unit, so its flags
-                            // are just the class — no GapTracker work.
-                            var flag = unit >> 7  // UnitClass.letter (0) or .digit (1)
-                            if gap.isEmpty {
-                                // "#SaveJongyol", "KimJongyol": lower→upper case inside a word is a
-                                // word boundary that a term may also straddle ("JongYol"): the flags
-                                // of a gap holding only an ignorable, precomputed.
-                                if prevLower && b0 &- 0x41 < 26 { flag |= Folder.camelCaseGapFlags }
-                            } else {
-                                flag |= gap.flags()
-                                gap.reset()
-                            }
-                            out.append(unit & 0x7F, UInt32(i), UInt32(i + 1), flag)
-                            prevLower = b0 &- 0x61 < 26
-                        } else {
-                            prevLower = false
-                            // Percent-encoded UTF-8 (`%EC%9D%B4` in a URL) and HTML character
-                            // references (`J&#111;ng`) are read as the characters they stand for.
-                            if b0 == 0x25 || b0 == 0x26 {
-                                let r = foldEscape(input, i, &out, &gap, &lastUnitScalar)
-                                if r < 0 { return false }
-                                if r > i { i = r; continue }
-                            }
-                            switch kinds[Int(b0)] {
-                            case 4: gap.add(.apostrophe)
-                            case 5: gap.add(.dash)
-                            case 6: gap.add(.newline)
-                            case 7: gap.add(.space)
-                            default: gap.add(.other)
-                            }
-                        }
-                        lastUnitScalar = 0
-                        i += 1
-                        continue
-                    }
-                    // Decode one scalar (input is valid UTF-8).
-                    let scalar: UInt32
-                    let len: Int
-                    if b0 < 0xE0 {
-                        scalar = (UInt32(b0 & 0x1F) << 6) | UInt32(input[i + 1] & 0x3F); len = 2
-                    } else if b0 < 0xF0 {
-                        scalar = (UInt32(b0 & 0x0F) << 12) | (UInt32(input[i + 1] & 0x3F) << 6) | UInt32(input[i + 2] & 0x3F);
-                        len = 3
-                    } else {
-                        scalar =
-                            (UInt32(b0 & 0x07) << 18) | (UInt32(input[i + 1] & 0x3F) << 12)
-                            | (UInt32(input[i + 2] & 0x3F) << 6) | UInt32(input[i + 3] & 0x3F);
-                        len = 4
-                    }
-                    let start = UInt32(i), end = UInt32(i + len)
-                    i += len
-                    prevLower = false
-
-                    // Fast paths: precomposed Hangul and common Han ideographs fold to themselves.
-                    if (0xAC00...0xD7A3).contains(scalar) || (0x4E00...0x9FFF).contains(scalar) {
-                        guard out.count + 3 <= out.capacity else { return false }
-                        let flag = UnitClass.noBoundary.rawValue | gap.flags()
-                        out.append3(b0, input[i - 2], input[i - 1], start, end, flag)
-                        gap.reset()
-                        lastUnitScalar = scalar
-                        continue
-                    }
-                    guard foldEntry(lookup(scalar), start, end, &out, &gap, &lastUnitScalar) else { return false }
-                }
-                return true
+        let units = mode == .skeleton ? Folder.unitTables.skeleton : Folder.unitTables.standard
+        return Folder.asciiTables.kind.withUnsafeBufferPointer { kinds in
+            units.withUnsafeBufferPointer { unitTable in
+                foldLoop(input, kinds.baseAddress!, unitTable.baseAddress!, &out)
             }
         }
+    }
+
+    /// `foldCore`'s loop. Its state lives in locals declared here (not captured by a closure) and
+    /// the hot paths write through local copies of the sink's pointers and count, so that a byte
+    /// stored into the output cannot be taken to change them (every such store made the compiler
+    /// reload the whole state: 40 instructions per byte folded).
+    private mutating func foldLoop(
+        _ input: UnsafeBufferPointer<UInt8>, _ kinds: UnsafePointer<UInt8>, _ unitTable: UnsafePointer<UInt8>,
+        _ out: inout FoldSink
+    ) -> Bool {
+        let n = input.count
+        guard n > 0 else { return true }
+        let source = input.baseAddress!
+        var gap = GapTracker()
+        var lastUnitScalar: UInt32 = 0  // for Hangul composition; 0 after a gap or an ASCII unit
+        var prevLower = false  // last unit was an ASCII lower-case letter (camelCase word boundary)
+        let capacity = out.capacity
+        let outBytes = out.bytes, outStarts = out.starts, outEnds = out.ends, outFlags = out.flags
+        var count = out.count
+        defer { out.count = count }
+        var i = 0
+        while i < n {
+            let b0 = source[i]
+            if b0 < 0x80 {
+                let unit = unitTable[Int(b0)]
+                if unit != 0 {
+                    guard count < capacity else { return false }
+                    // Hot path (most bytes): no separator before this unit, so its flags
+                    // are just the class — no GapTracker work.
+                    var flag = unit >> 7  // UnitClass.letter (0) or .digit (1)
+                    if gap.isEmpty {
+                        // "#SaveJongyol", "KimJongyol": lower→upper case inside a word is a
+                        // word boundary that a term may also straddle ("JongYol"): the flags
+                        // of a gap holding only an ignorable, precomputed.
+                        if prevLower && b0 &- 0x41 < 26 { flag |= Folder.camelCaseGapFlags }
+                    } else {
+                        flag |= gap.flags()
+                        gap.reset()
+                    }
+                    outBytes[count] = unit & 0x7F
+                    outStarts[count] = UInt32(i)
+                    outEnds[count] = UInt32(i + 1)
+                    outFlags[count] = flag
+                    count += 1
+                    prevLower = b0 &- 0x61 < 26
+                } else {
+                    prevLower = false
+                    // Percent-encoded UTF-8 (`%EC%9D%B4` in a URL) and HTML character
+                    // references (`J&#111;ng`) are read as the characters they stand for.
+                    if b0 == 0x25 || b0 == 0x26 {
+                        out.count = count
+                        let r = foldEscape(input, i, &out, &gap, &lastUnitScalar)
+                        count = out.count
+                        if r < 0 { return false }
+                        if r > i { i = r; continue }
+                    }
+                    switch kinds[Int(b0)] {
+                    case 4: gap.add(.apostrophe)
+                    case 5: gap.add(.dash)
+                    case 6: gap.add(.newline)
+                    case 7: gap.add(.space)
+                    default: gap.add(.other)
+                    }
+                }
+                lastUnitScalar = 0
+                i += 1
+                continue
+            }
+            // Decode one scalar (input is valid UTF-8).
+            let scalar: UInt32
+            let len: Int
+            if b0 < 0xE0 {
+                scalar = (UInt32(b0 & 0x1F) << 6) | UInt32(source[i + 1] & 0x3F); len = 2
+            } else if b0 < 0xF0 {
+                scalar = (UInt32(b0 & 0x0F) << 12) | (UInt32(source[i + 1] & 0x3F) << 6) | UInt32(source[i + 2] & 0x3F);
+                len = 3
+            } else {
+                scalar =
+                    (UInt32(b0 & 0x07) << 18) | (UInt32(source[i + 1] & 0x3F) << 12)
+                    | (UInt32(source[i + 2] & 0x3F) << 6) | UInt32(source[i + 3] & 0x3F);
+                len = 4
+            }
+            let start = UInt32(i), end = UInt32(i + len)
+            i += len
+            prevLower = false
+
+            // Fast paths: precomposed Hangul and common Han ideographs fold to themselves.
+            if (0xAC00...0xD7A3).contains(scalar) || (0x4E00...0x9FFF).contains(scalar) {
+                guard count + 3 <= capacity else { return false }
+                let flag = UnitClass.noBoundary.rawValue | gap.flags()
+                outBytes[count] = b0
+                outBytes[count + 1] = source[i - 2]
+                outBytes[count + 2] = source[i - 1]
+                outStarts[count] = start; outStarts[count + 1] = start; outStarts[count + 2] = start
+                outEnds[count] = end; outEnds[count + 1] = end; outEnds[count + 2] = end
+                outFlags[count] = flag; outFlags[count + 1] = flag; outFlags[count + 2] = flag
+                count += 3
+                gap.reset()
+                lastUnitScalar = scalar
+                continue
+            }
+            out.count = count
+            let entry = lookup(scalar)
+            let ok = foldEntry(entry, start, end, &out, &gap, &lastUnitScalar)
+            count = out.count
+            guard ok else { return false }
+        }
+        return true
     }
 
     /// Folds one non-ASCII scalar's cached entry standing for the original bytes `[start, end)`.
@@ -423,18 +459,22 @@ struct Folder {
         }
         switch input[i] {
         case 0x25:  // %XX%XX…
-            var raw: [UInt8] = []
-            var j = i
-            while j + 2 < n, input[j] == 0x25, let h = hex(input[j + 1]), let l = hex(input[j + 2]) {
-                raw.append(UInt8(h << 4 | l))
-                j += 3
+            // One character at a time: reading the whole run first, then decoding, read it again
+            // from every '%' after an undecodable one ("%FF%FF…" was quadratic).
+            @inline(__always) func escaped(_ j: Int) -> UInt8? {
+                guard j + 2 < n, input[j] == 0x25, let h = hex(input[j + 1]), let l = hex(input[j + 2]) else {
+                    return nil
+                }
+                return UInt8(h << 4 | l)
             }
-            var k = 0
             var consumed = i
-            while k < raw.count, let (scalar, len) = Folder.decodeUTF8(raw, k) {
-                let start = UInt32(i + 3 * k), end = UInt32(i + 3 * (k + len))
+            while let lead = escaped(consumed) {
+                var raw = [lead]
+                let len = lead < 0x80 ? 1 : lead < 0xE0 ? 2 : lead < 0xF0 ? 3 : 4
+                while raw.count < len, let next = escaped(consumed + 3 * raw.count) { raw.append(next) }
+                guard let (scalar, used) = Folder.decodeUTF8(raw, 0) else { break }
+                let start = UInt32(consumed), end = UInt32(consumed + 3 * used)
                 guard foldScalar(scalar, start, end, &out, &gap, &lastUnitScalar) else { return -1 }
-                k += len
                 consumed = Int(end)
             }
             return consumed
@@ -727,33 +767,46 @@ struct Folder {
     }
 
     /// TR39 maps some letter pairs to one letter ("rn" looks like "m", "vv" like "w"). Runs only
-    /// in skeleton mode, on ASCII units with no gap between them.
-    private static func mergeMultiLetterConfusables(_ t: FoldedText) -> FoldedText {
-        var out = FoldedText()
-        out.bytes.reserveCapacity(t.count)
-        out.origStart.reserveCapacity(t.count)
-        out.origEnd.reserveCapacity(t.count)
-        out.flags.reserveCapacity(t.count)
-        var i = 0
-        while i < t.count {
-            let b = t.bytes[i]
-            if i + 1 < t.count, t.gap(i + 1) == .none {
-                let c = t.bytes[i + 1]
-                var merged: UInt8 = 0
-                if b == UInt8(ascii: "r") && c == UInt8(ascii: "n") { merged = UInt8(ascii: "m") }
-                if b == UInt8(ascii: "v") && c == UInt8(ascii: "v") { merged = UInt8(ascii: "w") }
-                if merged != 0 {
-                    out.bytes.append(merged); out.origStart.append(t.origStart[i])
-                    out.origEnd.append(t.origEnd[i + 1]); out.flags.append(t.flags[i])
-                    i += 2
-                    continue
+    /// in skeleton mode, on ASCII units with no gap between them. In place (the merged text is
+    /// never longer), without a copy of the text.
+    private static func mergeMultiLetterConfusables(_ t: inout FoldedText) {
+        let n = t.count
+        guard n > 1 else { return }
+        let r = UInt8(ascii: "r"), letterN = UInt8(ascii: "n"), v = UInt8(ascii: "v")
+        let noGap = GapKind.none.rawValue
+        let kept = t.bytes.withUnsafeMutableBufferPointer { bytes in
+            t.flags.withUnsafeMutableBufferPointer { flags in
+                t.origStart.withUnsafeMutableBufferPointer { starts in
+                    t.origEnd.withUnsafeMutableBufferPointer { ends in
+                        var w = 0, i = 0
+                        while i < n {
+                            let b = bytes[i]
+                            if i + 1 < n, (flags[i + 1] >> 2) & 3 == noGap {
+                                let c = bytes[i + 1]
+                                let merged: UInt8 =
+                                    b == r && c == letterN ? UInt8(ascii: "m") : b == v && c == v ? UInt8(ascii: "w") : 0
+                                if merged != 0 {
+                                    bytes[w] = merged; starts[w] = starts[i]; ends[w] = ends[i + 1]; flags[w] = flags[i]
+                                    w += 1
+                                    i += 2
+                                    continue
+                                }
+                            }
+                            if w != i { bytes[w] = b; starts[w] = starts[i]; ends[w] = ends[i]; flags[w] = flags[i] }
+                            w += 1
+                            i += 1
+                        }
+                        return w
+                    }
                 }
             }
-            out.bytes.append(b); out.origStart.append(t.origStart[i])
-            out.origEnd.append(t.origEnd[i]); out.flags.append(t.flags[i])
-            i += 1
         }
-        return out
+        if kept < n {
+            t.bytes.removeLast(n - kept)
+            t.flags.removeLast(n - kept)
+            t.origStart.removeLast(n - kept)
+            t.origEnd.removeLast(n - kept)
+        }
     }
 }
 

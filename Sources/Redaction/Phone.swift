@@ -154,26 +154,52 @@ struct DigitRun {
     /// - Parameter loose: the leak check's net: any short gap without letters or digits separates the
     ///   groups of a number ("159_2271~0634", "159, 2271, 0634").
     init(_ folded: FoldedText, bytes: [UInt8], loose: Bool = false) {
-        var previous = -1
+        append(folded, bytes, base: 0, units: 0..<folded.count, loose: loose)
+    }
+
+    init() {}
+
+    /// The runs of consecutive pieces of one text, joined.
+    init(joining pieces: [DigitRun]) {
+        let n = pieces.reduce(0) { $0 + $1.count }
+        digits.reserveCapacity(n)
+        start.reserveCapacity(n)
+        end.reserveCapacity(n)
+        link.reserveCapacity(n)
+        for p in pieces {
+            digits += p.digits
+            start += p.start
+            end += p.end
+            link += p.link
+        }
+    }
+
+    /// Appends the digits among `units` of `folded`, a fold of `bytes`, which starts at offset `base`
+    /// of the whole text. A digit's link depends only on the unit before it, so a piece of the text
+    /// folded with a unit of context before `units` (``ChunkedFold``) gives the whole text's links.
+    mutating func append(_ folded: FoldedText, _ bytes: [UInt8], base: Int, units: Range<Int>, loose: Bool = false) {
+        let digitClass = UnitClass.digit.rawValue
+        @inline(__always) func isDigit(_ i: Int) -> Bool {
+            folded.flags[i] & 3 == digitClass && folded.bytes[i] &- 0x30 < 10
+        }
         bytes.withUnsafeBufferPointer { b in
-            for i in 0..<folded.count where folded.flags[i] & 3 == UnitClass.digit.rawValue {
+            for i in units where folded.flags[i] & 3 == digitClass {
                 let d = folded.bytes[i]
-                guard d &- 0x30 < 10 else { previous = -1; continue }
+                guard d &- 0x30 < 10 else { continue }
                 var l = Link.broken
-                if previous >= 0 {
-                    if previous == i - 1 && folded.gap(i) == .none {
+                if i > 0, isDigit(i - 1) {
+                    if folded.gap(i) == .none {
                         l = .glued
-                    } else if previous == i - 1 {
-                        let lo = Int(folded.origEnd[previous]), hi = Int(folded.origStart[i])
+                    } else {
+                        let lo = Int(folded.origEnd[i - 1]), hi = Int(folded.origStart[i])
                         let joined = loose ? hi - lo <= 4 * DigitRun.maxGap : DigitRun.onlySeparators(b, lo, hi)
                         l = joined ? .separated : .broken
                     }
                 }
                 digits.append(d)
-                start.append(folded.origStart[i])
-                end.append(folded.origEnd[i])
+                start.append(UInt32(base) + folded.origStart[i])
+                end.append(UInt32(base) + folded.origEnd[i])
                 link.append(l)
-                previous = i
             }
         }
     }
@@ -238,8 +264,12 @@ struct PhoneIndex: Sendable {
     /// - Parameter loose: see `DigitRun`.
     func hits(in folded: FoldedText, bytes: [UInt8], loose: Bool = false) -> [Hit] {
         guard !patterns.isEmpty else { return [] }
-        let run = DigitRun(folded, bytes: bytes, loose: loose)
-        guard run.count > 0 else { return [] }
+        return hits(in: DigitRun(folded, bytes: bytes, loose: loose), bytes: bytes)
+    }
+
+    /// The same, on the digits of the text's fold (`run`, made with the same `loose`).
+    func hits(in run: DigitRun, bytes: [UInt8]) -> [Hit] {
+        guard !patterns.isEmpty, run.count > 0 else { return [] }
         var hits: [Hit] = []
         automaton.forEachMatch(in: run.digits) { p, end in
             let pattern = patterns[p]

@@ -19,6 +19,14 @@ public struct RedactionResult: Sendable {
     public var findings: [Finding]
 }
 
+/// A regex or detector match already found (range and rule): a value, not an array per match
+/// (texts dense with numbers have hundreds of thousands).
+struct RegexMatch: Hashable {
+    let lo: Int
+    let hi: Int
+    let rule: Int
+}
+
 /// A raw match in original-text coordinates, before merging.
 struct Span {
     var lo: Int
@@ -153,7 +161,7 @@ public struct Redactor: Sendable {
             copied = c.hi
         }
         if copied < bytes.count { result.append(contentsOf: text[index(copied)...]) }
-        let nfc = result.utf8.withContiguousStorageIfAvailable(TextSupport.isNFC) ?? TextSupport.isNFC(Array(result.utf8))
+        let nfc = result.utf8.withContiguousStorageIfAvailable { TextSupport.isNFC($0) } ?? TextSupport.isNFC(Array(result.utf8))
         if !nfc { result = TextSupport.nfc(result) }
         return RedactionResult(text: result, findings: findings)
     }
@@ -173,21 +181,16 @@ public struct Redactor: Sendable {
 
     /// All raw matches of all rules, in original byte offsets (not merged, not snapped).
     /// `seen` receives the (range, rule) of every regex and detector match.
-    func rawSpans(text: String, bytes: [UInt8], seen: inout Set<[Int]>) -> [Span] {
+    func rawSpans(text: String, bytes: [UInt8], seen: inout Set<RegexMatch>) -> [Span] {
         var spans: [Span] = []
-        if !terms.isEmpty {
-            var folder = Folder(mode: .standard)
-            let folded = bytes.withUnsafeBufferPointer { folder.fold($0) }
-            for hit in terms.hits(in: folded) {
-                spans.append(
-                    Span(
-                        lo: Int(folded.origStart[hit.start]), hi: Int(folded.origEnd[hit.end - 1]),
-                        rule: hit.rule, entity: termEntities[hit.rule]))
-            }
-            // A phone number is one entity however it is grouped: "[PHONE-1]" for every form.
-            for hit in phones.hits(in: folded, bytes: bytes) {
-                spans.append(Span(lo: hit.lo, hi: hit.hi, rule: hit.rule, entity: termEntities[hit.rule]))
-            }
+        // Folded chunk by chunk (ChunkedFold): the same hits, in memory bounded by a chunk.
+        let found = terms.spans(in: bytes, phones: phones)
+        for hit in found.terms {
+            spans.append(Span(lo: hit.lo, hi: hit.hi, rule: hit.rule, entity: termEntities[hit.rule]))
+        }
+        // A phone number is one entity however it is grouped: "[PHONE-1]" for every form.
+        for hit in found.phones {
+            spans.append(Span(lo: hit.lo, hi: hit.hi, rule: hit.rule, entity: termEntities[hit.rule]))
         }
         spans += regexSpans(in: text, bytes: bytes, seen: &seen)
         return spans
@@ -195,14 +198,15 @@ public struct Redactor: Sendable {
 
     /// Matches of the regex and detector rules in `view` (the text, or the text with spans
     /// blanked out: same byte offsets), skipping (range, rule) pairs already in `seen`.
-    func regexSpans(in view: String, bytes: [UInt8], seen: inout Set<[Int]>) -> [Span] {
+    func regexSpans(in view: String, bytes: [UInt8], seen: inout Set<RegexMatch>) -> [Span] {
         var spans: [Span] = []
+        var folder = Folder(mode: .standard)
         for (rule, regex) in regexRules {
-            for r in regex.matches(in: view) where seen.insert([r.lowerBound, r.upperBound, rule]).inserted {
+            for r in regex.matches(in: view)
+            where seen.insert(RegexMatch(lo: r.lowerBound, hi: r.upperBound, rule: rule)).inserted {
                 // Fold the matched text for the entity key so "010-1234-5678" and "010 1234 5678"
                 // may still differ, but case and width variants of one address do not.
-                var folder = Folder(mode: .standard)
-                let key = folder.fold(String(decoding: bytes[r], as: UTF8.self)).bytes
+                let key = bytes.withUnsafeBufferPointer { folder.fold(UnsafeBufferPointer(rebasing: $0[r])) }.bytes
                 spans.append(
                     Span(
                         lo: r.lowerBound, hi: r.upperBound, rule: rule,
@@ -220,10 +224,16 @@ public struct Redactor: Sendable {
     /// finds nothing more. Each round adds at least one match, so this ends; past 64 rounds (64
     /// numbers glued in a chain) the rest is left to the export's leak check, which refuses it.
     func mergedSpans(text: String, bytes: [UInt8]) -> [Span] {
-        var seen = Set<[Int]>()
+        spans(text: text, bytes: bytes).merged
+    }
+
+    /// ``mergedSpans(text:bytes:)`` and the raw matches of the first round (``rawSpans(text:bytes:seen:)``).
+    func spans(text: String, bytes: [UInt8]) -> (firstPass: [Span], merged: [Span]) {
+        var seen = Set<RegexMatch>()
         var raw = rawSpans(text: text, bytes: bytes, seen: &seen)
+        let firstPass = raw
         var merged = merge(raw, bytes: bytes)
-        guard !merged.isEmpty, !regexRules.isEmpty else { return merged }
+        guard !merged.isEmpty, !regexRules.isEmpty else { return (firstPass, merged) }
         func blanked(_ spans: [Span]) -> String {
             var shadow = bytes
             for m in spans where m.lo < m.hi && m.hi <= shadow.count {
@@ -246,7 +256,7 @@ public struct Redactor: Sendable {
             raw += found
             merged = merge(raw, bytes: bytes)
         }
-        return merged
+        return (firstPass, merged)
     }
 
     /// Merges overlapping matches into one span each (so nothing any rule matched stays visible),

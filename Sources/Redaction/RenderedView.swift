@@ -4,15 +4,37 @@ struct TextView {
     enum Kind { case rendered, reversed }
     var kind: Kind
     var bytes: [UInt8] = []
-    var origin: [UInt32] = []
+    /// Where the bytes come from, compressed: bytes copied from consecutive bytes of the original
+    /// are one run (its first byte in the view, and in the original). A view is mostly such runs,
+    /// so this takes a fraction of an offset per byte.
+    private var runs: [UInt64] = []  // view offset << 32 | original offset
+    private var last = -2
+
+    init(kind: Kind) { self.kind = kind }
 
     @inline(__always) mutating func append(_ byte: UInt8, from offset: Int) {
+        if offset != last + 1 { runs.append(UInt64(bytes.count) << 32 | UInt64(offset)) }
+        last = offset
         bytes.append(byte)
-        origin.append(UInt32(offset))
     }
 
     mutating func append(scalar: UInt32, from offset: Int) {
-        Folder.utf8(scalar) { _, byte in append(byte, from: offset) }
+        Folder.utf8(scalar) { _, byte in
+            runs.append(UInt64(bytes.count) << 32 | UInt64(offset))  // every byte stands for the reference
+            last = -2
+            bytes.append(byte)
+        }
+    }
+
+    /// Offset in the original of view byte `i`.
+    func origin(_ i: Int) -> Int {
+        var lo = 0, hi = runs.count  // the last run starting at or before i
+        while hi - lo > 1 {
+            let mid = (lo + hi) / 2
+            if Int(runs[mid] >> 32) <= i { lo = mid } else { hi = mid }
+        }
+        guard !runs.isEmpty else { return 0 }
+        return Int(runs[lo] & 0xFFFF_FFFF) + (i - Int(runs[lo] >> 32))
     }
 }
 
@@ -29,19 +51,32 @@ struct TextView {
 enum RenderedView {
     /// The views that differ from the text; empty for text no renderer would change.
     static func views(of b: [UInt8]) -> [TextView] {
+        var out: [TextView] = []
+        forEachView(of: b) { out.append($0) }
+        return out
+    }
+
+    /// Calls `body` with each view that differs from the text, one at a time (each is let go
+    /// before the next is made).
+    static func forEachView(of b: [UInt8], _ body: (TextView) -> Void) {
+        // Skipped only when the text has none of the bytes that make a view differ: no '<' (tags,
+        // comments), no '&' (references) and no "](" (link destinations).
         let markup = b.contains { $0 == 0x3C || $0 == 0x26 }
         let destinations = b.contains(0x28) ? linkDestinations(b) : [:]
-        guard markup || !destinations.isEmpty else { return [] }
-        var r = Renderer(b, destinations: destinations, dropConcealed: false)
-        r.run()
-        guard r.changed else { return [] }
-        var out = [r.view]
-        if r.sawConcealer {
+        guard markup || !destinations.isEmpty else { return }
+        var sawConcealer = false
+        do {
+            var r = Renderer(b, destinations: destinations, dropConcealed: false)
+            r.run()
+            guard r.changed else { return }
+            sawConcealer = r.sawConcealer
+            body(r.view)
+        }
+        if sawConcealer {
             var hidden = Renderer(b, destinations: destinations, dropConcealed: true)
             hidden.run()
-            out.append(hidden.view)
+            body(hidden.view)
         }
-        return out
     }
 
     /// Elements whose text a browser never shows: raw text up to their end tag.
@@ -208,7 +243,6 @@ enum RenderedView {
         init(_ b: [UInt8], destinations: [Int: Int], dropConcealed: Bool) {
             self.b = b; self.destinations = destinations; self.dropConcealed = dropConcealed
             view.bytes.reserveCapacity(b.count)
-            view.origin.reserveCapacity(b.count)
         }
 
         @inline(__always) mutating func emit(_ byte: UInt8, _ offset: Int) {

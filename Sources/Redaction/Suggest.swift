@@ -33,30 +33,89 @@ public struct Suggestion: Sendable, Hashable {
 }
 
 /// Candidates in `text` that no rule in `rules` covers, in text order. Rules that do not compile
-/// are ignored here (suggestions are advisory; ``Redactor/init(rules:)`` reports them).
+/// are ignored here (suggestions are advisory; ``Redactor/init(rules:)`` reports them). A candidate
+/// is covered when it overlaps what the rules redact (``Redactor/redact(_:)``'s findings).
 public func suggest(_ text: String, rules: [RedactionRule]) -> [Suggestion] {
-    Suggester.run(text, rules: rules)
+    let redactor =
+        (try? Redactor(rules: rules))
+        ?? (try? Redactor(rules: rules.filter { (try? Redactor(rules: [$0])) != nil }))
+        ?? (try? Redactor(rules: []))
+    guard let redactor else { return [] }
+    let bytes = Array(text.utf8)
+    let (firstPass, merged) = redactor.spans(text: text, bytes: bytes)
+    let found = Suggester.run(
+        text, bytes: bytes, covered: merged.map { $0.lo..<$0.hi }, redacting: Suggester.detectors(redactor.rules))
+    // The other Korean spelling of a name a rule hides (placed at the rule's first hit).
+    return Suggester.inserting(Suggester.otherSpellings(firstPass, bytes: bytes, redactor: redactor), into: found)
+}
+
+/// ``suggest(_:rules:)`` for a text already redacted with `rules` (the export's own redaction, so
+/// the rules are not compiled and run a second time), which gave `findings`: the same suggestions,
+/// except ``Suggestion/Kind/otherSpelling`` (a spelling the rules already hide).
+public func suggest(_ text: String, redactedAs findings: [Finding], rules: [RedactionRule]) -> [Suggestion] {
+    Suggester.run(
+        text, bytes: Array(text.utf8), covered: findings.map(\.originalRange),
+        redacting: Suggester.detectors(rules))
+}
+
+/// `suggest`'s candidates in a text, found before the text is redacted (on another thread, while
+/// it is): ``covered(by:)`` then gives exactly ``suggest(_:redactedAs:rules:)``'s result.
+public struct PendingSuggestions: Sendable {
+    /// The text itself (its storage shared with the caller's), not a copy of its bytes held
+    /// while the export's check runs.
+    let text: String
+    let candidates: [Suggester.Candidate]
+
+    /// Candidates in `text` for a redaction with `rules` (the detectors they turn on are not run).
+    public init(_ text: String, rules: [RedactionRule]) {
+        self.text = text
+        candidates = Suggester.candidates(text, bytes: Array(text.utf8), redacting: Suggester.detectors(rules))
+    }
+
+    /// The suggestions once the text was redacted with `findings`.
+    public func covered(by findings: [Finding]) -> [Suggestion] {
+        Suggester.filter(candidates, bytes: Array(text.utf8), covered: findings.map(\.originalRange))
+    }
 }
 
 enum Suggester {
-    static func run(_ text: String, rules: [RedactionRule]) -> [Suggestion] {
-        let valid = rules.filter { (try? Redactor(rules: [$0])) != nil }
-        let redactor = (try? Redactor(rules: valid)) ?? (try? Redactor(rules: []))
-        let bytes = Array(text.utf8)
-        var matched = Set<[Int]>()
-        let hits = redactor?.rawSpans(text: text, bytes: bytes, seen: &matched) ?? []
-        let covered = hits.map { $0.lo..<$0.hi }
+    /// The detectors some rule turns on.
+    static func detectors(_ rules: [RedactionRule]) -> Set<Detector> {
+        Set(rules.compactMap { if case .detector(let d) = $0.pattern { d } else { nil } })
+    }
 
-        var raw: [(range: Range<Int>, kind: Suggestion.Kind, detector: Detector?, label: String)] = []
-        for r in namePhrases(text, bytes: bytes) { raw.append((r, .namePhrase, nil, RuleLabel.person.rawValue)) }
-        for r in hangulNames(text, bytes: bytes) { raw.append((r, .hangulName, nil, RuleLabel.person.rawValue)) }
-        for r in chineseNames(text, bytes: bytes) { raw.append((r, .chineseName, nil, RuleLabel.person.rawValue)) }
-        for regex in Patterns.numberWithUnit {
-            for r in regex.matches(in: text) { raw.append((r, .numberWithUnit, nil, "ID")) }
+    /// `redacting`: detectors the rules turned on. Every match of theirs was redacted, so it is
+    /// covered and never suggested: their patterns are not run again.
+    static func run(
+        _ text: String, bytes: [UInt8], covered: [Range<Int>],
+        redacting: Set<Detector> = []
+    ) -> [Suggestion] {
+        filter(candidates(text, bytes: bytes, redacting: redacting), bytes: bytes, covered: covered)
+    }
+
+    typealias Candidate = (range: Range<Int>, kind: Suggestion.Kind, detector: Detector?, label: String)
+
+    /// Every candidate of the built-in patterns, sorted by start (longest first), before the covered
+    /// ones are left out: it does not depend on what the rules redact.
+    static func candidates(_ text: String, bytes: [UInt8], redacting: Set<Detector>) -> [Candidate] {
+        var raw: [Candidate] = []
+        // The patterns run only where they can match (SuggestWindows), with the same matches.
+        var scan = SuggestWindows.Scan(bytes)
+        for r in namePhrases(text, bytes: bytes, scan: &scan) {
+            raw.append((r, .namePhrase, nil, RuleLabel.person.rawValue))
         }
-        for d in Detector.allCases {
+        for r in hangulNames(bytes) { raw.append((r, .hangulName, nil, RuleLabel.person.rawValue)) }
+        for r in chineseNames(bytes) { raw.append((r, .chineseName, nil, RuleLabel.person.rawValue)) }
+        for regex in Patterns.numberWithUnit {
+            for r in SuggestWindows.matches(regex, in: text, bytes: bytes, scan: &scan) {
+                raw.append((r, .numberWithUnit, nil, "ID"))
+            }
+        }
+        for d in Detector.allCases where !redacting.contains(d) {
             for regex in d.patterns {
-                for r in regex.matches(in: text) { raw.append((r, .detector, d, d.defaultLabel.rawValue)) }
+                for r in SuggestWindows.matches(regex, in: text, bytes: bytes, scan: &scan) {
+                    raw.append((r, .detector, d, d.defaultLabel.rawValue))
+                }
             }
         }
 
@@ -65,30 +124,20 @@ enum Suggester {
                 ? $0.range.lowerBound < $1.range.lowerBound
                 : $0.range.upperBound > $1.range.upperBound
         }
+        return raw
+    }
+
+    /// The candidates no covered range overlaps, one per range, in text order.
+    static func filter(_ raw: [Candidate], bytes: [UInt8], covered: [Range<Int>]) -> [Suggestion] {
         var lines = TextSupport.LineCounter(bytes)
         var seen = Set<Range<Int>>()
         var out: [Suggestion] = []
         // The covered spans merged into sorted, disjoint ranges: each candidate is checked by a
         // binary search, so the whole pass is O(n log n) (a scan of every span per candidate was
         // quadratic: 2 MB with 30,000 redactions took minutes).
-        var disjoint: [Range<Int>] = []
-        for r in covered.sorted(by: { $0.lowerBound < $1.lowerBound }) where !r.isEmpty {
-            if let last = disjoint.last, r.lowerBound <= last.upperBound {
-                disjoint[disjoint.count - 1] = last.lowerBound..<max(last.upperBound, r.upperBound)
-            } else {
-                disjoint.append(r)
-            }
-        }
-        func isCovered(_ r: Range<Int>) -> Bool {
-            var lo = 0, hi = disjoint.count
-            while lo < hi {
-                let mid = (lo + hi) / 2
-                if disjoint[mid].upperBound <= r.lowerBound { lo = mid + 1 } else { hi = mid }
-            }
-            return lo < disjoint.count && disjoint[lo].lowerBound < r.upperBound && !r.isEmpty
-        }
+        let disjoint = RangeSet(covered)
         for s in raw {
-            if isCovered(s.range) { continue }
+            if disjoint.overlaps(s.range) { continue }
             guard seen.insert(s.range).inserted else { continue }
             // A detector hit inside a longer one of the same kind ("10-1234-5678" in "+82 10-1234-5678").
             if let last = out.last, last.kind == s.kind, last.originalRange.contains(s.range.lowerBound),
@@ -102,8 +151,13 @@ enum Suggester {
                     suggestedLabel: s.label, line: lines.line(at: s.range.lowerBound),
                     originalRange: s.range))
         }
-        // In text order, after the candidates that start at the same place.
-        for extra in redactor.map({ otherSpellings(hits, bytes: bytes, redactor: $0) }) ?? [] {
+        return out
+    }
+
+    /// `out` with `extras` inserted in text order, each after the candidates that start at the same place.
+    static func inserting(_ extras: [Suggestion], into out: [Suggestion]) -> [Suggestion] {
+        var out = out
+        for extra in extras {
             let at = out.firstIndex { $0.originalRange.lowerBound > extra.originalRange.lowerBound } ?? out.endIndex
             out.insert(extra, at: at)
         }
@@ -177,10 +231,10 @@ enum Suggester {
         "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"
     ]
 
-    static func namePhrases(_ text: String, bytes: [UInt8]) -> [Range<Int>] {
+    static func namePhrases(_ text: String, bytes: [UInt8], scan: inout SuggestWindows.Scan) -> [Range<Int>] {
         var out: [Range<Int>] = []
         for regex in Patterns.capitalized {
-            for r in regex.matches(in: text) {
+            for r in SuggestWindows.matches(regex, in: text, bytes: bytes, scan: &scan) {
                 let phrase = String(decoding: bytes[r], as: UTF8.self)
                 // Drop leading common words ("The", "In", "When"): "In Musan County" → "Musan County".
                 var words = phrase.split(whereSeparator: { $0 == " " || $0 == "\u{A0}" }).map(String.init)
@@ -217,18 +271,111 @@ enum Suggester {
         "저기", "기자", "사람"
     ]
 
-    static func hangulNames(_ text: String, bytes: [UInt8]) -> [Range<Int>] {
+    /// Runs of 2–8 precomposed Hangul syllables (U+AC00–U+D7A3), a longer run cut into pieces of
+    /// 8 from its start (what the regex `[가-힣]{2,8}` finds), by a scan of the UTF-8 bytes.
+    static func hangulRuns(_ b: [UInt8]) -> [Range<Int>] {
+        runs(b, of: 0xAC00...0xD7A3, longest: 8)
+    }
+
+    /// Runs of 2 or more CJK unified ideographs (U+4E00–U+9FFF).
+    static func hanRuns(_ b: [UInt8]) -> [Range<Int>] {
+        runs(b, of: 0x4E00...0x9FFF, longest: Int.max)
+    }
+
+    /// Runs of at least 2 scalars in `range` (all of which are 3 bytes long in UTF-8), split into
+    /// pieces of at most `longest` scalars from the start of the run, as a greedy regex finds them.
+    private static func runs(_ bytes: [UInt8], of range: ClosedRange<UInt32>, longest: Int) -> [Range<Int>] {
+        bytes.withUnsafeBufferPointer { b -> [Range<Int>] in
+            var out: [Range<Int>] = []
+            let n = b.count
+            guard n > 0 else { return out }
+            let p = UnsafeRawPointer(b.baseAddress!)
+            var i = 0
+            var start = -1, count = 0
+            while i < n {
+                let b0 = b[i]
+                if b0 < 0x80 {
+                    if start >= 0 {
+                        if count >= 2 { out.append(start..<i) }
+                        start = -1; count = 0
+                    }
+                    i += 1
+                    // Eight ASCII bytes at a time (most of a text between runs).
+                    while i + 8 <= n, p.loadUnaligned(fromByteOffset: i, as: UInt64.self) & 0x8080_8080_8080_8080 == 0 {
+                        i += 8
+                    }
+                    continue
+                }
+                if b0 &- 0xE0 < 0x10, i + 2 < n {
+                    let v = (UInt32(b0 & 0x0F) << 12) | (UInt32(b[i + 1] & 0x3F) << 6) | UInt32(b[i + 2] & 0x3F)
+                    if range.contains(v) {
+                        if start < 0 { start = i }
+                        count += 1
+                        i += 3
+                        if count == longest {
+                            if count >= 2 { out.append(start..<i) }
+                            start = -1; count = 0
+                        }
+                        continue
+                    }
+                }
+                if start >= 0 {
+                    if count >= 2 { out.append(start..<i) }
+                    start = -1; count = 0
+                }
+                i += b0 < 0xE0 ? 2 : b0 < 0xF0 ? 3 : 4
+            }
+            if start >= 0 && count >= 2 { out.append(start..<n) }
+            return out
+        }
+    }
+
+    static let particleBytes: [[UInt8]] = particles.map { Array($0.utf8) }
+    static let hangulSurnameScalars: Set<UInt32> = Set(hangulSurnames.compactMap { $0.unicodeScalars.first?.value })
+
+    /// Particles by their last syllable, each list in `particles` order (longest first).
+    static let particlesByLastSyllable: [UInt32: [[UInt8]]] = {
+        var out: [UInt32: [[UInt8]]] = [:]
+        for p in particleBytes { out[TextSupport.scalar(p, at: p.count - 3), default: []].append(p) }
+        return out
+    }()
+
+    /// A word of 1–4 precomposed syllables as one number: 14 bits per syllable, and the count.
+    @inline(__always) static func syllableKey(_ bytes: [UInt8], _ r: Range<Int>) -> UInt64? {
+        guard r.count % 3 == 0, (1...4).contains(r.count / 3) else { return nil }
+        var key = UInt64(r.count / 3)
+        for i in stride(from: r.lowerBound, to: r.upperBound, by: 3) {
+            let v = TextSupport.scalar(bytes, at: i)
+            guard (0xAC00...0xD7A3).contains(v) else { return nil }
+            key = key << 14 | UInt64(v - 0xAC00)
+        }
+        return key
+    }
+
+    static let hangulCommonKeys: Set<UInt64> = Set(
+        hangulCommon.compactMap { word in
+            let b = Array(word.utf8)
+            return syllableKey(b, 0..<b.count)
+        })
+
+    static func hangulNames(_ bytes: [UInt8]) -> [Range<Int>] {
         var out: [Range<Int>] = []
-        for r in Patterns.hangulRun?.matches(in: text) ?? [] {
-            var word = String(decoding: bytes[r], as: UTF8.self)
-            for p in particles where word.count > p.count + 1 && word.hasSuffix(p) {
-                word = String(word.dropLast(p.count))
+        for r in hangulRuns(bytes) {
+            // Every syllable is one character of 3 bytes, so characters and suffixes are counted
+            // in bytes. (The surname first: most words start with none.)
+            let first = TextSupport.scalar(bytes, at: r.lowerBound)
+            guard hangulSurnameScalars.contains(first) else { continue }
+            var length = r.count
+            for p in particlesByLastSyllable[TextSupport.scalar(bytes, at: r.upperBound - 3)] ?? []
+            where length > p.count + 3 && bytes[(r.upperBound - p.count)..<r.upperBound].elementsEqual(p) {
+                length -= p.count
                 break
             }
-            guard (2...4).contains(word.count), let first = word.first, hangulSurnames.contains(first),
-                !hangulCommon.contains(word)
-            else { continue }
-            out.append(r.lowerBound..<(r.lowerBound + word.utf8.count))
+            let word = r.lowerBound..<(r.lowerBound + length)
+            guard (6...12).contains(length), let key = syllableKey(bytes, word), !hangulCommonKeys.contains(key) else {
+                continue
+            }
+            out.append(word)
         }
         return out
     }
@@ -240,9 +387,9 @@ enum Suggester {
     /// Characters that rarely belong to a given name (particles, pronouns, common verbs).
     static let chineseFunction: Set<Character> = Set("的了是在和有我你他她它们這这那不也就都说說到要会會人个個上下中里裡来來去过過从從被把给給对對吗嗎呢吧啊")
 
-    static func chineseNames(_ text: String, bytes: [UInt8]) -> [Range<Int>] {
+    static func chineseNames(_ bytes: [UInt8]) -> [Range<Int>] {
         var out: [Range<Int>] = []
-        for r in Patterns.hanRun?.matches(in: text) ?? [] {
+        for r in hanRuns(bytes) {
             let run = Array(String(decoding: bytes[r], as: UTF8.self))
             var offset = r.lowerBound
             var i = 0
@@ -272,14 +419,16 @@ enum Suggester {
             SharedRegex.builtIn(#"(?<![\p{L}\p{M}])\#(word)(?:[ \u00A0]+\#(word))+(?![\p{L}\p{M}])"#),
             SharedRegex.builtIn(#"(?<![\p{L}\p{M}][ \u00A0]?)\p{Lu}\p{Ll}+[\-'’]\p{L}\p{Ll}+(?![\p{L}\p{M}]|[ \u00A0]+\p{Lu})"#)
         ].compactMap { $0 }
-        static let hangulRun = SharedRegex.builtIn(#"[\uAC00-\uD7A3]{2,8}"#)
-        static let hanRun = SharedRegex.builtIn(#"[\u4E00-\u9FFF]{2,}"#)
         static let numberWithUnit: [SharedRegex] = [
+            // `\d++`: no unit and no separator starts with a digit, so giving digits back never
+            // finds a match (and costs a retry of every unit per digit).
             SharedRegex.builtIn(
-                #"(?<![\w.])\d+(?:[.,]\d+)?\s?(?:km|kilomet(?:er|re)s?|miles?|met(?:er|re)s?|m|kg|kilograms?|lbs?|pounds?|years?|months?|weeks?|days?|hours?|won|yuan|dollars?|usd|krw|cny|rmb|%|percent|people|persons?|children|men|women)\b"#,
+                #"(?<![\w.])\d++(?:[.,]\d++)?\s?(?:km|kilomet(?:er|re)s?|miles?|met(?:er|re)s?|m|kg"#
+                    + #"|kilograms?|lbs?|pounds?|years?|months?|weeks?|days?|hours?|won|yuan|dollars?|usd"#
+                    + #"|krw|cny|rmb|%|percent|people|persons?|children|men|women)\b"#,
                 options: [.caseInsensitive]),
-            SharedRegex.builtIn(#"(?<![\d.])\d+(?:[.,]\d+)?\s?(?:킬로미터|킬로|미터|명|개월|시간|원|위안|달러|리|km)"#),
-            SharedRegex.builtIn(#"(?<![\d.])\d+(?:[.,]\d+)?\s?(?:公里|米|个人|人|个月|天|小时|元|块|美元|里)"#)
+            SharedRegex.builtIn(#"(?<![\d.])\d++(?:[.,]\d++)?\s?(?:킬로미터|킬로|미터|명|개월|시간|원|위안|달러|리|km)"#),
+            SharedRegex.builtIn(#"(?<![\d.])\d++(?:[.,]\d++)?\s?(?:公里|米|个人|人|个月|天|小时|元|块|美元|里)"#)
         ].compactMap { $0 }
     }
 }

@@ -72,6 +72,23 @@ struct TermIndex: Sendable {
 
     var isEmpty: Bool { patterns.isEmpty }
 
+    /// This index with every pattern matched inside longer words too: what `forceSubstring: true`
+    /// builds from the same rules (the same patterns in the same order, so the same automaton,
+    /// shared rather than built and held twice).
+    func forcingSubstring() -> TermIndex {
+        TermIndex(
+            mode: mode, automaton: automaton,
+            patterns: patterns.map { TermPattern(rule: $0.rule, partBoundaries: $0.partBoundaries, substring: true) },
+            foldedPatterns: foldedPatterns)
+    }
+
+    private init(mode: FoldMode, automaton: AhoCorasick, patterns: [TermPattern], foldedPatterns: [[UInt8]]) {
+        self.mode = mode
+        self.automaton = automaton
+        self.patterns = patterns
+        self.foldedPatterns = foldedPatterns
+    }
+
     /// Finds every term occurrence in `text`.
     /// - Parameter anyInteriorGap: the leak check's "separators removed" net: accept separators
     ///   anywhere inside a term ("J o n g y o l", "Jong.yol" for a rule "Jongyol").

@@ -118,27 +118,94 @@ enum TextSupport {
         bytes.withUnsafeBufferPointer { isNFC($0) }
     }
 
-    static func isNFC(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-        let fast = { (b: UnsafeBufferPointer<UInt8>) -> Bool in
-            var i = 0
-            let n = b.count
-            // Wrapping arithmetic: i < n bounds every index, and trap checks cost per byte.
-            while i < n {
-                let b0 = b[i]
-                if b0 < 0x80 { i &+= 1; continue }
-                if b0 < 0xCC { i &+= 2; continue }  // U+0080..U+02FF
-                guard b0 >= 0xE0 && b0 < 0xF0, i &+ 2 < n else { return false }
-                let s = (UInt32(b0 & 0x0F) << 12) | (UInt32(b[i &+ 1] & 0x3F) << 6) | UInt32(b[i &+ 2] & 0x3F)
-                // Hangul syllables first: the common non-ASCII case in the vault's text.
-                guard s &- 0xAC00 <= 0xD7A3 - 0xAC00 || s &- 0x4E00 <= 0x9FFF - 0x4E00 else { return false }
-                i &+= 3
-            }
-            return true
-        }(bytes)
-        if fast { return true }
-        let text = String(decoding: bytes, as: UTF8.self)
-        return text.precomposedStringWithCanonicalMapping.utf8.elementsEqual(bytes)
+    static func isNFC(_ bytes: UnsafeBufferPointer<UInt8>, pieceSize: Int = 64 << 10) -> Bool {
+        if isFastNFC(bytes) { return true }
+        // Piece by piece (pieces of about 64 KiB, cut where normalization may stop and start
+        // again): the same answer as normalizing the whole text, in memory bounded by a piece.
+        for piece in nfcPieces(bytes, size: pieceSize) {
+            let b = UnsafeBufferPointer(rebasing: bytes[piece])
+            if isFastNFC(b) { continue }
+            let text = String(decoding: b, as: UTF8.self)
+            if !text.precomposedStringWithCanonicalMapping.utf8.elementsEqual(b) { return false }
+        }
+        return true
     }
 
-    static func nfc(_ text: String) -> String { text.precomposedStringWithCanonicalMapping }
+    /// Only ASCII, Latin-1 to U+02FF, Hangul syllables and CJK ideographs (all of them NFC whatever
+    /// surrounds them).
+    static func isFastNFC(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
+        var i = 0
+        let n = b.count
+        // Wrapping arithmetic: i < n bounds every index, and trap checks cost per byte.
+        while i < n {
+            let b0 = b[i]
+            if b0 < 0x80 { i &+= 1; continue }
+            if b0 < 0xCC { i &+= 2; continue }  // U+0080..U+02FF
+            guard b0 >= 0xE0 && b0 < 0xF0, i &+ 2 < n else { return false }
+            let s = (UInt32(b0 & 0x0F) << 12) | (UInt32(b[i &+ 1] & 0x3F) << 6) | UInt32(b[i &+ 2] & 0x3F)
+            // Hangul syllables first: the common non-ASCII case in the vault's text.
+            guard s &- 0xAC00 <= 0xD7A3 - 0xAC00 || s &- 0x4E00 <= 0x9FFF - 0x4E00 else { return false }
+            i &+= 3
+        }
+        return true
+    }
+
+    /// `text` in NFC, normalized piece by piece (``nfcPieces(_:)``).
+    static func nfc(_ text: String, pieceSize: Int = 64 << 10) -> String {
+        var text = text
+        return text.withUTF8 { b in
+            var out = ""
+            out.reserveCapacity(b.count)
+            for piece in nfcPieces(b, size: pieceSize) {
+                let part = String(decoding: UnsafeBufferPointer(rebasing: b[piece]), as: UTF8.self)
+                out += isFastNFC(UnsafeBufferPointer(rebasing: b[piece])) ? part : part.precomposedStringWithCanonicalMapping
+            }
+            return out
+        }
+    }
+
+    /// Consecutive pieces of `b` of about `size` bytes, each cut before a character where NFC
+    /// normalization may stop and start again: one that is the same in NFC alone (canonical
+    /// combining class 0, no decomposition that NFC keeps) and does not compose with the character
+    /// before it. Such a character blocks every later mark from composing with anything before it,
+    /// and no reordering crosses it, so the text is NFC exactly when every piece is.
+    static func nfcPieces(_ b: UnsafeBufferPointer<UInt8>, size: Int = 64 << 10) -> [Range<Int>] {
+        var out: [Range<Int>] = []
+        var start = 0
+        let n = b.count
+        while start < n {
+            var cut = start + size
+            if cut >= n {
+                out.append(start..<n)
+                break
+            }
+            while cut < n && b[cut] & 0xC0 == 0x80 { cut += 1 }
+            while cut < n && !isNFCBoundary(b, cut) { cut += scalarLength(b[cut]) }
+            out.append(start..<cut)
+            start = cut
+        }
+        return out
+    }
+
+    @inline(__always) static func scalarLength(_ lead: UInt8) -> Int {
+        lead < 0x80 ? 1 : lead < 0xE0 ? 2 : lead < 0xF0 ? 3 : 4
+    }
+
+    /// See ``nfcPieces(_:size:)``. `i` is a scalar start after the first.
+    static func isNFCBoundary(_ b: UnsafeBufferPointer<UInt8>, _ i: Int) -> Bool {
+        var k = i - 1
+        while k > 0 && b[k] & 0xC0 == 0x80 { k -= 1 }
+        guard let c = Unicode.Scalar(decode(b, i).0), let p = Unicode.Scalar(decode(b, k).0) else { return false }
+        guard c.properties.canonicalCombiningClass.rawValue == 0 else { return false }
+        // (Compared scalar by scalar: `==` on strings is canonical equivalence.)
+        let alone = String(Character(c))
+        guard alone.precomposedStringWithCanonicalMapping.unicodeScalars.elementsEqual(alone.unicodeScalars) else {
+            return false
+        }
+        var pair = String.UnicodeScalarView()
+        pair.append(p)
+        pair.append(c)
+        let both = String(pair)
+        return both.precomposedStringWithCanonicalMapping.unicodeScalars.elementsEqual(both.unicodeScalars)
+    }
 }

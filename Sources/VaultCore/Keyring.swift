@@ -73,6 +73,29 @@ struct Keyring: ~Copyable {
         }
     }
 
+    /// The same, into `scratch` (reused across items): returns the plaintext's length there, padding
+    /// removed. On failure the scratch holds nothing of it.
+    func open(_ kind: SealedKind, _ sealed: [UInt8], id: String = "", into scratch: SecureScratch) throws(VaultError) -> Int {
+        let ad = kind.ad(vaultID: vaultID, id: id)
+        let integrity = kind.integrityError(id: id)
+        return try withKey(for: kind) { (key) throws(VaultError) -> Int in
+            let n: Int
+            do { n = try XChaCha20Poly1305.open(sealed, key: key, associatedData: ad, into: scratch) } catch SodiumError
+                .outOfMemory
+            {
+                throw .storage("secure memory unavailable")
+            } catch {
+                throw integrity
+            }
+            guard kind.isPadded else { return n }
+            guard let length = scratch.withBytes(count: n, { Vault.plaintextLength(ofPadded: $0) }) else {
+                scratch.wipe(count: n)
+                throw integrity
+            }
+            return length
+        }
+    }
+
     private static func open(
         _ sealed: [UInt8], key: borrowing SecureBytes, ad: [UInt8], padded: Bool,
         integrity: VaultError

@@ -40,10 +40,19 @@ extension Vault {
     ) -> (items: [(id: String, value: P)], problems: [VaultError]) {
         var out: [(id: String, value: P)] = []
         var problems: [VaultError] = []
+        // One secure buffer and one decoder for all rows (a buffer per row cost an mmap and three
+        // mprotects: a thousand rules took 60 ms to open).
+        let scratch: SecureScratch
+        do { scratch = try SecureScratch(capacity: 4096) } catch { return ([], [.storage("secure memory unavailable")]) }
+        defer { scratch.wipe() }
+        let decoder = JSONDecoder()
         for row in rows {
-            do {
-                let plain = try keyring.open(kind, row.sealed, id: row.id)
-                out.append((row.id, try Self.decodeJSON(P.self, from: plain, integrity: kind.integrityError(id: row.id))))
+            do throws(VaultError) {
+                let n = try keyring.open(kind, row.sealed, id: row.id, into: scratch)
+                let integrity = kind.integrityError(id: row.id)
+                let data = scratch.withBytes(count: n) { Data($0) }
+                scratch.wipe(count: n)
+                do { out.append((row.id, try decoder.decode(P.self, from: data))) } catch { throw integrity }
             } catch {
                 problems.append(error)
             }

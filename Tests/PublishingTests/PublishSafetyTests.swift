@@ -179,3 +179,75 @@ enum Renderer {
         s.split(whereSeparator: { $0.isWhitespace }).joined(separator: " ")
     }
 }
+
+/// The markdown export is escaped byte by byte in one pass: the same bytes as escaping each line's
+/// characters after splitting the text into lines (the way it was first written).
+@Suite struct SafeMarkupBytesTests {
+    static func reference(_ text: String) -> String {
+        func line<S: StringProtocol>(_ line: S) -> String {
+            var out = ""
+            var atStart = true
+            var leadingDigits = 0
+            for c in line.unicodeScalars {
+                if atStart && (c == " " || c == "\t") { continue }
+                defer { atStart = false }
+                if atStart, c == "#" || c == "+" || c == "-" || c == "=" {
+                    out.unicodeScalars.append("\\"); out.unicodeScalars.append(c); continue
+                }
+                if leadingDigits >= 0 {
+                    if c.value &- 0x30 < 10, leadingDigits < 9, atStart || leadingDigits > 0 {
+                        leadingDigits += 1
+                    } else {
+                        if leadingDigits > 0, c == "." || c == ")" {
+                            out.unicodeScalars.append("\\"); out.unicodeScalars.append(c); leadingDigits = -1; continue
+                        }
+                        leadingDigits = -1
+                    }
+                }
+                switch c {
+                case "&": out += "&amp;"
+                case "<": out += "&lt;"
+                case ">": out += "&gt;"
+                case "\\", "`", "*", "_", "[", "]", "~", "|":
+                    out.unicodeScalars.append("\\"); out.unicodeScalars.append(c)
+                default: out.unicodeScalars.append(c)
+                }
+            }
+            return out
+        }
+        var lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        if lines.last == "" { lines.removeLast() }
+        return lines.map { l -> String in
+            let escaped = line(l)
+            return escaped.isEmpty ? ">" : "> " + escaped
+        }.joined(separator: "\n") + "\n"
+    }
+
+    @Test func sameBytesAsEscapingLineByLine() {
+        let pieces =
+            SafeMarkupTests.samples + [
+                "\n", "\n", "\r\n", "\r", " ", "\t", "12", "3.", "4)", "이종열", "é",
+                "👍🏽", "&", "<", "\n\n", "#", "-", "123456789012.", ""
+            ]
+        var rng = SplitMix(state: 14)
+        for text in ["", "\n", "\n\n", "a", "a\n", "\r\n", "a\r\nb\n", " \n  \n"]
+            + (0..<300).map({ _ in
+                (0..<Int.random(in: 0..<12, using: &rng)).map { _ in pieces.randomElement(using: &rng)! }.joined()
+            })
+        {
+            #expect(SafeMarkup.markdown(text) == Self.reference(text), "\(text.debugDescription)")
+        }
+    }
+}
+
+/// A small deterministic generator (reproducible random texts).
+struct SplitMix: RandomNumberGenerator {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}

@@ -60,3 +60,94 @@ import Testing
         #expect(texts.isEmpty, "\(texts)")
     }
 }
+
+/// The export's summary reuses its own redaction and scans for Hangul and Han runs by bytes: the
+/// same suggestions as `suggest` with the rules, and the same runs as the regular expressions.
+@Suite struct SuggestSharingTests {
+    static let rules: [RedactionRule] = [
+        .term("a", "Kim Jong-yol", variants: ["이종열", "李钟烈"]), .term("b", "Musan County", label: .place),
+        .detector("p", .phone), .detector("d", .date), .term("c", "Pak", substring: true)
+    ]
+    static let pieces = [
+        "Kim Jong-yol", "Musan County", "Pak Chol-min", "이종열은", "박명수씨와", "함께", "왔다.",
+        "王小明说", "李钟烈", "走了5公里。", "+82 10-1234-5678", "2024-03-05", "12 km", "30명",
+        " ", " ", "\n", "The", "river", "가나다라마바사아자차카", "一二三四", "김", "李", "é", "Ri",
+        "Kimchi", "5 May 2024", "010-9999-8888", "Jong\u{200B}yol"
+    ]
+
+    static func text(_ seed: Int) -> String {
+        var rng = SeededGenerator(seed: UInt64(seed) &* 31)
+        return (0..<Int.random(in: 0..<40, using: &rng)).map { _ in Self.pieces.randomElement(using: &rng)! }
+            .joined(separator: Bool.random(using: &rng) ? " " : "")
+    }
+
+    @Test func sameAsWithTheRules() throws {
+        let redactor = try Redactor(rules: Self.rules)
+        for seed in 0..<150 {
+            let text = Self.text(seed)
+            let findings = redactor.redact(text).findings
+            let shared = suggest(text, redactedAs: findings, rules: Self.rules)
+            // Found before the redaction (the export's order): the same.
+            #expect(PendingSuggestions(text, rules: Self.rules).covered(by: findings) == shared)
+            // All but the other Korean spelling of a rule's name (advice about a form already hidden).
+            let withRules = suggest(text, rules: Self.rules)
+            #expect(shared == withRules.filter { $0.kind != .otherSpelling }, "\(text.debugDescription)")
+            // The detectors the rules turn on are not run again: what they would suggest is covered.
+            let everyDetector = Suggester.run(text, bytes: Array(text.utf8), covered: findings.map(\.originalRange))
+            #expect(shared == everyDetector, "\(text.debugDescription)")
+        }
+    }
+
+    /// Hangul name-like words by bytes (particles looked up by their last syllable, common words by
+    /// a number): what the first byte-scan version found with strings.
+    @Test func hangulNamesAreWhatStringsFind() {
+        func reference(_ bytes: [UInt8]) -> [Range<Int>] {
+            var out: [Range<Int>] = []
+            for r in Suggester.hangulRuns(bytes) {
+                var length = r.count
+                for p in Suggester.particleBytes
+                where length > p.count + 3 && bytes[(r.upperBound - p.count)..<r.upperBound].elementsEqual(p) {
+                    length -= p.count
+                    break
+                }
+                let word = String(decoding: bytes[r.lowerBound..<(r.lowerBound + length)], as: UTF8.self)
+                guard (6...12).contains(length),
+                    Suggester.hangulSurnameScalars.contains(TextSupport.scalar(bytes, at: r.lowerBound)),
+                    !Suggester.hangulCommon.contains(word)
+                else { continue }
+                out.append(r.lowerBound..<(r.lowerBound + length))
+            }
+            return out
+        }
+        let words = Array(Suggester.hangulCommon) + Suggester.particles + ["이종열", "박명수", "김", "강", "오빠", "가나다라"]
+        var found = 0
+        for seed in 0..<300 {
+            var rng = SeededGenerator(seed: UInt64(seed) &* 97)
+            let text = (0..<Int.random(in: 0..<40, using: &rng)).map { _ in
+                words.randomElement(using: &rng)! + (Bool.random(using: &rng) ? words.randomElement(using: &rng)! : "")
+            }.joined(separator: Bool.random(using: &rng) ? " " : ".")
+            let bytes = Array(text.utf8)
+            let want = reference(bytes)
+            #expect(Suggester.hangulNames(bytes) == want, "\(text)")
+            found += want.count
+        }
+        #expect(found > 300)
+    }
+
+    @Test func runsAreWhatTheRegularExpressionsFind() throws {
+        let hangul = try NSRegularExpression(pattern: #"[\uAC00-\uD7A3]{2,8}"#)
+        let han = try NSRegularExpression(pattern: #"[\u4E00-\u9FFF]{2,}"#)
+        func matches(_ r: NSRegularExpression, _ s: String) -> [Range<Int>] {
+            r.matches(in: s, range: NSRange(s.startIndex..., in: s)).map {
+                let range = Range($0.range, in: s)!
+                return s.utf8.distance(
+                    from: s.startIndex, to: range.lowerBound)..<s.utf8.distance(from: s.startIndex, to: range.upperBound)
+            }
+        }
+        for seed in 0..<150 {
+            let text = Self.text(seed)
+            #expect(Suggester.hangulRuns(Array(text.utf8)) == matches(hangul, text), "\(text.debugDescription)")
+            #expect(Suggester.hanRuns(Array(text.utf8)) == matches(han, text), "\(text.debugDescription)")
+        }
+    }
+}

@@ -1,0 +1,21 @@
+import Foundation
+
+/// Two independent pieces of work on two threads.
+enum Parallel {
+    /// Runs `side` on another thread while `main` runs on this one, and returns both results once
+    /// both are done (also when `main` throws: `side` never outlives the call).
+    static func both<A, B: Sendable>(_ side: @escaping @Sendable () -> B, _ main: () throws -> A) rethrows -> (A, B) {
+        let box = ResultBox<B>()
+        let group = DispatchGroup()
+        DispatchQueue.global(qos: .userInitiated).async(group: group) { box.value = side() }
+        defer { group.wait() }
+        let a = try main()
+        group.wait()
+        return (a, box.value!)
+    }
+}
+
+/// Written by one thread before a `DispatchGroup` leaves, read by another only after waiting on it.
+private final class ResultBox<B>: @unchecked Sendable {
+    var value: B?
+}

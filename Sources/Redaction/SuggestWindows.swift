@@ -1,0 +1,430 @@
+import Foundation
+
+/// Where each of `suggest`'s built-in patterns can match, so that it runs on those stretches of the
+/// text instead of the whole of it: most of these patterns need a digit, an `@`, a `://`…, which
+/// most lines of testimony do not have, and 40 regular expressions over every byte of a long
+/// record cost seconds.
+///
+/// For each pattern a ``Spec`` states what every match contains (an anchor: a digit, one of some
+/// characters, some ASCII text) and how many tokens (runs of characters between white space,
+/// `\s` as ICU reads it) a match spans at most. Every match then lies within (tokens − 1) tokens
+/// of one of its anchors, and the pattern runs only on the union of those windows, each with a
+/// few characters of context on both sides that lookbehinds, lookaheads and `\b` see (transparent
+/// bounds) but no match may use. The matches are exactly those of a scan of the whole text: no
+/// match crosses from one window into another, and inside a window the scan meets the same
+/// characters and the same context.
+///
+/// A spec belongs to one pattern's exact source (``fingerprint(_:)``): a pattern that changes, or
+/// one added, has no spec and runs on the whole text until a spec is written for it (and
+/// `SuggestWindowTests` fails until then, listing it).
+enum SuggestWindows {
+    enum Anchor: Hashable, Sendable {
+        /// `\d`: any decimal digit (general category Nd).
+        case digit
+        /// Any of these characters.
+        case scalars([UInt32])
+        /// This ASCII text, in either case.
+        case text(String)
+        /// A `.` followed by a letter that begins one of the URL pattern's top-level domains (in
+        /// either case), or by any non-ASCII character (case-insensitive matching folds some of
+        /// them to ASCII letters).
+        case dotDomain
+        /// A `.` right after a digit.
+        case dotAfterDigit
+        /// A `:` in a token that holds another `:`.
+        case twoColons
+        /// Two or more tokens in a row that each hold an upper-case letter (a name phrase: every
+        /// word of it starts with one).
+        case capitalizedTokens
+    }
+
+    struct Spec: Sendable {
+        var anchors: [Anchor]
+        /// The most tokens one match spans (`\s` runs between them count as one separator).
+        var tokens: Int
+        /// `,` and `;` also separate tokens (the coordinate patterns allow any run of them).
+        var commas = false
+    }
+
+    /// FNV-1a of a pattern's source and options: a spec applies to exactly that pattern.
+    static func fingerprint(_ regex: NSRegularExpression) -> UInt64 {
+        var h: UInt64 = 0xCBF2_9CE4_8422_2325
+        for b in regex.pattern.utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01B3 }
+        return h ^ UInt64(regex.options.rawValue)
+    }
+
+    /// Specs of the built-in patterns (detectors, numbers with units, name phrases), by fingerprint.
+    static let specs: [UInt64: Spec] = {
+        let digit = Anchor.digit
+        let list: [(UInt64, Spec)] = [
+            // phone (every match has digits; a separator between groups is 1 to 3 characters, so it
+            // adds at most one token): "( +86 ) 10 …" (3 tokens, then up to 7 groups of 2 tokens),
+            // "(02) 1234-5678" and "010-1234-5678" (3 groups), Korean and Chinese mobiles (11 digits)
+            (0x7A2B_E368_B7FE_64DA, Spec(anchors: [digit], tokens: 17)),
+            (0xBCE3_D660_E936_4856, Spec(anchors: [digit], tokens: 5)),
+            (0xA3C9_50A3_2109_4540, Spec(anchors: [digit], tokens: 5)),
+            (0x42E8_CB12_B1A3_8F3A, Spec(anchors: [digit], tokens: 21)),
+            (0x9997_87D8_2F9B_A7E0, Spec(anchors: [digit], tokens: 21)),
+            // email: an "@" or a full-width one, no white space
+            (0x658D_A8E9_3CEB_74B9, Spec(anchors: [.scalars([0x40, 0xFF20])], tokens: 1)),
+            // url: "://", "www.", a dotted name ending in a listed domain; no white space
+            (0x76D0_97A7_9924_84F3, Spec(anchors: [.text("://")], tokens: 1)),
+            (0x954C_90CA_D74E_3BC2, Spec(anchors: [.text("www.")], tokens: 1)),
+            (0x8BF8_F06C_A51E_6CE0, Spec(anchors: [.dotDomain], tokens: 1)),
+            // ip: four dotted numbers; groups of hex digits between colons
+            (0xEB47_0F3A_1769_D786, Spec(anchors: [.dotAfterDigit], tokens: 1)),
+            (0xBCCC_F6B7_F5CD_0E77, Spec(anchors: [.twoColons], tokens: 1)),
+            // coordinates: "42.4 ° N , 129.9 ° E" (6), two DMS forms (7 each), two decimals, two degrees
+            (0x6421_35B6_704B_CBF9, Spec(anchors: [digit], tokens: 6, commas: true)),
+            (0x0E16_81F9_1DEB_319B, Spec(anchors: [digit], tokens: 14, commas: true)),
+            (0x70E0_A667_A652_6008, Spec(anchors: [digit], tokens: 2, commas: true)),
+            (0x6771_DE7C_12F9_BA17, Spec(anchors: [digit], tokens: 2, commas: true)),
+            // date: numeric forms (1 token), "5th of May., 2024" (4), "May 5th, 2024" (3), "May 2024" (2),
+            // "2024 년 5 월 17 일" (6), "5 월 17 일" (4), the same with 年月日 (6, 4), Chinese numerals with 年
+            (0x07D0_E873_EBD1_5D58, Spec(anchors: [digit], tokens: 1)),
+            (0x24A8_C151_FAF6_6F5C, Spec(anchors: [digit], tokens: 1)),
+            (0x3287_E4B5_1878_997F, Spec(anchors: [digit], tokens: 4)),
+            (0x5C51_AAEF_B6C0_5C37, Spec(anchors: [digit], tokens: 3)),
+            (0x248A_1C4F_841B_D1DA, Spec(anchors: [digit], tokens: 2)),
+            (0x71EE_7460_E871_3DBC, Spec(anchors: [digit], tokens: 6)),
+            (0x17FC_5136_D881_6607, Spec(anchors: [digit], tokens: 4)),
+            (0xADE4_0787_1697_A3A1, Spec(anchors: [digit], tokens: 6)),
+            (0xA59A_E274_515C_0A5E, Spec(anchors: [digit], tokens: 4)),
+            (0x53D3_B475_7121_90B9, Spec(anchors: [.scalars([0x5E74])], tokens: 1)),
+            // age: "12 years old" (3), "aged 12" (2), "in her early twenties" (4), "in his twenties" (3),
+            // 12세, 20대 초반 (3), 12岁, 20多岁, 十二岁
+            (0xC9E4_3659_9783_0827, Spec(anchors: [digit], tokens: 3)),
+            (0xBC36_45F1_D5D4_B4B6, Spec(anchors: [digit], tokens: 2)),
+            (0x1715_E714_7BC2_D249, Spec(anchors: [digit, .text("teen"), .text("tie")], tokens: 4)),
+            (0x7679_16A9_5C17_5DB2, Spec(anchors: [digit, .text("teen"), .text("tie")], tokens: 3)),
+            (0x85A6_23CC_F563_BEF1, Spec(anchors: [digit], tokens: 2)),
+            (0xE6B9_5663_3A46_8EAA, Spec(anchors: [digit], tokens: 3)),
+            (0x2927_B0C8_8363_2FE6, Spec(anchors: [digit], tokens: 2)),
+            (0xBBD2_AB79_E503_E81E, Spec(anchors: [digit], tokens: 2)),
+            (0x9D4D_2930_279D_D3B3, Spec(anchors: [.scalars([0x5C81])], tokens: 1)),
+            // numbers with units: "12 km", "30 명", "5 公里"
+            (0xE390_0467_8BD0_29C8, Spec(anchors: [digit], tokens: 2)),
+            (0xF336_8962_47E7_C7CA, Spec(anchors: [digit], tokens: 2)),
+            (0x3664_0DB8_B260_D925, Spec(anchors: [digit], tokens: 2)),
+            // name phrases: capitalized words; a hyphenated or apostrophized one
+            (0x6620_DF36_3288_04A5, Spec(anchors: [.capitalizedTokens], tokens: 1)),
+            (0x9837_4D9F_6372_89D2, Spec(anchors: [.scalars([0x2D, 0x27, 0x2019])], tokens: 1))
+        ]
+        return Dictionary(list, uniquingKeysWith: { a, _ in a })
+    }()
+
+    /// The matches of `regex` in `text` (`bytes` is its UTF-8), as byte ranges: those of
+    /// `regex.matches(in: text)`, found in the windows its spec allows (or in the whole text).
+    /// (For tests: `alwaysWindows` scans windows even when they cover most of the text, and
+    /// `gap: 0` merges only windows that overlap.)
+    static func matches(
+        _ regex: SharedRegex, in text: String, bytes: [UInt8], scan: inout Scan,
+        alwaysWindows: Bool = false, gap: Int = 64, meter: WorkMeter? = nil
+    ) -> [Range<Int>] {
+        guard let spec = specs[fingerprint(regex.regex)],
+            let windows = scan.windows(for: spec, gap: gap, meter: meter)
+        else {
+            meter?.add(bytes.count)
+            return regex.matches(in: text)
+        }
+        // Windows covering most of the text: one scan of the whole of it is cheaper.
+        guard alwaysWindows || windows.reduce(0, { $0 + $1.count }) * 2 < bytes.count else {
+            meter?.add(bytes.count)
+            return regex.matches(in: text)
+        }
+        var out: [Range<Int>] = []
+        for w in windows {
+            let lo = scan.back(from: w.lowerBound, scalars: 8)
+            let hi = scan.forward(from: scan.skipSeparators(from: w.upperBound, commas: false), scalars: 8)
+            meter?.add(hi - lo)
+            let piece = String(decoding: bytes[lo..<hi], as: UTF8.self)
+            let region = NSRange(location: scan.utf16Count(lo..<w.lowerBound), length: scan.utf16Count(w))
+            for m in regex.regex.matches(
+                in: piece, options: [.withTransparentBounds, .withoutAnchoringBounds],
+                range: region) where m.range.length > 0
+            {
+                guard var r = Range(m.range, in: piece) else { continue }
+                if let validate = regex.validate, !validate(piece[r]) { continue }
+                if let refine = regex.refine {
+                    guard let kept = refine(piece[r]) else { continue }
+                    r = kept.startIndex..<kept.endIndex
+                }
+                let a = piece.utf8.distance(from: piece.startIndex, to: r.lowerBound)
+                let b = piece.utf8.distance(from: piece.startIndex, to: r.upperBound)
+                if b > a { out.append((lo + a)..<(lo + b)) }
+            }
+        }
+        return out
+    }
+
+    /// One text's anchors and tokens, found once for all patterns.
+    struct Scan {
+        let b: [UInt8]
+        private var anchors: [Anchor: [Int]] = [:]
+
+        init(_ bytes: [UInt8]) { b = bytes }
+
+        /// ICU's `\s`: tab, line feed, form feed, carriage return and Unicode's space, line and
+        /// paragraph separators (Z*); with `commas`, also `,` and `;`. The length of the one at `i`
+        /// (a scalar start), or 0.
+        @inline(__always) func separator(at i: Int, commas: Bool) -> Int {
+            let c = b[i]
+            if c < 0x80 {
+                return c == 0x20 || c == 0x09 || c == 0x0A || c == 0x0C || c == 0x0D
+                    || (commas && (c == 0x2C || c == 0x3B)) ? 1 : 0
+            }
+            switch c {
+            case 0xC2: return b[i + 1] == 0xA0 ? 2 : 0  // U+00A0
+            case 0xE1: return b[i + 1] == 0x9A && b[i + 2] == 0x80 ? 3 : 0  // U+1680
+            case 0xE2:
+                let (c1, c2) = (b[i + 1], b[i + 2])
+                if c1 == 0x80 { return c2 <= 0x8A || c2 == 0xA8 || c2 == 0xA9 || c2 == 0xAF ? 3 : 0 }
+                return c1 == 0x81 && c2 == 0x9F ? 3 : 0  // U+205F
+            case 0xE3: return b[i + 1] == 0x80 && b[i + 2] == 0x80 ? 3 : 0  // U+3000
+            default: return 0
+            }
+        }
+
+        @inline(__always) func previousStart(_ p: Int) -> Int {
+            var k = p - 1
+            while k > 0 && b[k] & 0xC0 == 0x80 { k -= 1 }
+            return k
+        }
+
+        @inline(__always) func length(at i: Int) -> Int {
+            let c = b[i]
+            return c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4
+        }
+
+        /// `p` moved back over `scalars` characters (or to the start).
+        func back(from p: Int, scalars: Int) -> Int {
+            var p = p
+            for _ in 0..<scalars where p > 0 { p = previousStart(p) }
+            return p
+        }
+
+        /// `p` moved forward over `scalars` characters (or to the end).
+        func forward(from p: Int, scalars: Int) -> Int {
+            var p = p
+            for _ in 0..<scalars where p < b.count { p += length(at: p) }
+            return p
+        }
+
+        func skipSeparators(from p: Int, commas: Bool) -> Int {
+            var p = p
+            while p < b.count, case let n = separator(at: p, commas: commas), n > 0 { p += n }
+            return p
+        }
+
+        /// UTF-16 length of a stretch that starts and ends on scalar boundaries.
+        func utf16Count(_ r: Range<Int>) -> Int {
+            var n = 0
+            for i in r where b[i] & 0xC0 != 0x80 { n += b[i] >= 0xF0 ? 2 : 1 }
+            return n
+        }
+
+        /// The token around `i` (a scalar start that is not a separator).
+        func token(at i: Int, commas: Bool) -> Range<Int> {
+            var lo = i
+            while lo > 0, case let k = previousStart(lo), separator(at: k, commas: commas) == 0 { lo = k }
+            var hi = i
+            while hi < b.count, separator(at: hi, commas: commas) == 0 { hi += length(at: hi) }
+            return lo..<hi
+        }
+
+        /// Start of the token `count` tokens before the one starting at `start`.
+        func tokensBack(from start: Int, _ count: Int, commas: Bool) -> Int {
+            var p = start
+            for _ in 0..<count {
+                var k = p
+                while k > 0, case let s = previousStart(k), separator(at: s, commas: commas) > 0 { k = s }
+                guard k > 0 else { break }
+                while k > 0, case let s = previousStart(k), separator(at: s, commas: commas) == 0 { k = s }
+                p = k
+            }
+            return p
+        }
+
+        /// End of the token `count` tokens after the one ending at `end`.
+        func tokensForward(from end: Int, _ count: Int, commas: Bool) -> Int {
+            var p = end
+            for _ in 0..<count {
+                let k = skipSeparators(from: p, commas: commas)
+                guard k < b.count else { break }
+                var e = k
+                while e < b.count, separator(at: e, commas: commas) == 0 { e += length(at: e) }
+                p = e
+            }
+            return p
+        }
+
+        /// Sorted, merged windows where a pattern with `spec` can match (windows less than `gap`
+        /// bytes apart are merged: fewer, larger scans).
+        /// Nil for an anchor this scan does not look for (then the whole text is scanned).
+        mutating func windows(for spec: Spec, gap: Int = 64, meter: WorkMeter? = nil) -> [Range<Int>]? {
+            var raw: [Range<Int>] = []
+            for anchor in spec.anchors {
+                if anchor == .capitalizedTokens {
+                    raw += capitalizedRuns()
+                    continue
+                }
+                guard let found = positions(anchor) else { return nil }
+                var last = 0..<0
+                for x in found where !last.contains(x) {  // one window per token (a long one is read once)
+                    let t = token(at: x, commas: spec.commas)
+                    last = t
+                    if anchor == .twoColons, b[t].lazy.filter({ $0 == 0x3A }).count < 2 { continue }
+                    let w =
+                        tokensBack(
+                            from: t.lowerBound, spec.tokens - 1, commas: spec.commas)..<tokensForward(
+                            from: t.upperBound, spec.tokens - 1, commas: spec.commas)
+                    meter?.add(w.count)
+                    raw.append(w)
+                }
+            }
+            raw.sort { $0.lowerBound < $1.lowerBound }
+            var merged: [Range<Int>] = []
+            for r in raw {
+                if let last = merged.last, r.lowerBound <= last.upperBound + gap {
+                    merged[merged.count - 1] = last.lowerBound..<max(last.upperBound, r.upperBound)
+                } else {
+                    merged.append(r)
+                }
+            }
+            return merged
+        }
+
+        /// Runs of two or more tokens in a row (white space between them) that each hold an
+        /// upper-case letter (general category Lu).
+        func capitalizedRuns() -> [Range<Int>] {
+            var out: [Range<Int>] = []
+            var runStart = -1, runTokens = 0, runEnd = 0
+            var i = 0
+            while i < b.count {
+                let s = separator(at: i, commas: false)
+                if s > 0 { i += s; continue }
+                var end = i
+                var upper = false
+                while end < b.count {
+                    let c = b[end]
+                    if c < 0x80 {
+                        // ASCII (most bytes): white space as `separator(at:)` reads it ends the token.
+                        if c == 0x20 || c == 0x09 || c == 0x0A || c == 0x0C || c == 0x0D { break }
+                        if c &- 0x41 < 26 { upper = true }
+                        end += 1
+                        continue
+                    }
+                    if separator(at: end, commas: false) != 0 { break }
+                    if c >= 0xC0 && !upper {
+                        let v = TextSupport.scalar(b, at: end)
+                        if !(0xAC00...0xD7A3).contains(v) && !(0x4E00...0x9FFF).contains(v),
+                            let u = Unicode.Scalar(v), u.properties.generalCategory == .uppercaseLetter
+                        {
+                            upper = true
+                        }
+                    }
+                    end += length(at: end)
+                }
+                if upper {
+                    if runStart < 0 { runStart = i; runTokens = 0 }
+                    runTokens += 1
+                    runEnd = end
+                } else {
+                    if runTokens >= 2 { out.append(runStart..<runEnd) }
+                    runStart = -1; runTokens = 0
+                }
+                i = end
+            }
+            if runTokens >= 2 { out.append(runStart..<runEnd) }
+            return out
+        }
+
+        /// Byte offsets of every occurrence of `anchor`, ascending. All anchors are found in one
+        /// pass over the text, the first time any is asked for.
+        mutating func positions(_ anchor: Anchor) -> [Int]? {
+            if anchors.isEmpty { anchors = Scan.findAnchors(b) }
+            return anchors[anchor]
+        }
+
+        static let domainInitials: [Bool] = (0..<128).map { "conikjrgetmlCONIKJRGETML".utf8.contains(UInt8($0)) }
+
+        /// Every anchor the specs use, in one pass.
+        static func findAnchors(_ bytes: [UInt8]) -> [Anchor: [Int]] {
+            var digits: [Int] = [], plus: [Int] = [], paren: [Int] = [], at: [Int] = [], schemes: [Int] = []
+            var www: [Int] = [], domains: [Int] = [], dotted: [Int] = [], colons: [Int] = [], years: [Int] = []
+            var ages: [Int] = [], teens: [Int] = [], ties: [Int] = [], joiners: [Int] = []
+            var lastDigitEnd = -1  // end of the last decimal digit seen (a "." right there follows a digit)
+            var cached: (scalar: UInt32, digit: Bool) = (0, false)
+            bytes.withUnsafeBufferPointer { b in
+                let n = b.count
+                @inline(__always) func lower(_ i: Int) -> UInt8 { b[i] &- 0x41 < 26 ? b[i] | 0x20 : b[i] }
+                @inline(__always) func word(_ i: Int, _ w: StaticString) -> Bool {
+                    let count = w.utf8CodeUnitCount
+                    guard i + count <= n else { return false }
+                    return w.withUTF8Buffer { wb in (0..<count).allSatisfy { lower(i + $0) == wb[$0] } }
+                }
+                var i = 0
+                while i < n {
+                    let c = b[i]
+                    if c < 0x80 {
+                        switch c {
+                        case 0x30...0x39: digits.append(i); lastDigitEnd = i + 1
+                        case 0x2B: plus.append(i)
+                        case 0x28: paren.append(i)
+                        case 0x40: at.append(i)
+                        case 0x3A:
+                            colons.append(i)
+                            if i + 2 < n, b[i + 1] == 0x2F, b[i + 2] == 0x2F { schemes.append(i) }
+                        case 0x2E:
+                            if i == lastDigitEnd { dotted.append(i) }
+                            if i + 1 < n, b[i + 1] >= 0x80 || domainInitials[Int(b[i + 1])] { domains.append(i) }
+                        case 0x2D, 0x27: joiners.append(i)
+                        case 0x57, 0x77: if word(i, "www.") { www.append(i) }
+                        case 0x54, 0x74:
+                            if word(i, "teen") { teens.append(i) }
+                            if word(i, "tie") { ties.append(i) }
+                        default: break
+                        }
+                        i += 1
+                        continue
+                    }
+                    let len: Int
+                    let v: UInt32
+                    if c < 0xE0 {
+                        len = 2; v = (UInt32(c & 0x1F) << 6) | UInt32(b[i + 1] & 0x3F)
+                    } else if c < 0xF0 {
+                        len = 3
+                        v = (UInt32(c & 0x0F) << 12) | (UInt32(b[i + 1] & 0x3F) << 6) | UInt32(b[i + 2] & 0x3F)
+                    } else {
+                        len = 4
+                        v =
+                            (UInt32(c & 0x07) << 18) | (UInt32(b[i + 1] & 0x3F) << 12) | (UInt32(b[i + 2] & 0x3F) << 6)
+                            | UInt32(b[i + 3] & 0x3F)
+                    }
+                    // Hangul syllables and CJK ideographs (most non-ASCII text) are none of these,
+                    // except the two ideographs some patterns need.
+                    if v &- 0xAC00 <= 0xD7A3 - 0xAC00 {
+                    } else if v &- 0x4E00 <= 0x9FFF - 0x4E00 {
+                        if v == 0x5E74 { years.append(i) } else if v == 0x5C81 { ages.append(i) }
+                    } else if v == 0xFF20 {
+                        at.append(i)
+                    } else if v == 0x2019 {
+                        joiners.append(i)
+                    } else {
+                        if v != cached.scalar {
+                            cached = (v, Unicode.Scalar(v)?.properties.numericType == .decimal)
+                        }
+                        if cached.digit { digits.append(i); lastDigitEnd = i + len }
+                    }
+                    i += len
+                }
+            }
+            return [
+                .digit: digits, .scalars([0x2B]): plus, .scalars([0x28]): paren, .scalars([0x40, 0xFF20]): at,
+                .text("://"): schemes, .text("www."): www, .dotDomain: domains, .dotAfterDigit: dotted,
+                .twoColons: colons, .scalars([0x5E74]): years, .scalars([0x5C81]): ages, .text("teen"): teens,
+                .text("tie"): ties, .scalars([0x2D, 0x27, 0x2019]): joiners
+            ]
+        }
+    }
+}
