@@ -324,33 +324,36 @@ enum TextFolding {
         b == 0x20 || b == 0x2D || b == 0x5F || b == 0x09 || b == 0x0A || b == 0x0D
     }
 
-    static func contains(_ h: UnsafeRawBufferPointer, _ needle: [UInt8]) -> Bool {
-        guard !needle.isEmpty else { return true }
-        if needle.contains(where: isSeparator) { return containsIgnoringSeparators(h, needle.filter { !isSeparator($0) }) }
-        guard h.count >= needle.count else { return false }
-        return needle.withUnsafeBytes { nd in
+    static func contains(_ h: UnsafeRawBufferPointer, _ needle: [UInt8]) -> Bool { firstMatch(h, needle) != nil }
+
+    /// Where `needle` first occurs in `h` (both folded), as `contains` finds it; nil if nowhere.
+    static func firstMatch(_ h: UnsafeRawBufferPointer, _ needle: [UInt8]) -> Int? {
+        guard !needle.isEmpty else { return 0 }
+        if needle.contains(where: isSeparator) { return firstMatchIgnoringSeparators(h, needle.filter { !isSeparator($0) }) }
+        guard h.count >= needle.count else { return nil }
+        return needle.withUnsafeBytes { (nd) -> Int? in
             // memchr for the needle's least common byte, memcmp for the whole needle at each hit
             // (memmem is a GNU extension; scanning for a common first byte such as "t" stops
             // every few bytes of English).
-            guard let hb = h.baseAddress, let nb = nd.baseAddress else { return false }
+            guard let hb = h.baseAddress, let nb = nd.baseAddress else { return nil }
             var k = 0
             for j in 1..<nd.count where commonness[Int(nd[j])] < commonness[Int(nd[k])] { k = j }
             let probe = Int32(nd[k])
             let lastStart = hb + (h.count - nd.count)
             var p = hb + k
             while p <= lastStart + k, let hit = memchr(p, probe, lastStart + k - p + 1) {
-                if memcmp(UnsafeRawPointer(hit) - k, nb, nd.count) == 0 { return true }
+                if memcmp(UnsafeRawPointer(hit) - k, nb, nd.count) == 0 { return UnsafeRawPointer(hit) - k - hb }
                 p = UnsafeRawPointer(hit) + 1
             }
-            return false
+            return nil
         }
     }
 
     /// True if `letters` (no separators) occur in `h` when separators in `h` are skipped. Only
     /// for queries that hold a separator: a byte walk from each occurrence of the first byte.
-    static func containsIgnoringSeparators(_ h: UnsafeRawBufferPointer, _ letters: [UInt8]) -> Bool {
-        guard let first = letters.first else { return true }
-        guard let hb = h.baseAddress else { return false }
+    static func firstMatchIgnoringSeparators(_ h: UnsafeRawBufferPointer, _ letters: [UInt8]) -> Int? {
+        guard let first = letters.first else { return 0 }
+        guard let hb = h.baseAddress else { return nil }
         var p = 0
         while p < h.count, let hit = memchr(hb + p, Int32(first), h.count - p) {
             let start = UnsafeRawPointer(hit) - hb
@@ -365,10 +368,10 @@ enum TextFolding {
                 }
                 i += 1
             }
-            if j == letters.count { return true }
+            if j == letters.count { return start }
             p = start + 1
         }
-        return false
+        return nil
     }
 
     /// How common a byte is in folded testimony (higher: more common), to pick what to scan for:

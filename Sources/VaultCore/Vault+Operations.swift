@@ -536,8 +536,14 @@ extension Vault {
             ) { bytes in
                 let found = try self.foldedText(
                     bytes, contains: reader.needle, cache: reader.cache, integrity: integrity, using: reader.fold)
-                if found { snippet = SearchSnippet.snippet(in: bytes, needle: reader.needle, cache: reader.cache) }
-                return found
+                guard let hit = found.hit else { return false }
+                // Usually the hit's offset in the folded text is its offset in the testimony (no
+                // character changed length); checked on its line, else the lines are searched.
+                snippet =
+                    (found.sameLength
+                        ? SearchSnippet.snippet(in: bytes, at: hit, needle: reader.needle, cache: reader.cache) : nil)
+                    ?? SearchSnippet.snippet(in: bytes, needle: reader.needle, cache: reader.cache)
+                return true
             }
             let alias = reader.aliases[meta.source]
             guard
@@ -550,10 +556,12 @@ extension Vault {
 
     /// Folds `bytes` into the locked fold buffer and looks for `needle` there; the buffer is wiped
     /// before returning. Throws `integrity` if the bytes are not UTF-8.
+    /// Where the needle first occurs in the folded text (nil: nowhere), and whether folding kept
+    /// the text's length (then that offset most likely points into the original bytes too).
     private func foldedText(
         _ bytes: UnsafeRawBufferPointer, contains needle: [UInt8], cache: TextFolding.Cache,
         integrity: VaultError, using buffer: SecureScratch
-    ) throws -> Bool {
+    ) throws -> (hit: Int?, sameLength: Bool) {
         let foldScratch = buffer
         var capacity = bytes.count + 64
         var used = 0
@@ -561,11 +569,12 @@ extension Vault {
         // a scalar taken back to be folded with a mark may leave up to 3 bytes past the end.
         defer { foldScratch.wipe(count: used + 16) }
         while true {
-            let found: Bool? = try foldScratch.withMutableBytes(minimumCapacity: capacity) { (out) throws -> Bool? in
+            let found: (Int?, Bool)? = try foldScratch.withMutableBytes(minimumCapacity: capacity) {
+                (out) throws -> (Int?, Bool)? in
                 switch TextFolding.fold(utf8: bytes, into: out, cache: cache) {
                 case .folded(let n):
                     used = n
-                    return TextFolding.contains(UnsafeRawBufferPointer(rebasing: out[0..<n]), needle)
+                    return (TextFolding.firstMatch(UnsafeRawBufferPointer(rebasing: out[0..<n]), needle), n == bytes.count)
                 case .invalidUTF8:
                     used = out.count
                     throw integrity
@@ -574,7 +583,7 @@ extension Vault {
                     return nil
                 }
             }
-            if let found { return found }
+            if let found { return (found.0, found.1) }
             capacity *= 2
         }
     }

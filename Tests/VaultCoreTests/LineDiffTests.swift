@@ -43,3 +43,38 @@ import Testing
         }
     }
 }
+
+/// `search`'s snippet: from the hit's offset when folding kept the text in place, else by lines;
+/// both give the hit's line cut around it.
+@Suite struct SearchSnippetTests {
+    static func snippets(_ text: String, _ query: String) -> (fast: String?, slow: String?) {
+        let cache = TextFolding.Cache()
+        let needle = TextFolding.fold(query)
+        let bytes = Array(text.utf8)
+        return bytes.withUnsafeBytes { b in
+            let folded = TextFolding.fold(utf8: b, cache: cache) ?? []
+            let hit = folded.withUnsafeBytes { TextFolding.firstMatch($0, needle) }
+            let fast = hit.flatMap {
+                folded.count == b.count ? SearchSnippet.snippet(in: b, at: $0, needle: needle, cache: cache) : nil
+            }
+            return (fast, SearchSnippet.snippet(in: b, needle: needle, cache: cache))
+        }
+    }
+
+    @Test func fastAndSlowAgreeOnTheLineAndCutAroundTheHit() throws {
+        let long = String(repeating: "The road north was closed that winter. ", count: 4)
+        let text = "first line\n\(long)Then Hye-jin came with the broker and \(long)\nlast\n"
+        let (fast, slow) = Self.snippets(text, "hye jin")
+        let f = try #require(fast)
+        #expect(f.hasPrefix("…") && f.hasSuffix("…") && f.contains("Hye-jin came with the broker"), "\(f)")
+        #expect(f.count <= SearchSnippet.width + 2)
+        #expect(try #require(slow).contains("Hye-jin came"))
+        #expect(Self.snippets("short line with Pak Chol in it\n", "pak chol").fast == "short line with Pak Chol in it")
+        // A line the hit is not on (offsets moved by folding) gives nil: the line search is used.
+        let cache = TextFolding.Cache()
+        let nilAtWrongPlace = Array("abc\npak chol\n".utf8).withUnsafeBytes {
+            SearchSnippet.snippet(in: $0, at: 0, needle: TextFolding.fold("pak chol"), cache: cache)
+        }
+        #expect(nilAtWrongPlace == nil)
+    }
+}
