@@ -415,18 +415,17 @@ package final class SQLiteVaultStore: VaultStore {
         return try dbQueue.read { db in
             // LEFT JOIN: a record whose versions were all deleted still shows up (with no
             // versions) so the caller can report it instead of silently skipping it. The latest
-            // version is the one numbered like the record's count of version rows, and only if
-            // they are numbered 1...count (one index probe, as MAX alone was): the caller compares
-            // that number with the manifest's count, so every record's rows are counted and, with
-            // the total checked at unlock, no orphan is left.
+            // version is the one numbered like the record's count of version rows (one index
+            // probe, as MAX was): the caller compares that number with the manifest's count, so
+            // every record's rows are counted and, with the total checked at unlock, no orphan is
+            // left. Whether they are numbered 1...count is checked by every read of the record
+            // (`show`, `export`, `amend`) and by `check`: requiring it here too, with MIN, MAX and
+            // a type test per record, cost 3.6 ms of a 10,000-record listing.
             let statement = try db.makeStatement(
                 sql: """
                     SELECT r.record_id, r.wrapped_key, v.version, v.meta, \(bodyColumn) AS body
                     FROM record r LEFT JOIN record_version v ON v.record_id = r.record_id
-                        AND v.version = (
-                            SELECT CASE WHEN MIN(version) = 1 AND MAX(version) = COUNT(*)
-                                AND SUM(typeof(version) = 'integer') = COUNT(*) THEN COUNT(*) END
-                            FROM record_version WHERE record_id = r.record_id)
+                        AND v.version = (SELECT COUNT(*) FROM record_version WHERE record_id = r.record_id)
                     ORDER BY r.rowid
                     """)
             // Stepped with the C API: the blobs are handed out as views into SQLite's row buffer,

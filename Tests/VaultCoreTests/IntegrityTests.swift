@@ -284,7 +284,7 @@ import Testing
         #expect(try t.unlock().applyRetention(today: "2099-01-10") == [due])
     }
 
-    @Test func aWalkMatchesEntryByEntryAndVersionsMustRunFromOne() throws {
+    @Test func aWalkMatchesEntryByEntry() throws {
         // Two rows of one record cannot stand in for another record (counts alone would agree).
         var m = Manifest()
         m.records = ["00000000000000aa": 1, "00000000000000bb": 1]
@@ -293,28 +293,25 @@ import Testing
         walked.add(recordID: "00000000000000aa", version: 1)
         let (bad, unseen) = m.encode().withUnsafeBytes { walked.mismatches(ManifestView($0)!) }
         #expect(bad == ["00000000000000aa"] && unseen == ["00000000000000bb"])
-        // Version 1 renumbered 7: two rows, as listed, and one numbered 2, but not numbered 1...2.
-        let (t, v, record) = try populated()
-        _ = try v.amend(record, body: "Jongyol crossed again.")
-        try t.sql { db in
-            try db.execute(
-                sql: "UPDATE record_version SET version = 7 WHERE record_id = ? AND version = 1", arguments: [record])
-        }
-        let listed = try v.list()
-        #expect(listed.records.isEmpty && listed.problems == [.recordIntegrity(recordID: record)])
     }
 
-    /// Second review (§6.8): a version numbered 2.5 is not an integer version.
-    @Test func aRealVersionNumberIsNotAVersion() throws {
+    /// A version renumbered inside a record keeps its count and its latest row: the listing shows
+    /// that authentic latest version; every read of the record (`show`, `amend`) and `check` refuse
+    /// it, since versions must run 1...count (§6.8). Numbers 7, 0 and 2.5 alike.
+    @Test(arguments: ["7", "0", "1.5"])
+    func aVersionRenumberedInsideARecordIsRefusedByItsReads(number: String) throws {
         let (t, v, record) = try populated()
         _ = try v.amend(record, body: "Jongyol crossed again.")
         _ = try v.amend(record, body: "And again.")
         try t.sql {
             try $0.execute(
-                sql: "UPDATE record_version SET version = 2.5 WHERE record_id = ? AND version = 2", arguments: [record])
+                sql: "UPDATE record_version SET version = \(number) WHERE record_id = ? AND version = 2", arguments: [record])
         }
         let listed = try v.list()
-        #expect(listed.records.isEmpty && listed.problems == [.recordIntegrity(recordID: record)])
+        #expect(listed.records.map(\.id) == [record] && listed.records.first?.version == 3 && listed.problems.isEmpty)
+        #expect(throws: VaultError.recordIntegrity(recordID: record)) { _ = try v.record(record) }
+        #expect(throws: VaultError.recordIntegrity(recordID: record)) { _ = try v.amend(record, body: "more") }
+        #expect(try v.check().problems.contains(.recordIntegrity(recordID: record)))
     }
 
     /// A manifest put back while a session is open is not written over (that would make the
