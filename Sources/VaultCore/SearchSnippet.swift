@@ -12,67 +12,104 @@ enum SearchSnippet {
     /// it), trimmed to a window around the hit; nil if no single line holds it (a hit across a
     /// line break) or the bytes are not UTF-8.
     static func snippet(in body: UnsafeRawBufferPointer, needle: [UInt8], cache: TextFolding.Cache) -> String? {
+        // One folding buffer for every line and every prefix tried (a String and an array per
+        // line and per prefix made snippets most of a 10,000-result search's time).
+        var buffer = Folder(cache: cache)
         var start = 0
         while start < body.count {
             var end = start
             while end < body.count && body[end] != 0x0A { end += 1 }
             let line = UnsafeRawBufferPointer(rebasing: body[start..<end])
-            if let folded = TextFolding.fold(utf8: line, cache: cache), TextFolding.contains(folded, needle),
-                let text = String(validating: line, as: UTF8.self)
-            {
-                return window(text, needle: needle, cache: cache)
+            if buffer.contains(line, needle) {
+                guard let text = String(validating: line, as: UTF8.self) else { return nil }
+                return window(text, line: line, needle: needle, folder: &buffer)
             }
             start = end + 1
         }
         return nil
     }
 
+    /// Folds into one growing buffer.
+    struct Folder {
+        let cache: TextFolding.Cache
+        var out = [UInt8](repeating: 0, count: 256)
+
+        init(cache: TextFolding.Cache) { self.cache = cache }
+
+        /// True if the folded form of `bytes` holds `needle` (false for bytes that are not UTF-8).
+        mutating func contains(_ bytes: UnsafeRawBufferPointer, _ needle: [UInt8]) -> Bool {
+            while true {
+                let cache = self.cache
+                let outcome = out.withUnsafeMutableBytes { o -> (done: Bool, found: Bool) in
+                    switch TextFolding.fold(utf8: bytes, into: o, cache: cache) {
+                    case .folded(let n):
+                        return (true, TextFolding.firstMatch(UnsafeRawBufferPointer(rebasing: o[0..<n]), needle) != nil)
+                    case .invalidUTF8: return (true, false)
+                    case .needsRoom: return (false, false)
+                    }
+                }
+                if outcome.done { return outcome.found }
+                out = [UInt8](repeating: 0, count: out.count * 2 + bytes.count)
+            }
+        }
+    }
+
     /// The snippet when the hit is known to start at byte `hit` of `body` (the common case: search
     /// found it there in the folded text, and folding kept every byte in place). Nil if the line
     /// at `hit` does not hold the needle after all, or the hit spans lines.
     static func snippet(in body: UnsafeRawBufferPointer, at hit: Int, needle: [UInt8], cache: TextFolding.Cache) -> String? {
-        guard hit < body.count, body[hit] != 0x0A else { return nil }
+        guard hit < body.count, body[hit] != 0x0A, body[hit] & 0xC0 != 0x80 else { return nil }
         var start = hit
         while start > 0 && body[start - 1] != 0x0A { start -= 1 }
         var end = hit
         while end < body.count && body[end] != 0x0A { end += 1 }
-        // Only the window is decoded: up to `before` characters (4 bytes each at most) before
-        // the hit, the rest after it.
-        var from = max(start, hit - 4 * before)
-        while from < hit && body[from] & 0xC0 == 0x80 { from += 1 }
-        var to = min(end, hit + 4 * width)
-        while to > hit && to < end && body[to] & 0xC0 == 0x80 { to -= 1 }
-        let tail = UnsafeRawBufferPointer(rebasing: body[hit..<to])
-        guard let folded = TextFolding.fold(utf8: tail, cache: cache),
-            folded.withUnsafeBytes({ TextFolding.firstMatch($0, needle) }) == 0,
-            let pre = String(validating: UnsafeRawBufferPointer(rebasing: body[from..<hit]), as: UTF8.self),
-            let post = String(validating: tail, as: UTF8.self)
+        // The needle must fold from here: a short piece is folded (a hit found by folding the
+        // whole text is checked, not trusted; separators folded away allow for a longer piece).
+        var probe = min(end, hit + max(64, needle.count * 8))
+        while probe < end && body[probe] & 0xC0 == 0x80 { probe += 1 }
+        guard let folded = TextFolding.fold(utf8: UnsafeRawBufferPointer(rebasing: body[hit..<probe]), cache: cache),
+            folded.withUnsafeBytes({ TextFolding.firstMatch($0, needle) }) == 0
         else { return nil }
-        let preChars = pre.drop { $0.isWhitespace }
-        let kept = preChars.suffix(before)
-        let after = post.prefix(width - kept.count)
-        let cutBefore = from > start || kept.count < preChars.count
-        let cutAfter = after.count < post.count || to < end
-        return (cutBefore ? "…" : "") + String(kept) + after.trimmingCharacters(in: .whitespaces) + (cutAfter ? "…" : "")
+        // Blanks at the line's ends trimmed; then up to `before` characters before the hit and
+        // `width` in all, counted by their first bytes (the whole body was checked to be UTF-8).
+        @inline(__always) func blank(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 || b == 0x0D }
+        while start < hit && blank(body[start]) { start += 1 }
+        while end > hit && blank(body[end - 1]) { end -= 1 }
+        var from = hit
+        var shown = 0
+        while from > start && shown < before {
+            from -= 1
+            while from > start && body[from] & 0xC0 == 0x80 { from -= 1 }
+            shown += 1
+        }
+        var to = hit
+        while to < end && shown < width {
+            to += 1
+            while to < end && body[to] & 0xC0 == 0x80 { to += 1 }
+            shown += 1
+        }
+        let text = String(decoding: UnsafeRawBufferPointer(rebasing: body[from..<to]), as: UTF8.self)
+        return (from > start ? "…" : "") + text + (to < end ? "…" : "")
     }
 
-    /// `line` cut to `width` characters around the first hit, with "…" where it was cut.
-    static func window(_ line: String, needle: [UInt8], cache: TextFolding.Cache) -> String {
-        let chars = Array(line.trimmingCharacters(in: .whitespacesAndNewlines))
+    /// `text` (the UTF-8 `line`) cut to `width` characters around the first hit, with "…" where
+    /// it was cut. The hit ends at the shortest byte prefix, cut at a character, whose folded form
+    /// holds the needle (binary search: holding it only grows with the prefix).
+    static func window(_ text: String, line: UnsafeRawBufferPointer, needle: [UInt8], folder: inout Folder) -> String {
+        let chars = Array(text.trimmingCharacters(in: .whitespacesAndNewlines))
         guard chars.count > width else { return String(chars) }
-        // The hit ends at the shortest prefix whose folded form holds the needle (binary search:
-        // holding it only grows with the prefix).
-        var lo = 1
-        var hi = chars.count
+        // Candidate ends: every byte offset where a character starts, and the end.
+        let ends = (1...line.count).filter { $0 == line.count || line[$0] & 0xC0 != 0x80 }
+        var lo = 0
+        var hi = ends.count - 1
         while lo < hi {
             let mid = (lo + hi) / 2
-            if TextFolding.contains(TextFolding.fold(String(chars[..<mid]), cache: cache), needle) {
-                hi = mid
-            } else {
-                lo = mid + 1
-            }
+            if folder.contains(UnsafeRawBufferPointer(rebasing: line[0..<ends[mid]]), needle) { hi = mid } else { lo = mid + 1 }
         }
-        let hitStart = max(0, lo - needle.count)
+        let end = ends[lo]
+        let leading = text.prefix { $0.isWhitespace || $0.isNewline }.count
+        let hitEnd = String(decoding: UnsafeRawBufferPointer(rebasing: line[0..<end]), as: UTF8.self).count - leading
+        let hitStart = max(0, hitEnd - needle.count)
         let from = max(0, min(hitStart - before, chars.count - width))
         let to = min(chars.count, from + width)
         return (from > 0 ? "…" : "") + String(chars[from..<to]) + (to < chars.count ? "…" : "")

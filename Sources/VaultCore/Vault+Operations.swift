@@ -536,12 +536,13 @@ extension Vault {
             ) { bytes in
                 let found = try self.foldedText(
                     bytes, contains: reader.needle, cache: reader.cache, integrity: integrity, using: reader.fold)
-                guard let hit = found.hit else { return false }
+                guard let hit = found else { return false }
                 // Usually the hit's offset in the folded text is its offset in the testimony (no
-                // character changed length); checked on its line, else the lines are searched.
+                // character before it changed length, even when one after it did): checked there
+                // (the needle must fold to the start of the text at that offset), else the lines
+                // are searched.
                 snippet =
-                    (found.sameLength
-                        ? SearchSnippet.snippet(in: bytes, at: hit, needle: reader.needle, cache: reader.cache) : nil)
+                    SearchSnippet.snippet(in: bytes, at: hit, needle: reader.needle, cache: reader.cache)
                     ?? SearchSnippet.snippet(in: bytes, needle: reader.needle, cache: reader.cache)
                 return true
             }
@@ -556,12 +557,11 @@ extension Vault {
 
     /// Folds `bytes` into the locked fold buffer and looks for `needle` there; the buffer is wiped
     /// before returning. Throws `integrity` if the bytes are not UTF-8.
-    /// Where the needle first occurs in the folded text (nil: nowhere), and whether folding kept
-    /// the text's length (then that offset most likely points into the original bytes too).
+    /// Where the needle first occurs in the folded text (nil: nowhere).
     private func foldedText(
         _ bytes: UnsafeRawBufferPointer, contains needle: [UInt8], cache: TextFolding.Cache,
         integrity: VaultError, using buffer: SecureScratch
-    ) throws -> (hit: Int?, sameLength: Bool) {
+    ) throws -> Int? {
         let foldScratch = buffer
         var capacity = bytes.count + 64
         var used = 0
@@ -569,12 +569,12 @@ extension Vault {
         // a scalar taken back to be folded with a mark may leave up to 3 bytes past the end.
         defer { foldScratch.wipe(count: used + 16) }
         while true {
-            let found: (Int?, Bool)? = try foldScratch.withMutableBytes(minimumCapacity: capacity) {
-                (out) throws -> (Int?, Bool)? in
+            let found: Int?? = try foldScratch.withMutableBytes(minimumCapacity: capacity) {
+                (out) throws -> Int?? in
                 switch TextFolding.fold(utf8: bytes, into: out, cache: cache) {
                 case .folded(let n):
                     used = n
-                    return (TextFolding.firstMatch(UnsafeRawBufferPointer(rebasing: out[0..<n]), needle), n == bytes.count)
+                    return .some(TextFolding.firstMatch(UnsafeRawBufferPointer(rebasing: out[0..<n]), needle))
                 case .invalidUTF8:
                     used = out.count
                     throw integrity
@@ -583,7 +583,7 @@ extension Vault {
                     return nil
                 }
             }
-            if let found { return (found.0, found.1) }
+            if let found { return found }
             capacity *= 2
         }
     }

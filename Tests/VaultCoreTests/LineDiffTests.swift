@@ -77,4 +77,15 @@ import Testing
         }
         #expect(nilAtWrongPlace == nil)
     }
+
+    /// The line search on a long line whose folding changes lengths (ŏ, Hangul): the window still
+    /// holds the hit, wherever on the line it is.
+    @Test func theLineSearchCutsAroundAHitInMultibyteText() throws {
+        for before in [0, 7, 40, 120] {
+            let pad = String(repeating: "강을 건넜다 ", count: before)
+            let text = "첫 줄\n\(pad)we crossed near Hoeryŏng at dawn \(String(repeating: "밤에 국경 ", count: 60))\n"
+            let slow = try #require(Self.snippets(text, "hoeryong").slow, "\(before)")
+            #expect(slow.contains("Hoeryŏng") && slow.count <= SearchSnippet.width + 2, "\(before): \(slow)")
+        }
+    }
 }
