@@ -150,6 +150,10 @@ enum ErrorReporter {
             return (ExitStatus.notFound, "no rule id starts with \(SafeText.prefix(p)) (see 'sourcevault rule list')")
         case .ambiguousRuleID(let p, let n):
             return (ExitStatus.notFound, "\(SafeText.prefix(p)) matches \(n) rules; give more characters of the id")
+        case .noSuchFact(let p):
+            return (ExitStatus.notFound, "no fact id starts with \(SafeText.prefix(p)) (see 'sourcevault fact list')")
+        case .ambiguousFactID(let p, let n):
+            return (ExitStatus.notFound, "\(SafeText.prefix(p)) matches \(n) facts; give more characters of the id")
         case .itemIntegrity(let kind, let id):
             return (ExitStatus.integrity, "\(kind) \(SafeText.id(id)) failed its integrity check: it was modified or corrupted")
         case .auditUnavailable(let m): return (ExitStatus.audit, "refused: \(m)")
