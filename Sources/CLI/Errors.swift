@@ -103,6 +103,10 @@ enum ErrorReporter {
                 "export refused: the leak check found \(leaks.count) possible leak\(leaks.count == 1 ? "" : "s") (above); nothing was written"
             )
         case .noRuleApplies: return (ExitStatus.leak, LeakReport.noRulesMessage)
+        case .disclosureThreshold(let d):
+            // The table (fact ids, kinds and texts, for the reporter) goes to stderr first.
+            DisclosureReport.print(d)
+            return (ExitStatus.leak, DisclosureReport.refusal)
         case .invalidAccept(let m): return (ExitStatus.usage, m)
         case .outputExists: return (ExitStatus.usage, "the --out file exists; choose another name or add --overwrite")
         case .outputFailed(let m): return (ExitStatus.failure, m)

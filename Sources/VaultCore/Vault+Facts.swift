@@ -23,6 +23,13 @@ public struct StoredFact: Codable, Sendable, Equatable {
     }
 }
 
+/// One fact as an export entry records it (§6.7, §6.11): its id and kind, never its term.
+public struct PublishedFact: Codable, Sendable, Hashable {
+    public var id: String
+    public var kind: FactKind
+    public init(id: String, kind: FactKind) { self.id = id; self.kind = kind }
+}
+
 /// `disclosure ALIAS`: a source's facts, its threshold, and the export entries that published any
 /// of them (each names the fact ids it published, ``ExportEntry/facts``).
 public struct DisclosureLedger: Sendable {
@@ -31,8 +38,8 @@ public struct DisclosureLedger: Sendable {
     public var facts: [(id: String, fact: StoredFact)]
     public var exports: [ExportEntry]
 
-    /// The ids of the source's facts published so far (facts since removed included).
-    public var published: Set<String> { Set(exports.flatMap { $0.facts ?? [] }) }
+    /// The source's facts published so far (facts since removed included).
+    public var published: Set<PublishedFact> { Set(exports.flatMap { $0.facts ?? [] }) }
 }
 
 extension Vault {
@@ -138,6 +145,13 @@ extension Vault {
         let decoded = decodeItems(try checkedRows(.export), .export, as: ExportEntry.self)
         if let damaged = decoded.problems.first { throw damaged }
         return decoded.items.map(\.value).filter { $0.source == sourceID }
+    }
+
+    /// One fact as an export entry records it (§6.7, §6.11): its id and kind, never its term.
+    public struct PublishedFact: Codable, Sendable, Hashable {
+        public var id: String
+        public var kind: FactKind
+        public init(id: String, kind: FactKind) { self.id = id; self.kind = kind }
     }
 
     /// `disclosure ALIAS`: the source's facts and every export that published one, audited (counts

@@ -165,3 +165,45 @@ import Testing
         }
     }
 }
+
+/// The committed format-4 vault (Vectors/v4, made once by Vectors/make_v4.py): facts about a
+/// source (one with a Hangul variant), its threshold, and two exports whose ledger entries name the
+/// facts they published, must open with every future version.
+@Suite struct FormatFourVectorTests {
+    struct Expected: Decodable {
+        struct FactJSON: Decodable { var id: String; var kind: String; var term: String; var variants: [String] }
+        var passphrase: String
+        var recoveryKey: String
+        var record: String
+        var facts: [FactJSON]
+        var threshold: Int
+        var published: [String]
+        var unpublished: [String]
+    }
+
+    @Test func formatFourVectorOpens() throws {
+        let dir = VectorTests.vectors.appendingPathComponent("v4")
+        let e = try JSONDecoder().decode(Expected.self, from: Data(contentsOf: dir.appendingPathComponent("expected.json")))
+        let t = TempVault()
+        try FileManager.default.createDirectory(atPath: t.dir, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: dir.appendingPathComponent("vault.sqlite3").path, toPath: t.dbPath)
+        #expect(try Vault.openStore(t.dir).1.formatVersion == 4)
+        for v in [try t.unlock(e.passphrase), try Vault.unlock(directory: t.dir, recoveryKey: try secret(e.recoveryKey))] {
+            #expect(v.formatVersion == 4)
+            let facts = try v.facts()
+            #expect(facts.map(\.id) == e.facts.map(\.id).sorted())
+            for f in e.facts {
+                #expect(
+                    facts.contains {
+                        $0.id == f.id && $0.fact.kind.rawValue == f.kind && $0.fact.term == f.term
+                            && $0.fact.variants == f.variants
+                    })
+            }
+            let ledger = try v.disclosureLedger(sourceAlias: "Magpie")
+            #expect(ledger.threshold == e.threshold)
+            #expect(ledger.published.map(\.id).sorted() == e.published)
+            #expect(ledger.exports.allSatisfy { $0.recordID == e.record && $0.source == ledger.source.id })
+            #expect(try manifestDescribesTheRows(v, generation: v.generation))
+        }
+    }
+}

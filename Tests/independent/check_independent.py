@@ -154,6 +154,26 @@ try:
         bodies = {r["id"]: r["versions"][0]["body"] for r in got.get("records", [])}
         check(f"v3 vector records match (recovery={recovery})",
               all(bodies.get(r["id"]) == r["versions"][0]["body"] for r in exp3["records"]))
+    # The committed format-4 vector (make_v4.py): facts as recorded (§6.11).
+    V4 = os.path.join(HERE, "..", "VaultCoreTests", "Vectors", "v4")
+    exp4 = json.load(open(os.path.join(V4, "expected.json")))
+    v4dir = os.path.join(tmp, "vector4")
+    os.mkdir(v4dir)
+    shutil.copy(os.path.join(V4, "vault.sqlite3"), v4dir)
+    for recovery, secret in ((False, exp4["passphrase"]), (True, exp4["recoveryKey"])):
+        p = reader(v4dir, secret, recovery)
+        got = json.loads(p.stdout) if p.returncode == 0 else {}
+        check(f"v4 vector opens (recovery={recovery})", got.get("format_version") == 4, p.stderr.decode())
+        check(f"v4 vector facts match (recovery={recovery})",
+              sorted((f["id"], f["kind"], f["term"], tuple(f["variants"])) for f in got.get("facts", [])) ==
+              sorted((f["id"], f["kind"], f["term"], tuple(f["variants"])) for f in exp4["facts"]))
+    # A fact added by the binary opens with the reader.
+    p = sv("fact", "add", "--source", "Heron", "--kind", "AGE", "-", stdin="34-year-old\n".encode())
+    check("fact add", p.returncode == 0, p.stderr.decode())
+    p = reader(v, pw)
+    got = json.loads(p.stdout) if p.returncode == 0 else {}
+    check("facts open with the reader", [(f["kind"], f["term"]) for f in got.get("facts", [])] == [("AGE", "34-year-old")],
+          p.stderr.decode())
     import sqlite3
     db = sqlite3.connect(os.path.join(v, "vault.sqlite3"))
     db.execute("DELETE FROM rule")
