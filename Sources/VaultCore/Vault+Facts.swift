@@ -110,9 +110,37 @@ extension Vault {
     /// format 4 has none.
     package func facts() throws(VaultError) -> [(id: String, fact: StoredFact)] {
         guard formatVersion >= 4 else { return [] }
-        let decoded = decodeItems(try checkedRows(.fact), .fact, as: StoredFact.self)
-        if let damaged = decoded.problems.first { throw damaged }
-        return decoded.items.map { ($0.id, $0.value) }.sorted { $0.id < $1.id }
+        return try openFacts(try checkedRows(.fact)).sorted { $0.id < $1.id }
+    }
+
+    /// Opens every fact into one reused secure buffer and decodes it with one decoder: every
+    /// export reads all of its source's facts, and two secure allocations per item were most of the
+    /// guard's time at 1,000 facts (`make bench`). The first damaged fact is thrown.
+    private func openFacts(_ rows: [SealedItemRow]) throws(VaultError) -> [(id: String, fact: StoredFact)] {
+        let scratch: SecureScratch
+        do { scratch = try SecureScratch(capacity: 1024) } catch { throw .storage("secure memory unavailable") }
+        defer { scratch.wipe() }
+        let decoder = JSONDecoder()
+        let vaultID = keyring.vaultID
+        var out: [(id: String, fact: StoredFact)] = []
+        out.reserveCapacity(rows.count)
+        try keyring.withKey(for: .fact) { (key) throws(VaultError) -> Void in
+            for row in rows {
+                let integrity = SealedKind.fact.integrityError(id: row.id)
+                let n: Int
+                do {
+                    n = try XChaCha20Poly1305.open(
+                        row.sealed, key: key, associatedData: SealedKind.fact.ad(vaultID: vaultID, id: row.id), into: scratch)
+                } catch SodiumError.outOfMemory { throw .storage("secure memory unavailable") } catch { throw integrity }
+                let fact: StoredFact? = scratch.withBytes(count: n) { padded in
+                    guard let length = Vault.plaintextLength(ofPadded: padded) else { return nil }
+                    return try? decoder.decode(StoredFact.self, from: Data(UnsafeRawBufferPointer(rebasing: padded[0..<length])))
+                }
+                guard let fact else { throw integrity }
+                out.append((row.id, fact))
+            }
+        }
+        return out
     }
 
     /// The facts about one source.

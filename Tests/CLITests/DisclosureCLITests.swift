@@ -84,8 +84,13 @@ import Testing
         #expect(lines.filter { $0.contains("record \(r2)") && $0.contains("lines 2-2") }.count == 1)
         #expect(lines.filter { $0.contains("record \(r2)") && $0.contains("lines 1-1") }.count == 1)
 
-        // An excerpt that adds no new fact is never refused; the ledger survives rm of a record.
+        // suggest proposes the facts no fact covers ("widow"), not those one does (the age).
+        let suggested = c.run(["suggest", r1] + pw).stdout
+        #expect(suggested.contains("fact  FAMILY  widow") && !suggested.contains("fact  AGE"), "\(suggested)")
+        // An excerpt that adds no new fact is never refused; the ledger survives amend and rm.
         #expect(c.run(["export", r1, "--lines", "1-1"] + pw).status == 0)
+        #expect(c.run(["amend", r2] + pw, input: "Rewritten without a detail.\n").status == 0)
+        #expect(c.run(["disclosure", "Magpie"] + pw).stdout.contains("4 of 4 facts published"))
         #expect(c.run(["rm", r1] + pw).status == 0)
         #expect(c.run(["disclosure", "Magpie"] + pw).stdout.contains("4 of 4 facts published"))
 
