@@ -1,7 +1,8 @@
 // `make bench`: figures for the targets in the brief (section 5), each beside a baseline measured
 // in the same run on the same machine. Prints a table and writes bench.json.
 // Usage: sourcevault-bench [--redaction-mb N] [--rules N] [--audit-entries N] [--records N] [--record-bytes N] [--out FILE]
-//                          [--share-mb N] [--skip kdf,redaction,audit,share,vault] [--repeat-search N] [--baseline-cli PATH]
+//                          [--share-mb N] [--facts N] [--disclosure-mb N]
+//                          [--skip kdf,redaction,audit,share,disclosure,vault] [--repeat-search N] [--baseline-cli PATH]
 // --repeat-search runs N extra in-process searches after the vault figures, for a profiler
 // (perf record / valgrind --tool=callgrind) to attribute.
 import Foundation
@@ -55,6 +56,9 @@ if !skip.contains("redaction") {
 }
 if !skip.contains("audit") { figures += auditBench(entries: option("--audit-entries", 100_000)) }
 if !skip.contains("share") { figures += shareBench(megabytes: option("--share-mb", 4)) }
+if !skip.contains("disclosure") {
+    figures += disclosureBench(facts: option("--facts", 1000), megabytes: option("--disclosure-mb", 1))
+}
 let cli = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("sourcevault").path
 if skip.contains("vault") {
 } else if FileManager.default.isExecutableFile(atPath: cli) {

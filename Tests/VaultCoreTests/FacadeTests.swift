@@ -88,6 +88,16 @@ import Testing
                 outputHash: "y", redactions: [:], accepted: []))
         _ = try v.addContact(name: "Editor", recipient: try AgeIdentity.generate().recipient.encoded)
         let factID = try v.addFact(sourceAlias: "Magpie", kind: .age, term: "34-year-old")
+        // The export entry above names no facts; the ledger is checked through one that does.
+        store.items[.export]![0] = SealedItemRow(
+            id: store.items[.export]![0].id,
+            sealed: try v.keyring.seal(
+                .export,
+                try Vault.encodeJSON(
+                    ExportEntry(
+                        recordID: id, version: 1, firstLine: 1, lastLine: 1, format: "text", excerptHash: "x",
+                        outputHash: "y", redactions: [:], accepted: [], source: try v.source(alias: "Magpie").id,
+                        facts: [PublishedFact(id: factID, kind: .age)])), id: store.items[.export]![0].id))
         let recipient = try v.identityRecipient()
         let before = (store.items, store.records.map(\.wrappedKey), store.auditRoot)
         _ = try v.rekey(passphrase: try secret("pw"), profile: nil)
@@ -106,6 +116,7 @@ import Testing
         #expect(try after.identityRecipient() == recipient)
         #expect(try after.listContacts().map(\.name) == ["Editor"])
         #expect(try after.facts().map(\.id) == [factID] && after.facts().first?.fact.term == "34-year-old")
+        #expect(try after.disclosureLedger(sourceAlias: "Magpie").published == [PublishedFact(id: factID, kind: .age)])
     }
 
     @Test func checkNamesEveryDamagedItemOfEveryKind() throws {
