@@ -1,7 +1,8 @@
 // `make bench`: figures for the targets in the brief (section 5), each beside a baseline measured
 // in the same run on the same machine. Prints a table and writes bench.json.
 // Usage: sourcevault-bench [--redaction-mb N] [--rules N] [--audit-entries N] [--records N] [--record-bytes N] [--out FILE]
-//                          [--share-mb N] [--skip kdf,redaction,export,audit,share,vault] [--repeat-search N] [--export-runs N]
+//                          [--share-mb N] [--facts N] [--disclosure-mb N]
+//                          [--skip kdf,redaction,export,audit,share,disclosure,vault] [--repeat-search N] [--export-runs N]
 //                          [--wide-kb N] [--dense-kb N] (adversarial export inputs: 4096 and 2048 KiB)
 //                          [--keep-vault DIR] (leave the export figures' vault there, for a profiler)
 //                          [--export-rows wide,dense,markup] (only these adversarial rows; "none" for none)
@@ -68,6 +69,9 @@ if !skip.contains("redaction") {
     figures += redactionBench(megabytes: option("--redaction-mb", 10), ruleCount: option("--rules", 1000))
 }
 if !skip.contains("share") { figures += shareBench(megabytes: option("--share-mb", 4)) }
+if !skip.contains("disclosure") {
+    figures += disclosureBench(facts: option("--facts", 1000), megabytes: option("--disclosure-mb", 1))
+}
 let cli = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("sourcevault").path
 if !skip.contains("export") {
     figures += exportBench(

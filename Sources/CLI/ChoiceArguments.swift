@@ -36,7 +36,7 @@ extension ExportFormat: ChoiceArgument {
 
 /// Every ``ChoiceArgument`` type the commands use.
 enum ChoiceArguments {
-    static let all: [any ChoiceArgument.Type] = [KDFProfile.self, ExportFormat.self]
+    static let all: [any ChoiceArgument.Type] = [KDFProfile.self, ExportFormat.self, FactKind.self]
 
     /// The words of all of them (parse errors may quote these).
     static var words: Set<String> { Set(all.flatMap { $0.words }) }

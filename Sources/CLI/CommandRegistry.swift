@@ -50,6 +50,8 @@ enum CommandRegistry {
         .session(ExportCommand.self, usage: "ID ...", "redacted excerpt to stdout or --out FILE"),
         .session(SuggestCommand.self, usage: "ID", "phrases and numbers no rule covers yet"),
         .session(ProvenanceCommand.self, usage: "FILE", "which record an exported excerpt came from"),
+        .session(FactCommand.self, "facts about sources that excerpts may publish"),
+        .session(DisclosureCommand.self, usage: "ALIAS", "which facts about a source were published, and where"),
         .commandLine(IdentityCommand.self),
         .session(ContactCommand.self, "people share encrypts to"),
         .session(ShareCommand.self, usage: "ID --to CONTACT --out FILE.age", "what export would write, encrypted with age"),

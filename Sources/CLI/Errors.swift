@@ -111,6 +111,10 @@ enum ErrorReporter {
                 "export refused: the leak check found \(leaks.count) possible leak\(leaks.count == 1 ? "" : "s") (above); nothing was written"
             )
         case .noRuleApplies: return (ExitStatus.leak, LeakReport.noRulesMessage)
+        case .disclosureThreshold(let d):
+            // The table (fact ids, kinds and texts, for the reporter) goes to stderr first.
+            DisclosureReport.print(d)
+            return (ExitStatus.leak, DisclosureReport.refusal)
         case .invalidAccept(let m): return (ExitStatus.usage, m)
         case .outputExists: return (ExitStatus.usage, "the --out file exists; choose another name or add --overwrite")
         case .outputFailed(let m): return (ExitStatus.failure, m)
@@ -158,6 +162,10 @@ enum ErrorReporter {
             return (ExitStatus.notFound, "no rule id starts with \(SafeText.prefix(p)) (see 'sourcevault rule list')")
         case .ambiguousRuleID(let p, let n):
             return (ExitStatus.notFound, "\(SafeText.prefix(p)) matches \(n) rules; give more characters of the id")
+        case .noSuchFact(let p):
+            return (ExitStatus.notFound, "no fact id starts with \(SafeText.prefix(p)) (see 'sourcevault fact list')")
+        case .ambiguousFactID(let p, let n):
+            return (ExitStatus.notFound, "\(SafeText.prefix(p)) matches \(n) facts; give more characters of the id")
         case .itemIntegrity(let kind, let id):
             return (ExitStatus.integrity, "\(kind) \(SafeText.id(id)) failed its integrity check: it was modified or corrupted")
         case .auditUnavailable(let m): return (ExitStatus.audit, "refused: \(m)")

@@ -32,6 +32,10 @@ public struct PreparedExcerpt: Sendable {
     public var uncoveredLines: [Int] = []
     /// Invisible formatting characters (bidi controls, zero-width characters…) removed from `text`.
     public var invisibleRemoved = 0
+    /// The source's facts this excerpt states and what it adds to what was published (§6.11).
+    public var disclosure: DisclosureCheck
+    /// `--accept-disclosure`: publish even though the disclosure threshold is reached (audited).
+    public var acceptDisclosure = false
 
     /// Redactions by label.
     public var counts: [String: Int] {
@@ -41,8 +45,11 @@ public struct PreparedExcerpt: Sendable {
     /// The review guard: no rule applies to the record and `--no-rules` was not given.
     public var unreviewed: Bool { !rulesApply && !noRules }
 
+    /// The disclosure guard: the excerpt reaches the source's threshold and it was not accepted.
+    public var disclosureRefused: Bool { disclosure.reachesThreshold && !acceptDisclosure }
+
     /// Whether `export` would write this excerpt.
-    public var exportable: Bool { leaks.isEmpty && !unreviewed }
+    public var exportable: Bool { leaks.isEmpty && !unreviewed && !disclosureRefused }
 }
 
 /// Selection, redaction and the fail-closed leak check, over one record of an unlocked vault.
@@ -52,7 +59,7 @@ public enum Exporter {
     /// renderer shows it and with right-to-left runs in display order). Writes nothing.
     public static func prepare(
         vault: Vault, id: String, version: Int? = nil, selection: ExcerptSelection,
-        accept: [String] = [], noRules: Bool = false
+        accept: [String] = [], noRules: Bool = false, acceptDisclosure: Bool = false
     ) throws -> PreparedExcerpt {
         let record = try vault.recordForPublishing(id, version: version)
         let rid = record.summary.id
@@ -97,6 +104,8 @@ public enum Exporter {
             !findings.isEmpty
             || (selection != .whole && !rules.isEmpty && !redactor.redact(record.body).findings.isEmpty)
         let suggestions = candidates.covered(by: result.findings)
+        // The source's facts in the text as it would be published (§6.11).
+        let disclosure = try DisclosureCheck.check(vault: vault, sourceID: record.summary.metadata.source, text: display.text)
         var leaks = checked
         for i in leaks.indices { leaks[i].line += shift }
         // Phrases no rule covers; a rule's other Korean spelling is already hidden (issue 15), so
@@ -127,7 +136,8 @@ public enum Exporter {
             recordID: rid, version: record.summary.version, firstLine: excerpt.firstLine,
             lastLine: excerpt.lastLine, text: display.text, findings: findings, leaks: leaks,
             accepted: accepted, rulesApply: rulesApply, noRules: noRules,
-            uncoveredLines: uncovered, invisibleRemoved: display.removed)
+            uncoveredLines: uncovered, invisibleRemoved: display.removed, disclosure: disclosure,
+            acceptDisclosure: acceptDisclosure)
     }
 
     /// The bytes of an export in `format`. Never contains hidden terms: only the redacted text,
@@ -158,16 +168,17 @@ public enum Exporter {
     /// `redact`: the preview, audited before it is returned for display.
     public static func preview(
         vault: Vault, id: String, version: Int? = nil, selection: ExcerptSelection,
-        accept: [String] = [], noRules: Bool = false
+        accept: [String] = [], noRules: Bool = false, acceptDisclosure: Bool = false
     ) throws -> PreparedExcerpt {
         let p = try prepare(
             vault: vault, id: id, version: version, selection: selection, accept: accept,
-            noRules: noRules)
+            noRules: noRules, acceptDisclosure: acceptDisclosure)
         var ids = [
             "record": p.recordID, "version": String(p.version), "lines": "\(p.firstLine)-\(p.lastLine)",
             "leaks": String(p.leaks.count), "rules-apply": p.rulesApply ? "yes" : "no"
         ]
         if noRules { ids["no-rules"] = "yes" }
+        if p.disclosure.reachesThreshold { ids["disclosure"] = p.acceptDisclosure ? "accepted" : "refused" }
         try vault.audit(AuditEvent("redact", ids: ids))
         return p
     }
@@ -177,12 +188,12 @@ public enum Exporter {
     /// standard output) and records provenance.
     public static func export(
         vault: Vault, id: String, version: Int? = nil, selection: ExcerptSelection, accept: [String],
-        noRules: Bool = false, format: ExportFormat, out: String?,
+        noRules: Bool = false, acceptDisclosure: Bool = false, format: ExportFormat, out: String?,
         overwrite: Bool
     ) throws -> (excerpt: PreparedExcerpt, bytes: [UInt8]) {
         let p = try prepare(
             vault: vault, id: id, version: version, selection: selection, accept: accept,
-            noRules: noRules)
+            noRules: noRules, acceptDisclosure: acceptDisclosure)
         var ids = [
             "record": p.recordID, "version": String(p.version), "lines": "\(p.firstLine)-\(p.lastLine)",
             "format": format.rawValue, "accepted": String(p.accepted.count),
@@ -198,6 +209,7 @@ public enum Exporter {
             try? vault.audit(AuditEvent("export", outcome: .failed("leak"), ids: ids))
             throw PublishingError.leaksFound(p.leaks)
         }
+        try DisclosureCheck.enforce(p.disclosure, accept: acceptDisclosure, vault: vault, action: "export", ids: &ids)
         let bytes = try render(p, format: format)
         var values: [String: [UInt8]] = ["excerpt": Array(p.text.utf8)]
         if let out {
@@ -226,13 +238,30 @@ public enum Exporter {
         return found
     }
 
+    /// `suggest`, facts part: candidate facts about the record's source (ages, dates, numbers with
+    /// units, place-like names, occupations, family words) that neither a rule in scope nor one of
+    /// the source's facts covers, audited.
+    public static func factSuggestions(vault: Vault, id: String) throws -> [FactSuggestion] {
+        let r = try vault.recordForPublishing(id)
+        let source = r.summary.metadata.source
+        let rules = try RuleCompiler.compile(try vault.rules(forRecord: r.summary.id, sourceID: source))
+        let facts = try vault.facts(forSource: source).map {
+            RedactionRule(
+                id: "fact-" + $0.id, pattern: .term($0.fact.term, variants: $0.fact.variants, substring: false), label: "FACT")
+        }
+        let found = suggestFacts(r.body, covering: rules + facts)
+        try vault.audit(AuditEvent("suggest-facts", ids: ["record": r.summary.id, "count": String(found.count)]))
+        return found
+    }
+
     /// Records the export (encrypted) so `provenance` can find it later.
     public static func recordProvenance(vault: Vault, _ p: PreparedExcerpt, format: ExportFormat, output: [UInt8]) throws {
         try vault.recordExport(
             ExportEntry(
                 recordID: p.recordID, version: p.version, firstLine: p.firstLine, lastLine: p.lastLine,
                 format: format.rawValue, excerptHash: try ContentHash.blake2b256Hex(Array(p.text.utf8)),
-                outputHash: try ContentHash.blake2b256Hex(output), redactions: p.counts, accepted: p.accepted))
+                outputHash: try ContentHash.blake2b256Hex(output), redactions: p.counts, accepted: p.accepted,
+                source: p.disclosure.sourceID, facts: p.disclosure.stated))
     }
 
     /// Export entries whose output or excerpt matches `fileBytes` (the file as published, the

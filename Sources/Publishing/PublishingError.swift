@@ -16,6 +16,9 @@ public enum PublishingError: Error, Equatable, Sendable {
     /// No rule hides anything in the record and `--no-rules` was not given: the export is refused
     /// (an unreviewed record may name anyone).
     case noRuleApplies
+    /// The excerpt would bring its source's published facts to the disclosure threshold and
+    /// `--accept-disclosure` was not given (SECURITY.md §6.11): the export is refused.
+    case disclosureThreshold(DisclosureCheck)
     /// `--accept` names something that is not a near-miss of this export, or a leak that cannot be
     /// accepted (an exact or separator-free hit).
     case invalidAccept(String)

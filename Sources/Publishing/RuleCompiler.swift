@@ -28,4 +28,12 @@ public enum RuleCompiler {
         let rule = try redactionRule(id: "new", r)
         do { _ = try Redactor(rules: [rule]) } catch { throw .badRule(error) }
     }
+
+    /// Checks that a new fact can be matched before it is stored (a term or variant with no letter
+    /// or digit would match nothing, and the guard would count nothing).
+    public static func validateFact(term: String, variants: [String]) throws(PublishingError) {
+        do { _ = try FactMatcher(facts: [FactMatcher.Term(id: "new", term: term, variants: variants)]) } catch {
+            throw .badRule(error)
+        }
+    }
 }

@@ -23,8 +23,8 @@ public enum Sharing {
     /// CLI asks for confirmation first) with `contacts`, into `out`.
     public static func share(
         vault: Vault, id: String, version: Int? = nil, selection: ExcerptSelection, accept: [String] = [],
-        noRules: Bool = false, format: ExportFormat = .text, to contacts: [String], out: String, armor: Bool,
-        overwrite: Bool = false, unredacted: Bool = false
+        noRules: Bool = false, acceptDisclosure: Bool = false, format: ExportFormat = .text, to contacts: [String],
+        out: String, armor: Bool, overwrite: Bool = false, unredacted: Bool = false
     ) throws -> Shared {
         let recipients = try vault.recipients(forContacts: contacts)
         var ids = ["to": recipients.map(\.fingerprint).joined(separator: "."), "recipients": String(recipients.count)]
@@ -43,7 +43,8 @@ public enum Sharing {
                 format: "unredacted", excerptHash: hash, outputHash: hash, redactions: [:], accepted: [])
         } else {
             let p = try Exporter.prepare(
-                vault: vault, id: id, version: version, selection: selection, accept: accept, noRules: noRules)
+                vault: vault, id: id, version: version, selection: selection, accept: accept, noRules: noRules,
+                acceptDisclosure: acceptDisclosure)
             ids.merge([
                 "record": p.recordID, "version": String(p.version), "lines": "\(p.firstLine)-\(p.lastLine)",
                 "format": format.rawValue, "accepted": String(p.accepted.count), "uncovered": String(p.uncoveredLines.count)
@@ -59,12 +60,14 @@ public enum Sharing {
                 try? vault.audit(AuditEvent("share", outcome: .failed("leak"), ids: ids))
                 throw PublishingError.leaksFound(p.leaks)
             }
+            try DisclosureCheck.enforce(p.disclosure, accept: acceptDisclosure, vault: vault, action: "share", ids: &ids)
             plaintext = try Exporter.render(p, format: format)
             excerpt = p
             entry = ExportEntry(
                 recordID: p.recordID, version: p.version, firstLine: p.firstLine, lastLine: p.lastLine, format: format.rawValue,
                 excerptHash: try ContentHash.blake2b256Hex(Array(p.text.utf8)),
-                outputHash: try ContentHash.blake2b256Hex(plaintext), redactions: p.counts, accepted: p.accepted)
+                outputHash: try ContentHash.blake2b256Hex(plaintext), redactions: p.counts, accepted: p.accepted,
+                source: p.disclosure.sourceID, facts: p.disclosure.stated)
         }
         try OutputFile.checkTarget(
             out, overwrite: overwrite, protecting: [vault.directory] + [try vault.auditLogPath()].compactMap { $0 })

@@ -20,7 +20,7 @@ public enum AuditOutcome: Sendable, Equatable {
     package static func failure(_ e: Error) -> AuditOutcome {
         switch e as? VaultError {
         case .noSuchRecord?, .ambiguousRecordID?, .noSuchVersion?, .noSuchSource?, .noSuchContact?, .noSuchRule?,
-            .ambiguousRuleID?:
+            .ambiguousRuleID?, .noSuchFact?, .ambiguousFactID?:
             return .failed("notfound")
         case .recordIntegrity?, .sourceIntegrity?, .itemIntegrity?, .vaultIntegrity?, .kdfParametersOutOfBounds?:
             return .failed("integrity")

@@ -8,7 +8,7 @@ import SodiumKit
 /// transaction as the rows it describes, so deleting, duplicating or restoring an older copy of
 /// any row, without the key, no longer goes unnoticed.
 struct Manifest: Equatable {
-    /// 2 or 3: format 3 lists the identity and contact tables too (§6.8).
+    /// 2, 3 or 4: format 3 lists the identity and contact tables too, format 4 the fact table (§6.8).
     var format = VaultFormat.currentVersion
     var generation: UInt64 = 0
     /// Record id → latest version (versions are 1...N without gaps).
@@ -28,13 +28,15 @@ struct Manifest: Equatable {
     /// deleted rule's number is never given to another.
     var placeholderNumbers: [String: Int] = [:]
 
-    static let magic = Array("SVMANIFEST3\0".utf8)
+    static let magic = Array("SVMANIFEST4\0".utf8)
+    static let magic3 = Array("SVMANIFEST3\0".utf8)
     static let magic2 = Array("SVMANIFEST2\0".utf8)
 
     /// The format a manifest's magic names; nil if it is not one.
     static func format(of b: UnsafeRawBufferPointer) -> Int? {
         guard b.count >= magic.count else { return nil }
-        if b[0..<magic.count].elementsEqual(magic) { return 3 }
+        if b[0..<magic.count].elementsEqual(magic) { return 4 }
+        if b[0..<magic.count].elementsEqual(magic3) { return 3 }
         if b[0..<magic.count].elementsEqual(magic2) { return 2 }
         return nil
     }
@@ -53,7 +55,7 @@ struct Manifest: Equatable {
 
     /// §6.8: the byte encoding (little-endian integers; lists sorted by id, ids as 16 ASCII bytes).
     func encode() -> [UInt8] {
-        var out = format >= 3 ? Self.magic : Self.magic2
+        var out = format >= 4 ? Self.magic : format == 3 ? Self.magic3 : Self.magic2
         out += VaultFormat.le64(generation)
         let ids = records.keys.sorted()
         out += VaultFormat.le32(UInt32(ids.count))
@@ -255,6 +257,7 @@ extension SealedItemKind {
         case .export: "export entry"
         case .identity: "identity"
         case .contact: "contact"
+        case .fact: "fact"
         }
     }
 }

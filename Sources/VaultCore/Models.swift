@@ -6,6 +6,8 @@ public struct Source: Sendable, Equatable {
     public var alias: String
     public var note: String?
     public var created: String
+    /// The disclosure guard's threshold (§6.11); nil: ``Vault/defaultDisclosureThreshold``.
+    public var disclosureThreshold: Int? = nil
 }
 
 /// The encrypted metadata of one record version (SECURITY.md §6.4). Field names are part of the format.

@@ -188,8 +188,19 @@ package final class SQLiteVaultStore: VaultStore {
         // Frozen: format 3, the age identity and contacts (SECURITY.md §3, §6.9, §6.10). New vaults
         // get them here; a format-2 vault in `upgradeToFormat3`, at its first unlock.
         m.registerMigration(identityMigration) { db in try db.execute(sql: identityTablesSQL) }
+        // Frozen: format 4, facts about sources (SECURITY.md §3, §6.11). New vaults get the table
+        // here; a format-3 vault in `upgradeToFormat4`, at its first session unlock.
+        m.registerMigration(factMigration) { db in try db.execute(sql: factTableSQL) }
         return m
     }
+
+    static let factMigration = "v4-facts"
+    static let factTableSQL = """
+        CREATE TABLE fact (
+            id TEXT PRIMARY KEY,
+            sealed BLOB NOT NULL
+        );
+        """
 
     static let identityMigration = "v3-identity-contacts"
     static let identityTablesSQL = """
@@ -205,7 +216,12 @@ package final class SQLiteVaultStore: VaultStore {
 
     /// The last migration of each format (§3): what a vault of that format has, no more.
     static func lastMigration(format: Int) -> String {
-        format < 2 ? lastFormat1Migration : format == 2 ? manifestMigration : identityMigration
+        switch format {
+        case ..<2: lastFormat1Migration
+        case 2: manifestMigration
+        case 3: identityMigration
+        default: factMigration
+        }
     }
 
     static let lastFormat1Migration = "v1-master-check-travel"
@@ -603,7 +619,8 @@ package final class SQLiteVaultStore: VaultStore {
     static let schemaDigests: [Int: String] = [
         1: "246ff491cebe09b17b9ab7fbd0bb93471a6d2c9fac94b506c8d5b83da8c04871",
         2: "da70c9737f468bdd776a365434c8097ee5ac19179ecbe6612ac9c8c7ec7963b9",
-        3: "c5cda7db08ae1acfcca45479fe18bc034773ccb9b3b5c8a99af2d3f4943ef6b7"
+        3: "c5cda7db08ae1acfcca45479fe18bc034773ccb9b3b5c8a99af2d3f4943ef6b7",
+        4: "a64d6ae47f62352e70922846a920bb7fe53e145b1942e74c9a822afefe337884"
     ]
 
     /// u32le(number of objects), then per object its type, name, table and SQL, each as
@@ -699,8 +716,8 @@ package final class SQLiteVaultStore: VaultStore {
                 """)
         func n(_ k: String) -> Int { row.flatMap { Column.int($0, k) }.map(Int.init) ?? -1 }
         var counts = RowCounts(records: n("r"), versions: n("v"), items: [.source: n("s"), .rule: n("u"), .export: n("e")])
-        // Format 3's tables (a format-2 vault has none until its upgrade).
-        for kind in [SealedItemKind.identity, .contact] where try db.tableExists(kind.rawValue) {
+        // Format 3's and 4's tables (an older vault has none until its upgrade).
+        for kind in [SealedItemKind.identity, .contact, .fact] where try db.tableExists(kind.rawValue) {
             counts.items[kind] = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(kind.rawValue)") ?? -1
         }
         return counts
@@ -756,6 +773,20 @@ package final class SQLiteVaultStore: VaultStore {
             }
         }
         pinnedFormat = 3
+    }
+
+    /// Format 3 → 4 (SECURITY.md §3): the fact table, the manifest and the header's new version,
+    /// in one transaction.
+    package func upgradeToFormat4(manifest: @escaping ManifestSeal) throws(VaultError) {
+        try run {
+            try checkedWrite { db in
+                try db.execute(sql: Self.factTableSQL)
+                try db.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES (?)", arguments: [Self.factMigration])
+                try Self.writeManifest(db, manifest)
+                try db.execute(sql: "UPDATE vault_header SET format_version = 4 WHERE singleton = 1")
+            }
+        }
+        pinnedFormat = 4
     }
 
     private static func writeSingleton(_ db: Database, _ table: String, column: String, _ value: [UInt8]) throws {

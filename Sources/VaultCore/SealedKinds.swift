@@ -25,18 +25,22 @@ enum Subkey: UInt64, CaseIterable {
     case identity = 13
     /// Seals contacts, the age recipients `share` encrypts to (format 3, SECURITY.md §6.10).
     case contact = 14
+    /// Seals facts, what may be published about a source but narrows who they are (format 4,
+    /// SECURITY.md §6.11).
+    case fact = 15
 
     /// The 8-byte `crypto_kdf` context, in subkey id order (SECURITY.md §5's table).
     var context: String { Self.contexts[Int(rawValue) - 1] }
     private static let contexts = [
         "SVrecKEK", "SVsource", "SVrules_", "SVexport", "SVauditM", "SVauditS", "SVauditV",
-        "SVauditK", "SVretain", "SVmcheck", "SVmanife", "SVplaceh", "SVidenty", "SVcontct"
+        "SVauditK", "SVretain", "SVmcheck", "SVmanife", "SVplaceh", "SVidenty", "SVcontct",
+        "SVfacts_"
     ]
 
     /// The subkeys of the master key that seal something (the rest are audit subkeys of the audit
     /// root key, or the master check).
     static let sealing: [Subkey] = [
-        .recordKeyWrap, .source, .rule, .export, .auditRootSeal, .retention, .manifest, .identity, .contact
+        .recordKeyWrap, .source, .rule, .export, .auditRootSeal, .retention, .manifest, .identity, .contact, .fact
     ]
 
     /// Derives this subkey of `parent`.
@@ -74,6 +78,8 @@ enum SealedKind: CaseIterable, Sendable {
     case identity
     /// A contact: a name and an age recipient (§6.10, format 3).
     case contact
+    /// A fact about a source (§6.11, format 4).
+    case fact
 
     /// The master-key subkey this kind is sealed with; nil for record fields, which are sealed with
     /// the record's own key.
@@ -89,6 +95,7 @@ enum SealedKind: CaseIterable, Sendable {
         case .manifest: .manifest
         case .identity: .identity
         case .contact: .contact
+        case .fact: .fact
         }
     }
 
@@ -105,6 +112,7 @@ enum SealedKind: CaseIterable, Sendable {
         case .manifest: "sourcevault.v2.manifest"
         case .identity: "sourcevault.v3.identity"
         case .contact: "sourcevault.v3.contact"
+        case .fact: "sourcevault.v4.fact"
         }
     }
 
@@ -128,12 +136,13 @@ enum SealedKind: CaseIterable, Sendable {
         case .export: .export
         case .identity: .identity
         case .contact: .contact
+        case .fact: .fact
         default: nil
         }
     }
 
     /// The kinds stored as `(id, sealed)` rows, in the order `check` reports them.
-    static let items: [SealedKind] = [.source, .rule, .export, .identity, .contact]
+    static let items: [SealedKind] = [.source, .rule, .export, .identity, .contact, .fact]
 
     /// How a damaged item of this kind is reported.
     func integrityError(id: String) -> VaultError {
@@ -147,6 +156,7 @@ enum SealedKind: CaseIterable, Sendable {
         case .manifest: .vaultIntegrity("the manifest failed its integrity check")
         case .identity: .itemIntegrity(kind: "identity", id: id)
         case .contact: .itemIntegrity(kind: "contact", id: id)
+        case .fact: .itemIntegrity(kind: "fact", id: id)
         }
     }
 

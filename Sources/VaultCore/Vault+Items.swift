@@ -15,6 +15,7 @@ extension SealedKind {
         case .contact:
             let c = try Vault.decodeJSON(ContactPayload.self, from: plain, integrity: integrity)
             guard (try? AgeRecipient(parsing: c.recipient)) != nil else { throw integrity }
+        case .fact: _ = try Vault.decodeJSON(StoredFact.self, from: plain, integrity: integrity)
         default: throw .storage("internal error: \(self) is not stored as items")
         }
     }

@@ -243,6 +243,22 @@ extension Vault {
         return identity.recipient
     }
 
+    /// Format 3 → 4 at the first session unlock (SECURITY.md §3): the fact table, in one
+    /// transaction with the manifest (now listing it, empty, its generation continued) and the
+    /// header's new version.
+    func upgradeToFormat4() throws(VaultError) {
+        try store.upgradeToFormat4 { [self] current in
+            var m = try Self.openManifest(current, keyring: self.keyring)
+            m.format = 4
+            m.items[.fact] = []
+            m.generation += 1
+            self.pendingGeneration = m.generation
+            return try self.keyring.seal(.manifest, m.encode())
+        }
+        formatVersion = 4
+        if let g = pendingGeneration { generation = g }
+    }
+
     /// After `travel in`: the slots that left are back (checked at unlock); the manifest no longer
     /// lists a pending bundle.
     func confirmTravelReturn() throws(VaultError) {

@@ -6,6 +6,8 @@ struct SourcePayload: Codable {
     var alias: String
     var note: String?
     var created: String
+    /// `source set --disclosure-threshold` (format 4, §6.11); absent: the default.
+    var disclosureThreshold: Int? = nil
 }
 
 extension Vault {
@@ -128,7 +130,11 @@ extension Vault {
     package func sourcesChecked() -> (sources: [Source], problems: [VaultError]) {
         let r = itemsChecked(.source, as: SourcePayload.self)
         return (
-            r.items.map { Source(id: $0.id, alias: $0.value.alias, note: $0.value.note, created: $0.value.created) }, r.problems
+            r.items.map {
+                Source(
+                    id: $0.id, alias: $0.value.alias, note: $0.value.note, created: $0.value.created,
+                    disclosureThreshold: $0.value.disclosureThreshold)
+            }, r.problems
         )
     }
 

@@ -60,14 +60,22 @@ public struct ExportEntry: Codable, Sendable, Equatable {
     /// Near-miss leak-check hits the reporter accepted for this export (`RULE_ID:LINE`).
     public var accepted: [String]
     public var created: String
+    /// The record's source id when it was exported (format 4, §6.11): the ledger counts per source
+    /// and outlives the record.
+    public var source: String?
+    /// The source's facts the published text states, with their kinds (§6.11): the kind is kept
+    /// so a fact removed later still counts as what it was.
+    public var facts: [PublishedFact]?
 
     public init(
         recordID: String, version: Int, firstLine: Int, lastLine: Int, format: String, excerptHash: String,
-        outputHash: String, redactions: [String: Int], accepted: [String], created: String = ""
+        outputHash: String, redactions: [String: Int], accepted: [String], created: String = "",
+        source: String? = nil, facts: [PublishedFact]? = nil
     ) {
         self.recordID = recordID; self.version = version; self.firstLine = firstLine; self.lastLine = lastLine
         self.format = format; self.excerptHash = excerptHash; self.outputHash = outputHash
         self.redactions = redactions; self.accepted = accepted; self.created = created
+        self.source = source; self.facts = facts
     }
 }
 

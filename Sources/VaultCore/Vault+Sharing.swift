@@ -105,7 +105,7 @@ extension Vault {
     /// The rows of `table`, read in one transaction with the manifest and checked against its list
     /// (SECURITY.md §6.8): an older identity or a removed contact put back into the file while a
     /// session is open must not be used (`share` would encrypt to a key the reporter removed).
-    private func checkedRows(_ table: SealedItemKind) throws(VaultError) -> [SealedItemRow] {
+    func checkedRows(_ table: SealedItemKind) throws(VaultError) -> [SealedItemRow] {
         let (rows, sealed) = try store.allItemsWithManifest(table)
         let ids = rows.map(\.id)
         if try Self.withManifestView(sealed, keyring: keyring, { $0.lists(ids, in: table) }) { return rows }

@@ -338,6 +338,12 @@ public final class Vault {
             }
             try vault.audit(AuditEvent("identity-create", ids: ["recipient": recipient.fingerprint]))
         }
+        // Format 4 brings the fact table (SECURITY.md §6.11), in a session only, like the others.
+        if vault.formatVersion == 3 && policy == .session && !vault.manifestDamaged {
+            try vault.audited("format-upgrade", ids: ["from": "3", "to": "4"]) {
+                () throws(VaultError) -> Void in try vault.upgradeToFormat4()
+            }
+        }
         if vault.travelReturned && !vault.manifestDamaged {
             try vault.audited("travel-in-confirm") { () throws(VaultError) -> Void in try vault.confirmTravelReturn() }
             vault.travelReturned = false

@@ -42,6 +42,10 @@ public enum VaultError: Error, Equatable, Sendable {
     case noSuchRule(prefix: String)
     /// More than one rule id starts with this prefix.
     case ambiguousRuleID(prefix: String, matches: Int)
+    /// No fact id starts with this prefix.
+    case noSuchFact(prefix: String)
+    /// More than one fact id starts with this prefix.
+    case ambiguousFactID(prefix: String, matches: Int)
     /// A rule or export provenance entry failed authentication.
     case itemIntegrity(kind: String, id: String)
     /// The audit log cannot be written or does not match the vault: the operation is refused.

@@ -84,13 +84,15 @@ package enum SealedItemKind: String, Sendable, CaseIterable {
     /// Format 3 (SECURITY.md §3): the vault's age identity (one row) and its contacts.
     case identity
     case contact
+    /// Format 4 (SECURITY.md §3, §6.11): facts about sources.
+    case fact
 
     /// The id column (`source` predates the others' shorter name).
     package var idColumn: String { self == .source ? "source_id" : "id" }
 
     /// The tables of a vault of `format`, in the manifest's order (§6.8): format 3 added two.
     package static func tables(format: Int) -> [SealedItemKind] {
-        format >= 3 ? allCases : [.source, .rule, .export]
+        format >= 4 ? allCases : format == 3 ? [.source, .rule, .export, .identity, .contact] : [.source, .rule, .export]
     }
 }
 
@@ -181,6 +183,9 @@ package protocol VaultStateStore: AnyObject {
     /// Format 2 → 3: creates the identity and contact tables, inserts the vault's first identity,
     /// writes the manifest and sets the header's version to 3, in one transaction.
     func upgradeToFormat3(identity: SealedItemRow, manifest: @escaping ManifestSeal) throws(VaultError)
+    /// Format 3 → 4: creates the fact table, writes the manifest (now listing it) and sets the
+    /// header's version to 4, in one transaction.
+    func upgradeToFormat4(manifest: @escaping ManifestSeal) throws(VaultError)
     /// A write transaction that only replaces the manifest (the first one of a new vault; travel in
     /// confirmed at the next unlock).
     func writeManifest(_ manifest: @escaping ManifestSeal) throws(VaultError)

@@ -6,10 +6,15 @@ import Testing
 /// `--kdf` and `--format` parse into the library's enums; a bad value is one line, exit 2.
 @Suite struct ChoiceArgumentTests {
     @Test func everyWordParses() {
-        #expect(ChoiceArguments.all.map { $0.option } == ["--kdf", "--format"])
+        #expect(ChoiceArguments.all.map { $0.option } == ["--kdf", "--format", "--kind"])
         for type in ChoiceArguments.all {
             for word in type.words { #expect(type.init(argument: word)?.rawValue == word) }
-            #expect(type.init(argument: type.words[0].uppercased()) == nil)
+            if type.option == "--kind" {
+                // Fact kinds are written in capitals (AGE, PLACE) and read in any case.
+                #expect(type.init(argument: type.words[0].lowercased())?.rawValue == type.words[0])
+            } else {
+                #expect(type.init(argument: type.words[0].uppercased()) == nil)
+            }
             #expect(type.init(argument: "pdf") == nil)
         }
     }

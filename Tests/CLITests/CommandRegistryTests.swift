@@ -12,7 +12,9 @@ import Testing
         "init": [], "source": ["add", "list"], "add": [], "list": [], "show": [], "search": [],
         "rule": ["add", "list", "rm"], "redact": [], "export": [], "audit": ["verify", "show", "checkpoint", "pubkey"],
         "open": [], "passwd": [], "recovery": ["rotate", "remove"], "rekey": [], "rm": [], "check": [],
-        "backup": [], "restore": [], "travel": ["out", "in"], "status": []
+        "backup": [], "restore": [], "travel": ["out", "in"], "status": [],
+        // Second round (issue 18).
+        "fact": ["add", "list", "rm"], "disclosure": []
     ]
 
     /// The commands `open` runs with the session's unlocked keys. Pinned on purpose: what runs
@@ -22,7 +24,9 @@ import Testing
         "audit", "status", "check",
         // Issue 17: share goes where export goes and receive where add goes; contacts with them. Not
         // `identity`, whose export shows the secret key and whose rotate replaces it: command line only.
-        "contact", "share", "receive"
+        "contact", "share", "receive",
+        // Issue 18: facts and the disclosure ledger go where rules and export go.
+        "fact", "disclosure"
     ]
 
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()

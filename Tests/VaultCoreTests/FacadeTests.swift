@@ -43,11 +43,16 @@ import Testing
         try v.removeContact(name: "editor")
         _ = try v.exportIdentity()
         _ = try v.rotateIdentity()
+        let fact = try v.addFact(sourceAlias: "Magpie", kind: .place, term: "Musan")
+        _ = try v.listFacts()
+        try v.setDisclosureThreshold(sourceAlias: "Magpie", 4)
+        _ = try v.disclosureLedger(sourceAlias: "Magpie")
+        _ = try v.removeFact(fact)
         #expect(
             sink.actions == [
                 "source-add", "add", "list", "search", "show", "rule-add", "rule-list", "source-list",
                 "amend", "rule-rm", "check", "rm", "identity", "contact-add", "contact-list", "contact-rm",
-                "identity-export", "identity-rotate"
+                "identity-export", "identity-rotate", "fact-add", "fact-list", "source-set", "disclosure", "fact-rm"
             ])
     }
 
@@ -82,6 +87,17 @@ import Testing
                 recordID: id, version: 1, firstLine: 1, lastLine: 1, format: "text", excerptHash: "x",
                 outputHash: "y", redactions: [:], accepted: []))
         _ = try v.addContact(name: "Editor", recipient: try AgeIdentity.generate().recipient.encoded)
+        let factID = try v.addFact(sourceAlias: "Magpie", kind: .age, term: "34-year-old")
+        // The export entry above names no facts; the ledger is checked through one that does.
+        store.items[.export]![0] = SealedItemRow(
+            id: store.items[.export]![0].id,
+            sealed: try v.keyring.seal(
+                .export,
+                try Vault.encodeJSON(
+                    ExportEntry(
+                        recordID: id, version: 1, firstLine: 1, lastLine: 1, format: "text", excerptHash: "x",
+                        outputHash: "y", redactions: [:], accepted: [], source: try v.source(alias: "Magpie").id,
+                        facts: [PublishedFact(id: factID, kind: .age)])), id: store.items[.export]![0].id))
         let recipient = try v.identityRecipient()
         let before = (store.items, store.records.map(\.wrappedKey), store.auditRoot)
         _ = try v.rekey(passphrase: try secret("pw"), profile: nil)
@@ -99,6 +115,8 @@ import Testing
         // The age identity is resealed, not replaced (`identity rotate` replaces it).
         #expect(try after.identityRecipient() == recipient)
         #expect(try after.listContacts().map(\.name) == ["Editor"])
+        #expect(try after.facts().map(\.id) == [factID] && after.facts().first?.fact.term == "34-year-old")
+        #expect(try after.disclosureLedger(sourceAlias: "Magpie").published == [PublishedFact(id: factID, kind: .age)])
     }
 
     @Test func checkNamesEveryDamagedItemOfEveryKind() throws {
@@ -111,10 +129,12 @@ import Testing
                 recordID: id, version: 1, firstLine: 1, lastLine: 1, format: "text", excerptHash: "x",
                 outputHash: "y", redactions: [:], accepted: []))
         _ = try v.addContact(name: "Editor", recipient: try AgeIdentity.generate().recipient.encoded)
+        _ = try v.addFact(sourceAlias: "Magpie", kind: .work, term: "mine canteen")
         for kind in SealedItemKind.allCases { store.items[kind]![0].sealed[30] ^= 1 }
         let problems = try v.check().problems
         let ids = SealedItemKind.allCases.map { store.items[$0]![0].id }
-        #expect(problems.count == 5)
+        #expect(problems.count == 6)
+        #expect(problems.contains(.itemIntegrity(kind: "fact", id: ids[5])))
         #expect(problems.contains(.sourceIntegrity(sourceID: ids[0])))
         #expect(problems.contains(.itemIntegrity(kind: "rule", id: ids[1])))
         #expect(problems.contains(.itemIntegrity(kind: "export record", id: ids[2])))
@@ -256,15 +276,17 @@ import Testing
         #expect(throws: VaultError.self) { _ = try v.rotateIdentity() }
     }
 
-    /// A format-3 vault whose manifest is put back in its format-2 form (which lists neither the
-    /// identity nor the contacts) is refused at unlock.
-    @Test func aFormatTwoManifestInAFormatThreeVaultIsRefused() throws {
+    /// A format-4 vault whose manifest is put back in an older form (which lists neither the
+    /// identity nor the contacts, or not the facts) is refused at unlock.
+    @Test(arguments: [2, 3]) func anOlderManifestInAFormatFourVaultIsRefused(format: Int) throws {
         let v = try makeVault()
         var m = try v.currentManifest()
-        m.format = 2
+        m.format = format
         m.generation += 1
         store.manifest = try v.keyring.seal(.manifest, m.encode())
-        #expect(throws: VaultError.vaultIntegrity("the manifest is of format 2, the vault of format 3 (an older copy?)")) {
+        #expect(
+            throws: VaultError.vaultIntegrity("the manifest is of format \(format), the vault of format 4 (an older copy?)")
+        ) {
             _ = try Vault.unlock(
                 store: store, header: try store.readHeader(), directory: "/nonexistent", passphrase: try secret("pw"))
         }

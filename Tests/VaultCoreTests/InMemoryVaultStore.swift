@@ -183,6 +183,12 @@ final class InMemoryVaultStore: VaultStore {
         formatVersion = 3
     }
 
+    func upgradeToFormat4(manifest seal: @escaping ManifestSeal) throws(VaultError) {
+        items[.fact] = []
+        try commit(seal)
+        formatVersion = 4
+    }
+
     func replaceItems(_ kind: SealedItemKind, deleting: [String], inserting row: SealedItemRow, manifest: ManifestSeal?)
         throws(VaultError)
     {

@@ -22,7 +22,8 @@ import Testing
                 recordID: record, version: 2, firstLine: 1, lastLine: 1, format: "text",
                 excerptHash: "x", outputHash: "y", redactions: [:], accepted: []))
         let export = try t.sql { try String.fetchOne($0, sql: "SELECT id FROM export_record")! }
-        return (t, ["source": source, "record": record, "rule": rule, "rule2": rule2, "export": export])
+        let fact = try v.addFact(sourceAlias: "Magpie", kind: .age, term: "34-year-old")
+        return (t, ["source": source, "record": record, "rule": rule, "rule2": rule2, "export": export, "fact": fact])
     }
 
     func expectRefused(_ t: TempVault, naming needle: String, sourceLocation: SourceLocation = #_sourceLocation) {
@@ -35,7 +36,7 @@ import Testing
     @Test func aDeletedRowOfEveryTableIsNamed() throws {
         for (table, idColumn, key) in [
             ("rule", "id", "rule"), ("source", "source_id", "source"), ("export_record", "id", "export"),
-            ("record", "record_id", "record")
+            ("record", "record_id", "record"), ("fact", "id", "fact")
         ] {
             let (t, ids) = try populated()
             try t.sql { db in
@@ -119,12 +120,13 @@ import Testing
         expectRefused(t, naming: "table 'rule' was altered")
     }
 
-    /// Formats 1 and 2 have no identity or contact table: a header edited back is caught by the
-    /// schema pin (the first object named is the contact table's index).
-    @Test(arguments: [1, 2]) func aFormat3HeaderEditedBackIsRefused(to old: Int) throws {
+    /// Formats 1 to 3 have no fact table (1 and 2 no identity or contact table either): a header
+    /// edited back is caught by the schema pin (the first object named is such a table's index).
+    @Test(arguments: [(1, "contact"), (2, "contact"), (3, "fact")])
+    func aFormat4HeaderEditedBackIsRefused(to old: Int, naming table: String) throws {
         let (t, _) = try populated()
         try t.sql { try $0.execute(sql: "UPDATE vault_header SET format_version = \(old)") }
-        expectRefused(t, naming: "'sqlite_autoindex_contact_1'")
+        expectRefused(t, naming: "'sqlite_autoindex_\(table)_1'")
     }
 
     @Test func checkListsEveryDifference() throws {
@@ -346,7 +348,9 @@ import Testing
             try db.execute(sql: "DROP TABLE manifest")
             try db.execute(sql: "DROP TABLE identity")
             try db.execute(sql: "DROP TABLE contact")
-            try db.execute(sql: "DELETE FROM grdb_migrations WHERE identifier IN ('v2-manifest', 'v3-identity-contacts')")
+            try db.execute(sql: "DROP TABLE fact")
+            try db.execute(
+                sql: "DELETE FROM grdb_migrations WHERE identifier IN ('v2-manifest', 'v3-identity-contacts', 'v4-facts')")
             try db.execute(sql: "UPDATE vault_header SET format_version = 1")
         }
         #expect(refusal { _ = try t.unlock() }?.contains("was numbered by format 2") == true)
@@ -433,9 +437,10 @@ import Testing
     /// The pinned digests are those of what each format's migrations create: a migration edited
     /// without the pin (or the pin without the migration) fails here.
     @Test func pinnedSchemaDigestsAreThoseOfTheMigrations() throws {
-        for format in [1, 2, 3] {
+        for format in [1, 2, 3, 4] {
             let expected = try SQLiteVaultStore.expectedSchema(format)
-            #expect(try SQLiteVaultStore.schemaDigest(expected) == SQLiteVaultStore.schemaDigests[format], "format \(format)")
+            let digest = try SQLiteVaultStore.schemaDigest(expected)
+            #expect(digest == SQLiteVaultStore.schemaDigests[format], "format \(format): its schema's digest is \(digest)")
             #expect(try SQLiteVaultStore.isSchema(expected, of: format))
             var planted = expected
             planted.append(.init(type: "trigger", name: "t", table: "rule", sql: "CREATE TRIGGER t ..."))

@@ -117,8 +117,8 @@ import Testing
         let t = TempVault()
         defer { withExtendedLifetime(t) {} }
         _ = try t.create()
-        try t.sql { try $0.execute(sql: "UPDATE vault_header SET format_version = 4") }
-        #expect(throws: VaultError.unsupportedFormatVersion(found: 4, supported: 3)) { _ = try t.unlock() }
+        try t.sql { try $0.execute(sql: "UPDATE vault_header SET format_version = 5") }
+        #expect(throws: VaultError.unsupportedFormatVersion(found: 5, supported: 4)) { _ = try t.unlock() }
     }
 
     @Test func missingVaultAndNonVaultFiles() throws {

@@ -48,9 +48,11 @@ import Testing
         defer { withExtendedLifetime(t) {} }
         #expect(try Vault.openStore(t.dir).1.formatVersion == 2)
         let v = try t.unlock(e.passphrase)
-        // Upgraded to format 3 by its first unlock: an age identity, the generation continued.
-        #expect(v.formatVersion == 3 && v.generation > 2)
-        #expect(try Vault.openStore(t.dir).1.formatVersion == 3)
+        // Upgraded to format 3 (an age identity) and 4 (the fact table) by its first unlock, the
+        // generation continued.
+        #expect(v.formatVersion == 4 && v.generation > 3)
+        #expect(try Vault.openStore(t.dir).1.formatVersion == 4)
+        #expect(try v.store.allItems(.fact).isEmpty)
         #expect(try v.store.allItems(.identity).count == 1 && v.store.allItems(.contact).isEmpty)
         #expect(try v.identityRecipient().hasPrefix("age1"))
         try check(v, e)
@@ -89,11 +91,12 @@ import Testing
         let (t, e) = try load()
         defer { withExtendedLifetime(t) {} }
         // A format-1 vault opens as 1 and is upgraded to 2 (its manifest written, generation 1) and
-        // then to 3 (its age identity, generation 2) by its first unlock.
+        // then to 3 (its age identity, generation 2) and 4 (the fact table, generation 3) by its
+        // first unlock.
         #expect(try Vault.openStore(t.dir).1.formatVersion == 1)
         let v = try t.unlock(e.passphrase)
-        #expect(try v.store.readHeader().formatVersion == 3 && v.formatVersion == 3 && v.generation == 2)
-        #expect(try manifestDescribesTheRows(v, generation: 2))
+        #expect(try v.store.readHeader().formatVersion == 4 && v.formatVersion == 4 && v.generation == 3)
+        #expect(try manifestDescribesTheRows(v, generation: 3))
         // Its rules got placeholder numbers, per label in creation order, kept in the manifest.
         let numbers = try v.rules().map { ($0.rule.label, $0.rule.number) }
         #expect(!numbers.isEmpty && numbers.allSatisfy { $0.1 != nil })
@@ -140,7 +143,8 @@ import Testing
         try FileManager.default.copyItem(atPath: dir.appendingPathComponent("vault.sqlite3").path, toPath: t.dbPath)
         #expect(try Vault.openStore(t.dir).1.formatVersion == 3)
         for v in [try t.unlock(e.passphrase), try Vault.unlock(directory: t.dir, recoveryKey: try secret(e.recoveryKey))] {
-            #expect(v.formatVersion == 3)
+            // Upgraded to format 4 by its first session unlock (the fact table, empty).
+            #expect(try v.formatVersion == 4 && v.store.allItems(.fact).isEmpty)
             #expect(try v.identityRecipient() == e.identity)
             let contacts = try v.listContacts()
             #expect(contacts.map(\.id).sorted() == e.contacts.map(\.id).sorted())
@@ -158,6 +162,48 @@ import Testing
             let file = Array(try Data(contentsOf: dir.appendingPathComponent("to-vault.age")))
             let plain = try Age.decrypt(file, identity: try v.openIdentity())
             #expect(plain.withUnsafeBytes { String(decoding: $0, as: UTF8.self) } == e.toVault)
+        }
+    }
+}
+
+/// The committed format-4 vault (Vectors/v4, made once by Vectors/make_v4.py): facts about a
+/// source (one with a Hangul variant), its threshold, and two exports whose ledger entries name the
+/// facts they published, must open with every future version.
+@Suite struct FormatFourVectorTests {
+    struct Expected: Decodable {
+        struct FactJSON: Decodable { var id: String; var kind: String; var term: String; var variants: [String] }
+        var passphrase: String
+        var recoveryKey: String
+        var record: String
+        var facts: [FactJSON]
+        var threshold: Int
+        var published: [String]
+        var unpublished: [String]
+    }
+
+    @Test func formatFourVectorOpens() throws {
+        let dir = VectorTests.vectors.appendingPathComponent("v4")
+        let e = try JSONDecoder().decode(Expected.self, from: Data(contentsOf: dir.appendingPathComponent("expected.json")))
+        let t = TempVault()
+        try FileManager.default.createDirectory(atPath: t.dir, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: dir.appendingPathComponent("vault.sqlite3").path, toPath: t.dbPath)
+        #expect(try Vault.openStore(t.dir).1.formatVersion == 4)
+        for v in [try t.unlock(e.passphrase), try Vault.unlock(directory: t.dir, recoveryKey: try secret(e.recoveryKey))] {
+            #expect(v.formatVersion == 4)
+            let facts = try v.facts()
+            #expect(facts.map(\.id) == e.facts.map(\.id).sorted())
+            for f in e.facts {
+                #expect(
+                    facts.contains {
+                        $0.id == f.id && $0.fact.kind.rawValue == f.kind && $0.fact.term == f.term
+                            && $0.fact.variants == f.variants
+                    })
+            }
+            let ledger = try v.disclosureLedger(sourceAlias: "Magpie")
+            #expect(ledger.threshold == e.threshold)
+            #expect(ledger.published.map(\.id).sorted() == e.published)
+            #expect(ledger.exports.allSatisfy { $0.recordID == e.record && $0.source == ledger.source.id })
+            #expect(try manifestDescribesTheRows(v, generation: v.generation))
         }
     }
 }

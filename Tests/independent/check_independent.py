@@ -89,7 +89,7 @@ try:
     sv("rule", "add", "Heron", "--variant", "heron")
     p = reader(v, pw)
     got = json.loads(p.stdout) if p.returncode == 0 else {}
-    check("fresh vault is format 3 with a manifest", got.get("format_version") == 3 and got.get("generation", 0) > 1,
+    check("fresh vault is format 4 with a manifest", got.get("format_version") == 4 and got.get("generation", 0) > 1,
           p.stderr.decode())
     # §6.9, §6.10: the identity the reader derives is the one the binary prints; contacts open.
     recipient = sv("identity").stdout.decode().strip()
@@ -108,8 +108,9 @@ try:
     check("vector: list upgrades it", p.returncode == 0, p.stderr.decode())
     p = reader(vdir, exp["passphrase"])
     got = json.loads(p.stdout) if p.returncode == 0 else {}
-    # Upgraded from format 1 to 2 (generation 1) and to 3 (its identity, generation 2) by one unlock.
-    check("upgraded vector opens with its manifest", got.get("format_version") == 3 and got.get("generation") == 2
+    # Upgraded from format 1 to 2 (generation 1), to 3 (its identity, generation 2) and to 4 (the
+    # fact table, generation 3) by one unlock.
+    check("upgraded vector opens with its manifest", got.get("format_version") == 4 and got.get("generation") == 3
           and got.get("identity", "").startswith("age1"), p.stderr.decode())
     check("upgraded vector records still match", normalized(got.get("records", [])) == want)
     # The committed format-2 vector opens with its manifest checked, by passphrase and recovery key.
@@ -126,15 +127,15 @@ try:
         check(f"v2 vector opens with its manifest (recovery={recovery})",
               got.get("format_version") == 2 and got.get("generation", 0) > 1, p.stderr.decode())
         check(f"v2 vector records match (recovery={recovery})", normalized(got.get("records", [])) == want2)
-    # Format 2 → 3 by the binary's first unlock: the reader then checks the format-3 manifest.
+    # Format 2 → 4 by the binary's first unlock: the reader then checks the format-4 manifest.
     p = run([BIN, "list", "--vault", v2dir, "--passphrase-fd", "{fd}"], exp2["passphrase"])
     if p.returncode != 0:
         p = run([BIN, "audit", "recover", "--vault", v2dir, "--passphrase-fd", "{fd}"], exp2["passphrase"])
         p = run([BIN, "list", "--vault", v2dir, "--passphrase-fd", "{fd}"], exp2["passphrase"])
-    check("v2 vector: list upgrades it to format 3", p.returncode == 0, p.stderr.decode())
+    check("v2 vector: list upgrades it to format 4", p.returncode == 0, p.stderr.decode())
     p = reader(v2dir, exp2["passphrase"])
     got = json.loads(p.stdout) if p.returncode == 0 else {}
-    check("v2 vector upgraded to 3 opens with its manifest", got.get("format_version") == 3 and
+    check("v2 vector upgraded to 4 opens with its manifest", got.get("format_version") == 4 and
           got.get("identity", "").startswith("age1") and normalized(got.get("records", [])) == want2, p.stderr.decode())
     # The committed format-3 vector (make_v3.py): identity and contacts as recorded.
     V3 = os.path.join(HERE, "..", "VaultCoreTests", "Vectors", "v3")
@@ -153,6 +154,26 @@ try:
         bodies = {r["id"]: r["versions"][0]["body"] for r in got.get("records", [])}
         check(f"v3 vector records match (recovery={recovery})",
               all(bodies.get(r["id"]) == r["versions"][0]["body"] for r in exp3["records"]))
+    # The committed format-4 vector (make_v4.py): facts as recorded (§6.11).
+    V4 = os.path.join(HERE, "..", "VaultCoreTests", "Vectors", "v4")
+    exp4 = json.load(open(os.path.join(V4, "expected.json")))
+    v4dir = os.path.join(tmp, "vector4")
+    os.mkdir(v4dir)
+    shutil.copy(os.path.join(V4, "vault.sqlite3"), v4dir)
+    for recovery, secret in ((False, exp4["passphrase"]), (True, exp4["recoveryKey"])):
+        p = reader(v4dir, secret, recovery)
+        got = json.loads(p.stdout) if p.returncode == 0 else {}
+        check(f"v4 vector opens (recovery={recovery})", got.get("format_version") == 4, p.stderr.decode())
+        check(f"v4 vector facts match (recovery={recovery})",
+              sorted((f["id"], f["kind"], f["term"], tuple(f["variants"])) for f in got.get("facts", [])) ==
+              sorted((f["id"], f["kind"], f["term"], tuple(f["variants"])) for f in exp4["facts"]))
+    # A fact added by the binary opens with the reader.
+    p = sv("fact", "add", "--source", "Heron", "--kind", "AGE", "-", stdin="34-year-old\n".encode())
+    check("fact add", p.returncode == 0, p.stderr.decode())
+    p = reader(v, pw)
+    got = json.loads(p.stdout) if p.returncode == 0 else {}
+    check("facts open with the reader", [(f["kind"], f["term"]) for f in got.get("facts", [])] == [("AGE", "34-year-old")],
+          p.stderr.decode())
     import sqlite3
     db = sqlite3.connect(os.path.join(v, "vault.sqlite3"))
     db.execute("DELETE FROM rule")

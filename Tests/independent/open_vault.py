@@ -7,8 +7,9 @@ Usage:
 Reads the secret's first line from file descriptor N, opens every sealed item in the
 vault and prints one JSON object (keys sorted) on stdout:
 
-    {"format_version": 3, "generation": N (formats 2 and 3, §6.8),
+    {"format_version": 4, "generation": N (formats 2 to 4, §6.8),
      "identity": "age1…" (format 3, §6.9), "contacts": [{"id", "name", "recipient", "created"}] (§6.10),
+     "facts": [{"id", "source", "kind", "term", "variants", "created"}] (format 4, §6.11),
      "sources": [{"id", "alias", "note"?, "created"}, ...],          # sorted by id
      "records": [{"id", "versions": [{"version", "meta", "body"}]}]}  # sorted by id, version
 
@@ -38,7 +39,7 @@ EXIT_WRONG_SECRET = 3
 EXIT_INTEGRITY = 5
 EXIT_NOT_A_VAULT = 6
 
-KNOWN_FORMAT_VERSION = 3  # §3: version 3 is this document (1 and 2 are read too: not yet upgraded)
+KNOWN_FORMAT_VERSION = 4  # §3: version 4 is this document (1 to 3 are read too: not yet upgraded)
 MAGIC = "SourceVault"  # §3
 
 KIND_PASSPHRASE = 1  # §3 key_slot.kind, §4.1
@@ -492,13 +493,14 @@ def read_records(db, vault_id, record_kek):
 # §6.8 The manifest (format 2)
 # ---------------------------------------------------------------------------------------
 
-MANIFEST_MAGIC = {2: b"SVMANIFEST2\x00", 3: b"SVMANIFEST3\x00"}  # §6.8, by format
+MANIFEST_MAGIC = {2: b"SVMANIFEST2\x00", 3: b"SVMANIFEST3\x00", 4: b"SVMANIFEST4\x00"}  # §6.8, by format
 MANIFEST_ITEM_TABLES = [("source", "source_id"), ("rule", "id"), ("export_record", "id"),
-                        ("identity", "id"), ("contact", "id")]  # §6.8 order (format 2: the first three)
+                        ("identity", "id"), ("contact", "id"), ("fact", "id")]
+# §6.8 order (format 2: the first three; format 3: the first five)
 
 
 def manifest_tables(format_version):
-    return MANIFEST_ITEM_TABLES if format_version >= 3 else MANIFEST_ITEM_TABLES[:3]
+    return MANIFEST_ITEM_TABLES[:{2: 3, 3: 5}.get(format_version, 6)]
 
 
 def parse_manifest(m, format_version):
@@ -524,7 +526,7 @@ def parse_manifest(m, format_version):
         check_id("manifest", text)
         return text
 
-    if take(12) != MANIFEST_MAGIC[min(format_version, 3)]:
+    if take(12) != MANIFEST_MAGIC[min(format_version, 4)]:
         raise integrity("the manifest's magic is not the one of the vault's format")
     out = {"generation": struct.unpack("<Q", take(8))[0], "records": {}, "items": {}, "slots": {}}
     for _ in range(u32()):
@@ -614,6 +616,33 @@ def read_contacts(db, vault_id, key):
     return out
 
 
+# ---------------------------------------------------------------------------------------
+# §6.11 Facts (format 4)
+# ---------------------------------------------------------------------------------------
+
+SUBKEY_FACT = (15, b"SVfacts_")  # §5
+FACT_KINDS = {"AGE", "PLACE", "DATE", "WORK", "FAMILY", "BODY", "OTHER"}
+
+
+def read_facts(db, vault_id, key):
+    """§6.11: every fact's JSON, sorted by id."""
+    out = []
+    for ident, sealed in db.execute("SELECT id, sealed FROM fact ORDER BY id"):
+        check_id("fact", ident)
+        padded = open_sealed_box(key, bytes(sealed), label("sourcevault.v4.fact") + vault_id + ident.encode("ascii"))
+        if padded is None:
+            raise integrity("fact %s failed authentication" % ident)
+        f = json.loads(unpad(padded, "fact " + ident))
+        if sorted(f) != ["created", "kind", "source", "term", "variants"] or f["kind"] not in FACT_KINDS:
+            raise integrity("fact %s is malformed" % ident)
+        if not isinstance(f["term"], str) or not all(isinstance(v, str) for v in f["variants"]):
+            raise integrity("fact %s is malformed" % ident)
+        check_id("fact source", f["source"])
+        out.append({"id": ident, "source": f["source"], "kind": f["kind"], "term": f["term"],
+                    "variants": f["variants"], "created": f["created"]})
+    return out
+
+
 def singleton(db, table, column):
     row = db.execute("SELECT %s FROM %s WHERE singleton = 1" % (column, table)).fetchone()
     return None if row is None else bytes(row[0])
@@ -694,10 +723,12 @@ def open_vault(args):
             generation = check_manifest(db, vault_id, master_key, format_version) if format_version >= 2 else None  # §6.8
             sources = read_sources(db, vault_id, source_key)  # §6.3
             records = read_records(db, vault_id, record_kek)  # §6.1, §6.2
-            identity = contacts = None
+            identity = contacts = facts = None
             if format_version >= 3:
                 identity = read_identity(db, vault_id, derive_subkey(master_key, SUBKEY_IDENTITY))  # §6.9
                 contacts = read_contacts(db, vault_id, derive_subkey(master_key, SUBKEY_CONTACT))  # §6.10
+            if format_version >= 4:
+                facts = read_facts(db, vault_id, derive_subkey(master_key, SUBKEY_FACT))  # §6.11
         except sqlite3.DatabaseError as error:
             raise VaultError(EXIT_NOT_A_VAULT, "not a vault (cannot read its tables: %s)" % error)
     finally:
@@ -708,6 +739,8 @@ def open_vault(args):
     if identity is not None:
         result["identity"] = identity
         result["contacts"] = contacts
+    if facts is not None:
+        result["facts"] = facts
     return result
 
 

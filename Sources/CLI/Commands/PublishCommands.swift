@@ -48,6 +48,10 @@ struct ReviewOptions: ParsableArguments {
         name: .customLong("no-rules"),
         help: "Export a record that no redaction rule applies to (it truly names nobody); recorded in the audit log.")
     var noRules = false
+    @Flag(
+        name: .customLong("accept-disclosure"),
+        help: "Publish even though the excerpt brings its source to the disclosure threshold; recorded in the audit log.")
+    var acceptDisclosure = false
 }
 
 enum LeakReport {
@@ -96,7 +100,7 @@ struct RedactCommand: ParsableCommand {
         let v = try unlock.unlock(vault)
         let p = try Exporter.preview(
             vault: v, id: id, version: select.version, selection: try select.selection(),
-            accept: review.accept, noRules: review.noRules)
+            accept: review.accept, noRules: review.noRules, acceptDisclosure: review.acceptDisclosure)
         Output.line(Output.terminalSafe(p.text, multiline: true))
         Output.line(
             "--- record \(p.recordID) version \(p.version), lines \(p.firstLine)-\(p.lastLine): \(Output.count(p.findings.count, "redaction"))"
@@ -126,6 +130,17 @@ struct RedactCommand: ParsableCommand {
             )
             LeakReport.print(p.leaks)
         }
+        let d = p.disclosure
+        if d.reachesThreshold {
+            Output.line(
+                "disclosure: \(d.added.count) new fact\(d.added.count == 1 ? "" : "s") of the source, \(d.before.count + d.added.count) published after it"
+                    + (p.acceptDisclosure ? " — accepted (--accept-disclosure)" : " — export would be refused (table on stderr)"))
+            if !p.acceptDisclosure { DisclosureReport.print(d) }
+        } else {
+            Output.line(
+                "disclosure: \(d.stated.count) fact\(d.stated.count == 1 ? "" : "s") of the source stated, \(d.added.count) new; \(d.before.count) published before"
+            )
+        }
         if p.unreviewed {
             ErrorReporter.printError("export would be refused: \(LeakReport.noRulesMessage)")
             throw CLIError.alreadyReported(ExitStatus.leak)
@@ -134,6 +149,10 @@ struct RedactCommand: ParsableCommand {
             let n = p.leaks.count
             ErrorReporter.printError(
                 "export would be refused: the leak check found \(n) possible leak\(n == 1 ? "" : "s") (above)")
+            throw CLIError.alreadyReported(ExitStatus.leak)
+        }
+        if p.disclosureRefused {
+            ErrorReporter.printError("export would be \(DisclosureReport.refusal)")
             throw CLIError.alreadyReported(ExitStatus.leak)
         }
     }
@@ -170,8 +189,8 @@ struct ExportCommand: ParsableCommand {
         let v = try unlock.unlock(vault)
         let (p, bytes) = try Exporter.export(
             vault: v, id: id, version: select.version, selection: try select.selection(),
-            accept: review.accept, noRules: review.noRules, format: format, out: out,
-            overwrite: overwrite)
+            accept: review.accept, noRules: review.noRules, acceptDisclosure: review.acceptDisclosure, format: format,
+            out: out, overwrite: overwrite)
         if out == nil {
             // A terminal would act on escape sequences in the testimony (OSC 52 sets the clipboard):
             // show them escaped, as `show` does. A pipe or a file gets the bytes.
@@ -194,7 +213,9 @@ struct ExportCommand: ParsableCommand {
 struct SuggestCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "suggest",
-        abstract: "List name-like phrases, numbers and detector hits that no rule covers yet (advisory).")
+        abstract:
+            "List name-like phrases, numbers and detector hits that no rule covers yet, and candidate facts no fact covers (advisory)."
+    )
     @OptionGroup var vault: VaultOptions
     @OptionGroup var unlock: UnlockOptions
     @Argument(help: "Record id or unique prefix (at least 4 characters).") var id: String
@@ -203,6 +224,10 @@ struct SuggestCommand: ParsableCommand {
         let v = try unlock.unlock(vault)
         for s in try Exporter.suggestions(vault: v, id: id) {
             Output.line(Output.terminalSafe("line \(s.line)  \(s.kind.rawValue)  \(s.suggestedLabel)  \(s.text)"))
+        }
+        // Candidate facts about the source (issue 18): `sourcevault fact add --source ALIAS --kind KIND`.
+        for f in try Exporter.factSuggestions(vault: v, id: id) {
+            Output.line(Output.terminalSafe("line \(f.line)  fact  \(f.kind)  \(f.text)"))
         }
     }
 }

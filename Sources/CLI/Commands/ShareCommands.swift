@@ -208,8 +208,8 @@ struct ShareCommand: ParsableCommand {
         if unredacted && (select.lines != nil || select.quote != nil) {
             throw ValidationError("--unredacted shares the whole record; leave out --lines and --quote")
         }
-        if unredacted && (!review.accept.isEmpty || review.noRules) {
-            throw ValidationError("--accept and --no-rules are for redacted shares")
+        if unredacted && (!review.accept.isEmpty || review.noRules || review.acceptDisclosure) {
+            throw ValidationError("--accept, --no-rules and --accept-disclosure are for redacted shares")
         }
     }
 
@@ -226,7 +226,8 @@ struct ShareCommand: ParsableCommand {
         }
         let s = try Sharing.share(
             vault: v, id: id, version: select.version, selection: try select.selection(), accept: review.accept,
-            noRules: review.noRules, format: format, to: contacts, out: out, armor: armor, overwrite: overwrite,
+            noRules: review.noRules, acceptDisclosure: review.acceptDisclosure, format: format, to: contacts, out: out,
+            armor: armor, overwrite: overwrite,
             unredacted: unredacted)
         if let p = s.excerpt {
             Output.info(

@@ -5,7 +5,7 @@ struct SourceCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "source",
         abstract: "Manage sources (pseudonymous aliases, never real names).",
-        subcommands: [Add.self, List.self, Rename.self, Remove.self])
+        subcommands: [Add.self, List.self, Rename.self, Remove.self, Set.self])
 
     struct Add: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "add", abstract: "Add a source alias.")
@@ -110,6 +110,37 @@ struct SourceCommand: ParsableCommand {
             }
             let (id, moved) = try v.removeSource(alias: alias, reassignTo: target)
             Output.info("Deleted source \(id)\(moved > 0 ? "; \(Output.count(moved, "record")) moved to the other source" : "").")
+        }
+    }
+
+    struct Set: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "set",
+            abstract: "Change a source's settings: --disclosure-threshold N.",
+            discussion: """
+                export and share refuse (exit 7) an excerpt that brings the facts published about the \
+                source to N (of at least 2 kinds; default 3) unless --accept-disclosure.
+                """)
+        @OptionGroup var vault: VaultOptions
+        @OptionGroup var unlock: UnlockOptions
+        @Argument(help: ArgumentHelp("The alias; - reads it from standard input; omit it to be asked.", valueName: "ALIAS"))
+        var alias: String?
+        @Option(
+            name: .customLong("disclosure-threshold"),
+            help: ArgumentHelp("Facts published about the source at which export refuses (1 to 1000).", valueName: "N"))
+        var disclosureThreshold: Int
+
+        func validate() throws {
+            if !(1...1000).contains(disclosureThreshold) {
+                throw ValidationError("--disclosure-threshold is a number of facts, 1 to 1000")
+            }
+        }
+
+        func run() throws {
+            let v = try unlock.unlock(vault)
+            let alias = try SensitiveArgument.resolve(alias, prompt: "Source alias: ", what: "source alias")
+            try v.setDisclosureThreshold(sourceAlias: alias, disclosureThreshold)
+            Output.line("Disclosure threshold set to \(disclosureThreshold).")
         }
     }
 }

@@ -1,0 +1,82 @@
+import Redaction
+import VaultCore
+
+/// The cumulative-disclosure check of one excerpt (issue 18, SECURITY.md §6.11): which of the
+/// source's facts the published text states, which of them earlier exports already published, and
+/// whether the excerpt would bring the source to its threshold.
+public struct DisclosureCheck: Sendable, Equatable {
+    /// A fact in the table: its id, kind, and term (nil for a fact removed since it was published).
+    public struct Item: Sendable, Equatable {
+        public var id: String
+        public var kind: FactKind
+        public var term: String?
+    }
+
+    public var sourceID: String
+    public var threshold: Int
+    /// The source's facts published by earlier exports and shares.
+    public var before: [Item]
+    /// The facts this excerpt states that no earlier export published.
+    public var added: [Item]
+    /// Every fact of the source this excerpt states (its ledger entry records them).
+    public var stated: [PublishedFact]
+
+    /// The guard's rule: the excerpt adds a fact and the published set after it reaches the
+    /// threshold (at least `threshold` facts of at least min(2, threshold) kinds).
+    public var reachesThreshold: Bool {
+        !added.isEmpty && Vault.reachesThreshold((before + added).map(\.kind), threshold: threshold)
+    }
+
+    /// The different kinds published after this excerpt, sorted (what the audit log records).
+    public var kindsAfter: [String] { Set((before + added).map(\.kind.rawValue)).sorted() }
+
+    /// No facts, no ledger: nothing to check or record.
+    static func none(sourceID: String) -> DisclosureCheck {
+        DisclosureCheck(
+            sourceID: sourceID, threshold: Vault.defaultDisclosureThreshold, before: [], added: [], stated: [])
+    }
+
+    /// Matches the source's facts in `text` (the text as it would be published) and compares them
+    /// with the source's ledger. Reads the facts and the ledger checked against the manifest.
+    package static func check(vault: Vault, sourceID: String, text: String) throws -> DisclosureCheck {
+        let facts = try vault.facts(forSource: sourceID)
+        let ledger = try vault.ledger(sourceID: sourceID)
+        guard !facts.isEmpty || ledger.contains(where: { !($0.facts ?? []).isEmpty }) else {
+            return .none(sourceID: sourceID)
+        }
+        let source = try vault.sources().first { $0.id == sourceID }
+        let matcher: FactMatcher
+        do {
+            matcher = try FactMatcher(
+                facts: facts.map { FactMatcher.Term(id: $0.id, term: $0.fact.term, variants: $0.fact.variants) })
+        } catch { throw PublishingError.badRule(error) }
+        let found = matcher.matches(in: text)
+        let terms = Dictionary(uniqueKeysWithValues: facts.map { ($0.id, $0.fact) })
+        var published: [String: FactKind] = [:]
+        for entry in ledger { for f in entry.facts ?? [] { published[f.id] = f.kind } }
+        let before = published.sorted { $0.key < $1.key }.map { Item(id: $0.key, kind: $0.value, term: terms[$0.key]?.term) }
+        let stated = facts.filter { found.contains($0.id) }
+        let added = stated.filter { published[$0.id] == nil }.map { Item(id: $0.id, kind: $0.fact.kind, term: $0.fact.term) }
+        return DisclosureCheck(
+            sourceID: sourceID, threshold: source?.disclosureThreshold ?? Vault.defaultDisclosureThreshold,
+            before: before, added: added, stated: stated.map { PublishedFact(id: $0.id, kind: $0.fact.kind) })
+    }
+
+    /// The guard, shared by `export` and `share` (SECURITY.md §6.11): below the threshold, nothing;
+    /// at it, refused and logged as `ACTION outcome=failed:disclosure`, unless `accept`, which is
+    /// logged with the export (`ids` gains the counts and kinds, never a fact).
+    static func enforce(
+        _ d: DisclosureCheck, accept: Bool, vault: Vault, action: String, ids: inout [String: String]
+    ) throws {
+        guard d.reachesThreshold else { return }
+        ids["published"] = String(d.before.count)
+        ids["added"] = String(d.added.count)
+        ids["kinds"] = d.kindsAfter.map { $0.lowercased() }.joined(separator: ".")
+        if accept {
+            ids["disclosure"] = "accepted"
+            return
+        }
+        try? vault.audit(AuditEvent(action, outcome: .failed("disclosure"), ids: ids))
+        throw PublishingError.disclosureThreshold(d)
+    }
+}
