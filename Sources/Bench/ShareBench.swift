@@ -15,15 +15,7 @@ import Glibc
 func shareBench(megabytes: Int) -> [Figure] {
     let dir = NSTemporaryDirectory() + "sv-bench-share-" + UUID().uuidString
     defer { try? FileManager.default.removeItem(atPath: dir) }
-    let pass = "bench share pass"
-    let bytes = max(1, megabytes) << 20
-    guard let p = try? SecureBytes(copying: Array(pass.utf8)),
-        (try? Vault.create(
-            directory: dir + "/vault", passphrase: p, profile: .test, audit: AuditLog(newLogPath: dir + "/vault/audit.log"),
-            showRecoveryKey: { _ in })) != nil,
-        let v = try? Vault.unlock(directory: dir + "/vault", passphrase: p, audit: AuditLog()),
-        (try? v.addSource(alias: "Bench")) != nil,
-        let id = try? v.addRecord(NewRecord(sourceAlias: "Bench", title: "big", body: testimony(1, bytes: bytes))),
+    guard let (v, _, id) = oneRecordVault(dir, megabytes: megabytes),
         (try? v.addRule(StoredRule(kind: .term, value: "Hoeryŏng", variants: ["Hoeryong"], label: "PLACE"))) != nil,
         (try? v.addRule(StoredRule(kind: .term, value: "broker", label: "PERSON"))) != nil,
         let editor = try? AgeIdentity.generate(),
@@ -78,4 +70,19 @@ func shareBench(megabytes: Int) -> [Figure] {
             value: mb / shareTime, unit: "MB/s", target: "-", met: nil, baseline: ageTime.map { mb / $0 },
             baselineName: "age -r, same bytes (whole process)")
     ]
+}
+
+/// A vault in `dir`/vault (the caller removes `dir`) with the source "Bench" and one record of
+/// `megabytes` MiB of synthetic testimony, unlocked with its audit log (the share and disclosure rows).
+func oneRecordVault(_ dir: String, megabytes: Int) -> (Vault, Source, String)? {
+    guard let p = try? SecureBytes(copying: Array("bench passphrase".utf8)),
+        (try? Vault.create(
+            directory: dir + "/vault", passphrase: p, profile: .test, audit: AuditLog(newLogPath: dir + "/vault/audit.log"),
+            showRecoveryKey: { _ in })) != nil,
+        let v = try? Vault.unlock(directory: dir + "/vault", passphrase: p, audit: AuditLog()),
+        let source = try? v.addSource(alias: "Bench"),
+        let id = try? v.addRecord(
+            NewRecord(sourceAlias: "Bench", title: "big", body: testimony(1, bytes: max(1, megabytes) << 20)))
+    else { return nil }
+    return (v, source, id)
 }

@@ -39,10 +39,32 @@ public struct DisclosureCheck: Sendable, Equatable {
     /// Matches the source's facts in `text` (the text as it would be published) and compares them
     /// with the source's ledger. Reads the facts and the ledger checked against the manifest.
     package static func check(vault: Vault, sourceID: String, text: String) throws -> DisclosureCheck {
+        try prepare(vault: vault, sourceID: sourceID).check(text)
+    }
+
+    /// What the guard needs before the text is known: the source's facts, its ledger and
+    /// threshold, the compiled matcher (the export does this beside the redaction: at 1,000 facts
+    /// it is most of the guard's time).
+    package struct Prepared: @unchecked Sendable {
+        let sourceID: String
+        let facts: [(id: String, fact: StoredFact)]
+        let ledger: [ExportEntry]
+        let threshold: Int
+        let matcher: FactMatcher?
+
+        /// The guard's verdict on `text`, the excerpt as it would be published.
+        package func check(_ text: String) -> DisclosureCheck {
+            guard let matcher else { return .none(sourceID: sourceID) }
+            return DisclosureCheck.evaluate(
+                sourceID: sourceID, facts: facts, ledger: ledger, threshold: threshold, found: matcher.matches(in: text))
+        }
+    }
+
+    package static func prepare(vault: Vault, sourceID: String) throws -> Prepared {
         let facts = try vault.facts(forSource: sourceID)
         let ledger = try vault.ledger(sourceID: sourceID)
         guard !facts.isEmpty || ledger.contains(where: { !($0.facts ?? []).isEmpty }) else {
-            return .none(sourceID: sourceID)
+            return Prepared(sourceID: sourceID, facts: [], ledger: [], threshold: 0, matcher: nil)
         }
         let source = try vault.sources().first { $0.id == sourceID }
         let matcher: FactMatcher
@@ -50,7 +72,14 @@ public struct DisclosureCheck: Sendable, Equatable {
             matcher = try FactMatcher(
                 facts: facts.map { FactMatcher.Term(id: $0.id, term: $0.fact.term, variants: $0.fact.variants) })
         } catch { throw PublishingError.badRule(error) }
-        let found = matcher.matches(in: text)
+        return Prepared(
+            sourceID: sourceID, facts: facts, ledger: ledger,
+            threshold: source?.disclosureThreshold ?? Vault.defaultDisclosureThreshold, matcher: matcher)
+    }
+
+    static func evaluate(
+        sourceID: String, facts: [(id: String, fact: StoredFact)], ledger: [ExportEntry], threshold: Int, found: Set<String>
+    ) -> DisclosureCheck {
         let terms = Dictionary(uniqueKeysWithValues: facts.map { ($0.id, $0.fact) })
         var published: [String: FactKind] = [:]
         for entry in ledger { for f in entry.facts ?? [] { published[f.id] = f.kind } }
@@ -58,7 +87,7 @@ public struct DisclosureCheck: Sendable, Equatable {
         let stated = facts.filter { found.contains($0.id) }
         let added = stated.filter { published[$0.id] == nil }.map { Item(id: $0.id, kind: $0.fact.kind, term: $0.fact.term) }
         return DisclosureCheck(
-            sourceID: sourceID, threshold: source?.disclosureThreshold ?? Vault.defaultDisclosureThreshold,
+            sourceID: sourceID, threshold: threshold,
             before: before, added: added, stated: stated.map { PublishedFact(id: $0.id, kind: $0.fact.kind) })
     }
 

@@ -66,10 +66,16 @@ public enum Exporter {
         let rules = try RuleCompiler.compile(try vault.rules(forRecord: rid, sourceID: record.summary.metadata.source))
         let excerpt = try Excerpt.select(selection, from: record.body)
         // `suggest`'s summary reads only the excerpt and, at the end, what was redacted: its
-        // candidates are found on another thread from the start, beside the whole check.
+        // candidates are found on another thread from the start, beside the whole check; so are
+        // the disclosure guard's facts read and its matcher compiled (§6.11; reads through the
+        // vault's serialized store and immutable keys only).
         let pending = rules
-        let ((result, redactor, display, checked), candidates) = try Parallel.both({
-            PendingSuggestions(excerpt.text, rules: pending)
+        let sourceID = record.summary.metadata.source
+        let shared = SharedVault(vault: vault)
+        let ((result, redactor, display, checked), (candidates, guardPrepared)) = try Parallel.both({
+            () -> (PendingSuggestions, Result<DisclosureCheck.Prepared, Error>) in
+            let candidates = PendingSuggestions(excerpt.text, rules: pending)
+            return (candidates, Result { try DisclosureCheck.prepare(vault: shared.vault, sourceID: sourceID) })
         }) { () throws -> (RedactionResult, Redactor, (text: String, removed: Int), [Leak]) in
             var redactor: Redactor
             do throws(RedactionError) { redactor = try Redactor(rules: rules) } catch { throw PublishingError.badRule(error) }
@@ -105,7 +111,7 @@ public enum Exporter {
             || (selection != .whole && !rules.isEmpty && !redactor.redact(record.body).findings.isEmpty)
         let suggestions = candidates.covered(by: result.findings)
         // The source's facts in the text as it would be published (§6.11).
-        let disclosure = try DisclosureCheck.check(vault: vault, sourceID: record.summary.metadata.source, text: display.text)
+        let disclosure = try guardPrepared.get().check(display.text)
         var leaks = checked
         for i in leaks.indices { leaks[i].line += shift }
         // Phrases no rule covers; a rule's other Korean spelling is already hidden (issue 15), so
@@ -282,4 +288,10 @@ public enum Exporter {
         }
         return try vault.exports().filter { candidates.contains($0.outputHash) || candidates.contains($0.excerptHash) }
     }
+}
+
+/// The vault handed to the side thread of an export, which only reads through its serialized store
+/// and immutable keys while the main thread redacts (as `parallelSearch`'s workers do).
+private struct SharedVault: @unchecked Sendable {
+    let vault: Vault
 }
