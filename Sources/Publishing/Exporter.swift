@@ -189,6 +189,30 @@ public enum Exporter {
         return p
     }
 
+    /// The gate `export` and `share` apply alike: the review guard, the leak check and the
+    /// disclosure guard, each refusal audited as `action` with `ids` (which gains the excerpt's
+    /// record, version, lines, format and counts).
+    static func gate(
+        _ p: PreparedExcerpt, action: String, format: ExportFormat, noRules: Bool, acceptDisclosure: Bool, vault: Vault,
+        ids: inout [String: String]
+    ) throws {
+        ids.merge([
+            "record": p.recordID, "version": String(p.version), "lines": "\(p.firstLine)-\(p.lastLine)",
+            "format": format.rawValue, "accepted": String(p.accepted.count), "uncovered": String(p.uncoveredLines.count)
+        ]) { $1 }
+        if noRules { ids["no-rules"] = "yes" }
+        guard !p.unreviewed else {
+            try? vault.audit(AuditEvent(action, outcome: .failed("norules"), ids: ids))
+            throw PublishingError.noRuleApplies
+        }
+        guard p.leaks.isEmpty else {
+            ids["leaks"] = String(p.leaks.count)
+            try? vault.audit(AuditEvent(action, outcome: .failed("leak"), ids: ids))
+            throw PublishingError.leaksFound(p.leaks)
+        }
+        try DisclosureCheck.enforce(p.disclosure, accept: acceptDisclosure, vault: vault, action: action, ids: &ids)
+    }
+
     /// `export`: selects, redacts and leak-checks, refuses a record no rule applies to (unless
     /// `noRules`) and anything that leaks, audits, then writes to `out` (or returns the bytes for
     /// standard output) and records provenance.
@@ -200,22 +224,9 @@ public enum Exporter {
         let p = try prepare(
             vault: vault, id: id, version: version, selection: selection, accept: accept,
             noRules: noRules, acceptDisclosure: acceptDisclosure)
-        var ids = [
-            "record": p.recordID, "version": String(p.version), "lines": "\(p.firstLine)-\(p.lastLine)",
-            "format": format.rawValue, "accepted": String(p.accepted.count),
-            "uncovered": String(p.uncoveredLines.count)
-        ]
-        if noRules { ids["no-rules"] = "yes" }
-        guard !p.unreviewed else {
-            try? vault.audit(AuditEvent("export", outcome: .failed("norules"), ids: ids))
-            throw PublishingError.noRuleApplies
-        }
-        guard p.leaks.isEmpty else {
-            ids["leaks"] = String(p.leaks.count)
-            try? vault.audit(AuditEvent("export", outcome: .failed("leak"), ids: ids))
-            throw PublishingError.leaksFound(p.leaks)
-        }
-        try DisclosureCheck.enforce(p.disclosure, accept: acceptDisclosure, vault: vault, action: "export", ids: &ids)
+        var ids: [String: String] = [:]
+        try gate(
+            p, action: "export", format: format, noRules: noRules, acceptDisclosure: acceptDisclosure, vault: vault, ids: &ids)
         let bytes = try render(p, format: format)
         var values: [String: [UInt8]] = ["excerpt": Array(p.text.utf8)]
         if let out {

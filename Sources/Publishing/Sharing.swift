@@ -45,22 +45,9 @@ public enum Sharing {
             let p = try Exporter.prepare(
                 vault: vault, id: id, version: version, selection: selection, accept: accept, noRules: noRules,
                 acceptDisclosure: acceptDisclosure)
-            ids.merge([
-                "record": p.recordID, "version": String(p.version), "lines": "\(p.firstLine)-\(p.lastLine)",
-                "format": format.rawValue, "accepted": String(p.accepted.count), "uncovered": String(p.uncoveredLines.count)
-            ]) { $1 }
-            if noRules { ids["no-rules"] = "yes" }
-            // The review guard and the leak check, exactly as export applies them.
-            guard !p.unreviewed else {
-                try? vault.audit(AuditEvent("share", outcome: .failed("norules"), ids: ids))
-                throw PublishingError.noRuleApplies
-            }
-            guard p.leaks.isEmpty else {
-                ids["leaks"] = String(p.leaks.count)
-                try? vault.audit(AuditEvent("share", outcome: .failed("leak"), ids: ids))
-                throw PublishingError.leaksFound(p.leaks)
-            }
-            try DisclosureCheck.enforce(p.disclosure, accept: acceptDisclosure, vault: vault, action: "share", ids: &ids)
+            // The review guard, the leak check and the disclosure guard, as export applies them.
+            try Exporter.gate(
+                p, action: "share", format: format, noRules: noRules, acceptDisclosure: acceptDisclosure, vault: vault, ids: &ids)
             plaintext = try Exporter.render(p, format: format)
             excerpt = p
             entry = ExportEntry(

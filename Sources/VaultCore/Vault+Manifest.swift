@@ -50,7 +50,7 @@ extension Vault {
                 items: Dictionary(uniqueKeysWithValues: SealedItemKind.tables(format: v.format).map { ($0, v.count($0)) }),
                 tail: v.tail)
         }
-        let (recordCount, tail) = (view.records, view.tail)
+        let tail = view.tail
         // A format-3 vault's manifest lists the identity and contacts: an older manifest put back
         // would leave them unchecked.
         guard view.format == min(formatVersion, VaultFormat.currentVersion) else {
@@ -73,7 +73,7 @@ extension Vault {
         if travelReturned { actual.travelBundle = tail.travelBundle }
         // Counts only: which records (and items) a count hides is checked where they are read
         // (a listing or search walk, a record read, the rule set before publishing, `check`).
-        let recordsAgree = snap.counts.records == recordCount && snap.counts.versions == view.versionRows
+        let recordsAgree = snap.counts.records == view.records && snap.counts.versions == view.versionRows
         let countsAgree = recordsAgree && tables.allSatisfy { snap.counts.items[$0] == view.items[$0] }
         if countsAgree && actual == tail { return (view.generation, travelReturned) }
         // Something differs: the full manifest, to name every object.
