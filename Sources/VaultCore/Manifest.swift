@@ -179,10 +179,48 @@ struct Manifest: Equatable {
     }
 
     /// Version rows whose record row (its key) is gone, one sentence per record id (§6.8).
-    static func orphanProblems(_ store: any VaultStore) throws(VaultError) -> [String] {
+    static func orphanProblems(_ store: any VaultStore) throws(VaultError) -> [RecordDifference] {
         try store.orphanVersionCounts().sorted { $0.key < $1.key }.map {
-            "record \($0.key) has \($0.value) version row\($0.value == 1 ? "" : "s") but no key row (the record row was deleted from the file, or the rows planted)"
+            RecordDifference(
+                id: $0.key, missing: false,
+                message:
+                    "record \($0.key) has \($0.value) version row\($0.value == 1 ? "" : "s") but no key row (the record row was deleted from the file, or the rows planted)"
+            )
         }
+    }
+
+    /// One record that differs, with its id (so callers need not read it back out of the message).
+    struct RecordDifference {
+        var id: String
+        /// Listed by the manifest, absent from the file.
+        var missing: Bool
+        var message: String
+    }
+
+    /// The records that differ between this manifest and `actual`, in id order.
+    func recordDifferences(from actual: Manifest) -> [RecordDifference] {
+        var out: [RecordDifference] = []
+        for id in Set(records.keys).union(actual.records.keys).sorted() {
+            switch (records[id], actual.records[id]) {
+            case (let want?, nil):
+                out.append(
+                    .init(
+                        id: id, missing: true,
+                        message: "record \(id) is missing (\(want) version\(want == 1 ? "" : "s") expected)"))
+            case (nil, _?):
+                out.append(
+                    .init(
+                        id: id, missing: false,
+                        message: "record \(id) is not in the manifest (added to the file without the key?)"))
+            case (let want?, let got?) where want != got:
+                out.append(
+                    .init(
+                        id: id, missing: false,
+                        message: "record \(id) has \(got) version\(got == 1 ? "" : "s") where the manifest says \(want)"))
+            default: break
+            }
+        }
+        return out
     }
 
     /// The manifest the rows in `store` describe now (`init`, the upgrade from format 1, `check`).
@@ -215,16 +253,7 @@ struct Manifest: Equatable {
     }
 
     func differences(from actual: Manifest) -> [String] {
-        var out: [String] = []
-        for id in Set(records.keys).union(actual.records.keys).sorted() {
-            switch (records[id], actual.records[id]) {
-            case (let want?, nil): out.append("record \(id) is missing (\(want) version\(want == 1 ? "" : "s") expected)")
-            case (nil, _?): out.append("record \(id) is not in the manifest (added to the file without the key?)")
-            case (let want?, let got?) where want != got:
-                out.append("record \(id) has \(got) version\(got == 1 ? "" : "s") where the manifest says \(want)")
-            default: break
-            }
-        }
+        var out = recordDifferences(from: actual).map(\.message)
         for table in SealedItemKind.allCases {
             let want = items[table] ?? [], got = actual.items[table] ?? []
             for id in want.subtracting(got).sorted() { out.append("\(table.noun) \(id) is missing (deleted from the file?)") }

@@ -80,7 +80,7 @@ extension Vault {
         let m = try openManifest(snap.manifest, keyring: keyring)
         var problems = tail.differences(from: actual)
         if !recordsAgree {
-            let named = try recordDifferences(m, store)
+            let named = try recordDifferences(m, store).map(\.message)
             problems +=
                 named.isEmpty ? ["the vault file holds a different number of record versions than its manifest lists"] : named
         }
@@ -111,35 +111,36 @@ extension Vault {
             (view) throws(VaultError) -> (Set<String>, [String]) in walked.mismatches(view)
         }
         if bad.isEmpty && unseen.isEmpty { return }
-        let named = try Self.recordDifferences(try Self.openManifest(walked.sealedManifest, keyring: keyring), store)
+        let differences = try Self.recordDifferences(try Self.openManifest(walked.sealedManifest, keyring: keyring), store)
+        let named = Set(differences.map(\.id))
         found.records.removeAll { bad.contains($0.id) }
         // A named difference replaces the failed authentication the walk reported for that record.
         found.problems.removeAll {
-            if case .recordIntegrity(let id) = $0 { return bad.contains(id) && named.contains { $0.contains(id) } }
+            if case .recordIntegrity(let id) = $0 { return bad.contains(id) && named.contains(id) }
             return false
         }
-        found.problems += named.map { .vaultIntegrity($0) }
+        found.problems += differences.map { .vaultIntegrity($0.message) }
         for id in bad.sorted()
-        where !named.contains(where: { $0.contains(id) }) && !found.problems.contains(.recordIntegrity(recordID: id)) {
+        where !named.contains(id) && !found.problems.contains(.recordIntegrity(recordID: id)) {
             found.problems.append(.recordIntegrity(recordID: id))
         }
         // A listed record the walk never met, whatever the counts say.
-        for id in unseen where !named.contains(where: { $0.contains(id) }) {
+        for id in unseen where !named.contains(id) {
             found.problems.append(.vaultIntegrity("record \(id) is listed in the manifest but was not found in the file"))
         }
     }
 
     /// The record differences between `m` and the file, by name (reads every record: only once a
     /// count or a walk disagrees).
-    private static func recordDifferences(_ m: Manifest, _ store: any VaultStore) throws(VaultError) -> [String] {
+    private static func recordDifferences(_ m: Manifest, _ store: any VaultStore) throws(VaultError)
+        -> [Manifest.RecordDifference]
+    {
         var got = m
         got.records = try Manifest.recordCounts(store)
         // A listed record whose key row is gone but whose version rows remain: named once, as such.
         let orphans = try Manifest.orphanProblems(store)
-        let orphanIDs = Set(orphans.map { $0.split(separator: " ")[1] })
-        return m.differences(from: got).filter {
-            $0.hasPrefix("record ") && !($0.contains(" is missing ") && orphanIDs.contains($0.split(separator: " ")[1]))
-        } + orphans
+        let orphanIDs = Set(orphans.map(\.id))
+        return m.recordDifferences(from: got).filter { !($0.missing && orphanIDs.contains($0.id)) } + orphans
     }
 
     /// A `ManifestSeal` for a write: opens the manifest as it is in the write transaction, applies
@@ -290,7 +291,7 @@ extension Vault {
         do {
             let m = try currentManifest()
             let actual = try Manifest.describing(store, generation: m.generation, format: m.format)
-            return (m.differences(from: actual) + (try Manifest.orphanProblems(store))).map { .vaultIntegrity($0) }
+            return (m.differences(from: actual) + (try Manifest.orphanProblems(store)).map(\.message)).map { .vaultIntegrity($0) }
         } catch {
             return [error]
         }
