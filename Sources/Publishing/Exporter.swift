@@ -214,8 +214,8 @@ public enum Exporter {
     }
 
     /// `export`: selects, redacts and leak-checks, refuses a record no rule applies to (unless
-    /// `noRules`) and anything that leaks, audits, then writes to `out` (or returns the bytes for
-    /// standard output) and records provenance.
+    /// `noRules`) and anything that leaks, records provenance, audits, then writes to `out` (or
+    /// returns the bytes for standard output).
     public static func export(
         vault: Vault, id: String, version: Int? = nil, selection: ExcerptSelection, accept: [String],
         noRules: Bool = false, acceptDisclosure: Bool = false, format: ExportFormat, out: String?,
@@ -224,6 +224,22 @@ public enum Exporter {
         let p = try prepare(
             vault: vault, id: id, version: version, selection: selection, accept: accept,
             noRules: noRules, acceptDisclosure: acceptDisclosure)
+        return (
+            p,
+            try publish(
+                p, vault: vault, noRules: noRules, acceptDisclosure: acceptDisclosure, format: format, out: out,
+                overwrite: overwrite)
+        )
+    }
+
+    /// `export` once the excerpt is prepared: the gate, the provenance and ledger entry (recorded
+    /// only on the ledger the disclosure guard read, ``DisclosureCheck/record``), the audit entry,
+    /// then the file. The entry comes first so that a guard that let two exports through at once
+    /// cannot have written either; it is removed again if the audit or the write fails.
+    static func publish(
+        _ p: PreparedExcerpt, vault: Vault, noRules: Bool, acceptDisclosure: Bool, format: ExportFormat, out: String?,
+        overwrite: Bool
+    ) throws -> [UInt8] {
         var ids: [String: String] = [:]
         try gate(
             p, action: "export", format: format, noRules: noRules, acceptDisclosure: acceptDisclosure, vault: vault, ids: &ids)
@@ -234,16 +250,22 @@ public enum Exporter {
             try OutputFile.checkTarget(
                 out, overwrite: overwrite, protecting: [vault.directory] + [try vault.auditLogPath()].compactMap { $0 })
         }
+        let entryID = try DisclosureCheck.record(
+            try provenanceEntry(p, format: format, output: bytes), p.disclosure, accept: acceptDisclosure, vault: vault,
+            action: "export", ids: &ids)
         // Audited before a byte is written: if the entry cannot be made durable, nothing is exported.
-        try vault.audit(AuditEvent("export", ids: ids, values: values))
+        do { try vault.audit(AuditEvent("export", ids: ids, values: values)) } catch {
+            try? vault.removeExport(entryID)
+            throw error
+        }
         if let out {
             do { try OutputFile.write(bytes, to: out, overwrite: overwrite) } catch {
                 try? vault.audit(AuditEvent("export", outcome: .failed("io"), ids: ids, values: values))
+                try? vault.removeExport(entryID)
                 throw error
             }
         }
-        try recordProvenance(vault: vault, p, format: format, output: bytes)
-        return (p, bytes)
+        return bytes
     }
 
     /// `suggest`: candidates for new rules, audited.
@@ -273,12 +295,16 @@ public enum Exporter {
 
     /// Records the export (encrypted) so `provenance` can find it later.
     public static func recordProvenance(vault: Vault, _ p: PreparedExcerpt, format: ExportFormat, output: [UInt8]) throws {
-        try vault.recordExport(
-            ExportEntry(
-                recordID: p.recordID, version: p.version, firstLine: p.firstLine, lastLine: p.lastLine,
-                format: format.rawValue, excerptHash: try ContentHash.blake2b256Hex(Array(p.text.utf8)),
-                outputHash: try ContentHash.blake2b256Hex(output), redactions: p.counts, accepted: p.accepted,
-                source: p.disclosure.sourceID, facts: p.disclosure.stated))
+        try vault.recordExport(try provenanceEntry(p, format: format, output: output))
+    }
+
+    /// The provenance and ledger entry of an export of `p` whose bytes are `output` (§6.7).
+    static func provenanceEntry(_ p: PreparedExcerpt, format: ExportFormat, output: [UInt8]) throws -> ExportEntry {
+        ExportEntry(
+            recordID: p.recordID, version: p.version, firstLine: p.firstLine, lastLine: p.lastLine,
+            format: format.rawValue, excerptHash: try ContentHash.blake2b256Hex(Array(p.text.utf8)),
+            outputHash: try ContentHash.blake2b256Hex(output), redactions: p.counts, accepted: p.accepted,
+            source: p.disclosure.sourceID, facts: p.disclosure.stated)
     }
 
     /// Export entries whose output or excerpt matches `fileBytes` (the file as published, the

@@ -172,9 +172,18 @@ extension Vault {
     /// Read with the manifest in one transaction and checked against its list (§6.8): an entry
     /// deleted from the file would make the guard count too few.
     package func ledger(sourceID: String) throws(VaultError) -> [ExportEntry] {
-        let decoded = decodeItems(try checkedRows(.export), .export, as: ExportEntry.self)
+        try ledgerSnapshot(sourceID: sourceID).entries
+    }
+
+    /// The ledger as the guard reads it: the source's entries, and the ids of every export entry
+    /// the manifest listed when they were read (``recordExport(_:ifExportsAre:)`` compares them
+    /// again in the transaction that records the export, so that two exports at once cannot both
+    /// pass the guard on the same ledger).
+    package func ledgerSnapshot(sourceID: String) throws(VaultError) -> (entries: [ExportEntry], exportIDs: Set<String>) {
+        let rows = try checkedRows(.export)
+        let decoded = decodeItems(rows, .export, as: ExportEntry.self)
         if let damaged = decoded.problems.first { throw damaged }
-        return decoded.items.map(\.value).filter { $0.source == sourceID }
+        return (decoded.items.map(\.value).filter { $0.source == sourceID }, Set(rows.map(\.id)))
     }
 
     /// One fact as an export entry records it (§6.7, §6.11): its id and kind, never its term.
