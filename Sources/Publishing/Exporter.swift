@@ -63,19 +63,21 @@ public enum Exporter {
     ) throws -> PreparedExcerpt {
         let record = try vault.recordForPublishing(id, version: version)
         let rid = record.summary.id
-        let rules = try RuleCompiler.compile(try vault.rules(forRecord: rid, sourceID: record.summary.metadata.source))
-        let excerpt = try Excerpt.select(selection, from: record.body)
-        // `suggest`'s summary reads only the excerpt and, at the end, what was redacted: its
-        // candidates are found on another thread from the start, beside the whole check; so are
-        // the disclosure guard's facts read and its matcher compiled (§6.11; reads through the
-        // vault's serialized store and immutable keys only).
-        let pending = rules
+        // The disclosure guard's facts are read and its matcher compiled on a thread of their own
+        // from as soon as the source is known (§6.11; reads through the vault's serialized store
+        // and immutable keys only): after `suggest`'s candidates on the side thread, they made it
+        // the longest path of the export at 1,000 facts.
         let sourceID = record.summary.metadata.source
         let shared = SharedVault(vault: vault)
-        let ((result, redactor, display, checked), (candidates, guardPrepared)) = try Parallel.both({
-            () -> (PendingSuggestions, Result<DisclosureCheck.Prepared, Error>) in
-            let candidates = PendingSuggestions(excerpt.text, rules: pending)
-            return (candidates, Result { try DisclosureCheck.prepare(vault: shared.vault, sourceID: sourceID) })
+        let guardPreparing = Pending { Result { try DisclosureCheck.prepare(vault: shared.vault, sourceID: sourceID) } }
+        defer { _ = guardPreparing.value }
+        let rules = try RuleCompiler.compile(try vault.rules(forRecord: rid, sourceID: sourceID))
+        let excerpt = try Excerpt.select(selection, from: record.body)
+        // `suggest`'s summary reads only the excerpt and, at the end, what was redacted: its
+        // candidates are found on another thread from the start, beside the whole check.
+        let pending = rules
+        let ((result, redactor, display, checked), candidates) = try Parallel.both({
+            PendingSuggestions(excerpt.text, rules: pending)
         }) { () throws -> (RedactionResult, Redactor, (text: String, removed: Int), [Leak]) in
             var redactor: Redactor
             do throws(RedactionError) { redactor = try Redactor(rules: rules) } catch { throw PublishingError.badRule(error) }
@@ -111,7 +113,7 @@ public enum Exporter {
             || (selection != .whole && !rules.isEmpty && !redactor.redact(record.body).findings.isEmpty)
         let suggestions = candidates.covered(by: result.findings)
         // The source's facts in the text as it would be published (§6.11).
-        let disclosure = try guardPrepared.get().check(display.text)
+        let disclosure = try guardPreparing.value.get().check(display.text)
         var leaks = checked
         for i in leaks.indices { leaks[i].line += shift }
         // Phrases no rule covers; a rule's other Korean spelling is already hidden (issue 15), so
