@@ -66,15 +66,18 @@ public struct DisclosureCheck: Sendable, Equatable {
         let facts: [(id: String, fact: StoredFact)]
         let ledger: [ExportEntry]
         let exportIDs: Set<String>
-        let threshold: Int
+        var threshold: Int
 
         static func read(vault: Vault, sourceID: String) throws -> SourceState {
             let facts = try vault.facts(forSource: sourceID)
             let (ledger, exportIDs) = try vault.ledgerSnapshot(sourceID: sourceID)
-            let source = try vault.sources().first { $0.id == sourceID }
-            return SourceState(
+            var state = SourceState(
                 sourceID: sourceID, facts: facts, ledger: ledger, exportIDs: exportIDs,
-                threshold: source?.disclosureThreshold ?? Vault.defaultDisclosureThreshold)
+                threshold: Vault.defaultDisclosureThreshold)
+            if !state.isEmpty, let n = try vault.sources().first(where: { $0.id == sourceID })?.disclosureThreshold {
+                state.threshold = n
+            }
+            return state
         }
 
         /// No fact and no published one: nothing to check or record.
