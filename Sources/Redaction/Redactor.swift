@@ -32,9 +32,20 @@ struct Span {
     var lo: Int
     var hi: Int
     var rule: Int
-    /// Numbering key: the rule for terms (every variant is one entity); rule plus matched text
-    /// for regex and detector rules (each distinct phone number is its own entity).
-    var entity: String
+    /// What the rule matched (for the winner of a merged span: its own match, before merging and
+    /// widening). The numbering key (``Redactor/entity(_:bytes:folder:)``) is read from it only for
+    /// the spans that are replaced: texts dense with numbers have hundreds of thousands of matches,
+    /// and a string per match held them in memory several times over.
+    var matchLo: Int
+    var matchHi: Int
+
+    init(lo: Int, hi: Int, rule: Int) {
+        self.lo = lo
+        self.hi = hi
+        self.rule = rule
+        matchLo = lo
+        matchHi = hi
+    }
 }
 
 /// Compiled rules. Create once per rule set; `redact` is safe to call from any thread.
@@ -139,6 +150,7 @@ public struct Redactor: Sendable {
         for r in rules { if let n = r.number { nextNumber[r.label] = max(nextNumber[r.label] ?? 0, n) } }
         var lines = TextSupport.LineCounter(bytes)
         var copied = 0
+        var folder = Folder(mode: .standard)
         for c in clusters {
             if c.lo > copied { result.append(contentsOf: text[index(copied)..<index(c.lo)]) }
             let rule = rules[c.rule]
@@ -146,11 +158,12 @@ public struct Redactor: Sendable {
             if let fixed = fixedReplacements[c.rule] {
                 replacement = fixed
             } else {
-                if let known = numbered[c.entity] {
+                let entity = entity(c, bytes: bytes, folder: &folder)
+                if let known = numbered[entity] {
                     replacement = known
                 } else {
-                    replacement = placeholder(rule, entity: c.entity, next: &nextNumber)
-                    numbered[c.entity] = replacement
+                    replacement = placeholder(rule, entity: entity, next: &nextNumber)
+                    numbered[entity] = replacement
                 }
             }
             result.append(replacement)
@@ -164,6 +177,18 @@ public struct Redactor: Sendable {
         let nfc = result.utf8.withContiguousStorageIfAvailable { TextSupport.isNFC($0) } ?? TextSupport.isNFC(Array(result.utf8))
         if !nfc { result = TextSupport.nfc(result) }
         return RedactionResult(text: result, findings: findings)
+    }
+
+    /// Numbering key of a span: the rule for terms (every variant is one entity); rule plus the
+    /// folded match for regex and detector rules (each distinct phone number is its own entity;
+    /// "010-1234-5678" and "010 1234 5678" may still differ, but case and width variants of one
+    /// address do not).
+    func entity(_ span: Span, bytes: [UInt8], folder: inout Folder) -> String {
+        if case .term = rules[span.rule].pattern { return termEntities[span.rule] }
+        let key = bytes.withUnsafeBufferPointer {
+            folder.fold(UnsafeBufferPointer(rebasing: $0[span.matchLo..<span.matchHi]))
+        }.bytes
+        return "r\(span.rule):" + String(decoding: key, as: UTF8.self)
     }
 
     /// `[LABEL-N]` for one entity: the rule's own number for its terms; a stable name for a regex or
@@ -186,31 +211,28 @@ public struct Redactor: Sendable {
         // Folded chunk by chunk (ChunkedFold): the same hits, in memory bounded by a chunk.
         let found = terms.spans(in: bytes, phones: phones)
         for hit in found.terms {
-            spans.append(Span(lo: hit.lo, hi: hit.hi, rule: hit.rule, entity: termEntities[hit.rule]))
+            spans.append(Span(lo: hit.lo, hi: hit.hi, rule: hit.rule))
         }
         // A phone number is one entity however it is grouped: "[PHONE-1]" for every form.
         for hit in found.phones {
-            spans.append(Span(lo: hit.lo, hi: hit.hi, rule: hit.rule, entity: termEntities[hit.rule]))
+            spans.append(Span(lo: hit.lo, hi: hit.hi, rule: hit.rule))
         }
-        spans += regexSpans(in: text, bytes: bytes, seen: &seen)
+        spans += regexSpans(in: text, viewBytes: bytes, seen: &seen)
         return spans
     }
 
     /// Matches of the regex and detector rules in `view` (the text, or the text with spans
-    /// blanked out: same byte offsets), skipping (range, rule) pairs already in `seen`.
-    func regexSpans(in view: String, bytes: [UInt8], seen: inout Set<RegexMatch>) -> [Span] {
+    /// blanked out: same byte offsets; `viewBytes` is its UTF-8), skipping (range, rule) pairs
+    /// already in `seen`. Built-in patterns run only around their anchors (``SuggestWindows``:
+    /// the same matches as a scan of the whole view), so a view whose digits are all hidden
+    /// costs next to nothing.
+    func regexSpans(in view: String, viewBytes: [UInt8], seen: inout Set<RegexMatch>) -> [Span] {
         var spans: [Span] = []
-        var folder = Folder(mode: .standard)
+        var scan = SuggestWindows.Scan(viewBytes)
         for (rule, regex) in regexRules {
-            for r in regex.matches(in: view)
+            for r in SuggestWindows.matches(regex, in: view, bytes: viewBytes, scan: &scan)
             where seen.insert(RegexMatch(lo: r.lowerBound, hi: r.upperBound, rule: rule)).inserted {
-                // Fold the matched text for the entity key so "010-1234-5678" and "010 1234 5678"
-                // may still differ, but case and width variants of one address do not.
-                let key = bytes.withUnsafeBufferPointer { folder.fold(UnsafeBufferPointer(rebasing: $0[r])) }.bytes
-                spans.append(
-                    Span(
-                        lo: r.lowerBound, hi: r.upperBound, rule: rule,
-                        entity: "r\(rule):" + String(decoding: key, as: UTF8.self)))
+                spans.append(Span(lo: r.lowerBound, hi: r.upperBound, rule: rule))
             }
         }
         return spans
@@ -234,23 +256,25 @@ public struct Redactor: Sendable {
         let firstPass = raw
         var merged = merge(raw, bytes: bytes)
         guard !merged.isEmpty, !regexRules.isEmpty else { return (firstPass, merged) }
-        func blanked(_ spans: [Span]) -> String {
+        func blanked(_ spans: [Span]) -> (view: String, bytes: [UInt8]) {
             var shadow = bytes
             for m in spans where m.lo < m.hi && m.hi <= shadow.count {
                 shadow[m.lo] = 0x5B
                 for k in (m.lo + 1)..<m.hi { shadow[k] = 0x5D }
             }
-            return String(decoding: shadow, as: UTF8.self)
+            return (String(decoding: shadow, as: UTF8.self), shadow)
         }
         for _ in 0..<64 {
             // Two views: everything hidden (a number glued to the one before it), and only the
             // terms hidden, so a pattern may still grow over a shorter match ("5 May 2024" where
             // "May 2024" alone matched while a name clung to the "5").
-            var found = regexSpans(in: blanked(merged), bytes: bytes, seen: &seen)
+            let all = blanked(merged)
+            var found = regexSpans(in: all.view, viewBytes: all.bytes, seen: &seen)
             // (Skipped when it is the same view, or the original text, already searched.)
             let termsOnly = merged.filter { if case .term = rules[$0.rule].pattern { return true } else { return false } }
             if !termsOnly.isEmpty && termsOnly.count < merged.count {
-                found += regexSpans(in: blanked(termsOnly), bytes: bytes, seen: &seen)
+                let terms = blanked(termsOnly)
+                found += regexSpans(in: terms.view, viewBytes: terms.bytes, seen: &seen)
             }
             guard !found.isEmpty else { break }
             raw += found
@@ -274,7 +298,8 @@ public struct Redactor: Sendable {
                 let length = s.hi - s.lo
                 if length > m.winnerLength || (length == m.winnerLength && s.rule < m.span.rule) {
                     m.span.rule = s.rule
-                    m.span.entity = s.entity
+                    m.span.matchLo = s.matchLo
+                    m.span.matchHi = s.matchHi
                     m.winnerLength = length
                 }
                 merged[merged.count - 1] = m
