@@ -40,6 +40,9 @@ enum SuggestWindows {
         /// Kelvin sign, which case-folds to k) or `%`, right after a run of digits or after one
         /// character after one: where "12 km", "5.5kg", "100 %" have their unit.
         case unitAfterDigits
+        /// A `-`, `'` or `’` right after a lower-case ASCII letter or any non-ASCII character (a
+        /// hyphenated name has a lower-case letter there; dates and numbers have a digit).
+        case joinerAfterLetter
     }
 
     struct Spec: Sendable {
@@ -135,7 +138,7 @@ enum SuggestWindows {
             ),
             // name phrases: capitalized words; a hyphenated or apostrophized one
             (0x6620_DF36_3288_04A5, Spec(anchors: [.capitalizedTokens], tokens: 1)),
-            (0x9837_4D9F_6372_89D2, Spec(anchors: [.scalars([0x2D, 0x27, 0x2019])], tokens: 1))
+            (0x9837_4D9F_6372_89D2, Spec(anchors: [.joinerAfterLetter], tokens: 1))
         ]
         return Dictionary(list, uniquingKeysWith: { a, _ in a })
     }()
@@ -419,6 +422,13 @@ enum SuggestWindows {
             if anchors.isEmpty { anchors = Scan.findAnchors(b) }
             if anchor == .unitAfterDigits, anchors[anchor] == nil, let runs = anchors[.digit] {
                 anchors[anchor] = unitsAfter(runs)
+            }
+            if anchor == .joinerAfterLetter, anchors[anchor] == nil, let joiners = anchors[.scalars([0x2D, 0x27, 0x2019])] {
+                anchors[anchor] = joiners.filter { j in
+                    guard j > 0 else { return false }
+                    let c = b[j - 1]
+                    return c >= 0x80 || c &- 0x61 < 26
+                }
             }
             return anchors[anchor]
         }
