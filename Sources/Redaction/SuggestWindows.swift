@@ -51,6 +51,10 @@ enum SuggestWindows {
         var tokens: Int
         /// `,` and `;` also separate tokens (the coordinate patterns allow any run of them).
         var commas = false
+        /// Other anchors every match also has ("12세" has a digit and a 세): the windows are made
+        /// from whichever list covers less of the text (Korean prose is full of 대, tables of
+        /// numbers full of digits).
+        var alternative: [Anchor]? = nil
     }
 
     /// FNV-1a of a pattern's source and options: a spec applies to exactly that pattern.
@@ -83,10 +87,10 @@ enum SuggestWindows {
             (0xBCCC_F6B7_F5CD_0E77, Spec(anchors: [.twoColons], tokens: 1)),
             // coordinates: "42.4 ° N , 129.9 ° E" (6), two DMS forms (7 each), two decimals, two degrees
             // (each needs more than a digit: an E or W, a degree sign, a digit then a dot)
-            (0x6421_35B6_704B_CBF9, Spec(anchors: [.scalars([0x45, 0x57])], tokens: 6, commas: true)),
-            (0x0E16_81F9_1DEB_319B, Spec(anchors: [.scalars([0xB0])], tokens: 14, commas: true)),
+            (0x6421_35B6_704B_CBF9, Spec(anchors: [.scalars([0x45, 0x57])], tokens: 6, commas: true, alternative: [digit])),
+            (0x0E16_81F9_1DEB_319B, Spec(anchors: [.scalars([0xB0])], tokens: 14, commas: true, alternative: [digit])),
             (0x70E0_A667_A652_6008, Spec(anchors: [.dotAfterDigit], tokens: 2, commas: true)),
-            (0x6771_DE7C_12F9_BA17, Spec(anchors: [.scalars([0xB0])], tokens: 2, commas: true)),
+            (0x6771_DE7C_12F9_BA17, Spec(anchors: [.scalars([0xB0])], tokens: 2, commas: true, alternative: [digit])),
             // date: numeric forms (1 token), "5th of May., 2024" (4), "May 5th, 2024" (3), "May 2024" (2),
             // "2024 년 5 월 17 일" (6), "5 월 17 일" (4), the same with 年月日 (6, 4), Chinese numerals with 年
             (0x07D0_E873_EBD1_5D58, Spec(anchors: [digit], tokens: 1)),
@@ -104,8 +108,8 @@ enum SuggestWindows {
             // cannot match without (text dense with digits has few of them): "year" or "yr", "age", the
             // decade ("0s", "'80S"; U+017F ſ folds to s), "teen(s)", "-ties"; 세 or 살, 대, 岁 or 歲.
             // (In either case: no other character case-folds to a letter of these words.)
-            (0xC9E4_3659_9783_0827, Spec(anchors: [.text("year"), .text("yr")], tokens: 3)),
-            (0xBC36_45F1_D5D4_B4B6, Spec(anchors: [.text("age")], tokens: 2)),
+            (0xC9E4_3659_9783_0827, Spec(anchors: [.text("year"), .text("yr")], tokens: 3, alternative: [digit])),
+            (0xBC36_45F1_D5D4_B4B6, Spec(anchors: [.text("age")], tokens: 2, alternative: [digit])),
             (
                 0x1715_E714_7BC2_D249,
                 Spec(anchors: [.text("0s"), .scalars([0x17F]), .text("teen"), .text("tie")], tokens: 4)
@@ -114,10 +118,10 @@ enum SuggestWindows {
                 0x7679_16A9_5C17_5DB2,
                 Spec(anchors: [.text("0s"), .scalars([0x17F]), .text("teen"), .text("tie")], tokens: 3)
             ),
-            (0x85A6_23CC_F563_BEF1, Spec(anchors: [.scalars([0xC138, 0xC0B4])], tokens: 2)),
-            (0xE6B9_5663_3A46_8EAA, Spec(anchors: [.scalars([0xB300])], tokens: 3)),
-            (0x2927_B0C8_8363_2FE6, Spec(anchors: [.scalars([0x5C81, 0x6B72])], tokens: 2)),
-            (0xBBD2_AB79_E503_E81E, Spec(anchors: [.scalars([0x5C81])], tokens: 2)),
+            (0x85A6_23CC_F563_BEF1, Spec(anchors: [.scalars([0xC138, 0xC0B4])], tokens: 2, alternative: [digit])),
+            (0xE6B9_5663_3A46_8EAA, Spec(anchors: [.scalars([0xB300])], tokens: 3, alternative: [digit])),
+            (0x2927_B0C8_8363_2FE6, Spec(anchors: [.scalars([0x5C81, 0x6B72])], tokens: 2, alternative: [digit])),
+            (0xBBD2_AB79_E503_E81E, Spec(anchors: [.scalars([0x5C81])], tokens: 2, alternative: [digit])),
             (0x9D4D_2930_279D_D3B3, Spec(anchors: [.scalars([0x5C81])], tokens: 1)),
             // numbers with units: "12 km", "30 명", "5 公里"
             (0xE390_0467_8BD0_29C8, Spec(anchors: [.unitAfterDigits], tokens: 2)),
@@ -128,13 +132,13 @@ enum SuggestWindows {
                 Spec(
                     anchors: [
                         .scalars([0xD0AC, 0xBBF8, 0xBA85, 0xAC1C, 0xC2DC, 0xC6D0, 0xC704, 0xB2EC, 0xB9AC]), .text("km")
-                    ], tokens: 2)
+                    ], tokens: 2, alternative: [digit])
             ),
             (
                 0x3664_0DB8_B260_D925,
                 Spec(
                     anchors: [.scalars([0x516C, 0x7C73, 0x4E2A, 0x4EBA, 0x5929, 0x5C0F, 0x5143, 0x5757, 0x7F8E, 0x91CC])],
-                    tokens: 2)
+                    tokens: 2, alternative: [digit])
             ),
             // name phrases: capitalized words; a hyphenated or apostrophized one
             (0x6620_DF36_3288_04A5, Spec(anchors: [.capitalizedTokens], tokens: 1)),
@@ -303,11 +307,22 @@ enum SuggestWindows {
         /// Nil for an anchor this scan does not look for (then the whole text is scanned). Once the
         /// windows of one anchor cover more than `limit` bytes, the whole text as one window.
         mutating func windows(for spec: Spec, gap: Int = 64, limit: Int = .max, meter: WorkMeter? = nil) -> [Range<Int>]? {
-            let key = WindowKey(anchors: spec.anchors, tokens: spec.tokens, commas: spec.commas, gap: gap)
+            guard let first = windows(spec.anchors, spec, gap: gap, limit: limit, meter: meter) else { return nil }
+            guard let other = spec.alternative, first.count > 0 else { return first }
+            let covered = first.reduce(0) { $0 + $1.count }
+            guard let second = windows(other, spec, gap: gap, limit: min(limit, covered), meter: meter) else { return first }
+            return second.reduce(0) { $0 + $1.count } < covered ? second : first
+        }
+
+        /// The windows of `spec` made from `anchors`.
+        private mutating func windows(
+            _ anchors: [Anchor], _ spec: Spec, gap: Int, limit: Int, meter: WorkMeter?
+        ) -> [Range<Int>]? {
+            let key = WindowKey(anchors: anchors, tokens: spec.tokens, commas: spec.commas, gap: gap)
             if let w = known[key] { return w }
             var raw: [Range<Int>] = []
             let reach = spec.tokens - 1, commas = spec.commas
-            for anchor in spec.anchors {
+            for anchor in anchors {
                 if anchor == .capitalizedTokens {
                     raw += capitalizedRuns()
                     continue
