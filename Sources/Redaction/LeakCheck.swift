@@ -312,6 +312,11 @@ extension LeakChecker {
             return v < 0x80 || v &- 0xAC00 <= 0xD7A3 - 0xAC00 || v &- 0x4E00 <= 0x9FFF - 0x4E00
                 || !s.properties.isDefaultIgnorableCodePoint
         }
+        // Text of ASCII, Hangul syllables and CJK ideographs only is its own NFKC, with nothing to drop.
+        let plain = text.unicodeScalars.allSatisfy {
+            $0.value < 0x80 || $0.value &- 0xAC00 <= 0xD7A3 - 0xAC00 || $0.value &- 0x4E00 <= 0x9FFF - 0x4E00
+        }
+        if plain { return text }
         let nfkc = text.precomposedStringWithCompatibilityMapping
         guard !nfkc.unicodeScalars.allSatisfy(kept) else { return nfkc }
         var scalars = String.UnicodeScalarView()
