@@ -51,9 +51,10 @@ enum SuggestWindows {
         var tokens: Int
         /// `,` and `;` also separate tokens (the coordinate patterns allow any run of them).
         var commas = false
-        /// Other anchors every match also has ("12세" has a digit and a 세): the windows are made
-        /// from whichever list covers less of the text (Korean prose is full of 대, tables of
-        /// numbers full of digits).
+        /// Other anchors every match also has ("12세" has a digit and a 세). Where the windows of
+        /// `anchors` cover more than an eighth of the text (a table of numbers), those of the
+        /// alternative are made too and the smaller are used (Korean prose is full of 대 and 미,
+        /// which is why they are not the first choice).
         var alternative: [Anchor]? = nil
     }
 
@@ -87,10 +88,10 @@ enum SuggestWindows {
             (0xBCCC_F6B7_F5CD_0E77, Spec(anchors: [.twoColons], tokens: 1)),
             // coordinates: "42.4 ° N , 129.9 ° E" (6), two DMS forms (7 each), two decimals, two degrees
             // (each needs more than a digit: an E or W, a degree sign, a digit then a dot)
-            (0x6421_35B6_704B_CBF9, Spec(anchors: [.scalars([0x45, 0x57])], tokens: 6, commas: true, alternative: [digit])),
-            (0x0E16_81F9_1DEB_319B, Spec(anchors: [.scalars([0xB0])], tokens: 14, commas: true, alternative: [digit])),
+            (0x6421_35B6_704B_CBF9, Spec(anchors: [digit], tokens: 6, commas: true, alternative: [.scalars([0x45, 0x57])])),
+            (0x0E16_81F9_1DEB_319B, Spec(anchors: [digit], tokens: 14, commas: true, alternative: [.scalars([0xB0])])),
             (0x70E0_A667_A652_6008, Spec(anchors: [.dotAfterDigit], tokens: 2, commas: true)),
-            (0x6771_DE7C_12F9_BA17, Spec(anchors: [.scalars([0xB0])], tokens: 2, commas: true, alternative: [digit])),
+            (0x6771_DE7C_12F9_BA17, Spec(anchors: [digit], tokens: 2, commas: true, alternative: [.scalars([0xB0])])),
             // date: numeric forms (1 token), "5th of May., 2024" (4), "May 5th, 2024" (3), "May 2024" (2),
             // "2024 년 5 월 17 일" (6), "5 월 17 일" (4), the same with 年月日 (6, 4), Chinese numerals with 年
             (0x07D0_E873_EBD1_5D58, Spec(anchors: [digit], tokens: 1)),
@@ -104,12 +105,12 @@ enum SuggestWindows {
             (0xA59A_E274_515C_0A5E, Spec(anchors: [digit], tokens: 4)),
             (0x53D3_B475_7121_90B9, Spec(anchors: [.scalars([0x5E74])], tokens: 1)),
             // age: "12 years old" (3), "aged 12" (2), "in her early twenties" (4), "in his twenties" (3),
-            // 12세, 20대 초반 (3), 12岁, 20多岁, 十二岁. Each is anchored on a word or character it
-            // cannot match without (text dense with digits has few of them): "year" or "yr", "age", the
-            // decade ("0s", "'80S"; U+017F ſ folds to s), "teen(s)", "-ties"; 세 or 살, 대, 岁 or 歲.
+            // 12세, 20대 초반 (3), 12岁, 20多岁, 十二岁. Besides a digit, each needs a word or
+            // character (the alternative where digits are dense): "year" or "yr", "age", 세 or 살, 대,
+            // 岁 or 歲; the decades need "0s" ("'80S"; U+017F ſ folds to s), "teen(s)" or "-ties".
             // (In either case: no other character case-folds to a letter of these words.)
-            (0xC9E4_3659_9783_0827, Spec(anchors: [.text("year"), .text("yr")], tokens: 3, alternative: [digit])),
-            (0xBC36_45F1_D5D4_B4B6, Spec(anchors: [.text("age")], tokens: 2, alternative: [digit])),
+            (0xC9E4_3659_9783_0827, Spec(anchors: [digit], tokens: 3, alternative: [.text("year"), .text("yr")])),
+            (0xBC36_45F1_D5D4_B4B6, Spec(anchors: [digit], tokens: 2, alternative: [.text("age")])),
             (
                 0x1715_E714_7BC2_D249,
                 Spec(anchors: [.text("0s"), .scalars([0x17F]), .text("teen"), .text("tie")], tokens: 4)
@@ -118,10 +119,10 @@ enum SuggestWindows {
                 0x7679_16A9_5C17_5DB2,
                 Spec(anchors: [.text("0s"), .scalars([0x17F]), .text("teen"), .text("tie")], tokens: 3)
             ),
-            (0x85A6_23CC_F563_BEF1, Spec(anchors: [.scalars([0xC138, 0xC0B4])], tokens: 2, alternative: [digit])),
-            (0xE6B9_5663_3A46_8EAA, Spec(anchors: [.scalars([0xB300])], tokens: 3, alternative: [digit])),
-            (0x2927_B0C8_8363_2FE6, Spec(anchors: [.scalars([0x5C81, 0x6B72])], tokens: 2, alternative: [digit])),
-            (0xBBD2_AB79_E503_E81E, Spec(anchors: [.scalars([0x5C81])], tokens: 2, alternative: [digit])),
+            (0x85A6_23CC_F563_BEF1, Spec(anchors: [digit], tokens: 2, alternative: [.scalars([0xC138, 0xC0B4])])),
+            (0xE6B9_5663_3A46_8EAA, Spec(anchors: [digit], tokens: 3, alternative: [.scalars([0xB300])])),
+            (0x2927_B0C8_8363_2FE6, Spec(anchors: [digit], tokens: 2, alternative: [.scalars([0x5C81, 0x6B72])])),
+            (0xBBD2_AB79_E503_E81E, Spec(anchors: [digit], tokens: 2, alternative: [.scalars([0x5C81])])),
             (0x9D4D_2930_279D_D3B3, Spec(anchors: [.scalars([0x5C81])], tokens: 1)),
             // numbers with units: "12 km", "30 명", "5 公里"
             (0xE390_0467_8BD0_29C8, Spec(anchors: [.unitAfterDigits], tokens: 2)),
@@ -130,15 +131,16 @@ enum SuggestWindows {
             (
                 0xF336_8962_47E7_C7CA,
                 Spec(
-                    anchors: [
+                    anchors: [digit], tokens: 2,
+                    alternative: [
                         .scalars([0xD0AC, 0xBBF8, 0xBA85, 0xAC1C, 0xC2DC, 0xC6D0, 0xC704, 0xB2EC, 0xB9AC]), .text("km")
-                    ], tokens: 2, alternative: [digit])
+                    ])
             ),
             (
                 0x3664_0DB8_B260_D925,
                 Spec(
-                    anchors: [.scalars([0x516C, 0x7C73, 0x4E2A, 0x4EBA, 0x5929, 0x5C0F, 0x5143, 0x5757, 0x7F8E, 0x91CC])],
-                    tokens: 2, alternative: [digit])
+                    anchors: [digit], tokens: 2,
+                    alternative: [.scalars([0x516C, 0x7C73, 0x4E2A, 0x4EBA, 0x5929, 0x5C0F, 0x5143, 0x5757, 0x7F8E, 0x91CC])])
             ),
             // name phrases: capitalized words; a hyphenated or apostrophized one
             (0x6620_DF36_3288_04A5, Spec(anchors: [.capitalizedTokens], tokens: 1)),
@@ -308,8 +310,8 @@ enum SuggestWindows {
         /// windows of one anchor cover more than `limit` bytes, the whole text as one window.
         mutating func windows(for spec: Spec, gap: Int = 64, limit: Int = .max, meter: WorkMeter? = nil) -> [Range<Int>]? {
             guard let first = windows(spec.anchors, spec, gap: gap, limit: limit, meter: meter) else { return nil }
-            guard let other = spec.alternative, first.count > 0 else { return first }
             let covered = first.reduce(0) { $0 + $1.count }
+            guard let other = spec.alternative, covered > b.count / 8 else { return first }
             guard let second = windows(other, spec, gap: gap, limit: min(limit, covered), meter: meter) else { return first }
             return second.reduce(0) { $0 + $1.count } < covered ? second : first
         }
@@ -435,6 +437,10 @@ enum SuggestWindows {
         /// pass over the text, the first time any is asked for.
         mutating func positions(_ anchor: Anchor) -> [Int]? {
             if anchors.isEmpty { anchors = Scan.findAnchors(b) }
+            if anchors[anchor] == nil, let found = Scan.find(anchor, in: b) {
+                // An alternative's characters and words: looked for only when asked for.
+                anchors[anchor] = found
+            }
             if anchor == .unitAfterDigits, anchors[anchor] == nil, let runs = anchors[.digit] {
                 anchors[anchor] = unitsAfter(runs)
             }
@@ -446,6 +452,34 @@ enum SuggestWindows {
                 }
             }
             return anchors[anchor]
+        }
+
+        /// Offsets of every occurrence of a `.scalars` or `.text` anchor (the ASCII letters of a
+        /// `.text` in either case), by a pass of its own; nil for the other kinds.
+        static func find(_ anchor: Anchor, in b: [UInt8]) -> [Int]? {
+            var out: [Int] = []
+            switch anchor {
+            case .scalars(let list):
+                // The lead bytes of the listed scalars: the other bytes are passed over on them.
+                var leads = [Bool](repeating: false, count: 256)
+                for v in list {
+                    let lead = v < 0x80 ? v : v < 0x800 ? 0xC0 | v >> 6 : v < 0x10000 ? 0xE0 | v >> 12 : 0xF0 | v >> 18
+                    leads[Int(lead)] = true
+                }
+                for i in b.indices where leads[Int(b[i])] && list.contains(TextSupport.scalar(b, at: i)) {
+                    out.append(i)
+                }
+            case .text(let word):
+                @inline(__always) func lower(_ c: UInt8) -> UInt8 { c &- 0x41 < 26 ? c | 0x20 : c }
+                let w = Array(word.utf8).map(lower)
+                guard let first = w.first, b.count >= w.count else { return out }
+                for i in 0...(b.count - w.count) where lower(b[i]) == first {
+                    if (1..<w.count).allSatisfy({ lower(b[i + $0]) == w[$0] }) { out.append(i) }
+                }
+            default:
+                return nil
+            }
+            return out
         }
 
         static let unitInitials: [Bool] = (0..<128).map { "kmlpywdhucrKMLPYWDHUCR%".utf8.contains(UInt8($0)) }
@@ -485,9 +519,7 @@ enum SuggestWindows {
             var www: [Int] = [], domains: [Int] = [], dotted: [Int] = [], colons: [Int] = [], years: [Int] = []
             var ages: [Int] = [], teens: [Int] = [], ties: [Int] = [], joiners: [Int] = []
             // Words and characters some patterns cannot match without (`specs`).
-            var year: [Int] = [], yr: [Int] = [], age: [Int] = [], decades: [Int] = [], longS: [Int] = []
-            var km: [Int] = [], eastWest: [Int] = [], degrees: [Int] = [], koreanAge: [Int] = [], dae: [Int] = []
-            var chineseAge: [Int] = [], koreanUnits: [Int] = [], chineseUnits: [Int] = []
+            var decades: [Int] = [], longS: [Int] = []
             var lastDigitEnd = -1  // end of the last decimal digit seen (a "." right there follows a digit)
             var cached: (scalar: UInt32, digit: Bool) = (0, false)
             bytes.withUnsafeBufferPointer { b in
@@ -518,15 +550,7 @@ enum SuggestWindows {
                             if i == lastDigitEnd { dotted.append(i) }
                             if i + 1 < n, b[i + 1] >= 0x80 || domainInitials[Int(b[i + 1])] { domains.append(i) }
                         case 0x2D, 0x27: joiners.append(i)
-                        case 0x57, 0x77:
-                            if c == 0x57 { eastWest.append(i) }
-                            if word(i, "www.") { www.append(i) }
-                        case 0x45: eastWest.append(i)
-                        case 0x59, 0x79:
-                            if word(i, "year") { year.append(i) }
-                            if word(i, "yr") { yr.append(i) }
-                        case 0x41, 0x61: if word(i, "age") { age.append(i) }
-                        case 0x4B, 0x6B: if word(i, "km") { km.append(i) }
+                        case 0x57, 0x77: if word(i, "www.") { www.append(i) }
                         case 0x54, 0x74:
                             if word(i, "teen") { teens.append(i) }
                             if word(i, "tie") { ties.append(i) }
@@ -551,23 +575,8 @@ enum SuggestWindows {
                     // Hangul syllables and CJK ideographs (most non-ASCII text) are none of these,
                     // except the two ideographs some patterns need.
                     if v &- 0xAC00 <= 0xD7A3 - 0xAC00 {
-                        switch v {
-                        case 0xC138, 0xC0B4: koreanAge.append(i)  // 세 살
-                        case 0xB300: dae.append(i)  // 대
-                        case 0xD0AC, 0xBBF8, 0xBA85, 0xAC1C, 0xC2DC, 0xC6D0, 0xC704, 0xB2EC, 0xB9AC: koreanUnits.append(i)
-                        default: break
-                        }
                     } else if v &- 0x4E00 <= 0x9FFF - 0x4E00 {
-                        switch v {
-                        case 0x5E74: years.append(i)
-                        case 0x5C81: ages.append(i); chineseAge.append(i)
-                        case 0x6B72: chineseAge.append(i)
-                        case 0x516C, 0x7C73, 0x4E2A, 0x4EBA, 0x5929, 0x5C0F, 0x5143, 0x5757, 0x7F8E, 0x91CC:
-                            chineseUnits.append(i)
-                        default: break
-                        }
-                    } else if v == 0xB0 {
-                        degrees.append(i)
+                        if v == 0x5E74 { years.append(i) } else if v == 0x5C81 { ages.append(i) }
                     } else if v == 0x17F {
                         longS.append(i)
                     } else if v == 0xFF20 {
@@ -591,11 +600,7 @@ enum SuggestWindows {
                 .text("://"): schemes, .text("www."): www, .dotDomain: domains, .dotAfterDigit: dotted,
                 .twoColons: colons, .scalars([0x5E74]): years, .scalars([0x5C81]): ages, .text("teen"): teens,
                 .text("tie"): ties, .scalars([0x2D, 0x27, 0x2019]): joiners,
-                .text("year"): year, .text("yr"): yr, .text("age"): age, .text("0s"): decades, .scalars([0x17F]): longS,
-                .text("km"): km, .scalars([0x45, 0x57]): eastWest, .scalars([0xB0]): degrees,
-                .scalars([0xC138, 0xC0B4]): koreanAge, .scalars([0xB300]): dae, .scalars([0x5C81, 0x6B72]): chineseAge,
-                .scalars([0xD0AC, 0xBBF8, 0xBA85, 0xAC1C, 0xC2DC, 0xC6D0, 0xC704, 0xB2EC, 0xB9AC]): koreanUnits,
-                .scalars([0x516C, 0x7C73, 0x4E2A, 0x4EBA, 0x5929, 0x5C0F, 0x5143, 0x5757, 0x7F8E, 0x91CC]): chineseUnits
+                .text("0s"): decades, .scalars([0x17F]): longS
             ]
         }
     }
