@@ -309,9 +309,15 @@ enum SuggestWindows {
         /// Nil for an anchor this scan does not look for (then the whole text is scanned). Once the
         /// windows of one anchor cover more than `limit` bytes, the whole text as one window.
         mutating func windows(for spec: Spec, gap: Int = 64, limit: Int = .max, meter: WorkMeter? = nil) -> [Range<Int>]? {
-            guard let first = windows(spec.anchors, spec, gap: gap, limit: limit, meter: meter) else { return nil }
+            // Where digits are dense, the alternative first: its windows are then likely the smaller,
+            // and those of the digits are not worked out at all.
+            var (primary, secondary) = (spec.anchors, spec.alternative)
+            if let other = spec.alternative, spec.anchors == [.digit], (positions(.digit)?.count ?? 0) > b.count / 64 {
+                (primary, secondary) = (other, spec.anchors)
+            }
+            guard let first = windows(primary, spec, gap: gap, limit: limit, meter: meter) else { return nil }
             let covered = first.reduce(0) { $0 + $1.count }
-            guard let other = spec.alternative, covered > b.count / 8 else { return first }
+            guard let other = secondary, covered > b.count / 8 else { return first }
             guard let second = windows(other, spec, gap: gap, limit: min(limit, covered), meter: meter) else { return first }
             return second.reduce(0) { $0 + $1.count } < covered ? second : first
         }
@@ -484,6 +490,13 @@ enum SuggestWindows {
 
         static let unitInitials: [Bool] = (0..<128).map { "kmlpywdhucrKMLPYWDHUCR%".utf8.contains(UInt8($0)) }
 
+        /// The first two letters of every unit `numberWithUnit`'s English pattern knows.
+        static let unitPairs: Set<UInt16> = Set(
+            [
+                "km", "ki", "mi", "me", "kg", "lb", "po", "ye", "mo", "we", "da", "ho", "wo", "yu", "do", "us", "kr", "cn",
+                "rm", "pe", "ch"
+            ].map { w in w.utf8.reduce(UInt16(0)) { $0 << 8 | UInt16($1) } })
+
         /// ``Anchor/unitAfterDigits`` after the runs of digits starting at `runs` (ascending).
         func unitsAfter(_ runs: [Int]) -> [Int] {
             @inline(__always) func isDigit(_ i: Int) -> Bool {
@@ -491,9 +504,19 @@ enum SuggestWindows {
                 if c < 0x80 { return c &- 0x30 < 10 }
                 return Unicode.Scalar(TextSupport.scalar(b, at: i))?.properties.numericType == .decimal
             }
+            // Where a unit can start: "%", the Kelvin sign, or two letters that begin a unit ("km",
+            // "mi", "ye"…: "12 May" and "12 call" are not), or "m" alone; a non-ASCII second
+            // character may case-fold to a letter ("uſd"), so it is taken too.
             @inline(__always) func isUnit(_ i: Int) -> Bool {
                 let c = b[i]
-                return c < 0x80 ? Scan.unitInitials[Int(c)] : TextSupport.scalar(b, at: i) == 0x212A
+                if c >= 0x80 { return TextSupport.scalar(b, at: i) == 0x212A }
+                guard Scan.unitInitials[Int(c)] else { return false }
+                if c == 0x25 { return true }
+                let first = c | 0x20
+                guard i + 1 < b.count, case let d = b[i + 1], d &- 0x41 < 26 || d &- 0x61 < 26 || d >= 0x80 else {
+                    return first == 0x6D  // "m"
+                }
+                return d >= 0x80 || Scan.unitPairs.contains(UInt16(first) << 8 | UInt16(d | 0x20))
             }
             var out: [Int] = []
             for start in runs {

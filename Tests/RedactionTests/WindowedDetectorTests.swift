@@ -17,7 +17,9 @@ import Testing
         "3 킬로미터", "5 미터", "100 원", "3 위안", "2 달러", "10 리", "5 km", "3 个月", "2 小时", "5 块", "1 美元", "10 里",
         "42.4 N, 129.9 W", "42 ° 25 ′ N", "42.43°, 129.75°", "-42.43,-129.75", "Kim Jong-Yol", "Ri'Chol", "Ō'Neil",
         "Émile-Zola", "kim.min@example.com", "[]]]]010-1234-5678", "010-1234-5678[]]]", "[]]]12 km", "12[]]]] km",
-        "[]]] 5 May 2024", "May 2024[]]]", "+86[]]]138 0013 8000", "[]]]@example.com", "a[]]]@b.co.kr"
+        "[]]] 5 May 2024", "May 2024[]]]", "+86[]]]138 0013 8000", "[]]]@example.com", "a[]]]@b.co.kr", "3 uſd",
+        "12 m.", "12m", "4 Hours", "2 Weeks", "10 Percent", "3 MEN", "5 Children", "1 Lb", "2 lbs", "7 CNY", "9 rmb",
+        "1,000 USD", "12 May", "12 call", "3 mi", "5 Me", "8 Kilometres", "6\u{212A}G", "2 DOLLARS", "9 yuan"
     ]
 
     static func text(_ seed: Int) -> String {
