@@ -196,8 +196,13 @@ public struct LeakChecker: Sendable {
     func collect(_ text: String, _ bytes: [UInt8]) -> [Hit] {
         guard !bytes.isEmpty else { return [] }
         var found = termHits(bytes)
+        // Built-in patterns only around their anchors (``SuggestWindows``): the same matches as a
+        // scan of the whole text, and redacted text has few digits left to look at.
+        var scan = SuggestWindows.Scan(bytes)
         for (rule, regex) in redactor.regexRules {
-            for r in regex.matches(in: text) { found.append((r.lowerBound, rule, .exact)) }
+            for r in SuggestWindows.matches(regex, in: text, bytes: bytes, scan: &scan) {
+                found.append((r.lowerBound, rule, .exact))
+            }
         }
         // Regex and detector rules again over a cleaned copy (NFKC, no default-ignorables), so
         // "010\u{200B}-1234-5678" or a full-width "＠" is still found. Lines are unchanged.
@@ -205,11 +210,15 @@ public struct LeakChecker: Sendable {
             let cleaned = LeakChecker.cleaned(text)
             if cleaned != text {
                 // Report at the start of the same line of the original text.
-                var cleanedLines = TextSupport.LineCounter(Array(cleaned.utf8))
+                let cleanedBytes = Array(cleaned.utf8)
+                var cleanedLines = TextSupport.LineCounter(cleanedBytes)
                 let starts = LeakChecker.lineStarts(bytes)
                 var hits: [(offset: Int, rule: Int)] = []
+                var cleanedScan = SuggestWindows.Scan(cleanedBytes)
                 for (rule, regex) in redactor.regexRules {
-                    for r in regex.matches(in: cleaned) { hits.append((r.lowerBound, rule)) }
+                    for r in SuggestWindows.matches(regex, in: cleaned, bytes: cleanedBytes, scan: &cleanedScan) {
+                        hits.append((r.lowerBound, rule))
+                    }
                 }
                 for h in hits.sorted(by: { $0.offset < $1.offset }) {
                     let line = cleanedLines.line(at: h.offset)
@@ -296,11 +305,22 @@ public struct LeakChecker: Sendable {
 extension LeakChecker {
     /// NFKC without default-ignorable characters (line breaks kept).
     static func cleaned(_ text: String) -> String {
-        var scalars = String.UnicodeScalarView()
-        for s in text.precomposedStringWithCompatibilityMapping.unicodeScalars
-        where !s.properties.isDefaultIgnorableCodePoint || s.value == 0x0A {
-            scalars.append(s)
+        // ASCII, Hangul syllables and CJK ideographs (most of the text) are not default-ignorable:
+        // the property is looked up for the rest only, and nothing is rebuilt when none is.
+        @inline(__always) func kept(_ s: Unicode.Scalar) -> Bool {
+            let v = s.value
+            return v < 0x80 || v &- 0xAC00 <= 0xD7A3 - 0xAC00 || v &- 0x4E00 <= 0x9FFF - 0x4E00
+                || !s.properties.isDefaultIgnorableCodePoint
         }
+        // Text of ASCII, Hangul syllables and CJK ideographs only is its own NFKC, with nothing to drop.
+        let plain = text.unicodeScalars.allSatisfy {
+            $0.value < 0x80 || $0.value &- 0xAC00 <= 0xD7A3 - 0xAC00 || $0.value &- 0x4E00 <= 0x9FFF - 0x4E00
+        }
+        if plain { return text }
+        let nfkc = text.precomposedStringWithCompatibilityMapping
+        guard !nfkc.unicodeScalars.allSatisfy(kept) else { return nfkc }
+        var scalars = String.UnicodeScalarView()
+        for s in nfkc.unicodeScalars where kept(s) { scalars.append(s) }
         return String(scalars)
     }
 
