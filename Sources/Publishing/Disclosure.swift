@@ -57,6 +57,13 @@ public struct DisclosureCheck: Sendable, Equatable {
             guard let matcher else { return .none(sourceID: state.sourceID) }
             return state.evaluate(found: matcher.matches(in: text))
         }
+
+        /// The guard's verdict given the facts the published text states, found by `matcher`
+        /// elsewhere (the leak check matches them on its own folds, ``LeakChecker/check(_:facts:)``).
+        func evaluate(found: Set<String>) -> DisclosureCheck {
+            guard matcher != nil else { return .none(sourceID: state.sourceID) }
+            return state.evaluate(found: found)
+        }
     }
 
     /// What the guard reads about a source: its facts, its ledger (and the export entries listed

@@ -76,9 +76,9 @@ public enum Exporter {
         // `suggest`'s summary reads only the excerpt and, at the end, what was redacted: its
         // candidates are found on another thread from the start, beside the whole check.
         let pending = rules
-        let ((result, redactor, display, checked), candidates) = try Parallel.both({
+        let ((result, redactor, display, checked, stated), candidates) = try Parallel.both({
             PendingSuggestions(excerpt.text, rules: pending)
-        }) { () throws -> (RedactionResult, Redactor, (text: String, removed: Int), [Leak]) in
+        }) { () throws -> (RedactionResult, Redactor, (text: String, removed: Int), [Leak], Set<String>?) in
             var redactor: Redactor
             do throws(RedactionError) { redactor = try Redactor(rules: rules) } catch { throw PublishingError.badRule(error) }
             // Detector and regex matches: the same value is the same placeholder in every excerpt.
@@ -100,9 +100,12 @@ public enum Exporter {
             // What is published has no invisible formatting; the leak check reads both texts (the
             // right-to-left runs are only visible in the one that still has its controls).
             let display = DisplaySafety.removingInvisibleFormatting(result.text)
-            var leaks = checker.check(display.text)
+            // The guard's facts are matched on the leak check's folds of the published text. If
+            // preparing the guard failed, its error is thrown below, after the leak check's own.
+            let facts = try? guardPreparing.value.get().matcher
+            var (leaks, stated) = checker.check(display.text, facts: facts)
             if display.removed > 0 { leaks = Leak.merged(leaks, checker.check(result.text)) }
-            return (result, redactor, display, leaks)
+            return (result, redactor, display, leaks, facts == nil ? nil : stated)
         }
         let shift = excerpt.firstLine - 1
         var findings = result.findings
@@ -113,7 +116,8 @@ public enum Exporter {
             || (selection != .whole && !rules.isEmpty && !redactor.redact(record.body).findings.isEmpty)
         let suggestions = candidates.covered(by: result.findings)
         // The source's facts in the text as it would be published (§6.11).
-        let disclosure = try guardPreparing.value.get().check(display.text)
+        let guardPrepared = try guardPreparing.value.get()
+        let disclosure = stated.map { guardPrepared.evaluate(found: $0) } ?? guardPrepared.check(display.text)
         var leaks = checked
         for i in leaks.indices { leaks[i].line += shift }
         // Phrases no rule covers; a rule's other Korean spelling is already hidden (issue 15), so

@@ -42,10 +42,14 @@ public struct FactMatcher: Sendable {
     public func matches(in text: String) -> Set<String> {
         guard !isEmpty else { return [] }
         let found = terms.spans(in: Array(text.utf8), phones: phones)
+        return ids(of: found.terms.map(\.rule) + found.phones.map(\.rule))
+    }
+
+    /// The ids of the facts at `indexes` (rule indexes of ``terms`` and ``phones``).
+    func ids(of indexes: [Int]) -> Set<String> {
         // A fact stated a thousand times is one fact: mark, then name each once.
         var stated = [Bool](repeating: false, count: ids.count)
-        for hit in found.terms { stated[hit.rule] = true }
-        for hit in found.phones { stated[hit.rule] = true }
+        for i in indexes { stated[i] = true }
         return Set(ids.indices.lazy.filter { stated[$0] }.map { ids[$0] })
     }
 }
