@@ -42,7 +42,8 @@ public struct DisclosureCheck: Sendable, Equatable {
     /// Matches the source's facts in `text` (the text as it would be published) and compares them
     /// with the source's ledger. Reads the facts and the ledger checked against the manifest.
     package static func check(vault: Vault, sourceID: String, text: String) throws -> DisclosureCheck {
-        try prepare(vault: vault, sourceID: sourceID).check(text)
+        let p = try prepare(vault: vault, sourceID: sourceID)
+        return p.evaluate(found: p.matcher?.matches(in: text) ?? [])
     }
 
     /// What the guard needs before the text is known: the source's facts, its ledger and
@@ -52,14 +53,8 @@ public struct DisclosureCheck: Sendable, Equatable {
         let state: SourceState
         let matcher: FactMatcher?
 
-        /// The guard's verdict on `text`, the excerpt as it would be published.
-        package func check(_ text: String) -> DisclosureCheck {
-            guard let matcher else { return .none(sourceID: state.sourceID) }
-            return state.evaluate(found: matcher.matches(in: text))
-        }
-
-        /// The guard's verdict given the facts the published text states, found by `matcher`
-        /// elsewhere (the leak check matches them on its own folds, ``LeakChecker/check(_:facts:)``).
+        /// The guard's verdict given the facts the published text states, found by `matcher` on the
+        /// leak check's own folds (``LeakChecker/check(_:facts:)``); no matcher: nothing to check.
         func evaluate(found: Set<String>) -> DisclosureCheck {
             guard matcher != nil else { return .none(sourceID: state.sourceID) }
             return state.evaluate(found: found)

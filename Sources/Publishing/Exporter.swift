@@ -78,7 +78,7 @@ public enum Exporter {
         let pending = rules
         let ((result, redactor, display, checked, stated), candidates) = try Parallel.both({
             PendingSuggestions(excerpt.text, rules: pending)
-        }) { () throws -> (RedactionResult, Redactor, (text: String, removed: Int), [Leak], Set<String>?) in
+        }) { () throws -> (RedactionResult, Redactor, (text: String, removed: Int), [Leak], Set<String>) in
             var redactor: Redactor
             do throws(RedactionError) { redactor = try Redactor(rules: rules) } catch { throw PublishingError.badRule(error) }
             // Detector and regex matches: the same value is the same placeholder in every excerpt.
@@ -105,7 +105,7 @@ public enum Exporter {
             let facts = try? guardPreparing.value.get().matcher
             var (leaks, stated) = checker.check(display.text, facts: facts)
             if display.removed > 0 { leaks = Leak.merged(leaks, checker.check(result.text)) }
-            return (result, redactor, display, leaks, facts == nil ? nil : stated)
+            return (result, redactor, display, leaks, stated)
         }
         let shift = excerpt.firstLine - 1
         var findings = result.findings
@@ -117,7 +117,7 @@ public enum Exporter {
         let suggestions = candidates.covered(by: result.findings)
         // The source's facts in the text as it would be published (§6.11).
         let guardPrepared = try guardPreparing.value.get()
-        let disclosure = stated.map { guardPrepared.evaluate(found: $0) } ?? guardPrepared.check(display.text)
+        let disclosure = guardPrepared.evaluate(found: stated)
         var leaks = checked
         for i in leaks.indices { leaks[i].line += shift }
         // Phrases no rule covers; a rule's other Korean spelling is already hidden (issue 15), so
