@@ -29,7 +29,8 @@ struct TermIndex: Sendable {
 
     /// A rule's term and variants are a set: forms that fold alike become one pattern that keeps every
     /// form's separator positions ("Hyejin", "Hye-jin", "Hye jin" in any order). Hangul forms also
-    /// stand for their other spellings under the initial-sound rule (리종열 ↔ 이종열; `Hangul`).
+    /// stand for their other spellings under the initial-sound rule (리종열 ↔ 이종열; `Hangul`), and Han
+    /// forms for their traditional and simplified spellings (会宁 ↔ 會寧; `HanVariants`).
     /// - Parameter forceSubstring: match every term inside longer words too (the leak check's net
     ///   for addresses, URLs and hashtags).
     init(rules: [RedactionRule], mode: FoldMode, forceSubstring: Bool = false) throws(RedactionError) {
@@ -44,7 +45,8 @@ struct TermIndex: Sendable {
             for form in [term] + variants {
                 let written = folder.fold(form)
                 guard !written.bytes.isEmpty else { throw .emptyTerm(ruleID: rule.id) }
-                for spelling in Hangul.initialSoundVariants(form, person: person) {
+                let spellings = HanVariants.variants(form).flatMap { Hangul.initialSoundVariants($0, person: person) }
+                for spelling in spellings {
                     let f = spelling == form ? written : folder.fold(spelling)
                     var boundaries: [Int] = []
                     for k in 1..<max(f.count, 1) where f.bytes[k] & 0xC0 != 0x80 && f.gap(k) != .none {
