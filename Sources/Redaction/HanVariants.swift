@@ -34,8 +34,8 @@ enum HanVariants {
     /// form itself first: "会宁" → ["会宁", "會宁", "会寧", "會寧"]. At most `limit` forms (a name of
     /// four ideographs with two spellings each is 16).
     static func variants(_ form: String, limit: Int = 64) -> [String] {
-        // Every ideograph in the table is at U+3400 or above: a lead byte E3 or more in UTF-8.
-        guard form.utf8.contains(where: { $0 >= 0xE3 }) else { return [form] }
+        // Only a form with an ideograph loads the table (not Latin, not Hangul: bench's 1,000 facts).
+        guard form.unicodeScalars.contains(where: isIdeograph) else { return [form] }
         let scalars = Array(form.unicodeScalars)
         var results: [[Unicode.Scalar]] = [scalars]
         for (position, scalar) in scalars.enumerated() {
@@ -54,5 +54,10 @@ enum HanVariants {
         }
         guard results.count > 1 else { return [form] }
         return results.map { String(String.UnicodeScalarView($0)) }
+    }
+
+    /// The ranges `scripts/gen_han_variants.py` reads: CJK Unified Ideographs and extensions A–H.
+    static func isIdeograph(_ s: Unicode.Scalar) -> Bool {
+        (0x3400...0x9FFF).contains(s.value) || (0x20000...0x323AF).contains(s.value)
     }
 }
