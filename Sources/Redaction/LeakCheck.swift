@@ -1,3 +1,5 @@
+import Foundation
+
 /// A rule term (or a regex/detector hit) still present in text that should be redacted.
 /// Names the rule and line only: the report may end up in logs.
 public struct Leak: Sendable, Hashable, CustomStringConvertible {
@@ -392,12 +394,13 @@ extension LeakChecker {
         RangeSet(addressTokenRanges(bytes))
     }
 
-    /// Per byte: 1 white space, 2 `@` or `#`, 3 `/`, 4 `.`, else 0.
+    /// Per byte: 0x80 white space, else the bit it sets in a token's `seen`: 1 `@` or `#`, 2 `/`,
+    /// 4 `.`; 0 for every other byte.
     private static let addressByteClass: [UInt8] = (0..<256).map { b in
         switch b {
-        case 0x20, 0x09, 0x0A, 0x0D, 0x0B, 0x0C: 1
-        case 0x40, 0x23: 2
-        case 0x2F: 3
+        case 0x20, 0x09, 0x0A, 0x0D, 0x0B, 0x0C: 0x80
+        case 0x40, 0x23: 1
+        case 0x2F: 2
         case 0x2E: 4
         default: 0
         }
@@ -414,19 +417,20 @@ extension LeakChecker {
                 for i in 0..<b.count {
                     let c = cls[Int(b[i])]
                     if c == 0 { continue }
-                    if c == 1 {
+                    if c == 0x80 {
                         if i > start && (seen & 1 != 0 || seen & 6 == 6) { found.append(start..<i) }
                         seen = 0
                         start = i + 1
                     } else {
-                        seen |= c == 2 ? 1 : c == 3 ? 2 : 4
+                        seen |= c
                     }
                 }
                 if b.count > start && (seen & 1 != 0 || seen & 6 == 6) { found.append(start..<b.count) }
                 return found
             }
         }
-        if bytes.contains(0xEF) {  // full-width ＠ ＃ (EF BC A0, EF BC 83)
+        let fullWidth = bytes.withUnsafeBufferPointer { b in b.count > 0 && memchr(b.baseAddress!, 0xEF, b.count) != nil }
+        if fullWidth {  // full-width ＠ ＃ (EF BC A0, EF BC 83)
             var i = 0
             while i + 2 < bytes.count {
                 if bytes[i] == 0xEF, bytes[i + 1] == 0xBC, bytes[i + 2] == 0xA0 || bytes[i + 2] == 0x83 {
@@ -727,6 +731,12 @@ struct HashBuckets: Sendable {
     private let values: [UInt32]
     private let shift: UInt64
     private let mask: Int
+    /// One bit per value of the top ``filterBits`` bits of a key's mixed hash, set for every key:
+    /// a clear bit means the key is absent. Eight times as many bits as slots, in an eighth of the
+    /// slots' memory, so most lookups of absent keys (nearly all of the edit-distance net's) end in
+    /// a cache line of it instead of missing in `slots` and `keys`.
+    private let filter: [UInt64]
+    private let filterShift: UInt64
 
     init(_ lists: [UInt64: [UInt32]]) {
         var bits = 4
@@ -737,16 +747,23 @@ struct HashBuckets: Sendable {
         var values: [UInt32] = []
         shift = UInt64(64 - bits)
         mask = size - 1
+        let filterBits = bits + 3
+        filterShift = UInt64(64 - filterBits)
+        var filter = [UInt64](repeating: 0, count: max(1, (1 << filterBits) / 64))
         for (key, list) in lists.sorted(by: { $0.key < $1.key }) {
-            var i = Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> shift)
+            let mixed = key &* 0x9E37_79B9_7F4A_7C15
+            var i = Int(truncatingIfNeeded: mixed >> shift)
             while slots[i] != 0 { i = (i + 1) & mask }
             keys[i] = key
             slots[i] = UInt64(values.count) << 32 | UInt64(list.count)
             values += list
+            let bit = Int(truncatingIfNeeded: mixed >> filterShift)
+            filter[bit >> 6] |= 1 << UInt64(bit & 63)
         }
         self.keys = keys
         self.slots = slots
         self.values = values
+        self.filter = filter
     }
 
     /// The table's arrays as raw pointers for the duration of `body` (no bounds or exclusivity checks
@@ -755,7 +772,12 @@ struct HashBuckets: Sendable {
         keys.withUnsafeBufferPointer { k in
             slots.withUnsafeBufferPointer { s in
                 values.withUnsafeBufferPointer { v in
-                    body(Lookup(keys: k.baseAddress!, slots: s.baseAddress!, values: v.baseAddress, shift: shift, mask: mask))
+                    filter.withUnsafeBufferPointer { f in
+                        body(
+                            Lookup(
+                                keys: k.baseAddress!, slots: s.baseAddress!, values: v.baseAddress, filter: f.baseAddress!,
+                                shift: shift, filterShift: filterShift, mask: mask))
+                    }
                 }
             }
         }
@@ -765,11 +787,16 @@ struct HashBuckets: Sendable {
         let keys: UnsafePointer<UInt64>
         let slots: UnsafePointer<UInt64>
         let values: UnsafePointer<UInt32>?
+        let filter: UnsafePointer<UInt64>
         let shift: UInt64
+        let filterShift: UInt64
         let mask: Int
 
         @inline(__always) func forEach(_ key: UInt64, _ body: (UInt32) -> Void) {
-            var i = Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> shift)
+            let mixed = key &* 0x9E37_79B9_7F4A_7C15
+            let bit = Int(truncatingIfNeeded: mixed >> filterShift)
+            if filter[bit >> 6] & (1 << UInt64(bit & 63)) == 0 { return }
+            var i = Int(truncatingIfNeeded: mixed >> shift)
             while true {
                 let slot = slots[i]
                 if slot == 0 { return }

@@ -122,4 +122,35 @@ import Testing
             #expect(FuzzyIndex.withinOneEdit(Array(b.utf8), Array(a.utf8)) == want, "\(b) \(a)")
         }
     }
+
+    /// The table's filter only ever turns away keys that are absent: every key finds its list, and
+    /// absent keys (random ones, and neighbours of present ones) find nothing, at several sizes.
+    @Test func hashBucketsFindExactlyTheirKeys() {
+        var rng = SeededGenerator(seed: 0xB0C4)
+        var checked = 0
+        for size in [0, 1, 7, 100, 5_000, 40_000] {
+            var lists: [UInt64: [UInt32]] = [:]
+            while lists.count < size {
+                let key = Bool.random(using: &rng) ? UInt64.random(in: 0..<UInt64(4 * size + 1), using: &rng) : rng.next()
+                lists[key, default: []].append(UInt32.random(in: 0..<1_000, using: &rng))
+            }
+            let table = HashBuckets(lists)
+            func found(_ key: UInt64) -> [UInt32] {
+                var out: [UInt32] = []
+                table.withLookup { $0.forEach(key) { out.append($0) } }
+                var plain: [UInt32] = []
+                table.forEach(key) { plain.append($0) }
+                #expect(out == plain)
+                return out
+            }
+            for (key, list) in lists {
+                #expect(found(key) == list)
+                for probe in [key &+ 1, key &- 1, key ^ (1 << 63), rng.next()] where lists[probe] == nil {
+                    #expect(found(probe).isEmpty)
+                    checked += 1
+                }
+            }
+        }
+        #expect(checked > 150_000)
+    }
 }
