@@ -98,7 +98,9 @@ enum ChunkedFold {
             let piece = UnsafeBufferPointer(rebasing: b[q..<f])
             meter?.add(piece.count * (skeleton ? 2 : 1))
             let standard = folders.standard.fold(piece)
-            let skeletal = skeleton ? folders.skeleton.fold(piece) : nil
+            // Most pieces' skeleton is their standard fold with a few letters mapped.
+            let skeletal =
+                skeleton ? (Folder.skeleton(fromStandard: standard, of: piece) ?? folders.skeleton.fold(piece)) : nil
             let s = own.lowerBound - q, e = own.upperBound - q
             let stdBefore = unitsBefore(standard, s), stdOwnEnd = unitsBefore(standard, e)
             let skBefore = skeletal.map { unitsBefore($0, s) } ?? 0

@@ -811,6 +811,79 @@ struct Folder {
 }
 
 extension Folder {
+    /// The skeleton fold of `piece` made from `standard`, its standard fold, when the piece holds
+    /// only ASCII other than `|`, `%` and `&`, and the three-byte scalars both modes fold to
+    /// themselves (Hangul syllables, CJK ideographs U+4E00–U+9FFF); nil for any other piece. On
+    /// such a piece the two folds differ only where the skeleton's ASCII table does (0 → o and
+    /// 1 → l, which become letters; i → l) and in the letter pairs merged afterwards ("rn" → m):
+    /// the leak check folds most chunks once instead of twice.
+    static func skeleton(fromStandard standard: FoldedText, of piece: UnsafeBufferPointer<UInt8>) -> FoldedText? {
+        guard derivesSkeleton(piece) else { return nil }
+        var t = standard
+        let count = t.count
+        let noGap = GapKind.none.rawValue
+        var merges = false
+        // Bytes and flags only: the offsets are copied only if a letter pair is merged (rare).
+        t.bytes.withUnsafeMutableBufferPointer { bytes in
+            t.flags.withUnsafeMutableBufferPointer { flags in
+                var previous: UInt8 = 0
+                for k in 0..<count {
+                    let b = bytes[k]
+                    if b == 0x30 || b == 0x31 {  // 0 → o, 1 → l: letters
+                        bytes[k] = b == 0x30 ? 0x6F : 0x6C
+                        flags[k] &= ~UInt8(3)
+                    } else if b == 0x69 {  // i (and I) → l
+                        bytes[k] = 0x6C
+                    } else if (b == 0x6E && previous == 0x72) || (b == 0x76 && previous == 0x76) {
+                        // "rn", "vv" with no gap: merged below, as the skeleton fold does.
+                        if (flags[k] >> 2) & 3 == noGap { merges = true }
+                    }
+                    previous = b
+                }
+            }
+        }
+        if merges { mergeMultiLetterConfusables(&t) }
+        return t
+    }
+
+    /// Whether `piece` is only ASCII other than `|`, `%` and `&`, Hangul syllables and CJK
+    /// ideographs U+4E00–U+9FFF (eight ASCII bytes at a time).
+    private static func derivesSkeleton(_ piece: UnsafeBufferPointer<UInt8>) -> Bool {
+        let n = piece.count
+        guard n > 0 else { return true }
+        let p = UnsafeRawPointer(piece.baseAddress!)
+        let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
+        /// Whether any byte of `w` (all ASCII) is `c`.
+        @inline(__always) func has(_ w: UInt64, _ c: UInt64) -> Bool {
+            let x = w ^ (ones &* c)
+            return (x &- ones) & ~x & highs != 0
+        }
+        var i = 0
+        while i < n {
+            if i + 8 <= n {
+                let w = p.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+                if w & highs == 0 {
+                    if has(w, 0x7C) || has(w, 0x25) || has(w, 0x26) { return false }
+                    i += 8
+                    continue
+                }
+            }
+            let b = piece[i]
+            if b < 0x80 {
+                if b == 0x7C || b == 0x25 || b == 0x26 { return false }
+                i += 1
+                continue
+            }
+            guard b & 0xF0 == 0xE0, i + 2 < n else { return false }
+            let v = (UInt32(b & 0x0F) << 12) | (UInt32(piece[i + 1] & 0x3F) << 6) | UInt32(piece[i + 2] & 0x3F)
+            guard v &- 0xAC00 <= 0xD7A3 - 0xAC00 || v &- 0x4E00 <= 0x9FFF - 0x4E00 else { return false }
+            i += 3
+        }
+        return true
+    }
+}
+
+extension Folder {
     /// Folds a whole `String`.
     mutating func fold(_ text: String) -> FoldedText {
         var copy = text
