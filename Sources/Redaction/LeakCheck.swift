@@ -532,6 +532,52 @@ struct FuzzyIndex: Sendable {
 
     static let base: UInt64 = 0x100_0000_01B3  // odd: the FNV prime
 
+    /// Candidates up to this many letters are remembered when they have no hit.
+    static let memoLength = 32
+
+    /// Candidates that had no hit (their letters, compared in full, not only their hash), in a
+    /// direct-mapped table: natural text repeats its words, and a candidate's hits depend on its
+    /// letters alone (which stretches are candidates is decided before, by the boundaries), so a
+    /// word met again costs one comparison instead of a probe per letter.
+    struct Memo {
+        static let slots = 4096
+        let hashes: UnsafeMutablePointer<UInt64>
+        /// 0: empty.
+        let lengths: UnsafeMutablePointer<UInt8>
+        let letters: UnsafeMutablePointer<UInt8>
+
+        init() {
+            hashes = .allocate(capacity: Memo.slots)
+            hashes.initialize(repeating: 0, count: Memo.slots)
+            lengths = .allocate(capacity: Memo.slots)
+            lengths.initialize(repeating: 0, count: Memo.slots)
+            letters = .allocate(capacity: Memo.slots * FuzzyIndex.memoLength)
+            letters.initialize(repeating: 0, count: Memo.slots * FuzzyIndex.memoLength)
+        }
+
+        func free() {
+            hashes.deallocate()
+            lengths.deallocate()
+            letters.deallocate()
+        }
+
+        @inline(__always) func slot(_ hash: UInt64) -> Int {
+            Int(truncatingIfNeeded: (hash &* 0x9E37_79B9_7F4A_7C15) >> 52)  // 12 bits: 4096 slots
+        }
+
+        /// Whether slot `k` holds exactly the `count` letters at `p` (whose hash is `hash`).
+        @inline(__always) func holds(_ k: Int, _ hash: UInt64, _ p: UnsafePointer<UInt8>, _ count: Int) -> Bool {
+            guard Int(lengths[k]) == count, hashes[k] == hash else { return false }
+            return memcmp(letters + k * FuzzyIndex.memoLength, p, count) == 0
+        }
+
+        @inline(__always) func store(_ k: Int, _ hash: UInt64, _ p: UnsafePointer<UInt8>, _ count: Int) {
+            hashes[k] = hash
+            lengths[k] = UInt8(count)
+            (letters + k * FuzzyIndex.memoLength).update(from: p, count: count)
+        }
+    }
+
     @inline(__always) static func hash<C: Collection>(_ bytes: C) -> UInt64 where C.Element == UInt8 {
         bytes.reduce(0) { $0 &* base &+ UInt64($1) }
     }
@@ -587,6 +633,8 @@ struct FuzzyIndex: Sendable {
         let minLength = self.minLength, maxLength = self.maxLength
         var prefix = [UInt64](repeating: 0, count: maxLength + 3)
         var found = [UInt32](repeating: 0, count: 64)
+        let memory = Memo()
+        defer { memory.free() }
         text.bytes.withUnsafeBufferPointer { bytesBuffer in
             text.flags.withUnsafeBufferPointer { flagsBuffer in
                 lengths.withUnsafeBufferPointer { lengthsBuffer in
@@ -622,6 +670,9 @@ struct FuzzyIndex: Sendable {
                                             if need == 0 { continue }
                                             // The patterns within one edit of bytes[start..<end].
                                             let whole = prefix[length]
+                                            // A candidate met before without a hit has none now.
+                                            let memo = length <= FuzzyIndex.memoLength ? memory.slot(whole) : -1
+                                            if memo >= 0, memory.holds(memo, whole, bytes + start, length) { continue }
                                             foundCount = 0
                                             probes += 1 + length
                                             var equal = false
@@ -639,7 +690,10 @@ struct FuzzyIndex: Sendable {
                                                     }
                                                 }
                                             }
-                                            if equal { continue }  // the term itself: the exact nets report it
+                                            if equal {  // the term itself: the exact nets report it
+                                                if memo >= 0 { memory.store(memo, whole, bytes + start, length) }
+                                                continue
+                                            }
                                             if need & 2 != 0 {
                                                 for i in 0..<length {
                                                     // Hash of the candidate without its letter i.
@@ -652,7 +706,10 @@ struct FuzzyIndex: Sendable {
                                                     }
                                                 }
                                             }
-                                            if foundCount == 0 { continue }
+                                            if foundCount == 0 {
+                                                if memo >= 0 { memory.store(memo, whole, bytes + start, length) }
+                                                continue
+                                            }
                                             // More than fit: the rest are looked up again into an array.
                                             var list = Array(foundBuffer[0..<min(foundCount, foundBuffer.count)])
                                             if foundCount > foundBuffer.count {

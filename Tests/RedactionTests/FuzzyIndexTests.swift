@@ -95,6 +95,32 @@ import Testing
         #expect(found > 300)  // the texts are full of near misses: the comparison means something
     }
 
+    /// The scan remembers candidates that had no hit (``FuzzyIndex/Memo``): on a text of thousands
+    /// of distinct words, each met again and again (slots taken over by other words), next to
+    /// near misses of the same letters, the hits are still the reference's, and found again every
+    /// time their word comes back.
+    @Test func rememberedCandidatesKeepTheirHits() throws {
+        let terms = try TermIndex(rules: Self.rules, mode: .standard)
+        let index = FuzzyIndex(terms: terms)
+        var rng = SeededGenerator(seed: 0xF0CC)
+        let letters = Array("abcdeghijklmnorsuy")
+        var words = (0..<6_000).map { _ in
+            String((0..<Int.random(in: 4...9, using: &rng)).map { _ in letters.randomElement(using: &rng)! })
+        }
+        words += ["jongyal", "jongyoll", "hoeryang", "musam", "chongjim", "abdce", "bacde", "xbcdf", "aaaa", "aaaaaa"]
+        words += Array(repeating: "jongyol", count: 50) + Array(repeating: "chongjin", count: 50)
+        var text = ""
+        for _ in 0..<30_000 {
+            text += words.randomElement(using: &rng)! + [" ", "\n", "-", ", ", "'s "].randomElement(using: &rng)!
+        }
+        var folder = Folder(mode: .standard)
+        let folded = folder.fold(text)
+        let got = index.hits(in: folded).map { [$0.rule, $0.pattern, $0.start, $0.end] }
+        let want = Self.referenceHits(terms, folded).map { [$0.rule, $0.pattern, $0.start, $0.end] }
+        #expect(got == want)
+        #expect(want.count > 100)
+    }
+
     /// A candidate near more patterns than the scan's fixed list holds (78 here, one edit from
     /// "kimjong" each): every one of them is still found.
     @Test func manyPatternsNearOneCandidate() throws {
