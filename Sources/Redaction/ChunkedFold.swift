@@ -61,6 +61,8 @@ enum ChunkedFold {
         var bytes: [UInt8]
         var standard: FoldedText
         var skeleton: FoldedText?
+        /// This worker's ``FuzzyIndex/Memo`` (the leak check's chunks only: they fold skeletons).
+        var memo: FuzzyIndex.Memo?
 
         /// Whether a hit starting at folded unit `i` of `t` belongs to this chunk.
         @inline(__always) func owns(_ t: FoldedText, _ i: Int) -> Bool {
@@ -72,6 +74,8 @@ enum ChunkedFold {
     struct Folders {
         var standard = Folder(mode: .standard)
         var skeleton = Folder(mode: .skeleton)
+        /// The edit-distance net's memory of candidates without a hit (made when first used).
+        lazy var memo = FuzzyIndex.Memo()
     }
 
     /// Number of folded units (bytes) of `t` whose source starts before `offset` (relative).
@@ -118,7 +122,9 @@ enum ChunkedFold {
                 right *= 4
             }
             if !widen {
-                return Chunk(base: q, own: own, bytes: Array(piece), standard: standard, skeleton: skeletal)
+                return Chunk(
+                    base: q, own: own, bytes: Array(piece), standard: standard, skeleton: skeletal,
+                    memo: skeleton ? folders.memo : nil)
             }
         }
     }

@@ -331,7 +331,7 @@ public struct LeakChecker: Sendable {
             }
         }
 
-        for hit in fuzzy.hits(in: folded, meter: meter) where chunk.owns(folded, hit.start) {
+        for hit in fuzzy.hits(in: folded, meter: meter, memo: chunk.memo) where chunk.owns(folded, hit.start) {
             let kind: Leak.Kind = LeakChecker.isEncoded(bytes, folded, hit) ? .rendered : .editDistance1
             found.append((base + Int(folded.origStart[hit.start]), hit.rule, kind))
         }
@@ -538,24 +538,23 @@ struct FuzzyIndex: Sendable {
     /// Candidates that had no hit (their letters, compared in full, not only their hash), in a
     /// direct-mapped table: natural text repeats its words, and a candidate's hits depend on its
     /// letters alone (which stretches are candidates is decided before, by the boundaries), so a
-    /// word met again costs one comparison instead of a probe per letter.
-    struct Memo {
+    /// word met again costs one comparison instead of a probe per letter. One per worker of the
+    /// leak check (``ChunkedFold/Folders``), kept from chunk to chunk; never shared by two threads.
+    final class Memo {
         static let slots = 4096
         let hashes: UnsafeMutablePointer<UInt64>
-        /// 0: empty.
+        /// 0: empty (the other arrays of an empty slot are never read).
         let lengths: UnsafeMutablePointer<UInt8>
         let letters: UnsafeMutablePointer<UInt8>
 
         init() {
             hashes = .allocate(capacity: Memo.slots)
-            hashes.initialize(repeating: 0, count: Memo.slots)
             lengths = .allocate(capacity: Memo.slots)
             lengths.initialize(repeating: 0, count: Memo.slots)
             letters = .allocate(capacity: Memo.slots * FuzzyIndex.memoLength)
-            letters.initialize(repeating: 0, count: Memo.slots * FuzzyIndex.memoLength)
         }
 
-        func free() {
+        deinit {
             hashes.deallocate()
             lengths.deallocate()
             letters.deallocate()
@@ -568,7 +567,9 @@ struct FuzzyIndex: Sendable {
         /// Whether slot `k` holds exactly the `count` letters at `p` (whose hash is `hash`).
         @inline(__always) func holds(_ k: Int, _ hash: UInt64, _ p: UnsafePointer<UInt8>, _ count: Int) -> Bool {
             guard Int(lengths[k]) == count, hashes[k] == hash else { return false }
-            return memcmp(letters + k * FuzzyIndex.memoLength, p, count) == 0
+            let q = letters + k * FuzzyIndex.memoLength
+            for i in 0..<count where q[i] != p[i] { return false }
+            return true
         }
 
         @inline(__always) func store(_ k: Int, _ hash: UInt64, _ p: UnsafePointer<UInt8>, _ count: Int) {
@@ -623,7 +624,8 @@ struct FuzzyIndex: Sendable {
     ///
     /// One loop over raw pointers with no closure that captures mutable state (those cost a
     /// runtime exclusivity check per access): this is the leak check's hottest loop.
-    func hits(in text: FoldedText, meter: WorkMeter? = nil) -> [TermHit] {
+    /// - Parameter memo: candidates already known to have no hit (a fresh one when nil).
+    func hits(in text: FoldedText, meter: WorkMeter? = nil, memo: Memo? = nil) -> [TermHit] {
         guard !patterns.isEmpty, text.count > 0 else { return [] }
         var hits: [TermHit] = []
         var probes = 0
@@ -633,8 +635,7 @@ struct FuzzyIndex: Sendable {
         let minLength = self.minLength, maxLength = self.maxLength
         var prefix = [UInt64](repeating: 0, count: maxLength + 3)
         var found = [UInt32](repeating: 0, count: 64)
-        let memory = Memo()
-        defer { memory.free() }
+        let memory = memo ?? Memo()
         text.bytes.withUnsafeBufferPointer { bytesBuffer in
             text.flags.withUnsafeBufferPointer { flagsBuffer in
                 lengths.withUnsafeBufferPointer { lengthsBuffer in
