@@ -253,10 +253,13 @@ public struct Redactor: Sendable {
         // A long view: the patterns on two threads (or more), each taking the next pattern when it
         // is done.
         let patterns = regexRules
-        let found = concurrentMap(
-            patterns.count, workers: viewBytes.count >= 1 << 16 ? ChunkedFold.workers : 1,
-            state: { SuggestWindows.Scan(viewBytes) }
-        ) { k, scan in
+        let workers = viewBytes.count >= 1 << 16 ? ChunkedFold.workers : 1
+        // One search for the anchors, shared by the threads' scans (each found them again and held
+        // its own copy: on text dense with numbers, a position per run of digits).
+        var first = SuggestWindows.Scan(viewBytes)
+        if workers > 1 && !patterns.isEmpty { first.findAnchorsNow() }
+        let scan = first
+        let found = concurrentMap(patterns.count, workers: workers, state: { scan }) { k, scan in
             SuggestWindows.matches(patterns[k].regex, in: view, bytes: viewBytes, scan: &scan)
         }
         var spans: [Span] = []
