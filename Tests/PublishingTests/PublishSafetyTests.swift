@@ -111,7 +111,7 @@ import VaultCore
             ".", ")", "&", "<", ">", "\\", "`", "*", "_", "[", "]", "~", "|", "[PERSON-1]", "이종열", "é", "\u{202E}", "😀",
             "&amp;", "<b>", "x"
         ]
-        var rng = SystemRandomNumberGenerator()
+        var rng = SplitMix(state: 0x3A4D)
         var compared = 0
         for _ in 0..<3_000 {
             let text = (0..<Int.random(in: 0..<25, using: &rng)).map { _ in pieces.randomElement(using: &rng)! }.joined()
