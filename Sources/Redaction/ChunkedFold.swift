@@ -104,7 +104,10 @@ enum ChunkedFold {
             let standard = folders.standard.fold(piece)
             // Most pieces' skeleton is their standard fold with a few letters mapped.
             let skeletal =
-                skeleton ? (Folder.skeleton(fromStandard: standard, of: piece) ?? folders.skeleton.fold(piece)) : nil
+                !skeleton
+                ? nil
+                : folders.standard.onlyFastPaths
+                    ? Folder.skeleton(fromStandard: standard) : folders.skeleton.fold(piece)
             let s = own.lowerBound - q, e = own.upperBound - q
             let stdBefore = unitsBefore(standard, s), stdOwnEnd = unitsBefore(standard, e)
             let skBefore = skeletal.map { unitsBefore($0, s) } ?? 0

@@ -78,6 +78,11 @@ struct Folder {
     /// fold's first guess at its room, so that text that expands (U+FDFA: 12 units a byte) is not
     /// folded two or three times over into ever larger buffers, chunk after chunk.
     private var expansion = 16
+    /// Whether the last text folded held only ASCII other than `|`, `%` and `&`, Hangul syllables
+    /// and CJK ideographs U+4E00–U+9FFF (the fold's fast paths): then its skeleton fold is derived
+    /// from its standard fold (``skeleton(fromStandard:of:)``). Noted while folding, at no cost
+    /// on the fast paths.
+    private(set) var onlyFastPaths = false
 
     init(mode: FoldMode) { self.mode = mode }
 
@@ -174,6 +179,7 @@ struct Folder {
     /// The folding loop proper. Returns false if the sink ran out of room.
     private mutating func foldCore(_ input: UnsafeBufferPointer<UInt8>, _ out: inout FoldSink) -> Bool {
         jamo = JamoState()
+        onlyFastPaths = true
         let units = mode == .skeleton ? Folder.unitTables.skeleton : Folder.unitTables.standard
         return Folder.asciiTables.kind.withUnsafeBufferPointer { kinds in
             units.withUnsafeBufferPointer { unitTable in
@@ -229,6 +235,7 @@ struct Folder {
                     prevLower = false
                     // Percent-encoded UTF-8 (`%EC%9D%B4` in a URL) and HTML character
                     // references (`J&#111;ng`) are read as the characters they stand for.
+                    if b0 == 0x25 || b0 == 0x26 || b0 == 0x7C { onlyFastPaths = false }
                     if b0 == 0x25 || b0 == 0x26 {
                         out.count = count
                         let r = foldEscape(input, i, &out, &gap, &lastUnitScalar)
@@ -281,6 +288,7 @@ struct Folder {
                 lastUnitScalar = scalar
                 continue
             }
+            onlyFastPaths = false
             out.count = count
             let entry = lookup(scalar)
             let ok = foldEntry(entry, start, end, &out, &gap, &lastUnitScalar)
@@ -819,6 +827,12 @@ extension Folder {
     /// the leak check folds most chunks once instead of twice.
     static func skeleton(fromStandard standard: FoldedText, of piece: UnsafeBufferPointer<UInt8>) -> FoldedText? {
         guard derivesSkeleton(piece) else { return nil }
+        return skeleton(fromStandard: standard)
+    }
+
+    /// ``skeleton(fromStandard:of:)`` for a standard fold already known to be of such a piece
+    /// (``onlyFastPaths`` after folding it).
+    static func skeleton(fromStandard standard: FoldedText) -> FoldedText {
         var t = standard
         let count = t.count
         let noGap = GapKind.none.rawValue
@@ -848,7 +862,7 @@ extension Folder {
 
     /// Whether `piece` is only ASCII other than `|`, `%` and `&`, Hangul syllables and CJK
     /// ideographs U+4E00–U+9FFF (eight ASCII bytes at a time).
-    private static func derivesSkeleton(_ piece: UnsafeBufferPointer<UInt8>) -> Bool {
+    static func derivesSkeleton(_ piece: UnsafeBufferPointer<UInt8>) -> Bool {
         let n = piece.count
         guard n > 0 else { return true }
         let p = UnsafeRawPointer(piece.baseAddress!)
