@@ -109,7 +109,9 @@ public enum Exporter {
         }
         let shift = excerpt.firstLine - 1
         var findings = result.findings
-        for i in findings.indices { findings[i].line += shift }
+        // (Only when there is a shift: writing a line copies every finding, and text dense with
+        // numbers has a hundred thousand of them.)
+        if shift != 0 { for i in findings.indices { findings[i].line += shift } }
         // Review guard: does any rule hide anything anywhere in the record?
         let rulesApply =
             !findings.isEmpty

@@ -80,29 +80,85 @@ enum SafeMarkup {
     }
 
     /// ``markdown(_:)`` as UTF-8, in one pass over the text's bytes. Lines end at `\n` (a `\r\n`
-    /// pair is one character in Swift and does not split the line, as in `String.split`).
+    /// pair is one character in Swift and does not split the line, as in `String.split`); each is
+    /// escaped as ``appendMarkdownLine(_:to:)`` does, on the text's own storage (no copy of it, no
+    /// list of lines), copying the runs between escaped characters whole.
     static func markdownBytes(_ text: String) -> [UInt8] {
-        let b = Array(text.utf8)
-        var out: [UInt8] = []
-        out.reserveCapacity(b.count + b.count / 8 + 16)
-        var lines: [Range<Int>] = []
-        var start = 0
-        for i in b.indices where b[i] == 0x0A && (i == 0 || b[i - 1] != 0x0D) {
-            lines.append(start..<i)
-            start = i + 1
+        var text = text
+        return text.withUTF8 { b -> [UInt8] in
+            var out: [UInt8] = []
+            out.reserveCapacity(b.count + b.count / 8 + 16)
+            let n = b.count
+            var start = 0
+            while start < n {
+                if start > 0 { out.append(0x0A) }
+                out.append(0x3E)  // >
+                out.append(0x20)
+                let before = out.count
+                let end = appendMarkdownLine(b, from: start, to: &out)
+                if out.count == before { out.removeLast() }  // an empty line is ">"
+                start = end + 1
+            }
+            out.append(0x0A)
+            return out
         }
-        lines.append(start..<b.count)
-        if lines.last!.isEmpty { lines.removeLast() }
-        for (k, line) in lines.enumerated() {
-            if k > 0 { out.append(0x0A) }
-            out.append(0x3E)  // >
-            out.append(0x20)
-            let before = out.count
-            appendMarkdownLine(b[line], to: &out)
-            if out.count == before { out.removeLast() }  // an empty line is ">"
+    }
+
+    /// Per byte: 1 escaped everywhere (``escapedEverywhere``), 2 a line feed, else 0.
+    private static let lineByteClass: [UInt8] = (0..<256).map { b in
+        b == 0x0A ? 2 : escapedEverywhere[b] ? 1 : 0
+    }
+
+    /// ``appendMarkdownLine(_:to:)`` for the line of `b` that starts at `start` and ends at the next
+    /// line feed not after a carriage return (or the end); returns where it ends.
+    private static func appendMarkdownLine(_ b: UnsafeBufferPointer<UInt8>, from start: Int, to out: inout [UInt8]) -> Int {
+        let n = b.count
+        var atStart = true
+        var leadingDigits = 0
+        var k = start
+        while k < n {
+            let c = b[k]
+            if c == 0x0A && (k == 0 || b[k - 1] != 0x0D) { return k }
+            // Past the line's start only the characters escaped everywhere matter: copy the runs
+            // between them whole.
+            if !atStart && leadingDigits < 0 {
+                return lineByteClass.withUnsafeBufferPointer { cls in
+                    var run = k
+                    while k < n {
+                        let kind = cls[Int(b[k])]
+                        if kind != 0 {
+                            if kind == 2 && (k == 0 || b[k - 1] != 0x0D) { break }
+                            if kind == 1 {
+                                out.append(contentsOf: UnsafeBufferPointer(rebasing: b[run..<k]))
+                                appendEscaped(b[k], to: &out)
+                                run = k + 1
+                            }
+                        }
+                        k += 1
+                    }
+                    out.append(contentsOf: UnsafeBufferPointer(rebasing: b[run..<k]))
+                    return k
+                }
+            }
+            k += 1
+            if atStart && (c == 0x20 || c == 0x09) { continue }
+            defer { atStart = false }
+            if atStart, c == 0x23 || c == 0x2B || c == 0x2D || c == 0x3D {  // # + - =
+                out.append(0x5C); out.append(c); continue
+            }
+            if leadingDigits >= 0 {
+                if c &- 0x30 < 10, leadingDigits < 9, atStart || leadingDigits > 0 {
+                    leadingDigits += 1
+                } else {
+                    if leadingDigits > 0, c == 0x2E || c == 0x29 {  // . )
+                        out.append(0x5C); out.append(c); leadingDigits = -1; continue
+                    }
+                    leadingDigits = -1
+                }
+            }
+            appendEscaped(c, to: &out)
         }
-        out.append(0x0A)
-        return out
+        return n
     }
 
     /// Encoded JSON with `<`, `>` and `&` (and U+2028, U+2029) as `\u` escapes, so the document can

@@ -61,6 +61,8 @@ enum ChunkedFold {
         var bytes: [UInt8]
         var standard: FoldedText
         var skeleton: FoldedText?
+        /// This worker's ``FuzzyIndex/Memo`` (the leak check's chunks only: they fold skeletons).
+        var memo: FuzzyIndex.Memo?
 
         /// Whether a hit starting at folded unit `i` of `t` belongs to this chunk.
         @inline(__always) func owns(_ t: FoldedText, _ i: Int) -> Bool {
@@ -72,6 +74,8 @@ enum ChunkedFold {
     struct Folders {
         var standard = Folder(mode: .standard)
         var skeleton = Folder(mode: .skeleton)
+        /// The edit-distance net's memory of candidates without a hit (made when first used).
+        lazy var memo = FuzzyIndex.Memo()
     }
 
     /// Number of folded units (bytes) of `t` whose source starts before `offset` (relative).
@@ -98,7 +102,12 @@ enum ChunkedFold {
             let piece = UnsafeBufferPointer(rebasing: b[q..<f])
             meter?.add(piece.count * (skeleton ? 2 : 1))
             let standard = folders.standard.fold(piece)
-            let skeletal = skeleton ? folders.skeleton.fold(piece) : nil
+            // Most pieces' skeleton is their standard fold with a few letters mapped.
+            let skeletal =
+                !skeleton
+                ? nil
+                : folders.standard.onlyFastPaths
+                    ? Folder.skeleton(fromStandard: standard) : folders.skeleton.fold(piece)
             let s = own.lowerBound - q, e = own.upperBound - q
             let stdBefore = unitsBefore(standard, s), stdOwnEnd = unitsBefore(standard, e)
             let skBefore = skeletal.map { unitsBefore($0, s) } ?? 0
@@ -116,7 +125,9 @@ enum ChunkedFold {
                 right *= 4
             }
             if !widen {
-                return Chunk(base: q, own: own, bytes: Array(piece), standard: standard, skeleton: skeletal)
+                return Chunk(
+                    base: q, own: own, bytes: Array(piece), standard: standard, skeleton: skeletal,
+                    memo: skeleton ? folders.memo : nil)
             }
         }
     }

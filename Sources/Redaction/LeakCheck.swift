@@ -1,3 +1,5 @@
+import Foundation
+
 /// A rule term (or a regex/detector hit) still present in text that should be redacted.
 /// Names the rule and line only: the report may end up in logs.
 public struct Leak: Sendable, Hashable, CustomStringConvertible {
@@ -329,7 +331,7 @@ public struct LeakChecker: Sendable {
             }
         }
 
-        for hit in fuzzy.hits(in: folded, meter: meter) where chunk.owns(folded, hit.start) {
+        for hit in fuzzy.hits(in: folded, meter: meter, memo: chunk.memo) where chunk.owns(folded, hit.start) {
             let kind: Leak.Kind = LeakChecker.isEncoded(bytes, folded, hit) ? .rendered : .editDistance1
             found.append((base + Int(folded.origStart[hit.start]), hit.rule, kind))
         }
@@ -392,12 +394,13 @@ extension LeakChecker {
         RangeSet(addressTokenRanges(bytes))
     }
 
-    /// Per byte: 1 white space, 2 `@` or `#`, 3 `/`, 4 `.`, else 0.
+    /// Per byte: 0x80 white space, else the bit it sets in a token's `seen`: 1 `@` or `#`, 2 `/`,
+    /// 4 `.`; 0 for every other byte.
     private static let addressByteClass: [UInt8] = (0..<256).map { b in
         switch b {
-        case 0x20, 0x09, 0x0A, 0x0D, 0x0B, 0x0C: 1
-        case 0x40, 0x23: 2
-        case 0x2F: 3
+        case 0x20, 0x09, 0x0A, 0x0D, 0x0B, 0x0C: 0x80
+        case 0x40, 0x23: 1
+        case 0x2F: 2
         case 0x2E: 4
         default: 0
         }
@@ -414,19 +417,20 @@ extension LeakChecker {
                 for i in 0..<b.count {
                     let c = cls[Int(b[i])]
                     if c == 0 { continue }
-                    if c == 1 {
+                    if c == 0x80 {
                         if i > start && (seen & 1 != 0 || seen & 6 == 6) { found.append(start..<i) }
                         seen = 0
                         start = i + 1
                     } else {
-                        seen |= c == 2 ? 1 : c == 3 ? 2 : 4
+                        seen |= c
                     }
                 }
                 if b.count > start && (seen & 1 != 0 || seen & 6 == 6) { found.append(start..<b.count) }
                 return found
             }
         }
-        if bytes.contains(0xEF) {  // full-width ＠ ＃ (EF BC A0, EF BC 83)
+        let fullWidth = bytes.withUnsafeBufferPointer { b in b.count > 0 && memchr(b.baseAddress!, 0xEF, b.count) != nil }
+        if fullWidth {  // full-width ＠ ＃ (EF BC A0, EF BC 83)
             var i = 0
             while i + 2 < bytes.count {
                 if bytes[i] == 0xEF, bytes[i + 1] == 0xBC, bytes[i + 2] == 0xA0 || bytes[i + 2] == 0x83 {
@@ -528,6 +532,53 @@ struct FuzzyIndex: Sendable {
 
     static let base: UInt64 = 0x100_0000_01B3  // odd: the FNV prime
 
+    /// Candidates up to this many letters are remembered when they have no hit.
+    static let memoLength = 32
+
+    /// Candidates that had no hit (their letters, compared in full, not only their hash), in a
+    /// direct-mapped table: natural text repeats its words, and a candidate's hits depend on its
+    /// letters alone (which stretches are candidates is decided before, by the boundaries), so a
+    /// word met again costs one comparison instead of a probe per letter. One per worker of the
+    /// leak check (``ChunkedFold/Folders``), kept from chunk to chunk; never shared by two threads.
+    final class Memo {
+        static let slots = 4096
+        let hashes: UnsafeMutablePointer<UInt64>
+        /// 0: empty (the other arrays of an empty slot are never read).
+        let lengths: UnsafeMutablePointer<UInt8>
+        let letters: UnsafeMutablePointer<UInt8>
+
+        init() {
+            hashes = .allocate(capacity: Memo.slots)
+            lengths = .allocate(capacity: Memo.slots)
+            lengths.initialize(repeating: 0, count: Memo.slots)
+            letters = .allocate(capacity: Memo.slots * FuzzyIndex.memoLength)
+        }
+
+        deinit {
+            hashes.deallocate()
+            lengths.deallocate()
+            letters.deallocate()
+        }
+
+        @inline(__always) func slot(_ hash: UInt64) -> Int {
+            Int(truncatingIfNeeded: (hash &* 0x9E37_79B9_7F4A_7C15) >> 52)  // 12 bits: 4096 slots
+        }
+
+        /// Whether slot `k` holds exactly the `count` letters at `p` (whose hash is `hash`).
+        @inline(__always) func holds(_ k: Int, _ hash: UInt64, _ p: UnsafePointer<UInt8>, _ count: Int) -> Bool {
+            guard Int(lengths[k]) == count, hashes[k] == hash else { return false }
+            let q = letters + k * FuzzyIndex.memoLength
+            for i in 0..<count where q[i] != p[i] { return false }
+            return true
+        }
+
+        @inline(__always) func store(_ k: Int, _ hash: UInt64, _ p: UnsafePointer<UInt8>, _ count: Int) {
+            hashes[k] = hash
+            lengths[k] = UInt8(count)
+            (letters + k * FuzzyIndex.memoLength).update(from: p, count: count)
+        }
+    }
+
     @inline(__always) static func hash<C: Collection>(_ bytes: C) -> UInt64 where C.Element == UInt8 {
         bytes.reduce(0) { $0 &* base &+ UInt64($1) }
     }
@@ -573,7 +624,8 @@ struct FuzzyIndex: Sendable {
     ///
     /// One loop over raw pointers with no closure that captures mutable state (those cost a
     /// runtime exclusivity check per access): this is the leak check's hottest loop.
-    func hits(in text: FoldedText, meter: WorkMeter? = nil) -> [TermHit] {
+    /// - Parameter memo: candidates already known to have no hit (a fresh one when nil).
+    func hits(in text: FoldedText, meter: WorkMeter? = nil, memo: Memo? = nil) -> [TermHit] {
         guard !patterns.isEmpty, text.count > 0 else { return [] }
         var hits: [TermHit] = []
         var probes = 0
@@ -583,6 +635,7 @@ struct FuzzyIndex: Sendable {
         let minLength = self.minLength, maxLength = self.maxLength
         var prefix = [UInt64](repeating: 0, count: maxLength + 3)
         var found = [UInt32](repeating: 0, count: 64)
+        let memory = memo ?? Memo()
         text.bytes.withUnsafeBufferPointer { bytesBuffer in
             text.flags.withUnsafeBufferPointer { flagsBuffer in
                 lengths.withUnsafeBufferPointer { lengthsBuffer in
@@ -618,6 +671,9 @@ struct FuzzyIndex: Sendable {
                                             if need == 0 { continue }
                                             // The patterns within one edit of bytes[start..<end].
                                             let whole = prefix[length]
+                                            // A candidate met before without a hit has none now.
+                                            let memo = length <= FuzzyIndex.memoLength ? memory.slot(whole) : -1
+                                            if memo >= 0, memory.holds(memo, whole, bytes + start, length) { continue }
                                             foundCount = 0
                                             probes += 1 + length
                                             var equal = false
@@ -635,7 +691,10 @@ struct FuzzyIndex: Sendable {
                                                     }
                                                 }
                                             }
-                                            if equal { continue }  // the term itself: the exact nets report it
+                                            if equal {  // the term itself: the exact nets report it
+                                                if memo >= 0 { memory.store(memo, whole, bytes + start, length) }
+                                                continue
+                                            }
                                             if need & 2 != 0 {
                                                 for i in 0..<length {
                                                     // Hash of the candidate without its letter i.
@@ -648,7 +707,10 @@ struct FuzzyIndex: Sendable {
                                                     }
                                                 }
                                             }
-                                            if foundCount == 0 { continue }
+                                            if foundCount == 0 {
+                                                if memo >= 0 { memory.store(memo, whole, bytes + start, length) }
+                                                continue
+                                            }
                                             // More than fit: the rest are looked up again into an array.
                                             var list = Array(foundBuffer[0..<min(foundCount, foundBuffer.count)])
                                             if foundCount > foundBuffer.count {
@@ -727,6 +789,12 @@ struct HashBuckets: Sendable {
     private let values: [UInt32]
     private let shift: UInt64
     private let mask: Int
+    /// One bit per value of the top ``filterBits`` bits of a key's mixed hash, set for every key:
+    /// a clear bit means the key is absent. Eight times as many bits as slots, in an eighth of the
+    /// slots' memory, so most lookups of absent keys (nearly all of the edit-distance net's) end in
+    /// a cache line of it instead of missing in `slots` and `keys`.
+    private let filter: [UInt64]
+    private let filterShift: UInt64
 
     init(_ lists: [UInt64: [UInt32]]) {
         var bits = 4
@@ -737,16 +805,23 @@ struct HashBuckets: Sendable {
         var values: [UInt32] = []
         shift = UInt64(64 - bits)
         mask = size - 1
+        let filterBits = bits + 3
+        filterShift = UInt64(64 - filterBits)
+        var filter = [UInt64](repeating: 0, count: max(1, (1 << filterBits) / 64))
         for (key, list) in lists.sorted(by: { $0.key < $1.key }) {
-            var i = Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> shift)
+            let mixed = key &* 0x9E37_79B9_7F4A_7C15
+            var i = Int(truncatingIfNeeded: mixed >> shift)
             while slots[i] != 0 { i = (i + 1) & mask }
             keys[i] = key
             slots[i] = UInt64(values.count) << 32 | UInt64(list.count)
             values += list
+            let bit = Int(truncatingIfNeeded: mixed >> filterShift)
+            filter[bit >> 6] |= 1 << UInt64(bit & 63)
         }
         self.keys = keys
         self.slots = slots
         self.values = values
+        self.filter = filter
     }
 
     /// The table's arrays as raw pointers for the duration of `body` (no bounds or exclusivity checks
@@ -755,7 +830,12 @@ struct HashBuckets: Sendable {
         keys.withUnsafeBufferPointer { k in
             slots.withUnsafeBufferPointer { s in
                 values.withUnsafeBufferPointer { v in
-                    body(Lookup(keys: k.baseAddress!, slots: s.baseAddress!, values: v.baseAddress, shift: shift, mask: mask))
+                    filter.withUnsafeBufferPointer { f in
+                        body(
+                            Lookup(
+                                keys: k.baseAddress!, slots: s.baseAddress!, values: v.baseAddress, filter: f.baseAddress!,
+                                shift: shift, filterShift: filterShift, mask: mask))
+                    }
                 }
             }
         }
@@ -765,11 +845,16 @@ struct HashBuckets: Sendable {
         let keys: UnsafePointer<UInt64>
         let slots: UnsafePointer<UInt64>
         let values: UnsafePointer<UInt32>?
+        let filter: UnsafePointer<UInt64>
         let shift: UInt64
+        let filterShift: UInt64
         let mask: Int
 
         @inline(__always) func forEach(_ key: UInt64, _ body: (UInt32) -> Void) {
-            var i = Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> shift)
+            let mixed = key &* 0x9E37_79B9_7F4A_7C15
+            let bit = Int(truncatingIfNeeded: mixed >> filterShift)
+            if filter[bit >> 6] & (1 << UInt64(bit & 63)) == 0 { return }
+            var i = Int(truncatingIfNeeded: mixed >> shift)
             while true {
                 let slot = slots[i]
                 if slot == 0 { return }

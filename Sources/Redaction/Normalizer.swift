@@ -78,6 +78,11 @@ struct Folder {
     /// fold's first guess at its room, so that text that expands (U+FDFA: 12 units a byte) is not
     /// folded two or three times over into ever larger buffers, chunk after chunk.
     private var expansion = 16
+    /// Whether the last text folded held only ASCII other than `|`, `%` and `&`, Hangul syllables
+    /// and CJK ideographs U+4E00–U+9FFF (the fold's fast paths): then its skeleton fold is derived
+    /// from its standard fold (``skeleton(fromStandard:of:)``). Noted while folding, at no cost
+    /// on the fast paths.
+    private(set) var onlyFastPaths = false
 
     init(mode: FoldMode) { self.mode = mode }
 
@@ -174,6 +179,7 @@ struct Folder {
     /// The folding loop proper. Returns false if the sink ran out of room.
     private mutating func foldCore(_ input: UnsafeBufferPointer<UInt8>, _ out: inout FoldSink) -> Bool {
         jamo = JamoState()
+        onlyFastPaths = true
         let units = mode == .skeleton ? Folder.unitTables.skeleton : Folder.unitTables.standard
         return Folder.asciiTables.kind.withUnsafeBufferPointer { kinds in
             units.withUnsafeBufferPointer { unitTable in
@@ -229,6 +235,7 @@ struct Folder {
                     prevLower = false
                     // Percent-encoded UTF-8 (`%EC%9D%B4` in a URL) and HTML character
                     // references (`J&#111;ng`) are read as the characters they stand for.
+                    if b0 == 0x25 || b0 == 0x26 || b0 == 0x7C { onlyFastPaths = false }
                     if b0 == 0x25 || b0 == 0x26 {
                         out.count = count
                         let r = foldEscape(input, i, &out, &gap, &lastUnitScalar)
@@ -281,6 +288,7 @@ struct Folder {
                 lastUnitScalar = scalar
                 continue
             }
+            onlyFastPaths = false
             out.count = count
             let entry = lookup(scalar)
             let ok = foldEntry(entry, start, end, &out, &gap, &lastUnitScalar)
@@ -807,6 +815,85 @@ struct Folder {
             t.origStart.removeLast(n - kept)
             t.origEnd.removeLast(n - kept)
         }
+    }
+}
+
+extension Folder {
+    /// The skeleton fold of `piece` made from `standard`, its standard fold, when the piece holds
+    /// only ASCII other than `|`, `%` and `&`, and the three-byte scalars both modes fold to
+    /// themselves (Hangul syllables, CJK ideographs U+4E00–U+9FFF); nil for any other piece. On
+    /// such a piece the two folds differ only where the skeleton's ASCII table does (0 → o and
+    /// 1 → l, which become letters; i → l) and in the letter pairs merged afterwards ("rn" → m):
+    /// the leak check folds most chunks once instead of twice.
+    static func skeleton(fromStandard standard: FoldedText, of piece: UnsafeBufferPointer<UInt8>) -> FoldedText? {
+        guard derivesSkeleton(piece) else { return nil }
+        return skeleton(fromStandard: standard)
+    }
+
+    /// ``skeleton(fromStandard:of:)`` for a standard fold already known to be of such a piece
+    /// (``onlyFastPaths`` after folding it).
+    static func skeleton(fromStandard standard: FoldedText) -> FoldedText {
+        var t = standard
+        let count = t.count
+        let noGap = GapKind.none.rawValue
+        var merges = false
+        // Bytes and flags only: the offsets are copied only if a letter pair is merged (rare).
+        t.bytes.withUnsafeMutableBufferPointer { bytes in
+            t.flags.withUnsafeMutableBufferPointer { flags in
+                var previous: UInt8 = 0
+                for k in 0..<count {
+                    let b = bytes[k]
+                    if b == 0x30 || b == 0x31 {  // 0 → o, 1 → l: letters
+                        bytes[k] = b == 0x30 ? 0x6F : 0x6C
+                        flags[k] &= ~UInt8(3)
+                    } else if b == 0x69 {  // i (and I) → l
+                        bytes[k] = 0x6C
+                    } else if (b == 0x6E && previous == 0x72) || (b == 0x76 && previous == 0x76) {
+                        // "rn", "vv" with no gap: merged below, as the skeleton fold does.
+                        if (flags[k] >> 2) & 3 == noGap { merges = true }
+                    }
+                    previous = b
+                }
+            }
+        }
+        if merges { mergeMultiLetterConfusables(&t) }
+        return t
+    }
+
+    /// Whether `piece` is only ASCII other than `|`, `%` and `&`, Hangul syllables and CJK
+    /// ideographs U+4E00–U+9FFF (eight ASCII bytes at a time).
+    static func derivesSkeleton(_ piece: UnsafeBufferPointer<UInt8>) -> Bool {
+        let n = piece.count
+        guard n > 0 else { return true }
+        let p = UnsafeRawPointer(piece.baseAddress!)
+        let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
+        /// Whether any byte of `w` (all ASCII) is `c`.
+        @inline(__always) func has(_ w: UInt64, _ c: UInt64) -> Bool {
+            let x = w ^ (ones &* c)
+            return (x &- ones) & ~x & highs != 0
+        }
+        var i = 0
+        while i < n {
+            if i + 8 <= n {
+                let w = p.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+                if w & highs == 0 {
+                    if has(w, 0x7C) || has(w, 0x25) || has(w, 0x26) { return false }
+                    i += 8
+                    continue
+                }
+            }
+            let b = piece[i]
+            if b < 0x80 {
+                if b == 0x7C || b == 0x25 || b == 0x26 { return false }
+                i += 1
+                continue
+            }
+            guard b & 0xF0 == 0xE0, i + 2 < n else { return false }
+            let v = (UInt32(b & 0x0F) << 12) | (UInt32(piece[i + 1] & 0x3F) << 6) | UInt32(piece[i + 2] & 0x3F)
+            guard v &- 0xAC00 <= 0xD7A3 - 0xAC00 || v &- 0x4E00 <= 0x9FFF - 0x4E00 else { return false }
+            i += 3
+        }
+        return true
     }
 }
 

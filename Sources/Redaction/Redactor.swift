@@ -225,12 +225,14 @@ public struct Redactor: Sendable {
         return "[\(rule.label)-\(n)]"
     }
 
-    /// All raw matches of all rules, in original byte offsets (not merged, not snapped).
-    /// `seen` receives the (range, rule) of every regex and detector match.
-    func rawSpans(text: String, bytes: [UInt8], seen: inout Set<RegexMatch>) -> [Span] {
-        var spans: [Span] = []
+    /// All raw matches of all rules, in original byte offsets (not merged, not snapped). A regex or
+    /// detector match (range and rule) is listed once, however many of a detector's patterns find it.
+    func rawSpans(text: String, bytes: [UInt8]) -> [Span] {
         // Folded chunk by chunk (ChunkedFold): the same hits, in memory bounded by a chunk.
         let found = terms.spans(in: bytes, phones: phones)
+        let regex = regexSpans(in: text, viewBytes: bytes)
+        var spans: [Span] = []
+        spans.reserveCapacity(found.terms.count + found.phones.count + regex.count)
         for hit in found.terms {
             spans.append(Span(lo: hit.lo, hi: hit.hi, rule: hit.rule))
         }
@@ -238,33 +240,82 @@ public struct Redactor: Sendable {
         for hit in found.phones {
             spans.append(Span(lo: hit.lo, hi: hit.hi, rule: hit.rule))
         }
-        spans += regexSpans(in: text, viewBytes: bytes, seen: &seen)
+        spans += regex
         return spans
     }
 
     /// Matches of the regex and detector rules in `view` (the text, or the text with spans
-    /// blanked out: same byte offsets; `viewBytes` is its UTF-8), skipping (range, rule) pairs
-    /// already in `seen`. Built-in patterns run only around their anchors (``SuggestWindows``:
-    /// the same matches as a scan of the whole view), so a view whose digits are all hidden
-    /// costs next to nothing.
-    func regexSpans(in view: String, viewBytes: [UInt8], seen: inout Set<RegexMatch>) -> [Span] {
-        var spans: [Span] = []
+    /// blanked out: same byte offsets; `viewBytes` is its UTF-8), each (range, rule) once, sorted by
+    /// range then rule. Built-in patterns run only around their anchors (``SuggestWindows``: the
+    /// same matches as a scan of the whole view), so a view whose digits are all hidden costs next
+    /// to nothing.
+    func regexSpans(in view: String, viewBytes: [UInt8]) -> [Span] {
         // A long view: the patterns on two threads (or more), each taking the next pattern when it
-        // is done; the matches are then taken in pattern order, as one thread would.
+        // is done.
         let patterns = regexRules
-        let found = concurrentMap(
-            patterns.count, workers: viewBytes.count >= 1 << 16 ? ChunkedFold.workers : 1,
-            state: { SuggestWindows.Scan(viewBytes) }
-        ) { k, scan in
+        let workers = viewBytes.count >= 1 << 16 ? ChunkedFold.workers : 1
+        // One search for the anchors, shared by the threads' scans (each found them again and held
+        // its own copy: on text dense with numbers, a position per run of digits).
+        var first = SuggestWindows.Scan(viewBytes)
+        if workers > 1 && !patterns.isEmpty { first.findAnchorsNow() }
+        let scan = first
+        let found = concurrentMap(patterns.count, workers: workers, state: { scan }) { k, scan in
             SuggestWindows.matches(patterns[k].regex, in: view, bytes: viewBytes, scan: &scan)
         }
+        var spans: [Span] = []
+        spans.reserveCapacity(found.reduce(0) { $0 + $1.count })
         for (k, ranges) in found.enumerated() {
             let rule = patterns[k].rule
-            for r in ranges where seen.insert(RegexMatch(lo: r.lowerBound, hi: r.upperBound, rule: rule)).inserted {
-                spans.append(Span(lo: r.lowerBound, hi: r.upperBound, rule: rule))
-            }
+            for r in ranges { spans.append(Span(lo: r.lowerBound, hi: r.upperBound, rule: rule)) }
         }
+        return Redactor.uniqued(spans)
+    }
+
+    /// `spans` sorted by (lo, hi, rule), each (lo, hi, rule) once (their match is their range).
+    static func uniqued(_ spans: [Span]) -> [Span] {
+        var spans = spans
+        spans.sort { ($0.lo, $0.hi, $0.rule) < ($1.lo, $1.hi, $1.rule) }
+        var count = 0
+        for k in spans.indices {
+            if count > 0, spans[count - 1].lo == spans[k].lo, spans[count - 1].hi == spans[k].hi,
+                spans[count - 1].rule == spans[k].rule
+            {
+                continue
+            }
+            spans[count] = spans[k]
+            count += 1
+        }
+        spans.removeLast(spans.count - count)
         return spans
+    }
+
+    /// The spans of `found` (sorted by (lo, hi, rule), as ``regexSpans(in:viewBytes:)`` returns
+    /// them, each once) whose (lo, hi, rule) is in none of `known` (in ``Span/inMergeOrder``): what
+    /// a set of every match seen so far would let through, without the set (on text dense with
+    /// numbers it held hundreds of thousands of matches).
+    static func unseen(_ found: [Span], in known: [Span]) -> [Span] {
+        var out: [Span] = []
+        var k = 0
+        for s in found {
+            // `known` by start: bisect to the first span starting at or after s.lo (found is sorted
+            // by start too, so the search only moves forward).
+            var lo = k, hi = known.count
+            while lo < hi {
+                let mid = (lo + hi) / 2
+                if known[mid].lo < s.lo { lo = mid + 1 } else { hi = mid }
+            }
+            k = lo
+            var j = k, present = false
+            while j < known.count, known[j].lo == s.lo {
+                if known[j].hi == s.hi && known[j].rule == s.rule {
+                    present = true
+                    break
+                }
+                j += 1
+            }
+            if !present { out.append(s) }
+        }
+        return out
     }
 
     /// Merged spans, after the patterns have run again around what is hidden: once a span is
@@ -281,10 +332,10 @@ public struct Redactor: Sendable {
     /// ``mergedSpans(text:bytes:)`` and the raw matches of the first round (``rawSpans(text:bytes:seen:)``),
     /// or none unless `keepFirstPass` (a copy of every match: on text dense with numbers, megabytes).
     func spans(text: String, bytes: [UInt8], keepFirstPass: Bool = true) -> (firstPass: [Span], merged: [Span]) {
-        var seen = Set<RegexMatch>()
-        var raw = rawSpans(text: text, bytes: bytes, seen: &seen)
+        var raw = rawSpans(text: text, bytes: bytes)
         let firstPass = keepFirstPass ? raw : []
-        // Kept sorted as `merge` reads it, in place: no sorted copy per round.
+        // Kept sorted as `merge` reads it, in place: no sorted copy per round. It holds every match
+        // found so far, so a later round's matches are new when they are not in it (``unseen``).
         raw.sort(by: Span.inMergeOrder)
         var merged = merge(sorted: raw, bytes: bytes)
         guard !merged.isEmpty, !regexRules.isEmpty else { return (firstPass, merged) }
@@ -296,20 +347,24 @@ public struct Redactor: Sendable {
             }
             return (String(decoding: shadow, as: UTF8.self), shadow)
         }
+        /// The matches in the text with `spans` blanked out (the view lives only for the call).
+        func found(blanking spans: [Span]) -> [Span] {
+            let view = blanked(spans)
+            return regexSpans(in: view.view, viewBytes: view.bytes)
+        }
         for _ in 0..<64 {
             // Two views: everything hidden (a number glued to the one before it), and only the
             // terms hidden, so a pattern may still grow over a shorter match ("5 May 2024" where
             // "May 2024" alone matched while a name clung to the "5").
-            let all = blanked(merged)
-            var found = regexSpans(in: all.view, viewBytes: all.bytes, seen: &seen)
+            var more = found(blanking: merged)
             // (Skipped when it is the same view, or the original text, already searched.)
-            let termsOnly = merged.filter { if case .term = rules[$0.rule].pattern { return true } else { return false } }
+            let termsOnly = merged.filter { isTerm[$0.rule] }
             if !termsOnly.isEmpty && termsOnly.count < merged.count {
-                let terms = blanked(termsOnly)
-                found += regexSpans(in: terms.view, viewBytes: terms.bytes, seen: &seen)
+                more = Redactor.uniqued(more + found(blanking: termsOnly))
             }
-            guard !found.isEmpty else { break }
-            raw += found
+            more = Redactor.unseen(more, in: raw)
+            guard !more.isEmpty else { break }
+            raw += more
             raw.sort(by: Span.inMergeOrder)
             merged = merge(sorted: raw, bytes: bytes)
         }

@@ -18,8 +18,7 @@ public struct FactSuggestion: Sendable, Hashable {
 public func suggestFacts(_ text: String, covering: [RedactionRule]) -> [FactSuggestion] {
     let valid = covering.filter { (try? Redactor(rules: [$0])) != nil }
     let bytes = Array(text.utf8)
-    var seen = Set<RegexMatch>()
-    let covered = ((try? Redactor(rules: valid))?.rawSpans(text: text, bytes: bytes, seen: &seen) ?? []).map { $0.lo..<$0.hi }
+    let covered = ((try? Redactor(rules: valid))?.rawSpans(text: text, bytes: bytes) ?? []).map { $0.lo..<$0.hi }
     var raw: [(Range<Int>, String)] = []
     for (kind, patterns) in FactPatterns.all {
         for p in patterns { for r in p.matches(in: text) { raw.append((r, kind)) } }

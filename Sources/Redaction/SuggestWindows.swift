@@ -441,6 +441,12 @@ enum SuggestWindows {
 
         /// Byte offsets of every occurrence of `anchor`, ascending. All anchors are found in one
         /// pass over the text, the first time any is asked for.
+        /// Finds the anchors every pattern starts from now, so that copies of this scan (one per
+        /// thread) share them instead of each finding them again and holding its own.
+        mutating func findAnchorsNow() {
+            if anchors.isEmpty { anchors = Scan.findAnchors(b) }
+        }
+
         mutating func positions(_ anchor: Anchor) -> [Int]? {
             if anchors.isEmpty { anchors = Scan.findAnchors(b) }
             if anchors[anchor] == nil, let found = Scan.find(anchor, in: b) {

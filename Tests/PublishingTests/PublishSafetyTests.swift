@@ -79,6 +79,51 @@ import VaultCore
         }
     }
 
+    /// ``SafeMarkup/markdownBytes(_:)`` as first written (a list of lines, each escaped by
+    /// ``SafeMarkup/appendMarkdownLine(_:to:)`` from a copy of the text): the same bytes on random
+    /// texts of everything it escapes, line starts, numbers, CR LF pairs and non-ASCII characters.
+    static func referenceMarkdownBytes(_ text: String) -> [UInt8] {
+        let b = Array(text.utf8)
+        var out: [UInt8] = []
+        var lines: [Range<Int>] = []
+        var start = 0
+        for i in b.indices where b[i] == 0x0A && (i == 0 || b[i - 1] != 0x0D) {
+            lines.append(start..<i)
+            start = i + 1
+        }
+        lines.append(start..<b.count)
+        if lines.last!.isEmpty { lines.removeLast() }
+        for (k, line) in lines.enumerated() {
+            if k > 0 { out.append(0x0A) }
+            out.append(0x3E)
+            out.append(0x20)
+            let before = out.count
+            SafeMarkup.appendMarkdownLine(b[line], to: &out)
+            if out.count == before { out.removeLast() }
+        }
+        out.append(0x0A)
+        return out
+    }
+
+    @Test func markdownBytesAreTheReferences() {
+        let pieces = [
+            "a", "Kim", " ", "  ", "\t", "\n", "\r", "\r\n", "\n\n", "#", "+", "-", "=", "1", "12", "123456789", "1234567890",
+            ".", ")", "&", "<", ">", "\\", "`", "*", "_", "[", "]", "~", "|", "[PERSON-1]", "이종열", "é", "\u{202E}", "😀",
+            "&amp;", "<b>", "x"
+        ]
+        var rng = SplitMix(state: 0x3A4D)
+        var compared = 0
+        for _ in 0..<3_000 {
+            let text = (0..<Int.random(in: 0..<25, using: &rng)).map { _ in pieces.randomElement(using: &rng)! }.joined()
+            #expect(SafeMarkup.markdownBytes(text) == Self.referenceMarkdownBytes(text), "\(text.debugDescription)")
+            compared += text.utf8.count
+        }
+        for text in ["", "\n", "\r\n", "\n\n", "a\n", "a\r\nb", "\r", "1. a\n2) b\n# c"] {
+            #expect(SafeMarkup.markdownBytes(text) == Self.referenceMarkdownBytes(text), "\(text.debugDescription)")
+        }
+        #expect(compared > 50_000)
+    }
+
     @Test func jsonEscapesMarkupCharacters() throws {
         let json = SafeMarkup.jsonEscapingHTML(Array(#"{"a":"<b>&x</b>\#u{2028}\#u{2029}"}"#.utf8))
         let s = String(decoding: json, as: UTF8.self)

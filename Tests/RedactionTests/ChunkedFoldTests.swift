@@ -145,4 +145,45 @@ import Testing
             #expect(checker.check(text, facts: matcher).facts == want, "\(text)")
         }
     }
+
+    /// ``Folder/skeleton(fromStandard:of:)`` gives exactly the skeleton fold on the pieces it takes
+    /// (ASCII without `|`, `%`, `&`; Hangul syllables; CJK ideographs), and takes no other piece.
+    @Test func skeletonFromTheStandardFoldIsTheSkeletonFold() {
+        let simple = [
+            "Jong", "yol", "Kim", "KimJongyol", "rn", "r", "n", "vv", "v", "w", "Kirn", "0", "1", "01", "o1o1", "l1l",
+            "I", "i", "Il1", "I'll", "we're", "Kim's", "-", "'", "`", " ", "  ", "\n", "\t", "\r\n", "\u{0B}", ".", "_",
+            "~", "#", "@", "kim@x.com", "010-1234-5678", "+86", "(02)", "이종열", "종", "이종열은", "李钟烈", "中", "鿿",
+            "가", "힣", "MiXeD", "aB", "Ab", "x9", "9x", "ABC", "\u{7F}", "\u{1}"
+        ]
+        let other = [
+            "|", "%", "&", "%4B", "&amp;", "é", "ｆ", "\u{212A}", "ſ", "\u{1100}\u{1161}", "ㅇ", "\u{200B}", "\u{301}",
+            "\u{3400}", "\u{FDFA}", "😀", "\u{A0}", "α"
+        ]
+        var rng = SeededGenerator(seed: 0x5CE1)
+        var derived = 0
+        for round in 0..<3_000 {
+            var text = (0..<Int.random(in: 0..<40, using: &rng)).map { _ in simple.randomElement(using: &rng)! }.joined()
+            let mixed = round % 3 == 0
+            if mixed { text.insert(contentsOf: other.randomElement(using: &rng)!, at: text.startIndex) }
+            var copy = text
+            copy.withUTF8 { piece in
+                var standard = Folder(mode: .standard), skeleton = Folder(mode: .skeleton)
+                let folded = standard.fold(piece)
+                // The folder notes what the piece holds as the piece's own check finds it.
+                #expect(standard.onlyFastPaths == Folder.derivesSkeleton(piece), "\(text.debugDescription)")
+                let made = Folder.skeleton(fromStandard: folded, of: piece)
+                if mixed {
+                    #expect(made == nil, "\(text.debugDescription)")
+                    return
+                }
+                let want = skeleton.fold(piece)
+                #expect(made?.bytes == want.bytes, "\(text.debugDescription)")
+                #expect(made?.flags == want.flags, "\(text.debugDescription)")
+                #expect(made?.origStart == want.origStart, "\(text.debugDescription)")
+                #expect(made?.origEnd == want.origEnd, "\(text.debugDescription)")
+                derived += 1
+            }
+        }
+        #expect(derived > 1_800)
+    }
 }

@@ -95,6 +95,32 @@ import Testing
         #expect(found > 300)  // the texts are full of near misses: the comparison means something
     }
 
+    /// The scan remembers candidates that had no hit (``FuzzyIndex/Memo``): on a text of thousands
+    /// of distinct words, each met again and again (slots taken over by other words), next to
+    /// near misses of the same letters, the hits are still the reference's, and found again every
+    /// time their word comes back.
+    @Test func rememberedCandidatesKeepTheirHits() throws {
+        let terms = try TermIndex(rules: Self.rules, mode: .standard)
+        let index = FuzzyIndex(terms: terms)
+        var rng = SeededGenerator(seed: 0xF0CC)
+        let letters = Array("abcdeghijklmnorsuy")
+        var words = (0..<6_000).map { _ in
+            String((0..<Int.random(in: 4...9, using: &rng)).map { _ in letters.randomElement(using: &rng)! })
+        }
+        words += ["jongyal", "jongyoll", "hoeryang", "musam", "chongjim", "abdce", "bacde", "xbcdf", "aaaa", "aaaaaa"]
+        words += Array(repeating: "jongyol", count: 50) + Array(repeating: "chongjin", count: 50)
+        var text = ""
+        for _ in 0..<30_000 {
+            text += words.randomElement(using: &rng)! + [" ", "\n", "-", ", ", "'s "].randomElement(using: &rng)!
+        }
+        var folder = Folder(mode: .standard)
+        let folded = folder.fold(text)
+        let got = index.hits(in: folded).map { [$0.rule, $0.pattern, $0.start, $0.end] }
+        let want = Self.referenceHits(terms, folded).map { [$0.rule, $0.pattern, $0.start, $0.end] }
+        #expect(got == want)
+        #expect(want.count > 100)
+    }
+
     /// A candidate near more patterns than the scan's fixed list holds (78 here, one edit from
     /// "kimjong" each): every one of them is still found.
     @Test func manyPatternsNearOneCandidate() throws {
@@ -121,5 +147,36 @@ import Testing
             #expect(FuzzyIndex.withinOneEdit(Array(a.utf8), Array(b.utf8)) == want, "\(a) \(b)")
             #expect(FuzzyIndex.withinOneEdit(Array(b.utf8), Array(a.utf8)) == want, "\(b) \(a)")
         }
+    }
+
+    /// The table's filter only ever turns away keys that are absent: every key finds its list, and
+    /// absent keys (random ones, and neighbours of present ones) find nothing, at several sizes.
+    @Test func hashBucketsFindExactlyTheirKeys() {
+        var rng = SeededGenerator(seed: 0xB0C4)
+        var checked = 0
+        for size in [0, 1, 7, 100, 5_000, 40_000] {
+            var lists: [UInt64: [UInt32]] = [:]
+            while lists.count < size {
+                let key = Bool.random(using: &rng) ? UInt64.random(in: 0..<UInt64(4 * size + 1), using: &rng) : rng.next()
+                lists[key, default: []].append(UInt32.random(in: 0..<1_000, using: &rng))
+            }
+            let table = HashBuckets(lists)
+            func found(_ key: UInt64) -> [UInt32] {
+                var out: [UInt32] = []
+                table.withLookup { $0.forEach(key) { out.append($0) } }
+                var plain: [UInt32] = []
+                table.forEach(key) { plain.append($0) }
+                #expect(out == plain)
+                return out
+            }
+            for (key, list) in lists {
+                #expect(found(key) == list)
+                for probe in [key &+ 1, key &- 1, key ^ (1 << 63), rng.next()] where lists[probe] == nil {
+                    #expect(found(probe).isEmpty)
+                    checked += 1
+                }
+            }
+        }
+        #expect(checked > 150_000)
     }
 }

@@ -91,4 +91,58 @@ import Testing
             try leakCheck("anything", rules: [.term("bad", "")])
         }
     }
+
+    /// ``LeakChecker/addressTokenRanges(_:)`` as first written (a class per byte, a switch, a
+    /// byte-by-byte search for full-width forms): the same tokens on random texts.
+    static func referenceAddressTokens(_ bytes: [UInt8]) -> [Range<Int>] {
+        var out: [Range<Int>] = []
+        var start = 0
+        var seen: UInt8 = 0
+        for i in 0..<bytes.count {
+            switch bytes[i] {
+            case 0x20, 0x09, 0x0A, 0x0D, 0x0B, 0x0C:
+                if i > start && (seen & 1 != 0 || seen & 6 == 6) { out.append(start..<i) }
+                seen = 0
+                start = i + 1
+            case 0x40, 0x23: seen |= 1
+            case 0x2F: seen |= 2
+            case 0x2E: seen |= 4
+            default: break
+            }
+        }
+        if bytes.count > start && (seen & 1 != 0 || seen & 6 == 6) { out.append(start..<bytes.count) }
+        if bytes.contains(0xEF) {
+            var i = 0
+            while i + 2 < bytes.count {
+                if bytes[i] == 0xEF, bytes[i + 1] == 0xBC, bytes[i + 2] == 0xA0 || bytes[i + 2] == 0x83 {
+                    var lo = i, hi = i
+                    while lo > 0, ![0x20, 0x09, 0x0A, 0x0D].contains(bytes[lo - 1]) { lo -= 1 }
+                    while hi < bytes.count, ![0x20, 0x09, 0x0A, 0x0D].contains(bytes[hi]) { hi += 1 }
+                    out.append(lo..<hi)
+                    i = hi
+                } else {
+                    i += 1
+                }
+            }
+            out.sort { $0.lowerBound < $1.lowerBound }
+        }
+        return out
+    }
+
+    @Test func addressTokensAreTheReferenceTokens() {
+        let pieces = [
+            "kim", "@", "#", "/", ".", " ", "\t", "\n", "\r", "\u{0B}", "\u{0C}", "＠", "＃", "ｆ", "종열", "example.com",
+            "a.b/c", "x@y", "http://", "Jongyol", "\u{200B}", "é", "", "1"
+        ]
+        var rng = SeededGenerator(seed: 0xADD4)
+        var tokens = 0
+        for _ in 0..<2_000 {
+            let text = (0..<Int.random(in: 0..<30, using: &rng)).map { _ in pieces.randomElement(using: &rng)! }.joined()
+            let bytes = Array(text.utf8)
+            let want = Self.referenceAddressTokens(bytes)
+            #expect(LeakChecker.addressTokenRanges(bytes) == want, "\(text.debugDescription)")
+            tokens += want.count
+        }
+        #expect(tokens > 2_000)
+    }
 }

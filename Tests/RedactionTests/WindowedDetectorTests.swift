@@ -73,6 +73,66 @@ import Testing
         #expect(hidden > 500)
     }
 
+    /// Text dense with numbers, dates and addresses (the export bench's adversarial row), with
+    /// names glued to them, Unicode digits and chains that only later rounds find, over 64 KiB so
+    /// that the patterns run on two threads: the redactor's spans are the whole-scan reference's,
+    /// whose set of every match seen is what ``Redactor/unseen(_:in:)`` replaced.
+    @Test func denseTextSpansMatchTheReference() throws {
+        let rules: [RedactionRule] = [
+            .detector("p", .phone), .detector("e", .email), .detector("d", .date), .term("n", "Jongyol"),
+            .term("k", "이종열")
+        ]
+        let redactor = try Redactor(rules: rules)
+        var rng = SeededGenerator(seed: 0xD1CE)
+        func digits(_ n: Int) -> String { String((0..<n).map { _ in "0123456789".randomElement(using: &rng)! }) }
+        let glue = ["", " ", "Jongyol", "이종열", "\u{212A}", "ſ", "\u{0301}", "\n", "[]]]", "x"]
+        var text = ""
+        while text.utf8.count < 80_000 {
+            let y = Int.random(in: 1990...2024, using: &rng), m = Int.random(in: 1...12, using: &rng)
+            let d = Int.random(in: 1...28, using: &rng)
+            let pieces = [
+                "\(y)-\(m < 10 ? "0" : "")\(m)-\(d < 10 ? "0" : "")\(d)", "+82 10-\(digits(4))-\(digits(4))",
+                "010-\(digits(4))-\(digits(4))", "138\(digits(8))", "(02) \(digits(3))-\(digits(4))",
+                "kim.min\(digits(2))@example.com", "\(d) May \(y)", "\(m)/\(d)/\(y % 100)", "\(y)년 \(m)월 \(d)일",
+                "\(y)年\(m)月\(d)日", "０１０-\(digits(4))-\(digits(4))", "+86\(digits(3))\(digits(4))\(digits(4))"
+            ]
+            text += pieces.randomElement(using: &rng)! + glue.randomElement(using: &rng)!
+            text += [" ", ", ", "; ", "\n", ""].randomElement(using: &rng)!
+        }
+        let bytes = Array(text.utf8)
+        let got = redactor.mergedSpans(text: text, bytes: bytes).map { [$0.lo, $0.hi, $0.rule] }
+        let want = Self.wholeScanSpans(redactor, text: text, bytes: bytes).map { [$0.lo, $0.hi, $0.rule] }
+        #expect(got == want)
+        #expect(got.count > 4_000)
+    }
+
+    /// ``Redactor/uniqued(_:)`` and ``Redactor/unseen(_:in:)`` against a set of (lo, hi, rule), on
+    /// random spans with many repeats.
+    @Test func unseenSpansAreWhatASetLetsThrough() {
+        var rng = SeededGenerator(seed: 77)
+        struct Key: Hashable { var lo, hi, rule: Int }
+        func random(_ n: Int) -> [Span] {
+            (0..<n).map { _ in
+                let lo = Int.random(in: 0..<60, using: &rng)
+                return Span(lo: lo, hi: lo + Int.random(in: 1..<4, using: &rng), rule: Int.random(in: 0..<3, using: &rng))
+            }
+        }
+        var checked = 0
+        for _ in 0..<300 {
+            let known = random(Int.random(in: 0..<80, using: &rng)).sorted(by: Span.inMergeOrder)
+            let found = random(Int.random(in: 0..<80, using: &rng))
+            let seen = Set(known.map { Key(lo: $0.lo, hi: $0.hi, rule: $0.rule) })
+            var once = Set<Key>()
+            let want = found.map { Key(lo: $0.lo, hi: $0.hi, rule: $0.rule) }
+                .filter { !seen.contains($0) && once.insert($0).inserted }
+                .sorted { ($0.lo, $0.hi, $0.rule) < ($1.lo, $1.hi, $1.rule) }
+            let got = Redactor.unseen(Redactor.uniqued(found), in: known).map { Key(lo: $0.lo, hi: $0.hi, rule: $0.rule) }
+            #expect(got == want)
+            checked += want.count
+        }
+        #expect(checked > 1_000)
+    }
+
     /// ``Redactor/spans(text:bytes:keepFirstPass:)`` as it was written before windows: every pattern
     /// over the whole of each view.
     static func wholeScanSpans(_ r: Redactor, text: String, bytes: [UInt8]) -> [Span] {
