@@ -110,7 +110,15 @@ extension Vault {
     /// format 4 has none.
     package func facts() throws(VaultError) -> [(id: String, fact: StoredFact)] {
         guard formatVersion >= 4 else { return [] }
-        return try openFacts(try checkedRows(.fact)).sorted { $0.id < $1.id }
+        return Self.sortedByID(try openFacts(try checkedRows(.fact)))
+    }
+
+    /// `items` sorted by id, as `sorted { $0.id < $1.id }` sorts them, comparing ids as 16-byte
+    /// keys (``ObjectIDKey``) when every id is one (ids read from the file are, or the stand-in for
+    /// a malformed one).
+    static func sortedByID<T>(_ items: [(id: String, fact: T)]) -> [(id: String, fact: T)] {
+        guard let keys = ObjectIDKey.keys(items.map(\.id)) else { return items.sorted { $0.id < $1.id } }
+        return items.indices.sorted { (keys[$0], $0) < (keys[$1], $1) }.map { items[$0] }
     }
 
     /// Opens every fact into one reused secure buffer and decodes it there (FactJSON): every export
