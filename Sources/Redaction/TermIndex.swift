@@ -26,6 +26,9 @@ struct TermIndex: Sendable {
     let patterns: [TermPattern]
     /// Folded bytes of each pattern (the leak check's edit-distance net reuses them).
     let foldedPatterns: [[UInt8]]
+    /// Set by ``scanningOnlyWhereAPatternStarts()``: the bytes the automaton's root loops on,
+    /// passed over while at the root (``AhoCorasick/forEachMatch(in:skipping:_:)``).
+    private(set) var rootStays: [Bool]? = nil
 
     /// A rule's term and variants are a set: forms that fold alike become one pattern that keeps every
     /// form's separator positions ("Hyejin", "Hye-jin", "Hye jin" in any order). Hangul forms also
@@ -52,8 +55,10 @@ struct TermIndex: Sendable {
             for v in -1..<variants.count {
                 let form = v < 0 ? term : variants[v]
                 guard folder.fold(form, into: scratch) > 0 else { throw .emptyTerm(ruleID: rule.id) }
-                let spellings = Hangul.initialSoundVariants(form, person: person)
-                for (s, spelling) in spellings.enumerated() {
+                // Most forms have no other spelling: no array of one.
+                let spellings = Hangul.mayHaveInitialSoundVariants(form) ? Hangul.initialSoundVariants(form, person: person) : []
+                for s in 0..<max(spellings.count, 1) {
+                    let spelling = spellings.isEmpty ? form : spellings[s]
                     // The written form is first; its fold is the one just made.
                     if s > 0 { folder.fold(spelling == form ? form : spelling, into: scratch) }
                     let f = scratch.folded
@@ -95,6 +100,15 @@ struct TermIndex: Sendable {
 
     var isEmpty: Bool { patterns.isEmpty }
 
+    /// This index scanning with ``AhoCorasick/forEachMatch(in:skipping:_:)``: the same hits, and
+    /// far fewer instructions when few of the text's bytes start a pattern (a source's facts,
+    /// whose index scans every published text beside the leak check's own).
+    func scanningOnlyWhereAPatternStarts() -> TermIndex {
+        var copy = self
+        copy.rootStays = automaton.rootSelfLoops()
+        return copy
+    }
+
     /// This index with every pattern matched inside longer words too: what `forceSubstring: true`
     /// builds from the same rules (the same patterns in the same order, so the same automaton,
     /// shared rather than built and held twice).
@@ -133,7 +147,7 @@ struct TermIndex: Sendable {
                 }
                 let s = UInt8(ascii: "s"), e = UInt8(ascii: "e")
 
-                automaton.forEachMatch(in: text.bytes) { p, end in
+                func match(_ p: Int, _ end: Int) {
                     let pattern = patterns[p]
                     let start = end - automaton.patternLengths[p]
                     // Separators inside the match: only where the term had one, between CJK units,
@@ -185,6 +199,11 @@ struct TermIndex: Sendable {
                         }
                     }
                     hits.append(TermHit(rule: pattern.rule, pattern: p, start: start, end: stop))
+                }
+                if let rootStays {
+                    automaton.forEachMatch(in: text.bytes, skipping: rootStays, match)
+                } else {
+                    automaton.forEachMatch(in: text.bytes, match)
                 }
             }
         }

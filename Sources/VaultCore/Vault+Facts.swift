@@ -117,7 +117,7 @@ extension Vault {
     /// keys (``ObjectIDKey``) when every id is one (ids read from the file are, or the stand-in for
     /// a malformed one).
     static func sortedByID<T>(_ items: [(id: String, fact: T)]) -> [(id: String, fact: T)] {
-        guard let keys = ObjectIDKey.keys(items.map(\.id)) else { return items.sorted { $0.id < $1.id } }
+        guard let keys = ObjectIDKey.keys(items.map { $0.id }) else { return items.sorted { $0.id < $1.id } }
         return items.indices.sorted { (keys[$0], $0) < (keys[$1], $1) }.map { items[$0] }
     }
 
@@ -191,7 +191,7 @@ extension Vault {
         let rows = try checkedRows(.export)
         let decoded = decodeItems(rows, .export, as: ExportEntry.self)
         if let damaged = decoded.problems.first { throw damaged }
-        return (decoded.items.map(\.value).filter { $0.source == sourceID }, Set(rows.map(\.id)))
+        return (decoded.items.map(\.value).filter { $0.source == sourceID }, Set(rows.map { $0.id }))
     }
 
     /// One fact as an export entry records it (§6.7, §6.11): its id and kind, never its term.

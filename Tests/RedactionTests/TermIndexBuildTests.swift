@@ -215,4 +215,40 @@ import Testing
             for k in 0..<t.count { #expect(scratch.gap(k) == t.gap(k)) }
         }
     }
+    /// The facts' scan passes over bytes the root loops on: the same matches in the same order as
+    /// the full scan, for random pattern sets (patterns sharing prefixes, suffixes of others,
+    /// one byte long, multi-byte UTF-8) on random and real texts, and the same term hits.
+    @Test func skippingWhereNoPatternStartsFindsTheSameMatches() throws {
+        var rng = SystemRandomNumberGenerator()
+        let alphabet = Array("abcdefst 0123-팩트은江".utf8)
+        func word(_ n: Int) -> [UInt8] { (0..<n).map { _ in alphabet[Int(rng.next() % UInt64(alphabet.count))] } }
+        for round in 0..<200 {
+            var patterns = (0..<(1 + round % 40)).map { _ in word(1 + Int(rng.next() % 6)) }
+            if round % 3 == 0 { patterns += patterns.map { Array($0.dropFirst()) }.filter { !$0.isEmpty } }
+            if round % 5 == 0 { patterns.append(Array("팩트".utf8)) }
+            let ac = AhoCorasick(patterns: patterns)
+            let stays = ac.rootSelfLoops()
+            for _ in 0..<5 {
+                let text = word(Int(rng.next() % 400))
+                var a: [[Int]] = [], b: [[Int]] = []
+                ac.forEachMatch(in: text) { a.append([$0, $1]) }
+                ac.forEachMatch(in: text, skipping: stays) { b.append([$0, $1]) }
+                #expect(a == b, "\(patterns) in \(text)")
+            }
+        }
+        let index = try TermIndex(rules: Self.rules, mode: .standard)
+        let skipping = index.scanningOnlyWhereAPatternStarts()
+        #expect(skipping.rootStays?.contains(true) == true && index.rootStays == nil)
+        var folder = Folder(mode: .standard)
+        for text in TermMatchingTests.caught.map(\.input) + TermMatchingTests.notHit + [
+            String(repeating: "the broker paid factterm12 detail 팩트7은 JONG-YOL 리종열 Łódź ", count: 50)
+        ] {
+            let f = folder.fold(text)
+            for gap in [false, true] {
+                let a = index.hits(in: f, anyInteriorGap: gap).map { [$0.rule, $0.pattern, $0.start, $0.end] }
+                let b = skipping.hits(in: f, anyInteriorGap: gap).map { [$0.rule, $0.pattern, $0.start, $0.end] }
+                #expect(a == b, "\(text.debugDescription)")
+            }
+        }
+    }
 }
