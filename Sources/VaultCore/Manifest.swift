@@ -160,10 +160,15 @@ struct Manifest: Equatable {
             take(8).map { $0.reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) } }
         }
 
+        /// A listed id: 16 bytes of lowercase hex (``ObjectID/isValid(_:)``), checked on the
+        /// bytes before a string is made (every write decodes every listed id).
         mutating func id() -> String? {
             guard let raw = take(16) else { return nil }
-            let s = String(decoding: raw, as: UTF8.self)
-            return ObjectID.isValid(s) ? s : nil
+            guard raw.allSatisfy({ $0 &- 0x30 < 10 || $0 &- 0x61 < 6 }) else { return nil }
+            return String(unsafeUninitializedCapacity: 16) { out in
+                _ = out.initialize(from: raw)
+                return 16
+            }
         }
     }
 

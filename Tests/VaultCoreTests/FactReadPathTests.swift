@@ -89,3 +89,42 @@ import Testing
         #expect(try Vault.withManifestView(sealed, keyring: v.keyring) { $0.lists([], in: .contact) })
     }
 }
+
+/// Listed ids are checked on their bytes before a string is made: what decodes and what is refused
+/// is as before (a string made first, then ``ObjectID/isValid(_:)``).
+@Suite struct ManifestIDDecodeTests {
+    @Test func onlyLowercaseHexIdsDecode() throws {
+        var m = Manifest(format: 4, generation: 7)
+        m.records = ["1111111111111111": 2]
+        m.items[.source] = ["aaaaaaaaaaaaaaaa"]
+        m.items[.fact] = ["0123456789abcdef", "fedcba9876543210", "00000000000000aa"]
+        for table in SealedItemKind.tables(format: 4) where m.items[table] == nil { m.items[table] = [] }
+        let encoded = m.encode()
+        #expect(encoded.withUnsafeBytes { Manifest.decode($0) } == m)
+        // Where the ids are: the record list, then each table's count and ids (§6.8).
+        var ranges: [Range<Int>] = [24..<40]
+        var at = 24 + 20
+        for table in SealedItemKind.tables(format: 4) {
+            at += 4
+            for _ in 0..<(m.items[table]?.count ?? 0) {
+                ranges.append(at..<at + 16)
+                at += 16
+            }
+        }
+        #expect(ranges.count == 5)
+        for r in ranges {
+            for i in r {
+                for bad: UInt8 in [UInt8(ascii: "A"), UInt8(ascii: "g"), 0x2F, 0x3A, 0x60, 0x67, 0xFF, 0xC3, 0x00, 0x80] {
+                    var copy = encoded
+                    copy[i] = bad
+                    let wasValid = ObjectID.isValid(String(decoding: copy[r], as: UTF8.self))
+                    let decoded = copy.withUnsafeBytes { Manifest.decode($0) }
+                    #expect(!wasValid && decoded == nil)
+                }
+                var copy = encoded
+                copy[i] = copy[i] == UInt8(ascii: "f") ? UInt8(ascii: "e") : UInt8(ascii: "f")
+                #expect(copy.withUnsafeBytes { Manifest.decode($0) } != nil)
+            }
+        }
+    }
+}
