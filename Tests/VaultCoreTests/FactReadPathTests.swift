@@ -43,6 +43,17 @@ import Testing
         #expect(throws: VaultError.self) { _ = try v.facts() }
     }
 
+    /// A fact's associated data made from the shared prefix is the one `SealedKind.ad` makes.
+    @Test func factAssociatedDataAsBefore() {
+        let vaultID = Array(0..<16).map { UInt8($0 * 7) }
+        var ad = SealedKind.fact.ad(vaultID: vaultID)
+        let prefix = ad.count
+        for id in ["0123456789abcdef", "ffffffffffffffff", "", "x", ObjectID.malformed, "0123456789abcdef0123", "é"] {
+            Vault.factAD(&ad, prefixCount: prefix, id: id)
+            #expect(ad == SealedKind.fact.ad(vaultID: vaultID, id: id), "\(id)")
+        }
+    }
+
     @Test func idsSortAsStrings() {
         var rng = SystemRandomNumberGenerator()
         let hex = Array("0123456789abcdef")
@@ -52,13 +63,16 @@ import Testing
             // Shared prefixes: the low word decides.
             if n > 2 { ids.insert("0000000000000000"); ids.insert("0000000000000001"); ids.insert("00000000ffffffff") }
             #expect(Manifest.sortedIDs(ids) == ids.sorted())
-            let items = ids.shuffled().map { (id: $0, fact: $0.count) }
-            #expect(Vault.sortedByID(items).map(\.id) == ids.sorted())
+            var items = ids.shuffled().map { (id: $0, fact: $0 + "!") }
+            Vault.sortByID(&items)
+            #expect(items.map(\.id) == ids.sorted() && items.allSatisfy { $0.fact == $0.id + "!" })
         }
         // Ids that are not 16 ASCII bytes: sorted as strings.
         let odd: Set<String> = ["b", "a", "ä0123456789abcd", "0123456789abcdefg", "zz"]
         #expect(Manifest.sortedIDs(odd) == odd.sorted())
-        #expect(Vault.sortedByID(odd.map { (id: $0, fact: 0) }).map(\.id) == odd.sorted())
+        var oddItems = odd.map { (id: $0, fact: 0) }
+        Vault.sortByID(&oddItems)
+        #expect(oddItems.map(\.id) == odd.sorted())
         #expect(ObjectIDKey("0123456789abcdef") != nil && ObjectIDKey("0123456789abcdeé") == nil && ObjectIDKey("abc") == nil)
     }
 
