@@ -226,6 +226,8 @@ import Testing
             var patterns = (0..<(1 + round % 40)).map { _ in word(1 + Int(rng.next() % 6)) }
             if round % 3 == 0 { patterns += patterns.map { Array($0.dropFirst()) }.filter { !$0.isEmpty } }
             if round % 5 == 0 { patterns.append(Array("팩트".utf8)) }
+            // Patterns repeated (rules with the same term): reported at one end in index order.
+            if round % 2 == 0 { patterns += patterns.prefix(3) }
             let ac = AhoCorasick(patterns: patterns)
             let stays = ac.rootSelfLoops()
             for _ in 0..<5 {
@@ -234,6 +236,11 @@ import Testing
                 ac.forEachMatch(in: text) { a.append([$0, $1]) }
                 ac.forEachMatch(in: text, skipping: stays) { b.append([$0, $1]) }
                 #expect(a == b, "\(patterns) in \(text)")
+                let want = AhoCorasickTests.naive(patterns, text)
+                #expect(a.sorted { $0.lexicographicallyPrecedes($1) } == want.sorted { $0.lexicographicallyPrecedes($1) })
+                for (x, y) in zip(a, a.dropFirst()) where x[1] == y[1] && patterns[x[0]] == patterns[y[0]] {
+                    #expect(x[0] < y[0])
+                }
             }
         }
         let index = try TermIndex(rules: Self.rules, mode: .standard)
