@@ -103,6 +103,8 @@ redaction-tables:
 	python3 scripts/gen_confusables.py --icu-version $$(pkg-config --modversion icu-i18n | cut -d. -f1) \
 	  > Sources/Redaction/ConfusablesTable.swift
 	python3 scripts/gen_phone_metadata.py > Sources/Redaction/PhoneMetadata.swift
+	python3 scripts/gen_han_variants.py --icu-version $$(pkg-config --modversion icu-i18n | cut -d. -f1) \
+	  > Sources/Redaction/HanVariantsTable.swift
 
 clean:
 	rm -rf .build

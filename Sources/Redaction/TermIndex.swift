@@ -32,7 +32,8 @@ struct TermIndex: Sendable {
 
     /// A rule's term and variants are a set: forms that fold alike become one pattern that keeps every
     /// form's separator positions ("Hyejin", "Hye-jin", "Hye jin" in any order). Hangul forms also
-    /// stand for their other spellings under the initial-sound rule (리종열 ↔ 이종열; `Hangul`).
+    /// stand for their other spellings under the initial-sound rule (리종열 ↔ 이종열; `Hangul`), and Han
+    /// forms for their traditional and simplified spellings (会宁 ↔ 會寧; `HanVariants`).
     /// - Parameter forceSubstring: match every term inside longer words too (the leak check's net
     ///   for addresses, URLs and hashtags).
     init(rules: [RedactionRule], mode: FoldMode, forceSubstring: Bool = false) throws(RedactionError) {
@@ -56,11 +57,14 @@ struct TermIndex: Sendable {
                 let form = v < 0 ? term : variants[v]
                 guard folder.fold(form, into: scratch) > 0 else { throw .emptyTerm(ruleID: rule.id) }
                 // Most forms have no other spelling: no array of one.
-                let spellings = Hangul.mayHaveInitialSoundVariants(form) ? Hangul.initialSoundVariants(form, person: person) : []
+                let spellings = Self.spellings(form, person: person)
                 for s in 0..<max(spellings.count, 1) {
                     let spelling = spellings.isEmpty ? form : spellings[s]
-                    // The written form is first; its fold is the one just made.
-                    if s > 0 { folder.fold(spelling == form ? form : spelling, into: scratch) }
+                    // The written form is first; its fold is the one just made (the scratch holds
+                    // it until another is folded).
+                    if s > 0 || (!spellings.isEmpty && spelling != form) {
+                        folder.fold(spelling == form ? form : spelling, into: scratch)
+                    }
                     let f = scratch.folded
                     boundaries.removeAll(keepingCapacity: true)
                     if f.count > 1 {
@@ -96,6 +100,19 @@ struct TermIndex: Sendable {
         self.patterns = patterns
         self.foldedPatterns = folded
         self.automaton = AhoCorasick(patterns: folded)
+    }
+
+    /// A form's other spellings, the form first: `HanVariants.variants(form).flatMap {
+    /// Hangul.initialSoundVariants($0, person: person) }`, or empty when that is just the form for
+    /// certain (no byte of an ideograph, no Hangul with an initial-sound alternate), as for most.
+    static func spellings(_ form: String, person: Bool) -> [String] {
+        // Ideographs (U+3400…9FFF, U+20000…323AF) begin with a byte E3…E9 or F0.
+        var copy = form
+        if copy.withUTF8({ $0.contains { $0 &- 0xE3 <= 0xE9 - 0xE3 || $0 == 0xF0 } }) {
+            let han = HanVariants.variants(form)
+            if han.count > 1 { return han.flatMap { Hangul.initialSoundVariants($0, person: person) } }
+        }
+        return Hangul.mayHaveInitialSoundVariants(form) ? Hangul.initialSoundVariants(form, person: person) : []
     }
 
     var isEmpty: Bool { patterns.isEmpty }

@@ -171,7 +171,7 @@ import Testing
         #expect(try leakCheck("K1m said", rules: [.term("x", "Kim")]).map(\.kind) == [.confusableSkeleton])
     }
 
-    // MARK: former known gaps (issue 15), and the one that remains
+    // MARK: former known gaps (issue 15)
 
     @Test func formerKnownGaps() throws {
         // Hangul spelled in compatibility / half-width jamo is recomposed.
@@ -183,11 +183,20 @@ import Testing
         #expect(try redact("Ϳongyol said", Self.rules) == "[PERSON-1] said")
     }
 
-    @Test func knownGaps() throws {
-        let traditional = try redact("會寧", Self.rules)
-        withKnownIssue("traditional Han forms are unlisted variants (會寧 for 会宁)") {
-            #expect(traditional == "[PLACE-1]")
-        }
+    @Test func traditionalAndSimplifiedHanAreOneName() throws {
+        // Formerly a known gap: traditional forms were unlisted variants (會寧 for 会宁).
+        #expect(try redact("會寧", Self.rules) == "[PLACE-1]")
+        #expect(!(try leakCheck("會寧", rules: Self.rules)).isEmpty)
+        // A rule written traditional finds the simplified spelling, and classes hold every
+        // ideograph that simplifies alike (發 and 髮 are both 发).
+        let traditional: [RedactionRule] = [.term("t", "會寧", label: .place), .term("h", "發")]
+        #expect(try redact("会宁 會宁 会寧 发 髮", traditional) == "[PLACE-1] [PLACE-1] [PLACE-1] [PERSON-1] [PERSON-1]")
+        #expect(Set(HanVariants.variants("会宁")) == ["会宁", "會宁", "会寧", "會寧"])
+        #expect(HanVariants.variants("会宁").first == "会宁")
+        #expect(HanVariants.variants("Jong-yol 이종열") == ["Jong-yol 이종열"])
+        #expect(HanVariants.variants(String(repeating: "發", count: 12)).count == 64)
+        // Ideographs with one spelling stay as they are.
+        #expect(HanVariants.variants("茂山") == ["茂山"])
     }
 
     @Test func veryLongTextWithExpansionsKeepsOffsets() throws {

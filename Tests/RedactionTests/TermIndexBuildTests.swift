@@ -35,7 +35,9 @@ import Testing
                 "a14", "Jongsu",
                 variants: (0..<12).map { "Jongsu\($0)" } + (0..<12).map { "JONG-SU \($0)" } + ["jong su", "리종열", "이 종열"]),
             .term("a15", "كريم", variants: ["Кирилл", "Ωmega", "ΚΙΜ", "קים"]),
-            .term("a16", "박명수", variants: ["박명수는", "박명수의", "朴明洙"], label: .person)
+            .term("a16", "박명수", variants: ["박명수는", "박명수의", "朴明洙"], label: .person),
+            .term("a17", "会宁", variants: ["會寧", "發髮", "李钟烈 리종열", "𠀀𠀁", "会宁市 회령"], label: .place),
+            .term("a18", "劉", variants: ["刘", "류경 劉京", "ＡＢＣ会"], label: .person)
         ]
         for i in 0..<60 {
             rules.append(
@@ -47,7 +49,8 @@ import Testing
     }()
 
     /// The index as it was built before: each form folded into its own arrays, a dictionary of
-    /// folded forms per rule, `Hangul.initialSoundVariants` as it was.
+    /// folded forms per rule, `Hangul.initialSoundVariants` as it was, every form through
+    /// `HanVariants.variants`.
     static func reference(_ rules: [RedactionRule], mode: FoldMode, forceSubstring: Bool = false) throws(RedactionError)
         -> (patterns: [TermPattern], folded: [[UInt8]])
     {
@@ -62,7 +65,7 @@ import Testing
             for form in [term] + variants {
                 let written = folder.fold(form)
                 guard !written.bytes.isEmpty else { throw .emptyTerm(ruleID: rule.id) }
-                for spelling in referenceInitialSoundVariants(form, person: person) {
+                for spelling in HanVariants.variants(form).flatMap({ referenceInitialSoundVariants($0, person: person) }) {
                     let f = spelling == form ? written : folder.fold(spelling)
                     var boundaries: [Int] = []
                     for k in 1..<max(f.count, 1) where f.bytes[k] & 0xC0 != 0x80 && f.gap(k) != .none {

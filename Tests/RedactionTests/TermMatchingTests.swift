@@ -77,6 +77,10 @@ import Testing
         Case(input: "我在会宁见到了李钟烈。", expected: "我在[PLACE-1]见到了[PERSON-1]。"),
         Case(input: "李钟烈的妻子", expected: "[PERSON-1]的妻子"),
         Case(input: "李 钟烈说", expected: "[PERSON-1]说"),
+        // traditional and simplified spellings of the same ideographs (rules written simplified)
+        Case(input: "我在會寧見到了李鍾烈。", expected: "我在[PLACE-1]見到了[PERSON-1]。"),
+        Case(input: "會宁和会寧", expected: "[PLACE-1]和[PLACE-1]"),
+        Case(input: "王小明說", expected: "[PERSON-1]說"),
         // markdown or punctuation around the term
         Case(input: "**Ri** said", expected: "**[PERSON-1]** said"),
         Case(input: "\"Ri,\" she said", expected: "\"[PERSON-1],\" she said"),
