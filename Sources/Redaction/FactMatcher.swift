@@ -23,7 +23,7 @@ public struct FactMatcher: Sendable {
     /// Compiles every term and variant into one automaton (as ``Redactor`` does for term rules);
     /// throws on an empty or repeated id and on a term with no letter or digit, naming its id only.
     public init(facts: [Term]) throws(RedactionError) {
-        var seen = Set<String>()
+        var seen = Set<String>(minimumCapacity: facts.count)
         for f in facts {
             guard !f.id.isEmpty else { throw .emptyRuleID }
             guard seen.insert(f.id).inserted else { throw .duplicateRuleID(f.id) }
@@ -31,9 +31,10 @@ public struct FactMatcher: Sendable {
         let rules = facts.map {
             RedactionRule(id: $0.id, pattern: .term($0.term, variants: $0.variants, substring: false), label: "FACT")
         }
-        terms = try TermIndex(rules: rules, mode: .standard)
+        // Scanned only where a fact can start: most published bytes start none.
+        terms = try TermIndex(rules: rules, mode: .standard).scanningOnlyWhereAPatternStarts()
         phones = PhoneIndex(rules: rules)
-        ids = facts.map(\.id)
+        ids = facts.map { $0.id }
     }
 
     public var isEmpty: Bool { ids.isEmpty }

@@ -26,6 +26,9 @@ struct TermIndex: Sendable {
     let patterns: [TermPattern]
     /// Folded bytes of each pattern (the leak check's edit-distance net reuses them).
     let foldedPatterns: [[UInt8]]
+    /// Set by ``scanningOnlyWhereAPatternStarts()``: the bytes the automaton's root loops on,
+    /// passed over while at the root (``AhoCorasick/forEachMatch(in:skipping:_:)``).
+    private(set) var rootStays: [Bool]? = nil
 
     /// A rule's term and variants are a set: forms that fold alike become one pattern that keeps every
     /// form's separator positions ("Hyejin", "Hye-jin", "Hye jin" in any order). Hangul forms also
@@ -34,35 +37,62 @@ struct TermIndex: Sendable {
     /// - Parameter forceSubstring: match every term inside longer words too (the leak check's net
     ///   for addresses, URLs and hashtags).
     init(rules: [RedactionRule], mode: FoldMode, forceSubstring: Bool = false) throws(RedactionError) {
+        // One pass, every form folded into one reused buffer (``FoldScratch``): no arrays per form
+        // but the folded pattern kept, no dictionary of byte arrays for the few forms of a rule
+        // (compiling 1,000 facts × 3 forms spent most of its time allocating, `make bench`).
+        // The same patterns, in the same order, as folding each form on its own
+        // (`TermIndexBuildTests` compare the two).
         var folder = Folder(mode: mode)
+        let scratch = FoldScratch()
         var patterns: [TermPattern] = []
         var folded: [[UInt8]] = []
-        var byForm: [[UInt8]: Int] = [:]  // this rule's folded forms → pattern index
+        var byForm: [[UInt8]: Int] = [:]  // this rule's folded forms → pattern index, for rules with many
+        var boundaries: [Int] = []
         for (index, rule) in rules.enumerated() {
             guard case .term(let term, let variants, let substring) = rule.pattern else { continue }
+            let first = patterns.count
             byForm.removeAll(keepingCapacity: true)
             let person = rule.label == RuleLabel.person.rawValue
-            for form in [term] + variants {
-                let written = folder.fold(form)
-                guard !written.bytes.isEmpty else { throw .emptyTerm(ruleID: rule.id) }
-                let spellings = HanVariants.variants(form).flatMap { Hangul.initialSoundVariants($0, person: person) }
-                for spelling in spellings {
-                    let f = spelling == form ? written : folder.fold(spelling)
-                    var boundaries: [Int] = []
-                    for k in 1..<max(f.count, 1) where f.bytes[k] & 0xC0 != 0x80 && f.gap(k) != .none {
-                        boundaries.append(k)
+            for v in -1..<variants.count {
+                let form = v < 0 ? term : variants[v]
+                guard folder.fold(form, into: scratch) > 0 else { throw .emptyTerm(ruleID: rule.id) }
+                // Most forms have no other spelling: no array of one.
+                let spellings = Self.spellings(form, person: person)
+                for s in 0..<max(spellings.count, 1) {
+                    let spelling = spellings.isEmpty ? form : spellings[s]
+                    // The written form is first; its fold is the one just made (the scratch holds
+                    // it until another is folded).
+                    if s > 0 || (!spellings.isEmpty && spelling != form) {
+                        folder.fold(spelling == form ? form : spelling, into: scratch)
                     }
-                    if let known = byForm[f.bytes] {
-                        let merged = Set(patterns[known].partBoundaries).union(boundaries)
-                        patterns[known].partBoundaries = merged.sorted()
+                    let f = scratch.folded
+                    boundaries.removeAll(keepingCapacity: true)
+                    if f.count > 1 {
+                        for k in 1..<f.count where f[k] & 0xC0 != 0x80 && scratch.gap(k) != .none { boundaries.append(k) }
+                    }
+                    // A form of this rule that folds alike: one pattern, with both forms' separators.
+                    var known: Int? = nil
+                    if patterns.count - first <= 8 {
+                        for p in first..<patterns.count where folded[p].elementsEqual(f) {
+                            known = p
+                            break
+                        }
+                    } else {
+                        if byForm.isEmpty { for p in first..<patterns.count { byForm[folded[p]] = p } }
+                        known = byForm[Array(f)]
+                    }
+                    if let known {
+                        if !boundaries.isEmpty {
+                            let merged = Set(patterns[known].partBoundaries).union(boundaries)
+                            patterns[known].partBoundaries = merged.sorted()
+                        }
                         continue
                     }
-                    byForm[f.bytes] = patterns.count
+                    let bytes = Array(f)
+                    if !byForm.isEmpty { byForm[bytes] = patterns.count }
                     patterns.append(
-                        TermPattern(
-                            rule: index, partBoundaries: boundaries,
-                            substring: substring || forceSubstring))
-                    folded.append(f.bytes)
+                        TermPattern(rule: index, partBoundaries: boundaries, substring: substring || forceSubstring))
+                    folded.append(bytes)
                 }
             }
         }
@@ -72,7 +102,29 @@ struct TermIndex: Sendable {
         self.automaton = AhoCorasick(patterns: folded)
     }
 
+    /// A form's other spellings, the form first: `HanVariants.variants(form).flatMap {
+    /// Hangul.initialSoundVariants($0, person: person) }`, or empty when that is just the form for
+    /// certain (no byte of an ideograph, no Hangul with an initial-sound alternate), as for most.
+    static func spellings(_ form: String, person: Bool) -> [String] {
+        // Ideographs (U+3400…9FFF, U+20000…323AF) begin with a byte E3…E9 or F0.
+        var copy = form
+        if copy.withUTF8({ $0.contains { $0 &- 0xE3 <= 0xE9 - 0xE3 || $0 == 0xF0 } }) {
+            let han = HanVariants.variants(form)
+            if han.count > 1 { return han.flatMap { Hangul.initialSoundVariants($0, person: person) } }
+        }
+        return Hangul.mayHaveInitialSoundVariants(form) ? Hangul.initialSoundVariants(form, person: person) : []
+    }
+
     var isEmpty: Bool { patterns.isEmpty }
+
+    /// This index scanning with ``AhoCorasick/forEachMatch(in:skipping:_:)``: the same hits, and
+    /// far fewer instructions when few of the text's bytes start a pattern (a source's facts,
+    /// whose index scans every published text beside the leak check's own).
+    func scanningOnlyWhereAPatternStarts() -> TermIndex {
+        var copy = self
+        copy.rootStays = automaton.rootSelfLoops()
+        return copy
+    }
 
     /// This index with every pattern matched inside longer words too: what `forceSubstring: true`
     /// builds from the same rules (the same patterns in the same order, so the same automaton,
@@ -112,7 +164,7 @@ struct TermIndex: Sendable {
                 }
                 let s = UInt8(ascii: "s"), e = UInt8(ascii: "e")
 
-                automaton.forEachMatch(in: text.bytes) { p, end in
+                func match(_ p: Int, _ end: Int) {
                     let pattern = patterns[p]
                     let start = end - automaton.patternLengths[p]
                     // Separators inside the match: only where the term had one, between CJK units,
@@ -164,6 +216,11 @@ struct TermIndex: Sendable {
                         }
                     }
                     hits.append(TermHit(rule: pattern.rule, pattern: p, start: start, end: stop))
+                }
+                if let rootStays {
+                    automaton.forEachMatch(in: text.bytes, skipping: rootStays, match)
+                } else {
+                    automaton.forEachMatch(in: text.bytes, match)
                 }
             }
         }

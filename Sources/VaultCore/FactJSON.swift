@@ -20,7 +20,8 @@ enum FactJSON {
 
 extension MetadataJSON.Parser {
     mutating func fact() -> StoredFact? {
-        var source, kind, term, created: String?
+        var source, term, created: String?
+        var kind: FactKind?
         var variants: [String]?
         guard consume("{") else { return nil }
         repeat {
@@ -41,7 +42,9 @@ extension MetadataJSON.Parser {
             if named("source"), source == nil {
                 source = string(t)
             } else if named("kind"), kind == nil {
-                kind = string(t)
+                // Matched on its bytes: no string for a value that must be one of seven names.
+                guard let k = t.escaped ? FactKind(rawValue: string(t)) : factKind(t) else { return nil }
+                kind = k
             } else if named("term"), term == nil {
                 term = string(t)
             } else if named("created"), created == nil {
@@ -52,9 +55,26 @@ extension MetadataJSON.Parser {
         } while consume(",")
         guard consume("}") else { return nil }
         skipWhitespace()
-        guard i == count, let source, let kind = kind.flatMap(FactKind.init(rawValue:)), let term, let variants,
+        guard i == count, let source, let kind, let term, let variants,
             let created
         else { return nil }
         return StoredFact(source: source, kind: kind, term: term, variants: variants, created: created)
+    }
+
+    /// The ``FactKind`` whose raw value is exactly the token's bytes; nil for any other value (as
+    /// `FactKind(rawValue:)` of the unescaped token's string is).
+    private func factKind(_ t: Token) -> FactKind? {
+        let n = t.end - t.start
+        for kind in FactKind.allCases {
+            let name = kind.rawValue.utf8
+            guard name.count == n else { continue }
+            var k = 0
+            for b in name {
+                guard base[t.start + k] == b else { break }
+                k += 1
+            }
+            if k == n { return kind }
+        }
+        return nil
     }
 }

@@ -117,6 +117,7 @@ public enum MetadataJSON {
             i += 1
             var out: [String] = []
             if consume("]") { return out }
+            out.reserveCapacity(4)  // one allocation for the usual few (tags, a fact's variants)
             repeat {
                 skipWhitespace()
                 guard let t = scanString() else { return nil }

@@ -110,7 +110,33 @@ extension Vault {
     /// format 4 has none.
     package func facts() throws(VaultError) -> [(id: String, fact: StoredFact)] {
         guard formatVersion >= 4 else { return [] }
-        return try openFacts(try checkedRows(.fact)).sorted { $0.id < $1.id }
+        var facts = try openFacts(try checkedRows(.fact))
+        Self.sortByID(&facts)
+        return facts
+    }
+
+    /// Sorts `items` by id, as `sort { $0.id < $1.id }` sorts them, comparing ids as 16-byte keys
+    /// (``ObjectIDKey``) when every id is one (ids read from the file are, or the stand-in for a
+    /// malformed one), and moving the items into place by swapping (no copies of 1,000 facts).
+    static func sortByID<T>(_ items: inout [(id: String, fact: T)]) {
+        guard let keys = ObjectIDKey.keys(items.map { $0.id }) else {
+            items.sort { $0.id < $1.id }
+            return
+        }
+        // `order[i]`: the index of the item that belongs at `i` (ties, impossible for ids read
+        // from the file, keep their order).
+        let order = items.indices.sorted { (keys[$0], $0) < (keys[$1], $1) }
+        var placed = [Bool](repeating: false, count: items.count)
+        for start in items.indices where !placed[start] {
+            var i = start
+            while true {
+                placed[i] = true
+                let j = order[i]
+                if j == start { break }
+                items.swapAt(i, j)
+                i = j
+            }
+        }
     }
 
     /// Opens every fact into one reused secure buffer and decodes it there (FactJSON): every export
@@ -124,13 +150,17 @@ extension Vault {
         let vaultID = keyring.vaultID
         var out: [(id: String, fact: StoredFact)] = []
         out.reserveCapacity(rows.count)
+        // The associated data of every fact is one prefix and the fact's id (§6.11): built once,
+        // the id replaced for each row (``factAD(_:id:)``).
+        var ad = SealedKind.fact.ad(vaultID: vaultID)
+        let prefixCount = ad.count
         try keyring.withKey(for: .fact) { (key) throws(VaultError) -> Void in
             for row in rows {
                 let integrity = SealedKind.fact.integrityError(id: row.id)
+                Self.factAD(&ad, prefixCount: prefixCount, id: row.id)
                 let n: Int
                 do {
-                    n = try XChaCha20Poly1305.open(
-                        row.sealed, key: key, associatedData: SealedKind.fact.ad(vaultID: vaultID, id: row.id), into: scratch)
+                    n = try XChaCha20Poly1305.open(row.sealed, key: key, associatedData: ad, into: scratch)
                 } catch SodiumError.outOfMemory { throw .storage("secure memory unavailable") } catch { throw integrity }
                 let fact: StoredFact? = scratch.withBytes(count: n) { padded in
                     guard let length = Vault.plaintextLength(ofPadded: padded) else { return nil }
@@ -145,9 +175,18 @@ extension Vault {
         return out
     }
 
+    /// `ad` (a fact's associated data, its first `prefixCount` bytes the part every fact shares)
+    /// made `SealedKind.fact.ad(vaultID:id:)` for `id`: facts have no version or field byte.
+    static func factAD(_ ad: inout [UInt8], prefixCount: Int, id: String) {
+        ad.removeLast(ad.count - prefixCount)
+        ad += id.utf8
+    }
+
     /// The facts about one source.
     package func facts(forSource sourceID: String) throws(VaultError) -> [(id: String, fact: StoredFact)] {
-        try facts().filter { $0.fact.source == sourceID }
+        var facts = try facts()
+        facts.removeAll { $0.fact.source != sourceID }  // in place: the facts kept are not copied
+        return facts
     }
 
     // MARK: - Threshold and ledger
@@ -183,7 +222,7 @@ extension Vault {
         let rows = try checkedRows(.export)
         let decoded = decodeItems(rows, .export, as: ExportEntry.self)
         if let damaged = decoded.problems.first { throw damaged }
-        return (decoded.items.map(\.value).filter { $0.source == sourceID }, Set(rows.map(\.id)))
+        return (decoded.items.map(\.value).filter { $0.source == sourceID }, Set(rows.map { $0.id }))
     }
 
     /// One fact as an export entry records it (§6.7, §6.11): its id and kind, never its term.

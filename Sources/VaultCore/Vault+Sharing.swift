@@ -107,7 +107,7 @@ extension Vault {
     /// session is open must not be used (`share` would encrypt to a key the reporter removed).
     func checkedRows(_ table: SealedItemKind) throws(VaultError) -> [SealedItemRow] {
         let (rows, sealed) = try store.allItemsWithManifest(table)
-        let ids = rows.map(\.id)
+        let ids = rows.map { $0.id }
         if try Self.withManifestView(sealed, keyring: keyring, { $0.lists(ids, in: table) }) { return rows }
         let m = try Self.openManifest(sealed, keyring: keyring)
         var got = m
