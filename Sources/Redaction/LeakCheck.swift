@@ -278,7 +278,8 @@ public struct LeakChecker: Sendable {
             var stated: [Int] = []
             if let facts {
                 let t = chunk.standard
-                for hit in facts.terms.hits(in: t) where chunk.owns(t, hit.start) { stated.append(hit.rule) }
+                let own = chunk.own.lowerBound - chunk.base..<chunk.own.upperBound - chunk.base
+                for hit in facts.terms.hits(in: t, firstIn: own) { stated.append(hit.rule) }
             }
             return (checker.termHits(chunk, tokens: tokens), strict, loose, stated)
         }

@@ -169,6 +169,32 @@ import Testing
         #expect(stated > 40)
     }
 
+    /// `hits(in:firstIn:)` (the facts a chunk states) finds exactly the rules whose hits start in
+    /// the range, each once, for every range of a text including empty ones and ones inside a unit.
+    @Test func firstHitsAreTheRulesOfTheHitsInTheRange() throws {
+        let index = try TermIndex(rules: Self.rules, mode: .standard)
+        var folder = Folder(mode: .standard)
+        let text =
+            "JONG YOL and o’brien met 리종열은 and 이종열이 in ＨＯＥＲＹＯＮＧ; Jong-yol again, jong yol, "
+            + "the MINE-CANTEEN, 34 years\nold. 이종열 이종열 Kim Kim KIM"
+        let folded = folder.fold(text)
+        let all = index.hits(in: folded)
+        #expect(Set(all.map(\.rule)).count >= 3 && all.count > Set(all.map(\.rule)).count)
+        let n = text.utf8.count
+        var checked = 0
+        for lo in stride(from: 0, through: n, by: 7) {
+            for hi in stride(from: lo, through: n, by: 11) {
+                let range = lo..<hi
+                let expected = Set(all.filter { range.contains(Int(folded.origStart[$0.start])) }.map(\.rule))
+                let first = index.hits(in: folded, firstIn: range).map(\.rule)
+                #expect(first.count == Set(first).count, "\(range)")
+                #expect(Set(first) == expected, "\(range)")
+                checked += expected.isEmpty ? 0 : 1
+            }
+        }
+        #expect(checked > 100)
+    }
+
     @Test func emptyFormsAreRefusedAlike() {
         for rule: RedactionRule in [.term("e1", "--"), .term("e2", "Kim", variants: ["Kim", " "]), .term("e3", "\u{200B}")] {
             #expect(throws: RedactionError.emptyTerm(ruleID: rule.id)) { _ = try TermIndex(rules: [rule], mode: .standard) }
