@@ -359,8 +359,12 @@ struct ManifestView {
 
     /// The entry listing a 16-byte id, by binary search (the 16 bytes compared as two big-endian
     /// words: memcmp's order without a call per step; a walk looks up every record).
-    func index(ofID key: UnsafeRawPointer) -> Int? {
+    func index(ofID key: UnsafeRawPointer) -> Int? { Self.index(ofID: key, in: recordBytes) }
+
+    /// The same over any copy of an encoded record list (`WalkCheck` keeps one).
+    static func index(ofID key: UnsafeRawPointer, in recordBytes: UnsafeRawBufferPointer) -> Int? {
         guard let base = recordBytes.baseAddress else { return nil }
+        let recordCount = recordBytes.count / 20
         @inline(__always) func word(_ p: UnsafeRawPointer, _ at: Int) -> UInt64 {
             UInt64(bigEndian: p.loadUnaligned(fromByteOffset: at, as: UInt64.self))
         }

@@ -49,6 +49,16 @@ extension RecordMetadata {
 }
 
 /// What `list` and `search` show of a record: its latest version's metadata.
+/// What a streamed `list` or `search` returns once every record was handed out: how many were
+/// shown, and the problems (damaged records, differences from the manifest) to report after them.
+public struct WalkOutcome: Sendable {
+    public var count: Int
+    public var problems: [VaultError]
+}
+
+/// Thrown inside a walk to end it early (a `--limit` reached); never leaves the vault.
+struct WalkStopped: Error {}
+
 public struct RecordSummary: Sendable, Equatable {
     public var id: String
     public var version: Int

@@ -426,9 +426,13 @@ package final class SQLiteVaultStore: VaultStore {
     }
 
     @discardableResult
-    package func forEachLatest(includeBody: Bool, _ body: (LatestRowView) throws -> Void) throws -> [UInt8]? {
+    package func forEachLatest(
+        includeBody: Bool, manifest: ([UInt8]?) throws -> Void, _ body: (LatestRowView) throws -> Void
+    ) throws -> [UInt8]? {
         let bodyColumn = includeBody ? "v.body" : "X''"
         return try dbQueue.read { db in
+            let sealedManifest = try Self.manifest(db)
+            try manifest(sealedManifest)
             // LEFT JOIN: a record whose versions were all deleted still shows up (with no
             // versions) so the caller can report it instead of silently skipping it. The latest
             // version is the one numbered like the record's count of version rows (one index
@@ -475,7 +479,7 @@ package final class SQLiteVaultStore: VaultStore {
                 }
                 try body(LatestRowView(recordID: id, wrappedKey: blob(1), version: version, meta: blob(3), body: blob(4)))
             }
-            return try Self.manifest(db)
+            return sealedManifest
         }
     }
 

@@ -347,6 +347,78 @@ struct WalkTally {
     }
 }
 
+/// SECURITY.md §6.8 for a walk that streams its results (`list`, `search`): each record is checked
+/// against the manifest, read at the start of the walk's own transaction, *before* it is shown, so
+/// a record the manifest does not list with that count of versions is never printed; at the end
+/// every listed record must have been met (unless the walk stopped at a `--limit`). The record
+/// list is copied out of the opened manifest: ids and version counts are visible in the file anyway
+/// (the `record` and `record_version` rows), 20 bytes a record and one flag.
+struct WalkCheck {
+    let sealedManifest: [UInt8]?
+    private var listed: [UInt8] = []
+    private var seen: [Bool] = []
+    private let active: Bool
+    /// The records met that the manifest does not list so, in walk order (never shown).
+    private(set) var bad: [String] = []
+
+    init(sealedManifest: [UInt8]?, vault: Vault) throws(VaultError) {
+        self.sealedManifest = sealedManifest
+        active = vault.formatVersion >= 2
+        guard active else { return }
+        listed = try Vault.withManifestView(sealedManifest, keyring: vault.keyring) { (v) throws(VaultError) -> [UInt8] in
+            Array(v.recordBytes)
+        }
+        seen = [Bool](repeating: false, count: listed.count / 20)
+    }
+
+    /// True if the manifest lists the record with this latest version (its count of version rows)
+    /// and the walk has not met it before.
+    mutating func admit(_ recordID: String, version: Int?) -> Bool {
+        guard active else { return true }
+        var id = recordID
+        let at: Int? = id.withUTF8 { key in
+            guard key.count == 16, let k = key.baseAddress else { return nil }
+            return listed.withUnsafeBytes { ManifestView.index(ofID: UnsafeRawPointer(k), in: $0) }
+        }
+        if let at {
+            let listedVersions = listed.withUnsafeBytes {
+                Int(UInt32(littleEndian: $0.loadUnaligned(fromByteOffset: at * 20 + 16, as: UInt32.self)))
+            }
+            defer { seen[at] = true }
+            if !seen[at] && listedVersions == (version ?? 0) { return true }
+        }
+        bad.append(recordID)
+        return false
+    }
+
+    /// The listed records the walk never met.
+    func unseen() -> [String] {
+        seen.indices.filter { !seen[$0] }.map { i in
+            listed.withUnsafeBytes { String(decoding: UnsafeRawBufferPointer(rebasing: $0[i * 20..<i * 20 + 16]), as: UTF8.self) }
+        }
+    }
+}
+
+extension Vault {
+    /// The problems a streamed walk found, by name (reads every record: only once something
+    /// differs). `complete`: the walk met every row (no `--limit` stopped it).
+    func walkProblems(_ check: WalkCheck, complete: Bool) throws(VaultError) -> [VaultError] {
+        let unseen = complete ? check.unseen() : []
+        if check.bad.isEmpty && unseen.isEmpty { return [] }
+        let differences = try Self.recordDifferences(try Self.openManifest(check.sealedManifest, keyring: keyring), store)
+        let named = Set(differences.map(\.id))
+        var problems = differences.map { VaultError.vaultIntegrity($0.message) }
+        var reported = Set<String>()
+        for id in check.bad where !named.contains(id) && reported.insert(id).inserted {
+            problems.append(.recordIntegrity(recordID: id))
+        }
+        for id in unseen where !named.contains(id) {
+            problems.append(.vaultIntegrity("record \(id) is listed in the manifest but was not found in the file"))
+        }
+        return problems
+    }
+}
+
 /// What the unlock check reads from the manifest (copied out of the view, which lives only as
 /// long as its decrypted buffer).
 struct ManifestCounts {

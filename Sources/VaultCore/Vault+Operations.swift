@@ -430,95 +430,114 @@ extension Vault {
             problems: alias == nil ? sources.problems : [])
     }
 
-    /// Latest version of every record, optionally filtered by source alias and tag. Records that
-    /// fail authentication are returned as problems; the rest are still listed.
+    /// Latest version of every record, optionally filtered by source alias and tag, in the order
+    /// the records were added. Records that fail authentication are returned as problems; the rest
+    /// are still listed.
     public func list(sourceAlias: String? = nil, tag: String? = nil) throws(VaultError) -> (
         records: [RecordSummary], problems: [VaultError]
     ) {
+        var records: [RecordSummary] = []
+        let outcome = try list(sourceAlias: sourceAlias, tag: tag) { records.append($0) }
+        return (records, outcome.problems)
+    }
+
+    /// `list`, streamed: `each` is called with every record as soon as it is read (memory stays flat
+    /// whatever the vault's size), in the order the records were added, skipping the first `offset`
+    /// matching records and stopping after `limit`. Each record is checked against the manifest
+    /// before it is shown (SECURITY.md §6.8).
+    public func list(
+        sourceAlias: String? = nil, tag: String? = nil, offset: Int = 0, limit: Int? = nil,
+        _ each: (RecordSummary) -> Void
+    ) throws(VaultError) -> WalkOutcome {
         var values: [String: [UInt8]] = [:]
         if let sourceAlias { values["alias"] = Array(sourceAlias.utf8) }
         if let tag { values["tag"] = Array(tag.utf8) }
         return try audited(
-            "list", values: values, after: { ["count": String($0.records.count), "damaged": String($0.problems.count)] }
-        ) {
-            () throws(VaultError) -> (records: [RecordSummary], problems: [VaultError]) in
-            try self.listRecords(sourceAlias: sourceAlias, tag: tag)
+            "list", values: values, after: { ["count": String($0.count), "damaged": String($0.problems.count)] }
+        ) { () throws(VaultError) -> WalkOutcome in
+            let sourceID = try sourceAlias.map { (a) throws(VaultError) -> String in try self.source(alias: a).id }
+            let tagFolded = tag.map { TextFolding.fold($0) }
+            let (aliases, sourceProblems) = self.aliasMap()
+            var matched = 0
+            var shown = 0
+            var outcome = try self.streamedWalk(includeBody: false, stopWhen: { limit.map { matched >= offset + $0 } ?? false }) {
+                row in
+                guard let version = row.version else { throw VaultError.recordIntegrity(recordID: row.recordID) }
+                let meta = try self.withRecordKey(recordID: row.recordID, wrappedKey: row.wrappedKey) { key in
+                    try self.metadata(row.meta, version: version, key: key, recordID: row.recordID)
+                }
+                if let sourceID, meta.source != sourceID { return }
+                if let tagFolded, !meta.tags.contains(where: { TextFolding.fold($0) == tagFolded }) { return }
+                matched += 1
+                guard matched > offset else { return }
+                each(RecordSummary(id: row.recordID, version: version, metadata: meta, sourceAlias: aliases[meta.source]))
+                shown += 1
+            }
+            outcome.count = shown
+            outcome.problems = sourceProblems + outcome.problems
+            return outcome
         }
-    }
-
-    private func listRecords(sourceAlias: String?, tag: String?) throws(VaultError) -> (
-        records: [RecordSummary], problems: [VaultError]
-    ) {
-        let sourceID = try sourceAlias.map { (a) throws(VaultError) -> String in try source(alias: a).id }
-        let tagFolded = tag.map { TextFolding.fold($0) }
-        let (aliases, sourceProblems) = aliasMap()
-        var out: [RecordSummary] = []
-        var problems: [VaultError] = []
-        let walked = try iterate(includeBody: false) { row, version, key in
-            let meta = try self.metadata(row.meta, version: version, key: key, recordID: row.recordID)
-            if let sourceID, meta.source != sourceID { return }
-            if let tagFolded, !meta.tags.contains(where: { TextFolding.fold($0) == tagFolded }) { return }
-            out.append(RecordSummary(id: row.recordID, version: version, metadata: meta, sourceAlias: aliases[meta.source]))
-        } problem: {
-            problems.append($0)
-        }
-        var found = (records: out, problems: problems)
-        out = []
-        try verifyWalk(walked, &found)
-        Self.sort(&found.records)
-        return (found.records, sourceProblems + found.problems)
     }
 
     /// Records whose title, tags, source alias or latest testimony contain `query`, compared case-,
-    /// accent- and width-insensitively. Records are decrypted one at a time; only the matching
-    /// summaries are kept.
+    /// accent- and width-insensitively, in the order the records were added. Records are decrypted
+    /// one at a time; only the matching summaries are kept.
     public func search(_ query: String) throws(VaultError) -> (records: [RecordSummary], problems: [VaultError]) {
-        try audited(
-            "search", values: ["query": Array(query.utf8)],
-            after: { ["count": String($0.records.count), "damaged": String($0.problems.count)] }
-        ) {
-            () throws(VaultError) -> (records: [RecordSummary], problems: [VaultError]) in
-            try self.searchRecords(query)
-        }
+        var records: [RecordSummary] = []
+        let outcome = try search(query) { records.append($0) }
+        return (records, outcome.problems)
     }
 
-    private func searchRecords(_ query: String) throws(VaultError) -> (records: [RecordSummary], problems: [VaultError]) {
-        let threads = min(Self.searchThreads, ProcessInfo.processInfo.activeProcessorCount)
-        guard threads > 1, try store.recordCount() >= Self.parallelSearchThreshold else {
-            return try searchRecords(query, threads: 1)
+    /// `search`, streamed: `each` is called with every matching record in the order the records
+    /// were added (the parallel search hands its batches over in that order), at most `limit` of
+    /// them; nothing is kept.
+    public func search(_ query: String, limit: Int? = nil, _ each: (RecordSummary) -> Void) throws(VaultError)
+        -> WalkOutcome
+    {
+        try audited(
+            "search", values: ["query": Array(query.utf8)],
+            after: { ["count": String($0.count), "damaged": String($0.problems.count)] }
+        ) { () throws(VaultError) -> WalkOutcome in
+            let threads = min(Self.searchThreads, ProcessInfo.processInfo.activeProcessorCount)
+            var parallel = threads > 1
+            if parallel { parallel = try self.store.recordCount() >= Self.parallelSearchThreshold }
+            return try self.searchRecords(query, threads: parallel ? threads : 1, limit: limit, each)
         }
-        return try searchRecords(query, threads: threads)
     }
 
     /// `threads` 1: on this thread with the vault's own buffers; more: `parallelSearch`. Both give
     /// the same result (tested).
     func searchRecords(_ query: String, threads: Int) throws(VaultError) -> (records: [RecordSummary], problems: [VaultError]) {
+        var records: [RecordSummary] = []
+        let outcome = try searchRecords(query, threads: threads, limit: nil) { records.append($0) }
+        return (records, outcome.problems)
+    }
+
+    func searchRecords(_ query: String, threads: Int, limit: Int?, _ each: (RecordSummary) -> Void) throws(VaultError)
+        -> WalkOutcome
+    {
         let needle = TextFolding.fold(query.trimmingCharacters(in: .whitespacesAndNewlines))
         guard !needle.isEmpty else { throw .invalidInput("the search query is empty") }
         let (aliases, sourceProblems) = aliasMap()
-        var found: (records: [RecordSummary], problems: [VaultError])
+        var outcome: WalkOutcome
         if threads > 1 {
-            found = try parallelSearch(needle: needle, aliases: aliases, threads: threads)
+            outcome = try parallelSearch(needle: needle, aliases: aliases, threads: threads, limit: limit, each: each)
         } else {
             let reader = ownSearchReader(needle: needle, aliases: aliases)
-            var out: [RecordSummary] = []
-            var problems: [VaultError] = []
-            let walked = try walk(includeBody: true) { row in
+            var shown = 0
+            outcome = try streamedWalk(includeBody: true, stopWhen: { limit.map { shown >= $0 } ?? false }) { row in
                 if let summary = try self.searchOne(
                     recordID: row.recordID, wrappedKey: row.wrappedKey, version: row.version,
                     meta: row.meta, body: row.body, reader: reader)
                 {
-                    out.append(summary)
+                    each(summary)
+                    shown += 1
                 }
-            } problem: {
-                problems.append($0)
             }
-            found = (records: out, problems: problems)
-            out = []
-            try verifyWalk(walked, &found)
+            outcome.count = shown
         }
-        Self.sort(&found.records)
-        return (found.records, sourceProblems + found.problems)
+        outcome.problems = sourceProblems + outcome.problems
+        return outcome
     }
 
     /// One record of a search: its summary if its title, tags, source alias or testimony contain
@@ -760,6 +779,43 @@ extension Vault {
     private func aliasMap() -> ([String: String], [VaultError]) {
         let r = sourcesChecked()
         return (Dictionary(r.sources.map { ($0.id, $0.alias) }, uniquingKeysWith: { a, _ in a }), r.problems)
+    }
+
+    /// A walk whose records are shown as it goes (`list`, `search`): each record is checked
+    /// against the manifest read in the walk's transaction before `body` sees it (a record it does
+    /// not list so is never opened or shown, and named at the end); `stopWhen` is asked before
+    /// each record (a `--limit` reached). A `recordIntegrity` error thrown for a record becomes a
+    /// problem and the walk goes on.
+    func streamedWalk(includeBody: Bool, stopWhen: () -> Bool, _ body: (LatestRowView) throws -> Void) throws(VaultError)
+        -> WalkOutcome
+    {
+        var check: WalkCheck?
+        var problems: [VaultError] = []
+        var complete = true
+        do {
+            try store.forEachLatest(
+                includeBody: includeBody, manifest: { check = try WalkCheck(sealedManifest: $0, vault: self) }
+            ) { row in
+                if stopWhen() {
+                    complete = false
+                    throw WalkStopped()
+                }
+                guard check!.admit(row.recordID, version: row.version) else { return }
+                do {
+                    try body(row)
+                } catch let e as VaultError {
+                    guard case .recordIntegrity = e else { throw e }
+                    problems.append(e)
+                }
+            }
+        } catch is WalkStopped {
+        } catch let e as VaultError {
+            throw e
+        } catch {
+            throw .storage(self.store.describe(error))
+        }
+        guard let check else { throw .storage("the walk ended before it began") }
+        return WalkOutcome(count: 0, problems: problems + (try walkProblems(check, complete: complete)))
     }
 
     /// Walks the latest version of every record, unopened. A `recordIntegrity` error thrown for a

@@ -59,22 +59,25 @@ extension Vault {
     static let parallelSearchThreshold = 512
     static let searchThreads = 4
 
-    /// The calling thread walks the database and copies the sealed rows, in batches, into a small
-    /// bounded queue (memory stays flat); `threads - 1` worker threads each open, fold and match
-    /// them with their own locked buffers, and when the queue is full the calling thread does a
-    /// batch itself (with the vault's buffers), so all `threads` stay busy. Results are merged in
-    /// walk order: the outcome is exactly the single-threaded one. The first error that is not a
-    /// damaged record stops everything.
+    /// The calling thread walks the database, checks each record against the manifest (§6.8) and
+    /// copies the sealed rows, in batches, into a small bounded queue (memory stays flat);
+    /// `threads - 1` worker threads each open, fold and match them with their own locked buffers,
+    /// and when the queue is full the calling thread does a batch itself (with the vault's
+    /// buffers), so all `threads` stay busy. Finished batches are handed to `each` on the calling
+    /// thread in walk order, as soon as every batch before them is done: the outcome is exactly the
+    /// single-threaded one, streamed. The first error that is not a damaged record stops
+    /// everything; so does reaching `limit` results.
     ///
     /// `batchSize`, `queueLimit` and `makeWorkerReader` are for tests (small batches interleave
     /// the paths; a failing reader factory leaves everything to the calling thread).
     func parallelSearch(
         needle: [UInt8], aliases: [String: String], threads: Int,
-        batchSize: Int = 64, queueLimit: Int = 4,
+        batchSize: Int = 64, queueLimit: Int = 4, limit: Int? = nil,
         makeWorkerReader: @escaping @Sendable ([UInt8], [String: String]) throws -> SearchReader = { n, a in
             try SearchReader.fresh(needle: n, aliases: a)
-        }
-    ) throws(VaultError) -> (records: [RecordSummary], problems: [VaultError]) {
+        },
+        each: (RecordSummary) -> Void
+    ) throws(VaultError) -> WalkOutcome {
         let job = ParallelSearchJob(
             vault: self, needle: needle, aliases: aliases,
             callerReader: ownSearchReader(needle: needle, aliases: aliases), queueLimit: queueLimit,
@@ -82,19 +85,40 @@ extension Vault {
         for _ in 1..<max(threads, 2) { job.startWorker() }
         var batch: [SealedLatest] = []
         batch.reserveCapacity(batchSize)
-        var tally = WalkTally()
+        var check: WalkCheck?
+        var shown = 0
+        var problems: [VaultError] = []
+        var complete = true
+        func hand(_ done: [(records: [RecordSummary], problems: [VaultError])]) {
+            for r in done {
+                problems += r.problems
+                for summary in r.records where limit.map({ shown < $0 }) ?? true {
+                    each(summary)
+                    shown += 1
+                }
+            }
+        }
         do {
-            tally.sealedManifest = try store.forEachLatest(includeBody: true) { row in
-                tally.add(recordID: row.recordID, version: row.version)
+            try store.forEachLatest(
+                includeBody: true, manifest: { check = try WalkCheck(sealedManifest: $0, vault: self) }
+            ) { row in
+                if let limit, shown >= limit {
+                    complete = false
+                    throw WalkStopped()
+                }
+                guard check!.admit(row.recordID, version: row.version) else { return }
                 batch.append(SealedLatest(row))
                 if batch.count == batchSize {
                     guard job.send(batch) else { throw ParallelSearchJob.Stopped() }
                     batch.removeAll(keepingCapacity: true)
+                    hand(job.ready())
                 }
             }
-            if !batch.isEmpty { _ = job.send(batch) }
+            if complete && !batch.isEmpty { _ = job.send(batch) }
         } catch is ParallelSearchJob.Stopped {
             // A record failed for a reason other than damage: `finish` reports it.
+        } catch is WalkStopped {
+            job.cancel()
         } catch {
             // The walk itself failed: stop the workers at once, then report the walk's error.
             let failure = error as? VaultError ?? .storage(store.describe(error))
@@ -102,9 +126,9 @@ extension Vault {
             _ = job.finish()
             throw failure
         }
-        var found = try job.finish().get()
-        try verifyWalk(tally, &found)
-        return found
+        hand(try job.finish().get())
+        guard let check else { throw .storage("the walk ended before it began") }
+        return WalkOutcome(count: shown, problems: problems + (try walkProblems(check, complete: complete)))
     }
 }
 
@@ -129,6 +153,9 @@ final class ParallelSearchJob: @unchecked Sendable {
     private var running = 0
     private var failure: VaultError?
     private var results: [Int: (records: [RecordSummary], problems: [VaultError])] = [:]
+    /// The next batch to hand to the caller (every batch before it was handed out).
+    private var handed = 0
+    private var cancelled = false
 
     /// The calling thread's reader, for the batches it does itself.
     private let callerReader: SearchReader
@@ -175,7 +202,7 @@ final class ParallelSearchJob: @unchecked Sendable {
     /// worker (or this batch) failed.
     func send(_ rows: [SealedLatest]) -> Bool {
         condition.lock()
-        guard failure == nil else { condition.unlock(); return false }
+        guard failure == nil, !cancelled else { condition.unlock(); return false }
         let index = sent
         sent += 1
         if queue.count < queueLimit {
@@ -188,9 +215,33 @@ final class ParallelSearchJob: @unchecked Sendable {
         return process(index: index, rows: rows, reader: callerReader)
     }
 
+    /// The finished batches that every earlier batch precedes, in order, taken out (so results
+    /// are kept only until they are handed on).
+    func ready() -> [(records: [RecordSummary], problems: [VaultError])] {
+        condition.lock()
+        defer { condition.unlock() }
+        var out: [(records: [RecordSummary], problems: [VaultError])] = []
+        while let r = results.removeValue(forKey: handed) {
+            out.append(r)
+            handed += 1
+        }
+        return out
+    }
+
+    /// Enough results (`--limit`): nothing more is queued or worked on; `finish` hands out nothing.
+    func cancel() {
+        condition.lock()
+        cancelled = true
+        closed = true
+        queue.removeAll()
+        condition.broadcast()
+        condition.unlock()
+    }
+
     /// No more batches: does what is still queued on the calling thread too (all of it, if no
-    /// worker could start), waits for the workers, then returns the merged results or the failure.
-    func finish() -> Result<(records: [RecordSummary], problems: [VaultError]), VaultError> {
+    /// worker could start), waits for the workers, then returns the batches not yet handed out,
+    /// in order, or the failure.
+    func finish() -> Result<[(records: [RecordSummary], problems: [VaultError])], VaultError> {
         condition.lock()
         closed = true
         condition.broadcast()
@@ -202,21 +253,21 @@ final class ParallelSearchJob: @unchecked Sendable {
         while running > 0 { condition.wait() }
         defer { condition.unlock() }
         if let failure { return .failure(failure) }
-        var records: [RecordSummary] = []
-        var problems: [VaultError] = []
-        for index in 0..<sent {
-            guard let r = results[index] else { return .failure(.storage("a search worker lost a batch")) }
-            records += r.records
-            problems += r.problems
+        if cancelled { return .success([]) }
+        var out: [(records: [RecordSummary], problems: [VaultError])] = []
+        for index in handed..<sent {
+            guard let r = results.removeValue(forKey: index) else { return .failure(.storage("a search worker lost a batch")) }
+            out.append(r)
         }
-        return .success((records, problems))
+        handed = sent
+        return .success(out)
     }
 
     private func next() -> (index: Int, rows: [SealedLatest])? {
         condition.lock()
         defer { condition.unlock() }
         while queue.isEmpty && !closed && failure == nil { condition.wait() }
-        guard failure == nil, !queue.isEmpty else { return nil }
+        guard failure == nil, !cancelled, !queue.isEmpty else { return nil }
         condition.broadcast()
         return queue.removeFirst()
     }

@@ -139,8 +139,12 @@ package protocol RecordStore: AnyObject {
     /// (listing needs only the metadata). A record's latest version is its version number equal to
     /// its number of version rows (nil when there is no such row: versions deleted or renumbered).
     /// Returns the sealed manifest, read in the same transaction as the rows (SECURITY.md §6.8).
+    /// `manifest` is called first with the sealed manifest, read in the same transaction, so the
+    /// caller can check each record against it before showing anything (a streamed `list`).
     @discardableResult
-    func forEachLatest(includeBody: Bool, _ body: (LatestRowView) throws -> Void) throws -> [UInt8]?
+    func forEachLatest(
+        includeBody: Bool, manifest: ([UInt8]?) throws -> Void, _ body: (LatestRowView) throws -> Void
+    ) throws -> [UInt8]?
     func deleteRecord(_ recordID: String, manifest: ManifestSeal?) throws(VaultError)
     func recordCount() throws(VaultError) -> Int
     /// Every record id, in insertion order.
@@ -148,6 +152,13 @@ package protocol RecordStore: AnyObject {
     /// Version rows whose record row is gone (left by an edit without the key), counted per
     /// record id.
     func orphanVersionCounts() throws(VaultError) -> [String: Int]
+}
+
+extension RecordStore {
+    @discardableResult
+    package func forEachLatest(includeBody: Bool, _ body: (LatestRowView) throws -> Void) throws -> [UInt8]? {
+        try forEachLatest(includeBody: includeBody, manifest: { _ in }, body)
+    }
 }
 
 /// Sources, rules and export entries: sealed items addressed by id (SECURITY.md §6.3, §6.6, §6.7).

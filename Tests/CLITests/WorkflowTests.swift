@@ -57,6 +57,38 @@ let pw = ["--passphrase-fd", "3"]
         #expect(status.status == 0 && status.stdout.contains("can be opened: yes"))
     }
 
+    /// Issue 19: `list` and `search` print in the order the records were added, and
+    /// `--offset`/`--limit` cut that order into pages.
+    @Test func listAndSearchInPages() throws {
+        let c = CLI()
+        _ = try c.initVault()
+        try c.addSource("Magpie")
+        var ids: [String] = []
+        for i in 1...5 {
+            ids.append(try c.add(source: "Magpie", title: "Record \(i)", body: "Crossed the river, part \(i).\n"))
+        }
+        func lines(_ args: [String]) -> [String] {
+            let r = c.run(args + pw)
+            #expect(r.status == 0, "\(args): \(r.stderr)")
+            return r.stdout.split(separator: "\n").map { String($0.prefix(16)) }
+        }
+        #expect(lines(["list"]) == ids)
+        #expect(lines(["list", "--offset", "1", "--limit", "2"]) == Array(ids[1...2]))
+        #expect(lines(["list", "--offset", "4"]) == [ids[4]])
+        #expect(lines(["list", "--offset", "5"]).isEmpty)
+        #expect(lines(["search", "river"]) == ids)
+        #expect(lines(["search", "river", "--limit", "2"]) == Array(ids[0...1]))
+        let json = c.run(["list", "--json", "--offset", "3"] + pw)
+        let arr = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as! [[String: Any]]
+        #expect(arr.map { $0["id"] as? String } == [ids[3], ids[4]])
+        let none = c.run(["list", "--json", "--limit", "0"] + pw)
+        #expect((try JSONSerialization.jsonObject(with: Data(none.stdout.utf8)) as? [Any])?.isEmpty == true)
+        for bad in [["list", "--limit", "-1"], ["list", "--offset", "-2"], ["search", "river", "--limit", "-1"]] {
+            let r = c.run(bad + pw)
+            #expect(r.status == 2 && r.stderr.contains(bad[bad.count - 2]), "\(bad)")
+        }
+    }
+
     @Test func sensitiveArgumentsFromStandardInput() throws {
         let c = CLI()
         try c.initVault()

@@ -100,7 +100,10 @@ final class InMemoryVaultStore: VaultStore {
         return SealedRecordRow(recordID: r.id, wrappedKey: r.wrappedKey, versions: versions[recordID] ?? [])
     }
 
-    func forEachLatest(includeBody: Bool, _ body: (LatestRowView) throws -> Void) throws -> [UInt8]? {
+    func forEachLatest(
+        includeBody: Bool, manifest sealedManifest: ([UInt8]?) throws -> Void, _ body: (LatestRowView) throws -> Void
+    ) throws -> [UInt8]? {
+        try sealedManifest(manifest)
         for r in records {
             let all = versions[r.id] ?? []
             let latest = all.first { $0.version == all.count }

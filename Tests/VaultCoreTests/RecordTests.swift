@@ -417,16 +417,31 @@ import Testing
         let needle = TextFolding.fold("hoeryong")
         let aliases = ["x": "y"].merging(try v.sources().map { ($0.id, $0.alias) }, uniquingKeysWith: { a, _ in a })
         for round in 0..<12 {
+            var records: [RecordSummary] = []
             let r = try v.parallelSearch(
                 needle: needle, aliases: aliases, threads: 2 + round % 3, batchSize: 1 + round % 4,
-                queueLimit: 1 + round % 2)
-            // (parallelSearch returns walk order; searchRecords sorts. Problems stay in walk order.)
-            #expect(Vault.sorted(r.records) == reference.records && r.problems == reference.problems, "round \(round)")
+                queueLimit: 1 + round % 2
+            ) { records.append($0) }
+            // Handed out in walk order, batch by batch, as the single-threaded search gives them.
+            #expect(records == reference.records && r.problems == reference.problems, "round \(round)")
+            #expect(r.count == records.count)
         }
+        var aloneRecords: [RecordSummary] = []
         let alone = try v.parallelSearch(
             needle: needle, aliases: aliases, threads: 3, batchSize: 5, queueLimit: 1,
-            makeWorkerReader: { _, _ in throw SodiumError.outOfMemory })
-        #expect(Vault.sorted(alone.records) == reference.records && alone.problems == reference.problems)
+            makeWorkerReader: { _, _ in throw SodiumError.outOfMemory }
+        ) { aloneRecords.append($0) }
+        #expect(aloneRecords == reference.records && alone.problems == reference.problems)
+        // `--limit`: the first N results of the same order, on one thread or several; the walk
+        // stops there.
+        for threads in [1, 2, 3] {
+            for limit in [0, 1, 7, 64, 65, 10_000] {
+                var got: [RecordSummary] = []
+                let r = try v.searchRecords("hoeryong", threads: threads, limit: limit) { got.append($0) }
+                #expect(got == Array(reference.records.prefix(limit)), "\(threads) threads, limit \(limit)")
+                #expect(r.count == got.count)
+            }
+        }
         // After a parallel search the calling thread's buffers are wiped too.
         for scratch in [v.foldScratch, v.dataScratch, v.keyScratch] {
             #expect(scratch.withBytes(count: scratch.capacity) { $0.allSatisfy { $0 == 0 } })

@@ -272,36 +272,92 @@ enum RecordPrinter {
     /// Prints summaries (text or JSON), then reports damaged records on stderr and fails with the
     /// integrity exit code if there were any: the readable records are still shown.
     static func print(_ result: (records: [RecordSummary], problems: [VaultError]), json: Bool) throws {
+        let out = RecordStream(json: json)
+        result.records.forEach(out.add)
+        try out.finish(problems: result.problems)
+    }
+}
+
+/// `list` and `search` output as the records come (text lines or the elements of one JSON array),
+/// written in 64 KiB pieces: nothing grows with the number of records.
+final class RecordStream {
+    private let json: Bool
+    private var buffer: [UInt8] = []
+    private var count = 0
+    private let encoder: JSONEncoder = {
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return enc
+    }()
+
+    init(json: Bool) {
+        self.json = json
+        buffer.reserveCapacity(1 << 16 + 4096)
+        if json { buffer += "[".utf8 }
+    }
+
+    func add(_ s: RecordSummary) {
         if json {
-            try Output.json(result.records.map { RecordJSON($0) })
-        } else {
-            var buffer: [UInt8] = []
-            buffer.reserveCapacity(min(result.records.count, 1 << 14) * 96)
-            for r in result.records {
-                append(r, to: &buffer)
-                buffer.append(0x0A)
-                if buffer.count >= 1 << 16 { Output.write(STDOUT_FILENO, buffer); buffer.removeAll(keepingCapacity: true) }
+            // One element of the array, indented as JSONEncoder indents a nested value.
+            buffer += (count == 0 ? "\n  " : ",\n  ").utf8
+            let element = (try? encoder.encode(RecordJSON(s))).map { Array($0) } ?? Array("null".utf8)
+            for byte in element {
+                buffer.append(byte)
+                if byte == 0x0A { buffer += "  ".utf8 }
             }
-            if !buffer.isEmpty { Output.write(STDOUT_FILENO, buffer) }
+        } else {
+            RecordPrinter.append(s, to: &buffer)
+            buffer.append(0x0A)
         }
-        for p in result.problems { _ = ErrorReporter.report(p) }
-        if !result.problems.isEmpty { throw CLIError.alreadyReported(ExitStatus.integrity) }
+        count += 1
+        if buffer.count >= 1 << 16 {
+            Output.write(STDOUT_FILENO, buffer)
+            buffer.removeAll(keepingCapacity: true)
+        }
+    }
+
+    /// Ends the output, then reports the problems (damaged records, differences from the
+    /// manifest) on stderr and fails with the integrity exit code if there were any.
+    func finish(problems: [VaultError]) throws {
+        if json { buffer += (count == 0 ? "]\n" : "\n]\n").utf8 }
+        if !buffer.isEmpty { Output.write(STDOUT_FILENO, buffer) }
+        buffer = []
+        for p in problems { _ = ErrorReporter.report(p) }
+        if !problems.isEmpty { throw CLIError.alreadyReported(ExitStatus.integrity) }
+    }
+}
+
+/// `--limit N` (and `list --offset M`): for scripts and the session's pager.
+struct PageOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("Show at most N records.", valueName: "N")) var limit: Int?
+
+    func validate() throws {
+        if let limit, limit < 0 { throw ValidationError("--limit must be 0 or more") }
     }
 }
 
 struct ListCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "list", abstract: "List records, one a line, beginning with the id.")
+        commandName: "list", abstract: "List records, one a line, beginning with the id, in the order they were added.")
     @OptionGroup var vault: VaultOptions
     @OptionGroup var unlock: UnlockOptions
     @Option(name: .long, help: ArgumentHelp("Only this source's records.", valueName: "ALIAS")) var source: String?
     @Option(name: .long, help: ArgumentHelp("Only records with this tag.", valueName: "T")) var tag: String?
+    @OptionGroup var page: PageOptions
+    @Option(name: .long, help: ArgumentHelp("Skip the first M records (after --source and --tag).", valueName: "M"))
+    var offset = 0
     @Flag(name: .long, help: "JSON output.") var json = false
+
+    func validate() throws {
+        if offset < 0 { throw ValidationError("--offset must be 0 or more") }
+    }
 
     func run() throws {
         let v = try unlock.unlock(vault)
         let alias = try source.map { try SensitiveArgument.resolve($0, prompt: "Source alias: ", what: "source alias") }
-        try RecordPrinter.print(try v.list(sourceAlias: alias, tag: tag), json: json)
+        let out = RecordStream(json: json)
+        let outcome = try v.list(sourceAlias: alias, tag: tag, offset: offset, limit: page.limit) { out.add($0) }
+        try out.finish(problems: outcome.problems)
     }
 }
 
@@ -313,21 +369,24 @@ struct SearchCommand: ParsableCommand {
         discussion: """
             Each result is one line, id first, ending with '| ' and the testimony line of the first hit \
             (cut around it). A query with spaces or hyphens also finds the words joined by other \
-            separators or none: 'hye jin' finds Hye-jin and Hyejin. Exit status 1 when nothing matches.
+            separators or none: 'hye jin' finds Hye-jin and Hyejin. Results come in the order the records \
+            were added, as they are found. Exit status 1 when nothing matches.
             """)
     @OptionGroup var vault: VaultOptions
     @OptionGroup var unlock: UnlockOptions
     @Argument(help: ArgumentHelp("The query; - reads it from standard input; omit it to be asked.", valueName: "QUERY"))
     var query: String?
+    @OptionGroup var page: PageOptions
     @Flag(name: .long, help: "JSON output.") var json = false
 
     func run() throws {
         let v = try unlock.unlock(vault)
         let q = try SensitiveArgument.resolve(query, prompt: "Search for: ", what: "search query")
-        let found = try v.search(q)
-        try RecordPrinter.print(found, json: json)
+        let out = RecordStream(json: json)
+        let found = try v.search(q, limit: page.limit) { out.add($0) }
+        try out.finish(problems: found.problems)
         // Like grep: exit 1 when nothing matches, so a script can tell.
-        if found.records.isEmpty {
+        if found.count == 0 {
             ErrorReporter.printError("no record matches")
             throw CLIError.alreadyReported(ExitStatus.failure)
         }
