@@ -1,6 +1,6 @@
-// Vault figures on N/10 and N records of about B bytes (--records N, --record-bytes B; 10,000 and 4,096): in-process times after unlock beside raw
-// XChaCha20-Poly1305 decryption of the same bytes, and whole-process wall time and peak RSS of the
-// release CLI (start-up included), measured with wait4.
+// Vault figures on N/10 and N records of about B bytes (--records N, --record-bytes B; 10,000 and 4,096), side by
+// side: in-process times after unlock beside raw XChaCha20-Poly1305 decryption of the same bytes, and
+// whole-process wall time, CPU time and peak RSS of the release CLI (start-up included), measured with wait4.
 import Audit
 import Foundation
 import SodiumKit
@@ -92,143 +92,203 @@ func buildVault(_ dir: String, records: Int, recordBytes: Int, pass: String) -> 
     return (Date().timeIntervalSince(t0), ids)
 }
 
-func vaultBench(records: Int, recordBytes: Int = 4096, cli: String, repeatSearch: Int = 0) -> [Figure] {
-    let root = NSTemporaryDirectory() + "sv-vbench-" + UUID().uuidString
-    defer { try? FileManager.default.removeItem(atPath: root) }
+/// Everything measured on one vault size (in-process times in seconds, whole processes as runs).
+struct VaultSizeFigures {
+    var records = 0
+    var rawDecrypt = 0.0
+    var list = 0.0
+    var walkMeta = 0.0
+    var walkBody = 0.0
+    var show = 0.0
+    var manifestUnlock = 0.0
+    var manifestRead = 0.0
+    var openStore = 0.0
+    var search = 0.0
+    var searchCPU = 0.0
+    var searchNoMatch = 0.0
+    var importRate = 0.0
+    var rawEncryptRate = 0.0
+    var cliList = ChildRun(seconds: 0, maxRSSKiB: 0, status: -1)
+    var cliListPage = ChildRun(seconds: 0, maxRSSKiB: 0, status: -1)
+    var cliShow = ChildRun(seconds: 0, maxRSSKiB: 0, status: -1)
+    var cliSearch = ChildRun(seconds: 0, maxRSSKiB: 0, status: -1)
+    var cliSearchNone = ChildRun(seconds: 0, maxRSSKiB: 0, status: -1)
+    var rekey: ChildRun?
+}
+
+/// Builds a vault of `records` records with `importRecords` (one transaction) and measures it.
+func measureVault(_ dir: String, records: Int, recordBytes: Int, cli: String, rekey: Bool, repeatSearch: Int)
+    -> VaultSizeFigures?
+{
     let pass = "bench passphrase"
-    let small = max(records / 10, 10)
-    guard let (addTime, ids) = buildVault(root + "/big", records: records, recordBytes: recordBytes, pass: pass),
-        buildVault(root + "/small", records: small, recordBytes: recordBytes, pass: pass) != nil,
+    guard let (addTime, ids) = buildVault(dir, records: records, recordBytes: recordBytes, pass: pass),
         let p = try? SecureBytes(copying: Array(pass.utf8)),
-        let v = try? Vault.unlock(directory: root + "/big", passphrase: p)
-    else {
-        print("vault bench: could not build the vaults"); return []
-    }
+        let v = try? Vault.unlock(directory: dir, passphrase: p)
+    else { return nil }
+    var f = VaultSizeFigures(records: records)
+    f.importRate = Double(records) / addTime
     // Raw libsodium baseline over the same number of messages of the same size.
-    guard let key = try? SecureBytes.random(count: 32) else { return [] }
+    guard let key = try? SecureBytes.random(count: 32) else { return nil }
     let sample = Array(testimony(1, bytes: recordBytes).utf8)
-    let boxes = (0..<records).compactMap { _ in
+    var boxes = (0..<records).compactMap { _ in
         try? sample.withUnsafeBytes { try XChaCha20Poly1305.seal($0, key: key, associatedData: [1]) }
     }
     // Into one preallocated buffer: the cost of the cipher itself, no allocation.
-    guard let scratch = try? SecureScratch(capacity: 8192) else { return [] }
-    let rawDecrypt = bestOf(3) {
+    guard let scratch = try? SecureScratch(capacity: 8192) else { return nil }
+    f.rawDecrypt = bestOf(3) {
         for b in boxes { _ = try? XChaCha20Poly1305.open(b, key: key, associatedData: [1], into: scratch) }
     }
+    boxes = []
     let rawEncrypt = bestOf(1) {
         for _ in 0..<records { _ = try? sample.withUnsafeBytes { try XChaCha20Poly1305.seal($0, key: key, associatedData: [1]) } }
     }
-
-    let listTime = bestOf(3) { _ = try? v.list() }
+    f.rawEncryptRate = Double(records) / rawEncrypt
+    // In process: what the command does after unlock, its output handed to a closure that drops it.
+    f.list = bestOf(3) { _ = try? v.list { _ in } }
     // Where list and search spend their time: the SQLite walk alone.
-    let walkMeta = bestOf(3) { try? v.store.forEachLatest(includeBody: false) { _ in } }
-    let walkBody = bestOf(3) { try? v.store.forEachLatest(includeBody: true) { _ in } }
-    let showTime = bestOf(3) { _ = try? v.record(ids[records / 2]) }
+    f.walkMeta = bestOf(3) { try? v.store.forEachLatest(includeBody: false) { _ in } }
+    f.walkBody = bestOf(3) { try? v.store.forEachLatest(includeBody: true) { _ in } }
+    f.show = bestOf(3) { _ = try? v.record(ids[records / 2]) }
     // The integrity checks of format 2 (SECURITY.md §3, §6.8): what each unlock, and each rule or
     // record read, adds.
-    let manifestUnlock = bestOf(5) { try? v.verifyManifestNow() }
-    let manifestRead = bestOf(5) { try? v.verifyRuleSet([]) }
-    let openStore = bestOf(5) { _ = try? Vault.openStore(root + "/big") }
-    let searchTime = bestOf(3) { _ = try? v.search("hoeryong") }
+    f.manifestUnlock = bestOf(5) { try? v.verifyManifestNow() }
+    f.manifestRead = bestOf(5) { try? v.verifyRuleSet([]) }
+    f.openStore = bestOf(5) { _ = try? Vault.openStore(dir) }
+    f.search = bestOf(3) { _ = try? v.search("hoeryong") { _ in } }
     // Search runs on several threads for large vaults: its CPU time, all threads together, shows
-    // the work itself; a query that matches nothing shows the cost without results to sort.
+    // the work itself; a query that matches nothing shows the cost without results.
     let cpu0 = cpuSeconds()
-    _ = try? v.search("hoeryong")
-    let searchCPU = cpuSeconds() - cpu0
-    let searchNoMatch = bestOf(3) { _ = try? v.search("zzyzx") }
-    for _ in 0..<repeatSearch { _ = try? v.search("hoeryong") }
+    _ = try? v.search("hoeryong") { _ in }
+    f.searchCPU = cpuSeconds() - cpu0
+    f.searchNoMatch = bestOf(3) { _ = try? v.search("zzyzx") { _ in } }
+    for _ in 0..<repeatSearch { _ = try? v.search("hoeryong") { _ in } }
 
-    let big = ["--vault", root + "/big", "--passphrase-fd", "3"]
+    let unlock = ["--vault", dir, "--passphrase-fd", "3"]
     // Whole processes: the best of three runs (one run on a shared machine is mostly noise).
     func bestRun(_ command: [String]) -> ChildRun {
         (0..<3).map { _ in runChild(command, secret: pass) }.min { $0.seconds < $1.seconds }!
     }
-    let cliList = bestRun([cli, "list"] + big)
-    let cliShow = bestRun([cli, "show", ids[0]] + big)
-    let cliSearchBig = bestRun([cli, "search", "hoeryong"] + big)
-    let cliSearchNone = bestRun([cli, "search", "zzyzx"] + big)
-    let cliSearchSmall = bestRun([cli, "search", "hoeryong", "--vault", root + "/small", "--passphrase-fd", "3"])
-    let rekey = runChild([cli, "rekey"] + big, secret: pass)
-    let mb = Double(records * recordBytes) / 1e6
-    let n = "\(records) records of \(recordBytes) bytes"
-    return [
+    f.cliList = bestRun([cli, "list"] + unlock)
+    f.cliListPage = bestRun([cli, "list", "--offset", String(records / 2), "--limit", "50"] + unlock)
+    f.cliShow = bestRun([cli, "show", ids[0]] + unlock)
+    f.cliSearch = bestRun([cli, "search", "hoeryong"] + unlock)
+    f.cliSearchNone = bestRun([cli, "search", "zzyzx"] + unlock)
+    if rekey { f.rekey = runChild([cli, "rekey", "--yes"] + unlock, secret: pass) }
+    return f
+}
+
+/// The vault figures at N/10 and N records side by side: each row's value is the figure at N, its
+/// baseline the same figure at N/10, and the ratio column how it grew with 10x the records.
+/// `rekey` at N only when N ≤ 10,000 or with `--rekey` (30 s at 100,000).
+func vaultBench(records: Int, recordBytes: Int = 4096, cli: String, repeatSearch: Int = 0, rekey: Bool = false) -> [Figure] {
+    let root = NSTemporaryDirectory() + "sv-vbench-" + UUID().uuidString
+    defer { try? FileManager.default.removeItem(atPath: root) }
+    let smallCount = max(records / 10, 10)
+    let withRekey = rekey || records <= 10_000
+    // One vault at a time: the small one is deleted before the large one is built.
+    guard
+        let small = measureVault(
+            root + "/small", records: smallCount, recordBytes: recordBytes, cli: cli, rekey: withRekey, repeatSearch: 0)
+    else {
+        print("vault bench: could not build the vaults"); return []
+    }
+    try? FileManager.default.removeItem(atPath: root + "/small")
+    guard
+        let big = measureVault(
+            root + "/big", records: records, recordBytes: recordBytes, cli: cli, rekey: withRekey, repeatSearch: repeatSearch)
+    else {
+        print("vault bench: could not build the vaults"); return []
+    }
+    let sizes = "\(smallCount) → \(records) records of \(recordBytes) bytes"
+    func ms(_ s: Double) -> String { String(format: "%.1f ms", s * 1000) }
+    func run(_ r: ChildRun) -> String {
+        String(format: "%.1f ms wall, %.1f ms CPU, %d KiB peak RSS", r.seconds * 1000, r.cpuSeconds * 1000, r.maxRSSKiB)
+    }
+    func row(
+        _ name: String, _ detail: String, _ pick: (VaultSizeFigures) -> Double, unit: String = "ms", scale: Double = 1000,
+        target: String, met: Bool?
+    ) -> Figure {
         Figure(
-            name: "search after unlock",
-            detail: "\(n), in-process, decrypting every record (all match: \(records) results sorted)", value: searchTime * 1000,
-            unit: "ms",
-            target: "≤ 3x raw decrypt", met: searchTime <= 3 * rawDecrypt, baseline: rawDecrypt * 1000,
-            baselineName: "raw XChaCha20 decrypt of the same bytes (ms)"),
-        Figure(
-            name: "  search CPU time",
-            detail: "the same search, all threads together (\(ProcessInfo.processInfo.activeProcessorCount) cores)",
-            value: searchCPU * 1000, unit: "ms", target: "-", met: nil, baseline: rawDecrypt * 1000,
-            baselineName: "raw XChaCha20 decrypt of the same bytes (ms)"),
-        Figure(
-            name: "  search, no match", detail: "a query no record contains", value: searchNoMatch * 1000, unit: "ms",
-            target: "≤ 3x raw decrypt", met: searchNoMatch <= 3 * rawDecrypt, baseline: rawDecrypt * 1000,
-            baselineName: "raw XChaCha20 decrypt of the same bytes (ms)"),
-        Figure(
-            name: "list after unlock", detail: "\(n), in-process (metadata only)", value: listTime * 1000, unit: "ms",
-            target: "< 100 ms", met: listTime < 0.1, baseline: rawDecrypt * 1000, baselineName: "raw decrypt of all bodies (ms)"),
-        Figure(
-            name: "  of which: SQLite walk (meta)", detail: "forEachLatest without bodies", value: walkMeta * 1000, unit: "ms",
-            target: "-", met: nil, baseline: nil, baselineName: nil),
-        Figure(
-            name: "  of which: SQLite walk (+bodies)", detail: "forEachLatest with bodies (search)", value: walkBody * 1000,
-            unit: "ms",
-            target: "-", met: nil, baseline: nil, baselineName: nil),
-        Figure(
-            name: "show after unlock", detail: "one record of \(records)", value: showTime * 1000, unit: "ms",
-            target: "< 100 ms", met: showTime < 0.1, baseline: nil, baselineName: nil),
-        Figure(
-            name: "  manifest check at unlock",
-            detail: "counts, slots and singletons against the sealed manifest (\(records) records)",
-            value: manifestUnlock * 1000, unit: "ms", target: "≤ 5 ms", met: manifestUnlock < 0.005, baseline: nil,
-            baselineName: nil),
-        Figure(
-            name: "  manifest read per rule/record read", detail: "open and parse the manifest (export, redact, show, rule list)",
-            value: manifestRead * 1000, unit: "ms", target: "-", met: nil, baseline: nil, baselineName: nil),
-        Figure(
-            name: "  open: header, schema pin, migrations", detail: "before any key (every command)",
-            value: openStore * 1000, unit: "ms", target: "-", met: nil, baseline: nil, baselineName: nil),
-        Figure(
-            name: "import (one transaction)", detail: "\(n): validation, padding, sealing, SQLite",
-            value: Double(records) / addTime, unit: "records/s",
-            target: "-", met: nil, baseline: Double(records) / rawEncrypt, baselineName: "raw encryption (records/s)"),
-        Figure(
-            name: "sourcevault list (whole process)",
-            detail: "\(n), release binary, --kdf test, start-up and audit writes included; peak RSS \(cliList.maxRSSKiB) KiB",
-            value: cliList.seconds * 1000, unit: "ms", target: "< 100 ms", met: cliList.seconds < 0.1 && cliList.status == 0,
-            baseline: nil, baselineName: nil),
-        Figure(
-            name: "sourcevault show (whole process)", detail: "peak RSS \(cliShow.maxRSSKiB) KiB", value: cliShow.seconds * 1000,
-            unit: "ms",
-            target: "< 100 ms", met: cliShow.seconds < 0.1 && cliShow.status == 0, baseline: nil, baselineName: nil),
-        Figure(
-            name: "sourcevault search (whole process)",
-            detail:
-                "\(n) (\(String(format: "%.0f", mb)) MB), all \(records) match and are printed; peak RSS \(cliSearchBig.maxRSSKiB) KiB",
-            value: cliSearchBig.seconds * 1000, unit: "ms", target: "< 100 ms",
-            met: cliSearchBig.seconds < 0.1 && cliSearchBig.status == 0,
-            baseline: nil, baselineName: nil),
-        Figure(
-            name: "sourcevault search, no match", detail: "whole process, a query no record contains",
-            value: cliSearchNone.seconds * 1000, unit: "ms",
-            // `search` exits 1 when nothing matches (like grep): wait4's status 1 << 8.
-            target: "< 100 ms", met: cliSearchNone.seconds < 0.1 && cliSearchNone.status == 1 << 8, baseline: nil,
-            baselineName: nil),
-        Figure(
-            name: "search peak RSS, 10x records",
-            detail: "\(cliSearchSmall.maxRSSKiB) KiB at \(small) records, \(cliSearchBig.maxRSSKiB) KiB at \(records)",
-            value: Double(cliSearchBig.maxRSSKiB) / Double(max(cliSearchSmall.maxRSSKiB, 1)), unit: "x", target: "flat (~1x)",
-            met: Double(cliSearchBig.maxRSSKiB) < 1.5 * Double(cliSearchSmall.maxRSSKiB), baseline: nil, baselineName: nil),
-        Figure(
-            name: "rekey (whole process)",
-            detail: "\(n) re-encrypted in one transaction; peak RSS \(rekey.maxRSSKiB) KiB; exit \(rekey.status)",
-            value: rekey.seconds, unit: "s", target: "flat memory",
-            met: rekey.status == 0 && Double(rekey.maxRSSKiB) < 1.5 * Double(cliSearchBig.maxRSSKiB),
-            baseline: nil, baselineName: nil)
+            name: name, detail: detail, value: pick(big) * scale, unit: unit, target: target, met: met,
+            baseline: pick(small) * scale, baselineName: "at \(smallCount) records")
+    }
+    func ok(_ r: ChildRun, _ status: Int32 = 0) -> Bool { r.status == status }
+    // `search` exits 1 when nothing matches (like grep): wait4's status 1 << 8.
+    let noMatch: Int32 = 1 << 8
+    var rows = [
+        row(
+            "list after unlock", "\(sizes), in process, every record streamed (metadata only)", { $0.list },
+            target: "< 100 ms", met: big.list < 0.1),
+        row(
+            "  of which: SQLite walk (meta)", "forEachLatest without bodies", { $0.walkMeta }, target: "-", met: nil),
+        row(
+            "sourcevault list (whole process)",
+            "start-up, unlock (--kdf test), audit writes and output to a file; at \(smallCount): \(run(small.cliList)); at \(records): \(run(big.cliList))",
+            { $0.cliList.seconds }, target: "< 100 ms", met: big.cliList.seconds < 0.1 && ok(big.cliList)),
+        row(
+            "list peak RSS", "whole process, every record printed", { Double($0.cliList.maxRSSKiB) }, unit: "KiB", scale: 1,
+            target: "≤ 1.3x at 10x", met: Double(big.cliList.maxRSSKiB) <= 1.3 * Double(small.cliList.maxRSSKiB)),
+        row(
+            "sourcevault list --offset --limit 50", "the middle 50 records; \(run(big.cliListPage)) at \(records)",
+            { $0.cliListPage.seconds }, target: "-", met: ok(big.cliListPage) ? nil : false),
+        row(
+            "search after unlock",
+            "in process, all match (streamed); raw XChaCha20-Poly1305 decryption of the same bytes: \(ms(small.rawDecrypt)) → \(ms(big.rawDecrypt)); ratio to raw \(String(format: "%.2f", small.search / small.rawDecrypt)) → \(String(format: "%.2f", big.search / big.rawDecrypt))",
+            { $0.search }, target: "≤ 3x raw", met: small.search <= 3 * small.rawDecrypt && big.search <= 3 * big.rawDecrypt),
+        row(
+            "  search CPU time", "all threads (\(ProcessInfo.processInfo.activeProcessorCount) cores)", { $0.searchCPU },
+            target: "-", met: nil),
+        row(
+            "  search, no match",
+            "a query no record contains; ratio to raw \(String(format: "%.2f", small.searchNoMatch / small.rawDecrypt)) → \(String(format: "%.2f", big.searchNoMatch / big.rawDecrypt))",
+            { $0.searchNoMatch }, target: "≤ 3x raw",
+            met: small.searchNoMatch <= 3 * small.rawDecrypt && big.searchNoMatch <= 3 * big.rawDecrypt),
+        row(
+            "sourcevault search (whole process)",
+            "every record matches and is printed; at \(smallCount): \(run(small.cliSearch)); at \(records): \(run(big.cliSearch)); target at 10,000 records",
+            { $0.cliSearch.seconds }, target: "< 100 ms @10k",
+            met: ok(small.cliSearch) && ok(big.cliSearch)
+                && (smallCount == 10_000 ? small.cliSearch.seconds < 0.1 : records == 10_000 ? big.cliSearch.seconds < 0.1 : true)
+        ),
+        row(
+            "sourcevault search, no match",
+            "whole process; at \(smallCount): \(run(small.cliSearchNone)); at \(records): \(run(big.cliSearchNone))",
+            { $0.cliSearchNone.seconds }, target: "-",
+            met: ok(small.cliSearchNone, noMatch) && ok(big.cliSearchNone, noMatch) ? nil : false),
+        row(
+            "search peak RSS", "whole process, every record matching and printed", { Double($0.cliSearch.maxRSSKiB) },
+            unit: "KiB", scale: 1, target: "≤ 1.3x at 10x",
+            met: Double(big.cliSearch.maxRSSKiB) <= 1.3 * Double(small.cliSearch.maxRSSKiB)),
+        row(
+            "show after unlock", "one record, in process", { $0.show }, target: "< 100 ms", met: big.show < 0.1),
+        row(
+            "sourcevault show (whole process)", "\(run(big.cliShow)) at \(records)", { $0.cliShow.seconds },
+            target: "< 100 ms", met: big.cliShow.seconds < 0.1 && ok(big.cliShow)),
+        row(
+            "  manifest check at unlock", "counts, slots and singletons against the sealed manifest", { $0.manifestUnlock },
+            target: "≤ 5 ms", met: big.manifestUnlock < 0.005),
+        row(
+            "  manifest read per rule/record read", "open and parse the manifest (export, redact, show, rule list)",
+            { $0.manifestRead }, target: "-", met: nil),
+        row(
+            "  open: header, schema pin, migrations", "before any key (every command)", { $0.openStore }, target: "-",
+            met: nil),
+        row(
+            "import (one transaction)",
+            "validation, padding, sealing, SQLite; raw encryption \(String(format: "%.0f", big.rawEncryptRate)) records/s",
+            { $0.importRate }, unit: "records/s", scale: 1, target: "-", met: nil)
     ]
+    if let r = big.rekey, let s = small.rekey {
+        rows.append(
+            Figure(
+                name: "rekey (whole process)",
+                detail:
+                    "re-encrypted in one transaction; peak RSS \(s.maxRSSKiB) → \(r.maxRSSKiB) KiB; exit \(s.status), \(r.status)",
+                value: r.seconds, unit: "s", target: "flat memory",
+                met: r.status == 0 && s.status == 0 && Double(r.maxRSSKiB) <= 1.3 * Double(s.maxRSSKiB),
+                baseline: s.seconds, baselineName: "at \(smallCount) records"))
+    }
+    return rows
 }
 
 /// Argon2id cost of each profile (the price of one unlock), with its memory.

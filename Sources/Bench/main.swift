@@ -7,6 +7,7 @@
 //                          [--keep-vault DIR] (leave the export figures' vault there, for a profiler)
 //                          [--export-rows wide,dense,markup] (only these adversarial rows; "none" for none)
 //                          [--baseline-cli PATH] (whole-process show, list, rule list beside another build)
+//                          [--rekey] (rekey both vault sizes even above 10,000 records)
 // The export figures run this binary again as `--export-child` (one export per process).
 // --repeat-search runs N extra in-process searches after the vault figures, for a profiler
 // (perf record / valgrind --tool=callgrind) to attribute.
@@ -91,7 +92,7 @@ if skip.contains("vault") {
 } else if FileManager.default.isExecutableFile(atPath: cli) {
     figures += vaultBench(
         records: option("--records", 10_000), recordBytes: max(option("--record-bytes", 4096), 64), cli: cli,
-        repeatSearch: option("--repeat-search", 0))
+        repeatSearch: option("--repeat-search", 0), rekey: args.contains("--rekey"))
 } else {
     print("(no release sourcevault beside the bench: vault figures skipped)")
 }
