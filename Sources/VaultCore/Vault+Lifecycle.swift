@@ -182,6 +182,8 @@ extension Vault {
         let today = String(Self.timestamp().prefix(10))
         var index: [String: String] = [:]
         do { index = try retentionIndex() } catch { problems.append(error) }
+        // Each record's latest version, to compare with its summary page entry (§6.12).
+        var latest: [String: (version: Int, meta: RecordMetadata)] = [:]
         for id in ids {
             do {
                 guard let row = try store.record(id) else { continue }
@@ -191,6 +193,7 @@ extension Vault {
                 let key = try recordKey(row)
                 for v in row.versions {
                     let meta = try metadata(v, key: key, recordID: id)
+                    if v.version == row.versions.count { latest[id] = (v.version, meta) }
                     // Retention that was switched off by editing the index is found here.
                     if v.version == row.versions.count, let until = meta.retainUntil {
                         if index[id] != until {
@@ -216,10 +219,33 @@ extension Vault {
         }
         problems += checkItems()
         problems += manifestProblems()
+        if formatVersion >= 5 { problems += try summaryPageProblems(latest) }
         try audit(
             AuditEvent(
                 "check", outcome: problems.isEmpty ? .ok : .failed("integrity"),
                 ids: ["records": String(ids.count), "problems": String(problems.count)]))
         return (ids.count, problems)
+    }
+
+    /// `check` of a format-5 vault: the summary pages read as `list` reads them (every entry
+    /// against the manifest), and every entry equal to its record's latest version (§6.12).
+    private func summaryPageProblems(_ latest: [String: (version: Int, meta: RecordMetadata)]) throws(VaultError)
+        -> [VaultError]
+    {
+        var differing: [String] = []
+        var outcome = try listFromPages(sourceID: nil, tagFolded: nil, offset: 0, limit: nil, aliases: [:]) { s in
+            if let r = latest[s.id], r.version != s.version || r.meta != s.metadata { differing.append(s.id) }
+        }
+        for id in differing {
+            outcome.problems.append(
+                .vaultIntegrity("record \(id): its summary page entry is not its latest version (written without the key?)"))
+        }
+        // A page that does not open is already named by `checkItems`.
+        return outcome.problems.filter { $0 != SealedKind.summaryPage.integrityError(id: Self.pageID(of: $0) ?? "") }
+    }
+
+    private static func pageID(of error: VaultError) -> String? {
+        if case .itemIntegrity(kind: "summary page", let id) = error { return id }
+        return nil
     }
 }

@@ -344,6 +344,12 @@ public final class Vault {
                 () throws(VaultError) -> Void in try vault.upgradeToFormat4()
             }
         }
+        // Format 5 brings the summary pages `list` reads (SECURITY.md §6.12), in a session only.
+        if vault.formatVersion == 4 && policy == .session && !vault.manifestDamaged {
+            try vault.audited("format-upgrade", ids: ["from": "4", "to": "5"]) {
+                () throws(VaultError) -> Void in try vault.upgradeToFormat5()
+            }
+        }
         if vault.travelReturned && !vault.manifestDamaged {
             try vault.audited("travel-in-confirm") { () throws(VaultError) -> Void in try vault.confirmTravelReturn() }
             vault.travelReturned = false

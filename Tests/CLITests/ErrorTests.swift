@@ -82,7 +82,8 @@ import Testing
             "UPDATE record_version SET meta = CAST(substr(meta, 1, 40) || "
                 + "(CASE WHEN substr(meta, 41, 1) = x'ff' THEN x'00' ELSE x'ff' END) || substr(meta, 42) AS BLOB) "
                 + "WHERE record_id = '\(bad)'")
-        let r = c.run(["list"] + pw)
+        // `search` reads the record rows (`list` reads the summary pages, SECURITY.md §6.12).
+        let r = c.run(["search", "d"] + pw)
         #expect(r.status == 5)
         #expect(r.stdout.hasPrefix(good) && !r.stdout.contains(bad))
         #expect(r.stderrLines.count == 1 && r.stderr.contains(bad) && r.stderr.contains("integrity"))

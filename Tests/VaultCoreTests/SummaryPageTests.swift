@@ -1,0 +1,194 @@
+import Foundation
+import GRDB
+import Testing
+
+@testable import VaultCore
+
+/// The summary pages `list` reads (format 5, SECURITY.md §6.12): kept equal to the records by
+/// every write, and every change made to them without the key is named.
+@Suite struct SummaryPageTests {
+    func importing(_ v: Vault, _ n: Int, from: Int = 0) throws -> [String] {
+        var i = from
+        return try v.importRecords({
+            guard i < from + n else { return nil }
+            i += 1
+            return NewRecord(sourceAlias: "Magpie", title: "Record \(i)", tags: ["t\(i % 3)"], body: "Testimony \(i).")
+        })
+    }
+
+    func refusal(_ body: () throws -> Void) -> String? {
+        do { try body() } catch let VaultError.vaultIntegrity(m) { return m } catch { return "other: \(error)" }
+        return nil
+    }
+
+    func pageIDs(_ t: TempVault) throws -> [String] {
+        try t.sql { try String.fetchAll($0, sql: "SELECT id FROM summary_page ORDER BY id") }
+    }
+
+    func sealedPage(_ t: TempVault, _ id: String) throws -> Data {
+        try t.sql { try Data.fetchOne($0, sql: "SELECT sealed FROM summary_page WHERE id = ?", arguments: [id])! }
+    }
+
+    func putPage(_ t: TempVault, _ id: String, _ sealed: Data) throws {
+        try t.sql { try $0.execute(sql: "UPDATE summary_page SET sealed = ? WHERE id = ?", arguments: [sealed, id]) }
+    }
+
+    /// add, import, amend, edit, rm, retention and rekey each leave pages that list exactly the
+    /// records' latest versions in the order they were added, and `check` agrees.
+    @Test func everyWriteKeepsThePagesEqualToTheRecords() throws {
+        let t = TempVault()
+        let (v, _) = try t.create()
+        _ = try v.addSource(alias: "Magpie")
+        var ids = try importing(v, 300)  // a full page of 256, then a second one
+        #expect(try pageIDs(t) == ["0000000000000001", "0000000000000002"])
+        let steps: [(String, () throws -> Void)] = [
+            ("add", { ids.append(try v.addRecord(NewRecord(sourceAlias: "Magpie", title: "one more", body: "x"))) }),
+            ("import", { ids += try self.importing(v, 3, from: 300) }),
+            ("amend in the first page", { _ = try v.amend(ids[3], body: "amended") }),
+            ("edit in the second page", { _ = try v.editMetadata(ids[280], Vault.MetadataEdit(title: "renamed", tags: [])) }),
+            ("rm", { _ = try v.remove(ids[10]) }),
+            (
+                "retention",
+                {
+                    let due = try v.addRecord(
+                        NewRecord(sourceAlias: "Magpie", title: "due", body: "y", retainUntil: "2099-01-01"))
+                    #expect(try pagesListTheRecords(v))
+                    #expect(try v.applyRetention(today: "2099-01-02") == [due])
+                }
+            )
+        ]
+        for (name, step) in steps {
+            try step()
+            #expect(try pagesListTheRecords(v), "\(name)")
+            #expect(try v.check().problems.isEmpty, "\(name)")
+        }
+        let listed = try v.list().records
+        #expect(listed.first { $0.id == ids[280] }?.metadata.title == "renamed")
+        #expect(listed.first { $0.id == ids[3] }?.version == 2)
+        #expect(!listed.contains { $0.id == ids[10] })
+        // A page whose every record is removed is deleted, and the manifest no longer lists it.
+        var inSecondPage: [String] = []
+        _ = try v.list(offset: 255) { inSecondPage.append($0.id) }  // the first page lost one to rm
+        for id in inSecondPage { _ = try v.remove(id) }
+        #expect(try pageIDs(t) == ["0000000000000001"])
+        #expect(try pagesListTheRecords(v) && v.check().problems.isEmpty)
+        _ = try v.rekey(passphrase: try secret("pass phrase"), profile: nil)
+        let after = try t.unlock()
+        #expect(try pagesListTheRecords(after) && after.check().problems.isEmpty)
+        // --offset and --limit cut the same order.
+        let all = try after.list().records.map(\.id)
+        var page: [String] = []
+        _ = try after.list(offset: 100, limit: 7) { page.append($0.id) }
+        #expect(page == Array(all[100..<107]))
+    }
+
+    /// The manifest lookup every listed entry makes (a guess from the id's value, then a window,
+    /// then binary search) finds every listed id at its place and no other, however the ids lie.
+    @Test func theManifestLookupFindsEveryIdAndNoOther() {
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        func next() -> UInt64 {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return state
+        }
+        func hex(_ v: UInt64) -> String {
+            let h = String(v, radix: 16)
+            return String(repeating: "0", count: 16 - h.count) + h
+        }
+        var ids = Set<String>()
+        for _ in 0..<3000 { ids.insert(hex(next())) }  // spread out
+        for i in 0..<500 { ids.insert(hex(0x7fff_0000_0000_0000 + UInt64(i) * 977)) }  // one dense cluster
+        for v: UInt64 in [0, 1, UInt64.max, UInt64.max - 1] { ids.insert(hex(v)) }
+        var m = Manifest()
+        for id in ids { m.records[id] = 1 }
+        let sorted = ids.sorted()
+        let absent = (0..<2000).map { _ in hex(next()) } + ["7fff000000000001", "0000000000000002", "fffffffffffffffd"]
+        m.encode().withUnsafeBytes { b in
+            guard let view = ManifestView(b) else {
+                Issue.record("the manifest does not parse")
+                return
+            }
+            for (i, id) in sorted.enumerated() {
+                #expect(Array(id.utf8).withUnsafeBytes { view.index(ofID: $0.baseAddress!) } == i, "\(id)")
+            }
+            for id in absent where !ids.contains(id) {
+                #expect(Array(id.utf8).withUnsafeBytes { view.index(ofID: $0.baseAddress!) } == nil, "\(id)")
+            }
+        }
+    }
+
+    /// Every byte of a page flipped: that page fails, its records are named, nothing of it is shown.
+    @Test func flippingAnyByteOfAPageIsNamed() throws {
+        let t = TempVault()
+        let (v, _) = try t.create()
+        _ = try v.addSource(alias: "Magpie")
+        let ids = try importing(v, 2)
+        let original = try sealedPage(t, "0000000000000001")
+        for i in 0..<original.count {
+            var bad = original
+            bad[i] ^= 0x01
+            try putPage(t, "0000000000000001", bad)
+            let listed = try v.list()
+            #expect(listed.records.isEmpty, "byte \(i)")
+            #expect(listed.problems.first == .itemIntegrity(kind: "summary page", id: "0000000000000001"), "byte \(i)")
+            #expect(ids.allSatisfy { id in listed.problems.contains { "\($0)".contains("record \(id) is listed") } })
+        }
+        try putPage(t, "0000000000000001", original)
+        #expect(try pagesListTheRecords(v))
+    }
+
+    /// Two pages swapped, a page restored from an older copy (after amend, after rm), a page
+    /// deleted or truncated: each is named, and the records of the other pages are still listed.
+    @Test func swappedRestoredDeletedOrTruncatedPagesAreNamed() throws {
+        let t = TempVault()
+        let (v, _) = try t.create()
+        _ = try v.addSource(alias: "Magpie")
+        let ids = try importing(v, 300)
+        let (p1, p2) = ("0000000000000001", "0000000000000002")
+        let first = try sealedPage(t, p1)
+        let second = try sealedPage(t, p2)
+        func expectNamed(_ what: String, _ fragments: [String], shown: Int) throws {
+            let listed = try v.list()
+            #expect(listed.records.count == shown, "\(what)")
+            for f in fragments {
+                #expect(listed.problems.contains { "\($0)".contains(f) }, "\(what): \(f) in \(listed.problems)")
+            }
+            #expect(try !v.check().problems.isEmpty, "\(what)")
+        }
+        // Swapped: neither authenticates in the other's place (the page number is in its AD).
+        try putPage(t, p1, second)
+        try putPage(t, p2, first)
+        try expectNamed("swapped", [#"kind: "summary page", id: "\#(p1)""#, #"kind: "summary page", id: "\#(p2)""#], shown: 0)
+        try putPage(t, p1, first)
+        try putPage(t, p2, second)
+        #expect(try pagesListTheRecords(v))
+        // Restored from before an amend: the older version is named, not shown; the rest are.
+        _ = try v.amend(ids[5], body: "second version")
+        let current = try sealedPage(t, p1)
+        try putPage(t, p1, first)
+        try expectNamed(
+            "restored after amend", ["summary page \(p1) does not match the manifest at record \(ids[5])"], shown: 299)
+        #expect(try !v.list().records.contains { $0.id == ids[5] })
+        // A write to that page refuses rather than seal the older entry again.
+        let refused = refusal { _ = try v.amend(ids[6], body: "would rewrite the page") }
+        #expect(refused?.contains("summary page \(p1) does not match the manifest") == true, "\(refused ?? "written")")
+        try putPage(t, p1, current)
+        #expect(try pagesListTheRecords(v))
+        // Restored from before an rm: the removed record is named, not shown.
+        let beforeRemove = try sealedPage(t, p2)
+        _ = try v.remove(ids[290])
+        try putPage(t, p2, beforeRemove)
+        try expectNamed("restored after rm", ["summary page \(p2) does not match the manifest at record \(ids[290])"], shown: 299)
+        // Truncated: an integrity error for that page, its records named.
+        try putPage(t, p2, beforeRemove.prefix(100))
+        try expectNamed(
+            "truncated",
+            [#"kind: "summary page", id: "\#(p2)""#, "record \(ids[299]) is listed in the manifest but in no summary page"],
+            shown: 256)
+        // Deleted while the vault is open: named by the next listing; refused at the next unlock.
+        try t.sql { try $0.execute(sql: "DELETE FROM summary_page WHERE id = ?", arguments: [p2]) }
+        try expectNamed(
+            "deleted", ["summary page \(p2) is missing", "record \(ids[299]) is listed in the manifest but in no summary page"],
+            shown: 256)
+        #expect(throws: VaultError.self) { _ = try t.unlock() }
+    }
+}
