@@ -169,7 +169,10 @@ extension Vault {
                     throw SealedKind.summaryPage.integrityError(id: last)
                 }
                 let p = try openPage(sealed, id: last)
-                if p.entries.count < SummaryPage.capacity { (number, page) = (n, p) } else { number = n + 1 }
+                // A last page that does not match the manifest (put back from an older copy) is
+                // left as it is, still named by every `list`: new records start a new page, so
+                // adding testimony is never refused.
+                if p.entries.count < SummaryPage.capacity && matches(p) { (number, page) = (n, p) } else { number = n + 1 }
             }
             for entry in box.pending {
                 if page.entries.count == SummaryPage.capacity {

@@ -116,8 +116,9 @@ import Testing
         }
     }
 
-    /// `rm` is never refused, even in a page put back from an older copy (a reporter must be able
-    /// to remove a record): the stale entry it leaves is still named by the next listing.
+    /// `rm` and `add` are never refused by a page put back from an older copy (a reporter must be
+    /// able to remove a record and to add testimony): the stale entry is still named by the next
+    /// listing.
     @Test func rmWorksInAPagePutBack() throws {
         let t = TempVault()
         let (v, _) = try t.create()
@@ -127,8 +128,12 @@ import Testing
         _ = try v.amend(ids[1], body: "second version")
         try putPage(t, "0000000000000001", old)
         _ = try v.remove(ids[2])
+        // Nor is adding a record: it starts a new page, leaving the stale one as it is.
+        let added = try v.addRecord(NewRecord(sourceAlias: "Magpie", title: "new", body: "z"))
+        #expect(try pageIDs(t) == ["0000000000000001", "0000000000000002"])
         let listed = try v.list()
-        #expect(listed.records.map(\.id) == ids.enumerated().filter { $0.offset != 1 && $0.offset != 2 }.map(\.element))
+        #expect(
+            listed.records.map(\.id) == ids.enumerated().filter { $0.offset != 1 && $0.offset != 2 }.map(\.element) + [added])
         #expect(
             listed.problems == [
                 .vaultIntegrity(
