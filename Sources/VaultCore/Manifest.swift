@@ -406,7 +406,7 @@ struct ManifestView {
     }
 
     /// The value of the first 8 of 16 lowercase hex digits (nil if they are not), for the guess.
-    private static func hexPrefix(_ key: UnsafeRawPointer) -> UInt32? {
+    static func hexPrefix(_ key: UnsafeRawPointer) -> UInt32? {
         var v: UInt32 = 0
         for i in 0..<8 {
             let c = key.load(fromByteOffset: i, as: UInt8.self)

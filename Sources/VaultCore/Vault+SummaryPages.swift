@@ -293,14 +293,8 @@ extension Vault {
             try store.forEachItem(
                 .summaryPage,
                 manifest: { sealed in
-                    check = try WalkCheck(sealedManifest: sealed, vault: self)
-                    listedPages = try Self.withManifestView(sealed, keyring: self.keyring) {
-                        (v) throws(VaultError) -> [String] in
-                        guard let b = v.itemBytes[.summaryPage] else { return [] }
-                        return stride(from: 0, to: b.count, by: 16).map {
-                            String(decoding: UnsafeRawBufferPointer(rebasing: b[$0..<$0 + 16]), as: UTF8.self)
-                        }
-                    }
+                    check = try WalkCheck(sealedManifest: sealed, vault: self, itemsOf: .summaryPage)
+                    listedPages = check!.items
                 }
             ) { pageID, sealed in
                 if full() {
@@ -312,16 +306,33 @@ extension Vault {
                     let length = try self.keyring.open(.summaryPage, Array(sealed), id: pageID, into: scratch)
                     defer { scratch.wipe(count: sealed.count) }
                     let wellFormed = scratch.withBytes(count: length) { plain in
-                        SummaryPage.forEachEntry(plain) { idBytes, version, meta in
+                        // Every entry's manifest lookup first, together (their cache misses
+                        // overlap), then the entries in order.
+                        var keys: [UnsafeRawPointer] = []
+                        var versions: [Int] = []
+                        keys.reserveCapacity(SummaryPage.capacity)
+                        versions.reserveCapacity(SummaryPage.capacity)
+                        guard
+                            SummaryPage.forEachEntry(
+                                plain,
+                                { idBytes, version, _ in
+                                    keys.append(idBytes.baseAddress!)
+                                    versions.append(version)
+                                })
+                        else { return false }
+                        let admitted = check!.admit(batch: keys, versions: versions)
+                        var j = 0
+                        return SummaryPage.forEachEntry(plain) { idBytes, version, meta in
+                            defer { j += 1 }
                             guard !full() else {
                                 complete = false
                                 return
                             }
-                            let recordID = String(decoding: idBytes, as: UTF8.self)
-                            guard check!.admit(recordID, version: version) else {
-                                mismatched.append((pageID, recordID))
+                            guard admitted[j] else {
+                                mismatched.append((pageID, String(decoding: idBytes, as: UTF8.self)))
                                 return
                             }
+                            let recordID = String(decoding: idBytes, as: UTF8.self)
                             guard !meta.isEmpty, let md = MetadataJSON.decode(meta) else {
                                 problems.append(.recordIntegrity(recordID: recordID))
                                 return
