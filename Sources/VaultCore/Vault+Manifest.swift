@@ -359,11 +359,30 @@ struct WalkCheck {
     private var seen: [Bool] = []
     private let active: Bool
     /// A bucket index over `listed` by the ids' leading bits (ids are random lowercase hex, sorted,
-    /// so an id's bucket holds one or two entries): `buckets[b]` is the first entry whose prefix
+    /// so an id's bucket holds one or two entries): `buckets[b]` is the first entry whose rank
     /// is `b` or more. One probe into the list per record instead of a search across 2 MB at
-    /// 100,000 records. Empty when an id is not hex (then the binary search is used).
+    /// 100,000 records. Empty for a short list (then the binary search is used).
     private var buckets: [Int32] = []
-    private var shift: UInt32 = 32
+    private var shift = 24
+    /// The rank of a byte: its hex digit's value, and for any other byte the value of the nearest
+    /// digit below it, so ranks never decrease as bytes increase and the rank of an id's first
+    /// six bytes never decreases along the sorted list (whatever bytes a list holds: an id that
+    /// is not hex still lands in the one bucket where it can be).
+    private static let rank: [UInt8] = (0..<256).map { (c: Int) -> UInt8 in
+        switch c {
+        case ..<48: 0
+        case 48...57: UInt8(c - 48)
+        case 58..<97: 9
+        case 97...102: UInt8(c - 87)
+        default: 15
+        }
+    }
+
+    @inline(__always) private static func rank(_ key: UnsafeRawPointer, _ table: UnsafeBufferPointer<UInt8>) -> Int {
+        var v = 0
+        for i in 0..<6 { v = v << 4 | Int(table[Int(key.load(fromByteOffset: i, as: UInt8.self))]) }
+        return v
+    }
     /// The records met that the manifest does not list so, in walk order (never shown).
     private(set) var bad: [String] = []
     /// The ids of the table `itemsOf` named to `init`, read from the same opened manifest.
@@ -392,23 +411,22 @@ struct WalkCheck {
         guard count > 64, count < Int(Int32.max) else { return }
         var bits: UInt32 = 1
         while bits < 24 && (1 << bits) < count { bits += 1 }
-        let shift = 32 - bits
+        let shift = 24 - Int(bits)
         var buckets = [Int32](repeating: Int32(count), count: (1 << Int(bits)) + 1)
-        let ok = listed.withUnsafeBytes { (l) -> Bool in
-            buckets.withUnsafeMutableBufferPointer { bk -> Bool in
-                var next = 0
-                for i in 0..<count {
-                    guard let v = ManifestView.hexPrefix(l.baseAddress! + i * 20) else { return false }
-                    let b = Int(v >> shift)
-                    while next <= b {
-                        bk[next] = Int32(i)
-                        next += 1
+        listed.withUnsafeBytes { l in
+            buckets.withUnsafeMutableBufferPointer { bk in
+                Self.rank.withUnsafeBufferPointer { table in
+                    var next = 0
+                    for i in 0..<count {
+                        let b = Self.rank(l.baseAddress! + i * 20, table) >> shift
+                        while next <= b {
+                            bk[next] = Int32(i)
+                            next += 1
+                        }
                     }
                 }
-                return true
             }
         }
-        guard ok else { return }
         self.buckets = buckets
         self.shift = shift
     }
@@ -417,10 +435,8 @@ struct WalkCheck {
     private func index(ofID key: UnsafeRawBufferPointer) -> Int? {
         guard key.count == 16, let k = key.baseAddress else { return nil }
         return listed.withUnsafeBytes { l -> Int? in
-            guard !buckets.isEmpty, let v = ManifestView.hexPrefix(k) else {
-                return ManifestView.index(ofID: k, in: l)
-            }
-            let b = Int(v >> shift)
+            guard !buckets.isEmpty else { return ManifestView.index(ofID: k, in: l) }
+            let b = Self.rank.withUnsafeBufferPointer { Self.rank(k, $0) } >> shift
             let k0 = k.loadUnaligned(as: UInt64.self), k1 = k.loadUnaligned(fromByteOffset: 8, as: UInt64.self)
             return buckets.withUnsafeBufferPointer { bk -> Int? in
                 var i = Int(bk[b])
@@ -465,20 +481,21 @@ struct WalkCheck {
             return keys.indices.map { admit(rawID: UnsafeRawBufferPointer(start: keys[$0], count: 16), version: versions[$0]) }
         }
         let n = keys.count
-        var lo = [Int32](repeating: -1, count: n)
+        var lo = [Int32](repeating: 0, count: n)
         var hi = [Int32](repeating: 0, count: n)
         buckets.withUnsafeBufferPointer { bk in
-            for j in 0..<n {
-                guard let v = ManifestView.hexPrefix(keys[j]) else { continue }
-                let b = Int(v >> shift)
-                lo[j] = bk[b]
-                hi[j] = bk[b + 1]
+            Self.rank.withUnsafeBufferPointer { table in
+                for j in 0..<n {
+                    let b = Self.rank(keys[j], table) >> shift
+                    lo[j] = bk[b]
+                    hi[j] = bk[b + 1]
+                }
             }
         }
         var found = [Int](repeating: -1, count: n)
         listed.withUnsafeBytes { l in
             let base = l.baseAddress!
-            for j in 0..<n where lo[j] >= 0 {
+            for j in 0..<n {
                 let k0 = keys[j].loadUnaligned(as: UInt64.self)
                 let k1 = keys[j].loadUnaligned(fromByteOffset: 8, as: UInt64.self)
                 var i = Int(lo[j])
@@ -494,11 +511,7 @@ struct WalkCheck {
         }
         var ok = [Bool](repeating: false, count: n)
         for j in 0..<n {
-            let at: Int? =
-                lo[j] >= 0
-                ? (found[j] >= 0 ? found[j] : nil)
-                : index(ofID: UnsafeRawBufferPointer(start: keys[j], count: 16))
-            ok[j] = admitted(at, version: versions[j])
+            ok[j] = admitted(found[j] >= 0 ? found[j] : nil, version: versions[j])
             if !ok[j] { bad.append(String(decoding: UnsafeRawBufferPointer(start: keys[j], count: 16), as: UTF8.self)) }
         }
         return ok
