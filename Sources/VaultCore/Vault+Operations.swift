@@ -477,7 +477,7 @@ extension Vault {
             }
             var matched = 0
             var shown = 0
-            var outcome = try self.streamedWalk(includeBody: false, stopWhen: { limit.map { matched >= offset + $0 } ?? false }) {
+            var outcome = try self.streamedWalk(includeBody: false, stopWhen: { limit.map { matched - offset >= $0 } ?? false }) {
                 row in
                 guard let version = row.version else { throw VaultError.recordIntegrity(recordID: row.recordID) }
                 let meta = try self.withRecordKey(recordID: row.recordID, wrappedKey: row.wrappedKey) { key in

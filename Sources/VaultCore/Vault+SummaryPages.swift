@@ -284,7 +284,8 @@ extension Vault {
         var matched = 0
         var shown = 0
         var complete = true
-        func full() -> Bool { limit.map { matched >= offset + $0 } ?? false }
+        // (`matched - offset`, not `offset + limit`: neither may overflow, whatever they are.)
+        func full() -> Bool { limit.map { matched - offset >= $0 } ?? false }
         // Each page is opened into this one locked buffer (a page is about 50 KB), wiped after
         // each page and freed at the end: no secure allocation per page.
         let scratch: SecureScratch

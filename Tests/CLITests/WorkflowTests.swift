@@ -83,10 +83,19 @@ let pw = ["--passphrase-fd", "3"]
         #expect(arr.map { $0["id"] as? String } == [ids[3], ids[4]])
         let none = c.run(["list", "--json", "--limit", "0"] + pw)
         #expect((try JSONSerialization.jsonObject(with: Data(none.stdout.utf8)) as? [Any])?.isEmpty == true)
-        for bad in [["list", "--limit", "-1"], ["list", "--offset", "-2"], ["search", "river", "--limit", "-1"]] {
+        // `--limit=-1` reaches validate() (`--limit -1` is refused earlier, as a missing value).
+        for (bad, message) in [
+            (["list", "--limit=-1"], "--limit must be 0 or more"), (["list", "--offset=-2"], "--offset must be 0 or more"),
+            (["search", "river", "--limit=-1"], "--limit must be 0 or more")
+        ] {
             let r = c.run(bad + pw)
-            #expect(r.status == 2 && r.stderr.contains(bad[bad.count - 2]), "\(bad)")
+            #expect(
+                r.status == 2 && r.stderr.contains(message) && r.stderr.split(separator: "\n").count == 1, "\(bad): \(r.stderr)")
         }
+        // Offsets and limits up to Int.max: no overflow (`offset + limit` once was "internal error").
+        let most = String(Int.max)
+        #expect(lines(["list", "--offset", most, "--limit", "1"]).isEmpty)
+        #expect(lines(["list", "--offset", "1", "--limit", most]) == Array(ids[1...]))
     }
 
     @Test func sensitiveArgumentsFromStandardInput() throws {
