@@ -27,6 +27,9 @@ struct Manifest: Equatable {
     /// Rule label → the highest placeholder number ever given to a rule of that label (§6.6), so a
     /// deleted rule's number is never given to another.
     var placeholderNumbers: [String: Int] = [:]
+    /// Format 5: summary page id → the 24-byte nonce it was last sealed with (§6.8, §6.12), so an
+    /// older copy of a page (sealed with another nonce) is told from the current one.
+    var pageSeals: [String: [UInt8]] = [:]
 
     static let magic = Array("SVMANIFEST5\0".utf8)
     static let magic4 = Array("SVMANIFEST4\0".utf8)
@@ -51,6 +54,12 @@ struct Manifest: Equatable {
         guard b.count >= head + 8, format(of: b) != nil else { return nil }
         return b[head..<head + 8].reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
     }
+
+    /// The length of a sealed box's nonce, its first bytes (XChaCha20-Poly1305).
+    static let pageNonceBytes = 24
+
+    /// The nonce a sealed page was sealed with (its first 24 bytes; all of a shorter blob).
+    static func pageSeal(_ sealed: some Collection<UInt8>) -> [UInt8] { Array(sealed.prefix(pageNonceBytes)) }
 
     /// The number of `record_version` rows this manifest implies.
     var versionRows: Int { records.values.reduce(0, +) }
@@ -82,6 +91,11 @@ struct Manifest: Equatable {
             out.append(UInt8(truncatingIfNeeded: label.utf8.count))
             out += label.utf8
             out += VaultFormat.le32(UInt32(truncatingIfNeeded: placeholderNumbers[label]!))
+        }
+        if format >= 5 {
+            let pages = pageSeals.keys.sorted()
+            out += VaultFormat.le32(UInt32(pages.count))
+            for id in pages { out += id.utf8 + pageSeals[id]! }
         }
         return out
     }
@@ -129,6 +143,13 @@ struct Manifest: Equatable {
         for _ in 0..<nLabels {
             guard let len = r.take(1)?.first, let raw = r.take(Int(len)), let n = r.u32() else { return nil }
             m.placeholderNumbers[String(decoding: raw, as: UTF8.self)] = Int(n)
+        }
+        if format >= 5 {
+            guard let n = r.u32() else { return nil }
+            for _ in 0..<n {
+                guard let id = r.id(), let nonce = r.take(pageNonceBytes) else { return nil }
+                m.pageSeals[id] = Array(nonce)
+            }
         }
         guard r.atEnd else { return nil }
         return m
@@ -240,6 +261,9 @@ struct Manifest: Equatable {
         m.auditKeyDigest = try store.sealedAuditRootKey().map { (b) throws(VaultError) -> [UInt8] in try digest(b) }
         m.masterCheck = try store.masterCheck()
         m.travelBundle = try store.pendingTravelBundle()
+        if format >= 5 {
+            for row in try store.allItems(.summaryPage) { m.pageSeals[row.id] = pageSeal(row.sealed) }
+        }
         return m
     }
 
@@ -262,6 +286,10 @@ struct Manifest: Equatable {
             for id in got.subtracting(want).sorted() {
                 out.append("\(table.noun) \(id) is not in the manifest (added to the file without the key?)")
             }
+        }
+        let pages = (items[.summaryPage] ?? []).intersection(actual.items[.summaryPage] ?? [])
+        for id in pages.sorted() where pageSeals[id] != actual.pageSeals[id] {
+            out.append("summary page \(id) is not the copy the manifest lists (an older copy put back?)")
         }
         for k in Set(slots.keys).union(actual.slots.keys).sorted() where slots[k] != actual.slots[k] {
             let name = KeySlotKind(rawValue: k).map { $0 == .passphrase ? "passphrase" : "recovery" } ?? "kind \(k)"

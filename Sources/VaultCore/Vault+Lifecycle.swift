@@ -90,6 +90,7 @@ extension Vault {
         let newCheck = try new.masterCheck()
         // The manifest: the same rows, the new slots and singletons, sealed under the new key.
         var manifestSeal: ManifestSeal?
+        let resealedPages = PageSeals()
         if formatVersion >= 2 {
             let before = try store.sealedManifest()
             var m = try Self.openManifest(before, keyring: keyring)
@@ -99,14 +100,17 @@ extension Vault {
                 try Manifest.digest(sealedRetention), try Manifest.digest(sealedRoot), newCheck
             )
             m.generation += 1
-            let sealed = try new.seal(.manifest, m.encode())
             let next = m.generation
+            let final = m
             manifestSeal = { [self] current in
                 guard current == before else {
                     throw VaultError.storage("the vault changed while rekeying; nothing was changed, try again")
                 }
+                // The pages were sealed again (new nonces) before the manifest is written.
+                var m = final
+                if m.format >= 5 { m.pageSeals = resealedPages.seals }
                 self.pendingGeneration = next
-                return sealed
+                return try new.seal(.manifest, m.encode())
             }
         }
         let plan = RewritePlan(
@@ -117,7 +121,22 @@ extension Vault {
                 guard let kind = SealedKind.items.first(where: { $0.itemTable == table }) else {
                     throw VaultError.storage("internal error: no sealed kind for table \(table.rawValue)")
                 }
-                return SealedItemRow(id: row.id, sealed: try self.keyring.reseal(kind, row.sealed, id: row.id, under: new))
+                guard table == .summaryPage else {
+                    return SealedItemRow(id: row.id, sealed: try self.keyring.reseal(kind, row.sealed, id: row.id, under: new))
+                }
+                // A page that does not open refuses the rekey by name (resealing vouches for it;
+                // dropping it would change what the manifest lists): restore it first (§8.1).
+                let sealed: [UInt8]
+                do { sealed = try self.keyring.reseal(kind, row.sealed, id: row.id, under: new) } catch VaultError.storage(let m)
+                {
+                    throw VaultError.storage(m)
+                } catch {
+                    throw VaultError.vaultIntegrity(
+                        "summary page \(row.id) does not open; nothing was changed (restore the page from the current backup, see 'sourcevault check')"
+                    )
+                }
+                resealedPages.seals[row.id] = Manifest.pageSeal(sealed)
+                return SealedItemRow(id: row.id, sealed: sealed)
             },
             progress: progress)
         if let newRecovery {
@@ -248,4 +267,9 @@ extension Vault {
         if case .itemIntegrity(kind: "summary page", let id) = error { return id }
         return nil
     }
+}
+
+/// The nonces of the summary pages `rekey` sealed again, for its manifest (§6.8).
+private final class PageSeals {
+    var seals: [String: [UInt8]] = [:]
 }

@@ -387,13 +387,17 @@ struct WalkCheck {
     private(set) var bad: [String] = []
     /// The ids of the table `itemsOf` named to `init`, read from the same opened manifest.
     private(set) var items: [String] = []
+    /// Format 5: each summary page's id → the nonce it was last sealed with (§6.8).
+    private(set) var pageSeals: [String: [UInt8]] = [:]
 
     init(sealedManifest: [UInt8]?, vault: Vault, itemsOf table: SealedItemKind? = nil) throws(VaultError) {
         self.sealedManifest = sealedManifest
         active = vault.formatVersion >= 2
         guard active else { return }
+        var seals: [String: [UInt8]] = [:]
         (listed, items) = try Vault.withManifestView(sealedManifest, keyring: vault.keyring) {
             (v) throws(VaultError) -> ([UInt8], [String]) in
+            seals = v.tail.pageSeals
             var ids: [String] = []
             if let table, let b = v.itemBytes[table] {
                 ids = stride(from: 0, to: b.count, by: 16).map {
@@ -402,6 +406,7 @@ struct WalkCheck {
             }
             return (Array(v.recordBytes), ids)
         }
+        pageSeals = seals
         let count = listed.count / 20
         seen = [Bool](repeating: false, count: count)
         buildBuckets(count)

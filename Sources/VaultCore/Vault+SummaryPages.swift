@@ -83,30 +83,37 @@ enum PageChange {
 }
 
 /// Shared by a write's page update and its manifest change (both run in its transaction): the
-/// entries to add, and the page ids the update created or deleted.
+/// entries to add, the page ids the update created or deleted, the nonce of every page it sealed,
+/// and the pages it had to leave as they were (named to the user).
 final class PageWrite {
     var pending: [SummaryPage.Entry] = []
     var added: Set<String> = []
     var removed: Set<String> = []
+    var sealed: [String: [UInt8]] = [:]
+    var skipped: [String] = []
 }
 
 extension Vault {
     /// A record write with its summary page change (format 5) and its manifest change, in one
-    /// transaction: the pages first, then the manifest, which lists the page ids.
+    /// transaction: the pages first, then the manifest, which lists the page ids and the nonce each
+    /// page was last sealed with (§6.8).
     func writingRecords<T>(
         _ change: PageChange, _ box: PageWrite = PageWrite(), manifest: @escaping (inout Manifest) throws -> Void,
         _ body: (SummaryPagesUpdate?, ManifestSeal?) throws(VaultError) -> T
     ) throws(VaultError) -> T {
         let pages: SummaryPagesUpdate? =
             formatVersion >= 5 ? { [self] access in try self.applyPages(change, box, access) } : nil
-        return try writing({ m in
+        let result = try writing({ m in
             try manifest(&m)
-            guard !box.added.isEmpty || !box.removed.isEmpty else { return }
             var ids = m.items[.summaryPage] ?? []
             ids.formUnion(box.added)
             ids.subtract(box.removed)
-            m.items[.summaryPage] = ids
+            if m.format >= 5 { m.items[.summaryPage] = ids }
+            for (id, nonce) in box.sealed { m.pageSeals[id] = nonce }
+            for id in box.removed { m.pageSeals[id] = nil }
         }) { (seal) throws(VaultError) -> T in try body(pages, seal) }
+        for s in box.skipped { notice(s) }
+        return result
     }
 
     private func openPage(_ sealed: [UInt8], id: String) throws(VaultError) -> SummaryPage {
@@ -116,19 +123,23 @@ extension Vault {
         }
     }
 
-    private func sealPage(_ page: SummaryPage, number: Int) throws(VaultError) -> SealedItemRow {
+    func sealPage(_ page: SummaryPage, number: Int) throws(VaultError) -> SealedItemRow {
         let id = SummaryPage.id(number)
         return SealedItemRow(id: id, sealed: try keyring.seal(.summaryPage, page.encode(), id: id))
     }
 
     private func applyPages(_ change: PageChange, _ box: PageWrite, _ access: any SummaryPageAccess) throws {
-        let ids = try access.pageIDs()
+        // Only ids that are page numbers: a row planted under another id is never a page (the
+        // manifest check names it).
+        let ids = try access.pageIDs().filter { SummaryPage.number($0) != nil }
         let existing = Set(ids)
-        // A page is rewritten only if it lists exactly what the manifest lists, as this
-        // transaction has it before the write: a page put back from an older copy is named, never
-        // sealed again with this write's change on top (which would make the rollback permanent).
-        let listed = try Self.withManifestView(try access.manifest(), keyring: keyring) {
-            (v) throws(VaultError) -> [UInt8] in Array(v.recordBytes)
+        // A page is sealed again only if it is the copy the manifest lists (the nonce it was last
+        // sealed with) and lists exactly what the manifest lists, as this transaction has it
+        // before the write: a page put back from an older copy (even one lacking only later
+        // entries) is named, never sealed again with this write's change on top (which would make
+        // the rollback permanent).
+        let (listed, seals) = try Self.withManifestView(try access.manifest(), keyring: keyring) {
+            (v) throws(VaultError) -> ([UInt8], [String: [UInt8]]) in (Array(v.recordBytes), v.tail.pageSeals)
         }
         // The entries this write adds or changes.
         let exempt = Set(box.pending.map(\.recordID))
@@ -146,17 +157,29 @@ extension Vault {
                 }
             }
         }
-        func requireMatch(_ page: SummaryPage, _ id: String) throws {
-            guard matches(page) else {
-                throw VaultError.vaultIntegrity(
-                    "summary page \(id) does not match the manifest (an older copy put back?); nothing was written (see 'sourcevault check')"
-                )
-            }
+        /// The page if it opens; nil (and why, in `why`) if it is missing or does not open.
+        func opened(_ id: String) throws -> (sealed: [UInt8], page: SummaryPage)? {
+            guard let sealed = try access.page(id) else { return nil }
+            guard let page = try? openPage(sealed, id: id) else { return nil }
+            return (sealed, page)
         }
-        func write(_ page: SummaryPage, _ number: Int, verified: Bool = false) throws {
-            if !verified { try requireMatch(page, SummaryPage.id(number)) }
+        /// Why an opened page may not be sealed again ("summary page … is not …"); nil if it may.
+        func unusable(_ id: String, _ p: (sealed: [UInt8], page: SummaryPage)) -> String? {
+            if seals[id] != Manifest.pageSeal(p.sealed) {
+                return "summary page \(id) is not the copy the manifest lists (an older copy put back?)"
+            }
+            if !matches(p.page) { return "summary page \(id) does not match the manifest (an older copy put back?)" }
+            return nil
+        }
+        func refusal(_ why: String, _ recordID: String) -> VaultError {
+            .vaultIntegrity(
+                "\(why): record \(recordID) cannot be changed until that page is restored from the current backup; nothing was written (see 'sourcevault check')"
+            )
+        }
+        func write(_ page: SummaryPage, _ number: Int) throws {
             let row = try sealPage(page, number: number)
             try access.write(row)
+            box.sealed[row.id] = Manifest.pageSeal(row.sealed)
             if !existing.contains(row.id) { box.added.insert(row.id) }
         }
         switch change {
@@ -164,15 +187,21 @@ extension Vault {
             guard !box.pending.isEmpty else { return }
             var number = 1
             var page = SummaryPage()
-            if let last = ids.last {
-                guard let n = SummaryPage.number(last), let sealed = try access.page(last) else {
-                    throw SealedKind.summaryPage.integrityError(id: last)
-                }
-                let p = try openPage(sealed, id: last)
-                // A last page that does not match the manifest (put back from an older copy) is
-                // left as it is, still named by every `list`: new records start a new page, so
+            if let last = ids.last, let n = SummaryPage.number(last) {
+                // A last page that does not open, is not the manifest's copy or does not match it
+                // is left as it is, still named by every `list`: new records start a new page, so
                 // adding testimony is never refused.
-                if p.entries.count < SummaryPage.capacity && matches(p) { (number, page) = (n, p) } else { number = n + 1 }
+                number = n + 1
+                if let p = try opened(last) {
+                    if let why = unusable(last, p) {
+                        box.skipped.append(why + "; the new record starts page \(SummaryPage.id(n + 1))")
+                    } else if p.page.entries.count < SummaryPage.capacity {
+                        (number, page) = (n, p.page)
+                    }
+                } else {
+                    box.skipped.append(
+                        "summary page \(last) does not open; the new record starts page \(SummaryPage.id(n + 1))")
+                }
             }
             for entry in box.pending {
                 if page.entries.count == SummaryPage.capacity {
@@ -184,39 +213,57 @@ extension Vault {
             try write(page, number)
         case .replace(let recordID, let version, let meta):
             // Newest pages first: records written to are mostly recent ones.
+            var unreadable: [String] = []
             for id in ids.reversed() {
-                guard let sealed = try access.page(id) else { continue }
-                var page = try openPage(sealed, id: id)
-                guard let i = page.entries.firstIndex(where: { $0.recordID == recordID }) else { continue }
+                guard let p = try opened(id) else {
+                    if try access.page(id) != nil { unreadable.append(id) }
+                    continue
+                }
+                guard let i = p.page.entries.firstIndex(where: { $0.recordID == recordID }) else { continue }
                 // The page as found, this record's entry included, must be the manifest's (whether
                 // the record's rows are is the manifest change's check, which runs next).
-                try requireMatch(page, id)
+                if let why = unusable(id, p) { throw refusal(why, recordID) }
+                var page = p.page
                 page.entries[i].version = version
                 page.entries[i].meta = meta
-                guard let n = SummaryPage.number(id) else { throw SealedKind.summaryPage.integrityError(id: id) }
-                return try write(page, n, verified: true)
+                return try write(page, SummaryPage.number(id)!)
+            }
+            if let bad = unreadable.last {
+                throw refusal("summary page \(bad) does not open, and no other lists record \(recordID)", recordID)
             }
             throw VaultError.vaultIntegrity(
                 "record \(recordID) is in no summary page; nothing was written (see 'sourcevault check')")
         case .remove(let recordID):
+            // Removing a record is never refused (§6.8, as for its rows): a page that does not open,
+            // is not the manifest's copy or does not match is left as it is and named; the record's
+            // rows are deleted all the same.
+            var unreadable: [String] = []
             for id in ids.reversed() {
-                guard let sealed = try access.page(id) else { continue }
-                var page = try openPage(sealed, id: id)
-                guard let i = page.entries.firstIndex(where: { $0.recordID == recordID }) else { continue }
+                guard let p = try opened(id) else {
+                    if try access.page(id) != nil { unreadable.append(id) }
+                    continue
+                }
+                guard let i = p.page.entries.firstIndex(where: { $0.recordID == recordID }) else { continue }
+                if let why = unusable(id, p) {
+                    box.skipped.append(why + "; record \(recordID) was removed but its entry stays in that page")
+                    return
+                }
+                var page = p.page
                 page.entries.remove(at: i)
                 if page.entries.isEmpty {
                     // (Nothing of it is sealed again.)
                     try access.delete(id)
                     box.removed.insert(id)
                 } else {
-                    // Unchecked: removing a record must always be possible (§6.8, as for its rows);
-                    // the entries left are still checked against the manifest by every `list`.
-                    guard let n = SummaryPage.number(id) else { throw SealedKind.summaryPage.integrityError(id: id) }
-                    try write(page, n, verified: true)
+                    try write(page, SummaryPage.number(id)!)
                 }
                 return
             }
-        // A record the pages never listed (put back without the key) leaves none to change.
+            // A record the pages never listed (put back without the key) leaves none to change.
+            for id in unreadable.reversed() {
+                box.skipped.append(
+                    "summary page \(id) does not open; record \(recordID) was removed, its entry may stay in that page")
+            }
         }
     }
 
@@ -234,10 +281,11 @@ extension Vault {
     }
 
     /// Format 4 → 5 at the first session unlock (SECURITY.md §3): the summary pages built from
-    /// every record's latest version, in one transaction with the manifest (now listing them, its
-    /// generation continued) and the header's new version.
+    /// every record's latest version, in one transaction with the manifest (now listing them and
+    /// their nonces, its generation continued) and the header's new version.
     func upgradeToFormat5() throws(VaultError) {
         var ids: [String] = []
+        var seals: [String: [UInt8]] = [:]
         try store.upgradeToFormat5(
             pages: { walk in
                 var rows: [SealedItemRow] = []
@@ -255,12 +303,14 @@ extension Vault {
                 }
                 if !page.entries.isEmpty { try flush() }
                 ids = rows.map(\.id)
+                for r in rows { seals[r.id] = Manifest.pageSeal(r.sealed) }
                 return rows
             },
             manifest: { [self] current in
                 var m = try Self.openManifest(current, keyring: self.keyring)
                 m.format = 5
                 m.items[.summaryPage] = Set(ids)
+                m.pageSeals = seals
                 m.generation += 1
                 self.pendingGeneration = m.generation
                 return try self.keyring.seal(.manifest, m.encode())
@@ -303,8 +353,17 @@ extension Vault {
                     throw WalkStopped()
                 }
                 seenPages.append(pageID)
+                // The copy the manifest lists (the nonce it was last sealed with): an older copy
+                // is named as such; its entries are still checked one by one below, and those the
+                // manifest still lists with that version are shown.
+                let stale = check!.pageSeals[pageID].map { !$0.elementsEqual(sealed.prefix(Manifest.pageNonceBytes)) } ?? false
                 do {
                     let length = try self.keyring.open(.summaryPage, Array(sealed), id: pageID, into: scratch)
+                    if stale {
+                        problems.append(
+                            .vaultIntegrity("summary page \(pageID) is not the copy the manifest lists (an older copy put back?)")
+                        )
+                    }
                     defer { scratch.wipe(count: sealed.count) }
                     let wellFormed = scratch.withBytes(count: length) { plain in
                         // Every entry's manifest lookup first, together (their cache misses

@@ -58,6 +58,15 @@ public final class Vault {
     package internal(set) var manifestDamaged = false
     /// Records shredded by the retention policy when this vault was unlocked (SECURITY.md §8.3).
     public internal(set) var shreddedAtUnlock: [String] = []
+    /// Warnings from writes that went ahead around a problem (a summary page left as it was, an
+    /// upgrade put off: SECURITY.md §3, §6.12), kept until `onNotice` is set, then passed to it.
+    public internal(set) var notices: [String] = []
+    /// Receives every later notice (the CLI prints them); set after the unlock.
+    public var onNotice: ((String) -> Void)?
+
+    func notice(_ message: String) {
+        if let onNotice { onNotice(message) } else { notices.append(message) }
+    }
 
     /// `creating`: a new vault, whose first manifest is written after this (no manifest check).
     /// `inspecting`: a manifest mismatch leaves the vault open read-only instead of refusing it.

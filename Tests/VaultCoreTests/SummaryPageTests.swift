@@ -134,11 +134,21 @@ import Testing
         let listed = try v.list()
         #expect(
             listed.records.map(\.id) == ids.enumerated().filter { $0.offset != 1 && $0.offset != 2 }.map(\.element) + [added])
+        // The removed record's entry stays in the page put back (it is never sealed again), named.
         #expect(
             listed.problems == [
+                .vaultIntegrity("summary page 0000000000000001 is not the copy the manifest lists (an older copy put back?)"),
                 .vaultIntegrity(
                     "summary page 0000000000000001 does not match the manifest at record \(ids[1]) (an older copy of the page put back?)"
+                ),
+                .vaultIntegrity(
+                    "summary page 0000000000000001 does not match the manifest at record \(ids[2]) (an older copy of the page put back?)"
                 )
+            ])
+        #expect(
+            v.notices == [
+                "summary page 0000000000000001 is not the copy the manifest lists (an older copy put back?); record \(ids[2]) was removed but its entry stays in that page",
+                "summary page 0000000000000001 is not the copy the manifest lists (an older copy put back?); the new record starts page 0000000000000002"
             ])
     }
 
@@ -196,7 +206,11 @@ import Testing
         #expect(try !v.list().records.contains { $0.id == ids[5] })
         // A write to that page refuses rather than seal the older entry again.
         let refused = refusal { _ = try v.amend(ids[6], body: "would rewrite the page") }
-        #expect(refused?.contains("summary page \(p1) does not match the manifest") == true, "\(refused ?? "written")")
+        #expect(
+            refused?.hasPrefix(
+                "summary page \(p1) is not the copy the manifest lists (an older copy put back?): record \(ids[6]) cannot be changed"
+            ) == true,
+            "\(refused ?? "written")")
         try putPage(t, p1, current)
         // Restored from before an rm: the removed record is named, not shown.
         let beforeRemove = try sealedPage(t, p2)
@@ -215,5 +229,110 @@ import Testing
             "deleted", ["summary page \(p2) is missing", "record \(ids[299]) is listed in the manifest but in no summary page"],
             shown: 256)
         #expect(throws: VaultError.self) { _ = try t.unlock() }
+    }
+
+    /// A page that does not open (two pages swapped, a byte flipped) or a row planted under an id
+    /// that is no page number never blocks `rm`, retention or `add` (§6.12): the record is removed
+    /// or added and the page is named. `amend` and `rekey` of such a vault refuse by naming it.
+    @Test func pagesThatDoNotOpenNeverBlockRmRetentionOrAdd() throws {
+        let t = TempVault()
+        let (v, _) = try t.create()
+        _ = try v.addSource(alias: "Magpie")
+        var ids = try importing(v, 300)
+        let (p1, p2) = ("0000000000000001", "0000000000000002")
+        let first = try sealedPage(t, p1)
+        let second = try sealedPage(t, p2)
+        func gone(_ id: String) throws -> Bool { try !v.store.allRecordIDs().contains(id) }
+        // Swapped: neither opens (the page number is in the associated data).
+        try putPage(t, p1, second)
+        try putPage(t, p2, first)
+        _ = try v.remove(ids[5])
+        #expect(try gone(ids[5]))
+        #expect(v.notices.contains { $0.hasPrefix("summary page \(p1) does not open; record \(ids[5]) was removed") })
+        let added = try v.addRecord(NewRecord(sourceAlias: "Magpie", title: "after the swap", body: "a"))
+        #expect(try pageIDs(t) == [p1, p2, "0000000000000003"])
+        #expect(
+            v.notices.contains { $0.hasPrefix("summary page \(p2) does not open; the new record starts page 0000000000000003") })
+        #expect(try v.list().records.map(\.id) == [added])
+        try putPage(t, p1, first)
+        try putPage(t, p2, second)
+        // A byte flipped (past the nonce, so the page is still the manifest's copy by its nonce).
+        var flipped = second
+        flipped[40] ^= 0x01
+        let due = try v.addRecord(NewRecord(sourceAlias: "Magpie", title: "due", body: "y", retainUntil: "2099-01-01"))
+        ids.append(due)
+        let secondWithDue = try sealedPage(t, p2)
+        flipped = secondWithDue
+        flipped[40] ^= 0x01
+        try putPage(t, p2, flipped)
+        #expect(try v.applyRetention(today: "2099-01-02") == [due])
+        #expect(try gone(due))
+        _ = try v.remove(ids[290])
+        #expect(try gone(ids[290]))
+        // amend, edit and rekey refuse, naming the page; nothing is written.
+        let amend = refusal { _ = try v.amend(ids[295], body: "would need the page") }
+        #expect(
+            amend?.hasPrefix(
+                "summary page \(p2) does not open, and no other lists record \(ids[295]): record \(ids[295]) cannot be changed")
+                == true,
+            "\(amend ?? "written")")
+        let edit = refusal { _ = try v.editMetadata(ids[295], Vault.MetadataEdit(title: "renamed", tags: [])) }
+        #expect(edit?.contains("summary page \(p2) does not open") == true, "\(edit ?? "written")")
+        let rekey = refusal { _ = try v.rekey(passphrase: try secret("new pass phrase"), profile: nil) }
+        #expect(rekey?.contains("summary page \(p2) does not open; nothing was changed") == true, "\(rekey ?? "rekeyed")")
+        _ = try t.unlock()  // still the old passphrase
+        // A row planted under an id that is no page number: not taken for the last page.
+        try putPage(t, p2, secondWithDue)
+        try t.sql {
+            try $0.execute(sql: "INSERT INTO summary_page (id, sealed) VALUES ('ffffffffffffffff', ?)", arguments: [second])
+        }
+        let more = try v.addRecord(NewRecord(sourceAlias: "Magpie", title: "after the plant", body: "b"))
+        // Page 1 is the copy from before the swap (it still lists ids[5]): left as it is, named.
+        _ = try v.remove(ids[1])
+        #expect(try gone(ids[1]) && gone(more) == false)
+        #expect(v.notices.last?.hasPrefix("summary page \(p1) does not match the manifest") == true)
+        try t.sql { try $0.execute(sql: "DELETE FROM summary_page WHERE id = 'ffffffffffffffff'") }
+        // The records removed while their page did not open or match stay in its entries (named
+        // by list, never shown); nothing else differs.
+        let listed = try v.list()
+        #expect(listed.records.map(\.id).contains(more) && !listed.records.map(\.id).contains(ids[1]))
+        #expect(
+            Set(
+                listed.problems.map { "\($0)" }.filter {
+                    !$0.contains(due) && !$0.contains(ids[290]) && !$0.contains(ids[5]) && !$0.contains(ids[1])
+                }
+            )
+            .isEmpty, "\(listed.problems)")
+    }
+
+    /// An older copy of a page that lacks only later entries (every entry it has still current) is
+    /// told from the current one by the nonce the manifest binds (§6.8): `list` names it, `add`
+    /// starts a new page instead of sealing it again (which would lose the later entries for good),
+    /// `amend` refuses, and putting the current copy back makes the vault whole again.
+    @Test func anOlderCopyOfAPageIsNeverSealedAgain() throws {
+        let t = TempVault()
+        let (v, _) = try t.create()
+        _ = try v.addSource(alias: "Magpie")
+        let ids = try importing(v, 10)
+        let p1 = "0000000000000001"
+        let older = try sealedPage(t, p1)
+        let later = try v.addRecord(NewRecord(sourceAlias: "Magpie", title: "later", body: "l"))
+        let current = try sealedPage(t, p1)
+        try putPage(t, p1, older)
+        let listed = try v.list()
+        #expect(listed.records.map(\.id) == ids)
+        #expect(
+            listed.problems == [
+                .vaultIntegrity("summary page \(p1) is not the copy the manifest lists (an older copy put back?)"),
+                .vaultIntegrity("record \(later) is listed in the manifest but in no summary page")
+            ])
+        let next = try v.addRecord(NewRecord(sourceAlias: "Magpie", title: "next", body: "n"))
+        #expect(try sealedPage(t, p1) == older)  // not sealed again
+        #expect(try pageIDs(t) == [p1, "0000000000000002"])
+        let refused = refusal { _ = try v.amend(ids[2], body: "would reseal the older copy") }
+        #expect(refused?.contains("summary page \(p1) is not the copy the manifest lists") == true, "\(refused ?? "written")")
+        try putPage(t, p1, current)
+        #expect(try pagesListTheRecords(v) && v.check().problems.isEmpty)
+        #expect(try v.list().records.map(\.id) == ids + [later, next])
     }
 }

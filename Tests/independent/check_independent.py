@@ -193,6 +193,28 @@ try:
     check("v5 vector: list by the binary", p.returncode == 0 and len(p.stdout.splitlines()) == len(exp5["list"]),
           p.stderr.decode())
     import sqlite3
+    # An older copy of the last page put back after a record was added to it: the manifest binds
+    # each page's nonce (§6.8), so both refuse it, though every entry it holds is still current.
+    last_page = "SELECT id, sealed FROM summary_page WHERE id = (SELECT MAX(id) FROM summary_page)"
+    db = sqlite3.connect(os.path.join(v5dir, "vault.sqlite3"))
+    older = db.execute(last_page).fetchone()
+    db.close()
+    p = run([BIN, "add", "--source", "Magpie", "--title", "later", "--vault", v5dir, "--passphrase-fd", "{fd}"],
+            exp5["passphrase"], stdin=b"later testimony\n")
+    check("v5 vector: add by the binary", p.returncode == 0, p.stderr.decode())
+    db = sqlite3.connect(os.path.join(v5dir, "vault.sqlite3"))
+    current = db.execute(last_page).fetchone()
+    db.execute("UPDATE summary_page SET sealed = ? WHERE id = ?", (older[1], older[0]))
+    db.commit(); db.close()
+    p = reader(v5dir, exp5["passphrase"])
+    check("reader refuses an older copy of a summary page (exit 5)",
+          p.returncode == 5 and b"not the copy the manifest lists" in p.stderr, p.stderr.decode())
+    p = run([BIN, "list", "--vault", v5dir, "--passphrase-fd", "{fd}"], exp5["passphrase"])
+    check("binary names an older copy of a summary page (exit 5)",
+          p.returncode == 5 and b"not the copy the manifest lists" in p.stderr, p.stderr.decode())
+    db = sqlite3.connect(os.path.join(v5dir, "vault.sqlite3"))
+    db.execute("UPDATE summary_page SET sealed = ? WHERE id = ?", (current[1], current[0]))
+    db.commit(); db.close()
     db = sqlite3.connect(os.path.join(v5dir, "vault.sqlite3"))
     db.execute("DELETE FROM summary_page WHERE id = (SELECT MAX(id) FROM summary_page)")
     db.commit(); db.close()

@@ -549,6 +549,12 @@ def parse_manifest(m, format_version):
     for _ in range(u32()):
         name = take(take(1)[0]).decode("ascii", "replace")
         out["placeholder_numbers"][name] = u32()
+    if format_version >= 5:
+        # Each summary page with the 24-byte nonce it was last sealed with (§6.8, §6.12).
+        out["page_nonces"] = {}
+        for _ in range(u32()):
+            page_id = ident()
+            out["page_nonces"][page_id] = take(24)
     if at != len(m):
         raise integrity("the manifest has trailing bytes")
     return out
@@ -662,6 +668,8 @@ def read_summaries(db, vault_id, key, manifest, records):
     out, seen = [], set()
     for ident, sealed in db.execute("SELECT id, sealed FROM summary_page ORDER BY id"):
         check_id("summary page", ident)
+        if manifest["page_nonces"].get(ident) != bytes(sealed)[:24]:
+            raise integrity("summary page %s is not the copy the manifest lists" % ident)
         padded = open_sealed_box(key, bytes(sealed), label("sourcevault.v5.summary-page") + vault_id + ident.encode("ascii"))
         if padded is None:
             raise integrity("summary page %s failed authentication" % ident)
