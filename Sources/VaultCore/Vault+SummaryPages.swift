@@ -10,8 +10,8 @@ struct SummaryPage {
     struct Entry {
         var recordID: String
         var version: Int
-        /// The version's metadata JSON (§6.4) as sealed in the record, unpadded; empty when the
-        /// upgrade to format 5 could not open it (listed as damaged).
+        /// The version's metadata JSON (§6.4) as sealed in the record, unpadded (never empty from
+        /// a writer; an empty one is listed as damaged).
         var meta: [UInt8]
     }
 
@@ -282,24 +282,40 @@ extension Vault {
 
     /// Format 4 → 5 at the first session unlock (SECURITY.md §3): the summary pages built from
     /// every record's latest version, in one transaction with the manifest (now listing them and
-    /// their nonces, its generation continued) and the header's new version.
+    /// their nonces, its generation continued) and the header's new version. The pages vouch for
+    /// the rows they are built from, so every row must be the manifest's (each record listed with
+    /// its count of versions, met once, every listed record met) and every latest metadata must
+    /// open; otherwise nothing is written and the difference is thrown (the vault stays format 4).
     func upgradeToFormat5() throws(VaultError) {
         var ids: [String] = []
         var seals: [String: [UInt8]] = [:]
+        let before = try store.sealedManifest()
+        let listed = try Self.openManifest(before, keyring: keyring)
         try store.upgradeToFormat5(
             pages: { walk in
                 var rows: [SealedItemRow] = []
                 var page = SummaryPage()
+                var met = Set<String>()
                 func flush() throws {
                     rows.append(try self.sealPage(page, number: rows.count + 1))
                     page = SummaryPage()
                 }
                 try walk { row in
-                    guard row.recordID.utf8.count == 16 else { return }
-                    page.entries.append(
-                        SummaryPage.Entry(
-                            recordID: row.recordID, version: row.version ?? 0, meta: self.latestMetadataJSON(row) ?? []))
+                    let id = ObjectID.isValid(row.recordID) ? row.recordID : ObjectID.malformed
+                    guard let want = listed.records[id] else {
+                        throw VaultError.vaultIntegrity(
+                            "record \(id) is not in the manifest (added to the file without the key?)")
+                    }
+                    guard row.version == want, met.insert(id).inserted else {
+                        throw VaultError.vaultIntegrity("record \(id) does not have the \(want) versions the manifest lists")
+                    }
+                    guard let meta = self.latestMetadataJSON(row) else { throw VaultError.recordIntegrity(recordID: id) }
+                    page.entries.append(SummaryPage.Entry(recordID: id, version: want, meta: meta))
                     if page.entries.count == SummaryPage.capacity { try flush() }
+                }
+                if let missing = Set(listed.records.keys).subtracting(met).min() {
+                    throw VaultError.vaultIntegrity(
+                        "record \(missing) is missing (\(listed.records[missing]!) versions expected)")
                 }
                 if !page.entries.isEmpty { try flush() }
                 ids = rows.map(\.id)
@@ -307,7 +323,10 @@ extension Vault {
                 return rows
             },
             manifest: { [self] current in
-                var m = try Self.openManifest(current, keyring: self.keyring)
+                guard current == before else {
+                    throw VaultError.storage("the vault changed during the upgrade to format 5; nothing was changed")
+                }
+                var m = listed
                 m.format = 5
                 m.items[.summaryPage] = Set(ids)
                 m.pageSeals = seals

@@ -354,9 +354,20 @@ public final class Vault {
             }
         }
         // Format 5 brings the summary pages `list` reads (SECURITY.md §6.12), in a session only.
+        // The pages vouch for the record rows they are built from: a row that differs from the
+        // manifest, or a latest metadata that does not open, puts the upgrade off (nothing
+        // written, the vault stays format 4 and usable) until a later unlock finds them right.
         if vault.formatVersion == 4 && policy == .session && !vault.manifestDamaged {
-            try vault.audited("format-upgrade", ids: ["from": "4", "to": "5"]) {
-                () throws(VaultError) -> Void in try vault.upgradeToFormat5()
+            do {
+                try vault.audited("format-upgrade", ids: ["from": "4", "to": "5"]) {
+                    () throws(VaultError) -> Void in try vault.upgradeToFormat5()
+                }
+            } catch .vaultIntegrity(let m) {
+                vault.notice("the upgrade to format 5 was put off: \(m) (the vault stays format 4; see 'sourcevault check')")
+            } catch .recordIntegrity(let id) {
+                vault.notice(
+                    "the upgrade to format 5 was put off: record \(id)'s latest metadata does not open (the vault stays format 4; see 'sourcevault check')"
+                )
             }
         }
         if vault.travelReturned && !vault.manifestDamaged {

@@ -335,4 +335,49 @@ import Testing
         #expect(try pagesListTheRecords(v) && v.check().problems.isEmpty)
         #expect(try v.list().records.map(\.id) == ids + [later, next])
     }
+
+    /// The upgrade 4 → 5 builds the pages from the record rows only if they are the manifest's
+    /// and every latest metadata opens (§3): otherwise the vault stays format 4 for this unlock,
+    /// the problem is named, and a later unlock upgrades it once the rows are right.
+    @Test func theUpgradeToFiveChecksTheRowsFirst() throws {
+        let dir = VectorTests.vectors.appendingPathComponent("v4")
+        let e = try JSONDecoder().decode(
+            FormatFourVectorTests.Expected.self, from: Data(contentsOf: dir.appendingPathComponent("expected.json")))
+        let t = TempVault()
+        try FileManager.default.createDirectory(atPath: t.dir, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: dir.appendingPathComponent("vault.sqlite3").path, toPath: t.dbPath)
+        let planted = "0123456789abcdef"
+        func rename(_ from: String, _ to: String) throws {
+            try t.sqlOutsideTransaction { db in
+                try db.execute(sql: "PRAGMA foreign_keys = OFF")
+                try db.execute(sql: "UPDATE record SET record_id = ? WHERE record_id = ?", arguments: [to, from])
+                try db.execute(sql: "UPDATE record_version SET record_id = ? WHERE record_id = ?", arguments: [to, from])
+            }
+        }
+        // The record's rows under an id the manifest does not list (the counts kept).
+        try rename(e.record, planted)
+        var v = try t.unlock(e.passphrase)
+        #expect(try v.formatVersion == 4 && Vault.openStore(t.dir).1.formatVersion == 4)
+        #expect(
+            v.notices == [
+                "the upgrade to format 5 was put off: record \(planted) is not in the manifest (added to the file without the key?) (the vault stays format 4; see 'sourcevault check')"
+            ])
+        try rename(planted, e.record)
+        // Its latest metadata flipped: it does not open.
+        let meta = try t.sql {
+            try Data.fetchOne($0, sql: "SELECT meta FROM record_version WHERE record_id = ?", arguments: [e.record])!
+        }
+        var bad = meta
+        bad[30] ^= 0x01
+        try t.sql { try $0.execute(sql: "UPDATE record_version SET meta = ? WHERE record_id = ?", arguments: [bad, e.record]) }
+        v = try t.unlock(e.passphrase)
+        #expect(
+            v.formatVersion == 4 && v.notices.count == 1
+                && v.notices[0].contains("record \(e.record)'s latest metadata does not open"))
+        try t.sql { try $0.execute(sql: "UPDATE record_version SET meta = ? WHERE record_id = ?", arguments: [meta, e.record]) }
+        // Put right: the next unlock upgrades.
+        v = try t.unlock(e.passphrase)
+        #expect(v.formatVersion == 5 && v.notices.isEmpty)
+        #expect(try pagesListTheRecords(v) && v.check().problems.isEmpty)
+    }
 }
