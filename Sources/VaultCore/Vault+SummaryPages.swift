@@ -24,8 +24,11 @@ struct SummaryPage {
         return String(repeating: "0", count: max(0, 16 - hex.count)) + hex
     }
 
+    /// The page number of an id written by `id(_:)`; nil for any other (upper case, a sign, too large).
     static func number(_ id: String) -> Int? {
-        guard id.utf8.count == 16, let n = UInt64(id, radix: 16), n <= UInt64(Int32.max) else { return nil }
+        guard id.utf8.count == 16, let n = UInt64(id, radix: 16), n <= UInt64(Int32.max), Self.id(Int(n)) == id else {
+            return nil
+        }
         return Int(n)
     }
 
