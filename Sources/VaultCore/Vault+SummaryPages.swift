@@ -160,7 +160,7 @@ extension Vault {
                 }
             }
         }
-        /// The page if it opens; nil (and why, in `why`) if it is missing or does not open.
+        /// The page if it opens; nil if it is missing, not a blob, or does not open.
         func opened(_ id: String) throws -> (sealed: [UInt8], page: SummaryPage)? {
             guard let sealed = try access.page(id) else { return nil }
             guard let page = try? openPage(sealed, id: id) else { return nil }
@@ -219,7 +219,7 @@ extension Vault {
             var unreadable: [String] = []
             for id in ids.reversed() {
                 guard let p = try opened(id) else {
-                    if try access.page(id) != nil { unreadable.append(id) }
+                    unreadable.append(id)  // (its row is there: the id was just read; not a blob, or does not open)
                     continue
                 }
                 guard let i = p.page.entries.firstIndex(where: { $0.recordID == recordID }) else { continue }
@@ -243,7 +243,7 @@ extension Vault {
             var unreadable: [String] = []
             for id in ids.reversed() {
                 guard let p = try opened(id) else {
-                    if try access.page(id) != nil { unreadable.append(id) }
+                    unreadable.append(id)  // (its row is there: the id was just read; not a blob, or does not open)
                     continue
                 }
                 guard let i = p.page.entries.firstIndex(where: { $0.recordID == recordID }) else { continue }
