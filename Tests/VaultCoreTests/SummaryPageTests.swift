@@ -337,6 +337,10 @@ import Testing
         #expect(try pageIDs(t) == [p1, "0000000000000002"])
         let refused = refusal { _ = try v.amend(ids[2], body: "would reseal the older copy") }
         #expect(refused?.contains("summary page \(p1) is not the copy the manifest lists") == true, "\(refused ?? "written")")
+        // rekey would vouch for the older copy under the new key: refused, nothing changed.
+        let rekey = refusal { _ = try v.rekey(passphrase: try secret("new pass phrase"), profile: nil) }
+        #expect(rekey == stale, "\(rekey ?? "rekeyed")")
+        _ = try t.unlock()
         try putPage(t, p1, current)
         #expect(try pagesListTheRecords(v) && v.check().problems.isEmpty)
         #expect(try v.list().records.map(\.id) == ids + [later, next])
