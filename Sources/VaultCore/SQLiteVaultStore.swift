@@ -371,6 +371,9 @@ package final class SQLiteVaultStore: VaultStore {
         func delete(_ id: String) throws {
             try db.execute(sql: "DELETE FROM summary_page WHERE id = ?", arguments: [id])
         }
+        func recordOrder(_ recordID: String) throws -> Int64? {
+            try Int64.fetchOne(db, sql: "SELECT rowid FROM record WHERE record_id = ?", arguments: [recordID])
+        }
     }
 
     package func forEachItem(
@@ -563,9 +566,10 @@ package final class SQLiteVaultStore: VaultStore {
     package func deleteRecord(_ recordID: String, pages: SummaryPagesUpdate?, manifest: ManifestSeal?) throws(VaultError) {
         try run {
             try checkedWrite { db in
+                // The pages first: finding the record's page uses its place among the rows (§6.12).
+                try pages?(PageAccess(db: db))
                 try db.execute(sql: "DELETE FROM record_version WHERE record_id = ?", arguments: [recordID])
                 try db.execute(sql: "DELETE FROM record WHERE record_id = ?", arguments: [recordID])
-                try pages?(PageAccess(db: db))
                 try Self.writeManifest(db, manifest)
             }
         }

@@ -179,6 +179,28 @@ extension Vault {
                 "\(why): record \(recordID) cannot be changed until that page is restored from the current backup; nothing was written (see 'sourcevault check')"
             )
         }
+        /// The pages to look for `recordID` in: first the one bisection over the add order finds
+        /// (each page's records come after the previous page's, in `record` rowid order), then
+        /// every other from the last back, in case the order does not hold (a page put back).
+        func searchOrder(_ recordID: String) throws -> [String] {
+            let all = Array(ids.reversed())
+            guard ids.count > 1, let target = try access.recordOrder(recordID) else { return all }
+            var (lo, hi) = (0, ids.count)
+            var found: Int?
+            while lo < hi {
+                let mid = (lo + hi) / 2
+                guard let p = try opened(ids[mid]) else { return all }
+                var first: Int64?
+                for e in p.page.entries {
+                    first = try access.recordOrder(e.recordID)
+                    if first != nil { break }
+                }
+                guard let first else { return all }  // only removed records' entries: no answer
+                if first <= target { (found, lo) = (mid, mid + 1) } else { hi = mid }
+            }
+            guard let found else { return all }
+            return [ids[found]] + all.filter { $0 != ids[found] }
+        }
         func write(_ page: SummaryPage, _ number: Int) throws {
             let row = try sealPage(page, number: number)
             try access.write(row)
@@ -215,9 +237,8 @@ extension Vault {
             }
             try write(page, number)
         case .replace(let recordID, let version, let meta):
-            // Newest pages first: records written to are mostly recent ones.
             var unreadable: [String] = []
-            for id in ids.reversed() {
+            for id in try searchOrder(recordID) {
                 guard let p = try opened(id) else {
                     unreadable.append(id)  // (its row is there: the id was just read; not a blob, or does not open)
                     continue
@@ -241,7 +262,7 @@ extension Vault {
             // is not the manifest's copy or does not match is left as it is and named; the record's
             // rows are deleted all the same.
             var unreadable: [String] = []
-            for id in ids.reversed() {
+            for id in try searchOrder(recordID) {
                 guard let p = try opened(id) else {
                     unreadable.append(id)  // (its row is there: the id was just read; not a blob, or does not open)
                     continue

@@ -216,6 +216,13 @@ package protocol SummaryPageAccess {
     func page(_ id: String) throws -> [UInt8]?
     func write(_ row: SealedItemRow) throws
     func delete(_ id: String) throws
+    /// Where a record stands in the order records were added (SQLite's `record` rowid); nil if
+    /// it has no row, or the store cannot say. Only speeds up finding a record's page.
+    func recordOrder(_ recordID: String) throws -> Int64?
+}
+
+extension SummaryPageAccess {
+    package func recordOrder(_ recordID: String) throws -> Int64? { nil }
 }
 
 /// A record write's change to the summary pages, run in its transaction before the manifest.

@@ -82,6 +82,26 @@ import Testing
         #expect(page == Array(all[100..<107]))
     }
 
+    /// `rm`, `amend` and `edit` find a record's page by bisecting the pages in add order (§6.12),
+    /// past pages emptied of their first records and a page deleted whole: every write lands in
+    /// the right page.
+    @Test func writesFindTheRecordsPageAcrossManyPages() throws {
+        let t = TempVault()
+        let (v, _) = try t.create()
+        _ = try v.addSource(alias: "Magpie")
+        var ids = try importing(v, 1100)  // five pages
+        // Every 97th, page 2 whole (deleted), and the first records of page 3.
+        let removed = Set(Array(stride(from: 0, to: 1100, by: 97)) + Array(256..<520))
+        for i in removed.sorted() { _ = try v.remove(ids[i]) }
+        for i in [1, 255, 520, 700, 767, 768, 1099] {
+            _ = try v.amend(ids[i], body: "amended \(i)")
+            _ = try v.editMetadata(ids[i], Vault.MetadataEdit(title: "renamed \(i)", tags: []))
+        }
+        ids = try v.store.allRecordIDs()
+        #expect(try pageIDs(t) == ["0000000000000001", "0000000000000003", "0000000000000004", "0000000000000005"])
+        #expect(try pagesListTheRecords(v) && v.check().problems.isEmpty)
+    }
+
     /// The manifest lookup every listed entry makes (a guess from the id's value, then a window,
     /// then binary search) finds every listed id at its place and no other, however the ids lie.
     @Test func theManifestLookupFindsEveryIdAndNoOther() {
