@@ -284,6 +284,8 @@ extension Vault {
         var matched = 0
         var shown = 0
         var complete = true
+        var lastSource: String?
+        var lastAlias: String?
         func full() -> Bool { limit.map { matched >= offset + $0 } ?? false }
         // Each page is opened into this one locked buffer (a page is about 50 KB), wiped after
         // each page and freed at the end: no secure allocation per page.
@@ -341,7 +343,12 @@ extension Vault {
                             if let tagFolded, !md.tags.contains(where: { TextFolding.fold($0) == tagFolded }) { return }
                             matched += 1
                             guard matched > offset else { return }
-                            each(RecordSummary(id: recordID, version: version, metadata: md, sourceAlias: aliases[md.source]))
+                            // Records of one source tend to come together: the last lookup again.
+                            if md.source != lastSource {
+                                lastSource = md.source
+                                lastAlias = aliases[md.source]
+                            }
+                            each(RecordSummary(id: recordID, version: version, metadata: md, sourceAlias: lastAlias))
                             shown += 1
                         }
                     }
