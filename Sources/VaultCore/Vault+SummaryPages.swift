@@ -305,7 +305,7 @@ extension Vault {
                 }
                 seenPages.append(pageID)
                 do {
-                    let length = try self.keyring.open(.summaryPage, Array(sealed), id: pageID, into: scratch)
+                    let length = try self.keyring.open(.summaryPage, sealed, id: pageID, into: scratch)
                     defer { scratch.wipe(count: sealed.count) }
                     let wellFormed = scratch.withBytes(count: length) { plain in
                         // Every entry's manifest lookup first, together (their cache misses
