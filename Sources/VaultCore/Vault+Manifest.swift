@@ -364,23 +364,32 @@ struct WalkCheck {
     /// 100,000 records. Empty for a short list (then the binary search is used).
     private var buckets: [Int32] = []
     private var shift = 24
-    /// The rank of a byte: its hex digit's value, and for any other byte the value of the nearest
-    /// digit below it, so ranks never decrease as bytes increase and the rank of an id's first
-    /// six bytes never decreases along the sorted list (whatever bytes a list holds: an id that
-    /// is not hex still lands in the one bucket where it can be).
+    /// The rank of an id: its first six bytes as hex digits, so ranks never decrease along the
+    /// sorted list, whatever bytes it holds. At the first byte that is not a lowercase hex digit
+    /// the rank ends: a byte below '0' counts as 0 followed by zeros, one between '9' and 'a' as 9
+    /// followed by f's, one above 'f' as f followed by f's (an id that is not hex lands in the one
+    /// bucket where it can be). The table: a digit's value, or 0x10 | value (then zeros) or
+    /// 0x20 | value (then f's).
     private static let rank: [UInt8] = (0..<256).map { (c: Int) -> UInt8 in
         switch c {
-        case ..<48: 0
+        case ..<48: 0x10
         case 48...57: UInt8(c - 48)
-        case 58..<97: 9
+        case 58..<97: 0x29
         case 97...102: UInt8(c - 87)
-        default: 15
+        default: 0x2F
         }
     }
 
     @inline(__always) private static func rank(_ key: UnsafeRawPointer, _ table: UnsafeBufferPointer<UInt8>) -> Int {
         var v = 0
-        for i in 0..<6 { v = v << 4 | Int(table[Int(key.load(fromByteOffset: i, as: UInt8.self))]) }
+        for i in 0..<6 {
+            let t = Int(table[Int(key.load(fromByteOffset: i, as: UInt8.self))])
+            v = v << 4 | (t & 0xF)
+            if t >= 0x10 {
+                let rest = 4 * (5 - i)
+                return v << rest | (t >= 0x20 ? (1 << rest) - 1 : 0)
+            }
+        }
         return v
     }
     /// The records met that the manifest does not list so, in walk order (never shown).
@@ -410,6 +419,15 @@ struct WalkCheck {
         let count = listed.count / 20
         seen = [Bool](repeating: false, count: count)
         buildBuckets(count)
+    }
+
+    /// Over an encoded record list (tests).
+    init(recordBytes: [UInt8]) {
+        sealedManifest = nil
+        active = true
+        listed = recordBytes
+        seen = [Bool](repeating: false, count: recordBytes.count / 20)
+        buildBuckets(recordBytes.count / 20)
     }
 
     private mutating func buildBuckets(_ count: Int) {

@@ -377,6 +377,8 @@ extension Vault {
         var matched = 0
         var shown = 0
         var complete = true
+        var lastSource: String?
+        var lastAlias: String?
         // (`matched - offset`, not `offset + limit`: neither may overflow, whatever they are.)
         func full() -> Bool { limit.map { matched - offset >= $0 } ?? false }
         // Each page is opened into this one locked buffer (a page is about 50 KB), wiped after
@@ -401,7 +403,7 @@ extension Vault {
                 // manifest still lists with that version are shown.
                 let stale = check!.pageSeals[pageID].map { !$0.elementsEqual(sealed.prefix(Manifest.pageNonceBytes)) } ?? false
                 do {
-                    let length = try self.keyring.open(.summaryPage, Array(sealed), id: pageID, into: scratch)
+                    let length = try self.keyring.open(.summaryPage, sealed, id: pageID, into: scratch)
                     if stale {
                         problems.append(
                             .vaultIntegrity("summary page \(pageID) is not the copy the manifest lists (an older copy put back?)")
@@ -444,7 +446,12 @@ extension Vault {
                             if let tagFolded, !md.tags.contains(where: { TextFolding.fold($0) == tagFolded }) { return }
                             matched += 1
                             guard matched > offset else { return }
-                            each(RecordSummary(id: recordID, version: version, metadata: md, sourceAlias: aliases[md.source]))
+                            // Records of one source tend to come together: the last lookup again.
+                            if md.source != lastSource {
+                                lastSource = md.source
+                                lastAlias = aliases[md.source]
+                            }
+                            each(RecordSummary(id: recordID, version: version, metadata: md, sourceAlias: lastAlias))
                             shown += 1
                         }
                     }

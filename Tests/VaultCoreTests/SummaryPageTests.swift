@@ -136,6 +136,75 @@ import Testing
         }
     }
 
+    /// The walk check's bucket index (list, search): every listed id is admitted once with its
+    /// version, one at a time or in a batch, whatever bytes the ids hold (hex, a dense cluster,
+    /// the extremes, and ids that are not lowercase hex); an absent id, a wrong version and a
+    /// second meeting are refused.
+    @Test func theWalkCheckAdmitsEveryListedIdOnce() {
+        var state: UInt64 = 0x5eed_1234
+        func next() -> UInt64 {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return state
+        }
+        func hex(_ v: UInt64) -> String {
+            let h = String(v, radix: 16)
+            return String(repeating: "0", count: 16 - h.count) + h
+        }
+        var ids = Set<String>()
+        for _ in 0..<3000 { ids.insert(hex(next())) }
+        for i in 0..<500 { ids.insert(hex(0x7fff_0000_0000_0000 + UInt64(i) * 977)) }
+        for v: UInt64 in [0, 1, UInt64.max, UInt64.max - 1] { ids.insert(hex(v)) }
+        for odd in [
+            "ABCDEF0123456789", "9zzzzzzzzzzzzzzz", "a!!!!!!!!!!!!!!!", "9fffff0000000000", "a0!0000000000000",
+            "zzzzzzzzzzzzzzzz", "12345g7890abcdef", "!!!!!!!!!!!!!!!!", "7fff0000000000zz"
+        ] {
+            ids.insert(odd)
+        }
+        var m = Manifest()
+        for id in ids { m.records[id] = id.hasPrefix("1") ? 2 : 1 }
+        let sorted = ids.sorted()
+        let absent =
+            (0..<2000).map { _ in hex(next()) } + ["7fff000000000001", "0000000000000002", "fffffffffffffffd", "ABCDEF0123456788"]
+        let bytes: [UInt8] = m.encode().withUnsafeBytes { b in ManifestView(b).map { Array($0.recordBytes) } ?? [] }
+        #expect(bytes.count == sorted.count * 20)
+        var one = WalkCheck(recordBytes: bytes)
+        var batch = WalkCheck(recordBytes: bytes)
+        let order = sorted.shuffled()
+        for id in order {
+            let admitted = one.admit(id, version: m.records[id]! + 1)
+            #expect(!admitted, "\(id)")  // a wrong version is refused, and meets it
+        }
+        var fresh = WalkCheck(recordBytes: bytes)
+        for id in order {
+            let first = fresh.admit(id, version: m.records[id]!)
+            let second = fresh.admit(id, version: m.records[id]!)
+            #expect(first && !second, "\(id)")
+        }
+        #expect(fresh.unseen().isEmpty)
+        for id in absent where !ids.contains(id) {
+            let admitted = fresh.admit(id, version: 1)
+            #expect(!admitted, "\(id)")
+        }
+        // In batches of 256, with absent ids and repeats mixed in: the answers one at a time.
+        var reference = WalkCheck(recordBytes: bytes)
+        let mixed = order + absent.prefix(300) + order.prefix(100)
+        for start in stride(from: 0, to: mixed.count, by: 256) {
+            let chunk = Array(mixed[start..<min(start + 256, mixed.count)])
+            let flat = chunk.flatMap { Array($0.utf8) }
+            let versions = chunk.map { m.records[$0] ?? 1 }
+            let expected = chunk.map { reference.admit($0, version: m.records[$0] ?? 1) }
+            let got = flat.withUnsafeBytes { b in
+                batch.admit(batch: chunk.indices.map { b.baseAddress! + $0 * 16 }, versions: versions)
+            }
+            #expect(got == expected)
+        }
+        #expect(batch.unseen().isEmpty)
+        // A record met with the wrong version was met (and is named as bad), never admitted later.
+        #expect(one.unseen().isEmpty && one.bad.count == sorted.count)
+        let again = one.admit(order[0], version: m.records[order[0]]!)
+        #expect(!again)
+    }
+
     /// `rm` and `add` are never refused by a page put back from an older copy (a reporter must be
     /// able to remove a record and to add testimony): the stale entry is still named by the next
     /// listing.

@@ -246,23 +246,31 @@ enum RecordPrinter {
     /// Appends one record's line (id first; without its newline) as UTF-8: a listing of 10,000 records is built in
     /// one buffer, and only a line with a control or bidi character goes through `terminalSafe`.
     static func append(_ s: RecordSummary, to out: inout [UInt8]) {
+        // Native strings are contiguous UTF-8: each piece is one copy, not a walk over its view.
+        func put(_ text: String) {
+            var text = text
+            text.withUTF8 { out.append(contentsOf: $0) }
+        }
         let start = out.count
-        out += s.id.utf8
+        put(s.id)
         out += "  ".utf8
-        out += (s.metadata.date ?? "----------").utf8
+        put(s.metadata.date ?? "----------")
         out += "  ".utf8
-        out += (s.sourceAlias ?? "?").utf8
+        put(s.sourceAlias ?? "?")
         out += "  ".utf8
-        out += s.metadata.title.utf8
+        put(s.metadata.title)
         for (i, tag) in s.metadata.tags.enumerated() {
             out += (i == 0 ? "  #" : " #").utf8
-            out += tag.utf8
+            put(tag)
         }
         if let snippet = s.snippet {
             out += "  | ".utf8
-            out += snippet.utf8
+            put(snippet)
         }
-        if out[start...].contains(where: Output.mayNeedEscaping) {
+        let needsEscaping = out.withUnsafeBufferPointer { b in
+            b[start...].contains(where: Output.mayNeedEscaping)
+        }
+        if needsEscaping {
             let safe = Output.terminalSafe(String(decoding: out[start...], as: UTF8.self))
             out.removeSubrange(start...)
             out += safe.utf8
