@@ -5,6 +5,7 @@
 //                          [--skip kdf,redaction,export,audit,share,disclosure,vault] [--repeat-search N] [--export-runs N]
 //                          [--wide-kb N] [--dense-kb N] (adversarial export inputs: 4096 and 2048 KiB)
 //                          [--keep-vault DIR] (leave the export figures' vault there, for a profiler)
+//                          [--keep-disclosure-vault DIR] (the disclosure row's vault before and after its facts)
 //                          [--export-rows wide,dense,markup] (only these adversarial rows; "none" for none)
 //                          [--baseline-cli PATH] (whole-process show, list, rule list beside another build)
 //                          [--rekey] (rekey both vault sizes even above 10,000 records)
@@ -86,7 +87,9 @@ if !skip.contains("redaction") {
 }
 if !skip.contains("share") { figures += shareBench(megabytes: option("--share-mb", 4)) }
 if !skip.contains("disclosure") {
-    figures += disclosureBench(facts: option("--facts", 1000), megabytes: option("--disclosure-mb", 1))
+    figures += disclosureBench(
+        facts: option("--facts", 1000), megabytes: option("--disclosure-mb", 1),
+        keep: args.firstIndex(of: "--keep-disclosure-vault").flatMap { $0 + 1 < args.count ? args[$0 + 1] : nil })
 }
 let cli = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("sourcevault").path
 if !skip.contains("export") {

@@ -20,6 +20,9 @@ public struct DisclosureCheck: Sendable, Equatable {
     public var added: [Item]
     /// Every fact of the source this excerpt states (its ledger entry records them).
     public var stated: [PublishedFact]
+    /// The export entries listed when the ledger was read (nil when the source has no fact and
+    /// its ledger none either): the export is recorded only if they are still all there is.
+    var ledgerRead: Set<String>? = nil
 
     /// The guard's rule: the excerpt adds a fact and the published set after it reaches the
     /// threshold (at least `threshold` facts of at least min(2, threshold) kinds).
@@ -46,35 +49,87 @@ public struct DisclosureCheck: Sendable, Equatable {
     /// threshold, the compiled matcher (the export does this beside the redaction: at 1,000 facts
     /// it is most of the guard's time).
     package struct Prepared: @unchecked Sendable {
-        let sourceID: String
-        let facts: [(id: String, fact: StoredFact)]
-        let ledger: [ExportEntry]
-        let threshold: Int
+        let state: SourceState
         let matcher: FactMatcher?
 
         /// The guard's verdict on `text`, the excerpt as it would be published.
         package func check(_ text: String) -> DisclosureCheck {
-            guard let matcher else { return .none(sourceID: sourceID) }
-            return DisclosureCheck.evaluate(
-                sourceID: sourceID, facts: facts, ledger: ledger, threshold: threshold, found: matcher.matches(in: text))
+            guard let matcher else { return .none(sourceID: state.sourceID) }
+            return state.evaluate(found: matcher.matches(in: text))
+        }
+
+        /// The guard's verdict given the facts the published text states, found by `matcher`
+        /// elsewhere (the leak check matches them on its own folds, ``LeakChecker/check(_:facts:)``).
+        func evaluate(found: Set<String>) -> DisclosureCheck {
+            guard matcher != nil else { return .none(sourceID: state.sourceID) }
+            return state.evaluate(found: found)
+        }
+    }
+
+    /// What the guard reads about a source: its facts, its ledger (and the export entries listed
+    /// with it) and its threshold.
+    struct SourceState {
+        let sourceID: String
+        let facts: [(id: String, fact: StoredFact)]
+        let ledger: [ExportEntry]
+        let exportIDs: Set<String>
+        var threshold: Int
+
+        static func read(vault: Vault, sourceID: String) throws -> SourceState {
+            let facts = try vault.facts(forSource: sourceID)
+            let (ledger, exportIDs) = try vault.ledgerSnapshot(sourceID: sourceID)
+            var state = SourceState(
+                sourceID: sourceID, facts: facts, ledger: ledger, exportIDs: exportIDs,
+                threshold: Vault.defaultDisclosureThreshold)
+            if !state.isEmpty, let n = try vault.sources().first(where: { $0.id == sourceID })?.disclosureThreshold {
+                state.threshold = n
+            }
+            return state
+        }
+
+        /// No fact and no published one: nothing to check or record.
+        var isEmpty: Bool { facts.isEmpty && !ledger.contains(where: { !($0.facts ?? []).isEmpty }) }
+
+        func evaluate(found: Set<String>) -> DisclosureCheck {
+            var d = DisclosureCheck.evaluate(
+                sourceID: sourceID, facts: facts, ledger: ledger, threshold: threshold, found: found)
+            d.ledgerRead = exportIDs
+            return d
         }
     }
 
     package static func prepare(vault: Vault, sourceID: String) throws -> Prepared {
-        let facts = try vault.facts(forSource: sourceID)
-        let ledger = try vault.ledger(sourceID: sourceID)
-        guard !facts.isEmpty || ledger.contains(where: { !($0.facts ?? []).isEmpty }) else {
-            return Prepared(sourceID: sourceID, facts: [], ledger: [], threshold: 0, matcher: nil)
-        }
-        let source = try vault.sources().first { $0.id == sourceID }
+        let state = try SourceState.read(vault: vault, sourceID: sourceID)
+        guard !state.isEmpty else { return Prepared(state: state, matcher: nil) }
         let matcher: FactMatcher
         do {
             matcher = try FactMatcher(
-                facts: facts.map { FactMatcher.Term(id: $0.id, term: $0.fact.term, variants: $0.fact.variants) })
+                facts: state.facts.map { FactMatcher.Term(id: $0.id, term: $0.fact.term, variants: $0.fact.variants) })
         } catch { throw PublishingError.badRule(error) }
-        return Prepared(
-            sourceID: sourceID, facts: facts, ledger: ledger,
-            threshold: source?.disclosureThreshold ?? Vault.defaultDisclosureThreshold, matcher: matcher)
+        return Prepared(state: state, matcher: matcher)
+    }
+
+    /// Records `entry`, the export's provenance and ledger entry, in the transaction that checks
+    /// that the ledger is still the one `d` was computed on; returns its id. If another export was
+    /// recorded meanwhile (perhaps by another process), the guard runs again on the ledger as it
+    /// is now, with the facts this excerpt states, and refuses (audited) as ``enforce`` does; else
+    /// it tries again. Without this, two exports at the same instant could each pass the guard on
+    /// a ledger that holds neither (SECURITY.md §6.11).
+    static func record(
+        _ entry: ExportEntry, _ d: DisclosureCheck, accept: Bool, vault: Vault, action: String,
+        ids: inout [String: String]
+    ) throws -> String {
+        var expected = d.ledgerRead
+        for _ in 0..<16 {
+            if let id = try vault.recordExport(entry, ifExportsAre: expected) { return id }
+            let state = try SourceState.read(vault: vault, sourceID: d.sourceID)
+            try enforce(
+                state.evaluate(found: Set(d.stated.map(\.id))), accept: accept, vault: vault, action: action, ids: &ids)
+            expected = state.exportIDs
+        }
+        try? vault.audit(AuditEvent(action, outcome: .failed("ledger"), ids: ids))
+        throw PublishingError.outputFailed(
+            "other exports kept being recorded while this one was checked; nothing was written, try again")
     }
 
     static func evaluate(

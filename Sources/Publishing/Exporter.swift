@@ -63,20 +63,22 @@ public enum Exporter {
     ) throws -> PreparedExcerpt {
         let record = try vault.recordForPublishing(id, version: version)
         let rid = record.summary.id
-        let rules = try RuleCompiler.compile(try vault.rules(forRecord: rid, sourceID: record.summary.metadata.source))
-        let excerpt = try Excerpt.select(selection, from: record.body)
-        // `suggest`'s summary reads only the excerpt and, at the end, what was redacted: its
-        // candidates are found on another thread from the start, beside the whole check; so are
-        // the disclosure guard's facts read and its matcher compiled (§6.11; reads through the
-        // vault's serialized store and immutable keys only).
-        let pending = rules
+        // The disclosure guard's facts are read and its matcher compiled on a thread of their own
+        // from as soon as the source is known (§6.11; reads through the vault's serialized store
+        // and immutable keys only): after `suggest`'s candidates on the side thread, they made it
+        // the longest path of the export at 1,000 facts.
         let sourceID = record.summary.metadata.source
         let shared = SharedVault(vault: vault)
-        let ((result, redactor, display, checked), (candidates, guardPrepared)) = try Parallel.both({
-            () -> (PendingSuggestions, Result<DisclosureCheck.Prepared, Error>) in
-            let candidates = PendingSuggestions(excerpt.text, rules: pending)
-            return (candidates, Result { try DisclosureCheck.prepare(vault: shared.vault, sourceID: sourceID) })
-        }) { () throws -> (RedactionResult, Redactor, (text: String, removed: Int), [Leak]) in
+        let guardPreparing = Pending { Result { try DisclosureCheck.prepare(vault: shared.vault, sourceID: sourceID) } }
+        defer { _ = guardPreparing.value }
+        let rules = try RuleCompiler.compile(try vault.rules(forRecord: rid, sourceID: sourceID))
+        let excerpt = try Excerpt.select(selection, from: record.body)
+        // `suggest`'s summary reads only the excerpt and, at the end, what was redacted: its
+        // candidates are found on another thread from the start, beside the whole check.
+        let pending = rules
+        let ((result, redactor, display, checked, stated), candidates) = try Parallel.both({
+            PendingSuggestions(excerpt.text, rules: pending)
+        }) { () throws -> (RedactionResult, Redactor, (text: String, removed: Int), [Leak], Set<String>?) in
             var redactor: Redactor
             do throws(RedactionError) { redactor = try Redactor(rules: rules) } catch { throw PublishingError.badRule(error) }
             // Detector and regex matches: the same value is the same placeholder in every excerpt.
@@ -98,9 +100,12 @@ public enum Exporter {
             // What is published has no invisible formatting; the leak check reads both texts (the
             // right-to-left runs are only visible in the one that still has its controls).
             let display = DisplaySafety.removingInvisibleFormatting(result.text)
-            var leaks = checker.check(display.text)
+            // The guard's facts are matched on the leak check's folds of the published text. If
+            // preparing the guard failed, its error is thrown below, after the leak check's own.
+            let facts = try? guardPreparing.value.get().matcher
+            var (leaks, stated) = checker.check(display.text, facts: facts)
             if display.removed > 0 { leaks = Leak.merged(leaks, checker.check(result.text)) }
-            return (result, redactor, display, leaks)
+            return (result, redactor, display, leaks, facts == nil ? nil : stated)
         }
         let shift = excerpt.firstLine - 1
         var findings = result.findings
@@ -111,7 +116,8 @@ public enum Exporter {
             || (selection != .whole && !rules.isEmpty && !redactor.redact(record.body).findings.isEmpty)
         let suggestions = candidates.covered(by: result.findings)
         // The source's facts in the text as it would be published (§6.11).
-        let disclosure = try guardPrepared.get().check(display.text)
+        let guardPrepared = try guardPreparing.value.get()
+        let disclosure = stated.map { guardPrepared.evaluate(found: $0) } ?? guardPrepared.check(display.text)
         var leaks = checked
         for i in leaks.indices { leaks[i].line += shift }
         // Phrases no rule covers; a rule's other Korean spelling is already hidden (issue 15), so
@@ -214,8 +220,8 @@ public enum Exporter {
     }
 
     /// `export`: selects, redacts and leak-checks, refuses a record no rule applies to (unless
-    /// `noRules`) and anything that leaks, audits, then writes to `out` (or returns the bytes for
-    /// standard output) and records provenance.
+    /// `noRules`) and anything that leaks, records provenance, audits, then writes to `out` (or
+    /// returns the bytes for standard output).
     public static func export(
         vault: Vault, id: String, version: Int? = nil, selection: ExcerptSelection, accept: [String],
         noRules: Bool = false, acceptDisclosure: Bool = false, format: ExportFormat, out: String?,
@@ -224,6 +230,22 @@ public enum Exporter {
         let p = try prepare(
             vault: vault, id: id, version: version, selection: selection, accept: accept,
             noRules: noRules, acceptDisclosure: acceptDisclosure)
+        return (
+            p,
+            try publish(
+                p, vault: vault, noRules: noRules, acceptDisclosure: acceptDisclosure, format: format, out: out,
+                overwrite: overwrite)
+        )
+    }
+
+    /// `export` once the excerpt is prepared: the gate, the provenance and ledger entry (recorded
+    /// only on the ledger the disclosure guard read, ``DisclosureCheck/record``), the audit entry,
+    /// then the file. The entry comes first so that a guard that let two exports through at once
+    /// cannot have written either; it is removed again if the audit or the write fails.
+    static func publish(
+        _ p: PreparedExcerpt, vault: Vault, noRules: Bool, acceptDisclosure: Bool, format: ExportFormat, out: String?,
+        overwrite: Bool
+    ) throws -> [UInt8] {
         var ids: [String: String] = [:]
         try gate(
             p, action: "export", format: format, noRules: noRules, acceptDisclosure: acceptDisclosure, vault: vault, ids: &ids)
@@ -234,16 +256,22 @@ public enum Exporter {
             try OutputFile.checkTarget(
                 out, overwrite: overwrite, protecting: [vault.directory] + [try vault.auditLogPath()].compactMap { $0 })
         }
+        let entryID = try DisclosureCheck.record(
+            try provenanceEntry(p, format: format, output: bytes), p.disclosure, accept: acceptDisclosure, vault: vault,
+            action: "export", ids: &ids)
         // Audited before a byte is written: if the entry cannot be made durable, nothing is exported.
-        try vault.audit(AuditEvent("export", ids: ids, values: values))
+        do { try vault.audit(AuditEvent("export", ids: ids, values: values)) } catch {
+            try? vault.removeExport(entryID)
+            throw error
+        }
         if let out {
             do { try OutputFile.write(bytes, to: out, overwrite: overwrite) } catch {
                 try? vault.audit(AuditEvent("export", outcome: .failed("io"), ids: ids, values: values))
+                try? vault.removeExport(entryID)
                 throw error
             }
         }
-        try recordProvenance(vault: vault, p, format: format, output: bytes)
-        return (p, bytes)
+        return bytes
     }
 
     /// `suggest`: candidates for new rules, audited.
@@ -273,12 +301,16 @@ public enum Exporter {
 
     /// Records the export (encrypted) so `provenance` can find it later.
     public static func recordProvenance(vault: Vault, _ p: PreparedExcerpt, format: ExportFormat, output: [UInt8]) throws {
-        try vault.recordExport(
-            ExportEntry(
-                recordID: p.recordID, version: p.version, firstLine: p.firstLine, lastLine: p.lastLine,
-                format: format.rawValue, excerptHash: try ContentHash.blake2b256Hex(Array(p.text.utf8)),
-                outputHash: try ContentHash.blake2b256Hex(output), redactions: p.counts, accepted: p.accepted,
-                source: p.disclosure.sourceID, facts: p.disclosure.stated))
+        try vault.recordExport(try provenanceEntry(p, format: format, output: output))
+    }
+
+    /// The provenance and ledger entry of an export of `p` whose bytes are `output` (§6.7).
+    static func provenanceEntry(_ p: PreparedExcerpt, format: ExportFormat, output: [UInt8]) throws -> ExportEntry {
+        ExportEntry(
+            recordID: p.recordID, version: p.version, firstLine: p.firstLine, lastLine: p.lastLine,
+            format: format.rawValue, excerptHash: try ContentHash.blake2b256Hex(Array(p.text.utf8)),
+            outputHash: try ContentHash.blake2b256Hex(output), redactions: p.counts, accepted: p.accepted,
+            source: p.disclosure.sourceID, facts: p.disclosure.stated)
     }
 
     /// Export entries whose output or excerpt matches `fileBytes` (the file as published, the

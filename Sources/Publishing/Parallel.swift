@@ -19,3 +19,20 @@ enum Parallel {
 private final class ResultBox<B>: @unchecked Sendable {
     var value: B?
 }
+
+/// Work started on another thread now and taken later: ``value`` waits for it. Whoever starts one
+/// takes its value on every path (a `defer`), so that the work never outlives the caller.
+final class Pending<T: Sendable>: @unchecked Sendable {
+    private var result: T?
+    private let group = DispatchGroup()
+
+    init(_ work: @escaping @Sendable () -> T) {
+        DispatchQueue.global(qos: .userInitiated).async(group: group) { self.result = work() }
+    }
+
+    /// The work's result, once it is done (written by its thread before the group leaves).
+    var value: T {
+        group.wait()
+        return result!
+    }
+}

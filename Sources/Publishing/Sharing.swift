@@ -50,11 +50,7 @@ public enum Sharing {
                 p, action: "share", format: format, noRules: noRules, acceptDisclosure: acceptDisclosure, vault: vault, ids: &ids)
             plaintext = try Exporter.render(p, format: format)
             excerpt = p
-            entry = ExportEntry(
-                recordID: p.recordID, version: p.version, firstLine: p.firstLine, lastLine: p.lastLine, format: format.rawValue,
-                excerptHash: try ContentHash.blake2b256Hex(Array(p.text.utf8)),
-                outputHash: try ContentHash.blake2b256Hex(plaintext), redactions: p.counts, accepted: p.accepted,
-                source: p.disclosure.sourceID, facts: p.disclosure.stated)
+            entry = try Exporter.provenanceEntry(p, format: format, output: plaintext)
         }
         try OutputFile.checkTarget(
             out, overwrite: overwrite, protecting: [vault.directory] + [try vault.auditLogPath()].compactMap { $0 })
@@ -70,13 +66,24 @@ public enum Sharing {
             }
         } catch { throw PublishingError.outputFailed("age encryption failed (\(error)); nothing was written") }
         let values: [String: [UInt8]] = ["excerpt": plaintext, "path": Array(out.utf8)]
-        // Audited before a byte is written, as export is.
-        try vault.audit(AuditEvent("share", ids: ids, values: values))
-        do { try OutputFile.write(file, to: out, overwrite: overwrite) } catch {
-            try? vault.audit(AuditEvent("share", outcome: .failed("io"), ids: ids, values: values))
+        // Recorded, then audited, before a byte is written, as export is (a redacted excerpt only
+        // on the ledger its disclosure guard read).
+        let entryID: String
+        if let excerpt {
+            entryID = try DisclosureCheck.record(
+                entry, excerpt.disclosure, accept: acceptDisclosure, vault: vault, action: "share", ids: &ids)
+        } else {
+            entryID = try vault.recordExport(entry) ?? ""
+        }
+        do { try vault.audit(AuditEvent("share", ids: ids, values: values)) } catch {
+            try? vault.removeExport(entryID)
             throw error
         }
-        try vault.recordExport(entry)
+        do { try OutputFile.write(file, to: out, overwrite: overwrite) } catch {
+            try? vault.audit(AuditEvent("share", outcome: .failed("io"), ids: ids, values: values))
+            try? vault.removeExport(entryID)
+            throw error
+        }
         return Shared(
             excerpt: excerpt, recordID: entry.recordID, version: entry.version, recipients: recipients.count,
             plaintextBytes: plaintext.count, fileBytes: file.count)

@@ -45,25 +45,43 @@ struct AhoCorasick: Sendable {
         self.classCount = classes
         self.patternLengths = patterns.map(\.count)
 
-        // Trie, as each state's list of children (most states have one): the full DFA of every
-        // state is never built, not even while building (two of them at once took 15 MB).
-        var kids: [[(c: UInt8, t: Int32)]] = [[]]
+        // Trie, as each state's list of children (most states have one), linked through flat
+        // arrays: the child states of `s` are `firstKid[s]`, then `nextKid` of each, in the order
+        // they were made, and the class of the byte into state `t` is `kidClass[t]`. The full DFA
+        // of every state is never built, not even while building (two of them at once took 15 MB);
+        // an array of children per state cost an allocation each, most of building 1,000 facts'.
+        var firstKid: [Int32] = [-1], lastKid: [Int32] = [-1], nextKid: [Int32] = [-1]
+        var kidClass: [UInt8] = [0]
         var terminal: [[Int32]] = [[]]
         for (index, p) in patterns.enumerated() where !p.isEmpty {
             var s = 0
             for b in p {
                 let c = byteClass[Int(b)]
-                if let k = kids[s].firstIndex(where: { $0.c == c }) {
-                    s = Int(kids[s][k].t)
+                var k = firstKid[s]
+                while k >= 0 && kidClass[Int(k)] != c { k = nextKid[Int(k)] }
+                if k >= 0 {
+                    s = Int(k)
                 } else {
-                    let new = terminal.count
+                    let new = Int32(terminal.count)
                     terminal.append([])
-                    kids.append([])
-                    kids[s].append((c, Int32(new)))
-                    s = new
+                    firstKid.append(-1)
+                    lastKid.append(-1)
+                    nextKid.append(-1)
+                    kidClass.append(c)
+                    if lastKid[s] >= 0 { nextKid[Int(lastKid[s])] = new } else { firstKid[s] = new }
+                    lastKid[s] = new
+                    s = Int(new)
                 }
             }
             terminal[s].append(Int32(index))
+        }
+        /// `body(c, t)` for each child state `t` of `s` and the class `c` of the byte into it.
+        func forEachKid(_ s: Int, _ body: (Int, Int) -> Void) {
+            var k = firstKid[s]
+            while k >= 0 {
+                body(Int(kidClass[Int(k)]), Int(k))
+                k = nextKid[Int(k)]
+            }
         }
         let stateCount = terminal.count
 
@@ -76,9 +94,9 @@ struct AhoCorasick: Sendable {
         while head < order.count {
             let s = order[head]
             head += 1
-            for kid in kids[s] {
-                depth[Int(kid.t)] = depth[s] + 1
-                order.append(Int(kid.t))
+            forEachKid(s) { _, t in
+                depth[t] = depth[s] + 1
+                order.append(t)
             }
         }
         var denseIndex = [Int32](repeating: -1, count: stateCount)
@@ -103,7 +121,9 @@ struct AhoCorasick: Sendable {
             var u = u
             while true {
                 if denseIndex[u] >= 0 { return Int(rows[Int(denseIndex[u]) * classes + c]) }
-                if let kid = kids[u].first(where: { Int($0.c) == c }) { return Int(kid.t) }
+                var k = firstKid[u]
+                while k >= 0 && Int(kidClass[Int(k)]) != c { k = nextKid[Int(k)] }
+                if k >= 0 { return Int(k) }
                 u = Int(fail[u])
             }
         }
@@ -114,11 +134,10 @@ struct AhoCorasick: Sendable {
                     let from = Int(denseIndex[Int(fail[s])]) * classes  // shallower: dense, done
                     for c in 0..<classes { rows[row + c] = rows[from + c] }
                 }
-                for kid in kids[s] { rows[row + Int(kid.c)] = kid.t }
+                forEachKid(s) { c, t in rows[row + c] = Int32(t) }
             }
-            for kid in kids[s] {
-                let t = Int(kid.t)
-                let f = s == 0 ? 0 : transition(Int(fail[s]), Int(kid.c))
+            forEachKid(s) { c, t in
+                let f = s == 0 ? 0 : transition(Int(fail[s]), c)
                 fail[t] = Int32(f)
                 outputLink[t] = terminal[f].isEmpty ? outputLink[f] : Int32(f)
             }
@@ -135,9 +154,9 @@ struct AhoCorasick: Sendable {
         var childStart: [Int32] = [0], childClass: [UInt8] = [], childNext: [Int32] = []
         var sparseFail: [Int32] = [], sparseState: [Int32] = []
         for s in sparse {
-            for kid in kids[s] {
-                childClass.append(kid.c)
-                childNext.append(reference(Int(kid.t)))
+            forEachKid(s) { c, t in
+                childClass.append(UInt8(c))
+                childNext.append(reference(t))
             }
             childStart.append(Int32(childClass.count))
             sparseFail.append(reference(Int(fail[s])))

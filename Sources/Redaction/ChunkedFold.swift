@@ -180,6 +180,37 @@ final class WorkMeter: @unchecked Sendable {
     }
 }
 
+/// `body(k, &state)` for every k in `0..<count`, in order of k: on up to `workers` threads when
+/// `workers > 1`, each taking the next k when it is done (the items differ in cost) and keeping a
+/// `state` of its own.
+func concurrentMap<S, R: Sendable>(
+    _ count: Int, workers: Int, state: @escaping @Sendable () -> S,
+    _ body: @escaping @Sendable (Int, inout S) -> R
+) -> [R] {
+    let results = ResultSlots<R>(count: count)
+    let threads = max(1, min(workers, count))
+    let next = NextItem()
+    let work: @Sendable (Int) -> Void = { _ in
+        var s = state()
+        while case let k = next.take(), k < count { results.set(k, body(k, &s)) }
+    }
+    if threads == 1 { work(0) } else { DispatchQueue.concurrentPerform(iterations: threads, execute: work) }
+    return results.values()
+}
+
+/// The next item to work on, shared by the workers of ``concurrentMap(_:workers:state:_:)``.
+private final class NextItem: @unchecked Sendable {
+    private let lock = NSLock()
+    private var k = 0
+
+    func take() -> Int {
+        lock.lock()
+        defer { lock.unlock() }
+        k += 1
+        return k - 1
+    }
+}
+
 /// One result slot per chunk, each written by exactly one worker before `concurrentPerform`
 /// returns, read after.
 private final class ResultSlots<T>: @unchecked Sendable {

@@ -142,8 +142,17 @@ public struct LeakChecker: Sendable {
     /// renderer shows it (``RenderedView``) and with right-to-left runs in display order
     /// (``DisplaySafety``). Hits in those views are reported on the line of the original they come from.
     public func check(_ text: String) -> [Leak] {
+        check(text, facts: nil).leaks
+    }
+
+    /// The leaks ``check(_:)`` finds in `text`, and the ids of the `facts` it states as
+    /// ``FactMatcher/matches(in:)`` finds them (the disclosure guard, §6.11), matched on the leak
+    /// check's own folds of the text as written: folding the published text again was most of the
+    /// guard's matching.
+    public func check(_ text: String, facts: FactMatcher?) -> (leaks: [Leak], facts: Set<String>) {
         let bytes = Array(text.utf8)
-        var found: [Hit] = collect(text, bytes)
+        var stated: [Int] = []
+        var found: [Hit] = collect(text, bytes, facts: facts, stated: &stated)
         // A hit a view shares with the text as written (same place, no more certain) is that hit;
         // any other is hidden by markup or display order, and never a near miss to accept. Views
         // are made and checked one at a time.
@@ -187,17 +196,29 @@ public struct LeakChecker: Sendable {
                 order.append(key)
             }
         }
-        return order.compactMap { best[$0] }
+        return (order.compactMap { best[$0] }, facts?.ids(of: stated) ?? [])
     }
 
     typealias Hit = (offset: Int, rule: Int, kind: Leak.Kind)
 
     /// Every hit of every net in `text` (`bytes` is its UTF-8), by byte offset in `text`.
     func collect(_ text: String, _ bytes: [UInt8]) -> [Hit] {
+        var none: [Int] = []
+        return collect(text, bytes, facts: nil, stated: &none)
+    }
+
+    /// As ``collect(_:_:)``, and appends to `stated` the index of every fact of `facts` found in
+    /// `bytes` (repeated when found again).
+    func collect(_ text: String, _ bytes: [UInt8], facts: FactMatcher?, stated: inout [Int]) -> [Hit] {
         guard !bytes.isEmpty else { return [] }
-        var found = termHits(bytes)
+        var found = termHits(bytes, facts: facts, stated: &stated)
+        // Built-in patterns only around their anchors (``SuggestWindows``): the same matches as a
+        // scan of the whole text, and redacted text has few digits left to look at.
+        var scan = SuggestWindows.Scan(bytes)
         for (rule, regex) in redactor.regexRules {
-            for r in regex.matches(in: text) { found.append((r.lowerBound, rule, .exact)) }
+            for r in SuggestWindows.matches(regex, in: text, bytes: bytes, scan: &scan) {
+                found.append((r.lowerBound, rule, .exact))
+            }
         }
         // Regex and detector rules again over a cleaned copy (NFKC, no default-ignorables), so
         // "010\u{200B}-1234-5678" or a full-width "＠" is still found. Lines are unchanged.
@@ -205,11 +226,15 @@ public struct LeakChecker: Sendable {
             let cleaned = LeakChecker.cleaned(text)
             if cleaned != text {
                 // Report at the start of the same line of the original text.
-                var cleanedLines = TextSupport.LineCounter(Array(cleaned.utf8))
+                let cleanedBytes = Array(cleaned.utf8)
+                var cleanedLines = TextSupport.LineCounter(cleanedBytes)
                 let starts = LeakChecker.lineStarts(bytes)
                 var hits: [(offset: Int, rule: Int)] = []
+                var cleanedScan = SuggestWindows.Scan(cleanedBytes)
                 for (rule, regex) in redactor.regexRules {
-                    for r in regex.matches(in: cleaned) { hits.append((r.lowerBound, rule)) }
+                    for r in SuggestWindows.matches(regex, in: cleaned, bytes: cleanedBytes, scan: &cleanedScan) {
+                        hits.append((r.lowerBound, rule))
+                    }
                 }
                 for h in hits.sorted(by: { $0.offset < $1.offset }) {
                     let line = cleanedLines.line(at: h.offset)
@@ -224,22 +249,41 @@ public struct LeakChecker: Sendable {
     /// The hits of the term nets (as written, separators removed, skeletons, inside tokens, one
     /// edit away), found chunk by chunk (``ChunkedFold``): the same hits as on a fold of the whole
     /// text, in memory bounded by a chunk, on several cores.
-    private func termHits(_ bytes: [UInt8]) -> [Hit] {
-        guard !redactor.terms.isEmpty || !skeleton.isEmpty else { return [] }
+    ///
+    /// The facts' terms are matched on the same chunks' standard folds, and their phone numbers on
+    /// the same digits, as ``TermIndex/spans(in:phones:chunkSize:meter:)`` matches them chunk by
+    /// chunk; each fact found is appended to `stated`.
+    private func termHits(_ bytes: [UInt8], facts: FactMatcher?, stated: inout [Int]) -> [Hit] {
+        let facts = facts.flatMap { $0.isEmpty || $0.terms.isEmpty ? nil : $0 }
+        guard !redactor.terms.isEmpty || !skeleton.isEmpty || facts != nil else { return [] }
         let tokens = LeakChecker.addressTokens(bytes)
         let checker = self
         let phones = !redactor.phones.isEmpty
+        let factPhones = !(facts?.phones.isEmpty ?? true)
+        // The facts' longest hit must fit in a chunk's margin too.
+        let margin = max(margin, (facts?.terms.foldedPatterns.map(\.count).max() ?? 0) + 40)
         let pieces = ChunkedFold.each(
             bytes, size: chunkSize, margin: margin, skeleton: !skeleton.isEmpty,
             meter: meter
-        ) { chunk -> (hits: [Hit], strict: DigitRun, loose: DigitRun) in
+        ) { chunk -> (hits: [Hit], strict: DigitRun, loose: DigitRun, facts: [Int]) in
             var strict = DigitRun(), loose = DigitRun()
-            if phones {
+            if phones || factPhones {
                 let units = chunk.ownedUnits(chunk.standard)
                 strict.append(chunk.standard, chunk.bytes, base: chunk.base, units: units)
-                loose.append(chunk.standard, chunk.bytes, base: chunk.base, units: units, loose: true)
+                if phones { loose.append(chunk.standard, chunk.bytes, base: chunk.base, units: units, loose: true) }
             }
-            return (checker.termHits(chunk, tokens: tokens), strict, loose)
+            var stated: [Int] = []
+            if let facts {
+                let t = chunk.standard
+                for hit in facts.terms.hits(in: t) where chunk.owns(t, hit.start) { stated.append(hit.rule) }
+            }
+            return (checker.termHits(chunk, tokens: tokens), strict, loose, stated)
+        }
+        for piece in pieces { stated += piece.facts }
+        if let facts, factPhones {
+            for hit in facts.phones.hits(in: DigitRun(joining: pieces.map(\.strict)), bytes: bytes) {
+                stated.append(hit.rule)
+            }
         }
         var found = pieces.flatMap(\.hits)
         guard phones else { return found }
@@ -296,11 +340,22 @@ public struct LeakChecker: Sendable {
 extension LeakChecker {
     /// NFKC without default-ignorable characters (line breaks kept).
     static func cleaned(_ text: String) -> String {
-        var scalars = String.UnicodeScalarView()
-        for s in text.precomposedStringWithCompatibilityMapping.unicodeScalars
-        where !s.properties.isDefaultIgnorableCodePoint || s.value == 0x0A {
-            scalars.append(s)
+        // ASCII, Hangul syllables and CJK ideographs (most of the text) are not default-ignorable:
+        // the property is looked up for the rest only, and nothing is rebuilt when none is.
+        @inline(__always) func kept(_ s: Unicode.Scalar) -> Bool {
+            let v = s.value
+            return v < 0x80 || v &- 0xAC00 <= 0xD7A3 - 0xAC00 || v &- 0x4E00 <= 0x9FFF - 0x4E00
+                || !s.properties.isDefaultIgnorableCodePoint
         }
+        // Text of ASCII, Hangul syllables and CJK ideographs only is its own NFKC, with nothing to drop.
+        let plain = text.unicodeScalars.allSatisfy {
+            $0.value < 0x80 || $0.value &- 0xAC00 <= 0xD7A3 - 0xAC00 || $0.value &- 0x4E00 <= 0x9FFF - 0x4E00
+        }
+        if plain { return text }
+        let nfkc = text.precomposedStringWithCompatibilityMapping
+        guard !nfkc.unicodeScalars.allSatisfy(kept) else { return nfkc }
+        var scalars = String.UnicodeScalarView()
+        for s in nfkc.unicodeScalars where kept(s) { scalars.append(s) }
         return String(scalars)
     }
 

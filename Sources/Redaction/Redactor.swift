@@ -32,9 +32,25 @@ struct Span {
     var lo: Int
     var hi: Int
     var rule: Int
-    /// Numbering key: the rule for terms (every variant is one entity); rule plus matched text
-    /// for regex and detector rules (each distinct phone number is its own entity).
-    var entity: String
+    /// What the rule matched (for the winner of a merged span: its own match, before merging and
+    /// widening). The numbering key (``Redactor/entity(_:bytes:folder:)``) is read from it only for
+    /// the spans that are replaced: texts dense with numbers have hundreds of thousands of matches,
+    /// and a string per match held them in memory several times over.
+    var matchLo: Int
+    var matchHi: Int
+
+    /// The order ``Redactor/merge(sorted:bytes:)`` reads matches in: by start, longest first, then rule.
+    static func inMergeOrder(_ a: Span, _ b: Span) -> Bool {
+        a.lo != b.lo ? a.lo < b.lo : (a.hi != b.hi ? a.hi > b.hi : a.rule < b.rule)
+    }
+
+    init(lo: Int, hi: Int, rule: Int) {
+        self.lo = lo
+        self.hi = hi
+        self.rule = rule
+        matchLo = lo
+        matchHi = hi
+    }
 }
 
 /// Compiled rules. Create once per rule set; `redact` is safe to call from any thread.
@@ -59,6 +75,8 @@ public struct Redactor: Sendable {
     let fixedReplacements: [String?]
     /// Numbering key of each rule's term matches ("t<index>"), formatted once here, not per hit.
     let termEntities: [String]
+    /// Whether each rule is a term rule.
+    let isTerm: [Bool]
     /// A stable name for what a regex or detector rule matched (SECURITY.md §6.6: the vault derives
     /// it from a keyed hash of the label and the folded match), so the same phone number is the
     /// same placeholder in every excerpt. It gets `"LABEL\0folded match"` and returns the part
@@ -109,6 +127,7 @@ public struct Redactor: Sendable {
         self.rules = rules
         self.fixedReplacements = fixed
         self.termEntities = rules.indices.map { "t\($0)" }
+        self.isTerm = rules.map { if case .term = $0.pattern { true } else { false } }
         self.regexRules = regexRules
         self.terms = try TermIndex(rules: rules, mode: .standard)
         self.phones = PhoneIndex(rules: rules)
@@ -124,46 +143,73 @@ public struct Redactor: Sendable {
         let bytes = Array(text.utf8)
         let clusters = mergedSpans(text: text, bytes: bytes)
 
-        // The output is assembled from slices of `text` (already valid UTF-8, cut at cluster
-        // boundaries) and replacement strings, so appending them copies bytes without the
-        // re-validation that `String(decoding:)` of a byte buffer would do.
-        var result = ""
-        result.reserveCapacity(bytes.count + 16 * clusters.count)
-        let utf8 = text.utf8
-        @inline(__always) func index(_ offset: Int) -> String.Index { utf8.index(utf8.startIndex, offsetBy: offset) }
         var findings: [Finding] = []
+        findings.reserveCapacity(clusters.count)
         // entity → its "[LABEL-N]": an entity recurs often, so format its replacement once.
         var numbered: [String: String] = [:]
         // label → last N used; per-redaction numbers start after the numbers rules hold.
         var nextNumber: [String: Int] = [:]
         for r in rules { if let n = r.number { nextNumber[r.label] = max(nextNumber[r.label] ?? 0, n) } }
         var lines = TextSupport.LineCounter(bytes)
-        var copied = 0
+        var folder = Folder(mode: .standard)
+        var outputBytes = bytes.count
         for c in clusters {
-            if c.lo > copied { result.append(contentsOf: text[index(copied)..<index(c.lo)]) }
             let rule = rules[c.rule]
             let replacement: String
             if let fixed = fixedReplacements[c.rule] {
                 replacement = fixed
             } else {
-                if let known = numbered[c.entity] {
+                let entity = entity(c, bytes: bytes, folder: &folder)
+                if entityName != nil, !isTerm[c.rule] {
+                    // A stable name (the same for the same value wherever it is): nothing to
+                    // remember, and on text dense with numbers nearly every value is new.
+                    replacement = placeholder(rule, entity: entity, next: &nextNumber)
+                } else if let known = numbered[entity] {
                     replacement = known
                 } else {
-                    replacement = placeholder(rule, entity: c.entity, next: &nextNumber)
-                    numbered[c.entity] = replacement
+                    replacement = placeholder(rule, entity: entity, next: &nextNumber)
+                    numbered[entity] = replacement
                 }
             }
-            result.append(replacement)
+            outputBytes += replacement.utf8.count - (c.hi - c.lo)
             findings.append(
                 Finding(
                     ruleID: rule.id, label: rule.label, line: lines.line(at: c.lo),
                     originalRange: c.lo..<c.hi, replacement: replacement))
-            copied = c.hi
+        }
+
+        // The output is assembled from slices of `text` (already valid UTF-8, cut at cluster
+        // boundaries) and replacement strings, so appending them copies bytes without the
+        // re-validation that `String(decoding:)` of a byte buffer would do; its size is known, so
+        // it is allocated once.
+        var result = ""
+        result.reserveCapacity(outputBytes)
+        let utf8 = text.utf8
+        @inline(__always) func index(_ offset: Int) -> String.Index { utf8.index(utf8.startIndex, offsetBy: offset) }
+        var copied = 0
+        for f in findings {
+            if f.originalRange.lowerBound > copied {
+                result.append(contentsOf: text[index(copied)..<index(f.originalRange.lowerBound)])
+            }
+            result.append(f.replacement)
+            copied = f.originalRange.upperBound
         }
         if copied < bytes.count { result.append(contentsOf: text[index(copied)...]) }
         let nfc = result.utf8.withContiguousStorageIfAvailable { TextSupport.isNFC($0) } ?? TextSupport.isNFC(Array(result.utf8))
         if !nfc { result = TextSupport.nfc(result) }
         return RedactionResult(text: result, findings: findings)
+    }
+
+    /// Numbering key of a span: the rule for terms (every variant is one entity); rule plus the
+    /// folded match for regex and detector rules (each distinct phone number is its own entity;
+    /// "010-1234-5678" and "010 1234 5678" may still differ, but case and width variants of one
+    /// address do not).
+    func entity(_ span: Span, bytes: [UInt8], folder: inout Folder) -> String {
+        if case .term = rules[span.rule].pattern { return termEntities[span.rule] }
+        let key = bytes.withUnsafeBufferPointer {
+            folder.fold(UnsafeBufferPointer(rebasing: $0[span.matchLo..<span.matchHi]))
+        }.bytes
+        return "r\(span.rule):" + String(decoding: key, as: UTF8.self)
     }
 
     /// `[LABEL-N]` for one entity: the rule's own number for its terms; a stable name for a regex or
@@ -186,31 +232,36 @@ public struct Redactor: Sendable {
         // Folded chunk by chunk (ChunkedFold): the same hits, in memory bounded by a chunk.
         let found = terms.spans(in: bytes, phones: phones)
         for hit in found.terms {
-            spans.append(Span(lo: hit.lo, hi: hit.hi, rule: hit.rule, entity: termEntities[hit.rule]))
+            spans.append(Span(lo: hit.lo, hi: hit.hi, rule: hit.rule))
         }
         // A phone number is one entity however it is grouped: "[PHONE-1]" for every form.
         for hit in found.phones {
-            spans.append(Span(lo: hit.lo, hi: hit.hi, rule: hit.rule, entity: termEntities[hit.rule]))
+            spans.append(Span(lo: hit.lo, hi: hit.hi, rule: hit.rule))
         }
-        spans += regexSpans(in: text, bytes: bytes, seen: &seen)
+        spans += regexSpans(in: text, viewBytes: bytes, seen: &seen)
         return spans
     }
 
     /// Matches of the regex and detector rules in `view` (the text, or the text with spans
-    /// blanked out: same byte offsets), skipping (range, rule) pairs already in `seen`.
-    func regexSpans(in view: String, bytes: [UInt8], seen: inout Set<RegexMatch>) -> [Span] {
+    /// blanked out: same byte offsets; `viewBytes` is its UTF-8), skipping (range, rule) pairs
+    /// already in `seen`. Built-in patterns run only around their anchors (``SuggestWindows``:
+    /// the same matches as a scan of the whole view), so a view whose digits are all hidden
+    /// costs next to nothing.
+    func regexSpans(in view: String, viewBytes: [UInt8], seen: inout Set<RegexMatch>) -> [Span] {
         var spans: [Span] = []
-        var folder = Folder(mode: .standard)
-        for (rule, regex) in regexRules {
-            for r in regex.matches(in: view)
-            where seen.insert(RegexMatch(lo: r.lowerBound, hi: r.upperBound, rule: rule)).inserted {
-                // Fold the matched text for the entity key so "010-1234-5678" and "010 1234 5678"
-                // may still differ, but case and width variants of one address do not.
-                let key = bytes.withUnsafeBufferPointer { folder.fold(UnsafeBufferPointer(rebasing: $0[r])) }.bytes
-                spans.append(
-                    Span(
-                        lo: r.lowerBound, hi: r.upperBound, rule: rule,
-                        entity: "r\(rule):" + String(decoding: key, as: UTF8.self)))
+        // A long view: the patterns on two threads (or more), each taking the next pattern when it
+        // is done; the matches are then taken in pattern order, as one thread would.
+        let patterns = regexRules
+        let found = concurrentMap(
+            patterns.count, workers: viewBytes.count >= 1 << 16 ? ChunkedFold.workers : 1,
+            state: { SuggestWindows.Scan(viewBytes) }
+        ) { k, scan in
+            SuggestWindows.matches(patterns[k].regex, in: view, bytes: viewBytes, scan: &scan)
+        }
+        for (k, ranges) in found.enumerated() {
+            let rule = patterns[k].rule
+            for r in ranges where seen.insert(RegexMatch(lo: r.lowerBound, hi: r.upperBound, rule: rule)).inserted {
+                spans.append(Span(lo: r.lowerBound, hi: r.upperBound, rule: rule))
             }
         }
         return spans
@@ -224,37 +275,43 @@ public struct Redactor: Sendable {
     /// finds nothing more. Each round adds at least one match, so this ends; past 64 rounds (64
     /// numbers glued in a chain) the rest is left to the export's leak check, which refuses it.
     func mergedSpans(text: String, bytes: [UInt8]) -> [Span] {
-        spans(text: text, bytes: bytes).merged
+        spans(text: text, bytes: bytes, keepFirstPass: false).merged
     }
 
-    /// ``mergedSpans(text:bytes:)`` and the raw matches of the first round (``rawSpans(text:bytes:seen:)``).
-    func spans(text: String, bytes: [UInt8]) -> (firstPass: [Span], merged: [Span]) {
+    /// ``mergedSpans(text:bytes:)`` and the raw matches of the first round (``rawSpans(text:bytes:seen:)``),
+    /// or none unless `keepFirstPass` (a copy of every match: on text dense with numbers, megabytes).
+    func spans(text: String, bytes: [UInt8], keepFirstPass: Bool = true) -> (firstPass: [Span], merged: [Span]) {
         var seen = Set<RegexMatch>()
         var raw = rawSpans(text: text, bytes: bytes, seen: &seen)
-        let firstPass = raw
-        var merged = merge(raw, bytes: bytes)
+        let firstPass = keepFirstPass ? raw : []
+        // Kept sorted as `merge` reads it, in place: no sorted copy per round.
+        raw.sort(by: Span.inMergeOrder)
+        var merged = merge(sorted: raw, bytes: bytes)
         guard !merged.isEmpty, !regexRules.isEmpty else { return (firstPass, merged) }
-        func blanked(_ spans: [Span]) -> String {
+        func blanked(_ spans: [Span]) -> (view: String, bytes: [UInt8]) {
             var shadow = bytes
             for m in spans where m.lo < m.hi && m.hi <= shadow.count {
                 shadow[m.lo] = 0x5B
                 for k in (m.lo + 1)..<m.hi { shadow[k] = 0x5D }
             }
-            return String(decoding: shadow, as: UTF8.self)
+            return (String(decoding: shadow, as: UTF8.self), shadow)
         }
         for _ in 0..<64 {
             // Two views: everything hidden (a number glued to the one before it), and only the
             // terms hidden, so a pattern may still grow over a shorter match ("5 May 2024" where
             // "May 2024" alone matched while a name clung to the "5").
-            var found = regexSpans(in: blanked(merged), bytes: bytes, seen: &seen)
+            let all = blanked(merged)
+            var found = regexSpans(in: all.view, viewBytes: all.bytes, seen: &seen)
             // (Skipped when it is the same view, or the original text, already searched.)
             let termsOnly = merged.filter { if case .term = rules[$0.rule].pattern { return true } else { return false } }
             if !termsOnly.isEmpty && termsOnly.count < merged.count {
-                found += regexSpans(in: blanked(termsOnly), bytes: bytes, seen: &seen)
+                let terms = blanked(termsOnly)
+                found += regexSpans(in: terms.view, viewBytes: terms.bytes, seen: &seen)
             }
             guard !found.isEmpty else { break }
             raw += found
-            merged = merge(raw, bytes: bytes)
+            raw.sort(by: Span.inMergeOrder)
+            merged = merge(sorted: raw, bytes: bytes)
         }
         return (firstPass, merged)
     }
@@ -262,48 +319,57 @@ public struct Redactor: Sendable {
     /// Merges overlapping matches into one span each (so nothing any rule matched stays visible),
     /// won by the longest match (then the earlier rule), widened to grapheme clusters.
     func merge(_ raw: [Span], bytes: [UInt8]) -> [Span] {
-        var spans = raw
-        guard !spans.isEmpty else { return [] }
-        spans.sort { $0.lo != $1.lo ? $0.lo < $1.lo : ($0.hi != $1.hi ? $0.hi > $1.hi : $0.rule < $1.rule) }
+        merge(sorted: raw.sorted(by: Span.inMergeOrder), bytes: bytes)
+    }
 
-        var merged: [(span: Span, winnerLength: Int)] = []
+    /// ``merge(_:bytes:)`` of matches already in ``Span/inMergeOrder``. One array is made: the
+    /// spans are merged into it, then widened and joined in place.
+    func merge(sorted spans: [Span], bytes: [UInt8]) -> [Span] {
+        guard !spans.isEmpty else { return [] }
+        // A merged span's winner is its own match (`matchLo..<matchHi`): the longest, then the
+        // earlier rule.
+        var merged: [Span] = []
         for s in spans {
-            if let last = merged.last, s.lo < last.span.hi {
+            if let last = merged.last, s.lo < last.hi {
                 var m = last
-                m.span.hi = max(m.span.hi, s.hi)
-                let length = s.hi - s.lo
-                if length > m.winnerLength || (length == m.winnerLength && s.rule < m.span.rule) {
-                    m.span.rule = s.rule
-                    m.span.entity = s.entity
-                    m.winnerLength = length
+                m.hi = max(m.hi, s.hi)
+                let length = s.hi - s.lo, winnerLength = m.matchHi - m.matchLo
+                if length > winnerLength || (length == winnerLength && s.rule < m.rule) {
+                    m.rule = s.rule
+                    m.matchLo = s.matchLo
+                    m.matchHi = s.matchHi
                 }
                 merged[merged.count - 1] = m
             } else {
-                merged.append((s, s.hi - s.lo))
+                merged.append(s)
             }
         }
 
-        var snapped: [Span] = []
+        // Widened to whole clusters, in place: `count` spans kept so far, never more than read.
+        var count = 0
         var floor = 0
-        for (s, _) in merged {
-            var span = s
-            if let last = snapped.last, span.lo < last.hi {
+        for k in merged.indices {
+            var span = merged[k]
+            if count > 0, span.lo < merged[count - 1].hi {
                 // Widening the previous span swallowed the start of this one: join them.
+                let last = merged[count - 1]
                 let r = TextSupport.snapToGraphemes(bytes, last.hi, max(span.hi, last.hi), floor: last.hi)
-                snapped[snapped.count - 1].hi = max(last.hi, r.upperBound)
-                floor = snapped[snapped.count - 1].hi
+                merged[count - 1].hi = max(last.hi, r.upperBound)
+                floor = merged[count - 1].hi
                 continue
             }
             let r = TextSupport.snapToGraphemes(bytes, span.lo, span.hi, floor: floor)
             span.lo = r.lowerBound
             span.hi = r.upperBound
-            if let last = snapped.last, span.lo < last.hi {
-                snapped[snapped.count - 1].hi = max(last.hi, span.hi)
+            if count > 0, span.lo < merged[count - 1].hi {
+                merged[count - 1].hi = max(merged[count - 1].hi, span.hi)
             } else {
-                snapped.append(span)
+                merged[count] = span
+                count += 1
             }
-            floor = snapped[snapped.count - 1].hi
+            floor = merged[count - 1].hi
         }
-        return snapped
+        merged.removeLast(merged.count - count)
+        return merged
     }
 }

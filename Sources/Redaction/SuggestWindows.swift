@@ -36,6 +36,13 @@ enum SuggestWindows {
         /// Two or more tokens in a row that each hold an upper-case letter (a name phrase: every
         /// word of it starts with one).
         case capitalizedTokens
+        /// A letter an English unit starts with (k m l p y w d h u c r, in either case, or the
+        /// Kelvin sign, which case-folds to k) or `%`, right after a run of digits or after one
+        /// character after one: where "12 km", "5.5kg", "100 %" have their unit.
+        case unitAfterDigits
+        /// A `-`, `'` or `’` right after a lower-case ASCII letter or any non-ASCII character (a
+        /// hyphenated name has a lower-case letter there; dates and numbers have a digit).
+        case joinerAfterLetter
     }
 
     struct Spec: Sendable {
@@ -44,6 +51,11 @@ enum SuggestWindows {
         var tokens: Int
         /// `,` and `;` also separate tokens (the coordinate patterns allow any run of them).
         var commas = false
+        /// Other anchors every match also has ("12세" has a digit and a 세). Where the windows of
+        /// `anchors` cover more than an eighth of the text (a table of numbers), those of the
+        /// alternative are made too and the smaller are used (Korean prose is full of 대 and 미,
+        /// which is why they are not the first choice).
+        var alternative: [Anchor]? = nil
     }
 
     /// FNV-1a of a pattern's source and options: a spec applies to exactly that pattern.
@@ -75,10 +87,11 @@ enum SuggestWindows {
             (0xEB47_0F3A_1769_D786, Spec(anchors: [.dotAfterDigit], tokens: 1)),
             (0xBCCC_F6B7_F5CD_0E77, Spec(anchors: [.twoColons], tokens: 1)),
             // coordinates: "42.4 ° N , 129.9 ° E" (6), two DMS forms (7 each), two decimals, two degrees
-            (0x6421_35B6_704B_CBF9, Spec(anchors: [digit], tokens: 6, commas: true)),
-            (0x0E16_81F9_1DEB_319B, Spec(anchors: [digit], tokens: 14, commas: true)),
-            (0x70E0_A667_A652_6008, Spec(anchors: [digit], tokens: 2, commas: true)),
-            (0x6771_DE7C_12F9_BA17, Spec(anchors: [digit], tokens: 2, commas: true)),
+            // (each needs more than a digit: an E or W, a degree sign, a digit then a dot)
+            (0x6421_35B6_704B_CBF9, Spec(anchors: [digit], tokens: 6, commas: true, alternative: [.scalars([0x45, 0x57])])),
+            (0x0E16_81F9_1DEB_319B, Spec(anchors: [digit], tokens: 14, commas: true, alternative: [.scalars([0xB0])])),
+            (0x70E0_A667_A652_6008, Spec(anchors: [.dotAfterDigit], tokens: 2, commas: true)),
+            (0x6771_DE7C_12F9_BA17, Spec(anchors: [digit], tokens: 2, commas: true, alternative: [.scalars([0xB0])])),
             // date: numeric forms (1 token), "5th of May., 2024" (4), "May 5th, 2024" (3), "May 2024" (2),
             // "2024 년 5 월 17 일" (6), "5 월 17 일" (4), the same with 年月日 (6, 4), Chinese numerals with 年
             (0x07D0_E873_EBD1_5D58, Spec(anchors: [digit], tokens: 1)),
@@ -92,23 +105,46 @@ enum SuggestWindows {
             (0xA59A_E274_515C_0A5E, Spec(anchors: [digit], tokens: 4)),
             (0x53D3_B475_7121_90B9, Spec(anchors: [.scalars([0x5E74])], tokens: 1)),
             // age: "12 years old" (3), "aged 12" (2), "in her early twenties" (4), "in his twenties" (3),
-            // 12세, 20대 초반 (3), 12岁, 20多岁, 十二岁
-            (0xC9E4_3659_9783_0827, Spec(anchors: [digit], tokens: 3)),
-            (0xBC36_45F1_D5D4_B4B6, Spec(anchors: [digit], tokens: 2)),
-            (0x1715_E714_7BC2_D249, Spec(anchors: [digit, .text("teen"), .text("tie")], tokens: 4)),
-            (0x7679_16A9_5C17_5DB2, Spec(anchors: [digit, .text("teen"), .text("tie")], tokens: 3)),
-            (0x85A6_23CC_F563_BEF1, Spec(anchors: [digit], tokens: 2)),
-            (0xE6B9_5663_3A46_8EAA, Spec(anchors: [digit], tokens: 3)),
-            (0x2927_B0C8_8363_2FE6, Spec(anchors: [digit], tokens: 2)),
-            (0xBBD2_AB79_E503_E81E, Spec(anchors: [digit], tokens: 2)),
+            // 12세, 20대 초반 (3), 12岁, 20多岁, 十二岁. Besides a digit, each needs a word or
+            // character (the alternative where digits are dense): "year" or "yr", "age", 세 or 살, 대,
+            // 岁 or 歲; the decades need "0s" ("'80S"; U+017F ſ folds to s), "teen(s)" or "-ties".
+            // (In either case: no other character case-folds to a letter of these words.)
+            (0xC9E4_3659_9783_0827, Spec(anchors: [digit], tokens: 3, alternative: [.text("year"), .text("yr")])),
+            (0xBC36_45F1_D5D4_B4B6, Spec(anchors: [digit], tokens: 2, alternative: [.text("age")])),
+            (
+                0x1715_E714_7BC2_D249,
+                Spec(anchors: [.text("0s"), .scalars([0x17F]), .text("teen"), .text("tie")], tokens: 4)
+            ),
+            (
+                0x7679_16A9_5C17_5DB2,
+                Spec(anchors: [.text("0s"), .scalars([0x17F]), .text("teen"), .text("tie")], tokens: 3)
+            ),
+            (0x85A6_23CC_F563_BEF1, Spec(anchors: [digit], tokens: 2, alternative: [.scalars([0xC138, 0xC0B4])])),
+            (0xE6B9_5663_3A46_8EAA, Spec(anchors: [digit], tokens: 3, alternative: [.scalars([0xB300])])),
+            (0x2927_B0C8_8363_2FE6, Spec(anchors: [digit], tokens: 2, alternative: [.scalars([0x5C81, 0x6B72])])),
+            (0xBBD2_AB79_E503_E81E, Spec(anchors: [digit], tokens: 2, alternative: [.scalars([0x5C81])])),
             (0x9D4D_2930_279D_D3B3, Spec(anchors: [.scalars([0x5C81])], tokens: 1)),
             // numbers with units: "12 km", "30 명", "5 公里"
-            (0xE390_0467_8BD0_29C8, Spec(anchors: [digit], tokens: 2)),
-            (0xF336_8962_47E7_C7CA, Spec(anchors: [digit], tokens: 2)),
-            (0x3664_0DB8_B260_D925, Spec(anchors: [digit], tokens: 2)),
+            (0xE390_0467_8BD0_29C8, Spec(anchors: [.unitAfterDigits], tokens: 2)),
+            // (the Korean and Chinese units by their first characters: 킬 미 명 개 시 원 위 달 리,
+            // "km"; 公 米 个 人 天 小 元 块 美 里)
+            (
+                0xF336_8962_47E7_C7CA,
+                Spec(
+                    anchors: [digit], tokens: 2,
+                    alternative: [
+                        .scalars([0xD0AC, 0xBBF8, 0xBA85, 0xAC1C, 0xC2DC, 0xC6D0, 0xC704, 0xB2EC, 0xB9AC]), .text("km")
+                    ])
+            ),
+            (
+                0x3664_0DB8_B260_D925,
+                Spec(
+                    anchors: [digit], tokens: 2,
+                    alternative: [.scalars([0x516C, 0x7C73, 0x4E2A, 0x4EBA, 0x5929, 0x5C0F, 0x5143, 0x5757, 0x7F8E, 0x91CC])])
+            ),
             // name phrases: capitalized words; a hyphenated or apostrophized one
             (0x6620_DF36_3288_04A5, Spec(anchors: [.capitalizedTokens], tokens: 1)),
-            (0x9837_4D9F_6372_89D2, Spec(anchors: [.scalars([0x2D, 0x27, 0x2019])], tokens: 1))
+            (0x9837_4D9F_6372_89D2, Spec(anchors: [.joinerAfterLetter], tokens: 1))
         ]
         return Dictionary(list, uniquingKeysWith: { a, _ in a })
     }()
@@ -122,7 +158,7 @@ enum SuggestWindows {
         alwaysWindows: Bool = false, gap: Int = 64, meter: WorkMeter? = nil
     ) -> [Range<Int>] {
         guard let spec = specs[fingerprint(regex.regex)],
-            let windows = scan.windows(for: spec, gap: gap, meter: meter)
+            let windows = scan.windows(for: spec, gap: gap, limit: alwaysWindows ? .max : bytes.count / 2, meter: meter)
         else {
             meter?.add(bytes.count)
             return regex.matches(in: text)
@@ -258,29 +294,92 @@ enum SuggestWindows {
             return p
         }
 
+        /// Windows already worked out, by what they depend on (patterns of one shape share them).
+        private var known: [WindowKey: [Range<Int>]] = [:]
+
+        struct WindowKey: Hashable {
+            var anchors: [Anchor]
+            var tokens: Int
+            var commas: Bool
+            var gap: Int
+        }
+
         /// Sorted, merged windows where a pattern with `spec` can match (windows less than `gap`
         /// bytes apart are merged: fewer, larger scans).
-        /// Nil for an anchor this scan does not look for (then the whole text is scanned).
-        mutating func windows(for spec: Spec, gap: Int = 64, meter: WorkMeter? = nil) -> [Range<Int>]? {
+        /// Nil for an anchor this scan does not look for (then the whole text is scanned). Once the
+        /// windows of one anchor cover more than `limit` bytes, the whole text as one window.
+        mutating func windows(for spec: Spec, gap: Int = 64, limit: Int = .max, meter: WorkMeter? = nil) -> [Range<Int>]? {
+            // Where digits are dense, the alternative first: its windows are then likely the smaller,
+            // and those of the digits are not worked out at all.
+            var (primary, secondary) = (spec.anchors, spec.alternative)
+            if let other = spec.alternative, spec.anchors == [.digit], (positions(.digit)?.count ?? 0) > b.count / 64 {
+                (primary, secondary) = (other, spec.anchors)
+            }
+            guard let first = windows(primary, spec, gap: gap, limit: limit, meter: meter) else { return nil }
+            let covered = first.reduce(0) { $0 + $1.count }
+            guard let other = secondary, covered > b.count / 8 else { return first }
+            guard let second = windows(other, spec, gap: gap, limit: min(limit, covered), meter: meter) else { return first }
+            return second.reduce(0) { $0 + $1.count } < covered ? second : first
+        }
+
+        /// The windows of `spec` made from `anchors`.
+        private mutating func windows(
+            _ anchors: [Anchor], _ spec: Spec, gap: Int, limit: Int, meter: WorkMeter?
+        ) -> [Range<Int>]? {
+            let key = WindowKey(anchors: anchors, tokens: spec.tokens, commas: spec.commas, gap: gap)
+            if let w = known[key] { return w }
             var raw: [Range<Int>] = []
-            for anchor in spec.anchors {
+            let reach = spec.tokens - 1, commas = spec.commas
+            for anchor in anchors {
                 if anchor == .capitalizedTokens {
                     raw += capitalizedRuns()
                     continue
                 }
                 guard let found = positions(anchor) else { return nil }
+                // The windows of one anchor, merged as they come (tokens in ascending order). A token
+                // inside the current window extends it by as many tokens as it lies past the last
+                // anchor's token: each anchor costs the distance to the one before, not `reach` tokens.
                 var last = 0..<0
+                var lo = -1, hi = -1, lastEnd = -1, covered = 0
                 for x in found where !last.contains(x) {  // one window per token (a long one is read once)
-                    let t = token(at: x, commas: spec.commas)
+                    let t = token(at: x, commas: commas)
                     last = t
                     if anchor == .twoColons, b[t].lazy.filter({ $0 == 0x3A }).count < 2 { continue }
-                    let w =
-                        tokensBack(
-                            from: t.lowerBound, spec.tokens - 1, commas: spec.commas)..<tokensForward(
-                            from: t.upperBound, spec.tokens - 1, commas: spec.commas)
-                    meter?.add(w.count)
-                    raw.append(w)
+                    if hi >= 0 && t.lowerBound <= hi + gap {
+                        // Tokens that end after the last anchor's token, up to and with this one.
+                        var p = lastEnd, passed = 0
+                        while p < t.upperBound {
+                            p = skipSeparators(from: p, commas: commas)
+                            guard p < t.upperBound else { break }
+                            while p < b.count, separator(at: p, commas: commas) == 0 { p += length(at: p) }
+                            passed += 1
+                        }
+                        meter?.add(t.upperBound - lastEnd)
+                        let end = tokensForward(from: hi, passed, commas: commas)
+                        meter?.add(end - hi)
+                        covered += end - hi
+                        hi = end
+                    } else {
+                        let back = tokensBack(from: t.lowerBound, reach, commas: commas)
+                        let end = tokensForward(from: t.upperBound, reach, commas: commas)
+                        meter?.add(end - back)
+                        if hi >= 0 && back <= hi + gap {
+                            covered += end - hi
+                            hi = end
+                        } else {
+                            if hi >= 0 { raw.append(lo..<hi) }
+                            lo = back
+                            hi = end
+                            covered += end - back
+                        }
+                    }
+                    lastEnd = t.upperBound
+                    if covered > limit {
+                        known[key] = [0..<b.count]
+                        return known[key]
+                    }
                 }
+                if hi >= 0 { raw.append(lo..<hi) }
             }
             raw.sort { $0.lowerBound < $1.lowerBound }
             var merged: [Range<Int>] = []
@@ -291,6 +390,7 @@ enum SuggestWindows {
                     merged.append(r)
                 }
             }
+            known[key] = merged
             return merged
         }
 
@@ -343,7 +443,95 @@ enum SuggestWindows {
         /// pass over the text, the first time any is asked for.
         mutating func positions(_ anchor: Anchor) -> [Int]? {
             if anchors.isEmpty { anchors = Scan.findAnchors(b) }
+            if anchors[anchor] == nil, let found = Scan.find(anchor, in: b) {
+                // An alternative's characters and words: looked for only when asked for.
+                anchors[anchor] = found
+            }
+            if anchor == .unitAfterDigits, anchors[anchor] == nil, let runs = anchors[.digit] {
+                anchors[anchor] = unitsAfter(runs)
+            }
+            if anchor == .joinerAfterLetter, anchors[anchor] == nil, let joiners = anchors[.scalars([0x2D, 0x27, 0x2019])] {
+                anchors[anchor] = joiners.filter { j in
+                    guard j > 0 else { return false }
+                    let c = b[j - 1]
+                    return c >= 0x80 || c &- 0x61 < 26
+                }
+            }
             return anchors[anchor]
+        }
+
+        /// Offsets of every occurrence of a `.scalars` or `.text` anchor (the ASCII letters of a
+        /// `.text` in either case), by a pass of its own; nil for the other kinds.
+        static func find(_ anchor: Anchor, in b: [UInt8]) -> [Int]? {
+            var out: [Int] = []
+            switch anchor {
+            case .scalars(let list):
+                // The lead bytes of the listed scalars: the other bytes are passed over on them.
+                var leads = [Bool](repeating: false, count: 256)
+                for v in list {
+                    let lead = v < 0x80 ? v : v < 0x800 ? 0xC0 | v >> 6 : v < 0x10000 ? 0xE0 | v >> 12 : 0xF0 | v >> 18
+                    leads[Int(lead)] = true
+                }
+                for i in b.indices where leads[Int(b[i])] && list.contains(TextSupport.scalar(b, at: i)) {
+                    out.append(i)
+                }
+            case .text(let word):
+                @inline(__always) func lower(_ c: UInt8) -> UInt8 { c &- 0x41 < 26 ? c | 0x20 : c }
+                let w = Array(word.utf8).map(lower)
+                guard let first = w.first, b.count >= w.count else { return out }
+                for i in 0...(b.count - w.count) where lower(b[i]) == first {
+                    if (1..<w.count).allSatisfy({ lower(b[i + $0]) == w[$0] }) { out.append(i) }
+                }
+            default:
+                return nil
+            }
+            return out
+        }
+
+        static let unitInitials: [Bool] = (0..<128).map { "kmlpywdhucrKMLPYWDHUCR%".utf8.contains(UInt8($0)) }
+
+        /// The first two letters of every unit `numberWithUnit`'s English pattern knows.
+        static let unitPairs: Set<UInt16> = Set(
+            [
+                "km", "ki", "mi", "me", "kg", "lb", "po", "ye", "mo", "we", "da", "ho", "wo", "yu", "do", "us", "kr", "cn",
+                "rm", "pe", "ch"
+            ].map { w in w.utf8.reduce(UInt16(0)) { $0 << 8 | UInt16($1) } })
+
+        /// ``Anchor/unitAfterDigits`` after the runs of digits starting at `runs` (ascending).
+        func unitsAfter(_ runs: [Int]) -> [Int] {
+            @inline(__always) func isDigit(_ i: Int) -> Bool {
+                let c = b[i]
+                if c < 0x80 { return c &- 0x30 < 10 }
+                return Unicode.Scalar(TextSupport.scalar(b, at: i))?.properties.numericType == .decimal
+            }
+            // Where a unit can start: "%", the Kelvin sign, or two letters that begin a unit ("km",
+            // "mi", "ye"…: "12 May" and "12 call" are not), or "m" alone; a non-ASCII second
+            // character may case-fold to a letter ("uſd"), so it is taken too.
+            @inline(__always) func isUnit(_ i: Int) -> Bool {
+                let c = b[i]
+                if c >= 0x80 { return TextSupport.scalar(b, at: i) == 0x212A }
+                guard Scan.unitInitials[Int(c)] else { return false }
+                if c == 0x25 { return true }
+                let first = c | 0x20
+                guard i + 1 < b.count, case let d = b[i + 1], d &- 0x41 < 26 || d &- 0x61 < 26 || d >= 0x80 else {
+                    return first == 0x6D  // "m"
+                }
+                return d >= 0x80 || Scan.unitPairs.contains(UInt16(first) << 8 | UInt16(d | 0x20))
+            }
+            var out: [Int] = []
+            for start in runs {
+                var p = start
+                while p < b.count && isDigit(p) { p += length(at: p) }
+                guard p < b.count else { break }
+                // `\s?` before the unit: any one character here (ICU's `\s` also takes U+000B and
+                // U+0085, which do not end a token).
+                if isUnit(p) {
+                    out.append(p)
+                } else if case let q = p + length(at: p), q < b.count, isUnit(q) {
+                    out.append(q)
+                }
+            }
+            return out
         }
 
         static let domainInitials: [Bool] = (0..<128).map { "conikjrgetmlCONIKJRGETML".utf8.contains(UInt8($0)) }
@@ -353,6 +541,8 @@ enum SuggestWindows {
             var digits: [Int] = [], plus: [Int] = [], paren: [Int] = [], at: [Int] = [], schemes: [Int] = []
             var www: [Int] = [], domains: [Int] = [], dotted: [Int] = [], colons: [Int] = [], years: [Int] = []
             var ages: [Int] = [], teens: [Int] = [], ties: [Int] = [], joiners: [Int] = []
+            // Words and characters some patterns cannot match without (`specs`).
+            var decades: [Int] = [], longS: [Int] = []
             var lastDigitEnd = -1  // end of the last decimal digit seen (a "." right there follows a digit)
             var cached: (scalar: UInt32, digit: Bool) = (0, false)
             bytes.withUnsafeBufferPointer { b in
@@ -368,7 +558,11 @@ enum SuggestWindows {
                     let c = b[i]
                     if c < 0x80 {
                         switch c {
-                        case 0x30...0x39: digits.append(i); lastDigitEnd = i + 1
+                        case 0x30...0x39:
+                            // One per run of digits: a window is made per token, and a run lies in one.
+                            if i != lastDigitEnd { digits.append(i) }
+                            lastDigitEnd = i + 1
+                            if c == 0x30 && word(i, "0s") { decades.append(i) }
                         case 0x2B: plus.append(i)
                         case 0x28: paren.append(i)
                         case 0x40: at.append(i)
@@ -406,6 +600,8 @@ enum SuggestWindows {
                     if v &- 0xAC00 <= 0xD7A3 - 0xAC00 {
                     } else if v &- 0x4E00 <= 0x9FFF - 0x4E00 {
                         if v == 0x5E74 { years.append(i) } else if v == 0x5C81 { ages.append(i) }
+                    } else if v == 0x17F {
+                        longS.append(i)
                     } else if v == 0xFF20 {
                         at.append(i)
                     } else if v == 0x2019 {
@@ -414,7 +610,10 @@ enum SuggestWindows {
                         if v != cached.scalar {
                             cached = (v, Unicode.Scalar(v)?.properties.numericType == .decimal)
                         }
-                        if cached.digit { digits.append(i); lastDigitEnd = i + len }
+                        if cached.digit {
+                            if i != lastDigitEnd { digits.append(i) }
+                            lastDigitEnd = i + len
+                        }
                     }
                     i += len
                 }
@@ -423,7 +622,8 @@ enum SuggestWindows {
                 .digit: digits, .scalars([0x2B]): plus, .scalars([0x28]): paren, .scalars([0x40, 0xFF20]): at,
                 .text("://"): schemes, .text("www."): www, .dotDomain: domains, .dotAfterDigit: dotted,
                 .twoColons: colons, .scalars([0x5E74]): years, .scalars([0x5C81]): ages, .text("teen"): teens,
-                .text("tie"): ties, .scalars([0x2D, 0x27, 0x2019]): joiners
+                .text("tie"): ties, .scalars([0x2D, 0x27, 0x2019]): joiners,
+                .text("0s"): decades, .scalars([0x17F]): longS
             ]
         }
     }

@@ -32,7 +32,8 @@ public enum MetadataJSON {
     /// The keys of SECURITY.md §6.4; the raw value is a bit index for duplicate detection.
     private enum Key: Int { case source, title, tags, date, created, versionCreated, retainUntil, received }
 
-    private struct Parser {
+    /// The validating scanner (FactJSON reads facts with it too).
+    struct Parser {
         let base: UnsafePointer<UInt8>
         let count: Int
         var i = 0
@@ -127,7 +128,7 @@ public enum MetadataJSON {
         /// The content of a scanned string: byte range without quotes, and whether it has escapes.
         typealias Token = (start: Int, end: Int, escaped: Bool)
 
-        func knownKey(_ t: Token) -> Key? {
+        private func knownKey(_ t: Token) -> Key? {
             if t.escaped {  // rare: compare the unescaped key
                 var s = string(t)
                 return s.withUTF8 { Self.knownKey($0) }
@@ -135,7 +136,7 @@ public enum MetadataJSON {
             return Self.knownKey(UnsafeBufferPointer(start: base + t.start, count: t.end - t.start))
         }
 
-        static func knownKey(_ name: UnsafeBufferPointer<UInt8>) -> Key? {
+        private static func knownKey(_ name: UnsafeBufferPointer<UInt8>) -> Key? {
             func equals(_ key: StaticString) -> Bool {
                 guard key.utf8CodeUnitCount == name.count else { return false }
                 for k in 0..<name.count where name[k] != key.utf8Start[k] { return false }

@@ -113,9 +113,9 @@ extension Vault {
         return try openFacts(try checkedRows(.fact)).sorted { $0.id < $1.id }
     }
 
-    /// Opens every fact into one reused secure buffer and decodes it with one decoder: every
-    /// export reads all of its source's facts, and two secure allocations per item were most of the
-    /// guard's time at 1,000 facts (`make bench`). The first damaged fact is thrown.
+    /// Opens every fact into one reused secure buffer and decodes it there (FactJSON): every export
+    /// reads all of the vault's facts, and two secure allocations per item, then JSONDecoder, were
+    /// most of the guard's time at 1,000 facts (`make bench`). The first damaged fact is thrown.
     private func openFacts(_ rows: [SealedItemRow]) throws(VaultError) -> [(id: String, fact: StoredFact)] {
         let scratch: SecureScratch
         do { scratch = try SecureScratch(capacity: 1024) } catch { throw .storage("secure memory unavailable") }
@@ -134,7 +134,9 @@ extension Vault {
                 } catch SodiumError.outOfMemory { throw .storage("secure memory unavailable") } catch { throw integrity }
                 let fact: StoredFact? = scratch.withBytes(count: n) { padded in
                     guard let length = Vault.plaintextLength(ofPadded: padded) else { return nil }
-                    return try? decoder.decode(StoredFact.self, from: Data(UnsafeRawBufferPointer(rebasing: padded[0..<length])))
+                    let json = UnsafeRawBufferPointer(rebasing: padded[0..<length])
+                    // The strict decoder of this one shape (FactJSON), JSONDecoder for anything else.
+                    return FactJSON.decode(json) ?? (try? decoder.decode(StoredFact.self, from: Data(json)))
                 }
                 guard let fact else { throw integrity }
                 out.append((row.id, fact))
@@ -170,9 +172,18 @@ extension Vault {
     /// Read with the manifest in one transaction and checked against its list (§6.8): an entry
     /// deleted from the file would make the guard count too few.
     package func ledger(sourceID: String) throws(VaultError) -> [ExportEntry] {
-        let decoded = decodeItems(try checkedRows(.export), .export, as: ExportEntry.self)
+        try ledgerSnapshot(sourceID: sourceID).entries
+    }
+
+    /// The ledger as the guard reads it: the source's entries, and the ids of every export entry
+    /// the manifest listed when they were read (``recordExport(_:ifExportsAre:)`` compares them
+    /// again in the transaction that records the export, so that two exports at once cannot both
+    /// pass the guard on the same ledger).
+    package func ledgerSnapshot(sourceID: String) throws(VaultError) -> (entries: [ExportEntry], exportIDs: Set<String>) {
+        let rows = try checkedRows(.export)
+        let decoded = decodeItems(rows, .export, as: ExportEntry.self)
         if let damaged = decoded.problems.first { throw damaged }
-        return decoded.items.map(\.value).filter { $0.source == sourceID }
+        return (decoded.items.map(\.value).filter { $0.source == sourceID }, Set(rows.map(\.id)))
     }
 
     /// One fact as an export entry records it (§6.7, §6.11): its id and kind, never its term.

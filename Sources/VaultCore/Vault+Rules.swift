@@ -176,11 +176,45 @@ extension Vault {
 
     // MARK: - Export provenance
 
-    /// Seals an export's provenance entry. Called by Publishing after the export was audited.
-    package func recordExport(_ entry: ExportEntry) throws(VaultError) {
+    /// Seals an export's provenance entry; returns its id. Called by Publishing before the export
+    /// is audited and written (it is removed again if either fails).
+    ///
+    /// With `exportIDs` (the ledger the disclosure guard read, ``ledgerSnapshot(sourceID:)``), only
+    /// if the manifest, read in the write transaction, still lists exactly those export entries;
+    /// else nothing is written and the result is nil: another export was recorded meanwhile,
+    /// perhaps by another process, and the guard must look again (SECURITY.md §6.11).
+    @discardableResult
+    package func recordExport(_ entry: ExportEntry, ifExportsAre exportIDs: Set<String>? = nil) throws(VaultError)
+        -> String?
+    {
         var entry = entry
         entry.created = Self.timestamp()
-        _ = try insertItem(.export, entry)
+        let id = try Self.newObjectID()
+        let row = SealedItemRow(id: id, sealed: try keyring.seal(.export, try Self.encodeJSON(entry), id: id))
+        var changed = false
+        do {
+            try writing({ m in
+                if let exportIDs, (m.items[.export] ?? []) != exportIDs {
+                    changed = true
+                    throw VaultError.storage("the export ledger changed while this export was checked")
+                }
+                m.items[.export, default: []].insert(id)
+            }) { (m) throws(VaultError) -> Void in
+                try store.insertItem(.export, row, manifest: m)
+            }
+        } catch {
+            if changed { return nil }
+            throw error
+        }
+        return id
+    }
+
+    /// Removes the entry of an export that was not written after all (its audit entry or its
+    /// output file failed).
+    package func removeExport(_ id: String) throws(VaultError) {
+        _ = try writing({ _ = $0.items[.export]?.remove(id) }) { (m) throws(VaultError) -> Bool in
+            try store.deleteItem(.export, id: id, manifest: m)
+        }
     }
 
     /// Every export entry (Publishing's `provenance` audits the lookup).

@@ -105,4 +105,44 @@ import Testing
         }
         #expect(found > 1_000)
     }
+
+    /// The disclosure guard's facts matched on the leak check's chunks (``LeakChecker/check(_:facts:)``)
+    /// are exactly the facts ``FactMatcher/matches(in:)`` finds on the whole text, with the leak
+    /// check's own rules or none, cut everywhere (hits across chunk edges, Hangul particles, phone
+    /// numbers split across chunks), and the leaks are those of ``LeakChecker/check(_:)``.
+    @Test func factsOnTheLeakChecksChunksAreTheWholeTextsFacts() throws {
+        let facts: [FactMatcher.Term] =
+            Self.rules.compactMap { rule in
+                guard case .term(let term, let variants, _) = rule.pattern else { return nil }
+                return FactMatcher.Term(id: "fact-" + rule.id, term: term, variants: variants)
+            } + [.init(id: "long", term: "Jong-yol Kim Hoeryŏng Musan County", variants: ["이종열은 리설주"])]
+        let matcher = try FactMatcher(facts: facts)
+        var stated = 0
+        for rules in [Self.rules, [], [.term("z", "Kim")]] {
+            let whole = try LeakChecker(rules: rules)
+            var small = whole
+            for seed in 0..<300 {
+                let text = Self.text(seed + 2_000)
+                let want = matcher.matches(in: text)
+                #expect(whole.check(text, facts: matcher).facts == want, "\(text.debugDescription)")
+                for size in [1, 5, 13] {
+                    small.chunkSize = size
+                    let found = small.check(text, facts: matcher)
+                    #expect(found.facts == want, "size \(size): \(text.debugDescription)")
+                    #expect(found.leaks == whole.check(text))
+                }
+                #expect(whole.check(text, facts: nil).facts.isEmpty)
+                stated += want.count
+            }
+        }
+        #expect(stated > 1_000)
+        // Numbers in any grouping and particles, cut inside: found by both.
+        for text in ["전화 +86 138 0013 8000로", "0086-138-0013-8000", "이종열은 왔다", "(010) 7720-3158에서"] {
+            let want = matcher.matches(in: text)
+            #expect(!want.isEmpty, "\(text)")
+            var checker = try LeakChecker(rules: [])
+            checker.chunkSize = 1
+            #expect(checker.check(text, facts: matcher).facts == want, "\(text)")
+        }
+    }
 }

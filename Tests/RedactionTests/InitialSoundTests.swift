@@ -39,6 +39,21 @@ import Testing
         #expect(Hangul.initialSoundVariants("리", person: true) == ["리"])
     }
 
+    /// The shortcuts (no Hangul byte at all; no name part with another spelling) give what the
+    /// whole computation gives: decomposed jamo still compose into syllables and get their
+    /// variants; Latin, Chinese and compatibility jamo forms get none.
+    @Test func formsWithoutVariantsAndDecomposedForms() {
+        let nfd = "리종열".decomposedStringWithCanonicalMapping
+        #expect(nfd.unicodeScalars.count == 8)
+        #expect(Set(Hangul.initialSoundVariants(nfd, person: true)) == [nfd, "이종열", "니종열"])
+        #expect(Set(Hangul.initialSoundVariants(nfd, person: false)) == [nfd, "이종열", "니종열"])
+        for form in ["Ri Jong-yol", "李鍾烈", "ㄹㅣㅈㅗㅇ", "ﾘﾝ", "팩트7", "Hoeryŏng 회령"] {
+            #expect(Hangul.initialSoundVariants(form, person: false) == [form], "\(form)")
+        }
+        #expect(Hangul.initialSoundVariants("김정은", person: true) == ["김정은"])
+        #expect(Set(Hangul.initialSoundVariants("회령 로동자", person: false)) == ["회령 로동자", "회령 노동자"])
+    }
+
     @Test(arguments: [
         ("리종열", "PERSON", "이종열은 어제 왔다", "[PERSON-1]은 어제 왔다"),
         ("이종열", "PERSON", "리종열은 어제 왔다", "[PERSON-1]은 어제 왔다"),

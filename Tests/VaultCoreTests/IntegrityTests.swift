@@ -396,7 +396,8 @@ import Testing
         // The due record's metadata damaged: a rebuild cannot read its date and keeps the old one.
         try t.sql {
             try $0.execute(
-                sql: "UPDATE record_version SET meta = substr(meta, 1, 30) || x'00' || substr(meta, 32) WHERE record_id = ?",
+                sql:
+                    "UPDATE record_version SET meta = substr(meta, 1, 30) || (CASE substr(meta, 31, 1) WHEN x'00' THEN x'01' ELSE x'00' END) || substr(meta, 32) WHERE record_id = ?",
                 arguments: [due])
         }
         let w = try t.unlock()

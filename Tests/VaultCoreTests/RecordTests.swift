@@ -392,10 +392,13 @@ import Testing
         }
         try t.sql { db in
             try db.execute(
-                sql: "UPDATE record_version SET body = substr(body, 1, 60) || x'00' || substr(body, 62) WHERE record_id = ?",
+                sql:
+                    "UPDATE record_version SET body = substr(body, 1, 60) || (CASE substr(body, 61, 1) WHEN x'00' THEN x'01' ELSE x'00' END) || substr(body, 62) WHERE record_id = ?",
                 arguments: [ids[3]])
             try db.execute(
-                sql: "UPDATE record_version SET meta = x'00' || substr(meta, 2) WHERE record_id = ?", arguments: [ids[200]])
+                sql:
+                    "UPDATE record_version SET meta = (CASE substr(meta, 1, 1) WHEN x'00' THEN x'01' ELSE x'00' END) || substr(meta, 2) WHERE record_id = ?",
+                arguments: [ids[200]])
             try db.execute(sql: "DELETE FROM record_version WHERE record_id = ?", arguments: [ids[650]])
         }
         for query in ["hoeryong", "the river", "nowhere at all"] {

@@ -82,6 +82,34 @@ import Testing
         #expect(page == Array(all[100..<107]))
     }
 
+    /// The export ledger's writes (`recordExport` with the guard's snapshot, `removeExport`) go
+    /// through the same manifest update as every other write: the page list and its nonces stay
+    /// as they were (§6.8, §6.11), and a refused snapshot writes nothing.
+    @Test func ledgerWritesKeepThePageListAndNonces() throws {
+        let t = TempVault()
+        let (v, _) = try t.create()
+        let source = try v.addSource(alias: "Magpie").id
+        let ids = try importing(v, 300)
+        func seals() throws -> [String: [UInt8]] {
+            try Vault.openManifest(try v.store.sealedManifest(), keyring: v.keyring).pageSeals
+        }
+        let before = try seals()
+        #expect(before.count == 2)
+        let entry = ExportEntry(
+            recordID: ids[0], version: 1, firstLine: 1, lastLine: 1, format: "text", excerptHash: "", outputHash: "",
+            redactions: [:], accepted: [], source: source)
+        let snapshot = try v.ledgerSnapshot(sourceID: source)
+        let id = try #require(try v.recordExport(entry, ifExportsAre: snapshot.exportIDs))
+        #expect(try seals() == before)
+        #expect(try v.recordExport(entry, ifExportsAre: snapshot.exportIDs) == nil)  // the ledger changed
+        #expect(try v.exports().count == 1 && seals() == before)
+        try v.removeExport(id)
+        #expect(try v.exports().isEmpty && seals() == before)
+        #expect(try pagesListTheRecords(v) && v.check().problems.isEmpty)
+        let after = try t.unlock()
+        #expect(try pagesListTheRecords(after) && after.check().problems.isEmpty)
+    }
+
     /// `rm`, `amend` and `edit` find a record's page by bisecting the pages in add order (§6.12),
     /// past pages emptied of their first records and a page deleted whole: every write lands in
     /// the right page.

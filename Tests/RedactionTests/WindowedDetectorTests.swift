@@ -1,0 +1,139 @@
+import Foundation
+import Testing
+
+@testable import Redaction
+
+/// The redactor and the leak check run the detector patterns in ``SuggestWindows``' windows, also
+/// over views with the hidden spans blanked out as `[]]]…`: the same matches as a scan of the whole
+/// text, whatever surrounds the anchors.
+@Suite struct WindowedDetectorTests {
+    /// Forms the narrower anchors must still find: case, the Kelvin sign and the long s (which
+    /// case-fold to k and s), white space ICU's `\s` takes but a token does not end at, full-width
+    /// and Arabic-Indic digits, units and ages in Hangul and Han.
+    static let forms = [
+        "12\u{0B}km", "12\u{85}kg", "5 \u{212A}m", "5\u{212A}M", "100\u{A0}%", "3\u{3000}people", "12 YEARS OLD",
+        "12-Yr-Old", "12 yrs old", "AGED 12", "aged\u{A0}12", "in her EARLY 30S", "mid-30\u{17F}", "late '80ſ",
+        "In Their TWENTIES", "MID TEENS", "１２ km", "١٢ km", "12\u{2009}세", "20 대 중반", "30多岁", "12歲", "12 周岁",
+        "3 킬로미터", "5 미터", "100 원", "3 위안", "2 달러", "10 리", "5 km", "3 个月", "2 小时", "5 块", "1 美元", "10 里",
+        "42.4 N, 129.9 W", "42 ° 25 ′ N", "42.43°, 129.75°", "-42.43,-129.75", "Kim Jong-Yol", "Ri'Chol", "Ō'Neil",
+        "Émile-Zola", "kim.min@example.com", "[]]]]010-1234-5678", "010-1234-5678[]]]", "[]]]12 km", "12[]]]] km",
+        "[]]] 5 May 2024", "May 2024[]]]", "+86[]]]138 0013 8000", "[]]]@example.com", "a[]]]@b.co.kr", "3 uſd",
+        "12 m.", "12m", "4 Hours", "2 Weeks", "10 Percent", "3 MEN", "5 Children", "1 Lb", "2 lbs", "7 CNY", "9 rmb",
+        "1,000 USD", "12 May", "12 call", "3 mi", "5 Me", "8 Kilometres", "6\u{212A}G", "2 DOLLARS", "9 yuan"
+    ]
+
+    static func text(_ seed: Int) -> String {
+        var rng = SeededGenerator(seed: UInt64(seed) &* 1_013)
+        var out = SuggestWindowTests.text(seed)
+        for _ in 0..<Int.random(in: 1..<12, using: &rng) {
+            let piece = Self.forms.randomElement(using: &rng)!
+            let glue = ["", " ", "\n", "[]]]", "x", "\u{A0}"].randomElement(using: &rng)!
+            out += glue + piece + [" ", "", ", ", "]"].randomElement(using: &rng)!
+        }
+        return out
+    }
+
+    @Test func windowsFindWhatTheWholeTextScanFinds() {
+        var compared = 0
+        for seed in 0..<300 {
+            let text = Self.text(seed)
+            let bytes = Array(text.utf8)
+            var scan = SuggestWindows.Scan(bytes)
+            var tight = SuggestWindows.Scan(bytes)
+            for (name, regex) in SuggestWindowTests.patterns {
+                let want = regex.matches(in: text)
+                let got = SuggestWindows.matches(regex, in: text, bytes: bytes, scan: &scan)
+                #expect(got == want, "\(name) in \(text.debugDescription)")
+                let windowed = SuggestWindows.matches(
+                    regex, in: text, bytes: bytes, scan: &tight, alwaysWindows: true, gap: 0)
+                #expect(windowed == want, "\(name) (windows only) in \(text.debugDescription)")
+                compared += want.count
+            }
+        }
+        #expect(compared > 2_000)
+    }
+
+    /// The redactor's detector rules find in a text what they find when every pattern scans the
+    /// whole of it (and in every later round).
+    @Test func redactorFindsWhatWholeScansFind() throws {
+        let rules: [RedactionRule] = [
+            .detector("p", .phone), .detector("e", .email), .detector("d", .date), .detector("a", .age),
+            .term("n", "Jongyol")
+        ]
+        let redactor = try Redactor(rules: rules)
+        var hidden = 0
+        for seed in 0..<150 {
+            let text = Self.text(seed) + " Jongyol+8613800138000 5 Jongyol May 2024"
+            let bytes = Array(text.utf8)
+            let got = redactor.mergedSpans(text: text, bytes: bytes).map { [$0.lo, $0.hi, $0.rule] }
+            let want = Self.wholeScanSpans(redactor, text: text, bytes: bytes).map { [$0.lo, $0.hi, $0.rule] }
+            #expect(got == want, "\(text.debugDescription)")
+            hidden += got.count
+        }
+        #expect(hidden > 500)
+    }
+
+    /// ``Redactor/spans(text:bytes:keepFirstPass:)`` as it was written before windows: every pattern
+    /// over the whole of each view.
+    static func wholeScanSpans(_ r: Redactor, text: String, bytes: [UInt8]) -> [Span] {
+        var seen = Set<RegexMatch>()
+        func whole(_ view: String) -> [Span] {
+            var out: [Span] = []
+            for (rule, regex) in r.regexRules {
+                for m in regex.matches(in: view)
+                where seen.insert(RegexMatch(lo: m.lowerBound, hi: m.upperBound, rule: rule)).inserted {
+                    out.append(Span(lo: m.lowerBound, hi: m.upperBound, rule: rule))
+                }
+            }
+            return out
+        }
+        var raw: [Span] = []
+        let found = r.terms.spans(in: bytes, phones: r.phones)
+        for h in found.terms { raw.append(Span(lo: h.lo, hi: h.hi, rule: h.rule)) }
+        for h in found.phones { raw.append(Span(lo: h.lo, hi: h.hi, rule: h.rule)) }
+        raw += whole(text)
+        var merged = r.merge(raw, bytes: bytes)
+        func blanked(_ spans: [Span]) -> String {
+            var shadow = bytes
+            for m in spans where m.lo < m.hi {
+                shadow[m.lo] = 0x5B
+                for k in (m.lo + 1)..<m.hi { shadow[k] = 0x5D }
+            }
+            return String(decoding: shadow, as: UTF8.self)
+        }
+        for _ in 0..<64 where !merged.isEmpty {
+            var more = whole(blanked(merged))
+            let terms = merged.filter { r.isTerm[$0.rule] }
+            if !terms.isEmpty && terms.count < merged.count { more += whole(blanked(terms)) }
+            guard !more.isEmpty else { break }
+            raw += more
+            merged = r.merge(raw, bytes: bytes)
+        }
+        return merged
+    }
+
+    /// The leak check's cleaned copy (NFKC, no default-ignorables) with its fast path: as the
+    /// property says, scalar by scalar.
+    @Test func cleanedCopyDropsExactlyTheDefaultIgnorables() {
+        let pieces = [
+            "plain ASCII", "이종열", "李钟烈", "\u{200B}", "\u{00AD}", "\u{2060}", "\u{FEFF}", "\u{180E}", "\u{115F}",
+            "\u{3164}", "\u{FFA0}", "\u{E0041}", "\u{FE0F}", "\u{034F}", "ｆｕｌｌ", "①", "ﬁ", "e\u{301}", "\u{1100}\u{1161}",
+            "\n", "\u{2028}", "\u{17B4}", "\u{1D173}", "Ⅻ", "\u{FDFA}"
+        ]
+        var rng = SeededGenerator(seed: 4_242)
+        var changed = 0
+        for _ in 0..<300 {
+            let text = (0..<Int.random(in: 1..<10, using: &rng)).map { _ in pieces.randomElement(using: &rng)! }
+                .joined()
+            var want = String.UnicodeScalarView()
+            for s in text.precomposedStringWithCompatibilityMapping.unicodeScalars
+            where !s.properties.isDefaultIgnorableCodePoint || s.value == 0x0A {
+                want.append(s)
+            }
+            let cleaned = LeakChecker.cleaned(text)
+            #expect(cleaned.unicodeScalars.elementsEqual(want), "\(text.debugDescription)")
+            if cleaned != text { changed += 1 }
+        }
+        #expect(changed > 100)
+    }
+}
