@@ -201,9 +201,9 @@ extension Vault {
     }
 
     /// Validates and seals a new record (first version); nothing is stored.
-    /// Also returns the metadata JSON it sealed (a summary page entry, §6.12).
+    /// Also returns the metadata it sealed (a summary page entry, §6.12).
     func sealNewRecord(_ new: NewRecord, source known: Source? = nil) throws(VaultError) -> (
-        SealedRecordRow, String?, [UInt8]
+        SealedRecordRow, String?, RecordMetadata
     ) {
         let source: Source
         if let known { source = known } else { source = try self.source(alias: new.sourceAlias) }
@@ -233,7 +233,7 @@ extension Vault {
                         body: try sealField(Array(new.body.utf8), key: key, recordID: id, version: 1, field: .recordBody))
                 ])
         }
-        return (row, retain, metaJSON)
+        return (row, retain, meta)
     }
 
     func insertRecord(_ new: NewRecord) throws(VaultError) -> String {
@@ -335,7 +335,7 @@ extension Vault {
         let metaJSON = try Self.encodeJSON(meta)
         // The rows read above must be the ones the manifest lists (an unlock checks counts only).
         try writingRecords(
-            .replace(recordID: id, version: v, meta: metaJSON),
+            .replace(recordID: id, version: v, meta: meta),
             manifest: {
                 try $0.requireRecord(id, versions: latest.version)
                 $0.records[id] = v
@@ -776,7 +776,7 @@ extension Vault {
 
     /// `import`'s one transaction: the manifest lists every record `produce` inserted.
     private func insertRecordsWithManifest(
-        _ produce: (_ insert: (SealedRecordRow, [UInt8]) throws -> Void) throws -> Void
+        _ produce: (_ insert: (SealedRecordRow, RecordMetadata) throws -> Void) throws -> Void
     ) throws(VaultError) {
         var inserted: [String: Int] = [:]
         // The new records' summary entries (§6.12), written to the pages at the end of the

@@ -2,20 +2,24 @@ import Foundation
 import SodiumKit
 
 /// SECURITY.md §6.12: a summary page's plaintext, up to 256 records' latest metadata in the order
-/// the records were added: `u32le(n) || n × (record_id (16 ASCII) || u32le(version) ||
-/// u32le(length) || the version's metadata JSON)`. `list` reads these instead of every record row.
+/// the records were added, each as a compact binary entry (no JSON: `list` reads every entry of
+/// every page). `list` reads these instead of every record row.
 struct SummaryPage {
     static let capacity = 256
 
     struct Entry {
         var recordID: String
         var version: Int
-        /// The version's metadata JSON (§6.4) as sealed in the record, unpadded (never empty from
-        /// a writer; an empty one is listed as damaged).
-        var meta: [UInt8]
+        var meta: RecordMetadata
     }
 
     var entries: [Entry] = []
+
+    /// The entry's flags byte: which optional strings follow the tags (§6.12); other bits are 0.
+    static let hasDate: UInt8 = 1
+    static let hasRetainUntil: UInt8 = 2
+    static let hasReceived: UInt8 = 4
+    static let knownFlags: UInt8 = 7
 
     /// Page `n` (1, 2, …) is stored under the id of its number in 16 lowercase hex digits, so the
     /// ids sort in page order.
@@ -32,45 +36,186 @@ struct SummaryPage {
         return Int(n)
     }
 
+    /// `u32le(n) || n × entry`, each entry `record_id (16) || u32le(version) || flags || str(source)
+    /// || str(title) || str(created) || str(versionCreated) || u32le(tags) || tags × str(tag) ||
+    /// [str(date)] [str(retainUntil)] [str(received)]`, `str(s) = u32le(byte length) || UTF-8`.
     func encode() -> [UInt8] {
         var out = VaultFormat.le32(UInt32(entries.count))
+        func str(_ s: String) {
+            out += VaultFormat.le32(UInt32(truncatingIfNeeded: s.utf8.count))
+            out += s.utf8
+        }
         for e in entries {
+            let m = e.meta
             out += e.recordID.utf8
             out += VaultFormat.le32(UInt32(truncatingIfNeeded: e.version))
-            out += VaultFormat.le32(UInt32(e.meta.count))
-            out += e.meta
+            out.append(
+                (m.date == nil ? 0 : Self.hasDate) | (m.retainUntil == nil ? 0 : Self.hasRetainUntil)
+                    | (m.received == nil ? 0 : Self.hasReceived))
+            str(m.source)
+            str(m.title)
+            str(m.created)
+            str(m.versionCreated)
+            out += VaultFormat.le32(UInt32(truncatingIfNeeded: m.tags.count))
+            for t in m.tags { str(t) }
+            for s in [m.date, m.retainUntil, m.received] { if let s { str(s) } }
         }
         return out
     }
 
-    /// Calls `body` with each entry in the opened page's own buffer (id, version, metadata JSON);
-    /// false if the bytes are not a page (nothing after the last entry, ids of 16 bytes).
-    static func forEachEntry(
-        _ b: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer, Int, UnsafeRawBufferPointer) -> Void
-    ) -> Bool {
-        func u32(_ at: Int) -> Int? {
-            guard at >= 0, b.count - at >= 4 else { return nil }
-            return Int(b[at]) | Int(b[at + 1]) << 8 | Int(b[at + 2]) << 16 | Int(b[at + 3]) << 24
-        }
-        guard let n = u32(0), n <= capacity else { return false }
-        var at = 4
-        for _ in 0..<n {
-            guard b.count - at >= 24, let version = u32(at + 16), let length = u32(at + 20), b.count - at - 24 >= length
-            else { return false }
-            body(
-                UnsafeRawBufferPointer(rebasing: b[at..<at + 16]), version,
-                UnsafeRawBufferPointer(rebasing: b[at + 24..<at + 24 + length]))
-            at += 24 + length
-        }
-        return at == b.count
+    /// One entry as it lies in an opened page: slices of the page's own buffer (valid only while
+    /// it is), its tags at `tags` in the tag slices `scan` filled. UTF-8 is checked when a string
+    /// is made of a slice (`metadata`), so entries that are skipped cost no string work.
+    struct EntryView {
+        var id: UnsafeRawBufferPointer
+        var version: Int
+        var source: UnsafeRawBufferPointer
+        var title: UnsafeRawBufferPointer
+        var created: UnsafeRawBufferPointer
+        var versionCreated: UnsafeRawBufferPointer
+        var tags: Range<Int>
+        var date: UnsafeRawBufferPointer?
+        var retainUntil: UnsafeRawBufferPointer?
+        var received: UnsafeRawBufferPointer?
     }
 
-    static func decode(_ b: UnsafeRawBufferPointer) -> SummaryPage? {
-        var page = SummaryPage()
-        let ok = forEachEntry(b) { id, version, meta in
-            page.entries.append(Entry(recordID: String(decoding: id, as: UTF8.self), version: version, meta: Array(meta)))
+    /// Reads the structure of an opened page into `entries` and `tags` (both emptied first): false
+    /// unless it is exactly `u32le(n)` and `n` ≤ 256 well-formed entries: every length within the
+    /// bytes left (compared as `remaining >= length`, so nothing can overflow), no flag bit other
+    /// than the three, and nothing after the last entry.
+    static func scan(
+        _ b: UnsafeRawBufferPointer, entries: inout [EntryView], tags: inout [UnsafeRawBufferPointer]
+    ) -> Bool {
+        entries.removeAll(keepingCapacity: true)
+        tags.removeAll(keepingCapacity: true)
+        var r = Reader(b: b)
+        guard let n = r.u32(), n <= capacity else { return false }
+        for _ in 0..<n {
+            guard let id = r.take(16), let version = r.u32(), let flags = r.byte(), flags & ~knownFlags == 0,
+                let source = r.str(), let title = r.str(), let created = r.str(), let versionCreated = r.str(),
+                let tagCount = r.u32(), tagCount <= r.left / 4
+            else { return false }
+            let first = tags.count
+            for _ in 0..<tagCount {
+                guard let t = r.str() else { return false }
+                tags.append(t)
+            }
+            var date: UnsafeRawBufferPointer?
+            var retainUntil: UnsafeRawBufferPointer?
+            var received: UnsafeRawBufferPointer?
+            if flags & hasDate != 0 {
+                guard let s = r.str() else { return false }
+                date = s
+            }
+            if flags & hasRetainUntil != 0 {
+                guard let s = r.str() else { return false }
+                retainUntil = s
+            }
+            if flags & hasReceived != 0 {
+                guard let s = r.str() else { return false }
+                received = s
+            }
+            entries.append(
+                EntryView(
+                    id: id, version: version, source: source, title: title, created: created,
+                    versionCreated: versionCreated, tags: first..<tags.count, date: date,
+                    retainUntil: retainUntil, received: received))
         }
-        return ok ? page : nil
+        return r.left == 0
+    }
+
+    /// Reads little-endian fields and length-prefixed strings off a buffer; nil past its end.
+    private struct Reader {
+        let b: UnsafeRawBufferPointer
+        var at = 0
+        var left: Int { b.count - at }
+
+        mutating func u32() -> Int? {
+            guard left >= 4 else { return nil }
+            defer { at += 4 }
+            return Int(UInt32(littleEndian: b.loadUnaligned(fromByteOffset: at, as: UInt32.self)))
+        }
+
+        mutating func byte() -> UInt8? {
+            guard left >= 1 else { return nil }
+            defer { at += 1 }
+            return b[at]
+        }
+
+        mutating func take(_ n: Int) -> UnsafeRawBufferPointer? {
+            guard n >= 0, left >= n else { return nil }
+            defer { at += n }
+            return UnsafeRawBufferPointer(start: b.baseAddress! + at, count: n)
+        }
+
+        mutating func str() -> UnsafeRawBufferPointer? {
+            guard let n = u32() else { return nil }
+            return take(n)
+        }
+    }
+
+    /// A string of a slice; nil if it is not valid UTF-8 (ASCII is checked eight bytes at a time;
+    /// anything else must come out of the decoder unrepaired).
+    static func string(_ b: UnsafeRawBufferPointer) -> String? {
+        let u = b.bindMemory(to: UInt8.self)
+        let s = String(decoding: u, as: UTF8.self)
+        var i = 0
+        var high: UInt64 = 0
+        while b.count - i >= 8 {
+            high |= b.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+            i += 8
+        }
+        while i < b.count {
+            high |= UInt64(b[i])
+            i += 1
+        }
+        if high & 0x8080_8080_8080_8080 == 0 { return s }
+        return s.utf8.elementsEqual(u) ? s : nil
+    }
+
+    /// The entry's metadata; nil if a string in it is not valid UTF-8 (that record's integrity
+    /// error).
+    static func metadata(_ e: EntryView, tags: [UnsafeRawBufferPointer]) -> RecordMetadata? {
+        guard let source = string(e.source), let title = string(e.title), let created = string(e.created),
+            let versionCreated = string(e.versionCreated)
+        else { return nil }
+        var tagStrings: [String] = []
+        tagStrings.reserveCapacity(e.tags.count)
+        for i in e.tags {
+            guard let t = string(tags[i]) else { return nil }
+            tagStrings.append(t)
+        }
+        var date: String?
+        var retainUntil: String?
+        var received: String?
+        if let s = e.date {
+            guard let v = string(s) else { return nil }
+            date = v
+        }
+        if let s = e.retainUntil {
+            guard let v = string(s) else { return nil }
+            retainUntil = v
+        }
+        if let s = e.received {
+            guard let v = string(s) else { return nil }
+            received = v
+        }
+        return RecordMetadata(
+            source: source, title: title, tags: tagStrings, date: date, created: created,
+            versionCreated: versionCreated, retainUntil: retainUntil, received: received)
+    }
+
+    /// The whole page, every string checked; nil if it is not one.
+    static func decode(_ b: UnsafeRawBufferPointer) -> SummaryPage? {
+        var views: [EntryView] = []
+        var tags: [UnsafeRawBufferPointer] = []
+        guard scan(b, entries: &views, tags: &tags) else { return nil }
+        var page = SummaryPage()
+        for v in views {
+            guard let id = string(v.id), let meta = metadata(v, tags: tags) else { return nil }
+            page.entries.append(Entry(recordID: id, version: v.version, meta: meta))
+        }
+        return page
     }
 }
 
@@ -80,7 +225,7 @@ enum PageChange {
     case add
     /// A new latest version of a record (`amend`, `edit`): its entry, in the page it has been in
     /// since it was added.
-    case replace(recordID: String, version: Int, meta: [UInt8])
+    case replace(recordID: String, version: Int, meta: RecordMetadata)
     /// `rm`, retention: its entry leaves its page; an empty page is deleted.
     case remove(recordID: String)
 }
@@ -291,15 +436,15 @@ extension Vault {
         }
     }
 
-    /// A record's latest metadata JSON, opened from its row (the upgrade to format 5); nil if it
-    /// does not open or is not metadata.
-    func latestMetadataJSON(_ row: LatestRowView) -> [UInt8]? {
+    /// A record's latest metadata, opened from its row (the upgrade to format 5); nil if it does
+    /// not open or is not metadata.
+    func latestMetadata(_ row: LatestRowView) -> RecordMetadata? {
         guard let version = row.version, version >= 1 else { return nil }
         return try? withRecordKey(recordID: row.recordID, wrappedKey: row.wrappedKey) { key in
             try self.withOpenedField(row.meta, key: key, recordID: row.recordID, version: version, field: .recordMeta) {
                 bytes in
-                guard MetadataJSON.decode(bytes) != nil else { throw VaultError.recordIntegrity(recordID: row.recordID) }
-                return Array(bytes)
+                guard let meta = MetadataJSON.decode(bytes) else { throw VaultError.recordIntegrity(recordID: row.recordID) }
+                return meta
             }
         }
     }
@@ -333,7 +478,7 @@ extension Vault {
                     guard row.version == want, met.insert(id).inserted else {
                         throw VaultError.vaultIntegrity("record \(id) does not have the \(want) versions the manifest lists")
                     }
-                    guard let meta = self.latestMetadataJSON(row) else { throw VaultError.recordIntegrity(recordID: id) }
+                    guard let meta = self.latestMetadata(row) else { throw VaultError.recordIntegrity(recordID: id) }
                     page.entries.append(SummaryPage.Entry(recordID: id, version: want, meta: meta))
                     if page.entries.count == SummaryPage.capacity { try flush() }
                 }
@@ -379,6 +524,15 @@ extension Vault {
         var complete = true
         var lastSource: String?
         var lastAlias: String?
+        let sourceBytes = sourceID.map { Array($0.utf8) }
+        // Reused for every page: the entries' slices, their tags', and the batch lookup's input.
+        var views: [SummaryPage.EntryView] = []
+        var tagViews: [UnsafeRawBufferPointer] = []
+        var keys: [UnsafeRawPointer] = []
+        var versions: [Int] = []
+        views.reserveCapacity(SummaryPage.capacity)
+        keys.reserveCapacity(SummaryPage.capacity)
+        versions.reserveCapacity(SummaryPage.capacity)
         // (`matched - offset`, not `offset + limit`: neither may overflow, whatever they are.)
         func full() -> Bool { limit.map { matched - offset >= $0 } ?? false }
         // Each page is opened into this one locked buffer (a page is about 50 KB), wiped after
@@ -411,49 +565,60 @@ extension Vault {
                     }
                     defer { scratch.wipe(count: sealed.count) }
                     let wellFormed = scratch.withBytes(count: length) { plain in
+                        guard SummaryPage.scan(plain, entries: &views, tags: &tagViews) else { return false }
                         // Every entry's manifest lookup first, together (their cache misses
                         // overlap), then the entries in order.
-                        var keys: [UnsafeRawPointer] = []
-                        var versions: [Int] = []
-                        keys.reserveCapacity(SummaryPage.capacity)
-                        versions.reserveCapacity(SummaryPage.capacity)
-                        guard
-                            SummaryPage.forEachEntry(
-                                plain,
-                                { idBytes, version, _ in
-                                    keys.append(idBytes.baseAddress!)
-                                    versions.append(version)
-                                })
-                        else { return false }
+                        keys.removeAll(keepingCapacity: true)
+                        versions.removeAll(keepingCapacity: true)
+                        for v in views {
+                            keys.append(v.id.baseAddress!)
+                            versions.append(v.version)
+                        }
                         let admitted = check!.admit(batch: keys, versions: versions)
-                        var j = 0
-                        return SummaryPage.forEachEntry(plain) { idBytes, version, meta in
-                            defer { j += 1 }
+                        for (j, v) in views.enumerated() {
                             guard !full() else {
                                 complete = false
-                                return
+                                break
                             }
                             guard admitted[j] else {
-                                mismatched.append((pageID, String(decoding: idBytes, as: UTF8.self)))
-                                return
+                                mismatched.append((pageID, String(decoding: v.id, as: UTF8.self)))
+                                continue
                             }
-                            let recordID = String(decoding: idBytes, as: UTF8.self)
-                            guard !meta.isEmpty, let md = MetadataJSON.decode(meta) else {
-                                problems.append(.recordIntegrity(recordID: recordID))
-                                return
+                            // Filters and the offset read only what they need: strings are made
+                            // (and their UTF-8 checked) for the records shown.
+                            if let sourceBytes, !v.source.elementsEqual(sourceBytes) { continue }
+                            if let tagFolded {
+                                var has = false
+                                var valid = true
+                                for i in v.tags {
+                                    guard let t = SummaryPage.string(tagViews[i]) else {
+                                        valid = false
+                                        break
+                                    }
+                                    if TextFolding.fold(t) == tagFolded { has = true }
+                                }
+                                guard valid else {
+                                    problems.append(.recordIntegrity(recordID: String(decoding: v.id, as: UTF8.self)))
+                                    continue
+                                }
+                                if !has { continue }
                             }
-                            if let sourceID, md.source != sourceID { return }
-                            if let tagFolded, !md.tags.contains(where: { TextFolding.fold($0) == tagFolded }) { return }
                             matched += 1
-                            guard matched > offset else { return }
+                            guard matched > offset else { continue }
+                            let recordID = String(decoding: v.id, as: UTF8.self)
+                            guard let md = SummaryPage.metadata(v, tags: tagViews) else {
+                                problems.append(.recordIntegrity(recordID: recordID))
+                                continue
+                            }
                             // Records of one source tend to come together: the last lookup again.
                             if md.source != lastSource {
                                 lastSource = md.source
                                 lastAlias = aliases[md.source]
                             }
-                            each(RecordSummary(id: recordID, version: version, metadata: md, sourceAlias: lastAlias))
+                            each(RecordSummary(id: recordID, version: v.version, metadata: md, sourceAlias: lastAlias))
                             shown += 1
                         }
+                        return true
                     }
                     if !wellFormed { problems.append(SealedKind.summaryPage.integrityError(id: pageID)) }
                 } catch let e as VaultError {

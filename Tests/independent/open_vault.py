@@ -660,6 +660,48 @@ SUBKEY_SUMMARY = (16, b"SVsummry")  # §5
 PAGE_CAPACITY = 256  # §6.12
 
 
+PAGE_KEYS = ("source", "title", "created", "versionCreated", "tags", "date", "retainUntil", "received")
+PAGE_FLAGS = ((1, "date"), (2, "retainUntil"), (4, "received"))  # §6.12: the flags byte
+
+
+def read_page_entry(page, at, ident):
+    """§6.12: one binary entry at `at`: record_id (16) || u32le(version) || flags (u8) ||
+    str(source) || str(title) || str(created) || str(versionCreated) || u32le(tags) || tags x str(tag)
+    || str(date) if flags & 1 || str(retainUntil) if flags & 2 || str(received) if flags & 4, where
+    str(s) = u32le(byte length) || UTF-8. Returns (record_id, version, metadata dict, next offset)."""
+    def malformed():
+        return integrity("summary page %s is malformed" % ident)
+
+    def take(n):
+        nonlocal at
+        if n < 0 or len(page) - at < n:
+            raise malformed()
+        at += n
+        return page[at - n:at]
+
+    def u32():
+        return struct.unpack("<I", take(4))[0]
+
+    def text():
+        raw = take(u32())
+        try:
+            return raw.decode("utf-8", "strict")
+        except UnicodeDecodeError:
+            raise integrity("summary page %s: a string is not UTF-8" % ident)
+
+    record_id = take(16).decode("ascii", "replace")
+    version = u32()
+    flags = take(1)[0]
+    if flags & ~7:
+        raise malformed()
+    meta = {"source": text(), "title": text(), "created": text(), "versionCreated": text()}
+    meta["tags"] = [text() for _ in range(u32())]
+    for bit, key in PAGE_FLAGS:
+        if flags & bit:
+            meta[key] = text()
+    return record_id, version, meta, at
+
+
 def read_summaries(db, vault_id, key, manifest, records):
     """§6.12: every summary page in page order; each entry must be listed in the manifest with its
     version (and met once), every listed record must be in some page, and each entry must equal
@@ -680,20 +722,13 @@ def read_summaries(db, vault_id, key, manifest, records):
         if n > PAGE_CAPACITY:
             raise integrity("summary page %s is malformed" % ident)
         for _ in range(n):
-            if len(page) - at < 24:
-                raise integrity("summary page %s is malformed" % ident)
-            record_id = page[at:at + 16].decode("ascii", "replace")
-            version, length = struct.unpack("<II", page[at + 16:at + 24])
-            meta = page[at + 24:at + 24 + length]
-            if len(meta) != length:
-                raise integrity("summary page %s is malformed" % ident)
-            at += 24 + length
+            record_id, version, meta_json, at = read_page_entry(page, at, ident)
             if manifest["records"].get(record_id) != version or record_id in seen:
                 raise integrity("summary page %s does not match the manifest at record %s" % (ident, record_id))
             seen.add(record_id)
-            meta_json = decode_json_object(meta, "summary of record " + record_id)
             rec = latest.get(record_id)
-            if rec is None or rec["version"] != version or rec["meta"] != meta_json:
+            wanted = None if rec is None else {k: v for k, v in rec["meta"].items() if v is not None and k in PAGE_KEYS}
+            if rec is None or rec["version"] != version or wanted != meta_json:
                 raise integrity("summary page %s: record %s is not its latest version" % (ident, record_id))
             out.append({"id": record_id, "version": version, "meta": meta_json})
         if at != len(page):
