@@ -40,12 +40,14 @@ extension Vault {
     /// ones it lists. Returns the generation, and whether the key slots came back from a travel
     /// bundle since (`travel in` has no key to update the manifest; the unlock confirms it).
     static func verifyManifestAtUnlock(store: any VaultStore, keyring: borrowing Keyring, formatVersion: Int) throws(VaultError)
-        -> (generation: UInt64, travelReturned: Bool)
+        -> (generation: UInt64, travelReturned: Bool, verified: VerifiedManifest?)
     {
         // One read transaction: a write another process commits meanwhile is either all in it or not.
         let snap = try store.manifestSnapshot()
+        var lists: VerifiedManifest?
         let view = try withManifestView(snap.manifest, keyring: keyring) { (v) throws(VaultError) -> ManifestCounts in
-            ManifestCounts(
+            if let sealed = snap.manifest { lists = VerifiedManifest(sealed: sealed, view: v) }
+            return ManifestCounts(
                 generation: v.generation, format: v.format, records: v.recordCount, versionRows: v.versionRows,
                 items: Dictionary(uniqueKeysWithValues: SealedItemKind.tables(format: v.format).map { ($0, v.count($0)) }),
                 tail: v.tail)
@@ -75,7 +77,7 @@ extension Vault {
         // (a listing or search walk, a record read, the rule set before publishing, `check`).
         let recordsAgree = snap.counts.records == view.records && snap.counts.versions == view.versionRows
         let countsAgree = recordsAgree && tables.allSatisfy { snap.counts.items[$0] == view.items[$0] }
-        if countsAgree && actual == tail { return (view.generation, travelReturned) }
+        if countsAgree && actual == tail { return (view.generation, travelReturned, travelReturned ? nil : lists) }
         // Something differs: the full manifest, to name every object.
         let m = try openManifest(snap.manifest, keyring: keyring)
         var problems = tail.differences(from: actual)
@@ -90,7 +92,7 @@ extension Vault {
             problems += m.differences(from: got).filter { $0.hasPrefix(table.noun + " ") }
         }
         if let failure = integrityFailure(problems) { throw failure }
-        return (m.generation, travelReturned)
+        return (m.generation, travelReturned, nil)
     }
 
     /// The first problem named, the others counted.
@@ -403,19 +405,31 @@ struct WalkCheck {
         self.sealedManifest = sealedManifest
         active = vault.formatVersion >= 2
         guard active else { return }
-        var seals: [String: [UInt8]] = [:]
-        (listed, items) = try Vault.withManifestView(sealedManifest, keyring: vault.keyring) {
-            (v) throws(VaultError) -> ([UInt8], [String]) in
-            seals = v.tail.pageSeals
-            var ids: [String] = []
-            if let table, let b = v.itemBytes[table] {
-                ids = stride(from: 0, to: b.count, by: 16).map {
-                    String(decoding: UnsafeRawBufferPointer(rebasing: b[$0..<$0 + 16]), as: UTF8.self)
-                }
+        // The manifest the unlock opened and checked, if the walk's transaction read the same
+        // bytes (a write since, by this process or another, changes them: every seal draws a new
+        // nonce): its lists were copied out then, so it is not opened a second time (§6.8).
+        if let verified = vault.verifiedManifest, let sealedManifest, verified.isCopy(of: sealedManifest) {
+            listed = verified.recordBytes
+            items = table.map { verified.itemIDs[$0] ?? [] } ?? []
+            pageSeals = verified.pageSeals
+        } else {
+            var seals: [String: [UInt8]] = [:]
+            var generation: UInt64 = 0
+            (listed, items) = try Vault.withManifestView(sealedManifest, keyring: vault.keyring) {
+                (v) throws(VaultError) -> ([UInt8], [String]) in
+                seals = v.tail.pageSeals
+                generation = v.generation
+                return (Array(v.recordBytes), table.map { VerifiedManifest.ids(v.itemBytes[$0]) } ?? [])
             }
-            return (Array(v.recordBytes), ids)
+            // A manifest older than the one this process checked at unlock (or wrote since) was
+            // put back while it ran: named, its lists never used (§6.8).
+            guard generation >= vault.generation else {
+                throw .vaultIntegrity(
+                    "the vault file's manifest (generation \(generation)) is older than the one this session saw (\(vault.generation)): rolled back while open"
+                )
+            }
+            pageSeals = seals
         }
-        pageSeals = seals
         let count = listed.count / 20
         seen = [Bool](repeating: false, count: count)
         buildBuckets(count)
@@ -574,6 +588,35 @@ extension Vault {
             problems.append(.vaultIntegrity("record \(id) is listed in the manifest but was not found in the file"))
         }
         return problems
+    }
+}
+
+/// The manifest the unlock check opened and found in agreement with the file (SECURITY.md §6.8):
+/// its sealed bytes, and the lists a walk needs, copied out of the opened buffer (ids, version
+/// counts and page nonces are visible in the file anyway: the rows and the page blobs). A walk
+/// whose transaction reads exactly these bytes uses the lists instead of opening it again.
+final class VerifiedManifest {
+    let sealed: [UInt8]
+    let recordBytes: [UInt8]
+    let itemIDs: [SealedItemKind: [String]]
+    let pageSeals: [String: [UInt8]]
+
+    init(sealed: [UInt8], view v: ManifestView) {
+        self.sealed = sealed
+        recordBytes = Array(v.recordBytes)
+        itemIDs = v.itemBytes[.summaryPage].map { [.summaryPage: Self.ids($0)] } ?? [:]
+        pageSeals = v.tail.pageSeals
+    }
+
+    /// True if `other` is byte for byte the sealed manifest that was checked.
+    func isCopy(of other: [UInt8]) -> Bool { Vault.sameBytes(sealed, other[...]) }
+
+    /// An encoded id list (16 bytes each) as strings.
+    static func ids(_ b: UnsafeRawBufferPointer?) -> [String] {
+        guard let b else { return [] }
+        return stride(from: 0, to: b.count, by: 16).map {
+            String(decoding: UnsafeRawBufferPointer(rebasing: b[$0..<$0 + 16]), as: UTF8.self)
+        }
     }
 }
 

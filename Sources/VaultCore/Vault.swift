@@ -45,6 +45,9 @@ public final class Vault {
     /// The manifest's generation (SECURITY.md §6.8): incremented by every write transaction; the
     /// audit log records it with each write so a vault file older than its log is noticed.
     package internal(set) var generation: UInt64 = 0
+    /// The manifest the unlock opened and checked, with its lists copied out: a walk that reads the
+    /// same sealed bytes in its transaction uses them instead of opening it again (§6.8).
+    var verifiedManifest: VerifiedManifest?
     /// Set by a manifest update inside a write transaction; becomes `generation` on commit.
     var pendingGeneration: UInt64?
     /// The digest of the sealed retention index last read (`.some(nil)`: there was none; nil: not
@@ -83,7 +86,7 @@ public final class Vault {
         // and by the first unlock of a format-1 vault).
         if formatVersion >= 2 && !creating {
             do {
-                (self.generation, self.travelReturned) = try Self.verifyManifestAtUnlock(
+                (self.generation, self.travelReturned, self.verifiedManifest) = try Self.verifyManifestAtUnlock(
                     store: store, keyring: keyring, formatVersion: formatVersion)
             } catch {
                 guard inspecting, case .vaultIntegrity = error else { throw error }
