@@ -69,6 +69,31 @@ enum Output {
         b < 0x20 || b == 0x7F || b == 0xC2 || b == 0xD8 || b == 0xE2
     }
 
+    /// True if any byte of `b` is one `mayNeedEscaping` names: eight bytes at a time, each word
+    /// with no byte below 0x20, at 0x7F or at 0x80 and above passed over at once (a listing's
+    /// lines are mostly plain ASCII); any other word is looked at byte by byte.
+    static func mayNeedEscaping(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let high: UInt64 = 0x8080_8080_8080_8080
+        var i = 0
+        if let base = b.baseAddress {
+            while b.count - i >= 8 {
+                let w = UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)
+                let x = w ^ (ones &* 0x7F)
+                // (Below 0x20 is exact for words without high bytes; a false alarm only costs a look.)
+                if (w & high) | ((w &- ones &* 0x20) & ~w & high) | ((x &- ones) & ~x & high) != 0 {
+                    for k in i..<i + 8 where mayNeedEscaping(b[k]) { return true }
+                }
+                i += 8
+            }
+        }
+        while i < b.count {
+            if mayNeedEscaping(b[i]) { return true }
+            i += 1
+        }
+        return false
+    }
+
     /// Escapes control characters (terminal escape sequences), C1 controls and bidi overrides so
     /// that decrypted text is shown, never interpreted by the terminal. Newlines and tabs are kept
     /// when `multiline` is true.

@@ -121,6 +121,32 @@ import Testing
             #expect(!list.stdout.unicodeScalars.contains(bad.unicodeScalars.first!))
         }
     }
+
+    /// The listing's check for what to escape reads eight bytes at a time: a character to escape
+    /// is found at every position within a word (titles), and so are ESC and DEL in a search
+    /// snippet (testimony).
+    @Test func escapingIsFoundAtEveryPositionOfALine() throws {
+        let c = CLI()
+        try c.initVault()
+        try c.addSource("Magpie")
+        for k in 0..<9 {
+            let pad = String(repeating: "x", count: k)
+            _ = try c.add(source: "Magpie", title: "\(pad)\u{202E}\(k)", body: "\(pad)\u{1B}[2J\u{7F}\u{85} needle \(k)")
+        }
+        let list = c.run(["list"] + pw)
+        let search = c.run(["search", "needle"] + pw)
+        #expect(list.status == 0 && search.status == 0, "\(list.stderr) \(search.stderr)")
+        for out in [list.stdout, search.stdout] {
+            for bad: Unicode.Scalar in ["\u{202E}", "\u{1B}", "\u{7F}", "\u{85}"] {
+                #expect(!out.unicodeScalars.contains(bad), "\(bad.value)")
+            }
+        }
+        for k in 0..<9 {
+            let pad = String(repeating: "x", count: k)
+            #expect(list.stdout.contains("\(pad)\\u{202E}\(k)"), "title \(k)")
+            #expect(search.stdout.contains("\(pad)\\u{1B}[2J\\u{7F}\\u{85} needle \(k)"), "snippet \(k)")
+        }
+    }
 }
 
 @Suite struct PassphraseLengthTests {

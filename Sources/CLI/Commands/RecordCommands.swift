@@ -251,24 +251,32 @@ enum RecordPrinter {
             var text = text
             text.withUTF8 { out.append(contentsOf: $0) }
         }
+        func gap() {
+            out.append(0x20)
+            out.append(0x20)
+        }
         let start = out.count
         put(s.id)
-        out += "  ".utf8
+        gap()
         put(s.metadata.date ?? "----------")
-        out += "  ".utf8
+        gap()
         put(s.sourceAlias ?? "?")
-        out += "  ".utf8
+        gap()
         put(s.metadata.title)
         for (i, tag) in s.metadata.tags.enumerated() {
-            out += (i == 0 ? "  #" : " #").utf8
+            if i == 0 { out.append(0x20) }
+            out.append(0x20)
+            out.append(0x23)  // #
             put(tag)
         }
         if let snippet = s.snippet {
-            out += "  | ".utf8
+            gap()
+            out.append(0x7C)  // |
+            out.append(0x20)
             put(snippet)
         }
         let needsEscaping = out.withUnsafeBufferPointer { b in
-            b[start...].contains(where: Output.mayNeedEscaping)
+            Output.mayNeedEscaping(UnsafeBufferPointer(rebasing: b[start...]))
         }
         if needsEscaping {
             let safe = Output.terminalSafe(String(decoding: out[start...], as: UTF8.self))
