@@ -129,22 +129,33 @@ import Testing
         let c = CLI()
         try c.initVault()
         try c.addSource("Magpie")
-        for k in 0..<9 {
-            let pad = String(repeating: "x", count: k)
-            _ = try c.add(source: "Magpie", title: "\(pad)\u{202E}\(k)", body: "\(pad)\u{1B}[2J\u{7F}\u{85} needle \(k)")
+        // One character to escape a line, alone in its line (any one sends the whole line through
+        // the escaping): at each of 9 offsets, ESC, DEL and U+0085 in testimony (search snippets),
+        // a bidi override in titles.
+        let bad: [(scalar: Unicode.Scalar, shown: String)] = [("\u{1B}", "\\u{1B}"), ("\u{7F}", "\\u{7F}"), ("\u{85}", "\\u{85}")]
+        for k in 0..<36 {
+            let pad = String(repeating: "x", count: k % 9)
+            if k < 27 {
+                _ = try c.add(source: "Magpie", title: "plain \(k)", body: "\(pad)\(String(bad[k / 9].scalar)) needle \(k)")
+            } else {
+                _ = try c.add(source: "Magpie", title: "\(pad)\u{202E}\(k)", body: "plain needle \(k)")
+            }
         }
         let list = c.run(["list"] + pw)
         let search = c.run(["search", "needle"] + pw)
         #expect(list.status == 0 && search.status == 0, "\(list.stderr) \(search.stderr)")
         for out in [list.stdout, search.stdout] {
-            for bad: Unicode.Scalar in ["\u{202E}", "\u{1B}", "\u{7F}", "\u{85}"] {
-                #expect(!out.unicodeScalars.contains(bad), "\(bad.value)")
+            for scalar in bad.map(\.scalar) + ["\u{202E}"] {
+                #expect(!out.unicodeScalars.contains(scalar), "\(scalar.value)")
             }
         }
-        for k in 0..<9 {
-            let pad = String(repeating: "x", count: k)
-            #expect(list.stdout.contains("\(pad)\\u{202E}\(k)"), "title \(k)")
-            #expect(search.stdout.contains("\(pad)\\u{1B}[2J\\u{7F}\\u{85} needle \(k)"), "snippet \(k)")
+        for k in 0..<36 {
+            let pad = String(repeating: "x", count: k % 9)
+            if k < 27 {
+                #expect(search.stdout.contains("\(pad)\(bad[k / 9].shown) needle \(k)"), "snippet \(k)")
+            } else {
+                #expect(list.stdout.contains("\(pad)\\u{202E}\(k)"), "title \(k)")
+            }
         }
     }
 }
