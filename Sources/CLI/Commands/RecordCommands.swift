@@ -244,7 +244,8 @@ struct RecordJSON: Encodable {
 /// Prints records one a line, each beginning with its id.
 enum RecordPrinter {
     /// Appends one record's line (id first; without its newline) as UTF-8: a listing of 10,000 records is built in
-    /// one buffer, and only a line with a control or bidi character goes through `terminalSafe`.
+    /// one buffer, and only a line with a control or bidi character goes through `terminalSafe`
+    /// (found exactly: a snippet's "…" or Hangul does not send it there).
     static func append(_ s: RecordSummary, to out: inout [UInt8]) {
         // Native strings are contiguous UTF-8: each piece is one copy, not a walk over its view.
         func put(_ text: String) {
@@ -276,7 +277,7 @@ enum RecordPrinter {
             put(snippet)
         }
         let needsEscaping = out.withUnsafeBufferPointer { b in
-            Output.mayNeedEscaping(UnsafeBufferPointer(rebasing: b[start...]))
+            Output.needsEscaping(UnsafeBufferPointer(rebasing: b[start...]))
         }
         if needsEscaping {
             let safe = Output.terminalSafe(String(decoding: out[start...], as: UTF8.self))
