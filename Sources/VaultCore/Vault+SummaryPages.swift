@@ -174,10 +174,21 @@ struct SummaryPage {
     }
 
     /// The entry's metadata; nil if a string in it is not valid UTF-8 (that record's integrity
-    /// error).
-    static func metadata(_ e: EntryView, tags: [UnsafeRawBufferPointer]) -> RecordMetadata? {
-        guard let source = string(e.source), let title = string(e.title), let created = string(e.created),
-            let versionCreated = string(e.versionCreated)
+    /// error). The source id and the two times are taken from `previous` (the entry shown before)
+    /// when their bytes are the same: records added together share them, and each is a string
+    /// fewer to allocate (3 % of `list` at 100,000 records imported together). (Bytes equal to a
+    /// string already checked are valid UTF-8.)
+    static func metadata(
+        _ e: EntryView, tags: [UnsafeRawBufferPointer], previous: RecordMetadata? = nil
+    ) -> RecordMetadata? {
+        func reused(_ b: UnsafeRawBufferPointer, _ s: String?) -> String? {
+            guard var s, s.utf8.count == b.count else { return nil }
+            let same = s.withUTF8 { u in b.isEmpty || memcmp(u.baseAddress!, b.baseAddress!, b.count) == 0 }
+            return same ? s : nil
+        }
+        guard let source = reused(e.source, previous?.source) ?? string(e.source), let title = string(e.title),
+            let created = reused(e.created, previous?.created) ?? string(e.created),
+            let versionCreated = reused(e.versionCreated, previous?.versionCreated) ?? string(e.versionCreated)
         else { return nil }
         var tagStrings: [String] = []
         tagStrings.reserveCapacity(e.tags.count)
@@ -525,6 +536,7 @@ extension Vault {
         var lastSource: String?
         var lastAlias: String?
         let sourceBytes = sourceID.map { Array($0.utf8) }
+        var previous: RecordMetadata?
         // Reused for every page: the entries' slices, their tags', and the batch lookup's input.
         var views: [SummaryPage.EntryView] = []
         var tagViews: [UnsafeRawBufferPointer] = []
@@ -606,10 +618,11 @@ extension Vault {
                             matched += 1
                             guard matched > offset else { continue }
                             let recordID = String(decoding: v.id, as: UTF8.self)
-                            guard let md = SummaryPage.metadata(v, tags: tagViews) else {
+                            guard let md = SummaryPage.metadata(v, tags: tagViews, previous: previous) else {
                                 problems.append(.recordIntegrity(recordID: recordID))
                                 continue
                             }
+                            previous = md
                             // Records of one source tend to come together: the last lookup again.
                             if md.source != lastSource {
                                 lastSource = md.source

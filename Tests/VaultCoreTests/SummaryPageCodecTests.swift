@@ -127,6 +127,32 @@ import Testing
         }
     }
 
+    /// `list` takes a string from the entry shown before when the bytes are the same: the result
+    /// is always what the entry alone gives (same-length strings that differ in one byte, a
+    /// different source, empty strings).
+    @Test func stringsTakenFromThePreviousEntryAreOnlyEqualOnes() {
+        var p = Self.page(12)
+        p.entries[3].meta.source = "fedcba9876543210"
+        p.entries[5].meta.created = "2026-12-07T14:06:17Z"
+        p.entries[6].meta.versionCreated = "2026-12-07T14:06:16Z"
+        p.entries[7].meta.created = ""
+        p.entries[8].meta.created = ""
+        p.entries[9].meta.source = "0123456789abcdeF"
+        let bytes = p.encode()
+        bytes.withUnsafeBytes { raw in
+            var views: [SummaryPage.EntryView] = []
+            var tags: [UnsafeRawBufferPointer] = []
+            #expect(SummaryPage.scan(raw, entries: &views, tags: &tags))
+            var previous: RecordMetadata?
+            for (i, v) in views.enumerated() {
+                let alone = SummaryPage.metadata(v, tags: tags)
+                let after = SummaryPage.metadata(v, tags: tags, previous: previous)
+                #expect(alone == p.entries[i].meta && after == alone, "entry \(i)")
+                previous = after
+            }
+        }
+    }
+
     /// Garbled pages (seeded, so a failure repeats): the parser never traps, and whatever it
     /// accepts is exactly what the encoder makes of the result (it accepts the encoder's outputs
     /// and nothing else).
