@@ -408,7 +408,12 @@ struct WalkCheck {
         // The manifest the unlock opened and checked, if the walk's transaction read the same
         // bytes (a write since, by this process or another, changes them: every seal draws a new
         // nonce): its lists were copied out then, so it is not opened a second time (§6.8).
-        if let verified = vault.verifiedManifest, let sealedManifest, verified.isCopy(of: sealedManifest) {
+        // Its generation must still be the vault's: after a write by this process (or an upgrade,
+        // rekey, travel confirmation, retention shred) the unlock's bytes put back are a rollback,
+        // opened below and refused by the generation check.
+        if let verified = vault.verifiedManifest, verified.generation >= vault.generation, let sealedManifest,
+            verified.isCopy(of: sealedManifest)
+        {
             listed = verified.recordBytes
             items = table.map { verified.itemIDs[$0] ?? [] } ?? []
             pageSeals = verified.pageSeals
@@ -597,12 +602,15 @@ extension Vault {
 /// whose transaction reads exactly these bytes uses the lists instead of opening it again.
 final class VerifiedManifest {
     let sealed: [UInt8]
+    /// Its generation: reused only while it is not older than the vault's (§6.8).
+    let generation: UInt64
     let recordBytes: [UInt8]
     let itemIDs: [SealedItemKind: [String]]
     let pageSeals: [String: [UInt8]]
 
     init(sealed: [UInt8], view v: ManifestView) {
         self.sealed = sealed
+        generation = v.generation
         recordBytes = Array(v.recordBytes)
         itemIDs = v.itemBytes[.summaryPage].map { [.summaryPage: Self.ids($0)] } ?? [:]
         pageSeals = v.tail.pageSeals

@@ -44,12 +44,22 @@ public final class Vault {
     public internal(set) var failedAttemptsSinceLastSession = 0
     /// The manifest's generation (SECURITY.md §6.8): incremented by every write transaction; the
     /// audit log records it with each write so a vault file older than its log is noticed.
-    package internal(set) var generation: UInt64 = 0
+    /// Any change drops `verifiedManifest`: its bytes are no longer the newest manifest this process
+    /// knows of, and a copy of them put back must be refused as a rollback (§6.8).
+    package internal(set) var generation: UInt64 = 0 {
+        didSet { if generation != oldValue { verifiedManifest = nil } }
+    }
     /// The manifest the unlock opened and checked, with its lists copied out: a walk that reads the
-    /// same sealed bytes in its transaction uses them instead of opening it again (§6.8).
+    /// same sealed bytes in its transaction uses them instead of opening it again, and only while
+    /// its generation is still the vault's (§6.8). Dropped by every write, upgrade, rekey, travel
+    /// confirmation and retention shred (each changes the generation).
     var verifiedManifest: VerifiedManifest?
-    /// Set by a manifest update inside a write transaction; becomes `generation` on commit.
-    var pendingGeneration: UInt64?
+    /// Set by a manifest update inside a write transaction; becomes `generation` on commit. Setting
+    /// it drops `verifiedManifest` too (a seal that was drawn may be committed even if the caller
+    /// never learns it).
+    var pendingGeneration: UInt64? {
+        didSet { if pendingGeneration != nil { verifiedManifest = nil } }
+    }
     /// The digest of the sealed retention index last read (`.some(nil)`: there was none; nil: not
     /// read by this process), for the compare-and-swap of its next save.
     var retentionIndexRead: [UInt8]??

@@ -60,4 +60,69 @@ import Testing
             #expect(message?.contains("is older than the one this session saw") == true, "\(name): \(message ?? "no error")")
         }
     }
+
+    /// The record tables, the pages and the manifest as an attacker with the file copies them.
+    func snapshot(_ t: TempVault) throws -> [String: [Row]] {
+        try t.sql { db in
+            var rows: [String: [Row]] = [:]
+            for table in ["manifest", "summary_page", "record", "record_version"] {
+                rows[table] = try Row.fetchAll(db, sql: "SELECT * FROM \(table)")
+            }
+            return rows
+        }
+    }
+
+    func restore(_ t: TempVault, _ rows: [String: [Row]]) throws {
+        try t.sqlOutsideTransaction { db in
+            try db.execute(sql: "PRAGMA foreign_keys = OFF")
+            try db.inTransaction {
+                for (table, saved) in rows {
+                    try db.execute(sql: "DELETE FROM \(table)")
+                    for row in saved {
+                        let columns = Array(row.columnNames)
+                        let marks = columns.map { _ in "?" }.joined(separator: ", ")
+                        try db.execute(
+                            sql: "INSERT INTO \(table) (\(columns.joined(separator: ", "))) VALUES (\(marks))",
+                            arguments: StatementArguments(columns.map { row[$0] as DatabaseValue }))
+                    }
+                }
+                return .commit
+            }
+            try db.execute(sql: "PRAGMA foreign_keys = ON")
+        }
+    }
+
+    /// The unlock's manifest put back after this session's own write (rm, amend): the bytes are the
+    /// ones the unlock checked, but the session has written a newer generation since, so the walk
+    /// refuses instead of showing the removed record or the older title again (review 2, finding 1).
+    @Test func theUnlocksManifestPutBackAfterThisSessionsWriteIsRefused() throws {
+        for write in ["rm", "amend"] {
+            let t = TempVault()
+            let (v, _) = try t.create()
+            _ = try v.addSource(alias: "Magpie")
+            var ids: [String] = []
+            for i in 0..<3 {
+                ids.append(try v.addRecord(NewRecord(sourceAlias: "Magpie", title: "Record \(i)", body: "needle \(i)")))
+            }
+            let session = try t.unlock()
+            #expect(try session.list().problems.isEmpty)
+            let before = try snapshot(t)
+            if write == "rm" {
+                _ = try session.remove(ids[0])
+            } else {
+                _ = try session.amend(ids[1], body: "needle, second version")
+            }
+            #expect(try session.list().problems.isEmpty)
+            try restore(t, before)
+            for (name, walk) in [("list", { _ = try session.list() }), ("search", { _ = try session.search("needle") })]
+                as [(String, () throws -> Void)]
+            {
+                var message: String?
+                do { try walk() } catch let VaultError.vaultIntegrity(m) { message = m }
+                #expect(
+                    message?.contains("is older than the one this session saw") == true,
+                    "\(write), \(name): \(message ?? "no error")")
+            }
+        }
+    }
 }
