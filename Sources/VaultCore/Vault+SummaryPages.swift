@@ -533,6 +533,8 @@ extension Vault {
         var matched = 0
         var shown = 0
         var complete = true
+        // The id of the last page row the walk reached (read, or stopped at by a `--limit`).
+        var reached: String?
         var lastSource: String?
         var lastAlias: String?
         let sourceBytes = sourceID.map { Array($0.utf8) }
@@ -559,6 +561,7 @@ extension Vault {
                     listedPages = check!.items
                 }
             ) { pageID, sealed in
+                reached = pageID
                 if full() {
                     complete = false
                     throw WalkStopped()
@@ -650,10 +653,11 @@ extension Vault {
         for p in seenPages where !listed.contains(p) {
             problems.append(.vaultIntegrity("summary page \(p) is not in the manifest (put back from an older copy?)"))
         }
-        if complete {
-            for p in listedPages where !seen.contains(p) {
-                problems.append(.vaultIntegrity("summary page \(p) is missing (deleted from the file?)"))
-            }
+        // A walk a `--limit` stopped early still requires every listed page before the one it
+        // stopped at (page ids sort in page order): a page deleted ahead of the shown records is
+        // named, never skipped silently (§6.12).
+        for p in listedPages where !seen.contains(p) && (complete || reached.map { p < $0 } ?? false) {
+            problems.append(.vaultIntegrity("summary page \(p) is missing (deleted from the file?)"))
         }
         for (page, record) in mismatched {
             problems.append(

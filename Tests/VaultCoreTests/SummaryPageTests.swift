@@ -348,6 +348,31 @@ import Testing
         #expect(throws: VaultError.self) { _ = try t.unlock() }
     }
 
+    /// A listing a `--limit` stops early still names a listed page deleted before the page it
+    /// stopped in (review 2, finding 2: page 1 deleted, `list --limit 10` showed records 257-266
+    /// and named nothing).
+    @Test func aLimitedListNamesADeletedEarlierPage() throws {
+        let t = TempVault()
+        let (v, _) = try t.create()
+        _ = try v.addSource(alias: "Magpie")
+        let ids = try importing(v, 300)
+        let p1 = "0000000000000001"
+        try t.sql { try $0.execute(sql: "DELETE FROM summary_page WHERE id = ?", arguments: [p1]) }
+        var shown: [String] = []
+        let outcome = try v.list(limit: 10) { shown.append($0.id) }
+        #expect(shown == Array(ids[256..<266]))
+        #expect(
+            outcome.problems.contains { "\($0)".contains("summary page \(p1) is missing") }, "\(outcome.problems)")
+        // A limit met within the first page names nothing: the pages after it were not reached.
+        let t2 = TempVault()
+        let (w, _) = try t2.create()
+        _ = try w.addSource(alias: "Magpie")
+        _ = try importing(w, 300)
+        try t2.sql { try $0.execute(sql: "DELETE FROM summary_page WHERE id = ?", arguments: ["0000000000000002"]) }
+        let early = try w.list(limit: 10) { _ in }
+        #expect(early.problems.isEmpty, "\(early.problems)")
+    }
+
     /// A page that does not open (two pages swapped, a byte flipped) or a row planted under an id
     /// that is no page number never blocks `rm`, retention or `add` (§6.12): the record is removed
     /// or added and the page is named. `amend` and `rekey` of such a vault refuse by naming it.
