@@ -368,6 +368,9 @@ package final class SQLiteVaultStore: VaultStore {
             try db.execute(
                 sql: "INSERT OR REPLACE INTO summary_page (id, sealed) VALUES (?, ?)", arguments: [row.id, Data(row.sealed)])
         }
+        func insert(_ row: SealedItemRow) throws {
+            try db.execute(sql: "INSERT INTO summary_page (id, sealed) VALUES (?, ?)", arguments: [row.id, Data(row.sealed)])
+        }
         func delete(_ id: String) throws {
             try db.execute(sql: "DELETE FROM summary_page WHERE id = ?", arguments: [id])
         }

@@ -29,8 +29,12 @@ struct SummaryPage {
     }
 
     /// The page number of an id written by `id(_:)`; nil for any other (upper case, a sign, too large).
+    /// The highest page number (2^31 − 1); page ids are 1 … maxNumber (§6.12).
+    static let maxNumber = Int(Int32.max)
+
     static func number(_ id: String) -> Int? {
-        guard id.utf8.count == 16, let n = UInt64(id, radix: 16), n <= UInt64(Int32.max), Self.id(Int(n)) == id else {
+        guard id.utf8.count == 16, let n = UInt64(id, radix: 16), n >= 1, n <= UInt64(maxNumber), Self.id(Int(n)) == id
+        else {
             return nil
         }
         return Int(n)
@@ -288,18 +292,21 @@ extension Vault {
     }
 
     private func applyPages(_ change: PageChange, _ box: PageWrite, _ access: any SummaryPageAccess) throws {
-        // Only ids that are page numbers: a row planted under another id is never a page (the
-        // manifest check names it).
-        let ids = try access.pageIDs().filter { SummaryPage.number($0) != nil }
-        let existing = Set(ids)
         // A page is sealed again only if it is the copy the manifest lists (the nonce it was last
         // sealed with) and lists exactly what the manifest lists, as this transaction has it
         // before the write: a page put back from an older copy (even one lacking only later
         // entries) is named, never sealed again with this write's change on top (which would make
         // the rollback permanent).
-        let (listed, seals) = try Self.withManifestView(try access.manifest(), keyring: keyring) {
-            (v) throws(VaultError) -> ([UInt8], [String: [UInt8]]) in (Array(v.recordBytes), v.tail.pageSeals)
+        let (listed, seals, listedPages) = try Self.withManifestView(try access.manifest(), keyring: keyring) {
+            (v) throws(VaultError) -> ([UInt8], [String: [UInt8]], [String]) in
+            (Array(v.recordBytes), v.tail.pageSeals, VerifiedManifest.ids(v.itemBytes[.summaryPage]))
         }
+        // The pages are the ones the manifest lists, never the rows the file happens to hold: the
+        // last page, the next page number and which pages exist come from it (§6.12). A row the
+        // manifest does not list is no page (`list` and `check` name it); one in the way of a new
+        // page refuses the write (plain INSERT), never replaced.
+        let ids = listedPages.filter { SummaryPage.number($0) != nil }.sorted()
+        let existing = Set(ids)
         // The entries this write adds or changes.
         let exempt = Set(box.pending.map(\.recordID))
         func matches(_ page: SummaryPage) -> Bool {
@@ -358,10 +365,24 @@ extension Vault {
             return [ids[found]] + all.filter { $0 != ids[found] }
         }
         func write(_ page: SummaryPage, _ number: Int) throws {
+            guard number >= 1, number <= SummaryPage.maxNumber else {
+                throw VaultError.vaultIntegrity(
+                    "summary page number \(number) is beyond the last one allowed (\(SummaryPage.maxNumber)); nothing was written (see 'sourcevault check')"
+                )
+            }
             let row = try sealPage(page, number: number)
-            try access.write(row)
+            if existing.contains(row.id) {
+                try access.write(row)
+            } else {
+                guard try access.page(row.id) == nil else {
+                    throw VaultError.vaultIntegrity(
+                        "a summary page row \(row.id) that the manifest does not list is in the file (planted?); nothing was written (see 'sourcevault check')"
+                    )
+                }
+                try access.insert(row)
+                box.added.insert(row.id)
+            }
             box.sealed[row.id] = Manifest.pageSeal(row.sealed)
-            if !existing.contains(row.id) { box.added.insert(row.id) }
         }
         switch change {
         case .add:

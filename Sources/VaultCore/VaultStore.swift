@@ -214,7 +214,10 @@ package protocol SummaryPageAccess {
     func manifest() throws -> [UInt8]?
     func pageIDs() throws -> [String]
     func page(_ id: String) throws -> [UInt8]?
+    /// Replaces a page the manifest lists.
     func write(_ row: SealedItemRow) throws
+    /// A new page (plain INSERT): fails if a row with that id is already there (§6.12).
+    func insert(_ row: SealedItemRow) throws
     func delete(_ id: String) throws
     /// Where a record stands in the order records were added (SQLite's `record` rowid); nil if
     /// it has no row, or the store cannot say. Only speeds up finding a record's page.

@@ -81,6 +81,10 @@ final class InMemoryVaultStore: VaultStore {
                 store.items[.summaryPage, default: []].append(row)
             }
         }
+        func insert(_ row: SealedItemRow) throws {
+            guard try page(row.id) == nil else { throw VaultError.storage("UNIQUE constraint failed: summary_page.id") }
+            store.items[.summaryPage, default: []].append(row)
+        }
         func delete(_ id: String) throws { store.items[.summaryPage]?.removeAll { $0.id == id } }
     }
 

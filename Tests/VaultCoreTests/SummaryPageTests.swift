@@ -373,6 +373,43 @@ import Testing
         #expect(early.problems.isEmpty, "\(early.problems)")
     }
 
+    /// New page numbers come from the manifest's page list, never from the rows in the file
+    /// (review 2, finding 3: a row planted as page 000000007fffffff made every add write page
+    /// 0000000080000000, the next add overwrote it and an entry was lost). A planted row where a
+    /// new page goes refuses the write instead of being replaced.
+    @Test func plantedPageRowsNeverChooseOrLoseAPage() throws {
+        let t = TempVault()
+        let (v, _) = try t.create()
+        _ = try v.addSource(alias: "Magpie")
+        var ids = try importing(v, 3)
+        let p1 = "0000000000000001"
+        let planted = "000000007fffffff"
+        let copy = try sealedPage(t, p1)
+        try t.sql { try $0.execute(sql: "INSERT INTO summary_page (id, sealed) VALUES (?, ?)", arguments: [planted, copy]) }
+        for i in 0..<3 {
+            ids.append(try v.addRecord(NewRecord(sourceAlias: "Magpie", title: "after \(i)", body: "body \(i)")))
+        }
+        #expect(try pageIDs(t) == [p1, planted])
+        try t.sql { try $0.execute(sql: "DELETE FROM summary_page WHERE id = ?", arguments: [planted]) }
+        let listed = try v.list()
+        #expect(listed.problems.isEmpty, "\(listed.problems)")
+        #expect(listed.records.map(\.id) == ids)
+        _ = try v.amend(ids[4], body: "second version")
+        #expect(try v.list().problems.isEmpty)
+        // Page 1 full: the next add starts page 2; a row planted there refuses it, by name.
+        ids += try importing(v, 256 - ids.count)
+        let p2 = "0000000000000002"
+        let first = try sealedPage(t, p1)
+        try t.sql { try $0.execute(sql: "INSERT INTO summary_page (id, sealed) VALUES (?, ?)", arguments: [p2, first]) }
+        let refused = refusal { _ = try v.addRecord(NewRecord(sourceAlias: "Magpie", title: "one more", body: "x")) }
+        #expect(
+            refused?.hasPrefix("a summary page row \(p2) that the manifest does not list is in the file") == true,
+            "\(refused ?? "written")")
+        #expect(try !sealedPage(t, p2).isEmpty)
+        try t.sql { try $0.execute(sql: "DELETE FROM summary_page WHERE id = ?", arguments: [p2]) }
+        #expect(try v.list().problems.isEmpty)
+    }
+
     /// A page that does not open (two pages swapped, a byte flipped) or a row planted under an id
     /// that is no page number never blocks `rm`, retention or `add` (§6.12): the record is removed
     /// or added and the page is named. `amend` and `rekey` of such a vault refuse by naming it.
