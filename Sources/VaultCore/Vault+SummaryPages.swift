@@ -492,6 +492,13 @@ extension Vault {
         var seals: [String: [UInt8]] = [:]
         let before = try store.sealedManifest()
         let listed = try Self.openManifest(before, keyring: keyring)
+        // As for every write (§6.8): a manifest older than one this process already saw or wrote
+        // was put back while it ran; building pages on it would make the rollback permanent.
+        guard listed.generation >= generation else {
+            throw .vaultIntegrity(
+                "the vault file's manifest (generation \(listed.generation)) is older than the one this session saw (\(generation)): rolled back while open; nothing was written"
+            )
+        }
         try store.upgradeToFormat5(
             pages: { walk in
                 var rows: [SealedItemRow] = []

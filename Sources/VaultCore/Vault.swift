@@ -381,6 +381,10 @@ public final class Vault {
                 vault.notice(
                     "the upgrade to format 5 was put off: record \(id)'s latest metadata does not open (the vault stays format 4; see 'sourcevault check')"
                 )
+            } catch .storage(let m) {
+                // A busy or read-only file, a full disk: nothing was written (one transaction);
+                // the vault stays format 4 and a later unlock upgrades.
+                vault.notice("the upgrade to format 5 was put off: \(m) (the vault stays format 4; a later unlock upgrades it)")
             }
         }
         if vault.travelReturned && !vault.manifestDamaged {

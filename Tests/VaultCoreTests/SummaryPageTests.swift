@@ -569,4 +569,41 @@ import Testing
         #expect(v.formatVersion == 5 && v.notices.isEmpty)
         #expect(try pagesListTheRecords(v) && v.check().problems.isEmpty)
     }
+
+    /// The upgrade to format 5 refuses a manifest older than the one this process saw (as every
+    /// write does), and a storage error puts it off with one notice instead of failing the unlock
+    /// (review 2, finding 7).
+    @Test func theUpgradeToFiveRefusesARolledBackManifestAndPutsOffOnAStorageError() throws {
+        let dir = VectorTests.vectors.appendingPathComponent("v4")
+        let e = try JSONDecoder().decode(
+            FormatFourVectorTests.Expected.self, from: Data(contentsOf: dir.appendingPathComponent("expected.json")))
+        let t = TempVault()
+        try FileManager.default.createDirectory(atPath: t.dir, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: dir.appendingPathComponent("vault.sqlite3").path, toPath: t.dbPath)
+        // Rolled back while open: a format-4 vault opened without upgrading, a write, then the
+        // manifest from before it put back (the record rows are unchanged, so only the guard
+        // can refuse).
+        let v = try Vault.unlock(directory: t.dir, passphrase: try secret(e.passphrase), policy: .inspection)
+        #expect(v.formatVersion == 4)
+        let older = try t.sql { try Data.fetchOne($0, sql: "SELECT sealed FROM manifest WHERE singleton = 1")! }
+        _ = try v.addSource(alias: "Later")
+        try t.sql { try $0.execute(sql: "UPDATE manifest SET sealed = ? WHERE singleton = 1", arguments: [older]) }
+        let refused = refusal { try v.upgradeToFormat5() }
+        #expect(refused?.contains("is older than the one this session saw") == true, "\(refused ?? "upgraded")")
+        #expect(try Vault.openStore(t.dir).1.formatVersion == 4)
+        // A storage error during the upgrade (here a unique constraint on a planted migration
+        // row, in a fresh copy): the unlock succeeds, format 4, one notice.
+        let fresh = TempVault()
+        try FileManager.default.createDirectory(atPath: fresh.dir, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: dir.appendingPathComponent("vault.sqlite3").path, toPath: fresh.dbPath)
+        try fresh.sql {
+            try $0.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES (?)", arguments: ["v5-summary-pages"])
+        }
+        let w = try fresh.unlock(e.passphrase)
+        #expect(w.formatVersion == 4)
+        #expect(w.notices.count == 1 && w.notices[0].hasPrefix("the upgrade to format 5 was put off: "), "\(w.notices)")
+        try fresh.sql { try $0.execute(sql: "DELETE FROM grdb_migrations WHERE identifier = ?", arguments: ["v5-summary-pages"]) }
+        let later = try fresh.unlock(e.passphrase)
+        #expect(later.formatVersion == 5 && later.notices.isEmpty, "\(later.notices)")
+    }
 }
