@@ -108,6 +108,25 @@ struct Manifest: Equatable {
     /// Parses ``encode()``'s output; nil for anything else (the AEAD already authenticated it, so
     /// this only guards against our own bugs and future formats).
     static func decode(_ b: UnsafeRawBufferPointer) -> Manifest? {
+        decode(b, pagesFromItems: true)
+    }
+
+    /// True if the page ids are page numbers (1 … 2^31 − 1, §6.12), sorted, and the same in the
+    /// item list (`pageList`, 16-byte ids) and the (id, nonce) list (§6.8).
+    static func pagesAgree(_ pageList: UnsafeRawBufferPointer?, _ seals: [String: [UInt8]]) -> Bool {
+        let listed =
+            pageList.map { b in
+                stride(from: 0, to: b.count, by: 16).map {
+                    String(decoding: UnsafeRawBufferPointer(rebasing: b[$0..<$0 + 16]), as: UTF8.self)
+                }
+            } ?? []
+        guard listed.count == seals.count else { return false }
+        return listed.allSatisfy { seals[$0] != nil && SummaryPage.number($0) != nil }
+    }
+
+    /// `pagesFromItems`: the format-5 page list must equal the nonces' ids (false only for the
+    /// tail `ManifestView` decodes with empty lists; it compares the lists itself).
+    static func decode(_ b: UnsafeRawBufferPointer, pagesFromItems: Bool) -> Manifest? {
         var r = Reader(bytes: b)
         guard let format = format(of: b) else { return nil }
         _ = r.take(magic.count)
@@ -149,6 +168,13 @@ struct Manifest: Equatable {
             for _ in 0..<n {
                 guard let id = r.id(), let nonce = r.take(pageNonceBytes) else { return nil }
                 m.pageSeals[id] = Array(nonce)
+            }
+            guard m.pageSeals.count == n else { return nil }
+            if pagesFromItems {
+                let pages = m.items[.summaryPage] ?? []
+                guard pages.count == m.pageSeals.count,
+                    pages.allSatisfy({ m.pageSeals[$0] != nil && SummaryPage.number($0) != nil })
+                else { return nil }
             }
         }
         guard r.atEnd else { return nil }
@@ -369,7 +395,9 @@ struct ManifestView {
         var rest = Array(b[0..<Manifest.magic.count]) + VaultFormat.le64(generation) + VaultFormat.le32(0)
         for _ in SealedItemKind.tables(format: f) { rest += VaultFormat.le32(0) }
         rest += b[at...]
-        guard let tail = rest.withUnsafeBytes({ Manifest.decode($0) }) else { return nil }
+        guard let tail = rest.withUnsafeBytes({ Manifest.decode($0, pagesFromItems: false) }) else { return nil }
+        // Format 5: the page list and the (id, nonce) list name the same page numbers (§6.8).
+        if f >= 5 { guard Manifest.pagesAgree(items[.summaryPage], tail.pageSeals) else { return nil } }
         self.tail = tail
     }
 

@@ -555,6 +555,7 @@ extension Vault {
     ) throws(VaultError) -> WalkOutcome {
         var check: WalkCheck?
         var listedPages: [String] = []
+        var listedSet: Set<String> = []
         var seenPages: [String] = []
         var problems: [VaultError] = []
         var mismatched: [(page: String, record: String)] = []
@@ -587,6 +588,7 @@ extension Vault {
                 manifest: { sealed in
                     check = try WalkCheck(sealedManifest: sealed, vault: self, itemsOf: .summaryPage)
                     listedPages = check!.items
+                    listedSet = Set(listedPages)
                 }
             ) { pageID, sealed in
                 reached = pageID
@@ -598,7 +600,12 @@ extension Vault {
                 // The copy the manifest lists (the nonce it was last sealed with): an older copy
                 // is named as such; its entries are still checked one by one below, and those the
                 // manifest still lists with that version are shown.
-                let stale = check!.pageSeals[pageID].map { !$0.elementsEqual(sealed.prefix(Manifest.pageNonceBytes)) } ?? false
+                // A listed page with no listed nonce is not the listed copy either (the manifest
+                // decoder already refuses a page list that differs from its nonces); an unlisted
+                // row is named below as not in the manifest.
+                let stale =
+                    check!.pageSeals[pageID].map { !$0.elementsEqual(sealed.prefix(Manifest.pageNonceBytes)) }
+                    ?? listedSet.contains(pageID)
                 do {
                     let length = try self.keyring.open(.summaryPage, sealed, id: pageID, into: scratch)
                     if stale {

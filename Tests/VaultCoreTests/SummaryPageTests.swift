@@ -606,4 +606,41 @@ import Testing
         let later = try fresh.unlock(e.passphrase)
         #expect(later.formatVersion == 5 && later.notices.isEmpty, "\(later.notices)")
     }
+
+    /// The manifest's page list and its (id, nonce) list must name the same pages, each a page
+    /// number 1 ... 2^31 - 1: both decoders refuse anything else, and so does the unlock (review 2,
+    /// finding 9).
+    @Test func thePageListAndThePageNoncesMustAgree() throws {
+        let t = TempVault()
+        let (v, _) = try t.create()
+        _ = try v.addSource(alias: "Magpie")
+        _ = try importing(v, 3)
+        let good = try v.currentManifest()
+        #expect(good.items[.summaryPage] == ["0000000000000001"] && good.pageSeals.count == 1)
+        func decodes(_ m: Manifest) -> (full: Bool, view: Bool) {
+            let b = m.encode()
+            return b.withUnsafeBytes { (Manifest.decode($0) != nil, ManifestView($0) != nil) }
+        }
+        #expect(decodes(good) == (true, true))
+        let nonce = [UInt8](repeating: 7, count: Manifest.pageNonceBytes)
+        var extraNonce = good
+        extraNonce.pageSeals["0000000000000002"] = nonce
+        var noNonce = good
+        noNonce.items[.summaryPage]!.insert("0000000000000002")
+        var zero = good
+        zero.items[.summaryPage]!.insert("0000000000000000")
+        zero.pageSeals["0000000000000000"] = nonce
+        var aboveCap = good
+        aboveCap.items[.summaryPage]!.insert("0000000080000000")
+        aboveCap.pageSeals["0000000080000000"] = nonce
+        for (name, m) in [("extra nonce", extraNonce), ("no nonce", noNonce), ("page 0", zero), ("above the cap", aboveCap)] {
+            #expect(decodes(m) == (false, false), "\(name)")
+        }
+        // Sealed with the key and put in the file: the unlock refuses the manifest.
+        var sealed = noNonce
+        sealed.generation += 1
+        let bytes = try v.keyring.seal(.manifest, sealed.encode())
+        try t.sql { try $0.execute(sql: "UPDATE manifest SET sealed = ? WHERE singleton = 1", arguments: [Data(bytes)]) }
+        #expect(throws: VaultError.self) { _ = try t.unlock() }
+    }
 }

@@ -222,6 +222,34 @@ try:
     check("reader refuses a deleted summary page (exit 5)", p.returncode == 5, p.stderr.decode())
     p = run([BIN, "list", "--vault", v5dir, "--passphrase-fd", "{fd}"], exp5["passphrase"])
     check("binary refuses a deleted summary page (exit 5)", p.returncode == 5, p.stderr.decode())
+    # §6.8: the manifest's page list and its (id, nonce) list must name the same page numbers
+    # (1 ... 2^31 - 1); the reader refuses a manifest where they differ.
+    sys.path.insert(0, HERE)
+    import open_vault as ov
+
+    def manifest5(pages, nonces):
+        m = ov.MANIFEST_MAGIC[5] + ov.u64le(4) + ov.u32le(0)
+        for table, _ in ov.manifest_tables(5):
+            ids = sorted(pages) if table == "summary_page" else []
+            m += ov.u32le(len(ids)) + b"".join(i.encode() for i in ids)
+        m += ov.u32le(0) + 3 * (b"\x00" + bytes(32)) + b"\x00" + bytes(16) + ov.u32le(0)
+        m += ov.u32le(len(nonces)) + b"".join(i.encode() + bytes(24) for i in sorted(nonces))
+        return m
+
+    def parses(m):
+        try:
+            ov.parse_manifest(m, 5)
+            return True
+        except ov.VaultError:
+            return False
+
+    one = "0000000000000001"
+    check("reader parses a manifest whose page list and nonces agree", parses(manifest5([one], [one])))
+    for name, pages, nonces in (("a nonce for an unlisted page", [one], [one, "0000000000000002"]),
+                                ("a listed page without a nonce", [one, "0000000000000002"], [one]),
+                                ("page 0", ["0000000000000000"], ["0000000000000000"]),
+                                ("a page above 2^31 - 1", ["0000000080000000"], ["0000000080000000"])):
+        check("reader refuses a manifest with " + name, not parses(manifest5(pages, nonces)))
     # A fact added by the binary opens with the reader.
     p = sv("fact", "add", "--source", "Heron", "--kind", "AGE", "-", stdin="34-year-old\n".encode())
     check("fact add", p.returncode == 0, p.stderr.decode())

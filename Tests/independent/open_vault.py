@@ -555,6 +555,13 @@ def parse_manifest(m, format_version):
         for _ in range(u32()):
             page_id = ident()
             out["page_nonces"][page_id] = take(24)
+        # The page list and the (id, nonce) list name the same pages, each a page number
+        # 1 ... 2^31 - 1 in 16 lowercase hex digits (§6.8, §6.12); otherwise the manifest is refused.
+        if set(out["page_nonces"]) != out["items"]["summary_page"]:
+            raise integrity("the manifest's page list and its page nonces name different pages")
+        for page_id in out["page_nonces"]:
+            if not 1 <= int(page_id, 16) <= 0x7FFFFFFF:
+                raise integrity("the manifest lists %s, which is no page number" % page_id)
     if at != len(m):
         raise integrity("the manifest has trailing bytes")
     return out
