@@ -91,9 +91,14 @@ extension Vault {
         // The manifest: the same rows, the new slots and singletons, sealed under the new key.
         var manifestSeal: ManifestSeal?
         let resealedPages = PageSeals()
+        // The page nonces of the manifest the rewrite builds on (its transaction requires the same
+        // manifest): each page resealed must be that copy, whatever happened to the rows since
+        // the check above (a second of Argon2 and the recovery key's display lie between).
+        var listedPageSeals: [String: [UInt8]] = [:]
         if formatVersion >= 2 {
             let before = try store.sealedManifest()
             var m = try Self.openManifest(before, keyring: keyring)
+            listedPageSeals = m.pageSeals
             m.slots = [:]
             for s in slots { m.slots[s.kind.rawValue] = try Manifest.slotDigest(s) }
             (m.retentionDigest, m.auditKeyDigest, m.masterCheck) = (
@@ -108,11 +113,20 @@ extension Vault {
                 }
                 // The pages were sealed again (new nonces) before the manifest is written.
                 var m = final
-                if m.format >= 5 { m.pageSeals = resealedPages.seals }
+                if m.format >= 5 {
+                    // Every listed page was resealed (a page row gone since the check refuses).
+                    if let gone = (m.items[.summaryPage] ?? []).subtracting(resealedPages.seals.keys).min() {
+                        throw VaultError.vaultIntegrity(
+                            "summary page \(gone) is missing (deleted from the file?); nothing was changed (see 'sourcevault check')"
+                        )
+                    }
+                    m.pageSeals = resealedPages.seals
+                }
                 self.pendingGeneration = next
                 return try new.seal(.manifest, m.encode())
             }
         }
+        let pageSealsAtStart = listedPageSeals
         let plan = RewritePlan(
             slots: slots, auditRootKey: sealedRoot, retentionIndex: sealedRetention, masterCheck: newCheck,
             manifest: manifestSeal,
@@ -125,7 +139,14 @@ extension Vault {
                     return SealedItemRow(id: row.id, sealed: try self.keyring.reseal(kind, row.sealed, id: row.id, under: new))
                 }
                 // A page that does not open refuses the rekey by name (resealing vouches for it;
-                // dropping it would change what the manifest lists): restore it first (§8.1).
+                // dropping it would change what the manifest lists): restore it first (§8.1). So
+                // does one that is not the copy the manifest lists (its nonce, compared here in the
+                // rewrite's transaction: an older copy that opens would be vouched for).
+                guard let listed = pageSealsAtStart[row.id], listed.elementsEqual(Manifest.pageSeal(row.sealed)) else {
+                    throw VaultError.vaultIntegrity(
+                        "summary page \(row.id) is not the copy the manifest lists (an older copy put back?); nothing was changed (restore the page from the current backup, see 'sourcevault check')"
+                    )
+                }
                 let sealed: [UInt8]
                 do { sealed = try self.keyring.reseal(kind, row.sealed, id: row.id, under: new) } catch VaultError.storage(let m)
                 {

@@ -643,4 +643,29 @@ import Testing
         try t.sql { try $0.execute(sql: "UPDATE manifest SET sealed = ? WHERE singleton = 1", arguments: [Data(bytes)]) }
         #expect(throws: VaultError.self) { _ = try t.unlock() }
     }
+
+    /// `rekey` compares each page it reseals with the nonce the manifest listed, inside the
+    /// rewrite: a page put back between its first check and the rewrite (here while the new
+    /// recovery key is shown) refuses it, nothing changed (review 2, finding 5).
+    @Test func rekeyRefusesAPagePutBackAfterItsCheck() throws {
+        let t = TempVault()
+        let (v, _) = try t.create()
+        _ = try v.addSource(alias: "Magpie")
+        _ = try importing(v, 3)
+        let p1 = "0000000000000001"
+        let older = try sealedPage(t, p1)
+        _ = try importing(v, 1, from: 3)
+        let current = try sealedPage(t, p1)
+        let refused = refusal {
+            _ = try v.rekey(
+                passphrase: try secret("new pass phrase"), profile: nil,
+                showRecoveryKey: { _ in try self.putPage(t, p1, older) })
+        }
+        #expect(
+            refused?.hasPrefix("summary page \(p1) is not the copy the manifest lists") == true, "\(refused ?? "rekeyed")")
+        try putPage(t, p1, current)
+        #expect(throws: VaultError.self) { _ = try t.unlock("new pass phrase") }
+        let again = try t.unlock()
+        #expect(try again.list().problems.isEmpty)
+    }
 }
