@@ -200,12 +200,12 @@ extension Vault {
     }
 
     /// Pads a secure buffer and seals it (no copy of the plaintext outside secure memory).
-    static func sealPadded(secure plaintext: borrowing SecureBytes, key: borrowing SecureBytes, ad: [UInt8]) throws(VaultError)
-        -> [UInt8]
-    {
+    static func sealPadded(
+        secure plaintext: borrowing SecureBytes, key: borrowing SecureBytes, ad: [UInt8], kind: SealedKind? = nil
+    ) throws(VaultError) -> [UInt8] {
         try sodium { () throws -> [UInt8] in
             let padded = try plaintext.withUnsafeBytes { (p) throws(SodiumError) -> SecureBytes in
-                try Padding.pad(p, blockSize: VaultFormat.paddedLength(forPlaintextCount: p.count))
+                try Padding.pad(p, blockSize: paddedLength(of: p, kind: kind))
             }
             return try XChaCha20Poly1305.seal(padded, key: key, associatedData: ad)
         }

@@ -29,6 +29,16 @@ struct SummaryPage {
     }
 
     /// The page number of an id written by `id(_:)`; nil for any other (upper case, a sign, too large).
+    /// §6.12: a page is padded to max(P(len), 256 × its entry count) (§7's P), so its padded
+    /// length says no more about one record's metadata than its row does; the count is the
+    /// plaintext's first u32 (0 if it is shorter: such a page is malformed anyway).
+    static func paddedLength(of plain: UnsafeRawBufferPointer) -> Int {
+        let base = VaultFormat.paddedLength(forPlaintextCount: plain.count)
+        guard plain.count >= 4 else { return base }
+        let n = Int(plain[0]) | Int(plain[1]) << 8 | Int(plain[2]) << 16 | Int(plain[3]) << 24
+        return max(base, n * 256)
+    }
+
     /// The highest page number (2^31 − 1); page ids are 1 … maxNumber (§6.12).
     static let maxNumber = Int(Int32.max)
 

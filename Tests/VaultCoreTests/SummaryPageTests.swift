@@ -668,4 +668,24 @@ import Testing
         let again = try t.unlock()
         #expect(try again.list().problems.isEmpty)
     }
+
+    /// A page is padded to max(P(len), 256 bytes per entry): two files whose only difference is
+    /// one record's title, 100 bytes longer, hold pages of the same length (review 2, finding 8;
+    /// with PADMÉ alone they differed by its rounding step).
+    @Test func onePagesLengthDoesNotFollowOneRecordsMetadataLength() throws {
+        func pageLength(titleExtra: Int) throws -> Int {
+            let t = TempVault()
+            let (v, _) = try t.create()
+            _ = try v.addSource(alias: "Magpie")
+            _ = try importing(v, 2)
+            _ = try v.addRecord(
+                NewRecord(sourceAlias: "Magpie", title: "T" + String(repeating: "x", count: titleExtra), body: "b"))
+            return try sealedPage(t, "0000000000000001").count
+        }
+        let short = try pageLength(titleExtra: 0)
+        #expect(short == 24 + 3 * 256 + 16)
+        #expect(try pageLength(titleExtra: 100) == short)
+        // A long entry still gets PADMÉ's length (never less than the plaintext needs).
+        #expect(try pageLength(titleExtra: 2000) > short)
+    }
 }

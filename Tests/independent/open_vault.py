@@ -355,18 +355,22 @@ def padded_length(n):
     return max(256, padme(n + 1))
 
 
-def unpad(padded, what):
+def unpad(padded, what, page=False):
     """§7: strip trailing 0x00 bytes and the one 0x80 before them (missing 0x80 is an
-    integrity error); also check the padded length is exactly P(n)."""
+    integrity error); also check the padded length is exactly P(n). A summary page (§6.12):
+    exactly max(P(n), 256 x its entry count), the count being the plaintext's first u32."""
     end = len(padded)
     while end > 0 and padded[end - 1] == 0x00:
         end -= 1
     if end == 0 or padded[end - 1] != 0x80:
         raise integrity("%s: padding has no 0x80 marker" % what)
     plaintext = padded[:end - 1]
-    if len(padded) != padded_length(len(plaintext)):
-        raise integrity("%s: padded length %d is not P(%d) = %d"
-                        % (what, len(padded), len(plaintext), padded_length(len(plaintext))))
+    want = padded_length(len(plaintext))
+    if page and len(plaintext) >= 4:
+        want = max(want, 256 * struct.unpack("<I", plaintext[:4])[0])
+    if len(padded) != want:
+        raise integrity("%s: padded length %d is not the %d required for %d bytes"
+                        % (what, len(padded), want, len(plaintext)))
     return plaintext
 
 
@@ -722,7 +726,7 @@ def read_summaries(db, vault_id, key, manifest, records):
         padded = open_sealed_box(key, bytes(sealed), label("sourcevault.v5.summary-page") + vault_id + ident.encode("ascii"))
         if padded is None:
             raise integrity("summary page %s failed authentication" % ident)
-        page = unpad(padded, "summary page " + ident)
+        page = unpad(padded, "summary page " + ident, page=True)
         if len(page) < 4:
             raise integrity("summary page %s is malformed" % ident)
         n, at = struct.unpack("<I", page[:4])[0], 4
