@@ -319,19 +319,20 @@ extension Vault {
         let existing = Set(ids)
         // The entries this write adds or changes.
         let exempt = Set(box.pending.map(\.recordID))
-        func matches(_ page: SummaryPage) -> Bool {
-            page.entries.allSatisfy { e in
-                guard !exempt.contains(e.recordID) else { return true }
-                guard e.recordID.utf8.count == 16 else { return false }
-                var id = e.recordID
-                return id.withUTF8 { key in
-                    listed.withUnsafeBytes { b in
-                        guard let at = ManifestView.index(ofID: UnsafeRawPointer(key.baseAddress!), in: b) else { return false }
-                        return Int(UInt32(littleEndian: b.loadUnaligned(fromByteOffset: at * 20 + 16, as: UInt32.self)))
-                            == e.version
-                    }
+        /// The manifest lists the entry's record with that version.
+        func vouched(_ e: SummaryPage.Entry) -> Bool {
+            guard e.recordID.utf8.count == 16 else { return false }
+            var id = e.recordID
+            return id.withUTF8 { key in
+                listed.withUnsafeBytes { b in
+                    guard let at = ManifestView.index(ofID: UnsafeRawPointer(key.baseAddress!), in: b) else { return false }
+                    return Int(UInt32(littleEndian: b.loadUnaligned(fromByteOffset: at * 20 + 16, as: UInt32.self)))
+                        == e.version
                 }
             }
+        }
+        func matches(_ page: SummaryPage) -> Bool {
+            page.entries.allSatisfy { e in exempt.contains(e.recordID) || vouched(e) }
         }
         /// The page if it opens; nil if it is missing, not a blob, or does not open.
         func opened(_ id: String) throws -> (sealed: [UInt8], page: SummaryPage)? {
@@ -455,12 +456,23 @@ extension Vault {
                     continue
                 }
                 guard let i = p.page.entries.firstIndex(where: { $0.recordID == recordID }) else { continue }
-                if let why = unusable(id, p) {
-                    box.skipped.append(why + "; record \(recordID) was removed but its entry stays in that page")
-                    return
-                }
                 var page = p.page
-                page.entries.remove(at: i)
+                if let why = unusable(id, p) {
+                    // The page opens but is not the listed copy, or lists what the manifest does
+                    // not: sealed again without the removed record's entry and without every entry
+                    // the manifest does not vouch for, so nothing of the removed record stays
+                    // readable in it (§6.12). The records dropped are then named by `list` as in
+                    // no summary page, as they were named before as not matching.
+                    page.entries.removeAll { $0.recordID == recordID || !vouched($0) }
+                    let dropped = p.page.entries.count - page.entries.count - 1
+                    box.skipped.append(
+                        why
+                            + "; record \(recordID) was removed and the page sealed again without its entry"
+                            + (dropped > 0
+                                ? " and without \(dropped) entr\(dropped == 1 ? "y" : "ies") the manifest does not list" : ""))
+                } else {
+                    page.entries.remove(at: i)
+                }
                 if page.entries.isEmpty {
                     // (Nothing of it is sealed again.)
                     try access.delete(id)
@@ -473,7 +485,8 @@ extension Vault {
             // A record the pages never listed (put back without the key) leaves none to change.
             for id in unreadable.reversed() {
                 box.skipped.append(
-                    "summary page \(id) does not open; record \(recordID) was removed, its entry may stay in that page")
+                    "summary page \(id) does not open; record \(recordID) was removed, but its entry may stay in that page, readable by anyone with the vault's key (restore the page from the current backup, see 'sourcevault check')"
+                )
             }
         }
     }
