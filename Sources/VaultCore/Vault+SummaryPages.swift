@@ -54,27 +54,67 @@ struct SummaryPage {
     /// || str(title) || str(created) || str(versionCreated) || u32le(tags) || tags × str(tag) ||
     /// [str(date)] [str(retainUntil)] [str(received)]`, `str(s) = u32le(byte length) || UTF-8`.
     func encode() -> [UInt8] {
-        var out = VaultFormat.le32(UInt32(entries.count))
-        func str(_ s: String) {
-            out += VaultFormat.le32(UInt32(truncatingIfNeeded: s.utf8.count))
-            out += s.utf8
-        }
+        var out = [UInt8](repeating: 0, count: encodedCount)
+        out.withUnsafeMutableBytes { write(into: $0) }
+        return out
+    }
+
+    /// The same bytes in secure memory (what a write seals: no copy of the metadata is left in an
+    /// unwiped Swift array).
+    func encodeSecure() throws(SodiumError) -> SecureBytes {
+        var out = try SecureBytes(count: encodedCount)
+        out.withUnsafeMutableBytes { write(into: $0) }
+        return out
+    }
+
+    /// The length of the encoding.
+    var encodedCount: Int {
+        var n = 4
         for e in entries {
             let m = e.meta
-            out += e.recordID.utf8
-            out += VaultFormat.le32(UInt32(truncatingIfNeeded: e.version))
-            out.append(
+            n +=
+                16 + 4 + 1 + 16 + m.source.utf8.count + m.title.utf8.count + m.created.utf8.count
+                + m.versionCreated.utf8.count + 4
+            for t in m.tags { n += 4 + t.utf8.count }
+            for s in [m.date, m.retainUntil, m.received] { if let s { n += 4 + s.utf8.count } }
+        }
+        return n
+    }
+
+    /// Writes the encoding into `out` (exactly `encodedCount` bytes).
+    private func write(into out: UnsafeMutableRawBufferPointer) {
+        var at = 0
+        func u32(_ v: UInt32) {
+            out.storeBytes(of: v.littleEndian, toByteOffset: at, as: UInt32.self)
+            at += 4
+        }
+        func bytes(_ s: String) {
+            for b in s.utf8 {
+                out[at] = b
+                at += 1
+            }
+        }
+        func str(_ s: String) {
+            u32(UInt32(truncatingIfNeeded: s.utf8.count))
+            bytes(s)
+        }
+        u32(UInt32(entries.count))
+        for e in entries {
+            let m = e.meta
+            bytes(e.recordID)
+            u32(UInt32(truncatingIfNeeded: e.version))
+            out[at] =
                 (m.date == nil ? 0 : Self.hasDate) | (m.retainUntil == nil ? 0 : Self.hasRetainUntil)
-                    | (m.received == nil ? 0 : Self.hasReceived))
+                | (m.received == nil ? 0 : Self.hasReceived)
+            at += 1
             str(m.source)
             str(m.title)
             str(m.created)
             str(m.versionCreated)
-            out += VaultFormat.le32(UInt32(truncatingIfNeeded: m.tags.count))
+            u32(UInt32(truncatingIfNeeded: m.tags.count))
             for t in m.tags { str(t) }
             for s in [m.date, m.retainUntil, m.received] { if let s { str(s) } }
         }
-        return out
     }
 
     /// One entry as it lies in an opened page: slices of the page's own buffer (valid only while
@@ -290,7 +330,8 @@ extension Vault {
     }
 
     private func openPage(_ sealed: [UInt8], id: String) throws(VaultError) -> SummaryPage {
-        try keyring.withOpened(.summaryPage, sealed, id: id) { (p) throws(VaultError) -> SummaryPage in
+        pagesDecodedForWrites += 1
+        return try keyring.withOpened(.summaryPage, sealed, id: id) { (p) throws(VaultError) -> SummaryPage in
             guard let page = SummaryPage.decode(p) else { throw SealedKind.summaryPage.integrityError(id: id) }
             return page
         }
@@ -298,7 +339,8 @@ extension Vault {
 
     func sealPage(_ page: SummaryPage, number: Int) throws(VaultError) -> SealedItemRow {
         let id = SummaryPage.id(number)
-        return SealedItemRow(id: id, sealed: try keyring.seal(.summaryPage, page.encode(), id: id))
+        let plain = try Self.sodium { try page.encodeSecure() }
+        return SealedItemRow(id: id, sealed: try keyring.seal(.summaryPage, secure: plain, id: id))
     }
 
     private func applyPages(_ change: PageChange, _ box: PageWrite, _ access: any SummaryPageAccess) throws {
@@ -340,6 +382,22 @@ extension Vault {
             guard let page = try? openPage(sealed, id: id) else { return nil }
             return (sealed, page)
         }
+        /// The record ids a page lists, read where it is opened (a secure buffer, wiped after);
+        /// nil if it is missing or does not open or parse.
+        var idScratch: SecureScratch?
+        func recordIDs(_ id: String) throws -> [String]? {
+            guard let sealed = try access.page(id) else { return nil }
+            if idScratch == nil { idScratch = try Self.sodium { try SecureScratch(capacity: 1 << 16) } }
+            let scratch = idScratch!
+            guard let length = try? keyring.open(.summaryPage, sealed, id: id, into: scratch) else { return nil }
+            defer { scratch.wipe(count: sealed.count) }
+            var views: [SummaryPage.EntryView] = []
+            var tags: [UnsafeRawBufferPointer] = []
+            return scratch.withBytes(count: length) { plain -> [String]? in
+                guard SummaryPage.scan(plain, entries: &views, tags: &tags) else { return nil }
+                return views.map { String(decoding: $0.id, as: UTF8.self) }
+            }
+        }
         /// Why an opened page may not be sealed again ("summary page … is not …"); nil if it may.
         func unusable(_ id: String, _ p: (sealed: [UInt8], page: SummaryPage)) -> String? {
             if seals[id] != Manifest.pageSeal(p.sealed) {
@@ -363,10 +421,12 @@ extension Vault {
             var found: Int?
             while lo < hi {
                 let mid = (lo + hi) / 2
-                guard let p = try opened(ids[mid]) else { return all }
+                // Only the page's record ids are read, from the buffer it was opened into (no
+                // strings made of its metadata).
+                guard let pageIDs = try recordIDs(ids[mid]) else { return all }
                 var first: Int64?
-                for e in p.page.entries {
-                    first = try access.recordOrder(e.recordID)
+                for recordID in pageIDs {
+                    first = try access.recordOrder(recordID)
                     if first != nil { break }
                 }
                 guard let first else { return all }  // only removed records' entries: no answer

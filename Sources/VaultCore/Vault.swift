@@ -54,6 +54,8 @@ public final class Vault {
     /// its generation is still the vault's (§6.8). Dropped by every write, upgrade, rekey, travel
     /// confirmation and retention shred (each changes the generation).
     var verifiedManifest: VerifiedManifest?
+    /// Summary pages a write decoded in full (tests: the bisection reads only record ids).
+    var pagesDecodedForWrites = 0
     /// Set by a manifest update inside a write transaction; becomes `generation` on commit. Setting
     /// it drops `verifiedManifest` too (a seal that was drawn may be committed even if the caller
     /// never learns it).

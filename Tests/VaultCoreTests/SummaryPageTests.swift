@@ -687,4 +687,30 @@ import Testing
         // A long entry still gets PADMÉ's length (never less than the plaintext needs).
         #expect(try pageLength(titleExtra: 2000) > short)
     }
+
+    /// A write finds its record's page by bisection reading only the record ids of the pages on
+    /// the way (in the buffer each is opened into): only the page it changes is decoded into
+    /// strings; and a page sealed from secure memory is the same bytes as the plain encoding
+    /// (review 2, finding 6).
+    @Test func writesDecodeOnlyThePageTheyChange() throws {
+        let t = TempVault()
+        let (v, _) = try t.create()
+        _ = try v.addSource(alias: "Magpie")
+        let ids = try importing(v, 5 * SummaryPage.capacity)
+        for target in [ids[3 * SummaryPage.capacity + 7], ids[10], ids.last!] {
+            let before = v.pagesDecodedForWrites
+            _ = try v.amend(target, body: "second version")
+            #expect(v.pagesDecodedForWrites - before == 1, "\(target)")
+        }
+        let before = v.pagesDecodedForWrites
+        _ = try v.remove(ids[2 * SummaryPage.capacity + 1])
+        #expect(v.pagesDecodedForWrites - before == 1)
+        #expect(try pagesListTheRecords(v))
+        let page = try #require(
+            try v.keyring.withOpened(.summaryPage, Array(try sealedPage(t, "0000000000000002")), id: "0000000000000002") {
+                SummaryPage.decode($0)
+            })
+        let secure = try page.encodeSecure()
+        #expect(secure.withUnsafeBytes { Array($0) } == page.encode())
+    }
 }
