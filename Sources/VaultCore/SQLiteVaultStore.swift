@@ -894,6 +894,20 @@ package final class SQLiteVaultStore: VaultStore {
         pinnedFormat = 5
     }
 
+    package func rebuildSummaryPages(
+        pages: (_ walk: ((LatestRowView) throws -> Void) throws -> Void) throws -> [SealedItemRow],
+        manifest: @escaping ManifestSeal
+    ) throws(VaultError) {
+        try run {
+            try checkedWrite { db in
+                let rows = try pages { body in try Self.stepLatest(db, includeBody: false, body) }
+                try db.execute(sql: "DELETE FROM summary_page")
+                for r in rows { try PageAccess(db: db).insert(r) }
+                try Self.writeManifest(db, manifest)
+            }
+        }
+    }
+
     private static func writeSingleton(_ db: Database, _ table: String, column: String, _ value: [UInt8]) throws {
         try db.execute(sql: "INSERT OR REPLACE INTO \(table) (singleton, \(column)) VALUES (1, ?)", arguments: [Data(value)])
     }

@@ -408,7 +408,7 @@ extension Vault {
         }
         func refusal(_ why: String, _ recordID: String) -> VaultError {
             .vaultIntegrity(
-                "\(why): record \(recordID) cannot be changed until that page is restored from the current backup; nothing was written (see 'sourcevault check')"
+                "\(why): record \(recordID) cannot be changed until that page is restored from the current backup or rebuilt; nothing was written (see 'sourcevault check --rebuild-pages')"
             )
         }
         /// The pages to look for `recordID` in: first the one bisection over the add order finds
@@ -438,7 +438,7 @@ extension Vault {
         func write(_ page: SummaryPage, _ number: Int) throws {
             guard number >= 1, number <= SummaryPage.maxNumber else {
                 throw VaultError.vaultIntegrity(
-                    "summary page number \(number) is beyond the last one allowed (\(SummaryPage.maxNumber)); nothing was written (see 'sourcevault check')"
+                    "summary page number \(number) is beyond the last one allowed (\(SummaryPage.maxNumber)); nothing was written (see 'sourcevault check --rebuild-pages')"
                 )
             }
             let row = try sealPage(page, number: number)
@@ -447,7 +447,7 @@ extension Vault {
             } else {
                 guard try access.page(row.id) == nil else {
                     throw VaultError.vaultIntegrity(
-                        "a summary page row \(row.id) that the manifest does not list is in the file (planted?); nothing was written (see 'sourcevault check')"
+                        "a summary page row \(row.id) that the manifest does not list is in the file (planted?); nothing was written (see 'sourcevault check --rebuild-pages')"
                     )
                 }
                 try access.insert(row)
@@ -504,7 +504,7 @@ extension Vault {
                 throw refusal("summary page \(bad) does not open, and no other lists record \(recordID)", recordID)
             }
             throw VaultError.vaultIntegrity(
-                "record \(recordID) is in no summary page; nothing was written (see 'sourcevault check')")
+                "record \(recordID) is in no summary page; nothing was written (see 'sourcevault check --rebuild-pages')")
         case .remove(let recordID):
             // Removing a record is never refused (§6.8, as for its rows): a page that does not open,
             // is not the manifest's copy or does not match is left as it is and named; the record's
@@ -545,7 +545,7 @@ extension Vault {
             // A record the pages never listed (put back without the key) leaves none to change.
             for id in unreadable.reversed() {
                 box.skipped.append(
-                    "summary page \(id) does not open; record \(recordID) was removed, but its entry may stay in that page, readable by anyone with the vault's key (restore the page from the current backup, see 'sourcevault check')"
+                    "summary page \(id) does not open; record \(recordID) was removed, but its entry may stay in that page, readable by anyone with the vault's key (restore the page from the current backup or rebuild the pages: 'sourcevault check --rebuild-pages')"
                 )
             }
         }
@@ -571,8 +571,45 @@ extension Vault {
     /// its count of versions, met once, every listed record met) and every latest metadata must
     /// open; otherwise nothing is written and the difference is thrown (the vault stays format 4).
     func upgradeToFormat5() throws(VaultError) {
-        var ids: [String] = []
-        var seals: [String: [UInt8]] = [:]
+        let (before, listed) = try manifestForPages()
+        let built = PageBuild()
+        try store.upgradeToFormat5(
+            pages: { walk in try self.buildPages(walk, listed: listed, into: built) },
+            manifest: { [self] current in try self.manifestWithPages(current, before: before, listed: listed, built, format: 5) })
+        formatVersion = 5
+        if let g = pendingGeneration { generation = g }
+    }
+
+    /// `check --rebuild-pages` (SECURITY.md §6.12): every summary page replaced by pages built
+    /// from the record rows, checked against the manifest exactly as the upgrade to format 5
+    /// checks them, in one transaction with the manifest (the new page list and nonces). Only the
+    /// summary pages may differ from the manifest: any other difference refuses it, named.
+    /// Returns the number of pages written.
+    public func rebuildSummaryPages() throws(VaultError) -> Int {
+        guard formatVersion >= 5 else {
+            throw .vaultIntegrity("this vault has no summary pages (format \(formatVersion)); nothing was changed")
+        }
+        for problem in manifestProblems() {
+            if case .vaultIntegrity(let m) = problem, m.hasPrefix("summary page ") { continue }
+            throw problem
+        }
+        return try audited("pages-rebuild", after: { ["pages": String($0)] }) { () throws(VaultError) -> Int in
+            let (before, listed) = try self.manifestForPages()
+            let built = PageBuild()
+            self.pendingGeneration = nil
+            try self.store.rebuildSummaryPages(
+                pages: { walk in try self.buildPages(walk, listed: listed, into: built) },
+                manifest: { [self] current in
+                    try self.manifestWithPages(current, before: before, listed: listed, built, format: listed.format)
+                })
+            if let g = self.pendingGeneration { self.generation = g }
+            self.manifestDamaged = false
+            return built.ids.count
+        }
+    }
+
+    /// The manifest pages are built on, refused if older than this process's (§6.8).
+    private func manifestForPages() throws(VaultError) -> (sealed: [UInt8]?, manifest: Manifest) {
         let before = try store.sealedManifest()
         let listed = try Self.openManifest(before, keyring: keyring)
         // As for every write (§6.8): a manifest older than one this process already saw or wrote
@@ -582,51 +619,57 @@ extension Vault {
                 "the vault file's manifest (generation \(listed.generation)) is older than the one this session saw (\(generation)): rolled back while open; nothing was written"
             )
         }
-        try store.upgradeToFormat5(
-            pages: { walk in
-                var rows: [SealedItemRow] = []
-                var page = SummaryPage()
-                var met = Set<String>()
-                func flush() throws {
-                    rows.append(try self.sealPage(page, number: rows.count + 1))
-                    page = SummaryPage()
-                }
-                try walk { row in
-                    let id = ObjectID.isValid(row.recordID) ? row.recordID : ObjectID.malformed
-                    guard let want = listed.records[id] else {
-                        throw VaultError.vaultIntegrity(
-                            "record \(id) is not in the manifest (added to the file without the key?)")
-                    }
-                    guard row.version == want, met.insert(id).inserted else {
-                        throw VaultError.vaultIntegrity("record \(id) does not have the \(want) versions the manifest lists")
-                    }
-                    guard let meta = self.latestMetadata(row) else { throw VaultError.recordIntegrity(recordID: id) }
-                    page.entries.append(SummaryPage.Entry(recordID: id, version: want, meta: meta))
-                    if page.entries.count == SummaryPage.capacity { try flush() }
-                }
-                if let missing = Set(listed.records.keys).subtracting(met).min() {
-                    throw VaultError.vaultIntegrity(
-                        "record \(missing) is missing (\(listed.records[missing]!) versions expected)")
-                }
-                if !page.entries.isEmpty { try flush() }
-                ids = rows.map(\.id)
-                for r in rows { seals[r.id] = Manifest.pageSeal(r.sealed) }
-                return rows
-            },
-            manifest: { [self] current in
-                guard current == before else {
-                    throw VaultError.storage("the vault changed during the upgrade to format 5; nothing was changed")
-                }
-                var m = listed
-                m.format = 5
-                m.items[.summaryPage] = Set(ids)
-                m.pageSeals = seals
-                m.generation += 1
-                self.pendingGeneration = m.generation
-                return try self.keyring.seal(.manifest, m.encode())
-            })
-        formatVersion = 5
-        if let g = pendingGeneration { generation = g }
+        return (before, listed)
+    }
+
+    /// The pages built from every record's latest row, in the walk's order (record rowid), each
+    /// row checked against `listed`: listed with its count of versions, met once, every listed
+    /// record met, every latest metadata opens.
+    private func buildPages(
+        _ walk: ((LatestRowView) throws -> Void) throws -> Void, listed: Manifest, into built: PageBuild
+    ) throws -> [SealedItemRow] {
+        var rows: [SealedItemRow] = []
+        var page = SummaryPage()
+        var met = Set<String>()
+        func flush() throws {
+            rows.append(try self.sealPage(page, number: rows.count + 1))
+            page = SummaryPage()
+        }
+        try walk { row in
+            let id = ObjectID.isValid(row.recordID) ? row.recordID : ObjectID.malformed
+            guard let want = listed.records[id] else {
+                throw VaultError.vaultIntegrity("record \(id) is not in the manifest (added to the file without the key?)")
+            }
+            guard row.version == want, met.insert(id).inserted else {
+                throw VaultError.vaultIntegrity("record \(id) does not have the \(want) versions the manifest lists")
+            }
+            guard let meta = self.latestMetadata(row) else { throw VaultError.recordIntegrity(recordID: id) }
+            page.entries.append(SummaryPage.Entry(recordID: id, version: want, meta: meta))
+            if page.entries.count == SummaryPage.capacity { try flush() }
+        }
+        if let missing = Set(listed.records.keys).subtracting(met).min() {
+            throw VaultError.vaultIntegrity("record \(missing) is missing (\(listed.records[missing]!) versions expected)")
+        }
+        if !page.entries.isEmpty { try flush() }
+        built.ids = rows.map(\.id)
+        for r in rows { built.seals[r.id] = Manifest.pageSeal(r.sealed) }
+        return rows
+    }
+
+    /// The manifest sealed with the built pages (the same manifest read before, or nothing).
+    private func manifestWithPages(
+        _ current: [UInt8]?, before: [UInt8]?, listed: Manifest, _ built: PageBuild, format: Int
+    ) throws -> [UInt8] {
+        guard current == before else {
+            throw VaultError.storage("the vault changed while the summary pages were built; nothing was changed")
+        }
+        var m = listed
+        m.format = format
+        m.items[.summaryPage] = Set(built.ids)
+        m.pageSeals = built.seals
+        m.generation += 1
+        pendingGeneration = m.generation
+        return try keyring.seal(.manifest, m.encode())
     }
 
     /// `list` of a format-5 vault: the summary pages in page order, each entry checked against
@@ -789,4 +832,10 @@ extension Vault {
         }
         return WalkOutcome(count: shown, problems: problems)
     }
+}
+
+/// The pages a build wrote (ids and nonces), for its manifest.
+final class PageBuild {
+    var ids: [String] = []
+    var seals: [String: [UInt8]] = [:]
 }

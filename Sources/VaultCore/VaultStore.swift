@@ -169,6 +169,11 @@ package protocol RecordStore: AnyObject {
     func upgradeToFormat5(
         pages: (_ walk: ((LatestRowView) throws -> Void) throws -> Void) throws -> [SealedItemRow],
         manifest: @escaping ManifestSeal) throws(VaultError)
+    /// `check --rebuild-pages`: every `summary_page` row replaced by the pages `pages` returns
+    /// (given a walk over every record's latest version), with the manifest, in one transaction.
+    func rebuildSummaryPages(
+        pages: (_ walk: ((LatestRowView) throws -> Void) throws -> Void) throws -> [SealedItemRow],
+        manifest: @escaping ManifestSeal) throws(VaultError)
     func recordCount() throws(VaultError) -> Int
     /// Every record id, in insertion order.
     func allRecordIDs() throws(VaultError) -> [String]

@@ -194,6 +194,16 @@ import Testing
         try c.sql("UPDATE summary_page SET sealed = CAST(sealed AS TEXT) WHERE id = '0000000000000001'")
         let rmText = c.run(["rm", ids[2], "--yes"] + pw)
         #expect(rmText.status == 0 && rmText.stderr.contains("\(page); record \(ids[2]) was removed"), "\(rmText.stderr)")
+        // `check --rebuild-pages` repairs it from the record rows (documented in its help).
+        #expect(c.run(["check", "--help"]).stdout.contains("--rebuild-pages"))
+        let rebuilt = c.run(["check", "--rebuild-pages"] + pw)
+        #expect(
+            rebuilt.status == 0 && rebuilt.stdout.contains("Rebuilt 1 summary page from the record rows"), "\(rebuilt.stderr)")
+        let repaired = c.run(["list"] + pw)
+        #expect(
+            repaired.status == 0 && repaired.stdout.contains(ids[0]) && repaired.stdout.contains("after"), "\(repaired.stderr)")
+        let amended = c.run(["amend", ids[0], "--file", file(c, "v2b.txt", "second version")] + pw)
+        #expect(amended.status == 0, "\(amended.stderr)")
     }
 }
 

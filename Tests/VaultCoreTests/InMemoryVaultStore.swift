@@ -160,6 +160,20 @@ final class InMemoryVaultStore: VaultStore {
         formatVersion = 5
     }
 
+    func rebuildSummaryPages(
+        pages: (_ walk: ((LatestRowView) throws -> Void) throws -> Void) throws -> [SealedItemRow],
+        manifest seal: @escaping ManifestSeal
+    ) throws(VaultError) {
+        let saved = items[.summaryPage]
+        do {
+            items[.summaryPage] = try pages { body in try self.forEachLatest(includeBody: false, body) }
+            try commit(seal)
+        } catch {
+            items[.summaryPage] = saved
+            throw error as? VaultError ?? .storage("\(error)")
+        }
+    }
+
     func recordIDs(withPrefix prefix: String, limit: Int) throws(VaultError) -> [String] {
         Array(records.map(\.id).filter { $0.hasPrefix(prefix) }.sorted().prefix(limit))
     }

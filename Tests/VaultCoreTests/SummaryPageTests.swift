@@ -713,4 +713,53 @@ import Testing
         let secure = try page.encodeSecure()
         #expect(secure.withUnsafeBytes { Array($0) } == page.encode())
     }
+
+    /// `check --rebuild-pages`: a vault with a deleted page, a page put back and a planted row is
+    /// repaired from the record rows checked against the manifest; a record row that differs from
+    /// the manifest refuses it, nothing changed (review 2, finding 3's repair).
+    @Test func rebuildingThePagesRepairsThemFromTheCheckedRows() throws {
+        let t = TempVault()
+        let (v, _) = try t.create()
+        _ = try v.addSource(alias: "Magpie")
+        var ids = try importing(v, 300)
+        let (p1, p2) = ("0000000000000001", "0000000000000002")
+        let older = try sealedPage(t, p2)
+        _ = try v.amend(ids[280], body: "second version")
+        _ = try v.remove(ids[290])
+        ids.remove(at: 290)
+        try putPage(t, p2, older)
+        try t.sql { try $0.execute(sql: "DELETE FROM summary_page WHERE id = ?", arguments: [p1]) }
+        try t.sql {
+            try $0.execute(
+                sql: "INSERT INTO summary_page (id, sealed) VALUES (?, ?)", arguments: ["0000000000000009", older])
+        }
+        // (One row deleted, one planted: the counts agree, so the unlock lets it through and list names it.)
+        #expect(try !t.unlock().list().problems.isEmpty)
+        let inspecting = try Vault.unlock(directory: t.dir, passphrase: try secret("pass phrase"), policy: .inspection)
+        #expect(try inspecting.rebuildSummaryPages() == 2)
+        let after = try t.unlock()
+        let listed = try after.list()
+        #expect(listed.problems.isEmpty, "\(listed.problems)")
+        #expect(listed.records.map(\.id) == ids)
+        #expect(try pageIDs(t) == [p1, p2])
+        #expect(try pagesListTheRecords(after) && after.check().problems.isEmpty)
+        // A page deleted: the unlock refuses (row count); `check` opens it read-only and rebuilds.
+        try t.sql { try $0.execute(sql: "DELETE FROM summary_page WHERE id = ?", arguments: [p2]) }
+        #expect(throws: VaultError.self) { _ = try t.unlock() }
+        let damaged = try Vault.unlock(directory: t.dir, passphrase: try secret("pass phrase"), policy: .inspection)
+        #expect(damaged.manifestDamaged)
+        #expect(try damaged.rebuildSummaryPages() == 2)
+        #expect(try t.unlock().list().problems.isEmpty)
+        // A record row the manifest does not list: refused, the pages untouched.
+        let pages = try t.sql { try Data.fetchAll($0, sql: "SELECT sealed FROM summary_page ORDER BY id") }
+        try t.sqlOutsideTransaction { db in
+            try db.execute(sql: "PRAGMA foreign_keys = OFF")
+            try db.execute(sql: "UPDATE record SET record_id = ? WHERE record_id = ?", arguments: ["0123456789abcdef", ids[0]])
+            try db.execute(
+                sql: "UPDATE record_version SET record_id = ? WHERE record_id = ?", arguments: ["0123456789abcdef", ids[0]])
+        }
+        let refused = refusal { _ = try after.rebuildSummaryPages() }
+        #expect(refused != nil && refused?.hasPrefix("summary page") == false, "\(refused ?? "rebuilt")")
+        #expect(try t.sql { try Data.fetchAll($0, sql: "SELECT sealed FROM summary_page ORDER BY id") } == pages)
+    }
 }
