@@ -9,6 +9,7 @@
 //                          [--export-rows wide,dense,markup] (only these adversarial rows; "none" for none)
 //                          [--baseline-cli PATH] (whole-process show, list, rule list beside another build)
 //                          [--rekey] (rekey both vault sizes even above 10,000 records)
+//        sourcevault-bench --build-vault DIR N [BYTES] (leave a vault of N records there, passphrase "bench-passphrase")
 // The export figures run this binary again as `--export-child` (one export per process).
 // --repeat-search runs N extra in-process searches after the vault figures, for a profiler
 // (perf record / valgrind --tool=callgrind) to attribute.
@@ -21,6 +22,20 @@ if CommandLine.arguments.count > 1, CommandLine.arguments[1] == "--export-child"
 // vault left by --keep-vault), for profiling.
 if CommandLine.arguments.count > 3, CommandLine.arguments[1] == "--export-stages" {
     exportStagesOnly(dir: CommandLine.arguments[2], id: CommandLine.arguments[3])
+}
+
+// `--build-vault DIR N [BYTES]`: build the vault figures' vault of N records in DIR (passphrase
+// "bench-passphrase", KDF test) and leave it, for timing or profiling the CLI by hand.
+if CommandLine.arguments.count > 3, CommandLine.arguments[1] == "--build-vault",
+    let n = Int(CommandLine.arguments[3])
+{
+    let bytes = CommandLine.arguments.count > 4 ? Int(CommandLine.arguments[4]) ?? 4096 : 4096
+    guard let (t, _) = buildVault(CommandLine.arguments[2], records: n, recordBytes: bytes, pass: "bench-passphrase") else {
+        print("could not build the vault")
+        exit(1)
+    }
+    print(String(format: "%d records in %.1f s", n, t))
+    exit(0)
 }
 
 struct Figure: Encodable {

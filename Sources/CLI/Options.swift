@@ -159,6 +159,8 @@ struct UnlockOptions: ParsableArguments {
                 )
             }
         }
+        for n in v.notices { Output.info("sourcevault: warning: \(n)") }
+        v.onNotice = { Output.info("sourcevault: warning: \($0)") }
         if v.failedAttemptsSinceLastSession > 0 {
             Output.info(
                 "sourcevault: warning: \(v.failedAttemptsSinceLastSession) failed unlock attempt\(v.failedAttemptsSinceLastSession == 1 ? "" : "s") since your last session (see 'sourcevault audit show')"

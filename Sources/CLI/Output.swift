@@ -69,6 +69,52 @@ enum Output {
         b < 0x20 || b == 0x7F || b == 0xC2 || b == 0xD8 || b == 0xE2
     }
 
+    /// True if the UTF-8 text `b` holds a character `terminalSafe` escapes (its single-line set:
+    /// C0 controls, DEL, C1 controls, the bidi controls), found exactly, so that a line with
+    /// other non-ASCII text ("…", Hangul, Han) is not sent through it. Eight bytes at a time:
+    /// a word with no byte below 0x20, at 0x7F or from 0x80 passes at once (a listing's lines
+    /// are mostly plain ASCII); any other is looked at byte by byte.
+    static func needsEscaping(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let high: UInt64 = 0x8080_8080_8080_8080
+        var i = 0
+        if let base = b.baseAddress {
+            while b.count - i >= 8 {
+                let w = UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)
+                let x = w ^ (ones &* 0x7F)
+                // (Below 0x20 is exact for words without high bytes; a false alarm only costs a look.)
+                if (w & high) | ((w &- ones &* 0x20) & ~w & high) | ((x &- ones) & ~x & high) != 0 {
+                    for k in i..<i + 8 where escapes(b, at: k) { return true }
+                }
+                i += 8
+            }
+        }
+        while i < b.count {
+            if escapes(b, at: i) { return true }
+            i += 1
+        }
+        return false
+    }
+
+    /// True if a character `terminalSafe` escapes starts at byte `k` of the UTF-8 text `b`:
+    /// U+0000–U+001F, U+007F, U+0080–U+009F (C2 80–9F), U+061C (D8 9C), U+200E–U+200F
+    /// (E2 80 8E–8F), U+202A–U+202E (E2 80 AA–AE), U+2066–U+2069 (E2 81 A6–A9).
+    @inline(__always)
+    static func escapes(_ b: UnsafeBufferPointer<UInt8>, at k: Int) -> Bool {
+        let c = b[k]
+        if c < 0x20 || c == 0x7F { return true }
+        guard c == 0xC2 || c == 0xD8 || c == 0xE2 else { return false }
+        let c1: UInt8 = k + 1 < b.count ? b[k + 1] : 0
+        switch c {
+        case 0xC2: return (0x80...0x9F).contains(c1)
+        case 0xD8: return c1 == 0x9C
+        default:
+            let c2: UInt8 = k + 2 < b.count ? b[k + 2] : 0
+            if c1 == 0x80 { return c2 == 0x8E || c2 == 0x8F || (0xAA...0xAE).contains(c2) }
+            return c1 == 0x81 && (0xA6...0xA9).contains(c2)
+        }
+    }
+
     /// Escapes control characters (terminal escape sequences), C1 controls and bidi overrides so
     /// that decrypted text is shown, never interpreted by the terminal. Newlines and tabs are kept
     /// when `multiline` is true.

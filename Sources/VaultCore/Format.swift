@@ -5,9 +5,9 @@ import SodiumKit
 public enum VaultFormat {
     /// SECURITY.md §3: the `vault_header.magic` value.
     public static let magic = "SourceVault"
-    /// SECURITY.md §3: the format this build writes and the newest it reads (format 1, 2 and 3
-    /// vaults are upgraded to 4 at their first session unlock).
-    public static let currentVersion = 4
+    /// SECURITY.md §3: the format this build writes and the newest it reads (format 1 to 4
+    /// vaults are upgraded to 5 at their first session unlock, one step at a time).
+    public static let currentVersion = 5
     /// SECURITY.md §3: file name of the database inside the vault directory.
     public static let databaseFileName = "vault.sqlite3"
     public static let vaultIDBytes = 16

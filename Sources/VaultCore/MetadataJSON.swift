@@ -162,6 +162,19 @@ public enum MetadataJSON {
             let start = i
             var escaped = false
             while true {
+                // Eight plain ASCII bytes at a time (no byte ≥ 0x80, < 0x20, '"' or '\\').
+                while count - i >= 8 {
+                    let w = UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)
+                    let ones: UInt64 = 0x0101_0101_0101_0101
+                    let high: UInt64 = 0x8080_8080_8080_8080
+                    func hasZero(_ x: UInt64) -> Bool { (x &- ones) & ~x & high != 0 }
+                    if w & high != 0 || (w &- ones &* 0x20) & ~w & high != 0 || hasZero(w ^ (ones &* 0x22))
+                        || hasZero(w ^ (ones &* 0x5C))
+                    {
+                        break
+                    }
+                    i += 8
+                }
                 let c = at(i)
                 if c >= 0x20 && c < 0x80 && c != UInt8(ascii: "\"") && c != UInt8(ascii: "\\") {
                     i += 1  // the common case: plain ASCII

@@ -191,8 +191,19 @@ package final class SQLiteVaultStore: VaultStore {
         // Frozen: format 4, facts about sources (SECURITY.md §3, §6.11). New vaults get the table
         // here; a format-3 vault in `upgradeToFormat4`, at its first session unlock.
         m.registerMigration(factMigration) { db in try db.execute(sql: factTableSQL) }
+        // Frozen: format 5, the summary pages (SECURITY.md §3, §6.12). New vaults get the table
+        // here; a format-4 vault in `upgradeToFormat5`, at its first session unlock.
+        m.registerMigration(summaryPageMigration) { db in try db.execute(sql: summaryPageTableSQL) }
         return m
     }
+
+    static let summaryPageMigration = "v5-summary-pages"
+    static let summaryPageTableSQL = """
+        CREATE TABLE summary_page (
+            id TEXT PRIMARY KEY,
+            sealed BLOB NOT NULL
+        );
+        """
 
     static let factMigration = "v4-facts"
     static let factTableSQL = """
@@ -220,7 +231,8 @@ package final class SQLiteVaultStore: VaultStore {
         case ..<2: lastFormat1Migration
         case 2: manifestMigration
         case 3: identityMigration
-        default: factMigration
+        case 4: factMigration
+        default: summaryPageMigration
         }
     }
 
@@ -311,13 +323,14 @@ package final class SQLiteVaultStore: VaultStore {
             salt: salt, wrappedMasterKey: wrapped)
     }
 
-    package func insertRecord(_ row: SealedRecordRow, manifest: ManifestSeal?) throws(VaultError) {
+    package func insertRecord(_ row: SealedRecordRow, pages: SummaryPagesUpdate?, manifest: ManifestSeal?) throws(VaultError) {
         try run {
             try checkedWrite { db in
                 try db.execute(
                     sql: "INSERT INTO record (record_id, wrapped_key) VALUES (?, ?)",
                     arguments: [row.recordID, Data(row.wrappedKey)])
                 for v in row.versions { try insertVersion(db, row.recordID, v) }
+                try pages?(PageAccess(db: db))
                 try Self.writeManifest(db, manifest)
             }
         }
@@ -325,7 +338,7 @@ package final class SQLiteVaultStore: VaultStore {
 
     package func insertRecords(
         _ produce: (_ insert: (SealedRecordRow) throws -> Void) throws -> Void,
-        manifest: ManifestSeal?
+        pages: SummaryPagesUpdate?, manifest: ManifestSeal?
     ) throws {
         try checkedWrite { db in
             try produce { row in
@@ -334,7 +347,64 @@ package final class SQLiteVaultStore: VaultStore {
                     arguments: [row.recordID, Data(row.wrappedKey)])
                 for v in row.versions { try self.insertVersion(db, row.recordID, v) }
             }
+            try pages?(PageAccess(db: db))
             try Self.writeManifest(db, manifest)
+        }
+    }
+
+    /// The summary pages inside a write transaction (SECURITY.md §6.12).
+    private struct PageAccess: SummaryPageAccess {
+        let db: Database
+        func manifest() throws -> [UInt8]? { try SQLiteVaultStore.manifest(db) }
+        func pageIDs() throws -> [String] {
+            try String.fetchAll(db, sql: "SELECT id FROM summary_page ORDER BY id")
+        }
+        func page(_ id: String) throws -> [UInt8]? {
+            try Row.fetchOne(db, sql: "SELECT sealed FROM summary_page WHERE id = ?", arguments: [id]).flatMap {
+                Column.blob($0, "sealed")
+            }
+        }
+        func write(_ row: SealedItemRow) throws {
+            try db.execute(
+                sql: "INSERT OR REPLACE INTO summary_page (id, sealed) VALUES (?, ?)", arguments: [row.id, Data(row.sealed)])
+        }
+        func insert(_ row: SealedItemRow) throws {
+            try db.execute(sql: "INSERT INTO summary_page (id, sealed) VALUES (?, ?)", arguments: [row.id, Data(row.sealed)])
+        }
+        func delete(_ id: String) throws {
+            try db.execute(sql: "DELETE FROM summary_page WHERE id = ?", arguments: [id])
+        }
+        func recordOrder(_ recordID: String) throws -> Int64? {
+            try Int64.fetchOne(db, sql: "SELECT rowid FROM record WHERE record_id = ?", arguments: [recordID])
+        }
+    }
+
+    package func forEachItem(
+        _ kind: SealedItemKind, manifest: ([UInt8]?) throws -> Void, _ body: (String, UnsafeRawBufferPointer) throws -> Void
+    ) throws {
+        try dbQueue.read { db in
+            try manifest(try Self.manifest(db))
+            let statement = try db.makeStatement(
+                sql: "SELECT \(kind.idColumn), sealed FROM \(kind.rawValue) ORDER BY \(kind.idColumn)")
+            let s = statement.sqliteStatement
+            defer { sqlite3_reset(s) }
+            while true {
+                let rc = sqlite3_step(s)
+                if rc == SQLITE_DONE { break }
+                guard rc == SQLITE_ROW else {
+                    throw DatabaseError(
+                        resultCode: ResultCode(rawValue: rc), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
+                }
+                var id = ObjectID.malformed
+                if sqlite3_column_type(s, 0) == SQLITE_TEXT, let t = sqlite3_column_text(s, 0) {
+                    let text = String(
+                        decoding: UnsafeBufferPointer(start: t, count: Int(sqlite3_column_bytes(s, 0))), as: UTF8.self)
+                    if ObjectID.isValid(text) { id = text }
+                }
+                let p = sqlite3_column_blob(s, 1)  // before sqlite3_column_bytes, as SQLite requires
+                let n = Int(sqlite3_column_bytes(s, 1))
+                try body(id, UnsafeRawBufferPointer(start: n > 0 ? p : nil, count: p == nil ? 0 : n))
+            }
         }
     }
 
@@ -344,7 +414,9 @@ package final class SQLiteVaultStore: VaultStore {
             arguments: [recordID, v.version, Data(v.meta), Data(v.body)])
     }
 
-    package func appendVersion(recordID: String, _ version: SealedVersionRow, manifest: ManifestSeal?) throws(VaultError) {
+    package func appendVersion(
+        recordID: String, _ version: SealedVersionRow, pages: SummaryPagesUpdate?, manifest: ManifestSeal?
+    ) throws(VaultError) {
         try run {
             try checkedWrite { db in
                 let latestValue =
@@ -358,6 +430,7 @@ package final class SQLiteVaultStore: VaultStore {
                     throw VaultError.storage("record \(recordID) changed while amending; try again")
                 }
                 try insertVersion(db, recordID, version)
+                try pages?(PageAccess(db: db))
                 try Self.writeManifest(db, manifest)
             }
         }
@@ -429,57 +502,62 @@ package final class SQLiteVaultStore: VaultStore {
     package func forEachLatest(
         includeBody: Bool, manifest: ([UInt8]?) throws -> Void, _ body: (LatestRowView) throws -> Void
     ) throws -> [UInt8]? {
-        let bodyColumn = includeBody ? "v.body" : "X''"
-        return try dbQueue.read { db in
+        try dbQueue.read { db in
             let sealedManifest = try Self.manifest(db)
             try manifest(sealedManifest)
-            // LEFT JOIN: a record whose versions were all deleted still shows up (with no
-            // versions) so the caller can report it instead of silently skipping it. The latest
-            // version is the one numbered like the record's count of version rows (one index
-            // probe, as MAX was): the caller compares that number with the manifest's count, so
-            // every record's rows are counted and, with the total checked at unlock, no orphan is
-            // left. Whether they are numbered 1...count is checked by every read of the record
-            // (`show`, `export`, `amend`) and by `check`: requiring it here too, with MIN, MAX and
-            // a type test per record, cost 3.6 ms of a 10,000-record listing.
-            let statement = try db.makeStatement(
-                sql: """
-                    SELECT r.record_id, r.wrapped_key, v.version, v.meta, \(bodyColumn) AS body
-                    FROM record r LEFT JOIN record_version v ON v.record_id = r.record_id
-                        AND v.version = (SELECT COUNT(*) FROM record_version WHERE record_id = r.record_id)
-                    ORDER BY r.rowid
-                    """)
-            // Stepped with the C API: the blobs are handed out as views into SQLite's row buffer,
-            // valid until the next step (GRDB's Row and Data wrappers cost 10 ms of a 10,000-record
-            // search).
-            let s = statement.sqliteStatement
-            defer { sqlite3_reset(s) }
-            func blob(_ i: Int32) -> UnsafeRawBufferPointer {
-                let p = sqlite3_column_blob(s, i)  // before sqlite3_column_bytes, as SQLite requires
-                let n = Int(sqlite3_column_bytes(s, i))
-                return UnsafeRawBufferPointer(start: n > 0 ? p : nil, count: p == nil ? 0 : n)
-            }
-            while true {
-                let rc = sqlite3_step(s)
-                if rc == SQLITE_DONE { break }
-                guard rc == SQLITE_ROW else {
-                    throw DatabaseError(
-                        resultCode: ResultCode(rawValue: rc), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
-                }
-                var id = ObjectID.malformed
-                if sqlite3_column_type(s, 0) == SQLITE_TEXT, let t = sqlite3_column_text(s, 0) {
-                    let text = String(
-                        decoding: UnsafeBufferPointer(start: t, count: Int(sqlite3_column_bytes(s, 0))), as: UTF8.self)
-                    if ObjectID.isValid(text) { id = text }
-                }
-                let version: Int?
-                switch sqlite3_column_type(s, 2) {
-                case SQLITE_NULL: version = nil
-                case SQLITE_INTEGER: version = Self.checkedVersion(sqlite3_column_int64(s, 2))
-                default: version = -1
-                }
-                try body(LatestRowView(recordID: id, wrappedKey: blob(1), version: version, meta: blob(3), body: blob(4)))
-            }
+            try Self.stepLatest(db, includeBody: includeBody, body)
             return sealedManifest
+        }
+    }
+
+    /// Every record's latest version in `db`'s transaction, in the order they were added.
+    private static func stepLatest(_ db: Database, includeBody: Bool, _ body: (LatestRowView) throws -> Void) throws {
+        let bodyColumn = includeBody ? "v.body" : "X''"
+        // LEFT JOIN: a record whose versions were all deleted still shows up (with no
+        // versions) so the caller can report it instead of silently skipping it. The latest
+        // version is the one numbered like the record's count of version rows (one index
+        // probe, as MAX was): the caller compares that number with the manifest's count, so
+        // every record's rows are counted and, with the total checked at unlock, no orphan is
+        // left. Whether they are numbered 1...count is checked by every read of the record
+        // (`show`, `export`, `amend`) and by `check`: requiring it here too, with MIN, MAX and
+        // a type test per record, cost 3.6 ms of a 10,000-record listing.
+        let statement = try db.makeStatement(
+            sql: """
+                SELECT r.record_id, r.wrapped_key, v.version, v.meta, \(bodyColumn) AS body
+                FROM record r LEFT JOIN record_version v ON v.record_id = r.record_id
+                    AND v.version = (SELECT COUNT(*) FROM record_version WHERE record_id = r.record_id)
+                ORDER BY r.rowid
+                """)
+        // Stepped with the C API: the blobs are handed out as views into SQLite's row buffer,
+        // valid until the next step (GRDB's Row and Data wrappers cost 10 ms of a 10,000-record
+        // search).
+        let s = statement.sqliteStatement
+        defer { sqlite3_reset(s) }
+        func blob(_ i: Int32) -> UnsafeRawBufferPointer {
+            let p = sqlite3_column_blob(s, i)  // before sqlite3_column_bytes, as SQLite requires
+            let n = Int(sqlite3_column_bytes(s, i))
+            return UnsafeRawBufferPointer(start: n > 0 ? p : nil, count: p == nil ? 0 : n)
+        }
+        while true {
+            let rc = sqlite3_step(s)
+            if rc == SQLITE_DONE { break }
+            guard rc == SQLITE_ROW else {
+                throw DatabaseError(
+                    resultCode: ResultCode(rawValue: rc), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
+            }
+            var id = ObjectID.malformed
+            if sqlite3_column_type(s, 0) == SQLITE_TEXT, let t = sqlite3_column_text(s, 0) {
+                let text = String(
+                    decoding: UnsafeBufferPointer(start: t, count: Int(sqlite3_column_bytes(s, 0))), as: UTF8.self)
+                if ObjectID.isValid(text) { id = text }
+            }
+            let version: Int?
+            switch sqlite3_column_type(s, 2) {
+            case SQLITE_NULL: version = nil
+            case SQLITE_INTEGER: version = Self.checkedVersion(sqlite3_column_int64(s, 2))
+            default: version = -1
+            }
+            try body(LatestRowView(recordID: id, wrappedKey: blob(1), version: version, meta: blob(3), body: blob(4)))
         }
     }
 
@@ -488,9 +566,11 @@ package final class SQLiteVaultStore: VaultStore {
         v.flatMap { (1...Int64(UInt32.max)).contains($0) ? Int($0) : nil } ?? -1
     }
 
-    package func deleteRecord(_ recordID: String, manifest: ManifestSeal?) throws(VaultError) {
+    package func deleteRecord(_ recordID: String, pages: SummaryPagesUpdate?, manifest: ManifestSeal?) throws(VaultError) {
         try run {
             try checkedWrite { db in
+                // The pages first: finding the record's page uses its place among the rows (§6.12).
+                try pages?(PageAccess(db: db))
                 try db.execute(sql: "DELETE FROM record_version WHERE record_id = ?", arguments: [recordID])
                 try db.execute(sql: "DELETE FROM record WHERE record_id = ?", arguments: [recordID])
                 try Self.writeManifest(db, manifest)
@@ -624,7 +704,8 @@ package final class SQLiteVaultStore: VaultStore {
         1: "246ff491cebe09b17b9ab7fbd0bb93471a6d2c9fac94b506c8d5b83da8c04871",
         2: "da70c9737f468bdd776a365434c8097ee5ac19179ecbe6612ac9c8c7ec7963b9",
         3: "c5cda7db08ae1acfcca45479fe18bc034773ccb9b3b5c8a99af2d3f4943ef6b7",
-        4: "a64d6ae47f62352e70922846a920bb7fe53e145b1942e74c9a822afefe337884"
+        4: "a64d6ae47f62352e70922846a920bb7fe53e145b1942e74c9a822afefe337884",
+        5: "46e8b8847ee16e2d87d11ba5aa6f58c5280a7394643b23a360dd754969ddf804"
     ]
 
     /// u32le(number of objects), then per object its type, name, table and SQL, each as
@@ -721,7 +802,7 @@ package final class SQLiteVaultStore: VaultStore {
         func n(_ k: String) -> Int { row.flatMap { Column.int($0, k) }.map(Int.init) ?? -1 }
         var counts = RowCounts(records: n("r"), versions: n("v"), items: [.source: n("s"), .rule: n("u"), .export: n("e")])
         // Format 3's and 4's tables (an older vault has none until its upgrade).
-        for kind in [SealedItemKind.identity, .contact, .fact] where try db.tableExists(kind.rawValue) {
+        for kind in [SealedItemKind.identity, .contact, .fact, .summaryPage] where try db.tableExists(kind.rawValue) {
             counts.items[kind] = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(kind.rawValue)") ?? -1
         }
         return counts
@@ -791,6 +872,40 @@ package final class SQLiteVaultStore: VaultStore {
             }
         }
         pinnedFormat = 4
+    }
+
+    /// Format 4 → 5 (SECURITY.md §3): the summary page table, its first pages (`pages` is handed
+    /// every record's latest version in the order they were added, in this transaction), the
+    /// manifest and the header's new version, in one transaction.
+    package func upgradeToFormat5(
+        pages: (_ walk: ((LatestRowView) throws -> Void) throws -> Void) throws -> [SealedItemRow],
+        manifest: @escaping ManifestSeal
+    ) throws(VaultError) {
+        try run {
+            try checkedWrite { db in
+                try db.execute(sql: Self.summaryPageTableSQL)
+                try db.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES (?)", arguments: [Self.summaryPageMigration])
+                let rows = try pages { body in try Self.stepLatest(db, includeBody: false, body) }
+                for r in rows { try PageAccess(db: db).write(r) }
+                try Self.writeManifest(db, manifest)
+                try db.execute(sql: "UPDATE vault_header SET format_version = 5 WHERE singleton = 1")
+            }
+        }
+        pinnedFormat = 5
+    }
+
+    package func rebuildSummaryPages(
+        pages: (_ walk: ((LatestRowView) throws -> Void) throws -> Void) throws -> [SealedItemRow],
+        manifest: @escaping ManifestSeal
+    ) throws(VaultError) {
+        try run {
+            try checkedWrite { db in
+                let rows = try pages { body in try Self.stepLatest(db, includeBody: false, body) }
+                try db.execute(sql: "DELETE FROM summary_page")
+                for r in rows { try PageAccess(db: db).insert(r) }
+                try Self.writeManifest(db, manifest)
+            }
+        }
     }
 
     private static func writeSingleton(_ db: Database, _ table: String, column: String, _ value: [UInt8]) throws {

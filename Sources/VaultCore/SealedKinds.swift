@@ -28,19 +28,22 @@ enum Subkey: UInt64, CaseIterable {
     /// Seals facts, what may be published about a source but narrows who they are (format 4,
     /// SECURITY.md §6.11).
     case fact = 15
+    /// Seals the summary pages `list` reads (format 5, SECURITY.md §6.12).
+    case summaryPage = 16
 
     /// The 8-byte `crypto_kdf` context, in subkey id order (SECURITY.md §5's table).
     var context: String { Self.contexts[Int(rawValue) - 1] }
     private static let contexts = [
         "SVrecKEK", "SVsource", "SVrules_", "SVexport", "SVauditM", "SVauditS", "SVauditV",
         "SVauditK", "SVretain", "SVmcheck", "SVmanife", "SVplaceh", "SVidenty", "SVcontct",
-        "SVfacts_"
+        "SVfacts_", "SVsummry"
     ]
 
     /// The subkeys of the master key that seal something (the rest are audit subkeys of the audit
     /// root key, or the master check).
     static let sealing: [Subkey] = [
-        .recordKeyWrap, .source, .rule, .export, .auditRootSeal, .retention, .manifest, .identity, .contact, .fact
+        .recordKeyWrap, .source, .rule, .export, .auditRootSeal, .retention, .manifest, .identity, .contact, .fact,
+        .summaryPage
     ]
 
     /// Derives this subkey of `parent`.
@@ -80,6 +83,9 @@ enum SealedKind: CaseIterable, Sendable {
     case contact
     /// A fact about a source (§6.11, format 4).
     case fact
+    /// A summary page: up to 256 records' latest metadata, in the order they were added (§6.12,
+    /// format 5).
+    case summaryPage
 
     /// The master-key subkey this kind is sealed with; nil for record fields, which are sealed with
     /// the record's own key.
@@ -96,6 +102,7 @@ enum SealedKind: CaseIterable, Sendable {
         case .identity: .identity
         case .contact: .contact
         case .fact: .fact
+        case .summaryPage: .summaryPage
         }
     }
 
@@ -113,6 +120,7 @@ enum SealedKind: CaseIterable, Sendable {
         case .identity: "sourcevault.v3.identity"
         case .contact: "sourcevault.v3.contact"
         case .fact: "sourcevault.v4.fact"
+        case .summaryPage: "sourcevault.v5.summary-page"
         }
     }
 
@@ -137,12 +145,13 @@ enum SealedKind: CaseIterable, Sendable {
         case .identity: .identity
         case .contact: .contact
         case .fact: .fact
+        case .summaryPage: .summaryPage
         default: nil
         }
     }
 
     /// The kinds stored as `(id, sealed)` rows, in the order `check` reports them.
-    static let items: [SealedKind] = [.source, .rule, .export, .identity, .contact, .fact]
+    static let items: [SealedKind] = [.source, .rule, .export, .identity, .contact, .fact, .summaryPage]
 
     /// How a damaged item of this kind is reported.
     func integrityError(id: String) -> VaultError {
@@ -157,6 +166,7 @@ enum SealedKind: CaseIterable, Sendable {
         case .identity: .itemIntegrity(kind: "identity", id: id)
         case .contact: .itemIntegrity(kind: "contact", id: id)
         case .fact: .itemIntegrity(kind: "fact", id: id)
+        case .summaryPage: .itemIntegrity(kind: "summary page", id: id)
         }
     }
 

@@ -16,6 +16,8 @@ extension SealedKind {
             let c = try Vault.decodeJSON(ContactPayload.self, from: plain, integrity: integrity)
             guard (try? AgeRecipient(parsing: c.recipient)) != nil else { throw integrity }
         case .fact: _ = try Vault.decodeJSON(StoredFact.self, from: plain, integrity: integrity)
+        case .summaryPage:
+            guard plain.withUnsafeBytes({ SummaryPage.decode($0) }) != nil else { throw integrity }
         default: throw .storage("internal error: \(self) is not stored as items")
         }
     }

@@ -90,25 +90,43 @@ extension Vault {
         let newCheck = try new.masterCheck()
         // The manifest: the same rows, the new slots and singletons, sealed under the new key.
         var manifestSeal: ManifestSeal?
+        let resealedPages = PageSeals()
+        // The page nonces of the manifest the rewrite builds on (its transaction requires the same
+        // manifest): each page resealed must be that copy, whatever happened to the rows since
+        // the check above (a second of Argon2 and the recovery key's display lie between).
+        var listedPageSeals: [String: [UInt8]] = [:]
         if formatVersion >= 2 {
             let before = try store.sealedManifest()
             var m = try Self.openManifest(before, keyring: keyring)
+            listedPageSeals = m.pageSeals
             m.slots = [:]
             for s in slots { m.slots[s.kind.rawValue] = try Manifest.slotDigest(s) }
             (m.retentionDigest, m.auditKeyDigest, m.masterCheck) = (
                 try Manifest.digest(sealedRetention), try Manifest.digest(sealedRoot), newCheck
             )
             m.generation += 1
-            let sealed = try new.seal(.manifest, m.encode())
             let next = m.generation
+            let final = m
             manifestSeal = { [self] current in
                 guard current == before else {
                     throw VaultError.storage("the vault changed while rekeying; nothing was changed, try again")
                 }
+                // The pages were sealed again (new nonces) before the manifest is written.
+                var m = final
+                if m.format >= 5 {
+                    // Every listed page was resealed (a page row gone since the check refuses).
+                    if let gone = (m.items[.summaryPage] ?? []).subtracting(resealedPages.seals.keys).min() {
+                        throw VaultError.vaultIntegrity(
+                            "summary page \(gone) is missing (deleted from the file?); nothing was changed (see 'sourcevault check')"
+                        )
+                    }
+                    m.pageSeals = resealedPages.seals
+                }
                 self.pendingGeneration = next
-                return sealed
+                return try new.seal(.manifest, m.encode())
             }
         }
+        let pageSealsAtStart = listedPageSeals
         let plan = RewritePlan(
             slots: slots, auditRootKey: sealedRoot, retentionIndex: sealedRetention, masterCheck: newCheck,
             manifest: manifestSeal,
@@ -117,7 +135,29 @@ extension Vault {
                 guard let kind = SealedKind.items.first(where: { $0.itemTable == table }) else {
                     throw VaultError.storage("internal error: no sealed kind for table \(table.rawValue)")
                 }
-                return SealedItemRow(id: row.id, sealed: try self.keyring.reseal(kind, row.sealed, id: row.id, under: new))
+                guard table == .summaryPage else {
+                    return SealedItemRow(id: row.id, sealed: try self.keyring.reseal(kind, row.sealed, id: row.id, under: new))
+                }
+                // A page that does not open refuses the rekey by name (resealing vouches for it;
+                // dropping it would change what the manifest lists): restore it first (§8.1). So
+                // does one that is not the copy the manifest lists (its nonce, compared here in the
+                // rewrite's transaction: an older copy that opens would be vouched for).
+                guard let listed = pageSealsAtStart[row.id], listed.elementsEqual(Manifest.pageSeal(row.sealed)) else {
+                    throw VaultError.vaultIntegrity(
+                        "summary page \(row.id) is not the copy the manifest lists (an older copy put back?); nothing was changed (restore the page from the current backup, see 'sourcevault check')"
+                    )
+                }
+                let sealed: [UInt8]
+                do { sealed = try self.keyring.reseal(kind, row.sealed, id: row.id, under: new) } catch VaultError.storage(let m)
+                {
+                    throw VaultError.storage(m)
+                } catch {
+                    throw VaultError.vaultIntegrity(
+                        "summary page \(row.id) does not open; nothing was changed (restore the page from the current backup, see 'sourcevault check')"
+                    )
+                }
+                resealedPages.seals[row.id] = Manifest.pageSeal(sealed)
+                return SealedItemRow(id: row.id, sealed: sealed)
             },
             progress: progress)
         if let newRecovery {
@@ -160,12 +200,12 @@ extension Vault {
     }
 
     /// Pads a secure buffer and seals it (no copy of the plaintext outside secure memory).
-    static func sealPadded(secure plaintext: borrowing SecureBytes, key: borrowing SecureBytes, ad: [UInt8]) throws(VaultError)
-        -> [UInt8]
-    {
+    static func sealPadded(
+        secure plaintext: borrowing SecureBytes, key: borrowing SecureBytes, ad: [UInt8], kind: SealedKind? = nil
+    ) throws(VaultError) -> [UInt8] {
         try sodium { () throws -> [UInt8] in
             let padded = try plaintext.withUnsafeBytes { (p) throws(SodiumError) -> SecureBytes in
-                try Padding.pad(p, blockSize: VaultFormat.paddedLength(forPlaintextCount: p.count))
+                try Padding.pad(p, blockSize: paddedLength(of: p, kind: kind))
             }
             return try XChaCha20Poly1305.seal(padded, key: key, associatedData: ad)
         }
@@ -182,6 +222,8 @@ extension Vault {
         let today = String(Self.timestamp().prefix(10))
         var index: [String: String] = [:]
         do { index = try retentionIndex() } catch { problems.append(error) }
+        // Each record's latest version, to compare with its summary page entry (§6.12).
+        var latest: [String: (version: Int, meta: RecordMetadata)] = [:]
         for id in ids {
             do {
                 guard let row = try store.record(id) else { continue }
@@ -191,6 +233,7 @@ extension Vault {
                 let key = try recordKey(row)
                 for v in row.versions {
                     let meta = try metadata(v, key: key, recordID: id)
+                    if v.version == row.versions.count { latest[id] = (v.version, meta) }
                     // Retention that was switched off by editing the index is found here.
                     if v.version == row.versions.count, let until = meta.retainUntil {
                         if index[id] != until {
@@ -216,10 +259,42 @@ extension Vault {
         }
         problems += checkItems()
         problems += manifestProblems()
+        if formatVersion >= 5 {
+            // (A page that is not the listed copy is named by the manifest comparison too: once.)
+            let known = problems
+            problems += try summaryPageProblems(latest).filter { !known.contains($0) }
+        }
         try audit(
             AuditEvent(
                 "check", outcome: problems.isEmpty ? .ok : .failed("integrity"),
                 ids: ["records": String(ids.count), "problems": String(problems.count)]))
         return (ids.count, problems)
     }
+
+    /// `check` of a format-5 vault: the summary pages read as `list` reads them (every entry
+    /// against the manifest), and every entry equal to its record's latest version (§6.12).
+    private func summaryPageProblems(_ latest: [String: (version: Int, meta: RecordMetadata)]) throws(VaultError)
+        -> [VaultError]
+    {
+        var differing: [String] = []
+        var outcome = try listFromPages(sourceID: nil, tagFolded: nil, offset: 0, limit: nil, aliases: [:]) { s in
+            if let r = latest[s.id], r.version != s.version || r.meta != s.metadata { differing.append(s.id) }
+        }
+        for id in differing {
+            outcome.problems.append(
+                .vaultIntegrity("record \(id): its summary page entry is not its latest version (written without the key?)"))
+        }
+        // A page that does not open is already named by `checkItems`.
+        return outcome.problems.filter { $0 != SealedKind.summaryPage.integrityError(id: Self.pageID(of: $0) ?? "") }
+    }
+
+    private static func pageID(of error: VaultError) -> String? {
+        if case .itemIntegrity(kind: "summary page", let id) = error { return id }
+        return nil
+    }
+}
+
+/// The nonces of the summary pages `rekey` sealed again, for its manifest (§6.8).
+private final class PageSeals {
+    var seals: [String: [UInt8]] = [:]
 }

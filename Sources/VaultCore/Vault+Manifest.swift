@@ -40,12 +40,14 @@ extension Vault {
     /// ones it lists. Returns the generation, and whether the key slots came back from a travel
     /// bundle since (`travel in` has no key to update the manifest; the unlock confirms it).
     static func verifyManifestAtUnlock(store: any VaultStore, keyring: borrowing Keyring, formatVersion: Int) throws(VaultError)
-        -> (generation: UInt64, travelReturned: Bool)
+        -> (generation: UInt64, travelReturned: Bool, verified: VerifiedManifest?)
     {
         // One read transaction: a write another process commits meanwhile is either all in it or not.
         let snap = try store.manifestSnapshot()
+        var lists: VerifiedManifest?
         let view = try withManifestView(snap.manifest, keyring: keyring) { (v) throws(VaultError) -> ManifestCounts in
-            ManifestCounts(
+            if let sealed = snap.manifest { lists = VerifiedManifest(sealed: sealed, view: v) }
+            return ManifestCounts(
                 generation: v.generation, format: v.format, records: v.recordCount, versionRows: v.versionRows,
                 items: Dictionary(uniqueKeysWithValues: SealedItemKind.tables(format: v.format).map { ($0, v.count($0)) }),
                 tail: v.tail)
@@ -75,7 +77,7 @@ extension Vault {
         // (a listing or search walk, a record read, the rule set before publishing, `check`).
         let recordsAgree = snap.counts.records == view.records && snap.counts.versions == view.versionRows
         let countsAgree = recordsAgree && tables.allSatisfy { snap.counts.items[$0] == view.items[$0] }
-        if countsAgree && actual == tail { return (view.generation, travelReturned) }
+        if countsAgree && actual == tail { return (view.generation, travelReturned, travelReturned ? nil : lists) }
         // Something differs: the full manifest, to name every object.
         let m = try openManifest(snap.manifest, keyring: keyring)
         var problems = tail.differences(from: actual)
@@ -90,7 +92,7 @@ extension Vault {
             problems += m.differences(from: got).filter { $0.hasPrefix(table.noun + " ") }
         }
         if let failure = integrityFailure(problems) { throw failure }
-        return (m.generation, travelReturned)
+        return (m.generation, travelReturned, nil)
     }
 
     /// The first problem named, the others counted.
@@ -358,17 +360,139 @@ struct WalkCheck {
     private var listed: [UInt8] = []
     private var seen: [Bool] = []
     private let active: Bool
+    /// A bucket index over `listed` by the ids' leading bits (ids are random lowercase hex, sorted,
+    /// so an id's bucket holds one or two entries): `buckets[b]` is the first entry whose rank
+    /// is `b` or more. One probe into the list per record instead of a search across 2 MB at
+    /// 100,000 records. Empty for a short list (then the binary search is used).
+    private var buckets: [Int32] = []
+    private var shift = 24
+    /// The rank of an id: its first six bytes as hex digits, so ranks never decrease along the
+    /// sorted list, whatever bytes it holds. At the first byte that is not a lowercase hex digit
+    /// the rank ends: a byte below '0' counts as 0 followed by zeros, one between '9' and 'a' as 9
+    /// followed by f's, one above 'f' as f followed by f's (an id that is not hex lands in the one
+    /// bucket where it can be). The table: a digit's value, or 0x10 | value (then zeros) or
+    /// 0x20 | value (then f's).
+    private static let rank: [UInt8] = (0..<256).map { (c: Int) -> UInt8 in
+        switch c {
+        case ..<48: 0x10
+        case 48...57: UInt8(c - 48)
+        case 58..<97: 0x29
+        case 97...102: UInt8(c - 87)
+        default: 0x2F
+        }
+    }
+
+    @inline(__always) private static func rank(_ key: UnsafeRawPointer, _ table: UnsafeBufferPointer<UInt8>) -> Int {
+        var v = 0
+        for i in 0..<6 {
+            let t = Int(table[Int(key.load(fromByteOffset: i, as: UInt8.self))])
+            v = v << 4 | (t & 0xF)
+            if t >= 0x10 {
+                let rest = 4 * (5 - i)
+                return v << rest | (t >= 0x20 ? (1 << rest) - 1 : 0)
+            }
+        }
+        return v
+    }
     /// The records met that the manifest does not list so, in walk order (never shown).
     private(set) var bad: [String] = []
+    /// The ids of the table `itemsOf` named to `init`, read from the same opened manifest.
+    private(set) var items: [String] = []
+    /// Format 5: each summary page's id → the nonce it was last sealed with (§6.8).
+    private(set) var pageSeals: [String: [UInt8]] = [:]
 
-    init(sealedManifest: [UInt8]?, vault: Vault) throws(VaultError) {
+    init(sealedManifest: [UInt8]?, vault: Vault, itemsOf table: SealedItemKind? = nil) throws(VaultError) {
         self.sealedManifest = sealedManifest
         active = vault.formatVersion >= 2
         guard active else { return }
-        listed = try Vault.withManifestView(sealedManifest, keyring: vault.keyring) { (v) throws(VaultError) -> [UInt8] in
-            Array(v.recordBytes)
+        // The manifest the unlock opened and checked, if the walk's transaction read the same
+        // bytes (a write since, by this process or another, changes them: every seal draws a new
+        // nonce): its lists were copied out then, so it is not opened a second time (§6.8).
+        // Its generation must still be the vault's: after a write by this process (or an upgrade,
+        // rekey, travel confirmation, retention shred) the unlock's bytes put back are a rollback,
+        // opened below and refused by the generation check.
+        if let verified = vault.verifiedManifest, verified.generation >= vault.generation, let sealedManifest,
+            verified.isCopy(of: sealedManifest)
+        {
+            listed = verified.recordBytes
+            items = table.map { verified.itemIDs[$0] ?? [] } ?? []
+            pageSeals = verified.pageSeals
+        } else {
+            var seals: [String: [UInt8]] = [:]
+            var generation: UInt64 = 0
+            (listed, items) = try Vault.withManifestView(sealedManifest, keyring: vault.keyring) {
+                (v) throws(VaultError) -> ([UInt8], [String]) in
+                seals = v.tail.pageSeals
+                generation = v.generation
+                return (Array(v.recordBytes), table.map { VerifiedManifest.ids(v.itemBytes[$0]) } ?? [])
+            }
+            // A manifest older than the one this process checked at unlock (or wrote since) was
+            // put back while it ran: named, its lists never used (§6.8).
+            guard generation >= vault.generation else {
+                throw .vaultIntegrity(
+                    "the vault file's manifest (generation \(generation)) is older than the one this session saw (\(vault.generation)): rolled back while open"
+                )
+            }
+            pageSeals = seals
         }
-        seen = [Bool](repeating: false, count: listed.count / 20)
+        let count = listed.count / 20
+        seen = [Bool](repeating: false, count: count)
+        buildBuckets(count)
+    }
+
+    /// Over an encoded record list (tests).
+    init(recordBytes: [UInt8]) {
+        sealedManifest = nil
+        active = true
+        listed = recordBytes
+        seen = [Bool](repeating: false, count: recordBytes.count / 20)
+        buildBuckets(recordBytes.count / 20)
+    }
+
+    private mutating func buildBuckets(_ count: Int) {
+        guard count > 64, count < Int(Int32.max) else { return }
+        var bits: UInt32 = 1
+        while bits < 24 && (1 << bits) < count { bits += 1 }
+        let shift = 24 - Int(bits)
+        var buckets = [Int32](repeating: Int32(count), count: (1 << Int(bits)) + 1)
+        listed.withUnsafeBytes { l in
+            buckets.withUnsafeMutableBufferPointer { bk in
+                Self.rank.withUnsafeBufferPointer { table in
+                    var next = 0
+                    for i in 0..<count {
+                        let b = Self.rank(l.baseAddress! + i * 20, table) >> shift
+                        while next <= b {
+                            bk[next] = Int32(i)
+                            next += 1
+                        }
+                    }
+                }
+            }
+        }
+        self.buckets = buckets
+        self.shift = shift
+    }
+
+    /// The entry of a 16-byte id in `listed`, or nil.
+    private func index(ofID key: UnsafeRawBufferPointer) -> Int? {
+        guard key.count == 16, let k = key.baseAddress else { return nil }
+        return listed.withUnsafeBytes { l -> Int? in
+            guard !buckets.isEmpty else { return ManifestView.index(ofID: k, in: l) }
+            let b = Self.rank.withUnsafeBufferPointer { Self.rank(k, $0) } >> shift
+            let k0 = k.loadUnaligned(as: UInt64.self), k1 = k.loadUnaligned(fromByteOffset: 8, as: UInt64.self)
+            return buckets.withUnsafeBufferPointer { bk -> Int? in
+                var i = Int(bk[b])
+                let end = Int(bk[b + 1])
+                while i < end {
+                    let e = l.baseAddress! + i * 20
+                    if e.loadUnaligned(as: UInt64.self) == k0 && e.loadUnaligned(fromByteOffset: 8, as: UInt64.self) == k1 {
+                        return i
+                    }
+                    i += 1
+                }
+                return nil
+            }
+        }
     }
 
     /// True if the manifest lists the record with this latest version (its count of version rows)
@@ -376,19 +500,72 @@ struct WalkCheck {
     mutating func admit(_ recordID: String, version: Int?) -> Bool {
         guard active else { return true }
         var id = recordID
-        let at: Int? = id.withUTF8 { key in
-            guard key.count == 16, let k = key.baseAddress else { return nil }
-            return listed.withUnsafeBytes { ManifestView.index(ofID: UnsafeRawPointer(k), in: $0) }
-        }
-        if let at {
-            let listedVersions = listed.withUnsafeBytes {
-                Int(UInt32(littleEndian: $0.loadUnaligned(fromByteOffset: at * 20 + 16, as: UInt32.self)))
-            }
-            defer { seen[at] = true }
-            if !seen[at] && listedVersions == (version ?? 0) { return true }
-        }
+        let at = id.withUTF8 { index(ofID: UnsafeRawBufferPointer($0)) }
+        if admitted(at, version: version) { return true }
         bad.append(recordID)
         return false
+    }
+
+    /// `admit` for an id in a buffer (16 bytes); the caller names the record when it fails.
+    mutating func admit(rawID: UnsafeRawBufferPointer, version: Int?) -> Bool {
+        guard active else { return true }
+        if admitted(index(ofID: rawID), version: version) { return true }
+        bad.append(String(decoding: rawID, as: UTF8.self))
+        return false
+    }
+
+    /// `admit` for a batch of ids (16 bytes at each pointer), in order: the same answers as one
+    /// `admit` after another. The lookups are done together (bucket, then entry, for all of them)
+    /// so their cache misses overlap instead of one waiting for the next (a summary page's 256).
+    mutating func admit(batch keys: [UnsafeRawPointer], versions: [Int]) -> [Bool] {
+        guard active else { return [Bool](repeating: true, count: keys.count) }
+        guard !buckets.isEmpty else {
+            return keys.indices.map { admit(rawID: UnsafeRawBufferPointer(start: keys[$0], count: 16), version: versions[$0]) }
+        }
+        let n = keys.count
+        var lo = [Int32](repeating: 0, count: n)
+        var hi = [Int32](repeating: 0, count: n)
+        buckets.withUnsafeBufferPointer { bk in
+            Self.rank.withUnsafeBufferPointer { table in
+                for j in 0..<n {
+                    let b = Self.rank(keys[j], table) >> shift
+                    lo[j] = bk[b]
+                    hi[j] = bk[b + 1]
+                }
+            }
+        }
+        var found = [Int](repeating: -1, count: n)
+        listed.withUnsafeBytes { l in
+            let base = l.baseAddress!
+            for j in 0..<n {
+                let k0 = keys[j].loadUnaligned(as: UInt64.self)
+                let k1 = keys[j].loadUnaligned(fromByteOffset: 8, as: UInt64.self)
+                var i = Int(lo[j])
+                while i < Int(hi[j]) {
+                    let e = base + i * 20
+                    if e.loadUnaligned(as: UInt64.self) == k0 && e.loadUnaligned(fromByteOffset: 8, as: UInt64.self) == k1 {
+                        found[j] = i
+                        break
+                    }
+                    i += 1
+                }
+            }
+        }
+        var ok = [Bool](repeating: false, count: n)
+        for j in 0..<n {
+            ok[j] = admitted(found[j] >= 0 ? found[j] : nil, version: versions[j])
+            if !ok[j] { bad.append(String(decoding: UnsafeRawBufferPointer(start: keys[j], count: 16), as: UTF8.self)) }
+        }
+        return ok
+    }
+
+    private mutating func admitted(_ at: Int?, version: Int?) -> Bool {
+        guard let at else { return false }
+        let listedVersions = listed.withUnsafeBytes {
+            Int(UInt32(littleEndian: $0.loadUnaligned(fromByteOffset: at * 20 + 16, as: UInt32.self)))
+        }
+        defer { seen[at] = true }
+        return !seen[at] && listedVersions == (version ?? 0)
     }
 
     /// The listed records the walk never met.
@@ -416,6 +593,38 @@ extension Vault {
             problems.append(.vaultIntegrity("record \(id) is listed in the manifest but was not found in the file"))
         }
         return problems
+    }
+}
+
+/// The manifest the unlock check opened and found in agreement with the file (SECURITY.md §6.8):
+/// its sealed bytes, and the lists a walk needs, copied out of the opened buffer (ids, version
+/// counts and page nonces are visible in the file anyway: the rows and the page blobs). A walk
+/// whose transaction reads exactly these bytes uses the lists instead of opening it again.
+final class VerifiedManifest {
+    let sealed: [UInt8]
+    /// Its generation: reused only while it is not older than the vault's (§6.8).
+    let generation: UInt64
+    let recordBytes: [UInt8]
+    let itemIDs: [SealedItemKind: [String]]
+    let pageSeals: [String: [UInt8]]
+
+    init(sealed: [UInt8], view v: ManifestView) {
+        self.sealed = sealed
+        generation = v.generation
+        recordBytes = Array(v.recordBytes)
+        itemIDs = v.itemBytes[.summaryPage].map { [.summaryPage: Self.ids($0)] } ?? [:]
+        pageSeals = v.tail.pageSeals
+    }
+
+    /// True if `other` is byte for byte the sealed manifest that was checked.
+    func isCopy(of other: [UInt8]) -> Bool { Vault.sameBytes(sealed, other[...]) }
+
+    /// An encoded id list (16 bytes each) as strings.
+    static func ids(_ b: UnsafeRawBufferPointer?) -> [String] {
+        guard let b else { return [] }
+        return stride(from: 0, to: b.count, by: 16).map {
+            String(decoding: UnsafeRawBufferPointer(rebasing: b[$0..<$0 + 16]), as: UTF8.self)
+        }
     }
 }
 

@@ -4,9 +4,11 @@ import SodiumKit
 /// Padding, sealing and opening of the encrypted fields (SECURITY.md §6, §7).
 extension Vault {
     /// Pads `plaintext` (SECURITY.md §7) in secure memory and seals it.
-    static func sealPadded(_ plaintext: [UInt8], key: borrowing SecureBytes, ad: [UInt8]) throws(VaultError) -> [UInt8] {
+    static func sealPadded(_ plaintext: [UInt8], key: borrowing SecureBytes, ad: [UInt8], kind: SealedKind? = nil)
+        throws(VaultError) -> [UInt8]
+    {
         try sodium {
-            let block = VaultFormat.paddedLength(forPlaintextCount: plaintext.count)
+            let block = plaintext.withUnsafeBytes { paddedLength(of: $0, kind: kind) }
             let padded = try Padding.pad(plaintext, blockSize: block)
             return try XChaCha20Poly1305.seal(padded, key: key, associatedData: ad)
         }
@@ -14,20 +16,28 @@ extension Vault {
 
     /// SECURITY.md §7: the length before padding, or nil if the padding is malformed or its length
     /// is not the one the writer produces for that plaintext length.
-    static func plaintextLength(ofPadded p: UnsafeRawBufferPointer) -> Int? {
+    /// A summary page (§6.12) is padded to at least 256 bytes per entry, its entry count read from
+    /// the plaintext.
+    static func plaintextLength(ofPadded p: UnsafeRawBufferPointer, kind: SealedKind? = nil) -> Int? {
         guard let n = try? Padding.unpaddedLength(p, blockSize: p.count),
-            p.count == VaultFormat.paddedLength(forPlaintextCount: n)
+            p.count == paddedLength(of: UnsafeRawBufferPointer(rebasing: p[..<n]), kind: kind)
         else { return nil }
         return n
     }
 
+    /// The padded length of `plain` sealed as `kind` (§7; a summary page per §6.12).
+    static func paddedLength(of plain: UnsafeRawBufferPointer, kind: SealedKind?) -> Int {
+        guard kind == .summaryPage else { return VaultFormat.paddedLength(forPlaintextCount: plain.count) }
+        return SummaryPage.paddedLength(of: plain)
+    }
+
     /// Opens and unpads a sealed field. Any failure is reported as `integrity`.
-    static func openPadded(_ sealed: [UInt8], key: borrowing SecureBytes, ad: [UInt8], integrity: VaultError) throws(VaultError)
-        -> SecureBytes
-    {
+    static func openPadded(
+        _ sealed: [UInt8], key: borrowing SecureBytes, ad: [UInt8], integrity: VaultError, kind: SealedKind? = nil
+    ) throws(VaultError) -> SecureBytes {
         do {
             let padded = try XChaCha20Poly1305.open(sealed, key: key, associatedData: ad)
-            guard let n = padded.withUnsafeBytes({ plaintextLength(ofPadded: $0) }) else { throw integrity }
+            guard let n = padded.withUnsafeBytes({ plaintextLength(ofPadded: $0, kind: kind) }) else { throw integrity }
             return try padded.prefix(n)
         } catch SodiumError.outOfMemory {
             throw .storage("secure memory unavailable")

@@ -44,9 +44,24 @@ public final class Vault {
     public internal(set) var failedAttemptsSinceLastSession = 0
     /// The manifest's generation (SECURITY.md §6.8): incremented by every write transaction; the
     /// audit log records it with each write so a vault file older than its log is noticed.
-    package internal(set) var generation: UInt64 = 0
-    /// Set by a manifest update inside a write transaction; becomes `generation` on commit.
-    var pendingGeneration: UInt64?
+    /// Any change drops `verifiedManifest`: its bytes are no longer the newest manifest this process
+    /// knows of, and a copy of them put back must be refused as a rollback (§6.8).
+    package internal(set) var generation: UInt64 = 0 {
+        didSet { if generation != oldValue { verifiedManifest = nil } }
+    }
+    /// The manifest the unlock opened and checked, with its lists copied out: a walk that reads the
+    /// same sealed bytes in its transaction uses them instead of opening it again, and only while
+    /// its generation is still the vault's (§6.8). Dropped by every write, upgrade, rekey, travel
+    /// confirmation and retention shred (each changes the generation).
+    var verifiedManifest: VerifiedManifest?
+    /// Summary pages a write decoded in full (tests: the bisection reads only record ids).
+    var pagesDecodedForWrites = 0
+    /// Set by a manifest update inside a write transaction; becomes `generation` on commit. Setting
+    /// it drops `verifiedManifest` too (a seal that was drawn may be committed even if the caller
+    /// never learns it).
+    var pendingGeneration: UInt64? {
+        didSet { if pendingGeneration != nil { verifiedManifest = nil } }
+    }
     /// The digest of the sealed retention index last read (`.some(nil)`: there was none; nil: not
     /// read by this process), for the compare-and-swap of its next save.
     var retentionIndexRead: [UInt8]??
@@ -58,6 +73,15 @@ public final class Vault {
     package internal(set) var manifestDamaged = false
     /// Records shredded by the retention policy when this vault was unlocked (SECURITY.md §8.3).
     public internal(set) var shreddedAtUnlock: [String] = []
+    /// Warnings from writes that went ahead around a problem (a summary page left as it was, an
+    /// upgrade put off: SECURITY.md §3, §6.12), kept until `onNotice` is set, then passed to it.
+    public internal(set) var notices: [String] = []
+    /// Receives every later notice (the CLI prints them); set after the unlock.
+    public var onNotice: ((String) -> Void)?
+
+    func notice(_ message: String) {
+        if let onNotice { onNotice(message) } else { notices.append(message) }
+    }
 
     /// `creating`: a new vault, whose first manifest is written after this (no manifest check).
     /// `inspecting`: a manifest mismatch leaves the vault open read-only instead of refusing it.
@@ -74,7 +98,7 @@ public final class Vault {
         // and by the first unlock of a format-1 vault).
         if formatVersion >= 2 && !creating {
             do {
-                (self.generation, self.travelReturned) = try Self.verifyManifestAtUnlock(
+                (self.generation, self.travelReturned, self.verifiedManifest) = try Self.verifyManifestAtUnlock(
                     store: store, keyring: keyring, formatVersion: formatVersion)
             } catch {
                 guard inspecting, case .vaultIntegrity = error else { throw error }
@@ -342,6 +366,27 @@ public final class Vault {
         if vault.formatVersion == 3 && policy == .session && !vault.manifestDamaged {
             try vault.audited("format-upgrade", ids: ["from": "3", "to": "4"]) {
                 () throws(VaultError) -> Void in try vault.upgradeToFormat4()
+            }
+        }
+        // Format 5 brings the summary pages `list` reads (SECURITY.md §6.12), in a session only.
+        // The pages vouch for the record rows they are built from: a row that differs from the
+        // manifest, or a latest metadata that does not open, puts the upgrade off (nothing
+        // written, the vault stays format 4 and usable) until a later unlock finds them right.
+        if vault.formatVersion == 4 && policy == .session && !vault.manifestDamaged {
+            do {
+                try vault.audited("format-upgrade", ids: ["from": "4", "to": "5"]) {
+                    () throws(VaultError) -> Void in try vault.upgradeToFormat5()
+                }
+            } catch .vaultIntegrity(let m) {
+                vault.notice("the upgrade to format 5 was put off: \(m) (the vault stays format 4; see 'sourcevault check')")
+            } catch .recordIntegrity(let id) {
+                vault.notice(
+                    "the upgrade to format 5 was put off: record \(id)'s latest metadata does not open (the vault stays format 4; see 'sourcevault check')"
+                )
+            } catch .storage(let m) {
+                // A busy or read-only file, a full disk: nothing was written (one transaction);
+                // the vault stays format 4 and a later unlock upgrades.
+                vault.notice("the upgrade to format 5 was put off: \(m) (the vault stays format 4; a later unlock upgrades it)")
             }
         }
         if vault.travelReturned && !vault.manifestDamaged {

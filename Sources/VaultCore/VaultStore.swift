@@ -86,13 +86,21 @@ package enum SealedItemKind: String, Sendable, CaseIterable {
     case contact
     /// Format 4 (SECURITY.md §3, §6.11): facts about sources.
     case fact
+    /// Format 5 (SECURITY.md §3, §6.12): the summary pages `list` reads.
+    case summaryPage = "summary_page"
 
     /// The id column (`source` predates the others' shorter name).
     package var idColumn: String { self == .source ? "source_id" : "id" }
 
-    /// The tables of a vault of `format`, in the manifest's order (§6.8): format 3 added two.
+    /// The tables of a vault of `format`, in the manifest's order (§6.8): format 3 added two,
+    /// 4 and 5 one each.
     package static func tables(format: Int) -> [SealedItemKind] {
-        format >= 4 ? allCases : format == 3 ? [.source, .rule, .export, .identity, .contact] : [.source, .rule, .export]
+        switch format {
+        case 5...: allCases
+        case 4: [.source, .rule, .export, .identity, .contact, .fact]
+        case 3: [.source, .rule, .export, .identity, .contact]
+        default: [.source, .rule, .export]
+        }
     }
 }
 
@@ -122,11 +130,16 @@ package protocol KeySlotStore: AnyObject {
 
 /// Records and their versions (SECURITY.md §6.1-6.5).
 package protocol RecordStore: AnyObject {
-    func insertRecord(_ row: SealedRecordRow, manifest: ManifestSeal?) throws(VaultError)
+    /// Every record write runs `pages` (format 5, SECURITY.md §6.12: the summary pages as they are
+    /// in its transaction) after its row changes and before the manifest; nil before format 5.
+    func insertRecord(_ row: SealedRecordRow, pages: SummaryPagesUpdate?, manifest: ManifestSeal?) throws(VaultError)
     /// Inserts many records in ONE transaction; `produce` calls `insert` once per record, so only
     /// one record needs to be in memory at a time. Nothing is kept if anything fails.
-    func insertRecords(_ produce: (_ insert: (SealedRecordRow) throws -> Void) throws -> Void, manifest: ManifestSeal?) throws
-    func appendVersion(recordID: String, _ version: SealedVersionRow, manifest: ManifestSeal?) throws(VaultError)
+    func insertRecords(
+        _ produce: (_ insert: (SealedRecordRow) throws -> Void) throws -> Void, pages: SummaryPagesUpdate?,
+        manifest: ManifestSeal?) throws
+    func appendVersion(recordID: String, _ version: SealedVersionRow, pages: SummaryPagesUpdate?, manifest: ManifestSeal?)
+        throws(VaultError)
     /// Record ids starting with `prefix` (lowercase hex), at most `limit` of them.
     func recordIDs(withPrefix prefix: String, limit: Int) throws(VaultError) -> [String]
     /// One record with all its versions.
@@ -145,7 +158,22 @@ package protocol RecordStore: AnyObject {
     func forEachLatest(
         includeBody: Bool, manifest: ([UInt8]?) throws -> Void, _ body: (LatestRowView) throws -> Void
     ) throws -> [UInt8]?
-    func deleteRecord(_ recordID: String, manifest: ManifestSeal?) throws(VaultError)
+    func deleteRecord(_ recordID: String, pages: SummaryPagesUpdate?, manifest: ManifestSeal?) throws(VaultError)
+    /// Calls `manifest` with the sealed manifest, then `body` with every item of `kind` in id order,
+    /// one at a time (a view into the database's buffer), all in one read transaction.
+    func forEachItem(
+        _ kind: SealedItemKind, manifest: ([UInt8]?) throws -> Void, _ body: (String, UnsafeRawBufferPointer) throws -> Void
+    ) throws
+    /// Format 4 → 5 (SECURITY.md §3): `pages` gets a walk over every record's latest version in
+    /// the write transaction and returns the first summary pages.
+    func upgradeToFormat5(
+        pages: (_ walk: ((LatestRowView) throws -> Void) throws -> Void) throws -> [SealedItemRow],
+        manifest: @escaping ManifestSeal) throws(VaultError)
+    /// `check --rebuild-pages`: every `summary_page` row replaced by the pages `pages` returns
+    /// (given a walk over every record's latest version), with the manifest, in one transaction.
+    func rebuildSummaryPages(
+        pages: (_ walk: ((LatestRowView) throws -> Void) throws -> Void) throws -> [SealedItemRow],
+        manifest: @escaping ManifestSeal) throws(VaultError)
     func recordCount() throws(VaultError) -> Int
     /// Every record id, in insertion order.
     func allRecordIDs() throws(VaultError) -> [String]
@@ -183,6 +211,30 @@ package protocol SealedItemStore: AnyObject {
 /// the transaction's last statement. Nil only for writes that have no key (travel in, the audit
 /// state) and for a format-1 vault before its upgrade. It must not call the store.
 package typealias ManifestSeal = (_ current: [UInt8]?) throws -> [UInt8]
+
+/// The summary pages inside a record write's transaction (SECURITY.md §6.12): ids in order, a
+/// sealed page by id, insert or replace, delete.
+package protocol SummaryPageAccess {
+    /// The sealed manifest as it is in the transaction, before this write changes it.
+    func manifest() throws -> [UInt8]?
+    func pageIDs() throws -> [String]
+    func page(_ id: String) throws -> [UInt8]?
+    /// Replaces a page the manifest lists.
+    func write(_ row: SealedItemRow) throws
+    /// A new page (plain INSERT): fails if a row with that id is already there (§6.12).
+    func insert(_ row: SealedItemRow) throws
+    func delete(_ id: String) throws
+    /// Where a record stands in the order records were added (SQLite's `record` rowid); nil if
+    /// it has no row, or the store cannot say. Only speeds up finding a record's page.
+    func recordOrder(_ recordID: String) throws -> Int64?
+}
+
+extension SummaryPageAccess {
+    package func recordOrder(_ recordID: String) throws -> Int64? { nil }
+}
+
+/// A record write's change to the summary pages, run in its transaction before the manifest.
+package typealias SummaryPagesUpdate = (_ pages: any SummaryPageAccess) throws -> Void
 
 /// The vault's singletons: retention index, audit key, manifest and audit state (SECURITY.md §8.3, §6.8, §11.5).
 package protocol VaultStateStore: AnyObject {

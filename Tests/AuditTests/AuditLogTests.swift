@@ -453,8 +453,8 @@ final class AuditFixture {
             log: l.log, vaultID: l.header.vaultID, publicKey: l.state.publicKey,
             state: l.state, vault: v)
         // 12 old entries, then the unlock, the upgrades to format 2 (issue 13), 3 (issue 17, with
-        // its identity-create entry) and 4 (issue 18) and the list.
-        #expect(report.ok && report.entries.count == 18, "\(report.problem as Any)")
+        // its identity-create entry), 4 (issue 18) and 5 (issue 19) and the list.
+        #expect(report.ok && report.entries.count == 19, "\(report.problem as Any)")
         let stored = try SQLiteShell.run("SELECT log_path FROM audit_state", on: dir + "/vault.sqlite3")
         #expect(stored.trimmingCharacters(in: .whitespacesAndNewlines) == "audit.log")
     }

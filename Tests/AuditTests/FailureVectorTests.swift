@@ -164,8 +164,8 @@ import VaultCore
                 case "sources": _ = try v.sources()
                 case "rules": _ = try v.rules()
                 case "check": outcome = try v.check().problems.first.map(Self.caseName) ?? "ok"
-                case "list":
-                    let problems = try v.list().problems
+                case "list", "search":
+                    let problems = try (c.op == "list" ? v.list() : v.search("e")).problems
                     outcome = problems.first.map(Self.caseName) ?? "ok"
                     message = "\(problems)"
                 default: break

@@ -82,7 +82,8 @@ import Testing
             "UPDATE record_version SET meta = CAST(substr(meta, 1, 40) || "
                 + "(CASE WHEN substr(meta, 41, 1) = x'ff' THEN x'00' ELSE x'ff' END) || substr(meta, 42) AS BLOB) "
                 + "WHERE record_id = '\(bad)'")
-        let r = c.run(["list"] + pw)
+        // `search` reads the record rows (`list` reads the summary pages, SECURITY.md §6.12).
+        let r = c.run(["search", "d"] + pw)
         #expect(r.status == 5)
         #expect(r.stdout.hasPrefix(good) && !r.stdout.contains(bad))
         #expect(r.stderrLines.count == 1 && r.stderr.contains(bad) && r.stderr.contains("integrity"))
@@ -118,6 +119,43 @@ import Testing
         #expect(list.status == 0 && list.stdout.contains("Evil\\u{202E}txt.exe"))
         for bad in ["\u{202E}", "\u{2066}", "\u{202D}", "\u{200F}", "\u{061C}"] {
             #expect(!list.stdout.unicodeScalars.contains(bad.unicodeScalars.first!))
+        }
+    }
+
+    /// The listing's check for what to escape reads eight bytes at a time: a character to escape
+    /// is found at every position within a word (titles), and so are ESC and DEL in a search
+    /// snippet (testimony).
+    @Test func escapingIsFoundAtEveryPositionOfALine() throws {
+        let c = CLI()
+        try c.initVault()
+        try c.addSource("Magpie")
+        // One character to escape a line, alone in its line (any one sends the whole line through
+        // the escaping): at each of 9 offsets, ESC, DEL and U+0085 in testimony (search snippets),
+        // a bidi override in titles.
+        let bad: [(scalar: Unicode.Scalar, shown: String)] = [("\u{1B}", "\\u{1B}"), ("\u{7F}", "\\u{7F}"), ("\u{85}", "\\u{85}")]
+        for k in 0..<36 {
+            let pad = String(repeating: "x", count: k % 9)
+            if k < 27 {
+                _ = try c.add(source: "Magpie", title: "plain \(k)", body: "\(pad)\(String(bad[k / 9].scalar)) needle \(k)")
+            } else {
+                _ = try c.add(source: "Magpie", title: "\(pad)\u{202E}\(k)", body: "plain needle \(k)")
+            }
+        }
+        let list = c.run(["list"] + pw)
+        let search = c.run(["search", "needle"] + pw)
+        #expect(list.status == 0 && search.status == 0, "\(list.stderr) \(search.stderr)")
+        for out in [list.stdout, search.stdout] {
+            for scalar in bad.map(\.scalar) + ["\u{202E}"] {
+                #expect(!out.unicodeScalars.contains(scalar), "\(scalar.value)")
+            }
+        }
+        for k in 0..<36 {
+            let pad = String(repeating: "x", count: k % 9)
+            if k < 27 {
+                #expect(search.stdout.contains("\(pad)\(bad[k / 9].shown) needle \(k)"), "snippet \(k)")
+            } else {
+                #expect(list.stdout.contains("\(pad)\\u{202E}\(k)"), "title \(k)")
+            }
         }
     }
 }

@@ -170,6 +170,41 @@ import Testing
         #expect(!list.stdout.contains(expired) && list.stdout.contains(kept) && list.stdout.contains(ids[0]))
         #expect(c.run(["audit", "show"]).stdout.contains("retention-shred  ok  record=\(expired)"))
     }
+
+    /// A summary page that does not open (bytes changed without the key) never blocks `rm`,
+    /// retention or `add` (SECURITY.md §6.12): each exits 0 and names the page in one warning line;
+    /// `amend` refuses naming it (exit 5).
+    @Test func aPageThatDoesNotOpenBlocksNoRmRetentionOrAdd() throws {
+        let (c, ids, _) = try setUp(records: 3)
+        let due = try c.add(source: "Magpie", title: "due", body: "to be shredded", extra: ["--retain-until", "2030-01-01"])
+        try c.sql("UPDATE summary_page SET sealed = CAST(substr(sealed, 1, 30) || X'5A5A5A5A' || substr(sealed, 35) AS BLOB)")
+        let page = "summary page 0000000000000001 does not open"
+        let rm = c.run(["rm", ids[1], "--yes"] + pw)
+        #expect(
+            rm.status == 0 && rm.stderr.contains("sourcevault: warning: \(page); record \(ids[1]) was removed"), "\(rm.stderr)")
+        let retention = c.run(["retention", "apply", "--as-of", "2031-06-01"] + pw)
+        #expect(retention.status == 0 && retention.stderr.contains("\(page); record \(due) was removed"), "\(retention.stderr)")
+        let add = c.run(["add", "--source", "Magpie", "--title", "after"] + pw, input: "new testimony")
+        #expect(add.status == 0 && add.stderr.contains("\(page); the new record starts page 0000000000000002"), "\(add.stderr)")
+        let amend = c.run(["amend", ids[0], "--file", file(c, "v2.txt", "second version")] + pw)
+        #expect(amend.status == 5 && amend.stderr.contains(page), "\(amend.stderr)")
+        let list = c.run(["list"] + pw)
+        #expect(list.status == 5 && list.stdout.contains("after") && !list.stdout.contains(ids[0]))
+        // Stored as text instead of a blob: the same.
+        try c.sql("UPDATE summary_page SET sealed = CAST(sealed AS TEXT) WHERE id = '0000000000000001'")
+        let rmText = c.run(["rm", ids[2], "--yes"] + pw)
+        #expect(rmText.status == 0 && rmText.stderr.contains("\(page); record \(ids[2]) was removed"), "\(rmText.stderr)")
+        // `check --rebuild-pages` repairs it from the record rows (documented in its help).
+        #expect(c.run(["check", "--help"]).stdout.contains("--rebuild-pages"))
+        let rebuilt = c.run(["check", "--rebuild-pages"] + pw)
+        #expect(
+            rebuilt.status == 0 && rebuilt.stdout.contains("Rebuilt 1 summary page from the record rows"), "\(rebuilt.stderr)")
+        let repaired = c.run(["list"] + pw)
+        #expect(
+            repaired.status == 0 && repaired.stdout.contains(ids[0]) && repaired.stdout.contains("after"), "\(repaired.stderr)")
+        let amended = c.run(["amend", ids[0], "--file", file(c, "v2b.txt", "second version")] + pw)
+        #expect(amended.status == 0, "\(amended.stderr)")
+    }
 }
 
 /// Kill the process at many points during writes: afterwards the vault opens with the old or the

@@ -133,8 +133,11 @@ import Testing
         for kind in SealedItemKind.allCases { store.items[kind]![0].sealed[30] ^= 1 }
         let problems = try v.check().problems
         let ids = SealedItemKind.allCases.map { store.items[$0]![0].id }
-        #expect(problems.count == 6)
+        // (The damaged page's record is also named as in no summary page.)
+        #expect(problems.count == 8)
+        #expect(problems.contains(.vaultIntegrity("record \(id) is listed in the manifest but in no summary page")))
         #expect(problems.contains(.itemIntegrity(kind: "fact", id: ids[5])))
+        #expect(problems.contains(.itemIntegrity(kind: "summary page", id: ids[6])))
         #expect(problems.contains(.sourceIntegrity(sourceID: ids[0])))
         #expect(problems.contains(.itemIntegrity(kind: "rule", id: ids[1])))
         #expect(problems.contains(.itemIntegrity(kind: "export record", id: ids[2])))
@@ -278,14 +281,14 @@ import Testing
 
     /// A format-4 vault whose manifest is put back in an older form (which lists neither the
     /// identity nor the contacts, or not the facts) is refused at unlock.
-    @Test(arguments: [2, 3]) func anOlderManifestInAFormatFourVaultIsRefused(format: Int) throws {
+    @Test(arguments: [2, 3, 4]) func anOlderManifestInAFormatFiveVaultIsRefused(format: Int) throws {
         let v = try makeVault()
         var m = try v.currentManifest()
         m.format = format
         m.generation += 1
         store.manifest = try v.keyring.seal(.manifest, m.encode())
         #expect(
-            throws: VaultError.vaultIntegrity("the manifest is of format \(format), the vault of format 4 (an older copy?)")
+            throws: VaultError.vaultIntegrity("the manifest is of format \(format), the vault of format 5 (an older copy?)")
         ) {
             _ = try Vault.unlock(
                 store: store, header: try store.readHeader(), directory: "/nonexistent", passphrase: try secret("pw"))

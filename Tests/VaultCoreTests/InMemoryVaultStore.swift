@@ -67,28 +67,111 @@ final class InMemoryVaultStore: VaultStore {
         try commit(manifest)
     }
 
-    func insertRecord(_ row: SealedRecordRow, manifest: ManifestSeal?) throws(VaultError) {
-        guard versions[row.recordID] == nil else { throw .storage("duplicate record id") }
-        records.append((row.recordID, row.wrappedKey))
-        versions[row.recordID] = row.versions
-        try commit(manifest)
+    /// The summary pages as `items[.summaryPage]`, for a write's page update.
+    private final class Pages: SummaryPageAccess {
+        unowned let store: InMemoryVaultStore
+        init(_ store: InMemoryVaultStore) { self.store = store }
+        func manifest() throws -> [UInt8]? { store.manifest }
+        func pageIDs() throws -> [String] { (store.items[.summaryPage] ?? []).map(\.id).sorted() }
+        func page(_ id: String) throws -> [UInt8]? { store.items[.summaryPage]?.first { $0.id == id }?.sealed }
+        func write(_ row: SealedItemRow) throws {
+            if let i = store.items[.summaryPage]?.firstIndex(where: { $0.id == row.id }) {
+                store.items[.summaryPage]![i] = row
+            } else {
+                store.items[.summaryPage, default: []].append(row)
+            }
+        }
+        func insert(_ row: SealedItemRow) throws {
+            guard try page(row.id) == nil else { throw VaultError.storage("UNIQUE constraint failed: summary_page.id") }
+            store.items[.summaryPage, default: []].append(row)
+        }
+        func delete(_ id: String) throws { store.items[.summaryPage]?.removeAll { $0.id == id } }
     }
 
-    func insertRecords(_ produce: (_ insert: (SealedRecordRow) throws -> Void) throws -> Void, manifest: ManifestSeal?) throws {
+    /// Runs a record write's page update, then its manifest; all or nothing.
+    private func commit(pages: SummaryPagesUpdate?, _ seal: ManifestSeal?) throws(VaultError) {
+        let saved = items[.summaryPage]
+        do {
+            try pages?(Pages(self))
+            try commit(seal)
+        } catch {
+            items[.summaryPage] = saved
+            throw error as? VaultError ?? .storage("\(error)")
+        }
+    }
+
+    func insertRecord(_ row: SealedRecordRow, pages: SummaryPagesUpdate?, manifest: ManifestSeal?) throws(VaultError) {
+        guard versions[row.recordID] == nil else { throw .storage("duplicate record id") }
+        let (savedRecords, savedVersions) = (records, versions)
+        records.append((row.recordID, row.wrappedKey))
+        versions[row.recordID] = row.versions
+        do { try commit(pages: pages, manifest) } catch {
+            (records, versions) = (savedRecords, savedVersions)
+            throw error
+        }
+    }
+
+    func insertRecords(
+        _ produce: (_ insert: (SealedRecordRow) throws -> Void) throws -> Void, pages: SummaryPagesUpdate?,
+        manifest: ManifestSeal?
+    ) throws {
         let (savedRecords, savedVersions) = (records, versions)
         do {
-            try produce { try self.insertRecord($0, manifest: nil) }
-            try commit(manifest)
+            try produce { try self.insertRecord($0, pages: nil, manifest: nil) }
+            try commit(pages: pages, manifest)
         } catch {
             (records, versions) = (savedRecords, savedVersions)  // all or nothing
             throw error
         }
     }
 
-    func appendVersion(recordID: String, _ version: SealedVersionRow, manifest: ManifestSeal?) throws(VaultError) {
+    func appendVersion(recordID: String, _ version: SealedVersionRow, pages: SummaryPagesUpdate?, manifest: ManifestSeal?)
+        throws(VaultError)
+    {
         guard versions[recordID] != nil else { throw .noSuchRecord(prefix: recordID) }
         versions[recordID]!.append(version)
-        try commit(manifest)
+        do { try commit(pages: pages, manifest) } catch {
+            versions[recordID]!.removeLast()
+            throw error
+        }
+    }
+
+    func forEachItem(
+        _ kind: SealedItemKind, manifest sealedManifest: ([UInt8]?) throws -> Void,
+        _ body: (String, UnsafeRawBufferPointer) throws -> Void
+    ) throws {
+        try sealedManifest(manifest)
+        for row in (items[kind] ?? []).sorted(by: { $0.id < $1.id }) {
+            try row.sealed.withUnsafeBytes { try body(row.id, $0) }
+        }
+    }
+
+    func upgradeToFormat5(
+        pages: (_ walk: ((LatestRowView) throws -> Void) throws -> Void) throws -> [SealedItemRow],
+        manifest seal: @escaping ManifestSeal
+    ) throws(VaultError) {
+        do {
+            items[.summaryPage] = try pages { body in try self.forEachLatest(includeBody: false, body) }
+        } catch {
+            items[.summaryPage] = nil
+            throw error as? VaultError ?? .storage("\(error)")
+        }
+        try commit(seal)
+        formatVersion = 5
+    }
+
+    func rebuildSummaryPages(
+        pages: (_ walk: ((LatestRowView) throws -> Void) throws -> Void) throws -> [SealedItemRow],
+        manifest seal: @escaping ManifestSeal
+    ) throws(VaultError) {
+        let saved = items[.summaryPage]
+        do {
+            items[.summaryPage] = try pages { body in try self.forEachLatest(includeBody: false, body) }
+            try commit(seal)
+        } catch {
+            items[.summaryPage] = saved
+            throw error as? VaultError ?? .storage("\(error)")
+        }
     }
 
     func recordIDs(withPrefix prefix: String, limit: Int) throws(VaultError) -> [String] {
@@ -119,10 +202,14 @@ final class InMemoryVaultStore: VaultStore {
         return manifest
     }
 
-    func deleteRecord(_ recordID: String, manifest: ManifestSeal?) throws(VaultError) {
+    func deleteRecord(_ recordID: String, pages: SummaryPagesUpdate?, manifest: ManifestSeal?) throws(VaultError) {
+        let (savedRecords, savedVersions) = (records, versions)
         records.removeAll { $0.id == recordID }
         versions[recordID] = nil
-        try commit(manifest)
+        do { try commit(pages: pages, manifest) } catch {
+            (records, versions) = (savedRecords, savedVersions)
+            throw error
+        }
     }
 
     func recordCount() throws(VaultError) -> Int { records.count }

@@ -117,8 +117,8 @@ import Testing
         let t = TempVault()
         defer { withExtendedLifetime(t) {} }
         _ = try t.create()
-        try t.sql { try $0.execute(sql: "UPDATE vault_header SET format_version = 5") }
-        #expect(throws: VaultError.unsupportedFormatVersion(found: 5, supported: 4)) { _ = try t.unlock() }
+        try t.sql { try $0.execute(sql: "UPDATE vault_header SET format_version = 6") }
+        #expect(throws: VaultError.unsupportedFormatVersion(found: 6, supported: 5)) { _ = try t.unlock() }
     }
 
     @Test func missingVaultAndNonVaultFiles() throws {

@@ -48,10 +48,11 @@ import Testing
         defer { withExtendedLifetime(t) {} }
         #expect(try Vault.openStore(t.dir).1.formatVersion == 2)
         let v = try t.unlock(e.passphrase)
-        // Upgraded to format 3 (an age identity) and 4 (the fact table) by its first unlock, the
-        // generation continued.
-        #expect(v.formatVersion == 4 && v.generation > 3)
-        #expect(try Vault.openStore(t.dir).1.formatVersion == 4)
+        // Upgraded to format 3 (an age identity), 4 (the fact table) and 5 (the summary pages) by
+        // its first unlock, the generation continued.
+        #expect(v.formatVersion == 5 && v.generation > 4)
+        #expect(try Vault.openStore(t.dir).1.formatVersion == 5)
+        #expect(try pagesListTheRecords(v))
         #expect(try v.store.allItems(.fact).isEmpty)
         #expect(try v.store.allItems(.identity).count == 1 && v.store.allItems(.contact).isEmpty)
         #expect(try v.identityRecipient().hasPrefix("age1"))
@@ -91,12 +92,13 @@ import Testing
         let (t, e) = try load()
         defer { withExtendedLifetime(t) {} }
         // A format-1 vault opens as 1 and is upgraded to 2 (its manifest written, generation 1) and
-        // then to 3 (its age identity, generation 2) and 4 (the fact table, generation 3) by its
-        // first unlock.
+        // then to 3 (its age identity, generation 2), 4 (the fact table, generation 3) and 5 (the
+        // summary pages, generation 4) by its first unlock.
         #expect(try Vault.openStore(t.dir).1.formatVersion == 1)
         let v = try t.unlock(e.passphrase)
-        #expect(try v.store.readHeader().formatVersion == 4 && v.formatVersion == 4 && v.generation == 3)
-        #expect(try manifestDescribesTheRows(v, generation: 3))
+        #expect(try v.store.readHeader().formatVersion == 5 && v.formatVersion == 5 && v.generation == 4)
+        #expect(try manifestDescribesTheRows(v, generation: 4))
+        #expect(try pagesListTheRecords(v))
         // Its rules got placeholder numbers, per label in creation order, kept in the manifest.
         let numbers = try v.rules().map { ($0.rule.label, $0.rule.number) }
         #expect(!numbers.isEmpty && numbers.allSatisfy { $0.1 != nil })
@@ -143,8 +145,10 @@ import Testing
         try FileManager.default.copyItem(atPath: dir.appendingPathComponent("vault.sqlite3").path, toPath: t.dbPath)
         #expect(try Vault.openStore(t.dir).1.formatVersion == 3)
         for v in [try t.unlock(e.passphrase), try Vault.unlock(directory: t.dir, recoveryKey: try secret(e.recoveryKey))] {
-            // Upgraded to format 4 by its first session unlock (the fact table, empty).
-            #expect(try v.formatVersion == 4 && v.store.allItems(.fact).isEmpty)
+            // Upgraded to format 4 (the fact table, empty) and 5 (the summary pages) by its first
+            // session unlock.
+            #expect(try v.formatVersion == 5 && v.store.allItems(.fact).isEmpty)
+            #expect(try pagesListTheRecords(v))
             #expect(try v.identityRecipient() == e.identity)
             let contacts = try v.listContacts()
             #expect(contacts.map(\.id).sorted() == e.contacts.map(\.id).sorted())
@@ -189,7 +193,9 @@ import Testing
         try FileManager.default.copyItem(atPath: dir.appendingPathComponent("vault.sqlite3").path, toPath: t.dbPath)
         #expect(try Vault.openStore(t.dir).1.formatVersion == 4)
         for v in [try t.unlock(e.passphrase), try Vault.unlock(directory: t.dir, recoveryKey: try secret(e.recoveryKey))] {
-            #expect(v.formatVersion == 4)
+            // Upgraded to format 5 by its first session unlock: the summary pages.
+            #expect(v.formatVersion == 5)
+            #expect(try pagesListTheRecords(v))
             let facts = try v.facts()
             #expect(facts.map(\.id) == e.facts.map(\.id).sorted())
             for f in e.facts {
@@ -206,4 +212,50 @@ import Testing
             #expect(try manifestDescribesTheRows(v, generation: v.generation))
         }
     }
+}
+
+/// The committed format-5 vault (Vectors/v5, made once by Vectors/make_v5.py): 260 records in two
+/// summary pages, one amended, one edited, one removed; `list` reads them as recorded.
+@Suite struct FormatFiveVectorTests {
+    struct Expected: Decodable {
+        struct Listed: Decodable { var id: String, version: Int, title: String }
+        var passphrase: String
+        var recoveryKey: String
+        var list: [Listed]
+    }
+
+    @Test func formatFiveVectorOpens() throws {
+        let dir = VectorTests.vectors.appendingPathComponent("v5")
+        let e = try JSONDecoder().decode(Expected.self, from: Data(contentsOf: dir.appendingPathComponent("expected.json")))
+        let t = TempVault()
+        try FileManager.default.createDirectory(atPath: t.dir, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: dir.appendingPathComponent("vault.sqlite3").path, toPath: t.dbPath)
+        #expect(try Vault.openStore(t.dir).1.formatVersion == 5)
+        for v in [try t.unlock(e.passphrase), try Vault.unlock(directory: t.dir, recoveryKey: try secret(e.recoveryKey))] {
+            #expect(v.formatVersion == 5)
+            let listed = try v.list()
+            #expect(listed.problems.isEmpty)
+            #expect(
+                listed.records.map { "\($0.id) \($0.version) \($0.metadata.title)" }
+                    == e.list.map { "\($0.id) \($0.version) \($0.title)" })
+            #expect(try pagesListTheRecords(v))
+            #expect(try v.check().problems.isEmpty)
+        }
+    }
+}
+
+/// The summary pages (§6.12) list exactly the records' latest versions, with their metadata, in
+/// the order the records were added.
+func pagesListTheRecords(_ v: Vault) throws -> Bool {
+    let listed = try v.list()
+    guard listed.problems.isEmpty else { return false }
+    let ids = try v.store.allRecordIDs()
+    guard listed.records.map(\.id) == ids else { return false }
+    for r in listed.records {
+        let d = try v.record(r.id)
+        guard d.summary.version == r.version, d.summary.metadata == r.metadata, d.summary.sourceAlias == r.sourceAlias else {
+            return false
+        }
+    }
+    return true
 }

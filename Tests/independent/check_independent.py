@@ -89,7 +89,13 @@ try:
     sv("rule", "add", "Heron", "--variant", "heron")
     p = reader(v, pw)
     got = json.loads(p.stdout) if p.returncode == 0 else {}
-    check("fresh vault is format 4 with a manifest", got.get("format_version") == 4 and got.get("generation", 0) > 1,
+    check("fresh vault is format 5 with a manifest", got.get("format_version") == 5 and got.get("generation", 0) > 1,
+          p.stderr.decode())
+    # §6.12: the summary pages the reader opens are what `list --json` prints, in the same order.
+    listed = json.loads(sv("list", "--json").stdout or b"[]")
+    check("summary pages: the reader's entries are list's records, in order",
+          [(s["id"], s["version"], s["meta"]["title"], s["meta"]["created"]) for s in got.get("summaries", [])] ==
+          [(r["id"], r["version"], r["title"], r["created"]) for r in listed] and len(listed) == len(ids),
           p.stderr.decode())
     # §6.9, §6.10: the identity the reader derives is the one the binary prints; contacts open.
     recipient = sv("identity").stdout.decode().strip()
@@ -108,10 +114,11 @@ try:
     check("vector: list upgrades it", p.returncode == 0, p.stderr.decode())
     p = reader(vdir, exp["passphrase"])
     got = json.loads(p.stdout) if p.returncode == 0 else {}
-    # Upgraded from format 1 to 2 (generation 1), to 3 (its identity, generation 2) and to 4 (the
-    # fact table, generation 3) by one unlock.
-    check("upgraded vector opens with its manifest", got.get("format_version") == 4 and got.get("generation") == 3
-          and got.get("identity", "").startswith("age1"), p.stderr.decode())
+    # Upgraded from format 1 to 2 (generation 1), to 3 (its identity, generation 2), to 4 (the
+    # fact table, generation 3) and to 5 (the summary pages, generation 4) by one unlock.
+    check("upgraded vector opens with its manifest", got.get("format_version") == 5 and got.get("generation") == 4
+          and got.get("identity", "").startswith("age1") and len(got.get("summaries", [])) == len(exp["records"]),
+          p.stderr.decode())
     check("upgraded vector records still match", normalized(got.get("records", [])) == want)
     # The committed format-2 vector opens with its manifest checked, by passphrase and recovery key.
     V2 = os.path.join(HERE, "..", "VaultCoreTests", "Vectors", "v2")
@@ -132,10 +139,10 @@ try:
     if p.returncode != 0:
         p = run([BIN, "audit", "recover", "--vault", v2dir, "--passphrase-fd", "{fd}"], exp2["passphrase"])
         p = run([BIN, "list", "--vault", v2dir, "--passphrase-fd", "{fd}"], exp2["passphrase"])
-    check("v2 vector: list upgrades it to format 4", p.returncode == 0, p.stderr.decode())
+    check("v2 vector: list upgrades it to format 5", p.returncode == 0, p.stderr.decode())
     p = reader(v2dir, exp2["passphrase"])
     got = json.loads(p.stdout) if p.returncode == 0 else {}
-    check("v2 vector upgraded to 4 opens with its manifest", got.get("format_version") == 4 and
+    check("v2 vector upgraded to 5 opens with its manifest", got.get("format_version") == 5 and
           got.get("identity", "").startswith("age1") and normalized(got.get("records", [])) == want2, p.stderr.decode())
     # The committed format-3 vector (make_v3.py): identity and contacts as recorded.
     V3 = os.path.join(HERE, "..", "VaultCoreTests", "Vectors", "v3")
@@ -167,6 +174,82 @@ try:
         check(f"v4 vector facts match (recovery={recovery})",
               sorted((f["id"], f["kind"], f["term"], tuple(f["variants"])) for f in got.get("facts", [])) ==
               sorted((f["id"], f["kind"], f["term"], tuple(f["variants"])) for f in exp4["facts"]))
+    # The committed format-5 vector (make_v5.py): summary pages as recorded (§6.12).
+    V5 = os.path.join(HERE, "..", "VaultCoreTests", "Vectors", "v5")
+    exp5 = json.load(open(os.path.join(V5, "expected.json")))
+    v5dir = os.path.join(tmp, "vector5")
+    os.mkdir(v5dir)
+    shutil.copy(os.path.join(V5, "vault.sqlite3"), v5dir)
+    for recovery, secret in ((False, exp5["passphrase"]), (True, exp5["recoveryKey"])):
+        p = reader(v5dir, secret, recovery)
+        got = json.loads(p.stdout) if p.returncode == 0 else {}
+        check(f"v5 vector opens (recovery={recovery})", got.get("format_version") == 5, p.stderr.decode())
+        check(f"v5 vector summaries match (recovery={recovery})",
+              [(s["id"], s["version"], s["meta"]["title"]) for s in got.get("summaries", [])] ==
+              [(r["id"], r["version"], r["title"]) for r in exp5["list"]], p.stderr.decode())
+    # A page deleted from the file: both refuse. (The vector has no audit log: start one first.)
+    run([BIN, "audit", "recover", "--vault", v5dir, "--passphrase-fd", "{fd}"], exp5["passphrase"])
+    p = run([BIN, "list", "--vault", v5dir, "--passphrase-fd", "{fd}"], exp5["passphrase"])
+    check("v5 vector: list by the binary", p.returncode == 0 and len(p.stdout.splitlines()) == len(exp5["list"]),
+          p.stderr.decode())
+    import sqlite3
+    # An older copy of the last page put back after a record was added to it: the manifest binds
+    # each page's nonce (§6.8), so both refuse it, though every entry it holds is still current.
+    last_page = "SELECT id, sealed FROM summary_page WHERE id = (SELECT MAX(id) FROM summary_page)"
+    db = sqlite3.connect(os.path.join(v5dir, "vault.sqlite3"))
+    older = db.execute(last_page).fetchone()
+    db.close()
+    p = run([BIN, "add", "--source", "Magpie", "--title", "later", "--vault", v5dir, "--passphrase-fd", "{fd}"],
+            exp5["passphrase"], stdin=b"later testimony\n")
+    check("v5 vector: add by the binary", p.returncode == 0, p.stderr.decode())
+    db = sqlite3.connect(os.path.join(v5dir, "vault.sqlite3"))
+    current = db.execute(last_page).fetchone()
+    db.execute("UPDATE summary_page SET sealed = ? WHERE id = ?", (older[1], older[0]))
+    db.commit(); db.close()
+    p = reader(v5dir, exp5["passphrase"])
+    check("reader refuses an older copy of a summary page (exit 5)",
+          p.returncode == 5 and b"not the copy the manifest lists" in p.stderr, p.stderr.decode())
+    p = run([BIN, "list", "--vault", v5dir, "--passphrase-fd", "{fd}"], exp5["passphrase"])
+    check("binary names an older copy of a summary page (exit 5)",
+          p.returncode == 5 and b"not the copy the manifest lists" in p.stderr, p.stderr.decode())
+    db = sqlite3.connect(os.path.join(v5dir, "vault.sqlite3"))
+    db.execute("UPDATE summary_page SET sealed = ? WHERE id = ?", (current[1], current[0]))
+    db.commit(); db.close()
+    db = sqlite3.connect(os.path.join(v5dir, "vault.sqlite3"))
+    db.execute("DELETE FROM summary_page WHERE id = (SELECT MAX(id) FROM summary_page)")
+    db.commit(); db.close()
+    p = reader(v5dir, exp5["passphrase"])
+    check("reader refuses a deleted summary page (exit 5)", p.returncode == 5, p.stderr.decode())
+    p = run([BIN, "list", "--vault", v5dir, "--passphrase-fd", "{fd}"], exp5["passphrase"])
+    check("binary refuses a deleted summary page (exit 5)", p.returncode == 5, p.stderr.decode())
+    # §6.8: the manifest's page list and its (id, nonce) list must name the same page numbers
+    # (1 ... 2^31 - 1); the reader refuses a manifest where they differ.
+    sys.path.insert(0, HERE)
+    import open_vault as ov
+
+    def manifest5(pages, nonces):
+        m = ov.MANIFEST_MAGIC[5] + ov.u64le(4) + ov.u32le(0)
+        for table, _ in ov.manifest_tables(5):
+            ids = sorted(pages) if table == "summary_page" else []
+            m += ov.u32le(len(ids)) + b"".join(i.encode() for i in ids)
+        m += ov.u32le(0) + 3 * (b"\x00" + bytes(32)) + b"\x00" + bytes(16) + ov.u32le(0)
+        m += ov.u32le(len(nonces)) + b"".join(i.encode() + bytes(24) for i in sorted(nonces))
+        return m
+
+    def parses(m):
+        try:
+            ov.parse_manifest(m, 5)
+            return True
+        except ov.VaultError:
+            return False
+
+    one = "0000000000000001"
+    check("reader parses a manifest whose page list and nonces agree", parses(manifest5([one], [one])))
+    for name, pages, nonces in (("a nonce for an unlisted page", [one], [one, "0000000000000002"]),
+                                ("a listed page without a nonce", [one, "0000000000000002"], [one]),
+                                ("page 0", ["0000000000000000"], ["0000000000000000"]),
+                                ("a page above 2^31 - 1", ["0000000080000000"], ["0000000080000000"])):
+        check("reader refuses a manifest with " + name, not parses(manifest5(pages, nonces)))
     # A fact added by the binary opens with the reader.
     p = sv("fact", "add", "--source", "Heron", "--kind", "AGE", "-", stdin="34-year-old\n".encode())
     check("fact add", p.returncode == 0, p.stderr.decode())

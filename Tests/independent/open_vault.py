@@ -7,9 +7,11 @@ Usage:
 Reads the secret's first line from file descriptor N, opens every sealed item in the
 vault and prints one JSON object (keys sorted) on stdout:
 
-    {"format_version": 4, "generation": N (formats 2 to 4, §6.8),
+    {"format_version": 5, "generation": N (formats 2 to 5, §6.8),
      "identity": "age1…" (format 3, §6.9), "contacts": [{"id", "name", "recipient", "created"}] (§6.10),
      "facts": [{"id", "source", "kind", "term", "variants", "created"}] (format 4, §6.11),
+     "summaries": [{"id", "version", "meta"}] (format 5, §6.12: the summary pages in page order,
+                  each entry checked against the manifest and equal to its record's latest version),
      "sources": [{"id", "alias", "note"?, "created"}, ...],          # sorted by id
      "records": [{"id", "versions": [{"version", "meta", "body"}]}]}  # sorted by id, version
 
@@ -39,7 +41,7 @@ EXIT_WRONG_SECRET = 3
 EXIT_INTEGRITY = 5
 EXIT_NOT_A_VAULT = 6
 
-KNOWN_FORMAT_VERSION = 4  # §3: version 4 is this document (1 to 3 are read too: not yet upgraded)
+KNOWN_FORMAT_VERSION = 5  # §3: version 5 is this document (1 to 4 are read too: not yet upgraded)
 MAGIC = "SourceVault"  # §3
 
 KIND_PASSPHRASE = 1  # §3 key_slot.kind, §4.1
@@ -353,18 +355,22 @@ def padded_length(n):
     return max(256, padme(n + 1))
 
 
-def unpad(padded, what):
+def unpad(padded, what, page=False):
     """§7: strip trailing 0x00 bytes and the one 0x80 before them (missing 0x80 is an
-    integrity error); also check the padded length is exactly P(n)."""
+    integrity error); also check the padded length is exactly P(n). A summary page (§6.12):
+    exactly max(P(n), 256 x its entry count), the count being the plaintext's first u32."""
     end = len(padded)
     while end > 0 and padded[end - 1] == 0x00:
         end -= 1
     if end == 0 or padded[end - 1] != 0x80:
         raise integrity("%s: padding has no 0x80 marker" % what)
     plaintext = padded[:end - 1]
-    if len(padded) != padded_length(len(plaintext)):
-        raise integrity("%s: padded length %d is not P(%d) = %d"
-                        % (what, len(padded), len(plaintext), padded_length(len(plaintext))))
+    want = padded_length(len(plaintext))
+    if page and len(plaintext) >= 4:
+        want = max(want, 256 * struct.unpack("<I", plaintext[:4])[0])
+    if len(padded) != want:
+        raise integrity("%s: padded length %d is not the %d required for %d bytes"
+                        % (what, len(padded), want, len(plaintext)))
     return plaintext
 
 
@@ -493,14 +499,15 @@ def read_records(db, vault_id, record_kek):
 # §6.8 The manifest (format 2)
 # ---------------------------------------------------------------------------------------
 
-MANIFEST_MAGIC = {2: b"SVMANIFEST2\x00", 3: b"SVMANIFEST3\x00", 4: b"SVMANIFEST4\x00"}  # §6.8, by format
+MANIFEST_MAGIC = {2: b"SVMANIFEST2\x00", 3: b"SVMANIFEST3\x00", 4: b"SVMANIFEST4\x00",
+                  5: b"SVMANIFEST5\x00"}  # §6.8, by format
 MANIFEST_ITEM_TABLES = [("source", "source_id"), ("rule", "id"), ("export_record", "id"),
-                        ("identity", "id"), ("contact", "id"), ("fact", "id")]
-# §6.8 order (format 2: the first three; format 3: the first five)
+                        ("identity", "id"), ("contact", "id"), ("fact", "id"), ("summary_page", "id")]
+# §6.8 order (format 2: the first three; format 3: the first five; format 4: the first six)
 
 
 def manifest_tables(format_version):
-    return MANIFEST_ITEM_TABLES[:{2: 3, 3: 5}.get(format_version, 6)]
+    return MANIFEST_ITEM_TABLES[:{2: 3, 3: 5, 4: 6}.get(format_version, 7)]
 
 
 def parse_manifest(m, format_version):
@@ -526,7 +533,7 @@ def parse_manifest(m, format_version):
         check_id("manifest", text)
         return text
 
-    if take(12) != MANIFEST_MAGIC[min(format_version, 4)]:
+    if take(12) != MANIFEST_MAGIC[min(format_version, 5)]:
         raise integrity("the manifest's magic is not the one of the vault's format")
     out = {"generation": struct.unpack("<Q", take(8))[0], "records": {}, "items": {}, "slots": {}}
     for _ in range(u32()):
@@ -546,6 +553,19 @@ def parse_manifest(m, format_version):
     for _ in range(u32()):
         name = take(take(1)[0]).decode("ascii", "replace")
         out["placeholder_numbers"][name] = u32()
+    if format_version >= 5:
+        # Each summary page with the 24-byte nonce it was last sealed with (§6.8, §6.12).
+        out["page_nonces"] = {}
+        for _ in range(u32()):
+            page_id = ident()
+            out["page_nonces"][page_id] = take(24)
+        # The page list and the (id, nonce) list name the same pages, each a page number
+        # 1 ... 2^31 - 1 in 16 lowercase hex digits (§6.8, §6.12); otherwise the manifest is refused.
+        if set(out["page_nonces"]) != out["items"]["summary_page"]:
+            raise integrity("the manifest's page list and its page nonces name different pages")
+        for page_id in out["page_nonces"]:
+            if not 1 <= int(page_id, 16) <= 0x7FFFFFFF:
+                raise integrity("the manifest lists %s, which is no page number" % page_id)
     if at != len(m):
         raise integrity("the manifest has trailing bytes")
     return out
@@ -643,6 +663,92 @@ def read_facts(db, vault_id, key):
     return out
 
 
+# ---------------------------------------------------------------------------------------
+# §6.12 Summary pages (format 5)
+# ---------------------------------------------------------------------------------------
+
+SUBKEY_SUMMARY = (16, b"SVsummry")  # §5
+PAGE_CAPACITY = 256  # §6.12
+
+
+PAGE_KEYS = ("source", "title", "created", "versionCreated", "tags", "date", "retainUntil", "received")
+PAGE_FLAGS = ((1, "date"), (2, "retainUntil"), (4, "received"))  # §6.12: the flags byte
+
+
+def read_page_entry(page, at, ident):
+    """§6.12: one binary entry at `at`: record_id (16) || u32le(version) || flags (u8) ||
+    str(source) || str(title) || str(created) || str(versionCreated) || u32le(tags) || tags x str(tag)
+    || str(date) if flags & 1 || str(retainUntil) if flags & 2 || str(received) if flags & 4, where
+    str(s) = u32le(byte length) || UTF-8. Returns (record_id, version, metadata dict, next offset)."""
+    def malformed():
+        return integrity("summary page %s is malformed" % ident)
+
+    def take(n):
+        nonlocal at
+        if n < 0 or len(page) - at < n:
+            raise malformed()
+        at += n
+        return page[at - n:at]
+
+    def u32():
+        return struct.unpack("<I", take(4))[0]
+
+    def text():
+        raw = take(u32())
+        try:
+            return raw.decode("utf-8", "strict")
+        except UnicodeDecodeError:
+            raise integrity("summary page %s: a string is not UTF-8" % ident)
+
+    record_id = take(16).decode("ascii", "replace")
+    version = u32()
+    flags = take(1)[0]
+    if flags & ~7:
+        raise malformed()
+    meta = {"source": text(), "title": text(), "created": text(), "versionCreated": text()}
+    meta["tags"] = [text() for _ in range(u32())]
+    for bit, key in PAGE_FLAGS:
+        if flags & bit:
+            meta[key] = text()
+    return record_id, version, meta, at
+
+
+def read_summaries(db, vault_id, key, manifest, records):
+    """§6.12: every summary page in page order; each entry must be listed in the manifest with its
+    version (and met once), every listed record must be in some page, and each entry must equal
+    its record's latest metadata."""
+    latest = {r["id"]: r["versions"][-1] for r in records}
+    out, seen = [], set()
+    for ident, sealed in db.execute("SELECT id, sealed FROM summary_page ORDER BY id"):
+        check_id("summary page", ident)
+        if manifest["page_nonces"].get(ident) != bytes(sealed)[:24]:
+            raise integrity("summary page %s is not the copy the manifest lists" % ident)
+        padded = open_sealed_box(key, bytes(sealed), label("sourcevault.v5.summary-page") + vault_id + ident.encode("ascii"))
+        if padded is None:
+            raise integrity("summary page %s failed authentication" % ident)
+        page = unpad(padded, "summary page " + ident, page=True)
+        if len(page) < 4:
+            raise integrity("summary page %s is malformed" % ident)
+        n, at = struct.unpack("<I", page[:4])[0], 4
+        if n > PAGE_CAPACITY:
+            raise integrity("summary page %s is malformed" % ident)
+        for _ in range(n):
+            record_id, version, meta_json, at = read_page_entry(page, at, ident)
+            if manifest["records"].get(record_id) != version or record_id in seen:
+                raise integrity("summary page %s does not match the manifest at record %s" % (ident, record_id))
+            seen.add(record_id)
+            rec = latest.get(record_id)
+            wanted = None if rec is None else {k: v for k, v in rec["meta"].items() if v is not None and k in PAGE_KEYS}
+            if rec is None or rec["version"] != version or wanted != meta_json:
+                raise integrity("summary page %s: record %s is not its latest version" % (ident, record_id))
+            out.append({"id": record_id, "version": version, "meta": meta_json})
+        if at != len(page):
+            raise integrity("summary page %s has trailing bytes" % ident)
+    if seen != set(manifest["records"]):
+        raise integrity("a record listed in the manifest is in no summary page")
+    return out
+
+
 def singleton(db, table, column):
     row = db.execute("SELECT %s FROM %s WHERE singleton = 1" % (column, table)).fetchone()
     return None if row is None else bytes(row[0])
@@ -683,7 +789,7 @@ def check_manifest(db, vault_id, master_key, format_version):
             raise integrity("the %s differs from the manifest" % name)
     if singleton(db, "travel_pending", "bundle_id") != m["travel"]:
         raise integrity("the travel state differs from the manifest")
-    return m["generation"]
+    return m
 
 
 # ---------------------------------------------------------------------------------------
@@ -720,7 +826,8 @@ def open_vault(args):
         record_kek = derive_subkey(master_key, SUBKEY_RECORD_KEK)  # §5
         source_key = derive_subkey(master_key, SUBKEY_SOURCE)  # §5
         try:
-            generation = check_manifest(db, vault_id, master_key, format_version) if format_version >= 2 else None  # §6.8
+            manifest = check_manifest(db, vault_id, master_key, format_version) if format_version >= 2 else None  # §6.8
+            generation = manifest["generation"] if manifest is not None else None
             sources = read_sources(db, vault_id, source_key)  # §6.3
             records = read_records(db, vault_id, record_kek)  # §6.1, §6.2
             identity = contacts = facts = None
@@ -729,6 +836,10 @@ def open_vault(args):
                 contacts = read_contacts(db, vault_id, derive_subkey(master_key, SUBKEY_CONTACT))  # §6.10
             if format_version >= 4:
                 facts = read_facts(db, vault_id, derive_subkey(master_key, SUBKEY_FACT))  # §6.11
+            summaries = None
+            if format_version >= 5:
+                summaries = read_summaries(db, vault_id, derive_subkey(master_key, SUBKEY_SUMMARY), manifest,
+                                           records)  # §6.12
         except sqlite3.DatabaseError as error:
             raise VaultError(EXIT_NOT_A_VAULT, "not a vault (cannot read its tables: %s)" % error)
     finally:
@@ -741,6 +852,8 @@ def open_vault(args):
         result["contacts"] = contacts
     if facts is not None:
         result["facts"] = facts
+    if summaries is not None:
+        result["summaries"] = summaries
     return result
 
 

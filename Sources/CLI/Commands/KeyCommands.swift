@@ -109,13 +109,29 @@ struct CheckCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check",
         abstract:
-            "Verify every record (all versions), source, rule, export entry, the database and the audit log; report every problem."
+            "Verify every record (all versions), source, rule, export entry, the database and the audit log; report every problem.",
+        discussion: """
+            --rebuild-pages repairs the summary pages `list` reads (format 5, SECURITY.md §6.12): \
+            every page is replaced by pages built from the record rows, after each row is checked \
+            against the manifest (listed with its count of versions, every listed record present, \
+            every latest metadata opens). Use it when a page is missing, does not open, is an older \
+            copy or a row was planted; it refuses, changing nothing, if anything other than the \
+            summary pages differs from the manifest. The check then runs as usual.
+            """
     )
     @OptionGroup var vault: VaultOptions
     @OptionGroup var unlock: UnlockOptions
+    @Flag(
+        name: .customLong("rebuild-pages"),
+        help: "First rebuild the summary pages from the record rows checked against the manifest (SECURITY.md §6.12).")
+    var rebuildPages = false
 
     func run() throws {
         let v = try unlock.unlock(vault, inspecting: true)
+        if rebuildPages {
+            let pages = try v.rebuildSummaryPages()
+            Output.line("Rebuilt \(Output.count(pages, "summary page")) from the record rows")
+        }
         let (records, problems) = try v.check()
         var failures = problems.count
         for p in problems { _ = ErrorReporter.report(p) }

@@ -244,25 +244,42 @@ struct RecordJSON: Encodable {
 /// Prints records one a line, each beginning with its id.
 enum RecordPrinter {
     /// Appends one record's line (id first; without its newline) as UTF-8: a listing of 10,000 records is built in
-    /// one buffer, and only a line with a control or bidi character goes through `terminalSafe`.
+    /// one buffer, and only a line with a control or bidi character goes through `terminalSafe`
+    /// (found exactly: a snippet's "…" or Hangul does not send it there).
     static func append(_ s: RecordSummary, to out: inout [UInt8]) {
+        // Native strings are contiguous UTF-8: each piece is one copy, not a walk over its view.
+        func put(_ text: String) {
+            var text = text
+            text.withUTF8 { out.append(contentsOf: $0) }
+        }
+        func gap() {
+            out.append(0x20)
+            out.append(0x20)
+        }
         let start = out.count
-        out += s.id.utf8
-        out += "  ".utf8
-        out += (s.metadata.date ?? "----------").utf8
-        out += "  ".utf8
-        out += (s.sourceAlias ?? "?").utf8
-        out += "  ".utf8
-        out += s.metadata.title.utf8
+        put(s.id)
+        gap()
+        put(s.metadata.date ?? "----------")
+        gap()
+        put(s.sourceAlias ?? "?")
+        gap()
+        put(s.metadata.title)
         for (i, tag) in s.metadata.tags.enumerated() {
-            out += (i == 0 ? "  #" : " #").utf8
-            out += tag.utf8
+            if i == 0 { out.append(0x20) }
+            out.append(0x20)
+            out.append(0x23)  // #
+            put(tag)
         }
         if let snippet = s.snippet {
-            out += "  | ".utf8
-            out += snippet.utf8
+            gap()
+            out.append(0x7C)  // |
+            out.append(0x20)
+            put(snippet)
         }
-        if out[start...].contains(where: Output.mayNeedEscaping) {
+        let needsEscaping = out.withUnsafeBufferPointer { b in
+            Output.needsEscaping(UnsafeBufferPointer(rebasing: b[start...]))
+        }
+        if needsEscaping {
             let safe = Output.terminalSafe(String(decoding: out[start...], as: UTF8.self))
             out.removeSubrange(start...)
             out += safe.utf8
