@@ -688,7 +688,9 @@ extension Vault {
         var matched = 0
         var shown = 0
         var complete = true
-        // The id of the last page row the walk reached (read, or stopped at by a `--limit`).
+        // The largest listed page id the walk read (never the id of a row it only stopped at:
+        // a malformed id is shown as `ObjectID.malformed`, which sorts below every page id, and
+        // an unlisted row vouches for nothing).
         var reached: String?
         var lastSource: String?
         var lastAlias: String?
@@ -717,12 +719,15 @@ extension Vault {
                     listedSet = Set(listedPages)
                 }
             ) { pageID, sealed in
-                reached = pageID
                 if full() {
                     complete = false
+                    // A malformed or unlisted row the walk stopped at is named below as not in
+                    // the manifest, like one it read.
+                    if !listedSet.contains(pageID) { seenPages.append(pageID) }
                     throw WalkStopped()
                 }
                 seenPages.append(pageID)
+                if listedSet.contains(pageID), reached.map({ pageID > $0 }) ?? true { reached = pageID }
                 // The copy the manifest lists (the nonce it was last sealed with): an older copy
                 // is named as such; its entries are still checked one by one below, and those the
                 // manifest still lists with that version are shown.
@@ -814,9 +819,9 @@ extension Vault {
         for p in seenPages where !listed.contains(p) {
             problems.append(.vaultIntegrity("summary page \(p) is not in the manifest (put back from an older copy?)"))
         }
-        // A walk a `--limit` stopped early still requires every listed page before the one it
-        // stopped at (page ids sort in page order): a page deleted ahead of the shown records is
-        // named, never skipped silently (§6.12).
+        // A walk a `--limit` stopped early still requires every listed page before the last
+        // listed page it read (page ids sort in page order): a page deleted ahead of the shown
+        // records is named, never skipped silently (§6.12).
         for p in listedPages where !seen.contains(p) && (complete || reached.map { p < $0 } ?? false) {
             problems.append(.vaultIntegrity("summary page \(p) is missing (deleted from the file?)"))
         }

@@ -372,6 +372,33 @@ import Testing
         #expect(early.problems.isEmpty, "\(early.problems)")
     }
 
+    /// A row planted at an id that is no page number (shown as "(malformed-id)", which sorts
+    /// below every page id) and met by the walk where a `--limit` stops it neither hides a page
+    /// deleted ahead of the records shown nor goes unnamed itself (review of format 5, M1).
+    @Test func aLimitStoppedAtAPlantedRowStillNamesADeletedEarlierPage() throws {
+        let t = TempVault()
+        let (v, _) = try t.create()
+        _ = try v.addSource(alias: "Magpie")
+        let ids = try importing(v, 600)
+        let p1 = "0000000000000001"
+        let planted = "0000000000000002g"
+        #expect(try pageIDs(t) == [p1, "0000000000000002", "0000000000000003"])
+        try t.sql {
+            try $0.execute(sql: "DELETE FROM summary_page WHERE id = ?", arguments: [p1])
+            try $0.execute(sql: "INSERT INTO summary_page (id, sealed) VALUES (?, ?)", arguments: [planted, Data([1, 2, 3])])
+        }
+        // The page count is unchanged: the unlock admits the file.
+        let w = try t.unlock()
+        var shown: [String] = []
+        let outcome = try w.list(limit: 10) { shown.append($0.id) }
+        #expect(shown == Array(ids[256..<266]))
+        #expect(
+            outcome.problems.contains { "\($0)".contains("summary page \(p1) is missing") }, "\(outcome.problems)")
+        #expect(
+            outcome.problems.contains { "\($0)".contains("summary page \(ObjectID.malformed) is not in the manifest") },
+            "\(outcome.problems)")
+    }
+
     /// New page numbers come from the manifest's page list, never from the rows in the file
     /// (review 2, finding 3: a row planted as page 000000007fffffff made every add write page
     /// 0000000080000000, the next add overwrote it and an entry was lost). A planted row where a
