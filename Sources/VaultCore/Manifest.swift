@@ -318,6 +318,12 @@ struct Manifest: Equatable {
         if let first = differs.first { throw .vaultIntegrity(first + "; nothing was written") }
     }
 
+    /// `travel in` has no key (§6.8): the slots that left (their digests are still listed here)
+    /// are back in `actual` and the pending bundle is gone. Any other slot is a mismatch.
+    func travelReturned(to actual: Manifest) -> Bool {
+        travelBundle != nil && actual.travelBundle == nil && actual.slots == slots && !slots.isEmpty
+    }
+
     func differences(from actual: Manifest) -> [String] {
         var out = recordDifferences(from: actual).map(\.message)
         for table in SealedItemKind.allCases {

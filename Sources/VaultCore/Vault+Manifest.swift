@@ -68,10 +68,7 @@ extension Vault {
         actual.retentionDigest = try snap.retentionIndex.map { (b) throws(VaultError) -> [UInt8] in try Manifest.digest(b) }
         actual.auditKeyDigest = try snap.auditKey.map { (b) throws(VaultError) -> [UInt8] in try Manifest.digest(b) }
         actual.masterCheck = snap.masterCheck
-        // `travel in` has no key: the slots that left (their digests are still listed) are back and
-        // the pending bundle is gone. Any other slot is a mismatch.
-        let travelReturned =
-            tail.travelBundle != nil && actual.travelBundle == nil && actual.slots == tail.slots && !tail.slots.isEmpty
+        let travelReturned = tail.travelReturned(to: actual)
         if travelReturned { actual.travelBundle = tail.travelBundle }
         // Counts only: which records (and items) a count hides is checked where they are read
         // (a listing or search walk, a record read, the rule set before publishing, `check`).
@@ -288,14 +285,25 @@ extension Vault {
     }
 
     /// `check`: the file against the manifest, every difference by name.
-    func manifestProblems() -> [VaultError] {
-        guard formatVersion >= 2 else { return [] }
+    func manifestProblems() -> [VaultError] { manifestProblems(acceptingTravelReturn: false).problems }
+
+    /// The differences from the manifest; with `acceptingTravelReturn`, a return from travel mode
+    /// as the unlock accepts it (`Manifest.travelReturned(to:)`) is not one of them, and the
+    /// pending bundle id it accepted is returned (`check --rebuild-pages` confirms it).
+    func manifestProblems(acceptingTravelReturn: Bool) -> (problems: [VaultError], travelReturn: [UInt8]?) {
+        guard formatVersion >= 2 else { return ([], nil) }
         do {
             let m = try currentManifest()
-            let actual = try Manifest.describing(store, generation: m.generation, format: m.format)
-            return (m.differences(from: actual) + (try Manifest.orphanProblems(store)).map(\.message)).map { .vaultIntegrity($0) }
+            var actual = try Manifest.describing(store, generation: m.generation, format: m.format)
+            var travelReturn: [UInt8]?
+            if acceptingTravelReturn && m.travelReturned(to: actual) {
+                travelReturn = m.travelBundle
+                actual.travelBundle = m.travelBundle
+            }
+            let problems = m.differences(from: actual) + (try Manifest.orphanProblems(store)).map(\.message)
+            return (problems.map { .vaultIntegrity($0) }, travelReturn)
         } catch {
-            return [error]
+            return ([error], nil)
         }
     }
 

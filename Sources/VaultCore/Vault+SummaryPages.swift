@@ -583,18 +583,30 @@ extension Vault {
     /// `check --rebuild-pages` (SECURITY.md §6.12): every summary page replaced by pages built
     /// from the record rows, checked against the manifest exactly as the upgrade to format 5
     /// checks them, in one transaction with the manifest (the new page list and nonces). Only the
-    /// summary pages may differ from the manifest: any other difference refuses it, named.
-    /// Returns the number of pages written.
+    /// summary pages may differ from the manifest: any other difference refuses it, named. A
+    /// return from travel mode is not a difference when the unlock would accept it (the slots
+    /// are those whose digests the manifest lists, the pending bundle is gone: `travel in` has no
+    /// key, and a vault whose pages differ opens only for inspection, which does not confirm it);
+    /// the new manifest then no longer lists the bundle, as the unlock's confirmation would have
+    /// it (logged `travel-in-confirm`). Returns the number of pages written.
     public func rebuildSummaryPages() throws(VaultError) -> Int {
         guard formatVersion >= 5 else {
             throw .vaultIntegrity("this vault has no summary pages (format \(formatVersion)); nothing was changed")
         }
-        for problem in manifestProblems() {
+        let (problems, travelReturn) = manifestProblems(acceptingTravelReturn: true)
+        for problem in problems {
             if case .vaultIntegrity(let m) = problem, m.hasPrefix("summary page ") { continue }
             throw problem
         }
-        return try audited("pages-rebuild", after: { ["pages": String($0)] }) { () throws(VaultError) -> Int in
-            let (before, listed) = try self.manifestForPages()
+        var confirmed = false
+        let count = try audited("pages-rebuild", after: { ["pages": String($0)] }) { () throws(VaultError) -> Int in
+            var (before, listed) = try self.manifestForPages()
+            // The bundle the check accepted as returned, still the one listed (the manifest
+            // written must be the one read before, compared inside the transaction).
+            if let travelReturn, listed.travelBundle == travelReturn {
+                listed.travelBundle = nil
+                confirmed = true
+            }
             let built = PageBuild()
             self.pendingGeneration = nil
             try self.store.rebuildSummaryPages(
@@ -606,6 +618,11 @@ extension Vault {
             self.manifestDamaged = false
             return built.ids.count
         }
+        if confirmed {
+            travelReturned = false
+            try audit(AuditEvent("travel-in-confirm", ids: ["by": "pages-rebuild"]))
+        }
+        return count
     }
 
     /// The manifest pages are built on, refused if older than this process's (§6.8).

@@ -741,6 +741,33 @@ import Testing
         #expect(secure.withUnsafeBytes { Array($0) } == page.encode())
     }
 
+    /// A reporter back from travel mode whose vault lost a page meanwhile: `travel in` (no key)
+    /// brings the slots back, the unlock refuses (page count), the inspection unlock does not
+    /// confirm the return; `check --rebuild-pages` accepts the return as the unlock does, rebuilds
+    /// the pages and confirms it in the same manifest (review of format 5, M2).
+    @Test func rebuildingThePagesAfterATravelReturnConfirmsIt() throws {
+        let t = TempVault()
+        let (v, _) = try t.create()
+        _ = try v.addSource(alias: "Magpie")
+        let ids = try importing(v, 300)
+        let bundle = t.tmp.file("bundle")
+        try v.travelOut(to: bundle, travelPassphrase: try secret("travel"))
+        try t.sql { try $0.execute(sql: "DELETE FROM summary_page WHERE id = ?", arguments: ["0000000000000001"]) }
+        _ = try Vault.travelIn(directory: t.dir, bundle: bundle, travelPassphrase: try secret("travel"), audit: nil)
+        #expect(throws: VaultError.self) { _ = try t.unlock() }
+        let inspecting = try Vault.unlock(directory: t.dir, passphrase: try secret("pass phrase"), policy: .inspection)
+        #expect(inspecting.manifestDamaged)
+        #expect(try inspecting.currentManifest().travelBundle != nil)
+        #expect(try inspecting.rebuildSummaryPages() == 2)
+        #expect(try inspecting.currentManifest().travelBundle == nil)
+        let after = try t.unlock()
+        let listed = try after.list()
+        #expect(listed.problems.isEmpty, "\(listed.problems)")
+        #expect(listed.records.map(\.id) == ids)
+        #expect(try after.check().problems.isEmpty)
+        #expect(try manifestDescribesTheRows(after, generation: after.currentManifest().generation))
+    }
+
     /// `check --rebuild-pages`: a vault with a deleted page, a page put back and a planted row is
     /// repaired from the record rows checked against the manifest; a record row that differs from
     /// the manifest refuses it, nothing changed (review 2, finding 3's repair).
