@@ -364,6 +364,9 @@ package final class SQLiteVaultStore: VaultStore {
                 Column.blob($0, "sealed")
             }
         }
+        func hasRow(_ id: String) throws -> Bool {
+            try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM summary_page WHERE id = ?)", arguments: [id]) ?? false
+        }
         func write(_ row: SealedItemRow) throws {
             try db.execute(
                 sql: "INSERT OR REPLACE INTO summary_page (id, sealed) VALUES (?, ?)", arguments: [row.id, Data(row.sealed)])

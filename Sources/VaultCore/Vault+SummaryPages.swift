@@ -445,7 +445,9 @@ extension Vault {
             if existing.contains(row.id) {
                 try access.write(row)
             } else {
-                guard try access.page(row.id) == nil else {
+                // Any row with that id, whatever its `sealed` holds (one that is not a blob reads
+                // as no page, and the INSERT would fail unnamed).
+                guard try !access.hasRow(row.id) else {
                     throw VaultError.vaultIntegrity(
                         "a summary page row \(row.id) that the manifest does not list is in the file (planted?); nothing was written (see 'sourcevault check --rebuild-pages')"
                     )

@@ -219,6 +219,8 @@ package protocol SummaryPageAccess {
     func manifest() throws -> [UInt8]?
     func pageIDs() throws -> [String]
     func page(_ id: String) throws -> [UInt8]?
+    /// Whether a row with this id is in the file, whatever its `sealed` holds (a blob or not).
+    func hasRow(_ id: String) throws -> Bool
     /// Replaces a page the manifest lists.
     func write(_ row: SealedItemRow) throws
     /// A new page (plain INSERT): fails if a row with that id is already there (§6.12).
@@ -231,6 +233,7 @@ package protocol SummaryPageAccess {
 
 extension SummaryPageAccess {
     package func recordOrder(_ recordID: String) throws -> Int64? { nil }
+    package func hasRow(_ id: String) throws -> Bool { try page(id) != nil }
 }
 
 /// A record write's change to the summary pages, run in its transaction before the manifest.

@@ -436,6 +436,24 @@ import Testing
         #expect(try v.list().problems.isEmpty)
     }
 
+    /// A row planted where the next page goes whose `sealed` is not a blob (it reads as no page)
+    /// refuses the add by name, as a blob there does, never with the INSERT's bare constraint
+    /// error (review of format 5, L5).
+    @Test func aPlantedNonBlobRowAtTheNextPageIsRefusedByName() throws {
+        let t = TempVault()
+        let (v, _) = try t.create()
+        _ = try v.addSource(alias: "Magpie")
+        _ = try importing(v, 256)
+        let p2 = "0000000000000002"
+        try t.sql { try $0.execute(sql: "INSERT INTO summary_page (id, sealed) VALUES (?, ?)", arguments: [p2, "not a blob"]) }
+        let refused = refusal { _ = try v.addRecord(NewRecord(sourceAlias: "Magpie", title: "one more", body: "x")) }
+        #expect(
+            refused?.hasPrefix("a summary page row \(p2) that the manifest does not list is in the file") == true,
+            "\(refused ?? "written")")
+        try t.sql { try $0.execute(sql: "DELETE FROM summary_page WHERE id = ?", arguments: [p2]) }
+        #expect(try v.list().problems.isEmpty)
+    }
+
     /// A page that does not open (two pages swapped, a byte flipped) or a row planted under an id
     /// that is no page number never blocks `rm`, retention or `add` (§6.12): the record is removed
     /// or added and the page is named. `amend` and `rekey` of such a vault refuse by naming it.
