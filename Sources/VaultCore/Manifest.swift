@@ -129,7 +129,8 @@ struct Manifest: Equatable {
                     String(decoding: UnsafeRawBufferPointer(rebasing: b[$0..<$0 + 16]), as: UTF8.self)
                 }
             } ?? []
-        guard listed.count == seals.count else { return false }
+        // Strictly ascending (so no page listed twice), as `decode` requires (§6.8).
+        guard listed.count == seals.count, zip(listed, listed.dropFirst()).allSatisfy({ $0 < $1 }) else { return false }
         return listed.allSatisfy { seals[$0] != nil && SummaryPage.number($0) != nil }
     }
 
@@ -149,8 +150,14 @@ struct Manifest: Equatable {
         for table in m.tables {
             guard let n = r.u32() else { return nil }
             var set = Set<String>()
+            var last: String?
             for _ in 0..<n {
                 guard let id = r.id() else { return nil }
+                // The page list strictly ascending, no page twice (§6.8).
+                if table == .summaryPage {
+                    guard last.map({ $0 < id }) ?? true else { return nil }
+                    last = id
+                }
                 set.insert(id)
             }
             m.items[table] = set
@@ -174,8 +181,11 @@ struct Manifest: Equatable {
         }
         if format >= 5 {
             guard let n = r.u32() else { return nil }
+            var last: String?
             for _ in 0..<n {
-                guard let id = r.id(), let nonce = r.take(pageNonceBytes) else { return nil }
+                // Strictly ascending by page id, no page twice (§6.8).
+                guard let id = r.id(), last.map({ $0 < id }) ?? true, let nonce = r.take(pageNonceBytes) else { return nil }
+                last = id
                 m.pageSeals[id] = Array(nonce)
             }
             guard m.pageSeals.count == n else { return nil }

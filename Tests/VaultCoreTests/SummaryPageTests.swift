@@ -680,6 +680,33 @@ import Testing
         for (name, m) in [("extra nonce", extraNonce), ("no nonce", noNonce), ("page 0", zero), ("above the cap", aboveCap)] {
             #expect(decodes(m) == (false, false), "\(name)")
         }
+        // Each list strictly ascending, no page twice (§6.8): the same bytes with a page listed
+        // twice, or two pages out of order, in the page list or in the (id, nonce) list.
+        let (p1, p2) = ("0000000000000001", "0000000000000002")
+        var two = good
+        two.items[.summaryPage]!.insert(p2)
+        two.pageSeals[p2] = nonce
+        #expect(decodes(two) == (true, true))
+        let n1 = good.pageSeals[p1]!
+        let encoded = two.encode()
+        func replacing(_ from: [UInt8], _ to: [UInt8]) -> [UInt8] {
+            for i in 0...(encoded.count - from.count) where Array(encoded[i..<i + from.count]) == from {
+                return Array(encoded[..<i]) + to + Array(encoded[(i + from.count)...])
+            }
+            Issue.record("pattern not found")
+            return encoded
+        }
+        let (b1, b2) = (Array(p1.utf8), Array(p2.utf8))
+        for (name, bytes) in [
+            ("a page listed twice", replacing(b1 + b2, b1 + b1)),
+            ("pages out of order", replacing(b1 + b2, b2 + b1)),
+            ("a nonce listed twice", replacing(b1 + n1 + b2, b1 + n1 + b1)),
+            ("nonces out of order", replacing(b1 + n1 + b2, b2 + n1 + b1))
+        ] {
+            #expect(bytes != encoded, "\(name)")
+            let got = bytes.withUnsafeBytes { (Manifest.decode($0) != nil, ManifestView($0) != nil) }
+            #expect(got == (false, false), "\(name)")
+        }
         // Sealed with the key and put in the file: the unlock refuses the manifest.
         var sealed = noNonce
         sealed.generation += 1

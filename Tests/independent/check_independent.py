@@ -227,13 +227,14 @@ try:
     sys.path.insert(0, HERE)
     import open_vault as ov
 
-    def manifest5(pages, nonces):
+    def manifest5(pages, nonces, as_given=False):
+        order = (lambda ids: list(ids)) if as_given else sorted
         m = ov.MANIFEST_MAGIC[5] + ov.u64le(4) + ov.u32le(0)
         for table, _ in ov.manifest_tables(5):
-            ids = sorted(pages) if table == "summary_page" else []
+            ids = order(pages) if table == "summary_page" else []
             m += ov.u32le(len(ids)) + b"".join(i.encode() for i in ids)
         m += ov.u32le(0) + 3 * (b"\x00" + bytes(32)) + b"\x00" + bytes(16) + ov.u32le(0)
-        m += ov.u32le(len(nonces)) + b"".join(i.encode() + bytes(24) for i in sorted(nonces))
+        m += ov.u32le(len(nonces)) + b"".join(i.encode() + bytes(24) for i in order(nonces))
         return m
 
     def parses(m):
@@ -250,6 +251,14 @@ try:
                                 ("page 0", ["0000000000000000"], ["0000000000000000"]),
                                 ("a page above 2^31 - 1", ["0000000080000000"], ["0000000080000000"])):
         check("reader refuses a manifest with " + name, not parses(manifest5(pages, nonces)))
+    # Each list strictly ascending, no page twice (§6.8).
+    two = "0000000000000002"
+    check("reader parses a manifest listing two pages in order", parses(manifest5([one, two], [one, two], True)))
+    for name, pages, nonces in (("a page listed twice", [one, one, two], [one, two]),
+                                ("pages out of order", [two, one], [one, two]),
+                                ("a nonce listed twice", [one, two], [one, one, two]),
+                                ("nonces out of order", [one, two], [two, one])):
+        check("reader refuses a manifest with " + name, not parses(manifest5(pages, nonces, True)))
     # A fact added by the binary opens with the reader.
     p = sv("fact", "add", "--source", "Heron", "--kind", "AGE", "-", stdin="34-year-old\n".encode())
     check("fact add", p.returncode == 0, p.stderr.decode())

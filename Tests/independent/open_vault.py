@@ -540,7 +540,11 @@ def parse_manifest(m, format_version):
         record_id = ident()
         out["records"][record_id] = u32()
     for table, _ in manifest_tables(format_version):
-        out["items"][table] = {ident() for _ in range(u32())}
+        listed = [ident() for _ in range(u32())]
+        # §6.8: the page list strictly ascending, no page twice.
+        if table == "summary_page" and any(a >= b for a, b in zip(listed, listed[1:])):
+            raise integrity("the manifest's page list is not strictly ascending")
+        out["items"][table] = set(listed)
     for _ in range(u32()):
         kind = take(1)[0]
         out["slots"][kind] = take(32)
@@ -556,8 +560,13 @@ def parse_manifest(m, format_version):
     if format_version >= 5:
         # Each summary page with the 24-byte nonce it was last sealed with (§6.8, §6.12).
         out["page_nonces"] = {}
+        last = None
         for _ in range(u32()):
             page_id = ident()
+            # Strictly ascending by page id, no page twice (§6.8).
+            if last is not None and page_id <= last:
+                raise integrity("the manifest's page nonces are not strictly ascending")
+            last = page_id
             out["page_nonces"][page_id] = take(24)
         # The page list and the (id, nonce) list name the same pages, each a page number
         # 1 ... 2^31 - 1 in 16 lowercase hex digits (§6.8, §6.12); otherwise the manifest is refused.
