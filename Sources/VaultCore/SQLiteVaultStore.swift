@@ -392,18 +392,8 @@ package final class SQLiteVaultStore: VaultStore {
             let s = statement.sqliteStatement
             defer { sqlite3_reset(s) }
             while true {
-                let rc = sqlite3_step(s)
-                if rc == SQLITE_DONE { break }
-                guard rc == SQLITE_ROW else {
-                    throw DatabaseError(
-                        resultCode: ResultCode(rawValue: rc), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
-                }
-                var id = ObjectID.malformed
-                if sqlite3_column_type(s, 0) == SQLITE_TEXT, let t = sqlite3_column_text(s, 0) {
-                    let text = String(
-                        decoding: UnsafeBufferPointer(start: t, count: Int(sqlite3_column_bytes(s, 0))), as: UTF8.self)
-                    if ObjectID.isValid(text) { id = text }
-                }
+                guard try Self.step(s, db) else { break }
+                let id = Self.columnID(s, 0)
                 let p = sqlite3_column_blob(s, 1)  // before sqlite3_column_bytes, as SQLite requires
                 let n = Int(sqlite3_column_bytes(s, 1))
                 try body(id, UnsafeRawBufferPointer(start: n > 0 ? p : nil, count: p == nil ? 0 : n))
@@ -471,6 +461,25 @@ package final class SQLiteVaultStore: VaultStore {
         return SealedRecordRow(recordID: recordID, wrappedKey: Array(key), versions: versions)
     }
 
+    /// Steps `s`: true at a row, false when done; SQLite's error otherwise.
+    private static func step(_ s: SQLiteStatement, _ db: Database) throws -> Bool {
+        let rc = sqlite3_step(s)
+        if rc == SQLITE_DONE { return false }
+        guard rc == SQLITE_ROW else {
+            throw DatabaseError(
+                resultCode: ResultCode(rawValue: rc), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
+        }
+        return true
+    }
+
+    /// Column `i` of the current row as an object id, as ``Column/id(_:_:)`` reads it: a malformed
+    /// or non-text id becomes the stand-in ``ObjectID/malformed``.
+    private static func columnID(_ s: SQLiteStatement, _ i: Int32) -> String {
+        guard sqlite3_column_type(s, i) == SQLITE_TEXT, let t = sqlite3_column_text(s, i) else { return ObjectID.malformed }
+        let text = String(decoding: UnsafeBufferPointer(start: t, count: Int(sqlite3_column_bytes(s, i))), as: UTF8.self)
+        return ObjectID.isValid(text) ? text : ObjectID.malformed
+    }
+
     /// The sealed manifest in `db`'s transaction; nil without the table or the row.
     /// The sealed manifest, copied once out of SQLite's row (through GRDB's Row and Data it was
     /// copied three times: 200 KB each at 10,000 records, at every unlock and record read).
@@ -479,13 +488,7 @@ package final class SQLiteVaultStore: VaultStore {
         let statement = try db.cachedStatement(sql: "SELECT sealed FROM manifest WHERE singleton = 1")
         let s = statement.sqliteStatement
         defer { sqlite3_reset(s) }
-        let rc = sqlite3_step(s)
-        if rc == SQLITE_DONE { return nil }
-        guard rc == SQLITE_ROW else {
-            throw DatabaseError(
-                resultCode: ResultCode(rawValue: rc), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
-        }
-        guard sqlite3_column_type(s, 0) == SQLITE_BLOB else { return nil }
+        guard try step(s, db), sqlite3_column_type(s, 0) == SQLITE_BLOB else { return nil }
         let p = sqlite3_column_blob(s, 0)  // before sqlite3_column_bytes, as SQLite requires
         let n = Int(sqlite3_column_bytes(s, 0))
         guard let p, n > 0 else { return [] }
@@ -542,18 +545,8 @@ package final class SQLiteVaultStore: VaultStore {
             return UnsafeRawBufferPointer(start: n > 0 ? p : nil, count: p == nil ? 0 : n)
         }
         while true {
-            let rc = sqlite3_step(s)
-            if rc == SQLITE_DONE { break }
-            guard rc == SQLITE_ROW else {
-                throw DatabaseError(
-                    resultCode: ResultCode(rawValue: rc), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
-            }
-            var id = ObjectID.malformed
-            if sqlite3_column_type(s, 0) == SQLITE_TEXT, let t = sqlite3_column_text(s, 0) {
-                let text = String(
-                    decoding: UnsafeBufferPointer(start: t, count: Int(sqlite3_column_bytes(s, 0))), as: UTF8.self)
-                if ObjectID.isValid(text) { id = text }
-            }
+            guard try Self.step(s, db) else { break }
+            let id = Self.columnID(s, 0)
             let version: Int?
             switch sqlite3_column_type(s, 2) {
             case SQLITE_NULL: version = nil
@@ -1078,17 +1071,8 @@ package final class SQLiteVaultStore: VaultStore {
         defer { sqlite3_reset(s) }
         var rows: [SealedItemRow] = []
         while true {
-            let rc = sqlite3_step(s)
-            if rc == SQLITE_DONE { break }
-            guard rc == SQLITE_ROW else {
-                throw DatabaseError(
-                    resultCode: ResultCode(rawValue: rc), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
-            }
-            var id = ObjectID.malformed
-            if sqlite3_column_type(s, 0) == SQLITE_TEXT, let t = sqlite3_column_text(s, 0) {
-                let text = String(decoding: UnsafeBufferPointer(start: t, count: Int(sqlite3_column_bytes(s, 0))), as: UTF8.self)
-                if ObjectID.isValid(text) { id = text }
-            }
+            guard try Self.step(s, db) else { break }
+            let id = Self.columnID(s, 0)
             var sealed: [UInt8] = []
             if sqlite3_column_type(s, 1) == SQLITE_BLOB, let p = sqlite3_column_blob(s, 1) {
                 sealed = Array(UnsafeRawBufferPointer(start: p, count: Int(sqlite3_column_bytes(s, 1))))
