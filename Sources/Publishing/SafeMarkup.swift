@@ -1,63 +1,6 @@
 /// Escaping for export formats that a reader sees rendered (a CMS, a chat client, a browser): the
 /// rendered text must be the text the leak check passed, character for character.
 enum SafeMarkup {
-    /// One line of testimony as CommonMark that renders to exactly its characters (leading white
-    /// space aside): `&`, `<` and `>` as character references (no HTML, comments, autolinks or
-    /// entities can form); `\`, `` ` ``, `*`, `_`, `[`, `]`, `~` and `|` backslash-escaped
-    /// everywhere (no code spans, emphasis, links, images, footnotes, strikethrough or tables); and
-    /// at the start of the line `#`, `+`, `-`, `=` and the `.` or `)` after a number escaped (no
-    /// heading, list, thematic break or setext underline). Leading spaces and tabs are dropped (after
-    /// a blank line they would start a code block, which shows references literally).
-    static func markdownLine<S: StringProtocol>(_ line: S) -> String {
-        var out: [UInt8] = []
-        appendMarkdownLine(Array(line.utf8)[...], to: &out)
-        return String(decoding: out, as: UTF8.self)
-    }
-
-    /// ``markdownLine(_:)`` on UTF-8, appended to `out`. Everything it escapes is ASCII, so it works
-    /// byte by byte: the bytes of other characters are copied (and end the line's start, as the
-    /// character does).
-    static func appendMarkdownLine(_ line: ArraySlice<UInt8>, to out: inout [UInt8]) {
-        var atStart = true
-        var leadingDigits = 0
-        var k = line.startIndex
-        while k < line.endIndex {
-            // Past the line's start only the characters escaped everywhere matter: copy the runs
-            // between them whole.
-            if !atStart && leadingDigits < 0 {
-                var run = k
-                while k < line.endIndex {
-                    if escapedEverywhere[Int(line[k])] {
-                        out.append(contentsOf: line[run..<k])
-                        appendEscaped(line[k], to: &out)
-                        run = k + 1
-                    }
-                    k += 1
-                }
-                out.append(contentsOf: line[run..<k])
-                return
-            }
-            let c = line[k]
-            k += 1
-            if atStart && (c == 0x20 || c == 0x09) { continue }
-            defer { atStart = false }
-            if atStart, c == 0x23 || c == 0x2B || c == 0x2D || c == 0x3D {  // # + - =
-                out.append(0x5C); out.append(c); continue
-            }
-            if leadingDigits >= 0 {
-                if c &- 0x30 < 10, leadingDigits < 9, atStart || leadingDigits > 0 {
-                    leadingDigits += 1
-                } else {
-                    if leadingDigits > 0, c == 0x2E || c == 0x29 {  // . )
-                        out.append(0x5C); out.append(c); leadingDigits = -1; continue
-                    }
-                    leadingDigits = -1
-                }
-            }
-            appendEscaped(c, to: &out)
-        }
-    }
-
     /// `&`, `<`, `>`, `\`, `` ` ``, `*`, `_`, `[`, `]`, `~`, `|`.
     private static let escapedEverywhere: [Bool] = (0..<256).map {
         [0x26, 0x3C, 0x3E, 0x5C, 0x60, 0x2A, 0x5F, 0x5B, 0x5D, 0x7E, 0x7C].contains($0)
@@ -74,14 +17,14 @@ enum SafeMarkup {
         }
     }
 
-    /// The excerpt as a markdown blockquote, each line escaped (``markdownLine(_:)``).
+    /// The excerpt as a markdown blockquote, each line escaped (``appendMarkdownLine(_:from:to:)``).
     static func markdown(_ text: String) -> String {
         String(decoding: markdownBytes(text), as: UTF8.self)
     }
 
     /// ``markdown(_:)`` as UTF-8, in one pass over the text's bytes. Lines end at `\n` (a `\r\n`
     /// pair is one character in Swift and does not split the line, as in `String.split`); each is
-    /// escaped as ``appendMarkdownLine(_:to:)`` does, on the text's own storage (no copy of it, no
+    /// escaped by ``appendMarkdownLine(_:from:to:)`` on the text's own storage (no copy of it, no
     /// list of lines), copying the runs between escaped characters whole.
     static func markdownBytes(_ text: String) -> [UInt8] {
         var text = text
@@ -109,8 +52,17 @@ enum SafeMarkup {
         b == 0x0A ? 2 : escapedEverywhere[b] ? 1 : 0
     }
 
-    /// ``appendMarkdownLine(_:to:)`` for the line of `b` that starts at `start` and ends at the next
-    /// line feed not after a carriage return (or the end); returns where it ends.
+    /// One line of testimony as CommonMark that renders to exactly its characters (leading white
+    /// space aside): `&`, `<` and `>` as character references (no HTML, comments, autolinks or
+    /// entities can form); `\`, `` ` ``, `*`, `_`, `[`, `]`, `~` and `|` backslash-escaped
+    /// everywhere (no code spans, emphasis, links, images, footnotes, strikethrough or tables); and
+    /// at the start of the line `#`, `+`, `-`, `=` and the `.` or `)` after a number escaped (no
+    /// heading, list, thematic break or setext underline). Leading spaces and tabs are dropped (after
+    /// a blank line they would start a code block, which shows references literally).
+    /// Works on UTF-8 byte by byte (everything it escapes is ASCII: the bytes of other characters are
+    /// copied, and end the line's start as the character does), for the line of `b` that starts at
+    /// `start` and ends at the next line feed not after a carriage return (or the end); returns where
+    /// it ends.
     private static func appendMarkdownLine(_ b: UnsafeBufferPointer<UInt8>, from start: Int, to out: inout [UInt8]) -> Int {
         let n = b.count
         var atStart = true

@@ -79,8 +79,44 @@ import VaultCore
         }
     }
 
+    /// One line escaped as ``SafeMarkup`` first did it, on a copy of the line's bytes.
+    static func referenceMarkdownLine(_ line: ArraySlice<UInt8>, to out: inout [UInt8]) {
+        func escaped(_ c: UInt8) {
+            switch c {
+            case 0x26: out.append(contentsOf: Array("&amp;".utf8))
+            case 0x3C: out.append(contentsOf: Array("&lt;".utf8))
+            case 0x3E: out.append(contentsOf: Array("&gt;".utf8))
+            case 0x5C, 0x60, 0x2A, 0x5F, 0x5B, 0x5D, 0x7E, 0x7C: out.append(0x5C); out.append(c)
+            default: out.append(c)
+            }
+        }
+        var atStart = true
+        var leadingDigits = 0
+        var k = line.startIndex
+        while k < line.endIndex {
+            let c = line[k]
+            k += 1
+            if atStart && (c == 0x20 || c == 0x09) { continue }
+            defer { atStart = false }
+            if atStart, c == 0x23 || c == 0x2B || c == 0x2D || c == 0x3D {  // # + - =
+                out.append(0x5C); out.append(c); continue
+            }
+            if leadingDigits >= 0 {
+                if c &- 0x30 < 10, leadingDigits < 9, atStart || leadingDigits > 0 {
+                    leadingDigits += 1
+                } else {
+                    if leadingDigits > 0, c == 0x2E || c == 0x29 {  // . )
+                        out.append(0x5C); out.append(c); leadingDigits = -1; continue
+                    }
+                    leadingDigits = -1
+                }
+            }
+            escaped(c)
+        }
+    }
+
     /// ``SafeMarkup/markdownBytes(_:)`` as first written (a list of lines, each escaped by
-    /// ``SafeMarkup/appendMarkdownLine(_:to:)`` from a copy of the text): the same bytes on random
+    /// ``referenceMarkdownLine(_:to:)`` from a copy of the text): the same bytes on random
     /// texts of everything it escapes, line starts, numbers, CR LF pairs and non-ASCII characters.
     static func referenceMarkdownBytes(_ text: String) -> [UInt8] {
         let b = Array(text.utf8)
@@ -98,7 +134,7 @@ import VaultCore
             out.append(0x3E)
             out.append(0x20)
             let before = out.count
-            SafeMarkup.appendMarkdownLine(b[line], to: &out)
+            Self.referenceMarkdownLine(b[line], to: &out)
             if out.count == before { out.removeLast() }
         }
         out.append(0x0A)
