@@ -62,9 +62,9 @@ test: deps
 	$(TEST_CC) -O2 -c Sources/CTextScan/textscan.c -I Sources/CTextScan/include -U__SSE2__ -Dsourcevault_fold_blocks=portable_fold_blocks -o .build/ctextscan/portable.o
 	$(TEST_CC) -O2 Tests/CTextScan/compare.c .build/ctextscan/sse2.o .build/ctextscan/portable.o -o .build/ctextscan/compare
 	.build/ctextscan/compare
-	# Parallel search under ThreadSanitizer (its own build folder).
+	# Parallel search and list's page opener under ThreadSanitizer (its own build folder).
 	$(SWIFT) build --build-tests --sanitize=thread --scratch-path .build-tsan
-	$(SWIFT) test --skip-build --sanitize=thread --scratch-path .build-tsan --filter "ParallelSearchTests|searchLeavesItsBuffersWiped"
+	$(SWIFT) test --skip-build --sanitize=thread --scratch-path .build-tsan --filter "ParallelSearchTests|searchLeavesItsBuffersWiped|openingPagesAhead"
 	/usr/bin/python3 Tests/independent/check_independent.py $(BIN)
 	# make install into a throwaway PREFIX (debug binary), then man and the completions read back.
 	$(SWIFT) package generate-manual --multi-page --configuration debug

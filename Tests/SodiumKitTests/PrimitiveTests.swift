@@ -63,6 +63,31 @@ import Testing
         #expect(throws: SodiumError.invalidPadding) { _ = try Padding.unpaddedLength(of: odd, blockSize: 16) }
     }
 
+    /// The unpadding skips zeros eight bytes at a time: it must agree with a byte-by-byte reading
+    /// for every alignment, for content that ends in zeros or in 0x80, and refuse what it refuses.
+    @Test func unpaddingAgreesWithAByteByByteReading() throws {
+        func reference(_ b: [UInt8], _ blockSize: Int) -> Int? {
+            var i = b.count - 1
+            while i >= 0 && b[i] == 0 { i -= 1 }
+            return i >= 0 && b[i] == 0x80 && b.count - i <= blockSize ? i : nil
+        }
+        for count in [8, 16, 24, 40, 64, 72, 256] {
+            for blockSize in [8, count] where count % blockSize == 0 {
+                for last in -1..<count {
+                    for marker: UInt8 in [0x80, 0x01, 0x00] {
+                        for before: UInt8 in [0, 0x80, 0x41] {
+                            var b = [UInt8](repeating: 0, count: count)
+                            if last >= 0 { b[last] = marker }
+                            if last >= 1 { b[last - 1] = before }
+                            let got = try? b.withUnsafeBytes { try Padding.unpaddedLength($0, blockSize: blockSize) }
+                            #expect(got == reference(b, blockSize), "count \(count) block \(blockSize) at \(last)")
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     @Test func secureBytesCompareAndCopy() throws {
         let a = try SecureBytes.random(count: 32)
         let b = try a.duplicate()

@@ -347,6 +347,70 @@ import Testing
         #expect(throws: VaultError.self) { _ = try t.unlock() }
     }
 
+    /// `list` opens the pages on a second thread in batches for larger vaults (§6.12, Reads): on
+    /// an intact vault and on every kind of damage it shows the same records and names the same
+    /// problems, in the same order, as the one-thread walk, whatever the batch size.
+    @Test func openingPagesAheadListsExactlyWhatOneThreadLists() throws {
+        let t = TempVault()
+        let (v, _) = try t.create()
+        _ = try v.addSource(alias: "Magpie")
+        let ids = try importing(v, 1100)
+        let pages = try pageIDs(t)
+        #expect(pages.count == 5)
+        // The second thread is there to be tested (it falls back to one thread without locked memory).
+        #expect(PageOpener(vault: v, batchSize: 8) != nil)
+        func listing(from: Int, batch: Int) throws -> [String] {
+            var out: [String] = []
+            let outcome = try v.listFromPages(
+                sourceID: nil, tagFolded: nil, offset: 3, limit: nil, aliases: [:], openAheadFrom: from,
+                openAheadBatch: batch
+            ) { out.append("\($0.id) v\($0.version) \($0.metadata.title)") }
+            return out + ["shown \(outcome.count)"] + outcome.problems.map { "\($0)" }
+        }
+        @discardableResult func expectSame(_ what: String) throws -> [String] {
+            let one = try listing(from: .max, batch: 4)
+            for batch in [1, 2, 3, 4, 8] {
+                let ahead = try listing(from: 0, batch: batch)
+                // (The first difference only: a whole listing would drown the report.)
+                let d = (0..<min(ahead.count, one.count)).first { ahead[$0] != one[$0] } ?? min(ahead.count, one.count)
+                let same = ahead.count == one.count && d == one.count
+                #expect(
+                    same,
+                    "\(what), batch \(batch): \(ahead.count) lines against \(one.count), first difference at line \(d): \(d < ahead.count ? ahead[d] : "end") / \(d < one.count ? one[d] : "end")"
+                )
+            }
+            return one
+        }
+        #expect(try expectSame("intact").count == 1100 - 3 + 1)
+        // One byte of page 2 flipped.
+        let second = try sealedPage(t, pages[1])
+        var flipped = second
+        flipped[flipped.count / 2] ^= 1
+        try putPage(t, pages[1], flipped)
+        try expectSame("page 2 flipped")
+        try putPage(t, pages[1], second)
+        // Page 3 put back from before an amend, page 4 truncated, page 5 deleted, an unlisted
+        // row planted after it, all at once.
+        let third = try sealedPage(t, pages[2])
+        _ = try v.amend(ids[600], body: "second version")
+        try putPage(t, pages[2], third)
+        try putPage(t, pages[3], try sealedPage(t, pages[3]).prefix(100))
+        let first = try sealedPage(t, pages[0])
+        try t.sql {
+            try $0.execute(sql: "DELETE FROM summary_page WHERE id = ?", arguments: [pages[4]])
+            try $0.execute(
+                sql: "INSERT INTO summary_page (id, sealed) VALUES (?, ?)", arguments: ["0000000000000006", first])
+        }
+        let damaged = try expectSame("pages put back, truncated, deleted and planted")
+        for fragment in [
+            "summary page \(pages[2]) does not match the manifest at record \(ids[600])",
+            #"kind: "summary page", id: "\#(pages[3])""#, "summary page \(pages[4]) is missing",
+            "summary page 0000000000000006 is not in the manifest"
+        ] {
+            #expect(damaged.contains { $0.contains(fragment) }, "\(fragment)")
+        }
+    }
+
     /// A listing a `--limit` stops early still names a listed page deleted before the page it
     /// stopped in (review 2, finding 2: page 1 deleted, `list --limit 10` showed records 257-266
     /// and named nothing).
