@@ -92,6 +92,31 @@ import Testing
         }
     }
 
+    /// The rows and manifest of before this session's `rm` put back together (they agree with each
+    /// other, so the rows-against-manifest check passes): `rekey` refuses rather than reseal the
+    /// removed record under the new key, and nothing changes (review of format 5, adjacent finding).
+    @Test func rekeyRefusesAVaultRolledBackWhileOpen() throws {
+        let t = TempVault()
+        let (v, _) = try t.create()
+        _ = try v.addSource(alias: "Magpie")
+        let ids = try (0..<3).map { try v.addRecord(NewRecord(sourceAlias: "Magpie", title: "Record \($0)", body: "needle")) }
+        let session = try t.unlock()
+        let before = try snapshot(t)
+        _ = try session.remove(ids[0])
+        try restore(t, before)
+        let manifestBefore = try sealedManifest(t)
+        var message: String?
+        do { _ = try session.rekey(passphrase: try secret("new pass phrase"), profile: nil) } catch let VaultError.vaultIntegrity(
+            m)
+        {
+            message = m
+        }
+        #expect(message?.contains("is older than the one this session saw") == true, "\(message ?? "rekeyed")")
+        #expect(try sealedManifest(t) == manifestBefore)
+        // The old passphrase still opens it: nothing was rewritten.
+        #expect(throws: Never.self) { _ = try t.unlock() }
+    }
+
     /// The unlock's manifest put back after this session's own write (rm, amend): the bytes are the
     /// ones the unlock checked, but the session has written a newer generation since, so the walk
     /// refuses instead of showing the removed record or the older title again (review 2, finding 1).
