@@ -103,6 +103,11 @@ public final class Vault {
             } catch {
                 guard inspecting, case .vaultIntegrity = error else { throw error }
                 self.manifestDamaged = true
+                // The generation of the manifest that opened still guards the repair writes an
+                // inspection allows (`check --rebuild-pages`) against a rollback raced in (§6.8).
+                if let sealed = try? store.sealedManifest(), let m = try? Self.openManifest(sealed, keyring: keyring) {
+                    self.generation = m.generation
+                }
             }
         }
         self.keyScratch = try Self.sodium { try SecureScratch(capacity: XChaCha20Poly1305.keyBytes) }

@@ -117,6 +117,26 @@ import Testing
         #expect(throws: Never.self) { _ = try t.unlock() }
     }
 
+    /// An inspection unlock (a page deleted: the manifest's counts differ) still keeps the
+    /// generation of the manifest it opened, so `check --rebuild-pages` refuses a vault whose rows
+    /// and manifest were put back from an older copy after it (review of format 5, L4).
+    @Test func aRebuildAfterAnInspectionUnlockRefusesARollback() throws {
+        let t = TempVault()
+        let (v, _) = try t.create()
+        _ = try v.addSource(alias: "Magpie")
+        let ids = try (0..<3).map { try v.addRecord(NewRecord(sourceAlias: "Magpie", title: "Record \($0)", body: "needle")) }
+        let before = try snapshot(t)
+        _ = try v.remove(ids[0])
+        try t.sql { try $0.execute(sql: "DELETE FROM summary_page") }
+        #expect(throws: VaultError.self) { _ = try t.unlock() }
+        let inspected = try Vault.unlock(directory: t.dir, passphrase: try secret("pass phrase"), policy: .inspection)
+        try restore(t, before)
+        var message: String?
+        do { _ = try inspected.rebuildSummaryPages() } catch let VaultError.vaultIntegrity(m) { message = m }
+        #expect(message?.contains("is older than the one this session saw") == true, "\(message ?? "rebuilt")")
+        #expect(try t.sql { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM record") } == 3)
+    }
+
     /// The unlock's manifest put back after this session's own write (rm, amend): the bytes are the
     /// ones the unlock checked, but the session has written a newer generation since, so the walk
     /// refuses instead of showing the removed record or the older title again (review 2, finding 1).
