@@ -98,13 +98,9 @@ extension Vault {
         if formatVersion >= 2 {
             let before = try store.sealedManifest()
             var m = try Self.openManifest(before, keyring: keyring)
-            // As for every write (§6.8): a manifest (and the rows it lists) put back from before
-            // a write of this session would be resealed under the new key, the rollback vouched for.
-            guard m.generation >= generation else {
-                throw VaultError.vaultIntegrity(
-                    "the vault file's manifest (generation \(m.generation)) is older than the one this session saw (\(generation)): rolled back while open; nothing was changed"
-                )
-            }
+            // As for every write: a manifest (and the rows it lists) put back from before a write
+            // of this session would be resealed under the new key, the rollback vouched for.
+            try requireNotRolledBack(m.generation, "; nothing was changed")
             listedPageSeals = m.pageSeals
             m.slots = [:]
             for s in slots { m.slots[s.kind.rawValue] = try Manifest.slotDigest(s) }

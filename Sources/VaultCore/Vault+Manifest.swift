@@ -142,19 +142,24 @@ extension Vault {
         return m.recordDifferences(from: got).filter { !($0.missing && orphanIDs.contains($0.id)) } + orphans
     }
 
+    /// §6.8: a manifest older (a lower generation) than one this process already saw or wrote was
+    /// put back while it ran; writing on top of it (any write, an upgrade, a rekey, a page
+    /// rebuild) would make the rollback permanent, and a walk must not take its lists.
+    func requireNotRolledBack(_ fileGeneration: UInt64, _ outcome: String = "; nothing was written") throws(VaultError) {
+        guard fileGeneration >= generation else {
+            throw .vaultIntegrity(
+                "the vault file's manifest (generation \(fileGeneration)) is older than the one this session saw (\(generation)): rolled back while open\(outcome)"
+            )
+        }
+    }
+
     /// A `ManifestSeal` for a write: opens the manifest as it is in the write transaction, applies
     /// `change`, increments the generation and seals it. Nil in a format-1 vault (before its upgrade).
     func manifestUpdate(_ change: @escaping (inout Manifest) throws -> Void) -> ManifestSeal? {
         guard formatVersion >= 2 else { return nil }
         return { [self] current in
             var m = try Self.openManifest(current, keyring: self.keyring)
-            // A manifest older than one this process already saw (or wrote) was put back while it
-            // ran: writing on top would make the rollback permanent (§6.8).
-            guard m.generation >= self.generation else {
-                throw VaultError.vaultIntegrity(
-                    "the vault file's manifest (generation \(m.generation)) is older than the one this session saw (\(self.generation)): rolled back while open; nothing was written"
-                )
-            }
+            try self.requireNotRolledBack(m.generation)
             try change(&m)
             m.generation += 1
             self.pendingGeneration = m.generation
@@ -231,6 +236,7 @@ extension Vault {
             id: id, sealed: try keyring.seal(.identity, secure: try Self.sodium { try identity.secretCopy() }, id: id))
         try store.upgradeToFormat3(identity: row) { [self] current in
             var m = try Self.openManifest(current, keyring: self.keyring)
+            try self.requireNotRolledBack(m.generation)
             m.format = 3
             m.items[.identity] = [id]
             m.items[.contact] = []
@@ -249,6 +255,7 @@ extension Vault {
     func upgradeToFormat4() throws(VaultError) {
         try store.upgradeToFormat4 { [self] current in
             var m = try Self.openManifest(current, keyring: self.keyring)
+            try self.requireNotRolledBack(m.generation)
             m.format = 4
             m.items[.fact] = []
             m.generation += 1
@@ -434,13 +441,8 @@ struct WalkCheck {
                 generation = v.generation
                 return (Array(v.recordBytes), table.map { VerifiedManifest.ids(v.itemBytes[$0]) } ?? [])
             }
-            // A manifest older than the one this process checked at unlock (or wrote since) was
-            // put back while it ran: named, its lists never used (§6.8).
-            guard generation >= vault.generation else {
-                throw .vaultIntegrity(
-                    "the vault file's manifest (generation \(generation)) is older than the one this session saw (\(vault.generation)): rolled back while open"
-                )
-            }
+            // Named, its lists never used (§6.8).
+            try vault.requireNotRolledBack(generation, "")
             pageSeals = seals
         }
         let count = listed.count / 20

@@ -631,13 +631,7 @@ extension Vault {
     private func manifestForPages() throws(VaultError) -> (sealed: [UInt8]?, manifest: Manifest) {
         let before = try store.sealedManifest()
         let listed = try Self.openManifest(before, keyring: keyring)
-        // As for every write (§6.8): a manifest older than one this process already saw or wrote
-        // was put back while it ran; building pages on it would make the rollback permanent.
-        guard listed.generation >= generation else {
-            throw .vaultIntegrity(
-                "the vault file's manifest (generation \(listed.generation)) is older than the one this session saw (\(generation)): rolled back while open; nothing was written"
-            )
-        }
+        try requireNotRolledBack(listed.generation)
         return (before, listed)
     }
 
@@ -691,7 +685,7 @@ extension Vault {
         return try keyring.seal(.manifest, m.encode())
     }
 
-    /// `list` opens pages on a second thread from this many pages (1,024 records) up.
+    /// `list` opens pages on a second thread from this many pages (769 records) up.
     static let openAheadPages = 4
 
     /// `list` of a format-5 vault: the summary pages in page order, each entry checked against
@@ -700,12 +694,14 @@ extension Vault {
     ///
     /// Without `limit`, and with at least `openAheadFrom` pages listed, a second thread opens
     /// each page while this one shows the page before it (``PageOpener``): the same pages, checks,
-    /// order and problems, in about the time of the slower of the two halves. `openAheadFrom` and
-    /// `openAheadBatch` are for tests, which run both paths on the same damage.
+    /// order and problems, in about the time of the slower of the two halves (when the walk
+    /// fails half-way, up to two batches opened ahead are not shown before the error). The
+    /// `openAhead…` parameters are for tests, which run both paths on the same damage and look at
+    /// the opener's buffers once it is done.
     func listFromPages(
         sourceID: String?, tagFolded: [UInt8]?, offset: Int, limit: Int?, aliases: [String: String],
         openAheadFrom: Int = Vault.openAheadPages, openAheadBatch: Int = PageOpener.batchSize,
-        _ each: (RecordSummary) -> Void
+        openedAhead: ((PageOpener) -> Void)? = nil, _ each: (RecordSummary) -> Void
     ) throws(VaultError) -> WalkOutcome {
         var check: WalkCheck?
         var listedPages: [String] = []
@@ -740,7 +736,12 @@ extension Vault {
         let scratch: SecureScratch
         do { scratch = try SecureScratch(capacity: 1 << 16) } catch { throw .storage("secure memory unavailable") }
         var opener: PageOpener?
-        defer { opener?.finish() }
+        defer {
+            if let opener {
+                opener.finish()
+                openedAhead?(opener)
+            }
+        }
 
         /// Shows one opened page (`opened`: its plaintext's length in `buffer`, or why it did not
         /// open), then wipes it.
@@ -974,9 +975,20 @@ final class PageOpener: @unchecked Sendable {
         filling ^= 1
     }
 
+    /// Pages shown from this opener (tests: the second thread did the work).
+    private(set) var shownPages = 0
+
+    /// Tests: every page buffer holds only zeros.
+    func buffersAreWiped() -> Bool {
+        batches.allSatisfy { b in
+            b.scratch.allSatisfy { s in s.withBytes(count: s.capacity) { $0.allSatisfy { $0 == 0 } } }
+        }
+    }
+
     /// Waits for `b` to be opened, shows its pages in order and empties it.
     private func show(_ b: Batch, _ show: Show) {
         b.done.wait()
+        shownPages += b.pageIDs.count
         for i in b.pageIDs.indices { show(b.pageIDs[i], b.stale[i], b.opened[i], b.scratch[i], b.sealed[i].count) }
         b.pageIDs.removeAll(keepingCapacity: true)
         b.stale.removeAll(keepingCapacity: true)

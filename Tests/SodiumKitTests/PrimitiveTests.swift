@@ -71,7 +71,7 @@ import Testing
             while i >= 0 && b[i] == 0 { i -= 1 }
             return i >= 0 && b[i] == 0x80 && b.count - i <= blockSize ? i : nil
         }
-        for count in [8, 16, 24, 40, 64, 72, 256] {
+        for count in [1, 7, 8, 9, 13, 16, 17, 24, 40, 64, 72, 255, 256] {
             for blockSize in [8, count] where count % blockSize == 0 {
                 for last in -1..<count {
                     for marker: UInt8 in [0x80, 0x01, 0x00] {
@@ -81,6 +81,12 @@ import Testing
                             if last >= 1 { b[last - 1] = before }
                             let got = try? b.withUnsafeBytes { try Padding.unpaddedLength($0, blockSize: blockSize) }
                             #expect(got == reference(b, blockSize), "count \(count) block \(blockSize) at \(last)")
+                            // The same bytes one byte into a buffer: the eight-byte loads unaligned.
+                            let shifted = [0x55] + b
+                            let moved = try? shifted.withUnsafeBytes {
+                                try Padding.unpaddedLength(UnsafeRawBufferPointer(rebasing: $0[1...]), blockSize: blockSize)
+                            }
+                            #expect(moved == got, "count \(count) block \(blockSize) at \(last), unaligned")
                         }
                     }
                 }

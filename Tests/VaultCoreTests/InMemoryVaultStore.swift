@@ -18,6 +18,8 @@ final class InMemoryVaultStore: VaultStore {
     var audit: AuditState?
     var manifest: [UInt8]?
     var formatVersion = VaultFormat.currentVersion
+    /// Tests: `forEachItem` fails (as a SQLite read error would) after this many rows.
+    var failItemWalkAfter: Int?
 
     /// Runs the manifest update of a write (after its row changes, as the SQLite store does).
     private func commit(_ seal: ManifestSeal?) throws(VaultError) {
@@ -141,7 +143,8 @@ final class InMemoryVaultStore: VaultStore {
         _ body: (String, UnsafeRawBufferPointer) throws -> Void
     ) throws {
         try sealedManifest(manifest)
-        for row in (items[kind] ?? []).sorted(by: { $0.id < $1.id }) {
+        for (n, row) in (items[kind] ?? []).sorted(by: { $0.id < $1.id }).enumerated() {
+            if let failItemWalkAfter, n >= failItemWalkAfter { throw VaultError.storage("the walk failed (test)") }
             try row.sealed.withUnsafeBytes { try body(row.id, $0) }
         }
     }

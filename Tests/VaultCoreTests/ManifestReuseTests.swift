@@ -137,6 +137,32 @@ import Testing
         #expect(try t.sql { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM record") } == 3)
     }
 
+    /// The upgrades to formats 3 and 4 refuse a manifest put back while the session that upgrades
+    /// was open, like every write (review of the list pipeline, L1): a vault opened without
+    /// upgrading, a write, then the manifest from before it put back (the rows are unchanged, so
+    /// only the guard can refuse).
+    @Test func theUpgradesToThreeAndFourRefuseARolledBackManifest() throws {
+        struct Passphrase: Decodable { var passphrase: String }
+        for (name, format) in [("v2", 2), ("v3", 3)] {
+            let dir = VectorTests.vectors.appendingPathComponent(name)
+            let e = try JSONDecoder().decode(Passphrase.self, from: Data(contentsOf: dir.appendingPathComponent("expected.json")))
+            let t = TempVault()
+            try FileManager.default.createDirectory(atPath: t.dir, withIntermediateDirectories: true)
+            try FileManager.default.copyItem(atPath: dir.appendingPathComponent("vault.sqlite3").path, toPath: t.dbPath)
+            let v = try Vault.unlock(directory: t.dir, passphrase: try secret(e.passphrase), policy: .inspection)
+            #expect(v.formatVersion == format)
+            let older = try sealedManifest(t)
+            _ = try v.addSource(alias: "Later")
+            try t.sql { try $0.execute(sql: "UPDATE manifest SET sealed = ? WHERE singleton = 1", arguments: [older]) }
+            var message: String?
+            do {
+                if format == 2 { _ = try v.upgradeToFormat3() } else { try v.upgradeToFormat4() }
+            } catch let VaultError.vaultIntegrity(m) { message = m }
+            #expect(message?.contains("is older than the one this session saw") == true, "\(name): \(message ?? "upgraded")")
+            #expect(try Vault.openStore(t.dir).1.formatVersion == format, "\(name)")
+        }
+    }
+
     /// The unlock's manifest put back after this session's own write (rm, amend): the bytes are the
     /// ones the unlock checked, but the session has written a newer generation since, so the walk
     /// refuses instead of showing the removed record or the older title again (review 2, finding 1).

@@ -411,6 +411,49 @@ import Testing
         }
     }
 
+    /// The second thread did open the pages (the comparison above would pass on one thread too),
+    /// every page buffer is wiped once `list` is done, and a walk that fails half-way (a SQLite
+    /// read error) waits for the pages being opened and wipes them before the error is thrown.
+    @Test func openingPagesAheadWipesItsBuffersAndWaitsOnAFailedWalk() throws {
+        let store = InMemoryVaultStore()
+        let (v, _) = try Vault.create(in: store, directory: "/nonexistent", passphrase: try secret("pw"), profile: .test)
+        _ = try v.addSource(alias: "Magpie")
+        _ = try importing(v, 1100)
+        #expect(store.items[.summaryPage]?.count == 5)
+        for batch in [1, 2, 4] {
+            var shown = 0
+            var opened = 0
+            var wiped = false
+            let outcome = try v.listFromPages(
+                sourceID: nil, tagFolded: nil, offset: 0, limit: nil, aliases: [:], openAheadFrom: 0, openAheadBatch: batch,
+                openedAhead: {
+                    opened = $0.shownPages
+                    wiped = $0.buffersAreWiped()
+                }
+            ) { _ in shown += 1 }
+            #expect(
+                outcome.problems.isEmpty && shown == 1100 && opened == 5 && wiped,
+                "batch \(batch): \(opened) pages, wiped \(wiped)")
+            for after in [1, 3, 4] {
+                store.failItemWalkAfter = after
+                defer { store.failItemWalkAfter = nil }
+                var called = false
+                wiped = false
+                #expect(throws: VaultError.storage("the walk failed (test)")) {
+                    _ = try v.listFromPages(
+                        sourceID: nil, tagFolded: nil, offset: 0, limit: nil, aliases: [:], openAheadFrom: 0,
+                        openAheadBatch: batch,
+                        openedAhead: {
+                            called = true
+                            wiped = $0.buffersAreWiped()
+                        }
+                    ) { _ in }
+                }
+                #expect(called && wiped, "batch \(batch), failing after \(after) pages")
+            }
+        }
+    }
+
     /// A listing a `--limit` stops early still names a listed page deleted before the page it
     /// stopped in (review 2, finding 2: page 1 deleted, `list --limit 10` showed records 257-266
     /// and named nothing).
