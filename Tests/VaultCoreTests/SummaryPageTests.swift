@@ -361,10 +361,13 @@ import Testing
         #expect(PageOpener(vault: v, batchSize: 8) != nil)
         func listing(from: Int, batch: Int) throws -> [String] {
             var out: [String] = []
+            var ahead = 0
             let outcome = try v.listFromPages(
                 sourceID: nil, tagFolded: nil, offset: 3, limit: nil, aliases: [:], openAheadFrom: from,
-                openAheadBatch: batch
+                openAheadBatch: batch, openedAhead: { ahead = $0.shownPages }
             ) { out.append("\($0.id) v\($0.version) \($0.metadata.title)") }
+            // The second thread opened every page the walk read, or none.
+            #expect(from == 0 ? ahead >= 5 : ahead == 0, "\(ahead) pages opened ahead")
             return out + ["shown \(outcome.count)"] + outcome.problems.map { "\($0)" }
         }
         @discardableResult func expectSame(_ what: String) throws -> [String] {
