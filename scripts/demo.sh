@@ -10,6 +10,9 @@ PASS='demo passphrase, not a real one'
 sv() { "$BIN" "$@" --passphrase-fd 3 3< <(printf '%s\n' "$PASS"); }
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 show() { printf '$ sourcevault %s\n' "$*"; }
+# The first N lines of a command's output: captured whole first, so the command never writes into a
+# pipe that `head` has already closed (SIGPIPE, exit 141 under pipefail, depending on timing).
+first() { local n=$1 out; shift; out=$("$@"); printf '%s\n' "$out" | head -"$n"; }
 
 step "Create a vault (test KDF so the demo is fast; real vaults use the default 'moderate')"
 show init --kdf test --passphrase-fd 3
@@ -31,12 +34,12 @@ show search hoeryong; sv search hoeryong
 show search 이종열; sv search 이종열
 
 step "Show a record by a unique id prefix"
-show show "${M:0:6}"; sv show "${M:0:6}" | head -12
+show show "${M:0:6}"; first 12 sv show "${M:0:6}"
 
 step "Amend keeps the old version"
 show "amend ${M:0:6} (new text on stdin)"
 printf 'Corrected: we crossed in the first week of March.\n' | sv amend "${M:0:6}"
-show "show ${M:0:6} --rev 1 --json | head -5"; sv show "${M:0:6}" --rev 1 --json | head -5
+show "show ${M:0:6} --rev 1 --json | head -5"; first 5 sv show "${M:0:6}" --rev 1 --json
 
 step "Redaction rules (stored encrypted: they are the very names to hide)"
 show "rule add 'Ri Jong-yol' --variant 이종열 --variant Jong-yol"; sv rule add "Ri Jong-yol" --variant 이종열 --variant Jong-yol >/dev/null
@@ -64,7 +67,7 @@ set +e
 show "export ${C:0:6}"; sv export "${C:0:6}" >/dev/null; echo "exit status $?"
 set -e
 show "export ${C:0:6} --accept $R:3   (reviewed: line 3 says Chongjin, the city, not the person)"
-sv export "${C:0:6}" --accept "$R:3" | head -4
+first 4 sv export "${C:0:6}" --accept "$R:3"
 
 step "A record no rule applies to is refused until rules are added (or --no-rules says it names nobody)"
 N=$(printf 'Notes from the drive north. The broker Pak Chol waited at the bridge.\n' | sv add --source Crane --title "Notes")
