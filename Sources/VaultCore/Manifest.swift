@@ -303,7 +303,12 @@ struct Manifest: Equatable {
     {
         var m = Manifest(format: format, generation: generation)
         m.records = try recordCounts(store)
-        for table in m.tables { m.items[table] = Set(try store.allItems(table).map(\.id)) }
+        // Ids (and the pages' nonces below) read row by row: the pages are not kept.
+        for table in m.tables {
+            var ids: Set<String> = []
+            try store.forEachItemRow(table) { id, _ in ids.insert(id) }
+            m.items[table] = ids
+        }
         for kind in [KeySlotKind.passphrase, .recovery] {
             if let s = try store.keySlot(kind) { m.slots[kind.rawValue] = try slotDigest(s) }
         }
@@ -312,7 +317,9 @@ struct Manifest: Equatable {
         m.masterCheck = try store.masterCheck()
         m.travelBundle = try store.pendingTravelBundle()
         if format >= 5 {
-            for row in try store.allItems(.summaryPage) { m.pageSeals[row.id] = pageSeal(row.sealed) }
+            var seals: [String: [UInt8]] = [:]
+            try store.forEachItemRow(.summaryPage) { id, sealed in seals[id] = pageSeal(sealed) }
+            m.pageSeals = seals
         }
         return m
     }

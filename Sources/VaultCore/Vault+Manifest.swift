@@ -85,7 +85,9 @@ extension Vault {
         }
         for table in tables where snap.counts.items[table] != view.items[table] {
             var got = m
-            got.items[table] = Set(try store.allItems(table).map(\.id))
+            var ids: Set<String> = []
+            try store.forEachItemRow(table) { id, _ in ids.insert(id) }
+            got.items[table] = ids
             problems += m.differences(from: got).filter { $0.hasPrefix(table.noun + " ") }
         }
         if let failure = integrityFailure(problems) { throw failure }

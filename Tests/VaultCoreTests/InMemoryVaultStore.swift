@@ -229,6 +229,11 @@ final class InMemoryVaultStore: VaultStore {
     }
 
     func allItems(_ kind: SealedItemKind) throws(VaultError) -> [SealedItemRow] { items[kind] ?? [] }
+    func forEachItemRow(_ kind: SealedItemKind, _ body: (String, UnsafeRawBufferPointer) throws -> Void) throws(VaultError) {
+        do {
+            for row in items[kind] ?? [] { try row.sealed.withUnsafeBytes { try body(row.id, $0) } }
+        } catch let e as VaultError { throw e } catch { throw .storage("\(error)") }
+    }
     func replaceItem(_ kind: SealedItemKind, _ row: SealedItemRow, manifest: ManifestSeal?) throws(VaultError) -> Bool {
         guard let i = items[kind]?.firstIndex(where: { $0.id == row.id }) else { return false }
         items[kind]?[i] = row
