@@ -90,8 +90,11 @@ struct TermPatterns: Sendable {
                     }
                     let bytes = Array(f)
                     if !byForm.isEmpty { byForm[bytes] = patterns.count }
+                    // A copy (or none): the buffer stays this loop's, not reallocated for the next form.
                     patterns.append(
-                        TermPattern(rule: index, partBoundaries: boundaries, substring: substring || forceSubstring))
+                        TermPattern(
+                            rule: index, partBoundaries: boundaries.isEmpty ? [] : Array(boundaries),
+                            substring: substring || forceSubstring))
                     folded.append(bytes)
                 }
             }
