@@ -231,85 +231,91 @@ struct TermIndex: Sendable {
         guard !patterns.isEmpty else { return [] }
         var hits: [TermHit] = []
         // Patterns are in rule order, so the last pattern's rule is the largest.
-        var found = [Bool](repeating: false, count: owned == nil ? 0 : patterns[patterns.count - 1].rule + 1)
+        // (Marked through a buffer pointer: a captured array is checked for exclusive access at
+        // every hit, and a stated fact's later hits, which only read it, are most of the facts'.)
+        var foundFlags = [Bool](repeating: false, count: owned == nil ? 0 : patterns[patterns.count - 1].rule + 1)
         let n = text.count
-        text.bytes.withUnsafeBufferPointer { bytes in
-            text.flags.withUnsafeBufferPointer { flags in
-                @inline(__always) func cls(_ i: Int) -> UInt8 { flags[i] & 3 }
-                @inline(__always) func gap(_ i: Int) -> UInt8 { (flags[i] >> 2) & 3 }
-                let noBoundary = UnitClass.noBoundary.rawValue
-                let letter = UnitClass.letter.rawValue
-                /// Is there a word boundary between the unit ending at `i` and the one starting at `i`?
-                @inline(__always) func boundary(_ i: Int) -> Bool {
-                    if i <= 0 || i >= n { return true }
-                    let a = cls(i - 1), b = cls(i)
-                    return gap(i) != GapKind.none.rawValue || a != b || a == noBoundary
-                }
-                let s = UInt8(ascii: "s"), e = UInt8(ascii: "e")
+        foundFlags.withUnsafeMutableBufferPointer { found in
+            text.bytes.withUnsafeBufferPointer { bytes in
+                text.flags.withUnsafeBufferPointer { flags in
+                    @inline(__always) func cls(_ i: Int) -> UInt8 { flags[i] & 3 }
+                    @inline(__always) func gap(_ i: Int) -> UInt8 { (flags[i] >> 2) & 3 }
+                    let noBoundary = UnitClass.noBoundary.rawValue
+                    let letter = UnitClass.letter.rawValue
+                    /// Is there a word boundary between the unit ending at `i` and the one starting at `i`?
+                    @inline(__always) func boundary(_ i: Int) -> Bool {
+                        if i <= 0 || i >= n { return true }
+                        let a = cls(i - 1), b = cls(i)
+                        return gap(i) != GapKind.none.rawValue || a != b || a == noBoundary
+                    }
+                    let s = UInt8(ascii: "s"), e = UInt8(ascii: "e")
 
-                func match(_ p: Int, _ end: Int) {
-                    let pattern = patterns[p]
-                    let firstOnly = owned != nil && policy.firstOnly(pattern.rule)
-                    if firstOnly, found[pattern.rule] { return }
-                    let start = end - automaton.patternLengths[p]
-                    // Separators inside the match: only where the term had one, between CJK units,
-                    // or invisible ones (zero-width, soft hyphen, hyphenated line break).
-                    if !policy.loose(pattern.rule) {
-                        // A lone apostrophe or dash between two letters joins the parts of a term
-                        // of 4+ letters written without it, once ("Ch'ŏngjin", "Jong-su" for
-                        // "Chongjin", "Jongsu"); shorter terms keep to their own separators ("I'm" ≠ "Im").
-                        var joinable = end - start >= 4
-                        var k = start + 1
-                        while k < end {
-                            let g = gap(k)
-                            if bytes[k] & 0xC0 != 0x80, g == GapKind.apostrophe.rawValue || g == GapKind.separator.rawValue {
-                                let cjk = cls(k - 1) == noBoundary && cls(k) == noBoundary
-                                let joined =
-                                    joinable && (g == GapKind.apostrophe.rawValue || flags[k] & FoldedText.dashOnlyFlag != 0)
-                                    && cls(k - 1) == letter && cls(k) == letter
-                                if !cjk && !pattern.partBoundaries.contains(k - start) {
-                                    // At most one such joint: "J-o-n-g-s-u" is left to the leak check.
-                                    guard joined else { return }
-                                    joinable = false
+                    func match(_ p: Int, _ end: Int) {
+                        // The rule alone first: a later hit of a rule found already copies no pattern.
+                        let rule = patterns[p].rule
+                        let firstOnly = owned != nil && policy.firstOnly(rule)
+                        if firstOnly, found[rule] { return }
+                        let pattern = patterns[p]
+                        let start = end - automaton.patternLengths[p]
+                        // Separators inside the match: only where the term had one, between CJK units,
+                        // or invisible ones (zero-width, soft hyphen, hyphenated line break).
+                        if !policy.loose(pattern.rule) {
+                            // A lone apostrophe or dash between two letters joins the parts of a term
+                            // of 4+ letters written without it, once ("Ch'ŏngjin", "Jong-su" for
+                            // "Chongjin", "Jongsu"); shorter terms keep to their own separators ("I'm" ≠ "Im").
+                            var joinable = end - start >= 4
+                            var k = start + 1
+                            while k < end {
+                                let g = gap(k)
+                                if bytes[k] & 0xC0 != 0x80, g == GapKind.apostrophe.rawValue || g == GapKind.separator.rawValue {
+                                    let cjk = cls(k - 1) == noBoundary && cls(k) == noBoundary
+                                    let joined =
+                                        joinable && (g == GapKind.apostrophe.rawValue || flags[k] & FoldedText.dashOnlyFlag != 0)
+                                        && cls(k - 1) == letter && cls(k) == letter
+                                    if !cjk && !pattern.partBoundaries.contains(k - start) {
+                                        // At most one such joint: "J-o-n-g-s-u" is left to the leak check.
+                                        guard joined else { return }
+                                        joinable = false
+                                    }
                                 }
+                                k += 1
                             }
-                            k += 1
                         }
-                    }
-                    var stop = end
-                    if !pattern.substring {
-                        guard boundary(start) else { return }
-                        let lastIsLetter = cls(end - 1) == UnitClass.letter.rawValue
-                        if !boundary(end) {
-                            // "the Ris", "the Kimes": a plural ending glued to the term.
-                            guard lastIsLetter else { return }
-                            if bytes[end] == s, gap(end) == GapKind.none.rawValue, boundary(end + 1) {
-                                stop = end + 1
-                            } else if end + 1 < n, bytes[end] == e, bytes[end + 1] == s,
-                                gap(end) == GapKind.none.rawValue, gap(end + 1) == GapKind.none.rawValue,
-                                boundary(end + 2)
+                        var stop = end
+                        if !pattern.substring {
+                            guard boundary(start) else { return }
+                            let lastIsLetter = cls(end - 1) == UnitClass.letter.rawValue
+                            if !boundary(end) {
+                                // "the Ris", "the Kimes": a plural ending glued to the term.
+                                guard lastIsLetter else { return }
+                                if bytes[end] == s, gap(end) == GapKind.none.rawValue, boundary(end + 1) {
+                                    stop = end + 1
+                                } else if end + 1 < n, bytes[end] == e, bytes[end + 1] == s,
+                                    gap(end) == GapKind.none.rawValue, gap(end + 1) == GapKind.none.rawValue,
+                                    boundary(end + 2)
+                                {
+                                    stop = end + 2
+                                } else {
+                                    return
+                                }
+                            } else if lastIsLetter, end < n, bytes[end] == s, gap(end) == GapKind.apostrophe.rawValue,
+                                boundary(end + 1)
                             {
-                                stop = end + 2
-                            } else {
-                                return
+                                // "Ri's", "Ri’s": take the possessive with the name.
+                                stop = end + 1
                             }
-                        } else if lastIsLetter, end < n, bytes[end] == s, gap(end) == GapKind.apostrophe.rawValue,
-                            boundary(end + 1)
-                        {
-                            // "Ri's", "Ri’s": take the possessive with the name.
-                            stop = end + 1
                         }
+                        if firstOnly, let owned {
+                            guard owned.contains(Int(text.origStart[start])) else { return }
+                            found[pattern.rule] = true
+                        }
+                        hits.append(TermHit(rule: pattern.rule, pattern: p, start: start, end: stop))
                     }
-                    if firstOnly, let owned {
-                        guard owned.contains(Int(text.origStart[start])) else { return }
-                        found[pattern.rule] = true
+                    if let rootStays {
+                        automaton.forEachMatch(in: text.bytes, skipping: rootStays, match)
+                    } else {
+                        automaton.forEachMatch(in: text.bytes, match)
                     }
-                    hits.append(TermHit(rule: pattern.rule, pattern: p, start: start, end: stop))
-                }
-                if let rootStays {
-                    automaton.forEachMatch(in: text.bytes, skipping: rootStays, match)
-                } else {
-                    automaton.forEachMatch(in: text.bytes, match)
                 }
             }
         }
