@@ -61,8 +61,8 @@ public struct DisclosureCheck: Sendable, Equatable {
         }
     }
 
-    /// What the guard reads about a source: its facts, its ledger (and the export entries listed
-    /// with it) and its threshold.
+    /// What the guard reads about a source: its facts (in the file's order), its ledger (and the
+    /// export entries listed with it) and its threshold.
     struct SourceState {
         let sourceID: String
         let facts: [(id: String, fact: StoredFact)]
@@ -71,7 +71,7 @@ public struct DisclosureCheck: Sendable, Equatable {
         var threshold: Int
 
         static func read(vault: Vault, sourceID: String) throws -> SourceState {
-            let facts = try vault.facts(forSource: sourceID)
+            let facts = try vault.facts(forSource: sourceID, sortedByID: false)
             let (ledger, exportIDs) = try vault.ledgerSnapshot(sourceID: sourceID)
             var state = SourceState(
                 sourceID: sourceID, facts: facts, ledger: ledger, exportIDs: exportIDs,
@@ -139,7 +139,9 @@ public struct DisclosureCheck: Sendable, Equatable {
             for f in facts where published[f.id] != nil { terms[f.id] = f.fact.term }
         }
         let before = published.sorted { $0.key < $1.key }.map { Item(id: $0.key, kind: $0.value, term: terms[$0.key]) }
-        let stated = found.isEmpty ? [] : facts.filter { found.contains($0.id) }
+        // By id, whatever the order of `facts` (the guard reads them unsorted): the ledger entry and
+        // the table list them so.
+        let stated = found.isEmpty ? [] : facts.filter { found.contains($0.id) }.sorted { $0.id < $1.id }
         let added = stated.filter { published[$0.id] == nil }.map { Item(id: $0.id, kind: $0.fact.kind, term: $0.fact.term) }
         return DisclosureCheck(
             sourceID: sourceID, threshold: threshold,

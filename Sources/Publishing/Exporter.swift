@@ -83,10 +83,16 @@ public enum Exporter {
             do throws(RedactionError) { redactor = try Redactor(rules: rules) } catch { throw PublishingError.badRule(error) }
             // Detector and regex matches: the same value is the same placeholder in every excerpt.
             redactor.entityName = try vault.placeholderNamer()
-            // The leak check's own indexes (skeletons, edit distance) are built while redacting.
+            // The leak check's own indexes (skeletons, edit distance) are built while redacting, and
+            // the guard's facts, once they are read and folded, joined to its automaton of the rules'
+            // terms: they are matched in the scan that matches those terms (§6.11). If preparing the
+            // guard failed, its error is thrown below, after the leak check's own.
             let compiled = redactor
             let (result, built) = Parallel.both({ () -> Result<LeakChecker, RedactionError> in
-                do throws(RedactionError) { return .success(try LeakChecker(redactor: compiled)) } catch {
+                do throws(RedactionError) {
+                    let checker = try LeakChecker(redactor: compiled)
+                    return .success(checker.joining(try? guardPreparing.value.get().matcher))
+                } catch {
                     return .failure(error)
                 }
             }) {
@@ -100,10 +106,8 @@ public enum Exporter {
             // What is published has no invisible formatting; the leak check reads both texts (the
             // right-to-left runs are only visible in the one that still has its controls).
             let display = DisplaySafety.removingInvisibleFormatting(result.text)
-            // The guard's facts are matched on the leak check's folds of the published text. If
-            // preparing the guard failed, its error is thrown below, after the leak check's own.
-            let facts = try? guardPreparing.value.get().matcher
-            var (leaks, stated) = checker.check(display.text, facts: facts)
+            // The guard's facts are matched on the leak check's folds of the published text.
+            var (leaks, stated) = checker.checkStatingFacts(display.text)
             if display.removed > 0 { leaks = Leak.merged(leaks, checker.check(result.text)) }
             return (result, redactor, display, leaks, stated)
         }

@@ -54,31 +54,42 @@ struct AhoCorasick: Sendable {
         // they were made, and the class of the byte into state `t` is `kidClass[t]`. The full DFA
         // of every state is never built, not even while building (two of them at once took 15 MB);
         // an array of children per state cost an allocation each, most of building 1,000 facts'.
-        var firstKid: [Int32] = [-1], lastKid: [Int32] = [-1], nextKid: [Int32] = [-1]
-        var kidClass: [UInt8] = [0]
+        // Sized for the most states there can be (one per pattern byte, and the root) and filled
+        // through buffer pointers: an append per array per state was most of building 1,000 facts'
+        // automaton (the states past `stateCount` are never read).
+        let most = 1 + patterns.reduce(0) { $0 + $1.count }
+        var firstKid = [Int32](repeating: -1, count: most), lastKid = [Int32](repeating: -1, count: most)
+        var nextKid = [Int32](repeating: -1, count: most)
+        var kidClass = [UInt8](repeating: 0, count: most)
         var stateCount = 1
         var ends: [(state: Int32, pattern: Int32)] = []  // in pattern order
-        for (index, p) in patterns.enumerated() where !p.isEmpty {
-            var s = 0
-            for b in p {
-                let c = byteClass[Int(b)]
-                var k = firstKid[s]
-                while k >= 0 && kidClass[Int(k)] != c { k = nextKid[Int(k)] }
-                if k >= 0 {
-                    s = Int(k)
-                } else {
-                    let new = Int32(stateCount)
-                    stateCount += 1
-                    firstKid.append(-1)
-                    lastKid.append(-1)
-                    nextKid.append(-1)
-                    kidClass.append(c)
-                    if lastKid[s] >= 0 { nextKid[Int(lastKid[s])] = new } else { firstKid[s] = new }
-                    lastKid[s] = new
-                    s = Int(new)
+        ends.reserveCapacity(patterns.count)
+        firstKid.withUnsafeMutableBufferPointer { firstKid in
+            lastKid.withUnsafeMutableBufferPointer { lastKid in
+                nextKid.withUnsafeMutableBufferPointer { nextKid in
+                    kidClass.withUnsafeMutableBufferPointer { kidClass in
+                        for (index, p) in patterns.enumerated() where !p.isEmpty {
+                            var s = 0
+                            for b in p {
+                                let c = byteClass[Int(b)]
+                                var k = firstKid[s]
+                                while k >= 0 && kidClass[Int(k)] != c { k = nextKid[Int(k)] }
+                                if k >= 0 {
+                                    s = Int(k)
+                                } else {
+                                    let new = Int32(stateCount)
+                                    stateCount += 1
+                                    kidClass[Int(new)] = c
+                                    if lastKid[s] >= 0 { nextKid[Int(lastKid[s])] = new } else { firstKid[s] = new }
+                                    lastKid[s] = new
+                                    s = Int(new)
+                                }
+                            }
+                            ends.append((Int32(s), Int32(index)))
+                        }
+                    }
                 }
             }
-            ends.append((Int32(s), Int32(index)))
         }
         /// `body(c, t)` for each child state `t` of `s` and the class `c` of the byte into it.
         func forEachKid(_ s: Int, _ body: (Int, Int) -> Void) {
@@ -117,6 +128,7 @@ struct AhoCorasick: Sendable {
         var denseIndex = [Int32](repeating: -1, count: stateCount)
         var sparseIndex = [Int32](repeating: -1, count: stateCount)
         var dense: [Int] = [], sparse: [Int] = []
+        sparse.reserveCapacity(stateCount)
         for s in order {
             if depth[s] <= AhoCorasick.denseDepth {
                 denseIndex[s] = Int32(dense.count)
@@ -168,6 +180,11 @@ struct AhoCorasick: Sendable {
         for k in delta.indices { delta[k] = reference(Int(rows[k])) }
         var childStart: [Int32] = [0], childClass: [UInt8] = [], childNext: [Int32] = []
         var sparseFail: [Int32] = [], sparseState: [Int32] = []
+        childStart.reserveCapacity(sparse.count + 1)
+        childClass.reserveCapacity(stateCount)
+        childNext.reserveCapacity(stateCount)
+        sparseFail.reserveCapacity(sparse.count)
+        sparseState.reserveCapacity(sparse.count)
         for s in sparse {
             forEachKid(s) { c, t in
                 childClass.append(UInt8(c))

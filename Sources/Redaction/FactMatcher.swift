@@ -3,10 +3,11 @@
 /// without redacting anything. Every fact found counts, overlapping ones too: "Hoeryong" and
 /// "the Hoeryong market" are two facts even when one contains the other.
 public struct FactMatcher: Sendable {
-    /// The term index and phone forms a ``Redactor`` compiles for term rules, built directly:
+    /// The term patterns and phone forms a ``Redactor`` compiles for term rules, built directly:
     /// facts need no regexes, detectors or placeholders (a whole redactor was a third of the
-    /// guard's time at 1,000 facts, `make bench`).
-    let terms: TermIndex
+    /// guard's time at 1,000 facts, `make bench`). No automaton of their own: an export matches
+    /// them in the leak check's automaton, joined to the rules' terms (``LeakChecker/joining(_:)``).
+    let terms: TermPatterns
     let phones: PhoneIndex
     let ids: [String]
 
@@ -20,8 +21,8 @@ public struct FactMatcher: Sendable {
         }
     }
 
-    /// Compiles every term and variant into one automaton (as ``Redactor`` does for term rules);
-    /// throws on an empty or repeated id and on a term with no letter or digit, naming its id only.
+    /// Folds every term and variant into the patterns of one automaton (as ``Redactor`` does for
+    /// term rules); throws on an empty or repeated id and on a term with no letter or digit, naming its id only.
     public init(facts: [Term]) throws(RedactionError) {
         var seen = Set<String>(minimumCapacity: facts.count)
         for f in facts {
@@ -31,18 +32,19 @@ public struct FactMatcher: Sendable {
         let rules = facts.map {
             RedactionRule(id: $0.id, pattern: .term($0.term, variants: $0.variants, substring: false), label: "FACT")
         }
-        // Scanned only where a fact can start: most published bytes start none.
-        terms = try TermIndex(rules: rules, mode: .standard).scanningOnlyWhereAPatternStarts()
+        terms = try TermPatterns(rules: rules, mode: .standard)
         phones = PhoneIndex(rules: rules)
         ids = facts.map { $0.id }
     }
 
     public var isEmpty: Bool { ids.isEmpty }
 
-    /// The ids of the facts `text` states.
+    /// The ids of the facts `text` states (the facts' own automaton, built for the call).
     public func matches(in text: String) -> Set<String> {
         guard !isEmpty else { return [] }
-        let found = terms.spans(in: Array(text.utf8), phones: phones)
+        // Scanned only where a fact can start: most published bytes start none.
+        let index = TermIndex(terms).scanningOnlyWhereAPatternStarts()
+        let found = index.spans(in: Array(text.utf8), phones: phones)
         return ids(of: found.terms.map(\.rule) + found.phones.map(\.rule))
     }
 

@@ -55,7 +55,10 @@ enum Hangul {
     // MARK: Initial-sound rule (두음 법칙)
 
     /// Vowels that start with a y-glide, and ㅣ: before them an initial ㄹ or ㄴ is dropped (ㅇ).
-    private static func isYOrI(_ v: UInt32) -> Bool { [2, 3, 6, 7, 12, 17, 20].contains(v) }
+    /// (Vowels 2, 3, 6, 7, 12, 17 and 20 as bits: no array per call.)
+    private static func isYOrI(_ v: UInt32) -> Bool {
+        v < 32 && (1 << v) & (1 << 2 | 1 << 3 | 1 << 6 | 1 << 7 | 1 << 12 | 1 << 17 | 1 << 20) != 0
+    }
 
     private static let rieul: UInt32 = 5, nieun: UInt32 = 2, ieung: UInt32 = 11
 
@@ -95,6 +98,16 @@ enum Hangul {
         if l == ieung && isYOrI(v) { return [south, with(rieul), with(nieun)] }
         if l == nieun && !isYOrI(v) { return [south, with(rieul)] }
         return [south]
+    }
+
+    /// `initialSoundForms(syllable).count > 1`, without the array (compiling a vault's Hangul
+    /// facts asks it of every syllable).
+    static func hasInitialSoundAlternate(_ syllable: UInt32) -> Bool {
+        let south = southern(syllable)
+        guard isSyllable(south) else { return false }
+        let index = south - 0xAC00
+        let l = index / 588, v = index / 28 % 21
+        return (l == ieung && isYOrI(v)) || (l == nieun && !isYOrI(v))
     }
 
     /// Two-syllable surnames: in a four-syllable personal name the given name starts at the third.
@@ -153,7 +166,7 @@ enum Hangul {
                 if (0x1100...0x11FF).contains(v) || (0xA960...0xA97F).contains(v) || (0xD7B0...0xD7FF).contains(v) {
                     return true
                 }
-                if isSyllable(v) && initialSoundForms(v).count > 1 { return true }
+                if isSyllable(v) && hasInitialSoundAlternate(v) { return true }
                 i += 3
             }
             return false

@@ -121,6 +121,12 @@ public struct LeakChecker: Sendable {
     var chunkSize = ChunkedFold.defaultSize
     /// Counts bytes folded and table probes (tests bound them by the text's size).
     var meter: WorkMeter?
+    /// The disclosure guard's facts joined by ``joining(_:)`` (none empty), and the rules' terms
+    /// with the facts' patterns after them in one automaton (``TermIndex/init(_:then:from:)``):
+    /// the facts are found in the scan that finds the rules' terms in the text as written, not
+    /// in a pass of their own (the second pass was a quarter of the guard at 1,000 facts).
+    private var facts: FactMatcher? = nil
+    private var termsAndFacts: TermIndex? = nil
 
     public init(rules: [RedactionRule]) throws(RedactionError) {
         try self.init(redactor: Redactor(rules: rules))
@@ -144,17 +150,42 @@ public struct LeakChecker: Sendable {
     /// renderer shows it (``RenderedView``) and with right-to-left runs in display order
     /// (``DisplaySafety``). Hits in those views are reported on the line of the original they come from.
     public func check(_ text: String) -> [Leak] {
-        check(text, facts: nil).leaks
+        check(text, stating: false).leaks
     }
 
-    /// The leaks ``check(_:)`` finds in `text`, and the ids of the `facts` it states as
-    /// ``FactMatcher/matches(in:)`` finds them (the disclosure guard, §6.11), matched on the leak
-    /// check's own folds of the text as written: folding the published text again was most of the
-    /// guard's matching.
+    /// This checker with `facts` (the disclosure guard's, §6.11) compiled into the automaton of
+    /// the rules' terms, for ``checkStatingFacts(_:)``; `nil` or no facts: none. Builds that
+    /// automaton (the export does it beside the redaction).
+    public func joining(_ facts: FactMatcher?) -> LeakChecker {
+        var joined = self
+        joined.facts = nil
+        joined.termsAndFacts = nil
+        guard let facts, !facts.isEmpty else { return joined }
+        joined.facts = facts
+        if !facts.terms.isEmpty {
+            joined.termsAndFacts = TermIndex(redactor.terms, then: facts.terms, from: redactor.rules.count)
+        }
+        return joined
+    }
+
+    /// The leaks ``check(_:)`` finds in `text`, and the ids of the facts joined by ``joining(_:)``
+    /// it states as ``FactMatcher/matches(in:)`` finds them (the disclosure guard, §6.11): matched on
+    /// the leak check's own folds of the text as written (folding the published text again was
+    /// most of the guard's matching), in the scan that matches the rules' terms. A fact is never a
+    /// leak, and never hides one: the leaks are those of ``check(_:)``.
+    public func checkStatingFacts(_ text: String) -> (leaks: [Leak], facts: Set<String>) {
+        check(text, stating: true)
+    }
+
+    /// ``joining(_:)`` `facts`, then ``checkStatingFacts(_:)``.
     public func check(_ text: String, facts: FactMatcher?) -> (leaks: [Leak], facts: Set<String>) {
+        joining(facts).checkStatingFacts(text)
+    }
+
+    private func check(_ text: String, stating: Bool) -> (leaks: [Leak], facts: Set<String>) {
         let bytes = Array(text.utf8)
         var stated: [Int] = []
-        var found: [Hit] = collect(text, bytes, facts: facts, stated: &stated)
+        var found: [Hit] = collect(text, bytes, stating: stating ? facts : nil, stated: &stated)
         // A hit a view shares with the text as written (same place, no more certain) is that hit;
         // any other is hidden by markup or display order, and never a near miss to accept. Views
         // are made and checked one at a time.
@@ -198,7 +229,7 @@ public struct LeakChecker: Sendable {
                 order.append(key)
             }
         }
-        return (order.compactMap { best[$0] }, facts?.ids(of: stated) ?? [])
+        return (order.compactMap { best[$0] }, stating ? facts?.ids(of: stated) ?? [] : [])
     }
 
     typealias Hit = (offset: Int, rule: Int, kind: Leak.Kind)
@@ -206,12 +237,12 @@ public struct LeakChecker: Sendable {
     /// Every hit of every net in `text` (`bytes` is its UTF-8), by byte offset in `text`.
     func collect(_ text: String, _ bytes: [UInt8]) -> [Hit] {
         var none: [Int] = []
-        return collect(text, bytes, facts: nil, stated: &none)
+        return collect(text, bytes, stating: nil, stated: &none)
     }
 
-    /// As ``collect(_:_:)``, and appends to `stated` the index of every fact of `facts` found in
-    /// `bytes` (repeated when found again).
-    func collect(_ text: String, _ bytes: [UInt8], facts: FactMatcher?, stated: inout [Int]) -> [Hit] {
+    /// As ``collect(_:_:)``, and appends to `stated` the index of every fact of `facts` (the
+    /// joined ones, or nil) found in `bytes` (repeated when found again).
+    func collect(_ text: String, _ bytes: [UInt8], stating facts: FactMatcher?, stated: inout [Int]) -> [Hit] {
         guard !bytes.isEmpty else { return [] }
         var found = termHits(bytes, facts: facts, stated: &stated)
         // Built-in patterns only around their anchors (``SuggestWindows``): the same matches as a
@@ -252,11 +283,15 @@ public struct LeakChecker: Sendable {
     /// edit away), found chunk by chunk (``ChunkedFold``): the same hits as on a fold of the whole
     /// text, in memory bounded by a chunk, on several cores.
     ///
-    /// The facts' terms are matched on the same chunks' standard folds, and their phone numbers on
-    /// the same digits, as ``TermIndex/spans(in:phones:chunkSize:meter:)`` matches them chunk by
-    /// chunk; each fact found is appended to `stated`.
+    /// The facts' terms (`facts`, those joined by ``joining(_:)``) are matched on the same chunks'
+    /// standard folds, in the automaton of the rules' terms, and their phone numbers on the same
+    /// digits, as ``TermIndex/spans(in:phones:chunkSize:meter:)`` matches them chunk by chunk;
+    /// each fact found is appended to `stated`.
     private func termHits(_ bytes: [UInt8], facts: FactMatcher?, stated: inout [Int]) -> [Hit] {
-        let facts = facts.flatMap { $0.isEmpty || $0.terms.isEmpty ? nil : $0 }
+        let facts = facts.flatMap { $0.isEmpty ? nil : $0 }
+        // The rules' terms, and the facts' after them when there are any.
+        let terms = facts == nil ? redactor.terms : termsAndFacts ?? redactor.terms
+        let factsFrom = terms.patterns.count > redactor.terms.patterns.count ? redactor.rules.count : nil
         guard !redactor.terms.isEmpty || !skeleton.isEmpty || facts != nil else { return [] }
         let tokens = LeakChecker.addressTokens(bytes)
         let checker = self
@@ -264,7 +299,7 @@ public struct LeakChecker: Sendable {
         let factPhones = !(facts?.phones.isEmpty ?? true)
         // The facts' longest hit must fit in a chunk's margin too.
         // A closure, not a key path: 2 M instructions at 1,000 facts.
-        let margin = max(margin, (facts?.terms.foldedPatterns.map { $0.count }.max() ?? 0) + 40)
+        let margin = max(margin, (facts?.terms.folded.map { $0.count }.max() ?? 0) + 40)
         let pieces = ChunkedFold.each(
             bytes, size: chunkSize, margin: margin, skeleton: !skeleton.isEmpty,
             meter: meter
@@ -276,12 +311,8 @@ public struct LeakChecker: Sendable {
                 if phones { loose.append(chunk.standard, chunk.bytes, base: chunk.base, units: units, loose: true) }
             }
             var stated: [Int] = []
-            if let facts {
-                let t = chunk.standard
-                let own = chunk.own.lowerBound - chunk.base..<chunk.own.upperBound - chunk.base
-                for hit in facts.terms.hits(in: t, firstIn: own) { stated.append(hit.rule) }
-            }
-            return (checker.termHits(chunk, tokens: tokens), strict, loose, stated)
+            let hits = checker.termHits(chunk, tokens: tokens, terms: terms, factsFrom: factsFrom, stated: &stated)
+            return (hits, strict, loose, stated)
         }
         for piece in pieces { stated += piece.facts }
         if let facts, factPhones {
@@ -302,10 +333,22 @@ public struct LeakChecker: Sendable {
         return found
     }
 
-    private func termHits(_ chunk: ChunkedFold.Chunk, tokens: RangeSet) -> [Hit] {
+    /// The hits of the term nets in one chunk. `terms` is the rules' term index, or that index
+    /// with the facts' patterns from rule `factsFrom` on (``TermIndex/init(_:then:from:)``): each
+    /// fact whose first hit starts in the chunk's own bytes is appended to `stated` (its index among
+    /// the facts), and is no hit of any net.
+    private func termHits(
+        _ chunk: ChunkedFold.Chunk, tokens: RangeSet, terms: TermIndex, factsFrom: Int?, stated: inout [Int]
+    ) -> [Hit] {
         var found: [Hit] = []
         let bytes = chunk.bytes, folded = chunk.standard, base = chunk.base
-        for hit in redactor.terms.hits(in: folded, anyInteriorGap: true) where chunk.owns(folded, hit.start) {
+        let own = factsFrom == nil ? nil : chunk.own.lowerBound - base..<chunk.own.upperBound - base
+        for hit in terms.hits(in: folded, anyInteriorGap: true, firstIn: own, factsFrom: factsFrom) {
+            if let factsFrom, hit.rule >= factsFrom {
+                stated.append(hit.rule - factsFrom)
+                continue
+            }
+            guard chunk.owns(folded, hit.start) else { continue }
             // Re-run the strict interior check to tell exact hits from separator-only ones.
             let strict = redactor.terms.hits(in: FoldedSlice.slice(folded, hit.start, hit.end))
                 .contains { $0.rule == hit.rule }

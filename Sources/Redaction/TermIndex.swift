@@ -19,16 +19,16 @@ struct TermHit {
     let end: Int
 }
 
-/// All term rules compiled into one Aho–Corasick automaton over folded text.
-struct TermIndex: Sendable {
+/// Term rules folded into the patterns of a ``TermIndex``, before its automaton is built: the
+/// disclosure guard's facts are folded on a thread of their own and their patterns joined to the
+/// rules' in the leak check's automaton (``TermIndex/init(_:then:)``).
+struct TermPatterns: Sendable {
     let mode: FoldMode
-    let automaton: AhoCorasick
     let patterns: [TermPattern]
-    /// Folded bytes of each pattern (the leak check's edit-distance net reuses them).
-    let foldedPatterns: [[UInt8]]
-    /// Set by ``scanningOnlyWhereAPatternStarts()``: the bytes the automaton's root loops on,
-    /// passed over while at the root (``AhoCorasick/forEachMatch(in:skipping:_:)``).
-    private(set) var rootStays: [Bool]? = nil
+    /// Folded bytes of each pattern.
+    let folded: [[UInt8]]
+
+    var isEmpty: Bool { patterns.isEmpty }
 
     /// A rule's term and variants are a set: forms that fold alike become one pattern that keeps every
     /// form's separator positions ("Hyejin", "Hye-jin", "Hye jin" in any order). Hangul forms also
@@ -57,7 +57,7 @@ struct TermIndex: Sendable {
                 let form = v < 0 ? term : variants[v]
                 guard folder.fold(form, into: scratch) > 0 else { throw .emptyTerm(ruleID: rule.id) }
                 // Most forms have no other spelling: no array of one.
-                let spellings = Self.spellings(form, person: person)
+                let spellings = TermIndex.spellings(form, person: person)
                 for s in 0..<max(spellings.count, 1) {
                     let spelling = spellings.isEmpty ? form : spellings[s]
                     // The written form is first; its fold is the one just made (the scratch holds
@@ -90,16 +90,55 @@ struct TermIndex: Sendable {
                     }
                     let bytes = Array(f)
                     if !byForm.isEmpty { byForm[bytes] = patterns.count }
+                    // A copy (or none): the buffer stays this loop's, not reallocated for the next form.
                     patterns.append(
-                        TermPattern(rule: index, partBoundaries: boundaries, substring: substring || forceSubstring))
+                        TermPattern(
+                            rule: index, partBoundaries: boundaries.isEmpty ? [] : Array(boundaries),
+                            substring: substring || forceSubstring))
                     folded.append(bytes)
                 }
             }
         }
         self.mode = mode
         self.patterns = patterns
-        self.foldedPatterns = folded
-        self.automaton = AhoCorasick(patterns: folded)
+        self.folded = folded
+    }
+}
+
+/// All term rules compiled into one Aho–Corasick automaton over folded text.
+struct TermIndex: Sendable {
+    let mode: FoldMode
+    let automaton: AhoCorasick
+    let patterns: [TermPattern]
+    /// Folded bytes of each pattern (the leak check's edit-distance net reuses them).
+    let foldedPatterns: [[UInt8]]
+    /// Set by ``scanningOnlyWhereAPatternStarts()``: the bytes the automaton's root loops on,
+    /// passed over while at the root (``AhoCorasick/forEachMatch(in:skipping:_:)``).
+    private(set) var rootStays: [Bool]? = nil
+
+    /// ``TermPatterns/init(rules:mode:forceSubstring:)`` and their automaton.
+    init(rules: [RedactionRule], mode: FoldMode, forceSubstring: Bool = false) throws(RedactionError) {
+        self.init(try TermPatterns(rules: rules, mode: mode, forceSubstring: forceSubstring))
+    }
+
+    init(_ p: TermPatterns) {
+        self.init(mode: p.mode, automaton: AhoCorasick(patterns: p.folded), patterns: p.patterns, foldedPatterns: p.folded)
+    }
+
+    /// `index`'s patterns, then `more`'s, whose rule indexes start at `from` (past `index`'s
+    /// rules), in one automaton: one scan finds the hits of both, each pattern's exactly as its
+    /// own index finds them (an Aho–Corasick automaton reports every occurrence of every pattern,
+    /// whatever else it holds). The leak check matches the disclosure guard's facts this way, in
+    /// the pass that matches the rules' terms (``LeakChecker/joining(_:)``).
+    init(_ index: TermIndex, then more: TermPatterns, from: Int) {
+        precondition(index.mode == more.mode && index.patterns.allSatisfy { $0.rule < from })
+        var patterns = index.patterns
+        patterns.reserveCapacity(index.patterns.count + more.patterns.count)
+        for p in more.patterns {
+            patterns.append(TermPattern(rule: p.rule + from, partBoundaries: p.partBoundaries, substring: p.substring))
+        }
+        let folded = index.foldedPatterns + more.folded
+        self.init(mode: index.mode, automaton: AhoCorasick(patterns: folded), patterns: patterns, foldedPatterns: folded)
     }
 
     /// A form's other spellings, the form first: `HanVariants.variants(form).flatMap {
@@ -150,88 +189,133 @@ struct TermIndex: Sendable {
     ///   inside this range; a rule's later matches are not checked at all. Which facts a text
     ///   states needs no more (the disclosure guard: a stated fact's every other hit was most of
     ///   its matching, ~22,000 hits of three facts on the bench's 1 MiB).
-    func hits(in text: FoldedText, anyInteriorGap: Bool = false, firstIn owned: Range<Int>? = nil) -> [TermHit] {
+    /// - Parameter factsFrom: the rules from this index on are facts (``init(_:then:from:)``):
+    ///   matched as `firstIn` says and never with `anyInteriorGap`, which then concern only the
+    ///   facts and only the rules before them, in that order. Each pattern's hits are those its
+    ///   own index would find with its own arguments.
+    func hits(
+        in text: FoldedText, anyInteriorGap: Bool = false, firstIn owned: Range<Int>? = nil, factsFrom: Int? = nil
+    ) -> [TermHit] {
+        // Two copies of the scan: one with the same arguments for every rule (as the redactor and
+        // the leak check's other nets scan), untouched by the facts' split.
+        if let factsFrom {
+            return hits(
+                in: text, owned, SplitAtFacts(looseBelow: anyInteriorGap ? factsFrom : 0, firstFrom: factsFrom))
+        }
+        return hits(in: text, owned, SameForEveryRule(anyInteriorGap: anyInteriorGap, firstOnly: owned != nil))
+    }
+
+    /// How ``hits(in:_:_:)`` matches a rule: taking any interior gap, first hit in range only.
+    private protocol MatchPolicy {
+        func loose(_ rule: Int) -> Bool
+        func firstOnly(_ rule: Int) -> Bool
+    }
+
+    private struct SameForEveryRule: MatchPolicy {
+        let anyInteriorGap: Bool
+        let firstOnly: Bool
+        @inline(__always) func loose(_ rule: Int) -> Bool { anyInteriorGap }
+        @inline(__always) func firstOnly(_ rule: Int) -> Bool { firstOnly }
+    }
+
+    /// Rules below `looseBelow` take any interior gap; rules from `firstFrom` on (the facts) are
+    /// matched first in range only.
+    private struct SplitAtFacts: MatchPolicy {
+        let looseBelow: Int
+        let firstFrom: Int
+        @inline(__always) func loose(_ rule: Int) -> Bool { rule < looseBelow }
+        @inline(__always) func firstOnly(_ rule: Int) -> Bool { rule >= firstFrom }
+    }
+
+    private func hits<Policy: MatchPolicy>(in text: FoldedText, _ owned: Range<Int>?, _ policy: Policy) -> [TermHit] {
         guard !patterns.isEmpty else { return [] }
         var hits: [TermHit] = []
         // Patterns are in rule order, so the last pattern's rule is the largest.
-        var found = [Bool](repeating: false, count: owned == nil ? 0 : patterns[patterns.count - 1].rule + 1)
+        // (Marked through a buffer pointer: a captured array is checked for exclusive access at
+        // every hit, and a stated fact's later hits, which only read it, are most of the facts'.)
+        var foundFlags = [Bool](repeating: false, count: owned == nil ? 0 : patterns[patterns.count - 1].rule + 1)
         let n = text.count
-        text.bytes.withUnsafeBufferPointer { bytes in
-            text.flags.withUnsafeBufferPointer { flags in
-                @inline(__always) func cls(_ i: Int) -> UInt8 { flags[i] & 3 }
-                @inline(__always) func gap(_ i: Int) -> UInt8 { (flags[i] >> 2) & 3 }
-                let noBoundary = UnitClass.noBoundary.rawValue
-                let letter = UnitClass.letter.rawValue
-                /// Is there a word boundary between the unit ending at `i` and the one starting at `i`?
-                @inline(__always) func boundary(_ i: Int) -> Bool {
-                    if i <= 0 || i >= n { return true }
-                    let a = cls(i - 1), b = cls(i)
-                    return gap(i) != GapKind.none.rawValue || a != b || a == noBoundary
-                }
-                let s = UInt8(ascii: "s"), e = UInt8(ascii: "e")
+        foundFlags.withUnsafeMutableBufferPointer { found in
+            text.bytes.withUnsafeBufferPointer { bytes in
+                text.flags.withUnsafeBufferPointer { flags in
+                    @inline(__always) func cls(_ i: Int) -> UInt8 { flags[i] & 3 }
+                    @inline(__always) func gap(_ i: Int) -> UInt8 { (flags[i] >> 2) & 3 }
+                    let noBoundary = UnitClass.noBoundary.rawValue
+                    let letter = UnitClass.letter.rawValue
+                    /// Is there a word boundary between the unit ending at `i` and the one starting at `i`?
+                    @inline(__always) func boundary(_ i: Int) -> Bool {
+                        if i <= 0 || i >= n { return true }
+                        let a = cls(i - 1), b = cls(i)
+                        return gap(i) != GapKind.none.rawValue || a != b || a == noBoundary
+                    }
+                    let s = UInt8(ascii: "s"), e = UInt8(ascii: "e")
 
-                func match(_ p: Int, _ end: Int) {
-                    let pattern = patterns[p]
-                    if owned != nil, found[pattern.rule] { return }
-                    let start = end - automaton.patternLengths[p]
-                    // Separators inside the match: only where the term had one, between CJK units,
-                    // or invisible ones (zero-width, soft hyphen, hyphenated line break).
-                    if !anyInteriorGap {
-                        // A lone apostrophe or dash between two letters joins the parts of a term
-                        // of 4+ letters written without it, once ("Ch'ŏngjin", "Jong-su" for
-                        // "Chongjin", "Jongsu"); shorter terms keep to their own separators ("I'm" ≠ "Im").
-                        var joinable = end - start >= 4
-                        var k = start + 1
-                        while k < end {
-                            let g = gap(k)
-                            if bytes[k] & 0xC0 != 0x80, g == GapKind.apostrophe.rawValue || g == GapKind.separator.rawValue {
-                                let cjk = cls(k - 1) == noBoundary && cls(k) == noBoundary
-                                let joined =
-                                    joinable && (g == GapKind.apostrophe.rawValue || flags[k] & FoldedText.dashOnlyFlag != 0)
-                                    && cls(k - 1) == letter && cls(k) == letter
-                                if !cjk && !pattern.partBoundaries.contains(k - start) {
-                                    // At most one such joint: "J-o-n-g-s-u" is left to the leak check.
-                                    guard joined else { return }
-                                    joinable = false
+                    func match(_ p: Int, _ end: Int) {
+                        // The rule alone first: a later hit of a rule found already copies no pattern.
+                        let rule = patterns[p].rule
+                        let firstOnly = owned != nil && policy.firstOnly(rule)
+                        if firstOnly, found[rule] { return }
+                        let pattern = patterns[p]
+                        let start = end - automaton.patternLengths[p]
+                        // Separators inside the match: only where the term had one, between CJK units,
+                        // or invisible ones (zero-width, soft hyphen, hyphenated line break).
+                        if !policy.loose(pattern.rule) {
+                            // A lone apostrophe or dash between two letters joins the parts of a term
+                            // of 4+ letters written without it, once ("Ch'ŏngjin", "Jong-su" for
+                            // "Chongjin", "Jongsu"); shorter terms keep to their own separators ("I'm" ≠ "Im").
+                            var joinable = end - start >= 4
+                            var k = start + 1
+                            while k < end {
+                                let g = gap(k)
+                                if bytes[k] & 0xC0 != 0x80, g == GapKind.apostrophe.rawValue || g == GapKind.separator.rawValue {
+                                    let cjk = cls(k - 1) == noBoundary && cls(k) == noBoundary
+                                    let joined =
+                                        joinable && (g == GapKind.apostrophe.rawValue || flags[k] & FoldedText.dashOnlyFlag != 0)
+                                        && cls(k - 1) == letter && cls(k) == letter
+                                    if !cjk && !pattern.partBoundaries.contains(k - start) {
+                                        // At most one such joint: "J-o-n-g-s-u" is left to the leak check.
+                                        guard joined else { return }
+                                        joinable = false
+                                    }
                                 }
+                                k += 1
                             }
-                            k += 1
                         }
-                    }
-                    var stop = end
-                    if !pattern.substring {
-                        guard boundary(start) else { return }
-                        let lastIsLetter = cls(end - 1) == UnitClass.letter.rawValue
-                        if !boundary(end) {
-                            // "the Ris", "the Kimes": a plural ending glued to the term.
-                            guard lastIsLetter else { return }
-                            if bytes[end] == s, gap(end) == GapKind.none.rawValue, boundary(end + 1) {
-                                stop = end + 1
-                            } else if end + 1 < n, bytes[end] == e, bytes[end + 1] == s,
-                                gap(end) == GapKind.none.rawValue, gap(end + 1) == GapKind.none.rawValue,
-                                boundary(end + 2)
+                        var stop = end
+                        if !pattern.substring {
+                            guard boundary(start) else { return }
+                            let lastIsLetter = cls(end - 1) == UnitClass.letter.rawValue
+                            if !boundary(end) {
+                                // "the Ris", "the Kimes": a plural ending glued to the term.
+                                guard lastIsLetter else { return }
+                                if bytes[end] == s, gap(end) == GapKind.none.rawValue, boundary(end + 1) {
+                                    stop = end + 1
+                                } else if end + 1 < n, bytes[end] == e, bytes[end + 1] == s,
+                                    gap(end) == GapKind.none.rawValue, gap(end + 1) == GapKind.none.rawValue,
+                                    boundary(end + 2)
+                                {
+                                    stop = end + 2
+                                } else {
+                                    return
+                                }
+                            } else if lastIsLetter, end < n, bytes[end] == s, gap(end) == GapKind.apostrophe.rawValue,
+                                boundary(end + 1)
                             {
-                                stop = end + 2
-                            } else {
-                                return
+                                // "Ri's", "Ri’s": take the possessive with the name.
+                                stop = end + 1
                             }
-                        } else if lastIsLetter, end < n, bytes[end] == s, gap(end) == GapKind.apostrophe.rawValue,
-                            boundary(end + 1)
-                        {
-                            // "Ri's", "Ri’s": take the possessive with the name.
-                            stop = end + 1
                         }
+                        if firstOnly, let owned {
+                            guard owned.contains(Int(text.origStart[start])) else { return }
+                            found[pattern.rule] = true
+                        }
+                        hits.append(TermHit(rule: pattern.rule, pattern: p, start: start, end: stop))
                     }
-                    if let owned {
-                        guard owned.contains(Int(text.origStart[start])) else { return }
-                        found[pattern.rule] = true
+                    if let rootStays {
+                        automaton.forEachMatch(in: text.bytes, skipping: rootStays, match)
+                    } else {
+                        automaton.forEachMatch(in: text.bytes, match)
                     }
-                    hits.append(TermHit(rule: pattern.rule, pattern: p, start: start, end: stop))
-                }
-                if let rootStays {
-                    automaton.forEachMatch(in: text.bytes, skipping: rootStays, match)
-                } else {
-                    automaton.forEachMatch(in: text.bytes, match)
                 }
             }
         }

@@ -108,10 +108,12 @@ extension Vault {
     /// fact deleted from the file without the key must not let a disclosure through unnoticed. A
     /// damaged fact is an integrity error (a partial set would fail open). A vault not yet of
     /// format 4 has none.
-    package func facts() throws(VaultError) -> [(id: String, fact: StoredFact)] {
+    /// - Parameter sortedByID: false: in the file's order (the disclosure guard sorts only the few
+    ///   facts a text states; sorting 1,000 was a tenth of reading them).
+    package func facts(sortedByID: Bool = true) throws(VaultError) -> [(id: String, fact: StoredFact)] {
         guard formatVersion >= 4 else { return [] }
         var facts = try openFacts(try checkedRows(.fact))
-        Self.sortByID(&facts)
+        if sortedByID { Self.sortByID(&facts) }
         return facts
     }
 
@@ -182,9 +184,11 @@ extension Vault {
         ad += id.utf8
     }
 
-    /// The facts about one source.
-    package func facts(forSource sourceID: String) throws(VaultError) -> [(id: String, fact: StoredFact)] {
-        var facts = try facts()
+    /// The facts about one source (sorted by id, or in the file's order).
+    package func facts(forSource sourceID: String, sortedByID: Bool = true) throws(VaultError)
+        -> [(id: String, fact: StoredFact)]
+    {
+        var facts = try facts(sortedByID: sortedByID)
         facts.removeAll { $0.fact.source != sourceID }  // in place: the facts kept are not copied
         return facts
     }

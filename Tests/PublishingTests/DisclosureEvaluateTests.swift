@@ -6,7 +6,7 @@ import VaultCore
 
 /// The guard's verdict is computed without a dictionary of every fact (issue 18, its cost): the
 /// same tables as the way it was computed before, kept here as the reference, on random facts,
-/// ledgers (published facts since removed too) and found sets.
+/// ledgers (published facts since removed too) and found sets, the facts in any order.
 @Suite struct DisclosureEvaluateTests {
     static func reference(
         sourceID: String, facts: [(id: String, fact: StoredFact)], ledger: [ExportEntry], threshold: Int, found: Set<String>
@@ -53,6 +53,12 @@ import VaultCore
             let old = Self.reference(sourceID: "s", facts: facts, ledger: ledger, threshold: threshold, found: found)
             #expect(new == old)
             #expect(new.reachesThreshold == old.reachesThreshold && new.kindsAfter == old.kindsAfter)
+            // The guard reads the facts in the file's order, not sorted: the same verdict, the
+            // facts stated and added still in id order (the reference's facts are sorted by id).
+            #expect(facts.map(\.id) == facts.map(\.id).sorted())
+            let unsorted = DisclosureCheck.evaluate(
+                sourceID: "s", facts: facts.shuffled(), ledger: ledger, threshold: threshold, found: found)
+            #expect(unsorted == old)
         }
     }
 }

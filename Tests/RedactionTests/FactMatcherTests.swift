@@ -40,6 +40,54 @@ import Testing
         #expect(m.matches(in: "a canteen near the mine, 35 years old").isEmpty)
     }
 
+    /// The leak check matches the facts in the automaton of the rules' terms
+    /// (``LeakChecker/joining(_:)``): a fact found is never a leak and never hides one (the same
+    /// leaks, kinds and occurrence counts as ``LeakChecker/check(_:)``), a rule hit is never a fact,
+    /// and the facts stated are those ``FactMatcher/matches(in:)`` finds, also when a fact has
+    /// a rule's very term, a part of it or more, and the rule is found loosely where the fact is not.
+    @Test func factsInTheRulesAutomatonNeverLeakNorHideALeak() throws {
+        let rules: [RedactionRule] = [
+            .term("r1", "Jongyol", variants: ["Jong-yol"]), .term("r2", "Hoeryong", label: .place),
+            .term("r3", "Kim")
+        ]
+        let matcher = try FactMatcher(facts: [
+            .init(id: "same", term: "Jongyol"), .init(id: "part", term: "Hoer"), .init(id: "more", term: "Kim Jongyol"),
+            .init(id: "prefix", term: "Hoeryong market"), .init(id: "other", term: "mine canteen")
+        ])
+        let texts = [
+            "Jongyol met Kim Jongyol in Hoeryong.\nJ o n g y o l, Kim, KIM and kim at the Hoeryong market.",
+            "J o n g y o l at the mine canteen", "Kim Jong-yol, Kim Jongyol; Hoer and Hoeryong",
+            "the mine\ncanteen, Hoeryong market, HOERYONG MARKET", "nothing here", "Kimjongyol Hoeryongmarket"
+        ]
+        var stated = 0, leaked = 0
+        for rules in [rules, []] {
+            var checker = try LeakChecker(rules: rules)
+            let joined = checker.joining(matcher)
+            for size in [ChunkedFold.defaultSize, 1, 7] {
+                checker.chunkSize = size
+                var small = joined
+                small.chunkSize = size
+                for text in texts {
+                    let plain = checker.check(text)
+                    let found = small.checkStatingFacts(text)
+                    #expect(found.leaks.map { "\($0) ×\($0.occurrences)" } == plain.map { "\($0) ×\($0.occurrences)" }, "\(text)")
+                    #expect(found.facts == matcher.matches(in: text), "\(text)")
+                    #expect(small.check(text) == plain && checker.checkStatingFacts(text).facts.isEmpty)
+                    stated += found.facts.count
+                    leaked += plain.count
+                }
+            }
+        }
+        #expect(stated > 20 && leaked > 10)
+        // Facts only: no leak. Loose spelling: the rule leaks, the fact is not stated.
+        let none = try LeakChecker(rules: []).check("Jongyol and Kim Jongyol", facts: matcher)
+        #expect(none.leaks.isEmpty && none.facts == ["same", "more"])
+        let loose = try LeakChecker(rules: rules).check("J o n g y o l", facts: matcher)
+        #expect(loose.leaks.map(\.kind) == [.separatorsRemoved] && loose.facts.isEmpty)
+        let twice = try LeakChecker(rules: rules).check("Jongyol, Jongyol", facts: matcher)
+        #expect(twice.leaks.map(\.occurrences) == [2] && twice.facts == ["same"])
+    }
+
     @Test func aFactWithoutLettersOrDigitsIsRefused() throws {
         #expect(throws: RedactionError.self) { _ = try FactMatcher(facts: [.init(id: "x", term: "--")]) }
         #expect(try FactMatcher(facts: []).matches(in: "anything").isEmpty)

@@ -25,6 +25,25 @@ import Testing
         #expect(Hangul.initialSoundForms(s).contains(n))
     }
 
+    /// The array-free checks the compiler asks of every syllable of a term agree with the rule's
+    /// forms for every Hangul syllable: ``Hangul/hasInitialSoundAlternate(_:)`` is "more than one
+    /// form", and the y-vowel set of ``Hangul/southern(_:)`` is 제10–11항's (ㅑ ㅒ ㅕ ㅖ ㅛ ㅠ ㅣ).
+    @Test func theArrayFreeChecksAgreeWithTheFormsOfEverySyllable() {
+        var alternates = 0
+        for s in UInt32(0xAC00)...0xD7A3 {
+            let forms = Hangul.initialSoundForms(s)
+            #expect(Hangul.hasInitialSoundAlternate(s) == (forms.count > 1), "\(s)")
+            alternates += forms.count > 1 ? 1 : 0
+            let index = s - 0xAC00
+            let l = index / 588, v = index / 28 % 21
+            let yOrI = [2, 3, 6, 7, 12, 17, 20].contains(v)
+            let south = l == 5 ? (yOrI ? 11 : 2) : l == 2 && yOrI ? 11 : l
+            #expect(Hangul.southern(s) == 0xAC00 + (south * 21 + v) * 28 + index % 28, "\(s)")
+        }
+        #expect(alternates > 1_000)
+        #expect(!Hangul.hasInitialSoundAlternate(0x41) && !Hangul.hasInitialSoundAlternate(0xD7A4))
+    }
+
     @Test func variantsAtEachNamePart() {
         #expect(Set(Hangul.initialSoundVariants("리종열", person: true)) == ["리종열", "이종열", "니종열"])
         #expect(

@@ -195,6 +195,51 @@ import Testing
         #expect(checked > 100)
     }
 
+    /// An index joined with more patterns (``TermIndex/init(_:then:from:)``, the leak check's rules
+    /// and the guard's facts) finds, with `factsFrom`, each rule's hits as the rules' own index does
+    /// with `anyInteriorGap` and no range, and each fact's as the facts' own index does strictly and
+    /// first in the range: nothing more, nothing less, whichever rules and facts share forms.
+    @Test func aJoinedIndexFindsEachPatternAsItsOwnIndex() throws {
+        let rules = Self.rules
+        let factRules = Array(Self.rules.reversed()) + [.term("f1", "Jong yol Kim")]
+        let facts = try TermPatterns(rules: factRules, mode: .standard)
+        let ruleIndex = try TermIndex(rules: rules, mode: .standard)
+        let factIndex = TermIndex(facts)
+        let from = rules.count + 3
+        let joined = TermIndex(ruleIndex, then: facts, from: from)
+        var folder = Folder(mode: .standard)
+        let texts =
+            TermMatchingTests.caught.map(\.input) + TermMatchingTests.notHit + [
+                "J o n g y o l and Jong.yol, JONG YOL KIM, o’brien met 리종열은 and 이종열이 in ＨＯＥＲＹＯＮＧ; "
+                    + "Jong-yol again, jong yol, the MINE-CANTEEN, 34 years\nold. 이종열 이종열 Kim Kim KIM",
+                "call 010 7720 3158 or +82-10-7720-3158; 팩트59는 Łodz STRASSE ﬁnal 会宁 會寧 劉京"
+            ]
+        var rulesFound = 0, factsFound = 0
+        for text in texts {
+            let folded = folder.fold(text)
+            let n = text.utf8.count
+            for range in [0..<n, 0..<n / 2, n / 3..<n] {
+                let hits = joined.hits(in: folded, anyInteriorGap: true, firstIn: range, factsFrom: from)
+                func key(_ h: TermHit, _ shift: Int) -> [Int] { [h.rule - shift, h.start, h.end] }
+                let ruleHits = hits.filter { $0.rule < from }.map { key($0, 0) }
+                let factHits = hits.filter { $0.rule >= from }.map { key($0, from) }
+                #expect(ruleHits == ruleIndex.hits(in: folded, anyInteriorGap: true).map { key($0, 0) }, "\(text)")
+                #expect(factHits == factIndex.hits(in: folded, firstIn: range).map { key($0, 0) }, "\(text)")
+                #expect(!hits.contains { $0.rule >= rules.count && $0.rule < from })
+                rulesFound += ruleHits.count
+                factsFound += factHits.count
+            }
+        }
+        #expect(rulesFound > 100 && factsFound > 50)
+        // The separator-free spelling is a rule hit only; a rule's every hit is found, a fact's first.
+        let folded = folder.fold("J o n g y o l, Jong-yol, Jong-yol")
+        let hits = joined.hits(in: folded, anyInteriorGap: true, firstIn: 0..<100, factsFrom: from)
+        let a1 = rules.firstIndex { $0.id == "a1" }!
+        let f1 = try #require(facts.patterns.first { factRules[$0.rule].id == "a1" }).rule + from
+        #expect(hits.filter { $0.rule == a1 }.count == 3)
+        #expect(hits.filter { $0.rule == f1 }.map { Int(folded.origStart[$0.start]) } == [15])
+    }
+
     @Test func emptyFormsAreRefusedAlike() {
         for rule: RedactionRule in [.term("e1", "--"), .term("e2", "Kim", variants: ["Kim", " "]), .term("e3", "\u{200B}")] {
             #expect(throws: RedactionError.emptyTerm(ruleID: rule.id)) { _ = try TermIndex(rules: [rule], mode: .standard) }
