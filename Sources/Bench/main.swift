@@ -15,6 +15,21 @@
 // (perf record / valgrind --tool=callgrind) to attribute.
 import Foundation
 
+// `--help`: the usage above (any flag this file does not know is otherwise ignored, and the whole
+// bench runs).
+if CommandLine.arguments.contains("--help") || CommandLine.arguments.contains("-h") {
+    print(
+        """
+        usage: sourcevault-bench [--redaction-mb N] [--rules N] [--audit-entries N] [--records N] [--record-bytes N]
+                                 [--out FILE] [--share-mb N] [--facts N] [--disclosure-mb N]
+                                 [--skip kdf,redaction,export,audit,share,disclosure,vault] [--repeat-search N]
+                                 [--export-runs N] [--wide-kb N] [--dense-kb N] [--export-rows wide,dense,markup|none]
+                                 [--keep-vault DIR] [--keep-disclosure-vault DIR] [--baseline-cli PATH] [--rekey]
+               sourcevault-bench --build-vault DIR N [BYTES]   (a vault of N records, passphrase "bench-passphrase")
+        """)
+    exit(0)
+}
+
 if CommandLine.arguments.count > 1, CommandLine.arguments[1] == "--export-child" {
     exportChild(Array(CommandLine.arguments.dropFirst(2)))
 }
