@@ -47,14 +47,16 @@ public struct DisclosureCheck: Sendable, Equatable {
     }
 
     /// What the guard needs before the text is known: the source's facts, its ledger and
-    /// threshold, the compiled matcher (the export does this beside the redaction: at 1,000 facts
-    /// it is most of the guard's time).
+    /// threshold, and the facts folded into patterns (the export does this beside the redaction;
+    /// their automaton is built with the rules' on the leak checker's thread,
+    /// ``LeakChecker/joining(_:)``).
     package struct Prepared: @unchecked Sendable {
         let state: SourceState
         let matcher: FactMatcher?
 
-        /// The guard's verdict given the facts the published text states, found by `matcher` on the
-        /// leak check's own folds (``LeakChecker/check(_:facts:)``); no matcher: nothing to check.
+        /// The guard's verdict given the facts the published text states, found in the leak
+        /// check's own scan (``LeakChecker/joining(_:)``, ``LeakChecker/checkStatingFacts(_:)``);
+        /// no matcher: nothing to check.
         func evaluate(found: Set<String>) -> DisclosureCheck {
             guard matcher != nil else { return .none(sourceID: state.sourceID) }
             return state.evaluate(found: found)

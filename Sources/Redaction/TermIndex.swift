@@ -21,7 +21,7 @@ struct TermHit {
 
 /// Term rules folded into the patterns of a ``TermIndex``, before its automaton is built: the
 /// disclosure guard's facts are folded on a thread of their own and their patterns joined to the
-/// rules' in the leak check's automaton (``TermIndex/init(_:then:)``).
+/// rules' in the leak check's automaton (``TermIndex/init(_:then:from:)``).
 struct TermPatterns: Sendable {
     let mode: FoldMode
     let patterns: [TermPattern]
@@ -180,7 +180,12 @@ struct TermIndex: Sendable {
         self.automaton = automaton
         self.patterns = patterns
         self.foldedPatterns = foldedPatterns
+        ruleBound = (patterns.lazy.map(\.rule).max() ?? -1) + 1
     }
+
+    /// One more than the largest rule index of a pattern: the size of a per-rule table, whatever
+    /// the patterns' order (the scan's marks are written through an unchecked buffer pointer).
+    let ruleBound: Int
 
     /// Finds every term occurrence in `text`.
     /// - Parameter anyInteriorGap: the leak check's "separators removed" net: accept separators
@@ -230,10 +235,10 @@ struct TermIndex: Sendable {
     private func hits<Policy: MatchPolicy>(in text: FoldedText, _ owned: Range<Int>?, _ policy: Policy) -> [TermHit] {
         guard !patterns.isEmpty else { return [] }
         var hits: [TermHit] = []
-        // Patterns are in rule order, so the last pattern's rule is the largest.
+        // One mark per rule index (`ruleBound`: every pattern's rule is below it).
         // (Marked through a buffer pointer: a captured array is checked for exclusive access at
         // every hit, and a stated fact's later hits, which only read it, are most of the facts'.)
-        var foundFlags = [Bool](repeating: false, count: owned == nil ? 0 : patterns[patterns.count - 1].rule + 1)
+        var foundFlags = [Bool](repeating: false, count: owned == nil ? 0 : ruleBound)
         let n = text.count
         foundFlags.withUnsafeMutableBufferPointer { found in
             text.bytes.withUnsafeBufferPointer { bytes in

@@ -86,6 +86,23 @@ import Testing
         #expect(loose.leaks.map(\.kind) == [.separatorsRemoved] && loose.facts.isEmpty)
         let twice = try LeakChecker(rules: rules).check("Jongyol, Jongyol", facts: matcher)
         #expect(twice.leaks.map(\.occurrences) == [2] && twice.facts == ["same"])
+        // A fact that is the end or the middle of a rule's form is reached only through the rule
+        // state's output links: stated where it stands as a word, not inside the rule's name.
+        let inner = try FactMatcher(facts: [.init(id: "end", term: "Jongyol"), .init(id: "mid", term: "ryong")])
+        let longer: [RedactionRule] = [.term("r1", "Kim Jongyol"), .term("r2", "Hoeryongmarket")]
+        for text in ["Kim Jongyol and Jongyol", "Hoeryongmarket", "ryong at Hoeryongmarket", "Kim Jongyol only"] {
+            let joined = try LeakChecker(rules: longer).check(text, facts: inner)
+            #expect(joined.leaks == (try LeakChecker(rules: longer).check(text)), "\(text)")
+            #expect(joined.facts == inner.matches(in: text), "\(text)")
+        }
+        #expect(try LeakChecker(rules: longer).check("Kim Jongyol and Jongyol", facts: inner).facts == ["end"])
+        #expect(try LeakChecker(rules: longer).check("Hoeryongmarket", facts: inner).facts.isEmpty)
+        // No facts at all: the same leaks, nothing stated.
+        let empty = try FactMatcher(facts: [])
+        for text in texts {
+            let joined = try LeakChecker(rules: rules).check(text, facts: empty)
+            #expect(joined.leaks == (try LeakChecker(rules: rules).check(text)) && joined.facts.isEmpty, "\(text)")
+        }
     }
 
     @Test func aFactWithoutLettersOrDigitsIsRefused() throws {
