@@ -170,7 +170,10 @@ struct AhoCorasick: Sendable {
             }
         }
 
-        // References as described above.
+        // References as described above: a dense row's start, shifted left once, must stay a
+        // positive Int32 (`<<` drops the bits it shifts out); past that the automaton refuses to be
+        // built rather than mistake a row for a sparse state (about 1.5 M patterns, 4 GiB of rows).
+        precondition(rows.count < 1 << 30, "the automaton's transition table is too large")
         func reference(_ t: Int) -> Int32 {
             let output: Int32 = isTerminal(t) || outputLink[t] >= 0 ? 1 : 0
             if denseIndex[t] >= 0 { return denseIndex[t] * Int32(classes) << 1 | output }
