@@ -32,20 +32,35 @@ final class SharedRegex: @unchecked Sendable {
 
     /// UTF-8 byte ranges of all matches in `text`.
     func matches(in text: String) -> [Range<Int>] {
-        let ns = NSRange(text.startIndex..<text.endIndex, in: text)
         var out: [Range<Int>] = []
-        for m in regex.matches(in: text, options: [], range: ns) where m.range.length > 0 {
-            guard var r = Range(m.range, in: text) else { continue }
-            if let validate, !validate(text[r]) { continue }
-            if let refine {
-                guard let kept = refine(text[r]) else { continue }
-                r = kept.startIndex..<kept.endIndex
-            }
-            let lo = text.utf8.distance(from: text.utf8.startIndex, to: r.lowerBound)
-            let hi = text.utf8.distance(from: text.utf8.startIndex, to: r.upperBound)
-            if hi > lo { out.append(lo..<hi) }
+        forEachMatch(in: text, range: NSRange(text.startIndex..<text.endIndex, in: text), options: []) {
+            out.append($0)
         }
         return out
+    }
+
+    /// Each match in `range` (UTF-16) of `text`, validated and refined, as a UTF-8 byte range of
+    /// `text`, in order. The matches are streamed (`enumerateMatches`), not collected first:
+    /// `matches(in:)` made an object per match and held them all (on text dense with numbers,
+    /// megabytes for one pattern).
+    func forEachMatch(
+        in text: String, range: NSRange, options: NSRegularExpression.MatchingOptions,
+        _ body: (Range<Int>) -> Void
+    ) {
+        let (validate, refine) = (validate, refine)
+        withoutActuallyEscaping(body) { body in
+            regex.enumerateMatches(in: text, options: options, range: range) { m, _, _ in
+                guard let m, m.range.length > 0, var r = Range(m.range, in: text) else { return }
+                if let validate, !validate(text[r]) { return }
+                if let refine {
+                    guard let kept = refine(text[r]) else { return }
+                    r = kept.startIndex..<kept.endIndex
+                }
+                let lo = text.utf8.distance(from: text.utf8.startIndex, to: r.lowerBound)
+                let hi = text.utf8.distance(from: text.utf8.startIndex, to: r.upperBound)
+                if hi > lo { body(lo..<hi) }
+            }
+        }
     }
 }
 

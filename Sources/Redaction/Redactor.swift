@@ -28,28 +28,54 @@ struct RegexMatch: Hashable {
 }
 
 /// A raw match in original-text coordinates, before merging.
+///
+/// Stored as five 32-bit numbers (20 bytes, not 40): texts dense with numbers have hundreds of
+/// thousands of matches, held several times over while rounds are merged. Offsets and rule
+/// indexes past `UInt32.max` trap (fail closed: nothing is exported) rather than wrap; a text
+/// that long (4 GiB) is far beyond anything the vault holds in memory.
 struct Span {
-    var lo: Int
-    var hi: Int
-    var rule: Int
+    private var lo32: UInt32
+    private var hi32: UInt32
+    private var rule32: UInt32
+    private var matchLo32: UInt32
+    private var matchHi32: UInt32
+
+    var lo: Int {
+        get { Int(lo32) }
+        set { lo32 = UInt32(newValue) }
+    }
+    var hi: Int {
+        get { Int(hi32) }
+        set { hi32 = UInt32(newValue) }
+    }
+    var rule: Int {
+        get { Int(rule32) }
+        set { rule32 = UInt32(newValue) }
+    }
     /// What the rule matched (for the winner of a merged span: its own match, before merging and
     /// widening). The numbering key (``Redactor/entity(_:bytes:folder:)``) is read from it only for
     /// the spans that are replaced: texts dense with numbers have hundreds of thousands of matches,
     /// and a string per match held them in memory several times over.
-    var matchLo: Int
-    var matchHi: Int
+    var matchLo: Int {
+        get { Int(matchLo32) }
+        set { matchLo32 = UInt32(newValue) }
+    }
+    var matchHi: Int {
+        get { Int(matchHi32) }
+        set { matchHi32 = UInt32(newValue) }
+    }
 
     /// The order ``Redactor/merge(sorted:bytes:)`` reads matches in: by start, longest first, then rule.
     static func inMergeOrder(_ a: Span, _ b: Span) -> Bool {
-        a.lo != b.lo ? a.lo < b.lo : (a.hi != b.hi ? a.hi > b.hi : a.rule < b.rule)
+        a.lo32 != b.lo32 ? a.lo32 < b.lo32 : (a.hi32 != b.hi32 ? a.hi32 > b.hi32 : a.rule32 < b.rule32)
     }
 
     init(lo: Int, hi: Int, rule: Int) {
-        self.lo = lo
-        self.hi = hi
-        self.rule = rule
-        matchLo = lo
-        matchHi = hi
+        lo32 = UInt32(lo)
+        hi32 = UInt32(hi)
+        rule32 = UInt32(rule)
+        matchLo32 = lo32
+        matchHi32 = hi32
     }
 }
 
@@ -268,12 +294,12 @@ public struct Redactor: Sendable {
             let rule = patterns[k].rule
             for r in ranges { spans.append(Span(lo: r.lowerBound, hi: r.upperBound, rule: rule)) }
         }
-        return Redactor.uniqued(spans)
+        return Redactor.uniqued(consume spans)
     }
 
     /// `spans` sorted by (lo, hi, rule), each (lo, hi, rule) once (their match is their range).
-    static func uniqued(_ spans: [Span]) -> [Span] {
-        var spans = spans
+    /// Sorted and uniqued in place (the caller hands the array over: no second copy of it).
+    static func uniqued(_ spans: consuming [Span]) -> [Span] {
         spans.sort { ($0.lo, $0.hi, $0.rule) < ($1.lo, $1.hi, $1.rule) }
         var count = 0
         for k in spans.indices {
@@ -366,6 +392,8 @@ public struct Redactor: Sendable {
             guard !more.isEmpty else { break }
             raw += more
             raw.sort(by: Span.inMergeOrder)
+            // (The last round's spans are let go first: not two sets of them at once.)
+            merged = []
             merged = merge(sorted: raw, bytes: bytes)
         }
         return (firstPass, merged)

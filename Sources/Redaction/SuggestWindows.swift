@@ -175,19 +175,8 @@ enum SuggestWindows {
             meter?.add(hi - lo)
             let piece = String(decoding: bytes[lo..<hi], as: UTF8.self)
             let region = NSRange(location: scan.utf16Count(lo..<w.lowerBound), length: scan.utf16Count(w))
-            for m in regex.regex.matches(
-                in: piece, options: [.withTransparentBounds, .withoutAnchoringBounds],
-                range: region) where m.range.length > 0
-            {
-                guard var r = Range(m.range, in: piece) else { continue }
-                if let validate = regex.validate, !validate(piece[r]) { continue }
-                if let refine = regex.refine {
-                    guard let kept = refine(piece[r]) else { continue }
-                    r = kept.startIndex..<kept.endIndex
-                }
-                let a = piece.utf8.distance(from: piece.startIndex, to: r.lowerBound)
-                let b = piece.utf8.distance(from: piece.startIndex, to: r.upperBound)
-                if b > a { out.append((lo + a)..<(lo + b)) }
+            regex.forEachMatch(in: piece, range: region, options: [.withTransparentBounds, .withoutAnchoringBounds]) {
+                out.append((lo + $0.lowerBound)..<(lo + $0.upperBound))
             }
         }
         return out
