@@ -52,9 +52,9 @@ public func suggest(_ text: String, rules: [RedactionRule]) -> [Suggestion] {
 /// ``suggest(_:rules:)`` for a text already redacted with `rules` (the export's own redaction, so
 /// the rules are not compiled and run a second time), which gave `findings`: the same suggestions,
 /// except ``Suggestion/Kind/otherSpelling`` (a spelling the rules already hide).
-public func suggest(_ text: String, redactedAs findings: [Finding], rules: [RedactionRule]) -> [Suggestion] {
+public func suggest(_ text: String, redactedAs findings: Findings, rules: [RedactionRule]) -> [Suggestion] {
     Suggester.run(
-        text, bytes: Array(text.utf8), covered: findings.map(\.originalRange),
+        text, bytes: Array(text.utf8), covered: findings.originalRanges,
         redacting: Suggester.detectors(rules))
 }
 
@@ -73,8 +73,8 @@ public struct PendingSuggestions: Sendable {
     }
 
     /// The suggestions once the text was redacted with `findings`.
-    public func covered(by findings: [Finding]) -> [Suggestion] {
-        Suggester.filter(candidates, bytes: Array(text.utf8), covered: findings.map(\.originalRange))
+    public func covered(by findings: Findings) -> [Suggestion] {
+        Suggester.filter(candidates, bytes: Array(text.utf8), covered: findings.originalRanges)
     }
 }
 
