@@ -185,7 +185,9 @@ enum SuggestWindows {
     /// One text's anchors and tokens, found once for all patterns.
     struct Scan {
         let b: [UInt8]
-        private var anchors: [Anchor: [Int]] = [:]
+        /// Byte offsets of each anchor, as 32-bit numbers (text dense with digits has a run of them
+        /// every few bytes; a text of 4 GiB or more traps rather than wraps).
+        private var anchors: [Anchor: [UInt32]] = [:]
 
         init(_ bytes: [UInt8]) { b = bytes }
 
@@ -330,7 +332,8 @@ enum SuggestWindows {
                 // anchor's token: each anchor costs the distance to the one before, not `reach` tokens.
                 var last = 0..<0
                 var lo = -1, hi = -1, lastEnd = -1, covered = 0
-                for x in found where !last.contains(x) {  // one window per token (a long one is read once)
+                for x32 in found where !last.contains(Int(x32)) {  // one window per token (a long one is read once)
+                    let x = Int(x32)
                     let t = token(at: x, commas: commas)
                     last = t
                     if anchor == .twoColons, b[t].lazy.filter({ $0 == 0x3A }).count < 2 { continue }
@@ -436,7 +439,7 @@ enum SuggestWindows {
             if anchors.isEmpty { anchors = Scan.findAnchors(b) }
         }
 
-        mutating func positions(_ anchor: Anchor) -> [Int]? {
+        mutating func positions(_ anchor: Anchor) -> [UInt32]? {
             if anchors.isEmpty { anchors = Scan.findAnchors(b) }
             if anchors[anchor] == nil, let found = Scan.find(anchor, in: b) {
                 // An alternative's characters and words: looked for only when asked for.
@@ -448,7 +451,7 @@ enum SuggestWindows {
             if anchor == .joinerAfterLetter, anchors[anchor] == nil, let joiners = anchors[.scalars([0x2D, 0x27, 0x2019])] {
                 anchors[anchor] = joiners.filter { j in
                     guard j > 0 else { return false }
-                    let c = b[j - 1]
+                    let c = b[Int(j) - 1]
                     return c >= 0x80 || c &- 0x61 < 26
                 }
             }
@@ -457,8 +460,8 @@ enum SuggestWindows {
 
         /// Offsets of every occurrence of a `.scalars` or `.text` anchor (the ASCII letters of a
         /// `.text` in either case), by a pass of its own; nil for the other kinds.
-        static func find(_ anchor: Anchor, in b: [UInt8]) -> [Int]? {
-            var out: [Int] = []
+        static func find(_ anchor: Anchor, in b: [UInt8]) -> [UInt32]? {
+            var out: [UInt32] = []
             switch anchor {
             case .scalars(let list):
                 // The lead bytes of the listed scalars: the other bytes are passed over on them.
@@ -468,14 +471,14 @@ enum SuggestWindows {
                     leads[Int(lead)] = true
                 }
                 for i in b.indices where leads[Int(b[i])] && list.contains(TextSupport.scalar(b, at: i)) {
-                    out.append(i)
+                    out.append(UInt32(i))
                 }
             case .text(let word):
                 @inline(__always) func lower(_ c: UInt8) -> UInt8 { c &- 0x41 < 26 ? c | 0x20 : c }
                 let w = Array(word.utf8).map(lower)
                 guard let first = w.first, b.count >= w.count else { return out }
                 for i in 0...(b.count - w.count) where lower(b[i]) == first {
-                    if (1..<w.count).allSatisfy({ lower(b[i + $0]) == w[$0] }) { out.append(i) }
+                    if (1..<w.count).allSatisfy({ lower(b[i + $0]) == w[$0] }) { out.append(UInt32(i)) }
                 }
             default:
                 return nil
@@ -493,7 +496,7 @@ enum SuggestWindows {
             ].map { w in w.utf8.reduce(UInt16(0)) { $0 << 8 | UInt16($1) } })
 
         /// ``Anchor/unitAfterDigits`` after the runs of digits starting at `runs` (ascending).
-        func unitsAfter(_ runs: [Int]) -> [Int] {
+        func unitsAfter(_ runs: [UInt32]) -> [UInt32] {
             @inline(__always) func isDigit(_ i: Int) -> Bool {
                 let c = b[i]
                 if c < 0x80 { return c &- 0x30 < 10 }
@@ -513,17 +516,17 @@ enum SuggestWindows {
                 }
                 return d >= 0x80 || Scan.unitPairs.contains(UInt16(first) << 8 | UInt16(d | 0x20))
             }
-            var out: [Int] = []
+            var out: [UInt32] = []
             for start in runs {
-                var p = start
+                var p = Int(start)
                 while p < b.count && isDigit(p) { p += length(at: p) }
                 guard p < b.count else { break }
                 // `\s?` before the unit: any one character here (ICU's `\s` also takes U+000B and
                 // U+0085, which do not end a token).
                 if isUnit(p) {
-                    out.append(p)
+                    out.append(UInt32(p))
                 } else if case let q = p + length(at: p), q < b.count, isUnit(q) {
-                    out.append(q)
+                    out.append(UInt32(q))
                 }
             }
             return out
@@ -532,12 +535,13 @@ enum SuggestWindows {
         static let domainInitials: [Bool] = (0..<128).map { "conikjrgetmlCONIKJRGETML".utf8.contains(UInt8($0)) }
 
         /// Every anchor the specs use, in one pass.
-        static func findAnchors(_ bytes: [UInt8]) -> [Anchor: [Int]] {
-            var digits: [Int] = [], plus: [Int] = [], paren: [Int] = [], at: [Int] = [], schemes: [Int] = []
-            var www: [Int] = [], domains: [Int] = [], dotted: [Int] = [], colons: [Int] = [], years: [Int] = []
-            var ages: [Int] = [], teens: [Int] = [], ties: [Int] = [], joiners: [Int] = []
+        static func findAnchors(_ bytes: [UInt8]) -> [Anchor: [UInt32]] {
+            var digits: [UInt32] = [], plus: [UInt32] = [], paren: [UInt32] = [], at: [UInt32] = []
+            var schemes: [UInt32] = [], www: [UInt32] = [], domains: [UInt32] = [], dotted: [UInt32] = []
+            var colons: [UInt32] = [], years: [UInt32] = [], ages: [UInt32] = [], teens: [UInt32] = []
+            var ties: [UInt32] = [], joiners: [UInt32] = []
             // Words and characters some patterns cannot match without (`specs`).
-            var decades: [Int] = [], longS: [Int] = []
+            var decades: [UInt32] = [], longS: [UInt32] = []
             var lastDigitEnd = -1  // end of the last decimal digit seen (a "." right there follows a digit)
             var cached: (scalar: UInt32, digit: Bool) = (0, false)
             bytes.withUnsafeBufferPointer { b in
@@ -555,23 +559,23 @@ enum SuggestWindows {
                         switch c {
                         case 0x30...0x39:
                             // One per run of digits: a window is made per token, and a run lies in one.
-                            if i != lastDigitEnd { digits.append(i) }
+                            if i != lastDigitEnd { digits.append(UInt32(i)) }
                             lastDigitEnd = i + 1
-                            if c == 0x30 && word(i, "0s") { decades.append(i) }
-                        case 0x2B: plus.append(i)
-                        case 0x28: paren.append(i)
-                        case 0x40: at.append(i)
+                            if c == 0x30 && word(i, "0s") { decades.append(UInt32(i)) }
+                        case 0x2B: plus.append(UInt32(i))
+                        case 0x28: paren.append(UInt32(i))
+                        case 0x40: at.append(UInt32(i))
                         case 0x3A:
-                            colons.append(i)
-                            if i + 2 < n, b[i + 1] == 0x2F, b[i + 2] == 0x2F { schemes.append(i) }
+                            colons.append(UInt32(i))
+                            if i + 2 < n, b[i + 1] == 0x2F, b[i + 2] == 0x2F { schemes.append(UInt32(i)) }
                         case 0x2E:
-                            if i == lastDigitEnd { dotted.append(i) }
-                            if i + 1 < n, b[i + 1] >= 0x80 || domainInitials[Int(b[i + 1])] { domains.append(i) }
-                        case 0x2D, 0x27: joiners.append(i)
-                        case 0x57, 0x77: if word(i, "www.") { www.append(i) }
+                            if i == lastDigitEnd { dotted.append(UInt32(i)) }
+                            if i + 1 < n, b[i + 1] >= 0x80 || domainInitials[Int(b[i + 1])] { domains.append(UInt32(i)) }
+                        case 0x2D, 0x27: joiners.append(UInt32(i))
+                        case 0x57, 0x77: if word(i, "www.") { www.append(UInt32(i)) }
                         case 0x54, 0x74:
-                            if word(i, "teen") { teens.append(i) }
-                            if word(i, "tie") { ties.append(i) }
+                            if word(i, "teen") { teens.append(UInt32(i)) }
+                            if word(i, "tie") { ties.append(UInt32(i)) }
                         default: break
                         }
                         i += 1
@@ -594,19 +598,19 @@ enum SuggestWindows {
                     // except the two ideographs some patterns need.
                     if v &- 0xAC00 <= 0xD7A3 - 0xAC00 {
                     } else if v &- 0x4E00 <= 0x9FFF - 0x4E00 {
-                        if v == 0x5E74 { years.append(i) } else if v == 0x5C81 { ages.append(i) }
+                        if v == 0x5E74 { years.append(UInt32(i)) } else if v == 0x5C81 { ages.append(UInt32(i)) }
                     } else if v == 0x17F {
-                        longS.append(i)
+                        longS.append(UInt32(i))
                     } else if v == 0xFF20 {
-                        at.append(i)
+                        at.append(UInt32(i))
                     } else if v == 0x2019 {
-                        joiners.append(i)
+                        joiners.append(UInt32(i))
                     } else {
                         if v != cached.scalar {
                             cached = (v, Unicode.Scalar(v)?.properties.numericType == .decimal)
                         }
                         if cached.digit {
-                            if i != lastDigitEnd { digits.append(i) }
+                            if i != lastDigitEnd { digits.append(UInt32(i)) }
                             lastDigitEnd = i + len
                         }
                     }
