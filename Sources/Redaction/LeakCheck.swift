@@ -169,7 +169,8 @@ public struct LeakChecker: Sendable {
                 }
                 asWritten = places
             }
-            let viewText = String(decoding: view.bytes, as: UTF8.self)
+            // (The view as a string only for the regex and detector rules: their patterns take one.)
+            let viewText = redactor.regexRules.isEmpty ? "" : String(decoding: view.bytes, as: UTF8.self)
             var hidden: [Hit] = []
             for f in collect(viewText, view.bytes) {
                 let offset = view.origin(min(f.offset, view.bytes.count - 1))

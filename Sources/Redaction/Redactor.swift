@@ -234,6 +234,11 @@ public struct Redactor: Sendable {
         let clusters = mergedSpans(text: text, bytes: bytes)
 
         var findings = Findings(rules: rules)
+        // Nothing hidden: the output is the text itself (its storage shared, not copied), NFC.
+        guard !clusters.isEmpty else {
+            let nfc = bytes.withUnsafeBufferPointer { TextSupport.isNFC($0) }
+            return RedactionResult(text: nfc ? text : TextSupport.nfc(text), findings: findings)
+        }
         findings.entries.reserveCapacity(clusters.count)
         // entity → its "[LABEL-N]": an entity recurs often, so format its replacement once.
         var numbered: [String: String] = [:]

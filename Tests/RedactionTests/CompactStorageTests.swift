@@ -100,3 +100,23 @@ import Testing
         #expect(compared > 1000)
     }
 }
+
+/// A text no rule hides comes back as itself (its storage, not a copy of 2 MiB held beside it
+/// through the export), and in NFC when it was not.
+@Suite struct UnredactedTextTests {
+    @Test func aTextNothingHidesIsTheOutputItself() throws {
+        let redactor = try Redactor(rules: CompactStorageTests.rules)
+        var input = String(repeating: "Nothing to hide on this line, café 회령.\n", count: 100)
+        input.makeContiguousUTF8()
+        var result = redactor.redact(input)
+        #expect(result.findings.isEmpty)
+        #expect(result.text.utf8.elementsEqual(input.utf8))
+        let shared = input.withUTF8 { a in result.text.withUTF8 { b in a.baseAddress == b.baseAddress } }
+        #expect(shared)
+        let decomposed = "Nothing to hide, cafe\u{301} \u{1112}\u{116C}\u{1105}\u{1167}\u{11BC}.\n"
+        let normalized = redactor.redact(decomposed)
+        #expect(normalized.findings.isEmpty)
+        #expect(normalized.text.utf8.elementsEqual(decomposed.precomposedStringWithCanonicalMapping.utf8))
+        #expect(!normalized.text.utf8.elementsEqual(decomposed.utf8))
+    }
+}
