@@ -47,18 +47,37 @@ final class SharedRegex: @unchecked Sendable {
         in text: String, range: NSRange, options: NSRegularExpression.MatchingOptions,
         _ body: (Range<Int>) -> Void
     ) {
+        forEachRawMatch(in: text, range: range, options: options) { _, _, kept in
+            if let kept { body(kept) }
+            return true
+        }
+    }
+
+    /// Each non-empty match of the pattern in `range` (UTF-16) of `text`, in order: where it starts
+    /// (UTF-16 offset), where it ends (UTF-8 offset) and the part of it kept once validated and
+    /// refined (UTF-8 range; nil when none is). `body` returns false to stop.
+    func forEachRawMatch(
+        in text: String, range: NSRange, options: NSRegularExpression.MatchingOptions,
+        _ body: (_ start16: Int, _ end8: Int, _ kept: Range<Int>?) -> Bool
+    ) {
         let (validate, refine) = (validate, refine)
         withoutActuallyEscaping(body) { body in
-            regex.enumerateMatches(in: text, options: options, range: range) { m, _, _ in
-                guard let m, m.range.length > 0, var r = Range(m.range, in: text) else { return }
-                if let validate, !validate(text[r]) { return }
-                if let refine {
-                    guard let kept = refine(text[r]) else { return }
-                    r = kept.startIndex..<kept.endIndex
+            regex.enumerateMatches(in: text, options: options, range: range) { m, _, stop in
+                guard let m, m.range.length > 0, let raw = Range(m.range, in: text) else { return }
+                let end8 = text.utf8.distance(from: text.utf8.startIndex, to: raw.upperBound)
+                var part: Range<String.Index>? = raw
+                if let validate, !validate(text[raw]) {
+                    part = nil
+                } else if let refine {
+                    part = refine(text[raw]).map { $0.startIndex..<$0.endIndex }
                 }
-                let lo = text.utf8.distance(from: text.utf8.startIndex, to: r.lowerBound)
-                let hi = text.utf8.distance(from: text.utf8.startIndex, to: r.upperBound)
-                if hi > lo { body(lo..<hi) }
+                var kept: Range<Int>? = nil
+                if let part {
+                    let lo = text.utf8.distance(from: text.utf8.startIndex, to: part.lowerBound)
+                    let hi = text.utf8.distance(from: text.utf8.startIndex, to: part.upperBound)
+                    if hi > lo { kept = lo..<hi }
+                }
+                if !body(m.range.location, end8, kept) { stop.pointee = true }
             }
         }
     }

@@ -155,19 +155,31 @@ enum SuggestWindows {
     /// `gap: 0` merges only windows that overlap.)
     static func matches(
         _ regex: SharedRegex, in text: String, bytes: [UInt8], scan: inout Scan,
-        alwaysWindows: Bool = false, gap: Int = 64, meter: WorkMeter? = nil
+        alwaysWindows: Bool = false, gap: Int = 64, pieceSize: Int = 64 << 10, meter: WorkMeter? = nil
     ) -> [Range<Int>] {
-        guard let spec = specs[fingerprint(regex.regex)],
-            let windows = scan.windows(for: spec, gap: gap, limit: alwaysWindows ? .max : bytes.count / 2, meter: meter)
+        guard let spec = specs[fingerprint(regex.regex)] else {
+            meter?.add(bytes.count)
+            return regex.matches(in: text)
+        }
+        let limit = alwaysWindows ? .max : bytes.count / 2
+        // Windows covering most of the text (or of an anchor the scan does not look for): the
+        // whole text, a piece at a time.
+        guard let windows = scan.windows(for: spec, gap: gap, limit: limit, meter: meter),
+            alwaysWindows || windows.reduce(0, { $0 + $1.count }) * 2 < bytes.count
         else {
+            if let found = inPieces(regex, spec: spec, bytes: bytes, scan: scan, pieceSize: pieceSize, meter: meter) {
+                return found
+            }
             meter?.add(bytes.count)
             return regex.matches(in: text)
         }
-        // Windows covering most of the text: one scan of the whole of it is cheaper.
-        guard alwaysWindows || windows.reduce(0, { $0 + $1.count }) * 2 < bytes.count else {
-            meter?.add(bytes.count)
-            return regex.matches(in: text)
-        }
+        return inWindows(regex, windows, bytes: bytes, scan: scan, meter: meter)
+    }
+
+    /// The matches in `windows` (each scanned with a few characters of context on both sides).
+    static func inWindows(
+        _ regex: SharedRegex, _ windows: [Range<Int>], bytes: [UInt8], scan: Scan, meter: WorkMeter?
+    ) -> [Range<Int>] {
         var out: [Range<Int>] = []
         for w in windows {
             let lo = scan.back(from: w.lowerBound, scalars: 8)
@@ -177,6 +189,58 @@ enum SuggestWindows {
             let region = NSRange(location: scan.utf16Count(lo..<w.lowerBound), length: scan.utf16Count(w))
             regex.forEachMatch(in: piece, range: region, options: [.withTransparentBounds, .withoutAnchoringBounds]) {
                 out.append((lo + $0.lowerBound)..<(lo + $0.upperBound))
+            }
+        }
+        return out
+    }
+
+    /// The matches of a scan of the whole text, found a piece of about `pieceSize` bytes at a time:
+    /// the regular expression engine takes UTF-16, so a scan of the whole text made a UTF-16 copy
+    /// of all of it per pattern (two at once on two threads: 8 MB for 2 MiB of text); a piece's copy
+    /// is its own size.
+    ///
+    /// The same matches as the whole scan: each piece is scanned from where the whole scan would
+    /// go on (the end of the last match, or the piece's start), with transparent bounds, over the
+    /// piece and `spec.tokens` + 1 tokens and 8 characters past its end (no match spans more
+    /// tokens, so one that starts in the piece is whole there), and its matches are taken up to the
+    /// first that starts past the piece: that one is the next piece's first, found from the same
+    /// place in the same text.
+    ///
+    /// Nil for a name phrase: it has as many words as it has (its spec bounds the runs of
+    /// capitalized tokens it lies in, not its own tokens); and nil as soon as a piece would reach
+    /// more than `maxReach` bytes past its end (tokens that long: a megabyte without white space),
+    /// where pieces would each run to the end of the text, for the caller to scan the whole text
+    /// once: each piece costs at most its size and `maxReach`.
+    static func inPieces(
+        _ regex: SharedRegex, spec: Spec, bytes: [UInt8], scan: Scan, pieceSize: Int, maxReach: Int = 256 << 10,
+        meter: WorkMeter?
+    ) -> [Range<Int>]? {
+        guard !spec.anchors.contains(.capitalizedTokens) else { return nil }
+        let n = bytes.count
+        var out: [Range<Int>] = []
+        var resume = 0  // where the whole scan goes on: the end of the last match found
+        var a = 0
+        while a < n {
+            var b = min(n, a + max(pieceSize, 1))
+            while b < n && bytes[b] & 0xC0 == 0x80 { b += 1 }  // a scalar start
+            let start = max(a, resume)
+            defer { a = b }
+            guard start < b else { continue }
+            let lo = scan.back(from: start, scalars: 8)
+            let reach = scan.tokensForward(from: b, spec.tokens + 1, commas: spec.commas)
+            let hi = scan.forward(from: scan.skipSeparators(from: reach, commas: false), scalars: 8)
+            meter?.add(hi - lo)
+            guard hi - b <= maxReach else { return nil }
+            let piece = String(decoding: bytes[lo..<hi], as: UTF8.self)
+            let region = NSRange(location: scan.utf16Count(lo..<start), length: scan.utf16Count(start..<hi))
+            let end = scan.utf16Count(lo..<b)  // matches starting here or later are the next piece's
+            regex.forEachRawMatch(
+                in: piece, range: region, options: [.withTransparentBounds, .withoutAnchoringBounds]
+            ) { start16, end8, kept in
+                guard start16 < end else { return false }
+                resume = lo + end8
+                if let kept { out.append((lo + kept.lowerBound)..<(lo + kept.upperBound)) }
+                return true
             }
         }
         return out
