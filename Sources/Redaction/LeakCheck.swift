@@ -465,7 +465,14 @@ struct RangeSet: Sendable {
     private(set) var ranges: [Range<Int>] = []
 
     init<S: Sequence>(_ unsorted: S) where S.Element == Range<Int> {
-        for r in unsorted.sorted(by: { $0.lowerBound < $1.lowerBound }) where !r.isEmpty {
+        self.init(ascending: unsorted.sorted(by: { $0.lowerBound < $1.lowerBound }))
+    }
+
+    /// Ranges already in ascending order of their starts (a redaction's findings), merged as they
+    /// come: no sorted copy of them.
+    init<S: Sequence>(ascending: S) where S.Element == Range<Int> {
+        ranges.reserveCapacity(ascending.underestimatedCount)
+        for r in ascending where !r.isEmpty {
             if let last = ranges.last, r.lowerBound <= last.upperBound {
                 ranges[ranges.count - 1] = last.lowerBound..<max(last.upperBound, r.upperBound)
             } else {

@@ -61,6 +61,9 @@ public struct Findings: RandomAccessCollection, Sendable {
     /// The findings' ranges in the original text (no ``Finding`` made for them).
     var originalRanges: [Range<Int>] { entries.map { Int($0.lo)..<Int($0.hi) } }
 
+    /// The findings' ranges as a ``RangeSet`` (they are in text order and disjoint: no sorted copy).
+    var covered: RangeSet { RangeSet(ascending: entries.lazy.map { Int($0.lo)..<Int($0.hi) }) }
+
     /// How many findings each label has (no ``Finding`` made for them).
     public var countsByLabel: [String: Int] {
         var perRule: [Int: Int] = [:]

@@ -49,6 +49,7 @@ import Testing
         #expect(findings.filter { $0.ruleID == "r2" }.allSatisfy { $0.replacement == "a border town" })
         #expect(findings.filter { $0.ruleID == "r6" }.allSatisfy { $0.replacement == "[PERSON-4]" })
         #expect(result.findings.originalRanges == findings.map(\.originalRange))
+        #expect(result.findings.covered.ranges == RangeSet(findings.map(\.originalRange)).ranges)
         #expect(result.findings.countsByLabel == findings.reduce(into: [:]) { $0[$1.label, default: 0] += 1 })
         var shifted = result.findings
         shifted.shiftLines(by: 40)
