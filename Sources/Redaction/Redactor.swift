@@ -458,14 +458,25 @@ public struct Redactor: Sendable {
             // Two views: everything hidden (a number glued to the one before it), and only the
             // terms hidden, so a pattern may still grow over a shorter match ("5 May 2024" where
             // "May 2024" alone matched while a name clung to the "5").
-            var more = found(blanking: merged)
             // (Skipped when it is the same view, or the original text, already searched.)
             let termsOnly = merged.filter { isTerm[$0.rule] }
-            if !termsOnly.isEmpty && termsOnly.count < merged.count {
+            let termsView = !termsOnly.isEmpty && termsOnly.count < merged.count
+            // The merged spans are let go while the views are searched, and made again from `raw`
+            // (the same spans: `merge` depends on nothing else): not held beside a view.
+            var more: [Span]
+            do {
+                let view = blanked(merged)
+                merged = []
+                more = regexSpans(in: view.view, viewBytes: view.bytes)
+            }
+            if termsView {
                 more = Redactor.uniqued(more + found(blanking: termsOnly))
             }
             more = Redactor.unseen(more, in: raw)
-            guard !more.isEmpty else { break }
+            guard !more.isEmpty else {
+                merged = merge(sorted: raw, bytes: bytes)
+                break
+            }
             raw += more
             raw.sort(by: Span.inMergeOrder)
             // (The last round's spans are let go first: not two sets of them at once.)
