@@ -61,23 +61,28 @@ final class SharedRegex: @unchecked Sendable {
         _ body: (_ start16: Int, _ end8: Int, _ kept: Range<Int>?) -> Bool
     ) {
         let (validate, refine) = (validate, refine)
-        withoutActuallyEscaping(body) { body in
+        let utf8 = text.utf8
+        /// The match at `raw`; false to stop.
+        func report(_ start16: Int, _ raw: Range<String.Index>) -> Bool {
+            let end8 = utf8.distance(from: utf8.startIndex, to: raw.upperBound)
+            var part: Range<String.Index>? = raw
+            if let validate, !validate(text[raw]) {
+                part = nil
+            } else if let refine {
+                part = refine(text[raw]).map { $0.startIndex..<$0.endIndex }
+            }
+            var kept: Range<Int>? = nil
+            if let part {
+                let lo = utf8.distance(from: utf8.startIndex, to: part.lowerBound)
+                let hi = utf8.distance(from: utf8.startIndex, to: part.upperBound)
+                if hi > lo { kept = lo..<hi }
+            }
+            return body(start16, end8, kept)
+        }
+        withoutActuallyEscaping(report) { report in
             regex.enumerateMatches(in: text, options: options, range: range) { m, _, stop in
                 guard let m, m.range.length > 0, let raw = Range(m.range, in: text) else { return }
-                let end8 = text.utf8.distance(from: text.utf8.startIndex, to: raw.upperBound)
-                var part: Range<String.Index>? = raw
-                if let validate, !validate(text[raw]) {
-                    part = nil
-                } else if let refine {
-                    part = refine(text[raw]).map { $0.startIndex..<$0.endIndex }
-                }
-                var kept: Range<Int>? = nil
-                if let part {
-                    let lo = text.utf8.distance(from: text.utf8.startIndex, to: part.lowerBound)
-                    let hi = text.utf8.distance(from: text.utf8.startIndex, to: part.upperBound)
-                    if hi > lo { kept = lo..<hi }
-                }
-                if !body(m.range.location, end8, kept) { stop.pointee = true }
+                if !report(m.range.location, raw) { stop.pointee = true }
             }
         }
     }

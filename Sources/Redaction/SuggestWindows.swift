@@ -232,8 +232,10 @@ enum SuggestWindows {
             meter?.add(hi - lo)
             guard hi - b <= maxReach else { return nil }
             let piece = String(decoding: bytes[lo..<hi], as: UTF8.self)
-            let region = NSRange(location: scan.utf16Count(lo..<start), length: scan.utf16Count(start..<hi))
-            let end = scan.utf16Count(lo..<b)  // matches starting here or later are the next piece's
+            // (Each stretch counted once: the counts are a pass over the piece per pattern.)
+            let (before, own) = (scan.utf16Count(lo..<start), scan.utf16Count(start..<b))
+            let region = NSRange(location: before, length: own + scan.utf16Count(b..<hi))
+            let end = before + own  // matches starting here or later are the next piece's
             regex.forEachRawMatch(
                 in: piece, range: region, options: [.withTransparentBounds, .withoutAnchoringBounds]
             ) { start16, end8, kept in

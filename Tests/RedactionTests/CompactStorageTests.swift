@@ -15,6 +15,18 @@ import Testing
         #expect((s.lo, s.hi, s.rule, s.matchLo, s.matchHi) == (8, Int(UInt32.max), 3, 9, Int(UInt32.max)))
     }
 
+    /// An offset past 32 bits stops the process (SECURITY.md, "Neighbours of hidden spans": nothing is
+    /// written), it never wraps.
+    @Test func anOffsetPastThirtyTwoBitsStopsTheProcess() async {
+        await #expect(processExitsWith: .failure) {
+            _ = Span(lo: Int(UInt32.max) + 1, hi: Int(UInt32.max) + 2, rule: 0)
+        }
+        await #expect(processExitsWith: .failure) {
+            var findings = Findings(rules: [])
+            findings.append(rule: 0, line: 1, range: Int(UInt32.max)..<(Int(UInt32.max) + 1), replacement: "x")
+        }
+    }
+
     static let rules: [RedactionRule] = [
         .term("r1", "Kim Jongyol", variants: ["김종열"]),
         .term("r2", "Hoeryong", label: .place, replacement: "a border town"),
