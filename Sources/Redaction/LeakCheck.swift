@@ -218,10 +218,9 @@ public struct LeakChecker: Sendable {
         // Built-in patterns only around their anchors (``SuggestWindows``): the same matches as a
         // scan of the whole text, and redacted text has few digits left to look at.
         var scan = SuggestWindows.Scan(bytes)
-        for (rule, regex) in redactor.regexRules {
-            for r in SuggestWindows.matches(regex, in: text, bytes: bytes, scan: &scan) {
-                found.append((r.lowerBound, rule, .exact))
-            }
+        let rules = redactor.regexRules
+        for (k, ranges) in SuggestWindows.matchesOfEach(rules.map(\.regex), in: text, bytes: bytes, scan: &scan).enumerated() {
+            for r in ranges { found.append((r.lowerBound, rules[k].rule, .exact)) }
         }
         // Regex and detector rules again over a cleaned copy (NFKC, no default-ignorables), so
         // "010\u{200B}-1234-5678" or a full-width "＠" is still found. Lines are unchanged.
@@ -234,10 +233,10 @@ public struct LeakChecker: Sendable {
                 let starts = LeakChecker.lineStarts(bytes)
                 var hits: [(offset: Int, rule: Int)] = []
                 var cleanedScan = SuggestWindows.Scan(cleanedBytes)
-                for (rule, regex) in redactor.regexRules {
-                    for r in SuggestWindows.matches(regex, in: cleaned, bytes: cleanedBytes, scan: &cleanedScan) {
-                        hits.append((r.lowerBound, rule))
-                    }
+                let each = SuggestWindows.matchesOfEach(
+                    rules.map(\.regex), in: cleaned, bytes: cleanedBytes, scan: &cleanedScan)
+                for (k, ranges) in each.enumerated() {
+                    for r in ranges { hits.append((r.lowerBound, rules[k].rule)) }
                 }
                 for h in hits.sorted(by: { $0.offset < $1.offset }) {
                     let line = cleanedLines.line(at: h.offset)

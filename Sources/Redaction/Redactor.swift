@@ -352,18 +352,13 @@ public struct Redactor: Sendable {
     /// same matches as a scan of the whole view), so a view whose digits are all hidden costs next
     /// to nothing.
     func regexSpans(in view: String, viewBytes: [UInt8]) -> [Span] {
-        // A long view: the patterns on two threads (or more), each taking the next pattern when it
-        // is done.
+        // A long view: the patterns on two threads (or more); those that run over most of it a
+        // piece at a time share each piece. One search for the anchors, one set of windows.
         let patterns = regexRules
         let workers = viewBytes.count >= 1 << 16 ? ChunkedFold.workers : 1
-        // One search for the anchors, shared by the threads' scans (each found them again and held
-        // its own copy: on text dense with numbers, a position per run of digits).
-        var first = SuggestWindows.Scan(viewBytes)
-        if workers > 1 && !patterns.isEmpty { first.findAnchorsNow() }
-        let scan = first
-        let found = concurrentMap(patterns.count, workers: workers, state: { scan }) { k, scan in
-            SuggestWindows.matches(patterns[k].regex, in: view, bytes: viewBytes, scan: &scan)
-        }
+        var scan = SuggestWindows.Scan(viewBytes)
+        let found = SuggestWindows.matchesOfEach(
+            patterns.map(\.regex), in: view, bytes: viewBytes, scan: &scan, workers: workers)
         var spans: [Span] = []
         spans.reserveCapacity(found.reduce(0) { $0 + $1.count })
         for (k, ranges) in found.enumerated() {

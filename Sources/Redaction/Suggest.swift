@@ -107,15 +107,16 @@ enum Suggester {
         }
         for r in hangulNames(bytes) { raw.append((r, .hangulName, nil, RuleLabel.person.rawValue)) }
         for r in chineseNames(bytes) { raw.append((r, .chineseName, nil, RuleLabel.person.rawValue)) }
-        for regex in Patterns.numberWithUnit {
-            for r in SuggestWindows.matches(regex, in: text, bytes: bytes, scan: &scan) {
-                raw.append((r, .numberWithUnit, nil, "ID"))
-            }
-        }
-        for d in Detector.allCases where !redacting.contains(d) {
-            for regex in d.patterns {
-                for r in SuggestWindows.matches(regex, in: text, bytes: bytes, scan: &scan) {
+        // (All at once: those that run over most of the text a piece at a time share each piece.)
+        var patterns: [(regex: SharedRegex, detector: Detector?)] = Patterns.numberWithUnit.map { ($0, nil) }
+        for d in Detector.allCases where !redacting.contains(d) { patterns += d.patterns.map { ($0, d) } }
+        let found = SuggestWindows.matchesOfEach(patterns.map(\.regex), in: text, bytes: bytes, scan: &scan)
+        for (k, ranges) in found.enumerated() {
+            for r in ranges {
+                if let d = patterns[k].detector {
                     raw.append((r, .detector, d, d.defaultLabel.rawValue))
+                } else {
+                    raw.append((r, .numberWithUnit, nil, "ID"))
                 }
             }
         }

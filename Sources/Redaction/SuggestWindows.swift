@@ -215,36 +215,114 @@ enum SuggestWindows {
         _ regex: SharedRegex, spec: Spec, bytes: [UInt8], scan: Scan, pieceSize: Int, maxReach: Int = 256 << 10,
         meter: WorkMeter?
     ) -> [Range<Int>]? {
-        guard !spec.anchors.contains(.capitalizedTokens) else { return nil }
+        inPieces([(regex, spec)], bytes: bytes, scan: scan, pieceSize: pieceSize, maxReach: maxReach, meter: meter)?
+            .first
+    }
+
+    /// ``inPieces(_:spec:bytes:scan:pieceSize:maxReach:meter:)`` for several patterns at once, on
+    /// `workers` threads: each piece's string is made once for all of them, so its UTF-8 check,
+    /// its UTF-16 lengths and the UTF-16 breadcrumbs the engine's copy builds are paid once a piece,
+    /// not once a piece per pattern. A piece reaches as far as the pattern that reaches furthest
+    /// needs (more text past a piece changes nothing: no match that starts in it reaches there).
+    static func inPieces(
+        _ patterns: [(regex: SharedRegex, spec: Spec)], bytes: [UInt8], scan: Scan, pieceSize: Int,
+        maxReach: Int = 256 << 10, workers: Int = 1, meter: WorkMeter?
+    ) -> [[Range<Int>]]? {
+        guard !patterns.isEmpty else { return [] }
+        guard !patterns.contains(where: { $0.spec.anchors.contains(.capitalizedTokens) }) else { return nil }
         let n = bytes.count
-        var out: [Range<Int>] = []
-        var resume = 0  // where the whole scan goes on: the end of the last match found
+        // Tokens as white space alone separates them are never shorter than with `,` and `;` too.
+        let tokens = patterns.map(\.spec.tokens).max()! + 1
+        var out = [[Range<Int>]](repeating: [], count: patterns.count)
+        var resume = [Int](repeating: 0, count: patterns.count)  // where each whole scan goes on
         var a = 0
         while a < n {
             var b = min(n, a + max(pieceSize, 1))
             while b < n && bytes[b] & 0xC0 == 0x80 { b += 1 }  // a scalar start
-            let start = max(a, resume)
             defer { a = b }
-            guard start < b else { continue }
-            let lo = scan.back(from: start, scalars: 8)
-            let reach = scan.tokensForward(from: b, spec.tokens + 1, commas: spec.commas)
+            let first = resume.min()!
+            guard max(a, first) < b else { continue }
+            let lo = scan.back(from: max(a, min(first, b)), scalars: 8)
+            let reach = scan.tokensForward(from: b, tokens, commas: false)
             let hi = scan.forward(from: scan.skipSeparators(from: reach, commas: false), scalars: 8)
-            meter?.add(hi - lo)
             guard hi - b <= maxReach else { return nil }
             let piece = String(decoding: bytes[lo..<hi], as: UTF8.self)
-            // (Each stretch counted once: the counts are a pass over the piece per pattern.)
-            let (before, own) = (scan.utf16Count(lo..<start), scan.utf16Count(start..<b))
-            let region = NSRange(location: before, length: own + scan.utf16Count(b..<hi))
-            let end = before + own  // matches starting here or later are the next piece's
-            regex.forEachRawMatch(
-                in: piece, range: region, options: [.withTransparentBounds, .withoutAnchoringBounds]
-            ) { start16, end8, kept in
-                guard start16 < end else { return false }
-                resume = lo + end8
-                if let kept { out.append((lo + kept.lowerBound)..<(lo + kept.upperBound)) }
-                return true
+            let total = scan.utf16Count(lo..<hi)
+            let (from, starts, pieceStart, pieceEnd) = (resume, max(a, first), a, b)
+            let base = scan.utf16Count(lo..<starts)
+            let end = base + scan.utf16Count(starts..<b)  // matches starting here or later are the next piece's
+            let found = concurrentMap(patterns.count, workers: workers, state: { () }) {
+                k, _ -> (matches: [Range<Int>], resume: Int, work: Int) in
+                let start = max(pieceStart, from[k])
+                guard start < pieceEnd else { return ([], from[k], 0) }
+                var matches: [Range<Int>] = []
+                var resume = from[k]
+                let before = base + scan.utf16Count(starts..<start)
+                patterns[k].regex.forEachRawMatch(
+                    in: piece, range: NSRange(location: before, length: total - before),
+                    options: [.withTransparentBounds, .withoutAnchoringBounds]
+                ) { start16, end8, kept in
+                    guard start16 < end else { return false }
+                    resume = lo + end8
+                    if let kept { matches.append((lo + kept.lowerBound)..<(lo + kept.upperBound)) }
+                    return true
+                }
+                return (matches, resume, hi - start)
+            }
+            for (k, f) in found.enumerated() {
+                out[k] += f.matches
+                resume[k] = f.resume
+                meter?.add(f.work)
             }
         }
+        return out
+    }
+
+    /// The matches of each of `regexes` in `text`, as ``matches(_:in:bytes:scan:alwaysWindows:gap:pieceSize:meter:)``
+    /// finds them one by one, on `workers` threads: the patterns that run over most of the text a
+    /// piece at a time share each piece (``inPieces(_:bytes:scan:pieceSize:maxReach:workers:meter:)``).
+    static func matchesOfEach(
+        _ regexes: [SharedRegex], in text: String, bytes: [UInt8], scan: inout Scan, workers: Int = 1,
+        pieceSize: Int = 64 << 10
+    ) -> [[Range<Int>]] {
+        enum Plan {
+            case whole
+            case windows([Range<Int>])
+            case pieces(Spec)
+        }
+        // Windows are worked out here, once, by this thread (the scan keeps them).
+        let plans: [Plan] = regexes.map { regex in
+            guard let spec = specs[fingerprint(regex.regex)] else { return .whole }
+            if let w = scan.windows(for: spec, gap: 64, limit: bytes.count / 2),
+                w.reduce(0, { $0 + $1.count }) * 2 < bytes.count
+            {
+                return .windows(w)
+            }
+            return spec.anchors.contains(.capitalizedTokens) ? .whole : .pieces(spec)
+        }
+        var pieced: [(regex: SharedRegex, spec: Spec)] = []
+        var piecedIndex: [Int] = []
+        for (k, plan) in plans.enumerated() {
+            if case .pieces(let spec) = plan {
+                pieced.append((regexes[k], spec))
+                piecedIndex.append(k)
+            }
+        }
+        let shared = scan
+        var out = [[Range<Int>]](repeating: [], count: regexes.count)
+        let inPieces = inPieces(pieced, bytes: bytes, scan: shared, pieceSize: pieceSize, workers: workers, meter: nil)
+        if let inPieces { for (j, k) in piecedIndex.enumerated() { out[k] = inPieces[j] } }
+        let rest = plans.indices.filter {
+            if case .pieces = plans[$0] { return inPieces == nil }
+            return true
+        }
+        let found = concurrentMap(rest.count, workers: workers, state: { () }) { j, _ -> [Range<Int>] in
+            switch plans[rest[j]] {
+            case .windows(let w): return inWindows(regexes[rest[j]], w, bytes: bytes, scan: shared, meter: nil)
+            case .whole, .pieces: return regexes[rest[j]].matches(in: text)
+            }
+        }
+        for (j, k) in rest.enumerated() { out[k] = found[j] }
         return out
     }
 

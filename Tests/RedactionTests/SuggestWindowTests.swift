@@ -179,3 +179,39 @@ extension SuggestWindowTests {
         }
     }
 }
+
+extension SuggestWindowTests {
+    /// Patterns that share each piece (one string a piece for all of them, on one or two threads)
+    /// find what each one's whole scan finds; so does the redactor's and the leak check's way in,
+    /// `matchesOfEach`, which picks windows, pieces or the whole text per pattern.
+    @Test func patternsSharingPiecesFindWhatEachWholeScanFinds() {
+        let all = Self.patterns.map(\.1)
+        let pieced = all.compactMap { r -> (regex: SharedRegex, spec: SuggestWindows.Spec)? in
+            guard let spec = SuggestWindows.specs[SuggestWindows.fingerprint(r.regex)],
+                !spec.anchors.contains(.capitalizedTokens)
+            else { return nil }
+            return (r, spec)
+        }
+        var compared = 0
+        for seed in 0..<150 {
+            let text = Self.text(seed) + Self.text(seed + 2_000)
+            let bytes = Array(text.utf8)
+            let wantAll = all.map { $0.matches(in: text) }
+            let wantPieced = pieced.map { $0.regex.matches(in: text) }
+            for size in [1, 13, 64, 300] {
+                for workers in [1, 2] {
+                    let got = SuggestWindows.inPieces(
+                        pieced, bytes: bytes, scan: SuggestWindows.Scan(bytes), pieceSize: size, workers: workers,
+                        meter: nil)
+                    #expect(got == wantPieced, "pieces of \(size), \(workers) threads, in \(text.debugDescription)")
+                    var scan = SuggestWindows.Scan(bytes)
+                    let each = SuggestWindows.matchesOfEach(
+                        all, in: text, bytes: bytes, scan: &scan, workers: workers, pieceSize: size)
+                    #expect(each == wantAll, "pieces of \(size), \(workers) threads, in \(text.debugDescription)")
+                }
+            }
+            compared += wantAll.reduce(0) { $0 + $1.count }
+        }
+        #expect(compared > 2_000)
+    }
+}
