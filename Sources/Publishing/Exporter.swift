@@ -16,7 +16,7 @@ public struct PreparedExcerpt: Sendable {
     /// The redacted text.
     public var text: String
     /// What was hidden, by rule (line numbers are record lines).
-    public var findings: [Finding]
+    public var findings: Findings
     /// Leak-check hits not accepted by the reporter (line numbers are record lines). Export refuses
     /// while this is not empty.
     public var leaks: [Leak]
@@ -39,7 +39,7 @@ public struct PreparedExcerpt: Sendable {
 
     /// Redactions by label.
     public var counts: [String: Int] {
-        findings.reduce(into: [:]) { $0[$1.label, default: 0] += 1 }
+        findings.countsByLabel
     }
 
     /// The review guard: no rule applies to the record and `--no-rules` was not given.
@@ -61,6 +61,7 @@ public enum Exporter {
         vault: Vault, id: String, version: Int? = nil, selection: ExcerptSelection,
         accept: [String] = [], noRules: Bool = false, acceptDisclosure: Bool = false
     ) throws -> PreparedExcerpt {
+        _ = AllocatorPolicy.singleArena
         let record = try vault.recordForPublishing(id, version: version)
         let rid = record.summary.id
         // The disclosure guard's facts are read and its matcher compiled on a thread of their own
@@ -113,9 +114,8 @@ public enum Exporter {
         }
         let shift = excerpt.firstLine - 1
         var findings = result.findings
-        // (Only when there is a shift: writing a line copies every finding, and text dense with
-        // numbers has a hundred thousand of them.)
-        if shift != 0 { for i in findings.indices { findings[i].line += shift } }
+        // (One number for all of them: text dense with numbers has a hundred thousand findings.)
+        findings.shiftLines(by: shift)
         // Review guard: does any rule hide anything anywhere in the record?
         let rulesApply =
             !findings.isEmpty

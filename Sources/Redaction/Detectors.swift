@@ -32,20 +32,59 @@ final class SharedRegex: @unchecked Sendable {
 
     /// UTF-8 byte ranges of all matches in `text`.
     func matches(in text: String) -> [Range<Int>] {
-        let ns = NSRange(text.startIndex..<text.endIndex, in: text)
         var out: [Range<Int>] = []
-        for m in regex.matches(in: text, options: [], range: ns) where m.range.length > 0 {
-            guard var r = Range(m.range, in: text) else { continue }
-            if let validate, !validate(text[r]) { continue }
-            if let refine {
-                guard let kept = refine(text[r]) else { continue }
-                r = kept.startIndex..<kept.endIndex
-            }
-            let lo = text.utf8.distance(from: text.utf8.startIndex, to: r.lowerBound)
-            let hi = text.utf8.distance(from: text.utf8.startIndex, to: r.upperBound)
-            if hi > lo { out.append(lo..<hi) }
+        forEachMatch(in: text, range: NSRange(text.startIndex..<text.endIndex, in: text), options: []) {
+            out.append($0)
         }
         return out
+    }
+
+    /// Each match in `range` (UTF-16) of `text`, validated and refined, as a UTF-8 byte range of
+    /// `text`, in order. The matches are streamed (`enumerateMatches`), not collected first:
+    /// `matches(in:)` made an object per match and held them all (on text dense with numbers,
+    /// megabytes for one pattern).
+    func forEachMatch(
+        in text: String, range: NSRange, options: NSRegularExpression.MatchingOptions,
+        _ body: (Range<Int>) -> Void
+    ) {
+        forEachRawMatch(in: text, range: range, options: options) { _, _, kept in
+            if let kept { body(kept) }
+            return true
+        }
+    }
+
+    /// Each non-empty match of the pattern in `range` (UTF-16) of `text`, in order: where it starts
+    /// (UTF-16 offset), where it ends (UTF-8 offset) and the part of it kept once validated and
+    /// refined (UTF-8 range; nil when none is). `body` returns false to stop.
+    func forEachRawMatch(
+        in text: String, range: NSRange, options: NSRegularExpression.MatchingOptions,
+        _ body: (_ start16: Int, _ end8: Int, _ kept: Range<Int>?) -> Bool
+    ) {
+        let (validate, refine) = (validate, refine)
+        let utf8 = text.utf8
+        /// The match at `raw`; false to stop.
+        func report(_ start16: Int, _ raw: Range<String.Index>) -> Bool {
+            let end8 = utf8.distance(from: utf8.startIndex, to: raw.upperBound)
+            var part: Range<String.Index>? = raw
+            if let validate, !validate(text[raw]) {
+                part = nil
+            } else if let refine {
+                part = refine(text[raw]).map { $0.startIndex..<$0.endIndex }
+            }
+            var kept: Range<Int>? = nil
+            if let part {
+                let lo = utf8.distance(from: utf8.startIndex, to: part.lowerBound)
+                let hi = utf8.distance(from: utf8.startIndex, to: part.upperBound)
+                if hi > lo { kept = lo..<hi }
+            }
+            return body(start16, end8, kept)
+        }
+        withoutActuallyEscaping(report) { report in
+            regex.enumerateMatches(in: text, options: options, range: range) { m, _, stop in
+                guard let m, m.range.length > 0, let raw = Range(m.range, in: text) else { return }
+                if !report(m.range.location, raw) { stop.pointee = true }
+            }
+        }
     }
 }
 

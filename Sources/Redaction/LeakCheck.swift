@@ -200,7 +200,8 @@ public struct LeakChecker: Sendable {
                 }
                 asWritten = places
             }
-            let viewText = String(decoding: view.bytes, as: UTF8.self)
+            // (The view as a string only for the regex and detector rules: their patterns take one.)
+            let viewText = redactor.regexRules.isEmpty ? "" : String(decoding: view.bytes, as: UTF8.self)
             var hidden: [Hit] = []
             for f in collect(viewText, view.bytes) {
                 let offset = view.origin(min(f.offset, view.bytes.count - 1))
@@ -248,10 +249,9 @@ public struct LeakChecker: Sendable {
         // Built-in patterns only around their anchors (``SuggestWindows``): the same matches as a
         // scan of the whole text, and redacted text has few digits left to look at.
         var scan = SuggestWindows.Scan(bytes)
-        for (rule, regex) in redactor.regexRules {
-            for r in SuggestWindows.matches(regex, in: text, bytes: bytes, scan: &scan) {
-                found.append((r.lowerBound, rule, .exact))
-            }
+        let rules = redactor.regexRules
+        for (k, ranges) in SuggestWindows.matchesOfEach(rules.map(\.regex), in: text, bytes: bytes, scan: &scan).enumerated() {
+            for r in ranges { found.append((r.lowerBound, rules[k].rule, .exact)) }
         }
         // Regex and detector rules again over a cleaned copy (NFKC, no default-ignorables), so
         // "010\u{200B}-1234-5678" or a full-width "＠" is still found. Lines are unchanged.
@@ -264,10 +264,10 @@ public struct LeakChecker: Sendable {
                 let starts = LeakChecker.lineStarts(bytes)
                 var hits: [(offset: Int, rule: Int)] = []
                 var cleanedScan = SuggestWindows.Scan(cleanedBytes)
-                for (rule, regex) in redactor.regexRules {
-                    for r in SuggestWindows.matches(regex, in: cleaned, bytes: cleanedBytes, scan: &cleanedScan) {
-                        hits.append((r.lowerBound, rule))
-                    }
+                let each = SuggestWindows.matchesOfEach(
+                    rules.map(\.regex), in: cleaned, bytes: cleanedBytes, scan: &cleanedScan)
+                for (k, ranges) in each.enumerated() {
+                    for r in ranges { hits.append((r.lowerBound, rules[k].rule)) }
                 }
                 for h in hits.sorted(by: { $0.offset < $1.offset }) {
                     let line = cleanedLines.line(at: h.offset)
@@ -507,7 +507,14 @@ struct RangeSet: Sendable {
     private(set) var ranges: [Range<Int>] = []
 
     init<S: Sequence>(_ unsorted: S) where S.Element == Range<Int> {
-        for r in unsorted.sorted(by: { $0.lowerBound < $1.lowerBound }) where !r.isEmpty {
+        self.init(ascending: unsorted.sorted(by: { $0.lowerBound < $1.lowerBound }))
+    }
+
+    /// Ranges already in ascending order of their starts (a redaction's findings), merged as they
+    /// come: no sorted copy of them.
+    init<S: Sequence>(ascending: S) where S.Element == Range<Int> {
+        ranges.reserveCapacity(ascending.underestimatedCount)
+        for r in ascending where !r.isEmpty {
             if let last = ranges.last, r.lowerBound <= last.upperBound {
                 ranges[ranges.count - 1] = last.lowerBound..<max(last.upperBound, r.upperBound)
             } else {

@@ -44,7 +44,8 @@ public func suggest(_ text: String, rules: [RedactionRule]) -> [Suggestion] {
     let bytes = Array(text.utf8)
     let (firstPass, merged) = redactor.spans(text: text, bytes: bytes)
     let found = Suggester.run(
-        text, bytes: bytes, covered: merged.map { $0.lo..<$0.hi }, redacting: Suggester.detectors(redactor.rules))
+        text, bytes: bytes, covered: RangeSet(merged.map { $0.lo..<$0.hi }),
+        redacting: Suggester.detectors(redactor.rules))
     // The other Korean spelling of a name a rule hides (placed at the rule's first hit).
     return Suggester.inserting(Suggester.otherSpellings(firstPass, bytes: bytes, redactor: redactor), into: found)
 }
@@ -52,9 +53,9 @@ public func suggest(_ text: String, rules: [RedactionRule]) -> [Suggestion] {
 /// ``suggest(_:rules:)`` for a text already redacted with `rules` (the export's own redaction, so
 /// the rules are not compiled and run a second time), which gave `findings`: the same suggestions,
 /// except ``Suggestion/Kind/otherSpelling`` (a spelling the rules already hide).
-public func suggest(_ text: String, redactedAs findings: [Finding], rules: [RedactionRule]) -> [Suggestion] {
+public func suggest(_ text: String, redactedAs findings: Findings, rules: [RedactionRule]) -> [Suggestion] {
     Suggester.run(
-        text, bytes: Array(text.utf8), covered: findings.map(\.originalRange),
+        text, bytes: Array(text.utf8), covered: findings.covered,
         redacting: Suggester.detectors(rules))
 }
 
@@ -73,8 +74,8 @@ public struct PendingSuggestions: Sendable {
     }
 
     /// The suggestions once the text was redacted with `findings`.
-    public func covered(by findings: [Finding]) -> [Suggestion] {
-        Suggester.filter(candidates, bytes: Array(text.utf8), covered: findings.map(\.originalRange))
+    public func covered(by findings: Findings) -> [Suggestion] {
+        Suggester.filter(candidates, bytes: Array(text.utf8), covered: findings.covered)
     }
 }
 
@@ -87,7 +88,7 @@ enum Suggester {
     /// `redacting`: detectors the rules turned on. Every match of theirs was redacted, so it is
     /// covered and never suggested: their patterns are not run again.
     static func run(
-        _ text: String, bytes: [UInt8], covered: [Range<Int>],
+        _ text: String, bytes: [UInt8], covered: RangeSet,
         redacting: Set<Detector> = []
     ) -> [Suggestion] {
         filter(candidates(text, bytes: bytes, redacting: redacting), bytes: bytes, covered: covered)
@@ -106,15 +107,16 @@ enum Suggester {
         }
         for r in hangulNames(bytes) { raw.append((r, .hangulName, nil, RuleLabel.person.rawValue)) }
         for r in chineseNames(bytes) { raw.append((r, .chineseName, nil, RuleLabel.person.rawValue)) }
-        for regex in Patterns.numberWithUnit {
-            for r in SuggestWindows.matches(regex, in: text, bytes: bytes, scan: &scan) {
-                raw.append((r, .numberWithUnit, nil, "ID"))
-            }
-        }
-        for d in Detector.allCases where !redacting.contains(d) {
-            for regex in d.patterns {
-                for r in SuggestWindows.matches(regex, in: text, bytes: bytes, scan: &scan) {
+        // (All at once: those that run over most of the text a piece at a time share each piece.)
+        var patterns: [(regex: SharedRegex, detector: Detector?)] = Patterns.numberWithUnit.map { ($0, nil) }
+        for d in Detector.allCases where !redacting.contains(d) { patterns += d.patterns.map { ($0, d) } }
+        let found = SuggestWindows.matchesOfEach(patterns.map(\.regex), in: text, bytes: bytes, scan: &scan)
+        for (k, ranges) in found.enumerated() {
+            for r in ranges {
+                if let d = patterns[k].detector {
                     raw.append((r, .detector, d, d.defaultLabel.rawValue))
+                } else {
+                    raw.append((r, .numberWithUnit, nil, "ID"))
                 }
             }
         }
@@ -128,14 +130,13 @@ enum Suggester {
     }
 
     /// The candidates no covered range overlaps, one per range, in text order.
-    static func filter(_ raw: [Candidate], bytes: [UInt8], covered: [Range<Int>]) -> [Suggestion] {
+    static func filter(_ raw: [Candidate], bytes: [UInt8], covered disjoint: RangeSet) -> [Suggestion] {
         var lines = TextSupport.LineCounter(bytes)
         var seen = Set<Range<Int>>()
         var out: [Suggestion] = []
         // The covered spans merged into sorted, disjoint ranges: each candidate is checked by a
         // binary search, so the whole pass is O(n log n) (a scan of every span per candidate was
         // quadratic: 2 MB with 30,000 redactions took minutes).
-        let disjoint = RangeSet(covered)
         for s in raw {
             if disjoint.overlaps(s.range) { continue }
             guard seen.insert(s.range).inserted else { continue }

@@ -155,19 +155,31 @@ enum SuggestWindows {
     /// `gap: 0` merges only windows that overlap.)
     static func matches(
         _ regex: SharedRegex, in text: String, bytes: [UInt8], scan: inout Scan,
-        alwaysWindows: Bool = false, gap: Int = 64, meter: WorkMeter? = nil
+        alwaysWindows: Bool = false, gap: Int = 64, pieceSize: Int = 64 << 10, meter: WorkMeter? = nil
     ) -> [Range<Int>] {
-        guard let spec = specs[fingerprint(regex.regex)],
-            let windows = scan.windows(for: spec, gap: gap, limit: alwaysWindows ? .max : bytes.count / 2, meter: meter)
+        guard let spec = specs[fingerprint(regex.regex)] else {
+            meter?.add(bytes.count)
+            return regex.matches(in: text)
+        }
+        let limit = alwaysWindows ? .max : bytes.count / 2
+        // Windows covering most of the text (or of an anchor the scan does not look for): the
+        // whole text, a piece at a time.
+        guard let windows = scan.windows(for: spec, gap: gap, limit: limit, meter: meter),
+            alwaysWindows || windows.reduce(0, { $0 + $1.count }) * 2 < bytes.count
         else {
+            if let found = inPieces(regex, spec: spec, bytes: bytes, scan: scan, pieceSize: pieceSize, meter: meter) {
+                return found
+            }
             meter?.add(bytes.count)
             return regex.matches(in: text)
         }
-        // Windows covering most of the text: one scan of the whole of it is cheaper.
-        guard alwaysWindows || windows.reduce(0, { $0 + $1.count }) * 2 < bytes.count else {
-            meter?.add(bytes.count)
-            return regex.matches(in: text)
-        }
+        return inWindows(regex, windows, bytes: bytes, scan: scan, meter: meter)
+    }
+
+    /// The matches in `windows` (each scanned with a few characters of context on both sides).
+    static func inWindows(
+        _ regex: SharedRegex, _ windows: [Range<Int>], bytes: [UInt8], scan: Scan, meter: WorkMeter?
+    ) -> [Range<Int>] {
         var out: [Range<Int>] = []
         for w in windows {
             let lo = scan.back(from: w.lowerBound, scalars: 8)
@@ -175,28 +187,151 @@ enum SuggestWindows {
             meter?.add(hi - lo)
             let piece = String(decoding: bytes[lo..<hi], as: UTF8.self)
             let region = NSRange(location: scan.utf16Count(lo..<w.lowerBound), length: scan.utf16Count(w))
-            for m in regex.regex.matches(
-                in: piece, options: [.withTransparentBounds, .withoutAnchoringBounds],
-                range: region) where m.range.length > 0
-            {
-                guard var r = Range(m.range, in: piece) else { continue }
-                if let validate = regex.validate, !validate(piece[r]) { continue }
-                if let refine = regex.refine {
-                    guard let kept = refine(piece[r]) else { continue }
-                    r = kept.startIndex..<kept.endIndex
-                }
-                let a = piece.utf8.distance(from: piece.startIndex, to: r.lowerBound)
-                let b = piece.utf8.distance(from: piece.startIndex, to: r.upperBound)
-                if b > a { out.append((lo + a)..<(lo + b)) }
+            regex.forEachMatch(in: piece, range: region, options: [.withTransparentBounds, .withoutAnchoringBounds]) {
+                out.append((lo + $0.lowerBound)..<(lo + $0.upperBound))
             }
         }
+        return out
+    }
+
+    /// The matches of a scan of the whole text, found a piece of about `pieceSize` bytes at a time:
+    /// the regular expression engine takes UTF-16, so a scan of the whole text made a UTF-16 copy
+    /// of all of it per pattern (two at once on two threads: 8 MB for 2 MiB of text); a piece's copy
+    /// is its own size.
+    ///
+    /// The same matches as the whole scan: each piece is scanned from where the whole scan would
+    /// go on (the end of the last match, or the piece's start), with transparent bounds, over the
+    /// piece and `spec.tokens` + 1 tokens and 8 characters past its end (no match spans more
+    /// tokens, so one that starts in the piece is whole there), and its matches are taken up to the
+    /// first that starts past the piece: that one is the next piece's first, found from the same
+    /// place in the same text.
+    ///
+    /// Nil for a name phrase: it has as many words as it has (its spec bounds the runs of
+    /// capitalized tokens it lies in, not its own tokens); and nil as soon as a piece would reach
+    /// more than `maxReach` bytes past its end (tokens that long: a megabyte without white space),
+    /// where pieces would each run to the end of the text, for the caller to scan the whole text
+    /// once: each piece costs at most its size and `maxReach`.
+    static func inPieces(
+        _ regex: SharedRegex, spec: Spec, bytes: [UInt8], scan: Scan, pieceSize: Int, maxReach: Int = 256 << 10,
+        meter: WorkMeter?
+    ) -> [Range<Int>]? {
+        inPieces([(regex, spec)], bytes: bytes, scan: scan, pieceSize: pieceSize, maxReach: maxReach, meter: meter)?
+            .first
+    }
+
+    /// ``inPieces(_:spec:bytes:scan:pieceSize:maxReach:meter:)`` for several patterns at once, on
+    /// `workers` threads: each piece's string is made once for all of them, so its UTF-8 check,
+    /// its UTF-16 lengths and the UTF-16 breadcrumbs the engine's copy builds are paid once a piece,
+    /// not once a piece per pattern. A piece reaches as far as the pattern that reaches furthest
+    /// needs (more text past a piece changes nothing: no match that starts in it reaches there).
+    static func inPieces(
+        _ patterns: [(regex: SharedRegex, spec: Spec)], bytes: [UInt8], scan: Scan, pieceSize: Int,
+        maxReach: Int = 256 << 10, workers: Int = 1, meter: WorkMeter?
+    ) -> [[Range<Int>]]? {
+        guard !patterns.isEmpty else { return [] }
+        guard !patterns.contains(where: { $0.spec.anchors.contains(.capitalizedTokens) }) else { return nil }
+        let n = bytes.count
+        // Tokens as white space alone separates them are never shorter than with `,` and `;` too.
+        let tokens = patterns.map(\.spec.tokens).max()! + 1
+        var out = [[Range<Int>]](repeating: [], count: patterns.count)
+        var resume = [Int](repeating: 0, count: patterns.count)  // where each whole scan goes on
+        var a = 0
+        while a < n {
+            var b = min(n, a + max(pieceSize, 1))
+            while b < n && bytes[b] & 0xC0 == 0x80 { b += 1 }  // a scalar start
+            defer { a = b }
+            let first = resume.min()!
+            guard max(a, first) < b else { continue }
+            let lo = scan.back(from: max(a, min(first, b)), scalars: 8)
+            let reach = scan.tokensForward(from: b, tokens, commas: false)
+            let hi = scan.forward(from: scan.skipSeparators(from: reach, commas: false), scalars: 8)
+            guard hi - b <= maxReach else { return nil }
+            let piece = String(decoding: bytes[lo..<hi], as: UTF8.self)
+            let total = scan.utf16Count(lo..<hi)
+            let (from, starts, pieceStart, pieceEnd) = (resume, max(a, first), a, b)
+            let base = scan.utf16Count(lo..<starts)
+            let end = base + scan.utf16Count(starts..<b)  // matches starting here or later are the next piece's
+            let found = concurrentMap(patterns.count, workers: workers, state: { () }) {
+                k, _ -> (matches: [Range<Int>], resume: Int, work: Int) in
+                let start = max(pieceStart, from[k])
+                guard start < pieceEnd else { return ([], from[k], 0) }
+                var matches: [Range<Int>] = []
+                var resume = from[k]
+                let before = base + scan.utf16Count(starts..<start)
+                patterns[k].regex.forEachRawMatch(
+                    in: piece, range: NSRange(location: before, length: total - before),
+                    options: [.withTransparentBounds, .withoutAnchoringBounds]
+                ) { start16, end8, kept in
+                    guard start16 < end else { return false }
+                    resume = lo + end8
+                    if let kept { matches.append((lo + kept.lowerBound)..<(lo + kept.upperBound)) }
+                    return true
+                }
+                return (matches, resume, hi - start)
+            }
+            for (k, f) in found.enumerated() {
+                out[k] += f.matches
+                resume[k] = f.resume
+                meter?.add(f.work)
+            }
+        }
+        return out
+    }
+
+    /// The matches of each of `regexes` in `text`, as ``matches(_:in:bytes:scan:alwaysWindows:gap:pieceSize:meter:)``
+    /// finds them one by one, on `workers` threads: the patterns that run over most of the text a
+    /// piece at a time share each piece (``inPieces(_:bytes:scan:pieceSize:maxReach:workers:meter:)``).
+    static func matchesOfEach(
+        _ regexes: [SharedRegex], in text: String, bytes: [UInt8], scan: inout Scan, workers: Int = 1,
+        pieceSize: Int = 64 << 10
+    ) -> [[Range<Int>]] {
+        enum Plan {
+            case whole
+            case windows([Range<Int>])
+            case pieces(Spec)
+        }
+        // Windows are worked out here, once, by this thread (the scan keeps them).
+        let plans: [Plan] = regexes.map { regex in
+            guard let spec = specs[fingerprint(regex.regex)] else { return .whole }
+            if let w = scan.windows(for: spec, gap: 64, limit: bytes.count / 2),
+                w.reduce(0, { $0 + $1.count }) * 2 < bytes.count
+            {
+                return .windows(w)
+            }
+            return spec.anchors.contains(.capitalizedTokens) ? .whole : .pieces(spec)
+        }
+        var pieced: [(regex: SharedRegex, spec: Spec)] = []
+        var piecedIndex: [Int] = []
+        for (k, plan) in plans.enumerated() {
+            if case .pieces(let spec) = plan {
+                pieced.append((regexes[k], spec))
+                piecedIndex.append(k)
+            }
+        }
+        let shared = scan
+        var out = [[Range<Int>]](repeating: [], count: regexes.count)
+        let inPieces = inPieces(pieced, bytes: bytes, scan: shared, pieceSize: pieceSize, workers: workers, meter: nil)
+        if let inPieces { for (j, k) in piecedIndex.enumerated() { out[k] = inPieces[j] } }
+        let rest = plans.indices.filter {
+            if case .pieces = plans[$0] { return inPieces == nil }
+            return true
+        }
+        let found = concurrentMap(rest.count, workers: workers, state: { () }) { j, _ -> [Range<Int>] in
+            switch plans[rest[j]] {
+            case .windows(let w): return inWindows(regexes[rest[j]], w, bytes: bytes, scan: shared, meter: nil)
+            case .whole, .pieces: return regexes[rest[j]].matches(in: text)
+            }
+        }
+        for (j, k) in rest.enumerated() { out[k] = found[j] }
         return out
     }
 
     /// One text's anchors and tokens, found once for all patterns.
     struct Scan {
         let b: [UInt8]
-        private var anchors: [Anchor: [Int]] = [:]
+        /// Byte offsets of each anchor, as 32-bit numbers (text dense with digits has a run of them
+        /// every few bytes; a text of 4 GiB or more traps rather than wraps).
+        private var anchors: [Anchor: [UInt32]] = [:]
 
         init(_ bytes: [UInt8]) { b = bytes }
 
@@ -341,7 +476,8 @@ enum SuggestWindows {
                 // anchor's token: each anchor costs the distance to the one before, not `reach` tokens.
                 var last = 0..<0
                 var lo = -1, hi = -1, lastEnd = -1, covered = 0
-                for x in found where !last.contains(x) {  // one window per token (a long one is read once)
+                for x32 in found where !last.contains(Int(x32)) {  // one window per token (a long one is read once)
+                    let x = Int(x32)
                     let t = token(at: x, commas: commas)
                     last = t
                     if anchor == .twoColons, b[t].lazy.filter({ $0 == 0x3A }).count < 2 { continue }
@@ -447,7 +583,7 @@ enum SuggestWindows {
             if anchors.isEmpty { anchors = Scan.findAnchors(b) }
         }
 
-        mutating func positions(_ anchor: Anchor) -> [Int]? {
+        mutating func positions(_ anchor: Anchor) -> [UInt32]? {
             if anchors.isEmpty { anchors = Scan.findAnchors(b) }
             if anchors[anchor] == nil, let found = Scan.find(anchor, in: b) {
                 // An alternative's characters and words: looked for only when asked for.
@@ -459,7 +595,7 @@ enum SuggestWindows {
             if anchor == .joinerAfterLetter, anchors[anchor] == nil, let joiners = anchors[.scalars([0x2D, 0x27, 0x2019])] {
                 anchors[anchor] = joiners.filter { j in
                     guard j > 0 else { return false }
-                    let c = b[j - 1]
+                    let c = b[Int(j) - 1]
                     return c >= 0x80 || c &- 0x61 < 26
                 }
             }
@@ -468,8 +604,8 @@ enum SuggestWindows {
 
         /// Offsets of every occurrence of a `.scalars` or `.text` anchor (the ASCII letters of a
         /// `.text` in either case), by a pass of its own; nil for the other kinds.
-        static func find(_ anchor: Anchor, in b: [UInt8]) -> [Int]? {
-            var out: [Int] = []
+        static func find(_ anchor: Anchor, in b: [UInt8]) -> [UInt32]? {
+            var out: [UInt32] = []
             switch anchor {
             case .scalars(let list):
                 // The lead bytes of the listed scalars: the other bytes are passed over on them.
@@ -479,14 +615,14 @@ enum SuggestWindows {
                     leads[Int(lead)] = true
                 }
                 for i in b.indices where leads[Int(b[i])] && list.contains(TextSupport.scalar(b, at: i)) {
-                    out.append(i)
+                    out.append(UInt32(i))
                 }
             case .text(let word):
                 @inline(__always) func lower(_ c: UInt8) -> UInt8 { c &- 0x41 < 26 ? c | 0x20 : c }
                 let w = Array(word.utf8).map(lower)
                 guard let first = w.first, b.count >= w.count else { return out }
                 for i in 0...(b.count - w.count) where lower(b[i]) == first {
-                    if (1..<w.count).allSatisfy({ lower(b[i + $0]) == w[$0] }) { out.append(i) }
+                    if (1..<w.count).allSatisfy({ lower(b[i + $0]) == w[$0] }) { out.append(UInt32(i)) }
                 }
             default:
                 return nil
@@ -504,7 +640,7 @@ enum SuggestWindows {
             ].map { w in w.utf8.reduce(UInt16(0)) { $0 << 8 | UInt16($1) } })
 
         /// ``Anchor/unitAfterDigits`` after the runs of digits starting at `runs` (ascending).
-        func unitsAfter(_ runs: [Int]) -> [Int] {
+        func unitsAfter(_ runs: [UInt32]) -> [UInt32] {
             @inline(__always) func isDigit(_ i: Int) -> Bool {
                 let c = b[i]
                 if c < 0x80 { return c &- 0x30 < 10 }
@@ -524,17 +660,17 @@ enum SuggestWindows {
                 }
                 return d >= 0x80 || Scan.unitPairs.contains(UInt16(first) << 8 | UInt16(d | 0x20))
             }
-            var out: [Int] = []
+            var out: [UInt32] = []
             for start in runs {
-                var p = start
+                var p = Int(start)
                 while p < b.count && isDigit(p) { p += length(at: p) }
                 guard p < b.count else { break }
                 // `\s?` before the unit: any one character here (ICU's `\s` also takes U+000B and
                 // U+0085, which do not end a token).
                 if isUnit(p) {
-                    out.append(p)
+                    out.append(UInt32(p))
                 } else if case let q = p + length(at: p), q < b.count, isUnit(q) {
-                    out.append(q)
+                    out.append(UInt32(q))
                 }
             }
             return out
@@ -543,12 +679,13 @@ enum SuggestWindows {
         static let domainInitials: [Bool] = (0..<128).map { "conikjrgetmlCONIKJRGETML".utf8.contains(UInt8($0)) }
 
         /// Every anchor the specs use, in one pass.
-        static func findAnchors(_ bytes: [UInt8]) -> [Anchor: [Int]] {
-            var digits: [Int] = [], plus: [Int] = [], paren: [Int] = [], at: [Int] = [], schemes: [Int] = []
-            var www: [Int] = [], domains: [Int] = [], dotted: [Int] = [], colons: [Int] = [], years: [Int] = []
-            var ages: [Int] = [], teens: [Int] = [], ties: [Int] = [], joiners: [Int] = []
+        static func findAnchors(_ bytes: [UInt8]) -> [Anchor: [UInt32]] {
+            var digits: [UInt32] = [], plus: [UInt32] = [], paren: [UInt32] = [], at: [UInt32] = []
+            var schemes: [UInt32] = [], www: [UInt32] = [], domains: [UInt32] = [], dotted: [UInt32] = []
+            var colons: [UInt32] = [], years: [UInt32] = [], ages: [UInt32] = [], teens: [UInt32] = []
+            var ties: [UInt32] = [], joiners: [UInt32] = []
             // Words and characters some patterns cannot match without (`specs`).
-            var decades: [Int] = [], longS: [Int] = []
+            var decades: [UInt32] = [], longS: [UInt32] = []
             var lastDigitEnd = -1  // end of the last decimal digit seen (a "." right there follows a digit)
             var cached: (scalar: UInt32, digit: Bool) = (0, false)
             bytes.withUnsafeBufferPointer { b in
@@ -566,23 +703,23 @@ enum SuggestWindows {
                         switch c {
                         case 0x30...0x39:
                             // One per run of digits: a window is made per token, and a run lies in one.
-                            if i != lastDigitEnd { digits.append(i) }
+                            if i != lastDigitEnd { digits.append(UInt32(i)) }
                             lastDigitEnd = i + 1
-                            if c == 0x30 && word(i, "0s") { decades.append(i) }
-                        case 0x2B: plus.append(i)
-                        case 0x28: paren.append(i)
-                        case 0x40: at.append(i)
+                            if c == 0x30 && word(i, "0s") { decades.append(UInt32(i)) }
+                        case 0x2B: plus.append(UInt32(i))
+                        case 0x28: paren.append(UInt32(i))
+                        case 0x40: at.append(UInt32(i))
                         case 0x3A:
-                            colons.append(i)
-                            if i + 2 < n, b[i + 1] == 0x2F, b[i + 2] == 0x2F { schemes.append(i) }
+                            colons.append(UInt32(i))
+                            if i + 2 < n, b[i + 1] == 0x2F, b[i + 2] == 0x2F { schemes.append(UInt32(i)) }
                         case 0x2E:
-                            if i == lastDigitEnd { dotted.append(i) }
-                            if i + 1 < n, b[i + 1] >= 0x80 || domainInitials[Int(b[i + 1])] { domains.append(i) }
-                        case 0x2D, 0x27: joiners.append(i)
-                        case 0x57, 0x77: if word(i, "www.") { www.append(i) }
+                            if i == lastDigitEnd { dotted.append(UInt32(i)) }
+                            if i + 1 < n, b[i + 1] >= 0x80 || domainInitials[Int(b[i + 1])] { domains.append(UInt32(i)) }
+                        case 0x2D, 0x27: joiners.append(UInt32(i))
+                        case 0x57, 0x77: if word(i, "www.") { www.append(UInt32(i)) }
                         case 0x54, 0x74:
-                            if word(i, "teen") { teens.append(i) }
-                            if word(i, "tie") { ties.append(i) }
+                            if word(i, "teen") { teens.append(UInt32(i)) }
+                            if word(i, "tie") { ties.append(UInt32(i)) }
                         default: break
                         }
                         i += 1
@@ -605,19 +742,19 @@ enum SuggestWindows {
                     // except the two ideographs some patterns need.
                     if v &- 0xAC00 <= 0xD7A3 - 0xAC00 {
                     } else if v &- 0x4E00 <= 0x9FFF - 0x4E00 {
-                        if v == 0x5E74 { years.append(i) } else if v == 0x5C81 { ages.append(i) }
+                        if v == 0x5E74 { years.append(UInt32(i)) } else if v == 0x5C81 { ages.append(UInt32(i)) }
                     } else if v == 0x17F {
-                        longS.append(i)
+                        longS.append(UInt32(i))
                     } else if v == 0xFF20 {
-                        at.append(i)
+                        at.append(UInt32(i))
                     } else if v == 0x2019 {
-                        joiners.append(i)
+                        joiners.append(UInt32(i))
                     } else {
                         if v != cached.scalar {
                             cached = (v, Unicode.Scalar(v)?.properties.numericType == .decimal)
                         }
                         if cached.digit {
-                            if i != lastDigitEnd { digits.append(i) }
+                            if i != lastDigitEnd { digits.append(UInt32(i)) }
                             lastDigitEnd = i + len
                         }
                     }

@@ -93,7 +93,7 @@ import Testing
             let withRules = suggest(text, rules: Self.rules)
             #expect(shared == withRules.filter { $0.kind != .otherSpelling }, "\(text.debugDescription)")
             // The detectors the rules turn on are not run again: what they would suggest is covered.
-            let everyDetector = Suggester.run(text, bytes: Array(text.utf8), covered: findings.map(\.originalRange))
+            let everyDetector = Suggester.run(text, bytes: Array(text.utf8), covered: RangeSet(findings.map(\.originalRange)))
             #expect(shared == everyDetector, "\(text.debugDescription)")
         }
     }

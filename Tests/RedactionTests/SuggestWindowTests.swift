@@ -127,3 +127,91 @@ extension SuggestWindowTests {
         }
     }
 }
+
+extension SuggestWindowTests {
+    /// Where windows cover most of the text, the patterns run over it a piece at a time (a UTF-16
+    /// copy of a piece, not of the whole text): the same matches as the whole scan, with pieces so
+    /// small that matches start, end and run across every boundary.
+    @Test func piecesFindWhatTheWholeTextScanFinds() {
+        var compared = 0
+        for seed in 0..<300 {
+            let text = Self.text(seed) + Self.text(seed + 1_000)
+            let bytes = Array(text.utf8)
+            let scan = SuggestWindows.Scan(bytes)
+            for (name, regex) in Self.patterns {
+                guard let spec = SuggestWindows.specs[SuggestWindows.fingerprint(regex.regex)] else { continue }
+                let want = regex.matches(in: text)
+                for size in [1, 7, 23, 64, 200] {
+                    guard
+                        let got = SuggestWindows.inPieces(
+                            regex, spec: spec, bytes: bytes, scan: scan, pieceSize: size, meter: nil)
+                    else {
+                        // Only name phrases are not scanned in pieces.
+                        #expect(spec.anchors == [.capitalizedTokens], "\(name)")
+                        continue
+                    }
+                    #expect(got == want, "\(name), pieces of \(size), in \(text.debugDescription)")
+                }
+                compared += want.count
+            }
+        }
+        #expect(compared > 2_000)
+    }
+}
+
+extension SuggestWindowTests {
+    /// A token longer than a piece may reach past (digits without white space) is scanned whole,
+    /// once, not by pieces that would each run to its end; up to that length, by pieces.
+    @Test func aTokenLongerThanThePiecesReachIsScannedWhole() throws {
+        let regex = try #require(Detector.phone.patterns.first)
+        let spec = try #require(SuggestWindows.specs[SuggestWindows.fingerprint(regex.regex)])
+        for (length, pieced) in [(2_000, true), (40_000, false)] {
+            let text = String(repeating: "0123456789", count: length / 10) + " +82 10-1234-5678"
+            let bytes = Array(text.utf8)
+            let meter = WorkMeter()
+            let found = SuggestWindows.inPieces(
+                regex, spec: spec, bytes: bytes, scan: SuggestWindows.Scan(bytes), pieceSize: 1_000,
+                maxReach: 10_000, meter: meter)
+            #expect((found != nil) == pieced)
+            #expect(meter.total <= 12 * bytes.count)
+            var scan = SuggestWindows.Scan(bytes)
+            #expect(SuggestWindows.matches(regex, in: text, bytes: bytes, scan: &scan) == regex.matches(in: text))
+        }
+    }
+}
+
+extension SuggestWindowTests {
+    /// Patterns that share each piece (one string a piece for all of them, on one or two threads)
+    /// find what each one's whole scan finds; so does the redactor's and the leak check's way in,
+    /// `matchesOfEach`, which picks windows, pieces or the whole text per pattern.
+    @Test func patternsSharingPiecesFindWhatEachWholeScanFinds() {
+        let all = Self.patterns.map(\.1)
+        let pieced = all.compactMap { r -> (regex: SharedRegex, spec: SuggestWindows.Spec)? in
+            guard let spec = SuggestWindows.specs[SuggestWindows.fingerprint(r.regex)],
+                !spec.anchors.contains(.capitalizedTokens)
+            else { return nil }
+            return (r, spec)
+        }
+        var compared = 0
+        for seed in 0..<150 {
+            let text = Self.text(seed) + Self.text(seed + 2_000)
+            let bytes = Array(text.utf8)
+            let wantAll = all.map { $0.matches(in: text) }
+            let wantPieced = pieced.map { $0.regex.matches(in: text) }
+            for size in [1, 13, 64, 300] {
+                for workers in [1, 2] {
+                    let got = SuggestWindows.inPieces(
+                        pieced, bytes: bytes, scan: SuggestWindows.Scan(bytes), pieceSize: size, workers: workers,
+                        meter: nil)
+                    #expect(got == wantPieced, "pieces of \(size), \(workers) threads, in \(text.debugDescription)")
+                    var scan = SuggestWindows.Scan(bytes)
+                    let each = SuggestWindows.matchesOfEach(
+                        all, in: text, bytes: bytes, scan: &scan, workers: workers, pieceSize: size)
+                    #expect(each == wantAll, "pieces of \(size), \(workers) threads, in \(text.debugDescription)")
+                }
+            }
+            compared += wantAll.reduce(0) { $0 + $1.count }
+        }
+        #expect(compared > 2_000)
+    }
+}

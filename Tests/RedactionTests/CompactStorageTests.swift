@@ -1,0 +1,135 @@
+import Foundation
+import Testing
+
+@testable import Redaction
+
+/// What a redaction holds per match and per finding is small and fixed (text dense with numbers has
+/// hundreds of thousands of each), and reads back as the values it stands for.
+@Suite struct CompactStorageTests {
+    @Test func aSpanAndAFindingTakeTwentyAndTwentyFourBytes() {
+        #expect(MemoryLayout<Span>.stride == 20)
+        #expect(MemoryLayout<Findings.Entry>.stride == 24)
+        var s = Span(lo: 7, hi: Int(UInt32.max), rule: 3)
+        s.matchLo = 9
+        s.lo = 8
+        #expect((s.lo, s.hi, s.rule, s.matchLo, s.matchHi) == (8, Int(UInt32.max), 3, 9, Int(UInt32.max)))
+    }
+
+    /// An offset past 32 bits stops the process (SECURITY.md, "Neighbours of hidden spans": nothing is
+    /// written), it never wraps.
+    @Test func anOffsetPastThirtyTwoBitsStopsTheProcess() async {
+        await #expect(processExitsWith: .failure) {
+            _ = Span(lo: Int(UInt32.max) + 1, hi: Int(UInt32.max) + 2, rule: 0)
+        }
+        await #expect(processExitsWith: .failure) {
+            var findings = Findings(rules: [])
+            findings.append(rule: 0, line: 1, range: Int(UInt32.max)..<(Int(UInt32.max) + 1), replacement: "x")
+        }
+    }
+
+    static let rules: [RedactionRule] = [
+        .term("r1", "Kim Jongyol", variants: ["김종열"]),
+        .term("r2", "Hoeryong", label: .place, replacement: "a border town"),
+        .detector("r3", .phone), .detector("r4", .date), .detector("r5", .email),
+        RedactionRule(id: "r6", pattern: .term("Pak", variants: [], substring: false), label: "PERSON", number: 4)
+    ]
+
+    static let text = """
+        Kim Jongyol called +82 10-1234-5678 on 2024-05-17 from Hoeryong.
+        김종열 wrote to kim.j@example.com; Pak answered (02) 123-4567 on 5 May 2024.
+        Nothing here.
+        Pak and Kim Jongyol, 010-9876-5432, 2023년 3월 14일.
+        """
+
+    /// Every finding reads back with its rule's id and label, its line, its range and a
+    /// replacement that is where the output has it; the counts, the ranges and a line shift agree
+    /// with the findings read one by one.
+    @Test func findingsReadBackAsTheyWereMade() throws {
+        var redactor = try Redactor(rules: Self.rules)
+        redactor.entityName = { "N" + String($0.utf8.count) }
+        let result = redactor.redact(Self.text)
+        let findings = Array(result.findings)
+        #expect(findings.count == 13)
+        #expect(spliced(Self.text, result) == result.text)
+        let ids = Dictionary(uniqueKeysWithValues: Self.rules.map { ($0.id, $0.label) })
+        let starts = [0] + Array(Self.text.utf8).enumerated().filter { $0.element == 0x0A }.map { $0.offset + 1 }
+        for f in findings {
+            #expect(ids[f.ruleID] == f.label)
+            #expect(starts.lastIndex { $0 <= f.originalRange.lowerBound }! + 1 == f.line)
+            #expect(!f.replacement.isEmpty)
+        }
+        #expect(findings.filter { $0.ruleID == "r2" }.allSatisfy { $0.replacement == "a border town" })
+        #expect(findings.filter { $0.ruleID == "r6" }.allSatisfy { $0.replacement == "[PERSON-4]" })
+        #expect(result.findings.originalRanges == findings.map(\.originalRange))
+        #expect(result.findings.covered.ranges == RangeSet(findings.map(\.originalRange)).ranges)
+        #expect(result.findings.countsByLabel == findings.reduce(into: [:]) { $0[$1.label, default: 0] += 1 })
+        var shifted = result.findings
+        shifted.shiftLines(by: 40)
+        #expect(shifted.map(\.line) == findings.map { $0.line + 40 })
+        #expect(Array(shifted).map(\.replacement) == findings.map(\.replacement))
+    }
+
+    /// ``SharedRegex/matches(in:)`` streams the matches (`enumerateMatches`); they are the ones the
+    /// collecting `matches(in:options:range:)` gives, validated and refined the same way, for every
+    /// built-in pattern, on text dense with what they look for and on random text.
+    @Test func streamedMatchesAreTheCollectedOnes() {
+        func collected(_ regex: SharedRegex, _ text: String) -> [Range<Int>] {
+            var out: [Range<Int>] = []
+            let ns = NSRange(text.startIndex..<text.endIndex, in: text)
+            for m in regex.regex.matches(in: text, options: [], range: ns) where m.range.length > 0 {
+                guard var r = Range(m.range, in: text) else { continue }
+                if let validate = regex.validate, !validate(text[r]) { continue }
+                if let refine = regex.refine {
+                    guard let kept = refine(text[r]) else { continue }
+                    r = kept.startIndex..<kept.endIndex
+                }
+                let lo = text.utf8.distance(from: text.utf8.startIndex, to: r.lowerBound)
+                let hi = text.utf8.distance(from: text.utf8.startIndex, to: r.upperBound)
+                if hi > lo { out.append(lo..<hi) }
+            }
+            return out
+        }
+        var rng = SeededGenerator(seed: 0x5EED)
+        let pieces = [
+            "+82 10-1234-5678", "010 1234 5678", "(02) 123-4567", "13800138000", "2024-05-17", "5 May 2024",
+            "2023년 3월 14일", "2023年3月14日", "kim.j@example.com", "ｋｉｍ＠ｅｘａｍｐｌｅ．ｃｏｍ", "12 years old",
+            "192.168.0.1", "fe80::1", "42.43, 129.75", "https://example.com/a", " ", "\n", "-", "1", "9", "@", "é", "김",
+            "\u{200B}", "０", "."
+        ]
+        var texts = [CompactStorageTests.text, String(repeating: CompactStorageTests.text, count: 20)]
+        for _ in 0..<40 {
+            texts.append((0..<60).map { _ in pieces[Int(rng.next() % UInt64(pieces.count))] }.joined())
+        }
+        var compared = 0
+        for detector in Detector.allCases {
+            for regex in detector.patterns {
+                for t in texts {
+                    let streamed = regex.matches(in: t)
+                    #expect(streamed == collected(regex, t))
+                    compared += streamed.count
+                }
+            }
+        }
+        #expect(compared > 1000)
+    }
+}
+
+/// A text no rule hides comes back as itself (its storage, not a copy of 2 MiB held beside it
+/// through the export), and in NFC when it was not.
+@Suite struct UnredactedTextTests {
+    @Test func aTextNothingHidesIsTheOutputItself() throws {
+        let redactor = try Redactor(rules: CompactStorageTests.rules)
+        var input = String(repeating: "Nothing to hide on this line, café 회령.\n", count: 100)
+        input.makeContiguousUTF8()
+        var result = redactor.redact(input)
+        #expect(result.findings.isEmpty)
+        #expect(result.text.utf8.elementsEqual(input.utf8))
+        let shared = input.withUTF8 { a in result.text.withUTF8 { b in a.baseAddress == b.baseAddress } }
+        #expect(shared)
+        let decomposed = "Nothing to hide, cafe\u{301} \u{1112}\u{116C}\u{1105}\u{1167}\u{11BC}.\n"
+        let normalized = redactor.redact(decomposed)
+        #expect(normalized.findings.isEmpty)
+        #expect(normalized.text.utf8.elementsEqual(decomposed.precomposedStringWithCanonicalMapping.utf8))
+        #expect(!normalized.text.utf8.elementsEqual(decomposed.utf8))
+    }
+}
