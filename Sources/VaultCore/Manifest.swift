@@ -100,6 +100,29 @@ struct Manifest: Equatable {
         return out
     }
 
+    /// ``encode()`` of `tail` (its generation, slots, singletons, travel state, labels and page
+    /// nonces) with the record and item lists of `view`, copied as encoded: `rekey` seals its new
+    /// manifest from the bytes of the one it rewrites instead of holding a decoded `Manifest`
+    /// (a dictionary of every record id) through the rewrite. The format is the view's.
+    static func spliced(_ view: ManifestView, tail: Manifest) -> [UInt8] {
+        var t = tail
+        (t.format, t.records, t.items) = (view.format, [:], [:])
+        let encoded = t.encode()
+        let head = magic.count + 8  // magic and generation
+        let listsEnd = head + 4 + 4 * t.tables.count  // where the empty lists end
+        var out: [UInt8] = []
+        out.reserveCapacity(encoded.count + view.recordBytes.count + view.itemBytes.values.reduce(0) { $0 + $1.count })
+        out += encoded[0..<head]
+        out += VaultFormat.le32(UInt32(view.recordCount))
+        out += view.recordBytes
+        for table in t.tables {
+            out += VaultFormat.le32(UInt32(view.count(table)))
+            if let ids = view.itemBytes[table] { out += ids }
+        }
+        out += encoded[listsEnd...]
+        return out
+    }
+
     /// `ids.sorted()`, comparing 16-byte ASCII ids as ``ObjectIDKey``s (the same order) rather
     /// than as strings: every write reseals the manifest, and sorting 1,000 fact ids as strings was
     /// most of recording an export (`make bench`).
@@ -525,7 +548,14 @@ struct ManifestView {
     /// them (`make bench`). An id that is not 16 bytes is never listed.
     func lists(_ ids: [String], in table: SealedItemKind) -> Bool {
         guard ids.count == count(table) else { return false }
-        guard var keys = ObjectIDKey.keys(ids) else { return false }
+        guard let keys = ObjectIDKey.keys(ids) else { return false }
+        return lists(keys: keys, in: table)
+    }
+
+    /// The same for ids already made keys (any order).
+    func lists(keys: [ObjectIDKey], in table: SealedItemKind) -> Bool {
+        guard keys.count == count(table) else { return false }
+        var keys = keys
         keys.sort()
         guard let listed = itemBytes[table], let base = listed.baseAddress else { return keys.isEmpty }
         for (i, k) in keys.enumerated() where k != ObjectIDKey(base + i * 16) { return false }
