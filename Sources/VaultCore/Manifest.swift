@@ -104,23 +104,53 @@ struct Manifest: Equatable {
     /// nonces) with the record and item lists of `view`, copied as encoded: `rekey` seals its new
     /// manifest from the bytes of the one it rewrites instead of holding a decoded `Manifest`
     /// (a dictionary of every record id) through the rewrite. The format is the view's.
-    static func spliced(_ view: ManifestView, tail: Manifest) -> [UInt8] {
-        var t = tail
-        (t.format, t.records, t.items) = (view.format, [:], [:])
-        let encoded = t.encode()
-        let head = magic.count + 8  // magic and generation
-        let listsEnd = head + 4 + 4 * t.tables.count  // where the empty lists end
-        var out: [UInt8] = []
-        out.reserveCapacity(encoded.count + view.recordBytes.count + view.itemBytes.values.reduce(0) { $0 + $1.count })
-        out += encoded[0..<head]
-        out += VaultFormat.le32(UInt32(view.recordCount))
-        out += view.recordBytes
-        for table in t.tables {
-            out += VaultFormat.le32(UInt32(view.count(table)))
-            if let ids = view.itemBytes[table] { out += ids }
+    struct Splice {
+        let view: ManifestView
+        /// The tail's own encoding, with empty lists: its head and its end are kept.
+        let encoded: [UInt8]
+        let tables: [SealedItemKind]
+        var head: Int { Manifest.magic.count + 8 }  // magic and generation
+        var listsEnd: Int { head + 4 + 4 * tables.count }  // where the empty lists end
+        var count: Int {
+            encoded.count + view.recordBytes.count + tables.reduce(0) { $0 + (view.itemBytes[$1]?.count ?? 0) }
         }
-        out += encoded[listsEnd...]
-        return out
+
+        init(_ view: ManifestView, tail: Manifest) {
+            var t = tail
+            (t.format, t.records, t.items) = (view.format, [:], [:])
+            self.view = view
+            encoded = t.encode()
+            tables = t.tables
+        }
+
+        /// Writes the `count` bytes.
+        func write(into out: UnsafeMutableRawBufferPointer) {
+            var at = 0
+            func put(_ b: UnsafeRawBufferPointer) {
+                guard b.count > 0 else { return }
+                UnsafeMutableRawBufferPointer(rebasing: out[at..<at + b.count]).copyMemory(from: b)
+                at += b.count
+            }
+            encoded.withUnsafeBytes { e in
+                put(UnsafeRawBufferPointer(rebasing: e[0..<head]))
+                VaultFormat.le32(UInt32(view.recordCount)).withUnsafeBytes { put($0) }
+                put(view.recordBytes)
+                for table in tables {
+                    VaultFormat.le32(UInt32(view.count(table))).withUnsafeBytes { put($0) }
+                    if let ids = view.itemBytes[table] { put(ids) }
+                }
+                put(UnsafeRawBufferPointer(rebasing: e[listsEnd...]))
+            }
+        }
+    }
+
+    /// The spliced encoding as an array (tests).
+    static func spliced(_ view: ManifestView, tail: Manifest) -> [UInt8] {
+        let s = Splice(view, tail: tail)
+        return [UInt8](unsafeUninitializedCapacity: s.count) { b, n in
+            s.write(into: UnsafeMutableRawBufferPointer(b))
+            n = s.count
+        }
     }
 
     /// `ids.sorted()`, comparing 16-byte ASCII ids as ``ObjectIDKey``s (the same order) rather
