@@ -50,6 +50,44 @@ public enum XChaCha20Poly1305 {
         return out
     }
 
+    /// Seals `count` bytes that `fill` writes into the output buffer, encrypted there in place
+    /// (libsodium allows it): one buffer for the plaintext and the sealed box, for a large value
+    /// built from parts (`rekey`'s manifest) instead of a plaintext array and a second one sealed.
+    /// The plaintext is overwritten by the ciphertext (on failure, by zeros).
+    public static func seal(
+        count: Int, key: borrowing SecureBytes, associatedData: [UInt8],
+        fill: (UnsafeMutableRawBufferPointer) throws(SodiumError) -> Void
+    ) throws(SodiumError) -> [UInt8] {
+        try Sodium.ensureInitialized()
+        guard key.count == keyBytes else { throw .invalidArgument("AEAD key must be \(keyBytes) bytes") }
+        guard count >= 0 else { throw .invalidArgument("negative length") }
+        let nonce = try Random.bytes(nonceBytes)
+        var out = [UInt8](repeating: 0, count: nonceBytes + count + tagBytes)
+        var clen: UInt64 = 0
+        var failure: SodiumError?
+        let rc: Int32 = out.withUnsafeMutableBytes { outBuf in
+            let body = UnsafeMutableRawBufferPointer(rebasing: outBuf[nonceBytes..<nonceBytes + count])
+            do throws(SodiumError) { try fill(body) } catch {
+                failure = error
+                return -1
+            }
+            outBuf.copyBytes(from: nonce)
+            let m = outBuf.baseAddress!.assumingMemoryBound(to: UInt8.self) + nonceBytes
+            return key.withUnsafeBytes { k in
+                associatedData.withUnsafeBufferPointer { ad in
+                    crypto_aead_xchacha20poly1305_ietf_encrypt(
+                        m, &clen, m, UInt64(count), ad.baseAddress, UInt64(ad.count),
+                        nil, nonce, k.baseAddress!.assumingMemoryBound(to: UInt8.self))
+                }
+            }
+        }
+        guard rc == 0, Int(clen) == count + tagBytes else {
+            out.withUnsafeMutableBytes { $0.initializeMemory(as: UInt8.self, repeating: 0) }
+            throw failure ?? .invalidArgument("encryption failed")
+        }
+        return out
+    }
+
     /// Seals the contents of a secure buffer (a wrapped key, padded plaintext).
     public static func seal(
         _ plaintext: borrowing SecureBytes,

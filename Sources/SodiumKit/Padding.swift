@@ -21,6 +21,18 @@ public enum Padding {
     }
 
     /// Pads a byte array into secure memory.
+    /// Pads in place: `buffer` holds `count` bytes of content and is exactly the padded length
+    /// (a multiple of `blockSize` above `count`, as ``pad(_:blockSize:)`` makes it).
+    public static func pad(inPlace buffer: UnsafeMutableRawBufferPointer, count: Int, blockSize: Int) throws(SodiumError) {
+        try Sodium.ensureInitialized()
+        guard blockSize > 0, count >= 0, count < buffer.count, buffer.count % blockSize == 0,
+            buffer.count == (count / blockSize + 1) * blockSize, let base = buffer.baseAddress
+        else { throw .invalidArgument("the buffer is not the padded length") }
+        var paddedLen = 0
+        let rc = sodium_pad(&paddedLen, base.assumingMemoryBound(to: UInt8.self), count, blockSize, buffer.count)
+        guard rc == 0, paddedLen == buffer.count else { throw .invalidArgument("padding failed") }
+    }
+
     public static func pad(_ bytes: [UInt8], blockSize: Int) throws(SodiumError) -> SecureBytes {
         // Array.withUnsafeBytes cannot return a non-copyable value: copy into secure memory first.
         let staged = try SecureBytes(copying: bytes)

@@ -100,6 +100,59 @@ struct Manifest: Equatable {
         return out
     }
 
+    /// ``encode()`` of `tail` (its generation, slots, singletons, travel state, labels and page
+    /// nonces) with the record and item lists of `view`, copied as encoded: `rekey` seals its new
+    /// manifest from the bytes of the one it rewrites instead of holding a decoded `Manifest`
+    /// (a dictionary of every record id) through the rewrite. The format is the view's.
+    struct Splice {
+        let view: ManifestView
+        /// The tail's own encoding, with empty lists: its head and its end are kept.
+        let encoded: [UInt8]
+        let tables: [SealedItemKind]
+        var head: Int { Manifest.magic.count + 8 }  // magic and generation
+        var listsEnd: Int { head + 4 + 4 * tables.count }  // where the empty lists end
+        var count: Int {
+            encoded.count + view.recordBytes.count + tables.reduce(0) { $0 + (view.itemBytes[$1]?.count ?? 0) }
+        }
+
+        init(_ view: ManifestView, tail: Manifest) {
+            var t = tail
+            (t.format, t.records, t.items) = (view.format, [:], [:])
+            self.view = view
+            encoded = t.encode()
+            tables = t.tables
+        }
+
+        /// Writes the `count` bytes.
+        func write(into out: UnsafeMutableRawBufferPointer) {
+            var at = 0
+            func put(_ b: UnsafeRawBufferPointer) {
+                guard b.count > 0 else { return }
+                UnsafeMutableRawBufferPointer(rebasing: out[at..<at + b.count]).copyMemory(from: b)
+                at += b.count
+            }
+            encoded.withUnsafeBytes { e in
+                put(UnsafeRawBufferPointer(rebasing: e[0..<head]))
+                VaultFormat.le32(UInt32(view.recordCount)).withUnsafeBytes { put($0) }
+                put(view.recordBytes)
+                for table in tables {
+                    VaultFormat.le32(UInt32(view.count(table))).withUnsafeBytes { put($0) }
+                    if let ids = view.itemBytes[table] { put(ids) }
+                }
+                put(UnsafeRawBufferPointer(rebasing: e[listsEnd...]))
+            }
+        }
+    }
+
+    /// The spliced encoding as an array (tests).
+    static func spliced(_ view: ManifestView, tail: Manifest) -> [UInt8] {
+        let s = Splice(view, tail: tail)
+        return [UInt8](unsafeUninitializedCapacity: s.count) { b, n in
+            s.write(into: UnsafeMutableRawBufferPointer(b))
+            n = s.count
+        }
+    }
+
     /// `ids.sorted()`, comparing 16-byte ASCII ids as ``ObjectIDKey``s (the same order) rather
     /// than as strings: every write reseals the manifest, and sorting 1,000 fact ids as strings was
     /// most of recording an export (`make bench`).
@@ -525,7 +578,14 @@ struct ManifestView {
     /// them (`make bench`). An id that is not 16 bytes is never listed.
     func lists(_ ids: [String], in table: SealedItemKind) -> Bool {
         guard ids.count == count(table) else { return false }
-        guard var keys = ObjectIDKey.keys(ids) else { return false }
+        guard let keys = ObjectIDKey.keys(ids) else { return false }
+        return lists(keys: keys, in: table)
+    }
+
+    /// The same for ids already made keys (any order).
+    func lists(keys: [ObjectIDKey], in table: SealedItemKind) -> Bool {
+        guard keys.count == count(table) else { return false }
+        var keys = keys
         keys.sort()
         guard let listed = itemBytes[table], let base = listed.baseAddress else { return keys.isEmpty }
         for (i, k) in keys.enumerated() where k != ObjectIDKey(base + i * 16) { return false }

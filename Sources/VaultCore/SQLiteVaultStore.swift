@@ -654,9 +654,8 @@ package final class SQLiteVaultStore: VaultStore {
     /// Writes the new manifest as the last statement of a write transaction.
     private static func writeManifest(_ db: Database, _ manifest: ManifestSeal?) throws {
         guard let manifest else { return }
-        let current = try Row.fetchOne(db, sql: "SELECT sealed FROM manifest WHERE singleton = 1").flatMap {
-            Column.blob($0, "sealed")
-        }
+        // Copied once out of SQLite's row (2 MB at 100,000 records, at `rekey`'s peak).
+        let current = try Self.manifest(db)
         try writeSingleton(db, "manifest", column: "sealed", try manifest(current))
     }
 
@@ -904,8 +903,28 @@ package final class SQLiteVaultStore: VaultStore {
         }
     }
 
+    /// The value is bound in place (SQLITE_STATIC, valid until the statement is reset): through
+    /// `Data` and GRDB's binding it was copied twice, 2 MB each for the manifest at 100,000 records.
     private static func writeSingleton(_ db: Database, _ table: String, column: String, _ value: [UInt8]) throws {
-        try db.execute(sql: "INSERT OR REPLACE INTO \(table) (singleton, \(column)) VALUES (1, ?)", arguments: [Data(value)])
+        let sql = "INSERT OR REPLACE INTO \(table) (singleton, \(column)) VALUES (1, ?)"
+        guard !value.isEmpty else {  // a null pointer would bind NULL, not an empty blob
+            try db.execute(sql: sql, arguments: [Data()])
+            return
+        }
+        let statement = try db.makeStatement(sql: sql)
+        let s = statement.sqliteStatement
+        defer {
+            sqlite3_reset(s)
+            sqlite3_clear_bindings(s)
+        }
+        try value.withUnsafeBytes { b in
+            let rc = sqlite3_bind_blob(s, 1, b.baseAddress, Int32(b.count), nil)
+            guard rc == SQLITE_OK else {
+                throw DatabaseError(
+                    resultCode: ResultCode(rawValue: rc), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
+            }
+            while try step(s, db) {}
+        }
     }
 
     package func auditState() throws(VaultError) -> AuditState? {
@@ -981,6 +1000,29 @@ package final class SQLiteVaultStore: VaultStore {
         }
     }
 
+    package func forEachRecordVersionCount(_ body: (UnsafeRawBufferPointer, Int) throws -> Void) throws(VaultError) {
+        try run {
+            try dbQueue.read { db in
+                // The record table in rowid order (as `allRecordIDs`, and the rewrite, read it);
+                // each count through record_version's primary key, as `record(_:)` selects them.
+                let statement = try db.makeStatement(
+                    sql: """
+                        SELECT r.record_id, (SELECT COUNT(*) FROM record_version v WHERE v.record_id = r.record_id)
+                        FROM record r ORDER BY r.rowid
+                        """)
+                let s = statement.sqliteStatement
+                defer { sqlite3_reset(s) }
+                while try Self.step(s, db) {
+                    var id = UnsafeRawBufferPointer(start: nil, count: 0)
+                    if sqlite3_column_type(s, 0) == SQLITE_TEXT, let t = sqlite3_column_text(s, 0) {
+                        id = UnsafeRawBufferPointer(start: t, count: Int(sqlite3_column_bytes(s, 0)))
+                    }
+                    try body(id, Int(sqlite3_column_int64(s, 1)))
+                }
+            }
+        }
+    }
+
     package func allRecordIDs() throws(VaultError) -> [String] {
         try run {
             try dbQueue.read { db in
@@ -991,29 +1033,45 @@ package final class SQLiteVaultStore: VaultStore {
 
     package func rewriteEverything(_ plan: RewritePlan) throws {
         try checkedWrite { db in
-            // Row ids, not the records' ids: 800 KB at 100,000 records instead of 20 MB of rows and strings.
-            let rowids = try Int64.fetchAll(db, sql: "SELECT rowid FROM record ORDER BY rowid")
-            for (i, rowid) in rowids.enumerated() {
-                guard let idRow = try Row.fetchOne(db, sql: "SELECT record_id FROM record WHERE rowid = ?", arguments: [rowid])
-                else { continue }
-                let id = Column.id(idRow, "record_id")
-                guard
-                    let keyRow = try Row.fetchOne(db, sql: "SELECT wrapped_key FROM record WHERE record_id = ?", arguments: [id])
-                else { continue }
-                let versions = try Row.fetchAll(
-                    db, sql: "SELECT version, meta, body FROM record_version WHERE record_id = ? ORDER BY version",
-                    arguments: [id]
-                ).map(Self.versionRow)
-                let old = SealedRecordRow(recordID: id, wrappedKey: Column.blob(keyRow, "wrapped_key") ?? [], versions: versions)
-                let new = try plan.record(old)
-                try db.execute(
-                    sql: "UPDATE record SET wrapped_key = ? WHERE record_id = ?", arguments: [Data(new.wrappedKey), id])
-                for v in new.versions {
+            // Row ids, not the records' ids, and 1,000 at a time: not 20 MB of rows and strings at
+            // 100,000 records, nor 800 KB of row ids.
+            let total = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM record") ?? 0
+            var i = 0
+            var after: Int64?  // the last row id rewritten (none yet: from the least, whatever it is)
+            while true {
+                let rowids =
+                    try after.map {
+                        try Int64.fetchAll(
+                            db, sql: "SELECT rowid FROM record WHERE rowid > ? ORDER BY rowid LIMIT 1000", arguments: [$0])
+                    } ?? Int64.fetchAll(db, sql: "SELECT rowid FROM record ORDER BY rowid LIMIT 1000")
+                guard let last = rowids.last else { break }
+                after = last
+                for rowid in rowids {
+                    defer { i += 1 }
+                    guard
+                        let idRow = try Row.fetchOne(db, sql: "SELECT record_id FROM record WHERE rowid = ?", arguments: [rowid])
+                    else { continue }
+                    let id = Column.id(idRow, "record_id")
+                    guard
+                        let keyRow = try Row.fetchOne(
+                            db, sql: "SELECT wrapped_key FROM record WHERE record_id = ?", arguments: [id])
+                    else { continue }
+                    let versions = try Row.fetchAll(
+                        db, sql: "SELECT version, meta, body FROM record_version WHERE record_id = ? ORDER BY version",
+                        arguments: [id]
+                    ).map(Self.versionRow)
+                    let old = SealedRecordRow(
+                        recordID: id, wrappedKey: Column.blob(keyRow, "wrapped_key") ?? [], versions: versions)
+                    let new = try plan.record(old)
                     try db.execute(
-                        sql: "UPDATE record_version SET meta = ?, body = ? WHERE record_id = ? AND version = ?",
-                        arguments: [Data(v.meta), Data(v.body), id, v.version])
+                        sql: "UPDATE record SET wrapped_key = ? WHERE record_id = ?", arguments: [Data(new.wrappedKey), id])
+                    for v in new.versions {
+                        try db.execute(
+                            sql: "UPDATE record_version SET meta = ?, body = ? WHERE record_id = ? AND version = ?",
+                            arguments: [Data(v.meta), Data(v.body), id, v.version])
+                    }
+                    plan.progress(i + 1, total)
                 }
-                plan.progress(i + 1, rowids.count)
             }
             for kind in SealedItemKind.allCases where try db.tableExists(kind.rawValue) {
                 let (table, idc) = (kind.rawValue, kind.idColumn)

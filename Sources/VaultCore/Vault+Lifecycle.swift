@@ -67,6 +67,9 @@ extension Vault {
     ) throws(VaultError) -> String? {
         // Resealing vouches for every row under the new key: only rows the manifest lists
         // (a record swapped for an older one with the counts kept would otherwise be adopted).
+        // The unlock's copy of the manifest's lists (2 MB at 100,000 records, for walks) is of no
+        // use to a rekey, which writes a new manifest: dropped before the check and the rewrite.
+        verifiedManifest = nil
         if let differs = manifestProblems().first { throw differs }
         let new = try Keyring.random(vaultID: vaultID)
         let oldSlot = try store.keySlot(.passphrase)
@@ -96,8 +99,13 @@ extension Vault {
         // the check above (a second of Argon2 and the recovery key's display lie between).
         var listedPageSeals: [String: [UInt8]] = [:]
         if formatVersion >= 2 {
+            // Its digest is kept, not its bytes (2 MB at 100,000 records), to require it unchanged.
             let before = try store.sealedManifest()
-            var m = try Self.openManifest(before, keyring: keyring)
+            let beforeDigest = try before.map { (b) throws(VaultError) -> [UInt8] in try Manifest.digest(b) }
+            // Only the manifest's small tail is kept (slots, singletons, travel, labels, page
+            // nonces): its record and item lists are copied from its bytes into the new one when
+            // that is sealed, so no dictionary of every record id lives through the rewrite.
+            var m = try Self.withManifestView(before, keyring: keyring) { (v) throws(VaultError) -> Manifest in v.tail }
             // As for every write: a manifest (and the rows it lists) put back from before a write
             // of this session would be resealed under the new key, the rollback vouched for.
             try requireNotRolledBack(m.generation, "; nothing was changed")
@@ -111,22 +119,29 @@ extension Vault {
             let next = m.generation
             let final = m
             manifestSeal = { [self] current in
-                guard current == before else {
+                guard try current.map({ (b) throws(VaultError) -> [UInt8] in try Manifest.digest(b) }) == beforeDigest else {
                     throw VaultError.storage("the vault changed while rekeying; nothing was changed, try again")
                 }
-                // The pages were sealed again (new nonces) before the manifest is written.
-                var m = final
-                if m.format >= 5 {
-                    // Every listed page was resealed (a page row gone since the check refuses).
-                    if let gone = (m.items[.summaryPage] ?? []).subtracting(resealedPages.seals.keys).min() {
-                        throw VaultError.vaultIntegrity(
-                            "summary page \(gone) is missing (deleted from the file?); nothing was changed (see 'sourcevault check')"
-                        )
+                // The new manifest written from the opened one's parts straight into the buffer
+                // that is sealed in place (one 2 MB buffer at 100,000 records, not four).
+                return try Self.withManifestView(current, keyring: self.keyring) { (view) throws(VaultError) -> [UInt8] in
+                    // The pages were sealed again (new nonces) before the manifest is written.
+                    var m = final
+                    if view.format >= 5 {
+                        // Every listed page was resealed (a page row gone since the check refuses);
+                        // the list is sorted, so the first one missing is the least.
+                        let listed = VerifiedManifest.ids(view.itemBytes[.summaryPage])
+                        if let gone = listed.first(where: { resealedPages.seals[$0] == nil }) {
+                            throw VaultError.vaultIntegrity(
+                                "summary page \(gone) is missing (deleted from the file?); nothing was changed (see 'sourcevault check')"
+                            )
+                        }
+                        m.pageSeals = resealedPages.seals
                     }
-                    m.pageSeals = resealedPages.seals
+                    let splice = Manifest.Splice(view, tail: m)
+                    self.pendingGeneration = next
+                    return try new.seal(.manifest, count: splice.count) { splice.write(into: $0) }
                 }
-                self.pendingGeneration = next
-                return try new.seal(.manifest, m.encode())
             }
         }
         let pageSealsAtStart = listedPageSeals

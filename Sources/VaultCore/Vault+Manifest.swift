@@ -302,6 +302,9 @@ extension Vault {
     func manifestProblems(acceptingTravelReturn: Bool) -> (problems: [VaultError], travelReturn: [UInt8]?) {
         guard formatVersion >= 2 else { return ([], nil) }
         do {
+            let agreement = try rowsAgreeWithManifest(acceptingTravelReturn: acceptingTravelReturn)
+            if agreement.agrees { return ([], agreement.travelReturn) }
+            // Something differs: the manifest the rows describe, to name every difference.
             let m = try currentManifest()
             var actual = try Manifest.describing(store, generation: m.generation, format: m.format)
             var travelReturn: [UInt8]?
@@ -309,11 +312,95 @@ extension Vault {
                 travelReturn = m.travelBundle
                 actual.travelBundle = m.travelBundle
             }
-            let problems = m.differences(from: actual) + (try Manifest.orphanProblems(store)).map(\.message)
+            var problems = m.differences(from: actual) + (try Manifest.orphanProblems(store)).map(\.message)
+            // Only a row the file holds twice (the dictionaries above count it once) gets here.
+            if problems.isEmpty { problems = ["the vault file's rows differ from its manifest (a row held twice?)"] }
             return (problems.map { .vaultIntegrity($0) }, travelReturn)
         } catch {
             return ([error], nil)
         }
+    }
+
+    /// `manifestProblems`' fast path, flat (SECURITY.md §6.8): true if the rows agree with the
+    /// manifest as `Manifest.describing` and `differences(from:)` would find, without building
+    /// either side's dictionary of every record id (100,000 of them for `rekey`, the bench's
+    /// peak). The record rows are streamed with their version counts and each looked up in the
+    /// manifest's record list in the buffer it was decrypted into (met once, with that count;
+    /// every entry met); each item table's ids are compared as sorted 16-byte keys with its list,
+    /// a summary page's nonce with the listed one; the slots and singletons as in `describing`;
+    /// and no version row may be orphaned. Anything else is false: the caller then names it.
+    private func rowsAgreeWithManifest(acceptingTravelReturn: Bool) throws(VaultError)
+        -> (agrees: Bool, travelReturn: [UInt8]?)
+    {
+        let sealed = try store.sealedManifest()
+        return try Self.withManifestView(sealed, keyring: keyring) {
+            (view) throws(VaultError) -> (agrees: Bool, travelReturn: [UInt8]?) in
+            let tail = view.tail
+            var actual = tail
+            actual.slots = [:]
+            for kind in [KeySlotKind.passphrase, .recovery] {
+                if let s = try store.keySlot(kind) { actual.slots[kind.rawValue] = try Manifest.slotDigest(s) }
+            }
+            actual.retentionDigest = try store.sealedRetentionIndex().map { (b) throws(VaultError) -> [UInt8] in
+                try Manifest.digest(b)
+            }
+            actual.auditKeyDigest = try store.sealedAuditRootKey().map { (b) throws(VaultError) -> [UInt8] in
+                try Manifest.digest(b)
+            }
+            actual.masterCheck = try store.masterCheck()
+            actual.travelBundle = try store.pendingTravelBundle()
+            var travelReturn: [UInt8]?
+            if acceptingTravelReturn && tail.travelReturned(to: actual) {
+                travelReturn = tail.travelBundle
+                actual.travelBundle = tail.travelBundle
+            }
+            // The tail's lists are empty on both sides: only slots, singletons and travel compared.
+            guard tail.differences(from: actual).isEmpty else { return (false, nil) }
+            guard try recordRowsAgree(view), try store.orphanVersionCounts().isEmpty else { return (false, nil) }
+            for table in SealedItemKind.tables(format: view.format) {
+                guard try itemRowsAgree(view, table) else { return (false, nil) }
+            }
+            return (true, travelReturn)
+        }
+    }
+
+    /// Every record row is listed in `view` with its count of version rows, no entry is met twice,
+    /// and every entry is met: one flag per entry, no string per record.
+    private func recordRowsAgree(_ view: ManifestView) throws(VaultError) -> Bool {
+        var seen = [Bool](repeating: false, count: view.recordCount)
+        var agrees = true
+        try store.forEachRecordVersionCount { id, versions in
+            guard agrees else { return }
+            guard id.count == 16, let base = id.baseAddress, let at = view.index(ofID: base), !seen[at],
+                view.versions(at: at) == versions
+            else {
+                agrees = false
+                return
+            }
+            seen[at] = true
+        }
+        return agrees && !seen.contains(false)
+    }
+
+    /// The table's ids are exactly its list in `view` (each once); a summary page's nonce is the
+    /// one listed for it (format 5).
+    private func itemRowsAgree(_ view: ManifestView, _ table: SealedItemKind) throws(VaultError) -> Bool {
+        let seals = view.format >= 5 && table == .summaryPage ? view.tail.pageSeals : nil
+        var keys: [ObjectIDKey] = []
+        keys.reserveCapacity(view.count(table))
+        var agrees = true
+        try store.forEachItemRow(table) { id, sealed in
+            guard agrees, let key = ObjectIDKey(id) else {
+                agrees = false
+                return
+            }
+            if let seals, !(seals[id].map { $0.elementsEqual(sealed.prefix(Manifest.pageNonceBytes)) } ?? false) {
+                agrees = false
+                return
+            }
+            keys.append(key)
+        }
+        return agrees && view.lists(keys: keys, in: table)
     }
 
     /// Byte equality by memcmp (a generic comparison of 200 KB was a tenth of the unlock check).

@@ -180,6 +180,11 @@ package protocol RecordStore: AnyObject {
     /// Version rows whose record row is gone (left by an edit without the key), counted per
     /// record id.
     func orphanVersionCounts() throws(VaultError) -> [String: Int]
+    /// Every record row in the order of ``allRecordIDs()``, in one read transaction: its id's
+    /// bytes as stored (empty if the id is not text; valid only during `body`) and its number of
+    /// version rows, as ``record(_:)`` would read them. No record is loaded: the manifest check of
+    /// `rekey` and `check` compares these with the manifest's list (SECURITY.md §6.8).
+    func forEachRecordVersionCount(_ body: (UnsafeRawBufferPointer, Int) throws -> Void) throws(VaultError)
 }
 
 extension RecordStore {

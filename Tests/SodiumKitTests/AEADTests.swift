@@ -77,4 +77,29 @@ import Testing
             _ = try [UInt8]().withUnsafeBytes { try XChaCha20Poly1305.seal($0, key: short, associatedData: []) }
         }
     }
+    /// Sealing in place (the plaintext written into the output buffer by `fill`) opens to the
+    /// same plaintext, padded in place as `Padding.pad` pads a copy.
+    @Test func sealingInPlaceOpensToWhatWasWritten() throws {
+        let k = try SecureBytes.random(count: 32)
+        for n in [0, 1, 100, 5000] {
+            let plain = (0..<n).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+            let block = 256
+            let padded = (n / block + 1) * block
+            let box = try XChaCha20Poly1305.seal(count: padded, key: k, associatedData: [1, 2]) { (b) throws(SodiumError) in
+                plain.withUnsafeBytes { UnsafeMutableRawBufferPointer(rebasing: b[0..<n]).copyMemory(from: $0) }
+                try Padding.pad(inPlace: b, count: n, blockSize: block)
+            }
+            #expect(box.count == padded + XChaCha20Poly1305.overhead)
+            let opened = try XChaCha20Poly1305.open(box, key: k, associatedData: [1, 2])
+            #expect(bytes(opened) == bytes(try Padding.pad(plain, blockSize: block)))
+            // Not the plaintext left in the box.
+            #expect(n < 16 || !box.dropFirst(24).starts(with: plain.prefix(16)))
+        }
+        // A buffer that is not the padded length is refused.
+        #expect(throws: SodiumError.self) {
+            _ = try XChaCha20Poly1305.seal(count: 10, key: k, associatedData: []) { (b) throws(SodiumError) in
+                try Padding.pad(inPlace: b, count: 9, blockSize: 256)
+            }
+        }
+    }
 }

@@ -220,6 +220,11 @@ final class InMemoryVaultStore: VaultStore {
     func orphanVersionCounts() throws(VaultError) -> [String: Int] {
         versions.filter { v in !records.contains { $0.id == v.key } && !v.value.isEmpty }.mapValues(\.count)
     }
+    func forEachRecordVersionCount(_ body: (UnsafeRawBufferPointer, Int) throws -> Void) throws(VaultError) {
+        do {
+            for r in records { try Array(r.id.utf8).withUnsafeBytes { try body($0, versions[r.id]?.count ?? 0) } }
+        } catch let e as VaultError { throw e } catch { throw .storage("\(error)") }
+    }
     func confirmUnchanged(since header: VaultHeader) throws(VaultError) {}
 
     func insertItem(_ kind: SealedItemKind, _ row: SealedItemRow, manifest: ManifestSeal?) throws(VaultError) {
