@@ -10,9 +10,6 @@ import Glibc
 // prints one fixed line instead of the runtime's register and memory dump.
 ProcessHardening.apply()
 
-// Large buffers mapped on their own, returned to the system when freed (issue 19).
-ProcessHardening.mapLargeAllocations()
-
 let command: ParsableCommand
 do {
     command = try SourceVaultCommand.parseAsRoot(ArgumentHints.rewritingLegacy(Array(CommandLine.arguments.dropFirst())))

@@ -28,7 +28,7 @@ public enum ProcessHardening {
     /// glibc: allocations of 256 KiB and more are mapped on their own and unmapped when freed.
     /// Otherwise glibc raises this threshold to the largest buffer freed so far, and later
     /// multi-megabyte buffers (a sealed manifest is 2 MB at 100,000 records) land in the heap,
-    /// which keeps their pages after use: a few MB more at `rekey`'s peak (issue 19).
+    /// which keeps their pages after use: a few MB more at `rekey`'s peak (issue 19; `rekey` only).
     public static func mapLargeAllocations() {
         #if os(Linux)
         _ = sourcevault_map_allocations_from(256 * 1024)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SodiumKit
 import VaultCore
 
 struct PasswdCommand: ParsableCommand {
@@ -75,6 +76,9 @@ struct RekeyCommand: ParsableCommand {
     @OptionGroup var confirm: ConfirmOptions
 
     func run() throws {
+        // rekey only: its peak is a few 2 MB manifest buffers at 100,000 records (issue 19). Every
+        // command mapping its large buffers on their own cost the export system time.
+        ProcessHardening.mapLargeAllocations()
         var recovery: String?
         try unlock.withPassphraseUnlock(vault) { v, pass in
             let status = try Vault.status(directory: vault.directory)
