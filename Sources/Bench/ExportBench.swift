@@ -28,6 +28,9 @@ func maxRSSKiB() -> Int {
 /// OUT (markdown), measured from inside. Prints `seconds rssBeforeKiB peakKiB outputBytes outcome`.
 func exportChild(_ a: [String]) -> Never {
     guard a.count >= 3 else { print("0 0 0 0 usage"); exit(2) }
+    // As the export command's process does (the in-process rows, whose memory is no target, do not:
+    // the vault figures' searches in this process would contend for one arena).
+    _ = AllocatorPolicy.singleArena
     var line: [UInt8] = []
     var c: UInt8 = 0
     while read(3, &c, 1) == 1, c != 0x0A { line.append(c) }

@@ -61,7 +61,6 @@ public enum Exporter {
         vault: Vault, id: String, version: Int? = nil, selection: ExcerptSelection,
         accept: [String] = [], noRules: Bool = false, acceptDisclosure: Bool = false
     ) throws -> PreparedExcerpt {
-        _ = AllocatorPolicy.singleArena
         let record = try vault.recordForPublishing(id, version: version)
         let rid = record.summary.id
         // The disclosure guard's facts are read and its matcher compiled on a thread of their own

@@ -97,6 +97,7 @@ struct RedactCommand: ParsableCommand {
     @OptionGroup var review: ReviewOptions
 
     func run() throws {
+        publishingMemoryPolicy()
         let v = try unlock.unlock(vault)
         let p = try Exporter.preview(
             vault: v, id: id, version: select.version, selection: try select.selection(),
@@ -184,6 +185,7 @@ struct ExportCommand: ParsableCommand {
     }
 
     func run() throws {
+        publishingMemoryPolicy()
         try ObjectID.checkRecordPrefix(id)
         if let out { try OutputPaths.check(out, flag: "--out", overwrite: overwrite, vault: vault) }
         let v = try unlock.unlock(vault)
@@ -251,4 +253,11 @@ struct ProvenanceCommand: ParsableCommand {
                     + (m.accepted.isEmpty ? "" : ", accepted near misses: \(m.accepted.joined(separator: " "))"))
         }
     }
+}
+
+/// `export`, `share` and `redact` as one-shot processes ask glibc for one malloc arena
+/// (``AllocatorPolicy``): the export's worker threads otherwise each keep what they freed
+/// resident. Not in an `open` session, whose later parallel searches would contend for it.
+func publishingMemoryPolicy() {
+    if !SessionContext.active { _ = AllocatorPolicy.singleArena }
 }

@@ -214,6 +214,7 @@ struct ShareCommand: ParsableCommand {
     }
 
     func run() throws {
+        publishingMemoryPolicy()
         let v = try unlock.unlock(vault)
         let contacts = try to.map { try SensitiveArgument.resolve($0, prompt: "Contact: ", what: "contact name") }
         if unredacted && !yes {
