@@ -20,7 +20,6 @@ public enum Padding {
         return out
     }
 
-    /// Pads a byte array into secure memory.
     /// Pads in place: `buffer` holds `count` bytes of content and is exactly the padded length
     /// (a multiple of `blockSize` above `count`, as ``pad(_:blockSize:)`` makes it).
     public static func pad(inPlace buffer: UnsafeMutableRawBufferPointer, count: Int, blockSize: Int) throws(SodiumError) {
@@ -33,6 +32,7 @@ public enum Padding {
         guard rc == 0, paddedLen == buffer.count else { throw .invalidArgument("padding failed") }
     }
 
+    /// Pads a byte array into secure memory.
     public static func pad(_ bytes: [UInt8], blockSize: Int) throws(SodiumError) -> SecureBytes {
         // Array.withUnsafeBytes cannot return a non-copyable value: copy into secure memory first.
         let staged = try SecureBytes(copying: bytes)

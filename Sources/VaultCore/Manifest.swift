@@ -128,6 +128,8 @@ struct Manifest: Equatable {
             var at = 0
             func put(_ b: UnsafeRawBufferPointer) {
                 guard b.count > 0 else { return }
+                // (Slicing a buffer pointer is checked only in debug builds.)
+                precondition(b.count <= out.count - at, "the spliced manifest is longer than its count")
                 UnsafeMutableRawBufferPointer(rebasing: out[at..<at + b.count]).copyMemory(from: b)
                 at += b.count
             }
@@ -141,6 +143,7 @@ struct Manifest: Equatable {
                 }
                 put(UnsafeRawBufferPointer(rebasing: e[listsEnd...]))
             }
+            precondition(at == out.count, "the spliced manifest is shorter than its count")
         }
     }
 

@@ -70,7 +70,8 @@ extension Vault {
         // The unlock's copy of the manifest's lists (2 MB at 100,000 records, for walks) is of no
         // use to a rekey, which writes a new manifest: dropped before the check and the rewrite.
         verifiedManifest = nil
-        if let differs = manifestProblems().first { throw differs }
+        let check = manifestProblems(acceptingTravelReturn: false)
+        if let differs = check.problems.first { throw differs }
         let new = try Keyring.random(vaultID: vaultID)
         let oldSlot = try store.keySlot(.passphrase)
         var slots = [
@@ -102,6 +103,12 @@ extension Vault {
             // Its digest is kept, not its bytes (2 MB at 100,000 records), to require it unchanged.
             let before = try store.sealedManifest()
             let beforeDigest = try before.map { (b) throws(VaultError) -> [UInt8] in try Manifest.digest(b) }
+            // The manifest the rows were checked against, so that the rewrite's compare-and-swap
+            // below binds that one (rows changed since the check with the manifest kept are the
+            // gap §8.1 names).
+            guard beforeDigest == check.checked else {
+                throw VaultError.storage("the vault changed while rekeying; nothing was changed, try again")
+            }
             // Only the manifest's small tail is kept (slots, singletons, travel, labels, page
             // nonces): its record and item lists are copied from its bytes into the new one when
             // that is sealed, so no dictionary of every record id lives through the rewrite.

@@ -298,12 +298,16 @@ extension Vault {
 
     /// The differences from the manifest; with `acceptingTravelReturn`, a return from travel mode
     /// as the unlock accepts it (`Manifest.travelReturned(to:)`) is not one of them, and the
-    /// pending bundle id it accepted is returned (`check --rebuild-pages` confirms it).
-    func manifestProblems(acceptingTravelReturn: Bool) -> (problems: [VaultError], travelReturn: [UInt8]?) {
-        guard formatVersion >= 2 else { return ([], nil) }
+    /// pending bundle id it accepted is returned (`check --rebuild-pages` confirms it). `checked`:
+    /// the digest of the sealed manifest the rows were found to agree with (nil if they did not),
+    /// which `rekey` requires its rewrite to build on.
+    func manifestProblems(acceptingTravelReturn: Bool) -> (
+        problems: [VaultError], travelReturn: [UInt8]?, checked: [UInt8]?
+    ) {
+        guard formatVersion >= 2 else { return ([], nil, nil) }
         do {
             let agreement = try rowsAgreeWithManifest(acceptingTravelReturn: acceptingTravelReturn)
-            if agreement.agrees { return ([], agreement.travelReturn) }
+            if agreement.agrees { return ([], agreement.travelReturn, agreement.checked) }
             // Something differs: the manifest the rows describe, to name every difference.
             let m = try currentManifest()
             var actual = try Manifest.describing(store, generation: m.generation, format: m.format)
@@ -313,11 +317,17 @@ extension Vault {
                 actual.travelBundle = m.travelBundle
             }
             var problems = m.differences(from: actual) + (try Manifest.orphanProblems(store)).map(\.message)
-            // Only a row the file holds twice (the dictionaries above count it once) gets here.
-            if problems.isEmpty { problems = ["the vault file's rows differ from its manifest (a row held twice?)"] }
-            return (problems.map { .vaultIntegrity($0) }, travelReturn)
+            if problems.isEmpty {
+                // The fast path's reads are several transactions: a write another session
+                // committed between them is no difference. Once more, then only a row the file
+                // holds twice (the dictionaries above count it once) is left.
+                let again = try rowsAgreeWithManifest(acceptingTravelReturn: acceptingTravelReturn)
+                if again.agrees { return ([], again.travelReturn, again.checked) }
+                problems = ["the vault file's rows differ from its manifest (a row held twice?)"]
+            }
+            return (problems.map { .vaultIntegrity($0) }, travelReturn, nil)
         } catch {
-            return ([error], nil)
+            return ([error], nil, nil)
         }
     }
 
@@ -330,11 +340,12 @@ extension Vault {
     /// a summary page's nonce with the listed one; the slots and singletons as in `describing`;
     /// and no version row may be orphaned. Anything else is false: the caller then names it.
     private func rowsAgreeWithManifest(acceptingTravelReturn: Bool) throws(VaultError)
-        -> (agrees: Bool, travelReturn: [UInt8]?)
+        -> (agrees: Bool, travelReturn: [UInt8]?, checked: [UInt8]?)
     {
         let sealed = try store.sealedManifest()
+        let checked = try sealed.map { (b) throws(VaultError) -> [UInt8] in try Manifest.digest(b) }
         return try Self.withManifestView(sealed, keyring: keyring) {
-            (view) throws(VaultError) -> (agrees: Bool, travelReturn: [UInt8]?) in
+            (view) throws(VaultError) -> (agrees: Bool, travelReturn: [UInt8]?, checked: [UInt8]?) in
             let tail = view.tail
             var actual = tail
             actual.slots = [:]
@@ -355,12 +366,12 @@ extension Vault {
                 actual.travelBundle = tail.travelBundle
             }
             // The tail's lists are empty on both sides: only slots, singletons and travel compared.
-            guard tail.differences(from: actual).isEmpty else { return (false, nil) }
-            guard try recordRowsAgree(view), try store.orphanVersionCounts().isEmpty else { return (false, nil) }
+            guard tail.differences(from: actual).isEmpty else { return (false, nil, nil) }
+            guard try recordRowsAgree(view), try store.orphanVersionCounts().isEmpty else { return (false, nil, nil) }
             for table in SealedItemKind.tables(format: view.format) {
-                guard try itemRowsAgree(view, table) else { return (false, nil) }
+                guard try itemRowsAgree(view, table) else { return (false, nil, nil) }
             }
-            return (true, travelReturn)
+            return (true, travelReturn, checked)
         }
     }
 

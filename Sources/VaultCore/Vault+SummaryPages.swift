@@ -595,7 +595,7 @@ extension Vault {
         guard formatVersion >= 5 else {
             throw .vaultIntegrity("this vault has no summary pages (format \(formatVersion)); nothing was changed")
         }
-        let (problems, travelReturn) = manifestProblems(acceptingTravelReturn: true)
+        let (problems, travelReturn, _) = manifestProblems(acceptingTravelReturn: true)
         for problem in problems {
             if case .vaultIntegrity(let m) = problem, m.hasPrefix("summary page ") { continue }
             throw problem

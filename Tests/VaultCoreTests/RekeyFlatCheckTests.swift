@@ -244,4 +244,30 @@ import Testing
             #expect(spliced.withUnsafeBytes { Manifest.decode($0) } == changed, "format \(format)")
         }
     }
+
+    /// The rewrite's compare-and-swap (review of rekey-flat, M3): a write another session commits
+    /// after rekey's check (here while the new recovery key is shown) refuses the rekey, and nothing
+    /// changes: the old passphrase still opens the vault, with that write in it.
+    @Test func rekeyRefusesAManifestChangedAfterItsCheck() throws {
+        let t = TempVault()
+        let (v, recovery) = try t.create()
+        #expect(!recovery.isEmpty)
+        _ = try v.addSource(alias: "Magpie")
+        _ = try v.addRecord(NewRecord(sourceAlias: "Magpie", title: "one", body: "needle"))
+        let other = try t.unlock()
+        var shown = false
+        var message: String?
+        do {
+            _ = try v.rekey(
+                passphrase: try secret("new pass phrase"), profile: nil,
+                showRecoveryKey: { _ in
+                    shown = true
+                    _ = try other.addSource(alias: "Heron")
+                })
+        } catch let VaultError.storage(m) { message = m }
+        #expect(shown)
+        #expect(message?.contains("the vault changed while rekeying") == true, "\(message ?? "rekeyed")")
+        let after = try t.unlock()
+        #expect(try after.listSources().sources.count == 2)
+    }
 }
