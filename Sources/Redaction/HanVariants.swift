@@ -37,21 +37,7 @@ enum HanVariants {
         // Only a form with an ideograph loads the table (not Latin, not Hangul: bench's 1,000 facts).
         guard form.unicodeScalars.contains(where: isIdeograph) else { return [form] }
         let scalars = Array(form.unicodeScalars)
-        var results: [[Unicode.Scalar]] = [scalars]
-        for (position, scalar) in scalars.enumerated() {
-            let forms = spellings(of: scalar.value)
-            guard forms.count > 1 else { continue }
-            var next: [[Unicode.Scalar]] = []
-            for r in results {
-                for f in forms {
-                    guard next.count < limit, let s = Unicode.Scalar(f) else { continue }
-                    var copy = r
-                    copy[position] = s
-                    next.append(copy)
-                }
-            }
-            results = next
-        }
+        let results = Spellings.combinations(scalars, at: scalars.indices, limit: limit, forms: spellings(of:))
         guard results.count > 1 else { return [form] }
         return results.map { String(String.UnicodeScalarView($0)) }
     }

@@ -184,21 +184,7 @@ enum Hangul {
         let starts = nameStarts(scalars, person: person)
         let syllables = scalars.filter { isSyllable($0.value) }.count
         guard syllables >= 2 else { return [form] }
-        var results: [[Unicode.Scalar]] = [scalars]
-        for position in starts {
-            let forms = initialSoundForms(scalars[position].value)
-            guard forms.count > 1 else { continue }
-            var next: [[Unicode.Scalar]] = []
-            for r in results {
-                for f in forms {
-                    guard next.count < limit, let s = Unicode.Scalar(f) else { continue }
-                    var copy = r
-                    copy[position] = s
-                    next.append(copy)
-                }
-            }
-            results = next
-        }
+        let results = Spellings.combinations(scalars, at: starts, limit: limit, forms: initialSoundForms)
         guard results.count > 1 else { return [form] }  // no name part has another spelling
         var seen = Set<String>()
         var out = [form]

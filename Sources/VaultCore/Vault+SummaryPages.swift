@@ -435,6 +435,21 @@ extension Vault {
             guard let found else { return all }
             return [ids[found]] + all.filter { $0 != ids[found] }
         }
+        /// The first page in `searchOrder` that opens and lists `recordID` (its id, the page and the
+        /// entry's index), and the pages before it that did not open.
+        func holding(_ recordID: String) throws -> (
+            found: (id: String, p: (sealed: [UInt8], page: SummaryPage), i: Int)?, unreadable: [String]
+        ) {
+            var unreadable: [String] = []
+            for id in try searchOrder(recordID) {
+                guard let p = try opened(id) else {
+                    unreadable.append(id)  // (its row is there: the id was just read; not a blob, or does not open)
+                    continue
+                }
+                if let i = p.page.entries.firstIndex(where: { $0.recordID == recordID }) { return ((id, p, i), unreadable) }
+            }
+            return (nil, unreadable)
+        }
         func write(_ page: SummaryPage, _ number: Int) throws {
             guard number >= 1, number <= SummaryPage.maxNumber else {
                 throw VaultError.vaultIntegrity(
@@ -487,13 +502,8 @@ extension Vault {
             }
             try write(page, number)
         case .replace(let recordID, let version, let meta):
-            var unreadable: [String] = []
-            for id in try searchOrder(recordID) {
-                guard let p = try opened(id) else {
-                    unreadable.append(id)  // (its row is there: the id was just read; not a blob, or does not open)
-                    continue
-                }
-                guard let i = p.page.entries.firstIndex(where: { $0.recordID == recordID }) else { continue }
+            let (found, unreadable) = try holding(recordID)
+            if let (id, p, i) = found {
                 // The page as found, this record's entry included, must be the manifest's (whether
                 // the record's rows are is the manifest change's check, which runs next).
                 if let why = unusable(id, p) { throw refusal(why, recordID) }
@@ -511,13 +521,8 @@ extension Vault {
             // Removing a record is never refused (§6.8, as for its rows): a page that does not open,
             // is not the manifest's copy or does not match is left as it is and named; the record's
             // rows are deleted all the same.
-            var unreadable: [String] = []
-            for id in try searchOrder(recordID) {
-                guard let p = try opened(id) else {
-                    unreadable.append(id)  // (its row is there: the id was just read; not a blob, or does not open)
-                    continue
-                }
-                guard let i = p.page.entries.firstIndex(where: { $0.recordID == recordID }) else { continue }
+            let (found, unreadable) = try holding(recordID)
+            if let (id, p, i) = found {
                 var page = p.page
                 if let why = unusable(id, p) {
                     // The page opens but is not the listed copy, or lists what the manifest does

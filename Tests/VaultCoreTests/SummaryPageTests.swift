@@ -133,23 +133,12 @@ import Testing
     /// The manifest lookup every listed entry makes (a guess from the id's value, then a window,
     /// then binary search) finds every listed id at its place and no other, however the ids lie.
     @Test func theManifestLookupFindsEveryIdAndNoOther() {
-        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
-        func next() -> UInt64 {
-            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-            return state
-        }
-        func hex(_ v: UInt64) -> String {
-            let h = String(v, radix: 16)
-            return String(repeating: "0", count: 16 - h.count) + h
-        }
-        var ids = Set<String>()
-        for _ in 0..<3000 { ids.insert(hex(next())) }  // spread out
-        for i in 0..<500 { ids.insert(hex(0x7fff_0000_0000_0000 + UInt64(i) * 977)) }  // one dense cluster
-        for v: UInt64 in [0, 1, UInt64.max, UInt64.max - 1] { ids.insert(hex(v)) }
+        var source = RecordIDs(seed: 0x9E37_79B9_7F4A_7C15)
+        let ids = source.spreadClusteredAndExtreme()
         var m = Manifest()
         for id in ids { m.records[id] = 1 }
         let sorted = ids.sorted()
-        let absent = (0..<2000).map { _ in hex(next()) } + ["7fff000000000001", "0000000000000002", "fffffffffffffffd"]
+        let absent = (0..<2000).map { _ in source.next() } + ["7fff000000000001", "0000000000000002", "fffffffffffffffd"]
         m.encode().withUnsafeBytes { b in
             guard let view = ManifestView(b) else {
                 Issue.record("the manifest does not parse")
@@ -169,19 +158,8 @@ import Testing
     /// the extremes, and ids that are not lowercase hex); an absent id, a wrong version and a
     /// second meeting are refused.
     @Test func theWalkCheckAdmitsEveryListedIdOnce() {
-        var state: UInt64 = 0x5eed_1234
-        func next() -> UInt64 {
-            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-            return state
-        }
-        func hex(_ v: UInt64) -> String {
-            let h = String(v, radix: 16)
-            return String(repeating: "0", count: 16 - h.count) + h
-        }
-        var ids = Set<String>()
-        for _ in 0..<3000 { ids.insert(hex(next())) }
-        for i in 0..<500 { ids.insert(hex(0x7fff_0000_0000_0000 + UInt64(i) * 977)) }
-        for v: UInt64 in [0, 1, UInt64.max, UInt64.max - 1] { ids.insert(hex(v)) }
+        var source = RecordIDs(seed: 0x5eed_1234)
+        var ids = source.spreadClusteredAndExtreme()
         for odd in [
             "ABCDEF0123456789", "9zzzzzzzzzzzzzzz", "a!!!!!!!!!!!!!!!", "9fffff0000000000", "a0!0000000000000",
             "zzzzzzzzzzzzzzzz", "12345g7890abcdef", "!!!!!!!!!!!!!!!!", "7fff0000000000zz"
@@ -192,7 +170,9 @@ import Testing
         for id in ids { m.records[id] = id.hasPrefix("1") ? 2 : 1 }
         let sorted = ids.sorted()
         let absent =
-            (0..<2000).map { _ in hex(next()) } + ["7fff000000000001", "0000000000000002", "fffffffffffffffd", "ABCDEF0123456788"]
+            (0..<2000).map { _ in source.next() } + [
+                "7fff000000000001", "0000000000000002", "fffffffffffffffd", "ABCDEF0123456788"
+            ]
         let bytes: [UInt8] = m.encode().withUnsafeBytes { b in ManifestView(b).map { Array($0.recordBytes) } ?? [] }
         #expect(bytes.count == sorted.count * 20)
         var one = WalkCheck(recordBytes: bytes)
@@ -970,5 +950,30 @@ import Testing
         let refused = refusal { _ = try after.rebuildSummaryPages() }
         #expect(refused != nil && refused?.hasPrefix("summary page") == false, "\(refused ?? "rebuilt")")
         #expect(try t.sql { try Data.fetchAll($0, sql: "SELECT sealed FROM summary_page ORDER BY id") } == pages)
+    }
+}
+
+/// Record ids for the manifest lookup tests: 16 lowercase hex digits from a fixed-seed generator.
+struct RecordIDs {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+
+    static func hex(_ v: UInt64) -> String {
+        let h = String(v, radix: 16)
+        return String(repeating: "0", count: 16 - h.count) + h
+    }
+
+    mutating func next() -> String {
+        state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+        return Self.hex(state)
+    }
+
+    /// 3,000 spread out, one dense cluster of 500 and the four extremes.
+    mutating func spreadClusteredAndExtreme() -> Set<String> {
+        var ids = Set<String>()
+        for _ in 0..<3000 { ids.insert(next()) }
+        for i in 0..<500 { ids.insert(Self.hex(0x7fff_0000_0000_0000 + UInt64(i) * 977)) }
+        for v: UInt64 in [0, 1, UInt64.max, UInt64.max - 1] { ids.insert(Self.hex(v)) }
+        return ids
     }
 }
