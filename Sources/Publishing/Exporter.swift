@@ -61,6 +61,12 @@ public enum Exporter {
         vault: Vault, id: String, version: Int? = nil, selection: ExcerptSelection,
         accept: [String] = [], noRules: Bool = false, acceptDisclosure: Bool = false
     ) throws -> PreparedExcerpt {
+        // The vault's rules are read, checked against the manifest and opened on a thread of their
+        // own while the record is read and decrypted (as the guard's facts below: reads through the
+        // vault's serialized store and immutable keys only); which of them apply is known after.
+        let shared = SharedVault(vault: vault)
+        let allRules = Pending { Result { () throws(VaultError) in try shared.vault.rules() } }
+        defer { _ = allRules.value }
         let record = try vault.recordForPublishing(id, version: version)
         let rid = record.summary.id
         // The disclosure guard's facts are read and its matcher compiled on a thread of their own
@@ -68,10 +74,10 @@ public enum Exporter {
         // and immutable keys only): after `suggest`'s candidates on the side thread, they made it
         // the longest path of the export at 1,000 facts.
         let sourceID = record.summary.metadata.source
-        let shared = SharedVault(vault: vault)
         let guardPreparing = Pending { Result { try DisclosureCheck.prepare(vault: shared.vault, sourceID: sourceID) } }
         defer { _ = guardPreparing.value }
-        let rules = try RuleCompiler.compile(try vault.rules(forRecord: rid, sourceID: sourceID))
+        let rules = try RuleCompiler.compile(
+            try allRules.value.get().filter { $0.rule.applies(toRecord: rid, sourceID: sourceID) })
         let excerpt = try Excerpt.select(selection, from: record.body)
         // `suggest`'s summary reads only the excerpt and, at the end, what was redacted: its
         // candidates are found on another thread from the start, beside the whole check.
@@ -119,15 +125,14 @@ public enum Exporter {
         let rulesApply =
             !findings.isEmpty
             || (selection != .whole && !rules.isEmpty && !redactor.redact(record.body).findings.isEmpty)
-        let suggestions = candidates.covered(by: result.findings)
         // The source's facts in the text as it would be published (§6.11).
         let guardPrepared = try guardPreparing.value.get()
         let disclosure = guardPrepared.evaluate(found: stated)
         var leaks = checked
         for i in leaks.indices { leaks[i].line += shift }
-        // Phrases no rule covers; a rule's other Korean spelling is already hidden (issue 15), so
-        // suggesting it as a variant is advice, not an uncovered phrase.
-        let uncovered = suggestions.filter { $0.kind != .otherSpelling }.map { $0.line + shift }
+        // Phrases no rule covers (a rule's other Korean spelling, already hidden (issue 15), is advice
+        // `suggest` gives, never an uncovered phrase: `covered(by:)` does not list it).
+        let uncovered = candidates.uncoveredLines(by: result.findings).map { $0 + shift }
 
         var accepted: [String] = []
         for a in accept {
@@ -175,7 +180,7 @@ public enum Exporter {
             let doc = Doc(
                 excerpt: p.text, record: p.recordID, version: p.version,
                 lines: .init(first: p.firstLine, last: p.lastLine), redactions: p.counts,
-                blake2b256: try ContentHash.blake2b256Hex(Array(p.text.utf8)))
+                blake2b256: try ContentHash.blake2b256Hex(utf8: p.text))
             let enc = JSONEncoder()
             enc.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
             return SafeMarkup.jsonEscapingHTML(Array(try enc.encode(doc))) + [0x0A]
@@ -254,7 +259,12 @@ public enum Exporter {
         var ids: [String: String] = [:]
         try gate(
             p, action: "export", format: format, noRules: noRules, acceptDisclosure: acceptDisclosure, vault: vault, ids: &ids)
-        let bytes = try render(p, format: format)
+        // The file's bytes and hash, and the excerpt's hash, on two threads (each 10 ms per 10 MB).
+        let text = p.text
+        let ((bytes, outputHash), excerptHash) = try Parallel.both({ Result { try ContentHash.blake2b256Hex(utf8: text) } }) {
+            let bytes = try render(p, format: format)
+            return (bytes, try ContentHash.blake2b256Hex(bytes))
+        }
         var values: [String: [UInt8]] = ["excerpt": Array(p.text.utf8)]
         if let out {
             values["path"] = Array(out.utf8)
@@ -262,7 +272,8 @@ public enum Exporter {
                 out, overwrite: overwrite, protecting: [vault.directory] + [try vault.auditLogPath()].compactMap { $0 })
         }
         let entryID = try DisclosureCheck.record(
-            try provenanceEntry(p, format: format, output: bytes), p.disclosure, accept: acceptDisclosure, vault: vault,
+            provenanceEntry(p, format: format, excerptHash: try excerptHash.get(), outputHash: outputHash), p.disclosure,
+            accept: acceptDisclosure, vault: vault,
             action: "export", ids: &ids)
         // Audited before a byte is written: if the entry cannot be made durable, nothing is exported.
         do { try vault.audit(AuditEvent("export", ids: ids, values: values)) } catch {
@@ -311,11 +322,19 @@ public enum Exporter {
 
     /// The provenance and ledger entry of an export of `p` whose bytes are `output` (§6.7).
     static func provenanceEntry(_ p: PreparedExcerpt, format: ExportFormat, output: [UInt8]) throws -> ExportEntry {
+        provenanceEntry(
+            p, format: format, excerptHash: try ContentHash.blake2b256Hex(utf8: p.text),
+            outputHash: try ContentHash.blake2b256Hex(output))
+    }
+
+    /// The same, with the BLAKE2b-256 hex of the excerpt's text and of the output already made.
+    static func provenanceEntry(_ p: PreparedExcerpt, format: ExportFormat, excerptHash: String, outputHash: String)
+        -> ExportEntry
+    {
         ExportEntry(
             recordID: p.recordID, version: p.version, firstLine: p.firstLine, lastLine: p.lastLine,
-            format: format.rawValue, excerptHash: try ContentHash.blake2b256Hex(Array(p.text.utf8)),
-            outputHash: try ContentHash.blake2b256Hex(output), redactions: p.counts, accepted: p.accepted,
-            source: p.disclosure.sourceID, facts: p.disclosure.stated)
+            format: format.rawValue, excerptHash: excerptHash, outputHash: outputHash, redactions: p.counts,
+            accepted: p.accepted, source: p.disclosure.sourceID, facts: p.disclosure.stated)
     }
 
     /// Export entries whose output or excerpt matches `fileBytes` (the file as published, the

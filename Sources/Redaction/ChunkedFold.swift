@@ -151,20 +151,14 @@ enum ChunkedFold {
     ) -> [R] {
         let plan: [Range<Int>] = bytes.withUnsafeBufferPointer { ChunkedFold.plan($0, size: size) }
         guard !plan.isEmpty else { return [] }
-        let results = ResultSlots<R>(count: plan.count)
-        let threads = max(1, min(workers, plan.count))
-        let work: @Sendable (Int) -> Void = { worker in
-            var folders = Folders()
+        // Each worker takes the next chunk when it is done with one: the export runs `suggest` on
+        // a thread beside these, and a worker given every other chunk in advance waited for the
+        // one that thread slowed down (the leak check's last 25 ms on one core of two).
+        return concurrentMap(plan.count, workers: workers, state: { Folders() }) { k, folders -> R? in
             bytes.withUnsafeBufferPointer { b in
-                for k in stride(from: worker, to: plan.count, by: threads) {
-                    if let chunk = fold(b, plan: plan, k, margin: margin, skeleton: skeleton, &folders, meter: meter) {
-                        results.set(k, body(chunk))
-                    }
-                }
+                fold(b, plan: plan, k, margin: margin, skeleton: skeleton, &folders, meter: meter).map(body)
             }
-        }
-        if threads == 1 { work(0) } else { DispatchQueue.concurrentPerform(iterations: threads, execute: work) }
-        return results.values()
+        }.compactMap { $0 }
     }
 
     /// Cores to use (at most 4: the export also runs `suggest` beside the leak check).

@@ -77,6 +77,31 @@ public struct PendingSuggestions: Sendable {
     public func covered(by findings: Findings) -> [Suggestion] {
         Suggester.filter(candidates, bytes: Array(text.utf8), covered: findings.covered)
     }
+
+    /// The line of each of ``covered(by:)``'s suggestions, in order, without making them (export's
+    /// summary: no copy of the text, no string per phrase).
+    public func uncoveredLines(by findings: Findings) -> [Int] {
+        var lines: [Int] = []
+        var text = self.text
+        text.withUTF8 { bytes in
+            guard let base = bytes.baseAddress else { return }
+            var position = 0
+            var line = 1
+            Suggester.forEachUncovered(candidates, covered: findings.covered) { s in
+                let end = min(s.range.lowerBound, bytes.count)
+                // memchr is vectorized; offsets only grow (the candidates are in text order).
+                var p = base + position
+                let stop = base + end
+                while p < stop, let hit = memchr(p, 0x0A, stop - p) {
+                    line += 1
+                    p = UnsafePointer(hit.assumingMemoryBound(to: UInt8.self)) + 1
+                }
+                position = max(position, end)
+                lines.append(line)
+            }
+        }
+        return lines
+    }
 }
 
 enum Suggester {
@@ -132,20 +157,8 @@ enum Suggester {
     /// The candidates no covered range overlaps, one per range, in text order.
     static func filter(_ raw: [Candidate], bytes: [UInt8], covered disjoint: RangeSet) -> [Suggestion] {
         var lines = TextSupport.LineCounter(bytes)
-        var seen = Set<Range<Int>>()
         var out: [Suggestion] = []
-        // The covered spans merged into sorted, disjoint ranges: each candidate is checked by a
-        // binary search, so the whole pass is O(n log n) (a scan of every span per candidate was
-        // quadratic: 2 MB with 30,000 redactions took minutes).
-        for s in raw {
-            if disjoint.overlaps(s.range) { continue }
-            guard seen.insert(s.range).inserted else { continue }
-            // A detector hit inside a longer one of the same kind ("10-1234-5678" in "+82 10-1234-5678").
-            if let last = out.last, last.kind == s.kind, last.originalRange.contains(s.range.lowerBound),
-                s.range.upperBound <= last.originalRange.upperBound
-            {
-                continue
-            }
+        forEachUncovered(raw, covered: disjoint) { s in
             out.append(
                 Suggestion(
                     text: String(decoding: bytes[s.range], as: UTF8.self), kind: s.kind, detector: s.detector,
@@ -153,6 +166,27 @@ enum Suggester {
                     originalRange: s.range))
         }
         return out
+    }
+
+    /// The candidates of `raw` (sorted as ``candidates(_:bytes:redacting:)`` sorts them) that no
+    /// covered range overlaps, one per range, in text order: ``filter(_:bytes:covered:)``'s choice.
+    static func forEachUncovered(_ raw: [Candidate], covered disjoint: RangeSet, _ body: (Candidate) -> Void) {
+        // The covered spans merged into sorted, disjoint ranges: each candidate is checked by a
+        // binary search, so the whole pass is O(n log n) (a scan of every span per candidate was
+        // quadratic: 2 MB with 30,000 redactions took minutes). Candidates with the same range are
+        // next to each other (sorted by start, then end), so one is kept by comparing neighbours.
+        var previous: Range<Int>?
+        var kept: (range: Range<Int>, kind: Suggestion.Kind)?
+        for s in raw {
+            if disjoint.overlaps(s.range) || s.range == previous { continue }
+            previous = s.range
+            // A detector hit inside a longer one of the same kind ("10-1234-5678" in "+82 10-1234-5678").
+            if let k = kept, k.kind == s.kind, k.range.contains(s.range.lowerBound), s.range.upperBound <= k.range.upperBound {
+                continue
+            }
+            kept = (s.range, s.kind)
+            body(s)
+        }
     }
 
     /// `out` with `extras` inserted in text order, each after the candidates that start at the same place.

@@ -36,6 +36,38 @@ public enum GenericHash {
         return try r.get()
     }
 
+    /// Keyed BLAKE2b of the concatenation of `parts`, without making it (the same hash as
+    /// ``keyedHash(_:key:length:)`` of the parts joined). The hash state, derived from the key, is
+    /// wiped before returning.
+    public static func keyedHash(parts: [UnsafeRawBufferPointer], key: borrowing SecureBytes, length: Int = 32)
+        throws(SodiumError) -> [UInt8]
+    {
+        try Sodium.ensureInitialized()
+        guard key.count >= Int(crypto_generichash_KEYBYTES_MIN), key.count <= Int(crypto_generichash_KEYBYTES_MAX) else {
+            throw .invalidArgument("BLAKE2b key length out of range")
+        }
+        guard length >= bytesMin, length <= bytesMax else { throw .invalidArgument("BLAKE2b output length out of range") }
+        let size = crypto_generichash_statebytes()
+        // libsodium aligns its BLAKE2b state to 64 bytes.
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 64)
+        defer {
+            sodium_memzero(raw, size)
+            raw.deallocate()
+        }
+        // (Swift does not import the over-aligned state struct: the functions take an opaque pointer.)
+        let state = OpaquePointer(raw)
+        var out = [UInt8](repeating: 0, count: length)
+        let rc: Int32 = key.withUnsafeBytes { k in
+            var rc = crypto_generichash_init(state, k.baseAddress!.assumingMemoryBound(to: UInt8.self), k.count, length)
+            for part in parts where rc == 0 && part.count > 0 {
+                rc = crypto_generichash_update(state, part.baseAddress!.assumingMemoryBound(to: UInt8.self), UInt64(part.count))
+            }
+            return rc == 0 ? crypto_generichash_final(state, &out, length) : rc
+        }
+        guard rc == 0 else { throw .invalidArgument("BLAKE2b failed") }
+        return out
+    }
+
     private static func run(_ message: UnsafeRawBufferPointer, key: UnsafePointer<UInt8>?, keyLength: Int, length: Int)
         throws(SodiumError) -> [UInt8]
     {

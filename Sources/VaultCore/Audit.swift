@@ -114,8 +114,7 @@ package final class AuditKeys: AuditSigner {
     }
 
     package func auditValueHash(_ value: [UInt8], kind: String?) throws(VaultError) -> [UInt8] {
-        let message = auditValueMessage(value, kind: kind)
-        return try Vault.sodium { try GenericHash.keyedHash(message, key: valueKey, length: 32) }
+        try VaultCore.auditValueHash(value, kind: kind, key: valueKey)
     }
 }
 
@@ -146,11 +145,17 @@ public struct AuditState: Sendable, Equatable {
     }
 }
 
-/// What a value's keyed hash covers (SECURITY.md §11.2): in format 2 a label and the value's kind
-/// come first, so equal text logged as a query and as an alias hashes differently.
-func auditValueMessage(_ value: [UInt8], kind: String?) -> [UInt8] {
-    guard let kind else { return value }
-    return Array("sourcevault.v2.audit-value\0".utf8) + Array(kind.utf8) + [0] + value
+/// The keyed hash of a sensitive value of `kind` under `key` (SECURITY.md §11.2): BLAKE2b-256 of
+/// "sourcevault.v2.audit-value" 0x00 kind 0x00 value, streamed (an exported excerpt of 10 MB is not
+/// copied twice more to be hashed); `kind` nil: the format-1 hash of the value alone.
+func auditValueHash(_ value: [UInt8], kind: String?, key: borrowing SecureBytes) throws(VaultError) -> [UInt8] {
+    guard let kind else { return try Vault.sodium { try GenericHash.keyedHash(value, key: key, length: 32) } }
+    let head = Array("sourcevault.v2.audit-value\0".utf8) + Array(kind.utf8) + [0]
+    return try Vault.sodium {
+        try head.withUnsafeBytes { h in
+            try value.withUnsafeBytes { v in try GenericHash.keyedHash(parts: [h, v], key: key, length: 32) }
+        }
+    }
 }
 
 extension AuditState {
@@ -198,8 +203,7 @@ extension Vault: AuditSigner {
     /// values of one kind give equal hashes, so `audit check-value` can find them, but the log alone
     /// reveals nothing, and a query never matches an alias. `kind` nil: the format-1 hash.
     package func auditValueHash(_ value: [UInt8], kind: String?) throws(VaultError) -> [UInt8] {
-        let message = auditValueMessage(value, kind: kind)
-        return try Self.sodium { try GenericHash.keyedHash(message, key: auditValueKey, length: 32) }
+        try VaultCore.auditValueHash(value, kind: kind, key: auditValueKey)
     }
 
     /// The manifest generation as the vault file holds it now, read while the audit log is locked

@@ -195,4 +195,10 @@ public enum ContentHash {
     public static func blake2b256Hex(_ bytes: [UInt8]) throws -> String {
         Hex.encode(try GenericHash.hash(bytes, length: 32))
     }
+
+    /// Unkeyed BLAKE2b-256 of `text`'s UTF-8, lowercase hex (read in place, not copied).
+    public static func blake2b256Hex(utf8 text: String) throws -> String {
+        var text = text
+        return Hex.encode(try text.withUTF8 { try GenericHash.hash(UnsafeRawBufferPointer($0), length: 32) })
+    }
 }

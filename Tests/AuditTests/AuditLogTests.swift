@@ -228,6 +228,21 @@ final class AuditFixture {
         #expect(try AuditLog.entries(mentioning: Array("someone else".utf8), vault: v).isEmpty)
     }
 
+    /// The value hash is SECURITY.md §11.2's formula (streamed, it is never joined in memory):
+    /// BLAKE2b-256 under subkey 7 of "sourcevault.v2.audit-value" 0x00 kind 0x00 value.
+    @Test func valueHashesAreTheFormulaOfTheSpec() throws {
+        let root = try SecureBytes(copying: Array(0..<32))
+        let keys = try AuditKeys(root: root)
+        let key = try Subkey.auditValue.derive(from: root)
+        for value in [[], Array("Ri Jong-yol".utf8), (0..<300_000).map { UInt8(truncatingIfNeeded: $0) }] {
+            for kind in ["excerpt", "query", ""] {
+                let message = Array("sourcevault.v2.audit-value".utf8) + [0] + Array(kind.utf8) + [0] + value
+                #expect(try keys.auditValueHash(value, kind: kind) == GenericHash.keyedHash(message, key: key, length: 32))
+            }
+            #expect(try keys.auditValueHash(value, kind: nil) == GenericHash.keyedHash(value, key: key, length: 32))
+        }
+    }
+
     @Test func timestampsNeverDecrease() throws {
         let f = try AuditFixture()
         let v = try f.unlock()

@@ -36,6 +36,11 @@ final class Fixture {
         let body = "one\ntwo\nthree\n\nfive Quote here\nsix\n"
         #expect(try Excerpt.select(.lines(2, 3), from: body) == Excerpt(text: "two\nthree\n", firstLine: 2, lastLine: 3))
         #expect(try Excerpt.select(.whole, from: body).lastLine == 6)
+        // The whole text's last line, counted without the line table: as `--lines` counts them.
+        for (text, last) in [("", 1), ("a", 1), ("a\n", 1), ("a\nb", 2), ("\n\n", 2), ("a\n\nb\n", 3)] {
+            #expect(try Excerpt.select(.whole, from: text) == Excerpt(text: text, firstLine: 1, lastLine: last))
+            if !text.isEmpty { #expect(try Excerpt.select(.lines(1, last), from: text).text == text) }
+        }
         #expect(throws: PublishingError.self) { _ = try Excerpt.select(.lines(5, 7), from: body) }
         // A quote with different case and a line break instead of a space selects its paragraph
         // (--paragraph), or its sentence (here: everything up to the end, no sentence ends before).

@@ -34,4 +34,30 @@ import Testing
         }
         #expect(notNFC > 100)  // the texts need normalizing often: the comparison means something
     }
+
+    /// The fast pass, which skips ASCII eight bytes at a time, accepts exactly what a scalar-by-scalar
+    /// reading of its set accepts, wherever the scalars fall against the eight-byte steps.
+    @Test func theFastPassAcceptsExactlyItsSet() {
+        func reference(_ s: String) -> Bool {
+            s.unicodeScalars.allSatisfy {
+                $0.value < 0x300 || (0xAC00...0xD7A3).contains($0.value) || (0x4E00...0x9FFF).contains($0.value)
+            }
+        }
+        let pieces = [
+            "a", "abcdefgh", "abcdefghijklmnopq", " ", "\n", "é", "\u{301}", "가", "李", "\u{2FF}", "\u{300}", "ｶ", "😀", "\u{D7A4}"
+        ]
+        var accepted = 0
+        for seed in 0..<2_000 {
+            var rng = SeededGenerator(seed: UInt64(seed) &* 104_729)
+            let text = (0..<Int.random(in: 0..<24, using: &rng)).map { _ in pieces.randomElement(using: &rng)! }.joined()
+            let bytes = Array(text.utf8)
+            for skip in 0..<min(bytes.count, 9) where String(validating: bytes[skip...], as: UTF8.self) != nil {
+                let got = bytes[skip...].withUnsafeBufferPointer { TextSupport.isFastNFC($0) }
+                #expect(
+                    got == reference(String(decoding: bytes[skip...], as: UTF8.self)), "\(text.debugDescription) from \(skip)")
+                if got { accepted += 1 }
+            }
+        }
+        #expect(accepted > 1_000)  // both answers are common
+    }
 }

@@ -124,6 +124,13 @@ import Testing
         // A joiner between letters is not an emoji joiner.
         #expect(DisplaySafety.removingInvisibleFormatting("Jo\u{200D}ng").text == "Jong")
         #expect(DisplaySafety.removingInvisibleFormatting("plain text") == ("plain text", 0))
+        // After and between ASCII runs of every length (read eight bytes at a time), at the start
+        // and at the end: each removed, nothing else.
+        for run in 0..<20 {
+            let ascii = String(repeating: "x", count: run)
+            let dirty = "\u{202E}" + ascii + "\u{200B}가" + ascii + "\u{2066}" + ascii + "\u{FEFF}"
+            #expect(DisplaySafety.removingInvisibleFormatting(dirty) == (ascii + "가" + ascii + ascii, 4), "run \(run)")
+        }
     }
 }
 

@@ -44,6 +44,27 @@ import Testing
         #expect(
             hexString(try GenericHash.keyedHash(Array("message".utf8), key: k))
                 == "2615bcafac3ebcd31940a8f15d876916435d805823d2db78c201a8e94624a0ae")
+        // In parts (streamed): the same hash as of the parts joined, however they are cut, empty
+        // parts included; a different key gives another.
+        let mess = Array("mes".utf8), sage = Array("sage".utf8), empty: [UInt8] = []
+        let streamed = try mess.withUnsafeBytes { a in
+            try sage.withUnsafeBytes { b in
+                try empty.withUnsafeBytes { e in try GenericHash.keyedHash(parts: [e, a, e, b], key: k) }
+            }
+        }
+        #expect(hexString(streamed) == "2615bcafac3ebcd31940a8f15d876916435d805823d2db78c201a8e94624a0ae")
+        let long = (0..<100_000).map { UInt8(truncatingIfNeeded: $0 &* 7) }
+        for cut in [0, 1, 127, 128, 129, 65_536, 100_000] {
+            let parts = try long.withUnsafeBytes { all in
+                try GenericHash.keyedHash(
+                    parts: [UnsafeRawBufferPointer(rebasing: all[..<cut]), UnsafeRawBufferPointer(rebasing: all[cut...])], key: k)
+            }
+            #expect(parts == (try GenericHash.keyedHash(long, key: k)), "cut at \(cut)")
+        }
+        let other = try secure(Array(1..<33))
+        #expect(
+            try long.withUnsafeBytes { try GenericHash.keyedHash(parts: [$0], key: other) }
+                != (try GenericHash.keyedHash(long, key: k)))
     }
 
     @Test func paddingRoundTripsAndAlwaysAddsAByte() throws {

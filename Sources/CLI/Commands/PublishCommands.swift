@@ -72,8 +72,14 @@ enum LeakReport {
     static func uncovered(_ p: PreparedExcerpt) -> String {
         let n = p.uncoveredLines.count
         guard n > 0 else { return "suggest: 0 phrases no rule covers" }
-        var lines = Array(Set(p.uncoveredLines)).sorted().map(String.init)
-        if lines.count > 20 { lines = Array(lines.prefix(20)) + ["…"] }
+        // The first 20 lines with a phrase (an export of 10 MB has a hundred thousand phrases).
+        var lines: [String] = []
+        var previous: Int?
+        for line in p.uncoveredLines.sorted() where line != previous {
+            previous = line
+            guard lines.count < 20 else { lines.append("…"); break }
+            lines.append(String(line))
+        }
         return "suggest: \(n) phrase\(n == 1 ? "" : "s") no rule covers, on line\(lines.count == 1 ? "" : "s") "
             + "\(lines.joined(separator: ", ")) ('sourcevault suggest \(p.recordID)' lists them)"
     }
