@@ -100,13 +100,11 @@ public enum DisplaySafety {
     static func reversedRuns(_ b: [UInt8], meter: WorkMeter? = nil) -> TextView? {
         // RLE E2 80 AB, RLO E2 80 AE, RLI E2 81 A7.
         var found = false
-        var k = 0
-        while k + 2 < b.count, !found {
-            if b[k] == 0xE2 {
-                let (b1, b2) = (b[k + 1], b[k + 2])
-                found = (b1 == 0x80 && (b2 == 0xAB || b2 == 0xAE)) || (b1 == 0x81 && b2 == 0xA7)
-            }
-            k += 1
+        var from = 0
+        while !found, let k = TextSupport.firstOffset(of: 0xE2, in: b, from: from), k + 2 < b.count {
+            let (b1, b2) = (b[k + 1], b[k + 2])
+            found = (b1 == 0x80 && (b2 == 0xAB || b2 == 0xAE)) || (b1 == 0x81 && b2 == 0xA7)
+            from = k + 1
         }
         guard found else { return nil }
 

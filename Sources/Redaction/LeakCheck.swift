@@ -452,25 +452,41 @@ extension LeakChecker {
     }
 
     static func addressTokenRanges(_ bytes: [UInt8]) -> [Range<Int>] {
-        // One pass over the bytes; `seen`: bit 0 an "@" or "#", bit 1 a "/", bit 2 a ".". (The scan's
-        // state is local to the closure: captured, it would live in memory.)
+        // A token is one only if it holds an "@", a "#" or a "/" (a "." alone never makes one):
+        // those bytes are found by memchr (most text has few), and only their tokens are read, each
+        // byte at most twice (back to its token's start, then through it). `seen`: bit 0 an "@" or
+        // "#", bit 1 a "/", bit 2 a ".".
         var out = addressByteClass.withUnsafeBufferPointer { cls in
             bytes.withUnsafeBufferPointer { b -> [Range<Int>] in
                 var found: [Range<Int>] = []
-                var start = 0
-                var seen: UInt8 = 0
-                for i in 0..<b.count {
-                    let c = cls[Int(b[i])]
-                    if c == 0 { continue }
-                    if c == 0x80 {
-                        if i > start && (seen & 1 != 0 || seen & 6 == 6) { found.append(start..<i) }
-                        seen = 0
-                        start = i + 1
-                    } else {
-                        seen |= c
-                    }
+                guard let base = b.baseAddress else { return found }
+                let n = b.count
+                let triggers: [UInt8] = [0x40, 0x23, 0x2F]
+                // The next offset of each trigger byte at or after `from` (n: none), kept until passed.
+                var next = [Int](repeating: -1, count: 3)
+                func advance(_ k: Int, from: Int) {
+                    guard next[k] < from, next[k] != n else { return }
+                    let hit = from < n ? memchr(base + from, Int32(triggers[k]), n - from) : nil
+                    next[k] = hit.map { UnsafeRawPointer($0) - UnsafeRawPointer(base) } ?? n
                 }
-                if b.count > start && (seen & 1 != 0 || seen & 6 == 6) { found.append(start..<b.count) }
+                var from = 0
+                while from < n {
+                    for k in 0..<3 { advance(k, from: from) }
+                    let at = min(next[0], next[1], next[2])
+                    guard at < n else { break }
+                    var lo = at
+                    while lo > from, cls[Int(b[lo - 1])] != 0x80 { lo -= 1 }
+                    var hi = lo
+                    var seen: UInt8 = 0
+                    while hi < n {
+                        let c = cls[Int(b[hi])]
+                        if c == 0x80 { break }
+                        seen |= c
+                        hi += 1
+                    }
+                    if seen & 1 != 0 || seen & 6 == 6 { found.append(lo..<hi) }
+                    from = hi + 1
+                }
                 return found
             }
         }

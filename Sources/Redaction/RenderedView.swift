@@ -61,8 +61,8 @@ enum RenderedView {
     static func forEachView(of b: [UInt8], _ body: (TextView) -> Void) {
         // Skipped only when the text has none of the bytes that make a view differ: no '<' (tags,
         // comments), no '&' (references) and no "](" (link destinations).
-        let markup = b.contains { $0 == 0x3C || $0 == 0x26 }
-        let destinations = b.contains(0x28) ? linkDestinations(b) : [:]
+        let markup = TextSupport.firstOffset(of: 0x3C, in: b) != nil || TextSupport.firstOffset(of: 0x26, in: b) != nil
+        let destinations = TextSupport.firstOffset(of: 0x28, in: b) != nil ? linkDestinations(b) : [:]
         guard markup || !destinations.isEmpty else { return }
         var sawConcealer = false
         do {

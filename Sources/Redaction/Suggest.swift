@@ -130,8 +130,9 @@ enum Suggester {
         for r in namePhrases(text, bytes: bytes, scan: &scan) {
             raw.append((r, .namePhrase, nil, RuleLabel.person.rawValue))
         }
-        for r in hangulNames(bytes) { raw.append((r, .hangulName, nil, RuleLabel.person.rawValue)) }
-        for r in chineseNames(bytes) { raw.append((r, .chineseName, nil, RuleLabel.person.rawValue)) }
+        let scripts = scriptRuns(bytes)
+        for r in hangulNames(bytes, runs: scripts.hangul) { raw.append((r, .hangulName, nil, RuleLabel.person.rawValue)) }
+        for r in chineseNames(bytes, runs: scripts.han) { raw.append((r, .chineseName, nil, RuleLabel.person.rawValue)) }
         // (All at once: those that run over most of the text a piece at a time share each piece.)
         var patterns: [(regex: SharedRegex, detector: Detector?)] = Patterns.numberWithUnit.map { ($0, nil) }
         for d in Detector.allCases where !redacting.contains(d) { patterns += d.patterns.map { ($0, d) } }
@@ -309,31 +310,38 @@ enum Suggester {
     /// Runs of 2–8 precomposed Hangul syllables (U+AC00–U+D7A3), a longer run cut into pieces of
     /// 8 from its start (what the regex `[가-힣]{2,8}` finds), by a scan of the UTF-8 bytes.
     static func hangulRuns(_ b: [UInt8]) -> [Range<Int>] {
-        runs(b, of: 0xAC00...0xD7A3, longest: 8)
+        scriptRuns(b).hangul
     }
 
     /// Runs of 2 or more CJK unified ideographs (U+4E00–U+9FFF).
     static func hanRuns(_ b: [UInt8]) -> [Range<Int>] {
-        runs(b, of: 0x4E00...0x9FFF, longest: Int.max)
+        scriptRuns(b).han
     }
 
-    /// Runs of at least 2 scalars in `range` (all of which are 3 bytes long in UTF-8), split into
-    /// pieces of at most `longest` scalars from the start of the run, as a greedy regex finds them.
-    private static func runs(_ bytes: [UInt8], of range: ClosedRange<UInt32>, longest: Int) -> [Range<Int>] {
-        bytes.withUnsafeBufferPointer { b -> [Range<Int>] in
-            var out: [Range<Int>] = []
+    /// ``hangulRuns(_:)`` and ``hanRuns(_:)`` in one pass over the text: runs of at least 2 scalars
+    /// of each range (all 3 bytes long in UTF-8), a Hangul run split into pieces of at most 8
+    /// syllables from its start, as a greedy regex finds them.
+    static func scriptRuns(_ bytes: [UInt8]) -> (hangul: [Range<Int>], han: [Range<Int>]) {
+        bytes.withUnsafeBufferPointer { b -> ([Range<Int>], [Range<Int>]) in
+            var hangul: [Range<Int>] = [], han: [Range<Int>] = []
             let n = b.count
-            guard n > 0 else { return out }
+            guard n > 0 else { return (hangul, han) }
             let p = UnsafeRawPointer(b.baseAddress!)
             var i = 0
-            var start = -1, count = 0
+            var hangulStart = -1, hangulCount = 0, hanStart = -1, hanCount = 0
+            @inline(__always) func endHangul(_ at: Int) {
+                if hangulCount >= 2 { hangul.append(hangulStart..<at) }
+                hangulStart = -1; hangulCount = 0
+            }
+            @inline(__always) func endHan(_ at: Int) {
+                if hanCount >= 2 { han.append(hanStart..<at) }
+                hanStart = -1; hanCount = 0
+            }
             while i < n {
                 let b0 = b[i]
                 if b0 < 0x80 {
-                    if start >= 0 {
-                        if count >= 2 { out.append(start..<i) }
-                        start = -1; count = 0
-                    }
+                    if hangulStart >= 0 { endHangul(i) }
+                    if hanStart >= 0 { endHan(i) }
                     i += 1
                     // Eight ASCII bytes at a time (most of a text between runs).
                     while i + 8 <= n, p.loadUnaligned(fromByteOffset: i, as: UInt64.self) & 0x8080_8080_8080_8080 == 0 {
@@ -343,30 +351,37 @@ enum Suggester {
                 }
                 if b0 &- 0xE0 < 0x10, i + 2 < n {
                     let v = (UInt32(b0 & 0x0F) << 12) | (UInt32(b[i + 1] & 0x3F) << 6) | UInt32(b[i + 2] & 0x3F)
-                    if range.contains(v) {
-                        if start < 0 { start = i }
-                        count += 1
+                    if v &- 0xAC00 <= 0xD7A3 - 0xAC00 {
+                        if hanStart >= 0 { endHan(i) }
+                        if hangulStart < 0 { hangulStart = i }
+                        hangulCount += 1
                         i += 3
-                        if count == longest {
-                            if count >= 2 { out.append(start..<i) }
-                            start = -1; count = 0
-                        }
+                        if hangulCount == 8 { endHangul(i) }
+                        continue
+                    }
+                    if v &- 0x4E00 <= 0x9FFF - 0x4E00 {
+                        if hangulStart >= 0 { endHangul(i) }
+                        if hanStart < 0 { hanStart = i }
+                        hanCount += 1
+                        i += 3
                         continue
                     }
                 }
-                if start >= 0 {
-                    if count >= 2 { out.append(start..<i) }
-                    start = -1; count = 0
-                }
+                if hangulStart >= 0 { endHangul(i) }
+                if hanStart >= 0 { endHan(i) }
                 i += b0 < 0xE0 ? 2 : b0 < 0xF0 ? 3 : 4
             }
-            if start >= 0 && count >= 2 { out.append(start..<n) }
-            return out
+            if hangulStart >= 0 { endHangul(n) }
+            if hanStart >= 0 { endHan(n) }
+            return (hangul, han)
         }
     }
 
     static let particleBytes: [[UInt8]] = particles.map { Array($0.utf8) }
     static let hangulSurnameScalars: Set<UInt32> = Set(hangulSurnames.compactMap { $0.unicodeScalars.first?.value })
+    /// The same as one flag per precomposed syllable (U+AC00 + index): looked up once per Hangul
+    /// word of the text, where hashing into the set cost more than the rest of the check.
+    static let hangulSurnameFlags: [Bool] = (0xAC00...0xD7A3).map { hangulSurnameScalars.contains(UInt32($0)) }
 
     /// Particles by their last syllable, each list in `particles` order (longest first).
     static let particlesByLastSyllable: [UInt32: [[UInt8]]] = {
@@ -393,13 +408,13 @@ enum Suggester {
             return syllableKey(b, 0..<b.count)
         })
 
-    static func hangulNames(_ bytes: [UInt8]) -> [Range<Int>] {
+    static func hangulNames(_ bytes: [UInt8], runs: [Range<Int>]? = nil) -> [Range<Int>] {
         var out: [Range<Int>] = []
-        for r in hangulRuns(bytes) {
+        for r in runs ?? hangulRuns(bytes) {
             // Every syllable is one character of 3 bytes, so characters and suffixes are counted
             // in bytes. (The surname first: most words start with none.)
             let first = TextSupport.scalar(bytes, at: r.lowerBound)
-            guard hangulSurnameScalars.contains(first) else { continue }
+            guard first &- 0xAC00 <= 0xD7A3 - 0xAC00, hangulSurnameFlags[Int(first - 0xAC00)] else { continue }
             var length = r.count
             for p in particlesByLastSyllable[TextSupport.scalar(bytes, at: r.upperBound - 3)] ?? []
             where length > p.count + 3 && bytes[(r.upperBound - p.count)..<r.upperBound].elementsEqual(p) {
@@ -422,9 +437,9 @@ enum Suggester {
     /// Characters that rarely belong to a given name (particles, pronouns, common verbs).
     static let chineseFunction: Set<Character> = Set("的了是在和有我你他她它们這这那不也就都说說到要会會人个個上下中里裡来來去过過从從被把给給对對吗嗎呢吧啊")
 
-    static func chineseNames(_ bytes: [UInt8]) -> [Range<Int>] {
+    static func chineseNames(_ bytes: [UInt8], runs: [Range<Int>]? = nil) -> [Range<Int>] {
         var out: [Range<Int>] = []
-        for r in hanRuns(bytes) {
+        for r in runs ?? hanRuns(bytes) {
             let run = Array(String(decoding: bytes[r], as: UTF8.self))
             var offset = r.lowerBound
             var i = 0

@@ -95,7 +95,10 @@ import Testing
 
     @Test(arguments: [
         "\u{202E}loy-gnoJ iR\u{202C}", "\u{202E}열종이", "Ri \u{202E}loy-gnoJ", "say \u{2067}loy-gnoJ\u{2069} now",
-        "\u{202B}loy-gnoJ\u{202C}"
+        "\u{202B}loy-gnoJ\u{202C}",
+        // After other characters of the same lead byte (dashes, quotes, ellipses: E2 80 xx), the
+        // first control found by the byte search is not the only one looked at.
+        "— “…” \u{2014}\u{202E}loy-gnoJ iR", "“quoted” " + String(repeating: "x", count: 70_000) + " \u{202E}loy-gnoJ iR"
     ])
     func rightToLeftRunsAreReadInDisplayOrder(_ text: String) throws {
         let leaks = try LeakChecker(rules: Self.rules).check("first line\n" + text)
