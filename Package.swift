@@ -88,7 +88,9 @@ let package = Package(
         ),
         .testTarget(
             name: "PublishingTests",
-            dependencies: ["Publishing", "VaultCore", "Redaction", "SodiumKit", "TestSupport"]
+            dependencies: [
+                "Publishing", "VaultCore", "Redaction", "SodiumKit", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")
+            ]
         ),
         .testTarget(
             name: "AuditTests",

@@ -66,7 +66,7 @@ public enum Exporter {
         // vault's serialized store and immutable keys only); which of them apply is known after.
         let shared = SharedVault(vault: vault)
         let allRules = Pending { Result { () throws(VaultError) in try shared.vault.rules() } }
-        defer { _ = allRules.value }
+        defer { allRules.wait() }
         let record = try vault.recordForPublishing(id, version: version)
         let rid = record.summary.id
         // The disclosure guard's facts are read and its matcher compiled on a thread of their own
@@ -76,8 +76,9 @@ public enum Exporter {
         let sourceID = record.summary.metadata.source
         let guardPreparing = Pending { Result { try DisclosureCheck.prepare(vault: shared.vault, sourceID: sourceID) } }
         defer { _ = guardPreparing.value }
+        // (Taken out and filtered at once: the other sources' and records' rules are let go now.)
         let rules = try RuleCompiler.compile(
-            try allRules.value.get().filter { $0.rule.applies(toRecord: rid, sourceID: sourceID) })
+            try allRules.take().get().filter { $0.rule.applies(toRecord: rid, sourceID: sourceID) })
         let excerpt = try Excerpt.select(selection, from: record.body)
         // `suggest`'s summary reads only the excerpt and, at the end, what was redacted: its
         // candidates are found on another thread from the start, beside the whole check.

@@ -35,4 +35,15 @@ final class Pending<T: Sendable>: @unchecked Sendable {
         group.wait()
         return result!
     }
+
+    /// The result, handed over: this object no longer holds it (a large or sensitive one is not
+    /// kept alive for the rest of the caller's scope). Taken once; ``wait()`` after it.
+    func take() -> T {
+        group.wait()
+        defer { result = nil }
+        return result!
+    }
+
+    /// Waits for the work to be done, without reading its result.
+    func wait() { group.wait() }
 }

@@ -48,12 +48,12 @@ public enum GenericHash {
         }
         guard length >= bytesMin, length <= bytesMax else { throw .invalidArgument("BLAKE2b output length out of range") }
         let size = crypto_generichash_statebytes()
-        // libsodium aligns its BLAKE2b state to 64 bytes.
-        let raw = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 64)
-        defer {
-            sodium_memzero(raw, size)
-            raw.deallocate()
-        }
+        // The state holds the key's block, then values derived from it: kept in guarded, locked
+        // memory like the keys (sodium_free wipes it). libsodium wants it 64-byte aligned; a
+        // sodium_malloc'd region ends at its guard page, so a size that is a multiple of 64 is.
+        guard let raw = sodium_malloc(size) else { throw .outOfMemory }
+        defer { sodium_free(raw) }
+        guard Int(bitPattern: raw) % 64 == 0 else { throw .invalidArgument("BLAKE2b state not aligned") }
         // (Swift does not import the over-aligned state struct: the functions take an opaque pointer.)
         let state = OpaquePointer(raw)
         var out = [UInt8](repeating: 0, count: length)

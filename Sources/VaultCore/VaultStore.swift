@@ -286,7 +286,9 @@ package protocol VaultStateStore: AnyObject {
 }
 
 /// The whole storage protocol: what a backend (SQLite today, a ciphertext-only server store later)
-/// implements.
+/// implements. Its reads may be called from several threads at once (`export` reads the rules and
+/// the disclosure guard's facts beside the record, `search` reads records on several): a backend
+/// serializes them or is safe without (SQLite: one `DatabaseQueue`).
 package protocol VaultStore: KeySlotStore, RecordStore, SealedItemStore, VaultStateStore {
     /// `rekey`: rewrites every sealed value and the key slots in ONE transaction, one record at a time.
     func rewriteEverything(_ plan: RewritePlan) throws

@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Redaction
 import SodiumKit
 import TestSupport
@@ -65,6 +66,32 @@ final class Fixture {
         StoredRule(kind: .detector, value: "phone", label: "PHONE"),
         StoredRule(kind: .term, value: "Old Kim", label: "PERSON")
     ]
+
+    /// The rules are read on a thread of their own while the record is decrypted: a rule deleted
+    /// from the file while the vault is open still stops the preview and the export, named (§6.8),
+    /// and a record that is not there is still the error a mistyped id gets.
+    @Test func aRuleDeletedWhileOpenStopsTheExport() throws {
+        let f = try Fixture(rules: Self.rules)
+        let deleted = try f.vault.addRule(StoredRule(kind: .term, value: "Pak", label: "PERSON"))
+        let db = try DatabaseQueue(path: f.tmp.vaultDatabase)
+        try db.write { try $0.execute(sql: "DELETE FROM rule WHERE id = ?", arguments: [deleted]) }
+        let missing = VaultError.vaultIntegrity("rule \(deleted) is missing (deleted from the file?)")
+        for run in [
+            { _ = try Exporter.prepare(vault: f.vault, id: f.recordID, selection: .whole) },
+            { _ = try Exporter.preview(vault: f.vault, id: f.recordID, selection: .whole) },
+            {
+                _ = try Exporter.export(
+                    vault: f.vault, id: f.recordID, selection: .whole, accept: [], format: .text,
+                    out: f.tmp.path + "/out.txt", overwrite: false)
+            }
+        ] as [() throws -> Void] {
+            #expect { try run() } throws: { ($0 as? VaultError) == missing }
+        }
+        #expect(!FileManager.default.fileExists(atPath: f.tmp.path + "/out.txt"))
+        #expect(throws: VaultError.noSuchRecord(prefix: "ffffffffffff")) {
+            _ = try Exporter.prepare(vault: f.vault, id: "ffffffffffff", selection: .whole)
+        }
+    }
 
     @Test func wholeRecordIsRedactedAndClean() throws {
         let f = try Fixture(rules: Self.rules)

@@ -73,6 +73,20 @@ import Testing
             #expect(listed.records.map(\.id).sorted() == [ids[0], ids[2]].sorted())
             #expect(listed.problems == [expected])
         }
+        // The record's own read (show, export) steps its versions with the C API too: refused, and
+        // the other records still read.
+        #expect(throws: VaultError.recordIntegrity(recordID: ids[1])) { _ = try v.record(ids[1]) }
+        #expect(try v.record(ids[2]).body == "testimony 2 canary")
+    }
+
+    /// A version stored as a real number (SQLite keeps 1.5 in an INTEGER column) is not version 1.
+    @Test func aVersionThatIsNotAnIntegerIsRefused() throws {
+        let (t, v, ids) = try setUp()
+        defer { withExtendedLifetime(t) {} }
+        try t.sql { try $0.execute(sql: "UPDATE record_version SET version = 1.5 WHERE record_id = ?", arguments: [ids[0]]) }
+        #expect(throws: VaultError.recordIntegrity(recordID: ids[0])) { _ = try v.record(ids[0]) }
+        try t.sql { try $0.execute(sql: "UPDATE record_version SET version = 1 WHERE record_id = ?", arguments: [ids[0]]) }
+        #expect(try v.record(ids[0]).body == "testimony 0 canary")
     }
 
     @Test func ciphertextsCannotBeSwappedBetweenRecordsFieldsOrVersions() throws {
