@@ -63,22 +63,33 @@ public enum Exporter {
     ) throws -> PreparedExcerpt {
         // The vault's rules are read, checked against the manifest and opened on a thread of their
         // own while the record is read and decrypted (as the guard's facts below: reads through the
-        // vault's serialized store and immutable keys only); which of them apply is known after.
+        // vault's serialized store and immutable keys only). Once the record's metadata is open, the
+        // rules that apply to it are compiled into the redactor and the leak check's indexes on
+        // another, while its body is decrypted and validated (the second core was idle then).
         let shared = SharedVault(vault: vault)
         let allRules = Pending { Result { () throws(VaultError) in try shared.vault.rules() } }
         defer { allRules.wait() }
-        let record = try vault.recordForPublishing(id, version: version)
-        let rid = record.summary.id
         // The disclosure guard's facts are read and its matcher compiled on a thread of their own
-        // from as soon as the source is known (§6.11; reads through the vault's serialized store
-        // and immutable keys only): after `suggest`'s candidates on the side thread, they made it
-        // the longest path of the export at 1,000 facts.
-        let sourceID = record.summary.metadata.source
-        let guardPreparing = Pending { Result { try DisclosureCheck.prepare(vault: shared.vault, sourceID: sourceID) } }
-        defer { _ = guardPreparing.value }
-        // (Taken out and filtered at once: the other sources' and records' rules are let go now.)
-        let rules = try RuleCompiler.compile(
-            try allRules.take().get().filter { $0.rule.applies(toRecord: rid, sourceID: sourceID) })
+        // from as soon as the source is known too (§6.11): after `suggest`'s candidates on the side
+        // thread, they made it the longest path of the export at 1,000 facts.
+        var compiling: Pending<CompiledRules>?
+        var preparingGuard: Pending<Result<DisclosureCheck.Prepared, any Error>>?
+        defer {
+            compiling?.wait()
+            preparingGuard?.wait()
+        }
+        let record = try vault.recordForPublishing(id, version: version) { rid, sourceID in
+            compiling = Pending { CompiledRules(allRules.take(), recordID: rid, sourceID: sourceID, vault: shared.vault) }
+            preparingGuard = Pending { Result { try DisclosureCheck.prepare(vault: shared.vault, sourceID: sourceID) } }
+        }
+        // (Both started: the metadata is opened before the body.)
+        guard let compiled = compiling?.take(), let guardPreparing = preparingGuard else {
+            throw VaultError.recordIntegrity(recordID: record.summary.id)
+        }
+        let rid = record.summary.id
+        // Errors in the order they were met one after the other: the rules', the selection's, the
+        // redactor's, then (after redacting) the leak check's.
+        let rules = try compiled.rules.get()
         let excerpt = try Excerpt.select(selection, from: record.body)
         // `suggest`'s summary reads only the excerpt and, at the end, what was redacted: its
         // candidates are found on another thread from the start, beside the whole check.
@@ -86,22 +97,13 @@ public enum Exporter {
         let ((result, redactor, display, checked, stated), candidates) = try Parallel.both({
             PendingSuggestions(excerpt.text, rules: pending)
         }) { () throws -> (RedactionResult, Redactor, (text: String, removed: Int), [Leak], Set<String>) in
-            var redactor: Redactor
-            do throws(RedactionError) { redactor = try Redactor(rules: rules) } catch { throw PublishingError.badRule(error) }
-            // Detector and regex matches: the same value is the same placeholder in every excerpt.
-            redactor.entityName = try vault.placeholderNamer()
-            // The leak check's own indexes (skeletons, edit distance) are built while redacting, and
-            // the guard's facts, once they are read and folded, joined to its automaton of the rules'
-            // terms: they are matched in the scan that matches those terms (§6.11). If preparing the
-            // guard failed, its error is thrown below, after the leak check's own.
-            let compiled = redactor
+            let (redactor, unjoined) = try compiled.built.get()
+            // The guard's facts, once they are read and folded, are joined to the leak check's
+            // automaton of the rules' terms while redacting: they are matched in the scan that
+            // matches those terms (§6.11). If preparing the guard failed, its error is thrown below,
+            // after the leak check's own.
             let (result, built) = Parallel.both({ () -> Result<LeakChecker, RedactionError> in
-                do throws(RedactionError) {
-                    let checker = try LeakChecker(redactor: compiled)
-                    return .success(checker.joining(try? guardPreparing.value.get().matcher))
-                } catch {
-                    return .failure(error)
-                }
+                unjoined.map { $0.joining(try? guardPreparing.value.get().matcher) }
             }) {
                 redactor.redact(excerpt.text)
             }
@@ -355,6 +357,31 @@ public enum Exporter {
             candidates.insert(try ContentHash.blake2b256Hex(Array(excerpt.utf8)))
         }
         return try vault.exports().filter { candidates.contains($0.outputHash) || candidates.contains($0.excerptHash) }
+    }
+}
+
+/// The rules that apply to one record, compiled into the redactor (with the vault's placeholder
+/// names) and the leak check's indexes: each part's result, so that its error is thrown where the
+/// export met it before they were made on a thread of their own.
+private struct CompiledRules: Sendable {
+    var rules: Result<[RedactionRule], any Error>
+    /// The redactor, and the leak check built on it (whose error is thrown after redacting).
+    var built: Result<(Redactor, Result<LeakChecker, RedactionError>), any Error>
+
+    init(_ all: Result<[(id: String, rule: StoredRule)], VaultError>, recordID: String, sourceID: String, vault: Vault) {
+        rules = Result {
+            try RuleCompiler.compile(try all.get().filter { $0.rule.applies(toRecord: recordID, sourceID: sourceID) })
+        }
+        built = rules.flatMap { rules in
+            Result {
+                var redactor: Redactor
+                do throws(RedactionError) { redactor = try Redactor(rules: rules) } catch { throw PublishingError.badRule(error) }
+                // Detector and regex matches: the same value is the same placeholder in every excerpt.
+                redactor.entityName = try vault.placeholderNamer()
+                let compiled = redactor
+                return (redactor, Result { () throws(RedactionError) in try LeakChecker(redactor: compiled) })
+            }
+        }
     }
 }
 

@@ -378,8 +378,12 @@ extension Vault {
 
     /// One record for a layer that audits its own operation (redact, export, suggest) before it
     /// releases anything: not audited here, so not public.
-    package func recordForPublishing(_ idOrPrefix: String, version: Int? = nil) throws(VaultError) -> RecordDetail {
-        try readRecord(idOrPrefix, version: version)
+    /// `whenSourceKnown` is called with the record's id and source once its metadata is open (and
+    /// authentic), before its body is decrypted: the caller can start on the rules meanwhile.
+    package func recordForPublishing(
+        _ idOrPrefix: String, version: Int? = nil, whenSourceKnown: (_ recordID: String, _ sourceID: String) -> Void = { _, _ in }
+    ) throws(VaultError) -> RecordDetail {
+        try readRecord(idOrPrefix, version: version, whenSourceKnown: whenSourceKnown)
     }
 
     /// `show`: one record, decrypted (the latest version, or `version`), audited.
@@ -392,7 +396,9 @@ extension Vault {
         }
     }
 
-    private func readRecord(_ idOrPrefix: String, version: Int?) throws(VaultError) -> RecordDetail {
+    private func readRecord(
+        _ idOrPrefix: String, version: Int?, whenSourceKnown: (_ recordID: String, _ sourceID: String) -> Void = { _, _ in }
+    ) throws(VaultError) -> RecordDetail {
         let id = try resolveRecordID(idOrPrefix)
         let (found, sealedManifest) = try store.recordWithManifest(id)
         guard let row = found else { throw .noSuchRecord(prefix: idOrPrefix) }
@@ -415,6 +421,7 @@ extension Vault {
         let key = try recordKey(row)
         let integrity = VaultError.recordIntegrity(recordID: id)
         let meta = try metadata(v, key: key, recordID: id)
+        whenSourceKnown(id, meta.source)
         // Opened in a secure buffer of its own (freed here: the vault's reused one would keep the
         // largest record's size for the rest of the command) and validated from there: one copy
         // of the text (a padded copy and an unpadded one cost 20 ms per 10 MB).

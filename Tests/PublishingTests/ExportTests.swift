@@ -91,6 +91,12 @@ final class Fixture {
         #expect(throws: VaultError.noSuchRecord(prefix: "ffffffffffff")) {
             _ = try Exporter.prepare(vault: f.vault, id: "ffffffffffff", selection: .whole)
         }
+        // A body that fails its check after the metadata opened (and the rules began compiling on
+        // their thread): the record's error, as before, with the rule still missing.
+        try db.write { try $0.execute(sql: "UPDATE record_version SET body = meta WHERE record_id = ?", arguments: [f.recordID]) }
+        #expect(throws: VaultError.recordIntegrity(recordID: f.recordID)) {
+            _ = try Exporter.prepare(vault: f.vault, id: f.recordID, selection: .whole)
+        }
     }
 
     @Test func wholeRecordIsRedactedAndClean() throws {
