@@ -446,8 +446,67 @@ package final class SQLiteVaultStore: VaultStore {
         try run { try dbQueue.read { db in try Self.record(db, recordID) } }
     }
 
-    package func recordWithManifest(_ recordID: String) throws(VaultError) -> (SealedRecordRow?, [UInt8]?) {
-        try run { try dbQueue.read { db in (try Self.record(db, recordID), try Self.manifest(db)) } }
+    package func recordWithManifest(_ recordID: String, bodyOf version: Int?) throws(VaultError) -> (SealedRecordRow?, [UInt8]?) {
+        try run { try dbQueue.read { db in (try Self.record(db, recordID, bodyOf: version), try Self.manifest(db)) } }
+    }
+
+    /// As ``record(_:_:)``, with the body of one version only (`version`, or the last row in
+    /// version order): the others' are empty. Exporting the latest of twenty versions of 10 MB read
+    /// all twenty. The body is read with SQLite's incremental blob I/O, straight into its array
+    /// (a column read builds the whole value in a buffer of SQLite's own first).
+    private static func record(_ db: Database, _ recordID: String, bodyOf version: Int?) throws -> SealedRecordRow? {
+        guard let keyRow = try Row.fetchOne(db, sql: "SELECT wrapped_key FROM record WHERE record_id = ?", arguments: [recordID])
+        else { return nil }
+        let key = Column.blob(keyRow, "wrapped_key") ?? []
+        let statement = try db.cachedStatement(
+            sql: "SELECT version, meta, rowid, typeof(body) = 'blob' FROM record_version WHERE record_id = ? ORDER BY version")
+        try statement.setArguments([recordID])
+        let s = statement.sqliteStatement
+        defer { sqlite3_reset(s) }
+        var versions: [SealedVersionRow] = []
+        var rows: [(rowid: Int64, isBlob: Bool)] = []
+        while try step(s, db) {
+            let v = sqlite3_column_type(s, 0) == SQLITE_INTEGER ? sqlite3_column_int64(s, 0) : nil
+            versions.append(SealedVersionRow(version: checkedVersion(v), meta: columnBlob(s, 1), body: []))
+            rows.append((sqlite3_column_int64(s, 2), sqlite3_column_int(s, 3) != 0))
+        }
+        // The version the reader will take, as it takes it: the first of that number, or the last.
+        let wanted = version.map { v in versions.firstIndex { $0.version == v } } ?? (versions.isEmpty ? nil : versions.count - 1)
+        if let k = wanted, rows[k].isBlob {
+            versions[k].body = try blob(db, table: "record_version", column: "body", rowid: rows[k].rowid)
+        }
+        return SealedRecordRow(recordID: recordID, wrappedKey: Array(key), versions: versions)
+    }
+
+    /// Column `i` of the current row if it is a blob, else empty (as `Column.blob(…) ?? []`).
+    private static func columnBlob(_ s: SQLiteStatement, _ i: Int32) -> [UInt8] {
+        guard sqlite3_column_type(s, i) == SQLITE_BLOB else { return [] }
+        let p = sqlite3_column_blob(s, i)  // before sqlite3_column_bytes, as SQLite requires
+        let n = Int(sqlite3_column_bytes(s, i))
+        guard let p, n > 0 else { return [] }
+        return Array(UnsafeRawBufferPointer(start: p, count: n))
+    }
+
+    /// One blob value, read with SQLite's incremental blob I/O into an array of its size.
+    private static func blob(_ db: Database, table: String, column: String, rowid: Int64) throws -> [UInt8] {
+        var handle: OpaquePointer?
+        let rc = sqlite3_blob_open(db.sqliteConnection, "main", table, column, rowid, 0, &handle)
+        defer { sqlite3_blob_close(handle) }
+        guard rc == SQLITE_OK, let handle else {
+            throw DatabaseError(
+                resultCode: ResultCode(rawValue: rc), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
+        }
+        let n = Int(sqlite3_blob_bytes(handle))
+        var status = SQLITE_OK
+        let bytes = [UInt8](unsafeUninitializedCapacity: n) { buffer, count in
+            if n > 0 { status = sqlite3_blob_read(handle, buffer.baseAddress, Int32(n), 0) }
+            count = status == SQLITE_OK ? n : 0
+        }
+        guard status == SQLITE_OK else {
+            throw DatabaseError(
+                resultCode: ResultCode(rawValue: status), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
+        }
+        return bytes
     }
 
     private static func record(_ db: Database, _ recordID: String) throws -> SealedRecordRow? {
@@ -461,17 +520,10 @@ package final class SQLiteVaultStore: VaultStore {
         try statement.setArguments([recordID])
         let s = statement.sqliteStatement
         defer { sqlite3_reset(s) }
-        func blob(_ i: Int32) -> [UInt8] {
-            guard sqlite3_column_type(s, i) == SQLITE_BLOB else { return [] }  // as Column.blob ?? []
-            let p = sqlite3_column_blob(s, i)  // before sqlite3_column_bytes, as SQLite requires
-            let n = Int(sqlite3_column_bytes(s, i))
-            guard let p, n > 0 else { return [] }
-            return Array(UnsafeRawBufferPointer(start: p, count: n))
-        }
         var versions: [SealedVersionRow] = []
         while try step(s, db) {
             let version = sqlite3_column_type(s, 0) == SQLITE_INTEGER ? sqlite3_column_int64(s, 0) : nil
-            versions.append(SealedVersionRow(version: checkedVersion(version), meta: blob(1), body: blob(2)))
+            versions.append(SealedVersionRow(version: checkedVersion(version), meta: columnBlob(s, 1), body: columnBlob(s, 2)))
         }
         return SealedRecordRow(recordID: recordID, wrappedKey: Array(key), versions: versions)
     }

@@ -400,7 +400,7 @@ extension Vault {
         _ idOrPrefix: String, version: Int?, whenSourceKnown: (_ recordID: String, _ sourceID: String) -> Void = { _, _ in }
     ) throws(VaultError) -> RecordDetail {
         let id = try resolveRecordID(idOrPrefix)
-        let (found, sealedManifest) = try store.recordWithManifest(id)
+        let (found, sealedManifest) = try store.recordWithManifest(id, bodyOf: version)
         guard let row = found else { throw .noSuchRecord(prefix: idOrPrefix) }
         // SECURITY.md §3: versions are 1...N without gaps; a missing one means rows were deleted.
         guard row.versions.map(\.version) == Array(1...max(row.versions.count, 1)) else {

@@ -144,8 +144,10 @@ package protocol RecordStore: AnyObject {
     func recordIDs(withPrefix prefix: String, limit: Int) throws(VaultError) -> [String]
     /// One record with all its versions.
     func record(_ recordID: String) throws(VaultError) -> SealedRecordRow?
-    /// One record and the sealed manifest, read in one transaction.
-    func recordWithManifest(_ recordID: String) throws(VaultError) -> (SealedRecordRow?, [UInt8]?)
+    /// One record and the sealed manifest, read in one transaction, with the body of one version
+    /// only: `version`, or the last in version order when nil (the first row of that number if
+    /// several have it); every other version's body is empty.
+    func recordWithManifest(_ recordID: String, bodyOf version: Int?) throws(VaultError) -> (SealedRecordRow?, [UInt8]?)
     /// Calls `body` with each record and its latest version, one at a time, so memory stays flat.
     /// The row is a view into the database's own buffers, valid only during the call (a search
     /// reads every sealed byte once, without copying it). `includeBody` false leaves `body` empty

@@ -248,8 +248,11 @@ final class InMemoryVaultStore: VaultStore {
     func allItemsWithManifest(_ kind: SealedItemKind) throws(VaultError) -> ([SealedItemRow], [UInt8]?) {
         (items[kind] ?? [], manifest)
     }
-    func recordWithManifest(_ recordID: String) throws(VaultError) -> (SealedRecordRow?, [UInt8]?) {
-        (try record(recordID), manifest)
+    func recordWithManifest(_ recordID: String, bodyOf version: Int?) throws(VaultError) -> (SealedRecordRow?, [UInt8]?) {
+        guard var row = try record(recordID) else { return (nil, manifest) }
+        let wanted = version.map { v in row.versions.firstIndex { $0.version == v } } ?? row.versions.indices.last
+        for k in row.versions.indices where k != wanted { row.versions[k].body = [] }
+        return (row, manifest)
     }
 
     func deleteItem(_ kind: SealedItemKind, id: String, manifest: ManifestSeal?) throws(VaultError) -> Bool {

@@ -79,6 +79,35 @@ import Testing
         #expect(try v.record(ids[2]).body == "testimony 2 canary")
     }
 
+    /// Reading a record for `show` or `export` reads the body of the version asked for only (the
+    /// latest when none is): the others stay in the file; each version reads back as written, and a
+    /// version that is not there is named.
+    @Test func aRecordReadReadsOneVersionsBody() throws {
+        let (t, v, ids) = try setUp()
+        defer { withExtendedLifetime(t) {} }
+        _ = try v.amend(ids[0], body: "second body")
+        _ = try v.amend(ids[0], body: "third body")
+        let (latest, _) = try v.store.recordWithManifest(ids[0], bodyOf: nil)
+        #expect(latest?.versions.map(\.version) == [1, 2, 3])
+        #expect(latest?.versions.map { $0.body.isEmpty } == [true, true, false])
+        let (first, _) = try v.store.recordWithManifest(ids[0], bodyOf: 1)
+        #expect(first?.versions.map { $0.body.isEmpty } == [false, true, true])
+        // The body read is the one stored, byte for byte (incremental blob I/O against a column read).
+        #expect(first?.versions[0].body == (try v.store.record(ids[0]))?.versions[0].body)
+        #expect(try v.record(ids[0]).body == "third body")
+        #expect(try v.record(ids[0], version: 1).body == "testimony 0 canary")
+        #expect(try v.record(ids[0], version: 2).body == "second body")
+        #expect(throws: VaultError.noSuchVersion(recordID: ids[0], version: 4)) { _ = try v.record(ids[0], version: 4) }
+        // A body of the wrong type (text) is not read as one.
+        try t.sql {
+            try $0.execute(
+                sql: "UPDATE record_version SET body = CAST(body AS TEXT) WHERE record_id = ? AND version = 2",
+                arguments: [ids[0]])
+        }
+        #expect(throws: VaultError.recordIntegrity(recordID: ids[0])) { _ = try v.record(ids[0], version: 2) }
+        #expect(try v.record(ids[0]).body == "third body")
+    }
+
     /// A version stored as a real number (SQLite keeps 1.5 in an INTEGER column) is not version 1.
     @Test func aVersionThatIsNotAnIntegerIsRefused() throws {
         let (t, v, ids) = try setUp()
