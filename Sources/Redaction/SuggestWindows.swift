@@ -285,6 +285,15 @@ enum SuggestWindows {
         _ regexes: [SharedRegex], in text: String, bytes: [UInt8], scan: inout Scan, workers: Int = 1,
         pieceSize: Int = 64 << 10
     ) -> [[Range<Int>]] {
+        matchesOfEach(regexes, text: { text }, bytes: bytes, scan: &scan, workers: workers, pieceSize: pieceSize)
+    }
+
+    /// ``matchesOfEach(_:in:bytes:scan:workers:pieceSize:)`` with the text (`bytes` as a string)
+    /// made by `text` only if some pattern runs over the whole of it, and let go after them.
+    static func matchesOfEach(
+        _ regexes: [SharedRegex], text: () -> String, bytes: [UInt8], scan: inout Scan, workers: Int = 1,
+        pieceSize: Int = 64 << 10
+    ) -> [[Range<Int>]] {
         enum Plan {
             case whole
             case windows([Range<Int>])
@@ -316,6 +325,11 @@ enum SuggestWindows {
             if case .pieces = plans[$0] { return inPieces == nil }
             return true
         }
+        let whole = rest.contains {
+            if case .windows = plans[$0] { return false }
+            return true
+        }
+        let text = whole ? text() : ""
         let found = concurrentMap(rest.count, workers: workers, state: { () }) { j, _ -> [Range<Int>] in
             switch plans[rest[j]] {
             case .windows(let w): return inWindows(regexes[rest[j]], w, bytes: bytes, scan: shared, meter: nil)
