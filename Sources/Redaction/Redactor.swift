@@ -367,14 +367,14 @@ public struct Redactor: Sendable {
         let patterns = regexRules
         let workers = viewBytes.count >= 1 << 16 ? ChunkedFold.workers : 1
         var scan = SuggestWindows.Scan(viewBytes)
-        var found = SuggestWindows.matchesOfEach(
+        var found = SuggestWindows.packedMatchesOfEach(
             patterns.map(\.regex), text: view, bytes: viewBytes, scan: &scan, workers: workers)
         var spans: [Span] = []
         spans.reserveCapacity(found.reduce(0) { $0 + $1.count })
         for k in found.indices {
             let rule = patterns[k].rule
             for r in found[k] { spans.append(Span(lo: r.lowerBound, hi: r.upperBound, rule: rule)) }
-            found[k] = []  // each pattern's ranges let go once they are spans
+            found[k] = SuggestWindows.PackedRanges()  // each pattern's ranges let go once they are spans
         }
         return Redactor.uniqued(consume spans)
     }
