@@ -10,7 +10,23 @@ public enum DisplaySafety {
     /// presentation selectors (U+FE0E, U+FE0F) after an emoji or in a keycap, so emoji sequences
     /// still show.
     public static func removingInvisibleFormatting(_ text: String) -> (text: String, removed: Int) {
-        let b = Array(text.utf8)
+        // Read in the string's own UTF-8 storage (a copy of it only for a string that has none).
+        let (out, removed) =
+            text.utf8.withContiguousStorageIfAvailable(removingInvisibleFormatting)
+            ?? Array(text.utf8).withUnsafeBufferPointer(removingInvisibleFormatting)
+        guard let out, removed > 0 else { return (text, 0) }
+        return (String(decoding: out, as: UTF8.self), removed)
+    }
+
+    /// ``removingInvisibleFormatting(_:)`` on UTF-8: the bytes kept (nil when nothing is removed)
+    /// and how many characters were removed.
+    private static func removingInvisibleFormatting(_ b: UnsafeBufferPointer<UInt8>) -> ([UInt8]?, Int) {
+        @inline(__always) func scalar(at i: Int) -> UInt32 { TextSupport.decode(b, i).0 }
+        @inline(__always) func previousScalarStart(_ p: Int) -> Int {
+            var k = p - 1
+            while k > 0 && b[k] & 0xC0 == 0x80 { k -= 1 }
+            return k
+        }
         var out: [UInt8] = []
         var copied = 0
         var removed = 0
@@ -23,14 +39,14 @@ public enum DisplaySafety {
             let len = lead < 0xE0 ? 2 : lead < 0xF0 ? 3 : 4
             // Every such character has one of these lead bytes; most text has none of them.
             guard leadBytes[Int(lead)] else { i += len; continue }
-            let v = TextSupport.scalar(b, at: i)
+            let v = scalar(at: i)
             if v != last.scalar { last = (v, Unicode.Scalar(v).map(isInvisibleFormat) ?? false) }
             if last.invisible, let s = Unicode.Scalar(v) {
                 var keep = false
                 if s.value == 0xFE0E || s.value == 0xFE0F || s.value == 0x200D, i > 0,
-                    let before = Unicode.Scalar(TextSupport.scalar(b, at: TextSupport.previousScalarStart(b, i)))
+                    let before = Unicode.Scalar(scalar(at: previousScalarStart(i)))
                 {
-                    let next = i + len < b.count ? Unicode.Scalar(TextSupport.scalar(b, at: i + len)) : nil
+                    let next = i + len < b.count ? Unicode.Scalar(scalar(at: i + len)) : nil
                     if isEmoji(before) {
                         keep = s.value != 0x200D || next.map(isEmoji) == true
                     } else {
@@ -47,9 +63,9 @@ public enum DisplaySafety {
             }
             i += len
         }
-        guard removed > 0 else { return (text, 0) }
+        guard removed > 0 else { return (nil, 0) }
         out.append(contentsOf: b[copied...])
-        return (String(decoding: out, as: UTF8.self), removed)
+        return (out, removed)
     }
 
     /// Lead bytes of the UTF-8 forms of every format and default-ignorable character.
