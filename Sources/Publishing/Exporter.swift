@@ -76,8 +76,12 @@ public enum Exporter {
         // `suggest`'s summary reads only the excerpt and, at the end, what was redacted: its
         // candidates are found on another thread from the start, beside the whole check.
         let pending = rules
+        // The excerpt's UTF-8, copied once for the two threads that read it at the same time
+        // (`suggest`'s candidates and the redaction each made their own: two record-sized copies
+        // at the export's peak), and let go once both have it.
+        let utf8 = SharedBytes(Array(excerpt.text.utf8), readers: 2)
         let ((result, redactor, display, checked, stated), candidates) = try Parallel.both({
-            PendingSuggestions(excerpt.text, rules: pending)
+            PendingSuggestions(excerpt.text, utf8: utf8.take(), rules: pending)
         }) { () throws -> (RedactionResult, Redactor, (text: String, removed: Int), [Leak], Set<String>) in
             var redactor: Redactor
             do throws(RedactionError) { redactor = try Redactor(rules: rules) } catch { throw PublishingError.badRule(error) }
@@ -96,7 +100,7 @@ public enum Exporter {
                     return .failure(error)
                 }
             }) {
-                redactor.redact(excerpt.text)
+                redactor.redact(excerpt.text, utf8: utf8.take())
             }
             let checker: LeakChecker
             switch built {
@@ -255,14 +259,17 @@ public enum Exporter {
         try gate(
             p, action: "export", format: format, noRules: noRules, acceptDisclosure: acceptDisclosure, vault: vault, ids: &ids)
         let bytes = try render(p, format: format)
-        var values: [String: [UInt8]] = ["excerpt": Array(p.text.utf8)]
+        // The excerpt's UTF-8, once: the audit entry's value and the provenance entry's hash.
+        let excerpt = Array(p.text.utf8)
+        var values: [String: [UInt8]] = ["excerpt": excerpt]
         if let out {
             values["path"] = Array(out.utf8)
             try OutputFile.checkTarget(
                 out, overwrite: overwrite, protecting: [vault.directory] + [try vault.auditLogPath()].compactMap { $0 })
         }
         let entryID = try DisclosureCheck.record(
-            try provenanceEntry(p, format: format, output: bytes), p.disclosure, accept: acceptDisclosure, vault: vault,
+            try provenanceEntry(p, format: format, output: bytes, excerpt: excerpt), p.disclosure,
+            accept: acceptDisclosure, vault: vault,
             action: "export", ids: &ids)
         // Audited before a byte is written: if the entry cannot be made durable, nothing is exported.
         do { try vault.audit(AuditEvent("export", ids: ids, values: values)) } catch {
@@ -309,11 +316,14 @@ public enum Exporter {
         try vault.recordExport(try provenanceEntry(p, format: format, output: output))
     }
 
-    /// The provenance and ledger entry of an export of `p` whose bytes are `output` (§6.7).
-    static func provenanceEntry(_ p: PreparedExcerpt, format: ExportFormat, output: [UInt8]) throws -> ExportEntry {
+    /// The provenance and ledger entry of an export of `p` whose bytes are `output` (§6.7);
+    /// `excerpt`, when the caller has it, is `p.text`'s UTF-8 (not copied again to be hashed).
+    static func provenanceEntry(
+        _ p: PreparedExcerpt, format: ExportFormat, output: [UInt8], excerpt: [UInt8]? = nil
+    ) throws -> ExportEntry {
         ExportEntry(
             recordID: p.recordID, version: p.version, firstLine: p.firstLine, lastLine: p.lastLine,
-            format: format.rawValue, excerptHash: try ContentHash.blake2b256Hex(Array(p.text.utf8)),
+            format: format.rawValue, excerptHash: try ContentHash.blake2b256Hex(excerpt ?? Array(p.text.utf8)),
             outputHash: try ContentHash.blake2b256Hex(output), redactions: p.counts, accepted: p.accepted,
             source: p.disclosure.sourceID, facts: p.disclosure.stated)
     }
@@ -335,6 +345,28 @@ public enum Exporter {
             candidates.insert(try ContentHash.blake2b256Hex(Array(excerpt.utf8)))
         }
         return try vault.exports().filter { candidates.contains($0.outputHash) || candidates.contains($0.excerptHash) }
+    }
+}
+
+/// Bytes handed to `readers` threads, each of which takes them once: the box lets go of them when
+/// the last has taken them (each reader's copy lives as long as it uses it).
+private final class SharedBytes: @unchecked Sendable {
+    private var bytes: [UInt8]?
+    private var readers: Int
+    private let lock = NSLock()
+
+    init(_ bytes: [UInt8], readers: Int) {
+        self.bytes = bytes
+        self.readers = readers
+    }
+
+    func take() -> [UInt8] {
+        lock.lock()
+        defer { lock.unlock() }
+        let taken = bytes ?? []
+        readers -= 1
+        if readers <= 0 { bytes = nil }
+        return taken
     }
 }
 

@@ -229,11 +229,17 @@ public struct Redactor: Sendable {
     /// Redacts `text`: every span hit by a rule becomes the rule's replacement, or `[LABEL-N]`
     /// where N numbers entities per label in order of first appearance within this call.
     public func redact(_ text: String) -> RedactionResult {
+        redact(text, utf8: Array(text.utf8))
+    }
+
+    /// ``redact(_:)`` given `text`'s UTF-8 (`utf8` must be exactly `Array(text.utf8)`), as the
+    /// caller already holds it for another reader.
+    public func redact(_ text: String, utf8 bytes: [UInt8]) -> RedactionResult {
+        precondition(bytes.count == text.utf8.count, "utf8 is not the text's UTF-8")
         // Native UTF-8 storage makes the UTF-8 offset → String.Index conversions below O(1)
         // (a no-op for native strings; bridged ones are copied once).
         var text = text
         text.makeContiguousUTF8()
-        let bytes = Array(text.utf8)
         let clusters = mergedSpans(text: text, bytes: bytes)
 
         var findings = Findings(rules: rules)
