@@ -94,8 +94,12 @@ public enum Exporter {
         // `suggest`'s summary reads only the excerpt and, at the end, what was redacted: its
         // candidates are found on another thread from the start, beside the whole check.
         let pending = rules
+        // The excerpt's UTF-8, copied once for the two threads that read it at the same time
+        // (`suggest`'s candidates and the redaction each made their own: two record-sized copies
+        // at the export's peak), and let go once both have it.
+        let utf8 = SharedBytes(Array(excerpt.text.utf8), readers: 2)
         let ((result, redactor, display, checked, stated), candidates) = try Parallel.both({
-            PendingSuggestions(excerpt.text, rules: pending)
+            PendingSuggestions(excerpt.text, utf8: utf8.take(), rules: pending)
         }) { () throws -> (RedactionResult, Redactor, (text: String, removed: Int), [Leak], Set<String>) in
             let (redactor, unjoined) = try compiled.built.get()
             // The guard's facts, once they are read and folded, are joined to the leak check's
@@ -105,7 +109,7 @@ public enum Exporter {
             let (result, built) = Parallel.both({ () -> Result<LeakChecker, RedactionError> in
                 unjoined.map { $0.joining(try? guardPreparing.value.get().matcher) }
             }) {
-                redactor.redact(excerpt.text)
+                redactor.redact(excerpt.text, utf8: utf8.take())
             }
             let checker: LeakChecker
             switch built {
@@ -382,6 +386,28 @@ private struct CompiledRules: Sendable {
                 return (redactor, Result { () throws(RedactionError) in try LeakChecker(redactor: compiled) })
             }
         }
+    }
+}
+
+/// Bytes handed to `readers` threads, each of which takes them once: the box lets go of them when
+/// the last has taken them (each reader's copy lives as long as it uses it).
+private final class SharedBytes: @unchecked Sendable {
+    private var bytes: [UInt8]?
+    private var readers: Int
+    private let lock = NSLock()
+
+    init(_ bytes: [UInt8], readers: Int) {
+        self.bytes = bytes
+        self.readers = readers
+    }
+
+    func take() -> [UInt8] {
+        lock.lock()
+        defer { lock.unlock() }
+        let taken = bytes ?? []
+        readers -= 1
+        if readers <= 0 { bytes = nil }
+        return taken
     }
 }
 

@@ -229,11 +229,17 @@ public struct Redactor: Sendable {
     /// Redacts `text`: every span hit by a rule becomes the rule's replacement, or `[LABEL-N]`
     /// where N numbers entities per label in order of first appearance within this call.
     public func redact(_ text: String) -> RedactionResult {
+        redact(text, utf8: Array(text.utf8))
+    }
+
+    /// ``redact(_:)`` given `text`'s UTF-8 (`utf8` must be exactly `Array(text.utf8)`), as the
+    /// caller already holds it for another reader.
+    public func redact(_ text: String, utf8 bytes: [UInt8]) -> RedactionResult {
+        precondition(bytes.count == text.utf8.count, "utf8 is not the text's UTF-8")
         // Native UTF-8 storage makes the UTF-8 offset → String.Index conversions below O(1)
         // (a no-op for native strings; bridged ones are copied once).
         var text = text
         text.makeContiguousUTF8()
-        let bytes = Array(text.utf8)
         let clusters = mergedSpans(text: text, bytes: bytes)
 
         var findings = Findings(rules: rules)
@@ -333,6 +339,9 @@ public struct Redactor: Sendable {
         // Folded chunk by chunk (ChunkedFold): the same hits, in memory bounded by a chunk.
         let found = terms.spans(in: bytes, phones: phones)
         let regex = regexSpans(in: text, viewBytes: bytes)
+        // No term or phone hit (text dense with numbers and no names): the regex spans as they
+        // are, not copied beside themselves.
+        guard !found.terms.isEmpty || !found.phones.isEmpty else { return regex }
         var spans: [Span] = []
         spans.reserveCapacity(found.terms.count + found.phones.count + regex.count)
         for hit in found.terms {
@@ -352,18 +361,26 @@ public struct Redactor: Sendable {
     /// same matches as a scan of the whole view), so a view whose digits are all hidden costs next
     /// to nothing.
     func regexSpans(in view: String, viewBytes: [UInt8]) -> [Span] {
+        regexSpans(in: { view }, viewBytes: viewBytes)
+    }
+
+    /// ``regexSpans(in:viewBytes:)`` with the view as a string made only if a pattern needs the
+    /// whole of it (those that run around their anchors read `viewBytes` alone): a blanked view of
+    /// a long text is not held twice.
+    func regexSpans(in view: () -> String, viewBytes: [UInt8]) -> [Span] {
         // A long view: the patterns on two threads (or more); those that run over most of it a
         // piece at a time share each piece. One search for the anchors, one set of windows.
         let patterns = regexRules
         let workers = viewBytes.count >= 1 << 16 ? ChunkedFold.workers : 1
         var scan = SuggestWindows.Scan(viewBytes)
-        let found = SuggestWindows.matchesOfEach(
-            patterns.map(\.regex), in: view, bytes: viewBytes, scan: &scan, workers: workers)
+        var found = SuggestWindows.packedMatchesOfEach(
+            patterns.map(\.regex), text: view, bytes: viewBytes, scan: &scan, workers: workers)
         var spans: [Span] = []
         spans.reserveCapacity(found.reduce(0) { $0 + $1.count })
-        for (k, ranges) in found.enumerated() {
+        for k in found.indices {
             let rule = patterns[k].rule
-            for r in ranges { spans.append(Span(lo: r.lowerBound, hi: r.upperBound, rule: rule)) }
+            for r in found[k] { spans.append(Span(lo: r.lowerBound, hi: r.upperBound, rule: rule)) }
+            found[k] = SuggestWindows.PackedRanges()  // each pattern's ranges let go once they are spans
         }
         return Redactor.uniqued(consume spans)
     }
@@ -436,18 +453,19 @@ public struct Redactor: Sendable {
         raw.sort(by: Span.inMergeOrder)
         var merged = merge(sorted: raw, bytes: bytes)
         guard !merged.isEmpty, !regexRules.isEmpty else { return (firstPass, merged) }
-        func blanked(_ spans: [Span]) -> (view: String, bytes: [UInt8]) {
+        // The view's bytes; as a string only if a pattern reads the whole view (``regexSpans(in:viewBytes:)``).
+        func blanked(_ spans: [Span]) -> [UInt8] {
             var shadow = bytes
             for m in spans where m.lo < m.hi && m.hi <= shadow.count {
                 shadow[m.lo] = 0x5B
                 for k in (m.lo + 1)..<m.hi { shadow[k] = 0x5D }
             }
-            return (String(decoding: shadow, as: UTF8.self), shadow)
+            return shadow
         }
         /// The matches in the text with `spans` blanked out (the view lives only for the call).
         func found(blanking spans: [Span]) -> [Span] {
             let view = blanked(spans)
-            return regexSpans(in: view.view, viewBytes: view.bytes)
+            return regexSpans(in: { String(decoding: view, as: UTF8.self) }, viewBytes: view)
         }
         for _ in 0..<64 {
             // Two views: everything hidden (a number glued to the one before it), and only the
@@ -462,7 +480,7 @@ public struct Redactor: Sendable {
             do {
                 let view = blanked(merged)
                 merged = []
-                more = regexSpans(in: view.view, viewBytes: view.bytes)
+                more = regexSpans(in: { String(decoding: view, as: UTF8.self) }, viewBytes: view)
             }
             if termsView {
                 more = Redactor.uniqued(more + found(blanking: termsOnly))
@@ -492,8 +510,20 @@ public struct Redactor: Sendable {
     func merge(sorted spans: [Span], bytes: [UInt8]) -> [Span] {
         guard !spans.isEmpty else { return [] }
         // A merged span's winner is its own match (`matchLo..<matchHi`): the longest, then the
-        // earlier rule.
+        // earlier rule. Counted first, so the array is made at its size (grown by doubling it
+        // held up to twice the spans, megabytes on text dense with numbers).
+        var groups = 0
+        var end = 0
+        for s in spans {
+            if groups == 0 || s.lo >= end {
+                groups += 1
+                end = s.hi
+            } else {
+                end = max(end, s.hi)
+            }
+        }
         var merged: [Span] = []
+        merged.reserveCapacity(groups)
         for s in spans {
             if let last = merged.last, s.lo < last.hi {
                 var m = last

@@ -69,8 +69,15 @@ public struct PendingSuggestions: Sendable {
 
     /// Candidates in `text` for a redaction with `rules` (the detectors they turn on are not run).
     public init(_ text: String, rules: [RedactionRule]) {
+        self.init(text, utf8: Array(text.utf8), rules: rules)
+    }
+
+    /// ``init(_:rules:)`` given `text`'s UTF-8 (`utf8` must be exactly `Array(text.utf8)`), as
+    /// the caller already holds it for another reader.
+    public init(_ text: String, utf8: [UInt8], rules: [RedactionRule]) {
+        precondition(utf8.count == text.utf8.count, "utf8 is not the text's UTF-8")
         self.text = text
-        candidates = Suggester.candidates(text, bytes: Array(text.utf8), redacting: Suggester.detectors(rules))
+        candidates = Suggester.candidates(text, bytes: utf8, redacting: Suggester.detectors(rules))
     }
 
     /// The suggestions once the text was redacted with `findings`.

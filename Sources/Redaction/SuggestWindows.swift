@@ -228,12 +228,22 @@ enum SuggestWindows {
         _ patterns: [(regex: SharedRegex, spec: Spec)], bytes: [UInt8], scan: Scan, pieceSize: Int,
         maxReach: Int = 256 << 10, workers: Int = 1, meter: WorkMeter?
     ) -> [[Range<Int>]]? {
+        packedInPieces(
+            patterns, bytes: bytes, scan: scan, pieceSize: pieceSize, maxReach: maxReach, workers: workers, meter: meter
+        )?.map { Array($0) }
+    }
+
+    /// ``inPieces(_:bytes:scan:pieceSize:maxReach:workers:meter:)``, each pattern's matches packed.
+    static func packedInPieces(
+        _ patterns: [(regex: SharedRegex, spec: Spec)], bytes: [UInt8], scan: Scan, pieceSize: Int,
+        maxReach: Int = 256 << 10, workers: Int = 1, meter: WorkMeter?
+    ) -> [PackedRanges]? {
         guard !patterns.isEmpty else { return [] }
         guard !patterns.contains(where: { $0.spec.anchors.contains(.capitalizedTokens) }) else { return nil }
         let n = bytes.count
         // Tokens as white space alone separates them are never shorter than with `,` and `;` too.
         let tokens = patterns.map(\.spec.tokens).max()! + 1
-        var out = [[Range<Int>]](repeating: [], count: patterns.count)
+        var out = [PackedRanges](repeating: PackedRanges(), count: patterns.count)
         var resume = [Int](repeating: 0, count: patterns.count)  // where each whole scan goes on
         var a = 0
         while a < n {
@@ -270,7 +280,7 @@ enum SuggestWindows {
                 return (matches, resume, hi - start)
             }
             for (k, f) in found.enumerated() {
-                out[k] += f.matches
+                out[k].append(contentsOf: f.matches)
                 resume[k] = f.resume
                 meter?.add(f.work)
             }
@@ -285,6 +295,17 @@ enum SuggestWindows {
         _ regexes: [SharedRegex], in text: String, bytes: [UInt8], scan: inout Scan, workers: Int = 1,
         pieceSize: Int = 64 << 10
     ) -> [[Range<Int>]] {
+        packedMatchesOfEach(regexes, text: { text }, bytes: bytes, scan: &scan, workers: workers, pieceSize: pieceSize)
+            .map { Array($0) }
+    }
+
+    /// ``matchesOfEach(_:in:bytes:scan:workers:pieceSize:)``, each pattern's matches packed
+    /// (``PackedRanges``), with the text (`bytes` as a string) made by `text` only if some pattern
+    /// runs over the whole of it, and let go after them.
+    static func packedMatchesOfEach(
+        _ regexes: [SharedRegex], text: () -> String, bytes: [UInt8], scan: inout Scan, workers: Int = 1,
+        pieceSize: Int = 64 << 10
+    ) -> [PackedRanges] {
         enum Plan {
             case whole
             case windows([Range<Int>])
@@ -309,21 +330,53 @@ enum SuggestWindows {
             }
         }
         let shared = scan
-        var out = [[Range<Int>]](repeating: [], count: regexes.count)
-        let inPieces = inPieces(pieced, bytes: bytes, scan: shared, pieceSize: pieceSize, workers: workers, meter: nil)
+        var out = [PackedRanges](repeating: PackedRanges(), count: regexes.count)
+        let inPieces = packedInPieces(
+            pieced, bytes: bytes, scan: shared, pieceSize: pieceSize, workers: workers, meter: nil)
         if let inPieces { for (j, k) in piecedIndex.enumerated() { out[k] = inPieces[j] } }
         let rest = plans.indices.filter {
             if case .pieces = plans[$0] { return inPieces == nil }
             return true
         }
-        let found = concurrentMap(rest.count, workers: workers, state: { () }) { j, _ -> [Range<Int>] in
+        let whole = rest.contains {
+            if case .windows = plans[$0] { return false }
+            return true
+        }
+        let text = whole ? text() : ""
+        let found = concurrentMap(rest.count, workers: workers, state: { () }) { j, _ -> PackedRanges in
             switch plans[rest[j]] {
-            case .windows(let w): return inWindows(regexes[rest[j]], w, bytes: bytes, scan: shared, meter: nil)
-            case .whole, .pieces: return regexes[rest[j]].matches(in: text)
+            case .windows(let w):
+                return PackedRanges(inWindows(regexes[rest[j]], w, bytes: bytes, scan: shared, meter: nil))
+            case .whole, .pieces: return PackedRanges(regexes[rest[j]].matches(in: text))
             }
         }
         for (j, k) in rest.enumerated() { out[k] = found[j] }
         return out
+    }
+
+    /// One pattern's matches, 8 bytes each (start and end as 32-bit offsets, as every match's in the
+    /// redactor, §10) rather than a range's 16: text dense with numbers has hundreds of thousands. A
+    /// text of 4 GiB or more traps here rather than wraps.
+    struct PackedRanges: RandomAccessCollection, Sendable {
+        var packed: [UInt64] = []
+
+        init() {}
+        init(_ ranges: [Range<Int>]) { packed = ranges.map(PackedRanges.pack) }
+
+        @inline(__always) static func pack(_ r: Range<Int>) -> UInt64 {
+            UInt64(UInt32(r.lowerBound)) << 32 | UInt64(UInt32(r.upperBound))
+        }
+
+        var startIndex: Int { 0 }
+        var endIndex: Int { packed.count }
+        subscript(i: Int) -> Range<Int> {
+            let p = packed[i]
+            return Int(p >> 32)..<Int(p & 0xFFFF_FFFF)
+        }
+
+        mutating func append(contentsOf ranges: [Range<Int>]) {
+            packed.append(contentsOf: ranges.lazy.map(PackedRanges.pack))
+        }
     }
 
     /// One text's anchors and tokens, found once for all patterns.
