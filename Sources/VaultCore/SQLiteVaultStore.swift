@@ -455,6 +455,22 @@ package final class SQLiteVaultStore: VaultStore {
     /// all twenty. The body is read with SQLite's incremental blob I/O, straight into its array
     /// (a column read builds the whole value in a buffer of SQLite's own first).
     private static func record(_ db: Database, _ recordID: String, bodyOf version: Int?) throws -> SealedRecordRow? {
+        try record(
+            db, recordID,
+            bodies: { versions in
+                // The version the reader will take, as it takes it: the first of that number, or the last.
+                let wanted = version.map { v in versions.firstIndex { $0.version == v } } ?? versions.indices.last
+                return wanted.map { [$0] } ?? []
+            })
+    }
+
+    /// One record's key and versions, with the bodies of the versions at the indices `bodies`
+    /// picks (the others' are empty). Stepped with the C API (GRDB's Row and Data, then an array,
+    /// copied a 10 MB body twice more); a body that is not a blob is read as empty, as
+    /// `Column.blob(…) ?? []` reads it.
+    private static func record(
+        _ db: Database, _ recordID: String, bodies: ([SealedVersionRow]) -> [Int]
+    ) throws -> SealedRecordRow? {
         guard let keyRow = try Row.fetchOne(db, sql: "SELECT wrapped_key FROM record WHERE record_id = ?", arguments: [recordID])
         else { return nil }
         let key = Column.blob(keyRow, "wrapped_key") ?? []
@@ -470,9 +486,7 @@ package final class SQLiteVaultStore: VaultStore {
             versions.append(SealedVersionRow(version: checkedVersion(v), meta: columnBlob(s, 1), body: []))
             rows.append((sqlite3_column_int64(s, 2), sqlite3_column_int(s, 3) != 0))
         }
-        // The version the reader will take, as it takes it: the first of that number, or the last.
-        let wanted = version.map { v in versions.firstIndex { $0.version == v } } ?? (versions.isEmpty ? nil : versions.count - 1)
-        if let k = wanted, rows[k].isBlob {
+        for k in bodies(versions) where rows[k].isBlob {
             versions[k].body = try blob(db, table: "record_version", column: "body", rowid: rows[k].rowid)
         }
         return SealedRecordRow(recordID: recordID, wrappedKey: Array(key), versions: versions)
@@ -510,22 +524,7 @@ package final class SQLiteVaultStore: VaultStore {
     }
 
     private static func record(_ db: Database, _ recordID: String) throws -> SealedRecordRow? {
-        guard let keyRow = try Row.fetchOne(db, sql: "SELECT wrapped_key FROM record WHERE record_id = ?", arguments: [recordID])
-        else { return nil }
-        let key = Column.blob(keyRow, "wrapped_key") ?? []
-        // Stepped with the C API: each blob copied once, from SQLite's row buffer (GRDB's Row and
-        // Data, then an array, copied a 10 MB body twice more).
-        let statement = try db.cachedStatement(
-            sql: "SELECT version, meta, body FROM record_version WHERE record_id = ? ORDER BY version")
-        try statement.setArguments([recordID])
-        let s = statement.sqliteStatement
-        defer { sqlite3_reset(s) }
-        var versions: [SealedVersionRow] = []
-        while try step(s, db) {
-            let version = sqlite3_column_type(s, 0) == SQLITE_INTEGER ? sqlite3_column_int64(s, 0) : nil
-            versions.append(SealedVersionRow(version: checkedVersion(version), meta: columnBlob(s, 1), body: columnBlob(s, 2)))
-        }
-        return SealedRecordRow(recordID: recordID, wrappedKey: Array(key), versions: versions)
+        try record(db, recordID, bodies: { Array($0.indices) })
     }
 
     /// Steps `s`: true at a row, false when done; SQLite's error otherwise.
