@@ -1,4 +1,3 @@
-import Foundation
 import Redaction
 
 /// What part of a record to publish.
@@ -79,15 +78,9 @@ public struct Excerpt: Sendable, Equatable {
     static func lineCount(_ text: String) -> Int {
         var text = text
         return text.withUTF8 { b -> Int in
-            guard let base = b.baseAddress, b.count > 0 else { return 0 }
-            var n = 0
-            var p = base
-            let end = base + b.count
-            while p < end, let hit = memchr(p, 0x0A, end - p) {
-                n += 1
-                p = UnsafePointer(hit.assumingMemoryBound(to: UInt8.self)) + 1
-            }
-            return b[b.count - 1] == 0x0A ? n : n + 1
+            guard let last = b.last else { return 0 }
+            let n = TextSupport.newlines(in: b, 0..<b.count)
+            return last == 0x0A ? n : n + 1
         }
     }
 

@@ -91,18 +91,12 @@ public struct PendingSuggestions: Sendable {
         var lines: [Int] = []
         var text = self.text
         text.withUTF8 { bytes in
-            guard let base = bytes.baseAddress else { return }
             var position = 0
             var line = 1
+            // Offsets only grow: the candidates are in text order.
             Suggester.forEachUncovered(candidates, covered: findings.covered) { s in
                 let end = min(s.range.lowerBound, bytes.count)
-                // memchr is vectorized; offsets only grow (the candidates are in text order).
-                var p = base + position
-                let stop = base + end
-                while p < stop, let hit = memchr(p, 0x0A, stop - p) {
-                    line += 1
-                    p = UnsafePointer(hit.assumingMemoryBound(to: UInt8.self)) + 1
-                }
+                line += TextSupport.newlines(in: bytes, position..<max(position, end))
                 position = max(position, end)
                 lines.append(line)
             }

@@ -1,7 +1,21 @@
 import Foundation
 
 /// Helpers on raw UTF-8: line numbers, grapheme-cluster snapping, NFC checks.
-enum TextSupport {
+package enum TextSupport {
+    /// How many `\n` bytes `b[range]` holds, by memchr (vectorized: a byte loop costs several
+    /// instructions per byte).
+    package static func newlines(in b: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Int {
+        guard let base = b.baseAddress, !range.isEmpty else { return 0 }
+        var n = 0
+        var p = base + range.lowerBound
+        let stop = base + range.upperBound
+        while p < stop, let hit = memchr(p, 0x0A, stop - p) {
+            n += 1
+            p = UnsafePointer(hit.assumingMemoryBound(to: UInt8.self)) + 1
+        }
+        return n
+    }
+
     /// The first offset at or after `from` holding `byte`, by memchr (vectorized: a byte loop
     /// costs several instructions per byte of a 10 MB excerpt).
     static func firstOffset(of byte: UInt8, in b: [UInt8], from: Int = 0) -> Int? {
@@ -25,18 +39,7 @@ enum TextSupport {
             if offset < position { position = 0; line = 1 }
             let end = min(offset, bytes.count)
             guard position < end else { return line }
-            var added = 0
-            bytes.withUnsafeBufferPointer { b in
-                // memchr is vectorized; a byte loop costs several instructions per byte.
-                guard let base = b.baseAddress else { return }
-                var p = base + position
-                let stop = base + end
-                while p < stop, let hit = memchr(p, 0x0A, stop - p) {
-                    added += 1
-                    p = UnsafePointer(hit.assumingMemoryBound(to: UInt8.self)) + 1
-                }
-            }
-            line += added
+            line += bytes.withUnsafeBufferPointer { TextSupport.newlines(in: $0, position..<end) }
             position = end
             return line
         }
