@@ -5,7 +5,7 @@ import PackageDescription
 // Layers, and what each target may import (declared below; nothing else):
 //   CSodium (system library)  ← SodiumKit: the only code touching libsodium pointers (`internal import CSodium`)
 //   AgeFormat ← SodiumKit: the age v1 file format (SECURITY.md §13), no storage, no vault
-//   Redaction: pure text, imports Foundation only (no crypto, no storage)
+//   Redaction: pure text, imports Foundation and Foundation's ICU (`_FoundationICU`) only (no crypto, no storage)
 //   CTextScan: a leaf C module for search folding (no libsodium, no state)
 //   CSQLiteHarden: a leaf C module that hardens each SQLite connection (SECURITY.md §3)
 //   VaultCore ← SodiumKit, AgeFormat, CTextScan, CSQLiteHarden, GRDB (internal imports): format, keyring, storage, the
@@ -40,7 +40,9 @@ let package = Package(
         .systemLibrary(name: "CPWQuality", pkgConfig: "pwquality", providers: [.apt(["libpwquality-dev"])]),
         .target(name: "PassphraseQuality", dependencies: ["CPWQuality", "SodiumKit"]),
         // Pure text in, text and findings out: no crypto, no storage.
-        .target(name: "Redaction"),
+        // Its regular expressions run on the ICU that Foundation itself is built on (`_FoundationICU`,
+        // part of the Swift toolchain): the engine `NSRegularExpression` uses, through its C API.
+        .target(name: "Redaction", linkerSettings: [.linkedLibrary("_FoundationICU")]),
         // SSE2 block scan for search folding (plain C: no libsodium, no secrets of its own; it
         // reads and writes only the buffers it is given).
         .target(name: "CTextScan"),

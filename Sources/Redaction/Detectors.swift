@@ -1,20 +1,28 @@
 import Foundation
 
-/// An `NSRegularExpression` that may be shared between threads. Sendable by assertion:
-/// `NSRegularExpression` is immutable after creation and documented as thread-safe.
+/// A regular expression that may be shared between threads: compiled as `NSRegularExpression`
+/// (which checks it and gives its pattern and options) and matched by ``ICURegex``, the same ICU
+/// engine through its C API, on UTF-16 made once per text (``RegexText``) for all the patterns
+/// that read it. Sendable by assertion: both are immutable after creation (``ICURegex`` hands each
+/// thread a matcher of its own).
 final class SharedRegex: @unchecked Sendable {
     let regex: NSRegularExpression
+    let engine: ICURegex
     /// Extra check on a candidate the pattern alone cannot express (IPv6 groups, coordinate ranges).
     let validate: (@Sendable (Substring) -> Bool)?
     /// A check that may also shorten a candidate the pattern took too far: the part of it to keep, or
     /// nil to drop it ("+82 10-1234-5678 2024": the year is not part of the number).
     let refine: (@Sendable (Substring) -> Substring?)?
 
-    init(
+    /// Nil if ICU's C API does not compile what `NSRegularExpression` compiled (it is the same
+    /// engine: only when memory runs out).
+    init?(
         _ regex: NSRegularExpression, validate: (@Sendable (Substring) -> Bool)? = nil,
         refine: (@Sendable (Substring) -> Substring?)? = nil
     ) {
+        guard let engine = ICURegex(pattern: regex.pattern, options: regex.options) else { return nil }
         self.regex = regex
+        self.engine = engine
         self.validate = validate
         self.refine = refine
     }
@@ -32,44 +40,53 @@ final class SharedRegex: @unchecked Sendable {
 
     /// UTF-8 byte ranges of all matches in `text`.
     func matches(in text: String) -> [Range<Int>] {
+        let t = RegexText(text)
         var out: [Range<Int>] = []
-        forEachMatch(in: text, range: NSRange(text.startIndex..<text.endIndex, in: text), options: []) {
-            out.append($0)
+        forEachRawMatch(in: t, region: 0..<t.utf16.count, options: []) { _, _, kept in
+            if let kept { out.append(kept) }
+            return true
         }
         return out
     }
 
     /// Each match in `range` (UTF-16) of `text`, validated and refined, as a UTF-8 byte range of
-    /// `text`, in order. The matches are streamed (`enumerateMatches`), not collected first:
-    /// `matches(in:)` made an object per match and held them all (on text dense with numbers,
-    /// megabytes for one pattern).
+    /// `text`, in order. The matches are streamed, not collected first (on text dense with numbers,
+    /// a pattern has hundreds of thousands).
     func forEachMatch(
         in text: String, range: NSRange, options: NSRegularExpression.MatchingOptions,
         _ body: (Range<Int>) -> Void
     ) {
-        forEachRawMatch(in: text, range: range, options: options) { _, _, kept in
+        forEachRawMatch(in: RegexText(text), region: range.location..<range.location + range.length, options: options) {
+            _, _, kept in
             if let kept { body(kept) }
             return true
         }
     }
 
-    /// Each non-empty match of the pattern in `range` (UTF-16) of `text`, in order: where it starts
-    /// (UTF-16 offset), where it ends (UTF-8 offset) and the part of it kept once validated and
-    /// refined (UTF-8 range; nil when none is). `body` returns false to stop.
+    /// Each non-empty match of the pattern in `region` (UTF-16 offsets) of `text`, in order: where
+    /// it starts (UTF-16 offset), where it ends (UTF-8 offset) and the part of it kept once
+    /// validated and refined (UTF-8 range; nil when none is). `body` returns false to stop. Of
+    /// `options`, `.withTransparentBounds` and `.withoutAnchoringBounds` apply.
     func forEachRawMatch(
-        in text: String, range: NSRange, options: NSRegularExpression.MatchingOptions,
+        in text: RegexText, region: Range<Int>, options: NSRegularExpression.MatchingOptions,
         _ body: (_ start16: Int, _ end8: Int, _ kept: Range<Int>?) -> Bool
     ) {
         let (validate, refine) = (validate, refine)
-        let utf8 = text.utf8
-        /// The match at `raw`; false to stop.
-        func report(_ start16: Int, _ raw: Range<String.Index>) -> Bool {
-            let end8 = utf8.distance(from: utf8.startIndex, to: raw.upperBound)
+        let units = text.utf16
+        let string = text.string
+        let utf8 = string.utf8
+        engine.forEachMatch(
+            in: text.utf16, region: region, transparentBounds: options.contains(.withTransparentBounds),
+            anchoringBounds: !options.contains(.withoutAnchoringBounds)
+        ) { m in
+            let lo8 = units.utf8Offset(m.lowerBound), end8 = units.utf8Offset(m.upperBound)
+            guard validate != nil || refine != nil else { return body(m.lowerBound, end8, lo8..<end8) }
+            let raw = utf8.index(utf8.startIndex, offsetBy: lo8)..<utf8.index(utf8.startIndex, offsetBy: end8)
             var part: Range<String.Index>? = raw
-            if let validate, !validate(text[raw]) {
+            if let validate, !validate(string[raw]) {
                 part = nil
             } else if let refine {
-                part = refine(text[raw]).map { $0.startIndex..<$0.endIndex }
+                part = refine(string[raw]).map { $0.startIndex..<$0.endIndex }
             }
             var kept: Range<Int>? = nil
             if let part {
@@ -77,14 +94,20 @@ final class SharedRegex: @unchecked Sendable {
                 let hi = utf8.distance(from: utf8.startIndex, to: part.upperBound)
                 if hi > lo { kept = lo..<hi }
             }
-            return body(start16, end8, kept)
+            return body(m.lowerBound, end8, kept)
         }
-        withoutActuallyEscaping(report) { report in
-            regex.enumerateMatches(in: text, options: options, range: range) { m, _, stop in
-                guard let m, m.range.length > 0, let raw = Range(m.range, in: text) else { return }
-                if !report(m.range.location, raw) { stop.pointee = true }
-            }
-        }
+    }
+}
+
+/// A text made ready for the patterns: the string (for their checks) and its UTF-16 (for the
+/// engine), made once and read by each pattern run over it.
+struct RegexText {
+    let string: String
+    let utf16: UTF16Text
+
+    init(_ string: String) {
+        self.string = string
+        utf16 = UTF16Text(string)
     }
 }
 

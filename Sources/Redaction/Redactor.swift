@@ -212,7 +212,8 @@ public struct Redactor: Sendable {
                 if compiled.firstMatch(in: "", options: [], range: NSRange(location: 0, length: 0)) != nil {
                     throw .invalidRegex(ruleID: rule.id)
                 }
-                regexRules.append((index, SharedRegex(compiled)))
+                guard let shared = SharedRegex(compiled) else { throw .invalidRegex(ruleID: rule.id) }
+                regexRules.append((index, shared))
             case .detector(let d):
                 for r in d.patterns { regexRules.append((index, r)) }
             }
@@ -325,8 +326,8 @@ public struct Redactor: Sendable {
     func placeholder(_ rule: RedactionRule, entity: String, next: inout [String: Int]) -> String {
         if case .term = rule.pattern, let n = rule.number { return "[\(rule.label)-\(n)]" }
         if case .term = rule.pattern {
-        } else if let entityName, let colon = entity.firstIndex(of: ":") {
-            return "[\(rule.label)-\(entityName(rule.label + "\0" + entity[entity.index(after: colon)...]))]"
+        } else if let entityName, let colon = entity.utf8.firstIndex(of: UInt8(ascii: ":")) {
+            return "[\(rule.label)-\(entityName(rule.label + "\0" + entity[entity.utf8.index(after: colon)...]))]"
         }
         let n = (next[rule.label] ?? 0) + 1
         next[rule.label] = n

@@ -64,7 +64,7 @@ public struct RedactionRule: Sendable, Hashable, Codable {
         /// transliterations are *not* implied. With `substring: true` the term is also found
         /// inside longer Latin words ("Kim" in "Kimchi").
         case term(String, variants: [String], substring: Bool)
-        /// A regular expression (ICU syntax, via `NSRegularExpression`) run over the original text.
+        /// A regular expression (ICU syntax, as `NSRegularExpression` takes it) run over the original text.
         case regex(String)
         /// A built-in detector.
         case detector(Detector)

@@ -247,16 +247,19 @@ extension Vault {
     /// name says nothing about the value; with it, equal values give equal names.
     package func placeholderNamer() throws(VaultError) -> @Sendable (String) -> String {
         let box = PlaceholderKey(try Subkey.placeholder.derive(from: keyring.master))
+        // (The letters made once and the name written in place: on text dense with numbers this
+        // runs for each of a hundred thousand values.)
+        let letters = Array("BCDFGHJKLMNPQRSTVWXZ".utf8)
         return { input in
             guard let mac = try? GenericHash.keyedHash(Array(input.utf8), key: box.key, length: 32) else { return "X" }
-            let letters = Array("BCDFGHJKLMNPQRSTVWXZ")
             var value = mac.prefix(8).reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
-            var out = ""
-            for _ in 0..<8 {
-                out.append(letters[Int(value % 20)])
-                value /= 20
+            return String(unsafeUninitializedCapacity: 8) { out in
+                for i in 0..<8 {
+                    out[i] = letters[Int(value % 20)]
+                    value /= 20
+                }
+                return 8
             }
-            return out
         }
     }
 }

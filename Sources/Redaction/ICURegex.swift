@@ -1,0 +1,220 @@
+import Foundation
+import _FoundationICU
+
+/// Text as the regular expression engine reads it: its UTF-16 units, and where every 32nd unit
+/// starts in the UTF-8 it was made from (the offset of any other unit is counted from there).
+///
+/// Made once for a piece of text and read by every pattern that runs over it: `NSRegularExpression`
+/// copied the text to UTF-16 again for each pattern it ran (a tenth of an export of text dense with
+/// numbers), and made an object per match. 2 bytes a unit and 4 per 32 units: a table of every
+/// unit's offset would triple the copy.
+struct UTF16Text {
+    private(set) var units: [UInt16]
+    /// `checkpoints[m]`: the UTF-8 offset of the scalar that unit `32 * m` belongs to; one more
+    /// entry for the end.
+    private var checkpoints: [UInt32]
+    private let byteCount: Int
+
+    /// `bytes` must be valid UTF-8 (as every `String`'s is).
+    init(utf8 bytes: UnsafeBufferPointer<UInt8>) {
+        let n = bytes.count
+        precondition(n < Int(UInt32.max), "text too long for the pattern engine")
+        byteCount = n
+        var count = 0
+        var marks: [UInt32] = []
+        marks.reserveCapacity(n / 32 + 2)
+        units = [UInt16](unsafeUninitializedCapacity: n) { out, c1 in
+            guard let s = bytes.baseAddress else { return }
+            var i = 0
+            var k = 0
+            while i < n {
+                if k & 31 == 0 { marks.append(UInt32(i)) }
+                let b0 = s[i]
+                if b0 < 0x80 {
+                    out[k] = UInt16(b0)
+                    k += 1
+                    i += 1
+                    continue
+                }
+                var scalar: UInt32
+                let len: Int
+                if b0 < 0xE0 {
+                    scalar = (UInt32(b0 & 0x1F) << 6) | UInt32(s[i + 1] & 0x3F)
+                    len = 2
+                } else if b0 < 0xF0 {
+                    scalar = (UInt32(b0 & 0x0F) << 12) | (UInt32(s[i + 1] & 0x3F) << 6) | UInt32(s[i + 2] & 0x3F)
+                    len = 3
+                } else {
+                    scalar =
+                        (UInt32(b0 & 0x07) << 18) | (UInt32(s[i + 1] & 0x3F) << 12)
+                        | (UInt32(s[i + 2] & 0x3F) << 6) | UInt32(s[i + 3] & 0x3F)
+                    len = 4
+                }
+                if scalar >= 0x10000 {
+                    scalar -= 0x10000
+                    out[k] = UInt16(0xD800 | (scalar >> 10))
+                    out[k + 1] = UInt16(0xDC00 | (scalar & 0x3FF))
+                    k += 2
+                    // The low surrogate may be a checkpoint: the offset of its scalar.
+                    if k & 31 == 1 { marks.append(UInt32(i)) }
+                } else {
+                    out[k] = UInt16(scalar)
+                    k += 1
+                }
+                i += len
+            }
+            count = k
+            c1 = k
+        }
+        if count & 31 == 0 { marks.append(UInt32(n)) }
+        checkpoints = marks
+    }
+
+    init(_ text: String) {
+        var text = text
+        self = text.withUTF8 { UTF16Text(utf8: $0) }
+    }
+
+    var count: Int { units.count }
+
+    /// The UTF-8 offset of unit `k` (`count`: the byte count). A unit that is the second of a
+    /// surrogate pair has the offset of its scalar (no match starts or ends there).
+    func utf8Offset(_ k: Int) -> Int {
+        precondition(k >= 0 && k <= units.count)
+        if k == units.count { return byteCount }
+        return units.withUnsafeBufferPointer { u in
+            var j = k & ~31
+            var o = Int(checkpoints[j >> 5])
+            if u[j] & 0xFC00 == 0xDC00 {
+                if j == k { return o }
+                o += 4
+                j += 1
+            }
+            while j < k {
+                let c = u[j]
+                if c < 0x80 {
+                    o += 1
+                } else if c < 0x800 {
+                    o += 2
+                } else if c & 0xFC00 == 0xD800 {
+                    o += 4
+                    j += 1
+                    if j == k { return o - 4 }
+                } else {
+                    o += 3
+                }
+                j += 1
+            }
+            return o
+        }
+    }
+}
+
+/// A compiled ICU regular expression, matched through ICU's C API (`uregex_*`) on UTF-16 the
+/// caller made once (``UTF16Text``), with the engine `NSRegularExpression` uses on this platform
+/// (Foundation's own ICU): the same syntax, flags, matches and bounds as before, without a UTF-16
+/// copy of the text and an object per match for each pattern.
+///
+/// An ICU matcher holds the text it runs over and where it is in it, so one is used by one thread
+/// at a time: matchers are cloned from a template that is never matched itself, and kept for reuse
+/// (`uregex_clone`: the compiled pattern is shared, read only).
+final class ICURegex: @unchecked Sendable {
+    private let template: OpaquePointer
+    private let lock = NSLock()
+    private var idle: [OpaquePointer] = []
+
+    /// `pattern` with `NSRegularExpression`'s options mapped to ICU's flags as
+    /// CoreFoundation maps them; nil if ICU does not compile it.
+    init?(pattern: String, options: NSRegularExpression.Options) {
+        var flags: UInt32 = 0
+        if options.contains(.caseInsensitive) { flags |= UREGEX_CASE_INSENSITIVE.rawValue }
+        if options.contains(.allowCommentsAndWhitespace) { flags |= UREGEX_COMMENTS.rawValue }
+        if options.contains(.ignoreMetacharacters) { flags |= UREGEX_LITERAL.rawValue }
+        if options.contains(.dotMatchesLineSeparators) { flags |= UREGEX_DOTALL.rawValue }
+        if options.contains(.anchorsMatchLines) { flags |= UREGEX_MULTILINE.rawValue }
+        if options.contains(.useUnixLineSeparators) { flags |= UREGEX_UNIX_LINES.rawValue }
+        if options.contains(.useUnicodeWordBoundaries) { flags |= UREGEX_UWORD.rawValue }
+        let source = Array(pattern.utf16)
+        guard source.count < Int(Int32.max) else { return nil }
+        var status = U_ZERO_ERROR
+        var parseError = UParseError()
+        guard let compiled = swift_uregex_open(source, Int32(source.count), flags, &parseError, &status) else {
+            return nil
+        }
+        guard status.rawValue <= U_ZERO_ERROR.rawValue else {
+            swift_uregex_close(compiled)
+            return nil
+        }
+        template = compiled
+    }
+
+    deinit {
+        for m in idle { swift_uregex_close(m) }
+        swift_uregex_close(template)
+    }
+
+    /// Every match in `region` (UTF-16 offsets) of `text`, in order, as UTF-16 ranges of `text`.
+    /// `transparentBounds`: look-around and word boundaries see the text outside the region;
+    /// `anchoringBounds`: `^` and `$` match at its edges (`NSRegularExpression`'s
+    /// `.withTransparentBounds` and the opposite of its `.withoutAnchoringBounds`). Empty matches
+    /// are passed over. `body` returns false to stop.
+    ///
+    /// Stops at the first error of the engine (a backtracking stack overflow), as
+    /// `NSRegularExpression` does.
+    func forEachMatch(
+        in text: UTF16Text, region: Range<Int>, transparentBounds: Bool, anchoringBounds: Bool,
+        _ body: (Range<Int>) -> Bool
+    ) {
+        precondition(region.lowerBound >= 0 && region.upperBound <= text.count)
+        guard text.count < Int(Int32.max) else { return }
+        // The text the engine is given, as CoreFoundation gives it: all of it with transparent
+        // bounds; else the region, and one unit on each side without anchoring bounds (so `^` and
+        // `$` see that the region's edges are not the text's).
+        var given = region
+        if transparentBounds {
+            given = 0..<text.count
+        } else if !anchoringBounds {
+            given = max(region.lowerBound - 1, 0)..<min(region.upperBound + 1, text.count)
+        }
+        let matcher = checkOut()
+        defer { checkIn(matcher) }
+        var empty: UInt16 = 0
+        text.units.withUnsafeBufferPointer { units in
+            var status = U_ZERO_ERROR
+            if let base = units.baseAddress, !given.isEmpty {
+                swift_uregex_setText(matcher, base + given.lowerBound, Int32(given.count), &status)
+            } else {
+                withUnsafePointer(to: &empty) { swift_uregex_setText(matcher, $0, 0, &status) }
+            }
+            let shift = given.lowerBound
+            swift_uregex_setRegion64(
+                matcher, Int64(region.lowerBound - shift), Int64(region.upperBound - shift), &status)
+            swift_uregex_useTransparentBounds(matcher, transparentBounds ? 1 : 0, &status)
+            swift_uregex_useAnchoringBounds(matcher, anchoringBounds ? 1 : 0, &status)
+            while status.rawValue <= U_ZERO_ERROR.rawValue, swift_uregex_findNext(matcher, &status) != 0 {
+                let start = Int(swift_uregex_start(matcher, 0, &status))
+                let end = Int(swift_uregex_end(matcher, 0, &status))
+                guard status.rawValue <= U_ZERO_ERROR.rawValue else { break }
+                if end > start, !body(shift + start..<shift + end) { break }
+            }
+            // The matcher must not keep a pointer to the caller's buffer.
+            var reset = U_ZERO_ERROR
+            withUnsafePointer(to: &empty) { swift_uregex_setText(matcher, $0, 0, &reset) }
+        }
+    }
+
+    /// An idle matcher, or a new clone. A clone fails only when memory is exhausted: that stops
+    /// the process rather than match nothing (which would publish what the pattern hides).
+    private func checkOut() -> OpaquePointer {
+        if let m = lock.withLock({ idle.popLast() }) { return m }
+        var status = U_ZERO_ERROR
+        guard let m = swift_uregex_clone(template, &status), status.rawValue <= U_ZERO_ERROR.rawValue else {
+            fatalError("sourcevault: out of memory for a regular expression matcher")
+        }
+        return m
+    }
+
+    private func checkIn(_ m: OpaquePointer) {
+        lock.withLock { idle.append(m) }
+    }
+}
