@@ -373,9 +373,15 @@ public struct Redactor: Sendable {
         // piece at a time share each piece. One search for the anchors, one set of windows.
         let patterns = regexRules
         let workers = viewBytes.count >= 1 << 16 ? ChunkedFold.workers : 1
-        var scan = SuggestWindows.Scan(viewBytes)
-        var found = SuggestWindows.packedMatchesOfEach(
-            patterns.map(\.regex), text: view, bytes: viewBytes, scan: &scan, workers: workers)
+        // (The scan, its anchors and windows, let go before the spans are made: on text dense with
+        // numbers, megabytes at the export's peak.)
+        func search() -> [SuggestWindows.PackedRanges] {
+            var scan = SuggestWindows.Scan(viewBytes)
+            return SuggestWindows.packedMatchesOfEach(
+                patterns.map(\.regex), text: view, bytes: viewBytes, scan: &scan, workers: workers)
+        }
+        var found = search()
+        if let merged = Redactor.merging(found, rules: patterns.map(\.rule)) { return merged }
         var spans: [Span] = []
         spans.reserveCapacity(found.reduce(0) { $0 + $1.count })
         for k in found.indices {
@@ -384,6 +390,41 @@ public struct Redactor: Sendable {
             found[k] = SuggestWindows.PackedRanges()  // each pattern's ranges let go once they are spans
         }
         return Redactor.uniqued(consume spans)
+    }
+
+    /// ``uniqued(_:)`` of the spans of every pattern's matches (`rules[k]` the rule of `lists[k]`),
+    /// made by merging the lists, each already in order of start: no array of them all to sort
+    /// and no sort's scratch space (half as large again). Nil if a list is not strictly in order of
+    /// start, or if there are more than 64 (the caller then sorts).
+    static func merging(_ lists: [SuggestWindows.PackedRanges], rules: [Int]) -> [Span]? {
+        // (Each span takes a look at every list: past a few dozen lists, sorting is cheaper.)
+        guard lists.count <= 64 else { return nil }
+        for list in lists {
+            let p = list.packed
+            for i in p.indices.dropFirst() where p[i] >> 32 <= p[i - 1] >> 32 { return nil }
+        }
+        var out: [Span] = []
+        out.reserveCapacity(lists.reduce(0) { $0 + $1.count })
+        var next = [Int](repeating: 0, count: lists.count)
+        while true {
+            // The smallest (lo, hi, rule) among the lists' next ranges (a few dozen lists at most).
+            var best = -1
+            var key = (lo: UInt64.max, rule: Int.max)
+            for k in lists.indices where next[k] < lists[k].packed.count {
+                let p = lists[k].packed[next[k]]
+                // (lo << 32 | hi compares as (lo, hi).)
+                if p < key.lo || (p == key.lo && rules[k] < key.rule) {
+                    best = k
+                    key = (p, rules[k])
+                }
+            }
+            guard best >= 0 else { break }
+            next[best] += 1
+            let span = Span(lo: Int(key.lo >> 32), hi: Int(key.lo & 0xFFFF_FFFF), rule: key.rule)
+            if let last = out.last, last.lo == span.lo, last.hi == span.hi, last.rule == span.rule { continue }
+            out.append(span)
+        }
+        return out
     }
 
     /// `spans` sorted by (lo, hi, rule), each (lo, hi, rule) once (their match is their range).

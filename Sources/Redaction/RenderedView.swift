@@ -6,21 +6,33 @@ struct TextView {
     var bytes: [UInt8] = []
     /// Where the bytes come from, compressed: bytes copied from consecutive bytes of the original
     /// are one run (its first byte in the view, and in the original). A view is mostly such runs,
-    /// so this takes a fraction of an offset per byte.
-    private var runs: [UInt64] = []  // view offset << 32 | original offset
+    /// so this takes a fraction of an offset per byte. Kept in blocks of a fixed size rather than
+    /// one array: an array doubles as it grows, and the view of 2 MiB of markup (a run every ten
+    /// bytes) held 4 MiB of room for its 2.3 MiB of runs at the export's peak.
+    private var blocks: [[UInt64]] = []  // each: view offset << 32 | original offset, ascending
     private var last = -2
+    static let blockSize = 1 << 15
 
     init(kind: Kind) { self.kind = kind }
 
+    @inline(__always) private mutating func addRun(_ offset: Int) {
+        if blocks.isEmpty || blocks[blocks.count - 1].count == TextView.blockSize {
+            var block: [UInt64] = []
+            block.reserveCapacity(TextView.blockSize)
+            blocks.append(block)
+        }
+        blocks[blocks.count - 1].append(UInt64(bytes.count) << 32 | UInt64(offset))
+    }
+
     @inline(__always) mutating func append(_ byte: UInt8, from offset: Int) {
-        if offset != last + 1 { runs.append(UInt64(bytes.count) << 32 | UInt64(offset)) }
+        if offset != last + 1 { addRun(offset) }
         last = offset
         bytes.append(byte)
     }
 
     mutating func append(scalar: UInt32, from offset: Int) {
         Folder.utf8(scalar) { _, byte in
-            runs.append(UInt64(bytes.count) << 32 | UInt64(offset))  // every byte stands for the reference
+            addRun(offset)  // every byte stands for the reference
             last = -2
             bytes.append(byte)
         }
@@ -28,13 +40,20 @@ struct TextView {
 
     /// Offset in the original of view byte `i`.
     func origin(_ i: Int) -> Int {
-        var lo = 0, hi = runs.count  // the last run starting at or before i
+        // The last block whose first run starts at or before i, then the last run in it that does.
+        var lo = 0, hi = blocks.count
         while hi - lo > 1 {
             let mid = (lo + hi) / 2
-            if Int(runs[mid] >> 32) <= i { lo = mid } else { hi = mid }
+            if Int(blocks[mid][0] >> 32) <= i { lo = mid } else { hi = mid }
         }
-        guard !runs.isEmpty else { return 0 }
-        return Int(runs[lo] & 0xFFFF_FFFF) + (i - Int(runs[lo] >> 32))
+        guard lo < blocks.count, !blocks[lo].isEmpty else { return 0 }
+        let runs = blocks[lo]
+        var a = 0, b = runs.count
+        while b - a > 1 {
+            let mid = (a + b) / 2
+            if Int(runs[mid] >> 32) <= i { a = mid } else { b = mid }
+        }
+        return Int(runs[a] & 0xFFFF_FFFF) + (i - Int(runs[a] >> 32))
     }
 }
 

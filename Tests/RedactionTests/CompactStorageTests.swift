@@ -17,6 +17,37 @@ import Testing
 
     /// An offset past 32 bits stops the process (SECURITY.md, "Neighbours of hidden spans": nothing is
     /// written), it never wraps.
+    /// The patterns' matches merged list by list are the spans sorting and uniquing all of them
+    /// gives (rules shared by several patterns, equal ranges in several lists), and a list out of
+    /// order of start is left to the sort.
+    @Test func mergingThePatternsListsIsSortingThem() {
+        var rng = SeededGenerator(seed: 4_242)
+        for _ in 0..<300 {
+            let count = Int.random(in: 0..<8, using: &rng)
+            let rules = (0..<count).map { _ in Int.random(in: 0..<3, using: &rng) }
+            var lists: [SuggestWindows.PackedRanges] = []
+            for _ in 0..<count {
+                var ranges: [Range<Int>] = []
+                var at = Int.random(in: 0..<5, using: &rng)
+                for _ in 0..<Int.random(in: 0..<30, using: &rng) {
+                    let length = Int.random(in: 1..<6, using: &rng)
+                    ranges.append(at..<at + length)
+                    at += Int.random(in: 1..<7, using: &rng)  // strictly later starts, ranges may overlap
+                }
+                lists.append(SuggestWindows.PackedRanges(ranges))
+            }
+            var all: [Span] = []
+            for (k, list) in lists.enumerated() {
+                for r in list { all.append(Span(lo: r.lowerBound, hi: r.upperBound, rule: rules[k])) }
+            }
+            let want = Redactor.uniqued(all).map { [$0.lo, $0.hi, $0.rule] }
+            let got = Redactor.merging(lists, rules: rules)?.map { [$0.lo, $0.hi, $0.rule] }
+            #expect(got == want)
+        }
+        let unordered = [SuggestWindows.PackedRanges([5..<6, 2..<3])]
+        #expect(Redactor.merging(unordered, rules: [0]) == nil)
+    }
+
     @Test func anOffsetPastThirtyTwoBitsStopsTheProcess() async {
         await #expect(processExitsWith: .failure) {
             _ = Span(lo: Int(UInt32.max) + 1, hi: Int(UInt32.max) + 2, rule: 0)

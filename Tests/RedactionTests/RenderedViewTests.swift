@@ -78,6 +78,35 @@ import Testing
         #expect(near.count == 1 && near[0].kind == .editDistance1, "\(near)")
     }
 
+    /// Every byte of a view maps back to the byte of the text it comes from (a reference's bytes
+    /// to where the reference starts), across many blocks of runs (a run every few bytes).
+    @Test func everyViewByteMapsToItsOrigin() {
+        let line = "a<b>bc</b>&amp;d&#x1D54F;e [x](y) &notin;f\n"
+        let text = Array(String(repeating: line, count: 40_000).utf8)
+        var view = TextView(kind: .rendered)
+        var want: [Int] = []
+        var i = 0
+        let n = text.count
+        while i < n {
+            if text[i] == 0x3C, let t = RenderedView.markup(text, at: i) {
+                i = t.end
+            } else if text[i] == 0x26, let r = HTMLEntities.reference(text, at: i) {
+                for s in r.scalars {
+                    view.append(scalar: s, from: i)
+                    want += Array(repeating: i, count: String(Unicode.Scalar(s)!).utf8.count)
+                }
+                i = r.end
+            } else {
+                view.append(text[i], from: i)
+                want.append(i)
+                i += 1
+            }
+        }
+        #expect(want.count > 4 * TextView.blockSize)
+        let got = (0..<want.count).map { view.origin($0) }
+        #expect(got == want)
+    }
+
     @Test func viewsTakeLinearTime() throws {
         // Unclosed markup of every kind, repeated: each must be read once (a quadratic scan of
         // 200,000 openers would not finish in a test run).
