@@ -36,8 +36,12 @@ public struct Findings: RandomAccessCollection, Sendable {
     /// The rules the entries' indexes refer to (the redactor's array, shared, not copied).
     let rules: [RedactionRule]
     var entries: [Entry] = []
-    /// The replacements' UTF-8, one after another.
+    /// The replacements' UTF-8, one after another, while the redaction is made. Once its output is
+    /// made, the replacements are read from there instead (``readReplacements(from:)``): on text
+    /// dense with numbers they were 2 MB beside the output that holds them, through the leak check.
     var replacementBytes: [UInt8] = []
+    /// The redaction's output, when the entries' `replacementStart` are UTF-8 offsets in it.
+    private var output: String? = nil
     /// Added to every finding's line (``shiftLines(by:)``).
     var lineShift = 0
 
@@ -51,11 +55,29 @@ public struct Findings: RandomAccessCollection, Sendable {
         let rule = rules[Int(e.rule)]
         return Finding(
             ruleID: rule.id, label: rule.label, line: Int(e.line) + lineShift,
-            originalRange: Int(e.lo)..<Int(e.hi), replacement: String(decoding: replacement(e), as: UTF8.self))
+            originalRange: Int(e.lo)..<Int(e.hi), replacement: replacement(e))
     }
 
-    func replacement(_ e: Entry) -> ArraySlice<UInt8> {
-        replacementBytes[Int(e.replacementStart)..<Int(e.replacementStart) + Int(e.replacementCount)]
+    func replacement(_ e: Entry) -> String {
+        let start = Int(e.replacementStart), count = Int(e.replacementCount)
+        guard let output else { return String(decoding: replacementBytes[start..<start + count], as: UTF8.self) }
+        let utf8 = output.utf8
+        let a = utf8.index(utf8.startIndex, offsetBy: start)
+        return String(decoding: utf8[a..<utf8.index(a, offsetBy: count)], as: UTF8.self)
+    }
+
+    /// Points the entries at their replacements in `text`, the output made from them (the
+    /// original with each entry's range, in order, replaced), and lets the replacements' own
+    /// bytes go. `text` shares its storage with the output: nothing is copied.
+    mutating func readReplacements(from text: String) {
+        var shift = 0
+        for k in entries.indices {
+            let e = entries[k]
+            entries[k].replacementStart = UInt32(Int(e.lo) + shift)
+            shift += Int(e.replacementCount) - (Int(e.hi) - Int(e.lo))
+        }
+        output = text
+        replacementBytes = []
     }
 
     /// The findings' ranges in the original text (no ``Finding`` made for them).
@@ -305,7 +327,8 @@ public struct Redactor: Sendable {
             return n
         }
         let nfc = result.utf8.withContiguousStorageIfAvailable { TextSupport.isNFC($0) } ?? TextSupport.isNFC(Array(result.utf8))
-        if !nfc { result = TextSupport.nfc(result) }
+        // (Normalized, the output no longer holds the replacements at the entries' offsets.)
+        if nfc { findings.readReplacements(from: result) } else { result = TextSupport.nfc(result) }
         return RedactionResult(text: result, findings: findings)
     }
 

@@ -100,6 +100,23 @@ import Testing
         #expect(Array(shifted).map(\.replacement) == findings.map(\.replacement))
     }
 
+    /// The replacements are read from the output once it is made, and kept apart when the output
+    /// is normalized (NFC moves its bytes): either way each finding's replacement is the one
+    /// spliced in, and they are the ones the redaction chose.
+    @Test func replacementsAreReadFromTheOutputOrKeptWhenItIsNormalized() throws {
+        var redactor = try Redactor(rules: Self.rules)
+        redactor.entityName = { "N" + String($0.utf8.count) }
+        let composed = redactor.redact(Self.text)
+        #expect(composed.findings.replacementBytes.isEmpty)
+        #expect(spliced(Self.text, composed) == composed.text)
+        // A decomposed é outside every finding: the output is normalized after it is made.
+        let decomposed = Self.text + "Caf\u{65}\u{301}."
+        let normalized = redactor.redact(decomposed)
+        #expect(!normalized.findings.replacementBytes.isEmpty)
+        #expect(spliced(decomposed, normalized).precomposedStringWithCanonicalMapping == normalized.text)
+        #expect(Array(normalized.findings).map(\.replacement) == Array(composed.findings).map(\.replacement))
+    }
+
     /// ``SharedRegex/matches(in:)`` streams the matches (`enumerateMatches`); they are the ones the
     /// collecting `matches(in:options:range:)` gives, validated and refined the same way, for every
     /// built-in pattern, on text dense with what they look for and on random text.
