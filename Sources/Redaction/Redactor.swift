@@ -36,10 +36,18 @@ public struct Findings: RandomAccessCollection, Sendable {
     /// The rules the entries' indexes refer to (the redactor's array, shared, not copied).
     let rules: [RedactionRule]
     var entries: [Entry] = []
-    /// The replacements' UTF-8, one after another, while the redaction is made. Once its output is
-    /// made, the replacements are read from there instead (``readReplacements(from:)``): on text
-    /// dense with numbers they were 2 MB beside the output that holds them, through the leak check.
-    var replacementBytes: [UInt8] = []
+    /// The replacements' UTF-8, one after another, while the redaction is made: in blocks of 64 KiB
+    /// (a replacement never spans two; a longer one has a block of its own), each entry's
+    /// `replacementStart` being its block << 16 | its offset in it. One array doubling as it grew
+    /// held 4.5 MiB for the 2 MiB of replacements of text dense with numbers (the export's peak).
+    /// Once the output is made, the replacements are read from there instead
+    /// (``readReplacements(from:)``) and the blocks let go.
+    var replacementBlocks: [[UInt8]] = []
+    static let replacementBlockSize = 1 << 16
+
+    /// Whether the replacements are held apart from the output (it was normalized after they were
+    /// placed, or it is not made yet).
+    var replacementsHeldApart: Bool { output == nil }
     /// The redaction's output, when the entries' `replacementStart` are UTF-8 offsets in it.
     private var output: String? = nil
     /// Added to every finding's line (``shiftLines(by:)``).
@@ -60,7 +68,10 @@ public struct Findings: RandomAccessCollection, Sendable {
 
     func replacement(_ e: Entry) -> String {
         let start = Int(e.replacementStart), count = Int(e.replacementCount)
-        guard let output else { return String(decoding: replacementBytes[start..<start + count], as: UTF8.self) }
+        guard let output else {
+            let offset = start & 0xFFFF
+            return String(decoding: replacementBlocks[start >> 16][offset..<offset + count], as: UTF8.self)
+        }
         let utf8 = output.utf8
         let a = utf8.index(utf8.startIndex, offsetBy: start)
         return String(decoding: utf8[a..<utf8.index(a, offsetBy: count)], as: UTF8.self)
@@ -77,7 +88,7 @@ public struct Findings: RandomAccessCollection, Sendable {
             shift += Int(e.replacementCount) - (Int(e.hi) - Int(e.lo))
         }
         output = text
-        replacementBytes = []
+        replacementBlocks = []
     }
 
     /// The findings' ranges in the original text (no ``Finding`` made for them).
@@ -99,12 +110,21 @@ public struct Findings: RandomAccessCollection, Sendable {
     public mutating func shiftLines(by n: Int) { lineShift += n }
 
     mutating func append(rule: Int, line: Int, range: Range<Int>, replacement: String) {
-        let start = replacementBytes.count
-        replacementBytes.append(contentsOf: replacement.utf8)
+        let count = replacement.utf8.count
+        let size = Findings.replacementBlockSize
+        if replacementBlocks.isEmpty || replacementBlocks[replacementBlocks.count - 1].count + count > size {
+            var block: [UInt8] = []
+            block.reserveCapacity(Swift.max(count, size))
+            replacementBlocks.append(block)
+        }
+        let block = replacementBlocks.count - 1
+        precondition(block < 1 << 16, "too many replacements for one redaction")
+        let offset = replacementBlocks[block].count
+        replacementBlocks[block].append(contentsOf: replacement.utf8)
         entries.append(
             Entry(
                 rule: UInt32(rule), line: UInt32(line), lo: UInt32(range.lowerBound), hi: UInt32(range.upperBound),
-                replacementStart: UInt32(start), replacementCount: UInt32(replacementBytes.count - start)))
+                replacementStart: UInt32(block << 16 | offset), replacementCount: UInt32(count)))
     }
 }
 
@@ -309,20 +329,21 @@ public struct Redactor: Sendable {
             var n = 0
             var copied = 0
             bytes.withUnsafeBufferPointer { src in
-                findings.replacementBytes.withUnsafeBufferPointer { rep in
-                    func copy(_ from: UnsafeBufferPointer<UInt8>, _ r: Range<Int>) {
-                        guard !r.isEmpty else { return }
-                        UnsafeMutableRawPointer(out.baseAddress! + n).copyMemory(
-                            from: from.baseAddress! + r.lowerBound, byteCount: r.count)
-                        n += r.count
-                    }
-                    for e in findings.entries {
-                        copy(src, copied..<Int(e.lo))
-                        copy(rep, Int(e.replacementStart)..<Int(e.replacementStart) + Int(e.replacementCount))
-                        copied = Int(e.hi)
-                    }
-                    copy(src, copied..<src.count)
+                func copy(_ from: UnsafeBufferPointer<UInt8>, _ r: Range<Int>) {
+                    guard !r.isEmpty else { return }
+                    UnsafeMutableRawPointer(out.baseAddress! + n).copyMemory(
+                        from: from.baseAddress! + r.lowerBound, byteCount: r.count)
+                    n += r.count
                 }
+                for e in findings.entries {
+                    copy(src, copied..<Int(e.lo))
+                    let offset = Int(e.replacementStart & 0xFFFF)
+                    findings.replacementBlocks[Int(e.replacementStart >> 16)].withUnsafeBufferPointer { rep in
+                        copy(rep, offset..<offset + Int(e.replacementCount))
+                    }
+                    copied = Int(e.hi)
+                }
+                copy(src, copied..<src.count)
             }
             return n
         }
@@ -391,7 +412,11 @@ public struct Redactor: Sendable {
     /// ``regexSpans(in:viewBytes:)`` with the view as a string made only if a pattern needs the
     /// whole of it (those that run around their anchors read `viewBytes` alone): a blanked view of
     /// a long text is not held twice.
-    func regexSpans(in view: () -> String, viewBytes: [UInt8]) -> [Span] {
+    ///
+    /// With `known` (spans in ``Span/inMergeOrder``), only the spans none of `known` has (as
+    /// ``unseen(_:in:)`` keeps them): a later round finds again nearly everything the first found,
+    /// and its spans are not all made only to be dropped.
+    func regexSpans(in view: () -> String, viewBytes: [UInt8], excluding known: [Span]? = nil) -> [Span] {
         // A long view: the patterns on two threads (or more); those that run over most of it a
         // piece at a time share each piece. One search for the anchors, one set of windows.
         let patterns = regexRules
@@ -404,7 +429,7 @@ public struct Redactor: Sendable {
                 patterns.map(\.regex), text: view, bytes: viewBytes, scan: &scan, workers: workers)
         }
         var found = search()
-        if let merged = Redactor.merging(found, rules: patterns.map(\.rule)) { return merged }
+        if let merged = Redactor.merging(found, rules: patterns.map(\.rule), excluding: known) { return merged }
         var spans: [Span] = []
         spans.reserveCapacity(found.reduce(0) { $0 + $1.count })
         for k in found.indices {
@@ -412,14 +437,16 @@ public struct Redactor: Sendable {
             for r in found[k] { spans.append(Span(lo: r.lowerBound, hi: r.upperBound, rule: rule)) }
             found[k] = SuggestWindows.PackedRanges()  // each pattern's ranges let go once they are spans
         }
-        return Redactor.uniqued(consume spans)
+        let unique = Redactor.uniqued(consume spans)
+        guard let known else { return unique }
+        return Redactor.unseen(unique, in: known)
     }
 
     /// ``uniqued(_:)`` of the spans of every pattern's matches (`rules[k]` the rule of `lists[k]`),
     /// made by merging the lists, each already in order of start: no array of them all to sort
     /// and no sort's scratch space (half as large again). Nil if a list is not strictly in order of
     /// start, or if there are more than 64 (the caller then sorts).
-    static func merging(_ lists: [SuggestWindows.PackedRanges], rules: [Int]) -> [Span]? {
+    static func merging(_ lists: [SuggestWindows.PackedRanges], rules: [Int], excluding known: [Span]? = nil) -> [Span]? {
         // (Each span takes a look at every list: past a few dozen lists, sorting is cheaper.)
         guard lists.count <= 64 else { return nil }
         for list in lists {
@@ -427,8 +454,9 @@ public struct Redactor: Sendable {
             for i in p.indices.dropFirst() where p[i] >> 32 <= p[i - 1] >> 32 { return nil }
         }
         var out: [Span] = []
-        out.reserveCapacity(lists.reduce(0) { $0 + $1.count })
+        if known == nil { out.reserveCapacity(lists.reduce(0) { $0 + $1.count }) }
         var next = [Int](repeating: 0, count: lists.count)
+        var seen = UnseenFilter(known ?? [])
         while true {
             // The smallest (lo, hi, rule) among the lists' next ranges (a few dozen lists at most).
             var best = -1
@@ -445,9 +473,35 @@ public struct Redactor: Sendable {
             next[best] += 1
             let span = Span(lo: Int(key.lo >> 32), hi: Int(key.lo & 0xFFFF_FFFF), rule: key.rule)
             if let last = out.last, last.lo == span.lo, last.hi == span.hi, last.rule == span.rule { continue }
+            if known != nil, seen.isKnown(span) { continue }
             out.append(span)
         }
         return out
+    }
+
+    /// Whether spans, taken in order of start, are among `known` (in ``Span/inMergeOrder``): the
+    /// test ``unseen(_:in:)`` makes, one span at a time.
+    struct UnseenFilter {
+        let known: [Span]
+        var k = 0
+        init(_ known: [Span]) { self.known = known }
+
+        mutating func isKnown(_ s: Span) -> Bool {
+            // `known` by start: bisect to the first span starting at or after s.lo (the spans
+            // asked about come by start too, so the search only moves forward).
+            var lo = k, hi = known.count
+            while lo < hi {
+                let mid = (lo + hi) / 2
+                if known[mid].lo < s.lo { lo = mid + 1 } else { hi = mid }
+            }
+            k = lo
+            var j = k
+            while j < known.count, known[j].lo == s.lo {
+                if known[j].hi == s.hi && known[j].rule == s.rule { return true }
+                j += 1
+            }
+            return false
+        }
     }
 
     /// `spans` sorted by (lo, hi, rule), each (lo, hi, rule) once (their match is their range).
@@ -473,28 +527,8 @@ public struct Redactor: Sendable {
     /// a set of every match seen so far would let through, without the set (on text dense with
     /// numbers it held hundreds of thousands of matches).
     static func unseen(_ found: [Span], in known: [Span]) -> [Span] {
-        var out: [Span] = []
-        var k = 0
-        for s in found {
-            // `known` by start: bisect to the first span starting at or after s.lo (found is sorted
-            // by start too, so the search only moves forward).
-            var lo = k, hi = known.count
-            while lo < hi {
-                let mid = (lo + hi) / 2
-                if known[mid].lo < s.lo { lo = mid + 1 } else { hi = mid }
-            }
-            k = lo
-            var j = k, present = false
-            while j < known.count, known[j].lo == s.lo {
-                if known[j].hi == s.hi && known[j].rule == s.rule {
-                    present = true
-                    break
-                }
-                j += 1
-            }
-            if !present { out.append(s) }
-        }
-        return out
+        var filter = UnseenFilter(known)
+        return found.filter { !filter.isKnown($0) }
     }
 
     /// Merged spans, after the patterns have run again around what is hidden: once a span is
@@ -528,9 +562,9 @@ public struct Redactor: Sendable {
             return shadow
         }
         /// The matches in the text with `spans` blanked out (the view lives only for the call).
-        func found(blanking spans: [Span]) -> [Span] {
+        func found(blanking spans: [Span], excluding known: [Span]) -> [Span] {
             let view = blanked(spans)
-            return regexSpans(in: { String(decoding: view, as: UTF8.self) }, viewBytes: view)
+            return regexSpans(in: { String(decoding: view, as: UTF8.self) }, viewBytes: view, excluding: known)
         }
         for _ in 0..<64 {
             // Two views: everything hidden (a number glued to the one before it), and only the
@@ -545,12 +579,12 @@ public struct Redactor: Sendable {
             do {
                 let view = blanked(merged)
                 merged = []
-                more = regexSpans(in: { String(decoding: view, as: UTF8.self) }, viewBytes: view)
+                more = regexSpans(in: { String(decoding: view, as: UTF8.self) }, viewBytes: view, excluding: raw)
             }
+            // (Only what `raw` does not hold yet is made: ``unseen(_:in:)``.)
             if termsView {
-                more = Redactor.uniqued(more + found(blanking: termsOnly))
+                more = Redactor.uniqued(more + found(blanking: termsOnly, excluding: raw))
             }
-            more = Redactor.unseen(more, in: raw)
             guard !more.isEmpty else {
                 merged = merge(sorted: raw, bytes: bytes)
                 break

@@ -43,6 +43,10 @@ import Testing
             let want = Redactor.uniqued(all).map { [$0.lo, $0.hi, $0.rule] }
             let got = Redactor.merging(lists, rules: rules)?.map { [$0.lo, $0.hi, $0.rule] }
             #expect(got == want)
+            // Leaving out what a later round already knows is leaving it out afterwards.
+            let known = all.filter { _ in Int.random(in: 0..<3, using: &rng) == 0 }.sorted(by: Span.inMergeOrder)
+            let unseen = Redactor.unseen(Redactor.uniqued(all), in: known).map { [$0.lo, $0.hi, $0.rule] }
+            #expect(Redactor.merging(lists, rules: rules, excluding: known)?.map { [$0.lo, $0.hi, $0.rule] } == unseen)
         }
         let unordered = [SuggestWindows.PackedRanges([5..<6, 2..<3])]
         #expect(Redactor.merging(unordered, rules: [0]) == nil)
@@ -107,14 +111,25 @@ import Testing
         var redactor = try Redactor(rules: Self.rules)
         redactor.entityName = { "N" + String($0.utf8.count) }
         let composed = redactor.redact(Self.text)
-        #expect(composed.findings.replacementBytes.isEmpty)
+        #expect(!composed.findings.replacementsHeldApart && composed.findings.replacementBlocks.isEmpty)
         #expect(spliced(Self.text, composed) == composed.text)
         // A decomposed é outside every finding: the output is normalized after it is made.
         let decomposed = Self.text + "Caf\u{65}\u{301}."
         let normalized = redactor.redact(decomposed)
-        #expect(!normalized.findings.replacementBytes.isEmpty)
+        #expect(normalized.findings.replacementsHeldApart && !normalized.findings.replacementBlocks.isEmpty)
         #expect(spliced(decomposed, normalized).precomposedStringWithCanonicalMapping == normalized.text)
         #expect(Array(normalized.findings).map(\.replacement) == Array(composed.findings).map(\.replacement))
+        // Replacements over many blocks, and one longer than a block (a block of its own).
+        let long = String(repeating: "x", count: Findings.replacementBlockSize + 5)
+        let many = try Redactor(rules: [.term("t1", "Hoeryong", label: .place, replacement: long), .detector("p", .phone)])
+        let lines = (0..<6_000).map { "call 010-\(1000 + $0)-5678" + ($0 % 2_000 == 7 ? " from Hoeryong" : "") }
+        let big = lines.joined(separator: "\n") + "\nCaf\u{65}\u{301}"
+        let r = many.redact(big)
+        // 6,000 phone placeholders (over a block of them) and 3 long ones, each a block of its own.
+        #expect(r.findings.replacementsHeldApart && r.findings.replacementBlocks.count >= 5)
+        #expect(r.findings.count == 6_003)
+        #expect(spliced(big, r).precomposedStringWithCanonicalMapping == r.text)
+        #expect(r.findings.filter { $0.ruleID == "t1" }.allSatisfy { $0.replacement == long })
     }
 
     /// ``SharedRegex/matches(in:)`` streams the matches (`enumerateMatches`); they are the ones the
