@@ -178,7 +178,7 @@ enum SuggestWindows {
 
     /// The matches in `windows` (each scanned with a few characters of context on both sides).
     static func inWindows(
-        _ regex: SharedRegex, _ windows: [Range<Int>], bytes: [UInt8], scan: Scan, meter: WorkMeter?
+        _ regex: SharedRegex, _ windows: PackedRanges, bytes: [UInt8], scan: Scan, meter: WorkMeter?
     ) -> [Range<Int>] {
         var out: [Range<Int>] = []
         for w in windows {
@@ -312,7 +312,7 @@ enum SuggestWindows {
     ) -> [PackedRanges] {
         enum Plan {
             case whole
-            case windows([Range<Int>])
+            case windows(PackedRanges)
             case pieces(Spec)
         }
         // Windows are worked out here, once, by this thread (the scan keeps them).
@@ -487,7 +487,9 @@ enum SuggestWindows {
         }
 
         /// Windows already worked out, by what they depend on (patterns of one shape share them).
-        private var known: [WindowKey: [Range<Int>]] = [:]
+        /// Windows worked out, by anchors and reach; packed (8 bytes a window, not a range's 16):
+        /// markup and numbers on every line have a window every few words, for each kind of pattern.
+        private var known: [WindowKey: PackedRanges] = [:]
 
         struct WindowKey: Hashable {
             var anchors: [Anchor]
@@ -500,7 +502,7 @@ enum SuggestWindows {
         /// bytes apart are merged: fewer, larger scans).
         /// Nil for an anchor this scan does not look for (then the whole text is scanned). Once the
         /// windows of one anchor cover more than `limit` bytes, the whole text as one window.
-        mutating func windows(for spec: Spec, gap: Int = 64, limit: Int = .max, meter: WorkMeter? = nil) -> [Range<Int>]? {
+        mutating func windows(for spec: Spec, gap: Int = 64, limit: Int = .max, meter: WorkMeter? = nil) -> PackedRanges? {
             // Where digits are dense, the alternative first: its windows are then likely the smaller,
             // and those of the digits are not worked out at all.
             var (primary, secondary) = (spec.anchors, spec.alternative)
@@ -517,7 +519,7 @@ enum SuggestWindows {
         /// The windows of `spec` made from `anchors`.
         private mutating func windows(
             _ anchors: [Anchor], _ spec: Spec, gap: Int, limit: Int, meter: WorkMeter?
-        ) -> [Range<Int>]? {
+        ) -> PackedRanges? {
             let key = WindowKey(anchors: anchors, tokens: spec.tokens, commas: spec.commas, gap: gap)
             if let w = known[key] { return w }
             var raw: [Range<Int>] = []
@@ -568,7 +570,7 @@ enum SuggestWindows {
                     }
                     lastEnd = t.upperBound
                     if covered > limit {
-                        known[key] = [0..<b.count]
+                        known[key] = PackedRanges([0..<b.count])
                         return known[key]
                     }
                 }
@@ -583,8 +585,9 @@ enum SuggestWindows {
                     merged.append(r)
                 }
             }
-            known[key] = merged
-            return merged
+            let packed = PackedRanges(merged)
+            known[key] = packed
+            return packed
         }
 
         /// Runs of two or more tokens in a row (white space between them) that each hold an

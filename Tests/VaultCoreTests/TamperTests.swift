@@ -108,6 +108,22 @@ import Testing
         #expect(try v.record(ids[0]).body == "third body")
     }
 
+    /// The pages a record read for publishing went through are handed back by SQLite's cache once
+    /// it is read (not held beside the decrypted text through the export); a read that keeps them
+    /// shows what is handed back.
+    @Test func aRecordReadForPublishingLeavesNoPagesCached() throws {
+        let (t, v, ids) = try setUp()
+        defer { withExtendedLifetime(t) {} }
+        let body = String(repeating: "testimony line of a long record\n", count: 40_000)  // 1.3 MB
+        _ = try v.amend(ids[0], body: body)
+        let store = try #require(v.store as? SQLiteVaultStore)
+        _ = try store.record(ids[0])  // every body, through the cache, kept there
+        #expect(store.pageCacheBytes() > 1 << 20)
+        _ = try v.recordForPublishing(ids[0])
+        #expect(store.pageCacheBytes() < 256 << 10)
+        #expect(try v.recordForPublishing(ids[0]).body == body)
+    }
+
     /// A version stored as a real number (SQLite keeps 1.5 in an INTEGER column) is not version 1.
     @Test func aVersionThatIsNotAnIntegerIsRefused() throws {
         let (t, v, ids) = try setUp()
