@@ -116,6 +116,11 @@ enum ErrorReporter {
             DisclosureReport.print(d)
             return (ExitStatus.leak, DisclosureReport.refusal)
         case .invalidAccept(let m): return (ExitStatus.usage, m)
+        case .patternGaveUp(let ids):
+            return (
+                ExitStatus.leak,
+                "refused: the regular expression of rule \(ids.joined(separator: ", ")) gave up on this text (too much backtracking), so what it hides was not all found; simplify its pattern; nothing was written"
+            )
         case .outputExists: return (ExitStatus.usage, "the --out file exists; choose another name or add --overwrite")
         case .outputFailed(let m): return (ExitStatus.failure, m)
         }

@@ -102,6 +102,10 @@ public enum Exporter {
             PendingSuggestions(excerpt.text, utf8: utf8.take(), rules: pending)
         }) { () throws -> (RedactionResult, Redactor, (text: String, removed: Int), [Leak], Set<String>) in
             let (redactor, unjoined) = try compiled.built.get()
+            // A pattern the engine gives up on from here (redacting and checking, and `suggest`'s
+            // detectors while they run) refuses the excerpt: its later matches were neither hidden
+            // nor looked for.
+            let failuresBefore = redactor.patternFailures()
             // The guard's facts, once they are read and folded, are joined to the leak check's
             // automaton of the rules' terms while redacting: they are matched in the scan that
             // matches those terms (§6.11). If preparing the guard failed, its error is thrown below,
@@ -122,6 +126,8 @@ public enum Exporter {
             // The guard's facts are matched on the leak check's folds of the published text.
             var (leaks, stated) = checker.checkStatingFacts(display.text)
             if display.removed > 0 { leaks = Leak.merged(leaks, checker.check(result.text)) }
+            let gaveUp = redactor.rulesGivenUp(since: failuresBefore)
+            guard gaveUp.isEmpty else { throw PublishingError.patternGaveUp(ruleIDs: gaveUp) }
             return (result, redactor, display, leaks, stated)
         }
         let shift = excerpt.firstLine - 1

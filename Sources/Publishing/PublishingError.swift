@@ -22,6 +22,10 @@ public enum PublishingError: Error, Equatable, Sendable {
     /// `--accept` names something that is not a near-miss of this export, or a leak that cannot be
     /// accepted (an exact or separator-free hit).
     case invalidAccept(String)
+    /// The regular expression engine gave up on a pattern of these rules (a backtracking stack
+    /// overflow) while redacting or checking: what it would have hidden may be in the output, so
+    /// nothing is exported (SECURITY.md §10).
+    case patternGaveUp(ruleIDs: [String])
     /// The output file exists and `--overwrite` was not given.
     case outputExists(String)
     /// The output file could not be written; nothing was left behind.

@@ -122,6 +122,19 @@ final class ICURegex: @unchecked Sendable {
     private let template: OpaquePointer
     private let lock = NSLock()
     private var idle: [OpaquePointer] = []
+    private var failureCount = 0
+    private var limit: Int32 = 0
+
+    /// ICU's time limit for one search, in its steps (`uregex_setTimeLimit`; 0: none, as
+    /// `NSRegularExpression` has none). Tests set one to make the engine give up.
+    var timeLimit: Int32 {
+        get { lock.withLock { limit } }
+        set { lock.withLock { limit = newValue } }
+    }
+
+    /// How many searches of this pattern the engine gave up on (a backtracking stack overflow: it
+    /// stops there, and what lies after is not searched). Never reset: callers compare two readings.
+    var failures: Int { lock.withLock { failureCount } }
 
     /// `pattern` with `NSRegularExpression`'s options mapped to ICU's flags as
     /// CoreFoundation maps them; nil if ICU does not compile it.
@@ -160,7 +173,8 @@ final class ICURegex: @unchecked Sendable {
     /// are passed over. `body` returns false to stop.
     ///
     /// Stops at the first error of the engine (a backtracking stack overflow), as
-    /// `NSRegularExpression` does.
+    /// `NSRegularExpression` does, and counts it in ``failures``: the caller refuses what it was
+    /// searching for (`export`: SECURITY.md §10), never takes the matches before it as all of them.
     func forEachMatch(
         in text: UTF16Text, region: Range<Int>, transparentBounds: Bool, anchoringBounds: Bool,
         _ body: (Range<Int>) -> Bool
@@ -178,6 +192,8 @@ final class ICURegex: @unchecked Sendable {
         }
         let matcher = checkOut()
         defer { checkIn(matcher) }
+        var limitStatus = U_ZERO_ERROR
+        swift_uregex_setTimeLimit(matcher, timeLimit, &limitStatus)
         var empty: UInt16 = 0
         text.units.withUnsafeBufferPointer { units in
             var status = U_ZERO_ERROR
@@ -197,6 +213,7 @@ final class ICURegex: @unchecked Sendable {
                 guard status.rawValue <= U_ZERO_ERROR.rawValue else { break }
                 if end > start, !body(shift + start..<shift + end) { break }
             }
+            if status.rawValue > U_ZERO_ERROR.rawValue { lock.withLock { failureCount += 1 } }
             // The matcher must not keep a pointer to the caller's buffer.
             var reset = U_ZERO_ERROR
             withUnsafePointer(to: &empty) { swift_uregex_setText(matcher, $0, 0, &reset) }

@@ -218,6 +218,23 @@ public struct Redactor: Sendable {
     /// after `LABEL-`. Nil numbers such matches per redaction.
     public var entityName: (@Sendable (String) -> String)?
 
+    /// How many times the engine gave up on each of the regex and detector rules' patterns, so far
+    /// (``ICURegex/failures``): read before and after a redaction and its leak check, for
+    /// ``rulesGivenUp(since:)``.
+    public func patternFailures() -> [Int] { regexRules.map { $0.regex.engine.failures } }
+
+    /// The ids of the rules a pattern of which the engine gave up on since `before` (a reading of
+    /// ``patternFailures()``): their matches past that point were not searched for, so what they
+    /// hide may be in the output and the leak check did not look for it either.
+    public func rulesGivenUp(since before: [Int]) -> [String] {
+        var ids: [String] = []
+        for (k, r) in regexRules.enumerated() where k < before.count && r.regex.engine.failures > before[k] {
+            let id = rules[r.rule].id
+            if !ids.contains(id) { ids.append(id) }
+        }
+        return ids
+    }
+
     /// Compiles `rules`: folds every term and variant, builds one automaton for all of them,
     /// compiles regexes. Throws on the first bad rule, naming its id only.
     public init(rules: [RedactionRule]) throws(RedactionError) {

@@ -130,6 +130,34 @@ import Testing
         }
     }
 
+    /// A search the engine gives up on (here its time limit; a backtracking stack overflow alike)
+    /// is counted, and the redactor names the rule whose pattern it was: `export` refuses it
+    /// rather than take the matches before it for all of them. A rule it did not give up on is
+    /// not named.
+    @Test func aSearchTheEngineGivesUpOnIsCountedAndNamed() throws {
+        let redactor = try Redactor(rules: [
+            RedactionRule(id: "code", pattern: .regex("(a+)+c"), label: "ID"),
+            RedactionRule(id: "word", pattern: .regex("wrote"), label: "ID"), .term("t", "Jongyol")
+        ])
+        let text = "Jongyol wrote " + String(repeating: "a", count: 40) + " b, then c"
+        let before = redactor.patternFailures()
+        #expect(redactor.rulesGivenUp(since: before).isEmpty)
+        let engine = try #require(redactor.regexRules.first { redactor.rules[$0.rule].id == "code" }).regex.engine
+        engine.timeLimit = 2
+        _ = redactor.redact(text)
+        #expect(engine.failures > before[0])
+        #expect(redactor.rulesGivenUp(since: before) == ["code"])
+        // Without the limit the same pattern finds its matches, and nothing new
+        // gives up.
+        engine.timeLimit = 0
+        let after = redactor.patternFailures()
+        #expect(
+            try #require(redactor.regexRules.first { redactor.rules[$0.rule].id == "code" }).regex.matches(in: "x aaac") == [
+                2..<6
+            ])
+        #expect(redactor.rulesGivenUp(since: after).isEmpty)
+    }
+
     /// Matchers are cloned per thread: many threads matching one pattern at once get each
     /// their own matches.
     @Test func threadsShareAPattern() {
