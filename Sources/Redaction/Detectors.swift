@@ -35,7 +35,12 @@ final class SharedRegex: @unchecked Sendable {
         refine: (@Sendable (Substring) -> Substring?)? = nil
     ) -> SharedRegex? {
         guard let r = try? NSRegularExpression(pattern: pattern, options: options) else { return nil }
-        return SharedRegex(r, validate: validate, refine: refine)
+        // What Foundation compiled, ICU's C API compiles: failing here is memory running out, and a
+        // detector without one of its patterns would publish what it finds.
+        guard let shared = SharedRegex(r, validate: validate, refine: refine) else {
+            fatalError("sourcevault: out of memory compiling a built-in pattern")
+        }
+        return shared
     }
 
     /// UTF-8 byte ranges of all matches in `text`.

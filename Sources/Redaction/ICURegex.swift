@@ -142,7 +142,8 @@ final class ICURegex: @unchecked Sendable {
         var flags: UInt32 = 0
         if options.contains(.caseInsensitive) { flags |= UREGEX_CASE_INSENSITIVE.rawValue }
         if options.contains(.allowCommentsAndWhitespace) { flags |= UREGEX_COMMENTS.rawValue }
-        if options.contains(.ignoreMetacharacters) { flags |= UREGEX_LITERAL.rawValue }
+        // (`.ignoreMetacharacters`: CoreFoundation escapes the pattern, and `pattern` is the escaped
+        // one; ICU's literal flag on top would search for the backslashes.)
         if options.contains(.dotMatchesLineSeparators) { flags |= UREGEX_DOTALL.rawValue }
         if options.contains(.anchorsMatchLines) { flags |= UREGEX_MULTILINE.rawValue }
         if options.contains(.useUnixLineSeparators) { flags |= UREGEX_UNIX_LINES.rawValue }
@@ -180,7 +181,12 @@ final class ICURegex: @unchecked Sendable {
         _ body: (Range<Int>) -> Bool
     ) {
         precondition(region.lowerBound >= 0 && region.upperBound <= text.count)
-        guard text.count < Int(Int32.max) else { return }
+        // (ICU takes 32-bit lengths: a longer text is a search given up on, never one that found
+        // nothing.)
+        guard text.count < Int(Int32.max) else {
+            lock.withLock { failureCount += 1 }
+            return
+        }
         // The text the engine is given, as CoreFoundation gives it: all of it with transparent
         // bounds; else the region, and one unit on each side without anchoring bounds (so `^` and
         // `$` see that the region's edges are not the text's).
@@ -191,16 +197,16 @@ final class ICURegex: @unchecked Sendable {
             given = max(region.lowerBound - 1, 0)..<min(region.upperBound + 1, text.count)
         }
         let matcher = checkOut()
-        defer { checkIn(matcher) }
+        var failed = false
+        defer { checkIn(matcher, failed: failed) }
         var limitStatus = U_ZERO_ERROR
         swift_uregex_setTimeLimit(matcher, timeLimit, &limitStatus)
-        var empty: UInt16 = 0
         text.units.withUnsafeBufferPointer { units in
             var status = U_ZERO_ERROR
             if let base = units.baseAddress, !given.isEmpty {
                 swift_uregex_setText(matcher, base + given.lowerBound, Int32(given.count), &status)
             } else {
-                withUnsafePointer(to: &empty) { swift_uregex_setText(matcher, $0, 0, &status) }
+                swift_uregex_setText(matcher, ICURegex.emptyText, 0, &status)
             }
             let shift = given.lowerBound
             swift_uregex_setRegion64(
@@ -213,10 +219,13 @@ final class ICURegex: @unchecked Sendable {
                 guard status.rawValue <= U_ZERO_ERROR.rawValue else { break }
                 if end > start, !body(shift + start..<shift + end) { break }
             }
-            if status.rawValue > U_ZERO_ERROR.rawValue { lock.withLock { failureCount += 1 } }
+            if status.rawValue > U_ZERO_ERROR.rawValue {
+                failed = true
+                lock.withLock { failureCount += 1 }
+            }
             // The matcher must not keep a pointer to the caller's buffer.
             var reset = U_ZERO_ERROR
-            withUnsafePointer(to: &empty) { swift_uregex_setText(matcher, $0, 0, &reset) }
+            swift_uregex_setText(matcher, ICURegex.emptyText, 0, &reset)
         }
     }
 
@@ -231,7 +240,22 @@ final class ICURegex: @unchecked Sendable {
         return m
     }
 
-    private func checkIn(_ m: OpaquePointer) {
+    /// Back to the pool, or closed after a search it gave up on (its backtracking stack grown to
+    /// the limit, 8 MB, would stay with it).
+    private func checkIn(_ m: OpaquePointer, failed: Bool = false) {
+        if failed {
+            swift_uregex_close(m)
+            return
+        }
         lock.withLock { idle.append(m) }
     }
+
+    /// The text an idle matcher points to: one unit that lives as long as the process (a pointer
+    /// to a local would outlive it in the matcher).
+    /// (Read only, never written after it is made.)
+    nonisolated(unsafe) private static let emptyText: UnsafePointer<UInt16> = {
+        let p = UnsafeMutablePointer<UInt16>.allocate(capacity: 1)
+        p.initialize(to: 0)
+        return UnsafePointer(p)
+    }()
 }

@@ -67,6 +67,29 @@ final class Fixture {
         StoredRule(kind: .term, value: "Old Kim", label: "PERSON")
     ]
 
+    /// A regex rule the engine gives up on (its backtracking stack overflows on a long run of what
+    /// it repeats) is not taken as having matched nothing past that point: the preview and the
+    /// export are refused, naming the rule, and nothing is written; the record the pattern has no
+    /// trouble with still exports.
+    @Test func aPatternTheEngineGivesUpOnRefusesTheExport() throws {
+        let f = try Fixture(rules: Self.rules)
+        let rule = try f.vault.addRule(StoredRule(kind: .regex, value: "(?:x|y)*z", label: "ID"))
+        let body = "Ri Jong-yol wrote " + String(repeating: "x", count: 1_000_000) + "\n"
+        let id = try f.vault.addRecord(NewRecord(sourceAlias: "Magpie", title: "T2", body: body))
+        let out = f.tmp.path + "/out.txt"
+        for run in [
+            { _ = try Exporter.preview(vault: f.vault, id: id, selection: .whole) },
+            {
+                _ = try Exporter.export(
+                    vault: f.vault, id: id, selection: .whole, accept: [], format: .text, out: out, overwrite: false)
+            }
+        ] as [() throws -> Void] {
+            #expect(throws: PublishingError.patternGaveUp(ruleIDs: [rule])) { try run() }
+        }
+        #expect(!FileManager.default.fileExists(atPath: out))
+        #expect(try Exporter.prepare(vault: f.vault, id: f.recordID, selection: .whole).exportable)
+    }
+
     /// The rules are read on a thread of their own while the record is decrypted: a rule deleted
     /// from the file while the vault is open still stops the preview and the export, named (§6.8),
     /// and a record that is not there is still the error a mistyped id gets.
