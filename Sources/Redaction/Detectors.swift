@@ -14,15 +14,12 @@ final class SharedRegex: @unchecked Sendable {
     /// nil to drop it ("+82 10-1234-5678 2024": the year is not part of the number).
     let refine: (@Sendable (Substring) -> Substring?)?
 
-    /// Nil if ICU's C API does not compile what `NSRegularExpression` compiled (it is the same
-    /// engine: only when memory runs out).
-    init?(
+    init(
         _ regex: NSRegularExpression, validate: (@Sendable (Substring) -> Bool)? = nil,
         refine: (@Sendable (Substring) -> Substring?)? = nil
     ) {
-        guard let engine = ICURegex(pattern: regex.pattern, options: regex.options) else { return nil }
         self.regex = regex
-        self.engine = engine
+        self.engine = ICURegex(pattern: regex.pattern, options: regex.options)
         self.validate = validate
         self.refine = refine
     }
@@ -35,12 +32,7 @@ final class SharedRegex: @unchecked Sendable {
         refine: (@Sendable (Substring) -> Substring?)? = nil
     ) -> SharedRegex? {
         guard let r = try? NSRegularExpression(pattern: pattern, options: options) else { return nil }
-        // What Foundation compiled, ICU's C API compiles: failing here is memory running out, and a
-        // detector without one of its patterns would publish what it finds.
-        guard let shared = SharedRegex(r, validate: validate, refine: refine) else {
-            fatalError("sourcevault: out of memory compiling a built-in pattern")
-        }
-        return shared
+        return SharedRegex(r, validate: validate, refine: refine)
     }
 
     /// UTF-8 byte ranges of all matches in `text`.

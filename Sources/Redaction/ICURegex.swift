@@ -24,32 +24,11 @@ struct UTF16Text {
         var marks: [UInt32] = []
         marks.reserveCapacity(n / 32 + 2)
         units = [UInt16](unsafeUninitializedCapacity: n) { out, c1 in
-            guard let s = bytes.baseAddress else { return }
             var i = 0
             var k = 0
             while i < n {
                 if k & 31 == 0 { marks.append(UInt32(i)) }
-                let b0 = s[i]
-                if b0 < 0x80 {
-                    out[k] = UInt16(b0)
-                    k += 1
-                    i += 1
-                    continue
-                }
-                var scalar: UInt32
-                let len: Int
-                if b0 < 0xE0 {
-                    scalar = (UInt32(b0 & 0x1F) << 6) | UInt32(s[i + 1] & 0x3F)
-                    len = 2
-                } else if b0 < 0xF0 {
-                    scalar = (UInt32(b0 & 0x0F) << 12) | (UInt32(s[i + 1] & 0x3F) << 6) | UInt32(s[i + 2] & 0x3F)
-                    len = 3
-                } else {
-                    scalar =
-                        (UInt32(b0 & 0x07) << 18) | (UInt32(s[i + 1] & 0x3F) << 12)
-                        | (UInt32(s[i + 2] & 0x3F) << 6) | UInt32(s[i + 3] & 0x3F)
-                    len = 4
-                }
+                var (scalar, len) = TextSupport.decode(bytes, i)
                 if scalar >= 0x10000 {
                     scalar -= 0x10000
                     out[k] = UInt16(0xD800 | (scalar >> 10))
@@ -119,7 +98,7 @@ struct UTF16Text {
 /// at a time: matchers are cloned from a template that is never matched itself, and kept for reuse
 /// (`uregex_clone`: the compiled pattern is shared, read only).
 final class ICURegex: @unchecked Sendable {
-    private let template: OpaquePointer
+    private let template: OpaquePointer?
     private let lock = NSLock()
     private var idle: [OpaquePointer] = []
     private var failureCount = 0
@@ -137,8 +116,10 @@ final class ICURegex: @unchecked Sendable {
     var failures: Int { lock.withLock { failureCount } }
 
     /// `pattern` with `NSRegularExpression`'s options mapped to ICU's flags as
-    /// CoreFoundation maps them; nil if ICU does not compile it.
-    init?(pattern: String, options: NSRegularExpression.Options) {
+    /// CoreFoundation maps them. If ICU does not compile it (what `NSRegularExpression` compiled:
+    /// only when memory runs out), every search of it is one given up on (``failures``), which
+    /// `export` refuses; it never stands for a pattern that matched nothing.
+    init(pattern: String, options: NSRegularExpression.Options) {
         var flags: UInt32 = 0
         if options.contains(.caseInsensitive) { flags |= UREGEX_CASE_INSENSITIVE.rawValue }
         if options.contains(.allowCommentsAndWhitespace) { flags |= UREGEX_COMMENTS.rawValue }
@@ -149,22 +130,22 @@ final class ICURegex: @unchecked Sendable {
         if options.contains(.useUnixLineSeparators) { flags |= UREGEX_UNIX_LINES.rawValue }
         if options.contains(.useUnicodeWordBoundaries) { flags |= UREGEX_UWORD.rawValue }
         let source = Array(pattern.utf16)
-        guard source.count < Int(Int32.max) else { return nil }
         var status = U_ZERO_ERROR
         var parseError = UParseError()
-        guard let compiled = swift_uregex_open(source, Int32(source.count), flags, &parseError, &status) else {
-            return nil
+        var compiled: OpaquePointer? = nil
+        if source.count < Int(Int32.max) {
+            compiled = swift_uregex_open(source, Int32(source.count), flags, &parseError, &status)
         }
-        guard status.rawValue <= U_ZERO_ERROR.rawValue else {
-            swift_uregex_close(compiled)
-            return nil
+        if let c = compiled, status.rawValue > U_ZERO_ERROR.rawValue {
+            swift_uregex_close(c)
+            compiled = nil
         }
         template = compiled
     }
 
     deinit {
         for m in idle { swift_uregex_close(m) }
-        swift_uregex_close(template)
+        if let template { swift_uregex_close(template) }
     }
 
     /// Every match in `region` (UTF-16 offsets) of `text`, in order, as UTF-16 ranges of `text`.
@@ -196,7 +177,10 @@ final class ICURegex: @unchecked Sendable {
         } else if !anchoringBounds {
             given = max(region.lowerBound - 1, 0)..<min(region.upperBound + 1, text.count)
         }
-        let matcher = checkOut()
+        guard let matcher = checkOut() else {
+            lock.withLock { failureCount += 1 }
+            return
+        }
         var failed = false
         defer { checkIn(matcher, failed: failed) }
         var limitStatus = U_ZERO_ERROR
@@ -229,13 +213,16 @@ final class ICURegex: @unchecked Sendable {
         }
     }
 
-    /// An idle matcher, or a new clone. A clone fails only when memory is exhausted: that stops
-    /// the process rather than match nothing (which would publish what the pattern hides).
-    private func checkOut() -> OpaquePointer {
+    /// An idle matcher, or a new clone; nil when there is no compiled pattern or the clone fails
+    /// (memory exhausted): the search is then one given up on.
+    private func checkOut() -> OpaquePointer? {
         if let m = lock.withLock({ idle.popLast() }) { return m }
+        guard let template else { return nil }
         var status = U_ZERO_ERROR
-        guard let m = swift_uregex_clone(template, &status), status.rawValue <= U_ZERO_ERROR.rawValue else {
-            fatalError("sourcevault: out of memory for a regular expression matcher")
+        guard let m = swift_uregex_clone(template, &status) else { return nil }
+        guard status.rawValue <= U_ZERO_ERROR.rawValue else {
+            swift_uregex_close(m)
+            return nil
         }
         return m
     }

@@ -271,8 +271,7 @@ public struct Redactor: Sendable {
                 if compiled.firstMatch(in: "", options: [], range: NSRange(location: 0, length: 0)) != nil {
                     throw .invalidRegex(ruleID: rule.id)
                 }
-                guard let shared = SharedRegex(compiled) else { throw .invalidRegex(ruleID: rule.id) }
-                regexRules.append((index, shared))
+                regexRules.append((index, SharedRegex(compiled)))
             case .detector(let d):
                 for r in d.patterns { regexRules.append((index, r)) }
             }

@@ -26,7 +26,7 @@ import Testing
     static func engine(
         _ regex: NSRegularExpression, _ text: String, _ region: Range<Int>, _ options: NSRegularExpression.MatchingOptions
     ) -> [Range<Int>] {
-        let shared = SharedRegex(regex)!
+        let shared = SharedRegex(regex)
         var out: [Range<Int>] = []
         let t = RegexText(text)
         shared.engine.forEachMatch(
