@@ -98,9 +98,9 @@ public enum Exporter {
         // (`suggest`'s candidates and the redaction each made their own: two record-sized copies
         // at the export's peak), and let go once both have it.
         let utf8 = SharedBytes(Array(excerpt.text.utf8), readers: 2)
-        let ((result, redactor, display, checked, stated), candidates) = try Parallel.both({
+        let ((redactedFindings, redactor, display, checked, stated), candidates) = try Parallel.both({
             PendingSuggestions(excerpt.text, utf8: utf8.take(), rules: pending)
-        }) { () throws -> (RedactionResult, Redactor, (text: String, removed: Int), [Leak], Set<String>) in
+        }) { () throws -> (Findings, Redactor, (text: String, removed: Int), [Leak], Set<String>) in
             let (redactor, unjoined) = try compiled.built.get()
             // A pattern the engine gives up on from here (redacting and checking, and `suggest`'s
             // detectors while they run) refuses the excerpt: its later matches were neither hidden
@@ -110,10 +110,10 @@ public enum Exporter {
             // automaton of the rules' terms while redacting: they are matched in the scan that
             // matches those terms (§6.11). If preparing the guard failed, its error is thrown below,
             // after the leak check's own.
-            let (result, built) = Parallel.both({ () -> Result<LeakChecker, RedactionError> in
+            let (redacted, built) = Parallel.both({ () -> Result<LeakChecker, RedactionError> in
                 unjoined.map { $0.joining(try? guardPreparing.value.get().matcher) }
             }) {
-                redactor.redact(excerpt.text, utf8: utf8.take())
+                redactor.redactUTF8(excerpt.text, utf8: utf8.take())
             }
             let checker: LeakChecker
             switch built {
@@ -121,17 +121,37 @@ public enum Exporter {
             case .failure(let error): throw PublishingError.badRule(error)
             }
             // What is published has no invisible formatting; the leak check reads both texts (the
-            // right-to-left runs are only visible in the one that still has its controls).
-            let display = DisplaySafety.removingInvisibleFormatting(result.text)
-            // The guard's facts are matched on the leak check's folds of the published text.
-            var (leaks, stated) = checker.checkStatingFacts(display.text)
-            if display.removed > 0 { leaks = Leak.merged(leaks, checker.check(result.text)) }
+            // right-to-left runs are only visible in the one that still has its controls). The
+            // guard's facts are matched on the leak check's folds of the published text.
+            // Each text is checked as UTF-8 before it is made a string (the excerpt itself when
+            // nothing was hidden, and then its bytes are those `suggest` and the redaction
+            // shared): no text is held twice while it is checked.
+            let written: String? = redacted.isInput ? excerpt.text : nil
+            let invisible = redacted.utf8.withUnsafeBufferPointer { DisplaySafety.invisibleFormatting(in: $0, removing: false) }
+            let display: (text: String, removed: Int)
+            let findings: Findings
+            var leaks: [Leak], stated: Set<String>
+            if invisible.removed == 0 {
+                (leaks, stated) = checker.checkStatingFacts(utf8: redacted.utf8, text: written)
+                let result = redactor.finish(consume redacted, of: excerpt.text)
+                findings = result.findings
+                display = (result.text, 0)
+            } else {
+                // The text as written first; then the published text, which is never the written
+                // one as a string (its findings keep their replacements apart).
+                let asWritten = checker.check(utf8: redacted.utf8, text: written)
+                let shown = redacted.utf8.withUnsafeBufferPointer { DisplaySafety.invisibleFormatting(in: $0, removing: true) }
+                findings = (consume redacted).findings
+                (leaks, stated) = checker.checkStatingFacts(utf8: shown.utf8)
+                leaks = Leak.merged(leaks, asWritten)
+                display = (String(decoding: shown.utf8, as: UTF8.self), shown.removed)
+            }
             let gaveUp = redactor.rulesGivenUp(since: failuresBefore)
             guard gaveUp.isEmpty else { throw PublishingError.patternGaveUp(ruleIDs: gaveUp) }
-            return (result, redactor, display, leaks, stated)
+            return (findings, redactor, display, leaks, stated)
         }
         let shift = excerpt.firstLine - 1
-        var findings = result.findings
+        var findings = redactedFindings
         // (One number for all of them: text dense with numbers has a hundred thousand findings.)
         findings.shiftLines(by: shift)
         // Review guard: does any rule hide anything anywhere in the record?
@@ -145,7 +165,7 @@ public enum Exporter {
         for i in leaks.indices { leaks[i].line += shift }
         // Phrases no rule covers (a rule's other Korean spelling, already hidden (issue 15), is advice
         // `suggest` gives, never an uncovered phrase: `covered(by:)` does not list it).
-        let uncovered = candidates.uncoveredLines(by: result.findings).map { $0 + shift }
+        let uncovered = candidates.uncoveredLines(by: redactedFindings).map { $0 + shift }
 
         var accepted: [String] = []
         for a in accept {

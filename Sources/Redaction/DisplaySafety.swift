@@ -10,63 +10,76 @@ public enum DisplaySafety {
     /// presentation selectors (U+FE0E, U+FE0F) after an emoji or in a keycap, so emoji sequences
     /// still show.
     public static func removingInvisibleFormatting(_ text: String) -> (text: String, removed: Int) {
-        // Read in place (no copy of the text), eight ASCII bytes at a time.
-        var text = text
-        let (kept, removed) = text.withUTF8 { b -> ([UInt8], Int) in
-            guard let base = b.baseAddress else { return ([], 0) }
-            let raw = UnsafeRawPointer(base)
-            let n = b.count
-            func scalar(at i: Int) -> UInt32 { TextSupport.decode(b, i).0 }
-            var out: [UInt8] = []
-            var copied = 0
-            var removed = 0
-            var i = 0
-            // The last character looked up (a text repeating one character looks it up once).
-            var last: (scalar: UInt32, invisible: Bool) = (0, false)
-            while i < n {
-                let lead = b[i]
-                if lead < 0x80 {
-                    i += 1
-                    while i + 8 <= n, raw.loadUnaligned(fromByteOffset: i, as: UInt64.self) & 0x8080_8080_8080_8080 == 0 {
-                        i += 8
-                    }
-                    continue
-                }
-                let len = lead < 0xE0 ? 2 : lead < 0xF0 ? 3 : 4
-                // Every such character has one of these lead bytes; most text has none of them.
-                guard leadBytes[Int(lead)] else { i += len; continue }
-                let v = scalar(at: i)
-                if v != last.scalar { last = (v, Unicode.Scalar(v).map(isInvisibleFormat) ?? false) }
-                if last.invisible, let s = Unicode.Scalar(v) {
-                    var keep = false
-                    if s.value == 0xFE0E || s.value == 0xFE0F || s.value == 0x200D, i > 0 {
-                        var k = i - 1
-                        while k > 0 && b[k] & 0xC0 == 0x80 { k -= 1 }
-                        if let before = Unicode.Scalar(scalar(at: k)) {
-                            let next = i + len < n ? Unicode.Scalar(scalar(at: i + len)) : nil
-                            if isEmoji(before) {
-                                keep = s.value != 0x200D || next.map(isEmoji) == true
-                            } else {
-                                // A keycap: 0-9, # or * with a presentation selector before U+20E3 ("1️⃣").
-                                keep =
-                                    s.value != 0x200D && next?.value == 0x20E3 && "0123456789#*".unicodeScalars.contains(before)
-                            }
-                        }
-                    }
-                    if !keep {
-                        if out.isEmpty { out.reserveCapacity(n) }
-                        out.append(contentsOf: UnsafeBufferPointer(rebasing: b[copied..<i]))
-                        copied = i + len
-                        removed += 1
-                    }
-                }
-                i += len
-            }
-            if removed > 0 { out.append(contentsOf: UnsafeBufferPointer(rebasing: b[copied...])) }
-            return (out, removed)
-        }
+        let (kept, removed) = invisibleFormatting(in: text, removing: true)
         guard removed > 0 else { return (text, 0) }
         return (String(decoding: kept, as: UTF8.self), removed)
+    }
+
+    /// How many characters ``removingInvisibleFormatting(_:)`` removes from `text`, and with
+    /// `removing`, the UTF-8 of the text without them (empty when there are none): a caller that
+    /// checks the bytes before it needs them as a string does not hold the text twice meanwhile.
+    public static func invisibleFormatting(in text: String, removing: Bool) -> (utf8: [UInt8], removed: Int) {
+        // Read in place (no copy of the text).
+        var text = text
+        return text.withUTF8 { invisibleFormatting(in: $0, removing: removing) }
+    }
+
+    /// ``invisibleFormatting(in:removing:)`` of the text whose UTF-8 is `b` (valid UTF-8).
+    public static func invisibleFormatting(in b: UnsafeBufferPointer<UInt8>, removing: Bool) -> (utf8: [UInt8], removed: Int) {
+        // Eight ASCII bytes at a time.
+        guard let base = b.baseAddress else { return ([], 0) }
+        let raw = UnsafeRawPointer(base)
+        let n = b.count
+        func scalar(at i: Int) -> UInt32 { TextSupport.decode(b, i).0 }
+        var out: [UInt8] = []
+        var copied = 0
+        var removed = 0
+        var i = 0
+        // The last character looked up (a text repeating one character looks it up once).
+        var last: (scalar: UInt32, invisible: Bool) = (0, false)
+        while i < n {
+            let lead = b[i]
+            if lead < 0x80 {
+                i += 1
+                while i + 8 <= n, raw.loadUnaligned(fromByteOffset: i, as: UInt64.self) & 0x8080_8080_8080_8080 == 0 {
+                    i += 8
+                }
+                continue
+            }
+            let len = lead < 0xE0 ? 2 : lead < 0xF0 ? 3 : 4
+            // Every such character has one of these lead bytes; most text has none of them.
+            guard leadBytes[Int(lead)] else { i += len; continue }
+            let v = scalar(at: i)
+            if v != last.scalar { last = (v, Unicode.Scalar(v).map(isInvisibleFormat) ?? false) }
+            if last.invisible, let s = Unicode.Scalar(v) {
+                var keep = false
+                if s.value == 0xFE0E || s.value == 0xFE0F || s.value == 0x200D, i > 0 {
+                    var k = i - 1
+                    while k > 0 && b[k] & 0xC0 == 0x80 { k -= 1 }
+                    if let before = Unicode.Scalar(scalar(at: k)) {
+                        let next = i + len < n ? Unicode.Scalar(scalar(at: i + len)) : nil
+                        if isEmoji(before) {
+                            keep = s.value != 0x200D || next.map(isEmoji) == true
+                        } else {
+                            // A keycap: 0-9, # or * with a presentation selector before U+20E3 ("1️⃣").
+                            keep =
+                                s.value != 0x200D && next?.value == 0x20E3 && "0123456789#*".unicodeScalars.contains(before)
+                        }
+                    }
+                }
+                if !keep {
+                    if removing {
+                        if out.isEmpty { out.reserveCapacity(n) }
+                        out.append(contentsOf: UnsafeBufferPointer(rebasing: b[copied..<i]))
+                    }
+                    copied = i + len
+                    removed += 1
+                }
+            }
+            i += len
+        }
+        if removing, removed > 0 { out.append(contentsOf: UnsafeBufferPointer(rebasing: b[copied...])) }
+        return (out, removed)
     }
 
     /// Lead bytes of the UTF-8 forms of every format and default-ignorable character.

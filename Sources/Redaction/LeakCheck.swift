@@ -177,13 +177,30 @@ public struct LeakChecker: Sendable {
         check(text, stating: true)
     }
 
+    /// ``checkStatingFacts(_:)`` of the text whose UTF-8 is `utf8` (valid UTF-8), given as
+    /// `text` when the caller holds it as a string too, else made as one only if a regex or
+    /// detector rule needs it: the caller's bytes are read, not copied again.
+    public func checkStatingFacts(utf8: [UInt8], text: String? = nil) -> (leaks: [Leak], facts: Set<String>) {
+        check(utf8, text: { text ?? String(decoding: utf8, as: UTF8.self) }, stating: true)
+    }
+
+    /// ``check(_:)`` of the text whose UTF-8 is `utf8`, as ``checkStatingFacts(utf8:text:)`` reads it.
+    public func check(utf8: [UInt8], text: String? = nil) -> [Leak] {
+        check(utf8, text: { text ?? String(decoding: utf8, as: UTF8.self) }, stating: false).leaks
+    }
+
     /// ``joining(_:)`` `facts`, then ``checkStatingFacts(_:)``.
     public func check(_ text: String, facts: FactMatcher?) -> (leaks: [Leak], facts: Set<String>) {
         joining(facts).checkStatingFacts(text)
     }
 
     private func check(_ text: String, stating: Bool) -> (leaks: [Leak], facts: Set<String>) {
-        let bytes = Array(text.utf8)
+        check(Array(text.utf8), text: { text }, stating: stating)
+    }
+
+    /// The check of the text whose UTF-8 is `bytes`, as a string from `text` (asked for only if a
+    /// regex or detector rule needs it, at most once).
+    private func check(_ bytes: [UInt8], text: () -> String, stating: Bool) -> (leaks: [Leak], facts: Set<String>) {
         var stated: [Int] = []
         var found: [Hit] = collect(text, bytes, stating: stating ? facts : nil, stated: &stated)
         // A hit a view shares with the text as written (same place, no more certain) is that hit;
@@ -203,7 +220,8 @@ public struct LeakChecker: Sendable {
             // (The view as a string only for the regex and detector rules: their patterns take one.)
             let viewText = redactor.regexRules.isEmpty ? "" : String(decoding: view.bytes, as: UTF8.self)
             var hidden: [Hit] = []
-            for f in collect(viewText, view.bytes) {
+            var none: [Int] = []
+            for f in collect({ viewText }, view.bytes, stating: nil, stated: &none) {
                 let offset = view.origin(min(f.offset, view.bytes.count - 1))
                 if let k = asWritten?[Place(offset: offset, rule: f.rule)], k <= f.kind { continue }
                 hidden.append((offset, f.rule, view.kind == .rendered ? .rendered : .reversed))
@@ -238,24 +256,35 @@ public struct LeakChecker: Sendable {
     /// Every hit of every net in `text` (`bytes` is its UTF-8), by byte offset in `text`.
     func collect(_ text: String, _ bytes: [UInt8]) -> [Hit] {
         var none: [Int] = []
-        return collect(text, bytes, stating: nil, stated: &none)
+        return collect({ text }, bytes, stating: nil, stated: &none)
     }
 
     /// As ``collect(_:_:)``, and appends to `stated` the index of every fact of `facts` (the
     /// joined ones, or nil) found in `bytes` (repeated when found again).
-    func collect(_ text: String, _ bytes: [UInt8], stating facts: FactMatcher?, stated: inout [Int]) -> [Hit] {
+    func collect(_ text: () -> String, _ bytes: [UInt8], stating facts: FactMatcher?, stated: inout [Int]) -> [Hit] {
         guard !bytes.isEmpty else { return [] }
         var found = termHits(bytes, facts: facts, stated: &stated)
+        guard !redactor.regexRules.isEmpty else { return found }
+        // The text as a string only if a pattern reads the whole of it or it may need cleaning
+        // (the built-in patterns read the bytes around their anchors).
+        var made: String?
+        func asString() -> String {
+            if let made { return made }
+            made = text()
+            return made!
+        }
         // Built-in patterns only around their anchors (``SuggestWindows``): the same matches as a
         // scan of the whole text, and redacted text has few digits left to look at.
         var scan = SuggestWindows.Scan(bytes)
         let rules = redactor.regexRules
-        for (k, ranges) in SuggestWindows.matchesOfEach(rules.map(\.regex), in: text, bytes: bytes, scan: &scan).enumerated() {
+        let each = SuggestWindows.packedMatchesOfEach(rules.map(\.regex), text: asString, bytes: bytes, scan: &scan)
+        for (k, ranges) in each.enumerated() {
             for r in ranges { found.append((r.lowerBound, rules[k].rule, .exact)) }
         }
         // Regex and detector rules again over a cleaned copy (NFKC, no default-ignorables), so
         // "010\u{200B}-1234-5678" or a full-width "＠" is still found. Lines are unchanged.
-        if !redactor.regexRules.isEmpty {
+        if !LeakChecker.isOwnCleanedCopy(bytes) {
+            let text = asString()
             let cleaned = LeakChecker.cleaned(text)
             if cleaned != text {
                 // Report at the start of the same line of the original text.
@@ -395,15 +424,36 @@ extension LeakChecker {
                 || !s.properties.isDefaultIgnorableCodePoint
         }
         // Text of ASCII, Hangul syllables and CJK ideographs only is its own NFKC, with nothing to drop.
-        let plain = text.unicodeScalars.allSatisfy {
-            $0.value < 0x80 || $0.value &- 0xAC00 <= 0xD7A3 - 0xAC00 || $0.value &- 0x4E00 <= 0x9FFF - 0x4E00
-        }
+        let plain = text.unicodeScalars.allSatisfy(isPlain)
         if plain { return text }
         let nfkc = text.precomposedStringWithCompatibilityMapping
         guard !nfkc.unicodeScalars.allSatisfy(kept) else { return nfkc }
         var scalars = String.UnicodeScalarView()
         for s in nfkc.unicodeScalars where kept(s) { scalars.append(s) }
         return String(scalars)
+    }
+
+    /// ASCII, a Hangul syllable or a CJK ideograph: its own NFKC, and no default-ignorable.
+    @inline(__always) static func isPlain(_ s: Unicode.Scalar) -> Bool {
+        s.value < 0x80 || s.value &- 0xAC00 <= 0xD7A3 - 0xAC00 || s.value &- 0x4E00 <= 0x9FFF - 0x4E00
+    }
+
+    /// Whether the text whose UTF-8 is `bytes` (valid) is all ``isPlain(_:)`` scalars, so that
+    /// ``cleaned(_:)`` returns it unchanged (read from the bytes: no string made to ask).
+    static func isOwnCleanedCopy(_ bytes: [UInt8]) -> Bool {
+        bytes.withUnsafeBufferPointer { b in
+            var i = 0
+            while i < b.count {
+                if b[i] < 0x80 {
+                    i += 1
+                    continue
+                }
+                let (v, length) = TextSupport.decode(b, i)
+                guard Unicode.Scalar(v).map(isPlain) ?? false else { return false }
+                i += length
+            }
+            return true
+        }
     }
 
     /// Byte offset where each line (1-based index + 1) starts.

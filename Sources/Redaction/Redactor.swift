@@ -19,6 +19,21 @@ public struct RedactionResult: Sendable {
     public var findings: Findings
 }
 
+/// A redaction before its output is a string (``Redactor/redactUTF8(_:utf8:)``): a caller that
+/// checks the output's bytes first does not hold the output twice meanwhile. ``Redactor/finish(_:of:)``
+/// makes the ``RedactionResult``.
+public struct RedactedUTF8: Sendable {
+    /// The output's UTF-8, NFC, as it is published.
+    public var utf8: [UInt8]
+    public var findings: Findings
+    /// `utf8` is the input's own UTF-8: nothing was hidden, and the input was NFC (the input
+    /// string is the output).
+    public var isInput: Bool
+    /// The findings' replacements are at their offsets in `utf8` (it was not normalized after
+    /// they were placed).
+    var replacementsInOutput: Bool
+}
+
 /// What one redaction hid, in text order: a collection of ``Finding`` values stored compactly
 /// (24 bytes a finding, and every replacement's bytes in one buffer), each ``Finding`` made when it
 /// is read. As an array of ``Finding``s (three strings each) the hundred thousand findings of 2 MiB
@@ -293,27 +308,65 @@ public struct Redactor: Sendable {
 
     /// ``redact(_:)`` given `text`'s UTF-8 (`utf8` must be exactly `Array(text.utf8)`), as the
     /// caller already holds it for another reader.
-    public func redact(_ text: String, utf8 bytes: [UInt8]) -> RedactionResult {
+    public func redact(_ text: String, utf8 bytes: consuming [UInt8]) -> RedactionResult {
+        finish(redactUTF8(text, utf8: bytes), of: text)
+    }
+
+    /// ``redact(_:utf8:)`` with the output left as UTF-8. The redactor lets go of `utf8` once it
+    /// has found what to hide (the output is made from the text's own storage), or hands it back
+    /// as the output when nothing was hidden.
+    public func redactUTF8(_ text: String, utf8 bytes: consuming [UInt8]) -> RedactedUTF8 {
         precondition(bytes.count == text.utf8.count, "utf8 is not the text's UTF-8")
         // Native UTF-8 storage makes the UTF-8 offset → String.Index conversions below O(1)
         // (a no-op for native strings; bridged ones are copied once).
         var text = text
         text.makeContiguousUTF8()
-        let clusters = mergedSpans(text: text, bytes: bytes)
+        var clusters = mergedSpans(text: text, bytes: bytes)
 
-        var findings = Findings(rules: rules)
         // Nothing hidden: the output is the text itself (its storage shared, not copied), NFC.
         guard !clusters.isEmpty else {
-            let nfc = bytes.withUnsafeBufferPointer { TextSupport.isNFC($0) }
-            return RedactionResult(text: nfc ? text : TextSupport.nfc(text), findings: findings)
+            let findings = Findings(rules: rules)
+            guard bytes.withUnsafeBufferPointer({ TextSupport.isNFC($0) }) else {
+                return RedactedUTF8(
+                    utf8: Array(TextSupport.nfc(text).utf8), findings: findings, isInput: false, replacementsInOutput: false)
+            }
+            return RedactedUTF8(utf8: bytes, findings: findings, isInput: true, replacementsInOutput: false)
         }
+        // (On text dense with numbers the output's peak: the caller's copy of the text is not
+        // held beside the findings and the output when no other reader holds it.)
+        _ = consume bytes
+        if let result = text.utf8.withContiguousStorageIfAvailable({ output(clusters: &clusters, bytes: $0) }) {
+            return result
+        }
+        return Array(text.utf8).withUnsafeBufferPointer { output(clusters: &clusters, bytes: $0) }
+    }
+
+    /// The ``RedactionResult`` of `redacted`, a redaction of `text`: the output as a string (`text`
+    /// itself when it is the output), the findings reading their replacements from it.
+    public func finish(_ redacted: consuming RedactedUTF8, of text: String) -> RedactionResult {
+        guard !redacted.isInput else { return RedactionResult(text: text, findings: redacted.findings) }
+        let output = String(decoding: redacted.utf8, as: UTF8.self)
+        redacted.utf8 = []
+        // (Taken out, not copied: the entries are the only reference to their storage.)
+        var findings = Findings(rules: rules)
+        swap(&findings, &redacted.findings)
+        if redacted.replacementsInOutput { findings.readReplacements(from: output) }
+        return RedactionResult(text: output, findings: findings)
+    }
+
+    /// The redacted text's UTF-8 and findings of the text whose UTF-8 is `bytes` with `clusters`
+    /// hidden (let go once they are findings, before the output is made).
+    private func output(clusters: inout [Span], bytes: UnsafeBufferPointer<UInt8>) -> RedactedUTF8 {
+        var findings = Findings(rules: rules)
         findings.entries.reserveCapacity(clusters.count)
         // entity → its "[LABEL-N]": an entity recurs often, so format its replacement once.
         var numbered: [String: String] = [:]
         // label → last N used; per-redaction numbers start after the numbers rules hold.
         var nextNumber: [String: Int] = [:]
         for r in rules { if let n = r.number { nextNumber[r.label] = max(nextNumber[r.label] ?? 0, n) } }
-        var lines = TextSupport.LineCounter(bytes)
+        // Line numbers as the clusters come (their starts only grow).
+        var line = 1
+        var counted = 0
         var folder = Folder(mode: .standard)
         var outputBytes = bytes.count
         for c in clusters {
@@ -335,49 +388,50 @@ public struct Redactor: Sendable {
                 }
             }
             outputBytes += replacement.utf8.count - (c.hi - c.lo)
-            findings.append(rule: c.rule, line: lines.line(at: c.lo), range: c.lo..<c.hi, replacement: replacement)
+            line += TextSupport.newlines(in: bytes, counted..<max(counted, c.lo))
+            counted = max(counted, c.lo)
+            findings.append(rule: c.rule, line: line, range: c.lo..<c.hi, replacement: replacement)
         }
+        clusters = []
 
         // The output is assembled from slices of `text` (already valid UTF-8, cut at cluster
         // boundaries) and the replacements' bytes, copied into a string allocated once at its
         // known size.
-        var result = String(unsafeUninitializedCapacity: outputBytes) { out in
+        let output = [UInt8](unsafeUninitializedCapacity: outputBytes) { out, initialized in
             var n = 0
             var copied = 0
-            bytes.withUnsafeBufferPointer { src in
-                func copy(_ from: UnsafeBufferPointer<UInt8>, _ r: Range<Int>) {
-                    guard !r.isEmpty else { return }
-                    UnsafeMutableRawPointer(out.baseAddress! + n).copyMemory(
-                        from: from.baseAddress! + r.lowerBound, byteCount: r.count)
-                    n += r.count
-                }
-                for e in findings.entries {
-                    copy(src, copied..<Int(e.lo))
-                    let offset = Int(e.replacementStart & 0xFFFF)
-                    findings.replacementBlocks[Int(e.replacementStart >> 16)].withUnsafeBufferPointer { rep in
-                        copy(rep, offset..<offset + Int(e.replacementCount))
-                    }
-                    copied = Int(e.hi)
-                }
-                copy(src, copied..<src.count)
+            func copy(_ from: UnsafeBufferPointer<UInt8>, _ r: Range<Int>) {
+                guard !r.isEmpty else { return }
+                UnsafeMutableRawPointer(out.baseAddress! + n).copyMemory(
+                    from: from.baseAddress! + r.lowerBound, byteCount: r.count)
+                n += r.count
             }
-            return n
+            for e in findings.entries {
+                copy(bytes, copied..<Int(e.lo))
+                let offset = Int(e.replacementStart & 0xFFFF)
+                findings.replacementBlocks[Int(e.replacementStart >> 16)].withUnsafeBufferPointer { rep in
+                    copy(rep, offset..<offset + Int(e.replacementCount))
+                }
+                copied = Int(e.hi)
+            }
+            copy(bytes, copied..<bytes.count)
+            initialized = n
         }
-        let nfc = result.utf8.withContiguousStorageIfAvailable { TextSupport.isNFC($0) } ?? TextSupport.isNFC(Array(result.utf8))
         // (Normalized, the output no longer holds the replacements at the entries' offsets.)
-        if nfc { findings.readReplacements(from: result) } else { result = TextSupport.nfc(result) }
-        return RedactionResult(text: result, findings: findings)
+        guard output.withUnsafeBufferPointer({ TextSupport.isNFC($0) }) else {
+            let normalized = TextSupport.nfc(String(decoding: output, as: UTF8.self))
+            return RedactedUTF8(utf8: Array(normalized.utf8), findings: findings, isInput: false, replacementsInOutput: false)
+        }
+        return RedactedUTF8(utf8: output, findings: findings, isInput: false, replacementsInOutput: true)
     }
 
     /// Numbering key of a span: the rule for terms (every variant is one entity); rule plus the
     /// folded match for regex and detector rules (each distinct phone number is its own entity;
     /// "010-1234-5678" and "010 1234 5678" may still differ, but case and width variants of one
     /// address do not).
-    func entity(_ span: Span, bytes: [UInt8], folder: inout Folder) -> String {
+    func entity(_ span: Span, bytes: UnsafeBufferPointer<UInt8>, folder: inout Folder) -> String {
         if case .term = rules[span.rule].pattern { return termEntities[span.rule] }
-        let key = bytes.withUnsafeBufferPointer {
-            folder.fold(UnsafeBufferPointer(rebasing: $0[span.matchLo..<span.matchHi]))
-        }.bytes
+        let key = folder.fold(UnsafeBufferPointer(rebasing: bytes[span.matchLo..<span.matchHi])).bytes
         return "r\(span.rule):" + String(decoding: key, as: UTF8.self)
     }
 
@@ -566,20 +620,11 @@ public struct Redactor: Sendable {
         // Kept sorted as `merge` reads it, in place: no sorted copy per round. It holds every match
         // found so far, so a later round's matches are new when they are not in it (``unseen``).
         raw.sort(by: Span.inMergeOrder)
-        var merged = merge(sorted: raw, bytes: bytes)
-        guard !merged.isEmpty, !regexRules.isEmpty else { return (firstPass, merged) }
-        // The view's bytes; as a string only if a pattern reads the whole view (``regexSpans(in:viewBytes:)``).
-        func blanked(_ spans: [Span]) -> [UInt8] {
-            var shadow = bytes
-            for m in spans where m.lo < m.hi && m.hi <= shadow.count {
-                shadow[m.lo] = 0x5B
-                for k in (m.lo + 1)..<m.hi { shadow[k] = 0x5D }
-            }
-            return shadow
-        }
+        guard !raw.isEmpty, !regexRules.isEmpty else { return (firstPass, merge(sorted: raw, bytes: bytes)) }
         /// The matches in the text with `spans` blanked out (the view lives only for the call).
         func found(blanking spans: [Span], excluding known: [Span]) -> [Span] {
-            let view = blanked(spans)
+            var view = bytes
+            for m in spans { Redactor.blank(m, in: &view) }
             return regexSpans(in: { String(decoding: view, as: UTF8.self) }, viewBytes: view, excluding: known)
         }
         for _ in 0..<64 {
@@ -587,31 +632,39 @@ public struct Redactor: Sendable {
             // terms hidden, so a pattern may still grow over a shorter match ("5 May 2024" where
             // "May 2024" alone matched while a name clung to the "5").
             // (Skipped when it is the same view, or the original text, already searched.)
-            let termsOnly = merged.filter { isTerm[$0.rule] }
-            let termsView = !termsOnly.isEmpty && termsOnly.count < merged.count
-            // The merged spans are let go while the views are searched, and made again from `raw`
-            // (the same spans: `merge` depends on nothing else): not held beside a view.
+            // The merged spans are blanked as `merge` makes them, never held as an array beside
+            // the view (on text dense with numbers, megabytes at the export's peak); only the
+            // terms' are kept, for their own view.
+            var termsOnly: [Span] = []
+            var mergedCount = 0
             var more: [Span]
             do {
-                let view = blanked(merged)
-                merged = []
+                var view = bytes
+                forEachMerged(sorted: raw, bytes: bytes) { m in
+                    mergedCount += 1
+                    if isTerm[m.rule] { termsOnly.append(m) }
+                    Redactor.blank(m, in: &view)
+                }
+                // (Only what `raw` does not hold yet is made: ``unseen(_:in:)``.)
                 more = regexSpans(in: { String(decoding: view, as: UTF8.self) }, viewBytes: view, excluding: raw)
             }
-            // (Only what `raw` does not hold yet is made: ``unseen(_:in:)``.)
-            if termsView {
+            if !termsOnly.isEmpty && termsOnly.count < mergedCount {
                 more = Redactor.uniqued(more + found(blanking: termsOnly, excluding: raw))
             }
-            guard !more.isEmpty else {
-                merged = merge(sorted: raw, bytes: bytes)
-                break
-            }
+            guard !more.isEmpty else { break }
+            // (At its size: appending to an array at its capacity would double it.)
+            raw.reserveCapacity(raw.count + more.count)
             raw += more
             raw.sort(by: Span.inMergeOrder)
-            // (The last round's spans are let go first: not two sets of them at once.)
-            merged = []
-            merged = merge(sorted: raw, bytes: bytes)
         }
-        return (firstPass, merged)
+        return (firstPass, merge(sorted: raw, bytes: bytes))
+    }
+
+    /// `span` blanked out in `view` (a copy of the text's bytes) as "[]]]…": the same byte offsets.
+    @inline(__always) static func blank(_ span: Span, in view: inout [UInt8]) {
+        guard span.lo < span.hi, span.hi <= view.count else { return }
+        view[span.lo] = 0x5B
+        for k in (span.lo + 1)..<span.hi { view[k] = 0x5D }
     }
 
     /// Merges overlapping matches into one span each (so nothing any rule matched stays visible),
@@ -624,9 +677,8 @@ public struct Redactor: Sendable {
     /// spans are merged into it, then widened and joined in place.
     func merge(sorted spans: [Span], bytes: [UInt8]) -> [Span] {
         guard !spans.isEmpty else { return [] }
-        // A merged span's winner is its own match (`matchLo..<matchHi`): the longest, then the
-        // earlier rule. Counted first, so the array is made at its size (grown by doubling it
-        // held up to twice the spans, megabytes on text dense with numbers).
+        // Counted first, so the array is made at its size (grown by doubling it held up to twice
+        // the spans, megabytes on text dense with numbers).
         var groups = 0
         var end = 0
         for s in spans {
@@ -639,9 +691,42 @@ public struct Redactor: Sendable {
         }
         var merged: [Span] = []
         merged.reserveCapacity(groups)
+        forEachMerged(sorted: spans, bytes: bytes) { merged.append($0) }
+        return merged
+    }
+
+    /// Each span ``merge(sorted:bytes:)`` returns, in order, with no array of them: overlapping
+    /// matches are merged into one span, its winner the span's own match (`matchLo..<matchHi`, the
+    /// longest, then the earlier rule), then widened to whole clusters and joined to the span before
+    /// when the widening reaches it.
+    func forEachMerged(sorted spans: [Span], bytes: [UInt8], _ emit: (Span) -> Void) {
+        // The span being widened and joined (emitted once the next one starts past it).
+        var pending: Span?
+        var floor = 0
+        func widen(_ group: Span) {
+            var span = group
+            if let last = pending, span.lo < last.hi {
+                // Widening the previous span swallowed the start of this one: join them.
+                let r = TextSupport.snapToGraphemes(bytes, last.hi, max(span.hi, last.hi), floor: last.hi)
+                pending!.hi = max(last.hi, r.upperBound)
+                floor = pending!.hi
+                return
+            }
+            let r = TextSupport.snapToGraphemes(bytes, span.lo, span.hi, floor: floor)
+            span.lo = r.lowerBound
+            span.hi = r.upperBound
+            if let last = pending, span.lo < last.hi {
+                pending!.hi = max(last.hi, span.hi)
+            } else {
+                if let last = pending { emit(last) }
+                pending = span
+            }
+            floor = pending!.hi
+        }
+        // The group of overlapping matches being merged (widened once the next one starts past it).
+        var group: Span?
         for s in spans {
-            if let last = merged.last, s.lo < last.hi {
-                var m = last
+            if var m = group, s.lo < m.hi {
                 m.hi = max(m.hi, s.hi)
                 let length = s.hi - s.lo, winnerLength = m.matchHi - m.matchLo
                 if length > winnerLength || (length == winnerLength && s.rule < m.rule) {
@@ -649,37 +734,13 @@ public struct Redactor: Sendable {
                     m.matchLo = s.matchLo
                     m.matchHi = s.matchHi
                 }
-                merged[merged.count - 1] = m
+                group = m
             } else {
-                merged.append(s)
+                if let m = group { widen(m) }
+                group = s
             }
         }
-
-        // Widened to whole clusters, in place: `count` spans kept so far, never more than read.
-        var count = 0
-        var floor = 0
-        for k in merged.indices {
-            var span = merged[k]
-            if count > 0, span.lo < merged[count - 1].hi {
-                // Widening the previous span swallowed the start of this one: join them.
-                let last = merged[count - 1]
-                let r = TextSupport.snapToGraphemes(bytes, last.hi, max(span.hi, last.hi), floor: last.hi)
-                merged[count - 1].hi = max(last.hi, r.upperBound)
-                floor = merged[count - 1].hi
-                continue
-            }
-            let r = TextSupport.snapToGraphemes(bytes, span.lo, span.hi, floor: floor)
-            span.lo = r.lowerBound
-            span.hi = r.upperBound
-            if count > 0, span.lo < merged[count - 1].hi {
-                merged[count - 1].hi = max(merged[count - 1].hi, span.hi)
-            } else {
-                merged[count] = span
-                count += 1
-            }
-            floor = merged[count - 1].hi
-        }
-        merged.removeLast(merged.count - count)
-        return merged
+        if let m = group { widen(m) }
+        if let last = pending { emit(last) }
     }
 }
