@@ -78,7 +78,7 @@ public enum Exporter {
             compiling?.wait()
             preparingGuard?.wait()
         }
-        let record = try vault.recordForPublishing(id, version: version) { rid, sourceID in
+        var record = try vault.recordForPublishing(id, version: version) { rid, sourceID in
             compiling = Pending { CompiledRules(allRules.take(), recordID: rid, sourceID: sourceID, vault: shared.vault) }
             preparingGuard = Pending { Result { try DisclosureCheck.prepare(vault: shared.vault, sourceID: sourceID) } }
         }
@@ -90,7 +90,7 @@ public enum Exporter {
         // Errors in the order they were met one after the other: the rules', the selection's, the
         // redactor's, then (after redacting) the leak check's.
         let rules = try compiled.rules.get()
-        let excerpt = try Excerpt.select(selection, from: record.body)
+        var excerpt = try Excerpt.select(selection, from: record.body)
         // `suggest`'s summary reads only the excerpt and, at the end, what was redacted: its
         // candidates are found on another thread from the start, beside the whole check.
         let pending = rules
@@ -98,8 +98,17 @@ public enum Exporter {
         // (`suggest`'s candidates and the redaction each made their own: two record-sized copies
         // at the export's peak), and let go once both have it.
         let utf8 = SharedBytes(Array(excerpt.text.utf8), readers: 2)
+        // A whole record is held once from here, as those bytes: its string (the record's body and
+        // the excerpt) is let go, and made again only where it is needed (a pattern that scans the
+        // whole text, the published text). Held as both, it was a record-sized copy through the
+        // whole export.
+        let text: String? = selection == .whole ? nil : excerpt.text
+        if selection == .whole {
+            record.body = ""
+            excerpt.text = ""
+        }
         let ((redactedFindings, redactor, display, checked, stated), candidates) = try Parallel.both({
-            PendingSuggestions(excerpt.text, utf8: utf8.take(), rules: pending)
+            PendingSuggestions(utf8: utf8.take(), text: text, rules: pending)
         }) { () throws -> (Findings, Redactor, (text: String, removed: Int), [Leak], Set<String>) in
             let (redactor, unjoined) = try compiled.built.get()
             // A pattern the engine gives up on from here (redacting and checking, and `suggest`'s
@@ -113,7 +122,7 @@ public enum Exporter {
             let (redacted, built) = Parallel.both({ () -> Result<LeakChecker, RedactionError> in
                 unjoined.map { $0.joining(try? guardPreparing.value.get().matcher) }
             }) {
-                redactor.redactUTF8(excerpt.text, utf8: utf8.take())
+                redactor.redactUTF8(utf8: utf8.take(), text: text)
             }
             let checker: LeakChecker
             switch built {
@@ -126,14 +135,14 @@ public enum Exporter {
             // Each text is checked as UTF-8 before it is made a string (the excerpt itself when
             // nothing was hidden, and then its bytes are those `suggest` and the redaction
             // shared): no text is held twice while it is checked.
-            let written: String? = redacted.isInput ? excerpt.text : nil
+            let written: String? = redacted.isInput ? text : nil
             let invisible = redacted.utf8.withUnsafeBufferPointer { DisplaySafety.invisibleFormatting(in: $0, removing: false) }
             let display: (text: String, removed: Int)
             let findings: Findings
             var leaks: [Leak], stated: Set<String>
             if invisible.removed == 0 {
                 (leaks, stated) = checker.checkStatingFacts(utf8: redacted.utf8, text: written)
-                let result = redactor.finish(consume redacted, of: excerpt.text)
+                let result = redactor.finish(consume redacted, of: text)
                 findings = result.findings
                 display = (result.text, 0)
             } else {
@@ -164,7 +173,7 @@ public enum Exporter {
         var leaks = checked
         for i in leaks.indices { leaks[i].line += shift }
         // Phrases no rule covers (a rule's other Korean spelling, already hidden (issue 15), is advice
-        // `suggest` gives, never an uncovered phrase: `covered(by:)` does not list it).
+        // `suggest` gives, never an uncovered phrase: `covered(by:in:)` does not list it).
         let uncovered = candidates.uncoveredLines(by: redactedFindings).map { $0 + shift }
 
         var accepted: [String] = []

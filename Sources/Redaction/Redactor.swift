@@ -321,30 +321,55 @@ public struct Redactor: Sendable {
         // (a no-op for native strings; bridged ones are copied once).
         var text = text
         text.makeContiguousUTF8()
-        var clusters = mergedSpans(text: text, bytes: bytes)
+        return redactUTF8(utf8: bytes, text: text)
+    }
+
+    /// ``redactUTF8(_:utf8:)`` of the text whose UTF-8 is `bytes` (valid UTF-8), given as `text`
+    /// when the caller holds it as a string too (native, contiguous); without it, a string of the
+    /// text is made only if a pattern scans the whole of it (an export's whole record is held once,
+    /// as these bytes).
+    public func redactUTF8(utf8 bytes: consuming [UInt8], text: String?) -> RedactedUTF8 {
+        var clusters: [Span]
+        do {
+            let input = copy bytes  // (the same storage, for the closure: a parameter it captures could not be let go below)
+            clusters = Redactor.withText(text, of: input) { mergedSpans(text: $0, bytes: input) }
+        }
 
         // Nothing hidden: the output is the text itself (its storage shared, not copied), NFC.
         guard !clusters.isEmpty else {
             let findings = Findings(rules: rules)
             guard bytes.withUnsafeBufferPointer({ TextSupport.isNFC($0) }) else {
-                return RedactedUTF8(
-                    utf8: Array(TextSupport.nfc(text).utf8), findings: findings, isInput: false, replacementsInOutput: false)
+                var source = ""
+                if let text { source = text } else { source = String(decoding: bytes, as: UTF8.self) }
+                let normalized = TextSupport.nfc(source)
+                return RedactedUTF8(utf8: Array(normalized.utf8), findings: findings, isInput: false, replacementsInOutput: false)
             }
             return RedactedUTF8(utf8: bytes, findings: findings, isInput: true, replacementsInOutput: false)
         }
         // (On text dense with numbers the output's peak: the caller's copy of the text is not
         // held beside the findings and the output when no other reader holds it.)
-        _ = consume bytes
-        if let result = text.utf8.withContiguousStorageIfAvailable({ output(clusters: &clusters, bytes: $0) }) {
-            return result
+        if var text {
+            _ = consume bytes
+            return text.withUTF8 { output(clusters: &clusters, bytes: $0) }
         }
-        return Array(text.utf8).withUnsafeBufferPointer { output(clusters: &clusters, bytes: $0) }
+        return bytes.withUnsafeBufferPointer { output(clusters: &clusters, bytes: $0) }
+    }
+
+    /// `body` given the text whose UTF-8 is `bytes` as a string made only when asked for (once).
+    static func withText<T>(_ text: String?, of bytes: [UInt8], _ body: (() -> String) -> T) -> T {
+        var made = text
+        return body {
+            if let made { return made }
+            made = String(decoding: bytes, as: UTF8.self)
+            return made!
+        }
     }
 
     /// The ``RedactionResult`` of `redacted`, a redaction of `text`: the output as a string (`text`
-    /// itself when it is the output), the findings reading their replacements from it.
-    public func finish(_ redacted: consuming RedactedUTF8, of text: String) -> RedactionResult {
-        guard !redacted.isInput else { return RedactionResult(text: text, findings: redacted.findings) }
+    /// itself when it is the output; nil: made from the output's bytes), the findings reading
+    /// their replacements from it.
+    public func finish(_ redacted: consuming RedactedUTF8, of text: String?) -> RedactionResult {
+        if redacted.isInput, let text { return RedactionResult(text: text, findings: redacted.findings) }
         let output = String(decoding: redacted.utf8, as: UTF8.self)
         redacted.utf8 = []
         // (Taken out, not copied: the entries are the only reference to their storage.)
@@ -451,9 +476,15 @@ public struct Redactor: Sendable {
     /// All raw matches of all rules, in original byte offsets (not merged, not snapped). A regex or
     /// detector match (range and rule) is listed once, however many of a detector's patterns find it.
     func rawSpans(text: String, bytes: [UInt8]) -> [Span] {
+        rawSpans(text: { text }, bytes: bytes)
+    }
+
+    /// ``rawSpans(text:bytes:)`` with the text as a string asked of `text` only if a pattern scans
+    /// the whole of it.
+    func rawSpans(text: () -> String, bytes: [UInt8]) -> [Span] {
         // Folded chunk by chunk (ChunkedFold): the same hits, in memory bounded by a chunk.
         let found = terms.spans(in: bytes, phones: phones)
-        let regex = regexSpans(in: text, viewBytes: bytes)
+        let regex = regexSpans(in: text, viewBytes: bytes, excluding: nil)
         // No term or phone hit (text dense with numbers and no names): the regex spans as they
         // are, not copied beside themselves.
         guard !found.terms.isEmpty || !found.phones.isEmpty else { return regex }
@@ -612,9 +643,21 @@ public struct Redactor: Sendable {
         spans(text: text, bytes: bytes, keepFirstPass: false).merged
     }
 
+    /// ``mergedSpans(text:bytes:)`` with the text as a string asked of `text` only if a pattern
+    /// scans the whole of it.
+    func mergedSpans(text: () -> String, bytes: [UInt8]) -> [Span] {
+        spans(text: text, bytes: bytes, keepFirstPass: false).merged
+    }
+
     /// ``mergedSpans(text:bytes:)`` and the raw matches of the first round (``rawSpans(text:bytes:seen:)``),
     /// or none unless `keepFirstPass` (a copy of every match: on text dense with numbers, megabytes).
     func spans(text: String, bytes: [UInt8], keepFirstPass: Bool = true) -> (firstPass: [Span], merged: [Span]) {
+        spans(text: { text }, bytes: bytes, keepFirstPass: keepFirstPass)
+    }
+
+    /// ``spans(text:bytes:keepFirstPass:)`` with the text as a string asked of `text` only if a
+    /// pattern scans the whole of it.
+    func spans(text: () -> String, bytes: [UInt8], keepFirstPass: Bool) -> (firstPass: [Span], merged: [Span]) {
         var raw = rawSpans(text: text, bytes: bytes)
         let firstPass = keepFirstPass ? raw : []
         // Kept sorted as `merge` reads it, in place: no sorted copy per round. It holds every match

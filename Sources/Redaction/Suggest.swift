@@ -60,48 +60,55 @@ public func suggest(_ text: String, redactedAs findings: Findings, rules: [Redac
 }
 
 /// `suggest`'s candidates in a text, found before the text is redacted (on another thread, while
-/// it is): ``covered(by:)`` then gives exactly ``suggest(_:redactedAs:rules:)``'s result.
+/// it is): ``covered(by:in:)`` then gives exactly ``suggest(_:redactedAs:rules:)``'s result.
+/// The text is not kept (an export's only copy of it is let go once it is redacted and checked):
+/// each candidate's line is.
 public struct PendingSuggestions: Sendable {
-    /// The text itself (its storage shared with the caller's), not a copy of its bytes held
-    /// while the export's check runs.
-    let text: String
     let candidates: [Suggester.Candidate]
+    /// The line of each candidate's start.
+    let lines: [UInt32]
 
     /// Candidates in `text` for a redaction with `rules` (the detectors they turn on are not run).
     public init(_ text: String, rules: [RedactionRule]) {
-        self.init(text, utf8: Array(text.utf8), rules: rules)
+        self.init(utf8: Array(text.utf8), text: text, rules: rules)
     }
 
-    /// ``init(_:rules:)`` given `text`'s UTF-8 (`utf8` must be exactly `Array(text.utf8)`), as
-    /// the caller already holds it for another reader.
-    public init(_ text: String, utf8: [UInt8], rules: [RedactionRule]) {
-        precondition(utf8.count == text.utf8.count, "utf8 is not the text's UTF-8")
-        self.text = text
-        candidates = Suggester.candidates(text, bytes: utf8, redacting: Suggester.detectors(rules))
-    }
-
-    /// The suggestions once the text was redacted with `findings`.
-    public func covered(by findings: Findings) -> [Suggestion] {
-        Suggester.filter(candidates, bytes: Array(text.utf8), covered: findings.covered)
-    }
-
-    /// The line of each of ``covered(by:)``'s suggestions, in order, without making them (export's
-    /// summary: no copy of the text, no string per phrase).
-    public func uncoveredLines(by findings: Findings) -> [Int] {
-        var lines: [Int] = []
-        var text = self.text
-        text.withUTF8 { bytes in
+    /// ``init(_:rules:)`` of the text whose UTF-8 is `utf8` (valid UTF-8), as the caller holds
+    /// it for another reader; `text` is it as a string when the caller holds one too (else one is
+    /// made only if a pattern scans the whole text).
+    public init(utf8: [UInt8], text: String?, rules: [RedactionRule]) {
+        precondition(text.map { utf8.count == $0.utf8.count } ?? true, "utf8 is not the text's UTF-8")
+        let candidates = Suggester.candidates(
+            { text ?? String(decoding: utf8, as: UTF8.self) }, bytes: utf8, redacting: Suggester.detectors(rules))
+        var lines: [UInt32] = []
+        lines.reserveCapacity(candidates.count)
+        utf8.withUnsafeBufferPointer { bytes in
             var position = 0
             var line = 1
             // Offsets only grow: the candidates are in text order.
-            Suggester.forEachUncovered(candidates, covered: findings.covered) { s in
-                let end = min(s.range.lowerBound, bytes.count)
+            for c in candidates {
+                let end = min(c.range.lowerBound, bytes.count)
                 line += TextSupport.newlines(in: bytes, position..<max(position, end))
                 position = max(position, end)
-                lines.append(line)
+                lines.append(UInt32(truncatingIfNeeded: line))
             }
         }
-        return lines
+        self.candidates = candidates
+        self.lines = lines
+    }
+
+    /// The suggestions in `text` (the text the candidates were found in) once it was redacted
+    /// with `findings`.
+    public func covered(by findings: Findings, in text: String) -> [Suggestion] {
+        Suggester.filter(candidates, bytes: Array(text.utf8), covered: findings.covered)
+    }
+
+    /// The line of each of ``covered(by:in:)``'s suggestions, in order, without making them
+    /// (export's summary: no string per phrase).
+    public func uncoveredLines(by findings: Findings) -> [Int] {
+        var out: [Int] = []
+        Suggester.forEachUncovered(candidates, covered: findings.covered) { k, _ in out.append(Int(lines[k])) }
+        return out
     }
 }
 
@@ -117,18 +124,25 @@ enum Suggester {
         _ text: String, bytes: [UInt8], covered: RangeSet,
         redacting: Set<Detector> = []
     ) -> [Suggestion] {
-        filter(candidates(text, bytes: bytes, redacting: redacting), bytes: bytes, covered: covered)
+        filter(candidates({ text }, bytes: bytes, redacting: redacting), bytes: bytes, covered: covered)
     }
 
     typealias Candidate = (range: Range<Int>, kind: Suggestion.Kind, detector: Detector?, label: String)
 
     /// Every candidate of the built-in patterns, sorted by start (longest first), before the covered
     /// ones are left out: it does not depend on what the rules redact.
-    static func candidates(_ text: String, bytes: [UInt8], redacting: Set<Detector>) -> [Candidate] {
+    /// (`text` is asked for the text as a string only if a pattern scans the whole of it, at most once.)
+    static func candidates(_ text: () -> String, bytes: [UInt8], redacting: Set<Detector>) -> [Candidate] {
+        var made: String?
+        func asString() -> String {
+            if let made { return made }
+            made = text()
+            return made!
+        }
         var raw: [Candidate] = []
         // The patterns run only where they can match (SuggestWindows), with the same matches.
         var scan = SuggestWindows.Scan(bytes)
-        for r in namePhrases(text, bytes: bytes, scan: &scan) {
+        for r in namePhrases(asString, bytes: bytes, scan: &scan) {
             raw.append((r, .namePhrase, nil, RuleLabel.person.rawValue))
         }
         let scripts = scriptRuns(bytes)
@@ -137,7 +151,7 @@ enum Suggester {
         // (All at once: those that run over most of the text a piece at a time share each piece.)
         var patterns: [(regex: SharedRegex, detector: Detector?)] = Patterns.numberWithUnit.map { ($0, nil) }
         for d in Detector.allCases where !redacting.contains(d) { patterns += d.patterns.map { ($0, d) } }
-        let found = SuggestWindows.matchesOfEach(patterns.map(\.regex), in: text, bytes: bytes, scan: &scan)
+        let found = SuggestWindows.packedMatchesOfEach(patterns.map(\.regex), text: asString, bytes: bytes, scan: &scan)
         for (k, ranges) in found.enumerated() {
             for r in ranges {
                 if let d = patterns[k].detector {
@@ -173,13 +187,18 @@ enum Suggester {
     /// The candidates of `raw` (sorted as ``candidates(_:bytes:redacting:)`` sorts them) that no
     /// covered range overlaps, one per range, in text order: ``filter(_:bytes:covered:)``'s choice.
     static func forEachUncovered(_ raw: [Candidate], covered disjoint: RangeSet, _ body: (Candidate) -> Void) {
+        forEachUncovered(raw, covered: disjoint) { _, s in body(s) }
+    }
+
+    /// ``forEachUncovered(_:covered:_:)`` with each candidate's index in `raw`.
+    static func forEachUncovered(_ raw: [Candidate], covered disjoint: RangeSet, _ body: (Int, Candidate) -> Void) {
         // The covered spans merged into sorted, disjoint ranges: each candidate is checked by a
         // binary search, so the whole pass is O(n log n) (a scan of every span per candidate was
         // quadratic: 2 MB with 30,000 redactions took minutes). Candidates with the same range are
         // next to each other (sorted by start, then end), so one is kept by comparing neighbours.
         var previous: Range<Int>?
         var kept: (range: Range<Int>, kind: Suggestion.Kind)?
-        for s in raw {
+        for (k, s) in raw.enumerated() {
             if disjoint.overlaps(s.range) || s.range == previous { continue }
             previous = s.range
             // A detector hit inside a longer one of the same kind ("10-1234-5678" in "+82 10-1234-5678").
@@ -187,7 +206,7 @@ enum Suggester {
                 continue
             }
             kept = (s.range, s.kind)
-            body(s)
+            body(k, s)
         }
     }
 
@@ -268,10 +287,10 @@ enum Suggester {
         "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"
     ]
 
-    static func namePhrases(_ text: String, bytes: [UInt8], scan: inout SuggestWindows.Scan) -> [Range<Int>] {
+    static func namePhrases(_ text: () -> String, bytes: [UInt8], scan: inout SuggestWindows.Scan) -> [Range<Int>] {
         var out: [Range<Int>] = []
         for regex in Patterns.capitalized {
-            for r in SuggestWindows.matches(regex, in: text, bytes: bytes, scan: &scan) {
+            for r in SuggestWindows.matches(regex, text: text, bytes: bytes, scan: &scan) {
                 let phrase = String(decoding: bytes[r], as: UTF8.self)
                 // Drop leading common words ("The", "In", "When"): "In Musan County" → "Musan County".
                 var words = phrase.split(whereSeparator: { $0 == " " || $0 == "\u{A0}" }).map(String.init)

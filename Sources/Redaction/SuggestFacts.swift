@@ -25,7 +25,7 @@ public func suggestFacts(_ text: String, covering: [RedactionRule]) -> [FactSugg
     }
     for regex in Suggester.Patterns.numberWithUnit { for r in regex.matches(in: text) { raw.append((r, "OTHER")) } }
     var scan = SuggestWindows.Scan(bytes)
-    for r in Suggester.namePhrases(text, bytes: bytes, scan: &scan) {
+    for r in Suggester.namePhrases({ text }, bytes: bytes, scan: &scan) {
         let phrase = String(decoding: bytes[r], as: UTF8.self)
         let last = phrase.split(separator: " ").last.map { $0.lowercased() } ?? ""
         if FactPatterns.placeWords.contains(last) { raw.append((r, "PLACE")) }

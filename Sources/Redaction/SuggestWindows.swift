@@ -157,9 +157,20 @@ enum SuggestWindows {
         _ regex: SharedRegex, in text: String, bytes: [UInt8], scan: inout Scan,
         alwaysWindows: Bool = false, gap: Int = 64, pieceSize: Int = 64 << 10, meter: WorkMeter? = nil
     ) -> [Range<Int>] {
+        matches(
+            regex, text: { text }, bytes: bytes, scan: &scan, alwaysWindows: alwaysWindows, gap: gap, pieceSize: pieceSize,
+            meter: meter)
+    }
+
+    /// ``matches(_:in:bytes:scan:alwaysWindows:gap:pieceSize:meter:)`` with the text as a string
+    /// asked of `text` only if the pattern scans the whole of it.
+    static func matches(
+        _ regex: SharedRegex, text: () -> String, bytes: [UInt8], scan: inout Scan,
+        alwaysWindows: Bool = false, gap: Int = 64, pieceSize: Int = 64 << 10, meter: WorkMeter? = nil
+    ) -> [Range<Int>] {
         guard let spec = specs[fingerprint(regex.regex)] else {
             meter?.add(bytes.count)
-            return regex.matches(in: text)
+            return regex.matches(in: text())
         }
         let limit = alwaysWindows ? .max : bytes.count / 2
         // Windows covering most of the text (or of an anchor the scan does not look for): the
@@ -171,7 +182,7 @@ enum SuggestWindows {
                 return found
             }
             meter?.add(bytes.count)
-            return regex.matches(in: text)
+            return regex.matches(in: text())
         }
         return inWindows(regex, windows, bytes: bytes, scan: scan, meter: meter)
     }

@@ -122,6 +122,44 @@ final class Fixture {
         }
     }
 
+    /// A whole record is held once, as its UTF-8 (no string of it while it is redacted and checked):
+    /// its export is the export of the same lines through the string path (`--lines 1-N`), with
+    /// nothing hidden, a text NFC changes, a regex rule that scans the whole text, and invisible
+    /// formatting to remove.
+    @Test func aWholeRecordHeldAsBytesExportsAsItsLines() throws {
+        let bodies = [
+            "Nothing to hide here.\nA second line.\n",
+            "Cafe\u{301} by the river, decomposed.\nJo\u{308}rg left at dawn.",
+            "Ri Jong-yol met Pak at Kilometre 14.\nCall +86 138 0013 8000.\n",
+            "Jo\u{200B}ng-yol \u{202E}loy-gnoJ iR\u{202C} crossed.\nThe river was frozen.\n"
+        ]
+        let rules = Self.rules + [StoredRule(kind: .regex, value: "Kilometre [0-9]+", label: "PLACE")]
+        var compared = 0
+        for body in bodies {
+            let f = try Fixture(rules: rules)
+            let id = try f.vault.addRecord(NewRecord(sourceAlias: "Magpie", title: "B", body: body))
+            let whole = try Exporter.prepare(vault: f.vault, id: id, selection: .whole, noRules: true)
+            let lines = try Exporter.prepare(
+                vault: f.vault, id: id, selection: .lines(1, whole.lastLine), noRules: true)
+            #expect(whole.text == lines.text, "\(body.debugDescription)")
+            #expect(whole.text.utf8.elementsEqual(lines.text.utf8))
+            #expect(Array(whole.findings) == Array(lines.findings))
+            #expect(whole.leaks == lines.leaks && whole.invisibleRemoved == lines.invisibleRemoved)
+            #expect(whole.uncoveredLines == lines.uncoveredLines)
+            compared += 1
+        }
+        #expect(compared == 4)
+        // (The paths differ where they should: the text NFC changes is exported normalized, the
+        // regex rule hid its match, the invisible formatting was removed.)
+        let f = try Fixture(rules: rules)
+        let nfc = try f.vault.addRecord(NewRecord(sourceAlias: "Magpie", title: "N", body: bodies[1]))
+        #expect(try Exporter.prepare(vault: f.vault, id: nfc, selection: .whole, noRules: true).text.contains("Caf\u{E9}"))
+        let regex = try f.vault.addRecord(NewRecord(sourceAlias: "Magpie", title: "R", body: bodies[2]))
+        #expect(!(try Exporter.prepare(vault: f.vault, id: regex, selection: .whole).text.contains("Kilometre")))
+        let hidden = try f.vault.addRecord(NewRecord(sourceAlias: "Magpie", title: "H", body: bodies[3]))
+        #expect(try Exporter.prepare(vault: f.vault, id: hidden, selection: .whole, noRules: true).invisibleRemoved >= 2)
+    }
+
     @Test func wholeRecordIsRedactedAndClean() throws {
         let f = try Fixture(rules: Self.rules)
         let p = try Exporter.prepare(vault: f.vault, id: f.recordID, selection: .whole)

@@ -110,7 +110,7 @@ import Testing
             let shared = suggest(text, redactedAs: findings, rules: Self.rules)
             // Found before the redaction (the export's order): the same.
             let pending = PendingSuggestions(text, rules: Self.rules)
-            #expect(pending.covered(by: findings) == shared)
+            #expect(pending.covered(by: findings, in: text) == shared)
             // The export's summary: the same lines, without making the suggestions.
             #expect(pending.uncoveredLines(by: findings) == shared.map(\.line), "\(text.debugDescription)")
             // One per range, nested same-kind detector hits left out: as a set of the ranges seen did.
