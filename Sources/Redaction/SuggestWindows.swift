@@ -832,13 +832,22 @@ enum SuggestWindows {
                     i += len
                 }
             }
+            // (Each list at its size: grown by doubling, one held up to twice its offsets, and text
+            // dense with digits has a run every few bytes: megabytes for as long as the scan lives.)
             return [
-                .digit: digits, .scalars([0x2B]): plus, .scalars([0x28]): paren, .scalars([0x40, 0xFF20]): at,
-                .text("://"): schemes, .text("www."): www, .dotDomain: domains, .dotAfterDigit: dotted,
-                .twoColons: colons, .scalars([0x5E74]): years, .scalars([0x5C81]): ages, .text("teen"): teens,
-                .text("tie"): ties, .scalars([0x2D, 0x27, 0x2019]): joiners,
-                .text("0s"): decades, .scalars([0x17F]): longS
+                .digit: fitted(digits), .scalars([0x2B]): fitted(plus), .scalars([0x28]): fitted(paren),
+                .scalars([0x40, 0xFF20]): fitted(at), .text("://"): fitted(schemes), .text("www."): fitted(www),
+                .dotDomain: fitted(domains), .dotAfterDigit: fitted(dotted), .twoColons: fitted(colons),
+                .scalars([0x5E74]): fitted(years), .scalars([0x5C81]): fitted(ages), .text("teen"): fitted(teens),
+                .text("tie"): fitted(ties), .scalars([0x2D, 0x27, 0x2019]): fitted(joiners),
+                .text("0s"): fitted(decades), .scalars([0x17F]): fitted(longS)
             ]
+        }
+
+        /// `offsets` copied into an array of its size when its spare capacity is over 64 KiB.
+        static func fitted(_ offsets: consuming [UInt32]) -> [UInt32] {
+            guard offsets.capacity - offsets.count > 16_384 else { return offsets }
+            return offsets.withUnsafeBufferPointer { Array($0) }
         }
     }
 }
