@@ -439,9 +439,10 @@ private final class SharedBytes: @unchecked Sendable {
     func take() -> [UInt8] {
         lock.lock()
         defer { lock.unlock() }
-        let taken = bytes ?? []
+        // (A reader more than were counted would get no text: it would redact and check nothing.)
+        guard let taken = bytes, readers > 0 else { preconditionFailure("the bytes were taken by every reader already") }
         readers -= 1
-        if readers <= 0 { bytes = nil }
+        if readers == 0 { bytes = nil }
         return taken
     }
 }

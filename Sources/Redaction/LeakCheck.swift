@@ -181,12 +181,14 @@ public struct LeakChecker: Sendable {
     /// `text` when the caller holds it as a string too, else made as one only if a regex or
     /// detector rule needs it: the caller's bytes are read, not copied again.
     public func checkStatingFacts(utf8: [UInt8], text: String? = nil) -> (leaks: [Leak], facts: Set<String>) {
-        check(utf8, text: { text ?? String(decoding: utf8, as: UTF8.self) }, stating: true)
+        precondition(text.map { $0.utf8.count == utf8.count } ?? true, "utf8 is not the text's UTF-8")
+        return check(utf8, text: { text ?? String(decoding: utf8, as: UTF8.self) }, stating: true)
     }
 
     /// ``check(_:)`` of the text whose UTF-8 is `utf8`, as ``checkStatingFacts(utf8:text:)`` reads it.
     public func check(utf8: [UInt8], text: String? = nil) -> [Leak] {
-        check(utf8, text: { text ?? String(decoding: utf8, as: UTF8.self) }, stating: false).leaks
+        precondition(text.map { $0.utf8.count == utf8.count } ?? true, "utf8 is not the text's UTF-8")
+        return check(utf8, text: { text ?? String(decoding: utf8, as: UTF8.self) }, stating: false).leaks
     }
 
     /// ``joining(_:)`` `facts`, then ``checkStatingFacts(_:)``.

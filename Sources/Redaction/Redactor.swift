@@ -329,6 +329,8 @@ public struct Redactor: Sendable {
     /// text is made only if a pattern scans the whole of it (an export's whole record is held once,
     /// as these bytes).
     public func redactUTF8(utf8 bytes: consuming [UInt8], text: String?) -> RedactedUTF8 {
+        // (Bytes that are not the text would be redacted while the text is published.)
+        precondition(text.map { $0.utf8.count == bytes.count } ?? true, "utf8 is not the text's UTF-8")
         var clusters: [Span]
         do {
             let input = copy bytes  // (the same storage, for the closure: a parameter it captures could not be let go below)
@@ -369,7 +371,10 @@ public struct Redactor: Sendable {
     /// itself when it is the output; nil: made from the output's bytes), the findings reading
     /// their replacements from it.
     public func finish(_ redacted: consuming RedactedUTF8, of text: String?) -> RedactionResult {
-        if redacted.isInput, let text { return RedactionResult(text: text, findings: redacted.findings) }
+        if redacted.isInput, let text {
+            precondition(text.utf8.count == redacted.utf8.count, "the redaction is not of this text")
+            return RedactionResult(text: text, findings: redacted.findings)
+        }
         let output = String(decoding: redacted.utf8, as: UTF8.self)
         redacted.utf8 = []
         // (Taken out, not copied: the entries are the only reference to their storage.)

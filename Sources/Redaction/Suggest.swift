@@ -67,6 +67,8 @@ public struct PendingSuggestions: Sendable {
     let candidates: [Suggester.Candidate]
     /// The line of each candidate's start.
     let lines: [UInt32]
+    /// The text's length in bytes (``covered(by:in:)`` is given the same text).
+    let count: Int
 
     /// Candidates in `text` for a redaction with `rules` (the detectors they turn on are not run).
     public init(_ text: String, rules: [RedactionRule]) {
@@ -95,12 +97,14 @@ public struct PendingSuggestions: Sendable {
         }
         self.candidates = candidates
         self.lines = lines
+        count = utf8.count
     }
 
     /// The suggestions in `text` (the text the candidates were found in) once it was redacted
     /// with `findings`.
     public func covered(by findings: Findings, in text: String) -> [Suggestion] {
-        Suggester.filter(candidates, bytes: Array(text.utf8), covered: findings.covered)
+        precondition(text.utf8.count == count, "not the text the candidates were found in")
+        return Suggester.filter(candidates, bytes: Array(text.utf8), covered: findings.covered)
     }
 
     /// The line of each of ``covered(by:in:)``'s suggestions, in order, without making them

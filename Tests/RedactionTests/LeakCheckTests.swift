@@ -145,4 +145,39 @@ import Testing
         }
         #expect(tokens > 2_000)
     }
+
+    /// The leak check reads a text's UTF-8 and makes it a string only where a pattern or the
+    /// cleaned copy needs one: `check(utf8:)` (with and without the string given) finds exactly the
+    /// leaks `check(_:)` finds, on texts whose hits need the whole text (a regex rule), the cleaned
+    /// copy (full-width digits, a zero-width space inside a number, a curly quote) or neither.
+    @Test func checkingTheBytesIsCheckingTheString() throws {
+        let rules: [RedactionRule] = [
+            .detector("p", .phone), .detector("e", .email),
+            RedactionRule(id: "km", pattern: .regex("Kilometre [0-9]+"), label: "PLACE"), .term("n", "Jongyol")
+        ]
+        let checker = try LeakChecker(redactor: try Redactor(rules: rules))
+        let pieces = [
+            "plain words ", "Kilometre 14 ", "010-1234-5678 ", "０１０-１２３４-５６７８ ", "010\u{200B}-1234-5678 ",
+            "kim@example.com ", "kim＠example.com ", "Jong yol ", "J0ngyol ", "’s ", "이종열 ", "\n"
+        ]
+        var rng = SeededGenerator(seed: 0xB17E)
+        var leaks = 0
+        var cleanedOnly = 0
+        for _ in 0..<120 {
+            let text = (0..<Int.random(in: 1..<12, using: &rng)).map { _ in pieces.randomElement(using: &rng)! }.joined()
+            let want = checker.check(text)
+            #expect(checker.check(utf8: Array(text.utf8)) == want, "\(text.debugDescription)")
+            #expect(checker.check(utf8: Array(text.utf8), text: text) == want, "\(text.debugDescription)")
+            #expect(checker.checkStatingFacts(utf8: Array(text.utf8)).leaks == want, "\(text.debugDescription)")
+            leaks += want.count
+            if !LeakChecker.isOwnCleanedCopy(Array(text.utf8)), !want.isEmpty { cleanedOnly += 1 }
+        }
+        #expect(leaks > 100)
+        #expect(cleanedOnly > 20)
+        // A regex rule's match with a zero-width space inside is found only in the cleaned copy,
+        // from the bytes alone.
+        #expect(!checker.check(utf8: Array("at Kilo\u{200B}metre 14 we".utf8)).isEmpty)
+        #expect(!checker.check(utf8: Array("at Ｋｉｌｏｍｅｔｒｅ 14 we".utf8)).isEmpty)
+        #expect(!checker.check(utf8: Array("at Kilometre 14 we".utf8)).isEmpty)
+    }
 }
