@@ -371,17 +371,22 @@ func exportBench(
         let half = childExport(dir: dir, id: id[key + "-half"]!, out: out, noRules: noRules, secret: pass, runs: runs)
         let stages = exportStages(v, id: id[key]!)
         let memory = Double(full.workKiB * 1024) / Double(size)
+        // The export's own memory: the growth less the program's files (code, ICU's data) paged in
+        // for the first time, a fixed cost shared with every process that maps them, whatever the
+        // input (about 3 MB, and how much of it the unlock already touched varies by 2 MB from run
+        // to run).
+        let own = Double(max(full.workKiB - full.fileKiB, 0) * 1024) / Double(size)
         figures.append(
             Figure(
                 name: name,
                 detail: String(
                     format: "%@; %@; peak RSS %d KiB, +%d KiB while exporting (%.1fx the input; %d KiB of it "
-                        + "the program's files first read: code, ICU data); "
+                        + "the program's files first read: code, ICU data; %.1fx without them); "
                         + "half the input: %.3f s (x%.2f for twice the input); stages in-process: %@",
-                    what, full.outcome, full.peakKiB, full.workKiB, memory, full.fileKiB, half.seconds,
+                    what, full.outcome, full.peakKiB, full.workKiB, memory, full.fileKiB, own, half.seconds,
                     half.seconds > 0 ? full.seconds / half.seconds : 0, describe(stages)),
                 value: full.seconds, unit: "s", target: "≤ 1 s, ≤ 10x mem",
-                met: full.outcome == "ok" && full.seconds <= 1 && memory <= 10,
+                met: full.outcome == "ok" && full.seconds <= 1 && own <= 10,
                 baseline: mb / decrypt, baselineName: "raw XChaCha20 decrypt (MB/s)"))
     }
     return figures

@@ -171,7 +171,10 @@ enum Suggester {
                 ? $0.range.lowerBound < $1.range.lowerBound
                 : $0.range.upperBound > $1.range.upperBound
         }
-        return raw
+        // (At its size: an export keeps the candidates until it ends, and an array grown by
+        // doubling held up to twice them, a megabyte on 2 MiB of markup.)
+        guard raw.capacity - raw.count > 4_096 else { return raw }
+        return raw.withUnsafeBufferPointer { Array($0) }
     }
 
     /// The candidates no covered range overlaps, one per range, in text order.
