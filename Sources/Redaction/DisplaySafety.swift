@@ -10,21 +10,17 @@ public enum DisplaySafety {
     /// presentation selectors (U+FE0E, U+FE0F) after an emoji or in a keycap, so emoji sequences
     /// still show.
     public static func removingInvisibleFormatting(_ text: String) -> (text: String, removed: Int) {
-        let (kept, removed) = invisibleFormatting(in: text, removing: true)
+        // Read in place (no copy of the text).
+        var text = text
+        let (kept, removed) = text.withUTF8 { invisibleFormatting(in: $0, removing: true) }
         guard removed > 0 else { return (text, 0) }
         return (String(decoding: kept, as: UTF8.self), removed)
     }
 
-    /// How many characters ``removingInvisibleFormatting(_:)`` removes from `text`, and with
-    /// `removing`, the UTF-8 of the text without them (empty when there are none): a caller that
-    /// checks the bytes before it needs them as a string does not hold the text twice meanwhile.
-    public static func invisibleFormatting(in text: String, removing: Bool) -> (utf8: [UInt8], removed: Int) {
-        // Read in place (no copy of the text).
-        var text = text
-        return text.withUTF8 { invisibleFormatting(in: $0, removing: removing) }
-    }
-
-    /// ``invisibleFormatting(in:removing:)`` of the text whose UTF-8 is `b` (valid UTF-8).
+    /// How many characters ``removingInvisibleFormatting(_:)`` removes from the text whose UTF-8
+    /// is `b` (valid UTF-8), and with `removing`, the UTF-8 of the text without them (empty when
+    /// there are none): a caller that checks the bytes before it needs them as a string does not
+    /// hold the text twice meanwhile.
     public static func invisibleFormatting(in b: UnsafeBufferPointer<UInt8>, removing: Bool) -> (utf8: [UInt8], removed: Int) {
         // Eight ASCII bytes at a time.
         guard let base = b.baseAddress else { return ([], 0) }

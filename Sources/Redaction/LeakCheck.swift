@@ -269,12 +269,13 @@ public struct LeakChecker: Sendable {
         guard !redactor.regexRules.isEmpty else { return found }
         // The text as a string only if a pattern reads the whole of it or it may need cleaning
         // (the built-in patterns read the bytes around their anchors).
-        var made: String?
-        func asString() -> String {
-            if let made { return made }
-            made = text()
-            return made!
-        }
+        TextSupport.once(text) { regexHits($0, bytes, into: &found) }
+        return found
+    }
+
+    /// The hits of the regex and detector rules in the text whose UTF-8 is `bytes`, as written and
+    /// in its cleaned copy, appended to `found`; `asString` gives the text as a string.
+    private func regexHits(_ asString: () -> String, _ bytes: [UInt8], into found: inout [Hit]) {
         // Built-in patterns only around their anchors (``SuggestWindows``): the same matches as a
         // scan of the whole text, and redacted text has few digits left to look at.
         var scan = SuggestWindows.Scan(bytes)
@@ -306,8 +307,6 @@ public struct LeakChecker: Sendable {
                 }
             }
         }
-
-        return found
     }
 
     /// The hits of the term nets (as written, separators removed, skeletons, inside tokens, one

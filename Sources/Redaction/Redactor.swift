@@ -334,7 +334,9 @@ public struct Redactor: Sendable {
         var clusters: [Span]
         do {
             let input = copy bytes  // (the same storage, for the closure: a parameter it captures could not be let go below)
-            clusters = Redactor.withText(text, of: input) { mergedSpans(text: $0, bytes: input) }
+            clusters = TextSupport.once({ text ?? String(decoding: input, as: UTF8.self) }) {
+                mergedSpans(text: $0, bytes: input)
+            }
         }
 
         // Nothing hidden: the output is the text itself (its storage shared, not copied), NFC.
@@ -355,16 +357,6 @@ public struct Redactor: Sendable {
             return text.withUTF8 { output(clusters: &clusters, bytes: $0) }
         }
         return bytes.withUnsafeBufferPointer { output(clusters: &clusters, bytes: $0) }
-    }
-
-    /// `body` given the text whose UTF-8 is `bytes` as a string made only when asked for (once).
-    static func withText<T>(_ text: String?, of bytes: [UInt8], _ body: (() -> String) -> T) -> T {
-        var made = text
-        return body {
-            if let made { return made }
-            made = String(decoding: bytes, as: UTF8.self)
-            return made!
-        }
     }
 
     /// The ``RedactionResult`` of `redacted`, a redaction of `text`: the output as a string (`text`

@@ -137,12 +137,11 @@ enum Suggester {
     /// ones are left out: it does not depend on what the rules redact.
     /// (`text` is asked for the text as a string only if a pattern scans the whole of it, at most once.)
     static func candidates(_ text: () -> String, bytes: [UInt8], redacting: Set<Detector>) -> [Candidate] {
-        var made: String?
-        func asString() -> String {
-            if let made { return made }
-            made = text()
-            return made!
-        }
+        TextSupport.once(text) { candidates(made: $0, bytes: bytes, redacting: redacting) }
+    }
+
+    /// ``candidates(_:bytes:redacting:)`` with `asString` asked for the text as a string (made once).
+    private static func candidates(made asString: () -> String, bytes: [UInt8], redacting: Set<Detector>) -> [Candidate] {
         var raw: [Candidate] = []
         // The patterns run only where they can match (SuggestWindows), with the same matches.
         var scan = SuggestWindows.Scan(bytes)

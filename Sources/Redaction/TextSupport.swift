@@ -27,6 +27,21 @@ package enum TextSupport {
     }
 
     /// 1-based line numbers for ascending byte offsets, in one pass (lines end at `\n`).
+    /// `body` given a function that returns `make()`: made the first time it is asked for, kept
+    /// after (a text as a string that only some patterns need, made at most once).
+    static func once<T>(_ make: () -> String, _ body: (() -> String) -> T) -> T {
+        var made: String?
+        // (Both closures are called only within this call.)
+        return withoutActuallyEscaping(make) { make in
+            body {
+                if let made { return made }
+                let string = make()
+                made = string
+                return string
+            }
+        }
+    }
+
     struct LineCounter {
         private let bytes: [UInt8]
         private var position = 0
