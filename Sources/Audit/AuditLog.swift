@@ -637,6 +637,8 @@ package final class AuditLog: AuditSink {
         _ event: AuditEvent, after tail: inout CheckedTail, signer: AuditSigner, vault: Vault,
         sign: Bool
     ) throws -> AuditEntry {
+        // (Hashed values are the vault's own keyed hashes: never under another signer's keys.)
+        precondition(event.hashedValues.isEmpty || signer === vault, "an event's hashed values are under the vault's keys")
         var event = event
         for (k, v) in tail.notes { event.ids[k] = v }
         tail.notes = [:]
@@ -659,6 +661,7 @@ package final class AuditLog: AuditSink {
         for (k, v) in event.values {
             attrs.append((clean(k), "h:" + Hex.encode(try signer.auditValueHash(v, kind: clean(k)))))
         }
+        for (k, h) in event.hashedValues { attrs.append((clean(k), "h:" + Hex.encode(h))) }
         var entry = AuditEntry(
             seq: seq, time: time, action: clean(event.action), outcome: clean(event.outcome.text),
             attrs: attrs, prev: prev, auth: .mac([]))

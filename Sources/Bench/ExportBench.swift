@@ -156,7 +156,7 @@ func exportStages(_ v: Vault, id: String) -> [(String, Double)] {
         let p = try Exporter.prepare(vault: v, id: id, selection: .whole, noRules: true)
         let bytes = try time("render") { try Exporter.render(p, format: .markdown) }
         _ = try time("hash") {
-            (try ContentHash.blake2b256Hex(Array(p.text.utf8)), try ContentHash.blake2b256Hex(bytes))
+            (try ContentHash.blake2b256Hex(p.utf8), try ContentHash.blake2b256Hex(bytes))
         }
     } catch {
         out.append(("failed: \(error)", 0))

@@ -13,8 +13,14 @@ public struct PreparedExcerpt: Sendable {
     public var version: Int
     public var firstLine: Int
     public var lastLine: Int
+    /// The redacted text's UTF-8, as it is published (held as bytes: the file is made from them,
+    /// and a string of them is made only when asked for, ``text``).
+    public var utf8: [UInt8]
     /// The redacted text.
-    public var text: String
+    public var text: String {
+        get { String(decoding: utf8, as: UTF8.self) }
+        set { utf8 = Array(newValue.utf8) }
+    }
     /// What was hidden, by rule (line numbers are record lines).
     public var findings: Findings
     /// Leak-check hits not accepted by the reporter (line numbers are record lines). Export refuses
@@ -109,7 +115,7 @@ public enum Exporter {
         }
         let ((redactedFindings, redactor, display, checked, stated), candidates) = try Parallel.both({
             PendingSuggestions(utf8: utf8.take(), text: text, rules: pending)
-        }) { () throws -> (Findings, Redactor, (text: String, removed: Int), [Leak], Set<String>) in
+        }) { () throws -> (Findings, Redactor, (utf8: [UInt8], removed: Int), [Leak], Set<String>) in
             let (redactor, unjoined) = try compiled.built.get()
             // A pattern the engine gives up on from here (redacting and checking, and `suggest`'s
             // detectors while they run) refuses the excerpt: its later matches were neither hidden
@@ -137,14 +143,14 @@ public enum Exporter {
             // shared): no text is held twice while it is checked.
             let written: String? = redacted.isInput ? text : nil
             let invisible = redacted.utf8.withUnsafeBufferPointer { DisplaySafety.invisibleFormatting(in: $0, removing: false) }
-            let display: (text: String, removed: Int)
+            let display: (utf8: [UInt8], removed: Int)
             let findings: Findings
             var leaks: [Leak], stated: Set<String>
             if invisible.removed == 0 {
                 (leaks, stated) = checker.checkStatingFacts(utf8: redacted.utf8, text: written)
-                let result = redactor.finish(consume redacted, of: text)
+                let result = redactor.finishUTF8(consume redacted)
                 findings = result.findings
-                display = (result.text, 0)
+                display = (result.utf8, 0)
             } else {
                 // The text as written first; then the published text, which is never the written
                 // one as a string (its findings keep their replacements apart).
@@ -153,7 +159,7 @@ public enum Exporter {
                 findings = (consume redacted).findings
                 (leaks, stated) = checker.checkStatingFacts(utf8: shown.utf8)
                 leaks = Leak.merged(leaks, asWritten)
-                display = (String(decoding: shown.utf8, as: UTF8.self), shown.removed)
+                display = (shown.utf8, shown.removed)
             }
             let gaveUp = redactor.rulesGivenUp(since: failuresBefore)
             guard gaveUp.isEmpty else { throw PublishingError.patternGaveUp(ruleIDs: gaveUp) }
@@ -198,7 +204,7 @@ public enum Exporter {
         }
         return PreparedExcerpt(
             recordID: rid, version: record.summary.version, firstLine: excerpt.firstLine,
-            lastLine: excerpt.lastLine, text: display.text, findings: findings, leaks: leaks,
+            lastLine: excerpt.lastLine, utf8: display.utf8, findings: findings, leaks: leaks,
             accepted: accepted, rulesApply: rulesApply, noRules: noRules,
             uncoveredLines: uncovered, invisibleRemoved: display.removed, disclosure: disclosure,
             acceptDisclosure: acceptDisclosure)
@@ -210,9 +216,13 @@ public enum Exporter {
     public static func render(_ p: PreparedExcerpt, format: ExportFormat) throws -> [UInt8] {
         switch format {
         case .text:
-            return Array((p.text.hasSuffix("\n") || p.text.isEmpty ? p.text : p.text + "\n").utf8)
+            // A line feed ends the file unless the text ends in one alone: "\r\n" is one character,
+            // not a line feed (as `String.hasSuffix("\n")` read it, when the text was a string).
+            let b = p.utf8
+            let endsInLineFeed = b.last == 0x0A && (b.count < 2 || b[b.count - 2] != 0x0D)
+            return b.isEmpty || endsInLineFeed ? b : b + [0x0A]
         case .markdown:
-            return SafeMarkup.markdownBytes(p.text)
+            return p.utf8.withUnsafeBufferPointer { SafeMarkup.markdownBytes(utf8: $0) }
         case .json:
             struct Doc: Encodable {
                 struct Lines: Encodable { var first: Int; var last: Int }
@@ -301,13 +311,21 @@ public enum Exporter {
         var ids: [String: String] = [:]
         try gate(
             p, action: "export", format: format, noRules: noRules, acceptDisclosure: acceptDisclosure, vault: vault, ids: &ids)
-        // The file's bytes and hash, and the excerpt's hash, on two threads (each 10 ms per 10 MB).
-        let text = p.text
-        let ((bytes, outputHash), excerptHash) = try Parallel.both({ Result { try ContentHash.blake2b256Hex(utf8: text) } }) {
+        // The file's bytes and hash on this thread; the excerpt's hash and its keyed hash for the
+        // audit entry on another (each 10-15 ms per 10 MB: the audit entry hashed it after both).
+        let excerpt = p.utf8
+        let shared = SharedVault(vault: vault)
+        let ((bytes, outputHash), (excerptHash, excerptValue)) = try Parallel.both({
+            (
+                Result { try ContentHash.blake2b256Hex(excerpt) },
+                Result { () throws(VaultError) in try shared.vault.auditValueHash(excerpt, kind: "excerpt") }
+            )
+        }) {
             let bytes = try render(p, format: format)
             return (bytes, try ContentHash.blake2b256Hex(bytes))
         }
-        var values: [String: [UInt8]] = ["excerpt": Array(p.text.utf8)]
+        var values: [String: [UInt8]] = [:]
+        let hashed: [String: [UInt8]] = ["excerpt": try excerptValue.get()]
         if let out {
             values["path"] = Array(out.utf8)
             try OutputFile.checkTarget(
@@ -318,13 +336,13 @@ public enum Exporter {
             accept: acceptDisclosure, vault: vault,
             action: "export", ids: &ids)
         // Audited before a byte is written: if the entry cannot be made durable, nothing is exported.
-        do { try vault.audit(AuditEvent("export", ids: ids, values: values)) } catch {
+        do { try vault.audit(AuditEvent("export", ids: ids, values: values, hashedValues: hashed)) } catch {
             try? vault.removeExport(entryID)
             throw error
         }
         if let out {
             do { try OutputFile.write(bytes, to: out, overwrite: overwrite) } catch {
-                try? vault.audit(AuditEvent("export", outcome: .failed("io"), ids: ids, values: values))
+                try? vault.audit(AuditEvent("export", outcome: .failed("io"), ids: ids, values: values, hashedValues: hashed))
                 try? vault.removeExport(entryID)
                 throw error
             }
@@ -365,7 +383,7 @@ public enum Exporter {
     /// The provenance and ledger entry of an export of `p` whose bytes are `output` (§6.7).
     static func provenanceEntry(_ p: PreparedExcerpt, format: ExportFormat, output: [UInt8]) throws -> ExportEntry {
         provenanceEntry(
-            p, format: format, excerptHash: try ContentHash.blake2b256Hex(utf8: p.text),
+            p, format: format, excerptHash: try ContentHash.blake2b256Hex(p.utf8),
             outputHash: try ContentHash.blake2b256Hex(output))
     }
 

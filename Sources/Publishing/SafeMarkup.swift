@@ -28,23 +28,26 @@ enum SafeMarkup {
     /// list of lines), copying the runs between escaped characters whole.
     static func markdownBytes(_ text: String) -> [UInt8] {
         var text = text
-        return text.withUTF8 { b -> [UInt8] in
-            var out: [UInt8] = []
-            out.reserveCapacity(b.count + b.count / 8 + 16)
-            let n = b.count
-            var start = 0
-            while start < n {
-                if start > 0 { out.append(0x0A) }
-                out.append(0x3E)  // >
-                out.append(0x20)
-                let before = out.count
-                let end = appendMarkdownLine(b, from: start, to: &out)
-                if out.count == before { out.removeLast() }  // an empty line is ">"
-                start = end + 1
-            }
-            out.append(0x0A)
-            return out
+        return text.withUTF8 { markdownBytes(utf8: $0) }
+    }
+
+    /// ``markdownBytes(_:)`` of the text whose UTF-8 is `b`.
+    static func markdownBytes(utf8 b: UnsafeBufferPointer<UInt8>) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(b.count + b.count / 8 + 16)
+        let n = b.count
+        var start = 0
+        while start < n {
+            if start > 0 { out.append(0x0A) }
+            out.append(0x3E)  // >
+            out.append(0x20)
+            let before = out.count
+            let end = appendMarkdownLine(b, from: start, to: &out)
+            if out.count == before { out.removeLast() }  // an empty line is ">"
+            start = end + 1
         }
+        out.append(0x0A)
+        return out
     }
 
     /// Per byte: 1 escaped everywhere (``escapedEverywhere``), 2 a line feed, else 0.

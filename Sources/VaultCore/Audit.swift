@@ -40,9 +40,23 @@ public struct AuditEvent: Sendable {
     public var outcome: AuditOutcome
     public var ids: [String: String]
     public var values: [String: [UInt8]]
+    /// Values already hashed by the caller, each with ``Vault/auditValueHash(_:kind:)`` of the
+    /// vault the event is logged in and its key as the kind: logged as `values` are, without the
+    /// value (an export hashes its 10 MB excerpt beside other work rather than after it). Only
+    /// for the vault's own audit keys: an entry written under other keys (`rekey`'s hand-over)
+    /// refuses them.
+    package var hashedValues: [String: [UInt8]] = [:]
 
     public init(_ action: String, outcome: AuditOutcome = .ok, ids: [String: String] = [:], values: [String: [UInt8]] = [:]) {
         self.action = action; self.outcome = outcome; self.ids = ids; self.values = values
+    }
+
+    package init(
+        _ action: String, outcome: AuditOutcome = .ok, ids: [String: String] = [:], values: [String: [UInt8]] = [:],
+        hashedValues: [String: [UInt8]]
+    ) {
+        self.init(action, outcome: outcome, ids: ids, values: values)
+        self.hashedValues = hashedValues
     }
 }
 

@@ -40,6 +40,23 @@ import Testing
         #expect(list.contains("[PERSON-1]") && list.contains("[PERSON-2]") && list.contains("[PHONE-…]"), "\(list)")
     }
 
+    /// The export's audit entry holds the excerpt's keyed hash (hashed beside the file's bytes, not
+    /// by the audit log after them): `audit check-value` finds the published line as an excerpt,
+    /// and nothing finds the hidden name.
+    @Test func theExportEntryHoldsTheExcerptsKeyedHash() throws {
+        let (c, id) = try setUp()
+        #expect(c.run(["rule", "add", "Ri Jong-yol"] + pw).status == 0)
+        // (A sentence: its excerpt has no final line feed, which check-value's one line cannot give.)
+        #expect(c.run(["export", id, "--quote", "crossed near", "--out", c.root + "/q.txt"] + pw).status == 0)
+        let published = try String(contentsOfFile: c.root + "/q.txt", encoding: .utf8)
+        #expect(published == "[PERSON-1] crossed near Hoeryŏng.\n")
+        let found = c.run(["audit", "check-value"] + pw, input: "[PERSON-1] crossed near Hoeryŏng.\n")
+        #expect(found.status == 0 && found.stdout.contains("export  ok  as excerpt"), "\(found.stdout) \(found.stderr)")
+        for other in ["[PERSON-1] crossed near Hoeryong.\n", "Ri Jong-yol crossed near Hoeryŏng.\n"] {
+            #expect(c.run(["audit", "check-value"] + pw, input: other).stdout.contains("not found"), "\(other)")
+        }
+    }
+
     @Test func ruleRedactExportProvenance() throws {
         let (c, id) = try setUp()
         let rule = c.run(["rule", "add", "-", "--variant", "-", "--label", "person"] + pw, input: "Ri Jong-yol\n이종열\n")

@@ -181,6 +181,22 @@ final class Fixture {
         #expect(!String(decoding: try Exporter.render(p, format: .json), as: UTF8.self).contains("Jong"))
     }
 
+    /// A text export ends in one line feed, read from the excerpt's bytes as it was from the
+    /// string: "\r\n" is one character, not a line feed, and gets one; a lone "\n" does not.
+    @Test func aTextExportEndsInOneLineFeed() throws {
+        let f = try Fixture(rules: Self.rules)
+        var p = try Exporter.prepare(vault: f.vault, id: f.recordID, selection: .whole)
+        for (text, file) in [
+            ("", ""), ("a", "a\n"), ("a\n", "a\n"), ("a\r\n", "a\r\n\n"), ("a\n\u{301}", "a\n\u{301}\n"), ("\n", "\n"),
+            ("a\r", "a\r\n")
+        ] {
+            p.text = text
+            #expect(try Exporter.render(p, format: .text) == Array(file.utf8), "\(Array(text.utf8))")
+            let old = text.hasSuffix("\n") || text.isEmpty ? text : text + "\n"
+            #expect(file == old)
+        }
+    }
+
     @Test func scopesApplyOnlyWhereTheySay() throws {
         let f = try Fixture()
         let other = try f.vault.addSource(alias: "Crane")
