@@ -313,8 +313,17 @@ public enum Exporter {
             p, action: "export", format: format, noRules: noRules, acceptDisclosure: acceptDisclosure, vault: vault, ids: &ids)
         // The file's bytes and hash on this thread; the excerpt's hash and its keyed hash for the
         // audit entry on another (each 10-15 ms per 10 MB: the audit entry hashed it after both).
+        if let out {
+            try OutputFile.checkTarget(
+                out, overwrite: overwrite, protecting: [vault.directory] + [try vault.auditLogPath()].compactMap { $0 })
+        }
         let excerpt = p.utf8
         let shared = SharedVault(vault: vault)
+        // Once the bytes are made, the file is written and synced with no name (a third thread: the
+        // kernel's copy of 10 MB took 25 ms after the audit), and named only once the audit entry is
+        // durable (``AtomicFile/Staged``: until then there is nothing on disk to find).
+        var staging: Pending<AtomicFile.Staged?>?
+        defer { staging?.wait() }
         let ((bytes, outputHash), (excerptHash, excerptValue)) = try Parallel.both({
             (
                 Result { try ContentHash.blake2b256Hex(excerpt) },
@@ -322,15 +331,12 @@ public enum Exporter {
             )
         }) {
             let bytes = try render(p, format: format)
+            if let out { staging = Pending { AtomicFile.Staged.stage(bytes, beside: out) } }
             return (bytes, try ContentHash.blake2b256Hex(bytes))
         }
         var values: [String: [UInt8]] = [:]
         let hashed: [String: [UInt8]] = ["excerpt": try excerptValue.get()]
-        if let out {
-            values["path"] = Array(out.utf8)
-            try OutputFile.checkTarget(
-                out, overwrite: overwrite, protecting: [vault.directory] + [try vault.auditLogPath()].compactMap { $0 })
-        }
+        if let out { values["path"] = Array(out.utf8) }
         let entryID = try DisclosureCheck.record(
             provenanceEntry(p, format: format, excerptHash: try excerptHash.get(), outputHash: outputHash), p.disclosure,
             accept: acceptDisclosure, vault: vault,
@@ -341,7 +347,7 @@ public enum Exporter {
             throw error
         }
         if let out {
-            do { try OutputFile.write(bytes, to: out, overwrite: overwrite) } catch {
+            do { try OutputFile.write(bytes, staged: staging?.take(), to: out, overwrite: overwrite) } catch {
                 try? vault.audit(AuditEvent("export", outcome: .failed("io"), ids: ids, values: values, hashedValues: hashed))
                 try? vault.removeExport(entryID)
                 throw error

@@ -84,6 +84,70 @@ public enum AtomicFile {
         syncDirectory((path as NSString).deletingLastPathComponent)
     }
 
+    /// Bytes written and synced to a file with no name yet (`O_TMPFILE`) in the directory they are
+    /// going to, so that the write can run while other work decides whether they may have a name
+    /// (an export's audit entry: nothing may be published that the log does not hold first). A
+    /// crash, a refusal or the object's end before ``name(_:replace:)`` leaves nothing behind: the
+    /// file never had a name. Only where the kernel and the file system can (Linux; not FAT, exFAT
+    /// or NFS): elsewhere ``stage(_:beside:)`` gives nil and the caller writes the usual way,
+    /// ``write(_:to:replace:)``, afterwards.
+    public final class Staged: @unchecked Sendable {
+        private let fd: Int32
+        private init(fd: Int32) { self.fd = fd }
+        deinit { close(fd) }
+
+        /// `bytes` written and synced, unnamed, in `path`'s directory; nil if that cannot be done
+        /// (no `O_TMPFILE` there, or the write failed: the usual write then says why).
+        public static func stage(_ bytes: [UInt8], beside path: String) -> Staged? {
+            #if os(Linux)
+            let dir = (path as NSString).deletingLastPathComponent
+            let oTmpFile: Int32 = 0o2000_0000 | O_DIRECTORY  // __O_TMPFILE | O_DIRECTORY, <fcntl.h>
+            let fd = open(dir.isEmpty ? "." : dir, oTmpFile | O_WRONLY | O_CLOEXEC, 0o600)
+            guard fd >= 0 else { return nil }
+            let staged = Staged(fd: fd)
+            let written = bytes.withUnsafeBytes { buf -> Bool in
+                var off = 0
+                while off < buf.count {
+                    let n = Glibc.write(fd, buf.baseAddress! + off, buf.count - off)
+                    if n < 0 { if errno == EINTR { continue }; return false }
+                    off += n
+                }
+                return true
+            }
+            guard written, fchmod(fd, 0o600) == 0, fsync(fd) == 0 else { return nil }
+            return staged
+            #else
+            return nil
+            #endif
+        }
+
+        /// Gives the file the name `path` (never over an existing one unless `replace`), then
+        /// syncs the directory. False if it cannot be named this way (no `/proc`, hard links not
+        /// supported): the caller writes the bytes the usual way. Throws ``Failure/exists`` when
+        /// `path` exists and `replace` is false.
+        public func name(_ path: String, replace: Bool) throws(Failure) -> Bool {
+            #if os(Linux)
+            let handle = "/proc/self/fd/\(fd)"
+            let target = replace ? AtomicFile.temporaryPath(beside: path) : path
+            guard linkat(AT_FDCWD, handle, AT_FDCWD, target, AT_SYMLINK_FOLLOW) == 0 else {
+                if errno == EEXIST && !replace { throw .exists }
+                return false
+            }
+            if replace {
+                guard rename(target, path) == 0 else {
+                    let why = String(cString: strerror(errno))
+                    unlink(target)
+                    throw .failed(why)
+                }
+            }
+            syncDirectory((path as NSString).deletingLastPathComponent)
+            return true
+            #else
+            return false
+            #endif
+        }
+    }
+
     /// fsync of a directory, so a new name in it survives a power loss.
     public static func syncDirectory(_ directory: String) {
         let fd = open(directory.isEmpty ? "." : directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)

@@ -275,4 +275,80 @@ final class Fixture {
         // No temporary files are left behind.
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir) == ["x.txt"])
     }
+
+    /// A staged file has no name until it is given one: the directory shows nothing while it is
+    /// written and synced, nor after it is dropped unnamed; named, it is the bytes, 0600, never
+    /// over an existing file unless replacing, and no temporary name is left.
+    @Test func aStagedFileHasNoNameUntilItIsGivenOne() throws {
+        let tmp = TempDirectory("staged")
+        defer { withExtendedLifetime(tmp) {} }
+        let dir = tmp.path
+        let path = dir + "/x.md"
+        let files = { try FileManager.default.contentsOfDirectory(atPath: dir).sorted() }
+        do {
+            let dropped = try #require(AtomicFile.Staged.stage(Array("dropped".utf8), beside: path))
+            #expect(try files().isEmpty)
+            withExtendedLifetime(dropped) {}
+        }
+        #expect(try files().isEmpty)
+        let first = try #require(AtomicFile.Staged.stage(Array("first".utf8), beside: path))
+        #expect(try files().isEmpty)
+        #expect(try first.name(path, replace: false))
+        #expect(FileManager.default.contents(atPath: path) == Data("first".utf8))
+        #expect(try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int == 0o600)
+        let second = try #require(AtomicFile.Staged.stage(Array("second".utf8), beside: path))
+        #expect(throws: AtomicFile.Failure.exists) { _ = try second.name(path, replace: false) }
+        #expect(FileManager.default.contents(atPath: path) == Data("first".utf8))
+        #expect(try second.name(path, replace: true))
+        #expect(FileManager.default.contents(atPath: path) == Data("second".utf8))
+        #expect(try files() == ["x.md"])
+        // Through OutputFile: an existing file is refused as before, whatever was staged.
+        let third = AtomicFile.Staged.stage(Array("third".utf8), beside: path)
+        #expect(throws: PublishingError.outputExists(path)) {
+            try OutputFile.write(Array("third".utf8), staged: third, to: path, overwrite: false)
+        }
+        #expect(FileManager.default.contents(atPath: path) == Data("second".utf8) && (try files()) == ["x.md"])
+    }
+}
+
+/// An audit sink that refuses `export` entries while `refusing` (the log full, or gone).
+final class RefusingExportSink: AuditSink {
+    var refusing = true
+    var refused = 0
+    func failedUnlock(store: any VaultStore, vaultID: [UInt8], method: String) {}
+    func unauthenticated(store: any VaultStore, vaultID: [UInt8], action: String) {}
+    func unlocked(_ vault: Vault, method: String) throws -> Int { 0 }
+    func record(_ event: AuditEvent, vault: Vault, sign: Bool) throws {
+        guard event.action == "export", refusing else { return }
+        refused += 1
+        throw VaultError.storage("the audit log refuses the entry")
+    }
+}
+
+@Suite struct AuditedBeforeWrittenTests {
+    /// The export's file is written (unnamed) while its audit entry is made, and named only once
+    /// the entry is durable: an export the log refuses leaves nothing in the directory, and the
+    /// same export the log takes leaves the file, 0600, the bytes `render` makes.
+    @Test func anExportTheLogRefusesLeavesNothingBehind() throws {
+        let f = try Fixture(rules: ExportTests.rules)
+        let sink = RefusingExportSink()
+        f.vault.attachAudit(sink)
+        let dir = f.tmp.file("out")
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: false)
+        let path = dir + "/x.md"
+        for format in [ExportFormat.markdown, .text] {
+            #expect(throws: (any Error).self) {
+                _ = try Exporter.export(
+                    vault: f.vault, id: f.recordID, selection: .whole, accept: [], format: format, out: path, overwrite: false)
+            }
+            #expect(try FileManager.default.contentsOfDirectory(atPath: dir).isEmpty)
+        }
+        #expect(sink.refused == 2)
+        sink.refusing = false
+        let (p, bytes) = try Exporter.export(
+            vault: f.vault, id: f.recordID, selection: .whole, accept: [], format: .markdown, out: path, overwrite: false)
+        #expect(FileManager.default.contents(atPath: path) == Data(bytes) && bytes == (try Exporter.render(p, format: .markdown)))
+        #expect(try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int == 0o600)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir) == ["x.md"])
+    }
 }
