@@ -171,6 +171,8 @@ package final class AuditLog: AuditSink {
         _ event: AuditEvent, vault: Vault, to next: AuditKeys,
         commit: (AuditState?) throws -> Void
     ) throws {
+        // (Refused before anything is handed over: its closing entry is made under the new keys.)
+        guard event.hashedValues.isEmpty else { throw VaultError.auditUnavailable("a hashed audit value under other keys") }
         if failuresOnly {
             try commit(nil)
             return
@@ -638,7 +640,9 @@ package final class AuditLog: AuditSink {
         sign: Bool
     ) throws -> AuditEntry {
         // (Hashed values are the vault's own keyed hashes: never under another signer's keys.)
-        precondition(event.hashedValues.isEmpty || signer === vault, "an event's hashed values are under the vault's keys")
+        guard event.hashedValues.isEmpty || signer === vault else {
+            throw VaultError.auditUnavailable("a hashed audit value under other keys")
+        }
         var event = event
         for (k, v) in tail.notes { event.ids[k] = v }
         tail.notes = [:]
@@ -661,7 +665,11 @@ package final class AuditLog: AuditSink {
         for (k, v) in event.values {
             attrs.append((clean(k), "h:" + Hex.encode(try signer.auditValueHash(v, kind: clean(k)))))
         }
-        for (k, h) in event.hashedValues { attrs.append((clean(k), "h:" + Hex.encode(h))) }
+        for (k, h) in event.hashedValues {
+            // Only a 32-byte hash of the kind it is logged as (`check-value` looks for that kind).
+            guard clean(k) == k, h.count == 32 else { throw VaultError.auditUnavailable("a hashed audit value is malformed") }
+            attrs.append((k, "h:" + Hex.encode(h)))
+        }
         var entry = AuditEntry(
             seq: seq, time: time, action: clean(event.action), outcome: clean(event.outcome.text),
             attrs: attrs, prev: prev, auth: .mac([]))

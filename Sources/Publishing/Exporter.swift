@@ -15,7 +15,8 @@ public struct PreparedExcerpt: Sendable {
     public var lastLine: Int
     /// The redacted text's UTF-8, as it is published (held as bytes: the file is made from them,
     /// and a string of them is made only when asked for, ``text``).
-    public var utf8: [UInt8]
+    /// Set through ``text`` from outside the module (always valid UTF-8: the file is these bytes).
+    public internal(set) var utf8: [UInt8]
     /// The redacted text.
     public var text: String {
         get { String(decoding: utf8, as: UTF8.self) }
@@ -232,7 +233,7 @@ public enum Exporter {
             let doc = Doc(
                 excerpt: p.text, record: p.recordID, version: p.version,
                 lines: .init(first: p.firstLine, last: p.lastLine), redactions: p.counts,
-                blake2b256: try ContentHash.blake2b256Hex(utf8: p.text))
+                blake2b256: try ContentHash.blake2b256Hex(p.utf8))
             let enc = JSONEncoder()
             enc.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
             return SafeMarkup.jsonEscapingHTML(Array(try enc.encode(doc))) + [0x0A]
@@ -281,6 +282,9 @@ public enum Exporter {
         try DisclosureCheck.enforce(p.disclosure, accept: acceptDisclosure, vault: vault, action: action, ids: &ids)
     }
 
+    /// The audit attribute (and so the kind of its keyed hash, §11.2) an export's excerpt is logged as.
+    static let excerptKind = "excerpt"
+
     /// `export`: selects, redacts and leak-checks, refuses a record no rule applies to (unless
     /// `noRules`) and anything that leaks, records provenance, audits, then writes to `out` (or
     /// returns the bytes for standard output).
@@ -327,7 +331,7 @@ public enum Exporter {
         let ((bytes, outputHash), (excerptHash, excerptValue)) = try Parallel.both({
             (
                 Result { try ContentHash.blake2b256Hex(excerpt) },
-                Result { () throws(VaultError) in try shared.vault.auditValueHash(excerpt, kind: "excerpt") }
+                Result { () throws(VaultError) in try shared.vault.auditValueHash(excerpt, kind: Self.excerptKind) }
             )
         }) {
             let bytes = try render(p, format: format)
@@ -335,7 +339,7 @@ public enum Exporter {
             return (bytes, try ContentHash.blake2b256Hex(bytes))
         }
         var values: [String: [UInt8]] = [:]
-        let hashed: [String: [UInt8]] = ["excerpt": try excerptValue.get()]
+        let hashed: [String: [UInt8]] = [Self.excerptKind: try excerptValue.get()]
         if let out { values["path"] = Array(out.utf8) }
         let entryID = try DisclosureCheck.record(
             provenanceEntry(p, format: format, excerptHash: try excerptHash.get(), outputHash: outputHash), p.disclosure,
