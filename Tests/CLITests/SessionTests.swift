@@ -204,8 +204,11 @@ final class LiveSession {
                         Int($0.trimmingCharacters(in: .whitespaces).split(separator: " ").first ?? "")
                     }), ret >= 0
                 else { continue }
-                fdPath["\(pid):\(ret)"] = path
-                if call.contains("O_CREAT") { created.append(path) }
+                // A file with no name yet (O_TMPFILE: an export's, named once it is audited) is
+                // known by its directory.
+                let named = call.contains("O_TMPFILE") ? path + " (unnamed)" : path
+                fdPath["\(pid):\(ret)"] = named
+                if call.contains("O_CREAT") || call.contains("O_TMPFILE") { created.append(named) }
             } else if call.hasPrefix("close(") {
                 if let fd = Int(call.dropFirst(6).prefix { $0.isNumber }) { fdPath["\(pid):\(fd)"] = nil }
             } else if call.hasPrefix("write(") || call.hasPrefix("pwrite64(") || call.hasPrefix("writev(")
@@ -292,7 +295,11 @@ final class LiveSession {
         // The trace was parsed: writes to the database, the log and the export were seen.
         #expect(all.contains { $0.0.hasSuffix("/vault.sqlite3") && $0.1.count >= 512 })
         #expect(all.contains { $0.0.hasSuffix("/audit.log") })
-        #expect(all.contains { $0.0.contains(".export.txt.sourcevault-") })
+        // (Unnamed, in the export's directory, where the file system can; else under a temporary name.)
+        #expect(
+            all.contains {
+                ($0.0.contains(".export.txt.sourcevault-") || $0.0 == c.root + " (unnamed)") && Data($0.1).contains("[PERSON-1]")
+            })
         // The scan works: the canaries do appear on standard output (show, list, session).
         for canary in Self.canaries[0...2] {
             #expect(all.contains { $0.0 == "<stdout>" && Data($0.1).contains(canary) }, "\(canary) never on stdout")
@@ -306,7 +313,7 @@ final class LiveSession {
         }
         let exported = try Data(contentsOf: URL(fileURLWithPath: out))
         #expect(!exported.contains(Self.canaries[0]) && exported.contains("[PERSON-1]"))
-        let allowed = [c.vault + "/", out, c.root + "/.export.txt.sourcevault-"]
+        let allowed = [c.vault + "/", out, c.root + "/.export.txt.sourcevault-", c.root + " (unnamed)"]
         for path in created {
             #expect(
                 allowed.contains { path.hasPrefix($0) } || path == out, "file created outside the vault and export path: \(path)")
