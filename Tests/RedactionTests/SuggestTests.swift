@@ -174,6 +174,16 @@ import Testing
             let text = Self.text(seed)
             #expect(Suggester.hangulRuns(Array(text.utf8)) == matches(hangul, text), "\(text.debugDescription)")
             #expect(Suggester.hanRuns(Array(text.utf8)) == matches(han, text), "\(text.debugDescription)")
+            // The runs `suggest` keeps: those whose first syllable is a surname's, and the same names.
+            let bytes = Array(text.utf8)
+            let all = Suggester.scriptRuns(bytes), kept = Suggester.scriptRuns(bytes, surnamesFirst: true)
+            #expect(kept.han == all.han)
+            #expect(
+                kept.hangul
+                    == all.hangul.filter {
+                        Suggester.hangulSurnameFlags[Int(TextSupport.scalar(bytes, at: $0.lowerBound) - 0xAC00)]
+                    })
+            #expect(Suggester.hangulNames(bytes, runs: kept.hangul) == Suggester.hangulNames(bytes, runs: all.hangul))
         }
     }
 }
