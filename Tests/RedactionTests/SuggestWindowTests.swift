@@ -215,3 +215,77 @@ extension SuggestWindowTests {
         #expect(compared > 2_000)
     }
 }
+
+extension SuggestWindows.Scan {
+    /// ``capitalizedRuns()`` as first written, token by token: the reference the scan from the
+    /// upper-case letters is compared with.
+    func capitalizedRunsByToken() -> [Range<Int>] {
+        var out: [Range<Int>] = []
+        var runStart = -1, runTokens = 0, runEnd = 0
+        var i = 0
+        while i < b.count {
+            let s = separator(at: i, commas: false)
+            if s > 0 { i += s; continue }
+            var end = i
+            var upper = false
+            while end < b.count {
+                let c = b[end]
+                if c < 0x80 {
+                    if c == 0x20 || c == 0x09 || c == 0x0A || c == 0x0C || c == 0x0D { break }
+                    if c &- 0x41 < 26 { upper = true }
+                    end += 1
+                    continue
+                }
+                if separator(at: end, commas: false) != 0 { break }
+                if c >= 0xC0 && !upper {
+                    let v = TextSupport.scalar(b, at: end)
+                    if !(0xAC00...0xD7A3).contains(v) && !(0x4E00...0x9FFF).contains(v),
+                        let u = Unicode.Scalar(v), u.properties.generalCategory == .uppercaseLetter
+                    {
+                        upper = true
+                    }
+                }
+                end += length(at: end)
+            }
+            if upper {
+                if runStart < 0 { runStart = i; runTokens = 0 }
+                runTokens += 1
+                runEnd = end
+            } else {
+                if runTokens >= 2 { out.append(runStart..<runEnd) }
+                runStart = -1; runTokens = 0
+            }
+            i = end
+        }
+        if runTokens >= 2 { out.append(runStart..<runEnd) }
+        return out
+    }
+}
+
+@Suite struct CapitalizedRunTests {
+    static let pieces = [
+        "Kim", "Jong-yol", "kim", "the", "THE", "X", "x", "Musan", "County", " ", "  ", "\t", "\n", "\r\n", "\u{0B}", "\u{A0}",
+        "\u{3000}", "\u{2003}", "\u{2028}", "\u{205F}", "\u{1680}", "\u{85}", ",", ".", "-", "'", "이종열", "김", "李钟烈", "É",
+        "é", "Ω", "ω", "Ж", "ж", "Ǆ", "ǅ", "ǈ", "Ａ", "ａ", "Ⅻ", "𝐀", "𝐚", "\u{301}", "e\u{301}", "\u{200B}", "Ɐ", "ꙁ", "Ꙁ",
+        "\u{A7FF}", "\u{4DC0}", "\u{D7B0}", "\u{AC00}", "\u{3400}", "ß", "ẞ", "İ"
+    ]
+
+    /// The scan from the upper-case letters finds the runs the token-by-token scan found.
+    @Test func theRunsAreTheTokenScansRuns() {
+        var rng = SystemRandomNumberGenerator()
+        for _ in 0..<5_000 {
+            var text = ""
+            for _ in 0..<Int.random(in: 0...30, using: &rng) { text += Self.pieces.randomElement(using: &rng)! }
+            let scan = SuggestWindows.Scan(Array(text.utf8))
+            #expect(scan.capitalizedRuns() == scan.capitalizedRunsByToken(), "\(text.debugDescription)")
+        }
+    }
+
+    /// The blocks passed over unread hold no upper-case letter and no separator.
+    @Test func thePassedOverBlocksHaveNoCapitals() {
+        for v in Array(0x4000...0x9FFF) + Array(0xB000...0xDFFF) {
+            guard let u = Unicode.Scalar(v) else { continue }  // (surrogates)
+            #expect(u.properties.generalCategory != .uppercaseLetter && !u.properties.isWhitespace, "U+\(String(v, radix: 16))")
+        }
+    }
+}
