@@ -772,6 +772,19 @@ enum SuggestWindows {
 
         static let domainInitials: [Bool] = (0..<128).map { "conikjrgetmlCONIKJRGETML".utf8.contains(UInt8($0)) }
 
+        /// The bytes ``findAnchors(_:)`` passes over unread: ASCII but the digits and the characters
+        /// its anchors start with, continuation bytes, and the lead bytes of U+4000–U+4FFF,
+        /// U+6000–U+9FFF and U+B000–U+CFFF (ideographs and Hangul syllables, none of them a digit or
+        /// an anchor; 年 and 歲's lead E5, and EA and ED, whose blocks hold other scalars too, are
+        /// read). A branch per byte into the anchors' switch was most of the pass.
+        static let noAnchorByte: [Bool] = (0..<256).map { b in
+            switch b {
+            case 0..<0x80: return !"0123456789+(@:.-'WwTt".utf8.contains(UInt8(b))
+            case 0x80...0xBF, 0xE4, 0xE6...0xE9, 0xEB, 0xEC: return true
+            default: return false
+            }
+        }
+
         /// Every anchor the specs use, in one pass.
         static func findAnchors(_ bytes: [UInt8]) -> [Anchor: [UInt32]] {
             var digits: [UInt32] = [], plus: [UInt32] = [], paren: [UInt32] = [], at: [UInt32] = []
@@ -782,77 +795,84 @@ enum SuggestWindows {
             var decades: [UInt32] = [], longS: [UInt32] = []
             var lastDigitEnd = -1  // end of the last decimal digit seen (a "." right there follows a digit)
             var cached: (scalar: UInt32, digit: Bool) = (0, false)
-            bytes.withUnsafeBufferPointer { b in
-                let n = b.count
-                @inline(__always) func lower(_ i: Int) -> UInt8 { b[i] &- 0x41 < 26 ? b[i] | 0x20 : b[i] }
-                @inline(__always) func word(_ i: Int, _ w: StaticString) -> Bool {
-                    let count = w.utf8CodeUnitCount
-                    guard i + count <= n else { return false }
-                    return w.withUTF8Buffer { wb in (0..<count).allSatisfy { lower(i + $0) == wb[$0] } }
-                }
-                var i = 0
-                while i < n {
-                    let c = b[i]
-                    if c < 0x80 {
-                        switch c {
-                        case 0x30...0x39:
-                            // One per run of digits: a window is made per token, and a run lies in one.
-                            if i != lastDigitEnd { digits.append(UInt32(i)) }
-                            lastDigitEnd = i + 1
-                            if c == 0x30 && word(i, "0s") { decades.append(UInt32(i)) }
-                        case 0x2B: plus.append(UInt32(i))
-                        case 0x28: paren.append(UInt32(i))
-                        case 0x40: at.append(UInt32(i))
-                        case 0x3A:
-                            colons.append(UInt32(i))
-                            if i + 2 < n, b[i + 1] == 0x2F, b[i + 2] == 0x2F { schemes.append(UInt32(i)) }
-                        case 0x2E:
-                            if i == lastDigitEnd { dotted.append(UInt32(i)) }
-                            if i + 1 < n, b[i + 1] >= 0x80 || domainInitials[Int(b[i + 1])] { domains.append(UInt32(i)) }
-                        case 0x2D, 0x27: joiners.append(UInt32(i))
-                        case 0x57, 0x77: if word(i, "www.") { www.append(UInt32(i)) }
-                        case 0x54, 0x74:
-                            if word(i, "teen") { teens.append(UInt32(i)) }
-                            if word(i, "tie") { ties.append(UInt32(i)) }
-                        default: break
-                        }
-                        i += 1
-                        continue
+            let domainInitials = Scan.domainInitials
+            Scan.noAnchorByte.withUnsafeBufferPointer { skip in
+                bytes.withUnsafeBufferPointer { b in
+                    let n = b.count
+                    @inline(__always) func lower(_ i: Int) -> UInt8 { b[i] &- 0x41 < 26 ? b[i] | 0x20 : b[i] }
+                    @inline(__always) func word(_ i: Int, _ w: StaticString) -> Bool {
+                        let count = w.utf8CodeUnitCount
+                        guard i + count <= n else { return false }
+                        return w.withUTF8Buffer { wb in (0..<count).allSatisfy { lower(i + $0) == wb[$0] } }
                     }
-                    let len: Int
-                    let v: UInt32
-                    if c < 0xE0 {
-                        len = 2; v = (UInt32(c & 0x1F) << 6) | UInt32(b[i + 1] & 0x3F)
-                    } else if c < 0xF0 {
-                        len = 3
-                        v = (UInt32(c & 0x0F) << 12) | (UInt32(b[i + 1] & 0x3F) << 6) | UInt32(b[i + 2] & 0x3F)
-                    } else {
-                        len = 4
-                        v =
-                            (UInt32(c & 0x07) << 18) | (UInt32(b[i + 1] & 0x3F) << 12) | (UInt32(b[i + 2] & 0x3F) << 6)
-                            | UInt32(b[i + 3] & 0x3F)
-                    }
-                    // Hangul syllables and CJK ideographs (most non-ASCII text) are none of these,
-                    // except the two ideographs some patterns need.
-                    if v &- 0xAC00 <= 0xD7A3 - 0xAC00 {
-                    } else if v &- 0x4E00 <= 0x9FFF - 0x4E00 {
-                        if v == 0x5E74 { years.append(UInt32(i)) } else if v == 0x5C81 { ages.append(UInt32(i)) }
-                    } else if v == 0x17F {
-                        longS.append(UInt32(i))
-                    } else if v == 0xFF20 {
-                        at.append(UInt32(i))
-                    } else if v == 0x2019 {
-                        joiners.append(UInt32(i))
-                    } else {
-                        if v != cached.scalar {
-                            cached = (v, Unicode.Scalar(v)?.properties.numericType == .decimal)
+                    var i = 0
+                    while i < n {
+                        // (Most bytes, passed over in a loop of their own: most letters, white space,
+                        // Hangul syllables, most ideographs.)
+                        while i < n && skip[Int(b[i])] { i += 1 }
+                        guard i < n else { break }
+                        let c = b[i]
+                        if c < 0x80 {
+                            switch c {
+                            case 0x30...0x39:
+                                // One per run of digits: a window is made per token, and a run lies in one.
+                                if i != lastDigitEnd { digits.append(UInt32(i)) }
+                                lastDigitEnd = i + 1
+                                if c == 0x30 && word(i, "0s") { decades.append(UInt32(i)) }
+                            case 0x2B: plus.append(UInt32(i))
+                            case 0x28: paren.append(UInt32(i))
+                            case 0x40: at.append(UInt32(i))
+                            case 0x3A:
+                                colons.append(UInt32(i))
+                                if i + 2 < n, b[i + 1] == 0x2F, b[i + 2] == 0x2F { schemes.append(UInt32(i)) }
+                            case 0x2E:
+                                if i == lastDigitEnd { dotted.append(UInt32(i)) }
+                                if i + 1 < n, b[i + 1] >= 0x80 || domainInitials[Int(b[i + 1])] { domains.append(UInt32(i)) }
+                            case 0x2D, 0x27: joiners.append(UInt32(i))
+                            case 0x57, 0x77: if word(i, "www.") { www.append(UInt32(i)) }
+                            case 0x54, 0x74:
+                                if word(i, "teen") { teens.append(UInt32(i)) }
+                                if word(i, "tie") { ties.append(UInt32(i)) }
+                            default: break
+                            }
+                            i += 1
+                            continue
                         }
-                        if cached.digit {
-                            if i != lastDigitEnd { digits.append(UInt32(i)) }
-                            lastDigitEnd = i + len
+                        let len: Int
+                        let v: UInt32
+                        if c < 0xE0 {
+                            len = 2; v = (UInt32(c & 0x1F) << 6) | UInt32(b[i + 1] & 0x3F)
+                        } else if c < 0xF0 {
+                            len = 3
+                            v = (UInt32(c & 0x0F) << 12) | (UInt32(b[i + 1] & 0x3F) << 6) | UInt32(b[i + 2] & 0x3F)
+                        } else {
+                            len = 4
+                            v =
+                                (UInt32(c & 0x07) << 18) | (UInt32(b[i + 1] & 0x3F) << 12) | (UInt32(b[i + 2] & 0x3F) << 6)
+                                | UInt32(b[i + 3] & 0x3F)
                         }
+                        // Hangul syllables and CJK ideographs (most non-ASCII text) are none of these,
+                        // except the two ideographs some patterns need.
+                        if v &- 0xAC00 <= 0xD7A3 - 0xAC00 {
+                        } else if v &- 0x4E00 <= 0x9FFF - 0x4E00 {
+                            if v == 0x5E74 { years.append(UInt32(i)) } else if v == 0x5C81 { ages.append(UInt32(i)) }
+                        } else if v == 0x17F {
+                            longS.append(UInt32(i))
+                        } else if v == 0xFF20 {
+                            at.append(UInt32(i))
+                        } else if v == 0x2019 {
+                            joiners.append(UInt32(i))
+                        } else {
+                            if v != cached.scalar {
+                                cached = (v, Unicode.Scalar(v)?.properties.numericType == .decimal)
+                            }
+                            if cached.digit {
+                                if i != lastDigitEnd { digits.append(UInt32(i)) }
+                                lastDigitEnd = i + len
+                            }
+                        }
+                        i += len
                     }
-                    i += len
                 }
             }
             // (Each list at its size: grown by doubling, one held up to twice its offsets, and text

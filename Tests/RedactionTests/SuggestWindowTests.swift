@@ -49,7 +49,8 @@ extension SuggestWindowTests {
         "Kim\u{A0}Jong\u{A0}Yol", "١٢٣-٤٥٦-٧٨٩٠", "１２ km", "0", "1.", ".5", "°", "年", "岁", ":", "::",
         "0086 159 2271 0634", "(+86) 159 2271 0634", "( +86 ) 159-2271-0634", "1 3 8 0 0 1 3 8 0 0 0",
         "0 1 0 - 1 2 3 4 - 5 6 7 8", "159.2271.0634", "０１０-１２３４-５６７８", "＋82 10 1234 5678",
-        "+82 10-1234-5678 2024", "010\u{200B}1234\u{200B}5678", "010 /1234/ 5678", "138\n0013\n8000"
+        "+82 10-1234-5678 2024", "010\u{200B}1234\u{200B}5678", "010 /1234/ 5678", "138\n0013\n8000",
+        "꯱꯲ km", "+82 ꯱꯰-1234-5678", "강을 12岁", "\u{A620}\u{A621} people"
     ]
     static let filler = [
         "the", "river", "was", "cold", "강을", "건넜다", "我们", "a", ".", "-", "'", "(", ")", "+", "Kim",
@@ -278,6 +279,19 @@ extension SuggestWindows.Scan {
             for _ in 0..<Int.random(in: 0...30, using: &rng) { text += Self.pieces.randomElement(using: &rng)! }
             let scan = SuggestWindows.Scan(Array(text.utf8))
             #expect(scan.capitalizedRuns() == scan.capitalizedRunsByToken(), "\(text.debugDescription)")
+        }
+    }
+
+    /// The bytes the anchors' pass reads past are no anchor's: no digit, and none of the
+    /// characters its anchors are, in the blocks whose lead bytes it passes over.
+    @Test func theAnchorsPassReadsPastNoAnchor() {
+        let anchors: Set<UInt32> = [0x5E74, 0x5C81, 0x17F, 0xFF20, 0x2019]
+        for v in Array(0x4000...0x4FFF) + Array(0x6000...0x9FFF) + Array(0xB000...0xCFFF) {
+            let u = Unicode.Scalar(v)!
+            #expect(u.properties.numericType != .decimal && !anchors.contains(UInt32(v)), "U+\(String(v, radix: 16))")
+        }
+        for b in 0..<0x80 where SuggestWindows.Scan.noAnchorByte[b] {
+            #expect(!(0x30...0x39).contains(b) && !"+(@:.-'WwTt".utf8.contains(UInt8(b)))
         }
     }
 
