@@ -327,7 +327,7 @@ public enum Exporter {
         // kernel's copy of 10 MB took 25 ms after the audit), and named only once the audit entry is
         // durable (``AtomicFile/Staged``: until then there is nothing on disk to find).
         var staging: Pending<AtomicFile.Staged?>?
-        defer { staging?.wait() }
+        defer { staging?.discard() }
         let ((bytes, outputHash), (excerptHash, excerptValue)) = try Parallel.both({
             (
                 Result { try ContentHash.blake2b256Hex(excerpt) },
@@ -345,13 +345,20 @@ public enum Exporter {
             provenanceEntry(p, format: format, excerptHash: try excerptHash.get(), outputHash: outputHash), p.disclosure,
             accept: acceptDisclosure, vault: vault,
             action: "export", ids: &ids)
-        // Audited before a byte is written: if the entry cannot be made durable, nothing is exported.
+        // Audited before the file has a name: if the entry cannot be made durable, nothing is
+        // exported (the staged file, written meanwhile, is freed unnamed).
         do { try vault.audit(AuditEvent("export", ids: ids, values: values, hashedValues: hashed)) } catch {
             try? vault.removeExport(entryID)
             throw error
         }
         if let out {
-            do { try OutputFile.write(bytes, staged: staging?.take(), to: out, overwrite: overwrite) } catch {
+            do {
+                // The target checked again just before it is named (it was checked before the
+                // render; with --overwrite, a name swapped meanwhile is refused).
+                try OutputFile.checkTarget(
+                    out, overwrite: overwrite, protecting: [vault.directory] + [try vault.auditLogPath()].compactMap { $0 })
+                try OutputFile.write(bytes, staged: staging?.take(), to: out, overwrite: overwrite)
+            } catch {
                 try? vault.audit(AuditEvent("export", outcome: .failed("io"), ids: ids, values: values, hashedValues: hashed))
                 try? vault.removeExport(entryID)
                 throw error

@@ -46,4 +46,11 @@ final class Pending<T: Sendable>: @unchecked Sendable {
 
     /// Waits for the work to be done, without reading its result.
     func wait() { group.wait() }
+
+    /// Waits for the work, then lets its result go here and now (a result that holds a resource,
+    /// a file descriptor, is not released later by whichever thread drops the last reference).
+    func discard() {
+        group.wait()
+        result = nil
+    }
 }

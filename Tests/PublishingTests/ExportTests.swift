@@ -285,6 +285,8 @@ final class Fixture {
         let dir = tmp.path
         let path = dir + "/x.md"
         let files = { try FileManager.default.contentsOfDirectory(atPath: dir).sorted() }
+        // (A file system with no unnamed files, an old overlayfs: the export writes the usual way.)
+        guard AtomicFile.Staged.stage([0x61], beside: path) != nil else { return }
         do {
             let dropped = try #require(AtomicFile.Staged.stage(Array("dropped".utf8), beside: path))
             #expect(try files().isEmpty)
@@ -312,15 +314,42 @@ final class Fixture {
     }
 }
 
-/// An audit sink that refuses `export` entries while `refusing` (the log full, or gone).
+/// An audit sink that refuses `export` entries while `refusing` (the log full, or gone), and
+/// notes, when each `export` entry is made, what is in the export's directory then: whether the
+/// file has its name already, and whether an unnamed file of this process is in that directory
+/// (an `O_TMPFILE` file reads as `DIR/#INODE (deleted)` in `/proc/self/fd`).
 final class RefusingExportSink: AuditSink {
     var refusing = true
     var refused = 0
+    let path: String
+    var namedAtEntry: [Bool] = []
+    var stagedAtEntry: [Bool] = []
+
+    init(watching path: String) { self.path = path }
+
+    static func unnamedFiles(in dir: String) -> Int {
+        let fds = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
+        return fds.filter {
+            let target = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/" + $0)) ?? ""
+            return target.hasPrefix(dir + "/#") && target.hasSuffix(" (deleted)")
+        }.count
+    }
+
     func failedUnlock(store: any VaultStore, vaultID: [UInt8], method: String) {}
     func unauthenticated(store: any VaultStore, vaultID: [UInt8], action: String) {}
     func unlocked(_ vault: Vault, method: String) throws -> Int { 0 }
     func record(_ event: AuditEvent, vault: Vault, sign: Bool) throws {
-        guard event.action == "export", refusing else { return }
+        guard event.action == "export", event.outcome == .ok else { return }
+        namedAtEntry.append(FileManager.default.fileExists(atPath: path))
+        // (The file is written on a thread of its own: it may not be open yet.)
+        let dir = (path as NSString).deletingLastPathComponent
+        var staged = false
+        for _ in 0..<200 where !staged {
+            staged = Self.unnamedFiles(in: dir) > 0
+            if !staged { usleep(5_000) }
+        }
+        stagedAtEntry.append(staged)
+        guard refusing else { return }
         refused += 1
         throw VaultError.storage("the audit log refuses the entry")
     }
@@ -332,17 +361,21 @@ final class RefusingExportSink: AuditSink {
     /// same export the log takes leaves the file, 0600, the bytes `render` makes.
     @Test func anExportTheLogRefusesLeavesNothingBehind() throws {
         let f = try Fixture(rules: ExportTests.rules)
-        let sink = RefusingExportSink()
-        f.vault.attachAudit(sink)
         let dir = f.tmp.file("out")
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: false)
         let path = dir + "/x.md"
+        let sink = RefusingExportSink(watching: path)
+        f.vault.attachAudit(sink)
+        // Whether this directory's file system has unnamed files (it is not the test's to say).
+        let staging = AtomicFile.Staged.stage([0x61], beside: path) != nil
         for format in [ExportFormat.markdown, .text] {
             #expect(throws: (any Error).self) {
                 _ = try Exporter.export(
                     vault: f.vault, id: f.recordID, selection: .whole, accept: [], format: format, out: path, overwrite: false)
             }
             #expect(try FileManager.default.contentsOfDirectory(atPath: dir).isEmpty)
+            // The refused export's unnamed file is let go with the call, not later.
+            #expect(RefusingExportSink.unnamedFiles(in: dir) == 0)
         }
         #expect(sink.refused == 2)
         sink.refusing = false
@@ -352,5 +385,8 @@ final class RefusingExportSink: AuditSink {
         #expect(FileManager.default.contents(atPath: path) == Data(bytes) && bytes == rendered)
         #expect(try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int == 0o600)
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir) == ["x.md"])
+        // When each entry was made, the file had no name yet; where it can, it was written unnamed.
+        #expect(sink.namedAtEntry == [false, false, false])
+        #expect(sink.stagedAtEntry == [staging, staging, staging])
     }
 }
