@@ -268,18 +268,39 @@ extension SuggestWindows.Scan {
         "Kim", "Jong-yol", "kim", "the", "THE", "X", "x", "Musan", "County", " ", "  ", "\t", "\n", "\r\n", "\u{0B}", "\u{A0}",
         "\u{3000}", "\u{2003}", "\u{2028}", "\u{205F}", "\u{1680}", "\u{85}", ",", ".", "-", "'", "이종열", "김", "李钟烈", "É",
         "é", "Ω", "ω", "Ж", "ж", "Ǆ", "ǅ", "ǈ", "Ａ", "ａ", "Ⅻ", "𝐀", "𝐚", "\u{301}", "e\u{301}", "\u{200B}", "Ɐ", "ꙁ", "Ꙁ",
-        "\u{A7FF}", "\u{4DC0}", "\u{D7B0}", "\u{AC00}", "\u{3400}", "ß", "ẞ", "İ"
+        "\u{A7FF}", "\u{4DC0}", "\u{D7B0}", "\u{AC00}", "\u{3400}", "ß", "ẞ", "İ", "Ł", "ł", "Ɓ", "Ա", "ա", "Ⴀ", "Ꭰ",
+        "𞤀", "𞤢", "Ǳ"
     ]
 
     /// The scan from the upper-case letters finds the runs the token-by-token scan found.
     @Test func theRunsAreTheTokenScansRuns() {
-        var rng = SystemRandomNumberGenerator()
-        for _ in 0..<5_000 {
+        for seed in 0..<5_000 {
+            var rng = SeededGenerator(seed: UInt64(seed) &* 7919)
             var text = ""
             for _ in 0..<Int.random(in: 0...30, using: &rng) { text += Self.pieces.randomElement(using: &rng)! }
             let scan = SuggestWindows.Scan(Array(text.utf8))
             #expect(scan.capitalizedRuns() == scan.capitalizedRunsByToken(), "\(text.debugDescription)")
         }
+    }
+
+    /// Over every scalar: an upper-case letter's first byte is one the capitals' scan stops at,
+    /// and a decimal digit's or an anchor character's first byte one the anchors' pass reads.
+    @Test func theTablesStopAtEveryCapitalDigitAndAnchor() {
+        let anchors: Set<UInt32> = [0x5E74, 0x5C81, 0x17F, 0xFF20, 0x2019]
+        var capitals = 0, digits = 0
+        for v in UInt32(0)...0x10FFFF {
+            guard let u = Unicode.Scalar(v) else { continue }
+            let lead = Int(Array(String(u).utf8)[0])
+            if u.properties.generalCategory == .uppercaseLetter {
+                capitals += 1
+                if !SuggestWindows.Scan.mayStartUpper[lead] { Issue.record("capital U+\(String(v, radix: 16)) passed over") }
+            }
+            if u.properties.numericType == .decimal || anchors.contains(v) {
+                digits += 1
+                if SuggestWindows.Scan.noAnchorByte[lead] { Issue.record("U+\(String(v, radix: 16)) passed over") }
+            }
+        }
+        #expect(capitals > 1_500 && digits > 600)
     }
 
     /// The bytes the anchors' pass reads past are no anchor's: no digit, and none of the
