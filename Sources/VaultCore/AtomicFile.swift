@@ -26,12 +26,9 @@ public enum AtomicFile {
         return ((dir.isEmpty ? "." : dir) as NSString).appendingPathComponent(".\(name).\(tag)-\(suffix)")
     }
 
-    /// Writes `bytes` to `path` atomically.
-    public static func write(_ bytes: [UInt8], to path: String, replace: Bool) throws(Failure) {
-        let temp = temporaryPath(beside: path)
-        let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o600)
-        guard fd >= 0 else { throw .failed(String(cString: strerror(errno))) }
-        var ok = bytes.withUnsafeBytes { buf -> Bool in
+    /// Writes all of `bytes` to `fd` (again after an interruption); false on an error (`errno`).
+    static func writeAll(_ bytes: [UInt8], to fd: Int32) -> Bool {
+        bytes.withUnsafeBytes { buf -> Bool in
             var off = 0
             while off < buf.count {
                 let n = Glibc.write(fd, buf.baseAddress! + off, buf.count - off)
@@ -40,6 +37,14 @@ public enum AtomicFile {
             }
             return true
         }
+    }
+
+    /// Writes `bytes` to `path` atomically.
+    public static func write(_ bytes: [UInt8], to path: String, replace: Bool) throws(Failure) {
+        let temp = temporaryPath(beside: path)
+        let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o600)
+        guard fd >= 0 else { throw .failed(String(cString: strerror(errno))) }
+        var ok = writeAll(bytes, to: fd)
         ok = ok && fsync(fd) == 0
         let why = ok ? "" : String(cString: strerror(errno))
         let closed = close(fd) == 0
@@ -105,15 +110,7 @@ public enum AtomicFile {
             let fd = open(dir.isEmpty ? "." : dir, oTmpFile | O_WRONLY | O_CLOEXEC, 0o600)
             guard fd >= 0 else { return nil }
             let staged = Staged(fd: fd)
-            let written = bytes.withUnsafeBytes { buf -> Bool in
-                var off = 0
-                while off < buf.count {
-                    let n = Glibc.write(fd, buf.baseAddress! + off, buf.count - off)
-                    if n < 0 { if errno == EINTR { continue }; return false }
-                    off += n
-                }
-                return true
-            }
+            let written = writeAll(bytes, to: fd)
             guard written, fchmod(fd, 0o600) == 0, fsync(fd) == 0 else { return nil }
             return staged
             #else
