@@ -317,10 +317,9 @@ public enum Exporter {
             p, action: "export", format: format, noRules: noRules, acceptDisclosure: acceptDisclosure, vault: vault, ids: &ids)
         // The file's bytes and hash on this thread; the excerpt's hash and its keyed hash for the
         // audit entry on another (each 10-15 ms per 10 MB: the audit entry hashed it after both).
-        if let out {
-            try OutputFile.checkTarget(
-                out, overwrite: overwrite, protecting: [vault.directory] + [try vault.auditLogPath()].compactMap { $0 })
-        }
+        // (What --out may never be: read once, checked now and again just before the file is named.)
+        let protected = out == nil ? [] : [vault.directory] + [try vault.auditLogPath()].compactMap { $0 }
+        if let out { try OutputFile.checkTarget(out, overwrite: overwrite, protecting: protected) }
         let excerpt = p.utf8
         let shared = SharedVault(vault: vault)
         // Once the bytes are made, the file is written and synced with no name (a third thread: the
@@ -355,8 +354,7 @@ public enum Exporter {
             do {
                 // The target checked again just before it is named (it was checked before the
                 // render; with --overwrite, a name swapped meanwhile is refused).
-                try OutputFile.checkTarget(
-                    out, overwrite: overwrite, protecting: [vault.directory] + [try vault.auditLogPath()].compactMap { $0 })
+                try OutputFile.checkTarget(out, overwrite: overwrite, protecting: protected)
                 try OutputFile.write(bytes, staged: staging?.take(), to: out, overwrite: overwrite)
             } catch {
                 try? vault.audit(AuditEvent("export", outcome: .failed("io"), ids: ids, values: values, hashedValues: hashed))

@@ -16,31 +16,15 @@ public enum OutputFile {
         try OutputTarget.check(path, flag: "--out", overwrite: overwrite, protecting: protected)
     }
 
-    /// ``write(_:to:overwrite:)`` of bytes `staged` holds already (``AtomicFile/Staged``): they are
-    /// given the name, or, where that cannot be done, written the usual way.
+    public static func write(_ bytes: [UInt8], to path: String, overwrite: Bool) throws(PublishingError) {
+        try write(bytes, staged: nil, to: path, overwrite: overwrite)
+    }
+
+    /// ``write(_:to:overwrite:)`` of bytes `staged` may hold already (``AtomicFile/Staged``): they
+    /// are given the name, or, where that cannot be done, written the usual way.
     public static func write(
         _ bytes: [UInt8], staged: AtomicFile.Staged?, to path: String, overwrite: Bool
     ) throws(PublishingError) {
-        if let staged, dirExists(path), overwrite || !FileManager.default.fileExists(atPath: path) {
-            do {
-                if try staged.name(path, replace: overwrite) { return }
-            } catch {
-                switch error {
-                case .exists: throw .outputExists(path)
-                case .failed: break  // (the usual write says why)
-                }
-            }
-        }
-        try write(bytes, to: path, overwrite: overwrite)
-    }
-
-    private static func dirExists(_ path: String) -> Bool {
-        var isDir: ObjCBool = false
-        let dir = URL(fileURLWithPath: path).deletingLastPathComponent().path
-        return FileManager.default.fileExists(atPath: dir, isDirectory: &isDir) && isDir.boolValue
-    }
-
-    public static func write(_ bytes: [UInt8], to path: String, overwrite: Bool) throws(PublishingError) {
         let url = URL(fileURLWithPath: path)
         let dir = url.deletingLastPathComponent().path
         var isDir: ObjCBool = false
@@ -49,6 +33,16 @@ public enum OutputFile {
         }
         if !overwrite && FileManager.default.fileExists(atPath: path) {
             throw .outputExists(path)
+        }
+        if let staged {
+            do {
+                if try staged.name(path, replace: overwrite) { return }
+            } catch {
+                switch error {
+                case .exists: throw .outputExists(path)
+                case .failed: break  // (the usual write says why)
+                }
+            }
         }
         // Without --overwrite, link() refuses an existing target atomically (no race with rename).
         do { try AtomicFile.write(bytes, to: path, replace: overwrite) } catch {

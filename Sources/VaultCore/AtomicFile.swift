@@ -130,14 +130,12 @@ public enum AtomicFile {
                 if errno == EEXIST && !replace { throw .exists }
                 return false
             }
+            // (Replacing: renamed over the target from the temporary name, as a named write is.)
             if replace {
-                guard rename(target, path) == 0 else {
-                    let why = String(cString: strerror(errno))
-                    unlink(target)
-                    throw .failed(why)
-                }
+                try commit(target, to: path, replace: true)
+            } else {
+                syncDirectory((path as NSString).deletingLastPathComponent)
             }
-            syncDirectory((path as NSString).deletingLastPathComponent)
             return true
             #else
             return false
